@@ -1,0 +1,67 @@
+/**
+ * Hybrid logical clock. A stamp orders events across nodes even when wall clocks disagree a
+ * little: wall time first, a counter for events in one millisecond, the node id to break ties.
+ */
+
+/** A point in hybrid logical time. */
+export interface Stamp {
+  /** Milliseconds since the epoch, the largest wall time this node had seen. */
+  wallMs: number
+  /** Orders events within one `wallMs`. */
+  counter: number
+  /** The node that made the stamp; breaks ties so two nodes never produce equal stamps. */
+  nodeId: string
+}
+
+/** Total order on stamps: negative when a is older than b. */
+export function compareStamps (a: Stamp, b: Stamp): number {
+  if (a.wallMs !== b.wallMs) return a.wallMs < b.wallMs ? -1 : 1
+  if (a.counter !== b.counter) return a.counter < b.counter ? -1 : 1
+  if (a.nodeId === b.nodeId) return 0
+  return a.nodeId < b.nodeId ? -1 : 1
+}
+
+/** A stamp no further in the future than `now + maxSkewMs`: a fast clock cannot win forever. */
+export function clampStamp (stamp: Stamp, nowMs: number, maxSkewMs: number): Stamp {
+  const limit = nowMs + maxSkewMs
+  if (stamp.wallMs <= limit) return stamp
+  return { wallMs: limit, counter: stamp.counter, nodeId: stamp.nodeId }
+}
+
+/** Issues monotonic stamps for one node. The clock is injected so tests control time. */
+export class HybridClock {
+  private last: Stamp
+
+  constructor (
+    readonly nodeId: string,
+    private readonly wallClock: () => number = Date.now,
+    private readonly maxSkewMs: number = 5 * 60 * 1000,
+    last?: Stamp
+  ) {
+    this.last = last ?? { wallMs: 0, counter: 0, nodeId }
+  }
+
+  /** A new stamp, newer than every stamp this clock issued or observed. */
+  now (): Stamp {
+    const wall = this.wallClock()
+    this.last = wall > this.last.wallMs
+      ? { wallMs: wall, counter: 0, nodeId: this.nodeId }
+      : { wallMs: this.last.wallMs, counter: this.last.counter + 1, nodeId: this.nodeId }
+    return this.last
+  }
+
+  /** Takes a remote stamp into account (clamped first), so later local stamps sort after it. */
+  observe (remote: Stamp): Stamp {
+    const clamped = clampStamp(remote, this.wallClock(), this.maxSkewMs)
+    if (clamped.wallMs > this.last.wallMs ||
+        (clamped.wallMs === this.last.wallMs && clamped.counter > this.last.counter)) {
+      this.last = { wallMs: clamped.wallMs, counter: clamped.counter, nodeId: this.nodeId }
+    }
+    return clamped
+  }
+
+  /** The newest stamp issued or observed; persisted so a restart never goes back in time. */
+  peek (): Stamp {
+    return this.last
+  }
+}

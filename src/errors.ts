@@ -1,0 +1,62 @@
+/**
+ * Named errors. Every error an operator can cause or meet is one of these, so the CLI can print
+ * it as one line (`name: message`) and tests can assert on the name.
+ * `expected` errors are the operator's input or environment, not bugs: no stack is printed.
+ */
+export class SpamsyncError extends Error {
+  /** True for errors caused by input or environment; the CLI prints them without a stack. */
+  readonly expected: boolean = true
+
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** A command-line flag or argument is wrong (exit code 2). */
+export class UsageError extends SpamsyncError {}
+
+/** The Node.js runtime is older than the agent needs. */
+export class UnsupportedRuntimeError extends SpamsyncError {}
+
+/** A configuration key is unknown, of the wrong type or out of range. */
+export class ConfigError extends SpamsyncError {}
+
+/** A list line's key is not an address, domain, wildcard domain, IP or CIDR. */
+export class InvalidKeyError extends SpamsyncError {}
+
+/** The data folder is locked by another running agent or command. */
+export class DataDirInUseError extends SpamsyncError {}
+
+/** The data folder was written by an incompatible version of the agent. */
+export class StoreFormatError extends SpamsyncError {}
+
+/** The cluster key file is missing, unreadable or malformed. */
+export class ClusterKeyError extends SpamsyncError {}
+
+/** Base of every refusal of an archive; nothing local changes when one is thrown. */
+export class ArchiveError extends SpamsyncError {}
+
+/** The bytes are not a readable zip (truncated, corrupt, not a zip at all). */
+export class CorruptArchiveError extends ArchiveError {}
+
+/** An entry name is absolute, contains `..` or a backslash, or is otherwise unsafe. */
+export class UnsafeEntryNameError extends ArchiveError {}
+
+/** Two entries share one name. */
+export class DuplicateEntryError extends ArchiveError {}
+
+/** More files, more bytes or a larger manifest than the limits allow. */
+export class ArchiveLimitError extends ArchiveError {}
+
+/** An entry inflates past its declared size or past the compression-ratio cap. */
+export class CompressionBombError extends ArchiveError {}
+
+/** The manifest is missing, malformed or of another format or version. */
+export class ManifestError extends ArchiveError {}
+
+/** A file's size or sha256 differs from what the manifest declares. */
+export class ChecksumMismatchError extends ArchiveError {}
+
+/** A dataset file inside an archive cannot be decoded. */
+export class DatasetDecodeError extends ArchiveError {}
