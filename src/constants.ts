@@ -11,9 +11,6 @@ export const PROTOCOL_VERSION = 1
 /** Version of the settings schema (dataset names and their meaning); peers must match. */
 export const SCHEMA_VERSION = 1
 
-/** Oldest Node.js major the agent runs on (libp2p 3 needs it). */
-export const MIN_NODE_MAJOR = 22
-
 /** The list datasets and the file each lives in inside the settings folder. */
 export const LIST_DATASETS = ['whitelist', 'blacklist', 'autowhitelist'] as const
 

@@ -16,9 +16,6 @@ export class SpamsyncError extends Error {
 /** A command-line flag or argument is wrong (exit code 2). */
 export class UsageError extends SpamsyncError {}
 
-/** The Node.js runtime is older than the agent needs. */
-export class UnsupportedRuntimeError extends SpamsyncError {}
-
 /** A configuration key is unknown, of the wrong type or out of range. */
 export class ConfigError extends SpamsyncError {}
 
@@ -60,3 +57,12 @@ export class ChecksumMismatchError extends ArchiveError {}
 
 /** A dataset file inside an archive cannot be decoded. */
 export class DatasetDecodeError extends ArchiveError {}
+
+/** A list entry's value cannot be written as one line of a list file (line break, or a `#` that would start a comment). */
+export class InvalidValueError extends SpamsyncError {}
+
+/** A sync transfer broke the protocol (too many bytes, a stall, a bad message). */
+export class TransferError extends SpamsyncError {}
+
+/** A peer refused a sync request; the reason is the peer's. */
+export class SyncRefusedError extends SpamsyncError {}

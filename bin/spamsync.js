@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+// Plain JavaScript that any Node.js can parse, so an old runtime gets one clear line, not a stack.
+const MIN_NODE_MAJOR = 22
+const major = Number(process.versions.node.split('.')[0])
+if (major < MIN_NODE_MAJOR) {
+  process.stderr.write(`spamsync: UnsupportedRuntimeError: Node.js >= ${MIN_NODE_MAJOR} is required, this is ${process.versions.node} (run it through npm/npx, which use the project's Node 24)\n`)
+  process.exit(1)
+}
+let cli
+try {
+  cli = await import('../dist/src/cli/main.js')
+} catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('dist/src/cli/main.js')) throw err
+  process.stderr.write('spamsync: not built yet: run npm install (or npm run build) in the spamsync folder\n')
+  process.exit(1)
+}
+const code = await cli.runCli(process.argv.slice(2), {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text)
+})
+process.exitCode = code

@@ -1,0 +1,355 @@
+/**
+ * Composition root: builds the parts of a running agent, wires them together, and starts and
+ * stops them in order. No other module wires parts to each other.
+ */
+import { readFileSync, writeFileSync, openSync, fsyncSync, closeSync, renameSync } from 'node:fs'
+import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { PeerId } from '@libp2p/interface'
+import { LIST_DATASETS, AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from './constants.js'
+import type { Config } from './config.js'
+import { openLocalState, type LocalState } from './local-state.js'
+import { loadOrCreateClusterKey, announceTopic } from './net/cluster-key.js'
+import { createSpamsyncNode, type SpamsyncNode } from './net/libp2p-node.js'
+import { Election, type Beacon as ElectionBeacon } from './election/state.js'
+import { SyncEngine } from './sync/engine.js'
+import { UploadService, uploadTo } from './sync/upload-service.js'
+import { FetchService, fetchFrom } from './sync/fetch-service.js'
+import { TrafficCounter } from './sync/traffic.js'
+import { incompatibility, LOCAL_VERSIONS, parseUserAgent } from './sync/compat.js'
+import { watchFolder, type FolderWatch } from './settings/watch.js'
+import { startStatusServer, type StatusServer } from './http/status-server.js'
+import { ArchiveKind, Beacon, Pin, Role, type Hello } from './pb/spamsync.js'
+import { ZERO_VERSION } from './version.js'
+
+/** Time between heartbeats (beacons) of every node. */
+export const HEARTBEAT_INTERVAL_MS = 1000
+
+/** How often a node redials bootstrap peers it lost (a restarted peer comes back by itself). */
+export const REDIAL_INTERVAL_MS = 2000
+
+const ROLE_TO_PB = { candidate: Role.CANDIDATE, slave: Role.SLAVE, master: Role.MASTER } as const
+const ROLE_FROM_PB = { [Role.CANDIDATE]: 'candidate', [Role.SLAVE]: 'slave', [Role.MASTER]: 'master' } as const
+const PIN_TO_PB = { auto: Pin.AUTO, master: Pin.PINNED_MASTER, slave: Pin.PINNED_SLAVE } as const
+const PIN_FROM_PB = { [Pin.AUTO]: 'auto', [Pin.PINNED_MASTER]: 'master', [Pin.PINNED_SLAVE]: 'slave' } as const
+
+/** What this node knows of a peer's versions, for status. */
+interface PeerInfo {
+  agentVersion: string
+  protocolVersion: number
+  schemaVersion: number
+  compatible: boolean
+  reason: string | null
+  lastSeen: number
+}
+
+/** The term lives in a small file written synchronously, so it is durable before the election acts in it. */
+function termFile (config: Config): string {
+  return join(config.dataDir, 'term')
+}
+
+function readTerm (config: Config): number {
+  try {
+    const n = Number(readFileSync(termFile(config), 'utf8').trim())
+    return Number.isSafeInteger(n) && n >= 0 ? n : 0
+  } catch {
+    return 0
+  }
+}
+
+function writeTerm (config: Config, term: number): void {
+  const tmp = termFile(config) + '.tmp'
+  writeFileSync(tmp, `${term}\n`)
+  const fd = openSync(tmp, 'r')
+  fsyncSync(fd)
+  closeSync(fd)
+  renameSync(tmp, termFile(config))
+}
+
+/** A running agent. */
+export class Agent {
+  private readonly traffic = new TrafficCounter()
+  private readonly peers = new Map<string, PeerInfo>()
+  private readonly startedAt = Date.now()
+  private timers: NodeJS.Timeout[] = []
+  private watch: FolderWatch | null = null
+  private http: StatusServer | null = null
+  private uploadService: UploadService | null = null
+  private fetchService: FetchService | null = null
+  private topic = ''
+  private stopped = false
+
+  private constructor (
+    readonly config: Config,
+    private readonly state: LocalState,
+    private readonly node: SpamsyncNode,
+    readonly election: Election,
+    readonly engine: SyncEngine
+  ) {}
+
+  /** Builds and starts an agent. */
+  static async start (config: Config): Promise<Agent> {
+    const state = await openLocalState(config)
+    let node: SpamsyncNode | undefined
+    try {
+      const clusterKey = await loadOrCreateClusterKey(config.clusterKey)
+      node = await createSpamsyncNode({ privateKey: state.identity.privateKey, clusterKey, listen: config.listen, bootstrap: config.bootstrap, mdns: config.mdns })
+      const topic = announceTopic(clusterKey)
+      let agent: Agent | undefined
+      const election = new Election({
+        nodeId: state.identity.nodeId,
+        priority: config.priority,
+        pin: config.role,
+        term: readTerm(config),
+        clock: Date.now,
+        heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+        transport: { publish: (beacon) => { agent?.publish(beacon) } },
+        events: {
+          persistTerm: (term) => { writeTerm(config, term) },
+          onRoleChange: (role) => { agent?.roleChanged(role) },
+          onUploadFullState: () => { agent?.engine.followMaster() }
+        },
+        version: () => agent?.engine.version ?? ZERO_VERSION,
+        appliedVersion: () => agent?.engine.appliedVersion ?? ZERO_VERSION
+      })
+      const engine = new SyncEngine({
+        nodeId: state.identity.nodeId,
+        store: state.store,
+        replica: state.replica,
+        folder: state.folder,
+        roles: election,
+        strictVersion: config.strictVersion,
+        network: {
+          upload: async (masterId, req, zip) => await uploadTo(node!, peerIdFromString(masterId), {
+            hello: agent!.hello(), kind: req.kind === 'full' ? ArchiveKind.FULL : ArchiveKind.DELTA, baseTerm: req.baseTerm, baseLseq: req.baseLseq
+          }, zip, agent!.traffic),
+          fetch: async (peerId, since, want) => {
+            const { response, zip } = await fetchFrom(node!, peerIdFromString(peerId), { hello: agent!.hello(), since, want }, agent!.traffic)
+            return { status: response.status, reason: response.reason, version: response.version, zip }
+          },
+          announce: () => { agent?.election.tick() }
+        }
+      })
+      await engine.load()
+      agent = new Agent(config, state, node, election, engine)
+      agent.topic = topic
+      await agent.startParts()
+      return agent
+    } catch (err) {
+      await node?.stop()
+      await state.close()
+      throw err
+    }
+  }
+
+  /** The HTTP port actually bound. */
+  get httpPort (): number {
+    return this.http?.port ?? this.config.httpPort
+  }
+
+  /** This node's id. */
+  get nodeId (): string {
+    return this.state.identity.nodeId
+  }
+
+  private hello (): Hello {
+    return { nodeId: this.nodeId, ...LOCAL_VERSIONS }
+  }
+
+  private async startParts (): Promise<void> {
+    const { node, engine, config } = this
+    this.uploadService = new UploadService(node, {
+      refusal: (hello) => engine.uploadRefusal(hello),
+      needsFull: (nodeId, baseTerm) => engine.needsFull(nodeId, baseTerm),
+      merge: async (nodeId, zip, kind) => await engine.mergeUpload(nodeId, zip, kind)
+    }, this.traffic)
+    this.fetchService = new FetchService(node, {
+      refusal: (hello) => { const bad = incompatibility(hello, config.strictVersion); return bad === null ? null : `incompatible: ${bad}` },
+      serve: async (since) => await engine.serveFetch(since)
+    }, this.traffic)
+    await this.uploadService.start()
+    await this.fetchService.start()
+
+    node.addEventListener('peer:identify', (evt) => { this.identified(evt.detail.peerId, evt.detail.agentVersion) })
+    node.addEventListener('peer:discovery', (evt) => { this.dialPeer(evt.detail.id) })
+    node.services.pubsub.subscribe(this.topic)
+    node.services.pubsub.addEventListener('message', (evt) => {
+      if (evt.detail.topic !== this.topic) return
+      try {
+        this.received(Beacon.decode(evt.detail.data))
+      } catch {
+        // A malformed beacon is dropped; the sender's next one may be fine.
+      }
+    })
+
+    // Stamp what the operator changed while the agent was down, and write what the cluster
+    // changed meanwhile once it arrives.
+    await engine.localChanged()
+    this.watch = watchFolder(config.settingsDir, { debounceMs: config.debounceMs, rescanIntervalMs: config.rescanIntervalSeconds * 1000 }, () => {
+      engine.localChanged().catch(() => {})
+    })
+    this.http = await startStatusServer(config.httpHost, config.httpPort, {
+      status: () => this.status(),
+      sync: async (opts) => await this.syncNow(opts)
+    })
+    this.election.start()
+    this.timers.push(setInterval(() => { this.election.tick() }, HEARTBEAT_INTERVAL_MS))
+    this.timers.push(setInterval(() => { this.redial() }, REDIAL_INTERVAL_MS))
+    this.redial()
+  }
+
+  /** Stops in order: no new work, in-flight apply finishes, network down, store closed. */
+  async stop (): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    for (const t of this.timers) clearInterval(t)
+    this.watch?.close()
+    await this.http?.close()
+    await this.engine.drain()
+    await this.uploadService?.stop()
+    await this.fetchService?.stop()
+    await this.node.stop()
+    await this.state.close()
+  }
+
+  private publish (beacon: ElectionBeacon): void {
+    if (this.stopped) return
+    const msg = Beacon.encode({
+      nodeId: beacon.nodeId,
+      priority: beacon.priority,
+      role: ROLE_TO_PB[beacon.role],
+      term: beacon.term,
+      masterId: beacon.masterId ?? '',
+      version: beacon.version,
+      appliedVersion: beacon.appliedVersion,
+      protocolVersion: PROTOCOL_VERSION,
+      schemaVersion: SCHEMA_VERSION,
+      agentVersion: AGENT_VERSION,
+      pin: PIN_TO_PB[beacon.pin],
+      // getMultiaddrs() already ends each address with /p2p/<id>.
+      addrs: this.node.getMultiaddrs().map(ma => ma.bytes)
+    })
+    this.node.services.pubsub.publish(this.topic, msg).catch(() => {})
+  }
+
+  private received (b: Beacon): void {
+    if (b.nodeId === this.nodeId) return
+    const reason = incompatibility(b, this.config.strictVersion)
+    this.peers.set(b.nodeId, { agentVersion: b.agentVersion, protocolVersion: b.protocolVersion, schemaVersion: b.schemaVersion, compatible: reason === null, reason, lastSeen: Date.now() })
+    if (reason !== null) return
+    this.dialAddrs(b.nodeId, b.addrs)
+    this.election.receive({
+      nodeId: b.nodeId,
+      priority: b.priority,
+      pin: PIN_FROM_PB[b.pin],
+      role: ROLE_FROM_PB[b.role],
+      term: b.term,
+      masterId: b.masterId === '' ? null : b.masterId,
+      version: b.version ?? ZERO_VERSION,
+      appliedVersion: b.appliedVersion ?? ZERO_VERSION
+    })
+    if (b.role === Role.MASTER && b.nodeId === this.election.masterId && b.version !== undefined) {
+      this.engine.masterAnnounced(b.version)
+    }
+  }
+
+  private roleChanged (role: 'master' | 'slave' | 'candidate'): void {
+    if (role === 'master') this.engine.becameMaster().catch(() => {})
+    else if (role === 'slave') this.engine.followMaster()
+  }
+
+  /** Records a peer's versions from identify; an incompatible peer is shown in status and hung up on. */
+  private identified (peerId: PeerId, agentVersion: string | undefined): void {
+    const versions = parseUserAgent(agentVersion)
+    const id = peerId.toString()
+    if (versions === null) {
+      this.peers.set(id, { agentVersion: agentVersion ?? 'unknown', protocolVersion: 0, schemaVersion: 0, compatible: false, reason: `not a spamsync agent (${agentVersion ?? 'no user agent'})`, lastSeen: Date.now() })
+    } else {
+      const reason = incompatibility(versions, this.config.strictVersion)
+      this.peers.set(id, { ...versions, compatible: reason === null, reason, lastSeen: Date.now() })
+      if (reason === null) return
+    }
+    this.node.hangUp(peerId).catch(() => {})
+  }
+
+  private dialPeer (peerId: PeerId): void {
+    if (this.stopped || peerId.equals(this.node.peerId) || this.node.getConnections(peerId).length > 0) return
+    if (this.peers.get(peerId.toString())?.compatible === false) return
+    this.node.dial(peerId).catch(() => {})
+  }
+
+  private dialAddrs (nodeId: string, addrs: Uint8Array[]): void {
+    if (this.stopped) return
+    const peerId = peerIdFromString(nodeId)
+    if (this.node.getConnections(peerId).length > 0) return
+    const mas = addrs.map(bytes => multiaddr(bytes))
+    if (mas.length > 0) this.node.dial(mas).catch(() => {})
+  }
+
+  private redial (): void {
+    if (this.stopped) return
+    for (const addr of this.config.bootstrap) {
+      const ma = multiaddr(addr)
+      const id = ma.getComponents().find(c => c.name === 'p2p')?.value ?? null
+      if (id !== null && this.node.getConnections(peerIdFromString(id)).length > 0) continue
+      this.node.dial(ma).catch(() => {})
+    }
+  }
+
+  private async syncNow (opts: { upload: boolean, download: boolean }): Promise<unknown> {
+    const started = Date.now()
+    if (opts.upload) {
+      await this.engine.localChanged()
+      await this.engine.syncUpload()
+    }
+    if (opts.download) await this.engine.syncDownload()
+    return { ok: true, ms: Date.now() - started, role: this.election.role, version: this.engine.version, appliedVersion: this.engine.appliedVersion, errors: this.engine.errors.slice(-5) }
+  }
+
+  /** The status document of `GET /status`. */
+  status (): Record<string, unknown> {
+    const members = new Map(this.election.members().map(m => [m.nodeId, m]))
+    const ids = new Set([...members.keys(), ...this.peers.keys()])
+    const peers = [...ids].sort().map(id => {
+      const m = members.get(id)
+      const p = this.peers.get(id)
+      return {
+        id,
+        role: m?.role ?? 'unknown',
+        live: m?.live ?? false,
+        agentVersion: p?.agentVersion ?? null,
+        protocolVersion: p?.protocolVersion ?? null,
+        compatible: p?.compatible ?? true,
+        reason: p?.reason ?? null,
+        appliedVersion: m?.appliedVersion ?? null,
+        lastSeen: new Date(Math.max(m?.lastSeen ?? 0, p?.lastSeen ?? 0)).toISOString(),
+        connected: this.node.getConnections(peerIdFromString(id)).length > 0
+      }
+    })
+    const datasets: Record<string, unknown> = {}
+    for (const ds of LIST_DATASETS) {
+      datasets[ds] = { entries: this.state.replica.presentCount(ds), invalidLines: this.state.folder.invalid.get(ds) ?? [] }
+    }
+    return {
+      nodeId: this.nodeId,
+      agentVersion: AGENT_VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+      schemaVersion: SCHEMA_VERSION,
+      role: this.election.role,
+      masterId: this.election.masterId,
+      term: this.election.term,
+      version: this.engine.version,
+      appliedVersion: this.engine.appliedVersion,
+      listen: this.node.getMultiaddrs().map(ma => ma.toString()),
+      peers,
+      datasets,
+      bytesSent: this.traffic.bytesSent,
+      bytesReceived: this.traffic.bytesReceived,
+      lastUpload: this.engine.lastUpload,
+      lastDownload: this.engine.lastDownload,
+      errors: this.engine.errors,
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000)
+    }
+  }
+}

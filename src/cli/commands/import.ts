@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises'
+import { loadConfig } from '../../config.js'
+import { openLocalState } from '../../local-state.js'
+import { readSettingsArchive } from '../../sync/settings-archive.js'
+import { UsageError } from '../../errors.js'
+import { configFlags, configHelp, configOptions, type Command } from '../command.js'
+
+const KEYS = ['dataDir', 'settingsDir'] as const
+
+/** `spamsync import FILE.zip`: merges an archive into the local settings. */
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'merge a settings archive into this node',
+  help: `Usage: spamsync import [options] FILE.zip
+
+Checks FILE.zip completely (paths, sizes, checksums, every entry) and then merges it into the
+local settings: an entry wins where it is newer than the local one, so importing never loses a
+newer local change, and importing twice changes nothing. A bad archive is refused with the
+reason and nothing changes. The agent must not be running on the same data folder.
+
+${configHelp([...KEYS])}`,
+  options: configOptions([...KEYS]),
+  positionals: [1, 1],
+  async run ({ values, positionals, stdout }) {
+    const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, [...KEYS]) })
+    let zip: Uint8Array
+    try {
+      zip = await readFile(positionals[0])
+    } catch (err: any) {
+      throw new UsageError(`cannot read ${positionals[0]}: ${err?.code ?? err}`)
+    }
+    const archive = readSettingsArchive(zip)
+    const state = await openLocalState(config)
+    try {
+      await state.folder.scan()
+      const report: string[] = []
+      for (const [dataset, entries] of archive.lists) {
+        const changed = await state.replica.merge(dataset, entries, { synced: false })
+        if (changed.length > 0) await state.folder.write(dataset)
+        report.push(`${dataset} ${changed.length} changed of ${entries.length}`)
+      }
+      stdout(`imported ${positionals[0]} from ${archive.manifest.origin}: ${report.join(', ')}\n`)
+    } finally {
+      await state.close()
+    }
+    return 0
+  }
+}

@@ -1,0 +1,34 @@
+import { loadConfig, CONFIG_KEYS, type Config } from '../../config.js'
+import { Agent } from '../../agent.js'
+import { configFlags, configHelp, configOptions, type Command } from '../command.js'
+
+const KEYS = Object.keys(CONFIG_KEYS) as Array<keyof Config>
+
+/** `spamsync start`: runs the agent until SIGTERM or SIGINT. */
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'run the agent (finds peers, elects a master, keeps the settings in sync)',
+  help: `Usage: spamsync start [options]
+
+Runs the agent in the foreground until SIGTERM or SIGINT, which stop it cleanly (an apply in
+progress finishes, the store is closed). Settings come from built-in defaults, then --config,
+then SPAMSYNC_* environment variables (SPAMSYNC_DATA_DIR, ...), then these flags.
+
+${configHelp(KEYS)}`,
+  options: configOptions(KEYS),
+  positionals: [0, 0],
+  async run ({ values, stdout, stderr }) {
+    const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, KEYS) })
+    const agent = await Agent.start(config)
+    stdout(`spamsync ${agent.status().agentVersion} node ${agent.nodeId} started; status: http://${config.httpHost}:${agent.httpPort}/status\n`)
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        stderr(`spamsync: ${signal}: stopping\n`)
+        agent.stop().then(resolve, (err) => { stderr(`spamsync: stop failed: ${err?.message ?? err}\n`); resolve() })
+      }
+      process.once('SIGTERM', () => { stop('SIGTERM') })
+      process.once('SIGINT', () => { stop('SIGINT') })
+    })
+    return 0
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Configuration: built-in defaults, then the JSON config file, then `SPAMSYNC_*` environment
+ * variables, then command-line flags; each later source overrides the earlier. Every value is
+ * validated, and a bad one stops the agent with one line naming the key and what is allowed.
+ * Keys are the camelCase names of the flags (`--data-dir` is `dataDir`).
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ConfigError } from './errors.js'
+import { DEFAULT_DATA_DIR, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_SKEW_MS, DEFAULT_SETTINGS_DIR } from './constants.js'
+
+/** The validated configuration of an agent. */
+export interface Config {
+  /** Folder of the LevelDB and other agent state. */
+  dataDir: string
+  /** Folder of the list files the mail server reads. */
+  settingsDir: string
+  /** Cluster key file; created on first start when it does not exist. */
+  clusterKey: string
+  /** libp2p listen addresses. */
+  listen: string[]
+  /** Peers to dial at start (other subnets, or tests without mDNS). */
+  bootstrap: string[]
+  /** LAN discovery by mDNS. */
+  mdns: boolean
+  /** Port of the HTTP status/control API; 0 picks a free one. */
+  httpPort: number
+  /** Address the HTTP API binds to. */
+  httpHost: string
+  /** Election priority: the live node with the highest is master. */
+  priority: number
+  /** Pinned role, or `auto` to take part in the election. */
+  role: 'auto' | 'master' | 'slave'
+  /** Refuse peers whose agent version differs at all (GFI's rule), not only the protocol major. */
+  strictVersion: boolean
+  /** Quiet time after a settings-file change before it is scanned. */
+  debounceMs: number
+  /** Safety-net rescan of the settings folder, in seconds (0 = off). */
+  rescanIntervalSeconds: number
+  /** Largest tolerated clock skew of a peer: later stamps are clamped. */
+  maxSkewMs: number
+  /** Log level. */
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+}
+
+/** How a key is read from a string (environment, flag) and checked. */
+type Kind =
+  | { type: 'string' }
+  | { type: 'strings' }
+  | { type: 'boolean' }
+  | { type: 'int', min: number, max: number }
+  | { type: 'enum', values: readonly string[] }
+
+/** Every config key, its kind and the help text `--help` shows. */
+export const CONFIG_KEYS: Record<keyof Config, Kind & { help: string }> = {
+  dataDir: { type: 'string', help: `data folder (default ${DEFAULT_DATA_DIR})` },
+  settingsDir: { type: 'string', help: `settings folder with the list files (default ${DEFAULT_SETTINGS_DIR})` },
+  clusterKey: { type: 'string', help: 'cluster key file (default <data-dir>/cluster.key, created on first start)' },
+  listen: { type: 'strings', help: 'listen multiaddr, repeatable (default /ip4/0.0.0.0/tcp/4737)' },
+  bootstrap: { type: 'strings', help: 'peer multiaddr to dial, repeatable' },
+  mdns: { type: 'boolean', help: 'find peers on the LAN by mDNS (default on; --no-mdns turns it off)' },
+  httpPort: { type: 'int', min: 0, max: 65535, help: 'HTTP status/control port (default 8737)' },
+  httpHost: { type: 'string', help: 'HTTP bind address (default 127.0.0.1)' },
+  priority: { type: 'int', min: -1000000, max: 1000000, help: 'election priority, higher wins (default 0)' },
+  role: { type: 'enum', values: ['auto', 'master', 'slave'], help: 'auto (default) takes part in the election; master|slave pins the role' },
+  strictVersion: { type: 'boolean', help: 'refuse peers running any other agent version (default off)' },
+  debounceMs: { type: 'int', min: 0, max: 60000, help: `wait after a file change before scanning (default ${DEFAULT_DEBOUNCE_MS})` },
+  rescanIntervalSeconds: { type: 'int', min: 0, max: 86400, help: 'periodic rescan of the settings folder, 0 = off (default 60)' },
+  maxSkewMs: { type: 'int', min: 0, max: 86400000, help: `largest trusted clock skew of a peer (default ${DEFAULT_MAX_SKEW_MS})` },
+  logLevel: { type: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log level (default info)' }
+}
+
+/** Defaults; `clusterKey` is derived from `dataDir` when not given. */
+export function defaultConfig (): Config {
+  return {
+    dataDir: DEFAULT_DATA_DIR,
+    settingsDir: DEFAULT_SETTINGS_DIR,
+    clusterKey: '',
+    listen: ['/ip4/0.0.0.0/tcp/4737'],
+    bootstrap: [],
+    mdns: true,
+    httpPort: 8737,
+    httpHost: '127.0.0.1',
+    priority: 0,
+    role: 'auto',
+    strictVersion: false,
+    debounceMs: DEFAULT_DEBOUNCE_MS,
+    rescanIntervalSeconds: 60,
+    maxSkewMs: DEFAULT_MAX_SKEW_MS,
+    logLevel: 'info'
+  }
+}
+
+/** `dataDir` -> `SPAMSYNC_DATA_DIR`. */
+export function envName (key: string): string {
+  return 'SPAMSYNC_' + key.replace(/[A-Z]/g, c => '_' + c).toUpperCase()
+}
+
+/** `dataDir` -> `data-dir`. */
+export function flagName (key: string): string {
+  return key.replace(/[A-Z]/g, c => '-' + c.toLowerCase())
+}
+
+function describe (kind: Kind): string {
+  switch (kind.type) {
+    case 'string': return 'a string'
+    case 'strings': return 'a list of strings'
+    case 'boolean': return 'true or false'
+    case 'int': return `a whole number from ${kind.min} to ${kind.max}`
+    case 'enum': return `one of ${kind.values.join(', ')}`
+  }
+}
+
+/** Checks one value from the JSON file (already typed) against its key's kind. */
+function checkValue (key: string, kind: Kind, value: unknown, source: string): unknown {
+  const bad = (): never => { throw new ConfigError(`${source}: ${key} must be ${describe(kind)}, got ${JSON.stringify(value)}`) }
+  switch (kind.type) {
+    case 'string':
+      if (typeof value !== 'string' || value === '') bad()
+      return value
+    case 'strings':
+      if (!Array.isArray(value) || !value.every(v => typeof v === 'string' && v !== '')) bad()
+      return value
+    case 'boolean':
+      if (typeof value !== 'boolean') bad()
+      return value
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < kind.min || value > kind.max) bad()
+      return value
+    case 'enum':
+      if (typeof value !== 'string' || !kind.values.includes(value)) bad()
+      return value
+  }
+}
+
+/** Turns a string (environment variable, flag) into a value of the key's kind, then checks it. */
+export function parseValue (key: string, raw: string | string[] | boolean, source: string): unknown {
+  const kind = CONFIG_KEYS[key as keyof Config]
+  if (kind === undefined) throw new ConfigError(`${source}: unknown key ${key}`)
+  let value: unknown = raw
+  if (typeof raw === 'string') {
+    if (kind.type === 'int' && /^-?\d+$/.test(raw.trim())) value = Number(raw.trim())
+    else if (kind.type === 'boolean' && /^(true|false|1|0|yes|no|on|off)$/i.test(raw.trim())) value = /^(true|1|yes|on)$/i.test(raw.trim())
+    else if (kind.type === 'strings') value = raw.split(',').map(s => s.trim()).filter(s => s !== '')
+  }
+  return checkValue(key, kind, value, source)
+}
+
+/** Sources of a configuration besides the defaults. */
+export interface ConfigSources {
+  /** Path of the JSON config file, if any. */
+  file?: string
+  /** Environment (only `SPAMSYNC_*` is read). */
+  env?: NodeJS.ProcessEnv
+  /** Values from flags, keyed by config key (already typed by the flag parser). */
+  flags?: Partial<Record<keyof Config, unknown>>
+}
+
+/** Resolves and validates a configuration. */
+export async function loadConfig (sources: ConfigSources): Promise<Config> {
+  const config: Record<string, unknown> = { ...defaultConfig() }
+  if (sources.file !== undefined) {
+    let json: unknown
+    try {
+      json = JSON.parse(await readFile(sources.file, 'utf8'))
+    } catch (err: any) {
+      throw new ConfigError(`cannot read config ${sources.file}: ${err?.code ?? err?.message ?? err}`, { cause: err })
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${sources.file}: must be a JSON object`)
+    for (const [key, value] of Object.entries(json)) {
+      const kind = CONFIG_KEYS[key as keyof Config]
+      if (kind === undefined) throw new ConfigError(`${sources.file}: unknown key ${key} (known: ${Object.keys(CONFIG_KEYS).join(', ')})`)
+      config[key] = checkValue(key, kind, value, sources.file)
+    }
+  }
+  for (const key of Object.keys(CONFIG_KEYS)) {
+    const raw = sources.env?.[envName(key)]
+    if (raw !== undefined && raw !== '') config[key] = parseValue(key, raw, envName(key))
+  }
+  for (const [key, value] of Object.entries(sources.flags ?? {})) {
+    if (value === undefined) continue
+    config[key] = typeof value === 'string' || typeof value === 'boolean' || Array.isArray(value)
+      ? parseValue(key, value as string | string[] | boolean, `--${flagName(key)}`)
+      : value
+  }
+  const result = config as unknown as Config
+  if (result.clusterKey === '') result.clusterKey = join(result.dataDir, 'cluster.key')
+  return result
+}

@@ -1,0 +1,37 @@
+/**
+ * Opens what one node keeps on disk (store, identity, replica, settings folder) in the right
+ * order. Used by the agent and by the commands that work on a stopped node (export, import).
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { StateStore } from './store/state-store.js'
+import { loadOrCreateIdentity, type Identity } from './net/identity.js'
+import { ListReplica } from './sync/list-replica.js'
+import { SettingsFolder } from './settings/settings-folder.js'
+import type { Config } from './config.js'
+
+/** A node's local state, open. */
+export interface LocalState {
+  store: StateStore
+  identity: Identity
+  replica: ListReplica
+  folder: SettingsFolder
+  /** Closes the store. */
+  close: () => Promise<void>
+}
+
+/** Opens the data and settings folders of `config`, creating them on first use. */
+export async function openLocalState (config: Pick<Config, 'dataDir' | 'settingsDir' | 'maxSkewMs'>, wallClock: () => number = Date.now): Promise<LocalState> {
+  await mkdir(config.dataDir, { recursive: true })
+  await mkdir(config.settingsDir, { recursive: true })
+  const store = await StateStore.open(join(config.dataDir, 'state'))
+  try {
+    const identity = await loadOrCreateIdentity(store)
+    const replica = await ListReplica.load(store, identity.nodeId, wallClock, config.maxSkewMs)
+    const folder = new SettingsFolder(config.settingsDir, replica)
+    return { store, identity, replica, folder, close: async () => { await store.close() } }
+  } catch (err) {
+    await store.close()
+    throw err
+  }
+}

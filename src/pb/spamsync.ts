@@ -1,0 +1,1620 @@
+import { decodeMessage, encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
+import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
+import type { Codec, DecodeOptions } from 'protons-runtime'
+import type { Uint8ArrayList } from 'uint8arraylist'
+
+export enum Role {
+  CANDIDATE = 'CANDIDATE',
+  SLAVE = 'SLAVE',
+  MASTER = 'MASTER'
+}
+
+enum __RoleValues {
+  CANDIDATE = 0,
+  SLAVE = 1,
+  MASTER = 2
+}
+
+export namespace Role {
+  export const codec = (): Codec<Role> => {
+    return enumeration<Role>(__RoleValues)
+  }
+}
+
+export enum Pin {
+  AUTO = 'AUTO',
+  PINNED_MASTER = 'PINNED_MASTER',
+  PINNED_SLAVE = 'PINNED_SLAVE'
+}
+
+enum __PinValues {
+  AUTO = 0,
+  PINNED_MASTER = 1,
+  PINNED_SLAVE = 2
+}
+
+export namespace Pin {
+  export const codec = (): Codec<Pin> => {
+    return enumeration<Pin>(__PinValues)
+  }
+}
+
+export interface Version {
+  term: number
+  seq: number
+}
+
+export namespace Version {
+  let _codec: Codec<Version>
+
+  export const codec = (): Codec<Version> => {
+    if (_codec == null) {
+      _codec = message<Version>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.term)
+        }
+
+        if ((obj.seq != null && obj.seq !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.seq)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          term: 0,
+          seq: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.seq = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.seq`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface VersionTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface VersionSeqFieldEvent {
+    field: '$.seq'
+    value: number
+  }
+
+  export function encode (obj: Partial<Version>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Version.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Version>): Version {
+    return decodeMessage(buf, Version.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Version>): Generator<VersionTermFieldEvent | VersionSeqFieldEvent> {
+    return streamMessage(buf, Version.codec(), opts)
+  }
+}
+
+export interface Beacon {
+  nodeId: string
+  priority: number
+  role: Role
+  term: number
+  masterId: string
+  version?: Version
+  appliedVersion?: Version
+  protocolVersion: number
+  schemaVersion: number
+  agentVersion: string
+  pin: Pin
+  addrs: Uint8Array<ArrayBuffer>[]
+}
+
+export namespace Beacon {
+  let _codec: Codec<Beacon>
+
+  export const codec = (): Codec<Beacon> => {
+    if (_codec == null) {
+      _codec = message<Beacon>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.nodeId != null && obj.nodeId !== '')) {
+          w.uint32(10)
+          w.string(obj.nodeId)
+        }
+
+        if ((obj.priority != null && obj.priority !== 0)) {
+          w.uint32(16)
+          w.sint32(obj.priority)
+        }
+
+        if (obj.role != null && __RoleValues[obj.role] !== 0) {
+          w.uint32(24)
+          Role.codec().encode(obj.role, w)
+        }
+
+        if ((obj.term != null && obj.term !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.term)
+        }
+
+        if ((obj.masterId != null && obj.masterId !== '')) {
+          w.uint32(42)
+          w.string(obj.masterId)
+        }
+
+        if (obj.version != null) {
+          w.uint32(50)
+          Version.codec().encode(obj.version, w)
+        }
+
+        if (obj.appliedVersion != null) {
+          w.uint32(58)
+          Version.codec().encode(obj.appliedVersion, w)
+        }
+
+        if ((obj.protocolVersion != null && obj.protocolVersion !== 0)) {
+          w.uint32(64)
+          w.uint32(obj.protocolVersion)
+        }
+
+        if ((obj.schemaVersion != null && obj.schemaVersion !== 0)) {
+          w.uint32(72)
+          w.uint32(obj.schemaVersion)
+        }
+
+        if ((obj.agentVersion != null && obj.agentVersion !== '')) {
+          w.uint32(82)
+          w.string(obj.agentVersion)
+        }
+
+        if (obj.pin != null && __PinValues[obj.pin] !== 0) {
+          w.uint32(88)
+          Pin.codec().encode(obj.pin, w)
+        }
+
+        if (obj.addrs != null && obj.addrs.length > 0) {
+          for (const value of obj.addrs) {
+            w.uint32(98)
+            w.bytes(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          nodeId: '',
+          priority: 0,
+          role: Role.CANDIDATE,
+          term: 0,
+          masterId: '',
+          protocolVersion: 0,
+          schemaVersion: 0,
+          agentVersion: '',
+          pin: Pin.AUTO,
+          addrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.nodeId = reader.string()
+              break
+            }
+            case 2: {
+              obj.priority = reader.sint32()
+              break
+            }
+            case 3: {
+              obj.role = Role.codec().decode(reader)
+              break
+            }
+            case 4: {
+              obj.term = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.masterId = reader.string()
+              break
+            }
+            case 6: {
+              obj.version = Version.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.version
+              })
+              break
+            }
+            case 7: {
+              obj.appliedVersion = Version.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.appliedVersion
+              })
+              break
+            }
+            case 8: {
+              obj.protocolVersion = reader.uint32()
+              break
+            }
+            case 9: {
+              obj.schemaVersion = reader.uint32()
+              break
+            }
+            case 10: {
+              obj.agentVersion = reader.string()
+              break
+            }
+            case 11: {
+              obj.pin = Pin.codec().decode(reader)
+              break
+            }
+            case 12: {
+              if (opts.limits?.addrs != null && obj.addrs.length === opts.limits.addrs) {
+                throw new MaxLengthError('Decode error - repeated field "addrs" had too many elements')
+              }
+
+              obj.addrs.push(reader.bytes())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          addrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.nodeId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.priority`,
+                value: reader.sint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.role`,
+                value: Role.codec().decode(reader)
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.term`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.masterId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 6: {
+              yield * Version.codec().stream(reader, reader.uint32(), `${prefix}.version`, {
+                limits: opts.limits?.version
+              })
+
+              break
+            }
+            case 7: {
+              yield * Version.codec().stream(reader, reader.uint32(), `${prefix}.appliedVersion`, {
+                limits: opts.limits?.appliedVersion
+              })
+
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.protocolVersion`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.schemaVersion`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.agentVersion`,
+                value: reader.string()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.pin`,
+                value: Pin.codec().decode(reader)
+              }
+              break
+            }
+            case 12: {
+              if (opts.limits?.addrs != null && obj.addrs === opts.limits.addrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "addrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.addrs[]`,
+                index: obj.addrs,
+                value: reader.bytes()
+              }
+
+              obj.addrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface BeaconNodeIdFieldEvent {
+    field: '$.nodeId'
+    value: string
+  }
+
+  export interface BeaconPriorityFieldEvent {
+    field: '$.priority'
+    value: number
+  }
+
+  export interface BeaconRoleFieldEvent {
+    field: '$.role'
+    value: Role
+  }
+
+  export interface BeaconTermFieldEvent {
+    field: '$.term'
+    value: number
+  }
+
+  export interface BeaconMasterIdFieldEvent {
+    field: '$.masterId'
+    value: string
+  }
+
+  export interface BeaconVersionTermFieldEvent {
+    field: '$.version.term'
+    value: number
+  }
+
+  export interface BeaconVersionSeqFieldEvent {
+    field: '$.version.seq'
+    value: number
+  }
+
+  export interface BeaconAppliedVersionTermFieldEvent {
+    field: '$.appliedVersion.term'
+    value: number
+  }
+
+  export interface BeaconAppliedVersionSeqFieldEvent {
+    field: '$.appliedVersion.seq'
+    value: number
+  }
+
+  export interface BeaconProtocolVersionFieldEvent {
+    field: '$.protocolVersion'
+    value: number
+  }
+
+  export interface BeaconSchemaVersionFieldEvent {
+    field: '$.schemaVersion'
+    value: number
+  }
+
+  export interface BeaconAgentVersionFieldEvent {
+    field: '$.agentVersion'
+    value: string
+  }
+
+  export interface BeaconPinFieldEvent {
+    field: '$.pin'
+    value: Pin
+  }
+
+  export interface BeaconAddrsFieldEvent {
+    field: '$.addrs[]'
+    index: number
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<Beacon>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Beacon.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Beacon {
+    return decodeMessage(buf, Beacon.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent> {
+    return streamMessage(buf, Beacon.codec(), opts)
+  }
+}
+
+export enum ArchiveKind {
+  FULL = 'FULL',
+  DELTA = 'DELTA'
+}
+
+enum __ArchiveKindValues {
+  FULL = 0,
+  DELTA = 1
+}
+
+export namespace ArchiveKind {
+  export const codec = (): Codec<ArchiveKind> => {
+    return enumeration<ArchiveKind>(__ArchiveKindValues)
+  }
+}
+
+export enum Status {
+  OK = 'OK',
+  REFUSED = 'REFUSED',
+  NEED_FULL = 'NEED_FULL',
+  BAD_ARCHIVE = 'BAD_ARCHIVE',
+  UP_TO_DATE = 'UP_TO_DATE',
+  RETRY = 'RETRY'
+}
+
+enum __StatusValues {
+  OK = 0,
+  REFUSED = 1,
+  NEED_FULL = 2,
+  BAD_ARCHIVE = 3,
+  UP_TO_DATE = 4,
+  RETRY = 5
+}
+
+export namespace Status {
+  export const codec = (): Codec<Status> => {
+    return enumeration<Status>(__StatusValues)
+  }
+}
+
+export interface Hello {
+  nodeId: string
+  protocolVersion: number
+  schemaVersion: number
+  agentVersion: string
+}
+
+export namespace Hello {
+  let _codec: Codec<Hello>
+
+  export const codec = (): Codec<Hello> => {
+    if (_codec == null) {
+      _codec = message<Hello>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.nodeId != null && obj.nodeId !== '')) {
+          w.uint32(10)
+          w.string(obj.nodeId)
+        }
+
+        if ((obj.protocolVersion != null && obj.protocolVersion !== 0)) {
+          w.uint32(16)
+          w.uint32(obj.protocolVersion)
+        }
+
+        if ((obj.schemaVersion != null && obj.schemaVersion !== 0)) {
+          w.uint32(24)
+          w.uint32(obj.schemaVersion)
+        }
+
+        if ((obj.agentVersion != null && obj.agentVersion !== '')) {
+          w.uint32(34)
+          w.string(obj.agentVersion)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          nodeId: '',
+          protocolVersion: 0,
+          schemaVersion: 0,
+          agentVersion: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.nodeId = reader.string()
+              break
+            }
+            case 2: {
+              obj.protocolVersion = reader.uint32()
+              break
+            }
+            case 3: {
+              obj.schemaVersion = reader.uint32()
+              break
+            }
+            case 4: {
+              obj.agentVersion = reader.string()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.nodeId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.protocolVersion`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.schemaVersion`,
+                value: reader.uint32()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.agentVersion`,
+                value: reader.string()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface HelloNodeIdFieldEvent {
+    field: '$.nodeId'
+    value: string
+  }
+
+  export interface HelloProtocolVersionFieldEvent {
+    field: '$.protocolVersion'
+    value: number
+  }
+
+  export interface HelloSchemaVersionFieldEvent {
+    field: '$.schemaVersion'
+    value: number
+  }
+
+  export interface HelloAgentVersionFieldEvent {
+    field: '$.agentVersion'
+    value: string
+  }
+
+  export function encode (obj: Partial<Hello>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, Hello.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Hello>): Hello {
+    return decodeMessage(buf, Hello.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Hello>): Generator<HelloNodeIdFieldEvent | HelloProtocolVersionFieldEvent | HelloSchemaVersionFieldEvent | HelloAgentVersionFieldEvent> {
+    return streamMessage(buf, Hello.codec(), opts)
+  }
+}
+
+export interface UploadRequest {
+  hello?: Hello
+  kind: ArchiveKind
+  baseTerm: number
+  baseLseq: number
+  size: number
+  sha256: Uint8Array<ArrayBuffer>
+}
+
+export namespace UploadRequest {
+  let _codec: Codec<UploadRequest>
+
+  export const codec = (): Codec<UploadRequest> => {
+    if (_codec == null) {
+      _codec = message<UploadRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.hello != null) {
+          w.uint32(10)
+          Hello.codec().encode(obj.hello, w)
+        }
+
+        if (obj.kind != null && __ArchiveKindValues[obj.kind] !== 0) {
+          w.uint32(16)
+          ArchiveKind.codec().encode(obj.kind, w)
+        }
+
+        if ((obj.baseTerm != null && obj.baseTerm !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.baseTerm)
+        }
+
+        if ((obj.baseLseq != null && obj.baseLseq !== 0)) {
+          w.uint32(32)
+          w.uint64Number(obj.baseLseq)
+        }
+
+        if ((obj.size != null && obj.size !== 0)) {
+          w.uint32(40)
+          w.uint64Number(obj.size)
+        }
+
+        if ((obj.sha256 != null && obj.sha256.byteLength > 0)) {
+          w.uint32(50)
+          w.bytes(obj.sha256)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          kind: ArchiveKind.FULL,
+          baseTerm: 0,
+          baseLseq: 0,
+          size: 0,
+          sha256: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.hello = Hello.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.hello
+              })
+              break
+            }
+            case 2: {
+              obj.kind = ArchiveKind.codec().decode(reader)
+              break
+            }
+            case 3: {
+              obj.baseTerm = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.baseLseq = reader.uint64Number()
+              break
+            }
+            case 5: {
+              obj.size = reader.uint64Number()
+              break
+            }
+            case 6: {
+              obj.sha256 = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * Hello.codec().stream(reader, reader.uint32(), `${prefix}.hello`, {
+                limits: opts.limits?.hello
+              })
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.kind`,
+                value: ArchiveKind.codec().decode(reader)
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.baseTerm`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.baseLseq`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.sha256`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface UploadRequestHelloNodeIdFieldEvent {
+    field: '$.hello.nodeId'
+    value: string
+  }
+
+  export interface UploadRequestHelloProtocolVersionFieldEvent {
+    field: '$.hello.protocolVersion'
+    value: number
+  }
+
+  export interface UploadRequestHelloSchemaVersionFieldEvent {
+    field: '$.hello.schemaVersion'
+    value: number
+  }
+
+  export interface UploadRequestHelloAgentVersionFieldEvent {
+    field: '$.hello.agentVersion'
+    value: string
+  }
+
+  export interface UploadRequestKindFieldEvent {
+    field: '$.kind'
+    value: ArchiveKind
+  }
+
+  export interface UploadRequestBaseTermFieldEvent {
+    field: '$.baseTerm'
+    value: number
+  }
+
+  export interface UploadRequestBaseLseqFieldEvent {
+    field: '$.baseLseq'
+    value: number
+  }
+
+  export interface UploadRequestSizeFieldEvent {
+    field: '$.size'
+    value: number
+  }
+
+  export interface UploadRequestSha256FieldEvent {
+    field: '$.sha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<UploadRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, UploadRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UploadRequest>): UploadRequest {
+    return decodeMessage(buf, UploadRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UploadRequest>): Generator<UploadRequestHelloNodeIdFieldEvent | UploadRequestHelloProtocolVersionFieldEvent | UploadRequestHelloSchemaVersionFieldEvent | UploadRequestHelloAgentVersionFieldEvent | UploadRequestKindFieldEvent | UploadRequestBaseTermFieldEvent | UploadRequestBaseLseqFieldEvent | UploadRequestSizeFieldEvent | UploadRequestSha256FieldEvent> {
+    return streamMessage(buf, UploadRequest.codec(), opts)
+  }
+}
+
+export interface UploadReady {
+  status: Status
+  reason: string
+  offset: number
+}
+
+export namespace UploadReady {
+  let _codec: Codec<UploadReady>
+
+  export const codec = (): Codec<UploadReady> => {
+    if (_codec == null) {
+      _codec = message<UploadReady>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
+          w.uint32(8)
+          Status.codec().encode(obj.status, w)
+        }
+
+        if ((obj.reason != null && obj.reason !== '')) {
+          w.uint32(18)
+          w.string(obj.reason)
+        }
+
+        if ((obj.offset != null && obj.offset !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.offset)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          status: Status.OK,
+          reason: '',
+          offset: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = Status.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.reason = reader.string()
+              break
+            }
+            case 3: {
+              obj.offset = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.status`,
+                value: Status.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.reason`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.offset`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface UploadReadyStatusFieldEvent {
+    field: '$.status'
+    value: Status
+  }
+
+  export interface UploadReadyReasonFieldEvent {
+    field: '$.reason'
+    value: string
+  }
+
+  export interface UploadReadyOffsetFieldEvent {
+    field: '$.offset'
+    value: number
+  }
+
+  export function encode (obj: Partial<UploadReady>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, UploadReady.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UploadReady>): UploadReady {
+    return decodeMessage(buf, UploadReady.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UploadReady>): Generator<UploadReadyStatusFieldEvent | UploadReadyReasonFieldEvent | UploadReadyOffsetFieldEvent> {
+    return streamMessage(buf, UploadReady.codec(), opts)
+  }
+}
+
+export interface UploadResult {
+  status: Status
+  reason: string
+  version?: Version
+}
+
+export namespace UploadResult {
+  let _codec: Codec<UploadResult>
+
+  export const codec = (): Codec<UploadResult> => {
+    if (_codec == null) {
+      _codec = message<UploadResult>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
+          w.uint32(8)
+          Status.codec().encode(obj.status, w)
+        }
+
+        if ((obj.reason != null && obj.reason !== '')) {
+          w.uint32(18)
+          w.string(obj.reason)
+        }
+
+        if (obj.version != null) {
+          w.uint32(26)
+          Version.codec().encode(obj.version, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          status: Status.OK,
+          reason: ''
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = Status.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.reason = reader.string()
+              break
+            }
+            case 3: {
+              obj.version = Version.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.version
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.status`,
+                value: Status.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.reason`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield * Version.codec().stream(reader, reader.uint32(), `${prefix}.version`, {
+                limits: opts.limits?.version
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface UploadResultStatusFieldEvent {
+    field: '$.status'
+    value: Status
+  }
+
+  export interface UploadResultReasonFieldEvent {
+    field: '$.reason'
+    value: string
+  }
+
+  export interface UploadResultVersionTermFieldEvent {
+    field: '$.version.term'
+    value: number
+  }
+
+  export interface UploadResultVersionSeqFieldEvent {
+    field: '$.version.seq'
+    value: number
+  }
+
+  export function encode (obj: Partial<UploadResult>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, UploadResult.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UploadResult>): UploadResult {
+    return decodeMessage(buf, UploadResult.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UploadResult>): Generator<UploadResultStatusFieldEvent | UploadResultReasonFieldEvent | UploadResultVersionTermFieldEvent | UploadResultVersionSeqFieldEvent> {
+    return streamMessage(buf, UploadResult.codec(), opts)
+  }
+}
+
+export interface FetchRequest {
+  hello?: Hello
+  since?: Version
+  want?: Version
+}
+
+export namespace FetchRequest {
+  let _codec: Codec<FetchRequest>
+
+  export const codec = (): Codec<FetchRequest> => {
+    if (_codec == null) {
+      _codec = message<FetchRequest>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.hello != null) {
+          w.uint32(10)
+          Hello.codec().encode(obj.hello, w)
+        }
+
+        if (obj.since != null) {
+          w.uint32(18)
+          Version.codec().encode(obj.since, w)
+        }
+
+        if (obj.want != null) {
+          w.uint32(26)
+          Version.codec().encode(obj.want, w)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {}
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.hello = Hello.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.hello
+              })
+              break
+            }
+            case 2: {
+              obj.since = Version.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.since
+              })
+              break
+            }
+            case 3: {
+              obj.want = Version.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.want
+              })
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * Hello.codec().stream(reader, reader.uint32(), `${prefix}.hello`, {
+                limits: opts.limits?.hello
+              })
+
+              break
+            }
+            case 2: {
+              yield * Version.codec().stream(reader, reader.uint32(), `${prefix}.since`, {
+                limits: opts.limits?.since
+              })
+
+              break
+            }
+            case 3: {
+              yield * Version.codec().stream(reader, reader.uint32(), `${prefix}.want`, {
+                limits: opts.limits?.want
+              })
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface FetchRequestHelloNodeIdFieldEvent {
+    field: '$.hello.nodeId'
+    value: string
+  }
+
+  export interface FetchRequestHelloProtocolVersionFieldEvent {
+    field: '$.hello.protocolVersion'
+    value: number
+  }
+
+  export interface FetchRequestHelloSchemaVersionFieldEvent {
+    field: '$.hello.schemaVersion'
+    value: number
+  }
+
+  export interface FetchRequestHelloAgentVersionFieldEvent {
+    field: '$.hello.agentVersion'
+    value: string
+  }
+
+  export interface FetchRequestSinceTermFieldEvent {
+    field: '$.since.term'
+    value: number
+  }
+
+  export interface FetchRequestSinceSeqFieldEvent {
+    field: '$.since.seq'
+    value: number
+  }
+
+  export interface FetchRequestWantTermFieldEvent {
+    field: '$.want.term'
+    value: number
+  }
+
+  export interface FetchRequestWantSeqFieldEvent {
+    field: '$.want.seq'
+    value: number
+  }
+
+  export function encode (obj: Partial<FetchRequest>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, FetchRequest.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchRequest>): FetchRequest {
+    return decodeMessage(buf, FetchRequest.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchRequest>): Generator<FetchRequestHelloNodeIdFieldEvent | FetchRequestHelloProtocolVersionFieldEvent | FetchRequestHelloSchemaVersionFieldEvent | FetchRequestHelloAgentVersionFieldEvent | FetchRequestSinceTermFieldEvent | FetchRequestSinceSeqFieldEvent | FetchRequestWantTermFieldEvent | FetchRequestWantSeqFieldEvent> {
+    return streamMessage(buf, FetchRequest.codec(), opts)
+  }
+}
+
+export interface FetchResponse {
+  status: Status
+  reason: string
+  kind: ArchiveKind
+  base?: Version
+  version?: Version
+  size: number
+  sha256: Uint8Array<ArrayBuffer>
+}
+
+export namespace FetchResponse {
+  let _codec: Codec<FetchResponse>
+
+  export const codec = (): Codec<FetchResponse> => {
+    if (_codec == null) {
+      _codec = message<FetchResponse>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.status != null && __StatusValues[obj.status] !== 0) {
+          w.uint32(8)
+          Status.codec().encode(obj.status, w)
+        }
+
+        if ((obj.reason != null && obj.reason !== '')) {
+          w.uint32(18)
+          w.string(obj.reason)
+        }
+
+        if (obj.kind != null && __ArchiveKindValues[obj.kind] !== 0) {
+          w.uint32(24)
+          ArchiveKind.codec().encode(obj.kind, w)
+        }
+
+        if (obj.base != null) {
+          w.uint32(34)
+          Version.codec().encode(obj.base, w)
+        }
+
+        if (obj.version != null) {
+          w.uint32(42)
+          Version.codec().encode(obj.version, w)
+        }
+
+        if ((obj.size != null && obj.size !== 0)) {
+          w.uint32(48)
+          w.uint64Number(obj.size)
+        }
+
+        if ((obj.sha256 != null && obj.sha256.byteLength > 0)) {
+          w.uint32(58)
+          w.bytes(obj.sha256)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          status: Status.OK,
+          reason: '',
+          kind: ArchiveKind.FULL,
+          size: 0,
+          sha256: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.status = Status.codec().decode(reader)
+              break
+            }
+            case 2: {
+              obj.reason = reader.string()
+              break
+            }
+            case 3: {
+              obj.kind = ArchiveKind.codec().decode(reader)
+              break
+            }
+            case 4: {
+              obj.base = Version.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.base
+              })
+              break
+            }
+            case 5: {
+              obj.version = Version.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.version
+              })
+              break
+            }
+            case 6: {
+              obj.size = reader.uint64Number()
+              break
+            }
+            case 7: {
+              obj.sha256 = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.status`,
+                value: Status.codec().decode(reader)
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.reason`,
+                value: reader.string()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.kind`,
+                value: ArchiveKind.codec().decode(reader)
+              }
+              break
+            }
+            case 4: {
+              yield * Version.codec().stream(reader, reader.uint32(), `${prefix}.base`, {
+                limits: opts.limits?.base
+              })
+
+              break
+            }
+            case 5: {
+              yield * Version.codec().stream(reader, reader.uint32(), `${prefix}.version`, {
+                limits: opts.limits?.version
+              })
+
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.sha256`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface FetchResponseStatusFieldEvent {
+    field: '$.status'
+    value: Status
+  }
+
+  export interface FetchResponseReasonFieldEvent {
+    field: '$.reason'
+    value: string
+  }
+
+  export interface FetchResponseKindFieldEvent {
+    field: '$.kind'
+    value: ArchiveKind
+  }
+
+  export interface FetchResponseBaseTermFieldEvent {
+    field: '$.base.term'
+    value: number
+  }
+
+  export interface FetchResponseBaseSeqFieldEvent {
+    field: '$.base.seq'
+    value: number
+  }
+
+  export interface FetchResponseVersionTermFieldEvent {
+    field: '$.version.term'
+    value: number
+  }
+
+  export interface FetchResponseVersionSeqFieldEvent {
+    field: '$.version.seq'
+    value: number
+  }
+
+  export interface FetchResponseSizeFieldEvent {
+    field: '$.size'
+    value: number
+  }
+
+  export interface FetchResponseSha256FieldEvent {
+    field: '$.sha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<FetchResponse>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, FetchResponse.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): FetchResponse {
+    return decodeMessage(buf, FetchResponse.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseReasonFieldEvent | FetchResponseKindFieldEvent | FetchResponseBaseTermFieldEvent | FetchResponseBaseSeqFieldEvent | FetchResponseVersionTermFieldEvent | FetchResponseVersionSeqFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent> {
+    return streamMessage(buf, FetchResponse.codec(), opts)
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Durable agent state in LevelDB. Every write that belongs together goes in one batch, so a
+ * crash leaves the old or the new state, never a mix.
+ *
+ * Key layout (one LevelDB, string keys, '!' separates the parts; a dataset name never has '!'):
+ *
+ * | key                          | value                         | why                                   |
+ * |------------------------------|-------------------------------|---------------------------------------|
+ * | `m!<name>`                   | JSON                          | node meta: identity, clock, versions  |
+ * | `e!<dataset>!<key>`          | JSON {@link StoredEntry}      | the replica's entry and its file view |
+ * | `c!<dataset>!<lseq:hex16>`   | entry key                     | change index: "changed since" scans   |
+ * | `v!<term:hex8>!<seq:hex8>`   | JSON {lseq, ...}              | central version -> change sequence    |
+ *
+ * `lseq` is this node's local change sequence: every change to the replica (a local edit or a
+ * merged remote entry) takes the next number, and the change index maps it back to the key, so
+ * "all changes since X" is a range scan of `c!`, not a full scan. The old index key of an entry
+ * is deleted in the same batch as the new one is written.
+ */
+import { Level } from 'level'
+import { DataDirInUseError, StoreFormatError } from '../errors.js'
+import type { Stamp } from '../crdt/hlc.js'
+import type { Entry } from '../crdt/lww-set.js'
+
+/** Layout version of this store; a data folder of another layout is refused, not misread. */
+export const STORE_FORMAT = 1
+
+/** An entry as stored: the CRDT state plus this node's bookkeeping for it. */
+export interface StoredEntry extends Entry {
+  /** Local change sequence of the last change to this entry. */
+  lseq: number
+  /** True when this state came from the central state (nothing to upload). */
+  synced: boolean
+  /**
+   * The value this key had in the settings file when it was last read or written, or null when
+   * the file did not have it. Kept apart from the entry so a failed file write can never look
+   * like a local delete on the next scan.
+   */
+  fileValue: string | null
+}
+
+/** One atomic change to the store. */
+export interface StoreBatch {
+  /** Entries to write, each with its new lseq. */
+  entries?: Array<{ dataset: string; entry: StoredEntry; previousLseq?: number }>
+  /** Meta keys to set. */
+  meta?: Record<string, unknown>
+  /** Central version -> record (written by the master). */
+  versions?: Array<{ term: number; seq: number; record: VersionRecord }>
+}
+
+/** What the master remembers of one central version it published. */
+export interface VersionRecord {
+  /** Local change sequence at the moment the version was cut. */
+  lseq: number
+  /** Milliseconds since the epoch. */
+  time: number
+  /** Node whose change made the version. */
+  origin: string
+  /** Present entries per dataset at that version. */
+  counts: Record<string, number>
+}
+
+const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')
+
+const entryKey = (dataset: string, key: string): string => `e!${dataset}!${key}`
+const changeKey = (dataset: string, lseq: number): string => `c!${dataset}!${hex(lseq, 16)}`
+const versionKey = (term: number, seq: number): string => `v!${hex(term, 8)}!${hex(seq, 8)}`
+
+/** Compact on-disk form of an entry; short names because there are hundreds of thousands. */
+interface EntryRecord { v: string, p: 0 | 1, w: number, c: number, n: string, l: number, s: 0 | 1, f: string | null }
+
+function toRecord (e: StoredEntry): string {
+  const r: EntryRecord = { v: e.value, p: e.present ? 1 : 0, w: e.stamp.wallMs, c: e.stamp.counter, n: e.stamp.nodeId, l: e.lseq, s: e.synced ? 1 : 0, f: e.fileValue }
+  return JSON.stringify(r)
+}
+
+function fromRecord (key: string, json: string): StoredEntry {
+  const r = JSON.parse(json) as EntryRecord
+  const stamp: Stamp = { wallMs: r.w, counter: r.c, nodeId: r.n }
+  return { key, value: r.v, present: r.p === 1, stamp, lseq: r.l, synced: r.s === 1, fileValue: r.f }
+}
+
+/** The LevelDB of one data folder. */
+export class StateStore {
+  private constructor (private readonly db: Level<string, string>) {}
+
+  /** Opens (or creates) the store in `dir`; refuses a folder another process holds. */
+  static async open (dir: string): Promise<StateStore> {
+    const db = new Level<string, string>(dir, { valueEncoding: 'utf8' })
+    try {
+      await db.open()
+    } catch (err: any) {
+      if (err?.cause?.code === 'LEVEL_LOCKED') {
+        throw new DataDirInUseError(`the data folder ${dir} is in use by another spamsync process (stop the agent first, or use its HTTP control port)`, { cause: err })
+      }
+      throw err
+    }
+    const store = new StateStore(db)
+    const format = await store.getMeta<number>('storeFormat')
+    if (format === undefined) {
+      await store.write({ meta: { storeFormat: STORE_FORMAT } })
+    } else if (format !== STORE_FORMAT) {
+      await db.close()
+      throw new StoreFormatError(`the data folder ${dir} has store format ${format}; this agent reads format ${STORE_FORMAT}`)
+    }
+    return store
+  }
+
+  async close (): Promise<void> {
+    await this.db.close()
+  }
+
+  /** A meta value, or undefined when it was never set. */
+  async getMeta<T> (name: string): Promise<T | undefined> {
+    const raw = await this.db.get(`m!${name}`)
+    return raw === undefined ? undefined : JSON.parse(raw) as T
+  }
+
+  /** Every stored entry of a dataset, tombstones included. */
+  async loadEntries (dataset: string): Promise<StoredEntry[]> {
+    const out: StoredEntry[] = []
+    const prefix = `e!${dataset}!`
+    for await (const [k, v] of this.db.iterator({ gt: prefix, lt: prefix + '\xff' })) {
+      out.push(fromRecord(k.slice(prefix.length), v))
+    }
+    return out
+  }
+
+  /** Keys of the entries changed after `lseq`, oldest change first. */
+  async changedKeysSince (dataset: string, lseq: number): Promise<string[]> {
+    const out: string[] = []
+    for await (const key of this.db.values({ gt: changeKey(dataset, lseq), lt: `c!${dataset}!\xff` })) {
+      out.push(key)
+    }
+    return out
+  }
+
+  /** The record of a central version, if this node cut it. */
+  async getVersion (term: number, seq: number): Promise<VersionRecord | undefined> {
+    const raw = await this.db.get(versionKey(term, seq))
+    return raw === undefined ? undefined : JSON.parse(raw) as VersionRecord
+  }
+
+  /** The newest `limit` version records, newest first. */
+  async listVersions (limit: number): Promise<Array<{ term: number; seq: number; record: VersionRecord }>> {
+    const out: Array<{ term: number; seq: number; record: VersionRecord }> = []
+    for await (const [k, v] of this.db.iterator({ gt: 'v!', lt: 'v!\xff', reverse: true, limit })) {
+      const [, term, seq] = k.split('!')
+      out.push({ term: parseInt(term, 16), seq: parseInt(seq, 16), record: JSON.parse(v) })
+    }
+    return out
+  }
+
+  /** Applies a batch atomically. */
+  async write (batch: StoreBatch): Promise<void> {
+    const ops: Array<{ type: 'put', key: string, value: string } | { type: 'del', key: string }> = []
+    for (const { dataset, entry, previousLseq } of batch.entries ?? []) {
+      if (previousLseq !== undefined && previousLseq !== entry.lseq) {
+        ops.push({ type: 'del', key: changeKey(dataset, previousLseq) })
+      }
+      ops.push({ type: 'put', key: entryKey(dataset, entry.key), value: toRecord(entry) })
+      ops.push({ type: 'put', key: changeKey(dataset, entry.lseq), value: entry.key })
+    }
+    for (const [name, value] of Object.entries(batch.meta ?? {})) {
+      ops.push({ type: 'put', key: `m!${name}`, value: JSON.stringify(value) })
+    }
+    for (const { term, seq, record } of batch.versions ?? []) {
+      ops.push({ type: 'put', key: versionKey(term, seq), value: JSON.stringify(record) })
+    }
+    if (ops.length > 0) await this.db.batch(ops)
+  }
+}

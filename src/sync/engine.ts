@@ -1,0 +1,379 @@
+/**
+ * The sync engine of one node: decides what to upload, merges what the master receives, cuts
+ * central versions, serves and applies deltas. It knows the network only through the small
+ * {@link SyncNetwork} interface and the election only through {@link RoleView}, so the whole
+ * flow runs in tests without libp2p.
+ *
+ * Every change to local state runs through one serial queue: a scan, a merge, an apply and the
+ * file writes after them never interleave.
+ */
+import { LIST_DATASETS, type ListDataset } from '../constants.js'
+import { ArchiveError, SyncRefusedError } from '../errors.js'
+import { buildSettingsArchive, readSettingsArchive } from './settings-archive.js'
+import { incompatibility, type PeerVersions } from './compat.js'
+import { compareVersions, ZERO_VERSION, type Version } from '../version.js'
+import { Status } from '../pb/spamsync.js'
+import type { Served } from './fetch-service.js'
+import type { UploadOutcome } from './upload-service.js'
+import type { ListReplica } from './list-replica.js'
+import type { SettingsFolder } from '../settings/settings-folder.js'
+import type { StateStore } from '../store/state-store.js'
+import type { Entry } from '../crdt/lww-set.js'
+
+/** Meta keys this module owns. */
+const META_CENTRAL = 'centralVersion'
+const META_APPLIED = 'appliedVersion'
+const META_UPLOAD_ACK = 'uploadAck'
+
+/** The election as the engine sees it. */
+export interface RoleView {
+  readonly role: 'master' | 'slave' | 'candidate'
+  readonly masterId: string | null
+  readonly term: number
+}
+
+/** The engine's way to the other nodes. */
+export interface SyncNetwork {
+  /** Uploads an archive to the master. */
+  upload: (masterId: string, req: { kind: 'full' | 'delta', baseTerm: number, baseLseq: number }, zip: Uint8Array) => Promise<UploadOutcome>
+  /** Fetches the central changes since `since` from `peerId`. */
+  fetch: (peerId: string, since: Version, want: Version) => Promise<{ status: Status, reason: string, version?: Version, zip?: Uint8Array }>
+  /** Tells the cluster about a new central version at once (not at the next heartbeat). */
+  announce: () => void
+}
+
+/** What the master acknowledged of this node's uploads. */
+interface UploadAck {
+  masterId: string
+  term: number
+  /** Local change sequence up to which the master has everything. */
+  lseq: number
+}
+
+/** Something that went wrong, as status shows it. */
+export interface SyncErrorReport {
+  time: string
+  what: string
+  message: string
+}
+
+/** Times and sizes of the last transfers, for status. */
+export interface TransferReport {
+  time: string
+  kind: 'full' | 'delta'
+  bytes: number
+  version?: Version
+  peer: string
+}
+
+/** Hooks the engine calls; the agent wires them to logs, metrics and commands. */
+export interface EngineHooks {
+  /** Files changed by an apply or merge (names relative to the settings folder). */
+  onFilesChanged?: (datasets: ListDataset[]) => void | Promise<void>
+  /** An error worth showing to the operator. */
+  onError?: (report: SyncErrorReport) => void
+}
+
+/** Parts the engine works on. */
+export interface EngineParts {
+  nodeId: string
+  store: StateStore
+  replica: ListReplica
+  folder: SettingsFolder
+  roles: RoleView
+  network: SyncNetwork
+  strictVersion: boolean
+  hooks?: EngineHooks
+  now?: () => number
+}
+
+/** A single-lane queue: each task starts after the previous one settled. */
+class SerialQueue {
+  private tail: Promise<unknown> = Promise.resolve()
+
+  run<T> (task: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(task)
+    this.tail = result.catch(() => {})
+    return result
+  }
+}
+
+/** The sync engine. */
+export class SyncEngine {
+  private readonly queue = new SerialQueue()
+  private central: Version = ZERO_VERSION
+  private applied: Version = ZERO_VERSION
+  private uploadAck: UploadAck | null = null
+  /** Nodes whose full state the master merged in this term: their deltas can be taken. */
+  private readonly fullSeen = new Set<string>()
+  private uploading: Promise<void> | null = null
+  private uploadAgain = false
+  private fetching: Promise<void> | null = null
+  /** Newest central version announced by the master. */
+  private announced: Version = ZERO_VERSION
+  private readonly now: () => number
+  readonly errors: SyncErrorReport[] = []
+  lastUpload: TransferReport | null = null
+  lastDownload: TransferReport | null = null
+
+  constructor (private readonly parts: EngineParts) {
+    this.now = parts.now ?? Date.now
+  }
+
+  /** Loads persisted versions; call once before anything else. */
+  async load (): Promise<void> {
+    this.central = (await this.parts.store.getMeta<Version>(META_CENTRAL)) ?? ZERO_VERSION
+    this.applied = (await this.parts.store.getMeta<Version>(META_APPLIED)) ?? ZERO_VERSION
+    this.uploadAck = (await this.parts.store.getMeta<UploadAck>(META_UPLOAD_ACK)) ?? null
+  }
+
+  /** Newest central version this node holds (the master's current one, or the applied one). */
+  get version (): Version {
+    return this.parts.roles.role === 'master' ? this.central : this.applied
+  }
+
+  /** Central version this node applied to its files (on the master: the current one). */
+  get appliedVersion (): Version {
+    return this.parts.roles.role === 'master' ? this.central : this.applied
+  }
+
+  /** Scans the settings folder; the master cuts a version, a slave uploads. */
+  async localChanged (): Promise<number> {
+    const changed = await this.queue.run(async () => {
+      const { changed } = await this.parts.folder.scan()
+      let n = 0
+      for (const entries of changed.values()) n += entries.length
+      if (n > 0 && this.parts.roles.role === 'master') {
+        await this.cutVersion(this.parts.nodeId)
+      }
+      return n
+    })
+    if (changed > 0 && this.parts.roles.role !== 'master') this.requestUpload()
+    return changed
+  }
+
+  /** The election made this node master in a new term: start the term's first version. */
+  async becameMaster (): Promise<void> {
+    await this.queue.run(async () => {
+      this.fullSeen.clear()
+      await this.cutVersion(this.parts.nodeId)
+    })
+  }
+
+  /** This node follows a (possibly new) master: make sure the master has all of this node's state. */
+  followMaster (): void {
+    this.requestUpload()
+  }
+
+  /** A beacon told the master's central version: fetch when it is newer than what was applied. */
+  masterAnnounced (version: Version): void {
+    if (compareVersions(version, this.announced) > 0) this.announced = version
+    if (this.parts.roles.role !== 'slave') return
+    if (compareVersions(this.announced, this.applied) > 0) this.requestFetch()
+  }
+
+  /** Uploads now if anything is pending; resolves when the upload (and any re-run) is done. */
+  async syncUpload (): Promise<void> {
+    this.requestUpload()
+    while (this.uploading !== null) await this.uploading
+  }
+
+  /** Fetches now if the master has something newer; resolves when done. */
+  async syncDownload (): Promise<void> {
+    if (this.parts.roles.role === 'slave') this.requestFetch(true)
+    while (this.fetching !== null) await this.fetching
+  }
+
+  /** Waits for every queued change to finish (used at shutdown: an apply in flight completes). */
+  async drain (): Promise<void> {
+    await this.queue.run(async () => {})
+    while (this.uploading !== null || this.fetching !== null) {
+      await Promise.allSettled([this.uploading, this.fetching])
+    }
+  }
+
+  // ---- master side ----
+
+  /** Why an upload from this peer is refused now, or null. */
+  uploadRefusal (hello: PeerVersions & { nodeId: string }): string | null {
+    const bad = incompatibility(hello, this.parts.strictVersion)
+    if (bad !== null) return `incompatible: ${bad}`
+    if (this.parts.roles.role !== 'master') return `not master (master is ${this.parts.roles.masterId ?? 'unknown'})`
+    return null
+  }
+
+  /** A delta can only be merged on top of a full upload from that node in this term. */
+  needsFull (nodeId: string, baseTerm: number): boolean {
+    return baseTerm !== this.parts.roles.term || !this.fullSeen.has(nodeId)
+  }
+
+  /** Checks and merges an uploaded archive; returns the central version that holds it. */
+  async mergeUpload (nodeId: string, zip: Uint8Array, kind: 'full' | 'delta'): Promise<Version> {
+    const archive = readSettingsArchive(zip)
+    return await this.queue.run(async () => {
+      if (this.parts.roles.role !== 'master') throw new SyncRefusedError('no longer master')
+      let n = 0
+      for (const [dataset, entries] of archive.lists) {
+        n += (await this.parts.replica.merge(dataset, entries, { synced: true })).length
+      }
+      if (kind === 'full') this.fullSeen.add(nodeId)
+      if (n > 0) await this.cutVersion(nodeId, [...archive.lists.keys()])
+      return this.central
+    })
+  }
+
+  /** Builds the answer to a fetch: a delta when this node cut `since`, else the full state. */
+  async serveFetch (since: Version): Promise<Served> {
+    return await this.queue.run(async () => {
+      if (this.parts.roles.role !== 'master') return { status: Status.REFUSED, reason: 'not master' }
+      if (compareVersions(since, this.central) >= 0) return { status: Status.UP_TO_DATE, version: this.central }
+      const record = since.term === this.central.term ? await this.parts.store.getVersion(since.term, since.seq) : undefined
+      const lists = new Map<ListDataset, Entry[]>()
+      if (record !== undefined) {
+        for (const ds of LIST_DATASETS) {
+          const changed = await this.parts.replica.changedSince(ds, record.lseq)
+          if (changed.length > 0) lists.set(ds, changed)
+        }
+      } else {
+        for (const ds of LIST_DATASETS) lists.set(ds, [...this.parts.replica.entries(ds)])
+      }
+      const kind = record === undefined ? 'full' : 'delta'
+      const zip = buildSettingsArchive({ kind, origin: this.parts.nodeId, base: record === undefined ? null : since, version: this.central }, lists)
+      return { status: Status.OK, kind, base: record === undefined ? undefined : since, version: this.central, zip }
+    })
+  }
+
+  /** Numbers a new central version, records it and tells the cluster. Runs inside the queue. */
+  private async cutVersion (origin: string, written: ListDataset[] = []): Promise<void> {
+    const next = { term: this.parts.roles.term, seq: this.central.term === this.parts.roles.term ? this.central.seq + 1 : 1 }
+    const counts: Record<string, number> = {}
+    for (const ds of LIST_DATASETS) counts[ds] = this.parts.replica.presentCount(ds)
+    await this.parts.store.write({
+      meta: { [META_CENTRAL]: next },
+      versions: [{ term: next.term, seq: next.seq, record: { lseq: this.parts.replica.changeSeq, time: this.now(), origin, counts } }]
+    })
+    this.central = next
+    const changedFiles: ListDataset[] = []
+    for (const ds of written) if (await this.writeFile(ds)) changedFiles.push(ds)
+    this.parts.network.announce()
+    if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
+  }
+
+  // ---- slave side ----
+
+  private requestUpload (): void {
+    if (this.uploading !== null) {
+      this.uploadAgain = true
+      return
+    }
+    this.uploading = this.uploadLoop().finally(() => { this.uploading = null })
+  }
+
+  private async uploadLoop (): Promise<void> {
+    do {
+      this.uploadAgain = false
+      try {
+        await this.uploadOnce()
+      } catch (err: any) {
+        this.report('upload', err)
+        return
+      }
+    } while (this.uploadAgain)
+  }
+
+  private async uploadOnce (): Promise<void> {
+    const { role, masterId, term } = this.parts.roles
+    if (role !== 'slave' || masterId === null) return
+    let full = this.uploadAck === null || this.uploadAck.masterId !== masterId || this.uploadAck.term !== term
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const built = await this.queue.run(async () => await this.buildUpload(full))
+      if (built === null) return
+      const ack = this.uploadAck
+      const outcome = await this.parts.network.upload(masterId, { kind: full ? 'full' : 'delta', baseTerm: ack?.term ?? 0, baseLseq: ack?.lseq ?? 0 }, built.zip)
+      if (outcome.status === Status.NEED_FULL && !full) {
+        full = true
+        continue
+      }
+      if (outcome.status !== Status.OK) throw new SyncRefusedError(`master ${masterId} refused the upload: ${outcome.reason}`)
+      const next: UploadAck = { masterId, term, lseq: built.lseq }
+      await this.parts.store.write({ meta: { [META_UPLOAD_ACK]: next } })
+      this.uploadAck = next
+      this.lastUpload = { time: new Date(this.now()).toISOString(), kind: full ? 'full' : 'delta', bytes: built.zip.byteLength, version: outcome.version, peer: masterId }
+      if (outcome.version !== undefined) this.masterAnnounced(outcome.version)
+      return
+    }
+  }
+
+  /** The archive to upload: everything, or this node's own changes since the acknowledged point. */
+  private async buildUpload (full: boolean): Promise<{ zip: Uint8Array, lseq: number } | null> {
+    const lseq = this.parts.replica.changeSeq
+    const lists = new Map<ListDataset, Entry[]>()
+    let n = 0
+    for (const ds of LIST_DATASETS) {
+      const entries = full
+        ? [...this.parts.replica.entries(ds)]
+        : (await this.parts.replica.changedSince(ds, this.uploadAck?.lseq ?? 0)).filter(e => !e.synced)
+      if (entries.length > 0 || full) lists.set(ds, entries)
+      n += entries.length
+    }
+    if (!full && n === 0) return null
+    const zip = buildSettingsArchive({ kind: full ? 'full' : 'delta', origin: this.parts.nodeId, base: null, version: null }, lists)
+    return { zip, lseq }
+  }
+
+  private requestFetch (force = false): void {
+    if (this.fetching !== null) return
+    this.fetching = this.fetchOnce(force).catch((err) => { this.report('download', err) }).finally(() => { this.fetching = null })
+  }
+
+  private async fetchOnce (force: boolean): Promise<void> {
+    for (;;) {
+      const { role, masterId } = this.parts.roles
+      if (role !== 'slave' || masterId === null) return
+      if (!force && compareVersions(this.announced, this.applied) <= 0) return
+      force = false
+      const fetched = await this.parts.network.fetch(masterId, this.applied, this.announced)
+      if (fetched.status === Status.UP_TO_DATE) return
+      if (fetched.status !== Status.OK || fetched.zip === undefined) throw new SyncRefusedError(`${masterId} refused the download: ${fetched.reason}`)
+      await this.apply(fetched.zip, masterId)
+    }
+  }
+
+  /** Checks an archive from the master completely, then merges and writes it. */
+  private async apply (zip: Uint8Array, peer: string): Promise<void> {
+    const archive = readSettingsArchive(zip)
+    const version = archive.manifest.version
+    if (version === null) throw new SyncRefusedError(`${peer} sent an archive without a central version`)
+    await this.queue.run(async () => {
+      const changedFiles: ListDataset[] = []
+      for (const [dataset, entries] of archive.lists) {
+        const changed = await this.parts.replica.merge(dataset, entries, { synced: true })
+        if (changed.length > 0 && await this.writeFile(dataset)) changedFiles.push(dataset)
+      }
+      if (compareVersions(version, this.applied) > 0) {
+        await this.parts.store.write({ meta: { [META_APPLIED]: version } })
+        this.applied = version
+      }
+      this.lastDownload = { time: new Date(this.now()).toISOString(), kind: archive.manifest.kind, bytes: zip.byteLength, version, peer }
+      if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
+    })
+  }
+
+  /** Writes a dataset's file; a failure is reported and retried by the next change, not thrown. */
+  private async writeFile (dataset: ListDataset): Promise<boolean> {
+    try {
+      return await this.parts.folder.write(dataset)
+    } catch (err: any) {
+      this.report(`write ${dataset}`, err)
+      return false
+    }
+  }
+
+  private report (what: string, err: any): void {
+    const message = err instanceof ArchiveError ? `${err.name}: ${err.message}` : (err?.message ?? String(err))
+    const report = { time: new Date(this.now()).toISOString(), what, message }
+    this.errors.push(report)
+    if (this.errors.length > 50) this.errors.shift()
+    this.parts.hooks?.onError?.(report)
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * `/spamsync/fetch/1.0.0`: a node asks a peer for the central changes since the version it
+ * applied, and gets a delta archive (or a full one when the peer cannot make the delta).
+ */
+import { createHash } from 'node:crypto'
+import { lpStream } from '@libp2p/utils'
+import type { PeerId, Startable, Stream } from '@libp2p/interface'
+import { PROTOCOL_VERSION } from '../constants.js'
+import { ArchiveKind, FetchRequest, FetchResponse, Status, type Hello } from '../pb/spamsync.js'
+import { TransferError } from '../errors.js'
+import { readMessage, receiveChunks, sendChunks } from './transfer.js'
+import type { TrafficCounter } from './traffic.js'
+import type { SpamsyncNode } from '../net/libp2p-node.js'
+import type { Version } from '../version.js'
+
+/** Protocol id; the major version is the sync protocol's. */
+export const FETCH_PROTOCOL = `/spamsync/fetch/${PROTOCOL_VERSION}.0.0`
+
+/** Fetches served at once per connection. */
+export const MAX_INBOUND_FETCHES = 4
+
+/** What a node serves; implemented by the sync engine. */
+export interface FetchSource {
+  /** Why this peer is refused (incompatible), or null. */
+  refusal: (hello: Hello) => string | null
+  /** The archive of changes since `since`, or a status without one. */
+  serve: (since: Version, want: Version) => Promise<Served>
+}
+
+/** A fetch answer. */
+export interface Served {
+  status: Status
+  reason?: string
+  kind?: 'full' | 'delta'
+  base?: Version
+  version?: Version
+  zip?: Uint8Array
+}
+
+/** Serves fetches on this node. */
+export class FetchService implements Startable {
+  constructor (
+    private readonly node: SpamsyncNode,
+    private readonly source: FetchSource,
+    private readonly traffic: TrafficCounter
+  ) {}
+
+  async start (): Promise<void> {
+    await this.node.handle(FETCH_PROTOCOL, (stream) => {
+      this.serve(stream).catch((err) => { stream.abort(err) })
+    }, { maxInboundStreams: MAX_INBOUND_FETCHES })
+  }
+
+  async stop (): Promise<void> {
+    await this.node.unhandle(FETCH_PROTOCOL)
+  }
+
+  private async serve (stream: Stream): Promise<void> {
+    const lp = lpStream(stream)
+    const reqBytes = await readMessage(lp)
+    this.traffic.bytesReceived += reqBytes.byteLength
+    const req = FetchRequest.decode(reqBytes)
+    const hello = req.hello ?? { nodeId: '', protocolVersion: 0, schemaVersion: 0, agentVersion: '' }
+    const refusal = this.source.refusal(hello)
+    const served: Served = refusal !== null
+      ? { status: Status.REFUSED, reason: refusal }
+      : await this.source.serve(req.since ?? { term: 0, seq: 0 }, req.want ?? { term: 0, seq: 0 })
+    const zip = served.zip
+    const header = FetchResponse.encode({
+      status: served.status,
+      reason: served.reason ?? '',
+      kind: served.kind === 'delta' ? ArchiveKind.DELTA : ArchiveKind.FULL,
+      base: served.base,
+      version: served.version,
+      size: zip?.byteLength ?? 0,
+      sha256: zip === undefined ? new Uint8Array(0) : createHash('sha256').update(zip).digest()
+    })
+    this.traffic.bytesSent += header.byteLength
+    await lp.write(header)
+    if (served.status === Status.OK && zip !== undefined) {
+      await sendChunks(lp, zip, 0, (n) => { this.traffic.bytesSent += n })
+    }
+    await stream.close()
+  }
+}
+
+/** A fetch answer as received. */
+export interface Fetched {
+  response: FetchResponse
+  zip?: Uint8Array
+}
+
+/** Asks `peer` for the changes since `since`; checks size and sha256 of what arrives. */
+export async function fetchFrom (
+  node: SpamsyncNode, peer: PeerId, request: FetchRequest, traffic: TrafficCounter, onProgress?: (done: number, total: number) => void
+): Promise<Fetched> {
+  const stream = await node.dialProtocol(peer, FETCH_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+  try {
+    const lp = lpStream(stream)
+    const req = FetchRequest.encode(request)
+    traffic.bytesSent += req.byteLength
+    await lp.write(req)
+    const headerBytes = await readMessage(lp)
+    traffic.bytesReceived += headerBytes.byteLength
+    const response = FetchResponse.decode(headerBytes)
+    if (response.status !== Status.OK) {
+      await stream.close()
+      return { response }
+    }
+    let done = 0
+    const zip = await receiveChunks(lp, response.size, [], 0, (n) => {
+      traffic.bytesReceived += n
+      done += n
+      onProgress?.(done, response.size)
+    })
+    if (!Buffer.from(createHash('sha256').update(zip).digest()).equals(Buffer.from(response.sha256))) {
+      throw new TransferError('sha256 of the fetched archive differs from the announced one')
+    }
+    await stream.close()
+    return { response, zip }
+  } catch (err: any) {
+    stream.abort(err)
+    throw err
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Settings archives built from and read into the replica: a full one holds every entry
+ * (tombstones too, so a delete travels), a delta only those changed since a point.
+ */
+import { AGENT_VERSION, LIST_DATASETS, SCHEMA_VERSION, type ListDataset } from '../constants.js'
+import { ManifestError } from '../errors.js'
+import { packArchive, unpackArchive } from '../archive/zip.js'
+import { decodeEntries, encodeEntries } from '../archive/list-codec.js'
+import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from '../archive/limits.js'
+import type { Manifest } from '../archive/manifest.js'
+import type { Entry } from '../crdt/lww-set.js'
+import type { Version } from '../version.js'
+
+/** Name of a list dataset's file inside an archive. */
+export function archiveFileName (dataset: ListDataset): string {
+  return `${dataset}.list`
+}
+
+/** What goes into an archive besides the entries. */
+export interface ArchiveMeta {
+  kind: 'full' | 'delta'
+  origin: string
+  base: Version | null
+  version: Version | null
+}
+
+/** An archive as read: its manifest and the entries of each dataset it carries. */
+export interface SettingsArchive {
+  manifest: Manifest
+  lists: Map<ListDataset, Entry[]>
+}
+
+/** Packs the given entries of each list dataset (a dataset left out is not in the archive). */
+export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<ListDataset, Iterable<Entry>>): Uint8Array {
+  const files = []
+  for (const dataset of LIST_DATASETS) {
+    const entries = lists.get(dataset)
+    if (entries === undefined) continue
+    const { data, entries: count } = encodeEntries(entries)
+    files.push({ name: archiveFileName(dataset), data, entries: count })
+  }
+  return packArchive({
+    agentVersion: AGENT_VERSION,
+    schemaVersion: SCHEMA_VERSION,
+    createdAt: new Date().toISOString(),
+    ...meta
+  }, files)
+}
+
+/** Unpacks and decodes an archive; throws a named ArchiveError and returns nothing if any part is bad. */
+export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): SettingsArchive {
+  const { manifest, files } = unpackArchive(zip, limits)
+  const byName = new Map(LIST_DATASETS.map(ds => [archiveFileName(ds), ds]))
+  const lists = new Map<ListDataset, Entry[]>()
+  for (const [name, data] of files) {
+    const dataset = byName.get(name)
+    if (dataset === undefined) throw new ManifestError(`archive file ${name} is not a dataset of schema ${SCHEMA_VERSION}`)
+    lists.set(dataset, decodeEntries(data))
+  }
+  return { manifest, lists }
+}

@@ -1,0 +1,48 @@
+/**
+ * Moving archive bytes over a stream: length-prefixed chunks well under libp2p's 4 MiB message
+ * cap, with backpressure (lpStream waits for drain when `send()` returns false), and reads
+ * that give up when a peer stalls.
+ */
+import type { LengthPrefixedStream } from '@libp2p/utils'
+import { TransferError } from '../errors.js'
+
+/** Bytes per chunk. */
+export const CHUNK_BYTES = 1024 * 1024
+
+/** A read that waits longer than this for the next message gives up: a stalled peer frees its slot. */
+export const READ_TIMEOUT_MS = 15_000
+
+/** Largest archive accepted over the wire. */
+export const MAX_TRANSFER_BYTES = 512 * 1024 * 1024
+
+/** Reads one length-prefixed message, or fails after {@link READ_TIMEOUT_MS}. */
+export async function readMessage (lp: LengthPrefixedStream<any>): Promise<Uint8Array> {
+  const msg = await lp.read({ signal: AbortSignal.timeout(READ_TIMEOUT_MS) })
+  return msg.subarray()
+}
+
+/** Sends `data[offset..]` in chunks; `onProgress` gets the bytes sent so far. */
+export async function sendChunks (lp: LengthPrefixedStream<any>, data: Uint8Array, offset: number, onProgress?: (sent: number) => void): Promise<void> {
+  for (let pos = offset; pos < data.byteLength; pos += CHUNK_BYTES) {
+    const chunk = data.subarray(pos, Math.min(pos + CHUNK_BYTES, data.byteLength))
+    await lp.write(chunk, { signal: AbortSignal.timeout(READ_TIMEOUT_MS) })
+    onProgress?.(chunk.byteLength)
+  }
+}
+
+/**
+ * Receives chunks until `size` bytes are there. `into` may already hold a prefix (a resumed
+ * upload); every chunk is appended to it as it arrives, so an interruption keeps what came.
+ */
+export async function receiveChunks (lp: LengthPrefixedStream<any>, size: number, into: Uint8Array[], received: number, onChunk?: (bytes: number) => void): Promise<Uint8Array> {
+  if (size > MAX_TRANSFER_BYTES) throw new TransferError(`archive of ${size} bytes is over the ${MAX_TRANSFER_BYTES}-byte limit`)
+  let have = received
+  while (have < size) {
+    const chunk = await readMessage(lp)
+    if (chunk.byteLength === 0 || have + chunk.byteLength > size) throw new TransferError(`peer sent more than the declared ${size} bytes`)
+    into.push(chunk.slice())
+    have += chunk.byteLength
+    onChunk?.(chunk.byteLength)
+  }
+  return Buffer.concat(into)
+}

@@ -1,0 +1,169 @@
+/**
+ * `/spamsync/upload/1.0.0`: a slave streams its changes to the master.
+ *
+ * Request, then the master's go-ahead with the offset to start from (non-zero when an earlier
+ * attempt of the same archive was cut off: the master kept what arrived), then the archive in
+ * chunks, then the master's result after it checked size and sha256 and merged.
+ */
+import { createHash } from 'node:crypto'
+import { lpStream } from '@libp2p/utils'
+import type { PeerId, Startable, Stream } from '@libp2p/interface'
+import { PROTOCOL_VERSION } from '../constants.js'
+import { ArchiveError, SyncRefusedError } from '../errors.js'
+import { ArchiveKind, Hello, Status, UploadReady, UploadRequest, UploadResult } from '../pb/spamsync.js'
+import { readMessage, receiveChunks, sendChunks, MAX_TRANSFER_BYTES } from './transfer.js'
+import type { TrafficCounter } from './traffic.js'
+import type { SpamsyncNode } from '../net/libp2p-node.js'
+import type { Version } from '../version.js'
+
+/** Protocol id; the major version is the sync protocol's. */
+export const UPLOAD_PROTOCOL = `/spamsync/upload/${PROTOCOL_VERSION}.0.0`
+
+/** Uploads a master handles at once per connection; a slave has one in flight at a time. */
+export const MAX_INBOUND_UPLOADS = 2
+
+/** How long a cut-off upload's bytes are kept for a resume. */
+export const PARTIAL_TTL_MS = 10 * 60 * 1000
+
+/** Cut-off uploads kept at once (oldest dropped first): bounds the memory they take. */
+export const MAX_PARTIALS = 8
+
+/** What the master does with uploads; implemented by the sync engine. */
+export interface UploadTarget {
+  /** Why this peer's upload is refused now (incompatible, not master), or null. */
+  refusal: (hello: Hello) => string | null
+  /** True when a delta on this base cannot be taken and a full archive is needed. */
+  needsFull: (nodeId: string, baseTerm: number, baseLseq: number) => boolean
+  /** Checks and merges a received archive; throws an ArchiveError when it is bad. */
+  merge: (nodeId: string, zip: Uint8Array, kind: 'full' | 'delta') => Promise<Version>
+}
+
+/** Bytes of an upload that was cut off, kept for its resume. */
+interface Partial {
+  chunks: Uint8Array[]
+  received: number
+  touched: number
+}
+
+/** Serves uploads on this node. */
+export class UploadService implements Startable {
+  private readonly partials = new Map<string, Partial>()
+
+  constructor (
+    private readonly node: SpamsyncNode,
+    private readonly target: UploadTarget,
+    private readonly traffic: TrafficCounter
+  ) {}
+
+  async start (): Promise<void> {
+    await this.node.handle(UPLOAD_PROTOCOL, (stream) => {
+      this.serve(stream).catch((err) => { stream.abort(err) })
+    }, { maxInboundStreams: MAX_INBOUND_UPLOADS })
+  }
+
+  async stop (): Promise<void> {
+    await this.node.unhandle(UPLOAD_PROTOCOL)
+    this.partials.clear()
+  }
+
+  private async serve (stream: Stream): Promise<void> {
+    const lp = lpStream(stream, { maxDataLength: 2 * 1024 * 1024 })
+    const reqBytes = await readMessage(lp)
+    this.traffic.bytesReceived += reqBytes.byteLength
+    const req = UploadRequest.decode(reqBytes)
+    const reply = async (msg: UploadReady | UploadResult, codec: typeof UploadReady | typeof UploadResult): Promise<void> => {
+      const bytes = codec.encode(msg as any)
+      this.traffic.bytesSent += bytes.byteLength
+      await lp.write(bytes)
+    }
+    const hello = req.hello ?? { nodeId: '', protocolVersion: 0, schemaVersion: 0, agentVersion: '' }
+    const refusal = this.target.refusal(hello)
+    if (refusal !== null || req.size > MAX_TRANSFER_BYTES || req.sha256.byteLength !== 32) {
+      await reply({ status: Status.REFUSED, reason: refusal ?? 'bad upload request', offset: 0 }, UploadReady)
+      await stream.close()
+      return
+    }
+    const kind = req.kind === ArchiveKind.DELTA ? 'delta' : 'full'
+    if (kind === 'delta' && this.target.needsFull(hello.nodeId, req.baseTerm, req.baseLseq)) {
+      await reply({ status: Status.NEED_FULL, reason: 'no acknowledged base for this node', offset: 0 }, UploadReady)
+      await stream.close()
+      return
+    }
+    const id = `${hello.nodeId}/${Buffer.from(req.sha256).toString('hex')}/${req.size}`
+    const partial = this.takePartial(id)
+    await reply({ status: Status.OK, reason: '', offset: partial.received }, UploadReady)
+    let zip: Uint8Array
+    try {
+      zip = await receiveChunks(lp, req.size, partial.chunks, partial.received, (n) => {
+        partial.received += n
+        partial.touched = Date.now()
+        this.traffic.bytesReceived += n
+      })
+    } catch (err) {
+      if (partial.received > 0 && partial.received < req.size) this.partials.set(id, partial)
+      throw err
+    }
+    this.partials.delete(id)
+    if (!Buffer.from(createHash('sha256').update(zip).digest()).equals(Buffer.from(req.sha256))) {
+      await reply({ status: Status.BAD_ARCHIVE, reason: 'sha256 of the received bytes differs from the request' }, UploadResult)
+      await stream.close()
+      return
+    }
+    try {
+      const version = await this.target.merge(hello.nodeId, zip, kind)
+      await reply({ status: Status.OK, reason: '', version }, UploadResult)
+    } catch (err: any) {
+      if (!(err instanceof ArchiveError)) throw err
+      await reply({ status: Status.BAD_ARCHIVE, reason: `${err.name}: ${err.message}` }, UploadResult)
+    }
+    await stream.close()
+  }
+
+  /** The kept bytes of an earlier attempt of the same upload, or a fresh start. */
+  private takePartial (id: string): Partial {
+    const now = Date.now()
+    for (const [key, p] of this.partials) if (now - p.touched > PARTIAL_TTL_MS) this.partials.delete(key)
+    const kept = this.partials.get(id)
+    this.partials.delete(id)
+    if (kept !== undefined) return kept
+    while (this.partials.size >= MAX_PARTIALS) this.partials.delete(this.partials.keys().next().value as string)
+    return { chunks: [], received: 0, touched: now }
+  }
+}
+
+/** What an upload attempt ended with. */
+export interface UploadOutcome {
+  status: Status
+  reason: string
+  version?: Version
+}
+
+/** Uploads `zip` to `peer`; resumes from the offset the master names. */
+export async function uploadTo (
+  node: SpamsyncNode, peer: PeerId, request: Omit<UploadRequest, 'size' | 'sha256'>, zip: Uint8Array, traffic: TrafficCounter
+): Promise<UploadOutcome> {
+  const stream = await node.dialProtocol(peer, UPLOAD_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+  try {
+    const lp = lpStream(stream, { maxDataLength: 2 * 1024 * 1024 })
+    const req = UploadRequest.encode({ ...request, size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() })
+    traffic.bytesSent += req.byteLength
+    await lp.write(req)
+    const readyBytes = await readMessage(lp)
+    traffic.bytesReceived += readyBytes.byteLength
+    const ready = UploadReady.decode(readyBytes)
+    if (ready.status !== Status.OK) {
+      await stream.close()
+      return { status: ready.status, reason: ready.reason }
+    }
+    if (ready.offset > zip.byteLength) throw new SyncRefusedError(`master asked to resume at ${ready.offset} of ${zip.byteLength} bytes`)
+    await sendChunks(lp, zip, ready.offset, (n) => { traffic.bytesSent += n })
+    const resultBytes = await readMessage(lp)
+    traffic.bytesReceived += resultBytes.byteLength
+    const result = UploadResult.decode(resultBytes)
+    await stream.close()
+    return { status: result.status, reason: result.reason, version: result.version }
+  } catch (err: any) {
+    stream.abort(err)
+    throw err
+  }
+}
