@@ -128,7 +128,7 @@ export class Agent {
             const { response, zip } = await fetchFrom(node!, peerIdFromString(peerId), { hello: agent!.hello(), since, want }, agent!.traffic)
             return { status: response.status, reason: response.reason, version: response.version, zip }
           },
-          announce: () => { agent?.election.tick() }
+          announce: () => { agent?.election.announce() }
         }
       })
       await engine.load()

@@ -1,0 +1,521 @@
+/**
+ * Master election as a pure state machine. It owns no timer, socket or file: the wiring
+ * (election/service.ts) calls `tick()` every heartbeat interval and `receive()` for every beacon
+ * from the topic, and the machine answers through the injected transport and events. Time comes
+ * from the injected clock, so tests drive whole clusters with a fake one.
+ *
+ * The rules (protocol/election-v1.md has the why):
+ * - rank: pinned masters first, then priority descending, then node id ascending; pinned slaves
+ *   are never eligible;
+ * - a term is started by a node that lost its master (or had none after the startup wait); it
+ *   names the best-ranked live eligible node as the term's master, and every node that adopts the
+ *   term follows that name;
+ * - a higher term always wins; two masters in one term: the better rank wins; a master that
+ *   yields to another master uploads its full state to it;
+ * - a healthy master hands over (term + 1) only to a better-ranked node that has been live for a
+ *   whole liveness window, so a stable cluster never flaps and the best rank is master in the end;
+ * - a pinned master never follows nor waits for an unpinned node: it claims the next term instead.
+ */
+import { ConfigError, SpamsyncError } from '../errors.js'
+import type { Version } from '../version.js'
+
+/** Default time between two beacons of one node. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000
+
+/** Default number of beacons a node may miss before it counts as gone. */
+export const DEFAULT_MISSED_HEARTBEATS = 3
+
+/** What a node currently is. */
+export type Role = 'master' | 'slave' | 'candidate'
+
+/** The role pinned by the operator's config; `auto` lets the election decide. */
+export type Pin = 'auto' | 'master' | 'slave'
+
+/** What every node publishes on the election topic each heartbeat interval. */
+export interface Beacon {
+  /** The sender. */
+  nodeId: string
+  /** Configured priority; higher ranks better. */
+  priority: number
+  /** The sender's pinned role, so others know whether it may be master. */
+  pin: Pin
+  /** The sender's current role. */
+  role: Role
+  /** The sender's current term. */
+  term: number
+  /** Master the sender follows (itself when master, the node it waits for when candidate). */
+  masterId: string | null
+  /** Newest central version the sender holds (the master's is the current one). */
+  version: Version
+  /** Central version the sender has applied to its settings files. */
+  appliedVersion: Version
+}
+
+/** How the machine reaches the topic. */
+export interface ElectionTransport {
+  /** Sends one beacon to every other node; best effort, loss is tolerated. */
+  publish (beacon: Beacon): void
+}
+
+/** What the machine tells the agent. */
+export interface ElectionEvents {
+  /**
+   * Makes `term` durable. Called before the machine acts or publishes in that term; an async
+   * store must hold back later beacons until the write is done.
+   */
+  persistTerm (term: number): void
+  /** Role, master or term changed (reported once per `tick`/`receive`, final state only). */
+  onRoleChange? (role: Role, masterId: string | null, term: number): void
+  /** This node was master and now follows `masterId`: it must upload its full state there. */
+  onUploadFullState? (masterId: string): void
+}
+
+/** Construction parameters of an {@link Election}. */
+export interface ElectionOptions {
+  /** This node's id (the libp2p peer id as a string). */
+  nodeId: string
+  /** Configured priority; higher ranks better. */
+  priority: number
+  /** Role pinned by config. */
+  pin: Pin
+  /** Term persisted by the previous run (0 on first start). */
+  term: number
+  /** Milliseconds, monotonic enough for intervals; injected so tests control time. */
+  clock: () => number
+  /** The topic. */
+  transport: ElectionTransport
+  /** Callbacks to the agent. */
+  events: ElectionEvents
+  /** Time between beacons; the wiring must call `tick()` at this pace. */
+  heartbeatIntervalMs?: number
+  /** Beacons a node may miss before it counts as gone. */
+  missedHeartbeats?: number
+  /** Newest central version this node holds. */
+  version: () => Version
+  /** Central version this node has applied. */
+  appliedVersion: () => Version
+}
+
+/** One remote node as seen through its beacons, for status. */
+export interface MemberView {
+  /** The node. */
+  nodeId: string
+  /** Its priority. */
+  priority: number
+  /** Its pinned role. */
+  pin: Pin
+  /** Its role in its last beacon. */
+  role: Role
+  /** Its term in its last beacon. */
+  term: number
+  /** The master it followed in its last beacon. */
+  masterId: string | null
+  /** Newest central version it holds. */
+  version: Version
+  /** Central version it has applied. */
+  appliedVersion: Version
+  /** Clock time of its last beacon. */
+  lastSeen: number
+  /** Its last beacon is younger than the liveness window. */
+  live: boolean
+}
+
+/** `tick()` was called before `start()`: a wiring bug, not an operator's mistake. */
+export class ElectionNotStartedError extends SpamsyncError {
+  /** A bug: the CLI prints the stack. */
+  override readonly expected: boolean = false
+}
+
+/** The fields that rank a node. */
+export type Ranked = Pick<Beacon, 'nodeId' | 'priority' | 'pin'>
+
+/** Rank order: negative when `a` ranks better (pinned master, higher priority, smaller id). */
+export function compareRank (a: Ranked, b: Ranked): number {
+  const pa = pinClass(a.pin)
+  const pb = pinClass(b.pin)
+  if (pa !== pb) return pa - pb
+  if (a.priority !== b.priority) return a.priority > b.priority ? -1 : 1
+  if (a.nodeId === b.nodeId) return 0
+  return a.nodeId < b.nodeId ? -1 : 1
+}
+
+/** Pinned masters rank before automatic nodes, which rank before pinned slaves. */
+function pinClass (pin: Pin): number {
+  return pin === 'master' ? 0 : pin === 'auto' ? 1 : 2
+}
+
+/** True when a pinned role allows mastership. */
+function eligible (pin: Pin): boolean {
+  return pin !== 'slave'
+}
+
+/** A beacon fit to be acted on; anything else is dropped rather than trusted. */
+function wellFormed (b: Beacon): boolean {
+  return typeof b.nodeId === 'string' && b.nodeId !== '' &&
+    Number.isSafeInteger(b.term) && b.term >= 0 &&
+    Number.isFinite(b.priority) &&
+    (b.pin === 'auto' || b.pin === 'master' || b.pin === 'slave') &&
+    (b.role === 'master' || b.role === 'slave' || b.role === 'candidate') &&
+    (b.masterId === null || typeof b.masterId === 'string')
+}
+
+/** What the machine remembers of one remote node. */
+interface Member {
+  /** Its last beacon. */
+  beacon: Beacon
+  /** When that beacon arrived. */
+  lastSeen: number
+  /** Start of its current unbroken live streak (for the handover window). */
+  liveSince: number
+}
+
+/** The election state machine of one node. */
+export class Election {
+  /** This node's id. */
+  readonly nodeId: string
+  /** This node's priority. */
+  readonly priority: number
+  /** This node's pinned role. */
+  readonly pin: Pin
+  /** Time between beacons. */
+  readonly heartbeatIntervalMs: number
+  /** Beacons a node may miss before it counts as gone. */
+  readonly missedHeartbeats: number
+  /** Liveness window: `missedHeartbeats` intervals. */
+  private readonly windowMs: number
+  /** Injected time source. */
+  private readonly clock: () => number
+  /** Injected topic. */
+  private readonly transport: ElectionTransport
+  /** Injected callbacks. */
+  private readonly events: ElectionEvents
+  /** Newest central version held, for the beacon. */
+  private readonly version: () => Version
+  /** Applied central version, for the beacon. */
+  private readonly appliedVersion: () => Version
+  /** Remote nodes by id. */
+  private readonly peers = new Map<string, Member>()
+  /** Backing field of `role`. */
+  private currentRole: Role = 'candidate'
+  /** Backing field of `masterId`. */
+  private currentMaster: string | null = null
+  /** Backing field of `term`. */
+  private currentTerm: number
+  /** Slave: last heartbeat of its master. Candidate: when the wait began. */
+  private since = 0
+  /** `start()` was called. */
+  private started = false
+  /** Set when this node stops being master; paid by a full upload to the next master it follows. */
+  private owesFullState = false
+  /** Full upload to announce once the current step is reported. */
+  private pendingUpload: string | null = null
+
+  constructor (opts: ElectionOptions) {
+    const interval = opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS
+    const missed = opts.missedHeartbeats ?? DEFAULT_MISSED_HEARTBEATS
+    if (opts.nodeId === '') throw new ConfigError('election: nodeId must not be empty')
+    if (!Number.isFinite(opts.priority)) throw new ConfigError(`election: priority must be a finite number, got ${opts.priority}`)
+    if (!Number.isSafeInteger(opts.term) || opts.term < 0) throw new ConfigError(`election: persisted term must be a non-negative integer, got ${opts.term}`)
+    if (!(Number.isFinite(interval) && interval > 0)) throw new ConfigError(`election: heartbeatIntervalMs must be > 0, got ${interval}`)
+    if (!(Number.isSafeInteger(missed) && missed >= 1)) throw new ConfigError(`election: missedHeartbeats must be an integer >= 1, got ${missed}`)
+    this.nodeId = opts.nodeId
+    this.priority = opts.priority
+    this.pin = opts.pin
+    this.heartbeatIntervalMs = interval
+    this.missedHeartbeats = missed
+    this.windowMs = interval * missed
+    this.clock = opts.clock
+    this.transport = opts.transport
+    this.events = opts.events
+    this.version = opts.version
+    this.appliedVersion = opts.appliedVersion
+    this.currentTerm = opts.term
+  }
+
+  /** Current role; 'candidate' until a master is known. */
+  get role (): Role {
+    return this.currentRole
+  }
+
+  /** The master this node follows (itself when master); when candidate, the node it waits for. */
+  get masterId (): string | null {
+    return this.currentMaster
+  }
+
+  /** Current term; never decreases, not even across restarts. */
+  get term (): number {
+    return this.currentTerm
+  }
+
+  /** Starts the startup wait and publishes the first beacon. A second call does nothing. */
+  start (): void {
+    if (this.started) return
+    this.started = true
+    this.since = this.clock()
+    this.publish()
+  }
+
+  /** One heartbeat interval passed: apply timeouts and handover, then publish a beacon. */
+  tick (): void {
+    if (!this.started) throw new ElectionNotStartedError('election: tick() before start()')
+    const now = this.clock()
+    this.step(() => { this.evaluate(now) })
+    this.publish()
+  }
+
+  /** Publishes a beacon now, off the heartbeat pace: the master tells a new version at once. */
+  announce (): void {
+    if (this.started) this.publish()
+  }
+
+  /** A beacon from the topic. Every beacon counts for liveness; only current ones steer the choice. */
+  receive (beacon: Beacon): void {
+    if (beacon.nodeId === this.nodeId || !wellFormed(beacon)) return
+    const now = this.clock()
+    const known = this.peers.get(beacon.nodeId)
+    const wasLive = known !== undefined && this.isLive(known, now)
+    this.peers.set(beacon.nodeId, {
+      beacon: { ...beacon },
+      lastSeen: now,
+      liveSince: wasLive ? known.liveSince : now
+    })
+    if (beacon.term < this.currentTerm) return
+    this.step(() => {
+      if (beacon.term > this.currentTerm) this.adopt(beacon, now)
+      else this.sameTerm(beacon, now)
+    })
+  }
+
+  /** Every remote node ever heard of, by node id; silent ones stay listed as not live. */
+  members (): MemberView[] {
+    const now = this.clock()
+    return [...this.peers.values()]
+      .map(m => ({
+        nodeId: m.beacon.nodeId,
+        priority: m.beacon.priority,
+        pin: m.beacon.pin,
+        role: m.beacon.role,
+        term: m.beacon.term,
+        masterId: m.beacon.masterId,
+        version: m.beacon.version,
+        appliedVersion: m.beacon.appliedVersion,
+        lastSeen: m.lastSeen,
+        live: this.isLive(m, now)
+      }))
+      .sort((a, b) => a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0)
+  }
+
+  /** Runs one state change and reports its net effect, so transient states never reach the agent. */
+  private step (change: () => void): void {
+    const before = [this.currentRole, this.currentMaster, this.currentTerm] as const
+    change()
+    if (before[0] !== this.currentRole || before[1] !== this.currentMaster || before[2] !== this.currentTerm) {
+      this.events.onRoleChange?.(this.currentRole, this.currentMaster, this.currentTerm)
+    }
+    const upload = this.pendingUpload
+    this.pendingUpload = null
+    if (upload !== null) this.events.onUploadFullState?.(upload)
+  }
+
+  /** Timeouts and handover, on the heartbeat pace. */
+  private evaluate (now: number): void {
+    if (this.currentRole === 'master') {
+      const heir = this.heir(now)
+      if (heir !== null) this.handOver(heir, now)
+      return
+    }
+    // Slave: the master went silent. Candidate: the startup wait or the named master's answer timed out.
+    if (now - this.since >= this.windowMs) this.startTerm(now)
+  }
+
+  /** A beacon of a newer term: adopt the term and follow the master it names. */
+  private adopt (b: Beacon, now: number): void {
+    const named = b.role === 'master' ? b.nodeId : b.masterId
+    if (named !== null && named !== this.nodeId && !this.mayFollow(this.pinOf(named, b))) {
+      this.claim(b.term + 1)
+      return
+    }
+    this.enterTerm(b.term)
+    // No name (a restarted node with a newer persisted term): keep the role; a master goes on in
+    // the new term, a slave waits for its master to catch up or times out as usual.
+    if (named === null) return
+    if (named === this.nodeId) {
+      this.answerNaming(now)
+      return
+    }
+    if (b.role === 'master') this.follow(b.nodeId, now)
+    else this.waitFor(named, now)
+  }
+
+  /** A beacon of this node's own term. */
+  private sameTerm (b: Beacon, now: number): void {
+    if (b.role === 'master') {
+      switch (this.currentRole) {
+        case 'master':
+          // Two masters in one term: the better rank stays (a pinned master outranks any auto one).
+          if (compareRank(b, this.self()) < 0) this.follow(b.nodeId, now)
+          return
+        case 'slave':
+          if (b.nodeId === this.currentMaster) {
+            this.since = now
+            return
+          }
+          if (!this.masterHealthy(now) || compareRank(b, this.rankOf(this.currentMaster)) < 0) this.followOrClaim(b, now)
+          return
+        case 'candidate':
+          this.followOrClaim(b, now)
+          return
+      }
+    }
+    // Our master stepped down in this term (it yielded, or restarted): go where it points.
+    if (b.nodeId === this.currentMaster && this.currentRole !== 'master') {
+      const named = b.masterId
+      if (named === this.nodeId) this.answerNaming(now)
+      else if (named !== null && !this.mayFollow(this.pinOf(named, b))) this.claim(this.currentTerm + 1)
+      else this.waitFor(named, now)
+    }
+  }
+
+  /** Follows master beacon `b` unless this is a pinned master and `b` is not. */
+  private followOrClaim (b: Beacon, now: number): void {
+    if (this.mayFollow(b.pin)) this.follow(b.nodeId, now)
+    else this.claim(this.currentTerm + 1)
+  }
+
+  /** Another node named this one master of the current term. */
+  private answerNaming (now: number): void {
+    if (eligible(this.pin)) this.becomeMaster()
+    else this.waitFor(null, now)
+  }
+
+  /** Starts the next term and names the best-ranked live eligible node its master. */
+  private startTerm (now: number): void {
+    const best = this.best(now)
+    if (best === null) {
+      // No node may be master (all pinned slaves): wait without inflating the term.
+      this.waitFor(null, now)
+      return
+    }
+    this.enterTerm(this.currentTerm + 1)
+    if (best === this.nodeId) this.becomeMaster()
+    else this.waitFor(best, now)
+  }
+
+  /** The master gives its role to `heir` in the next term. */
+  private handOver (heir: string, now: number): void {
+    this.enterTerm(this.currentTerm + 1)
+    this.waitFor(heir, now)
+  }
+
+  /** A pinned master takes `term` for itself rather than follow an unpinned node. */
+  private claim (term: number): void {
+    this.enterTerm(term)
+    this.becomeMaster()
+  }
+
+  /** Raises the term; persisted before anything is done in it. */
+  private enterTerm (term: number): void {
+    if (term <= this.currentTerm) return
+    this.events.persistTerm(term)
+    this.currentTerm = term
+  }
+
+  /** Takes the master role in the current term. */
+  private becomeMaster (): void {
+    this.currentRole = 'master'
+    this.currentMaster = this.nodeId
+    this.owesFullState = false
+  }
+
+  /** Becomes slave of `masterId`; an ex-master schedules its full upload there. */
+  private follow (masterId: string, now: number): void {
+    this.leaveMastership()
+    if (this.owesFullState) {
+      this.pendingUpload = masterId
+      this.owesFullState = false
+    }
+    this.currentRole = 'slave'
+    this.currentMaster = masterId
+    this.since = now
+  }
+
+  /** Becomes candidate, waiting for `masterId` (null: for any master) from `now`. */
+  private waitFor (masterId: string | null, now: number): void {
+    this.leaveMastership()
+    this.currentRole = 'candidate'
+    this.currentMaster = masterId
+    this.since = now
+  }
+
+  /** A master that steps down for any reason owes the next master its full state. */
+  private leaveMastership (): void {
+    if (this.currentRole === 'master') this.owesFullState = true
+  }
+
+  /** The best-ranked better node that has been live for a whole window, if any. */
+  private heir (now: number): string | null {
+    let heir: Ranked | null = null
+    for (const m of this.peers.values()) {
+      if (!eligible(m.beacon.pin) || !this.isLive(m, now) || now - m.liveSince < this.windowMs) continue
+      if (compareRank(m.beacon, this.self()) >= 0) continue
+      if (heir === null || compareRank(m.beacon, heir) < 0) heir = m.beacon
+    }
+    return heir?.nodeId ?? null
+  }
+
+  /** Best-ranked live eligible node, this one included; null when none may be master. */
+  private best (now: number): string | null {
+    let best: Ranked | null = eligible(this.pin) ? this.self() : null
+    for (const m of this.peers.values()) {
+      if (!eligible(m.beacon.pin) || !this.isLive(m, now)) continue
+      if (best === null || compareRank(m.beacon, best) < 0) best = m.beacon
+    }
+    return best?.nodeId ?? null
+  }
+
+  /** The followed master's last heartbeat is younger than the liveness window. */
+  private masterHealthy (now: number): boolean {
+    return now - this.since < this.windowMs
+  }
+
+  /** The member's last beacon is younger than the liveness window. */
+  private isLive (m: Member, now: number): boolean {
+    return now - m.lastSeen < this.windowMs
+  }
+
+  /** A pinned master follows only another pinned master. */
+  private mayFollow (pin: Pin): boolean {
+    return this.pin !== 'master' || pin === 'master'
+  }
+
+  /** Pin of `nodeId`, from `b` itself or the last beacon of that node; unknown counts as auto. */
+  private pinOf (nodeId: string, b: Beacon): Pin {
+    if (nodeId === b.nodeId) return b.pin
+    return this.peers.get(nodeId)?.beacon.pin ?? 'auto'
+  }
+
+  /** Rank fields of a known node; unknown ones rank as auto with the lowest priority. */
+  private rankOf (nodeId: string | null): Ranked {
+    const m = nodeId === null ? undefined : this.peers.get(nodeId)
+    return m?.beacon ?? { nodeId: nodeId ?? '', priority: -Infinity, pin: 'auto' }
+  }
+
+  /** This node's rank fields. */
+  private self (): Ranked {
+    return { nodeId: this.nodeId, priority: this.priority, pin: this.pin }
+  }
+
+  /** Sends this node's beacon. */
+  private publish (): void {
+    this.transport.publish({
+      nodeId: this.nodeId,
+      priority: this.priority,
+      pin: this.pin,
+      role: this.currentRole,
+      term: this.currentTerm,
+      masterId: this.currentMaster,
+      version: this.version(),
+      appliedVersion: this.appliedVersion()
+    })
+  }
+}
