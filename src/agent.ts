@@ -194,7 +194,10 @@ export class Agent {
       sync: async (opts) => await this.syncNow(opts)
     })
     this.election.start()
-    this.timers.push(setInterval(() => { this.election.tick() }, HEARTBEAT_INTERVAL_MS))
+    this.timers.push(setInterval(() => {
+      this.election.tick()
+      this.engine.tick()
+    }, HEARTBEAT_INTERVAL_MS))
     this.timers.push(setInterval(() => { this.redial() }, REDIAL_INTERVAL_MS))
     this.redial()
   }

@@ -108,6 +108,10 @@ export class SyncEngine {
   private readonly fullSeen = new Set<string>()
   private uploading: Promise<void> | null = null
   private uploadAgain = false
+  /** The last upload failed: the next heartbeat tries again. */
+  private uploadFailed = false
+  /** Files whose write failed (a full disk): the next heartbeat writes them again. */
+  private readonly unwritten = new Set<ListDataset>()
   private fetching: Promise<void> | null = null
   /** Newest central version announced by the master. */
   private announced: Version = ZERO_VERSION
@@ -182,6 +186,22 @@ export class SyncEngine {
   async syncDownload (): Promise<void> {
     if (this.parts.roles.role === 'slave') this.requestFetch(true)
     while (this.fetching !== null) await this.fetching
+  }
+
+  /**
+   * Called every heartbeat: retries what failed (an upload, a download, a file write), so a
+   * passing fault heals without an operator.
+   */
+  tick (): void {
+    if (this.uploadFailed) this.requestUpload()
+    if (this.parts.roles.role === 'slave' && compareVersions(this.announced, this.applied) > 0) this.requestFetch()
+    if (this.unwritten.size > 0) {
+      this.queue.run(async () => {
+        const changed: ListDataset[] = []
+        for (const ds of [...this.unwritten]) if (await this.writeFile(ds)) changed.push(ds)
+        if (changed.length > 0) await this.parts.hooks?.onFilesChanged?.(changed)
+      }).catch(() => {})
+    }
   }
 
   /** Waits for every queued change to finish (used at shutdown: an apply in flight completes). */
@@ -274,7 +294,9 @@ export class SyncEngine {
       this.uploadAgain = false
       try {
         await this.uploadOnce()
+        this.uploadFailed = false
       } catch (err: any) {
+        this.uploadFailed = true
         this.report('upload', err)
         return
       }
@@ -317,7 +339,8 @@ export class SyncEngine {
       n += entries.length
     }
     if (!full && n === 0) return null
-    const zip = buildSettingsArchive({ kind: full ? 'full' : 'delta', origin: this.parts.nodeId, base: null, version: null }, lists)
+    // A delta's base is the central version this node's changes sit on.
+    const zip = buildSettingsArchive({ kind: full ? 'full' : 'delta', origin: this.parts.nodeId, base: full ? null : this.applied, version: null }, lists)
     return { zip, lseq }
   }
 
@@ -362,8 +385,11 @@ export class SyncEngine {
   /** Writes a dataset's file; a failure is reported and retried by the next change, not thrown. */
   private async writeFile (dataset: ListDataset): Promise<boolean> {
     try {
-      return await this.parts.folder.write(dataset)
+      const changed = await this.parts.folder.write(dataset)
+      this.unwritten.delete(dataset)
+      return changed
     } catch (err: any) {
+      this.unwritten.add(dataset)
       this.report(`write ${dataset}`, err)
       return false
     }

@@ -1,0 +1,114 @@
+/**
+ * Three real `spamsync start` processes on 127.0.0.1 (mDNS off, bootstrapped to the first),
+ * driven through their settings folders and status API, as an operator would.
+ */
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { Cluster, waitFor, type AgentProcess } from '../helpers/agents.js'
+
+async function everyoneHas (agents: AgentProcess[], list: string, keys: string[]): Promise<void> {
+  const want = [...keys].sort()
+  try {
+    await waitFor(`${list} = ${want.join(',')} on all`, async () => {
+      for (const a of agents) {
+        const have = await a.keys(list)
+        if (JSON.stringify(have) !== JSON.stringify(want)) return false
+      }
+      return true
+    })
+  } catch (err) {
+    for (const a of agents) {
+      const s = await a.status().catch((e: Error) => ({ error: e.message }))
+      console.error(`--- ${a.nodeId} ${list}=${(await a.keys(list)).join(',')}\n${JSON.stringify(s)}\n${a.output.slice(-2000)}`)
+    }
+    throw err
+  }
+}
+
+describe('a cluster of three agent processes', { timeout: 180_000 }, () => {
+  let cluster: Cluster
+  let agents: AgentProcess[]
+
+  before(async () => {
+    cluster = await Cluster.create()
+    agents = await cluster.startAll(3)
+  })
+  after(async () => { await cluster.cleanup() })
+
+  test('elects exactly one master that every node follows', async () => {
+    const master = await cluster.waitForOneMaster()
+    const statuses = await Promise.all(agents.map(async a => await a.status()))
+    assert.equal(statuses.filter(s => s.role === 'master').length, 1)
+    for (const s of statuses) assert.equal(s.masterId, master.nodeId)
+  })
+
+  test('concurrent edits on all three nodes end as the union on all three', async () => {
+    await Promise.all(agents.map(async (a, i) => { await a.writeList('whitelist', `# node ${i}\nfriend${i}@example.com\nshared.example.org OK\n`) }))
+    await everyoneHas(agents, 'whitelist', ['friend0@example.com', 'friend1@example.com', 'friend2@example.com', 'shared.example.org'])
+    // Each node keeps its own comment line.
+    for (const [i, a] of agents.entries()) assert.match(await a.readList('whitelist'), new RegExp(`^# node ${i}$`, 'm'))
+  })
+
+  test('a line deleted on one node is deleted everywhere', async () => {
+    const text = await agents[1].readList('whitelist')
+    await agents[1].writeList('whitelist', text.split('\n').filter(l => !l.startsWith('friend0@')).join('\n'))
+    await everyoneHas(agents, 'whitelist', ['friend1@example.com', 'friend2@example.com', 'shared.example.org'])
+  })
+
+  test('a deleted line stays deleted when every node restarts', async () => {
+    for (const a of agents) await a.stop()
+    await agents[0].start()
+    await agents[1].start([agents[0].multiaddr])
+    await agents[2].start([agents[0].multiaddr])
+    await cluster.waitForOneMaster()
+    await agents[2].writeList('blacklist', 'after-restart.example.net\n')
+    await everyoneHas(agents, 'blacklist', ['after-restart.example.net'])
+    for (const a of agents) assert.deepEqual(await a.keys('whitelist'), ['friend1@example.com', 'friend2@example.com', 'shared.example.org'])
+  })
+
+  test('a node stopped while others changed things catches up and keeps its own offline edits', async () => {
+    const offline = agents[2]
+    await offline.stop()
+    const online = agents.filter(a => a !== offline)
+    await cluster.waitForOneMaster(online)
+    await online[0].writeList('blacklist', 'after-restart.example.net\nwhile-away.example.net\n')
+    await everyoneHas(online, 'blacklist', ['after-restart.example.net', 'while-away.example.net'])
+    await offline.writeList('blacklist', 'after-restart.example.net\noffline-edit.example.net\n')
+    await offline.start([online[0].multiaddr])
+    await everyoneHas(agents, 'blacklist', ['after-restart.example.net', 'offline-edit.example.net', 'while-away.example.net'])
+  })
+
+  test('kill -9 of the master gives a new master, and a later change still reaches everyone', async () => {
+    const master = await cluster.waitForOneMaster()
+    await master.kill9()
+    const rest = agents.filter(a => a !== master)
+    const next = await cluster.waitForOneMaster(rest)
+    assert.notEqual(next.nodeId, master.nodeId)
+    const slave = rest.find(a => a !== next)!
+    await slave.writeList('autowhitelist', 'after-failover@example.com\n')
+    await everyoneHas(rest, 'autowhitelist', ['after-failover@example.com'])
+  })
+})
+
+describe('a node with another cluster key', { timeout: 60_000 }, () => {
+  test('gets nothing and sees nothing', async (t) => {
+    const cluster = await Cluster.create()
+    t.after(async () => { await cluster.cleanup() })
+    const [a, b] = await cluster.startAll(2)
+    await a.writeList('blacklist', 'members-only.example.com\n')
+    await waitFor('member b has the entry', async () => (await b.keys('blacklist')).includes('members-only.example.com'))
+    const otherKey = `${cluster.root}/other.key`
+    const { runCli } = await import('../helpers/agents.js')
+    assert.equal(runCli(['keygen', '--out', otherKey]).code, 0)
+    const intruder = await cluster.add([], otherKey)
+    await intruder.start([a.multiaddr])
+    // Give it as long as a member needs several times over.
+    await new Promise(resolve => setTimeout(resolve, 4000))
+    assert.deepEqual(await intruder.keys('blacklist'), [])
+    const s = await intruder.status()
+    assert.equal(s.peers.filter((p: any) => p.connected).length, 0)
+    assert.equal(s.bytesReceived, 0)
+    const sa = await a.status()
+    assert.equal(sa.peers.some((p: any) => p.id === intruder.nodeId), false)
+  })
+})
