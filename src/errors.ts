@@ -66,3 +66,6 @@ export class TransferError extends SpamsyncError {}
 
 /** A peer refused a sync request; the reason is the peer's. */
 export class SyncRefusedError extends SpamsyncError {}
+
+/** No agent answers on the HTTP port a command was pointed at. */
+export class AgentUnreachableError extends SpamsyncError {}

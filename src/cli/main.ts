@@ -10,9 +10,11 @@ import { keygenCommand } from './commands/keygen.js'
 import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
 import { startCommand } from './commands/start.js'
+import { statusCommand } from './commands/status.js'
+import { syncCommand } from './commands/sync.js'
 
 /** Every verb, in the order `--help` lists them. */
-export const COMMANDS: Command[] = [startCommand, keygenCommand, exportCommand, importCommand]
+export const COMMANDS: Command[] = [startCommand, statusCommand, syncCommand, keygenCommand, exportCommand, importCommand]
 
 function overview (): string {
   const lines = [`spamsync ${AGENT_VERSION}: keeps anti-spam settings identical across mail servers`, '', 'Usage: spamsync COMMAND [options]', '', 'Commands:']

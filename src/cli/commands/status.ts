@@ -1,0 +1,78 @@
+import { UsageError, AgentUnreachableError } from '../../errors.js'
+import type { Command } from '../command.js'
+
+/** Reads `--http-port` (default 8737). */
+export function httpPortOf (value: unknown): number {
+  if (value === undefined) return 8737
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--http-port must be a port number, got ${String(value)}`)
+  return port
+}
+
+/** Calls the local agent's HTTP API. */
+export async function callAgent (port: number, method: 'GET' | 'POST', path: string, timeoutMs = 10_000): Promise<any> {
+  let res: Response
+  try {
+    res = await fetch(`http://127.0.0.1:${port}${path}`, { method, signal: AbortSignal.timeout(timeoutMs) })
+  } catch (err: any) {
+    throw new AgentUnreachableError(`no agent answers on 127.0.0.1:${port} (is it running? --http-port)`, { cause: err })
+  }
+  return await res.json()
+}
+
+function version (v: { term: number, seq: number } | null | undefined): string {
+  return v == null ? '-' : `${v.term}.${v.seq}`
+}
+
+function ago (iso: string | undefined): string {
+  if (iso === undefined) return '-'
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
+  return `${s}s ago`
+}
+
+/** The status document as a readable table. */
+export function formatStatus (s: any): string {
+  const lines = [
+    `node      ${s.nodeId}`,
+    `role      ${s.role} (term ${s.term}, master ${s.masterId ?? 'none yet'})`,
+    `version   central ${version(s.version)}, applied ${version(s.appliedVersion)}   agent ${s.agentVersion}, protocol ${s.protocolVersion}`,
+    `traffic   ${s.bytesSent} bytes sent, ${s.bytesReceived} received`,
+    `upload    ${s.lastUpload === null ? '-' : `${s.lastUpload.kind} ${s.lastUpload.bytes} bytes ${ago(s.lastUpload.time)}`}`,
+    `download  ${s.lastDownload === null ? '-' : `${s.lastDownload.kind} ${s.lastDownload.bytes} bytes ${ago(s.lastDownload.time)}`}`,
+    '',
+    'DATASET        ENTRIES  INVALID LINES'
+  ]
+  for (const [name, d] of Object.entries<any>(s.datasets)) {
+    lines.push(`${name.padEnd(15)}${String(d.entries).padStart(7)}  ${d.invalidLines.length}`)
+    for (const bad of d.invalidLines.slice(0, 5)) lines.push(`  ${bad.file}:${bad.line}: ${bad.reason}`)
+  }
+  lines.push('', 'PEER                                                  ROLE       APPLIED  AGENT    COMPATIBLE  LAST SEEN')
+  for (const p of s.peers) {
+    lines.push(`${p.id.padEnd(54)}${String(p.role).padEnd(11)}${version(p.appliedVersion).padEnd(9)}${String(p.agentVersion ?? '-').padEnd(9)}${(p.compatible ? 'yes' : `no: ${p.reason}`).padEnd(12)}${ago(p.lastSeen)}`)
+  }
+  if (s.peers.length === 0) lines.push('(none)')
+  if (s.errors.length > 0) {
+    lines.push('', 'ERRORS')
+    for (const e of s.errors.slice(-10)) lines.push(`${e.time} ${e.what}: ${e.message}`)
+  }
+  return lines.join('\n') + '\n'
+}
+
+/** `spamsync status`: what the running agent reports. */
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'show the running agent: role, versions, peers, datasets, errors',
+  help: `Usage: spamsync status [--http-port N] [--json]
+
+Asks the agent running on this machine (HTTP on 127.0.0.1) for its status.
+
+  --http-port N               the agent's HTTP port (default 8737)
+  --json                      print the raw JSON document`,
+  options: { 'http-port': { type: 'string' }, json: { type: 'boolean' } },
+  positionals: [0, 0],
+  async run ({ values, stdout }) {
+    const s = await callAgent(httpPortOf(values['http-port']), 'GET', '/status')
+    stdout(values.json === true ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s))
+    return 0
+  }
+}

@@ -1,0 +1,28 @@
+import type { Command } from '../command.js'
+import { callAgent, httpPortOf } from './status.js'
+
+/** `spamsync sync`: sync now and wait until done. */
+export const syncCommand: Command = {
+  name: 'sync',
+  summary: 'make the running agent sync now and wait until it is done',
+  help: `Usage: spamsync sync [--upload] [--download] [--http-port N]
+
+Asks the running agent to scan the settings folder and upload its changes to the master
+(--upload), to fetch the master's newest version (--download), or both (the default), and
+waits until that is done.
+
+  --upload                    only upload
+  --download                  only download
+  --http-port N               the agent's HTTP port (default 8737)`,
+  options: { upload: { type: 'boolean' }, download: { type: 'boolean' }, 'http-port': { type: 'string' } },
+  positionals: [0, 0],
+  async run ({ values, stdout }) {
+    const both = values.upload !== true && values.download !== true
+    const upload = both || values.upload === true
+    const download = both || values.download === true
+    const r = await callAgent(httpPortOf(values['http-port']), 'POST', `/sync?upload=${upload ? 1 : 0}&download=${download ? 1 : 0}`, 10 * 60_000)
+    stdout(`synced in ${r.ms} ms: ${r.role}, applied version ${r.appliedVersion.term}.${r.appliedVersion.seq}\n`)
+    for (const e of r.errors ?? []) stdout(`  recent error: ${e.what}: ${e.message}\n`)
+    return 0
+  }
+}
