@@ -135,8 +135,8 @@ function checkValue (key: string, kind: Kind, value: unknown, source: string): u
 
 /** Turns a string (environment variable, flag) into a value of the key's kind, then checks it. */
 export function parseValue (key: string, raw: string | string[] | boolean, source: string): unknown {
+  if (!Object.hasOwn(CONFIG_KEYS, key)) throw new ConfigError(`${source}: unknown key ${key}`)
   const kind = CONFIG_KEYS[key as keyof Config]
-  if (kind === undefined) throw new ConfigError(`${source}: unknown key ${key}`)
   let value: unknown = raw
   if (typeof raw === 'string') {
     if (kind.type === 'int' && /^-?\d+$/.test(raw.trim())) value = Number(raw.trim())
@@ -168,9 +168,8 @@ export async function loadConfig (sources: ConfigSources): Promise<Config> {
     }
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${sources.file}: must be a JSON object`)
     for (const [key, value] of Object.entries(json)) {
-      const kind = CONFIG_KEYS[key as keyof Config]
-      if (kind === undefined) throw new ConfigError(`${sources.file}: unknown key ${key} (known: ${Object.keys(CONFIG_KEYS).join(', ')})`)
-      config[key] = checkValue(key, kind, value, sources.file)
+      if (!Object.hasOwn(CONFIG_KEYS, key)) throw new ConfigError(`${sources.file}: unknown key ${key} (known: ${Object.keys(CONFIG_KEYS).join(', ')})`)
+      config[key] = checkValue(key, CONFIG_KEYS[key as keyof Config], value, sources.file)
     }
   }
   for (const key of Object.keys(CONFIG_KEYS)) {
@@ -179,9 +178,7 @@ export async function loadConfig (sources: ConfigSources): Promise<Config> {
   }
   for (const [key, value] of Object.entries(sources.flags ?? {})) {
     if (value === undefined) continue
-    config[key] = typeof value === 'string' || typeof value === 'boolean' || Array.isArray(value)
-      ? parseValue(key, value as string | string[] | boolean, `--${flagName(key)}`)
-      : value
+    config[key] = parseValue(key, value as string | string[] | boolean, `--${flagName(key)}`)
   }
   const result = config as unknown as Config
   if (result.clusterKey === '') result.clusterKey = join(result.dataDir, 'cluster.key')

@@ -110,12 +110,13 @@ export class ListReplica {
   async merge (dataset: ListDataset, incoming: Iterable<Entry>, opts: MergeOptions): Promise<StoredEntry[]> {
     const txn = this.begin(dataset)
     for (const raw of incoming) {
-      const entry: Entry = { ...raw, stamp: this.clock.observe(raw.stamp) }
+      // A tombstone carries no value; clearing it before comparing keeps a re-merge a no-op.
+      const entry: Entry = { ...raw, value: raw.present ? raw.value : '', stamp: this.clock.observe(raw.stamp) }
       const current = txn.get(entry.key)
       if (winner(current, entry) === current) continue
       txn.put({
         key: entry.key,
-        value: entry.present ? entry.value : '',
+        value: entry.value,
         present: entry.present,
         stamp: entry.stamp,
         lseq: txn.nextLseq(),

@@ -1,0 +1,280 @@
+import { describe, test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { defaultConfig, envName, flagName, loadConfig, type ConfigSources } from '../../src/config.js'
+import { DEFAULT_DATA_DIR, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_SKEW_MS, DEFAULT_SETTINGS_DIR } from '../../src/constants.js'
+import { ConfigError } from '../../src/errors.js'
+
+/** A temp folder removed when the test ends, also when it fails. */
+async function tempDir (t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'spamsync-config-'))
+  t.after(() => rm(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/** Writes `content` (an object is written as JSON) to a config file in a temp folder. */
+async function configFile (t: TestContext, content: unknown): Promise<string> {
+  const path = join(await tempDir(t), 'spamsync.json')
+  await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content))
+  return path
+}
+
+/** Asserts loading rejects with a ConfigError whose message matches every pattern. */
+async function rejectsNaming (sources: ConfigSources, ...patterns: RegExp[]): Promise<void> {
+  await assert.rejects(loadConfig(sources), (err: unknown) => {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`)
+    for (const p of patterns) assert.match(err.message, p)
+    return true
+  })
+}
+
+describe('envName and flagName', () => {
+  test('envName turns a camelCase key into SPAMSYNC_UPPER_SNAKE', () => {
+    assert.equal(envName('dataDir'), 'SPAMSYNC_DATA_DIR')
+    assert.equal(envName('rescanIntervalSeconds'), 'SPAMSYNC_RESCAN_INTERVAL_SECONDS')
+    assert.equal(envName('mdns'), 'SPAMSYNC_MDNS')
+  })
+
+  test('flagName turns a camelCase key into kebab-case', () => {
+    assert.equal(flagName('dataDir'), 'data-dir')
+    assert.equal(flagName('rescanIntervalSeconds'), 'rescan-interval-seconds')
+    assert.equal(flagName('mdns'), 'mdns')
+  })
+})
+
+describe('loadConfig defaults', () => {
+  test('gives the documented defaults when nothing is given', async () => {
+    const config = await loadConfig({})
+    assert.deepEqual(config, {
+      dataDir: DEFAULT_DATA_DIR,
+      settingsDir: DEFAULT_SETTINGS_DIR,
+      clusterKey: join(DEFAULT_DATA_DIR, 'cluster.key'),
+      listen: ['/ip4/0.0.0.0/tcp/4737'],
+      bootstrap: [],
+      mdns: true,
+      httpPort: 8737,
+      httpHost: '127.0.0.1',
+      priority: 0,
+      role: 'auto',
+      strictVersion: false,
+      debounceMs: DEFAULT_DEBOUNCE_MS,
+      rescanIntervalSeconds: 60,
+      maxSkewMs: DEFAULT_MAX_SKEW_MS,
+      logLevel: 'info'
+    })
+  })
+
+  test('derives clusterKey from the configured dataDir', async () => {
+    const config = await loadConfig({ flags: { dataDir: '/var/lib/spamsync' } })
+    assert.equal(config.clusterKey, '/var/lib/spamsync/cluster.key')
+  })
+
+  test('keeps a clusterKey that is given', async () => {
+    const config = await loadConfig({ flags: { dataDir: '/var/lib/spamsync', clusterKey: '/etc/spamsync/key' } })
+    assert.equal(config.clusterKey, '/etc/spamsync/key')
+  })
+
+  test('reads only SPAMSYNC_* variables from the environment', async () => {
+    const config = await loadConfig({ env: { HTTP_PORT: '1', PORT: '2', DATA_DIR: '/x' } })
+    assert.deepEqual(config, await loadConfig({}))
+  })
+
+  test('does not share default lists between loads', async () => {
+    const first = await loadConfig({})
+    first.listen.push('/ip4/127.0.0.1/tcp/1')
+    assert.deepEqual((await loadConfig({})).listen, ['/ip4/0.0.0.0/tcp/4737'])
+    assert.deepEqual(defaultConfig().listen, ['/ip4/0.0.0.0/tcp/4737'])
+  })
+})
+
+describe('loadConfig precedence', () => {
+  test('the file overrides the defaults', async (t) => {
+    const file = await configFile(t, { httpPort: 9000, role: 'slave', bootstrap: ['/dns4/peer/tcp/4737'] })
+    const config = await loadConfig({ file })
+    assert.equal(config.httpPort, 9000)
+    assert.equal(config.role, 'slave')
+    assert.deepEqual(config.bootstrap, ['/dns4/peer/tcp/4737'])
+    assert.equal(config.priority, 0, 'keys the file does not set keep their default')
+  })
+
+  test('the environment overrides the file', async (t) => {
+    const file = await configFile(t, { httpPort: 9000, priority: 5 })
+    const config = await loadConfig({ file, env: { SPAMSYNC_HTTP_PORT: '9100' } })
+    assert.equal(config.httpPort, 9100)
+    assert.equal(config.priority, 5)
+  })
+
+  test('flags override the environment and the file', async (t) => {
+    const file = await configFile(t, { httpPort: 9000, priority: 5, role: 'slave' })
+    const config = await loadConfig({
+      file,
+      env: { SPAMSYNC_HTTP_PORT: '9100', SPAMSYNC_PRIORITY: '7' },
+      flags: { httpPort: '9200' }
+    })
+    assert.equal(config.httpPort, 9200, 'flag beats env and file')
+    assert.equal(config.priority, 7, 'env beats file')
+    assert.equal(config.role, 'slave', 'file beats default')
+  })
+
+  test('a flag left undefined does not override', async () => {
+    const config = await loadConfig({ env: { SPAMSYNC_HTTP_PORT: '9100' }, flags: { httpPort: undefined } })
+    assert.equal(config.httpPort, 9100)
+  })
+
+  test('an empty environment variable does not override', async (t) => {
+    const file = await configFile(t, { httpHost: '0.0.0.0' })
+    const config = await loadConfig({ file, env: { SPAMSYNC_HTTP_HOST: '' } })
+    assert.equal(config.httpHost, '0.0.0.0')
+  })
+})
+
+describe('loadConfig value parsing', () => {
+  test('--no-mdns (a boolean false flag) turns mDNS off', async () => {
+    const config = await loadConfig({ flags: { mdns: false } })
+    assert.equal(config.mdns, false)
+  })
+
+  test('a boolean false flag overrides a true from the environment', async () => {
+    const config = await loadConfig({ env: { SPAMSYNC_STRICT_VERSION: 'true' }, flags: { strictVersion: false } })
+    assert.equal(config.strictVersion, false)
+  })
+
+  test('boolean environment values accept true/false, 1/0, yes/no, on/off', async () => {
+    for (const [raw, expected] of [['true', true], ['1', true], ['YES', true], ['on', true], ['false', false], ['0', false], ['no', false], ['Off', false]] as const) {
+      const config = await loadConfig({ env: { SPAMSYNC_MDNS: raw, SPAMSYNC_STRICT_VERSION: raw } })
+      assert.equal(config.mdns, expected, `SPAMSYNC_MDNS=${raw}`)
+      assert.equal(config.strictVersion, expected, `SPAMSYNC_STRICT_VERSION=${raw}`)
+    }
+  })
+
+  test('a comma list in the environment becomes a list', async () => {
+    const config = await loadConfig({ env: { SPAMSYNC_BOOTSTRAP: 'a,b' } })
+    assert.deepEqual(config.bootstrap, ['a', 'b'])
+  })
+
+  test('a comma list is trimmed and empty items are dropped', async () => {
+    const config = await loadConfig({ env: { SPAMSYNC_LISTEN: ' /ip4/1.2.3.4/tcp/1 ,, /ip4/5.6.7.8/tcp/2 ,' } })
+    assert.deepEqual(config.listen, ['/ip4/1.2.3.4/tcp/1', '/ip4/5.6.7.8/tcp/2'])
+  })
+
+  test('a repeated flag (a list of strings) becomes the list', async () => {
+    const config = await loadConfig({ flags: { bootstrap: ['/ip4/10.0.0.1/tcp/4737', '/ip4/10.0.0.2/tcp/4737'] } })
+    assert.deepEqual(config.bootstrap, ['/ip4/10.0.0.1/tcp/4737', '/ip4/10.0.0.2/tcp/4737'])
+  })
+
+  test('whole numbers from the environment are parsed, negative ones too', async () => {
+    const config = await loadConfig({ env: { SPAMSYNC_PRIORITY: '-20', SPAMSYNC_DEBOUNCE_MS: ' 50 ' } })
+    assert.equal(config.priority, -20)
+    assert.equal(config.debounceMs, 50)
+  })
+
+  test('range limits are inclusive', async () => {
+    const config = await loadConfig({ env: { SPAMSYNC_HTTP_PORT: '65535', SPAMSYNC_PRIORITY: '-1000000' } })
+    assert.equal(config.httpPort, 65535)
+    assert.equal(config.priority, -1000000)
+  })
+})
+
+describe('loadConfig errors name the key', () => {
+  test('an unknown key in the file', async (t) => {
+    const file = await configFile(t, { httpPort: 9000, htpPort: 9001 })
+    await rejectsNaming({ file }, /unknown key htpPort/, new RegExp(file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+  })
+
+  test('a key named like an Object.prototype member in the file is unknown too', async (t) => {
+    for (const key of ['constructor', 'toString', 'hasOwnProperty']) {
+      const file = await configFile(t, { [key]: 1 })
+      await rejectsNaming({ file }, new RegExp(`unknown key ${key}`))
+    }
+  })
+
+  test('a string where the file needs a number', async (t) => {
+    const file = await configFile(t, { httpPort: '9000' })
+    await rejectsNaming({ file }, /httpPort must be a whole number/, /"9000"/)
+  })
+
+  test('a fractional number where the file needs a whole number', async (t) => {
+    const file = await configFile(t, { debounceMs: 1.5 })
+    await rejectsNaming({ file }, /debounceMs must be a whole number/)
+  })
+
+  test('a number where the file needs a list', async (t) => {
+    const file = await configFile(t, { bootstrap: 5 })
+    await rejectsNaming({ file }, /bootstrap must be a list of strings/)
+  })
+
+  test('a list with a non-string item in the file', async (t) => {
+    const file = await configFile(t, { listen: ['/ip4/0.0.0.0/tcp/1', 2] })
+    await rejectsNaming({ file }, /listen must be a list of strings/)
+  })
+
+  test('a string where the file needs true or false', async (t) => {
+    const file = await configFile(t, { mdns: 'false' })
+    await rejectsNaming({ file }, /mdns must be true or false/)
+  })
+
+  test('an empty string for a path in the file', async (t) => {
+    const file = await configFile(t, { dataDir: '' })
+    await rejectsNaming({ file }, /dataDir must be a string/)
+  })
+
+  test('httpPort out of range', async (t) => {
+    const file = await configFile(t, { httpPort: 70000 })
+    await rejectsNaming({ file }, /httpPort must be a whole number from 0 to 65535/, /70000/)
+  })
+
+  test('priority out of range, in the file and from the environment', async (t) => {
+    const file = await configFile(t, { priority: 1000001 })
+    await rejectsNaming({ file }, /priority must be a whole number from -1000000 to 1000000/)
+    await rejectsNaming({ env: { SPAMSYNC_PRIORITY: '-1000001' } }, /SPAMSYNC_PRIORITY/, /priority must be/)
+  })
+
+  test('a role outside the enum', async (t) => {
+    const file = await configFile(t, { role: 'boss' })
+    await rejectsNaming({ file }, /role must be one of auto, master, slave/, /"boss"/)
+  })
+
+  test('a bad log level from a flag, naming the flag', async () => {
+    await rejectsNaming({ flags: { logLevel: 'loud' } }, /--log-level/, /logLevel must be one of debug, info, warn, error, silent/)
+  })
+
+  test('a non-number environment value, naming the variable', async () => {
+    await rejectsNaming({ env: { SPAMSYNC_HTTP_PORT: 'abc' } }, /SPAMSYNC_HTTP_PORT/, /httpPort must be a whole number/, /"abc"/)
+  })
+
+  test('a number in exponent form from the environment', async () => {
+    await rejectsNaming({ env: { SPAMSYNC_HTTP_PORT: '8e3' } }, /httpPort must be a whole number/)
+  })
+
+  test('a non-boolean environment value', async () => {
+    await rejectsNaming({ env: { SPAMSYNC_MDNS: 'maybe' } }, /SPAMSYNC_MDNS/, /mdns must be true or false/)
+  })
+
+  test('a bad value from a flag, naming the flag', async () => {
+    await rejectsNaming({ flags: { httpPort: 'eighty' } }, /--http-port/, /httpPort must be/)
+  })
+
+  test('a config file that cannot be read', async (t) => {
+    const missing = join(await tempDir(t), 'missing.json')
+    await rejectsNaming({ file: missing }, /cannot read config/, /missing\.json/, /ENOENT/)
+  })
+
+  test('a config file that is not JSON', async (t) => {
+    const file = await configFile(t, '{ "httpPort": 80, }')
+    await rejectsNaming({ file }, /cannot read config/, /spamsync\.json/)
+  })
+
+  test('a config file that is JSON but not an object', async (t) => {
+    for (const content of ['[1, 2]', '"text"', '42', 'null']) {
+      const file = await configFile(t, content)
+      await rejectsNaming({ file }, /must be a JSON object/)
+    }
+  })
+
+  test('a later valid source does not hide an error in an earlier one', async (t) => {
+    const file = await configFile(t, { httpPort: 70000 })
+    await rejectsNaming({ file, flags: { httpPort: '80' } }, /httpPort/)
+  })
+})
