@@ -1,0 +1,78 @@
+/**
+ * Atomic file replacement: a reader (the mail server, the operator's editor, a crash) sees the
+ * old file or the new one, never a half-written one.
+ */
+import { randomBytes } from 'node:crypto'
+import { open, realpath, rename, rm, stat } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+
+/** Options of writeFileAtomic. */
+export interface WriteFileAtomicOptions {
+  /** Permission bits of a new file (default 0o644); an existing file keeps its own. */
+  mode?: number
+}
+
+/**
+ * Writes `data` to `path` atomically: temp file in the same folder (so the rename cannot cross
+ * file systems), fsync, rename over the target, fsync the folder (so the rename itself survives
+ * a crash). On failure the temp file is removed, the old file is untouched, and the error is
+ * rethrown. A symlink at `path` is followed, so the link stays and its target is replaced.
+ */
+export async function writeFileAtomic (path: string, data: string | Uint8Array, opts: WriteFileAtomicOptions = {}): Promise<void> {
+  const target = await resolveTarget(path)
+  const dir = dirname(target)
+  let mode = opts.mode ?? 0o644
+  let owner: { uid: number, gid: number } | undefined
+  try {
+    const st = await stat(target)
+    mode = st.mode & 0o7777
+    owner = { uid: st.uid, gid: st.gid }
+  } catch (err) {
+    if (!isNotFound(err)) throw err
+  }
+
+  const tmp = join(dir, `.${basename(target)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`)
+  try {
+    // 'wx': never reuse (or follow a link at) a name someone else made.
+    const fh = await open(tmp, 'wx', mode)
+    try {
+      await fh.writeFile(data)
+      // The umask may have cleared bits at creation.
+      await fh.chmod(mode)
+      // Only root can give the file back to its owner (e.g. the mail server's user).
+      if (owner !== undefined && process.getuid?.() === 0) await fh.chown(owner.uid, owner.gid)
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
+    await rename(tmp, target)
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => {})
+    throw err
+  }
+  await syncDir(dir)
+}
+
+async function resolveTarget (path: string): Promise<string> {
+  try {
+    return await realpath(path)
+  } catch (err) {
+    if (isNotFound(err)) return path
+    throw err
+  }
+}
+
+async function syncDir (dir: string): Promise<void> {
+  // Windows cannot open a folder for fsync; NTFS journals the rename anyway.
+  if (process.platform === 'win32') return
+  const fh = await open(dir, 'r')
+  try {
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
+}
+
+function isNotFound (err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | null)?.code === 'ENOENT'
+}

@@ -1,0 +1,271 @@
+/**
+ * The list file format (whitelist.txt, blacklist.txt, autowhitelist.txt): the files the mail
+ * server reads and the operator edits.
+ *
+ * One entry a line: `KEY [VALUE]`. KEY is the first whitespace-free token (see list-key.ts);
+ * VALUE is the rest of the line, trimmed, '' when there is none. A line whose first non-blank
+ * character is `#` is a comment; later in a line, a `#` after whitespace starts a trailing comment
+ * that is not part of VALUE (so `a#b` inside a key or value is kept). Blank lines are allowed.
+ * A line with an invalid key, or a second line with an already seen key, is invalid: reported,
+ * kept in the file, never synced.
+ *
+ * Rendering writes a desired key -> value set back into the operator's file, changing only the
+ * lines it must, so comments, layout and bad lines survive every sync.
+ */
+import { InvalidKeyError, InvalidValueError } from '../errors.js'
+import { checkKey } from './list-key.js'
+
+/** One line of a list file as parsed. */
+export interface ListLine {
+  /** What the line is; `invalid` lines are kept in the file but never synced. */
+  kind: 'entry' | 'comment' | 'blank' | 'invalid'
+  /** The line as written, without its line break. */
+  raw: string
+  /** 1-based line number. */
+  line: number
+  /** Normalised key: set on entries and on duplicates. */
+  key?: string
+  /** Value after the key: set on entries and on duplicates. */
+  value?: string
+  /** Why an `invalid` line is invalid. */
+  reason?: string
+}
+
+/** A bad line, reported to the operator (file, line, reason) and never synced. */
+export interface InvalidLine {
+  /** The file's name or path, as given to parseListFile. */
+  file: string
+  /** 1-based line number. */
+  line: number
+  /** Why the line is invalid. */
+  reason: string
+  /** The line as written. */
+  text: string
+}
+
+/** A list file as parsed: its lines (for rendering) and its valid entries (for syncing). */
+export interface ParsedListFile {
+  /** Every line, in order. */
+  lines: ListLine[]
+  /** Normalised key -> value, valid lines only, first occurrence of each key. */
+  entries: Map<string, string>
+  /** The invalid lines, in order. */
+  invalid: InvalidLine[]
+  /** Line break style, taken from the first line break ('\n' when there is none). */
+  eol: '\n' | '\r\n'
+  /** Whether the last line ends with a line break (true for an empty file). */
+  finalNewline: boolean
+}
+
+const HASH = 0x23
+const CR = 0x0d
+const BOM = 0xfeff
+
+/** Whitespace that separates key, value and trailing comment (space, tab, LF, VT, FF, CR). */
+function isWs (c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d)
+}
+
+// Token boundaries of the last scanned line. One shared object so parsing allocates nothing per
+// line for them; scan() is synchronous, so no caller can see another caller's values.
+const span = { keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0 }
+
+/**
+ * Finds the key and value of a line and stores their bounds in `span`.
+ * Returns 'blank', 'comment' or 'entry'.
+ */
+function scan (raw: string, first: boolean): 'blank' | 'comment' | 'entry' {
+  const n = raw.length
+  let i = first && raw.charCodeAt(0) === BOM ? 1 : 0
+  while (i < n && isWs(raw.charCodeAt(i))) i++
+  if (i === n) return 'blank'
+  if (raw.charCodeAt(i) === HASH) return 'comment'
+  span.keyStart = i
+  while (i < n && !isWs(raw.charCodeAt(i))) i++
+  span.keyEnd = i
+  // A trailing comment starts at the first '#' that follows whitespace.
+  let comment = n
+  for (let p = raw.indexOf('#', i); p >= 0; p = raw.indexOf('#', p + 1)) {
+    if (isWs(raw.charCodeAt(p - 1))) {
+      comment = p
+      break
+    }
+  }
+  while (i < comment && isWs(raw.charCodeAt(i))) i++
+  let end = comment
+  while (end > i && isWs(raw.charCodeAt(end - 1))) end--
+  span.valueStart = i
+  span.valueEnd = end
+  return 'entry'
+}
+
+/** Parses a list file's text; `file` names it in the invalid-line reports. */
+export function parseListFile (text: string, file: string): ParsedListFile {
+  const lines: ListLine[] = []
+  const entries = new Map<string, string>()
+  const invalid: InvalidLine[] = []
+  if (text.length === 0) return { lines, entries, invalid, eol: '\n', finalNewline: true }
+
+  const nl = text.indexOf('\n')
+  const eol = nl > 0 && text.charCodeAt(nl - 1) === CR ? '\r\n' : '\n'
+  const finalNewline = text.charCodeAt(text.length - 1) === 0x0a
+  const stop = finalNewline ? text.length - 1 : text.length
+  // Duplicates, and their reports, completed after the loop: naming the first line needs a
+  // key -> line index that would cost a third of the parse if kept for every line.
+  const duplicates: ListLine[] = []
+  const duplicateReports: InvalidLine[] = []
+
+  for (let start = 0, line = 1; start <= stop; line++) {
+    let end = text.indexOf('\n', start)
+    if (end < 0 || end > stop) end = stop
+    const next = end + 1
+    // The CR belongs to the line break, except on an unterminated last line (kept byte-exact).
+    if (eol === '\r\n' && end > start && text.charCodeAt(end - 1) === CR && end < text.length) end--
+    const raw = text.slice(start, end)
+    start = next
+    const kind = scan(raw, line === 1)
+    if (kind !== 'entry') {
+      lines.push({ kind, raw, line })
+      continue
+    }
+    const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
+    if (typeof key !== 'string') {
+      lines.push({ kind: 'invalid', raw, line, reason: key.reason })
+      invalid.push({ file, line, reason: key.reason, text: raw })
+      continue
+    }
+    const value = raw.slice(span.valueStart, span.valueEnd)
+    const entry: ListLine = { kind: 'entry', raw, line, key, value }
+    lines.push(entry)
+    // One map operation a line: a set that does not grow the map found a duplicate.
+    const size = entries.size
+    entries.set(key, value)
+    if (entries.size !== size) continue
+    entry.kind = 'invalid'
+    duplicates.push(entry)
+    const report = { file, line, reason: '', text: raw }
+    duplicateReports.push(report)
+    invalid.push(report)
+  }
+  if (duplicates.length > 0) nameFirstLines(lines, entries, duplicates, duplicateReports)
+  return { lines, entries, invalid, eol, finalNewline }
+}
+
+/**
+ * Completes the duplicates found by parseListFile: their reason names the key's first line, and
+ * the entries map gets back the first line's value (the duplicate's set overwrote it).
+ */
+function nameFirstLines (lines: readonly ListLine[], entries: Map<string, string>, duplicates: ListLine[], reports: InvalidLine[]): void {
+  const first = new Map<string, ListLine | undefined>()
+  for (const d of duplicates) first.set(d.key as string, undefined)
+  // Every key has one `entry` line by now, the first; later ones were made `invalid`.
+  for (const l of lines) if (l.kind === 'entry' && first.has(l.key as string)) first.set(l.key as string, l)
+  for (let i = 0; i < duplicates.length; i++) {
+    const original = first.get(duplicates[i].key as string) as ListLine
+    const reason = `duplicate of line ${original.line}`
+    duplicates[i].reason = reason
+    reports[i].reason = reason
+    entries.set(original.key as string, original.value as string)
+  }
+}
+
+/**
+ * Why a value cannot be written to a list file so that it reads back unchanged, or undefined
+ * when it can. Values read from a list file always can; check values from elsewhere with this.
+ */
+export function checkValue (value: string): string | undefined {
+  const n = value.length
+  if (n === 0) return undefined
+  if (isWs(value.charCodeAt(0)) || isWs(value.charCodeAt(n - 1))) return 'starts or ends with whitespace'
+  if (value.charCodeAt(0) === HASH) return 'starts with "#" (would read as a comment)'
+  for (let p = value.indexOf('#'); p >= 0; p = value.indexOf('#', p + 1)) {
+    if (isWs(value.charCodeAt(p - 1))) return 'has a "#" after whitespace (would read as a comment)'
+  }
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i)
+    if (c === 0x0a || c === CR) return 'contains a line break'
+  }
+  return undefined
+}
+
+function assertValue (key: string, value: string): void {
+  const problem = checkValue(value)
+  if (problem !== undefined) {
+    throw new InvalidValueError(`value of ${JSON.stringify(key)} cannot be written: ${problem}`)
+  }
+}
+
+/** An entry line with a new value: original key spelling, separator and trailing comment kept. */
+function withValue (line: ListLine, value: string): string {
+  const raw = line.raw
+  scan(raw, line.line === 1)
+  const head = raw.slice(0, span.keyEnd)
+  if (span.valueStart === span.valueEnd) {
+    // No old value: whatever followed the key (spaces, comment) follows the new value.
+    return value === '' ? raw : `${head} ${value}${raw.slice(span.keyEnd)}`
+  }
+  const tail = raw.slice(span.valueEnd)
+  return value === '' ? head + tail : head + raw.slice(span.keyEnd, span.valueStart) + value + tail
+}
+
+/**
+ * The text of a list file holding exactly `desired` (normalised key -> value), written into
+ * `previous` (the file as it is now; null for a new file) with as few changes as possible:
+ * - comment, blank and invalid lines stay in place, byte-identical;
+ * - an entry whose key is still desired with the same value stays byte-identical; with another
+ *   value it keeps its key spelling and trailing comment and gets the new value;
+ * - an entry whose key is not desired is removed; its duplicate lines are commented out (`# `
+ *   prepended, text kept), because left as they are they would bring the key back on the next
+ *   parse;
+ * - desired keys not in the file are appended, sorted, as `key value` (or `key`).
+ * Line breaks and the final-newline convention follow `previous` ('\n' and a final newline for a
+ * new file). Throws InvalidKeyError for a key that is not normalised and InvalidValueError for a
+ * value that cannot be written (see checkValue), before anything is produced.
+ */
+export function renderListFile (previous: ParsedListFile | null, desired: ReadonlyMap<string, string>): string {
+  const known = previous?.entries ?? new Map<string, string>()
+  const added: string[] = []
+  for (const [key, value] of desired) {
+    const old = known.get(key)
+    if (old === undefined) {
+      const canonical = checkKey(key)
+      if (typeof canonical !== 'string') throw new InvalidKeyError(`invalid key ${JSON.stringify(key)}: ${canonical.reason}`)
+      if (canonical !== key) {
+        throw new InvalidKeyError(`key ${JSON.stringify(key)} is not normalised (${JSON.stringify(canonical)})`)
+      }
+      added.push(key)
+    }
+    if (old !== value) assertValue(key, value)
+  }
+  added.sort()
+
+  const out: string[] = []
+  if (previous !== null) {
+    for (const line of previous.lines) {
+      if (line.kind === 'entry') {
+        const value = desired.get(line.key as string)
+        if (value === undefined) continue
+        out.push(value === line.value ? line.raw : withValue(line, value))
+      } else if (line.kind === 'invalid' && line.key !== undefined && !desired.has(line.key)) {
+        out.push('# ' + line.raw)
+      } else {
+        out.push(line.raw)
+      }
+    }
+  }
+  for (const key of added) {
+    const value = desired.get(key) as string
+    out.push(value === '' ? key : `${key} ${value}`)
+  }
+
+  const eol = previous?.eol ?? '\n'
+  const finalNewline = previous?.finalNewline ?? true
+  let text = out.join(eol)
+  // Without a final newline an empty last line would vanish, so it keeps its line break (the
+  // bytes it had when a removed entry followed it).
+  if (out.length > 0 && (finalNewline || out[out.length - 1] === '')) text += eol
+  // A byte-order mark belongs to the file, not to its first line: keep it if that line went.
+  const first = previous?.lines[0]?.raw
+  if (first !== undefined && first.charCodeAt(0) === BOM && text.charCodeAt(0) !== BOM) text = '\uFEFF' + text
+  return text
+}

@@ -1,0 +1,112 @@
+/**
+ * Three agents in one process on 127.0.0.1 (mDNS off): the whole stack but the CLI, fast
+ * enough to check the sync flow behaviour by behaviour.
+ */
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Agent } from '../../../src/agent.js'
+import { defaultConfig, type Config } from '../../../src/config.js'
+import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
+import { waitFor } from '../../helpers/agents.js'
+
+async function keys (agent: Agent, list: string): Promise<string[]> {
+  const text = await readFile(join(agent.config.settingsDir, `${list}.txt`), 'utf8').catch(() => '')
+  return text.split('\n').filter(l => l.trim() !== '' && !l.startsWith('#')).map(l => l.split(/\s+/)[0]).sort()
+}
+
+describe('three agents in one process', { timeout: 120_000 }, () => {
+  let root: string
+  let keyFile: string
+  const agents: Agent[] = []
+
+  async function startAgent (i: number, bootstrap: string[]): Promise<Agent> {
+    const dir = join(root, `n${i}`)
+    await mkdir(join(dir, 'settings'), { recursive: true })
+    const config: Config = {
+      ...defaultConfig(),
+      dataDir: join(dir, 'data'),
+      settingsDir: join(dir, 'settings'),
+      clusterKey: keyFile,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap,
+      mdns: false,
+      httpPort: 0,
+      debounceMs: 20,
+      logLevel: 'silent'
+    }
+    return await Agent.start(config)
+  }
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'spamsync-int-'))
+    keyFile = join(root, 'cluster.key')
+    await writeClusterKey(keyFile, generateClusterKey())
+    agents.push(await startAgent(0, []))
+    const first = agents[0].status().listen as string[]
+    agents.push(await startAgent(1, first))
+    agents.push(await startAgent(2, first))
+  })
+
+  after(async () => {
+    for (const a of agents) await a.stop().catch(() => {})
+    await rm(root, { recursive: true, force: true })
+  })
+
+  const stopped = new Set<Agent>()
+  const live = (): Agent[] => agents.filter(a => !stopped.has(a))
+
+  async function oneMaster (): Promise<Agent> {
+    return await waitFor('one master followed by all', () => {
+      const masters = live().filter(a => a.election.role === 'master')
+      return masters.length === 1 && live().every(a => a.election.masterId === masters[0].nodeId) ? masters[0] : null
+    })
+  }
+
+  test('exactly one node is master and the others follow it', async () => {
+    const master = await oneMaster()
+    assert.equal(live().filter(a => a.election.role === 'slave').length, 2)
+    for (const a of live()) assert.equal(a.election.masterId, master.nodeId)
+  })
+
+  test('a line added on a slave reaches every node and the master cuts a new version', async () => {
+    const master = await oneMaster()
+    const slave = live().find(a => a !== master)!
+    const before = master.engine.version
+    await writeFile(join(slave.config.settingsDir, 'blacklist.txt'), 'spam.example.com\n')
+    await waitFor('all have spam.example.com', async () => {
+      for (const a of live()) if (!(await keys(a, 'blacklist')).includes('spam.example.com')) return false
+      return true
+    })
+    assert.ok(master.engine.version.seq > before.seq || master.engine.version.term > before.term)
+    await waitFor('all applied the master version', () => live().every(a => a.engine.appliedVersion.seq === master.engine.version.seq))
+  })
+
+  test('a one-line change moves less than 2 KiB per receiving node', async () => {
+    const master = await oneMaster()
+    const sentBefore = live().map(a => a.status().bytesSent as number)
+    await writeFile(join(master.config.settingsDir, 'whitelist.txt'), 'friend@example.com OK\n')
+    await waitFor('all have the friend', async () => {
+      for (const a of live()) if (!(await keys(a, 'whitelist')).includes('friend@example.com')) return false
+      return true
+    })
+    const sent = live().map((a, i) => (a.status().bytesSent as number) - sentBefore[i]).reduce((x, y) => x + y, 0)
+    assert.ok(sent < 2 * 2048, `sent ${sent} bytes for 2 receivers`)
+  })
+
+  test('an agent with a clean stop hands over: the others elect a new master', async () => {
+    const master = await oneMaster()
+    await master.stop()
+    stopped.add(master)
+    const next = await oneMaster()
+    assert.notEqual(next.nodeId, master.nodeId)
+    const slave = live().find(a => a !== next)!
+    await writeFile(join(slave.config.settingsDir, 'autowhitelist.txt'), 'later@example.com\n')
+    await waitFor('the survivors have the later change', async () => {
+      for (const a of live()) if (!(await keys(a, 'autowhitelist')).includes('later@example.com')) return false
+      return true
+    })
+  })
+})

@@ -1,0 +1,214 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { DatasetDecodeError } from '../../../src/errors.js'
+import type { Entry } from '../../../src/crdt/lww-set.js'
+import { normaliseKey } from '../../../src/settings/list-key.js'
+import { decodeEntries, encodeEntries, LIST_HEADER } from '../../../src/archive/list-codec.js'
+import { packArchive, unpackArchive } from '../../../src/archive/zip.js'
+import { utf8 } from './zip-fixtures.js'
+
+const NODE_A = '12D3KooWA1b2C3d4E5f6G7h8I9j0KaLbMcNdOePfQgRhSiTjUk'
+const NODE_B = '12D3KooWZzYyXxWwVvUuTtSsRrQqPpOoNnMmLlKkJjIiHhGgFf'
+
+function entry (key: string, value: string, present: boolean, wallMs: number, counter: number, nodeId: string): Entry {
+  return { key, value, present, stamp: { wallMs, counter, nodeId } }
+}
+
+const SAMPLE: Entry[] = [
+  entry('spam.example', 'added by ops', true, 1_700_000_000_000, 0, NODE_A),
+  entry('10.0.0.0/8', '', false, 1_700_000_000_500, 3, NODE_B),
+  entry('alice@example.com', 'VIP', true, 1_700_000_001_000, 0, NODE_A)
+]
+
+function byKey (entries: Entry[]): Entry[] {
+  return [...entries].sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+}
+
+function text (data: Uint8Array): string {
+  return new TextDecoder().decode(data)
+}
+
+// Decoding this text must fail with DatasetDecodeError whose message matches.
+function rejects (body: string, message: RegExp): void {
+  assert.throws(() => decodeEntries(utf8(body)), DatasetDecodeError)
+  assert.throws(() => decodeEntries(utf8(body)), { message })
+}
+
+const HEAD = `${LIST_HEADER}\nn 0 ${NODE_A}\n`
+
+describe('encodeEntries', () => {
+  it('writes the header, the node table and one sorted line per entry', () => {
+    const { data, entries } = encodeEntries(SAMPLE)
+    assert.equal(entries, 3)
+    assert.equal(text(data), [
+      'spamsync-list 1',
+      `n 0 ${NODE_B}`,
+      `n 1 ${NODE_A}`,
+      `10.0.0.0/8\t0\t1700000000500\t3\t0\t`,
+      `alice@example.com\t1\t1700000001000\t0\t1\tVIP`,
+      `spam.example\t1\t1700000000000\t0\t1\tadded by ops`,
+      ''
+    ].join('\n'))
+  })
+
+  it('writes each node id once however many entries carry it', () => {
+    const many = Array.from({ length: 100 }, (_, i) => entry(`d${i}.example`, '', true, i, 0, NODE_A))
+    const out = text(encodeEntries(many).data)
+    assert.equal(out.split(NODE_A).length - 1, 1)
+  })
+
+  it('gives the same bytes whatever the input order', () => {
+    assert.deepEqual(encodeEntries(SAMPLE).data, encodeEntries([...SAMPLE].reverse()).data)
+  })
+
+  it('writes only the header for an empty set', () => {
+    assert.equal(text(encodeEntries([]).data), 'spamsync-list 1\n')
+  })
+
+  it('escapes tab, newline, carriage return and backslash in values', () => {
+    const out = text(encodeEntries([entry('a.example', 'a\tb\nc\rd\\e', true, 1, 0, NODE_A)]).data)
+    assert.ok(out.endsWith('\ta\\tb\\nc\\rd\\\\e\n'))
+  })
+
+  it('refuses two entries with one key', () => {
+    assert.throws(() => encodeEntries([SAMPLE[0], SAMPLE[0]]), RangeError)
+  })
+
+  it('refuses a stamp that is not non-negative integers', () => {
+    assert.throws(() => encodeEntries([entry('a.example', '', true, -1, 0, NODE_A)]), RangeError)
+    assert.throws(() => encodeEntries([entry('a.example', '', true, 1.5, 0, NODE_A)]), RangeError)
+  })
+})
+
+describe('decodeEntries round trip', () => {
+  it('returns the entries sorted by key, tombstones included', () => {
+    const decoded = decodeEntries(encodeEntries(SAMPLE).data)
+    assert.deepEqual(decoded, byKey(SAMPLE))
+    assert.equal(decoded.filter(e => !e.present).length, 1)
+  })
+
+  it('round-trips values with tabs, newlines, carriage returns and backslashes', () => {
+    const values = ['\t', '\n', '\r\n', '\\', '\\t', 'a\\\tb', 'trailing\\', '\\\\n']
+    const entries = values.map((v, i) => entry(`k${i}.example`, v, true, i, 0, NODE_A))
+    assert.deepEqual(decodeEntries(encodeEntries(entries).data), entries)
+  })
+
+  it('round-trips unicode values and node ids', () => {
+    const entries = [
+      entry('xn--bcher-kva.example', 'Bücher – ok ✓ 𝄞 日本語', true, 5, 1, 'nœud-☃ with space'),
+      entry('zz.example', '', false, 0, 0, NODE_A)
+    ]
+    assert.deepEqual(decodeEntries(encodeEntries(entries).data), entries)
+  })
+
+  it('round-trips the largest safe stamp numbers', () => {
+    const entries = [entry('a.example', '', true, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, NODE_A)]
+    assert.deepEqual(decodeEntries(encodeEntries(entries).data), entries)
+  })
+
+  it('round-trips any set of valid entries (property)', () => {
+    const key = fc.oneof(
+      fc.tuple(fc.stringMatching(/^[a-z0-9]{1,10}$/), fc.constantFrom('com', 'example', 'org')).map(([l, t]) => `${l}.${t}`),
+      fc.tuple(fc.stringMatching(/^[a-z0-9.]{1,8}$/), fc.stringMatching(/^[a-z]{1,8}$/)).map(([u, d]) => `${u}@${d}.example`),
+      fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map(p => p.join('.')),
+      fc.stringMatching(/^[a-z]{1,8}$/).map(l => `*.${l}.example`)
+    ).map(raw => {
+      try {
+        return normaliseKey(raw)
+      } catch {
+        return 'fallback.example'
+      }
+    })
+    const value = fc.array(fc.oneof(fc.constantFrom('\t', '\n', '\r', '\\', '\\t', ' '), fc.string({ unit: 'grapheme' })))
+      .map(parts => parts.join(''))
+    const nodeId = fc.oneof(fc.constantFrom(NODE_A, NODE_B), fc.string({ unit: 'grapheme', minLength: 1 }))
+    const arbEntry = fc.record({
+      key,
+      value,
+      present: fc.boolean(),
+      stamp: fc.record({ wallMs: fc.maxSafeNat(), counter: fc.nat(), nodeId })
+    }).map(e => entry(e.key, e.value, e.present, e.stamp.wallMs, e.stamp.counter, e.stamp.nodeId))
+    fc.assert(fc.property(fc.uniqueArray(arbEntry, { selector: e => e.key, maxLength: 40 }), entries => {
+      const { data, entries: count } = encodeEntries(entries)
+      assert.equal(count, entries.length)
+      assert.deepEqual(decodeEntries(data, { expectedEntries: count }), byKey(entries))
+    }), { numRuns: 300 })
+  })
+
+  it('throws only DatasetDecodeError on arbitrary or damaged input (property)', () => {
+    const valid = encodeEntries(SAMPLE).data
+    const damaged = fc.tuple(fc.nat(valid.length - 1), fc.nat(255)).map(([at, b]) => {
+      const copy = valid.slice()
+      copy[at] = b
+      return copy
+    })
+    fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), damaged), bytes => {
+      try {
+        decodeEntries(bytes)
+      } catch (err) {
+        assert.ok(err instanceof DatasetDecodeError, String(err))
+      }
+    }), { numRuns: 1000 })
+  })
+
+  it('survives pack and unpack with the manifest entry count', () => {
+    const { data, entries } = encodeEntries(SAMPLE)
+    const zip = packArchive({
+      agentVersion: '0.1.0',
+      schemaVersion: 1,
+      kind: 'full',
+      origin: NODE_A,
+      base: null,
+      version: null,
+      createdAt: '2025-01-01T00:00:00.000Z'
+    }, [{ name: 'lists/whitelist.tsv', data, entries }])
+    const { manifest, files } = unpackArchive(zip)
+    const file = manifest.files[0]
+    const decoded = decodeEntries(files.get(file.name) as Uint8Array, { name: file.name, expectedEntries: file.entries })
+    assert.deepEqual(decoded, byKey(SAMPLE))
+  })
+})
+
+describe('decodeEntries rejects bad input with the line and the problem', () => {
+  it('rejects invalid UTF-8', () => {
+    assert.throws(() => decodeEntries(new Uint8Array([0x73, 0xff, 0x0a])), { name: 'DatasetDecodeError', message: /not valid UTF-8/ })
+  })
+  it('rejects an empty file', () => rejects('', /line 1: empty file/))
+  it('rejects another header', () => rejects('hello\n', /line 1: not a spamsync list file/))
+  it('rejects a byte-order mark before the header', () => rejects(`\uFEFF${LIST_HEADER}\n`, /line 1: not a spamsync list file/))
+  it('rejects another list format version', () => rejects('spamsync-list 2\n', /line 1: unsupported list format version "2"/))
+  it('rejects a missing final newline', () => rejects(`${HEAD}a.example\t1\t1\t0\t0\t`, /line 3: no newline .*truncated/))
+  it('rejects a node index out of sequence', () => rejects(`${LIST_HEADER}\nn 1 x\n`, /line 2: node index must be 0, got "1"/))
+  it('rejects a node line without an id', () => rejects(`${LIST_HEADER}\nn 0\n`, /line 2: node line needs an index and a node id/))
+  it('rejects an empty node id', () => rejects(`${LIST_HEADER}\nn 0 \n`, /line 2: empty node id/))
+  it('rejects a node id listed twice', () => rejects(`${HEAD}n 1 ${NODE_A}\n`, /line 3: node id .* is listed twice/))
+  it('rejects too few fields', () => rejects(`${HEAD}a.example\t1\t1\t0\n`, /line 3: expected 6 tab-separated fields, got 4/))
+  it('rejects too many fields', () => rejects(`${HEAD}a.example\t1\t1\t0\t0\tv\tw\n`, /line 3: expected 6 tab-separated fields, got 7/))
+  it('rejects an empty line', () => rejects(`${HEAD}\n`, /line 3: expected 6 tab-separated fields, got 1/))
+  it('rejects an empty key', () => rejects(`${HEAD}\t1\t1\t0\t0\t\n`, /line 3: empty key/))
+  it('rejects an invalid key', () => rejects(`${HEAD}not a key!\t1\t1\t0\t0\t\n`, /line 3: invalid key "not a key!"/))
+  it('rejects a key that is not normalised', () => {
+    rejects(`${HEAD}Example.COM\t1\t1\t0\t0\t\n`, /line 3: key "Example.COM" is not normalised \(expected "example.com"\)/)
+  })
+  it('rejects a repeated key', () => rejects(`${HEAD}a.example\t1\t1\t0\t0\t\na.example\t0\t2\t0\t0\t\n`, /line 4: key "a.example" is repeated/))
+  it('rejects keys out of order', () => rejects(`${HEAD}b.example\t1\t1\t0\t0\t\na.example\t1\t1\t0\t0\t\n`, /line 4: key "a.example" is out of order/))
+  it('rejects a present flag other than 1 or 0', () => rejects(`${HEAD}a.example\ttrue\t1\t0\t0\t\n`, /line 3: present must be 1 or 0, got "true"/))
+  it('rejects a negative wallMs', () => rejects(`${HEAD}a.example\t1\t-1\t0\t0\t\n`, /line 3: wallMs must be a non-negative integer, got "-1"/))
+  it('rejects a wallMs with a leading zero', () => rejects(`${HEAD}a.example\t1\t01\t0\t0\t\n`, /line 3: wallMs .* got "01"/))
+  it('rejects a wallMs past the safe integers', () => rejects(`${HEAD}a.example\t1\t9007199254740992\t0\t0\t\n`, /line 3: wallMs/))
+  it('rejects a fractional counter', () => rejects(`${HEAD}a.example\t1\t1\t1.5\t0\t\n`, /line 3: counter must be a non-negative integer, got "1.5"/))
+  it('rejects an empty counter', () => rejects(`${HEAD}a.example\t1\t1\t\t0\t\n`, /line 3: counter/))
+  it('rejects a node index not in the table', () => rejects(`${HEAD}a.example\t1\t1\t0\t1\t\n`, /line 3: node index "1" is not in the node table/))
+  it('rejects a node line after the entries', () => rejects(`${HEAD}a.example\t1\t1\t0\t0\t\nn 1 x\n`, /line 4: expected 6/))
+  it('rejects an unknown escape', () => rejects(`${HEAD}a.example\t1\t1\t0\t0\tbad \\x\n`, /line 3: bad escape "\\\\x"/))
+  it('rejects a trailing lone backslash', () => rejects(`${HEAD}a.example\t1\t1\t0\t0\tbad \\\n`, /line 3: bad escape/))
+  it('rejects a raw carriage return (CRLF line ends)', () => rejects(`${HEAD}a.example\t1\t1\t0\t0\tv\r\n`, /line 3: raw carriage return/))
+  it('rejects an entry count other than the manifest says', () => {
+    assert.throws(() => decodeEntries(encodeEntries(SAMPLE).data, { name: 'w.tsv', expectedEntries: 4 }),
+      { name: 'DatasetDecodeError', message: /^w\.tsv: holds 3 entries, the manifest says 4$/ })
+  })
+  it('prefixes messages with the file name when given', () => {
+    assert.throws(() => decodeEntries(utf8('x\n'), { name: 'lists/whitelist.tsv' }), { message: /^lists\/whitelist\.tsv: line 1: / })
+  })
+})
