@@ -21,7 +21,8 @@ import { incompatibility, LOCAL_VERSIONS, parseUserAgent } from './sync/compat.j
 import { watchFolder, type FolderWatch } from './settings/watch.js'
 import { startStatusServer, type StatusServer } from './http/status-server.js'
 import { ArchiveKind, Beacon, Pin, Role, type Hello } from './pb/spamsync.js'
-import { ZERO_VERSION } from './version.js'
+import { ZERO_VERSION, formatVersion } from './version.js'
+import { createLog, type Log } from './log.js'
 
 /** Time between heartbeats (beacons) of every node. */
 export const HEARTBEAT_INTERVAL_MS = 1000
@@ -79,17 +80,21 @@ export class Agent {
   private fetchService: FetchService | null = null
   private topic = ''
   private stopped = false
+  /** Peers already logged as refused: a refusal is logged once, not on every redial. */
+  private readonly loggedRefusals = new Set<string>()
 
   private constructor (
     readonly config: Config,
     private readonly state: LocalState,
     private readonly node: SpamsyncNode,
     readonly election: Election,
-    readonly engine: SyncEngine
+    readonly engine: SyncEngine,
+    private readonly log: Log
   ) {}
 
   /** Builds and starts an agent. */
   static async start (config: Config): Promise<Agent> {
+    const log = createLog(config.logLevel)
     const state = await openLocalState(config)
     let node: SpamsyncNode | undefined
     try {
@@ -120,6 +125,10 @@ export class Agent {
         folder: state.folder,
         roles: election,
         strictVersion: config.strictVersion,
+        hooks: {
+          onFilesChanged: (datasets) => { log.info({ event: 'files-written', datasets, version: formatVersion(engine.appliedVersion) }, 'settings files updated') },
+          onError: (report) => { log.warn({ event: 'sync-error', what: report.what }, report.message) }
+        },
         network: {
           upload: async (masterId, req, zip) => await uploadTo(node!, peerIdFromString(masterId), {
             hello: agent!.hello(), kind: req.kind === 'full' ? ArchiveKind.FULL : ArchiveKind.DELTA, baseTerm: req.baseTerm, baseLseq: req.baseLseq
@@ -132,9 +141,10 @@ export class Agent {
         }
       })
       await engine.load()
-      agent = new Agent(config, state, node, election, engine)
+      agent = new Agent(config, state, node, election, engine, log)
       agent.topic = topic
       await agent.startParts()
+      log.info({ event: 'started', nodeId: state.identity.nodeId, listen: node.getMultiaddrs().map(String), httpPort: agent.httpPort }, 'agent started')
       return agent
     } catch (err) {
       await node?.stop()
@@ -214,6 +224,7 @@ export class Agent {
     await this.fetchService?.stop()
     await this.node.stop()
     await this.state.close()
+    this.log.info({ event: 'stopped' }, 'agent stopped')
   }
 
   private publish (beacon: ElectionBeacon): void {
@@ -258,6 +269,7 @@ export class Agent {
   }
 
   private roleChanged (role: 'master' | 'slave' | 'candidate'): void {
+    this.log.info({ event: 'role', role, term: this.election.term, masterId: this.election.masterId }, `now ${role}`)
     if (role === 'master') this.engine.becameMaster().catch(() => {})
     else if (role === 'slave') this.engine.followMaster()
   }
@@ -272,6 +284,10 @@ export class Agent {
       const reason = incompatibility(versions, this.config.strictVersion)
       this.peers.set(id, { ...versions, compatible: reason === null, reason, lastSeen: Date.now() })
       if (reason === null) return
+    }
+    if (!this.loggedRefusals.has(id)) {
+      this.loggedRefusals.add(id)
+      this.log.warn({ event: 'peer-refused', peerId: id, reason: this.peers.get(id)?.reason }, 'incompatible peer refused')
     }
     this.node.hangUp(peerId).catch(() => {})
   }
