@@ -69,7 +69,10 @@ export function encodeEntries (entries: Iterable<Entry>): EncodedList {
     if (!isCount(wallMs) || !isCount(counter) || nodeId.length === 0) {
       throw new RangeError(`cannot encode key ${JSON.stringify(e.key)}: bad stamp ${JSON.stringify(e.stamp)}`)
     }
-    if (!nodes.has(nodeId)) nodes.set(nodeId, nodes.size)
+    if (!nodes.has(nodeId)) {
+      nodes.set(nodeId, nodes.size)
+      size += nodeId.length + 16
+    }
     size += e.key.length + e.value.length + 24
   }
   const out = new ListWriter(size)

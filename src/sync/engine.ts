@@ -50,6 +50,16 @@ interface UploadAck {
   lseq: number
 }
 
+/** An upload archive and what it was built for. */
+interface PendingUpload {
+  zip: Uint8Array
+  /** Local change sequence the archive covers. */
+  lseq: number
+  full: boolean
+  masterId: string
+  term: number
+}
+
 /** Something that went wrong, as status shows it. */
 export interface SyncErrorReport {
   time: string
@@ -108,6 +118,8 @@ export class SyncEngine {
   private readonly fullSeen = new Set<string>()
   private uploading: Promise<void> | null = null
   private uploadAgain = false
+  /** The last archive built for upload and not yet acknowledged, kept for a resume. */
+  private unacked: PendingUpload | null = null
   /** The last upload failed: the next heartbeat tries again. */
   private uploadFailed = false
   /** Files whose write failed (a full disk): the next heartbeat writes them again. */
@@ -308,7 +320,7 @@ export class SyncEngine {
     if (role !== 'slave' || masterId === null) return
     let full = this.uploadAck === null || this.uploadAck.masterId !== masterId || this.uploadAck.term !== term
     for (let attempt = 0; attempt < 2; attempt++) {
-      const built = await this.queue.run(async () => await this.buildUpload(full))
+      const built = await this.queue.run(async () => await this.buildUpload(full, masterId, term))
       if (built === null) return
       const ack = this.uploadAck
       const outcome = await this.parts.network.upload(masterId, { kind: full ? 'full' : 'delta', baseTerm: ack?.term ?? 0, baseLseq: ack?.lseq ?? 0 }, built.zip)
@@ -317,6 +329,7 @@ export class SyncEngine {
         continue
       }
       if (outcome.status !== Status.OK) throw new SyncRefusedError(`master ${masterId} refused the upload: ${outcome.reason}`)
+      this.unacked = null
       const next: UploadAck = { masterId, term, lseq: built.lseq }
       await this.parts.store.write({ meta: { [META_UPLOAD_ACK]: next } })
       this.uploadAck = next
@@ -326,9 +339,15 @@ export class SyncEngine {
     }
   }
 
-  /** The archive to upload: everything, or this node's own changes since the acknowledged point. */
-  private async buildUpload (full: boolean): Promise<{ zip: Uint8Array, lseq: number } | null> {
+  /**
+   * The archive to upload: everything, or this node's own changes since the acknowledged point.
+   * An archive that was not acknowledged is sent again byte for byte while nothing changed, so
+   * the master can resume it from the offset it already holds.
+   */
+  private async buildUpload (full: boolean, masterId: string, term: number): Promise<PendingUpload | null> {
     const lseq = this.parts.replica.changeSeq
+    const kept = this.unacked
+    if (kept !== null && kept.full === full && kept.lseq === lseq && kept.masterId === masterId && kept.term === term) return kept
     const lists = new Map<ListDataset, Entry[]>()
     let n = 0
     for (const ds of LIST_DATASETS) {
@@ -341,7 +360,8 @@ export class SyncEngine {
     if (!full && n === 0) return null
     // A delta's base is the central version this node's changes sit on.
     const zip = buildSettingsArchive({ kind: full ? 'full' : 'delta', origin: this.parts.nodeId, base: full ? null : this.applied, version: null }, lists)
-    return { zip, lseq }
+    this.unacked = { zip, lseq, full, masterId, term }
+    return this.unacked
   }
 
   private requestFetch (force = false): void {

@@ -55,7 +55,7 @@ export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DE
   for (const [name, data] of files) {
     const dataset = byName.get(name)
     if (dataset === undefined) throw new ManifestError(`archive file ${name} is not a dataset of schema ${SCHEMA_VERSION}`)
-    lists.set(dataset, decodeEntries(data))
+    lists.set(dataset, decodeEntries(data, { name, expectedEntries: manifest.files.find(f => f.name === name)?.entries }))
   }
   return { manifest, lists }
 }

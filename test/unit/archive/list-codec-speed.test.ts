@@ -44,13 +44,13 @@ interface Timed<T> {
   wallMs: number
 }
 
-// Best of three runs after a warm-up, in CPU time of this process so that one GC pause or other
+// Best of five runs after a warm-up, in CPU time of this process so that one GC pause or other
 // processes on a busy machine do not decide the result; wall time is reported alongside.
 function best<T> (fn: () => T): Timed<T> {
   let result = fn()
   let cpuMs = Infinity
   let wallMs = Infinity
-  for (let run = 0; run < 3; run++) {
+  for (let run = 0; run < 5; run++) {
     const cpu = process.cpuUsage()
     const wall = performance.now()
     result = fn()

@@ -1,0 +1,93 @@
+/**
+ * `/spamsync/upload/1.0.0` over real libp2p nodes on 127.0.0.1, with a recording master.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { lpStream } from '@libp2p/utils'
+import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-node.js'
+import { generateClusterKey } from '../../../src/net/cluster-key.js'
+import { UploadService, uploadTo, UPLOAD_PROTOCOL, type UploadTarget } from '../../../src/sync/upload-service.js'
+import { TrafficCounter } from '../../../src/sync/traffic.js'
+import { CHUNK_BYTES } from '../../../src/sync/transfer.js'
+import { ArchiveKind, Status, UploadReady, UploadRequest } from '../../../src/pb/spamsync.js'
+import { LOCAL_VERSIONS } from '../../../src/sync/compat.js'
+import { ArchiveError } from '../../../src/errors.js'
+
+async function pair (t: any, target: UploadTarget): Promise<{ slave: SpamsyncNode, master: SpamsyncNode }> {
+  const key = generateClusterKey()
+  const make = async (): Promise<SpamsyncNode> => await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
+  const master = await make()
+  const slave = await make()
+  const service = new UploadService(master, target, new TrafficCounter())
+  await service.start()
+  t.after(async () => { await service.stop(); await slave.stop(); await master.stop() })
+  await slave.dial(master.getMultiaddrs()[0])
+  return { slave, master }
+}
+
+const hello = { nodeId: 'slave-1', ...LOCAL_VERSIONS }
+
+test('an interrupted upload resumes from the bytes the master already holds', async (t) => {
+  const merged: Uint8Array[] = []
+  const { slave, master } = await pair(t, {
+    refusal: () => null,
+    needsFull: () => false,
+    merge: async (_node, zip) => { merged.push(zip); return { term: 1, seq: 2 } }
+  })
+  const zip = randomBytes(4 * CHUNK_BYTES + 1234)
+
+  // First attempt: request, then two chunks, then the connection's stream dies.
+  const stream = await slave.dialProtocol(master.peerId, UPLOAD_PROTOCOL)
+  const lp = lpStream(stream)
+  await lp.write(UploadRequest.encode({ hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0, size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() }))
+  assert.equal(UploadReady.decode((await lp.read()).subarray()).offset, 0)
+  await lp.write(zip.subarray(0, CHUNK_BYTES))
+  await lp.write(zip.subarray(CHUNK_BYTES, 2 * CHUNK_BYTES))
+  await new Promise(resolve => setTimeout(resolve, 200))
+  stream.abort(new Error('cable pulled'))
+  await new Promise(resolve => setTimeout(resolve, 200))
+
+  const traffic = new TrafficCounter()
+  const outcome = await uploadTo(slave, master.peerId, { hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, traffic)
+  assert.equal(outcome.status, Status.OK)
+  assert.deepEqual(outcome.version, { term: 1, seq: 2 })
+  assert.equal(merged.length, 1)
+  assert.ok(Buffer.from(merged[0]).equals(zip), 'the master merged exactly the archive')
+  assert.ok(traffic.bytesSent < zip.byteLength - CHUNK_BYTES, `resumed upload sent ${traffic.bytesSent} of ${zip.byteLength} bytes`)
+})
+
+test('an archive the master cannot read is answered BAD_ARCHIVE with the reason', async (t) => {
+  const { slave, master } = await pair(t, {
+    refusal: () => null,
+    needsFull: () => false,
+    merge: async () => { throw new ArchiveError('not a zip') }
+  })
+  const outcome = await uploadTo(slave, master.peerId, { hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, randomBytes(100), new TrafficCounter())
+  assert.equal(outcome.status, Status.BAD_ARCHIVE)
+  assert.match(outcome.reason, /ArchiveError: not a zip/)
+})
+
+test('a refused upload sends no archive bytes', async (t) => {
+  const { slave, master } = await pair(t, {
+    refusal: () => 'not master (master is someone-else)',
+    needsFull: () => false,
+    merge: async () => { throw new Error('must not be called') }
+  })
+  const traffic = new TrafficCounter()
+  const outcome = await uploadTo(slave, master.peerId, { hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, randomBytes(3 * CHUNK_BYTES), traffic)
+  assert.equal(outcome.status, Status.REFUSED)
+  assert.equal(outcome.reason, 'not master (master is someone-else)')
+  assert.ok(traffic.bytesSent < 1000)
+})
+
+test('a delta on a base the master does not know is answered NEED_FULL', async (t) => {
+  const { slave, master } = await pair(t, {
+    refusal: () => null,
+    needsFull: () => true,
+    merge: async () => { throw new Error('must not be called') }
+  })
+  const outcome = await uploadTo(slave, master.peerId, { hello, kind: ArchiveKind.DELTA, baseTerm: 3, baseLseq: 10 }, randomBytes(10), new TrafficCounter())
+  assert.equal(outcome.status, Status.NEED_FULL)
+})
