@@ -196,6 +196,7 @@ export class Agent {
     // Stamp what the operator changed while the agent was down, and write what the cluster
     // changed meanwhile once it arrives.
     await engine.localChanged()
+    await engine.restoreFiles()
     this.watch = watchFolder(config.settingsDir, { debounceMs: config.debounceMs, rescanIntervalMs: config.rescanIntervalSeconds * 1000 }, () => {
       engine.localChanged().catch(() => {})
     })

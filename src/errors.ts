@@ -69,3 +69,6 @@ export class SyncRefusedError extends SpamsyncError {}
 
 /** No agent answers on the HTTP port a command was pointed at. */
 export class AgentUnreachableError extends SpamsyncError {}
+
+/** A Bayes backup (`sa-learn --backup` text) cannot be read or written as a whole: no `v 3 db_version` first line, or a value no line can hold. */
+export class SaBackupError extends SpamsyncError {}

@@ -3,7 +3,8 @@
  * writes the replica back into them, keeping every comment and bad line of the operator's.
  *
  * A missing list file is not "delete everything": a folder that is not mounted yet must not
- * wipe a cluster's lists. It is left alone by scans and created by the next write.
+ * wipe a cluster's lists. It is left alone by scans and created by the next write (at the
+ * latest when the agent starts).
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'

@@ -168,6 +168,18 @@ export class SyncEngine {
     return changed
   }
 
+  /**
+   * Brings every settings file in line with the replica (at start: a file that was deleted, or
+   * a write that a crash cut short, is redone). An operator's edit is scanned first, not lost.
+   */
+  async restoreFiles (): Promise<void> {
+    await this.queue.run(async () => {
+      const changed: ListDataset[] = []
+      for (const ds of LIST_DATASETS) if (await this.writeFile(ds)) changed.push(ds)
+      if (changed.length > 0) await this.parts.hooks?.onFilesChanged?.(changed)
+    })
+  }
+
   /** The election made this node master in a new term: start the term's first version. */
   async becameMaster (): Promise<void> {
     await this.queue.run(async () => {
@@ -244,12 +256,12 @@ export class SyncEngine {
     const archive = readSettingsArchive(zip)
     return await this.queue.run(async () => {
       if (this.parts.roles.role !== 'master') throw new SyncRefusedError('no longer master')
-      let n = 0
+      const changed: ListDataset[] = []
       for (const [dataset, entries] of archive.lists) {
-        n += (await this.parts.replica.merge(dataset, entries, { synced: true })).length
+        if ((await this.parts.replica.merge(dataset, entries, { synced: true })).length > 0) changed.push(dataset)
       }
       if (kind === 'full') this.fullSeen.add(nodeId)
-      if (n > 0) await this.cutVersion(nodeId, [...archive.lists.keys()])
+      if (changed.length > 0) await this.cutVersion(nodeId, changed)
       return this.central
     })
   }

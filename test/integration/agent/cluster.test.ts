@@ -96,6 +96,21 @@ describe('three agents in one process', { timeout: 120_000 }, () => {
     assert.ok(sent < 2 * 2048, `sent ${sent} bytes for 2 receivers`)
   })
 
+  test('a deleted list file deletes nothing and is written back when the agent starts', async () => {
+    const master = await oneMaster()
+    // A node that bootstraps to another, so it finds the cluster again on its new port.
+    const victim = live().find(a => a !== master && a.config.bootstrap.length > 0)!
+    await victim.stop()
+    stopped.add(victim)
+    await rm(join(victim.config.settingsDir, 'blacklist.txt'))
+    await writeFile(join(master.config.settingsDir, 'blacklist.txt'), 'spam.example.com\nmore-spam.example.com\n')
+    const again = await Agent.start(victim.config)
+    agents.push(again)
+    assert.deepEqual(await keys(again, 'blacklist'), ['spam.example.com'])
+    await waitFor('the restarted node has the change made while it was down', async () => (await keys(again, 'blacklist')).includes('more-spam.example.com'))
+    assert.deepEqual(await keys(master, 'blacklist'), ['more-spam.example.com', 'spam.example.com'])
+  })
+
   test('an agent with a clean stop hands over: the others elect a new master', async () => {
     const master = await oneMaster()
     await master.stop()
