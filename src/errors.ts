@@ -3,6 +3,9 @@
  * it as one line (`name: message`) and tests can assert on the name.
  * `expected` errors are the operator's input or environment, not bugs: no stack is printed.
  */
+import type { CommandResult } from './settings/command-runner.js'
+
+/** Base of all named errors. */
 export class SpamsyncError extends Error {
   /** True for errors caused by input or environment; the CLI prints them without a stack. */
   readonly expected: boolean = true
@@ -72,3 +75,34 @@ export class AgentUnreachableError extends SpamsyncError {}
 
 /** A Bayes backup (`sa-learn --backup` text) cannot be read or written as a whole: no `v 3 db_version` first line, or a value no line can hold. */
 export class SaBackupError extends SpamsyncError {}
+
+/** An operator's command (post-apply hook, export) exited non-zero, was killed, timed out or could not start. */
+export class CommandFailedError extends SpamsyncError {
+  /** How the command ended. */
+  readonly result: CommandResult
+
+  constructor (result: CommandResult, options?: ErrorOptions) {
+    super(describeFailure(result), options)
+    this.result = result
+  }
+}
+
+/** One line: "`cmd` exited with 2 after 130 ms: <last stderr line>", "`cmd` timed out after 5000 ms", ... */
+function describeFailure (r: CommandResult): string {
+  // Long commands are cut so the message stays one readable line.
+  const cmd = r.command.length > 200 ? `${r.command.slice(0, 199)}…` : r.command
+  const lastLine = r.stderrTail.split('\n').map((l) => l.trim()).filter((l) => l !== '').at(-1)
+  const why = r.spawnError !== undefined
+    ? `could not start: ${r.spawnError}`
+    : r.timedOut
+      ? `timed out after ${r.timeoutMs} ms`
+      : r.aborted
+        ? `was aborted after ${r.durationMs} ms`
+        : r.signal !== null
+          ? `was killed by ${r.signal} after ${r.durationMs} ms`
+          : `exited with ${r.exitCode ?? '?'} after ${r.durationMs} ms`
+  return lastLine === undefined ? `\`${cmd}\` ${why}` : `\`${cmd}\` ${why}: ${lastLine}`
+}
+
+/** A file or folder the operator named cannot be read, written or created. */
+export class FileAccessError extends SpamsyncError {}

@@ -7,14 +7,17 @@ import { join } from 'node:path'
 import { StateStore } from './store/state-store.js'
 import { loadOrCreateIdentity, type Identity } from './net/identity.js'
 import { ListReplica } from './sync/list-replica.js'
+import { BayesReplica } from './sync/bayes-replica.js'
 import { SettingsFolder } from './settings/settings-folder.js'
 import type { Config } from './config.js'
+import { FileAccessError } from './errors.js'
 
 /** A node's local state, open. */
 export interface LocalState {
   store: StateStore
   identity: Identity
   replica: ListReplica
+  bayes: BayesReplica
   folder: SettingsFolder
   /** Closes the store. */
   close: () => Promise<void>
@@ -22,14 +25,20 @@ export interface LocalState {
 
 /** Opens the data and settings folders of `config`, creating them on first use. */
 export async function openLocalState (config: Pick<Config, 'dataDir' | 'settingsDir' | 'maxSkewMs'>, wallClock: () => number = Date.now): Promise<LocalState> {
-  await mkdir(config.dataDir, { recursive: true })
-  await mkdir(config.settingsDir, { recursive: true })
+  for (const dir of [config.dataDir, config.settingsDir]) {
+    try {
+      await mkdir(dir, { recursive: true })
+    } catch (err: any) {
+      throw new FileAccessError(`cannot create folder ${dir}: ${err?.code ?? err}`, { cause: err })
+    }
+  }
   const store = await StateStore.open(join(config.dataDir, 'state'))
   try {
     const identity = await loadOrCreateIdentity(store)
     const replica = await ListReplica.load(store, identity.nodeId, wallClock, config.maxSkewMs)
+    const bayes = await BayesReplica.load(store, identity.nodeId)
     const folder = new SettingsFolder(config.settingsDir, replica)
-    return { store, identity, replica, folder, close: async () => { await store.close() } }
+    return { store, identity, replica, bayes, folder, close: async () => { await store.close() } }
   } catch (err) {
     await store.close()
     throw err

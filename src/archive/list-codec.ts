@@ -9,6 +9,7 @@
  */
 import { DatasetDecodeError, InvalidKeyError } from '../errors.js'
 import type { Entry } from '../crdt/lww-set.js'
+import { checkValue } from '../settings/list-file.js'
 import { normaliseKey } from '../settings/list-key.js'
 
 /** First line of every list file; the number is the list format version. */
@@ -275,9 +276,13 @@ export function decodeEntries (data: Uint8Array, opts: DecodeOptions = {}): Entr
     if (counter < 0) fail(n, `counter must be a non-negative integer, got ${show(text.slice(t3 + 1, t4))}`)
     const nodeIdx = parseCount(text, t4 + 1, t5)
     if (nodeIdx < 0 || nodeIdx >= nodeIds.length) fail(n, `node index ${show(text.slice(t4 + 1, t5))} is not in the node table`)
+    const value = unescape(text.slice(t5 + 1, eol), n, fail)
+    // A value the list file could not hold would be merged and then block every write of the file.
+    const valueProblem = present === 1 ? checkValue(value) : undefined
+    if (valueProblem !== undefined) fail(n, `value ${show(value)} ${valueProblem}`)
     out.push({
       key,
-      value: unescape(text.slice(t5 + 1, eol), n, fail),
+      value,
       present: present === 1,
       stamp: { wallMs, counter, nodeId: nodeIds[nodeIdx] }
     })

@@ -5,6 +5,8 @@ import { buildSettingsArchive } from '../../sync/settings-archive.js'
 import { writeFileAtomic } from '../../settings/atomic-write.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
 import type { Entry } from '../../crdt/lww-set.js'
+import { FileAccessError } from '../../errors.js'
+import { BayesFile } from '../../settings/bayes-file.js'
 
 const KEYS = ['dataDir', 'settingsDir'] as const
 
@@ -15,7 +17,8 @@ export const exportCommand: Command = {
   help: `Usage: spamsync export [options] FILE.zip
 
 Scans the settings folder, then writes every entry of every list (deleted ones as tombstones,
-so an import elsewhere deletes them too) to FILE.zip. The agent must not be running on the
+so an import elsewhere deletes them too) and every node's Bayes contribution (with what
+bayes.txt gained since the last scan) to FILE.zip. The agent must not be running on the
 same data folder.
 
 ${configHelp([...KEYS])}`,
@@ -28,9 +31,17 @@ ${configHelp([...KEYS])}`,
       await state.folder.scan()
       const lists = new Map<ListDataset, Entry[]>()
       for (const ds of LIST_DATASETS) lists.set(ds, [...state.replica.entries(ds)])
-      const zip = buildSettingsArchive({ kind: 'full', origin: state.identity.nodeId, base: null, version: null }, lists)
-      await writeFileAtomic(positionals[0], zip)
-      const counts = LIST_DATASETS.map(ds => `${ds} ${state.replica.presentCount(ds)}`).join(', ')
+      const bayesFile = new BayesFile(config.settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 0 })
+      const local = await bayesFile.read()
+      if (local !== null) await state.bayes.applyScan(local)
+      const contribs = state.bayes.contributions()
+      const zip = buildSettingsArchive({ kind: 'full', origin: state.identity.nodeId, base: null, version: null }, lists, contribs.length > 0 ? contribs : null)
+      try {
+        await writeFileAtomic(positionals[0], zip)
+      } catch (err: any) {
+        throw new FileAccessError(`cannot write ${positionals[0]}: ${err?.code ?? err}`, { cause: err })
+      }
+      const counts = [...LIST_DATASETS.map(ds => `${ds} ${state.replica.presentCount(ds)}`), `bayes ${state.bayes.tokenCount} tokens`].join(', ')
       stdout(`exported ${positionals[0]} (${zip.byteLength} bytes): ${counts}\n`)
     } finally {
       await state.close()
