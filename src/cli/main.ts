@@ -23,7 +23,7 @@ function overview (): string {
   return lines.join('\n') + '\n'
 }
 
-/** Runs the CLI; resolves to the process exit code. */
+/** Runs the CLI; resolves to the process exit code. Commands load their heavy modules when they run. */
 export async function runCli (argv: string[], io: CommandIo): Promise<number> {
   const [verb, ...rest] = argv
   if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {

@@ -7,14 +7,17 @@
  * | key                          | value                         | why                                   |
  * |------------------------------|-------------------------------|---------------------------------------|
  * | `m!<name>`                   | JSON                          | node meta: identity, clock, versions  |
- * | `e!<dataset>!<key>`          | JSON {@link StoredEntry}      | the replica's entry and its file view |
- * | `c!<dataset>!<lseq:hex16>`   | entry key                     | change index: "changed since" scans   |
+ * | `e!<dataset>!<key>`          | JSON {@link StoredEntry}      | the replica's entry                   |
+ * | `c!<dataset>!<lseq:hex16>`   | keys, one per line            | change log: "changed since" scans     |
  * | `v!<term:hex8>!<seq:hex8>`   | JSON {lseq, ...}              | central version -> change sequence    |
+ * | `x!<name>` (binary values)   | bytes                         | Bayes snapshot, change log, baseline  |
  *
  * `lseq` is this node's local change sequence: every change to the replica (a local edit or a
- * merged remote entry) takes the next number, and the change index maps it back to the key, so
- * "all changes since X" is a range scan of `c!`, not a full scan. The old index key of an entry
- * is deleted in the same batch as the new one is written.
+ * merged remote entry) takes the next number. Each commit writes one change-log record, keyed by
+ * the last lseq it handed out and listing the keys it changed, so "all changes since X" is a
+ * range scan of `c!`, not a full scan (one record per commit, not per entry: a first scan of a
+ * 121k-line list is one record). The file view of each dataset (what its settings file held when
+ * last read or written) is one binary value, written in the same batch as the entries.
  */
 import { Level } from 'level'
 import { DataDirInUseError, StoreFormatError } from '../errors.js'
@@ -30,28 +33,28 @@ export interface StoredEntry extends Entry {
   lseq: number
   /** True when this state came from the central state (nothing to upload). */
   synced: boolean
-  /**
-   * The value this key had in the settings file when it was last read or written, or null when
-   * the file did not have it. Kept apart from the entry so a failed file write can never look
-   * like a local delete on the next scan.
-   */
-  fileValue: string | null
 }
 
 /** One atomic change to the store. */
 export interface StoreBatch {
   /** Entries to write, each with its new lseq. */
-  entries?: Array<{ dataset: string; entry: StoredEntry; previousLseq?: number }>
+  entries?: Array<{ dataset: string; entry: StoredEntry }>
+  /** The change-log record of this commit: the keys it changed, under the last lseq it used. */
+  changeLog?: { dataset: string; lseq: number; keys: string[] }
   /** Meta keys to set. */
   meta?: Record<string, unknown>
   /** Central version -> record (written by the master). */
   versions?: Array<{ term: number; seq: number; record: VersionRecord }>
+  /** Binary values to put (bytes) or delete (null), by name. */
+  blobs?: Array<{ name: string; value: Uint8Array | null }>
 }
 
 /** What the master remembers of one central version it published. */
 export interface VersionRecord {
   /** Local change sequence at the moment the version was cut. */
   lseq: number
+  /** Bayes change sequence at that moment (absent in versions cut before Bayes sync). */
+  bseq?: number
   /** Milliseconds since the epoch. */
   time: number
   /** Node whose change made the version. */
@@ -67,22 +70,27 @@ const changeKey = (dataset: string, lseq: number): string => `c!${dataset}!${hex
 const versionKey = (term: number, seq: number): string => `v!${hex(term, 8)}!${hex(seq, 8)}`
 
 /** Compact on-disk form of an entry; short names because there are hundreds of thousands. */
-interface EntryRecord { v: string, p: 0 | 1, w: number, c: number, n: string, l: number, s: 0 | 1, f: string | null }
+interface EntryRecord { v: string, p: 0 | 1, w: number, c: number, n: string, l: number, s: 0 | 1 }
 
 function toRecord (e: StoredEntry): string {
-  const r: EntryRecord = { v: e.value, p: e.present ? 1 : 0, w: e.stamp.wallMs, c: e.stamp.counter, n: e.stamp.nodeId, l: e.lseq, s: e.synced ? 1 : 0, f: e.fileValue }
+  const r: EntryRecord = { v: e.value, p: e.present ? 1 : 0, w: e.stamp.wallMs, c: e.stamp.counter, n: e.stamp.nodeId, l: e.lseq, s: e.synced ? 1 : 0 }
   return JSON.stringify(r)
 }
 
 function fromRecord (key: string, json: string): StoredEntry {
   const r = JSON.parse(json) as EntryRecord
   const stamp: Stamp = { wallMs: r.w, counter: r.c, nodeId: r.n }
-  return { key, value: r.v, present: r.p === 1, stamp, lseq: r.l, synced: r.s === 1, fileValue: r.f }
+  return { key, value: r.v, present: r.p === 1, stamp, lseq: r.l, synced: r.s === 1 }
 }
 
 /** The LevelDB of one data folder. */
 export class StateStore {
-  private constructor (private readonly db: Level<string, string>) {}
+  /** Binary values live in a sublevel of their own encoding, written in the same batches. */
+  private readonly blobs
+
+  private constructor (private readonly db: Level<string, string>) {
+    this.blobs = db.sublevel<string, Uint8Array>('x', { valueEncoding: 'view' })
+  }
 
   /** Opens (or creates) the store in `dir`; refuses a folder another process holds. */
   static async open (dir: string): Promise<StateStore> {
@@ -126,11 +134,14 @@ export class StateStore {
     return out
   }
 
-  /** Keys of the entries changed after `lseq`, oldest change first. */
+  /**
+   * Keys changed by the commits after `lseq` (a commit boundary), oldest first; a key changed
+   * twice is listed twice.
+   */
   async changedKeysSince (dataset: string, lseq: number): Promise<string[]> {
     const out: string[] = []
-    for await (const key of this.db.values({ gt: changeKey(dataset, lseq), lt: `c!${dataset}!\xff` })) {
-      out.push(key)
+    for await (const keys of this.db.values({ gt: changeKey(dataset, lseq), lt: `c!${dataset}!\xff` })) {
+      for (const key of keys.split('\n')) out.push(key)
     }
     return out
   }
@@ -151,21 +162,36 @@ export class StateStore {
     return out
   }
 
+  /** A binary value, or undefined. */
+  async getBlob (name: string): Promise<Uint8Array | undefined> {
+    return await this.blobs.get(name)
+  }
+
+  /** Binary values whose names start with `prefix`, in name order. */
+  async blobsWithPrefix (prefix: string): Promise<Array<[string, Uint8Array]>> {
+    const out: Array<[string, Uint8Array]> = []
+    for await (const [k, v] of this.blobs.iterator({ gte: prefix, lt: prefix + '\xff' })) out.push([k, v])
+    return out
+  }
+
   /** Applies a batch atomically. */
   async write (batch: StoreBatch): Promise<void> {
-    const ops: Array<{ type: 'put', key: string, value: string } | { type: 'del', key: string }> = []
-    for (const { dataset, entry, previousLseq } of batch.entries ?? []) {
-      if (previousLseq !== undefined && previousLseq !== entry.lseq) {
-        ops.push({ type: 'del', key: changeKey(dataset, previousLseq) })
-      }
+    const ops: any[] = []
+    for (const { dataset, entry } of batch.entries ?? []) {
       ops.push({ type: 'put', key: entryKey(dataset, entry.key), value: toRecord(entry) })
-      ops.push({ type: 'put', key: changeKey(dataset, entry.lseq), value: entry.key })
+    }
+    if (batch.changeLog !== undefined && batch.changeLog.keys.length > 0) {
+      const { dataset, lseq, keys } = batch.changeLog
+      ops.push({ type: 'put', key: changeKey(dataset, lseq), value: keys.join('\n') })
     }
     for (const [name, value] of Object.entries(batch.meta ?? {})) {
       ops.push({ type: 'put', key: `m!${name}`, value: JSON.stringify(value) })
     }
     for (const { term, seq, record } of batch.versions ?? []) {
       ops.push({ type: 'put', key: versionKey(term, seq), value: JSON.stringify(record) })
+    }
+    for (const { name, value } of batch.blobs ?? []) {
+      ops.push(value === null ? { type: 'del', key: name, sublevel: this.blobs } : { type: 'put', key: name, value, sublevel: this.blobs })
     }
     if (ops.length > 0) await this.db.batch(ops)
   }

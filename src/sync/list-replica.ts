@@ -16,6 +16,26 @@ import type { StateStore, StoredEntry, StoreBatch } from '../store/state-store.j
 const META_CLOCK = 'clock'
 const META_LSEQ = 'lseq'
 
+/** Blob name of a dataset's file view. */
+const fileViewName = (dataset: ListDataset): string => `fileview!${dataset}`
+
+/** A file view as stored: `key TAB value` lines (keys hold no whitespace, values no line break). */
+function encodeFileView (view: ReadonlyMap<string, string>): Uint8Array {
+  const lines: string[] = []
+  for (const [key, value] of view) lines.push(`${key}\t${value}`)
+  return Buffer.from(lines.join('\n'))
+}
+
+function decodeFileView (data: Uint8Array | undefined): Map<string, string> {
+  const view = new Map<string, string>()
+  if (data === undefined || data.byteLength === 0) return view
+  for (const line of Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8').split('\n')) {
+    const tab = line.indexOf('\t')
+    view.set(line.slice(0, tab), line.slice(tab + 1))
+  }
+  return view
+}
+
 /** How a merge marks what it writes. */
 export interface MergeOptions {
   /** True when the entries are the central state (applied from the master): nothing to upload. */
@@ -30,6 +50,11 @@ export class ListReplica {
     private readonly store: StateStore,
     readonly clock: HybridClock,
     private readonly data: Map<ListDataset, Map<string, StoredEntry>>,
+    /**
+     * Per dataset, what its settings file held when last read or written. Kept apart from the
+     * entries so a failed file write can never look like a local delete on the next scan.
+     */
+    private readonly fileViews: Map<ListDataset, Map<string, string>>,
     lseq: number
   ) {
     this.lseq = lseq
@@ -38,13 +63,15 @@ export class ListReplica {
   /** Loads the replica of `nodeId` from the store. */
   static async load (store: StateStore, nodeId: string, wallClock: () => number, maxSkewMs: number): Promise<ListReplica> {
     const data = new Map<ListDataset, Map<string, StoredEntry>>()
+    const fileViews = new Map<ListDataset, Map<string, string>>()
     for (const ds of LIST_DATASETS) {
       const map = new Map<string, StoredEntry>()
       for (const e of await store.loadEntries(ds)) map.set(e.key, e)
       data.set(ds, map)
+      fileViews.set(ds, decodeFileView(await store.getBlob(fileViewName(ds))))
     }
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
-    return new ListReplica(store, clock, data, (await store.getMeta<number>(META_LSEQ)) ?? 0)
+    return new ListReplica(store, clock, data, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0)
   }
 
   /** The newest local change sequence. */
@@ -60,6 +87,11 @@ export class ListReplica {
   /** One entry, or undefined. */
   get (dataset: ListDataset, key: string): StoredEntry | undefined {
     return this.map(dataset).get(key)
+  }
+
+  /** The value the settings file held for `key` when last read or written, or null. */
+  fileValue (dataset: ListDataset, key: string): string | null {
+    return this.view(dataset).get(key) ?? null
   }
 
   /** The present entries as key -> value: what the settings file should list. */
@@ -82,25 +114,24 @@ export class ListReplica {
    * tombstones. Returns the entries that changed the replica.
    */
   async applyScan (dataset: ListDataset, fileEntries: ReadonlyMap<string, string>): Promise<StoredEntry[]> {
+    const view = this.view(dataset)
     const txn = this.begin(dataset)
+    let viewMoved = false
     for (const [key, value] of fileEntries) {
+      if (view.get(key) === value) continue
+      viewMoved = true
       const current = txn.get(key)
-      if (current?.fileValue === value) continue
-      if (current?.present === true && current.value === value) {
-        txn.put({ ...current, fileValue: value }, current, false)
-      } else {
-        txn.put({ key, value, present: true, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false, fileValue: value }, current, true)
-      }
+      if (current?.present === true && current.value === value) continue
+      txn.put({ key, value, present: true, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false })
     }
-    for (const current of txn.base.values()) {
-      if (current.fileValue === null || fileEntries.has(current.key)) continue
-      if (current.present) {
-        txn.put({ key: current.key, value: '', present: false, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false, fileValue: null }, current, true)
-      } else {
-        txn.put({ ...current, fileValue: null }, current, false)
-      }
+    for (const key of view.keys()) {
+      if (fileEntries.has(key)) continue
+      viewMoved = true
+      const current = txn.get(key)
+      if (current?.present !== true) continue
+      txn.put({ key, value: '', present: false, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false })
     }
-    return await txn.commit()
+    return await txn.commit(viewMoved ? new Map(fileEntries) : null)
   }
 
   /**
@@ -114,39 +145,33 @@ export class ListReplica {
       const entry: Entry = { ...raw, value: raw.present ? raw.value : '', stamp: this.clock.observe(raw.stamp) }
       const current = txn.get(entry.key)
       if (winner(current, entry) === current) continue
-      txn.put({
-        key: entry.key,
-        value: entry.value,
-        present: entry.present,
-        stamp: entry.stamp,
-        lseq: txn.nextLseq(),
-        synced: opts.synced,
-        fileValue: current?.fileValue ?? null
-      }, current, true)
+      txn.put({ key: entry.key, value: entry.value, present: entry.present, stamp: entry.stamp, lseq: txn.nextLseq(), synced: opts.synced })
     }
-    return await txn.commit()
+    return await txn.commit(null)
   }
 
   /** Records that the settings file now holds exactly `written` (after a successful write). */
   async recordFileView (dataset: ListDataset, written: ReadonlyMap<string, string>): Promise<void> {
-    const txn = this.begin(dataset)
-    for (const current of txn.base.values()) {
-      const fileValue = written.get(current.key) ?? null
-      if (current.fileValue !== fileValue) txn.put({ ...current, fileValue }, current, false)
-    }
-    await txn.commit()
+    if (sameMap(this.view(dataset), written)) return
+    await this.begin(dataset).commit(new Map(written))
   }
 
   /** Entries changed after local change sequence `lseq`, oldest change first. */
   async changedSince (dataset: ListDataset, lseq: number): Promise<StoredEntry[]> {
     if (lseq >= this.lseq) return []
     const map = this.map(dataset)
-    const out: StoredEntry[] = []
+    const out = new Map<string, StoredEntry>()
     for (const key of await this.store.changedKeysSince(dataset, lseq)) {
       const e = map.get(key)
-      if (e !== undefined) out.push(e)
+      if (e !== undefined && e.lseq > lseq) out.set(key, e)
     }
-    return out
+    return [...out.values()].sort((a, b) => a.lseq - b.lseq)
+  }
+
+  private view (dataset: ListDataset): Map<string, string> {
+    const view = this.fileViews.get(dataset)
+    if (view === undefined) throw new Error(`unknown dataset ${dataset}`)
+    return view
   }
 
   private map (dataset: ListDataset): Map<string, StoredEntry> {
@@ -162,42 +187,46 @@ export class ListReplica {
   private begin (dataset: ListDataset): ReplicaTxn {
     const base = this.map(dataset)
     const staged = new Map<string, StoredEntry>()
-    const writes: NonNullable<StoreBatch['entries']> = []
-    const changed: StoredEntry[] = []
     const startLseq = this.lseq
     let lseq = this.lseq
     return {
-      base,
       get: (key) => staged.get(key) ?? base.get(key),
       nextLseq: () => ++lseq,
-      put: (next, previous, isChange) => {
-        staged.set(next.key, next)
-        writes.push({ dataset, entry: next, previousLseq: previous?.lseq })
-        if (isChange) changed.push(next)
-      },
-      commit: async () => {
-        if (writes.length === 0) return changed
+      put: (next) => { staged.set(next.key, next) },
+      commit: async (fileView) => {
+        if (staged.size === 0 && fileView === null) return []
         // Callers serialise changes; overlapping ones would hand out one lseq twice.
         if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
-        await this.store.write({ entries: writes, meta: { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } })
+        const entries = [...staged.values()].map(entry => ({ dataset, entry }))
+        await this.store.write({
+          entries,
+          changeLog: { dataset, lseq, keys: [...staged.keys()] },
+          meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
+          blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: encodeFileView(fileView) }]
+        })
         for (const [key, entry] of staged) base.set(key, entry)
+        if (fileView !== null) this.fileViews.set(dataset, fileView)
         this.lseq = lseq
-        return changed
+        return [...staged.values()]
       }
     }
   }
 }
 
+function sameMap (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false
+  for (const [k, v] of a) if (b.get(k) !== v) return false
+  return true
+}
+
 /** A staged change to one dataset of the replica. */
 interface ReplicaTxn {
-  /** The committed entries. */
-  base: ReadonlyMap<string, StoredEntry>
   /** An entry as the transaction sees it (staged first). */
   get: (key: string) => StoredEntry | undefined
   /** The next local change sequence number. */
   nextLseq: () => number
-  /** Stages an entry; `isChange` when it changes the CRDT state rather than bookkeeping. */
-  put: (next: StoredEntry, previous: StoredEntry | undefined, isChange: boolean) => void
-  /** Writes the staged entries in one batch, then makes them visible. */
-  commit: () => Promise<StoredEntry[]>
+  /** Stages a new state of an entry. */
+  put: (next: StoredEntry) => void
+  /** Writes the staged entries (and the new file view, unless null) in one batch, then makes them visible. */
+  commit: (fileView: Map<string, string> | null) => Promise<StoredEntry[]>
 }

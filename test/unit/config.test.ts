@@ -62,8 +62,20 @@ describe('loadConfig defaults', () => {
       debounceMs: DEFAULT_DEBOUNCE_MS,
       rescanIntervalSeconds: 60,
       maxSkewMs: DEFAULT_MAX_SKEW_MS,
-      logLevel: 'info'
+      logLevel: 'info',
+      bayesExportCommand: '',
+      bayesImportCommand: '',
+      bayesScanIntervalSeconds: 300,
+      bayesCommandTimeoutSeconds: 120,
+      bayesMaxTokens: 0
     })
+  })
+
+  test('takes the keys of a bayes section as bayesX keys', async (t) => {
+    const file = await configFile(t, { bayes: { exportCommand: 'sa-learn --backup > b.txt', scanIntervalSeconds: 60 } })
+    const config = await loadConfig({ file })
+    assert.equal(config.bayesExportCommand, 'sa-learn --backup > b.txt')
+    assert.equal(config.bayesScanIntervalSeconds, 60)
   })
 
   test('derives clusterKey from the configured dataDir', async () => {

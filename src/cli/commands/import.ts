@@ -4,6 +4,7 @@ import { openLocalState } from '../../local-state.js'
 import { readSettingsArchive } from '../../sync/settings-archive.js'
 import { UsageError } from '../../errors.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
+import { BayesFile } from '../../settings/bayes-file.js'
 
 const KEYS = ['dataDir', 'settingsDir'] as const
 
@@ -15,7 +16,8 @@ export const importCommand: Command = {
 
 Checks FILE.zip completely (paths, sizes, checksums, every entry) and then merges it into the
 local settings: an entry wins where it is newer than the local one, so importing never loses a
-newer local change, and importing twice changes nothing. A bad archive is refused with the
+newer local change, and importing twice changes nothing. Bayes contributions join the same way
+and bayes.txt is rewritten when they grew (load it with sa-learn --restore afterwards). A bad archive is refused with the
 reason and nothing changes. The agent must not be running on the same data folder.
 
 ${configHelp([...KEYS])}`,
@@ -38,6 +40,18 @@ ${configHelp([...KEYS])}`,
         const changed = await state.replica.merge(dataset, entries, { synced: false })
         if (changed.length > 0) await state.folder.write(dataset)
         report.push(`${dataset} ${changed.length} changed of ${entries.length}`)
+      }
+      if (archive.bayes !== null) {
+        const bayesFile = new BayesFile(config.settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 0 })
+        const local = await bayesFile.read()
+        if (local !== null) await state.bayes.applyScan(local)
+        const grew = await state.bayes.merge(archive.bayes)
+        if (grew > 0) {
+          const merged = state.bayes.merged()
+          await bayesFile.write(merged)
+          await state.bayes.setBaseline(merged)
+        }
+        report.push(`bayes ${grew} tokens changed`)
       }
       stdout(`imported ${positionals[0]} from ${archive.manifest.origin}: ${report.join(', ')}\n`)
     } finally {

@@ -1,5 +1,4 @@
 import { loadConfig, CONFIG_KEYS, type Config } from '../../config.js'
-import { Agent } from '../../agent.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
 
 const KEYS = Object.keys(CONFIG_KEYS) as Array<keyof Config>
@@ -19,6 +18,8 @@ ${configHelp(KEYS)}`,
   positionals: [0, 0],
   async run ({ values, stdout, stderr }) {
     const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, KEYS) })
+    // Loaded here, not at the top: libp2p is a second of start-up no other command should pay.
+    const { Agent } = await import('../../agent.js')
     const agent = await Agent.start(config)
     stdout(`spamsync ${agent.status().agentVersion} node ${agent.nodeId} started; status: http://${config.httpHost}:${agent.httpPort}/status\n`)
     await new Promise<void>((resolve) => {
