@@ -19,6 +19,7 @@ import { FetchService, fetchFrom } from './sync/fetch-service.js'
 import { TrafficCounter } from './sync/traffic.js'
 import { incompatibility, LOCAL_VERSIONS, parseUserAgent } from './sync/compat.js'
 import { watchFolder, type FolderWatch } from './settings/watch.js'
+import { BayesFile } from './settings/bayes-file.js'
 import { startStatusServer, type StatusServer } from './http/status-server.js'
 import { ArchiveKind, Beacon, Pin, Role, type Hello } from './pb/spamsync.js'
 import { ZERO_VERSION, formatVersion } from './version.js'
@@ -125,6 +126,15 @@ export class Agent {
         folder: state.folder,
         roles: election,
         strictVersion: config.strictVersion,
+        bayes: {
+          replica: state.bayes,
+          file: new BayesFile(config.settingsDir, {
+            exportCommand: config.bayesExportCommand,
+            importCommand: config.bayesImportCommand,
+            commandTimeoutMs: config.bayesCommandTimeoutSeconds * 1000
+          }),
+          maxTokens: config.bayesMaxTokens
+        },
         hooks: {
           onFilesChanged: (datasets) => { log.info({ event: 'files-written', datasets, version: formatVersion(engine.appliedVersion) }, 'settings files updated') },
           onError: (report) => { log.warn({ event: 'sync-error', what: report.what }, report.message) }
@@ -196,6 +206,7 @@ export class Agent {
     // Stamp what the operator changed while the agent was down, and write what the cluster
     // changed meanwhile once it arrives.
     await engine.localChanged()
+    await engine.bayesChanged()
     await engine.restoreFiles()
     this.watch = watchFolder(config.settingsDir, { debounceMs: config.debounceMs, rescanIntervalMs: config.rescanIntervalSeconds * 1000 }, () => {
       engine.localChanged().catch(() => {})
@@ -210,6 +221,9 @@ export class Agent {
       this.engine.tick()
     }, HEARTBEAT_INTERVAL_MS))
     this.timers.push(setInterval(() => { this.redial() }, REDIAL_INTERVAL_MS))
+    if (config.bayesScanIntervalSeconds > 0) {
+      this.timers.push(setInterval(() => { engine.bayesChanged().catch(() => {}) }, config.bayesScanIntervalSeconds * 1000))
+    }
     this.redial()
   }
 
@@ -321,6 +335,7 @@ export class Agent {
     const started = Date.now()
     if (opts.upload) {
       await this.engine.localChanged()
+      await this.engine.bayesChanged()
       await this.engine.syncUpload()
     }
     if (opts.download) await this.engine.syncDownload()
@@ -351,6 +366,7 @@ export class Agent {
     for (const ds of LIST_DATASETS) {
       datasets[ds] = { entries: this.state.replica.presentCount(ds), invalidLines: this.state.folder.invalid.get(ds) ?? [] }
     }
+    datasets.bayes = { entries: this.engine.bayesTokens, contributors: this.state.bayes.contributions().length, invalidLines: this.engine.bayesInvalidLines() }
     return {
       nodeId: this.nodeId,
       agentVersion: AGENT_VERSION,

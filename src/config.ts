@@ -41,6 +41,16 @@ export interface Config {
   maxSkewMs: number
   /** Log level. */
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+  /** Command run before each scan of bayes.txt (e.g. `sa-learn --backup > settings/bayes.txt`); '' for none. */
+  bayesExportCommand: string
+  /** Command run after a sync rewrote bayes.txt (e.g. `sa-learn --restore settings/bayes.txt`); '' for none. */
+  bayesImportCommand: string
+  /** Interval of the Bayes scan (export + read), in seconds; 0 = only on `spamsync sync --upload`. */
+  bayesScanIntervalSeconds: number
+  /** Time limit of each Bayes command, in seconds. */
+  bayesCommandTimeoutSeconds: number
+  /** Keep only this many newest tokens (by atime) in the written DB; 0 keeps all. */
+  bayesMaxTokens: number
 }
 
 /** How a key is read from a string (environment, flag) and checked. */
@@ -67,7 +77,12 @@ export const CONFIG_KEYS: Record<keyof Config, Kind & { help: string }> = {
   debounceMs: { type: 'int', min: 0, max: 60000, help: `wait after a file change before scanning (default ${DEFAULT_DEBOUNCE_MS})` },
   rescanIntervalSeconds: { type: 'int', min: 0, max: 86400, help: 'periodic rescan of the settings folder, 0 = off (default 60)' },
   maxSkewMs: { type: 'int', min: 0, max: 86400000, help: `largest trusted clock skew of a peer (default ${DEFAULT_MAX_SKEW_MS})` },
-  logLevel: { type: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log level (default info)' }
+  logLevel: { type: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log level (default info)' },
+  bayesExportCommand: { type: 'string', help: 'run before each Bayes scan, e.g. "sa-learn --backup > settings/bayes.txt"' },
+  bayesImportCommand: { type: 'string', help: 'run after a sync rewrote bayes.txt, e.g. "sa-learn --restore settings/bayes.txt"' },
+  bayesScanIntervalSeconds: { type: 'int', min: 0, max: 86400, help: 'Bayes scan interval, 0 = only on sync --upload (default 300)' },
+  bayesCommandTimeoutSeconds: { type: 'int', min: 1, max: 86400, help: 'time limit of each Bayes command (default 120)' },
+  bayesMaxTokens: { type: 'int', min: 0, max: 100000000, help: 'keep only the newest N tokens in the written DB, 0 = all (default 0)' }
 }
 
 /** Defaults; `clusterKey` is derived from `dataDir` when not given. */
@@ -87,7 +102,12 @@ export function defaultConfig (): Config {
     debounceMs: DEFAULT_DEBOUNCE_MS,
     rescanIntervalSeconds: 60,
     maxSkewMs: DEFAULT_MAX_SKEW_MS,
-    logLevel: 'info'
+    logLevel: 'info',
+    bayesExportCommand: '',
+    bayesImportCommand: '',
+    bayesScanIntervalSeconds: 300,
+    bayesCommandTimeoutSeconds: 120,
+    bayesMaxTokens: 0
   }
 }
 
@@ -146,6 +166,22 @@ export function parseValue (key: string, raw: string | string[] | boolean, sourc
   return checkValue(key, kind, value, source)
 }
 
+/** Sections a config file may group keys in: `{"bayes": {"exportCommand": ...}}` is `bayesExportCommand`. */
+const SECTIONS = ['bayes'] as const
+
+function flattenSections (json: Record<string, unknown>, source: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(json)) {
+    if (!(SECTIONS as readonly string[]).includes(key)) {
+      out[key] = value
+      continue
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${source}: ${key} must be an object`)
+    for (const [inner, v] of Object.entries(value)) out[key + inner[0].toUpperCase() + inner.slice(1)] = v
+  }
+  return out
+}
+
 /** Sources of a configuration besides the defaults. */
 export interface ConfigSources {
   /** Path of the JSON config file, if any. */
@@ -167,7 +203,7 @@ export async function loadConfig (sources: ConfigSources): Promise<Config> {
       throw new ConfigError(`cannot read config ${sources.file}: ${err?.code ?? err?.message ?? err}`, { cause: err })
     }
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${sources.file}: must be a JSON object`)
-    for (const [key, value] of Object.entries(json)) {
+    for (const [key, value] of Object.entries(flattenSections(json as Record<string, unknown>, sources.file))) {
       if (!Object.hasOwn(CONFIG_KEYS, key)) throw new ConfigError(`${sources.file}: unknown key ${key} (known: ${Object.keys(CONFIG_KEYS).join(', ')})`)
       config[key] = checkValue(key, CONFIG_KEYS[key as keyof Config], value, sources.file)
     }

@@ -54,16 +54,6 @@ function uintOf (s: string): number {
   return v <= Number.MAX_SAFE_INTEGER ? v : -1
 }
 
-/** Whether `s` is exactly 10 hex digits, either case. */
-function isToken (s: string): boolean {
-  if (s.length !== TOKEN_HEX) return false
-  for (let i = 0; i < TOKEN_HEX; i++) {
-    const c = s.charCodeAt(i) | 0x20
-    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false
-  }
-  return true
-}
-
 // Fast path for token lines, the bulk of a file: reads `t\tSPAM\tHAM\tATIME\tTOKEN` between
 // start and end straight from the text, without slicing fields. Writes the counts into `tok`
 // and returns the token in lower case, or undefined when the line is not a valid token line
@@ -111,9 +101,8 @@ function tokenLineProblem (raw: string): string {
   return `token ${JSON.stringify(f[4])} is not 10 hex digits`
 }
 
-/** Per-parse state of the few `v` lines: the line each variable was first set on. */
+/** The line each message count was first set on (0: not yet), to name it in duplicate reports. */
 interface VarLines {
-  db_version: number
   num_spam: number
   num_nonspam: number
 }
@@ -123,8 +112,8 @@ function readVar (raw: string, line: number, db: BayesDb, lines: VarLines): stri
   const f = raw.split('\t')
   if (f.length !== 3) return `variable line needs 3 tab-separated fields (v, value, name), has ${f.length}`
   const name = f[2]
-  if (name !== 'num_spam' && name !== 'num_nonspam' && name !== 'db_version') return `unknown variable ${JSON.stringify(name)}`
-  if (name === 'db_version') return `db_version belongs on line 1 only (it is there)`
+  if (name === 'db_version') return 'db_version belongs on line 1 only'
+  if (name !== 'num_spam' && name !== 'num_nonspam') return `unknown variable ${JSON.stringify(name)}`
   const value = uintOf(f[1])
   if (value < 0) return `${name} ${JSON.stringify(f[1])} is not a non-negative integer`
   if (lines[name] !== 0) return `duplicate ${name} (first on line ${lines[name]})`
@@ -145,10 +134,8 @@ function readSeen (raw: string, db: BayesDb): string | undefined {
   if (msgid.includes('\t')) return 'msgid contains a tab'
   // Restore splits on runs of whitespace, so it would drop this msgid's leading whitespace.
   if (isPerlSpace(msgid.charCodeAt(0))) return 'msgid starts with whitespace (sa-learn --restore would drop it)'
-  const size = db.seen.size
+  if (db.seen.has(msgid)) return 'duplicate msgid'
   db.seen.set(msgid, flag as SeenFlag)
-  // The set did not grow the map: a second line for this msgid. The first one's flag stays.
-  if (db.seen.size === size) return 'duplicate msgid'
   return undefined
 }
 
@@ -176,7 +163,7 @@ export function parseSaBackup (text: string, file: string): ParsedSaBackup {
 
   const db = emptyBayesDb()
   const invalid: InvalidLine[] = []
-  const varLines: VarLines = { db_version: 1, num_spam: 0, num_nonspam: 0 }
+  const varLines: VarLines = { num_spam: 0, num_nonspam: 0 }
   const tokens = db.tokens
   const stop = text.length
   for (let start = firstEnd + 1, line = 2; start < stop; line++) {
@@ -212,8 +199,144 @@ export function parseSaBackup (text: string, file: string): ParsedSaBackup {
   return { db, invalid }
 }
 
+function isCount (value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0
+}
+
 function checkCount (value: number, what: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new SaBackupError(`${what} ${value} is not a non-negative integer`)
+  if (!isCount(value)) throw new SaBackupError(`${what} ${value} is not a non-negative integer`)
+}
+
+/** The value of lower-case hex digit c, or -1 when c is not one. */
+function nibble (c: number): number {
+  return c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1
+}
+
+/**
+ * Indices 0..n-1 ordered by the 40-bit keys hi * 2^20 + lo (each part 20 bits): an LSD radix
+ * sort, four passes of 10 bits. Several times faster than sorting the token strings.
+ */
+function sortIndices (hi: Uint32Array, lo: Uint32Array): Uint32Array {
+  const n = hi.length
+  let order = new Uint32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  let next = new Uint32Array(n)
+  const count = new Uint32Array(1024)
+  for (let pass = 0; pass < 4; pass++) {
+    const part = pass < 2 ? lo : hi
+    const shift = pass % 2 === 0 ? 0 : 10
+    count.fill(0)
+    for (let i = 0; i < n; i++) count[(part[order[i]] >>> shift) & 1023]++
+    for (let b = 0, sum = 0; b < 1024; b++) {
+      const c = count[b]
+      count[b] = sum
+      sum += c
+    }
+    for (let i = 0; i < n; i++) {
+      const j = order[i]
+      next[count[(part[j] >>> shift) & 1023]++] = j
+    }
+    const swap = order
+    order = next
+    next = swap
+  }
+  return order
+}
+
+/** Decimal digits of a non-negative safe integer. */
+function digitCount (v: number): number {
+  let len = 1
+  for (let x = 10; x <= v; x *= 10) len++
+  return len
+}
+
+/** Writes a non-negative safe integer in decimal at pos; returns the position after it. */
+function writeUint (out: Uint8Array, pos: number, v: number): number {
+  const end = pos + digitCount(v)
+  let p = end
+  if (v <= 0x7fffffff) {
+    let x = v | 0
+    do {
+      const q = (x / 10) | 0
+      out[--p] = 0x30 + x - q * 10
+      x = q
+    } while (x > 0)
+  } else {
+    // Above 32 bits: % and an exact division keep every digit right up to 2^53.
+    let x = v
+    do {
+      const d = x % 10
+      out[--p] = 0x30 + d
+      x = (x - d) / 10
+    } while (x > 0)
+  }
+  return end
+}
+
+const HEX = new TextEncoder().encode('0123456789abcdef')
+/** Bytes of output written at a time: a small buffer stays in cache, a file-sized one would not. */
+const CHUNK = 1 << 16
+/** Longest token line: "t", 4 tabs, 3 numbers of at most 16 digits, the token, the newline. */
+const MAX_TOKEN_LINE = 6 + 3 * 16 + TOKEN_HEX
+
+/** The token lines of `tokens`, sorted by token, written as bytes (they are all ASCII). */
+function tokenLines (tokens: ReadonlyMap<string, TokenCounts>): string {
+  const n = tokens.size
+  // The token as two 20-bit halves, for sorting and for writing it back.
+  const hi = new Uint32Array(n)
+  const lo = new Uint32Array(n)
+  const counts: TokenCounts[] = new Array(n)
+  let i = 0
+  for (const [token, c] of tokens) {
+    let h = 0
+    let l = 0
+    let bad = token.length ^ TOKEN_HEX
+    for (let k = 0; k < 5; k++) {
+      const v = nibble(token.charCodeAt(k))
+      bad |= v >>> 31 // 1 for -1, 0 for a digit
+      h = (h << 4) | v
+    }
+    for (let k = 5; k < 10; k++) {
+      const v = nibble(token.charCodeAt(k))
+      bad |= v >>> 31 // 1 for -1, 0 for a digit
+      l = (l << 4) | v
+    }
+    if (bad !== 0) throw new SaBackupError(`token ${JSON.stringify(token)} is not 10 lower-case hex digits`)
+    if (!isCount(c.spam) || !isCount(c.ham) || !isCount(c.atime)) {
+      throw new SaBackupError(`token ${token} has a count or atime that is not a non-negative integer: ${JSON.stringify(c)}`)
+    }
+    hi[i] = h
+    lo[i] = l
+    counts[i] = c
+    i++
+  }
+  const order = sortIndices(hi, lo)
+  const chunks: string[] = []
+  const out = Buffer.allocUnsafe(CHUNK)
+  let p = 0
+  for (let k = 0; k < n; k++) {
+    if (p > CHUNK - MAX_TOKEN_LINE) {
+      chunks.push(out.toString('latin1', 0, p))
+      p = 0
+    }
+    const j = order[k]
+    const c = counts[j]
+    out[p++] = T
+    out[p++] = TAB
+    p = writeUint(out, p, c.spam)
+    out[p++] = TAB
+    p = writeUint(out, p, c.ham)
+    out[p++] = TAB
+    p = writeUint(out, p, c.atime)
+    out[p++] = TAB
+    const h = hi[j]
+    const l = lo[j]
+    for (let s = 16; s >= 0; s -= 4) out[p++] = HEX[(h >>> s) & 15]
+    for (let s = 16; s >= 0; s -= 4) out[p++] = HEX[(l >>> s) & 15]
+    out[p++] = 0x0a
+  }
+  chunks.push(out.toString('latin1', 0, p))
+  return chunks.join('')
 }
 
 /**
@@ -225,33 +348,16 @@ function checkCount (value: number, what: string): void {
 export function formatSaBackup (db: BayesDb): string {
   checkCount(db.numSpam, 'num_spam')
   checkCount(db.numHam, 'num_nonspam')
-  // 10 lower-case hex digits sort as their 40-bit numbers do; typed-array sorting of those
-  // numbers is several times faster than sorting the strings.
-  const keys = new Float64Array(db.tokens.size)
-  let i = 0
-  for (const [token, n] of db.tokens) {
-    if (!isToken(token) || token !== token.toLowerCase()) throw new SaBackupError(`token ${JSON.stringify(token)} is not 10 lower-case hex digits`)
-    checkCount(n.spam, `spam count of token ${token}`)
-    checkCount(n.ham, `ham count of token ${token}`)
-    checkCount(n.atime, `atime of token ${token}`)
-    keys[i++] = parseInt(token, 16)
-  }
-  keys.sort()
   const msgids = [...db.seen.keys()].sort()
+  const seen: string[] = []
   for (const msgid of msgids) {
     const flag = db.seen.get(msgid)
     if (flag !== 's' && flag !== 'h') throw new SaBackupError(`seen flag ${JSON.stringify(flag)} of ${JSON.stringify(msgid)} is neither "s" nor "h"`)
     if (msgid.length === 0 || /[\t\n]/.test(msgid) || isPerlSpace(msgid.charCodeAt(0))) {
       throw new SaBackupError(`msgid ${JSON.stringify(msgid)} cannot be written (empty, a tab or line break, or leading whitespace)`)
     }
+    seen.push(`s\t${flag}\t${msgid}\n`)
   }
-
-  let out = `${VERSION_LINE}\nv\t${db.numSpam}\tnum_spam\nv\t${db.numHam}\tnum_nonspam\n`
-  for (let k = 0; k < keys.length; k++) {
-    const token = keys[k].toString(16).padStart(TOKEN_HEX, '0')
-    const n = db.tokens.get(token) as TokenCounts
-    out += `t\t${n.spam}\t${n.ham}\t${n.atime}\t${token}\n`
-  }
-  for (const msgid of msgids) out += `s\t${db.seen.get(msgid) as SeenFlag}\t${msgid}\n`
-  return out
+  const head = `${VERSION_LINE}\nv\t${db.numSpam}\tnum_spam\nv\t${db.numHam}\tnum_nonspam\n`
+  return head + tokenLines(db.tokens) + seen.join('')
 }

@@ -19,6 +19,10 @@ import type { ListReplica } from './list-replica.js'
 import type { SettingsFolder } from '../settings/settings-folder.js'
 import type { StateStore } from '../store/state-store.js'
 import type { Entry } from '../crdt/lww-set.js'
+import { expireTokens } from '../crdt/bayes-counters.js'
+import type { BayesReplica } from './bayes-replica.js'
+import type { BayesFile } from '../settings/bayes-file.js'
+import type { BayesContribution } from '../archive/bayes-codec.js'
 
 /** Meta keys this module owns. */
 const META_CENTRAL = 'centralVersion'
@@ -48,6 +52,8 @@ interface UploadAck {
   term: number
   /** Local change sequence up to which the master has everything. */
   lseq: number
+  /** Bayes change sequence up to which the master has this node's contribution. */
+  bseq?: number
 }
 
 /** An upload archive and what it was built for. */
@@ -55,6 +61,8 @@ interface PendingUpload {
   zip: Uint8Array
   /** Local change sequence the archive covers. */
   lseq: number
+  /** Bayes change sequence the archive covers. */
+  bseq: number
   full: boolean
   masterId: string
   term: number
@@ -95,6 +103,16 @@ export interface EngineParts {
   strictVersion: boolean
   hooks?: EngineHooks
   now?: () => number
+  /** The Bayes dataset, when it is synced. */
+  bayes?: BayesParts
+}
+
+/** The parts of the Bayes dataset. */
+export interface BayesParts {
+  replica: BayesReplica
+  file: BayesFile
+  /** Keep only this many newest tokens in the written DB (0 = all). */
+  maxTokens: number
 }
 
 /** A single-lane queue: each task starts after the previous one settled. */
@@ -124,11 +142,15 @@ export class SyncEngine {
   private uploadFailed = false
   /** Files whose write failed (a full disk): the next heartbeat writes them again. */
   private readonly unwritten = new Set<ListDataset>()
+  /** The Bayes file's write or import failed: the next heartbeat tries again. */
+  private bayesUnwritten = false
   private fetching: Promise<void> | null = null
   /** Newest central version announced by the master. */
   private announced: Version = ZERO_VERSION
   private readonly now: () => number
   readonly errors: SyncErrorReport[] = []
+  /** Tokens in the Bayes DB last written to bayes.txt. */
+  bayesTokens = 0
   lastUpload: TransferReport | null = null
   lastDownload: TransferReport | null = null
 
@@ -180,6 +202,21 @@ export class SyncEngine {
     })
   }
 
+  /**
+   * Runs the Bayes export command, reads bayes.txt and adds what this node learned since the
+   * last scan to its contribution; the master cuts a version, a slave uploads.
+   */
+  async bayesChanged (): Promise<number> {
+    if (this.parts.bayes === undefined) return 0
+    const grew = await this.queue.run(async () => {
+      const n = await this.scanBayes()
+      if (n > 0 && this.parts.roles.role === 'master') await this.cutVersion(this.parts.nodeId)
+      return n
+    })
+    if (grew > 0 && this.parts.roles.role !== 'master') this.requestUpload()
+    return grew
+  }
+
   /** The election made this node master in a new term: start the term's first version. */
   async becameMaster (): Promise<void> {
     await this.queue.run(async () => {
@@ -219,6 +256,7 @@ export class SyncEngine {
   tick (): void {
     if (this.uploadFailed) this.requestUpload()
     if (this.parts.roles.role === 'slave' && compareVersions(this.announced, this.applied) > 0) this.requestFetch()
+    if (this.bayesUnwritten) this.queue.run(async () => { await this.writeBayes() }).catch(() => {})
     if (this.unwritten.size > 0) {
       this.queue.run(async () => {
         const changed: ListDataset[] = []
@@ -260,8 +298,9 @@ export class SyncEngine {
       for (const [dataset, entries] of archive.lists) {
         if ((await this.parts.replica.merge(dataset, entries, { synced: true })).length > 0) changed.push(dataset)
       }
+      const bayesGrew = await this.mergeBayes(archive.bayes)
       if (kind === 'full') this.fullSeen.add(nodeId)
-      if (changed.length > 0) await this.cutVersion(nodeId, changed)
+      if (changed.length > 0 || bayesGrew) await this.cutVersion(nodeId, changed, bayesGrew)
       return this.central
     })
   }
@@ -281,24 +320,32 @@ export class SyncEngine {
       } else {
         for (const ds of LIST_DATASETS) lists.set(ds, [...this.parts.replica.entries(ds)])
       }
+      const bayes = this.parts.bayes?.replica
+      let contribs: BayesContribution[] | null = null
+      if (bayes !== undefined) {
+        contribs = record?.bseq === undefined ? null : await bayes.changedSince(record.bseq)
+        contribs ??= bayes.contributions()
+        if (contribs.length === 0) contribs = null
+      }
       const kind = record === undefined ? 'full' : 'delta'
-      const zip = buildSettingsArchive({ kind, origin: this.parts.nodeId, base: record === undefined ? null : since, version: this.central }, lists)
+      const zip = buildSettingsArchive({ kind, origin: this.parts.nodeId, base: record === undefined ? null : since, version: this.central }, lists, contribs)
       return { status: Status.OK, kind, base: record === undefined ? undefined : since, version: this.central, zip }
     })
   }
 
   /** Numbers a new central version, records it and tells the cluster. Runs inside the queue. */
-  private async cutVersion (origin: string, written: ListDataset[] = []): Promise<void> {
+  private async cutVersion (origin: string, written: ListDataset[] = [], bayesGrew = false): Promise<void> {
     const next = { term: this.parts.roles.term, seq: this.central.term === this.parts.roles.term ? this.central.seq + 1 : 1 }
     const counts: Record<string, number> = {}
     for (const ds of LIST_DATASETS) counts[ds] = this.parts.replica.presentCount(ds)
     await this.parts.store.write({
       meta: { [META_CENTRAL]: next },
-      versions: [{ term: next.term, seq: next.seq, record: { lseq: this.parts.replica.changeSeq, time: this.now(), origin, counts } }]
+      versions: [{ term: next.term, seq: next.seq, record: { lseq: this.parts.replica.changeSeq, bseq: this.parts.bayes?.replica.changeSeq, time: this.now(), origin, counts } }]
     })
     this.central = next
     const changedFiles: ListDataset[] = []
     for (const ds of written) if (await this.writeFile(ds)) changedFiles.push(ds)
+    if (bayesGrew) await this.writeBayes()
     this.parts.network.announce()
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
   }
@@ -342,7 +389,7 @@ export class SyncEngine {
       }
       if (outcome.status !== Status.OK) throw new SyncRefusedError(`master ${masterId} refused the upload: ${outcome.reason}`)
       this.unacked = null
-      const next: UploadAck = { masterId, term, lseq: built.lseq }
+      const next: UploadAck = { masterId, term, lseq: built.lseq, bseq: built.bseq }
       await this.parts.store.write({ meta: { [META_UPLOAD_ACK]: next } })
       this.uploadAck = next
       this.lastUpload = { time: new Date(this.now()).toISOString(), kind: full ? 'full' : 'delta', bytes: built.zip.byteLength, version: outcome.version, peer: masterId }
@@ -358,8 +405,10 @@ export class SyncEngine {
    */
   private async buildUpload (full: boolean, masterId: string, term: number): Promise<PendingUpload | null> {
     const lseq = this.parts.replica.changeSeq
+    const bayes = this.parts.bayes?.replica
+    const bseq = bayes?.changeSeq ?? 0
     const kept = this.unacked
-    if (kept !== null && kept.full === full && kept.lseq === lseq && kept.masterId === masterId && kept.term === term) return kept
+    if (kept !== null && kept.full === full && kept.lseq === lseq && kept.bseq === bseq && kept.masterId === masterId && kept.term === term) return kept
     const lists = new Map<ListDataset, Entry[]>()
     let n = 0
     for (const ds of LIST_DATASETS) {
@@ -369,10 +418,16 @@ export class SyncEngine {
       if (entries.length > 0 || full) lists.set(ds, entries)
       n += entries.length
     }
-    if (!full && n === 0) return null
+    let contribs: BayesContribution[] | null = null
+    if (bayes !== undefined) {
+      contribs = full ? bayes.contributions() : await bayes.changedSince(this.uploadAck?.bseq ?? 0, this.parts.nodeId)
+      contribs ??= bayes.contributions().filter(c => c.nodeId === this.parts.nodeId)
+      if (contribs.length === 0) contribs = null
+    }
+    if (!full && n === 0 && contribs === null) return null
     // A delta's base is the central version this node's changes sit on.
-    const zip = buildSettingsArchive({ kind: full ? 'full' : 'delta', origin: this.parts.nodeId, base: full ? null : this.applied, version: null }, lists)
-    this.unacked = { zip, lseq, full, masterId, term }
+    const zip = buildSettingsArchive({ kind: full ? 'full' : 'delta', origin: this.parts.nodeId, base: full ? null : this.applied, version: null }, lists, contribs)
+    this.unacked = { zip, lseq, bseq, full, masterId, term }
     return this.unacked
   }
 
@@ -405,6 +460,7 @@ export class SyncEngine {
         const changed = await this.parts.replica.merge(dataset, entries, { synced: true })
         if (changed.length > 0 && await this.writeFile(dataset)) changedFiles.push(dataset)
       }
+      if (await this.mergeBayes(archive.bayes)) await this.writeBayes()
       if (compareVersions(version, this.applied) > 0) {
         await this.parts.store.write({ meta: { [META_APPLIED]: version } })
         this.applied = version
@@ -412,6 +468,52 @@ export class SyncEngine {
       this.lastDownload = { time: new Date(this.now()).toISOString(), kind: archive.manifest.kind, bytes: zip.byteLength, version, peer }
       if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
     })
+  }
+
+  /** Bad lines of bayes.txt found by the last read. */
+  bayesInvalidLines (): unknown[] {
+    return this.parts.bayes?.file.invalid ?? []
+  }
+
+  /** Scans bayes.txt into the replica; a failed export is reported and changes nothing. Runs inside the queue. */
+  private async scanBayes (): Promise<number> {
+    const bayes = this.parts.bayes
+    if (bayes === undefined) return 0
+    try {
+      const local = await bayes.file.read()
+      return local === null ? 0 : await bayes.replica.applyScan(local)
+    } catch (err: any) {
+      this.report('bayes export', err)
+      return 0
+    }
+  }
+
+  /** Joins received Bayes contributions; true when the DB grew. Runs inside the queue. */
+  private async mergeBayes (contribs: BayesContribution[] | null): Promise<boolean> {
+    if (contribs === null || this.parts.bayes === undefined) return false
+    return (await this.parts.bayes.replica.merge(contribs)) > 0
+  }
+
+  /**
+   * Writes the cluster's Bayes DB to bayes.txt and imports it; it becomes the baseline of the
+   * next scan, so what other nodes learned is never counted as this node's own. A scan runs
+   * first, so what this node learned since its last scan is not lost. Runs inside the queue.
+   */
+  private async writeBayes (): Promise<void> {
+    const bayes = this.parts.bayes
+    if (bayes === undefined) return
+    await this.scanBayes()
+    let db = bayes.replica.merged()
+    if (bayes.maxTokens > 0) db = expireTokens(db, bayes.maxTokens)
+    try {
+      await bayes.file.write(db)
+      await bayes.replica.setBaseline(db)
+      this.bayesTokens = db.tokens.size
+      this.bayesUnwritten = false
+    } catch (err: any) {
+      this.bayesUnwritten = true
+      this.report('bayes import', err)
+    }
   }
 
   /** Writes a dataset's file; a failure is reported and retried by the next change, not thrown. */

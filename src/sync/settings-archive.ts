@@ -6,6 +6,7 @@ import { AGENT_VERSION, LIST_DATASETS, SCHEMA_VERSION, type ListDataset } from '
 import { ManifestError } from '../errors.js'
 import { packArchive, unpackArchive } from '../archive/zip.js'
 import { decodeEntries, encodeEntries } from '../archive/list-codec.js'
+import { decodeBayes, encodeBayes, type BayesContribution } from '../archive/bayes-codec.js'
 import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from '../archive/limits.js'
 import type { Manifest } from '../archive/manifest.js'
 import type { Entry } from '../crdt/lww-set.js'
@@ -15,6 +16,9 @@ import type { Version } from '../version.js'
 export function archiveFileName (dataset: ListDataset): string {
   return `${dataset}.list`
 }
+
+/** Name of the Bayes dataset's file inside an archive (compact binary, see archive-v1.md). */
+export const BAYES_ARCHIVE_FILE = 'bayes.bin'
 
 /** What goes into an archive besides the entries. */
 export interface ArchiveMeta {
@@ -28,16 +32,22 @@ export interface ArchiveMeta {
 export interface SettingsArchive {
   manifest: Manifest
   lists: Map<ListDataset, Entry[]>
+  /** Bayes contributions, or null when the archive carries none. */
+  bayes: BayesContribution[] | null
 }
 
-/** Packs the given entries of each list dataset (a dataset left out is not in the archive). */
-export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<ListDataset, Iterable<Entry>>): Uint8Array {
+/** Packs the given entries of each list dataset and Bayes contributions (what is left out is not in the archive). */
+export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<ListDataset, Iterable<Entry>>, bayes: BayesContribution[] | null = null): Uint8Array {
   const files = []
   for (const dataset of LIST_DATASETS) {
     const entries = lists.get(dataset)
     if (entries === undefined) continue
     const { data, entries: count } = encodeEntries(entries)
     files.push({ name: archiveFileName(dataset), data, entries: count })
+  }
+  if (bayes !== null) {
+    const { data, entries } = encodeBayes(bayes)
+    files.push({ name: BAYES_ARCHIVE_FILE, data, entries })
   }
   return packArchive({
     agentVersion: AGENT_VERSION,
@@ -52,10 +62,16 @@ export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DE
   const { manifest, files } = unpackArchive(zip, limits)
   const byName = new Map(LIST_DATASETS.map(ds => [archiveFileName(ds), ds]))
   const lists = new Map<ListDataset, Entry[]>()
+  let bayes: BayesContribution[] | null = null
   for (const [name, data] of files) {
+    const expectedEntries = manifest.files.find(f => f.name === name)?.entries
+    if (name === BAYES_ARCHIVE_FILE) {
+      bayes = decodeBayes(data, { name, expectedEntries })
+      continue
+    }
     const dataset = byName.get(name)
     if (dataset === undefined) throw new ManifestError(`archive file ${name} is not a dataset of schema ${SCHEMA_VERSION}`)
-    lists.set(dataset, decodeEntries(data, { name, expectedEntries: manifest.files.find(f => f.name === name)?.entries }))
+    lists.set(dataset, decodeEntries(data, { name, expectedEntries }))
   }
-  return { manifest, lists }
+  return { manifest, lists, bayes }
 }

@@ -1,0 +1,614 @@
+/**
+ * Encoding of the Bayes dataset (every node's contribution) as the bytes of one archive file.
+ *
+ * Binary, not the `sa-learn --backup` text: a token is 40 random bits, so its 10 hex digits
+ * deflate only about 2x. Tokens are sorted and stored column-wise so that deflate (level 6, by the
+ * zip around this file) sees long runs of small, alike values: a realistic DB of 1M tokens takes
+ * about 5.3 bytes a token after deflate, the text about 17.
+ *
+ * Layout (varint = unsigned LEB128, minimal, at most 2^53 - 1; strings are UTF-8, length-prefixed
+ * by a varint):
+ *
+ *   file         = "SSBAYES" version:byte(1) count:varint contribution*count
+ *   contribution = nodeId:string numSpam:varint numHam:varint n:varint
+ *                  low:(2 bytes, little-endian)*n high:varint*n        tokens
+ *                  spam:varint*n ham:varint*n                           counts
+ *                  d:varint atimeGap:varint*d index:(byte*n)*W          atimes
+ *                  s:varint (flag:byte msgid:string)*s                  seen ids
+ *
+ * Contributions are sorted by node id, tokens by value, seen ids by msgid (all strictly, by UTF-16
+ * code units for strings). Token i is the previous token (0 before the first) plus a gap, and the
+ * gap is `high * 65536 + low`: the low 16 bits are random and stored raw, the rest is small. The
+ * atimes are a dictionary of the d distinct values, ascending and gap-coded (the first gap from 0),
+ * and each token holds its index into it in W = the bytes needed for d - 1 (0 when d <= 1), one
+ * column per byte, lowest byte first. SpamAssassin stamps every token of a message with one atime,
+ * so there are few distinct values. Seen flags are the bytes `s` and `h`.
+ *
+ * Decoding trusts nothing: it refuses any byte sequence that this encoder would not write, and
+ * checks every count against the bytes left before it allocates anything for it.
+ */
+import type { BayesDb, TokenCounts } from '../crdt/bayes-counters.js'
+import { DatasetDecodeError } from '../errors.js'
+
+/** A node's Bayes contribution as this codec carries it: the DB shape of `crdt/bayes-counters`. */
+export type BayesSection = BayesDb
+
+/** One node's contribution as carried on the wire. */
+export interface BayesContribution {
+  /** The node that owns the contribution; unique in one file. */
+  nodeId: string
+  /** What the node learned itself. */
+  db: BayesSection
+}
+
+/** An encoded Bayes dataset, ready to be packed as an archive file. */
+export interface EncodedBayes {
+  /** The file's bytes (a view that may not span its whole ArrayBuffer). */
+  data: Uint8Array
+  /** Number of token records over all contributions (the manifest's `entries`). */
+  entries: number
+}
+
+/** Options of `decodeBayes`. */
+export interface DecodeBayesOptions {
+  /** File name used as the prefix of error messages. */
+  name?: string
+  /** Token record count the manifest declares; a different count is an error. */
+  expectedEntries?: number
+}
+
+/** The first bytes of every Bayes dataset file. */
+export const BAYES_MAGIC = 'SSBAYES'
+
+/** Version of the layout, the byte after the magic. */
+export const BAYES_FORMAT_VERSION = 1
+
+const MAGIC_BYTES = Uint8Array.from(BAYES_MAGIC, c => c.charCodeAt(0))
+const TWO_32 = 2 ** 32
+const TOKEN_LIMIT = 2 ** 40
+const LOW_SPLIT = 65536
+const HIGH_LIMIT = TOKEN_LIMIT / LOW_SPLIT
+const MAX_VARINT_BYTES = 8
+const FLAG_SPAM = 0x73
+const FLAG_HAM = 0x68
+// Bytes a token takes at least: 2 low, and 1 each for high, spam and ham.
+const MIN_TOKEN_BYTES = 5
+// Bytes a contribution takes at least: node id length and 1 byte of it, numSpam, numHam, n, d, s.
+const MIN_CONTRIBUTION_BYTES = 7
+// Bytes a seen id takes at least: flag, length, 1 byte of msgid.
+const MIN_SEEN_BYTES = 3
+const HEX_CODES = Uint8Array.from('0123456789abcdef', c => c.charCodeAt(0))
+// Value of each lower-case hex digit by character code, -1 for any other character.
+const NIBBLE = new Int8Array(128).fill(-1)
+for (let i = 0; i < 16; i++) NIBBLE[HEX_CODES[i]] = i
+const LONE_SURROGATE = /\p{Surrogate}/u
+
+/**
+ * Encodes contributions as a Bayes dataset file; equal input gives equal bytes whatever the order
+ * of the array and maps. Throws RangeError for input no peer would accept (an empty, repeated or
+ * not well-formed node id or msgid, a token that is not 10 lower-case hex digits, a count or atime
+ * that is not a non-negative safe integer, a seen flag other than `s`/`h`): that is a bug
+ * upstream, not an operator's mistake.
+ */
+export function encodeBayes (contribs: BayesContribution[]): EncodedBayes {
+  const sorted = [...contribs].sort((a, b) => compareStrings(a.nodeId, b.nodeId))
+  let size = 64
+  for (let i = 0; i < sorted.length; i++) {
+    const { nodeId, db } = sorted[i]
+    checkText(nodeId, 'node id')
+    if (i > 0 && nodeId === sorted[i - 1].nodeId) throw new RangeError(`cannot encode node ${JSON.stringify(nodeId)} twice`)
+    // Roughly what deflate will be handed: about 8 bytes a token, a little more a msgid.
+    size += 64 + nodeId.length * 3 + db.tokens.size * 8 + db.seen.size * 48
+  }
+  const out = new ByteWriter(size)
+  out.raw(MAGIC_BYTES)
+  out.byte(BAYES_FORMAT_VERSION)
+  out.varint(sorted.length)
+  let entries = 0
+  for (const { nodeId, db } of sorted) {
+    writeContribution(out, nodeId, db)
+    entries += db.tokens.size
+  }
+  return { data: out.result(), entries }
+}
+
+function writeContribution (out: ByteWriter, nodeId: string, db: BayesSection): void {
+  const where = `node ${JSON.stringify(nodeId)}`
+  checkCount(db.numSpam, `${where}: numSpam`)
+  checkCount(db.numHam, `${where}: numHam`)
+  out.text(nodeId)
+  out.varint(db.numSpam)
+  out.varint(db.numHam)
+
+  // Copied into typed columns once, so sorting and writing touch no objects. Atimes get an id
+  // in order of first appearance here, and their rank in the sorted dictionary below.
+  const n = db.tokens.size
+  const keys = new Float64Array(n)
+  const spam = new Float64Array(n)
+  const ham = new Float64Array(n)
+  const atimeIds = new Uint32Array(n)
+  const idOf = new Map<number, number>()
+  const distinct: number[] = []
+  let i = 0
+  let ascending = true
+  let maxSpam = 0
+  let maxHam = 0
+  db.tokens.forEach((c, token) => {
+    const v = tokenValue(token)
+    const { spam: s, ham: h, atime: t } = c
+    // One test on the hot path; the message is only built for the rare bad token.
+    if (v < 0 || !isCount(s) || !isCount(h) || !isCount(t)) badToken(where, token, c)
+    if (i > 0 && v < keys[i - 1]) ascending = false
+    keys[i] = v
+    spam[i] = s
+    ham[i] = h
+    let id = idOf.get(t)
+    if (id === undefined) {
+      id = distinct.length
+      idOf.set(t, id)
+      distinct.push(t)
+    }
+    atimeIds[i] = id
+    if (s > maxSpam) maxSpam = s
+    if (h > maxHam) maxHam = h
+    i++
+  })
+  // A decoded DB is already in order; anything else is radix-sorted.
+  const order = ascending ? identity(n) : sortedOrder(keys)
+
+  out.varint(n)
+  // Tokens: the low column at `low`, the high column right after it, in one pass.
+  out.reserve(n * 6)
+  let buf = out.buf
+  let low = out.length
+  let at = low + 2 * n
+  let previous = 0
+  for (let k = 0; k < n; k++) {
+    const v = keys[order[k]]
+    const gap = v - previous
+    previous = v
+    const high = Math.floor(gap / LOW_SPLIT)
+    const rest = gap - high * LOW_SPLIT
+    buf[low++] = rest & 0xff
+    buf[low++] = rest >>> 8
+    at = putVarint(buf, at, high)
+  }
+  out.length = at
+  writeColumn(out, spam, order, maxSpam)
+  writeColumn(out, ham, order, maxHam)
+
+  // Atimes: the sorted distinct values, then each token's index among them.
+  const d = distinct.length
+  const dict = Float64Array.from(distinct).sort()
+  const rank = new Uint32Array(d)
+  for (let id = 0; id < d; id++) rank[id] = search(dict, distinct[id])
+  out.varint(d)
+  out.reserve(d * MAX_VARINT_BYTES)
+  buf = out.buf
+  at = out.length
+  previous = 0
+  for (let k = 0; k < d; k++) {
+    at = putVarint(buf, at, dict[k] - previous)
+    previous = dict[k]
+  }
+  out.length = at
+  const width = indexWidth(d)
+  out.reserve(width * n)
+  buf = out.buf
+  const base = out.length
+  for (let k = 0; k < n; k++) {
+    let index = rank[atimeIds[order[k]]]
+    for (let p = 0; p < width; p++) {
+      buf[base + p * n + k] = index & 0xff
+      index >>>= 8
+    }
+  }
+  out.length = base + width * n
+
+  const msgids = [...db.seen.keys()].sort()
+  out.varint(msgids.length)
+  for (const msgid of msgids) {
+    const flag = db.seen.get(msgid)
+    if (flag !== 's' && flag !== 'h') throw new RangeError(`${where}: seen flag ${JSON.stringify(flag)} of msgid ${JSON.stringify(msgid)} is neither "s" nor "h"`)
+    checkText(msgid, `${where}: msgid`)
+    out.byte(flag === 's' ? FLAG_SPAM : FLAG_HAM)
+    out.text(msgid)
+  }
+}
+
+function writeColumn (out: ByteWriter, values: Float64Array, order: Uint32Array, max: number): void {
+  const n = values.length
+  out.reserve(n * varintLength(max))
+  const buf = out.buf
+  let at = out.length
+  for (let k = 0; k < n; k++) at = putVarint(buf, at, values[order[k]])
+  out.length = at
+}
+
+// Writes the Bayes file into one growing byte buffer; columns reserve their worst case up front
+// and are then written with a local cursor.
+class ByteWriter {
+  buf: Uint8Array
+  length = 0
+  private readonly encoder = new TextEncoder()
+
+  /** `capacity`: the expected size, so that the buffer rarely has to grow. */
+  constructor (capacity: number) {
+    this.buf = new Uint8Array(Math.max(capacity, 1024))
+  }
+
+  byte (b: number): void {
+    this.reserve(1)
+    this.buf[this.length++] = b
+  }
+
+  raw (bytes: Uint8Array): void {
+    this.reserve(bytes.length)
+    this.buf.set(bytes, this.length)
+    this.length += bytes.length
+  }
+
+  varint (n: number): void {
+    this.reserve(MAX_VARINT_BYTES)
+    this.length = putVarint(this.buf, this.length, n)
+  }
+
+  // A length-prefixed UTF-8 string; ASCII, the usual case, without the encoder.
+  text (s: string): void {
+    let ascii = true
+    for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 0x80
+    if (!ascii) {
+      const bytes = this.encoder.encode(s)
+      this.varint(bytes.length)
+      this.raw(bytes)
+      return
+    }
+    this.varint(s.length)
+    this.reserve(s.length)
+    for (let i = 0; i < s.length; i++) this.buf[this.length++] = s.charCodeAt(i)
+  }
+
+  reserve (n: number): void {
+    if (this.length + n <= this.buf.length) return
+    const next = new Uint8Array(Math.max(this.length + n, this.buf.length * 2))
+    next.set(this.buf.subarray(0, this.length))
+    this.buf = next
+  }
+
+  result (): Uint8Array {
+    // Copy only when the estimate was well off, so most calls hand out the buffer itself.
+    return this.length * 8 < this.buf.length * 7 ? this.buf.slice(0, this.length) : this.buf.subarray(0, this.length)
+  }
+}
+
+// Writes n (a non-negative safe integer) as a varint at buf[at]; returns the end. Division above
+// 2^31, where the bit operators would wrap.
+function putVarint (buf: Uint8Array, at: number, n: number): number {
+  while (n > 0x7fffffff) {
+    buf[at++] = (n % 128) | 0x80
+    n = Math.floor(n / 128)
+  }
+  while (n >= 0x80) {
+    buf[at++] = (n & 0x7f) | 0x80
+    n >>>= 7
+  }
+  buf[at++] = n
+  return at
+}
+
+function varintLength (n: number): number {
+  let len = 1
+  for (; n >= 128; len++) n = Math.floor(n / 128)
+  return len
+}
+
+// Bytes of an atime index when there are d distinct atimes: enough for d - 1.
+function indexWidth (d: number): number {
+  let width = 0
+  for (let span = 1; span < d; span *= 256) width++
+  return width
+}
+
+// Index of v in the ascending `sorted`, which holds it.
+function search (sorted: Float64Array, v: number): number {
+  let lo = 0
+  let hi = sorted.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid] < v) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+function identity (n: number): Uint32Array {
+  const order = new Uint32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  return order
+}
+
+// The indexes of keys (distinct 40-bit integers) in ascending key order: an LSD radix sort on
+// three 16-bit digits, several times faster than a comparison sort with a callback.
+function sortedOrder (keys: Float64Array): Uint32Array {
+  const n = keys.length
+  const digit0 = new Uint16Array(n)
+  const digit1 = new Uint16Array(n)
+  const digit2 = new Uint16Array(n)
+  for (let i = 0; i < n; i++) {
+    const hi = Math.floor(keys[i] / TWO_32)
+    const lo = keys[i] - hi * TWO_32
+    digit0[i] = lo & 0xffff
+    digit1[i] = lo >>> 16
+    digit2[i] = hi
+  }
+  const a = identity(n)
+  const b = new Uint32Array(n)
+  const counts = new Uint32Array(LOW_SPLIT + 1)
+  radixPass(a, b, digit0, counts)
+  radixPass(b, a, digit1, counts)
+  radixPass(a, b, digit2, counts)
+  return b
+}
+
+// One stable counting-sort pass of src into dst by digit[index].
+function radixPass (src: Uint32Array, dst: Uint32Array, digit: Uint16Array, counts: Uint32Array): void {
+  const n = src.length
+  counts.fill(0)
+  for (let i = 0; i < n; i++) counts[digit[i] + 1]++
+  for (let i = 1; i < counts.length; i++) counts[i] += counts[i - 1]
+  for (let k = 0; k < n; k++) {
+    const j = src[k]
+    dst[counts[digit[j]]++] = j
+  }
+}
+
+// The 40-bit value of a token of 10 lower-case hex digits, or -1 for any other string.
+function tokenValue (token: string): number {
+  if (token.length !== 10) return -1
+  let hi = 0
+  let lo = 0
+  for (let i = 0; i < 10; i++) {
+    const c = token.charCodeAt(i)
+    const d = c < 128 ? NIBBLE[c] : -1
+    if (d < 0) return -1
+    if (i < 2) hi = hi * 16 + d
+    else lo = lo * 16 + d
+  }
+  return hi * TWO_32 + lo
+}
+
+// The 10 lower-case hex digits of a 40-bit value.
+function tokenString (v: number): string {
+  const hi = Math.floor(v / TWO_32)
+  const lo = v - hi * TWO_32
+  const h = HEX_CODES
+  return String.fromCharCode(h[hi >>> 4], h[hi & 15], h[lo >>> 28], h[(lo >>> 24) & 15], h[(lo >>> 20) & 15],
+    h[(lo >>> 16) & 15], h[(lo >>> 12) & 15], h[(lo >>> 8) & 15], h[(lo >>> 4) & 15], h[lo & 15])
+}
+
+function isCount (n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0
+}
+
+function checkCount (n: number, what: string): void {
+  if (!isCount(n)) throw new RangeError(`cannot encode ${what} ${n}: not a non-negative safe integer`)
+}
+
+function badToken (where: string, token: string, c: TokenCounts): never {
+  if (tokenValue(token) < 0) throw new RangeError(`${where}: token ${JSON.stringify(token)} is not 10 lower-case hex digits`)
+  checkCount(c.spam, `${where}: spam count of token ${token}`)
+  checkCount(c.ham, `${where}: ham count of token ${token}`)
+  checkCount(c.atime, `${where}: atime of token ${token}`)
+  throw new Error('unreachable: badToken called for a good token')
+}
+
+// UTF-8 cannot carry a lone surrogate (the encoder would write U+FFFD), and no id is empty.
+function checkText (s: string, what: string): void {
+  if (s.length === 0) throw new RangeError(`cannot encode an empty ${what}`)
+  if (LONE_SURROGATE.test(s)) throw new RangeError(`cannot encode ${what} ${JSON.stringify(s)}: it holds a lone surrogate`)
+}
+
+function compareStrings (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/**
+ * Decodes and validates a Bayes dataset file. Throws DatasetDecodeError naming the byte offset and
+ * the problem: bad magic or version, truncation, a varint that is not minimal or above 2^53 - 1,
+ * node ids, tokens, atimes or msgids not strictly ascending, an atime index out of range or an
+ * unused atime, a seen flag other than `s`/`h`, invalid UTF-8, trailing bytes, or a token total
+ * other than `expectedEntries`.
+ */
+export function decodeBayes (data: Uint8Array, opts: DecodeBayesOptions = {}): BayesContribution[] {
+  const r = new Reader(data, opts.name === undefined ? '' : `${opts.name}: `)
+  for (let i = 0; i < MAGIC_BYTES.length; i++) {
+    if (i === data.length) r.fail('truncated inside the magic', 0)
+    if (data[i] !== MAGIC_BYTES[i]) r.fail(`not a spamsync Bayes file: bad magic, it does not start with "${BAYES_MAGIC}"`, 0)
+  }
+  r.pos = MAGIC_BYTES.length
+  if (r.pos >= data.length) r.fail('truncated before the format version')
+  const version = data[r.pos]
+  if (version !== BAYES_FORMAT_VERSION) r.fail(`unsupported Bayes format version ${version} (expected ${BAYES_FORMAT_VERSION})`)
+  r.pos++
+
+  const count = r.count('contribution count', MIN_CONTRIBUTION_BYTES)
+  const out: BayesContribution[] = []
+  let entries = 0
+  let previous = ''
+  for (let c = 0; c < count; c++) {
+    const at = r.pos
+    const nodeId = r.text('node id')
+    if (c > 0 && nodeId <= previous) {
+      r.fail(nodeId === previous ? `node id ${show(nodeId)} appears twice (duplicate node id)` : `node id ${show(nodeId)} is out of order (node ids must be ascending)`, at)
+    }
+    previous = nodeId
+    const db = readContribution(r, nodeId)
+    entries += db.tokens.size
+    out.push({ nodeId, db })
+  }
+  if (r.pos !== data.length) r.fail(`${data.length - r.pos} trailing bytes after the last contribution`)
+  if (opts.expectedEntries !== undefined && entries !== opts.expectedEntries) {
+    throw new DatasetDecodeError(`${r.where}holds ${entries} token records, the manifest says ${opts.expectedEntries}`)
+  }
+  return out
+}
+
+function readContribution (r: Reader, nodeId: string): BayesSection {
+  const buf = r.buf
+  const node = `node ${show(nodeId)}`
+  const numSpam = r.varint(`${node} numSpam`)
+  const numHam = r.varint(`${node} numHam`)
+  const n = r.count(`${node} token count`, MIN_TOKEN_BYTES)
+
+  const keys = new Float64Array(n)
+  const low = r.pos
+  r.pos += 2 * n
+  const tokenWhat = `${node} token`
+  let previous = 0
+  for (let k = 0; k < n; k++) {
+    const at = r.pos
+    const high = r.varint(tokenWhat)
+    if (high >= HIGH_LIMIT) r.fail(`${node} token ${k} is above 40 bits`, at)
+    const gap = high * LOW_SPLIT + buf[low + 2 * k] + buf[low + 2 * k + 1] * 256
+    if (k > 0 && gap === 0) r.fail(`${node} token ${tokenString(previous)} repeats (tokens must be strictly ascending)`, at)
+    const v = previous + gap
+    if (v >= TOKEN_LIMIT) r.fail(`${node} token ${k} is above 40 bits`, at)
+    keys[k] = v
+    previous = v
+  }
+  const spam = r.column(n, `${node} spam count`)
+  const ham = r.column(n, `${node} ham count`)
+
+  const dictAt = r.pos
+  const d = r.varint(`${node} atime count`)
+  if (n === 0 ? d !== 0 : d < 1 || d > n) r.fail(`${node} has ${d} distinct atimes for ${n} tokens`, dictAt)
+  const dict = new Float64Array(d)
+  const atimeWhat = `${node} atime`
+  let atime = 0
+  for (let k = 0; k < d; k++) {
+    const at = r.pos
+    const gap = r.varint(atimeWhat)
+    if (k > 0 && gap === 0) r.fail(`${node} atime ${atime} repeats (atimes must be strictly ascending)`, at)
+    atime += gap
+    if (atime > Number.MAX_SAFE_INTEGER) r.fail(`${node} atime overflows: above 2^53 - 1`, at)
+    dict[k] = atime
+  }
+  const width = indexWidth(d)
+  const base = r.pos
+  if (width * n > buf.length - base) r.fail(`truncated: ${node} atime indexes need ${width * n} bytes, ${buf.length - base} remain`)
+  const used = new Uint8Array(d)
+  let unused = d
+  const tokens = new Map<string, TokenCounts>()
+  for (let k = 0; k < n; k++) {
+    let index = 0
+    for (let p = width - 1; p >= 0; p--) index = index * 256 + buf[base + p * n + k]
+    if (index >= d) r.fail(`${node} atime index ${index} of token ${tokenString(keys[k])} is not below ${d}`, base + k)
+    if (used[index] === 0) {
+      used[index] = 1
+      unused--
+    }
+    tokens.set(tokenString(keys[k]), { spam: spam[k], ham: ham[k], atime: dict[index] })
+  }
+  if (unused !== 0) r.fail(`${node} has ${unused} atimes that no token uses`, dictAt)
+  r.pos = base + width * n
+
+  const seenCount = r.count(`${node} seen count`, MIN_SEEN_BYTES)
+  const seen = new Map<string, 's' | 'h'>()
+  const msgidWhat = `${node} msgid`
+  let last = ''
+  for (let k = 0; k < seenCount; k++) {
+    const at = r.pos
+    if (at >= buf.length) r.fail(`truncated before ${node} seen flag`)
+    const flag = buf[r.pos++]
+    if (flag !== FLAG_SPAM && flag !== FLAG_HAM) r.fail(`${node} seen flag ${flag} is neither "s" nor "h"`, at)
+    const msgid = r.text(msgidWhat)
+    if (k > 0 && msgid <= last) {
+      r.fail(`${node} msgid ${show(msgid)} ${msgid === last ? 'repeats' : 'is out of order'} (msgids must be strictly ascending)`, at)
+    }
+    last = msgid
+    seen.set(msgid, flag === FLAG_SPAM ? 's' : 'h')
+  }
+  return { numSpam, numHam, tokens, seen }
+}
+
+// A cursor over the file; every read is bounds-checked and every failure names its offset.
+class Reader {
+  pos = 0
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+
+  constructor (readonly buf: Uint8Array, readonly where: string) {}
+
+  fail (problem: string, at: number = this.pos): never {
+    throw new DatasetDecodeError(`${this.where}byte ${at}: ${problem}`)
+  }
+
+  varint (what: string): number {
+    const pos = this.pos
+    if (pos < this.buf.length) {
+      const b = this.buf[pos]
+      if (b < 0x80) {
+        this.pos = pos + 1
+        return b
+      }
+    }
+    return this.longVarint(what)
+  }
+
+  // A count of things that take at least `minBytes` each, checked against the bytes left so that a
+  // forged count can make the decoder neither loop nor allocate beyond the file's size.
+  count (what: string, minBytes: number): number {
+    const at = this.pos
+    const n = this.varint(what)
+    const left = this.buf.length - this.pos
+    if (n * minBytes > left) this.fail(`truncated: ${what} ${n} needs at least ${n * minBytes} bytes, ${left} remain`, at)
+    return n
+  }
+
+  column (n: number, what: string): Float64Array {
+    const values = new Float64Array(n)
+    for (let k = 0; k < n; k++) values[k] = this.varint(what)
+    return values
+  }
+
+  // A length-prefixed, non-empty UTF-8 string.
+  text (what: string): string {
+    const at = this.pos
+    const len = this.varint(`${what} length`)
+    if (len === 0) this.fail(`empty ${what}`, at)
+    if (len > this.buf.length - this.pos) this.fail(`truncated: ${what} of ${len} bytes, ${this.buf.length - this.pos} remain`, at)
+    const start = this.pos
+    this.pos += len
+    try {
+      return this.decoder.decode(this.buf.subarray(start, this.pos))
+    } catch (err) {
+      throw new DatasetDecodeError(`${this.where}byte ${start}: ${what} is not valid UTF-8`, { cause: err })
+    }
+  }
+
+  // Multiplication, not shifts: a varint may hold up to 53 bits.
+  private longVarint (what: string): number {
+    const buf = this.buf
+    const start = this.pos
+    let value = 0
+    let scale = 1
+    for (let i = 0; i < MAX_VARINT_BYTES; i++) {
+      if (start + i >= buf.length) this.fail(`truncated inside ${what}`, start)
+      const b = buf[start + i]
+      value += (b & 0x7f) * scale
+      if (b < 0x80) {
+        if (b === 0 && i > 0) this.fail(`${what} is a varint with a needless zero byte (not minimal)`, start)
+        if (value > Number.MAX_SAFE_INTEGER) this.fail(`${what} varint overflow: above 2^53 - 1`, start)
+        this.pos = start + i + 1
+        return value
+      }
+      scale *= 128
+    }
+    return this.fail(`${what} varint overflow: longer than ${MAX_VARINT_BYTES} bytes`, start)
+  }
+}
+
+// Quotes peer-supplied text for an error message, shortened so one message cannot flood the log.
+function show (s: string): string {
+  const q = JSON.stringify(s)
+  return q.length > 80 ? `${q.slice(0, 77)}..."` : q
+}

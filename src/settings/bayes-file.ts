@@ -1,0 +1,70 @@
+/**
+ * `bayes.txt` in the settings folder: the SpamAssassin Bayes DB in `sa-learn --backup` form.
+ * An optional export command refreshes it from the live DB before each scan
+ * (`sa-learn --backup > settings/bayes.txt`), and an optional import command loads it back after
+ * a sync rewrote it (`sa-learn --restore settings/bayes.txt`). A failing or hanging command is
+ * an error for status; the last good state stays in place (nothing is applied from a failed
+ * export, and a failed import leaves the written file for the next try).
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { parseSaBackup, formatSaBackup } from './sa-backup.js'
+import { writeFileAtomic } from './atomic-write.js'
+import { runCommand, assertSucceeded } from './command-runner.js'
+import type { BayesDb } from '../crdt/bayes-counters.js'
+import type { InvalidLine } from './list-file.js'
+
+/** File name of the Bayes dataset in the settings folder. */
+export const BAYES_FILE = 'bayes.txt'
+
+/** How the Bayes file is kept in step with SpamAssassin. */
+export interface BayesFileOptions {
+  /** Run before each scan; empty for none. */
+  exportCommand: string
+  /** Run after the file was rewritten by a sync; empty for none. */
+  importCommand: string
+  /** Time limit of each command. */
+  commandTimeoutMs: number
+}
+
+/** The Bayes file of one settings folder. */
+export class BayesFile {
+  /** Bad lines found by the last read. */
+  invalid: InvalidLine[] = []
+
+  constructor (readonly dir: string, private readonly opts: BayesFileOptions) {}
+
+  /** Path of bayes.txt. */
+  get path (): string {
+    return join(this.dir, BAYES_FILE)
+  }
+
+  /**
+   * Runs the export command (if any) and reads the file: the local DB now, or null when there
+   * is no file (this node keeps no Bayes DB of its own yet). Throws CommandFailedError when the
+   * export fails, so a half-written export is never taken for the DB.
+   */
+  async read (): Promise<BayesDb | null> {
+    if (this.opts.exportCommand !== '') {
+      assertSucceeded(await runCommand(this.opts.exportCommand, { cwd: process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
+    }
+    let text: string
+    try {
+      text = await readFile(this.path, 'utf8')
+    } catch (err: any) {
+      if (err?.code === 'ENOENT') return null
+      throw err
+    }
+    const parsed = parseSaBackup(text, BAYES_FILE)
+    this.invalid = parsed.invalid
+    return parsed.db
+  }
+
+  /** Writes the DB atomically and runs the import command (if any). */
+  async write (db: BayesDb): Promise<void> {
+    await writeFileAtomic(this.path, formatSaBackup(db))
+    if (this.opts.importCommand !== '') {
+      assertSucceeded(await runCommand(this.opts.importCommand, { cwd: process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
+    }
+  }
+}
