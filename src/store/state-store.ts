@@ -7,7 +7,7 @@
  * | key                          | value                         | why                                   |
  * |------------------------------|-------------------------------|---------------------------------------|
  * | `m!<name>`                   | JSON                          | node meta: identity, clock, versions  |
- * | `e!<dataset>!<key>`          | JSON {@link StoredEntry}      | the replica's entry                   |
+ * | `e!<dataset>!<bucket:hex2>`  | JSON array of entry records   | the replica's entries, by key hash    |
  * | `c!<dataset>!<lseq:hex16>`   | keys, one per line            | change log: "changed since" scans     |
  * | `v!<term:hex8>!<seq:hex8>`   | JSON {lseq, ...}              | central version -> change sequence    |
  * | `x!<name>` (binary values)   | bytes                         | Bayes snapshot, change log, baseline  |
@@ -16,7 +16,10 @@
  * merged remote entry) takes the next number. Each commit writes one change-log record, keyed by
  * the last lseq it handed out and listing the keys it changed, so "all changes since X" is a
  * range scan of `c!`, not a full scan (one record per commit, not per entry: a first scan of a
- * 121k-line list is one record). The file view of each dataset (what its settings file held when
+ * 121k-line list is one record). Entries are grouped into {@link ENTRY_BUCKETS} buckets by a
+ * hash of their key, and a commit rewrites only the buckets it touched: one value per key made
+ * the first scan of that list 243k LevelDB operations; buckets make it 256, and a one-line
+ * change still rewrites one small value. The file view of each dataset (what its settings file held when
  * last read or written) is one binary value, written in the same batch as the entries.
  */
 import { Level } from 'level'
@@ -25,7 +28,7 @@ import type { Stamp } from '../crdt/hlc.js'
 import type { Entry } from '../crdt/lww-set.js'
 
 /** Layout version of this store; a data folder of another layout is refused, not misread. */
-export const STORE_FORMAT = 1
+export const STORE_FORMAT = 2
 
 /** An entry as stored: the CRDT state plus this node's bookkeeping for it. */
 export interface StoredEntry extends Entry {
@@ -37,8 +40,8 @@ export interface StoredEntry extends Entry {
 
 /** One atomic change to the store. */
 export interface StoreBatch {
-  /** Entries to write, each with its new lseq. */
-  entries?: Array<{ dataset: string; entry: StoredEntry }>
+  /** Entry buckets to rewrite, each with every entry it now holds. */
+  buckets?: Array<{ dataset: string; bucket: number; entries: Iterable<StoredEntry> }>
   /** The change-log record of this commit: the keys it changed, under the last lseq it used. */
   changeLog?: { dataset: string; lseq: number; keys: string[] }
   /** Meta keys to set. */
@@ -65,22 +68,33 @@ export interface VersionRecord {
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')
 
-const entryKey = (dataset: string, key: string): string => `e!${dataset}!${key}`
+const bucketKey = (dataset: string, bucket: number): string => `e!${dataset}!${hex(bucket, 2)}`
+
+/** Number of entry buckets per dataset. */
+export const ENTRY_BUCKETS = 256
+
+/** The bucket of a key (FNV-1a), stable across versions: it is part of the store format. */
+export function bucketOf (key: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return (h >>> 0) % ENTRY_BUCKETS
+}
 const changeKey = (dataset: string, lseq: number): string => `c!${dataset}!${hex(lseq, 16)}`
 const versionKey = (term: number, seq: number): string => `v!${hex(term, 8)}!${hex(seq, 8)}`
 
-/** Compact on-disk form of an entry; short names because there are hundreds of thousands. */
-interface EntryRecord { v: string, p: 0 | 1, w: number, c: number, n: string, l: number, s: 0 | 1 }
+/** Compact on-disk form of an entry: [key, value, present, wallMs, counter, nodeId, lseq, synced]. */
+type EntryRecord = [string, string, 0 | 1, number, number, string, number, 0 | 1]
 
-function toRecord (e: StoredEntry): string {
-  const r: EntryRecord = { v: e.value, p: e.present ? 1 : 0, w: e.stamp.wallMs, c: e.stamp.counter, n: e.stamp.nodeId, l: e.lseq, s: e.synced ? 1 : 0 }
-  return JSON.stringify(r)
+function toRecord (e: StoredEntry): EntryRecord {
+  return [e.key, e.value, e.present ? 1 : 0, e.stamp.wallMs, e.stamp.counter, e.stamp.nodeId, e.lseq, e.synced ? 1 : 0]
 }
 
-function fromRecord (key: string, json: string): StoredEntry {
-  const r = JSON.parse(json) as EntryRecord
-  const stamp: Stamp = { wallMs: r.w, counter: r.c, nodeId: r.n }
-  return { key, value: r.v, present: r.p === 1, stamp, lseq: r.l, synced: r.s === 1 }
+function fromRecord (r: EntryRecord): StoredEntry {
+  const stamp: Stamp = { wallMs: r[3], counter: r[4], nodeId: r[5] }
+  return { key: r[0], value: r[1], present: r[2] === 1, stamp, lseq: r[6], synced: r[7] === 1 }
 }
 
 /** The LevelDB of one data folder. */
@@ -128,8 +142,8 @@ export class StateStore {
   async loadEntries (dataset: string): Promise<StoredEntry[]> {
     const out: StoredEntry[] = []
     const prefix = `e!${dataset}!`
-    for await (const [k, v] of this.db.iterator({ gt: prefix, lt: prefix + '\xff' })) {
-      out.push(fromRecord(k.slice(prefix.length), v))
+    for await (const v of this.db.values({ gt: prefix, lt: prefix + '\xff' })) {
+      for (const r of JSON.parse(v) as EntryRecord[]) out.push(fromRecord(r))
     }
     return out
   }
@@ -177,8 +191,12 @@ export class StateStore {
   /** Applies a batch atomically. */
   async write (batch: StoreBatch): Promise<void> {
     const ops: any[] = []
-    for (const { dataset, entry } of batch.entries ?? []) {
-      ops.push({ type: 'put', key: entryKey(dataset, entry.key), value: toRecord(entry) })
+    for (const { dataset, bucket, entries } of batch.buckets ?? []) {
+      const records: EntryRecord[] = []
+      for (const e of entries) records.push(toRecord(e))
+      ops.push(records.length === 0
+        ? { type: 'del', key: bucketKey(dataset, bucket) }
+        : { type: 'put', key: bucketKey(dataset, bucket), value: JSON.stringify(records) })
     }
     if (batch.changeLog !== undefined && batch.changeLog.keys.length > 0) {
       const { dataset, lseq, keys } = batch.changeLog

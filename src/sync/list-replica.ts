@@ -10,7 +10,7 @@
 import { HybridClock } from '../crdt/hlc.js'
 import { winner, type Entry } from '../crdt/lww-set.js'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
-import type { StateStore, StoredEntry, StoreBatch } from '../store/state-store.js'
+import { bucketOf, ENTRY_BUCKETS, type StateStore, type StoredEntry } from '../store/state-store.js'
 
 /** Meta keys this module owns. */
 const META_CLOCK = 'clock'
@@ -50,6 +50,8 @@ export class ListReplica {
     private readonly store: StateStore,
     readonly clock: HybridClock,
     private readonly data: Map<ListDataset, Map<string, StoredEntry>>,
+    /** Per dataset, the keys of each store bucket, so a commit rewrites only the buckets it touched. */
+    private readonly buckets: Map<ListDataset, Array<Set<string>>>,
     /**
      * Per dataset, what its settings file held when last read or written. Kept apart from the
      * entries so a failed file write can never look like a local delete on the next scan.
@@ -63,15 +65,21 @@ export class ListReplica {
   /** Loads the replica of `nodeId` from the store. */
   static async load (store: StateStore, nodeId: string, wallClock: () => number, maxSkewMs: number): Promise<ListReplica> {
     const data = new Map<ListDataset, Map<string, StoredEntry>>()
+    const buckets = new Map<ListDataset, Array<Set<string>>>()
     const fileViews = new Map<ListDataset, Map<string, string>>()
     for (const ds of LIST_DATASETS) {
       const map = new Map<string, StoredEntry>()
-      for (const e of await store.loadEntries(ds)) map.set(e.key, e)
+      const keysByBucket = Array.from({ length: ENTRY_BUCKETS }, () => new Set<string>())
+      for (const e of await store.loadEntries(ds)) {
+        map.set(e.key, e)
+        keysByBucket[bucketOf(e.key)].add(e.key)
+      }
       data.set(ds, map)
+      buckets.set(ds, keysByBucket)
       fileViews.set(ds, decodeFileView(await store.getBlob(fileViewName(ds))))
     }
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
-    return new ListReplica(store, clock, data, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0)
+    return new ListReplica(store, clock, data, buckets, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0)
   }
 
   /** The newest local change sequence. */
@@ -197,14 +205,29 @@ export class ListReplica {
         if (staged.size === 0 && fileView === null) return []
         // Callers serialise changes; overlapping ones would hand out one lseq twice.
         if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
-        const entries = [...staged.values()].map(entry => ({ dataset, entry }))
+        const keysByBucket = this.buckets.get(dataset)!
+        const touched = new Map<number, StoredEntry[]>()
+        for (const [key, entry] of staged) {
+          const bucket = bucketOf(key)
+          let list = touched.get(bucket)
+          if (list === undefined) {
+            list = []
+            for (const k of keysByBucket[bucket]) if (!staged.has(k)) list.push(base.get(k)!)
+            touched.set(bucket, list)
+          }
+          list.push(entry)
+        }
+        const buckets = [...touched].map(([bucket, entries]) => ({ dataset, bucket, entries }))
         await this.store.write({
-          entries,
+          buckets,
           changeLog: { dataset, lseq, keys: [...staged.keys()] },
           meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
           blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: encodeFileView(fileView) }]
         })
-        for (const [key, entry] of staged) base.set(key, entry)
+        for (const [key, entry] of staged) {
+          base.set(key, entry)
+          keysByBucket[bucketOf(key)].add(key)
+        }
         if (fileView !== null) this.fileViews.set(dataset, fileView)
         this.lseq = lseq
         return [...staged.values()]
