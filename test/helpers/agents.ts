@@ -177,7 +177,8 @@ export class Cluster {
       const statuses = await Promise.all(agents.map(async a => await a.status()))
       const masters = statuses.filter(s => s.role === 'master')
       if (masters.length !== 1) return null
-      return statuses.every(s => s.masterId === masters[0].nodeId) ? agents[statuses.indexOf(masters[0])] : null
+      const following = statuses.every(s => s === masters[0] || (s.role === 'slave' && s.masterId === masters[0].nodeId))
+      return following ? agents[statuses.indexOf(masters[0])] : null
     }, timeoutMs)
   }
 
