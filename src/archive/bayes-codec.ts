@@ -4,7 +4,7 @@
  * Binary, not the `sa-learn --backup` text: a token is 40 random bits, so its 10 hex digits
  * deflate only about 2x. Tokens are sorted and stored column-wise so that deflate (level 6, by the
  * zip around this file) sees long runs of small, alike values: a realistic DB of 1M tokens takes
- * about 5.3 bytes a token after deflate, the text about 17.
+ * about 5.3 bytes a token after deflate, the text about 11.
  *
  * Layout (varint = unsigned LEB128, minimal, at most 2^53 - 1; strings are UTF-8, length-prefixed
  * by a varint):

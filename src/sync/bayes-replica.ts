@@ -160,7 +160,7 @@ export class BayesReplica {
 
   /** Records the DB just applied to the local store as the baseline of the next scan. */
   async setBaseline (db: BayesDb): Promise<void> {
-    await this.store.write({ blobs: [{ name: BASELINE, value: encodeBayes([{ nodeId: '', db }]).data }] })
+    await this.store.write({ blobs: [{ name: BASELINE, value: encodeBayes([{ nodeId: this.nodeId, db }]).data }] })
     this.baseline = db
   }
 
@@ -185,7 +185,7 @@ export class BayesReplica {
    */
   private async commit (changes: BayesContribution[], baseline: BayesDb | null): Promise<void> {
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
-    if (baseline !== null) blobs.push({ name: BASELINE, value: encodeBayes([{ nodeId: '', db: baseline }]).data })
+    if (baseline !== null) blobs.push({ name: BASELINE, value: encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data })
     if (changes.length === 0) {
       if (blobs.length > 0) await this.store.write({ blobs })
       if (baseline !== null) this.baseline = baseline
