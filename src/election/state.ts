@@ -25,6 +25,13 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000
 /** Default number of beacons a node may miss before it counts as gone. */
 export const DEFAULT_MISSED_HEARTBEATS = 3
 
+/**
+ * A tick later than this many intervals after the previous one means this node was paused
+ * (a stopped process, a long blocking task): it heard nothing because it did not listen, so
+ * the pause does not count as the others' silence.
+ */
+export const PAUSE_INTERVALS = 2
+
 /** What a node currently is. */
 export type Role = 'master' | 'slave' | 'candidate'
 
@@ -205,6 +212,8 @@ export class Election {
   private since = 0
   /** `start()` was called. */
   private started = false
+  /** Clock time of the last tick, to tell this node's own pause from others' silence. */
+  private lastTick: number | null = null
   /** Set when this node stops being master; paid by a full upload to the next master it follows. */
   private owesFullState = false
   /** Full upload to announce once the current step is reported. */
@@ -259,8 +268,23 @@ export class Election {
   tick (): void {
     if (!this.started) throw new ElectionNotStartedError('election: tick() before start()')
     const now = this.clock()
-    this.step(() => { this.evaluate(now) })
+    const pausedMs = this.lastTick === null ? 0 : now - this.lastTick - this.heartbeatIntervalMs
+    this.lastTick = now
+    if (pausedMs > (PAUSE_INTERVALS - 1) * this.heartbeatIntervalMs) {
+      this.forgetPause(pausedMs)
+    } else {
+      this.step(() => { this.evaluate(now) })
+    }
     this.publish()
+  }
+
+  /** Moves every "last heard" time forward by the pause, as if the clock had stood still. */
+  private forgetPause (pausedMs: number): void {
+    this.since += pausedMs
+    for (const m of this.peers.values()) {
+      m.lastSeen += pausedMs
+      m.liveSince += pausedMs
+    }
   }
 
   /** Publishes a beacon now, off the heartbeat pace: the master tells a new version at once. */

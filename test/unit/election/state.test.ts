@@ -536,4 +536,33 @@ describe('election state machine', () => {
       }
     ), { numRuns: 300 })
   })
+
+  it('a slave paused longer than the liveness window does not depose a live master', () => {
+    const net = new Network()
+    net.add({ id: 'a' }, { id: 'b' }, { id: 'c' })
+    net.run(10 * INTERVAL)
+    const { masterId, term } = agreed(net)
+    const paused = net.get(masterId === 'c' ? 'b' : 'c')
+    paused.alive = false
+    net.run(5 * INTERVAL)
+    paused.alive = true
+    paused.nextTick = net.now
+    net.run(5 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId, term })
+  })
+
+  it('a master paused longer than the liveness window is replaced, and follows when it wakes', () => {
+    const net = new Network()
+    net.add({ id: 'a' }, { id: 'b' }, { id: 'c' })
+    net.run(10 * INTERVAL)
+    const before = agreed(net)
+    const master = net.get(before.masterId)
+    master.alive = false
+    net.run(6 * INTERVAL)
+    master.alive = true
+    master.nextTick = net.now
+    net.run(10 * INTERVAL)
+    assert.equal(net.masters().length, 1)
+    assert.ok(agreed(net).term > before.term)
+  })
 })
