@@ -3,7 +3,7 @@
  * stops them in order. No other module wires parts to each other.
  */
 import { readFileSync, writeFileSync, openSync, fsyncSync, closeSync, renameSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
@@ -17,10 +17,13 @@ import { SyncEngine } from './sync/engine.js'
 import { UploadService, uploadTo } from './sync/upload-service.js'
 import { FetchService, fetchFrom } from './sync/fetch-service.js'
 import { TrafficCounter } from './sync/traffic.js'
+import { AfterApplyHook } from './sync/after-apply-hook.js'
+import { startSchedule, HOUR_MS } from './sync/schedule.js'
 import { incompatibility, LOCAL_VERSIONS, parseUserAgent } from './sync/compat.js'
 import { watchFolder, type FolderWatch } from './settings/watch.js'
 import { BayesFile } from './settings/bayes-file.js'
 import { startStatusServer, type StatusServer } from './http/status-server.js'
+import { AgentMetrics } from './http/metrics.js'
 import { ArchiveKind, Beacon, Pin, Role, type Hello } from './pb/spamsync.js'
 import { ZERO_VERSION, formatVersion } from './version.js'
 import { createLog, type Log } from './log.js'
@@ -72,6 +75,7 @@ function writeTerm (config: Config, term: number): void {
 /** A running agent. */
 export class Agent {
   private readonly traffic = new TrafficCounter()
+  private readonly metrics = new AgentMetrics(() => this.status())
   private readonly peers = new Map<string, PeerInfo>()
   private readonly startedAt = Date.now()
   private timers: NodeJS.Timeout[] = []
@@ -79,6 +83,8 @@ export class Agent {
   private http: StatusServer | null = null
   private uploadService: UploadService | null = null
   private fetchService: FetchService | null = null
+  private afterApply: AfterApplyHook | null = null
+  private stopSchedule: (() => void) | null = null
   private topic = ''
   private stopped = false
   /** Peers already logged as refused: a refusal is logged once, not on every redial. */
@@ -119,6 +125,19 @@ export class Agent {
         version: () => agent?.engine.version ?? ZERO_VERSION,
         appliedVersion: () => agent?.engine.appliedVersion ?? ZERO_VERSION
       })
+      const bayesFile = new BayesFile(config.settingsDir, {
+        exportCommand: config.bayesExportCommand,
+        importCommand: config.bayesImportCommand,
+        commandTimeoutMs: config.bayesCommandTimeoutSeconds * 1000
+      })
+      const afterApply = config.hooksAfterApply === ''
+        ? null
+        : new AfterApplyHook({
+          command: config.hooksAfterApply,
+          timeoutMs: config.hooksTimeoutSeconds * 1000,
+          onSuccess: (files, result) => { log.info({ event: 'hook', hook: 'afterApply', files, ms: result.durationMs }, 'afterApply hook ran') },
+          onFailure: (err) => { engine.report('hook afterApply', err) }
+        })
       const engine = new SyncEngine({
         nodeId: state.identity.nodeId,
         store: state.store,
@@ -128,23 +147,26 @@ export class Agent {
         strictVersion: config.strictVersion,
         bayes: {
           replica: state.bayes,
-          file: new BayesFile(config.settingsDir, {
-            exportCommand: config.bayesExportCommand,
-            importCommand: config.bayesImportCommand,
-            commandTimeoutMs: config.bayesCommandTimeoutSeconds * 1000
-          }),
+          file: bayesFile,
           maxTokens: config.bayesMaxTokens
         },
         hooks: {
-          onFilesChanged: (datasets) => { log.info({ event: 'files-written', datasets, version: formatVersion(engine.appliedVersion) }, 'settings files updated') },
-          onError: (report) => { log.warn({ event: 'sync-error', what: report.what }, report.message) }
+          onFilesChanged: (datasets) => {
+            log.info({ event: 'files-written', datasets, version: formatVersion(engine.appliedVersion) }, 'settings files updated')
+            // Absolute paths: the hook may run in another folder than the agent was started in.
+            afterApply?.changed(datasets.map(ds => resolve(ds === 'bayes' ? bayesFile.path : state.folder.path(ds))))
+          },
+          onError: (report) => {
+            log.warn({ event: 'sync-error', what: report.what }, report.message)
+            agent?.metrics.errorReported(report.what)
+          }
         },
         network: {
-          upload: async (masterId, req, zip) => await uploadTo(node!, peerIdFromString(masterId), {
+          upload: async (masterId, req, zip) => await agent!.metrics.timeSync('upload', async () => await uploadTo(node!, peerIdFromString(masterId), {
             hello: agent!.hello(), kind: req.kind === 'full' ? ArchiveKind.FULL : ArchiveKind.DELTA, baseTerm: req.baseTerm, baseLseq: req.baseLseq
-          }, zip, agent!.traffic),
+          }, zip, agent!.traffic)),
           fetch: async (peerId, since, want) => {
-            const { response, zip } = await fetchFrom(node!, peerIdFromString(peerId), { hello: agent!.hello(), since, want }, agent!.traffic)
+            const { response, zip } = await agent!.metrics.timeSync('download', async () => await fetchFrom(node!, peerIdFromString(peerId), { hello: agent!.hello(), since, want }, agent!.traffic))
             return { status: response.status, reason: response.reason, version: response.version, zip }
           },
           announce: () => { agent?.election.announce() }
@@ -153,6 +175,7 @@ export class Agent {
       await engine.load()
       agent = new Agent(config, state, node, election, engine, log)
       agent.topic = topic
+      agent.afterApply = afterApply
       await agent.startParts()
       log.info({ event: 'started', nodeId: state.identity.nodeId, listen: node.getMultiaddrs().map(String), httpPort: agent.httpPort }, 'agent started')
       return agent
@@ -182,7 +205,7 @@ export class Agent {
     this.uploadService = new UploadService(node, {
       refusal: (hello) => engine.uploadRefusal(hello),
       needsFull: (nodeId, baseTerm) => engine.needsFull(nodeId, baseTerm),
-      merge: async (nodeId, zip, kind) => await engine.mergeUpload(nodeId, zip, kind)
+      merge: async (nodeId, zip, kind) => await this.metrics.timeMerge(async () => await engine.mergeUpload(nodeId, zip, kind))
     }, this.traffic)
     this.fetchService = new FetchService(node, {
       refusal: (hello) => { const bad = incompatibility(hello, config.strictVersion); return bad === null ? null : `incompatible: ${bad}` },
@@ -213,6 +236,7 @@ export class Agent {
     })
     this.http = await startStatusServer(config.httpHost, config.httpPort, {
       status: () => this.status(),
+      metrics: async () => await this.metrics.text(),
       sync: async (opts) => await this.syncNow(opts)
     })
     this.election.start()
@@ -224,6 +248,18 @@ export class Agent {
     if (config.bayesScanIntervalSeconds > 0) {
       this.timers.push(setInterval(() => { engine.bayesChanged().catch(() => {}) }, config.bayesScanIntervalSeconds * 1000))
     }
+    this.stopSchedule = startSchedule([
+      {
+        name: 'scheduled upload',
+        intervalMs: config.uploadIntervalHours * HOUR_MS,
+        run: async () => {
+          await engine.localChanged()
+          await engine.bayesChanged()
+          await engine.syncUpload()
+        }
+      },
+      { name: 'scheduled download', intervalMs: config.downloadIntervalHours * HOUR_MS, run: async () => { await engine.syncDownload() } }
+    ], (name, err) => { engine.report(name, err) })
     this.redial()
   }
 
@@ -232,9 +268,12 @@ export class Agent {
     if (this.stopped) return
     this.stopped = true
     for (const t of this.timers) clearInterval(t)
+    this.stopSchedule?.()
     this.watch?.close()
     await this.http?.close()
     await this.engine.drain()
+    // A hook started by an apply finishes too (each run is bounded by hooksTimeoutSeconds).
+    await this.afterApply?.idle()
     await this.uploadService?.stop()
     await this.fetchService?.stop()
     await this.node.stop()

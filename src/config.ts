@@ -5,7 +5,7 @@
  * Keys are the camelCase names of the flags (`--data-dir` is `dataDir`).
  */
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { ConfigError } from './errors.js'
 import { DEFAULT_DATA_DIR, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_SKEW_MS, DEFAULT_SETTINGS_DIR } from './constants.js'
 
@@ -51,11 +51,22 @@ export interface Config {
   bayesCommandTimeoutSeconds: number
   /** Keep only this many newest tokens (by atime) in the written DB; 0 keeps all. */
   bayesMaxTokens: number
+  /** Shell command run after a sync changed settings files (their paths in `SPAMSYNC_CHANGED_FILES`); '' for none. */
+  hooksAfterApply: string
+  /** Time limit of the afterApply hook, in seconds. */
+  hooksTimeoutSeconds: number
+  /** Scheduled full scan and upload every this many hours (GFI's safety net); 0 = off. */
+  uploadIntervalHours: number
+  /** Scheduled download check every this many hours; 0 = off. */
+  downloadIntervalHours: number
 }
 
-/** How a key is read from a string (environment, flag) and checked. */
+/**
+ * How a key is read from a string (environment, flag) and checked. A `path` given relative in a
+ * config file is taken relative to that file's folder; an `optional` string may be '' (none).
+ */
 type Kind =
-  | { type: 'string' }
+  | { type: 'string', path?: true, optional?: true }
   | { type: 'strings' }
   | { type: 'boolean' }
   | { type: 'int', min: number, max: number }
@@ -63,9 +74,9 @@ type Kind =
 
 /** Every config key, its kind and the help text `--help` shows. */
 export const CONFIG_KEYS: Record<keyof Config, Kind & { help: string }> = {
-  dataDir: { type: 'string', help: `data folder (default ${DEFAULT_DATA_DIR})` },
-  settingsDir: { type: 'string', help: `settings folder with the list files (default ${DEFAULT_SETTINGS_DIR})` },
-  clusterKey: { type: 'string', help: 'cluster key file (default <data-dir>/cluster.key, created on first start)' },
+  dataDir: { type: 'string', path: true, help: `data folder (default ${DEFAULT_DATA_DIR})` },
+  settingsDir: { type: 'string', path: true, help: `settings folder with the list files (default ${DEFAULT_SETTINGS_DIR})` },
+  clusterKey: { type: 'string', path: true, help: 'cluster key file (default <data-dir>/cluster.key, created on first start)' },
   listen: { type: 'strings', help: 'listen multiaddr, repeatable (default /ip4/0.0.0.0/tcp/4737)' },
   bootstrap: { type: 'strings', help: 'peer multiaddr to dial, repeatable' },
   mdns: { type: 'boolean', help: 'find peers on the LAN by mDNS (default on; --no-mdns turns it off)' },
@@ -78,11 +89,15 @@ export const CONFIG_KEYS: Record<keyof Config, Kind & { help: string }> = {
   rescanIntervalSeconds: { type: 'int', min: 0, max: 86400, help: 'periodic rescan of the settings folder, 0 = off (default 60)' },
   maxSkewMs: { type: 'int', min: 0, max: 86400000, help: `largest trusted clock skew of a peer (default ${DEFAULT_MAX_SKEW_MS})` },
   logLevel: { type: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log level (default info)' },
-  bayesExportCommand: { type: 'string', help: 'run before each Bayes scan, e.g. "sa-learn --backup > settings/bayes.txt"' },
-  bayesImportCommand: { type: 'string', help: 'run after a sync rewrote bayes.txt, e.g. "sa-learn --restore settings/bayes.txt"' },
+  bayesExportCommand: { type: 'string', optional: true, help: 'run before each Bayes scan, e.g. "sa-learn --backup > settings/bayes.txt"' },
+  bayesImportCommand: { type: 'string', optional: true, help: 'run after a sync rewrote bayes.txt, e.g. "sa-learn --restore settings/bayes.txt"' },
   bayesScanIntervalSeconds: { type: 'int', min: 0, max: 86400, help: 'Bayes scan interval, 0 = only on sync --upload (default 300)' },
   bayesCommandTimeoutSeconds: { type: 'int', min: 1, max: 86400, help: 'time limit of each Bayes command (default 120)' },
-  bayesMaxTokens: { type: 'int', min: 0, max: 100000000, help: 'keep only the newest N tokens in the written DB, 0 = all (default 0)' }
+  bayesMaxTokens: { type: 'int', min: 0, max: 100000000, help: 'keep only the newest N tokens in the written DB, 0 = all (default 0)' },
+  hooksAfterApply: { type: 'string', optional: true, help: 'run after a sync changed settings files (paths in $SPAMSYNC_CHANGED_FILES), e.g. "postmap ..."' },
+  hooksTimeoutSeconds: { type: 'int', min: 1, max: 86400, help: 'time limit of the afterApply hook (default 60)' },
+  uploadIntervalHours: { type: 'int', min: 0, max: 240, help: 'scheduled scan and upload every N hours, 1-240, 0 = off (default 0)' },
+  downloadIntervalHours: { type: 'int', min: 0, max: 240, help: 'scheduled download check every N hours, 1-240, 0 = off (default 0)' }
 }
 
 /** Defaults; `clusterKey` is derived from `dataDir` when not given. */
@@ -107,7 +122,11 @@ export function defaultConfig (): Config {
     bayesImportCommand: '',
     bayesScanIntervalSeconds: 300,
     bayesCommandTimeoutSeconds: 120,
-    bayesMaxTokens: 0
+    bayesMaxTokens: 0,
+    hooksAfterApply: '',
+    hooksTimeoutSeconds: 60,
+    uploadIntervalHours: 0,
+    downloadIntervalHours: 0
   }
 }
 
@@ -136,7 +155,7 @@ function checkValue (key: string, kind: Kind, value: unknown, source: string): u
   const bad = (): never => { throw new ConfigError(`${source}: ${key} must be ${describe(kind)}, got ${JSON.stringify(value)}`) }
   switch (kind.type) {
     case 'string':
-      if (typeof value !== 'string' || value === '') bad()
+      if (typeof value !== 'string' || (value === '' && kind.optional !== true)) bad()
       return value
     case 'strings':
       if (!Array.isArray(value) || !value.every(v => typeof v === 'string' && v !== '')) bad()
@@ -167,7 +186,7 @@ export function parseValue (key: string, raw: string | string[] | boolean, sourc
 }
 
 /** Sections a config file may group keys in: `{"bayes": {"exportCommand": ...}}` is `bayesExportCommand`. */
-const SECTIONS = ['bayes'] as const
+const SECTIONS = ['bayes', 'hooks'] as const
 
 function flattenSections (json: Record<string, unknown>, source: string): Record<string, unknown> {
   const out: Record<string, unknown> = {}
@@ -178,6 +197,22 @@ function flattenSections (json: Record<string, unknown>, source: string): Record
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${source}: ${key} must be an object`)
     for (const [inner, v] of Object.entries(value)) out[key + inner[0].toUpperCase() + inner.slice(1)] = v
+  }
+  return out
+}
+
+/** The inverse of flattenSections: `bayesExportCommand` goes to `{"bayes": {"exportCommand": ...}}` (for writing a config file). */
+export function groupSections (config: Partial<Config>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(config)) {
+    const section = SECTIONS.find(s => key.startsWith(s) && /^[A-Z]/.test(key.slice(s.length)))
+    if (section === undefined) {
+      out[key] = value
+      continue
+    }
+    const inner = key.slice(section.length)
+    const group = (out[section] ??= {}) as Record<string, unknown>
+    group[inner[0].toLowerCase() + inner.slice(1)] = value
   }
   return out
 }
@@ -205,7 +240,10 @@ export async function loadConfig (sources: ConfigSources): Promise<Config> {
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${sources.file}: must be a JSON object`)
     for (const [key, value] of Object.entries(flattenSections(json as Record<string, unknown>, sources.file))) {
       if (!Object.hasOwn(CONFIG_KEYS, key)) throw new ConfigError(`${sources.file}: unknown key ${key} (known: ${Object.keys(CONFIG_KEYS).join(', ')})`)
-      config[key] = checkValue(key, CONFIG_KEYS[key as keyof Config], value, sources.file)
+      const kind = CONFIG_KEYS[key as keyof Config]
+      const checked = checkValue(key, kind, value, sources.file)
+      // A config file names its folders relative to itself, so it works from any working folder.
+      config[key] = kind.type === 'string' && kind.path === true ? resolve(dirname(sources.file), checked as string) : checked
     }
   }
   for (const key of Object.keys(CONFIG_KEYS)) {
@@ -217,6 +255,10 @@ export async function loadConfig (sources: ConfigSources): Promise<Config> {
     config[key] = parseValue(key, value as string | string[] | boolean, `--${flagName(key)}`)
   }
   const result = config as unknown as Config
+  if (result.uploadIntervalHours > 0 && result.uploadIntervalHours === result.downloadIntervalHours) {
+    // GFI's rule, kept so a GFI schedule carries over: equal intervals fire upload and download on the same beat.
+    throw new ConfigError(`uploadIntervalHours and downloadIntervalHours must differ when both are set (both are ${result.uploadIntervalHours})`)
+  }
   if (result.clusterKey === '') result.clusterKey = join(result.dataDir, 'cluster.key')
   return result
 }

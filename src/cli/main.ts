@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util'
 import { SpamsyncError, UsageError } from '../errors.js'
 import { AGENT_VERSION } from '../constants.js'
 import type { Command, CommandIo } from './command.js'
+import { initCommand } from './commands/init.js'
 import { keygenCommand } from './commands/keygen.js'
 import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
@@ -14,7 +15,7 @@ import { statusCommand } from './commands/status.js'
 import { syncCommand } from './commands/sync.js'
 
 /** Every verb, in the order `--help` lists them. */
-export const COMMANDS: Command[] = [startCommand, statusCommand, syncCommand, keygenCommand, exportCommand, importCommand]
+export const COMMANDS: Command[] = [initCommand, startCommand, statusCommand, syncCommand, keygenCommand, exportCommand, importCommand]
 
 function overview (): string {
   const lines = [`spamsync ${AGENT_VERSION}: keeps anti-spam settings identical across mail servers`, '', 'Usage: spamsync COMMAND [options]', '', 'Commands:']

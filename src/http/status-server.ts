@@ -1,12 +1,17 @@
 /**
  * The HTTP status and control API (127.0.0.1 by default): `GET /status` returns the agent's
- * status as JSON, `POST /sync` runs a sync now and answers when it is done.
+ * status as JSON, `GET /metrics` the same in Prometheus text format, `GET /` a status page that
+ * shows it, and `POST /sync` runs a sync now and answers when it is done.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { METRICS_CONTENT_TYPE } from './metrics.js'
+import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js'
 
 /** What the server asks of the agent. */
 export interface StatusSource {
   status: () => unknown
+  /** The Prometheus exposition text. */
+  metrics: () => Promise<string>
   sync: (opts: { upload: boolean, download: boolean }) => Promise<unknown>
 }
 
@@ -33,6 +38,22 @@ async function route (req: IncomingMessage, res: ServerResponse, source: StatusS
     const upload = url.searchParams.get('upload') !== '0'
     const download = url.searchParams.get('download') !== '0'
     send(res, 200, await source.sync({ upload, download }))
+    return
+  }
+  if (req.method === 'GET' && url.pathname === '/metrics') {
+    const text = await source.metrics()
+    res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE, 'cache-control': 'no-store' })
+    res.end(text)
+    return
+  }
+  if (req.method === 'GET' && url.pathname === '/') {
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-security-policy': STATUS_PAGE_CSP,
+      'x-content-type-options': 'nosniff'
+    })
+    res.end(STATUS_PAGE_HTML)
     return
   }
   send(res, 404, { error: `no ${req.method} ${url.pathname}` })

@@ -84,10 +84,13 @@ export interface TransferReport {
   peer: string
 }
 
+/** A dataset whose settings file a sync writes: a list file, or bayes.txt. */
+export type WrittenDataset = ListDataset | 'bayes'
+
 /** Hooks the engine calls; the agent wires them to logs, metrics and commands. */
 export interface EngineHooks {
-  /** Files changed by an apply or merge (names relative to the settings folder). */
-  onFilesChanged?: (datasets: ListDataset[]) => void | Promise<void>
+  /** Settings files an apply or merge changed (bayes.txt once it is written and imported). */
+  onFilesChanged?: (datasets: WrittenDataset[]) => void | Promise<void>
   /** An error worth showing to the operator. */
   onError?: (report: SyncErrorReport) => void
 }
@@ -256,7 +259,11 @@ export class SyncEngine {
   tick (): void {
     if (this.uploadFailed) this.requestUpload()
     if (this.parts.roles.role === 'slave' && compareVersions(this.announced, this.applied) > 0) this.requestFetch()
-    if (this.bayesUnwritten) this.queue.run(async () => { await this.writeBayes() }).catch(() => {})
+    if (this.bayesUnwritten) {
+      this.queue.run(async () => {
+        if (await this.writeBayes()) await this.parts.hooks?.onFilesChanged?.(['bayes'])
+      }).catch(() => {})
+    }
     if (this.unwritten.size > 0) {
       this.queue.run(async () => {
         const changed: ListDataset[] = []
@@ -305,32 +312,35 @@ export class SyncEngine {
     })
   }
 
-  /** Builds the answer to a fetch: a delta when this node cut `since`, else the full state. */
+  /**
+   * Builds the answer to a fetch: a delta when this node cut `since`, else the full state. It
+   * reads outside the queue, so a fetch is not held up by the master writing its own files;
+   * a change committed meanwhile may ride along, which the receiver's merge takes as it comes.
+   */
   async serveFetch (since: Version): Promise<Served> {
-    return await this.queue.run(async () => {
-      if (this.parts.roles.role !== 'master') return { status: Status.REFUSED, reason: 'not master' }
-      if (compareVersions(since, this.central) >= 0) return { status: Status.UP_TO_DATE, version: this.central }
-      const record = since.term === this.central.term ? await this.parts.store.getVersion(since.term, since.seq) : undefined
-      const lists = new Map<ListDataset, Entry[]>()
-      if (record !== undefined) {
-        for (const ds of LIST_DATASETS) {
-          const changed = await this.parts.replica.changedSince(ds, record.lseq)
-          if (changed.length > 0) lists.set(ds, changed)
-        }
-      } else {
-        for (const ds of LIST_DATASETS) lists.set(ds, [...this.parts.replica.entries(ds)])
+    if (this.parts.roles.role !== 'master') return { status: Status.REFUSED, reason: 'not master' }
+    const version = this.central
+    if (compareVersions(since, version) >= 0) return { status: Status.UP_TO_DATE, version }
+    const record = since.term === version.term ? await this.parts.store.getVersion(since.term, since.seq) : undefined
+    const lists = new Map<ListDataset, Entry[]>()
+    if (record !== undefined) {
+      for (const ds of LIST_DATASETS) {
+        const changed = await this.parts.replica.changedSince(ds, record.lseq)
+        if (changed.length > 0) lists.set(ds, changed)
       }
-      const bayes = this.parts.bayes?.replica
-      let contribs: BayesContribution[] | null = null
-      if (bayes !== undefined) {
-        contribs = record?.bseq === undefined ? null : await bayes.changedSince(record.bseq)
-        contribs ??= bayes.contributions()
-        if (contribs.length === 0) contribs = null
-      }
-      const kind = record === undefined ? 'full' : 'delta'
-      const zip = buildSettingsArchive({ kind, origin: this.parts.nodeId, base: record === undefined ? null : since, version: this.central }, lists, contribs)
-      return { status: Status.OK, kind, base: record === undefined ? undefined : since, version: this.central, zip }
-    })
+    } else {
+      for (const ds of LIST_DATASETS) lists.set(ds, [...this.parts.replica.entries(ds)])
+    }
+    const bayes = this.parts.bayes?.replica
+    let contribs: BayesContribution[] | null = null
+    if (bayes !== undefined) {
+      contribs = record?.bseq === undefined ? null : await bayes.changedSince(record.bseq)
+      contribs ??= bayes.contributions()
+      if (contribs.length === 0) contribs = null
+    }
+    const kind = record === undefined ? 'full' : 'delta'
+    const zip = buildSettingsArchive({ kind, origin: this.parts.nodeId, base: record === undefined ? null : since, version }, lists, contribs)
+    return { status: Status.OK, kind, base: record === undefined ? undefined : since, version, zip }
   }
 
   /** Numbers a new central version, records it and tells the cluster. Runs inside the queue. */
@@ -343,10 +353,11 @@ export class SyncEngine {
       versions: [{ term: next.term, seq: next.seq, record: { lseq: this.parts.replica.changeSeq, bseq: this.parts.bayes?.replica.changeSeq, time: this.now(), origin, counts } }]
     })
     this.central = next
-    const changedFiles: ListDataset[] = []
-    for (const ds of written) if (await this.writeFile(ds)) changedFiles.push(ds)
-    if (bayesGrew) await this.writeBayes()
+    // Tell the cluster first: slaves fetch while this node writes its own files.
     this.parts.network.announce()
+    const changedFiles: WrittenDataset[] = []
+    for (const ds of written) if (await this.writeFile(ds)) changedFiles.push(ds)
+    if (bayesGrew && await this.writeBayes()) changedFiles.push('bayes')
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
   }
 
@@ -455,12 +466,12 @@ export class SyncEngine {
     const version = archive.manifest.version
     if (version === null) throw new SyncRefusedError(`${peer} sent an archive without a central version`)
     await this.queue.run(async () => {
-      const changedFiles: ListDataset[] = []
+      const changedFiles: WrittenDataset[] = []
       for (const [dataset, entries] of archive.lists) {
         const changed = await this.parts.replica.merge(dataset, entries, { synced: true })
         if (changed.length > 0 && await this.writeFile(dataset)) changedFiles.push(dataset)
       }
-      if (await this.mergeBayes(archive.bayes)) await this.writeBayes()
+      if (await this.mergeBayes(archive.bayes) && await this.writeBayes()) changedFiles.push('bayes')
       if (compareVersions(version, this.applied) > 0) {
         await this.parts.store.write({ meta: { [META_APPLIED]: version } })
         this.applied = version
@@ -498,10 +509,11 @@ export class SyncEngine {
    * Writes the cluster's Bayes DB to bayes.txt and imports it; it becomes the baseline of the
    * next scan, so what other nodes learned is never counted as this node's own. A scan runs
    * first, so what this node learned since its last scan is not lost. Runs inside the queue.
+   * True once the file is written and imported; a failure is reported and retried by tick().
    */
-  private async writeBayes (): Promise<void> {
+  private async writeBayes (): Promise<boolean> {
     const bayes = this.parts.bayes
-    if (bayes === undefined) return
+    if (bayes === undefined) return false
     await this.scanBayes()
     let db = bayes.replica.merged()
     if (bayes.maxTokens > 0) db = expireTokens(db, bayes.maxTokens)
@@ -510,9 +522,11 @@ export class SyncEngine {
       await bayes.replica.setBaseline(db)
       this.bayesTokens = db.tokens.size
       this.bayesUnwritten = false
+      return true
     } catch (err: any) {
       this.bayesUnwritten = true
       this.report('bayes import', err)
+      return false
     }
   }
 
@@ -529,7 +543,8 @@ export class SyncEngine {
     }
   }
 
-  private report (what: string, err: any): void {
+  /** Records an error for status (the last 50 are kept) and passes it to the onError hook. */
+  report (what: string, err: any): void {
     const message = err instanceof ArchiveError ? `${err.name}: ${err.message}` : (err?.message ?? String(err))
     const report = { time: new Date(this.now()).toISOString(), what, message }
     this.errors.push(report)

@@ -2,8 +2,8 @@ import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { defaultConfig, envName, flagName, loadConfig, type ConfigSources } from '../../src/config.js'
+import { dirname, join } from 'node:path'
+import { defaultConfig, envName, flagName, groupSections, loadConfig, type ConfigSources } from '../../src/config.js'
 import { DEFAULT_DATA_DIR, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_SKEW_MS, DEFAULT_SETTINGS_DIR } from '../../src/constants.js'
 import { ConfigError } from '../../src/errors.js'
 
@@ -67,7 +67,11 @@ describe('loadConfig defaults', () => {
       bayesImportCommand: '',
       bayesScanIntervalSeconds: 300,
       bayesCommandTimeoutSeconds: 120,
-      bayesMaxTokens: 0
+      bayesMaxTokens: 0,
+      hooksAfterApply: '',
+      hooksTimeoutSeconds: 60,
+      uploadIntervalHours: 0,
+      downloadIntervalHours: 0
     })
   })
 
@@ -288,5 +292,117 @@ describe('loadConfig errors name the key', () => {
   test('a later valid source does not hide an error in an earlier one', async (t) => {
     const file = await configFile(t, { httpPort: 70000 })
     await rejectsNaming({ file, flags: { httpPort: '80' } }, /httpPort/)
+  })
+})
+
+describe('hooks and schedule keys', () => {
+  test('a hooks section gives hooksAfterApply and hooksTimeoutSeconds', async (t) => {
+    const file = await configFile(t, { hooks: { afterApply: 'postmap /etc/postfix/access', timeoutSeconds: 5 } })
+    const config = await loadConfig({ file })
+    assert.equal(config.hooksAfterApply, 'postmap /etc/postfix/access')
+    assert.equal(config.hooksTimeoutSeconds, 5)
+  })
+
+  test('the flat keys work in a file, the environment and flags', async (t) => {
+    const file = await configFile(t, { hooksAfterApply: 'true', uploadIntervalHours: 24 })
+    const config = await loadConfig({ file, env: { SPAMSYNC_DOWNLOAD_INTERVAL_HOURS: '6' }, flags: { hooksTimeoutSeconds: '30' } })
+    assert.equal(config.hooksAfterApply, 'true')
+    assert.equal(config.uploadIntervalHours, 24)
+    assert.equal(config.downloadIntervalHours, 6)
+    assert.equal(config.hooksTimeoutSeconds, 30)
+  })
+
+  test('the interval limits 1 and 240 are allowed, and 0 is off', async (t) => {
+    const file = await configFile(t, { uploadIntervalHours: 1, downloadIntervalHours: 240 })
+    const config = await loadConfig({ file })
+    assert.equal(config.uploadIntervalHours, 1)
+    assert.equal(config.downloadIntervalHours, 240)
+    const off = await loadConfig({ file: await configFile(t, { uploadIntervalHours: 0, downloadIntervalHours: 0 }) })
+    assert.equal(off.uploadIntervalHours, 0)
+  })
+
+  test('a command may be empty (none), a path may not', async (t) => {
+    const file = await configFile(t, { hooks: { afterApply: '' }, bayes: { exportCommand: '' } })
+    assert.equal((await loadConfig({ file })).hooksAfterApply, '')
+    await rejectsNaming({ file: await configFile(t, { settingsDir: '' }) }, /settingsDir must be a string/)
+  })
+
+  test('an unknown key in the hooks section, named as its flat key', async (t) => {
+    const file = await configFile(t, { hooks: { afterAply: 'true' } })
+    await rejectsNaming({ file }, /unknown key hooksAfterAply/)
+  })
+
+  test('a hooks section that is not an object', async (t) => {
+    const file = await configFile(t, { hooks: 'postmap x' })
+    await rejectsNaming({ file }, /hooks must be an object/)
+  })
+
+  test('a command that is not a string', async (t) => {
+    const file = await configFile(t, { hooks: { afterApply: ['postmap', 'x'] } })
+    await rejectsNaming({ file }, /hooksAfterApply must be a string/)
+  })
+
+  test('an interval that is not a whole number', async (t) => {
+    await rejectsNaming({ file: await configFile(t, { uploadIntervalHours: '24' }) }, /uploadIntervalHours must be a whole number from 0 to 240/, /"24"/)
+    await rejectsNaming({ file: await configFile(t, { downloadIntervalHours: 1.5 }) }, /downloadIntervalHours must be a whole number/)
+  })
+
+  test('intervals out of range: 241 and below 0', async (t) => {
+    await rejectsNaming({ file: await configFile(t, { uploadIntervalHours: 241 }) }, /uploadIntervalHours must be a whole number from 0 to 240/, /241/)
+    await rejectsNaming({ file: await configFile(t, { downloadIntervalHours: -1 }) }, /downloadIntervalHours must be a whole number from 0 to 240/)
+    await rejectsNaming({ env: { SPAMSYNC_UPLOAD_INTERVAL_HOURS: '241' } }, /SPAMSYNC_UPLOAD_INTERVAL_HOURS/, /uploadIntervalHours/)
+  })
+
+  test('a hook timeout of 0 is out of range', async (t) => {
+    await rejectsNaming({ file: await configFile(t, { hooks: { timeoutSeconds: 0 } }) }, /hooksTimeoutSeconds must be a whole number from 1 to 86400/)
+  })
+
+  test('equal upload and download intervals are refused, naming both keys', async (t) => {
+    const file = await configFile(t, { uploadIntervalHours: 12, downloadIntervalHours: 12 })
+    await rejectsNaming({ file }, /uploadIntervalHours/, /downloadIntervalHours/, /must differ/)
+  })
+
+  test('equal intervals from different sources are refused too', async (t) => {
+    const file = await configFile(t, { uploadIntervalHours: 12 })
+    await rejectsNaming({ file, flags: { downloadIntervalHours: '12' } }, /uploadIntervalHours and downloadIntervalHours must differ/)
+  })
+})
+
+describe('paths in a config file', () => {
+  test('relative folders are taken relative to the config file, not the working folder', async (t) => {
+    const file = await configFile(t, { dataDir: 'data', settingsDir: './settings', clusterKey: '../keys/cluster.key' })
+    const dir = dirname(file)
+    const config = await loadConfig({ file })
+    assert.equal(config.dataDir, join(dir, 'data'))
+    assert.equal(config.settingsDir, join(dir, 'settings'))
+    assert.equal(config.clusterKey, join(dir, '..', 'keys', 'cluster.key'))
+  })
+
+  test('the derived clusterKey follows a dataDir from the file', async (t) => {
+    const file = await configFile(t, { dataDir: 'data' })
+    assert.equal((await loadConfig({ file })).clusterKey, join(dirname(file), 'data', 'cluster.key'))
+  })
+
+  test('absolute folders are kept', async (t) => {
+    const file = await configFile(t, { dataDir: '/var/lib/spamsync' })
+    assert.equal((await loadConfig({ file })).dataDir, '/var/lib/spamsync')
+  })
+
+  test('folders from the environment and flags stay as given (relative to the working folder)', async (t) => {
+    const file = await configFile(t, { dataDir: 'data' })
+    const config = await loadConfig({ file, env: { SPAMSYNC_SETTINGS_DIR: 'env-settings' }, flags: { dataDir: 'flag-data' } })
+    assert.equal(config.settingsDir, 'env-settings')
+    assert.equal(config.dataDir, 'flag-data')
+  })
+})
+
+describe('groupSections', () => {
+  test('groups bayes and hooks keys into sections that load back to the same config', async (t) => {
+    const config = { ...defaultConfig(), dataDir: '/d', settingsDir: '/s', clusterKey: '/k', hooksAfterApply: 'true', bayesMaxTokens: 5 }
+    const grouped = groupSections(config)
+    assert.deepEqual(grouped.hooks, { afterApply: 'true', timeoutSeconds: 60 })
+    assert.equal((grouped.bayes as Record<string, unknown>).maxTokens, 5)
+    assert.equal(grouped.hooksAfterApply, undefined)
+    assert.deepEqual(await loadConfig({ file: await configFile(t, grouped) }), config)
   })
 })

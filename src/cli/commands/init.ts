@@ -1,0 +1,108 @@
+import { access, mkdir, writeFile } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { defaultConfig, groupSections, type Config } from '../../config.js'
+import { LIST_DATASETS, listFileName, type ListDataset } from '../../constants.js'
+import { FileAccessError } from '../../errors.js'
+import { generateClusterKey, readClusterKey, writeClusterKey } from '../../net/cluster-key.js'
+import type { Command } from '../command.js'
+
+/** Name of the config file `init` writes. */
+export const CONFIG_FILE = 'spamsync.json'
+
+/** Name of the cluster key file `init` writes next to the config. */
+export const KEY_FILE = 'cluster.key'
+
+/** What each list is for, in the first line of its new file. */
+const LIST_PURPOSE: Record<ListDataset, string> = {
+  whitelist: 'senders that are never spam',
+  blacklist: 'senders that are always spam',
+  autowhitelist: 'senders whitelisted automatically'
+}
+
+/** The starting config: every key at its default, folders relative to the config file. */
+function startingConfig (): string {
+  const config: Config = { ...defaultConfig(), dataDir: 'data', settingsDir: 'settings', clusterKey: KEY_FILE }
+  return JSON.stringify(groupSections(config), null, 2) + '\n'
+}
+
+/** The comment line a new list file starts with. */
+function listHeader (dataset: ListDataset): string {
+  return `# spamsync ${dataset}: ${LIST_PURPOSE[dataset]}. One entry a line: KEY [VALUE] [# comment], KEY = address, domain, *.domain, IP or CIDR\n`
+}
+
+/** Runs a file-system step, turning its failure into one line naming the path. */
+async function fsStep<T> (path: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step()
+  } catch (err: any) {
+    throw new FileAccessError(`cannot write ${path}: ${err?.code ?? err?.message ?? err}`, { cause: err })
+  }
+}
+
+/** True when `path` exists. */
+async function exists (path: string): Promise<boolean> {
+  return await access(path).then(() => true, () => false)
+}
+
+/** `spamsync init [--dir DIR]`: a starting config, a cluster key and an empty settings folder. */
+export const initCommand: Command = {
+  name: 'init',
+  summary: 'write a starting config, a cluster key and an empty settings folder',
+  help: `Usage: spamsync init [--dir DIR]
+
+Writes DIR/${CONFIG_FILE} (every key at its default; folders are relative to the file), a new
+cluster key DIR/${KEY_FILE} (mode 0600; an existing key is kept) and DIR/settings with empty
+list files, then prints the next steps. Never overwrites anything: an existing config is an
+error, existing list files are kept.
+
+  --dir DIR                   where to write (default: the current folder)`,
+  options: { dir: { type: 'string' } },
+  positionals: [0, 0],
+  async run ({ values, stdout }) {
+    const dir = resolve(typeof values.dir === 'string' && values.dir !== '' ? values.dir : '.')
+    const configFile = join(dir, CONFIG_FILE)
+    // Checked first so a refusal leaves everything as it was; the 'wx' write below closes the race.
+    if (await exists(configFile)) throw new FileAccessError(`${configFile} exists already; refusing to overwrite a config`)
+    await fsStep(dir, async () => await mkdir(dir, { recursive: true }))
+
+    const keyFile = join(dir, KEY_FILE)
+    let keyNote: string
+    if (await exists(keyFile)) {
+      // A key copied from the first server: this node joins that cluster.
+      await readClusterKey(keyFile)
+      keyNote = `kept the existing cluster key ${keyFile}`
+    } else {
+      await writeClusterKey(keyFile, generateClusterKey())
+      keyNote = `wrote a new cluster key ${keyFile} (mode 0600)`
+    }
+
+    const settingsDir = join(dir, 'settings')
+    await fsStep(settingsDir, async () => await mkdir(settingsDir, { recursive: true }))
+    for (const ds of LIST_DATASETS) {
+      const file = join(settingsDir, listFileName(ds))
+      await fsStep(file, async () => {
+        // An operator's existing list is kept as it is.
+        await writeFile(file, listHeader(ds), { flag: 'wx', mode: 0o644 }).catch((err) => { if (err?.code !== 'EEXIST') throw err })
+      })
+    }
+    await fsStep(configFile, async () => await writeFile(configFile, startingConfig(), { flag: 'wx', mode: 0o644 }))
+
+    stdout(`wrote ${configFile} (every key at its default)
+${keyNote}
+made ${settingsDir} with ${LIST_DATASETS.map(listFileName).join(', ')}
+
+The config's folders are relative to it: data/ (agent state), settings/ (the files the mail
+server reads; add bayes.txt for the Bayes DB), ${KEY_FILE}. Worth a look before the first start:
+"bayes" (sa-learn export/import commands), "hooks": {"afterApply": "..."} (a command such as
+postmap, run after a sync changed files), uploadIntervalHours/downloadIntervalHours (a schedule
+under the instant sync, 1-240 hours, 0 = off). See the README's Configuration section.
+
+Next:
+  1. start this server: spamsync start --config ${configFile}
+  2. every other server: copy ${KEY_FILE} (mode 0600) into a folder there, run
+     spamsync init --dir FOLDER (it keeps the copied key) and start it the same way;
+     a node without this key cannot connect
+`)
+    return 0
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * `GET /metrics`: the agent's state in Prometheus text format. The gauges and traffic counters
+ * are not kept here: they are set from one status snapshot per scrape, so they cannot drift
+ * from what `GET /status` shows. Only what status does not keep (durations, an uncapped error
+ * count) is recorded as it happens.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Version } from '../version.js'
+
+/** Content type of the Prometheus text exposition format. */
+export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE
+
+/** Buckets (seconds) for transfers and merges: a few ms on a LAN up to minutes for a large Bayes DB. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+
+const ROLES = ['master', 'slave', 'candidate'] as const
+const PEER_STATES = ['live', 'down', 'incompatible'] as const
+
+/** The part of the status document (see `Agent.status`) that metrics read. */
+export interface MetricsStatus {
+  role: string
+  term: number
+  version: Version
+  appliedVersion: Version
+  peers: Array<{ live: boolean, compatible: boolean }>
+  datasets: Record<string, { entries: number, invalidLines: unknown[] }>
+  bytesSent: number
+  bytesReceived: number
+}
+
+/** What a sync duration measures: one upload or download exchange with a peer. */
+export type SyncDirection = 'upload' | 'download'
+
+/** The metrics of one agent, in a registry of its own (several agents may share a process in tests). */
+export class AgentMetrics {
+  private readonly registry = new Registry()
+  private readonly role = this.gauge('spamsync_role', 'Role of this node: 1 for the current one', ['role'])
+  private readonly term = this.gauge('spamsync_term', 'Election term this node is in')
+  private readonly centralTerm = this.gauge('spamsync_central_version_term', 'Term of the newest central version this node holds')
+  private readonly centralSeq = this.gauge('spamsync_central_version_seq', 'Sequence of the newest central version this node holds')
+  private readonly appliedTerm = this.gauge('spamsync_applied_version_term', 'Term of the central version applied to the settings files')
+  private readonly appliedSeq = this.gauge('spamsync_applied_version_seq', 'Sequence of the central version applied to the settings files')
+  private readonly peers = this.gauge('spamsync_peers', 'Known peers by state', ['state'])
+  private readonly entries = this.gauge('spamsync_entries', 'Entries per dataset (tokens for bayes)', ['dataset'])
+  private readonly invalid = this.gauge('spamsync_invalid_lines', 'Invalid lines per dataset, kept in the file and not synced', ['dataset'])
+  private readonly sent = new Counter({ name: 'spamsync_sent_bytes_total', help: 'Bytes sent in uploads and downloads', registers: [this.registry] })
+  private readonly received = new Counter({ name: 'spamsync_received_bytes_total', help: 'Bytes received in uploads and downloads', registers: [this.registry] })
+  private readonly errors = new Counter({ name: 'spamsync_errors_total', help: 'Errors reported in status, by what failed', labelNames: ['what'], registers: [this.registry] })
+  private readonly syncDuration = new Histogram({
+    name: 'spamsync_sync_duration_seconds',
+    help: 'Upload (until the master acknowledged) and download (until the archive arrived) exchanges that completed',
+    labelNames: ['direction'],
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry]
+  })
+
+  private readonly mergeDuration = new Histogram({
+    name: 'spamsync_merge_duration_seconds',
+    help: 'Master: checking and merging one uploaded archive, including the new central version',
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry]
+  })
+
+  /** `status` is called once per scrape; it returns the document of `GET /status`. */
+  constructor (private readonly status: () => unknown) {
+    collectDefaultMetrics({ register: this.registry })
+    // Both series exist from the start, so rate() works before the first sync.
+    for (const direction of ['upload', 'download'] as const) this.syncDuration.zero({ direction })
+  }
+
+  /** Runs one upload or download exchange and records its duration when it completes. */
+  async timeSync<T> (direction: SyncDirection, work: () => Promise<T>): Promise<T> {
+    const end = this.syncDuration.startTimer({ direction })
+    const result = await work()
+    end()
+    return result
+  }
+
+  /** Runs one merge of an uploaded archive and records its duration when it completes. */
+  async timeMerge<T> (work: () => Promise<T>): Promise<T> {
+    const end = this.mergeDuration.startTimer()
+    const result = await work()
+    end()
+    return result
+  }
+
+  /** Counts an error; status keeps only the last ones, so the total is counted here. */
+  errorReported (what: string): void {
+    this.errors.inc({ what })
+  }
+
+  /** The exposition text for one scrape. */
+  async text (): Promise<string> {
+    // The status document is plain JSON built by the agent; MetricsStatus names the fields read here.
+    this.update(this.status() as MetricsStatus)
+    return await this.registry.metrics()
+  }
+
+  private update (s: MetricsStatus): void {
+    for (const r of ROLES) this.role.set({ role: r }, s.role === r ? 1 : 0)
+    this.term.set(s.term)
+    this.centralTerm.set(s.version.term)
+    this.centralSeq.set(s.version.seq)
+    this.appliedTerm.set(s.appliedVersion.term)
+    this.appliedSeq.set(s.appliedVersion.seq)
+    const byState = new Map<string, number>(PEER_STATES.map(state => [state, 0]))
+    for (const p of s.peers) {
+      const state = !p.compatible ? 'incompatible' : p.live ? 'live' : 'down'
+      byState.set(state, (byState.get(state) ?? 0) + 1)
+    }
+    for (const [state, n] of byState) this.peers.set({ state }, n)
+    this.entries.reset()
+    this.invalid.reset()
+    for (const [dataset, d] of Object.entries(s.datasets)) {
+      this.entries.set({ dataset }, d.entries)
+      this.invalid.set({ dataset }, d.invalidLines.length)
+    }
+    // The traffic counter lives in the agent; mirror its value rather than count twice.
+    this.sent.reset()
+    this.sent.inc(s.bytesSent)
+    this.received.reset()
+    this.received.inc(s.bytesReceived)
+  }
+
+  private gauge<L extends string> (name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] })
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * `GET /`: a small status page, one HTML document with inline CSS and JS (no build step, no
+ * external resources). It fetches `/status` every 2 s and re-renders; all data goes into the
+ * DOM as text (textContent), never as markup.
+ */
+import { createHash } from 'node:crypto'
+
+const STYLE = `
+body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #222; }
+h1 { font-size: 1.2rem; margin: 0 0 .25rem; }
+h2 { font-size: 1rem; margin: 1.5rem 0 .5rem; }
+#summary { color: #555; margin: 0; }
+#updated { color: #777; margin-top: 1.5rem; }
+#invalid { margin-top: .5rem; }
+#offline { color: #a00; font-weight: bold; }
+table { border-collapse: collapse; }
+th, td { text-align: left; padding: .25rem .75rem .25rem 0; border-bottom: 1px solid #ddd; vertical-align: top; }
+td.id { font-family: ui-monospace, monospace; font-size: 12px; }
+td.num { text-align: right; }
+tr.down td { color: #999; }
+tr.incompatible td { color: #a00; }
+ul { padding-left: 1.2rem; margin: 0; }
+.none { color: #777; }
+`
+
+const SCRIPT = `
+'use strict';
+const $ = (id) => document.getElementById(id);
+function el (tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+const ver = (v) => v ? v.term + '.' + v.seq : '-';
+function ago (iso) {
+  if (!iso) return '-';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return s < 120 ? s + ' s ago' : Math.round(s / 60) + ' min ago';
+}
+const transfer = (t) => t ? t.kind + ', ' + t.bytes + ' bytes, ' + ago(t.time) : '-';
+function row (cells, cls) {
+  const tr = el('tr', null, cls);
+  for (const c of cells) tr.append(typeof c === 'string' ? el('td', c) : c);
+  return tr;
+}
+function list (id, items, empty) {
+  $(id).replaceChildren(...(items.length > 0 ? items : [el('li', empty, 'none')]));
+}
+function render (s) {
+  $('offline').textContent = '';
+  $('node').textContent = s.nodeId;
+  $('summary').textContent = s.role + ' in term ' + s.term + ', master ' + (s.masterId || 'none yet') +
+    ', central version ' + ver(s.version);
+  const sync = el('td');
+  sync.append(el('div', 'upload: ' + transfer(s.lastUpload)), el('div', 'download: ' + transfer(s.lastDownload)));
+  const nodes = [row([el('td', s.nodeId, 'id'), s.role, s.agentVersion, ver(s.appliedVersion), 'yes (this node)', 'now', sync], 'self')];
+  for (const p of s.peers) {
+    const state = !p.compatible ? 'incompatible' : p.live ? 'live' : 'down';
+    nodes.push(row([el('td', p.id, 'id'), p.role + (state === 'down' ? ' (down)' : ''), p.agentVersion || '-',
+      ver(p.appliedVersion), p.compatible ? 'yes' : 'no: ' + p.reason, ago(p.lastSeen), '-'], state));
+  }
+  $('nodes').replaceChildren(...nodes);
+  const datasets = [];
+  const bad = [];
+  for (const [name, d] of Object.entries(s.datasets)) {
+    datasets.push(row([name, el('td', d.entries, 'num'), el('td', d.invalidLines.length, 'num')]));
+    for (const l of d.invalidLines) bad.push(el('li', l.file + ':' + l.line + ': ' + l.reason));
+  }
+  $('datasets').replaceChildren(...datasets);
+  list('invalid', bad, 'no invalid lines');
+  list('errors', s.errors.slice().reverse().map((e) => el('li', e.time + '  ' + e.what + ': ' + e.message)), 'no errors');
+  $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+}
+// One request at a time: the next starts 2 s after the previous one settled.
+function refresh () {
+  fetch('/status', { cache: 'no-store' })
+    .then((r) => { if (!r.ok) throw new Error('HTTP ' + r.status); return r.json(); })
+    .then(render)
+    .catch((err) => { $('offline').textContent = 'agent not answering (' + err.message + ')'; })
+    .finally(() => { setTimeout(refresh, 2000); });
+}
+refresh();
+`
+
+function sha256 (text: string): string {
+  return `'sha256-${createHash('sha256').update(text).digest('base64')}'`
+}
+
+/** The page. */
+export const STATUS_PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>spamsync</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>spamsync <span id="node"></span></h1>
+<p id="summary">loading…</p>
+<p id="offline"></p>
+<h2>Nodes</h2>
+<table>
+<thead><tr><th>Node</th><th>Role</th><th>Agent</th><th>Applied</th><th>Compatible</th><th>Last seen</th><th>Last sync</th></tr></thead>
+<tbody id="nodes"></tbody>
+</table>
+<h2>Datasets</h2>
+<table>
+<thead><tr><th>Dataset</th><th>Entries</th><th>Invalid lines</th></tr></thead>
+<tbody id="datasets"></tbody>
+</table>
+<ul id="invalid"></ul>
+<h2>Errors</h2>
+<ul id="errors"></ul>
+<p id="updated"></p>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`
+
+/** Content-Security-Policy of the page: only its own inline style and script, and fetches to this origin. */
+export const STATUS_PAGE_CSP = [
+  "default-src 'none'",
+  `style-src ${sha256(STYLE)}`,
+  `script-src ${sha256(SCRIPT)}`,
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'"
+].join('; ')
