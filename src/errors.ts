@@ -70,6 +70,12 @@ export class TransferError extends SpamsyncError {}
 /** A peer refused a sync request; the reason is the peer's. */
 export class SyncRefusedError extends SpamsyncError {}
 
+/** A rollback named a central version the master does not keep (never cut, pruned, or cut before history was kept). */
+export class UnknownVersionError extends SpamsyncError {}
+
+/** A request needs the master and no master is known (an election is under way). */
+export class NoMasterError extends SpamsyncError {}
+
 /** No agent answers on the HTTP port a command was pointed at. */
 export class AgentUnreachableError extends SpamsyncError {}
 

@@ -9,7 +9,8 @@
  * the baseline, so they are never counted again as its own.
  *
  * Every function here returns new maps and never changes its arguments; results may share
- * TokenCounts objects with them, so treat a DB as an immutable value.
+ * TokenCounts objects with them, so treat a DB as an immutable value. The loops over tokens use
+ * forEach: for-of allocates an entry and a result object a token until the loop is optimised.
  */
 
 /** One token's counts: messages learned as spam and as ham that contained it, and last access. */
@@ -122,7 +123,7 @@ export function mergeContributions (contribs: Iterable<NodeContribution>): Bayes
   for (const c of joinContributions(contribs).values()) {
     db.numSpam += c.numSpam
     db.numHam += c.numHam
-    for (const [token, n] of c.tokens) {
+    c.tokens.forEach((n, token) => {
       const sum = db.tokens.get(token)
       if (sum === undefined) {
         db.tokens.set(token, { spam: n.spam, ham: n.ham, atime: n.atime })
@@ -131,12 +132,14 @@ export function mergeContributions (contribs: Iterable<NodeContribution>): Bayes
         sum.ham += n.ham
         if (n.atime > sum.atime) sum.atime = n.atime
       }
-    }
-    for (const [msgid, flag] of c.seen) {
+    })
+    c.seen.forEach((flag, msgid) => {
       if (flag === 's' || !db.seen.has(msgid)) db.seen.set(msgid, flag)
-    }
+    })
   }
-  for (const [token, n] of db.tokens) if (n.spam === 0 && n.ham === 0) db.tokens.delete(token)
+  db.tokens.forEach((n, token) => {
+    if (n.spam === 0 && n.ham === 0) db.tokens.delete(token)
+  })
   return db
 }
 
@@ -150,19 +153,19 @@ export function ownDelta (localNow: BayesDb, localAtLastScan: BayesDb): Contribu
   const delta = emptyBayesDb()
   delta.numSpam = Math.max(0, localNow.numSpam - localAtLastScan.numSpam)
   delta.numHam = Math.max(0, localNow.numHam - localAtLastScan.numHam)
-  for (const [token, now] of localNow.tokens) {
+  localNow.tokens.forEach((now, token) => {
     const last = localAtLastScan.tokens.get(token)
     if (last === undefined) {
       delta.tokens.set(token, { spam: now.spam, ham: now.ham, atime: now.atime })
-      continue
+      return
     }
     const spam = now.spam > last.spam ? now.spam - last.spam : 0
     const ham = now.ham > last.ham ? now.ham - last.ham : 0
     if (spam > 0 || ham > 0 || now.atime > last.atime) delta.tokens.set(token, { spam, ham, atime: now.atime })
-  }
-  for (const [msgid, flag] of localNow.seen) {
+  })
+  localNow.seen.forEach((flag, msgid) => {
     if (localAtLastScan.seen.get(msgid) !== flag) delta.seen.set(msgid, flag)
-  }
+  })
   return delta
 }
 
@@ -172,14 +175,14 @@ export function ownDelta (localNow: BayesDb, localAtLastScan: BayesDb): Contribu
  */
 export function addContribution (own: Contribution, delta: Contribution): Contribution {
   const tokens = new Map(own.tokens)
-  for (const [token, d] of delta.tokens) {
+  delta.tokens.forEach((d, token) => {
     const n = tokens.get(token)
     tokens.set(token, n === undefined
       ? { spam: d.spam, ham: d.ham, atime: d.atime }
       : { spam: n.spam + d.spam, ham: n.ham + d.ham, atime: Math.max(n.atime, d.atime) })
-  }
+  })
   const seen = new Map(own.seen)
-  for (const [msgid, flag] of delta.seen) seen.set(msgid, flag)
+  delta.seen.forEach((flag, msgid) => seen.set(msgid, flag))
   return { numSpam: own.numSpam + delta.numSpam, numHam: own.numHam + delta.numHam, tokens, seen }
 }
 
@@ -201,14 +204,14 @@ export function expireTokens (db: BayesDb, maxTokens: number): BayesDb {
   // is many times faster than sorting the entries with a comparator.
   const atimes = new Float64Array(size)
   let i = 0
-  for (const n of db.tokens.values()) atimes[i++] = n.atime
+  db.tokens.forEach(n => { atimes[i++] = n.atime })
   atimes.sort()
   const cut = atimes[size - maxTokens]
   const atCut: string[] = []
-  for (const [token, n] of db.tokens) {
+  db.tokens.forEach((n, token) => {
     if (n.atime > cut) out.tokens.set(token, n)
     else if (n.atime === cut) atCut.push(token)
-  }
+  })
   atCut.sort()
   for (let k = 0, room = maxTokens - out.tokens.size; k < room; k++) {
     out.tokens.set(atCut[k], db.tokens.get(atCut[k]) as TokenCounts)

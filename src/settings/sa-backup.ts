@@ -250,17 +250,28 @@ function digitCount (v: number): number {
   return len
 }
 
+/** "00" to "99" as bytes: writing two digits a division halves the divisions. */
+const PAIRS = new TextEncoder().encode(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''))
+
 /** Writes a non-negative safe integer in decimal at pos; returns the position after it. */
 function writeUint (out: Uint8Array, pos: number, v: number): number {
   const end = pos + digitCount(v)
   let p = end
   if (v <= 0x7fffffff) {
     let x = v | 0
-    do {
-      const q = (x / 10) | 0
-      out[--p] = 0x30 + x - q * 10
+    while (x >= 100) {
+      const q = (x / 100) | 0
+      const r = (x - q * 100) << 1
+      out[--p] = PAIRS[r + 1]
+      out[--p] = PAIRS[r]
       x = q
-    } while (x > 0)
+    }
+    if (x >= 10) {
+      out[--p] = PAIRS[(x << 1) + 1]
+      out[--p] = PAIRS[x << 1]
+    } else {
+      out[--p] = 0x30 + x
+    }
   } else {
     // Above 32 bits: % and an exact division keep every digit right up to 2^53.
     let x = v
@@ -274,10 +285,6 @@ function writeUint (out: Uint8Array, pos: number, v: number): number {
 }
 
 const HEX = new TextEncoder().encode('0123456789abcdef')
-/** Bytes of output written at a time: a small buffer stays in cache, a file-sized one would not. */
-const CHUNK = 1 << 16
-/** Longest token line: "t", 4 tabs, 3 numbers of at most 16 digits, the token, the newline. */
-const MAX_TOKEN_LINE = 6 + 3 * 16 + TOKEN_HEX
 
 /** The token lines of `tokens`, sorted by token, written as bytes (they are all ASCII). */
 function tokenLines (tokens: ReadonlyMap<string, TokenCounts>): string {
@@ -285,9 +292,14 @@ function tokenLines (tokens: ReadonlyMap<string, TokenCounts>): string {
   // The token as two 20-bit halves, for sorting and for writing it back.
   const hi = new Uint32Array(n)
   const lo = new Uint32Array(n)
-  const counts: TokenCounts[] = new Array(n)
+  // Each token's spam, ham and atime side by side: the write loop visits tokens in sorted, that
+  // is random, order, and one cache line a token beats a pointer and an object (measured ~30%).
+  const row = new Float64Array(3 * n)
+  // "t", 4 tabs, the token and a newline a line, plus the digits: the exact size of the output.
+  let size = n * (6 + TOKEN_HEX)
   let i = 0
-  for (const [token, c] of tokens) {
+  // forEach, not for-of: for-of allocates an entry and a result object a token until optimised.
+  tokens.forEach((c, token) => {
     let h = 0
     let l = 0
     let bad = token.length ^ TOKEN_HEX
@@ -307,27 +319,26 @@ function tokenLines (tokens: ReadonlyMap<string, TokenCounts>): string {
     }
     hi[i] = h
     lo[i] = l
-    counts[i] = c
+    row[3 * i] = c.spam
+    row[3 * i + 1] = c.ham
+    row[3 * i + 2] = c.atime
+    size += digitCount(c.spam) + digitCount(c.ham) + digitCount(c.atime)
     i++
-  }
+  })
   const order = sortIndices(hi, lo)
-  const chunks: string[] = []
-  const out = Buffer.allocUnsafe(CHUNK)
+  // One buffer and one copy into a string: cheaper than many small strings joined.
+  const out = Buffer.allocUnsafe(size)
   let p = 0
   for (let k = 0; k < n; k++) {
-    if (p > CHUNK - MAX_TOKEN_LINE) {
-      chunks.push(out.toString('latin1', 0, p))
-      p = 0
-    }
     const j = order[k]
-    const c = counts[j]
+    const r = 3 * j
     out[p++] = T
     out[p++] = TAB
-    p = writeUint(out, p, c.spam)
+    p = writeUint(out, p, row[r])
     out[p++] = TAB
-    p = writeUint(out, p, c.ham)
+    p = writeUint(out, p, row[r + 1])
     out[p++] = TAB
-    p = writeUint(out, p, c.atime)
+    p = writeUint(out, p, row[r + 2])
     out[p++] = TAB
     const h = hi[j]
     const l = lo[j]
@@ -335,8 +346,7 @@ function tokenLines (tokens: ReadonlyMap<string, TokenCounts>): string {
     for (let s = 16; s >= 0; s -= 4) out[p++] = HEX[(l >>> s) & 15]
     out[p++] = 0x0a
   }
-  chunks.push(out.toString('latin1', 0, p))
-  return chunks.join('')
+  return out.toString('latin1', 0, p)
 }
 
 /**

@@ -1,0 +1,409 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import {
+  addContribution,
+  emptyBayesDb,
+  expireTokens,
+  joinContributions,
+  mergeContributions,
+  ownDelta,
+  type BayesDb,
+  type NodeContribution,
+  type SeenFlag,
+  type TokenCounts
+} from '../../../src/crdt/bayes-counters.js'
+
+const RUNS = { numRuns: 1000 }
+
+/** A DB from plain values: token -> [spam, ham, atime], msgid -> flag. */
+function db (numSpam: number, numHam: number, tokens: Record<string, [number, number, number]>, seen: Record<string, SeenFlag> = {}): BayesDb {
+  return {
+    numSpam,
+    numHam,
+    tokens: new Map(Object.entries(tokens).map(([t, [spam, ham, atime]]) => [t, { spam, ham, atime }])),
+    seen: new Map(Object.entries(seen))
+  }
+}
+
+function version (nodeId: string, revision: number, contribution: BayesDb): NodeContribution {
+  return { ...contribution, nodeId, revision }
+}
+
+/** A deep copy, to check that a function left its arguments alone. */
+function copy (d: BayesDb): BayesDb {
+  return { numSpam: d.numSpam, numHam: d.numHam, tokens: new Map([...d.tokens].map(([t, c]) => [t, { ...c }])), seen: new Map(d.seen) }
+}
+
+// Small alphabets, so that tokens, msgids, nodes and revisions collide.
+const TOKENS = ['0000000001', '0000000002', '00000000aa', '0a0b0c0d0e', 'ffffffffff']
+const MSGIDS = ['m1@sa_generated', 'm2@sa_generated', 'm3@sa_generated']
+// (The maps give plain objects: fast-check records have a null prototype, which deepEqual tells apart.)
+const countsArb: fc.Arbitrary<TokenCounts> = fc.tuple(fc.nat(4), fc.nat(4), fc.nat(5)).map(([spam, ham, atime]) => ({ spam, ham, atime }))
+const dbArb: fc.Arbitrary<BayesDb> = fc.record({
+  numSpam: fc.nat(5),
+  numHam: fc.nat(5),
+  tokens: fc.array(fc.tuple(fc.constantFrom(...TOKENS), countsArb), { maxLength: 6 }),
+  seen: fc.array(fc.tuple(fc.constantFrom(...MSGIDS), fc.constantFrom<SeenFlag>('s', 'h')), { maxLength: 3 })
+}).map(r => ({ numSpam: r.numSpam, numHam: r.numHam, tokens: new Map(r.tokens), seen: new Map(r.seen) }))
+const versionArb: fc.Arbitrary<NodeContribution> = fc.tuple(fc.constantFrom('n1', 'n2', 'n3'), fc.nat(3), dbArb)
+  .map(([nodeId, revision, d]) => version(nodeId, revision, d))
+const versionsArb = fc.array(versionArb, { maxLength: 8 })
+
+describe('mergeContributions', () => {
+  test('sums counts over nodes, keeps the newest atime and joins seen ids', () => {
+    const merged = mergeContributions([
+      version('a', 1, db(2, 1, { '0000000001': [1, 0, 10], '0000000002': [0, 1, 20] }, { m1: 's' })),
+      version('b', 4, db(1, 3, { '0000000001': [2, 5, 30] }, { m2: 'h' }))
+    ])
+    assert.deepEqual(merged, db(3, 4, { '0000000001': [3, 5, 30], '0000000002': [0, 1, 20] }, { m1: 's', m2: 'h' }))
+  })
+
+  test('counts only the highest revision of each node, whatever the order', () => {
+    const old = version('a', 1, db(1, 0, { '0000000001': [1, 0, 10] }))
+    const newer = version('a', 2, db(2, 0, { '0000000001': [2, 0, 11] }))
+    const expected = db(2, 0, { '0000000001': [2, 0, 11] })
+    assert.deepEqual(mergeContributions([old, newer]), expected)
+    assert.deepEqual(mergeContributions([newer, old]), expected)
+  })
+
+  test('picks the same one of two different versions with one revision, whatever the order', () => {
+    const x = version('a', 1, db(1, 0, { '0000000001': [1, 0, 10] }))
+    const y = version('a', 1, db(1, 0, { '0000000002': [1, 0, 10] }))
+    assert.deepEqual(mergeContributions([x, y]), mergeContributions([y, x]))
+  })
+
+  test('gives the spam flag when nodes learned one message differently', () => {
+    const a = version('a', 1, db(0, 1, {}, { m1: 'h' }))
+    const b = version('b', 1, db(1, 0, {}, { m1: 's' }))
+    assert.equal(mergeContributions([a, b]).seen.get('m1'), 's')
+    assert.equal(mergeContributions([b, a]).seen.get('m1'), 's')
+  })
+
+  test('leaves out a token whose counts sum to 0 (only its atime was seen)', () => {
+    const merged = mergeContributions([version('a', 1, db(0, 0, { '0000000001': [0, 0, 50], '0000000002': [0, 1, 5] }))])
+    assert.deepEqual([...merged.tokens.keys()], ['0000000002'])
+  })
+
+  test('leaves its arguments unchanged', () => {
+    const a = version('a', 1, db(1, 0, { '0000000001': [1, 0, 10] }, { m1: 's' }))
+    const b = version('b', 1, db(1, 0, { '0000000001': [2, 0, 20] }, { m1: 'h' }))
+    const before = [copy(a), copy(b)]
+    mergeContributions([a, b])
+    assert.deepEqual([copy(a), copy(b)], before)
+  })
+
+  test('of nothing is the empty DB', () => {
+    assert.deepEqual(mergeContributions([]), emptyBayesDb())
+  })
+})
+
+describe('mergeContributions (properties)', () => {
+  test('is order-independent: any permutation of the versions gives the same DB', () => {
+    const arb = versionsArb.chain(vs => fc.tuple(fc.constant(vs), fc.shuffledSubarray(vs, { minLength: vs.length, maxLength: vs.length })))
+    fc.assert(fc.property(arb, ([vs, shuffled]) => {
+      assert.deepEqual(mergeContributions(shuffled), mergeContributions(vs))
+    }), RUNS)
+  })
+
+  test('is grouping-independent: joining groups first, then their joins, gives the same DB', () => {
+    fc.assert(fc.property(fc.array(versionsArb, { maxLength: 4 }), (groups) => {
+      const joined = groups.map(g => [...joinContributions(g).values()])
+      assert.deepEqual(mergeContributions(joined.flat()), mergeContributions(groups.flat()))
+      assert.deepEqual(joinContributions(joined.flat()), joinContributions(groups.flat()))
+    }), RUNS)
+  })
+
+  test('is idempotent: versions received twice count once', () => {
+    fc.assert(fc.property(versionsArb, (vs) => {
+      assert.deepEqual(mergeContributions([...vs, ...vs]), mergeContributions(vs))
+      assert.deepEqual(joinContributions(joinContributions(vs).values()), joinContributions(vs))
+    }), RUNS)
+  })
+})
+
+describe('ownDelta', () => {
+  test('takes a new token whole, the growth of a known one, and a token whose atime grew with 0 counts', () => {
+    const last = db(5, 5, { '0000000001': [1, 1, 10], '0000000002': [3, 0, 10] })
+    const now = db(5, 5, { '0000000001': [4, 2, 12], '0000000002': [3, 0, 11], '00000000aa': [1, 0, 12] })
+    assert.deepEqual(ownDelta(now, last).tokens, db(0, 0, {
+      '0000000001': [3, 1, 12],
+      '0000000002': [0, 0, 11],
+      '00000000aa': [1, 0, 12]
+    }).tokens)
+  })
+
+  test('is empty when nothing changed', () => {
+    const d = db(3, 4, { '0000000001': [1, 2, 3] }, { m1: 's' })
+    assert.deepEqual(ownDelta(d, copy(d)), emptyBayesDb())
+  })
+
+  test('clamps shrunk counts at 0 and leaves out expired tokens', () => {
+    const last = db(10, 10, { '0000000001': [5, 5, 10], '0000000002': [1, 1, 10] })
+    const now = db(7, 12, { '0000000001': [2, 6, 10] })
+    assert.deepEqual(ownDelta(now, last), db(0, 2, { '0000000001': [0, 1, 10] }))
+  })
+
+  test('takes new seen ids and ids learned again with the other flag', () => {
+    const last = db(0, 0, {}, { m1: 's', m2: 'h' })
+    const now = db(0, 0, {}, { m1: 's', m2: 's', m3: 'h' })
+    assert.deepEqual(ownDelta(now, last).seen, new Map([['m2', 's'], ['m3', 'h']]))
+  })
+
+  test('never has a negative count, whatever the two DBs (properties)', () => {
+    fc.assert(fc.property(dbArb, dbArb, (now, last) => {
+      const delta = ownDelta(now, last)
+      assert.ok(delta.numSpam >= 0 && delta.numHam >= 0)
+      for (const c of delta.tokens.values()) assert.ok(c.spam >= 0 && c.ham >= 0, JSON.stringify(c))
+    }), RUNS)
+  })
+
+  test('of a local DB that only lost tokens and counts (expiry, forget) adds no count (properties)', () => {
+    const arb = dbArb.chain(last => fc.tuple(
+      fc.constant(last),
+      fc.subarray([...last.tokens.keys()]),
+      fc.array(fc.nat(4), { minLength: last.tokens.size, maxLength: last.tokens.size }),
+      fc.nat(5),
+      fc.nat(5)
+    ))
+    fc.assert(fc.property(arb, ([last, kept, cuts, lessSpam, lessHam]) => {
+      const now = copy(last)
+      now.numSpam = Math.max(0, now.numSpam - lessSpam)
+      now.numHam = Math.max(0, now.numHam - lessHam)
+      let i = 0
+      for (const [token, c] of last.tokens) {
+        if (!kept.includes(token)) now.tokens.delete(token)
+        else now.tokens.set(token, { spam: Math.max(0, c.spam - cuts[i]), ham: Math.max(0, c.ham - cuts[i]), atime: c.atime })
+        i++
+      }
+      const delta = ownDelta(now, last)
+      assert.equal(delta.numSpam + delta.numHam, 0)
+      for (const c of delta.tokens.values()) assert.equal(c.spam + c.ham, 0)
+    }), RUNS)
+  })
+})
+
+describe('addContribution', () => {
+  test('sums counts, keeps the newest atime and joins seen ids, the delta\'s flag winning', () => {
+    const own = db(2, 1, { '0000000001': [1, 0, 30], '0000000002': [0, 2, 5] }, { m1: 'h', m2: 's' })
+    const delta = db(1, 0, { '0000000001': [2, 1, 20], '00000000aa': [1, 0, 7] }, { m1: 's', m3: 'h' })
+    assert.deepEqual(addContribution(own, delta), db(3, 1, {
+      '0000000001': [3, 1, 30],
+      '0000000002': [0, 2, 5],
+      '00000000aa': [1, 0, 7]
+    }, { m1: 's', m2: 's', m3: 'h' }))
+  })
+
+  test('leaves its arguments unchanged', () => {
+    const own = db(2, 1, { '0000000001': [1, 0, 30] }, { m1: 'h' })
+    const delta = db(1, 0, { '0000000001': [2, 1, 20] }, { m1: 's' })
+    const before = [copy(own), copy(delta)]
+    addContribution(own, delta)
+    assert.deepEqual([copy(own), copy(delta)], before)
+  })
+
+  test('with an empty delta changes nothing (properties)', () => {
+    fc.assert(fc.property(dbArb, (own) => {
+      assert.deepEqual(addContribution(own, emptyBayesDb()), own)
+    }), RUNS)
+  })
+})
+
+// A cluster simulated with the functions above, as the agent will use them: each scan adds the
+// node's delta to its own contribution (revision + 1) and uploads it; the master merges the
+// latest version of every node; every node that is online applies the merged DB and takes it as
+// its baseline.
+
+/** One message as sa-learn learns it: each token's count goes up, and num_spam or num_nonspam. */
+interface Message {
+  msgid: string
+  spam: boolean
+  atime: number
+  tokens: Array<[string, number]>
+}
+
+/** `d` after learning `m` (a new DB; d is left alone). */
+function learn (d: BayesDb, m: Message): BayesDb {
+  const out = copy(d)
+  if (m.spam) out.numSpam++
+  else out.numHam++
+  for (const [token, count] of m.tokens) {
+    const c = out.tokens.get(token) ?? { spam: 0, ham: 0, atime: 0 }
+    out.tokens.set(token, {
+      spam: c.spam + (m.spam ? count : 0),
+      ham: c.ham + (m.spam ? 0 : count),
+      atime: Math.max(c.atime, m.atime)
+    })
+  }
+  out.seen.set(m.msgid, m.spam ? 's' : 'h')
+  return out
+}
+
+interface SimNode {
+  local: BayesDb
+  baseline: BayesDb
+  own: NodeContribution
+}
+
+class Cluster {
+  readonly nodes: SimNode[]
+  /** Every version the master received, old ones included (the join keeps the latest). */
+  private readonly received: NodeContribution[] = []
+  merged: BayesDb = emptyBayesDb()
+
+  constructor (n: number) {
+    this.nodes = Array.from({ length: n }, (_, i) => ({
+      local: emptyBayesDb(),
+      baseline: emptyBayesDb(),
+      own: version(`n${i}`, 0, emptyBayesDb())
+    }))
+  }
+
+  /** Online nodes scan and upload, the master merges, online nodes apply. Returns the merged DB. */
+  round (online: (i: number) => boolean = () => true): BayesDb {
+    this.nodes.forEach((node, i) => {
+      if (!online(i)) return
+      const delta = ownDelta(node.local, node.baseline)
+      node.own = version(node.own.nodeId, node.own.revision + 1, addContribution(node.own, delta))
+      node.baseline = node.local
+      this.received.push(node.own)
+    })
+    this.merged = mergeContributions(this.received)
+    this.nodes.forEach((node, i) => {
+      if (!online(i)) return
+      node.local = this.merged
+      node.baseline = this.merged
+    })
+    return this.merged
+  }
+}
+
+const tokenCountsArb = fc.uniqueArray(fc.tuple(fc.constantFrom(...TOKENS), fc.integer({ min: 1, max: 3 })), { selector: ([t]) => t, minLength: 1, maxLength: 4 })
+/** Messages with distinct msgids: a message is learned once, by one node. */
+const messagesArb = fc.array(fc.record({ spam: fc.boolean(), atime: fc.integer({ min: 1, max: 50 }), tokens: tokenCountsArb }), { maxLength: 12 })
+  .map(ms => ms.map((m, i): Message => ({ msgid: `${i}@sa_generated`, spam: m.spam, atime: m.atime, tokens: m.tokens })))
+
+/**
+ * A schedule of N nodes learning disjoint messages: each message goes to one node and one round;
+ * each round has its own set of online nodes (offline ones keep learning locally).
+ */
+const scheduleArb = fc.integer({ min: 1, max: 4 }).chain(n => fc.record({
+  n: fc.constant(n),
+  rounds: fc.integer({ min: 1, max: 4 }),
+  messages: messagesArb
+}).chain(s => fc.record({
+  n: fc.constant(s.n),
+  messages: fc.constant(s.messages),
+  where: fc.array(fc.tuple(fc.nat(s.n - 1), fc.nat(s.rounds - 1)), { minLength: s.messages.length, maxLength: s.messages.length }),
+  online: fc.array(fc.array(fc.boolean(), { minLength: s.n, maxLength: s.n }), { minLength: s.rounds, maxLength: s.rounds })
+})))
+
+type Schedule = typeof scheduleArb extends fc.Arbitrary<infer S> ? S : never
+
+/** Runs the learning rounds of a schedule, then one round with every node online. */
+function play (s: Schedule): Cluster {
+  const cluster = new Cluster(s.n)
+  s.online.forEach((online, round) => {
+    s.messages.forEach((m, k) => {
+      const [node, at] = s.where[k]
+      if (at === round) cluster.nodes[node].local = learn(cluster.nodes[node].local, m)
+    })
+    cluster.round(i => online[i])
+  })
+  cluster.round()
+  return cluster
+}
+
+describe('Bayes sync through contributions (properties)', () => {
+  test('N nodes learning disjoint messages end with the DB of one node that learned them all', () => {
+    fc.assert(fc.property(scheduleArb, (s) => {
+      const cluster = play(s)
+      const reference = s.messages.reduce(learn, emptyBayesDb())
+      assert.deepEqual(cluster.merged, reference)
+      for (const node of cluster.nodes) assert.deepEqual(node.local, reference)
+    }), RUNS)
+  })
+
+  test('K more rounds with no learning change nothing and never inflate a count', () => {
+    fc.assert(fc.property(scheduleArb, fc.integer({ min: 1, max: 5 }), (s, k) => {
+      const cluster = play(s)
+      const settled = copy(cluster.merged)
+      for (let round = 0; round < k; round++) {
+        assert.deepEqual(cluster.round(), settled)
+        for (const node of cluster.nodes) assert.deepEqual(node.local, settled)
+      }
+    }), RUNS)
+  })
+
+  test('a node\'s local DB losing tokens and counts (expiry) never makes a merged count negative or smaller', () => {
+    const expiryArb = fc.array(fc.tuple(fc.nat(3), fc.subarray(TOKENS), fc.nat(2)), { maxLength: 6 })
+    fc.assert(fc.property(scheduleArb, expiryArb, (s, expiries) => {
+      const cluster = play(s)
+      let before = copy(cluster.merged)
+      for (const [who, lost, fewer] of expiries) {
+        const node = cluster.nodes[who % s.n]
+        const local = copy(node.local)
+        for (const token of lost) local.tokens.delete(token)
+        local.numSpam = Math.max(0, local.numSpam - fewer)
+        local.numHam = Math.max(0, local.numHam - fewer)
+        node.local = local
+        const after = cluster.round()
+        assert.ok(after.numSpam >= before.numSpam && after.numHam >= before.numHam)
+        for (const [token, c] of before.tokens) {
+          const now = after.tokens.get(token)
+          assert.ok(now !== undefined && now.spam >= c.spam && now.ham >= c.ham, `${token}: ${JSON.stringify(c)} -> ${JSON.stringify(now)}`)
+        }
+        for (const c of after.tokens.values()) assert.ok(c.spam >= 0 && c.ham >= 0)
+        before = copy(after)
+      }
+    }), RUNS)
+  })
+})
+
+describe('expireTokens', () => {
+  test('keeps the newest tokens by atime', () => {
+    const d = db(1, 2, { '0000000001': [1, 0, 10], '0000000002': [1, 0, 30], '00000000aa': [1, 0, 20] }, { m1: 's' })
+    assert.deepEqual(expireTokens(d, 2), db(1, 2, { '0000000002': [1, 0, 30], '00000000aa': [1, 0, 20] }, { m1: 's' }))
+  })
+
+  test('among tokens of equal atime at the cut, keeps the lower token strings', () => {
+    const d = db(0, 0, { ffffffffff: [1, 0, 5], '0000000002': [1, 0, 5], '00000000aa': [1, 0, 5], '0000000001': [1, 0, 9] })
+    assert.deepEqual([...expireTokens(d, 3).tokens.keys()].sort(), ['0000000001', '0000000002', '00000000aa'])
+  })
+
+  test('keeps everything when there are no more tokens than the limit, and nothing for a limit of 0', () => {
+    const d = db(1, 1, { '0000000001': [1, 0, 10], '0000000002': [1, 0, 30] })
+    assert.deepEqual(expireTokens(d, 2), d)
+    assert.deepEqual(expireTokens(d, 5), d)
+    assert.deepEqual(expireTokens(d, 0), db(1, 1, {}))
+  })
+
+  test('refuses a limit that is not a non-negative integer with a RangeError', () => {
+    for (const bad of [-1, 1.5, Number.NaN, Infinity]) assert.throws(() => expireTokens(emptyBayesDb(), bad), RangeError)
+  })
+
+  test('keeps exactly the newest N, ties broken by token, and leaves the rest of the DB as it was (properties)', () => {
+    const tokensArb = fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: 0xffff }).map(t => t.toString(16).padStart(10, '0')), fc.nat(6)), { selector: ([t]) => t, maxLength: 30 })
+    fc.assert(fc.property(dbArb, tokensArb, fc.nat(35), (base, tokens, max) => {
+      const d: BayesDb = { ...base, tokens: new Map(tokens.map(([t, atime]) => [t, { spam: 1, ham: 0, atime }])) }
+      const before = copy(d)
+      const out = expireTokens(d, max)
+      // Reference: every token ordered newest first, then by token; the first N stay.
+      const expected = [...tokens].sort(([ta, a], [tb, b]) => b - a || (ta < tb ? -1 : 1)).slice(0, max).map(([t]) => t).sort()
+      assert.deepEqual([...out.tokens.keys()].sort(), expected)
+      for (const [t, c] of out.tokens) assert.deepEqual(c, d.tokens.get(t))
+      assert.deepEqual([out.numSpam, out.numHam, out.seen], [d.numSpam, d.numHam, d.seen])
+      assert.deepEqual(d, before)
+    }), RUNS)
+  })
+
+  test('is deterministic: the same tokens in any map order give the same result (properties)', () => {
+    const entriesArb = fc.uniqueArray(fc.tuple(fc.constantFrom(...TOKENS, '0000000003', '0000000004', '0000000005'), countsArb), { selector: ([t]) => t })
+    const arb = entriesArb.chain(es => fc.tuple(fc.constant(es), fc.shuffledSubarray(es, { minLength: es.length, maxLength: es.length }), fc.nat(es.length)))
+    fc.assert(fc.property(arb, ([es, shuffled, max]) => {
+      const a = expireTokens({ ...emptyBayesDb(), tokens: new Map(es) }, max)
+      const b = expireTokens({ ...emptyBayesDb(), tokens: new Map(shuffled) }, max)
+      assert.deepEqual(a, b)
+    }), RUNS)
+  })
+})

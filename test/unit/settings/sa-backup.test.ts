@@ -1,0 +1,254 @@
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { SaBackupError } from '../../../src/errors.js'
+import type { BayesDb, SeenFlag, TokenCounts } from '../../../src/crdt/bayes-counters.js'
+import { formatSaBackup, parseSaBackup, type ParsedSaBackup } from '../../../src/settings/sa-backup.js'
+
+const FILE = 'bayes.backup'
+/** Line 1 as every sa-learn backend writes it. */
+const V3 = 'v\t3\tdb_version # this must be the first line!!!'
+
+function parse (text: string): ParsedSaBackup {
+  return parseSaBackup(text, FILE)
+}
+
+function db (numSpam: number, numHam: number, tokens: Record<string, [number, number, number]>, seen: Record<string, SeenFlag> = {}): BayesDb {
+  return {
+    numSpam,
+    numHam,
+    tokens: new Map(Object.entries(tokens).map(([t, [spam, ham, atime]]) => [t, { spam, ham, atime }])),
+    seen: new Map(Object.entries(seen))
+  }
+}
+
+/** Asserts parsing `text` throws SaBackupError with a message matching `reason`. */
+function refuses (text: string, reason: RegExp): void {
+  assert.throws(() => parse(text), (err: unknown) => {
+    assert.ok(err instanceof SaBackupError, `threw ${String(err)}`)
+    assert.match(err.message, reason)
+    return true
+  })
+}
+
+describe('parseSaBackup', () => {
+  test('reads a real-looking sa-learn backup', () => {
+    const text = [
+      V3,
+      'v\t123\tnum_spam',
+      'v\t456\tnum_nonspam',
+      't\t1\t0\t1700000000\t0a1b2c3d4e',
+      't\t0\t3\t1700003600\tffee001122',
+      't\t12\t7\t1699990000\t8c5a1f00b3',
+      's\ts\t3f786850e387550fdab836ed7e6dc881de23001b@sa_generated',
+      's\th\t89e6c98d92887913cadf06b2adb97f26cde4849b@sa_generated',
+      ''
+    ].join('\n')
+    const p = parse(text)
+    assert.deepEqual(p.invalid, [])
+    assert.deepEqual(p.db, db(123, 456, {
+      '0a1b2c3d4e': [1, 0, 1700000000],
+      ffee001122: [0, 3, 1700003600],
+      '8c5a1f00b3': [12, 7, 1699990000]
+    }, {
+      '3f786850e387550fdab836ed7e6dc881de23001b@sa_generated': 's',
+      '89e6c98d92887913cadf06b2adb97f26cde4849b@sa_generated': 'h'
+    }))
+  })
+
+  test('accepts line 1 with or without sa-learn\'s trailing comment', () => {
+    assert.deepEqual(parse('v\t3\tdb_version\nv\t1\tnum_spam\n').db.numSpam, 1)
+    assert.deepEqual(parse(`${V3}\nv\t1\tnum_spam\n`).db.numSpam, 1)
+  })
+
+  test('reads the last line without a final newline', () => {
+    const p = parse('v\t3\tdb_version\nt\t1\t2\t3\t0123456789')
+    assert.deepEqual(p.db.tokens, new Map([['0123456789', { spam: 1, ham: 2, atime: 3 }]]))
+  })
+
+  test('reads a file of only line 1 as an empty DB', () => {
+    assert.deepEqual(parse(`${V3}\n`), { db: db(0, 0, {}), invalid: [] })
+    assert.deepEqual(parse(V3), { db: db(0, 0, {}), invalid: [] })
+  })
+
+  test('normalises an upper-case token to lower case', () => {
+    const p = parse('v\t3\tdb_version\nt\t1\t0\t5\t0A1B2C3D4E\n')
+    assert.deepEqual([...p.db.tokens.keys()], ['0a1b2c3d4e'])
+  })
+
+  test('reads counts up to the largest safe integer', () => {
+    const max = Number.MAX_SAFE_INTEGER
+    const p = parse(`v\t3\tdb_version\nv\t${max}\tnum_spam\nt\t${max}\t${max}\t${max}\t0123456789\n`)
+    assert.deepEqual(p.invalid, [])
+    assert.equal(p.db.numSpam, max)
+    assert.deepEqual(p.db.tokens.get('0123456789'), { spam: max, ham: max, atime: max })
+  })
+
+  test('reports every kind of bad line with file, line and reason, and keeps it out of the DB', () => {
+    const lines = [
+      V3, // 1
+      'v\t10\tnum_spam', // 2
+      'v\t20\tnum_nonspam', // 3
+      't\t1\t0\t1700000000\t0a1b2c3d4e', // 4 (valid)
+      '', // 5
+      'x\tfoo', // 6
+      't 1 0 1700000000 0a1b2c3d4f', // 7
+      't\t1\t0\t1700000000', // 8
+      't\t-1\t0\t1700000000\t0a1b2c3d4f', // 9
+      't\t1\tx\t1700000000\t0a1b2c3d4f', // 10
+      't\t1\t0\t1.5\t0a1b2c3d4f', // 11
+      't\t1\t0\t1700000000\t0a1b2c3d4', // 12
+      't\t1\t0\t1700000000\t0a1b2c3d4g', // 13
+      't\t2\t2\t1700000001\t0A1B2C3D4E', // 14
+      'v\t5\tnum_spam', // 15
+      'v\tmany\tnum_nonspam', // 16
+      'v\t1\tlast_expire', // 17
+      'v\t3\tdb_version', // 18
+      'v\t1', // 19
+      's\tx\tabc@sa_generated', // 20
+      's\ts\t', // 21
+      's\ts', // 22
+      's\ts\ta\tb', // 23
+      's\th\t lead', // 24
+      's\ts\tm1@sa_generated', // 25 (valid)
+      's\th\tm1@sa_generated', // 26
+      't\t99999999999999999\t0\t1\t0a1b2c3d4f', // 27
+      't', // 28
+      't\t1\t0\t1700000000\t0a1b2c3d4f\r' // 29
+    ]
+    const p = parse(lines.join('\n') + '\n')
+    const reasons: Array<[number, string]> = [
+      [5, 'empty line'],
+      [6, 'unknown line type (expected "v", "t" or "s")'],
+      [7, 'fields must be separated by tabs'],
+      [8, 'token line needs 5 tab-separated fields (t, spam, ham, atime, token), has 4'],
+      [9, 'spam count "-1" is not a non-negative integer'],
+      [10, 'ham count "x" is not a non-negative integer'],
+      [11, 'atime "1.5" is not a non-negative integer'],
+      [12, 'token "0a1b2c3d4" is not 10 hex digits'],
+      [13, 'token "0a1b2c3d4g" is not 10 hex digits'],
+      [14, 'duplicate token'],
+      [15, 'duplicate num_spam (first on line 2)'],
+      [16, 'num_nonspam "many" is not a non-negative integer'],
+      [17, 'unknown variable "last_expire"'],
+      [18, 'db_version belongs on line 1 only'],
+      [19, 'variable line needs 3 tab-separated fields (v, value, name), has 2'],
+      [20, 'seen flag "x" is neither "s" nor "h"'],
+      [21, 'empty msgid'],
+      [22, 'seen line needs 3 tab-separated fields (s, flag, msgid)'],
+      [23, 'msgid contains a tab'],
+      [24, 'msgid starts with whitespace (sa-learn --restore would drop it)'],
+      [26, 'duplicate msgid'],
+      [27, 'spam count "99999999999999999" is not a non-negative integer'],
+      [28, 'no fields after the line type'],
+      [29, 'token "0a1b2c3d4f\\r" is not 10 hex digits']
+    ]
+    assert.deepEqual(p.invalid, reasons.map(([line, reason]) => ({ file: FILE, line, reason, text: lines[line - 1] })))
+    // The first line for a token, a count or a msgid wins; nothing of a bad line gets in.
+    assert.deepEqual(p.db, db(10, 20, { '0a1b2c3d4e': [1, 0, 1700000000] }, { 'm1@sa_generated': 's' }))
+  })
+
+  test('reads a missing num_spam or num_nonspam line as 0', () => {
+    assert.deepEqual(parse('v\t3\tdb_version\nt\t1\t0\t5\t0a1b2c3d4e\n').db, db(0, 0, { '0a1b2c3d4e': [1, 0, 5] }))
+  })
+
+  test('refuses another db_version with SaBackupError', () => {
+    refuses('v\t2\tdb_version\nv\t1\tnum_spam\n', /db_version 2 is not supported \(only 3\)/)
+    refuses('v\t4\tdb_version\n', /db_version 4 is not supported/)
+  })
+
+  test('refuses a file whose line 1 is not db_version with SaBackupError, naming the file', () => {
+    refuses('v\t1\tnum_spam\nv\t3\tdb_version\n', /^bayes\.backup: line 1 must be "v<TAB>3<TAB>db_version"/)
+    refuses('', /line 1 must be/)
+    refuses('\nv\t3\tdb_version\n', /line 1 must be/)
+    refuses('v 3 db_version\n', /line 1 must be/)
+    refuses('v\t3\tdb_versions\n', /line 1 must be/)
+  })
+})
+
+describe('formatSaBackup', () => {
+  test('writes sa-learn\'s layout: line 1, num_spam, num_nonspam, tokens by token, seen ids by msgid', () => {
+    const text = formatSaBackup(db(2, 1, {
+      ffee001122: [0, 3, 1700003600],
+      '0a1b2c3d4e': [1, 0, 1700000000]
+    }, { 'b@sa_generated': 'h', 'a@sa_generated': 's' }))
+    assert.equal(text, [
+      V3,
+      'v\t2\tnum_spam',
+      'v\t1\tnum_nonspam',
+      't\t1\t0\t1700000000\t0a1b2c3d4e',
+      't\t0\t3\t1700003600\tffee001122',
+      's\ts\ta@sa_generated',
+      's\th\tb@sa_generated',
+      ''
+    ].join('\n'))
+  })
+
+  test('writes every number in plain decimal, up to the largest safe integer', () => {
+    const values = [0, 9, 10, 99, 100, 101, 999, 1000, 65535, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 1e15, Number.MAX_SAFE_INTEGER]
+    const tokens: Record<string, [number, number, number]> = {}
+    values.forEach((v, i) => { tokens[i.toString(16).padStart(10, '0')] = [v, values[values.length - 1 - i], v] })
+    const lines = formatSaBackup(db(2 ** 40, 7, tokens)).split('\n')
+    assert.deepEqual(lines.slice(1, 3), [`v\t${2 ** 40}\tnum_spam`, 'v\t7\tnum_nonspam'])
+    assert.deepEqual(lines.slice(3, -1), values.map((v, i) => `t\t${String(v)}\t${String(values[values.length - 1 - i])}\t${String(v)}\t${i.toString(16).padStart(10, '0')}`))
+  })
+
+  test('writes an empty DB as the three variable lines', () => {
+    assert.equal(formatSaBackup(db(0, 0, {})), `${V3}\nv\t0\tnum_spam\nv\t0\tnum_nonspam\n`)
+  })
+
+  test('writes the same text whatever the order of the maps', () => {
+    const tokens: Record<string, [number, number, number]> = {}
+    for (let i = 0; i < 2000; i++) tokens[((i * 2654435761) % 2 ** 40).toString(16).padStart(10, '0')] = [i % 3, i % 5, 1_700_000_000 + i]
+    const a = db(1, 2, tokens, { x: 's', y: 'h', z: 's' })
+    const b: BayesDb = { ...a, tokens: new Map([...a.tokens].reverse()), seen: new Map([...a.seen].reverse()) }
+    assert.equal(formatSaBackup(a), formatSaBackup(b))
+  })
+
+  test('refuses a DB no backup can hold with SaBackupError, before writing anything', () => {
+    const bad: BayesDb[] = [
+      db(0, 0, { '0A1B2C3D4E': [1, 0, 1] }),
+      db(0, 0, { '0a1b2c3d4': [1, 0, 1] }),
+      db(0, 0, { '0a1b2c3d4e': [-1, 0, 1] }),
+      db(0, 0, { '0a1b2c3d4e': [1, 0.5, 1] }),
+      db(0, 0, { '0a1b2c3d4e': [1, 0, Number.NaN] }),
+      db(-1, 0, {}),
+      db(0, 2 ** 53, {}),
+      db(0, 0, {}, { 'a\tb': 's' }),
+      db(0, 0, {}, { 'a\nb': 's' }),
+      db(0, 0, {}, { ' a': 's' }),
+      db(0, 0, {}, { '': 's' }),
+      db(0, 0, {}, { a: 'x' as SeenFlag })
+    ]
+    for (const d of bad) assert.throws(() => formatSaBackup(d), SaBackupError)
+  })
+})
+
+const tokenArb = fc.tuple(fc.integer({ min: 0, max: 0xfffff }), fc.integer({ min: 0, max: 0xfffff }))
+  .map(([hi, lo]) => hi.toString(16).padStart(5, '0') + lo.toString(16).padStart(5, '0'))
+const countArb = fc.oneof(fc.nat(20), fc.maxSafeNat())
+const countsArb: fc.Arbitrary<TokenCounts> = fc.tuple(countArb, countArb, countArb).map(([spam, ham, atime]) => ({ spam, ham, atime }))
+// Any text a field can hold: no tab or line break, no leading whitespace (restore would drop it).
+const msgidArb = fc.string({ unit: 'binary', minLength: 1, maxLength: 30 })
+  .filter(s => !/[\t\n]/.test(s) && !/^[\t\n\v\f\r ]/.test(s))
+const dbArb: fc.Arbitrary<BayesDb> = fc.record({
+  numSpam: countArb,
+  numHam: countArb,
+  tokens: fc.array(fc.tuple(tokenArb, countsArb), { maxLength: 40 }),
+  seen: fc.array(fc.tuple(msgidArb, fc.constantFrom<SeenFlag>('s', 'h')), { maxLength: 10 })
+}).map(r => ({ numSpam: r.numSpam, numHam: r.numHam, tokens: new Map(r.tokens), seen: new Map(r.seen) }))
+
+describe('sa-backup round trip (properties)', () => {
+  test('parse(format(db)) is db, with no invalid line', () => {
+    fc.assert(fc.property(dbArb, (d) => {
+      assert.deepEqual(parse(formatSaBackup(d)), { db: d, invalid: [] })
+    }), { numRuns: 1000 })
+  })
+
+  test('format(parse(text)) is text for every text format wrote', () => {
+    fc.assert(fc.property(dbArb, (d) => {
+      const text = formatSaBackup(d)
+      assert.equal(formatSaBackup(parse(text).db), text)
+    }), { numRuns: 1000 })
+  })
+})
