@@ -16,7 +16,10 @@ import { Election, type Beacon as ElectionBeacon } from './election/state.js'
 import { SyncEngine } from './sync/engine.js'
 import { UploadService, uploadTo } from './sync/upload-service.js'
 import { FetchService, fetchFrom } from './sync/fetch-service.js'
+import { ControlService, controlRequest } from './sync/control-service.js'
+import { NoMasterError } from './errors.js'
 import { TrafficCounter } from './sync/traffic.js'
+import { TransferProgress } from './sync/transfer-progress.js'
 import { AfterApplyHook } from './sync/after-apply-hook.js'
 import { startSchedule, HOUR_MS } from './sync/schedule.js'
 import { incompatibility, LOCAL_VERSIONS, parseUserAgent } from './sync/compat.js'
@@ -25,8 +28,11 @@ import { BayesFile } from './settings/bayes-file.js'
 import { startStatusServer, type StatusServer } from './http/status-server.js'
 import { AgentMetrics } from './http/metrics.js'
 import { ArchiveKind, Beacon, Pin, Role, type Hello } from './pb/spamsync.js'
-import { ZERO_VERSION, formatVersion } from './version.js'
+import { ZERO_VERSION, formatVersion, type Version } from './version.js'
 import { createLog, type Log } from './log.js'
+
+/** Meta key of the members' last announced addresses. */
+const META_KNOWN_PEERS = 'knownPeers'
 
 /** Time between heartbeats (beacons) of every node. */
 export const HEARTBEAT_INTERVAL_MS = 1000
@@ -75,6 +81,7 @@ function writeTerm (config: Config, term: number): void {
 /** A running agent. */
 export class Agent {
   private readonly traffic = new TrafficCounter()
+  private readonly transfer = new TransferProgress()
   private readonly metrics = new AgentMetrics(() => this.status())
   private readonly peers = new Map<string, PeerInfo>()
   private readonly startedAt = Date.now()
@@ -83,12 +90,18 @@ export class Agent {
   private http: StatusServer | null = null
   private uploadService: UploadService | null = null
   private fetchService: FetchService | null = null
+  private controlService: ControlService | null = null
   private afterApply: AfterApplyHook | null = null
   private stopSchedule: (() => void) | null = null
   private topic = ''
   private stopped = false
   /** Peers already logged as refused: a refusal is logged once, not on every redial. */
   private readonly loggedRefusals = new Set<string>()
+  /**
+   * The last addresses each member announced, kept in the store: a node that restarts on a new
+   * port, or whose bootstrap peer is gone, still finds the cluster by dialling the members it knew.
+   */
+  private knownAddrs = new Map<string, string[]>()
 
   private constructor (
     readonly config: Config,
@@ -145,6 +158,7 @@ export class Agent {
         folder: state.folder,
         roles: election,
         strictVersion: config.strictVersion,
+        historyVersions: config.historyVersions,
         bayes: {
           replica: state.bayes,
           file: bayesFile,
@@ -162,11 +176,11 @@ export class Agent {
           }
         },
         network: {
-          upload: async (masterId, req, zip) => await agent!.metrics.timeSync('upload', async () => await uploadTo(node!, peerIdFromString(masterId), {
+          upload: async (masterId, req, zip) => await agent!.metrics.timeSync('upload', async () => await agent!.transfer.track('upload', async (onProgress) => await uploadTo(node!, peerIdFromString(masterId), {
             hello: agent!.hello(), kind: req.kind === 'full' ? ArchiveKind.FULL : ArchiveKind.DELTA, baseTerm: req.baseTerm, baseLseq: req.baseLseq
-          }, zip, agent!.traffic)),
+          }, zip, agent!.traffic, onProgress))),
           fetch: async (peerId, since, want) => {
-            const { response, zip } = await agent!.metrics.timeSync('download', async () => await fetchFrom(node!, peerIdFromString(peerId), { hello: agent!.hello(), since, want }, agent!.traffic))
+            const { response, zip } = await agent!.metrics.timeSync('download', async () => await agent!.transfer.track('download', async (onProgress) => await fetchFrom(node!, peerIdFromString(peerId), { hello: agent!.hello(), since, want }, agent!.traffic, onProgress)))
             return { status: response.status, reason: response.reason, version: response.version, zip }
           },
           announce: () => { agent?.election.announce() }
@@ -175,6 +189,8 @@ export class Agent {
       await engine.load()
       agent = new Agent(config, state, node, election, engine, log)
       agent.topic = topic
+      agent.knownAddrs = new Map(Object.entries((await state.store.getMeta<Record<string, string[]>>(META_KNOWN_PEERS)) ?? {}))
+      agent.knownAddrs.delete(state.identity.nodeId)
       agent.afterApply = afterApply
       await agent.startParts()
       log.info({ event: 'started', nodeId: state.identity.nodeId, listen: node.getMultiaddrs().map(String), httpPort: agent.httpPort }, 'agent started')
@@ -211,8 +227,11 @@ export class Agent {
       refusal: (hello) => { const bad = incompatibility(hello, config.strictVersion); return bad === null ? null : `incompatible: ${bad}` },
       serve: async (since) => await engine.serveFetch(since)
     }, this.traffic)
+    // A forwarded request is carried out here or refused, never forwarded again (no loops).
+    this.controlService = new ControlService(node, { rollback: async (version) => await engine.rollback(version) }, config.strictVersion)
     await this.uploadService.start()
     await this.fetchService.start()
+    await this.controlService.start()
 
     node.addEventListener('peer:identify', (evt) => { this.identified(evt.detail.peerId, evt.detail.agentVersion) })
     node.addEventListener('peer:discovery', (evt) => { this.dialPeer(evt.detail.id) })
@@ -237,7 +256,9 @@ export class Agent {
     this.http = await startStatusServer(config.httpHost, config.httpPort, {
       status: () => this.status(),
       metrics: async () => await this.metrics.text(),
-      sync: async (opts) => await this.syncNow(opts)
+      sync: async (opts) => await this.syncNow(opts),
+      history: async () => await this.engine.history(),
+      rollback: async (version) => await this.rollback(version)
     })
     this.election.start()
     this.timers.push(setInterval(() => {
@@ -276,6 +297,7 @@ export class Agent {
     await this.afterApply?.idle()
     await this.uploadService?.stop()
     await this.fetchService?.stop()
+    await this.controlService?.stop()
     await this.node.stop()
     await this.state.close()
     this.log.info({ event: 'stopped' }, 'agent stopped')
@@ -307,6 +329,7 @@ export class Agent {
     this.peers.set(b.nodeId, { agentVersion: b.agentVersion, protocolVersion: b.protocolVersion, schemaVersion: b.schemaVersion, compatible: reason === null, reason, lastSeen: Date.now() })
     if (reason !== null) return
     this.dialAddrs(b.nodeId, b.addrs)
+    this.rememberAddrs(b.nodeId, b.addrs)
     this.election.receive({
       nodeId: b.nodeId,
       priority: b.priority,
@@ -360,14 +383,40 @@ export class Agent {
     if (mas.length > 0) this.node.dial(mas).catch(() => {})
   }
 
+  private rememberAddrs (nodeId: string, addrs: Uint8Array[]): void {
+    const text = addrs.map(a => multiaddr(a).toString())
+    if (text.length === 0 || JSON.stringify(this.knownAddrs.get(nodeId)) === JSON.stringify(text)) return
+    this.knownAddrs.set(nodeId, text)
+    this.state.store.write({ meta: { [META_KNOWN_PEERS]: Object.fromEntries(this.knownAddrs) } }).catch(() => {})
+  }
+
   private redial (): void {
     if (this.stopped) return
+    for (const [nodeId, addrs] of this.knownAddrs) {
+      if (this.node.getConnections(peerIdFromString(nodeId)).length > 0) continue
+      this.node.dial(addrs.map(a => multiaddr(a))).catch(() => {})
+    }
     for (const addr of this.config.bootstrap) {
       const ma = multiaddr(addr)
       const id = ma.getComponents().find(c => c.name === 'p2p')?.value ?? null
       if (id !== null && this.node.getConnections(peerIdFromString(id)).length > 0) continue
       this.node.dial(ma).catch(() => {})
     }
+  }
+
+  /** Rolls the lists back to a kept version: here when this node is master, else on the master. */
+  async rollback (version: Version): Promise<Version> {
+    const { role, masterId } = this.election
+    let made: Version
+    if (role === 'master') {
+      made = await this.engine.rollback(version)
+    } else if (masterId === null) {
+      throw new NoMasterError('no master is known yet (an election is under way); try again shortly')
+    } else {
+      made = await controlRequest(this.node, peerIdFromString(masterId), { hello: this.hello(), op: 'rollback', version })
+    }
+    this.log.info({ event: 'rollback', to: formatVersion(version), version: formatVersion(made) }, 'lists rolled back')
+    return made
   }
 
   private async syncNow (opts: { upload: boolean, download: boolean }): Promise<unknown> {
@@ -423,6 +472,8 @@ export class Agent {
       bytesReceived: this.traffic.bytesReceived,
       lastUpload: this.engine.lastUpload,
       lastDownload: this.engine.lastDownload,
+      // The upload or fetch in flight ({direction, bytesDone, bytesTotal}), for `spamsync sync` progress.
+      transfer: this.transfer.current,
       errors: this.engine.errors,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000)
     }

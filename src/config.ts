@@ -59,6 +59,8 @@ export interface Config {
   uploadIntervalHours: number
   /** Scheduled download check every this many hours; 0 = off. */
   downloadIntervalHours: number
+  /** Central versions the master keeps, with snapshots to roll back to. */
+  historyVersions: number
 }
 
 /**
@@ -97,7 +99,8 @@ export const CONFIG_KEYS: Record<keyof Config, Kind & { help: string }> = {
   hooksAfterApply: { type: 'string', optional: true, help: 'run after a sync changed settings files (paths in $SPAMSYNC_CHANGED_FILES), e.g. "postmap ..."' },
   hooksTimeoutSeconds: { type: 'int', min: 1, max: 86400, help: 'time limit of the afterApply hook (default 60)' },
   uploadIntervalHours: { type: 'int', min: 0, max: 240, help: 'scheduled scan and upload every N hours, 1-240, 0 = off (default 0)' },
-  downloadIntervalHours: { type: 'int', min: 0, max: 240, help: 'scheduled download check every N hours, 1-240, 0 = off (default 0)' }
+  downloadIntervalHours: { type: 'int', min: 0, max: 240, help: 'scheduled download check every N hours, 1-240, 0 = off (default 0)' },
+  historyVersions: { type: 'int', min: 1, max: 10000, help: 'central versions the master keeps for history and rollback (default 50)' }
 }
 
 /** Defaults; `clusterKey` is derived from `dataDir` when not given. */
@@ -126,7 +129,8 @@ export function defaultConfig (): Config {
     hooksAfterApply: '',
     hooksTimeoutSeconds: 60,
     uploadIntervalHours: 0,
-    downloadIntervalHours: 0
+    downloadIntervalHours: 0,
+    historyVersions: 50
   }
 }
 

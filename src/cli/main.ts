@@ -13,9 +13,11 @@ import { importCommand } from './commands/import.js'
 import { startCommand } from './commands/start.js'
 import { statusCommand } from './commands/status.js'
 import { syncCommand } from './commands/sync.js'
+import { historyCommand } from './commands/history.js'
+import { rollbackCommand } from './commands/rollback.js'
 
 /** Every verb, in the order `--help` lists them. */
-export const COMMANDS: Command[] = [initCommand, startCommand, statusCommand, syncCommand, keygenCommand, exportCommand, importCommand]
+export const COMMANDS: Command[] = [initCommand, startCommand, statusCommand, syncCommand, historyCommand, rollbackCommand, keygenCommand, exportCommand, importCommand]
 
 function overview (): string {
   const lines = [`spamsync ${AGENT_VERSION}: keeps anti-spam settings identical across mail servers`, '', 'Usage: spamsync COMMAND [options]', '', 'Commands:']

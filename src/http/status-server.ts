@@ -1,11 +1,14 @@
 /**
  * The HTTP status and control API (127.0.0.1 by default): `GET /status` returns the agent's
  * status as JSON, `GET /metrics` the same in Prometheus text format, `GET /` a status page that
- * shows it, and `POST /sync` runs a sync now and answers when it is done.
+ * shows it, `POST /sync` runs a sync now and answers when it is done, `GET /history` lists the
+ * kept central versions and `POST /rollback?version=T.S` rolls the lists back to one of them.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { METRICS_CONTENT_TYPE } from './metrics.js'
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js'
+import { SpamsyncError, UnknownVersionError } from '../errors.js'
+import type { Version } from '../version.js'
 
 /** What the server asks of the agent. */
 export interface StatusSource {
@@ -13,6 +16,10 @@ export interface StatusSource {
   /** The Prometheus exposition text. */
   metrics: () => Promise<string>
   sync: (opts: { upload: boolean, download: boolean }) => Promise<unknown>
+  /** The kept central versions, newest first. */
+  history: () => Promise<unknown>
+  /** Rolls the lists back to `version`; resolves to the new central version. */
+  rollback: (version: Version) => Promise<Version>
 }
 
 /** A listening server. */
@@ -38,6 +45,25 @@ async function route (req: IncomingMessage, res: ServerResponse, source: StatusS
     const upload = url.searchParams.get('upload') !== '0'
     const download = url.searchParams.get('download') !== '0'
     send(res, 200, await source.sync({ upload, download }))
+    return
+  }
+  if (req.method === 'GET' && url.pathname === '/history') {
+    send(res, 200, await source.history())
+    return
+  }
+  if (req.method === 'POST' && url.pathname === '/rollback') {
+    const m = /^(\d+)\.(\d+)$/.exec(url.searchParams.get('version') ?? '')
+    if (m === null) {
+      send(res, 400, { error: 'UsageError', message: 'version must be TERM.SEQ, e.g. 3.17' })
+      return
+    }
+    try {
+      send(res, 200, { ok: true, version: await source.rollback({ term: Number(m[1]), seq: Number(m[2]) }) })
+    } catch (err: any) {
+      if (!(err instanceof SpamsyncError)) throw err
+      // The error's name travels, so the CLI prints the same one line as on the master.
+      send(res, err instanceof UnknownVersionError ? 404 : 409, { error: err.name, message: err.message })
+    }
     return
   }
   if (req.method === 'GET' && url.pathname === '/metrics') {

@@ -10,7 +10,9 @@
  * | `e!<dataset>!<bucket:hex2>`  | JSON array of entry records   | the replica's entries, by key hash    |
  * | `c!<dataset>!<lseq:hex16>`   | keys, one per line            | change log: "changed since" scans     |
  * | `v!<term:hex8>!<seq:hex8>`   | JSON {lseq, ...}              | central version -> change sequence    |
- * | `x!<name>` (binary values)   | bytes                         | Bayes snapshot, change log, baseline  |
+ * | `x!<name>` (binary values)   | bytes                         | Bayes snapshot, change log, baseline; |
+|                              |                               | `history!<term>!<seq>!<dataset>` list |
+|                              |                               | snapshots of kept central versions    |
  *
  * `lseq` is this node's local change sequence: every change to the replica (a local edit or a
  * merged remote entry) takes the next number. Each commit writes one change-log record, keyed by
@@ -48,6 +50,8 @@ export interface StoreBatch {
   meta?: Record<string, unknown>
   /** Central version -> record (written by the master). */
   versions?: Array<{ term: number; seq: number; record: VersionRecord }>
+  /** Central version records to delete (history beyond the kept count). */
+  dropVersions?: Array<{ term: number; seq: number }>
   /** Binary values to put (bytes) or delete (null), by name. */
   blobs?: Array<{ name: string; value: Uint8Array | null }>
 }
@@ -62,8 +66,10 @@ export interface VersionRecord {
   time: number
   /** Node whose change made the version. */
   origin: string
-  /** Present entries per dataset at that version. */
+  /** Present entries per dataset at that version (`bayes`: token records of all contributions). */
   counts: Record<string, number>
+  /** Bytes of each list dataset's snapshot blob (absent in versions cut before history was kept). */
+  sizes?: Record<string, number>
 }
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')
@@ -208,6 +214,7 @@ export class StateStore {
     for (const { term, seq, record } of batch.versions ?? []) {
       ops.push({ type: 'put', key: versionKey(term, seq), value: JSON.stringify(record) })
     }
+    for (const { term, seq } of batch.dropVersions ?? []) ops.push({ type: 'del', key: versionKey(term, seq) })
     for (const { name, value } of batch.blobs ?? []) {
       ops.push(value === null ? { type: 'del', key: name, sublevel: this.blobs } : { type: 'put', key: name, value, sublevel: this.blobs })
     }

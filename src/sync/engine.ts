@@ -7,17 +7,20 @@
  * Every change to local state runs through one serial queue: a scan, a merge, an apply and the
  * file writes after them never interleave.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
-import { ArchiveError, SyncRefusedError } from '../errors.js'
+import { ArchiveError, NoMasterError, SyncRefusedError, UnknownVersionError } from '../errors.js'
 import { buildSettingsArchive, readSettingsArchive } from './settings-archive.js'
 import { incompatibility, type PeerVersions } from './compat.js'
-import { compareVersions, ZERO_VERSION, type Version } from '../version.js'
+import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../version.js'
+import { decodeEntries, encodeEntries } from '../archive/list-codec.js'
+import { rollbackEntries } from './rollback.js'
 import { Status } from '../pb/spamsync.js'
 import type { Served } from './fetch-service.js'
 import type { UploadOutcome } from './upload-service.js'
 import type { ListReplica } from './list-replica.js'
 import type { SettingsFolder } from '../settings/settings-folder.js'
-import type { StateStore } from '../store/state-store.js'
+import type { StateStore, VersionRecord } from '../store/state-store.js'
 import type { Entry } from '../crdt/lww-set.js'
 import { expireTokens } from '../crdt/bayes-counters.js'
 import type { BayesReplica } from './bayes-replica.js'
@@ -28,6 +31,21 @@ import type { BayesContribution } from '../archive/bayes-codec.js'
 const META_CENTRAL = 'centralVersion'
 const META_APPLIED = 'appliedVersion'
 const META_UPLOAD_ACK = 'uploadAck'
+
+const hex8 = (n: number): string => n.toString(16).padStart(8, '0')
+
+/** Blob name of a kept version's snapshot of one list dataset. */
+const historyBlob = (term: number, seq: number, dataset: ListDataset): string => `history!${hex8(term)}!${hex8(seq)}!${dataset}`
+
+/** One kept central version, as `GET /history` lists it. */
+export interface HistoryItem {
+  version: Version
+  /** ISO time the version was cut. */
+  time: string
+  origin: string
+  counts: Record<string, number>
+  sizes: Record<string, number>
+}
 
 /** The election as the engine sees it. */
 export interface RoleView {
@@ -104,6 +122,8 @@ export interface EngineParts {
   roles: RoleView
   network: SyncNetwork
   strictVersion: boolean
+  /** Central versions the master keeps (records and list snapshots) for history and rollback. */
+  historyVersions: number
   hooks?: EngineHooks
   now?: () => number
   /** The Bayes dataset, when it is synced. */
@@ -343,22 +363,78 @@ export class SyncEngine {
     return { status: Status.OK, kind, base: record === undefined ? undefined : since, version, zip }
   }
 
+  /** The kept central versions, newest first (on a slave: those it cut while it was master). */
+  async history (): Promise<HistoryItem[]> {
+    const kept = await this.parts.store.listVersions(this.parts.historyVersions)
+    return kept.map(({ term, seq, record }) => ({
+      version: { term, seq }, time: new Date(record.time).toISOString(), origin: record.origin, counts: record.counts, sizes: record.sizes ?? {}
+    }))
+  }
+
+  /**
+   * On the master: makes a new central version whose list content equals `target`'s, by stamping
+   * anew every entry that differs from the kept snapshot (nothing is rewritten in place, so it
+   * syncs like any other change). Bayes is not rolled back: its counters only grow.
+   */
+  async rollback (target: Version): Promise<Version> {
+    return await this.queue.run(async () => {
+      if (this.parts.roles.role !== 'master') throw new NoMasterError(`this node is no longer master (master is ${this.parts.roles.masterId ?? 'unknown'})`)
+      const record = await this.parts.store.getVersion(target.term, target.seq)
+      if (record?.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} is not in the master's history`)
+      const changed: ListDataset[] = []
+      for (const ds of LIST_DATASETS) {
+        const blob = await this.parts.store.getBlob(historyBlob(target.term, target.seq, ds))
+        const snapshot = blob === undefined ? [] : decodeEntries(inflateRawSync(blob), { name: `history ${formatVersion(target)} ${ds}` })
+        const restamped = rollbackEntries(this.parts.replica.entries(ds), snapshot, () => this.parts.replica.clock.now())
+        if ((await this.parts.replica.merge(ds, restamped, { synced: false })).length > 0) changed.push(ds)
+      }
+      // A new version even when nothing differed, so the rollback shows in the history.
+      await this.cutVersion(`rollback of ${formatVersion(target)}`, changed)
+      return this.central
+    })
+  }
+
   /** Numbers a new central version, records it and tells the cluster. Runs inside the queue. */
   private async cutVersion (origin: string, written: ListDataset[] = [], bayesGrew = false): Promise<void> {
     const next = { term: this.parts.roles.term, seq: this.central.term === this.parts.roles.term ? this.central.seq + 1 : 1 }
     const counts: Record<string, number> = {}
     for (const ds of LIST_DATASETS) counts[ds] = this.parts.replica.presentCount(ds)
+    const bayes = this.parts.bayes?.replica
+    if (bayes !== undefined) counts.bayes = bayes.tokenCount
+    const record: VersionRecord = { lseq: this.parts.replica.changeSeq, bseq: bayes?.changeSeq, time: this.now(), origin, counts }
+    // The new version is one of the kept ones: drop everything older than the newest N - 1.
+    const dropped = (await this.parts.store.listVersions(Infinity)).slice(this.parts.historyVersions - 1)
+    const droppedBlobs = dropped.flatMap(({ term, seq }) => LIST_DATASETS.map(ds => ({ name: historyBlob(term, seq, ds), value: null })))
     await this.parts.store.write({
       meta: { [META_CENTRAL]: next },
-      versions: [{ term: next.term, seq: next.seq, record: { lseq: this.parts.replica.changeSeq, bseq: this.parts.bayes?.replica.changeSeq, time: this.now(), origin, counts } }]
+      versions: [{ term: next.term, seq: next.seq, record }],
+      dropVersions: dropped,
+      blobs: droppedBlobs
     })
     this.central = next
-    // Tell the cluster first: slaves fetch while this node writes its own files.
+    // Tell the cluster first: slaves fetch while this node writes its snapshot and its own files.
     this.parts.network.announce()
+    await this.snapshot(next, record)
     const changedFiles: WrittenDataset[] = []
     for (const ds of written) if (await this.writeFile(ds)) changedFiles.push(ds)
     if (bayesGrew && await this.writeBayes()) changedFiles.push('bayes')
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
+  }
+
+  /**
+   * Keeps the content of a version for rollback: every list entry, tombstones too, deflated
+   * (a 121k-entry list is ~4.6 MB encoded, ~1.2 MB deflated). Runs inside the queue, after the
+   * announcement, so no slave waits for it; a crash before it only makes that version
+   * impossible to roll back to.
+   */
+  private async snapshot (version: Version, record: VersionRecord): Promise<void> {
+    const sizes: Record<string, number> = {}
+    const blobs = LIST_DATASETS.map(ds => {
+      const data = deflateRawSync(encodeEntries(this.parts.replica.entries(ds)).data, { level: 1 })
+      sizes[ds] = data.byteLength
+      return { name: historyBlob(version.term, version.seq, ds), value: data }
+    })
+    await this.parts.store.write({ versions: [{ term: version.term, seq: version.seq, record: { ...record, sizes } }], blobs })
   }
 
   // ---- slave side ----

@@ -138,9 +138,9 @@ export interface UploadOutcome {
   version?: Version
 }
 
-/** Uploads `zip` to `peer`; resumes from the offset the master names. */
+/** Uploads `zip` to `peer`; resumes from the offset the master names; `onProgress` gets bytes acknowledged-or-sent of total. */
 export async function uploadTo (
-  node: SpamsyncNode, peer: PeerId, request: Omit<UploadRequest, 'size' | 'sha256'>, zip: Uint8Array, traffic: TrafficCounter
+  node: SpamsyncNode, peer: PeerId, request: Omit<UploadRequest, 'size' | 'sha256'>, zip: Uint8Array, traffic: TrafficCounter, onProgress?: (done: number, total: number) => void
 ): Promise<UploadOutcome> {
   const stream = await node.dialProtocol(peer, UPLOAD_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
   try {
@@ -156,7 +156,14 @@ export async function uploadTo (
       return { status: ready.status, reason: ready.reason }
     }
     if (ready.offset > zip.byteLength) throw new SyncRefusedError(`master asked to resume at ${ready.offset} of ${zip.byteLength} bytes`)
-    await sendChunks(lp, zip, ready.offset, (n) => { traffic.bytesSent += n })
+    // A resumed upload starts at the master's offset: those bytes are already done.
+    let done = ready.offset
+    onProgress?.(done, zip.byteLength)
+    await sendChunks(lp, zip, ready.offset, (n) => {
+      traffic.bytesSent += n
+      done += n
+      onProgress?.(done, zip.byteLength)
+    })
     const resultBytes = await readMessage(lp)
     traffic.bytesReceived += resultBytes.byteLength
     const result = UploadResult.decode(resultBytes)

@@ -71,7 +71,8 @@ describe('loadConfig defaults', () => {
       hooksAfterApply: '',
       hooksTimeoutSeconds: 60,
       uploadIntervalHours: 0,
-      downloadIntervalHours: 0
+      downloadIntervalHours: 0,
+      historyVersions: 50
     })
   })
 

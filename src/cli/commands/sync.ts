@@ -1,5 +1,6 @@
 import type { Command } from '../command.js'
 import { callAgent, httpPortOf } from './status.js'
+import { ProgressPrinter, PROGRESS_POLL_MS } from '../progress.js'
 
 /** `spamsync sync`: sync now and wait until done. */
 export const syncCommand: Command = {
@@ -9,7 +10,8 @@ export const syncCommand: Command = {
 
 Asks the running agent to scan the settings folder and upload its changes to the master
 (--upload), to fetch the master's newest version (--download), or both (the default), and
-waits until that is done.
+waits until that is done. A transfer that takes longer than a second shows its progress
+(bytes done of total) every half second.
 
   --upload                    only upload
   --download                  only download
@@ -20,7 +22,18 @@ waits until that is done.
     const both = values.upload !== true && values.download !== true
     const upload = both || values.upload === true
     const download = both || values.download === true
-    const r = await callAgent(httpPortOf(values['http-port']), 'POST', `/sync?upload=${upload ? 1 : 0}&download=${download ? 1 : 0}`, 10 * 60_000)
+    const port = httpPortOf(values['http-port'])
+    // The agent serves status while the sync request is open, so a second request polls progress.
+    const progress = new ProgressPrinter(stdout)
+    const poll = setInterval(() => {
+      callAgent(port, 'GET', '/status', PROGRESS_POLL_MS * 4).then((s) => { progress.report(s.transfer) }, () => {})
+    }, PROGRESS_POLL_MS)
+    let r: any
+    try {
+      r = await callAgent(port, 'POST', `/sync?upload=${upload ? 1 : 0}&download=${download ? 1 : 0}`, 10 * 60_000)
+    } finally {
+      clearInterval(poll)
+    }
     stdout(`synced in ${r.ms} ms: ${r.role}, applied version ${r.appliedVersion.term}.${r.appliedVersion.seq}\n`)
     for (const e of r.errors ?? []) stdout(`  recent error: ${e.what}: ${e.message}\n`)
     return 0

@@ -1,0 +1,31 @@
+import { NoMasterError, SyncRefusedError, UnknownVersionError, UsageError } from '../../errors.js'
+import type { Command } from '../command.js'
+import { callAgent, httpPortOf } from './status.js'
+
+/** `spamsync rollback VERSION`: a new central version with the lists of a kept one. */
+export const rollbackCommand: Command = {
+  name: 'rollback',
+  summary: 'make a new central version whose lists equal a kept version',
+  help: `Usage: spamsync rollback VERSION [--http-port N]
+
+Makes a new central version whose list content equals VERSION's (TERM.SEQ, as 'spamsync
+history' shows it); it then syncs to every node like any other change. Nothing is rewritten in
+place: the versions in between stay in the history. Run it on any node: a slave forwards it to
+the master. The Bayes DB is not rolled back (its counters only grow).
+
+  --http-port N               the agent's HTTP port (default 8737)`,
+  options: { 'http-port': { type: 'string' } },
+  positionals: [1, 1],
+  async run ({ values, positionals, stdout }) {
+    const version = positionals[0]
+    if (!/^\d+\.\d+$/.test(version)) throw new UsageError(`VERSION must be TERM.SEQ, e.g. 3.17, got '${version}'`)
+    const r = await callAgent(httpPortOf(values['http-port']), 'POST', `/rollback?version=${version}`, 60_000)
+    if (r.ok !== true) {
+      if (r.error === 'UnknownVersionError') throw new UnknownVersionError(r.message)
+      if (r.error === 'NoMasterError') throw new NoMasterError(r.message)
+      throw new SyncRefusedError(r.message ?? r.error)
+    }
+    stdout(`rolled the lists back to ${version}: new central version ${r.version.term}.${r.version.seq} (the Bayes DB is not rolled back)\n`)
+    return 0
+  }
+}

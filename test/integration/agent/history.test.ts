@@ -1,0 +1,151 @@
+/**
+ * History and rollback across three agents in one process on 127.0.0.1 (mDNS off): the master
+ * keeps versions with their counts, and a rollback asked of a slave is carried out by the master
+ * as a new version that reaches every node.
+ */
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Agent } from '../../../src/agent.js'
+import { defaultConfig, type Config } from '../../../src/config.js'
+import { UnknownVersionError } from '../../../src/errors.js'
+import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
+import { runCli } from '../../../src/cli/main.js'
+import { formatVersion, type Version } from '../../../src/version.js'
+import { waitFor } from '../../helpers/agents.js'
+
+async function keys (agent: Agent, list: string): Promise<string[]> {
+  const text = await readFile(join(agent.config.settingsDir, `${list}.txt`), 'utf8').catch(() => '')
+  return text.split('\n').filter(l => l.trim() !== '' && !l.startsWith('#')).map(l => l.split(/\s+/)[0]).sort()
+}
+
+async function http (agent: Agent, method: 'GET' | 'POST', path: string): Promise<{ code: number, body: any }> {
+  const res = await fetch(`http://127.0.0.1:${agent.httpPort}${path}`, { method })
+  return { code: res.status, body: await res.json() }
+}
+
+/** Versions kept: small, so the test can see the oldest ones go. */
+const KEPT = 5
+
+describe('history and rollback on three agents', { timeout: 120_000 }, () => {
+  let root: string
+  let keyFile: string
+  const agents: Agent[] = []
+
+  async function startAgent (i: number, bootstrap: string[]): Promise<Agent> {
+    const dir = join(root, `n${i}`)
+    await mkdir(join(dir, 'settings'), { recursive: true })
+    const config: Config = {
+      ...defaultConfig(),
+      dataDir: join(dir, 'data'),
+      settingsDir: join(dir, 'settings'),
+      clusterKey: keyFile,
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap,
+      mdns: false,
+      httpPort: 0,
+      debounceMs: 20,
+      logLevel: 'silent',
+      historyVersions: KEPT
+    }
+    return await Agent.start(config)
+  }
+
+  async function oneMaster (): Promise<Agent> {
+    return await waitFor('one master followed by all', () => {
+      const masters = agents.filter(a => a.election.role === 'master')
+      const following = agents.every(a => a === masters[0] || (a.election.role === 'slave' && a.election.masterId === masters[0].nodeId))
+      return masters.length === 1 && following ? masters[0] : null
+    })
+  }
+
+  async function allHave (list: string, want: string[]): Promise<void> {
+    await waitFor(`every node's ${list} is ${want.join(', ')}`, async () => {
+      for (const a of agents) if ((await keys(a, list)).join() !== want.join()) return false
+      return true
+    })
+  }
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'spamsync-history-'))
+    keyFile = join(root, 'cluster.key')
+    await writeClusterKey(keyFile, generateClusterKey())
+    agents.push(await startAgent(0, []))
+    const first = agents[0].status().listen as string[]
+    agents.push(await startAgent(1, first))
+    agents.push(await startAgent(2, first))
+  })
+
+  after(async () => {
+    for (const a of agents) await a.stop().catch(() => {})
+    await rm(root, { recursive: true, force: true })
+  })
+
+  let target: Version
+
+  test('GET /history lists the versions newest first, with origin, counts and sizes', async () => {
+    const master = await oneMaster()
+    await writeFile(join(master.config.settingsDir, 'blacklist.txt'), 'a.example\nb.example\n')
+    await allHave('blacklist', ['a.example', 'b.example'])
+    const { code, body } = await http(master, 'GET', '/history')
+    assert.equal(code, 200)
+    const newest = body[0]
+    assert.equal(newest.origin, master.nodeId)
+    assert.equal(newest.counts.blacklist, 2)
+    assert.ok(newest.sizes.blacklist > 0)
+    assert.deepEqual(newest.version, master.engine.version)
+    assert.ok(!Number.isNaN(Date.parse(newest.time)))
+    for (let i = 1; i < body.length; i++) assert.ok(body[i].version.seq < body[i - 1].version.seq || body[i].version.term < body[i - 1].version.term)
+    target = newest.version
+  })
+
+  test('a rollback asked of a slave makes every node hold that version\'s lists, as a new version', async () => {
+    const master = await oneMaster()
+    const slave = agents.find(a => a !== master)!
+    // After the target: b deleted, c added (on a slave, so it travels through the master).
+    await writeFile(join(slave.config.settingsDir, 'blacklist.txt'), 'a.example\nc.example\n')
+    await allHave('blacklist', ['a.example', 'c.example'])
+    const before = master.engine.version
+    const { code, body } = await http(slave, 'POST', `/rollback?version=${formatVersion(target)}`)
+    assert.equal(code, 200, JSON.stringify(body))
+    assert.equal(body.version.term, before.term)
+    assert.ok(body.version.seq > before.seq, 'a new version, not a rewrite')
+    await allHave('blacklist', ['a.example', 'b.example'])
+    const history = (await http(master, 'GET', '/history')).body as any[]
+    assert.equal(history[0].origin, `rollback of ${formatVersion(target)}`)
+    assert.equal(history[0].counts.blacklist, 2)
+    assert.ok(history.some(h => formatVersion(h.version) === formatVersion(target)), 'the rolled-back-to version is still kept')
+    assert.ok(history.some(h => h.counts.blacklist === 2 && h.version.seq > target.seq && h.version.seq < body.version.seq), 'the versions in between are still kept')
+    await waitFor('all applied the rollback version', () => agents.every(a => formatVersion(a.engine.appliedVersion) === formatVersion(body.version)))
+  })
+
+  test('a rollback to an unknown version fails with UnknownVersionError, here and forwarded', async () => {
+    const master = await oneMaster()
+    const slave = agents.find(a => a !== master)!
+    await assert.rejects(master.rollback({ term: 99, seq: 99 }), UnknownVersionError)
+    await assert.rejects(slave.rollback({ term: 99, seq: 99 }), UnknownVersionError)
+    const { code, body } = await http(slave, 'POST', '/rollback?version=99.99')
+    assert.equal(code, 404)
+    assert.equal(body.error, 'UnknownVersionError')
+    const err: string[] = []
+    const exit = await runCli(['rollback', '99.99', '--http-port', String(slave.httpPort)], { stdout: () => {}, stderr: (t) => { err.push(t) } })
+    assert.equal(exit, 1)
+    assert.match(err.join(''), /^spamsync: UnknownVersionError: version 99\.99 is not in the master's history\n$/)
+  })
+
+  test('only the newest historyVersions versions are kept; an older one cannot be rolled back to', async () => {
+    const master = await oneMaster()
+    const oldest = (await master.engine.history()).at(-1)!.version
+    for (let i = 0; i < KEPT; i++) {
+      const before = master.engine.version.seq
+      await writeFile(join(master.config.settingsDir, 'whitelist.txt'), `friend${i}@example.com\n`)
+      await waitFor(`the master cut version ${before + 1}`, () => master.engine.version.seq > before)
+    }
+    const history = await master.engine.history()
+    assert.equal(history.length, KEPT)
+    assert.ok(!history.some(h => formatVersion(h.version) === formatVersion(oldest)))
+    await assert.rejects(master.rollback(oldest), UnknownVersionError)
+  })
+})
