@@ -8,9 +8,9 @@ import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
-import { defaultConfig, type Config } from '../../../src/config.js'
 import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
 import { waitFor } from '../../helpers/agents.js'
+import { testAgentConfig } from '../../helpers/in-process.js'
 
 async function keys (agent: Agent, list: string): Promise<string[]> {
   const text = await readFile(join(agent.config.settingsDir, `${list}.txt`), 'utf8').catch(() => '')
@@ -25,19 +25,7 @@ describe('three agents in one process', { timeout: 120_000 }, () => {
   async function startAgent (i: number, bootstrap: string[]): Promise<Agent> {
     const dir = join(root, `n${i}`)
     await mkdir(join(dir, 'settings'), { recursive: true })
-    const config: Config = {
-      ...defaultConfig(),
-      dataDir: join(dir, 'data'),
-      settingsDir: join(dir, 'settings'),
-      clusterKey: keyFile,
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      bootstrap,
-      mdns: false,
-      httpPort: 0,
-      debounceMs: 20,
-      logLevel: 'silent'
-    }
-    return await Agent.start(config)
+    return await Agent.start(testAgentConfig(dir, keyFile, bootstrap))
   }
 
   before(async () => {

@@ -9,12 +9,12 @@ import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
-import { defaultConfig, type Config } from '../../../src/config.js'
 import { UnknownVersionError } from '../../../src/errors.js'
 import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
 import { runCli } from '../../../src/cli/main.js'
 import { formatVersion, type Version } from '../../../src/version.js'
 import { waitFor } from '../../helpers/agents.js'
+import { testAgentConfig } from '../../helpers/in-process.js'
 
 async function keys (agent: Agent, list: string): Promise<string[]> {
   const text = await readFile(join(agent.config.settingsDir, `${list}.txt`), 'utf8').catch(() => '')
@@ -37,20 +37,7 @@ describe('history and rollback on three agents', { timeout: 120_000 }, () => {
   async function startAgent (i: number, bootstrap: string[]): Promise<Agent> {
     const dir = join(root, `n${i}`)
     await mkdir(join(dir, 'settings'), { recursive: true })
-    const config: Config = {
-      ...defaultConfig(),
-      dataDir: join(dir, 'data'),
-      settingsDir: join(dir, 'settings'),
-      clusterKey: keyFile,
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      bootstrap,
-      mdns: false,
-      httpPort: 0,
-      debounceMs: 20,
-      logLevel: 'silent',
-      historyVersions: KEPT
-    }
-    return await Agent.start(config)
+    return await Agent.start(testAgentConfig(dir, keyFile, bootstrap, { historyVersions: KEPT }))
   }
 
   async function oneMaster (): Promise<Agent> {

@@ -9,9 +9,9 @@ import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
-import { defaultConfig } from '../../../src/config.js'
 import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
 import { waitFor } from '../../helpers/agents.js'
+import { testAgentConfig } from '../../helpers/in-process.js'
 
 /** A one-token Bayes DB in `sa-learn --backup` form. */
 const BACKUP = 'v\t3\tdb_version # this must be the first line!!!\nv\t1\tnum_spam\nv\t0\tnum_nonspam\nt\t1\t0\t1028421475\t004c4d6455\ns\ts\tabc@sa_generated\n'
@@ -40,20 +40,7 @@ describe('hooks.afterApply on two agents', { timeout: 120_000 }, () => {
     const hook = `printf '%s\\n' "$SPAMSYNC_CHANGED_FILES" >> '${join(dir, 'hook.log')}'; ` +
       `if [ -e '${join(root, 'slow')}' ]; then sleep ${SLOW_HOOK_MS / 1000}; fi; ` +
       `if [ -e '${join(root, 'fail')}' ]; then echo 'reload failed' >&2; exit 7; fi`
-    return await Agent.start({
-      ...defaultConfig(),
-      dataDir: join(dir, 'data'),
-      settingsDir,
-      clusterKey: join(root, 'cluster.key'),
-      listen: ['/ip4/127.0.0.1/tcp/0'],
-      bootstrap,
-      mdns: false,
-      httpPort: 0,
-      debounceMs: 20,
-      logLevel: 'silent',
-      hooksAfterApply: hook,
-      hooksTimeoutSeconds: 10
-    })
+    return await Agent.start(testAgentConfig(dir, join(root, 'cluster.key'), bootstrap, { hooksAfterApply: hook, hooksTimeoutSeconds: 10 }))
   }
 
   before(async () => {
