@@ -23,7 +23,8 @@
  *
  * Options (argv): --tokens=N --messages=N --seed=N --mode=after-start|prefill|both
  *   --phases=e2e,delta,merge --delta-reps=N --merge-reps=N --profile (CPU profile of the e2e
- *   step, summarised by self time) --profile-out=FILE (also keep the .cpuprofile).
+ *   step, summarised by self time) --profile-out=FILE (also keep the .cpuprofile)
+ *   --timeout-s=N (e2e convergence wait, default 180) --heap-mb=N (see runDirect).
  * Run: `npx tsc -p . && npx node dist/bench/bayes.js`.
  * Every agent is stopped and every temp folder removed, also on error or Ctrl-C.
  */
@@ -80,6 +81,8 @@ export interface BayesBenchOptions {
   profile?: boolean
   /** Keep the e2e .cpuprofile here. */
   profileOut?: string
+  /** Give up waiting for the e2e convergence after this many seconds (default 180). */
+  timeoutSeconds?: number
   /** Print JSON and table (default true). */
   print?: boolean
 }
@@ -88,7 +91,6 @@ const NODES = 3
 const T0 = 1_700_000_000
 const YEAR = 365 * 24 * 3600
 const POLL_MS = 50
-const CONVERGE_TIMEOUT_MS = 180_000
 
 // ---------------------------------------------------------------- data
 
@@ -616,7 +618,7 @@ Promise<{ result: E2eResult, cluster: Cluster }> {
   }
   const callError: string[] = []
   calls.catch((err) => { callError.push(String(err?.stack ?? err)) })
-  const conv = await waitConverged(agents, files, expected, tSync, CONVERGE_TIMEOUT_MS)
+  const conv = await waitConverged(agents, files, expected, tSync, o.timeoutSeconds * 1000)
   log(`e2e[${mode}]: ${conv.converged ? 'converged' : 'NOT converged'} after ${Math.round(conv.ms)} ms`)
   let profile: ProfileSummary | null = null
   if (session !== null) {
@@ -842,6 +844,7 @@ const DEFAULTS: Required<BayesBenchOptions> = {
   mergeReps: 3,
   profile: false,
   profileOut: '',
+  timeoutSeconds: 180,
   print: true
 }
 
@@ -902,7 +905,7 @@ export async function main (options: BayesBenchOptions = {}): Promise<BayesBench
     totalMemMB: Math.round(totalmem() / 1024 / 1024),
     heapLimitMB: mb(getHeapStatistics().heap_size_limit),
     loadAvg: { start: loadStart, end: loadavg()[0] },
-    options: { tokens: o.tokens, overlap: o.overlap, messages: o.messages, seed: o.seed, mode: o.mode, phases: o.phases, deltaReps: o.deltaReps, mergeReps: o.mergeReps, profile: o.profile, profileOut: o.profileOut },
+    options: { tokens: o.tokens, overlap: o.overlap, messages: o.messages, seed: o.seed, mode: o.mode, phases: o.phases, deltaReps: o.deltaReps, mergeReps: o.mergeReps, profile: o.profile, profileOut: o.profileOut, timeoutSeconds: o.timeoutSeconds },
     wallSeconds: round((performance.now() - wall0) / 1000, 1),
     e2e,
     delta: deltaReps === null
@@ -1018,6 +1021,7 @@ function parseArgs (argv: string[]): BayesBenchOptions {
     else if (k === 'delta-reps') o.deltaReps = num()
     else if (k === 'merge-reps') o.mergeReps = num()
     else if (k === 'profile') o.profile = true
+    else if (k === 'timeout-s') o.timeoutSeconds = num()
     else if (k === 'profile-out') { o.profile = true; o.profileOut = v }
     else throw new Error(`unknown option ${arg}`)
   }

@@ -221,6 +221,32 @@ export function groupSections (config: Partial<Config>): Record<string, unknown>
   return out
 }
 
+/**
+ * The text without `//` comments (to the end of the line, outside strings), so a config file
+ * can explain itself; `spamsync init` writes one that does.
+ */
+export function stripLineComments (text: string): string {
+  let out = ''
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (inString) {
+      out += c
+      if (c === '\\') out += text[++i] ?? ''
+      else if (c === '"') inString = false
+    } else if (c === '"') {
+      inString = true
+      out += c
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++
+      out += '\n'
+    } else {
+      out += c
+    }
+  }
+  return out
+}
+
 /** Sources of a configuration besides the defaults. */
 export interface ConfigSources {
   /** Path of the JSON config file, if any. */
@@ -237,7 +263,7 @@ export async function loadConfig (sources: ConfigSources): Promise<Config> {
   if (sources.file !== undefined) {
     let json: unknown
     try {
-      json = JSON.parse(await readFile(sources.file, 'utf8'))
+      json = JSON.parse(stripLineComments(await readFile(sources.file, 'utf8')))
     } catch (err: any) {
       throw new ConfigError(`cannot read config ${sources.file}: ${err?.code ?? err?.message ?? err}`, { cause: err })
     }

@@ -4,6 +4,7 @@
  */
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
+import { stripLineComments } from '../../src/config.js'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -33,7 +34,10 @@ test('init writes a config, a 0600 cluster key and a settings folder, and prints
 
   assert.equal(await mode(join(dir, 'cluster.key')), 0o600)
   assert.match(await readFile(join(dir, 'cluster.key'), 'utf8'), /^spamsync-cluster-key\/1\n[0-9a-f]{64}\n$/)
-  const config = JSON.parse(await readFile(join(dir, 'spamsync.json'), 'utf8'))
+  const text = await readFile(join(dir, 'spamsync.json'), 'utf8')
+  // Every key is explained by a comment line above it.
+  assert.match(text, /\/\/ election priority, higher wins.*\n\s*"priority": 0/)
+  const config = JSON.parse(stripLineComments(text))
   assert.equal(config.dataDir, 'data')
   assert.equal(config.settingsDir, 'settings')
   assert.equal(config.clusterKey, 'cluster.key')

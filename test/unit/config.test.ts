@@ -407,3 +407,15 @@ describe('groupSections', () => {
     assert.deepEqual(await loadConfig({ file: await configFile(t, grouped) }), config)
   })
 })
+
+describe('config file comments', () => {
+  test('// comments are ignored outside strings, and // inside a string is kept', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'spamsync-cfg-comments-'))
+    t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+    const file = join(dir, 'spamsync.json')
+    await writeFile(file, '// top\n{\n  // the hook\n  "hooks": { "afterApply": "curl http://127.0.0.1/reload // not a comment" }, // trailing\n  "priority": 3\n}\n')
+    const config = await loadConfig({ file })
+    assert.equal(config.hooksAfterApply, 'curl http://127.0.0.1/reload // not a comment')
+    assert.equal(config.priority, 3)
+  })
+})

@@ -1,6 +1,6 @@
 import { access, mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { defaultConfig, groupSections, type Config } from '../../config.js'
+import { CONFIG_KEYS, defaultConfig, groupSections, type Config } from '../../config.js'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../../constants.js'
 import { FileAccessError } from '../../errors.js'
 import { generateClusterKey, readClusterKey, writeClusterKey } from '../../net/cluster-key.js'
@@ -19,10 +19,29 @@ const LIST_PURPOSE: Record<ListDataset, string> = {
   autowhitelist: 'senders whitelisted automatically'
 }
 
-/** The starting config: every key at its default, folders relative to the config file. */
+/** The starting config: every key at its default with its help as a comment, folders relative to the config file. */
 function startingConfig (): string {
   const config: Config = { ...defaultConfig(), dataDir: 'data', settingsDir: 'settings', clusterKey: KEY_FILE }
-  return JSON.stringify(groupSections(config), null, 2) + '\n'
+  const grouped = groupSections(config)
+  const lines = ['// spamsync configuration. Paths are relative to this file. Every key is optional.', '{']
+  const entries = Object.entries(grouped)
+  entries.forEach(([key, value], i) => {
+    const comma = i < entries.length - 1 ? ',' : ''
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const inner = Object.entries(value)
+      lines.push(`  "${key}": {`)
+      inner.forEach(([k, v], j) => {
+        lines.push(`    // ${CONFIG_KEYS[(key + k[0].toUpperCase() + k.slice(1)) as keyof Config].help}`)
+        lines.push(`    ${JSON.stringify(k)}: ${JSON.stringify(v)}${j < inner.length - 1 ? ',' : ''}`)
+      })
+      lines.push(`  }${comma}`)
+    } else {
+      lines.push(`  // ${CONFIG_KEYS[key as keyof Config].help}`)
+      lines.push(`  ${JSON.stringify(key)}: ${JSON.stringify(value)}${comma}`)
+    }
+  })
+  lines.push('}')
+  return lines.join('\n') + '\n'
 }
 
 /** The comment line a new list file starts with. */
