@@ -34,7 +34,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { Session } from 'node:inspector/promises'
 import { availableParallelism, loadavg, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -389,10 +389,27 @@ function roleOf (a: Agent): string {
   return a.election.role
 }
 
-interface ExpectedFile { sha256: string, bytes: number, tokens: number, numSpam: number, numHam: number, seen: number }
+interface ExpectedFile { sha256: string, bytes: number, stats: string }
+
+/** Aggregates of a DB, to tell how a file that is not the expected one differs (double counts, lost seen ids...). */
+function statsOf (db: BayesDb): string {
+  let spam = 0
+  let ham = 0
+  let maxAtime = 0
+  let atimeSum = 0
+  for (const c of db.tokens.values()) {
+    spam += c.spam
+    ham += c.ham
+    if (c.atime > maxAtime) maxAtime = c.atime
+    atimeSum = (atimeSum + c.atime) % 1_000_000_007
+  }
+  let s = 0
+  for (const f of db.seen.values()) if (f === 's') s++
+  return `tokens ${db.tokens.size} num_spam ${db.numSpam} num_nonspam ${db.numHam} sum(spam) ${spam} sum(ham) ${ham} max(atime) ${maxAtime} atimeHash ${atimeSum} seen ${db.seen.size} (${s} s)`
+}
 
 function expectedOf (db: BayesDb, text: string): ExpectedFile {
-  return { sha256: sha256(text), bytes: Buffer.byteLength(text), tokens: db.tokens.size, numSpam: db.numSpam, numHam: db.numHam, seen: db.seen.size }
+  return { sha256: sha256(text), bytes: Buffer.byteLength(text), stats: statsOf(db) }
 }
 
 /** Polls every node's bayes.txt until each equals `want` (size first, then sha256); records a timeline. */
@@ -437,7 +454,13 @@ Promise<{ converged: boolean, ms: number, perNodeMs: Array<number | null>, timel
       }
       if (perNodeMs[i] === null && size === want.bytes && mtime !== lastHashed[i]) {
         lastHashed[i] = mtime
-        if (sha256(await readFile(files[i])) === want.sha256) perNodeMs[i] = performance.now() - t0
+        const data = await readFile(files[i])
+        if (sha256(data) === want.sha256) {
+          perNodeMs[i] = performance.now() - t0
+        } else {
+          const got = statsOf(parseSaBackup(data.toString('latin1'), 'bayes.txt').db)
+          timeline.push(`${Math.round(now - t0)} ms n${i}: file has the expected size but other content: got ${got}; want ${want.stats}`)
+        }
       }
     }
     if (perNodeMs.every(x => x !== null)) {
@@ -535,9 +558,19 @@ interface E2eResult {
   rss: { workerPeakMB: number, mainThreadPeakMB: number, baselineBeforeAgentsMB: number, afterGcConvergedMB: number }
   /** V8 heap: limit, used after a full GC before the agents started and once converged (all agents idle). */
   heap: { limitMB: number, usedAfterGcBeforeAgentsMB: number, usedAfterGcConvergedMB: number, retainedPerAgentMB: number }
+  /** Longest main-thread stalls during the sync (heartbeats are 1 s apart; 3 missed start an election). */
+  eventLoopDelay: LoopDelay
+  /** Election terms seen at the end (more than one term or a master change means an election happened mid-sync). */
+  terms: number[]
   errors: string[]
   timeline: string[]
   profile: ProfileSummary | null
+}
+
+interface LoopDelay { maxMs: number, p99Ms: number, p50Ms: number }
+
+function loopDelay (h: ReturnType<typeof monitorEventLoopDelay>): LoopDelay {
+  return { maxMs: round(h.max / 1e6, 0), p99Ms: round(h.percentile(99) / 1e6, 0), p50Ms: round(h.percentile(50) / 1e6, 0) }
 }
 
 interface DeltaRep {
@@ -552,6 +585,7 @@ interface DeltaRep {
   masterSentPerReceiver: number
   uploadZipBytes: number | null
   downloadZipBytes: Array<number | null>
+  eventLoopDelay: LoopDelay
   timeline: string[]
 }
 
@@ -572,7 +606,7 @@ Promise<{ result: E2eResult, cluster: Cluster }> {
     await writeFile(staged[i], formatSaBackup(db))
   }
   dbs = null
-  log(`e2e[${mode}]: generated ${NODES} x ${o.tokens} tokens in ${Math.round(genMs)} ms; merged ${expected.tokens} tokens, ${expected.bytes} bytes`)
+  log(`e2e[${mode}]: generated ${NODES} x ${o.tokens} tokens in ${Math.round(genMs)} ms; merged: ${expected.stats}, ${expected.bytes} bytes`)
   gc()
   const baseline = mb(process.memoryUsage.rss())
   const heapBaseline = mb(process.memoryUsage().heapUsed)
@@ -587,6 +621,7 @@ Promise<{ result: E2eResult, cluster: Cluster }> {
   let calls: Promise<void>
   let callsDone = 0
   let session: Session | null = null
+  const loop = monitorEventLoopDelay({ resolution: 10 })
   const startProfile = async (): Promise<void> => {
     if (!o.profile) return
     session = new Session()
@@ -604,6 +639,7 @@ Promise<{ result: E2eResult, cluster: Cluster }> {
     tMaster = performance.now()
     log(`e2e[${mode}]: master after ${Math.round(tMaster - tStart)} ms; calling bayesChanged()+syncUpload()`)
     tSync = performance.now()
+    loop.enable()
     calls = runCalls()
   } else {
     await waitUntil('one master and settled slaves', () => settled(agents), 60_000, 20)
@@ -614,11 +650,13 @@ Promise<{ result: E2eResult, cluster: Cluster }> {
     for (let i = 0; i < NODES; i++) before[i] = bytesOf(agents[i])
     await startProfile()
     tSync = performance.now()
+    loop.enable()
     calls = runCalls()
   }
   const callError: string[] = []
   calls.catch((err) => { callError.push(String(err?.stack ?? err)) })
   const conv = await waitConverged(agents, files, expected, tSync, o.timeoutSeconds * 1000)
+  loop.disable()
   log(`e2e[${mode}]: ${conv.converged ? 'converged' : 'NOT converged'} after ${Math.round(conv.ms)} ms`)
   let profile: ProfileSummary | null = null
   if (session !== null) {
@@ -657,6 +695,8 @@ Promise<{ result: E2eResult, cluster: Cluster }> {
     slaveUploadBytesPerToken: slaves.map(s => round(s.sent / o.tokens, 2)),
     slaveDownloadBytesPerNeededToken: slaves.map(s => round(s.received / (2 * o.tokens), 2)),
     rss: { ...rssWindow, baselineBeforeAgentsMB: baseline, afterGcConvergedMB: rssConverged },
+    eventLoopDelay: loopDelay(loop),
+    terms: agents.map(a => a.election.term),
     heap: {
       limitMB: mb(getHeapStatistics().heap_size_limit),
       usedAfterGcBeforeAgentsMB: heapBaseline,
@@ -687,11 +727,14 @@ async function deltaPhase (o: Required<BayesBenchOptions>, cluster: Cluster): Pr
     await writeFile(files[origin], text)
     log(`delta rep ${rep}: n${origin} learned 10 messages: ${learned.tokensTouched} token records (${learned.newTokens} new; ${before} -> ${db.tokens.size} tokens)`)
     const b0 = agents.map(bytesOf)
+    const loop = monitorEventLoopDelay({ resolution: 10 })
+    loop.enable()
     const t0 = performance.now()
     let callsDone = 0
     const calls = (async () => { await agents[origin].engine.bayesChanged(); await agents[origin].engine.syncUpload(); callsDone = performance.now() })()
     calls.catch(() => {})
     const conv = await waitConverged(agents, files, want, t0, 60_000, new Set([origin]), text)
+    loop.disable()
     await calls.catch(() => {})
     // Trailing traffic: the origin fetches the version that holds its own change.
     await waitUntil('settled cluster', () => settled(agents), 10_000).catch(() => {})
@@ -711,6 +754,7 @@ async function deltaPhase (o: Required<BayesBenchOptions>, cluster: Cluster): Pr
       masterSentPerReceiver: round(perNode[masterIdx].sent / (NODES - 1), 0),
       uploadZipBytes: agents[origin].engine.lastUpload?.bytes ?? null,
       downloadZipBytes: agents.map(a => a.engine.lastDownload?.bytes ?? null),
+      eventLoopDelay: loopDelay(loop),
       timeline: conv.converged ? conv.timeline : [...conv.timeline, '-- last state --', ...conv.last]
     })
     log(`delta rep ${rep}: ${conv.converged ? 'converged' : 'NOT converged'} in ${Math.round(conv.ms)} ms, sent ${perNode.map(n => n.sent).join('/')} B`)
@@ -947,6 +991,8 @@ function table (r: BayesBenchResult): string {
     row(`${tag}   calls returned`, e.callsMs, 'ms', '', null)
     row(`${tag}   Agent.start each`, e.agentStartMs.join(' / '), 'ms', '', null)
     row(`${tag}   start until master`, e.electionMs, 'ms', '', null)
+    row(`${tag}   longest main-thread stall / p99`, `${e.eventLoopDelay.maxMs} / ${e.eventLoopDelay.p99Ms}`, 'ms', '< 3000 (election)', e.eventLoopDelay.maxMs < 3000)
+    row(`${tag}   election terms at end`, e.terms.join(' / '), '', '', null)
     const up = e.slaveUploadBytesPerToken
     row(`${tag} slave upload bytes/token`, up.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, up.length > 0 && up.every(x => x <= TARGETS.wireBytesPerToken))
     const down = e.slaveDownloadBytesPerNeededToken
@@ -964,6 +1010,7 @@ function table (r: BayesBenchResult): string {
     row('delta bytes sent (all nodes) / receiver, median', r.delta.medianTotalSentPerReceiver, 'B', `<= ${TARGETS.deltaBytesPerReceiver}`, r.delta.medianTotalSentPerReceiver <= TARGETS.deltaBytesPerReceiver)
     row('delta master bytes sent / receiver, median', r.delta.medianMasterSentPerReceiver, 'B', `<= ${TARGETS.deltaBytesPerReceiver}`, r.delta.medianMasterSentPerReceiver <= TARGETS.deltaBytesPerReceiver)
     row('delta   samples ms', r.delta.reps.map(x => x.ms).join(' '), 'ms', '', null)
+    row('delta   longest main-thread stall / rep', r.delta.reps.map(x => x.eventLoopDelay.maxMs).join(' '), 'ms', '', null)
     row('delta   token records / rep', r.delta.reps.map(x => x.tokenRecords).join(' '), '', '', null)
     row('delta   per-node sent (rep 0)', r.delta.reps[0].perNode.map(n => `n${n.node}:${n.role[0]}:${n.sent}`).join(' '), 'B', '', null)
   }
