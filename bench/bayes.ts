@@ -710,12 +710,25 @@ Promise<{ result: E2eResult, cluster: Cluster }> {
   return { result, cluster }
 }
 
-async function deltaPhase (o: Required<BayesBenchOptions>, cluster: Cluster): Promise<DeltaRep[]> {
+function clusterState (agents: Agent[]): string {
+  return agents.map((a, i) => `n${i} ${roleOf(a)} term ${a.election.term} v${formatVersion(a.engine.version)} applied ${formatVersion(a.engine.appliedVersion)} up ${a.engine.lastUpload === null ? '-' : 'yes'} errors ${a.engine.errors.length}`).join('; ')
+}
+
+async function deltaPhase (o: Required<BayesBenchOptions>, cluster: Cluster, problems: string[]): Promise<{ reps: DeltaRep[], settleMs: number[] }> {
   const { agents, files } = cluster
   const reps: DeltaRep[] = []
+  const settleMs: number[] = []
   const rng = prng(o.seed + 77)
   for (let rep = 0; rep < o.deltaReps; rep++) {
-    await waitUntil('settled cluster', () => settled(agents), 60_000)
+    // After a large sync the cluster may still be retrying uploads or fetching: wait until it is quiet.
+    const ts = performance.now()
+    try {
+      await waitUntil('settled cluster', () => settled(agents), 300_000)
+    } catch {
+      problems.push(`delta rep ${rep}: cluster not settled after 300 s: ${clusterState(agents)}`)
+      break
+    }
+    settleMs.push(round(performance.now() - ts, 0))
     await sleep(500)
     const origin = agents.findIndex(a => a.election.role === 'slave')
     const masterIdx = agents.findIndex(a => a.election.role === 'master')
@@ -759,7 +772,7 @@ async function deltaPhase (o: Required<BayesBenchOptions>, cluster: Cluster): Pr
     })
     log(`delta rep ${rep}: ${conv.converged ? 'converged' : 'NOT converged'} in ${Math.round(conv.ms)} ms, sent ${perNode.map(n => n.sent).join('/')} B`)
   }
-  return reps
+  return { reps, settleMs }
 }
 
 interface Timed { medianMs: number, samplesMs: number[] }
@@ -867,7 +880,9 @@ export interface BayesBenchResult {
   options: Omit<Required<BayesBenchOptions>, 'print'>
   wallSeconds: number
   e2e: E2eResult[]
-  delta: { reps: DeltaRep[], medianMs: number, medianTotalSentPerReceiver: number, medianMasterSentPerReceiver: number } | null
+  /** What went wrong outside the measures (a phase that could not run). */
+  problems: string[]
+  delta: { settleBeforeRepMs: number[], reps: DeltaRep[], medianMs: number, medianTotalSentPerReceiver: number, medianMasterSentPerReceiver: number } | null
   merge: MergeResult | null
   rss: { overallWorkerPeakMB: number, overallMainThreadPeakMB: number, clusterPeakMB: number | null, perAgentEstimateMB: number | null, perAgentAboveBaselineMB: number | null, note: string }
 }
@@ -910,6 +925,8 @@ export async function main (options: BayesBenchOptions = {}): Promise<BayesBench
   process.once('SIGTERM', onSignal)
   const e2e: E2eResult[] = []
   let deltaReps: DeltaRep[] | null = null
+  let deltaSettleMs: number[] = []
+  const problems: string[] = []
   let merge: MergeResult | null = null
   let clusterPeak: number | null = null
   try {
@@ -920,7 +937,15 @@ export async function main (options: BayesBenchOptions = {}): Promise<BayesBench
         roots.push(root)
         const { result, cluster } = await e2ePhase(o, mode, sampler, (a) => { running.add(a) }, root)
         e2e.push(result)
-        if (k === 0 && o.phases.includes('delta') && result.converged) deltaReps = await deltaPhase(o, cluster)
+        if (k === 0 && o.phases.includes('delta') && result.converged) {
+          try {
+            const d = await deltaPhase(o, cluster, problems)
+            deltaReps = d.reps
+            deltaSettleMs = d.settleMs
+          } catch (err: any) {
+            problems.push(`delta: ${err?.stack ?? err}`)
+          }
+        }
         const w = sampler.window()
         clusterPeak = Math.max(clusterPeak ?? 0, w.workerPeakMB)
         for (const a of cluster.agents) { await a.stop(); running.delete(a) }
@@ -952,9 +977,11 @@ export async function main (options: BayesBenchOptions = {}): Promise<BayesBench
     options: { tokens: o.tokens, overlap: o.overlap, messages: o.messages, seed: o.seed, mode: o.mode, phases: o.phases, deltaReps: o.deltaReps, mergeReps: o.mergeReps, profile: o.profile, profileOut: o.profileOut, timeoutSeconds: o.timeoutSeconds },
     wallSeconds: round((performance.now() - wall0) / 1000, 1),
     e2e,
-    delta: deltaReps === null
+    problems,
+    delta: deltaReps === null || deltaReps.length === 0
       ? null
       : {
+          settleBeforeRepMs: deltaSettleMs,
           reps: deltaReps,
           medianMs: median(deltaReps.map(r => r.ms)),
           medianTotalSentPerReceiver: median(deltaReps.map(r => r.totalSentPerReceiver)),
@@ -1006,6 +1033,7 @@ function table (r: BayesBenchResult): string {
     row(`${tag}   V8 heap limit`, e.heap.limitMB, 'MB', '', null)
   }
   if (r.delta !== null) {
+    row('delta   wait until cluster quiet before each rep', r.delta.settleBeforeRepMs.join(' '), 'ms', '', null)
     row('delta (10 msgs) sync until others equal, median', r.delta.medianMs, 'ms', '', null)
     row('delta bytes sent (all nodes) / receiver, median', r.delta.medianTotalSentPerReceiver, 'B', `<= ${TARGETS.deltaBytesPerReceiver}`, r.delta.medianTotalSentPerReceiver <= TARGETS.deltaBytesPerReceiver)
     row('delta master bytes sent / receiver, median', r.delta.medianMasterSentPerReceiver, 'B', `<= ${TARGETS.deltaBytesPerReceiver}`, r.delta.medianMasterSentPerReceiver <= TARGETS.deltaBytesPerReceiver)
@@ -1038,7 +1066,8 @@ function table (r: BayesBenchResult): string {
     `bayes bench: ${r.options.tokens} tokens/node, overlap ${r.options.overlap}, ${r.options.messages} msgs/node, seed ${r.options.seed}, node ${r.node}, ${r.cpus} cpus, heap limit ${r.heapLimitMB} MB, load ${r.loadAvg.start.toFixed(2)} -> ${r.loadAvg.end.toFixed(2)}`,
     line(head),
     line(widths.map(w => '-'.repeat(w))),
-    ...rows.map(line)
+    ...rows.map(line),
+    ...r.problems.map(p => `PROBLEM: ${p}`)
   ]
   for (const e of r.e2e) {
     if (e.profile === null) continue
