@@ -240,8 +240,13 @@ export async function readText (path: string): Promise<string> {
 
 /** Appends one line to a node's blacklist.txt, as `echo line >> blacklist.txt` would. */
 export async function appendLine (a: AgentProcess, line: string): Promise<void> {
-  const text = await readText(blacklistPath(a))
-  await appendFile(blacklistPath(a), (text === '' || text.endsWith('\n') ? '' : '\n') + line + '\n')
+  await appendLineAt(blacklistPath(a), line)
+}
+
+/** Appends one line to a file, as `echo line >> file` would. */
+export async function appendLineAt (path: string, line: string): Promise<void> {
+  const text = await readText(path)
+  await appendFile(path, (text === '' || text.endsWith('\n') ? '' : '\n') + line + '\n')
 }
 
 /**
@@ -249,7 +254,11 @@ export async function appendLine (a: AgentProcess, line: string): Promise<void> 
  * `t0` (performance.now()), or null after `timeoutMs`.
  */
 export async function timeUntilLine (a: AgentProcess, line: string, t0: number, everyMs: number, timeoutMs: number): Promise<number | null> {
-  const path = blacklistPath(a)
+  return await timeUntilLineAt(blacklistPath(a), line, t0, everyMs, timeoutMs)
+}
+
+/** {@link timeUntilLine} for any file. */
+export async function timeUntilLineAt (path: string, line: string, t0: number, everyMs: number, timeoutMs: number): Promise<number | null> {
   for (;;) {
     if (hasLine(await readText(path), line)) return performance.now() - t0
     if (performance.now() - t0 > timeoutMs) return null
