@@ -61,7 +61,7 @@ function machineSection (r: BenchResults): string {
   return [
     `Measured ${m.date} on ${m.hostname}${r.quick ? ' with `--quick` (smaller sizes, fewer repetitions: a smoke run, not the reference numbers)' : ''}; all benchmarks took ${Math.round(r.wallSeconds)} s.`,
     '',
-    mdTable(['machine', ''], [
+    mdTable(['machine', 'value'], [
       ['CPU', `${m.cpus} x ${m.cpuModel}`],
       ['RAM', `${Math.round(m.totalMemMB / 1024 * 10) / 10} GiB`],
       ['OS', m.platform],

@@ -4,12 +4,13 @@
  * still prints its own JSON and table as it goes; one that fails is reported and the rest run.
  *
  * Options: --quick (smaller sizes and fewer repetitions, for a smoke run),
- *   --only=local,cluster,bayes,syncthing (a subset; the file then holds only those).
+ *   --only=local,cluster,bayes,syncthing (a subset; the file then holds only those),
+ *   --render-only (no benchmark: RESULTS.md again from the results.json there is).
  * Bayes runs in this process and needs a large V8 heap, so without one this script re-runs itself
  * with --max-old-space-size (--heap-mb=N, default 10240), as bench/bayes.ts does.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, hostname, loadavg, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -44,23 +45,40 @@ const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 /** Above this size the results go to scratch/ (not committed) instead of bench/. */
 const MAX_RESULTS_BYTES = 2 * 1024 * 1024
 
-function parseArgs (argv: string[]): { quick: boolean, only: BenchName[] } {
+function parseArgs (argv: string[]): { quick: boolean, only: BenchName[], renderOnly: boolean } {
   let quick = false
+  let renderOnly = false
   let only: BenchName[] = [...BENCHES]
   for (const arg of argv) {
     if (arg === '--quick') quick = true
+    else if (arg === '--render-only') renderOnly = true
     else if (arg.startsWith('--only=')) {
       const names = arg.slice(7).split(',')
       const bad = names.filter(n => !(BENCHES as readonly string[]).includes(n))
       if (bad.length > 0) throw new Error(`--only takes ${BENCHES.join(',')}, not ${bad.join(',')}`)
       only = names as BenchName[]
-    } else if (!arg.startsWith('--heap-mb=')) throw new Error(`unknown option ${arg} (--quick, --only=${BENCHES.join(',')}, --heap-mb=N)`)
+    } else if (!arg.startsWith('--heap-mb=')) throw new Error(`unknown option ${arg} (--quick, --only=${BENCHES.join(',')}, --render-only, --heap-mb=N)`)
   }
-  return { quick, only }
+  return { quick, only, renderOnly }
+}
+
+const JSON_PATHS = [join(REPO, 'bench', 'results.json'), join(REPO, 'scratch', 'results.json')]
+const MD_PATH = join(REPO, 'bench', 'RESULTS.md')
+
+/** Writes RESULTS.md from the results.json there is. */
+function renderOnly (): void {
+  const path = JSON_PATHS.find(p => existsSync(p))
+  if (path === undefined) throw new Error(`no results to render: neither ${JSON_PATHS.join(' nor ')} exists (run the benchmarks first)`)
+  writeFileSync(MD_PATH, renderResults(JSON.parse(readFileSync(path, 'utf8')) as BenchResults))
+  process.stderr.write(`wrote ${MD_PATH} from ${path}\n`)
 }
 
 async function run (argv: string[]): Promise<void> {
-  const { quick, only } = parseArgs(argv)
+  const { quick, only, renderOnly: render } = parseArgs(argv)
+  if (render) {
+    renderOnly()
+    return
+  }
   const plan = quick ? PLANS.quick : PLANS.full
   const t0 = performance.now()
   const results: BenchResults = {
@@ -104,12 +122,13 @@ async function run (argv: string[]): Promise<void> {
   results.machine.loadAfter = loadavg().map(x => Math.round(x * 100) / 100)
   results.wallSeconds = Math.round((performance.now() - t0) / 1000)
   const json = JSON.stringify(results, null, 2) + '\n'
-  const jsonPath = Buffer.byteLength(json) > MAX_RESULTS_BYTES ? join(REPO, 'scratch', 'results.json') : join(REPO, 'bench', 'results.json')
+  const jsonPath = Buffer.byteLength(json) > MAX_RESULTS_BYTES ? JSON_PATHS[1] : JSON_PATHS[0]
   mkdirSync(dirname(jsonPath), { recursive: true })
   writeFileSync(jsonPath, json)
-  const mdPath = join(REPO, 'bench', 'RESULTS.md')
-  writeFileSync(mdPath, renderResults(results))
-  process.stderr.write(`\nall benchmarks took ${results.wallSeconds} s; wrote ${jsonPath} and ${mdPath}\n`)
+  // Only one results.json, so --render-only cannot pick up an older one.
+  for (const p of JSON_PATHS) if (p !== jsonPath && existsSync(p)) rmSync(p)
+  writeFileSync(MD_PATH, renderResults(results))
+  process.stderr.write(`\nall benchmarks took ${results.wallSeconds} s; wrote ${jsonPath} and ${MD_PATH}\n`)
   if (Object.keys(results.errors).length > 0) process.exitCode = 1
 }
 
