@@ -185,7 +185,7 @@ export interface ClusterBenchResult {
   /** One per list. */
   bytes?: BytesResult[]
   failover?: FailoverResult
-  /** Phases that failed, with their error. */
+  /** Steps (a cluster size, a list, failover) that failed, with their error. */
   errors: Record<string, string>
 }
 
@@ -222,7 +222,7 @@ function prng (seed: number): () => number {
 const vkey = (v: any): string => v === undefined || v === null ? 'none' : `${v.term}.${v.seq}`
 
 /** True when a list file's text has `line` as one of its lines. */
-export function hasLine (text: string, line: string): boolean {
+function hasLine (text: string, line: string): boolean {
   return text.startsWith(line + '\n') || text.includes('\n' + line + '\n') || text === line || text.endsWith('\n' + line)
 }
 
@@ -230,7 +230,7 @@ export function blacklistPath (a: AgentProcess): string {
   return join(a.settingsDir, 'blacklist.txt')
 }
 
-export async function readText (path: string): Promise<string> {
+async function readText (path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8')
   } catch {
@@ -239,7 +239,7 @@ export async function readText (path: string): Promise<string> {
 }
 
 /** Appends one line to a node's blacklist.txt, as `echo line >> blacklist.txt` would. */
-export async function appendLine (a: AgentProcess, line: string): Promise<void> {
+async function appendLine (a: AgentProcess, line: string): Promise<void> {
   await appendLineAt(blacklistPath(a), line)
 }
 
@@ -253,7 +253,7 @@ export async function appendLineAt (path: string, line: string): Promise<void> {
  * Polls `agent`'s blacklist.txt every `everyMs` until it has `line`; resolves to the time since
  * `t0` (performance.now()), or null after `timeoutMs`.
  */
-export async function timeUntilLine (a: AgentProcess, line: string, t0: number, everyMs: number, timeoutMs: number): Promise<number | null> {
+async function timeUntilLine (a: AgentProcess, line: string, t0: number, everyMs: number, timeoutMs: number): Promise<number | null> {
   return await timeUntilLineAt(blacklistPath(a), line, t0, everyMs, timeoutMs)
 }
 
@@ -339,14 +339,17 @@ async function startAgent (a: AgentProcess, bootstrap: string[], timeoutMs = 90_
   }
 }
 
-/** Starts n agents, each bootstrapped to the first; returns them and the time taken. */
-export async function startCluster (cluster: Cluster, n: number, beforeFirst?: (a: AgentProcess) => Promise<void>): Promise<{ agents: AgentProcess[], ms: number }> {
+/**
+ * Starts n agents, each bootstrapped to the first, each given `startTimeoutMs` to answer (an agent
+ * scans its settings before it answers: long for a 1M-line list); returns them and the time taken.
+ */
+export async function startCluster (cluster: Cluster, n: number, beforeFirst?: (a: AgentProcess) => Promise<void>, startTimeoutMs = 90_000): Promise<{ agents: AgentProcess[], ms: number }> {
   const t0 = performance.now()
   const agents: AgentProcess[] = []
   for (let i = 0; i < n; i++) {
     const a = await cluster.add()
     if (i === 0 && beforeFirst !== undefined) await beforeFirst(a)
-    await startAgent(a, i === 0 ? [] : [agents[0].multiaddr])
+    await startAgent(a, i === 0 ? [] : [agents[0].multiaddr], startTimeoutMs)
     agents.push(a)
   }
   return { agents, ms: performance.now() - t0 }
@@ -564,7 +567,7 @@ async function bytes (nodes: number, listName: ListName, log: (s: string) => voi
 
   return await withCluster(async (cluster) => {
     const t0 = performance.now()
-    const { agents, ms: startMs } = await startCluster(cluster, nodes, async (a) => { await writeFile(blacklistPath(a), list) })
+    const { agents, ms: startMs } = await startCluster(cluster, nodes, async (a) => { await writeFile(blacklistPath(a), list) }, 90_000 * scale)
     log(`bytes[${listName}]: ${nodes} agents started in ${Math.round(startMs)} ms (node1 holds ${domains.length} lines)`)
     const hasAll = (all: any[]): boolean => all.every(s => s?.datasets?.blacklist?.entries === keys)
     const timeline: string[] = []
