@@ -3,27 +3,29 @@
  * node bootstrapped to the first, 50 ms debounce), driven through their settings folders and
  * status API as an operator would:
  *
- * 1. propagation: in a 10-node cluster, a line appended to one node's blacklist.txt, timed until
- *    it is in every other node's file (each file polled every 10 ms);
+ * 1. propagation: in clusters of 2, 5, 10 and 20 nodes, a line appended to one node's
+ *    blacklist.txt, timed until it is in every other node's file (each file polled every 10 ms);
  * 2. bytes: sync-stream bytes per receiving node for a one-line change on a slave of a cluster
- *    whose blacklist holds the 121,570 domains of `disposable-email-domains`, next to the size of
- *    a full archive;
+ *    whose blacklist holds 10k, 121k (the domains of `disposable-email-domains`) or 1M
+ *    (generated) entries, next to the size of a full archive of the same list;
  * 3. failover: in a 3-node cluster, the master killed with SIGKILL, timed until the survivors
- *    agree on a new master, and until a change made on the surviving slave is on both.
+ *    agree on a new master, and until a change made on the surviving slave is on both
+ *    (10 trials, every sample kept).
  *
  * Prints one JSON object, then a table with the targets next to the numbers.
- * Run: `npx tsc -p . && npx node dist/bench/cluster.js`.
+ * Run: `npx tsc -p . && npx node dist/bench/cluster.js [propagation] [bytes] [failover]
+ *   [--sizes=2,5,10,20] [--trials=20] [--lists=10k,121k,1M] [--failover-trials=10] [--seed=N]`.
  * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
  */
 import { readFileSync, rmSync } from 'node:fs'
 import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { Cluster, runCli, waitFor, type AgentProcess } from '../test/helpers/agents.js'
 import { parseListFile } from '../src/settings/list-file.js'
+import { benchList, LIST_NAMES, type ListName } from './lists.js'
 
 /** Targets on the reference machine. */
 export const TARGETS = {
@@ -37,15 +39,17 @@ export const TARGETS = {
 export interface ClusterBenchOptions {
   /** Phases to run (default all three). */
   phases?: Array<'propagation' | 'bytes' | 'failover'>
-  /** Nodes of the propagation cluster (default 10). */
-  propagationNodes?: number
-  /** Propagation trials (default 20). */
+  /** Sizes of the propagation clusters, one cluster each (default 2, 5, 10, 20). */
+  propagationSizes?: number[]
+  /** Propagation trials per size (default 20). */
   propagationTrials?: number
   /** Pause between propagation trials (default 300 ms). */
   trialPauseMs?: number
   /** Nodes of the bytes cluster (default 3). */
   bytesNodes?: number
-  /** Failover trials (default 5). */
+  /** Lists of the bytes phase, one cluster each (default 10k, 121k, 1M). */
+  bytesLists?: ListName[]
+  /** Failover trials (default 10). */
   failoverTrials?: number
   /** Seed of the random choice of origin nodes (default: from the clock; printed). */
   seed?: number
@@ -100,8 +104,13 @@ export interface LoadReport {
   wallSeconds: number
 }
 
-/** Result of the bytes phase. */
+/** Result of the bytes phase for one list. */
 export interface BytesResult {
+  list: ListName
+  /** Where the list's domains come from. */
+  source: string
+  /** Size of the blacklist.txt the first node starts with. */
+  listBytes: number
   nodes: number
   domains: number
   keys: number
@@ -142,8 +151,8 @@ export interface BytesResult {
   exportBytes: number | null
   /** Changes of the cluster's state while it converged: `ms node:role/term/entries/applied ...`. */
   convergeTimeline: string[]
-  /** The master killed after the change: time until the survivors agree again, bytes they moved. */
-  failover: { syncedMs: number, perNode: Array<{ node: number, role: string, sentDelta: number, receivedDelta: number }>, timeline: string[] }
+  /** The master killed after the change: time until the survivors agree again, bytes they moved (121k list only). */
+  failover?: { syncedMs: number, perNode: Array<{ node: number, role: string, sentDelta: number, receivedDelta: number }>, timeline: string[] }
 }
 
 /** Result of the failover phase. */
@@ -171,19 +180,21 @@ export interface ClusterBenchResult {
   cpus: number
   seed: number
   wallMs: number
-  propagation?: PropagationResult
-  bytes?: BytesResult
+  /** One per cluster size. */
+  propagation?: PropagationResult[]
+  /** One per list. */
+  bytes?: BytesResult[]
   failover?: FailoverResult
-  /** Phases that failed, with their error. */
+  /** Steps (a cluster size, a list, failover) that failed, with their error. */
   errors: Record<string, string>
 }
 
 // ---------------------------------------------------------------------------------------------
 // small helpers
 
-const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+export const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
-const round = (x: number): number => Math.round(x * 10) / 10
+export const round = (x: number): number => Math.round(x * 10) / 10
 
 /** Nearest-rank percentile of sorted values. */
 function percentile (sorted: number[], p: number): number | null {
@@ -191,7 +202,7 @@ function percentile (sorted: number[], p: number): number | null {
   return sorted[Math.max(0, Math.ceil(p / 100 * sorted.length) - 1)]
 }
 
-function summarize (xs: Array<number | null>): Summary {
+export function summarize (xs: Array<number | null>): Summary {
   const s = xs.filter((x): x is number => x !== null).sort((a, b) => a - b)
   return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), max: s.length > 0 ? s[s.length - 1] : null, min: s.length > 0 ? s[0] : null }
 }
@@ -215,7 +226,7 @@ function hasLine (text: string, line: string): boolean {
   return text.startsWith(line + '\n') || text.includes('\n' + line + '\n') || text === line || text.endsWith('\n' + line)
 }
 
-function blacklistPath (a: AgentProcess): string {
+export function blacklistPath (a: AgentProcess): string {
   return join(a.settingsDir, 'blacklist.txt')
 }
 
@@ -229,8 +240,13 @@ async function readText (path: string): Promise<string> {
 
 /** Appends one line to a node's blacklist.txt, as `echo line >> blacklist.txt` would. */
 async function appendLine (a: AgentProcess, line: string): Promise<void> {
-  const text = await readText(blacklistPath(a))
-  await appendFile(blacklistPath(a), (text === '' || text.endsWith('\n') ? '' : '\n') + line + '\n')
+  await appendLineAt(blacklistPath(a), line)
+}
+
+/** Appends one line to a file, as `echo line >> file` would. */
+export async function appendLineAt (path: string, line: string): Promise<void> {
+  const text = await readText(path)
+  await appendFile(path, (text === '' || text.endsWith('\n') ? '' : '\n') + line + '\n')
 }
 
 /**
@@ -238,7 +254,11 @@ async function appendLine (a: AgentProcess, line: string): Promise<void> {
  * `t0` (performance.now()), or null after `timeoutMs`.
  */
 async function timeUntilLine (a: AgentProcess, line: string, t0: number, everyMs: number, timeoutMs: number): Promise<number | null> {
-  const path = blacklistPath(a)
+  return await timeUntilLineAt(blacklistPath(a), line, t0, everyMs, timeoutMs)
+}
+
+/** {@link timeUntilLine} for any file. */
+export async function timeUntilLineAt (path: string, line: string, t0: number, everyMs: number, timeoutMs: number): Promise<number | null> {
   for (;;) {
     if (hasLine(await readText(path), line)) return performance.now() - t0
     if (performance.now() - t0 > timeoutMs) return null
@@ -247,7 +267,7 @@ async function timeUntilLine (a: AgentProcess, line: string, t0: number, everyMs
 }
 
 /** Status of every agent; null for one that does not answer. */
-async function statuses (agents: AgentProcess[]): Promise<any[]> {
+export async function statuses (agents: AgentProcess[]): Promise<any[]> {
   return await Promise.all(agents.map(async a => await a.status().catch(() => null)))
 }
 
@@ -275,7 +295,7 @@ function agreed (all: any[]): { masterIndex: number, key: string } | null {
  * handover window, so a better-ranked node that just joined cannot take over right after), and
  * `extra` holds too. Returns the master and the time from the call until that state began.
  */
-async function waitStable (agents: AgentProcess[], what: string, opts: { stableMs?: number, timeoutMs?: number, extra?: (all: any[]) => boolean, onPoll?: (all: any[], ms: number) => void } = {}): Promise<{ master: AgentProcess, masterIndex: number, ms: number }> {
+export async function waitStable (agents: AgentProcess[], what: string, opts: { stableMs?: number, timeoutMs?: number, extra?: (all: any[]) => boolean, onPoll?: (all: any[], ms: number) => void } = {}): Promise<{ master: AgentProcess, masterIndex: number, ms: number }> {
   const stableMs = opts.stableMs ?? 4000
   const timeoutMs = opts.timeoutMs ?? 60_000
   const t0 = performance.now()
@@ -319,14 +339,17 @@ async function startAgent (a: AgentProcess, bootstrap: string[], timeoutMs = 90_
   }
 }
 
-/** Starts n agents, each bootstrapped to the first; returns them and the time taken. */
-async function startCluster (cluster: Cluster, n: number, beforeFirst?: (a: AgentProcess) => Promise<void>): Promise<{ agents: AgentProcess[], ms: number }> {
+/**
+ * Starts n agents, each bootstrapped to the first, each given `startTimeoutMs` to answer (an agent
+ * scans its settings before it answers: long for a 1M-line list); returns them and the time taken.
+ */
+export async function startCluster (cluster: Cluster, n: number, beforeFirst?: (a: AgentProcess) => Promise<void>, startTimeoutMs = 90_000): Promise<{ agents: AgentProcess[], ms: number }> {
   const t0 = performance.now()
   const agents: AgentProcess[] = []
   for (let i = 0; i < n; i++) {
     const a = await cluster.add()
     if (i === 0 && beforeFirst !== undefined) await beforeFirst(a)
-    await startAgent(a, i === 0 ? [] : [agents[0].multiaddr])
+    await startAgent(a, i === 0 ? [] : [agents[0].multiaddr], startTimeoutMs)
     agents.push(a)
   }
   return { agents, ms: performance.now() - t0 }
@@ -393,7 +416,7 @@ const live = new Set<Cluster>()
  * Last resort when the process dies without running finally blocks (an uncaught error, a closed
  * stdout): kill the agents and remove the folders synchronously.
  */
-function emergencyCleanup (): void {
+export function emergencyCleanup (): void {
   for (const c of live) {
     for (const a of c.agents) {
       try { a.proc?.kill('SIGKILL') } catch {}
@@ -422,7 +445,7 @@ async function createCluster (): Promise<Cluster> {
   }
 }
 
-async function withCluster<T> (fn: (cluster: Cluster) => Promise<T>): Promise<T> {
+export async function withCluster<T> (fn: (cluster: Cluster) => Promise<T>): Promise<T> {
   const cluster = await createCluster()
   live.add(cluster)
   try {
@@ -436,7 +459,7 @@ async function withCluster<T> (fn: (cluster: Cluster) => Promise<T>): Promise<T>
 // ---------------------------------------------------------------------------------------------
 // 1. propagation
 
-async function propagation (opts: Required<Pick<ClusterBenchOptions, 'propagationNodes' | 'propagationTrials' | 'trialPauseMs'>>, random: () => number, log: (s: string) => void): Promise<PropagationResult> {
+async function propagation (opts: { propagationNodes: number, propagationTrials: number, trialPauseMs: number }, random: () => number, log: (s: string) => void): Promise<PropagationResult> {
   return await withCluster(async (cluster) => {
     const n = opts.propagationNodes
     const { agents, ms: startMs } = await startCluster(cluster, n)
@@ -519,7 +542,7 @@ async function propagation (opts: Required<Pick<ClusterBenchOptions, 'propagatio
   })
 }
 
-function roundSummary (s: Summary): Summary {
+export function roundSummary (s: Summary): Summary {
   const r = (x: number | null): number | null => x === null ? null : round(x)
   return { n: s.n, p50: r(s.p50), p95: r(s.p95), max: r(s.max), min: r(s.min) }
 }
@@ -527,21 +550,15 @@ function roundSummary (s: Summary): Summary {
 // ---------------------------------------------------------------------------------------------
 // 2. bytes
 
-async function loadDomains (): Promise<string[]> {
-  const path = createRequire(import.meta.url).resolve('disposable-email-domains/index.json')
-  const domains: unknown = JSON.parse(await readFile(path, 'utf8'))
-  if (!Array.isArray(domains) || domains.length === 0 || !domains.every(d => typeof d === 'string')) {
-    throw new Error(`${path} is not a non-empty JSON array of strings`)
-  }
-  return domains
-}
-
 /** One-line changes tried in the bytes phase before giving up on one without a term change. */
 const CHANGE_ATTEMPTS = 3
 
-async function bytes (nodes: number, log: (s: string) => void): Promise<BytesResult> {
-  const domains = await loadDomains()
+async function bytes (nodes: number, listName: ListName, log: (s: string) => void): Promise<BytesResult> {
+  const { domains, source } = await benchList(listName)
   const list = domains.join('\n') + '\n'
+  // Waits grow with the list: the first sync of 1M entries takes minutes on a loaded machine.
+  const scale = Math.max(1, domains.length / 121_570)
+  const withFailover = listName === '121k'
   // A few domains are listed twice (Unicode and punycode): one key, the second line is reported
   // as a duplicate and not synced. So convergence is "every node holds every key".
   const keys = parseListFile(list, 'blacklist.txt').entries.size
@@ -550,19 +567,19 @@ async function bytes (nodes: number, log: (s: string) => void): Promise<BytesRes
 
   return await withCluster(async (cluster) => {
     const t0 = performance.now()
-    const { agents, ms: startMs } = await startCluster(cluster, nodes, async (a) => { await writeFile(blacklistPath(a), list) })
-    log(`bytes: ${nodes} agents started in ${Math.round(startMs)} ms (node1 holds ${domains.length} lines)`)
+    const { agents, ms: startMs } = await startCluster(cluster, nodes, async (a) => { await writeFile(blacklistPath(a), list) }, 90_000 * scale)
+    log(`bytes[${listName}]: ${nodes} agents started in ${Math.round(startMs)} ms (node1 holds ${domains.length} lines)`)
     const hasAll = (all: any[]): boolean => all.every(s => s?.datasets?.blacklist?.entries === keys)
     const timeline: string[] = []
     const tw = performance.now()
     const stable = await waitStable(agents, `${keys} blacklist keys on all ${nodes} agents`, {
-      timeoutMs: 180_000,
+      timeoutMs: 180_000 * scale,
       stableMs: 4000,
       extra: hasAll,
       onPoll: (all, ms) => { recordTimeline(timeline, all, tw - t0 + ms) }
     })
     const convergeMs = tw - t0 + stable.ms
-    log(`bytes: converged ${Math.round(convergeMs)} ms after the first start`)
+    log(`bytes[${listName}]: converged ${Math.round(convergeMs)} ms after the first start`)
     await settleCounters(agents)
 
     const initial = await statuses(agents)
@@ -584,12 +601,12 @@ async function bytes (nodes: number, log: (s: string) => void): Promise<BytesRes
       const domain = attempt === 1 ? added : `spamsync-bench-bytes-${attempt}.example.com`
       const tc = performance.now()
       await appendLine(agents[origin], domain)
-      const times = await Promise.all(agents.filter((_, i) => i !== origin).map(async a => await timeUntilLine(a, domain, tc, 100, 60_000)))
-      if (times.includes(null)) throw new Error(`the one-line change did not reach every node in 60 s:\n${await describe(agents)}`)
+      const times = await Promise.all(agents.filter((_, i) => i !== origin).map(async a => await timeUntilLine(a, domain, tc, 100, 60_000 * scale)))
+      if (times.includes(null)) throw new Error(`the one-line change did not reach every node in ${Math.round(60 * scale)} s:\n${await describe(agents)}`)
       const changeMs = Math.max(...(times as number[]))
       entries++
       const want = entries
-      const after0 = await waitStable(agents, 'versions to agree after the change', { stableMs: 1000, timeoutMs: 120_000, extra: (all) => all.every(s => s?.datasets?.blacklist?.entries === want) })
+      const after0 = await waitStable(agents, 'versions to agree after the change', { stableMs: 1000, timeoutMs: 120_000 * scale, extra: (all) => all.every(s => s?.datasets?.blacklist?.entries === want) })
       await settleCounters(agents)
       const after = await statuses(agents)
       const perNode = agents.map((_, i) => ({
@@ -616,7 +633,7 @@ async function bytes (nodes: number, log: (s: string) => void): Promise<BytesRes
         perNode
       }
       attempts.push(result)
-      log(`bytes: attempt ${attempt}: change on node${origin + 1} reached all in ${Math.round(changeMs)} ms; ${totalSent} bytes sent in all; term ${termBefore} -> ${termAfter}`)
+      log(`bytes[${listName}]: attempt ${attempt}: change on node${origin + 1} reached all in ${Math.round(changeMs)} ms; ${totalSent} bytes sent in all; term ${termBefore} -> ${termAfter}`)
       if (termBefore === termAfter && masterIndex === after0.masterIndex) chosen = result
       masterIndex = after0.masterIndex
     }
@@ -624,40 +641,23 @@ async function bytes (nodes: number, log: (s: string) => void): Promise<BytesRes
     chosen ??= attempts[attempts.length - 1]
 
     // What a failover costs with this list: the master killed, the survivors elect, re-sync.
-    const survivors = agents.filter((_, i) => i !== masterIndex)
-    const fb = await statuses(survivors)
-    const tk = performance.now()
-    await agents[masterIndex].kill9()
-    const failoverTimeline: string[] = []
-    const tws = performance.now()
-    const settled = await waitStable(survivors, 'the survivors to agree after killing the master', {
-      timeoutMs: 120_000,
-      stableMs: 2000,
-      extra: (all) => all.every(s => s?.datasets?.blacklist?.entries === entries),
-      onPoll: (all, ms) => { recordTimeline(failoverTimeline, all, ms) }
-    })
-    const failoverSyncedMs = tws - tk + settled.ms
-    await settleCounters(survivors)
-    const fa = await statuses(survivors)
-    const failoverPerNode = survivors.map((a, i) => ({
-      node: agents.indexOf(a) + 1,
-      role: fa[i].role as string,
-      sentDelta: fa[i].bytesSent - fb[i].bytesSent,
-      receivedDelta: fa[i].bytesReceived - fb[i].bytesReceived
-    }))
-    log(`bytes: after killing the master, survivors agreed in ${Math.round(failoverSyncedMs)} ms and moved ${failoverPerNode.reduce((x, p) => x + p.sentDelta, 0)} bytes`)
+    // Measured on one list only; the export below then comes from a survivor that is not master.
+    const failover = withFailover ? await killMasterAndResync(agents, masterIndex, entries, listName, log) : undefined
+    const exporter = failover?.exporter ?? agents.find((_, i) => i !== masterIndex) ?? agents[0]
 
     // Reference: a full archive of one node's state, from the CLI on the stopped node.
     let exportBytes: number | null = null
-    const exporter = survivors.find(a => a !== settled.master) ?? survivors[0]
     await exporter.stop()
     const zipPath = join(cluster.root, 'export.zip')
     const out = runCli(['export', '--data-dir', exporter.dataDir, '--settings-dir', exporter.settingsDir, zipPath])
     const m = /\((\d+) bytes\)/.exec(out.stdout)
     if (out.code === 0 && m !== null) exportBytes = Number(m[1])
-    else log(`bytes: export failed (${out.code}): ${out.stderr.trim()}`)
+    else log(`bytes[${listName}]: export failed (${out.code}): ${out.stderr.trim()}`)
 
     return {
+      list: listName,
+      source,
+      listBytes: Buffer.byteLength(list),
       nodes,
       domains: domains.length,
       keys,
@@ -674,9 +674,42 @@ async function bytes (nodes: number, log: (s: string) => void): Promise<BytesRes
       fullDownloadBytes,
       exportBytes,
       convergeTimeline: timeline,
-      failover: { syncedMs: round(failoverSyncedMs), perNode: failoverPerNode, timeline: failoverTimeline }
+      failover: failover === undefined ? undefined : { syncedMs: failover.syncedMs, perNode: failover.perNode, timeline: failover.timeline }
     }
   })
+}
+
+/** Kills the master with SIGKILL and waits until the survivors agree on every entry again. */
+async function killMasterAndResync (agents: AgentProcess[], masterIndex: number, entries: number, listName: ListName, log: (s: string) => void):
+Promise<NonNullable<BytesResult['failover']> & { exporter: AgentProcess }> {
+  const survivors = agents.filter((_, i) => i !== masterIndex)
+  const fb = await statuses(survivors)
+  const tk = performance.now()
+  await agents[masterIndex].kill9()
+  const failoverTimeline: string[] = []
+  const tws = performance.now()
+  const settled = await waitStable(survivors, 'the survivors to agree after killing the master', {
+    timeoutMs: 120_000,
+    stableMs: 2000,
+    extra: (all) => all.every(s => s?.datasets?.blacklist?.entries === entries),
+    onPoll: (all, ms) => { recordTimeline(failoverTimeline, all, ms) }
+  })
+  const failoverSyncedMs = tws - tk + settled.ms
+  await settleCounters(survivors)
+  const fa = await statuses(survivors)
+  const failoverPerNode = survivors.map((a, i) => ({
+    node: agents.indexOf(a) + 1,
+    role: fa[i].role as string,
+    sentDelta: fa[i].bytesSent - fb[i].bytesSent,
+    receivedDelta: fa[i].bytesReceived - fb[i].bytesReceived
+  }))
+  log(`bytes[${listName}]: after killing the master, survivors agreed in ${Math.round(failoverSyncedMs)} ms and moved ${failoverPerNode.reduce((x, p) => x + p.sentDelta, 0)} bytes`)
+  return {
+    syncedMs: round(failoverSyncedMs),
+    perNode: failoverPerNode,
+    timeline: failoverTimeline,
+    exporter: survivors.find(a => a !== settled.master) ?? survivors[0]
+  }
 }
 
 /** Appends the cluster's state to `timeline` when it differs from the last one recorded. */
@@ -689,7 +722,7 @@ function recordTimeline (timeline: string[], all: any[], ms: number): void {
 }
 
 /** Waits until no node's byte counters move for 1 s (nothing in flight). */
-async function settleCounters (agents: AgentProcess[]): Promise<void> {
+export async function settleCounters (agents: AgentProcess[]): Promise<void> {
   let last = ''
   for (let i = 0; i < 30; i++) {
     const key = JSON.stringify((await statuses(agents)).map(s => [s?.bytesSent, s?.bytesReceived]))
@@ -781,6 +814,9 @@ async function failover (trials: number, log: (s: string) => void): Promise<Fail
 // ---------------------------------------------------------------------------------------------
 // main
 
+/** Cluster sizes of the propagation phase. */
+export const DEFAULT_SIZES: readonly number[] = [2, 5, 10, 20]
+
 /** Runs the benchmark, prints JSON and a table, and returns the result. */
 export async function main (opts: ClusterBenchOptions = {}): Promise<ClusterBenchResult> {
   const phases = opts.phases ?? ['propagation', 'bytes', 'failover']
@@ -803,24 +839,32 @@ export async function main (opts: ClusterBenchOptions = {}): Promise<ClusterBenc
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   process.on('exit', emergencyCleanup)
+  // One failing step (a cluster size, a list) is reported and the others still run.
+  const step = async (name: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn()
+    } catch (err: any) {
+      result.errors[name] = String(err?.stack ?? err)
+      log(`${name} failed: ${err?.message ?? err}`)
+    }
+  }
   const t0 = performance.now()
   try {
     for (const phase of phases) {
-      try {
-        if (phase === 'propagation') {
-          result.propagation = await propagation({
-            propagationNodes: opts.propagationNodes ?? 10,
-            propagationTrials: opts.propagationTrials ?? 20,
-            trialPauseMs: opts.trialPauseMs ?? 300
-          }, prng(seed), log)
-        } else if (phase === 'bytes') {
-          result.bytes = await bytes(opts.bytesNodes ?? 3, log)
-        } else if (phase === 'failover') {
-          result.failover = await failover(opts.failoverTrials ?? 5, log)
+      if (phase === 'propagation') {
+        const random = prng(seed)
+        for (const size of opts.propagationSizes ?? DEFAULT_SIZES) {
+          await step(`propagation[${size}]`, async () => {
+            const r = await propagation({ propagationNodes: size, propagationTrials: opts.propagationTrials ?? 20, trialPauseMs: opts.trialPauseMs ?? 300 }, random, log)
+            ;(result.propagation ??= []).push(r)
+          })
         }
-      } catch (err: any) {
-        result.errors[phase] = String(err?.stack ?? err)
-        log(`${phase} failed: ${err?.message ?? err}`)
+      } else if (phase === 'bytes') {
+        for (const list of opts.bytesLists ?? LIST_NAMES) {
+          await step(`bytes[${list}]`, async () => { (result.bytes ??= []).push(await bytes(opts.bytesNodes ?? 3, list, log)) })
+        }
+      } else if (phase === 'failover') {
+        await step('failover', async () => { result.failover = await failover(opts.failoverTrials ?? 10, log) })
       }
     }
   } finally {
@@ -847,34 +891,35 @@ function tableRows (r: ClusterBenchResult): string[][] {
   const row = (name: string, value: string, target: string, ok: boolean | null, note = ''): void => {
     rows.push([name, value, target, ok === null ? '' : ok ? 'yes' : 'NO', note])
   }
-  const p = r.propagation
-  if (p !== undefined) {
+  for (const p of r.propagation ?? []) {
     const note = `${p.samples.n} samples, ${p.timeouts} timeouts, ${p.missingAtEnd.length} missing, ${p.masterChanges} master changes`
     row(`propagation p50 (${p.nodes} nodes)`, ms(p.samples.p50), `<= ${TARGETS.propagationP50Ms} ms`, p.samples.p50 !== null && p.timeouts === 0 && p.samples.p50 <= TARGETS.propagationP50Ms, note)
-    row('propagation p95', ms(p.samples.p95), `<= ${TARGETS.propagationP95Ms} ms`, p.samples.p95 !== null && p.timeouts === 0 && p.samples.p95 <= TARGETS.propagationP95Ms)
-    row('propagation max', ms(p.samples.max), '-', null)
+    row(`propagation p95 (${p.nodes} nodes)`, ms(p.samples.p95), `<= ${TARGETS.propagationP95Ms} ms`, p.samples.p95 !== null && p.timeouts === 0 && p.samples.p95 <= TARGETS.propagationP95Ms)
+    row(`propagation max (${p.nodes} nodes)`, ms(p.samples.max), '-', null)
     row('per-trial max p50 / p95', `${ms(p.perTrialMax.p50)} / ${ms(p.perTrialMax.p95)}`, '-', null)
     row('p50 from master / slave', `${ms(p.fromMaster.p50)} / ${ms(p.fromSlave.p50)}`, '-', null, `n=${p.fromMaster.n}/${p.fromSlave.n}`)
     row('origin write -> master cut p50/p95', `${ms(p.toMaster.p50)} / ${ms(p.toMaster.p95)}`, '-', null)
     row('cluster start + stable', `${ms(p.startMs)} + ${ms(p.stableMs)}`, '-', null)
     row('machine load during trials', `${p.load.loadavgStart} -> ${p.load.loadavgEnd}`, `< ${r.cpus}`, null, `agents used ${p.load.agentCores ?? '?'} cores (${p.load.agentCpuSeconds ?? '?'} cpu-s in ${p.load.wallSeconds} s), bench ${p.load.benchCpuSeconds} cpu-s`)
   }
-  const b = r.bytes
-  if (b !== undefined) {
-    row(`bytes/receiver, all sent (${b.nodes} nodes)`, `${b.totalSentPerReceiver} B`, `<= ${TARGETS.bytesPerReceiver} B`, b.totalSentPerReceiver <= TARGETS.bytesPerReceiver,
-      `one line on a ${b.domains}-line list; attempt ${b.attempts.length} of ${CHANGE_ATTEMPTS}${b.clean ? '' : ', every attempt had a TERM CHANGE (full re-syncs)'}`)
-    row('bytes/receiver, master sent', `${b.masterSentPerReceiver} B`, `<= ${TARGETS.bytesPerReceiver} B`, b.masterSentPerReceiver <= TARGETS.bytesPerReceiver)
-    row('full archive (export)', b.exportBytes === null ? 'n/a' : `${b.exportBytes} B`, '~1 MB', null, `slaves received ${b.initialReceivedPerSlave} B each at first sync`)
-    row('initial convergence', ms(b.convergeMs), '-', null, `${b.keys} keys`)
-    row('one-line change on all', ms(b.changeMs), '-', null)
-    const fsent = b.failover.perNode.reduce((x, p) => x + p.sentDelta, 0)
-    row('kill master -> survivors agree', ms(b.failover.syncedMs), '-', null, `${fsent} bytes sent by the ${b.failover.perNode.length} survivors`)
+  for (const b of r.bytes ?? []) {
+    row(`[${b.list}] bytes/receiver, all sent (${b.nodes} nodes)`, `${b.totalSentPerReceiver} B`, `<= ${TARGETS.bytesPerReceiver} B`, b.totalSentPerReceiver <= TARGETS.bytesPerReceiver,
+      `one line on a ${b.domains}-line list (${b.source}); attempt ${b.attempts.length} of ${CHANGE_ATTEMPTS}${b.clean ? '' : ', every attempt had a TERM CHANGE (full re-syncs)'}`)
+    row(`[${b.list}] bytes/receiver, master sent`, `${b.masterSentPerReceiver} B`, `<= ${TARGETS.bytesPerReceiver} B`, b.masterSentPerReceiver <= TARGETS.bytesPerReceiver)
+    row(`[${b.list}] full archive (export)`, b.exportBytes === null ? 'n/a' : `${b.exportBytes} B`, '-', null, `list file ${b.listBytes} B; slaves received ${b.initialReceivedPerSlave} B each at first sync`)
+    row(`[${b.list}] initial convergence`, ms(b.convergeMs), '-', null, `${b.keys} keys`)
+    row(`[${b.list}] one-line change on all`, ms(b.changeMs), '-', null)
+    if (b.failover !== undefined) {
+      const fsent = b.failover.perNode.reduce((x, p) => x + p.sentDelta, 0)
+      row(`[${b.list}] kill master -> survivors agree`, ms(b.failover.syncedMs), '-', null, `${fsent} bytes sent by the ${b.failover.perNode.length} survivors`)
+    }
   }
   const f = r.failover
   if (f !== undefined) {
     row(`failover elected p50 (${f.trials} trials)`, ms(f.elected.p50), `<= ${TARGETS.failoverMs} ms`, f.elected.p50 !== null && f.elected.p50 <= TARGETS.failoverMs)
     row('failover elected max', ms(f.elected.max), `<= ${TARGETS.failoverMs} ms`, f.elected.max !== null && f.elected.max <= TARGETS.failoverMs)
     row('kill -> change on survivors p50/max', `${ms(f.changeOnSurvivors.p50)} / ${ms(f.changeOnSurvivors.max)}`, '-', null, `write -> both: p50 ${ms(f.changeAfterWrite.p50)}`)
+    row('kill -> change on survivors samples', f.trialDetail.map(t => Math.round(t.changeOnSurvivorsMs)).join(' '), '-', null, 'ms, one per trial')
     row('machine load during failover', `${f.load.loadavgStart} -> ${f.load.loadavgEnd}`, `< ${r.cpus}`, null)
     const lost = f.trialDetail.filter(t => !t.restartedHasChange).length
     row('restart -> stable p50/max', `${ms(f.rejoin.p50)} / ${ms(f.rejoin.max)}`, '-', lost === 0 ? null : false, lost === 0 ? '' : `${lost} restarted nodes lack the change`)
@@ -898,10 +943,35 @@ function table (r: ClusterBenchResult): string {
   ].join('\n')
 }
 
+/** Options from the command line (see the file comment); throws on an unknown or bad one. */
+export function parseClusterArgs (argv: string[]): ClusterBenchOptions {
+  const o: ClusterBenchOptions = {}
+  const phases: NonNullable<ClusterBenchOptions['phases']> = []
+  const nums = (k: string, v: string): number[] => v.split(',').map((x) => {
+    const n = Number(x)
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${k} needs positive integers, got ${JSON.stringify(v)}`)
+    return n
+  })
+  for (const arg of argv) {
+    if (arg === 'propagation' || arg === 'bytes' || arg === 'failover') { phases.push(arg); continue }
+    const [k, v = ''] = arg.replace(/^--/, '').split('=')
+    if (k === 'sizes') o.propagationSizes = nums(k, v)
+    else if (k === 'trials') o.propagationTrials = nums(k, v)[0]
+    else if (k === 'failover-trials') o.failoverTrials = nums(k, v)[0]
+    else if (k === 'seed') o.seed = nums(k, v)[0]
+    else if (k === 'lists') {
+      const lists = v.split(',')
+      const bad = lists.filter(l => !(LIST_NAMES as readonly string[]).includes(l))
+      if (bad.length > 0) throw new Error(`--lists takes ${LIST_NAMES.join(',')}, not ${bad.join(',')}`)
+      o.bytesLists = lists as ListName[]
+    } else throw new Error(`unknown option ${arg}`)
+  }
+  if (phases.length > 0) o.phases = phases
+  return o
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // Optional arguments: the phases to run (`propagation bytes failover`), default all.
-  const args = process.argv.slice(2).filter(a => a === 'propagation' || a === 'bytes' || a === 'failover') as NonNullable<ClusterBenchOptions['phases']>
-  main(args.length > 0 ? { phases: args } : {}).then((r) => {
+  main(parseClusterArgs(process.argv.slice(2))).then((r) => {
     const missed = missedTargets(r)
     if (missed.length > 0) process.stderr.write(`targets missed: ${missed.join(', ')}\n`)
     if (Object.keys(r.errors).length > 0) process.exitCode = 1

@@ -1,0 +1,188 @@
+/**
+ * Renders the collected results of `npm run bench` (bench/results.json) as bench/RESULTS.md:
+ * the machine and date first, then one table per benchmark. Pure: no fs, no clock.
+ */
+import type { BayesBenchResult } from './bayes.js'
+import type { ClusterBenchResult } from './cluster.js'
+import type { LocalBenchResult } from './local.js'
+import { comparisonRows, type SyncthingBenchResult } from './syncthing.js'
+
+/** Where and when the benchmarks ran. */
+export interface MachineInfo {
+  /** ISO date of the start. */
+  date: string
+  hostname: string
+  platform: string
+  cpuModel: string
+  cpus: number
+  totalMemMB: number
+  node: string
+  /** 1, 5 and 15-minute load averages before the first and after the last benchmark. */
+  loadBefore: number[]
+  loadAfter: number[]
+}
+
+/** Everything one `npm run bench` collected. */
+export interface BenchResults {
+  machine: MachineInfo
+  /** Smaller sizes and fewer repetitions (`--quick`). */
+  quick: boolean
+  wallSeconds: number
+  /** What each benchmark was asked for (sizes, reps). */
+  plan: Record<string, unknown>
+  local?: LocalBenchResult
+  cluster?: ClusterBenchResult
+  /** One per token count. */
+  bayes?: BayesBenchResult[]
+  syncthing?: SyncthingBenchResult
+  /** Results of benchmarks this renderer has no table for (shown as their numeric fields). */
+  other?: Record<string, unknown>
+  /** Benchmarks that threw, with the error. */
+  errors: Record<string, string>
+}
+
+/** A Markdown table; `|` in cells is escaped. */
+export function mdTable (head: string[], rows: Array<Array<string | number | null | undefined>>): string {
+  const cell = (c: string | number | null | undefined): string => c === null || c === undefined || c === '' ? '-' : String(c).replace(/\|/g, '\\|').replace(/\n/g, ' ')
+  return [
+    `| ${head.map(cell).join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map(r => `| ${r.map(cell).join(' | ')} |`)
+  ].join('\n')
+}
+
+const ms = (x: number | null | undefined): string => x === null || x === undefined ? 'n/a' : `${Math.round(x)} ms`
+const bytes = (x: number | null | undefined): string => x === null || x === undefined ? 'n/a' : `${Math.round(x)} B`
+const load = (l: number[]): string => l.map(x => x.toFixed(2)).join(' / ')
+const ok = (x: boolean | null | undefined): string => x === null || x === undefined ? '' : x ? 'yes' : 'NO'
+
+function machineSection (r: BenchResults): string {
+  const m = r.machine
+  return [
+    `Measured ${m.date} on ${m.hostname}${r.quick ? ' with `--quick` (smaller sizes, fewer repetitions: a smoke run, not the reference numbers)' : ''}; all benchmarks took ${Math.round(r.wallSeconds)} s.`,
+    '',
+    mdTable(['machine', 'value'], [
+      ['CPU', `${m.cpus} x ${m.cpuModel}`],
+      ['RAM', `${Math.round(m.totalMemMB / 1024 * 10) / 10} GiB`],
+      ['OS', m.platform],
+      ['Node.js', m.node],
+      ['load 1/5/15 min before', load(m.loadBefore)],
+      ['load 1/5/15 min after', load(m.loadAfter)]
+    ]),
+    '',
+    `A load above ${m.cpus} means other work shared the CPUs: wall times are then longer than on a quiet machine.`
+  ].join('\n')
+}
+
+function localSection (l: LocalBenchResult): string {
+  return [
+    '## Local operations (one node)',
+    '',
+    `${l.domains}-line blacklist (${l.keys} keys, ${l.listBytes} B), full archive ${l.archiveBytes} B, ${l.reps} repetitions, load ${l.loadAvg.start.toFixed(2)} -> ${l.loadAvg.end.toFixed(2)}.`,
+    '',
+    mdTable(['measure', 'median', 'target', 'ok', 'CPU median'], Object.entries(l.measures).map(([name, m]) => [
+      name, ms(m.medianMs), m.targetMs === null ? '' : ms(m.targetMs), ok(m.ok), m.cpuMedianMs === null ? '' : ms(m.cpuMedianMs)
+    ]))
+  ].join('\n')
+}
+
+function clusterSections (c: ClusterBenchResult): string {
+  const out: string[] = []
+  if (c.propagation !== undefined) {
+    out.push('## Propagation of a one-line change', '',
+      'A line appended to one node\'s blacklist.txt, timed until it is in every other node\'s file (polled every 10 ms); percentiles over every (change, receiver) sample.', '',
+      mdTable(['nodes', 'p50', 'p95', 'max', 'samples', 'timeouts', 'master changes', 'load during'], c.propagation.map(p => [
+        p.nodes, ms(p.samples.p50), ms(p.samples.p95), ms(p.samples.max), p.samples.n, p.timeouts, p.masterChanges, `${p.load.loadavgStart} -> ${p.load.loadavgEnd}`
+      ])))
+  }
+  if (c.bytes !== undefined) {
+    out.push('', '## Bytes per receiving node for a one-line change', '',
+      'Sync-stream bytes (agents\' `bytesSent`) of all nodes for one line added on a slave, divided by the receiving nodes; the full archive is `spamsync export` of a node holding the same list.', '',
+      mdTable(['list', 'source', 'entries', 'list file', 'full archive', 'sent / receiver', 'master sent / receiver', 'change on all', 'note'], c.bytes.map(b => [
+        b.list, b.source, b.keys, bytes(b.listBytes), bytes(b.exportBytes), bytes(b.totalSentPerReceiver), bytes(b.masterSentPerReceiver), ms(b.changeMs),
+        b.clean ? '' : 'every attempt had an election (full re-syncs counted)'
+      ])))
+  }
+  const f = c.failover
+  if (f !== undefined) {
+    out.push('', '## Failover', '',
+      `The master of ${f.nodes} nodes killed with SIGKILL; a line is appended on the surviving slave as soon as a new master is elected; time from the kill until the line is on both survivors. ${f.trials} trials, load ${f.load.loadavgStart} -> ${f.load.loadavgEnd}.`, '',
+      mdTable(['measure', 'p50', 'max', 'every sample'], [
+        ['kill -> change applied everywhere', ms(f.changeOnSurvivors.p50), ms(f.changeOnSurvivors.max), f.trialDetail.map(t => Math.round(t.changeOnSurvivorsMs)).join(' ')],
+        ['kill -> new master elected', ms(f.elected.p50), ms(f.elected.max), f.trialDetail.map(t => Math.round(t.electedMs)).join(' ')],
+        ['restart of the killed node -> stable', ms(f.rejoin.p50), ms(f.rejoin.max), f.trialDetail.map(t => Math.round(t.rejoinMs)).join(' ')]
+      ]))
+  }
+  for (const [step, err] of Object.entries(c.errors)) out.push('', `**cluster ${step} failed:** ${err.split('\n')[0]}`)
+  return out.join('\n')
+}
+
+function bayesSection (list: BayesBenchResult[]): string {
+  const rows = list.map((b) => {
+    const e = b.e2e[0]
+    return [
+      b.options.tokens,
+      e === undefined ? 'n/a' : e.converged ? ms(e.e2eMs) : `not converged after ${ms(e.e2eMs)}`,
+      b.merge === null ? 'n/a' : `${Math.round(b.merge.replicaMerge.tokensPerSec)}`,
+      b.merge === null ? 'n/a' : `${b.merge.archive.oneContributionBytesPerToken}`,
+      e === undefined ? 'n/a' : e.slaveUploadBytesPerToken.join(' / '),
+      b.delta === null ? 'n/a' : `${ms(b.delta.medianMs)}, ${bytes(b.delta.medianTotalSentPerReceiver)}`,
+      b.rss.clusterPeakMB === null ? 'n/a' : `${b.rss.clusterPeakMB} MB`,
+      b.rss.perAgentEstimateMB === null ? 'n/a' : `${b.rss.perAgentEstimateMB} MB`,
+      `${b.loadAvg.start.toFixed(2)} -> ${b.loadAvg.end.toFixed(2)}`
+    ]
+  })
+  const problems = list.flatMap(b => b.problems.map(p => `- ${b.options.tokens} tokens: ${p.split('\n')[0]}`))
+  return [
+    '## Bayes',
+    '',
+    'Three in-process agents, each with a generated DB of N tokens (50% shared); end-to-end until every bayes.txt is the merged DB.',
+    '',
+    mdTable(['tokens / node', 'end-to-end', 'merge (BayesReplica) tokens/s', 'archive B/token', 'slave upload B/token', 'delta (10 msgs): time, B/receiver', 'RSS peak (3 agents)', 'RSS / agent (est.)', 'load'], rows),
+    ...(problems.length > 0 ? ['', 'Problems:', ...problems] : [])
+  ].join('\n')
+}
+
+function syncthingSection (s: SyncthingBenchResult): string {
+  const notes: string[] = []
+  for (const side of [s.syncthing, s.spamsync]) if ('skipped' in side) notes.push(`- skipped: ${side.skipped}`)
+  if (s.loopbackCheck !== null) {
+    notes.push(s.loopbackCheck.foreignPeers.length === 0
+      ? `- syncthing's sockets were checked ${s.loopbackCheck.samples} times (${s.loopbackCheck.socketsSeen} socket looks): only 127.0.0.1 peers.`
+      : `- **syncthing talked outside 127.0.0.1:** ${s.loopbackCheck.foreignPeers.join(', ')}`)
+  }
+  for (const side of [s.syncthing, s.spamsync]) if (!('skipped' in side)) notes.push(`- ${side.tool} own counters: ${side.appBytesMethod}.`)
+  notes.push('- TCP (ss): payload bytes the peers acknowledged on every TCP socket of the processes except their HTTP/REST port (encryption, muxing and control messages included).')
+  return [
+    '## spamsync next to syncthing',
+    '',
+    `${s.domains}-line ${s.list} list (${s.listSource}) on 3 nodes of each tool in the same run; ${s.reps} one-line changes appended on the first node, files polled every ${s.pollMs} ms; bytes are sent by all nodes / 2 receivers, medians. Load ${s.loadAvg.start} -> ${s.loadAvg.end}.`,
+    '',
+    mdTable(['measure', 'syncthing', 'spamsync'], comparisonRows(s)),
+    '',
+    ...notes
+  ].join('\n')
+}
+
+/** Numeric leaves of a value, as `path = value` rows (for results with no table of their own). */
+function numericLeaves (value: unknown, path = '', out: Array<[string, number]> = []): Array<[string, number]> {
+  if (typeof value === 'number') out.push([path, value])
+  else if (Array.isArray(value)) value.forEach((v, i) => numericLeaves(v, `${path}[${i}]`, out))
+  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) numericLeaves(v, path === '' ? k : `${path}.${k}`, out)
+  return out
+}
+
+/** The whole RESULTS.md. */
+export function renderResults (r: BenchResults): string {
+  const parts = ['# Benchmark results', '', '<!-- generated by `npm run bench` (bench/run.ts) from bench/results.json; do not edit -->', '', machineSection(r)]
+  if (r.local !== undefined) parts.push('', localSection(r.local))
+  if (r.cluster !== undefined) parts.push('', clusterSections(r.cluster))
+  if (r.bayes !== undefined && r.bayes.length > 0) parts.push('', bayesSection(r.bayes))
+  if (r.syncthing !== undefined) parts.push('', syncthingSection(r.syncthing))
+  for (const [name, value] of Object.entries(r.other ?? {})) {
+    parts.push('', `## ${name}`, '', mdTable(['field', 'value'], numericLeaves(value).slice(0, 60)))
+  }
+  const errors = Object.entries(r.errors)
+  if (errors.length > 0) parts.push('', '## Failed', '', ...errors.map(([name, err]) => `- ${name}: ${err.split('\n')[0]}`))
+  return parts.join('\n') + '\n'
+}
