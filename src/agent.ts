@@ -113,10 +113,10 @@ export class Agent {
     private readonly log: Log
   ) {}
 
-  /** Builds and starts an agent. */
-  static async start (config: Config): Promise<Agent> {
+  /** Builds and starts an agent; `wallClock` stamps its list edits (tests give a node a skewed clock). */
+  static async start (config: Config, opts: { wallClock?: () => number } = {}): Promise<Agent> {
     const log = createLog(config.logLevel)
-    const state = await openLocalState(config)
+    const state = await openLocalState(config, opts.wallClock)
     let node: SpamsyncNode | undefined
     try {
       const clusterKey = await loadOrCreateClusterKey(config.clusterKey)
