@@ -26,6 +26,7 @@ import { incompatibility, LOCAL_VERSIONS, parseUserAgent } from './sync/compat.j
 import { watchFolder, type FolderWatch } from './settings/watch.js'
 import { BayesFile } from './settings/bayes-file.js'
 import { startStatusServer, type StatusServer } from './http/status-server.js'
+import { isLoopbackHost, loadOrCreateControlToken } from './http/control-token.js'
 import { AgentMetrics } from './http/metrics.js'
 import { ArchiveKind, Beacon, Pin, Role, type Hello } from './pb/spamsync.js'
 import { ZERO_VERSION, formatVersion, type Version } from './version.js'
@@ -112,10 +113,10 @@ export class Agent {
     private readonly log: Log
   ) {}
 
-  /** Builds and starts an agent. */
-  static async start (config: Config): Promise<Agent> {
+  /** Builds and starts an agent; `wallClock` stamps its list edits (tests give a node a skewed clock). */
+  static async start (config: Config, opts: { wallClock?: () => number } = {}): Promise<Agent> {
     const log = createLog(config.logLevel)
-    const state = await openLocalState(config)
+    const state = await openLocalState(config, opts.wallClock)
     let node: SpamsyncNode | undefined
     try {
       const clusterKey = await loadOrCreateClusterKey(config.clusterKey)
@@ -253,13 +254,14 @@ export class Agent {
     this.watch = watchFolder(config.settingsDir, { debounceMs: config.debounceMs, rescanIntervalMs: config.rescanIntervalSeconds * 1000 }, () => {
       engine.localChanged().catch(() => {})
     })
+    const token = await loadOrCreateControlToken(config.dataDir)
     this.http = await startStatusServer(config.httpHost, config.httpPort, {
       status: () => this.status(),
       metrics: async () => await this.metrics.text(),
       sync: async (opts) => await this.syncNow(opts),
       history: async () => await this.engine.history(),
       rollback: async (version) => await this.rollback(version)
-    })
+    }, { token: isLoopbackHost(config.httpHost) ? null : token })
     this.election.start()
     this.timers.push(setInterval(() => {
       this.election.tick()

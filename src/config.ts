@@ -83,7 +83,7 @@ export const CONFIG_KEYS: Record<keyof Config, Kind & { help: string }> = {
   bootstrap: { type: 'strings', help: 'peer multiaddr to dial, repeatable' },
   mdns: { type: 'boolean', help: 'find peers on the LAN by mDNS (default on; --no-mdns turns it off)' },
   httpPort: { type: 'int', min: 0, max: 65535, help: 'HTTP status/control port (default 8737)' },
-  httpHost: { type: 'string', help: 'HTTP bind address (default 127.0.0.1)' },
+  httpHost: { type: 'string', help: 'HTTP bind address (default 127.0.0.1); a non-loopback one makes POSTs need <data-dir>/http.token' },
   priority: { type: 'int', min: -1000000, max: 1000000, help: 'election priority, higher wins (default 0)' },
   role: { type: 'enum', values: ['auto', 'master', 'slave'], help: 'auto (default) takes part in the election; master|slave pins the role' },
   strictVersion: { type: 'boolean', help: 'refuse peers running any other agent version (default off)' },

@@ -76,6 +76,9 @@ export class UnknownVersionError extends SpamsyncError {}
 /** A request needs the master and no master is known (an election is under way). */
 export class NoMasterError extends SpamsyncError {}
 
+/** A control request (`POST`) to the HTTP API came without the control token or with a wrong one. */
+export class ControlTokenError extends SpamsyncError {}
+
 /** No agent answers on the HTTP port a command was pointed at. */
 export class AgentUnreachableError extends SpamsyncError {}
 

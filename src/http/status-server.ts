@@ -3,11 +3,13 @@
  * status as JSON, `GET /metrics` the same in Prometheus text format, `GET /` a status page that
  * shows it, `POST /sync` runs a sync now and answers when it is done, `GET /history` lists the
  * kept central versions and `POST /rollback?version=T.S` rolls the lists back to one of them.
+ * With a control token (a non-loopback bind), every request but a `GET` must carry it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { METRICS_CONTENT_TYPE } from './metrics.js'
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js'
 import { SpamsyncError, UnknownVersionError } from '../errors.js'
+import { checkToken, CONTROL_TOKEN_FILE, TOKEN_SCHEME } from './control-token.js'
 import type { Version } from '../version.js'
 
 /** What the server asks of the agent. */
@@ -35,8 +37,32 @@ function send (res: ServerResponse, code: number, body: unknown): void {
   res.end(text)
 }
 
-async function route (req: IncomingMessage, res: ServerResponse, source: StatusSource): Promise<void> {
+/** How the server guards control requests. */
+export interface ControlGuard {
+  /** The token every request but a GET must carry; null lets every request through (loopback bind). */
+  token: string | null
+}
+
+// Reads stay open to whoever reaches the port (the status holds no secret); control needs the token.
+function refuseControl (req: IncomingMessage, res: ServerResponse, url: URL, guard: ControlGuard): boolean {
+  if (guard.token === null || req.method === 'GET' || req.method === 'HEAD') return false
+  const verdict = checkToken(req.headers.authorization, guard.token)
+  if (verdict === 'ok') return false
+  const what = `${req.method ?? '?'} ${url.pathname}`
+  const how = `send "Authorization: ${TOKEN_SCHEME} <token>" with the token from ${CONTROL_TOKEN_FILE} in the agent's data folder ` +
+    '(the spamsync commands read it with --data-dir)'
+  if (verdict === 'missing') {
+    res.setHeader('www-authenticate', TOKEN_SCHEME)
+    send(res, 401, { error: 'ControlTokenError', message: `${what} needs the control token: ${how}` })
+  } else {
+    send(res, 403, { error: 'ControlTokenError', message: `${what}: wrong control token; ${how}` })
+  }
+  return true
+}
+
+async function route (req: IncomingMessage, res: ServerResponse, source: StatusSource, guard: ControlGuard): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost')
+  if (refuseControl(req, res, url, guard)) return
   if (req.method === 'GET' && url.pathname === '/status') {
     send(res, 200, source.status())
     return
@@ -85,10 +111,10 @@ async function route (req: IncomingMessage, res: ServerResponse, source: StatusS
   send(res, 404, { error: `no ${req.method} ${url.pathname}` })
 }
 
-/** Starts the server on host:port. */
-export async function startStatusServer (host: string, port: number, source: StatusSource): Promise<StatusServer> {
+/** Starts the server on host:port; without a guard every request is let through (for a loopback bind). */
+export async function startStatusServer (host: string, port: number, source: StatusSource, guard: ControlGuard = { token: null }): Promise<StatusServer> {
   const server: Server = createServer((req, res) => {
-    route(req, res, source).catch((err) => { send(res, 500, { error: err?.message ?? String(err) }) })
+    route(req, res, source, guard).catch((err) => { send(res, 500, { error: err?.message ?? String(err) }) })
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -10,7 +10,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { ArchiveError, NoMasterError, SyncRefusedError, UnknownVersionError } from '../errors.js'
-import { buildSettingsArchive, readSettingsArchive } from './settings-archive.js'
+import { buildSettingsArchive, readSettingsArchive, type SettingsArchive } from './settings-archive.js'
 import { incompatibility, type PeerVersions } from './compat.js'
 import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../version.js'
 import { decodeEntries, encodeEntries } from '../archive/list-codec.js'
@@ -318,7 +318,14 @@ export class SyncEngine {
 
   /** Checks and merges an uploaded archive; returns the central version that holds it. */
   async mergeUpload (nodeId: string, zip: Uint8Array, kind: 'full' | 'delta'): Promise<Version> {
-    const archive = readSettingsArchive(zip)
+    let archive: SettingsArchive
+    try {
+      archive = readSettingsArchive(zip)
+    } catch (err) {
+      // The uploader hears the reason in its reply; the operator of the master sees it in status.
+      if (err instanceof ArchiveError) this.report(`upload from ${nodeId}`, err)
+      throw err
+    }
     return await this.queue.run(async () => {
       if (this.parts.roles.role !== 'master') throw new SyncRefusedError('no longer master')
       const changed: ListDataset[] = []

@@ -15,9 +15,9 @@ export const READ_TIMEOUT_MS = 15_000
 /** Largest archive accepted over the wire. */
 export const MAX_TRANSFER_BYTES = 512 * 1024 * 1024
 
-/** Reads one length-prefixed message, or fails after {@link READ_TIMEOUT_MS}. */
-export async function readMessage (lp: LengthPrefixedStream<any>): Promise<Uint8Array> {
-  const msg = await lp.read({ signal: AbortSignal.timeout(READ_TIMEOUT_MS) })
+/** Reads one length-prefixed message, or fails after `timeoutMs` without one. */
+export async function readMessage (lp: LengthPrefixedStream<any>, timeoutMs = READ_TIMEOUT_MS): Promise<Uint8Array> {
+  const msg = await lp.read({ signal: AbortSignal.timeout(timeoutMs) })
   return msg.subarray()
 }
 
@@ -34,11 +34,11 @@ export async function sendChunks (lp: LengthPrefixedStream<any>, data: Uint8Arra
  * Receives chunks until `size` bytes are there. `into` may already hold a prefix (a resumed
  * upload); every chunk is appended to it as it arrives, so an interruption keeps what came.
  */
-export async function receiveChunks (lp: LengthPrefixedStream<any>, size: number, into: Uint8Array[], received: number, onChunk?: (bytes: number) => void): Promise<Uint8Array> {
+export async function receiveChunks (lp: LengthPrefixedStream<any>, size: number, into: Uint8Array[], received: number, onChunk?: (bytes: number) => void, timeoutMs = READ_TIMEOUT_MS): Promise<Uint8Array> {
   if (size > MAX_TRANSFER_BYTES) throw new TransferError(`archive of ${size} bytes is over the ${MAX_TRANSFER_BYTES}-byte limit`)
   let have = received
   while (have < size) {
-    const chunk = await readMessage(lp)
+    const chunk = await readMessage(lp, timeoutMs)
     if (chunk.byteLength === 0 || have + chunk.byteLength > size) throw new TransferError(`peer sent more than the declared ${size} bytes`)
     into.push(chunk.slice())
     have += chunk.byteLength

@@ -11,7 +11,7 @@ import type { PeerId, Startable, Stream } from '@libp2p/interface'
 import { PROTOCOL_VERSION } from '../constants.js'
 import { ArchiveError, SyncRefusedError } from '../errors.js'
 import { ArchiveKind, Hello, Status, UploadReady, UploadRequest, UploadResult } from '../pb/spamsync.js'
-import { readMessage, receiveChunks, sendChunks, MAX_TRANSFER_BYTES } from './transfer.js'
+import { readMessage, receiveChunks, sendChunks, MAX_TRANSFER_BYTES, READ_TIMEOUT_MS } from './transfer.js'
 import type { TrafficCounter } from './traffic.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
@@ -45,15 +45,25 @@ interface Partial {
   touched: number
 }
 
+/** Tuning of the service; tests shorten the timeout so a stall is seen in a second. */
+export interface UploadServiceOptions {
+  /** A read that waits longer than this for the uploader gives up and frees the slot. */
+  readTimeoutMs?: number
+}
+
 /** Serves uploads on this node. */
 export class UploadService implements Startable {
   private readonly partials = new Map<string, Partial>()
+  private readonly readTimeoutMs: number
 
   constructor (
     private readonly node: SpamsyncNode,
     private readonly target: UploadTarget,
-    private readonly traffic: TrafficCounter
-  ) {}
+    private readonly traffic: TrafficCounter,
+    opts: UploadServiceOptions = {}
+  ) {
+    this.readTimeoutMs = opts.readTimeoutMs ?? READ_TIMEOUT_MS
+  }
 
   async start (): Promise<void> {
     await this.node.handle(UPLOAD_PROTOCOL, (stream) => {
@@ -68,7 +78,7 @@ export class UploadService implements Startable {
 
   private async serve (stream: Stream): Promise<void> {
     const lp = lpStream(stream, { maxDataLength: 2 * 1024 * 1024 })
-    const reqBytes = await readMessage(lp)
+    const reqBytes = await readMessage(lp, this.readTimeoutMs)
     this.traffic.bytesReceived += reqBytes.byteLength
     const req = UploadRequest.decode(reqBytes)
     const reply = async (msg: UploadReady | UploadResult, codec: typeof UploadReady | typeof UploadResult): Promise<void> => {
@@ -98,7 +108,7 @@ export class UploadService implements Startable {
         partial.received += n
         partial.touched = Date.now()
         this.traffic.bytesReceived += n
-      })
+      }, this.readTimeoutMs)
     } catch (err) {
       if (partial.received > 0 && partial.received < req.size) this.partials.set(id, partial)
       throw err

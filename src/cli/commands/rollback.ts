@@ -1,25 +1,28 @@
 import { NoMasterError, SyncRefusedError, UnknownVersionError, UsageError } from '../../errors.js'
-import type { Command } from '../command.js'
-import { callAgent, httpPortOf } from './status.js'
+import { configHelp, configOptions, type Command } from '../command.js'
+import { callAgent, controlTokenOf, httpPortOf } from './status.js'
 
 /** `spamsync rollback VERSION`: a new central version with the lists of a kept one. */
 export const rollbackCommand: Command = {
   name: 'rollback',
   summary: 'make a new central version whose lists equal a kept version',
-  help: `Usage: spamsync rollback VERSION [--http-port N]
+  help: `Usage: spamsync rollback VERSION [--http-port N] [--data-dir DIR | --config FILE]
 
 Makes a new central version whose list content equals VERSION's (TERM.SEQ, as 'spamsync
 history' shows it); it then syncs to every node like any other change. Nothing is rewritten in
 place: the versions in between stay in the history. Run it on any node: a slave forwards it to
-the master. The Bayes DB is not rolled back (its counters only grow).
+the master. The Bayes DB is not rolled back (its counters only grow). The request carries the
+control token from the agent's data folder (http.token), which an agent whose httpHost is not
+a loopback address requires.
 
-  --http-port N               the agent's HTTP port (default 8737)`,
-  options: { 'http-port': { type: 'string' } },
+  --http-port N               the agent's HTTP port (default 8737)
+${configHelp(['dataDir'])}`,
+  options: { 'http-port': { type: 'string' }, ...configOptions(['dataDir']) },
   positionals: [1, 1],
   async run ({ values, positionals, stdout }) {
     const version = positionals[0]
     if (!/^\d+\.\d+$/.test(version)) throw new UsageError(`VERSION must be TERM.SEQ, e.g. 3.17, got '${version}'`)
-    const r = await callAgent(httpPortOf(values['http-port']), 'POST', `/rollback?version=${version}`, 60_000)
+    const r = await callAgent(httpPortOf(values['http-port']), 'POST', `/rollback?version=${version}`, 60_000, await controlTokenOf(values))
     if (r.ok !== true) {
       if (r.error === 'UnknownVersionError') throw new UnknownVersionError(r.message)
       if (r.error === 'NoMasterError') throw new NoMasterError(r.message)

@@ -1,4 +1,7 @@
-import { UsageError, AgentUnreachableError } from '../../errors.js'
+import { UsageError, AgentUnreachableError, ControlTokenError } from '../../errors.js'
+import { loadConfig } from '../../config.js'
+import { readControlToken } from '../../http/control-token.js'
+import { configFlags, type CommandContext } from '../command.js'
 import type { Command } from '../command.js'
 
 /** Reads `--http-port` (default 8737). */
@@ -9,15 +12,27 @@ export function httpPortOf (value: unknown): number {
   return port
 }
 
-/** Calls the local agent's HTTP API. */
-export async function callAgent (port: number, method: 'GET' | 'POST', path: string, timeoutMs = 10_000): Promise<any> {
+/** Calls the local agent's HTTP API; `token` (the data folder's control token) goes along when given. */
+export async function callAgent (port: number, method: 'GET' | 'POST', path: string, timeoutMs = 10_000, token: string | null = null): Promise<any> {
   let res: Response
+  const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` }
   try {
-    res = await fetch(`http://127.0.0.1:${port}${path}`, { method, signal: AbortSignal.timeout(timeoutMs) })
+    res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, signal: AbortSignal.timeout(timeoutMs) })
   } catch (err: any) {
     throw new AgentUnreachableError(`no agent answers on 127.0.0.1:${port} (is it running? --http-port)`, { cause: err })
   }
-  return await res.json()
+  const body: any = await res.json()
+  if (res.status === 401 || res.status === 403) throw new ControlTokenError(body?.message ?? `HTTP ${res.status}`)
+  return body
+}
+
+/**
+ * The control token of the agent's data folder (`--data-dir`, `--config` or SPAMSYNC_DATA_DIR),
+ * or null when it has none yet: an agent on a loopback bind does not ask for it.
+ */
+export async function controlTokenOf (values: CommandContext['values']): Promise<string | null> {
+  const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, ['dataDir']) })
+  return await readControlToken(config.dataDir)
 }
 
 function version (v: { term: number, seq: number } | null | undefined): string {

@@ -1,0 +1,124 @@
+/**
+ * A peer that holds the cluster key (a buggy or compromised node) uploads hostile archives to the
+ * master of three agents running in this process. The master refuses each with its named reason,
+ * shows it in status, changes nothing, and keeps serving the other slaves.
+ */
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { Agent } from '../../../src/agent.js'
+import { generateClusterKey, readClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
+import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-node.js'
+import { uploadTo, UPLOAD_PROTOCOL } from '../../../src/sync/upload-service.js'
+import { TrafficCounter } from '../../../src/sync/traffic.js'
+import { LOCAL_VERSIONS } from '../../../src/sync/compat.js'
+import { ArchiveKind, Status, UploadReady, UploadRequest, UploadResult } from '../../../src/pb/spamsync.js'
+import { waitFor } from '../../helpers/agents.js'
+import { testAgentConfig } from '../../helpers/in-process.js'
+import { EVIL_KEY, goodArchive, hostileArchives } from '../../helpers/hostile-archives.js'
+
+async function keys (agent: Agent, list: string): Promise<string[]> {
+  const text = await readFile(join(agent.config.settingsDir, `${list}.txt`), 'utf8').catch(() => '')
+  return text.split('\n').filter(l => l.trim() !== '' && !l.startsWith('#')).map(l => l.split(/\s+/)[0]).sort()
+}
+
+describe('a peer with the key uploads hostile archives to the master', { timeout: 180_000 }, () => {
+  let root: string
+  const agents: Agent[] = []
+  let hostile: SpamsyncNode
+  let master: Agent
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'spamsync-hostile-'))
+    const keyFile = join(root, 'cluster.key')
+    await writeClusterKey(keyFile, generateClusterKey())
+    for (let i = 0; i < 3; i++) {
+      const dir = join(root, `n${i}`)
+      await mkdir(join(dir, 'settings'), { recursive: true })
+      await writeFile(join(dir, 'settings', 'blacklist.txt'), i === 0 ? 'honest.example\n' : '')
+      agents.push(await Agent.start(testAgentConfig(dir, keyFile, i === 0 ? [] : agents[0].status().listen as string[])))
+    }
+    hostile = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
+    master = await waitFor('one master followed by all', () => {
+      const masters = agents.filter(a => a.election.role === 'master')
+      if (masters.length !== 1) return null
+      return agents.every(a => a === masters[0] || a.election.masterId === masters[0].nodeId) ? masters[0] : null
+    })
+    await waitFor('every node has the honest entry', async () => {
+      for (const a of agents) if (!(await keys(a, 'blacklist')).includes('honest.example')) return false
+      return true
+    })
+    await hostile.dial(multiaddr((master.status().listen as string[])[0]))
+  })
+
+  after(async () => {
+    await hostile?.stop()
+    for (const a of agents) await a.stop().catch(() => {})
+    await rm(root, { recursive: true, force: true })
+  })
+
+  const hello = (): { nodeId: string, protocolVersion: number, schemaVersion: number, agentVersion: string } => ({ nodeId: hostile.peerId.toString(), ...LOCAL_VERSIONS })
+
+  async function snapshot (): Promise<{ version: string, files: string[] }> {
+    return {
+      version: JSON.stringify(master.engine.version),
+      files: await Promise.all(agents.map(async a => (await keys(a, 'blacklist')).join(',')))
+    }
+  }
+
+  test('each hostile archive is answered BAD_ARCHIVE with its named error, shown in status, and changes nothing', async () => {
+    const cases = hostileArchives(hostile.peerId.toString())
+    for (const h of cases) {
+      const before = await snapshot()
+      const errorsBefore = master.engine.errors.length
+      const outcome = await uploadTo(hostile, peerIdFromString(master.nodeId), { hello: hello(), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, h.zip, new TrafficCounter())
+      assert.equal(outcome.status, Status.BAD_ARCHIVE, `${h.what}: ${outcome.reason}`)
+      assert.match(outcome.reason, new RegExp(`^${h.error}: `), h.what)
+      const reported = master.engine.errors.slice(errorsBefore)
+      assert.equal(reported.length, 1, `${h.what}: one error in status`)
+      assert.equal(reported[0].what, `upload from ${hostile.peerId.toString()}`)
+      assert.match(reported[0].message, new RegExp(`^${h.error}: `))
+      assert.deepEqual(await snapshot(), before, `${h.what} changed nothing`)
+    }
+    assert.ok(cases.length >= 13)
+  })
+
+  test('bytes whose sha256 differs from the upload request are refused before the archive is opened', async () => {
+    const zip = goodArchive(hostile.peerId.toString())
+    const before = await snapshot()
+    const stream = await hostile.dialProtocol(peerIdFromString(master.nodeId), UPLOAD_PROTOCOL)
+    const lp = lpStream(stream)
+    const wrongHash = createHash('sha256').update('something else').digest()
+    await lp.write(UploadRequest.encode({ hello: hello(), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0, size: zip.byteLength, sha256: wrongHash }))
+    assert.equal(UploadReady.decode((await lp.read()).subarray()).status, Status.OK)
+    await lp.write(zip)
+    const result = UploadResult.decode((await lp.read()).subarray())
+    await stream.close()
+    assert.equal(result.status, Status.BAD_ARCHIVE)
+    assert.match(result.reason, /sha256 of the received bytes differs/)
+    assert.deepEqual(await snapshot(), before)
+  })
+
+  test('the master keeps serving: a slave change still reaches every node, and no node has the evil entry', async () => {
+    const slave = agents.find(a => a !== master)!
+    await writeFile(join(slave.config.settingsDir, 'blacklist.txt'), 'honest.example\nafter-attack.example\n')
+    await waitFor('every node has the change made after the attack', async () => {
+      for (const a of agents) if (!(await keys(a, 'blacklist')).includes('after-attack.example')) return false
+      return true
+    })
+    for (const a of agents) assert.ok(!(await keys(a, 'blacklist')).includes(EVIL_KEY))
+  })
+
+  test('control: the same peer with a well-formed archive is merged (the refusals were for the faults)', async () => {
+    const outcome = await uploadTo(hostile, peerIdFromString(master.nodeId), { hello: hello(), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, goodArchive(hostile.peerId.toString()), new TrafficCounter())
+    assert.equal(outcome.status, Status.OK, outcome.reason)
+    await waitFor('the evil entry of the good archive reaches a slave', async () => (await keys(agents.find(a => a !== master)!, 'blacklist')).includes(EVIL_KEY))
+  })
+})
