@@ -22,15 +22,24 @@
  * hash of their key, and a commit rewrites only the buckets it touched: one value per key made
  * the first scan of that list 243k LevelDB operations; buckets make it 256, and a one-line
  * change still rewrites one small value. The file view of each dataset (what its settings file held when
- * last read or written) is one binary value, written in the same batch as the entries.
+ * last read or written) is one binary value, `x!fileview!<dataset>`: the file's text as it was
+ * (UTF-8), written in the same batch as the entries, so an unchanged file is known without
+ * parsing it.
+ *
+ * Formats: 3 (this one); 2 kept the file view as `key TAB value` lines, and is migrated to 3
+ * when opened (its views become files of those entries, which parse to the same entries; the
+ * next scan diffs the real file against them as before). Any other format is refused.
  */
 import { Level } from 'level'
 import { DataDirInUseError, StoreFormatError } from '../errors.js'
 import type { Stamp } from '../crdt/hlc.js'
 import type { Entry } from '../crdt/lww-set.js'
 
-/** Layout version of this store; a data folder of another layout is refused, not misread. */
-export const STORE_FORMAT = 2
+/** Layout version of this store; a data folder of another layout is migrated (2) or refused, not misread. */
+export const STORE_FORMAT = 3
+
+/** Blob name of a dataset's file view. */
+export const fileViewName = (dataset: string): string => `fileview!${dataset}`
 
 /** An entry as stored: the CRDT state plus this node's bookkeeping for it. */
 export interface StoredEntry extends Entry {
@@ -127,11 +136,25 @@ export class StateStore {
     const format = await store.getMeta<number>('storeFormat')
     if (format === undefined) {
       await store.write({ meta: { storeFormat: STORE_FORMAT } })
+    } else if (format === 2) {
+      await store.migrateFrom2()
     } else if (format !== STORE_FORMAT) {
       await db.close()
       throw new StoreFormatError(`the data folder ${dir} has store format ${format}; this agent reads format ${STORE_FORMAT}`)
     }
     return store
+  }
+
+  // Format 2 -> 3: each file view from `key TAB value` lines to the text of a file holding
+  // those entries (`key value` lines), in one batch with the new format number.
+  private async migrateFrom2 (): Promise<void> {
+    const blobs: Array<{ name: string; value: Uint8Array }> = []
+    for (const [name, old] of await this.blobsWithPrefix(fileViewName(''))) {
+      const text = Buffer.from(old.buffer, old.byteOffset, old.byteLength).toString('utf8')
+      const lines = text === '' ? [] : text.split('\n').map(line => line.endsWith('\t') ? line.slice(0, -1) : line.replace('\t', ' '))
+      blobs.push({ name, value: Buffer.from(lines.map(line => line + '\n').join('')) })
+    }
+    await this.write({ meta: { storeFormat: STORE_FORMAT }, blobs })
   }
 
   async close (): Promise<void> {
