@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Level } from 'level'
 import { StoreFormatError } from '../../../src/errors.js'
 import { fileViewName, StateStore, STORE_FORMAT } from '../../../src/store/state-store.js'
 import { ListReplica } from '../../../src/sync/list-replica.js'
@@ -47,6 +48,22 @@ describe('StateStore formats', () => {
     const parsed = parseListFile(text, 'whitelist.txt')
     assert.deepEqual(parsed.invalid, [])
     assert.deepEqual(parsed.entries, new Map([['a.example', 'note with\ttab'], ['b.example', '']]))
+  })
+
+  test('a format-2 store is migrated: its entries load as they were', async (t) => {
+    const dir = await storeDir(t)
+    await storeOfFormat(dir, 2)
+    // Format 2 bucket records: [key, value, present, wallMs, counter, nodeId, lseq, synced].
+    const db = new Level<string, string>(dir, { valueEncoding: 'utf8' })
+    await db.put('e!whitelist!07', JSON.stringify([['a.example', 'note', 1, 1_700_000_000_000, 2, 'node-b', 5, 1], ['gone.example', '', 0, 1_700_000_000_001, 0, 'node-a', 6, 0]]))
+    await db.close()
+    const store = await StateStore.open(dir)
+    t.after(async () => { await store.close() })
+    const entries = await store.loadEntries('whitelist')
+    assert.deepEqual(entries, [
+      { key: 'a.example', value: 'note', present: true, stamp: { wallMs: 1_700_000_000_000, counter: 2, nodeId: 'node-b' }, lseq: 5, synced: true },
+      { key: 'gone.example', value: '', present: false, stamp: { wallMs: 1_700_000_000_001, counter: 0, nodeId: 'node-a' }, lseq: 6, synced: false }
+    ])
   })
 
   test('after the migration, a scan of the file the view came from changes nothing', async (t) => {
