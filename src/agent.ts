@@ -120,7 +120,7 @@ export class Agent {
     let node: SpamsyncNode | undefined
     try {
       const clusterKey = await loadOrCreateClusterKey(config.clusterKey)
-      node = await createSpamsyncNode({ privateKey: state.identity.privateKey, clusterKey, listen: config.listen, bootstrap: config.bootstrap, mdns: config.mdns })
+      node = await createSpamsyncNode({ privateKey: await state.identity.privateKey(), clusterKey, listen: config.listen, bootstrap: config.bootstrap, mdns: config.mdns })
       const topic = announceTopic(clusterKey)
       let agent: Agent | undefined
       const election = new Election({

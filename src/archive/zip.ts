@@ -7,8 +7,8 @@
  * than the limits allow. The order of the checks is part of the format: protocol/archive-v1.md.
  */
 import { createHash } from 'node:crypto'
-import { crc32 } from 'node:zlib'
-import { Inflate, zipSync, type Zippable } from 'fflate'
+import { crc32, inflateRawSync } from 'node:zlib'
+import { zipSync, type Zippable } from 'fflate'
 import {
   ArchiveError,
   ArchiveLimitError,
@@ -52,12 +52,12 @@ export interface UnpackedArchive {
   files: Map<string, Uint8Array>
 }
 
-/** Deflate level used when packing: level 6 is near the best ratio at a fraction of 9's time. */
-export const PACK_LEVEL = 6
-
-// Compressed bytes pushed into the inflater at a time. Deflate expands at most ~1032:1, so one
-// push can produce at most ~16 MiB before our byte counter sees it.
-const INFLATE_CHUNK = 16 * 1024
+/**
+ * Deflate level used when packing. Measured on the 121k-domain blacklist (4.6 MB as a list
+ * file): level 4 takes 94 ms for 1,117,866 bytes, level 6 takes 260 ms for 1,116,189 (0.15 %
+ * smaller); level 1 is no faster than 4.
+ */
+export const PACK_LEVEL = 4
 
 const SIG_LOCAL = 0x04034b50
 const SIG_CENTRAL = 0x02014b50
@@ -319,43 +319,38 @@ function locateData (zip: Uint8Array, entries: CentralEntry[], cdOffset: number)
   }
 }
 
-// Inflates one entry into a buffer of exactly its declared size, counting the real output; past
-// the declared size or the ratio cap it stops at once. Then checks length and CRC-32.
+// Inflates one entry, stopping at once past the declared size or the ratio cap (zlib's output
+// limit: it never holds more than the cap), then checks length and CRC-32. Node's zlib, not
+// fflate, inflates: 25 ms instead of 130 ms for a 4.6 MB list, the bulk of an import's read.
 function inflateEntry (zip: Uint8Array, e: CentralEntry, limits: ArchiveLimits): Uint8Array {
   const src = zip.subarray(e.dataStart, e.dataEnd)
   let out: Uint8Array
   if (e.method === METHOD_STORED) {
     out = src.slice()
   } else {
-    out = new Uint8Array(e.size)
     // Redundant with the declared-ratio check plus the size cap, kept so the ratio holds even if
     // one of them changes.
     const ratioCap = Math.max(limits.ratioMinBytes, e.compressedSize * limits.maxRatio)
-    let written = 0
-    const inflater = new Inflate((chunk) => {
-      const after = written + chunk.length
-      if (after > e.size) {
-        throw new CompressionBombError(`entry ${quote(e.name)}: inflates past its declared ${e.size} bytes`)
-      }
-      if (after > ratioCap) {
-        throw new CompressionBombError(`entry ${quote(e.name)}: inflates past the ${limits.maxRatio}:1 ratio cap ` +
-          `(${after} bytes from ${e.compressedSize})`)
-      }
-      out.set(chunk, written)
-      written = after
-    })
+    const cap = Math.min(e.size, ratioCap)
+    let inflated: Buffer
     try {
-      if (src.length === 0) inflater.push(src, true)
-      for (let off = 0; off < src.length; off += INFLATE_CHUNK) {
-        const stop = Math.min(off + INFLATE_CHUNK, src.length)
-        inflater.push(src.subarray(off, stop), stop === src.length)
+      inflated = inflateRawSync(src, { maxOutputLength: Math.max(cap, 1) })
+    } catch (err: any) {
+      if (err?.code !== 'ERR_BUFFER_TOO_LARGE') {
+        throw new CorruptArchiveError(`entry ${quote(e.name)}: compressed data is corrupt (${(err as Error).message})`, { cause: err })
       }
-    } catch (err) {
-      if (err instanceof ArchiveError) throw err
-      throw new CorruptArchiveError(`entry ${quote(e.name)}: compressed data is corrupt (${(err as Error).message})`, { cause: err })
+      if (cap === e.size) throw new CompressionBombError(`entry ${quote(e.name)}: inflates past its declared ${e.size} bytes`)
+      throw new CompressionBombError(`entry ${quote(e.name)}: inflates past the ${limits.maxRatio}:1 ratio cap ` +
+        `(over ${cap} bytes from ${e.compressedSize})`)
     }
-    if (written !== e.size) {
-      throw new CorruptArchiveError(`entry ${quote(e.name)}: inflates to ${written} bytes, the zip declares ${e.size}`)
+    // A plain Uint8Array of its own memory, as for every other entry (a small Buffer may share
+    // a pool with unrelated bytes).
+    out = inflated.byteOffset === 0 && inflated.buffer.byteLength === inflated.length
+      ? new Uint8Array(inflated.buffer, 0, inflated.length)
+      : new Uint8Array(inflated)
+    if (out.length > e.size) throw new CompressionBombError(`entry ${quote(e.name)}: inflates past its declared ${e.size} bytes`)
+    if (out.length !== e.size) {
+      throw new CorruptArchiveError(`entry ${quote(e.name)}: inflates to ${out.length} bytes, the zip declares ${e.size}`)
     }
   }
   const actual = crc32(out) >>> 0

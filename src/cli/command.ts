@@ -21,8 +21,6 @@ export interface CommandContext extends CommandIo {
 export interface Command {
   /** The verb. */
   name: string
-  /** One line for the command list. */
-  summary: string
   /** Full `--help` text (usage line first). */
   help: string
   /** Flags besides `--help`. */

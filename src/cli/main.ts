@@ -6,18 +6,27 @@ import { parseArgs } from 'node:util'
 import { SpamsyncError, UsageError } from '../errors.js'
 import { AGENT_VERSION } from '../constants.js'
 import type { Command, CommandIo } from './command.js'
-import { initCommand } from './commands/init.js'
-import { keygenCommand } from './commands/keygen.js'
-import { exportCommand } from './commands/export.js'
-import { importCommand } from './commands/import.js'
-import { startCommand } from './commands/start.js'
-import { statusCommand } from './commands/status.js'
-import { syncCommand } from './commands/sync.js'
-import { historyCommand } from './commands/history.js'
-import { rollbackCommand } from './commands/rollback.js'
+
+/** A verb as the overview lists it; its module (and what that imports) loads only when it runs. */
+interface CommandEntry {
+  name: string
+  /** One line for the command list. */
+  summary: string
+  load: () => Promise<Command>
+}
 
 /** Every verb, in the order `--help` lists them. */
-export const COMMANDS: Command[] = [initCommand, startCommand, statusCommand, syncCommand, historyCommand, rollbackCommand, keygenCommand, exportCommand, importCommand]
+export const COMMANDS: CommandEntry[] = [
+  { name: 'init', summary: 'write a starting config, a cluster key and an empty settings folder', load: async () => (await import('./commands/init.js')).initCommand },
+  { name: 'start', summary: 'run the agent (finds peers, elects a master, keeps the settings in sync)', load: async () => (await import('./commands/start.js')).startCommand },
+  { name: 'status', summary: 'show the running agent: role, versions, peers, datasets, errors', load: async () => (await import('./commands/status.js')).statusCommand },
+  { name: 'sync', summary: 'make the running agent sync now and wait until it is done', load: async () => (await import('./commands/sync.js')).syncCommand },
+  { name: 'history', summary: 'list the central versions the master keeps (for rollback)', load: async () => (await import('./commands/history.js')).historyCommand },
+  { name: 'rollback', summary: 'make a new central version whose lists equal a kept version', load: async () => (await import('./commands/rollback.js')).rollbackCommand },
+  { name: 'keygen', summary: 'write a new random cluster key', load: async () => (await import('./commands/keygen.js')).keygenCommand },
+  { name: 'export', summary: "write this node's settings to a zip archive", load: async () => (await import('./commands/export.js')).exportCommand },
+  { name: 'import', summary: 'merge a settings archive into this node', load: async () => (await import('./commands/import.js')).importCommand }
+]
 
 function overview (): string {
   const lines = [`spamsync ${AGENT_VERSION}: keeps anti-spam settings identical across mail servers`, '', 'Usage: spamsync COMMAND [options]', '', 'Commands:']
@@ -37,9 +46,11 @@ export async function runCli (argv: string[], io: CommandIo): Promise<number> {
     io.stdout(`${AGENT_VERSION}\n`)
     return 0
   }
-  const command = COMMANDS.find(c => c.name === verb)
+  const entry = COMMANDS.find(c => c.name === verb)
+  let command: Command | undefined
   try {
-    if (command === undefined) throw new UsageError(`unknown command '${verb}'`)
+    if (entry === undefined) throw new UsageError(`unknown command '${verb}'`)
+    command = await entry.load()
     let parsed
     try {
       parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, allowNegative: true, strict: true })
@@ -56,7 +67,7 @@ export async function runCli (argv: string[], io: CommandIo): Promise<number> {
     return (await command.run({ ...io, values: parsed.values, positionals: parsed.positionals })) ?? 0
   } catch (err: any) {
     if (err instanceof UsageError) {
-      io.stderr(`spamsync${command === undefined ? '' : ' ' + command.name}: ${err.message} (see 'spamsync ${command?.name ?? ''} --help')\n`.replace('  --help', ' --help'))
+      io.stderr(`spamsync${entry === undefined ? '' : ' ' + entry.name}: ${err.message} (see 'spamsync ${entry?.name ?? ''} --help')\n`.replace('  --help', ' --help'))
       return 2
     }
     if (err instanceof SpamsyncError && err.expected) {

@@ -101,6 +101,32 @@ function scan (raw: string, first: boolean): 'blank' | 'comment' | 'entry' {
 
 /** Parses a list file's text; `file` names it in the invalid-line reports. */
 export function parseListFile (text: string, file: string): ParsedListFile {
+  return parse(text, file, null)
+}
+
+/**
+ * Parses `text`, a new version of the file `before` was parsed from, as parseListFile would,
+ * but reads only the lines between the longest run of equal first lines and of equal last lines
+ * again (the key check is most of a parse); the other lines' parses are taken from `before`,
+ * which is not changed. A one-line edit of a 100k-line file costs a split and a map build.
+ */
+export function reparseListFile (before: ParsedListFile, text: string, file: string): ParsedListFile {
+  return parse(text, file, before)
+}
+
+// Where the lines of `before` can stand in for those of the new text: its first `head` lines
+// and its last `tail` lines, which equal the new text's first and last ones.
+function commonRuns (before: ParsedListFile, raws: string[]): { head: number, tail: number } {
+  const a = before.lines
+  let head = 0
+  while (head < a.length && head < raws.length && a[head].raw === raws[head]) head++
+  let tail = 0
+  // The first line is read apart (a byte-order mark), so it only matches another first line.
+  for (let i = a.length - 1, j = raws.length - 1; i >= head && j >= head && (i === 0) === (j === 0) && a[i].raw === raws[j]; i--, j--) tail++
+  return { head, tail }
+}
+
+function parse (text: string, file: string, before: ParsedListFile | null): ParsedListFile {
   const lines: ListLine[] = []
   const entries = new Map<string, string>()
   const invalid: InvalidLine[] = []
@@ -115,34 +141,58 @@ export function parseListFile (text: string, file: string): ParsedListFile {
   const duplicates: ListLine[] = []
   const duplicateReports: InvalidLine[] = []
 
-  for (let start = 0, line = 1; start <= stop; line++) {
+  const raws: string[] = []
+  for (let start = 0; start <= stop;) {
     let end = text.indexOf('\n', start)
     if (end < 0 || end > stop) end = stop
     const next = end + 1
     // The CR belongs to the line break, except on an unterminated last line (kept byte-exact).
     if (eol === '\r\n' && end > start && text.charCodeAt(end - 1) === CR && end < text.length) end--
-    const raw = text.slice(start, end)
+    raws.push(text.slice(start, end))
     start = next
-    const kind = scan(raw, line === 1)
-    if (kind !== 'entry') {
-      lines.push({ kind, raw, line })
+  }
+  const { head, tail } = before === null ? { head: 0, tail: 0 } : commonRuns(before, raws)
+  const shift = before === null ? 0 : before.lines.length - raws.length
+
+  for (let i = 0; i < raws.length; i++) {
+    const line = i + 1
+    const raw = raws[i]
+    let parsed: ListLine
+    if (i < head || i >= raws.length - tail) {
+      // Taken from `before`, never changed in place: a copy where its number or kind moves.
+      const old = (before as ParsedListFile).lines[i < head ? i : i + shift]
+      if (old.kind === 'invalid' && old.key !== undefined) {
+        // A duplicate there; whether it is one here is found below.
+        parsed = { kind: 'entry', raw, line, key: old.key, value: old.value }
+      } else {
+        parsed = old.line === line ? old : { ...old, line }
+      }
+    } else {
+      const kind = scan(raw, line === 1)
+      if (kind !== 'entry') {
+        parsed = { kind, raw, line }
+      } else {
+        const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
+        parsed = typeof key === 'string'
+          ? { kind: 'entry', raw, line, key, value: raw.slice(span.valueStart, span.valueEnd) }
+          : { kind: 'invalid', raw, line, reason: key.reason }
+      }
+    }
+    lines.push(parsed)
+    if (parsed.kind !== 'entry') {
+      if (parsed.kind === 'invalid') invalid.push({ file, line, reason: parsed.reason as string, text: raw })
       continue
     }
-    const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
-    if (typeof key !== 'string') {
-      lines.push({ kind: 'invalid', raw, line, reason: key.reason })
-      invalid.push({ file, line, reason: key.reason, text: raw })
-      continue
-    }
-    const value = raw.slice(span.valueStart, span.valueEnd)
-    const entry: ListLine = { kind: 'entry', raw, line, key, value }
-    lines.push(entry)
     // One map operation a line: a set that does not grow the map found a duplicate.
     const size = entries.size
-    entries.set(key, value)
+    entries.set(parsed.key as string, parsed.value as string)
     if (entries.size !== size) continue
-    entry.kind = 'invalid'
-    duplicates.push(entry)
+    if (parsed === (before?.lines[i < head ? i : i + shift])) {
+      parsed = { ...parsed }
+      lines[i] = parsed
+    }
+    parsed.kind = 'invalid'
+    duplicates.push(parsed)
     const report = { file, line, reason: '', text: raw }
     duplicateReports.push(report)
     invalid.push(report)
@@ -167,6 +217,31 @@ function nameFirstLines (lines: readonly ListLine[], entries: Map<string, string
     reports[i].reason = reason
     entries.set(original.key as string, original.value as string)
   }
+}
+
+/**
+ * The keys whose entry may differ between two parses of a file: the keys on the lines between
+ * the longest run of equal first lines and the longest run of equal last lines. A key with lines
+ * only in those runs has the same first line in both, so the same value (or none), which makes
+ * a one-line edit of a 100k-line file a diff of one or two keys. (A line's key and value
+ * depend only on its text, and for the first line on its being first.)
+ */
+export function keysOnChangedLines (before: ParsedListFile, after: ParsedListFile): Set<string> {
+  const a = before.lines
+  const b = after.lines
+  let start = 0
+  let endA = a.length
+  let endB = b.length
+  while (start < endA && start < endB && a[start].raw === b[start].raw) start++
+  // The first line is read apart (a byte-order mark), so it only matches another first line.
+  while (endA > start && endB > start && (endA === 1) === (endB === 1) && a[endA - 1].raw === b[endB - 1].raw) {
+    endA--
+    endB--
+  }
+  const keys = new Set<string>()
+  for (let i = start; i < endA; i++) if (a[i].key !== undefined) keys.add(a[i].key as string)
+  for (let i = start; i < endB; i++) if (b[i].key !== undefined) keys.add(b[i].key as string)
+  return keys
 }
 
 /**

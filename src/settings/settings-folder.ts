@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
-import { parseListFile, renderListFile, type InvalidLine, type ParsedListFile } from './list-file.js'
+import { renderListFile, type InvalidLine } from './list-file.js'
 import { writeFileAtomic } from './atomic-write.js'
 import type { ListReplica } from '../sync/list-replica.js'
 import type { StoredEntry } from '../store/state-store.js'
@@ -18,20 +18,28 @@ import type { StoredEntry } from '../store/state-store.js'
 export interface ScanResult {
   /** Entries that changed the replica, per dataset (only datasets with changes). */
   changed: Map<ListDataset, StoredEntry[]>
-  /** Bad lines per dataset, as reported to the operator. */
-  invalid: Map<ListDataset, InvalidLine[]>
 }
 
 /** Reads and writes the list files of one settings folder. */
 export class SettingsFolder {
-  /** The bad lines found by the last read of each file. */
-  readonly invalid = new Map<ListDataset, InvalidLine[]>()
+  /** Datasets whose file was missing at the last read. */
+  private readonly missing = new Set<ListDataset>()
 
   constructor (readonly dir: string, private readonly replica: ListReplica) {}
 
   /** Path of a dataset's file. */
   path (dataset: ListDataset): string {
     return join(this.dir, listFileName(dataset))
+  }
+
+  /**
+   * The bad lines of each file as last read or written, as reported to the operator (none for
+   * a missing file). A file that did not change since it was stored is parsed only here.
+   */
+  get invalid (): Map<ListDataset, InvalidLine[]> {
+    const out = new Map<ListDataset, InvalidLine[]>()
+    for (const ds of LIST_DATASETS) out.set(ds, this.missing.has(ds) ? [] : this.replica.fileView(ds).parsed.invalid)
+    return out
   }
 
   /** Scans every list file and stamps what the operator changed. */
@@ -41,7 +49,7 @@ export class SettingsFolder {
       const { changes } = await this.scanOne(dataset)
       if (changes.length > 0) changed.set(dataset, changes)
     }
-    return { changed, invalid: this.invalid }
+    return { changed }
   }
 
   /**
@@ -50,28 +58,25 @@ export class SettingsFolder {
    * file's content changed.
    */
   async write (dataset: ListDataset): Promise<boolean> {
-    const { parsed, text } = await this.scanOne(dataset)
-    const desired = this.replica.desired(dataset)
-    const next = renderListFile(parsed, desired)
+    const { text } = await this.scanOne(dataset)
+    // After the scan the file view is the file as it is now.
+    const next = renderListFile(text === null ? null : this.replica.fileView(dataset).parsed, this.replica.desired(dataset))
     const changed = next !== text
     if (changed) await writeFileAtomic(this.path(dataset), next)
-    await this.replica.recordFileView(dataset, desired)
+    await this.replica.recordFileView(dataset, next)
     return changed
   }
 
-  private async scanOne (dataset: ListDataset): Promise<{ parsed: ParsedListFile | null, text: string | null, changes: StoredEntry[] }> {
-    const file = this.path(dataset)
+  private async scanOne (dataset: ListDataset): Promise<{ text: string | null, changes: StoredEntry[] }> {
     let text: string
     try {
-      text = await readFile(file, 'utf8')
+      text = await readFile(this.path(dataset), 'utf8')
     } catch (err: any) {
       if (err?.code !== 'ENOENT') throw err
-      this.invalid.set(dataset, [])
-      return { parsed: null, text: null, changes: [] }
+      this.missing.add(dataset)
+      return { text: null, changes: [] }
     }
-    const parsed = parseListFile(text, listFileName(dataset))
-    this.invalid.set(dataset, parsed.invalid)
-    const changes = await this.replica.applyScan(dataset, parsed.entries)
-    return { parsed, text, changes }
+    this.missing.delete(dataset)
+    return { text, changes: await this.replica.applyScan(dataset, text) }
   }
 }

@@ -7,7 +7,7 @@
  * | key                          | value                         | why                                   |
  * |------------------------------|-------------------------------|---------------------------------------|
  * | `m!<name>`                   | JSON                          | node meta: identity, clock, versions  |
- * | `e!<dataset>!<bucket:hex2>`  | JSON array of entry records   | the replica's entries, by key hash    |
+ * | `e!<dataset>!<bucket:hex2>`  | JSON [node ids, ...records]   | the replica's entries, by key hash    |
  * | `c!<dataset>!<lseq:hex16>`   | keys, one per line            | change log: "changed since" scans     |
  * | `v!<term:hex8>!<seq:hex8>`   | JSON {lseq, ...}              | central version -> change sequence    |
  * | `x!<name>` (binary values)   | bytes                         | Bayes snapshot, change log, baseline; |
@@ -22,15 +22,24 @@
  * hash of their key, and a commit rewrites only the buckets it touched: one value per key made
  * the first scan of that list 243k LevelDB operations; buckets make it 256, and a one-line
  * change still rewrites one small value. The file view of each dataset (what its settings file held when
- * last read or written) is one binary value, written in the same batch as the entries.
+ * last read or written) is one binary value, `x!fileview!<dataset>`: the file's text as it was
+ * (UTF-8), written in the same batch as the entries, so an unchanged file is known without
+ * parsing it.
+ *
+ * Formats: 3 (this one); 2 kept the file view as `key TAB value` lines and a node id in every
+ * entry record, and is migrated to 3 when opened (its views become files of those entries, which parse to the same entries; the
+ * next scan diffs the real file against them as before). Any other format is refused.
  */
 import { Level } from 'level'
 import { DataDirInUseError, StoreFormatError } from '../errors.js'
 import type { Stamp } from '../crdt/hlc.js'
 import type { Entry } from '../crdt/lww-set.js'
 
-/** Layout version of this store; a data folder of another layout is refused, not misread. */
-export const STORE_FORMAT = 2
+/** Layout version of this store; a data folder of another layout is migrated (2) or refused, not misread. */
+export const STORE_FORMAT = 3
+
+/** Blob name of a dataset's file view. */
+export const fileViewName = (dataset: string): string => `fileview!${dataset}`
 
 /** An entry as stored: the CRDT state plus this node's bookkeeping for it. */
 export interface StoredEntry extends Entry {
@@ -91,14 +100,41 @@ export function bucketOf (key: string): number {
 const changeKey = (dataset: string, lseq: number): string => `c!${dataset}!${hex(lseq, 16)}`
 const versionKey = (term: number, seq: number): string => `v!${hex(term, 8)}!${hex(seq, 8)}`
 
-/** Compact on-disk form of an entry: [key, value, present, wallMs, counter, nodeId, lseq, synced]. */
-type EntryRecord = [string, string, 0 | 1, number, number, string, number, 0 | 1]
+/**
+ * A bucket's value: the node ids its stamps name, then one record per entry
+ * `[key, value, present, wallMs, counter, node index, lseq, synced]`. A node id is 52
+ * characters and most entries share a few, so the table halves what JSON writes and parses.
+ * (Format 2 put the node id itself in each record: {@link V2Record}.)
+ */
+type BucketValue = [string[], ...EntryRecord[]]
+type EntryRecord = [string, string, 0 | 1, number, number, number, number, 0 | 1]
+type V2Record = [string, string, 0 | 1, number, number, string, number, 0 | 1]
 
-function toRecord (e: StoredEntry): EntryRecord {
-  return [e.key, e.value, e.present ? 1 : 0, e.stamp.wallMs, e.stamp.counter, e.stamp.nodeId, e.lseq, e.synced ? 1 : 0]
+function encodeBucket (entries: Iterable<StoredEntry>): string | null {
+  const nodes = new Map<string, number>()
+  const value: BucketValue = [[]]
+  for (const e of entries) {
+    let idx = nodes.get(e.stamp.nodeId)
+    if (idx === undefined) {
+      idx = nodes.size
+      nodes.set(e.stamp.nodeId, idx)
+      value[0].push(e.stamp.nodeId)
+    }
+    value.push([e.key, e.value, e.present ? 1 : 0, e.stamp.wallMs, e.stamp.counter, idx, e.lseq, e.synced ? 1 : 0])
+  }
+  return value.length === 1 ? null : JSON.stringify(value)
 }
 
-function fromRecord (r: EntryRecord): StoredEntry {
+function decodeBucket (raw: string, out: StoredEntry[]): void {
+  const value = JSON.parse(raw) as BucketValue
+  const nodes = value[0]
+  for (let i = 1; i < value.length; i++) {
+    const r = value[i] as EntryRecord
+    out.push({ key: r[0], value: r[1], present: r[2] === 1, stamp: { wallMs: r[3], counter: r[4], nodeId: nodes[r[5]] }, lseq: r[6], synced: r[7] === 1 })
+  }
+}
+
+function fromV2Record (r: V2Record): StoredEntry {
   const stamp: Stamp = { wallMs: r[3], counter: r[4], nodeId: r[5] }
   return { key: r[0], value: r[1], present: r[2] === 1, stamp, lseq: r[6], synced: r[7] === 1 }
 }
@@ -127,11 +163,31 @@ export class StateStore {
     const format = await store.getMeta<number>('storeFormat')
     if (format === undefined) {
       await store.write({ meta: { storeFormat: STORE_FORMAT } })
+    } else if (format === 2) {
+      await store.migrateFrom2()
     } else if (format !== STORE_FORMAT) {
       await db.close()
       throw new StoreFormatError(`the data folder ${dir} has store format ${format}; this agent reads format ${STORE_FORMAT}`)
     }
     return store
+  }
+
+  // Format 2 -> 3, in one batch with the new format number: entry buckets get a node table,
+  // and each file view goes from `key TAB value` lines to the text of a file holding those
+  // entries (`key value` lines).
+  private async migrateFrom2 (): Promise<void> {
+    const buckets: NonNullable<StoreBatch['buckets']> = []
+    for await (const [key, v] of this.db.iterator({ gt: 'e!', lt: 'e!\xff' })) {
+      const [, dataset, bucket] = key.split('!')
+      buckets.push({ dataset, bucket: parseInt(bucket, 16), entries: (JSON.parse(v) as V2Record[]).map(fromV2Record) })
+    }
+    const blobs: Array<{ name: string; value: Uint8Array }> = []
+    for (const [name, old] of await this.blobsWithPrefix(fileViewName(''))) {
+      const text = Buffer.from(old.buffer, old.byteOffset, old.byteLength).toString('utf8')
+      const lines = text === '' ? [] : text.split('\n').map(line => line.endsWith('\t') ? line.slice(0, -1) : line.replace('\t', ' '))
+      blobs.push({ name, value: Buffer.from(lines.map(line => line + '\n').join('')) })
+    }
+    await this.write({ meta: { storeFormat: STORE_FORMAT }, buckets, blobs })
   }
 
   async close (): Promise<void> {
@@ -148,9 +204,7 @@ export class StateStore {
   async loadEntries (dataset: string): Promise<StoredEntry[]> {
     const out: StoredEntry[] = []
     const prefix = `e!${dataset}!`
-    for await (const v of this.db.values({ gt: prefix, lt: prefix + '\xff' })) {
-      for (const r of JSON.parse(v) as EntryRecord[]) out.push(fromRecord(r))
-    }
+    for await (const v of this.db.values({ gt: prefix, lt: prefix + '\xff' })) decodeBucket(v, out)
     return out
   }
 
@@ -198,11 +252,10 @@ export class StateStore {
   async write (batch: StoreBatch): Promise<void> {
     const ops: any[] = []
     for (const { dataset, bucket, entries } of batch.buckets ?? []) {
-      const records: EntryRecord[] = []
-      for (const e of entries) records.push(toRecord(e))
-      ops.push(records.length === 0
+      const value = encodeBucket(entries)
+      ops.push(value === null
         ? { type: 'del', key: bucketKey(dataset, bucket) }
-        : { type: 'put', key: bucketKey(dataset, bucket), value: JSON.stringify(records) })
+        : { type: 'put', key: bucketKey(dataset, bucket), value })
     }
     if (batch.changeLog !== undefined && batch.changeLog.keys.length > 0) {
       const { dataset, lseq, keys } = batch.changeLog

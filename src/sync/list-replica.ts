@@ -9,31 +9,30 @@
  */
 import { HybridClock } from '../crdt/hlc.js'
 import { winner, type Entry } from '../crdt/lww-set.js'
-import { LIST_DATASETS, type ListDataset } from '../constants.js'
-import { bucketOf, ENTRY_BUCKETS, type StateStore, type StoredEntry } from '../store/state-store.js'
+import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
+import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../settings/list-file.js'
+import { bucketOf, ENTRY_BUCKETS, fileViewName, type StateStore, type StoredEntry } from '../store/state-store.js'
 
 /** Meta keys this module owns. */
 const META_CLOCK = 'clock'
 const META_LSEQ = 'lseq'
 
-/** Blob name of a dataset's file view. */
-const fileViewName = (dataset: ListDataset): string => `fileview!${dataset}`
+/**
+ * What a settings file held when last read or written: its text as it was, so an unchanged
+ * file is recognised without parsing it, and its parse, made only when someone asks for it.
+ */
+export class FileView {
+  private parse: ParsedListFile | undefined
 
-/** A file view as stored: `key TAB value` lines (keys hold no whitespace, values no line break). */
-function encodeFileView (view: ReadonlyMap<string, string>): Uint8Array {
-  const lines: string[] = []
-  for (const [key, value] of view) lines.push(`${key}\t${value}`)
-  return Buffer.from(lines.join('\n'))
-}
-
-function decodeFileView (data: Uint8Array | undefined): Map<string, string> {
-  const view = new Map<string, string>()
-  if (data === undefined || data.byteLength === 0) return view
-  for (const line of Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8').split('\n')) {
-    const tab = line.indexOf('\t')
-    view.set(line.slice(0, tab), line.slice(tab + 1))
+  constructor (readonly dataset: ListDataset, readonly text: string, parsed?: ParsedListFile) {
+    this.parse = parsed
   }
-  return view
+
+  /** The text parsed (once). */
+  get parsed (): ParsedListFile {
+    this.parse ??= parseListFile(this.text, listFileName(this.dataset))
+    return this.parse
+  }
 }
 
 /** How a merge marks what it writes. */
@@ -56,7 +55,7 @@ export class ListReplica {
      * Per dataset, what its settings file held when last read or written. Kept apart from the
      * entries so a failed file write can never look like a local delete on the next scan.
      */
-    private readonly fileViews: Map<ListDataset, Map<string, string>>,
+    private readonly fileViews: Map<ListDataset, FileView>,
     lseq: number
   ) {
     this.lseq = lseq
@@ -66,7 +65,7 @@ export class ListReplica {
   static async load (store: StateStore, nodeId: string, wallClock: () => number, maxSkewMs: number): Promise<ListReplica> {
     const data = new Map<ListDataset, Map<string, StoredEntry>>()
     const buckets = new Map<ListDataset, Array<Set<string>>>()
-    const fileViews = new Map<ListDataset, Map<string, string>>()
+    const fileViews = new Map<ListDataset, FileView>()
     for (const ds of LIST_DATASETS) {
       const map = new Map<string, StoredEntry>()
       const keysByBucket = Array.from({ length: ENTRY_BUCKETS }, () => new Set<string>())
@@ -76,7 +75,8 @@ export class ListReplica {
       }
       data.set(ds, map)
       buckets.set(ds, keysByBucket)
-      fileViews.set(ds, decodeFileView(await store.getBlob(fileViewName(ds))))
+      const stored = await store.getBlob(fileViewName(ds))
+      fileViews.set(ds, new FileView(ds, stored === undefined ? '' : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).toString('utf8')))
     }
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
     return new ListReplica(store, clock, data, buckets, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0)
@@ -99,7 +99,12 @@ export class ListReplica {
 
   /** The value the settings file held for `key` when last read or written, or null. */
   fileValue (dataset: ListDataset, key: string): string | null {
-    return this.view(dataset).get(key) ?? null
+    return this.view(dataset).parsed.entries.get(key) ?? null
+  }
+
+  /** What the dataset's settings file held when last read or written ('' before the first time). */
+  fileView (dataset: ListDataset): FileView {
+    return this.view(dataset)
   }
 
   /** The present entries as key -> value: what the settings file should list. */
@@ -117,29 +122,30 @@ export class ListReplica {
   }
 
   /**
-   * Takes the entries a scan found in the settings file and stamps what the operator changed
-   * since the file was last read or written: new or changed lines, and removed lines as
-   * tombstones. Returns the entries that changed the replica.
+   * Takes the text a scan found in the settings file and stamps what the operator changed since
+   * the file was last read or written: new or changed lines, and removed lines as tombstones.
+   * `parsed` is `text` parsed, when the caller has it. Returns the entries that changed the
+   * replica. Only the keys on changed lines are compared, and an unchanged text is not parsed.
    */
-  async applyScan (dataset: ListDataset, fileEntries: ReadonlyMap<string, string>): Promise<StoredEntry[]> {
+  async applyScan (dataset: ListDataset, text: string, parsed?: ParsedListFile): Promise<StoredEntry[]> {
     const view = this.view(dataset)
+    if (view.text === text) return []
+    const next = new FileView(dataset, text, parsed ?? reparseListFile(view.parsed, text, listFileName(dataset)))
+    const before = view.parsed.entries
+    const after = next.parsed.entries
     const txn = this.begin(dataset)
-    let viewMoved = false
-    for (const [key, value] of fileEntries) {
-      if (view.get(key) === value) continue
-      viewMoved = true
+    for (const key of keysOnChangedLines(view.parsed, next.parsed)) {
+      const value = after.get(key)
+      if (before.get(key) === value) continue
       const current = txn.get(key)
-      if (current?.present === true && current.value === value) continue
-      txn.put({ key, value, present: true, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false })
+      if (value !== undefined) {
+        if (current?.present === true && current.value === value) continue
+        txn.put({ key, value, present: true, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false })
+      } else if (current?.present === true) {
+        txn.put({ key, value: '', present: false, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false })
+      }
     }
-    for (const key of view.keys()) {
-      if (fileEntries.has(key)) continue
-      viewMoved = true
-      const current = txn.get(key)
-      if (current?.present !== true) continue
-      txn.put({ key, value: '', present: false, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false })
-    }
-    return await txn.commit(viewMoved ? new Map(fileEntries) : null)
+    return await txn.commit(next)
   }
 
   /**
@@ -158,10 +164,10 @@ export class ListReplica {
     return await txn.commit(null)
   }
 
-  /** Records that the settings file now holds exactly `written` (after a successful write). */
-  async recordFileView (dataset: ListDataset, written: ReadonlyMap<string, string>): Promise<void> {
-    if (sameMap(this.view(dataset), written)) return
-    await this.begin(dataset).commit(new Map(written))
+  /** Records that the settings file now holds exactly `text` (after a successful write). */
+  async recordFileView (dataset: ListDataset, text: string): Promise<void> {
+    if (this.view(dataset).text === text) return
+    await this.begin(dataset).commit(new FileView(dataset, text))
   }
 
   /** Entries changed after local change sequence `lseq`, oldest change first. */
@@ -176,7 +182,7 @@ export class ListReplica {
     return [...out.values()].sort((a, b) => a.lseq - b.lseq)
   }
 
-  private view (dataset: ListDataset): Map<string, string> {
+  private view (dataset: ListDataset): FileView {
     const view = this.fileViews.get(dataset)
     if (view === undefined) throw new Error(`unknown dataset ${dataset}`)
     return view
@@ -222,7 +228,7 @@ export class ListReplica {
           buckets,
           changeLog: { dataset, lseq, keys: [...staged.keys()] },
           meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
-          blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: encodeFileView(fileView) }]
+          blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: Buffer.from(fileView.text) }]
         })
         for (const [key, entry] of staged) {
           base.set(key, entry)
@@ -236,12 +242,6 @@ export class ListReplica {
   }
 }
 
-function sameMap (a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
-  if (a.size !== b.size) return false
-  for (const [k, v] of a) if (b.get(k) !== v) return false
-  return true
-}
-
 /** A staged change to one dataset of the replica. */
 interface ReplicaTxn {
   /** An entry as the transaction sees it (staged first). */
@@ -251,5 +251,5 @@ interface ReplicaTxn {
   /** Stages a new state of an entry. */
   put: (next: StoredEntry) => void
   /** Writes the staged entries (and the new file view, unless null) in one batch, then makes them visible. */
-  commit: (fileView: Map<string, string> | null) => Promise<StoredEntry[]>
+  commit: (fileView: FileView | null) => Promise<StoredEntry[]>
 }

@@ -13,7 +13,6 @@ const KEYS = ['dataDir', 'settingsDir'] as const
 /** `spamsync export FILE.zip`: the node's current settings as a full archive. */
 export const exportCommand: Command = {
   name: 'export',
-  summary: "write this node's settings to a zip archive",
   help: `Usage: spamsync export [options] FILE.zip
 
 Scans the settings folder, then writes every entry of every list (deleted ones as tombstones,

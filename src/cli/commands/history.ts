@@ -17,7 +17,6 @@ export function formatHistory (items: any[]): string {
 /** `spamsync history`: the central versions the master keeps. */
 export const historyCommand: Command = {
   name: 'history',
-  summary: 'list the central versions the master keeps (for rollback)',
   help: `Usage: spamsync history [--http-port N] [--json]
 
 Lists the central versions the agent keeps, newest first: number, time, origin node, entries

@@ -11,7 +11,6 @@ const KEYS = ['dataDir', 'settingsDir'] as const
 /** `spamsync import FILE.zip`: merges an archive into the local settings. */
 export const importCommand: Command = {
   name: 'import',
-  summary: 'merge a settings archive into this node',
   help: `Usage: spamsync import [options] FILE.zip
 
 Checks FILE.zip completely (paths, sizes, checksums, every entry) and then merges it into the

@@ -66,7 +66,6 @@ async function exists (path: string): Promise<boolean> {
 /** `spamsync init [--dir DIR]`: a starting config, a cluster key and an empty settings folder. */
 export const initCommand: Command = {
   name: 'init',
-  summary: 'write a starting config, a cluster key and an empty settings folder',
   help: `Usage: spamsync init [--dir DIR]
 
 Writes DIR/${CONFIG_FILE} (every key at its default; folders are relative to the file), a new

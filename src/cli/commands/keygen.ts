@@ -5,7 +5,6 @@ import type { Command } from '../command.js'
 /** `spamsync keygen --out FILE`: a new random cluster key. */
 export const keygenCommand: Command = {
   name: 'keygen',
-  summary: 'write a new random cluster key',
   help: `Usage: spamsync keygen --out FILE
 
 Writes a new random cluster key to FILE (mode 0600; an existing file is never overwritten).

@@ -5,7 +5,6 @@ import { callAgent, controlTokenOf, httpPortOf } from './status.js'
 /** `spamsync rollback VERSION`: a new central version with the lists of a kept one. */
 export const rollbackCommand: Command = {
   name: 'rollback',
-  summary: 'make a new central version whose lists equal a kept version',
   help: `Usage: spamsync rollback VERSION [--http-port N] [--data-dir DIR | --config FILE]
 
 Makes a new central version whose list content equals VERSION's (TERM.SEQ, as 'spamsync

@@ -6,7 +6,6 @@ const KEYS = Object.keys(CONFIG_KEYS) as Array<keyof Config>
 /** `spamsync start`: runs the agent until SIGTERM or SIGINT. */
 export const startCommand: Command = {
   name: 'start',
-  summary: 'run the agent (finds peers, elects a master, keeps the settings in sync)',
   help: `Usage: spamsync start [options]
 
 Runs the agent in the foreground until SIGTERM or SIGINT, which stop it cleanly (an apply in

@@ -76,7 +76,6 @@ export function formatStatus (s: any): string {
 /** `spamsync status`: what the running agent reports. */
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'show the running agent: role, versions, peers, datasets, errors',
   help: `Usage: spamsync status [--http-port N] [--json]
 
 Asks the agent running on this machine (HTTP on 127.0.0.1) for its status.

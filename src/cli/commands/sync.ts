@@ -5,7 +5,6 @@ import { ProgressPrinter, PROGRESS_POLL_MS } from '../progress.js'
 /** `spamsync sync`: sync now and wait until done. */
 export const syncCommand: Command = {
   name: 'sync',
-  summary: 'make the running agent sync now and wait until it is done',
   help: `Usage: spamsync sync [--upload] [--download] [--http-port N] [--data-dir DIR | --config FILE]
 
 Asks the running agent to scan the settings folder and upload its changes to the master

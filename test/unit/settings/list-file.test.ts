@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { InvalidKeyError, InvalidValueError } from '../../../src/errors.js'
-import { checkValue, parseListFile, renderListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
+import { checkValue, keysOnChangedLines, parseListFile, renderListFile, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
 import { checkKey } from '../../../src/settings/list-key.js'
 
 const FILE = 'blacklist.txt'
@@ -336,6 +336,62 @@ describe('renderListFile properties', () => {
       // Nothing to change: nothing changes.
       assert.equal(renderListFile(p, p.entries), text)
     }), { numRuns: 1000 })
+  })
+})
+
+describe('keysOnChangedLines', () => {
+  /** A file's text from line specs; a byte-order mark may lead one line (the first: the file's). */
+  const textOf = (lines: LineSpec[], pool: string[], eol: string, finalNewline: boolean, bom: number | null): string => {
+    const body = lines.map(l => lineText(l, pool))
+    if (bom !== null && body.length > 0) body[bom % body.length] = '\uFEFF' + body[bom % body.length]
+    return body.join(eol) + (finalNewline && body.length > 0 ? eol : '')
+  }
+
+  test('holds every key whose entry differs between two versions of a file', () => {
+    fc.assert(fc.property(
+      fc.uniqueArray(keyArb, { minLength: 1, maxLength: 8 }),
+      fc.array(lineArb, { maxLength: 20 }),
+      // An edit: replace `remove` lines at `at` with `insert`, maybe with other line breaks.
+      fc.record({ at: fc.nat(), remove: fc.nat({ max: 4 }), insert: fc.array(lineArb, { maxLength: 4 }) }),
+      fc.constantFrom('\n', '\r\n'), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.boolean(), fc.option(fc.nat()), fc.option(fc.nat()),
+      (pool, lines, edit, eolA, eolB, finalA, finalB, bomA, bomB) => {
+        const at = edit.at % (lines.length + 1)
+        const edited = [...lines.slice(0, at), ...edit.insert, ...lines.slice(at + edit.remove)]
+        const before = parse(textOf(lines, pool, eolA, finalA, bomA))
+        const after = parse(textOf(edited, pool, eolB, finalB, bomB))
+        const keys = keysOnChangedLines(before, after)
+        for (const key of new Set([...before.entries.keys(), ...after.entries.keys()])) {
+          if (before.entries.get(key) !== after.entries.get(key)) assert.ok(keys.has(key), `${key} changed but is not listed`)
+        }
+      }), { numRuns: 2000 })
+  })
+
+  test('reparseListFile gives what parseListFile gives and leaves the earlier parse as it was', () => {
+    fc.assert(fc.property(
+      fc.uniqueArray(keyArb, { minLength: 1, maxLength: 8 }),
+      fc.array(lineArb, { maxLength: 20 }),
+      fc.record({ at: fc.nat(), remove: fc.nat({ max: 4 }), insert: fc.array(lineArb, { maxLength: 4 }) }),
+      fc.constantFrom('\n', '\r\n'), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.boolean(), fc.option(fc.nat()), fc.option(fc.nat()),
+      (pool, lines, edit, eolA, eolB, finalA, finalB, bomA, bomB) => {
+        const at = edit.at % (lines.length + 1)
+        const edited = [...lines.slice(0, at), ...edit.insert, ...lines.slice(at + edit.remove)]
+        const textA = textOf(lines, pool, eolA, finalA, bomA)
+        const textB = textOf(edited, pool, eolB, finalB, bomB)
+        const before = parse(textA)
+        assert.deepEqual(reparseListFile(before, textB, FILE), parse(textB))
+        assert.deepEqual(before, parse(textA))
+      }), { numRuns: 2000 })
+  })
+
+  test('lists only the keys of the changed line when one line of many is replaced', () => {
+    const before = parse('a.example\nb.example note\nc.example\n')
+    const after = parse('a.example\nd.example\nc.example\n')
+    assert.deepEqual([...keysOnChangedLines(before, after)].sort(), ['b.example', 'd.example'])
+  })
+
+  test('lists nothing for the same text', () => {
+    const p = parse('a.example\n# note\n')
+    assert.equal(keysOnChangedLines(p, parse('a.example\n# note\n')).size, 0)
   })
 })
 

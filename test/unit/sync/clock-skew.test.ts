@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StateStore } from '../../../src/store/state-store.js'
 import { ListReplica } from '../../../src/sync/list-replica.js'
+import { renderListFile } from '../../../src/settings/list-file.js'
 
 const MINUTE = 60 * 1000
 const MAX_SKEW_MS = 5 * MINUTE
@@ -33,8 +34,8 @@ async function node (t: TestContext, nodeId: string, offsetMs: number): Promise<
 
 /** The operator of `replica` sets KEY to `value` in the list file. */
 async function edit (replica: ListReplica, value: string): Promise<void> {
-  await replica.recordFileView(WL, replica.desired(WL))
-  await replica.applyScan(WL, new Map([[KEY, value]]))
+  await replica.recordFileView(WL, renderListFile(null, replica.desired(WL)))
+  await replica.applyScan(WL, renderListFile(null, new Map([[KEY, value]])))
 }
 
 /** `from`'s entries merged into `to` (an upload to the master, or a fetch from it). */

@@ -7,6 +7,7 @@ import { compareStamps, type Stamp } from '../../../src/crdt/hlc.js'
 import type { Entry } from '../../../src/crdt/lww-set.js'
 import { StateStore, type StoredEntry } from '../../../src/store/state-store.js'
 import { ListReplica } from '../../../src/sync/list-replica.js'
+import { renderListFile } from '../../../src/settings/list-file.js'
 
 const MINUTE = 60 * 1000
 const MAX_SKEW_MS = 5 * MINUTE
@@ -50,8 +51,14 @@ class Node {
   }
 }
 
-/** A settings file's content as the scanner hands it over: key -> value. */
-const file = (...lines: Array<[string, string]>): Map<string, string> => new Map(lines)
+/** A settings file's text as the scanner hands it over: one `key value` line per entry. */
+const file = (...lines: Array<[string, string]>): string => lines.map(([key, value]) => (value === '' ? key : `${key} ${value}`) + '\n').join('')
+
+/** Entries as key -> value, as the replica's desired() gives them. */
+const entries = (...lines: Array<[string, string]>): Map<string, string> => new Map(lines)
+
+/** The text a write of the replica's present entries puts into a new file. */
+const written = (node: Node): string => renderListFile(null, node.replica.desired(WL))
 
 /** A remote entry as it arrives from a peer or an archive. */
 const remote = (key: string, value: string, stamp: Stamp, present = true): Entry => ({ key, value, present, stamp })
@@ -78,7 +85,7 @@ describe('ListReplica.applyScan', () => {
     assert.equal(node.replica.get(WL, 'example.org')?.value, 'partner')
     assert.notEqual(compareStamps(changed[0].stamp, changed[1].stamp), 0, 'each entry has its own stamp')
     assert.equal(node.replica.presentCount(WL), 2)
-    assert.deepEqual(node.replica.desired(WL), file(['a@example.com', ''], ['example.org', 'partner']))
+    assert.deepEqual(node.replica.desired(WL), entries(['a@example.com', ''], ['example.org', 'partner']))
   })
 
   test('gives each change the next local change sequence', async (t) => {
@@ -126,7 +133,7 @@ describe('ListReplica.applyScan', () => {
     assert.equal(node.replica.fileValue(WL, tombstone.key), null)
     assertNewer(tombstone.stamp, old.stamp)
     assert.equal(node.replica.presentCount(WL), 1)
-    assert.deepEqual(node.replica.desired(WL), file(['a.example', '']))
+    assert.deepEqual(node.replica.desired(WL), entries(['a.example', '']))
   })
 
   test('stamps stay newer than earlier ones when the wall clock stands still', async (t) => {
@@ -204,7 +211,7 @@ describe('ListReplica.merge and the file view', () => {
     assert.equal(added[0].synced, true)
     assert.deepEqual(await node.replica.applyScan(WL, content), [])
     assert.equal(node.replica.get(WL, 'remote.example')?.present, true)
-    assert.deepEqual(node.replica.desired(WL), file(['a.example', ''], ['remote.example', 'peer']))
+    assert.deepEqual(node.replica.desired(WL), entries(['a.example', ''], ['remote.example', 'peer']))
   })
 
   test('a line already held from a merge, added to the file with the same value, is no change', async (t) => {
@@ -236,7 +243,7 @@ describe('ListReplica.merge and the file view', () => {
     await node.replica.applyScan(WL, file(['a.example', '']))
     await node.replica.merge(WL, [remote('remote.example', 'peer', { wallMs: node.wallMs, counter: 5, nodeId: 'node-b' })], { synced: true })
     const merged = node.replica.get(WL, 'remote.example')!
-    await node.replica.recordFileView(WL, node.replica.desired(WL))
+    await node.replica.recordFileView(WL, written(node))
     assert.equal(node.replica.fileValue(WL, 'remote.example'), 'peer')
     const changed = await node.replica.applyScan(WL, file(['a.example', '']))
     assert.deepEqual(keysOf(changed), ['remote.example'])
@@ -248,7 +255,7 @@ describe('ListReplica.merge and the file view', () => {
     const node = await Node.create(t)
     await node.replica.merge(WL, [remote('remote.example', '', { wallMs: node.wallMs, counter: 0, nodeId: 'node-b' })], { synced: true })
     const seq = node.replica.changeSeq
-    await node.replica.recordFileView(WL, node.replica.desired(WL))
+    await node.replica.recordFileView(WL, written(node))
     assert.equal(node.replica.changeSeq, seq)
     assert.deepEqual(await node.replica.changedSince(WL, seq), [])
   })
@@ -290,7 +297,7 @@ describe('ListReplica.merge and the file view', () => {
     const node = await Node.create(t)
     const ahead: Stamp = { wallMs: node.wallMs + MINUTE, counter: 3, nodeId: 'node-b' }
     await node.replica.merge(WL, [remote('a.example', 'peer', ahead)], { synced: true })
-    await node.replica.recordFileView(WL, node.replica.desired(WL))
+    await node.replica.recordFileView(WL, written(node))
     await node.replica.applyScan(WL, file(['a.example', 'edited']))
     assertNewer(node.replica.get(WL, 'a.example')!.stamp, ahead)
     assert.equal(node.replica.get(WL, 'a.example')?.value, 'edited')
@@ -352,7 +359,7 @@ describe('ListReplica.changedSince', () => {
     const node = await Node.create(t)
     await history(node)
     await node.replica.merge(WL, [remote('e.example', '', { wallMs: node.wallMs, counter: 9, nodeId: 'node-b' })], { synced: true })
-    await node.replica.recordFileView(WL, node.replica.desired(WL))
+    await node.replica.recordFileView(WL, written(node))
     await node.replica.applyScan(WL, file(['b.example', 'changed'], ['c.example', ''], ['d.example', ''], ['e.example', '']))
     const since5 = await node.replica.changedSince(WL, 5)
     assert.deepEqual(keysOf(since5), ['e.example', 'a.example'])

@@ -1,0 +1,88 @@
+import { describe, test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Level } from 'level'
+import { StoreFormatError } from '../../../src/errors.js'
+import { fileViewName, StateStore, STORE_FORMAT } from '../../../src/store/state-store.js'
+import { ListReplica } from '../../../src/sync/list-replica.js'
+import { parseListFile } from '../../../src/settings/list-file.js'
+
+/** A store folder in a temp dir, removed when the test ends (also when it fails). */
+async function storeDir (t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'spamsync-state-store-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+/** Makes `dir` a store of `format` whose whitelist file view is the blob `view`. */
+async function storeOfFormat (dir: string, format: number, view?: string): Promise<void> {
+  const store = await StateStore.open(dir)
+  try {
+    await store.write({
+      meta: { storeFormat: format },
+      blobs: view === undefined ? [] : [{ name: fileViewName('whitelist'), value: Buffer.from(view) }]
+    })
+  } finally {
+    await store.close()
+  }
+}
+
+describe('StateStore formats', () => {
+  test('a new store is written in the current format', async (t) => {
+    const dir = await storeDir(t)
+    const store = await StateStore.open(dir)
+    t.after(async () => { await store.close() })
+    assert.equal(await store.getMeta('storeFormat'), STORE_FORMAT)
+  })
+
+  test('a format-2 store is migrated: its file views become texts holding the same entries', async (t) => {
+    const dir = await storeDir(t)
+    // Format 2 kept a file view as `key TAB value` lines ('' value: nothing after the tab).
+    await storeOfFormat(dir, 2, 'a.example\tnote with\ttab\nb.example\t')
+    const store = await StateStore.open(dir)
+    t.after(async () => { await store.close() })
+    assert.equal(await store.getMeta('storeFormat'), STORE_FORMAT)
+    const text = Buffer.from((await store.getBlob(fileViewName('whitelist')))!).toString('utf8')
+    const parsed = parseListFile(text, 'whitelist.txt')
+    assert.deepEqual(parsed.invalid, [])
+    assert.deepEqual(parsed.entries, new Map([['a.example', 'note with\ttab'], ['b.example', '']]))
+  })
+
+  test('a format-2 store is migrated: its entries load as they were', async (t) => {
+    const dir = await storeDir(t)
+    await storeOfFormat(dir, 2)
+    // Format 2 bucket records: [key, value, present, wallMs, counter, nodeId, lseq, synced].
+    const db = new Level<string, string>(dir, { valueEncoding: 'utf8' })
+    await db.put('e!whitelist!07', JSON.stringify([['a.example', 'note', 1, 1_700_000_000_000, 2, 'node-b', 5, 1], ['gone.example', '', 0, 1_700_000_000_001, 0, 'node-a', 6, 0]]))
+    await db.close()
+    const store = await StateStore.open(dir)
+    t.after(async () => { await store.close() })
+    const entries = await store.loadEntries('whitelist')
+    assert.deepEqual(entries, [
+      { key: 'a.example', value: 'note', present: true, stamp: { wallMs: 1_700_000_000_000, counter: 2, nodeId: 'node-b' }, lseq: 5, synced: true },
+      { key: 'gone.example', value: '', present: false, stamp: { wallMs: 1_700_000_000_001, counter: 0, nodeId: 'node-a' }, lseq: 6, synced: false }
+    ])
+  })
+
+  test('after the migration, a scan of the file the view came from changes nothing', async (t) => {
+    const dir = await storeDir(t)
+    await storeOfFormat(dir, 2, 'a.example\tnote\nb.example\t')
+    const store = await StateStore.open(dir)
+    t.after(async () => { await store.close() })
+    const replica = await ListReplica.load(store, 'node-a', () => 1_700_000_000_000, 300_000)
+    assert.deepEqual(await replica.applyScan('whitelist', '# my list\nB.example\n\na.example   note # why\n'), [])
+    assert.equal(replica.fileValue('whitelist', 'a.example'), 'note')
+  })
+
+  test('a store of another format is refused with StoreFormatError naming both formats', async (t) => {
+    const dir = await storeDir(t)
+    await storeOfFormat(dir, 1)
+    await assert.rejects(StateStore.open(dir), (err: unknown) => {
+      assert.ok(err instanceof StoreFormatError)
+      assert.match(err.message, new RegExp(`has store format 1; this agent reads format ${STORE_FORMAT}`))
+      return true
+    })
+  })
+})
