@@ -93,10 +93,11 @@ export class AgentProcess {
     this.proc = proc
     proc.stdout?.on('data', (d) => { this.output += String(d) })
     proc.stderr?.on('data', (d) => { this.output += String(d) })
+    // Generous: a start on a loaded machine (a LevelDB recovering from kill -9) can take long.
     const status = await waitFor(`agent in ${this.dir} to answer`, async () => {
       if (proc.exitCode !== null) throw new Error(`agent exited with ${proc.exitCode}: ${this.output}`)
       return await this.status()
-    })
+    }, 60_000)
     this.nodeId = status.nodeId
   }
 
