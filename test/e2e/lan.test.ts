@@ -13,8 +13,14 @@ const FAMILY = 'sslan'
 const skip = NetnsLab.unavailable(FAMILY)
 const noNetem = skip ?? NetnsLab.netemUnavailable(FAMILY)
 
+/**
+ * How long to wait for an election or a sync. Generous: each status is a CLI process run in the
+ * namespace, and on a loaded machine (load 25 on 2 cores) those take seconds each.
+ */
+const PATIENCE_MS = 120_000
+
 /** Waits until every agent's blacklist holds exactly `keys`; prints each node's state when it does not. */
-async function converge (agents: NetnsAgent[], keys: string[], timeoutMs = 60_000): Promise<void> {
+async function converge (agents: NetnsAgent[], keys: string[], timeoutMs = PATIENCE_MS): Promise<void> {
   const want = [...keys].sort()
   try {
     await waitFor(`blacklist = ${want.join(',')} on all`, async () => {
@@ -32,12 +38,12 @@ async function converge (agents: NetnsAgent[], keys: string[], timeoutMs = 60_00
 
 /** Each agent's status shows exactly `entries` blacklist entries and one master every node follows. */
 async function assertSettled (cluster: Cluster, agents: NetnsAgent[], entries: number): Promise<void> {
-  const master = await cluster.waitForOneMaster(agents, 30_000)
+  const master = await cluster.waitForOneMaster(agents, PATIENCE_MS)
   await waitFor('every node to have applied the master\'s version', async () => {
     const statuses = await Promise.all(agents.map(async a => await a.status()))
     const version = JSON.stringify(statuses.find(s => s.nodeId === master.nodeId).version)
     return statuses.every(s => JSON.stringify(s.appliedVersion) === version)
-  }, 30_000, 500)
+  }, PATIENCE_MS, 500)
   for (const a of agents) {
     const s = await a.status()
     assert.equal(s.datasets.blacklist.entries, entries, `${a.netns} status`)
@@ -45,7 +51,7 @@ async function assertSettled (cluster: Cluster, agents: NetnsAgent[], entries: n
   }
 }
 
-describe('three hosts on a LAN of network namespaces, mDNS only', { skip: skip ?? false, timeout: 300_000 }, () => {
+describe('three hosts on a LAN of network namespaces, mDNS only', { skip: skip ?? false, timeout: 900_000 }, () => {
   const lab = new NetnsLab(FAMILY)
   let cluster: Cluster
   const hosts: NetnsAgent[] = []
@@ -67,7 +73,7 @@ describe('three hosts on a LAN of network namespaces, mDNS only', { skip: skip ?
   })
 
   test('the hosts find each other, elect one master and sync a change', async () => {
-    await cluster.waitForOneMaster(hosts, 40_000)
+    await cluster.waitForOneMaster(hosts, PATIENCE_MS)
     await hosts[1].writeList('blacklist', 'a.example\nb.example\nc.example\n')
     await converge(hosts, ['a.example', 'b.example', 'c.example'])
     await assertSettled(cluster, hosts, 3)
@@ -78,8 +84,8 @@ describe('three hosts on a LAN of network namespaces, mDNS only', { skip: skip ?
     const [h1, h2, h3] = hosts
     lab.setLink(switchNs, 'port3', false)
     // The two connected hosts settle on one master among themselves; the cut-off one leads itself.
-    await cluster.waitForOneMaster([h1, h2], 30_000)
-    await waitFor('h3 to notice it is alone', async () => (await h3.status()).role === 'master', 30_000, 500)
+    await cluster.waitForOneMaster([h1, h2], PATIENCE_MS)
+    await waitFor('h3 to notice it is alone', async () => (await h3.status()).role === 'master', PATIENCE_MS, 500)
 
     // Adds and deletes on both sides.
     await h1.writeList('blacklist', 'b.example\nc.example\nleft-side.example\n')
@@ -89,7 +95,7 @@ describe('three hosts on a LAN of network namespaces, mDNS only', { skip: skip ?
 
     lab.setLink(switchNs, 'port3', true)
     const union = ['c.example', 'left-side.example', 'right-side.example']
-    await converge(hosts, union, 90_000)
+    await converge(hosts, union)
     await assertSettled(cluster, hosts, union.length)
   })
 
@@ -99,7 +105,7 @@ describe('three hosts on a LAN of network namespaces, mDNS only', { skip: skip ?
     const text = before.join('\n') + '\n' + Array.from({ length: 200 }, (_, i) => `lossy-${i}.example`).join('\n') + '\n'
     await hosts[2].writeList('blacklist', text)
     const want = [...before, ...Array.from({ length: 200 }, (_, i) => `lossy-${i}.example`)]
-    await converge(hosts, want, 120_000)
+    await converge(hosts, want)
     await assertSettled(cluster, hosts, want.length)
   })
 })

@@ -11,7 +11,7 @@ import { NetnsAgent, NetnsLab } from '../helpers/netns.js'
 const FAMILY = 'ssmdns'
 const skip = NetnsLab.unavailable(FAMILY)
 
-test('two agents with mDNS only find each other and sync', { skip: skip ?? false, timeout: 60_000 }, async (t) => {
+test('two agents with mDNS only find each other and sync', { skip: skip ?? false, timeout: 240_000 }, async (t) => {
   const lab = new NetnsLab(FAMILY)
   lab.removeLeftovers()
   const cluster = await Cluster.create()
@@ -27,7 +27,7 @@ test('two agents with mDNS only find each other and sync', { skip: skip ?? false
     agents.push(agent)
   }
   await agents[0].writeList('blacklist', 'found-by-mdns.example.com\n')
-  await waitFor('b to receive the entry over mDNS-found connection', async () => (await agents[1].keys('blacklist')).includes('found-by-mdns.example.com'), 40_000, 250)
+  await waitFor('b to receive the entry over mDNS-found connection', async () => (await agents[1].keys('blacklist')).includes('found-by-mdns.example.com'), 120_000, 250)
   const status = await agents[1].status()
   assert.equal(status.peers.filter((p: any) => p.connected).length, 1)
 })

@@ -166,7 +166,7 @@ export class NetnsAgent extends AgentProcess {
   }
 
   override async status (): Promise<any> {
-    const { stdout } = await execFileAsync('ip', ['netns', 'exec', this.netns, process.execPath, CLI, 'status', '--json', '--http-port', String(this.httpPort)], { timeout: 10_000 })
+    const { stdout } = await execFileAsync('ip', ['netns', 'exec', this.netns, process.execPath, CLI, 'status', '--json', '--http-port', String(this.httpPort)], { timeout: 30_000 })
     return JSON.parse(stdout)
   }
 }
