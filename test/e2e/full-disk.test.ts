@@ -121,6 +121,7 @@ describe('a full disk', { skip: skip ?? false, timeout: 180_000 }, () => {
       return s.errors.find((e: any) => /no space|ENOSPC/i.test(e.message))
     }, 30_000, 250)
     assert.match(`${error.what}: ${error.message}`, /space/i)
+    console.log(`full data folder: ${JSON.stringify(error)}`)
     assert.match(slave.output, /"event":"sync-error".*(no space|ENOSPC)/i)
     assert.equal(await slave.readList('blacklist'), text(oldKeys))
 
@@ -147,8 +148,11 @@ describe('a full disk', { skip: skip ?? false, timeout: 180_000 }, () => {
     }, 30_000, 250)
     assert.match(`${error.what}: ${error.message}`, /blacklist/)
     assert.match(slave.output, /"event":"sync-error".*(no space|ENOSPC)/i)
+    // The retries of the next heartbeats fail too while the folder is full.
+    await new Promise(resolve => setTimeout(resolve, 3000))
     assert.equal(await slave.readList('blacklist'), text(oldKeys))
     assert.deepEqual(await strays(slave), [])
+    console.log(`full settings folder: ${JSON.stringify(error)}`)
 
     await rm(filler)
     await fileBecomes(slave, text(newKeys), 'the slave to write the new list without a restart')
