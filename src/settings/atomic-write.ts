@@ -3,7 +3,7 @@
  * old file or the new one, never a half-written one.
  */
 import { randomBytes } from 'node:crypto'
-import { open, realpath, rename, rm, stat } from 'node:fs/promises'
+import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 /** Options of writeFileAtomic. */
@@ -17,6 +17,8 @@ export interface WriteFileAtomicOptions {
  * file systems), fsync, rename over the target, fsync the folder (so the rename itself survives
  * a crash). On failure the temp file is removed, the old file is untouched, and the error is
  * rethrown. A symlink at `path` is followed, so the link stays and its target is replaced.
+ * Temp files of the target left by a writer that was killed mid-write (its pid is gone) are
+ * removed first, so crashes do not pile up copies in the operator's folder.
  */
 export async function writeFileAtomic (path: string, data: string | Uint8Array, opts: WriteFileAtomicOptions = {}): Promise<void> {
   const target = await resolveTarget(path)
@@ -31,6 +33,7 @@ export async function writeFileAtomic (path: string, data: string | Uint8Array, 
     if (!isNotFound(err)) throw err
   }
 
+  await removeStaleTemps(dir, basename(target))
   const tmp = join(dir, `.${basename(target)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`)
   try {
     // 'wx': never reuse (or follow a link at) a name someone else made.
@@ -51,6 +54,25 @@ export async function writeFileAtomic (path: string, data: string | Uint8Array, 
     throw err
   }
   await syncDir(dir)
+}
+
+async function removeStaleTemps (dir: string, name: string): Promise<void> {
+  const prefix = `.${name}.tmp-`
+  for (const file of await readdir(dir)) {
+    if (!file.startsWith(prefix)) continue
+    const pid = Number(file.slice(prefix.length).split('-')[0])
+    if (Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid)) await rm(join(dir, file), { force: true })
+  }
+}
+
+function processAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    // EPERM: it lives, under another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }
 
 async function resolveTarget (path: string): Promise<string> {

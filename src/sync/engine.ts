@@ -336,6 +336,10 @@ export class SyncEngine {
       if (kind === 'full') this.fullSeen.add(nodeId)
       if (changed.length > 0 || bayesGrew) await this.cutVersion(nodeId, changed, bayesGrew)
       return this.central
+    }).catch((err) => {
+      // The uploader only hears a refusal; a local failure (a full disk) belongs in this node's status.
+      if (!(err instanceof SyncRefusedError)) this.report(`merge upload from ${nodeId}`, err)
+      throw err
     })
   }
 

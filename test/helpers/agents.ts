@@ -73,19 +73,31 @@ export class AgentProcess {
   get dataDir (): string { return join(this.dir, 'data') }
   get multiaddr (): string { return `/ip4/127.0.0.1/tcp/${this.port}/p2p/${this.nodeId}` }
 
+  /** The CLI and its `start` arguments. */
+  protected startArgs (listen: string, bootstrap: string[]): string[] {
+    const args = [CLI, 'start', '--data-dir', this.dataDir, '--settings-dir', this.settingsDir, '--cluster-key', this.keyFile,
+      '--listen', listen, '--http-port', String(this.httpPort), '--no-mdns', '--debounce-ms', '50', ...this.extraArgs]
+    for (const b of bootstrap) args.push('--bootstrap', b)
+    return args
+  }
+
+  /** The program to spawn and its arguments. */
+  protected command (bootstrap: string[]): { file: string, args: string[] } {
+    return { file: process.execPath, args: this.startArgs(`/ip4/127.0.0.1/tcp/${this.port}`, bootstrap) }
+  }
+
   /** Starts the process and waits until its status answers. */
   async start (bootstrap: string[] = []): Promise<void> {
-    const args = [CLI, 'start', '--data-dir', this.dataDir, '--settings-dir', this.settingsDir, '--cluster-key', this.keyFile,
-      '--listen', `/ip4/127.0.0.1/tcp/${this.port}`, '--http-port', String(this.httpPort), '--no-mdns', '--debounce-ms', '50', ...this.extraArgs]
-    for (const b of bootstrap) args.push('--bootstrap', b)
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    const { file, args } = this.command(bootstrap)
+    const proc = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.proc = proc
     proc.stdout?.on('data', (d) => { this.output += String(d) })
     proc.stderr?.on('data', (d) => { this.output += String(d) })
+    // Generous: a start on a loaded machine (a LevelDB recovering from kill -9) can take long.
     const status = await waitFor(`agent in ${this.dir} to answer`, async () => {
       if (proc.exitCode !== null) throw new Error(`agent exited with ${proc.exitCode}: ${this.output}`)
       return await this.status()
-    })
+    }, 60_000)
     this.nodeId = status.nodeId
   }
 
@@ -153,9 +165,16 @@ export class Cluster {
 
   /** Adds an agent (not started) with its own folders and ports. */
   async add (extraArgs: string[] = [], keyFile = this.keyFile): Promise<AgentProcess> {
+    const port = await freePort()
+    const httpPort = await freePort()
+    return await this.addWith(dir => new AgentProcess(dir, port, httpPort, keyFile, extraArgs))
+  }
+
+  /** Adds an agent (not started) that `make` builds for its folder; cleanup() stops it too. */
+  async addWith<T extends AgentProcess> (make: (dir: string) => T): Promise<T> {
     const dir = join(this.root, `node${this.agents.length + 1}`)
     await mkdir(join(dir, 'settings'), { recursive: true })
-    const agent = new AgentProcess(dir, await freePort(), await freePort(), keyFile, extraArgs)
+    const agent = make(dir)
     this.agents.push(agent)
     return agent
   }

@@ -2,6 +2,7 @@ import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../../../src/settings/atomic-write.js'
 
@@ -83,6 +84,16 @@ describe('writeFileAtomic', () => {
     await writeFileAtomic(join(dir, 'a.txt'), 'x')
     await writeFileAtomic(join(dir, 'a.txt'), 'y')
     assert.deepEqual(await readdir(dir), ['a.txt'])
+  })
+
+  test('removes the temp files a killed writer left, and keeps those of a live one', async (t) => {
+    const dir = await tempDir(t)
+    const dead = spawnSync(process.execPath, ['-e', '']).pid
+    await writeFile(join(dir, `.a.txt.tmp-${dead}-0123456789ab`), 'half')
+    await writeFile(join(dir, `.a.txt.tmp-${process.pid}-0123456789ab`), 'in flight')
+    await writeFile(join(dir, `.b.txt.tmp-${dead}-0123456789ab`), 'another file')
+    await writeFileAtomic(join(dir, 'a.txt'), 'x')
+    assert.deepEqual((await readdir(dir)).sort(), [`.a.txt.tmp-${process.pid}-0123456789ab`, `.b.txt.tmp-${dead}-0123456789ab`, 'a.txt'])
   })
 
   test('on failure rethrows, leaves the old target untouched and removes the temp file', async (t) => {
