@@ -42,9 +42,9 @@ import { Worker } from 'node:worker_threads'
 import { Agent } from '../src/agent.js'
 import { defaultConfig } from '../src/config.js'
 import { generateClusterKey, writeClusterKey } from '../src/net/cluster-key.js'
-import { emptyBayesDb, mergeContributions, type BayesDb, type NodeContribution, type TokenCounts } from '../src/crdt/bayes-counters.js'
+import { allocTokens, emptyBayesDb, mergeContributions, sumTokens, tokensOf, type BayesDb, type NodeContribution, type TokenCounts, type TokenTable } from '../src/crdt/bayes-counters.js'
 import { formatSaBackup, parseSaBackup } from '../src/settings/sa-backup.js'
-import { BayesReplica, growth } from '../src/sync/bayes-replica.js'
+import { BayesReplica, joinContribution } from '../src/sync/bayes-replica.js'
 import { decodeBayes, encodeBayes, type BayesContribution } from '../src/archive/bayes-codec.js'
 import { buildSettingsArchive } from '../src/sync/settings-archive.js'
 import { StateStore } from '../src/store/state-store.js'
@@ -148,10 +148,11 @@ function generateDbs (tokens: number, overlap: number, messages: number, seed: n
   const own = tokens - shared
   const need = shared + NODES * own
   const values = new Set<number>()
-  const all: string[] = []
-  while (all.length < need) {
+  const all = new Float64Array(need)
+  let have = 0
+  while (have < need) {
     const v = rand40(rng)
-    if (!values.has(v)) { values.add(v); all.push(hex10(v)) }
+    if (!values.has(v)) { values.add(v); all[have++] = v }
   }
   values.clear()
   // The same mail delivered to several servers: a few ids are seen on every node, maybe learned differently.
@@ -170,15 +171,40 @@ function generateDbs (tokens: number, overlap: number, messages: number, seed: n
       if (spamMsg[m] === 1) db.numSpam++
       else db.numHam++
     }
-    const add = (token: string): void => {
+    const rows = allocTokens(tokens)
+    let k = 0
+    const add = (v: number): void => {
       const m = Math.floor(r() * messages)
-      db.tokens.set(token, counts(r, spamMsg[m] === 1, atime[m]))
+      const c = counts(r, spamMsg[m] === 1, atime[m])
+      rows.keys[k] = v
+      rows.spam[k] = c.spam
+      rows.ham[k] = c.ham
+      rows.atime[k] = c.atime
+      k++
     }
     for (let i = 0; i < shared; i++) add(all[i])
     for (let i = shared + n * own; i < shared + (n + 1) * own; i++) add(all[i])
+    db.tokens = sortedTable(rows)
     dbs.push(db)
   }
   return dbs
+}
+
+/** The rows of t in token order (the tokens are distinct). */
+function sortedTable (t: TokenTable): TokenTable {
+  const n = t.keys.length
+  const order = new Uint32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  order.sort((a, b) => t.keys[a] - t.keys[b])
+  const out = allocTokens(n)
+  for (let i = 0; i < n; i++) {
+    const j = order[i]
+    out.keys[i] = t.keys[j]
+    out.spam[i] = t.spam[j]
+    out.ham[i] = t.ham[j]
+    out.atime[i] = t.atime[j]
+  }
+  return out
 }
 
 function asContributions (dbs: BayesDb[]): NodeContribution[] {
@@ -187,31 +213,31 @@ function asContributions (dbs: BayesDb[]): NodeContribution[] {
 
 /** The DB after learning `n` spam messages of ~`perMsg` tokens (60% existing, incremented; 40% new). */
 function learnMessages (db: BayesDb, n: number, perMsg: number, rng: () => number, now: number): { tokensTouched: number, newTokens: number } {
-  const keys = [...db.tokens.keys()]
-  const touched = new Set<string>()
+  const keys = db.tokens.keys
+  const known = new Set(keys)
+  const learned = new Map<number, TokenCounts>()
   let fresh = 0
   for (let m = 0; m < n; m++) {
     const atime = now + m
     const size = perMsg - 20 + Math.floor(rng() * 41)
     for (let k = 0; k < size; k++) {
+      let token: number
       if (rng() < 0.6) {
-        const token = keys[Math.floor(rng() * keys.length)]
-        const c = db.tokens.get(token) as TokenCounts
-        // sa-learn only moves an atime forward (tok_touch), so a relearned token keeps a newer one.
-        db.tokens.set(token, { spam: c.spam + 1, ham: c.ham, atime: Math.max(c.atime, atime) })
-        touched.add(token)
+        token = keys[Math.floor(rng() * keys.length)]
       } else {
-        let token: string
-        do token = hex10(rand40(rng)); while (db.tokens.has(token))
-        db.tokens.set(token, { spam: 1, ham: 0, atime })
-        touched.add(token)
+        do token = rand40(rng); while (known.has(token))
+        known.add(token)
         fresh++
       }
+      // sa-learn only moves an atime forward (tok_touch), so a relearned token keeps a newer one.
+      const c = learned.get(token) ?? { spam: 0, ham: 0, atime: 0 }
+      learned.set(token, { spam: c.spam + 1, ham: 0, atime: Math.max(c.atime, atime) })
     }
     db.seen.set(msgid(rng), 's')
     db.numSpam++
   }
-  return { tokensTouched: touched.size, newTokens: fresh }
+  db.tokens = sumTokens([db.tokens, tokensOf([...learned].map(([v, c]) => [hex10(v), c]))], true)
+  return { tokensTouched: learned.size, newTokens: fresh }
 }
 
 function sha256 (data: string | Uint8Array): string {
@@ -397,19 +423,20 @@ function statsOf (db: BayesDb): string {
   let ham = 0
   let maxAtime = 0
   let atimeSum = 0
-  for (const c of db.tokens.values()) {
-    spam += c.spam
-    ham += c.ham
-    if (c.atime > maxAtime) maxAtime = c.atime
-    atimeSum = (atimeSum + c.atime) % 1_000_000_007
+  const t = db.tokens
+  for (let i = 0; i < t.keys.length; i++) {
+    spam += t.spam[i]
+    ham += t.ham[i]
+    if (t.atime[i] > maxAtime) maxAtime = t.atime[i]
+    atimeSum = (atimeSum + t.atime[i]) % 1_000_000_007
   }
   let s = 0
   for (const f of db.seen.values()) if (f === 's') s++
-  return `tokens ${db.tokens.size} num_spam ${db.numSpam} num_nonspam ${db.numHam} sum(spam) ${spam} sum(ham) ${ham} max(atime) ${maxAtime} atimeHash ${atimeSum} seen ${db.seen.size} (${s} s)`
+  return `tokens ${db.tokens.keys.length} num_spam ${db.numSpam} num_nonspam ${db.numHam} sum(spam) ${spam} sum(ham) ${ham} max(atime) ${maxAtime} atimeHash ${atimeSum} seen ${db.seen.size} (${s} s)`
 }
 
-function expectedOf (db: BayesDb, text: string): ExpectedFile {
-  return { sha256: sha256(text), bytes: Buffer.byteLength(text), stats: statsOf(db) }
+function expectedOf (db: BayesDb, text: Uint8Array): ExpectedFile {
+  return { sha256: sha256(text), bytes: text.byteLength, stats: statsOf(db) }
 }
 
 /** Polls every node's bayes.txt until each equals `want` (size first, then sha256); records a timeline. */
@@ -428,7 +455,7 @@ function firstDifferences (want: string, got: string, max = 5): string {
   return out.join('; ')
 }
 
-async function waitConverged (agents: Agent[], files: string[], want: ExpectedFile, t0: number, timeoutMs: number, skip: Set<number> = new Set(), wantText?: string):
+async function waitConverged (agents: Agent[], files: string[], want: ExpectedFile, t0: number, timeoutMs: number, skip: Set<number> = new Set(), wantText?: Uint8Array):
 Promise<{ converged: boolean, ms: number, perNodeMs: Array<number | null>, timeline: string[], last: string[] }> {
   const perNodeMs: Array<number | null> = agents.map((_, i) => skip.has(i) ? 0 : null)
   const lastHashed: Array<number> = agents.map(() => -1)
@@ -458,7 +485,7 @@ Promise<{ converged: boolean, ms: number, perNodeMs: Array<number | null>, timel
         if (sha256(data) === want.sha256) {
           perNodeMs[i] = performance.now() - t0
         } else {
-          const got = statsOf(parseSaBackup(data.toString('latin1'), 'bayes.txt').db)
+          const got = statsOf(parseSaBackup(data, 'bayes.txt').db)
           timeline.push(`${Math.round(now - t0)} ms n${i}: file has the expected size but other content: got ${got}; want ${want.stats}`)
         }
       }
@@ -469,7 +496,7 @@ Promise<{ converged: boolean, ms: number, perNodeMs: Array<number | null>, timel
     if (performance.now() > deadline) {
       const last = [...sigs]
       if (wantText !== undefined) {
-        for (let i = 0; i < agents.length; i++) if (perNodeMs[i] === null) last.push(`n${i} differs: ${firstDifferences(wantText, await readFile(files[i], 'utf8').catch(() => ''))}`)
+        for (let i = 0; i < agents.length; i++) if (perNodeMs[i] === null) last.push(`n${i} differs: ${firstDifferences(Buffer.from(wantText).toString('utf8'), await readFile(files[i], 'utf8').catch(() => ''))}`)
       }
       return { converged: false, ms: performance.now() - t0, perNodeMs, timeline, last }
     }
@@ -732,13 +759,13 @@ async function deltaPhase (o: Required<BayesBenchOptions>, cluster: Cluster, pro
     await sleep(500)
     const origin = agents.findIndex(a => a.election.role === 'slave')
     const masterIdx = agents.findIndex(a => a.election.role === 'master')
-    const { db } = parseSaBackup(await readFile(files[origin], 'utf8'), 'bayes.txt')
-    const before = db.tokens.size
+    const { db } = parseSaBackup(await readFile(files[origin]), 'bayes.txt')
+    const before = db.tokens.keys.length
     const learned = learnMessages(db, 10, 200, rng, Math.floor(Date.now() / 1000))
     const text = formatSaBackup(db)
     const want = expectedOf(db, text)
     await writeFile(files[origin], text)
-    log(`delta rep ${rep}: n${origin} learned 10 messages: ${learned.tokensTouched} token records (${learned.newTokens} new; ${before} -> ${db.tokens.size} tokens)`)
+    log(`delta rep ${rep}: n${origin} learned 10 messages: ${learned.tokensTouched} token records (${learned.newTokens} new; ${before} -> ${db.tokens.keys.length} tokens)`)
     const b0 = agents.map(bytesOf)
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
@@ -794,7 +821,7 @@ async function mergePhase (o: Required<BayesBenchOptions>, root: string): Promis
   const dbs = generateDbs(o.tokens, o.overlap, o.messages, o.seed)
   const contribs = asContributions(dbs)
   const bayesContribs: BayesContribution[] = dbs.map((db, i) => ({ nodeId: `node-${i}`, db }))
-  const input = dbs.reduce((n, db) => n + db.tokens.size, 0)
+  const input = dbs.reduce((n, db) => n + db.tokens.keys.length, 0)
   const s: Record<string, number[]> = {}
   const add = (k: string, ms: number): void => { (s[k] ??= []).push(ms) }
   let outputTokens = 0
@@ -806,7 +833,7 @@ async function mergePhase (o: Required<BayesBenchOptions>, root: string): Promis
   }
   for (let rep = 0; rep < o.mergeReps; rep++) {
     gc()
-    outputTokens = (await time('mergeContributions', () => mergeContributions(contribs))).tokens.size
+    outputTokens = (await time('mergeContributions', () => mergeContributions(contribs))).tokens.keys.length
     gc()
     const dir = join(root, `merge-${rep}`)
     const store = await StateStore.open(dir)
@@ -819,7 +846,7 @@ async function mergePhase (o: Required<BayesBenchOptions>, root: string): Promis
       await rm(dir, { recursive: true, force: true })
     }
     gc()
-    await time('  part: growth(undefined, c) x3 [one token-object copy]', () => { for (const c of bayesContribs) growth(undefined, c.db) })
+    await time('  part: joinContribution(undefined, c) x3 [one table copy]', () => { for (const c of bayesContribs) joinContribution(undefined, c.db) })
     const enc = await time('  part: encodeBayes(3 contributions)', () => encodeBayes(bayesContribs))
     await time('  part: decodeBayes(3 contributions)', () => decodeBayes(enc.data))
     const dir2 = join(root, `blob-${rep}`)
@@ -859,10 +886,10 @@ async function mergePhase (o: Required<BayesBenchOptions>, root: string): Promis
     breakdown,
     archive: {
       oneContributionZipBytes: one,
-      oneContributionBytesPerToken: round(one / dbs[0].tokens.size, 2),
+      oneContributionBytesPerToken: round(one / dbs[0].tokens.keys.length, 2),
       threeContributionsZipBytes: three,
       threeContributionsBytesPerToken: round(three / input, 2),
-      rawCodecBytesPerToken: round(raw / dbs[0].tokens.size, 2)
+      rawCodecBytesPerToken: round(raw / dbs[0].tokens.keys.length, 2)
     }
   }
 }

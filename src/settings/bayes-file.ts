@@ -48,14 +48,14 @@ export class BayesFile {
     if (this.opts.exportCommand !== '') {
       assertSucceeded(await runCommand(this.opts.exportCommand, { cwd: process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
     }
-    let text: string
+    let data: Uint8Array
     try {
-      text = await readFile(this.path, 'utf8')
+      data = await readFile(this.path)
     } catch (err: any) {
       if (err?.code === 'ENOENT') return null
       throw err
     }
-    const parsed = parseSaBackup(text, BAYES_FILE)
+    const parsed = parseSaBackup(data, BAYES_FILE)
     this.invalid = parsed.invalid
     return parsed.db
   }

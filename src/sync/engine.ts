@@ -596,7 +596,7 @@ export class SyncEngine {
     try {
       await bayes.file.write(db)
       await bayes.replica.setBaseline(db)
-      this.bayesTokens = db.tokens.size
+      this.bayesTokens = db.tokens.keys.length
       this.bayesUnwritten = false
       return true
     } catch (err: any) {
