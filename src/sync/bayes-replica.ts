@@ -8,8 +8,9 @@
  *
  * Durable form (binary values of the store): a snapshot of all contributions, then a log of the
  * deltas since, one record per change under its Bayes change sequence (`bseq`), so "changes since
- * a version" is a range read of the log. When the log outgrows twice the snapshot it is folded
- * into a new snapshot; versions older than that are then answered with the full state.
+ * a version" is a range read of the log. When the log holds more than twice the tokens of the
+ * state it is folded into a new snapshot; versions older than that are then answered with the
+ * full state.
  */
 import { addContribution, emptyBayesDb, joinTokens, mergeContributions, ownDelta, type BayesDb, type Contribution, type SeenFlag } from '../crdt/bayes-counters.js'
 import { decodeBayes, encodeBayes, type BayesContribution } from '../archive/bayes-codec.js'
@@ -26,11 +27,12 @@ const META_SNAPSHOT_BSEQ = 'bayesSnapshotSeq'
 /** Log records kept before they are folded into the snapshot, whatever their size. */
 const MAX_LOG_RECORDS = 256
 /**
- * The log is folded once it outgrows twice the snapshot (or twice this, for a small snapshot):
- * replaying it at start then costs at most about twice reading the snapshot, and the first
- * uploads of a new cluster (each a node's whole contribution) stay in the log as deltas.
+ * The log is folded once its token records outnumber twice the tokens of the state (or this
+ * many, for a small state): replaying it at start then costs at most about twice reading the
+ * state. Measured against the state, not the last snapshot, so the first uploads of a new
+ * cluster (each a node's whole contribution) stay in the log and are answered as deltas.
  */
-const MIN_FOLD_BYTES = 8 << 20
+const MIN_FOLD_TOKENS = 100_000
 
 const logName = (bseq: number): string => LOG_PREFIX + bseq.toString(16).padStart(16, '0')
 
@@ -70,8 +72,8 @@ export class BayesReplica {
   /** The cluster's DB while no contribution changed. */
   private mergedDb: BayesDb | null = null
   private logRecords: number
-  private logBytes: number
-  private snapshotBytes: number
+  /** Token records in the log. */
+  private logTokens: number
 
   private constructor (
     private readonly store: StateStore,
@@ -81,13 +83,11 @@ export class BayesReplica {
     bseq: number,
     private snapshotSeq: number,
     logRecords: number,
-    logBytes: number,
-    snapshotBytes: number
+    logTokens: number
   ) {
     this.bseq = bseq
     this.logRecords = logRecords
-    this.logBytes = logBytes
-    this.snapshotBytes = snapshotBytes
+    this.logTokens = logTokens
   }
 
   /** Loads the snapshot, replays the log after it, and loads the baseline. */
@@ -95,17 +95,19 @@ export class BayesReplica {
     const contribs = new Map<string, Contribution>()
     const snapshot = await store.getBlob(SNAPSHOT)
     if (snapshot !== undefined) for (const c of decodeBayes(snapshot, { name: SNAPSHOT })) join(contribs, c)
-    let logBytes = 0
+    let logTokens = 0
     const log = await store.blobsWithPrefix(LOG_PREFIX)
     for (const [name, data] of log) {
-      for (const c of decodeBayes(data, { name })) join(contribs, c)
-      logBytes += data.byteLength
+      for (const c of decodeBayes(data, { name })) {
+        join(contribs, c)
+        logTokens += c.db.tokens.keys.length
+      }
     }
     const baselineBlob = await store.getBlob(BASELINE)
     const baseline = baselineBlob === undefined ? emptyBayesDb() : (decodeBayes(baselineBlob, { name: BASELINE })[0]?.db ?? emptyBayesDb())
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, (await store.getMeta<number>(META_SNAPSHOT_BSEQ)) ?? 0,
-      log.length, logBytes, snapshot?.byteLength ?? 0)
+      log.length, logTokens)
   }
 
   /** The newest Bayes change sequence. */
@@ -193,15 +195,14 @@ export class BayesReplica {
     }
     const bseq = this.bseq + 1
     const record = encodeBayes(changes).data
-    const fold = this.logRecords + 1 > MAX_LOG_RECORDS || this.logBytes + record.byteLength > 2 * Math.max(this.snapshotBytes, MIN_FOLD_BYTES)
+    const recordTokens = changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
+    const fold = this.logRecords + 1 > MAX_LOG_RECORDS || this.logTokens + recordTokens > 2 * Math.max(this.tokenCount, MIN_FOLD_TOKENS)
     const meta: Record<string, unknown> = { [META_BSEQ]: bseq }
-    let snapshotBytes = this.snapshotBytes
     if (fold) {
       const snapshot = encodeBayes(this.contributions()).data
       blobs.push({ name: SNAPSHOT, value: snapshot })
       for (const [name] of await this.store.blobsWithPrefix(LOG_PREFIX)) blobs.push({ name, value: null })
       meta[META_SNAPSHOT_BSEQ] = this.bseq
-      snapshotBytes = snapshot.byteLength
     }
     blobs.push({ name: logName(bseq), value: record })
     await this.store.write({ blobs, meta })
@@ -210,13 +211,12 @@ export class BayesReplica {
     if (baseline !== null) this.baseline = baseline
     if (fold) {
       this.snapshotSeq = this.bseq
-      this.snapshotBytes = snapshotBytes
       this.logRecords = 0
-      this.logBytes = 0
+      this.logTokens = 0
     }
     this.bseq = bseq
     this.logRecords++
-    this.logBytes += record.byteLength
+    this.logTokens += recordTokens
   }
 }
 

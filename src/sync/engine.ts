@@ -336,8 +336,10 @@ export class SyncEngine {
    * Builds the answer to a fetch: a delta when this node cut `since`, else the full state. It
    * reads outside the queue, so a fetch is not held up by the master writing its own files;
    * a change committed meanwhile may ride along, which the receiver's merge takes as it comes.
+   * A delta leaves out the requester's own Bayes contribution: only that node writes it, so
+   * it already holds all of it (a full answer carries it, for a node that lost its state).
    */
-  async serveFetch (since: Version): Promise<Served> {
+  async serveFetch (since: Version, requester = ''): Promise<Served> {
     if (this.parts.roles.role !== 'master') return { status: Status.REFUSED, reason: 'not master' }
     const version = this.central
     if (compareVersions(since, version) >= 0) return { status: Status.UP_TO_DATE, version }
@@ -355,7 +357,7 @@ export class SyncEngine {
     let contribs: BayesContribution[] | null = null
     if (bayes !== undefined) {
       contribs = record?.bseq === undefined ? null : await bayes.changedSince(record.bseq)
-      contribs ??= bayes.contributions()
+      contribs = contribs?.filter(c => c.nodeId !== requester) ?? bayes.contributions()
       if (contribs.length === 0) contribs = null
     }
     const kind = record === undefined ? 'full' : 'delta'
