@@ -262,12 +262,17 @@ function sortRows (rows: TokenRows, db: BayesDb): number[] {
   const n = rows.n
   let ascending = true
   for (let i = 1; i < n && ascending; i++) ascending = rows.keys[i - 1] < rows.keys[i]
-  const order = ascending ? null : sortIndices(rows.keys, n)
+  if (ascending) {
+    // A file sa-learn or this module wrote: the columns as read are the table, no copy.
+    db.tokens = trimTokens(rows, n)
+    return []
+  }
+  const order = sortIndices(rows.keys, n)
   const out = allocTokens(n)
   const duplicates: number[] = []
   let count = 0
   for (let k = 0; k < n; k++) {
-    const i = order === null ? k : order[k]
+    const i = order[k]
     const v = rows.keys[i]
     if (count > 0 && out.keys[count - 1] === v) {
       duplicates.push(i)
