@@ -54,7 +54,7 @@ import { decodeBayes, encodeBayes, type BayesContribution } from '../src/archive
 import { buildSettingsArchive } from '../src/sync/settings-archive.js'
 import { StateStore } from '../src/store/state-store.js'
 import { compareVersions, formatVersion, type Version } from '../src/version.js'
-import { Cluster as ProcessCluster, type AgentProcess } from '../test/helpers/agents.js'
+import { Cluster as ProcessCluster, waitFor, type AgentProcess } from '../test/helpers/agents.js'
 
 /** Targets on the reference machine (2 cores). */
 export const TARGETS = {
@@ -592,10 +592,13 @@ async function procRss (pid: number | undefined): Promise<{ peakMB: number, rssM
   return { peakMB: round(kb('VmHWM') / 1024), rssMB: round(kb('VmRSS') / 1024) }
 }
 
-/** A counter of an agent's /metrics, 0 when absent. */
+/** A counter of an agent's /metrics, 0 when absent; asked again while a busy agent does not answer. */
 async function metric (a: AgentProcess, name: string): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${a.httpPort}/metrics`, { signal: AbortSignal.timeout(5000) })
-  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(await res.text())
+  const text = await waitFor(`/metrics of ${a.nodeId}`, async () => {
+    const res = await fetch(`http://127.0.0.1:${a.httpPort}/metrics`, { signal: AbortSignal.timeout(10_000) })
+    return await res.text()
+  }, 120_000)
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)
   return m === null ? 0 : Number(m[1])
 }
 
@@ -610,7 +613,7 @@ async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: Proc
   onCluster(cluster)
   const agents = await cluster.startAll(NODES, ['--bayes-scan-interval-seconds', '0', '--log-level', 'warn'])
   await cluster.waitForOneMaster(agents, 60_000)
-  const roles = await Promise.all(agents.map(async a => (await a.status()).role as string))
+  const roles = await Promise.all(agents.map(async a => await waitFor(`status of ${a.nodeId}`, async () => (await a.status()).role as string, 60_000)))
   const files = agents.map(a => join(a.settingsDir, 'bayes.txt'))
   for (const [i, text] of texts.entries()) await writeFile(files[i], text)
   texts.length = 0
