@@ -569,6 +569,7 @@ export class SyncEngine {
     const bayes = this.parts.bayes
     if (bayes === undefined) return 0
     try {
+      if (await bayes.file.unchanged()) return 0
       const local = await bayes.file.read()
       return local === null ? 0 : await bayes.replica.applyScan(local)
     } catch (err: any) {
