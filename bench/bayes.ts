@@ -578,7 +578,7 @@ interface ProcessE2eResult {
   /** Peak RSS of each agent process (VmHWM: over its whole life) and its RSS when converged. */
   rssPeakMB: number[]
   rssConvergedMB: number[]
-  /** Sync-stream bytes each node sent and received (its /metrics counters). */
+  /** Bytes each node sent and received by its /metrics counters (all sync streams, both ways). */
   sentBytes: number[]
   receivedBytes: number[]
   slaveUploadBytesPerToken: number[]
@@ -1154,8 +1154,8 @@ function table (r: BayesBenchResult): string {
     row(`${tag}   roles`, p.roles.join(' / '), '', '', null)
     row(`${tag} RSS peak per agent process (VmHWM)`, p.rssPeakMB.join(' / '), 'MB', `<= ${TARGETS.rssMB}`, p.rssPeakMB.every(x => x <= TARGETS.rssMB))
     row(`${tag}   RSS per agent when converged`, p.rssConvergedMB.join(' / '), 'MB', '', null)
-    row(`${tag} slave upload bytes/token`, p.slaveUploadBytesPerToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveUploadBytesPerToken.every(x => x <= TARGETS.wireBytesPerToken))
-    row(`${tag} slave download bytes/needed token`, p.slaveDownloadBytesPerNeededToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveDownloadBytesPerNeededToken.every(x => x <= TARGETS.wireBytesPerToken))
+    row(`${tag} slave sent bytes/own token (/metrics)`, p.slaveUploadBytesPerToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveUploadBytesPerToken.every(x => x <= TARGETS.wireBytesPerToken))
+    row(`${tag} slave received bytes/needed token (/metrics)`, p.slaveDownloadBytesPerNeededToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveDownloadBytesPerNeededToken.every(x => x <= TARGETS.wireBytesPerToken))
     row(`${tag}   sent / received per node`, p.sentBytes.map((x, i) => `${x}/${p.receivedBytes[i]}`).join('  '), 'B', '', null)
   }
   for (const e of r.e2e) {
