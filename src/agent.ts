@@ -226,7 +226,7 @@ export class Agent {
     }, this.traffic)
     this.fetchService = new FetchService(node, {
       refusal: (hello) => { const bad = incompatibility(hello, config.strictVersion); return bad === null ? null : `incompatible: ${bad}` },
-      serve: async (since) => await engine.serveFetch(since)
+      serve: async (since, _want, requester) => await engine.serveFetch(since, requester)
     }, this.traffic)
     // A forwarded request is carried out here or refused, never forwarded again (no loops).
     this.controlService = new ControlService(node, { rollback: async (version) => await engine.rollback(version) }, config.strictVersion)

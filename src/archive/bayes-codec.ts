@@ -22,12 +22,16 @@
  * atimes are a dictionary of the d distinct values, ascending and gap-coded (the first gap from 0),
  * and each token holds its index into it in W = the bytes needed for d - 1 (0 when d <= 1), one
  * column per byte, lowest byte first. SpamAssassin stamps every token of a message with one atime,
- * so there are few distinct values. Seen flags are the bytes `s` and `h`.
+ * so there are few distinct values. Seen flags are the bytes `s` and `h`. Token counts and atimes
+ * are at most 2^32 - 1, as in SpamAssassin's stores.
+ *
+ * Both directions work on the column-wise token tables of `crdt/bayes-counters`, so no token is
+ * ever a string or an object here.
  *
  * Decoding trusts nothing: it refuses any byte sequence that this encoder would not write, and
  * checks every count against the bytes left before it allocates anything for it.
  */
-import type { BayesDb, TokenCounts } from '../crdt/bayes-counters.js'
+import { allocTokens, MAX_COUNT, tokenHex, type BayesDb } from '../crdt/bayes-counters.js'
 import { DatasetDecodeError } from '../errors.js'
 
 /** A node's Bayes contribution as this codec carries it: the DB shape of `crdt/bayes-counters`. */
@@ -64,7 +68,6 @@ export const BAYES_MAGIC = 'SSBAYES'
 export const BAYES_FORMAT_VERSION = 1
 
 const MAGIC_BYTES = Uint8Array.from(BAYES_MAGIC, c => c.charCodeAt(0))
-const TWO_32 = 2 ** 32
 const TOKEN_LIMIT = 2 ** 40
 const LOW_SPLIT = 65536
 const HIGH_LIMIT = TOKEN_LIMIT / LOW_SPLIT
@@ -77,18 +80,14 @@ const MIN_TOKEN_BYTES = 5
 const MIN_CONTRIBUTION_BYTES = 7
 // Bytes a seen id takes at least: flag, length, 1 byte of msgid.
 const MIN_SEEN_BYTES = 3
-const HEX_CODES = Uint8Array.from('0123456789abcdef', c => c.charCodeAt(0))
-// Value of each lower-case hex digit by character code, -1 for any other character.
-const NIBBLE = new Int8Array(128).fill(-1)
-for (let i = 0; i < 16; i++) NIBBLE[HEX_CODES[i]] = i
 const LONE_SURROGATE = /\p{Surrogate}/u
 
 /**
  * Encodes contributions as a Bayes dataset file; equal input gives equal bytes whatever the order
- * of the array and maps. Throws RangeError for input no peer would accept (an empty, repeated or
- * not well-formed node id or msgid, a token that is not 10 lower-case hex digits, a count or atime
- * that is not a non-negative safe integer, a seen flag other than `s`/`h`): that is a bug
- * upstream, not an operator's mistake.
+ * of the array and seen maps. Throws RangeError for input no peer would accept (an empty, repeated
+ * or not well-formed node id or msgid, token columns of different lengths or whose tokens are not
+ * strictly ascending 40-bit integers, a message count that is not a non-negative safe integer, a
+ * seen flag other than `s`/`h`): that is a bug upstream, not an operator's mistake.
  */
 export function encodeBayes (contribs: BayesContribution[]): EncodedBayes {
   const sorted = [...contribs].sort((a, b) => compareStrings(a.nodeId, b.nodeId))
@@ -98,7 +97,7 @@ export function encodeBayes (contribs: BayesContribution[]): EncodedBayes {
     checkText(nodeId, 'node id')
     if (i > 0 && nodeId === sorted[i - 1].nodeId) throw new RangeError(`cannot encode node ${JSON.stringify(nodeId)} twice`)
     // Roughly what deflate will be handed: about 8 bytes a token, a little more a msgid.
-    size += 64 + nodeId.length * 3 + db.tokens.size * 8 + db.seen.size * 48
+    size += 64 + nodeId.length * 3 + db.tokens.keys.length * 8 + db.seen.size * 48
   }
   const out = new ByteWriter(size)
   out.raw(MAGIC_BYTES)
@@ -107,7 +106,7 @@ export function encodeBayes (contribs: BayesContribution[]): EncodedBayes {
   let entries = 0
   for (const { nodeId, db } of sorted) {
     writeContribution(out, nodeId, db)
-    entries += db.tokens.size
+    entries += db.tokens.keys.length
   }
   return { data: out.result(), entries }
 }
@@ -120,52 +119,22 @@ function writeContribution (out: ByteWriter, nodeId: string, db: BayesSection): 
   out.varint(db.numSpam)
   out.varint(db.numHam)
 
-  // Copied into typed columns once, so sorting and writing touch no objects. Atimes get an id
-  // in order of first appearance here, and their rank in the sorted dictionary below.
-  const n = db.tokens.size
-  const keys = new Float64Array(n)
-  const spam = new Float64Array(n)
-  const ham = new Float64Array(n)
-  const atimeIds = new Uint32Array(n)
-  const idOf = new Map<number, number>()
-  const distinct: number[] = []
-  let i = 0
-  let ascending = true
-  let maxSpam = 0
-  let maxHam = 0
-  db.tokens.forEach((c, token) => {
-    const v = tokenValue(token)
-    const { spam: s, ham: h, atime: t } = c
-    // One test on the hot path; the message is only built for the rare bad token.
-    if (v < 0 || !isCount(s) || !isCount(h) || !isCount(t)) badToken(where, token, c)
-    if (i > 0 && v < keys[i - 1]) ascending = false
-    keys[i] = v
-    spam[i] = s
-    ham[i] = h
-    let id = idOf.get(t)
-    if (id === undefined) {
-      id = distinct.length
-      idOf.set(t, id)
-      distinct.push(t)
-    }
-    atimeIds[i] = id
-    if (s > maxSpam) maxSpam = s
-    if (h > maxHam) maxHam = h
-    i++
-  })
-  // A decoded DB is already in order; anything else is radix-sorted.
-  const order = ascending ? identity(n) : sortedOrder(keys)
-
+  const { keys, spam, ham, atime } = db.tokens
+  const n = keys.length
+  if (spam.length !== n || ham.length !== n || atime.length !== n) throw new RangeError(`${where}: token columns of different lengths`)
   out.varint(n)
   // Tokens: the low column at `low`, the high column right after it, in one pass.
   out.reserve(n * 6)
   let buf = out.buf
   let low = out.length
   let at = low + 2 * n
-  let previous = 0
+  let previous = -1
   for (let k = 0; k < n; k++) {
-    const v = keys[order[k]]
-    const gap = v - previous
+    const v = keys[k]
+    if (!(v > previous) || v >= TOKEN_LIMIT || !Number.isInteger(v)) {
+      throw new RangeError(`${where}: token ${k} (${v}) is not a 40-bit integer above the one before (tokens must be strictly ascending)`)
+    }
+    const gap = v - (k === 0 ? 0 : previous)
     previous = v
     const high = Math.floor(gap / LOW_SPLIT)
     const rest = gap - high * LOW_SPLIT
@@ -174,33 +143,36 @@ function writeContribution (out: ByteWriter, nodeId: string, db: BayesSection): 
     at = putVarint(buf, at, high)
   }
   out.length = at
-  writeColumn(out, spam, order, maxSpam)
-  writeColumn(out, ham, order, maxHam)
+  writeColumn(out, spam)
+  writeColumn(out, ham)
 
   // Atimes: the sorted distinct values, then each token's index among them.
-  const d = distinct.length
-  const dict = Float64Array.from(distinct).sort()
-  const rank = new Uint32Array(d)
-  for (let id = 0; id < d; id++) rank[id] = search(dict, distinct[id])
+  const dict = distinctSorted(atime)
+  const d = dict.length
   out.varint(d)
   out.reserve(d * MAX_VARINT_BYTES)
   buf = out.buf
   at = out.length
-  previous = 0
+  let last = 0
   for (let k = 0; k < d; k++) {
-    at = putVarint(buf, at, dict[k] - previous)
-    previous = dict[k]
+    at = putVarint(buf, at, dict[k] - last)
+    last = dict[k]
   }
   out.length = at
   const width = indexWidth(d)
   out.reserve(width * n)
   buf = out.buf
   const base = out.length
-  for (let k = 0; k < n; k++) {
-    let index = rank[atimeIds[order[k]]]
-    for (let p = 0; p < width; p++) {
-      buf[base + p * n + k] = index & 0xff
-      index >>>= 8
+  if (width > 0) {
+    // Rank of each atime by a map: a token's atime is one of few values, so this beats a search.
+    const rank = new Map<number, number>()
+    for (let k = 0; k < d; k++) rank.set(dict[k], k)
+    for (let k = 0; k < n; k++) {
+      let index = rank.get(atime[k]) as number
+      for (let p = 0; p < width; p++) {
+        buf[base + p * n + k] = index & 0xff
+        index >>>= 8
+      }
     }
   }
   out.length = base + width * n
@@ -216,12 +188,20 @@ function writeContribution (out: ByteWriter, nodeId: string, db: BayesSection): 
   }
 }
 
-function writeColumn (out: ByteWriter, values: Float64Array, order: Uint32Array, max: number): void {
+// The distinct values of a column, ascending.
+function distinctSorted (values: Uint32Array): Uint32Array {
+  const sorted = values.slice().sort()
+  let d = 0
+  for (let k = 0; k < sorted.length; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) sorted[d++] = sorted[k]
+  return sorted.subarray(0, d)
+}
+
+function writeColumn (out: ByteWriter, values: Uint32Array): void {
   const n = values.length
-  out.reserve(n * varintLength(max))
+  out.reserve(n * 5)
   const buf = out.buf
   let at = out.length
-  for (let k = 0; k < n; k++) at = putVarint(buf, at, values[order[k]])
+  for (let k = 0; k < n; k++) at = putVarint(buf, at, values[k])
   out.length = at
 }
 
@@ -296,12 +276,6 @@ function putVarint (buf: Uint8Array, at: number, n: number): number {
   return at
 }
 
-function varintLength (n: number): number {
-  let len = 1
-  for (; n >= 128; len++) n = Math.floor(n / 128)
-  return len
-}
-
 // Bytes of an atime index when there are d distinct atimes: enough for d - 1.
 function indexWidth (d: number): number {
   let width = 0
@@ -309,97 +283,8 @@ function indexWidth (d: number): number {
   return width
 }
 
-// Index of v in the ascending `sorted`, which holds it.
-function search (sorted: Float64Array, v: number): number {
-  let lo = 0
-  let hi = sorted.length - 1
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (sorted[mid] < v) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-function identity (n: number): Uint32Array {
-  const order = new Uint32Array(n)
-  for (let i = 0; i < n; i++) order[i] = i
-  return order
-}
-
-// The indexes of keys (distinct 40-bit integers) in ascending key order: an LSD radix sort on
-// three 16-bit digits, several times faster than a comparison sort with a callback.
-function sortedOrder (keys: Float64Array): Uint32Array {
-  const n = keys.length
-  const digit0 = new Uint16Array(n)
-  const digit1 = new Uint16Array(n)
-  const digit2 = new Uint16Array(n)
-  for (let i = 0; i < n; i++) {
-    const hi = Math.floor(keys[i] / TWO_32)
-    const lo = keys[i] - hi * TWO_32
-    digit0[i] = lo & 0xffff
-    digit1[i] = lo >>> 16
-    digit2[i] = hi
-  }
-  const a = identity(n)
-  const b = new Uint32Array(n)
-  const counts = new Uint32Array(LOW_SPLIT + 1)
-  radixPass(a, b, digit0, counts)
-  radixPass(b, a, digit1, counts)
-  radixPass(a, b, digit2, counts)
-  return b
-}
-
-// One stable counting-sort pass of src into dst by digit[index].
-function radixPass (src: Uint32Array, dst: Uint32Array, digit: Uint16Array, counts: Uint32Array): void {
-  const n = src.length
-  counts.fill(0)
-  for (let i = 0; i < n; i++) counts[digit[i] + 1]++
-  for (let i = 1; i < counts.length; i++) counts[i] += counts[i - 1]
-  for (let k = 0; k < n; k++) {
-    const j = src[k]
-    dst[counts[digit[j]]++] = j
-  }
-}
-
-// The 40-bit value of a token of 10 lower-case hex digits, or -1 for any other string.
-function tokenValue (token: string): number {
-  if (token.length !== 10) return -1
-  let hi = 0
-  let lo = 0
-  for (let i = 0; i < 10; i++) {
-    const c = token.charCodeAt(i)
-    const d = c < 128 ? NIBBLE[c] : -1
-    if (d < 0) return -1
-    if (i < 2) hi = hi * 16 + d
-    else lo = lo * 16 + d
-  }
-  return hi * TWO_32 + lo
-}
-
-// The 10 lower-case hex digits of a 40-bit value.
-function tokenString (v: number): string {
-  const hi = Math.floor(v / TWO_32)
-  const lo = v - hi * TWO_32
-  const h = HEX_CODES
-  return String.fromCharCode(h[hi >>> 4], h[hi & 15], h[lo >>> 28], h[(lo >>> 24) & 15], h[(lo >>> 20) & 15],
-    h[(lo >>> 16) & 15], h[(lo >>> 12) & 15], h[(lo >>> 8) & 15], h[(lo >>> 4) & 15], h[lo & 15])
-}
-
-function isCount (n: number): boolean {
-  return Number.isSafeInteger(n) && n >= 0
-}
-
 function checkCount (n: number, what: string): void {
-  if (!isCount(n)) throw new RangeError(`cannot encode ${what} ${n}: not a non-negative safe integer`)
-}
-
-function badToken (where: string, token: string, c: TokenCounts): never {
-  if (tokenValue(token) < 0) throw new RangeError(`${where}: token ${JSON.stringify(token)} is not 10 lower-case hex digits`)
-  checkCount(c.spam, `${where}: spam count of token ${token}`)
-  checkCount(c.ham, `${where}: ham count of token ${token}`)
-  checkCount(c.atime, `${where}: atime of token ${token}`)
-  throw new Error('unreachable: badToken called for a good token')
+  if (!(Number.isSafeInteger(n) && n >= 0)) throw new RangeError(`cannot encode ${what} ${n}: not a non-negative safe integer`)
 }
 
 // UTF-8 cannot carry a lone surrogate (the encoder would write U+FFFD), and no id is empty.
@@ -443,7 +328,7 @@ export function decodeBayes (data: Uint8Array, opts: DecodeBayesOptions = {}): B
     }
     previous = nodeId
     const db = readContribution(r, nodeId)
-    entries += db.tokens.size
+    entries += db.tokens.keys.length
     out.push({ nodeId, db })
   }
   if (r.pos !== data.length) r.fail(`${data.length - r.pos} trailing bytes after the last contribution`)
@@ -460,7 +345,8 @@ function readContribution (r: Reader, nodeId: string): BayesSection {
   const numHam = r.varint(`${node} numHam`)
   const n = r.count(`${node} token count`, MIN_TOKEN_BYTES)
 
-  const keys = new Float64Array(n)
+  const tokens = allocTokens(n)
+  const keys = tokens.keys
   const low = r.pos
   r.pos += 2 * n
   const tokenWhat = `${node} token`
@@ -470,14 +356,14 @@ function readContribution (r: Reader, nodeId: string): BayesSection {
     const high = r.varint(tokenWhat)
     if (high >= HIGH_LIMIT) r.fail(`${node} token ${k} is above 40 bits`, at)
     const gap = high * LOW_SPLIT + buf[low + 2 * k] + buf[low + 2 * k + 1] * 256
-    if (k > 0 && gap === 0) r.fail(`${node} token ${tokenString(previous)} repeats (tokens must be strictly ascending)`, at)
+    if (k > 0 && gap === 0) r.fail(`${node} token ${tokenHex(previous)} repeats (tokens must be strictly ascending)`, at)
     const v = previous + gap
     if (v >= TOKEN_LIMIT) r.fail(`${node} token ${k} is above 40 bits`, at)
     keys[k] = v
     previous = v
   }
-  const spam = r.column(n, `${node} spam count`)
-  const ham = r.column(n, `${node} ham count`)
+  r.column(tokens.spam, `${node} spam count`)
+  r.column(tokens.ham, `${node} ham count`)
 
   const dictAt = r.pos
   const d = r.varint(`${node} atime count`)
@@ -490,7 +376,7 @@ function readContribution (r: Reader, nodeId: string): BayesSection {
     const gap = r.varint(atimeWhat)
     if (k > 0 && gap === 0) r.fail(`${node} atime ${atime} repeats (atimes must be strictly ascending)`, at)
     atime += gap
-    if (atime > Number.MAX_SAFE_INTEGER) r.fail(`${node} atime overflows: above 2^53 - 1`, at)
+    if (atime > MAX_COUNT) r.fail(`${node} atime ${atime} is above ${MAX_COUNT}`, at)
     dict[k] = atime
   }
   const width = indexWidth(d)
@@ -498,16 +384,16 @@ function readContribution (r: Reader, nodeId: string): BayesSection {
   if (width * n > buf.length - base) r.fail(`truncated: ${node} atime indexes need ${width * n} bytes, ${buf.length - base} remain`)
   const used = new Uint8Array(d)
   let unused = d
-  const tokens = new Map<string, TokenCounts>()
+  const atimes = tokens.atime
   for (let k = 0; k < n; k++) {
     let index = 0
     for (let p = width - 1; p >= 0; p--) index = index * 256 + buf[base + p * n + k]
-    if (index >= d) r.fail(`${node} atime index ${index} of token ${tokenString(keys[k])} is not below ${d}`, base + k)
+    if (index >= d) r.fail(`${node} atime index ${index} of token ${tokenHex(keys[k])} is not below ${d}`, base + k)
     if (used[index] === 0) {
       used[index] = 1
       unused--
     }
-    tokens.set(tokenString(keys[k]), { spam: spam[k], ham: ham[k], atime: dict[index] })
+    atimes[k] = dict[index]
   }
   if (unused !== 0) r.fail(`${node} has ${unused} atimes that no token uses`, dictAt)
   r.pos = base + width * n
@@ -564,10 +450,14 @@ class Reader {
     return n
   }
 
-  column (n: number, what: string): Float64Array {
-    const values = new Float64Array(n)
-    for (let k = 0; k < n; k++) values[k] = this.varint(what)
-    return values
+  // Fills a count column; a count above MAX_COUNT is refused.
+  column (values: Uint32Array, what: string): void {
+    for (let k = 0; k < values.length; k++) {
+      const at = this.pos
+      const v = this.varint(what)
+      if (v > MAX_COUNT) this.fail(`${what} ${v} is above ${MAX_COUNT}`, at)
+      values[k] = v
+    }
   }
 
   // A length-prefixed, non-empty UTF-8 string.

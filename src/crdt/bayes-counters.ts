@@ -8,18 +8,31 @@
  * takes every merged DB it applies as its new baseline: counts that came from other nodes are in
  * the baseline, so they are never counted again as its own.
  *
- * Every function here returns new maps and never changes its arguments; results may share
- * TokenCounts objects with them, so treat a DB as an immutable value. The loops over tokens use
- * forEach: for-of allocates an entry and a result object a token until the loop is optimised.
+ * Tokens are held column-wise (a {@link TokenTable}): a million tokens are then a few typed arrays
+ * instead of a million objects and strings, and every operation here is one linear merge of
+ * sorted arrays. Every function returns new tables and never changes its arguments; a result may
+ * share arrays with an argument, so treat a table as an immutable value.
  */
+
+/** Largest count and atime: SpamAssassin stores them as 32-bit unsigned integers. */
+export const MAX_COUNT = 0xffffffff
+
+/**
+ * Tokens with their counts, column-wise: row i is token `keys[i]` (its 10 hex digits read as a
+ * 40-bit integer) with `spam[i]`, `ham[i]` and `atime[i]` (seconds since the epoch, sa-learn's
+ * last access). Keys are strictly ascending; all four arrays have one length.
+ */
+export interface TokenTable {
+  readonly keys: Float64Array
+  readonly spam: Uint32Array
+  readonly ham: Uint32Array
+  readonly atime: Uint32Array
+}
 
 /** One token's counts: messages learned as spam and as ham that contained it, and last access. */
 export interface TokenCounts {
-  /** Spam messages learned with this token. */
   spam: number
-  /** Ham messages learned with this token. */
   ham: number
-  /** Last access, seconds since the epoch (sa-learn's atime). */
   atime: number
 }
 
@@ -32,8 +45,8 @@ export interface BayesDb {
   numSpam: number
   /** Ham messages learned (sa-learn's num_nonspam). */
   numHam: number
-  /** Token (10 lower-case hex digits) -> counts. */
-  tokens: Map<string, TokenCounts>
+  /** Every token with its counts. */
+  tokens: TokenTable
   /** Message id -> how it was learned. */
   seen: Map<string, SeenFlag>
 }
@@ -49,28 +62,122 @@ export interface NodeContribution extends Contribution {
   revision: number
 }
 
+const TWO_32 = 2 ** 32
+const HEX = '0123456789abcdef'
+
+/** A table of n rows, all 0. */
+export function allocTokens (n: number): TokenTable {
+  return { keys: new Float64Array(n), spam: new Uint32Array(n), ham: new Uint32Array(n), atime: new Uint32Array(n) }
+}
+
+/**
+ * The first n rows of a table that was allocated larger. Views while most of the room is used;
+ * a copy when much of it is not, so a small result does not hold a large buffer alive.
+ */
+export function trimTokens (t: TokenTable, n: number): TokenTable {
+  if (n === t.keys.length) return t
+  const copy = n * 4 < t.keys.length * 3
+  const cut = <A extends Float64Array | Uint32Array>(a: A): A => (copy ? a.slice(0, n) : a.subarray(0, n)) as A
+  return { keys: cut(t.keys), spam: cut(t.spam), ham: cut(t.ham), atime: cut(t.atime) }
+}
+
 /** A DB with nothing learned. */
 export function emptyBayesDb (): BayesDb {
-  return { numSpam: 0, numHam: 0, tokens: new Map(), seen: new Map() }
+  return { numSpam: 0, numHam: 0, tokens: allocTokens(0), seen: new Map() }
+}
+
+/** The 40-bit value of a token of 10 lower-case hex digits, or -1 for any other string. */
+export function tokenValue (token: string): number {
+  if (token.length !== 10) return -1
+  let hi = 0
+  let lo = 0
+  for (let i = 0; i < 10; i++) {
+    const c = token.charCodeAt(i)
+    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1
+    if (d < 0) return -1
+    if (i < 2) hi = hi * 16 + d
+    else lo = lo * 16 + d
+  }
+  return hi * TWO_32 + lo
+}
+
+/** The 10 lower-case hex digits of a 40-bit token value. */
+export function tokenHex (v: number): string {
+  let s = ''
+  for (let i = 9; i >= 0; i--) s += HEX[Math.floor(v / 16 ** i) % 16]
+  return s
+}
+
+function isCount (n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= MAX_COUNT
+}
+
+/**
+ * A table from token strings and counts, in any order (for tests, tools and small inputs; the
+ * file and wire formats build tables directly). Throws RangeError for a token that is not 10
+ * lower-case hex digits, a token given twice, or a count or atime outside 0..MAX_COUNT.
+ */
+export function tokensOf (entries: Iterable<readonly [string, TokenCounts]>): TokenTable {
+  const rows = [...entries].map(([token, c]) => {
+    const v = tokenValue(token)
+    if (v < 0) throw new RangeError(`token ${JSON.stringify(token)} is not 10 lower-case hex digits`)
+    if (!isCount(c.spam) || !isCount(c.ham) || !isCount(c.atime)) throw new RangeError(`token ${token}: counts ${JSON.stringify(c)} are not integers in 0..${MAX_COUNT}`)
+    return { v, c }
+  }).sort((a, b) => a.v - b.v)
+  const t = allocTokens(rows.length)
+  rows.forEach(({ v, c }, i) => {
+    if (i > 0 && rows[i - 1].v === v) throw new RangeError(`token ${tokenHex(v)} is given twice`)
+    t.keys[i] = v
+    t.spam[i] = c.spam
+    t.ham[i] = c.ham
+    t.atime[i] = c.atime
+  })
+  return t
+}
+
+/** The rows of a table as token strings and counts, in token order. */
+export function tokenEntries (t: TokenTable): Array<[string, TokenCounts]> {
+  return Array.from(t.keys, (v, i) => [tokenHex(v), { spam: t.spam[i], ham: t.ham[i], atime: t.atime[i] }])
+}
+
+/** Row of the token value v in t, or -1 (binary search). */
+export function findToken (t: TokenTable, v: number): number {
+  let lo = 0
+  let hi = t.keys.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1
+    const k = t.keys[mid]
+    if (k === v) return mid
+    if (k < v) lo = mid + 1
+    else hi = mid - 1
+  }
+  return -1
 }
 
 function compareNumbers (a: number, b: number): number {
   return a === b ? 0 : a < b ? -1 : 1
 }
 
-function compareCounts (a: TokenCounts, b: TokenCounts): number {
-  return compareNumbers(a.spam, b.spam) || compareNumbers(a.ham, b.ham) || compareNumbers(a.atime, b.atime)
+/**
+ * Orders two tables as functions token -> counts (absent lowest), read in token order: the
+ * smallest token where they differ decides.
+ */
+function compareTables (a: TokenTable, b: TokenTable): number {
+  const na = a.keys.length
+  const nb = b.keys.length
+  for (let i = 0; i < na && i < nb; i++) {
+    if (a.keys[i] !== b.keys[i]) return a.keys[i] < b.keys[i] ? 1 : -1
+    const c = compareNumbers(a.spam[i], b.spam[i]) || compareNumbers(a.ham[i], b.ham[i]) || compareNumbers(a.atime[i], b.atime[i])
+    if (c !== 0) return c
+  }
+  return compareNumbers(na, nb)
 }
 
-/**
- * Orders two maps as functions key -> value (absent lowest), read in key order: the smallest key
- * where they differ decides. A total order that needs one pass and no sort.
- */
-function compareMaps<V> (a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>, compare: (x: V, y: V) => number): number {
+/** The same order over seen maps (a seen id absent lowest, then 'h' < 's'). */
+function compareSeen (a: ReadonlyMap<string, SeenFlag>, b: ReadonlyMap<string, SeenFlag>): number {
   let first: string | undefined
   for (const [key, va] of a) {
-    const vb = b.get(key)
-    if ((vb === undefined || compare(va, vb) !== 0) && (first === undefined || key < first)) first = key
+    if (b.get(key) !== va && (first === undefined || key < first)) first = key
   }
   for (const key of b.keys()) {
     if (!a.has(key) && (first === undefined || key < first)) first = key
@@ -80,7 +187,7 @@ function compareMaps<V> (a: ReadonlyMap<string, V>, b: ReadonlyMap<string, V>, c
   const vb = b.get(first)
   if (va === undefined) return -1
   if (vb === undefined) return 1
-  return compare(va, vb)
+  return va < vb ? -1 : 1
 }
 
 /**
@@ -93,8 +200,8 @@ function compareVersions (a: NodeContribution, b: NodeContribution): number {
   return compareNumbers(a.revision, b.revision) ||
     compareNumbers(a.numSpam, b.numSpam) ||
     compareNumbers(a.numHam, b.numHam) ||
-    compareMaps(a.tokens, b.tokens, compareCounts) ||
-    compareMaps(a.seen, b.seen, (x, y) => x === y ? 0 : x < y ? -1 : 1)
+    compareTables(a.tokens, b.tokens) ||
+    compareSeen(a.seen, b.seen)
 }
 
 /**
@@ -111,6 +218,53 @@ export function joinContributions (contribs: Iterable<NodeContribution>): Map<st
 }
 
 /**
+ * The sum of tables: counts add up (capped at MAX_COUNT), atime is the newest. One k-way merge.
+ * A token whose counts sum to 0 is left out unless `keepZero`.
+ */
+export function sumTokens (tables: readonly TokenTable[], keepZero = false): TokenTable {
+  const k = tables.length
+  let total = 0
+  for (const t of tables) total += t.keys.length
+  const out = allocTokens(total)
+  const pos = new Array<number>(k).fill(0)
+  const len = tables.map(t => t.keys.length)
+  let n = 0
+  for (;;) {
+    let min = Infinity
+    for (let i = 0; i < k; i++) {
+      if (pos[i] < len[i]) {
+        const v = tables[i].keys[pos[i]]
+        if (v < min) min = v
+      }
+    }
+    if (min === Infinity) break
+    let spam = 0
+    let ham = 0
+    let atime = 0
+    for (let i = 0; i < k; i++) {
+      const p = pos[i]
+      if (p < len[i]) {
+        const t = tables[i]
+        if (t.keys[p] === min) {
+          spam += t.spam[p]
+          ham += t.ham[p]
+          if (t.atime[p] > atime) atime = t.atime[p]
+          pos[i] = p + 1
+        }
+      }
+    }
+    if (keepZero || spam > 0 || ham > 0) {
+      out.keys[n] = min
+      out.spam[n] = spam > MAX_COUNT ? MAX_COUNT : spam
+      out.ham[n] = ham > MAX_COUNT ? MAX_COUNT : ham
+      out.atime[n] = atime
+      n++
+    }
+  }
+  return trimTokens(out, n)
+}
+
+/**
  * The cluster's DB: the sum over the latest contribution of every node. Token counts and message
  * counts add up, atime is the newest. A token whose counts sum to 0 (a node only saw it used) is
  * left out: SpamAssassin holds no such token, and `sa-learn --restore` skips them.
@@ -119,27 +273,16 @@ export function joinContributions (contribs: Iterable<NodeContribution>): Map<st
  * deliberate correction, and the choice must be the same on every node for merging to commute.
  */
 export function mergeContributions (contribs: Iterable<NodeContribution>): BayesDb {
+  const latest = [...joinContributions(contribs).values()]
   const db = emptyBayesDb()
-  for (const c of joinContributions(contribs).values()) {
+  for (const c of latest) {
     db.numSpam += c.numSpam
     db.numHam += c.numHam
-    c.tokens.forEach((n, token) => {
-      const sum = db.tokens.get(token)
-      if (sum === undefined) {
-        db.tokens.set(token, { spam: n.spam, ham: n.ham, atime: n.atime })
-      } else {
-        sum.spam += n.spam
-        sum.ham += n.ham
-        if (n.atime > sum.atime) sum.atime = n.atime
-      }
-    })
     c.seen.forEach((flag, msgid) => {
       if (flag === 's' || !db.seen.has(msgid)) db.seen.set(msgid, flag)
     })
   }
-  db.tokens.forEach((n, token) => {
-    if (n.spam === 0 && n.ham === 0) db.tokens.delete(token)
-  })
+  db.tokens = sumTokens(latest.map(c => c.tokens))
   return db
 }
 
@@ -150,23 +293,40 @@ export function mergeContributions (contribs: Iterable<NodeContribution>): Bayes
  * atime is the local one. Seen ids are those that are new or whose flag changed (relearned).
  */
 export function ownDelta (localNow: BayesDb, localAtLastScan: BayesDb): Contribution {
-  const delta = emptyBayesDb()
-  delta.numSpam = Math.max(0, localNow.numSpam - localAtLastScan.numSpam)
-  delta.numHam = Math.max(0, localNow.numHam - localAtLastScan.numHam)
-  localNow.tokens.forEach((now, token) => {
-    const last = localAtLastScan.tokens.get(token)
-    if (last === undefined) {
-      delta.tokens.set(token, { spam: now.spam, ham: now.ham, atime: now.atime })
-      return
+  const now = localNow.tokens
+  const last = localAtLastScan.tokens
+  const n = now.keys.length
+  const m = last.keys.length
+  const out = allocTokens(n)
+  let count = 0
+  let j = 0
+  for (let i = 0; i < n; i++) {
+    const v = now.keys[i]
+    while (j < m && last.keys[j] < v) j++
+    let spam = now.spam[i]
+    let ham = now.ham[i]
+    const atime = now.atime[i]
+    if (j < m && last.keys[j] === v) {
+      spam = spam > last.spam[j] ? spam - last.spam[j] : 0
+      ham = ham > last.ham[j] ? ham - last.ham[j] : 0
+      if (spam === 0 && ham === 0 && atime <= last.atime[j]) continue
     }
-    const spam = now.spam > last.spam ? now.spam - last.spam : 0
-    const ham = now.ham > last.ham ? now.ham - last.ham : 0
-    if (spam > 0 || ham > 0 || now.atime > last.atime) delta.tokens.set(token, { spam, ham, atime: now.atime })
-  })
+    out.keys[count] = v
+    out.spam[count] = spam
+    out.ham[count] = ham
+    out.atime[count] = atime
+    count++
+  }
+  const seen = new Map<string, SeenFlag>()
   localNow.seen.forEach((flag, msgid) => {
-    if (localAtLastScan.seen.get(msgid) !== flag) delta.seen.set(msgid, flag)
+    if (localAtLastScan.seen.get(msgid) !== flag) seen.set(msgid, flag)
   })
-  return delta
+  return {
+    numSpam: Math.max(0, localNow.numSpam - localAtLastScan.numSpam),
+    numHam: Math.max(0, localNow.numHam - localAtLastScan.numHam),
+    tokens: trimTokens(out, count),
+    seen
+  }
 }
 
 /**
@@ -174,47 +334,118 @@ export function ownDelta (localNow: BayesDb, localAtLastScan: BayesDb): Contribu
  * seen id in both, the delta's flag wins: it is this node's newer verdict on the message.
  */
 export function addContribution (own: Contribution, delta: Contribution): Contribution {
-  const tokens = new Map(own.tokens)
-  delta.tokens.forEach((d, token) => {
-    const n = tokens.get(token)
-    tokens.set(token, n === undefined
-      ? { spam: d.spam, ham: d.ham, atime: d.atime }
-      : { spam: n.spam + d.spam, ham: n.ham + d.ham, atime: Math.max(n.atime, d.atime) })
-  })
   const seen = new Map(own.seen)
   delta.seen.forEach((flag, msgid) => seen.set(msgid, flag))
-  return { numSpam: own.numSpam + delta.numSpam, numHam: own.numHam + delta.numHam, tokens, seen }
+  return {
+    numSpam: own.numSpam + delta.numSpam,
+    numHam: own.numHam + delta.numHam,
+    tokens: delta.tokens.keys.length === 0 ? own.tokens : sumTokens([own.tokens, delta.tokens], true),
+    seen
+  }
+}
+
+/** The outcome of {@link joinTokens}. */
+export interface TokenJoin {
+  /** Per token the larger spam, ham and atime of the two tables. */
+  joined: TokenTable
+  /** The rows of `joined` that differ from `target` (new tokens, or a field grew). */
+  grown: TokenTable
+}
+
+/**
+ * Joins two copies of one node's contribution tokens: per token each field's maximum (the counts
+ * of a contribution only grow). One linear merge; `joined` is `target` itself when nothing grew.
+ */
+export function joinTokens (target: TokenTable, incoming: TokenTable): TokenJoin {
+  const n = target.keys.length
+  const m = incoming.keys.length
+  const grown = allocTokens(m)
+  let g = 0
+  // First pass: what grows. Most joins (a delta's echo, a repeated upload) grow nothing.
+  let i = 0
+  for (let j = 0; j < m; j++) {
+    const v = incoming.keys[j]
+    while (i < n && target.keys[i] < v) i++
+    const s = incoming.spam[j]
+    const h = incoming.ham[j]
+    const a = incoming.atime[j]
+    if (i < n && target.keys[i] === v) {
+      const ts = target.spam[i]
+      const th = target.ham[i]
+      const ta = target.atime[i]
+      if (s <= ts && h <= th && a <= ta) continue
+      grown.keys[g] = v
+      grown.spam[g] = s > ts ? s : ts
+      grown.ham[g] = h > th ? h : th
+      grown.atime[g] = a > ta ? a : ta
+    } else {
+      grown.keys[g] = v
+      grown.spam[g] = s
+      grown.ham[g] = h
+      grown.atime[g] = a
+    }
+    g++
+  }
+  const grownRows = trimTokens(grown, g)
+  if (g === 0) return { joined: target, grown: grownRows }
+  // Second pass: grown rows replace or join the target's (a key in both: grown is the max).
+  const joined = allocTokens(n + g)
+  let out = 0
+  i = 0
+  let k = 0
+  while (i < n || k < g) {
+    if (k >= g || (i < n && target.keys[i] < grownRows.keys[k])) {
+      joined.keys[out] = target.keys[i]
+      joined.spam[out] = target.spam[i]
+      joined.ham[out] = target.ham[i]
+      joined.atime[out] = target.atime[i]
+      i++
+    } else {
+      if (i < n && target.keys[i] === grownRows.keys[k]) i++
+      joined.keys[out] = grownRows.keys[k]
+      joined.spam[out] = grownRows.spam[k]
+      joined.ham[out] = grownRows.ham[k]
+      joined.atime[out] = grownRows.atime[k]
+      k++
+    }
+    out++
+  }
+  return { joined: trimTokens(joined, out), grown: grownRows }
 }
 
 /**
  * The DB with only its `maxTokens` newest tokens by atime; among tokens of equal atime at the cut,
- * the lower token strings are kept, so every node expires the same tokens. Counts and seen ids
- * are kept as they are. Throws a RangeError unless maxTokens is a non-negative integer.
+ * the lower tokens are kept, so every node expires the same tokens. Counts and seen ids are kept
+ * as they are. Throws a RangeError unless maxTokens is a non-negative integer.
  */
 export function expireTokens (db: BayesDb, maxTokens: number): BayesDb {
   if (!Number.isSafeInteger(maxTokens) || maxTokens < 0) throw new RangeError(`maxTokens must be a non-negative integer, got ${maxTokens}`)
-  const out: BayesDb = { numSpam: db.numSpam, numHam: db.numHam, tokens: new Map(), seen: new Map(db.seen) }
-  const size = db.tokens.size
-  if (size <= maxTokens) {
-    out.tokens = new Map(db.tokens)
+  const t = db.tokens
+  const size = t.keys.length
+  const out: BayesDb = { numSpam: db.numSpam, numHam: db.numHam, tokens: t, seen: new Map(db.seen) }
+  if (size <= maxTokens) return out
+  if (maxTokens === 0) {
+    out.tokens = allocTokens(0)
     return out
   }
-  if (maxTokens === 0) return out
-  // The cut is the atime of the maxTokens-th newest token. Sorting the atimes as a typed array
-  // is many times faster than sorting the entries with a comparator.
-  const atimes = new Float64Array(size)
-  let i = 0
-  db.tokens.forEach(n => { atimes[i++] = n.atime })
-  atimes.sort()
-  const cut = atimes[size - maxTokens]
-  const atCut: string[] = []
-  db.tokens.forEach((n, token) => {
-    if (n.atime > cut) out.tokens.set(token, n)
-    else if (n.atime === cut) atCut.push(token)
-  })
-  atCut.sort()
-  for (let k = 0, room = maxTokens - out.tokens.size; k < room; k++) {
-    out.tokens.set(atCut[k], db.tokens.get(atCut[k]) as TokenCounts)
+  // The cut is the atime of the maxTokens-th newest token; the rows are in token order, so the
+  // first ones at the cut are the lower tokens.
+  const cut = t.atime.slice().sort()[size - maxTokens]
+  let above = 0
+  for (let i = 0; i < size; i++) if (t.atime[i] > cut) above++
+  let room = maxTokens - above
+  const kept = allocTokens(maxTokens)
+  let n = 0
+  for (let i = 0; i < size; i++) {
+    const a = t.atime[i]
+    if (a > cut || (a === cut && room-- > 0)) {
+      kept.keys[n] = t.keys[i]
+      kept.spam[n] = t.spam[i]
+      kept.ham[n] = t.ham[i]
+      kept.atime[n] = a
+      n++
+    }
   }
+  out.tokens = kept
   return out
 }

@@ -12,8 +12,7 @@
  * A bad line is reported (file, line, reason) and kept out of the DB; a file without a version 3
  * first line cannot be read at all.
  */
-import type { BayesDb, SeenFlag, TokenCounts } from '../crdt/bayes-counters.js'
-import { emptyBayesDb } from '../crdt/bayes-counters.js'
+import { allocTokens, MAX_COUNT, trimTokens, type BayesDb, type SeenFlag, type TokenTable } from '../crdt/bayes-counters.js'
 import { SaBackupError } from '../errors.js'
 import type { InvalidLine } from './list-file.js'
 
@@ -36,6 +35,8 @@ const T = 0x74
 const V = 0x76
 const S = 0x73
 const TOKEN_HEX = 10
+const NL = 0x0a
+const TOKEN_LIMIT = 2 ** 40
 
 /** Whitespace as Perl's `\s` sees it: restore splits fields on runs of it. */
 function isPerlSpace (c: number): boolean {
@@ -55,39 +56,37 @@ function uintOf (s: string): number {
 }
 
 // Fast path for token lines, the bulk of a file: reads `t\tSPAM\tHAM\tATIME\tTOKEN` between
-// start and end straight from the text, without slicing fields. Writes the counts into `tok`
-// and returns the token in lower case, or undefined when the line is not a valid token line
-// (the slow path then finds out why). One shared object, as parsing is synchronous.
-const tok = { spam: 0, ham: 0, atime: 0 }
+// start and end straight from the bytes, without a string. Writes the counts and the token's value
+// into `tok` and returns true, or false when the line is not a valid token line (the slow path then
+// finds out why). One shared object, as parsing is synchronous.
+const tok = { spam: 0, ham: 0, atime: 0, key: 0 }
 
-function fastToken (text: string, start: number, end: number): string | undefined {
+function fastToken (buf: Uint8Array, start: number, end: number): boolean {
   let i = start + 2
-  let v = 0
-  let field = 0
-  for (; field < 3; field++) {
+  for (let field = 0; field < 3; field++) {
     const from = i
-    v = 0
+    let v = 0
     for (; i < end; i++) {
-      const d = text.charCodeAt(i) - 0x30
+      const d = buf[i] - 0x30
       if (d < 0 || d > 9) break
       v = v * 10 + d
     }
-    if (i === from || i === end || text.charCodeAt(i) !== TAB || v > Number.MAX_SAFE_INTEGER) return undefined
+    if (i === from || i === end || buf[i] !== TAB || v > MAX_COUNT) return false
     i++
     if (field === 0) tok.spam = v
     else if (field === 1) tok.ham = v
     else tok.atime = v
   }
-  if (end - i !== TOKEN_HEX) return undefined
-  let upper = false
+  if (end - i !== TOKEN_HEX) return false
+  let key = 0
   for (let k = i; k < end; k++) {
-    const c = text.charCodeAt(k)
-    if ((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) continue
-    if (c >= 0x41 && c <= 0x46) upper = true
-    else return undefined
+    const c = buf[k]
+    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1
+    if (d < 0) return false
+    key = key * 16 + d
   }
-  const token = text.slice(i, end)
-  return upper ? token.toLowerCase() : token
+  tok.key = key
+  return true
 }
 
 /** Why a token line is invalid (the slow path, for lines the fast path refused). */
@@ -96,7 +95,9 @@ function tokenLineProblem (raw: string): string {
   if (f.length !== 5) return `token line needs 5 tab-separated fields (t, spam, ham, atime, token), has ${f.length}`
   const names = ['spam count', 'ham count', 'atime']
   for (let k = 0; k < 3; k++) {
-    if (uintOf(f[k + 1]) < 0) return `${names[k]} ${JSON.stringify(f[k + 1])} is not a non-negative integer`
+    const v = uintOf(f[k + 1])
+    if (v < 0) return `${names[k]} ${JSON.stringify(f[k + 1])} is not a non-negative integer`
+    if (v > MAX_COUNT) return `${names[k]} ${f[k + 1]} is above ${MAX_COUNT}, the largest SpamAssassin stores`
   }
   return `token ${JSON.stringify(f[4])} is not 10 hex digits`
 }
@@ -151,52 +152,140 @@ function checkVersionLine (first: string, file: string): void {
   }
 }
 
+/** Token rows as they are read, in file order, in columns that double when full. */
+class TokenRows {
+  n = 0
+  keys: Float64Array
+  spam: Uint32Array
+  ham: Uint32Array
+  atime: Uint32Array
+  /** Line number and start offset of each row, to report a duplicate. */
+  lines: Uint32Array
+  starts: Float64Array
+
+  constructor (capacity: number) {
+    this.keys = new Float64Array(capacity)
+    this.spam = new Uint32Array(capacity)
+    this.ham = new Uint32Array(capacity)
+    this.atime = new Uint32Array(capacity)
+    this.lines = new Uint32Array(capacity)
+    this.starts = new Float64Array(capacity)
+  }
+
+  push (line: number, start: number): void {
+    if (this.n === this.keys.length) this.grow()
+    const i = this.n++
+    this.keys[i] = tok.key
+    this.spam[i] = tok.spam
+    this.ham[i] = tok.ham
+    this.atime[i] = tok.atime
+    this.lines[i] = line
+    this.starts[i] = start
+  }
+
+  private grow (): void {
+    const cap = this.keys.length * 2
+    const more = <A extends Float64Array | Uint32Array>(a: A): A => {
+      const b = new (a.constructor as new (n: number) => A)(cap)
+      b.set(a)
+      return b
+    }
+    this.keys = more(this.keys)
+    this.spam = more(this.spam)
+    this.ham = more(this.ham)
+    this.atime = more(this.atime)
+    this.lines = more(this.lines)
+    this.starts = more(this.starts)
+  }
+}
+
 /**
- * Parses the text of an `sa-learn --backup` file; `file` names it in reports. Tokens are
- * normalised to lower case. Of two lines for one token or one msgid, the first counts and the
+ * Parses an `sa-learn --backup` file (its bytes, or its text); `file` names it in reports. Tokens
+ * are normalised to lower case. Of two lines for one token or one msgid, the first counts and the
  * second is reported. Throws SaBackupError when line 1 is not `v 3 db_version`.
  */
-export function parseSaBackup (text: string, file: string): ParsedSaBackup {
-  let firstEnd = text.indexOf('\n')
-  if (firstEnd < 0) firstEnd = text.length
-  checkVersionLine(text.slice(0, firstEnd), file)
+export function parseSaBackup (input: Uint8Array | string, file: string): ParsedSaBackup {
+  // A Buffer view, for its native line search and text slices; no copy of the bytes.
+  const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
+  const stop = buf.length
+  let firstEnd = buf.indexOf(NL)
+  if (firstEnd < 0) firstEnd = stop
+  checkVersionLine(buf.toString('utf8', 0, firstEnd), file)
 
-  const db = emptyBayesDb()
+  const db: BayesDb = { numSpam: 0, numHam: 0, tokens: allocTokens(0), seen: new Map() }
   const invalid: InvalidLine[] = []
   const varLines: VarLines = { num_spam: 0, num_nonspam: 0 }
-  const tokens = db.tokens
-  const stop = text.length
+  // A token line takes about 30 bytes.
+  const rows = new TokenRows(Math.max(16, Math.ceil(stop / 28)))
   for (let start = firstEnd + 1, line = 2; start < stop; line++) {
-    let end = text.indexOf('\n', start)
+    let end = buf.indexOf(NL, start)
     if (end < 0) end = stop
     let reason: string | undefined
-    const kind = text.charCodeAt(start)
-    if (kind === T && text.charCodeAt(start + 1) === TAB) {
-      const token = fastToken(text, start, end)
-      if (token === undefined) {
-        reason = tokenLineProblem(text.slice(start, end))
-      } else if (tokens.has(token)) {
-        reason = 'duplicate token'
-      } else {
-        tokens.set(token, { spam: tok.spam, ham: tok.ham, atime: tok.atime })
-      }
+    const kind = buf[start]
+    if (kind === T && buf[start + 1] === TAB) {
+      if (fastToken(buf, start, end)) rows.push(line, start)
+      else reason = tokenLineProblem(buf.toString('utf8', start, end))
     } else if (end === start) {
       reason = 'empty line'
     } else if (kind !== T && kind !== V && kind !== S) {
       reason = 'unknown line type (expected "v", "t" or "s")'
     } else if (start + 1 === end) {
       reason = 'no fields after the line type'
-    } else if (text.charCodeAt(start + 1) !== TAB) {
+    } else if (buf[start + 1] !== TAB) {
       reason = 'fields must be separated by tabs'
     } else if (kind === V) {
-      reason = readVar(text.slice(start, end), line, db, varLines)
+      reason = readVar(buf.toString('utf8', start, end), line, db, varLines)
     } else {
-      reason = readSeen(text.slice(start, end), db)
+      reason = readSeen(buf.toString('utf8', start, end), db)
     }
-    if (reason !== undefined) invalid.push({ file, line, reason, text: text.slice(start, end) })
+    if (reason !== undefined) invalid.push({ file, line, reason, text: buf.toString('utf8', start, end) })
     start = end + 1
   }
+  const duplicates = sortRows(rows, db)
+  if (duplicates.length > 0) {
+    for (const i of duplicates) {
+      const start = rows.starts[i]
+      let end = buf.indexOf(NL, start)
+      if (end < 0) end = stop
+      invalid.push({ file, line: rows.lines[i], reason: 'duplicate token', text: buf.toString('utf8', start, end) })
+    }
+    invalid.sort((a, b) => a.line - b.line)
+  }
   return { db, invalid }
+}
+
+/**
+ * Puts the rows into db.tokens in token order; of rows with one token the first in the file is
+ * kept. Returns the rows left out as duplicates.
+ */
+function sortRows (rows: TokenRows, db: BayesDb): number[] {
+  const n = rows.n
+  let ascending = true
+  for (let i = 1; i < n && ascending; i++) ascending = rows.keys[i - 1] < rows.keys[i]
+  if (ascending) {
+    // A file sa-learn or this module wrote: the columns as read are the table, no copy.
+    db.tokens = trimTokens(rows, n)
+    return []
+  }
+  const order = sortIndices(rows.keys, n)
+  const out = allocTokens(n)
+  const duplicates: number[] = []
+  let count = 0
+  for (let k = 0; k < n; k++) {
+    const i = order[k]
+    const v = rows.keys[i]
+    if (count > 0 && out.keys[count - 1] === v) {
+      duplicates.push(i)
+      continue
+    }
+    out.keys[count] = v
+    out.spam[count] = rows.spam[i]
+    out.ham[count] = rows.ham[i]
+    out.atime[count] = rows.atime[i]
+    count++
+  }
+  db.tokens = trimTokens(out, count)
+  return duplicates
 }
 
 function isCount (value: number): boolean {
@@ -207,17 +296,18 @@ function checkCount (value: number, what: string): void {
   if (!isCount(value)) throw new SaBackupError(`${what} ${value} is not a non-negative integer`)
 }
 
-/** The value of lower-case hex digit c, or -1 when c is not one. */
-function nibble (c: number): number {
-  return c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1
-}
-
 /**
- * Indices 0..n-1 ordered by the 40-bit keys hi * 2^20 + lo (each part 20 bits): an LSD radix
- * sort, four passes of 10 bits. Several times faster than sorting the token strings.
+ * Indices 0..n-1 ordered by keys[0..n-1] (40-bit integers), stable: an LSD radix sort, four
+ * passes of 10 bits over the two 20-bit halves. Several times faster than a comparison sort.
  */
-function sortIndices (hi: Uint32Array, lo: Uint32Array): Uint32Array {
-  const n = hi.length
+function sortIndices (keys: Float64Array, n: number): Uint32Array {
+  const hi = new Uint32Array(n)
+  const lo = new Uint32Array(n)
+  for (let i = 0; i < n; i++) {
+    const h = Math.floor(keys[i] / 0x100000)
+    hi[i] = h
+    lo[i] = keys[i] - h * 0x100000
+  }
   let order = new Uint32Array(n)
   for (let i = 0; i < n; i++) order[i] = i
   let next = new Uint32Array(n)
@@ -286,76 +376,14 @@ function writeUint (out: Uint8Array, pos: number, v: number): number {
 
 const HEX = new TextEncoder().encode('0123456789abcdef')
 
-/** The token lines of `tokens`, sorted by token, written as bytes (they are all ASCII). */
-function tokenLines (tokens: ReadonlyMap<string, TokenCounts>): string {
-  const n = tokens.size
-  // The token as two 20-bit halves, for sorting and for writing it back.
-  const hi = new Uint32Array(n)
-  const lo = new Uint32Array(n)
-  // Each token's spam, ham and atime side by side: the write loop visits tokens in sorted, that
-  // is random, order, and one cache line a token beats a pointer and an object (measured ~30%).
-  const row = new Float64Array(3 * n)
-  // "t", 4 tabs, the token and a newline a line, plus the digits: the exact size of the output.
-  let size = n * (6 + TOKEN_HEX)
-  let i = 0
-  // forEach, not for-of: for-of allocates an entry and a result object a token until optimised.
-  tokens.forEach((c, token) => {
-    let h = 0
-    let l = 0
-    let bad = token.length ^ TOKEN_HEX
-    for (let k = 0; k < 5; k++) {
-      const v = nibble(token.charCodeAt(k))
-      bad |= v >>> 31 // 1 for -1, 0 for a digit
-      h = (h << 4) | v
-    }
-    for (let k = 5; k < 10; k++) {
-      const v = nibble(token.charCodeAt(k))
-      bad |= v >>> 31 // 1 for -1, 0 for a digit
-      l = (l << 4) | v
-    }
-    if (bad !== 0) throw new SaBackupError(`token ${JSON.stringify(token)} is not 10 lower-case hex digits`)
-    if (!isCount(c.spam) || !isCount(c.ham) || !isCount(c.atime)) {
-      throw new SaBackupError(`token ${token} has a count or atime that is not a non-negative integer: ${JSON.stringify(c)}`)
-    }
-    hi[i] = h
-    lo[i] = l
-    row[3 * i] = c.spam
-    row[3 * i + 1] = c.ham
-    row[3 * i + 2] = c.atime
-    size += digitCount(c.spam) + digitCount(c.ham) + digitCount(c.atime)
-    i++
-  })
-  const order = sortIndices(hi, lo)
-  // One buffer and one copy into a string: cheaper than many small strings joined.
-  const out = Buffer.allocUnsafe(size)
-  let p = 0
-  for (let k = 0; k < n; k++) {
-    const j = order[k]
-    const r = 3 * j
-    out[p++] = T
-    out[p++] = TAB
-    p = writeUint(out, p, row[r])
-    out[p++] = TAB
-    p = writeUint(out, p, row[r + 1])
-    out[p++] = TAB
-    p = writeUint(out, p, row[r + 2])
-    out[p++] = TAB
-    const h = hi[j]
-    const l = lo[j]
-    for (let s = 16; s >= 0; s -= 4) out[p++] = HEX[(h >>> s) & 15]
-    for (let s = 16; s >= 0; s -= 4) out[p++] = HEX[(l >>> s) & 15]
-    out[p++] = 0x0a
-  }
-  return out.toString('latin1', 0, p)
-}
-
 /**
- * The text of an `sa-learn --backup` file holding `db`, as sa-learn writes it (line 1, then
- * num_spam, num_nonspam, tokens, seen ids), deterministic: tokens sorted by token, seen ids by
- * msgid. Throws SaBackupError, before producing anything, for a token that is not 10 lower-case
- * hex digits, a count that is not a non-negative integer, or a msgid that cannot be one field.
+ * The bytes of an `sa-learn --backup` file holding `db`, as sa-learn writes it (line 1, then
+ * num_spam, num_nonspam, tokens, seen ids), deterministic: tokens in token order, seen ids by
+ * msgid. Written into one buffer of the exact size. Throws SaBackupError, before producing
+ * anything, for a message count that is not a non-negative integer, tokens that are not strictly
+ * ascending 40-bit integers, or a msgid that cannot be one field.
  */
-export function formatSaBackup (db: BayesDb): string {
+export function formatSaBackup (db: BayesDb): Uint8Array {
   checkCount(db.numSpam, 'num_spam')
   checkCount(db.numHam, 'num_nonspam')
   const msgids = [...db.seen.keys()].sort()
@@ -368,6 +396,50 @@ export function formatSaBackup (db: BayesDb): string {
     }
     seen.push(`s\t${flag}\t${msgid}\n`)
   }
-  const head = `${VERSION_LINE}\nv\t${db.numSpam}\tnum_spam\nv\t${db.numHam}\tnum_nonspam\n`
-  return head + tokenLines(db.tokens) + seen.join('')
+  const head = Buffer.from(`${VERSION_LINE}\nv\t${db.numSpam}\tnum_spam\nv\t${db.numHam}\tnum_nonspam\n`, 'latin1')
+  const tail = Buffer.from(seen.join(''), 'utf8')
+  const t = db.tokens
+  const out = Buffer.allocUnsafe(head.length + tokenLinesSize(t) + tail.length)
+  head.copy(out, 0)
+  const p = writeTokenLines(t, out, head.length)
+  tail.copy(out, p)
+  return out
+}
+
+/** Bytes of the token lines: "t", 4 tabs, the token and a newline a line, plus the digits. */
+function tokenLinesSize (t: TokenTable): number {
+  const n = t.keys.length
+  let size = n * (6 + TOKEN_HEX)
+  let previous = -1
+  for (let i = 0; i < n; i++) {
+    const v = t.keys[i]
+    if (!(v > previous) || v >= TOKEN_LIMIT || !Number.isInteger(v)) {
+      throw new SaBackupError(`token ${i} (${v}) is not a 40-bit integer above the one before (tokens must be strictly ascending)`)
+    }
+    previous = v
+    size += digitCount(t.spam[i]) + digitCount(t.ham[i]) + digitCount(t.atime[i])
+  }
+  return size
+}
+
+/** Writes the token lines at out[p]; returns the end. */
+function writeTokenLines (t: TokenTable, out: Uint8Array, p: number): number {
+  const n = t.keys.length
+  for (let i = 0; i < n; i++) {
+    out[p++] = T
+    out[p++] = TAB
+    p = writeUint(out, p, t.spam[i])
+    out[p++] = TAB
+    p = writeUint(out, p, t.ham[i])
+    out[p++] = TAB
+    p = writeUint(out, p, t.atime[i])
+    out[p++] = TAB
+    const v = t.keys[i]
+    const hi = Math.floor(v / 0x100000)
+    const lo = v - hi * 0x100000
+    for (let s = 16; s >= 0; s -= 4) out[p++] = HEX[(hi >>> s) & 15]
+    for (let s = 16; s >= 0; s -= 4) out[p++] = HEX[(lo >>> s) & 15]
+    out[p++] = NL
+  }
+  return p
 }

@@ -8,10 +8,11 @@
  *
  * Durable form (binary values of the store): a snapshot of all contributions, then a log of the
  * deltas since, one record per change under its Bayes change sequence (`bseq`), so "changes since
- * a version" is a range read of the log. When the log outgrows the snapshot it is folded into a
- * new snapshot; versions older than that are then answered with the full state.
+ * a version" is a range read of the log. When the log holds more than twice the tokens of the
+ * state it is folded into a new snapshot; versions older than that are then answered with the
+ * full state.
  */
-import { emptyBayesDb, mergeContributions, ownDelta, type BayesDb, type Contribution } from '../crdt/bayes-counters.js'
+import { addContribution, emptyBayesDb, joinTokens, mergeContributions, ownDelta, type BayesDb, type Contribution, type SeenFlag } from '../crdt/bayes-counters.js'
 import { decodeBayes, encodeBayes, type BayesContribution } from '../archive/bayes-codec.js'
 import type { StateStore } from '../store/state-store.js'
 
@@ -25,51 +26,54 @@ const META_SNAPSHOT_BSEQ = 'bayesSnapshotSeq'
 
 /** Log records kept before they are folded into the snapshot, whatever their size. */
 const MAX_LOG_RECORDS = 256
+/**
+ * The log is folded once its token records outnumber twice the tokens of the state (or this
+ * many, for a small state): replaying it at start then costs at most about twice reading the
+ * state. Measured against the state, not the last snapshot, so the first uploads of a new
+ * cluster (each a node's whole contribution) stay in the log and are answered as deltas.
+ */
+const MIN_FOLD_TOKENS = 100_000
 
 const logName = (bseq: number): string => LOG_PREFIX + bseq.toString(16).padStart(16, '0')
 
-/**
- * What of `incoming` would grow `target` (null when nothing): per token the larger spam, ham
- * and atime win; seen ids join, 's' over 'h' as in the merge. Changes neither argument.
- */
-export function growth (target: Contribution | undefined, incoming: Contribution): Contribution | null {
-  const grown = emptyBayesDb()
-  let changed = incoming.numSpam > (target?.numSpam ?? 0) || incoming.numHam > (target?.numHam ?? 0)
-  for (const [token, n] of incoming.tokens) {
-    const cur = target?.tokens.get(token)
-    if (cur === undefined) {
-      grown.tokens.set(token, { spam: n.spam, ham: n.ham, atime: n.atime })
-    } else if (n.spam > cur.spam || n.ham > cur.ham || n.atime > cur.atime) {
-      grown.tokens.set(token, { spam: Math.max(cur.spam, n.spam), ham: Math.max(cur.ham, n.ham), atime: Math.max(cur.atime, n.atime) })
-    }
-  }
-  for (const [msgid, flag] of incoming.seen) {
-    const cur = target?.seen.get(msgid)
-    if (cur === undefined || (cur === 'h' && flag === 's')) grown.seen.set(msgid, flag)
-  }
-  if (!changed && grown.tokens.size === 0 && grown.seen.size === 0) return null
-  // A delta carries the node's whole message counts, so a receiver never goes backwards.
-  grown.numSpam = Math.max(target?.numSpam ?? 0, incoming.numSpam)
-  grown.numHam = Math.max(target?.numHam ?? 0, incoming.numHam)
-  return grown
+/** What a join of two copies of one node's contribution gives. */
+export interface ContributionJoin {
+  /** The join: per token the larger spam, ham and atime; seen ids joined, 's' over 'h'. */
+  joined: Contribution
+  /** What of the incoming copy grew the target (null when nothing), with the node's message counts. */
+  grown: Contribution | null
 }
 
-/** Joins `incoming` into `target` in place (the same rule as {@link growth}). */
-export function joinInto (target: Contribution, incoming: Contribution): void {
-  const grown = growth(target, incoming)
-  if (grown === null) return
-  target.numSpam = grown.numSpam
-  target.numHam = grown.numHam
-  for (const [token, n] of grown.tokens) target.tokens.set(token, n)
-  for (const [msgid, flag] of grown.seen) target.seen.set(msgid, flag)
+/** Joins `incoming` into `target` (absent: empty); changes neither. */
+export function joinContribution (target: Contribution | undefined, incoming: Contribution): ContributionJoin {
+  const base = target ?? emptyBayesDb()
+  const { joined: tokens, grown: grownTokens } = joinTokens(base.tokens, incoming.tokens)
+  const grownSeen = new Map<string, SeenFlag>()
+  incoming.seen.forEach((flag, msgid) => {
+    const cur = base.seen.get(msgid)
+    if (cur === undefined || (cur === 'h' && flag === 's')) grownSeen.set(msgid, flag)
+  })
+  const numSpam = Math.max(base.numSpam, incoming.numSpam)
+  const numHam = Math.max(base.numHam, incoming.numHam)
+  const changed = numSpam > base.numSpam || numHam > base.numHam || grownTokens.keys.length > 0 || grownSeen.size > 0
+  if (!changed) return { joined: base, grown: null }
+  let seen = base.seen
+  if (grownSeen.size > 0) {
+    seen = new Map(base.seen)
+    grownSeen.forEach((flag, msgid) => seen.set(msgid, flag))
+  }
+  // A delta carries the node's whole message counts, so a receiver never goes backwards.
+  return { joined: { numSpam, numHam, tokens, seen }, grown: { numSpam, numHam, tokens: grownTokens, seen: grownSeen } }
 }
 
 /** The Bayes dataset of one node. */
 export class BayesReplica {
   private bseq: number
+  /** The cluster's DB while no contribution changed. */
+  private mergedDb: BayesDb | null = null
   private logRecords: number
-  private logBytes: number
-  private snapshotBytes: number
+  /** Token records in the log. */
+  private logTokens: number
 
   private constructor (
     private readonly store: StateStore,
@@ -79,13 +83,11 @@ export class BayesReplica {
     bseq: number,
     private snapshotSeq: number,
     logRecords: number,
-    logBytes: number,
-    snapshotBytes: number
+    logTokens: number
   ) {
     this.bseq = bseq
     this.logRecords = logRecords
-    this.logBytes = logBytes
-    this.snapshotBytes = snapshotBytes
+    this.logTokens = logTokens
   }
 
   /** Loads the snapshot, replays the log after it, and loads the baseline. */
@@ -93,17 +95,19 @@ export class BayesReplica {
     const contribs = new Map<string, Contribution>()
     const snapshot = await store.getBlob(SNAPSHOT)
     if (snapshot !== undefined) for (const c of decodeBayes(snapshot, { name: SNAPSHOT })) join(contribs, c)
-    let logBytes = 0
+    let logTokens = 0
     const log = await store.blobsWithPrefix(LOG_PREFIX)
     for (const [name, data] of log) {
-      for (const c of decodeBayes(data, { name })) join(contribs, c)
-      logBytes += data.byteLength
+      for (const c of decodeBayes(data, { name })) {
+        join(contribs, c)
+        logTokens += c.db.tokens.keys.length
+      }
     }
     const baselineBlob = await store.getBlob(BASELINE)
     const baseline = baselineBlob === undefined ? emptyBayesDb() : (decodeBayes(baselineBlob, { name: BASELINE })[0]?.db ?? emptyBayesDb())
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, (await store.getMeta<number>(META_SNAPSHOT_BSEQ)) ?? 0,
-      log.length, logBytes, snapshot?.byteLength ?? 0)
+      log.length, logTokens)
   }
 
   /** The newest Bayes change sequence. */
@@ -114,7 +118,7 @@ export class BayesReplica {
   /** Total tokens over all contributions. */
   get tokenCount (): number {
     let n = 0
-    for (const c of this.contribs.values()) n += c.tokens.size
+    for (const c of this.contribs.values()) n += c.tokens.keys.length
     return n
   }
 
@@ -123,9 +127,10 @@ export class BayesReplica {
     return [...this.contribs].map(([nodeId, db]) => ({ nodeId, db }))
   }
 
-  /** The cluster's DB: the sum of every contribution. */
+  /** The cluster's DB: the sum of every contribution (kept until a contribution changes; do not change it). */
   merged (): BayesDb {
-    return mergeContributions(this.contributions().map(c => ({ ...c.db, nodeId: c.nodeId, revision: 0 })))
+    this.mergedDb ??= mergeContributions(this.contributions().map(c => ({ ...c.db, nodeId: c.nodeId, revision: 0 })))
+    return this.mergedDb
   }
 
   /**
@@ -134,28 +139,23 @@ export class BayesReplica {
    */
   async applyScan (localNow: BayesDb): Promise<number> {
     const delta = ownDelta(localNow, this.baseline)
-    const own = this.contribs.get(this.nodeId)
-    const next: Contribution = { numSpam: (own?.numSpam ?? 0) + delta.numSpam, numHam: (own?.numHam ?? 0) + delta.numHam, tokens: new Map(), seen: delta.seen }
-    for (const [token, d] of delta.tokens) {
-      const cur = own?.tokens.get(token)
-      next.tokens.set(token, cur === undefined ? d : { spam: cur.spam + d.spam, ham: cur.ham + d.ham, atime: Math.max(cur.atime, d.atime) })
-    }
-    const grown = growth(own, next)
+    const own = this.contribs.get(this.nodeId) ?? emptyBayesDb()
+    const { grown } = joinContribution(own, addContribution(own, delta))
     await this.commit(grown === null ? [] : [{ nodeId: this.nodeId, db: grown }], localNow)
-    return grown?.tokens.size ?? 0
+    return grown?.tokens.keys.length ?? 0
   }
 
   /** Joins contributions from elsewhere; returns how many tokens grew. */
   async merge (incoming: BayesContribution[]): Promise<number> {
     const byNode = new Map<string, Contribution>()
-    for (const c of incoming) joinInto(byNode.get(c.nodeId) ?? setEmpty(byNode, c.nodeId), c.db)
+    for (const c of incoming) join(byNode, c)
     const changes: BayesContribution[] = []
     for (const [nodeId, db] of byNode) {
-      const grown = growth(this.contribs.get(nodeId), db)
+      const { grown } = joinContribution(this.contribs.get(nodeId), db)
       if (grown !== null) changes.push({ nodeId, db: grown })
     }
     await this.commit(changes, null)
-    return changes.reduce((n, c) => n + c.db.tokens.size, 0)
+    return changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
   }
 
   /** Records the DB just applied to the local store as the baseline of the next scan. */
@@ -181,7 +181,9 @@ export class BayesReplica {
 
   /**
    * Writes one change: a log record of what grew (and the baseline when a scan moved it), in
-   * one batch, then makes it visible. Folds the log into a new snapshot when it grew too long.
+   * one batch, then makes it visible. When the log has grown too long, the state before this
+   * change becomes the new snapshot and the log restarts with this change, so a node one
+   * change behind still gets a delta.
    */
   private async commit (changes: BayesContribution[], baseline: BayesDb | null): Promise<void> {
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
@@ -193,43 +195,32 @@ export class BayesReplica {
     }
     const bseq = this.bseq + 1
     const record = encodeBayes(changes).data
-    const fold = this.logRecords + 1 > MAX_LOG_RECORDS || this.logBytes + record.byteLength > Math.max(this.snapshotBytes, 1 << 20)
+    const recordTokens = changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
+    const fold = this.logRecords + 1 > MAX_LOG_RECORDS || this.logTokens + recordTokens > 2 * Math.max(this.tokenCount, MIN_FOLD_TOKENS)
     const meta: Record<string, unknown> = { [META_BSEQ]: bseq }
-    let snapshotBytes = this.snapshotBytes
     if (fold) {
-      const after = new Map<string, Contribution>()
-      for (const [nodeId, db] of this.contribs) after.set(nodeId, { ...db, tokens: new Map(db.tokens), seen: new Map(db.seen) })
-      for (const c of changes) joinInto(after.get(c.nodeId) ?? setEmpty(after, c.nodeId), c.db)
-      const snapshot = encodeBayes([...after].map(([nodeId, db]) => ({ nodeId, db }))).data
+      const snapshot = encodeBayes(this.contributions()).data
       blobs.push({ name: SNAPSHOT, value: snapshot })
       for (const [name] of await this.store.blobsWithPrefix(LOG_PREFIX)) blobs.push({ name, value: null })
-      meta[META_SNAPSHOT_BSEQ] = bseq
-      snapshotBytes = snapshot.byteLength
-    } else {
-      blobs.push({ name: logName(bseq), value: record })
+      meta[META_SNAPSHOT_BSEQ] = this.bseq
     }
+    blobs.push({ name: logName(bseq), value: record })
     await this.store.write({ blobs, meta })
-    for (const c of changes) joinInto(this.contribs.get(c.nodeId) ?? setEmpty(this.contribs, c.nodeId), c.db)
+    for (const c of changes) join(this.contribs, c)
+    this.mergedDb = null
     if (baseline !== null) this.baseline = baseline
-    this.bseq = bseq
     if (fold) {
-      this.snapshotSeq = bseq
-      this.snapshotBytes = snapshotBytes
+      this.snapshotSeq = this.bseq
       this.logRecords = 0
-      this.logBytes = 0
-    } else {
-      this.logRecords++
-      this.logBytes += record.byteLength
+      this.logTokens = 0
     }
+    this.bseq = bseq
+    this.logRecords++
+    this.logTokens += recordTokens
   }
 }
 
 function join (into: Map<string, Contribution>, c: BayesContribution): void {
-  joinInto(into.get(c.nodeId) ?? setEmpty(into, c.nodeId), c.db)
-}
-
-function setEmpty (map: Map<string, Contribution>, nodeId: string): Contribution {
-  const db = emptyBayesDb()
-  map.set(nodeId, db)
-  return db
+  const { joined, grown } = joinContribution(into.get(c.nodeId), c.db)
+  if (grown !== null || !into.has(c.nodeId)) into.set(c.nodeId, joined)
 }

@@ -347,8 +347,10 @@ export class SyncEngine {
    * Builds the answer to a fetch: a delta when this node cut `since`, else the full state. It
    * reads outside the queue, so a fetch is not held up by the master writing its own files;
    * a change committed meanwhile may ride along, which the receiver's merge takes as it comes.
+   * A delta leaves out the requester's own Bayes contribution: only that node writes it, so
+   * it already holds all of it (a full answer carries it, for a node that lost its state).
    */
-  async serveFetch (since: Version): Promise<Served> {
+  async serveFetch (since: Version, requester = ''): Promise<Served> {
     if (this.parts.roles.role !== 'master') return { status: Status.REFUSED, reason: 'not master' }
     const version = this.central
     if (compareVersions(since, version) >= 0) return { status: Status.UP_TO_DATE, version }
@@ -366,7 +368,7 @@ export class SyncEngine {
     let contribs: BayesContribution[] | null = null
     if (bayes !== undefined) {
       contribs = record?.bseq === undefined ? null : await bayes.changedSince(record.bseq)
-      contribs ??= bayes.contributions()
+      contribs = contribs?.filter(c => c.nodeId !== requester) ?? bayes.contributions()
       if (contribs.length === 0) contribs = null
     }
     const kind = record === undefined ? 'full' : 'delta'
@@ -578,6 +580,7 @@ export class SyncEngine {
     const bayes = this.parts.bayes
     if (bayes === undefined) return 0
     try {
+      if (await bayes.file.unchanged()) return 0
       const local = await bayes.file.read()
       return local === null ? 0 : await bayes.replica.applyScan(local)
     } catch (err: any) {
@@ -607,7 +610,7 @@ export class SyncEngine {
     try {
       await bayes.file.write(db)
       await bayes.replica.setBaseline(db)
-      this.bayesTokens = db.tokens.size
+      this.bayesTokens = db.tokens.keys.length
       this.bayesUnwritten = false
       return true
     } catch (err: any) {

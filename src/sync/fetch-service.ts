@@ -23,8 +23,8 @@ export const MAX_INBOUND_FETCHES = 4
 export interface FetchSource {
   /** Why this peer is refused (incompatible), or null. */
   refusal: (hello: Hello) => string | null
-  /** The archive of changes since `since`, or a status without one. */
-  serve: (since: Version, want: Version) => Promise<Served>
+  /** The archive of changes since `since` for node `requester`, or a status without one. */
+  serve: (since: Version, want: Version, requester: string) => Promise<Served>
 }
 
 /** A fetch answer. */
@@ -64,7 +64,7 @@ export class FetchService implements Startable {
     const refusal = this.source.refusal(hello)
     const served: Served = refusal !== null
       ? { status: Status.REFUSED, reason: refusal }
-      : await this.source.serve(req.since ?? { term: 0, seq: 0 }, req.want ?? { term: 0, seq: 0 })
+      : await this.source.serve(req.since ?? { term: 0, seq: 0 }, req.want ?? { term: 0, seq: 0 }, hello.nodeId)
     const zip = served.zip
     const header = FetchResponse.encode({
       status: served.status,

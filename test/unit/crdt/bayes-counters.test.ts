@@ -5,13 +5,19 @@ import {
   addContribution,
   emptyBayesDb,
   expireTokens,
+  joinTokens,
   joinContributions,
   mergeContributions,
   ownDelta,
+  sumTokens,
+  tokenEntries,
+  tokensOf,
+  MAX_COUNT,
   type BayesDb,
   type NodeContribution,
   type SeenFlag,
-  type TokenCounts
+  type TokenCounts,
+  type TokenTable
 } from '../../../src/crdt/bayes-counters.js'
 
 const RUNS = { numRuns: 1000 }
@@ -21,9 +27,14 @@ function db (numSpam: number, numHam: number, tokens: Record<string, [number, nu
   return {
     numSpam,
     numHam,
-    tokens: new Map(Object.entries(tokens).map(([t, [spam, ham, atime]]) => [t, { spam, ham, atime }])),
+    tokens: tokensOf(Object.entries(tokens).map(([t, [spam, ham, atime]]) => [t, { spam, ham, atime }])),
     seen: new Map(Object.entries(seen))
   }
+}
+
+/** A table's rows as a map token -> counts, to read and change them in a test. */
+function rows (t: TokenTable): Map<string, TokenCounts> {
+  return new Map(tokenEntries(t))
 }
 
 function version (nodeId: string, revision: number, contribution: BayesDb): NodeContribution {
@@ -32,7 +43,8 @@ function version (nodeId: string, revision: number, contribution: BayesDb): Node
 
 /** A deep copy, to check that a function left its arguments alone. */
 function copy (d: BayesDb): BayesDb {
-  return { numSpam: d.numSpam, numHam: d.numHam, tokens: new Map([...d.tokens].map(([t, c]) => [t, { ...c }])), seen: new Map(d.seen) }
+  const t = d.tokens
+  return { numSpam: d.numSpam, numHam: d.numHam, tokens: { keys: t.keys.slice(), spam: t.spam.slice(), ham: t.ham.slice(), atime: t.atime.slice() }, seen: new Map(d.seen) }
 }
 
 // Small alphabets, so that tokens, msgids, nodes and revisions collide.
@@ -45,7 +57,7 @@ const dbArb: fc.Arbitrary<BayesDb> = fc.record({
   numHam: fc.nat(5),
   tokens: fc.array(fc.tuple(fc.constantFrom(...TOKENS), countsArb), { maxLength: 6 }),
   seen: fc.array(fc.tuple(fc.constantFrom(...MSGIDS), fc.constantFrom<SeenFlag>('s', 'h')), { maxLength: 3 })
-}).map(r => ({ numSpam: r.numSpam, numHam: r.numHam, tokens: new Map(r.tokens), seen: new Map(r.seen) }))
+}).map(r => ({ numSpam: r.numSpam, numHam: r.numHam, tokens: tokensOf(new Map(r.tokens)), seen: new Map(r.seen) }))
 const versionArb: fc.Arbitrary<NodeContribution> = fc.tuple(fc.constantFrom('n1', 'n2', 'n3'), fc.nat(3), dbArb)
   .map(([nodeId, revision, d]) => version(nodeId, revision, d))
 const versionsArb = fc.array(versionArb, { maxLength: 8 })
@@ -82,7 +94,7 @@ describe('mergeContributions', () => {
 
   test('leaves out a token whose counts sum to 0 (only its atime was seen)', () => {
     const merged = mergeContributions([version('a', 1, db(0, 0, { '0000000001': [0, 0, 50], '0000000002': [0, 1, 5] }))])
-    assert.deepEqual([...merged.tokens.keys()], ['0000000002'])
+    assert.deepEqual([...rows(merged.tokens).keys()], ['0000000002'])
   })
 
   test('leaves its arguments unchanged', () => {
@@ -150,19 +162,23 @@ describe('ownDelta', () => {
     assert.deepEqual(ownDelta(now, last).seen, new Map([['m2', 's'], ['m3', 'h']]))
   })
 
-  test('never has a negative count, whatever the two DBs (properties)', () => {
+  test('never has a negative (wrapped) count, whatever the two DBs (properties)', () => {
     fc.assert(fc.property(dbArb, dbArb, (now, last) => {
       const delta = ownDelta(now, last)
       assert.ok(delta.numSpam >= 0 && delta.numHam >= 0)
-      for (const c of delta.tokens.values()) assert.ok(c.spam >= 0 && c.ham >= 0, JSON.stringify(c))
+      const local = rows(now.tokens)
+      for (const [token, c] of rows(delta.tokens)) {
+        const n = local.get(token) as TokenCounts
+        assert.ok(c.spam <= n.spam && c.ham <= n.ham, `${token}: ${JSON.stringify(c)} of ${JSON.stringify(n)}`)
+      }
     }), RUNS)
   })
 
   test('of a local DB that only lost tokens and counts (expiry, forget) adds no count (properties)', () => {
     const arb = dbArb.chain(last => fc.tuple(
       fc.constant(last),
-      fc.subarray([...last.tokens.keys()]),
-      fc.array(fc.nat(4), { minLength: last.tokens.size, maxLength: last.tokens.size }),
+      fc.subarray([...rows(last.tokens).keys()]),
+      fc.array(fc.nat(4), { minLength: last.tokens.keys.length, maxLength: last.tokens.keys.length }),
       fc.nat(5),
       fc.nat(5)
     ))
@@ -170,15 +186,16 @@ describe('ownDelta', () => {
       const now = copy(last)
       now.numSpam = Math.max(0, now.numSpam - lessSpam)
       now.numHam = Math.max(0, now.numHam - lessHam)
+      const lost = new Map<string, TokenCounts>()
       let i = 0
-      for (const [token, c] of last.tokens) {
-        if (!kept.includes(token)) now.tokens.delete(token)
-        else now.tokens.set(token, { spam: Math.max(0, c.spam - cuts[i]), ham: Math.max(0, c.ham - cuts[i]), atime: c.atime })
+      for (const [token, c] of rows(last.tokens)) {
+        if (kept.includes(token)) lost.set(token, { spam: Math.max(0, c.spam - cuts[i]), ham: Math.max(0, c.ham - cuts[i]), atime: c.atime })
         i++
       }
+      now.tokens = tokensOf(lost)
       const delta = ownDelta(now, last)
       assert.equal(delta.numSpam + delta.numHam, 0)
-      for (const c of delta.tokens.values()) assert.equal(c.spam + c.ham, 0)
+      for (const c of rows(delta.tokens).values()) assert.equal(c.spam + c.ham, 0)
     }), RUNS)
   })
 })
@@ -227,14 +244,16 @@ function learn (d: BayesDb, m: Message): BayesDb {
   const out = copy(d)
   if (m.spam) out.numSpam++
   else out.numHam++
+  const tokens = rows(out.tokens)
   for (const [token, count] of m.tokens) {
-    const c = out.tokens.get(token) ?? { spam: 0, ham: 0, atime: 0 }
-    out.tokens.set(token, {
+    const c = tokens.get(token) ?? { spam: 0, ham: 0, atime: 0 }
+    tokens.set(token, {
       spam: c.spam + (m.spam ? count : 0),
       ham: c.ham + (m.spam ? 0 : count),
       atime: Math.max(c.atime, m.atime)
     })
   }
+  out.tokens = tokensOf(tokens)
   out.seen.set(m.msgid, m.spam ? 's' : 'h')
   return out
 }
@@ -343,17 +362,19 @@ describe('Bayes sync through contributions (properties)', () => {
       for (const [who, lost, fewer] of expiries) {
         const node = cluster.nodes[who % s.n]
         const local = copy(node.local)
-        for (const token of lost) local.tokens.delete(token)
+        const kept = rows(local.tokens)
+        for (const token of lost) kept.delete(token)
+        local.tokens = tokensOf(kept)
         local.numSpam = Math.max(0, local.numSpam - fewer)
         local.numHam = Math.max(0, local.numHam - fewer)
         node.local = local
         const after = cluster.round()
         assert.ok(after.numSpam >= before.numSpam && after.numHam >= before.numHam)
-        for (const [token, c] of before.tokens) {
-          const now = after.tokens.get(token)
+        const grown = rows(after.tokens)
+        for (const [token, c] of rows(before.tokens)) {
+          const now = grown.get(token)
           assert.ok(now !== undefined && now.spam >= c.spam && now.ham >= c.ham, `${token}: ${JSON.stringify(c)} -> ${JSON.stringify(now)}`)
         }
-        for (const c of after.tokens.values()) assert.ok(c.spam >= 0 && c.ham >= 0)
         before = copy(after)
       }
     }), RUNS)
@@ -368,7 +389,7 @@ describe('expireTokens', () => {
 
   test('among tokens of equal atime at the cut, keeps the lower token strings', () => {
     const d = db(0, 0, { ffffffffff: [1, 0, 5], '0000000002': [1, 0, 5], '00000000aa': [1, 0, 5], '0000000001': [1, 0, 9] })
-    assert.deepEqual([...expireTokens(d, 3).tokens.keys()].sort(), ['0000000001', '0000000002', '00000000aa'])
+    assert.deepEqual([...rows(expireTokens(d, 3).tokens).keys()], ['0000000001', '0000000002', '00000000aa'])
   })
 
   test('keeps everything when there are no more tokens than the limit, and nothing for a limit of 0', () => {
@@ -385,13 +406,14 @@ describe('expireTokens', () => {
   test('keeps exactly the newest N, ties broken by token, and leaves the rest of the DB as it was (properties)', () => {
     const tokensArb = fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: 0xffff }).map(t => t.toString(16).padStart(10, '0')), fc.nat(6)), { selector: ([t]) => t, maxLength: 30 })
     fc.assert(fc.property(dbArb, tokensArb, fc.nat(35), (base, tokens, max) => {
-      const d: BayesDb = { ...base, tokens: new Map(tokens.map(([t, atime]) => [t, { spam: 1, ham: 0, atime }])) }
+      const d: BayesDb = { ...base, tokens: tokensOf(tokens.map(([t, atime]) => [t, { spam: 1, ham: 0, atime }])) }
       const before = copy(d)
       const out = expireTokens(d, max)
       // Reference: every token ordered newest first, then by token; the first N stay.
       const expected = [...tokens].sort(([ta, a], [tb, b]) => b - a || (ta < tb ? -1 : 1)).slice(0, max).map(([t]) => t).sort()
-      assert.deepEqual([...out.tokens.keys()].sort(), expected)
-      for (const [t, c] of out.tokens) assert.deepEqual(c, d.tokens.get(t))
+      assert.deepEqual([...rows(out.tokens).keys()], expected)
+      const all = rows(d.tokens)
+      for (const [t, c] of rows(out.tokens)) assert.deepEqual(c, all.get(t))
       assert.deepEqual([out.numSpam, out.numHam, out.seen], [d.numSpam, d.numHam, d.seen])
       assert.deepEqual(d, before)
     }), RUNS)
@@ -401,9 +423,59 @@ describe('expireTokens', () => {
     const entriesArb = fc.uniqueArray(fc.tuple(fc.constantFrom(...TOKENS, '0000000003', '0000000004', '0000000005'), countsArb), { selector: ([t]) => t })
     const arb = entriesArb.chain(es => fc.tuple(fc.constant(es), fc.shuffledSubarray(es, { minLength: es.length, maxLength: es.length }), fc.nat(es.length)))
     fc.assert(fc.property(arb, ([es, shuffled, max]) => {
-      const a = expireTokens({ ...emptyBayesDb(), tokens: new Map(es) }, max)
-      const b = expireTokens({ ...emptyBayesDb(), tokens: new Map(shuffled) }, max)
+      const a = expireTokens({ ...emptyBayesDb(), tokens: tokensOf(es) }, max)
+      const b = expireTokens({ ...emptyBayesDb(), tokens: tokensOf(shuffled) }, max)
       assert.deepEqual(a, b)
+    }), RUNS)
+  })
+})
+
+describe('token tables', () => {
+  const tableArb = fc.array(fc.tuple(fc.constantFrom(...TOKENS), countsArb), { maxLength: 6 }).map(es => tokensOf(new Map(es)))
+
+  test('tokensOf sorts by token and refuses a bad token, a token twice and a count past MAX_COUNT with a RangeError', () => {
+    assert.deepEqual([...rows(tokensOf([['ffffffffff', { spam: 1, ham: 0, atime: 1 }], ['0000000001', { spam: 0, ham: 1, atime: 2 }]])).keys()], ['0000000001', 'ffffffffff'])
+    const bad: Array<Array<[string, TokenCounts]>> = [
+      [['000000000G', { spam: 1, ham: 0, atime: 1 }]],
+      [['00000000AA', { spam: 1, ham: 0, atime: 1 }]],
+      [['0000000001', { spam: 1, ham: 0, atime: 1 }], ['0000000001', { spam: 2, ham: 0, atime: 1 }]],
+      [['0000000001', { spam: MAX_COUNT + 1, ham: 0, atime: 1 }]],
+      [['0000000001', { spam: 1, ham: -1, atime: 1 }]]
+    ]
+    for (const entries of bad) assert.throws(() => tokensOf(entries), RangeError)
+  })
+
+  test('sumTokens adds counts, keeps the newest atime, stops at MAX_COUNT and drops zero sums unless asked (properties)', () => {
+    fc.assert(fc.property(fc.array(tableArb, { maxLength: 4 }), fc.boolean(), (tables, keepZero) => {
+      const expected = new Map<string, TokenCounts>()
+      for (const t of tables) {
+        for (const [token, c] of rows(t)) {
+          const s = expected.get(token) ?? { spam: 0, ham: 0, atime: 0 }
+          expected.set(token, { spam: s.spam + c.spam, ham: s.ham + c.ham, atime: Math.max(s.atime, c.atime) })
+        }
+      }
+      for (const [token, c] of expected) if (!keepZero && c.spam + c.ham === 0) expected.delete(token)
+      assert.deepEqual(sumTokens(tables, keepZero), tokensOf(expected))
+    }), RUNS)
+    const big = tokensOf([['0000000001', { spam: MAX_COUNT, ham: 1, atime: 1 }]])
+    assert.deepEqual(rows(sumTokens([big, big])).get('0000000001'), { spam: MAX_COUNT, ham: 2, atime: 1 })
+  })
+
+  test('joinTokens takes each field\'s maximum and names exactly the rows that grew (properties)', () => {
+    fc.assert(fc.property(tableArb, tableArb, (target, incoming) => {
+      const before = [copy({ ...emptyBayesDb(), tokens: target }), copy({ ...emptyBayesDb(), tokens: incoming })]
+      const { joined, grown } = joinTokens(target, incoming)
+      const expected = rows(target)
+      const grew = new Map<string, TokenCounts>()
+      for (const [token, c] of rows(incoming)) {
+        const t = expected.get(token)
+        const j = t === undefined ? c : { spam: Math.max(t.spam, c.spam), ham: Math.max(t.ham, c.ham), atime: Math.max(t.atime, c.atime) }
+        if (t === undefined || j.spam > t.spam || j.ham > t.ham || j.atime > t.atime) grew.set(token, j)
+        expected.set(token, j)
+      }
+      assert.deepEqual(joined, tokensOf(expected))
+      assert.deepEqual(grown, tokensOf(grew))
+      assert.deepEqual([target, incoming], before.map(d => d.tokens))
     }), RUNS)
   })
 })

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { SaBackupError } from '../../../src/errors.js'
-import type { BayesDb, SeenFlag, TokenCounts } from '../../../src/crdt/bayes-counters.js'
+import { MAX_COUNT, tokenEntries, tokensOf, type BayesDb, type SeenFlag, type TokenCounts } from '../../../src/crdt/bayes-counters.js'
 import { formatSaBackup, parseSaBackup, type ParsedSaBackup } from '../../../src/settings/sa-backup.js'
 
 const FILE = 'bayes.backup'
@@ -13,11 +13,15 @@ function parse (text: string): ParsedSaBackup {
   return parseSaBackup(text, FILE)
 }
 
+function format (d: BayesDb): string {
+  return new TextDecoder().decode(formatSaBackup(d))
+}
+
 function db (numSpam: number, numHam: number, tokens: Record<string, [number, number, number]>, seen: Record<string, SeenFlag> = {}): BayesDb {
   return {
     numSpam,
     numHam,
-    tokens: new Map(Object.entries(tokens).map(([t, [spam, ham, atime]]) => [t, { spam, ham, atime }])),
+    tokens: tokensOf(Object.entries(tokens).map(([t, [spam, ham, atime]]) => [t, { spam, ham, atime }])),
     seen: new Map(Object.entries(seen))
   }
 }
@@ -63,7 +67,7 @@ describe('parseSaBackup', () => {
 
   test('reads the last line without a final newline', () => {
     const p = parse('v\t3\tdb_version\nt\t1\t2\t3\t0123456789')
-    assert.deepEqual(p.db.tokens, new Map([['0123456789', { spam: 1, ham: 2, atime: 3 }]]))
+    assert.deepEqual(p.db.tokens, db(0, 0, { '0123456789': [1, 2, 3] }).tokens)
   })
 
   test('reads a file of only line 1 as an empty DB', () => {
@@ -73,15 +77,29 @@ describe('parseSaBackup', () => {
 
   test('normalises an upper-case token to lower case', () => {
     const p = parse('v\t3\tdb_version\nt\t1\t0\t5\t0A1B2C3D4E\n')
-    assert.deepEqual([...p.db.tokens.keys()], ['0a1b2c3d4e'])
+    assert.deepEqual(tokenEntries(p.db.tokens).map(([t]) => t), ['0a1b2c3d4e'])
   })
 
-  test('reads counts up to the largest safe integer', () => {
-    const max = Number.MAX_SAFE_INTEGER
-    const p = parse(`v\t3\tdb_version\nv\t${max}\tnum_spam\nt\t${max}\t${max}\t${max}\t0123456789\n`)
+  test('reads message counts up to the largest safe integer, token counts and atimes up to 2^32 - 1 (SpamAssassin\'s limit)', () => {
+    const safe = Number.MAX_SAFE_INTEGER
+    const max = MAX_COUNT
+    const p = parse(`v\t3\tdb_version\nv\t${safe}\tnum_spam\nt\t${max}\t${max}\t${max}\t0123456789\n`)
     assert.deepEqual(p.invalid, [])
-    assert.equal(p.db.numSpam, max)
-    assert.deepEqual(p.db.tokens.get('0123456789'), { spam: max, ham: max, atime: max })
+    assert.equal(p.db.numSpam, safe)
+    assert.deepEqual(tokenEntries(p.db.tokens), [['0123456789', { spam: max, ham: max, atime: max }]])
+  })
+
+  test('reports a token count or atime above 2^32 - 1 as a bad line', () => {
+    const lines = [`t\t${2 ** 32}\t0\t1\t0123456789`, `t\t0\t${2 ** 32}\t1\t0123456789`, `t\t1\t0\t${2 ** 32}\t0123456789`]
+    const p = parse(`v\t3\tdb_version\n${lines.join('\n')}\n`)
+    assert.deepEqual(p.invalid.map(l => l.reason), ['spam count', 'ham count', 'atime'].map(what => `${what} 4294967296 is above 4294967295, the largest SpamAssassin stores`))
+    assert.equal(p.db.tokens.keys.length, 0)
+  })
+
+  test('reads tokens in any order and reports the later line of a token given twice', () => {
+    const p = parse('v\t3\tdb_version\nt\t1\t0\t5\tffffffffff\nt\t2\t0\t5\t0000000001\nt\t3\t0\t5\tFFFFFFFFFF\n')
+    assert.deepEqual(p.invalid, [{ file: FILE, line: 4, reason: 'duplicate token', text: 't\t3\t0\t5\tFFFFFFFFFF' }])
+    assert.deepEqual(p.db.tokens, db(0, 0, { '0000000001': [2, 0, 5], ffffffffff: [1, 0, 5] }).tokens)
   })
 
   test('reports every kind of bad line with file, line and reason, and keeps it out of the DB', () => {
@@ -168,7 +186,7 @@ describe('parseSaBackup', () => {
 
 describe('formatSaBackup', () => {
   test('writes sa-learn\'s layout: line 1, num_spam, num_nonspam, tokens by token, seen ids by msgid', () => {
-    const text = formatSaBackup(db(2, 1, {
+    const text = format(db(2, 1, {
       ffee001122: [0, 3, 1700003600],
       '0a1b2c3d4e': [1, 0, 1700000000]
     }, { 'b@sa_generated': 'h', 'a@sa_generated': 's' }))
@@ -184,34 +202,34 @@ describe('formatSaBackup', () => {
     ].join('\n'))
   })
 
-  test('writes every number in plain decimal, up to the largest safe integer', () => {
-    const values = [0, 9, 10, 99, 100, 101, 999, 1000, 65535, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 5, 1e15, Number.MAX_SAFE_INTEGER]
+  test('writes every number in plain decimal, up to 2^32 - 1 for token fields', () => {
+    const values = [0, 9, 10, 99, 100, 101, 999, 1000, 65535, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 2, MAX_COUNT]
     const tokens: Record<string, [number, number, number]> = {}
     values.forEach((v, i) => { tokens[i.toString(16).padStart(10, '0')] = [v, values[values.length - 1 - i], v] })
-    const lines = formatSaBackup(db(2 ** 40, 7, tokens)).split('\n')
+    const lines = format(db(2 ** 40, 7, tokens)).split('\n')
     assert.deepEqual(lines.slice(1, 3), [`v\t${2 ** 40}\tnum_spam`, 'v\t7\tnum_nonspam'])
     assert.deepEqual(lines.slice(3, -1), values.map((v, i) => `t\t${String(v)}\t${String(values[values.length - 1 - i])}\t${String(v)}\t${i.toString(16).padStart(10, '0')}`))
   })
 
   test('writes an empty DB as the three variable lines', () => {
-    assert.equal(formatSaBackup(db(0, 0, {})), `${V3}\nv\t0\tnum_spam\nv\t0\tnum_nonspam\n`)
+    assert.equal(format(db(0, 0, {})), `${V3}\nv\t0\tnum_spam\nv\t0\tnum_nonspam\n`)
   })
 
-  test('writes the same text whatever the order of the maps', () => {
+  test('writes the same text whatever the order of the seen map', () => {
     const tokens: Record<string, [number, number, number]> = {}
     for (let i = 0; i < 2000; i++) tokens[((i * 2654435761) % 2 ** 40).toString(16).padStart(10, '0')] = [i % 3, i % 5, 1_700_000_000 + i]
     const a = db(1, 2, tokens, { x: 's', y: 'h', z: 's' })
-    const b: BayesDb = { ...a, tokens: new Map([...a.tokens].reverse()), seen: new Map([...a.seen].reverse()) }
-    assert.equal(formatSaBackup(a), formatSaBackup(b))
+    const b: BayesDb = { ...a, seen: new Map([...a.seen].reverse()) }
+    assert.equal(format(a), format(b))
   })
 
   test('refuses a DB no backup can hold with SaBackupError, before writing anything', () => {
+    const withKeys = (keys: number[]): BayesDb => ({ ...db(0, 0, {}), tokens: { keys: Float64Array.from(keys), spam: new Uint32Array(keys.length), ham: new Uint32Array(keys.length), atime: new Uint32Array(keys.length) } })
     const bad: BayesDb[] = [
-      db(0, 0, { '0A1B2C3D4E': [1, 0, 1] }),
-      db(0, 0, { '0a1b2c3d4': [1, 0, 1] }),
-      db(0, 0, { '0a1b2c3d4e': [-1, 0, 1] }),
-      db(0, 0, { '0a1b2c3d4e': [1, 0.5, 1] }),
-      db(0, 0, { '0a1b2c3d4e': [1, 0, Number.NaN] }),
+      withKeys([2, 1]),
+      withKeys([1, 1]),
+      withKeys([2 ** 40]),
+      withKeys([0.5]),
       db(-1, 0, {}),
       db(0, 2 ** 53, {}),
       db(0, 0, {}, { 'a\tb': 's' }),
@@ -220,14 +238,15 @@ describe('formatSaBackup', () => {
       db(0, 0, {}, { '': 's' }),
       db(0, 0, {}, { a: 'x' as SeenFlag })
     ]
-    for (const d of bad) assert.throws(() => formatSaBackup(d), SaBackupError)
+    for (const d of bad) assert.throws(() => format(d), SaBackupError)
   })
 })
 
 const tokenArb = fc.tuple(fc.integer({ min: 0, max: 0xfffff }), fc.integer({ min: 0, max: 0xfffff }))
   .map(([hi, lo]) => hi.toString(16).padStart(5, '0') + lo.toString(16).padStart(5, '0'))
 const countArb = fc.oneof(fc.nat(20), fc.maxSafeNat())
-const countsArb: fc.Arbitrary<TokenCounts> = fc.tuple(countArb, countArb, countArb).map(([spam, ham, atime]) => ({ spam, ham, atime }))
+const tokenCountArb = fc.oneof(fc.nat(20), fc.nat({ max: MAX_COUNT }))
+const countsArb: fc.Arbitrary<TokenCounts> = fc.tuple(tokenCountArb, tokenCountArb, tokenCountArb).map(([spam, ham, atime]) => ({ spam, ham, atime }))
 // Any text a field can hold: no tab or line break, no leading whitespace (restore would drop it).
 const msgidArb = fc.string({ unit: 'binary', minLength: 1, maxLength: 30 })
   .filter(s => !/[\t\n]/.test(s) && !/^[\t\n\v\f\r ]/.test(s))
@@ -236,19 +255,19 @@ const dbArb: fc.Arbitrary<BayesDb> = fc.record({
   numHam: countArb,
   tokens: fc.array(fc.tuple(tokenArb, countsArb), { maxLength: 40 }),
   seen: fc.array(fc.tuple(msgidArb, fc.constantFrom<SeenFlag>('s', 'h')), { maxLength: 10 })
-}).map(r => ({ numSpam: r.numSpam, numHam: r.numHam, tokens: new Map(r.tokens), seen: new Map(r.seen) }))
+}).map(r => ({ numSpam: r.numSpam, numHam: r.numHam, tokens: tokensOf(new Map(r.tokens)), seen: new Map(r.seen) }))
 
 describe('sa-backup round trip (properties)', () => {
   test('parse(format(db)) is db, with no invalid line', () => {
     fc.assert(fc.property(dbArb, (d) => {
-      assert.deepEqual(parse(formatSaBackup(d)), { db: d, invalid: [] })
+      assert.deepEqual(parse(format(d)), { db: d, invalid: [] })
     }), { numRuns: 1000 })
   })
 
   test('format(parse(text)) is text for every text format wrote', () => {
     fc.assert(fc.property(dbArb, (d) => {
-      const text = formatSaBackup(d)
-      assert.equal(formatSaBackup(parse(text).db), text)
+      const text = format(d)
+      assert.equal(format(parse(text).db), text)
     }), { numRuns: 1000 })
   })
 })

@@ -1,0 +1,37 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { emptyBayesDb, tokensOf } from '../../../src/crdt/bayes-counters.js'
+import { BayesFile } from '../../../src/settings/bayes-file.js'
+
+const NO_COMMANDS = { exportCommand: '', importCommand: '', commandTimeoutMs: 10_000 }
+const db = { ...emptyBayesDb(), numSpam: 1, tokens: tokensOf([['0a1b2c3d4e', { spam: 1, ham: 0, atime: 5 }]]) }
+
+async function folder (t: { after: (f: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'spamsync-bayes-file-'))
+  t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+  return dir
+}
+
+test('bayes.txt counts as unchanged only while it is the file last written or read', async (t) => {
+  const file = new BayesFile(await folder(t), NO_COMMANDS)
+  assert.equal(await file.unchanged(), false, 'never read nor written')
+  await file.write(db)
+  assert.equal(await file.unchanged(), true, 'as written')
+  await writeFile(file.path, 'v\t3\tdb_version\nv\t2\tnum_spam\n')
+  assert.equal(await file.unchanged(), false, 'edited')
+  assert.equal((await file.read())?.numSpam, 2)
+  assert.equal(await file.unchanged(), true, 'as read')
+  await rm(file.path)
+  assert.equal(await file.unchanged(), false, 'deleted')
+})
+
+test('bayes.txt never counts as unchanged with an export command, which rewrites it', async (t) => {
+  const file = new BayesFile(await folder(t), { ...NO_COMMANDS, exportCommand: 'true' })
+  await file.write(db)
+  assert.equal(await file.unchanged(), false)
+  await file.read()
+  assert.equal(await file.unchanged(), false)
+})

@@ -1,0 +1,75 @@
+import { describe, test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { mergeContributions, tokenHex, tokensOf, type BayesDb, type TokenCounts } from '../../../src/crdt/bayes-counters.js'
+import { StateStore } from '../../../src/store/state-store.js'
+import { BayesReplica } from '../../../src/sync/bayes-replica.js'
+import type { BayesContribution } from '../../../src/archive/bayes-codec.js'
+
+/** A store in a temp folder, closed and removed after the test. */
+async function openStore (t: TestContext): Promise<{ store: StateStore }> {
+  const dir = await mkdtemp(join(tmpdir(), 'spamsync-bayes-replica-'))
+  const store = await StateStore.open(dir)
+  t.after(async () => {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  return { store }
+}
+
+/** A DB of tokens first..first+n-1, each with the given counts. */
+function db (first: number, n: number, c: TokenCounts, numSpam = 1): BayesDb {
+  const rows: Array<[string, TokenCounts]> = []
+  for (let i = 0; i < n; i++) rows.push([tokenHex(first + i), c])
+  return { numSpam, numHam: 0, tokens: tokensOf(rows), seen: new Map([[`m${first}`, 's']]) }
+}
+
+function byNode (contribs: BayesContribution[] | null): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const c of contribs ?? []) out[c.nodeId] = c.db.tokens.keys.length
+  return out
+}
+
+describe('BayesReplica', () => {
+  test('a node one change behind gets a delta even when that change folded the log', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    // Three records of 150k tokens each on a 150k-token state: the third one folds the log.
+    await replica.merge([{ nodeId: 'a', db: db(0, 150_000, { spam: 1, ham: 0, atime: 10 }) }])
+    await replica.merge([{ nodeId: 'a', db: db(0, 150_000, { spam: 2, ham: 0, atime: 10 }) }])
+    const before = replica.changeSeq
+    await replica.merge([{ nodeId: 'a', db: db(0, 150_000, { spam: 3, ham: 0, atime: 10 }) }])
+    assert.deepEqual(byNode(await replica.changedSince(before)), { a: 150_000 })
+    // What the fold put in the snapshot is only answered in full.
+    assert.equal(await replica.changedSince(before - 1), null)
+  })
+
+  test('the first uploads of a cluster, each a whole contribution, stay deltas', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.applyScan(db(0, 200_000, { spam: 1, ham: 0, atime: 5 }))
+    const afterScan = replica.changeSeq
+    await replica.merge([{ nodeId: 'a', db: db(100_000, 200_000, { spam: 0, ham: 1, atime: 6 }) }])
+    await replica.merge([{ nodeId: 'b', db: db(200_000, 200_000, { spam: 1, ham: 1, atime: 7 }) }])
+    assert.deepEqual(byNode(await replica.changedSince(afterScan)), { a: 200_000, b: 200_000 })
+    assert.deepEqual(byNode(await replica.changedSince(0, 'self')), { self: 200_000 })
+  })
+
+  test('loads from its store to the same contributions and merged DB after folds', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    for (let round = 1; round <= 8; round++) {
+      await replica.merge([{ nodeId: `n${round % 2}`, db: db(round * 1000, 120_000, { spam: round, ham: 1, atime: round }, round) }])
+    }
+    assert.equal(await replica.changedSince(0), null, 'the log was folded')
+    const merged = replica.merged()
+    assert.deepEqual(merged, mergeContributions(replica.contributions().map(c => ({ ...c.db, nodeId: c.nodeId, revision: 0 }))))
+    const loaded = await BayesReplica.load(store, 'self')
+    assert.equal(loaded.changeSeq, replica.changeSeq)
+    const sorted = (r: BayesReplica): BayesContribution[] => r.contributions().sort((x, y) => x.nodeId < y.nodeId ? -1 : 1)
+    assert.deepEqual(sorted(loaded), sorted(replica))
+    assert.deepEqual(loaded.merged(), merged)
+  })
+})
