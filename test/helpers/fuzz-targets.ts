@@ -17,6 +17,7 @@ import { encodeBayes, type BayesContribution } from '../../src/archive/bayes-cod
 import { AGENT_VERSION, SCHEMA_VERSION } from '../../src/constants.js'
 import { LIST_DATASETS, type ListDataset } from '../../src/constants.js'
 import type { Entry } from '../../src/crdt/lww-set.js'
+import { tokensOf } from '../../src/crdt/bayes-counters.js'
 
 /** What one case ended with: 'accepted' or the name of the error that refused it. */
 export type Outcome = string
@@ -112,7 +113,8 @@ export const saBackupTarget: FuzzTarget<string> = {
       return refusal(err, SaBackupError)
     }
     const counts = [parsed.db.numSpam, parsed.db.numHam]
-    for (const t of parsed.db.tokens.values()) counts.push(t.spam, t.ham, t.atime)
+    const t = parsed.db.tokens
+    counts.push(...t.spam, ...t.ham, ...t.atime)
     for (const n of counts) if (!Number.isSafeInteger(n) || n < 0) throw new Error(`count ${n} is not a non-negative safe integer`)
     return parsed.invalid.length > 0 ? 'accepted with bad lines' : 'accepted'
   }
@@ -159,9 +161,9 @@ const contribution: fc.Arbitrary<BayesContribution> = fc.record({
   nodeId: fc.constantFrom('node-a', 'node-b'),
   numSpam: fc.nat(1000),
   numHam: fc.nat(1000),
-  tokens: fc.array(fc.tuple(fc.stringMatching(/^[0-9a-f]{10}$/), fc.record({ spam: fc.nat(50), ham: fc.nat(50), atime: fc.nat(2_000_000_000) })), { maxLength: 12 }),
+  tokens: fc.uniqueArray(fc.tuple(fc.stringMatching(/^[0-9a-f]{10}$/), fc.record({ spam: fc.nat(50), ham: fc.nat(50), atime: fc.nat(2_000_000_000) })), { selector: ([token]) => token, maxLength: 12 }),
   seen: fc.array(fc.tuple(fc.stringMatching(/^[a-z0-9@.<>]{1,20}$/), fc.constantFrom('s' as const, 'h' as const)), { maxLength: 4 })
-}).map(c => ({ nodeId: c.nodeId, db: { numSpam: c.numSpam, numHam: c.numHam, tokens: new Map(c.tokens), seen: new Map(c.seen) } }))
+}).map(c => ({ nodeId: c.nodeId, db: { numSpam: c.numSpam, numHam: c.numHam, tokens: tokensOf(c.tokens), seen: new Map(c.seen) } }))
 
 /**
  * A sound zip and manifest (sizes and sha256 match) around a damaged dataset file, so the
