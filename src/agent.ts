@@ -187,7 +187,7 @@ export class Agent {
             const request = { hello: agent!.hello(), since, want, archive, fanOut: config.fanOut }
             const { response, zip } = await agent!.metrics.timeSync('download', async () => await agent!.transfer.track('download', async (onProgress) => await fetchFrom(node!, peerIdFromString(peerId), request, agent!.traffic, onProgress)))
             const named = response.version === undefined || response.sha256.byteLength === 0 ? undefined : { version: response.version, size: response.size, sha256: response.sha256 }
-            return { status: response.status, reason: response.reason, version: response.version, archive: named, sources: response.sources, zip }
+            return { status: response.status, reason: response.reason, version: response.version, full: response.kind === ArchiveKind.FULL, archive: named, sources: response.sources, zip }
           },
           holders: (archive) => agent?.holders(archive) ?? [],
           awaited: (nodeId, archive) => agent?.awaited(nodeId, archive) ?? false,
@@ -367,16 +367,26 @@ export class Agent {
     if (before === undefined || !sameArchive(before, ref)) this.engine.archiveAnnounced(ref)
   }
 
+  private fullArchiveStatus (): { version: Version, size: number, sha256: string } | null {
+    const ref = this.engine.fullArchive
+    return ref === null ? null : { version: ref.version, size: ref.size, sha256: Buffer.from(ref.sha256).toString('hex') }
+  }
+
   /** Live peers whose last beacon announced `archive`. */
   holders (archive: ArchiveRef): string[] {
     const live = new Set(this.election.members().filter(m => m.live).map(m => m.nodeId))
     return [...this.heldBy].filter(([id, ref]) => live.has(id) && sameArchive(ref, archive)).map(([id]) => id)
   }
 
-  /** A live peer that neither announces `archive` nor has applied its version: it may still come to hold it. */
+  /**
+   * A node that may still come to hold `archive`: one not heard of yet (a node that just joined
+   * hears the others within a heartbeat), or a live one that neither announces it nor has
+   * applied its version.
+   */
   awaited (nodeId: string, archive: ArchiveRef): boolean {
     const m = this.election.members().find(m => m.nodeId === nodeId)
-    if (m === undefined || !m.live) return false
+    if (m === undefined) return true
+    if (!m.live) return false
     const held = this.heldBy.get(nodeId)
     return (held === undefined || !sameArchive(held, archive)) && compareVersions(m.appliedVersion, archive.version) < 0
   }
@@ -508,6 +518,8 @@ export class Agent {
       bytesReceived: this.traffic.bytesReceived,
       // Of bytesSent: answers to other nodes' fetches (what fan-out spreads over the peers).
       fetchBytesServed: this.traffic.fetchBytesServed,
+      // The full archive this node passes on to peers (fan-out), or null.
+      fullArchive: this.fullArchiveStatus(),
       lastUpload: this.engine.lastUpload,
       lastDownload: this.engine.lastDownload,
       // The upload or fetch in flight ({direction, bytesDone, bytesTotal}), for `spamsync sync` progress.

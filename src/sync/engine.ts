@@ -194,7 +194,8 @@ export class SyncEngine {
       fetch: network.fetch,
       holders: network.holders,
       awaited: network.awaited,
-      onPeerFailed: (peer, err) => { this.report(`download from ${peer}`, err) }
+      // The error's name (WrongArchiveError, TransferError, ...) says what the peer did wrong.
+      onPeerFailed: (peer, err: any) => { this.report(`download from ${peer}`, { message: `${err?.name ?? 'Error'}: ${err?.message ?? String(err)}` }) }
     }, this.now)
   }
 
@@ -614,22 +615,21 @@ export class SyncEngine {
       const { answer: fetched, peer } = got
       if (fetched.status === Status.UP_TO_DATE) return
       if (fetched.status !== Status.OK || fetched.zip === undefined) throw new SyncRefusedError(`${peer} refused the download: ${fetched.reason}`)
-      await this.apply(fetched.zip, peer, fetched.archive)
+      // The bytes are the master's (sha256 checked on arrival), so they are passed on at once;
+      // every receiver checks the archive itself before it applies it.
+      if (this.parts.fanOut && fetched.full === true && fetched.archive !== undefined) {
+        this.offer.hold(fetched.zip, fetched.archive)
+        this.parts.network.announce()
+      }
+      await this.apply(fetched.zip, peer)
     }
   }
 
-  /**
-   * Checks an archive from the master (or a peer holding the master's) completely, then merges
-   * and writes it. A full archive is offered on to peers as soon as it checked out.
-   */
-  private async apply (zip: Uint8Array, peer: string, ref?: ArchiveRef): Promise<void> {
+  /** Checks an archive from the master (or a peer holding the master's) completely, then merges and writes it. */
+  private async apply (zip: Uint8Array, peer: string): Promise<void> {
     const archive = readSettingsArchive(zip)
     const version = archive.manifest.version
     if (version === null) throw new SyncRefusedError(`${peer} sent an archive without a central version`)
-    if (this.parts.fanOut && archive.manifest.kind === 'full' && ref !== undefined && compareVersions(ref.version, version) === 0) {
-      this.offer.hold(zip, ref)
-      this.parts.network.announce()
-    }
     await this.queue.run(async () => {
       const changedFiles: WrittenDataset[] = []
       for (const [dataset, entries] of archive.lists) {

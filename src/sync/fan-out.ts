@@ -101,6 +101,8 @@ export interface FetchAnswer {
   status: Status
   reason: string
   version?: Version
+  /** OK: whether the archive is a full one (else a delta). */
+  full?: boolean
   /** The archive that came (OK) or that is named (BUSY). */
   archive?: ArchiveRef
   /** BUSY: the nodes the master sent the archive to. */
@@ -114,7 +116,7 @@ export interface FanOutPeers {
   fetch: (peerId: string, since: Version, want: Version, archive?: ArchiveRef) => Promise<FetchAnswer>
   /** Live peers whose beacon announces `archive`. */
   holders: (archive: ArchiveRef) => string[]
-  /** A live node that may still come to hold `archive`: it neither announces it nor has applied its version. */
+  /** A node that may still come to hold `archive`: not heard of yet, or live and neither announcing it nor past its version. */
   awaited: (nodeId: string, archive: ArchiveRef) => boolean
   /** A peer failed or refused; the fetch goes on elsewhere. */
   onPeerFailed: (peerId: string, err: unknown) => void
