@@ -159,7 +159,9 @@ export class FanOutFetcher {
    * the master again; the caller tries again later (next heartbeat, or a peer's announcement).
    */
   async fetch (masterId: string, since: Version, want: Version): Promise<FetchedFrom | null> {
-    if (this.waiting !== null && compareVersions(this.waiting.ref.version, since) <= 0) this.waiting = null
+    // Drop it once applied, or once a new term began: the new master cannot make a delta from it.
+    const w0 = this.waiting
+    if (w0 !== null && (compareVersions(w0.ref.version, since) <= 0 || w0.ref.version.term < want.term)) this.waiting = null
     if (this.waiting === null) {
       const answer = await this.peers.fetch(masterId, since, want)
       if (answer.status !== Status.BUSY) return { answer, peer: masterId }

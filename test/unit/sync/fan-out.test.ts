@@ -172,6 +172,15 @@ describe('FanOutFetcher', () => {
     assert.deepEqual(peers.calls[0], { peer: 'master', named: false })
   })
 
+  test('after a new term, the archive of the old term is no longer waited for: the new master is asked', async () => {
+    const peers = fakePeers({ answers: { master: () => busy(), master2: () => ok(), h1: () => ok() }, awaited: ['seed'] })
+    const fetcher = new FanOutFetcher('me', peers)
+    await fetcher.fetch('master', ZERO_VERSION, V)
+    peers.calls.length = 0
+    await fetcher.fetch('master2', ZERO_VERSION, { term: V.term + 1, seq: 1 })
+    assert.deepEqual(peers.calls[0], { peer: 'master2', named: false })
+  })
+
   test('fetchers spread over the holders: not every node starts with the same one', async () => {
     const holders = ['h1', 'h2', 'h3']
     const first = new Set<string>()
