@@ -72,6 +72,18 @@ export async function startPatiently (a: AgentProcess, bootstrap: string[], time
   }
 }
 
+/** One line per node (role, term, versions, entries, held archive, last errors), for a failure message. */
+async function describe (agents: AgentProcess[]): Promise<string> {
+  const lines = await Promise.all(agents.map(async (a, i) => {
+    const s = await a.status().catch(() => null)
+    if (s === null) return `  node${i + 1}: no answer`
+    const v = (x: any): string => x === null || x === undefined ? '-' : `${x.term as number}.${x.seq as number}`
+    return `  node${i + 1} ${String(s.nodeId).slice(-6)} ${s.role as string} term=${s.term as number} master=${String(s.masterId ?? '').slice(-6)} version=${v(s.version)} applied=${v(s.appliedVersion)} ` +
+      `entries=${s.datasets.blacklist.entries as number} held=${v(s.fullArchive?.version)} served=${s.fetchBytesServed as number} errors=${JSON.stringify((s.errors as any[]).slice(-3).map(e => `${e.what as string}: ${String(e.message).slice(0, 80)}`))}`
+  }))
+  return lines.join('\n')
+}
+
 /** sha256 of a node's normalised blacklist keys. */
 async function keyDigest (a: AgentProcess): Promise<string> {
   const text = await readFile(join(a.settingsDir, 'blacklist.txt'), 'utf8').catch(() => '')
@@ -102,12 +114,16 @@ export async function joinAtOnce (cluster: Cluster, opts: { nodes: number, fanOu
   const startedMs = performance.now() - t0
   log(`${slaves.length} slaves answer after ${Math.round(startedMs)} ms`)
   const timeoutMs = opts.timeoutMs ?? 300_000
-  await waitFor('every slave to hold the master\'s list at its version', async () => {
-    const m = await master.status()
-    const all = await Promise.all(slaves.map(async s => await s.status()))
-    return all.every(s => s.masterId === m.nodeId && s.datasets.blacklist.entries === keys &&
-      s.appliedVersion.term === m.version.term && s.appliedVersion.seq === m.version.seq)
-  }, timeoutMs, 100)
+  try {
+    await waitFor('every slave to hold the master\'s list at its version', async () => {
+      const m = await master.status()
+      const all = await Promise.all(slaves.map(async s => await s.status()))
+      return all.every(s => s.masterId === m.nodeId && s.datasets.blacklist.entries === keys &&
+        s.appliedVersion.term === m.version.term && s.appliedVersion.seq === m.version.seq)
+    }, timeoutMs, 100)
+  } catch (err: any) {
+    throw new Error(`${String(err?.message ?? err)}\n${await describe([master, ...slaves])}`)
+  }
   const allHaveMs = performance.now() - t0
   log(`all ${opts.nodes} nodes hold the list after ${Math.round(allHaveMs)} ms`)
 
