@@ -114,9 +114,10 @@ test('a synced change feeds the traffic counters and the sync and merge histogra
   assert.equal(sample(m, 'spamsync_peers{state="live"}'), 1)
   assert.equal(sample(m, 'spamsync_entries{dataset="blacklist"}'), 1)
   assert.ok((sample(m, 'spamsync_received_bytes_total') ?? 0) > 0)
-  // The slave's fetch was answered by the master.
-  assert.equal(sample(m, 'spamsync_fetch_served_bytes_total'), (master.status() as any).fetchBytesServed)
-  assert.ok((master.status() as any).fetchBytesServed > 0)
+  // The slave's fetch was answered by the master (a later fetch may have added to the status since the scrape).
+  const served = sample(m, 'spamsync_fetch_served_bytes_total') ?? 0
+  assert.ok(served > 0)
+  assert.ok(served <= (master.status() as any).fetchBytesServed)
 
   const s = (await scrape(slave)).text
   const status = slave.status() as any
