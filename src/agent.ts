@@ -28,8 +28,9 @@ import { BayesFile } from './settings/bayes-file.js'
 import { startStatusServer, type StatusServer } from './http/status-server.js'
 import { isLoopbackHost, loadOrCreateControlToken } from './http/control-token.js'
 import { AgentMetrics } from './http/metrics.js'
-import { ArchiveKind, Beacon, Pin, Role, type Hello } from './pb/spamsync.js'
-import { ZERO_VERSION, formatVersion, type Version } from './version.js'
+import { ArchiveKind, Beacon, Pin, Role, type ArchiveId, type Hello } from './pb/spamsync.js'
+import { ZERO_VERSION, compareVersions, formatVersion, type Version } from './version.js'
+import { sameArchive, type ArchiveRef } from './sync/fan-out.js'
 import { createLog, type Log } from './log.js'
 
 /** Meta key of the members' last announced addresses. */
@@ -103,6 +104,8 @@ export class Agent {
    * port, or whose bootstrap peer is gone, still finds the cluster by dialling the members it knew.
    */
   private knownAddrs = new Map<string, string[]>()
+  /** The full archive each peer's last beacon announced (fan-out). */
+  private readonly heldBy = new Map<string, ArchiveRef>()
 
   private constructor (
     readonly config: Config,
@@ -160,6 +163,7 @@ export class Agent {
         roles: election,
         strictVersion: config.strictVersion,
         historyVersions: config.historyVersions,
+        fanOut: config.fanOut,
         bayes: {
           replica: state.bayes,
           file: bayesFile,
@@ -180,10 +184,14 @@ export class Agent {
           upload: async (masterId, req, zip) => await agent!.metrics.timeSync('upload', async () => await agent!.transfer.track('upload', async (onProgress) => await uploadTo(node!, peerIdFromString(masterId), {
             hello: agent!.hello(), kind: req.kind === 'full' ? ArchiveKind.FULL : ArchiveKind.DELTA, baseTerm: req.baseTerm, baseLseq: req.baseLseq
           }, zip, agent!.traffic, onProgress))),
-          fetch: async (peerId, since, want) => {
-            const { response, zip } = await agent!.metrics.timeSync('download', async () => await agent!.transfer.track('download', async (onProgress) => await fetchFrom(node!, peerIdFromString(peerId), { hello: agent!.hello(), since, want }, agent!.traffic, onProgress)))
-            return { status: response.status, reason: response.reason, version: response.version, zip }
+          fetch: async (peerId, since, want, archive) => {
+            const request = { hello: agent!.hello(), since, want, archive, fanOut: config.fanOut }
+            const { response, zip } = await agent!.metrics.timeSync('download', async () => await agent!.transfer.track('download', async (onProgress) => await fetchFrom(node!, peerIdFromString(peerId), request, agent!.traffic, onProgress)))
+            const named = response.version === undefined || response.sha256.byteLength === 0 ? undefined : { version: response.version, size: response.size, sha256: response.sha256 }
+            return { status: response.status, reason: response.reason, version: response.version, full: response.kind === ArchiveKind.FULL, archive: named, sources: response.sources, zip }
           },
+          holders: (archive) => agent?.holders(archive) ?? [],
+          awaited: (nodeId, archive) => agent?.awaited(nodeId, archive) ?? false,
           announce: () => { agent?.election.announce() }
         }
       })
@@ -226,7 +234,7 @@ export class Agent {
     }, this.traffic)
     this.fetchService = new FetchService(node, {
       refusal: (hello) => { const bad = incompatibility(hello, config.strictVersion); return bad === null ? null : `incompatible: ${bad}` },
-      serve: async (since, _want, requester) => await engine.serveFetch(since, requester)
+      serve: async (since, _want, ask) => await engine.serveFetch(since, ask)
     }, this.traffic)
     // A forwarded request is carried out here or refused, never forwarded again (no loops).
     this.controlService = new ControlService(node, { rollback: async (version) => await engine.rollback(version) }, config.strictVersion)
@@ -320,7 +328,8 @@ export class Agent {
       agentVersion: AGENT_VERSION,
       pin: PIN_TO_PB[beacon.pin],
       // getMultiaddrs() already ends each address with /p2p/<id>.
-      addrs: this.node.getMultiaddrs().map(ma => ma.bytes)
+      addrs: this.node.getMultiaddrs().map(ma => ma.bytes),
+      fullArchive: this.engine.fullArchive ?? undefined
     })
     this.node.services.pubsub.publish(this.topic, msg).catch(() => {})
   }
@@ -345,6 +354,43 @@ export class Agent {
     if (b.role === Role.MASTER && b.nodeId === this.election.masterId && b.version !== undefined) {
       this.engine.masterAnnounced(b.version)
     }
+    this.heldChanged(b.nodeId, b.fullArchive)
+  }
+
+  /** Records the full archive a peer announced, and tells the engine of a new one. */
+  private heldChanged (nodeId: string, announced: ArchiveId | undefined): void {
+    const ref = announced?.version === undefined || announced.sha256.byteLength === 0 ? undefined : { version: announced.version, size: announced.size, sha256: announced.sha256 }
+    const before = this.heldBy.get(nodeId)
+    if (ref === undefined) {
+      this.heldBy.delete(nodeId)
+      return
+    }
+    this.heldBy.set(nodeId, ref)
+    if (before === undefined || !sameArchive(before, ref)) this.engine.archiveAnnounced(ref)
+  }
+
+  private fullArchiveStatus (): { version: Version, size: number, sha256: string } | null {
+    const ref = this.engine.fullArchive
+    return ref === null ? null : { version: ref.version, size: ref.size, sha256: Buffer.from(ref.sha256).toString('hex') }
+  }
+
+  /** Live peers whose last beacon announced `archive`. */
+  holders (archive: ArchiveRef): string[] {
+    const live = new Set(this.election.members().filter(m => m.live).map(m => m.nodeId))
+    return [...this.heldBy].filter(([id, ref]) => live.has(id) && sameArchive(ref, archive)).map(([id]) => id)
+  }
+
+  /**
+   * A node that may still come to hold `archive`: one not heard of yet (a node that just joined
+   * hears the others within a heartbeat), or a live one that neither announces it nor has
+   * applied its version.
+   */
+  awaited (nodeId: string, archive: ArchiveRef): boolean {
+    const m = this.election.members().find(m => m.nodeId === nodeId)
+    if (m === undefined) return true
+    if (!m.live) return false
+    const held = this.heldBy.get(nodeId)
+    return (held === undefined || !sameArchive(held, archive)) && compareVersions(m.appliedVersion, archive.version) < 0
   }
 
   private roleChanged (role: 'master' | 'slave' | 'candidate'): void {
@@ -472,6 +518,10 @@ export class Agent {
       datasets,
       bytesSent: this.traffic.bytesSent,
       bytesReceived: this.traffic.bytesReceived,
+      // Of bytesSent: answers to other nodes' fetches (what fan-out spreads over the peers).
+      fetchBytesServed: this.traffic.fetchBytesServed,
+      // The full archive this node passes on to peers (fan-out), or null.
+      fullArchive: this.fullArchiveStatus(),
       lastUpload: this.engine.lastUpload,
       lastDownload: this.engine.lastDownload,
       // The upload or fetch in flight ({direction, bytesDone, bytesTotal}), for `spamsync sync` progress.

@@ -61,6 +61,8 @@ export interface Config {
   downloadIntervalHours: number
   /** Central versions the master keeps, with snapshots to roll back to. */
   historyVersions: number
+  /** Full archives are passed on by the peers that hold them, not all sent by the master. */
+  fanOut: boolean
 }
 
 /**
@@ -100,7 +102,8 @@ export const CONFIG_KEYS: Record<keyof Config, Kind & { help: string }> = {
   hooksTimeoutSeconds: { type: 'int', min: 1, max: 86400, help: 'time limit of the afterApply hook (default 60)' },
   uploadIntervalHours: { type: 'int', min: 0, max: 240, help: 'scheduled scan and upload every N hours, 1-240, 0 = off (default 0)' },
   downloadIntervalHours: { type: 'int', min: 0, max: 240, help: 'scheduled download check every N hours, 1-240, 0 = off (default 0)' },
-  historyVersions: { type: 'int', min: 1, max: 10000, help: 'central versions the master keeps for history and rollback (default 50)' }
+  historyVersions: { type: 'int', min: 1, max: 10000, help: 'central versions the master keeps for history and rollback (default 50)' },
+  fanOut: { type: 'boolean', help: 'peers that hold a full archive pass it on, so the master sends few (default on; --no-fan-out turns it off)' }
 }
 
 /** Defaults; `clusterKey` is derived from `dataDir` when not given. */
@@ -130,7 +133,8 @@ export function defaultConfig (): Config {
     hooksTimeoutSeconds: 60,
     uploadIntervalHours: 0,
     downloadIntervalHours: 0,
-    historyVersions: 50
+    historyVersions: 50,
+    fanOut: true
   }
 }
 

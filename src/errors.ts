@@ -115,3 +115,6 @@ function describeFailure (r: CommandResult): string {
 
 /** A file or folder the operator named cannot be read, written or created. */
 export class FileAccessError extends SpamsyncError {}
+
+/** A peer answered a fetch that named one exact archive (version, size, sha256) with another one: it is refused and the fetcher asks elsewhere. */
+export class WrongArchiveError extends SpamsyncError {}

@@ -26,6 +26,7 @@ export interface MetricsStatus {
   datasets: Record<string, { entries: number, invalidLines: unknown[] }>
   bytesSent: number
   bytesReceived: number
+  fetchBytesServed: number
 }
 
 /** What a sync duration measures: one upload or download exchange with a peer. */
@@ -45,6 +46,7 @@ export class AgentMetrics {
   private readonly invalid = this.gauge('spamsync_invalid_lines', 'Invalid lines per dataset, kept in the file and not synced', ['dataset'])
   private readonly sent = new Counter({ name: 'spamsync_sent_bytes_total', help: 'Bytes sent in uploads and downloads', registers: [this.registry] })
   private readonly received = new Counter({ name: 'spamsync_received_bytes_total', help: 'Bytes received in uploads and downloads', registers: [this.registry] })
+  private readonly fetchServed = new Counter({ name: 'spamsync_fetch_served_bytes_total', help: 'Of the bytes sent: answers to other nodes\' fetches (fan-out spreads them over the peers)', registers: [this.registry] })
   private readonly errors = new Counter({ name: 'spamsync_errors_total', help: 'Errors reported in status, by what failed', labelNames: ['what'], registers: [this.registry] })
   private readonly syncDuration = new Histogram({
     name: 'spamsync_sync_duration_seconds',
@@ -120,6 +122,8 @@ export class AgentMetrics {
     this.sent.inc(s.bytesSent)
     this.received.reset()
     this.received.inc(s.bytesReceived)
+    this.fetchServed.reset()
+    this.fetchServed.inc(s.fetchBytesServed)
   }
 
   private gauge<L extends string> (name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {

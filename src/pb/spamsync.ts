@@ -164,6 +164,7 @@ export interface Beacon {
   agentVersion: string
   pin: Pin
   addrs: Uint8Array<ArrayBuffer>[]
+  fullArchive?: ArchiveId
 }
 
 export namespace Beacon {
@@ -236,6 +237,11 @@ export namespace Beacon {
             w.uint32(98)
             w.bytes(value)
           }
+        }
+
+        if (obj.fullArchive != null) {
+          w.uint32(106)
+          ArchiveId.codec().encode(obj.fullArchive, w)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -315,6 +321,12 @@ export namespace Beacon {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 13: {
+              obj.fullArchive = ArchiveId.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.fullArchive
+              })
               break
             }
             default: {
@@ -428,6 +440,13 @@ export namespace Beacon {
 
               break
             }
+            case 13: {
+              yield * ArchiveId.codec().stream(reader, reader.uint32(), `${prefix}.fullArchive`, {
+                limits: opts.limits?.fullArchive
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -511,6 +530,26 @@ export namespace Beacon {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface BeaconFullArchiveVersionTermFieldEvent {
+    field: '$.fullArchive.version.term'
+    value: number
+  }
+
+  export interface BeaconFullArchiveVersionSeqFieldEvent {
+    field: '$.fullArchive.version.seq'
+    value: number
+  }
+
+  export interface BeaconFullArchiveSizeFieldEvent {
+    field: '$.fullArchive.size'
+    value: number
+  }
+
+  export interface BeaconFullArchiveSha256FieldEvent {
+    field: '$.fullArchive.sha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<Beacon>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Beacon.codec())
   }
@@ -519,8 +558,149 @@ export namespace Beacon {
     return decodeMessage(buf, Beacon.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent> {
     return streamMessage(buf, Beacon.codec(), opts)
+  }
+}
+
+export interface ArchiveId {
+  version?: Version
+  size: number
+  sha256: Uint8Array<ArrayBuffer>
+}
+
+export namespace ArchiveId {
+  let _codec: Codec<ArchiveId>
+
+  export const codec = (): Codec<ArchiveId> => {
+    if (_codec == null) {
+      _codec = message<ArchiveId>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if (obj.version != null) {
+          w.uint32(10)
+          Version.codec().encode(obj.version, w)
+        }
+
+        if ((obj.size != null && obj.size !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.size)
+        }
+
+        if ((obj.sha256 != null && obj.sha256.byteLength > 0)) {
+          w.uint32(26)
+          w.bytes(obj.sha256)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          size: 0,
+          sha256: uint8ArrayAlloc(0)
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.version = Version.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.version
+              })
+              break
+            }
+            case 2: {
+              obj.size = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.sha256 = reader.bytes()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield * Version.codec().stream(reader, reader.uint32(), `${prefix}.version`, {
+                limits: opts.limits?.version
+              })
+
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.size`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.sha256`,
+                value: reader.bytes()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface ArchiveIdVersionTermFieldEvent {
+    field: '$.version.term'
+    value: number
+  }
+
+  export interface ArchiveIdVersionSeqFieldEvent {
+    field: '$.version.seq'
+    value: number
+  }
+
+  export interface ArchiveIdSizeFieldEvent {
+    field: '$.size'
+    value: number
+  }
+
+  export interface ArchiveIdSha256FieldEvent {
+    field: '$.sha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export function encode (obj: Partial<ArchiveId>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, ArchiveId.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ArchiveId>): ArchiveId {
+    return decodeMessage(buf, ArchiveId.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<ArchiveId>): Generator<ArchiveIdVersionTermFieldEvent | ArchiveIdVersionSeqFieldEvent | ArchiveIdSizeFieldEvent | ArchiveIdSha256FieldEvent> {
+    return streamMessage(buf, ArchiveId.codec(), opts)
   }
 }
 
@@ -546,7 +726,8 @@ export enum Status {
   NEED_FULL = 'NEED_FULL',
   BAD_ARCHIVE = 'BAD_ARCHIVE',
   UP_TO_DATE = 'UP_TO_DATE',
-  RETRY = 'RETRY'
+  RETRY = 'RETRY',
+  BUSY = 'BUSY'
 }
 
 enum __StatusValues {
@@ -555,7 +736,8 @@ enum __StatusValues {
   NEED_FULL = 2,
   BAD_ARCHIVE = 3,
   UP_TO_DATE = 4,
-  RETRY = 5
+  RETRY = 5,
+  BUSY = 6
 }
 
 export namespace Status {
@@ -1222,6 +1404,8 @@ export interface FetchRequest {
   hello?: Hello
   since?: Version
   want?: Version
+  archive?: ArchiveId
+  fanOut: boolean
 }
 
 export namespace FetchRequest {
@@ -1249,11 +1433,23 @@ export namespace FetchRequest {
           Version.codec().encode(obj.want, w)
         }
 
+        if (obj.archive != null) {
+          w.uint32(34)
+          ArchiveId.codec().encode(obj.archive, w)
+        }
+
+        if ((obj.fanOut != null && obj.fanOut !== false)) {
+          w.uint32(40)
+          w.bool(obj.fanOut)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
-        const obj: any = {}
+        const obj: any = {
+          fanOut: false
+        }
 
         const end = length == null ? reader.len : reader.pos + length
 
@@ -1277,6 +1473,16 @@ export namespace FetchRequest {
               obj.want = Version.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.want
               })
+              break
+            }
+            case 4: {
+              obj.archive = ArchiveId.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.archive
+              })
+              break
+            }
+            case 5: {
+              obj.fanOut = reader.bool()
               break
             }
             default: {
@@ -1313,6 +1519,20 @@ export namespace FetchRequest {
                 limits: opts.limits?.want
               })
 
+              break
+            }
+            case 4: {
+              yield * ArchiveId.codec().stream(reader, reader.uint32(), `${prefix}.archive`, {
+                limits: opts.limits?.archive
+              })
+
+              break
+            }
+            case 5: {
+              yield {
+                field: `${prefix}.fanOut`,
+                value: reader.bool()
+              }
               break
             }
             default: {
@@ -1367,6 +1587,31 @@ export namespace FetchRequest {
     value: number
   }
 
+  export interface FetchRequestArchiveVersionTermFieldEvent {
+    field: '$.archive.version.term'
+    value: number
+  }
+
+  export interface FetchRequestArchiveVersionSeqFieldEvent {
+    field: '$.archive.version.seq'
+    value: number
+  }
+
+  export interface FetchRequestArchiveSizeFieldEvent {
+    field: '$.archive.size'
+    value: number
+  }
+
+  export interface FetchRequestArchiveSha256FieldEvent {
+    field: '$.archive.sha256'
+    value: Uint8Array<ArrayBuffer>
+  }
+
+  export interface FetchRequestFanOutFieldEvent {
+    field: '$.fanOut'
+    value: boolean
+  }
+
   export function encode (obj: Partial<FetchRequest>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, FetchRequest.codec())
   }
@@ -1375,7 +1620,7 @@ export namespace FetchRequest {
     return decodeMessage(buf, FetchRequest.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchRequest>): Generator<FetchRequestHelloNodeIdFieldEvent | FetchRequestHelloProtocolVersionFieldEvent | FetchRequestHelloSchemaVersionFieldEvent | FetchRequestHelloAgentVersionFieldEvent | FetchRequestSinceTermFieldEvent | FetchRequestSinceSeqFieldEvent | FetchRequestWantTermFieldEvent | FetchRequestWantSeqFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchRequest>): Generator<FetchRequestHelloNodeIdFieldEvent | FetchRequestHelloProtocolVersionFieldEvent | FetchRequestHelloSchemaVersionFieldEvent | FetchRequestHelloAgentVersionFieldEvent | FetchRequestSinceTermFieldEvent | FetchRequestSinceSeqFieldEvent | FetchRequestWantTermFieldEvent | FetchRequestWantSeqFieldEvent | FetchRequestArchiveVersionTermFieldEvent | FetchRequestArchiveVersionSeqFieldEvent | FetchRequestArchiveSizeFieldEvent | FetchRequestArchiveSha256FieldEvent | FetchRequestFanOutFieldEvent> {
     return streamMessage(buf, FetchRequest.codec(), opts)
   }
 }
@@ -1388,6 +1633,7 @@ export interface FetchResponse {
   version?: Version
   size: number
   sha256: Uint8Array<ArrayBuffer>
+  sources: string[]
 }
 
 export namespace FetchResponse {
@@ -1435,6 +1681,13 @@ export namespace FetchResponse {
           w.bytes(obj.sha256)
         }
 
+        if (obj.sources != null && obj.sources.length > 0) {
+          for (const value of obj.sources) {
+            w.uint32(66)
+            w.string(value)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -1444,7 +1697,8 @@ export namespace FetchResponse {
           reason: '',
           kind: ArchiveKind.FULL,
           size: 0,
-          sha256: uint8ArrayAlloc(0)
+          sha256: uint8ArrayAlloc(0),
+          sources: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -1485,6 +1739,14 @@ export namespace FetchResponse {
               obj.sha256 = reader.bytes()
               break
             }
+            case 8: {
+              if (opts.limits?.sources != null && obj.sources.length === opts.limits.sources) {
+                throw new MaxLengthError('Decode error - repeated field "sources" had too many elements')
+              }
+
+              obj.sources.push(reader.string())
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -1494,6 +1756,10 @@ export namespace FetchResponse {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          sources: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -1547,6 +1813,21 @@ export namespace FetchResponse {
                 field: `${prefix}.sha256`,
                 value: reader.bytes()
               }
+              break
+            }
+            case 8: {
+              if (opts.limits?.sources != null && obj.sources === opts.limits.sources) {
+                throw new MaxLengthError('Streaming decode error - repeated field "sources" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.sources[]`,
+                index: obj.sources,
+                value: reader.string()
+              }
+
+              obj.sources++
+
               break
             }
             default: {
@@ -1606,6 +1887,12 @@ export namespace FetchResponse {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface FetchResponseSourcesFieldEvent {
+    field: '$.sources[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<FetchResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, FetchResponse.codec())
   }
@@ -1614,7 +1901,7 @@ export namespace FetchResponse {
     return decodeMessage(buf, FetchResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseReasonFieldEvent | FetchResponseKindFieldEvent | FetchResponseBaseTermFieldEvent | FetchResponseBaseSeqFieldEvent | FetchResponseVersionTermFieldEvent | FetchResponseVersionSeqFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseReasonFieldEvent | FetchResponseKindFieldEvent | FetchResponseBaseTermFieldEvent | FetchResponseBaseSeqFieldEvent | FetchResponseVersionTermFieldEvent | FetchResponseVersionSeqFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseSourcesFieldEvent> {
     return streamMessage(buf, FetchResponse.codec(), opts)
   }
 }

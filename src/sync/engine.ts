@@ -16,7 +16,8 @@ import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../v
 import { decodeEntries, encodeEntries } from '../archive/list-codec.js'
 import { rollbackEntries } from './rollback.js'
 import { Status } from '../pb/spamsync.js'
-import type { Served } from './fetch-service.js'
+import type { FetchAsk, Served } from './fetch-service.js'
+import { ArchiveOffer, FanOutFetcher, archiveRef, describeArchive, sameArchive, type ArchiveRef, type FanOutPeers, type HeldArchive } from './fan-out.js'
 import type { UploadOutcome } from './upload-service.js'
 import type { ListReplica } from './list-replica.js'
 import type { SettingsFolder } from '../settings/settings-folder.js'
@@ -58,8 +59,12 @@ export interface RoleView {
 export interface SyncNetwork {
   /** Uploads an archive to the master. */
   upload: (masterId: string, req: { kind: 'full' | 'delta', baseTerm: number, baseLseq: number }, zip: Uint8Array) => Promise<UploadOutcome>
-  /** Fetches the central changes since `since` from `peerId`. */
-  fetch: (peerId: string, since: Version, want: Version) => Promise<{ status: Status, reason: string, version?: Version, zip?: Uint8Array }>
+  /** Fetches the central changes since `since` from `peerId`, or exactly `archive` when given. */
+  fetch: FanOutPeers['fetch']
+  /** Live peers whose beacon announces a full archive. */
+  holders: FanOutPeers['holders']
+  /** A live node that may still come to hold a full archive. */
+  awaited: FanOutPeers['awaited']
   /** Tells the cluster about a new central version at once (not at the next heartbeat). */
   announce: () => void
 }
@@ -128,6 +133,8 @@ export interface EngineParts {
   now?: () => number
   /** The Bayes dataset, when it is synced. */
   bayes?: BayesParts
+  /** Full archives go from peer to peer (fan-out.ts); off: every node fetches from the master only. */
+  fanOut: boolean
 }
 
 /** The parts of the Bayes dataset. */
@@ -171,6 +178,9 @@ export class SyncEngine {
   /** Newest central version announced by the master. */
   private announced: Version = ZERO_VERSION
   private readonly now: () => number
+  /** The full archive this node sends on (the master's own, or one it fetched). */
+  private readonly offer = new ArchiveOffer()
+  private readonly fetcher: FanOutFetcher
   readonly errors: SyncErrorReport[] = []
   /** Tokens in the Bayes DB last written to bayes.txt. */
   bayesTokens = 0
@@ -179,6 +189,19 @@ export class SyncEngine {
 
   constructor (private readonly parts: EngineParts) {
     this.now = parts.now ?? Date.now
+    const { network } = parts
+    this.fetcher = new FanOutFetcher(parts.nodeId, {
+      fetch: network.fetch,
+      holders: network.holders,
+      awaited: network.awaited,
+      // The error's name (WrongArchiveError, TransferError, ...) says what the peer did wrong.
+      onPeerFailed: (peer, err: any) => { this.report(`download from ${peer}`, { message: `${err?.name ?? 'Error'}: ${err?.message ?? String(err)}` }) }
+    }, this.now)
+  }
+
+  /** The full archive this node offers to peers, for its beacon; null when fan-out is off. */
+  get fullArchive (): ArchiveRef | null {
+    return this.parts.fanOut ? this.offer.held?.ref ?? null : null
   }
 
   /** Loads persisted versions; call once before anything else. */
@@ -258,6 +281,12 @@ export class SyncEngine {
     if (compareVersions(version, this.announced) > 0) this.announced = version
     if (this.parts.roles.role !== 'slave') return
     if (compareVersions(this.announced, this.applied) > 0) this.requestFetch()
+  }
+
+  /** A peer announced a full archive: fetch now if this node waits for one. */
+  archiveAnnounced (ref: ArchiveRef): void {
+    const awaiting = this.fetcher.awaiting
+    if (awaiting !== null && sameArchive(awaiting, ref) && this.parts.roles.role === 'slave') this.requestFetch()
   }
 
   /** Uploads now if anything is pending; resolves when the upload (and any re-run) is done. */
@@ -350,11 +379,12 @@ export class SyncEngine {
    * A delta leaves out the requester's own Bayes contribution: only that node writes it, so
    * it already holds all of it (a full answer carries it, for a node that lost its state).
    */
-  async serveFetch (since: Version, requester = ''): Promise<Served> {
-    if (this.parts.roles.role !== 'master') return { status: Status.REFUSED, reason: 'not master' }
+  async serveFetch (since: Version, ask: FetchAsk): Promise<Served> {
+    if (this.parts.roles.role !== 'master') return this.serveHeld(ask)
     const version = this.central
     if (compareVersions(since, version) >= 0) return { status: Status.UP_TO_DATE, version }
     const record = since.term === version.term ? await this.parts.store.getVersion(since.term, since.seq) : undefined
+    if (record === undefined && this.parts.fanOut) return await this.serveFull(ask)
     const lists = new Map<ListDataset, Entry[]>()
     if (record !== undefined) {
       for (const ds of LIST_DATASETS) {
@@ -368,12 +398,62 @@ export class SyncEngine {
     let contribs: BayesContribution[] | null = null
     if (bayes !== undefined) {
       contribs = record?.bseq === undefined ? null : await bayes.changedSince(record.bseq)
-      contribs = contribs?.filter(c => c.nodeId !== requester) ?? bayes.contributions()
+      contribs = contribs?.filter(c => c.nodeId !== ask.nodeId) ?? bayes.contributions()
       if (contribs.length === 0) contribs = null
     }
     const kind = record === undefined ? 'full' : 'delta'
     const zip = buildSettingsArchive({ kind, origin: this.parts.nodeId, base: record === undefined ? null : since, version }, lists, contribs)
     return { status: Status.OK, kind, base: record === undefined ? undefined : since, version, zip }
+  }
+
+  /**
+   * The master's answer when only a full archive will do: the one it holds while a delta from its
+   * version can still be made (so it is built once, not per fetcher), else a new one. Seeds get
+   * it; other fan-out fetchers are told BUSY (take it from a peer); older agents always get it.
+   */
+  private async serveFull (ask: FetchAsk): Promise<Served> {
+    const held = await this.masterArchive()
+    const named = ask.archive !== undefined && sameArchive(ask.archive, held.ref)
+    const release = ask.fanOut || named ? this.offer.take(ask.nodeId, !named) : () => {}
+    if (release === null) return { status: Status.BUSY, reason: `busy: take archive ${describeArchive(held.ref)} from a peer`, archive: held.ref, sources: this.offer.sources }
+    return { status: Status.OK, kind: 'full', version: held.ref.version, zip: held.zip, archive: held.ref, release }
+  }
+
+  /**
+   * The full archive the master hands out: the one it holds while a delta from its version can
+   * still be made (the fetcher then gets the rest as a delta), else one of the current state.
+   */
+  private async masterArchive (): Promise<HeldArchive> {
+    const held = this.offer.held
+    if (held !== null && await this.isDeltaBase(held.ref.version)) return held
+    // After the await: a fetch served meanwhile may have built one of the current version.
+    const built = this.offer.held
+    if (built !== null && built !== held && compareVersions(built.ref.version, this.central) === 0) return built
+    const version = this.central
+    const lists = new Map<ListDataset, Entry[]>()
+    for (const ds of LIST_DATASETS) lists.set(ds, [...this.parts.replica.entries(ds)])
+    const contribs = this.parts.bayes?.replica.contributions() ?? []
+    const zip = buildSettingsArchive({ kind: 'full', origin: this.parts.nodeId, base: null, version }, lists, contribs.length === 0 ? null : contribs)
+    this.offer.hold(zip, archiveRef(zip, version))
+    return this.offer.held as HeldArchive
+  }
+
+  /** Whether this master can make a delta from `v` (it cut it in its term and still keeps its record). */
+  private async isDeltaBase (v: Version): Promise<boolean> {
+    const central = this.central
+    if (v.term !== central.term || compareVersions(v, central) > 0) return false
+    return compareVersions(v, central) === 0 || await this.parts.store.getVersion(v.term, v.seq) !== undefined
+  }
+
+  /** A slave's answer: the full archive it holds when that is exactly the one asked for. */
+  private serveHeld (ask: FetchAsk): Served {
+    const held = this.parts.fanOut ? this.offer.held : null
+    if (ask.archive === undefined || held === null || !sameArchive(ask.archive, held.ref)) {
+      return { status: Status.REFUSED, reason: ask.archive === undefined ? 'not master' : `not master, and archive ${describeArchive(ask.archive)} is not held here` }
+    }
+    const release = this.offer.take(ask.nodeId, false)
+    if (release === null) return { status: Status.BUSY, reason: 'busy: take it from another peer', archive: held.ref, sources: [] }
+    return { status: Status.OK, kind: 'full', version: held.ref.version, zip: held.zip, archive: held.ref, release }
   }
 
   /** The kept central versions, newest first (on a slave: those it cut while it was master). */
@@ -542,14 +622,23 @@ export class SyncEngine {
       if (role !== 'slave' || masterId === null) return
       if (!force && compareVersions(this.announced, this.applied) <= 0) return
       force = false
-      const fetched = await this.parts.network.fetch(masterId, this.applied, this.announced)
+      // Null: the master is busy and no peer holds its full archive yet; tick() or a peer's announcement tries again.
+      const got = await this.fetcher.fetch(masterId, this.applied, this.announced)
+      if (got === null) return
+      const { answer: fetched, peer } = got
       if (fetched.status === Status.UP_TO_DATE) return
-      if (fetched.status !== Status.OK || fetched.zip === undefined) throw new SyncRefusedError(`${masterId} refused the download: ${fetched.reason}`)
-      await this.apply(fetched.zip, masterId)
+      if (fetched.status !== Status.OK || fetched.zip === undefined) throw new SyncRefusedError(`${peer} refused the download: ${fetched.reason}`)
+      // The bytes are the master's (sha256 checked on arrival), so they are passed on at once;
+      // every receiver checks the archive itself before it applies it.
+      if (this.parts.fanOut && fetched.full === true && fetched.archive !== undefined) {
+        this.offer.hold(fetched.zip, fetched.archive)
+        this.parts.network.announce()
+      }
+      await this.apply(fetched.zip, peer)
     }
   }
 
-  /** Checks an archive from the master completely, then merges and writes it. */
+  /** Checks an archive from the master (or a peer holding the master's) completely, then merges and writes it. */
   private async apply (zip: Uint8Array, peer: string): Promise<void> {
     const archive = readSettingsArchive(zip)
     const version = archive.manifest.version

@@ -1,6 +1,7 @@
 /**
  * `/spamsync/fetch/1.0.0`: a node asks a peer for the central changes since the version it
- * applied, and gets a delta archive (or a full one when the peer cannot make the delta).
+ * applied, and gets a delta archive (or a full one when the peer cannot make the delta); or it
+ * asks for one exact full archive (fan-out, see fan-out.ts).
  */
 import { createHash } from 'node:crypto'
 import { lpStream } from '@libp2p/utils'
@@ -12,6 +13,7 @@ import { readMessage, receiveChunks, sendChunks } from './transfer.js'
 import type { TrafficCounter } from './traffic.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
+import type { ArchiveRef } from './fan-out.js'
 
 /** Protocol id; the major version is the sync protocol's. */
 export const FETCH_PROTOCOL = `/spamsync/fetch/${PROTOCOL_VERSION}.0.0`
@@ -19,12 +21,21 @@ export const FETCH_PROTOCOL = `/spamsync/fetch/${PROTOCOL_VERSION}.0.0`
 /** Fetches served at once per connection. */
 export const MAX_INBOUND_FETCHES = 4
 
+/** Who asks, and for what beyond `since` and `want`. */
+export interface FetchAsk {
+  nodeId: string
+  /** Exactly this full archive. */
+  archive?: ArchiveRef
+  /** The asker can fetch from peers, so it may be answered BUSY. */
+  fanOut: boolean
+}
+
 /** What a node serves; implemented by the sync engine. */
 export interface FetchSource {
   /** Why this peer is refused (incompatible), or null. */
   refusal: (hello: Hello) => string | null
-  /** The archive of changes since `since` for node `requester`, or a status without one. */
-  serve: (since: Version, want: Version, requester: string) => Promise<Served>
+  /** The archive of changes since `since`, or a status without one. */
+  serve: (since: Version, want: Version, ask: FetchAsk) => Promise<Served>
 }
 
 /** A fetch answer. */
@@ -35,6 +46,12 @@ export interface Served {
   base?: Version
   version?: Version
   zip?: Uint8Array
+  /** Size and sha256 of `zip` when known (a held archive), or the archive a BUSY answer names. */
+  archive?: ArchiveRef
+  /** BUSY: nodes the named archive was sent to. */
+  sources?: string[]
+  /** Called once the answer is sent (or failed): frees the sender's slot. */
+  release?: () => void
 }
 
 /** Serves fetches on this node. */
@@ -62,25 +79,38 @@ export class FetchService implements Startable {
     const req = FetchRequest.decode(reqBytes)
     const hello = req.hello ?? { nodeId: '', protocolVersion: 0, schemaVersion: 0, agentVersion: '' }
     const refusal = this.source.refusal(hello)
+    const named = req.archive?.version === undefined ? undefined : { version: req.archive.version, size: req.archive.size, sha256: req.archive.sha256 }
     const served: Served = refusal !== null
       ? { status: Status.REFUSED, reason: refusal }
-      : await this.source.serve(req.since ?? { term: 0, seq: 0 }, req.want ?? { term: 0, seq: 0 }, hello.nodeId)
-    const zip = served.zip
-    const header = FetchResponse.encode({
-      status: served.status,
-      reason: served.reason ?? '',
-      kind: served.kind === 'delta' ? ArchiveKind.DELTA : ArchiveKind.FULL,
-      base: served.base,
-      version: served.version,
-      size: zip?.byteLength ?? 0,
-      sha256: zip === undefined ? new Uint8Array(0) : createHash('sha256').update(zip).digest()
-    })
-    this.traffic.bytesSent += header.byteLength
-    await lp.write(header)
-    if (served.status === Status.OK && zip !== undefined) {
-      await sendChunks(lp, zip, 0, (n) => { this.traffic.bytesSent += n })
+      : await this.source.serve(req.since ?? { term: 0, seq: 0 }, req.want ?? { term: 0, seq: 0 }, { nodeId: hello.nodeId, archive: named, fanOut: req.fanOut })
+    try {
+      const zip = served.zip
+      const header = FetchResponse.encode({
+        status: served.status,
+        reason: served.reason ?? '',
+        kind: served.kind === 'delta' ? ArchiveKind.DELTA : ArchiveKind.FULL,
+        base: served.base,
+        version: served.version ?? served.archive?.version,
+        size: zip?.byteLength ?? served.archive?.size ?? 0,
+        sha256: zip === undefined
+          ? served.archive?.sha256 ?? new Uint8Array(0)
+          : served.archive?.sha256 ?? createHash('sha256').update(zip).digest(),
+        sources: served.sources ?? []
+      })
+      this.count(header.byteLength)
+      await lp.write(header)
+      if (served.status === Status.OK && zip !== undefined) {
+        await sendChunks(lp, zip, 0, (n) => { this.count(n) })
+      }
+      await stream.close()
+    } finally {
+      served.release?.()
     }
-    await stream.close()
+  }
+
+  private count (n: number): void {
+    this.traffic.bytesSent += n
+    this.traffic.fetchBytesServed += n
   }
 }
 

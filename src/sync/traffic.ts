@@ -4,4 +4,6 @@ export class TrafficCounter {
   bytesSent = 0
   /** Bytes read from sync streams. */
   bytesReceived = 0
+  /** Of `bytesSent`: answers to other nodes' fetches (headers and archives), the load fan-out spreads. */
+  fetchBytesServed = 0
 }

@@ -72,7 +72,8 @@ describe('loadConfig defaults', () => {
       hooksTimeoutSeconds: 60,
       uploadIntervalHours: 0,
       downloadIntervalHours: 0,
-      historyVersions: 50
+      historyVersions: 50,
+      fanOut: true
     })
   })
 

@@ -25,6 +25,7 @@ const EXPECTED: Array<[string, string]> = [
   ['spamsync_invalid_lines', 'gauge'],
   ['spamsync_sent_bytes_total', 'counter'],
   ['spamsync_received_bytes_total', 'counter'],
+  ['spamsync_fetch_served_bytes_total', 'counter'],
   ['spamsync_errors_total', 'counter'],
   ['spamsync_sync_duration_seconds', 'histogram'],
   ['spamsync_merge_duration_seconds', 'histogram'],
@@ -113,6 +114,10 @@ test('a synced change feeds the traffic counters and the sync and merge histogra
   assert.equal(sample(m, 'spamsync_peers{state="live"}'), 1)
   assert.equal(sample(m, 'spamsync_entries{dataset="blacklist"}'), 1)
   assert.ok((sample(m, 'spamsync_received_bytes_total') ?? 0) > 0)
+  // The slave's fetch was answered by the master (a later fetch may have added to the status since the scrape).
+  const served = sample(m, 'spamsync_fetch_served_bytes_total') ?? 0
+  assert.ok(served > 0)
+  assert.ok(served <= (master.status() as any).fetchBytesServed)
 
   const s = (await scrape(slave)).text
   const status = slave.status() as any

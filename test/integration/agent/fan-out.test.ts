@@ -1,0 +1,106 @@
+/**
+ * Fan-out across agents in one process on 127.0.0.1 (mDNS off): after the master sent its full
+ * archive to two seeds, a new node takes it from a peer that holds it; a peer that sends
+ * another archive than the master named is refused and the new node falls back to the master.
+ */
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Agent } from '../../../src/agent.js'
+import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
+import { buildSettingsArchive } from '../../../src/sync/settings-archive.js'
+import { Status } from '../../../src/pb/spamsync.js'
+import { LIST_DATASETS } from '../../../src/constants.js'
+import { FULL_SENDS_AT_ONCE } from '../../../src/sync/fan-out.js'
+import { waitFor } from '../../helpers/agents.js'
+import { testAgentConfig } from '../../helpers/in-process.js'
+
+const DOMAINS = Array.from({ length: 200 }, (_, i) => `spam${i}.example.com`)
+
+async function keys (agent: Agent): Promise<string[]> {
+  const text = await readFile(join(agent.config.settingsDir, 'blacklist.txt'), 'utf8').catch(() => '')
+  return text.split('\n').filter(l => l.trim() !== '' && !l.startsWith('#')).map(l => l.split(/\s+/)[0]).sort()
+}
+
+const status = (a: Agent): any => a.status()
+
+describe('fan-out of the full archive', { timeout: 180_000 }, () => {
+  let root: string
+  let keyFile: string
+  const agents: Agent[] = []
+  let master: Agent
+  const seeds: Agent[] = []
+
+  async function startAgent (name: string, overrides = {}): Promise<Agent> {
+    const dir = join(root, name)
+    await mkdir(join(dir, 'settings'), { recursive: true })
+    if (name === 'master') await writeFile(join(dir, 'settings', 'blacklist.txt'), DOMAINS.join('\n') + '\n')
+    const bootstrap = agents.length === 0 ? [] : status(agents[0]).listen as string[]
+    const agent = await Agent.start(testAgentConfig(dir, keyFile, bootstrap, overrides))
+    agents.push(agent)
+    return agent
+  }
+
+  /** Waits until `a` follows the master and holds every key at the master's version. */
+  async function caughtUp (a: Agent): Promise<void> {
+    const want = [...DOMAINS].sort().join()
+    await waitFor(`${a.nodeId} to hold the master's blacklist`, async () =>
+      a.election.masterId === master.nodeId && status(a).appliedVersion.seq === status(master).version.seq && (await keys(a)).join() === want)
+  }
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'spamsync-fan-out-'))
+    keyFile = join(root, 'cluster.key')
+    await writeClusterKey(keyFile, generateClusterKey())
+    master = await startAgent('master', { priority: 10 })
+    await waitFor('the first node to be master', () => master.election.role === 'master')
+    // One at a time, so both are the master's seeds.
+    for (let i = 0; i < FULL_SENDS_AT_ONCE; i++) {
+      const seed = await startAgent(`seed${i}`)
+      await caughtUp(seed)
+      seeds.push(seed)
+    }
+  })
+  after(async () => {
+    for (const a of agents) await a.stop()
+    await rm(root, { recursive: true, force: true })
+  })
+
+  test('the seeds got the master\'s full archive from the master and offer it on', () => {
+    const offered = status(master).fullArchive
+    assert.notEqual(offered, null)
+    for (const seed of seeds) {
+      assert.equal(status(seed).lastDownload.peer, master.nodeId)
+      assert.deepEqual(status(seed).fullArchive, offered)
+    }
+  })
+
+  test('a new node takes the full archive from a peer that holds it, not from the master', async () => {
+    const servedBefore = status(master).fetchBytesServed
+    const late = await startAgent('late')
+    await caughtUp(late)
+    assert.ok(seeds.map(s => s.nodeId).includes(status(late).lastDownload.peer), `fetched from ${status(late).lastDownload.peer}`)
+    const size = status(master).fullArchive.size
+    assert.ok(status(master).fetchBytesServed - servedBefore < size, 'the master sent the archive again')
+  })
+
+  test('a peer that sends another archive than the master named is refused with WrongArchiveError, and the new node falls back to the master', async () => {
+    const holders = agents.filter(a => a !== master)
+    const version = status(master).version
+    // Every holder lies: it answers a named fetch with another archive of the same version.
+    const lists = new Map(LIST_DATASETS.map(ds => [ds, []]))
+    const other = buildSettingsArchive({ kind: 'full', origin: 'liar', base: null, version }, lists, null)
+    for (const h of holders) {
+      (h.engine as any).serveFetch = async () => ({ status: Status.OK, kind: 'full', version, zip: other })
+    }
+    const fresh = await startAgent('fresh')
+    await caughtUp(fresh)
+    const refusals = status(fresh).errors.filter((e: any) => e.what.startsWith('download from '))
+    assert.ok(refusals.length > 0, 'no peer was asked')
+    for (const e of refusals) assert.match(e.message, /^WrongArchiveError: /)
+    assert.equal(status(fresh).lastDownload.peer, master.nodeId)
+    assert.deepEqual(status(fresh).fullArchive, status(master).fullArchive)
+  })
+})
