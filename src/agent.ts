@@ -133,7 +133,10 @@ export class Agent {
         term: readTerm(config),
         clock: Date.now,
         heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
-        transport: { publish: (beacon) => { agent?.publish(beacon) } },
+        transport: {
+          publish: (beacon) => { agent?.publish(beacon) },
+          connected: (nodeId) => node!.getConnections(peerIdFromString(nodeId)).length > 0
+        },
         events: {
           persistTerm: (term) => { writeTerm(config, term) },
           onRoleChange: (role) => { agent?.roleChanged(role) },

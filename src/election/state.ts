@@ -32,6 +32,13 @@ export const DEFAULT_MISSED_HEARTBEATS = 3
  */
 export const PAUSE_INTERVALS = 2
 
+/**
+ * Intervals a slave waits for a silent master whose connection is still open. A crashed process
+ * closes its connections and is replaced after the usual window; one that is busy (a long merge,
+ * a loaded machine) keeps its role, since a new term costs every node a full upload and fetch.
+ */
+export const BUSY_MASTER_INTERVALS = 15
+
 /** What a node currently is. */
 export type Role = 'master' | 'slave' | 'candidate'
 
@@ -62,6 +69,8 @@ export interface Beacon {
 export interface ElectionTransport {
   /** Sends one beacon to every other node; best effort, loss is tolerated. */
   publish (beacon: Beacon): void
+  /** Whether a connection to `nodeId` is open now (absent: treated as no). */
+  connected?: (nodeId: string) => boolean
 }
 
 /** What the machine tells the agent. */
@@ -190,6 +199,8 @@ export class Election {
   readonly missedHeartbeats: number
   /** Liveness window: `missedHeartbeats` intervals. */
   private readonly windowMs: number
+  /** Patience with a silent master that is still connected: `BUSY_MASTER_INTERVALS` intervals. */
+  private readonly busyWindowMs: number
   /** Injected time source. */
   private readonly clock: () => number
   /** Injected topic. */
@@ -233,6 +244,7 @@ export class Election {
     this.heartbeatIntervalMs = interval
     this.missedHeartbeats = missed
     this.windowMs = interval * missed
+    this.busyWindowMs = Math.max(this.windowMs, interval * BUSY_MASTER_INTERVALS)
     this.clock = opts.clock
     this.transport = opts.transport
     this.events = opts.events
@@ -349,7 +361,7 @@ export class Election {
       return
     }
     // Slave: the master went silent. Candidate: the startup wait or the named master's answer timed out.
-    if (now - this.since >= this.windowMs) this.startTerm(now)
+    if (now - this.since >= this.masterWindow()) this.startTerm(now)
   }
 
   /** A beacon of a newer term: adopt the term and follow the master it names. */
@@ -499,7 +511,13 @@ export class Election {
 
   /** The followed master's last heartbeat is younger than the liveness window. */
   private masterHealthy (now: number): boolean {
-    return now - this.since < this.windowMs
+    return now - this.since < this.masterWindow()
+  }
+
+  /** How long this slave's master may stay silent: longer while its connection is open. */
+  private masterWindow (): number {
+    const master = this.currentRole === 'slave' ? this.currentMaster : null
+    return master !== null && this.transport.connected?.(master) === true ? this.busyWindowMs : this.windowMs
   }
 
   /** The member's last beacon is younger than the liveness window. */

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
-  Election, ElectionNotStartedError, compareRank,
+  BUSY_MASTER_INTERVALS, Election, ElectionNotStartedError, compareRank,
   type Beacon, type ElectionOptions, type Pin, type Role
 } from '../../../src/election/state.js'
 import { ConfigError } from '../../../src/errors.js'
@@ -52,6 +52,8 @@ class SimNode {
   election!: Election
   /** Killed nodes neither tick nor send nor receive. */
   alive = true
+  /** A busy node (blocked event loop) neither ticks nor hears, but its connections stay open. */
+  busy = false
   /** Clock time of the next tick. */
   nextTick = 0
   /** Every term persisted, in order, across incarnations. */
@@ -103,6 +105,18 @@ class Network {
     this.get(id).alive = false
   }
 
+  /** The node's event loop blocks: it goes silent, its connections stay open. */
+  block (id: string): void {
+    this.get(id).busy = true
+  }
+
+  /** The blocked node runs again; its interval timer fires once, as a real one would. */
+  unblock (id: string): void {
+    const node = this.get(id)
+    node.busy = false
+    node.nextTick = this.now
+  }
+
   /** Starts a new incarnation from the node's durable term. */
   restart (id: string): void {
     const node = this.get(id)
@@ -126,7 +140,7 @@ class Network {
     while (this.now < end) {
       this.now += STEP
       for (const node of this.nodes.values()) {
-        if (node.alive && node.nextTick <= this.now) {
+        if (node.alive && !node.busy && node.nextTick <= this.now) {
           node.nextTick += INTERVAL
           node.election.tick()
         }
@@ -161,6 +175,10 @@ class Network {
           assert.ok(beacon.term <= node.durableTerm, `${id} published term ${beacon.term} before persisting it`)
           node.lastPublished = this.now
           this.deliver(beacon)
+        },
+        connected: (other: string) => {
+          const peer = this.nodes.get(other)
+          return peer !== undefined && peer.alive && this.groups.get(other) === this.groups.get(id)
         }
       },
       events: {
@@ -185,7 +203,7 @@ class Network {
   private deliver (beacon: Beacon): void {
     const group = this.groups.get(beacon.nodeId)
     for (const node of this.nodes.values()) {
-      if (!node.alive || node.spec.id === beacon.nodeId || this.groups.get(node.spec.id) !== group) continue
+      if (!node.alive || node.busy || node.spec.id === beacon.nodeId || this.groups.get(node.spec.id) !== group) continue
       node.election.receive(structuredClone(beacon))
     }
   }
@@ -282,6 +300,31 @@ describe('election state machine', () => {
     assert.ok(electedAt - lastBeat >= WINDOW, `elected ${electedAt - lastBeat} ms after the last heartbeat`)
     assert.ok(electedAt - lastBeat <= WINDOW + INTERVAL, `elected ${electedAt - lastBeat} ms after the last heartbeat`)
     assert.deepEqual(agreed(net), { masterId: 'b', term: 2 })
+  })
+
+  it('a master that is silent but still connected (busy) keeps its role, and is followed again when it speaks', () => {
+    const net = new Network()
+    net.add({ id: 'a' }, { id: 'b', phase: 300 }, { id: 'c', phase: 600 })
+    net.run(6 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'a', term: 1 })
+    net.block('a')
+    net.run((BUSY_MASTER_INTERVALS - 2) * INTERVAL)
+    assert.deepEqual(net.masters(), ['a'], 'no node took over while the busy master was connected')
+    assert.equal(net.get('b').election.term, 1)
+    net.unblock('a')
+    net.run(2 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'a', term: 1 })
+  })
+
+  it('a master silent for BUSY_MASTER_INTERVALS is replaced even while its connection is open', () => {
+    const net = new Network()
+    net.add({ id: 'a' }, { id: 'b', phase: 300 }, { id: 'c', phase: 600 })
+    net.run(6 * INTERVAL)
+    net.block('a')
+    net.run((BUSY_MASTER_INTERVALS + 2) * INTERVAL)
+    assert.equal(net.get('b').election.role, 'master')
+    assert.equal(net.get('c').election.masterId, 'b')
+    assert.equal(net.get('b').election.term, 2)
   })
 
   it('persists a new term before it reports, publishes or acts in it', () => {
