@@ -24,6 +24,12 @@ export const MAX_CONNECTIONS = 64
 /** Handshakes in flight at once; bounds the memory a connection flood can take. */
 export const MAX_PENDING_INBOUND = 16
 
+/**
+ * Least time a keep-alive ping may take before libp2p closes the connection (its default is 5 s).
+ * Above the election's patience with a busy but connected master, so load alone drops no link.
+ */
+export const PING_MIN_TIMEOUT_MS = 20_000
+
 /** Services of the node, typed for the parts that use them. */
 export type SpamsyncServices = {
   pubsub: FloodSub
@@ -63,6 +69,9 @@ export async function createSpamsyncNode (opts: NodeOptions): Promise<SpamsyncNo
       maxConnections: MAX_CONNECTIONS,
       maxIncomingPendingConnections: MAX_PENDING_INBOUND
     },
+    // A peer busy for a few seconds (a large merge on a loaded machine) must keep its
+    // connections: the election gives a connected master BUSY_MASTER_INTERVALS before replacing it.
+    connectionMonitor: { pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
     nodeInfo: { userAgent: userAgent() },
     services: {
       identify: identify(),
