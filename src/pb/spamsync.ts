@@ -164,6 +164,7 @@ export interface Beacon {
   agentVersion: string
   pin: Pin
   addrs: Uint8Array<ArrayBuffer>[]
+  wallMs: number
 }
 
 export namespace Beacon {
@@ -238,6 +239,11 @@ export namespace Beacon {
           }
         }
 
+        if ((obj.wallMs != null && obj.wallMs !== 0)) {
+          w.uint32(160)
+          w.uint64Number(obj.wallMs)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -252,7 +258,8 @@ export namespace Beacon {
           schemaVersion: 0,
           agentVersion: '',
           pin: Pin.AUTO,
-          addrs: []
+          addrs: [],
+          wallMs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -315,6 +322,10 @@ export namespace Beacon {
               }
 
               obj.addrs.push(reader.bytes())
+              break
+            }
+            case 20: {
+              obj.wallMs = reader.uint64Number()
               break
             }
             default: {
@@ -428,6 +439,13 @@ export namespace Beacon {
 
               break
             }
+            case 20: {
+              yield {
+                field: `${prefix}.wallMs`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -511,6 +529,11 @@ export namespace Beacon {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface BeaconWallMsFieldEvent {
+    field: '$.wallMs'
+    value: number
+  }
+
   export function encode (obj: Partial<Beacon>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Beacon.codec())
   }
@@ -519,7 +542,7 @@ export namespace Beacon {
     return decodeMessage(buf, Beacon.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconWallMsFieldEvent> {
     return streamMessage(buf, Beacon.codec(), opts)
   }
 }
