@@ -86,3 +86,19 @@ test('a fast node\'s edit made before it knew the master is lowered to the bound
   const seenByMaster = (master.status().peers as Array<{ id: string, clockOffsetMs: number | null }>).find(p => p.id === fast.nodeId)
   assert.ok(Math.abs((seenByMaster?.clockOffsetMs ?? 0) - 10 * MINUTE) < 1000, 'the master\'s status shows the fast peer about 10 min ahead')
 })
+
+test('honest slaves of a master whose clock is 10 minutes ahead stamp on its clock: an honest edit a second after the master\'s wins everywhere', { timeout: 120_000 }, async (t) => {
+  const { start, advance } = await skewedCluster(t)
+  const master = await start('master', 'master', 10 * MINUTE)
+  const honest = await start('honest', 'slave', 0)
+  const other = await start('other', 'slave', 0)
+  await waitFor('both slaves follow the pinned master', () => [honest, other].every(a => a.election.masterId === master.nodeId))
+
+  await writeFile(join(master.config.settingsDir, 'whitelist.txt'), `${KEY} fast\n`)
+  await waitFor('the master\'s edit on both slaves', async () => (await valueOf(honest)) === 'fast' && (await valueOf(other)) === 'fast')
+
+  advance(1000)
+  await writeFile(join(honest.config.settingsDir, 'whitelist.txt'), `${KEY} honest\n`)
+  await waitFor('the honest edit on every node', async () => (await valueOf(master)) === 'honest' && (await valueOf(other)) === 'honest')
+  assert.equal(await valueOf(honest), 'honest')
+})
