@@ -32,6 +32,7 @@ import { ArchiveKind, Beacon, Pin, Role, type ArchiveId, type Hello } from './pb
 import { ZERO_VERSION, compareVersions, formatVersion, type Version } from './version.js'
 import { sameArchive, type ArchiveRef } from './sync/fan-out.js'
 import { createLog, type Log } from './log.js'
+import { ClockSkews, ClusterClock } from './crdt/cluster-clock.js'
 
 /** Meta key of the members' last announced addresses. */
 const META_KNOWN_PEERS = 'knownPeers'
@@ -106,6 +107,8 @@ export class Agent {
   private knownAddrs = new Map<string, string[]>()
   /** The full archive each peer's last beacon announced (fan-out). */
   private readonly heldBy = new Map<string, ArchiveRef>()
+  /** Each node's clock against the master's; logged once when beyond half the skew bound. */
+  private readonly skews: ClockSkews
 
   private constructor (
     readonly config: Config,
@@ -113,13 +116,20 @@ export class Agent {
     private readonly node: SpamsyncNode,
     readonly election: Election,
     readonly engine: SyncEngine,
-    private readonly log: Log
-  ) {}
+    private readonly log: Log,
+    private readonly clock: ClusterClock
+  ) {
+    this.skews = new ClockSkews(config.maxSkewMs / 2)
+  }
 
-  /** Builds and starts an agent; `wallClock` stamps its list edits (tests give a node a skewed clock). */
+  /**
+   * Builds and starts an agent; `wallClock` is its own clock (tests give a node a skewed one).
+   * List edits are stamped on cluster time, the master's clock (src/crdt/cluster-clock.ts).
+   */
   static async start (config: Config, opts: { wallClock?: () => number } = {}): Promise<Agent> {
     const log = createLog(config.logLevel)
-    const state = await openLocalState(config, opts.wallClock)
+    const clock = new ClusterClock(opts.wallClock)
+    const state = await openLocalState(config, () => clock.now())
     let node: SpamsyncNode | undefined
     try {
       const clusterKey = await loadOrCreateClusterKey(config.clusterKey)
@@ -199,7 +209,7 @@ export class Agent {
         }
       })
       await engine.load()
-      agent = new Agent(config, state, node, election, engine, log)
+      agent = new Agent(config, state, node, election, engine, log, clock)
       agent.topic = topic
       agent.knownAddrs = new Map(Object.entries((await state.store.getMeta<Record<string, string[]>>(META_KNOWN_PEERS)) ?? {}))
       agent.knownAddrs.delete(state.identity.nodeId)
@@ -332,7 +342,8 @@ export class Agent {
       pin: PIN_TO_PB[beacon.pin],
       // getMultiaddrs() already ends each address with /p2p/<id>.
       addrs: this.node.getMultiaddrs().map(ma => ma.bytes),
-      fullArchive: this.engine.fullArchive ?? undefined
+      fullArchive: this.engine.fullArchive ?? undefined,
+      wallMs: this.clock.local()
     })
     this.node.services.pubsub.publish(this.topic, msg).catch(() => {})
   }
@@ -354,10 +365,12 @@ export class Agent {
       version: b.version ?? ZERO_VERSION,
       appliedVersion: b.appliedVersion ?? ZERO_VERSION
     })
-    if (b.role === Role.MASTER && b.nodeId === this.election.masterId && b.version !== undefined) {
-      this.engine.masterAnnounced(b.version)
+    if (b.role === Role.MASTER && b.nodeId === this.election.masterId) {
+      if (b.wallMs > 0) this.heardMasterClock(b.wallMs)
+      if (b.version !== undefined) this.engine.masterAnnounced(b.version)
     }
     this.heldChanged(b.nodeId, b.fullArchive)
+    if (b.wallMs > 0) this.recordSkew(b.nodeId, this.clock.peerAhead(b.wallMs))
   }
 
   /** Records the full archive a peer announced, and tells the engine of a new one. */
@@ -396,10 +409,29 @@ export class Agent {
     return (held === undefined || !sameArchive(held, archive)) && compareVersions(m.appliedVersion, archive.version) < 0
   }
 
+  /** The followed master's beacon told its clock: stamp on it from now on. */
+  private heardMasterClock (masterWallMs: number): void {
+    this.clock.heardMaster(masterWallMs)
+    this.recordSkew(this.nodeId, -(this.clock.offsetMs ?? 0))
+    this.engine.clockMoved().catch((err) => { this.engine.report('clock skew', err) })
+  }
+
+  private recordSkew (nodeId: string, aheadMs: number): void {
+    if (!this.skews.record(nodeId, aheadMs)) return
+    const who = nodeId === this.nodeId ? 'this node\'s' : `node ${nodeId}'s`
+    this.log.warn({ event: 'clock-skew', nodeId, clockOffsetMs: aheadMs, warnMs: this.skews.warnMs }, `${who} clock is ${aheadMs} ms off the master's: fix its time sync (NTP)`)
+  }
+
   private roleChanged (role: 'master' | 'slave' | 'candidate'): void {
     this.log.info({ event: 'role', role, term: this.election.term, masterId: this.election.masterId }, `now ${role}`)
-    if (role === 'master') this.engine.becameMaster().catch(() => {})
-    else if (role === 'slave') this.engine.followMaster()
+    if (role === 'master') {
+      this.clock.lead()
+      this.recordSkew(this.nodeId, 0)
+      this.engine.clockMoved().catch((err) => { this.engine.report('clock skew', err) })
+      this.engine.becameMaster().catch(() => {})
+    } else if (role === 'slave') {
+      this.engine.followMaster()
+    }
   }
 
   /** Records a peer's versions from identify; an incompatible peer is shown in status and hung up on. */
@@ -497,6 +529,7 @@ export class Agent {
         compatible: p?.compatible ?? true,
         reason: p?.reason ?? null,
         appliedVersion: m?.appliedVersion ?? null,
+        clockOffsetMs: this.skews.get(id),
         lastSeen: new Date(Math.max(m?.lastSeen ?? 0, p?.lastSeen ?? 0)).toISOString(),
         connected: this.node.getConnections(peerIdFromString(id)).length > 0
       }
@@ -516,6 +549,8 @@ export class Agent {
       term: this.election.term,
       version: this.engine.version,
       appliedVersion: this.engine.appliedVersion,
+      // This node's clock minus the master's (ms); null until a master's clock was heard.
+      clockOffsetMs: this.clock.offsetMs === null ? null : -this.clock.offsetMs,
       listen: this.node.getMultiaddrs().map(ma => ma.toString()),
       peers,
       datasets,

@@ -53,11 +53,30 @@ export class HybridClock {
   /** Takes a remote stamp into account (clamped first), so later local stamps sort after it. */
   observe (remote: Stamp): Stamp {
     const clamped = clampStamp(remote, this.wallClock(), this.maxSkewMs)
-    if (clamped.wallMs > this.last.wallMs ||
-        (clamped.wallMs === this.last.wallMs && clamped.counter > this.last.counter)) {
-      this.last = { wallMs: clamped.wallMs, counter: clamped.counter, nodeId: this.nodeId }
-    }
+    this.raise(clamped)
     return clamped
+  }
+
+  /** The newest wall time a stamp may carry now (`now + maxSkewMs`); later ones came from a clock too far ahead. */
+  limit (): number {
+    return this.wallClock() + this.maxSkewMs
+  }
+
+  /**
+   * Pulls the clock back to `limitMs` when it ran beyond it (it stamped before it knew the
+   * cluster's time), then past every stamp in `kept` (the stored stamps, clamped to the same
+   * limit), so the next stamp still sorts after each of them.
+   */
+  rewind (limitMs: number, kept: Iterable<Stamp>): void {
+    if (this.last.wallMs > limitMs) this.last = { wallMs: limitMs, counter: this.last.counter, nodeId: this.nodeId }
+    for (const stamp of kept) this.raise(stamp)
+  }
+
+  private raise (seen: Stamp): void {
+    if (seen.wallMs > this.last.wallMs ||
+        (seen.wallMs === this.last.wallMs && seen.counter > this.last.counter)) {
+      this.last = { wallMs: seen.wallMs, counter: seen.counter, nodeId: this.nodeId }
+    }
   }
 
   /** The newest stamp issued or observed; persisted so a restart never goes back in time. */

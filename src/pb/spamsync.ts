@@ -165,6 +165,7 @@ export interface Beacon {
   pin: Pin
   addrs: Uint8Array<ArrayBuffer>[]
   fullArchive?: ArchiveId
+  wallMs: number
 }
 
 export namespace Beacon {
@@ -244,6 +245,11 @@ export namespace Beacon {
           ArchiveId.codec().encode(obj.fullArchive, w)
         }
 
+        if ((obj.wallMs != null && obj.wallMs !== 0)) {
+          w.uint32(160)
+          w.uint64Number(obj.wallMs)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -258,7 +264,8 @@ export namespace Beacon {
           schemaVersion: 0,
           agentVersion: '',
           pin: Pin.AUTO,
-          addrs: []
+          addrs: [],
+          wallMs: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -327,6 +334,10 @@ export namespace Beacon {
               obj.fullArchive = ArchiveId.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.fullArchive
               })
+              break
+            }
+            case 20: {
+              obj.wallMs = reader.uint64Number()
               break
             }
             default: {
@@ -447,6 +458,13 @@ export namespace Beacon {
 
               break
             }
+            case 20: {
+              yield {
+                field: `${prefix}.wallMs`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -550,6 +568,11 @@ export namespace Beacon {
     value: Uint8Array<ArrayBuffer>
   }
 
+  export interface BeaconWallMsFieldEvent {
+    field: '$.wallMs'
+    value: number
+  }
+
   export function encode (obj: Partial<Beacon>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Beacon.codec())
   }
@@ -558,7 +581,7 @@ export namespace Beacon {
     return decodeMessage(buf, Beacon.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent | BeaconWallMsFieldEvent> {
     return streamMessage(buf, Beacon.codec(), opts)
   }
 }

@@ -271,6 +271,15 @@ export class SyncEngine {
     })
   }
 
+  /**
+   * Cluster time moved (the master's clock was heard, or this node became master): stamps made
+   * on a clock too far ahead come down to the skew bound (ListReplica.clampFuture).
+   */
+  async clockMoved (): Promise<void> {
+    if (!this.parts.replica.aheadOfBound()) return
+    await this.queue.run(async () => { await this.parts.replica.clampFuture() })
+  }
+
   /** This node follows a (possibly new) master: make sure the master has all of this node's state. */
   followMaster (): void {
     this.requestUpload()

@@ -7,7 +7,7 @@
  * (what the file held when last read or written), never against the replica, so an entry that
  * was merged but not yet written to the file can never be mistaken for a local delete.
  */
-import { HybridClock } from '../crdt/hlc.js'
+import { clampStamp, HybridClock } from '../crdt/hlc.js'
 import { winner, type Entry } from '../crdt/lww-set.js'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../settings/list-file.js'
@@ -44,6 +44,8 @@ export interface MergeOptions {
 /** The list datasets of one node. */
 export class ListReplica {
   private lseq: number
+  /** No stored stamp has a later wall time: lets {@link clampFuture} skip its scan. */
+  private newestWall: number
 
   private constructor (
     private readonly store: StateStore,
@@ -56,9 +58,11 @@ export class ListReplica {
      * entries so a failed file write can never look like a local delete on the next scan.
      */
     private readonly fileViews: Map<ListDataset, FileView>,
-    lseq: number
+    lseq: number,
+    newestWall: number
   ) {
     this.lseq = lseq
+    this.newestWall = newestWall
   }
 
   /** Loads the replica of `nodeId` from the store. */
@@ -66,12 +70,14 @@ export class ListReplica {
     const data = new Map<ListDataset, Map<string, StoredEntry>>()
     const buckets = new Map<ListDataset, Array<Set<string>>>()
     const fileViews = new Map<ListDataset, FileView>()
+    let newestWall = 0
     for (const ds of LIST_DATASETS) {
       const map = new Map<string, StoredEntry>()
       const keysByBucket = Array.from({ length: ENTRY_BUCKETS }, () => new Set<string>())
       for (const e of await store.loadEntries(ds)) {
         map.set(e.key, e)
         keysByBucket[bucketOf(e.key)].add(e.key)
+        if (e.stamp.wallMs > newestWall) newestWall = e.stamp.wallMs
       }
       data.set(ds, map)
       buckets.set(ds, keysByBucket)
@@ -79,7 +85,7 @@ export class ListReplica {
       fileViews.set(ds, new FileView(ds, stored === undefined ? '' : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).toString('utf8')))
     }
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
-    return new ListReplica(store, clock, data, buckets, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0)
+    return new ListReplica(store, clock, data, buckets, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall)
   }
 
   /** The newest local change sequence. */
@@ -164,6 +170,46 @@ export class ListReplica {
     return await txn.commit(null)
   }
 
+  /** True when a stored stamp or the clock may be beyond the skew bound: {@link clampFuture} has work. */
+  aheadOfBound (): boolean {
+    const limit = this.clock.limit()
+    return this.newestWall > limit || this.clock.peek().wallMs > limit
+  }
+
+  /**
+   * Lowers every stored stamp beyond cluster now + maxSkewMs to that bound (counter and node id
+   * kept), and the clock with them. Such stamps were made on a clock that runs ahead, before this
+   * node knew the cluster's time (alone, or before the first beacon), or before cluster time moved
+   * back (a new master with a slower clock). Lowered, they agree with what the master's merge
+   * keeps, so a later honest edit wins here too once the bound has passed. Nothing newer is lost:
+   * only stamps beyond the bound change, only down to the bound, which is above every stamp an
+   * honest clock made so far, and the next local stamp still sorts after all of them. Values
+   * and presence are unchanged, so no file needs writing. Returns how many entries were lowered.
+   */
+  async clampFuture (): Promise<number> {
+    if (!this.aheadOfBound()) return 0
+    const limit = this.clock.limit()
+    const lowered = new Map<ListDataset, StoredEntry[]>()
+    for (const ds of LIST_DATASETS) {
+      const entries: StoredEntry[] = []
+      for (const e of this.map(ds).values()) {
+        if (e.stamp.wallMs > limit) entries.push({ ...e, stamp: clampStamp(e.stamp, limit, 0) })
+      }
+      if (entries.length > 0) lowered.set(ds, entries)
+    }
+    let n = 0
+    for (const [ds, entries] of lowered) {
+      const txn = this.begin(ds)
+      for (const e of entries) txn.put({ ...e, lseq: txn.nextLseq() })
+      n += (await txn.commit(null)).length
+    }
+    // The clock goes back only once the entries are down: a failed write leaves both as they were.
+    this.clock.rewind(limit, [...lowered.values()].flatMap(list => list.map(e => e.stamp)))
+    await this.store.write({ meta: { [META_CLOCK]: this.clock.peek() } })
+    this.newestWall = Math.min(this.newestWall, limit)
+    return n
+  }
+
   /** Records that the settings file now holds exactly `text` (after a successful write). */
   async recordFileView (dataset: ListDataset, text: string): Promise<void> {
     if (this.view(dataset).text === text) return
@@ -233,6 +279,7 @@ export class ListReplica {
         for (const [key, entry] of staged) {
           base.set(key, entry)
           keysByBucket[bucketOf(key)].add(key)
+          if (entry.stamp.wallMs > this.newestWall) this.newestWall = entry.stamp.wallMs
         }
         if (fileView !== null) this.fileViews.set(dataset, fileView)
         this.lseq = lseq

@@ -51,6 +51,7 @@ export function formatStatus (s: any): string {
     `node      ${s.nodeId}`,
     `role      ${s.role} (term ${s.term}, master ${s.masterId ?? 'none yet'})`,
     `version   central ${version(s.version)}, applied ${version(s.appliedVersion)}   agent ${s.agentVersion}, protocol ${s.protocolVersion}`,
+    `clock     ${s.clockOffsetMs == null ? 'no master clock heard yet' : `${s.clockOffsetMs} ms ahead of the master's (list edits are stamped on the master's)`}`,
     `traffic   ${s.bytesSent} bytes sent, ${s.bytesReceived} received`,
     `upload    ${s.lastUpload === null ? '-' : `${s.lastUpload.kind} ${s.lastUpload.bytes} bytes ${ago(s.lastUpload.time)}`}`,
     `download  ${s.lastDownload === null ? '-' : `${s.lastDownload.kind} ${s.lastDownload.bytes} bytes ${ago(s.lastDownload.time)}`}`,

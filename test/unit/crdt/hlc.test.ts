@@ -144,6 +144,34 @@ describe('HybridClock.observe', () => {
   })
 })
 
+describe('HybridClock.rewind', () => {
+  test('pulls a clock that stamped beyond the limit back to the limit, keeping its counter', () => {
+    const wall = manualClock(10 * MINUTE)
+    const clock = new HybridClock('n1', wall.now, 5 * MINUTE)
+    clock.now()
+    const ahead = clock.now()
+    wall.set(0)
+    clock.rewind(clock.limit(), [])
+    assert.deepEqual(clock.peek(), { wallMs: 5 * MINUTE, counter: ahead.counter, nodeId: 'n1' })
+  })
+
+  test('leaves a clock within the limit as it was', () => {
+    const clock = new HybridClock('n1', () => 1000, 5 * MINUTE)
+    const last = clock.now()
+    clock.rewind(clock.limit(), [])
+    assert.deepEqual(clock.peek(), last)
+  })
+
+  test('issues the next stamp after every kept stamp, also one with a higher counter than the clock\'s', () => {
+    const clock = new HybridClock('n1', () => 0, 5 * MINUTE, { wallMs: 20 * MINUTE, counter: 0, nodeId: 'n1' })
+    const kept: Stamp = { wallMs: clock.limit(), counter: 7, nodeId: 'n1' }
+    clock.rewind(clock.limit(), [kept])
+    const next = clock.now()
+    assertNewer(next, kept, 'the first stamp after the rewind')
+    assert.equal(next.wallMs, 5 * MINUTE, 'the rewound clock stays at the limit')
+  })
+})
+
 describe('clampStamp', () => {
   test('moves a stamp beyond now + maxSkewMs back to that limit, keeping counter and node', () => {
     assert.deepEqual(

@@ -315,6 +315,46 @@ describe('ListReplica.merge and the file view', () => {
   })
 })
 
+describe('ListReplica.clampFuture', () => {
+  test('changes nothing while every stamp is within now + maxSkewMs', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', '']))
+    const lseq = node.replica.changeSeq
+    assert.equal(await node.replica.clampFuture(), 0)
+    assert.equal(node.replica.changeSeq, lseq)
+  })
+
+  test('lowers only the stamps beyond the bound, to the bound, keeping value, counter and node id', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['old.example', 'x']))
+    const old = node.replica.get(WL, 'old.example')!
+    node.wallMs += 10 * MINUTE
+    await node.replica.applyScan(WL, file(['old.example', 'x'], ['ahead.example', 'y']))
+    const ahead = node.replica.get(WL, 'ahead.example')!
+    node.wallMs -= 10 * MINUTE
+    assert.equal(await node.replica.clampFuture(), 1)
+    assert.deepEqual(node.replica.get(WL, 'old.example'), old)
+    const lowered = node.replica.get(WL, 'ahead.example')!
+    assert.deepEqual(lowered.stamp, { ...ahead.stamp, wallMs: node.wallMs + MAX_SKEW_MS })
+    assert.equal(lowered.value, 'y')
+    assert.ok(lowered.lseq > ahead.lseq, 'a change, so the next upload carries the lowered stamp')
+  })
+
+  test('the next local stamp sorts after every lowered one, also after a restart', async (t) => {
+    const node = await Node.create(t)
+    node.wallMs += 10 * MINUTE
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    node.wallMs -= 10 * MINUTE
+    await node.replica.clampFuture()
+    const lowered = [...node.replica.entries(WL)].map(e => e.stamp)
+    await node.restart()
+    await node.replica.applyScan(WL, file(['c.example', '']))
+    const next = node.replica.get(WL, 'c.example')!.stamp
+    for (const s of lowered) assert.ok(compareStamps(next, s) > 0)
+    assert.equal(next.wallMs, node.wallMs + MAX_SKEW_MS, 'the clock came back to the bound and stayed there')
+  })
+})
+
 describe('ListReplica.changedSince', () => {
   /** Three keys scanned (lseq 1-3), then b changed (4) and d added (5). */
   async function history (node: Node): Promise<void> {
