@@ -51,8 +51,6 @@ export class ListReplica {
     private readonly store: StateStore,
     readonly clock: HybridClock,
     private readonly data: Map<ListDataset, Map<string, StoredEntry>>,
-    /** Per dataset, the keys of each store bucket, so a commit rewrites only the buckets it touched. */
-    private readonly buckets: Map<ListDataset, Array<Set<string>>>,
     /**
      * Per dataset, what its settings file held when last read or written. Kept apart from the
      * entries so a failed file write can never look like a local delete on the next scan.
@@ -65,27 +63,40 @@ export class ListReplica {
     this.newestWall = newestWall
   }
 
+  /**
+   * Per dataset, the keys of each store bucket, so a commit rewrites only the buckets it touched.
+   * Built at the first commit, not at load: a read-only run (export, status) never needs it.
+   */
+  private readonly buckets = new Map<ListDataset, Array<Set<string>>>()
+
+  private bucketKeys (dataset: ListDataset): Array<Set<string>> {
+    let keysByBucket = this.buckets.get(dataset)
+    if (keysByBucket === undefined) {
+      const sets = Array.from({ length: ENTRY_BUCKETS }, () => new Set<string>())
+      for (const key of this.map(dataset).keys()) sets[bucketOf(key)].add(key)
+      this.buckets.set(dataset, sets)
+      keysByBucket = sets
+    }
+    return keysByBucket
+  }
+
   /** Loads the replica of `nodeId` from the store. */
   static async load (store: StateStore, nodeId: string, wallClock: () => number, maxSkewMs: number): Promise<ListReplica> {
     const data = new Map<ListDataset, Map<string, StoredEntry>>()
-    const buckets = new Map<ListDataset, Array<Set<string>>>()
     const fileViews = new Map<ListDataset, FileView>()
     let newestWall = 0
     for (const ds of LIST_DATASETS) {
       const map = new Map<string, StoredEntry>()
-      const keysByBucket = Array.from({ length: ENTRY_BUCKETS }, () => new Set<string>())
       for (const e of await store.loadEntries(ds)) {
         map.set(e.key, e)
-        keysByBucket[bucketOf(e.key)].add(e.key)
         if (e.stamp.wallMs > newestWall) newestWall = e.stamp.wallMs
       }
       data.set(ds, map)
-      buckets.set(ds, keysByBucket)
       const stored = await store.getBlob(fileViewName(ds))
       fileViews.set(ds, new FileView(ds, stored === undefined ? '' : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).toString('utf8')))
     }
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
-    return new ListReplica(store, clock, data, buckets, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall)
+    return new ListReplica(store, clock, data, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall)
   }
 
   /** The newest local change sequence. */
@@ -257,7 +268,7 @@ export class ListReplica {
         if (staged.size === 0 && fileView === null) return []
         // Callers serialise changes; overlapping ones would hand out one lseq twice.
         if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
-        const keysByBucket = this.buckets.get(dataset)!
+        const keysByBucket = this.bucketKeys(dataset)
         const touched = new Map<number, StoredEntry[]>()
         for (const [key, entry] of staged) {
           const bucket = bucketOf(key)
