@@ -5,7 +5,7 @@
  * process inside them and deletes them, and `removeLeftovers()` does the same for a run that
  * crashed before its cleanup (its pid no longer lives).
  */
-import { execFileSync, execFile } from 'node:child_process'
+import { execFileSync, execFile, spawnSync } from 'node:child_process'
 import { promisify } from 'node:util'
 import { AgentProcess, CLI } from './agents.js'
 
@@ -83,6 +83,16 @@ export class NetnsLab {
     }
   }
 
+  /** Why `command` cannot run here (Debian package `pkg` missing), or null when it can. */
+  static commandUnavailable (command: string, versionFlag: string, pkg: string): string | null {
+    try {
+      execFileSync(command, [versionFlag], { stdio: 'pipe' })
+      return null
+    } catch (err) {
+      return `${command} is not available (Debian package ${pkg}): ${errorText(err)}`
+    }
+  }
+
   /** Removes the namespaces of earlier runs of this family whose process is gone. */
   removeLeftovers (): void {
     for (const ns of namespaces()) {
@@ -136,6 +146,33 @@ export class NetnsLab {
   /** Sets a link of a namespace up or down. */
   setLink (ns: string, dev: string, up: boolean): void {
     ip('-n', ns, 'link', 'set', dev, up ? 'up' : 'down')
+  }
+
+  /**
+   * Drops `percent`% of the packets arriving on `dev` in `ns`, each chosen at random, with an
+   * nftables netdev ingress hook. Ingress, because there the sender never learns of the drop, as
+   * on a lossy wire or with netem; a drop on egress fails the sender's own transmit call, and TCP
+   * and ping then resend at once, so almost nothing is lost.
+   */
+  addIngressLoss (ns: string, dev: string, percent: number): void {
+    execFileSync('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      input: `table netdev lossy {
+  chain ingress {
+    type filter hook ingress device "${dev}" priority 0; policy accept;
+    numgen random mod 100 < ${percent} drop
+  }
+}
+`
+    })
+  }
+
+  /** Pings `address` `count` times from `ns` (100 a second) and returns the share of pings without a reply. */
+  pingLoss (ns: string, address: string, count: number): number {
+    const run = spawnSync('ip', ['netns', 'exec', ns, 'ping', '-q', '-c', String(count), '-i', '0.01', '-W', '1', address], { encoding: 'utf8' })
+    const m = run.stdout.match(/(\d+) packets transmitted, (\d+) received/)
+    if (m === null) throw new Error(`ping from ${ns} to ${address} printed no summary: ${run.stdout}${run.stderr}`)
+    return 1 - Number(m[2]) / Number(m[1])
   }
 
   /** Runs a command inside a namespace and returns its stdout. */
