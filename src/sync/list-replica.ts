@@ -173,10 +173,12 @@ export class ListReplica {
     const txn = this.begin(dataset)
     for (const raw of incoming) {
       // A tombstone carries no value; clearing it before comparing keeps a re-merge a no-op.
-      const entry: Entry = { ...raw, value: raw.present ? raw.value : '', stamp: this.clock.observe(raw.stamp) }
+      // One object per entry, numbered only when it wins: a 121k-entry import is GC-bound.
+      const entry: StoredEntry = { key: raw.key, value: raw.present ? raw.value : '', present: raw.present, stamp: this.clock.observe(raw.stamp), lseq: 0, synced: opts.synced }
       const current = txn.get(entry.key)
-      if (winner(current, entry) === current) continue
-      txn.put({ key: entry.key, value: entry.value, present: entry.present, stamp: entry.stamp, lseq: txn.nextLseq(), synced: opts.synced })
+      if (current !== undefined && winner(current, entry) === current) continue
+      entry.lseq = txn.nextLseq()
+      txn.put(entry)
     }
     return await txn.commit(null)
   }
