@@ -4,7 +4,7 @@
  * still prints its own JSON and table as it goes; one that fails is reported and the rest run.
  *
  * Options: --quick (smaller sizes and fewer repetitions, for a smoke run),
- *   --only=local,cluster,bayes,syncthing (a subset; the file then holds only those),
+ *   --only=local,cluster,bayes,fanout,syncthing (a subset; the file then holds only those),
  *   --render-only (no benchmark: RESULTS.md again from the results.json there is).
  * Bayes runs in this process and needs a large V8 heap, so without one this script re-runs itself
  * with --max-old-space-size (--heap-mb=N, default 10240), as bench/bayes.ts does.
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { getHeapStatistics } from 'node:v8'
 import { main as bayes } from './bayes.js'
 import { main as cluster } from './cluster.js'
+import { main as fanout } from './fanout.js'
 import { main as local } from './local.js'
 import { renderResults, type BenchResults } from './report.js'
 import { main as syncthing } from './syncthing.js'
@@ -28,16 +29,19 @@ export const PLANS = {
     cluster: { propagationSizes: [2, 5, 10, 20], propagationTrials: 20, bytesLists: ['10k', '121k', '1M'] as const, failoverTrials: 10 },
     /** Tokens per node; each size is one call of bench/bayes.ts main({ tokens }). */
     bayesTokens: [100_000, 1_000_000, 5_000_000],
+    /** Repetitions of the 10-node fan-out on/off measure. */
+    fanoutReps: 3,
     syncthing: { reps: 10, list: '121k' as const }
   },
   quick: {
     cluster: { propagationSizes: [2, 5], propagationTrials: 5, bytesLists: ['10k'] as const, failoverTrials: 3 },
     bayesTokens: [100_000],
+    fanoutReps: 1,
     syncthing: { reps: 3, list: '10k' as const }
   }
 }
 
-const BENCHES = ['local', 'cluster', 'bayes', 'syncthing'] as const
+const BENCHES = ['local', 'cluster', 'bayes', 'fanout', 'syncthing'] as const
 type BenchName = typeof BENCHES[number]
 
 /** The repository root (this file runs from dist/bench/). */
@@ -115,8 +119,7 @@ async function run (argv: string[]): Promise<void> {
       await step(`bayes ${tokens} tokens`, async () => { (results.bayes ??= []).push(await bayes({ tokens })) })
     }
   }
-  // Issue 7, master bytes out with fan-out on and off: the lead adds bench/fanout.ts here, as
-  // `await step('fanout', async () => { (results.other ??= {}).fanout = await fanout() })`.
+  if (only.includes('fanout')) await step('fanout', async () => { (results.other ??= {}).fanout = await fanout({ reps: plan.fanoutReps }) })
   if (only.includes('syncthing')) await step('syncthing', async () => { results.syncthing = await syncthing(plan.syncthing) })
 
   results.machine.loadAfter = loadavg().map(x => Math.round(x * 100) / 100)
