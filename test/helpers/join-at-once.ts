@@ -1,5 +1,5 @@
 /**
- * The fan-out scenario, shared by test/e2e/fan-out.test.ts and bench/fanout.ts: a master process
+ * The fan-out scenario, shared by test/scale/fan-out.test.ts and bench/fanout.ts: a master process
  * whose blacklist holds a large list, then N - 1 fresh slave processes started at once (all
  * bootstrapped to the master, mDNS off, 127.0.0.1), until every node holds the master's list at
  * its version. Reports the bytes the master sent answering fetches (counted by its fetch
