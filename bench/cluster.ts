@@ -18,8 +18,8 @@
  * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
  */
 import { readFileSync, rmSync } from 'node:fs'
-import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { appendFile, readFile, writeFile } from 'node:fs/promises'
+import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
@@ -409,8 +409,8 @@ async function timeUntilVersionChange (a: AgentProcess, from: string, t0: number
   }
 }
 
-/** Clusters alive right now, so a signal can still clean them up. */
-const live = new Set<Cluster>()
+/** Clusters alive right now, so a signal can still clean them up (bench/fanout.ts adds its own). */
+export const live = new Set<Cluster>()
 
 /**
  * Last resort when the process dies without running finally blocks (an uncaught error, a closed
@@ -426,27 +426,9 @@ export function emergencyCleanup (): void {
   live.clear()
 }
 
-/**
- * Cluster.create, except that its folder is removed when keygen fails (Cluster.create leaves an
- * empty `spamsync-e2e-*` folder behind then, e.g. while dist/ is being rebuilt), and that the
- * folder's name says it is this benchmark's.
- */
-async function createCluster (): Promise<Cluster> {
-  const root = await mkdtemp(join(tmpdir(), 'spamsync-bench-cluster-'))
-  try {
-    const keyFile = join(root, 'cluster.key')
-    const { code, stderr } = runCli(['keygen', '--out', keyFile])
-    if (code !== 0) throw new Error(`keygen failed: ${stderr.trim()}`)
-    // The constructor is private to keep tests on Cluster.create; the fields are all it sets.
-    return new (Cluster as unknown as new (root: string, keyFile: string) => Cluster)(root, keyFile)
-  } catch (err) {
-    await rm(root, { recursive: true, force: true })
-    throw err
-  }
-}
 
 export async function withCluster<T> (fn: (cluster: Cluster) => Promise<T>): Promise<T> {
-  const cluster = await createCluster()
+  const cluster = await Cluster.create('spamsync-bench-cluster-')
   live.add(cluster)
   try {
     return await fn(cluster)

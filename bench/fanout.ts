@@ -9,13 +9,11 @@
  * Run: `npx tsc -p . && npx node dist/bench/fanout.js [--reps N] [--nodes N]` (default 3 reps of each, 10 nodes).
  * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
  */
-import { rmSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { availableParallelism, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
-import { Cluster, runCli } from '../test/helpers/agents.js'
+import { Cluster } from '../test/helpers/agents.js'
+import { emergencyCleanup, live } from './cluster.js'
 import { joinAtOnce, loadDomains, type JoinResult } from '../test/helpers/join-at-once.js'
 
 /** The requirement: the master sends at most this many full archives to 9 joining slaves. */
@@ -76,33 +74,6 @@ function summarize (runs: FanOutRun[], fanOut: boolean): FanOutSummary {
   }
 }
 
-/** Clusters alive right now, so a signal can still clean them up. */
-const live = new Set<Cluster>()
-
-function emergencyCleanup (): void {
-  for (const c of live) {
-    for (const a of c.agents) {
-      try { a.proc?.kill('SIGKILL') } catch {}
-    }
-    try { rmSync(c.root, { recursive: true, force: true }) } catch {}
-  }
-  live.clear()
-}
-
-/** A cluster folder named for this benchmark. */
-async function createCluster (): Promise<Cluster> {
-  const root = await mkdtemp(join(tmpdir(), 'spamsync-bench-fanout-'))
-  try {
-    const keyFile = join(root, 'cluster.key')
-    const { code, stderr } = runCli(['keygen', '--out', keyFile])
-    if (code !== 0) throw new Error(`keygen failed: ${stderr.trim()}`)
-    // The constructor is private to keep tests on Cluster.create; the fields are all it sets.
-    return new (Cluster as unknown as new (root: string, keyFile: string) => Cluster)(root, keyFile)
-  } catch (err) {
-    await rm(root, { recursive: true, force: true })
-    throw err
-  }
-}
 
 /** Runs the benchmark, prints JSON and a table, and returns the result. */
 export async function main (opts: { reps?: number, nodes?: number, print?: boolean } = {}): Promise<FanOutBenchResult> {
@@ -123,7 +94,7 @@ export async function main (opts: { reps?: number, nodes?: number, print?: boole
   try {
     for (let rep = 1; rep <= reps; rep++) {
       for (const fanOut of [true, false]) {
-        const cluster = await createCluster()
+        const cluster = await Cluster.create('spamsync-bench-fanout-')
         live.add(cluster)
         const loadavgStart = Math.round(loadavg()[0] * 10) / 10
         try {

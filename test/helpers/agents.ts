@@ -155,12 +155,17 @@ export class Cluster {
   private constructor (readonly root: string, readonly keyFile: string) {}
 
   /** Makes the folder and the key. */
-  static async create (): Promise<Cluster> {
-    const root = await mkdtemp(join(tmpdir(), 'spamsync-e2e-'))
-    const keyFile = join(root, 'cluster.key')
-    const { code, stderr } = runCli(['keygen', '--out', keyFile])
-    if (code !== 0) throw new Error(`keygen failed: ${stderr}`)
-    return new Cluster(root, keyFile)
+  static async create (prefix = 'spamsync-e2e-'): Promise<Cluster> {
+    const root = await mkdtemp(join(tmpdir(), prefix))
+    try {
+      const keyFile = join(root, 'cluster.key')
+      const { code, stderr } = runCli(['keygen', '--out', keyFile])
+      if (code !== 0) throw new Error(`keygen failed: ${stderr.trim()}`)
+      return new Cluster(root, keyFile)
+    } catch (err) {
+      await rm(root, { recursive: true, force: true })
+      throw err
+    }
   }
 
   /** Adds an agent (not started) with its own folders and ports. */
