@@ -42,6 +42,8 @@ export interface ArchiveInputFile {
   data: Uint8Array
   /** Number of dataset entries in it, recorded in the manifest. */
   entries: number
+  /** Deflate level of this entry, 0 to store it (default PACK_LEVEL). */
+  level?: 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9
 }
 
 /** A read and fully verified archive. */
@@ -110,7 +112,7 @@ export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint
   // zipSync writes in key order, which is insertion order except for array-index names ("0",
   // "1"), which would come first; readers do not depend on the order.
   const zippable: Zippable = { [MANIFEST_NAME]: [serializeManifest(manifest), opts] }
-  for (const f of files) zippable[f.name] = [f.data, opts]
+  for (const f of files) zippable[f.name] = [f.data, { level: f.level ?? PACK_LEVEL, mtime }]
   return zipSync(zippable)
 }
 

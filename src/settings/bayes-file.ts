@@ -8,7 +8,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseSaBackup, formatSaBackup } from './sa-backup.js'
+import { parseSaBackup, formatSaBackupChunks } from './sa-backup.js'
 import { writeFileAtomic } from './atomic-write.js'
 import { runCommand, assertSucceeded } from './command-runner.js'
 import type { BayesDb } from '../crdt/bayes-counters.js'
@@ -74,10 +74,10 @@ export class BayesFile {
     return this.opts.exportCommand === '' && this.known !== '' && await this.signature() === this.known
   }
 
-  /** Writes the DB atomically and runs the import command (if any). */
+  /** Writes the DB atomically, formatted chunk by chunk, and runs the import command (if any). */
   async write (db: BayesDb): Promise<void> {
     this.known = ''
-    await writeFileAtomic(this.path, formatSaBackup(db))
+    await writeFileAtomic(this.path, formatSaBackupChunks(db))
     this.known = await this.signature()
     if (this.opts.importCommand !== '') {
       assertSucceeded(await runCommand(this.opts.importCommand, { cwd: process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))

@@ -384,6 +384,18 @@ const HEX = new TextEncoder().encode('0123456789abcdef')
  * ascending 40-bit integers, or a msgid that cannot be one field.
  */
 export function formatSaBackup (db: BayesDb): Uint8Array {
+  return Buffer.concat([...formatSaBackupChunks(db)])
+}
+
+/** Longest token line: "t", 4 tabs, 3 counts of at most 10 digits, 10 hex digits, newline. */
+const MAX_TOKEN_LINE = 6 + 3 * 10 + TOKEN_HEX
+
+/**
+ * The bytes of {@link formatSaBackup} in chunks of about `chunkBytes` each (fresh buffers), so a
+ * file of millions of tokens is written without holding all of it in memory. Checks everything,
+ * and throws SaBackupError, before the first chunk.
+ */
+export function * formatSaBackupChunks (db: BayesDb, chunkBytes = 1024 * 1024): Generator<Uint8Array> {
   checkCount(db.numSpam, 'num_spam')
   checkCount(db.numHam, 'num_nonspam')
   const msgids = [...db.seen.keys()].sort()
@@ -399,33 +411,34 @@ export function formatSaBackup (db: BayesDb): Uint8Array {
   const head = Buffer.from(`${VERSION_LINE}\nv\t${db.numSpam}\tnum_spam\nv\t${db.numHam}\tnum_nonspam\n`, 'latin1')
   const tail = Buffer.from(seen.join(''), 'utf8')
   const t = db.tokens
-  const out = Buffer.allocUnsafe(head.length + tokenLinesSize(t) + tail.length)
-  head.copy(out, 0)
-  const p = writeTokenLines(t, out, head.length)
-  tail.copy(out, p)
-  return out
+  checkTokens(t)
+  yield head
+  const size = Math.max(chunkBytes, MAX_TOKEN_LINE)
+  for (let i = 0; i < t.keys.length;) {
+    const out = Buffer.allocUnsafe(size)
+    const rows = Math.min(t.keys.length - i, Math.floor(size / MAX_TOKEN_LINE))
+    yield out.subarray(0, writeTokenLines(t, i, i + rows, out))
+    i += rows
+  }
+  if (tail.length > 0) yield tail
 }
 
-/** Bytes of the token lines: "t", 4 tabs, the token and a newline a line, plus the digits. */
-function tokenLinesSize (t: TokenTable): number {
-  const n = t.keys.length
-  let size = n * (6 + TOKEN_HEX)
+/** Throws unless the tokens are strictly ascending 40-bit integers. */
+function checkTokens (t: TokenTable): void {
   let previous = -1
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < t.keys.length; i++) {
     const v = t.keys[i]
     if (!(v > previous) || v >= TOKEN_LIMIT || !Number.isInteger(v)) {
       throw new SaBackupError(`token ${i} (${v}) is not a 40-bit integer above the one before (tokens must be strictly ascending)`)
     }
     previous = v
-    size += digitCount(t.spam[i]) + digitCount(t.ham[i]) + digitCount(t.atime[i])
   }
-  return size
 }
 
-/** Writes the token lines at out[p]; returns the end. */
-function writeTokenLines (t: TokenTable, out: Uint8Array, p: number): number {
-  const n = t.keys.length
-  for (let i = 0; i < n; i++) {
+/** Writes the token lines of rows from..to-1 at out[0]; returns the end. */
+function writeTokenLines (t: TokenTable, from: number, to: number, out: Uint8Array): number {
+  let p = 0
+  for (let i = from; i < to; i++) {
     out[p++] = T
     out[p++] = TAB
     p = writeUint(out, p, t.spam[i])

@@ -69,6 +69,8 @@ export function joinContribution (target: Contribution | undefined, incoming: Co
 /** The Bayes dataset of one node. */
 export class BayesReplica {
   private bseq: number
+  /** Bayes change sequence of the last change to this node's own contribution (since load). */
+  private ownBseq: number
   /** The cluster's DB while no contribution changed. */
   private mergedDb: BayesDb | null = null
   private logRecords: number
@@ -86,6 +88,7 @@ export class BayesReplica {
     logTokens: number
   ) {
     this.bseq = bseq
+    this.ownBseq = bseq
     this.logRecords = logRecords
     this.logTokens = logTokens
   }
@@ -113,6 +116,14 @@ export class BayesReplica {
   /** The newest Bayes change sequence. */
   get changeSeq (): number {
     return this.bseq
+  }
+
+  /**
+   * The change sequence of the last change to this node's own contribution (after a load: the
+   * sequence loaded), so an upload of it stays current while only other nodes' changes arrive.
+   */
+  get ownChangeSeq (): number {
+    return this.ownBseq
   }
 
   /** Total tokens over all contributions. */
@@ -215,6 +226,7 @@ export class BayesReplica {
       this.logTokens = 0
     }
     this.bseq = bseq
+    if (changes.some(c => c.nodeId === this.nodeId)) this.ownBseq = bseq
     this.logRecords++
     this.logTokens += recordTokens
   }

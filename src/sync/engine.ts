@@ -86,6 +86,8 @@ interface PendingUpload {
   lseq: number
   /** Bayes change sequence the archive covers. */
   bseq: number
+  /** Change sequence of this node's own Bayes contribution when the archive was built. */
+  ownBseq: number
   full: boolean
   masterId: string
   term: number
@@ -589,15 +591,17 @@ export class SyncEngine {
 
   /**
    * The archive to upload: everything, or this node's own changes since the acknowledged point.
-   * An archive that was not acknowledged is sent again byte for byte while nothing changed, so
-   * the master can resume it from the offset it already holds.
+   * An archive that was not acknowledged is sent again byte for byte while nothing of this
+   * node's changed (Bayes contributions of others applied meanwhile do not count), so the master
+   * can resume it from the offset it already holds, or answer it from the merge it already did.
    */
   private async buildUpload (full: boolean, masterId: string, term: number): Promise<PendingUpload | null> {
     const lseq = this.parts.replica.changeSeq
     const bayes = this.parts.bayes?.replica
     const bseq = bayes?.changeSeq ?? 0
+    const ownBseq = bayes?.ownChangeSeq ?? 0
     const kept = this.unacked
-    if (kept !== null && kept.full === full && kept.lseq === lseq && kept.bseq === bseq && kept.masterId === masterId && kept.term === term) return kept
+    if (kept !== null && kept.full === full && kept.lseq === lseq && kept.ownBseq === ownBseq && kept.masterId === masterId && kept.term === term) return kept
     const lists = new Map<ListDataset, Entry[]>()
     let n = 0
     for (const ds of LIST_DATASETS) {
@@ -609,15 +613,29 @@ export class SyncEngine {
     }
     let contribs: BayesContribution[] | null = null
     if (bayes !== undefined) {
-      contribs = full ? bayes.contributions() : await bayes.changedSince(this.uploadAck?.bseq ?? 0, this.parts.nodeId)
-      contribs ??= bayes.contributions().filter(c => c.nodeId === this.parts.nodeId)
+      const own = (): BayesContribution[] => bayes.contributions().filter(c => c.nodeId === this.parts.nodeId)
+      if (full) contribs = this.holdsOtherMastersState(masterId, term) ? bayes.contributions() : own()
+      else contribs = await bayes.changedSince(this.uploadAck?.bseq ?? 0, this.parts.nodeId) ?? own()
       if (contribs.length === 0) contribs = null
     }
     if (!full && n === 0 && contribs === null) return null
     // A delta's base is the central version this node's changes sit on.
     const zip = buildSettingsArchive({ kind: full ? 'full' : 'delta', origin: this.parts.nodeId, base: full ? null : this.applied, version: null }, lists, contribs)
-    this.unacked = { zip, lseq, bseq, full, masterId, term }
+    this.unacked = { zip, lseq, bseq, ownBseq, full, masterId, term }
     return this.unacked
+  }
+
+  /**
+   * True when this node may hold Bayes contributions that `masterId` in `term` lacks: it was
+   * master itself, applied a version of another term, or uploaded to another master or term.
+   * Otherwise every contribution it holds came from this master, and each live node uploads its
+   * own, so a full upload carries only this node's contribution.
+   */
+  private holdsOtherMastersState (masterId: string, term: number): boolean {
+    const ack = this.uploadAck
+    return this.central.term !== 0 ||
+      (this.applied.term !== 0 && this.applied.term !== term) ||
+      (ack !== null && (ack.masterId !== masterId || ack.term !== term))
   }
 
   private requestFetch (force = false): void {

@@ -28,6 +28,9 @@ export const PARTIAL_TTL_MS = 10 * 60 * 1000
 /** Cut-off uploads kept at once (oldest dropped first): bounds the memory they take. */
 export const MAX_PARTIALS = 8
 
+/** Uploads received whole whose merge (in progress or done) is kept for a retry, at most. */
+export const MAX_RECEIVED = 32
+
 /** What the master does with uploads; implemented by the sync engine. */
 export interface UploadTarget {
   /** Why this peer's upload is refused now (incompatible, not master), or null. */
@@ -45,6 +48,12 @@ interface Partial {
   touched: number
 }
 
+/** An upload received whole: its merge, so a retry whose reply was lost sends no byte again. */
+interface Received {
+  merge: Promise<Version>
+  touched: number
+}
+
 /** Tuning of the service; tests shorten the timeout so a stall is seen in a second. */
 export interface UploadServiceOptions {
   /** A read that waits longer than this for the uploader gives up and frees the slot. */
@@ -54,6 +63,7 @@ export interface UploadServiceOptions {
 /** Serves uploads on this node. */
 export class UploadService implements Startable {
   private readonly partials = new Map<string, Partial>()
+  private readonly received = new Map<string, Received>()
   private readonly readTimeoutMs: number
 
   constructor (
@@ -74,6 +84,7 @@ export class UploadService implements Startable {
   async stop (): Promise<void> {
     await this.node.unhandle(UPLOAD_PROTOCOL)
     this.partials.clear()
+    this.received.clear()
   }
 
   private async serve (stream: Stream): Promise<void> {
@@ -100,6 +111,14 @@ export class UploadService implements Startable {
       return
     }
     const id = `${hello.nodeId}/${Buffer.from(req.sha256).toString('hex')}/${req.size}`
+    const whole = this.takeReceived(id)
+    if (whole !== undefined) {
+      // All bytes are here already (the uploader gave up waiting for the merge): none again.
+      await reply({ status: Status.OK, reason: '', offset: req.size }, UploadReady)
+      await this.answer(whole, reply)
+      await stream.close()
+      return
+    }
     const partial = this.takePartial(id)
     await reply({ status: Status.OK, reason: '', offset: partial.received }, UploadReady)
     let zip: Uint8Array
@@ -119,14 +138,34 @@ export class UploadService implements Startable {
       await stream.close()
       return
     }
+    const merge = this.target.merge(hello.nodeId, zip, kind)
+    const entry = { merge, touched: Date.now() }
+    this.received.set(id, entry)
+    while (this.received.size > MAX_RECEIVED) this.received.delete(this.received.keys().next().value as string)
+    // A failed merge is tried afresh by the next attempt.
+    merge.catch(() => { if (this.received.get(id) === entry) this.received.delete(id) })
+    await this.answer(entry, reply)
+    await stream.close()
+  }
+
+  /** Replies with the outcome of a merge: the version that holds it, or why the archive is bad. */
+  private async answer (entry: Received, reply: (msg: UploadResult, codec: typeof UploadResult) => Promise<void>): Promise<void> {
     try {
-      const version = await this.target.merge(hello.nodeId, zip, kind)
+      const version = await entry.merge
       await reply({ status: Status.OK, reason: '', version }, UploadResult)
     } catch (err: any) {
       if (!(err instanceof ArchiveError)) throw err
       await reply({ status: Status.BAD_ARCHIVE, reason: `${err.name}: ${err.message}` }, UploadResult)
     }
-    await stream.close()
+  }
+
+  /** The merge of this very upload when it was received whole within the TTL, else undefined. */
+  private takeReceived (id: string): Received | undefined {
+    const now = Date.now()
+    for (const [key, r] of this.received) if (now - r.touched > PARTIAL_TTL_MS) this.received.delete(key)
+    const kept = this.received.get(id)
+    if (kept !== undefined) kept.touched = now
+    return kept
   }
 
   /** The kept bytes of an earlier attempt of the same upload, or a fresh start. */

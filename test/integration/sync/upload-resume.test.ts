@@ -91,3 +91,38 @@ test('a delta on a base the master does not know is answered NEED_FULL', async (
   const outcome = await uploadTo(slave, master.peerId, { hello, kind: ArchiveKind.DELTA, baseTerm: 3, baseLseq: 10 }, randomBytes(10), new TrafficCounter())
   assert.equal(outcome.status, Status.NEED_FULL)
 })
+
+test('a retry of an upload the master received whole sends no archive bytes and gets that merge\'s result', async (t) => {
+  let merges = 0
+  let finish: (() => void) | undefined
+  const { slave, master } = await pair(t, {
+    refusal: () => null,
+    needsFull: () => false,
+    merge: async () => {
+      merges++
+      await new Promise<void>(resolve => { finish = resolve })
+      return { term: 1, seq: 3 }
+    }
+  })
+  const zip = randomBytes(2 * CHUNK_BYTES + 99)
+
+  // First attempt: every byte sent, then the slave gives up waiting for the result of the merge.
+  const stream = await slave.dialProtocol(master.peerId, UPLOAD_PROTOCOL)
+  const lp = lpStream(stream)
+  await lp.write(UploadRequest.encode({ hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0, size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() }))
+  assert.equal(UploadReady.decode((await lp.read()).subarray()).offset, 0)
+  await lp.write(zip.subarray(0, CHUNK_BYTES))
+  await lp.write(zip.subarray(CHUNK_BYTES))
+  while (finish === undefined) await new Promise(resolve => setTimeout(resolve, 20))
+  stream.abort(new Error('gave up waiting'))
+
+  const traffic = new TrafficCounter()
+  const retry = uploadTo(slave, master.peerId, { hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, traffic)
+  await new Promise(resolve => setTimeout(resolve, 200))
+  finish()
+  const outcome = await retry
+  assert.equal(outcome.status, Status.OK)
+  assert.deepEqual(outcome.version, { term: 1, seq: 3 })
+  assert.equal(merges, 1, 'the archive was merged once')
+  assert.ok(traffic.bytesSent < 1024, `the retry sent ${traffic.bytesSent} bytes`)
+})

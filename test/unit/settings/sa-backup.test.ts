@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { SaBackupError } from '../../../src/errors.js'
 import { MAX_COUNT, tokenEntries, tokensOf, type BayesDb, type SeenFlag, type TokenCounts } from '../../../src/crdt/bayes-counters.js'
-import { formatSaBackup, parseSaBackup, type ParsedSaBackup } from '../../../src/settings/sa-backup.js'
+import { formatSaBackup, formatSaBackupChunks, parseSaBackup, type ParsedSaBackup } from '../../../src/settings/sa-backup.js'
 
 const FILE = 'bayes.backup'
 /** Line 1 as every sa-learn backend writes it. */
@@ -256,6 +256,19 @@ const dbArb: fc.Arbitrary<BayesDb> = fc.record({
   tokens: fc.array(fc.tuple(tokenArb, countsArb), { maxLength: 40 }),
   seen: fc.array(fc.tuple(msgidArb, fc.constantFrom<SeenFlag>('s', 'h')), { maxLength: 10 })
 }).map(r => ({ numSpam: r.numSpam, numHam: r.numHam, tokens: tokensOf(new Map(r.tokens)), seen: new Map(r.seen) }))
+
+describe('formatSaBackupChunks', () => {
+  test('gives the bytes of formatSaBackup in chunks of at most the given size', () => {
+    const tokens: Record<string, [number, number, number]> = {}
+    for (let i = 0; i < 500; i++) tokens[(0x1000000000 + i * 7919).toString(16)] = [i, MAX_COUNT, 1700000000 + i]
+    const d = db(3, 4, tokens, { 'a@sa_generated': 's' })
+    const chunks = [...formatSaBackupChunks(d, 1000)]
+    assert.ok(chunks.length > 10, `${chunks.length} chunks`)
+    for (const c of chunks.slice(1, -1)) assert.ok(c.length <= 1000, `a chunk of ${c.length} bytes`)
+    assert.deepEqual(Buffer.concat(chunks), Buffer.from(formatSaBackup(d)))
+    assert.equal(parse(Buffer.concat(chunks).toString()).db.tokens.keys.length, 500)
+  })
+})
 
 describe('sa-backup round trip (properties)', () => {
   test('parse(format(db)) is db, with no invalid line', () => {

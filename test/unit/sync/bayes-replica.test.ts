@@ -72,4 +72,17 @@ describe('BayesReplica', () => {
     assert.deepEqual(sorted(loaded), sorted(replica))
     assert.deepEqual(loaded.merged(), merged)
   })
+
+  test('the own change sequence moves with this node\'s contribution only, not with others\'', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.applyScan(db(0, 10, { spam: 1, ham: 0, atime: 10 }))
+    const own = replica.ownChangeSeq
+    assert.equal(own, replica.changeSeq)
+    await replica.merge([{ nodeId: 'other', db: db(100, 10, { spam: 1, ham: 0, atime: 10 }) }])
+    assert.ok(replica.changeSeq > own)
+    assert.equal(replica.ownChangeSeq, own)
+    await replica.merge([{ nodeId: 'self', db: db(0, 10, { spam: 2, ham: 0, atime: 10 }) }])
+    assert.equal(replica.ownChangeSeq, replica.changeSeq)
+  })
 })
