@@ -9,7 +9,7 @@ import type { PeerId, Startable, Stream } from '@libp2p/interface'
 import { PROTOCOL_VERSION } from '../constants.js'
 import { ArchiveKind, FetchRequest, FetchResponse, Status, type Hello } from '../pb/spamsync.js'
 import { TransferError } from '../errors.js'
-import { readMessage, receiveChunks, sendChunks } from './transfer.js'
+import { READ_TIMEOUT_MS, readMessage, receiveChunks, sendChunks } from './transfer.js'
 import type { TrafficCounter } from './traffic.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
@@ -54,13 +54,24 @@ export interface Served {
   release?: () => void
 }
 
+/** Tunables of the fetch server; tests shorten the timeout. */
+export interface FetchServiceOptions {
+  /** A request read or a chunk write that waits longer than this gives up and frees the slot. */
+  timeoutMs?: number
+}
+
 /** Serves fetches on this node. */
 export class FetchService implements Startable {
+  private readonly timeoutMs: number
+
   constructor (
     private readonly node: SpamsyncNode,
     private readonly source: FetchSource,
-    private readonly traffic: TrafficCounter
-  ) {}
+    private readonly traffic: TrafficCounter,
+    opts: FetchServiceOptions = {}
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? READ_TIMEOUT_MS
+  }
 
   async start (): Promise<void> {
     await this.node.handle(FETCH_PROTOCOL, (stream) => {
@@ -74,7 +85,7 @@ export class FetchService implements Startable {
 
   private async serve (stream: Stream): Promise<void> {
     const lp = lpStream(stream)
-    const reqBytes = await readMessage(lp)
+    const reqBytes = await readMessage(lp, this.timeoutMs)
     this.traffic.bytesReceived += reqBytes.byteLength
     const req = FetchRequest.decode(reqBytes)
     const hello = req.hello ?? { nodeId: '', protocolVersion: 0, schemaVersion: 0, agentVersion: '' }
@@ -98,9 +109,9 @@ export class FetchService implements Startable {
         sources: served.sources ?? []
       })
       this.count(header.byteLength)
-      await lp.write(header)
+      await lp.write(header, { signal: AbortSignal.timeout(this.timeoutMs) })
       if (served.status === Status.OK && zip !== undefined) {
-        await sendChunks(lp, zip, 0, (n) => { this.count(n) })
+        await sendChunks(lp, zip, 0, (n) => { this.count(n) }, this.timeoutMs)
       }
       await stream.close()
     } finally {

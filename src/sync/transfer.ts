@@ -21,11 +21,14 @@ export async function readMessage (lp: LengthPrefixedStream<any>, timeoutMs = RE
   return msg.subarray()
 }
 
-/** Sends `data[offset..]` in chunks; `onProgress` gets the bytes sent so far. */
-export async function sendChunks (lp: LengthPrefixedStream<any>, data: Uint8Array, offset: number, onProgress?: (sent: number) => void): Promise<void> {
+/**
+ * Sends `data[offset..]` in chunks; `onProgress` gets the bytes sent so far. A chunk the peer
+ * does not take within `timeoutMs` fails the send, so a reader that stalls frees the slot.
+ */
+export async function sendChunks (lp: LengthPrefixedStream<any>, data: Uint8Array, offset: number, onProgress?: (sent: number) => void, timeoutMs = READ_TIMEOUT_MS): Promise<void> {
   for (let pos = offset; pos < data.byteLength; pos += CHUNK_BYTES) {
     const chunk = data.subarray(pos, Math.min(pos + CHUNK_BYTES, data.byteLength))
-    await lp.write(chunk, { signal: AbortSignal.timeout(READ_TIMEOUT_MS) })
+    await lp.write(chunk, { signal: AbortSignal.timeout(timeoutMs) })
     onProgress?.(chunk.byteLength)
   }
 }
