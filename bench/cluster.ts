@@ -23,9 +23,10 @@ import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
-import { Cluster, runCli, waitFor, type AgentProcess } from '../test/helpers/agents.js'
+import { Cluster, runCli, type AgentProcess } from '../test/helpers/agents.js'
 import { parseListFile } from '../src/settings/list-file.js'
-import { benchList, LIST_NAMES, type ListName } from './lists.js'
+import { benchList, LIST_NAMES, prng, type ListName } from './lists.js'
+import { startPatiently } from '../test/helpers/join-at-once.js'
 
 /** Targets on the reference machine. */
 export const TARGETS = {
@@ -207,17 +208,6 @@ export function summarize (xs: Array<number | null>): Summary {
   return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), max: s.length > 0 ? s[s.length - 1] : null, min: s.length > 0 ? s[0] : null }
 }
 
-/** A small seeded PRNG (mulberry32), so a run's choice of origins can be repeated. */
-function prng (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const vkey = (v: any): string => v === undefined || v === null ? 'none' : `${v.term}.${v.seq}`
 
@@ -320,24 +310,6 @@ export async function waitStable (agents: AgentProcess[], what: string, opts: { 
   }
 }
 
-/**
- * Starts an agent. AgentProcess.start gives up after 20 s, which a loaded machine (other jobs on
- * the same CPUs) can exceed; a process that is still running is then given `timeoutMs` in all.
- */
-async function startAgent (a: AgentProcess, bootstrap: string[], timeoutMs = 90_000): Promise<void> {
-  const t0 = performance.now()
-  try {
-    await a.start(bootstrap)
-  } catch (err) {
-    const proc = a.proc
-    if (proc === null || proc.exitCode !== null || proc.signalCode !== null) throw err
-    const status = await waitFor(`agent in ${a.dir} to answer (slow start)`, async () => {
-      if (proc.exitCode !== null) throw new Error(`agent exited with ${proc.exitCode}: ${a.output}`)
-      return await a.status()
-    }, Math.max(1000, timeoutMs - (performance.now() - t0)))
-    a.nodeId = status.nodeId
-  }
-}
 
 /**
  * Starts n agents, each bootstrapped to the first, each given `startTimeoutMs` to answer (an agent
@@ -349,7 +321,7 @@ export async function startCluster (cluster: Cluster, n: number, beforeFirst?: (
   for (let i = 0; i < n; i++) {
     const a = await cluster.add()
     if (i === 0 && beforeFirst !== undefined) await beforeFirst(a)
-    await startAgent(a, i === 0 ? [] : [agents[0].multiaddr], startTimeoutMs)
+    await startPatiently(a, i === 0 ? [] : [agents[0].multiaddr], startTimeoutMs)
     agents.push(a)
   }
   return { agents, ms: performance.now() - t0 }
@@ -759,7 +731,7 @@ async function failover (trials: number, log: (s: string) => void): Promise<Fail
 
       // The killed node comes back and catches up.
       const tr = performance.now()
-      await startAgent(victim, [survivors[0].multiaddr])
+      await startPatiently(victim, [survivors[0].multiaddr])
       const tw2 = performance.now()
       stable = await waitStable(agents, `one master after restarting the killed node (trial ${trial})`)
       const rejoinMs = (tw2 - tr) + stable.ms

@@ -29,7 +29,7 @@ export async function loadDisposableDomains (): Promise<string[]> {
 }
 
 /** mulberry32: a small seeded PRNG returning [0, 1). */
-function prng (seed: number): () => number {
+export function prng (seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6D2B79F5) >>> 0
