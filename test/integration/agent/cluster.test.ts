@@ -4,18 +4,13 @@
  */
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
 import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
 import { waitFor } from '../../helpers/agents.js'
-import { testAgentConfig } from '../../helpers/in-process.js'
-
-async function keys (agent: Agent, list: string): Promise<string[]> {
-  const text = await readFile(join(agent.config.settingsDir, `${list}.txt`), 'utf8').catch(() => '')
-  return text.split('\n').filter(l => l.trim() !== '' && !l.startsWith('#')).map(l => l.split(/\s+/)[0]).sort()
-}
+import { listKeys, testAgentConfig } from '../../helpers/in-process.js'
 
 describe('three agents in one process', { timeout: 120_000 }, () => {
   let root: string
@@ -66,7 +61,7 @@ describe('three agents in one process', { timeout: 120_000 }, () => {
     const before = master.engine.version
     await writeFile(join(slave.config.settingsDir, 'blacklist.txt'), 'spam.example.com\n')
     await waitFor('all have spam.example.com', async () => {
-      for (const a of live()) if (!(await keys(a, 'blacklist')).includes('spam.example.com')) return false
+      for (const a of live()) if (!(await listKeys(a, 'blacklist')).includes('spam.example.com')) return false
       return true
     })
     assert.ok(master.engine.version.seq > before.seq || master.engine.version.term > before.term)
@@ -78,7 +73,7 @@ describe('three agents in one process', { timeout: 120_000 }, () => {
     const sentBefore = live().map(a => a.status().bytesSent as number)
     await writeFile(join(master.config.settingsDir, 'whitelist.txt'), 'friend@example.com OK\n')
     await waitFor('all have the friend', async () => {
-      for (const a of live()) if (!(await keys(a, 'whitelist')).includes('friend@example.com')) return false
+      for (const a of live()) if (!(await listKeys(a, 'whitelist')).includes('friend@example.com')) return false
       return true
     })
     const sent = live().map((a, i) => (a.status().bytesSent as number) - sentBefore[i]).reduce((x, y) => x + y, 0)
@@ -94,7 +89,7 @@ describe('three agents in one process', { timeout: 120_000 }, () => {
     const slave = live().find(a => a !== next)!
     await writeFile(join(slave.config.settingsDir, 'autowhitelist.txt'), 'later@example.com\n')
     await waitFor('the survivors have the later change', async () => {
-      for (const a of live()) if (!(await keys(a, 'autowhitelist')).includes('later@example.com')) return false
+      for (const a of live()) if (!(await listKeys(a, 'autowhitelist')).includes('later@example.com')) return false
       return true
     })
   })
@@ -110,9 +105,9 @@ describe('three agents in one process', { timeout: 120_000 }, () => {
     await writeFile(join(master.config.settingsDir, 'blacklist.txt'), 'spam.example.com\nmore-spam.example.com\n')
     const again = await Agent.start(victim.config)
     agents.push(again)
-    assert.deepEqual(await keys(again, 'blacklist'), ['spam.example.com'])
-    await waitFor('the restarted node has the change made while it was down', async () => (await keys(again, 'blacklist')).includes('more-spam.example.com'))
-    assert.deepEqual(await keys(master, 'blacklist'), ['more-spam.example.com', 'spam.example.com'])
+    assert.deepEqual(await listKeys(again, 'blacklist'), ['spam.example.com'])
+    await waitFor('the restarted node has the change made while it was down', async () => (await listKeys(again, 'blacklist')).includes('more-spam.example.com'))
+    assert.deepEqual(await listKeys(master, 'blacklist'), ['more-spam.example.com', 'spam.example.com'])
   })
 
 })

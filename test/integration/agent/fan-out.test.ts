@@ -5,7 +5,7 @@
  */
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
@@ -15,14 +15,9 @@ import { Status } from '../../../src/pb/spamsync.js'
 import { LIST_DATASETS } from '../../../src/constants.js'
 import { FULL_SENDS_AT_ONCE } from '../../../src/sync/fan-out.js'
 import { waitFor } from '../../helpers/agents.js'
-import { testAgentConfig } from '../../helpers/in-process.js'
+import { listKeys, testAgentConfig } from '../../helpers/in-process.js'
 
 const DOMAINS = Array.from({ length: 200 }, (_, i) => `spam${i}.example.com`)
-
-async function keys (agent: Agent): Promise<string[]> {
-  const text = await readFile(join(agent.config.settingsDir, 'blacklist.txt'), 'utf8').catch(() => '')
-  return text.split('\n').filter(l => l.trim() !== '' && !l.startsWith('#')).map(l => l.split(/\s+/)[0]).sort()
-}
 
 const status = (a: Agent): any => a.status()
 
@@ -47,7 +42,7 @@ describe('fan-out of the full archive', { timeout: 180_000 }, () => {
   async function caughtUp (a: Agent): Promise<void> {
     const want = [...DOMAINS].sort().join()
     await waitFor(`${a.nodeId} to hold the master's blacklist`, async () =>
-      a.election.masterId === master.nodeId && status(a).appliedVersion.seq === status(master).version.seq && (await keys(a)).join() === want)
+      a.election.masterId === master.nodeId && status(a).appliedVersion.seq === status(master).version.seq && (await listKeys(a)).join() === want)
   }
 
   before(async () => {

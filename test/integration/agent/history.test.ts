@@ -5,7 +5,7 @@
  */
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
@@ -14,12 +14,7 @@ import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-ke
 import { runCli } from '../../../src/cli/main.js'
 import { formatVersion, type Version } from '../../../src/version.js'
 import { waitFor } from '../../helpers/agents.js'
-import { testAgentConfig } from '../../helpers/in-process.js'
-
-async function keys (agent: Agent, list: string): Promise<string[]> {
-  const text = await readFile(join(agent.config.settingsDir, `${list}.txt`), 'utf8').catch(() => '')
-  return text.split('\n').filter(l => l.trim() !== '' && !l.startsWith('#')).map(l => l.split(/\s+/)[0]).sort()
-}
+import { listKeys, testAgentConfig } from '../../helpers/in-process.js'
 
 async function http (agent: Agent, method: 'GET' | 'POST', path: string): Promise<{ code: number, body: any }> {
   const res = await fetch(`http://127.0.0.1:${agent.httpPort}${path}`, { method })
@@ -50,7 +45,7 @@ describe('history and rollback on three agents', { timeout: 120_000 }, () => {
 
   async function allHave (list: string, want: string[]): Promise<void> {
     await waitFor(`every node's ${list} is ${want.join(', ')}`, async () => {
-      for (const a of agents) if ((await keys(a, list)).join() !== want.join()) return false
+      for (const a of agents) if ((await listKeys(a, list)).join() !== want.join()) return false
       return true
     })
   }

@@ -7,7 +7,7 @@
  */
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,7 +22,7 @@ import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-n
 import { UPLOAD_PROTOCOL } from '../../../src/sync/upload-service.js'
 import { FETCH_PROTOCOL } from '../../../src/sync/fetch-service.js'
 import { waitFor } from '../../helpers/agents.js'
-import { testAgentConfig } from '../../helpers/in-process.js'
+import { listKeys, testAgentConfig } from '../../helpers/in-process.js'
 
 const FLOOD = 300
 const MB = 1024 * 1024
@@ -36,11 +36,6 @@ function memory (): { heap: number, rss: number } {
   gc()
   const m = process.memoryUsage()
   return { heap: m.heapUsed, rss: m.rss }
-}
-
-async function keys (agent: Agent, list: string): Promise<string[]> {
-  const text = await readFile(join(agent.config.settingsDir, `${list}.txt`), 'utf8').catch(() => '')
-  return text.split('\n').filter(l => l.trim() !== '' && !l.startsWith('#')).map(l => l.split(/\s+/)[0]).sort()
 }
 
 describe('a connection and stream flood against the master', { timeout: 180_000 }, () => {
@@ -78,7 +73,7 @@ describe('a connection and stream flood against the master', { timeout: 180_000 
     const slave = agents.find(a => a !== master)!
     await writeFile(join(slave.config.settingsDir, 'blacklist.txt'), 'before-flood.example\n')
     await waitFor('every node has the change made before the flood', async () => {
-      for (const a of agents) if (!(await keys(a, 'blacklist')).includes('before-flood.example')) return false
+      for (const a of agents) if (!(await listKeys(a, 'blacklist')).includes('before-flood.example')) return false
       return true
     })
     // The keyed flooder connects first: the raw sockets below would hold every pending slot.
@@ -105,7 +100,7 @@ describe('a connection and stream flood against the master', { timeout: 180_000 
 
     await writeFile(join(slave.config.settingsDir, 'blacklist.txt'), 'before-flood.example\nduring-flood.example\n')
     await waitFor('every node has the change made during the flood', async () => {
-      for (const a of agents) if (!(await keys(a, 'blacklist')).includes('during-flood.example')) return false
+      for (const a of agents) if (!(await listKeys(a, 'blacklist')).includes('during-flood.example')) return false
       return true
     }, 60_000)
 

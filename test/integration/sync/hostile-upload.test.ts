@@ -6,7 +6,7 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdtemp, mkdir, rm, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -21,13 +21,8 @@ import { TrafficCounter } from '../../../src/sync/traffic.js'
 import { LOCAL_VERSIONS } from '../../../src/sync/compat.js'
 import { ArchiveKind, Status, UploadReady, UploadRequest, UploadResult } from '../../../src/pb/spamsync.js'
 import { waitFor } from '../../helpers/agents.js'
-import { testAgentConfig } from '../../helpers/in-process.js'
+import { listKeys, testAgentConfig } from '../../helpers/in-process.js'
 import { EVIL_KEY, goodArchive, hostileArchives } from '../../helpers/hostile-archives.js'
-
-async function keys (agent: Agent, list: string): Promise<string[]> {
-  const text = await readFile(join(agent.config.settingsDir, `${list}.txt`), 'utf8').catch(() => '')
-  return text.split('\n').filter(l => l.trim() !== '' && !l.startsWith('#')).map(l => l.split(/\s+/)[0]).sort()
-}
 
 describe('a peer with the key uploads hostile archives to the master', { timeout: 180_000 }, () => {
   let root: string
@@ -52,7 +47,7 @@ describe('a peer with the key uploads hostile archives to the master', { timeout
       return agents.every(a => a === masters[0] || a.election.masterId === masters[0].nodeId) ? masters[0] : null
     })
     await waitFor('every node has the honest entry', async () => {
-      for (const a of agents) if (!(await keys(a, 'blacklist')).includes('honest.example')) return false
+      for (const a of agents) if (!(await listKeys(a, 'blacklist')).includes('honest.example')) return false
       return true
     })
     await hostile.dial(multiaddr((master.status().listen as string[])[0]))
@@ -69,7 +64,7 @@ describe('a peer with the key uploads hostile archives to the master', { timeout
   async function snapshot (): Promise<{ version: string, files: string[] }> {
     return {
       version: JSON.stringify(master.engine.version),
-      files: await Promise.all(agents.map(async a => (await keys(a, 'blacklist')).join(',')))
+      files: await Promise.all(agents.map(async a => (await listKeys(a, 'blacklist')).join(',')))
     }
   }
 
@@ -110,15 +105,15 @@ describe('a peer with the key uploads hostile archives to the master', { timeout
     const slave = agents.find(a => a !== master)!
     await writeFile(join(slave.config.settingsDir, 'blacklist.txt'), 'honest.example\nafter-attack.example\n')
     await waitFor('every node has the change made after the attack', async () => {
-      for (const a of agents) if (!(await keys(a, 'blacklist')).includes('after-attack.example')) return false
+      for (const a of agents) if (!(await listKeys(a, 'blacklist')).includes('after-attack.example')) return false
       return true
     })
-    for (const a of agents) assert.ok(!(await keys(a, 'blacklist')).includes(EVIL_KEY))
+    for (const a of agents) assert.ok(!(await listKeys(a, 'blacklist')).includes(EVIL_KEY))
   })
 
   test('control: the same peer with a well-formed archive is merged (the refusals were for the faults)', async () => {
     const outcome = await uploadTo(hostile, peerIdFromString(master.nodeId), { hello: hello(), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, goodArchive(hostile.peerId.toString()), new TrafficCounter())
     assert.equal(outcome.status, Status.OK, outcome.reason)
-    await waitFor('the evil entry of the good archive reaches a slave', async () => (await keys(agents.find(a => a !== master)!, 'blacklist')).includes(EVIL_KEY))
+    await waitFor('the evil entry of the good archive reaches a slave', async () => (await listKeys(agents.find(a => a !== master)!, 'blacklist')).includes(EVIL_KEY))
   })
 })

@@ -7,17 +7,15 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
-import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-node.js'
-import { generateClusterKey } from '../../../src/net/cluster-key.js'
 import { MAX_INBOUND_UPLOADS, UploadService, uploadTo, UPLOAD_PROTOCOL } from '../../../src/sync/upload-service.js'
 import { TrafficCounter } from '../../../src/sync/traffic.js'
 import { CHUNK_BYTES } from '../../../src/sync/transfer.js'
 import { ArchiveKind, Status, UploadReady, UploadRequest } from '../../../src/pb/spamsync.js'
 import { LOCAL_VERSIONS } from '../../../src/sync/compat.js'
 import { waitFor } from '../../helpers/agents.js'
+import { keyedNodes } from '../../helpers/keyed-nodes.js'
 
 /** Long enough that the refused third upload is tried while the slots are surely held. */
 const READ_TIMEOUT_MS = 4000
@@ -26,9 +24,7 @@ const request = (nodeId: string): { hello: any, kind: ArchiveKind, baseTerm: num
   ({ hello: { nodeId, ...LOCAL_VERSIONS }, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 })
 
 test('a stalled upload holds its slot only until the read timeout; others upload meanwhile', { timeout: 60_000 }, async (t) => {
-  const key = generateClusterKey()
-  const make = async (): Promise<SpamsyncNode> => await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
-  const [master, staller, honest] = [await make(), await make(), await make()]
+  const [master, staller, honest] = await keyedNodes(3)
   const merged: string[] = []
   const service = new UploadService(master, {
     refusal: () => null,
