@@ -16,7 +16,7 @@
  * until each of the other two files has it (polled every 10 ms), and the bytes sent per receiving
  * node, counted two ways: the tool's own counters (syncthing: the BEP connection totals of
  * /rest/system/connections, i.e. its protocol messages before TLS; spamsync: bytesSent of
- * /status, the sync streams' bytes before Noise and yamux, without the floodsub announcements),
+ * /status, the sync streams' bytes before Noise and yamux, without the beacons),
  * and the kernel's count of TCP payload bytes acknowledged on every socket of the processes
  * except their own HTTP port (`ss`; everything on the wire: encryption, muxing, control messages).
  *
@@ -479,7 +479,7 @@ async function spamsyncSide (list: string, keys: number, reps: number, log: (s: 
       version,
       nodes: NODES,
       initialSyncMs,
-      appBytesMethod: 'sum over agents of /status bytesSent (sync streams before Noise/yamux; floodsub announcements not counted)',
+      appBytesMethod: 'sum over agents of /status bytesSent (sync streams before Noise/yamux; beacons not counted)',
       ...measured
     }
   })

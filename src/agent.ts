@@ -10,7 +10,8 @@ import type { PeerId } from '@libp2p/interface'
 import { LIST_DATASETS, AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from './constants.js'
 import type { Config } from './config.js'
 import { openLocalState, type LocalState } from './local-state.js'
-import { loadOrCreateClusterKey, announceTopic } from './net/cluster-key.js'
+import { loadOrCreateClusterKey } from './net/cluster-key.js'
+import { BeaconLink } from './net/beacon-link.js'
 import { createSpamsyncNode, type SpamsyncNode } from './net/libp2p-node.js'
 import { Election, type Beacon as ElectionBeacon } from './election/state.js'
 import { SyncEngine } from './sync/engine.js'
@@ -39,6 +40,9 @@ const META_KNOWN_PEERS = 'knownPeers'
 
 /** Time between heartbeats (beacons) of every node. */
 export const HEARTBEAT_INTERVAL_MS = 1000
+
+/** A member not heard from for this long is introduced to the linked peers again when it is back. */
+export const INTRODUCE_AFTER_MS = 3 * HEARTBEAT_INTERVAL_MS
 
 /** How often a node redials bootstrap peers it lost (a restarted peer comes back by itself). */
 export const REDIAL_INTERVAL_MS = 2000
@@ -96,7 +100,9 @@ export class Agent {
   private controlService: ControlService | null = null
   private afterApply: AfterApplyHook | null = null
   private stopSchedule: (() => void) | null = null
-  private topic = ''
+  private beaconLink: BeaconLink | null = null
+  /** The last beacon each member sent this node itself, and when: the introductions of beacon-link.ts. */
+  private readonly lastBeacons = new Map<string, { bytes: Uint8Array, at: number }>()
   private stopped = false
   /** Peers already logged as refused: a refusal is logged once, not on every redial. */
   private readonly loggedRefusals = new Set<string>()
@@ -134,7 +140,6 @@ export class Agent {
     try {
       const clusterKey = await loadOrCreateClusterKey(config.clusterKey)
       node = await createSpamsyncNode({ privateKey: await state.identity.privateKey(), clusterKey, listen: config.listen, bootstrap: config.bootstrap, mdns: config.mdns })
-      const topic = announceTopic(clusterKey)
       let agent: Agent | undefined
       const election = new Election({
         nodeId: state.identity.nodeId,
@@ -210,7 +215,6 @@ export class Agent {
       })
       await engine.load()
       agent = new Agent(config, state, node, election, engine, log, clock)
-      agent.topic = topic
       agent.knownAddrs = new Map(Object.entries((await state.store.getMeta<Record<string, string[]>>(META_KNOWN_PEERS)) ?? {}))
       agent.knownAddrs.delete(state.identity.nodeId)
       agent.afterApply = afterApply
@@ -257,15 +261,8 @@ export class Agent {
 
     node.addEventListener('peer:identify', (evt) => { this.identified(evt.detail.peerId, evt.detail.agentVersion) })
     node.addEventListener('peer:discovery', (evt) => { this.dialPeer(evt.detail.id) })
-    node.services.pubsub.subscribe(this.topic)
-    node.services.pubsub.addEventListener('message', (evt) => {
-      if (evt.detail.topic !== this.topic) return
-      try {
-        this.received(Beacon.decode(evt.detail.data))
-      } catch {
-        // A malformed beacon is dropped; the sender's next one may be fine.
-      }
-    })
+    this.beaconLink = new BeaconLink(node, (from, bytes) => { this.beaconFrom(from, bytes) })
+    await this.beaconLink.start()
 
     // Stamp what the operator changed while the agent was down, and write what the cluster
     // changed meanwhile once it arrives.
@@ -321,6 +318,7 @@ export class Agent {
     await this.uploadService?.stop()
     await this.fetchService?.stop()
     await this.controlService?.stop()
+    await this.beaconLink?.stop()
     await this.node.stop()
     await this.state.close()
     this.log.info({ event: 'stopped' }, 'agent stopped')
@@ -345,7 +343,34 @@ export class Agent {
       fullArchive: this.engine.fullArchive ?? undefined,
       wallMs: this.clock.local()
     })
-    this.node.services.pubsub.publish(this.topic, msg).catch(() => {})
+    this.beaconLink?.send(msg, () => this.introductions())
+  }
+
+  /** The last beacons of the live members, for a peer whose link just opened. */
+  private introductions (): Uint8Array[] {
+    const live = this.election.members().filter(m => m.live).map(m => m.nodeId)
+    return live.flatMap(id => { const last = this.lastBeacons.get(id); return last === undefined ? [] : [last.bytes] })
+  }
+
+  /**
+   * A beacon frame from peer `from`. Only a member's own beacon counts; one it passes on of
+   * another member (an introduction) is only a reason to dial that member, who then speaks for itself.
+   */
+  private beaconFrom (from: string, bytes: Uint8Array): void {
+    try {
+      const b = Beacon.decode(bytes)
+      if (b.nodeId === from) {
+        const before = this.lastBeacons.get(from)
+        const now = Date.now()
+        this.lastBeacons.set(from, { bytes, at: now })
+        if (before === undefined || now - before.at > INTRODUCE_AFTER_MS) this.beaconLink?.introduce(bytes, from)
+        this.received(b)
+      } else if (b.nodeId !== this.nodeId && incompatibility(b, this.config.strictVersion) === null) {
+        this.dialAddrs(b.nodeId, b.addrs)
+      }
+    } catch {
+      // A malformed beacon (or a bad id or address in it) is dropped; the sender's next one may be fine.
+    }
   }
 
   private received (b: Beacon): void {

@@ -118,3 +118,17 @@ export class FileAccessError extends SpamsyncError {}
 
 /** A peer answered a fetch that named one exact archive (version, size, sha256) with another one: it is refused and the fetcher asks elsewhere. */
 export class WrongArchiveError extends SpamsyncError {}
+
+/**
+ * One line for anything thrown. libp2p rejects some waits with a stream's close Event, not an
+ * Error, and String() of that is "[object Event]".
+ */
+export function errorMessage (err: unknown): string {
+  if (err instanceof Error) return err.message
+  if (err instanceof Event) {
+    const inner = (err as Event & { error?: unknown }).error
+    const what = err.type === 'close' ? 'stream closed' : `stream event "${err.type}"`
+    return inner instanceof Error ? `${what}: ${inner.message}` : what
+  }
+  return String(err)
+}

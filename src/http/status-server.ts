@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { METRICS_CONTENT_TYPE } from './metrics.js'
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js'
-import { SpamsyncError, UnknownVersionError } from '../errors.js'
+import { SpamsyncError, UnknownVersionError, errorMessage } from '../errors.js'
 import { checkToken, CONTROL_TOKEN_FILE, TOKEN_SCHEME } from './control-token.js'
 import type { Version } from '../version.js'
 
@@ -114,7 +114,7 @@ async function route (req: IncomingMessage, res: ServerResponse, source: StatusS
 /** Starts the server on host:port; without a guard every request is let through (for a loopback bind). */
 export async function startStatusServer (host: string, port: number, source: StatusSource, guard: ControlGuard = { token: null }): Promise<StatusServer> {
   const server: Server = createServer((req, res) => {
-    route(req, res, source, guard).catch((err) => { send(res, 500, { error: err?.message ?? String(err) }) })
+    route(req, res, source, guard).catch((err) => { send(res, 500, { error: errorMessage(err) }) })
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

@@ -85,8 +85,3 @@ export function noisePrologue (key: ClusterKey): Uint8Array {
 export function mdnsServiceTag (key: ClusterKey): string {
   return `spamsync-${Buffer.from(derive(key, 'mdns-service/1', 6)).toString('hex')}`
 }
-
-/** Pub/sub topic of the cluster's announcements. */
-export function announceTopic (key: ClusterKey): string {
-  return `/spamsync/announce/1/${Buffer.from(derive(key, 'announce-topic/1', 8)).toString('hex')}`
-}

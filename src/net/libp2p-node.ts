@@ -1,7 +1,7 @@
 /**
  * The libp2p node of an agent: TCP, Noise with a prologue derived from the cluster key (a peer
- * without the key fails the handshake), yamux, identify, floodsub for the announcement topic,
- * and discovery by mDNS (service name derived from the key) and bootstrap addresses.
+ * without the key fails the handshake), yamux, identify, and discovery by mDNS (service name
+ * derived from the key) and bootstrap addresses. Beacons have their own protocol (beacon-link.ts).
  *
  * `@libp2p/pnet` would also admit by key, but measured here it cut loopback throughput to a
  * third and crashed on 64 MB transfers; the prologue costs nothing.
@@ -11,7 +11,6 @@ import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import { floodsub, type FloodSub } from '@libp2p/floodsub'
 import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
 import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
@@ -32,7 +31,6 @@ export const PING_MIN_TIMEOUT_MS = 20_000
 
 /** Services of the node, typed for the parts that use them. */
 export type SpamsyncServices = {
-  pubsub: FloodSub
   identify: unknown
 }
 
@@ -74,8 +72,7 @@ export async function createSpamsyncNode (opts: NodeOptions): Promise<SpamsyncNo
     connectionMonitor: { pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
     nodeInfo: { userAgent: userAgent() },
     services: {
-      identify: identify(),
-      pubsub: floodsub()
+      identify: identify()
     }
   }) as SpamsyncNode
 }

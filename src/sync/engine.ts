@@ -9,7 +9,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
-import { ArchiveError, NoMasterError, SyncRefusedError, UnknownVersionError } from '../errors.js'
+import { ArchiveError, NoMasterError, SyncRefusedError, UnknownVersionError, errorMessage } from '../errors.js'
 import { buildSettingsArchive, readSettingsArchive, type SettingsArchive } from './settings-archive.js'
 import { incompatibility, type PeerVersions } from './compat.js'
 import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../version.js'
@@ -197,7 +197,7 @@ export class SyncEngine {
       holders: network.holders,
       awaited: network.awaited,
       // The error's name (WrongArchiveError, TransferError, ...) says what the peer did wrong.
-      onPeerFailed: (peer, err: any) => { this.report(`download from ${peer}`, { message: `${err?.name ?? 'Error'}: ${err?.message ?? String(err)}` }) }
+      onPeerFailed: (peer, err: any) => { this.report(`download from ${peer}`, { message: `${err?.name ?? 'Error'}: ${errorMessage(err)}` }) }
     }, this.now)
   }
 
@@ -751,7 +751,7 @@ export class SyncEngine {
 
   /** Records an error for status (the last 50 are kept) and passes it to the onError hook. */
   report (what: string, err: any): void {
-    const message = err instanceof ArchiveError ? `${err.name}: ${err.message}` : (err?.message ?? String(err))
+    const message = err instanceof ArchiveError ? `${err.name}: ${err.message}` : errorMessage(err)
     const report = { time: new Date(this.now()).toISOString(), what, message }
     this.errors.push(report)
     if (this.errors.length > 50) this.errors.shift()

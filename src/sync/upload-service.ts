@@ -76,8 +76,8 @@ export class UploadService implements Startable {
   }
 
   async start (): Promise<void> {
-    await this.node.handle(UPLOAD_PROTOCOL, (stream) => {
-      this.serve(stream).catch((err) => { stream.abort(err) })
+    await this.node.handle(UPLOAD_PROTOCOL, (stream, connection) => {
+      this.serve(stream, connection.remotePeer.toString()).catch((err) => { stream.abort(err) })
     }, { maxInboundStreams: MAX_INBOUND_UPLOADS })
   }
 
@@ -87,7 +87,8 @@ export class UploadService implements Startable {
     this.received.clear()
   }
 
-  private async serve (stream: Stream): Promise<void> {
+  /** `peer`: the connection's peer id, which Noise authenticated; an upload is merged as that node's only. */
+  private async serve (stream: Stream, peer: string): Promise<void> {
     const lp = lpStream(stream, { maxDataLength: 2 * 1024 * 1024 })
     const reqBytes = await readMessage(lp, this.readTimeoutMs)
     this.traffic.bytesReceived += reqBytes.byteLength
@@ -98,7 +99,7 @@ export class UploadService implements Startable {
       await lp.write(bytes)
     }
     const hello = req.hello ?? { nodeId: '', protocolVersion: 0, schemaVersion: 0, agentVersion: '' }
-    const refusal = this.target.refusal(hello)
+    const refusal = hello.nodeId !== peer ? `hello names node ${hello.nodeId}, but the connection is from ${peer}` : this.target.refusal(hello)
     if (refusal !== null || req.size > MAX_TRANSFER_BYTES || req.sha256.byteLength !== 32) {
       await reply({ status: Status.REFUSED, reason: refusal ?? 'bad upload request', offset: 0 }, UploadReady)
       await stream.close()

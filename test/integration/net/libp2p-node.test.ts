@@ -24,19 +24,3 @@ test('a node with another cluster key cannot connect', async (t) => {
   await assert.rejects(a.dial(b.getMultiaddrs()[0]))
   assert.equal(b.getConnections().length, 0)
 })
-
-test('a message published on a topic reaches a connected peer', async (t) => {
-  const key = generateClusterKey()
-  const a = await node(key, t)
-  const b = await node(key, t)
-  b.services.pubsub.subscribe('t')
-  a.services.pubsub.subscribe('t')
-  await a.dial(b.getMultiaddrs()[0])
-  const got = new Promise<string>(resolve => {
-    b.services.pubsub.addEventListener('message', (evt) => { resolve(new TextDecoder().decode(evt.detail.data)) })
-  })
-  const deadline = Date.now() + 5000
-  while (a.services.pubsub.getSubscribers('t').length === 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))
-  await a.services.pubsub.publish('t', new TextEncoder().encode('hello'))
-  assert.equal(await got, 'hello')
-})

@@ -101,6 +101,15 @@ describe('a peer with the key uploads hostile archives to the master', { timeout
     assert.deepEqual(await snapshot(), before)
   })
 
+  test('an upload whose hello names another node than the connection\'s is refused and changes nothing', async () => {
+    const victim = agents.find(a => a !== master)!
+    const before = await snapshot()
+    const outcome = await uploadTo(hostile, peerIdFromString(master.nodeId), { hello: { ...hello(), nodeId: victim.nodeId }, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, goodArchive(victim.nodeId), new TrafficCounter())
+    assert.equal(outcome.status, Status.REFUSED)
+    assert.match(outcome.reason, /hello names node .* but the connection is from/)
+    assert.deepEqual(await snapshot(), before)
+  })
+
   test('the master keeps serving: a slave change still reaches every node, and no node has the evil entry', async () => {
     const slave = agents.find(a => a !== master)!
     await writeFile(join(slave.config.settingsDir, 'blacklist.txt'), 'honest.example\nafter-attack.example\n')

@@ -41,20 +41,20 @@ test('a stalled upload holds its slot only until the read timeout; others upload
   for (let i = 0; i < MAX_INBOUND_UPLOADS; i++) {
     const stream = await staller.dialProtocol(master.peerId, UPLOAD_PROTOCOL)
     const lp = lpStream(stream)
-    await lp.write(UploadRequest.encode({ ...request('staller'), size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() }))
+    await lp.write(UploadRequest.encode({ ...request(staller.peerId.toString()), size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() }))
     assert.equal(UploadReady.decode((await lp.read()).subarray()).status, Status.OK)
     await lp.write(zip.subarray(0, CHUNK_BYTES))
     stalled.push(stream)
   }
 
-  await assert.rejects(uploadTo(staller, master.peerId, request('staller'), randomBytes(100), new TrafficCounter()),
+  await assert.rejects(uploadTo(staller, master.peerId, request(staller.peerId.toString()), randomBytes(100), new TrafficCounter()),
     'a further upload on the stalled connection finds no free slot')
 
-  const outcome = await uploadTo(honest, master.peerId, request('honest'), randomBytes(100), new TrafficCounter())
+  const outcome = await uploadTo(honest, master.peerId, request(honest.peerId.toString()), randomBytes(100), new TrafficCounter())
   assert.equal(outcome.status, Status.OK, 'another peer uploads while the staller holds its slots')
 
   await waitFor('the master to abort both stalled streams', () => stalled.every(s => s.status !== 'open'), 30_000)
-  const again = await uploadTo(staller, master.peerId, request('staller'), randomBytes(100), new TrafficCounter())
+  const again = await uploadTo(staller, master.peerId, request(staller.peerId.toString()), randomBytes(100), new TrafficCounter())
   assert.equal(again.status, Status.OK, 'the freed slot takes the next upload')
-  assert.deepEqual(merged, ['honest', 'staller'])
+  assert.deepEqual(merged, [honest.peerId.toString(), staller.peerId.toString()])
 })

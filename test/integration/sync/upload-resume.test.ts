@@ -11,7 +11,7 @@ import { generateClusterKey } from '../../../src/net/cluster-key.js'
 import { UploadService, uploadTo, UPLOAD_PROTOCOL, type UploadTarget } from '../../../src/sync/upload-service.js'
 import { TrafficCounter } from '../../../src/sync/traffic.js'
 import { CHUNK_BYTES } from '../../../src/sync/transfer.js'
-import { ArchiveKind, Status, UploadReady, UploadRequest } from '../../../src/pb/spamsync.js'
+import { ArchiveKind, Status, UploadReady, UploadRequest, type Hello } from '../../../src/pb/spamsync.js'
 import { LOCAL_VERSIONS } from '../../../src/sync/compat.js'
 import { ArchiveError } from '../../../src/errors.js'
 
@@ -27,7 +27,8 @@ async function pair (t: any, target: UploadTarget): Promise<{ slave: SpamsyncNod
   return { slave, master }
 }
 
-const hello = { nodeId: 'slave-1', ...LOCAL_VERSIONS }
+/** The uploader names itself: the master refuses a hello that names another node than the connection's. */
+const hello = (node: SpamsyncNode): Hello => ({ nodeId: node.peerId.toString(), ...LOCAL_VERSIONS })
 
 test('an interrupted upload resumes from the bytes the master already holds', async (t) => {
   const merged: Uint8Array[] = []
@@ -41,7 +42,7 @@ test('an interrupted upload resumes from the bytes the master already holds', as
   // First attempt: request, then two chunks, then the connection's stream dies.
   const stream = await slave.dialProtocol(master.peerId, UPLOAD_PROTOCOL)
   const lp = lpStream(stream)
-  await lp.write(UploadRequest.encode({ hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0, size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() }))
+  await lp.write(UploadRequest.encode({ hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0, size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() }))
   assert.equal(UploadReady.decode((await lp.read()).subarray()).offset, 0)
   await lp.write(zip.subarray(0, CHUNK_BYTES))
   await lp.write(zip.subarray(CHUNK_BYTES, 2 * CHUNK_BYTES))
@@ -50,7 +51,7 @@ test('an interrupted upload resumes from the bytes the master already holds', as
   await new Promise(resolve => setTimeout(resolve, 200))
 
   const traffic = new TrafficCounter()
-  const outcome = await uploadTo(slave, master.peerId, { hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, traffic)
+  const outcome = await uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, traffic)
   assert.equal(outcome.status, Status.OK)
   assert.deepEqual(outcome.version, { term: 1, seq: 2 })
   assert.equal(merged.length, 1)
@@ -64,7 +65,7 @@ test('an archive the master cannot read is answered BAD_ARCHIVE with the reason'
     needsFull: () => false,
     merge: async () => { throw new ArchiveError('not a zip') }
   })
-  const outcome = await uploadTo(slave, master.peerId, { hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, randomBytes(100), new TrafficCounter())
+  const outcome = await uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, randomBytes(100), new TrafficCounter())
   assert.equal(outcome.status, Status.BAD_ARCHIVE)
   assert.match(outcome.reason, /ArchiveError: not a zip/)
 })
@@ -76,7 +77,7 @@ test('a refused upload sends no archive bytes', async (t) => {
     merge: async () => { throw new Error('must not be called') }
   })
   const traffic = new TrafficCounter()
-  const outcome = await uploadTo(slave, master.peerId, { hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, randomBytes(3 * CHUNK_BYTES), traffic)
+  const outcome = await uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, randomBytes(3 * CHUNK_BYTES), traffic)
   assert.equal(outcome.status, Status.REFUSED)
   assert.equal(outcome.reason, 'not master (master is someone-else)')
   assert.ok(traffic.bytesSent < 1000)
@@ -88,7 +89,7 @@ test('a delta on a base the master does not know is answered NEED_FULL', async (
     needsFull: () => true,
     merge: async () => { throw new Error('must not be called') }
   })
-  const outcome = await uploadTo(slave, master.peerId, { hello, kind: ArchiveKind.DELTA, baseTerm: 3, baseLseq: 10 }, randomBytes(10), new TrafficCounter())
+  const outcome = await uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.DELTA, baseTerm: 3, baseLseq: 10 }, randomBytes(10), new TrafficCounter())
   assert.equal(outcome.status, Status.NEED_FULL)
 })
 
@@ -109,7 +110,7 @@ test('a retry of an upload the master received whole sends no archive bytes and 
   // First attempt: every byte sent, then the slave gives up waiting for the result of the merge.
   const stream = await slave.dialProtocol(master.peerId, UPLOAD_PROTOCOL)
   const lp = lpStream(stream)
-  await lp.write(UploadRequest.encode({ hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0, size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() }))
+  await lp.write(UploadRequest.encode({ hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0, size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() }))
   assert.equal(UploadReady.decode((await lp.read()).subarray()).offset, 0)
   await lp.write(zip.subarray(0, CHUNK_BYTES))
   await lp.write(zip.subarray(CHUNK_BYTES))
@@ -117,7 +118,7 @@ test('a retry of an upload the master received whole sends no archive bytes and 
   stream.abort(new Error('gave up waiting'))
 
   const traffic = new TrafficCounter()
-  const retry = uploadTo(slave, master.peerId, { hello, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, traffic)
+  const retry = uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, traffic)
   await new Promise(resolve => setTimeout(resolve, 200))
   finish()
   const outcome = await retry

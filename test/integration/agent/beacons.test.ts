@@ -1,0 +1,109 @@
+/**
+ * Beacons between agents (beacon-link.ts): three agents in this process, the second and third
+ * bootstrapped to the first only, plus raw libp2p nodes holding the cluster key that send
+ * hand-made frames. Only a node's own beacon counts; one passed on for another node is an
+ * introduction, which is dialled and nothing more.
+ */
+import { describe, test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, mkdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { multiaddr } from '@multiformats/multiaddr'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import type { Stream } from '@libp2p/interface'
+import { Agent } from '../../../src/agent.js'
+import { generateClusterKey, readClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
+import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-node.js'
+import { BEACON_PROTOCOL } from '../../../src/net/beacon-link.js'
+import { Beacon, Pin, Role } from '../../../src/pb/spamsync.js'
+import { AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from '../../../src/constants.js'
+import { waitFor } from '../../helpers/agents.js'
+import { testAgentConfig } from '../../helpers/in-process.js'
+
+/** A beacon frame that claims to come from `nodeId`, a pinned master of a high term. */
+function forged (nodeId: string, addrs: Uint8Array[] = []): Uint8Array {
+  return Beacon.encode({
+    nodeId,
+    priority: 1000,
+    role: Role.MASTER,
+    term: 99,
+    masterId: nodeId,
+    protocolVersion: PROTOCOL_VERSION,
+    schemaVersion: SCHEMA_VERSION,
+    agentVersion: AGENT_VERSION,
+    pin: Pin.PINNED_MASTER,
+    addrs: addrs.map(a => new Uint8Array(a)),
+    wallMs: Date.now()
+  })
+}
+
+describe('beacons between agents', { timeout: 120_000 }, () => {
+  let root: string
+  let keyFile: string
+  const agents: Agent[] = []
+  const raw: SpamsyncNode[] = []
+
+  async function rawNode (): Promise<SpamsyncNode> {
+    const node = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
+    raw.push(node)
+    return node
+  }
+
+  /** Opens a beacon link of its own from `node` to `agent`. */
+  async function linkTo (node: SpamsyncNode, agent: Agent): Promise<LengthPrefixedStream<Stream>> {
+    const conn = await node.dial(multiaddr((agent.status().listen as string[])[0]))
+    return lpStream(await conn.newStream(BEACON_PROTOCOL))
+  }
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'spamsync-beacons-'))
+    keyFile = join(root, 'cluster.key')
+    await writeClusterKey(keyFile, generateClusterKey())
+    for (let i = 0; i < 3; i++) {
+      const dir = join(root, `n${i}`)
+      await mkdir(join(dir, 'settings'), { recursive: true })
+      agents.push(await Agent.start(testAgentConfig(dir, keyFile, i === 0 ? [] : agents[0].status().listen as string[])))
+    }
+  })
+
+  after(async () => {
+    for (const node of raw) await node.stop()
+    for (const a of agents) await a.stop()
+    await rm(root, { recursive: true, force: true })
+  })
+
+  test('agents bootstrapped to one member hear each other directly', async () => {
+    const [, b, c] = agents
+    await waitFor('b and c hear each other', () => {
+      const bHearsC = b.election.members().some(m => m.nodeId === c.nodeId && m.live)
+      const cHearsB = c.election.members().some(m => m.nodeId === b.nodeId && m.live)
+      return bHearsC && cHearsB
+    })
+  })
+
+  test('a beacon passed on for a member is not taken as that member\'s word', async () => {
+    const [a, b, c] = agents
+    await waitFor('one master followed by all', () => agents.every(x => x.election.masterId === agents.find(y => y.election.role === 'master')?.nodeId))
+    const termBefore = b.election.term
+    const link = await linkTo(await rawNode(), b)
+    for (let i = 0; i < 5; i++) {
+      await link.writeV([forged(c.nodeId), forged(a.nodeId)])
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
+    // Two heartbeats later b still follows the real master in the real term.
+    await new Promise(resolve => setTimeout(resolve, 2000))
+    assert.equal(b.election.term, termBefore)
+    assert.ok(b.election.members().every(m => m.term !== 99), 'no member is seen in the forged term')
+  })
+
+  test('a node named only in an introduction is dialled, and not counted as a member', async () => {
+    const [, b] = agents
+    const sender = await rawNode()
+    const introduced = await rawNode()
+    await (await linkTo(sender, b)).writeV([forged(introduced.peerId.toString(), introduced.getMultiaddrs().map(ma => ma.bytes))])
+    await waitFor('b dials the introduced node', () => introduced.getConnections().length > 0)
+    assert.ok(!b.election.members().some(m => m.nodeId === introduced.peerId.toString()))
+  })
+})

@@ -1,0 +1,122 @@
+/**
+ * Beacon links: each beacon goes straight to every connected peer once, nothing is forwarded,
+ * and a new link starts with the sender's introductions.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { lpStream } from '@libp2p/utils'
+import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-node.js'
+import { generateClusterKey, type ClusterKey } from '../../../src/net/cluster-key.js'
+import { BEACON_PROTOCOL, BeaconLink, MAX_BEACON_BYTES } from '../../../src/net/beacon-link.js'
+
+type After = { after: (fn: () => Promise<void>) => void }
+
+/** A node with a beacon link that records every frame it receives as `from:text`. */
+async function linked (key: ClusterKey, t: After): Promise<{ node: SpamsyncNode, link: BeaconLink, got: string[], id: string }> {
+  const node = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
+  const got: string[] = []
+  const link = new BeaconLink(node, (from, beacon) => { got.push(`${from}:${new TextDecoder().decode(beacon)}`) })
+  await link.start()
+  t.after(async () => {
+    await link.stop()
+    await node.stop()
+  })
+  return { node, link, got, id: node.peerId.toString() }
+}
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s)
+const none = (): Uint8Array[] => []
+
+async function until (what: string, ok: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+test('a beacon reaches every connected peer, marked with the sender\'s peer id', async (t) => {
+  const key = generateClusterKey()
+  const a = await linked(key, t)
+  const b = await linked(key, t)
+  const c = await linked(key, t)
+  await a.node.dial(b.node.getMultiaddrs()[0])
+  await a.node.dial(c.node.getMultiaddrs()[0])
+  a.link.send(text('hello'), none)
+  await until('b and c hear a', () => b.got.length > 0 && c.got.length > 0)
+  assert.deepEqual(b.got, [`${a.id}:hello`])
+  assert.deepEqual(c.got, [`${a.id}:hello`])
+})
+
+test('later beacons go over the same link, one frame each', async (t) => {
+  const key = generateClusterKey()
+  const a = await linked(key, t)
+  const b = await linked(key, t)
+  await a.node.dial(b.node.getMultiaddrs()[0])
+  for (let i = 1; i <= 3; i++) {
+    a.link.send(text(`beat ${i}`), none)
+    await until(`beat ${i}`, () => b.got.length === i)
+  }
+  assert.deepEqual(b.got, [`${a.id}:beat 1`, `${a.id}:beat 2`, `${a.id}:beat 3`])
+  const streams = b.node.getConnections(a.node.peerId).flatMap(c => c.streams).filter(s => s.protocol === BEACON_PROTOCOL)
+  assert.equal(streams.length, 1)
+})
+
+test('a beacon is not forwarded: a peer two hops away does not hear it', async (t) => {
+  const key = generateClusterKey()
+  const a = await linked(key, t)
+  const b = await linked(key, t)
+  const c = await linked(key, t)
+  await a.node.dial(b.node.getMultiaddrs()[0])
+  await b.node.dial(c.node.getMultiaddrs()[0])
+  // b's links to a and c are open, so nothing b sends from now on is an introduction.
+  b.link.send(text('b'), none)
+  await until('a and c hear b', () => a.got.length > 0 && c.got.length > 0)
+  a.link.send(text('from a'), none)
+  await until('b hears a', () => b.got.includes(`${a.id}:from a`))
+  b.link.send(text('b again'), () => [text('intro')])
+  await until('c hears b again', () => c.got.includes(`${b.id}:b again`))
+  assert.deepEqual(c.got, [`${b.id}:b`, `${b.id}:b again`])
+})
+
+test('a new link starts with the sender\'s introductions, then its own beacon', async (t) => {
+  const key = generateClusterKey()
+  const a = await linked(key, t)
+  const b = await linked(key, t)
+  await a.node.dial(b.node.getMultiaddrs()[0])
+  a.link.send(text('own'), () => [text('member 1'), text('member 2')])
+  await until('three frames', () => b.got.length === 3)
+  assert.deepEqual(b.got, [`${a.id}:member 1`, `${a.id}:member 2`, `${a.id}:own`])
+})
+
+test('a link opens again after the connection is closed, with introductions', async (t) => {
+  const key = generateClusterKey()
+  const a = await linked(key, t)
+  const b = await linked(key, t)
+  await a.node.dial(b.node.getMultiaddrs()[0])
+  a.link.send(text('first'), () => [text('intro')])
+  await until('first', () => b.got.length === 2)
+  await a.node.hangUp(b.node.peerId)
+  await a.node.dial(b.node.getMultiaddrs()[0])
+  a.link.send(text('second'), () => [text('intro again')])
+  await until('second', () => b.got.length === 4)
+  assert.deepEqual(b.got.slice(2), [`${a.id}:intro again`, `${a.id}:second`])
+})
+
+test('a frame over the size limit closes that link and the receiver keeps hearing others', async (t) => {
+  const key = generateClusterKey()
+  const a = await linked(key, t)
+  const b = await linked(key, t)
+  const c = await linked(key, t)
+  const conn = await a.node.dial(b.node.getMultiaddrs()[0])
+  const stream = await conn.newStream(BEACON_PROTOCOL)
+  const closed = new Promise<void>(resolve => { stream.addEventListener('close', () => { resolve() }) })
+  await lpStream(stream, { maxDataLength: 2 * MAX_BEACON_BYTES }).write(new Uint8Array(MAX_BEACON_BYTES + 1))
+  await closed
+  assert.deepEqual(b.got, [])
+  await c.node.dial(b.node.getMultiaddrs()[0])
+  c.link.send(text('still here'), none)
+  await until('b hears c', () => b.got.length === 1)
+  assert.deepEqual(b.got, [`${c.id}:still here`])
+})
