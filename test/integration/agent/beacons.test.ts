@@ -6,21 +6,18 @@
  */
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, mkdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
 import { Agent } from '../../../src/agent.js'
-import { generateClusterKey, readClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
+import { readClusterKey } from '../../../src/net/cluster-key.js'
 import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-node.js'
 import { BEACON_PROTOCOL } from '../../../src/net/beacon-link.js'
 import { Beacon, Pin, Role } from '../../../src/pb/spamsync.js'
 import { AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from '../../../src/constants.js'
 import { waitFor } from '../../helpers/agents.js'
-import { testAgentConfig } from '../../helpers/in-process.js'
+import { InProcessCluster } from '../../helpers/in-process.js'
 
 /** A beacon frame that claims to come from `nodeId`, a pinned master of a high term. */
 function forged (nodeId: string, addrs: Uint8Array[] = []): Uint8Array {
@@ -40,13 +37,12 @@ function forged (nodeId: string, addrs: Uint8Array[] = []): Uint8Array {
 }
 
 describe('beacons between agents', { timeout: 120_000 }, () => {
-  let root: string
-  let keyFile: string
+  let cluster: InProcessCluster
   const agents: Agent[] = []
   const raw: SpamsyncNode[] = []
 
   async function rawNode (): Promise<SpamsyncNode> {
-    const node = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
+    const node = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(cluster.keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
     raw.push(node)
     return node
   }
@@ -58,20 +54,13 @@ describe('beacons between agents', { timeout: 120_000 }, () => {
   }
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'spamsync-beacons-'))
-    keyFile = join(root, 'cluster.key')
-    await writeClusterKey(keyFile, generateClusterKey())
-    for (let i = 0; i < 3; i++) {
-      const dir = join(root, `n${i}`)
-      await mkdir(join(dir, 'settings'), { recursive: true })
-      agents.push(await Agent.start(testAgentConfig(dir, keyFile, i === 0 ? [] : agents[0].status().listen as string[])))
-    }
+    cluster = await InProcessCluster.create('beacons')
+    for (let i = 0; i < 3; i++) agents.push(await cluster.start())
   })
 
   after(async () => {
     for (const node of raw) await node.stop()
-    for (const a of agents) await a.stop()
-    await rm(root, { recursive: true, force: true })
+    await cluster?.stop()
   })
 
   test('agents bootstrapped to one member hear each other directly', async () => {
@@ -85,7 +74,7 @@ describe('beacons between agents', { timeout: 120_000 }, () => {
 
   test('a beacon passed on for a member is not taken as that member\'s word', async () => {
     const [a, b, c] = agents
-    await waitFor('one master followed by all', () => agents.every(x => x.election.masterId === agents.find(y => y.election.role === 'master')?.nodeId))
+    await cluster.oneMaster()
     const termBefore = b.election.term
     const link = await linkTo(await rawNode(), b)
     for (let i = 0; i < 5; i++) {

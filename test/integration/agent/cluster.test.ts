@@ -4,50 +4,25 @@
  */
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
-import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
 import { waitFor } from '../../helpers/agents.js'
-import { listKeys, testAgentConfig } from '../../helpers/in-process.js'
+import { InProcessCluster, listKeys } from '../../helpers/in-process.js'
 
 describe('three agents in one process', { timeout: 120_000 }, () => {
-  let root: string
-  let keyFile: string
-  const agents: Agent[] = []
-
-  async function startAgent (i: number, bootstrap: string[]): Promise<Agent> {
-    const dir = join(root, `n${i}`)
-    await mkdir(join(dir, 'settings'), { recursive: true })
-    return await Agent.start(testAgentConfig(dir, keyFile, bootstrap))
-  }
+  let cluster: InProcessCluster
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'spamsync-int-'))
-    keyFile = join(root, 'cluster.key')
-    await writeClusterKey(keyFile, generateClusterKey())
-    agents.push(await startAgent(0, []))
-    const first = agents[0].status().listen as string[]
-    agents.push(await startAgent(1, first))
-    agents.push(await startAgent(2, first))
+    cluster = await InProcessCluster.create('int')
+    for (let i = 0; i < 3; i++) await cluster.start()
   })
 
-  after(async () => {
-    for (const a of agents) await a.stop().catch(() => {})
-    await rm(root, { recursive: true, force: true })
-  })
+  after(async () => { await cluster?.stop() })
 
   const stopped = new Set<Agent>()
-  const live = (): Agent[] => agents.filter(a => !stopped.has(a))
-
-  async function oneMaster (): Promise<Agent> {
-    return await waitFor('one master followed by all', () => {
-      const masters = live().filter(a => a.election.role === 'master')
-      if (masters.length !== 1) return null
-      return live().every(a => a === masters[0] || (a.election.role === 'slave' && a.election.masterId === masters[0].nodeId)) ? masters[0] : null
-    })
-  }
+  const live = (): Agent[] => cluster.agents.filter(a => !stopped.has(a))
+  const oneMaster = async (): Promise<Agent> => await cluster.oneMaster(live())
 
   test('exactly one node is master and the others follow it', async () => {
     const master = await oneMaster()
@@ -104,7 +79,7 @@ describe('three agents in one process', { timeout: 120_000 }, () => {
     await rm(join(victim.config.settingsDir, 'blacklist.txt'))
     await writeFile(join(master.config.settingsDir, 'blacklist.txt'), 'spam.example.com\nmore-spam.example.com\n')
     const again = await Agent.start(victim.config)
-    agents.push(again)
+    cluster.agents.push(again)
     assert.deepEqual(await listKeys(again, 'blacklist'), ['spam.example.com'])
     await waitFor('the restarted node has the change made while it was down', async () => (await listKeys(again, 'blacklist')).includes('more-spam.example.com'))
     assert.deepEqual(await listKeys(master, 'blacklist'), ['more-spam.example.com', 'spam.example.com'])

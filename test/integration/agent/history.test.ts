@@ -5,16 +5,14 @@
  */
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
 import { UnknownVersionError } from '../../../src/errors.js'
-import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
 import { runCli } from '../../../src/cli/main.js'
 import { formatVersion, type Version } from '../../../src/version.js'
 import { waitFor } from '../../helpers/agents.js'
-import { listKeys, testAgentConfig } from '../../helpers/in-process.js'
+import { InProcessCluster, listKeys } from '../../helpers/in-process.js'
 
 async function http (agent: Agent, method: 'GET' | 'POST', path: string): Promise<{ code: number, body: any }> {
   const res = await fetch(`http://127.0.0.1:${agent.httpPort}${path}`, { method })
@@ -25,23 +23,9 @@ async function http (agent: Agent, method: 'GET' | 'POST', path: string): Promis
 const KEPT = 5
 
 describe('history and rollback on three agents', { timeout: 120_000 }, () => {
-  let root: string
-  let keyFile: string
+  let cluster: InProcessCluster
   const agents: Agent[] = []
-
-  async function startAgent (i: number, bootstrap: string[]): Promise<Agent> {
-    const dir = join(root, `n${i}`)
-    await mkdir(join(dir, 'settings'), { recursive: true })
-    return await Agent.start(testAgentConfig(dir, keyFile, bootstrap, { historyVersions: KEPT }))
-  }
-
-  async function oneMaster (): Promise<Agent> {
-    return await waitFor('one master followed by all', () => {
-      const masters = agents.filter(a => a.election.role === 'master')
-      const following = agents.every(a => a === masters[0] || (a.election.role === 'slave' && a.election.masterId === masters[0].nodeId))
-      return masters.length === 1 && following ? masters[0] : null
-    })
-  }
+  const oneMaster = async (): Promise<Agent> => await cluster.oneMaster()
 
   async function allHave (list: string, want: string[]): Promise<void> {
     await waitFor(`every node's ${list} is ${want.join(', ')}`, async () => {
@@ -51,19 +35,11 @@ describe('history and rollback on three agents', { timeout: 120_000 }, () => {
   }
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'spamsync-history-'))
-    keyFile = join(root, 'cluster.key')
-    await writeClusterKey(keyFile, generateClusterKey())
-    agents.push(await startAgent(0, []))
-    const first = agents[0].status().listen as string[]
-    agents.push(await startAgent(1, first))
-    agents.push(await startAgent(2, first))
+    cluster = await InProcessCluster.create('history')
+    for (let i = 0; i < 3; i++) agents.push(await cluster.start({ historyVersions: KEPT }))
   })
 
-  after(async () => {
-    for (const a of agents) await a.stop().catch(() => {})
-    await rm(root, { recursive: true, force: true })
-  })
+  after(async () => { await cluster?.stop() })
 
   let target: Version
 

@@ -7,9 +7,8 @@
  */
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { connect, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -17,12 +16,12 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Agent } from '../../../src/agent.js'
-import { generateClusterKey, readClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
+import { readClusterKey } from '../../../src/net/cluster-key.js'
 import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-node.js'
 import { UPLOAD_PROTOCOL } from '../../../src/sync/upload-service.js'
 import { FETCH_PROTOCOL } from '../../../src/sync/fetch-service.js'
 import { waitFor } from '../../helpers/agents.js'
-import { listKeys, testAgentConfig } from '../../helpers/in-process.js'
+import { InProcessCluster, listKeys } from '../../helpers/in-process.js'
 
 const FLOOD = 300
 const MB = 1024 * 1024
@@ -39,34 +38,23 @@ function memory (): { heap: number, rss: number } {
 }
 
 describe('a connection and stream flood against the master', { timeout: 180_000 }, () => {
-  let root: string
+  let cluster: InProcessCluster
   const agents: Agent[] = []
   const sockets: Socket[] = []
   let flooder: SpamsyncNode
   let master: Agent
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'spamsync-flood-'))
-    const keyFile = join(root, 'cluster.key')
-    await writeClusterKey(keyFile, generateClusterKey())
-    for (let i = 0; i < 3; i++) {
-      const dir = join(root, `n${i}`)
-      await mkdir(join(dir, 'settings'), { recursive: true })
-      agents.push(await Agent.start(testAgentConfig(dir, keyFile, i === 0 ? [] : agents[0].status().listen as string[])))
-    }
-    flooder = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
-    master = await waitFor('one master followed by all', () => {
-      const masters = agents.filter(a => a.election.role === 'master')
-      if (masters.length !== 1) return null
-      return agents.every(a => a === masters[0] || a.election.masterId === masters[0].nodeId) ? masters[0] : null
-    })
+    cluster = await InProcessCluster.create('flood')
+    for (let i = 0; i < 3; i++) agents.push(await cluster.start())
+    flooder = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(cluster.keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
+    master = await cluster.oneMaster()
   })
 
   after(async () => {
     for (const s of sockets) s.destroy()
     await flooder?.stop()
-    for (const a of agents) await a.stop().catch(() => {})
-    await rm(root, { recursive: true, force: true })
+    await cluster?.stop()
   })
 
   test('the agents keep syncing through the flood and memory stays bounded', async () => {

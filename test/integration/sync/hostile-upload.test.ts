@@ -6,46 +6,34 @@
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { Agent } from '../../../src/agent.js'
-import { generateClusterKey, readClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
+import { readClusterKey } from '../../../src/net/cluster-key.js'
 import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-node.js'
 import { uploadTo, UPLOAD_PROTOCOL } from '../../../src/sync/upload-service.js'
 import { TrafficCounter } from '../../../src/sync/traffic.js'
 import { LOCAL_VERSIONS } from '../../../src/sync/compat.js'
 import { ArchiveKind, Status, UploadReady, UploadRequest, UploadResult } from '../../../src/pb/spamsync.js'
 import { waitFor } from '../../helpers/agents.js'
-import { listKeys, testAgentConfig } from '../../helpers/in-process.js'
+import { InProcessCluster, listKeys } from '../../helpers/in-process.js'
 import { EVIL_KEY, goodArchive, hostileArchives } from '../../helpers/hostile-archives.js'
 
 describe('a peer with the key uploads hostile archives to the master', { timeout: 180_000 }, () => {
-  let root: string
+  let cluster: InProcessCluster
   const agents: Agent[] = []
   let hostile: SpamsyncNode
   let master: Agent
 
   before(async () => {
-    root = await mkdtemp(join(tmpdir(), 'spamsync-hostile-'))
-    const keyFile = join(root, 'cluster.key')
-    await writeClusterKey(keyFile, generateClusterKey())
-    for (let i = 0; i < 3; i++) {
-      const dir = join(root, `n${i}`)
-      await mkdir(join(dir, 'settings'), { recursive: true })
-      await writeFile(join(dir, 'settings', 'blacklist.txt'), i === 0 ? 'honest.example\n' : '')
-      agents.push(await Agent.start(testAgentConfig(dir, keyFile, i === 0 ? [] : agents[0].status().listen as string[])))
-    }
-    hostile = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
-    master = await waitFor('one master followed by all', () => {
-      const masters = agents.filter(a => a.election.role === 'master')
-      if (masters.length !== 1) return null
-      return agents.every(a => a === masters[0] || a.election.masterId === masters[0].nodeId) ? masters[0] : null
-    })
+    cluster = await InProcessCluster.create('hostile')
+    for (let i = 0; i < 3; i++) agents.push(await cluster.start({}, { 'blacklist.txt': i === 0 ? 'honest.example\n' : '' }))
+    hostile = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(cluster.keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
+    master = await cluster.oneMaster()
     await waitFor('every node has the honest entry', async () => {
       for (const a of agents) if (!(await listKeys(a, 'blacklist')).includes('honest.example')) return false
       return true
@@ -55,8 +43,7 @@ describe('a peer with the key uploads hostile archives to the master', { timeout
 
   after(async () => {
     await hostile?.stop()
-    for (const a of agents) await a.stop().catch(() => {})
-    await rm(root, { recursive: true, force: true })
+    await cluster?.stop()
   })
 
   const hello = (): { nodeId: string, protocolVersion: number, schemaVersion: number, agentVersion: string } => ({ nodeId: hostile.peerId.toString(), ...LOCAL_VERSIONS })
