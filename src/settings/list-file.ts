@@ -299,6 +299,25 @@ function withValue (line: ListLine, value: string): string {
  */
 export function renderListFile (previous: ParsedListFile | null, desired: ReadonlyMap<string, string>): string {
   const known = previous?.entries ?? new Map<string, string>()
+  return render(previous, desired, addedKeys(known, desired), () => true)
+}
+
+/**
+ * What renderListFile(previous, desired) returns, where `desired` is `previous.entries` with the
+ * keys of `changes` set to their value there (undefined: not desired). Reads only the changed keys
+ * instead of comparing every line with a desired map, so a one-line change of a 100k-line file
+ * needs no 100k-entry map. Same errors as renderListFile.
+ */
+export function renderListFileChanges (previous: ParsedListFile, changes: ReadonlyMap<string, string | undefined>): string {
+  const desired = new Map<string, string>()
+  for (const [key, value] of changes) if (value !== undefined) desired.set(key, value)
+  const mayDiffer = (key: string): boolean => changes.has(key)
+  const value = (key: string): string | undefined => changes.has(key) ? changes.get(key) : previous.entries.get(key)
+  return render(previous, { get: value, has: (key) => value(key) !== undefined }, addedKeys(previous.entries, desired), mayDiffer)
+}
+
+/** Desired keys that `known` lacks, sorted; checks keys and values as renderListFile documents. */
+function addedKeys (known: ReadonlyMap<string, string>, desired: ReadonlyMap<string, string>): string[] {
   const added: string[] = []
   for (const [key, value] of desired) {
     const old = known.get(key)
@@ -312,16 +331,29 @@ export function renderListFile (previous: ParsedListFile | null, desired: Readon
     }
     if (old !== value) assertValue(key, value)
   }
-  added.sort()
+  return added.sort()
+}
 
+/**
+ * The rendering itself. `mayDiffer(key)` false promises that `desired` holds the key with the
+ * value `previous.entries` has, so its lines are kept without a look-up.
+ */
+function render (
+  previous: ParsedListFile | null,
+  desired: Pick<ReadonlyMap<string, string>, 'get' | 'has'>,
+  added: readonly string[],
+  mayDiffer: (key: string) => boolean
+): string {
   const out: string[] = []
   if (previous !== null) {
     for (const line of previous.lines) {
-      if (line.kind === 'entry') {
-        const value = desired.get(line.key as string)
+      if (line.key === undefined || !mayDiffer(line.key)) {
+        out.push(line.raw)
+      } else if (line.kind === 'entry') {
+        const value = desired.get(line.key)
         if (value === undefined) continue
         out.push(value === line.value ? line.raw : withValue(line, value))
-      } else if (line.kind === 'invalid' && line.key !== undefined && !desired.has(line.key)) {
+      } else if (line.kind === 'invalid' && !desired.has(line.key)) {
         out.push('# ' + line.raw)
       } else {
         out.push(line.raw)

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
-import { renderListFile, type InvalidLine } from './list-file.js'
+import { renderListFile, renderListFileChanges, reparseListFile, type InvalidLine } from './list-file.js'
 import { writeFileAtomic } from './atomic-write.js'
 import type { ListReplica } from '../sync/list-replica.js'
 import type { StoredEntry } from '../store/state-store.js'
@@ -60,10 +60,16 @@ export class SettingsFolder {
   async write (dataset: ListDataset): Promise<boolean> {
     const { text } = await this.scanOne(dataset)
     // After the scan the file view is the file as it is now.
-    const next = renderListFile(text === null ? null : this.replica.fileView(dataset).parsed, this.replica.desired(dataset))
+    const before = text === null ? null : this.replica.fileView(dataset).parsed
+    const changes = this.replica.unwrittenChanges(dataset)
+    const next = before === null || changes === undefined
+      ? renderListFile(before, this.replica.desired(dataset))
+      : renderListFileChanges(before, changes)
     const changed = next !== text
     if (changed) await writeFileAtomic(this.path(dataset), next)
-    await this.replica.recordFileView(dataset, next)
+    // The new text's parse from the old one, reading only the changed lines: parsing a big file
+    // anew after every one-line write was most of the cost of applying a change.
+    await this.replica.recordFileView(dataset, next, before === null ? undefined : reparseListFile(before, next, listFileName(dataset)))
     return changed
   }
 

@@ -69,6 +69,12 @@ export class ListReplica {
    */
   private readonly buckets = new Map<ListDataset, Array<Set<string>>>()
 
+  /**
+   * Per dataset, the keys whose present value may differ from the file view's (merged, not yet
+   * written); no set while that is unknown (after load). Lets a write render only those keys.
+   */
+  private readonly unwritten = new Map<ListDataset, Set<string>>()
+
   private bucketKeys (dataset: ListDataset): Array<Set<string>> {
     let keysByBucket = this.buckets.get(dataset)
     if (keysByBucket === undefined) {
@@ -122,6 +128,23 @@ export class ListReplica {
   /** What the dataset's settings file held when last read or written ('' before the first time). */
   fileView (dataset: ListDataset): FileView {
     return this.view(dataset)
+  }
+
+  /**
+   * The keys whose present value may differ from the file view's, each with its present value
+   * (undefined: not present); undefined when unknown, i.e. until the first
+   * {@link recordFileView}. Every other key has the value the file view has.
+   */
+  unwrittenChanges (dataset: ListDataset): Map<string, string | undefined> | undefined {
+    const keys = this.unwritten.get(dataset)
+    if (keys === undefined) return undefined
+    const map = this.map(dataset)
+    const out = new Map<string, string | undefined>()
+    for (const key of keys) {
+      const e = map.get(key)
+      out.set(key, e?.present === true ? e.value : undefined)
+    }
+    return out
   }
 
   /** The present entries as key -> value: what the settings file should list. */
@@ -223,10 +246,13 @@ export class ListReplica {
     return n
   }
 
-  /** Records that the settings file now holds exactly `text` (after a successful write). */
-  async recordFileView (dataset: ListDataset, text: string): Promise<void> {
-    if (this.view(dataset).text === text) return
-    await this.begin(dataset).commit(new FileView(dataset, text))
+  /**
+   * Records that the settings file now holds exactly `text` (after a successful write), which
+   * lists exactly the present entries; `parsed` is `text` parsed, when the caller has it.
+   */
+  async recordFileView (dataset: ListDataset, text: string, parsed?: ParsedListFile): Promise<void> {
+    if (this.view(dataset).text !== text) await this.begin(dataset).commit(new FileView(dataset, text, parsed))
+    this.unwritten.set(dataset, new Set())
   }
 
   /** Entries changed after local change sequence `lseq`, oldest change first. */
@@ -294,7 +320,13 @@ export class ListReplica {
           keysByBucket[bucketOf(key)].add(key)
           if (entry.stamp.wallMs > this.newestWall) this.newestWall = entry.stamp.wallMs
         }
-        if (fileView !== null) this.fileViews.set(dataset, fileView)
+        if (fileView !== null) {
+          // A scan's changes agree with the new view (they were stamped from it).
+          this.fileViews.set(dataset, fileView)
+        } else {
+          const unwritten = this.unwritten.get(dataset)
+          if (unwritten !== undefined) for (const key of staged.keys()) unwritten.add(key)
+        }
         this.lseq = lseq
         return [...staged.values()]
       }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { InvalidKeyError, InvalidValueError } from '../../../src/errors.js'
-import { checkValue, keysOnChangedLines, parseListFile, renderListFile, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
+import { checkValue, keysOnChangedLines, parseListFile, renderListFile, renderListFileChanges, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
 import { checkKey } from '../../../src/settings/list-key.js'
 
 const FILE = 'blacklist.txt'
@@ -405,5 +405,38 @@ describe('the disposable-domains list', () => {
     // The list spells a few IDN domains both ways; they are one key.
     assert.equal(p.entries.size + p.invalid.length, 121_570)
     assert.ok(p.invalid.every(i => i.reason.startsWith('duplicate of line')))
+  })
+})
+
+describe('renderListFileChanges', () => {
+  test('renders exactly what renderListFile renders for the entries with the changes applied', () => {
+    fc.assert(fc.property(scenarioArb, s => {
+      const body = s.lines.map(l => lineText(l, s.pool))
+      const p = parse(body.join(s.eol) + (s.finalNewline && body.length > 0 ? s.eol : ''))
+
+      const changes = new Map<string, string | undefined>()
+      let i = 0
+      for (const [key] of p.entries) {
+        const fate = s.fate[i++ % Math.max(1, s.fate.length)] ?? 'keep'
+        if (fate === 'drop') changes.set(key, undefined)
+        else if (fate !== 'keep') changes.set(key, fate)
+      }
+      for (const [key, value] of s.added) if (!p.entries.has(key)) changes.set(key, value)
+      const desired = new Map(p.entries)
+      for (const [key, value] of changes) {
+        if (value === undefined) desired.delete(key)
+        else desired.set(key, value)
+      }
+
+      assert.equal(renderListFileChanges(p, changes), renderListFile(p, desired))
+    }), { numRuns: 1000 })
+  })
+
+  test('a changed key that is not normalised is refused like renderListFile refuses it', () => {
+    assert.throws(() => renderListFileChanges(parse('a.com\n'), new Map([['B.com', '']])), InvalidKeyError)
+  })
+
+  test('a changed value that cannot be written is refused like renderListFile refuses it', () => {
+    assert.throws(() => renderListFileChanges(parse('a.com\n'), new Map([['a.com', 'x #y']])), InvalidValueError)
   })
 })

@@ -455,3 +455,40 @@ describe('ListReplica when the store cannot write', () => {
     assert.equal(node.replica.get(WL, 'a.example')?.value, 'new')
   })
 })
+
+describe('ListReplica.unwrittenChanges', () => {
+  test('is unknown after load, so the first write renders every entry', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.merge(WL, [remote('a.example', '', { wallMs: node.wallMs, counter: 0, nodeId: 'node-b' })], { synced: true })
+    await node.replica.recordFileView(WL, written(node))
+    await node.restart()
+    assert.equal(node.replica.unwrittenChanges(WL), undefined)
+  })
+
+  test('lists the merged keys with their present value after the file was last written', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    await node.replica.recordFileView(WL, file(['a.example', ''], ['b.example', '']))
+    node.wallMs += 1000
+    const stamp = { wallMs: node.wallMs, counter: 0, nodeId: 'node-b' }
+    await node.replica.merge(WL, [remote('b.example', '', stamp, false), remote('c.example', 'v', stamp)], { synced: true })
+    assert.deepEqual(node.replica.unwrittenChanges(WL), new Map([['b.example', undefined], ['c.example', 'v']]))
+  })
+
+  test('is empty once the file holding the present entries is recorded', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.recordFileView(WL, '')
+    await node.replica.merge(WL, [remote('a.example', '', { wallMs: node.wallMs, counter: 0, nodeId: 'node-b' })], { synced: true })
+    await node.replica.recordFileView(WL, written(node))
+    assert.deepEqual(node.replica.unwrittenChanges(WL), new Map())
+  })
+
+  test('a failed merge adds none of its keys', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.recordFileView(WL, '')
+    await node.replica.merge(WL, [remote('a.example', '', { wallMs: node.wallMs, counter: 0, nodeId: 'node-b' })], { synced: true })
+    await node.store.close()
+    await assert.rejects(node.replica.merge(WL, [remote('n.example', '', { wallMs: node.wallMs, counter: 0, nodeId: 'node-b' })], { synced: true }))
+    assert.deepEqual(node.replica.unwrittenChanges(WL), new Map([['a.example', '']]))
+  })
+})
