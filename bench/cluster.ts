@@ -924,7 +924,14 @@ export function parseClusterArgs (argv: string[]): ClusterBenchOptions {
   return o
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** What --help prints. */
+const USAGE = `usage: node dist/bench/cluster.js [propagation] [bytes] [failover] [--sizes=2,5,10,20] [--trials=20]
+  [--lists=${LIST_NAMES.join(',')}] [--failover-trials=10] [--seed=N]
+  phases default to all three; each option's default is in brackets`
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv.includes('--help')) {
+  process.stdout.write(USAGE + '\n')
+} else if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main(parseClusterArgs(process.argv.slice(2))).then((r) => {
     const missed = missedTargets(r)
     if (missed.length > 0) process.stderr.write(`targets missed: ${missed.join(', ')}\n`)
