@@ -29,7 +29,8 @@
  * Options (argv): --tokens=N --messages=N --seed=N --mode=after-start|prefill|both
  *   --phases=processes,e2e,delta,merge --delta-reps=N --merge-reps=N --profile (CPU profile of the e2e
  *   step, summarised by self time) --profile-out=FILE (also keep the .cpuprofile)
- *   --timeout-s=N (e2e convergence wait, default 180) --heap-mb=N (see runDirect).
+ *   --timeout-s=N (e2e convergence wait, default 180) --heap-mb=N (see runDirect)
+ *   --agent-out=DIR (processes phase: each agent's info log and --cpu-prof profile into DIR).
  * Run: `npx tsc -p . && npx node dist/bench/bayes.js` (--help: the options).
  * Every agent is stopped and every temp folder removed, also on error or Ctrl-C.
  */
@@ -87,6 +88,8 @@ export interface BayesBenchOptions {
   profile?: boolean
   /** Keep the e2e .cpuprofile here. */
   profileOut?: string
+  /** Processes phase: each agent's log (level info) and CPU profile (--cpu-prof) go into this folder. */
+  agentOut?: string
   /** Give up waiting for the e2e convergence after this many seconds (default 180). */
   timeoutSeconds?: number
   /** Print JSON and table (default true). */
@@ -611,7 +614,13 @@ async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: Proc
   dbs = null
   const cluster = await ProcessCluster.create()
   onCluster(cluster)
-  const agents = await cluster.startAll(NODES, ['--bayes-scan-interval-seconds', '0', '--log-level', 'warn'])
+  // The agents inherit the environment: NODE_OPTIONS makes each write its CPU profile on exit.
+  const nodeOptions = process.env.NODE_OPTIONS
+  if (o.agentOut !== '') process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --cpu-prof --cpu-prof-dir=${o.agentOut}`.trim()
+  const agents = await cluster.startAll(NODES, ['--bayes-scan-interval-seconds', '0', '--log-level', o.agentOut === '' ? 'warn' : 'info']).finally(() => {
+    if (nodeOptions === undefined) delete process.env.NODE_OPTIONS
+    else process.env.NODE_OPTIONS = nodeOptions
+  })
   await cluster.waitForOneMaster(agents, 60_000)
   const roles = await Promise.all(agents.map(async a => await waitFor(`status of ${a.nodeId}`, async () => (await a.status()).role as string, 60_000)))
   const files = agents.map(a => join(a.settingsDir, 'bayes.txt'))
@@ -638,6 +647,11 @@ async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: Proc
   const rss = await Promise.all(agents.map(async a => await procRss(a.proc?.pid)))
   const sentBytes = await Promise.all(agents.map(async a => await metric(a, 'spamsync_sent_bytes_total')))
   const receivedBytes = await Promise.all(agents.map(async a => await metric(a, 'spamsync_received_bytes_total')))
+  if (o.agentOut !== '') {
+    // A clean stop, so each process writes its profile; then its log.
+    await Promise.all(agents.map(async a => { await a.stop() }))
+    for (const [i, a] of agents.entries()) await writeFile(join(o.agentOut, `agent${i}-${roles[i]}.log`), a.output)
+  }
   const slaves = agents.map((_, i) => i).filter(i => roles[i] === 'slave')
   const allTokens = ownTokens.reduce((x, y) => x + y, 0)
   return {
@@ -1025,6 +1039,7 @@ const DEFAULTS: Required<BayesBenchOptions> = {
   mergeReps: 3,
   profile: false,
   profileOut: '',
+  agentOut: '',
   timeoutSeconds: 180,
   print: true
 }
@@ -1109,7 +1124,7 @@ export async function main (options: BayesBenchOptions = {}): Promise<BayesBench
     totalMemMB: Math.round(totalmem() / 1024 / 1024),
     heapLimitMB: mb(getHeapStatistics().heap_size_limit),
     loadAvg: { start: loadStart, end: loadavg()[0] },
-    options: { tokens: o.tokens, overlap: o.overlap, messages: o.messages, seed: o.seed, mode: o.mode, phases: o.phases, deltaReps: o.deltaReps, mergeReps: o.mergeReps, profile: o.profile, profileOut: o.profileOut, timeoutSeconds: o.timeoutSeconds },
+    options: { tokens: o.tokens, overlap: o.overlap, messages: o.messages, seed: o.seed, mode: o.mode, phases: o.phases, deltaReps: o.deltaReps, mergeReps: o.mergeReps, profile: o.profile, profileOut: o.profileOut, agentOut: o.agentOut, timeoutSeconds: o.timeoutSeconds },
     wallSeconds: round((performance.now() - wall0) / 1000, 1),
     processes,
     e2e,
@@ -1247,6 +1262,7 @@ function parseArgs (argv: string[]): BayesBenchOptions {
     else if (k === 'profile') o.profile = true
     else if (k === 'timeout-s') o.timeoutSeconds = num()
     else if (k === 'profile-out') { o.profile = true; o.profileOut = v }
+    else if (k === 'agent-out') o.agentOut = v
     else throw new Error(`unknown option ${arg}`)
   }
   return o
@@ -1271,6 +1287,7 @@ const HELP = `usage: node dist/bench/bayes.js [options]
   --timeout-s=N       give up waiting for e2e convergence after N s (default 180)
   --profile           CPU profile of the in-process e2e step; --profile-out=FILE keeps it
   --heap-mb=N         heap limit of the bench process (default 10240)
+  --agent-out=DIR     processes phase: each agent's log (level info) and CPU profile (--cpu-prof) into DIR
 Prints JSON, then a table: end to end ms, merge tokens/s, bytes per token, delta bytes, RSS.
 `
 
