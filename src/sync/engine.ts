@@ -725,7 +725,7 @@ export class SyncEngine {
     if (bayes.maxTokens > 0) db = expireTokens(db, bayes.maxTokens)
     try {
       await bayes.file.write(db)
-      await bayes.replica.setBaseline(db)
+      await bayes.replica.setMergedBaseline(db, bayes.maxTokens)
       this.bayesTokens = db.tokens.keys.length
       this.bayesUnwritten = false
       return true
