@@ -220,15 +220,15 @@ export class BayesReplica {
   }
 
   /**
-   * The contributions that grew after `bseq` (joined into one per node), or null when the log
-   * no longer reaches back that far and only the full state can answer. `onlyNode` keeps one node's.
+   * The contributions that grew after `bseq` and up to `upTo` (default: now), joined into one per
+   * node, or null when the log no longer reaches back that far and only the full state can answer.
+   * `onlyNode` keeps one node's. Only the log records in that range are read.
    */
-  async changedSince (bseq: number, onlyNode?: string): Promise<BayesContribution[] | null> {
-    if (bseq >= this.bseq) return []
+  async changedSince (bseq: number, onlyNode?: string, upTo = this.bseq): Promise<BayesContribution[] | null> {
+    if (bseq >= upTo) return []
     if (bseq < this.snapshotSeq) return null
     const out = new Map<string, Contribution>()
-    for (const [name, data] of await this.store.blobsWithPrefix(LOG_PREFIX)) {
-      if (name <= logName(bseq)) continue
+    for (const [name, data] of await this.store.blobsBetween(logName(bseq), logName(upTo))) {
       for (const c of decodeBayes(data, { name })) if (onlyNode === undefined || c.nodeId === onlyNode) join(out, c)
     }
     return [...out].map(([nodeId, db]) => ({ nodeId, db }))

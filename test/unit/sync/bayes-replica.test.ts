@@ -135,4 +135,15 @@ describe('BayesReplica', () => {
     // The expired tokens are not in the baseline: a local file that has them again learned them.
     assert.equal(await loaded.applyScan(db(0, 4, { spam: 1, ham: 0, atime: 10 })), 4 - written.tokens.keys.length)
   })
+
+  test('changes up to a change sequence leave out what was committed after it', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    const start = replica.changeSeq
+    await replica.merge([{ nodeId: 'a', db: db(0, 10, { spam: 1, ham: 0, atime: 10 }) }])
+    const served = replica.changeSeq
+    await replica.merge([{ nodeId: 'b', db: db(100, 10, { spam: 1, ham: 0, atime: 10 }) }])
+    assert.deepEqual(byNode(await replica.changedSince(start, undefined, served)), { a: 10 })
+    assert.deepEqual(byNode(await replica.changedSince(served)), { b: 10 })
+  })
 })
