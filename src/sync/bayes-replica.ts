@@ -243,17 +243,19 @@ export class BayesReplica {
   private async commit (changes: BayesContribution[], baseline: BayesDb | null): Promise<void> {
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
     const meta: Record<string, unknown> = {}
+    const record = changes.length === 0 ? null : encodeBayes(changes).data
     if (baseline !== null) {
-      blobs.push({ name: BASELINE, value: encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data })
+      // A first scan's baseline is the change itself: its bytes are the record's.
+      const same = record !== null && changes.length === 1 && changes[0].nodeId === this.nodeId && sameDb(changes[0].db, baseline)
+      blobs.push({ name: BASELINE, value: same ? record : encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data })
       meta[META_MERGED_BASELINE] = null
     }
-    if (changes.length === 0) {
+    if (record === null) {
       if (blobs.length > 0) await this.store.write({ blobs, meta })
       if (baseline !== null) this.setBaselineState(baseline)
       return
     }
     const bseq = this.bseq + 1
-    const record = encodeBayes(changes).data
     const recordTokens = changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
     const fold = this.logRecords + 1 > MAX_LOG_RECORDS || this.logTokens + recordTokens > 2 * Math.max(this.tokenCount, MIN_FOLD_TOKENS)
     meta[META_BSEQ] = bseq
@@ -290,6 +292,20 @@ export class BayesReplica {
     this.baseline = db
     this.mergedBaseline = null
   }
+}
+
+/** True when both DBs hold the same counts, tokens and seen ids. */
+function sameDb (a: BayesDb, b: BayesDb): boolean {
+  if (a.numSpam !== b.numSpam || a.numHam !== b.numHam || a.seen.size !== b.seen.size) return false
+  for (const [msgid, flag] of a.seen) if (b.seen.get(msgid) !== flag) return false
+  const x = a.tokens
+  const y = b.tokens
+  const n = x.keys.length
+  if (y.keys.length !== n) return false
+  for (let i = 0; i < n; i++) {
+    if (x.keys[i] !== y.keys[i] || x.spam[i] !== y.spam[i] || x.ham[i] !== y.ham[i] || x.atime[i] !== y.atime[i]) return false
+  }
+  return true
 }
 
 function join (into: Map<string, Contribution>, c: BayesContribution): void {

@@ -146,4 +146,13 @@ describe('BayesReplica', () => {
     assert.deepEqual(byNode(await replica.changedSince(start, undefined, served)), { a: 10 })
     assert.deepEqual(byNode(await replica.changedSince(served)), { b: 10 })
   })
+
+  test('the baseline of a first scan reloads as that scan', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.applyScan(db(0, 10, { spam: 1, ham: 0, atime: 10 }))
+    const loaded = await BayesReplica.load(store, 'self')
+    assert.equal(await loaded.applyScan(db(0, 10, { spam: 1, ham: 0, atime: 10 })), 0)
+    assert.equal(await loaded.applyScan(db(0, 11, { spam: 1, ham: 0, atime: 10 })), 1)
+  })
 })
