@@ -30,7 +30,8 @@
  *   --phases=processes,e2e,delta,merge --delta-reps=N --merge-reps=N --profile (CPU profile of the e2e
  *   step, summarised by self time) --profile-out=FILE (also keep the .cpuprofile)
  *   --timeout-s=N (e2e convergence wait, default 180) --heap-mb=N (see runDirect)
- *   --agent-out=DIR (processes phase: each agent's info log and --cpu-prof profile into DIR).
+ *   --agent-out=DIR (processes phase: each agent's info log and --cpu-prof profile into DIR)
+ *   --malloc-arena-max=N (processes phase: the agents' MALLOC_ARENA_MAX, default 2 as the systemd unit; 0 unset).
  * Run: `npx tsc -p . && npx node dist/bench/bayes.js` (--help: the options).
  * Every agent is stopped and every temp folder removed, also on error or Ctrl-C.
  */
@@ -90,6 +91,8 @@ export interface BayesBenchOptions {
   profileOut?: string
   /** Processes phase: each agent's log (level info) and CPU profile (--cpu-prof) go into this folder. */
   agentOut?: string
+  /** Processes phase: MALLOC_ARENA_MAX of the agents, as contrib/spamsync.service sets it (default 2; 0: glibc's default). */
+  mallocArenaMax?: number
   /** Give up waiting for the e2e convergence after this many seconds (default 180). */
   timeoutSeconds?: number
   /** Print JSON and table (default true). */
@@ -617,11 +620,15 @@ async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: Proc
   const cluster = await ProcessCluster.create()
   onCluster(cluster)
   // The agents inherit the environment: NODE_OPTIONS makes each write its CPU profile on exit.
-  const nodeOptions = process.env.NODE_OPTIONS
-  if (o.agentOut !== '') process.env.NODE_OPTIONS = `${nodeOptions ?? ''} --cpu-prof --cpu-prof-dir=${o.agentOut}`.trim()
+  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX }
+  if (o.agentOut !== '') process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${o.agentOut}`.trim()
+  if (o.mallocArenaMax > 0) process.env.MALLOC_ARENA_MAX = String(o.mallocArenaMax)
+  else delete process.env.MALLOC_ARENA_MAX
   const agents = await cluster.startAll(NODES, ['--bayes-scan-interval-seconds', '0', '--log-level', o.agentOut === '' ? 'warn' : 'info']).finally(() => {
-    if (nodeOptions === undefined) delete process.env.NODE_OPTIONS
-    else process.env.NODE_OPTIONS = nodeOptions
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
   })
   // The best-ranked node (all ranks equal but the id: the smallest id) takes over from an earlier
   // master a liveness window after it joined, by design; waiting for that keeps the handover out of
@@ -1048,6 +1055,7 @@ const DEFAULTS: Required<BayesBenchOptions> = {
   profile: false,
   profileOut: '',
   agentOut: '',
+  mallocArenaMax: 2,
   timeoutSeconds: 180,
   print: true
 }
@@ -1132,7 +1140,7 @@ export async function main (options: BayesBenchOptions = {}): Promise<BayesBench
     totalMemMB: Math.round(totalmem() / 1024 / 1024),
     heapLimitMB: mb(getHeapStatistics().heap_size_limit),
     loadAvg: { start: loadStart, end: loadavg()[0] },
-    options: { tokens: o.tokens, overlap: o.overlap, messages: o.messages, seed: o.seed, mode: o.mode, phases: o.phases, deltaReps: o.deltaReps, mergeReps: o.mergeReps, profile: o.profile, profileOut: o.profileOut, agentOut: o.agentOut, timeoutSeconds: o.timeoutSeconds },
+    options: { tokens: o.tokens, overlap: o.overlap, messages: o.messages, seed: o.seed, mode: o.mode, phases: o.phases, deltaReps: o.deltaReps, mergeReps: o.mergeReps, profile: o.profile, profileOut: o.profileOut, agentOut: o.agentOut, mallocArenaMax: o.mallocArenaMax, timeoutSeconds: o.timeoutSeconds },
     wallSeconds: round((performance.now() - wall0) / 1000, 1),
     processes,
     e2e,
@@ -1176,7 +1184,7 @@ function table (r: BayesBenchResult): string {
     row(`${tag}   per node (n0/n1/n2)`, p.perNodeMs.map(x => x ?? '-').join(' / '), 'ms', '', null)
     row(`${tag}   roles`, p.roles.join(' / '), '', '', null)
     row(`${tag}   election terms at the end`, p.terms.join(' / '), '', '', null)
-    row(`${tag} RSS peak per agent process (VmHWM)`, p.rssPeakMB.join(' / '), 'MB', `<= ${TARGETS.rssMB}`, p.rssPeakMB.every(x => x <= TARGETS.rssMB))
+    row(`${tag} RSS peak per agent process (VmHWM, MALLOC_ARENA_MAX ${r.options.mallocArenaMax > 0 ? r.options.mallocArenaMax : 'unset'})`, p.rssPeakMB.join(' / '), 'MB', `<= ${TARGETS.rssMB}`, p.rssPeakMB.every(x => x <= TARGETS.rssMB))
     row(`${tag}   RSS per agent when converged`, p.rssConvergedMB.join(' / '), 'MB', '', null)
     row(`${tag} slave sent bytes/own token (/metrics)`, p.slaveUploadBytesPerToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveUploadBytesPerToken.every(x => x <= TARGETS.wireBytesPerToken))
     row(`${tag} slave received bytes/needed token (/metrics)`, p.slaveDownloadBytesPerNeededToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveDownloadBytesPerNeededToken.every(x => x <= TARGETS.wireBytesPerToken))
@@ -1272,6 +1280,7 @@ function parseArgs (argv: string[]): BayesBenchOptions {
     else if (k === 'timeout-s') o.timeoutSeconds = num()
     else if (k === 'profile-out') { o.profile = true; o.profileOut = v }
     else if (k === 'agent-out') o.agentOut = v
+    else if (k === 'malloc-arena-max') o.mallocArenaMax = num()
     else throw new Error(`unknown option ${arg}`)
   }
   return o
@@ -1297,6 +1306,7 @@ const HELP = `usage: node dist/bench/bayes.js [options]
   --profile           CPU profile of the in-process e2e step; --profile-out=FILE keeps it
   --heap-mb=N         heap limit of the bench process (default 10240)
   --agent-out=DIR     processes phase: each agent's log (level info) and CPU profile (--cpu-prof) into DIR
+  --malloc-arena-max=N  processes phase: the agents' MALLOC_ARENA_MAX (default 2, as contrib/spamsync.service; 0: unset)
 Prints JSON, then a table: end to end ms, merge tokens/s, bytes per token, delta bytes, RSS.
 `
 
