@@ -584,6 +584,8 @@ interface ProcessE2eResult {
   /** Peak RSS of each agent process (VmHWM: over its whole life) and its RSS when converged. */
   rssPeakMB: number[]
   rssConvergedMB: number[]
+  /** CPU seconds each agent process used from the start of the sync until every file was the expected one. */
+  cpuSeconds: number[]
   /** Election term of each node at the end (above the start's: an election happened mid-sync). */
   terms: number[]
   /** Bytes each node sent and received by its /metrics counters (all sync streams, both ways). */
@@ -598,6 +600,14 @@ async function procRss (pid: number | undefined): Promise<{ peakMB: number, rssM
   const text = pid === undefined ? '' : await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0)
   return { peakMB: round(kb('VmHWM') / 1024), rssMB: round(kb('VmRSS') / 1024) }
+}
+
+/** CPU seconds (user + system) a process used so far, 0 when it is gone (clock ticks of 1/100 s, as Linux reports them). */
+async function procCpuSeconds (pid: number | undefined): Promise<number> {
+  const text = pid === undefined ? '' : await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  // Fields after the command name (which may hold spaces) start at the state, field 3; utime and stime are 14 and 15.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+  return fields.length < 13 ? 0 : (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 /** A counter of an agent's /metrics, 0 when absent; asked again while a busy agent does not answer. */
@@ -640,6 +650,7 @@ async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: Proc
   for (const [i, text] of texts.entries()) await writeFile(files[i], text)
   texts.length = 0
   log(`processes: ${NODES} agents up (${roles.join('/')}), files written; syncing`)
+  const cpu0 = await Promise.all(agents.map(async a => await procCpuSeconds(a.proc?.pid)))
   const t0 = performance.now()
   for (const a of agents) {
     fetch(`http://127.0.0.1:${a.httpPort}/sync?upload=1&download=0`, { method: 'POST', signal: AbortSignal.timeout(o.timeoutSeconds * 1000) }).catch(() => {})
@@ -655,6 +666,7 @@ async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: Proc
     await sleep(POLL_MS)
   }
   const converged = !perNodeMs.includes(null)
+  const cpuSeconds = await Promise.all(agents.map(async (a, i) => round(await procCpuSeconds(a.proc?.pid) - cpu0[i], 2)))
   // Trailing traffic (a slave fetching the version that holds its own upload) counts too.
   await sleep(2000)
   const rss = await Promise.all(agents.map(async a => await procRss(a.proc?.pid)))
@@ -675,6 +687,7 @@ async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: Proc
     roles,
     rssPeakMB: rss.map(r => r.peakMB),
     rssConvergedMB: rss.map(r => r.rssMB),
+    cpuSeconds,
     terms,
     sentBytes,
     receivedBytes,
@@ -1183,6 +1196,7 @@ function table (r: BayesBenchResult): string {
     row(`${tag} sync until all bayes.txt equal`, p.converged ? p.ms : '-', 'ms', `<= ${TARGETS.e2eMs}`, p.converged && p.ms <= TARGETS.e2eMs)
     row(`${tag}   per node (n0/n1/n2)`, p.perNodeMs.map(x => x ?? '-').join(' / '), 'ms', '', null)
     row(`${tag}   roles`, p.roles.join(' / '), '', '', null)
+    row(`${tag}   CPU time per agent during the sync`, p.cpuSeconds.join(' / '), 's', '', null)
     row(`${tag}   election terms at the end`, p.terms.join(' / '), '', '', null)
     row(`${tag} RSS peak per agent process (VmHWM, MALLOC_ARENA_MAX ${r.options.mallocArenaMax > 0 ? r.options.mallocArenaMax : 'unset'})`, p.rssPeakMB.join(' / '), 'MB', `<= ${TARGETS.rssMB}`, p.rssPeakMB.every(x => x <= TARGETS.rssMB))
     row(`${tag}   RSS per agent when converged`, p.rssConvergedMB.join(' / '), 'MB', '', null)
