@@ -29,7 +29,9 @@
  * Options (argv): --tokens=N --messages=N --seed=N --mode=after-start|prefill|both
  *   --phases=processes,e2e,delta,merge --delta-reps=N --merge-reps=N --profile (CPU profile of the e2e
  *   step, summarised by self time) --profile-out=FILE (also keep the .cpuprofile)
- *   --timeout-s=N (e2e convergence wait, default 180) --heap-mb=N (see runDirect).
+ *   --timeout-s=N (e2e convergence wait, default 180) --heap-mb=N (see runDirect)
+ *   --agent-out=DIR (processes phase: each agent's info log and --cpu-prof profile into DIR)
+ *   --malloc-arena-max=N (processes phase: the agents' MALLOC_ARENA_MAX, default 2 as the systemd unit; 0 unset).
  * Run: `npx tsc -p . && npx node dist/bench/bayes.js` (--help: the options).
  * Every agent is stopped and every temp folder removed, also on error or Ctrl-C.
  */
@@ -87,6 +89,10 @@ export interface BayesBenchOptions {
   profile?: boolean
   /** Keep the e2e .cpuprofile here. */
   profileOut?: string
+  /** Processes phase: each agent's log (level info) and CPU profile (--cpu-prof) go into this folder. */
+  agentOut?: string
+  /** Processes phase: MALLOC_ARENA_MAX of the agents, as contrib/spamsync.service sets it (default 2; 0: glibc's default). */
+  mallocArenaMax?: number
   /** Give up waiting for the e2e convergence after this many seconds (default 180). */
   timeoutSeconds?: number
   /** Print JSON and table (default true). */
@@ -578,6 +584,10 @@ interface ProcessE2eResult {
   /** Peak RSS of each agent process (VmHWM: over its whole life) and its RSS when converged. */
   rssPeakMB: number[]
   rssConvergedMB: number[]
+  /** CPU seconds each agent process used from the start of the sync until every file was the expected one. */
+  cpuSeconds: number[]
+  /** Election term of each node at the end (above the start's: an election happened mid-sync). */
+  terms: number[]
   /** Bytes each node sent and received by its /metrics counters (all sync streams, both ways). */
   sentBytes: number[]
   receivedBytes: number[]
@@ -590,6 +600,14 @@ async function procRss (pid: number | undefined): Promise<{ peakMB: number, rssM
   const text = pid === undefined ? '' : await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '')
   const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0)
   return { peakMB: round(kb('VmHWM') / 1024), rssMB: round(kb('VmRSS') / 1024) }
+}
+
+/** CPU seconds (user + system) a process used so far, 0 when it is gone (clock ticks of 1/100 s, as Linux reports them). */
+async function procCpuSeconds (pid: number | undefined): Promise<number> {
+  const text = pid === undefined ? '' : await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')
+  // Fields after the command name (which may hold spaces) start at the state, field 3; utime and stime are 14 and 15.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+  return fields.length < 13 ? 0 : (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 /** A counter of an agent's /metrics, 0 when absent; asked again while a busy agent does not answer. */
@@ -611,13 +629,28 @@ async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: Proc
   dbs = null
   const cluster = await ProcessCluster.create()
   onCluster(cluster)
-  const agents = await cluster.startAll(NODES, ['--bayes-scan-interval-seconds', '0', '--log-level', 'warn'])
-  await cluster.waitForOneMaster(agents, 60_000)
+  // The agents inherit the environment: NODE_OPTIONS makes each write its CPU profile on exit.
+  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX }
+  if (o.agentOut !== '') process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${o.agentOut}`.trim()
+  if (o.mallocArenaMax > 0) process.env.MALLOC_ARENA_MAX = String(o.mallocArenaMax)
+  else delete process.env.MALLOC_ARENA_MAX
+  const agents = await cluster.startAll(NODES, ['--bayes-scan-interval-seconds', '0', '--log-level', o.agentOut === '' ? 'warn' : 'info']).finally(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  })
+  // The best-ranked node (all ranks equal but the id: the smallest id) takes over from an earlier
+  // master a liveness window after it joined, by design; waiting for that keeps the handover out of
+  // the measure (a new term mid-sync makes every node upload and fetch everything again).
+  const best = [...agents].sort((a, b) => a.nodeId < b.nodeId ? -1 : 1)[0]
+  await waitFor('the best-ranked node to be master', async () => (await cluster.waitForOneMaster(agents, 60_000)) === best, 60_000)
   const roles = await Promise.all(agents.map(async a => await waitFor(`status of ${a.nodeId}`, async () => (await a.status()).role as string, 60_000)))
   const files = agents.map(a => join(a.settingsDir, 'bayes.txt'))
   for (const [i, text] of texts.entries()) await writeFile(files[i], text)
   texts.length = 0
   log(`processes: ${NODES} agents up (${roles.join('/')}), files written; syncing`)
+  const cpu0 = await Promise.all(agents.map(async a => await procCpuSeconds(a.proc?.pid)))
   const t0 = performance.now()
   for (const a of agents) {
     fetch(`http://127.0.0.1:${a.httpPort}/sync?upload=1&download=0`, { method: 'POST', signal: AbortSignal.timeout(o.timeoutSeconds * 1000) }).catch(() => {})
@@ -633,11 +666,18 @@ async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: Proc
     await sleep(POLL_MS)
   }
   const converged = !perNodeMs.includes(null)
+  const cpuSeconds = await Promise.all(agents.map(async (a, i) => round(await procCpuSeconds(a.proc?.pid) - cpu0[i], 2)))
   // Trailing traffic (a slave fetching the version that holds its own upload) counts too.
   await sleep(2000)
   const rss = await Promise.all(agents.map(async a => await procRss(a.proc?.pid)))
   const sentBytes = await Promise.all(agents.map(async a => await metric(a, 'spamsync_sent_bytes_total')))
   const receivedBytes = await Promise.all(agents.map(async a => await metric(a, 'spamsync_received_bytes_total')))
+  const terms = await Promise.all(agents.map(async a => await metric(a, 'spamsync_term')))
+  if (o.agentOut !== '') {
+    // A clean stop, so each process writes its profile; then its log.
+    await Promise.all(agents.map(async a => { await a.stop() }))
+    for (const [i, a] of agents.entries()) await writeFile(join(o.agentOut, `agent${i}-${roles[i]}.log`), a.output)
+  }
   const slaves = agents.map((_, i) => i).filter(i => roles[i] === 'slave')
   const allTokens = ownTokens.reduce((x, y) => x + y, 0)
   return {
@@ -647,6 +687,8 @@ async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: Proc
     roles,
     rssPeakMB: rss.map(r => r.peakMB),
     rssConvergedMB: rss.map(r => r.rssMB),
+    cpuSeconds,
+    terms,
     sentBytes,
     receivedBytes,
     slaveUploadBytesPerToken: slaves.map(i => round(sentBytes[i] / ownTokens[i], 2)),
@@ -1025,6 +1067,8 @@ const DEFAULTS: Required<BayesBenchOptions> = {
   mergeReps: 3,
   profile: false,
   profileOut: '',
+  agentOut: '',
+  mallocArenaMax: 2,
   timeoutSeconds: 180,
   print: true
 }
@@ -1109,7 +1153,7 @@ export async function main (options: BayesBenchOptions = {}): Promise<BayesBench
     totalMemMB: Math.round(totalmem() / 1024 / 1024),
     heapLimitMB: mb(getHeapStatistics().heap_size_limit),
     loadAvg: { start: loadStart, end: loadavg()[0] },
-    options: { tokens: o.tokens, overlap: o.overlap, messages: o.messages, seed: o.seed, mode: o.mode, phases: o.phases, deltaReps: o.deltaReps, mergeReps: o.mergeReps, profile: o.profile, profileOut: o.profileOut, timeoutSeconds: o.timeoutSeconds },
+    options: { tokens: o.tokens, overlap: o.overlap, messages: o.messages, seed: o.seed, mode: o.mode, phases: o.phases, deltaReps: o.deltaReps, mergeReps: o.mergeReps, profile: o.profile, profileOut: o.profileOut, agentOut: o.agentOut, mallocArenaMax: o.mallocArenaMax, timeoutSeconds: o.timeoutSeconds },
     wallSeconds: round((performance.now() - wall0) / 1000, 1),
     processes,
     e2e,
@@ -1152,7 +1196,9 @@ function table (r: BayesBenchResult): string {
     row(`${tag} sync until all bayes.txt equal`, p.converged ? p.ms : '-', 'ms', `<= ${TARGETS.e2eMs}`, p.converged && p.ms <= TARGETS.e2eMs)
     row(`${tag}   per node (n0/n1/n2)`, p.perNodeMs.map(x => x ?? '-').join(' / '), 'ms', '', null)
     row(`${tag}   roles`, p.roles.join(' / '), '', '', null)
-    row(`${tag} RSS peak per agent process (VmHWM)`, p.rssPeakMB.join(' / '), 'MB', `<= ${TARGETS.rssMB}`, p.rssPeakMB.every(x => x <= TARGETS.rssMB))
+    row(`${tag}   CPU time per agent during the sync`, p.cpuSeconds.join(' / '), 's', '', null)
+    row(`${tag}   election terms at the end`, p.terms.join(' / '), '', '', null)
+    row(`${tag} RSS peak per agent process (VmHWM, MALLOC_ARENA_MAX ${r.options.mallocArenaMax > 0 ? r.options.mallocArenaMax : 'unset'})`, p.rssPeakMB.join(' / '), 'MB', `<= ${TARGETS.rssMB}`, p.rssPeakMB.every(x => x <= TARGETS.rssMB))
     row(`${tag}   RSS per agent when converged`, p.rssConvergedMB.join(' / '), 'MB', '', null)
     row(`${tag} slave sent bytes/own token (/metrics)`, p.slaveUploadBytesPerToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveUploadBytesPerToken.every(x => x <= TARGETS.wireBytesPerToken))
     row(`${tag} slave received bytes/needed token (/metrics)`, p.slaveDownloadBytesPerNeededToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveDownloadBytesPerNeededToken.every(x => x <= TARGETS.wireBytesPerToken))
@@ -1247,6 +1293,8 @@ function parseArgs (argv: string[]): BayesBenchOptions {
     else if (k === 'profile') o.profile = true
     else if (k === 'timeout-s') o.timeoutSeconds = num()
     else if (k === 'profile-out') { o.profile = true; o.profileOut = v }
+    else if (k === 'agent-out') o.agentOut = v
+    else if (k === 'malloc-arena-max') o.mallocArenaMax = num()
     else throw new Error(`unknown option ${arg}`)
   }
   return o
@@ -1271,6 +1319,8 @@ const HELP = `usage: node dist/bench/bayes.js [options]
   --timeout-s=N       give up waiting for e2e convergence after N s (default 180)
   --profile           CPU profile of the in-process e2e step; --profile-out=FILE keeps it
   --heap-mb=N         heap limit of the bench process (default 10240)
+  --agent-out=DIR     processes phase: each agent's log (level info) and CPU profile (--cpu-prof) into DIR
+  --malloc-arena-max=N  processes phase: the agents' MALLOC_ARENA_MAX (default 2, as contrib/spamsync.service; 0: unset)
 Prints JSON, then a table: end to end ms, merge tokens/s, bytes per token, delta bytes, RSS.
 `
 

@@ -248,6 +248,13 @@ export class StateStore {
     return out
   }
 
+  /** Binary values whose names sort after `after` and up to `upTo` (both included in the order), in name order. */
+  async blobsBetween (after: string, upTo: string): Promise<Array<[string, Uint8Array]>> {
+    const out: Array<[string, Uint8Array]> = []
+    for await (const [k, v] of this.blobs.iterator({ gt: after, lte: upTo })) out.push([k, v])
+    return out
+  }
+
   /** Applies a batch atomically. */
   async write (batch: StoreBatch): Promise<void> {
     const ops: any[] = []

@@ -11,8 +11,13 @@
  * a version" is a range read of the log. When the log holds more than twice the tokens of the
  * state it is folded into a new snapshot; versions older than that are then answered with the
  * full state.
+ *
+ * The baseline after a sync wrote the cluster's DB is that DB: the merged contributions as of a
+ * change sequence. It is then kept as that sequence (a small meta value), not as a second encoded
+ * copy of millions of tokens, and rebuilt at load from the snapshot and the log up to it; a fold
+ * that would drop the log records it needs writes it out as a blob first.
  */
-import { addContribution, emptyBayesDb, joinTokens, mergeContributions, ownDelta, type BayesDb, type Contribution, type SeenFlag } from '../crdt/bayes-counters.js'
+import { addContribution, emptyBayesDb, expireTokens, joinTokens, mergeContributions, ownDelta, type BayesDb, type Contribution, type SeenFlag } from '../crdt/bayes-counters.js'
 import { decodeBayes, encodeBayes, type BayesContribution } from '../archive/bayes-codec.js'
 import type { StateStore } from '../store/state-store.js'
 
@@ -23,6 +28,14 @@ const LOG_PREFIX = 'bayes!log!'
 /** Meta keys this module owns. */
 const META_BSEQ = 'bayesSeq'
 const META_SNAPSHOT_BSEQ = 'bayesSnapshotSeq'
+/** The baseline is the merged DB as of this change sequence (null: the BASELINE blob). */
+const META_MERGED_BASELINE = 'bayesMergedBaseline'
+
+/** A baseline kept as what it was made of: the merged contributions as of `bseq`, expired to `maxTokens` (0: all). */
+interface MergedBaseline {
+  bseq: number
+  maxTokens: number
+}
 
 /** Log records kept before they are folded into the snapshot, whatever their size. */
 const MAX_LOG_RECORDS = 256
@@ -35,6 +48,13 @@ const MAX_LOG_RECORDS = 256
 const MIN_FOLD_TOKENS = 100_000
 
 const logName = (bseq: number): string => LOG_PREFIX + bseq.toString(16).padStart(16, '0')
+const logSeq = (name: string): number => parseInt(name.slice(LOG_PREFIX.length), 16)
+
+/** The cluster's DB of `contribs`, expired to `maxTokens` newest tokens (0: all). */
+function mergedOf (contribs: Map<string, Contribution>, maxTokens: number): BayesDb {
+  const db = mergeContributions([...contribs].map(([nodeId, c]) => ({ ...c, nodeId, revision: 0 })))
+  return maxTokens > 0 ? expireTokens(db, maxTokens) : db
+}
 
 /** What a join of two copies of one node's contribution gives. */
 export interface ContributionJoin {
@@ -85,7 +105,8 @@ export class BayesReplica {
     bseq: number,
     private snapshotSeq: number,
     logRecords: number,
-    logTokens: number
+    logTokens: number,
+    private mergedBaseline: MergedBaseline | null
   ) {
     this.bseq = bseq
     this.ownBseq = bseq
@@ -98,6 +119,10 @@ export class BayesReplica {
     const contribs = new Map<string, Contribution>()
     const snapshot = await store.getBlob(SNAPSHOT)
     if (snapshot !== undefined) for (const c of decodeBayes(snapshot, { name: SNAPSHOT })) join(contribs, c)
+    const snapshotSeq = (await store.getMeta<number>(META_SNAPSHOT_BSEQ)) ?? 0
+    const mergedBaseline = (await store.getMeta<MergedBaseline | null>(META_MERGED_BASELINE)) ?? null
+    // The contributions as of the merged baseline's sequence (values are immutable: a shallow copy keeps them).
+    let atBaseline = mergedBaseline !== null && mergedBaseline.bseq <= snapshotSeq ? new Map(contribs) : null
     let logTokens = 0
     const log = await store.blobsWithPrefix(LOG_PREFIX)
     for (const [name, data] of log) {
@@ -105,12 +130,18 @@ export class BayesReplica {
         join(contribs, c)
         logTokens += c.db.tokens.keys.length
       }
+      if (mergedBaseline !== null && logSeq(name) <= mergedBaseline.bseq) atBaseline = new Map(contribs)
     }
-    const baselineBlob = await store.getBlob(BASELINE)
-    const baseline = baselineBlob === undefined ? emptyBayesDb() : (decodeBayes(baselineBlob, { name: BASELINE })[0]?.db ?? emptyBayesDb())
+    let baseline = emptyBayesDb()
+    if (mergedBaseline !== null) {
+      baseline = mergedOf(atBaseline ?? contribs, mergedBaseline.maxTokens)
+    } else {
+      const baselineBlob = await store.getBlob(BASELINE)
+      if (baselineBlob !== undefined) baseline = decodeBayes(baselineBlob, { name: BASELINE })[0]?.db ?? emptyBayesDb()
+    }
     return new BayesReplica(store, nodeId, contribs, baseline,
-      (await store.getMeta<number>(META_BSEQ)) ?? 0, (await store.getMeta<number>(META_SNAPSHOT_BSEQ)) ?? 0,
-      log.length, logTokens)
+      (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
+      log.length, logTokens, mergedBaseline)
   }
 
   /** The newest Bayes change sequence. */
@@ -140,7 +171,7 @@ export class BayesReplica {
 
   /** The cluster's DB: the sum of every contribution (kept until a contribution changes; do not change it). */
   merged (): BayesDb {
-    this.mergedDb ??= mergeContributions(this.contributions().map(c => ({ ...c.db, nodeId: c.nodeId, revision: 0 })))
+    this.mergedDb ??= mergedOf(this.contribs, 0)
     return this.mergedDb
   }
 
@@ -171,20 +202,33 @@ export class BayesReplica {
 
   /** Records the DB just applied to the local store as the baseline of the next scan. */
   async setBaseline (db: BayesDb): Promise<void> {
-    await this.store.write({ blobs: [{ name: BASELINE, value: encodeBayes([{ nodeId: this.nodeId, db }]).data }] })
+    await this.store.write({ blobs: [{ name: BASELINE, value: encodeBayes([{ nodeId: this.nodeId, db }]).data }], meta: { [META_MERGED_BASELINE]: null } })
     this.baseline = db
+    this.mergedBaseline = null
   }
 
   /**
-   * The contributions that grew after `bseq` (joined into one per node), or null when the log
-   * no longer reaches back that far and only the full state can answer. `onlyNode` keeps one node's.
+   * Records `db`, which must be {@link merged} now (expired to `maxTokens` newest tokens when
+   * that is not 0), as the baseline of the next scan: stored as the change sequence it was
+   * made at, not encoded again.
    */
-  async changedSince (bseq: number, onlyNode?: string): Promise<BayesContribution[] | null> {
-    if (bseq >= this.bseq) return []
+  async setMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
+    const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
+    await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker } })
+    this.baseline = db
+    this.mergedBaseline = marker
+  }
+
+  /**
+   * The contributions that grew after `bseq` and up to `upTo` (default: now), joined into one per
+   * node, or null when the log no longer reaches back that far and only the full state can answer.
+   * `onlyNode` keeps one node's. Only the log records in that range are read.
+   */
+  async changedSince (bseq: number, onlyNode?: string, upTo = this.bseq): Promise<BayesContribution[] | null> {
+    if (bseq >= upTo) return []
     if (bseq < this.snapshotSeq) return null
     const out = new Map<string, Contribution>()
-    for (const [name, data] of await this.store.blobsWithPrefix(LOG_PREFIX)) {
-      if (name <= logName(bseq)) continue
+    for (const [name, data] of await this.store.blobsBetween(logName(bseq), logName(upTo))) {
       for (const c of decodeBayes(data, { name })) if (onlyNode === undefined || c.nodeId === onlyNode) join(out, c)
     }
     return [...out].map(([nodeId, db]) => ({ nodeId, db }))
@@ -198,18 +242,29 @@ export class BayesReplica {
    */
   private async commit (changes: BayesContribution[], baseline: BayesDb | null): Promise<void> {
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
-    if (baseline !== null) blobs.push({ name: BASELINE, value: encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data })
-    if (changes.length === 0) {
-      if (blobs.length > 0) await this.store.write({ blobs })
-      if (baseline !== null) this.baseline = baseline
+    const meta: Record<string, unknown> = {}
+    const record = changes.length === 0 ? null : encodeBayes(changes).data
+    if (baseline !== null) {
+      // A first scan's baseline is the change itself: its bytes are the record's.
+      const same = record !== null && changes.length === 1 && changes[0].nodeId === this.nodeId && sameDb(changes[0].db, baseline)
+      blobs.push({ name: BASELINE, value: same ? record : encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data })
+      meta[META_MERGED_BASELINE] = null
+    }
+    if (record === null) {
+      if (blobs.length > 0) await this.store.write({ blobs, meta })
+      if (baseline !== null) this.setBaselineState(baseline)
       return
     }
     const bseq = this.bseq + 1
-    const record = encodeBayes(changes).data
     const recordTokens = changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
     const fold = this.logRecords + 1 > MAX_LOG_RECORDS || this.logTokens + recordTokens > 2 * Math.max(this.tokenCount, MIN_FOLD_TOKENS)
-    const meta: Record<string, unknown> = { [META_BSEQ]: bseq }
+    meta[META_BSEQ] = bseq
     if (fold) {
+      // The fold drops the log records a merged baseline older than the snapshot is rebuilt from.
+      if (baseline === null && this.mergedBaseline !== null && this.mergedBaseline.bseq < this.bseq) {
+        blobs.push({ name: BASELINE, value: encodeBayes([{ nodeId: this.nodeId, db: this.baseline }]).data })
+        meta[META_MERGED_BASELINE] = null
+      }
       const snapshot = encodeBayes(this.contributions()).data
       blobs.push({ name: SNAPSHOT, value: snapshot })
       for (const [name] of await this.store.blobsWithPrefix(LOG_PREFIX)) blobs.push({ name, value: null })
@@ -219,7 +274,8 @@ export class BayesReplica {
     await this.store.write({ blobs, meta })
     for (const c of changes) join(this.contribs, c)
     this.mergedDb = null
-    if (baseline !== null) this.baseline = baseline
+    if (baseline !== null) this.setBaselineState(baseline)
+    if (meta[META_MERGED_BASELINE] === null) this.mergedBaseline = null
     if (fold) {
       this.snapshotSeq = this.bseq
       this.logRecords = 0
@@ -230,6 +286,26 @@ export class BayesReplica {
     this.logRecords++
     this.logTokens += recordTokens
   }
+
+  /** A scanned baseline, now stored as a blob. */
+  private setBaselineState (db: BayesDb): void {
+    this.baseline = db
+    this.mergedBaseline = null
+  }
+}
+
+/** True when both DBs hold the same counts, tokens and seen ids. */
+function sameDb (a: BayesDb, b: BayesDb): boolean {
+  if (a.numSpam !== b.numSpam || a.numHam !== b.numHam || a.seen.size !== b.seen.size) return false
+  for (const [msgid, flag] of a.seen) if (b.seen.get(msgid) !== flag) return false
+  const x = a.tokens
+  const y = b.tokens
+  const n = x.keys.length
+  if (y.keys.length !== n) return false
+  for (let i = 0; i < n; i++) {
+    if (x.keys[i] !== y.keys[i] || x.spam[i] !== y.spam[i] || x.ham[i] !== y.ham[i] || x.atime[i] !== y.atime[i]) return false
+  }
+  return true
 }
 
 function join (into: Map<string, Contribution>, c: BayesContribution): void {

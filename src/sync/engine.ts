@@ -174,8 +174,14 @@ export class SyncEngine {
   private uploadFailed = false
   /** Files whose write failed (a full disk): the next heartbeat writes them again. */
   private readonly unwritten = new Set<ListDataset>()
-  /** The Bayes file's write or import failed: the next heartbeat tries again. */
+  /**
+   * bayes.txt lags the replica: its write or import failed, or it was left to a newer change
+   * already on its way (a waiting upload merge, an announced version), which writes it once for
+   * both. The next heartbeat writes it when nothing newer is under way.
+   */
   private bayesUnwritten = false
+  /** Upload merges waiting for the queue. */
+  private mergesWaiting = 0
   private fetching: Promise<void> | null = null
   /** Newest central version announced by the master. */
   private announced: Version = ZERO_VERSION
@@ -319,9 +325,10 @@ export class SyncEngine {
   tick (): void {
     if (this.uploadFailed) this.requestUpload()
     if (this.parts.roles.role === 'slave' && compareVersions(this.announced, this.applied) > 0) this.requestFetch()
-    if (this.bayesUnwritten) {
+    if (this.bayesUnwritten && this.mergesWaiting === 0 && this.fetching === null) {
       this.queue.run(async () => {
-        if (await this.writeBayes()) await this.parts.hooks?.onFilesChanged?.(['bayes'])
+        // A change queued before this task may have written it already.
+        if (this.bayesUnwritten && await this.writeBayes()) await this.parts.hooks?.onFilesChanged?.(['bayes'])
       }).catch(() => {})
     }
     if (this.unwritten.size > 0) {
@@ -366,7 +373,14 @@ export class SyncEngine {
       if (err instanceof ArchiveError) this.report(`upload from ${nodeId}`, err)
       throw err
     }
+    this.mergesWaiting++
+    let waiting = true
+    const done = (): void => {
+      if (waiting) this.mergesWaiting--
+      waiting = false
+    }
     return await this.queue.run(async () => {
+      done()
       if (this.parts.roles.role !== 'master') throw new SyncRefusedError('no longer master')
       const changed: ListDataset[] = []
       for (const [dataset, entries] of archive.lists) {
@@ -377,6 +391,7 @@ export class SyncEngine {
       if (changed.length > 0 || bayesGrew) await this.cutVersion(nodeId, changed, bayesGrew)
       return this.central
     }).catch((err) => {
+      done()
       // The uploader only hears a refusal; a local failure (a full disk) belongs in this node's status.
       if (!(err instanceof SyncRefusedError)) this.report(`merge upload from ${nodeId}`, err)
       throw err
@@ -408,7 +423,9 @@ export class SyncEngine {
     const bayes = this.parts.bayes?.replica
     let contribs: BayesContribution[] | null = null
     if (bayes !== undefined) {
-      contribs = record?.bseq === undefined ? null : await bayes.changedSince(record.bseq)
+      // Up to the version served: what a merge committed meanwhile comes with the next version, not twice.
+      const upTo = record?.bseq === undefined ? undefined : (await this.parts.store.getVersion(version.term, version.seq))?.bseq
+      contribs = record?.bseq === undefined ? null : await bayes.changedSince(record.bseq, undefined, upTo)
       contribs = contribs?.filter(c => c.nodeId !== ask.nodeId) ?? bayes.contributions()
       if (contribs.length === 0) contribs = null
     }
@@ -521,7 +538,7 @@ export class SyncEngine {
     await this.snapshot(next, record)
     const changedFiles: WrittenDataset[] = []
     for (const ds of written) if (await this.writeFile(ds)) changedFiles.push(ds)
-    if (bayesGrew && await this.writeBayes()) changedFiles.push('bayes')
+    if ((bayesGrew || this.bayesUnwritten) && await this.writeBayesUnlessSuperseded(this.mergesWaiting > 0)) changedFiles.push('bayes')
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
   }
 
@@ -676,7 +693,8 @@ export class SyncEngine {
         const changed = await this.parts.replica.merge(dataset, entries, { synced: true })
         if (changed.length > 0 && await this.writeFile(dataset)) changedFiles.push(dataset)
       }
-      if (await this.mergeBayes(archive.bayes) && await this.writeBayes()) changedFiles.push('bayes')
+      const bayesGrew = await this.mergeBayes(archive.bayes)
+      if ((bayesGrew || this.bayesUnwritten) && await this.writeBayesUnlessSuperseded(compareVersions(this.announced, version) > 0)) changedFiles.push('bayes')
       if (compareVersions(version, this.applied) > 0) {
         await this.parts.store.write({ meta: { [META_APPLIED]: version } })
         this.applied = version
@@ -712,6 +730,16 @@ export class SyncEngine {
   }
 
   /**
+   * Writes bayes.txt, or when `superseded` (a newer change is on its way and will write it) leaves
+   * it to that change: a DB of millions of tokens is formatted and written once, not per version.
+   */
+  private async writeBayesUnlessSuperseded (superseded: boolean): Promise<boolean> {
+    if (!superseded) return await this.writeBayes()
+    this.bayesUnwritten = true
+    return false
+  }
+
+  /**
    * Writes the cluster's Bayes DB to bayes.txt and imports it; it becomes the baseline of the
    * next scan, so what other nodes learned is never counted as this node's own. A scan runs
    * first, so what this node learned since its last scan is not lost. Runs inside the queue.
@@ -725,7 +753,7 @@ export class SyncEngine {
     if (bayes.maxTokens > 0) db = expireTokens(db, bayes.maxTokens)
     try {
       await bayes.file.write(db)
-      await bayes.replica.setBaseline(db)
+      await bayes.replica.setMergedBaseline(db, bayes.maxTokens)
       this.bayesTokens = db.tokens.keys.length
       this.bayesUnwritten = false
       return true

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { mergeContributions, tokenHex, tokensOf, type BayesDb, type TokenCounts } from '../../../src/crdt/bayes-counters.js'
+import { expireTokens, mergeContributions, tokenHex, tokensOf, type BayesDb, type TokenCounts } from '../../../src/crdt/bayes-counters.js'
 import { StateStore } from '../../../src/store/state-store.js'
 import { BayesReplica } from '../../../src/sync/bayes-replica.js'
 import type { BayesContribution } from '../../../src/archive/bayes-codec.js'
@@ -84,5 +84,75 @@ describe('BayesReplica', () => {
     assert.equal(replica.ownChangeSeq, own)
     await replica.merge([{ nodeId: 'self', db: db(0, 10, { spam: 2, ham: 0, atime: 10 }) }])
     assert.equal(replica.ownChangeSeq, replica.changeSeq)
+  })
+
+  test('a merged baseline reloads as the DB written, so only what this node learned after it counts as its own', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.merge([{ nodeId: 'other', db: db(0, 10, { spam: 1, ham: 0, atime: 10 }) }])
+    await replica.setMergedBaseline(replica.merged(), 0)
+    const loaded = await BayesReplica.load(store, 'self')
+    const local = db(0, 10, { spam: 1, ham: 0, atime: 10 })
+    assert.equal(await loaded.applyScan(local), 0)
+    const learned = db(0, 10, { spam: 1, ham: 0, atime: 10 })
+    learned.tokens.spam[3] = 4
+    assert.equal(await loaded.applyScan(learned), 1)
+    assert.equal(loaded.contributions().find(c => c.nodeId === 'self')?.db.tokens.spam[0], 3)
+  })
+
+  test('a merged baseline reloads as of its own change, not with what was merged after it', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: 1, ham: 0, atime: 10 }) }])
+    await replica.setMergedBaseline(replica.merged(), 0)
+    // Merged but never written (a crash before the write): the file still holds spam 1.
+    await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: 6, ham: 0, atime: 10 }) }])
+    const loaded = await BayesReplica.load(store, 'self')
+    assert.equal(await loaded.applyScan(db(0, 1, { spam: 2, ham: 0, atime: 10 })), 1)
+    assert.equal(loaded.contributions().find(c => c.nodeId === 'self')?.db.tokens.spam[0], 1)
+  })
+
+  test('a merged baseline older than a fold is kept through the fold', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: 1, ham: 0, atime: 10 }) }])
+    await replica.setMergedBaseline(replica.merged(), 0)
+    // More records than the log keeps: the fold drops the records the baseline was made of.
+    for (let n = 2; n <= 300; n++) await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: n, ham: 0, atime: 10 }) }])
+    assert.equal(await replica.changedSince(1), null, 'the log was folded')
+    const loaded = await BayesReplica.load(store, 'self')
+    assert.equal(await loaded.applyScan(db(0, 1, { spam: 2, ham: 0, atime: 10 })), 1)
+    assert.equal(loaded.contributions().find(c => c.nodeId === 'self')?.db.tokens.spam[0], 1)
+  })
+
+  test('a merged baseline expired to maxTokens reloads expired the same way', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.merge([{ nodeId: 'other', db: db(0, 4, { spam: 1, ham: 0, atime: 10 }) }])
+    const written = expireTokens(replica.merged(), 2)
+    await replica.setMergedBaseline(written, 2)
+    const loaded = await BayesReplica.load(store, 'self')
+    // The expired tokens are not in the baseline: a local file that has them again learned them.
+    assert.equal(await loaded.applyScan(db(0, 4, { spam: 1, ham: 0, atime: 10 })), 4 - written.tokens.keys.length)
+  })
+
+  test('changes up to a change sequence leave out what was committed after it', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    const start = replica.changeSeq
+    await replica.merge([{ nodeId: 'a', db: db(0, 10, { spam: 1, ham: 0, atime: 10 }) }])
+    const served = replica.changeSeq
+    await replica.merge([{ nodeId: 'b', db: db(100, 10, { spam: 1, ham: 0, atime: 10 }) }])
+    assert.deepEqual(byNode(await replica.changedSince(start, undefined, served)), { a: 10 })
+    assert.deepEqual(byNode(await replica.changedSince(served)), { b: 10 })
+  })
+
+  test('the baseline of a first scan reloads as that scan', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.applyScan(db(0, 10, { spam: 1, ham: 0, atime: 10 }))
+    const loaded = await BayesReplica.load(store, 'self')
+    assert.equal(await loaded.applyScan(db(0, 10, { spam: 1, ham: 0, atime: 10 })), 0)
+    assert.equal(await loaded.applyScan(db(0, 11, { spam: 1, ham: 0, atime: 10 })), 1)
   })
 })
