@@ -31,7 +31,8 @@
  *   step, summarised by self time) --profile-out=FILE (also keep the .cpuprofile)
  *   --timeout-s=N (e2e convergence wait, default 180) --heap-mb=N (see runDirect)
  *   --agent-out=DIR (processes phase: each agent's info log and --cpu-prof profile into DIR)
- *   --malloc-arena-max=N (processes phase: the agents' MALLOC_ARENA_MAX, default 2 as the systemd unit; 0 unset).
+ *   --malloc-arena-max=N (processes phase: the agents' MALLOC_ARENA_MAX; default 0: not set, so each
+ *   agent sets 2 itself, see bin/spamsync.js; glibc's own default is 8 per core).
  * Run: `npx tsc -p . && npx node dist/bench/bayes.js` (--help: the options).
  * Every agent is stopped and every temp folder removed, also on error or Ctrl-C.
  */
@@ -91,7 +92,7 @@ export interface BayesBenchOptions {
   profileOut?: string
   /** Processes phase: each agent's log (level info) and CPU profile (--cpu-prof) go into this folder. */
   agentOut?: string
-  /** Processes phase: MALLOC_ARENA_MAX of the agents, as contrib/spamsync.service sets it (default 2; 0: glibc's default). */
+  /** Processes phase: MALLOC_ARENA_MAX of the agents (default 0: not set, so the agent sets 2 itself). */
   mallocArenaMax?: number
   /** Give up waiting for the e2e convergence after this many seconds (default 180). */
   timeoutSeconds?: number
@@ -1068,7 +1069,7 @@ const DEFAULTS: Required<BayesBenchOptions> = {
   profile: false,
   profileOut: '',
   agentOut: '',
-  mallocArenaMax: 2,
+  mallocArenaMax: 0,
   timeoutSeconds: 180,
   print: true
 }
@@ -1198,7 +1199,7 @@ function table (r: BayesBenchResult): string {
     row(`${tag}   roles`, p.roles.join(' / '), '', '', null)
     row(`${tag}   CPU time per agent during the sync`, p.cpuSeconds.join(' / '), 's', '', null)
     row(`${tag}   election terms at the end`, p.terms.join(' / '), '', '', null)
-    row(`${tag} RSS peak per agent process (VmHWM, MALLOC_ARENA_MAX ${r.options.mallocArenaMax > 0 ? r.options.mallocArenaMax : 'unset'})`, p.rssPeakMB.join(' / '), 'MB', `<= ${TARGETS.rssMB}`, p.rssPeakMB.every(x => x <= TARGETS.rssMB))
+    row(`${tag} RSS peak per agent process (VmHWM, MALLOC_ARENA_MAX ${r.options.mallocArenaMax > 0 ? r.options.mallocArenaMax : 'the agent\'s 2'})`, p.rssPeakMB.join(' / '), 'MB', `<= ${TARGETS.rssMB}`, p.rssPeakMB.every(x => x <= TARGETS.rssMB))
     row(`${tag}   RSS per agent when converged`, p.rssConvergedMB.join(' / '), 'MB', '', null)
     row(`${tag} slave sent bytes/own token (/metrics)`, p.slaveUploadBytesPerToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveUploadBytesPerToken.every(x => x <= TARGETS.wireBytesPerToken))
     row(`${tag} slave received bytes/needed token (/metrics)`, p.slaveDownloadBytesPerNeededToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveDownloadBytesPerNeededToken.every(x => x <= TARGETS.wireBytesPerToken))
@@ -1320,7 +1321,7 @@ const HELP = `usage: node dist/bench/bayes.js [options]
   --profile           CPU profile of the in-process e2e step; --profile-out=FILE keeps it
   --heap-mb=N         heap limit of the bench process (default 10240)
   --agent-out=DIR     processes phase: each agent's log (level info) and CPU profile (--cpu-prof) into DIR
-  --malloc-arena-max=N  processes phase: the agents' MALLOC_ARENA_MAX (default 2, as contrib/spamsync.service; 0: unset)
+  --malloc-arena-max=N  processes phase: the agents' MALLOC_ARENA_MAX (default 0: not set, the agent sets 2 itself)
 Prints JSON, then a table: end to end ms, merge tokens/s, bytes per token, delta bytes, RSS.
 `
 

@@ -1,0 +1,33 @@
+/**
+ * `spamsync start` on Linux runs with MALLOC_ARENA_MAX=2 unless the environment sets it: glibc's
+ * per-thread arenas otherwise keep freed memory, and a large Bayes DB pushes RSS past 512 MB.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import { Cluster } from '../helpers/agents.js'
+
+/** MALLOC_ARENA_MAX in the environment of the agent process started while the variable is `value`. */
+async function arenaOfAgentStartedWith (t: { after: (fn: () => Promise<void>) => void }, value: string | undefined): Promise<string | undefined> {
+  const saved = process.env.MALLOC_ARENA_MAX
+  if (value === undefined) delete process.env.MALLOC_ARENA_MAX
+  else process.env.MALLOC_ARENA_MAX = value
+  const cluster = await Cluster.create()
+  t.after(async () => { await cluster.cleanup() })
+  try {
+    const [agent] = await cluster.startAll(1)
+    const environ = await readFile(`/proc/${agent.proc!.pid!}/environ`, 'utf8')
+    return environ.split('\0').find(e => e.startsWith('MALLOC_ARENA_MAX='))?.slice('MALLOC_ARENA_MAX='.length)
+  } finally {
+    if (saved === undefined) delete process.env.MALLOC_ARENA_MAX
+    else process.env.MALLOC_ARENA_MAX = saved
+  }
+}
+
+test('the agent limits glibc to two malloc arenas when the environment does not say', { skip: process.platform !== 'linux' && 'glibc arenas are a Linux matter' }, async (t) => {
+  assert.equal(await arenaOfAgentStartedWith(t, undefined), '2')
+})
+
+test('an operator\'s MALLOC_ARENA_MAX is kept', { skip: process.platform !== 'linux' && 'glibc arenas are a Linux matter' }, async (t) => {
+  assert.equal(await arenaOfAgentStartedWith(t, '4'), '4')
+})
