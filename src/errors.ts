@@ -130,5 +130,6 @@ export function errorMessage (err: unknown): string {
     const what = err.type === 'close' ? 'stream closed' : `stream event "${err.type}"`
     return inner instanceof Error ? `${what}: ${inner.message}` : what
   }
-  return String(err)
+  const message = (err as { message?: unknown } | null | undefined)?.message
+  return typeof message === 'string' ? message : String(err)
 }

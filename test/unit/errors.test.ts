@@ -17,6 +17,10 @@ test('another event is named by its type, never as [object Event]', () => {
   assert.equal(errorMessage(new Event('abort')), 'stream event "abort"')
 })
 
+test('an object with a message is told by it', () => {
+  assert.equal(errorMessage({ message: 'WrongArchiveError: not the named archive' }), 'WrongArchiveError: not the named archive')
+})
+
 test('anything else is told as its string', () => {
   assert.equal(errorMessage('plain text'), 'plain text')
   assert.equal(errorMessage(undefined), 'undefined')
