@@ -7,8 +7,7 @@
  * than the limits allow. The order of the checks is part of the format: protocol/archive-v1.md.
  */
 import { createHash } from 'node:crypto'
-import { crc32, inflateRawSync } from 'node:zlib'
-import { zipSync, type Zippable } from 'fflate'
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib'
 import {
   ArchiveError,
   ArchiveLimitError,
@@ -55,9 +54,9 @@ export interface UnpackedArchive {
 }
 
 /**
- * Deflate level used when packing. Measured on the 121k-domain blacklist (4.6 MB as a list
- * file): level 4 takes 94 ms for 1,117,866 bytes, level 6 takes 260 ms for 1,116,189 (0.15 %
- * smaller); level 1 is no faster than 4.
+ * Deflate level used when packing. Measured with zlib on the 121k-domain blacklist (4.6 MB as a
+ * list file), medians of 5: level 4 takes 50-57 ms for 1,099,227 bytes, level 6 91 ms for
+ * 1,083,447 (1.4 % smaller), level 1 25-37 ms for 1,181,660 (7.5 % larger).
  */
 export const PACK_LEVEL = 4
 
@@ -72,15 +71,16 @@ const FLAG_ENCRYPTED = 0x0001
 const FLAG_UTF8 = 0x0800
 const METHOD_STORED = 0
 const METHOD_DEFLATE = 8
-// DOS dates in zip headers cover 1980-2107; fflate accepts up to 2099.
+// Version 2.0 of the zip format (deflate) is all an entry needs to be read.
+const ZIP_VERSION = 20
+// DOS dates in zip headers cover 1980-2107 (local time): clamped with a day to spare either side.
 const DOS_MIN_MS = Date.UTC(1980, 0, 2)
-const DOS_MAX_MS = Date.UTC(2099, 11, 30)
+const DOS_MAX_MS = Date.UTC(2107, 11, 30)
 
 /**
  * Builds an archive: a validated manifest (sizes and sha256 computed here) followed by the files
  * in the given order, deflated. Throws the same named errors a reader would for names, duplicates
- * and manifest fields, so we never write an archive that a peer would refuse for those reasons
- * (and RangeError for the one safe name fflate cannot write, `__proto__`).
+ * and manifest fields, so we never write an archive that a peer would refuse for those reasons.
  */
 export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint8Array {
   const seen = new Set<string>()
@@ -88,8 +88,6 @@ export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint
     const problem = entryNameProblem(f.name)
     if (problem !== undefined) throw new UnsafeEntryNameError(`entry ${quote(f.name)}: unsafe name: ${problem}`)
     if (f.name === MANIFEST_NAME) throw new DuplicateEntryError(`entry ${quote(f.name)}: the name is reserved for the manifest`)
-    // zipSync keeps files in a plain object, where this key would set the prototype instead.
-    if (f.name === '__proto__') throw new RangeError('packArchive cannot write an entry named "__proto__"')
     const folded = f.name.toLowerCase()
     if (seen.has(folded)) throw new DuplicateEntryError(`entry ${quote(f.name)}: name given twice (letter case ignored)`)
     seen.add(folded)
@@ -108,12 +106,75 @@ export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint
   })
   // The entry time is the manifest's createdAt, so packing the same input twice gives equal bytes.
   const mtime = Math.min(Math.max(Date.parse(manifest.createdAt), DOS_MIN_MS), DOS_MAX_MS)
-  const opts = { level: PACK_LEVEL, mtime } as const
-  // zipSync writes in key order, which is insertion order except for array-index names ("0",
-  // "1"), which would come first; readers do not depend on the order.
-  const zippable: Zippable = { [MANIFEST_NAME]: [serializeManifest(manifest), opts] }
-  for (const f of files) zippable[f.name] = [f.data, { level: f.level ?? PACK_LEVEL, mtime }]
-  return zipSync(zippable)
+  return zipEntries([{ name: MANIFEST_NAME, data: serializeManifest(manifest), level: PACK_LEVEL }, ...files], mtime)
+}
+
+/**
+ * Writes the zip: each local header with its sizes and CRC-32, the data, then the central
+ * directory, laid out as fflate's zipSync did. The data is deflated by Node's zlib: 43 ms instead
+ * of fflate's ~130 ms for the 4.6 MB list of the 121k-domain blacklist, and 1.5% smaller.
+ */
+function zipEntries (files: Array<Pick<ArchiveInputFile, 'name' | 'data' | 'level'>>, mtime: number): Uint8Array {
+  const dosTime = dosDateTime(mtime)
+  const parts = files.map(f => {
+    const level = f.level ?? PACK_LEVEL
+    const name = Buffer.from(f.name, 'utf8')
+    return {
+      name,
+      flags: name.length !== f.name.length ? FLAG_UTF8 : 0,
+      method: level === 0 ? METHOD_STORED : METHOD_DEFLATE,
+      crc: crc32(f.data) >>> 0,
+      size: f.data.length,
+      data: level === 0 ? f.data : deflateRawSync(f.data, { level }) as Uint8Array,
+      offset: 0
+    }
+  })
+  let cdOffset = 0
+  let cdSize = 0
+  for (const p of parts) {
+    p.offset = cdOffset
+    cdOffset += LOCAL_SIZE + p.name.length + p.data.length
+    cdSize += CENTRAL_SIZE + p.name.length
+  }
+  const out = new Uint8Array(cdOffset + cdSize + EOCD_SIZE)
+  const view = new DataView(out.buffer)
+  // The fields local and central headers share, from `at` on: version needed to the name length.
+  const common = (at: number, p: typeof parts[number]): void => {
+    view.setUint16(at, ZIP_VERSION, true)
+    view.setUint16(at + 2, p.flags, true)
+    view.setUint16(at + 4, p.method, true)
+    view.setUint32(at + 6, dosTime, true)
+    view.setUint32(at + 10, p.crc, true)
+    view.setUint32(at + 14, p.data.length, true)
+    view.setUint32(at + 18, p.size, true)
+    view.setUint16(at + 22, p.name.length, true)
+  }
+  let at = cdOffset
+  for (const p of parts) {
+    view.setUint32(p.offset, SIG_LOCAL, true)
+    common(p.offset + 4, p)
+    out.set(p.name, p.offset + LOCAL_SIZE)
+    out.set(p.data, p.offset + LOCAL_SIZE + p.name.length)
+    view.setUint32(at, SIG_CENTRAL, true)
+    view.setUint16(at + 4, ZIP_VERSION, true)
+    common(at + 6, p)
+    view.setUint32(at + 42, p.offset, true)
+    out.set(p.name, at + CENTRAL_SIZE)
+    at += CENTRAL_SIZE + p.name.length
+  }
+  view.setUint32(at, SIG_EOCD, true)
+  view.setUint16(at + 8, parts.length, true)
+  view.setUint16(at + 10, parts.length, true)
+  view.setUint32(at + 12, cdSize, true)
+  view.setUint32(at + 16, cdOffset, true)
+  return out
+}
+
+// An MS-DOS date and time (local time, two-second steps): date in the high half, time in the low.
+function dosDateTime (ms: number): number {
+  const d = new Date(ms)
+  return (((d.getFullYear() - 1980) << 25) | ((d.getMonth() + 1) << 21) | (d.getDate() << 16) |
+    (d.getHours() << 11) | (d.getMinutes() << 5) | (d.getSeconds() >> 1)) >>> 0
 }
 
 /**
