@@ -60,7 +60,7 @@ export class SettingsFolder {
   async write (dataset: ListDataset): Promise<boolean> {
     const { text } = await this.scanOne(dataset)
     // After the scan the file view is the file as it is now.
-    const next = renderListFile(text === null ? null : this.replica.fileView(dataset).parsed, this.replica.desired(dataset))
+    const next = renderListFile(text === null ? null : this.replica.fileView(dataset).parsed, this.replica.desired(dataset), { keysNormalised: true })
     const changed = next !== text
     if (changed) await writeFileAtomic(this.path(dataset), next)
     await this.replica.recordFileView(dataset, next)
