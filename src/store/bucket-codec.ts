@@ -93,7 +93,7 @@ export function decodeBucket (bytes: Uint8Array, out: StoredEntry[], where: stri
     const value = valueLength === 0 ? '' : take(valueLength)
     out.push({ key, value, present: (flags & PRESENT) !== 0, stamp: { wallMs, counter, nodeId: nodes[node] }, lseq, synced: (flags & SYNCED) !== 0 })
   }
-  if (p !== text.length) throw new StoreFormatError(`${where}: ${text.length - p} characters of text belong to no string`)
+  if (p !== text.length) throw new StoreFormatError(`${where}: text left over after the last string (${text.length - p} UTF-16 units)`)
 }
 
 /**

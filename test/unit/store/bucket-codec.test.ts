@@ -50,4 +50,13 @@ describe('entry bucket values', () => {
     bad[bad.length - 2] = 5
     assert.throws(() => decodeBucket(bad, [], 'e!whitelist!00'), (err: unknown) => err instanceof StoreFormatError && /node index 5 of 1/.test(err.message))
   })
+
+  test('text that no string claims is refused with StoreFormatError', () => {
+    const bytes = encodeBucket([entry('a.example', 'note', 1, 'node-a', 1)])!
+    // Node count, text length, 19 bytes of text, the node id's length, the key's, then the value's.
+    const bad = bytes.slice()
+    assert.equal(bad[23], 4)
+    bad[23] = 3
+    assert.throws(() => decodeBucket(bad, [], 'e!whitelist!00'), (err: unknown) => err instanceof StoreFormatError && /text left over after the last string \(1 UTF-16 units\)/.test(err.message))
+  })
 })
