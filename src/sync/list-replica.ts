@@ -273,8 +273,9 @@ export class ListReplica {
         // Into an empty dataset (a first scan or import) the staged map becomes the dataset
         // and its bucket index is built when next needed: copying 121k entries cost more than
         // encoding them.
+        // A commit of the file view alone touches no bucket and needs no index either.
         const fresh = base.size === 0
-        const keysByBucket = fresh ? null : this.bucketKeys(dataset)
+        const keysByBucket = fresh || staged.size === 0 ? null : this.bucketKeys(dataset)
         const touched = new Map<number, StoredEntry[]>()
         for (const [key, entry] of staged) {
           const bucket = bucketOf(key)
@@ -293,7 +294,7 @@ export class ListReplica {
           meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
           blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: Buffer.from(fileView.text) }]
         })
-        if (keysByBucket === null) {
+        if (fresh) {
           this.data.set(dataset, staged)
           this.buckets.delete(dataset)
         }
