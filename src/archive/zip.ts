@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto'
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib'
+import { Zip, type ZipInputFile } from 'fflate'
 import {
-  ArchiveError,
   ArchiveLimitError,
   ChecksumMismatchError,
   CompressionBombError,
@@ -71,11 +71,9 @@ const FLAG_ENCRYPTED = 0x0001
 const FLAG_UTF8 = 0x0800
 const METHOD_STORED = 0
 const METHOD_DEFLATE = 8
-// Version 2.0 of the zip format (deflate) is all an entry needs to be read.
-const ZIP_VERSION = 20
-// DOS dates in zip headers cover 1980-2107 (local time): clamped with a day to spare either side.
+// DOS dates in zip headers cover 1980-2107; fflate accepts up to 2099.
 const DOS_MIN_MS = Date.UTC(1980, 0, 2)
-const DOS_MAX_MS = Date.UTC(2107, 11, 30)
+const DOS_MAX_MS = Date.UTC(2099, 11, 30)
 
 /**
  * Builds an archive: a validated manifest (sizes and sha256 computed here) followed by the files
@@ -110,71 +108,28 @@ export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint
 }
 
 /**
- * Writes the zip: each local header with its sizes and CRC-32, the data, then the central
- * directory, laid out as fflate's zipSync did. The data is deflated by Node's zlib: 43 ms instead
- * of fflate's ~130 ms for the 4.6 MB list of the 121k-domain blacklist, and 1.5% smaller.
+ * Writes the zip with fflate's streaming Zip, which lays out the headers, data descriptors and
+ * central directory; the data itself is deflated by Node's zlib and handed to fflate as a
+ * ready-made entry stream: 43 ms instead of fflate's own ~130 ms for the 4.6 MB list of the
+ * 121k-domain blacklist, and 1.5% smaller.
  */
 function zipEntries (files: Array<Pick<ArchiveInputFile, 'name' | 'data' | 'level'>>, mtime: number): Uint8Array {
-  const dosTime = dosDateTime(mtime)
-  const parts = files.map(f => {
-    const level = f.level ?? PACK_LEVEL
-    const name = Buffer.from(f.name, 'utf8')
-    return {
-      name,
-      flags: name.length !== f.name.length ? FLAG_UTF8 : 0,
-      method: level === 0 ? METHOD_STORED : METHOD_DEFLATE,
-      crc: crc32(f.data) >>> 0,
-      size: f.data.length,
-      data: level === 0 ? f.data : deflateRawSync(f.data, { level }) as Uint8Array,
-      offset: 0
-    }
+  const chunks: Uint8Array[] = []
+  let failure: Error | null = null
+  // With ready-made entries fflate's Zip calls back synchronously, within add() and end().
+  const zip = new Zip((err, chunk) => {
+    if (err !== null) failure = err
+    else chunks.push(chunk)
   })
-  let cdOffset = 0
-  let cdSize = 0
-  for (const p of parts) {
-    p.offset = cdOffset
-    cdOffset += LOCAL_SIZE + p.name.length + p.data.length
-    cdSize += CENTRAL_SIZE + p.name.length
+  for (const f of files) {
+    const level = f.level ?? PACK_LEVEL
+    const entry: ZipInputFile = { filename: f.name, size: f.data.length, crc: crc32(f.data) >>> 0, compression: level === 0 ? METHOD_STORED : METHOD_DEFLATE, mtime }
+    zip.add(entry)
+    entry.ondata?.(null, (level === 0 ? f.data : deflateRawSync(f.data, { level })) as Uint8Array<ArrayBuffer>, true)
   }
-  const out = new Uint8Array(cdOffset + cdSize + EOCD_SIZE)
-  const view = new DataView(out.buffer)
-  // The fields local and central headers share, from `at` on: version needed to the name length.
-  const common = (at: number, p: typeof parts[number]): void => {
-    view.setUint16(at, ZIP_VERSION, true)
-    view.setUint16(at + 2, p.flags, true)
-    view.setUint16(at + 4, p.method, true)
-    view.setUint32(at + 6, dosTime, true)
-    view.setUint32(at + 10, p.crc, true)
-    view.setUint32(at + 14, p.data.length, true)
-    view.setUint32(at + 18, p.size, true)
-    view.setUint16(at + 22, p.name.length, true)
-  }
-  let at = cdOffset
-  for (const p of parts) {
-    view.setUint32(p.offset, SIG_LOCAL, true)
-    common(p.offset + 4, p)
-    out.set(p.name, p.offset + LOCAL_SIZE)
-    out.set(p.data, p.offset + LOCAL_SIZE + p.name.length)
-    view.setUint32(at, SIG_CENTRAL, true)
-    view.setUint16(at + 4, ZIP_VERSION, true)
-    common(at + 6, p)
-    view.setUint32(at + 42, p.offset, true)
-    out.set(p.name, at + CENTRAL_SIZE)
-    at += CENTRAL_SIZE + p.name.length
-  }
-  view.setUint32(at, SIG_EOCD, true)
-  view.setUint16(at + 8, parts.length, true)
-  view.setUint16(at + 10, parts.length, true)
-  view.setUint32(at + 12, cdSize, true)
-  view.setUint32(at + 16, cdOffset, true)
-  return out
-}
-
-// An MS-DOS date and time (local time, two-second steps): date in the high half, time in the low.
-function dosDateTime (ms: number): number {
-  const d = new Date(ms)
-  return (((d.getFullYear() - 1980) << 25) | ((d.getMonth() + 1) << 21) | (d.getDate() << 16) |
-    (d.getHours() << 11) | (d.getMinutes() << 5) | (d.getSeconds() >> 1)) >>> 0
+  zip.end()
+  if (failure !== null) throw failure
+  return Buffer.concat(chunks)
 }
 
 /**
