@@ -7,10 +7,9 @@
  * than the limits allow. The order of the checks is part of the format: protocol/archive-v1.md.
  */
 import { createHash } from 'node:crypto'
-import { crc32, inflateRawSync } from 'node:zlib'
-import { zipSync, type Zippable } from 'fflate'
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib'
+import { Zip, type ZipInputFile } from 'fflate'
 import {
-  ArchiveError,
   ArchiveLimitError,
   ChecksumMismatchError,
   CompressionBombError,
@@ -55,9 +54,9 @@ export interface UnpackedArchive {
 }
 
 /**
- * Deflate level used when packing. Measured on the 121k-domain blacklist (4.6 MB as a list
- * file): level 4 takes 94 ms for 1,117,866 bytes, level 6 takes 260 ms for 1,116,189 (0.15 %
- * smaller); level 1 is no faster than 4.
+ * Deflate level used when packing. Measured with zlib on the 121k-domain blacklist (4.6 MB as a
+ * list file), medians of 5: level 4 takes 50-57 ms for 1,099,227 bytes, level 6 91 ms for
+ * 1,083,447 (1.4 % smaller), level 1 25-37 ms for 1,181,660 (7.5 % larger).
  */
 export const PACK_LEVEL = 4
 
@@ -79,8 +78,7 @@ const DOS_MAX_MS = Date.UTC(2099, 11, 30)
 /**
  * Builds an archive: a validated manifest (sizes and sha256 computed here) followed by the files
  * in the given order, deflated. Throws the same named errors a reader would for names, duplicates
- * and manifest fields, so we never write an archive that a peer would refuse for those reasons
- * (and RangeError for the one safe name fflate cannot write, `__proto__`).
+ * and manifest fields, so we never write an archive that a peer would refuse for those reasons.
  */
 export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint8Array {
   const seen = new Set<string>()
@@ -88,8 +86,6 @@ export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint
     const problem = entryNameProblem(f.name)
     if (problem !== undefined) throw new UnsafeEntryNameError(`entry ${quote(f.name)}: unsafe name: ${problem}`)
     if (f.name === MANIFEST_NAME) throw new DuplicateEntryError(`entry ${quote(f.name)}: the name is reserved for the manifest`)
-    // zipSync keeps files in a plain object, where this key would set the prototype instead.
-    if (f.name === '__proto__') throw new RangeError('packArchive cannot write an entry named "__proto__"')
     const folded = f.name.toLowerCase()
     if (seen.has(folded)) throw new DuplicateEntryError(`entry ${quote(f.name)}: name given twice (letter case ignored)`)
     seen.add(folded)
@@ -108,12 +104,32 @@ export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint
   })
   // The entry time is the manifest's createdAt, so packing the same input twice gives equal bytes.
   const mtime = Math.min(Math.max(Date.parse(manifest.createdAt), DOS_MIN_MS), DOS_MAX_MS)
-  const opts = { level: PACK_LEVEL, mtime } as const
-  // zipSync writes in key order, which is insertion order except for array-index names ("0",
-  // "1"), which would come first; readers do not depend on the order.
-  const zippable: Zippable = { [MANIFEST_NAME]: [serializeManifest(manifest), opts] }
-  for (const f of files) zippable[f.name] = [f.data, { level: f.level ?? PACK_LEVEL, mtime }]
-  return zipSync(zippable)
+  return zipEntries([{ name: MANIFEST_NAME, data: serializeManifest(manifest), level: PACK_LEVEL }, ...files], mtime)
+}
+
+/**
+ * Writes the zip with fflate's streaming Zip, which lays out the headers, data descriptors and
+ * central directory; the data itself is deflated by Node's zlib and handed to fflate as a
+ * ready-made entry stream: 43 ms instead of fflate's own ~130 ms for the 4.6 MB list of the
+ * 121k-domain blacklist, and 1.5% smaller.
+ */
+function zipEntries (files: Array<Pick<ArchiveInputFile, 'name' | 'data' | 'level'>>, mtime: number): Uint8Array {
+  const chunks: Uint8Array[] = []
+  let failure: Error | null = null
+  // With ready-made entries fflate's Zip calls back synchronously, within add() and end().
+  const zip = new Zip((err, chunk) => {
+    if (err !== null) failure = err
+    else chunks.push(chunk)
+  })
+  for (const f of files) {
+    const level = f.level ?? PACK_LEVEL
+    const entry: ZipInputFile = { filename: f.name, size: f.data.length, crc: crc32(f.data) >>> 0, compression: level === 0 ? METHOD_STORED : METHOD_DEFLATE, mtime }
+    zip.add(entry)
+    entry.ondata?.(null, (level === 0 ? f.data : deflateRawSync(f.data, { level })) as Uint8Array<ArrayBuffer>, true)
+  }
+  zip.end()
+  if (failure !== null) throw failure
+  return Buffer.concat(chunks)
 }
 
 /**

@@ -62,9 +62,10 @@ export class SettingsFolder {
     // After the scan the file view is the file as it is now.
     const before = text === null ? null : this.replica.fileView(dataset).parsed
     const changes = this.replica.unwrittenChanges(dataset)
+    // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
     const next = before === null || changes === undefined
-      ? renderListFile(before, this.replica.desired(dataset))
-      : renderListFileChanges(before, changes)
+      ? renderListFile(before, this.replica.desired(dataset), { keysNormalised: true })
+      : renderListFileChanges(before, changes, { keysNormalised: true })
     const changed = next !== text
     if (changed) await writeFileAtomic(this.path(dataset), next)
     // The new text's parse from the old one, reading only the changed lines: parsing a big file

@@ -2,17 +2,18 @@
  * Durable agent state in LevelDB. Every write that belongs together goes in one batch, so a
  * crash leaves the old or the new state, never a mix.
  *
- * Key layout (one LevelDB, string keys, '!' separates the parts; a dataset name never has '!'):
+ * Key layout (one LevelDB, string keys, '!' separates the parts; a dataset name never has '!';
+ * bucket values are laid out in bucket-codec.ts):
  *
  * | key                          | value                         | why                                   |
  * |------------------------------|-------------------------------|---------------------------------------|
  * | `m!<name>`                   | JSON                          | node meta: identity, clock, versions  |
- * | `e!<dataset>!<bucket:hex2>`  | JSON [node ids, ...records]   | the replica's entries, by key hash    |
+ * | `e!<dataset>!<bucket:hex2>`  | bytes: node ids, records      | the replica's entries, by key hash    |
  * | `c!<dataset>!<lseq:hex16>`   | keys, one per line            | change log: "changed since" scans     |
  * | `v!<term:hex8>!<seq:hex8>`   | JSON {lseq, ...}              | central version -> change sequence    |
  * | `x!<name>` (binary values)   | bytes                         | Bayes snapshot, change log, baseline; |
-|                              |                               | `history!<term>!<seq>!<dataset>` list |
-|                              |                               | snapshots of kept central versions    |
+ * |                              |                               | `history!<term>!<seq>!<dataset>` list |
+ * |                              |                               | snapshots of kept central versions    |
  *
  * `lseq` is this node's local change sequence: every change to the replica (a local edit or a
  * merged remote entry) takes the next number. Each commit writes one change-log record, keyed by
@@ -26,17 +27,19 @@
  * (UTF-8), written in the same batch as the entries, so an unchanged file is known without
  * parsing it.
  *
- * Formats: 3 (this one); 2 kept the file view as `key TAB value` lines and a node id in every
- * entry record, and is migrated to 3 when opened (its views become files of those entries, which parse to the same entries; the
- * next scan diffs the real file against them as before). Any other format is refused.
+ * Formats: 4 (this one); 3 kept each bucket as JSON (decoding it was a third of an export of a
+ * 121k-entry list), and is migrated to 4 when opened; 2 also kept the file view as `key TAB value`
+ * lines and a node id in every entry record, and is migrated to 4 when opened (its views become
+ * files of those entries, which parse to the same entries; the next scan diffs the real file
+ * against them as before). Any other format is refused.
  */
 import { Level } from 'level'
 import { DataDirInUseError, StoreFormatError } from '../errors.js'
-import type { Stamp } from '../crdt/hlc.js'
 import type { Entry } from '../crdt/lww-set.js'
+import { decodeBucket, decodeBucketV2, decodeBucketV3, encodeBucket } from './bucket-codec.js'
 
-/** Layout version of this store; a data folder of another layout is migrated (2) or refused, not misread. */
-export const STORE_FORMAT = 3
+/** Layout version of this store; a data folder of another layout is migrated (2, 3) or refused, not misread. */
+export const STORE_FORMAT = 4
 
 /** Blob name of a dataset's file view. */
 export const fileViewName = (dataset: string): string => `fileview!${dataset}`
@@ -100,45 +103,6 @@ export function bucketOf (key: string): number {
 const changeKey = (dataset: string, lseq: number): string => `c!${dataset}!${hex(lseq, 16)}`
 const versionKey = (term: number, seq: number): string => `v!${hex(term, 8)}!${hex(seq, 8)}`
 
-/**
- * A bucket's value: the node ids its stamps name, then one record per entry
- * `[key, value, present, wallMs, counter, node index, lseq, synced]`. A node id is 52
- * characters and most entries share a few, so the table halves what JSON writes and parses.
- * (Format 2 put the node id itself in each record: {@link V2Record}.)
- */
-type BucketValue = [string[], ...EntryRecord[]]
-type EntryRecord = [string, string, 0 | 1, number, number, number, number, 0 | 1]
-type V2Record = [string, string, 0 | 1, number, number, string, number, 0 | 1]
-
-function encodeBucket (entries: Iterable<StoredEntry>): string | null {
-  const nodes = new Map<string, number>()
-  const value: BucketValue = [[]]
-  for (const e of entries) {
-    let idx = nodes.get(e.stamp.nodeId)
-    if (idx === undefined) {
-      idx = nodes.size
-      nodes.set(e.stamp.nodeId, idx)
-      value[0].push(e.stamp.nodeId)
-    }
-    value.push([e.key, e.value, e.present ? 1 : 0, e.stamp.wallMs, e.stamp.counter, idx, e.lseq, e.synced ? 1 : 0])
-  }
-  return value.length === 1 ? null : JSON.stringify(value)
-}
-
-function decodeBucket (raw: string, out: StoredEntry[]): void {
-  const value = JSON.parse(raw) as BucketValue
-  const nodes = value[0]
-  for (let i = 1; i < value.length; i++) {
-    const r = value[i] as EntryRecord
-    out.push({ key: r[0], value: r[1], present: r[2] === 1, stamp: { wallMs: r[3], counter: r[4], nodeId: nodes[r[5]] }, lseq: r[6], synced: r[7] === 1 })
-  }
-}
-
-function fromV2Record (r: V2Record): StoredEntry {
-  const stamp: Stamp = { wallMs: r[3], counter: r[4], nodeId: r[5] }
-  return { key: r[0], value: r[1], present: r[2] === 1, stamp, lseq: r[6], synced: r[7] === 1 }
-}
-
 /** The LevelDB of one data folder. */
 export class StateStore {
   /** Binary values live in a sublevel of their own encoding, written in the same batches. */
@@ -165,6 +129,8 @@ export class StateStore {
       await store.write({ meta: { storeFormat: STORE_FORMAT } })
     } else if (format === 2) {
       await store.migrateFrom2()
+    } else if (format === 3) {
+      await store.migrateFrom3()
     } else if (format !== STORE_FORMAT) {
       await db.close()
       throw new StoreFormatError(`the data folder ${dir} has store format ${format}; this agent reads format ${STORE_FORMAT}`)
@@ -172,15 +138,11 @@ export class StateStore {
     return store
   }
 
-  // Format 2 -> 3, in one batch with the new format number: entry buckets get a node table,
-  // and each file view goes from `key TAB value` lines to the text of a file holding those
-  // entries (`key value` lines).
+  // Format 2 -> 4, in one batch with the new format number: entry buckets become binary, and
+  // each file view goes from `key TAB value` lines to the text of a file holding those entries
+  // (`key value` lines).
   private async migrateFrom2 (): Promise<void> {
-    const buckets: NonNullable<StoreBatch['buckets']> = []
-    for await (const [key, v] of this.db.iterator({ gt: 'e!', lt: 'e!\xff' })) {
-      const [, dataset, bucket] = key.split('!')
-      buckets.push({ dataset, bucket: parseInt(bucket, 16), entries: (JSON.parse(v) as V2Record[]).map(fromV2Record) })
-    }
+    const buckets = await this.oldBuckets(decodeBucketV2)
     const blobs: Array<{ name: string; value: Uint8Array }> = []
     for (const [name, old] of await this.blobsWithPrefix(fileViewName(''))) {
       const text = Buffer.from(old.buffer, old.byteOffset, old.byteLength).toString('utf8')
@@ -188,6 +150,21 @@ export class StateStore {
       blobs.push({ name, value: Buffer.from(lines.map(line => line + '\n').join('')) })
     }
     await this.write({ meta: { storeFormat: STORE_FORMAT }, buckets, blobs })
+  }
+
+  // Format 3 -> 4, in one batch with the new format number: entry buckets go from JSON to binary.
+  private async migrateFrom3 (): Promise<void> {
+    await this.write({ meta: { storeFormat: STORE_FORMAT }, buckets: await this.oldBuckets(decodeBucketV3) })
+  }
+
+  // Every entry bucket, read as the JSON text of an older format.
+  private async oldBuckets (decode: (raw: string) => StoredEntry[]): Promise<NonNullable<StoreBatch['buckets']>> {
+    const buckets: NonNullable<StoreBatch['buckets']> = []
+    for await (const [key, v] of this.db.iterator({ gt: 'e!', lt: 'e!\xff' })) {
+      const [, dataset, bucket] = key.split('!')
+      buckets.push({ dataset, bucket: parseInt(bucket, 16), entries: decode(v) })
+    }
+    return buckets
   }
 
   async close (): Promise<void> {
@@ -204,7 +181,7 @@ export class StateStore {
   async loadEntries (dataset: string): Promise<StoredEntry[]> {
     const out: StoredEntry[] = []
     const prefix = `e!${dataset}!`
-    for await (const v of this.db.values({ gt: prefix, lt: prefix + '\xff' })) decodeBucket(v, out)
+    for await (const [key, v] of this.db.iterator<string, Uint8Array>({ gt: prefix, lt: prefix + '\xff', valueEncoding: 'view' })) decodeBucket(v, out, key)
     return out
   }
 
@@ -262,7 +239,7 @@ export class StateStore {
       const value = encodeBucket(entries)
       ops.push(value === null
         ? { type: 'del', key: bucketKey(dataset, bucket) }
-        : { type: 'put', key: bucketKey(dataset, bucket), value })
+        : { type: 'put', key: bucketKey(dataset, bucket), value, valueEncoding: 'view' })
     }
     if (batch.changeLog !== undefined && batch.changeLog.keys.length > 0) {
       const { dataset, lseq, keys } = batch.changeLog

@@ -296,14 +296,19 @@ export class ListReplica {
         if (staged.size === 0 && fileView === null) return []
         // Callers serialise changes; overlapping ones would hand out one lseq twice.
         if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
-        const keysByBucket = this.bucketKeys(dataset)
+        // Into an empty dataset (a first scan or import) the staged map becomes the dataset
+        // and its bucket index is built when next needed: copying 121k entries cost more than
+        // encoding them.
+        // A commit of the file view alone touches no bucket and needs no index either.
+        const fresh = base.size === 0
+        const keysByBucket = fresh || staged.size === 0 ? null : this.bucketKeys(dataset)
         const touched = new Map<number, StoredEntry[]>()
         for (const [key, entry] of staged) {
           const bucket = bucketOf(key)
           let list = touched.get(bucket)
           if (list === undefined) {
             list = []
-            for (const k of keysByBucket[bucket]) if (!staged.has(k)) list.push(base.get(k)!)
+            if (keysByBucket !== null) for (const k of keysByBucket[bucket]) if (!staged.has(k)) list.push(base.get(k)!)
             touched.set(bucket, list)
           }
           list.push(entry)
@@ -315,9 +320,15 @@ export class ListReplica {
           meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
           blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: Buffer.from(fileView.text) }]
         })
+        if (fresh) {
+          this.data.set(dataset, staged)
+          this.buckets.delete(dataset)
+        }
         for (const [key, entry] of staged) {
-          base.set(key, entry)
-          keysByBucket[bucketOf(key)].add(key)
+          if (keysByBucket !== null) {
+            base.set(key, entry)
+            keysByBucket[bucketOf(key)].add(key)
+          }
           if (entry.stamp.wallMs > this.newestWall) this.newestWall = entry.stamp.wallMs
         }
         if (fileView !== null) {

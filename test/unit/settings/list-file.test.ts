@@ -216,6 +216,18 @@ describe('renderListFile', () => {
     assert.throws(() => render(null, { 'a..b': '' }), InvalidKeyError)
   })
 
+  test('with keysNormalised, writes the same text without checking the keys', () => {
+    const previous = parse('# mine\nb.com\n')
+    const desired = new Map([['b.com', ''], ['d.com', 'x'], ['a.com', ''], ['c.com', '']])
+    assert.equal(renderListFile(previous, desired, { keysNormalised: true }), renderListFile(previous, desired))
+    assert.equal(renderListFile(previous, desired, { keysNormalised: true }), '# mine\nb.com\na.com\nc.com\nd.com x\n')
+  })
+
+  test('appends new keys sorted whether they come sorted or not', () => {
+    assert.equal(render(null, { 'a.com': '', 'b.com': '', 'c.com': '' }), 'a.com\nb.com\nc.com\n')
+    assert.equal(render(null, { 'c.com': '', 'a.com': '', 'b.com': '' }), 'a.com\nb.com\nc.com\n')
+  })
+
   test('rejects a value that would not read back the same', () => {
     assert.throws(() => render(null, { 'a.com': 'x # y' }), InvalidValueError)
     assert.throws(() => render(null, { 'a.com': 'x\ny' }), InvalidValueError)

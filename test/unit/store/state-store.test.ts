@@ -76,6 +76,31 @@ describe('StateStore formats', () => {
     assert.equal(replica.fileValue('whitelist', 'a.example'), 'note')
   })
 
+  test('a format-3 store is migrated: its JSON buckets load as they were and are rewritten', async (t) => {
+    const dir = await storeDir(t)
+    await storeOfFormat(dir, 3)
+    // Format 3 bucket: [node ids, ...[key, value, present, wallMs, counter, node index, lseq, synced]].
+    const v3 = JSON.stringify([['node-a', 'node-b'], ['a.example', 'note', 1, 1_700_000_000_000, 2, 1, 5, 1], ['gone.example', '', 0, 1_700_000_000_001, 0, 0, 6, 0]])
+    const db = new Level<string, string>(dir, { valueEncoding: 'utf8' })
+    await db.put('e!whitelist!07', v3)
+    await db.close()
+    const expected = [
+      { key: 'a.example', value: 'note', present: true, stamp: { wallMs: 1_700_000_000_000, counter: 2, nodeId: 'node-b' }, lseq: 5, synced: true },
+      { key: 'gone.example', value: '', present: false, stamp: { wallMs: 1_700_000_000_001, counter: 0, nodeId: 'node-a' }, lseq: 6, synced: false }
+    ]
+    const store = await StateStore.open(dir)
+    assert.equal(await store.getMeta('storeFormat'), STORE_FORMAT)
+    assert.deepEqual(await store.loadEntries('whitelist'), expected)
+    await store.close()
+    const raw = new Level<string, string>(dir, { valueEncoding: 'utf8' })
+    const rewritten = await raw.get('e!whitelist!07')
+    await raw.close()
+    assert.notEqual(rewritten, v3)
+    const reopened = await StateStore.open(dir)
+    t.after(async () => { await reopened.close() })
+    assert.deepEqual(await reopened.loadEntries('whitelist'), expected)
+  })
+
   test('a store of another format is refused with StoreFormatError naming both formats', async (t) => {
     const dir = await storeDir(t)
     await storeOfFormat(dir, 1)

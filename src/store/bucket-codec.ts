@@ -1,0 +1,204 @@
+/**
+ * The value of one entry bucket of the state store (`e!<dataset>!<bucket>`), in store format 4:
+ * binary, because decoding the JSON of format 3 (and the garbage it left) was a third of an
+ * export of the 121k-domain blacklist, and encoding it the largest part of an import's write.
+ *
+ * Layout (varint: unsigned LEB128, up to 2^53). Every string of the bucket is in one UTF-8
+ * text, so decoding makes one native call and slices, not one call per string (which cost more
+ * than parsing the JSON); lengths count UTF-16 code units, as JavaScript slices them.
+ *
+ * | field           | type           |                                                     |
+ * |-----------------|----------------|-----------------------------------------------------|
+ * | node count      | varint         |                                                     |
+ * | text bytes      | varint         |                                                     |
+ * | text            | UTF-8          | the node ids, then each record's key and value      |
+ * | node id lengths | varint each    | one per node id                                     |
+ * | records         | until the end  | one per entry:                                      |
+ * |   key length    | varint         |                                                     |
+ * |   value length  | varint         |                                                     |
+ * |   flags         | byte           | bit 0: present, bit 1: synced                       |
+ * |   wallMs        | varint         | the stamp                                           |
+ * |   counter       | varint         |                                                     |
+ * |   node          | varint         | index into the node ids                             |
+ * |   lseq          | varint         | local change sequence                               |
+ *
+ * The decoders of formats 3 and 2 (JSON) stay for the migration at open. Pure: no LevelDB here.
+ */
+import type { Stamp } from '../crdt/hlc.js'
+import type { StoredEntry } from './state-store.js'
+import { StoreFormatError } from '../errors.js'
+
+const PRESENT = 1
+const SYNCED = 2
+
+/** Encodes the entries of one bucket; null when there are none (the bucket is deleted). */
+export function encodeBucket (entries: Iterable<StoredEntry>): Uint8Array | null {
+  const nodes = new Map<string, number>()
+  const list: StoredEntry[] = []
+  let text = ''
+  let lastNode = ''
+  for (const e of entries) {
+    list.push(e)
+    const id = e.stamp.nodeId
+    if (id !== lastNode && !nodes.has(id)) nodes.set(id, nodes.size)
+    lastNode = id
+  }
+  if (list.length === 0) return null
+  for (const id of nodes.keys()) text += id
+  for (const e of list) text = text + e.key + e.value
+  const textBytes = Buffer.byteLength(text, 'utf8')
+  // Upper bound: 8 bytes per varint, 1 flag byte.
+  const w = new Writer(textBytes + 16 + 8 * nodes.size + 49 * list.length)
+  w.varint(nodes.size)
+  w.varint(textBytes)
+  w.text(text)
+  for (const id of nodes.keys()) w.varint(id.length)
+  for (const e of list) {
+    w.varint(e.key.length)
+    w.varint(e.value.length)
+    w.byte((e.present ? PRESENT : 0) | (e.synced ? SYNCED : 0))
+    w.varint(e.stamp.wallMs)
+    w.varint(e.stamp.counter)
+    w.varint(nodes.get(e.stamp.nodeId) as number)
+    w.varint(e.lseq)
+  }
+  return w.bytes()
+}
+
+/** Appends the entries of one bucket to `out`; throws StoreFormatError for bytes that are not one. */
+export function decodeBucket (bytes: Uint8Array, out: StoredEntry[], where: string): void {
+  const r = new Reader(bytes, where)
+  const nodeCount = r.varint()
+  const text = r.text(r.varint())
+  let p = 0
+  const take = (n: number): string => {
+    if (p + n > text.length) throw new StoreFormatError(`${where}: strings run past the text`)
+    const s = text.slice(p, p + n)
+    p += n
+    return s
+  }
+  const nodeLengths: number[] = []
+  for (let i = 0; i < nodeCount; i++) nodeLengths.push(r.varint())
+  const nodes = nodeLengths.map(take)
+  while (!r.done()) {
+    const keyLength = r.varint()
+    const valueLength = r.varint()
+    const flags = r.byte()
+    const wallMs = r.varint()
+    const counter = r.varint()
+    const node = r.varint()
+    const lseq = r.varint()
+    if (node >= nodes.length) throw new StoreFormatError(`${where}: node index ${node} of ${nodes.length}`)
+    const key = take(keyLength)
+    const value = valueLength === 0 ? '' : take(valueLength)
+    out.push({ key, value, present: (flags & PRESENT) !== 0, stamp: { wallMs, counter, nodeId: nodes[node] }, lseq, synced: (flags & SYNCED) !== 0 })
+  }
+  if (p !== text.length) throw new StoreFormatError(`${where}: text left over after the last string (${text.length - p} UTF-16 units)`)
+}
+
+/**
+ * Format 3 bucket: JSON `[node ids, ...records]`, each record
+ * `[key, value, present, wallMs, counter, node index, lseq, synced]`.
+ */
+type V3Value = [string[], ...V3Record[]]
+type V3Record = [string, string, 0 | 1, number, number, number, number, 0 | 1]
+/** Format 2 bucket: JSON records with the node id itself in place of its index. */
+type V2Record = [string, string, 0 | 1, number, number, string, number, 0 | 1]
+
+/** The entries of a format-3 bucket. */
+export function decodeBucketV3 (raw: string): StoredEntry[] {
+  const value = JSON.parse(raw) as V3Value
+  const nodes = value[0]
+  const out: StoredEntry[] = []
+  for (let i = 1; i < value.length; i++) {
+    const r = value[i] as V3Record
+    out.push({ key: r[0], value: r[1], present: r[2] === 1, stamp: { wallMs: r[3], counter: r[4], nodeId: nodes[r[5]] }, lseq: r[6], synced: r[7] === 1 })
+  }
+  return out
+}
+
+/** The entries of a format-2 bucket. */
+export function decodeBucketV2 (raw: string): StoredEntry[] {
+  return (JSON.parse(raw) as V2Record[]).map(r => {
+    const stamp: Stamp = { wallMs: r[3], counter: r[4], nodeId: r[5] }
+    return { key: r[0], value: r[1], present: r[2] === 1, stamp, lseq: r[6], synced: r[7] === 1 }
+  })
+}
+
+class Writer {
+  private readonly buf: Buffer
+  private at = 0
+
+  /** `capacity`: an upper bound of the bytes written. */
+  constructor (capacity: number) {
+    this.buf = Buffer.allocUnsafe(capacity)
+  }
+
+  byte (b: number): void {
+    this.buf[this.at++] = b
+  }
+
+  // Above 2^31 the 7-bit groups come from division: bit operators would cut the number to 32 bits.
+  varint (n: number): void {
+    while (n >= 0x80000000) {
+      this.buf[this.at++] = (n % 128) | 0x80
+      n = Math.floor(n / 128)
+    }
+    while (n >= 0x80) {
+      this.buf[this.at++] = (n & 0x7f) | 0x80
+      n >>>= 7
+    }
+    this.buf[this.at++] = n
+  }
+
+  text (s: string): void {
+    this.at += this.buf.write(s, this.at, 'utf8')
+  }
+
+  bytes (): Uint8Array {
+    // A copy of the exact length: the buffer is an upper bound, several times the need.
+    return new Uint8Array(this.buf.subarray(0, this.at))
+  }
+}
+
+class Reader {
+  private readonly buf: Buffer
+  private at = 0
+
+  constructor (bytes: Uint8Array, private readonly where: string) {
+    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+
+  done (): boolean {
+    return this.at >= this.buf.length
+  }
+
+  byte (): number {
+    if (this.at >= this.buf.length) this.truncated()
+    return this.buf[this.at++]
+  }
+
+  varint (): number {
+    let n = 0
+    let scale = 1
+    for (;;) {
+      const b = this.byte()
+      n += (b & 0x7f) * scale
+      if (b < 0x80) return n
+      scale *= 128
+      if (scale > 2 ** 49) throw new StoreFormatError(`${this.where}: varint too long at byte ${this.at}`)
+    }
+  }
+
+  text (bytes: number): string {
+    const end = this.at + bytes
+    if (end > this.buf.length) this.truncated()
+    const s = this.buf.toString('utf8', this.at, end)
+    this.at = end
+    return s
+  }
+
+  private truncated (): never {
+    throw new StoreFormatError(`${this.where}: bucket value ends early`)
+  }
+}
