@@ -7,7 +7,8 @@
  * Every change to local state runs through one serial queue: a scan, a merge, an apply and the
  * file writes after them never interleave.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib'
+import { deflateRaw, inflateRawSync } from 'node:zlib'
+import { promisify } from 'node:util'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { ArchiveError, NoMasterError, SyncRefusedError, UnknownVersionError, errorMessage } from '../errors.js'
 import { buildSettingsArchive, readSettingsArchive, type SettingsArchive } from './settings-archive.js'
@@ -32,6 +33,8 @@ import type { BayesContribution } from '../archive/bayes-codec.js'
 const META_CENTRAL = 'centralVersion'
 const META_APPLIED = 'appliedVersion'
 const META_UPLOAD_ACK = 'uploadAck'
+
+const deflateRawAsync = promisify(deflateRaw)
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0')
 
@@ -550,11 +553,13 @@ export class SyncEngine {
    */
   private async snapshot (version: Version, record: VersionRecord): Promise<void> {
     const sizes: Record<string, number> = {}
-    const blobs = LIST_DATASETS.map(ds => {
-      const data = deflateRawSync(encodeEntries(this.parts.replica.entries(ds)).data, { level: 1 })
+    const blobs = []
+    for (const ds of LIST_DATASETS) {
+      // Deflate on the zlib thread pool: the event loop keeps serving the fetches the announcement started.
+      const data = await deflateRawAsync(encodeEntries(this.parts.replica.entries(ds)).data, { level: 1 })
       sizes[ds] = data.byteLength
-      return { name: historyBlob(version.term, version.seq, ds), value: data }
-    })
+      blobs.push({ name: historyBlob(version.term, version.seq, ds), value: data })
+    }
     await this.parts.store.write({ versions: [{ term: version.term, seq: version.seq, record: { ...record, sizes } }], blobs })
   }
 
