@@ -132,11 +132,29 @@ function bayesSection (list: BayesBenchResult[]): string {
       `${b.loadAvg.start.toFixed(2)} -> ${b.loadAvg.end.toFixed(2)}`
     ]
   })
+  const processRows = list.filter(b => b.processes !== null && b.processes !== undefined).map((b) => {
+    const p = b.processes!
+    return [
+      b.options.tokens,
+      p.converged ? ms(p.ms) : `not converged after ${ms(p.ms)}`,
+      p.rssPeakMB.map(x => `${x} MB`).join(' / '),
+      p.cpuSeconds.map(x => `${x} s`).join(' / '),
+      `${p.slaveUploadBytesPerToken.join(' / ')} up, ${p.slaveDownloadBytesPerNeededToken.join(' / ')} down`,
+      p.roles.join(' / '),
+      p.terms.join(' / ')
+    ]
+  })
   const problems = list.flatMap(b => b.problems.map(p => `- ${b.options.tokens} tokens: ${p.split('\n')[0]}`))
   return [
     '## Bayes',
     '',
-    'Three in-process agents, each with a generated DB of N tokens (50% shared); end-to-end until every bayes.txt is the merged DB.',
+    'Three agents, each with a generated DB of N tokens (50% shared); end-to-end until every bayes.txt is the merged DB.',
+    '',
+    'Three agent processes (`spamsync start`), each its own RSS (VmHWM):',
+    '',
+    mdTable(['tokens / node', 'end-to-end', 'RSS peak per agent', 'CPU per agent during the sync', 'slave B/token', 'roles', 'terms at the end'], processRows),
+    '',
+    'The same three agents in the bench process (RSS per agent is the process peak / 3, an estimate):',
     '',
     mdTable(['tokens / node', 'end-to-end', 'merge (BayesReplica) tokens/s', 'archive B/token', 'slave upload B/token', 'delta (10 msgs): time, B/receiver', 'RSS peak (3 agents)', 'RSS / agent (est.)', 'load'], rows),
     ...(problems.length > 0 ? ['', 'Problems:', ...problems] : [])
@@ -164,6 +182,22 @@ function syncthingSection (s: SyncthingBenchResult): string {
   ].join('\n')
 }
 
+/** One side (fan-out on or off) of bench/fanout.ts's result, as far as the table reads it. */
+interface FanoutSide { runs: number, masterServedBytes: number, masterArchives: number, allHaveMs: number, fromSlaves: number, allIdentical: boolean }
+
+function fanoutSection (f: { nodes: number, reps: number, domains: number, on: FanoutSide, off: FanoutSide, runs?: Array<{ archiveBytes?: number }> }): string {
+  const archive = f.runs?.[0]?.archiveBytes
+  const row = (name: string, side: FanoutSide): Array<string | number> =>
+    [name, bytes(side.masterServedBytes), `${side.masterArchives}${archive === undefined ? '' : ` (${(side.masterServedBytes / archive).toFixed(2)}x)`}`, side.fromSlaves, ms(side.allHaveMs), side.allIdentical ? 'yes' : 'NO']
+  return [
+    '## Fan-out: master bytes out',
+    '',
+    `${f.nodes} agent processes, one new ${f.domains}-line blacklist on the master${archive === undefined ? '' : ` (full archive ${bytes(archive)})`}, medians of ${f.reps} runs; target: the master sends at most 3 archives.`,
+    '',
+    mdTable(['fan-out', 'master sent', 'archives', 'slaves served by a peer', 'all hold the list after', 'all identical'], [row('on', f.on), row('off', f.off)])
+  ].join('\n')
+}
+
 /** Numeric leaves of a value, as `path = value` rows (for results with no table of their own). */
 function numericLeaves (value: unknown, path = '', out: Array<[string, number]> = []): Array<[string, number]> {
   if (typeof value === 'number') out.push([path, value])
@@ -180,6 +214,10 @@ export function renderResults (r: BenchResults): string {
   if (r.bayes !== undefined && r.bayes.length > 0) parts.push('', bayesSection(r.bayes))
   if (r.syncthing !== undefined) parts.push('', syncthingSection(r.syncthing))
   for (const [name, value] of Object.entries(r.other ?? {})) {
+    if (name === 'fanout') {
+      parts.push('', fanoutSection(value as Parameters<typeof fanoutSection>[0]))
+      continue
+    }
     parts.push('', `## ${name}`, '', mdTable(['field', 'value'], numericLeaves(value).slice(0, 60)))
   }
   const errors = Object.entries(r.errors)
