@@ -107,10 +107,19 @@ describe('RESULTS.md renderer', () => {
   })
 
   test('a benchmark without a table of its own is shown by its numbers', () => {
-    const md = renderResults(results({ other: { fanout: { nodes: 10, master: { on: 3.1, off: 9 } } } }))
-    assert.match(md, /## fanout/)
+    const md = renderResults(results({ other: { extra: { nodes: 10, master: { on: 3.1, off: 9 } } } }))
+    assert.match(md, /## extra/)
     assert.match(md, /\| master\.on \| 3\.1 \|/)
     assert.match(md, /\| master\.off \| 9 \|/)
+  })
+
+  test('fan-out is a table of master bytes out, on and off, in archives', () => {
+    const side = (fanOut: boolean, bytes: number, archives: number): object => ({ fanOut, runs: 3, masterServedBytes: bytes, masterArchives: archives, allHaveMs: 24000, startedMs: 9000, fromSlaves: fanOut ? 7 : 0, allIdentical: true })
+    const fanout = { nodes: 10, reps: 3, domains: 121570, on: side(true, 2000, 2), off: side(false, 9000, 9), runs: [{ archiveBytes: 1000 }] }
+    const md = renderResults(results({ other: { fanout } }))
+    assert.match(md, /## Fan-out: master bytes out/)
+    assert.match(md, /\| on \| 2000 B \| 2 \(2\.00x\) \| 7 \| 24000 ms \| yes \|/)
+    assert.match(md, /\| off \| 9000 B \| 9 \(9\.00x\) \| 0 \| 24000 ms \| yes \|/)
   })
 
   test('a failed benchmark is listed with the first line of its error', () => {
