@@ -929,9 +929,10 @@ const USAGE = `usage: node dist/bench/cluster.js [propagation] [bytes] [failover
   [--lists=${LIST_NAMES.join(',')}] [--failover-trials=10] [--seed=N]
   phases default to all three; each option's default is in brackets`
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv.includes('--help')) {
+const runAsScript = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
+if (runAsScript && process.argv.includes('--help')) {
   process.stdout.write(USAGE + '\n')
-} else if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+} else if (runAsScript) {
   main(parseClusterArgs(process.argv.slice(2))).then((r) => {
     const missed = missedTargets(r)
     if (missed.length > 0) process.stderr.write(`targets missed: ${missed.join(', ')}\n`)

@@ -612,9 +612,10 @@ function parseArgs (argv: string[]): SyncthingBenchOptions {
 const USAGE = `usage: node dist/bench/syncthing.js [--reps=N] [--list=${LIST_NAMES.join('|')}]
   3 syncthing instances and 3 spamsync agents on 127.0.0.1, the same list, one-line changes timed side by side`
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv.includes('--help')) {
+const runAsScript = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
+if (runAsScript && process.argv.includes('--help')) {
   process.stdout.write(USAGE + '\n')
-} else if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+} else if (runAsScript) {
   main(parseArgs(process.argv.slice(2))).catch((err) => {
     process.stderr.write(`${err?.stack ?? err}\n`)
     process.exitCode = 1

@@ -97,13 +97,10 @@ export class BeaconLink implements Startable {
   private open (peer: string, frames: Uint8Array[]): void {
     const refusedAt = this.refused.get(peer)
     if (refusedAt !== undefined && Date.now() - refusedAt < REFUSED_RETRY_MS) return
+    const connection = this.node.getConnections().find(c => c.remotePeer.toString() === peer && c.status === 'open')
+    if (connection === undefined) return
     const link: Link = { lp: null, busy: true, intros: [] }
     this.links.set(peer, link)
-    const connection = this.node.getConnections().find(c => c.remotePeer.toString() === peer && c.status === 'open')
-    if (connection === undefined) {
-      this.links.delete(peer)
-      return
-    }
     connection.newStream(BEACON_PROTOCOL, { signal: AbortSignal.timeout(SEND_TIMEOUT_MS) }).then((stream) => {
       if (this.links.get(peer) !== link || this.stopped) {
         stream.abort(new Error('link replaced'))
