@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { StateStore } from './store/state-store.js'
 import { loadOrCreateIdentity, type Identity } from './net/identity.js'
-import { ListReplica } from './sync/list-replica.js'
+import { ListReplica, type LoadOptions } from './sync/list-replica.js'
 import { BayesReplica } from './sync/bayes-replica.js'
 import { SettingsFolder } from './settings/settings-folder.js'
 import type { Config } from './config.js'
@@ -23,8 +23,11 @@ export interface LocalState {
   close: () => Promise<void>
 }
 
-/** Opens the data and settings folders of `config`, creating them on first use. */
-export async function openLocalState (config: Pick<Config, 'dataDir' | 'settingsDir' | 'maxSkewMs'>, wallClock: () => number = Date.now): Promise<LocalState> {
+/**
+ * Opens the data and settings folders of `config`, creating them on first use. `lists` says
+ * when the list entries are read (see ListReplica.load).
+ */
+export async function openLocalState (config: Pick<Config, 'dataDir' | 'settingsDir' | 'maxSkewMs'>, wallClock: () => number = Date.now, lists: LoadOptions = {}): Promise<LocalState> {
   for (const dir of [config.dataDir, config.settingsDir]) {
     try {
       await mkdir(dir, { recursive: true })
@@ -35,7 +38,7 @@ export async function openLocalState (config: Pick<Config, 'dataDir' | 'settings
   const store = await StateStore.open(join(config.dataDir, 'state'))
   try {
     const identity = await loadOrCreateIdentity(store)
-    const replica = await ListReplica.load(store, identity.nodeId, wallClock, config.maxSkewMs)
+    const replica = await ListReplica.load(store, identity.nodeId, wallClock, config.maxSkewMs, lists)
     const bayes = await BayesReplica.load(store, identity.nodeId)
     const folder = new SettingsFolder(config.settingsDir, replica)
     return { store, identity, replica, bayes, folder, close: async () => { await store.close() } }

@@ -9,6 +9,7 @@
  */
 import { DatasetDecodeError, InvalidKeyError } from '../errors.js'
 import type { Entry } from '../crdt/lww-set.js'
+import { EntryColumns } from '../crdt/entry-columns.js'
 import { checkValue } from '../settings/list-file.js'
 import { normaliseKey } from '../settings/list-key.js'
 
@@ -56,52 +57,106 @@ ESCAPE_BYTE[0x5c] = 0x5c
  * that is a bug upstream, not an operator's mistake.
  */
 export function encodeEntries (entries: Iterable<Entry>): EncodedList {
-  const sorted = Array.from(entries).sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-  // First pass: validate and number the node ids, which the file lists before the entries.
-  const nodes = new Map<string, number>()
+  return encodeColumns(EntryColumns.of(entries))
+}
+
+/** {@link encodeEntries} for entries as columns: equal sets give equal bytes whatever their runs. */
+export function encodeColumns (cols: EntryColumns): EncodedList {
+  const { keys, values, present, wallMs, counter, node, nodeIds } = cols
+  const order = keyOrder(keys, cols.runEnds)
+  // First pass: validate and number the node ids in order of first use, which the file lists
+  // before the entries.
+  const fileNode = new Int32Array(nodeIds.length).fill(-1)
+  const used: string[] = []
   let previous: string | undefined
   // Expected bytes: exact for ASCII text and 13-digit times, give or take the escapes.
   let size = 1024
-  for (const e of sorted) {
-    if (e.key.length === 0) throw new RangeError('cannot encode an entry with an empty key')
-    if (e.key === previous) throw new RangeError(`cannot encode key ${JSON.stringify(e.key)} twice`)
-    previous = e.key
-    const { wallMs, counter, nodeId } = e.stamp
-    if (!isCount(wallMs) || !isCount(counter) || nodeId.length === 0) {
-      throw new RangeError(`cannot encode key ${JSON.stringify(e.key)}: bad stamp ${JSON.stringify(e.stamp)}`)
+  for (let i = 0; i < order.length; i++) {
+    const e = order[i]
+    const key = keys[e]
+    if (key.length === 0) throw new RangeError('cannot encode an entry with an empty key')
+    if (key === previous) throw new RangeError(`cannot encode key ${JSON.stringify(key)} twice`)
+    previous = key
+    if (!isCount(wallMs[e]) || !isCount(counter[e]) || nodeIds[node[e]].length === 0) {
+      const stamp = { wallMs: wallMs[e], counter: counter[e], nodeId: nodeIds[node[e]] }
+      throw new RangeError(`cannot encode key ${JSON.stringify(key)}: bad stamp ${JSON.stringify(stamp)}`)
     }
-    if (!nodes.has(nodeId)) {
-      nodes.set(nodeId, nodes.size)
-      size += nodeId.length + 16
+    if (fileNode[node[e]] < 0) {
+      fileNode[node[e]] = used.length
+      used.push(nodeIds[node[e]])
+      size += nodeIds[node[e]].length + 16
     }
-    size += e.key.length + e.value.length + 24
+    size += key.length + values[e].length + 24
   }
   const out = new ListWriter(size)
   out.text(LIST_HEADER)
   out.byte(LF)
-  for (const [nodeId, idx] of nodes) {
+  for (let idx = 0; idx < used.length; idx++) {
     out.text(NODE_PREFIX)
     out.count(idx)
     out.byte(SPACE)
-    out.text(nodeId)
+    out.text(used[idx])
     out.byte(LF)
   }
-  for (let i = 0; i < sorted.length; i++) {
-    const e = sorted[i]
-    out.text(e.key)
+  for (let i = 0; i < order.length; i++) {
+    const e = order[i]
+    out.text(keys[e])
     out.byte(TAB)
-    out.byte(e.present ? DIGIT_1 : DIGIT_0)
+    out.byte(present[e] ? DIGIT_1 : DIGIT_0)
     out.byte(TAB)
-    out.count(e.stamp.wallMs)
+    out.count(wallMs[e])
     out.byte(TAB)
-    out.count(e.stamp.counter)
+    out.count(counter[e])
     out.byte(TAB)
-    out.count(nodes.get(e.stamp.nodeId) as number)
+    out.count(fileNode[node[e]])
     out.byte(TAB)
-    out.text(e.value)
+    out.text(values[e])
     out.byte(LF)
   }
-  return { data: out.bytes(), entries: sorted.length }
+  return { data: out.bytes(), entries: order.length }
+}
+
+// The indexes of `keys` in key order. Each run is checked and sorted only if it is not; then
+// runs are merged pairwise: about n log2(runs) comparisons for sorted runs instead of n log2(n).
+function keyOrder (keys: string[], runEnds: readonly number[]): Int32Array {
+  const n = keys.length
+  let order = new Int32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  const bounds = [0]
+  for (const end of runEnds) if (end > bounds[bounds.length - 1] && end <= n) bounds.push(end)
+  if (bounds[bounds.length - 1] < n) bounds.push(n)
+  for (let r = 0; r + 1 < bounds.length; r++) {
+    const lo = bounds[r]
+    const hi = bounds[r + 1]
+    let sorted = true
+    for (let i = lo + 1; i < hi && sorted; i++) sorted = keys[i - 1] < keys[i]
+    if (!sorted) order.subarray(lo, hi).sort((a, b) => keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0)
+  }
+  let spare = new Int32Array(n)
+  let runs = bounds
+  while (runs.length > 2) {
+    const next = [0]
+    for (let r = 0; r + 1 < runs.length; r += 2) {
+      const hi = r + 2 < runs.length ? runs[r + 2] : runs[r + 1]
+      mergeRuns(keys, order, spare, runs[r], runs[r + 1], hi)
+      next.push(hi)
+    }
+    const swap = order
+    order = spare
+    spare = swap
+    runs = next
+  }
+  return order
+}
+
+// Merges the sorted runs from[lo, mid) and from[mid, hi) into to[lo, hi).
+function mergeRuns (keys: string[], from: Int32Array, to: Int32Array, lo: number, mid: number, hi: number): void {
+  let a = lo
+  let b = mid
+  let at = lo
+  while (a < mid && b < hi) to[at++] = keys[from[b]] < keys[from[a]] ? from[b++] : from[a++]
+  while (a < mid) to[at++] = from[a++]
+  while (b < hi) to[at++] = from[b++]
 }
 
 // Writes the list file straight into a byte buffer. Keys, numbers and most values are ASCII,

@@ -22,11 +22,15 @@
  * |   node          | varint         | index into the node ids                             |
  * |   lseq          | varint         | local change sequence                               |
  *
- * The decoders of formats 3 and 2 (JSON) stay for the migration at open. Pure: no LevelDB here.
+ * Records are written sorted by key, so reading a whole dataset in key order (an export) merges
+ * 256 sorted runs instead of sorting everything; a bucket written before that is still read, its
+ * run sorted then. The decoders of formats 3 and 2 (JSON) stay for the migration at open. Pure:
+ * no LevelDB here.
  */
 import type { Stamp } from '../crdt/hlc.js'
 import type { StoredEntry } from './state-store.js'
 import { StoreFormatError } from '../errors.js'
+import type { EntryColumns } from '../crdt/entry-columns.js'
 
 const PRESENT = 1
 const SYNCED = 2
@@ -44,6 +48,8 @@ export function encodeBucket (entries: Iterable<StoredEntry>): Uint8Array | null
     lastNode = id
   }
   if (list.length === 0) return null
+  // A bucket's entries mostly arrive sorted already (a scan of a sorted file, an archive).
+  if (!sortedByKey(list)) list.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
   for (const id of nodes.keys()) text += id
   for (const e of list) text = text + e.key + e.value
   const textBytes = Buffer.byteLength(text, 'utf8')
@@ -67,33 +73,77 @@ export function encodeBucket (entries: Iterable<StoredEntry>): Uint8Array | null
 
 /** Appends the entries of one bucket to `out`; throws StoreFormatError for bytes that are not one. */
 export function decodeBucket (bytes: Uint8Array, out: StoredEntry[], where: string): void {
-  const r = new Reader(bytes, where)
-  const nodeCount = r.varint()
-  const text = r.text(r.varint())
-  let p = 0
-  const take = (n: number): string => {
-    if (p + n > text.length) throw new StoreFormatError(`${where}: strings run past the text`)
-    const s = text.slice(p, p + n)
-    p += n
-    return s
+  const r = new RecordReader(bytes, where)
+  while (r.next()) {
+    out.push({ key: r.key, value: r.value, present: r.present, stamp: { wallMs: r.wallMs, counter: r.counter, nodeId: r.nodeIds[r.node] }, lseq: r.lseq, synced: r.synced })
   }
-  const nodeLengths: number[] = []
-  for (let i = 0; i < nodeCount; i++) nodeLengths.push(r.varint())
-  const nodes = nodeLengths.map(take)
-  while (!r.done()) {
+}
+
+/** Appends the entries of one bucket to `out` as one run, without an object per entry (lseq and synced are dropped). */
+export function decodeBucketColumns (bytes: Uint8Array, out: EntryColumns, where: string): void {
+  const r = new RecordReader(bytes, where)
+  const nodes = r.nodeIds.map(id => out.nodeOf(id))
+  while (r.next()) out.push(r.key, r.value, r.present, r.wallMs, r.counter, nodes[r.node])
+  out.endRun()
+}
+
+function sortedByKey (list: StoredEntry[]): boolean {
+  for (let i = 1; i < list.length; i++) if (!(list[i - 1].key < list[i].key)) return false
+  return true
+}
+
+// Reads a bucket's records one at a time into its fields; `next()` is false after the last one
+// (having checked that no text is left over).
+class RecordReader {
+  readonly nodeIds: string[]
+  key = ''
+  value = ''
+  present = false
+  synced = false
+  wallMs = 0
+  counter = 0
+  node = 0
+  lseq = 0
+  private readonly r: Reader
+  private readonly text: string
+  private p = 0
+
+  constructor (bytes: Uint8Array, private readonly where: string) {
+    this.r = new Reader(bytes, where)
+    const nodeCount = this.r.varint()
+    this.text = this.r.text(this.r.varint())
+    const nodeLengths: number[] = []
+    for (let i = 0; i < nodeCount; i++) nodeLengths.push(this.r.varint())
+    this.nodeIds = nodeLengths.map(n => this.take(n))
+  }
+
+  next (): boolean {
+    const r = this.r
+    if (r.done()) {
+      if (this.p !== this.text.length) throw new StoreFormatError(`${this.where}: text left over after the last string (${this.text.length - this.p} UTF-16 units)`)
+      return false
+    }
     const keyLength = r.varint()
     const valueLength = r.varint()
     const flags = r.byte()
-    const wallMs = r.varint()
-    const counter = r.varint()
-    const node = r.varint()
-    const lseq = r.varint()
-    if (node >= nodes.length) throw new StoreFormatError(`${where}: node index ${node} of ${nodes.length}`)
-    const key = take(keyLength)
-    const value = valueLength === 0 ? '' : take(valueLength)
-    out.push({ key, value, present: (flags & PRESENT) !== 0, stamp: { wallMs, counter, nodeId: nodes[node] }, lseq, synced: (flags & SYNCED) !== 0 })
+    this.wallMs = r.varint()
+    this.counter = r.varint()
+    this.node = r.varint()
+    this.lseq = r.varint()
+    if (this.node >= this.nodeIds.length) throw new StoreFormatError(`${this.where}: node index ${this.node} of ${this.nodeIds.length}`)
+    this.key = this.take(keyLength)
+    this.value = valueLength === 0 ? '' : this.take(valueLength)
+    this.present = (flags & PRESENT) !== 0
+    this.synced = (flags & SYNCED) !== 0
+    return true
   }
-  if (p !== text.length) throw new StoreFormatError(`${where}: text left over after the last string (${text.length - p} UTF-16 units)`)
+
+  private take (n: number): string {
+    if (this.p + n > this.text.length) throw new StoreFormatError(`${this.where}: strings run past the text`)
+    const s = this.text.slice(this.p, this.p + n)
+    this.p += n
+    return s
+  }
 }
 
 /**

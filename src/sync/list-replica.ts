@@ -9,6 +9,7 @@
  */
 import { clampStamp, HybridClock } from '../crdt/hlc.js'
 import { winner, type Entry } from '../crdt/lww-set.js'
+import { EntryColumns } from '../crdt/entry-columns.js'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../settings/list-file.js'
 import { bucketOf, ENTRY_BUCKETS, fileViewName, type StateStore, type StoredEntry } from '../store/state-store.js'
@@ -86,23 +87,32 @@ export class ListReplica {
     return keysByBucket
   }
 
-  /** Loads the replica of `nodeId` from the store. */
-  static async load (store: StateStore, nodeId: string, wallClock: () => number, maxSkewMs: number): Promise<ListReplica> {
+  /**
+   * Loads the replica of `nodeId` from the store. With `entries: 'onDemand'` a dataset's entries
+   * are read only when a change needs them: a command that only reads (export) then reads them
+   * as columns, which costs a fraction of the objects and maps loaded here.
+   */
+  static async load (store: StateStore, nodeId: string, wallClock: () => number, maxSkewMs: number, opts: LoadOptions = {}): Promise<ListReplica> {
     const data = new Map<ListDataset, Map<string, StoredEntry>>()
     const fileViews = new Map<ListDataset, FileView>()
-    let newestWall = 0
     for (const ds of LIST_DATASETS) {
-      const map = new Map<string, StoredEntry>()
-      for (const e of await store.loadEntries(ds)) {
-        map.set(e.key, e)
-        if (e.stamp.wallMs > newestWall) newestWall = e.stamp.wallMs
-      }
-      data.set(ds, map)
+      if (opts.entries !== 'onDemand') data.set(ds, await loadMap(store, ds))
       const stored = await store.getBlob(fileViewName(ds))
       fileViews.set(ds, new FileView(ds, stored === undefined ? '' : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).toString('utf8')))
     }
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
+    // Entries not read yet may hold any stamp: Infinity keeps clampFuture from skipping them.
+    const newestWall = opts.entries === 'onDemand' ? Infinity : newestWallOf(data.values())
     return new ListReplica(store, clock, data, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall)
+  }
+
+  /**
+   * Every entry of a dataset (tombstones included) as columns; read from the store when the
+   * entries are not loaded, without loading them.
+   */
+  async columns (dataset: ListDataset): Promise<EntryColumns> {
+    const map = this.data.get(dataset)
+    return map === undefined ? await this.store.loadEntryColumns(dataset) : EntryColumns.of(map.values())
   }
 
   /** The newest local change sequence. */
@@ -173,7 +183,7 @@ export class ListReplica {
     const next = new FileView(dataset, text, parsed ?? reparseListFile(view.parsed, text, listFileName(dataset)))
     const before = view.parsed.entries
     const after = next.parsed.entries
-    const txn = this.begin(dataset)
+    const txn = await this.begin(dataset)
     for (const key of keysOnChangedLines(view.parsed, next.parsed)) {
       const value = after.get(key)
       if (before.get(key) === value) continue
@@ -193,7 +203,7 @@ export class ListReplica {
    * stamps from too far in the future. Returns the entries that changed the replica.
    */
   async merge (dataset: ListDataset, incoming: Iterable<Entry>, opts: MergeOptions): Promise<StoredEntry[]> {
-    const txn = this.begin(dataset)
+    const txn = await this.begin(dataset)
     for (const raw of incoming) {
       // A tombstone carries no value; clearing it before comparing keeps a re-merge a no-op.
       // One object per entry, numbered only when it wins: a 121k-entry import is GC-bound.
@@ -228,14 +238,14 @@ export class ListReplica {
     const lowered = new Map<ListDataset, StoredEntry[]>()
     for (const ds of LIST_DATASETS) {
       const entries: StoredEntry[] = []
-      for (const e of this.map(ds).values()) {
+      for (const e of (await this.loadedMap(ds)).values()) {
         if (e.stamp.wallMs > limit) entries.push({ ...e, stamp: clampStamp(e.stamp, limit, 0) })
       }
       if (entries.length > 0) lowered.set(ds, entries)
     }
     let n = 0
     for (const [ds, entries] of lowered) {
-      const txn = this.begin(ds)
+      const txn = await this.begin(ds)
       for (const e of entries) txn.put({ ...e, lseq: txn.nextLseq() })
       n += (await txn.commit(null)).length
     }
@@ -251,7 +261,7 @@ export class ListReplica {
    * lists exactly the present entries; `parsed` is `text` parsed, when the caller has it.
    */
   async recordFileView (dataset: ListDataset, text: string, parsed?: ParsedListFile): Promise<void> {
-    if (this.view(dataset).text !== text) await this.begin(dataset).commit(new FileView(dataset, text, parsed))
+    if (this.view(dataset).text !== text) await (await this.begin(dataset)).commit(new FileView(dataset, text, parsed))
     this.unwritten.set(dataset, new Set())
   }
 
@@ -273,9 +283,19 @@ export class ListReplica {
     return view
   }
 
+  // The entries of a dataset, read from the store first if not loaded yet (an on-demand replica).
+  private async loadedMap (dataset: ListDataset): Promise<Map<string, StoredEntry>> {
+    let map = this.data.get(dataset)
+    if (map === undefined) {
+      map = await loadMap(this.store, dataset)
+      this.data.set(dataset, map)
+    }
+    return map
+  }
+
   private map (dataset: ListDataset): Map<string, StoredEntry> {
     const map = this.data.get(dataset)
-    if (map === undefined) throw new Error(`unknown dataset ${dataset}`)
+    if (map === undefined) throw new Error(`entries of ${dataset} are not loaded (an on-demand replica reads them at its first change)`)
     return map
   }
 
@@ -283,8 +303,8 @@ export class ListReplica {
    * Starts a change to one dataset. Changes are staged and reach memory only after the store
    * has written them, so a failed write (a full disk) leaves memory and disk agreeing.
    */
-  private begin (dataset: ListDataset): ReplicaTxn {
-    const base = this.map(dataset)
+  private async begin (dataset: ListDataset): Promise<ReplicaTxn> {
+    const base = await this.loadedMap(dataset)
     const staged = new Map<string, StoredEntry>()
     const startLseq = this.lseq
     let lseq = this.lseq
@@ -343,6 +363,24 @@ export class ListReplica {
       }
     }
   }
+}
+
+/** How {@link ListReplica.load} reads the entries. */
+export interface LoadOptions {
+  /** 'now' (default): every dataset at load; 'onDemand': a dataset at its first change. */
+  entries?: 'now' | 'onDemand'
+}
+
+async function loadMap (store: StateStore, dataset: ListDataset): Promise<Map<string, StoredEntry>> {
+  const map = new Map<string, StoredEntry>()
+  for (const e of await store.loadEntries(dataset)) map.set(e.key, e)
+  return map
+}
+
+function newestWallOf (maps: Iterable<Map<string, StoredEntry>>): number {
+  let newest = 0
+  for (const map of maps) for (const e of map.values()) if (e.stamp.wallMs > newest) newest = e.stamp.wallMs
+  return newest
 }
 
 /** A staged change to one dataset of the replica. */

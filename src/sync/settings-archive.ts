@@ -5,7 +5,8 @@
 import { AGENT_VERSION, LIST_DATASETS, SCHEMA_VERSION, type ListDataset } from '../constants.js'
 import { ManifestError } from '../errors.js'
 import { packArchive, unpackArchive, type ArchiveInputFile } from '../archive/zip.js'
-import { decodeEntries, encodeEntries } from '../archive/list-codec.js'
+import { decodeEntries, encodeColumns, encodeEntries } from '../archive/list-codec.js'
+import { EntryColumns } from '../crdt/entry-columns.js'
 import { decodeBayes, encodeBayes, type BayesContribution } from '../archive/bayes-codec.js'
 import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from '../archive/limits.js'
 import type { Manifest } from '../archive/manifest.js'
@@ -43,13 +44,16 @@ export interface SettingsArchive {
  */
 const BAYES_PACK_LEVEL = 0 as const
 
-/** Packs the given entries of each list dataset and Bayes contributions (what is left out is not in the archive). */
-export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<ListDataset, Iterable<Entry>>, bayes: BayesContribution[] | null = null): Uint8Array {
+/**
+ * Packs the given entries (objects or columns) of each list dataset and Bayes contributions
+ * (what is left out is not in the archive).
+ */
+export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<ListDataset, Iterable<Entry> | EntryColumns>, bayes: BayesContribution[] | null = null): Uint8Array {
   const files: ArchiveInputFile[] = []
   for (const dataset of LIST_DATASETS) {
     const entries = lists.get(dataset)
     if (entries === undefined) continue
-    const { data, entries: count } = encodeEntries(entries)
+    const { data, entries: count } = entries instanceof EntryColumns ? encodeColumns(entries) : encodeEntries(entries)
     files.push({ name: archiveFileName(dataset), data, entries: count })
   }
   if (bayes !== null) {

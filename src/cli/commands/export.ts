@@ -4,7 +4,7 @@ import { openLocalState } from '../../local-state.js'
 import { buildSettingsArchive } from '../../sync/settings-archive.js'
 import { writeFileAtomic } from '../../settings/atomic-write.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
-import type { Entry } from '../../crdt/lww-set.js'
+import type { EntryColumns } from '../../crdt/entry-columns.js'
 import { FileAccessError } from '../../errors.js'
 import { BayesFile } from '../../settings/bayes-file.js'
 
@@ -25,11 +25,13 @@ ${configHelp([...KEYS])}`,
   positionals: [1, 1],
   async run ({ values, positionals, stdout }) {
     const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, [...KEYS]) })
-    const state = await openLocalState(config)
+    // Entries on demand: a list whose file has not changed since the last scan is read straight
+    // from the store as columns, never as objects.
+    const state = await openLocalState(config, Date.now, { entries: 'onDemand' })
     try {
       await state.folder.scan()
-      const lists = new Map<ListDataset, Entry[]>()
-      for (const ds of LIST_DATASETS) lists.set(ds, [...state.replica.entries(ds)])
+      const lists = new Map<ListDataset, EntryColumns>()
+      for (const ds of LIST_DATASETS) lists.set(ds, await state.replica.columns(ds))
       const bayesFile = new BayesFile(config.settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 0 })
       const local = await bayesFile.read()
       if (local !== null) await state.bayes.applyScan(local)
@@ -40,7 +42,7 @@ ${configHelp([...KEYS])}`,
       } catch (err: any) {
         throw new FileAccessError(`cannot write ${positionals[0]}: ${err?.code ?? err}`, { cause: err })
       }
-      const counts = [...LIST_DATASETS.map(ds => `${ds} ${state.replica.presentCount(ds)}`), `bayes ${state.bayes.tokenCount} tokens`].join(', ')
+      const counts = [...LIST_DATASETS.map(ds => `${ds} ${lists.get(ds)?.presentCount() ?? 0}`), `bayes ${state.bayes.tokenCount} tokens`].join(', ')
       stdout(`exported ${positionals[0]} (${zip.byteLength} bytes): ${counts}\n`)
     } finally {
       await state.close()

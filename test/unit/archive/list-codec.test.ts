@@ -5,7 +5,8 @@ import { DatasetDecodeError } from '../../../src/errors.js'
 import type { Entry } from '../../../src/crdt/lww-set.js'
 import { normaliseKey } from '../../../src/settings/list-key.js'
 import { checkValue } from '../../../src/settings/list-file.js'
-import { decodeEntries, encodeEntries, LIST_HEADER } from '../../../src/archive/list-codec.js'
+import { decodeEntries, encodeColumns, encodeEntries, LIST_HEADER } from '../../../src/archive/list-codec.js'
+import { EntryColumns } from '../../../src/crdt/entry-columns.js'
 import { packArchive, unpackArchive } from '../../../src/archive/zip.js'
 import { utf8 } from './zip-fixtures.js'
 
@@ -79,6 +80,52 @@ describe('encodeEntries', () => {
   it('refuses a stamp that is not non-negative integers', () => {
     assert.throws(() => encodeEntries([entry('a.example', '', true, -1, 0, NODE_A)]), RangeError)
     assert.throws(() => encodeEntries([entry('a.example', '', true, 1.5, 0, NODE_A)]), RangeError)
+  })
+})
+
+// The entries as columns in runs of the given lengths, each run in the given order.
+function columns (runs: Entry[][]): EntryColumns {
+  const cols = new EntryColumns()
+  for (const run of runs) {
+    for (const e of run) cols.push(e.key, e.value, e.present, e.stamp.wallMs, e.stamp.counter, cols.nodeOf(e.stamp.nodeId))
+    cols.endRun()
+  }
+  return cols
+}
+
+describe('encodeColumns', () => {
+  it('gives the bytes of encodeEntries for sorted runs', () => {
+    const [a, b, c] = byKey(SAMPLE)
+    assert.deepEqual(encodeColumns(columns([[a, c], [b]])).data, encodeEntries(SAMPLE).data)
+  })
+
+  it('sorts a run that is not sorted (a bucket written before buckets were sorted)', () => {
+    const [a, b, c] = byKey(SAMPLE)
+    assert.deepEqual(encodeColumns(columns([[c, a], [b]])).data, encodeEntries(SAMPLE).data)
+  })
+
+  it('refuses one key in two runs', () => {
+    assert.throws(() => encodeColumns(columns([[SAMPLE[0]], [SAMPLE[1], SAMPLE[0]]])), /cannot encode key "spam.example" twice/)
+  })
+
+  it('gives the bytes of encodeEntries however the entries are cut into runs and ordered (property)', () => {
+    const arbEntries = fc.uniqueArray(fc.record({
+      key: fc.stringMatching(/^[a-z]{1,6}\.example$/),
+      value: fc.constantFrom('', 'note', 'grüße'),
+      present: fc.boolean(),
+      wallMs: fc.nat(),
+      counter: fc.nat(5),
+      nodeId: fc.constantFrom(NODE_A, NODE_B, 'node-c')
+    }), { selector: e => e.key, maxLength: 60 })
+      .map(list => list.map(e => entry(e.key, e.present ? e.value : '', e.present, e.wallMs, e.counter, e.nodeId)))
+    fc.assert(fc.property(arbEntries, fc.array(fc.nat(60), { maxLength: 6 }), fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }), (entries, cuts, sortRun) => {
+      const bounds = [...new Set([0, ...cuts.filter(c => c < entries.length), entries.length])].sort((x, y) => x - y)
+      const runs = bounds.slice(1).map((end, r) => {
+        const run = entries.slice(bounds[r], end)
+        return sortRun[r] ? byKey(run) : run
+      })
+      assert.deepEqual(encodeColumns(columns(runs)).data, encodeEntries(entries).data)
+    }), { numRuns: 1000 })
   })
 })
 

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeBucket, encodeBucket } from '../../../src/store/bucket-codec.js'
+import { decodeBucket, decodeBucketColumns, encodeBucket } from '../../../src/store/bucket-codec.js'
+import { EntryColumns } from '../../../src/crdt/entry-columns.js'
 import { StoreFormatError } from '../../../src/errors.js'
 import type { StoredEntry } from '../../../src/store/state-store.js'
 
@@ -19,10 +20,27 @@ describe('entry bucket values', () => {
   test('entries decode as they were encoded: flags, stamps, node ids, change sequence', () => {
     const entries = [
       entry('a.example', 'note', 1_700_000_000_000, 'node-a', 1),
-      entry('gone.example', '', 1_700_000_000_001, 'node-b', 2, false, true),
-      entry('b.example', '', 0, 'node-a', 3, true, true)
+      entry('b.example', '', 0, 'node-a', 3, true, true),
+      entry('gone.example', '', 1_700_000_000_001, 'node-b', 2, false, true)
     ]
     assert.deepEqual(roundTrip(entries), entries)
+  })
+
+  test('entries are stored sorted by key, so a dataset reads as sorted runs', () => {
+    const entries = [entry('c.example', '', 1, 'node-a', 1), entry('a.example', '', 2, 'node-b', 2), entry('b.example', '', 3, 'node-a', 3)]
+    assert.deepEqual(roundTrip(entries).map(e => e.key), ['a.example', 'b.example', 'c.example'])
+  })
+
+  test('columns hold what the objects hold, one run per bucket, node ids shared between buckets', () => {
+    const first = [entry('a.example', 'note', 1_700_000_000_000, 'node-a', 1), entry('gone.example', '', 5, 'node-b', 2, false, true)]
+    const second = [entry('b.example', 'x', 7, 'node-b', 3), entry('c.example', '', 8, 'node-c', 4)]
+    const cols = new EntryColumns()
+    decodeBucketColumns(encodeBucket(first)!, cols, 'e!whitelist!00')
+    decodeBucketColumns(encodeBucket(second)!, cols, 'e!whitelist!01')
+    assert.deepEqual(cols.runEnds, [2, 4])
+    assert.deepEqual(cols.nodeIds, ['node-a', 'node-b', 'node-c'])
+    const rows = Array.from({ length: cols.length }, (_, i) => [cols.keys[i], cols.values[i], cols.present[i], cols.wallMs[i], cols.counter[i], cols.nodeIds[cols.node[i]]])
+    assert.deepEqual(rows, [...first, ...second].map(e => [e.key, e.value, e.present ? 1 : 0, e.stamp.wallMs, e.stamp.counter, e.stamp.nodeId]))
   })
 
   test('non-ASCII text and numbers up to 2^53 - 1 survive', () => {

@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { compareStamps, type Stamp } from '../../../src/crdt/hlc.js'
 import type { Entry } from '../../../src/crdt/lww-set.js'
 import { StateStore, type StoredEntry } from '../../../src/store/state-store.js'
-import { ListReplica } from '../../../src/sync/list-replica.js'
+import { ListReplica, type LoadOptions } from '../../../src/sync/list-replica.js'
+import { encodeColumns, encodeEntries } from '../../../src/archive/list-codec.js'
 import { renderListFile } from '../../../src/settings/list-file.js'
 
 const MINUTE = 60 * 1000
@@ -37,17 +38,17 @@ class Node {
     return node
   }
 
-  /** Opens the store and loads the replica, as the agent does at start. */
-  async start (): Promise<void> {
+  /** Opens the store and loads the replica, as the agent does at start (or as export does). */
+  async start (opts: LoadOptions = {}): Promise<void> {
     this.store = await StateStore.open(this.dir)
     this.opened.push(this.store)
-    this.replica = await ListReplica.load(this.store, NODE, () => this.wallMs, MAX_SKEW_MS)
+    this.replica = await ListReplica.load(this.store, NODE, () => this.wallMs, MAX_SKEW_MS, opts)
   }
 
   /** Closes the store and starts again from disk. */
-  async restart (): Promise<void> {
+  async restart (opts: LoadOptions = {}): Promise<void> {
     await this.store.close()
-    await this.start()
+    await this.start(opts)
   }
 }
 
@@ -490,5 +491,55 @@ describe('ListReplica.unwrittenChanges', () => {
     await node.store.close()
     await assert.rejects(node.replica.merge(WL, [remote('n.example', '', { wallMs: node.wallMs, counter: 0, nodeId: 'node-b' })], { synced: true }))
     assert.deepEqual(node.replica.unwrittenChanges(WL), new Map([['a.example', '']]))
+  })
+})
+
+describe('ListReplica with entries on demand', () => {
+  const onDemand: LoadOptions = { entries: 'onDemand' }
+
+  test('columns() reads every entry from the store without loading the entries', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['b.example', 'x'], ['a.example', '']))
+    await node.replica.applyScan(WL, file(['b.example', 'x']))
+    const all = [...node.replica.entries(WL)]
+    await node.restart(onDemand)
+    assert.deepEqual(encodeColumns(await node.replica.columns(WL)).data, encodeEntries(all).data)
+    assert.throws(() => node.replica.entries(WL), /entries of whitelist are not loaded/)
+  })
+
+  test('a scan of the unchanged file needs no entries', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', '']))
+    await node.restart(onDemand)
+    assert.deepEqual(await node.replica.applyScan(WL, file(['a.example', ''])), [])
+    assert.throws(() => node.replica.entries(WL), /not loaded/)
+  })
+
+  test('a scan of a changed file loads the entries first, so a removed line becomes a tombstone', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    await node.restart(onDemand)
+    const changed = await node.replica.applyScan(WL, file(['a.example', '']))
+    assert.deepEqual(changed.map(e => [e.key, e.present]), [['b.example', false]])
+    assert.equal(node.replica.get(WL, 'a.example')?.present, true)
+  })
+
+  test('a merge loads the entries first, so an older remote entry loses', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', 'local']))
+    await node.restart(onDemand)
+    const changed = await node.replica.merge(WL, [remote('a.example', 'old', { wallMs: 1, counter: 0, nodeId: 'node-b' })], { synced: false })
+    assert.deepEqual(changed, [])
+    assert.equal(node.replica.get(WL, 'a.example')?.value, 'local')
+  })
+
+  test('clampFuture finds a future stamp in entries not loaded yet', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.merge(WL, [remote('a.example', '', { wallMs: node.wallMs + MAX_SKEW_MS, counter: 0, nodeId: 'node-b' })], { synced: false })
+    node.wallMs -= MINUTE
+    await node.restart(onDemand)
+    assert.equal(node.replica.aheadOfBound(), true)
+    assert.equal(await node.replica.clampFuture(), 1)
+    assert.equal(node.replica.get(WL, 'a.example')?.stamp.wallMs, node.wallMs + MAX_SKEW_MS)
   })
 })
