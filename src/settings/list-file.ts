@@ -327,6 +327,35 @@ export function renderListFile (previous: ParsedListFile | null, desired: Readon
 }
 
 /**
+ * What renderListFile(null, desired) returns, `desired` being the present ones of `entries`
+ * (unique keys): one pass, without the desired map and the added-keys list, which were most of
+ * writing the file of a 121k-entry import. Same errors as renderListFile.
+ */
+export function renderNewListFile (entries: Iterable<{ key: string, value: string, present: boolean }>, opts: RenderOptions = {}): string {
+  const keys: string[] = []
+  const values: string[] = []
+  const checkKeys = opts.keysNormalised !== true
+  for (const e of entries) {
+    if (!e.present) continue
+    if (checkKeys) checkNormalised(e.key)
+    if (e.value !== '') assertValue(e.key, e.value)
+    keys.push(e.key)
+    values.push(e.value)
+  }
+  const lines: string[] = new Array(keys.length)
+  if (isSorted(keys)) {
+    for (let i = 0; i < keys.length; i++) lines[i] = values[i] === '' ? keys[i] : `${keys[i]} ${values[i]}`
+  } else {
+    const order = keys.map((_, i) => i).sort((a, b) => keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0)
+    for (let i = 0; i < order.length; i++) {
+      const k = order[i]
+      lines[i] = values[k] === '' ? keys[k] : `${keys[k]} ${values[k]}`
+    }
+  }
+  return lines.length === 0 ? '' : lines.join('\n') + '\n'
+}
+
+/**
  * What renderListFile(previous, desired) returns, where `desired` is `previous.entries` with the
  * keys of `changes` set to their value there (undefined: not desired). Reads only the changed keys
  * instead of comparing every line with a desired map, so a one-line change of a 100k-line file

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
-import { renderListFile, renderListFileChanges, reparseListFile, type InvalidLine } from './list-file.js'
+import { renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, type InvalidLine } from './list-file.js'
 import { writeFileAtomic } from './atomic-write.js'
 import type { ListReplica } from '../sync/list-replica.js'
 import type { StoredEntry } from '../store/state-store.js'
@@ -63,9 +63,11 @@ export class SettingsFolder {
     const before = text === null ? null : this.replica.fileView(dataset).parsed
     const changes = this.replica.unwrittenChanges(dataset)
     // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
-    const next = before === null || changes === undefined
-      ? renderListFile(before, this.replica.desired(dataset), { keysNormalised: true })
-      : renderListFileChanges(before, changes, { keysNormalised: true })
+    const next = before === null
+      ? renderNewListFile(this.replica.entries(dataset), { keysNormalised: true })
+      : changes === undefined
+        ? renderListFile(before, this.replica.desired(dataset), { keysNormalised: true })
+        : renderListFileChanges(before, changes, { keysNormalised: true })
     const changed = next !== text
     if (changed) await writeFileAtomic(this.path(dataset), next)
     // The new text's parse from the old one, reading only the changed lines: parsing a big file

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { InvalidKeyError, InvalidValueError } from '../../../src/errors.js'
-import { checkValue, keysOnChangedLines, parseListFile, renderListFile, renderListFileChanges, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
+import { checkValue, keysOnChangedLines, parseListFile, renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
 import { checkKey } from '../../../src/settings/list-key.js'
 
 const FILE = 'blacklist.txt'
@@ -450,5 +450,28 @@ describe('renderListFileChanges', () => {
 
   test('a changed value that cannot be written is refused like renderListFile refuses it', () => {
     assert.throws(() => renderListFileChanges(parse('a.com\n'), new Map([['a.com', 'x #y']])), InvalidValueError)
+  })
+})
+
+describe('renderNewListFile', () => {
+  const entry = (key: string, value: string, present = true): { key: string, value: string, present: boolean } => ({ key, value, present })
+
+  test('renders what renderListFile renders for a new file of the present entries, in any input order', () => {
+    const pairs = fc.uniqueArray(fc.tuple(keyArb, valueArb), { selector: ([key]) => key, maxLength: 40 })
+    fc.assert(fc.property(pairs, fc.array(fc.boolean()), (list, presence) => {
+      const entries = list.map(([key, value], i) => entry(key, value, presence[i] ?? true))
+      const desired = new Map(entries.filter(e => e.present).map(e => [e.key, e.value]))
+      assert.equal(renderNewListFile(entries), renderListFile(null, desired))
+      assert.equal(renderNewListFile([...entries].reverse()), renderListFile(null, desired))
+    }), { numRuns: 1000 })
+  })
+
+  test('a key that is not normalised is refused like renderListFile refuses it', () => {
+    assert.throws(() => renderNewListFile([entry('B.com', '')]), InvalidKeyError)
+  })
+
+  test('a value that cannot be written is refused like renderListFile refuses it, also among tombstones', () => {
+    assert.throws(() => renderNewListFile([entry('b.com', ''), entry('a.com', 'x #y')]), InvalidValueError)
+    assert.equal(renderNewListFile([entry('a.com', 'x #y', false)]), '')
   })
 })
