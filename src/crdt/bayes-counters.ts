@@ -222,6 +222,10 @@ export function joinContributions (contribs: Iterable<NodeContribution>): Map<st
  * A token whose counts sum to 0 is left out unless `keepZero`.
  */
 export function sumTokens (tables: readonly TokenTable[], keepZero = false): TokenTable {
+  const nonEmpty = tables.filter(t => t.keys.length > 0)
+  // One table is its own sum: no copy of a million rows (a first scan adds to an empty contribution).
+  if (nonEmpty.length === 1 && (keepZero || !hasZeroRow(nonEmpty[0]))) return nonEmpty[0]
+  tables = nonEmpty
   const k = tables.length
   let total = 0
   for (const t of tables) total += t.keys.length
@@ -264,6 +268,11 @@ export function sumTokens (tables: readonly TokenTable[], keepZero = false): Tok
   return trimTokens(out, n)
 }
 
+function hasZeroRow (t: TokenTable): boolean {
+  for (let i = 0; i < t.keys.length; i++) if (t.spam[i] === 0 && t.ham[i] === 0) return true
+  return false
+}
+
 /**
  * The cluster's DB: the sum over the latest contribution of every node. Token counts and message
  * counts add up, atime is the newest. A token whose counts sum to 0 (a node only saw it used) is
@@ -293,8 +302,23 @@ export function mergeContributions (contribs: Iterable<NodeContribution>): Bayes
  * atime is the local one. Seen ids are those that are new or whose flag changed (relearned).
  */
 export function ownDelta (localNow: BayesDb, localAtLastScan: BayesDb): Contribution {
-  const now = localNow.tokens
   const last = localAtLastScan.tokens
+  // Nothing scanned before (a first scan): every row is new, the table itself is the delta.
+  const tokens = last.keys.length === 0 ? localNow.tokens : grownRows(localNow.tokens, last)
+  const seen = new Map<string, SeenFlag>()
+  localNow.seen.forEach((flag, msgid) => {
+    if (localAtLastScan.seen.get(msgid) !== flag) seen.set(msgid, flag)
+  })
+  return {
+    numSpam: Math.max(0, localNow.numSpam - localAtLastScan.numSpam),
+    numHam: Math.max(0, localNow.numHam - localAtLastScan.numHam),
+    tokens,
+    seen
+  }
+}
+
+// The rows of `now` whose counts or atime grew over `last`, counts as the growth (clamped at 0).
+function grownRows (now: TokenTable, last: TokenTable): TokenTable {
   const n = now.keys.length
   const m = last.keys.length
   const out = allocTokens(n)
@@ -317,16 +341,7 @@ export function ownDelta (localNow: BayesDb, localAtLastScan: BayesDb): Contribu
     out.atime[count] = atime
     count++
   }
-  const seen = new Map<string, SeenFlag>()
-  localNow.seen.forEach((flag, msgid) => {
-    if (localAtLastScan.seen.get(msgid) !== flag) seen.set(msgid, flag)
-  })
-  return {
-    numSpam: Math.max(0, localNow.numSpam - localAtLastScan.numSpam),
-    numHam: Math.max(0, localNow.numHam - localAtLastScan.numHam),
-    tokens: trimTokens(out, count),
-    seen
-  }
+  return trimTokens(out, count)
 }
 
 /**
@@ -359,6 +374,9 @@ export interface TokenJoin {
 export function joinTokens (target: TokenTable, incoming: TokenTable): TokenJoin {
   const n = target.keys.length
   const m = incoming.keys.length
+  // Into nothing, everything grows and the join is the incoming table itself: no two copies of a
+  // million rows (a first scan, a node's first upload, a contribution fetched for the first time).
+  if (n === 0) return { joined: incoming, grown: incoming }
   const grown = allocTokens(m)
   let g = 0
   // First pass: what grows. Most joins (a delta's echo, a repeated upload) grow nothing.

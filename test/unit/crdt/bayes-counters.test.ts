@@ -461,6 +461,18 @@ describe('token tables', () => {
     assert.deepEqual(rows(sumTokens([big, big])).get('0000000001'), { spam: MAX_COUNT, ham: 2, atime: 1 })
   })
 
+  test('a join into nothing, a sum of one table and a first scan\'s delta are the table itself, not a copy', () => {
+    const t = tokensOf([['0000000001', { spam: 1, ham: 0, atime: 1 }], ['0000000002', { spam: 0, ham: 0, atime: 2 }]])
+    const empty = emptyBayesDb().tokens
+    const { joined, grown } = joinTokens(empty, t)
+    assert.equal(joined, t)
+    assert.equal(grown, t)
+    assert.equal(sumTokens([empty, t], true), t)
+    assert.equal(ownDelta({ ...emptyBayesDb(), tokens: t }, emptyBayesDb()).tokens, t)
+    // Without keepZero the zero row goes, so that sum is a new table.
+    assert.deepEqual([...rows(sumTokens([empty, t])).keys()], ['0000000001'])
+  })
+
   test('joinTokens takes each field\'s maximum and names exactly the rows that grew (properties)', () => {
     fc.assert(fc.property(tableArb, tableArb, (target, incoming) => {
       const before = [copy({ ...emptyBayesDb(), tokens: target }), copy({ ...emptyBayesDb(), tokens: incoming })]
