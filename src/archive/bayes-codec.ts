@@ -43,6 +43,11 @@ export interface BayesContribution {
   nodeId: string
   /** What the node learned itself. */
   db: BayesSection
+  /**
+   * The contribution's bytes in the file it was decoded from (`keepEncoded`), so it can be
+   * stored or passed on without encoding a million tokens again.
+   */
+  encoded?: Uint8Array
 }
 
 /** An encoded Bayes dataset, ready to be packed as an archive file. */
@@ -51,6 +56,20 @@ export interface EncodedBayes {
   data: Uint8Array
   /** Number of token records over all contributions (the manifest's `entries`). */
   entries: number
+  /** Number of contributions. */
+  contributions: number
+}
+
+/**
+ * One contribution's bytes in a Bayes file. A file is its header and these sections in node id
+ * order, so a file of contributions held as sections is put together without encoding them.
+ */
+export interface EncodedContribution {
+  nodeId: string
+  /** The section (a view). */
+  bytes: Uint8Array
+  /** Its token records. */
+  tokens: number
 }
 
 /** Options of `decodeBayes`. */
@@ -59,6 +78,8 @@ export interface DecodeBayesOptions {
   name?: string
   /** Token record count the manifest declares; a different count is an error. */
   expectedEntries?: number
+  /** Give each contribution its bytes in `data` (`encoded`, a view). */
+  keepEncoded?: boolean
 }
 
 /** The first bytes of every Bayes dataset file. */
@@ -108,7 +129,58 @@ export function encodeBayes (contribs: BayesContribution[]): EncodedBayes {
     writeContribution(out, nodeId, db)
     entries += db.tokens.keys.length
   }
-  return { data: out.result(), entries }
+  return { data: out.result(), entries, contributions: sorted.length }
+}
+
+/**
+ * The Bayes file of these sections: the bytes encodeBayes gives for their contributions, without
+ * encoding anything. Throws RangeError for a node id given twice.
+ */
+export function joinBayesSections (parts: EncodedContribution[]): EncodedBayes {
+  const sorted = [...parts].sort((a, b) => compareStrings(a.nodeId, b.nodeId))
+  const out = new ByteWriter(64 + sorted.reduce((n, p) => n + p.bytes.byteLength, 0))
+  out.raw(MAGIC_BYTES)
+  out.byte(BAYES_FORMAT_VERSION)
+  out.varint(sorted.length)
+  let entries = 0
+  for (let i = 0; i < sorted.length; i++) {
+    if (i > 0 && sorted[i].nodeId === sorted[i - 1].nodeId) throw new RangeError(`cannot encode node ${JSON.stringify(sorted[i].nodeId)} twice`)
+    out.raw(sorted[i].bytes)
+    entries += sorted[i].tokens
+  }
+  return { data: out.result(), entries, contributions: sorted.length }
+}
+
+/**
+ * The sections of a Bayes file that this node wrote itself (its store's log records), found by
+ * stepping over the columns instead of decoding them. Checks only that every step stays inside
+ * the file (DatasetDecodeError otherwise): bytes from a peer go through decodeBayes.
+ */
+export function splitBayes (data: Uint8Array, name = ''): EncodedContribution[] {
+  const r = new Reader(data, name === '' ? '' : `${name}: `)
+  r.pos = MAGIC_BYTES.length + 1
+  const count = r.varint('contribution count')
+  const out: EncodedContribution[] = []
+  for (let c = 0; c < count; c++) {
+    const start = r.pos
+    const nodeId = r.text('node id')
+    r.varint('numSpam')
+    r.varint('numHam')
+    const n = r.varint('token count')
+    r.skip(2 * n)
+    r.skipVarints(3 * n)
+    const d = r.varint('atime count')
+    r.skipVarints(d)
+    r.skip(indexWidth(d) * n)
+    const seen = r.varint('seen count')
+    for (let k = 0; k < seen; k++) {
+      r.skip(1)
+      r.skip(r.varint('msgid length'))
+    }
+    out.push({ nodeId, bytes: data.subarray(start, r.pos), tokens: n })
+  }
+  if (r.pos !== data.length) r.fail(`${data.length - r.pos} trailing bytes after the last contribution`)
+  return out
 }
 
 function writeContribution (out: ByteWriter, nodeId: string, db: BayesSection): void {
@@ -328,7 +400,7 @@ export function decodeBayes (data: Uint8Array, opts: DecodeBayesOptions = {}): B
     previous = nodeId
     const db = readContribution(r, nodeId)
     entries += db.tokens.keys.length
-    out.push({ nodeId, db })
+    out.push(opts.keepEncoded === true ? { nodeId, db, encoded: data.subarray(at, r.pos) } : { nodeId, db })
   }
   if (r.pos !== data.length) r.fail(`${data.length - r.pos} trailing bytes after the last contribution`)
   if (opts.expectedEntries !== undefined && entries !== opts.expectedEntries) {
@@ -447,6 +519,22 @@ class Reader {
     const left = this.buf.length - this.pos
     if (n * minBytes > left) this.fail(`truncated: ${what} ${n} needs at least ${n * minBytes} bytes, ${left} remain`, at)
     return n
+  }
+
+  skip (bytes: number): void {
+    if (bytes > this.buf.length - this.pos) this.fail(`truncated: ${bytes} bytes to step over, ${this.buf.length - this.pos} remain`)
+    this.pos += bytes
+  }
+
+  // Steps over `n` varints: n bytes below 0x80, each ending one.
+  skipVarints (n: number): void {
+    const buf = this.buf
+    let pos = this.pos
+    for (let left = n; left > 0; pos++) {
+      if (pos >= buf.length) this.fail(`truncated: ${left} of ${n} varints to step over remain`)
+      if (buf[pos] < 0x80) left--
+    }
+    this.pos = pos
   }
 
   // Fills a count column; a count above MAX_COUNT is refused.

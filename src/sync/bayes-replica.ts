@@ -18,7 +18,7 @@
  * that would drop the log records it needs writes it out as a blob first.
  */
 import { addContribution, emptyBayesDb, expireTokens, joinTokens, mergeContributions, ownDelta, type BayesDb, type Contribution, type SeenFlag } from '../crdt/bayes-counters.js'
-import { decodeBayes, encodeBayes, type BayesContribution } from '../archive/bayes-codec.js'
+import { decodeBayes, encodeBayes, joinBayesSections, splitBayes, type BayesContribution, type EncodedBayes, type EncodedContribution } from '../archive/bayes-codec.js'
 import type { StateStore } from '../store/state-store.js'
 
 /** Blob names this module owns. */
@@ -187,14 +187,23 @@ export class BayesReplica {
     return grown?.tokens.keys.length ?? 0
   }
 
-  /** Joins contributions from elsewhere; returns how many tokens grew. */
+  /**
+   * Joins contributions from elsewhere; returns how many tokens grew. A contribution that is new
+   * here as a whole is stored as the bytes it came in (its `encoded`), not encoded again.
+   */
   async merge (incoming: BayesContribution[]): Promise<number> {
     const byNode = new Map<string, Contribution>()
-    for (const c of incoming) join(byNode, c)
+    const encoded = new Map<string, Uint8Array | undefined>()
+    for (const c of incoming) {
+      join(byNode, c)
+      encoded.set(c.nodeId, encoded.has(c.nodeId) ? undefined : c.encoded)
+    }
     const changes: BayesContribution[] = []
     for (const [nodeId, db] of byNode) {
       const { grown } = joinContribution(this.contribs.get(nodeId), db)
-      if (grown !== null) changes.push({ nodeId, db: grown })
+      if (grown === null) continue
+      const whole = grown.tokens === db.tokens && grown.seen.size === db.seen.size && grown.numSpam === db.numSpam && grown.numHam === db.numHam
+      changes.push(whole && encoded.get(nodeId) !== undefined ? { nodeId, db: grown, encoded: encoded.get(nodeId) } : { nodeId, db: grown })
     }
     await this.commit(changes, null)
     return changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
@@ -220,18 +229,28 @@ export class BayesReplica {
   }
 
   /**
-   * The contributions that grew after `bseq` and up to `upTo` (default: now), joined into one per
-   * node, or null when the log no longer reaches back that far and only the full state can answer.
-   * `onlyNode` keeps one node's. Only the log records in that range are read.
+   * The contributions that grew after `bseq` and up to `upTo` (default: now) whose node `keep`
+   * accepts, joined into one per node, as the bytes of a Bayes file; null when the log no longer
+   * reaches back that far and only the full state can answer. Only the log records in that range
+   * are read. While no node changed in two of them (a node's first upload, the first fetch of a
+   * new cluster), the file is put together from the records' own bytes: nothing is decoded,
+   * joined or encoded.
    */
-  async changedSince (bseq: number, onlyNode?: string, upTo = this.bseq): Promise<BayesContribution[] | null> {
-    if (bseq >= upTo) return []
+  async changedSinceFile (bseq: number, keep: (nodeId: string) => boolean = () => true, upTo = this.bseq): Promise<EncodedBayes | null> {
+    if (bseq >= upTo) return joinBayesSections([])
     if (bseq < this.snapshotSeq) return null
-    const out = new Map<string, Contribution>()
-    for (const [name, data] of await this.store.blobsBetween(logName(bseq), logName(upTo))) {
-      for (const c of decodeBayes(data, { name })) if (onlyNode === undefined || c.nodeId === onlyNode) join(out, c)
+    const records = await this.store.blobsBetween(logName(bseq), logName(upTo))
+    const parts: EncodedContribution[] = []
+    const nodes = new Set<string>()
+    for (const [name, data] of records) {
+      for (const part of splitBayes(data, name)) {
+        if (!keep(part.nodeId)) continue
+        if (nodes.has(part.nodeId)) return encodeBayes(joinRecords(records, keep))
+        nodes.add(part.nodeId)
+        parts.push(part)
+      }
     }
-    return [...out].map(([nodeId, db]) => ({ nodeId, db }))
+    return joinBayesSections(parts)
   }
 
   /**
@@ -243,7 +262,11 @@ export class BayesReplica {
   private async commit (changes: BayesContribution[], baseline: BayesDb | null): Promise<void> {
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
     const meta: Record<string, unknown> = {}
-    const record = changes.length === 0 ? null : encodeBayes(changes).data
+    const record = changes.length === 0
+      ? null
+      : changes.every(c => c.encoded !== undefined)
+        ? joinBayesSections(changes.map(c => ({ nodeId: c.nodeId, bytes: c.encoded as Uint8Array, tokens: c.db.tokens.keys.length }))).data
+        : encodeBayes(changes).data
     if (baseline !== null) {
       // A first scan's baseline is the change itself: its bytes are the record's.
       const same = record !== null && changes.length === 1 && changes[0].nodeId === this.nodeId && sameDb(changes[0].db, baseline)
@@ -306,6 +329,15 @@ function sameDb (a: BayesDb, b: BayesDb): boolean {
     if (x.keys[i] !== y.keys[i] || x.spam[i] !== y.spam[i] || x.ham[i] !== y.ham[i] || x.atime[i] !== y.atime[i]) return false
   }
   return true
+}
+
+/** The contributions of log records whose node `keep` accepts, joined into one per node. */
+function joinRecords (records: Array<[string, Uint8Array]>, keep: (nodeId: string) => boolean): BayesContribution[] {
+  const out = new Map<string, Contribution>()
+  for (const [name, data] of records) {
+    for (const c of decodeBayes(data, { name })) if (keep(c.nodeId)) join(out, c)
+  }
+  return [...out].map(([nodeId, db]) => ({ nodeId, db }))
 }
 
 function join (into: Map<string, Contribution>, c: BayesContribution): void {

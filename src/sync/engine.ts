@@ -27,7 +27,7 @@ import type { Entry } from '../crdt/lww-set.js'
 import { expireTokens } from '../crdt/bayes-counters.js'
 import type { BayesReplica } from './bayes-replica.js'
 import type { BayesFile } from '../settings/bayes-file.js'
-import type { BayesContribution } from '../archive/bayes-codec.js'
+import type { BayesContribution, EncodedBayes } from '../archive/bayes-codec.js'
 
 /** Meta keys this module owns. */
 const META_CENTRAL = 'centralVersion'
@@ -424,13 +424,13 @@ export class SyncEngine {
       for (const ds of LIST_DATASETS) lists.set(ds, [...this.parts.replica.entries(ds)])
     }
     const bayes = this.parts.bayes?.replica
-    let contribs: BayesContribution[] | null = null
+    let contribs: BayesContribution[] | EncodedBayes | null = null
     if (bayes !== undefined) {
       // Up to the version served: what a merge committed meanwhile comes with the next version, not twice.
       const upTo = record?.bseq === undefined ? undefined : (await this.parts.store.getVersion(version.term, version.seq))?.bseq
-      contribs = record?.bseq === undefined ? null : await bayes.changedSince(record.bseq, undefined, upTo)
-      contribs = contribs?.filter(c => c.nodeId !== ask.nodeId) ?? bayes.contributions()
-      if (contribs.length === 0) contribs = null
+      const delta = record?.bseq === undefined ? null : await bayes.changedSinceFile(record.bseq, nodeId => nodeId !== ask.nodeId, upTo)
+      contribs = delta ?? bayes.contributions()
+      if ((Array.isArray(contribs) ? contribs.length : contribs.contributions) === 0) contribs = null
     }
     const kind = record === undefined ? 'full' : 'delta'
     const zip = buildSettingsArchive({ kind, origin: this.parts.nodeId, base: record === undefined ? null : since, version }, lists, contribs)
@@ -633,12 +633,12 @@ export class SyncEngine {
       if (entries.length > 0 || full) lists.set(ds, entries)
       n += entries.length
     }
-    let contribs: BayesContribution[] | null = null
+    let contribs: BayesContribution[] | EncodedBayes | null = null
     if (bayes !== undefined) {
       const own = (): BayesContribution[] => bayes.contributions().filter(c => c.nodeId === this.parts.nodeId)
       if (full) contribs = this.holdsOtherMastersState(masterId, term) ? bayes.contributions() : own()
-      else contribs = await bayes.changedSince(this.uploadAck?.bseq ?? 0, this.parts.nodeId) ?? own()
-      if (contribs.length === 0) contribs = null
+      else contribs = await bayes.changedSinceFile(this.uploadAck?.bseq ?? 0, nodeId => nodeId === this.parts.nodeId) ?? own()
+      if ((Array.isArray(contribs) ? contribs.length : contribs.contributions) === 0) contribs = null
     }
     if (!full && n === 0 && contribs === null) return null
     // A delta's base is the central version this node's changes sit on.

@@ -7,7 +7,7 @@ import { ManifestError } from '../errors.js'
 import { packArchive, unpackArchive, type ArchiveInputFile } from '../archive/zip.js'
 import { decodeEntries, encodeColumns, encodeEntries } from '../archive/list-codec.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
-import { decodeBayes, encodeBayes, type BayesContribution } from '../archive/bayes-codec.js'
+import { decodeBayes, encodeBayes, type BayesContribution, type EncodedBayes } from '../archive/bayes-codec.js'
 import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from '../archive/limits.js'
 import type { Manifest } from '../archive/manifest.js'
 import type { Entry } from '../crdt/lww-set.js'
@@ -46,9 +46,9 @@ const BAYES_PACK_LEVEL = 0 as const
 
 /**
  * Packs the given entries (objects or columns) of each list dataset and Bayes contributions
- * (what is left out is not in the archive).
+ * (or a Bayes file already encoded); what is left out is not in the archive.
  */
-export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<ListDataset, Iterable<Entry> | EntryColumns>, bayes: BayesContribution[] | null = null): Uint8Array {
+export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<ListDataset, Iterable<Entry> | EntryColumns>, bayes: BayesContribution[] | EncodedBayes | null = null): Uint8Array {
   const files: ArchiveInputFile[] = []
   for (const dataset of LIST_DATASETS) {
     const entries = lists.get(dataset)
@@ -57,7 +57,7 @@ export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<List
     files.push({ name: archiveFileName(dataset), data, entries: count })
   }
   if (bayes !== null) {
-    const { data, entries } = encodeBayes(bayes)
+    const { data, entries } = Array.isArray(bayes) ? encodeBayes(bayes) : bayes
     files.push({ name: BAYES_ARCHIVE_FILE, data, entries, level: BAYES_PACK_LEVEL })
   }
   return packArchive({
@@ -77,7 +77,8 @@ export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DE
   for (const [name, data] of files) {
     const expectedEntries = manifest.files.find(f => f.name === name)?.entries
     if (name === BAYES_ARCHIVE_FILE) {
-      bayes = decodeBayes(data, { name, expectedEntries })
+      // Each contribution keeps its bytes: a merge stores a new one as it came.
+      bayes = decodeBayes(data, { name, expectedEntries, keepEncoded: true })
       continue
     }
     const dataset = byName.get(name)

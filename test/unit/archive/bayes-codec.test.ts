@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { deflateSync } from 'fflate'
 import { DatasetDecodeError } from '../../../src/errors.js'
 import { MAX_COUNT, tokensOf, type TokenCounts, type TokenTable } from '../../../src/crdt/bayes-counters.js'
-import { BAYES_FORMAT_VERSION, BAYES_MAGIC, decodeBayes, encodeBayes } from '../../../src/archive/bayes-codec.js'
+import { BAYES_FORMAT_VERSION, BAYES_MAGIC, decodeBayes, encodeBayes, joinBayesSections, splitBayes } from '../../../src/archive/bayes-codec.js'
 import type { BayesContribution, BayesSection } from '../../../src/archive/bayes-codec.js'
 
 const NODE_A = '12D3KooWA1b2C3d4E5f6G7h8I9j0KaLbMcNdOePfQgRhSiTjUk'
@@ -415,5 +415,37 @@ describe('decodeBayes', () => {
         assert.ok(err instanceof DatasetDecodeError, String(err))
       }
     }), { numRuns: 500 })
+  })
+})
+
+describe('Bayes file sections', () => {
+  it('a file splits into sections that put back together give the same bytes, per contribution its own encoding (property)', () => {
+    fc.assert(fc.property(contribsArb, (contribs) => {
+      const file = encodeBayes(contribs)
+      const parts = splitBayes(file.data)
+      assert.deepEqual(parts.map(p => p.nodeId), byNode(contribs).map(c => c.nodeId))
+      assert.deepEqual(joinBayesSections([...parts].reverse()), file)
+      for (const p of parts) {
+        const own = contribs.find(c => c.nodeId === p.nodeId) as BayesContribution
+        assert.equal(p.tokens, own.db.tokens.keys.length)
+        assert.deepEqual(joinBayesSections([p]).data, encodeBayes([own]).data)
+      }
+    }), { numRuns: 300 })
+  })
+
+  it('decodeBayes with keepEncoded gives each contribution its section', () => {
+    const file = encodeBayes([{ nodeId: NODE_A, db: section([['0000000001', 1, 0, 5]]) }, { nodeId: NODE_B, db: section([['0000000002', 0, 1, 6]], [['m@x', 's']]) }])
+    const decoded = decodeBayes(file.data, { keepEncoded: true })
+    assert.deepEqual(decoded.map(c => c.encoded), splitBayes(file.data).map(p => p.bytes))
+  })
+
+  it('a node id in two sections is refused with a RangeError', () => {
+    const [part] = splitBayes(encodeBayes([{ nodeId: NODE_A, db: section([['0000000001', 1, 0, 5]]) }]).data)
+    assert.throws(() => joinBayesSections([part, part]), RangeError)
+  })
+
+  it('a file cut short is refused with DatasetDecodeError, not read past its end', () => {
+    const file = encodeBayes([{ nodeId: NODE_A, db: realisticDb(1000) }]).data
+    for (const cut of [10, 100, file.length - 1]) assert.throws(() => splitBayes(file.subarray(0, cut), 'bayes!log!1'), DatasetDecodeError)
   })
 })

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { expireTokens, mergeContributions, tokenHex, tokensOf, type BayesDb, type TokenCounts } from '../../../src/crdt/bayes-counters.js'
 import { StateStore } from '../../../src/store/state-store.js'
 import { BayesReplica } from '../../../src/sync/bayes-replica.js'
-import type { BayesContribution } from '../../../src/archive/bayes-codec.js'
+import { decodeBayes, encodeBayes, type BayesContribution } from '../../../src/archive/bayes-codec.js'
 
 /** A store in a temp folder, closed and removed after the test. */
 async function openStore (t: TestContext): Promise<{ store: StateStore }> {
@@ -26,6 +26,12 @@ function db (first: number, n: number, c: TokenCounts, numSpam = 1): BayesDb {
   return { numSpam, numHam: 0, tokens: tokensOf(rows), seen: new Map([[`m${first}`, 's']]) }
 }
 
+/** What changedSinceFile answers, decoded (null: only the full state can answer). */
+async function changed (replica: BayesReplica, bseq: number, keep?: (nodeId: string) => boolean, upTo?: number): Promise<BayesContribution[] | null> {
+  const file = await replica.changedSinceFile(bseq, keep, upTo)
+  return file === null ? null : decodeBayes(file.data)
+}
+
 function byNode (contribs: BayesContribution[] | null): Record<string, number> {
   const out: Record<string, number> = {}
   for (const c of contribs ?? []) out[c.nodeId] = c.db.tokens.keys.length
@@ -41,9 +47,9 @@ describe('BayesReplica', () => {
     await replica.merge([{ nodeId: 'a', db: db(0, 150_000, { spam: 2, ham: 0, atime: 10 }) }])
     const before = replica.changeSeq
     await replica.merge([{ nodeId: 'a', db: db(0, 150_000, { spam: 3, ham: 0, atime: 10 }) }])
-    assert.deepEqual(byNode(await replica.changedSince(before)), { a: 150_000 })
+    assert.deepEqual(byNode(await changed(replica, before)), { a: 150_000 })
     // What the fold put in the snapshot is only answered in full.
-    assert.equal(await replica.changedSince(before - 1), null)
+    assert.equal(await changed(replica, before - 1), null)
   })
 
   test('the first uploads of a cluster, each a whole contribution, stay deltas', async (t) => {
@@ -53,8 +59,8 @@ describe('BayesReplica', () => {
     const afterScan = replica.changeSeq
     await replica.merge([{ nodeId: 'a', db: db(100_000, 200_000, { spam: 0, ham: 1, atime: 6 }) }])
     await replica.merge([{ nodeId: 'b', db: db(200_000, 200_000, { spam: 1, ham: 1, atime: 7 }) }])
-    assert.deepEqual(byNode(await replica.changedSince(afterScan)), { a: 200_000, b: 200_000 })
-    assert.deepEqual(byNode(await replica.changedSince(0, 'self')), { self: 200_000 })
+    assert.deepEqual(byNode(await changed(replica, afterScan)), { a: 200_000, b: 200_000 })
+    assert.deepEqual(byNode(await changed(replica, 0, nodeId => nodeId === 'self')), { self: 200_000 })
   })
 
   test('loads from its store to the same contributions and merged DB after folds', async (t) => {
@@ -63,7 +69,7 @@ describe('BayesReplica', () => {
     for (let round = 1; round <= 8; round++) {
       await replica.merge([{ nodeId: `n${round % 2}`, db: db(round * 1000, 120_000, { spam: round, ham: 1, atime: round }, round) }])
     }
-    assert.equal(await replica.changedSince(0), null, 'the log was folded')
+    assert.equal(await changed(replica, 0), null, 'the log was folded')
     const merged = replica.merged()
     assert.deepEqual(merged, mergeContributions(replica.contributions().map(c => ({ ...c.db, nodeId: c.nodeId, revision: 0 }))))
     const loaded = await BayesReplica.load(store, 'self')
@@ -119,7 +125,7 @@ describe('BayesReplica', () => {
     await replica.setMergedBaseline(replica.merged(), 0)
     // More records than the log keeps: the fold drops the records the baseline was made of.
     for (let n = 2; n <= 300; n++) await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: n, ham: 0, atime: 10 }) }])
-    assert.equal(await replica.changedSince(1), null, 'the log was folded')
+    assert.equal(await changed(replica, 1), null, 'the log was folded')
     const loaded = await BayesReplica.load(store, 'self')
     assert.equal(await loaded.applyScan(db(0, 1, { spam: 2, ham: 0, atime: 10 })), 1)
     assert.equal(loaded.contributions().find(c => c.nodeId === 'self')?.db.tokens.spam[0], 1)
@@ -143,8 +149,54 @@ describe('BayesReplica', () => {
     await replica.merge([{ nodeId: 'a', db: db(0, 10, { spam: 1, ham: 0, atime: 10 }) }])
     const served = replica.changeSeq
     await replica.merge([{ nodeId: 'b', db: db(100, 10, { spam: 1, ham: 0, atime: 10 }) }])
-    assert.deepEqual(byNode(await replica.changedSince(start, undefined, served)), { a: 10 })
-    assert.deepEqual(byNode(await replica.changedSince(served)), { b: 10 })
+    assert.deepEqual(byNode(await changed(replica, start, undefined, served)), { a: 10 })
+    assert.deepEqual(byNode(await changed(replica, served)), { b: 10 })
+  })
+
+  test('changes of nodes each in one record are the records\' own bytes, and equal a new encoding', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    const start = replica.changeSeq
+    const a = db(0, 50, { spam: 1, ham: 0, atime: 10 })
+    const b = db(40, 50, { spam: 0, ham: 2, atime: 11 })
+    await replica.merge([{ nodeId: 'b', db: b }])
+    await replica.merge([{ nodeId: 'a', db: a }])
+    const file = await replica.changedSinceFile(start)
+    assert.deepEqual(file?.data, encodeBayes([{ nodeId: 'a', db: a }, { nodeId: 'b', db: b }]).data)
+    assert.equal(file?.entries, 100)
+    assert.equal(file?.contributions, 2)
+  })
+
+  test('changes of a node in two records are joined, then encoded', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    const start = replica.changeSeq
+    await replica.merge([{ nodeId: 'a', db: db(0, 5, { spam: 1, ham: 0, atime: 10 }) }])
+    await replica.merge([{ nodeId: 'a', db: db(3, 5, { spam: 2, ham: 0, atime: 12 }) }])
+    const file = await replica.changedSinceFile(start)
+    assert.deepEqual(file?.data, encodeBayes(replica.contributions()).data)
+    assert.equal(file?.entries, 8)
+  })
+
+  test('a contribution new here as a whole is stored as the bytes it came in', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    const start = replica.changeSeq
+    const incoming = db(0, 5, { spam: 1, ham: 0, atime: 10 })
+    // Bytes of another (valid) contribution of that node: only a pass-through can store them.
+    const [other] = decodeBayes(encodeBayes([{ nodeId: 'a', db: db(0, 5, { spam: 7, ham: 0, atime: 10 }) }]).data, { keepEncoded: true })
+    await replica.merge([{ nodeId: 'a', db: incoming, encoded: other.encoded }])
+    assert.deepEqual((await changed(replica, start))?.[0].db, other.db)
+  })
+
+  test('a contribution that only grows one held here is encoded, not passed through', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.merge([{ nodeId: 'a', db: db(0, 5, { spam: 1, ham: 0, atime: 10 }) }])
+    const start = replica.changeSeq
+    const [next] = decodeBayes(encodeBayes([{ nodeId: 'a', db: db(0, 6, { spam: 1, ham: 0, atime: 10 }) }]).data, { keepEncoded: true })
+    await replica.merge([next])
+    assert.deepEqual(byNode(await changed(replica, start)), { a: 1 })
   })
 
   test('the baseline of a first scan reloads as that scan', async (t) => {
