@@ -982,7 +982,7 @@ async function mergePhase (o: Required<BayesBenchOptions>, root: string): Promis
       await rm(dir, { recursive: true, force: true })
     }
     gc()
-    await time('  part: joinContribution(undefined, c) x3 [one table copy]', () => { for (const c of bayesContribs) joinContribution(undefined, c.db) })
+    await time('  part: joinContribution(undefined, c) x3 [shares the table]', () => { for (const c of bayesContribs) joinContribution(undefined, c.db) })
     const enc = await time('  part: encodeBayes(3 contributions)', () => encodeBayes(bayesContribs))
     await time('  part: decodeBayes(3 contributions)', () => decodeBayes(enc.data))
     const dir2 = join(root, `blob-${rep}`)

@@ -218,52 +218,60 @@ export function joinContributions (contribs: Iterable<NodeContribution>): Map<st
 }
 
 /**
- * The sum of tables: counts add up (capped at MAX_COUNT), atime is the newest. One k-way merge.
- * A token whose counts sum to 0 is left out unless `keepZero`.
+ * The sum of tables: counts add up (capped at MAX_COUNT), atime is the newest. Tables are added
+ * two at a time, smallest first: a two-way merge is straight-line code, and summing three 1M
+ * tables as one k-way merge (two loops over the tables per row) took a second and a half.
+ * Capping and the newest atime do not depend on the grouping. A token whose counts sum to 0 is
+ * left out unless `keepZero`.
  */
 export function sumTokens (tables: readonly TokenTable[], keepZero = false): TokenTable {
-  const nonEmpty = tables.filter(t => t.keys.length > 0)
+  const rest = tables.filter(t => t.keys.length > 0).sort((a, b) => a.keys.length - b.keys.length)
+  if (rest.length === 0) return allocTokens(0)
   // One table is its own sum: no copy of a million rows (a first scan adds to an empty contribution).
-  if (nonEmpty.length === 1 && (keepZero || !hasZeroRow(nonEmpty[0]))) return nonEmpty[0]
-  tables = nonEmpty
-  const k = tables.length
-  let total = 0
-  for (const t of tables) total += t.keys.length
-  const out = allocTokens(total)
-  const pos = new Array<number>(k).fill(0)
-  const len = tables.map(t => t.keys.length)
+  if (rest.length === 1) return keepZero || !hasZeroRow(rest[0]) ? rest[0] : sumTwo(rest[0], allocTokens(0), false)
+  let sum = rest[0]
+  for (let i = 1; i < rest.length; i++) sum = sumTwo(sum, rest[i], keepZero || i < rest.length - 1)
+  return sum
+}
+
+// The sum of two tables (see sumTokens); zero sums are kept with `keepZero`.
+function sumTwo (a: TokenTable, b: TokenTable, keepZero: boolean): TokenTable {
+  const na = a.keys.length
+  const nb = b.keys.length
+  const out = allocTokens(na + nb)
+  const { keys, spam, ham, atime } = out
+  let i = 0
+  let j = 0
   let n = 0
-  for (;;) {
-    let min = Infinity
-    for (let i = 0; i < k; i++) {
-      if (pos[i] < len[i]) {
-        const v = tables[i].keys[pos[i]]
-        if (v < min) min = v
-      }
+  while (i < na || j < nb) {
+    const ka = i < na ? a.keys[i] : Infinity
+    const kb = j < nb ? b.keys[j] : Infinity
+    let s: number
+    let h: number
+    let t: number
+    if (ka < kb) {
+      s = a.spam[i]
+      h = a.ham[i]
+      t = a.atime[i]
+      i++
+    } else if (kb < ka) {
+      s = b.spam[j]
+      h = b.ham[j]
+      t = b.atime[j]
+      j++
+    } else {
+      s = a.spam[i] + b.spam[j]
+      h = a.ham[i] + b.ham[j]
+      t = a.atime[i] > b.atime[j] ? a.atime[i] : b.atime[j]
+      i++
+      j++
     }
-    if (min === Infinity) break
-    let spam = 0
-    let ham = 0
-    let atime = 0
-    for (let i = 0; i < k; i++) {
-      const p = pos[i]
-      if (p < len[i]) {
-        const t = tables[i]
-        if (t.keys[p] === min) {
-          spam += t.spam[p]
-          ham += t.ham[p]
-          if (t.atime[p] > atime) atime = t.atime[p]
-          pos[i] = p + 1
-        }
-      }
-    }
-    if (keepZero || spam > 0 || ham > 0) {
-      out.keys[n] = min
-      out.spam[n] = spam > MAX_COUNT ? MAX_COUNT : spam
-      out.ham[n] = ham > MAX_COUNT ? MAX_COUNT : ham
-      out.atime[n] = atime
-      n++
-    }
+    if (!keepZero && s === 0 && h === 0) continue
+    keys[n] = ka < kb ? ka : kb
+    spam[n] = s > MAX_COUNT ? MAX_COUNT : s
+    ham[n] = h > MAX_COUNT ? MAX_COUNT : h
+    atime[n] = t
+    n++
   }
   return trimTokens(out, n)
 }
