@@ -163,7 +163,14 @@ function table (r: FanOutBenchResult): string {
   ].join('\n')
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** What --help prints. */
+const USAGE = `usage: node dist/bench/fanout.js [--reps=N] [--nodes=N] (defaults: 3 reps, 10 nodes)
+  agents joining a master that holds the 121k-line list at once, fan-out on and off`
+
+const runAsScript = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
+if (runAsScript && process.argv.includes('--help')) {
+  process.stdout.write(USAGE + '\n')
+} else if (runAsScript) {
   const { values } = parseArgs({ options: { reps: { type: 'string' }, nodes: { type: 'string' } } })
   main({ reps: values.reps === undefined ? undefined : Number(values.reps), nodes: values.nodes === undefined ? undefined : Number(values.nodes) }).then((r) => {
     if (r.errors.length > 0) process.exitCode = 1

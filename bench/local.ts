@@ -443,7 +443,17 @@ function table (r: LocalBenchResult): string {
   ].join('\n')
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+/** What --help prints. */
+const USAGE = `usage: node dist/bench/local.js
+  scan, rescan, export and import (CLI processes and in process) of the 121,570-line blacklist,
+  ${REPS} repetitions each; prints JSON, then a table (median, target, CPU, samples)`
+
+const runAsScript = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href
+if (runAsScript && process.argv.length > 2) {
+  const help = process.argv.slice(2).every(a => a === '--help')
+  process[help ? 'stdout' : 'stderr'].write((help ? '' : `unknown argument ${process.argv.slice(2).find(a => a !== '--help') ?? ''}\n`) + USAGE + '\n')
+  if (!help) process.exitCode = 2
+} else if (runAsScript) {
   main().then((r) => {
     const missed = Object.entries(r.measures).filter(([, m]) => m.ok === false).map(([name]) => name)
     if (missed.length > 0) process.stderr.write(`targets missed: ${missed.join(', ')}\n`)
