@@ -106,6 +106,12 @@ describe('FanOutFetcher', () => {
     assert.deepEqual(peers.calls, [{ peer: 'master', named: false }, { peer: 'master', named: true }])
   })
 
+  test('holders that answer BUSY are waited for, also when every seed already holds the archive', async () => {
+    const peers = fakePeers({ answers: { master: (archive) => archive === undefined ? busy(['seed']) : ok(), seed: () => busy() }, holders: ['seed'], awaited: [] })
+    assert.equal(await new FanOutFetcher('me', peers).fetch('master', ZERO_VERSION, V), null)
+    assert.deepEqual(peers.calls, [{ peer: 'master', named: false }, { peer: 'seed', named: true }])
+  })
+
   test('a peer that sends another archive than the named one is refused with WrongArchiveError, and the master is asked', async () => {
     const other = new Uint8Array([6, 6, 6])
     const peers = fakePeers({
@@ -161,6 +167,24 @@ describe('FanOutFetcher', () => {
     const got = await fetcher.fetch('master', ZERO_VERSION, V)
     assert.equal(got?.peer, 'master')
     assert.deepEqual(peers.calls, [{ peer: 'master', named: false }, { peer: 'master', named: true }])
+  })
+
+  test(`waits ${HOLDER_WAIT_MS} ms from the last new holder, not from the master's answer, before asking the master`, async () => {
+    let now = 0
+    const holders: string[] = []
+    const peers = fakePeers({ answers: { master: (archive) => archive === undefined ? busy() : ok(), h1: () => busy(), h2: () => busy() }, holders, awaited: ['seed'] })
+    const fetcher = new FanOutFetcher('me', peers, () => now)
+    assert.equal(await fetcher.fetch('master', ZERO_VERSION, V), null)
+    now = HOLDER_WAIT_MS - 1
+    holders.push('h1')
+    assert.equal(await fetcher.fetch('master', ZERO_VERSION, V), null, 'a new holder, busy: wait on')
+    now = 2 * HOLDER_WAIT_MS - 2
+    holders.push('h2')
+    assert.equal(await fetcher.fetch('master', ZERO_VERSION, V), null, 'another new holder: wait on')
+    now = 3 * HOLDER_WAIT_MS - 2
+    const got = await fetcher.fetch('master', ZERO_VERSION, V)
+    assert.equal(got?.peer, 'master', `no new holder for ${HOLDER_WAIT_MS} ms: the master`)
+    assert.deepEqual(peers.calls.filter(c => c.peer === 'master'), [{ peer: 'master', named: false }, { peer: 'master', named: true }])
   })
 
   test('once its applied version reaches the awaited archive, asks the master for a delta again', async () => {
