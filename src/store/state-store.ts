@@ -83,6 +83,13 @@ export interface VersionRecord {
   counts: Record<string, number>
   /** Bytes of each list dataset's snapshot blob (absent in versions cut before history was kept). */
   sizes?: Record<string, number>
+  /**
+   * The kept version whose content the snapshots add to: they hold only the entries changed since
+   * it. Absent: they hold every entry.
+   */
+  deltaOf?: { term: number; seq: number }
+  /** Versions in a row kept as a delta, this one included (0 or absent for a full snapshot). */
+  chain?: number
 }
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')

@@ -41,6 +41,16 @@ const hex8 = (n: number): string => n.toString(16).padStart(8, '0')
 /** Blob name of a kept version's snapshot of one list dataset. */
 const historyBlob = (term: number, seq: number, dataset: ListDataset): string => `history!${hex8(term)}!${hex8(seq)}!${dataset}`
 
+/**
+ * A kept version's snapshot holds only what changed since the version before it, except every
+ * this many versions: a full snapshot of a 1M-entry list took 5 s of the master's event loop per
+ * version. A rollback then reads one full snapshot and at most 15 deltas, and at most 15 versions
+ * beyond historyVersions are kept as the bases of kept ones.
+ */
+const FULL_SNAPSHOT_EVERY = 16
+
+const versionName = (v: { term: number, seq: number }): string => `${v.term}.${v.seq}`
+
 /** One kept central version, as `GET /history` lists it. */
 export interface HistoryItem {
   version: Version
@@ -503,12 +513,13 @@ export class SyncEngine {
   async rollback (target: Version): Promise<Version> {
     return await this.queue.run(async () => {
       if (this.parts.roles.role !== 'master') throw new NoMasterError(`this node is no longer master (master is ${this.parts.roles.masterId ?? 'unknown'})`)
-      const record = await this.parts.store.getVersion(target.term, target.seq)
+      const kept = await this.parts.store.listVersions(this.parts.historyVersions)
+      const record = kept.find(v => v.term === target.term && v.seq === target.seq)?.record
       if (record?.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} is not in the master's history`)
+      const chain = await this.snapshotChain(target, record)
       const changed: ListDataset[] = []
       for (const ds of LIST_DATASETS) {
-        const blob = await this.parts.store.getBlob(historyBlob(target.term, target.seq, ds))
-        const snapshot = blob === undefined ? [] : decodeEntries(inflateRawSync(blob), { name: `history ${formatVersion(target)} ${ds}` })
+        const snapshot = await this.snapshotEntries(chain, ds)
         const restamped = rollbackEntries(this.parts.replica.entries(ds), snapshot, () => this.parts.replica.clock.now())
         if ((await this.parts.replica.merge(ds, restamped, { synced: false })).length > 0) changed.push(ds)
       }
@@ -516,6 +527,30 @@ export class SyncEngine {
       await this.cutVersion(`rollback of ${formatVersion(target)}`, changed)
       return this.central
     })
+  }
+
+  /** The versions whose snapshots make up `target`'s content: a full one first, then its deltas in order. */
+  private async snapshotChain (target: Version, record: VersionRecord): Promise<Version[]> {
+    const chain: Version[] = [target]
+    for (let r = record; r.deltaOf !== undefined;) {
+      const base = r.deltaOf
+      const next = await this.parts.store.getVersion(base.term, base.seq)
+      if (next?.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} builds on version ${versionName(base)}, which is no longer kept`)
+      chain.unshift(base)
+      r = next
+    }
+    return chain
+  }
+
+  /** A dataset's entries at the last version of `chain` (see snapshotChain). */
+  private async snapshotEntries (chain: Version[], ds: ListDataset): Promise<Entry[]> {
+    const entries = new Map<string, Entry>()
+    for (const v of chain) {
+      const blob = await this.parts.store.getBlob(historyBlob(v.term, v.seq, ds))
+      if (blob === undefined) continue
+      for (const e of decodeEntries(inflateRawSync(blob), { name: `history ${formatVersion(v)} ${ds}` })) entries.set(e.key, e)
+    }
+    return [...entries.values()]
   }
 
   /** Numbers a new central version, records it and tells the cluster. Runs inside the queue. */
@@ -526,8 +561,16 @@ export class SyncEngine {
     const bayes = this.parts.bayes?.replica
     if (bayes !== undefined) counts.bayes = bayes.tokenCount
     const record: VersionRecord = { lseq: this.parts.replica.changeSeq, bseq: bayes?.changeSeq, time: this.now(), origin, counts }
-    // The new version is one of the kept ones: drop everything older than the newest N - 1.
-    const dropped = (await this.parts.store.listVersions(Infinity)).slice(this.parts.historyVersions - 1)
+    // The new version is one of the kept ones: drop everything older than the newest N - 1,
+    // except the versions their snapshots build on.
+    const all = await this.parts.store.listVersions(Infinity)
+    const byName = new Map(all.map(v => [versionName(v), v.record]))
+    const keep = new Set<string>()
+    for (const v of all.slice(0, this.parts.historyVersions - 1)) {
+      keep.add(versionName(v))
+      for (let r = v.record.deltaOf; r !== undefined; r = byName.get(versionName(r))?.deltaOf) keep.add(versionName(r))
+    }
+    const dropped = all.filter(v => !keep.has(versionName(v)))
     const droppedBlobs = dropped.flatMap(({ term, seq }) => LIST_DATASETS.map(ds => ({ name: historyBlob(term, seq, ds), value: null })))
     await this.parts.store.write({
       meta: { [META_CENTRAL]: next },
@@ -546,21 +589,29 @@ export class SyncEngine {
   }
 
   /**
-   * Keeps the content of a version for rollback: every list entry, tombstones too, deflated
-   * (a 121k-entry list is ~4.6 MB encoded, ~1.2 MB deflated). Runs inside the queue, after the
-   * announcement, so no slave waits for it; a crash before it only makes that version
-   * impossible to roll back to.
+   * Keeps the content of a version for rollback, deflated: the list entries (tombstones too)
+   * changed since the newest kept version before it, or every one (a 121k-entry list is ~4.6 MB
+   * encoded, ~1.2 MB deflated) when there is none or every {@link FULL_SNAPSHOT_EVERY} versions.
+   * Runs inside the queue, after the announcement, so no slave waits for it; a crash before it
+   * only makes that version impossible to roll back to (and the next one a full snapshot).
    */
   private async snapshot (version: Version, record: VersionRecord): Promise<void> {
+    const previous = (await this.parts.store.listVersions(2)).find(v => v.term !== version.term || v.seq !== version.seq)
+    const chain = previous?.record.sizes === undefined ? 0 : (previous.record.chain ?? 0) + 1
+    const base = chain > 0 && chain < FULL_SNAPSHOT_EVERY ? previous : undefined
     const sizes: Record<string, number> = {}
     const blobs = []
     for (const ds of LIST_DATASETS) {
+      const entries = base === undefined ? this.parts.replica.entries(ds) : await this.parts.replica.changedSince(ds, base.record.lseq)
       // Deflate on the zlib thread pool: the event loop keeps serving the fetches the announcement started.
-      const data = await deflateRawAsync(encodeEntries(this.parts.replica.entries(ds)).data, { level: 1 })
+      const data = await deflateRawAsync(encodeEntries(entries).data, { level: 1 })
       sizes[ds] = data.byteLength
       blobs.push({ name: historyBlob(version.term, version.seq, ds), value: data })
     }
-    await this.parts.store.write({ versions: [{ term: version.term, seq: version.seq, record: { ...record, sizes } }], blobs })
+    const kept: VersionRecord = base === undefined
+      ? { ...record, sizes }
+      : { ...record, sizes, deltaOf: { term: base.term, seq: base.seq }, chain }
+    await this.parts.store.write({ versions: [{ term: version.term, seq: version.seq, record: kept }], blobs })
   }
 
   // ---- slave side ----
