@@ -7,7 +7,7 @@
  * Every change to local state runs through one serial queue: a scan, a merge, an apply and the
  * file writes after them never interleave.
  */
-import { deflateRaw, inflateRawSync } from 'node:zlib'
+import { deflateRaw, inflateRaw } from 'node:zlib'
 import { promisify } from 'node:util'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { ArchiveError, NoMasterError, SyncRefusedError, UnknownVersionError, errorMessage } from '../errors.js'
@@ -35,6 +35,7 @@ const META_APPLIED = 'appliedVersion'
 const META_UPLOAD_ACK = 'uploadAck'
 
 const deflateRawAsync = promisify(deflateRaw)
+const inflateRawAsync = promisify(inflateRaw)
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0')
 
@@ -548,7 +549,8 @@ export class SyncEngine {
     for (const v of chain) {
       const blob = await this.parts.store.getBlob(historyBlob(v.term, v.seq, ds))
       if (blob === undefined) continue
-      for (const e of decodeEntries(inflateRawSync(blob), { name: `history ${formatVersion(v)} ${ds}` })) entries.set(e.key, e)
+      // Inflated on the zlib thread pool, like the snapshot was deflated: the queue waits, the event loop does not.
+      for (const e of decodeEntries(await inflateRawAsync(blob), { name: `history ${formatVersion(v)} ${ds}` })) entries.set(e.key, e)
     }
     return [...entries.values()]
   }
