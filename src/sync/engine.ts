@@ -50,8 +50,6 @@ const historyBlob = (term: number, seq: number, dataset: ListDataset): string =>
  */
 const FULL_SNAPSHOT_EVERY = 16
 
-const versionName = (v: { term: number, seq: number }): string => `${v.term}.${v.seq}`
-
 /** One kept central version, as `GET /history` lists it. */
 export interface HistoryItem {
   version: Version
@@ -536,7 +534,7 @@ export class SyncEngine {
     for (let r = record; r.deltaOf !== undefined;) {
       const base = r.deltaOf
       const next = await this.parts.store.getVersion(base.term, base.seq)
-      if (next?.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} builds on version ${versionName(base)}, which is no longer kept`)
+      if (next?.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} builds on version ${formatVersion(base)}, which is no longer kept`)
       chain.unshift(base)
       r = next
     }
@@ -566,13 +564,13 @@ export class SyncEngine {
     // The new version is one of the kept ones: drop everything older than the newest N - 1,
     // except the versions their snapshots build on.
     const all = await this.parts.store.listVersions(Infinity)
-    const byName = new Map(all.map(v => [versionName(v), v.record]))
+    const byName = new Map(all.map(v => [formatVersion(v), v.record]))
     const keep = new Set<string>()
     for (const v of all.slice(0, this.parts.historyVersions - 1)) {
-      keep.add(versionName(v))
-      for (let r = v.record.deltaOf; r !== undefined; r = byName.get(versionName(r))?.deltaOf) keep.add(versionName(r))
+      keep.add(formatVersion(v))
+      for (let r = v.record.deltaOf; r !== undefined; r = byName.get(formatVersion(r))?.deltaOf) keep.add(formatVersion(r))
     }
-    const dropped = all.filter(v => !keep.has(versionName(v)))
+    const dropped = all.filter(v => !keep.has(formatVersion(v)))
     const droppedBlobs = dropped.flatMap(({ term, seq }) => LIST_DATASETS.map(ds => ({ name: historyBlob(term, seq, ds), value: null })))
     await this.parts.store.write({
       meta: { [META_CENTRAL]: next },
