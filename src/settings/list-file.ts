@@ -342,15 +342,12 @@ export function renderNewListFile (entries: Iterable<{ key: string, value: strin
     keys.push(e.key)
     values.push(e.value)
   }
+  // Usually sorted already (the replica's entries of an import come in archive order).
+  const order = isSorted(keys) ? null : keys.map((_, i) => i).sort((a, b) => keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0)
   const lines: string[] = new Array(keys.length)
-  if (isSorted(keys)) {
-    for (let i = 0; i < keys.length; i++) lines[i] = values[i] === '' ? keys[i] : `${keys[i]} ${values[i]}`
-  } else {
-    const order = keys.map((_, i) => i).sort((a, b) => keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0)
-    for (let i = 0; i < order.length; i++) {
-      const k = order[i]
-      lines[i] = values[k] === '' ? keys[k] : `${keys[k]} ${values[k]}`
-    }
+  for (let i = 0; i < keys.length; i++) {
+    const k = order === null ? i : order[i]
+    lines[i] = values[k] === '' ? keys[k] : `${keys[k]} ${values[k]}`
   }
   return lines.length === 0 ? '' : lines.join('\n') + '\n'
 }

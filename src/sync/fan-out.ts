@@ -20,10 +20,9 @@ import { compareVersions, formatVersion, type Version } from '../version.js'
 export const FULL_SENDS_AT_ONCE = 2
 
 /**
- * A fetcher told BUSY waits this long for a peer to announce the archive (or for one more peer
- * to announce it), then asks the master again. Measured from the last new holder: on a loaded
- * machine ten joining nodes took 13-17 s to pass a 121k-line list around, and a wait from the
- * master's answer alone sent half of them back to the master.
+ * A fetcher told BUSY waits this long for a peer to announce the archive, then asks the master
+ * again. Counted from the last new holder, so a fetcher keeps waiting while the archive still
+ * spreads (ten joining nodes took 13-17 s to pass a 121k-line list around on a loaded machine).
  */
 export const HOLDER_WAIT_MS = 10_000
 

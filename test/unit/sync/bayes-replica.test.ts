@@ -153,7 +153,7 @@ describe('BayesReplica', () => {
     assert.deepEqual(byNode(await changed(replica, served)), { b: 10 })
   })
 
-  test('changes of nodes each in one record are the records\' own bytes, and equal a new encoding', async (t) => {
+  test('changes of nodes each in one record come as one file, equal to a new encoding of them', async (t) => {
     const { store } = await openStore(t)
     const replica = await BayesReplica.load(store, 'self')
     const start = replica.changeSeq
