@@ -50,6 +50,7 @@ import { Worker } from 'node:worker_threads'
 import { Agent } from '../src/agent.js'
 import { defaultConfig } from '../src/config.js'
 import { generateClusterKey, writeClusterKey } from '../src/net/cluster-key.js'
+import { readControlToken } from '../src/http/control-token.js'
 import { allocTokens, emptyBayesDb, mergeContributions, sumTokens, tokensOf, type BayesDb, type NodeContribution, type TokenCounts, type TokenTable } from '../src/crdt/bayes-counters.js'
 import { formatSaBackup, parseSaBackup } from '../src/settings/sa-backup.js'
 import { BayesReplica, joinContribution } from '../src/sync/bayes-replica.js'
@@ -652,9 +653,11 @@ async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: Proc
   texts.length = 0
   log(`processes: ${NODES} agents up (${roles.join('/')}), files written; syncing`)
   const cpu0 = await Promise.all(agents.map(async a => await procCpuSeconds(a.proc?.pid)))
+  // Read before the clock starts; every POST carries the node's control token.
+  const tokens = await Promise.all(agents.map(async a => await readControlToken(a.dataDir)))
   const t0 = performance.now()
-  for (const a of agents) {
-    fetch(`http://127.0.0.1:${a.httpPort}/sync?upload=1&download=0`, { method: 'POST', signal: AbortSignal.timeout(o.timeoutSeconds * 1000) }).catch(() => {})
+  for (const [i, a] of agents.entries()) {
+    fetch(`http://127.0.0.1:${a.httpPort}/sync?upload=1&download=0`, { method: 'POST', headers: { authorization: `Bearer ${tokens[i] ?? ''}` }, signal: AbortSignal.timeout(o.timeoutSeconds * 1000) }).catch(() => {})
   }
   const perNodeMs: Array<number | null> = agents.map(() => null)
   const deadline = Date.now() + o.timeoutSeconds * 1000

@@ -27,13 +27,15 @@ import { incompatibility, LOCAL_VERSIONS, parseUserAgent } from './sync/compat.j
 import { watchFolder, type FolderWatch } from './settings/watch.js'
 import { BayesFile } from './settings/bayes-file.js'
 import { startStatusServer, type StatusServer } from './http/status-server.js'
-import { isLoopbackHost, loadOrCreateControlToken } from './http/control-token.js'
+import { controlTokenPath, loadOrCreateControlToken } from './http/control-token.js'
+import { secretWarnings } from './file-modes.js'
 import { AgentMetrics } from './http/metrics.js'
 import { ArchiveKind, Beacon, Pin, Role, type ArchiveId, type Hello } from './pb/spamsync.js'
 import { ZERO_VERSION, compareVersions, formatVersion, type Version } from './version.js'
 import { sameArchive, type ArchiveRef } from './sync/fan-out.js'
 import { createLog, type Log } from './log.js'
 import { ClockSkews, ClusterClock } from './crdt/cluster-clock.js'
+import { printable, PEER_TEXT_MAX } from './printable.js'
 
 /** Meta key of the members' last announced addresses. */
 const META_KNOWN_PEERS = 'knownPeers'
@@ -60,6 +62,17 @@ interface PeerInfo {
   compatible: boolean
   reason: string | null
   lastSeen: number
+}
+
+/** A peer's versions as status keeps them: its own words (agent version, reason) made printable. */
+function peerInfo (versions: Omit<PeerInfo, 'compatible' | 'reason' | 'lastSeen'>, reason: string | null): PeerInfo {
+  return {
+    ...versions,
+    agentVersion: printable(versions.agentVersion, PEER_TEXT_MAX),
+    compatible: reason === null,
+    reason: reason === null ? null : printable(reason, PEER_TEXT_MAX),
+    lastSeen: Date.now()
+  }
 }
 
 /** The term lives in a small file written synchronously, so it is durable before the election acts in it. */
@@ -115,6 +128,8 @@ export class Agent {
   private readonly heldBy = new Map<string, ArchiveRef>()
   /** Each node's clock against the master's; logged once when beyond half the skew bound. */
   private readonly skews: ClockSkews
+  /** File-mode warnings already logged: each is logged once, and shown in status while it holds. */
+  private readonly loggedWarnings = new Set<string>()
 
   private constructor (
     readonly config: Config,
@@ -219,6 +234,10 @@ export class Agent {
       agent.knownAddrs.delete(state.identity.nodeId)
       agent.afterApply = afterApply
       await agent.startParts()
+      if (state.dataDirModeBefore !== null) {
+        log.warn({ event: 'file-mode', path: config.dataDir, mode: state.dataDirModeBefore.toString(8) }, `data folder ${config.dataDir} was open to group or others: tightened to 0700`)
+      }
+      agent.warnings()
       log.info({ event: 'started', nodeId: state.identity.nodeId, listen: node.getMultiaddrs().map(String), httpPort: agent.httpPort }, 'agent started')
       return agent
     } catch (err) {
@@ -279,7 +298,7 @@ export class Agent {
       sync: async (opts) => await this.syncNow(opts),
       history: async () => await this.engine.history(),
       rollback: async (version) => await this.rollback(version)
-    }, { token: isLoopbackHost(config.httpHost) ? null : token })
+    }, { token, allowedHosts: config.httpAllowedHosts })
     this.election.start()
     this.timers.push(setInterval(() => {
       this.election.tick()
@@ -376,7 +395,7 @@ export class Agent {
   private received (b: Beacon): void {
     if (b.nodeId === this.nodeId) return
     const reason = incompatibility(b, this.config.strictVersion)
-    this.peers.set(b.nodeId, { agentVersion: b.agentVersion, protocolVersion: b.protocolVersion, schemaVersion: b.schemaVersion, compatible: reason === null, reason, lastSeen: Date.now() })
+    this.peers.set(b.nodeId, peerInfo(b, reason))
     if (reason !== null) return
     this.dialAddrs(b.nodeId, b.addrs)
     this.rememberAddrs(b.nodeId, b.addrs)
@@ -386,7 +405,8 @@ export class Agent {
       pin: PIN_FROM_PB[b.pin],
       role: ROLE_FROM_PB[b.role],
       term: b.term,
-      masterId: b.masterId === '' ? null : b.masterId,
+      // Escaped, a master id with control characters still names no node, as before.
+      masterId: b.masterId === '' ? null : printable(b.masterId, PEER_TEXT_MAX),
       version: b.version ?? ZERO_VERSION,
       appliedVersion: b.appliedVersion ?? ZERO_VERSION
     })
@@ -464,10 +484,10 @@ export class Agent {
     const versions = parseUserAgent(agentVersion)
     const id = peerId.toString()
     if (versions === null) {
-      this.peers.set(id, { agentVersion: agentVersion ?? 'unknown', protocolVersion: 0, schemaVersion: 0, compatible: false, reason: `not a spamsync agent (${agentVersion ?? 'no user agent'})`, lastSeen: Date.now() })
+      this.peers.set(id, peerInfo({ agentVersion: agentVersion ?? 'unknown', protocolVersion: 0, schemaVersion: 0 }, `not a spamsync agent (${agentVersion ?? 'no user agent'})`))
     } else {
       const reason = incompatibility(versions, this.config.strictVersion)
-      this.peers.set(id, { ...versions, compatible: reason === null, reason, lastSeen: Date.now() })
+      this.peers.set(id, peerInfo(versions, reason))
       if (reason === null) return
     }
     if (!this.loggedRefusals.has(id)) {
@@ -510,6 +530,21 @@ export class Agent {
       if (id !== null && this.node.getConnections(peerIdFromString(id)).length > 0) continue
       this.node.dial(ma).catch(() => {})
     }
+  }
+
+  /** Secrets on disk that group or others may open (checked on every call, logged once each). */
+  private warnings (): string[] {
+    const found = secretWarnings([
+      { what: 'data folder', path: this.config.dataDir, folder: true },
+      { what: 'cluster key', path: this.config.clusterKey },
+      { what: 'control token', path: controlTokenPath(this.config.dataDir) }
+    ])
+    for (const w of found) {
+      if (this.loggedWarnings.has(w)) continue
+      this.loggedWarnings.add(w)
+      this.log.warn({ event: 'file-mode' }, w)
+    }
+    return found
   }
 
   /** Rolls the lists back to a kept version: here when this node is master, else on the master. */
@@ -590,6 +625,8 @@ export class Agent {
       // The upload or fetch in flight ({direction, bytesDone, bytesTotal}), for `spamsync sync` progress.
       transfer: this.transfer.current,
       errors: this.engine.errors,
+      // Secrets on disk that group or others may open (file-modes.ts).
+      warnings: this.warnings(),
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000)
     }
   }

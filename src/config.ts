@@ -27,6 +27,8 @@ export interface Config {
   httpPort: number
   /** Address the HTTP API binds to. */
   httpHost: string
+  /** DNS names requests may address the HTTP API by, besides localhost and IP addresses. */
+  httpAllowedHosts: string[]
   /** Election priority: the live node with the highest is master. */
   priority: number
   /** Pinned role, or `auto` to take part in the election. */
@@ -71,7 +73,7 @@ export interface Config {
  */
 type Kind =
   | { type: 'string', path?: true, optional?: true }
-  | { type: 'strings' }
+  | { type: 'strings', each?: { pattern: RegExp, what: string } }
   | { type: 'boolean' }
   | { type: 'int', min: number, max: number }
   | { type: 'enum', values: readonly string[] }
@@ -85,7 +87,12 @@ export const CONFIG_KEYS: Record<keyof Config, Kind & { help: string }> = {
   bootstrap: { type: 'strings', help: 'peer multiaddr to dial, repeatable' },
   mdns: { type: 'boolean', help: 'find peers on the LAN by mDNS (default on; --no-mdns turns it off)' },
   httpPort: { type: 'int', min: 0, max: 65535, help: 'HTTP status/control port (default 8737)' },
-  httpHost: { type: 'string', help: 'HTTP bind address (default 127.0.0.1); a non-loopback one makes POSTs need <data-dir>/http.token' },
+  httpHost: { type: 'string', help: 'HTTP bind address (default 127.0.0.1); POSTs need <data-dir>/http.token on any' },
+  httpAllowedHosts: {
+    type: 'strings',
+    each: { pattern: /^(?=.{1,253}\.?$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i, what: 'DNS names' },
+    help: 'DNS name the HTTP API may be addressed by besides localhost and IP addresses, repeatable'
+  },
   priority: { type: 'int', min: -1000000, max: 1000000, help: 'election priority, higher wins (default 0)' },
   role: { type: 'enum', values: ['auto', 'master', 'slave'], help: 'auto (default) takes part in the election; master|slave pins the role' },
   strictVersion: { type: 'boolean', help: 'refuse peers running any other agent version (default off)' },
@@ -117,6 +124,7 @@ export function defaultConfig (): Config {
     mdns: true,
     httpPort: 8737,
     httpHost: '127.0.0.1',
+    httpAllowedHosts: [],
     priority: 0,
     role: 'auto',
     strictVersion: false,
@@ -151,7 +159,7 @@ export function flagName (key: string): string {
 function describe (kind: Kind): string {
   switch (kind.type) {
     case 'string': return 'a string'
-    case 'strings': return 'a list of strings'
+    case 'strings': return `a list of ${kind.each?.what ?? 'strings'}`
     case 'boolean': return 'true or false'
     case 'int': return `a whole number from ${kind.min} to ${kind.max}`
     case 'enum': return `one of ${kind.values.join(', ')}`
@@ -166,7 +174,7 @@ function checkValue (key: string, kind: Kind, value: unknown, source: string): u
       if (typeof value !== 'string' || (value === '' && kind.optional !== true)) bad()
       return value
     case 'strings':
-      if (!Array.isArray(value) || !value.every(v => typeof v === 'string' && v !== '')) bad()
+      if (!Array.isArray(value) || !value.every(v => typeof v === 'string' && v !== '' && (kind.each?.pattern.test(v) ?? true))) bad()
       return value
     case 'boolean':
       if (typeof value !== 'boolean') bad()

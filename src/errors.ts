@@ -79,6 +79,9 @@ export class NoMasterError extends SpamsyncError {}
 /** A control request (`POST`) to the HTTP API came without the control token or with a wrong one. */
 export class ControlTokenError extends SpamsyncError {}
 
+/** An HTTP request named a host (`Host` header) that is not this agent's: refused against DNS rebinding. */
+export class HostNotAllowedError extends SpamsyncError {}
+
 /** No agent answers on the HTTP port a command was pointed at. */
 export class AgentUnreachableError extends SpamsyncError {}
 

@@ -11,6 +11,7 @@ import { BayesReplica } from './sync/bayes-replica.js'
 import { SettingsFolder } from './settings/settings-folder.js'
 import type { Config } from './config.js'
 import { FileAccessError } from './errors.js'
+import { makePrivateFolder } from './file-modes.js'
 
 /** A node's local state, open. */
 export interface LocalState {
@@ -19,21 +20,23 @@ export interface LocalState {
   replica: ListReplica
   bayes: BayesReplica
   folder: SettingsFolder
+  /** The data folder's mode before this open tightened it to 0700, or null when it was not open to others. */
+  dataDirModeBefore: number | null
   /** Closes the store. */
   close: () => Promise<void>
 }
 
 /**
- * Opens the data and settings folders of `config`, creating them on first use. `lists` says
- * when the list entries are read (see ListReplica.load).
+ * Opens the data and settings folders of `config`, creating them on first use. The data folder
+ * holds the node's private key, so it is made (or tightened to) 0700. `lists` says when the list
+ * entries are read (see ListReplica.load).
  */
 export async function openLocalState (config: Pick<Config, 'dataDir' | 'settingsDir' | 'maxSkewMs'>, wallClock: () => number = Date.now, lists: LoadOptions = {}): Promise<LocalState> {
-  for (const dir of [config.dataDir, config.settingsDir]) {
-    try {
-      await mkdir(dir, { recursive: true })
-    } catch (err: any) {
-      throw new FileAccessError(`cannot create folder ${dir}: ${err?.code ?? err}`, { cause: err })
-    }
+  const dataDirModeBefore = await makePrivateFolder(config.dataDir)
+  try {
+    await mkdir(config.settingsDir, { recursive: true })
+  } catch (err: any) {
+    throw new FileAccessError(`cannot create folder ${config.settingsDir}: ${err?.code ?? err}`, { cause: err })
   }
   const store = await StateStore.open(join(config.dataDir, 'state'))
   try {
@@ -41,7 +44,7 @@ export async function openLocalState (config: Pick<Config, 'dataDir' | 'settings
     const replica = await ListReplica.load(store, identity.nodeId, wallClock, config.maxSkewMs, lists)
     const bayes = await BayesReplica.load(store, identity.nodeId)
     const folder = new SettingsFolder(config.settingsDir, replica)
-    return { store, identity, replica, bayes, folder, close: async () => { await store.close() } }
+    return { store, identity, replica, bayes, folder, dataDirModeBefore, close: async () => { await store.close() } }
   } catch (err) {
     await store.close()
     throw err

@@ -1,7 +1,8 @@
 /**
- * The control token: a secret in the data folder that a `POST` to the HTTP API must carry when
- * the API listens on more than the loopback interface. Whoever can read the data folder (the
- * agent's user, root) may control the agent; anyone else who reaches the port may only read.
+ * The control token: a secret in the data folder that every `POST` to the HTTP API must carry,
+ * whatever the bind address (on 127.0.0.1 a web page in a local browser could post otherwise).
+ * Whoever can read the data folder (the agent's user, root) may control the agent; anyone else
+ * who reaches the port may only read. Also which `Host` names a request may use.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -22,7 +23,7 @@ export function controlTokenPath (dataDir: string): string {
 
 /**
  * Reads the data folder's token, creating it (mode 0600, never overwriting) on first use.
- * Created whatever the bind address, so a later switch to a non-loopback bind needs no step.
+ * Every bind address needs it (control requests always carry it).
  */
 export async function loadOrCreateControlToken (dataDir: string): Promise<string> {
   const file = controlTokenPath(dataDir)
@@ -56,13 +57,25 @@ export async function readControlToken (dataDir: string): Promise<string | null>
   return token === '' ? null : token
 }
 
-/** True when `host` only accepts connections from this machine (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackHost (host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')
-  if (h === 'localhost') return true
-  if (isIP(h) === 4) return h.startsWith('127.')
-  if (isIP(h) === 6) return h === '::1' || /^::ffff:127\./.test(h)
-  return false
+/** The host name or address of a `Host` header (`name:port`, `[v6]:port`), lower case; null when it is none. */
+export function hostOfHeader (header: string | undefined): string | null {
+  if (header === undefined) return null
+  const h = header.trim().toLowerCase()
+  const m = /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/.exec(h) ?? /^([^:[\]\s/]+)(?::\d{1,5})?$/.exec(h)
+  return m === null ? null : m[1].replace(/\.$/, '')
+}
+
+/**
+ * Whether a request with this `Host` header is addressed to this agent by a name no outsider
+ * controls: `localhost`, an IP address (DNS cannot re-point an address), or one of `allowed`
+ * (`httpAllowedHosts`, the agent's own DNS names). Any other name may be an attacker's, re-pointed
+ * at this machine after a page of theirs loaded (DNS rebinding).
+ */
+export function hostAllowed (header: string | undefined, allowed: readonly string[]): boolean {
+  const host = hostOfHeader(header)
+  if (host === null) return false
+  if (isIP(host) !== 0 || host === 'localhost') return true
+  return allowed.some(name => name.toLowerCase().replace(/\.$/, '') === host)
 }
 
 /** Whether an `Authorization` header carries `token`: missing, wrong or right. */

@@ -1,9 +1,12 @@
 /**
  * `GET /`: a small status page, one HTML document with inline CSS and JS (no build step, no
  * external resources). It fetches `/status` every 2 s and re-renders; all data goes into the
- * DOM as text (textContent), never as markup.
+ * DOM as text (textContent), never as markup, and with control and bidi characters escaped as
+ * the agent escapes a peer's text (src/printable.ts), in case one got through. It only reads:
+ * it has no buttons, so it needs no control token.
  */
 import { createHash } from 'node:crypto'
+import { UNSAFE_CLASS } from '../printable.js'
 
 const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #222; }
@@ -26,9 +29,12 @@ ul { padding-left: 1.2rem; margin: 0; }
 const SCRIPT = `
 'use strict';
 const $ = (id) => document.getElementById(id);
+const UNSAFE = new RegExp(${JSON.stringify(UNSAFE_CLASS)}, 'gu');
+const hex = (n, w) => n.toString(16).padStart(w, '0');
+const printable = (t) => String(t).replace(UNSAFE, (c) => { const n = c.codePointAt(0); return n < 256 ? '\\x' + hex(n, 2) : '\\u' + hex(n, 4); });
 function el (tag, text, cls) {
   const e = document.createElement(tag);
-  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (text !== undefined && text !== null) e.textContent = printable(text);
   if (cls) e.className = cls;
   return e;
 }
@@ -49,9 +55,10 @@ function list (id, items, empty) {
 }
 function render (s) {
   $('offline').textContent = '';
-  $('node').textContent = s.nodeId;
-  $('summary').textContent = s.role + ' in term ' + s.term + ', master ' + (s.masterId || 'none yet') +
-    ', central version ' + ver(s.version);
+  $('node').textContent = printable(s.nodeId);
+  $('summary').textContent = printable(s.role + ' in term ' + s.term + ', master ' + (s.masterId || 'none yet') +
+    ', central version ' + ver(s.version));
+  list('warnings', (s.warnings || []).map((w) => el('li', w)), 'no warnings');
   const sync = el('td');
   sync.append(el('div', 'upload: ' + transfer(s.lastUpload)), el('div', 'download: ' + transfer(s.lastDownload)));
   const nodes = [row([el('td', s.nodeId, 'id'), s.role, s.agentVersion, ver(s.appliedVersion), 'yes (this node)', 'now', sync], 'self')];
@@ -100,6 +107,8 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <h1>spamsync <span id="node"></span></h1>
 <p id="summary">loading…</p>
 <p id="offline"></p>
+<h2>Warnings</h2>
+<ul id="warnings"></ul>
 <h2>Nodes</h2>
 <table>
 <thead><tr><th>Node</th><th>Role</th><th>Agent</th><th>Applied</th><th>Compatible</th><th>Last seen</th><th>Last sync</th></tr></thead>

@@ -3,13 +3,21 @@
  * status as JSON, `GET /metrics` the same in Prometheus text format, `GET /` a status page that
  * shows it, `POST /sync` runs a sync now and answers when it is done, `GET /history` lists the
  * kept central versions and `POST /rollback?version=T.S` rolls the lists back to one of them.
- * With a control token (a non-loopback bind), every request but a `GET` must carry it.
+ *
+ * Two guards, whatever the bind address. Every request but a `GET` or `HEAD` must carry the
+ * control token: a web page in the operator's browser can make it send a cross-site form POST
+ * to 127.0.0.1, but cannot read the token from the data folder nor add an `Authorization`
+ * header without a CORS preflight, which this server never grants. And every request must be
+ * addressed (`Host` header) to a loopback name, an IP address or a name in `httpAllowedHosts`:
+ * a page whose own name an attacker re-points at 127.0.0.1 (DNS rebinding) would otherwise be
+ * same-origin with the agent and could read it.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { METRICS_CONTENT_TYPE } from './metrics.js'
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js'
 import { SpamsyncError, UnknownVersionError, errorMessage } from '../errors.js'
-import { checkToken, CONTROL_TOKEN_FILE, TOKEN_SCHEME } from './control-token.js'
+import { checkToken, CONTROL_TOKEN_FILE, hostAllowed, TOKEN_SCHEME } from './control-token.js'
+import { printable, PEER_TEXT_MAX } from '../printable.js'
 import type { Version } from '../version.js'
 
 /** What the server asks of the agent. */
@@ -37,15 +45,29 @@ function send (res: ServerResponse, code: number, body: unknown): void {
   res.end(text)
 }
 
-/** How the server guards control requests. */
+/** How the server guards its requests. */
 export interface ControlGuard {
-  /** The token every request but a GET must carry; null lets every request through (loopback bind). */
-  token: string | null
+  /** The token every request but a GET or HEAD must carry. */
+  token: string
+  /** Host names a request may be addressed to besides loopback names and IP addresses (`httpAllowedHosts`). */
+  allowedHosts: readonly string[]
+}
+
+// Only a request addressed to this agent by a name no outsider controls is served at all.
+function refuseHost (req: IncomingMessage, res: ServerResponse, guard: ControlGuard): boolean {
+  if (hostAllowed(req.headers.host, guard.allowedHosts)) return false
+  const host = req.headers.host === undefined ? 'no Host header' : `Host "${printable(req.headers.host, PEER_TEXT_MAX)}"`
+  send(res, 421, {
+    error: 'HostNotAllowedError',
+    message: `${host} is not a name of this agent: address it by a loopback name (localhost), an IP address, ` +
+      'or a name listed in httpAllowedHosts (names are checked against DNS rebinding)'
+  })
+  return true
 }
 
 // Reads stay open to whoever reaches the port (the status holds no secret); control needs the token.
 function refuseControl (req: IncomingMessage, res: ServerResponse, url: URL, guard: ControlGuard): boolean {
-  if (guard.token === null || req.method === 'GET' || req.method === 'HEAD') return false
+  if (req.method === 'GET' || req.method === 'HEAD') return false
   const verdict = checkToken(req.headers.authorization, guard.token)
   if (verdict === 'ok') return false
   const what = `${req.method ?? '?'} ${url.pathname}`
@@ -62,7 +84,7 @@ function refuseControl (req: IncomingMessage, res: ServerResponse, url: URL, gua
 
 async function route (req: IncomingMessage, res: ServerResponse, source: StatusSource, guard: ControlGuard): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost')
-  if (refuseControl(req, res, url, guard)) return
+  if (refuseHost(req, res, guard) || refuseControl(req, res, url, guard)) return
   if (req.method === 'GET' && url.pathname === '/status') {
     send(res, 200, source.status())
     return
@@ -111,8 +133,8 @@ async function route (req: IncomingMessage, res: ServerResponse, source: StatusS
   send(res, 404, { error: `no ${req.method} ${url.pathname}` })
 }
 
-/** Starts the server on host:port; without a guard every request is let through (for a loopback bind). */
-export async function startStatusServer (host: string, port: number, source: StatusSource, guard: ControlGuard = { token: null }): Promise<StatusServer> {
+/** Starts the server on host:port, guarded by `guard`. */
+export async function startStatusServer (host: string, port: number, source: StatusSource, guard: ControlGuard): Promise<StatusServer> {
   const server: Server = createServer((req, res) => {
     route(req, res, source, guard).catch((err) => { send(res, 500, { error: errorMessage(err) }) })
   })

@@ -28,6 +28,7 @@ import { expireTokens } from '../crdt/bayes-counters.js'
 import type { BayesReplica } from './bayes-replica.js'
 import type { BayesFile } from '../settings/bayes-file.js'
 import type { BayesContribution, EncodedBayes } from '../archive/bayes-codec.js'
+import { printable, ERROR_TEXT_MAX } from '../printable.js'
 
 /** Meta keys this module owns. */
 const META_CENTRAL = 'centralVersion'
@@ -836,7 +837,8 @@ export class SyncEngine {
   /** Records an error for status (the last 50 are kept) and passes it to the onError hook. */
   report (what: string, err: any): void {
     const message = err instanceof ArchiveError ? `${err.name}: ${err.message}` : errorMessage(err)
-    const report = { time: new Date(this.now()).toISOString(), what, message }
+    // A message may quote a peer (a refusal, a forwarded error): kept printable for status and log.
+    const report = { time: new Date(this.now()).toISOString(), what: printable(what, ERROR_TEXT_MAX), message: printable(message, ERROR_TEXT_MAX) }
     this.errors.push(report)
     if (this.errors.length > 50) this.errors.shift()
     this.parts.hooks?.onError?.(report)

@@ -56,6 +56,7 @@ describe('loadConfig defaults', () => {
       mdns: true,
       httpPort: 8737,
       httpHost: '127.0.0.1',
+      httpAllowedHosts: [],
       priority: 0,
       role: 'auto',
       strictVersion: false,
@@ -139,6 +140,19 @@ describe('loadConfig precedence', () => {
   test('a flag left undefined does not override', async () => {
     const config = await loadConfig({ env: { SPAMSYNC_HTTP_PORT: '9100' }, flags: { httpPort: undefined } })
     assert.equal(config.httpPort, 9100)
+  })
+
+  test('httpAllowedHosts takes DNS names from the file, the environment (comma-separated) and repeated flags', async (t) => {
+    const file = await configFile(t, { httpAllowedHosts: ['mail1.example.com'] })
+    assert.deepEqual((await loadConfig({ file })).httpAllowedHosts, ['mail1.example.com'])
+    assert.deepEqual((await loadConfig({ env: { SPAMSYNC_HTTP_ALLOWED_HOSTS: 'a.example, b.example' } })).httpAllowedHosts, ['a.example', 'b.example'])
+    assert.deepEqual((await loadConfig({ flags: { httpAllowedHosts: ['c.example', 'd'] } })).httpAllowedHosts, ['c.example', 'd'])
+  })
+
+  test('httpAllowedHosts refuses what is not a DNS name, naming the key', async (t) => {
+    for (const bad of ['http://a.example', 'a.example:8737', '*.example', 'a b', '-a.example']) {
+      await assert.rejects(loadConfig({ flags: { httpAllowedHosts: [bad] } }), /--http-allowed-hosts: httpAllowedHosts must be a list of DNS names/)
+    }
   })
 
   test('an empty environment variable does not override', async (t) => {

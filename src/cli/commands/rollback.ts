@@ -11,8 +11,9 @@ Makes a new central version whose list content equals VERSION's (TERM.SEQ, as 's
 history' shows it); it then syncs to every node like any other change. Nothing is rewritten in
 place: the versions in between stay in the history. Run it on any node: a slave forwards it to
 the master. The Bayes DB is not rolled back (its counters only grow). The request carries the
-control token from the agent's data folder (http.token), which an agent whose httpHost is not
-a loopback address requires.
+control token from the agent's data folder (http.token), which the agent requires on any bind
+address; point --data-dir or --config at that folder when it is not the default
+(./spamsync-data), as a user who may read it (mode 0700).
 
   --http-port N               the agent's HTTP port (default 8737)
 ${configHelp(['dataDir'])}`,

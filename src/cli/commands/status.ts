@@ -1,6 +1,7 @@
-import { UsageError, AgentUnreachableError, ControlTokenError } from '../../errors.js'
+import { UsageError, AgentUnreachableError, ControlTokenError, HostNotAllowedError } from '../../errors.js'
 import { loadConfig } from '../../config.js'
 import { readControlToken } from '../../http/control-token.js'
+import { printableDeep } from '../../printable.js'
 import { configFlags, type CommandContext } from '../command.js'
 import type { Command } from '../command.js'
 
@@ -12,7 +13,11 @@ export function httpPortOf (value: unknown): number {
   return port
 }
 
-/** Calls the local agent's HTTP API; `token` (the data folder's control token) goes along when given. */
+/**
+ * Calls the local agent's HTTP API; `token` (the data folder's control token) goes along when
+ * given. Every string of the answer comes back printable: what a peer said reaches the terminal
+ * escaped, even from an agent that did not clean it.
+ */
 export async function callAgent (port: number, method: 'GET' | 'POST', path: string, timeoutMs = 10_000, token: string | null = null): Promise<any> {
   let res: Response
   const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` }
@@ -21,14 +26,15 @@ export async function callAgent (port: number, method: 'GET' | 'POST', path: str
   } catch (err: any) {
     throw new AgentUnreachableError(`no agent answers on 127.0.0.1:${port} (is it running? --http-port)`, { cause: err })
   }
-  const body: any = await res.json()
+  const body: any = printableDeep(await res.json())
   if (res.status === 401 || res.status === 403) throw new ControlTokenError(body?.message ?? `HTTP ${res.status}`)
+  if (res.status === 421) throw new HostNotAllowedError(body?.message ?? `HTTP ${res.status}`)
   return body
 }
 
 /**
  * The control token of the agent's data folder (`--data-dir`, `--config` or SPAMSYNC_DATA_DIR),
- * or null when it has none yet: an agent on a loopback bind does not ask for it.
+ * or null when it has none (the agent then answers 401 with a message naming the file).
  */
 export async function controlTokenOf (values: CommandContext['values']): Promise<string | null> {
   const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, ['dataDir']) })
@@ -67,6 +73,10 @@ export function formatStatus (s: any): string {
     lines.push(`${p.id.padEnd(54)}${String(p.role).padEnd(11)}${version(p.appliedVersion).padEnd(9)}${String(p.agentVersion ?? '-').padEnd(9)}${(p.compatible ? 'yes' : `no: ${p.reason}`).padEnd(12)}${ago(p.lastSeen)}`)
   }
   if (s.peers.length === 0) lines.push('(none)')
+  if ((s.warnings ?? []).length > 0) {
+    lines.push('', 'WARNINGS')
+    for (const w of s.warnings) lines.push(w)
+  }
   if (s.errors.length > 0) {
     lines.push('', 'ERRORS')
     for (const e of s.errors.slice(-10)) lines.push(`${e.time} ${e.what}: ${e.message}`)

@@ -11,8 +11,9 @@ Asks the running agent to scan the settings folder and upload its changes to the
 (--upload), to fetch the master's newest version (--download), or both (the default), and
 waits until that is done. A transfer that takes longer than a second shows its progress
 (bytes done of total) every half second. The request carries the control token from the
-agent's data folder (http.token), which an agent whose httpHost is not a loopback address
-requires; point --data-dir or --config at the agent's data folder when it is not the default.
+agent's data folder (http.token), which the agent requires on any bind address; point
+--data-dir or --config at the agent's data folder when it is not the default (./spamsync-data).
+Run it as a user who may read that folder (the agent keeps it mode 0700).
 
   --upload                    only upload
   --download                  only download

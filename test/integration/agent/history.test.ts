@@ -10,12 +10,14 @@ import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
 import { UnknownVersionError } from '../../../src/errors.js'
 import { runCli } from '../../../src/cli/main.js'
+import { readControlToken } from '../../../src/http/control-token.js'
 import { formatVersion, type Version } from '../../../src/version.js'
 import { waitFor } from '../../helpers/agents.js'
 import { InProcessCluster, listKeys } from '../../helpers/in-process.js'
 
 async function http (agent: Agent, method: 'GET' | 'POST', path: string): Promise<{ code: number, body: any }> {
-  const res = await fetch(`http://127.0.0.1:${agent.httpPort}${path}`, { method })
+  const token = await readControlToken(agent.config.dataDir)
+  const res = await fetch(`http://127.0.0.1:${agent.httpPort}${path}`, { method, headers: { authorization: `Bearer ${token ?? ''}` } })
   return { code: res.status, body: await res.json() }
 }
 
@@ -88,7 +90,7 @@ describe('history and rollback on three agents', { timeout: 120_000 }, () => {
     assert.equal(code, 404)
     assert.equal(body.error, 'UnknownVersionError')
     const err: string[] = []
-    const exit = await runCli(['rollback', '99.99', '--http-port', String(slave.httpPort)], { stdout: () => {}, stderr: (t) => { err.push(t) } })
+    const exit = await runCli(['rollback', '99.99', '--http-port', String(slave.httpPort), '--data-dir', slave.config.dataDir], { stdout: () => {}, stderr: (t) => { err.push(t) } })
     assert.equal(exit, 1)
     assert.match(err.join(''), /^spamsync: UnknownVersionError: version 99\.99 is not in the master's history\n$/)
   })

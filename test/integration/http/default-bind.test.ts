@@ -1,16 +1,20 @@
 /**
- * The HTTP port of an agent with the default config: bound to 127.0.0.1 only, and control
- * works there without a token (only this machine can reach it); the token file is still made.
+ * The HTTP port of an agent with the default config: bound to 127.0.0.1 only. Control needs the
+ * token there too (a web page in a local browser reaches 127.0.0.1), which the CLI reads from
+ * the data folder; a request addressed to a foreign name (DNS rebinding) is refused.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, mkdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
 import { defaultConfig } from '../../../src/config.js'
 import { controlTokenPath } from '../../../src/http/control-token.js'
+import { runCli } from '../../../src/cli/main.js'
+import { formatVersion } from '../../../src/version.js'
+import { waitFor } from '../../helpers/agents.js'
 import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
 import { testAgentConfig } from '../../helpers/in-process.js'
 
@@ -51,10 +55,68 @@ test('an agent with the default config answers on 127.0.0.1 and refuses another 
   assert.equal(await probe('127.0.0.2', agent.httpPort), 'ECONNREFUSED')
 })
 
-test('on the loopback bind a POST /sync needs no token', async (t) => {
+/** A request as a browser would send it, Host and Origin included: status code and JSON body. */
+async function raw (port: number, method: string, path: string, headers: Record<string, string>): Promise<{ status: number, body: any }> {
+  return await new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      let text = ''
+      res.setEncoding('utf8')
+      res.on('data', (c: string) => { text += c })
+      res.on('end', () => { resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }) })
+    })
+    req.on('error', reject)
+    req.end('version=1.1')
+  })
+}
+
+test('on the loopback bind a POST /sync needs the token, and runs with it', async (t) => {
   const agent = await startDefaultAgent(t)
-  const res = await fetch(`http://127.0.0.1:${agent.httpPort}/sync`, { method: 'POST' })
-  assert.equal(res.status, 200)
+  const without = await fetch(`http://127.0.0.1:${agent.httpPort}/sync`, { method: 'POST' })
+  assert.equal(without.status, 401)
+  assert.equal(((await without.json()) as any).error, 'ControlTokenError')
+  const token = (await readFile(controlTokenPath(agent.config.dataDir), 'utf8')).trim()
+  const withToken = await fetch(`http://127.0.0.1:${agent.httpPort}/sync`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+  assert.equal(withToken.status, 200)
+})
+
+test('a cross-site form POST to /rollback rolls nothing back; the CLI with the data folder does', { timeout: 60_000 }, async (t) => {
+  const agent = await startDefaultAgent(t)
+  await waitFor('the lone agent to be master', () => agent.election.role === 'master')
+  const list = join(agent.config.settingsDir, 'whitelist.txt')
+  const cut = async (text: string): Promise<string> => {
+    const before = agent.engine.version.seq
+    await writeFile(list, text)
+    await waitFor('a new central version', () => agent.engine.version.seq > before)
+    return formatVersion(agent.engine.version)
+  }
+  const first = await cut('first@example.com\n')
+  const second = await cut('second@example.com\n')
+  const historyBefore = (await agent.engine.history()).length
+
+  // What a page on another site makes the browser send: a form POST, no token, its own Origin.
+  const forged = await raw(agent.httpPort, 'POST', `/rollback?version=${first}`, {
+    host: `127.0.0.1:${agent.httpPort}`, origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded'
+  })
+  assert.equal(forged.status, 401)
+  assert.equal(forged.body.error, 'ControlTokenError')
+  // The same over a rebound name, even were the token known.
+  const rebound = await raw(agent.httpPort, 'GET', '/status', { host: `evil.example:${agent.httpPort}` })
+  assert.equal(rebound.status, 421)
+  assert.equal(rebound.body.error, 'HostNotAllowedError')
+  assert.equal(formatVersion(agent.engine.version), second)
+  assert.equal((await agent.engine.history()).length, historyBefore)
+  assert.equal(await readFile(list, 'utf8'), 'second@example.com\n')
+
+  // The operator's CLI finds the token in the data folder and is let through.
+  const out: string[] = []
+  const err: string[] = []
+  const io = { stdout: (s: string) => { out.push(s) }, stderr: (s: string) => { err.push(s) } }
+  const port = String(agent.httpPort)
+  assert.equal(await runCli(['rollback', first, '--http-port', port, '--data-dir', agent.config.dataDir], io), 0, err.join(''))
+  assert.match(out.join(''), new RegExp(`^rolled the lists back to ${first.replace('.', '\\.')}: new central version`))
+  await waitFor('the rolled-back file', async () => await readFile(list, 'utf8') === 'first@example.com\n')
+  assert.equal(await runCli(['sync', '--http-port', port, '--data-dir', agent.config.dataDir], io), 0, err.join(''))
+  assert.match(out.join(''), /synced in \d+ ms/)
 })
 
 test('the agent writes the control token at first start, mode 0600', async (t) => {
