@@ -31,7 +31,7 @@ const SCRIPT = `
 const $ = (id) => document.getElementById(id);
 const UNSAFE = new RegExp(${JSON.stringify(UNSAFE_CLASS)}, 'gu');
 const hex = (n, w) => n.toString(16).padStart(w, '0');
-const printable = (t) => String(t).replace(UNSAFE, (c) => { const n = c.codePointAt(0); return n < 256 ? '\\x' + hex(n, 2) : '\\u' + hex(n, 4); });
+const printable = (t) => String(t).replace(UNSAFE, (c) => { const n = c.codePointAt(0); return n < 256 ? '\\\\x' + hex(n, 2) : '\\\\u' + hex(n, 4); });
 function el (tag, text, cls) {
   const e = document.createElement(tag);
   if (text !== undefined && text !== null) e.textContent = printable(text);
