@@ -8,6 +8,7 @@ import { PROTOCOL_VERSION } from '../constants.js'
 import { NoMasterError, SpamsyncError, SyncRefusedError, UnknownVersionError } from '../errors.js'
 import { incompatibility, type PeerVersions } from './compat.js'
 import { readMessage } from './transfer.js'
+import { printable, ERROR_TEXT_MAX } from '../printable.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
 
@@ -83,7 +84,9 @@ export async function controlRequest (node: SpamsyncNode, peer: PeerId, req: Con
     throw err
   }
   if (res.ok) return res.version
-  if (res.error === 'UnknownVersionError') throw new UnknownVersionError(res.message)
-  if (res.error === 'NoMasterError') throw new NoMasterError(res.message)
-  throw new SyncRefusedError(`master ${peer.toString()} refused: ${res.message}`)
+  // The master's words go to the operator's terminal and the log: printable only.
+  const message = printable(String(res.message), ERROR_TEXT_MAX)
+  if (res.error === 'UnknownVersionError') throw new UnknownVersionError(message)
+  if (res.error === 'NoMasterError') throw new NoMasterError(message)
+  throw new SyncRefusedError(`master ${peer.toString()} refused: ${message}`)
 }
