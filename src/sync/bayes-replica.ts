@@ -19,7 +19,8 @@
  * DB, the new one, or a part of it (a kill during `sa-learn --restore`), so a scan then takes as
  * its baseline the join of the old baseline and the pending DB: nothing of the cluster's DB that
  * reached the local store counts as this node's own again, whatever the crash point. The agent
- * redoes a pending write at start.
+ * redoes a pending write at start, and so a write that a merge made due (a flag set in the
+ * merge's batch, cleared with the baseline) but a crash kept from starting.
  *
  * The baseline after a sync wrote the cluster's DB is that DB: the merged contributions as of a
  * change sequence. It is then kept as that sequence (a small meta value), not as a second encoded
@@ -41,6 +42,8 @@ const META_SNAPSHOT_BSEQ = 'bayesSnapshotSeq'
 const META_MERGED_BASELINE = 'bayesMergedBaseline'
 /** A write of the cluster's DB to the local store that has not finished (null: none). */
 const META_PENDING_BASELINE = 'bayesPendingBaseline'
+/** True from a merge that grew the cluster's DB until that DB is written to the local store. */
+const META_FILE_BEHIND = 'bayesFileBehind'
 
 /** A baseline kept as what it was made of: the merged contributions as of `bseq`, expired to `maxTokens` (0: all). */
 interface MergedBaseline {
@@ -118,7 +121,8 @@ export class BayesReplica {
     logRecords: number,
     logTokens: number,
     private mergedBaseline: MergedBaseline | null,
-    private pending: { marker: MergedBaseline, db: BayesDb } | null
+    private pending: { marker: MergedBaseline, db: BayesDb } | null,
+    private behind: boolean
   ) {
     this.bseq = bseq
     this.ownBseq = bseq
@@ -158,7 +162,7 @@ export class BayesReplica {
     const pending = pendingMarker === null ? null : { marker: pendingMarker, db: mergedOf(at[1] ?? contribs, pendingMarker.maxTokens) }
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
-      log.length, logTokens, mergedBaseline, pending)
+      log.length, logTokens, mergedBaseline, pending, (await store.getMeta<boolean>(META_FILE_BEHIND)) ?? false)
   }
 
   /** The newest Bayes change sequence. */
@@ -222,13 +226,17 @@ export class BayesReplica {
       const whole = grown.tokens === db.tokens && grown.seen.size === db.seen.size && grown.numSpam === db.numSpam && grown.numHam === db.numHam
       changes.push(whole && encoded.get(nodeId) !== undefined ? { nodeId, db: grown, encoded: encoded.get(nodeId) } : { nodeId, db: grown })
     }
-    await this.commit(changes, null)
+    await this.commit(changes, null, true)
     return changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
   }
 
-  /** True while a write of the cluster's DB to the local store has not finished (see the module comment). */
-  get writePending (): boolean {
-    return this.pending !== null
+  /**
+   * True while the local store may lag the cluster's DB: a merge grew it since the last write
+   * finished, or a write has not finished (see the module comment). Durable: true after a
+   * restart until a write finishes.
+   */
+  get writeDue (): boolean {
+    return this.behind || this.pending !== null
   }
 
   /**
@@ -250,10 +258,11 @@ export class BayesReplica {
    */
   async setMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
-    await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null } })
+    await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false } })
     this.baseline = db
     this.mergedBaseline = marker
     this.pending = null
+    this.behind = false
   }
 
   /** What a scan's growth is measured from: the baseline, joined with the pending DB while a write is pending. */
@@ -287,12 +296,13 @@ export class BayesReplica {
   }
 
   /**
-   * Writes one change: a log record of what grew (and the baseline when a scan moved it), in
-   * one batch, then makes it visible. When the log has grown too long, the state before this
+   * Writes one change: a log record of what grew (and the baseline when a scan moved it, or the
+   * flag that the local store lags when a merge grew the DB: `merged`), in one batch, then makes
+   * it visible. When the log has grown too long, the state before this
    * change becomes the new snapshot and the log restarts with this change, so a node one
    * change behind still gets a delta.
    */
-  private async commit (changes: BayesContribution[], baseline: BayesDb | null): Promise<void> {
+  private async commit (changes: BayesContribution[], baseline: BayesDb | null, merged = false): Promise<void> {
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
     const meta: Record<string, unknown> = {}
     const record = changes.length === 0
@@ -312,6 +322,7 @@ export class BayesReplica {
       return
     }
     const bseq = this.bseq + 1
+    if (merged) meta[META_FILE_BEHIND] = true
     const recordTokens = changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
     const fold = this.logRecords + 1 > MAX_LOG_RECORDS || this.logTokens + recordTokens > 2 * Math.max(this.tokenCount, MIN_FOLD_TOKENS)
     meta[META_BSEQ] = bseq
@@ -330,6 +341,7 @@ export class BayesReplica {
     await this.store.write({ blobs, meta })
     for (const c of changes) join(this.contribs, c)
     this.mergedDb = null
+    if (merged) this.behind = true
     if (baseline !== null) this.setBaselineState(baseline)
     if (meta[META_MERGED_BASELINE] === null) this.mergedBaseline = null
     if (fold) {

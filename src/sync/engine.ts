@@ -265,7 +265,7 @@ export class SyncEngine {
     await this.queue.run(async () => {
       const changed: WrittenDataset[] = []
       for (const ds of LIST_DATASETS) if (await this.writeFile(ds)) changed.push(ds)
-      if (this.parts.bayes?.replica.writePending === true && await this.writeBayes()) changed.push('bayes')
+      if (this.parts.bayes?.replica.writeDue === true && await this.writeBayes()) changed.push('bayes')
       if (changed.length > 0) await this.parts.hooks?.onFilesChanged?.(changed)
     })
   }
