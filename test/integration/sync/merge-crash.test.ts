@@ -1,11 +1,11 @@
 /**
- * The master dies after each LevelDB write of merging an upload, for every such write: its
- * store stops at that write (the write after it never happens, nor anything else the process
- * would have done), the agent is opened again from its folders and becomes master again, and
- * the slave retries its upload. Checks, for each crash point:
+ * A node dies after each LevelDB write of a sync, for every such write: the master merging an
+ * upload, and a slave applying an archive. Its store stops at that write (the write and
+ * everything the process would have done after it never happen), the node is opened again from
+ * its folders and starts as the agent does, and the sync is retried. Checks, for each crash point:
  * - the store holds exactly the steps protocol/sync-v1.md ("Crash consistency: the order of the
  *   writes") lists before that point, each whole, in that order;
- * - after the restart and the retried upload, the master and the slave hold exactly what they
+ * - after the restart and the retried sync, the master and the slave hold exactly what they
  *   hold when nothing crashed: every list entry, every Bayes count, every settings file.
  * Engines run in this process on a direct network (no libp2p), so every crash point is exact.
  */
@@ -222,6 +222,75 @@ describe('the master dies after each write of merging an upload', () => {
         // Restart as master; the slave retries its upload, then fetches.
         await pair.startMaster()
         await pair.slave.engine.syncUpload()
+        await pair.slave.engine.syncDownload()
+        assert.deepEqual(pair.slave.engine.appliedVersion, pair.master.engine.version, 'the slave applied the master\'s newest version')
+        assert.deepEqual(await contentOf(pair.master.dir), expected.master, 'the master holds exactly what it holds without a crash')
+        assert.deepEqual(await contentOf(pair.slave.dir), expected.slave, 'the slave holds exactly what it holds without a crash')
+      })
+    }
+  })
+})
+
+/** The steps of a slave's apply, in the order sync-v1.md states, each as it shows in the reopened store. */
+const APPLY_STEPS: Array<{ name: string, done: (s: LocalState, before: Version) => Promise<boolean> }> = [
+  { name: 'whitelist entries', done: async (s) => s.replica.get('whitelist', 'boss@example.com')?.present === true },
+  { name: 'whitelist file view', done: async (s) => s.replica.fileView('whitelist').text.includes('boss@example.com') },
+  { name: 'blacklist entries', done: async (s) => s.replica.get('blacklist', 'f.example')?.present === true && s.replica.get('blacklist', 'a.example')?.present === false },
+  { name: 'blacklist file view', done: async (s) => s.replica.fileView('blacklist').text.includes('f.example') },
+  { name: 'Bayes contributions', done: async (s) => s.bayes.merged().numSpam === 18 },
+  { name: 'Bayes pending baseline', done: async (s) => s.bayes.merged().numSpam === 18 && [await s.store.getMeta<any>('bayesPendingBaseline'), await s.store.getMeta<any>('bayesMergedBaseline')].some(m => m?.bseq === s.bayes.changeSeq) },
+  { name: 'Bayes baseline', done: async (s) => s.bayes.merged().numSpam === 18 && (await s.store.getMeta<any>('bayesMergedBaseline'))?.bseq === s.bayes.changeSeq && !s.bayes.writeDue },
+  { name: 'applied version', done: async (s, before) => ((await s.store.getMeta<Version>('appliedVersion'))?.seq ?? 0) > before.seq }
+]
+
+/** The master edits its lists and learns (token a0 5 -> 6, a new token d0): new versions for the slave. */
+async function masterChanges (pair: Pair): Promise<void> {
+  const dir = join(pair.master.dir, 'settings')
+  await writeFile(join(dir, 'whitelist.txt'), 'boss@example.com\n' + await readFile(join(dir, 'whitelist.txt'), 'utf8'))
+  await writeFile(join(dir, 'blacklist.txt'), (await readFile(join(dir, 'blacklist.txt'), 'utf8')).replace('a.example\n', '') + 'f.example\n')
+  const bayes = await readFile(join(dir, 'bayes.txt'), 'utf8')
+  await writeFile(join(dir, 'bayes.txt'), bayes.replace('t\t5\t0\t1700000000\t00000000a0', 't\t6\t0\t1700000000\t00000000a0')
+    .replace(/v\t(\d+)\tnum_spam/, (_m, n) => `v\t${Number(n) + 1}\tnum_spam`) + 't\t1\t0\t1700000000\t00000000d0\n')
+  await pair.master.engine.localChanged()
+  await pair.master.engine.bayesChanged()
+}
+
+describe('a slave dies after each write of applying an archive', () => {
+  test('every crash point holds the documented steps before it, and a restart converges exactly', async (t) => {
+    const reference = await setUp(t)
+    await reference.slaveSyncs()
+    await reference.slave.engine.syncDownload()
+    await masterChanges(reference)
+    const writesBefore = reference.slave.writes
+    await reference.slave.engine.syncDownload()
+    const writes = reference.slave.writes - writesBefore
+    const expected = { master: await contentOf(reference.master.dir), slave: await contentOf(reference.slave.dir) }
+    assert.deepEqual(expected.master, expected.slave)
+    assert.equal((expected.master.bayes as any).numSpam, 18, 'master learned 5 + 1, the slave 10 + 2')
+    assert.equal(writes, APPLY_STEPS.length, `the apply takes ${writes} writes; sync-v1.md lists ${APPLY_STEPS.length} steps`)
+
+    for (let k = 0; k < writes; k++) {
+      await t.test(`crash after write ${k} of ${writes}`, async (t) => {
+        const pair = await setUp(t)
+        await pair.slaveSyncs()
+        await pair.slave.engine.syncDownload()
+        const before = pair.slave.engine.appliedVersion
+        await masterChanges(pair)
+        pair.slave.crashAfter = pair.slave.writes + k
+        // The fetch never ends once the store stopped: the process is gone.
+        void pair.slave.engine.syncDownload()
+        await pair.slave.crashed
+
+        await pair.slave.state.close()
+        const dead = await openLocalState({ dataDir: join(pair.slave.dir, 'data'), settingsDir: join(pair.slave.dir, 'settings'), maxSkewMs: defaultConfig().maxSkewMs })
+        const seen: string[] = []
+        for (const step of APPLY_STEPS) if (await step.done(dead, before)) seen.push(step.name)
+        await dead.close()
+        assert.deepEqual(seen, APPLY_STEPS.slice(0, k).map(s => s.name))
+
+        // Restart: as the agent starts, then it follows the master (uploads what it has) and fetches.
+        pair.slave = await openNode(pair.slave.dir, pair.slaveNetwork, 'candidate', null)
+        await pair.slaveSyncs()
         await pair.slave.engine.syncDownload()
         assert.deepEqual(pair.slave.engine.appliedVersion, pair.master.engine.version, 'the slave applied the master\'s newest version')
         assert.deepEqual(await contentOf(pair.master.dir), expected.master, 'the master holds exactly what it holds without a crash')
