@@ -121,7 +121,8 @@ export class BayesReplica {
     logRecords: number,
     logTokens: number,
     private mergedBaseline: MergedBaseline | null,
-    private pending: { marker: MergedBaseline, db: BayesDb } | null,
+    /** The DB of a write to the local store that has not finished, or null. */
+    private pending: BayesDb | null,
     private behind: boolean
   ) {
     this.bseq = bseq
@@ -159,7 +160,7 @@ export class BayesReplica {
       const baselineBlob = await store.getBlob(BASELINE)
       if (baselineBlob !== undefined) baseline = decodeBayes(baselineBlob, { name: BASELINE })[0]?.db ?? emptyBayesDb()
     }
-    const pending = pendingMarker === null ? null : { marker: pendingMarker, db: mergedOf(at[1] ?? contribs, pendingMarker.maxTokens) }
+    const pending = pendingMarker === null ? null : mergedOf(at[1] ?? contribs, pendingMarker.maxTokens)
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
       log.length, logTokens, mergedBaseline, pending, (await store.getMeta<boolean>(META_FILE_BEHIND)) ?? false)
@@ -247,7 +248,7 @@ export class BayesReplica {
   async beginMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
     await this.store.write({ meta: { [META_PENDING_BASELINE]: marker } })
-    this.pending = { marker, db }
+    this.pending = db
   }
 
   /**
@@ -267,7 +268,7 @@ export class BayesReplica {
 
   /** What a scan's growth is measured from: the baseline, joined with the pending DB while a write is pending. */
   private scanBaseline (): BayesDb {
-    return this.pending === null ? this.baseline : joinContribution(this.baseline, this.pending.db).joined
+    return this.pending === null ? this.baseline : joinContribution(this.baseline, this.pending).joined
   }
 
   /**
@@ -296,11 +297,11 @@ export class BayesReplica {
   }
 
   /**
-   * Writes one change: a log record of what grew (and the baseline when a scan moved it, or the
-   * flag that the local store lags when a merge grew the DB: `merged`), in one batch, then makes
-   * it visible. When the log has grown too long, the state before this
-   * change becomes the new snapshot and the log restarts with this change, so a node one
-   * change behind still gets a delta.
+   * Writes one change: a log record of what grew (and the baseline when a scan moved it, or,
+   * from a `merged` change, the flag that the local store lags), in one batch, then makes it
+   * visible. When the log has grown too long, the state before this change becomes the new
+   * snapshot and the log restarts with this change, so a node one change behind still gets a
+   * delta.
    */
   private async commit (changes: BayesContribution[], baseline: BayesDb | null, merged = false): Promise<void> {
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
