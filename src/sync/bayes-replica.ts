@@ -12,6 +12,16 @@
  * state it is folded into a new snapshot; versions older than that are then answered with the
  * full state.
  *
+ * Writing the cluster's DB to the local store is write-ahead: the DB about to be written is
+ * recorded as the *pending* baseline (its change sequence, like a merged baseline) before
+ * bayes.txt is replaced or the import command runs, and becomes the baseline, pending cleared,
+ * in one batch once the import succeeded. While a write is pending the local DB may hold the old
+ * DB, the new one, or a part of it (a kill during `sa-learn --restore`), so a scan then takes as
+ * its baseline the join of the old baseline and the pending DB: nothing of the cluster's DB that
+ * reached the local store counts as this node's own again, whatever the crash point. The agent
+ * redoes a pending write at start, and so a write that a merge made due (a flag set in the
+ * merge's batch, cleared with the baseline) but a crash kept from starting.
+ *
  * The baseline after a sync wrote the cluster's DB is that DB: the merged contributions as of a
  * change sequence. It is then kept as that sequence (a small meta value), not as a second encoded
  * copy of millions of tokens, and rebuilt at load from the snapshot and the log up to it; a fold
@@ -30,6 +40,10 @@ const META_BSEQ = 'bayesSeq'
 const META_SNAPSHOT_BSEQ = 'bayesSnapshotSeq'
 /** The baseline is the merged DB as of this change sequence (null: the BASELINE blob). */
 const META_MERGED_BASELINE = 'bayesMergedBaseline'
+/** A write of the cluster's DB to the local store that has not finished (null: none). */
+const META_PENDING_BASELINE = 'bayesPendingBaseline'
+/** True from a merge that grew the cluster's DB until that DB is written to the local store. */
+const META_FILE_BEHIND = 'bayesFileBehind'
 
 /** A baseline kept as what it was made of: the merged contributions as of `bseq`, expired to `maxTokens` (0: all). */
 interface MergedBaseline {
@@ -106,7 +120,10 @@ export class BayesReplica {
     private snapshotSeq: number,
     logRecords: number,
     logTokens: number,
-    private mergedBaseline: MergedBaseline | null
+    private mergedBaseline: MergedBaseline | null,
+    /** The DB of a write to the local store that has not finished, or null. */
+    private pending: BayesDb | null,
+    private behind: boolean
   ) {
     this.bseq = bseq
     this.ownBseq = bseq
@@ -114,15 +131,19 @@ export class BayesReplica {
     this.logTokens = logTokens
   }
 
-  /** Loads the snapshot, replays the log after it, and loads the baseline. */
+  /** Loads the snapshot, replays the log after it, and loads the baseline (and a pending one). */
   static async load (store: StateStore, nodeId: string): Promise<BayesReplica> {
     const contribs = new Map<string, Contribution>()
     const snapshot = await store.getBlob(SNAPSHOT)
     if (snapshot !== undefined) for (const c of decodeBayes(snapshot, { name: SNAPSHOT })) join(contribs, c)
     const snapshotSeq = (await store.getMeta<number>(META_SNAPSHOT_BSEQ)) ?? 0
     const mergedBaseline = (await store.getMeta<MergedBaseline | null>(META_MERGED_BASELINE)) ?? null
-    // The contributions as of the merged baseline's sequence (values are immutable: a shallow copy keeps them).
-    let atBaseline = mergedBaseline !== null && mergedBaseline.bseq <= snapshotSeq ? new Map(contribs) : null
+    const pendingMarker = (await store.getMeta<MergedBaseline | null>(META_PENDING_BASELINE)) ?? null
+    // The contributions as of each marker's sequence (values are immutable: a shallow copy keeps
+    // them). A pending marker older than the snapshot (a failed import, then folds) takes the
+    // snapshot: a larger pending DB can only make a scan count less as this node's own, never twice.
+    const markers = [mergedBaseline, pendingMarker]
+    const at = markers.map(m => m !== null && m.bseq <= snapshotSeq ? new Map(contribs) : null)
     let logTokens = 0
     const log = await store.blobsWithPrefix(LOG_PREFIX)
     for (const [name, data] of log) {
@@ -130,18 +151,19 @@ export class BayesReplica {
         join(contribs, c)
         logTokens += c.db.tokens.keys.length
       }
-      if (mergedBaseline !== null && logSeq(name) <= mergedBaseline.bseq) atBaseline = new Map(contribs)
+      markers.forEach((m, i) => { if (m !== null && logSeq(name) <= m.bseq) at[i] = new Map(contribs) })
     }
     let baseline = emptyBayesDb()
     if (mergedBaseline !== null) {
-      baseline = mergedOf(atBaseline ?? contribs, mergedBaseline.maxTokens)
+      baseline = mergedOf(at[0] ?? contribs, mergedBaseline.maxTokens)
     } else {
       const baselineBlob = await store.getBlob(BASELINE)
       if (baselineBlob !== undefined) baseline = decodeBayes(baselineBlob, { name: BASELINE })[0]?.db ?? emptyBayesDb()
     }
+    const pending = pendingMarker === null ? null : mergedOf(at[1] ?? contribs, pendingMarker.maxTokens)
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
-      log.length, logTokens, mergedBaseline)
+      log.length, logTokens, mergedBaseline, pending, (await store.getMeta<boolean>(META_FILE_BEHIND)) ?? false)
   }
 
   /** The newest Bayes change sequence. */
@@ -180,7 +202,7 @@ export class BayesReplica {
    * contribution, and the scan becomes the new baseline. Returns the tokens that grew.
    */
   async applyScan (localNow: BayesDb): Promise<number> {
-    const delta = ownDelta(localNow, this.baseline)
+    const delta = ownDelta(localNow, this.scanBaseline())
     const own = this.contribs.get(this.nodeId) ?? emptyBayesDb()
     const { grown } = joinContribution(own, addContribution(own, delta))
     await this.commit(grown === null ? [] : [{ nodeId: this.nodeId, db: grown }], localNow)
@@ -205,27 +227,48 @@ export class BayesReplica {
       const whole = grown.tokens === db.tokens && grown.seen.size === db.seen.size && grown.numSpam === db.numSpam && grown.numHam === db.numHam
       changes.push(whole && encoded.get(nodeId) !== undefined ? { nodeId, db: grown, encoded: encoded.get(nodeId) } : { nodeId, db: grown })
     }
-    await this.commit(changes, null)
+    await this.commit(changes, null, true)
     return changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
   }
 
-  /** Records the DB just applied to the local store as the baseline of the next scan. */
-  async setBaseline (db: BayesDb): Promise<void> {
-    await this.store.write({ blobs: [{ name: BASELINE, value: encodeBayes([{ nodeId: this.nodeId, db }]).data }], meta: { [META_MERGED_BASELINE]: null } })
-    this.baseline = db
-    this.mergedBaseline = null
+  /**
+   * True while the local store may lag the cluster's DB: a merge grew it since the last write
+   * finished, or a write has not finished (see the module comment). Durable: true after a
+   * restart until a write finishes.
+   */
+  get writeDue (): boolean {
+    return this.behind || this.pending !== null
+  }
+
+  /**
+   * Write-ahead of a write of `db`, which must be {@link merged} now (expired to `maxTokens`
+   * newest tokens when that is not 0), to the local store: call before bayes.txt is replaced or
+   * the import command runs, and {@link setMergedBaseline} once the import succeeded.
+   */
+  async beginMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
+    const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
+    await this.store.write({ meta: { [META_PENDING_BASELINE]: marker } })
+    this.pending = db
   }
 
   /**
    * Records `db`, which must be {@link merged} now (expired to `maxTokens` newest tokens when
-   * that is not 0), as the baseline of the next scan: stored as the change sequence it was
-   * made at, not encoded again.
+   * that is not 0) and is now in the local store, as the baseline of the next scan: stored as
+   * the change sequence it was made at, not encoded again, and the pending write cleared in
+   * the same batch.
    */
   async setMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
-    await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker } })
+    await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false } })
     this.baseline = db
     this.mergedBaseline = marker
+    this.pending = null
+    this.behind = false
+  }
+
+  /** What a scan's growth is measured from: the baseline, joined with the pending DB while a write is pending. */
+  private scanBaseline (): BayesDb {
+    return this.pending === null ? this.baseline : joinContribution(this.baseline, this.pending).joined
   }
 
   /**
@@ -254,12 +297,13 @@ export class BayesReplica {
   }
 
   /**
-   * Writes one change: a log record of what grew (and the baseline when a scan moved it), in
-   * one batch, then makes it visible. When the log has grown too long, the state before this
-   * change becomes the new snapshot and the log restarts with this change, so a node one
-   * change behind still gets a delta.
+   * Writes one change: a log record of what grew (and the baseline when a scan moved it, or,
+   * from a `merged` change, the flag that the local store lags), in one batch, then makes it
+   * visible. When the log has grown too long, the state before this change becomes the new
+   * snapshot and the log restarts with this change, so a node one change behind still gets a
+   * delta.
    */
-  private async commit (changes: BayesContribution[], baseline: BayesDb | null): Promise<void> {
+  private async commit (changes: BayesContribution[], baseline: BayesDb | null, merged = false): Promise<void> {
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
     const meta: Record<string, unknown> = {}
     const record = changes.length === 0
@@ -279,6 +323,7 @@ export class BayesReplica {
       return
     }
     const bseq = this.bseq + 1
+    if (merged) meta[META_FILE_BEHIND] = true
     const recordTokens = changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
     const fold = this.logRecords + 1 > MAX_LOG_RECORDS || this.logTokens + recordTokens > 2 * Math.max(this.tokenCount, MIN_FOLD_TOKENS)
     meta[META_BSEQ] = bseq
@@ -297,6 +342,7 @@ export class BayesReplica {
     await this.store.write({ blobs, meta })
     for (const c of changes) join(this.contribs, c)
     this.mergedDb = null
+    if (merged) this.behind = true
     if (baseline !== null) this.setBaselineState(baseline)
     if (meta[META_MERGED_BASELINE] === null) this.mergedBaseline = null
     if (fold) {

@@ -259,12 +259,14 @@ export class SyncEngine {
 
   /**
    * Brings every settings file in line with the replica (at start: a file that was deleted, or
-   * a write that a crash cut short, is redone). An operator's edit is scanned first, not lost.
+   * a write that a crash cut short, is redone; bayes.txt and its import too). An operator's
+   * edit is scanned first, not lost.
    */
   async restoreFiles (): Promise<void> {
     await this.queue.run(async () => {
-      const changed: ListDataset[] = []
+      const changed: WrittenDataset[] = []
       for (const ds of LIST_DATASETS) if (await this.writeFile(ds)) changed.push(ds)
+      if (this.parts.bayes?.replica.writeDue === true && await this.writeBayes()) changed.push('bayes')
       if (changed.length > 0) await this.parts.hooks?.onFilesChanged?.(changed)
     })
   }
@@ -809,6 +811,8 @@ export class SyncEngine {
     let db = bayes.replica.merged()
     if (bayes.maxTokens > 0) db = expireTokens(db, bayes.maxTokens)
     try {
+      // Write-ahead: a crash from here until the baseline is stored never counts the written DB as learned here.
+      await bayes.replica.beginMergedBaseline(db, bayes.maxTokens)
       await bayes.file.write(db)
       await bayes.replica.setMergedBaseline(db, bayes.maxTokens)
       this.bayesTokens = db.tokens.keys.length

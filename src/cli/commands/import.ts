@@ -47,8 +47,10 @@ ${configHelp([...KEYS])}`,
         const grew = await state.bayes.merge(archive.bayes)
         if (grew > 0) {
           const merged = state.bayes.merged()
+          // Write-ahead, as the agent does: a crash before the baseline is stored never counts the file as learned here.
+          await state.bayes.beginMergedBaseline(merged, 0)
           await bayesFile.write(merged)
-          await state.bayes.setBaseline(merged)
+          await state.bayes.setMergedBaseline(merged, 0)
         }
         report.push(`bayes ${grew} tokens changed`)
       }

@@ -207,4 +207,79 @@ describe('BayesReplica', () => {
     assert.equal(await loaded.applyScan(db(0, 10, { spam: 1, ham: 0, atime: 10 })), 0)
     assert.equal(await loaded.applyScan(db(0, 11, { spam: 1, ham: 0, atime: 10 })), 1)
   })
+
+  describe('a write of the cluster\'s DB cut short (write-ahead pending baseline)', () => {
+    /** A replica that learned one token 10 times on node `other`, with a write of it begun and never finished. */
+    async function crashedDuringWrite (t: TestContext): Promise<{ store: StateStore, written: BayesDb }> {
+      const { store } = await openStore(t)
+      const replica = await BayesReplica.load(store, 'self')
+      await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: 10, ham: 0, atime: 10 }, 10) }])
+      const written = replica.merged()
+      await replica.beginMergedBaseline(written, 0)
+      return { store, written }
+    }
+
+    const own = (r: BayesReplica): BayesDb | undefined => r.contributions().find(c => c.nodeId === 'self')?.db
+
+    test('after a restart, the local DB holding the whole written DB counts nothing as this node\'s own', async (t) => {
+      const { store, written } = await crashedDuringWrite(t)
+      const loaded = await BayesReplica.load(store, 'self')
+      assert.equal(loaded.writeDue, true)
+      assert.equal(await loaded.applyScan(written), 0)
+      assert.equal(own(loaded), undefined)
+      assert.equal(loaded.merged().tokens.spam[0], 10)
+    })
+
+    test('after a restart, a local DB holding part of the written DB (an import cut short) counts nothing', async (t) => {
+      const { store } = await crashedDuringWrite(t)
+      const loaded = await BayesReplica.load(store, 'self')
+      assert.equal(await loaded.applyScan(db(0, 1, { spam: 4, ham: 0, atime: 10 }, 4)), 0)
+      assert.equal(loaded.merged().tokens.spam[0], 10)
+    })
+
+    test('after a restart, what was learned on top of the written DB counts exactly', async (t) => {
+      const { store } = await crashedDuringWrite(t)
+      const loaded = await BayesReplica.load(store, 'self')
+      const local = db(0, 2, { spam: 10, ham: 0, atime: 10 }, 10)
+      local.tokens.spam[1] = 3
+      assert.equal(await loaded.applyScan(local), 1)
+      assert.equal(own(loaded)?.tokens.spam[0], 3)
+      assert.equal(loaded.merged().tokens.spam[0], 10)
+    })
+
+    test('a finished write clears the pending baseline in the same batch', async (t) => {
+      const { store, written } = await crashedDuringWrite(t)
+      const replica = await BayesReplica.load(store, 'self')
+      await replica.setMergedBaseline(written, 0)
+      const loaded = await BayesReplica.load(store, 'self')
+      assert.equal(loaded.writeDue, false)
+      assert.equal(await loaded.applyScan(written), 0)
+    })
+
+    test('a merge that grew the DB makes a write due, durably, until a write finishes', async (t) => {
+      const { store } = await openStore(t)
+      const replica = await BayesReplica.load(store, 'self')
+      await replica.applyScan(db(0, 1, { spam: 1, ham: 0, atime: 10 }))
+      assert.equal(replica.writeDue, false, 'a scan: the local store holds it already')
+      await replica.merge([{ nodeId: 'other', db: db(5, 1, { spam: 1, ham: 0, atime: 10 }) }])
+      assert.equal(replica.writeDue, true)
+      // A crash before the write began: the restarted agent still knows bayes.txt lags.
+      const loaded = await BayesReplica.load(store, 'self')
+      assert.equal(loaded.writeDue, true)
+      await loaded.beginMergedBaseline(loaded.merged(), 0)
+      await loaded.setMergedBaseline(loaded.merged(), 0)
+      assert.equal(loaded.writeDue, false)
+      assert.equal((await BayesReplica.load(store, 'self')).writeDue, false)
+    })
+
+    test('a pending baseline older than a fold reloads as the newer state: never counted twice', async (t) => {
+      const { store } = await crashedDuringWrite(t)
+      const replica = await BayesReplica.load(store, 'self')
+      // A failed import leaves the write pending while merges go on and fold the log.
+      for (let n = 11; n <= 300; n++) await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: n, ham: 0, atime: 10 }) }])
+      const loaded = await BayesReplica.load(store, 'self')
+      assert.equal(await loaded.applyScan(db(0, 1, { spam: 10, ham: 0, atime: 10 }, 10)), 0)
+      assert.equal(own(loaded), undefined)
+    })
+  })
 })
