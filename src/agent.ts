@@ -67,14 +67,14 @@ interface PeerInfo {
 }
 
 /** The term lives in a small file written synchronously, so it is durable before the election acts in it. */
-function termFile (config: Config): string {
+function termFile (config: Pick<Config, 'dataDir'>): string {
   return join(config.dataDir, 'term')
 }
 
-function readTerm (config: Config): number {
+/** The persisted term; a term past MAX_TERM (written before the cap existed) reads as the cap, never lower. */
+export function readTerm (config: Pick<Config, 'dataDir'>): number {
   try {
     const n = Number(readFileSync(termFile(config), 'utf8').trim())
-    // A term past the cap (written before it existed) comes back as the cap, never lower.
     return Number.isInteger(n) && n >= 0 ? Math.min(n, MAX_TERM) : 0
   } catch {
     return 0
