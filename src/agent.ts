@@ -156,7 +156,8 @@ export class Agent {
         heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
         transport: {
           publish: (beacon) => { agent?.publish(beacon) },
-          connected: (nodeId) => node!.getConnections(peerIdFromString(nodeId)).length > 0
+          connected: (nodeId) => node!.getConnections(peerIdFromString(nodeId)).length > 0,
+          connectedAny: () => node!.getPeers().length > 0
         },
         events: {
           persistTerm: (term) => { writeTerm(config, term) },

@@ -91,6 +91,8 @@ export interface ElectionTransport {
   publish (beacon: Beacon): void
   /** Whether a connection to `nodeId` is open now (absent: treated as no). */
   connected?: (nodeId: string) => boolean
+  /** Whether any connection to another node is open now (absent: treated as no). */
+  connectedAny?: () => boolean
 }
 
 /** What the machine tells the agent. */
@@ -557,10 +559,17 @@ export class Election {
     return now - this.since < this.masterWindow()
   }
 
-  /** How long this slave's master may stay silent: longer while its connection is open. */
+  /**
+   * How long this slave's master may stay silent: longer while its connection is open. Likewise
+   * a node that (re)started and has open connections but has heard no beacon yet waits longer
+   * before it starts a term: its peers' beacons are late (a loaded machine), not absent, and a
+   * term it started alone would depose their healthy master.
+   */
   private masterWindow (): number {
-    const master = this.currentRole === 'slave' ? this.currentMaster : null
-    return master !== null && this.transport.connected?.(master) === true ? this.busyWindowMs : this.windowMs
+    if (this.currentRole === 'slave') {
+      return this.currentMaster !== null && this.transport.connected?.(this.currentMaster) === true ? this.busyWindowMs : this.windowMs
+    }
+    return this.currentMaster === null && this.peers.size === 0 && this.transport.connectedAny?.() === true ? this.busyWindowMs : this.windowMs
   }
 
   /** The member's last beacon is younger than the liveness window. */

@@ -212,4 +212,18 @@ describe('hostile numbers and cluster churn', { timeout: 180_000 }, () => {
     await waitFor('writable again, it writes the file and stands with its configured pin', async () =>
       (await listKeys(stuck)).includes('unwritable.example') && next.election.members().find(m => m.nodeId === stuck.nodeId)?.pin === 'auto')
   })
+
+  test('an archive the master cannot build is an error in its own status, not only in the fetcher\'s', async () => {
+    const master = await cluster.oneMaster(live)
+    const since = master.engine.version
+    await writeFile(join(master.config.settingsDir, 'blacklist.txt'), (await blacklist(master)) + 'before-legacy.example\n')
+    await waitFor('the master cuts a newer version', () => master.engine.version.seq > since.seq || master.engine.version.term > since.term)
+    // A store written before the bounds may hold such a stamp; no decoder lets one in any more.
+    const legacy = { key: 'legacy.example', value: '', present: true, stamp: { wallMs: Date.now(), counter: 2 ** 53 - 1, nodeId: master.nodeId } }
+    await (master as any).state.replica.merge('blacklist', [legacy], { synced: true })
+    await assert.rejects(master.engine.serveFetch(since, { nodeId: 'asker', fanOut: false }), RangeError)
+    const built = master.engine.errors.find(e => e.what === 'build delta archive')
+    assert.ok(built !== undefined, JSON.stringify(master.engine.errors))
+    assert.match(built.message, /bad stamp/)
+  })
 })

@@ -56,6 +56,8 @@ class SimNode {
   alive = true
   /** A busy node (blocked event loop) neither ticks nor hears, but its connections stay open. */
   busy = false
+  /** A deaf node ticks and sends, but the others' beacons do not reach it yet (they are late). */
+  deaf = false
   /** Clock time of the next tick. */
   nextTick = 0
   /** Every term persisted, in order, across incarnations. */
@@ -182,7 +184,8 @@ class Network {
         connected: (other: string) => {
           const peer = this.nodes.get(other)
           return peer !== undefined && peer.alive && this.groups.get(other) === this.groups.get(id)
-        }
+        },
+        connectedAny: () => [...this.nodes.values()].some(peer => peer !== node && peer.alive && this.groups.get(peer.spec.id) === this.groups.get(id))
       },
       events: {
         persistTerm: (term: number) => {
@@ -206,7 +209,7 @@ class Network {
   private deliver (beacon: Beacon): void {
     const group = this.groups.get(beacon.nodeId)
     for (const node of this.nodes.values()) {
-      if (!node.alive || node.busy || node.spec.id === beacon.nodeId || this.groups.get(node.spec.id) !== group) continue
+      if (!node.alive || node.busy || node.deaf || node.spec.id === beacon.nodeId || this.groups.get(node.spec.id) !== group) continue
       node.election.receive(structuredClone(beacon))
     }
   }
@@ -487,6 +490,31 @@ describe('election state machine', () => {
     net.heal()
     net.run(10 * INTERVAL)
     assert.equal(agreed(net).masterId, 'z')
+  })
+
+  it('a node restarted while connected that hears no beacon for a while waits, then follows the master in its term', () => {
+    const net = new Network()
+    net.add({ id: 'a' }, { id: 'b' }, { id: 'c' })
+    net.run(6 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'a', term: 1 })
+    net.kill('b')
+    net.restart('b')
+    const b = net.get('b')
+    b.deaf = true
+    net.run((BUSY_MASTER_INTERVALS - 2) * INTERVAL, () => { assert.deepEqual(net.masters(), ['a']) })
+    assert.deepEqual([b.election.role, b.election.term], ['candidate', 1])
+    b.deaf = false
+    net.run(2 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'a', term: 1 })
+  })
+
+  it('a node that starts with no connection takes the startup wait only', () => {
+    const net = new Network()
+    net.add({ id: 'a' })
+    net.partition(['a'], ['z'])
+    net.add({ id: 'z' })
+    net.run(WINDOW + INTERVAL)
+    assert.deepEqual(net.masters(), ['a', 'z'])
   })
 
   it('a restarted node with a newer persisted term keeps it and does not depose the master', () => {
