@@ -6,8 +6,7 @@
  */
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFileSync } from 'node:child_process'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -67,7 +66,6 @@ describe('hostile numbers and cluster churn', { timeout: 180_000 }, () => {
   /** The agents running now (cluster.agents also holds stopped ones). */
   let live: Agent[] = []
   const raw: SpamsyncNode[] = []
-  const immutable: string[] = []
 
   async function rawNode (): Promise<SpamsyncNode> {
     const node = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(cluster.keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
@@ -90,7 +88,6 @@ describe('hostile numbers and cluster churn', { timeout: 180_000 }, () => {
   })
 
   after(async () => {
-    for (const dir of immutable) execFileSync('chattr', ['-i', dir])
     for (const node of raw) await node.stop()
     await cluster?.stop()
   })
@@ -191,9 +188,11 @@ describe('hostile numbers and cluster churn', { timeout: 180_000 }, () => {
     const master = await cluster.oneMaster(live)
     const stuck = live.find(a => a !== master)!
     const others = live.filter(a => a !== stuck)
-    // Immutable: even root cannot write in it, as EACCES for a service user.
-    execFileSync('chattr', ['+i', stuck.config.settingsDir])
-    immutable.push(stuck.config.settingsDir)
+    // A file where the folder was: every write fails (ENOTDIR), also for root, as EACCES would
+    // for a service user (test/e2e/start-unwritable.test.ts); reads fail too, and delete nothing.
+    const dir = stuck.config.settingsDir
+    await rename(dir, `${dir}.away`)
+    await writeFile(dir, '')
     await writeFile(join(master.config.settingsDir, 'blacklist.txt'), (await blacklist(master)) + 'unwritable.example\n')
     // Under the fault the same error was a new entry (and a log line) three times a second.
     await waitFor('the failing write is one error entry with a rising count', () => {
@@ -207,8 +206,8 @@ describe('hostile numbers and cluster churn', { timeout: 180_000 }, () => {
     const next = await cluster.oneMaster(live)
     assert.notEqual(next.nodeId, stuck.nodeId)
 
-    execFileSync('chattr', ['-i', stuck.config.settingsDir])
-    immutable.splice(immutable.indexOf(stuck.config.settingsDir), 1)
+    await rm(dir)
+    await rename(`${dir}.away`, dir)
     await waitFor('writable again, it writes the file and stands with its configured pin', async () =>
       (await listKeys(stuck)).includes('unwritable.example') && next.election.members().find(m => m.nodeId === stuck.nodeId)?.pin === 'auto')
   })
