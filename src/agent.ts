@@ -13,12 +13,16 @@ import { openLocalState, type LocalState } from './local-state.js'
 import { loadOrCreateClusterKey } from './net/cluster-key.js'
 import { BeaconLink } from './net/beacon-link.js'
 import { createSpamsyncNode, type SpamsyncNode } from './net/libp2p-node.js'
-import { Election, type Beacon as ElectionBeacon } from './election/state.js'
+import { Election, MAX_TERM, type Beacon as ElectionBeacon } from './election/state.js'
+import { beaconOutOfBounds } from './election/beacon-bounds.js'
+import { guarded } from './guarded.js'
+import { worthLogging } from './sync/error-log.js'
+import { checkWritableFolder } from './settings/folder-access.js'
 import { SyncEngine } from './sync/engine.js'
 import { UploadService, uploadTo } from './sync/upload-service.js'
 import { FetchService, fetchFrom } from './sync/fetch-service.js'
 import { ControlService, controlRequest } from './sync/control-service.js'
-import { NoMasterError } from './errors.js'
+import { BeaconBoundsError, NoMasterError } from './errors.js'
 import { TrafficCounter } from './sync/traffic.js'
 import { TransferProgress } from './sync/transfer-progress.js'
 import { AfterApplyHook } from './sync/after-apply-hook.js'
@@ -76,14 +80,15 @@ function peerInfo (versions: Omit<PeerInfo, 'compatible' | 'reason' | 'lastSeen'
 }
 
 /** The term lives in a small file written synchronously, so it is durable before the election acts in it. */
-function termFile (config: Config): string {
+function termFile (config: Pick<Config, 'dataDir'>): string {
   return join(config.dataDir, 'term')
 }
 
-function readTerm (config: Config): number {
+/** The persisted term; a term past MAX_TERM (written before the cap existed) reads as the cap, never lower. */
+export function readTerm (config: Pick<Config, 'dataDir'>): number {
   try {
     const n = Number(readFileSync(termFile(config), 'utf8').trim())
-    return Number.isSafeInteger(n) && n >= 0 ? n : 0
+    return Number.isInteger(n) && n >= 0 ? Math.min(n, MAX_TERM) : 0
   } catch {
     return 0
   }
@@ -153,6 +158,7 @@ export class Agent {
     const state = await openLocalState(config, () => clock.now())
     let node: SpamsyncNode | undefined
     try {
+      await checkWritableFolder(config.settingsDir)
       const clusterKey = await loadOrCreateClusterKey(config.clusterKey)
       node = await createSpamsyncNode({ privateKey: await state.identity.privateKey(), clusterKey, listen: config.listen, bootstrap: config.bootstrap, mdns: config.mdns })
       let agent: Agent | undefined
@@ -165,7 +171,8 @@ export class Agent {
         heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
         transport: {
           publish: (beacon) => { agent?.publish(beacon) },
-          connected: (nodeId) => node!.getConnections(peerIdFromString(nodeId)).length > 0
+          connected: (nodeId) => node!.getConnections(peerIdFromString(nodeId)).length > 0,
+          connectedAny: () => node!.getPeers().length > 0
         },
         events: {
           persistTerm: (term) => { writeTerm(config, term) },
@@ -173,7 +180,8 @@ export class Agent {
           onUploadFullState: () => { agent?.engine.followMaster() }
         },
         version: () => agent?.engine.version ?? ZERO_VERSION,
-        appliedVersion: () => agent?.engine.appliedVersion ?? ZERO_VERSION
+        appliedVersion: () => agent?.engine.appliedVersion ?? ZERO_VERSION,
+        canLead: () => agent?.engine.canApply ?? true
       })
       const bayesFile = new BayesFile(config.settingsDir, {
         exportCommand: config.bayesExportCommand,
@@ -209,7 +217,8 @@ export class Agent {
             afterApply?.changed(datasets.map(ds => resolve(ds === 'bayes' ? bayesFile.path : state.folder.path(ds))))
           },
           onError: (report) => {
-            log.warn({ event: 'sync-error', what: report.what }, report.message)
+            // A fault that retries every heartbeat is logged at its 1st, 10th, 100th, ... time.
+            if (worthLogging(report.count)) log.warn({ event: 'sync-error', what: report.what, count: report.count }, report.message)
             agent?.metrics.errorReported(report.what)
           }
         },
@@ -278,9 +287,11 @@ export class Agent {
     await this.fetchService.start()
     await this.controlService.start()
 
-    node.addEventListener('peer:identify', (evt) => { this.identified(evt.detail.peerId, evt.detail.agentVersion) })
-    node.addEventListener('peer:discovery', (evt) => { this.dialPeer(evt.detail.id) })
-    this.beaconLink = new BeaconLink(node, (from, bytes) => { this.beaconFrom(from, bytes) })
+    // Nothing a callback throws may end the process: guarded() puts it in status and the log.
+    const report = (what: string, err: unknown): void => { engine.report(what, err) }
+    node.addEventListener('peer:identify', guarded('peer identify', report, (evt) => { this.identified(evt.detail.peerId, evt.detail.agentVersion) }))
+    node.addEventListener('peer:discovery', guarded('peer discovery', report, (evt) => { this.dialPeer(evt.detail.id) }))
+    this.beaconLink = new BeaconLink(node, guarded('beacon', report, (from: string, bytes: Uint8Array) => { this.beaconFrom(from, bytes) }))
     await this.beaconLink.start()
 
     // Stamp what the operator changed while the agent was down, and write what the cluster
@@ -288,9 +299,7 @@ export class Agent {
     await engine.localChanged()
     await engine.bayesChanged()
     await engine.restoreFiles()
-    this.watch = watchFolder(config.settingsDir, { debounceMs: config.debounceMs, rescanIntervalMs: config.rescanIntervalSeconds * 1000 }, () => {
-      engine.localChanged().catch(() => {})
-    })
+    this.watch = watchFolder(config.settingsDir, { debounceMs: config.debounceMs, rescanIntervalMs: config.rescanIntervalSeconds * 1000 }, guarded('scan', report, async () => await engine.localChanged()))
     const token = await loadOrCreateControlToken(config.dataDir)
     this.http = await startStatusServer(config.httpHost, config.httpPort, {
       status: () => this.status(),
@@ -300,13 +309,15 @@ export class Agent {
       rollback: async (version) => await this.rollback(version)
     }, { token, allowedHosts: config.httpAllowedHosts })
     this.election.start()
+    const electionTick = guarded('election tick', report, () => { this.election.tick() })
+    const engineTick = guarded('engine tick', report, () => { this.engine.tick() })
     this.timers.push(setInterval(() => {
-      this.election.tick()
-      this.engine.tick()
+      electionTick()
+      engineTick()
     }, HEARTBEAT_INTERVAL_MS))
-    this.timers.push(setInterval(() => { this.redial() }, REDIAL_INTERVAL_MS))
+    this.timers.push(setInterval(guarded('redial', report, () => { this.redial() }), REDIAL_INTERVAL_MS))
     if (config.bayesScanIntervalSeconds > 0) {
-      this.timers.push(setInterval(() => { engine.bayesChanged().catch(() => {}) }, config.bayesScanIntervalSeconds * 1000))
+      this.timers.push(setInterval(guarded('bayes scan', report, async () => await engine.bayesChanged()), config.bayesScanIntervalSeconds * 1000))
     }
     this.stopSchedule = startSchedule([
       {
@@ -376,19 +387,24 @@ export class Agent {
    * another member (an introduction) is only a reason to dial that member, who then speaks for itself.
    */
   private beaconFrom (from: string, bytes: Uint8Array): void {
+    let b: Beacon
     try {
-      const b = Beacon.decode(bytes)
-      if (b.nodeId === from) {
-        const before = this.lastBeacons.get(from)
-        const now = Date.now()
-        this.lastBeacons.set(from, { bytes, at: now })
-        if (before === undefined || now - before.at > INTRODUCE_AFTER_MS) this.beaconLink?.introduce(bytes, from)
-        this.received(b)
-      } else if (b.nodeId !== this.nodeId && incompatibility(b, this.config.strictVersion) === null) {
-        this.dialAddrs(b.nodeId, b.addrs)
-      }
+      b = Beacon.decode(bytes)
     } catch {
-      // A malformed beacon (or a bad id or address in it) is dropped; the sender's next one may be fine.
+      // A beacon that does not decode is dropped; the sender's next one may be fine.
+      return
+    }
+    // Every number is bounded here, where it enters: past this point a term or version is exact.
+    const bad = beaconOutOfBounds(b, this.election.term)
+    if (bad !== null) throw new BeaconBoundsError(`beacon from ${from} dropped: ${bad}`)
+    if (b.nodeId === from) {
+      const before = this.lastBeacons.get(from)
+      const now = Date.now()
+      this.lastBeacons.set(from, { bytes, at: now })
+      if (before === undefined || now - before.at > INTRODUCE_AFTER_MS) this.beaconLink?.introduce(bytes, from)
+      this.received(b)
+    } else if (b.nodeId !== this.nodeId && incompatibility(b, this.config.strictVersion) === null) {
+      this.dialAddrs(b.nodeId, b.addrs)
     }
   }
 
@@ -473,7 +489,7 @@ export class Agent {
       this.clock.lead()
       this.recordSkew(this.nodeId, 0)
       this.engine.clockMoved().catch((err) => { this.engine.report('clock skew', err) })
-      this.engine.becameMaster().catch(() => {})
+      this.engine.becameMaster().catch((err) => { this.engine.report('become master', err) })
     } else if (role === 'slave') {
       this.engine.followMaster()
     }

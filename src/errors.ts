@@ -136,3 +136,6 @@ export function errorMessage (err: unknown): string {
   const message = (err as { message?: unknown } | null | undefined)?.message
   return typeof message === 'string' ? message : String(err)
 }
+
+/** A peer's beacon carries a number out of its bound (protocol/election-v1.md); it is dropped. */
+export class BeaconBoundsError extends SpamsyncError {}

@@ -9,6 +9,7 @@
  */
 import { DatasetDecodeError, InvalidKeyError } from '../errors.js'
 import type { Entry } from '../crdt/lww-set.js'
+import { MAX_COUNTER, MAX_WALL_MS, stampInBounds } from '../crdt/hlc.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
 import { checkValue } from '../settings/list-file.js'
 import { normaliseKey } from '../settings/list-key.js'
@@ -53,7 +54,7 @@ ESCAPE_BYTE[0x5c] = 0x5c
 
 /**
  * Encodes entries (tombstones included) as a list file. Throws RangeError for input no peer
- * would accept (a duplicate or empty key, a stamp that is not non-negative integers), since
+ * would accept (a duplicate or empty key, a stamp out of its bounds), since
  * that is a bug upstream, not an operator's mistake.
  */
 export function encodeEntries (entries: Iterable<Entry>): EncodedList {
@@ -77,7 +78,7 @@ export function encodeColumns (cols: EntryColumns): EncodedList {
     if (key.length === 0) throw new RangeError('cannot encode an entry with an empty key')
     if (key === previous) throw new RangeError(`cannot encode key ${JSON.stringify(key)} twice`)
     previous = key
-    if (!isCount(wallMs[e]) || !isCount(counter[e]) || nodeIds[node[e]].length === 0) {
+    if (!stampInBounds(wallMs[e], counter[e]) || nodeIds[node[e]].length === 0) {
       const stamp = { wallMs: wallMs[e], counter: counter[e], nodeId: nodeIds[node[e]] }
       throw new RangeError(`cannot encode key ${JSON.stringify(key)}: bad stamp ${JSON.stringify(stamp)}`)
     }
@@ -326,9 +327,9 @@ export function decodeEntries (data: Uint8Array, opts: DecodeOptions = {}): Entr
     const present = t2 === t1 + 2 ? text.charCodeAt(t1 + 1) - 48 : -1
     if (present !== 0 && present !== 1) fail(n, `present must be 1 or 0, got ${show(text.slice(t1 + 1, t2))}`)
     const wallMs = parseCount(text, t2 + 1, t3)
-    if (wallMs < 0) fail(n, `wallMs must be a non-negative integer, got ${show(text.slice(t2 + 1, t3))}`)
+    if (wallMs < 0 || wallMs > MAX_WALL_MS) fail(n, `wallMs must be an integer from 0 to ${MAX_WALL_MS}, got ${show(text.slice(t2 + 1, t3))}`)
     const counter = parseCount(text, t3 + 1, t4)
-    if (counter < 0) fail(n, `counter must be a non-negative integer, got ${show(text.slice(t3 + 1, t4))}`)
+    if (counter < 0 || counter > MAX_COUNTER) fail(n, `counter must be an integer from 0 to ${MAX_COUNTER}, got ${show(text.slice(t3 + 1, t4))}`)
     const nodeIdx = parseCount(text, t4 + 1, t5)
     if (nodeIdx < 0 || nodeIdx >= nodeIds.length) fail(n, `node index ${show(text.slice(t4 + 1, t5))} is not in the node table`)
     const value = unescape(text.slice(t5 + 1, eol), n, fail)
@@ -382,10 +383,6 @@ function parseCount (s: string, start: number, end: number): number {
     n = n * 10 + d
   }
   return Number.isSafeInteger(n) ? n : -1
-}
-
-function isCount (n: number): boolean {
-  return Number.isSafeInteger(n) && n >= 0
 }
 
 // Quotes peer-supplied text for an error message, shortened so one line cannot flood the log.

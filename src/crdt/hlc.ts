@@ -13,6 +13,21 @@ export interface Stamp {
   nodeId: string
 }
 
+/**
+ * Largest counter a stamp carries. A clock that would pass it moves its wall time on by 1 ms
+ * instead, so a counter never nears 2^53 (where +1 stops counting) whatever a peer sent.
+ */
+export const MAX_COUNTER = 2 ** 32 - 1
+
+/** Largest wall time a stamp carries: the last millisecond of the year 9999, far below 2^53. */
+export const MAX_WALL_MS = 253402300799999
+
+/** A stamp whose numbers are within their bounds: what a decoder of peer or file data accepts. */
+export function stampInBounds (wallMs: number, counter: number): boolean {
+  return Number.isSafeInteger(wallMs) && wallMs >= 0 && wallMs <= MAX_WALL_MS &&
+    Number.isSafeInteger(counter) && counter >= 0 && counter <= MAX_COUNTER
+}
+
 /** Total order on stamps: negative when a is older than b. */
 export function compareStamps (a: Stamp, b: Stamp): number {
   if (a.wallMs !== b.wallMs) return a.wallMs < b.wallMs ? -1 : 1
@@ -38,15 +53,16 @@ export class HybridClock {
     private readonly maxSkewMs: number = 5 * 60 * 1000,
     last?: Stamp
   ) {
-    this.last = last ?? { wallMs: 0, counter: 0, nodeId }
+    this.last = { wallMs: 0, counter: 0, nodeId }
+    if (last !== undefined) this.raise(last)
   }
 
   /** A new stamp, newer than every stamp this clock issued or observed. */
   now (): Stamp {
     const wall = this.wallClock()
-    this.last = wall > this.last.wallMs
-      ? { wallMs: wall, counter: 0, nodeId: this.nodeId }
-      : { wallMs: this.last.wallMs, counter: this.last.counter + 1, nodeId: this.nodeId }
+    if (wall > this.last.wallMs) this.last = { wallMs: wall, counter: 0, nodeId: this.nodeId }
+    else if (this.last.counter < MAX_COUNTER) this.last = { wallMs: this.last.wallMs, counter: this.last.counter + 1, nodeId: this.nodeId }
+    else this.last = { wallMs: this.last.wallMs + 1, counter: 0, nodeId: this.nodeId }
     return this.last
   }
 
@@ -75,7 +91,10 @@ export class HybridClock {
   private raise (seen: Stamp): void {
     if (seen.wallMs > this.last.wallMs ||
         (seen.wallMs === this.last.wallMs && seen.counter > this.last.counter)) {
-      this.last = { wallMs: seen.wallMs, counter: seen.counter, nodeId: this.nodeId }
+      // A counter past the bound (stored before it existed) counts as the next millisecond's first.
+      this.last = seen.counter > MAX_COUNTER
+        ? { wallMs: seen.wallMs + 1, counter: 0, nodeId: this.nodeId }
+        : { wallMs: seen.wallMs, counter: seen.counter, nodeId: this.nodeId }
     }
   }
 

@@ -12,8 +12,14 @@
  *   term follows that name;
  * - a higher term always wins; two masters in one term: the better rank wins; a master that
  *   yields to another master uploads its full state to it;
- * - a healthy master hands over (term + 1) only to a better-ranked node that has been live for a
- *   whole liveness window, so a stable cluster never flaps and the best rank is master in the end;
+ * - a live, healthy master stays master when nodes join or restart: it hands over (term + 1)
+ *   only to a node the operator configured to rank above it (a pin, or a higher priority) that
+ *   has been live for a whole liveness window; the node id breaks ties when a term starts or two
+ *   masters meet, never to depose a working master;
+ * - a node that cannot apply (its settings files cannot be written, `canLead`) stands as a pinned
+ *   slave would, so it is never named master while an able node is live;
+ * - a term moves at most MAX_TERM_STEP past this node's own per beacon and never past MAX_TERM,
+ *   so one hostile beacon cannot push the cluster to a term that no longer counts exactly;
  * - a pinned master never follows nor waits for an unpinned node: it claims the next term instead.
  */
 import { ConfigError, SpamsyncError } from '../errors.js'
@@ -38,6 +44,20 @@ export const PAUSE_INTERVALS = 2
  * a loaded machine) keeps its role, since a new term costs every node a full upload and fetch.
  */
 export const BUSY_MASTER_INTERVALS = 15
+
+/**
+ * Highest term a node enters. Far below 2^53, so a term and its successor are always exact
+ * numbers; at one new term per second it lasts 30,000 years. A hostile member needs at least
+ * MAX_TERM / MAX_TERM_STEP accepted beacons, each persisted, to reach it.
+ */
+export const MAX_TERM = 2 ** 40
+
+/**
+ * Furthest a beacon's term may lie beyond this node's own: more elections than a live cluster
+ * holds in years, so a node that was down long still catches up, while one beacon cannot throw
+ * the term to the cap.
+ */
+export const MAX_TERM_STEP = 2 ** 16
 
 /** What a node currently is. */
 export type Role = 'master' | 'slave' | 'candidate'
@@ -71,6 +91,8 @@ export interface ElectionTransport {
   publish (beacon: Beacon): void
   /** Whether a connection to `nodeId` is open now (absent: treated as no). */
   connected?: (nodeId: string) => boolean
+  /** Whether any connection to another node is open now (absent: treated as no). */
+  connectedAny?: () => boolean
 }
 
 /** What the machine tells the agent. */
@@ -110,6 +132,11 @@ export interface ElectionOptions {
   version: () => Version
   /** Central version this node has applied. */
   appliedVersion: () => Version
+  /**
+   * Whether this node can apply versions to its settings files now; a node that cannot stands
+   * as a pinned slave (absent: always able). A pinned master keeps its pin.
+   */
+  canLead?: () => boolean
 }
 
 /** One remote node as seen through its beacons, for status. */
@@ -145,6 +172,16 @@ export class ElectionNotStartedError extends SpamsyncError {
 /** The fields that rank a node. */
 export type Ranked = Pick<Beacon, 'nodeId' | 'priority' | 'pin'>
 
+/**
+ * True when the operator configured `a` to rank above `b`: a better pin, or the same pin and a
+ * higher priority. Only this moves mastership away from a healthy master; the node id does not.
+ */
+export function outranksByConfig (a: Ranked, b: Ranked): boolean {
+  const pa = pinClass(a.pin)
+  const pb = pinClass(b.pin)
+  return pa !== pb ? pa < pb : a.priority > b.priority
+}
+
 /** Rank order: negative when `a` ranks better (pinned master, higher priority, smaller id). */
 export function compareRank (a: Ranked, b: Ranked): number {
   const pa = pinClass(a.pin)
@@ -165,10 +202,15 @@ function eligible (pin: Pin): boolean {
   return pin !== 'slave'
 }
 
+/** A term a beacon may carry to a node in term `current`: see MAX_TERM_STEP. */
+export function termInReach (term: number, current: number): boolean {
+  return Number.isSafeInteger(term) && term >= 0 && term <= MAX_TERM && term <= current + MAX_TERM_STEP
+}
+
 /** A beacon fit to be acted on; anything else is dropped rather than trusted. */
-function wellFormed (b: Beacon): boolean {
+function wellFormed (b: Beacon, current: number): boolean {
   return typeof b.nodeId === 'string' && b.nodeId !== '' &&
-    Number.isSafeInteger(b.term) && b.term >= 0 &&
+    termInReach(b.term, current) &&
     Number.isFinite(b.priority) &&
     (b.pin === 'auto' || b.pin === 'master' || b.pin === 'slave') &&
     (b.role === 'master' || b.role === 'slave' || b.role === 'candidate') &&
@@ -207,6 +249,8 @@ export class Election {
   private readonly transport: ElectionTransport
   /** Injected callbacks. */
   private readonly events: ElectionEvents
+  /** Whether this node can apply now; see ElectionOptions.canLead. */
+  private readonly canLead: () => boolean
   /** Newest central version held, for the beacon. */
   private readonly version: () => Version
   /** Applied central version, for the beacon. */
@@ -235,7 +279,7 @@ export class Election {
     const missed = opts.missedHeartbeats ?? DEFAULT_MISSED_HEARTBEATS
     if (opts.nodeId === '') throw new ConfigError('election: nodeId must not be empty')
     if (!Number.isFinite(opts.priority)) throw new ConfigError(`election: priority must be a finite number, got ${opts.priority}`)
-    if (!Number.isSafeInteger(opts.term) || opts.term < 0) throw new ConfigError(`election: persisted term must be a non-negative integer, got ${opts.term}`)
+    if (!Number.isSafeInteger(opts.term) || opts.term < 0 || opts.term > MAX_TERM) throw new ConfigError(`election: persisted term must be a non-negative integer, got ${opts.term}`)
     if (!(Number.isFinite(interval) && interval > 0)) throw new ConfigError(`election: heartbeatIntervalMs must be > 0, got ${interval}`)
     if (!(Number.isSafeInteger(missed) && missed >= 1)) throw new ConfigError(`election: missedHeartbeats must be an integer >= 1, got ${missed}`)
     this.nodeId = opts.nodeId
@@ -250,6 +294,7 @@ export class Election {
     this.events = opts.events
     this.version = opts.version
     this.appliedVersion = opts.appliedVersion
+    this.canLead = opts.canLead ?? (() => true)
     this.currentTerm = opts.term
   }
 
@@ -306,7 +351,7 @@ export class Election {
 
   /** A beacon from the topic. Every beacon counts for liveness; only current ones steer the choice. */
   receive (beacon: Beacon): void {
-    if (beacon.nodeId === this.nodeId || !wellFormed(beacon)) return
+    if (beacon.nodeId === this.nodeId || !wellFormed(beacon, this.currentTerm)) return
     const now = this.clock()
     const known = this.peers.get(beacon.nodeId)
     const wasLive = known !== undefined && this.isLive(known, now)
@@ -420,7 +465,7 @@ export class Election {
 
   /** Another node named this one master of the current term. */
   private answerNaming (now: number): void {
-    if (eligible(this.pin)) this.becomeMaster()
+    if (eligible(this.standing())) this.becomeMaster()
     else this.waitFor(null, now)
   }
 
@@ -449,9 +494,9 @@ export class Election {
     this.becomeMaster()
   }
 
-  /** Raises the term; persisted before anything is done in it. */
+  /** Raises the term; persisted before anything is done in it. At MAX_TERM the term stays and rank decides. */
   private enterTerm (term: number): void {
-    if (term <= this.currentTerm) return
+    if (term <= this.currentTerm || term > MAX_TERM) return
     this.events.persistTerm(term)
     this.currentTerm = term
   }
@@ -488,12 +533,12 @@ export class Election {
     if (this.currentRole === 'master') this.owesFullState = true
   }
 
-  /** The best-ranked better node that has been live for a whole window, if any. */
+  /** The best-ranked node configured to rank above this one that has been live for a whole window, if any. */
   private heir (now: number): string | null {
     let heir: Ranked | null = null
     for (const m of this.peers.values()) {
       if (!eligible(m.beacon.pin) || !this.isLive(m, now) || now - m.liveSince < this.windowMs) continue
-      if (compareRank(m.beacon, this.self()) >= 0) continue
+      if (!outranksByConfig(m.beacon, this.self())) continue
       if (heir === null || compareRank(m.beacon, heir) < 0) heir = m.beacon
     }
     return heir?.nodeId ?? null
@@ -501,7 +546,7 @@ export class Election {
 
   /** Best-ranked live eligible node, this one included; null when none may be master. */
   private best (now: number): string | null {
-    let best: Ranked | null = eligible(this.pin) ? this.self() : null
+    let best: Ranked | null = eligible(this.standing()) ? this.self() : null
     for (const m of this.peers.values()) {
       if (!eligible(m.beacon.pin) || !this.isLive(m, now)) continue
       if (best === null || compareRank(m.beacon, best) < 0) best = m.beacon
@@ -514,10 +559,17 @@ export class Election {
     return now - this.since < this.masterWindow()
   }
 
-  /** How long this slave's master may stay silent: longer while its connection is open. */
+  /**
+   * How long this slave's master may stay silent: longer while its connection is open. Likewise
+   * a node that (re)started and has open connections but has heard no beacon yet waits longer
+   * before it starts a term: its peers' beacons are late (a loaded machine), not absent, and a
+   * term it started alone would depose their healthy master.
+   */
   private masterWindow (): number {
-    const master = this.currentRole === 'slave' ? this.currentMaster : null
-    return master !== null && this.transport.connected?.(master) === true ? this.busyWindowMs : this.windowMs
+    if (this.currentRole === 'slave') {
+      return this.currentMaster !== null && this.transport.connected?.(this.currentMaster) === true ? this.busyWindowMs : this.windowMs
+    }
+    return this.currentMaster === null && this.peers.size === 0 && this.transport.connectedAny?.() === true ? this.busyWindowMs : this.windowMs
   }
 
   /** The member's last beacon is younger than the liveness window. */
@@ -544,7 +596,12 @@ export class Election {
 
   /** This node's rank fields. */
   private self (): Ranked {
-    return { nodeId: this.nodeId, priority: this.priority, pin: this.pin }
+    return { nodeId: this.nodeId, priority: this.priority, pin: this.standing() }
+  }
+
+  /** The pin this node stands with now: an auto node that cannot apply stands as a slave. */
+  private standing (): Pin {
+    return this.pin === 'auto' && !this.canLead() ? 'slave' : this.pin
   }
 
   /** Sends this node's beacon. */
@@ -552,7 +609,7 @@ export class Election {
     this.transport.publish({
       nodeId: this.nodeId,
       priority: this.priority,
-      pin: this.pin,
+      pin: this.standing(),
       role: this.currentRole,
       term: this.currentTerm,
       masterId: this.currentMaster,

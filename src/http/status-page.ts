@@ -76,7 +76,7 @@ function render (s) {
   }
   $('datasets').replaceChildren(...datasets);
   list('invalid', bad, 'no invalid lines');
-  list('errors', s.errors.slice().reverse().map((e) => el('li', e.time + '  ' + e.what + ': ' + e.message)), 'no errors');
+  list('errors', s.errors.slice().reverse().map((e) => el('li', e.time + '  ' + e.what + ': ' + e.message + (e.count > 1 ? ' (' + e.count + ' times, last ' + e.lastTime + ')' : ''))), 'no errors');
   $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
 }
 // One request at a time: the next starts 2 s after the previous one settled.

@@ -136,7 +136,9 @@ async function route (req: IncomingMessage, res: ServerResponse, source: StatusS
 /** Starts the server on host:port, guarded by `guard`. */
 export async function startStatusServer (host: string, port: number, source: StatusSource, guard: ControlGuard): Promise<StatusServer> {
   const server: Server = createServer((req, res) => {
-    route(req, res, source, guard).catch((err) => { send(res, 500, { error: errorMessage(err) }) })
+    // A failure after the answer began cannot be answered (writeHead would throw, and a
+    // rejection here ends the process): the connection is cut instead.
+    route(req, res, source, guard).catch((err) => { if (res.headersSent) res.destroy(); else send(res, 500, { error: errorMessage(err) }) })
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)

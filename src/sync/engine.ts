@@ -16,6 +16,7 @@ import { incompatibility, type PeerVersions } from './compat.js'
 import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../version.js'
 import { decodeEntries, encodeEntries } from '../archive/list-codec.js'
 import { rollbackEntries } from './rollback.js'
+import { ErrorLog, type SyncErrorReport } from './error-log.js'
 import { Status } from '../pb/spamsync.js'
 import type { FetchAsk, Served } from './fetch-service.js'
 import { ArchiveOffer, FanOutFetcher, archiveRef, describeArchive, sameArchive, type ArchiveRef, type FanOutPeers, type HeldArchive } from './fan-out.js'
@@ -106,12 +107,7 @@ interface PendingUpload {
   term: number
 }
 
-/** Something that went wrong, as status shows it. */
-export interface SyncErrorReport {
-  time: string
-  what: string
-  message: string
-}
+export type { SyncErrorReport } from './error-log.js'
 
 /** Times and sizes of the last transfers, for status. */
 export interface TransferReport {
@@ -129,7 +125,7 @@ export type WrittenDataset = ListDataset | 'bayes'
 export interface EngineHooks {
   /** Settings files an apply or merge changed (bayes.txt once it is written and imported). */
   onFilesChanged?: (datasets: WrittenDataset[]) => void | Promise<void>
-  /** An error worth showing to the operator. */
+  /** An error worth showing to the operator; a repeat comes again with its count raised. */
   onError?: (report: SyncErrorReport) => void
 }
 
@@ -202,7 +198,7 @@ export class SyncEngine {
   /** The full archive this node sends on (the master's own, or one it fetched). */
   private readonly offer = new ArchiveOffer()
   private readonly fetcher: FanOutFetcher
-  readonly errors: SyncErrorReport[] = []
+  private readonly errorLog = new ErrorLog()
   /** Tokens in the Bayes DB last written to bayes.txt. */
   bayesTokens = 0
   lastUpload: TransferReport | null = null
@@ -223,6 +219,16 @@ export class SyncEngine {
   /** The full archive this node offers to peers, for its beacon; null when fan-out is off. */
   get fullArchive (): ArchiveRef | null {
     return this.parts.fanOut ? this.offer.held?.ref ?? null : null
+  }
+
+  /** The errors status shows, oldest first; a repeated one once, with its count. */
+  get errors (): readonly SyncErrorReport[] {
+    return this.errorLog.entries
+  }
+
+  /** False while a settings file this node must write cannot be written: it is then no fit master. */
+  get canApply (): boolean {
+    return this.unwritten.size === 0
   }
 
   /** Loads persisted versions; call once before anything else. */
@@ -445,7 +451,7 @@ export class SyncEngine {
       if ((Array.isArray(contribs) ? contribs.length : contribs.contributions) === 0) contribs = null
     }
     const kind = record === undefined ? 'full' : 'delta'
-    const zip = buildSettingsArchive({ kind, origin: this.parts.nodeId, base: record === undefined ? null : since, version }, lists, contribs)
+    const zip = this.built(kind, () => buildSettingsArchive({ kind, origin: this.parts.nodeId, base: record === undefined ? null : since, version }, lists, contribs))
     return { status: Status.OK, kind, base: record === undefined ? undefined : since, version, zip }
   }
 
@@ -476,9 +482,19 @@ export class SyncEngine {
     const lists = new Map<ListDataset, Entry[]>()
     for (const ds of LIST_DATASETS) lists.set(ds, [...this.parts.replica.entries(ds)])
     const contribs = this.parts.bayes?.replica.contributions() ?? []
-    const zip = buildSettingsArchive({ kind: 'full', origin: this.parts.nodeId, base: null, version }, lists, contribs.length === 0 ? null : contribs)
+    const zip = this.built('full', () => buildSettingsArchive({ kind: 'full', origin: this.parts.nodeId, base: null, version }, lists, contribs.length === 0 ? null : contribs))
     this.offer.hold(zip, archiveRef(zip, version))
     return this.offer.held as HeldArchive
+  }
+
+  /** Runs an archive build; one that fails is an error in this master's status, not only the fetcher's. */
+  private built (kind: 'full' | 'delta', build: () => Uint8Array): Uint8Array {
+    try {
+      return build()
+    } catch (err) {
+      this.report(`build ${kind} archive`, err)
+      throw err
+    }
   }
 
   /** Whether this master can make a delta from `v` (it cut it in its term and still keeps its record). */
@@ -838,13 +854,11 @@ export class SyncEngine {
     }
   }
 
-  /** Records an error for status (the last 50 are kept) and passes it to the onError hook. */
+  /** Records an error for status (error-log.ts: the last 50, a repeat counted) and passes it to the onError hook. */
   report (what: string, err: any): void {
     const message = err instanceof ArchiveError ? `${err.name}: ${err.message}` : errorMessage(err)
+    const code = typeof err?.code === 'string' ? err.code : undefined
     // A message may quote a peer (a refusal, a forwarded error): kept printable for status and log.
-    const report = { time: new Date(this.now()).toISOString(), what: printable(what, ERROR_TEXT_MAX), message: printable(message, ERROR_TEXT_MAX) }
-    this.errors.push(report)
-    if (this.errors.length > 50) this.errors.shift()
-    this.parts.hooks?.onError?.(report)
+    this.parts.hooks?.onError?.(this.errorLog.add(printable(what, ERROR_TEXT_MAX), printable(message, ERROR_TEXT_MAX), code, this.now()))
   }
 }

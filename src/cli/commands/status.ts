@@ -79,7 +79,7 @@ export function formatStatus (s: any): string {
   }
   if (s.errors.length > 0) {
     lines.push('', 'ERRORS')
-    for (const e of s.errors.slice(-10)) lines.push(`${e.time} ${e.what}: ${e.message}`)
+    for (const e of s.errors.slice(-10)) lines.push(`${e.time} ${e.what}: ${e.message}${e.count > 1 ? ` (${e.count} times, last ${e.lastTime})` : ''}`)
   }
   return lines.join('\n') + '\n'
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { DatasetDecodeError } from '../../../src/errors.js'
 import type { Entry } from '../../../src/crdt/lww-set.js'
+import { MAX_COUNTER, MAX_WALL_MS } from '../../../src/crdt/hlc.js'
 import { normaliseKey } from '../../../src/settings/list-key.js'
 import { checkValue } from '../../../src/settings/list-file.js'
 import { decodeEntries, encodeColumns, encodeEntries, LIST_HEADER } from '../../../src/archive/list-codec.js'
@@ -77,7 +78,8 @@ describe('encodeEntries', () => {
     assert.throws(() => encodeEntries([SAMPLE[0], SAMPLE[0]]), RangeError)
   })
 
-  it('refuses a stamp that is not non-negative integers', () => {
+  it('refuses a stamp out of its bounds', () => {
+    assert.throws(() => encodeEntries([entry('a.example', '', true, 1, MAX_COUNTER + 1, NODE_A)]), RangeError)
     assert.throws(() => encodeEntries([entry('a.example', '', true, -1, 0, NODE_A)]), RangeError)
     assert.throws(() => encodeEntries([entry('a.example', '', true, 1.5, 0, NODE_A)]), RangeError)
   })
@@ -150,8 +152,8 @@ describe('decodeEntries round trip', () => {
     assert.deepEqual(decodeEntries(encodeEntries(entries).data), entries)
   })
 
-  it('round-trips the largest safe stamp numbers', () => {
-    const entries = [entry('a.example', '', true, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, NODE_A)]
+  it('round-trips the largest stamp numbers in bounds', () => {
+    const entries = [entry('a.example', '', true, MAX_WALL_MS, MAX_COUNTER, NODE_A)]
     assert.deepEqual(decodeEntries(encodeEntries(entries).data), entries)
   })
 
@@ -175,7 +177,7 @@ describe('decodeEntries round trip', () => {
       key,
       value,
       present: fc.boolean(),
-      stamp: fc.record({ wallMs: fc.maxSafeNat(), counter: fc.nat(), nodeId })
+      stamp: fc.record({ wallMs: fc.integer({ min: 0, max: MAX_WALL_MS }), counter: fc.integer({ min: 0, max: MAX_COUNTER }), nodeId })
     }).filter(e => !e.present || checkValue(e.value) === undefined)
       .map(e => entry(e.key, e.value, e.present, e.stamp.wallMs, e.stamp.counter, e.stamp.nodeId))
     fc.assert(fc.property(fc.uniqueArray(arbEntry, { selector: e => e.key, maxLength: 40 }), entries => {
@@ -243,10 +245,18 @@ describe('decodeEntries rejects bad input with the line and the problem', () => 
   it('rejects a repeated key', () => rejects(`${HEAD}a.example\t1\t1\t0\t0\t\na.example\t0\t2\t0\t0\t\n`, /line 4: key "a.example" is repeated/))
   it('rejects keys out of order', () => rejects(`${HEAD}b.example\t1\t1\t0\t0\t\na.example\t1\t1\t0\t0\t\n`, /line 4: key "a.example" is out of order/))
   it('rejects a present flag other than 1 or 0', () => rejects(`${HEAD}a.example\ttrue\t1\t0\t0\t\n`, /line 3: present must be 1 or 0, got "true"/))
-  it('rejects a negative wallMs', () => rejects(`${HEAD}a.example\t1\t-1\t0\t0\t\n`, /line 3: wallMs must be a non-negative integer, got "-1"/))
+  it('rejects a negative wallMs', () => rejects(`${HEAD}a.example\t1\t-1\t0\t0\t\n`, /line 3: wallMs must be an integer from 0 to 253402300799999, got "-1"/))
   it('rejects a wallMs with a leading zero', () => rejects(`${HEAD}a.example\t1\t01\t0\t0\t\n`, /line 3: wallMs .* got "01"/))
   it('rejects a wallMs past the safe integers', () => rejects(`${HEAD}a.example\t1\t9007199254740992\t0\t0\t\n`, /line 3: wallMs/))
-  it('rejects a fractional counter', () => rejects(`${HEAD}a.example\t1\t1\t1.5\t0\t\n`, /line 3: counter must be a non-negative integer, got "1.5"/))
+  it('rejects a fractional counter', () => rejects(`${HEAD}a.example\t1\t1\t1.5\t0\t\n`, /line 3: counter must be an integer from 0 to 4294967295, got "1.5"/))
+  it('rejects a counter past 2^32 - 1, the clock\'s bound (2^53 - 1 would overflow the next local stamp)', () => {
+    rejects(`${HEAD}a.example\t1\t1\t4294967296\t0\t\n`, /line 3: counter must be an integer from 0 to 4294967295, got "4294967296"/)
+    rejects(`${HEAD}a.example\t1\t1\t9007199254740991\t0\t\n`, /line 3: counter/)
+  })
+  it('rejects a wallMs past the year 9999', () => rejects(`${HEAD}a.example\t1\t253402300800000\t0\t0\t\n`, /line 3: wallMs must be an integer from 0 to 253402300799999/))
+  it('accepts the largest stamp in bounds', () => {
+    assert.equal(decodeEntries(utf8(`${HEAD}a.example\t1\t253402300799999\t4294967295\t0\t\n`)).length, 1)
+  })
   it('rejects an empty counter', () => rejects(`${HEAD}a.example\t1\t1\t\t0\t\n`, /line 3: counter/))
   it('rejects a node index not in the table', () => rejects(`${HEAD}a.example\t1\t1\t0\t1\t\n`, /line 3: node index "1" is not in the node table/))
   it('rejects a node line after the entries', () => rejects(`${HEAD}a.example\t1\t1\t0\t0\t\nn 1 x\n`, /line 4: expected 6/))

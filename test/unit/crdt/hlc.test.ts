@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { clampStamp, compareStamps, HybridClock, type Stamp } from '../../../src/crdt/hlc.js'
+import { clampStamp, compareStamps, HybridClock, MAX_COUNTER, stampInBounds, type Stamp } from '../../../src/crdt/hlc.js'
 
 const MINUTE = 60 * 1000
 
@@ -27,6 +27,44 @@ const stampArb: fc.Arbitrary<Stamp> = fc.record({
 }).map(s => ({ ...s }))
 
 describe('HybridClock.now', () => {
+  test('moves its wall time on by 1 ms instead of passing MAX_COUNTER, so every stamp stays exact and distinct', () => {
+    const wall = manualClock(1000)
+    const clock = new HybridClock('n1', wall.now)
+    clock.observe({ wallMs: 1000, counter: MAX_COUNTER - 1, nodeId: 'n2' })
+    assert.deepEqual(clock.now(), { wallMs: 1000, counter: MAX_COUNTER, nodeId: 'n1' })
+    assert.deepEqual(clock.now(), { wallMs: 1001, counter: 0, nodeId: 'n1' })
+    assert.deepEqual(clock.now(), { wallMs: 1001, counter: 1, nodeId: 'n1' })
+    wall.set(1001)
+    assert.deepEqual(clock.now(), { wallMs: 1001, counter: 2, nodeId: 'n1' })
+  })
+
+  test('a counter past the bound (a clock stored before it existed, or 2^53 - 1 from a peer) rolls into the next millisecond', () => {
+    const persisted: Stamp = { wallMs: 1000, counter: 2 ** 53 - 1, nodeId: 'n1' }
+    const restarted = new HybridClock('n1', () => 1000, MINUTE, persisted)
+    const a = restarted.now()
+    const b = restarted.now()
+    assert.deepEqual([a, b], [{ wallMs: 1001, counter: 1, nodeId: 'n1' }, { wallMs: 1001, counter: 2, nodeId: 'n1' }])
+    assertNewer(a, persisted)
+    const observing = new HybridClock('n1', () => 1000)
+    observing.observe({ wallMs: 1000, counter: 2 ** 53 - 1, nodeId: 'n2' })
+    const c = observing.now()
+    assert.ok(stampInBounds(c.wallMs, c.counter))
+    assertNewer(c, { wallMs: 1000, counter: 2 ** 53 - 1, nodeId: 'n2' })
+  })
+
+  test('property: stamps stay strictly increasing and within bounds from any observed stamp', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 40 }), fc.integer({ min: 0, max: 2 ** 53 - 1 }), fc.nat(5), (wallMs, counter, n) => {
+      const clock = new HybridClock('n1', () => wallMs, 0)
+      let last = clock.observe({ wallMs, counter, nodeId: 'n2' })
+      for (let i = 0; i < n + 2; i++) {
+        const next = clock.now()
+        assertNewer(next, last)
+        assert.ok(stampInBounds(next.wallMs, next.counter), JSON.stringify(next))
+        last = next
+      }
+    }), { numRuns: 300 })
+  })
+
   test('takes the wall time with counter 0 when the wall clock moved forward', () => {
     const wall = manualClock(1000)
     const clock = new HybridClock('n1', wall.now)

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import {
-  BUSY_MASTER_INTERVALS, Election, ElectionNotStartedError, compareRank,
+  BUSY_MASTER_INTERVALS, Election, ElectionNotStartedError, MAX_TERM, MAX_TERM_STEP, outranksByConfig,
   type Beacon, type ElectionOptions, type Pin, type Role
 } from '../../../src/election/state.js'
 import { ConfigError } from '../../../src/errors.js'
@@ -32,6 +32,8 @@ interface NodeSpec {
   term?: number
   /** Offset of its ticks within the interval. */
   phase?: number
+  /** Whether it can apply versions now (ElectionOptions.canLead); always when omitted. */
+  canLead?: () => boolean
 }
 
 /** One role change as the agent saw it. */
@@ -54,6 +56,8 @@ class SimNode {
   alive = true
   /** A busy node (blocked event loop) neither ticks nor hears, but its connections stay open. */
   busy = false
+  /** A deaf node ticks and sends, but the others' beacons do not reach it yet (they are late). */
+  deaf = false
   /** Clock time of the next tick. */
   nextTick = 0
   /** Every term persisted, in order, across incarnations. */
@@ -170,6 +174,7 @@ class Network {
       clock: () => this.now,
       version: () => ZERO_VERSION,
       appliedVersion: () => ZERO_VERSION,
+      canLead: node.spec.canLead,
       transport: {
         publish: (beacon: Beacon) => {
           assert.ok(beacon.term <= node.durableTerm, `${id} published term ${beacon.term} before persisting it`)
@@ -179,7 +184,8 @@ class Network {
         connected: (other: string) => {
           const peer = this.nodes.get(other)
           return peer !== undefined && peer.alive && this.groups.get(other) === this.groups.get(id)
-        }
+        },
+        connectedAny: () => [...this.nodes.values()].some(peer => peer !== node && peer.alive && this.groups.get(peer.spec.id) === this.groups.get(id))
       },
       events: {
         persistTerm: (term: number) => {
@@ -203,7 +209,7 @@ class Network {
   private deliver (beacon: Beacon): void {
     const group = this.groups.get(beacon.nodeId)
     for (const node of this.nodes.values()) {
-      if (!node.alive || node.busy || node.spec.id === beacon.nodeId || this.groups.get(node.spec.id) !== group) continue
+      if (!node.alive || node.busy || node.deaf || node.spec.id === beacon.nodeId || this.groups.get(node.spec.id) !== group) continue
       node.election.receive(structuredClone(beacon))
     }
   }
@@ -365,9 +371,23 @@ describe('election state machine', () => {
     assert.deepEqual(net.get('a').uploads, [])
   })
 
-  it('after a heal the best-ranked node takes over in term + 1 once it has been live for the window', () => {
+  it('after a heal the master of the higher term stays, though a smaller id rejoins', () => {
     const net = new Network()
     net.add({ id: 'a' }, { id: 'b' }, { id: 'c' })
+    net.run(6 * INTERVAL)
+    net.partition(['a'], ['b', 'c'])
+    net.run(6 * INTERVAL)
+    net.heal()
+    net.run(WINDOW - STEP)
+    assert.deepEqual(agreed(net), { masterId: 'b', term: 2 })
+    net.run(20 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'b', term: 2 })
+    assert.deepEqual(net.get('a').uploads, ['b'])
+  })
+
+  it('after a heal a node of higher priority takes over in term + 1 once it has been live for the window', () => {
+    const net = new Network()
+    net.add({ id: 'a', priority: 1 }, { id: 'b' }, { id: 'c' })
     net.run(6 * INTERVAL)
     net.partition(['a'], ['b', 'c'])
     net.run(6 * INTERVAL)
@@ -379,14 +399,25 @@ describe('election state machine', () => {
     assert.deepEqual(net.get('b').uploads, ['a'])
   })
 
-  it('a better-ranked node that joins takes over only after it has been live for the window', () => {
+  it('a node with a smaller id that joins a healthy cluster does not change its master or term', () => {
+    const net = new Network()
+    net.add({ id: 'b' }, { id: 'c' })
+    net.run(6 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'b', term: 1 })
+    net.add({ id: 'a' })
+    net.run(100 * INTERVAL, () => { assert.deepEqual(net.masters(), ['b']) })
+    assert.deepEqual(agreed(net), { masterId: 'b', term: 1 })
+    assert.deepEqual(net.get('b').changes.map(c => c.role), ['master'])
+  })
+
+  it('a node of higher priority that joins takes over only after it has been live for the window', () => {
     const net = new Network()
     net.add({ id: 'b' }, { id: 'c' })
     net.run(6 * INTERVAL)
     assert.deepEqual(agreed(net), { masterId: 'b', term: 1 })
     net.run(INTERVAL / 2)
     const joinedAt = net.now
-    net.add({ id: 'a' })
+    net.add({ id: 'a', priority: 1 })
     net.run(WINDOW - STEP, () => { assert.deepEqual(net.masters(), ['b']) })
     net.run(2 * INTERVAL + STEP)
     assert.deepEqual(agreed(net), { masterId: 'a', term: 2 })
@@ -461,6 +492,31 @@ describe('election state machine', () => {
     assert.equal(agreed(net).masterId, 'z')
   })
 
+  it('a node restarted while connected that hears no beacon for a while waits, then follows the master in its term', () => {
+    const net = new Network()
+    net.add({ id: 'a' }, { id: 'b' }, { id: 'c' })
+    net.run(6 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'a', term: 1 })
+    net.kill('b')
+    net.restart('b')
+    const b = net.get('b')
+    b.deaf = true
+    net.run((BUSY_MASTER_INTERVALS - 2) * INTERVAL, () => { assert.deepEqual(net.masters(), ['a']) })
+    assert.deepEqual([b.election.role, b.election.term], ['candidate', 1])
+    b.deaf = false
+    net.run(2 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'a', term: 1 })
+  })
+
+  it('a node that starts with no connection takes the startup wait only', () => {
+    const net = new Network()
+    net.add({ id: 'a' })
+    net.partition(['a'], ['z'])
+    net.add({ id: 'z' })
+    net.run(WINDOW + INTERVAL)
+    assert.deepEqual(net.masters(), ['a', 'z'])
+  })
+
   it('a restarted node with a newer persisted term keeps it and does not depose the master', () => {
     const net = new Network()
     net.add({ id: 'a' }, { id: 'b' })
@@ -523,7 +579,7 @@ describe('election state machine', () => {
     assert.throws(() => lone({ nodeId: '' }), ConfigError)
   })
 
-  it('property: once healed and stable for 10 intervals, one master, the best-ranked live eligible node, all agree, and it stays so', () => {
+  it('property: once healed and stable for 10 intervals, one master that no live eligible node outranks by config, all agree, and it stays so', () => {
     /** One scheduled disturbance. */
     type Action =
       | { kind: 'kill' | 'restart', node: number, waitMs: number }
@@ -567,17 +623,123 @@ describe('election state machine', () => {
           assert.deepEqual(net.masters(), [])
           return
         }
-        const best = eligible
-          .map(n => ({ nodeId: n.spec.id, priority: n.spec.priority ?? 0, pin: n.spec.pin ?? 'auto' }))
-          .sort(compareRank)[0]
         const settled = agreed(net)
-        assert.equal(settled.masterId, best.nodeId)
+        const rank = (n: SimNode): { nodeId: string, priority: number, pin: Pin } => ({ nodeId: n.spec.id, priority: n.spec.priority ?? 0, pin: n.spec.pin ?? 'auto' })
+        const master = rank(net.get(settled.masterId))
+        for (const n of eligible) assert.ok(!outranksByConfig(rank(n), master), `${n.spec.id} outranks master ${master.nodeId} by config`)
         const changes = net.alive().map(n => n.changes.length)
         net.run(20 * INTERVAL)
         assert.deepEqual(net.alive().map(n => n.changes.length), changes, 'a settled cluster changed roles')
         assert.deepEqual(agreed(net), settled)
       }
     ), { numRuns: 300 })
+  })
+
+  it('property (stable leadership): nodes that join or restart never change a live master or its term, unless configured to outrank it', () => {
+    /** One join, restart or kill of a node other than the master. */
+    type Event =
+      | { kind: 'join', priority: number, pin: Pin, term: number, phase: number, waitMs: number }
+      | { kind: 'restart' | 'kill', node: number, downMs: number, waitMs: number }
+    const waitMs = fc.integer({ min: 0, max: 60 }).map(n => n * STEP)
+    const phase = fc.nat(INTERVAL / STEP - 1).map(n => n * STEP)
+    const event: fc.Arbitrary<Event> = fc.oneof(
+      fc.record({ kind: fc.constant('join' as const), priority: fc.nat(3), pin: fc.constantFrom<Pin>('auto', 'auto', 'slave'), term: fc.nat(3), phase, waitMs }),
+      fc.record({ kind: fc.constantFrom('restart' as const, 'kill' as const), node: fc.nat(9), downMs: waitMs, waitMs })
+    )
+    const spec = fc.record({ priority: fc.nat(3), pin: fc.constantFrom<Pin>('auto', 'auto', 'auto', 'slave', 'master'), phase })
+    fc.assert(fc.property(
+      fc.array(spec, { minLength: 1, maxLength: 5 }),
+      fc.array(event, { minLength: 1, maxLength: 10 }),
+      (specs, events) => {
+        const net = new Network()
+        net.add(...specs.map((s, i) => ({ id: `n${i}`, ...s })))
+        net.run(10 * INTERVAL)
+        if (net.masters().length === 0) return
+        const settled = agreed(net)
+        const master = net.get(settled.masterId)
+        const steady = (): void => {
+          assert.deepEqual(net.masters(), [settled.masterId])
+          assert.equal(master.election.term, settled.term)
+        }
+        let joined = 0
+        for (const ev of events) {
+          if (ev.kind === 'join') {
+            // A joiner ranks at most level with the master by config; its id may be smaller.
+            const priority = master.spec.pin === 'master' ? ev.priority : Math.min(ev.priority, master.spec.priority ?? 0)
+            net.add({ id: `a${joined++}`, priority, pin: ev.pin, term: Math.min(ev.term, settled.term), phase: ev.phase })
+          } else {
+            const others = [...net.nodes.keys()].filter(id => id !== settled.masterId)
+            if (others.length === 0) continue
+            const id = others[ev.node % others.length]
+            net.kill(id)
+            if (ev.kind === 'restart') {
+              net.run(ev.downMs, steady)
+              net.restart(id)
+            }
+          }
+          net.run(ev.waitMs, steady)
+        }
+        net.run(10 * INTERVAL, steady)
+        assert.deepEqual(agreed(net), settled)
+        assert.deepEqual(master.changes.map(c => c.role), ['master'])
+      }
+    ), { numRuns: 200 })
+  })
+
+  it('drops a beacon whose term lies more than MAX_TERM_STEP beyond its own or past MAX_TERM, and keeps running', () => {
+    const net = new Network()
+    net.add({ id: 'a' }, { id: 'b' }, { id: 'c' })
+    net.run(6 * INTERVAL)
+    const settled = agreed(net)
+    for (const term of [2 ** 53 - 1, MAX_TERM, settled.term + MAX_TERM_STEP + 1]) {
+      for (const node of net.alive()) node.election.receive(beacon({ nodeId: 'evil', role: 'master', term, masterId: 'evil', pin: 'master' }))
+    }
+    net.run(10 * INTERVAL)
+    assert.deepEqual(agreed(net), settled)
+    assert.ok(net.alive().every(n => n.election.members().every(m => m.nodeId !== 'evil')))
+  })
+
+  it('follows a term up to MAX_TERM_STEP ahead, and stops raising the term at MAX_TERM', () => {
+    const { election, clock } = lone({ term: MAX_TERM - 1 })
+    election.start()
+    election.receive(beacon({ nodeId: 'x', role: 'master', term: MAX_TERM, masterId: 'x' }))
+    assert.deepEqual([election.role, election.masterId, election.term], ['slave', 'x', MAX_TERM])
+    // x goes silent: at the cap the node takes the master role in the same term instead of a new one.
+    for (let t = 1; t <= 8; t++) {
+      clock.now = t * INTERVAL
+      election.tick()
+    }
+    assert.deepEqual([election.role, election.term], ['master', MAX_TERM])
+    assert.throws(() => lone({ term: MAX_TERM + 1 }), ConfigError)
+  })
+
+  it('a node that cannot apply is not named master while an able node is live', () => {
+    const net = new Network()
+    net.add({ id: 'a', priority: 5, canLead: () => false }, { id: 'b' }, { id: 'c' })
+    net.run(10 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'b', term: 1 })
+    net.kill('b')
+    net.run(10 * INTERVAL)
+    assert.equal(agreed(net).masterId, 'c')
+    assert.ok(net.get('a').changes.every(c => c.role !== 'master'))
+  })
+
+  it('a master that can no longer apply hands over to an able node; alone it stays master', () => {
+    let able = true
+    const net = new Network()
+    net.add({ id: 'a', canLead: () => able }, { id: 'b' })
+    net.run(10 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'a', term: 1 })
+    able = false
+    net.run(WINDOW + 2 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'b', term: 2 })
+    assert.deepEqual(net.get('a').uploads, ['b'])
+
+    const lonely = new Network()
+    lonely.add({ id: 'z', canLead: () => false })
+    lonely.run(10 * INTERVAL)
+    assert.deepEqual(lonely.masters(), [])
+    assert.equal(lonely.get('z').election.term, 0)
   })
 
   it('a slave paused longer than the liveness window does not depose a live master', () => {

@@ -1,0 +1,54 @@
+/**
+ * Bounds of the numbers in a peer's beacon, checked where it is decoded: a number past its bound
+ * drops the whole beacon, so nothing a peer sends reaches a sum or a +1 that 2^53 breaks
+ * (protocol/election-v1.md, "Beacon").
+ */
+import { MAX_TERM, MAX_TERM_STEP, termInReach } from './state.js'
+import { MAX_WALL_MS } from '../crdt/hlc.js'
+
+/** Largest `seq` of a version in a beacon. */
+export const MAX_SEQ = 2 ** 40
+
+/** Largest |priority|: the range the config accepts. */
+export const MAX_PRIORITY = 1_000_000
+
+/** Largest protocol or schema version number. */
+export const MAX_FORMAT_NUMBER = 2 ** 31
+
+/** Largest archive size a beacon may announce. */
+export const MAX_ANNOUNCED_SIZE = 2 ** 40
+
+/** A version as a beacon carries it. */
+interface VersionNumbers { term: number, seq: number }
+
+/** The numbers of a decoded beacon. */
+export interface BeaconNumbers {
+  priority: number
+  term: number
+  version?: VersionNumbers
+  appliedVersion?: VersionNumbers
+  protocolVersion: number
+  schemaVersion: number
+  wallMs: number
+  fullArchive?: { version?: VersionNumbers, size: number }
+}
+
+/**
+ * Why beacon `b` is out of bounds for a node in term `current`, or null when it is not. The
+ * reason names the field, never the peer's value, so a repeat is one entry in status.
+ */
+export function beaconOutOfBounds (b: BeaconNumbers, current: number): string | null {
+  if (!termInReach(b.term, current)) return `term more than ${MAX_TERM_STEP} past this node's term ${current}, or past ${MAX_TERM}`
+  if (!within(b.priority, -MAX_PRIORITY, MAX_PRIORITY)) return `priority outside ±${MAX_PRIORITY}`
+  if (!within(b.protocolVersion, 0, MAX_FORMAT_NUMBER) || !within(b.schemaVersion, 0, MAX_FORMAT_NUMBER)) return `protocol or schema version past ${MAX_FORMAT_NUMBER}`
+  if (!within(b.wallMs, 0, MAX_WALL_MS)) return `wallMs past ${MAX_WALL_MS}`
+  for (const [name, v] of [['version', b.version], ['appliedVersion', b.appliedVersion], ['fullArchive.version', b.fullArchive?.version]] as const) {
+    if (v !== undefined && !(within(v.term, 0, MAX_TERM) && within(v.seq, 0, MAX_SEQ))) return `${name} past term ${MAX_TERM} or seq ${MAX_SEQ}`
+  }
+  if (b.fullArchive !== undefined && !within(b.fullArchive.size, 0, MAX_ANNOUNCED_SIZE)) return `fullArchive.size past ${MAX_ANNOUNCED_SIZE}`
+  return null
+}
+
+function within (n: number, min: number, max: number): boolean {
+  return Number.isSafeInteger(n) && n >= min && n <= max
+}

@@ -1,0 +1,46 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { beaconOutOfBounds, MAX_SEQ, type BeaconNumbers } from '../../../src/election/beacon-bounds.js'
+import { MAX_TERM, MAX_TERM_STEP } from '../../../src/election/state.js'
+import { MAX_WALL_MS } from '../../../src/crdt/hlc.js'
+
+const OK: BeaconNumbers = {
+  priority: 0,
+  term: 7,
+  version: { term: 7, seq: 3 },
+  appliedVersion: { term: 7, seq: 2 },
+  protocolVersion: 1,
+  schemaVersion: 1,
+  wallMs: Date.now(),
+  fullArchive: { version: { term: 7, seq: 3 }, size: 1000 }
+}
+
+describe('beaconOutOfBounds', () => {
+  it('accepts an honest beacon and the largest values in bounds', () => {
+    assert.equal(beaconOutOfBounds(OK, 7), null)
+    assert.equal(beaconOutOfBounds({ ...OK, term: 7 + MAX_TERM_STEP, version: { term: MAX_TERM, seq: MAX_SEQ }, wallMs: MAX_WALL_MS, priority: -1_000_000 }, 7), null)
+  })
+
+  it('drops a term past the step from this node\'s own term or past MAX_TERM', () => {
+    assert.match(beaconOutOfBounds({ ...OK, term: 2 ** 53 - 1 }, 7) ?? '', /^term /)
+    assert.match(beaconOutOfBounds({ ...OK, term: 8 + MAX_TERM_STEP }, 7) ?? '', /^term /)
+    assert.match(beaconOutOfBounds({ ...OK, term: MAX_TERM + 1 }, MAX_TERM) ?? '', /^term /)
+  })
+
+  it('drops any other number past its bound, naming the field and not the value', () => {
+    const cases: Array<[Partial<BeaconNumbers>, RegExp]> = [
+      [{ priority: 1_000_001 }, /^priority/],
+      [{ protocolVersion: 2 ** 31 + 1 }, /^protocol or schema/],
+      [{ wallMs: 2 ** 53 - 1 }, /^wallMs/],
+      [{ version: { term: 1, seq: 2 ** 53 - 1 } }, /^version /],
+      [{ appliedVersion: { term: MAX_TERM + 1, seq: 0 } }, /^appliedVersion /],
+      [{ fullArchive: { version: { term: 1, seq: MAX_SEQ + 1 }, size: 1 } }, /^fullArchive\.version /],
+      [{ fullArchive: { size: 2 ** 53 - 1 } }, /^fullArchive\.size/]
+    ]
+    for (const [over, reason] of cases) {
+      const why = beaconOutOfBounds({ ...OK, ...over }, 7)
+      assert.match(why ?? '', reason, JSON.stringify(over))
+      assert.ok(!(why ?? '').includes('9007199254740991'))
+    }
+  })
+})
