@@ -133,3 +133,16 @@ export function errorMessage (err: unknown): string {
   const message = (err as { message?: unknown } | null | undefined)?.message
   return typeof message === 'string' ? message : String(err)
 }
+
+/**
+ * A settings file is not one the agent may read or write: a symlink that leads out of the
+ * settings folder (or to nothing), or not a regular file (a folder, a FIFO, a device). Its
+ * content is never read, so nothing of it is shown anywhere.
+ */
+export class UnsafeSettingsFileError extends SpamsyncError {}
+
+/** A settings file is larger than maxSettingsFileBytes; it is not read. */
+export class SettingsFileTooLargeError extends SpamsyncError {}
+
+/** A settings file kept changing while the agent tried to write it; nothing was overwritten, the write is tried again later. */
+export class SettingsFileBusyError extends SpamsyncError {}

@@ -27,7 +27,7 @@ export interface LocalState {
  * Opens the data and settings folders of `config`, creating them on first use. `lists` says
  * when the list entries are read (see ListReplica.load).
  */
-export async function openLocalState (config: Pick<Config, 'dataDir' | 'settingsDir' | 'maxSkewMs'>, wallClock: () => number = Date.now, lists: LoadOptions = {}): Promise<LocalState> {
+export async function openLocalState (config: Pick<Config, 'dataDir' | 'settingsDir' | 'maxSkewMs'> & Partial<Pick<Config, 'maxSettingsFileBytes'>>, wallClock: () => number = Date.now, lists: LoadOptions = {}): Promise<LocalState> {
   for (const dir of [config.dataDir, config.settingsDir]) {
     try {
       await mkdir(dir, { recursive: true })
@@ -40,7 +40,7 @@ export async function openLocalState (config: Pick<Config, 'dataDir' | 'settings
     const identity = await loadOrCreateIdentity(store)
     const replica = await ListReplica.load(store, identity.nodeId, wallClock, config.maxSkewMs, lists)
     const bayes = await BayesReplica.load(store, identity.nodeId)
-    const folder = new SettingsFolder(config.settingsDir, replica)
+    const folder = new SettingsFolder(config.settingsDir, replica, config.maxSettingsFileBytes)
     return { store, identity, replica, bayes, folder, close: async () => { await store.close() } }
   } catch (err) {
     await store.close()

@@ -27,6 +27,7 @@ import type { Entry } from '../crdt/lww-set.js'
 import { expireTokens } from '../crdt/bayes-counters.js'
 import type { BayesReplica } from './bayes-replica.js'
 import type { BayesFile } from '../settings/bayes-file.js'
+import { reportInvalid, type InvalidReport } from '../settings/list-file.js'
 import type { BayesContribution, EncodedBayes } from '../archive/bayes-codec.js'
 
 /** Meta keys this module owns. */
@@ -244,7 +245,8 @@ export class SyncEngine {
   /** Scans the settings folder; the master cuts a version, a slave uploads. */
   async localChanged (): Promise<number> {
     const changed = await this.queue.run(async () => {
-      const { changed } = await this.parts.folder.scan()
+      const { changed, failed } = await this.parts.folder.scan()
+      for (const { dataset } of failed) this.report(`read ${dataset}`, { message: this.parts.folder.problem(dataset) })
       let n = 0
       for (const entries of changed.values()) n += entries.length
       if (n > 0 && this.parts.roles.role === 'master') {
@@ -760,9 +762,10 @@ export class SyncEngine {
     })
   }
 
-  /** Bad lines of bayes.txt found by the last read. */
-  bayesInvalidLines (): unknown[] {
-    return this.parts.bayes?.file.invalid ?? []
+  /** Bad lines of bayes.txt found by the last read (bounded), and why it cannot be read or written, if so. */
+  bayesFileStatus (): InvalidReport & { fileError?: string } {
+    const file = this.parts.bayes?.file
+    return { ...(file?.invalid ?? reportInvalid([])), fileError: file?.problem }
   }
 
   /** Scans bayes.txt into the replica; a failed export is reported and changes nothing. Runs inside the queue. */
