@@ -41,7 +41,7 @@ export async function openLocalState (config: Pick<Config, 'dataDir' | 'settings
     const replica = await ListReplica.load(store, identity.nodeId, wallClock, config.maxSkewMs, lists)
     const bayes = await BayesReplica.load(store, identity.nodeId)
     const folder = new SettingsFolder(config.settingsDir, replica, config.maxSettingsFileBytes)
-    return { store, identity, replica, bayes, folder, close: async () => { await store.close() } }
+    return { store, identity, replica, bayes, folder, close: async () => { await folder.close(); await store.close() } }
   } catch (err) {
     await store.close()
     throw err

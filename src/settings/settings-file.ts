@@ -110,6 +110,17 @@ function tooLarge (dir: string, name: string, size: number, max: number): Settin
   return new SettingsFileTooLargeError(`${join(dir, name)} has ${size > max ? `more than ${max}` : size} bytes, more than maxSettingsFileBytes (${max}); it is not read or written until it is smaller or the limit is raised`)
 }
 
+/**
+ * The bytes a file read by readSettingsFile holds now (it may have been replaced and written to
+ * since), or null when it grew past `maxBytes`.
+ */
+export async function readReplaced (file: ReadSettingsFile, maxBytes: number): Promise<Buffer | null> {
+  const st = await file.handle.stat({ bigint: true })
+  if (st.size > BigInt(maxBytes)) return null
+  if (st.size === file.stat.size && st.mtimeNs === file.stat.mtimeNs && !racy(file, st)) return file.bytes
+  return readAll(file.handle.fd, st.size)
+}
+
 /** What a conditional replacement did. */
 export type ReplaceOutcome =
   /** The file changed after it was read: nothing was written. */

@@ -12,7 +12,7 @@
 import { join } from 'node:path'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, reportInvalid, type InvalidReport } from './list-file.js'
-import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readSettingsFile, replaceSettingsFile, type ReadSettingsFile } from './settings-file.js'
+import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type ReadSettingsFile } from './settings-file.js'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from '../sync/list-replica.js'
 import type { StoredEntry } from '../store/state-store.js'
@@ -37,6 +37,14 @@ export class SettingsFolder {
   private readonly missing = new Set<ListDataset>()
   /** Why a dataset's file could not be read or written at the last try (`Name: message`). */
   private readonly problems = new Map<ListDataset, string>()
+  /**
+   * Per dataset, the file the last write replaced, still open, and the bytes it held: a program
+   * that opened it before the rename (an editor, a script's `>>`) may write to it after, and
+   * those lines are scanned from it (see {@link checkReplaced}).
+   */
+  private readonly replaced = new Map<ListDataset, { file: ReadSettingsFile, bytes: Buffer }>()
+  /** Operator edits stamped by writes (found while writing, not by a scan); the engine uploads or versions them. */
+  editsStampedByWrites = 0
 
   constructor (readonly dir: string, private readonly replica: ListReplica, private readonly maxFileBytes = DEFAULT_MAX_SETTINGS_FILE_BYTES) {}
 
@@ -68,6 +76,8 @@ export class SettingsFolder {
     const changed = new Map<ListDataset, StoredEntry[]>()
     const failed: ScanResult['failed'] = []
     for (const dataset of LIST_DATASETS) {
+      const late = await this.checkReplaced(dataset)
+      if (late.length > 0) changed.set(dataset, late)
       const known = this.problems.get(dataset)
       let file: ReadSettingsFile | null
       try {
@@ -79,7 +89,7 @@ export class SettingsFolder {
       if (file === null) continue
       try {
         const changes = await this.replica.applyScan(dataset, decodeFileText(file.bytes))
-        if (changes.length > 0) changed.set(dataset, changes)
+        if (changes.length > 0) changed.set(dataset, [...(changed.get(dataset) ?? []), ...changes])
       } finally {
         await file.handle.close()
       }
@@ -100,8 +110,10 @@ export class SettingsFolder {
     // After an edit that reached the replaced file only after the rename: the text the file on
     // disk holds (ours) while the file view holds the operator's text.
     let ours: string | undefined
+    this.editsStampedByWrites += (await this.checkReplaced(dataset)).length
     for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
       const file = await this.open(dataset)
+      let keep = false
       try {
         if (file === null) {
           const next = renderNewListFile(this.replica.entries(dataset), { keysNormalised: true })
@@ -113,7 +125,7 @@ export class SettingsFolder {
         }
         const text = decodeFileText(file.bytes)
         // The file is still the one this loop wrote: the view (the operator's text) is rendered on.
-        if (ours === undefined || !file.bytes.equals(encodeFileText(ours))) await this.replica.applyScan(dataset, text, undefined, ours)
+        if (ours === undefined || !file.bytes.equals(encodeFileText(ours))) this.editsStampedByWrites += (await this.replica.applyScan(dataset, text, undefined, ours)).length
         ours = undefined
         // After the scan the file view is the file as it is now, or the operator's text.
         const view = this.replica.fileView(dataset)
@@ -130,6 +142,8 @@ export class SettingsFolder {
         const outcome = await replaceSettingsFile(file, encodeFileText(next))
         if (outcome.kind === 'changed') continue
         changed = true
+        await this.keepReplaced(dataset, file, outcome.lost ?? file.bytes)
+        keep = true
         // The new text's parse from the old one, reading only the changed lines: parsing a big
         // file anew after every one-line write was most of the cost of applying a change.
         const parsed = reparseListFile(before, next, listFileName(dataset))
@@ -139,13 +153,47 @@ export class SettingsFolder {
         }
         // Written to the old file between the check and the rename: scan it, and write again
         // from it (the next round), so those lines reach the file too.
-        await this.replica.applyScan(dataset, decodeFileText(outcome.lost))
+        this.editsStampedByWrites += (await this.replica.applyScan(dataset, decodeFileText(outcome.lost))).length
         ours = next
       } finally {
-        await file?.handle.close()
+        if (!keep) await file?.handle.close()
       }
     }
     throw new SettingsFileBusyError(`${this.path(dataset)} changed on every one of ${MAX_WRITE_ROUNDS} tries to write it; it is written at the next try`)
+  }
+
+  /** Closes the files kept open (see {@link replaced}). */
+  async close (): Promise<void> {
+    for (const { file } of this.replaced.values()) await file.handle.close()
+    this.replaced.clear()
+  }
+
+  // Keeps the file a write just replaced, in place of the one before (checked one last time).
+  private async keepReplaced (dataset: ListDataset, file: ReadSettingsFile, bytes: Buffer): Promise<void> {
+    this.editsStampedByWrites += (await this.checkReplaced(dataset)).length
+    await this.replaced.get(dataset)?.file.handle.close()
+    this.replaced.set(dataset, { file, bytes })
+  }
+
+  /**
+   * Stamps what was written to the file the last write replaced since it was replaced (or last
+   * checked): lines appended through a descriptor opened before the rename would be lost
+   * otherwise. Their entries are left to be written into the settings file.
+   */
+  private async checkReplaced (dataset: ListDataset): Promise<StoredEntry[]> {
+    const old = this.replaced.get(dataset)
+    if (old === undefined) return []
+    const now = await readReplaced(old.file, this.maxFileBytes)
+    if (now === null) {
+      // Grown past the limit: no longer followed.
+      await old.file.handle.close()
+      this.replaced.delete(dataset)
+      return []
+    }
+    if (now.equals(old.bytes)) return []
+    const changes = await this.replica.applyEdit(dataset, decodeFileText(old.bytes), decodeFileText(now))
+    old.bytes = now
+    return changes
   }
 
   /**

@@ -825,6 +825,7 @@ export class SyncEngine {
 
   /** Writes a dataset's file; a failure is reported and retried by the next change, not thrown. */
   private async writeFile (dataset: ListDataset): Promise<boolean> {
+    const edits = this.parts.folder.editsStampedByWrites
     try {
       const changed = await this.parts.folder.write(dataset)
       this.unwritten.delete(dataset)
@@ -833,7 +834,21 @@ export class SyncEngine {
       this.unwritten.add(dataset)
       this.report(`write ${dataset}`, err)
       return false
+    } finally {
+      if (this.parts.folder.editsStampedByWrites !== edits) this.editsFoundByWrite()
     }
+  }
+
+  /**
+   * An operator's edit that a file write found (made while the file was being written) is
+   * versioned or uploaded like a scanned one; no later scan sees it as new.
+   */
+  private editsFoundByWrite (): void {
+    if (this.parts.roles.role !== 'master') {
+      this.requestUpload()
+      return
+    }
+    this.queue.run(async () => { await this.cutVersion(this.parts.nodeId) }).catch((err) => { this.report('version', err) })
   }
 
   /** Records an error for status (the last 50 are kept) and passes it to the onError hook. */

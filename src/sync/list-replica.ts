@@ -189,12 +189,36 @@ export class ListReplica {
     const from = base === undefined || base === view.text ? view : new FileView(dataset, base)
     const stale = from === view ? undefined : keysOnChangedLines(view.parsed, from.parsed)
     const next = new FileView(dataset, text, parsed ?? reparseListFile(from.parsed, text, listFileName(dataset)))
-    const before = from.parsed.entries
-    const after = next.parsed.entries
     const txn = await this.begin(dataset)
-    for (const key of keysOnChangedLines(from.parsed, next.parsed)) {
-      const value = after.get(key)
-      if (before.get(key) === value) continue
+    this.stampEdit(txn, from.parsed, next.parsed)
+    const changed = await txn.commit(next)
+    const unwritten = this.unwritten.get(dataset)
+    if (stale !== undefined && unwritten !== undefined) for (const key of stale) unwritten.add(key)
+    return changed
+  }
+
+  /**
+   * Stamps an operator's edit that changed a file from `from` to `to` when that file is no
+   * longer the settings file (it was replaced by a sync write, and a program that held it open
+   * wrote to it afterwards): the changed entries are stamped as in applyScan, the file view
+   * stays, and the keys are left to be written. Returns the entries that changed the replica.
+   */
+  async applyEdit (dataset: ListDataset, from: string, to: string): Promise<StoredEntry[]> {
+    if (from === to) return []
+    const name = listFileName(dataset)
+    const before = parseListFile(from, name)
+    const after = reparseListFile(before, to, name)
+    const txn = await this.begin(dataset)
+    this.stampEdit(txn, before, after)
+    return await txn.commit(null)
+  }
+
+  // Stages the operator's edit from one parse of a file to the next: new and changed entries,
+  // removed ones as tombstones, each stamped now.
+  private stampEdit (txn: ReplicaTxn, from: ParsedListFile, to: ParsedListFile): void {
+    for (const key of keysOnChangedLines(from, to)) {
+      const value = to.entries.get(key)
+      if (from.entries.get(key) === value) continue
       const current = txn.get(key)
       if (value !== undefined) {
         if (current?.present === true && current.value === value) continue
@@ -203,10 +227,6 @@ export class ListReplica {
         txn.put({ key, value: '', present: false, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false })
       }
     }
-    const changed = await txn.commit(next)
-    const unwritten = this.unwritten.get(dataset)
-    if (stale !== undefined && unwritten !== undefined) for (const key of stale) unwritten.add(key)
-    return changed
   }
 
   /**
