@@ -83,13 +83,13 @@ export async function readSettingsFile (dir: string, name: string, maxBytes: num
   try {
     const stat = await fh.stat({ bigint: true })
     if (!stat.isFile()) throw new UnsafeSettingsFileError(`${join(dir, name)} is not a regular file; it is neither read nor written`)
-    if (stat.size > BigInt(maxBytes)) throw tooLarge(dir, name, Number(stat.size), maxBytes)
+    if (stat.size > BigInt(maxBytes)) throw tooLarge(dir, name, String(stat.size), maxBytes)
     // What was there at the fstat, then whatever was appended since, up to the limit.
     let bytes = Buffer.allocUnsafe(Number(stat.size))
     let n = 0
     for (;;) {
       if (n === bytes.length) {
-        if (n >= maxBytes + 1) throw tooLarge(dir, name, n, maxBytes)
+        if (n >= maxBytes + 1) throw tooLarge(dir, name, `more than ${maxBytes}`, maxBytes)
         const grown = Buffer.allocUnsafe(Math.min(maxBytes + 1, Math.max(64 * 1024, n * 2)))
         bytes.copy(grown, 0, 0, n)
         bytes = grown
@@ -98,7 +98,7 @@ export async function readSettingsFile (dir: string, name: string, maxBytes: num
       if (bytesRead === 0) break
       n += bytesRead
     }
-    if (n > maxBytes) throw tooLarge(dir, name, n, maxBytes)
+    if (n > maxBytes) throw tooLarge(dir, name, `more than ${maxBytes}`, maxBytes)
     return { path, bytes: bytes.subarray(0, n), stat, handle: fh, readAtMs }
   } catch (err) {
     await fh.close()
@@ -106,8 +106,9 @@ export async function readSettingsFile (dir: string, name: string, maxBytes: num
   }
 }
 
-function tooLarge (dir: string, name: string, size: number, max: number): SettingsFileTooLargeError {
-  return new SettingsFileTooLargeError(`${join(dir, name)} has ${size > max ? `more than ${max}` : size} bytes, more than maxSettingsFileBytes (${max}); it is not read or written until it is smaller or the limit is raised`)
+// `size`: the size, or "more than N" when the file grew while it was read.
+function tooLarge (dir: string, name: string, size: string, max: number): SettingsFileTooLargeError {
+  return new SettingsFileTooLargeError(`${join(dir, name)} has ${size} bytes, more than maxSettingsFileBytes (${max}); it is not read or written until it is smaller or the limit is raised`)
 }
 
 /**
