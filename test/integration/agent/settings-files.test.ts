@@ -56,6 +56,13 @@ describe('settings files a running agent refuses or reports in bounds', () => {
     await writeFile(join(master.config.settingsDir, 'autowhitelist.txt'), 'auto.example\n')
     await waitFor('the write refused', () => (slave.status() as any).errors.some((e: any) => e.what === 'write autowhitelist'))
     assert.equal((await readFile(cluster.keyFile, 'utf8')).trim(), key)
+    // Retried every heartbeat, reported once: count the retries as they happen.
+    const folder = (slave as any).state.folder
+    const write = folder.write.bind(folder)
+    let tries = 0
+    folder.write = async (ds: string) => { if (ds === 'autowhitelist') tries++; return await write(ds) }
+    await waitFor('three more tries to write autowhitelist.txt', () => tries >= 3)
+    assert.equal((slave.status() as any).errors.filter((e: any) => e.what === 'write autowhitelist').length, 1)
   })
 
   test('a line that is not UTF-8 is kept byte for byte, reported, and not synced', async () => {
