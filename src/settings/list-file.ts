@@ -15,7 +15,6 @@
  */
 import { InvalidKeyError, InvalidValueError } from '../errors.js'
 import { checkKey } from './list-key.js'
-import { isWellFormed } from './settings-file.js'
 
 /** One line of a list file as parsed. */
 export interface ListLine {
@@ -57,6 +56,11 @@ export interface ParsedListFile {
   eol: '\n' | '\r\n'
   /** Whether the last line ends with a line break (true for an empty file). */
   finalNewline: boolean
+}
+
+/** False when the text holds a lone surrogate (String.prototype.isWellFormed, ES2024). */
+export function isWellFormed (text: string): boolean {
+  return (text as unknown as { isWellFormed: () => boolean }).isWellFormed()
 }
 
 /** Reason of an entry line with bytes that are not UTF-8. */

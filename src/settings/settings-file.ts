@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto'
 import { basename, dirname, join } from 'node:path'
 import { SettingsFileTooLargeError, UnsafeSettingsFileError } from '../errors.js'
 import { removeStaleTemps, syncDir } from './atomic-write.js'
+import { isWellFormed } from './list-file.js'
 
 /** Default of maxSettingsFileBytes: a 1M-line list (about 40 MB) and a Bayes DB of millions of tokens fit. */
 export const DEFAULT_MAX_SETTINGS_FILE_BYTES = 256 * 1024 * 1024
@@ -278,10 +279,6 @@ export function encodeFileText (text: string): Buffer {
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 
-/** False when the text holds a lone surrogate (String.prototype.isWellFormed, ES2024). */
-export function isWellFormed (text: string): boolean {
-  return (text as unknown as { isWellFormed: () => boolean }).isWellFormed()
-}
 
 /** Length of the valid UTF-8 sequence at buf[i], or 0 when the byte there starts none. */
 function utf8SequenceLength (buf: Buffer, i: number): number {
