@@ -267,7 +267,7 @@ async function run (root: string): Promise<LocalBenchResult> {
       if (firstChanges !== keys.length || first.value.changed.size !== 1) {
         fail(`first scan reported ${firstChanges} blacklist changes in ${first.value.changed.size} datasets, expected ${keys.length} in 1`)
       }
-      const firstInvalid = state.folder.invalid.get('blacklist')?.length ?? 0
+      const firstInvalid = state.folder.invalid.get('blacklist')?.invalidCount ?? 0
       if (firstInvalid !== invalidLines) fail(`first scan reported ${firstInvalid} invalid lines, expected ${invalidLines}`)
 
       await writeFile(join(dirs.settingsDir, 'blacklist.txt'), editedList)

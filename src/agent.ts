@@ -186,7 +186,8 @@ export class Agent {
       const bayesFile = new BayesFile(config.settingsDir, {
         exportCommand: config.bayesExportCommand,
         importCommand: config.bayesImportCommand,
-        commandTimeoutMs: config.bayesCommandTimeoutSeconds * 1000
+        commandTimeoutMs: config.bayesCommandTimeoutSeconds * 1000,
+        maxFileBytes: config.maxSettingsFileBytes
       })
       const afterApply = config.hooksAfterApply === ''
         ? null
@@ -612,9 +613,10 @@ export class Agent {
     })
     const datasets: Record<string, unknown> = {}
     for (const ds of LIST_DATASETS) {
-      datasets[ds] = { entries: this.state.replica.presentCount(ds), invalidLines: this.state.folder.invalid.get(ds) ?? [] }
+      // fileError: why the file is left alone (a symlink out of the folder, too large), if it is.
+      datasets[ds] = { entries: this.state.replica.presentCount(ds), ...this.state.folder.invalid.get(ds), fileError: this.state.folder.problem(ds) }
     }
-    datasets.bayes = { entries: this.engine.bayesTokens, contributors: this.state.bayes.contributions().length, invalidLines: this.engine.bayesInvalidLines() }
+    datasets.bayes = { entries: this.engine.bayesTokens, contributors: this.state.bayes.contributions().length, ...this.engine.bayesFileStatus() }
     return {
       nodeId: this.nodeId,
       agentVersion: AGENT_VERSION,

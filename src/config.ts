@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { ConfigError } from './errors.js'
+import { DEFAULT_MAX_SETTINGS_FILE_BYTES, MAX_SETTINGS_FILE_BYTES_LIMIT } from './settings/settings-file.js'
 import { DEFAULT_DATA_DIR, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_SKEW_MS, DEFAULT_SETTINGS_DIR } from './constants.js'
 
 /** The validated configuration of an agent. */
@@ -15,6 +16,8 @@ export interface Config {
   dataDir: string
   /** Folder of the list files the mail server reads. */
   settingsDir: string
+  /** A larger settings file (list or bayes.txt) is not read or written; status names it. */
+  maxSettingsFileBytes: number
   /** Cluster key file; created on first start when it does not exist. */
   clusterKey: string
   /** libp2p listen addresses. */
@@ -82,6 +85,7 @@ type Kind =
 export const CONFIG_KEYS: Record<keyof Config, Kind & { help: string }> = {
   dataDir: { type: 'string', path: true, help: `data folder (default ${DEFAULT_DATA_DIR})` },
   settingsDir: { type: 'string', path: true, help: `settings folder with the list files (default ${DEFAULT_SETTINGS_DIR})` },
+  maxSettingsFileBytes: { type: 'int', min: 1024, max: MAX_SETTINGS_FILE_BYTES_LIMIT, help: `largest settings file read, in bytes; a larger one is left alone and shown in status (default ${DEFAULT_MAX_SETTINGS_FILE_BYTES}, 256 MiB)` },
   clusterKey: { type: 'string', path: true, help: 'cluster key file (default <data-dir>/cluster.key, created on first start)' },
   listen: { type: 'strings', help: 'listen multiaddr, repeatable (default /ip4/0.0.0.0/tcp/4737)' },
   bootstrap: { type: 'strings', help: 'peer multiaddr to dial, repeatable' },
@@ -118,6 +122,7 @@ export function defaultConfig (): Config {
   return {
     dataDir: DEFAULT_DATA_DIR,
     settingsDir: DEFAULT_SETTINGS_DIR,
+    maxSettingsFileBytes: DEFAULT_MAX_SETTINGS_FILE_BYTES,
     clusterKey: '',
     listen: ['/ip4/0.0.0.0/tcp/4737'],
     bootstrap: [],

@@ -139,3 +139,16 @@ export function errorMessage (err: unknown): string {
 
 /** A peer's beacon carries a number out of its bound (protocol/election-v1.md); it is dropped. */
 export class BeaconBoundsError extends SpamsyncError {}
+
+/**
+ * A settings file is not one the agent may read or write: a symlink that leads out of the
+ * settings folder (or to nothing), or not a regular file (a folder, a FIFO, a device). Its
+ * content is never read, so nothing of it is shown anywhere.
+ */
+export class UnsafeSettingsFileError extends SpamsyncError {}
+
+/** A settings file is larger than maxSettingsFileBytes; it is not read. */
+export class SettingsFileTooLargeError extends SpamsyncError {}
+
+/** A settings file kept changing while the agent tried to write it; nothing was overwritten, the write is tried again later. */
+export class SettingsFileBusyError extends SpamsyncError {}

@@ -31,7 +31,7 @@ export interface LocalState {
  * holds the node's private key, so it is made (or tightened to) 0700. `lists` says when the list
  * entries are read (see ListReplica.load).
  */
-export async function openLocalState (config: Pick<Config, 'dataDir' | 'settingsDir' | 'maxSkewMs'>, wallClock: () => number = Date.now, lists: LoadOptions = {}): Promise<LocalState> {
+export async function openLocalState (config: Pick<Config, 'dataDir' | 'settingsDir' | 'maxSkewMs'> & Partial<Pick<Config, 'maxSettingsFileBytes'>>, wallClock: () => number = Date.now, lists: LoadOptions = {}): Promise<LocalState> {
   const dataDirModeBefore = await makePrivateFolder(config.dataDir)
   try {
     await mkdir(config.settingsDir, { recursive: true })
@@ -43,8 +43,8 @@ export async function openLocalState (config: Pick<Config, 'dataDir' | 'settings
     const identity = await loadOrCreateIdentity(store)
     const replica = await ListReplica.load(store, identity.nodeId, wallClock, config.maxSkewMs, lists)
     const bayes = await BayesReplica.load(store, identity.nodeId)
-    const folder = new SettingsFolder(config.settingsDir, replica)
-    return { store, identity, replica, bayes, folder, dataDirModeBefore, close: async () => { await store.close() } }
+    const folder = new SettingsFolder(config.settingsDir, replica, config.maxSettingsFileBytes)
+    return { store, identity, replica, bayes, folder, dataDirModeBefore, close: async () => { await folder.close(); await store.close() } }
   } catch (err) {
     await store.close()
     throw err

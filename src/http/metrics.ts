@@ -23,7 +23,7 @@ export interface MetricsStatus {
   version: Version
   appliedVersion: Version
   peers: Array<{ live: boolean, compatible: boolean }>
-  datasets: Record<string, { entries: number, invalidLines: unknown[] }>
+  datasets: Record<string, { entries: number, invalidCount: number }>
   bytesSent: number
   bytesReceived: number
   fetchBytesServed: number
@@ -115,7 +115,7 @@ export class AgentMetrics {
     this.invalid.reset()
     for (const [dataset, d] of Object.entries(s.datasets)) {
       this.entries.set({ dataset }, d.entries)
-      this.invalid.set({ dataset }, d.invalidLines.length)
+      this.invalid.set({ dataset }, d.invalidCount)
     }
     // The traffic counter lives in the agent; mirror its value rather than count twice.
     this.sent.reset()

@@ -71,8 +71,10 @@ function render (s) {
   const datasets = [];
   const bad = [];
   for (const [name, d] of Object.entries(s.datasets)) {
-    datasets.push(row([name, el('td', d.entries, 'num'), el('td', d.invalidLines.length, 'num')]));
+    datasets.push(row([name, el('td', d.entries, 'num'), el('td', d.invalidCount, 'num')]));
+    if (d.fileError) bad.push(el('li', name + ': ' + d.fileError));
     for (const l of d.invalidLines) bad.push(el('li', l.file + ':' + l.line + ': ' + l.reason));
+    if (d.invalidCount > d.invalidLines.length) bad.push(el('li', name + ': ' + (d.invalidCount - d.invalidLines.length) + ' more invalid lines'));
   }
   $('datasets').replaceChildren(...datasets);
   list('invalid', bad, 'no invalid lines');

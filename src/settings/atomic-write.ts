@@ -3,32 +3,42 @@
  * old file or the new one, never a half-written one.
  */
 import { randomBytes } from 'node:crypto'
-import { open, readdir, realpath, rename, rm, stat } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { lstat, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 /** Options of writeFileAtomic. */
 export interface WriteFileAtomicOptions {
   /** Permission bits of a new file (default 0o644); an existing file keeps its own. */
   mode?: number
+  /**
+   * False: a symlink at `path` is not followed but replaced like a file (for a settings file,
+   * whose path was checked by resolveSettingsFile: a link put there since cannot lead the write
+   * out of the folder). Default true.
+   */
+  followSymlink?: boolean
 }
 
 /**
  * Writes `data` (or its chunks, in order) to `path` atomically: temp file in the same folder (so the rename cannot cross
  * file systems), fsync, rename over the target, fsync the folder (so the rename itself survives
  * a crash). On failure the temp file is removed, the old file is untouched, and the error is
- * rethrown. A symlink at `path` is followed, so the link stays and its target is replaced.
+ * rethrown. A symlink at `path` is followed (unless `followSymlink` is false), so the link stays and its target is replaced.
  * Temp files of the target left by a writer that was killed mid-write (its pid is gone) are
  * removed first, so crashes do not pile up copies in the operator's folder.
  */
 export async function writeFileAtomic (path: string, data: string | Uint8Array | Iterable<Uint8Array>, opts: WriteFileAtomicOptions = {}): Promise<void> {
-  const target = await resolveTarget(path)
+  const follow = opts.followSymlink ?? true
+  const target = follow ? await resolveTarget(path) : path
   const dir = dirname(target)
   let mode = opts.mode ?? 0o644
   let owner: { uid: number, gid: number } | undefined
   try {
-    const st = await stat(target)
-    mode = st.mode & 0o7777
-    owner = { uid: st.uid, gid: st.gid }
+    const st = follow ? await stat(target) : await lstat(target)
+    if (st.isFile()) {
+      mode = st.mode & 0o7777
+      owner = { uid: st.uid, gid: st.gid }
+    }
   } catch (err) {
     if (!isNotFound(err)) throw err
   }
@@ -36,8 +46,8 @@ export async function writeFileAtomic (path: string, data: string | Uint8Array |
   await removeStaleTemps(dir, basename(target))
   const tmp = join(dir, `.${basename(target)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`)
   try {
-    // 'wx': never reuse (or follow a link at) a name someone else made.
-    const fh = await open(tmp, 'wx', mode)
+    // Exclusive and no-follow: never reuse (or write through a link at) a name someone else made.
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
     try {
       await fh.writeFile(data)
       // The umask may have cleared bits at creation.
@@ -56,7 +66,8 @@ export async function writeFileAtomic (path: string, data: string | Uint8Array |
   await syncDir(dir)
 }
 
-async function removeStaleTemps (dir: string, name: string): Promise<void> {
+/** Removes temp files of `name` in `dir` left by writers that were killed mid-write (their pid is gone). */
+export async function removeStaleTemps (dir: string, name: string): Promise<void> {
   const prefix = `.${name}.tmp-`
   for (const file of await readdir(dir)) {
     if (!file.startsWith(prefix)) continue
@@ -84,7 +95,8 @@ async function resolveTarget (path: string): Promise<string> {
   }
 }
 
-async function syncDir (dir: string): Promise<void> {
+/** fsyncs a folder, so a rename in it survives a crash. */
+export async function syncDir (dir: string): Promise<void> {
   // Windows cannot open a folder for fsync; NTFS journals the rename anyway.
   if (process.platform === 'win32') return
   const fh = await open(dir, 'r')

@@ -6,13 +6,15 @@
  * an error for status; the last good state stays in place (nothing is applied from a failed
  * export, and a failed import leaves the written file for the next try).
  */
-import { readFile, stat } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseSaBackup, formatSaBackupChunks } from './sa-backup.js'
 import { writeFileAtomic } from './atomic-write.js'
 import { runCommand, assertSucceeded } from './command-runner.js'
+import { DEFAULT_MAX_SETTINGS_FILE_BYTES, readSettingsFile, resolveSettingsFile } from './settings-file.js'
+import { reportInvalid, type InvalidReport } from './list-file.js'
+import { errorMessage } from '../errors.js'
 import type { BayesDb } from '../crdt/bayes-counters.js'
-import type { InvalidLine } from './list-file.js'
 
 /** File name of the Bayes dataset in the settings folder. */
 export const BAYES_FILE = 'bayes.txt'
@@ -25,12 +27,16 @@ export interface BayesFileOptions {
   importCommand: string
   /** Time limit of each command. */
   commandTimeoutMs: number
+  /** A larger bayes.txt is not read (SettingsFileTooLargeError); default DEFAULT_MAX_SETTINGS_FILE_BYTES. */
+  maxFileBytes?: number
 }
 
 /** The Bayes file of one settings folder. */
 export class BayesFile {
-  /** Bad lines found by the last read. */
-  invalid: InvalidLine[] = []
+  /** Bad lines found by the last read, bounded for status. */
+  invalid: InvalidReport = reportInvalid([])
+  /** Why the file could not be read or written at the last try (`Name: message`), or undefined. */
+  problem: string | undefined
   /** The file as this object last read or wrote it (inode, size, times), '' when unknown. */
   private known = ''
 
@@ -50,19 +56,17 @@ export class BayesFile {
     if (this.opts.exportCommand !== '') {
       assertSucceeded(await runCommand(this.opts.exportCommand, { cwd: process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
     }
-    // Taken before the read: a change during the read then shows as a change next time.
-    const seen = await this.signature()
-    let data: Uint8Array
+    const file = await this.tracked(async () => await readSettingsFile(this.dir, BAYES_FILE, this.opts.maxFileBytes ?? DEFAULT_MAX_SETTINGS_FILE_BYTES))
+    if (file === null) return null
     try {
-      data = await readFile(this.path)
-    } catch (err: any) {
-      if (err?.code === 'ENOENT') return null
-      throw err
+      const parsed = parseSaBackup(file.bytes, BAYES_FILE)
+      this.invalid = reportInvalid(parsed.invalid, parsed.invalidCount)
+      // Taken before the read: a change during the read then shows as a change next time.
+      this.known = signatureOf(file.stat)
+      return parsed.db
+    } finally {
+      await file.handle.close()
     }
-    const parsed = parseSaBackup(data, BAYES_FILE)
-    this.invalid = parsed.invalid
-    this.known = seen
-    return parsed.db
   }
 
   /**
@@ -77,7 +81,9 @@ export class BayesFile {
   /** Writes the DB atomically, formatted chunk by chunk, and runs the import command (if any). */
   async write (db: BayesDb): Promise<void> {
     this.known = ''
-    await writeFileAtomic(this.path, formatSaBackupChunks(db))
+    // A missing file is created in the folder itself; a symlink out of it is refused.
+    const path = await this.tracked(async () => await resolveSettingsFile(this.dir, BAYES_FILE)) ?? this.path
+    await writeFileAtomic(path, formatSaBackupChunks(db), { followSymlink: false })
     this.known = await this.signature()
     if (this.opts.importCommand !== '') {
       assertSucceeded(await runCommand(this.opts.importCommand, { cwd: process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
@@ -86,7 +92,24 @@ export class BayesFile {
 
   // Inode, size and change times to the nanosecond: any write or replacement changes one.
   private async signature (): Promise<string> {
-    const s = await stat(this.path, { bigint: true }).catch(() => null)
-    return s === null ? '' : `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
+    const path = await resolveSettingsFile(this.dir, BAYES_FILE).catch(() => null)
+    const s = path === null ? null : await stat(path, { bigint: true }).catch(() => null)
+    return s === null ? '' : signatureOf(s)
   }
+
+  // Runs a step that checks the file and keeps `problem` up to date for status.
+  private async tracked<T> (step: () => Promise<T>): Promise<T> {
+    try {
+      const out = await step()
+      this.problem = undefined
+      return out
+    } catch (err: any) {
+      this.problem = `${err?.name ?? 'Error'}: ${errorMessage(err)}`
+      throw err
+    }
+  }
+}
+
+function signatureOf (s: { ino: bigint, size: bigint, mtimeNs: bigint, ctimeNs: bigint }): string {
+  return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`
 }

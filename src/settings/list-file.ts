@@ -6,8 +6,9 @@
  * VALUE is the rest of the line, trimmed, '' when there is none. A line whose first non-blank
  * character is `#` is a comment; later in a line, a `#` after whitespace starts a trailing comment
  * that is not part of VALUE (so `a#b` inside a key or value is kept). Blank lines are allowed.
- * A line with an invalid key, or a second line with an already seen key, is invalid: reported,
- * kept in the file, never synced.
+ * A line with an invalid key, a second line with an already seen key, or an entry line with
+ * bytes that are not UTF-8 (see decodeFileText) is invalid: reported, kept in the file byte for
+ * byte, never synced.
  *
  * Rendering writes a desired key -> value set back into the operator's file, changing only the
  * lines it must, so comments, layout and bad lines survive every sync.
@@ -55,6 +56,41 @@ export interface ParsedListFile {
   eol: '\n' | '\r\n'
   /** Whether the last line ends with a line break (true for an empty file). */
   finalNewline: boolean
+}
+
+/** False when the text holds a lone surrogate (String.prototype.isWellFormed, ES2024). */
+export function isWellFormed (text: string): boolean {
+  return (text as unknown as { isWellFormed: () => boolean }).isWellFormed()
+}
+
+/** Reason of an entry line with bytes that are not UTF-8. */
+export const NOT_UTF8 = 'not valid UTF-8 (kept as it is, never synced)'
+
+/** Status reports at most this many invalid lines of a file (and their total count). */
+export const REPORTED_INVALID_LINES = 100
+
+/** A reported invalid line's text is cut to this many characters. */
+export const REPORTED_LINE_CHARS = 200
+
+/** A file's invalid lines as status reports them: bounded, whatever the file holds. */
+export interface InvalidReport {
+  /** How many invalid lines the file has. */
+  invalidCount: number
+  /** The first {@link REPORTED_INVALID_LINES} of them, each text cut to {@link REPORTED_LINE_CHARS} characters ('…' marks a cut). */
+  invalidLines: InvalidLine[]
+}
+
+/** The bounded report of `invalid` (`count` when the list itself was cut already). */
+export function reportInvalid (invalid: readonly InvalidLine[], count = invalid.length): InvalidReport {
+  const invalidLines = invalid.slice(0, REPORTED_INVALID_LINES).map(l => {
+    if (l.text.length <= REPORTED_LINE_CHARS) return l
+    let end = REPORTED_LINE_CHARS
+    // Do not split a surrogate pair.
+    const c = l.text.charCodeAt(end - 1)
+    if (c >= 0xd800 && c <= 0xdbff) end--
+    return { ...l, text: l.text.slice(0, end) + '…' }
+  })
+  return { invalidCount: count, invalidLines }
 }
 
 const HASH = 0x23
@@ -141,6 +177,8 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
   const duplicates: ListLine[] = []
   const duplicateReports: InvalidLine[] = []
 
+  // Bytes that are not UTF-8 were decoded to lone surrogates: only then is each line checked for them.
+  const escaped = !isWellFormed(text)
   const raws: string[] = []
   for (let start = 0; start <= stop;) {
     let end = text.indexOf('\n', start)
@@ -171,6 +209,8 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
       const kind = scan(raw, line === 1)
       if (kind !== 'entry') {
         parsed = { kind, raw, line }
+      } else if (escaped && !isWellFormed(raw)) {
+        parsed = { kind: 'invalid', raw, line, reason: NOT_UTF8 }
       } else {
         const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
         parsed = typeof key === 'string'

@@ -14,14 +14,16 @@
  */
 import { allocTokens, MAX_COUNT, trimTokens, type BayesDb, type SeenFlag, type TokenTable } from '../crdt/bayes-counters.js'
 import { SaBackupError } from '../errors.js'
-import type { InvalidLine } from './list-file.js'
+import { REPORTED_INVALID_LINES, type InvalidLine } from './list-file.js'
 
 /** A backup file as parsed: the DB of its valid lines, and its bad lines. */
 export interface ParsedSaBackup {
   /** Everything the valid lines hold; num_spam and num_nonspam are 0 when their line is missing. */
   db: BayesDb
-  /** The invalid lines, in order. */
+  /** The first {@link REPORTED_INVALID_LINES} invalid lines, in order: millions of junk lines cost no memory. */
   invalid: InvalidLine[]
+  /** How many invalid lines there are. */
+  invalidCount: number
 }
 
 /** The only backup format version this module reads and writes. */
@@ -214,6 +216,7 @@ export function parseSaBackup (input: Uint8Array | string, file: string): Parsed
 
   const db: BayesDb = { numSpam: 0, numHam: 0, tokens: allocTokens(0), seen: new Map() }
   const invalid: InvalidLine[] = []
+  let invalidCount = 0
   const varLines: VarLines = { num_spam: 0, num_nonspam: 0 }
   // A token line takes about 30 bytes.
   const rows = new TokenRows(Math.max(16, Math.ceil(stop / 28)))
@@ -238,20 +241,27 @@ export function parseSaBackup (input: Uint8Array | string, file: string): Parsed
     } else {
       reason = readSeen(buf.toString('utf8', start, end), db)
     }
-    if (reason !== undefined) invalid.push({ file, line, reason, text: buf.toString('utf8', start, end) })
+    if (reason !== undefined) {
+      invalidCount++
+      if (invalid.length < REPORTED_INVALID_LINES) invalid.push({ file, line, reason, text: buf.toString('utf8', start, end) })
+    }
     start = end + 1
   }
   const duplicates = sortRows(rows, db)
   if (duplicates.length > 0) {
-    for (const i of duplicates) {
+    invalidCount += duplicates.length
+    // Only the first ones by line can be among the first reported.
+    const first = duplicates.sort((a, b) => rows.lines[a] - rows.lines[b]).slice(0, REPORTED_INVALID_LINES)
+    for (const i of first) {
       const start = rows.starts[i]
       let end = buf.indexOf(NL, start)
       if (end < 0) end = stop
       invalid.push({ file, line: rows.lines[i], reason: 'duplicate token', text: buf.toString('utf8', start, end) })
     }
     invalid.sort((a, b) => a.line - b.line)
+    invalid.length = Math.min(invalid.length, REPORTED_INVALID_LINES)
   }
-  return { db, invalid }
+  return { db, invalid, invalidCount }
 }
 
 /**

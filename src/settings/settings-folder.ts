@@ -5,12 +5,15 @@
  * A missing list file is not "delete everything": a folder that is not mounted yet must not
  * wipe a cluster's lists. It is left alone by scans and created by the next write (at the
  * latest when the agent starts).
+ *
+ * A file that may not be read (a symlink out of the folder, not a regular file, larger than
+ * maxSettingsFileBytes) is left alone by scans and writes alike; its error is shown in status.
  */
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
-import { renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, type InvalidLine } from './list-file.js'
-import { writeFileAtomic } from './atomic-write.js'
+import { renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, reportInvalid, type InvalidReport } from './list-file.js'
+import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type ReadSettingsFile } from './settings-file.js'
+import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from '../sync/list-replica.js'
 import type { StoredEntry } from '../store/state-store.js'
 
@@ -18,14 +21,32 @@ import type { StoredEntry } from '../store/state-store.js'
 export interface ScanResult {
   /** Entries that changed the replica, per dataset (only datasets with changes). */
   changed: Map<ListDataset, StoredEntry[]>
+  /** Files that cannot be read, with why, when that is new since the last scan (a known problem is not repeated). */
+  failed: Array<{ dataset: ListDataset, error: unknown }>
 }
+
+/**
+ * Rounds of read, render and conditional replace before a write gives up for now (an operator
+ * or a program that rewrites the file without pause); the engine tries again at its next tick.
+ */
+const MAX_WRITE_ROUNDS = 20
 
 /** Reads and writes the list files of one settings folder. */
 export class SettingsFolder {
   /** Datasets whose file was missing at the last read. */
   private readonly missing = new Set<ListDataset>()
+  /** Why a dataset's file could not be read or written at the last try (`Name: message`). */
+  private readonly problems = new Map<ListDataset, string>()
+  /**
+   * Per dataset, the file the last write replaced, still open, and the bytes it held: a program
+   * that opened it before the rename (an editor, a script's `>>`) may write to it after, and
+   * those lines are scanned from it (see {@link checkReplaced}).
+   */
+  private readonly replaced = new Map<ListDataset, { file: ReadSettingsFile, bytes: Buffer }>()
+  /** Operator edits stamped by writes (found while writing, not by a scan); the engine uploads or versions them. */
+  editsStampedByWrites = 0
 
-  constructor (readonly dir: string, private readonly replica: ListReplica) {}
+  constructor (readonly dir: string, private readonly replica: ListReplica, private readonly maxFileBytes = DEFAULT_MAX_SETTINGS_FILE_BYTES) {}
 
   /** Path of a dataset's file. */
   path (dataset: ListDataset): string {
@@ -33,59 +54,163 @@ export class SettingsFolder {
   }
 
   /**
-   * The bad lines of each file as last read or written, as reported to the operator (none for
-   * a missing file). A file that did not change since it was stored is parsed only here.
+   * The bad lines of each file as last read or written, as reported to the operator (bounded;
+   * none for a missing file). A file that did not change since it was stored is parsed only here.
    */
-  get invalid (): Map<ListDataset, InvalidLine[]> {
-    const out = new Map<ListDataset, InvalidLine[]>()
-    for (const ds of LIST_DATASETS) out.set(ds, this.missing.has(ds) ? [] : this.replica.fileView(ds).parsed.invalid)
+  get invalid (): Map<ListDataset, InvalidReport> {
+    const out = new Map<ListDataset, InvalidReport>()
+    for (const ds of LIST_DATASETS) out.set(ds, reportInvalid(this.missing.has(ds) || this.problems.has(ds) ? [] : this.replica.fileView(ds).parsed.invalid))
     return out
   }
 
-  /** Scans every list file and stamps what the operator changed. */
+  /** Why a dataset's file is left alone (`Name: message`), or undefined when it is not. */
+  problem (dataset: ListDataset): string | undefined {
+    return this.problems.get(dataset)
+  }
+
+  /**
+   * Scans every list file and stamps what the operator changed. A file that cannot be read is
+   * skipped (see {@link problem}); the others are scanned.
+   */
   async scan (): Promise<ScanResult> {
     const changed = new Map<ListDataset, StoredEntry[]>()
+    const failed: ScanResult['failed'] = []
     for (const dataset of LIST_DATASETS) {
-      const { changes } = await this.scanOne(dataset)
-      if (changes.length > 0) changed.set(dataset, changes)
+      const late = await this.checkReplaced(dataset)
+      if (late.length > 0) changed.set(dataset, late)
+      const known = this.problems.get(dataset)
+      let file: ReadSettingsFile | null
+      try {
+        file = await this.open(dataset)
+      } catch (error) {
+        if (this.problems.get(dataset) !== known) failed.push({ dataset, error })
+        continue
+      }
+      if (file === null) continue
+      try {
+        const changes = await this.replica.applyScan(dataset, decodeFileText(file.bytes))
+        if (changes.length > 0) changed.set(dataset, [...(changed.get(dataset) ?? []), ...changes])
+      } finally {
+        await file.handle.close()
+      }
     }
-    return { changed }
+    return { changed, failed }
   }
 
   /**
    * Writes the replica's present entries into the dataset's file, after one more scan so an
-   * edit made since the last scan is stamped first and not overwritten. Returns whether the
-   * file's content changed.
+   * edit made since the last scan is stamped first and not overwritten. The file is replaced
+   * only while it is still the one scanned (replaceSettingsFile): when the operator changed it
+   * meanwhile, it is scanned and rendered again, so no edit is lost to the write. Returns whether
+   * the file's content changed. Throws what open() throws, and SettingsFileBusyError when the file
+   * never held still; nothing was overwritten then.
    */
   async write (dataset: ListDataset): Promise<boolean> {
-    const { text } = await this.scanOne(dataset)
-    // After the scan the file view is the file as it is now.
-    const before = text === null ? null : this.replica.fileView(dataset).parsed
-    const changes = this.replica.unwrittenChanges(dataset)
-    // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
-    const next = before === null
-      ? renderNewListFile(this.replica.entries(dataset), { keysNormalised: true })
-      : changes === undefined
-        ? renderListFile(before, this.replica.desired(dataset), { keysNormalised: true })
-        : renderListFileChanges(before, changes, { keysNormalised: true })
-    const changed = next !== text
-    if (changed) await writeFileAtomic(this.path(dataset), next)
-    // The new text's parse from the old one, reading only the changed lines: parsing a big file
-    // anew after every one-line write was most of the cost of applying a change.
-    await this.replica.recordFileView(dataset, next, before === null ? undefined : reparseListFile(before, next, listFileName(dataset)))
-    return changed
+    let changed = false
+    // After an edit that reached the replaced file only after the rename: the text the file on
+    // disk holds (ours) while the file view holds the operator's text.
+    let ours: string | undefined
+    this.editsStampedByWrites += (await this.checkReplaced(dataset)).length
+    for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
+      const file = await this.open(dataset)
+      let keep = false
+      try {
+        if (file === null) {
+          const next = renderNewListFile(this.replica.entries(dataset), { keysNormalised: true })
+          // A file the operator created meanwhile is read in the next round.
+          if (!await createSettingsFile(this.dir, listFileName(dataset), encodeFileText(next))) continue
+          this.missing.delete(dataset)
+          await this.replica.recordFileView(dataset, next)
+          return true
+        }
+        const text = decodeFileText(file.bytes)
+        // The file is still the one this loop wrote: the view (the operator's text) is rendered on.
+        if (ours === undefined || !file.bytes.equals(encodeFileText(ours))) this.editsStampedByWrites += (await this.replica.applyScan(dataset, text, undefined, ours)).length
+        ours = undefined
+        // After the scan the file view is the file as it is now, or the operator's text.
+        const view = this.replica.fileView(dataset)
+        const before = view.parsed
+        const changes = this.replica.unwrittenChanges(dataset)
+        // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
+        const next = changes === undefined
+          ? renderListFile(before, this.replica.desired(dataset), { keysNormalised: true })
+          : renderListFileChanges(before, changes, { keysNormalised: true })
+        if (next === text) {
+          await this.replica.recordFileView(dataset, next, view.text === next ? before : undefined)
+          return changed
+        }
+        const outcome = await replaceSettingsFile(file, encodeFileText(next))
+        if (outcome.kind === 'changed') continue
+        changed = true
+        await this.keepReplaced(dataset, file, outcome.lost ?? file.bytes)
+        keep = true
+        // The new text's parse from the old one, reading only the changed lines: parsing a big
+        // file anew after every one-line write was most of the cost of applying a change.
+        const parsed = reparseListFile(before, next, listFileName(dataset))
+        if (outcome.lost === undefined) {
+          await this.replica.recordFileView(dataset, next, parsed)
+          return true
+        }
+        // Written to the old file between the check and the rename: scan it, and write again
+        // from it (the next round), so those lines reach the file too.
+        this.editsStampedByWrites += (await this.replica.applyScan(dataset, decodeFileText(outcome.lost))).length
+        ours = next
+      } finally {
+        if (!keep) await file?.handle.close()
+      }
+    }
+    throw new SettingsFileBusyError(`${this.path(dataset)} changed on every one of ${MAX_WRITE_ROUNDS} tries to write it; it is written at the next try`)
   }
 
-  private async scanOne (dataset: ListDataset): Promise<{ text: string | null, changes: StoredEntry[] }> {
-    let text: string
-    try {
-      text = await readFile(this.path(dataset), 'utf8')
-    } catch (err: any) {
-      if (err?.code !== 'ENOENT') throw err
-      this.missing.add(dataset)
-      return { text: null, changes: [] }
+  /** Closes the files kept open (see {@link replaced}). */
+  async close (): Promise<void> {
+    for (const { file } of this.replaced.values()) await file.handle.close()
+    this.replaced.clear()
+  }
+
+  // Keeps the file a write just replaced, in place of the one before (checked one last time).
+  private async keepReplaced (dataset: ListDataset, file: ReadSettingsFile, bytes: Buffer): Promise<void> {
+    this.editsStampedByWrites += (await this.checkReplaced(dataset)).length
+    await this.replaced.get(dataset)?.file.handle.close()
+    this.replaced.set(dataset, { file, bytes })
+  }
+
+  /**
+   * Stamps what was written to the file the last write replaced since it was replaced (or last
+   * checked): lines appended through a descriptor opened before the rename would be lost
+   * otherwise. Their entries are left to be written into the settings file.
+   */
+  private async checkReplaced (dataset: ListDataset): Promise<StoredEntry[]> {
+    const old = this.replaced.get(dataset)
+    if (old === undefined) return []
+    const now = await readReplaced(old.file, this.maxFileBytes)
+    if (now === null) {
+      // Grown past the limit: no longer followed.
+      await old.file.handle.close()
+      this.replaced.delete(dataset)
+      return []
     }
-    this.missing.delete(dataset)
-    return { text, changes: await this.replica.applyScan(dataset, text) }
+    if (now.equals(old.bytes)) return []
+    const changes = await this.replica.applyEdit(dataset, decodeFileText(old.bytes), decodeFileText(now))
+    old.bytes = now
+    return changes
+  }
+
+  /**
+   * Reads a dataset's file (null when missing) and keeps track of why it cannot be, for status.
+   * The caller closes the handle.
+   */
+  private async open (dataset: ListDataset): Promise<ReadSettingsFile | null> {
+    let file: ReadSettingsFile | null
+    try {
+      file = await readSettingsFile(this.dir, listFileName(dataset), this.maxFileBytes)
+    } catch (err: any) {
+      this.problems.set(dataset, `${err?.name ?? 'Error'}: ${errorMessage(err)}`)
+      throw err
+    }
+    this.problems.delete(dataset)
+    if (file === null) this.missing.add(dataset)
+    else this.missing.delete(dataset)
+    return file
   }
 }

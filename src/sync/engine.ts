@@ -28,6 +28,7 @@ import type { Entry } from '../crdt/lww-set.js'
 import { expireTokens } from '../crdt/bayes-counters.js'
 import type { BayesReplica } from './bayes-replica.js'
 import type { BayesFile } from '../settings/bayes-file.js'
+import { reportInvalid, type InvalidReport } from '../settings/list-file.js'
 import type { BayesContribution, EncodedBayes } from '../archive/bayes-codec.js'
 import { printable, ERROR_TEXT_MAX } from '../printable.js'
 
@@ -183,6 +184,8 @@ export class SyncEngine {
   private uploadFailed = false
   /** Files whose write failed (a full disk): the next heartbeat writes them again. */
   private readonly unwritten = new Set<ListDataset>()
+  /** The last write failure reported per file, until a write succeeds. */
+  private readonly writeErrors = new Map<ListDataset, string>()
   /**
    * bayes.txt lags the replica: its write or import failed, or it was left to a newer change
    * already on its way (a waiting upload merge, an announced version), which writes it once for
@@ -251,7 +254,8 @@ export class SyncEngine {
   /** Scans the settings folder; the master cuts a version, a slave uploads. */
   async localChanged (): Promise<number> {
     const changed = await this.queue.run(async () => {
-      const { changed } = await this.parts.folder.scan()
+      const { changed, failed } = await this.parts.folder.scan()
+      for (const { dataset } of failed) this.report(`read ${dataset}`, { message: this.parts.folder.problem(dataset) })
       let n = 0
       for (const entries of changed.values()) n += entries.length
       if (n > 0 && this.parts.roles.role === 'master') {
@@ -779,9 +783,10 @@ export class SyncEngine {
     })
   }
 
-  /** Bad lines of bayes.txt found by the last read. */
-  bayesInvalidLines (): unknown[] {
-    return this.parts.bayes?.file.invalid ?? []
+  /** Bad lines of bayes.txt found by the last read (bounded), and why it cannot be read or written, if so. */
+  bayesFileStatus (): InvalidReport & { fileError?: string } {
+    const file = this.parts.bayes?.file
+    return { ...(file?.invalid ?? reportInvalid([])), fileError: file?.problem }
   }
 
   /** Scans bayes.txt into the replica; a failed export is reported and changes nothing. Runs inside the queue. */
@@ -843,15 +848,34 @@ export class SyncEngine {
 
   /** Writes a dataset's file; a failure is reported and retried by the next change, not thrown. */
   private async writeFile (dataset: ListDataset): Promise<boolean> {
+    const edits = this.parts.folder.editsStampedByWrites
     try {
       const changed = await this.parts.folder.write(dataset)
       this.unwritten.delete(dataset)
+      this.writeErrors.delete(dataset)
       return changed
     } catch (err: any) {
       this.unwritten.add(dataset)
-      this.report(`write ${dataset}`, err)
+      // tick() retries every heartbeat: the same failure (a refused symlink, a full disk) is reported once.
+      const message = errorMessage(err)
+      if (this.writeErrors.get(dataset) !== message) this.report(`write ${dataset}`, err)
+      this.writeErrors.set(dataset, message)
       return false
+    } finally {
+      if (this.parts.folder.editsStampedByWrites !== edits) this.editsFoundByWrite()
     }
+  }
+
+  /**
+   * An operator's edit that a file write found (made while the file was being written) is
+   * versioned or uploaded like a scanned one; no later scan sees it as new.
+   */
+  private editsFoundByWrite (): void {
+    if (this.parts.roles.role !== 'master') {
+      this.requestUpload()
+      return
+    }
+    this.queue.run(async () => { await this.cutVersion(this.parts.nodeId) }).catch((err) => { this.report('version', err) })
   }
 
   /** Records an error for status (error-log.ts: the last 50, a repeat counted) and passes it to the onError hook. */

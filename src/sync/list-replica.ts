@@ -12,6 +12,7 @@ import { winner, type Entry } from '../crdt/lww-set.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../settings/list-file.js'
+import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
 import { bucketOf, ENTRY_BUCKETS, fileViewName, type StateStore, type StoredEntry } from '../store/state-store.js'
 
 /** Meta keys this module owns. */
@@ -98,7 +99,7 @@ export class ListReplica {
     for (const ds of LIST_DATASETS) {
       if (opts.entries !== 'onDemand') data.set(ds, await loadMap(store, ds))
       const stored = await store.getBlob(fileViewName(ds))
-      fileViews.set(ds, new FileView(ds, stored === undefined ? '' : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength).toString('utf8')))
+      fileViews.set(ds, new FileView(ds, stored === undefined ? '' : decodeFileText(stored)))
     }
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
     // Entries not read yet may hold any stamp: Infinity keeps clampFuture from skipping them.
@@ -176,17 +177,48 @@ export class ListReplica {
    * the file was last read or written: new or changed lines, and removed lines as tombstones.
    * `parsed` is `text` parsed, when the caller has it. Returns the entries that changed the
    * replica. Only the keys on changed lines are compared, and an unchanged text is not parsed.
+   *
+   * `base`, when given, is what the file held before the operator's edit instead of the file
+   * view: a write raced with an edit, so the file on disk is not the one the view describes
+   * (see SettingsFolder.write). Keys where the view and `base` differ are then left to be
+   * written, as the file may now lack what the view had.
    */
-  async applyScan (dataset: ListDataset, text: string, parsed?: ParsedListFile): Promise<StoredEntry[]> {
+  async applyScan (dataset: ListDataset, text: string, parsed?: ParsedListFile, base?: string): Promise<StoredEntry[]> {
     const view = this.view(dataset)
-    if (view.text === text) return []
-    const next = new FileView(dataset, text, parsed ?? reparseListFile(view.parsed, text, listFileName(dataset)))
-    const before = view.parsed.entries
-    const after = next.parsed.entries
+    if (base === undefined && view.text === text) return []
+    const from = base === undefined || base === view.text ? view : new FileView(dataset, base)
+    const stale = from === view ? undefined : keysOnChangedLines(view.parsed, from.parsed)
+    const next = new FileView(dataset, text, parsed ?? reparseListFile(from.parsed, text, listFileName(dataset)))
     const txn = await this.begin(dataset)
-    for (const key of keysOnChangedLines(view.parsed, next.parsed)) {
-      const value = after.get(key)
-      if (before.get(key) === value) continue
+    this.stampEdit(txn, from.parsed, next.parsed)
+    const changed = await txn.commit(next)
+    const unwritten = this.unwritten.get(dataset)
+    if (stale !== undefined && unwritten !== undefined) for (const key of stale) unwritten.add(key)
+    return changed
+  }
+
+  /**
+   * Stamps an operator's edit that changed a file from `from` to `to` when that file is no
+   * longer the settings file (it was replaced by a sync write, and a program that held it open
+   * wrote to it afterwards): the changed entries are stamped as in applyScan, the file view
+   * stays, and the keys are left to be written. Returns the entries that changed the replica.
+   */
+  async applyEdit (dataset: ListDataset, from: string, to: string): Promise<StoredEntry[]> {
+    if (from === to) return []
+    const name = listFileName(dataset)
+    const before = parseListFile(from, name)
+    const after = reparseListFile(before, to, name)
+    const txn = await this.begin(dataset)
+    this.stampEdit(txn, before, after)
+    return await txn.commit(null)
+  }
+
+  // Stages the operator's edit from one parse of a file to the next: new and changed entries,
+  // removed ones as tombstones, each stamped now.
+  private stampEdit (txn: ReplicaTxn, from: ParsedListFile, to: ParsedListFile): void {
+    for (const key of keysOnChangedLines(from, to)) {
+      const value = to.entries.get(key)
+      if (from.entries.get(key) === value) continue
       const current = txn.get(key)
       if (value !== undefined) {
         if (current?.present === true && current.value === value) continue
@@ -195,7 +227,6 @@ export class ListReplica {
         txn.put({ key, value: '', present: false, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false })
       }
     }
-    return await txn.commit(next)
   }
 
   /**
@@ -338,7 +369,7 @@ export class ListReplica {
           buckets,
           changeLog: { dataset, lseq, keys: [...staged.keys()] },
           meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
-          blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: Buffer.from(fileView.text) }]
+          blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: encodeFileText(fileView.text) }]
         })
         if (fresh) {
           this.data.set(dataset, staged)

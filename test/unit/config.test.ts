@@ -50,6 +50,7 @@ describe('loadConfig defaults', () => {
     assert.deepEqual(config, {
       dataDir: DEFAULT_DATA_DIR,
       settingsDir: DEFAULT_SETTINGS_DIR,
+      maxSettingsFileBytes: 256 * 1024 * 1024,
       clusterKey: join(DEFAULT_DATA_DIR, 'cluster.key'),
       listen: ['/ip4/0.0.0.0/tcp/4737'],
       bootstrap: [],

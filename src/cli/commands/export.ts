@@ -32,7 +32,7 @@ ${configHelp([...KEYS])}`,
       await state.folder.scan()
       const lists = new Map<ListDataset, EntryColumns>()
       for (const ds of LIST_DATASETS) lists.set(ds, await state.replica.columns(ds))
-      const bayesFile = new BayesFile(config.settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 0 })
+      const bayesFile = new BayesFile(config.settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 0, maxFileBytes: config.maxSettingsFileBytes })
       const local = await bayesFile.read()
       if (local !== null) await state.bayes.applyScan(local)
       const contribs = state.bayes.contributions()

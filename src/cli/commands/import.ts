@@ -41,7 +41,7 @@ ${configHelp([...KEYS])}`,
         report.push(`${dataset} ${changed.length} changed of ${entries.length}`)
       }
       if (archive.bayes !== null) {
-        const bayesFile = new BayesFile(config.settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 0 })
+        const bayesFile = new BayesFile(config.settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 0, maxFileBytes: config.maxSettingsFileBytes })
         const local = await bayesFile.read()
         if (local !== null) await state.bayes.applyScan(local)
         const grew = await state.bayes.merge(archive.bayes)

@@ -65,7 +65,8 @@ export function formatStatus (s: any): string {
     'DATASET        ENTRIES  INVALID LINES'
   ]
   for (const [name, d] of Object.entries<any>(s.datasets)) {
-    lines.push(`${name.padEnd(15)}${String(d.entries).padStart(7)}  ${d.invalidLines.length}`)
+    lines.push(`${name.padEnd(15)}${String(d.entries).padStart(7)}  ${d.invalidCount}`)
+    if (typeof d.fileError === 'string') lines.push(`  ${d.fileError}`)
     for (const bad of d.invalidLines.slice(0, 5)) lines.push(`  ${bad.file}:${bad.line}: ${bad.reason}`)
   }
   lines.push('', 'PEER                                                  ROLE       APPLIED  AGENT    COMPATIBLE  LAST SEEN')

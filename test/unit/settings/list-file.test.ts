@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { InvalidKeyError, InvalidValueError } from '../../../src/errors.js'
-import { checkValue, keysOnChangedLines, parseListFile, renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
+import { NOT_UTF8, checkValue, keysOnChangedLines, parseListFile, renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
 import { checkKey } from '../../../src/settings/list-key.js'
 
 const FILE = 'blacklist.txt'
@@ -86,6 +86,18 @@ describe('parseListFile', () => {
       assert.equal(bad.reason, `duplicate of line ${n + 1}`)
     }
     for (const [key, value] of p.entries) assert.equal(value, '', key)
+  })
+
+  test('refuses an entry line with bytes that are not UTF-8 (escaped by decodeFileText) and keeps it as written', () => {
+    const text = 'a.com\nb\udcff.com x\n# caf\udce9\nc.com caf\udce9\n'
+    const p = parse(text)
+    assert.deepEqual([...p.entries.keys()], ['a.com'])
+    assert.deepEqual(p.invalid.map(l => [l.line, l.reason, l.text]), [[2, NOT_UTF8, 'b\udcff.com x'], [4, NOT_UTF8, 'c.com caf\udce9']])
+    assert.equal(p.lines[2].kind, 'comment')
+    // Rendered back unchanged, and a reparse after an edit agrees with a parse.
+    assert.equal(renderListFile(p, new Map([['a.com', '']])), text)
+    const edited = text.replace('a.com', 'd.com')
+    assert.deepEqual(reparseListFile(p, edited, FILE), parse(edited))
   })
 
   test('detects CRLF line breaks and keeps the CR out of the lines', () => {

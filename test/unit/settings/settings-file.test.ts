@@ -1,0 +1,135 @@
+import { describe, test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { appendFile, mkdir, mkdtemp, open, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import fc from 'fast-check'
+import { decodeFileText, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, resolveSettingsFile, type ReadSettingsFile } from '../../../src/settings/settings-file.js'
+import { SettingsFileTooLargeError, UnsafeSettingsFileError } from '../../../src/errors.js'
+
+/** A fresh settings folder inside a fresh root (for targets outside it), removed when the test ends. */
+async function folders (t: TestContext): Promise<{ root: string, dir: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'spamsync-settings-file-'))
+  t.after(() => rm(root, { recursive: true, force: true }))
+  const dir = join(root, 'settings')
+  await mkdir(dir)
+  return { root, dir }
+}
+
+async function read (t: TestContext, dir: string, name: string, max = 1 << 20): Promise<ReadSettingsFile> {
+  const file = await readSettingsFile(dir, name, max)
+  assert.ok(file !== null)
+  t.after(() => file.handle.close())
+  return file
+}
+
+describe('decodeFileText and encodeFileText', () => {
+  test('give back any bytes exactly', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+      assert.deepEqual(encodeFileText(decodeFileText(bytes)), Buffer.from(bytes))
+    }), { numRuns: 2000 })
+  })
+
+  test('decode valid UTF-8 as usual, and other bytes to lone surrogates', () => {
+    assert.equal(decodeFileText(Buffer.from('ä.example 😀\n')), 'ä.example 😀\n')
+    assert.equal(decodeFileText(Buffer.from([0x61, 0xff, 0xc3, 0x0a])), 'a\udcff\udcc3\n')
+    // An encoded surrogate (ED A0 80) is not valid UTF-8 either.
+    assert.equal(decodeFileText(Buffer.from([0xed, 0xa0, 0x80])), '\udced\udca0\udc80')
+  })
+})
+
+describe('resolveSettingsFile and readSettingsFile', () => {
+  test('refuse a symlink out of the settings folder without reading it', async (t) => {
+    const { root, dir } = await folders(t)
+    await writeFile(join(root, 'cluster.key'), 'SECRET-KEY-TEXT\n')
+    await symlink(join(root, 'cluster.key'), join(dir, 'autowhitelist.txt'))
+    await assert.rejects(readSettingsFile(dir, 'autowhitelist.txt', 1 << 20), (err: Error) => {
+      assert.ok(err instanceof UnsafeSettingsFileError)
+      assert.match(err.message, /symlink out of the settings folder/)
+      assert.doesNotMatch(err.message, /SECRET/)
+      return true
+    })
+    // A relative link that climbs out is refused as well.
+    await symlink('../cluster.key', join(dir, 'whitelist.txt'))
+    await assert.rejects(resolveSettingsFile(dir, 'whitelist.txt'), UnsafeSettingsFileError)
+  })
+
+  test('follow a symlink to a file in the settings folder', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'lists-v2.txt'), 'a.com\n')
+    await symlink('lists-v2.txt', join(dir, 'whitelist.txt'))
+    const file = await read(t, dir, 'whitelist.txt')
+    assert.equal(file.bytes.toString(), 'a.com\n')
+    assert.equal(file.path, join(await import('node:fs/promises').then(fs => fs.realpath(dir)), 'lists-v2.txt'))
+  })
+
+  test('refuse a dangling symlink and a file that is not regular (a FIFO would block)', async (t) => {
+    const { root, dir } = await folders(t)
+    await symlink(join(root, 'nothing'), join(dir, 'whitelist.txt'))
+    await assert.rejects(readSettingsFile(dir, 'whitelist.txt', 1 << 20), UnsafeSettingsFileError)
+    assert.equal(spawnSync('mkfifo', [join(dir, 'blacklist.txt')]).status, 0)
+    await assert.rejects(readSettingsFile(dir, 'blacklist.txt', 1 << 20), /not a regular file/)
+    await mkdir(join(dir, 'bayes.txt'))
+    await assert.rejects(readSettingsFile(dir, 'bayes.txt', 1 << 20), UnsafeSettingsFileError)
+  })
+
+  test('refuse a file larger than the limit before reading it', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'x'.repeat(5000))
+    await assert.rejects(readSettingsFile(dir, 'whitelist.txt', 4096), (err: Error) => err instanceof SettingsFileTooLargeError && /5000 bytes, more than maxSettingsFileBytes \(4096\)/.test(err.message))
+    assert.equal((await read(t, dir, 'whitelist.txt', 5000)).bytes.length, 5000)
+    assert.equal(await readSettingsFile(dir, 'missing.txt', 4096), null)
+  })
+})
+
+describe('replaceSettingsFile', () => {
+  test('replaces the file read when it did not change', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const file = await read(t, dir, 'whitelist.txt')
+    assert.deepEqual(await replaceSettingsFile(file, Buffer.from('b.com\n')), { kind: 'replaced', lost: undefined })
+    assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'b.com\n')
+  })
+
+  test('writes nothing when a line was appended after the read', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const file = await read(t, dir, 'whitelist.txt')
+    await appendFile(join(dir, 'whitelist.txt'), 'operator.example\n')
+    assert.deepEqual(await replaceSettingsFile(file, Buffer.from('b.com\n')), { kind: 'changed' })
+    assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'a.com\noperator.example\n')
+  })
+
+  test('writes nothing when an editor replaced the file (same size, new inode)', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const file = await read(t, dir, 'whitelist.txt')
+    await writeFile(join(dir, '.whitelist.txt.swp'), 'c.com\n')
+    await rename(join(dir, '.whitelist.txt.swp'), join(dir, 'whitelist.txt'))
+    assert.deepEqual(await replaceSettingsFile(file, Buffer.from('b.com\n')), { kind: 'changed' })
+    assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'c.com\n')
+  })
+
+  test('writes nothing when the file changed in place to the same size just after the read', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const file = await read(t, dir, 'whitelist.txt')
+    // Same size, and within the file system's clock tick: only the bytes tell.
+    const fh = await open(join(dir, 'whitelist.txt'), 'r+')
+    await fh.write('z', 0)
+    await fh.close()
+    assert.deepEqual(await replaceSettingsFile(file, Buffer.from('b.com\n')), { kind: 'changed' })
+  })
+
+  test('readReplaced shows what a program that held the old file open wrote after the rename', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const held = await open(join(dir, 'whitelist.txt'), 'a')
+    t.after(() => held.close())
+    const file = await read(t, dir, 'whitelist.txt')
+    assert.equal((await replaceSettingsFile(file, Buffer.from('b.com\n'))).kind, 'replaced')
+    await held.write('late.example\n')
+    assert.equal((await readReplaced(file, 1 << 20))?.toString(), 'a.com\nlate.example\n')
+  })
+})

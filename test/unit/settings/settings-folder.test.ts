@@ -1,0 +1,101 @@
+import { describe, test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openLocalState, type LocalState } from '../../../src/local-state.js'
+import { NOT_UTF8, REPORTED_INVALID_LINES, REPORTED_LINE_CHARS } from '../../../src/settings/list-file.js'
+import { UnsafeSettingsFileError } from '../../../src/errors.js'
+import type { Entry } from '../../../src/crdt/lww-set.js'
+
+/** A node's local state in a fresh root (data and settings folders inside), closed and removed when the test ends. */
+async function node (t: TestContext, maxSettingsFileBytes?: number): Promise<{ root: string, dir: string, state: LocalState }> {
+  const root = await mkdtemp(join(tmpdir(), 'spamsync-folder-'))
+  const dir = join(root, 'settings')
+  const state = await openLocalState({ dataDir: join(root, 'data'), settingsDir: dir, maxSkewMs: 60_000, maxSettingsFileBytes })
+  t.after(async () => {
+    await state.close()
+    await rm(root, { recursive: true, force: true })
+  })
+  return { root, dir, state }
+}
+
+// An entry as the master would send it: stamped long ago by another node, so any local stamp wins.
+function remote (key: string, value = ''): Entry {
+  return { key, value, present: true, stamp: { wallMs: 1, counter: 0, nodeId: 'other' } }
+}
+
+describe('SettingsFolder', () => {
+  test('refuses a list file that is a symlink out of the folder: not read, not shown, not written through', async (t) => {
+    const { root, dir, state } = await node(t)
+    const secret = join(root, 'cluster.key')
+    await writeFile(secret, 'SECRET-KEY-TEXT\n')
+    await symlink(secret, join(dir, 'autowhitelist.txt'))
+    const { failed } = await state.folder.scan()
+    assert.deepEqual(failed.map(f => f.dataset), ['autowhitelist'])
+    assert.match(state.folder.problem('autowhitelist') ?? '', /^UnsafeSettingsFileError: .*symlink out of the settings folder/)
+    assert.doesNotMatch(JSON.stringify([...state.folder.invalid]), /SECRET/)
+    // A known problem is not reported again by the next scan.
+    assert.deepEqual((await state.folder.scan()).failed, [])
+
+    await state.replica.merge('autowhitelist', [remote('a.example')], { synced: true })
+    await assert.rejects(state.folder.write('autowhitelist'), UnsafeSettingsFileError)
+    assert.equal(await readFile(secret, 'utf8'), 'SECRET-KEY-TEXT\n')
+  })
+
+  test('keeps a line that is not UTF-8 byte for byte, reports it and never syncs it', async (t) => {
+    const { dir, state } = await node(t)
+    const bytes = Buffer.concat([Buffer.from('a.example\n'), Buffer.from([0x62, 0xff, 0xfe, 0x2e, 0x63, 0x6f, 0x6d, 0x20, 0xe9, 0x0a]), Buffer.from('# caf'), Buffer.from([0xe9, 0x0a])])
+    await writeFile(join(dir, 'whitelist.txt'), bytes)
+    const { changed } = await state.folder.scan()
+    assert.deepEqual(changed.get('whitelist')?.map(e => e.key), ['a.example'])
+    const report = state.folder.invalid.get('whitelist')
+    assert.deepEqual(report?.invalidLines.map(l => [l.line, l.reason]), [[2, NOT_UTF8]])
+
+    await state.replica.merge('whitelist', [remote('z.example')], { synced: true })
+    assert.equal(await state.folder.write('whitelist'), true)
+    assert.deepEqual(await readFile(join(dir, 'whitelist.txt')), Buffer.concat([bytes, Buffer.from('z.example\n')]))
+    // Read back from the store (the file view), the line is still the same bytes.
+    assert.equal(await state.folder.write('whitelist'), false)
+  })
+
+  test('reports at most the first invalid lines, each cut short, and their count', async (t) => {
+    const { dir, state } = await node(t)
+    const long = 'x'.repeat(1_000_000) + '..bad'
+    const lines = [long, ...Array.from({ length: 500 }, (_, i) => `bad..${i}`)]
+    await writeFile(join(dir, 'blacklist.txt'), lines.join('\n') + '\n')
+    await state.folder.scan()
+    const report = state.folder.invalid.get('blacklist')
+    assert.equal(report?.invalidCount, 501)
+    assert.equal(report?.invalidLines.length, REPORTED_INVALID_LINES)
+    assert.equal(report?.invalidLines[0].text, 'x'.repeat(REPORTED_LINE_CHARS) + '…')
+    assert.ok(JSON.stringify(report).length < 20_000)
+  })
+
+  test('leaves a file larger than maxSettingsFileBytes alone and names the error', async (t) => {
+    const { dir, state } = await node(t, 4096)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n'.repeat(1000))
+    const { changed, failed } = await state.folder.scan()
+    assert.equal(changed.size, 0)
+    assert.equal(failed.length, 1)
+    assert.match(state.folder.problem('whitelist') ?? '', /^SettingsFileTooLargeError: .* 10000 bytes, more than maxSettingsFileBytes \(4096\)/)
+    await assert.rejects(state.folder.write('whitelist'), /SettingsFileTooLargeError|maxSettingsFileBytes/)
+    assert.equal((await readFile(join(dir, 'whitelist.txt'))).length, 10000)
+  })
+
+  test('scans lines written to the replaced file by a program that opened it before the write', async (t) => {
+    const { dir, state } = await node(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
+    await state.folder.scan()
+    const held = await open(join(dir, 'whitelist.txt'), 'a')
+    t.after(() => held.close())
+    await state.replica.merge('whitelist', [remote('z.example')], { synced: true })
+    assert.equal(await state.folder.write('whitelist'), true)
+    // Lands in the old file, which the rename took out of the folder.
+    await held.write('late.example\n')
+    const { changed } = await state.folder.scan()
+    assert.deepEqual(changed.get('whitelist')?.map(e => e.key), ['late.example'])
+    await state.folder.write('whitelist')
+    assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'a.example\nz.example\nlate.example\n')
+  })
+})
