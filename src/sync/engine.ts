@@ -184,8 +184,6 @@ export class SyncEngine {
   private uploadFailed = false
   /** Files whose write failed (a full disk): the next heartbeat writes them again. */
   private readonly unwritten = new Set<ListDataset>()
-  /** The last write failure reported per file, until a write succeeds. */
-  private readonly writeErrors = new Map<ListDataset, string>()
   /**
    * bayes.txt lags the replica: its write or import failed, or it was left to a newer change
    * already on its way (a waiting upload merge, an announced version), which writes it once for
@@ -852,14 +850,11 @@ export class SyncEngine {
     try {
       const changed = await this.parts.folder.write(dataset)
       this.unwritten.delete(dataset)
-      this.writeErrors.delete(dataset)
       return changed
     } catch (err: any) {
       this.unwritten.add(dataset)
-      // tick() retries every heartbeat: the same failure (a refused symlink, a full disk) is reported once.
-      const message = errorMessage(err)
-      if (this.writeErrors.get(dataset) !== message) this.report(`write ${dataset}`, err)
-      this.writeErrors.set(dataset, message)
+      // tick() retries every heartbeat: the error log keeps a repeat as one entry with a count.
+      this.report(`write ${dataset}`, err)
       return false
     } finally {
       if (this.parts.folder.editsStampedByWrites !== edits) this.editsFoundByWrite()
