@@ -3,8 +3,6 @@
  * it as one line (`name: message`) and tests can assert on the name.
  * `expected` errors are the operator's input or environment, not bugs: no stack is printed.
  */
-import type { CommandResult } from './settings/command-runner.js'
-
 /** Base of all named errors. */
 export class SpamsyncError extends Error {
   /** True for errors caused by input or environment; the CLI prints them without a stack. */
@@ -87,6 +85,31 @@ export class AgentUnreachableError extends SpamsyncError {}
 
 /** A Bayes backup (`sa-learn --backup` text) cannot be read or written as a whole: no `v 3 db_version` first line, or a value no line can hold. */
 export class SaBackupError extends SpamsyncError {}
+
+/**
+ * How an operator's command ended (settings/command-runner.ts runs it). Declared here, where
+ * CommandFailedError carries it, so this module imports nothing and every module may import it.
+ */
+export interface CommandResult {
+  /** The command as given to `/bin/sh -c`. */
+  command: string
+  /** The shell's exit code, or null when it was killed by a signal or never started. */
+  exitCode: number | null
+  /** The signal that killed the shell (e.g. 'SIGTERM'), or null. */
+  signal: NodeJS.Signals | null
+  /** Wall time from spawn to the end, in ms. */
+  durationMs: number
+  /** The last STDERR_TAIL_BYTES bytes of stderr, as UTF-8. */
+  stderrTail: string
+  /** The time limit the command ran under, in ms. */
+  timeoutMs: number
+  /** True when the command ran past `timeoutMs` and was killed. */
+  timedOut: boolean
+  /** True when `signal` aborted the command (before or while it ran). */
+  aborted: boolean
+  /** Why the shell could not be started (e.g. the cwd does not exist), or undefined. */
+  spawnError?: string
+}
 
 /** An operator's command (post-apply hook, export) exited non-zero, was killed, timed out or could not start. */
 export class CommandFailedError extends SpamsyncError {

@@ -5,7 +5,10 @@
  */
 import { spawn } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
-import { CommandFailedError } from '../errors.js'
+import { CommandFailedError, type CommandResult } from '../errors.js'
+
+// The result type lives with CommandFailedError, which carries it: errors.ts imports nothing.
+export type { CommandResult } from '../errors.js'
 
 /** How much of stderr is kept: the end, as that is where the reason for a failure is. */
 export const STDERR_TAIL_BYTES = 4096
@@ -30,28 +33,6 @@ export interface RunCommandOptions {
   signal?: AbortSignal
   /** Time between SIGTERM and SIGKILL to the group (default DEFAULT_KILL_GRACE_MS). */
   killGraceMs?: number
-}
-
-/** How a command ended. */
-export interface CommandResult {
-  /** The command as given to `/bin/sh -c`. */
-  command: string
-  /** The shell's exit code, or null when it was killed by a signal or never started. */
-  exitCode: number | null
-  /** The signal that killed the shell (e.g. 'SIGTERM'), or null. */
-  signal: NodeJS.Signals | null
-  /** Wall time from spawn to the end, in ms. */
-  durationMs: number
-  /** The last STDERR_TAIL_BYTES bytes of stderr, as UTF-8. */
-  stderrTail: string
-  /** The time limit the command ran under, in ms. */
-  timeoutMs: number
-  /** True when the command ran past `timeoutMs` and was killed. */
-  timedOut: boolean
-  /** True when `signal` aborted the command (before or while it ran). */
-  aborted: boolean
-  /** Why the shell could not be started (e.g. the cwd does not exist), or undefined. */
-  spawnError?: string
 }
 
 /** Whether the command ran to the end and exited with 0. */

@@ -28,9 +28,20 @@
  * no LevelDB here.
  */
 import type { Stamp } from '../crdt/hlc.js'
-import type { StoredEntry } from './state-store.js'
+import type { Entry } from '../crdt/lww-set.js'
 import { StoreFormatError } from '../errors.js'
 import type { EntryColumns } from '../crdt/entry-columns.js'
+
+/**
+ * An entry as stored: the CRDT state plus this node's bookkeeping for it. Defined with its
+ * encoding (the `lseq` and `synced` fields of a record), so the codec needs nothing of the store.
+ */
+export interface StoredEntry extends Entry {
+  /** Local change sequence of the last change to this entry. */
+  lseq: number
+  /** True when this state came from the central state (nothing to upload). */
+  synced: boolean
+}
 
 const PRESENT = 1
 const SYNCED = 2

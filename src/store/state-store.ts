@@ -35,9 +35,10 @@
  */
 import { Level } from 'level'
 import { DataDirInUseError, StoreFormatError } from '../errors.js'
-import type { Entry } from '../crdt/lww-set.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
-import { decodeBucket, decodeBucketColumns, decodeBucketV2, decodeBucketV3, encodeBucket } from './bucket-codec.js'
+import { decodeBucket, decodeBucketColumns, decodeBucketV2, decodeBucketV3, encodeBucket, type StoredEntry } from './bucket-codec.js'
+
+export type { StoredEntry } from './bucket-codec.js'
 
 /** Layout version of this store; a data folder of another layout is migrated (2, 3) or refused, not misread. */
 export const STORE_FORMAT = 4
@@ -45,13 +46,6 @@ export const STORE_FORMAT = 4
 /** Blob name of a dataset's file view. */
 export const fileViewName = (dataset: string): string => `fileview!${dataset}`
 
-/** An entry as stored: the CRDT state plus this node's bookkeeping for it. */
-export interface StoredEntry extends Entry {
-  /** Local change sequence of the last change to this entry. */
-  lseq: number
-  /** True when this state came from the central state (nothing to upload). */
-  synced: boolean
-}
 
 /** One atomic change to the store. */
 export interface StoreBatch {

@@ -230,8 +230,13 @@ export class ListReplica {
   }
 
   /**
-   * Joins entries from elsewhere. Remote stamps pass through the clock first, which clamps
-   * stamps from too far in the future. Returns the entries that changed the replica.
+   * Joins entries from elsewhere, per key by the last-writer-wins rule ({@link winner}). Remote
+   * stamps pass through the clock first, which clamps stamps from too far in the future to the
+   * bound (now + maxSkewMs). While the bound stands still this is a join: the state does not
+   * depend on the order, grouping or repetition of merges. A tombstone within the bound is never
+   * undone by an older copy; stamps beyond it count as made at the bound, so their order among
+   * themselves is lost (test/unit/sync/list-replica-laws.test.ts). Returns the entries that
+   * changed the replica.
    */
   async merge (dataset: ListDataset, incoming: Iterable<Entry>, opts: MergeOptions): Promise<StoredEntry[]> {
     const txn = await this.begin(dataset)
