@@ -59,6 +59,7 @@ describe('the Debian package', { skip: missing ?? false, timeout: 600_000 }, () 
   let work: string
   let deb: string
   let root: string
+  let files: ReturnType<typeof contents>
   const agents: PackagedAgent[] = []
 
   before(async () => {
@@ -67,6 +68,7 @@ describe('the Debian package', { skip: missing ?? false, timeout: 600_000 }, () 
     deb = stdout.trim().split('\n').at(-1) ?? ''
     root = join(work, 'root')
     await run('dpkg-deb', ['-x', deb, root])
+    files = contents(deb)
   })
   after(async () => {
     await Promise.all(agents.map(async a => { await a.kill9() }))
@@ -87,7 +89,6 @@ describe('the Debian package', { skip: missing ?? false, timeout: 600_000 }, () 
   })
 
   test('holds the runtime, the built code, the unit and the conffile with their modes, and no key', async () => {
-    const files = contents(deb)
     const expect: Array<[string, string]> = [
       ['/usr/bin/spamsync', '-rwxr-xr-x'],
       ['/usr/lib/spamsync/bin/node', '-rwxr-xr-x'],
@@ -116,7 +117,7 @@ describe('the Debian package', { skip: missing ?? false, timeout: 600_000 }, () 
   })
 
   test('holds production dependencies only: no dev dependency, no test data, no sources or maps', async () => {
-    const paths = [...contents(deb).keys()]
+    const paths = [...files.keys()]
     const lock = JSON.parse(await readFile(join(REPO, 'package-lock.json'), 'utf8'))
     // Every package the lockfile marks dev-only, at the place npm puts it.
     const devOnly = Object.entries(lock.packages as Record<string, { dev?: boolean }>).filter(([p, e]) => p !== '' && e.dev === true).map(([p]) => `/usr/lib/spamsync/${p}/`)
