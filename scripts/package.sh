@@ -136,10 +136,11 @@ spamsync ($version) unstable; urgency=medium
 EOF
 gzip -9n < "$work/changelog" > "$doc/changelog.gz"
 {
-	cat <<'EOF'
+	year=$(date -u -d "@$epoch" +%Y)
+	cat <<EOF
 spamsync: keeps anti-spam settings identical across mail servers.
 
-Copyright (C) the spamsync authors
+Copyright (C) $year the spamsync authors
 License: MIT
 
  Permission is hereby granted, free of charge, to any person obtaining a copy of this software
