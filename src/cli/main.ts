@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util'
 import { SpamsyncError, UsageError } from '../errors.js'
-import { AGENT_VERSION } from '../constants.js'
+import { AGENT_VERSION, PROTOCOL_VERSION } from '../constants.js'
 import type { Command, CommandIo } from './command.js'
 
 /** A verb as the overview lists it; its module (and what that imports) loads only when it runs. */
@@ -31,7 +31,7 @@ export const COMMANDS: CommandEntry[] = [
 function overview (): string {
   const lines = [`spamsync ${AGENT_VERSION}: keeps anti-spam settings identical across mail servers`, '', 'Usage: spamsync COMMAND [options]', '', 'Commands:']
   for (const c of COMMANDS) lines.push(`  ${c.name.padEnd(10)}${c.summary}`)
-  lines.push('', "Run 'spamsync COMMAND --help' for a command's options.")
+  lines.push('', "Run 'spamsync COMMAND --help' for a command's options, 'spamsync --version' for the agent,", 'protocol and Node.js versions.')
   return lines.join('\n') + '\n'
 }
 
@@ -43,7 +43,8 @@ export async function runCli (argv: string[], io: CommandIo): Promise<number> {
     return 0
   }
   if (verb === '--version') {
-    io.stdout(`${AGENT_VERSION}\n`)
+    // The Node.js version too: a packaged agent brings its own, which `node --version` does not show.
+    io.stdout(`spamsync ${AGENT_VERSION} (protocol ${PROTOCOL_VERSION}, Node.js ${process.versions.node})\n`)
     return 0
   }
   const entry = COMMANDS.find(c => c.name === verb)

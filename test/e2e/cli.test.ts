@@ -13,7 +13,8 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { unzipSync, zipSync } from 'fflate'
-import { CLI, Cluster, freePort, runCli } from '../helpers/agents.js'
+import { CLI, Cluster, REPO, freePort, runCli } from '../helpers/agents.js'
+import { PROTOCOL_VERSION } from '../../src/constants.js'
 
 /** The list datasets and their files in a settings folder. */
 const LISTS = ['whitelist', 'blacklist', 'autowhitelist'] as const
@@ -335,6 +336,13 @@ describe('help', () => {
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stderr, '')
     for (const command of COMMANDS) assert.match(r.stdout, new RegExp(`^ +${command} +\\S`, 'm'), `lists ${command}`)
+  })
+
+  test('spamsync --version names the agent, protocol and Node.js versions', async () => {
+    const r = runCli(['--version'])
+    assert.equal(r.code, 0, r.stderr)
+    const { version } = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8'))
+    assert.equal(r.stdout, `spamsync ${version} (protocol ${PROTOCOL_VERSION}, Node.js ${process.versions.node})\n`)
   })
 })
 

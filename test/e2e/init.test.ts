@@ -77,6 +77,30 @@ test('init keeps a cluster key copied there from another server, and existing li
   assert.equal(await readFile(join(dir, 'settings', 'whitelist.txt'), 'utf8'), 'friend@example.com\n')
 })
 
+test('init --data-dir writes that folder into the config', async (t) => {
+  const dir = await tempDir(t)
+  const r = runCli(['init', '--dir', dir, '--data-dir', '/var/lib/spamsync'])
+  assert.equal(r.code, 0, r.stderr)
+  assert.equal(JSON.parse(stripLineComments(await readFile(join(dir, 'spamsync.json'), 'utf8'))).dataDir, '/var/lib/spamsync')
+})
+
+test('init --without-config writes the key and the lists next to a config it leaves alone, and no config where none is', async (t) => {
+  // The Debian package's postinst: its config is a conffile, dpkg owns it.
+  const dir = await tempDir(t)
+  await writeFile(join(dir, 'spamsync.json'), '{ "dataDir": "/var/lib/spamsync" }\n')
+  const r = runCli(['init', '--dir', dir, '--without-config'])
+  assert.equal(r.code, 0, r.stderr)
+  assert.match(r.stdout, /wrote a new cluster key/)
+  assert.equal(await readFile(join(dir, 'spamsync.json'), 'utf8'), '{ "dataDir": "/var/lib/spamsync" }\n')
+  assert.equal(await mode(join(dir, 'cluster.key')), 0o600)
+  for (const list of ['whitelist', 'blacklist', 'autowhitelist']) assert.match(await readFile(join(dir, 'settings', `${list}.txt`), 'utf8'), /^# spamsync /, list)
+
+  const bare = join(await tempDir(t), 'etc')
+  assert.equal(runCli(['init', '--dir', bare, '--without-config']).code, 0)
+  assert.equal(existsSync(join(bare, 'spamsync.json')), false)
+  assert.equal(existsSync(join(bare, 'cluster.key')), true)
+})
+
 test('init refuses a malformed key file in the folder', async (t) => {
   const dir = await tempDir(t)
   await writeFile(join(dir, 'cluster.key'), 'not a key\n')

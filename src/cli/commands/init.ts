@@ -20,8 +20,8 @@ const LIST_PURPOSE: Record<ListDataset, string> = {
 }
 
 /** The starting config: every key at its default with its help as a comment, folders relative to the config file. */
-function startingConfig (): string {
-  const config: Config = { ...defaultConfig(), dataDir: 'data', settingsDir: 'settings', clusterKey: KEY_FILE }
+function startingConfig (dataDir: string): string {
+  const config: Config = { ...defaultConfig(), dataDir, settingsDir: 'settings', clusterKey: KEY_FILE }
   const grouped = groupSections(config)
   const lines = ['// spamsync configuration. Paths are relative to this file. Every key is optional.', '{']
   const entries = Object.entries(grouped)
@@ -63,24 +63,29 @@ async function exists (path: string): Promise<boolean> {
   return await access(path).then(() => true, () => false)
 }
 
-/** `spamsync init [--dir DIR]`: a starting config, a cluster key and an empty settings folder. */
+/** `spamsync init [--dir DIR] [--data-dir DIR] [--without-config]`: a starting config, a cluster key and an empty settings folder. */
 export const initCommand: Command = {
   name: 'init',
-  help: `Usage: spamsync init [--dir DIR]
+  help: `Usage: spamsync init [--dir DIR] [--data-dir DATADIR] [--without-config]
 
 Writes DIR/${CONFIG_FILE} (every key at its default; folders are relative to the file), a new
 cluster key DIR/${KEY_FILE} (mode 0600; an existing key is kept) and DIR/settings with empty
 list files, then prints the next steps. Never overwrites anything: an existing config is an
 error, existing list files are kept.
 
-  --dir DIR                   where to write (default: the current folder)`,
-  options: { dir: { type: 'string' } },
+  --dir DIR                   where to write (default: the current folder)
+  --data-dir DATADIR          the config's dataDir (default: data, next to the config)
+  --without-config            write only the key and the settings folder, for a config that
+                              comes from elsewhere (the Debian package ships its own)`,
+  options: { dir: { type: 'string' }, 'data-dir': { type: 'string' }, 'without-config': { type: 'boolean' } },
   positionals: [0, 0],
   async run ({ values, stdout }) {
     const dir = resolve(typeof values.dir === 'string' && values.dir !== '' ? values.dir : '.')
+    const dataDir = typeof values['data-dir'] === 'string' && values['data-dir'] !== '' ? values['data-dir'] : 'data'
+    const withConfig = values['without-config'] !== true
     const configFile = join(dir, CONFIG_FILE)
     // Checked first so a refusal leaves everything as it was; the 'wx' write below closes the race.
-    if (await exists(configFile)) throw new FileAccessError(`${configFile} exists already; refusing to overwrite a config`)
+    if (withConfig && await exists(configFile)) throw new FileAccessError(`${configFile} exists already; refusing to overwrite a config`)
     await fsStep(dir, async () => await mkdir(dir, { recursive: true }))
 
     const keyFile = join(dir, KEY_FILE)
@@ -103,13 +108,17 @@ error, existing list files are kept.
         await writeFile(file, listHeader(ds), { flag: 'wx', mode: 0o644 }).catch((err) => { if (err?.code !== 'EEXIST') throw err })
       })
     }
-    await fsStep(configFile, async () => await writeFile(configFile, startingConfig(), { flag: 'wx', mode: 0o644 }))
+    if (!withConfig) {
+      stdout(`${keyNote}\nmade ${settingsDir} with ${LIST_DATASETS.map(listFileName).join(', ')}\n`)
+      return 0
+    }
+    await fsStep(configFile, async () => await writeFile(configFile, startingConfig(dataDir), { flag: 'wx', mode: 0o644 }))
 
     stdout(`wrote ${configFile} (every key at its default)
 ${keyNote}
 made ${settingsDir} with ${LIST_DATASETS.map(listFileName).join(', ')}
 
-The config's folders are relative to it: data/ (agent state), settings/ (the files the mail
+The config's folders are relative to it: ${dataDir}/ (agent state), settings/ (the files the mail
 server reads; add bayes.txt for the Bayes DB), ${KEY_FILE}. Worth a look before the first start:
 "bayes" (sa-learn export/import commands), "hooks": {"afterApply": "..."} (a command such as
 postmap, run after a sync changed files), uploadIntervalHours/downloadIntervalHours (a schedule
