@@ -22,6 +22,7 @@ import { NoMasterError } from './errors.js'
 import { TrafficCounter } from './sync/traffic.js'
 import { TransferProgress } from './sync/transfer-progress.js'
 import { AfterApplyHook } from './sync/after-apply-hook.js'
+import { outputRunnerFor, type OutputRunner } from './outputs/runner.js'
 import { startSchedule, HOUR_MS } from './sync/schedule.js'
 import { incompatibility, LOCAL_VERSIONS, parseUserAgent } from './sync/compat.js'
 import { watchFolder, type FolderWatch } from './settings/watch.js'
@@ -99,6 +100,7 @@ export class Agent {
   private fetchService: FetchService | null = null
   private controlService: ControlService | null = null
   private afterApply: AfterApplyHook | null = null
+  private outputs: OutputRunner | null = null
   private stopSchedule: (() => void) | null = null
   private beaconLink: BeaconLink | null = null
   /** The last beacon each member sent this node itself, and when: the introductions of beacon-link.ts. */
@@ -173,6 +175,7 @@ export class Agent {
           onSuccess: (files, result) => { log.info({ event: 'hook', hook: 'afterApply', files, ms: result.durationMs }, 'afterApply hook ran') },
           onFailure: (err) => { engine.report('hook afterApply', err) }
         })
+      const outputs = outputRunnerFor(config, state.replica, log, (what, err) => { engine.report(what, err) })
       const engine = new SyncEngine({
         nodeId: state.identity.nodeId,
         store: state.store,
@@ -192,6 +195,12 @@ export class Agent {
             log.info({ event: 'files-written', datasets, version: formatVersion(engine.appliedVersion) }, 'settings files updated')
             // Absolute paths: the hook may run in another folder than the agent was started in.
             afterApply?.changed(datasets.map(ds => resolve(ds === 'bayes' ? bayesFile.path : state.folder.path(ds))))
+            if (datasets.some(ds => ds !== 'bayes')) outputs?.changed()
+          },
+          // The node where the edit was made renders and runs the hook too, like every other.
+          onLocalEdits: (datasets) => {
+            afterApply?.changed(datasets.map(ds => resolve(state.folder.path(ds))))
+            outputs?.changed()
           },
           onError: (report) => {
             log.warn({ event: 'sync-error', what: report.what }, report.message)
@@ -218,6 +227,7 @@ export class Agent {
       agent.knownAddrs = new Map(Object.entries((await state.store.getMeta<Record<string, string[]>>(META_KNOWN_PEERS)) ?? {}))
       agent.knownAddrs.delete(state.identity.nodeId)
       agent.afterApply = afterApply
+      agent.outputs = outputs
       await agent.startParts()
       log.info({ event: 'started', nodeId: state.identity.nodeId, listen: node.getMultiaddrs().map(String), httpPort: agent.httpPort }, 'agent started')
       return agent
@@ -269,6 +279,8 @@ export class Agent {
     await engine.localChanged()
     await engine.bayesChanged()
     await engine.restoreFiles()
+    // A new server renders at once; an unchanged output is neither written nor run.
+    this.outputs?.changed()
     this.watch = watchFolder(config.settingsDir, { debounceMs: config.debounceMs, rescanIntervalMs: config.rescanIntervalSeconds * 1000 }, () => {
       engine.localChanged().catch(() => {})
     })
@@ -315,6 +327,8 @@ export class Agent {
     await this.engine.drain()
     // A hook started by an apply finishes too (each run is bounded by hooksTimeoutSeconds).
     await this.afterApply?.idle()
+    this.outputs?.stop()
+    await this.outputs?.idle()
     await this.uploadService?.stop()
     await this.fetchService?.stop()
     await this.controlService?.stop()
@@ -589,6 +603,7 @@ export class Agent {
       lastDownload: this.engine.lastDownload,
       // The upload or fetch in flight ({direction, bytesDone, bytesTotal}), for `spamsync sync` progress.
       transfer: this.transfer.current,
+      outputs: this.outputs?.status() ?? [],
       errors: this.engine.errors,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000)
     }

@@ -128,6 +128,8 @@ export type WrittenDataset = ListDataset | 'bayes'
 export interface EngineHooks {
   /** Settings files an apply or merge changed (bayes.txt once it is written and imported). */
   onFilesChanged?: (datasets: WrittenDataset[]) => void | Promise<void>
+  /** List files the operator (or a tool of theirs) edited on this node, after they were scanned in. */
+  onLocalEdits?: (datasets: ListDataset[]) => void | Promise<void>
   /** An error worth showing to the operator. */
   onError?: (report: SyncErrorReport) => void
 }
@@ -250,6 +252,7 @@ export class SyncEngine {
       if (n > 0 && this.parts.roles.role === 'master') {
         await this.cutVersion(this.parts.nodeId)
       }
+      if (changed.size > 0) await this.parts.hooks?.onLocalEdits?.([...changed.keys()])
       return n
     })
     if (changed > 0 && this.parts.roles.role !== 'master') this.requestUpload()
