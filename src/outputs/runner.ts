@@ -73,6 +73,11 @@ export interface OutputRunnerOptions {
   outputs: OutputSpec[]
   /** The current entries of each list (read synchronously at the start of a pass). */
   lists: () => Partial<Record<ListDataset, Iterable<ListItem>>>
+  /**
+   * A number that changes whenever a list changes (the replica's change sequence): a pass with
+   * the same number as the last complete one renders nothing, it only retries what failed.
+   */
+  version?: () => number
   /** Time limit of one command run, in ms. */
   timeoutMs: number
   /** A failure worth showing to the operator (the engine's error log). */
@@ -105,6 +110,8 @@ export class OutputRunner {
   private dirty = false
   private running: Promise<void> | null = null
   private stopped = false
+  /** `version()` at the start of the last pass whose every file was written; null: none yet. */
+  private renderedVersion: number | null = null
 
   constructor (private readonly opts: OutputRunnerOptions) {
     this.states = opts.outputs.map(spec => ({
@@ -162,6 +169,12 @@ export class OutputRunner {
   private async loop (): Promise<void> {
     while (this.dirty && !this.stopped) {
       this.dirty = false
+      const version = this.opts.version?.() ?? null
+      if (version !== null && version === this.renderedVersion) {
+        // The lists are as last rendered: only a command that failed is due again.
+        for (const s of this.states) if (s.commandDue) await this.runCommand(s)
+        continue
+      }
       const resolved = resolveLists(this.opts.lists())
       for (const s of this.states) {
         const r = renderOutput(s.spec.format, resolved, s.spec.datasets)
@@ -171,6 +184,7 @@ export class OutputRunner {
         s.status.lastRender = new Date(this.now()).toISOString()
         await this.bringUp(s, Buffer.from(r.text, 'utf8'))
       }
+      this.renderedVersion = this.states.every(s => s.status.writeError === null) ? version : null
     }
   }
 
@@ -197,6 +211,11 @@ export class OutputRunner {
       s.failures = 0
       return
     }
+    await this.runCommand(s)
+  }
+
+  /** Runs the output's command; a failure is reported and retried later. */
+  private async runCommand (s: OutputState): Promise<void> {
     const cmd = s.status.command!
     const result = await (this.opts.run ?? runCommand)(s.spec.command, {
       env: { [OUTPUT_ENV]: s.spec.path, [OUTPUT_FORMAT_ENV]: s.spec.format },
@@ -249,7 +268,7 @@ async function readIfExists (path: string): Promise<Buffer | null> {
 /** The agent's runner for `config.outputs` (null when there are none), reading the replica's lists. */
 export function outputRunnerFor (
   config: { outputs: OutputSpec[], hooksTimeoutSeconds: number },
-  lists: { entries: (ds: ListDataset) => Iterable<ListItem> },
+  lists: { entries: (ds: ListDataset) => Iterable<ListItem>, readonly changeSeq: number },
   log: { info: (fields: object, msg: string) => void },
   report: (what: string, err: unknown) => void
 ): OutputRunner | null {
@@ -257,6 +276,7 @@ export function outputRunnerFor (
   return new OutputRunner({
     outputs: config.outputs,
     lists: () => ({ whitelist: lists.entries('whitelist'), blacklist: lists.entries('blacklist'), autowhitelist: lists.entries('autowhitelist') }),
+    version: () => lists.changeSeq,
     timeoutMs: config.hooksTimeoutSeconds * 1000,
     report,
     onWritten: (spec, entries) => { log.info({ event: 'output-written', path: spec.path, format: spec.format, entries }, 'output written') },

@@ -154,4 +154,23 @@ describe('output runner', () => {
     assert.equal(h.writes.length, 2)
     assert.equal(h.runner.status()[0].entries, 4)
   })
+
+  test('with a list version, a pass on unchanged lists reads no list at all', async () => {
+    const path = join(dir, 'ip.map')
+    let version = 1
+    let reads = 0
+    const lists = { whitelist: [], autowhitelist: [], blacklist: [{ key: '192.0.2.1', value: '' }] }
+    const h = harness([{ format: 'rspamd-ip', datasets: ['blacklist'], path, command: '' }], {
+      lists: () => { reads++; return lists },
+      version: () => version
+    })
+    await pass(h.runner)
+    await pass(h.runner)
+    assert.equal(reads, 1)
+    version++
+    lists.blacklist.push({ key: '192.0.2.2', value: '' })
+    await pass(h.runner)
+    assert.equal(reads, 2)
+    assert.equal(h.runner.status()[0].entries, 2)
+  })
 })
