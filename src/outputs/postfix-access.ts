@@ -18,7 +18,7 @@
  */
 import type { ListDataset } from '../constants.js'
 import { isPostfixAction } from './postfix-action.js'
-import { headerLine, isIpKind, renderLines, VERDICT, type Rendering, type ResolvedKey, type ResolvedLists } from './lists.js'
+import { headerLine, renderLines, VERDICT, type Rendering, type ResolvedKey, type ResolvedLists } from './lists.js'
 
 /** The Postfix action of a resolved key. */
 export function postfixAction (k: ResolvedKey): string {
@@ -28,9 +28,10 @@ export function postfixAction (k: ResolvedKey): string {
 
 /** Renders the access(5) table of `datasets`. */
 export function renderPostfixAccess (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
-  return renderLines(resolved, datasets, headerLine('postfix-access', datasets), (k) => {
-    if (isIpKind(k.kind)) return { leftOut: 'IP address or CIDR block (goes in a postfix-cidr output)' }
-    const key = k.kind === 'wildcard' ? k.key.slice(1) : k.key
-    return `${key} ${postfixAction(k)}`
+  return renderLines(resolved, datasets, {
+    holds: 'senders',
+    otherKind: 'IP address or CIDR block (goes in a postfix-cidr output)',
+    header: headerLine('postfix-access', datasets),
+    line: (k) => `${k.kind === 'wildcard' ? k.key.slice(1) : k.key} ${postfixAction(k)}`
   })
 }

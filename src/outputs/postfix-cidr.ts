@@ -8,7 +8,7 @@
  */
 import type { ListDataset } from '../constants.js'
 import { postfixAction } from './postfix-access.js'
-import { headerLine, isIpKind, renderLines, type Rendering, type ResolvedKey, type ResolvedLists } from './lists.js'
+import { headerLine, renderLines, type Rendering, type ResolvedKey, type ResolvedLists } from './lists.js'
 
 /** Prefix length of an IP or CIDR key (32/128 for a plain address). */
 function prefixOf (k: ResolvedKey): number {
@@ -26,8 +26,11 @@ export function mostSpecificFirst (keys: ResolvedKey[]): ResolvedKey[] {
 
 /** Renders the cidr_table(5) of `datasets`. */
 export function renderPostfixCidr (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
-  return renderLines(resolved, datasets, headerLine('postfix-cidr', datasets), (k) => {
-    if (!isIpKind(k.kind)) return { leftOut: 'address or domain (goes in a postfix-access output)' }
-    return `${k.key} ${postfixAction(k)}`
-  }, (keys) => mostSpecificFirst(keys.filter(k => isIpKind(k.kind))).concat(keys.filter(k => !isIpKind(k.kind))))
+  return renderLines(resolved, datasets, {
+    holds: 'ips',
+    otherKind: 'address or domain (goes in a postfix-access output)',
+    header: headerLine('postfix-cidr', datasets),
+    line: (k) => `${k.key} ${postfixAction(k)}`,
+    order: mostSpecificFirst
+  })
 }

@@ -12,22 +12,31 @@
  * `rspamd-ip`: for a `type = "ip"` (radix) multimap: addresses and CIDR blocks as they are.
  */
 import type { ListDataset } from '../constants.js'
-import { headerLine, isIpKind, renderLines, type Rendering, type ResolvedLists } from './lists.js'
+import { headerLine, LeftOutReason, renderLines, type Rendering, type ResolvedLists } from './lists.js'
+
+const GLOB = new LeftOutReason('address with "*" or "?", which a glob map reads as a wildcard')
+const HASH = new LeftOutReason('address with "#", which an rspamd map reads as a comment')
 
 /** Renders the `from` (glob) map of `datasets`. */
 export function renderRspamdFrom (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
-  return renderLines(resolved, datasets, headerLine('rspamd-from', datasets), (k) => {
-    if (isIpKind(k.kind)) return { leftOut: 'IP address or CIDR block (goes in an rspamd-ip output)' }
-    if (k.kind === 'address' && (k.key.includes('*') || k.key.includes('?'))) return { leftOut: 'address with "*" or "?", which a glob map reads as a wildcard' }
-    if (k.key.includes('#')) return { leftOut: 'address with "#", which an rspamd map reads as a comment' }
-    return k.key
+  return renderLines(resolved, datasets, {
+    holds: 'senders',
+    otherKind: 'IP address or CIDR block (goes in an rspamd-ip output)',
+    header: headerLine('rspamd-from', datasets),
+    line: (k) => {
+      if (k.kind !== 'address') return k.key
+      if (k.key.includes('*') || k.key.includes('?')) return GLOB
+      return k.key.includes('#') ? HASH : k.key
+    }
   })
 }
 
 /** Renders the `ip` (radix) map of `datasets`. */
 export function renderRspamdIp (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
-  return renderLines(resolved, datasets, headerLine('rspamd-ip', datasets), (k) => {
-    if (!isIpKind(k.kind)) return { leftOut: 'address or domain (goes in an rspamd-from output)' }
-    return k.key
+  return renderLines(resolved, datasets, {
+    holds: 'ips',
+    otherKind: 'address or domain (goes in an rspamd-from output)',
+    header: headerLine('rspamd-ip', datasets),
+    line: (k) => k.key
   })
 }

@@ -95,8 +95,8 @@ export interface OutputRunnerOptions {
 interface OutputState {
   spec: OutputSpec
   status: OutputStatus
-  /** The bytes the file holds (as written or found; null: no file), undefined until the first pass. */
-  onDisk: Buffer | null | undefined
+  /** What the file holds (as written or found; null: no file), undefined until the first pass. */
+  onDisk: string | null | undefined
   /** The file changed and its command has not succeeded since. */
   commandDue: boolean
   /** Consecutive failures, for the back-off. */
@@ -182,20 +182,24 @@ export class OutputRunner {
         s.status.leftOut = r.leftOut
         s.status.conflicts = r.conflicts
         s.status.lastRender = new Date(this.now()).toISOString()
-        await this.bringUp(s, Buffer.from(r.text, 'utf8'))
+        await this.bringUp(s, r.text)
       }
       this.renderedVersion = this.states.every(s => s.status.writeError === null) ? version : null
     }
   }
 
-  /** Writes the file if its bytes differ, then runs the command if one is due. */
-  private async bringUp (s: OutputState, bytes: Buffer): Promise<void> {
+  /**
+   * Writes the file if its content differs, then runs the command if one is due. Strings are
+   * compared: equal strings are equal UTF-8 bytes, and a file that is not valid UTF-8 reads as
+   * a string no rendering equals, so it is rewritten.
+   */
+  private async bringUp (s: OutputState, text: string): Promise<void> {
     try {
       s.onDisk ??= await readIfExists(s.spec.path)
-      if (s.onDisk === null || !s.onDisk.equals(bytes)) {
+      if (s.onDisk !== text) {
         await mkdir(dirname(s.spec.path), { recursive: true })
-        await writeFileAtomic(s.spec.path, bytes)
-        s.onDisk = bytes
+        await writeFileAtomic(s.spec.path, text)
+        s.onDisk = text
         s.commandDue = s.spec.command !== ''
         s.status.lastWrite = new Date(this.now()).toISOString()
         s.status.writeError = null
@@ -255,10 +259,10 @@ export class OutputRunner {
   }
 }
 
-/** The file's bytes, or null when it does not exist. */
-async function readIfExists (path: string): Promise<Buffer | null> {
+/** The file's text, or null when it does not exist. */
+async function readIfExists (path: string): Promise<string | null> {
   try {
-    return await readFile(path)
+    return await readFile(path, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw err

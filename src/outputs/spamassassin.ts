@@ -13,17 +13,22 @@
  * VALUEs are not used: the list decides.
  */
 import type { ListDataset } from '../constants.js'
-import { headerLine, isIpKind, renderLines, VERDICT, type Rendering, type ResolvedLists } from './lists.js'
+import { headerLine, LeftOutReason, renderLines, VERDICT, type Rendering, type ResolvedLists } from './lists.js'
+
+const GLOB = new LeftOutReason('address with "*" or "?", which SpamAssassin reads as a wildcard')
 
 /** Renders the .cf file of `datasets`. */
 export function renderSpamAssassin (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
-  return renderLines(resolved, datasets, headerLine('spamassassin', datasets), (k) => {
-    if (isIpKind(k.kind)) return { leftOut: 'IP address or CIDR block (welcomelist_from/blocklist_from match senders)' }
-    let pattern: string
-    if (k.kind === 'domain') pattern = '*@' + k.key
-    else if (k.kind === 'wildcard') pattern = '*@' + k.key
-    else if (k.key.includes('*') || k.key.includes('?')) return { leftOut: 'address with "*" or "?", which SpamAssassin reads as a wildcard' }
-    else pattern = k.key.replaceAll('#', '\\#')
-    return `${VERDICT[k.list] === 'allow' ? 'welcomelist_from' : 'blocklist_from'} ${pattern}`
+  return renderLines(resolved, datasets, {
+    holds: 'senders',
+    otherKind: 'IP address or CIDR block (welcomelist_from/blocklist_from match senders)',
+    header: headerLine('spamassassin', datasets),
+    line: (k) => {
+      let pattern: string
+      if (k.kind !== 'address') pattern = '*@' + k.key
+      else if (k.key.includes('*') || k.key.includes('?')) return GLOB
+      else pattern = k.key.includes('#') ? k.key.replaceAll('#', '\\#') : k.key
+      return `${VERDICT[k.list] === 'allow' ? 'welcomelist_from' : 'blocklist_from'} ${pattern}`
+    }
   })
 }

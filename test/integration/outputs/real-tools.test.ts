@@ -85,12 +85,12 @@ describe('postmap', () => {
       const cidr = join(dir, `prop-${run++}.cidr`)
       await writeFile(access, renderOutput('postfix-access', resolved, ALL).text)
       await writeFile(cidr, renderOutput('postfix-cidr', resolved, ALL).text)
-      const senders = resolved.keys.filter(k => !k.kind.startsWith('ip') && !k.kind.startsWith('cidr'))
+      const senders = resolved.senders
       const got = await postmapQuery(pfConf, `hash:${access}`, senders.map(k => k.kind === 'wildcard' ? k.key.slice(1) : k.key), true)
       for (const k of senders) assert.equal(got.get(k.kind === 'wildcard' ? k.key.slice(1) : k.key), postfixAction(k), k.key)
       // The cidr table is read whole at lookup; a plain address key must find its own line's action
       // unless a more specific entry covers it (never, for a plain address: it is the most specific).
-      const plain = resolved.keys.filter(k => k.kind === 'ipv4' || k.kind === 'ipv6')
+      const plain = resolved.ips.filter(k => k.kind === 'ipv4' || k.kind === 'ipv6')
       const gotIp = await postmapQuery(pfConf, `cidr:${cidr}`, plain.map(k => k.key), false)
       for (const k of plain) assert.equal(gotIp.get(k.key), postfixAction(k), k.key)
     }), { numRuns: 12 })
