@@ -26,6 +26,7 @@ import { BeaconBoundsError, NoMasterError } from './errors.js'
 import { TrafficCounter } from './sync/traffic.js'
 import { TransferProgress } from './sync/transfer-progress.js'
 import { AfterApplyHook } from './sync/after-apply-hook.js'
+import { outputRunnerFor, type OutputRunner } from './outputs/runner.js'
 import { startSchedule, HOUR_MS } from './sync/schedule.js'
 import { incompatibility, LOCAL_VERSIONS, parseUserAgent } from './sync/compat.js'
 import { watchFolder, type FolderWatch } from './settings/watch.js'
@@ -117,6 +118,7 @@ export class Agent {
   private fetchService: FetchService | null = null
   private controlService: ControlService | null = null
   private afterApply: AfterApplyHook | null = null
+  private outputs: OutputRunner | null = null
   private stopSchedule: (() => void) | null = null
   private beaconLink: BeaconLink | null = null
   /** The last beacon each member sent this node itself, and when: the introductions of beacon-link.ts. */
@@ -197,6 +199,7 @@ export class Agent {
           onSuccess: (files, result) => { log.info({ event: 'hook', hook: 'afterApply', files, ms: result.durationMs }, 'afterApply hook ran') },
           onFailure: (err) => { engine.report('hook afterApply', err) }
         })
+      const outputs = outputRunnerFor(config, state.replica, log, (what, err) => { engine.report(what, err) })
       const engine = new SyncEngine({
         nodeId: state.identity.nodeId,
         store: state.store,
@@ -216,6 +219,12 @@ export class Agent {
             log.info({ event: 'files-written', datasets, version: formatVersion(engine.appliedVersion) }, 'settings files updated')
             // Absolute paths: the hook may run in another folder than the agent was started in.
             afterApply?.changed(datasets.map(ds => resolve(ds === 'bayes' ? bayesFile.path : state.folder.path(ds))))
+            if (datasets.some(ds => ds !== 'bayes')) outputs?.changed()
+          },
+          // The node where the edit was made renders and runs the hook too, like every other.
+          onLocalEdits: (datasets) => {
+            afterApply?.changed(datasets.map(ds => resolve(state.folder.path(ds))))
+            outputs?.changed()
           },
           onError: (report) => {
             // A fault that retries every heartbeat is logged at its 1st, 10th, 100th, ... time.
@@ -243,6 +252,7 @@ export class Agent {
       agent.knownAddrs = new Map(Object.entries((await state.store.getMeta<Record<string, string[]>>(META_KNOWN_PEERS)) ?? {}))
       agent.knownAddrs.delete(state.identity.nodeId)
       agent.afterApply = afterApply
+      agent.outputs = outputs
       await agent.startParts()
       if (state.dataDirModeBefore !== null) {
         log.warn({ event: 'file-mode', path: config.dataDir, mode: state.dataDirModeBefore.toString(8) }, `data folder ${config.dataDir} was open to group or others: tightened to 0700`)
@@ -300,6 +310,8 @@ export class Agent {
     await engine.localChanged()
     await engine.bayesChanged()
     await engine.restoreFiles()
+    // A new server renders at once; an unchanged output is neither written nor run.
+    this.outputs?.changed()
     this.watch = watchFolder(config.settingsDir, { debounceMs: config.debounceMs, rescanIntervalMs: config.rescanIntervalSeconds * 1000 }, guarded('scan', report, async () => await engine.localChanged()))
     const token = await loadOrCreateControlToken(config.dataDir)
     this.http = await startStatusServer(config.httpHost, config.httpPort, {
@@ -346,6 +358,8 @@ export class Agent {
     await this.engine.drain()
     // A hook started by an apply finishes too (each run is bounded by hooksTimeoutSeconds).
     await this.afterApply?.idle()
+    this.outputs?.stop()
+    await this.outputs?.idle()
     await this.uploadService?.stop()
     await this.fetchService?.stop()
     await this.controlService?.stop()
@@ -642,6 +656,7 @@ export class Agent {
       lastDownload: this.engine.lastDownload,
       // The upload or fetch in flight ({direction, bytesDone, bytesTotal}), for `spamsync sync` progress.
       transfer: this.transfer.current,
+      outputs: this.outputs?.status() ?? [],
       errors: this.engine.errors,
       // Secrets on disk that group or others may open (file-modes.ts).
       warnings: this.warnings(),

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { ConfigError } from './errors.js'
 import { DEFAULT_MAX_SETTINGS_FILE_BYTES, MAX_SETTINGS_FILE_BYTES_LIMIT } from './settings/settings-file.js'
 import { DEFAULT_DATA_DIR, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_SKEW_MS, DEFAULT_SETTINGS_DIR } from './constants.js'
+import { parseOutputs, type OutputSpec } from './outputs/output-config.js'
 
 /** The validated configuration of an agent. */
 export interface Config {
@@ -68,7 +69,12 @@ export interface Config {
   historyVersions: number
   /** Full archives are passed on by the peers that hold them, not all sent by the master. */
   fanOut: boolean
+  /** Files rendered from the lists for Postfix, SpamAssassin and rspamd (config file only). */
+  outputs: OutputSpec[]
 }
+
+/** Keys that may also come from flags and environment variables (all but the structured `outputs`). */
+export type FlagKey = Exclude<keyof Config, 'outputs'>
 
 /**
  * How a key is read from a string (environment, flag) and checked. A `path` given relative in a
@@ -82,7 +88,7 @@ type Kind =
   | { type: 'enum', values: readonly string[] }
 
 /** Every config key, its kind and the help text `--help` shows. */
-export const CONFIG_KEYS: Record<keyof Config, Kind & { help: string }> = {
+export const CONFIG_KEYS: Record<FlagKey, Kind & { help: string }> = {
   dataDir: { type: 'string', path: true, help: `data folder (default ${DEFAULT_DATA_DIR})` },
   settingsDir: { type: 'string', path: true, help: `settings folder with the list files (default ${DEFAULT_SETTINGS_DIR})` },
   maxSettingsFileBytes: { type: 'int', min: 1024, max: MAX_SETTINGS_FILE_BYTES_LIMIT, help: `largest settings file read, in bytes; a larger one is left alone and shown in status (default ${DEFAULT_MAX_SETTINGS_FILE_BYTES}, 256 MiB)` },
@@ -147,7 +153,8 @@ export function defaultConfig (): Config {
     uploadIntervalHours: 0,
     downloadIntervalHours: 0,
     historyVersions: 50,
-    fanOut: true
+    fanOut: true,
+    outputs: []
   }
 }
 
@@ -196,7 +203,7 @@ function checkValue (key: string, kind: Kind, value: unknown, source: string): u
 /** Turns a string (environment variable, flag) into a value of the key's kind, then checks it. */
 export function parseValue (key: string, raw: string | string[] | boolean, source: string): unknown {
   if (!Object.hasOwn(CONFIG_KEYS, key)) throw new ConfigError(`${source}: unknown key ${key}`)
-  const kind = CONFIG_KEYS[key as keyof Config]
+  const kind = CONFIG_KEYS[key as FlagKey]
   let value: unknown = raw
   if (typeof raw === 'string') {
     if (kind.type === 'int' && /^-?\d+$/.test(raw.trim())) value = Number(raw.trim())
@@ -271,7 +278,7 @@ export interface ConfigSources {
   /** Environment (only `SPAMSYNC_*` is read). */
   env?: NodeJS.ProcessEnv
   /** Values from flags, keyed by config key (already typed by the flag parser). */
-  flags?: Partial<Record<keyof Config, unknown>>
+  flags?: Partial<Record<FlagKey, unknown>>
 }
 
 /** Resolves and validates a configuration. */
@@ -286,8 +293,12 @@ export async function loadConfig (sources: ConfigSources): Promise<Config> {
     }
     if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`${sources.file}: must be a JSON object`)
     for (const [key, value] of Object.entries(flattenSections(json as Record<string, unknown>, sources.file))) {
-      if (!Object.hasOwn(CONFIG_KEYS, key)) throw new ConfigError(`${sources.file}: unknown key ${key} (known: ${Object.keys(CONFIG_KEYS).join(', ')})`)
-      const kind = CONFIG_KEYS[key as keyof Config]
+      if (key === 'outputs') {
+        config.outputs = parseOutputs(value, sources.file, dirname(resolve(sources.file)))
+        continue
+      }
+      if (!Object.hasOwn(CONFIG_KEYS, key)) throw new ConfigError(`${sources.file}: unknown key ${key} (known: ${[...Object.keys(CONFIG_KEYS), 'outputs'].join(', ')})`)
+      const kind = CONFIG_KEYS[key as FlagKey]
       const checked = checkValue(key, kind, value, sources.file)
       // A config file names its folders relative to itself, so it works from any working folder.
       config[key] = kind.type === 'string' && kind.path === true ? resolve(dirname(sources.file), checked as string) : checked

@@ -3,7 +3,7 @@
  * the same way for all of them.
  */
 import type { ParseArgsOptionsConfig } from 'node:util'
-import { CONFIG_KEYS, flagName, type Config } from '../config.js'
+import { CONFIG_KEYS, flagName, type FlagKey } from '../config.js'
 
 /** Where a command writes. */
 export interface CommandIo {
@@ -32,7 +32,7 @@ export interface Command {
 }
 
 /** parseArgs options for the given config keys (`--no-X` comes from allowNegative). */
-export function configOptions (keys: Array<keyof Config>): ParseArgsOptionsConfig {
+export function configOptions (keys: FlagKey[]): ParseArgsOptionsConfig {
   const out: ParseArgsOptionsConfig = { config: { type: 'string' } }
   for (const key of keys) {
     const kind = CONFIG_KEYS[key]
@@ -44,7 +44,7 @@ export function configOptions (keys: Array<keyof Config>): ParseArgsOptionsConfi
 }
 
 /** Help lines for the given config keys. */
-export function configHelp (keys: Array<keyof Config>): string {
+export function configHelp (keys: FlagKey[]): string {
   const lines = ['  --config FILE'.padEnd(30) + 'JSON config file (keys are the camelCase flag names)']
   for (const key of keys) {
     const kind = CONFIG_KEYS[key]
@@ -55,8 +55,8 @@ export function configHelp (keys: Array<keyof Config>): string {
 }
 
 /** The flag values of config keys, keyed by config key, for `loadConfig`. */
-export function configFlags (values: CommandContext['values'], keys: Array<keyof Config>): Partial<Record<keyof Config, unknown>> {
-  const out: Partial<Record<keyof Config, unknown>> = {}
+export function configFlags (values: CommandContext['values'], keys: FlagKey[]): Partial<Record<FlagKey, unknown>> {
+  const out: Partial<Record<FlagKey, unknown>> = {}
   for (const key of keys) out[key] = values[flagName(key)]
   return out
 }

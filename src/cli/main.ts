@@ -23,6 +23,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'sync', summary: 'make the running agent sync now and wait until it is done', load: async () => (await import('./commands/sync.js')).syncCommand },
   { name: 'history', summary: 'list the central versions the master keeps (for rollback)', load: async () => (await import('./commands/history.js')).historyCommand },
   { name: 'rollback', summary: 'make a new central version whose lists equal a kept version', load: async () => (await import('./commands/rollback.js')).rollbackCommand },
+  { name: 'render', summary: 'print the lists as a Postfix, SpamAssassin or rspamd map (a dry run of an output)', load: async () => (await import('./commands/render.js')).renderCommand },
   { name: 'keygen', summary: 'write a new random cluster key', load: async () => (await import('./commands/keygen.js')).keygenCommand },
   { name: 'export', summary: "write this node's settings to a zip archive", load: async () => (await import('./commands/export.js')).exportCommand },
   { name: 'import', summary: 'merge a settings archive into this node', load: async () => (await import('./commands/import.js')).importCommand }

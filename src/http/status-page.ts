@@ -78,6 +78,15 @@ function render (s) {
   }
   $('datasets').replaceChildren(...datasets);
   list('invalid', bad, 'no invalid lines');
+  const outputs = (s.outputs || []).map((o) => {
+    const left = el('td');
+    for (const [why, n] of Object.entries(o.leftOut)) left.append(el('div', n + ' ' + why));
+    if (o.conflicts > 0) left.append(el('div', o.conflicts + ' keys decided by precedence'));
+    const c = o.command;
+    const cmd = c === null ? 'none' : c.ok === null ? 'not run yet' : c.ok ? 'ok, ' + ago(c.lastRun) : 'FAILED: ' + c.error + (c.nextRetry ? ' (retry ' + c.nextRetry + ')' : '');
+    return row([el('td', o.path, 'id'), o.format, el('td', o.entries, 'num'), left, ago(o.lastRender) + (o.writeError ? ', write FAILED: ' + o.writeError : ''), cmd], c !== null && c.ok === false || o.writeError ? 'incompatible' : '');
+  });
+  $('outputs').replaceChildren(...(outputs.length > 0 ? outputs : [row(['none configured', '', '', '', '', ''], 'down')]));
   list('errors', s.errors.slice().reverse().map((e) => el('li', e.time + '  ' + e.what + ': ' + e.message + (e.count > 1 ? ' (' + e.count + ' times, last ' + e.lastTime + ')' : ''))), 'no errors');
   $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
 }
@@ -122,6 +131,11 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <tbody id="datasets"></tbody>
 </table>
 <ul id="invalid"></ul>
+<h2>Outputs</h2>
+<table>
+<thead><tr><th>Path</th><th>Format</th><th>Entries</th><th>Left out</th><th>Rendered</th><th>Command</th></tr></thead>
+<tbody id="outputs"></tbody>
+</table>
 <h2>Errors</h2>
 <ul id="errors"></ul>
 <p id="updated"></p>

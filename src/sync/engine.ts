@@ -126,6 +126,8 @@ export type WrittenDataset = ListDataset | 'bayes'
 export interface EngineHooks {
   /** Settings files an apply or merge changed (bayes.txt once it is written and imported). */
   onFilesChanged?: (datasets: WrittenDataset[]) => void | Promise<void>
+  /** List files the operator (or a tool of theirs) edited on this node, after they were scanned in. */
+  onLocalEdits?: (datasets: ListDataset[]) => void | Promise<void>
   /** An error worth showing to the operator; a repeat comes again with its count raised. */
   onError?: (report: SyncErrorReport) => void
 }
@@ -259,6 +261,7 @@ export class SyncEngine {
       if (n > 0 && this.parts.roles.role === 'master') {
         await this.cutVersion(this.parts.nodeId)
       }
+      if (changed.size > 0) await this.parts.hooks?.onLocalEdits?.([...changed.keys()])
       return n
     })
     if (changed > 0 && this.parts.roles.role !== 'master') this.requestUpload()

@@ -4,7 +4,7 @@
  */
 import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { stripLineComments } from '../../src/config.js'
+import { loadConfig, stripLineComments } from '../../src/config.js'
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
@@ -43,6 +43,10 @@ test('init writes a config, a 0600 cluster key and a settings folder, and prints
   assert.equal(config.clusterKey, 'cluster.key')
   assert.deepEqual(config.hooks, { afterApply: '', timeoutSeconds: 60 })
   assert.equal(config.uploadIntervalHours, 0)
+  // One disabled example of each output format, which the agent reads as no outputs.
+  assert.deepEqual([...new Set(config.outputs.map((o: { format: string }) => o.format))], ['postfix-access', 'postfix-cidr', 'spamassassin', 'rspamd-from', 'rspamd-ip'])
+  assert.ok(config.outputs.every((o: { enabled: boolean }) => o.enabled === false))
+  assert.deepEqual((await loadConfig({ file: join(dir, 'spamsync.json') })).outputs, [])
   assert.equal((await mode(join(dir, 'spamsync.json'))) & 0o600, 0o600, 'the owner can read and write the config')
   for (const list of ['whitelist', 'blacklist', 'autowhitelist']) {
     const text = await readFile(join(dir, 'settings', `${list}.txt`), 'utf8')

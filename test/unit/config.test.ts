@@ -75,7 +75,8 @@ describe('loadConfig defaults', () => {
       uploadIntervalHours: 0,
       downloadIntervalHours: 0,
       historyVersions: 50,
-      fanOut: true
+      fanOut: true,
+      outputs: []
     })
   })
 
@@ -433,5 +434,37 @@ describe('config file comments', () => {
     const config = await loadConfig({ file })
     assert.equal(config.hooksAfterApply, 'curl http://127.0.0.1/reload // not a comment')
     assert.equal(config.priority, 3)
+  })
+})
+
+describe('outputs', () => {
+  const one = { format: 'postfix-access', datasets: ['whitelist', 'blacklist'], path: 'maps/sender_access', command: 'postmap hash:maps/sender_access' }
+
+  test('are read with paths relative to the config file; disabled ones are left out', async (t) => {
+    const file = await configFile(t, { outputs: [one, { ...one, path: '/abs/x', enabled: false }, { format: 'rspamd-ip', datasets: ['blacklist'], path: '/abs/ip.map' }] })
+    const config = await loadConfig({ file })
+    assert.deepEqual(config.outputs, [
+      { format: 'postfix-access', datasets: ['whitelist', 'blacklist'], path: join(dirname(file), 'maps/sender_access'), command: 'postmap hash:maps/sender_access' },
+      { format: 'rspamd-ip', datasets: ['blacklist'], path: '/abs/ip.map', command: '' }
+    ])
+  })
+
+  test('default to none', async () => {
+    assert.deepEqual((await loadConfig({})).outputs, [])
+  })
+
+  test('a bad entry is refused naming outputs[i] and the field', async (t) => {
+    await rejectsNaming({ file: await configFile(t, { outputs: [one, { ...one, format: 'exim' }] }) }, /outputs\[1\]\.format must be one of postfix-access, postfix-cidr, spamassassin, rspamd-from, rspamd-ip/)
+    await rejectsNaming({ file: await configFile(t, { outputs: [{ ...one, datasets: ['greylist'] }] }) }, /outputs\[0\]\.datasets must be a non-empty list/)
+    await rejectsNaming({ file: await configFile(t, { outputs: [{ ...one, datasets: [] }] }) }, /outputs\[0\]\.datasets/)
+    await rejectsNaming({ file: await configFile(t, { outputs: [{ ...one, path: '' }] }) }, /outputs\[0\]\.path must be a file path/)
+    await rejectsNaming({ file: await configFile(t, { outputs: [{ ...one, command: 3 }] }) }, /outputs\[0\]\.command must be a string/)
+    await rejectsNaming({ file: await configFile(t, { outputs: [{ ...one, reload: 'x' }] }) }, /outputs\[0\]: unknown field reload/)
+    await rejectsNaming({ file: await configFile(t, { outputs: [one, one] }) }, /outputs\[1\]\.path .* is also outputs\[0\]\.path/)
+    await rejectsNaming({ file: await configFile(t, { outputs: { format: 'postfix-access' } }) }, /outputs must be a list/)
+  })
+
+  test('an rspamd map mixing allow and block lists is refused', async (t) => {
+    await rejectsNaming({ file: await configFile(t, { outputs: [{ format: 'rspamd-from', datasets: ['whitelist', 'blacklist'], path: 'from.map' }] }) }, /outputs\[0\]: a rspamd-from map holds one verdict/)
   })
 })

@@ -1,6 +1,6 @@
 import { access, mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { CONFIG_KEYS, defaultConfig, groupSections, type Config } from '../../config.js'
+import { CONFIG_KEYS, defaultConfig, groupSections, type Config, type FlagKey } from '../../config.js'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../../constants.js'
 import { FileAccessError } from '../../errors.js'
 import { generateClusterKey, readClusterKey, writeClusterKey } from '../../net/cluster-key.js'
@@ -21,9 +21,9 @@ const LIST_PURPOSE: Record<ListDataset, string> = {
 
 /** The starting config: every key at its default with its help as a comment, folders relative to the config file. */
 function startingConfig (dataDir: string): string {
-  const config: Config = { ...defaultConfig(), dataDir, settingsDir: 'settings', clusterKey: KEY_FILE }
+  const { outputs: _, ...config }: Config = { ...defaultConfig(), dataDir, settingsDir: 'settings', clusterKey: KEY_FILE }
   const grouped = groupSections(config)
-  const lines = ['// spamsync configuration. Paths are relative to this file. Every key is optional.', '{']
+  const lines = ['// spamsync configuration. Paths are relative to this file. Every key is optional.', '{', ...OUTPUT_EXAMPLES]
   const entries = Object.entries(grouped)
   entries.forEach(([key, value], i) => {
     const comma = i < entries.length - 1 ? ',' : ''
@@ -31,18 +31,44 @@ function startingConfig (dataDir: string): string {
       const inner = Object.entries(value)
       lines.push(`  "${key}": {`)
       inner.forEach(([k, v], j) => {
-        lines.push(`    // ${CONFIG_KEYS[(key + k[0].toUpperCase() + k.slice(1)) as keyof Config].help}`)
+        lines.push(`    // ${CONFIG_KEYS[(key + k[0].toUpperCase() + k.slice(1)) as FlagKey].help}`)
         lines.push(`    ${JSON.stringify(k)}: ${JSON.stringify(v)}${j < inner.length - 1 ? ',' : ''}`)
       })
       lines.push(`  }${comma}`)
     } else {
-      lines.push(`  // ${CONFIG_KEYS[key as keyof Config].help}`)
+      lines.push(`  // ${CONFIG_KEYS[key as FlagKey].help}`)
       lines.push(`  ${JSON.stringify(key)}: ${JSON.stringify(value)}${comma}`)
     }
   })
   lines.push('}')
   return lines.join('\n') + '\n'
 }
+
+/**
+ * The `outputs` key with one disabled example of each format (README: "Using the lists in
+ * Postfix / SpamAssassin / rspamd"); setting `enabled` to true (or removing it) turns one on.
+ */
+const OUTPUT_EXAMPLES = `  // Files rendered from the lists for the mail software, rewritten (and their command run) on
+  // every server whenever their content changes. format: postfix-access, postfix-cidr,
+  // spamassassin, rspamd-from, rspamd-ip; datasets: which lists go in; path: relative to this
+  // file; command: run after the file changed, with SPAMSYNC_OUTPUT=<path>. A key in several
+  // lists: whitelist wins over blacklist, blacklist over autowhitelist.
+  "outputs": [
+    // Postfix: check_sender_access hash:/etc/postfix/spamsync/sender_access
+    { "enabled": false, "format": "postfix-access", "datasets": ["whitelist", "autowhitelist", "blacklist"],
+      "path": "/etc/postfix/spamsync/sender_access", "command": "postmap hash:/etc/postfix/spamsync/sender_access" },
+    // Postfix: check_client_access cidr:/etc/postfix/spamsync/client_access.cidr
+    { "enabled": false, "format": "postfix-cidr", "datasets": ["whitelist", "autowhitelist", "blacklist"],
+      "path": "/etc/postfix/spamsync/client_access.cidr", "command": "postfix reload" },
+    // SpamAssassin: welcomelist_from / blocklist_from in the site config folder
+    { "enabled": false, "format": "spamassassin", "datasets": ["whitelist", "autowhitelist", "blacklist"],
+      "path": "/etc/spamassassin/spamsync.cf", "command": "systemctl reload spamd" },
+    // rspamd: multimap maps (one verdict each), reread by rspamd when they change
+    { "enabled": false, "format": "rspamd-from", "datasets": ["whitelist", "autowhitelist"], "path": "/etc/rspamd/local.d/spamsync_from_allow.map" },
+    { "enabled": false, "format": "rspamd-from", "datasets": ["blacklist"], "path": "/etc/rspamd/local.d/spamsync_from_block.map" },
+    { "enabled": false, "format": "rspamd-ip", "datasets": ["whitelist", "autowhitelist"], "path": "/etc/rspamd/local.d/spamsync_ip_allow.map" },
+    { "enabled": false, "format": "rspamd-ip", "datasets": ["blacklist"], "path": "/etc/rspamd/local.d/spamsync_ip_block.map" }
+  ],`.split('\n')
 
 /** The comment line a new list file starts with. */
 function listHeader (dataset: ListDataset): string {

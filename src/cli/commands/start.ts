@@ -1,7 +1,7 @@
-import { loadConfig, CONFIG_KEYS, type Config } from '../../config.js'
+import { loadConfig, CONFIG_KEYS, type FlagKey } from '../../config.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
 
-const KEYS = Object.keys(CONFIG_KEYS) as Array<keyof Config>
+const KEYS = Object.keys(CONFIG_KEYS) as FlagKey[]
 
 /** `spamsync start`: runs the agent until SIGTERM or SIGINT. */
 export const startCommand: Command = {

@@ -69,6 +69,15 @@ export function formatStatus (s: any): string {
     if (typeof d.fileError === 'string') lines.push(`  ${d.fileError}`)
     for (const bad of d.invalidLines.slice(0, 5)) lines.push(`  ${bad.file}:${bad.line}: ${bad.reason}`)
   }
+  // An agent from before outputs existed has no such field.
+  const outputs: any[] = Array.isArray(s.outputs) ? s.outputs : []
+  if (outputs.length > 0) lines.push('', 'OUTPUT')
+  for (const o of outputs) {
+    const cmd = o.command === null ? 'no command' : o.command.ok === null ? 'command not run yet' : o.command.ok === true ? `command ok ${ago(o.command.lastRun)}` : `command FAILED: ${o.command.error}`
+    lines.push(`${o.format} ${o.path}: ${o.entries} entries, rendered ${ago(o.lastRender)}, ${cmd}${o.writeError === null ? '' : `, write FAILED: ${o.writeError}`}`)
+    for (const [why, n] of Object.entries<number>(o.leftOut)) lines.push(`  left out ${n}: ${why}`)
+    if (o.conflicts > 0) lines.push(`  ${o.conflicts} keys also in a list with the opposite verdict (precedence decided)`)
+  }
   lines.push('', 'PEER                                                  ROLE       APPLIED  AGENT    COMPATIBLE  LAST SEEN')
   for (const p of s.peers) {
     lines.push(`${p.id.padEnd(54)}${String(p.role).padEnd(11)}${version(p.appliedVersion).padEnd(9)}${String(p.agentVersion ?? '-').padEnd(9)}${(p.compatible ? 'yes' : `no: ${p.reason}`).padEnd(12)}${ago(p.lastSeen)}`)

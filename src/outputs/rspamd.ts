@@ -1,0 +1,42 @@
+/**
+ * rspamd multimap map files, one entry a line, no values (the list decides; a map holds one
+ * verdict, so an output mixing allow and block lists is refused in the config).
+ *
+ * `rspamd-from`: for a `type = "from"` multimap with `glob = true` (README). Without a filter
+ * rspamd matches the sender's address, then its domain, so
+ * - address `user@example.com` -> `user@example.com`
+ * - domain `example.com` -> `example.com`
+ * - wildcard `*.example.com` -> `*.example.com` (a glob: the subdomains)
+ * An address holding a glob character (`*`, `?`) or `#` (a comment in a map) is left out.
+ *
+ * `rspamd-ip`: for a `type = "ip"` (radix) multimap: addresses and CIDR blocks as they are.
+ */
+import type { ListDataset } from '../constants.js'
+import { headerLine, LeftOutReason, renderLines, type Rendering, type ResolvedLists } from './lists.js'
+
+const GLOB = new LeftOutReason('address with "*" or "?", which a glob map reads as a wildcard')
+const HASH = new LeftOutReason('address with "#", which an rspamd map reads as a comment')
+
+/** Renders the `from` (glob) map of `datasets`. */
+export function renderRspamdFrom (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
+  return renderLines(resolved, datasets, {
+    holds: 'senders',
+    otherKind: 'IP address or CIDR block (goes in an rspamd-ip output)',
+    header: headerLine('rspamd-from', datasets),
+    line: (k) => {
+      if (k.kind !== 'address') return k.key
+      if (k.key.includes('*') || k.key.includes('?')) return GLOB
+      return k.key.includes('#') ? HASH : k.key
+    }
+  })
+}
+
+/** Renders the `ip` (radix) map of `datasets`. */
+export function renderRspamdIp (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
+  return renderLines(resolved, datasets, {
+    holds: 'ips',
+    otherKind: 'address or domain (goes in an rspamd-from output)',
+    header: headerLine('rspamd-ip', datasets),
+    line: (k) => k.key
+  })
+}
