@@ -210,18 +210,28 @@ function ownerId (ctx: HostileContext): fc.Arbitrary<string> {
 }
 
 const SAFE_EXTREMES = [0, 1, 2 ** 31, 2 ** 32, 2 ** 48, Number.MAX_SAFE_INTEGER - 1, Number.MAX_SAFE_INTEGER]
-const safeNumber = (plain: fc.Arbitrary<number>): fc.Arbitrary<number> => fc.oneof({ weight: 4, arbitrary: plain }, { weight: 1, arbitrary: fc.constantFrom(...SAFE_EXTREMES) })
 
-function entry (ctx: HostileContext): fc.Arbitrary<Entry> {
+/** A list entry as generated: its wall time is relative to when it is sent, or an absolute extreme. */
+export interface SpecEntry {
+  key: string
+  value: string
+  present: boolean
+  wall: { fromNow: number } | { at: number }
+  counter: number
+  nodeId: string
+}
+
+function entry (ctx: HostileContext): fc.Arbitrary<SpecEntry> {
   return fc.record({
     key: fc.constantFrom(...KEYS),
     value: fc.constantFrom('', 'OK', 'REJECT fuzz'),
     present: fc.boolean(),
-    stamp: fc.record({
-      wallMs: safeNumber(fc.integer({ min: Date.now() - 86_400_000, max: Date.now() + 60_000 })),
-      counter: safeNumber(fc.nat(10)),
-      nodeId: ownerId(ctx)
-    })
+    wall: fc.oneof(
+      { weight: 4, arbitrary: fc.oneof(fc.integer({ min: -86_400_000, max: 0 }), fc.constantFrom(1_000, 60_000, 3_600_000)).map(fromNow => ({ fromNow })) },
+      { weight: 1, arbitrary: fc.constantFrom(...SAFE_EXTREMES).map(at => ({ at })) }
+    ),
+    counter: fc.oneof({ weight: 2, arbitrary: fc.nat(10) }, { weight: 1, arbitrary: fc.constantFrom(...SAFE_EXTREMES) }),
+    nodeId: ownerId(ctx)
   })
 }
 
@@ -246,7 +256,7 @@ const jsonVersion = fc.oneof(
 
 /** The parts of an archive a peer controls, before they are packed. */
 export interface ArchiveSpec {
-  lists: Array<[ListDataset, Entry[]]>
+  lists: Array<[ListDataset, SpecEntry[]]>
   bayes: BayesContribution[]
   /** Manifest fields that replace the ones an honest uploader writes. */
   manifest: Record<string, unknown>
@@ -272,13 +282,15 @@ export function archiveSpec (ctx: HostileContext): fc.Arbitrary<ArchiveSpec> {
   return fc.record({
     lists: fc.uniqueArray(fc.tuple(fc.constantFrom(...LIST_DATASETS), fc.uniqueArray(entry(ctx), { selector: e => e.key, maxLength: 6 })), { selector: ([ds]) => ds, maxLength: 3 }),
     bayes: fc.uniqueArray(contribution(ctx), { selector: c => c.nodeId, maxLength: 2 }),
-    manifest: fc.array(manifestField(ctx), { maxLength: 2 }).map(fs => Object.fromEntries(fs))
+    manifest: fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(manifestField(ctx), { minLength: 1, maxLength: 2 }) }).map(fs => Object.fromEntries(fs))
   })
 }
 
 /** Packs an archive spec: a sound zip whose manifest declares the files' real sizes, counts and sha256. */
 export function packSpec (spec: ArchiveSpec, ctx: HostileContext): Uint8Array {
-  const files = spec.lists.map(([ds, entries]) => ({ name: archiveFileName(ds), ...encodeEntries(entries) }))
+  const now = Date.now()
+  const stamped = (e: SpecEntry): Entry => ({ key: e.key, value: e.value, present: e.present, stamp: { wallMs: 'at' in e.wall ? e.wall.at : now + e.wall.fromNow, counter: e.counter, nodeId: e.nodeId } })
+  const files = spec.lists.map(([ds, entries]) => ({ name: archiveFileName(ds), ...encodeEntries(entries.map(stamped)) }))
   if (spec.bayes.length > 0) files.push({ name: BAYES_ARCHIVE_FILE, ...encodeBayes(spec.bayes) })
   const manifest = {
     format: 'spamsync-archive',
@@ -351,7 +363,7 @@ function uploadCase (ctx: HostileContext): fc.Arbitrary<UploadCase> {
     to: target(ctx),
     request: frame(message({
       hello: sub(helloMsg(ctx)),
-      kind: enumField(2),
+      kind: enumField(2, fc.constantFrom(0n, 0n, 0n, 1n)),
       baseTerm: u64(small),
       baseLseq: u64(small),
       size: { plain: fc.constant(undefined), wild: wildNumber },
