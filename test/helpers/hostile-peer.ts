@@ -309,7 +309,7 @@ export async function fuzzHostilePeer (opts: { runs: number, seed: number, conve
       } catch (err) {
         throw withCases(err)
       }
-    }), { numRuns: opts.runs, seed: opts.seed, endOnFailure: true })
+    }), { numRuns: opts.runs, seed: opts.seed, endOnFailure: true, includeErrorInReport: true })
     try {
       await fuzz.converge()
       fuzz.check()
