@@ -322,6 +322,9 @@ export function bodyBytes (b: Body, ctx: HostileContext): Uint8Array {
 
 // ---- cases ----
 
+/** In a fetch request's `archive`: the full archive the asked agent announces, when the case is run. */
+export const HELD = 'held'
+
 /** Which agent a request goes to: the master of the moment, or one by index. */
 export type Target = 'master' | number
 
@@ -415,7 +418,13 @@ export function hostileCase (ctx: HostileContext): fc.Arbitrary<HostileCase> {
       arbitrary: fc.record({
         kind: fc.constant('fetch' as const),
         to: target(ctx),
-        request: frame(message({ hello: sub(helloMsg(ctx)), since: sub(versionMsg), want: sub(versionMsg), archive: sub(archiveIdMsg), fanOut: enumField(2) })),
+        request: frame(message({
+          hello: sub(helloMsg(ctx)),
+          since: sub(versionMsg),
+          want: sub(versionMsg),
+          archive: { plain: fc.oneof(archiveIdMsg, fc.constant(HELD)), wild: sub(archiveIdMsg).wild },
+          fanOut: enumField(2)
+        })),
         readArchive: fc.boolean()
       })
     },

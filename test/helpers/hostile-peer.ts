@@ -28,7 +28,7 @@ import { CHUNK_BYTES } from '../../src/sync/transfer.js'
 import { FetchRequest, FetchResponse, Status, UploadReady, UploadRequest, UploadResult } from '../../src/pb/spamsync.js'
 import { waitFor } from './agents.js'
 import { InProcessCluster, listKeys } from './in-process.js'
-import { bodyBytes, encodeFrame, encodeMessage, hostileCase, SCHEMAS, type Answers, type Frame, type HostileCase, type HostileContext, type Target } from './hostile-messages.js'
+import { bodyBytes, encodeFrame, encodeMessage, HELD, hostileCase, SCHEMAS, type Answers, type Frame, type HostileCase, type HostileContext, type Target } from './hostile-messages.js'
 
 /** How long the hostile peer waits for an agent's answer; a case that waits longer is counted, not failed. */
 const ANSWER_TIMEOUT_MS = 5_000
@@ -205,7 +205,7 @@ export class HostilePeerFuzz {
   private async fetch (to: Target, request: Frame, readArchive: boolean): Promise<string> {
     const { stream, lp } = await this.open(to, FETCH_PROTOCOL)
     try {
-      await lp.write(encodeFrame('FetchRequest', request))
+      await lp.write(encodeFrame('FetchRequest', this.resolveHeld(to, request)))
       const response = FetchResponse.decode(await read(lp))
       if (response.status === Status.OK && readArchive) {
         for (let got = 0; got < response.size;) got += (await read(lp)).byteLength
@@ -214,6 +214,14 @@ export class HostilePeerFuzz {
     } finally {
       stream.abort(new Error('case over'))
     }
+  }
+
+  /** A fetch request that names the full archive `to` announces (HELD) names it by its version, size and sha256. */
+  private resolveHeld (to: Target, request: Frame): Frame {
+    if (!('msg' in request) || request.msg.archive !== HELD) return request
+    const held = this.agent(to).engine.fullArchive
+    const archive = held === null ? undefined : { version: { term: BigInt(held.version.term), seq: BigInt(held.version.seq) }, size: BigInt(held.size), sha256: held.sha256 }
+    return { msg: { ...request.msg, archive } }
   }
 
   private async control (to: Target, request: string): Promise<string> {
