@@ -148,6 +148,8 @@ export class HostilePeerFuzz {
         return true
       }, CONVERGE_TIMEOUT_MS)
     } catch (err) {
+      // A crash meanwhile is the cause to report, not the edit that could not spread after it.
+      this.check()
       const state = this.agents.map(a => `${a.nodeId.slice(-6)}: ${a.election.role} term ${a.election.term} master ${a.election.masterId?.slice(-6) ?? '-'} applied ${JSON.stringify(a.engine.appliedVersion)} errors ${JSON.stringify(a.engine.errors.slice(-3))}`)
       throw new HostileFuzzFailure(`${String(err)}\n${state.join('\n')}`)
     }
