@@ -79,24 +79,27 @@ export class HostilePeerFuzz {
   /** Starts `n` agents (the first with one blacklist entry) and the hostile peer linked to all. */
   static async start (n = 3): Promise<HostilePeerFuzz> {
     const cluster = await InProcessCluster.create('hostile-fuzz')
+    let fuzz: HostilePeerFuzz | undefined
     try {
       for (let i = 0; i < n; i++) await cluster.start({}, { 'blacklist.txt': i === 0 ? 'honest.example\n' : '' })
       await cluster.oneMaster()
-      const key = await generateKeyPair('Ed25519')
-      const fuzz = new HostilePeerFuzz(cluster, cluster.agents, key, null)
+      fuzz = new HostilePeerFuzz(cluster, cluster.agents, await generateKeyPair('Ed25519'), null)
       await fuzz.hostileJoins()
       return fuzz
     } catch (err) {
-      await cluster.stop()
+      await (fuzz ?? cluster).stop()
       throw err
     }
   }
 
   async stop (): Promise<void> {
-    await this.hostile?.stop()
-    await this.cluster.stop()
-    process.setUncaughtExceptionCaptureCallback(null)
-    process.off('unhandledRejection', this.onFault)
+    try {
+      await this.hostile?.stop()
+      await this.cluster.stop()
+    } finally {
+      process.setUncaughtExceptionCaptureCallback(null)
+      process.off('unhandledRejection', this.onFault)
+    }
   }
 
   /** Runs one case; returns what it ended with (for the counts), never throws for the agents' refusals. */
@@ -159,7 +162,7 @@ export class HostilePeerFuzz {
 
   private async hostileJoins (): Promise<void> {
     const node = await createSpamsyncNode({ privateKey: this.key, clusterKey: await readClusterKey(this.cluster.keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
-    await node.handle(BEACON_PROTOCOL, (stream) => { drain(stream).catch(() => {}) })
+    await node.handle(BEACON_PROTOCOL, (stream) => { drain(stream).catch((err) => { stream.abort(err) }) })
     await node.handle(UPLOAD_PROTOCOL, (stream) => { this.answerUpload(stream).catch((err) => { stream.abort(err) }) })
     await node.handle(FETCH_PROTOCOL, (stream) => { this.answerFetch(stream).catch((err) => { stream.abort(err) }) })
     for (const a of this.agents) await node.dial(multiaddr((a.status().listen as string[])[0]))
