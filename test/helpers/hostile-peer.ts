@@ -4,7 +4,8 @@
  * (hostile-messages.ts): beacons, uploads, fetches, control requests, and the answers it gives
  * when an agent uploads to it or fetches from it. After every case: no uncaught exception or
  * unhandled rejection (in a process of its own, either would have ended an agent), every agent
- * still builds its status, and the heap stays within a bound. Every `convergeEvery` cases and at
+ * still builds its status, no agent holds Bayes counts in an honest node's name (honest nodes
+ * learn nothing here, so such counts are forged), and the heap stays within a bound. Every `convergeEvery` cases and at
  * the end: an edit an operator makes on an honest node reaches every honest node (when the
  * hostile peer leads the election, it leaves first, as a failed master would, and comes back after).
  */
@@ -18,6 +19,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Agent } from '../../src/agent.js'
+import type { LocalState } from '../../src/local-state.js'
 import { readClusterKey } from '../../src/net/cluster-key.js'
 import { createSpamsyncNode, type SpamsyncNode } from '../../src/net/libp2p-node.js'
 import { BEACON_PROTOCOL } from '../../src/net/beacon-link.js'
@@ -127,6 +129,12 @@ export class HostilePeerFuzz {
       } catch (err) {
         throw new HostileFuzzFailure(`status of ${a.nodeId} failed: ${String(err)}`)
       }
+    }
+    // Honest nodes learn no mail here: a Bayes count in an honest node's name can only be forged.
+    for (const a of this.agents) {
+      const { bayes } = (a as unknown as { state: LocalState }).state
+      const forged = bayes.contributions().filter(c => this.ctx.honestIds.includes(c.nodeId) && (c.db.numSpam > 0 || c.db.numHam > 0 || c.db.tokens.keys.length > 0 || c.db.seen.size > 0))
+      if (forged.length > 0) throw new HostileFuzzFailure(`${a.nodeId} holds Bayes counts in the name of ${forged.map(c => c.nodeId).join(', ')}, which learned nothing: forged by the hostile peer`)
     }
     const growth = process.memoryUsage().heapUsed - this.heapBase
     this.maxHeapGrowth = Math.max(this.maxHeapGrowth, growth)
