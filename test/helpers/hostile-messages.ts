@@ -399,8 +399,9 @@ function answers (ctx: HostileContext): fc.Arbitrary<Answers> {
       kind: enumField(2),
       base: sub(versionMsg),
       version: sub(versionMsg),
-      size: length,
-      sha256: shaField,
+      // Left out: the body's real ones, so an agent gets past its checks of size and sha256.
+      size: { plain: fc.constant(undefined), wild: wildNumber },
+      sha256: { plain: fc.constant(undefined), wild: shaField.wild },
       sources: { plain: fc.array(fc.constantFrom(ctx.hostileId, ...ctx.honestIds), { maxLength: 2 }), wild: fc.array(nastyText, { maxLength: 50 }) }
     })),
     fetchBody: body(ctx)

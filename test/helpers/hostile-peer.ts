@@ -266,8 +266,10 @@ export class HostilePeerFuzz {
     const lp = lpStream(stream, { maxDataLength: 2 * CHUNK_BYTES })
     const { fetchResponse, fetchBody } = this.answers
     FetchRequest.decode(await read(lp))
-    await lp.write(encodeFrame('FetchResponse', fetchResponse))
     const zip = bodyBytes(fetchBody, this.ctx)
+    await lp.write('raw' in fetchResponse
+      ? fetchResponse.raw
+      : encodeMessage(SCHEMAS.FetchResponse, { ...fetchResponse.msg, size: fetchResponse.msg.size ?? BigInt(zip.byteLength), sha256: fetchResponse.msg.sha256 ?? createHash('sha256').update(zip).digest() }))
     for (let at = 0; at < zip.byteLength; at += CHUNK_BYTES) await lp.write(zip.subarray(at, at + CHUNK_BYTES))
     await stream.close()
   }
