@@ -1,12 +1,16 @@
 /**
  * `npm run fuzz [-- --runs N] [-- --seed S]`: the fuzz suite at full size, 10,000 cases a target
- * by default: the list-file parser, the sa-learn backup parser and the settings archive reader.
- * Prints, per target, how many cases were accepted and how many were refused with which named
- * error, and the slowest case (a hang shows there as a run that never ends); then the same as
- * JSON. Exits 1 with fast-check's report (seed and shrunk input) when a case crashes.
+ * by default: the list-file parser, the sa-learn backup parser, the settings archive reader, and
+ * a hostile peer with the cluster key against three live agents (test/helpers/hostile-peer.ts).
+ * Prints, per target, how many cases ended which way (accepted, refused with which named error,
+ * for the hostile peer the agents' answers), and the slowest case of the parsers (a hang shows
+ * there as a run that never ends); then the same as JSON. Exits 1 with fast-check's report (seed
+ * and input) when a case crashes, or when an agent would have exited, outgrew the heap bound or
+ * stopped converging.
  */
 import { parseArgs } from 'node:util'
 import { FUZZ_TARGETS, fuzz, type FuzzTarget } from '../test/helpers/fuzz-targets.js'
+import { fuzzHostilePeer } from '../test/helpers/hostile-peer.js'
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10000' }, seed: { type: 'string' } } })
 const runs = Number(values.runs)
@@ -44,11 +48,21 @@ for (const target of FUZZ_TARGETS) {
   }
 }
 
+const HOSTILE = 'hostile peer (3 live agents)'
+const t0 = performance.now()
+try {
+  const r = await fuzzHostilePeer({ runs, seed, convergeEvery: 50 })
+  results.push({ target: HOSTILE, cases: r.cases, outcomes: { ...r.outcomes, 'convergence checks passed': r.convergenceChecks, 'hostile peer led and left': r.hostileLeft, 'max heap growth MiB': r.maxHeapGrowthMiB }, slowestCaseMs: NaN, totalMs: r.ms })
+} catch (err) {
+  failed = true
+  console.error(`${HOSTILE}: FAILED after ${Math.round(performance.now() - t0)} ms\n${err instanceof Error ? err.message : String(err)}`)
+}
+
 console.log(`fuzz: ${runs} cases per target, seed ${seed}`)
 console.log(['target'.padEnd(42), 'cases'.padStart(7), 'slowest ms'.padStart(11), 'total ms'.padStart(9), '  outcomes'].join(''))
 for (const r of results) {
   const outcomes = Object.entries(r.outcomes).map(([k, n]) => `${k} ${n}`).join(', ')
-  console.log([r.target.padEnd(42), String(r.cases).padStart(7), String(r.slowestCaseMs).padStart(11), String(r.totalMs).padStart(9), `  ${outcomes}`].join(''))
+  console.log([r.target.padEnd(42), String(r.cases).padStart(7), (Number.isNaN(r.slowestCaseMs) ? '-' : String(r.slowestCaseMs)).padStart(11), String(r.totalMs).padStart(9), `  ${outcomes}`].join(''))
 }
 console.log(JSON.stringify({ runs, seed, results }))
 process.exit(failed ? 1 : 0)

@@ -74,8 +74,8 @@ export class FetchService implements Startable {
   }
 
   async start (): Promise<void> {
-    await this.node.handle(FETCH_PROTOCOL, (stream) => {
-      this.serve(stream).catch((err) => { stream.abort(err) })
+    await this.node.handle(FETCH_PROTOCOL, (stream, connection) => {
+      this.serve(stream, connection.remotePeer.toString()).catch((err) => { stream.abort(err) })
     }, { maxInboundStreams: MAX_INBOUND_FETCHES })
   }
 
@@ -83,13 +83,18 @@ export class FetchService implements Startable {
     await this.node.unhandle(FETCH_PROTOCOL)
   }
 
-  private async serve (stream: Stream): Promise<void> {
+  /**
+   * `peer`: the connection's peer id, which Noise authenticated. The hello must name it: the
+   * named node is whom the master's BUSY answers list as holding the archive, and whose own
+   * Bayes contribution a delta leaves out, so a peer may only ask as itself.
+   */
+  private async serve (stream: Stream, peer: string): Promise<void> {
     const lp = lpStream(stream)
     const reqBytes = await readMessage(lp, this.timeoutMs)
     this.traffic.bytesReceived += reqBytes.byteLength
     const req = FetchRequest.decode(reqBytes)
     const hello = req.hello ?? { nodeId: '', protocolVersion: 0, schemaVersion: 0, agentVersion: '' }
-    const refusal = this.source.refusal(hello)
+    const refusal = hello.nodeId !== peer ? `hello names node ${hello.nodeId.slice(0, 100)}, but the connection is from ${peer}` : this.source.refusal(hello)
     const named = req.archive?.version === undefined ? undefined : { version: req.archive.version, size: req.archive.size, sha256: req.archive.sha256 }
     const served: Served = refusal !== null
       ? { status: Status.REFUSED, reason: refusal }

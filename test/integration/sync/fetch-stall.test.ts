@@ -48,13 +48,13 @@ test('fetch streams that never send a request hold their slots only until the ti
   const stalled: Stream[] = []
   for (let i = 0; i < MAX_INBOUND_FETCHES; i++) stalled.push(await staller.dialProtocol(master.peerId, FETCH_PROTOCOL))
 
-  await assert.rejects(fetchFrom(staller, master.peerId, request('staller'), new TrafficCounter()),
+  await assert.rejects(fetchFrom(staller, master.peerId, request(staller.peerId.toString()), new TrafficCounter()),
     'a further fetch on the stalled connection finds no free slot')
-  const meanwhile = await fetchFrom(honest, master.peerId, request('honest'), new TrafficCounter())
+  const meanwhile = await fetchFrom(honest, master.peerId, request(honest.peerId.toString()), new TrafficCounter())
   assert.equal(meanwhile.response.status, Status.OK, 'another peer fetches while the staller holds its slots')
 
   await waitFor('the master to close the stalled streams', () => stalled.every(s => s.status !== 'open'), 30_000)
-  const again = await fetchFrom(staller, master.peerId, request('staller'), new TrafficCounter())
+  const again = await fetchFrom(staller, master.peerId, request(staller.peerId.toString()), new TrafficCounter())
   assert.deepEqual(again.zip, zip, 'the freed slot serves the staller')
 })
 
@@ -63,19 +63,19 @@ test('a fetch whose reader never reads frees its slot at the write timeout; othe
   const { master, staller, honest, released, releasedAt } = await servingMaster(t, zip)
   const stream = await staller.dialProtocol(master.peerId, FETCH_PROTOCOL)
   const asked = performance.now()
-  await lpStream(stream).write(FetchRequest.encode(request('staller')))
+  await lpStream(stream).write(FetchRequest.encode(request(staller.peerId.toString())))
   // Paused, libp2p stops granting the master window: a stream merely left unread would
   // instead be reset by its own 4 MB read-buffer limit, which frees the slot at once.
   stream.pause()
 
-  const meanwhile = await fetchFrom(honest, master.peerId, request('honest'), new TrafficCounter())
+  const meanwhile = await fetchFrom(honest, master.peerId, request(honest.peerId.toString()), new TrafficCounter())
   assert.deepEqual(meanwhile.zip, zip, 'another peer gets the whole archive while the staller does not read')
 
-  await waitFor('the write timeout to free the staller\'s slot', () => released.includes('staller'), 60_000)
+  await waitFor('the write timeout to free the staller\'s slot', () => released.includes(staller.peerId.toString()), 60_000)
   // Not before the timeout: until then the master was blocked writing to the staller. (How long
   // the honest fetch takes depends on the machine's load, so its order against this is not checked.)
-  assert.ok(releasedAt.get('staller')! - asked >= TIMEOUT_MS, 'the staller held its slot until the write timed out')
+  assert.ok(releasedAt.get(staller.peerId.toString())! - asked >= TIMEOUT_MS, 'the staller held its slot until the write timed out')
   await waitFor('the master to abort the stalled stream', () => stream.status !== 'open', 30_000)
-  const again = await fetchFrom(honest, master.peerId, request('honest'), new TrafficCounter())
+  const again = await fetchFrom(honest, master.peerId, request(honest.peerId.toString()), new TrafficCounter())
   assert.deepEqual(again.zip, zip, 'the archive is still served after the stalled send failed')
 })
