@@ -182,6 +182,7 @@ export class Agent {
         strictVersion: config.strictVersion,
         historyVersions: config.historyVersions,
         fanOut: config.fanOut,
+        speaksForItself: (nodeId) => agent?.speaksForItself(nodeId) ?? false,
         bayes: {
           replica: state.bayes,
           file: bayesFile,
@@ -432,6 +433,17 @@ export class Agent {
     if (!m.live) return false
     const held = this.heldBy.get(nodeId)
     return (held === undefined || !sameArchive(held, archive)) && compareVersions(m.appliedVersion, archive.version) < 0
+  }
+
+  /** A node live in the election or connected now: it uploads its own Bayes contribution, no other node may grow it. */
+  speaksForItself (nodeId: string): boolean {
+    if (this.election.members().some(m => m.nodeId === nodeId && m.live)) return true
+    try {
+      return this.node.getConnections(peerIdFromString(nodeId)).length > 0
+    } catch {
+      // Not a peer id at all: no node of that name can be connected.
+      return false
+    }
   }
 
   /** The followed master's beacon told its clock: stamp on it from now on. */

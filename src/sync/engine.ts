@@ -25,6 +25,7 @@ import type { SettingsFolder } from '../settings/settings-folder.js'
 import type { StateStore, VersionRecord } from '../store/state-store.js'
 import type { Entry } from '../crdt/lww-set.js'
 import { expireTokens } from '../crdt/bayes-counters.js'
+import { checkUploadContributions } from './upload-contributions.js'
 import type { BayesReplica } from './bayes-replica.js'
 import type { BayesFile } from '../settings/bayes-file.js'
 import type { BayesContribution, EncodedBayes } from '../archive/bayes-codec.js'
@@ -149,6 +150,8 @@ export interface EngineParts {
   bayes?: BayesParts
   /** Full archives go from peer to peer (fan-out.ts); off: every node fetches from the master only. */
   fanOut: boolean
+  /** A live or connected node, whose Bayes contribution no other node's upload may grow (default: none). */
+  speaksForItself?: (nodeId: string) => boolean
 }
 
 /** The parts of the Bayes dataset. */
@@ -394,6 +397,15 @@ export class SyncEngine {
     return await this.queue.run(async () => {
       done()
       if (this.parts.roles.role !== 'master') throw new SyncRefusedError('no longer master')
+      const bayes = this.parts.bayes?.replica
+      if (bayes !== undefined) {
+        const held = new Map(bayes.contributions().map(c => [c.nodeId, c.db]))
+        const handOver = kind === 'full' && archive.manifest.kind === 'full' ? 'full' : 'delta'
+        checkUploadContributions(nodeId, handOver, archive.bayes, {
+          held: id => held.get(id),
+          speaksForItself: id => id === this.parts.nodeId || (this.parts.speaksForItself?.(id) ?? false)
+        })
+      }
       const changed: ListDataset[] = []
       for (const [dataset, entries] of archive.lists) {
         if ((await this.parts.replica.merge(dataset, entries, { synced: true })).length > 0) changed.push(dataset)
@@ -405,7 +417,7 @@ export class SyncEngine {
     }).catch((err) => {
       done()
       // The uploader only hears a refusal; a local failure (a full disk) belongs in this node's status.
-      if (!(err instanceof SyncRefusedError)) this.report(`merge upload from ${nodeId}`, err)
+      if (!(err instanceof SyncRefusedError)) this.report(err instanceof ArchiveError ? `upload from ${nodeId}` : `merge upload from ${nodeId}`, err)
       throw err
     })
   }
