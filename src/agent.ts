@@ -249,7 +249,7 @@ export class Agent {
       refusal: (hello) => engine.uploadRefusal(hello),
       needsFull: (nodeId, baseTerm) => engine.needsFull(nodeId, baseTerm),
       merge: async (nodeId, zip, kind) => await this.metrics.timeMerge(async () => await engine.mergeUpload(nodeId, zip, kind))
-    }, this.traffic)
+    }, this.traffic, { partialDir: join(config.dataDir, 'uploads'), report: (what, err) => { engine.report(what, err) } })
     this.fetchService = new FetchService(node, {
       refusal: (hello) => { const bad = incompatibility(hello, config.strictVersion); return bad === null ? null : `incompatible: ${bad}` },
       serve: async (since, _want, ask) => await engine.serveFetch(since, ask)
