@@ -699,7 +699,10 @@ export class SyncEngine {
     let contribs: BayesContribution[] | EncodedBayes | null = null
     if (bayes !== undefined) {
       const own = (): BayesContribution[] => bayes.contributions().filter(c => c.nodeId === this.parts.nodeId)
-      if (full) contribs = this.holdsOtherMastersState(masterId, term) ? bayes.contributions() : own()
+      // A hand-over leaves out the master's and live nodes' contributions: they upload their own,
+      // and the master refuses a copy that would grow one (upload-contributions.ts).
+      const handOver = (): BayesContribution[] => bayes.contributions().filter(c => c.nodeId === this.parts.nodeId || (c.nodeId !== masterId && !(this.parts.speaksForItself?.(c.nodeId) ?? false)))
+      if (full) contribs = this.holdsOtherMastersState(masterId, term) ? handOver() : own()
       else contribs = await bayes.changedSinceFile(this.uploadAck?.bseq ?? 0, nodeId => nodeId === this.parts.nodeId) ?? own()
       if ((Array.isArray(contribs) ? contribs.length : contribs.contributions) === 0) contribs = null
     }
