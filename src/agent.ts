@@ -41,8 +41,9 @@ import { sameArchive, type ArchiveRef } from './sync/fan-out.js'
 import { createLog, type Log } from './log.js'
 import { ClockSkews, ClusterClock } from './crdt/cluster-clock.js'
 import { printable, PEER_TEXT_MAX } from './printable.js'
+import { AddressBook } from './net/address-book.js'
 
-/** Meta key of the members' last announced addresses. */
+/** Meta key of the address book (src/net/address-book.ts). */
 const META_KNOWN_PEERS = 'knownPeers'
 
 /** Time between heartbeats (beacons) of every node. */
@@ -127,10 +128,10 @@ export class Agent {
   /** Peers already logged as refused: a refusal is logged once, not on every redial. */
   private readonly loggedRefusals = new Set<string>()
   /**
-   * The last addresses each member announced, kept in the store: a node that restarts on a new
-   * port, or whose bootstrap peer is gone, still finds the cluster by dialling the members it knew.
+   * Where this node met each member, kept in the store: a node that restarts, or whose bootstrap
+   * peer is gone, still finds the cluster by dialling the members it knew.
    */
-  private knownAddrs = new Map<string, string[]>()
+  private addressBook = new AddressBook(Date.now)
   /** The full archive each peer's last beacon announced (fan-out). */
   private readonly heldBy = new Map<string, ArchiveRef>()
   /** Each node's clock against the master's; logged once when beyond half the skew bound. */
@@ -209,6 +210,7 @@ export class Agent {
         strictVersion: config.strictVersion,
         historyVersions: config.historyVersions,
         fanOut: config.fanOut,
+        speaksForItself: (nodeId) => agent?.speaksForItself(nodeId) ?? false,
         bayes: {
           replica: state.bayes,
           file: bayesFile,
@@ -249,8 +251,8 @@ export class Agent {
       })
       await engine.load()
       agent = new Agent(config, state, node, election, engine, log, clock)
-      agent.knownAddrs = new Map(Object.entries((await state.store.getMeta<Record<string, string[]>>(META_KNOWN_PEERS)) ?? {}))
-      agent.knownAddrs.delete(state.identity.nodeId)
+      agent.addressBook = AddressBook.load(await state.store.getMeta<unknown>(META_KNOWN_PEERS), Date.now)
+      agent.addressBook.delete(state.identity.nodeId)
       agent.afterApply = afterApply
       agent.outputs = outputs
       await agent.startParts()
@@ -287,7 +289,7 @@ export class Agent {
       refusal: (hello) => engine.uploadRefusal(hello),
       needsFull: (nodeId, baseTerm) => engine.needsFull(nodeId, baseTerm),
       merge: async (nodeId, zip, kind) => await this.metrics.timeMerge(async () => await engine.mergeUpload(nodeId, zip, kind))
-    }, this.traffic)
+    }, this.traffic, { partialDir: join(config.dataDir, 'uploads'), report: (what, err) => { engine.report(what, err) } })
     this.fetchService = new FetchService(node, {
       refusal: (hello) => { const bad = incompatibility(hello, config.strictVersion); return bad === null ? null : `incompatible: ${bad}` },
       serve: async (since, _want, ask) => await engine.serveFetch(since, ask)
@@ -485,6 +487,17 @@ export class Agent {
     return (held === undefined || !sameArchive(held, archive)) && compareVersions(m.appliedVersion, archive.version) < 0
   }
 
+  /** A node live in the election or connected now: it uploads its own Bayes contribution, no other node may grow it. */
+  speaksForItself (nodeId: string): boolean {
+    if (this.election.members().some(m => m.nodeId === nodeId && m.live)) return true
+    try {
+      return this.node.getConnections(peerIdFromString(nodeId)).length > 0
+    } catch {
+      // Not a peer id at all: no node of that name can be connected.
+      return false
+    }
+  }
+
   /** The followed master's beacon told its clock: stamp on it from now on. */
   private heardMasterClock (masterWallMs: number): void {
     this.clock.heardMaster(masterWallMs)
@@ -542,18 +555,32 @@ export class Agent {
     if (mas.length > 0) this.node.dial(mas).catch(() => {})
   }
 
+  /** A member's own beacon: its announced addresses on a host its live connection shows go into the address book. */
   private rememberAddrs (nodeId: string, addrs: Uint8Array[]): void {
-    const text = addrs.map(a => multiaddr(a).toString())
-    if (text.length === 0 || JSON.stringify(this.knownAddrs.get(nodeId)) === JSON.stringify(text)) return
-    this.knownAddrs.set(nodeId, text)
-    this.state.store.write({ meta: { [META_KNOWN_PEERS]: Object.fromEntries(this.knownAddrs) } }).catch(() => {})
+    const remote = this.node.getConnections(peerIdFromString(nodeId)).map(c => c.remoteAddr.toString())
+    if (this.addressBook.met(nodeId, remote, addrs.map(a => multiaddr(a).toString()))) this.storeAddressBook()
+  }
+
+  private storeAddressBook (): void {
+    this.state.store.write({ meta: { [META_KNOWN_PEERS]: this.addressBook.toJSON() } }).catch((err) => { this.engine.report('address book', err) })
   }
 
   private redial (): void {
     if (this.stopped) return
-    for (const [nodeId, addrs] of this.knownAddrs) {
-      if (this.node.getConnections(peerIdFromString(nodeId)).length > 0) continue
-      this.node.dial(addrs.map(a => multiaddr(a))).catch(() => {})
+    if (this.addressBook.expire()) this.storeAddressBook()
+    for (const [nodeId, addrs] of this.addressBook.members()) {
+      let dial
+      try {
+        if (this.node.getConnections(peerIdFromString(nodeId)).length > 0) continue
+        dial = addrs.map(a => multiaddr(a))
+      } catch (err) {
+        // A stored entry that no longer parses (a store written by hand): forget it, do not stop the timer.
+        this.addressBook.delete(nodeId)
+        this.storeAddressBook()
+        this.engine.report('address book', err)
+        continue
+      }
+      this.node.dial(dial).catch(() => {})
     }
     for (const addr of this.config.bootstrap) {
       const ma = multiaddr(addr)

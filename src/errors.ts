@@ -59,6 +59,9 @@ export class ChecksumMismatchError extends ArchiveError {}
 /** A dataset file inside an archive cannot be decoded. */
 export class DatasetDecodeError extends ArchiveError {}
 
+/** An upload carries a Bayes contribution its uploader may not speak for (another node's, outside a hand-over, or one that would grow a live node's). */
+export class ForgedContributionError extends ArchiveError {}
+
 /** A list entry's value cannot be written as one line of a list file (line break, or a `#` that would start a comment). */
 export class InvalidValueError extends SpamsyncError {}
 

@@ -26,6 +26,7 @@ import type { SettingsFolder } from '../settings/settings-folder.js'
 import type { StateStore, VersionRecord } from '../store/state-store.js'
 import type { Entry } from '../crdt/lww-set.js'
 import { expireTokens } from '../crdt/bayes-counters.js'
+import { checkUploadContributions } from './upload-contributions.js'
 import type { BayesReplica } from './bayes-replica.js'
 import type { BayesFile } from '../settings/bayes-file.js'
 import { reportInvalid, type InvalidReport } from '../settings/list-file.js'
@@ -149,6 +150,8 @@ export interface EngineParts {
   bayes?: BayesParts
   /** Full archives go from peer to peer (fan-out.ts); off: every node fetches from the master only. */
   fanOut: boolean
+  /** A live or connected node, whose Bayes contribution no other node's upload may grow (default: none). */
+  speaksForItself?: (nodeId: string) => boolean
 }
 
 /** The parts of the Bayes dataset. */
@@ -408,6 +411,15 @@ export class SyncEngine {
     return await this.queue.run(async () => {
       done()
       if (this.parts.roles.role !== 'master') throw new SyncRefusedError('no longer master')
+      const bayes = this.parts.bayes?.replica
+      if (bayes !== undefined) {
+        const held = new Map(bayes.contributions().map(c => [c.nodeId, c.db]))
+        const handOver = kind === 'full' && archive.manifest.kind === 'full' ? 'full' : 'delta'
+        checkUploadContributions(nodeId, handOver, archive.bayes, {
+          held: id => held.get(id),
+          speaksForItself: id => id === this.parts.nodeId || (this.parts.speaksForItself?.(id) ?? false)
+        })
+      }
       const changed: ListDataset[] = []
       for (const [dataset, entries] of archive.lists) {
         if ((await this.parts.replica.merge(dataset, entries, { synced: true })).length > 0) changed.push(dataset)
@@ -419,7 +431,7 @@ export class SyncEngine {
     }).catch((err) => {
       done()
       // The uploader only hears a refusal; a local failure (a full disk) belongs in this node's status.
-      if (!(err instanceof SyncRefusedError)) this.report(`merge upload from ${nodeId}`, err)
+      if (!(err instanceof SyncRefusedError)) this.report(err instanceof ArchiveError ? `upload from ${nodeId}` : `merge upload from ${nodeId}`, err)
       throw err
     })
   }
@@ -711,7 +723,10 @@ export class SyncEngine {
     let contribs: BayesContribution[] | EncodedBayes | null = null
     if (bayes !== undefined) {
       const own = (): BayesContribution[] => bayes.contributions().filter(c => c.nodeId === this.parts.nodeId)
-      if (full) contribs = this.holdsOtherMastersState(masterId, term) ? bayes.contributions() : own()
+      // A hand-over leaves out the master's and live nodes' contributions: they upload their own,
+      // and the master refuses a copy that would grow one (upload-contributions.ts).
+      const handOver = (): BayesContribution[] => bayes.contributions().filter(c => c.nodeId === this.parts.nodeId || (c.nodeId !== masterId && !(this.parts.speaksForItself?.(c.nodeId) ?? false)))
+      if (full) contribs = this.holdsOtherMastersState(masterId, term) ? handOver() : own()
       else contribs = await bayes.changedSinceFile(this.uploadAck?.bseq ?? 0, nodeId => nodeId === this.parts.nodeId) ?? own()
       if ((Array.isArray(contribs) ? contribs.length : contribs.contributions) === 0) contribs = null
     }

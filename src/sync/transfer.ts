@@ -5,6 +5,7 @@
  */
 import type { LengthPrefixedStream } from '@libp2p/utils'
 import { TransferError } from '../errors.js'
+import { DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes } from '../archive/limits.js'
 
 /** Bytes per chunk. */
 export const CHUNK_BYTES = 1024 * 1024
@@ -12,8 +13,8 @@ export const CHUNK_BYTES = 1024 * 1024
 /** A read that waits longer than this for the next message gives up: a stalled peer frees its slot. */
 export const READ_TIMEOUT_MS = 15_000
 
-/** Largest archive accepted over the wire. */
-export const MAX_TRANSFER_BYTES = 512 * 1024 * 1024
+/** Largest archive a download takes: the largest one a reader with the default limits accepts. */
+export const MAX_TRANSFER_BYTES = maxArchiveBytes(DEFAULT_ARCHIVE_LIMITS)
 
 /** Reads one length-prefixed message, or fails after `timeoutMs` without one. */
 export async function readMessage (lp: LengthPrefixedStream<any>, timeoutMs = READ_TIMEOUT_MS): Promise<Uint8Array> {

@@ -6,12 +6,17 @@
  * chunks, then the master's result after it checked size and sha256 and merged.
  */
 import { createHash } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { lpStream } from '@libp2p/utils'
 import type { PeerId, Startable, Stream } from '@libp2p/interface'
 import { PROTOCOL_VERSION } from '../constants.js'
-import { ArchiveError, SyncRefusedError } from '../errors.js'
+import { ArchiveError, SyncRefusedError, TransferError } from '../errors.js'
 import { ArchiveKind, Hello, Status, UploadReady, UploadRequest, UploadResult } from '../pb/spamsync.js'
-import { readMessage, receiveChunks, sendChunks, MAX_TRANSFER_BYTES, READ_TIMEOUT_MS } from './transfer.js'
+import { readMessage, sendChunks, READ_TIMEOUT_MS } from './transfer.js'
+import { PartialUploads, PARTIAL_TTL_MS } from './partial-uploads.js'
+import { DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes, type ArchiveLimits } from '../archive/limits.js'
 import type { TrafficCounter } from './traffic.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
@@ -21,12 +26,6 @@ export const UPLOAD_PROTOCOL = `/spamsync/upload/${PROTOCOL_VERSION}.0.0`
 
 /** Uploads a master handles at once per connection; a slave has one in flight at a time. */
 export const MAX_INBOUND_UPLOADS = 2
-
-/** How long a cut-off upload's bytes are kept for a resume. */
-export const PARTIAL_TTL_MS = 10 * 60 * 1000
-
-/** Cut-off uploads kept at once (oldest dropped first): bounds the memory they take. */
-export const MAX_PARTIALS = 8
 
 /** Uploads received whole whose merge (in progress or done) is kept for a retry, at most. */
 export const MAX_RECEIVED = 32
@@ -41,13 +40,6 @@ export interface UploadTarget {
   merge: (nodeId: string, zip: Uint8Array, kind: 'full' | 'delta') => Promise<Version>
 }
 
-/** Bytes of an upload that was cut off, kept for its resume. */
-interface Partial {
-  chunks: Uint8Array[]
-  received: number
-  touched: number
-}
-
 /** An upload received whole: its merge, so a retry whose reply was lost sends no byte again. */
 interface Received {
   merge: Promise<Version>
@@ -58,24 +50,54 @@ interface Received {
 export interface UploadServiceOptions {
   /** A read that waits longer than this for the uploader gives up and frees the slot. */
   readTimeoutMs?: number
+  /** Folder of the bytes of uploads being received (the agent: `<dataDir>/uploads`); default a new temp folder, removed at stop. */
+  partialDir?: string
+  /** Limits of the archives merged: an upload larger than the largest archive they allow is refused. */
+  limits?: ArchiveLimits
+  /** Most bytes of one peer's uploads held at once (default: one archive at the limits). */
+  maxPeerBytes?: number
+  /** Most bytes of all uploads held at once (default: two archives at the limits). */
+  maxTotalBytes?: number
+  /** An error of the service's own housekeeping, for status (default: a process warning). */
+  report?: (what: string, err: unknown) => void
 }
 
 /** Serves uploads on this node. */
 export class UploadService implements Startable {
-  private readonly partials = new Map<string, Partial>()
+  private partials: PartialUploads | null = null
   private readonly received = new Map<string, Received>()
   private readonly readTimeoutMs: number
+  /** Largest upload taken: the largest archive the merge's limits allow. */
+  readonly maxUploadBytes: number
+  /** The temp folder made when no partialDir was given, removed at stop. */
+  private tempDir: string | null = null
 
   constructor (
     private readonly node: SpamsyncNode,
     private readonly target: UploadTarget,
     private readonly traffic: TrafficCounter,
-    opts: UploadServiceOptions = {}
+    private readonly opts: UploadServiceOptions = {}
   ) {
     this.readTimeoutMs = opts.readTimeoutMs ?? READ_TIMEOUT_MS
+    this.maxUploadBytes = maxArchiveBytes(opts.limits ?? DEFAULT_ARCHIVE_LIMITS)
+  }
+
+  /** Bytes of uploads held now (counted as the limits count them), cut-off uploads kept, and uploads being received. */
+  get held (): { bytes: number, cutOff: number, receiving: number } {
+    return { bytes: this.partials?.bytes() ?? 0, cutOff: this.partials?.kept ?? 0, receiving: this.partials?.receivingCount ?? 0 }
   }
 
   async start (): Promise<void> {
+    let dir = this.opts.partialDir
+    if (dir === undefined) dir = this.tempDir = await mkdtemp(join(tmpdir(), 'spamsync-uploads-'))
+    const report = this.opts.report ?? ((what: string, err: unknown) => { process.emitWarning(`${what}: ${String(err)}`) })
+    this.partials = new PartialUploads({
+      dir,
+      maxPeerBytes: this.opts.maxPeerBytes ?? this.maxUploadBytes,
+      maxTotalBytes: this.opts.maxTotalBytes ?? 2 * this.maxUploadBytes,
+      onError: (err) => { report('partial uploads', err) }
+    })
+    await this.partials.start()
     await this.node.handle(UPLOAD_PROTOCOL, (stream, connection) => {
       this.serve(stream, connection.remotePeer.toString()).catch((err) => { stream.abort(err) })
     }, { maxInboundStreams: MAX_INBOUND_UPLOADS })
@@ -83,8 +105,10 @@ export class UploadService implements Startable {
 
   async stop (): Promise<void> {
     await this.node.unhandle(UPLOAD_PROTOCOL)
-    this.partials.clear()
+    await this.partials?.stop()
     this.received.clear()
+    if (this.tempDir !== null) await rm(this.tempDir, { recursive: true, force: true })
+    this.tempDir = null
   }
 
   /** `peer`: the connection's peer id, which Noise authenticated; an upload is merged as that node's only. */
@@ -100,8 +124,11 @@ export class UploadService implements Startable {
     }
     const hello = req.hello ?? { nodeId: '', protocolVersion: 0, schemaVersion: 0, agentVersion: '' }
     const refusal = hello.nodeId !== peer ? `hello names node ${hello.nodeId}, but the connection is from ${peer}` : this.target.refusal(hello)
-    if (refusal !== null || req.size > MAX_TRANSFER_BYTES || req.sha256.byteLength !== 32) {
-      await reply({ status: Status.REFUSED, reason: refusal ?? 'bad upload request', offset: 0 }, UploadReady)
+    const bad = req.size > this.maxUploadBytes
+      ? `upload of ${req.size} bytes is over the ${this.maxUploadBytes}-byte limit of an archive`
+      : req.sha256.byteLength !== 32 ? 'bad upload request' : null
+    if (refusal !== null || bad !== null) {
+      await reply({ status: Status.REFUSED, reason: refusal ?? bad ?? '', offset: 0 }, UploadReady)
       await stream.close()
       return
     }
@@ -120,21 +147,28 @@ export class UploadService implements Startable {
       await stream.close()
       return
     }
-    const partial = this.takePartial(id)
-    await reply({ status: Status.OK, reason: '', offset: partial.received }, UploadReady)
-    let zip: Uint8Array
+    const partial = await this.partials!.begin(peer, id, req.size)
+    if (typeof partial === 'string') {
+      const why = { 'in flight': 'this upload is still being received on another stream', peer: 'this node\'s uploads in progress fill its share', total: 'uploads in progress fill the master\'s room for them' }[partial]
+      await reply({ status: Status.RETRY, reason: `busy: ${why}; retry later`, offset: 0 }, UploadReady)
+      await stream.close()
+      return
+    }
     try {
-      zip = await receiveChunks(lp, req.size, partial.chunks, partial.received, (n) => {
-        partial.received += n
-        partial.touched = Date.now()
-        this.traffic.bytesReceived += n
-      }, this.readTimeoutMs)
+      await reply({ status: Status.OK, reason: '', offset: partial.offset }, UploadReady)
+      for (let have = partial.offset; have < req.size;) {
+        const chunk = await readMessage(lp, this.readTimeoutMs)
+        if (chunk.byteLength === 0 || have + chunk.byteLength > req.size) throw new TransferError(`peer sent more than the declared ${req.size} bytes`)
+        partial.write(chunk)
+        have += chunk.byteLength
+        this.traffic.bytesReceived += chunk.byteLength
+      }
     } catch (err) {
-      if (partial.received > 0 && partial.received < req.size) this.partials.set(id, partial)
+      await partial.cutOff()
       throw err
     }
-    this.partials.delete(id)
-    if (!Buffer.from(createHash('sha256').update(zip).digest()).equals(Buffer.from(req.sha256))) {
+    const zip = await partial.complete(req.sha256)
+    if (zip === null) {
       await reply({ status: Status.BAD_ARCHIVE, reason: 'sha256 of the received bytes differs from the request' }, UploadResult)
       await stream.close()
       return
@@ -169,16 +203,6 @@ export class UploadService implements Startable {
     return kept
   }
 
-  /** The kept bytes of an earlier attempt of the same upload, or a fresh start. */
-  private takePartial (id: string): Partial {
-    const now = Date.now()
-    for (const [key, p] of this.partials) if (now - p.touched > PARTIAL_TTL_MS) this.partials.delete(key)
-    const kept = this.partials.get(id)
-    this.partials.delete(id)
-    if (kept !== undefined) return kept
-    while (this.partials.size >= MAX_PARTIALS) this.partials.delete(this.partials.keys().next().value as string)
-    return { chunks: [], received: 0, touched: now }
-  }
 }
 
 /** What an upload attempt ended with. */
