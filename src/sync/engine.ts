@@ -896,6 +896,7 @@ export class SyncEngine {
     const message = err instanceof ArchiveError ? `${err.name}: ${err.message}` : errorMessage(err)
     const code = typeof err?.code === 'string' ? err.code : undefined
     // A message may quote a peer (a refusal, a forwarded error): kept printable for status and log.
-    this.parts.hooks?.onError?.(this.errorLog.add(printable(what, ERROR_TEXT_MAX), printable(message, ERROR_TEXT_MAX), code, this.now()))
+    const entry = this.errorLog.add(printable(what, ERROR_TEXT_MAX), printable(message, ERROR_TEXT_MAX), code, this.now())
+    this.parts.hooks?.onError?.(entry)
   }
 }
