@@ -8,7 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import { LIST_DATASETS, AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from './constants.js'
-import type { Config } from './config.js'
+import { commandDirOf, type Config } from './config.js'
 import { openLocalState, type LocalState } from './local-state.js'
 import { loadOrCreateClusterKey } from './net/cluster-key.js'
 import { BeaconLink } from './net/beacon-link.js'
@@ -178,13 +178,15 @@ export class Agent {
       const bayesFile = new BayesFile(config.settingsDir, {
         exportCommand: config.bayesExportCommand,
         importCommand: config.bayesImportCommand,
-        commandTimeoutMs: config.bayesCommandTimeoutSeconds * 1000
+        commandTimeoutMs: config.bayesCommandTimeoutSeconds * 1000,
+        cwd: commandDirOf(config)
       })
       const afterApply = config.hooksAfterApply === ''
         ? null
         : new AfterApplyHook({
           command: config.hooksAfterApply,
           timeoutMs: config.hooksTimeoutSeconds * 1000,
+          cwd: commandDirOf(config),
           onSuccess: (files, result) => { log.info({ event: 'hook', hook: 'afterApply', files, ms: result.durationMs }, 'afterApply hook ran') },
           onFailure: (err) => { engine.report('hook afterApply', err) }
         })

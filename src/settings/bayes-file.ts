@@ -25,6 +25,8 @@ export interface BayesFileOptions {
   importCommand: string
   /** Time limit of each command. */
   commandTimeoutMs: number
+  /** Folder the commands run in (default: the working folder). */
+  cwd?: string
 }
 
 /** The Bayes file of one settings folder. */
@@ -48,7 +50,7 @@ export class BayesFile {
    */
   async read (): Promise<BayesDb | null> {
     if (this.opts.exportCommand !== '') {
-      assertSucceeded(await runCommand(this.opts.exportCommand, { cwd: process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
+      assertSucceeded(await runCommand(this.opts.exportCommand, { cwd: this.opts.cwd ?? process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
     }
     // Taken before the read: a change during the read then shows as a change next time.
     const seen = await this.signature()
@@ -80,7 +82,7 @@ export class BayesFile {
     await writeFileAtomic(this.path, formatSaBackupChunks(db))
     this.known = await this.signature()
     if (this.opts.importCommand !== '') {
-      assertSucceeded(await runCommand(this.opts.importCommand, { cwd: process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
+      assertSucceeded(await runCommand(this.opts.importCommand, { cwd: this.opts.cwd ?? process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
     }
   }
 

@@ -21,7 +21,7 @@ const LIST_PURPOSE: Record<ListDataset, string> = {
 
 /** The starting config: every key at its default with its help as a comment, folders relative to the config file. */
 function startingConfig (): string {
-  const config: Config = { ...defaultConfig(), dataDir: 'data', settingsDir: 'settings', clusterKey: KEY_FILE }
+  const config: Config = { ...defaultConfig(), dataDir: 'data', settingsDir: 'settings', clusterKey: KEY_FILE, commandDir: '.' }
   const grouped = groupSections(config)
   const lines = ['// spamsync configuration. Paths are relative to this file. Every key is optional.', '{']
   const entries = Object.entries(grouped)
