@@ -7,7 +7,7 @@
  */
 import { test, describe, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -82,11 +82,14 @@ describe('usage', () => {
 })
 
 describe('start fails in one line and writes nothing', () => {
-  /** Runs `start` in an empty folder with the given flags; asserts the folder stays empty. */
+  /**
+   * Runs `start` in an empty folder with the given flags; asserts the folder stays empty. A start
+   * that does not fail (and would run on) is killed after 30 s and fails the test.
+   */
   async function failsCleanly (t: TestContext, args: string[], pattern: RegExp): Promise<void> {
     const dir = await tempDir(t)
-    const r = runCli(['start', '--no-mdns', ...args], { cwd: dir })
-    assert.equal(r.code, 1, r.stdout + r.stderr)
+    const r = spawnSync(process.execPath, [CLI, 'start', '--no-mdns', ...args], { cwd: dir, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' })
+    assert.equal(r.status, 1, `${r.signal ?? ''} ${r.stdout} ${r.stderr}`)
     assert.match(oneLine(r.stderr), pattern)
     assert.deepEqual(await readdir(dir), [], 'nothing written')
   }
