@@ -8,7 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import { LIST_DATASETS, AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from './constants.js'
-import type { Config } from './config.js'
+import { commandDirOf, type Config } from './config.js'
 import { openLocalState, type LocalState } from './local-state.js'
 import { loadOrCreateClusterKey } from './net/cluster-key.js'
 import { BeaconLink } from './net/beacon-link.js'
@@ -190,17 +190,19 @@ export class Agent {
         exportCommand: config.bayesExportCommand,
         importCommand: config.bayesImportCommand,
         commandTimeoutMs: config.bayesCommandTimeoutSeconds * 1000,
-        maxFileBytes: config.maxSettingsFileBytes
+        maxFileBytes: config.maxSettingsFileBytes,
+        cwd: commandDirOf(config)
       })
       const afterApply = config.hooksAfterApply === ''
         ? null
         : new AfterApplyHook({
           command: config.hooksAfterApply,
           timeoutMs: config.hooksTimeoutSeconds * 1000,
+          cwd: commandDirOf(config),
           onSuccess: (files, result) => { log.info({ event: 'hook', hook: 'afterApply', files, ms: result.durationMs }, 'afterApply hook ran') },
           onFailure: (err) => { engine.report('hook afterApply', err) }
         })
-      const outputs = outputRunnerFor(config, state.replica, log, (what, err) => { engine.report(what, err) })
+      const outputs = outputRunnerFor({ ...config, commandDir: commandDirOf(config) }, state.replica, log, (what, err) => { engine.report(what, err) })
       const engine = new SyncEngine({
         nodeId: state.identity.nodeId,
         store: state.store,

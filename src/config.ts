@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { ConfigError } from './errors.js'
 import { DEFAULT_MAX_SETTINGS_FILE_BYTES, MAX_SETTINGS_FILE_BYTES_LIMIT } from './settings/settings-file.js'
+import { didYouMean } from './suggest.js'
 import { DEFAULT_DATA_DIR, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_SKEW_MS, DEFAULT_SETTINGS_DIR } from './constants.js'
 import { parseOutputs, type OutputSpec } from './outputs/output-config.js'
 
@@ -47,6 +48,8 @@ export interface Config {
   maxSkewMs: number
   /** Log level. */
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+  /** Folder the Bayes commands and the hooks run in: relative paths in them are relative to it ('' = the working folder). */
+  commandDir: string
   /** Command run before each scan of bayes.txt (e.g. `sa-learn --backup > settings/bayes.txt`); '' for none. */
   bayesExportCommand: string
   /** Command run after a sync rewrote bayes.txt (e.g. `sa-learn --restore settings/bayes.txt`); '' for none. */
@@ -110,6 +113,7 @@ export const CONFIG_KEYS: Record<FlagKey, Kind & { help: string }> = {
   rescanIntervalSeconds: { type: 'int', min: 0, max: 86400, help: 'periodic rescan of the settings folder, 0 = off (default 60)' },
   maxSkewMs: { type: 'int', min: 0, max: 86400000, help: `largest trusted clock skew of a peer (default ${DEFAULT_MAX_SKEW_MS})` },
   logLevel: { type: 'enum', values: ['debug', 'info', 'warn', 'error', 'silent'], help: 'log level (default info)' },
+  commandDir: { type: 'string', path: true, optional: true, help: "folder the Bayes commands and hooks run in (default: the config file's folder, else the working folder)" },
   bayesExportCommand: { type: 'string', optional: true, help: 'run before each Bayes scan, e.g. "sa-learn --backup > settings/bayes.txt"' },
   bayesImportCommand: { type: 'string', optional: true, help: 'run after a sync rewrote bayes.txt, e.g. "sa-learn --restore settings/bayes.txt"' },
   bayesScanIntervalSeconds: { type: 'int', min: 0, max: 86400, help: 'Bayes scan interval, 0 = only on sync --upload (default 300)' },
@@ -123,7 +127,7 @@ export const CONFIG_KEYS: Record<FlagKey, Kind & { help: string }> = {
   fanOut: { type: 'boolean', help: 'peers that hold a full archive pass it on, so the master sends few (default on; --no-fan-out turns it off)' }
 }
 
-/** Defaults; `clusterKey` is derived from `dataDir` when not given. */
+/** Defaults; `clusterKey` is derived from `dataDir` and `commandDir` from the config file's place when not given. */
 export function defaultConfig (): Config {
   return {
     dataDir: DEFAULT_DATA_DIR,
@@ -143,6 +147,7 @@ export function defaultConfig (): Config {
     rescanIntervalSeconds: 60,
     maxSkewMs: DEFAULT_MAX_SKEW_MS,
     logLevel: 'info',
+    commandDir: '',
     bayesExportCommand: '',
     bayesImportCommand: '',
     bayesScanIntervalSeconds: 300,
@@ -156,6 +161,11 @@ export function defaultConfig (): Config {
     fanOut: true,
     outputs: []
   }
+}
+
+/** The folder commands run in: `commandDir`, or the working folder for a Config not made by loadConfig. */
+export function commandDirOf (config: Pick<Config, 'commandDir'>): string {
+  return config.commandDir === '' ? process.cwd() : config.commandDir
 }
 
 /** `dataDir` -> `SPAMSYNC_DATA_DIR`. */
@@ -245,6 +255,12 @@ export function groupSections (config: Partial<Config>): Record<string, unknown>
   return out
 }
 
+/** A key as a config file may write it: `bayesExportCommand` is `bayes.exportCommand`. */
+function fileKeyName (key: string): string {
+  const section = SECTIONS.find(s => key.startsWith(s) && /^[A-Z]/.test(key.slice(s.length)))
+  return section === undefined ? key : `${section}.${key[section.length].toLowerCase()}${key.slice(section.length + 1)}`
+}
+
 /**
  * The text without `//` comments (to the end of the line, outside strings), so a config file
  * can explain itself; `spamsync init` writes one that does.
@@ -297,7 +313,7 @@ export async function loadConfig (sources: ConfigSources): Promise<Config> {
         config.outputs = parseOutputs(value, sources.file, dirname(resolve(sources.file)))
         continue
       }
-      if (!Object.hasOwn(CONFIG_KEYS, key)) throw new ConfigError(`${sources.file}: unknown key ${key} (known: ${[...Object.keys(CONFIG_KEYS), 'outputs'].join(', ')})`)
+      if (!Object.hasOwn(CONFIG_KEYS, key)) throw new ConfigError(`${sources.file}: unknown key ${fileKeyName(key)}${didYouMean(key, [...Object.keys(CONFIG_KEYS), 'outputs'], fileKeyName)}`)
       const kind = CONFIG_KEYS[key as FlagKey]
       const checked = checkValue(key, kind, value, sources.file)
       // A config file names its folders relative to itself, so it works from any working folder.
@@ -318,5 +334,7 @@ export async function loadConfig (sources: ConfigSources): Promise<Config> {
     throw new ConfigError(`uploadIntervalHours and downloadIntervalHours must differ when both are set (both are ${result.uploadIntervalHours})`)
   }
   if (result.clusterKey === '') result.clusterKey = join(result.dataDir, 'cluster.key')
+  // The commands run where the config file is, so its relative paths and theirs agree.
+  if (result.commandDir === '') result.commandDir = sources.file === undefined ? process.cwd() : dirname(resolve(sources.file))
   return result
 }

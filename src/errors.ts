@@ -83,6 +83,12 @@ export class ControlTokenError extends SpamsyncError {}
 /** An HTTP request named a host (`Host` header) that is not this agent's: refused against DNS rebinding. */
 export class HostNotAllowedError extends SpamsyncError {}
 
+/** A port the agent would listen on (libp2p or HTTP) is taken by another process. */
+export class PortInUseError extends SpamsyncError {}
+
+/** A Bayes command or hook names a program that is not there or cannot be run. */
+export class CommandNotFoundError extends SpamsyncError {}
+
 /** No agent answers on the HTTP port a command was pointed at. */
 export class AgentUnreachableError extends SpamsyncError {}
 

@@ -43,15 +43,32 @@ export function configOptions (keys: FlagKey[]): ParseArgsOptionsConfig {
   return out
 }
 
-/** Help lines for the given config keys. */
-export function configHelp (keys: FlagKey[]): string {
-  const lines = ['  --config FILE'.padEnd(30) + 'JSON config file (keys are the camelCase flag names)']
+/** Column where a help line's description starts, unless a flag is longer. */
+export const HELP_COLUMN = 30
+
+/**
+ * Help lines (flag, description), the descriptions in one column: HELP_COLUMN, or further right
+ * when a flag is longer, so two spaces always separate flag and text.
+ */
+export function helpTable (rows: Array<[string, string]>): string {
+  const column = Math.max(HELP_COLUMN, ...rows.map(([flag]) => 2 + flag.length + 2))
+  return rows.map(([flag, text]) => `  ${flag}`.padEnd(column) + text).join('\n')
+}
+
+/** Help rows for the given config keys. */
+export function configHelpRows (keys: FlagKey[]): Array<[string, string]> {
+  const rows: Array<[string, string]> = [['--config FILE', 'JSON config file (keys are the camelCase flag names)']]
   for (const key of keys) {
     const kind = CONFIG_KEYS[key]
     const arg = kind.type === 'boolean' ? '' : kind.type === 'int' ? ' N' : kind.type === 'enum' ? ` ${kind.values.join('|')}` : ' VALUE'
-    lines.push(`  --${flagName(key)}${arg}`.padEnd(30) + kind.help)
+    rows.push([`--${flagName(key)}${arg}`, kind.help])
   }
-  return lines.join('\n')
+  return rows
+}
+
+/** Help lines for the given config keys. */
+export function configHelp (keys: FlagKey[]): string {
+  return helpTable(configHelpRows(keys))
 }
 
 /** The flag values of config keys, keyed by config key, for `loadConfig`. */

@@ -5,7 +5,9 @@
 import { parseArgs } from 'node:util'
 import { SpamsyncError, UsageError } from '../errors.js'
 import { AGENT_VERSION, PROTOCOL_VERSION } from '../constants.js'
-import type { Command, CommandIo } from './command.js'
+import { didYouMean } from '../suggest.js'
+import type { ParseArgsOptionsConfig } from 'node:util'
+import type { Command, CommandContext, CommandIo } from './command.js'
 
 /** A verb as the overview lists it; its module (and what that imports) loads only when it runs. */
 interface CommandEntry {
@@ -26,7 +28,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'render', summary: 'print the lists as a Postfix, SpamAssassin or rspamd map (a dry run of an output)', load: async () => (await import('./commands/render.js')).renderCommand },
   { name: 'keygen', summary: 'write a new random cluster key', load: async () => (await import('./commands/keygen.js')).keygenCommand },
   { name: 'export', summary: "write this node's settings to a zip archive", load: async () => (await import('./commands/export.js')).exportCommand },
-  { name: 'import', summary: 'merge a settings archive into this node', load: async () => (await import('./commands/import.js')).importCommand }
+  { name: 'import', summary: 'merge a settings archive into this node', load: async () => (await import('./commands/import.js')).importCommand },
+  { name: 'validate', summary: 'check a config, its key, folders and commands without starting', load: async () => (await import('./commands/validate.js')).validateCommand }
 ]
 
 function overview (): string {
@@ -36,12 +39,45 @@ function overview (): string {
   return lines.join('\n') + '\n'
 }
 
+/**
+ * `--priority -5` as `--priority=-5`: parseArgs takes a value that starts with a dash for an
+ * option of its own and refuses it, but a negative number after a flag that takes a value is
+ * that value.
+ */
+function joinNegativeValues (args: string[], options: ParseArgsOptionsConfig): string[] {
+  const out: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const name = /^--([^=]+)$/.exec(args[i])?.[1]
+    if (name !== undefined && options[name]?.type === 'string' && /^-\d+$/.test(args[i + 1] ?? '')) {
+      out.push(`${args[i]}=${args[++i]}`)
+    } else {
+      out.push(args[i])
+    }
+  }
+  return out
+}
+
+/** parseArgs' complaint as one line, an unknown flag with the nearest known one. */
+function parseError (err: any, options: ParseArgsOptionsConfig): UsageError {
+  const unknown = /^Unknown option '(--?[^']+)'/.exec(err.message)?.[1]
+  if (unknown !== undefined) {
+    const flags = Object.entries(options).flatMap(([name, o]) => o.type === 'boolean' ? [`--${name}`, `--no-${name}`] : [`--${name}`])
+    return new UsageError(`unknown option '${unknown}'${didYouMean(unknown, flags)}`)
+  }
+  return new UsageError(String(err.message).replace(/\. To specify a positional argument.*$/s, '').replace(/\s*\n\s*/g, ' '))
+}
+
 /** Runs the CLI; resolves to the process exit code. Commands load their heavy modules when they run. */
 export async function runCli (argv: string[], io: CommandIo): Promise<number> {
   const [verb, ...rest] = argv
-  if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+  if (verb === '--help' || verb === '-h' || verb === 'help') {
     io.stdout(overview())
     return 0
+  }
+  if (verb === undefined) {
+    // No command is a usage error: the overview goes where errors go, and the exit code says so.
+    io.stderr(overview())
+    return 2
   }
   if (verb === '--version') {
     // The Node.js version too: a packaged agent brings its own, which `node --version` does not show.
@@ -51,13 +87,14 @@ export async function runCli (argv: string[], io: CommandIo): Promise<number> {
   const entry = COMMANDS.find(c => c.name === verb)
   let command: Command | undefined
   try {
-    if (entry === undefined) throw new UsageError(`unknown command '${verb}'`)
+    if (entry === undefined) throw new UsageError(`unknown command '${verb}'${didYouMean(verb, COMMANDS.map(c => c.name))}`)
     command = await entry.load()
+    const options: ParseArgsOptionsConfig = { ...command.options, help: { type: 'boolean', short: 'h' } }
     let parsed
     try {
-      parsed = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, allowNegative: true, strict: true })
+      parsed = parseArgs({ args: joinNegativeValues(rest, options), options, allowPositionals: true, allowNegative: true, strict: true })
     } catch (err: any) {
-      throw new UsageError(err.message.replace(/\. To specify a positional argument.*$/, ''))
+      throw parseError(err, options)
     }
     if (parsed.values.help === true) {
       io.stdout(command.help + '\n')
@@ -66,7 +103,7 @@ export async function runCli (argv: string[], io: CommandIo): Promise<number> {
     const [min, max] = command.positionals
     if (parsed.positionals.length < min) throw new UsageError('missing argument')
     if (parsed.positionals.length > max) throw new UsageError(`unexpected argument '${parsed.positionals[max]}'`)
-    return (await command.run({ ...io, values: parsed.values, positionals: parsed.positionals })) ?? 0
+    return (await command.run({ ...io, values: parsed.values as CommandContext['values'], positionals: parsed.positionals })) ?? 0
   } catch (err: any) {
     if (err instanceof UsageError) {
       io.stderr(`spamsync${entry === undefined ? '' : ' ' + entry.name}: ${err.message} (see 'spamsync ${entry?.name ?? ''} --help')\n`.replace('  --help', ' --help'))

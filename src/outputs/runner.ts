@@ -80,6 +80,8 @@ export interface OutputRunnerOptions {
   version?: () => number
   /** Time limit of one command run, in ms. */
   timeoutMs: number
+  /** Folder the commands run in, as the Bayes commands and hooks (config `commandDir`). */
+  cwd?: string
   /** A failure worth showing to the operator (the engine's error log). */
   report: (what: string, err: unknown) => void
   /** Called after a file was written, and after a command succeeded (for the log). */
@@ -223,7 +225,8 @@ export class OutputRunner {
     const cmd = s.status.command!
     const result = await (this.opts.run ?? runCommand)(s.spec.command, {
       env: { [OUTPUT_ENV]: s.spec.path, [OUTPUT_FORMAT_ENV]: s.spec.format },
-      timeoutMs: this.opts.timeoutMs
+      timeoutMs: this.opts.timeoutMs,
+      cwd: this.opts.cwd
     })
     cmd.lastRun = new Date(this.now()).toISOString()
     try {
@@ -271,7 +274,7 @@ async function readIfExists (path: string): Promise<string | null> {
 
 /** The agent's runner for `config.outputs` (null when there are none), reading the replica's lists. */
 export function outputRunnerFor (
-  config: { outputs: OutputSpec[], hooksTimeoutSeconds: number },
+  config: { outputs: OutputSpec[], hooksTimeoutSeconds: number, commandDir: string },
   lists: { entries: (ds: ListDataset) => Iterable<ListItem>, readonly changeSeq: number },
   log: { info: (fields: object, msg: string) => void },
   report: (what: string, err: unknown) => void
@@ -282,6 +285,7 @@ export function outputRunnerFor (
     lists: () => ({ whitelist: lists.entries('whitelist'), blacklist: lists.entries('blacklist'), autowhitelist: lists.entries('autowhitelist') }),
     version: () => lists.changeSeq,
     timeoutMs: config.hooksTimeoutSeconds * 1000,
+    cwd: config.commandDir,
     report,
     onWritten: (spec, entries) => { log.info({ event: 'output-written', path: spec.path, format: spec.format, entries }, 'output written') },
     onCommand: (spec, result) => { log.info({ event: 'output-command', path: spec.path, ms: result.durationMs }, 'output command ran') }

@@ -29,6 +29,8 @@ export interface BayesFileOptions {
   commandTimeoutMs: number
   /** A larger bayes.txt is not read (SettingsFileTooLargeError); default DEFAULT_MAX_SETTINGS_FILE_BYTES. */
   maxFileBytes?: number
+  /** Folder the commands run in (default: the working folder). */
+  cwd?: string
 }
 
 /** The Bayes file of one settings folder. */
@@ -54,7 +56,7 @@ export class BayesFile {
    */
   async read (): Promise<BayesDb | null> {
     if (this.opts.exportCommand !== '') {
-      assertSucceeded(await runCommand(this.opts.exportCommand, { cwd: process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
+      assertSucceeded(await runCommand(this.opts.exportCommand, { cwd: this.opts.cwd ?? process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
     }
     const file = await this.tracked(async () => await readSettingsFile(this.dir, BAYES_FILE, this.opts.maxFileBytes ?? DEFAULT_MAX_SETTINGS_FILE_BYTES))
     if (file === null) return null
@@ -86,7 +88,7 @@ export class BayesFile {
     await writeFileAtomic(path, formatSaBackupChunks(db), { followSymlink: false })
     this.known = await this.signature()
     if (this.opts.importCommand !== '') {
-      assertSucceeded(await runCommand(this.opts.importCommand, { cwd: process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
+      assertSucceeded(await runCommand(this.opts.importCommand, { cwd: this.opts.cwd ?? process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
     }
   }
 

@@ -19,6 +19,8 @@ export interface AfterApplyHookOptions {
   command: string
   /** Time limit of one run, in ms. */
   timeoutMs: number
+  /** Folder the command runs in (default: the working folder). */
+  cwd?: string
   /** Called with the files of a run that succeeded. */
   onSuccess?: (files: string[], result: CommandResult) => void
   /** Called when a run failed (CommandFailedError); the sync it followed stays. */
@@ -53,7 +55,7 @@ export class AfterApplyHook {
       this.pending.clear()
       const env = { [CHANGED_FILES_ENV]: files.join(' '), [CHANGED_FILES_LINES_ENV]: files.join('\n') }
       try {
-        const result = await run(this.opts.command, { env, timeoutMs: this.opts.timeoutMs })
+        const result = await run(this.opts.command, { env, cwd: this.opts.cwd, timeoutMs: this.opts.timeoutMs })
         assertSucceeded(result)
         this.opts.onSuccess?.(files, result)
       } catch (err) {

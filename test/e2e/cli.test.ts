@@ -20,7 +20,7 @@ import { PROTOCOL_VERSION } from '../../src/constants.js'
 const LISTS = ['whitelist', 'blacklist', 'autowhitelist'] as const
 
 /** Every command, in the order `spamsync --help` lists them. */
-const COMMANDS = ['init', 'start', 'status', 'sync', 'history', 'rollback', 'render', 'keygen', 'export', 'import'] as const
+const COMMANDS = ['init', 'start', 'status', 'sync', 'history', 'rollback', 'render', 'keygen', 'export', 'import', 'validate'] as const
 
 /** A temp folder removed when the test ends, whatever its outcome. */
 async function tempDir (t: TestContext): Promise<string> {

@@ -88,6 +88,8 @@ export class AgentProcess {
 
   /** Starts the process and waits until its status answers. */
   async start (bootstrap: string[] = []): Promise<void> {
+    // Like an operator's: a settings folder given to start must exist.
+    await mkdir(this.settingsDir, { recursive: true })
     const { file, args } = this.command(bootstrap)
     const proc = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     this.proc = proc

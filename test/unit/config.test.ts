@@ -65,6 +65,7 @@ describe('loadConfig defaults', () => {
       rescanIntervalSeconds: 60,
       maxSkewMs: DEFAULT_MAX_SKEW_MS,
       logLevel: 'info',
+      commandDir: process.cwd(),
       bayesExportCommand: '',
       bayesImportCommand: '',
       bayesScanIntervalSeconds: 300,
@@ -214,7 +215,7 @@ describe('loadConfig value parsing', () => {
 describe('loadConfig errors name the key', () => {
   test('an unknown key in the file', async (t) => {
     const file = await configFile(t, { httpPort: 9000, htpPort: 9001 })
-    await rejectsNaming({ file }, /unknown key htpPort/, new RegExp(file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    await rejectsNaming({ file }, /unknown key htpPort \(did you mean httpPort\?\)/, new RegExp(file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
   })
 
   test('a key named like an Object.prototype member in the file is unknown too', async (t) => {
@@ -345,9 +346,14 @@ describe('hooks and schedule keys', () => {
     await rejectsNaming({ file: await configFile(t, { settingsDir: '' }) }, /settingsDir must be a string/)
   })
 
-  test('an unknown key in the hooks section, named as its flat key', async (t) => {
+  test('an unknown key in the hooks section, named as the file writes it, with the nearest key', async (t) => {
     const file = await configFile(t, { hooks: { afterAply: 'true' } })
-    await rejectsNaming({ file }, /unknown key hooksAfterAply/)
+    await rejectsNaming({ file }, /unknown key hooks\.afterAply \(did you mean hooks\.afterApply\?\)/)
+  })
+
+  test('an unknown key far from every known one gets no suggestion', async (t) => {
+    const file = await configFile(t, { wholeDifferentThing: 1 })
+    await rejectsNaming({ file }, /unknown key wholeDifferentThing$/)
   })
 
   test('a hooks section that is not an object', async (t) => {
@@ -414,9 +420,25 @@ describe('paths in a config file', () => {
   })
 })
 
+describe('commandDir: where the Bayes commands and hooks run', () => {
+  test("the config file's folder by default, so relative paths in commands agree with the file's", async (t) => {
+    const file = await configFile(t, { hooks: { afterApply: './reload.sh' } })
+    assert.equal((await loadConfig({ file })).commandDir, dirname(file))
+  })
+
+  test('the working folder without a config file', async () => {
+    assert.equal((await loadConfig({})).commandDir, process.cwd())
+  })
+
+  test('a relative commandDir in the file is relative to the file', async (t) => {
+    const file = await configFile(t, { commandDir: 'scripts' })
+    assert.equal((await loadConfig({ file })).commandDir, join(dirname(file), 'scripts'))
+  })
+})
+
 describe('groupSections', () => {
   test('groups bayes and hooks keys into sections that load back to the same config', async (t) => {
-    const config = { ...defaultConfig(), dataDir: '/d', settingsDir: '/s', clusterKey: '/k', hooksAfterApply: 'true', bayesMaxTokens: 5 }
+    const config = { ...defaultConfig(), dataDir: '/d', settingsDir: '/s', clusterKey: '/k', commandDir: '/c', hooksAfterApply: 'true', bayesMaxTokens: 5 }
     const grouped = groupSections(config)
     assert.deepEqual(grouped.hooks, { afterApply: 'true', timeoutSeconds: 60 })
     assert.equal((grouped.bayes as Record<string, unknown>).maxTokens, 5)

@@ -4,6 +4,7 @@ import { openLocalState } from '../../local-state.js'
 import { buildSettingsArchive } from '../../sync/settings-archive.js'
 import { writeFileAtomic } from '../../settings/atomic-write.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
+import { checkStoppedNode } from '../checks.js'
 import type { EntryColumns } from '../../crdt/entry-columns.js'
 import { FileAccessError } from '../../errors.js'
 import { BayesFile } from '../../settings/bayes-file.js'
@@ -18,13 +19,16 @@ export const exportCommand: Command = {
 Scans the settings folder, then writes every entry of every list (deleted ones as tombstones,
 so an import elsewhere deletes them too) and every node's Bayes contribution (with what
 bayes.txt gained since the last scan) to FILE.zip. The agent must not be running on the
-same data folder.
+same data folder. Without --config, --data-dir or SPAMSYNC_DATA_DIR the data folder is
+./spamsync-data, which must exist (no new node identity is made in the working folder); a
+settings folder given must exist.
 
 ${configHelp([...KEYS])}`,
   options: configOptions([...KEYS]),
   positionals: [1, 1],
   async run ({ values, positionals, stdout }) {
     const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, [...KEYS]) })
+    await checkStoppedNode(config, 'export')
     // Entries on demand: a list whose file has not changed since the last scan is read straight
     // from the store as columns, never as objects.
     const state = await openLocalState(config, Date.now, { entries: 'onDemand' })

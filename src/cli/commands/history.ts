@@ -1,5 +1,5 @@
-import type { Command } from '../command.js'
-import { callAgent, httpPortOf } from './status.js'
+import { configHelp, configOptions, type Command } from '../command.js'
+import { AGENT_KEYS, agentTarget, callAgent } from './status.js'
 
 /** The `GET /history` list as a table, newest first. */
 export function formatHistory (items: any[]): string {
@@ -17,17 +17,18 @@ export function formatHistory (items: any[]): string {
 /** `spamsync history`: the central versions the master keeps. */
 export const historyCommand: Command = {
   name: 'history',
-  help: `Usage: spamsync history [--http-port N] [--json]
+  help: `Usage: spamsync history [--json] [options]
 
 Lists the central versions the agent keeps, newest first: number, time, origin node, entries
-per dataset and snapshot sizes. Only the master keeps history; ask the master's agent.
+per dataset and snapshot sizes. Only the master keeps history; ask the master's agent. The
+agent is found like 'spamsync status' finds it (--config, SPAMSYNC_*, flags).
 
-  --http-port N               the agent's HTTP port (default 8737)
-  --json                      print the raw JSON document`,
-  options: { 'http-port': { type: 'string' }, json: { type: 'boolean' } },
+  --json                      print the raw JSON document
+${configHelp([...AGENT_KEYS])}`,
+  options: { json: { type: 'boolean' }, ...configOptions([...AGENT_KEYS]) },
   positionals: [0, 0],
   async run ({ values, stdout }) {
-    const items = await callAgent(httpPortOf(values['http-port']), 'GET', '/history')
+    const items = await callAgent(await agentTarget(values), 'GET', '/history')
     stdout(values.json === true ? JSON.stringify(items, null, 2) + '\n' : formatHistory(items))
     return 0
   }

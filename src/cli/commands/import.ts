@@ -4,6 +4,7 @@ import { openLocalState } from '../../local-state.js'
 import { readSettingsArchive } from '../../sync/settings-archive.js'
 import { UsageError } from '../../errors.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
+import { checkStoppedNode } from '../checks.js'
 import { BayesFile } from '../../settings/bayes-file.js'
 
 const KEYS = ['dataDir', 'settingsDir'] as const
@@ -17,13 +18,16 @@ Checks FILE.zip completely (paths, sizes, checksums, every entry) and then merge
 local settings: an entry wins where it is newer than the local one, so importing never loses a
 newer local change, and importing twice changes nothing. Bayes contributions join the same way
 and bayes.txt is rewritten when they grew (load it with sa-learn --restore afterwards). A bad archive is refused with the
-reason and nothing changes. The agent must not be running on the same data folder.
+reason and nothing changes. The agent must not be running on the same data folder. Without --config, --data-dir or
+SPAMSYNC_DATA_DIR the data folder is ./spamsync-data, which must exist (no new node identity is
+made in the working folder); a settings folder given must exist.
 
 ${configHelp([...KEYS])}`,
   options: configOptions([...KEYS]),
   positionals: [1, 1],
   async run ({ values, positionals, stdout }) {
     const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, [...KEYS]) })
+    await checkStoppedNode(config, 'import')
     let zip: Uint8Array
     try {
       zip = await readFile(positionals[0])

@@ -21,7 +21,7 @@ const LIST_PURPOSE: Record<ListDataset, string> = {
 
 /** The starting config: every key at its default with its help as a comment, folders relative to the config file. */
 function startingConfig (dataDir: string): string {
-  const { outputs: _, ...config }: Config = { ...defaultConfig(), dataDir, settingsDir: 'settings', clusterKey: KEY_FILE }
+  const { outputs: _, ...config }: Config = { ...defaultConfig(), dataDir, settingsDir: 'settings', clusterKey: KEY_FILE, commandDir: '.' }
   const grouped = groupSections(config)
   const lines = ['// spamsync configuration. Paths are relative to this file. Every key is optional.', '{', ...OUTPUT_EXAMPLES]
   const entries = Object.entries(grouped)

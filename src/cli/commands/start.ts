@@ -1,5 +1,6 @@
 import { loadConfig, CONFIG_KEYS, type FlagKey } from '../../config.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
+import { checkBeforeStart } from '../checks.js'
 
 const KEYS = Object.keys(CONFIG_KEYS) as FlagKey[]
 
@@ -10,13 +11,19 @@ export const startCommand: Command = {
 
 Runs the agent in the foreground until SIGTERM or SIGINT, which stop it cleanly (an apply in
 progress finishes, the store is closed). Settings come from built-in defaults, then --config,
-then SPAMSYNC_* environment variables (SPAMSYNC_DATA_DIR, ...), then these flags.
+then SPAMSYNC_* environment variables (SPAMSYNC_DATA_DIR, ...), then these flags. Before
+anything is written it checks the addresses, that its ports are free, and that a settings
+folder or cluster key given explicitly exists (only the defaults, ./settings and
+<data-dir>/cluster.key, are made on first start). The Bayes commands and the hook run in
+commandDir: relative paths in them are relative to the config file's folder (to the working
+folder without one). 'spamsync validate' runs these checks and more without starting.
 
 ${configHelp(KEYS)}`,
   options: configOptions(KEYS),
   positionals: [0, 0],
   async run ({ values, stdout, stderr }) {
     const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, KEYS) })
+    await checkBeforeStart(config)
     // Loaded here, not at the top: libp2p is a second of start-up no other command should pay.
     const { Agent } = await import('../../agent.js')
     const agent = await Agent.start(config)

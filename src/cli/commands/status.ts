@@ -2,29 +2,47 @@ import { UsageError, AgentUnreachableError, ControlTokenError, HostNotAllowedErr
 import { loadConfig } from '../../config.js'
 import { readControlToken } from '../../http/control-token.js'
 import { printableDeep } from '../../printable.js'
-import { configFlags, type CommandContext } from '../command.js'
+import { isIP } from 'node:net'
+import { configFlags, configHelp, configOptions, type CommandContext } from '../command.js'
 import type { Command } from '../command.js'
 
-/** Reads `--http-port` (default 8737). */
-export function httpPortOf (value: unknown): number {
-  if (value === undefined) return 8737
-  const port = Number(value)
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--http-port must be a port number, got ${String(value)}`)
-  return port
+/**
+ * The config keys of a command that talks to the running agent: where its HTTP API listens, and
+ * its data folder (with the control token). Read like `start` reads them (--config, SPAMSYNC_*,
+ * flags), so the same config file and environment reach the agent they started.
+ */
+export const AGENT_KEYS = ['dataDir', 'httpPort', 'httpHost'] as const
+
+/** Where the running agent answers, and its data folder. */
+export interface AgentTarget {
+  /** Host for the URL: the bind address, or loopback when the agent binds every address. */
+  host: string
+  port: number
+  dataDir: string
+}
+
+/** The agent `values` (--config, SPAMSYNC_*, --data-dir, --http-host, --http-port) point at. */
+export async function agentTarget (values: CommandContext['values']): Promise<AgentTarget> {
+  const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, [...AGENT_KEYS]) })
+  if (config.httpPort === 0) throw new UsageError('httpPort is 0 (a free port the agent picks): give the port it printed at start with --http-port')
+  // A wildcard bind answers on loopback too; any other address is dialled as it is.
+  const host = config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost === '::' ? '::1' : config.httpHost
+  return { host, port: config.httpPort, dataDir: config.dataDir }
 }
 
 /**
- * Calls the local agent's HTTP API; `token` (the data folder's control token) goes along when
- * given. Every string of the answer comes back printable: what a peer said reaches the terminal
+ * Calls the agent's HTTP API; `token` (the data folder's control token) goes along when given.
+ * Every string of the answer comes back printable: what a peer said reaches the terminal
  * escaped, even from an agent that did not clean it.
  */
-export async function callAgent (port: number, method: 'GET' | 'POST', path: string, timeoutMs = 10_000, token: string | null = null): Promise<any> {
+export async function callAgent (at: AgentTarget, method: 'GET' | 'POST', path: string, timeoutMs = 10_000, token: string | null = null): Promise<any> {
   let res: Response
   const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` }
+  const host = isIP(at.host) === 6 ? `[${at.host}]` : at.host
   try {
-    res = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers, signal: AbortSignal.timeout(timeoutMs) })
+    res = await fetch(`http://${host}:${at.port}${path}`, { method, headers, signal: AbortSignal.timeout(timeoutMs) })
   } catch (err: any) {
-    throw new AgentUnreachableError(`no agent answers on 127.0.0.1:${port} (is it running? --http-port)`, { cause: err })
+    throw new AgentUnreachableError(`no agent answers on ${host}:${at.port} (is it running? --config, --http-host, --http-port)`, { cause: err })
   }
   const body: any = printableDeep(await res.json())
   if (res.status === 401 || res.status === 403) throw new ControlTokenError(body?.message ?? `HTTP ${res.status}`)
@@ -33,12 +51,11 @@ export async function callAgent (port: number, method: 'GET' | 'POST', path: str
 }
 
 /**
- * The control token of the agent's data folder (`--data-dir`, `--config` or SPAMSYNC_DATA_DIR),
- * or null when it has none (the agent then answers 401 with a message naming the file).
+ * The control token of the agent's data folder, or null when it has none (the agent then
+ * answers 401 with a message naming the file).
  */
-export async function controlTokenOf (values: CommandContext['values']): Promise<string | null> {
-  const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, ['dataDir']) })
-  return await readControlToken(config.dataDir)
+export async function controlTokenOf (at: AgentTarget): Promise<string | null> {
+  return await readControlToken(at.dataDir)
 }
 
 function version (v: { term: number, seq: number } | null | undefined): string {
@@ -97,16 +114,18 @@ export function formatStatus (s: any): string {
 /** `spamsync status`: what the running agent reports. */
 export const statusCommand: Command = {
   name: 'status',
-  help: `Usage: spamsync status [--http-port N] [--json]
+  help: `Usage: spamsync status [--json] [options]
 
-Asks the agent running on this machine (HTTP on 127.0.0.1) for its status.
+Asks the running agent for its status, at the httpHost and httpPort of the same --config,
+SPAMSYNC_* environment and flags it was started with (an agent bound to 0.0.0.0 is asked on
+127.0.0.1).
 
-  --http-port N               the agent's HTTP port (default 8737)
-  --json                      print the raw JSON document`,
-  options: { 'http-port': { type: 'string' }, json: { type: 'boolean' } },
+  --json                      print the raw JSON document
+${configHelp([...AGENT_KEYS])}`,
+  options: { json: { type: 'boolean' }, ...configOptions([...AGENT_KEYS]) },
   positionals: [0, 0],
   async run ({ values, stdout }) {
-    const s = await callAgent(httpPortOf(values['http-port']), 'GET', '/status')
+    const s = await callAgent(await agentTarget(values), 'GET', '/status')
     stdout(values.json === true ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s))
     return 0
   }
