@@ -6,7 +6,7 @@
  */
 import { access, constants, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { delimiter, join, resolve } from 'node:path'
+import { delimiter, dirname, join, resolve } from 'node:path'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { commandDirOf, type Config } from '../config.js'
 import { DEFAULT_DATA_DIR, DEFAULT_SETTINGS_DIR } from '../constants.js'
@@ -167,8 +167,45 @@ export const CHECKS: Check[] = [
       }
       return found.join('; ')
     }
+  },
+  {
+    part: 'outputs',
+    atStart: false,
+    inValidate: true,
+    run: async (config) => {
+      if (config.outputs.length === 0) return 'none'
+      const dir = commandDirOf(config)
+      const found: string[] = []
+      for (const output of config.outputs) {
+        found.push(`${output.format} ${output.path} (${await writableFolderFor(output.path)})`)
+        if (output.command !== undefined && output.command !== '') found.push(await findProgram(`command of ${output.path}`, output.command, dir))
+      }
+      return found.join('; ')
+    }
   }
 ]
+
+/**
+ * Whether the agent can write `file`: its folder is writable, or (the runner makes missing
+ * folders) the nearest folder above it that exists is. Says which; FileAccessError otherwise.
+ */
+async function writableFolderFor (file: string): Promise<string> {
+  let dir = dirname(resolve(file))
+  let made = false
+  for (;;) {
+    const kind = await kindOf(dir)
+    if (kind === 'file') throw new FileAccessError(`${dir}, on the way to ${file}, is a file, not a folder`)
+    if (kind === 'folder') break
+    made = true
+    dir = dirname(dir)
+  }
+  try {
+    await access(dir, constants.W_OK)
+  } catch (err: any) {
+    throw new FileAccessError(`folder ${dir} is not writable for ${file} (${err?.code ?? err})`, { cause: err })
+  }
+  return made ? `folder made under ${dir}` : 'folder writable'
+}
 
 /** Runs the checks `start` needs; the first failure is thrown. */
 export async function checkBeforeStart (config: Config): Promise<void> {

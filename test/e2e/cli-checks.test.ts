@@ -154,6 +154,35 @@ describe('validate', () => {
     assert.ok(!await exists(join(dir, 'nokey')) && !await exists(join(dir, 'nosettings')), 'validate makes nothing')
   })
 
+  test("checks each output's folder and command program", async (t) => {
+    const dir = await tempDir(t)
+    assert.equal(runCli(['init', '--dir', dir]).code, 0)
+    await mkdir(join(dir, 'ro'))
+    await writeFile(join(dir, 'ro', 'blocker'), 'a file where a folder should be')
+    const config = join(dir, 'outputs.json')
+    const write = async (outputs: unknown[]): Promise<void> => {
+      await writeFile(config, JSON.stringify({ dataDir: 'data', settingsDir: 'settings', clusterKey: 'cluster.key', outputs }))
+    }
+    await write([{ format: 'postfix-access', datasets: ['blacklist'], path: 'maps/new/sender_access', command: 'true' }])
+    let r = runCli(['validate', '--config', config])
+    assert.equal(r.code, 0, r.stdout)
+    assert.match(r.stdout, /^ok {4}outputs {6}postfix-access .*sender_access \(folder made under /m)
+
+    await write([
+      { format: 'postfix-cidr', datasets: ['blacklist'], path: 'ro/blocker/client.cidr' },
+      { format: 'spamassassin', datasets: ['whitelist'], path: 'sa/spamsync.cf', command: 'no-such-reloader --now' }
+    ])
+    r = runCli(['validate', '--config', config])
+    assert.equal(r.code, 1)
+    assert.match(r.stdout, /^FAIL {2}outputs {6}FileAccessError: .*blocker, on the way to .*client\.cidr, is a file/m)
+    assert.ok(!await exists(join(dir, 'maps')) && !await exists(join(dir, 'sa')), 'validate makes no folder')
+
+    await write([{ format: 'spamassassin', datasets: ['whitelist'], path: 'sa/spamsync.cf', command: 'no-such-reloader --now' }])
+    r = runCli(['validate', '--config', config])
+    assert.equal(r.code, 1)
+    assert.match(r.stdout, /^FAIL {2}outputs {6}CommandNotFoundError: command of .*spamsync\.cf: program 'no-such-reloader' not found/m)
+  })
+
   test('a config with an unknown key fails in one line naming the nearest key', async (t) => {
     const dir = await tempDir(t)
     const config = join(dir, 'c.json')

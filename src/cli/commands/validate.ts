@@ -14,7 +14,8 @@ Reads the configuration as 'start' would (defaults, --config, SPAMSYNC_* environ
 and checks it without starting or writing anything: every key's value, the listen and
 bootstrap addresses, the data folder, the settings folder (a given one must exist), the cluster
 key (a given one must exist and be a spamsync key) and the program each Bayes command and hook
-starts with (found on PATH, or relative to commandDir). Prints one line per part, 'ok' or
+starts with (found on PATH, or relative to commandDir), and for each output that its folder
+is writable (or can be made) and its command's program is found. Prints one line per part, 'ok' or
 'FAIL'; exits 1 when any part failed. Ports are not checked: a running agent holds them.
 
 ${configHelp(KEYS)}`,
