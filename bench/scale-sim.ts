@@ -1,0 +1,267 @@
+/**
+ * Scale by simulation (`npm run bench:sim`): the real election, beacon encoding and fan-out
+ * (bench/sim/cluster.ts) on a virtual network of 10, 50, 200 and 1,000 nodes, one process, no
+ * libp2p. Per size:
+ * - beacons: frames and bytes each node sends per second once the cluster is steady;
+ * - a one-line change on a random slave (and one on the master), timed until every node applied it;
+ * - failover: the master killed, timed until every survivor follows one new master, and until
+ *   every survivor applied the new term's full archive; what the new master sent (fan-out) and
+ *   received (every slave's full upload to a new master).
+ * Prints one JSON object, then a table. protocol/scale.md has the numbers and what they mean.
+ *
+ * Run: `npm run bench:sim`, or `npx node dist/bench/scale-sim.js [--sizes=10,50,200,1000]
+ *   [--seed=N] [--trials=N] [--window-ms=N] [--no-fan-out]`.
+ */
+import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
+import { FRAME_OVERHEAD_BYTES, SimCluster, type SimCosts, type SimOptions } from './sim/cluster.js'
+import { mdTable } from './report.js'
+import { prng } from './sim/events.js'
+
+/** What the design is held to (issue 17). */
+export const SCALE_TARGETS = {
+  beaconBytesPerNodePerS: 1024,
+  changeOnAllMs: 2000
+} as const
+
+/** One simulated cluster size. */
+export interface ScaleSimRow {
+  nodes: number
+  seed: number
+  /** Virtual time until every node followed one master, from a cold start. */
+  electedFromColdMs: number | null
+  beacon: {
+    /** Beacon frames one node sends per second (mean over nodes). */
+    framesPerNodePerS: number
+    /** Their bytes: length prefix and protobuf, as beacon-link.ts writes them. */
+    bytesPerNodePerS: number
+    /** The same with yamux, Noise and TCP/IP headers (FRAME_OVERHEAD_BYTES per frame). */
+    wireBytesPerNodePerS: number
+    /** Mean frame (prefix + protobuf). */
+    frameBytes: number
+  }
+  change: {
+    /** Per change: time until the last node applied it. */
+    allMs: number[]
+    /** Per change: where it was made. */
+    origins: Array<'master' | 'slave'>
+    /** Median and maximum of allMs. */
+    p50Ms: number | null
+    maxMs: number | null
+    /** Median over every (change, receiver). */
+    receiverP50Ms: number | null
+    timeouts: number
+  }
+  failover: {
+    /** Kill until every survivor follows one new master. */
+    electedMs: number | null
+    /** Kill until every survivor applied the new master's first version (a full archive: no delta across terms). */
+    allAppliedMs: number | null
+    /** Full archives the new master sent, and their bytes. */
+    masterArchives: number
+    masterEgressBytes: number
+    /** Full archives the other nodes passed on. */
+    peerArchives: number
+    archiveBytes: number
+    /** Full uploads the new master must merge (every survivor uploads its state to a new master). */
+    fullUploads: number
+    uploadBytes: number
+    /** Kill until the new master merged them all, one at a time (projected for those still on the way). */
+    uploadsMergedMs: number | null
+  }
+  /** Real seconds the simulation of this size took, and the events it ran. */
+  wallMs: number
+  events: number
+  errors: number
+}
+
+export interface ScaleSimResult {
+  sizes: number[]
+  seed: number
+  costs: SimCosts
+  latencyMs: [number, number]
+  bandwidthMbitPerS: number
+  fanOut: boolean
+  rows: ScaleSimRow[]
+}
+
+/** Options of one run; every field has a default. */
+export interface ScaleSimOptions {
+  sizes?: number[]
+  seed?: number
+  /** Changes timed per size (one of them on the master). */
+  trials?: number
+  /** Virtual time over which steady beacon traffic is counted. */
+  windowMs?: number
+  fanOut?: boolean
+  log?: (s: string) => void
+  sim?: Partial<SimOptions>
+}
+
+const median = (xs: number[]): number | null => {
+  if (xs.length === 0) return null
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor((s.length - 1) / 2)]
+}
+const r1 = (x: number): number => Math.round(x * 10) / 10
+
+/** Simulates one cluster size. */
+export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Promise<ScaleSimRow> {
+  const seed = opts.seed ?? 1
+  const trials = opts.trials ?? 5
+  const windowMs = opts.windowMs ?? 3000
+  const log = opts.log ?? (() => {})
+  const t0 = performance.now()
+  const c = new SimCluster({ ...opts.sim, nodes, seed, fanOut: opts.fanOut ?? true })
+  const random = prng(seed ^ 0x5eed)
+
+  // Cold start: every node starts within one heartbeat and the election alone runs.
+  const electedFromColdMs = await c.until(() => c.agreedMaster() !== null, 60_000)
+  if (electedFromColdMs === null) throw new Error(`${nodes} nodes: no master agreed on within 60 s of a cold start`)
+  // One more liveness window, so every node has heard every other; then the cluster is as if it had run a while.
+  await c.runFor(3000)
+  c.settle()
+  log(`${nodes} nodes: master after ${Math.round(electedFromColdMs)} ms from a cold start`)
+
+  c.resetCounters()
+  await c.runFor(windowMs)
+  let frames = 0
+  let bytes = 0
+  for (const n of c.nodes) {
+    frames += n.counters.beaconFrames + n.counters.introFrames
+    bytes += n.counters.beaconBytes + n.counters.introBytes
+  }
+  const perNodeS = nodes * windowMs / 1000
+  const beacon = {
+    framesPerNodePerS: r1(frames / perNodeS),
+    bytesPerNodePerS: Math.round(bytes / perNodeS),
+    wireBytesPerNodePerS: Math.round((bytes + frames * FRAME_OVERHEAD_BYTES) / perNodeS),
+    frameBytes: r1(bytes / frames)
+  }
+  log(`${nodes} nodes: ${beacon.framesPerNodePerS} beacons and ${beacon.bytesPerNodePerS} B per node per second`)
+
+  const allMs: number[] = []
+  const origins: Array<'master' | 'slave'> = []
+  const receivers: number[] = []
+  let timeouts = 0
+  for (let t = 0; t < trials; t++) {
+    const master = c.agreedMaster()
+    if (master === null) throw new Error(`${nodes} nodes: no agreed master before change ${t + 1}`)
+    let origin = master.index
+    if (t > 0) {
+      do origin = Math.floor(random() * nodes)
+      while (origin === master.index)
+    }
+    const trial = await c.change(origin, 10_000)
+    const done = [...trial.doneAt.entries()].filter(([i]) => i !== origin).map(([, at]) => at - trial.startedAt)
+    if (trial.doneAt.size < c.alive().length) timeouts++
+    else allMs.push(r1(Math.max(...done)))
+    origins.push(origin === master.index ? 'master' : 'slave')
+    receivers.push(...done)
+    await c.runFor(200 + random() * 800)
+  }
+  const change = { allMs, origins, p50Ms: median(allMs), maxMs: allMs.length === 0 ? null : Math.max(...allMs), receiverP50Ms: median(receivers.map(r1)), timeouts }
+  log(`${nodes} nodes: a change on every node after ${change.p50Ms} ms (median), ${change.maxMs} ms (max)`)
+
+  // Failover at a random point of the heartbeat.
+  await c.runFor(random() * 1000)
+  const old = c.agreedMaster()
+  if (old === null) throw new Error(`${nodes} nodes: no agreed master before the failover`)
+  c.resetCounters()
+  const killedAt = c.queue.now
+  c.kill(old.index)
+  const electedMs = await c.until(() => { const m = c.agreedMaster(); return m !== null && m !== old }, 60_000)
+  const appliedRest = await c.until(() => c.converged(), 60_000)
+  const allAppliedMs = appliedRest === null ? null : c.queue.now - killedAt
+  const master = c.agreedMaster()
+  let peerArchives = 0
+  for (const n of c.nodes) if (n !== master) peerArchives += n.counters.servedFull
+  const archiveBytes = c.costs.fullArchiveBytes
+  const survivors = c.alive().length
+  let uploadsMergedMs: number | null = null
+  if (master !== null) {
+    // Survivors whose full upload has not reached the master yet each add a merge to its queue.
+    const term = master.election.term
+    const notYet = c.alive().filter(n => n !== master && (n.uploadAck?.master !== master.index || n.uploadAck.term !== term)).length
+    uploadsMergedMs = Math.max(master.queueFreeAt, c.queue.now) + notYet * c.costs.mergeFullMs - killedAt
+  }
+  const failover = {
+    electedMs: electedMs === null ? null : r1(electedMs),
+    allAppliedMs: allAppliedMs === null ? null : r1(allAppliedMs),
+    masterArchives: master?.counters.servedFull ?? 0,
+    masterEgressBytes: master?.counters.servedBytes ?? 0,
+    peerArchives,
+    archiveBytes,
+    fullUploads: survivors - 1,
+    uploadBytes: (survivors - 1) * archiveBytes,
+    uploadsMergedMs: uploadsMergedMs === null ? null : Math.round(uploadsMergedMs)
+  }
+  log(`${nodes} nodes: failover elected after ${failover.electedMs} ms, all applied after ${failover.allAppliedMs} ms, master sent ${failover.masterArchives} archives`)
+  return { nodes, seed, electedFromColdMs: r1(electedFromColdMs), beacon, change, failover, wallMs: Math.round(performance.now() - t0), events: c.queue.ran, errors: c.errors }
+}
+
+const kb = (b: number): string => b >= 1e6 ? `${r1(b / 1e6)} MB` : b >= 1e4 ? `${r1(b / 1e3)} kB` : `${b} B`
+const msText = (x: number | null): string => x === null ? 'timeout' : x >= 10_000 ? `${r1(x / 1000)} s` : `${Math.round(x)} ms`
+
+/** The table of a run (Markdown, as bench/RESULTS.md). */
+export function simTable (r: ScaleSimResult): string {
+  return mdTable(
+    ['nodes', 'beacons / node / s', 'beacon B / node / s', 'on the wire (est.)', 'under 1 KB/s', 'change on all, p50 / max', 'under 2 s', 'failover: new master', 'all applied', 'new master sent', 'full uploads merged', 'sim time'],
+    r.rows.map(x => [
+      x.nodes,
+      x.beacon.framesPerNodePerS,
+      x.beacon.bytesPerNodePerS,
+      x.beacon.wireBytesPerNodePerS,
+      x.beacon.bytesPerNodePerS <= SCALE_TARGETS.beaconBytesPerNodePerS ? 'yes' : 'NO',
+      `${msText(x.change.p50Ms)} / ${msText(x.change.maxMs)}`,
+      x.change.timeouts === 0 && x.change.maxMs !== null && x.change.maxMs <= SCALE_TARGETS.changeOnAllMs ? 'yes' : 'NO',
+      msText(x.failover.electedMs),
+      msText(x.failover.allAppliedMs),
+      `${x.failover.masterArchives} x ${kb(x.failover.archiveBytes)} (peers ${x.failover.peerArchives})`,
+      `${x.failover.fullUploads} (${kb(x.failover.uploadBytes)}) after ${msText(x.failover.uploadsMergedMs)}`,
+      `${r1(x.wallMs / 1000)} s`
+    ])
+  )
+}
+
+/** Runs every size in turn. */
+export async function main (opts: ScaleSimOptions = {}): Promise<ScaleSimResult> {
+  const sizes = opts.sizes ?? [10, 50, 200, 1000]
+  const seed = opts.seed ?? 1
+  const rows: ScaleSimRow[] = []
+  for (const n of sizes) rows.push(await simulate(n, { ...opts, seed }))
+  const probe = new SimCluster({ ...opts.sim, nodes: 2 })
+  return {
+    sizes,
+    seed,
+    costs: probe.costs,
+    latencyMs: [opts.sim?.latencyMinMs ?? 0.2, opts.sim?.latencyMaxMs ?? 1],
+    bandwidthMbitPerS: (opts.sim?.bandwidthBytesPerMs ?? 125_000) * 8 / 1000,
+    fanOut: opts.fanOut ?? true,
+    rows
+  }
+}
+
+function parseArgs (argv: string[]): ScaleSimOptions {
+  const opts: ScaleSimOptions = {}
+  for (const arg of argv) {
+    const [k, v] = arg.split('=')
+    if (k === '--sizes') opts.sizes = v.split(',').map(Number)
+    else if (k === '--seed') opts.seed = Number(v)
+    else if (k === '--trials') opts.trials = Number(v)
+    else if (k === '--window-ms') opts.windowMs = Number(v)
+    else if (k === '--no-fan-out') opts.fanOut = false
+    else throw new Error(`unknown option ${arg} (--sizes=10,50,200,1000 --seed=N --trials=N --window-ms=N --no-fan-out)`)
+  }
+  return opts
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const opts = parseArgs(process.argv.slice(2))
+  main({ ...opts, log: (s) => { process.stderr.write(s + '\n') } }).then((r) => {
+    process.stdout.write(JSON.stringify(r, null, 2) + '\n\n' + simTable(r) + '\n')
+  }, (err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`)
+    process.exitCode = 1
+  })
+}
