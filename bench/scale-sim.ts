@@ -15,14 +15,9 @@
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { FRAME_OVERHEAD_BYTES, SimCluster, type SimCosts, type SimOptions } from './sim/cluster.js'
-import { mdTable } from './report.js'
+import { simTable } from './report.js'
 import { prng } from './sim/events.js'
-
-/** What the design is held to (issue 17). */
-export const SCALE_TARGETS = {
-  beaconBytesPerNodePerS: 1024,
-  changeOnAllMs: 2000
-} as const
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../src/election/state.js'
 
 /** One simulated cluster size. */
 export interface ScaleSimRow {
@@ -109,7 +104,7 @@ const r1 = (x: number): number => Math.round(x * 10) / 10
 export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Promise<ScaleSimRow> {
   const seed = opts.seed ?? 1
   const trials = opts.trials ?? 5
-  const windowMs = opts.windowMs ?? 3000
+  const windowMs = opts.windowMs ?? 2000
   const log = opts.log ?? (() => {})
   const t0 = performance.now()
   const c = new SimCluster({ ...opts.sim, nodes, seed, fanOut: opts.fanOut ?? true })
@@ -118,8 +113,8 @@ export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Prom
   // Cold start: every node starts within one heartbeat and the election alone runs.
   const electedFromColdMs = await c.until(() => c.agreedMaster() !== null, 60_000)
   if (electedFromColdMs === null) throw new Error(`${nodes} nodes: no master agreed on within 60 s of a cold start`)
-  // One more liveness window, so every node has heard every other; then the cluster is as if it had run a while.
-  await c.runFor(3000)
+  // One more heartbeat, so every node has heard every other; then the cluster is as if it had run a while.
+  await c.runFor(DEFAULT_HEARTBEAT_INTERVAL_MS)
   c.settle()
   log(`${nodes} nodes: master after ${Math.round(electedFromColdMs)} ms from a cold start`)
 
@@ -158,7 +153,7 @@ export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Prom
     else allMs.push(r1(Math.max(...done)))
     origins.push(origin === master.index ? 'master' : 'slave')
     receivers.push(...done)
-    await c.runFor(200 + random() * 800)
+    await c.runFor(100 + random() * 400)
   }
   const change = { allMs, origins, p50Ms: median(allMs), maxMs: allMs.length === 0 ? null : Math.max(...allMs), receiverP50Ms: median(receivers.map(r1)), timeouts }
   log(`${nodes} nodes: a change on every node after ${change.p50Ms} ms (median), ${change.maxMs} ms (max)`)
@@ -198,30 +193,6 @@ export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Prom
   }
   log(`${nodes} nodes: failover elected after ${failover.electedMs} ms, all applied after ${failover.allAppliedMs} ms, master sent ${failover.masterArchives} archives`)
   return { nodes, seed, electedFromColdMs: r1(electedFromColdMs), beacon, change, failover, wallMs: Math.round(performance.now() - t0), events: c.queue.ran, errors: c.errors }
-}
-
-const kb = (b: number): string => b >= 1e6 ? `${r1(b / 1e6)} MB` : b >= 1e4 ? `${r1(b / 1e3)} kB` : `${b} B`
-const msText = (x: number | null): string => x === null ? 'timeout' : x >= 10_000 ? `${r1(x / 1000)} s` : `${Math.round(x)} ms`
-
-/** The table of a run (Markdown, as bench/RESULTS.md). */
-export function simTable (r: ScaleSimResult): string {
-  return mdTable(
-    ['nodes', 'beacons / node / s', 'beacon B / node / s', 'on the wire (est.)', 'under 1 KB/s', 'change on all, p50 / max', 'under 2 s', 'failover: new master', 'all applied', 'new master sent', 'full uploads merged', 'sim time'],
-    r.rows.map(x => [
-      x.nodes,
-      x.beacon.framesPerNodePerS,
-      x.beacon.bytesPerNodePerS,
-      x.beacon.wireBytesPerNodePerS,
-      x.beacon.bytesPerNodePerS <= SCALE_TARGETS.beaconBytesPerNodePerS ? 'yes' : 'NO',
-      `${msText(x.change.p50Ms)} / ${msText(x.change.maxMs)}`,
-      x.change.timeouts === 0 && x.change.maxMs !== null && x.change.maxMs <= SCALE_TARGETS.changeOnAllMs ? 'yes' : 'NO',
-      msText(x.failover.electedMs),
-      msText(x.failover.allAppliedMs),
-      `${x.failover.masterArchives} x ${kb(x.failover.archiveBytes)} (peers ${x.failover.peerArchives})`,
-      `${x.failover.fullUploads} (${kb(x.failover.uploadBytes)}) after ${msText(x.failover.uploadsMergedMs)}`,
-      `${r1(x.wallMs / 1000)} s`
-    ])
-  )
 }
 
 /** Runs every size in turn. */

@@ -37,6 +37,15 @@ import { EventQueue, pairUniform, prng } from './events.js'
 /** As src/agent.ts: a member heard again after this long is introduced to the linked peers. */
 export const INTRODUCE_AFTER_MS = 3 * DEFAULT_HEARTBEAT_INTERVAL_MS
 
+/** What the design is held to (issue 17): per-node beacon traffic, and a change on every node. */
+export const SCALE_TARGETS = {
+  beaconBytesPerNodePerS: 1024,
+  changeOnAllMs: 2000
+} as const
+
+/** Distinct link latencies between the minimum and the maximum (0.1 ms apart at 0.2-1 ms). */
+export const LATENCY_STEPS = 9
+
 /**
  * Bytes a beacon frame costs on the wire beyond its length-prefixed protobuf: a yamux header
  * (12), a Noise frame (2-byte length, 16-byte tag) and TCP/IPv4 headers (40), one segment per frame.
@@ -143,6 +152,10 @@ function fakeAddr (ip: number[], random: () => number): Uint8Array<ArrayBuffer> 
 interface Frame {
   bytes: Uint8Array
   decoded: Beacon | null
+  /** The decoded beacon as src/agent.ts hands it to the election (Election.receive copies it). */
+  forElection: ElectionBeacon | null
+  /** The full archive it announces. */
+  archive: ArchiveRef | undefined
 }
 
 /** Length of the varint length prefix of a frame of `n` bytes. */
@@ -250,35 +263,47 @@ class SimNode {
       fullArchive: this.cluster.fanOut ? this.offer.held?.ref ?? undefined : undefined,
       wallMs: this.cluster.wallBase + this.cluster.queue.now
     })
-    const frame: Frame = { bytes, decoded: null }
+    const frame: Frame = { bytes, decoded: null, forElection: null, archive: undefined }
     const size = bytes.byteLength + prefixLength(bytes.byteLength)
-    for (const peer of this.cluster.nodes) {
-      if (peer === this || !peer.alive) continue
-      this.counters.beaconFrames++
-      this.counters.beaconBytes += size
-      this.cluster.queue.after(this.cluster.latency(this.index, peer.index), () => { peer.beaconFrom(this, frame) })
+    const nodes = this.cluster.nodes
+    // One event per latency step, not per receiver: a 1,000-node cluster sends a million beacons a second.
+    for (const [step, peers] of this.cluster.peersByLatency(this.index).entries()) {
+      let sent = 0
+      for (const p of peers) if (nodes[p].alive) sent++
+      if (sent === 0) continue
+      this.counters.beaconFrames += sent
+      this.counters.beaconBytes += sent * size
+      this.cluster.queue.after(this.cluster.latencyOfStep(step), () => {
+        for (const p of peers) nodes[p].beaconFrom(this, frame)
+      })
     }
   }
 
   private beaconFrom (from: SimNode, frame: Frame): void {
     if (!this.alive) return
-    const b = frame.decoded ??= Beacon.decode(frame.bytes)
+    let b = frame.decoded
+    if (b === null) {
+      b = frame.decoded = Beacon.decode(frame.bytes)
+      frame.forElection = {
+        nodeId: b.nodeId,
+        priority: b.priority,
+        pin: PIN_FROM_PB[b.pin],
+        role: ROLE_FROM_PB[b.role],
+        term: b.term,
+        masterId: b.masterId === '' ? null : b.masterId,
+        version: b.version ?? ZERO_VERSION,
+        appliedVersion: b.appliedVersion ?? ZERO_VERSION
+      }
+      const a = b.fullArchive
+      frame.archive = a?.version === undefined ? undefined : { version: a.version, size: a.size, sha256: a.sha256 }
+    }
     const now = this.cluster.queue.now
     const before = this.lastDirect[from.index]
     this.lastDirect[from.index] = now
     if (now - before > INTRODUCE_AFTER_MS) this.introduce(from, frame)
-    this.election.receive({
-      nodeId: b.nodeId,
-      priority: b.priority,
-      pin: PIN_FROM_PB[b.pin],
-      role: ROLE_FROM_PB[b.role],
-      term: b.term,
-      masterId: b.masterId === '' ? null : b.masterId,
-      version: b.version ?? ZERO_VERSION,
-      appliedVersion: b.appliedVersion ?? ZERO_VERSION
-    })
+    this.election.receive(frame.forElection as ElectionBeacon)
     if (b.role === Role.MASTER && b.nodeId === this.election.masterId && b.version !== undefined) this.masterAnnounced(b.version)
-    this.heldChanged(from.index, b.fullArchive === undefined || b.fullArchive.version === undefined ? undefined : { version: b.fullArchive.version, size: b.fullArchive.size, sha256: b.fullArchive.sha256 })
+    this.heldChanged(from.index, frame.archive)
   }
 
   /**
@@ -532,18 +557,46 @@ export class SimCluster {
     return i === undefined ? undefined : this.nodes[i]
   }
 
-  /** One-way latency of the link between two nodes, fixed for the seed. */
+  /** One-way latency of the link between two nodes, fixed for the seed, in LATENCY_STEPS steps. */
   latency (a: number, b: number): number {
-    return this.latMin + this.latSpan * pairUniform(Math.min(a, b), Math.max(a, b), this.seed)
+    return this.latencyOfStep(this.latencyStep(a, b))
   }
 
-  /** When `bytes` sent now from `from` arrive at `to`: both ends' bandwidth, one transfer at a time each, then the latency. */
+  latencyOfStep (step: number): number {
+    return this.latMin + this.latSpan * step / (LATENCY_STEPS - 1)
+  }
+
+  private latencyStep (a: number, b: number): number {
+    return Math.floor(pairUniform(Math.min(a, b), Math.max(a, b), this.seed) * LATENCY_STEPS)
+  }
+
+  private readonly byLatency: Int32Array[][] = []
+
+  /** The other nodes by the latency step of their link to `i` (built once per node). */
+  peersByLatency (i: number): Int32Array[] {
+    let groups = this.byLatency[i]
+    if (groups === undefined) {
+      const lists: number[][] = Array.from({ length: LATENCY_STEPS }, () => [])
+      for (let j = 0; j < this.size; j++) if (j !== i) lists[this.latencyStep(i, j)].push(j)
+      groups = lists.map(l => Int32Array.from(l))
+      this.byLatency[i] = groups
+    }
+    return groups
+  }
+
+  /**
+   * When `bytes` sent now from `from` arrive at `to`. The sender's link carries them in
+   * size / bandwidth after what it sends already; the receiver's link takes what arrives one
+   * transfer after the other, so a master that many upload to is slow to receive, while each
+   * uploader's own link stays free for other sends (as TCP shares a link between connections).
+   */
   private transfer (from: SimNode, to: SimNode, bytes: number): number {
-    const start = Math.max(this.queue.now, from.egressFreeAt, to.ingressFreeAt)
-    const end = start + bytes / this.bandwidth
-    from.egressFreeAt = end
-    to.ingressFreeAt = end
-    return end + this.latency(from.index, to.index)
+    const t = bytes / this.bandwidth
+    const sent = Math.max(this.queue.now, from.egressFreeAt) + t
+    from.egressFreeAt = sent
+    const received = Math.max(sent, to.ingressFreeAt + t)
+    to.ingressFreeAt = received
+    return received + this.latency(from.index, to.index)
   }
 
   /** The live nodes. */
@@ -551,22 +604,37 @@ export class SimCluster {
     return this.nodes.filter(n => n.alive)
   }
 
+  /** Live nodes, counted without building a list (checked after every event). */
+  aliveCount (): number {
+    let k = 0
+    for (const n of this.nodes) if (n.alive) k++
+    return k
+  }
+
   /** The master every live node follows, when they all agree on one live master in one term; else null. */
   agreedMaster (): SimNode | null {
-    const live = this.alive()
-    const m = live[0]?.election.masterId
-    const term = live[0]?.election.term
-    if (m === null || m === undefined) return null
-    const master = this.byId(m)
+    let m: string | null | undefined
+    let term = 0
+    for (const n of this.nodes) {
+      if (!n.alive) continue
+      if (m === undefined) {
+        m = n.election.masterId
+        term = n.election.term
+        if (m === null) return null
+      } else if (n.election.masterId !== m || n.election.term !== term) return null
+    }
+    const master = m == null ? undefined : this.byId(m)
     if (master === undefined || !master.alive || !master.isMaster) return null
-    return live.every(n => n.election.masterId === m && n.election.term === term && (n === master || n.election.role === 'slave')) ? master : null
+    for (const n of this.nodes) if (n.alive && n !== master && n.election.role !== 'slave') return null
+    return master
   }
 
   /** Every live node has applied the master's current version. */
   converged (): boolean {
     const master = this.agreedMaster()
     if (master === null || master.central.term === 0) return false
-    return this.alive().every(n => n === master || compareVersions(n.applied, master.central) >= 0)
+    for (const n of this.nodes) if (n.alive && n !== master && compareVersions(n.applied, master.central) < 0) return false
+    return true
   }
 
   resetCounters (): void {
@@ -590,7 +658,7 @@ export class SimCluster {
     const trial: Trial = { origin, startedAt: this.queue.now, merged: false, version: null, doneAt: new Map([[origin, this.queue.now]]) }
     this.trial = trial
     this.nodes[origin].edit()
-    await this.until(() => trial.doneAt.size >= this.alive().length, timeoutMs)
+    await this.until(() => trial.doneAt.size >= this.aliveCount(), timeoutMs)
     this.trial = null
     return trial
   }
