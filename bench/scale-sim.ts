@@ -10,11 +10,11 @@
  * Prints one JSON object, then a table. protocol/scale.md has the numbers and what they mean.
  *
  * Run: `npm run bench:sim`, or `npx node dist/bench/scale-sim.js [--sizes=10,50,200,1000]
- *   [--seed=N] [--trials=N] [--window-ms=N] [--no-fan-out]`.
+ *   [--seed=N] [--trials=N] [--window-ms=N] [--no-fan-out] [--cost=serveDeltaMs:5 ...]`.
  */
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
-import { FRAME_OVERHEAD_BYTES, SimCluster, type SimCosts, type SimOptions } from './sim/cluster.js'
+import { DEFAULT_COSTS, FRAME_OVERHEAD_BYTES, SimCluster, type SimCosts, type SimOptions } from './sim/cluster.js'
 import { simTable } from './report.js'
 import { prng } from './sim/events.js'
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../src/election/state.js'
@@ -175,9 +175,8 @@ export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Prom
   const survivors = c.alive().length
   let uploadsMergedMs: number | null = null
   if (master !== null) {
-    // Survivors whose full upload has not reached the master yet each add a merge to its queue.
-    const term = master.election.term
-    const notYet = c.alive().filter(n => n !== master && (n.uploadAck?.master !== master.index || n.uploadAck.term !== term)).length
+    // Each full upload still on its way adds a merge behind those already queued.
+    const notYet = survivors - 1 - master.counters.fullUploadsIn
     uploadsMergedMs = Math.max(master.queueFreeAt, c.queue.now) + notYet * c.costs.mergeFullMs - killedAt
   }
   const failover = {
@@ -222,7 +221,12 @@ function parseArgs (argv: string[]): ScaleSimOptions {
     else if (k === '--trials') opts.trials = Number(v)
     else if (k === '--window-ms') opts.windowMs = Number(v)
     else if (k === '--no-fan-out') opts.fanOut = false
-    else throw new Error(`unknown option ${arg} (--sizes=10,50,200,1000 --seed=N --trials=N --window-ms=N --no-fan-out)`)
+    else if (k === '--cost') {
+      // --cost=serveDeltaMs:5 changes one of the model's work times or sizes (DEFAULT_COSTS).
+      const [name, value] = v.split(':')
+      if (!(name in DEFAULT_COSTS) || !Number.isFinite(Number(value))) throw new Error(`--cost takes name:number with a name of ${Object.keys(DEFAULT_COSTS).join(', ')}`)
+      opts.sim = { ...opts.sim, costs: { ...opts.sim?.costs, [name]: Number(value) } }
+    } else throw new Error(`unknown option ${arg} (--sizes=10,50,200,1000 --seed=N --trials=N --window-ms=N --no-fan-out --cost=name:number)`)
   }
   return opts
 }

@@ -60,7 +60,10 @@ export interface SimCosts {
   scanMs: number
   /** Merge of a delta upload and the version cut, on the master's queue. */
   mergeDeltaMs: number
-  /** Building one delta answer on the master (outside its queue, as serveFetch). */
+  /**
+   * Answering one delta fetch on the master: the fetch stream (Noise, yamux, protobuf), the
+   * delta read and its archive; outside its queue, as serveFetch, but one after the other.
+   */
   serveDeltaMs: number
   /** Merge and file write of a delta on a slave. */
   applyDeltaMs: number
@@ -86,7 +89,7 @@ export const DEFAULT_COSTS: SimCosts = {
   debounceMs: 50,
   scanMs: 10,
   mergeDeltaMs: 10,
-  serveDeltaMs: 1,
+  serveDeltaMs: 2,
   applyDeltaMs: 10,
   buildFullMs: 255,
   applyFullMs: 569,
@@ -124,9 +127,11 @@ interface Counters {
   servedFull: number
   /** Bytes of uploads this node received. */
   uploadBytesIn: number
+  /** Full uploads that reached this node (each is then merged on its queue). */
+  fullUploadsIn: number
 }
 
-const zeroCounters = (): Counters => ({ beaconFrames: 0, beaconBytes: 0, introFrames: 0, introBytes: 0, servedBytes: 0, servedFull: 0, uploadBytesIn: 0 })
+const zeroCounters = (): Counters => ({ beaconFrames: 0, beaconBytes: 0, introFrames: 0, introBytes: 0, servedBytes: 0, servedFull: 0, uploadBytesIn: 0, fullUploadsIn: 0 })
 
 const ROLE_TO_PB = { candidate: Role.CANDIDATE, slave: Role.SLAVE, master: Role.MASTER } as const
 const ROLE_FROM_PB = { [Role.CANDIDATE]: 'candidate', [Role.SLAVE]: 'slave', [Role.MASTER]: 'master' } as const
@@ -189,6 +194,8 @@ class SimNode {
   readonly lastDirect: Float64Array
   /** This node's engine queue is busy until then. */
   queueFreeAt = 0
+  /** Work outside the queue (serving fetches) shares the one JS thread: busy until then. */
+  serveFreeAt = 0
   egressFreeAt = 0
   ingressFreeAt = 0
   fetching = false
@@ -693,6 +700,7 @@ export class SimCluster {
     await arrived.promise
     if (!master.alive) throw new Error('master gone')
     master.counters.uploadBytesIn += bytes
+    if (full) master.counters.fullUploadsIn++
     await master.work(full ? this.costs.mergeFullMs : this.costs.mergeDeltaMs)
     if (!master.alive || !master.isMaster) throw new Error('no longer master')
     if (changed && this.trial?.origin === from.index) this.trial.merged = true
@@ -742,7 +750,7 @@ export class SimCluster {
     } else if (compareVersions(since, server.central) >= 0) {
       answer = { status: Status.UP_TO_DATE, reason: '', version: server.central, sources: [] }
     } else if (since.term === server.central.term && since.seq > 0) {
-      await this.busyFor(this.costs.serveDeltaMs)
+      await this.serving(server, this.costs.serveDeltaMs)
       answer = { status: Status.OK, reason: '', full: false, version: server.central, sources: [] }
       bytes = this.costs.deltaBytes
     } else {
@@ -765,6 +773,14 @@ export class SimCluster {
     })
     await arrived.promise
     return answer
+  }
+
+  /** `ms` of serving on `server`, after the serving it already does (one thread: the master answers fetches one after the other). */
+  private async serving (server: SimNode, ms: number): Promise<void> {
+    server.serveFreeAt = Math.max(this.queue.now, server.serveFreeAt) + ms
+    const p = this.queue.promise<void>()
+    this.queue.at(server.serveFreeAt, () => { p.resolve() })
+    await p.promise
   }
 
   private async busyFor (ms: number): Promise<void> {
