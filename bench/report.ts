@@ -237,7 +237,7 @@ const simMs = (x: number | null): string => x === null ? 'timeout' : x >= 10_000
 /** The table of a scale simulation (bench/scale-sim.ts). */
 export function simTable (r: ScaleSimResult): string {
   return mdTable(
-    ['nodes', 'beacons / node / s', 'beacon B / node / s', 'on the wire (est.)', 'under 1 KB/s', 'change on all, p50 / max', 'under 2 s', 'failover: new master', 'all applied', 'new master sent', 'full uploads merged', 'sim time'],
+    ['nodes', 'beacons / node / s', 'beacon B / node / s', 'on the wire (est.)', 'under 1 KB/s', 'change on all, p50 / max', 'under 2 s', 'failover: new master', 'all applied', 'new master sent', 'full uploads merged', 'restarted node: introductions sent', 'sim time'],
     r.rows.map(x => [
       x.nodes,
       x.beacon.framesPerNodePerS,
@@ -250,6 +250,7 @@ export function simTable (r: ScaleSimResult): string {
       simMs(x.failover.allAppliedMs),
       `${x.failover.masterArchives} x ${kb(x.failover.archiveBytes)} (peers ${x.failover.peerArchives})`,
       `${x.failover.fullUploads} (${kb(x.failover.uploadBytes)}) after ${simMs(x.failover.uploadsMergedMs)}`,
+      `${x.rejoin.introFrames} (${kb(x.rejoin.introBytes)}); others ${x.rejoin.introFramesPerOther} each`,
       `${Math.round(x.wallMs / 100) / 10} s`
     ])
   )

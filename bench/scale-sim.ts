@@ -64,6 +64,15 @@ export interface ScaleSimRow {
     /** Kill until the new master merged them all, one at a time (projected for those still on the way). */
     uploadsMergedMs: number | null
   }
+  rejoin: {
+    /** The killed master started again: until it follows the new master. */
+    followsMs: number | null
+    /** Introduction frames it sent in its first 2 s (every member it heard, to every other peer), and their bytes. */
+    introFrames: number
+    introBytes: number
+    /** Introduction frames each other node sent (mean): the restarted member, to its other peers. */
+    introFramesPerOther: number
+  }
   /** Real seconds the simulation of this size took, and the events it ran. */
   wallMs: number
   events: number
@@ -191,7 +200,24 @@ export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Prom
     uploadsMergedMs: uploadsMergedMs === null ? null : Math.round(uploadsMergedMs)
   }
   log(`${nodes} nodes: failover elected after ${failover.electedMs} ms, all applied after ${failover.allAppliedMs} ms, master sent ${failover.masterArchives} archives`)
-  return { nodes, seed, electedFromColdMs: r1(electedFromColdMs), beacon, change, failover, wallMs: Math.round(performance.now() - t0), events: c.queue.ran, errors: c.errors }
+
+  // The killed master comes back, silent for longer than INTRODUCE_AFTER_MS.
+  await c.runFor(Math.max(0, killedAt + 5000 - c.queue.now))
+  c.resetCounters()
+  const restartedAt = c.queue.now
+  c.restart(old.index)
+  const followsMs = await c.until(() => old.election.role === 'slave' && old.election.masterId === master?.id, 30_000)
+  await c.runFor(Math.max(0, restartedAt + 2000 - c.queue.now))
+  let otherIntros = 0
+  for (const n of c.nodes) if (n !== old) otherIntros += n.counters.introFrames
+  const rejoin = {
+    followsMs: followsMs === null ? null : r1(followsMs),
+    introFrames: old.counters.introFrames,
+    introBytes: old.counters.introBytes,
+    introFramesPerOther: r1(otherIntros / (nodes - 1))
+  }
+  log(`${nodes} nodes: the old master back, follows after ${rejoin.followsMs} ms, sent ${rejoin.introFrames} introductions (${rejoin.introBytes} B), the others ${rejoin.introFramesPerOther} each`)
+  return { nodes, seed, electedFromColdMs: r1(electedFromColdMs), beacon, change, failover, rejoin, wallMs: Math.round(performance.now() - t0), events: c.queue.ran, errors: c.errors }
 }
 
 /** Runs every size in turn. */

@@ -181,13 +181,15 @@ interface Trial {
 }
 
 class SimNode {
-  readonly election: Election
+  election!: Election
   alive = true
   applied: Version = ZERO_VERSION
   central: Version = ZERO_VERSION
   announced: Version = ZERO_VERSION
-  readonly offer = new ArchiveOffer()
-  readonly fetcher: FanOutFetcher
+  offer = new ArchiveOffer()
+  fetcher!: FanOutFetcher
+  /** The term file: kept across a restart. */
+  persistedTerm = 0
   /** The full archive each peer's last beacon announced. */
   readonly heldBy = new Map<number, ArchiveRef>()
   /** When each peer's last direct beacon came (introductions). */
@@ -211,13 +213,19 @@ class SimNode {
   counters = zeroCounters()
 
   constructor (readonly cluster: SimCluster, readonly index: number, readonly id: string, readonly addrs: Array<Uint8Array<ArrayBuffer>>) {
-    const q = cluster.queue
     this.lastDirect = new Float64Array(cluster.size)
+    this.boot()
+  }
+
+  /** A process start: a new election from the persisted term, no archive held, no peer heard yet. */
+  private boot (): void {
+    const cluster = this.cluster
+    const q = cluster.queue
     this.election = new Election({
-      nodeId: id,
+      nodeId: this.id,
       priority: 0,
       pin: 'auto',
-      term: 0,
+      term: this.persistedTerm,
       clock: () => q.now,
       transport: {
         publish: (b) => { this.publish(b) },
@@ -225,19 +233,33 @@ class SimNode {
         connectedAny: () => cluster.nodes.some(n => n !== this && n.alive)
       },
       events: {
-        persistTerm: () => {},
+        persistTerm: (term) => { this.persistedTerm = term },
         onRoleChange: (role) => { this.roleChanged(role) },
         onUploadFullState: () => { this.requestUpload() }
       },
       version: () => this.election.role === 'master' ? this.central : this.applied,
       appliedVersion: () => this.election.role === 'master' ? this.central : this.applied
     })
-    this.fetcher = new FanOutFetcher(id, {
+    this.fetcher = new FanOutFetcher(this.id, {
       fetch: async (peerId, since, want, archive) => await cluster.fetch(this, cluster.index(peerId), since, want, archive),
       holders: (archive) => this.holders(archive),
       awaited: (nodeId, archive) => this.awaited(nodeId, archive),
       onPeerFailed: () => { cluster.peerFailures++ }
     }, () => q.now)
+  }
+
+  /**
+   * The killed process started again: the versions and the term it persisted stay; it holds no
+   * archive, and has heard no member yet, so it introduces every member it hears (agent.ts
+   * keeps its last beacons in memory only).
+   */
+  restart (): void {
+    this.alive = true
+    this.offer = new ArchiveOffer()
+    this.heldBy.clear()
+    this.lastDirect.fill(-Infinity)
+    this.queueFreeAt = this.serveFreeAt = this.egressFreeAt = this.ingressFreeAt = this.cluster.queue.now
+    this.boot()
   }
 
   get isMaster (): boolean {
@@ -539,18 +561,29 @@ export class SimCluster {
       this.nodes.push(node)
     }
     // Heartbeats at a random phase per node, as each agent's setInterval started when it did.
-    for (const node of this.nodes) {
-      const phase = random() * DEFAULT_HEARTBEAT_INTERVAL_MS
-      this.queue.at(phase, () => {
-        node.election.start()
-        const beat = (): void => {
-          if (!node.alive) return
-          node.heartbeat()
-          this.queue.after(DEFAULT_HEARTBEAT_INTERVAL_MS, beat)
-        }
+    for (const node of this.nodes) this.startBeats(node, random() * DEFAULT_HEARTBEAT_INTERVAL_MS)
+  }
+
+  /** Starts `node`'s election at `at` and its heartbeat every interval after, while it lives. */
+  private startBeats (node: SimNode, at: number): void {
+    this.queue.at(at, () => {
+      node.election.start()
+      const election = node.election
+      const beat = (): void => {
+        if (!node.alive || node.election !== election) return
+        node.heartbeat()
         this.queue.after(DEFAULT_HEARTBEAT_INTERVAL_MS, beat)
-      })
-    }
+      }
+      this.queue.after(DEFAULT_HEARTBEAT_INTERVAL_MS, beat)
+    })
+  }
+
+  /** Starts killed node `i` again now. */
+  restart (i: number): void {
+    const node = this.nodes[i]
+    if (node.alive) throw new Error(`node ${i} is running`)
+    node.restart()
+    this.startBeats(node, this.queue.now)
   }
 
   index (id: string): number {

@@ -1,7 +1,8 @@
 /**
  * The scale simulation (bench/scale-sim.ts) on a small cluster: the same seed gives the same
  * run, and what it counts is what the code does (every node sends one beacon to each of the
- * n - 1 others per heartbeat; the master sends at most FULL_SENDS_AT_ONCE full archives).
+ * n - 1 others per heartbeat; the master sends at most FULL_SENDS_AT_ONCE full archives; a
+ * member back after a silence is introduced by every other to every other).
  */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -59,6 +60,11 @@ describe('scale simulation, 10 nodes', () => {
     assert.equal(f.masterArchives + f.peerArchives, N - 2)
     assert.equal(f.masterEgressBytes, f.masterArchives * f.archiveBytes)
     assert.equal(f.fullUploads, N - 2)
+    // The killed master, back: it passes every member it hears on to every other peer, and each
+    // of them passes it on to theirs (beacon-link.ts introductions).
+    assert.ok(r.rejoin.followsMs !== null && r.rejoin.followsMs <= 2 * DEFAULT_HEARTBEAT_INTERVAL_MS, `follows after ${r.rejoin.followsMs} ms`)
+    assert.equal(r.rejoin.introFrames, (N - 1) * (N - 2))
+    assert.equal(r.rejoin.introFramesPerOther, N - 2)
   })
 
   test('without fan-out the master sends every survivor the archive itself', async () => {
