@@ -6,6 +6,8 @@ import type { BayesBenchResult } from './bayes.js'
 import type { ClusterBenchResult } from './cluster.js'
 import type { LocalBenchResult } from './local.js'
 import { comparisonRows, type SyncthingBenchResult } from './syncthing.js'
+import type { ScaleSimResult } from './scale-sim.js'
+import { SCALE_TARGETS } from './sim/cluster.js'
 
 /** Where and when the benchmarks ran. */
 export interface MachineInfo {
@@ -218,9 +220,48 @@ export function renderResults (r: BenchResults): string {
       parts.push('', fanoutSection(value as Parameters<typeof fanoutSection>[0]))
       continue
     }
+    if (name === 'sim') {
+      parts.push('', simSection(value as ScaleSimResult))
+      continue
+    }
     parts.push('', `## ${name}`, '', mdTable(['field', 'value'], numericLeaves(value).slice(0, 60)))
   }
   const errors = Object.entries(r.errors)
   if (errors.length > 0) parts.push('', '## Failed', '', ...errors.map(([name, err]) => `- ${name}: ${err.split('\n')[0]}`))
   return parts.join('\n') + '\n'
+}
+
+const kb = (b: number): string => b >= 1e6 ? `${Math.round(b / 1e5) / 10} MB` : b >= 1e4 ? `${Math.round(b / 100) / 10} kB` : `${b} B`
+const simMs = (x: number | null): string => x === null ? 'timeout' : x >= 10_000 ? `${Math.round(x / 100) / 10} s` : `${Math.round(x)} ms`
+
+/** The table of a scale simulation (bench/scale-sim.ts). */
+export function simTable (r: ScaleSimResult): string {
+  return mdTable(
+    ['nodes', 'beacons / node / s', 'beacon B / node / s', 'on the wire (est.)', 'under 1 KB/s', 'change on all, p50 / max', 'under 2 s', 'failover: new master', 'all applied', 'new master sent', 'full uploads merged', 'restarted node: introductions sent', 'sim time'],
+    r.rows.map(x => [
+      x.nodes,
+      x.beacon.framesPerNodePerS,
+      x.beacon.bytesPerNodePerS,
+      x.beacon.wireBytesPerNodePerS,
+      ok(x.beacon.bytesPerNodePerS <= SCALE_TARGETS.beaconBytesPerNodePerS),
+      `${simMs(x.change.p50Ms)} / ${simMs(x.change.maxMs)}`,
+      ok(x.change.timeouts === 0 && x.change.maxMs !== null && x.change.maxMs <= SCALE_TARGETS.changeOnAllMs),
+      simMs(x.failover.electedMs),
+      simMs(x.failover.allAppliedMs),
+      `${x.failover.masterArchives} x ${kb(x.failover.archiveBytes)} (peers ${x.failover.peerArchives})`,
+      `${x.failover.fullUploads} (${kb(x.failover.uploadBytes)}) after ${simMs(x.failover.uploadsMergedMs)}`,
+      `${x.rejoin.introFrames} (${kb(x.rejoin.introBytes)}); others ${x.rejoin.introFramesPerOther} each`,
+      `${Math.round(x.wallMs / 100) / 10} s`
+    ])
+  )
+}
+
+function simSection (r: ScaleSimResult): string {
+  return [
+    '## Scale by simulation',
+    '',
+    `The real election, beacon bytes and fan-out on a virtual network (bench/scale-sim.ts; protocol/scale.md): links ${r.latencyMs[0]}-${r.latencyMs[1]} ms, ${r.bandwidthMbitPerS} Mbit/s per node, fan-out ${r.fanOut ? 'on' : 'off'}, seed ${r.seed}. Failover: the master killed; the new term's first version is a full archive (${kb(r.costs.fullArchiveBytes)}) on every survivor.`,
+    '',
+    simTable(r)
+  ].join('\n')
 }

@@ -4,7 +4,8 @@
  * still prints its own JSON and table as it goes; one that fails is reported and the rest run.
  *
  * Options: --quick (smaller sizes and fewer repetitions, for a smoke run),
- *   --only=local,cluster,bayes,fanout,syncthing (a subset; the file then holds only those),
+ *   --only=local,cluster,bayes,fanout,syncthing,sim (a subset; the file then holds only those;
+ *   sim, the scale simulation of bench/scale-sim.ts, runs only when named),
  *   --render-only (no benchmark: RESULTS.md again from the results.json there is).
  * Bayes runs in this process and needs a large V8 heap, so without one this script re-runs itself
  * with --max-old-space-size (--heap-mb=N, default 10240), as bench/bayes.ts does.
@@ -22,6 +23,7 @@ import { main as fanout } from './fanout.js'
 import { main as local } from './local.js'
 import { renderResults, type BenchResults } from './report.js'
 import { main as syncthing } from './syncthing.js'
+import { main as scaleSim } from './scale-sim.js'
 
 /** Sizes and repetitions of a full and a `--quick` run. */
 export const PLANS = {
@@ -31,17 +33,21 @@ export const PLANS = {
     bayesTokens: [100_000, 1_000_000, 5_000_000],
     /** Repetitions of the 10-node fan-out on/off measure. */
     fanoutReps: 3,
-    syncthing: { reps: 10, list: '121k' as const }
+    syncthing: { reps: 10, list: '121k' as const },
+    simSizes: [10, 50, 200, 1000]
   },
   quick: {
     cluster: { propagationSizes: [2, 5], propagationTrials: 5, bytesLists: ['10k'] as const, failoverTrials: 3 },
     bayesTokens: [100_000],
     fanoutReps: 1,
-    syncthing: { reps: 3, list: '10k' as const }
+    syncthing: { reps: 3, list: '10k' as const },
+    simSizes: [10, 50]
   }
 }
 
-const BENCHES = ['local', 'cluster', 'bayes', 'fanout', 'syncthing'] as const
+const BENCHES = ['local', 'cluster', 'bayes', 'fanout', 'syncthing', 'sim'] as const
+/** Run only when named in --only: the scale simulation is a model, not a measurement of this machine. */
+const OPTIONAL: readonly string[] = ['sim']
 type BenchName = typeof BENCHES[number]
 
 /** The repository root (this file runs from dist/bench/). */
@@ -52,7 +58,7 @@ const MAX_RESULTS_BYTES = 2 * 1024 * 1024
 function parseArgs (argv: string[]): { quick: boolean, only: BenchName[], renderOnly: boolean } {
   let quick = false
   let renderOnly = false
-  let only: BenchName[] = [...BENCHES]
+  let only: BenchName[] = BENCHES.filter(b => !OPTIONAL.includes(b))
   for (const arg of argv) {
     if (arg === '--quick') quick = true
     else if (arg === '--render-only') renderOnly = true
@@ -121,6 +127,7 @@ async function run (argv: string[]): Promise<void> {
   }
   if (only.includes('fanout')) await step('fanout', async () => { (results.other ??= {}).fanout = await fanout({ reps: plan.fanoutReps }) })
   if (only.includes('syncthing')) await step('syncthing', async () => { results.syncthing = await syncthing(plan.syncthing) })
+  if (only.includes('sim')) await step('sim', async () => { (results.other ??= {}).sim = await scaleSim({ sizes: plan.simSizes, log: (s) => { process.stderr.write(s + '\n') } }) })
 
   results.machine.loadAfter = loadavg().map(x => Math.round(x * 100) / 100)
   results.wallSeconds = Math.round((performance.now() - t0) / 1000)

@@ -1,0 +1,75 @@
+/**
+ * The scale simulation (bench/scale-sim.ts) on a small cluster: the same seed gives the same
+ * run, and what it counts is what the code does (every node sends one beacon to each of the
+ * n - 1 others per heartbeat; the master sends at most FULL_SENDS_AT_ONCE full archives; a
+ * member back after a silence is introduced by every other to every other).
+ */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { simulate } from '../../../bench/scale-sim.js'
+import { EventQueue } from '../../../bench/sim/events.js'
+import { DEFAULT_COSTS } from '../../../bench/sim/cluster.js'
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS } from '../../../src/election/state.js'
+import { FULL_SENDS_AT_ONCE } from '../../../src/sync/fan-out.js'
+
+describe('EventQueue', () => {
+  test('runs events in time order, and those of one instant in the order they were queued', async () => {
+    const q = new EventQueue()
+    const seen: string[] = []
+    q.at(5, () => { seen.push('b1') })
+    q.at(1, () => { seen.push('a') })
+    q.at(5, () => { seen.push('b2') })
+    q.at(3, () => { q.after(2, () => { seen.push('b3') }) })
+    await q.runUntil(10)
+    assert.deepEqual(seen, ['a', 'b1', 'b2', 'b3'])
+    assert.equal(q.now, 10)
+  })
+})
+
+describe('scale simulation, 10 nodes', () => {
+  const N = 10
+
+  test('the same seed gives the same run', async () => {
+    const a = await simulate(N, { seed: 7, trials: 3 })
+    const b = await simulate(N, { seed: 7, trials: 3 })
+    const { wallMs: _a, ...ra } = a
+    const { wallMs: _b, ...rb } = b
+    assert.deepEqual(ra, rb)
+    const c = await simulate(N, { seed: 8, trials: 3 })
+    assert.notDeepEqual(c.failover, a.failover, 'another seed gives another run')
+  })
+
+  test('counts what the code sends and does', async () => {
+    const r = await simulate(N, { seed: 3, trials: 4 })
+    // One beacon per heartbeat to each other node, nothing else while the cluster is steady.
+    assert.equal(r.beacon.framesPerNodePerS, (N - 1) * 1000 / DEFAULT_HEARTBEAT_INTERVAL_MS)
+    assert.equal(r.beacon.bytesPerNodePerS, Math.round(r.beacon.framesPerNodePerS * r.beacon.frameBytes))
+    assert.equal(r.errors, 0)
+    // Every change reaches every node, no sooner than the debounce, scan and apply on the way.
+    assert.equal(r.change.timeouts, 0)
+    assert.equal(r.change.allMs.length, 4)
+    assert.deepEqual(r.change.origins, ['master', 'slave', 'slave', 'slave'])
+    for (const ms of r.change.allMs) assert.ok(ms >= DEFAULT_COSTS.debounceMs + DEFAULT_COSTS.scanMs + DEFAULT_COSTS.applyDeltaMs, `${ms} ms`)
+    // A dead master is replaced after the survivors miss its beacons for a liveness window.
+    const window = DEFAULT_MISSED_HEARTBEATS * DEFAULT_HEARTBEAT_INTERVAL_MS
+    const f = r.failover
+    assert.ok(f.electedMs !== null && f.electedMs >= window - DEFAULT_HEARTBEAT_INTERVAL_MS && f.electedMs <= window + 2 * DEFAULT_HEARTBEAT_INTERVAL_MS, `elected after ${f.electedMs} ms`)
+    // The new term's full archive reaches each of the N - 2 other survivors once, at most FULL_SENDS_AT_ONCE from the master.
+    assert.ok(f.allAppliedMs !== null && f.allAppliedMs > f.electedMs)
+    assert.ok(f.masterArchives >= 1 && f.masterArchives <= FULL_SENDS_AT_ONCE, `master sent ${f.masterArchives}`)
+    assert.equal(f.masterArchives + f.peerArchives, N - 2)
+    assert.equal(f.masterEgressBytes, f.masterArchives * f.archiveBytes)
+    assert.equal(f.fullUploads, N - 2)
+    // The killed master, back: it passes every member it hears on to every other peer, and each
+    // of them passes it on to theirs (beacon-link.ts introductions).
+    assert.ok(r.rejoin.followsMs !== null && r.rejoin.followsMs <= 2 * DEFAULT_HEARTBEAT_INTERVAL_MS, `follows after ${r.rejoin.followsMs} ms`)
+    assert.equal(r.rejoin.introFrames, (N - 1) * (N - 2))
+    assert.equal(r.rejoin.introFramesPerOther, N - 2)
+  })
+
+  test('without fan-out the master sends every survivor the archive itself', async () => {
+    const r = await simulate(N, { seed: 3, trials: 1, fanOut: false })
+    assert.equal(r.failover.masterArchives, N - 2)
+    assert.equal(r.failover.peerArchives, 0)
+  })
+})
