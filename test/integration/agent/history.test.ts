@@ -115,7 +115,11 @@ describe('history and rollback on three agents', { timeout: 120_000 }, () => {
     await writeFile(join(master.config.settingsDir, 'blacklist.txt'), many.join('\n') + '\n')
     await allHave('blacklist', [...many].sort())
     await writeFile(join(master.config.settingsDir, 'blacklist.txt'), [...many, 'one-more.example'].join('\n') + '\n')
-    await waitFor('the master cut the one-line version', async () => (await master.engine.history())[0].counts.blacklist === 2001)
+    // The version record is written before its snapshot (sync-v1.md): wait for both.
+    await waitFor('the master cut the one-line version and wrote its snapshot', async () => {
+      const [newest] = await master.engine.history()
+      return newest.counts.blacklist === 2001 && newest.sizes.blacklist !== undefined
+    })
     const [oneLine, full] = await master.engine.history()
     assert.ok(full.sizes.blacklist > 2000, `the 2000-line version's snapshot: ${full.sizes.blacklist} B`)
     assert.ok(oneLine.sizes.blacklist < 200, `the one-line version's snapshot: ${oneLine.sizes.blacklist} B`)
