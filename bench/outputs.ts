@@ -77,8 +77,7 @@ async function run (root: string): Promise<OutputsBenchResult> {
     let commands = 0
     const runner = new OutputRunner({
       outputs,
-      lists: () => ({ whitelist: state.replica.entries('whitelist'), blacklist: state.replica.entries('blacklist'), autowhitelist: state.replica.entries('autowhitelist') }),
-      version: () => state.replica.changeSeq,
+      lists: state.replica,
       timeoutMs: 60_000,
       report: (what, err) => { fail(`${what}: ${String(err)}`) },
       onWritten: () => { writes++ },
