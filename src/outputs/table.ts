@@ -9,13 +9,6 @@
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { isIpKind, LIST_BIT, listMask, type LineFormat, type Rendering, type ResolvedKey, type ResolvedLists } from './lists.js'
 
-/** A rendered line and where it goes. */
-interface Line {
-  key: string
-  rank: number
-  text: string
-}
-
 /** One key's resolution before and after a change (undefined: in no list). */
 export interface KeyChange {
   key: string
@@ -40,31 +33,19 @@ export interface TableShape {
   resortAbove?: number
 }
 
-/** Consecutive lines of the file, with their bytes once encoded. */
+/** Consecutive lines of the file, by their keys, with their bytes once encoded. */
 interface Block {
-  lines: Line[]
+  keys: ResolvedKey[]
   bytes: Buffer | null
 }
 
-function byRankThenKey (a: Line, b: Line): number {
-  return a.rank - b.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-}
-
-/** The first index of `lines` whose line does not go before `l` (binary search). */
-function lowerBound (lines: Line[], l: Line): number {
-  let lo = 0
-  let hi = lines.length
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1
-    if (byRankThenKey(lines[mid], l) < 0) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-/** The lines of one output and its counts for status; see the module comment. */
+/**
+ * The lines of one output and its counts for status; see the module comment. A line is kept as
+ * its ResolvedKey only (the text is rendered again for the block it is in when that block
+ * changes), so 121k lines cost an array slot each beside the shared resolved keys.
+ */
 export class LineTable {
-  /** The lines in file order, cut in blocks; no block is empty. */
+  /** The keys that have a line, in file order, cut in blocks; no block is empty. */
   private blocks: Block[] = []
   private size = 0
   private readonly header: Buffer
@@ -73,40 +54,40 @@ export class LineTable {
   private readonly wanted: number
   private readonly blockLines: number
   private readonly resortAbove: number
+  private readonly order: (a: ResolvedKey, b: ResolvedKey) => number
 
   constructor (private readonly format: LineFormat, datasets: readonly ListDataset[], shape: TableShape = {}) {
     this.wanted = listMask(datasets)
     this.header = Buffer.from(format.header + '\n')
     this.blockLines = shape.blockLines ?? 1024
     this.resortAbove = shape.resortAbove ?? 4096
+    const rank = format.rank
+    const byKey = (a: ResolvedKey, b: ResolvedKey): number => a.key < b.key ? -1 : a.key > b.key ? 1 : 0
+    this.order = rank === undefined ? byKey : (a, b) => rank(a) - rank(b) || byKey(a, b)
   }
 
   /** Adds every key (of an empty table). */
   fill (keys: Iterable<ResolvedKey>): void {
-    const lines: Line[] = []
-    for (const k of keys) {
-      const line = this.count(k, 1)
-      if (line !== null) lines.push(line)
-    }
-    this.cut(lines.sort(byRankThenKey))
+    const lines: ResolvedKey[] = []
+    for (const k of keys) if (this.count(k, 1) !== null) lines.push(k)
+    this.cut(lines.sort(this.order))
   }
 
   /** Applies changed keys (each key once); returns whether any line changed. */
   update (changes: Iterable<KeyChange>): boolean {
-    const moved: Array<[Line | null, Line | null]> = []
+    const moved: Array<[ResolvedKey | null, ResolvedKey | null]> = []
     for (const { before, after } of changes) {
-      if (before !== undefined) this.count(before, -1)
-      const next = after === undefined ? null : this.count(after, 1)
-      const prev = before === undefined ? null : this.lineOf(before)
-      if (prev?.text !== next?.text) moved.push([prev, next])
+      const was = before === undefined ? null : this.count(before, -1)
+      const is = after === undefined ? null : this.count(after, 1)
+      if (was !== is) moved.push([was === null ? null : before!, is === null ? null : after!])
     }
     if (moved.length > this.resortAbove) {
-      const gone = new Set<Line>()
-      for (const [prev] of moved) if (prev !== null) gone.add(prev)
-      const kept: Line[] = []
-      for (const b of this.blocks) for (const l of b.lines) if (!gone.has(l)) kept.push(l)
+      const gone = new Set<string>()
+      for (const [prev] of moved) if (prev !== null) gone.add(prev.key)
+      const kept: ResolvedKey[] = []
+      for (const b of this.blocks) for (const k of b.keys) if (!gone.has(k.key)) kept.push(k)
       for (const [, next] of moved) if (next !== null) kept.push(next)
-      this.cut(kept.sort(byRankThenKey))
+      this.cut(kept.sort(this.order))
     } else {
       for (const [prev, next] of moved) {
         if (prev !== null) this.remove(prev)
@@ -120,7 +101,7 @@ export class LineTable {
   chunks (): Buffer[] {
     const out = [this.header]
     for (const b of this.blocks) {
-      b.bytes ??= Buffer.from(b.lines.map(l => l.text).join('\n') + '\n')
+      b.bytes ??= Buffer.from(b.keys.map(k => this.format.line(k) as string).join('\n') + '\n')
       out.push(b.bytes)
     }
     return out
@@ -141,78 +122,77 @@ export class LineTable {
     return { written: this.size, leftOut: Object.fromEntries(this.leftOut), conflicts: this.conflicts }
   }
 
-  /** Cuts sorted lines into blocks. */
-  private cut (lines: Line[]): void {
+  /** Cuts sorted keys into blocks. */
+  private cut (keys: ResolvedKey[]): void {
     this.blocks = []
-    for (let i = 0; i < lines.length; i += this.blockLines) this.blocks.push({ lines: lines.slice(i, i + this.blockLines), bytes: null })
-    this.size = lines.length
+    for (let i = 0; i < keys.length; i += this.blockLines) this.blocks.push({ keys: keys.slice(i, i + this.blockLines), bytes: null })
+    this.size = keys.length
   }
 
-  /** The block where `l` is or goes: the last whose first line does not go after it (0: none). */
-  private blockOf (l: Line): number {
+  /** The block where `k` is or goes: the last whose first key does not go after it (0: none). */
+  private blockOf (k: ResolvedKey): number {
     let lo = 0
     let hi = this.blocks.length
     while (lo < hi) {
       const mid = (lo + hi) >>> 1
-      if (byRankThenKey(this.blocks[mid].lines[0], l) <= 0) lo = mid + 1
+      if (this.order(this.blocks[mid].keys[0], k) <= 0) lo = mid + 1
       else hi = mid
     }
     return Math.max(lo - 1, 0)
   }
 
-  /** The line of a key, or null when it has none. */
-  private lineOf (k: ResolvedKey): Line | null {
-    if (this.blocks.length === 0) return null
-    const probe: Line = { key: k.key, rank: this.rankOf(k), text: '' }
-    const lines = this.blocks[this.blockOf(probe)].lines
-    const l = lines[lowerBound(lines, probe)]
-    return l?.key === k.key ? l : null
+  /** The first index of `keys` whose key does not go before `k` (binary search). */
+  private lowerBound (keys: ResolvedKey[], k: ResolvedKey): number {
+    let lo = 0
+    let hi = keys.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.order(keys[mid], k) < 0) lo = mid + 1
+      else hi = mid
+    }
+    return lo
   }
 
-  private remove (l: Line): void {
-    const bi = this.blockOf(l)
+  private remove (k: ResolvedKey): void {
+    const bi = this.blockOf(k)
     const b = this.blocks[bi]
-    b.lines.splice(lowerBound(b.lines, l), 1)
+    b.keys.splice(this.lowerBound(b.keys, k), 1)
     b.bytes = null
-    if (b.lines.length === 0) this.blocks.splice(bi, 1)
+    if (b.keys.length === 0) this.blocks.splice(bi, 1)
     this.size--
   }
 
-  private insert (l: Line): void {
+  private insert (k: ResolvedKey): void {
     this.size++
     if (this.blocks.length === 0) {
-      this.blocks.push({ lines: [l], bytes: null })
+      this.blocks.push({ keys: [k], bytes: null })
       return
     }
-    const bi = this.blockOf(l)
+    const bi = this.blockOf(k)
     const b = this.blocks[bi]
-    b.lines.splice(lowerBound(b.lines, l), 0, l)
+    b.keys.splice(this.lowerBound(b.keys, k), 0, k)
     b.bytes = null
-    if (b.lines.length >= 2 * this.blockLines) {
-      const half = b.lines.length >> 1
-      this.blocks.splice(bi + 1, 0, { lines: b.lines.slice(half), bytes: null })
-      b.lines.length = half
+    if (b.keys.length >= 2 * this.blockLines) {
+      const half = b.keys.length >> 1
+      this.blocks.splice(bi + 1, 0, { keys: b.keys.slice(half), bytes: null })
+      b.keys.length = half
     }
-  }
-
-  private rankOf (k: ResolvedKey): number {
-    return this.format.rank?.(k) ?? 0
   }
 
   /**
    * Counts (sign 1) or uncounts (-1) a key in the output's status; returns its line when it
    * has one in this output.
    */
-  private count (k: ResolvedKey, sign: 1 | -1): Line | null {
+  private count (k: ResolvedKey, sign: 1 | -1): string | null {
     if ((k.mask & this.wanted) === 0) return null
     if (k.conflict) this.conflicts += sign
     let why: string
     if ((LIST_BIT[k.list] & this.wanted) === 0) why = TAKES_PRECEDENCE[k.list]
     else if (isIpKind(k.kind) !== (this.format.holds === 'ips')) why = this.format.otherKind
     else {
-      const text = this.format.line(k)
-      if (typeof text === 'string') return { key: k.key, rank: this.rankOf(k), text }
-      why = text.reason
+      const line = this.format.line(k)
+      if (typeof line === 'string') return line
+      why = line.reason
     }
     const n = (this.leftOut.get(why) ?? 0) + sign
     if (n === 0) this.leftOut.delete(why)
