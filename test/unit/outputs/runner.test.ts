@@ -171,4 +171,24 @@ describe('output runner', () => {
     assert.deepEqual((await readFile(path, 'utf8')).split('\n').slice(1), ['192.0.2.2', ''])
     assert.equal(h.writes.length, 3)
   })
+
+  test('when the changes cannot be read, the pass is reported and renders everything again', async () => {
+    const path = join(dir, 'from.map')
+    const h = harness([{ format: 'rspamd-from', datasets: ['blacklist'], path, command: '' }])
+    h.lists.set('blacklist', 'a@bad.example', '')
+    await pass(h.runner)
+    const changedSince = h.lists.changedSince.bind(h.lists)
+    h.lists.changedSince = async () => { throw new Error('store closed') }
+    h.lists.set('blacklist', 'b@bad.example', '')
+    await pass(h.runner)
+    assert.deepEqual(h.reports, ['outputs: reading the list changes: Error: store closed'])
+    assert.deepEqual((await readFile(path, 'utf8')).split('\n').slice(1), ['a@bad.example', 'b@bad.example', ''])
+    // Back on the change feed afterwards.
+    h.lists.changedSince = changedSince
+    const reads = h.lists.entryReads
+    h.lists.set('blacklist', 'a@bad.example', null)
+    await pass(h.runner)
+    assert.equal(h.lists.entryReads, reads)
+    assert.deepEqual((await readFile(path, 'utf8')).split('\n').slice(1), ['b@bad.example', ''])
+  })
 })
