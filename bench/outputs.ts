@@ -3,9 +3,10 @@
  * `disposable-email-domains` package as blacklist.txt, five outputs (postfix-access,
  * postfix-cidr, spamassassin, rspamd-from, rspamd-ip). Measured per repetition, on a node whose
  * store holds the list:
- * - `changedPass`: after a one-line edit was scanned in, one runner pass (resolve the lists,
- *   render all five formats, compare, write the changed files): the time the outputs add to
- *   the change (target: median at most 300 ms);
+ * - `changedPass`: after a one-line edit was scanned in, one runner pass (read the keys changed
+ *   since the last pass, resolve them over the lists, update their lines in each output, write
+ *   the files whose lines changed): the time the outputs add to the change (target: median at
+ *   most 300 ms); the start-up rendering of everything is not measured;
  * - `unchangedPass`: a pass with nothing changed: it must write no file and run no command.
  * Commands are counted, not run (their cost is the operator's program's). Prints one JSON
  * object, then a table. Run: `npx tsc -p . && npx node dist/bench/outputs.js`.
@@ -77,8 +78,7 @@ async function run (root: string): Promise<OutputsBenchResult> {
     let commands = 0
     const runner = new OutputRunner({
       outputs,
-      lists: () => ({ whitelist: state.replica.entries('whitelist'), blacklist: state.replica.entries('blacklist'), autowhitelist: state.replica.entries('autowhitelist') }),
-      version: () => state.replica.changeSeq,
+      lists: state.replica,
       timeoutMs: 60_000,
       report: (what, err) => { fail(`${what}: ${String(err)}`) },
       onWritten: () => { writes++ },

@@ -84,11 +84,24 @@ export function isIpKind (kind: KeyKind): boolean {
 }
 
 /**
- * Resolves the present entries of every list given (a missing list counts as empty). The
- * largest list is joined against a map of the others, so a 100k-entry blacklist beside small
- * whitelists costs no map of its own.
+ * Resolves the present entries of every list given (a missing list counts as empty), sorted by
+ * key and split into senders and IPs.
  */
 export function resolveLists (lists: Partial<Record<ListDataset, Iterable<ListItem>>>): ResolvedLists {
+  const keys = resolveKeys(lists)
+  keys.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  const senders: ResolvedKey[] = []
+  const ips: ResolvedKey[] = []
+  for (const k of keys) (isIpKind(k.kind) ? ips : senders).push(k)
+  return { senders, ips }
+}
+
+/**
+ * Resolves the present entries of every list given, in no particular order. The largest list
+ * is joined against a map of the others, so a 100k-entry blacklist beside small whitelists
+ * costs no map of its own.
+ */
+export function resolveKeys (lists: Partial<Record<ListDataset, Iterable<ListItem>>>): ResolvedKey[] {
   const arrays: Array<[ListDataset, ListItem[]]> = []
   for (const ds of PRECEDENCE) {
     const items = lists[ds]
@@ -115,11 +128,17 @@ export function resolveLists (lists: Partial<Record<ListDataset, Iterable<ListIt
     }
   }
   for (const k of others.values()) keys.push(k)
-  keys.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
-  const senders: ResolvedKey[] = []
-  const ips: ResolvedKey[] = []
-  for (const k of keys) (isIpKind(k.kind) ? ips : senders).push(k)
-  return { senders, ips }
+  return keys
+}
+
+/** Resolves one key over the lists, given its entry in each (undefined: in no list). */
+export function resolveKey (key: string, entry: (ds: ListDataset) => ListItem | undefined): ResolvedKey | undefined {
+  let k: ResolvedKey | undefined
+  for (const ds of PRECEDENCE) {
+    const item = entry(ds)
+    if (item !== undefined && item.present !== false) k = join(k, ds, item)
+  }
+  return k
 }
 
 /** Adds list `ds`'s entry to what is known of its key (a new ResolvedKey when nothing is). */
@@ -165,39 +184,8 @@ export interface LineFormat {
   header: string
   /** The line of a key, or why it is left out. */
   line: (k: ResolvedKey) => string | LeftOutReason
-  /** The order of the lines when not by key. */
-  order?: (keys: ResolvedKey[]) => ResolvedKey[]
-}
-
-/** Builds a Rendering of `datasets` from the per-key lines of a format. */
-export function renderLines (resolved: ResolvedLists, datasets: readonly ListDataset[], format: LineFormat): Rendering {
-  const leftOut: LeftOut = {}
-  const wanted = listMask(datasets)
-  let conflicts = 0
-  const count = (why: string, n: number): void => { if (n > 0) leftOut[why] = (leftOut[why] ?? 0) + n }
-  // Keys of the other kind: counted, not rendered.
-  let other = 0
-  for (const k of format.holds === 'senders' ? resolved.ips : resolved.senders) {
-    if ((k.mask & wanted) === 0) continue
-    if (k.conflict) conflicts++
-    if ((LIST_BIT[k.list] & wanted) === 0) count(`listed in ${k.list}, which takes precedence`, 1)
-    else other++
-  }
-  count(format.otherKind, other)
-  const chosen: ResolvedKey[] = []
-  for (const k of format.holds === 'senders' ? resolved.senders : resolved.ips) {
-    if ((k.mask & wanted) === 0) continue
-    if (k.conflict) conflicts++
-    if ((LIST_BIT[k.list] & wanted) === 0) count(`listed in ${k.list}, which takes precedence`, 1)
-    else chosen.push(k)
-  }
-  const parts: string[] = [format.header]
-  for (const k of format.order === undefined ? chosen : format.order(chosen)) {
-    const l = format.line(k)
-    if (typeof l === 'string') parts.push(l)
-    else count(l.reason, 1)
-  }
-  return { text: parts.join('\n') + '\n', written: parts.length - 1, leftOut, conflicts }
+  /** Lines go by rank, then by key (code unit order); absent: rank 0 for every key. */
+  rank?: (k: ResolvedKey) => number
 }
 
 /** The first comment line of every rendered file (no time in it: same lists, same bytes). */

@@ -18,7 +18,7 @@
  */
 import type { ListDataset } from '../constants.js'
 import { isPostfixAction } from './postfix-action.js'
-import { headerLine, renderLines, VERDICT, type Rendering, type ResolvedKey, type ResolvedLists } from './lists.js'
+import { headerLine, VERDICT, type LineFormat, type ResolvedKey } from './lists.js'
 
 /** The Postfix action of a resolved key. */
 export function postfixAction (k: ResolvedKey): string {
@@ -26,12 +26,12 @@ export function postfixAction (k: ResolvedKey): string {
   return VERDICT[k.list] === 'allow' ? 'OK' : 'REJECT'
 }
 
-/** Renders the access(5) table of `datasets`. */
-export function renderPostfixAccess (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
-  return renderLines(resolved, datasets, {
+/** The access(5) table of `datasets`. */
+export function postfixAccessFormat (datasets: readonly ListDataset[]): LineFormat {
+  return {
     holds: 'senders',
     otherKind: 'IP address or CIDR block (goes in a postfix-cidr output)',
     header: headerLine('postfix-access', datasets),
     line: (k) => `${k.kind === 'wildcard' ? k.key.slice(1) : k.key} ${postfixAction(k)}`
-  })
+  }
 }

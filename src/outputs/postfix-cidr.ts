@@ -8,7 +8,7 @@
  */
 import type { ListDataset } from '../constants.js'
 import { postfixAction } from './postfix-access.js'
-import { headerLine, renderLines, type Rendering, type ResolvedKey, type ResolvedLists } from './lists.js'
+import { headerLine, type LineFormat, type ResolvedKey } from './lists.js'
 
 /** Prefix length of an IP or CIDR key (32/128 for a plain address). */
 function prefixOf (k: ResolvedKey): number {
@@ -17,20 +17,18 @@ function prefixOf (k: ResolvedKey): number {
   return k.kind === 'ipv4' ? 32 : 128
 }
 
-/** IPv4 before IPv6 (the families never overlap), each most specific first, then by key. */
-export function mostSpecificFirst (keys: ResolvedKey[]): ResolvedKey[] {
-  const ip = keys.map(k => ({ k, p: prefixOf(k), v6: k.kind === 'ipv6' || k.kind === 'cidr6' }))
-  ip.sort((a, b) => Number(a.v6) - Number(b.v6) || b.p - a.p || (a.k.key < b.k.key ? -1 : a.k.key > b.k.key ? 1 : 0))
-  return ip.map(x => x.k)
+/** IPv4 before IPv6 (the families never overlap), each most specific first (then by key). */
+function mostSpecificFirst (k: ResolvedKey): number {
+  return (k.kind === 'ipv6' || k.kind === 'cidr6' ? 256 : 0) - prefixOf(k)
 }
 
-/** Renders the cidr_table(5) of `datasets`. */
-export function renderPostfixCidr (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
-  return renderLines(resolved, datasets, {
+/** The cidr_table(5) of `datasets`. */
+export function postfixCidrFormat (datasets: readonly ListDataset[]): LineFormat {
+  return {
     holds: 'ips',
     otherKind: 'address or domain (goes in a postfix-access output)',
     header: headerLine('postfix-cidr', datasets),
     line: (k) => `${k.key} ${postfixAction(k)}`,
-    order: mostSpecificFirst
-  })
+    rank: mostSpecificFirst
+  }
 }

@@ -12,14 +12,14 @@
  * `rspamd-ip`: for a `type = "ip"` (radix) multimap: addresses and CIDR blocks as they are.
  */
 import type { ListDataset } from '../constants.js'
-import { headerLine, LeftOutReason, renderLines, type Rendering, type ResolvedLists } from './lists.js'
+import { headerLine, LeftOutReason, type LineFormat } from './lists.js'
 
 const GLOB = new LeftOutReason('address with "*" or "?", which a glob map reads as a wildcard')
 const HASH = new LeftOutReason('address with "#", which an rspamd map reads as a comment')
 
-/** Renders the `from` (glob) map of `datasets`. */
-export function renderRspamdFrom (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
-  return renderLines(resolved, datasets, {
+/** The `from` (glob) map of `datasets`. */
+export function rspamdFromFormat (datasets: readonly ListDataset[]): LineFormat {
+  return {
     holds: 'senders',
     otherKind: 'IP address or CIDR block (goes in an rspamd-ip output)',
     header: headerLine('rspamd-from', datasets),
@@ -28,15 +28,15 @@ export function renderRspamdFrom (resolved: ResolvedLists, datasets: readonly Li
       if (k.key.includes('*') || k.key.includes('?')) return GLOB
       return k.key.includes('#') ? HASH : k.key
     }
-  })
+  }
 }
 
-/** Renders the `ip` (radix) map of `datasets`. */
-export function renderRspamdIp (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
-  return renderLines(resolved, datasets, {
+/** The `ip` (radix) map of `datasets`. */
+export function rspamdIpFormat (datasets: readonly ListDataset[]): LineFormat {
+  return {
     holds: 'ips',
     otherKind: 'address or domain (goes in an rspamd-from output)',
     header: headerLine('rspamd-ip', datasets),
     line: (k) => k.key
-  })
+  }
 }

@@ -6,18 +6,22 @@
  * with a doubling back-off; the file keeps the last complete rendering meanwhile.
  *
  * Passes never overlap: changes that arrive during a pass make exactly one more pass, so a
- * burst of syncs renders at most twice. The first pass compares with the file on disk, so a
- * restart with unchanged lists writes nothing and runs nothing.
+ * burst of syncs renders at most twice. The first pass renders everything and compares with
+ * the file on disk, so a restart with unchanged lists writes nothing and runs nothing. Later
+ * passes take only the keys changed since (the list source's change feed), resolve them again
+ * over all lists and update their lines in each output's LineTable: a file whose lines did not
+ * change is neither compared nor written, and its command does not run.
  */
 import { mkdir, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import type { ListDataset } from '../constants.js'
+import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { writeFileAtomic } from '../settings/atomic-write.js'
 import { assertSucceeded, runCommand, type CommandResult, type RunCommandOptions } from '../settings/command-runner.js'
 import { errorMessage } from '../errors.js'
-import { renderOutput } from './formats.js'
-import { resolveLists, type LeftOut, type ListItem } from './lists.js'
+import { lineFormat } from './formats.js'
+import { resolveKey, resolveKeys, type LeftOut, type ListItem, type ResolvedKey } from './lists.js'
 import type { OutputSpec } from './output-config.js'
+import { LineTable, type KeyChange } from './table.js'
 
 /** Environment variable with the output's path, for its command. */
 export const OUTPUT_ENV = 'SPAMSYNC_OUTPUT'
@@ -68,16 +72,22 @@ export interface OutputStatus {
   command: OutputCommandStatus | null
 }
 
+/** The lists an OutputRunner renders, with their changes (the ListReplica is one). */
+export interface ListSource {
+  /** Every entry of a list, tombstones included (read synchronously). */
+  entries: (dataset: ListDataset) => Iterable<ListItem>
+  /** A key's entry in a list, or undefined. */
+  get: (dataset: ListDataset, key: string) => ListItem | undefined
+  /** A number that grows with every change of a list, and only then. */
+  readonly changeSeq: number
+  /** The entries (by key at least) of a list changed after `changeSeq` was `seq`. */
+  changedSince: (dataset: ListDataset, seq: number) => Promise<Iterable<{ key: string }>>
+}
+
 /** Options of an OutputRunner. */
 export interface OutputRunnerOptions {
   outputs: OutputSpec[]
-  /** The current entries of each list (read synchronously at the start of a pass). */
-  lists: () => Partial<Record<ListDataset, Iterable<ListItem>>>
-  /**
-   * A number that changes whenever a list changes (the replica's change sequence): a pass with
-   * the same number as the last complete one renders nothing, it only retries what failed.
-   */
-  version?: () => number
+  lists: ListSource
   /** Time limit of one command run, in ms. */
   timeoutMs: number
   /** Folder the commands run in, as the Bayes commands and hooks (config `commandDir`). */
@@ -97,8 +107,10 @@ export interface OutputRunnerOptions {
 interface OutputState {
   spec: OutputSpec
   status: OutputStatus
-  /** What the file holds (as written or found; null: no file), undefined until the first pass. */
-  onDisk: string | null | undefined
+  /** The output's lines as of `seq`. */
+  table: LineTable
+  /** Whether the file holds the table's lines: unknown until compared after a full render. */
+  file: 'unknown' | 'current' | 'stale'
   /** The file changed and its command has not succeeded since. */
   commandDue: boolean
   /** Consecutive failures, for the back-off. */
@@ -112,8 +124,10 @@ export class OutputRunner {
   private dirty = false
   private running: Promise<void> | null = null
   private stopped = false
-  /** `version()` at the start of the last pass whose every file was written; null: none yet. */
-  private renderedVersion: number | null = null
+  /** Every key in some list, resolved as of `seq`; null before the first (full) render. */
+  private resolved: Map<string, ResolvedKey> | null = null
+  /** The source's changeSeq the tables were brought to. */
+  private seq = 0
 
   constructor (private readonly opts: OutputRunnerOptions) {
     this.states = opts.outputs.map(spec => ({
@@ -130,7 +144,8 @@ export class OutputRunner {
         writeError: null,
         command: spec.command === '' ? null : { command: spec.command, lastRun: null, ok: null, error: null, successes: 0, failures: 0, nextRetry: null }
       },
-      onDisk: undefined,
+      table: new LineTable(lineFormat(spec.format, spec.datasets), spec.datasets),
+      file: 'unknown',
       commandDue: false,
       failures: 0,
       retryTimer: null
@@ -171,41 +186,86 @@ export class OutputRunner {
   private async loop (): Promise<void> {
     while (this.dirty && !this.stopped) {
       this.dirty = false
-      const version = this.opts.version?.() ?? null
-      if (version !== null && version === this.renderedVersion) {
-        // The lists are as last rendered: only a command that failed is due again.
-        for (const s of this.states) if (s.commandDue) await this.runCommand(s)
-        continue
+      const seq = this.opts.lists.changeSeq
+      if (this.resolved !== null && seq !== this.seq) {
+        try {
+          await this.catchUp(seq)
+        } catch (err) {
+          // Without the changes the tables cannot be trusted: render everything again.
+          this.opts.report('outputs: reading the list changes', err)
+          this.resolved = null
+        }
       }
-      const resolved = resolveLists(this.opts.lists())
-      for (const s of this.states) {
-        const r = renderOutput(s.spec.format, resolved, s.spec.datasets)
-        s.status.entries = r.written
-        s.status.leftOut = r.leftOut
-        s.status.conflicts = r.conflicts
-        s.status.lastRender = new Date(this.now()).toISOString()
-        await this.bringUp(s, r.text)
-      }
-      this.renderedVersion = this.states.every(s => s.status.writeError === null) ? version : null
+      if (this.resolved === null) this.renderAll(seq)
+      // Writes what changed (or failed before) and runs the commands due.
+      for (const s of this.states) await this.bringUp(s)
     }
   }
 
+  /** Renders every output from all entries (the first pass), to be compared with its file. */
+  private renderAll (seq: number): void {
+    const src = this.opts.lists
+    const keys = resolveKeys({ whitelist: src.entries('whitelist'), blacklist: src.entries('blacklist'), autowhitelist: src.entries('autowhitelist') })
+    this.resolved = new Map()
+    for (const k of keys) this.resolved.set(k.key, k)
+    for (const s of this.states) {
+      s.table = new LineTable(lineFormat(s.spec.format, s.spec.datasets), s.spec.datasets)
+      s.table.fill(keys)
+      s.file = 'unknown'
+      this.rendered(s)
+    }
+    this.seq = seq
+  }
+
+  /** Re-resolves the keys changed since the last pass and updates their lines. */
+  private async catchUp (seq: number): Promise<void> {
+    const src = this.opts.lists
+    const keys = new Set<string>()
+    for (const ds of LIST_DATASETS) for (const e of await src.changedSince(ds, this.seq)) keys.add(e.key)
+    // Read after the last await: one consistent state of the lists (changes after `seq` that
+    // are already in are taken again by the next pass, which changes nothing).
+    const resolved = this.resolved!
+    const changes: KeyChange[] = []
+    for (const key of keys) {
+      const after = resolveKey(key, ds => src.get(ds, key))
+      changes.push({ key, before: resolved.get(key), after })
+      if (after === undefined) resolved.delete(key)
+      else resolved.set(key, after)
+    }
+    for (const s of this.states) {
+      if (s.table.update(changes) && s.file === 'current') s.file = 'stale'
+      this.rendered(s)
+    }
+    this.seq = seq
+  }
+
+  private rendered (s: OutputState): void {
+    const c = s.table.counts()
+    s.status.entries = c.written
+    s.status.leftOut = c.leftOut
+    s.status.conflicts = c.conflicts
+    s.status.lastRender = new Date(this.now()).toISOString()
+  }
+
   /**
-   * Writes the file if its content differs, then runs the command if one is due. Strings are
-   * compared: equal strings are equal UTF-8 bytes, and a file that is not valid UTF-8 reads as
-   * a string no rendering equals, so it is rewritten.
+   * Writes the file unless it holds the table's lines (after a full render: unless its bytes
+   * are the rendering's), then runs the command if one is due.
    */
-  private async bringUp (s: OutputState, text: string): Promise<void> {
+  private async bringUp (s: OutputState): Promise<void> {
     try {
-      s.onDisk ??= await readIfExists(s.spec.path)
-      if (s.onDisk !== text) {
-        await mkdir(dirname(s.spec.path), { recursive: true })
-        await writeFileAtomic(s.spec.path, text)
-        s.onDisk = text
-        s.commandDue = s.spec.command !== ''
-        s.status.lastWrite = new Date(this.now()).toISOString()
+      if (s.file !== 'current') {
+        const chunks = s.table.chunks()
+        if (s.file === 'unknown' && (await readIfExists(s.spec.path))?.equals(Buffer.concat(chunks)) === true) {
+          s.file = 'current'
+        } else {
+          await mkdir(dirname(s.spec.path), { recursive: true })
+          await writeFileAtomic(s.spec.path, chunks)
+          s.file = 'current'
+          s.commandDue = s.spec.command !== ''
+          s.status.lastWrite = new Date(this.now()).toISOString()
+          this.opts.onWritten?.(s.spec, s.status.entries)
+        }
         s.status.writeError = null
-        this.opts.onWritten?.(s.spec, s.status.entries)
       }
     } catch (err) {
       s.status.writeError = errorMessage(err)
@@ -262,10 +322,10 @@ export class OutputRunner {
   }
 }
 
-/** The file's text, or null when it does not exist. */
-async function readIfExists (path: string): Promise<string | null> {
+/** The file's bytes, or null when it does not exist. */
+async function readIfExists (path: string): Promise<Buffer | null> {
   try {
-    return await readFile(path, 'utf8')
+    return await readFile(path)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw err
@@ -275,15 +335,14 @@ async function readIfExists (path: string): Promise<string | null> {
 /** The agent's runner for `config.outputs` (null when there are none), reading the replica's lists. */
 export function outputRunnerFor (
   config: { outputs: OutputSpec[], hooksTimeoutSeconds: number, commandDir: string },
-  lists: { entries: (ds: ListDataset) => Iterable<ListItem>, readonly changeSeq: number },
+  lists: ListSource,
   log: { info: (fields: object, msg: string) => void },
   report: (what: string, err: unknown) => void
 ): OutputRunner | null {
   if (config.outputs.length === 0) return null
   return new OutputRunner({
     outputs: config.outputs,
-    lists: () => ({ whitelist: lists.entries('whitelist'), blacklist: lists.entries('blacklist'), autowhitelist: lists.entries('autowhitelist') }),
-    version: () => lists.changeSeq,
+    lists,
     timeoutMs: config.hooksTimeoutSeconds * 1000,
     cwd: config.commandDir,
     report,

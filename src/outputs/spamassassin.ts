@@ -13,13 +13,13 @@
  * VALUEs are not used: the list decides.
  */
 import type { ListDataset } from '../constants.js'
-import { headerLine, LeftOutReason, renderLines, VERDICT, type Rendering, type ResolvedLists } from './lists.js'
+import { headerLine, LeftOutReason, VERDICT, type LineFormat } from './lists.js'
 
 const GLOB = new LeftOutReason('address with "*" or "?", which SpamAssassin reads as a wildcard')
 
-/** Renders the .cf file of `datasets`. */
-export function renderSpamAssassin (resolved: ResolvedLists, datasets: readonly ListDataset[]): Rendering {
-  return renderLines(resolved, datasets, {
+/** The .cf file of `datasets`. */
+export function spamAssassinFormat (datasets: readonly ListDataset[]): LineFormat {
+  return {
     holds: 'senders',
     otherKind: 'IP address or CIDR block (welcomelist_from/blocklist_from match senders)',
     header: headerLine('spamassassin', datasets),
@@ -30,5 +30,5 @@ export function renderSpamAssassin (resolved: ResolvedLists, datasets: readonly 
       else pattern = k.key.includes('#') ? k.key.replaceAll('#', '\\#') : k.key
       return `${VERDICT[k.list] === 'allow' ? 'welcomelist_from' : 'blocklist_from'} ${pattern}`
     }
-  })
+  }
 }

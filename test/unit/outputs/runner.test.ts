@@ -4,10 +4,9 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { OutputRunner, type OutputRunnerOptions } from '../../../src/outputs/runner.js'
-import type { ListItem } from '../../../src/outputs/lists.js'
 import type { OutputSpec } from '../../../src/outputs/output-config.js'
 import { runCommand, type CommandResult, type RunCommandOptions } from '../../../src/settings/command-runner.js'
-import type { ListDataset } from '../../../src/constants.js'
+import { MemoryLists } from './memory-lists.js'
 
 let dir: string
 beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'spamsync-runner-')) })
@@ -16,18 +15,18 @@ afterEach(async () => { await rm(dir, { recursive: true, force: true }) })
 /** A runner over mutable lists; counts writes, command runs and reports. */
 function harness (outputs: OutputSpec[], opts: Partial<OutputRunnerOptions> = {}): {
   runner: OutputRunner
-  lists: Record<ListDataset, ListItem[]>
+  lists: MemoryLists
   writes: string[]
   runs: Array<{ command: string, env: Record<string, string> | undefined }>
   reports: string[]
 } {
-  const lists: Record<ListDataset, ListItem[]> = { whitelist: [], blacklist: [], autowhitelist: [] }
+  const lists = new MemoryLists()
   const writes: string[] = []
   const runs: Array<{ command: string, env: Record<string, string> | undefined }> = []
   const reports: string[] = []
   const runner = new OutputRunner({
     outputs,
-    lists: () => lists,
+    lists,
     timeoutMs: 10_000,
     report: (what, err) => { reports.push(`${what}: ${String(err)}`) },
     onWritten: (spec) => { writes.push(spec.path) },
@@ -50,20 +49,20 @@ describe('output runner', () => {
     const path = join(dir, 'sub', 'sender_access')
     const marker = join(dir, 'ran')
     const h = harness([{ format: 'postfix-access', datasets: ['blacklist'], path, command: `printf '%s %s;' "$SPAMSYNC_OUTPUT" "$SPAMSYNC_OUTPUT_FORMAT" >> ${marker}` }])
-    h.lists.blacklist.push({ key: 'spam@bad.example', value: '' })
+    h.lists.set('blacklist', 'spam@bad.example', '')
     await pass(h.runner)
     assert.match(await readFile(path, 'utf8'), /^spam@bad\.example REJECT$/m)
     assert.equal(await readFile(marker, 'utf8'), `${path} postfix-access;`)
     const before = await stat(path)
 
     // A change elsewhere (a whitelist entry this output does not hold): same bytes, nothing done.
-    h.lists.whitelist.push({ key: 'joe@example.com', value: '' })
+    h.lists.set('whitelist', 'joe@example.com', '')
     await pass(h.runner)
     assert.equal(h.writes.length, 1)
     assert.equal(h.runs.length, 1)
     assert.equal((await stat(path)).ino, before.ino)
 
-    h.lists.blacklist.push({ key: 'more@bad.example', value: '' })
+    h.lists.set('blacklist', 'more@bad.example', '')
     await pass(h.runner)
     assert.equal(h.writes.length, 2)
     assert.equal(h.runs.length, 2)
@@ -76,12 +75,12 @@ describe('output runner', () => {
   test('at start-up a file that already holds the rendering is neither written nor run', async () => {
     const path = join(dir, 'client.cidr')
     const first = harness([{ format: 'postfix-cidr', datasets: ['blacklist'], path, command: 'true' }])
-    first.lists.blacklist.push({ key: '10.0.0.0/8', value: '' })
+    first.lists.set('blacklist', '10.0.0.0/8', '')
     await pass(first.runner)
     assert.equal(first.runs.length, 1)
 
     const second = harness([{ format: 'postfix-cidr', datasets: ['blacklist'], path, command: 'true' }])
-    second.lists.blacklist.push({ key: '10.0.0.0/8', value: '' })
+    second.lists.set('blacklist', '10.0.0.0/8', '')
     await pass(second.runner)
     assert.equal(second.writes.length, 0)
     assert.equal(second.runs.length, 0)
@@ -96,7 +95,7 @@ describe('output runner', () => {
     let succeeded!: () => void
     const done = new Promise<void>((resolve) => { succeeded = resolve })
     const h = harness([{ format: 'spamassassin', datasets: ['whitelist'], path, command }], { retryBaseMs: 20, onCommand: () => { succeeded() } })
-    h.lists.whitelist.push({ key: 'joe@example.com', value: '' })
+    h.lists.set('whitelist', 'joe@example.com', '')
     await pass(h.runner)
     const failed = h.runner.status()[0].command!
     assert.equal(failed.ok, false)
@@ -124,7 +123,7 @@ describe('output runner', () => {
       { format: 'rspamd-ip', datasets: ['blacklist'], path: bad, command: '' },
       { format: 'rspamd-ip', datasets: ['blacklist'], path: good, command: '' }
     ], { retryBaseMs: 60_000 })
-    h.lists.blacklist.push({ key: '192.0.2.1', value: '' })
+    h.lists.set('blacklist', '192.0.2.1', '')
     await pass(h.runner)
     h.runner.stop()
     const [s1, s2] = h.runner.status()
@@ -142,10 +141,10 @@ describe('output runner', () => {
     const h = harness([{ format: 'rspamd-from', datasets: ['blacklist'], path, command: 'true' }], {
       run: async (command, o) => { runs++; if (runs === 1) await gate; return await runCommand(command, o) }
     })
-    h.lists.blacklist.push({ key: 'a@bad.example', value: '' })
+    h.lists.set('blacklist', 'a@bad.example', '')
     h.runner.changed()
     for (const k of ['b@bad.example', 'c@bad.example', 'd@bad.example']) {
-      h.lists.blacklist.push({ key: k, value: '' })
+      h.lists.set('blacklist', k, '')
       h.runner.changed()
     }
     release()
@@ -155,22 +154,41 @@ describe('output runner', () => {
     assert.equal(h.runner.status()[0].entries, 4)
   })
 
-  test('with a list version, a pass on unchanged lists reads no list at all', async () => {
+  test('after the first pass only the changed keys are read: no pass reads a whole list again', async () => {
     const path = join(dir, 'ip.map')
-    let version = 1
-    let reads = 0
-    const lists = { whitelist: [], autowhitelist: [], blacklist: [{ key: '192.0.2.1', value: '' }] }
-    const h = harness([{ format: 'rspamd-ip', datasets: ['blacklist'], path, command: '' }], {
-      lists: () => { reads++; return lists },
-      version: () => version
-    })
+    const h = harness([{ format: 'rspamd-ip', datasets: ['blacklist'], path, command: '' }])
+    h.lists.set('blacklist', '192.0.2.1', '')
     await pass(h.runner)
+    const full = h.lists.entryReads
+    assert.ok(full > 0)
     await pass(h.runner)
-    assert.equal(reads, 1)
-    version++
-    lists.blacklist.push({ key: '192.0.2.2', value: '' })
+    h.lists.set('blacklist', '192.0.2.2', '')
     await pass(h.runner)
-    assert.equal(reads, 2)
-    assert.equal(h.runner.status()[0].entries, 2)
+    h.lists.set('blacklist', '192.0.2.1', null)
+    await pass(h.runner)
+    assert.equal(h.lists.entryReads, full)
+    assert.equal(h.runner.status()[0].entries, 1)
+    assert.deepEqual((await readFile(path, 'utf8')).split('\n').slice(1), ['192.0.2.2', ''])
+    assert.equal(h.writes.length, 3)
+  })
+
+  test('when the changes cannot be read, the pass is reported and renders everything again', async () => {
+    const path = join(dir, 'from.map')
+    const h = harness([{ format: 'rspamd-from', datasets: ['blacklist'], path, command: '' }])
+    h.lists.set('blacklist', 'a@bad.example', '')
+    await pass(h.runner)
+    const changedSince = h.lists.changedSince.bind(h.lists)
+    h.lists.changedSince = async () => { throw new Error('store closed') }
+    h.lists.set('blacklist', 'b@bad.example', '')
+    await pass(h.runner)
+    assert.deepEqual(h.reports, ['outputs: reading the list changes: Error: store closed'])
+    assert.deepEqual((await readFile(path, 'utf8')).split('\n').slice(1), ['a@bad.example', 'b@bad.example', ''])
+    // Back on the change feed afterwards.
+    h.lists.changedSince = changedSince
+    const reads = h.lists.entryReads
+    h.lists.set('blacklist', 'a@bad.example', null)
+    await pass(h.runner)
+    assert.equal(h.lists.entryReads, reads)
+    assert.deepEqual((await readFile(path, 'utf8')).split('\n').slice(1), ['b@bad.example', ''])
   })
 })
