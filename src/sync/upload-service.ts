@@ -99,7 +99,13 @@ export class UploadService implements Startable {
     })
     await this.partials.start()
     await this.node.handle(UPLOAD_PROTOCOL, (stream, connection) => {
-      this.serve(stream, connection.remotePeer.toString()).catch((err) => { stream.abort(err) })
+      const peer = connection.remotePeer.toString()
+      this.serve(stream, peer).catch((err) => {
+        stream.abort(err)
+        // This node's own disk failing (a full data folder) is for its operator to see; what a
+        // peer does wrong ends only that peer's stream.
+        if (typeof err?.syscall === 'string') report(`receive upload from ${peer}`, err)
+      })
     }, { maxInboundStreams: MAX_INBOUND_UPLOADS })
   }
 
