@@ -81,6 +81,13 @@ export function formatCluster (nodes: ClusterNode[]): string[] {
   return lines
 }
 
+/** The master by name when the cluster view knows it, else by id. */
+function masterName (s: any): string {
+  if (s.masterId == null) return 'none yet'
+  const name = Array.isArray(s.cluster) ? s.cluster.find((n: any) => n.nodeId === s.masterId)?.name : undefined
+  return name === undefined || name === s.masterId ? s.masterId : name
+}
+
 /** The status document as a readable table. */
 export function formatStatus (s: any): string {
   // An agent from before the cluster view has no such field.
@@ -88,7 +95,7 @@ export function formatStatus (s: any): string {
   const lines = [
     ...cluster,
     `node      ${s.name ?? s.nodeId}${s.name === undefined ? '' : ` (id ${s.nodeId})`}`,
-    `role      ${s.role} (term ${s.term}, master ${s.masterId ?? 'none yet'})`,
+    `role      ${s.role} (term ${s.term}, master ${masterName(s)})`,
     `version   central ${version(s.version)}, applied ${version(s.appliedVersion)}   agent ${s.agentVersion}, protocol ${s.protocolVersion}`,
     `clock     ${s.clockOffsetMs == null ? 'no master clock heard yet' : `${s.clockOffsetMs} ms ahead of the master's (list edits are stamped on the master's)`}`,
     `traffic   ${s.bytesSent} bytes sent, ${s.bytesReceived} received`,

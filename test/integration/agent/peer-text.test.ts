@@ -1,5 +1,5 @@
 /**
- * A peer's own words (its identify user agent, the agent version and master id in its beacons,
+ * A peer's own words (its identify user agent, the agent version, master id, name and health in its beacons,
  * a refusal it sends) reach status, the log and `spamsync status` with control and bidi
  * characters escaped: a peer cannot clear the operator's screen or print fake lines there.
  */
@@ -96,13 +96,19 @@ test('a keyed peer\'s beacon with escapes in its agent version and master id is 
     agentVersion: HOSTILE,
     pin: Pin.AUTO,
     addrs: [],
-    wallMs: 0
+    wallMs: 0,
+    name: HOSTILE,
+    health: { lastSyncMs: 0, lagMs: 0, errorCount: 1, lastError: HOSTILE, lastErrorMs: Date.now(), invalidLines: [{ dataset: HOSTILE, count: 1 }], outputsOk: 0, outputsFailed: 0, outputsFailing: false, hooksOk: 0, hooksFailed: 0, hooksFailing: false, uptimeS: 1 }
   })
   const p = await waitFor('the beacon\'s peer in status', async () => {
     await link.write(beacon)
     return (agent.status().peers as any[]).find(x => x.id === id && x.agentVersion?.startsWith('\\x1b'))
   }, 20_000, 200)
   assert.ok(p.compatible)
+  // Its name and its health's words too, in the cluster view; the unknown dataset is dropped.
+  const row = await waitFor('the beacon\'s node in the cluster view', () => (agent.status().cluster as any[]).find(n => n.nodeId === id && n.lastError !== null))
+  assert.ok(row.name.startsWith('\\x1b[2J'))
+  assert.deepEqual(row.invalidLines, {})
   assertNoControl(JSON.stringify(agent.status()))
   const printed = await cliStatus(agent.httpPort)
   assertNoControl(printed)
