@@ -142,9 +142,10 @@ export const statusCommand: Command = {
   name: 'status',
   help: `Usage: spamsync status [--json] [options]
 
-Asks the running agent for its status, at the httpHost and httpPort of the same --config,
-SPAMSYNC_* environment and flags it was started with (an agent bound to 0.0.0.0 is asked on
-127.0.0.1).
+Asks the running agent for its status: first the cluster (a one-line summary, then one line per
+node with its name, role, applied version, lag, last sync and problems), then this node's
+detail. It asks at the httpHost and httpPort of the same --config, SPAMSYNC_* environment and
+flags the agent was started with (an agent bound to 0.0.0.0 is asked on 127.0.0.1).
 
   --json                      print the raw JSON document
 ${configHelp([...AGENT_KEYS])}`,
