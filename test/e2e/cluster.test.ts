@@ -57,6 +57,8 @@ describe('a cluster of three agent processes', { timeout: 180_000 }, () => {
       assert.equal(rows.length, 3, r.stdout)
       assert.match(rows[0], new RegExp(`^mx${i + 1} \\* +(master|slave) +\\d+\\.\\d+ +0 .* -$`))
       assert.deepEqual(rows.map(l => l.split(' ')[0]).sort(), ['mx1', 'mx2', 'mx3'])
+      // Its log lines name it too.
+      assert.match(a.output, new RegExp(`"node":"mx${i + 1}".*"event":"started"`))
     }
   })
 
