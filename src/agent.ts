@@ -438,8 +438,9 @@ export class Agent {
     if (b.nodeId === this.nodeId) return
     const reason = incompatibility(b, this.config.strictVersion)
     this.peers.set(b.nodeId, peerInfo(b, reason))
-    if (reason !== null) return
+    // An incompatible node is named too, in the peers it is listed in.
     this.cluster.heardFrom(b.nodeId, b.name, b.agentVersion, b.health)
+    if (reason !== null) return
     this.dialAddrs(b.nodeId, b.addrs)
     this.rememberAddrs(b.nodeId, b.addrs)
     this.election.receive({

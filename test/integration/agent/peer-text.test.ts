@@ -144,3 +144,20 @@ test('spamsync status escapes what an agent answered even when the agent did not
   assertNoControl(printed)
   assert.match(printed, /^node {6}\\x1b\[2J/)
 })
+
+test('a keyed peer of another protocol major is refused and still listed by the name its beacon gives', async (t) => {
+  const { agent, keyFile } = await startAgent(t)
+  const raw = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
+  t.after(async () => { await raw.stop() })
+  const id = raw.peerId.toString()
+  const conn = await raw.dial(multiaddr((agent.status().listen as string[])[0]))
+  const link = lpStream(await conn.newStream(BEACON_PROTOCOL))
+  const beacon = Beacon.encode({ nodeId: id, role: Role.SLAVE, pin: Pin.AUTO, protocolVersion: PROTOCOL_VERSION + 1, schemaVersion: SCHEMA_VERSION, agentVersion: '9.0.0', name: 'mx-next' })
+  const p = await waitFor('the refused peer by name', async () => {
+    await link.write(beacon).catch(() => {})
+    return (agent.status().peers as any[]).find(x => x.id === id && x.compatible === false && x.name === 'mx-next')
+  }, 20_000, 200)
+  assert.match(p.reason, /^protocol 2/)
+  // Refused: not a member, so not in the cluster table.
+  assert.equal((agent.status().cluster as any[]).some(n => n.nodeId === id), false)
+})
