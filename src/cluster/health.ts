@@ -131,7 +131,16 @@ export interface NodeSeen {
 /** The cluster table: one row per node, this one first, then by name. */
 export function clusterTable (nodes: readonly NodeSeen[], nowMs: number): ClusterNode[] {
   const newest = nodes.reduce<Version>((v, n) => compareVersions(n.version, v) > 0 ? n.version : v, ZERO_VERSION)
-  return nodes.map(n => row(n, newest, nowMs)).sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name) || a.nodeId.localeCompare(b.nodeId))
+  const rows = nodes.map(n => row(n, newest, nowMs))
+  // Two live nodes of one name (a cloned host, a copied config) cannot be told apart by name:
+  // a problem on both. A down node is left out: a reinstalled node keeps its name, not its id.
+  for (const r of rows.filter(r => !r.down)) {
+    const others = rows.filter(o => o !== r && !o.down && o.name === r.name).length
+    if (others === 0) continue
+    r.problems.push(`name shared with ${others} other node${others === 1 ? '' : 's'}`)
+    r.health = 'warn'
+  }
+  return rows.sort((a, b) => Number(b.self) - Number(a.self) || a.name.localeCompare(b.name) || a.nodeId.localeCompare(b.nodeId))
 }
 
 /** Central versions `applied` is behind `newest`: the seq gap in one term, at least the newest's seq across terms. */

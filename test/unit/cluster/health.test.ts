@@ -148,6 +148,16 @@ describe('clusterTable and clusterSummary', () => {
   })
 })
 
+describe('clusterTable: names', () => {
+  it('two live nodes of one name are a problem on both; a down namesake (a reinstalled node) is not', () => {
+    const nodes = clusterTable([seen({ name: 'mx1', nodeId: 'a', self: true }), seen({ name: 'mx1', nodeId: 'b' }), seen({ name: 'mx2', nodeId: 'c' })], T0)
+    assert.deepEqual(nodes.map(n => [n.nodeId, n.health, n.problems]), [['a', 'warn', ['name shared with 1 other node']], ['b', 'warn', ['name shared with 1 other node']], ['c', 'ok', []]])
+    assert.equal(clusterSummary(nodes), '3 nodes: mx1: name shared with 1 other node; mx1: name shared with 1 other node')
+    const reinstalled = clusterTable([seen({ name: 'mx1', nodeId: 'new', self: true }), seen({ name: 'mx1', nodeId: 'old', live: false })], T0)
+    assert.deepEqual(reinstalled.map(n => [n.nodeId, n.problems]), [['new', []], ['old', ['down']]])
+  })
+})
+
 describe('ClusterView', () => {
   it('names a peer by its beacon, by its id before or without one, and counts its own lag on the given clock', () => {
     let now = T0
