@@ -8,7 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
 import { LIST_DATASETS, AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from './constants.js'
-import { commandDirOf, type Config } from './config.js'
+import { commandDirOf, nodeName, type Config } from './config.js'
 import { openLocalState, type LocalState } from './local-state.js'
 import { loadOrCreateClusterKey } from './net/cluster-key.js'
 import { BeaconLink } from './net/beacon-link.js'
@@ -42,6 +42,7 @@ import { createLog, type Log } from './log.js'
 import { ClockSkews, ClusterClock } from './crdt/cluster-clock.js'
 import { printable, PEER_TEXT_MAX } from './printable.js'
 import { AddressBook } from './net/address-book.js'
+import { ClusterView, clusterSummary, type SelfSeen } from './cluster/health.js'
 
 /** Meta key of the address book (src/net/address-book.ts). */
 const META_KNOWN_PEERS = 'knownPeers'
@@ -138,6 +139,8 @@ export class Agent {
   private readonly skews: ClockSkews
   /** File-mode warnings already logged: each is logged once, and shown in status while it holds. */
   private readonly loggedWarnings = new Set<string>()
+  /** Each node's name and health from its beacons: the cluster view of status. */
+  private readonly cluster: ClusterView
 
   private constructor (
     readonly config: Config,
@@ -149,14 +152,16 @@ export class Agent {
     private readonly clock: ClusterClock
   ) {
     this.skews = new ClockSkews(config.maxSkewMs / 2)
+    this.cluster = new ClusterView(config.name, Date.now)
   }
 
   /**
    * Builds and starts an agent; `wallClock` is its own clock (tests give a node a skewed one).
    * List edits are stamped on cluster time, the master's clock (src/crdt/cluster-clock.ts).
    */
-  static async start (config: Config, opts: { wallClock?: () => number } = {}): Promise<Agent> {
-    const log = createLog(config.logLevel)
+  static async start (given: Config, opts: { wallClock?: () => number } = {}): Promise<Agent> {
+    const config = { ...given, name: nodeName(given) }
+    const log = createLog(config.logLevel, config.name)
     const clock = new ClusterClock(opts.wallClock)
     const state = await openLocalState(config, () => clock.now())
     let node: SpamsyncNode | undefined
@@ -390,7 +395,9 @@ export class Agent {
       // getMultiaddrs() already ends each address with /p2p/<id>.
       addrs: this.node.getMultiaddrs().map(ma => ma.bytes),
       fullArchive: this.engine.fullArchive ?? undefined,
-      wallMs: this.clock.local()
+      wallMs: this.clock.local(),
+      name: this.cluster.name,
+      health: this.cluster.ownHealth(this.selfSeen(), this.election.members())
     })
     this.beaconLink?.send(msg, () => this.introductions())
   }
@@ -431,6 +438,8 @@ export class Agent {
     if (b.nodeId === this.nodeId) return
     const reason = incompatibility(b, this.config.strictVersion)
     this.peers.set(b.nodeId, peerInfo(b, reason))
+    // An incompatible node is named too, in the peers it is listed in.
+    this.cluster.heardFrom(b.nodeId, b.name, b.agentVersion, b.health)
     if (reason !== null) return
     this.dialAddrs(b.nodeId, b.addrs)
     this.rememberAddrs(b.nodeId, b.addrs)
@@ -509,12 +518,13 @@ export class Agent {
 
   private recordSkew (nodeId: string, aheadMs: number): void {
     if (!this.skews.record(nodeId, aheadMs)) return
-    const who = nodeId === this.nodeId ? 'this node\'s' : `node ${nodeId}'s`
-    this.log.warn({ event: 'clock-skew', nodeId, clockOffsetMs: aheadMs, warnMs: this.skews.warnMs }, `${who} clock is ${aheadMs} ms off the master's: fix its time sync (NTP)`)
+    const who = nodeId === this.nodeId ? 'this node\'s' : `node ${this.cluster.nameOf(nodeId)}'s`
+    this.log.warn({ event: 'clock-skew', nodeId, name: this.cluster.nameOf(nodeId), clockOffsetMs: aheadMs, warnMs: this.skews.warnMs }, `${who} clock is ${aheadMs} ms off the master's: fix its time sync (NTP)`)
   }
 
   private roleChanged (role: 'master' | 'slave' | 'candidate'): void {
-    this.log.info({ event: 'role', role, term: this.election.term, masterId: this.election.masterId }, `now ${role}`)
+    const masterId = this.election.masterId
+    this.log.info({ event: 'role', role, term: this.election.term, masterId, masterName: masterId === null ? null : this.cluster.nameOf(masterId) }, `now ${role}`)
     if (role === 'master') {
       this.clock.lead()
       this.recordSkew(this.nodeId, 0)
@@ -633,6 +643,27 @@ export class Agent {
     return { ok: true, ms: Date.now() - started, role: this.election.role, version: this.engine.version, appliedVersion: this.engine.appliedVersion, errors: this.engine.errors.slice(-5) }
   }
 
+  /** This node as the cluster view sees it. */
+  private selfSeen (): SelfSeen {
+    const invalid = Object.fromEntries(LIST_DATASETS.map(ds => [ds, this.state.folder.invalid.get(ds)?.invalidCount ?? 0]))
+    return {
+      nodeId: this.nodeId,
+      role: this.election.role,
+      agentVersion: AGENT_VERSION,
+      version: this.engine.version,
+      appliedVersion: this.engine.appliedVersion,
+      inputs: {
+        lastUpload: this.engine.lastUpload?.time ?? null,
+        lastDownload: this.engine.lastDownload?.time ?? null,
+        errors: this.engine.errors,
+        invalid,
+        outputs: this.outputs?.status() ?? [],
+        hooks: this.afterApply?.runs ?? null,
+        startedAtMs: this.startedAt
+      }
+    }
+  }
+
   /** The status document of `GET /status`. */
   status (): Record<string, unknown> {
     const members = new Map(this.election.members().map(m => [m.nodeId, m]))
@@ -642,6 +673,7 @@ export class Agent {
       const p = this.peers.get(id)
       return {
         id,
+        name: this.cluster.nameOf(id),
         role: m?.role ?? 'unknown',
         live: m?.live ?? false,
         agentVersion: p?.agentVersion ?? null,
@@ -654,6 +686,8 @@ export class Agent {
         connected: this.node.getConnections(peerIdFromString(id)).length > 0
       }
     })
+    // Every node this one knows, itself first: name, role, lag, last sync, problems (cluster/health.ts).
+    const cluster = this.cluster.table(this.selfSeen(), this.election.members())
     const datasets: Record<string, unknown> = {}
     for (const ds of LIST_DATASETS) {
       // fileError: why the file is left alone (a symlink out of the folder, too large), if it is.
@@ -662,6 +696,7 @@ export class Agent {
     datasets.bayes = { entries: this.engine.bayesTokens, contributors: this.state.bayes.contributions().length, ...this.engine.bayesFileStatus() }
     return {
       nodeId: this.nodeId,
+      name: this.cluster.name,
       agentVersion: AGENT_VERSION,
       protocolVersion: PROTOCOL_VERSION,
       schemaVersion: SCHEMA_VERSION,
@@ -674,6 +709,9 @@ export class Agent {
       clockOffsetMs: this.clock.offsetMs === null ? null : -this.clock.offsetMs,
       listen: this.node.getMultiaddrs().map(ma => ma.toString()),
       peers,
+      cluster,
+      // One line over the cluster (the CLI computes the same from `cluster`).
+      summary: clusterSummary(cluster),
       datasets,
       bytesSent: this.traffic.bytesSent,
       bytesReceived: this.traffic.bytesReceived,

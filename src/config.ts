@@ -5,15 +5,20 @@
  * Keys are the camelCase names of the flags (`--data-dir` is `dataDir`).
  */
 import { readFile } from 'node:fs/promises'
+import { hostname } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { ConfigError } from './errors.js'
 import { DEFAULT_MAX_SETTINGS_FILE_BYTES, MAX_SETTINGS_FILE_BYTES_LIMIT } from './settings/settings-file.js'
 import { didYouMean } from './suggest.js'
 import { DEFAULT_DATA_DIR, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_SKEW_MS, DEFAULT_SETTINGS_DIR } from './constants.js'
 import { parseOutputs, type OutputSpec } from './outputs/output-config.js'
+import { isPrintable, printable } from './printable.js'
+import { NAME_MAX } from './cluster/health.js'
 
 /** The validated configuration of an agent. */
 export interface Config {
+  /** This node's name in status, the page, metrics and logs, and in its beacons ('' = the host name). */
+  name: string
   /** Folder of the LevelDB and other agent state. */
   dataDir: string
   /** Folder of the list files the mail server reads. */
@@ -84,7 +89,7 @@ export type FlagKey = Exclude<keyof Config, 'outputs'>
  * config file is taken relative to that file's folder; an `optional` string may be '' (none).
  */
 type Kind =
-  | { type: 'string', path?: true, optional?: true }
+  | { type: 'string', path?: true, optional?: true, maxChars?: number }
   | { type: 'strings', each?: { pattern: RegExp, what: string } }
   | { type: 'boolean' }
   | { type: 'int', min: number, max: number }
@@ -92,6 +97,7 @@ type Kind =
 
 /** Every config key, its kind and the help text `--help` shows. */
 export const CONFIG_KEYS: Record<FlagKey, Kind & { help: string }> = {
+  name: { type: 'string', optional: true, maxChars: NAME_MAX, help: `node name shown in status, the page, metrics and logs, up to ${NAME_MAX} characters (default: the host name)` },
   dataDir: { type: 'string', path: true, help: `data folder (default ${DEFAULT_DATA_DIR})` },
   settingsDir: { type: 'string', path: true, help: `settings folder with the list files (default ${DEFAULT_SETTINGS_DIR})` },
   maxSettingsFileBytes: { type: 'int', min: 1024, max: MAX_SETTINGS_FILE_BYTES_LIMIT, help: `largest settings file read, in bytes; a larger one is left alone and shown in status (default ${DEFAULT_MAX_SETTINGS_FILE_BYTES}, 256 MiB)` },
@@ -130,6 +136,7 @@ export const CONFIG_KEYS: Record<FlagKey, Kind & { help: string }> = {
 /** Defaults; `clusterKey` is derived from `dataDir` and `commandDir` from the config file's place when not given. */
 export function defaultConfig (): Config {
   return {
+    name: '',
     dataDir: DEFAULT_DATA_DIR,
     settingsDir: DEFAULT_SETTINGS_DIR,
     maxSettingsFileBytes: DEFAULT_MAX_SETTINGS_FILE_BYTES,
@@ -180,7 +187,7 @@ export function flagName (key: string): string {
 
 function describe (kind: Kind): string {
   switch (kind.type) {
-    case 'string': return 'a string'
+    case 'string': return kind.maxChars === undefined ? 'a string' : `a string of at most ${kind.maxChars} characters, without control characters`
     case 'strings': return `a list of ${kind.each?.what ?? 'strings'}`
     case 'boolean': return 'true or false'
     case 'int': return `a whole number from ${kind.min} to ${kind.max}`
@@ -194,6 +201,7 @@ function checkValue (key: string, kind: Kind, value: unknown, source: string): u
   switch (kind.type) {
     case 'string':
       if (typeof value !== 'string' || (value === '' && kind.optional !== true)) bad()
+      if (kind.maxChars !== undefined && ((value as string).length > kind.maxChars || !isPrintable(value as string))) bad()
       return value
     case 'strings':
       if (!Array.isArray(value) || !value.every(v => typeof v === 'string' && v !== '' && (kind.each?.pattern.test(v) ?? true))) bad()
@@ -334,7 +342,13 @@ export async function loadConfig (sources: ConfigSources): Promise<Config> {
     throw new ConfigError(`uploadIntervalHours and downloadIntervalHours must differ when both are set (both are ${result.uploadIntervalHours})`)
   }
   if (result.clusterKey === '') result.clusterKey = join(result.dataDir, 'cluster.key')
+  result.name = nodeName(result)
   // The commands run where the config file is, so its relative paths and theirs agree.
   if (result.commandDir === '') result.commandDir = sources.file === undefined ? process.cwd() : dirname(resolve(sources.file))
   return result
+}
+
+/** The node's name: `name` when set, else the host name (cut and escaped: a host name is not checked like a setting). */
+export function nodeName (config: Pick<Config, 'name'>): string {
+  return config.name !== '' ? config.name : printable(hostname(), NAME_MAX)
 }

@@ -8,7 +8,7 @@ import type { Config } from './config.js'
 /** The agent's logger. */
 export type Log = Logger
 
-/** A logger at the configured level. */
-export function createLog (level: Config['logLevel']): Log {
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }))
+/** A logger at the configured level; every line names the node (`node`), so merged logs stay apart. */
+export function createLog (level: Config['logLevel'], node: string): Log {
+  return pino({ level, base: { node }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }))
 }

@@ -18,6 +18,12 @@ export const MAX_FORMAT_NUMBER = 2 ** 31
 /** Largest archive size a beacon may announce. */
 export const MAX_ANNOUNCED_SIZE = 2 ** 40
 
+/** Largest count in a health record (errors, output and hook runs, invalid lines). */
+export const MAX_HEALTH_COUNT = 2 ** 40
+
+/** Most per-dataset counts a health record may carry (unknown datasets are dropped after the check). */
+export const MAX_HEALTH_DATASETS = 16
+
 /** A version as a beacon carries it. */
 interface VersionNumbers { term: number, seq: number }
 
@@ -31,6 +37,21 @@ export interface BeaconNumbers {
   schemaVersion: number
   wallMs: number
   fullArchive?: { version?: VersionNumbers, size: number }
+  health?: HealthNumbers
+}
+
+/** The numbers of a decoded health record (src/cluster/health.ts). */
+export interface HealthNumbers {
+  lastSyncMs: number
+  lagMs: number
+  errorCount: number
+  lastErrorMs: number
+  invalidLines: Array<{ count: number }>
+  outputsOk: number
+  outputsFailed: number
+  hooksOk: number
+  hooksFailed: number
+  uptimeS: number
 }
 
 /**
@@ -46,6 +67,17 @@ export function beaconOutOfBounds (b: BeaconNumbers, current: number): string | 
     if (v !== undefined && !(within(v.term, 0, MAX_TERM) && within(v.seq, 0, MAX_SEQ))) return `${name} past term ${MAX_TERM} or seq ${MAX_SEQ}`
   }
   if (b.fullArchive !== undefined && !within(b.fullArchive.size, 0, MAX_ANNOUNCED_SIZE)) return `fullArchive.size past ${MAX_ANNOUNCED_SIZE}`
+  return b.health === undefined ? null : healthOutOfBounds(b.health)
+}
+
+function healthOutOfBounds (h: HealthNumbers): string | null {
+  // Times and durations are wall-clock milliseconds (uptime in seconds), as bounded as wallMs.
+  for (const [name, n] of [['lastSyncMs', h.lastSyncMs], ['lagMs', h.lagMs], ['lastErrorMs', h.lastErrorMs], ['uptimeS', h.uptimeS]] as const) {
+    if (!within(n, 0, MAX_WALL_MS)) return `health.${name} past ${MAX_WALL_MS}`
+  }
+  if (h.invalidLines.length > MAX_HEALTH_DATASETS) return `health.invalidLines has more than ${MAX_HEALTH_DATASETS} datasets`
+  const counts = [h.errorCount, h.outputsOk, h.outputsFailed, h.hooksOk, h.hooksFailed, ...h.invalidLines.map(d => d.count)]
+  if (!counts.every(n => within(n, 0, MAX_HEALTH_COUNT))) return `a health count past ${MAX_HEALTH_COUNT}`
   return null
 }
 

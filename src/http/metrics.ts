@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Version } from '../version.js'
+import type { ClusterNode } from '../cluster/health.js'
 
 /** Content type of the Prometheus text exposition format. */
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE
@@ -27,6 +28,8 @@ export interface MetricsStatus {
   bytesSent: number
   bytesReceived: number
   fetchBytesServed: number
+  /** Every known node, this one included (cluster/health.ts). */
+  cluster: Array<Pick<ClusterNode, 'nodeId' | 'name' | 'down' | 'lagVersions' | 'lagSeconds' | 'lastSync'>>
 }
 
 /** What a sync duration measures: one upload or download exchange with a peer. */
@@ -44,6 +47,11 @@ export class AgentMetrics {
   private readonly peers = this.gauge('spamsync_peers', 'Known peers by state', ['state'])
   private readonly entries = this.gauge('spamsync_entries', 'Entries per dataset (tokens for bayes)', ['dataset'])
   private readonly invalid = this.gauge('spamsync_invalid_lines', 'Invalid lines per dataset, kept in the file and not synced', ['dataset'])
+  // Per node of the cluster view, labelled with its id and name: `spamsync_node_lag_seconds > 600` alerts on a node behind for 10 minutes.
+  private readonly nodeUp = this.gauge('spamsync_node_up', 'Each known node: 1 when heard from within the liveness window, else 0', ['node', 'name'])
+  private readonly nodeLagVersions = this.gauge('spamsync_node_lag_versions', 'Each known node: central versions it is behind the newest one known', ['node', 'name'])
+  private readonly nodeLagSeconds = this.gauge('spamsync_node_lag_seconds', 'Each known node: seconds it has known of a central version it has not applied (0 = in sync)', ['node', 'name'])
+  private readonly nodeLastSync = this.gauge('spamsync_node_last_sync_timestamp_seconds', 'Each known node: time of its last successful upload or download (unset before its first)', ['node', 'name'])
   private readonly sent = new Counter({ name: 'spamsync_sent_bytes_total', help: 'Bytes sent in uploads and downloads', registers: [this.registry] })
   private readonly received = new Counter({ name: 'spamsync_received_bytes_total', help: 'Bytes received in uploads and downloads', registers: [this.registry] })
   private readonly fetchServed = new Counter({ name: 'spamsync_fetch_served_bytes_total', help: 'Of the bytes sent: answers to other nodes\' fetches (fan-out spreads them over the peers)', registers: [this.registry] })
@@ -116,6 +124,14 @@ export class AgentMetrics {
     for (const [dataset, d] of Object.entries(s.datasets)) {
       this.entries.set({ dataset }, d.entries)
       this.invalid.set({ dataset }, d.invalidCount)
+    }
+    for (const g of [this.nodeUp, this.nodeLagVersions, this.nodeLagSeconds, this.nodeLastSync]) g.reset()
+    for (const n of s.cluster) {
+      const labels = { node: n.nodeId, name: n.name }
+      this.nodeUp.set(labels, n.down ? 0 : 1)
+      this.nodeLagVersions.set(labels, n.lagVersions)
+      if (n.lagSeconds !== null) this.nodeLagSeconds.set(labels, n.lagSeconds)
+      if (n.lastSync !== null) this.nodeLastSync.set(labels, Date.parse(n.lastSync) / 1000)
     }
     // The traffic counter lives in the agent; mirror its value rather than count twice.
     this.sent.reset()

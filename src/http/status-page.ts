@@ -2,7 +2,9 @@
  * `GET /`: a small status page, one HTML document with inline CSS and JS (no build step, no
  * external resources). It fetches `/status` every 2 s and re-renders; all data goes into the
  * DOM as text (textContent), never as markup, and with control and bidi characters escaped as
- * the agent escapes a peer's text (src/printable.ts), in case one got through. It only reads:
+ * the agent escapes a peer's text (src/printable.ts), in case one got through. On top, the
+cluster's one-line summary and a table of every node with a health colour (green in sync,
+orange needs attention, red down; src/cluster/health.ts). It only reads:
  * it has no buttons, so it needs no control token.
  */
 import { createHash } from 'node:crypto'
@@ -13,6 +15,14 @@ body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #222; }
 h1 { font-size: 1.2rem; margin: 0 0 .25rem; }
 h2 { font-size: 1rem; margin: 1.5rem 0 .5rem; }
 #summary { color: #555; margin: 0; }
+#cluster-summary { font-weight: bold; margin: .5rem 0 0; }
+#cluster-summary.ok { color: #161; }
+#cluster-summary.warn { color: #a60; }
+#cluster-summary.down { color: #a00; }
+.dot { font-size: 1.1em; }
+.dot.ok { color: #2a2; }
+.dot.warn { color: #d80; }
+.dot.down { color: #c00; }
 #updated { color: #777; margin-top: 1.5rem; }
 #invalid { margin-top: .5rem; }
 #offline { color: #a00; font-weight: bold; }
@@ -53,18 +63,39 @@ function row (cells, cls) {
 function list (id, items, empty) {
   $(id).replaceChildren(...(items.length > 0 ? items : [el('li', empty, 'none')]));
 }
+const COLOUR_TEXT = { ok: 'in sync', warn: 'needs attention', down: 'down' };
+function renderCluster (s) {
+  const nodes = s.cluster || [];
+  const worst = nodes.some((n) => n.health === 'down') ? 'down' : nodes.some((n) => n.health === 'warn') ? 'warn' : 'ok';
+  $('cluster-summary').textContent = printable(s.summary || '');
+  $('cluster-summary').className = worst;
+  $('cluster').replaceChildren(...nodes.map((n) => {
+    const dot = el('td');
+    const mark = el('span', '\u25cf', 'dot ' + n.health);
+    mark.title = COLOUR_TEXT[n.health] || n.health;
+    dot.append(mark);
+    const name = el('td', n.name + (n.self ? ' (this node)' : ''));
+    name.title = n.nodeId;
+    const lag = n.lagVersions + (n.lagSeconds ? ' (' + n.lagSeconds + ' s)' : '');
+    return row([dot, name, n.role, n.appliedVersion, el('td', lag, 'num'), ago(n.lastSync),
+      n.outputs ? n.outputs.ok + ' ok / ' + n.outputs.failed + ' failed' : '-',
+      n.hooks ? n.hooks.ok + ' ok / ' + n.hooks.failed + ' failed' : '-',
+      n.agentVersion || '-', n.problems.length > 0 ? n.problems.join(', ') : '-'], n.health === 'down' ? 'down' : '');
+  }));
+}
 function render (s) {
   $('offline').textContent = '';
-  $('node').textContent = printable(s.nodeId);
+  $('node').textContent = printable(s.name || s.nodeId);
+  renderCluster(s);
   $('summary').textContent = printable(s.role + ' in term ' + s.term + ', master ' + (s.masterId || 'none yet') +
     ', central version ' + ver(s.version));
   list('warnings', (s.warnings || []).map((w) => el('li', w)), 'no warnings');
   const sync = el('td');
   sync.append(el('div', 'upload: ' + transfer(s.lastUpload)), el('div', 'download: ' + transfer(s.lastDownload)));
-  const nodes = [row([el('td', s.nodeId, 'id'), s.role, s.agentVersion, ver(s.appliedVersion), 'yes (this node)', 'now', sync], 'self')];
+  const nodes = [row([el('td', s.name || s.nodeId), el('td', s.nodeId, 'id'), s.role, s.agentVersion, ver(s.appliedVersion), 'yes (this node)', 'now', sync], 'self')];
   for (const p of s.peers) {
     const state = !p.compatible ? 'incompatible' : p.live ? 'live' : 'down';
-    nodes.push(row([el('td', p.id, 'id'), p.role + (state === 'down' ? ' (down)' : ''), p.agentVersion || '-',
+    nodes.push(row([el('td', p.name || p.id), el('td', p.id, 'id'), p.role + (state === 'down' ? ' (down)' : ''), p.agentVersion || '-',
       ver(p.appliedVersion), p.compatible ? 'yes' : 'no: ' + p.reason, ago(p.lastSeen), '-'], state));
   }
   $('nodes').replaceChildren(...nodes);
@@ -117,12 +148,18 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <body>
 <h1>spamsync <span id="node"></span></h1>
 <p id="summary">loading…</p>
+<p id="cluster-summary"></p>
 <p id="offline"></p>
 <h2>Warnings</h2>
 <ul id="warnings"></ul>
-<h2>Nodes</h2>
+<h2>Cluster</h2>
 <table>
-<thead><tr><th>Node</th><th>Role</th><th>Agent</th><th>Applied</th><th>Compatible</th><th>Last seen</th><th>Last sync</th></tr></thead>
+<thead><tr><th></th><th>Node</th><th>Role</th><th>Applied</th><th>Lag (versions)</th><th>Last sync</th><th>Outputs</th><th>Hook</th><th>Agent</th><th>Problems</th></tr></thead>
+<tbody id="cluster"></tbody>
+</table>
+<h2>Peers</h2>
+<table>
+<thead><tr><th>Node</th><th>Id</th><th>Role</th><th>Agent</th><th>Applied</th><th>Compatible</th><th>Last seen</th><th>Last sync</th></tr></thead>
 <tbody id="nodes"></tbody>
 </table>
 <h2>Datasets</h2>

@@ -166,6 +166,8 @@ export interface Beacon {
   addrs: Uint8Array<ArrayBuffer>[]
   fullArchive?: ArchiveId
   wallMs: number
+  name: string
+  health?: NodeHealth
 }
 
 export namespace Beacon {
@@ -250,6 +252,16 @@ export namespace Beacon {
           w.uint64Number(obj.wallMs)
         }
 
+        if ((obj.name != null && obj.name !== '')) {
+          w.uint32(170)
+          w.string(obj.name)
+        }
+
+        if (obj.health != null) {
+          w.uint32(178)
+          NodeHealth.codec().encode(obj.health, w)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -265,7 +277,8 @@ export namespace Beacon {
           agentVersion: '',
           pin: Pin.AUTO,
           addrs: [],
-          wallMs: 0
+          wallMs: 0,
+          name: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -338,6 +351,16 @@ export namespace Beacon {
             }
             case 20: {
               obj.wallMs = reader.uint64Number()
+              break
+            }
+            case 21: {
+              obj.name = reader.string()
+              break
+            }
+            case 22: {
+              obj.health = NodeHealth.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.health
+              })
               break
             }
             default: {
@@ -465,6 +488,20 @@ export namespace Beacon {
               }
               break
             }
+            case 21: {
+              yield {
+                field: `${prefix}.name`,
+                value: reader.string()
+              }
+              break
+            }
+            case 22: {
+              yield * NodeHealth.codec().stream(reader, reader.uint32(), `${prefix}.health`, {
+                limits: opts.limits?.health
+              })
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -573,6 +610,83 @@ export namespace Beacon {
     value: number
   }
 
+  export interface BeaconNameFieldEvent {
+    field: '$.name'
+    value: string
+  }
+
+  export interface BeaconHealthLastSyncMsFieldEvent {
+    field: '$.health.lastSyncMs'
+    value: number
+  }
+
+  export interface BeaconHealthLagMsFieldEvent {
+    field: '$.health.lagMs'
+    value: number
+  }
+
+  export interface BeaconHealthErrorCountFieldEvent {
+    field: '$.health.errorCount'
+    value: number
+  }
+
+  export interface BeaconHealthLastErrorFieldEvent {
+    field: '$.health.lastError'
+    value: string
+  }
+
+  export interface BeaconHealthInvalidLinesDatasetFieldEvent {
+    field: '$.health.invalidLines[].dataset'
+    value: string
+    index: number
+  }
+
+  export interface BeaconHealthInvalidLinesCountFieldEvent {
+    field: '$.health.invalidLines[].count'
+    value: number
+    index: number
+  }
+
+  export interface BeaconHealthOutputsOkFieldEvent {
+    field: '$.health.outputsOk'
+    value: number
+  }
+
+  export interface BeaconHealthOutputsFailedFieldEvent {
+    field: '$.health.outputsFailed'
+    value: number
+  }
+
+  export interface BeaconHealthHooksOkFieldEvent {
+    field: '$.health.hooksOk'
+    value: number
+  }
+
+  export interface BeaconHealthHooksFailedFieldEvent {
+    field: '$.health.hooksFailed'
+    value: number
+  }
+
+  export interface BeaconHealthUptimeSFieldEvent {
+    field: '$.health.uptimeS'
+    value: number
+  }
+
+  export interface BeaconHealthLastErrorMsFieldEvent {
+    field: '$.health.lastErrorMs'
+    value: number
+  }
+
+  export interface BeaconHealthOutputsFailingFieldEvent {
+    field: '$.health.outputsFailing'
+    value: boolean
+  }
+
+  export interface BeaconHealthHooksFailingFieldEvent {
+    field: '$.health.hooksFailing'
+    value: boolean
+  }
+
   export function encode (obj: Partial<Beacon>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Beacon.codec())
   }
@@ -581,8 +695,515 @@ export namespace Beacon {
     return decodeMessage(buf, Beacon.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent | BeaconWallMsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent | BeaconWallMsFieldEvent | BeaconNameFieldEvent | BeaconHealthLastSyncMsFieldEvent | BeaconHealthLagMsFieldEvent | BeaconHealthErrorCountFieldEvent | BeaconHealthLastErrorFieldEvent | BeaconHealthInvalidLinesDatasetFieldEvent | BeaconHealthInvalidLinesCountFieldEvent | BeaconHealthOutputsOkFieldEvent | BeaconHealthOutputsFailedFieldEvent | BeaconHealthHooksOkFieldEvent | BeaconHealthHooksFailedFieldEvent | BeaconHealthUptimeSFieldEvent | BeaconHealthLastErrorMsFieldEvent | BeaconHealthOutputsFailingFieldEvent | BeaconHealthHooksFailingFieldEvent> {
     return streamMessage(buf, Beacon.codec(), opts)
+  }
+}
+
+export interface NodeHealth {
+  lastSyncMs: number
+  lagMs: number
+  errorCount: number
+  lastError: string
+  invalidLines: DatasetCount[]
+  outputsOk: number
+  outputsFailed: number
+  hooksOk: number
+  hooksFailed: number
+  uptimeS: number
+  lastErrorMs: number
+  outputsFailing: boolean
+  hooksFailing: boolean
+}
+
+export namespace NodeHealth {
+  let _codec: Codec<NodeHealth>
+
+  export const codec = (): Codec<NodeHealth> => {
+    if (_codec == null) {
+      _codec = message<NodeHealth>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.lastSyncMs != null && obj.lastSyncMs !== 0)) {
+          w.uint32(8)
+          w.uint64Number(obj.lastSyncMs)
+        }
+
+        if ((obj.lagMs != null && obj.lagMs !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.lagMs)
+        }
+
+        if ((obj.errorCount != null && obj.errorCount !== 0)) {
+          w.uint32(24)
+          w.uint64Number(obj.errorCount)
+        }
+
+        if ((obj.lastError != null && obj.lastError !== '')) {
+          w.uint32(34)
+          w.string(obj.lastError)
+        }
+
+        if (obj.invalidLines != null && obj.invalidLines.length > 0) {
+          for (const value of obj.invalidLines) {
+            w.uint32(42)
+            DatasetCount.codec().encode(value, w)
+          }
+        }
+
+        if ((obj.outputsOk != null && obj.outputsOk !== 0)) {
+          w.uint32(48)
+          w.uint64Number(obj.outputsOk)
+        }
+
+        if ((obj.outputsFailed != null && obj.outputsFailed !== 0)) {
+          w.uint32(56)
+          w.uint64Number(obj.outputsFailed)
+        }
+
+        if ((obj.hooksOk != null && obj.hooksOk !== 0)) {
+          w.uint32(64)
+          w.uint64Number(obj.hooksOk)
+        }
+
+        if ((obj.hooksFailed != null && obj.hooksFailed !== 0)) {
+          w.uint32(72)
+          w.uint64Number(obj.hooksFailed)
+        }
+
+        if ((obj.uptimeS != null && obj.uptimeS !== 0)) {
+          w.uint32(80)
+          w.uint64Number(obj.uptimeS)
+        }
+
+        if ((obj.lastErrorMs != null && obj.lastErrorMs !== 0)) {
+          w.uint32(88)
+          w.uint64Number(obj.lastErrorMs)
+        }
+
+        if ((obj.outputsFailing != null && obj.outputsFailing !== false)) {
+          w.uint32(96)
+          w.bool(obj.outputsFailing)
+        }
+
+        if ((obj.hooksFailing != null && obj.hooksFailing !== false)) {
+          w.uint32(104)
+          w.bool(obj.hooksFailing)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          lastSyncMs: 0,
+          lagMs: 0,
+          errorCount: 0,
+          lastError: '',
+          invalidLines: [],
+          outputsOk: 0,
+          outputsFailed: 0,
+          hooksOk: 0,
+          hooksFailed: 0,
+          uptimeS: 0,
+          lastErrorMs: 0,
+          outputsFailing: false,
+          hooksFailing: false
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.lastSyncMs = reader.uint64Number()
+              break
+            }
+            case 2: {
+              obj.lagMs = reader.uint64Number()
+              break
+            }
+            case 3: {
+              obj.errorCount = reader.uint64Number()
+              break
+            }
+            case 4: {
+              obj.lastError = reader.string()
+              break
+            }
+            case 5: {
+              if (opts.limits?.invalidLines != null && obj.invalidLines.length === opts.limits.invalidLines) {
+                throw new MaxLengthError('Decode error - repeated field "invalidLines" had too many elements')
+              }
+
+              obj.invalidLines.push(DatasetCount.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.invalidLines$
+              }))
+              break
+            }
+            case 6: {
+              obj.outputsOk = reader.uint64Number()
+              break
+            }
+            case 7: {
+              obj.outputsFailed = reader.uint64Number()
+              break
+            }
+            case 8: {
+              obj.hooksOk = reader.uint64Number()
+              break
+            }
+            case 9: {
+              obj.hooksFailed = reader.uint64Number()
+              break
+            }
+            case 10: {
+              obj.uptimeS = reader.uint64Number()
+              break
+            }
+            case 11: {
+              obj.lastErrorMs = reader.uint64Number()
+              break
+            }
+            case 12: {
+              obj.outputsFailing = reader.bool()
+              break
+            }
+            case 13: {
+              obj.hooksFailing = reader.bool()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          invalidLines: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.lastSyncMs`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.lagMs`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 3: {
+              yield {
+                field: `${prefix}.errorCount`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 4: {
+              yield {
+                field: `${prefix}.lastError`,
+                value: reader.string()
+              }
+              break
+            }
+            case 5: {
+              if (opts.limits?.invalidLines != null && obj.invalidLines === opts.limits.invalidLines) {
+                throw new MaxLengthError('Streaming decode error - repeated field "invalidLines" had too many elements')
+              }
+
+              for (const evt of DatasetCount.codec().stream(reader, reader.uint32(), `${prefix}.invalidLines[]`, {
+                limits: opts.limits?.invalidLines$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.invalidLines
+                }
+              }
+
+              obj.invalidLines++
+
+              break
+            }
+            case 6: {
+              yield {
+                field: `${prefix}.outputsOk`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 7: {
+              yield {
+                field: `${prefix}.outputsFailed`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 8: {
+              yield {
+                field: `${prefix}.hooksOk`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 9: {
+              yield {
+                field: `${prefix}.hooksFailed`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 10: {
+              yield {
+                field: `${prefix}.uptimeS`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 11: {
+              yield {
+                field: `${prefix}.lastErrorMs`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            case 12: {
+              yield {
+                field: `${prefix}.outputsFailing`,
+                value: reader.bool()
+              }
+              break
+            }
+            case 13: {
+              yield {
+                field: `${prefix}.hooksFailing`,
+                value: reader.bool()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface NodeHealthLastSyncMsFieldEvent {
+    field: '$.lastSyncMs'
+    value: number
+  }
+
+  export interface NodeHealthLagMsFieldEvent {
+    field: '$.lagMs'
+    value: number
+  }
+
+  export interface NodeHealthErrorCountFieldEvent {
+    field: '$.errorCount'
+    value: number
+  }
+
+  export interface NodeHealthLastErrorFieldEvent {
+    field: '$.lastError'
+    value: string
+  }
+
+  export interface NodeHealthInvalidLinesDatasetFieldEvent {
+    field: '$.invalidLines[].dataset'
+    value: string
+    index: number
+  }
+
+  export interface NodeHealthInvalidLinesCountFieldEvent {
+    field: '$.invalidLines[].count'
+    value: number
+    index: number
+  }
+
+  export interface NodeHealthOutputsOkFieldEvent {
+    field: '$.outputsOk'
+    value: number
+  }
+
+  export interface NodeHealthOutputsFailedFieldEvent {
+    field: '$.outputsFailed'
+    value: number
+  }
+
+  export interface NodeHealthHooksOkFieldEvent {
+    field: '$.hooksOk'
+    value: number
+  }
+
+  export interface NodeHealthHooksFailedFieldEvent {
+    field: '$.hooksFailed'
+    value: number
+  }
+
+  export interface NodeHealthUptimeSFieldEvent {
+    field: '$.uptimeS'
+    value: number
+  }
+
+  export interface NodeHealthLastErrorMsFieldEvent {
+    field: '$.lastErrorMs'
+    value: number
+  }
+
+  export interface NodeHealthOutputsFailingFieldEvent {
+    field: '$.outputsFailing'
+    value: boolean
+  }
+
+  export interface NodeHealthHooksFailingFieldEvent {
+    field: '$.hooksFailing'
+    value: boolean
+  }
+
+  export function encode (obj: Partial<NodeHealth>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, NodeHealth.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeHealth>): NodeHealth {
+    return decodeMessage(buf, NodeHealth.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<NodeHealth>): Generator<NodeHealthLastSyncMsFieldEvent | NodeHealthLagMsFieldEvent | NodeHealthErrorCountFieldEvent | NodeHealthLastErrorFieldEvent | NodeHealthInvalidLinesDatasetFieldEvent | NodeHealthInvalidLinesCountFieldEvent | NodeHealthOutputsOkFieldEvent | NodeHealthOutputsFailedFieldEvent | NodeHealthHooksOkFieldEvent | NodeHealthHooksFailedFieldEvent | NodeHealthUptimeSFieldEvent | NodeHealthLastErrorMsFieldEvent | NodeHealthOutputsFailingFieldEvent | NodeHealthHooksFailingFieldEvent> {
+    return streamMessage(buf, NodeHealth.codec(), opts)
+  }
+}
+
+export interface DatasetCount {
+  dataset: string
+  count: number
+}
+
+export namespace DatasetCount {
+  let _codec: Codec<DatasetCount>
+
+  export const codec = (): Codec<DatasetCount> => {
+    if (_codec == null) {
+      _codec = message<DatasetCount>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.dataset != null && obj.dataset !== '')) {
+          w.uint32(10)
+          w.string(obj.dataset)
+        }
+
+        if ((obj.count != null && obj.count !== 0)) {
+          w.uint32(16)
+          w.uint64Number(obj.count)
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          dataset: '',
+          count: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.dataset = reader.string()
+              break
+            }
+            case 2: {
+              obj.count = reader.uint64Number()
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.dataset`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              yield {
+                field: `${prefix}.count`,
+                value: reader.uint64Number()
+              }
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface DatasetCountDatasetFieldEvent {
+    field: '$.dataset'
+    value: string
+  }
+
+  export interface DatasetCountCountFieldEvent {
+    field: '$.count'
+    value: number
+  }
+
+  export function encode (obj: Partial<DatasetCount>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, DatasetCount.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DatasetCount>): DatasetCount {
+    return decodeMessage(buf, DatasetCount.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DatasetCount>): Generator<DatasetCountDatasetFieldEvent | DatasetCountCountFieldEvent> {
+    return streamMessage(buf, DatasetCount.codec(), opts)
   }
 }
 

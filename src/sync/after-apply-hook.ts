@@ -33,6 +33,8 @@ export interface AfterApplyHookOptions {
 export class AfterApplyHook {
   private readonly pending = new Set<string>()
   private running: Promise<void> | null = null
+  /** Runs since start, and whether the last one failed (the node's health in its beacon). */
+  readonly runs = { ok: 0, failed: 0, lastFailed: false }
 
   constructor (private readonly opts: AfterApplyHookOptions) {}
 
@@ -57,8 +59,12 @@ export class AfterApplyHook {
       try {
         const result = await run(this.opts.command, { env, cwd: this.opts.cwd, timeoutMs: this.opts.timeoutMs })
         assertSucceeded(result)
+        this.runs.ok++
+        this.runs.lastFailed = false
         this.opts.onSuccess?.(files, result)
       } catch (err) {
+        this.runs.failed++
+        this.runs.lastFailed = true
         this.opts.onFailure(err, files)
       }
     }

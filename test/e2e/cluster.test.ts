@@ -4,7 +4,7 @@
  */
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { Cluster, waitFor, type AgentProcess } from '../helpers/agents.js'
+import { Cluster, runCli, waitFor, type AgentProcess } from '../helpers/agents.js'
 
 async function everyoneHas (agents: AgentProcess[], list: string, keys: string[]): Promise<void> {
   const want = [...keys].sort()
@@ -31,7 +31,7 @@ describe('a cluster of three agent processes', { timeout: 180_000 }, () => {
 
   before(async () => {
     cluster = await Cluster.create()
-    agents = await cluster.startAll(3)
+    agents = await cluster.startAll(3, i => ['--name', `mx${i + 1}`])
   })
   after(async () => { await cluster.cleanup() })
 
@@ -40,6 +40,26 @@ describe('a cluster of three agent processes', { timeout: 180_000 }, () => {
     const statuses = await Promise.all(agents.map(async a => await a.status()))
     assert.equal(statuses.filter(s => s.role === 'master').length, 1)
     for (const s of statuses) assert.equal(s.masterId, master.nodeId)
+  })
+
+  test('spamsync status on any node prints the summary and one line per node, by name', async () => {
+    await waitFor('every node sees the cluster in sync', async () => {
+      const statuses = await Promise.all(agents.map(async a => await a.status()))
+      return statuses.every(s => s.summary === '3 nodes, all in sync')
+    })
+    for (const [i, a] of agents.entries()) {
+      const r = runCli(['status', '--http-port', String(a.httpPort)])
+      assert.equal(r.code, 0, r.stderr)
+      const lines = r.stdout.split('\n')
+      assert.equal(lines[0], '3 nodes, all in sync')
+      const header = lines.findIndex(l => /^NODE +ROLE +APPLIED +LAG +LAST SYNC +PROBLEMS$/.test(l))
+      const rows = lines.slice(header + 1, lines.indexOf('(* this node)'))
+      assert.equal(rows.length, 3, r.stdout)
+      assert.match(rows[0], new RegExp(`^mx${i + 1} \\* +(master|slave) +\\d+\\.\\d+ +0 .* -$`))
+      assert.deepEqual(rows.map(l => l.split(' ')[0]).sort(), ['mx1', 'mx2', 'mx3'])
+      // Its log lines name it too.
+      assert.match(a.output, new RegExp(`"node":"mx${i + 1}".*"event":"started"`))
+    }
   })
 
   test('concurrent edits on all three nodes end as the union on all three', async () => {

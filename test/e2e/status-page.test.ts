@@ -14,8 +14,13 @@ const CHROMIUM = '/usr/bin/chromium'
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
   '--no-first-run', '--disable-component-update', '--disable-sync']
 
-/** Column order of the nodes table. */
-const COL = { id: 0, role: 1, agent: 2, applied: 3, compatible: 4 } as const
+/** Column order of the peers table. */
+const COL = { name: 0, id: 1, role: 2, agent: 3, applied: 4, compatible: 5 } as const
+
+/** The cluster table: each row's health class, name cell and problems cell. */
+async function clusterTable (page: Page): Promise<Array<{ health: string, name: string, problems: string }>> {
+  return await page.evaluate("[...document.querySelectorAll('#cluster tr')].map(r => ({ health: r.cells[0].firstChild.className, name: r.cells[1].textContent, problems: r.cells[r.cells.length - 1].textContent }))")
+}
 
 /** The cells of the nodes table, read in one go (the page re-renders every 2 s). */
 async function nodesTable (page: Page): Promise<string[][]> {
@@ -28,7 +33,7 @@ test('the status page shows a live 2-node cluster and follows a change without a
 }, async (t) => {
   const cluster = await Cluster.create()
   t.after(async () => { await cluster.cleanup() })
-  const [a, b] = await cluster.startAll(2)
+  const [a, b] = await cluster.startAll(2, i => ['--name', `mx${i + 1}`])
   await cluster.waitForOneMaster()
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
@@ -47,6 +52,7 @@ test('the status page shows a live 2-node cluster and follows a change without a
   })
   assert.equal(rows[0][COL.id], a.nodeId, 'this node first')
   assert.equal(rows[1][COL.id], b.nodeId)
+  assert.deepEqual(rows.map(r => r[COL.name]), ['mx1', 'mx2'])
   const { agentVersion } = await a.status()
   for (const r of rows) {
     assert.equal(r[COL.agent], agentVersion)
@@ -67,5 +73,16 @@ test('the status page shows a live 2-node cluster and follows a change without a
     return rows.length === 2 && rows.every(r => r[COL.applied] === after)
   })
   assert.equal(await page.evaluate('window.__notReloaded'), true)
+
+  // The cluster on top: the summary, and a health colour per node; a stopped node turns red.
+  await waitFor('the cluster in sync on the page', async () => await page.textContent('#cluster-summary') === '2 nodes, all in sync')
+  assert.deepEqual(await clusterTable(page), [{ health: 'dot ok', name: 'mx1 (this node)', problems: '-' }, { health: 'dot ok', name: 'mx2', problems: '-' }])
+  await b.stop()
+  await waitFor('the stopped node red on the page', async () => await page.textContent('#cluster-summary') === '2 nodes: mx2 is down')
+  // Down first; it may also be behind a version the master cut since.
+  const down = (await clusterTable(page))[1]
+  assert.deepEqual([down.health, down.name], ['dot down', 'mx2'])
+  assert.match(down.problems, /^down(, |$)/)
+  assert.equal(await page.getAttribute('#cluster-summary', 'class'), 'down')
   assert.deepEqual(problems, [])
 })

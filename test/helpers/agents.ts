@@ -186,11 +186,11 @@ export class Cluster {
     return agent
   }
 
-  /** Starts n agents, each bootstrapped to the first. */
-  async startAll (n: number, extraArgs: string[] = []): Promise<AgentProcess[]> {
+  /** Starts n agents, each bootstrapped to the first; `extraArgs` may differ per agent (its index given). */
+  async startAll (n: number, extraArgs: string[] | ((i: number) => string[]) = []): Promise<AgentProcess[]> {
     const started: AgentProcess[] = []
     for (let i = 0; i < n; i++) {
-      const a = await this.add(extraArgs)
+      const a = await this.add(typeof extraArgs === 'function' ? extraArgs(i) : extraArgs)
       await a.start(started.length > 0 ? [started[0].multiaddr] : [])
       started.push(a)
     }

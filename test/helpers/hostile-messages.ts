@@ -30,6 +30,12 @@ export type Message = { [field: string]: unknown }
 
 const VERSION: Schema = { term: [1, 'varint'], seq: [2, 'varint'] }
 const ARCHIVE_ID: Schema = { version: [1, VERSION], size: [2, 'varint'], sha256: [3, 'bytes'] }
+const DATASET_COUNT: Schema = { dataset: [1, 'bytes'], count: [2, 'varint'] }
+const NODE_HEALTH: Schema = {
+  lastSyncMs: [1, 'varint'], lagMs: [2, 'varint'], errorCount: [3, 'varint'], lastError: [4, 'bytes'], invalidLines: [5, DATASET_COUNT],
+  outputsOk: [6, 'varint'], outputsFailed: [7, 'varint'], hooksOk: [8, 'varint'], hooksFailed: [9, 'varint'], uptimeS: [10, 'varint'],
+  lastErrorMs: [11, 'varint'], outputsFailing: [12, 'varint'], hooksFailing: [13, 'varint']
+}
 const HELLO: Schema = { nodeId: [1, 'bytes'], protocolVersion: [2, 'varint'], schemaVersion: [3, 'varint'], agentVersion: [4, 'bytes'] }
 
 /** The schemas of protocol/spamsync.proto, field for field. */
@@ -37,7 +43,8 @@ export const SCHEMAS = {
   Beacon: {
     nodeId: [1, 'bytes'], priority: [2, 'sint32'], role: [3, 'varint'], term: [4, 'varint'], masterId: [5, 'bytes'],
     version: [6, VERSION], appliedVersion: [7, VERSION], protocolVersion: [8, 'varint'], schemaVersion: [9, 'varint'],
-    agentVersion: [10, 'bytes'], pin: [11, 'varint'], addrs: [12, 'bytes'], fullArchive: [13, ARCHIVE_ID], wallMs: [20, 'varint']
+    agentVersion: [10, 'bytes'], pin: [11, 'varint'], addrs: [12, 'bytes'], fullArchive: [13, ARCHIVE_ID], wallMs: [20, 'varint'],
+    name: [21, 'bytes'], health: [22, NODE_HEALTH]
   },
   UploadRequest: { hello: [1, HELLO], kind: [2, 'varint'], baseTerm: [3, 'varint'], baseLseq: [4, 'varint'], size: [5, 'varint'], sha256: [6, 'bytes'] },
   UploadReady: { status: [1, 'varint'], reason: [2, 'bytes'], offset: [3, 'varint'] },
@@ -155,6 +162,28 @@ const shaField: Field = { plain: sha, wild: fc.uint8Array({ maxLength: 64 }) }
 const versionMsg = message({ term: u64(small), seq: u64(small) })
 const archiveIdMsg = message({ version: sub(versionMsg), size: u64(fc.bigInt({ min: 0n, max: 100_000n })), sha256: shaField })
 
+const datasetCountMsg = message({ dataset: str(fc.constantFrom(...LIST_DATASETS)), count: u64(small) })
+
+/** A health record (cluster/health.ts) whose times are around `now`. */
+function healthMsg (now: bigint): fc.Arbitrary<Message> {
+  const recent = fc.bigInt({ min: now - 60_000n, max: now })
+  return message({
+    lastSyncMs: u64(recent),
+    lagMs: u64(small),
+    errorCount: u64(small),
+    lastError: str(fc.constantFrom('', 'upload: refused')),
+    invalidLines: { plain: fc.array(datasetCountMsg, { maxLength: 3 }), wild: fc.array(datasetCountMsg, { maxLength: 40 }) },
+    outputsOk: u64(small),
+    outputsFailed: u64(small),
+    hooksOk: u64(small),
+    hooksFailed: u64(small),
+    uptimeS: u64(small),
+    lastErrorMs: u64(recent),
+    outputsFailing: enumField(2),
+    hooksFailing: enumField(2)
+  })
+}
+
 function helloMsg (ctx: HostileContext): fc.Arbitrary<Message> {
   return message({
     nodeId: nodeId(ctx),
@@ -196,7 +225,9 @@ export function beaconFrame (ctx: HostileContext): fc.Arbitrary<Frame> {
     pin: enumField(3, fc.constant(0n)),
     addrs: { plain: fc.array(addr.filter(a => a.length === 8), { maxLength: 2 }), wild: fc.array(addr, { maxLength: 40 }) },
     fullArchive: sub(archiveIdMsg),
-    wallMs: u64(fc.bigInt({ min: now - 60_000n, max: now + 60_000n }))
+    wallMs: u64(fc.bigInt({ min: now - 60_000n, max: now + 60_000n })),
+    name: str(fc.constantFrom('mx-hostile', '')),
+    health: sub(healthMsg(now))
   }))
 }
 

@@ -1,7 +1,7 @@
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { defaultConfig, envName, flagName, groupSections, loadConfig, type ConfigSources } from '../../src/config.js'
 import { DEFAULT_DATA_DIR, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_SKEW_MS, DEFAULT_SETTINGS_DIR } from '../../src/constants.js'
@@ -48,6 +48,7 @@ describe('loadConfig defaults', () => {
   test('gives the documented defaults when nothing is given', async () => {
     const config = await loadConfig({})
     assert.deepEqual(config, {
+      name: hostname(),
       dataDir: DEFAULT_DATA_DIR,
       settingsDir: DEFAULT_SETTINGS_DIR,
       maxSettingsFileBytes: 256 * 1024 * 1024,
@@ -438,7 +439,7 @@ describe('commandDir: where the Bayes commands and hooks run', () => {
 
 describe('groupSections', () => {
   test('groups bayes and hooks keys into sections that load back to the same config', async (t) => {
-    const config = { ...defaultConfig(), dataDir: '/d', settingsDir: '/s', clusterKey: '/k', commandDir: '/c', hooksAfterApply: 'true', bayesMaxTokens: 5 }
+    const config = { ...defaultConfig(), name: 'mx1', dataDir: '/d', settingsDir: '/s', clusterKey: '/k', commandDir: '/c', hooksAfterApply: 'true', bayesMaxTokens: 5 }
     const grouped = groupSections(config)
     assert.deepEqual(grouped.hooks, { afterApply: 'true', timeoutSeconds: 60 })
     assert.equal((grouped.bayes as Record<string, unknown>).maxTokens, 5)
@@ -488,5 +489,21 @@ describe('outputs', () => {
 
   test('an rspamd map mixing allow and block lists is refused', async (t) => {
     await rejectsNaming({ file: await configFile(t, { outputs: [{ format: 'rspamd-from', datasets: ['whitelist', 'blacklist'], path: 'from.map' }] }) }, /outputs\[0\]: a rspamd-from map holds one verdict/)
+  })
+})
+
+describe('name: the node\'s name in status, metrics and logs', () => {
+  test('defaults to the host name; the file, SPAMSYNC_NAME and --name set it, later ones winning', async (t) => {
+    assert.equal((await loadConfig({})).name, hostname())
+    const file = await configFile(t, { name: 'mx-file' })
+    assert.equal((await loadConfig({ file })).name, 'mx-file')
+    assert.equal((await loadConfig({ file, env: { SPAMSYNC_NAME: 'mx-env' } })).name, 'mx-env')
+    assert.equal((await loadConfig({ file, env: { SPAMSYNC_NAME: 'mx-env' }, flags: { name: 'mx-flag' } })).name, 'mx-flag')
+  })
+
+  test('a name longer than 64 characters or with control characters is refused, naming the key', async (t) => {
+    await rejectsNaming({ flags: { name: 'm'.repeat(65) } }, /--name: name must be a string of at most 64 characters/)
+    await rejectsNaming({ file: await configFile(t, { name: 'mx1\u001b[2J' }) }, /name must be a string of at most 64 characters, without control characters/)
+    assert.equal((await loadConfig({ flags: { name: 'm'.repeat(64) } })).name, 'm'.repeat(64))
   })
 })

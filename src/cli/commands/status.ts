@@ -5,6 +5,7 @@ import { printableDeep } from '../../printable.js'
 import { isIP } from 'node:net'
 import { configFlags, configHelp, configOptions, type CommandContext } from '../command.js'
 import type { Command } from '../command.js'
+import { clusterSummary, type ClusterNode } from '../../cluster/health.js'
 
 /**
  * The config keys of a command that talks to the running agent: where its HTTP API listens, and
@@ -62,17 +63,39 @@ function version (v: { term: number, seq: number } | null | undefined): string {
   return v == null ? '-' : `${v.term}.${v.seq}`
 }
 
-function ago (iso: string | undefined): string {
-  if (iso === undefined) return '-'
+function ago (iso: string | null | undefined): string {
+  if (iso == null) return '-'
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
   return `${s}s ago`
 }
 
+/** The cluster view: the summary, then one line per node (name, role, applied version, lag, last sync, problems). */
+export function formatCluster (nodes: ClusterNode[]): string[] {
+  const width = Math.max(4, ...nodes.map(n => n.name.length + (n.self ? 2 : 0))) + 2
+  const lines = [clusterSummary(nodes), '', `${'NODE'.padEnd(width)}${'ROLE'.padEnd(11)}${'APPLIED'.padEnd(9)}${'LAG'.padEnd(12)}${'LAST SYNC'.padEnd(14)}PROBLEMS`]
+  for (const n of nodes) {
+    const lag = n.lagSeconds === null || n.lagSeconds === 0 ? String(n.lagVersions) : `${n.lagVersions} (${n.lagSeconds}s)`
+    const name = n.self ? `${n.name} *` : n.name
+    lines.push(`${name.padEnd(width)}${n.role.padEnd(11)}${n.appliedVersion.padEnd(9)}${lag.padEnd(12)}${ago(n.lastSync).padEnd(14)}${n.problems.length === 0 ? '-' : n.problems.join(', ')}`)
+  }
+  return lines
+}
+
+/** The master by name when the cluster view knows it, else by id. */
+function masterName (s: any): string {
+  if (s.masterId == null) return 'none yet'
+  const name = Array.isArray(s.cluster) ? s.cluster.find((n: any) => n.nodeId === s.masterId)?.name : undefined
+  return name === undefined || name === s.masterId ? s.masterId : name
+}
+
 /** The status document as a readable table. */
 export function formatStatus (s: any): string {
+  // An agent from before the cluster view has no such field.
+  const cluster: string[] = Array.isArray(s.cluster) ? [...formatCluster(s.cluster), '(* this node)', ''] : []
   const lines = [
-    `node      ${s.nodeId}`,
-    `role      ${s.role} (term ${s.term}, master ${s.masterId ?? 'none yet'})`,
+    ...cluster,
+    `node      ${s.name ?? s.nodeId}${s.name === undefined ? '' : ` (id ${s.nodeId})`}`,
+    `role      ${s.role} (term ${s.term}, master ${masterName(s)})`,
     `version   central ${version(s.version)}, applied ${version(s.appliedVersion)}   agent ${s.agentVersion}, protocol ${s.protocolVersion}`,
     `clock     ${s.clockOffsetMs == null ? 'no master clock heard yet' : `${s.clockOffsetMs} ms ahead of the master's (list edits are stamped on the master's)`}`,
     `traffic   ${s.bytesSent} bytes sent, ${s.bytesReceived} received`,
@@ -95,9 +118,12 @@ export function formatStatus (s: any): string {
     for (const [why, n] of Object.entries<number>(o.leftOut)) lines.push(`  left out ${n}: ${why}`)
     if (o.conflicts > 0) lines.push(`  ${o.conflicts} keys also in a list with the opposite verdict (precedence decided)`)
   }
-  lines.push('', 'PEER                                                  ROLE       APPLIED  AGENT    COMPATIBLE  LAST SEEN')
+  const nameWidth = Math.max(4, ...s.peers.map((p: any) => String(p.name ?? p.id).length)) + 2
+  lines.push('', `${'PEER'.padEnd(nameWidth)}ROLE       APPLIED  AGENT    COMPATIBLE  LAST SEEN  ID`)
   for (const p of s.peers) {
-    lines.push(`${p.id.padEnd(54)}${String(p.role).padEnd(11)}${version(p.appliedVersion).padEnd(9)}${String(p.agentVersion ?? '-').padEnd(9)}${(p.compatible ? 'yes' : `no: ${p.reason}`).padEnd(12)}${ago(p.lastSeen)}`)
+    const compatible = p.compatible ? 'yes' : 'no'
+    lines.push(`${String(p.name ?? p.id).padEnd(nameWidth)}${String(p.role).padEnd(11)}${version(p.appliedVersion).padEnd(9)}${String(p.agentVersion ?? '-').padEnd(9)}${compatible.padEnd(12)}${ago(p.lastSeen).padEnd(11)}${p.id}`)
+    if (!p.compatible) lines.push(`  refused: ${p.reason}`)
   }
   if (s.peers.length === 0) lines.push('(none)')
   if ((s.warnings ?? []).length > 0) {
@@ -116,9 +142,10 @@ export const statusCommand: Command = {
   name: 'status',
   help: `Usage: spamsync status [--json] [options]
 
-Asks the running agent for its status, at the httpHost and httpPort of the same --config,
-SPAMSYNC_* environment and flags it was started with (an agent bound to 0.0.0.0 is asked on
-127.0.0.1).
+Asks the running agent for its status: first the cluster (a one-line summary, then one line per
+node with its name, role, applied version, lag, last sync and problems), then this node's
+detail. It asks at the httpHost and httpPort of the same --config, SPAMSYNC_* environment and
+flags the agent was started with (an agent bound to 0.0.0.0 is asked on 127.0.0.1).
 
   --json                      print the raw JSON document
 ${configHelp([...AGENT_KEYS])}`,

@@ -1,5 +1,5 @@
 /**
- * A peer's own words (its identify user agent, the agent version and master id in its beacons,
+ * A peer's own words (its identify user agent, the agent version, master id, name and health in its beacons,
  * a refusal it sends) reach status, the log and `spamsync status` with control and bidi
  * characters escaped: a peer cannot clear the operator's screen or print fake lines there.
  */
@@ -96,13 +96,19 @@ test('a keyed peer\'s beacon with escapes in its agent version and master id is 
     agentVersion: HOSTILE,
     pin: Pin.AUTO,
     addrs: [],
-    wallMs: 0
+    wallMs: 0,
+    name: HOSTILE,
+    health: { lastSyncMs: 0, lagMs: 0, errorCount: 1, lastError: HOSTILE, lastErrorMs: Date.now(), invalidLines: [{ dataset: HOSTILE, count: 1 }], outputsOk: 0, outputsFailed: 0, outputsFailing: false, hooksOk: 0, hooksFailed: 0, hooksFailing: false, uptimeS: 1 }
   })
   const p = await waitFor('the beacon\'s peer in status', async () => {
     await link.write(beacon)
     return (agent.status().peers as any[]).find(x => x.id === id && x.agentVersion?.startsWith('\\x1b'))
   }, 20_000, 200)
   assert.ok(p.compatible)
+  // Its name and its health's words too, in the cluster view; the unknown dataset is dropped.
+  const row = await waitFor('the beacon\'s node in the cluster view', () => (agent.status().cluster as any[]).find(n => n.nodeId === id && n.lastError !== null))
+  assert.ok(row.name.startsWith('\\x1b[2J'))
+  assert.deepEqual(row.invalidLines, {})
   assertNoControl(JSON.stringify(agent.status()))
   const printed = await cliStatus(agent.httpPort)
   assertNoControl(printed)
@@ -137,4 +143,21 @@ test('spamsync status escapes what an agent answered even when the agent did not
   const printed = await cliStatus(server.port)
   assertNoControl(printed)
   assert.match(printed, /^node {6}\\x1b\[2J/)
+})
+
+test('a keyed peer of another protocol major is refused and still listed by the name its beacon gives', async (t) => {
+  const { agent, keyFile } = await startAgent(t)
+  const raw = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
+  t.after(async () => { await raw.stop() })
+  const id = raw.peerId.toString()
+  const conn = await raw.dial(multiaddr((agent.status().listen as string[])[0]))
+  const link = lpStream(await conn.newStream(BEACON_PROTOCOL))
+  const beacon = Beacon.encode({ nodeId: id, role: Role.SLAVE, pin: Pin.AUTO, protocolVersion: PROTOCOL_VERSION + 1, schemaVersion: SCHEMA_VERSION, agentVersion: '9.0.0', name: 'mx-next' })
+  const p = await waitFor('the refused peer by name', async () => {
+    await link.write(beacon).catch(() => {})
+    return (agent.status().peers as any[]).find(x => x.id === id && x.compatible === false && x.name === 'mx-next')
+  }, 20_000, 200)
+  assert.match(p.reason, /^protocol 2/)
+  // Refused: not a member, so not in the cluster table.
+  assert.equal((agent.status().cluster as any[]).some(n => n.nodeId === id), false)
 })

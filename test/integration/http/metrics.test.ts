@@ -29,6 +29,10 @@ const EXPECTED: Array<[string, string]> = [
   ['spamsync_errors_total', 'counter'],
   ['spamsync_sync_duration_seconds', 'histogram'],
   ['spamsync_merge_duration_seconds', 'histogram'],
+  ['spamsync_node_up', 'gauge'],
+  ['spamsync_node_lag_versions', 'gauge'],
+  ['spamsync_node_lag_seconds', 'gauge'],
+  ['spamsync_node_last_sync_timestamp_seconds', 'gauge'],
   ['process_cpu_seconds_total', 'counter']
 ]
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { beaconOutOfBounds, MAX_SEQ, type BeaconNumbers } from '../../../src/election/beacon-bounds.js'
+import { beaconOutOfBounds, MAX_HEALTH_COUNT, MAX_HEALTH_DATASETS, MAX_SEQ, type BeaconNumbers, type HealthNumbers } from '../../../src/election/beacon-bounds.js'
 import { MAX_TERM, MAX_TERM_STEP } from '../../../src/election/state.js'
 import { MAX_WALL_MS } from '../../../src/crdt/hlc.js'
 
@@ -40,6 +40,34 @@ describe('beaconOutOfBounds', () => {
     for (const [over, reason] of cases) {
       const why = beaconOutOfBounds({ ...OK, ...over }, 7)
       assert.match(why ?? '', reason, JSON.stringify(over))
+      assert.ok(!(why ?? '').includes('9007199254740991'))
+    }
+  })
+})
+
+describe('beaconOutOfBounds: the health record', () => {
+  const HEALTH: HealthNumbers = { lastSyncMs: Date.now(), lagMs: 0, errorCount: 3, lastErrorMs: Date.now(), invalidLines: [{ count: 2 }], outputsOk: 1, outputsFailed: 0, hooksOk: 4, hooksFailed: 1, uptimeS: 60 }
+
+  it('accepts an honest record and the largest values in bounds', () => {
+    assert.equal(beaconOutOfBounds({ ...OK, health: HEALTH }, 7), null)
+    const max = { lastSyncMs: MAX_WALL_MS, lagMs: MAX_WALL_MS, errorCount: MAX_HEALTH_COUNT, lastErrorMs: MAX_WALL_MS, invalidLines: Array(MAX_HEALTH_DATASETS).fill({ count: MAX_HEALTH_COUNT }), outputsOk: MAX_HEALTH_COUNT, outputsFailed: MAX_HEALTH_COUNT, hooksOk: MAX_HEALTH_COUNT, hooksFailed: MAX_HEALTH_COUNT, uptimeS: MAX_WALL_MS }
+    assert.equal(beaconOutOfBounds({ ...OK, health: max }, 7), null)
+  })
+
+  it('drops a beacon whose record has a number past its bound, or too many datasets', () => {
+    const cases: Array<[Partial<HealthNumbers>, RegExp]> = [
+      [{ lastSyncMs: 2 ** 53 - 1 }, /^health\.lastSyncMs/],
+      [{ lagMs: MAX_WALL_MS + 1 }, /^health\.lagMs/],
+      [{ lastErrorMs: -1 }, /^health\.lastErrorMs/],
+      [{ uptimeS: 2 ** 53 - 1 }, /^health\.uptimeS/],
+      [{ errorCount: MAX_HEALTH_COUNT + 1 }, /^a health count/],
+      [{ hooksFailed: 2 ** 53 - 1 }, /^a health count/],
+      [{ invalidLines: [{ count: 2 ** 53 - 1 }] }, /^a health count/],
+      [{ invalidLines: Array(MAX_HEALTH_DATASETS + 1).fill({ count: 1 }) }, /^health\.invalidLines/]
+    ]
+    for (const [over, reason] of cases) {
+      const why = beaconOutOfBounds({ ...OK, health: { ...HEALTH, ...over } }, 7)
+      assert.match(why ?? '', reason, JSON.stringify(over).slice(0, 100))
       assert.ok(!(why ?? '').includes('9007199254740991'))
     }
   })

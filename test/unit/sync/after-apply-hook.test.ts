@@ -82,3 +82,21 @@ test('a failing run is reported as CommandFailedError and the next change runs a
   runner.runs[1].finish(0)
   await hook.idle()
 })
+
+test('counts its runs and whether the last one failed, for the node\'s health record', async () => {
+  const runner = new FakeRunner()
+  const failures: unknown[] = []
+  const hook = new AfterApplyHook({ command: 'postmap x', timeoutMs: 1000, run: runner.run, onFailure: (err) => { failures.push(err) } })
+  assert.deepEqual(hook.runs, { ok: 0, failed: 0, lastFailed: false })
+  hook.changed(['/s/a.txt'])
+  await settle()
+  runner.runs[0].finish(1)
+  await hook.idle()
+  assert.deepEqual(hook.runs, { ok: 0, failed: 1, lastFailed: true })
+  assert.ok(failures[0] instanceof CommandFailedError)
+  hook.changed(['/s/a.txt'])
+  await settle()
+  runner.runs[1].finish(0)
+  await hook.idle()
+  assert.deepEqual(hook.runs, { ok: 1, failed: 1, lastFailed: false })
+})
