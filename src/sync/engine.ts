@@ -919,7 +919,7 @@ export class SyncEngine {
 
   /** Records an error for status (error-log.ts: the last 50, a repeat counted) and passes it to the onError hook. */
   report (what: string, err: any): void {
-    const message = err instanceof ArchiveError ? `${err.name}: ${err.message}` : errorMessage(err)
+    const message = err instanceof ArchiveError || err instanceof VersionAheadError ? `${err.name}: ${err.message}` : errorMessage(err)
     const code = typeof err?.code === 'string' ? err.code : undefined
     // A message may quote a peer (a refusal, a forwarded error): kept printable for status and log.
     this.parts.hooks?.onError?.(this.errorLog.add(printable(what, ERROR_TEXT_MAX), printable(message, ERROR_TEXT_MAX), code, this.now()))
