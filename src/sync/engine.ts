@@ -168,7 +168,8 @@ class SerialQueue {
 
   run<T> (task: () => Promise<T>): Promise<T> {
     const result = this.tail.then(task)
-    this.tail = result.catch(() => {})
+    // The next task waits for this one to settle; its error goes to this caller, through `result`.
+    this.tail = Promise.allSettled([result])
     return result
   }
 }
@@ -361,14 +362,14 @@ export class SyncEngine {
       this.queue.run(async () => {
         // A change queued before this task may have written it already.
         if (this.bayesUnwritten && await this.writeBayes()) await this.parts.hooks?.onFilesChanged?.(['bayes'])
-      }).catch(() => {})
+      }).catch((err) => { this.report('write bayes', err) })
     }
     if (this.unwritten.size > 0) {
       this.queue.run(async () => {
         const changed: ListDataset[] = []
         for (const ds of [...this.unwritten]) if (await this.writeFile(ds)) changed.push(ds)
         if (changed.length > 0) await this.parts.hooks?.onFilesChanged?.(changed)
-      }).catch(() => {})
+      }).catch((err) => { this.report('write files', err) })
     }
   }
 

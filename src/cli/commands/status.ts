@@ -81,6 +81,8 @@ export function formatStatus (s: any): string {
   lines.push('', 'PEER                                                  ROLE       APPLIED  AGENT    COMPATIBLE  LAST SEEN')
   for (const p of s.peers) {
     lines.push(`${p.id.padEnd(54)}${String(p.role).padEnd(11)}${version(p.appliedVersion).padEnd(9)}${String(p.agentVersion ?? '-').padEnd(9)}${(p.compatible ? 'yes' : `no: ${p.reason}`).padEnd(12)}${ago(p.lastSeen)}`)
+    // An agent from before dial errors were kept has no such field.
+    if (p.lastDialError != null && p.connected !== true) lines.push(`  last dial failed ${ago(p.lastDialError.time)}: ${p.lastDialError.message}`)
   }
   if (s.peers.length === 0) lines.push('(none)')
   if ((s.warnings ?? []).length > 0) {
