@@ -10,6 +10,10 @@ import assert from 'node:assert/strict'
 import { AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from '../../../src/constants.js'
 import { waitFor } from '../../helpers/agents.js'
 import { HostilePeerFuzz } from '../../helpers/hostile-peer.js'
+import { InProcessCluster, listKeys } from '../../helpers/in-process.js'
+import type { LocalState } from '../../../src/local-state.js'
+import { appendFile } from 'node:fs/promises'
+import { join } from 'node:path'
 
 const FORGED_TERM = 2 ** 31
 const HOSTILE_TERM = 50n
@@ -44,5 +48,27 @@ test('a version past the term of the master a slave follows is refused, and the 
     fuzz.check()
   } finally {
     await fuzz.stop()
+  }
+})
+
+test('an applied version past the term, in a store written before the check, is forgotten and the slave fetches again', { timeout: 60_000 }, async () => {
+  const cluster = await InProcessCluster.create('version-ahead-heal')
+  try {
+    await cluster.start()
+    await cluster.start()
+    const master = await cluster.oneMaster()
+    const slave = cluster.agents.find(a => a !== master)
+    assert.ok(slave !== undefined)
+    // What the old code left in a slave's store: the forged version as applied.
+    const { store } = (slave as unknown as { state: LocalState }).state
+    await store.write({ meta: { appliedVersion: { term: FORGED_TERM, seq: 1 } } })
+    await slave.engine.load()
+    assert.equal(slave.engine.appliedVersion.term, FORGED_TERM)
+    await appendFile(join(master.config.settingsDir, 'blacklist.txt'), 'after-heal.example\n')
+    await waitFor('the master\'s edit on the healed slave', async () => (await listKeys(slave, 'blacklist')).includes('after-heal.example'), 20_000)
+    assert.ok(slave.engine.appliedVersion.term < FORGED_TERM)
+    assert.ok(slave.engine.errors.some(e => e.what === 'download' && e.message.startsWith('VersionAheadError: applied version 2147483648.1 is past term')), JSON.stringify(slave.engine.errors))
+  } finally {
+    await cluster.stop()
   }
 })
