@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import { LIST_DATASETS, AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from './constants.js'
 import { commandDirOf, nodeName, type Config } from './config.js'
 import { openLocalState, type LocalState } from './local-state.js'
@@ -22,7 +23,7 @@ import { SyncEngine } from './sync/engine.js'
 import { UploadService, uploadTo } from './sync/upload-service.js'
 import { FetchService, fetchFrom } from './sync/fetch-service.js'
 import { ControlService, controlRequest } from './sync/control-service.js'
-import { BeaconBoundsError, NoMasterError } from './errors.js'
+import { BeaconBoundsError, NoMasterError, errorMessage } from './errors.js'
 import { TrafficCounter } from './sync/traffic.js'
 import { TransferProgress } from './sync/transfer-progress.js'
 import { AfterApplyHook } from './sync/after-apply-hook.js'
@@ -60,6 +61,9 @@ const ROLE_TO_PB = { candidate: Role.CANDIDATE, slave: Role.SLAVE, master: Role.
 const ROLE_FROM_PB = { [Role.CANDIDATE]: 'candidate', [Role.SLAVE]: 'slave', [Role.MASTER]: 'master' } as const
 const PIN_TO_PB = { auto: Pin.AUTO, master: Pin.PINNED_MASTER, slave: Pin.PINNED_SLAVE } as const
 const PIN_FROM_PB = { [Pin.AUTO]: 'auto', [Pin.PINNED_MASTER]: 'master', [Pin.PINNED_SLAVE]: 'slave' } as const
+
+/** Peers whose last failed dial status shows. */
+const MAX_DIAL_ERRORS = 64
 
 /** What this node knows of a peer's versions, for status. */
 interface PeerInfo {
@@ -112,6 +116,8 @@ export class Agent {
   private readonly transfer = new TransferProgress()
   private readonly metrics = new AgentMetrics(() => this.status())
   private readonly peers = new Map<string, PeerInfo>()
+  /** The last failed dial of each peer since it last answered one, for status (`peers[].lastDialError`). */
+  private readonly dialErrors = new Map<string, { time: string, message: string }>()
   private readonly startedAt = Date.now()
   private timers: NodeJS.Timeout[] = []
   private watch: FolderWatch | null = null
@@ -550,13 +556,13 @@ export class Agent {
       this.loggedRefusals.add(id)
       this.log.warn({ event: 'peer-refused', peerId: id, reason: this.peers.get(id)?.reason }, 'incompatible peer refused')
     }
-    this.node.hangUp(peerId).catch(() => {})
+    this.node.hangUp(peerId).catch((err) => { this.engine.report(`hang up on ${id}`, err) })
   }
 
   private dialPeer (peerId: PeerId): void {
     if (this.stopped || peerId.equals(this.node.peerId) || this.node.getConnections(peerId).length > 0) return
     if (this.peers.get(peerId.toString())?.compatible === false) return
-    this.node.dial(peerId).catch(() => {})
+    this.dial(peerId.toString(), peerId)
   }
 
   private dialAddrs (nodeId: string, addrs: Uint8Array[]): void {
@@ -564,7 +570,7 @@ export class Agent {
     const peerId = peerIdFromString(nodeId)
     if (this.node.getConnections(peerId).length > 0) return
     const mas = addrs.map(bytes => multiaddr(bytes))
-    if (mas.length > 0) this.node.dial(mas).catch(() => {})
+    if (mas.length > 0) this.dial(nodeId, mas)
   }
 
   /** A member's own beacon: its announced addresses on a host its live connection shows go into the address book. */
@@ -592,14 +598,37 @@ export class Agent {
         this.engine.report('address book', err)
         continue
       }
-      this.node.dial(dial).catch(() => {})
+      this.dial(nodeId, dial)
     }
     for (const addr of this.config.bootstrap) {
       const ma = multiaddr(addr)
       const id = ma.getComponents().find(c => c.name === 'p2p')?.value ?? null
       if (id !== null && this.node.getConnections(peerIdFromString(id)).length > 0) continue
-      this.node.dial(ma).catch(() => {})
+      this.dial(id, ma)
     }
+  }
+
+  /**
+   * Dials a peer (`nodeId`, when known). A peer that is down fails every redial, which is
+   * expected: its failure is kept for its entry in status and logged at debug, not added to the
+   * error log, which it would flood.
+   */
+  private dial (nodeId: string | null, to: PeerId | Multiaddr | Multiaddr[]): void {
+    this.node.dial(to).then(() => {
+      if (nodeId !== null) this.dialErrors.delete(nodeId)
+    }, (err) => {
+      const message = printable(errorMessage(err), PEER_TEXT_MAX)
+      if (nodeId !== null) {
+        // Newest last; a peer can introduce any number of made-up ids, so only the newest are kept.
+        this.dialErrors.delete(nodeId)
+        this.dialErrors.set(nodeId, { time: new Date().toISOString(), message })
+        for (const old of this.dialErrors.keys()) {
+          if (this.dialErrors.size <= MAX_DIAL_ERRORS) break
+          this.dialErrors.delete(old)
+        }
+      }
+      this.log.debug({ event: 'dial-failed', peerId: nodeId, to: String(to), err: message }, 'dial failed')
+    })
   }
 
   /** Secrets on disk that group or others may open (checked on every call, logged once each). */
@@ -667,7 +696,7 @@ export class Agent {
   /** The status document of `GET /status`. */
   status (): Record<string, unknown> {
     const members = new Map(this.election.members().map(m => [m.nodeId, m]))
-    const ids = new Set([...members.keys(), ...this.peers.keys()])
+    const ids = new Set([...members.keys(), ...this.peers.keys(), ...this.dialErrors.keys()])
     const peers = [...ids].sort().map(id => {
       const m = members.get(id)
       const p = this.peers.get(id)
@@ -683,7 +712,8 @@ export class Agent {
         appliedVersion: m?.appliedVersion ?? null,
         clockOffsetMs: this.skews.get(id),
         lastSeen: new Date(Math.max(m?.lastSeen ?? 0, p?.lastSeen ?? 0)).toISOString(),
-        connected: this.node.getConnections(peerIdFromString(id)).length > 0
+        connected: this.node.getConnections(peerIdFromString(id)).length > 0,
+        lastDialError: this.dialErrors.get(id) ?? null
       }
     })
     // Every node this one knows, itself first: name, role, lag, last sync, problems (cluster/health.ts).

@@ -71,6 +71,9 @@ export class TransferError extends SpamsyncError {}
 /** A peer refused a sync request; the reason is the peer's. */
 export class SyncRefusedError extends SpamsyncError {}
 
+/** A central version whose term is above the term this node is in: only the master of a term cuts its versions, so a peer forged it. */
+export class VersionAheadError extends SpamsyncError {}
+
 /** A rollback named a central version the master does not keep (never cut, pruned, or cut before history was kept). */
 export class UnknownVersionError extends SpamsyncError {}
 

@@ -65,6 +65,11 @@ export function beaconOutOfBounds (b: BeaconNumbers, current: number): string | 
   if (!within(b.wallMs, 0, MAX_WALL_MS)) return `wallMs past ${MAX_WALL_MS}`
   for (const [name, v] of [['version', b.version], ['appliedVersion', b.appliedVersion], ['fullArchive.version', b.fullArchive?.version]] as const) {
     if (v !== undefined && !(within(v.term, 0, MAX_TERM) && within(v.seq, 0, MAX_SEQ))) return `${name} past term ${MAX_TERM} or seq ${MAX_SEQ}`
+    // Only the master of a term cuts its versions, and a node is in the term of the master it
+    // follows (or a later one), so a version past the sender's own term is forged: the whole
+    // beacon goes, as for any number out of bounds, rather than the field alone, because its
+    // sender lies about what it holds. (A store poisoned before this check heals itself: sync-v1.md.)
+    if (v !== undefined && v.term > b.term) return `${name} term past the beacon's term`
   }
   if (b.fullArchive !== undefined && !within(b.fullArchive.size, 0, MAX_ANNOUNCED_SIZE)) return `fullArchive.size past ${MAX_ANNOUNCED_SIZE}`
   return b.health === undefined ? null : healthOutOfBounds(b.health)

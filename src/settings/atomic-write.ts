@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
 import { lstat, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { errorMessage } from '../errors.js'
 
 /** Options of writeFileAtomic. */
 export interface WriteFileAtomicOptions {
@@ -60,7 +61,12 @@ export async function writeFileAtomic (path: string, data: string | Uint8Array |
     }
     await rename(tmp, target)
   } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {})
+    try {
+      await rm(tmp, { force: true })
+    } catch (rmErr) {
+      // The write's error is the one to show (its class and code kept), with the temp file it left.
+      if (err instanceof Error) err.message += ` (and ${tmp} is left: ${errorMessage(rmErr)})`
+    }
     throw err
   }
   await syncDir(dir)

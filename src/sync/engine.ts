@@ -10,7 +10,7 @@
 import { deflateRaw, inflateRaw } from 'node:zlib'
 import { promisify } from 'node:util'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
-import { ArchiveError, NoMasterError, SyncRefusedError, UnknownVersionError, errorMessage } from '../errors.js'
+import { ArchiveError, NoMasterError, SyncRefusedError, UnknownVersionError, VersionAheadError, errorMessage } from '../errors.js'
 import { buildSettingsArchive, readSettingsArchive, type SettingsArchive } from './settings-archive.js'
 import { incompatibility, type PeerVersions } from './compat.js'
 import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../version.js'
@@ -168,7 +168,8 @@ class SerialQueue {
 
   run<T> (task: () => Promise<T>): Promise<T> {
     const result = this.tail.then(task)
-    this.tail = result.catch(() => {})
+    // The next task waits for this one to settle; its error goes to this caller, through `result`.
+    this.tail = Promise.allSettled([result])
     return result
   }
 }
@@ -324,6 +325,9 @@ export class SyncEngine {
 
   /** A beacon told the master's central version: fetch when it is newer than what was applied. */
   masterAnnounced (version: Version): void {
+    // Only the master of a term cuts its versions: one past this node's term is forged, and taken
+    // as the newest it would hide every honest version after it.
+    if (this.aheadOfTerm(version)) return
     if (compareVersions(version, this.announced) > 0) this.announced = version
     if (this.parts.roles.role !== 'slave') return
     if (compareVersions(this.announced, this.applied) > 0) this.requestFetch()
@@ -353,19 +357,19 @@ export class SyncEngine {
    */
   tick (): void {
     if (this.uploadFailed) this.requestUpload()
-    if (this.parts.roles.role === 'slave' && compareVersions(this.announced, this.applied) > 0) this.requestFetch()
+    if (this.parts.roles.role === 'slave' && (compareVersions(this.announced, this.applied) > 0 || this.aheadOfTerm(this.applied))) this.requestFetch()
     if (this.bayesUnwritten && this.mergesWaiting === 0 && this.fetching === null) {
       this.queue.run(async () => {
         // A change queued before this task may have written it already.
         if (this.bayesUnwritten && await this.writeBayes()) await this.parts.hooks?.onFilesChanged?.(['bayes'])
-      }).catch(() => {})
+      }).catch((err) => { this.report('write bayes', err) })
     }
     if (this.unwritten.size > 0) {
       this.queue.run(async () => {
         const changed: ListDataset[] = []
         for (const ds of [...this.unwritten]) if (await this.writeFile(ds)) changed.push(ds)
         if (changed.length > 0) await this.parts.hooks?.onFilesChanged?.(changed)
-      }).catch(() => {})
+      }).catch((err) => { this.report('write files', err) })
     }
   }
 
@@ -759,6 +763,7 @@ export class SyncEngine {
     for (;;) {
       const { role, masterId } = this.parts.roles
       if (role !== 'slave' || masterId === null) return
+      if (this.aheadOfTerm(this.applied)) await this.forgetForgedApplied()
       if (!force && compareVersions(this.announced, this.applied) <= 0) return
       force = false
       // Null: the master is busy and no peer holds its full archive yet; tick() or a peer's announcement tries again.
@@ -767,6 +772,9 @@ export class SyncEngine {
       const { answer: fetched, peer } = got
       if (fetched.status === Status.UP_TO_DATE) return
       if (fetched.status !== Status.OK || fetched.zip === undefined) throw new SyncRefusedError(`${peer} refused the download: ${fetched.reason}`)
+      // Checked before the archive is passed on: announced by this node, a forged version would
+      // get this node's beacons dropped by every peer.
+      if (fetched.archive !== undefined && this.aheadOfTerm(fetched.archive.version)) throw new VersionAheadError(`${peer} sent version ${fetched.archive.version.term}.${fetched.archive.version.seq}, past term ${this.parts.roles.term} this node is in`)
       // The bytes are the master's (sha256 checked on arrival), so they are passed on at once;
       // every receiver checks the archive itself before it applies it.
       if (this.parts.fanOut && fetched.full === true && fetched.archive !== undefined) {
@@ -777,11 +785,30 @@ export class SyncEngine {
     }
   }
 
+  /** True for a version no master could have cut yet: its term is past the one this node is in. */
+  private aheadOfTerm (version: Version): boolean {
+    return version.term > this.parts.roles.term
+  }
+
+  /**
+   * A store written before versions were checked against the term may hold a forged applied
+   * version, above every honest one: forget it, so the next fetch takes the master's full state.
+   */
+  private async forgetForgedApplied (): Promise<void> {
+    await this.queue.run(async () => {
+      if (!this.aheadOfTerm(this.applied)) return
+      this.report('download', new VersionAheadError(`applied version ${this.applied.term}.${this.applied.seq} is past term ${this.parts.roles.term}: forgotten, fetching the full state`))
+      await this.parts.store.write({ meta: { [META_APPLIED]: ZERO_VERSION } })
+      this.applied = ZERO_VERSION
+    })
+  }
+
   /** Checks an archive from the master (or a peer holding the master's) completely, then merges and writes it. */
   private async apply (zip: Uint8Array, peer: string): Promise<void> {
     const archive = readSettingsArchive(zip)
     const version = archive.manifest.version
     if (version === null) throw new SyncRefusedError(`${peer} sent an archive without a central version`)
+    if (this.aheadOfTerm(version)) throw new VersionAheadError(`${peer} sent version ${version.term}.${version.seq}, past term ${this.parts.roles.term} this node is in`)
     await this.queue.run(async () => {
       const changedFiles: WrittenDataset[] = []
       for (const [dataset, entries] of archive.lists) {
@@ -893,7 +920,7 @@ export class SyncEngine {
 
   /** Records an error for status (error-log.ts: the last 50, a repeat counted) and passes it to the onError hook. */
   report (what: string, err: any): void {
-    const message = err instanceof ArchiveError ? `${err.name}: ${err.message}` : errorMessage(err)
+    const message = err instanceof ArchiveError || err instanceof VersionAheadError ? `${err.name}: ${err.message}` : errorMessage(err)
     const code = typeof err?.code === 'string' ? err.code : undefined
     // A message may quote a peer (a refusal, a forwarded error): kept printable for status and log.
     const entry = this.errorLog.add(printable(what, ERROR_TEXT_MAX), printable(message, ERROR_TEXT_MAX), code, this.now())

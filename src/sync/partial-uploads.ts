@@ -143,7 +143,8 @@ export class PartialUploads {
 
   private async serially<T> (task: () => Promise<T>): Promise<T> {
     const result = this.tail.then(task)
-    this.tail = result.catch(() => undefined)
+    // The next task waits for this one to settle; its error goes to this caller, through `result`.
+    this.tail = Promise.allSettled([result])
     return await result
   }
 

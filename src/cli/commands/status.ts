@@ -124,6 +124,8 @@ export function formatStatus (s: any): string {
     const compatible = p.compatible ? 'yes' : 'no'
     lines.push(`${String(p.name ?? p.id).padEnd(nameWidth)}${String(p.role).padEnd(11)}${version(p.appliedVersion).padEnd(9)}${String(p.agentVersion ?? '-').padEnd(9)}${compatible.padEnd(12)}${ago(p.lastSeen).padEnd(11)}${p.id}`)
     if (!p.compatible) lines.push(`  refused: ${p.reason}`)
+    // An agent from before dial errors were kept has no such field.
+    if (p.lastDialError != null && p.connected !== true) lines.push(`  last dial failed ${ago(p.lastDialError.time)}: ${p.lastDialError.message}`)
   }
   if (s.peers.length === 0) lines.push('(none)')
   if ((s.warnings ?? []).length > 0) {

@@ -18,7 +18,7 @@ const OK: BeaconNumbers = {
 describe('beaconOutOfBounds', () => {
   it('accepts an honest beacon and the largest values in bounds', () => {
     assert.equal(beaconOutOfBounds(OK, 7), null)
-    assert.equal(beaconOutOfBounds({ ...OK, term: 7 + MAX_TERM_STEP, version: { term: MAX_TERM, seq: MAX_SEQ }, wallMs: MAX_WALL_MS, priority: -1_000_000 }, 7), null)
+    assert.equal(beaconOutOfBounds({ ...OK, term: 7 + MAX_TERM_STEP, version: { term: 7 + MAX_TERM_STEP, seq: MAX_SEQ }, wallMs: MAX_WALL_MS, priority: -1_000_000 }, 7), null)
   })
 
   it('drops a term past the step from this node\'s own term or past MAX_TERM', () => {
@@ -42,6 +42,14 @@ describe('beaconOutOfBounds', () => {
       assert.match(why ?? '', reason, JSON.stringify(over))
       assert.ok(!(why ?? '').includes('9007199254740991'))
     }
+  })
+
+  it('drops a version whose term is past the beacon\'s own: only the master of a term cuts its versions', () => {
+    for (const name of ['version', 'appliedVersion'] as const) {
+      assert.match(beaconOutOfBounds({ ...OK, [name]: { term: 8, seq: 1 } }, 7) ?? '', new RegExp(`^${name} term past the beacon's term`))
+    }
+    assert.match(beaconOutOfBounds({ ...OK, fullArchive: { version: { term: 2 ** 31, seq: 1 }, size: 1 } }, 7) ?? '', /^fullArchive\.version term past/)
+    assert.equal(beaconOutOfBounds({ ...OK, term: 9 }, 7), null)
   })
 })
 
