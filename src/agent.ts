@@ -2,7 +2,6 @@
  * Composition root: builds the parts of a running agent, wires them together, and starts and
  * stops them in order. No other module wires parts to each other.
  */
-import { readFileSync, writeFileSync, openSync, fsyncSync, closeSync, renameSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -14,7 +13,8 @@ import { openLocalState, type LocalState } from './local-state.js'
 import { loadOrCreateClusterKey } from './net/cluster-key.js'
 import { BeaconLink } from './net/beacon-link.js'
 import { createSpamsyncNode, type SpamsyncNode } from './net/libp2p-node.js'
-import { Election, MAX_TERM, type Beacon as ElectionBeacon } from './election/state.js'
+import { Election, type Beacon as ElectionBeacon } from './election/state.js'
+import { readTerm, writeTerm } from './store/term-file.js'
 import { beaconOutOfBounds } from './election/beacon-bounds.js'
 import { guarded } from './guarded.js'
 import { worthLogging } from './sync/error-log.js'
@@ -84,30 +84,6 @@ function peerInfo (versions: Omit<PeerInfo, 'compatible' | 'reason' | 'lastSeen'
     reason: reason === null ? null : printable(reason, PEER_TEXT_MAX),
     lastSeen: Date.now()
   }
-}
-
-/** The term lives in a small file written synchronously, so it is durable before the election acts in it. */
-function termFile (config: Pick<Config, 'dataDir'>): string {
-  return join(config.dataDir, 'term')
-}
-
-/** The persisted term; a term past MAX_TERM (written before the cap existed) reads as the cap, never lower. */
-export function readTerm (config: Pick<Config, 'dataDir'>): number {
-  try {
-    const n = Number(readFileSync(termFile(config), 'utf8').trim())
-    return Number.isInteger(n) && n >= 0 ? Math.min(n, MAX_TERM) : 0
-  } catch {
-    return 0
-  }
-}
-
-function writeTerm (config: Config, term: number): void {
-  const tmp = termFile(config) + '.tmp'
-  writeFileSync(tmp, `${term}\n`)
-  const fd = openSync(tmp, 'r')
-  fsyncSync(fd)
-  closeSync(fd)
-  renameSync(tmp, termFile(config))
 }
 
 /** A running agent. */
@@ -180,7 +156,7 @@ export class Agent {
         nodeId: state.identity.nodeId,
         priority: config.priority,
         pin: config.role,
-        term: readTerm(config),
+        term: readTerm(config.dataDir),
         clock: Date.now,
         heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
         transport: {
@@ -189,7 +165,7 @@ export class Agent {
           connectedAny: () => node!.getPeers().length > 0
         },
         events: {
-          persistTerm: (term) => { writeTerm(config, term) },
+          persistTerm: (term) => { writeTerm(config.dataDir, term) },
           onRoleChange: (role) => { agent?.roleChanged(role) },
           onUploadFullState: () => { agent?.engine.followMaster() }
         },

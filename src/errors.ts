@@ -187,3 +187,6 @@ export class SettingsFileTooLargeError extends SpamsyncError {}
 
 /** A settings file kept changing while the agent tried to write it; nothing was overwritten, the write is tried again later. */
 export class SettingsFileBusyError extends SpamsyncError {}
+
+/** The term file cannot be read or holds no term: the node does not start rather than go back to an older term. */
+export class TermFileError extends SpamsyncError {}
