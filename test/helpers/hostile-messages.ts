@@ -12,7 +12,7 @@
  */
 import fc from 'fast-check'
 import { AGENT_VERSION, LIST_DATASETS, PROTOCOL_VERSION, SCHEMA_VERSION, type ListDataset } from '../../src/constants.js'
-import { encodeEntries } from '../../src/archive/list-codec.js'
+import { encodeEntries, LIST_HEADER } from '../../src/archive/list-codec.js'
 import { encodeBayes, type BayesContribution } from '../../src/archive/bayes-codec.js'
 import { tokensOf, MAX_COUNT } from '../../src/crdt/bayes-counters.js'
 import { archiveFileName, BAYES_ARCHIVE_FILE } from '../../src/sync/settings-archive.js'
@@ -317,11 +317,33 @@ export function archiveSpec (ctx: HostileContext): fc.Arbitrary<ArchiveSpec> {
   })
 }
 
+/**
+ * A list file as the codec writes it, without the codec's bounds: the agents' encoder refuses to
+ * write a stamp past its bounds (counter 2^53, a wall time past the year 9999), and a hostile
+ * peer's such stamps must still reach the agents' decoder.
+ */
+function listFileUnchecked (entries: Entry[]): { data: Uint8Array, entries: number } {
+  try {
+    return encodeEntries(entries)
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err
+  }
+  const digits = (n: number): string => Number.isInteger(n) ? BigInt(n).toString() : String(n)
+  const ids = [...new Set(entries.map(e => e.stamp.nodeId))]
+  const sorted = [...entries].sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  const lines = [
+    LIST_HEADER,
+    ...ids.map((id, i) => `n ${i} ${id}`),
+    ...sorted.map(e => `${e.key}\t${e.present ? 1 : 0}\t${digits(e.stamp.wallMs)}\t${digits(e.stamp.counter)}\t${ids.indexOf(e.stamp.nodeId)}\t${e.value}`)
+  ]
+  return { data: new TextEncoder().encode(lines.join('\n') + '\n'), entries: entries.length }
+}
+
 /** Packs an archive spec: a sound zip whose manifest declares the files' real sizes, counts and sha256. */
 export function packSpec (spec: ArchiveSpec, ctx: HostileContext): Uint8Array {
   const now = Date.now()
   const stamped = (e: SpecEntry): Entry => ({ key: e.key, value: e.value, present: e.present, stamp: { wallMs: 'at' in e.wall ? e.wall.at : now + e.wall.fromNow, counter: e.counter, nodeId: e.nodeId } })
-  const files = spec.lists.map(([ds, entries]) => ({ name: archiveFileName(ds), ...encodeEntries(entries.map(stamped)) }))
+  const files = spec.lists.map(([ds, entries]) => ({ name: archiveFileName(ds), ...listFileUnchecked(entries.map(stamped)) }))
   if (spec.bayes.length > 0) files.push({ name: BAYES_ARCHIVE_FILE, ...encodeBayes(spec.bayes) })
   const manifest = {
     format: 'spamsync-archive',
