@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url'
 import { openLocalState } from '../src/local-state.js'
 import { OutputRunner } from '../src/outputs/runner.js'
 import type { OutputSpec } from '../src/outputs/output-config.js'
-import type { CommandResult } from '../src/settings/command-runner.js'
+import type { CommandResult } from '../src/ops/command-runner.js'
 
 const REPS = 7
 const TARGET_MS = 300

@@ -99,7 +99,7 @@ export class AgentUnreachableError extends SpamsyncError {}
 export class SaBackupError extends SpamsyncError {}
 
 /**
- * How an operator's command ended (settings/command-runner.ts runs it). Declared here, where
+ * How an operator's command ended (ops/command-runner.ts runs it). Declared here, where
  * CommandFailedError carries it, so this module imports nothing and every module may import it.
  */
 export interface CommandResult {

@@ -11,7 +11,7 @@
  * - the fan-out (src/sync/fan-out.ts `ArchiveOffer`, `FanOutFetcher`): who is sent a full
  *   archive, who is told BUSY, who fetches from which peer.
  *
- * What is modelled after the code (src/agent.ts, src/net/beacon-link.ts, src/sync/engine.ts
+ * What is modelled after the code (src/agent.ts, src/protocol/beacon-link.ts, src/sync/engine.ts
  * import libp2p, LevelDB and the file system, so they cannot run here): every heartbeat a node
  * sends its beacon straight to every connected peer; a member heard again after more than
  * INTRODUCE_AFTER_MS is introduced to every other linked peer; a slave that hears the master
@@ -28,7 +28,8 @@
  * Pure: no libp2p, no file system, no wall clock; the same seed gives the same run.
  */
 import { Election, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, type Beacon as ElectionBeacon, type Role as ElectionRole } from '../../src/election/state.js'
-import { ArchiveOffer, FanOutFetcher, sameArchive, type ArchiveRef, type FetchAnswer } from '../../src/sync/fan-out.js'
+import { ArchiveOffer, FanOutFetcher, type FetchAnswer } from '../../src/sync/fan-out.js'
+import { sameArchive, type ArchiveRef } from '../../src/protocol/archive-ref.js'
 import { Beacon, Pin, Role, Status } from '../../src/pb/spamsync.js'
 import { AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from '../../src/constants.js'
 import { compareVersions, ZERO_VERSION, type Version } from '../../src/version.js'
@@ -272,7 +273,7 @@ class SimNode {
     return m === null ? -1 : this.cluster.index(m)
   }
 
-  // ---- beacons (src/agent.ts publish/beaconFrom/received, src/net/beacon-link.ts send/introduce) ----
+  // ---- beacons (src/agent.ts publish/beaconFrom/received, src/protocol/beacon-link.ts send/introduce) ----
 
   private publish (b: ElectionBeacon): void {
     if (!this.alive) return

@@ -2,8 +2,8 @@
  * The last-writer-wins rule of the list datasets, for one key: each key has one entry, and the
  * entry with the newer stamp wins. A delete is a tombstone (`present: false`) with a newer stamp,
  * so an older copy of the entry can never bring it back. The set that applies this rule is
- * ListReplica (src/sync/list-replica.ts); its merge is proven commutative, associative and
- * idempotent in test/unit/sync/list-replica-laws.test.ts.
+ * ListReplica (src/replica/list-replica.ts); its merge is proven commutative, associative and
+ * idempotent in test/unit/replica/list-replica-laws.test.ts.
  */
 import { compareStamps, type Stamp } from './hlc.js'
 

@@ -14,7 +14,8 @@
 import { createHash } from 'node:crypto'
 import { Status } from '../pb/spamsync.js'
 import { SyncRefusedError, WrongArchiveError } from '../errors.js'
-import { compareVersions, formatVersion, type Version } from '../version.js'
+import { compareVersions, type Version } from '../version.js'
+import { describeArchive, sameArchive, type ArchiveRef } from '../protocol/archive-ref.js'
 
 /** Full archives one node sends at a time; also the master's seeds per archive. */
 export const FULL_SENDS_AT_ONCE = 2
@@ -25,28 +26,6 @@ export const FULL_SENDS_AT_ONCE = 2
  * spreads (ten joining nodes took 13-17 s to pass a 121k-line list around on a loaded machine).
  */
 export const HOLDER_WAIT_MS = 10_000
-
-/** One exact archive. */
-export interface ArchiveRef {
-  version: Version
-  size: number
-  sha256: Uint8Array<ArrayBuffer>
-}
-
-/** True when both name the same bytes. */
-export function sameArchive (a: ArchiveRef, b: ArchiveRef): boolean {
-  return a.size === b.size && compareVersions(a.version, b.version) === 0 && Buffer.from(a.sha256).equals(Buffer.from(b.sha256))
-}
-
-/** `T.S/size/sha-prefix`, for messages. */
-export function describeArchive (a: ArchiveRef | undefined): string {
-  return a === undefined ? 'no archive' : `${formatVersion(a.version)}/${a.size} B/sha256 ${Buffer.from(a.sha256).toString('hex').slice(0, 12)}`
-}
-
-/** The reference of `zip`, the archive of `version`. */
-export function archiveRef (zip: Uint8Array, version: Version): ArchiveRef {
-  return { version, size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() }
-}
 
 /** A full archive a node holds, with its reference. */
 export interface HeldArchive {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { OutputRunner, type OutputRunnerOptions } from '../../../src/outputs/runner.js'
 import type { OutputSpec } from '../../../src/outputs/output-config.js'
-import { runCommand, type CommandResult, type RunCommandOptions } from '../../../src/settings/command-runner.js'
+import { runCommand, type CommandResult, type RunCommandOptions } from '../../../src/ops/command-runner.js'
 import { MemoryLists } from './memory-lists.js'
 
 let dir: string

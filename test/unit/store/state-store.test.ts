@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { Level } from 'level'
 import { StoreFormatError } from '../../../src/errors.js'
 import { fileViewName, StateStore, STORE_FORMAT } from '../../../src/store/state-store.js'
-import { ListReplica } from '../../../src/sync/list-replica.js'
+import { ListReplica } from '../../../src/replica/list-replica.js'
 import { parseListFile } from '../../../src/settings/list-file.js'
 
 /** A store folder in a temp dir, removed when the test ends (also when it fails). */

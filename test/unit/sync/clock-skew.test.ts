@@ -13,7 +13,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StateStore } from '../../../src/store/state-store.js'
-import { ListReplica } from '../../../src/sync/list-replica.js'
+import { ListReplica } from '../../../src/replica/list-replica.js'
 import { renderListFile } from '../../../src/settings/list-file.js'
 import { ClusterClock } from '../../../src/crdt/cluster-clock.js'
 

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ArchiveOffer, FanOutFetcher, FULL_SENDS_AT_ONCE, HOLDER_WAIT_MS, archiveRef, sameArchive, type ArchiveRef, type FanOutPeers, type FetchAnswer } from '../../../src/sync/fan-out.js'
+import { ArchiveOffer, FanOutFetcher, FULL_SENDS_AT_ONCE, HOLDER_WAIT_MS, type FanOutPeers, type FetchAnswer } from '../../../src/sync/fan-out.js'
+import { archiveRef, sameArchive, type ArchiveRef } from '../../../src/protocol/archive-ref.js'
 import { Status } from '../../../src/pb/spamsync.js'
 import { WrongArchiveError } from '../../../src/errors.js'
 import { ZERO_VERSION, type Version } from '../../../src/version.js'

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expireTokens, mergeContributions, tokenHex, tokensOf, type BayesDb, type TokenCounts } from '../../../src/crdt/bayes-counters.js'
 import { StateStore } from '../../../src/store/state-store.js'
-import { BayesReplica } from '../../../src/sync/bayes-replica.js'
+import { BayesReplica } from '../../../src/replica/bayes-replica.js'
 import { decodeBayes, encodeBayes, type BayesContribution } from '../../../src/archive/bayes-codec.js'
 
 /** A store in a temp folder, closed and removed after the test. */

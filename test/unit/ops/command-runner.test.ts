@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { assertSucceeded, runCommand, STDERR_TAIL_BYTES, succeeded } from '../../../src/settings/command-runner.js'
+import { assertSucceeded, runCommand, STDERR_TAIL_BYTES, succeeded } from '../../../src/ops/command-runner.js'
 import { CommandFailedError } from '../../../src/errors.js'
 
 /** A fresh folder, removed when the test ends. */

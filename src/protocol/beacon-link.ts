@@ -10,7 +10,7 @@
  */
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { Connection, Startable, Stream } from '@libp2p/interface'
-import type { SpamsyncNode } from './libp2p-node.js'
+import type { SpamsyncNode } from '../net/libp2p-node.js'
 
 /** Protocol id. Stays the same across protocol majors: beacons tell peers which major they speak. */
 export const BEACON_PROTOCOL = '/spamsync/beacon/1.0.0'

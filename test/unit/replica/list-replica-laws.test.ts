@@ -31,7 +31,7 @@ import fc from 'fast-check'
 import { clampStamp, compareStamps, type Stamp } from '../../../src/crdt/hlc.js'
 import type { Entry } from '../../../src/crdt/lww-set.js'
 import { StateStore } from '../../../src/store/state-store.js'
-import { ListReplica } from '../../../src/sync/list-replica.js'
+import { ListReplica } from '../../../src/replica/list-replica.js'
 
 const RUNS = { numRuns: 100 }
 const WL = 'whitelist'

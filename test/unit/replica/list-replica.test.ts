@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { compareStamps, type Stamp } from '../../../src/crdt/hlc.js'
 import type { Entry } from '../../../src/crdt/lww-set.js'
 import { StateStore, type StoredEntry } from '../../../src/store/state-store.js'
-import { ListReplica, type LoadOptions } from '../../../src/sync/list-replica.js'
+import { ListReplica, type LoadOptions } from '../../../src/replica/list-replica.js'
 import { encodeColumns, encodeEntries } from '../../../src/archive/list-codec.js'
 import { renderListFile } from '../../../src/settings/list-file.js'
 

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PartialUploads, type PartialUploadsOptions, type Receiving } from '../../../src/sync/partial-uploads.js'
+import { PartialUploads, type PartialUploadsOptions, type Receiving } from '../../../src/protocol/partial-uploads.js'
 
 async function store (t: any, opts: Partial<PartialUploadsOptions> = {}): Promise<{ uploads: PartialUploads, clock: { now: number }, files: () => Promise<string[]> }> {
   const dir = await mkdtemp(join(tmpdir(), 'spamsync-partials-'))

@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ControlService, controlRequest } from '../../../src/sync/control-service.js'
+import { ControlService, controlRequest } from '../../../src/protocol/control-service.js'
 import { NoMasterError, SyncRefusedError, UnknownVersionError } from '../../../src/errors.js'
-import { LOCAL_VERSIONS } from '../../../src/sync/compat.js'
+import { LOCAL_VERSIONS } from '../../../src/protocol/compat.js'
 import { keyedNodes } from '../../helpers/keyed-nodes.js'
 
 const HOSTILE = '\x1b[2J\x1b[Hrolled back fine\r\n\u202e'

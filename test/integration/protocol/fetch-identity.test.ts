@@ -5,10 +5,10 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { FetchService, fetchFrom, type FetchAsk, type Served } from '../../../src/sync/fetch-service.js'
-import { TrafficCounter } from '../../../src/sync/traffic.js'
+import { FetchService, fetchFrom, type FetchAsk, type Served } from '../../../src/protocol/fetch-service.js'
+import { TrafficCounter } from '../../../src/protocol/traffic.js'
 import { FetchRequest, Status } from '../../../src/pb/spamsync.js'
-import { LOCAL_VERSIONS } from '../../../src/sync/compat.js'
+import { LOCAL_VERSIONS } from '../../../src/protocol/compat.js'
 import { keyedNodes } from '../../helpers/keyed-nodes.js'
 
 const request = (nodeId: string): FetchRequest =>

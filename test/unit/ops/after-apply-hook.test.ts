@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { AfterApplyHook, CHANGED_FILES_ENV, CHANGED_FILES_LINES_ENV } from '../../../src/sync/after-apply-hook.js'
-import type { CommandResult, RunCommandOptions } from '../../../src/settings/command-runner.js'
+import { AfterApplyHook, CHANGED_FILES_ENV, CHANGED_FILES_LINES_ENV } from '../../../src/ops/after-apply-hook.js'
+import type { CommandResult, RunCommandOptions } from '../../../src/ops/command-runner.js'
 import { CommandFailedError } from '../../../src/errors.js'
 
 /** A command result with the given exit code. */

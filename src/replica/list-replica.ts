@@ -235,7 +235,7 @@ export class ListReplica {
    * bound (now + maxSkewMs). While the bound stands still this is a join: the state does not
    * depend on the order, grouping or repetition of merges. A tombstone within the bound is never
    * undone by an older copy; stamps beyond it count as made at the bound, so their order among
-   * themselves is lost (test/unit/sync/list-replica-laws.test.ts). Returns the entries that
+   * themselves is lost (test/unit/replica/list-replica-laws.test.ts). Returns the entries that
    * changed the replica.
    */
   async merge (dataset: ListDataset, incoming: Iterable<Entry>, opts: MergeOptions): Promise<StoredEntry[]> {

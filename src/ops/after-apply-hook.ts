@@ -5,7 +5,7 @@
  * that arrive while it runs are collected and trigger exactly one more run with all their files,
  * so a burst of syncs never piles up runs.
  */
-import { assertSucceeded, runCommand, type CommandResult, type RunCommandOptions } from '../settings/command-runner.js'
+import { assertSucceeded, runCommand, type CommandResult, type RunCommandOptions } from './command-runner.js'
 
 /** Environment variable with the changed files, space-separated. */
 export const CHANGED_FILES_ENV = 'SPAMSYNC_CHANGED_FILES'

@@ -11,10 +11,10 @@
  */
 import { join } from 'node:path'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
-import { renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, reportInvalid, type InvalidReport } from './list-file.js'
-import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type ReadSettingsFile } from './settings-file.js'
+import { renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, reportInvalid, type InvalidReport } from '../settings/list-file.js'
+import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type ReadSettingsFile } from '../settings/settings-file.js'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
-import type { ListReplica } from '../sync/list-replica.js'
+import type { ListReplica } from './list-replica.js'
 import type { StoredEntry } from '../store/state-store.js'
 
 /** What one scan of the folder found. */

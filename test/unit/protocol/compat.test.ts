@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { incompatibility, parseUserAgent, LOCAL_VERSIONS } from '../../../src/sync/compat.js'
+import { incompatibility, parseUserAgent, LOCAL_VERSIONS } from '../../../src/protocol/compat.js'
 
 const local = { protocolVersion: 1, schemaVersion: 1, agentVersion: '1.2.0' }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { checkUploadContributions, type ContributionView } from '../../../src/sync/upload-contributions.js'
+import { checkUploadContributions, type ContributionView } from '../../../src/replica/upload-contributions.js'
 import { tokensOf, type Contribution } from '../../../src/crdt/bayes-counters.js'
 import { ForgedContributionError } from '../../../src/errors.js'
 

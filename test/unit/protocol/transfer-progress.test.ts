@@ -1,7 +1,7 @@
 /** The transfer in flight as status reports it. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { TransferProgress } from '../../../src/sync/transfer-progress.js'
+import { TransferProgress } from '../../../src/protocol/transfer-progress.js'
 
 test('reports bytes done of total while the work runs, null before and after', async () => {
   const p = new TransferProgress()

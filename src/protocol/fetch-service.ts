@@ -13,7 +13,7 @@ import { READ_TIMEOUT_MS, readMessage, receiveChunks, sendChunks } from './trans
 import type { TrafficCounter } from './traffic.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
-import type { ArchiveRef } from './fan-out.js'
+import type { ArchiveRef } from './archive-ref.js'
 
 /** Protocol id; the major version is the sync protocol's. */
 export const FETCH_PROTOCOL = `/spamsync/fetch/${PROTOCOL_VERSION}.0.0`

@@ -8,7 +8,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-node.js'
 import { generateClusterKey, type ClusterKey } from '../../../src/net/cluster-key.js'
-import { BEACON_PROTOCOL, BeaconLink, MAX_BEACON_BYTES } from '../../../src/net/beacon-link.js'
+import { BEACON_PROTOCOL, BeaconLink, MAX_BEACON_BYTES } from '../../../src/protocol/beacon-link.js'
 
 type After = { after: (fn: () => Promise<void>) => void }
 
