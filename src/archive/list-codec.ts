@@ -11,11 +11,18 @@ import { DatasetDecodeError, InvalidKeyError } from '../errors.js'
 import type { Entry } from '../crdt/lww-set.js'
 import { MAX_COUNTER, MAX_WALL_MS, stampInBounds } from '../crdt/hlc.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
-import { checkValue } from '../settings/list-file.js'
+import { checkValue, hasComment } from '../settings/list-file.js'
 import { normaliseKey } from '../settings/list-key.js'
 
-/** First line of every list file; the number is the list format version. */
+/** First line of a list file; the number is the list format version. */
 export const LIST_HEADER = 'spamsync-list 1'
+
+/**
+ * First line of a list file in which a present entry's field carries a comment (format 2, agent
+ * 0.2.0): an older agent refuses it by its version instead of taking the comment for a value it
+ * cannot write. Files without comments keep format 1, so mixed clusters sync until one is used.
+ */
+export const LIST_HEADER_COMMENTS = 'spamsync-list 2'
 
 /** An encoded list dataset, ready to be packed as an archive file. */
 export interface EncodedList {
@@ -72,6 +79,7 @@ export function encodeColumns (cols: EntryColumns): EncodedList {
   let previous: string | undefined
   // Expected bytes: exact for ASCII text and 13-digit times, give or take the escapes.
   let size = 1024
+  let comments = false
   for (let i = 0; i < order.length; i++) {
     const e = order[i]
     const key = keys[e]
@@ -88,9 +96,10 @@ export function encodeColumns (cols: EntryColumns): EncodedList {
       size += nodeIds[node[e]].length + 16
     }
     size += key.length + values[e].length + 24
+    if (present[e] === 1 && !comments && hasComment(values[e])) comments = true
   }
   const out = new ListWriter(size)
-  out.text(LIST_HEADER)
+  out.text(comments ? LIST_HEADER_COMMENTS : LIST_HEADER)
   out.byte(LF)
   for (let idx = 0; idx < used.length; idx++) {
     out.text(NODE_PREFIX)
@@ -274,7 +283,7 @@ export function decodeEntries (data: Uint8Array, opts: DecodeOptions = {}): Entr
   // more than all the checks together.
   let eol = text.indexOf('\n')
   const header = text.slice(0, eol)
-  if (header !== LIST_HEADER) {
+  if (header !== LIST_HEADER && header !== LIST_HEADER_COMMENTS) {
     if (header.startsWith(HEADER_PREFIX)) fail(1, `unsupported list format version ${show(header.slice(HEADER_PREFIX.length))}`)
     fail(1, `not a spamsync list file: header is ${show(header)}, expected "${LIST_HEADER}"`)
   }
@@ -336,6 +345,7 @@ export function decodeEntries (data: Uint8Array, opts: DecodeOptions = {}): Entr
     // A value the list file could not hold would be merged and then block every write of the file.
     const valueProblem = present === 1 ? checkValue(value) : undefined
     if (valueProblem !== undefined) fail(n, `value ${show(value)} ${valueProblem}`)
+    if (present === 1 && header === LIST_HEADER && hasComment(value)) fail(n, `value ${show(value)} has a comment, which format 1 cannot carry (header "${LIST_HEADER_COMMENTS}")`)
     out.push({
       key,
       value,

@@ -10,6 +10,7 @@
  * SpamAssassin and rspamd all reach the same verdict for it.
  */
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
+import { fieldValue } from '../settings/list-file.js'
 
 /** What a list key is about; see src/settings/list-key.ts for the canonical spellings. */
 export type KeyKind = 'address' | 'domain' | 'wildcard' | 'ipv4' | 'ipv6' | 'cidr4' | 'cidr6'
@@ -144,11 +145,12 @@ export function resolveKey (key: string, entry: (ds: ListDataset) => ListItem | 
 /** Adds list `ds`'s entry to what is known of its key (a new ResolvedKey when nothing is). */
 function join (k: ResolvedKey | undefined, ds: ListDataset, item: ListItem): ResolvedKey {
   const bit = LIST_BIT[ds]
-  if (k === undefined) return { key: item.key, kind: keyKind(item.key), list: ds, value: item.value, mask: bit, conflict: false }
+  // Outputs read the value only: an entry's comment is for the people who read the list files.
+  if (k === undefined) return { key: item.key, kind: keyKind(item.key), list: ds, value: fieldValue(item.value), mask: bit, conflict: false }
   k.mask |= bit
   if (bit < LIST_BIT[k.list]) {
     k.list = ds
-    k.value = item.value
+    k.value = fieldValue(item.value)
   }
   // Both verdicts among the key's lists: an allow list and the blacklist.
   k.conflict = (k.mask & LIST_BIT.blacklist) !== 0 && (k.mask & (LIST_BIT.whitelist | LIST_BIT.autowhitelist)) !== 0

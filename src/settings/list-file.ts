@@ -2,10 +2,16 @@
  * The list file format (whitelist.txt, blacklist.txt, autowhitelist.txt): the files the mail
  * server reads and the operator edits.
  *
- * One entry a line: `KEY [VALUE]`. KEY is the first whitespace-free token (see list-key.ts);
- * VALUE is the rest of the line, trimmed, '' when there is none. A line whose first non-blank
- * character is `#` is a comment; later in a line, a `#` after whitespace starts a trailing comment
- * that is not part of VALUE (so `a#b` inside a key or value is kept). Blank lines are allowed.
+ * One entry a line: `KEY [VALUE] [# COMMENT]`. KEY is the first whitespace-free token (see
+ * list-key.ts); VALUE is the rest of the line up to the comment, trimmed, '' when there is none.
+ * A line whose first non-blank character is `#` is a whole-line comment: it stays in this file
+ * only. Later in a line, a `#` after whitespace starts the entry's comment (so `a#b` inside a key
+ * or value is kept), which belongs to the entry and travels with it to every node.
+ * Blank lines are allowed.
+ *
+ * What syncs for an entry is its FIELD: VALUE and the comment as one string, `VALUE #COMMENT`
+ * (one space between), `#COMMENT` without a value, or VALUE alone; trailing whitespace of the
+ * comment is dropped. fieldValue() and fieldComment() take it apart; outputs read only the value.
  * A line with an invalid key, a second line with an already seen key, or an entry line with
  * bytes that are not UTF-8 (see decodeFileText) is invalid: reported, kept in the file byte for
  * byte, never synced.
@@ -26,7 +32,7 @@ export interface ListLine {
   line: number
   /** Normalised key: set on entries and on duplicates. */
   key?: string
-  /** Value after the key: set on entries and on duplicates. */
+  /** The entry's field (value and comment, see the file's header): set on entries and on duplicates. */
   value?: string
   /** Why an `invalid` line is invalid. */
   reason?: string
@@ -48,7 +54,7 @@ export interface InvalidLine {
 export interface ParsedListFile {
   /** Every line, in order. */
   lines: ListLine[]
-  /** Normalised key -> value, valid lines only, first occurrence of each key. */
+  /** Normalised key -> field (value and comment), valid lines only, first occurrence of each key. */
   entries: Map<string, string>
   /** The invalid lines, in order. */
   invalid: InvalidLine[]
@@ -104,10 +110,11 @@ function isWs (c: number): boolean {
 
 // Token boundaries of the last scanned line. One shared object so parsing allocates nothing per
 // line for them; scan() is synchronous, so no caller can see another caller's values.
-const span = { keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0 }
+const span = { keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0, commentStart: 0, commentEnd: 0 }
 
 /**
- * Finds the key and value of a line and stores their bounds in `span`.
+ * Finds the key, value and comment of a line and stores their bounds in `span` (an absent value
+ * or comment is an empty span).
  * Returns 'blank', 'comment' or 'entry'.
  */
 function scan (raw: string, first: boolean): 'blank' | 'comment' | 'entry' {
@@ -132,7 +139,45 @@ function scan (raw: string, first: boolean): 'blank' | 'comment' | 'entry' {
   while (end > i && isWs(raw.charCodeAt(end - 1))) end--
   span.valueStart = i
   span.valueEnd = end
+  let commentEnd = n
+  while (commentEnd > comment && isWs(raw.charCodeAt(commentEnd - 1))) commentEnd--
+  span.commentStart = comment
+  span.commentEnd = commentEnd
   return 'entry'
+}
+
+/** The field of the line `scan` read last: its value and comment as one string. */
+function scannedField (raw: string): string {
+  const value = raw.slice(span.valueStart, span.valueEnd)
+  if (span.commentStart === span.commentEnd) return value
+  const comment = raw.slice(span.commentStart, span.commentEnd)
+  return value === '' ? comment : `${value} ${comment}`
+}
+
+// Where the comment of a field starts: its first '#' that begins the field or follows
+// whitespace (a value never holds one there, see checkValue); -1 when it has none.
+function commentAt (field: string): number {
+  for (let p = field.indexOf('#'); p >= 0; p = field.indexOf('#', p + 1)) {
+    if (p === 0 || isWs(field.charCodeAt(p - 1))) return p
+  }
+  return -1
+}
+
+/** The value part of an entry's field (what the mail server reads): the field without its comment. */
+export function fieldValue (field: string): string {
+  const p = commentAt(field)
+  return p < 0 ? field : field.slice(0, p === 0 ? 0 : p - 1)
+}
+
+/** The comment part of an entry's field, from its `#`; '' when it has none. */
+export function fieldComment (field: string): string {
+  const p = commentAt(field)
+  return p < 0 ? '' : field.slice(p)
+}
+
+/** True when the field carries a comment (cheap for the common field without a `#`). */
+export function hasComment (field: string): boolean {
+  return field.includes('#') && commentAt(field) >= 0
 }
 
 /** Parses a list file's text; `file` names it in the invalid-line reports. */
@@ -214,7 +259,7 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
       } else {
         const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
         parsed = typeof key === 'string'
-          ? { kind: 'entry', raw, line, key, value: raw.slice(span.valueStart, span.valueEnd) }
+          ? { kind: 'entry', raw, line, key, value: scannedField(raw) }
           : { kind: 'invalid', raw, line, reason: key.reason }
       }
     }
@@ -285,21 +330,21 @@ export function keysOnChangedLines (before: ParsedListFile, after: ParsedListFil
 }
 
 /**
- * Why a value cannot be written to a list file so that it reads back unchanged, or undefined
- * when it can. Values read from a list file always can; check values from elsewhere with this.
+ * Why a field (value and comment, see the file's header) cannot be written to a list file so
+ * that it reads back unchanged, or undefined when it can. Fields read from a list file always
+ * can; check fields from elsewhere (an archive) with this.
  */
-export function checkValue (value: string): string | undefined {
-  const n = value.length
+export function checkValue (field: string): string | undefined {
+  const n = field.length
   if (n === 0) return undefined
-  if (isWs(value.charCodeAt(0)) || isWs(value.charCodeAt(n - 1))) return 'starts or ends with whitespace'
-  if (value.charCodeAt(0) === HASH) return 'starts with "#" (would read as a comment)'
-  for (let p = value.indexOf('#'); p >= 0; p = value.indexOf('#', p + 1)) {
-    if (isWs(value.charCodeAt(p - 1))) return 'has a "#" after whitespace (would read as a comment)'
-  }
   for (let i = 0; i < n; i++) {
-    const c = value.charCodeAt(i)
+    const c = field.charCodeAt(i)
     if (c === 0x0a || c === CR) return 'contains a line break'
   }
+  if (isWs(field.charCodeAt(0)) || isWs(field.charCodeAt(n - 1))) return 'starts or ends with whitespace'
+  const p = commentAt(field)
+  // Read back, whitespace before the comment is trimmed and the field rebuilt with one space.
+  if (p > 0 && (field.charCodeAt(p - 1) !== 0x20 || isWs(field.charCodeAt(p - 2)))) return 'needs exactly one space before its comment'
   return undefined
 }
 
@@ -333,11 +378,20 @@ function isSorted (keys: string[]): boolean {
   return true
 }
 
-/** An entry line with a new value: original key spelling, separator and trailing comment kept. */
-function withValue (line: ListLine, value: string): string {
+/**
+ * An entry line with a new field: original key spelling and separator kept; when the comment
+ * stays the same, its bytes and alignment are kept too.
+ */
+function withValue (line: ListLine, field: string): string {
   const raw = line.raw
   scan(raw, line.line === 1)
   const head = raw.slice(0, span.keyEnd)
+  if (fieldComment(field) !== raw.slice(span.commentStart, span.commentEnd)) {
+    if (field === '') return head
+    const sep = span.valueStart > span.keyEnd ? raw.slice(span.keyEnd, span.valueStart) : ' '
+    return head + sep + field
+  }
+  const value = fieldValue(field)
   if (span.valueStart === span.valueEnd) {
     // No old value: whatever followed the key (spaces, comment) follows the new value.
     return value === '' ? raw : `${head} ${value}${raw.slice(span.keyEnd)}`

@@ -6,7 +6,7 @@ import type { Entry } from '../../../src/crdt/lww-set.js'
 import { MAX_COUNTER, MAX_WALL_MS } from '../../../src/crdt/hlc.js'
 import { normaliseKey } from '../../../src/settings/list-key.js'
 import { checkValue } from '../../../src/settings/list-file.js'
-import { decodeEntries, encodeColumns, encodeEntries, LIST_HEADER } from '../../../src/archive/list-codec.js'
+import { decodeEntries, encodeColumns, encodeEntries, LIST_HEADER, LIST_HEADER_COMMENTS } from '../../../src/archive/list-codec.js'
 import { EntryColumns } from '../../../src/crdt/entry-columns.js'
 import { packArchive, unpackArchive } from '../../../src/archive/zip.js'
 import { utf8 } from './zip-fixtures.js'
@@ -228,7 +228,7 @@ describe('decodeEntries rejects bad input with the line and the problem', () => 
   it('rejects an empty file', () => rejects('', /line 1: empty file/))
   it('rejects another header', () => rejects('hello\n', /line 1: not a spamsync list file/))
   it('rejects a byte-order mark before the header', () => rejects(`\uFEFF${LIST_HEADER}\n`, /line 1: not a spamsync list file/))
-  it('rejects another list format version', () => rejects('spamsync-list 2\n', /line 1: unsupported list format version "2"/))
+  it('rejects another list format version', () => rejects('spamsync-list 3\n', /line 1: unsupported list format version "3"/))
   it('rejects a missing final newline', () => rejects(`${HEAD}a.example\t1\t1\t0\t0\t`, /line 3: no newline .*truncated/))
   it('rejects a node index out of sequence', () => rejects(`${LIST_HEADER}\nn 1 x\n`, /line 2: node index must be 0, got "1"/))
   it('rejects a node line without an id', () => rejects(`${LIST_HEADER}\nn 0\n`, /line 2: node line needs an index and a node id/))
@@ -274,8 +274,32 @@ describe('decodeEntries rejects bad input with the line and the problem', () => 
 
 it('decoding refuses a value that the list file could not hold, before anything is merged', () => {
   const stamp = { wallMs: 1, counter: 0, nodeId: 'n' }
-  for (const value of ['ok #not-a-comment', 'two\nlines', ' padded']) {
+  for (const value of ['ok  #two-spaces', 'ok\t#tab', 'two\nlines', ' padded', '#comment ']) {
     const { data } = encodeEntries([{ key: 'x@example.com', value, present: true, stamp }])
     assert.throws(() => decodeEntries(data), DatasetDecodeError)
   }
+})
+
+describe('entry comments (list format 2)', () => {
+  const stamp = { wallMs: 1, counter: 0, nodeId: 'n' }
+  const header = (data: Uint8Array): string => new TextDecoder().decode(data).split('\n')[0]
+
+  it('writes format 1 when no present entry has a comment, so older agents still read it', () => {
+    const { data } = encodeEntries([{ key: 'a@example.com', value: 'OK a#b', present: true, stamp }])
+    assert.equal(header(data), LIST_HEADER)
+  })
+
+  it('writes format 2 when a present entry has a comment, and the field reads back whole', () => {
+    const entries = [
+      { key: 'a@example.com', value: 'REJECT spam #ticket 42', present: true, stamp },
+      { key: 'b@example.com', value: '#only a comment', present: true, stamp }
+    ]
+    const { data } = encodeEntries(entries)
+    assert.equal(header(data), LIST_HEADER_COMMENTS)
+    assert.deepEqual(decodeEntries(data), entries)
+  })
+
+  it('refuses a comment in a format 1 file, which an older agent could not have written', () => {
+    rejects(`${HEAD}a.example\t1\t1\t0\t0\tOK #note\n`, /line 3: value "OK #note" has a comment, which format 1 cannot carry/)
+  })
 })

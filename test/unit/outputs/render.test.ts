@@ -55,6 +55,15 @@ describe('postfix-access', () => {
     ])
   })
 
+  test('an entry\'s comment never reaches an output: the value alone decides the action', () => {
+    const resolved = resolveLists({
+      blacklist: items('a@x.example 550 5.7.1 go away # ticket 9', 'b@x.example #only a note', 'c@x.example DISCARD #why')
+    })
+    assert.deepEqual(body(renderOutput('postfix-access', resolved, ALL).text), [
+      'a@x.example 550 5.7.1 go away', 'b@x.example REJECT', 'c@x.example DISCARD'
+    ])
+  })
+
   test('a key in two lists: whitelist over blacklist over autowhitelist, conflicts counted', () => {
     const resolved = resolveLists({
       whitelist: items('both@x.example'),

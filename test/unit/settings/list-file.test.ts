@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { InvalidKeyError, InvalidValueError } from '../../../src/errors.js'
-import { NOT_UTF8, checkValue, keysOnChangedLines, parseListFile, renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
+import { NOT_UTF8, checkValue, fieldComment, fieldValue, keysOnChangedLines, parseListFile, renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
 import { checkKey } from '../../../src/settings/list-key.js'
 
 const FILE = 'blacklist.txt'
@@ -43,15 +43,21 @@ describe('parseListFile', () => {
     assert.deepEqual(p.lines.map(l => l.kind), ['blank', 'blank', 'blank'])
   })
 
-  test('drops a trailing comment that follows whitespace from the value', () => {
-    const p = parse('a.com value here  # why\nb.com\t#only a comment\n')
-    assert.equal(p.entries.get('a.com'), 'value here')
-    assert.equal(p.entries.get('b.com'), '')
+  test('a comment after whitespace is part of the entry\'s field, after exactly one space', () => {
+    const p = parse('a.com value here  # why  \nb.com\t#only a comment\nc.com  v\n')
+    assert.equal(p.entries.get('a.com'), 'value here # why')
+    assert.equal(p.entries.get('b.com'), '#only a comment')
+    assert.equal(p.entries.get('c.com'), 'v')
+  })
+
+  test('fieldValue and fieldComment take a field apart', () => {
+    assert.deepEqual(['value here # why', '#only', 'v', '', 'a#b #c'].map(f => [fieldValue(f), fieldComment(f)]),
+      [['value here', '# why'], ['', '#only'], ['v', ''], ['', ''], ['a#b', '#c']])
   })
 
   test('keeps a # that does not follow whitespace in the value', () => {
     const p = parse('a.com ticket#42 x#y # note\n')
-    assert.equal(p.entries.get('a.com'), 'ticket#42 x#y')
+    assert.equal(fieldValue(p.entries.get('a.com') as string), 'ticket#42 x#y')
   })
 
   test('reports a line with an invalid key with file, line, reason and text, and does not sync it', () => {
@@ -163,9 +169,9 @@ describe('renderListFile', () => {
   })
 
   test('keeps comment, blank and invalid lines in place, byte-identical', () => {
-    const out = render(OPERATOR_FILE, { 'spam.example.com': 'sent 400 mails', 'spammer@example.net': '' })
+    const out = render(OPERATOR_FILE, { 'spam.example.com': 'sent 400 mails # ticket 17', 'spammer@example.net': '' })
     assert.equal(out, OPERATOR_FILE)
-    const deleted = render(OPERATOR_FILE, { 'spam.example.com': 'sent 400 mails' })
+    const deleted = render(OPERATOR_FILE, { 'spam.example.com': 'sent 400 mails # ticket 17' })
     assert.deepEqual(deleted.split('\n'), [
       '# blacklist, edited by hand',
       '',
@@ -178,18 +184,29 @@ describe('renderListFile', () => {
   })
 
   test('gives a changed value to the line, keeping key spelling, spacing and trailing comment', () => {
-    const out = render(OPERATOR_FILE, { 'spam.example.com': 'now 900', 'spammer@example.net': '' })
+    const out = render(OPERATOR_FILE, { 'spam.example.com': 'now 900 # ticket 17', 'spammer@example.net': '' })
     assert.equal(out.split('\n')[2], 'Spam.example.COM   now 900   # ticket 17')
   })
 
   test('adds a value to a line that had none, before its trailing comment', () => {
-    assert.equal(render('a.com  # note\n', { 'a.com': 'v' }), 'a.com v  # note\n')
+    assert.equal(render('a.com  # note\n', { 'a.com': 'v # note' }), 'a.com v  # note\n')
     assert.equal(render('A.com\n', { 'a.com': 'v' }), 'A.com v\n')
   })
 
   test('removes the value of a line, keeping its trailing comment', () => {
-    assert.equal(render('a.com old value  # note\n', { 'a.com': '' }), 'a.com  # note\n')
+    assert.equal(render('a.com old value  # note\n', { 'a.com': '# note' }), 'a.com  # note\n')
     assert.equal(render('a.com old value\n', { 'a.com': '' }), 'a.com\n')
+  })
+
+  test('writes a changed comment after the value with one space, keeping the key\'s spelling and separator', () => {
+    assert.equal(render('A.com   v  # old\n', { 'a.com': 'v # new' }), 'A.com   v # new\n')
+    assert.equal(render('A.com v  # old\n', { 'a.com': 'v' }), 'A.com v\n')
+    assert.equal(render('A.com v\n', { 'a.com': 'v # new' }), 'A.com v # new\n')
+    assert.equal(render('A.com  # old\n', { 'a.com': '' }), 'A.com\n')
+  })
+
+  test('appends a new key with its comment', () => {
+    assert.equal(render('a.com\n', { 'a.com': '', 'b.com': 'x # why' }), 'a.com\nb.com x # why\n')
   })
 
   test('removes the line of a key that is no longer desired', () => {
@@ -241,7 +258,7 @@ describe('renderListFile', () => {
   })
 
   test('rejects a value that would not read back the same', () => {
-    assert.throws(() => render(null, { 'a.com': 'x # y' }), InvalidValueError)
+    assert.throws(() => render(null, { 'a.com': 'x  # y' }), InvalidValueError)
     assert.throws(() => render(null, { 'a.com': 'x\ny' }), InvalidValueError)
     assert.throws(() => render('a.com old\n', { 'a.com': ' padded' }), InvalidValueError)
   })
@@ -249,11 +266,11 @@ describe('renderListFile', () => {
 
 describe('checkValue', () => {
   test('accepts values a list file can hold', () => {
-    for (const v of ['', 'x', 'a  b', 'ticket#42', 'tab\tinside', 'ünïcode']) assert.equal(checkValue(v), undefined, v)
+    for (const v of ['', 'x', 'a  b', 'ticket#42', 'tab\tinside', 'ünïcode', 'x #y', '#x', 'x # y  z']) assert.equal(checkValue(v), undefined, v)
   })
 
   test('rejects values that would be read back differently', () => {
-    for (const v of [' x', 'x ', '#x', 'x #y', 'x\t#y', 'a\nb', 'a\rb']) assert.notEqual(checkValue(v), undefined, JSON.stringify(v))
+    for (const v of [' x', 'x ', '#x ', 'x  #y', 'x\t#y', 'x \t#y', 'a\nb', 'a\rb', 'x #a\nb']) assert.notEqual(checkValue(v), undefined, JSON.stringify(v))
   })
 })
 
@@ -461,7 +478,7 @@ describe('renderListFileChanges', () => {
   })
 
   test('a changed value that cannot be written is refused like renderListFile refuses it', () => {
-    assert.throws(() => renderListFileChanges(parse('a.com\n'), new Map([['a.com', 'x #y']])), InvalidValueError)
+    assert.throws(() => renderListFileChanges(parse('a.com\n'), new Map([['a.com', 'x  #y']])), InvalidValueError)
   })
 })
 
@@ -483,7 +500,7 @@ describe('renderNewListFile', () => {
   })
 
   test('a value that cannot be written is refused like renderListFile refuses it, also among tombstones', () => {
-    assert.throws(() => renderNewListFile([entry('b.com', ''), entry('a.com', 'x #y')]), InvalidValueError)
-    assert.equal(renderNewListFile([entry('a.com', 'x #y', false)]), '')
+    assert.throws(() => renderNewListFile([entry('b.com', ''), entry('a.com', 'x  #y')]), InvalidValueError)
+    assert.equal(renderNewListFile([entry('a.com', 'x  #y', false)]), '')
   })
 })
