@@ -11,7 +11,7 @@ import { DatasetDecodeError, InvalidKeyError } from '../errors.js'
 import type { Entry } from '../crdt/lww-set.js'
 import { MAX_COUNTER, MAX_WALL_MS, stampInBounds } from '../crdt/hlc.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
-import { checkValue, hasComment } from '../settings/list-file.js'
+import { checkValue, hasComment } from '../settings/list-line.js'
 import { normaliseKey } from '../settings/list-key.js'
 
 /** First line of a list file; the number is the list format version. */

@@ -10,7 +10,7 @@
  * SpamAssassin and rspamd all reach the same verdict for it.
  */
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
-import { fieldValue } from '../settings/list-file.js'
+import { fieldValue } from '../settings/list-line.js'
 
 /** What a list key is about; see src/settings/list-key.ts for the canonical spellings. */
 export type KeyKind = 'address' | 'domain' | 'wildcard' | 'ipv4' | 'ipv6' | 'cidr4' | 'cidr6'

@@ -11,7 +11,8 @@
  */
 import { join } from 'node:path'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
-import { renderListFile, renderListFileChanges, renderNewListFile, reparseListFile, reportInvalid, type InvalidReport } from '../settings/list-file.js'
+import { reparseListFile, reportInvalid, type InvalidReport } from '../settings/list-file.js'
+import { renderListFile, renderListFileChanges, renderNewListFile } from '../settings/list-render.js'
 import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type ReadSettingsFile } from '../settings/settings-file.js'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from './list-replica.js'

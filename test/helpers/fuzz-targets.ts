@@ -8,7 +8,8 @@
  */
 import fc from 'fast-check'
 import { SpamsyncError, ArchiveError, SaBackupError } from '../../src/errors.js'
-import { parseListFile, renderListFile } from '../../src/settings/list-file.js'
+import { parseListFile } from '../../src/settings/list-file.js'
+import { renderListFile } from '../../src/settings/list-render.js'
 import { parseSaBackup } from '../../src/settings/sa-backup.js'
 import { archiveFileName, BAYES_ARCHIVE_FILE, buildSettingsArchive, readSettingsArchive } from '../../src/sync/settings-archive.js'
 import { packArchive } from '../../src/archive/zip.js'

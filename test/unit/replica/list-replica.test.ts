@@ -8,7 +8,7 @@ import type { Entry } from '../../../src/crdt/lww-set.js'
 import { StateStore, type StoredEntry } from '../../../src/store/state-store.js'
 import { ListReplica, type LoadOptions } from '../../../src/replica/list-replica.js'
 import { encodeColumns, encodeEntries } from '../../../src/archive/list-codec.js'
-import { renderListFile } from '../../../src/settings/list-file.js'
+import { renderListFile } from '../../../src/settings/list-render.js'
 
 const MINUTE = 60 * 1000
 const MAX_SKEW_MS = 5 * MINUTE

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { StateStore } from '../../../src/store/state-store.js'
 import { ListReplica } from '../../../src/replica/list-replica.js'
-import { renderListFile } from '../../../src/settings/list-file.js'
+import { renderListFile } from '../../../src/settings/list-render.js'
 import { ClusterClock } from '../../../src/crdt/cluster-clock.js'
 
 const MINUTE = 60 * 1000

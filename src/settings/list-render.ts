@@ -1,0 +1,180 @@
+/**
+ * Rendering a desired key -> field set back into the operator's list file, changing only the
+ * lines it must, so whole-line comments, layout and bad lines survive every sync.
+ */
+import { InvalidKeyError, InvalidValueError } from '../errors.js'
+import { checkKey } from './list-key.js'
+import type { ListLine, ParsedListFile } from './list-file.js'
+import { BOM, checkValue, fieldComment, fieldValue, scan, span } from './list-line.js'
+
+function assertValue (key: string, value: string): void {
+  const problem = checkValue(value)
+  if (problem !== undefined) {
+    throw new InvalidValueError(`value of ${JSON.stringify(key)} cannot be written: ${problem}`)
+  }
+}
+
+/** Options of {@link renderListFile}. */
+export interface RenderOptions {
+  /**
+   * The caller vouches that every key is normalised, so new keys are not checked again: the
+   * replica's are (a scan parsed them, a merge decoded them from a checked archive), and checking
+   * 121k keys was a sixth of an import.
+   */
+  keysNormalised?: boolean
+}
+
+function checkNormalised (key: string): void {
+  const canonical = checkKey(key)
+  if (typeof canonical !== 'string') throw new InvalidKeyError(`invalid key ${JSON.stringify(key)}: ${canonical.reason}`)
+  if (canonical !== key) {
+    throw new InvalidKeyError(`key ${JSON.stringify(key)} is not normalised (${JSON.stringify(canonical)})`)
+  }
+}
+
+function isSorted (keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false
+  return true
+}
+
+/**
+ * An entry line with a new field: original key spelling and separator kept; when the comment
+ * stays the same, its bytes and alignment are kept too.
+ */
+function withValue (line: ListLine, field: string): string {
+  const raw = line.raw
+  scan(raw, line.line === 1)
+  const head = raw.slice(0, span.keyEnd)
+  if (fieldComment(field) !== raw.slice(span.commentStart, span.commentEnd)) {
+    if (field === '') return head
+    const sep = span.valueStart > span.keyEnd ? raw.slice(span.keyEnd, span.valueStart) : ' '
+    return head + sep + field
+  }
+  const value = fieldValue(field)
+  if (span.valueStart === span.valueEnd) {
+    // No old value: whatever followed the key (spaces, comment) follows the new value.
+    return value === '' ? raw : `${head} ${value}${raw.slice(span.keyEnd)}`
+  }
+  const tail = raw.slice(span.valueEnd)
+  return value === '' ? head + tail : head + raw.slice(span.keyEnd, span.valueStart) + value + tail
+}
+
+/**
+ * The text of a list file holding exactly `desired` (normalised key -> value), written into
+ * `previous` (the file as it is now; null for a new file) with as few changes as possible:
+ * - comment, blank and invalid lines stay in place, byte-identical;
+ * - an entry whose key is still desired with the same value stays byte-identical; with another
+ *   value it keeps its key spelling and trailing comment and gets the new value;
+ * - an entry whose key is not desired is removed; its duplicate lines are commented out (`# `
+ *   prepended, text kept), because left as they are they would bring the key back on the next
+ *   parse;
+ * - desired keys not in the file are appended, sorted, as `key value` (or `key`).
+ * Line breaks and the final-newline convention follow `previous` ('\n' and a final newline for a
+ * new file). Throws InvalidKeyError for a key that is not normalised (unchecked with
+ * `keysNormalised`) and InvalidValueError for a value that cannot be written (see checkValue),
+ * before anything is produced.
+ */
+export function renderListFile (previous: ParsedListFile | null, desired: ReadonlyMap<string, string>, opts: RenderOptions = {}): string {
+  const known = previous?.entries ?? new Map<string, string>()
+  return render(previous, desired, addedKeys(known, desired, opts), () => true)
+}
+
+/**
+ * What renderListFile(null, desired) returns, `desired` being the present ones of `entries`
+ * (unique keys): one pass, without the desired map and the added-keys list, which were most of
+ * writing the file of a 121k-entry import. Same errors as renderListFile.
+ */
+export function renderNewListFile (entries: Iterable<{ key: string, value: string, present: boolean }>, opts: RenderOptions = {}): string {
+  const keys: string[] = []
+  const values: string[] = []
+  const checkKeys = opts.keysNormalised !== true
+  for (const e of entries) {
+    if (!e.present) continue
+    if (checkKeys) checkNormalised(e.key)
+    if (e.value !== '') assertValue(e.key, e.value)
+    keys.push(e.key)
+    values.push(e.value)
+  }
+  // Usually sorted already (the replica's entries of an import come in archive order).
+  const order = isSorted(keys) ? null : keys.map((_, i) => i).sort((a, b) => keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0)
+  const lines: string[] = new Array(keys.length)
+  for (let i = 0; i < keys.length; i++) {
+    const k = order === null ? i : order[i]
+    lines[i] = values[k] === '' ? keys[k] : `${keys[k]} ${values[k]}`
+  }
+  return lines.length === 0 ? '' : lines.join('\n') + '\n'
+}
+
+/**
+ * What renderListFile(previous, desired) returns, where `desired` is `previous.entries` with the
+ * keys of `changes` set to their value there (undefined: not desired). Reads only the changed keys
+ * instead of comparing every line with a desired map, so a one-line change of a 100k-line file
+ * needs no 100k-entry map. Same errors as renderListFile.
+ */
+export function renderListFileChanges (previous: ParsedListFile, changes: ReadonlyMap<string, string | undefined>, opts: RenderOptions = {}): string {
+  const desired = new Map<string, string>()
+  for (const [key, value] of changes) if (value !== undefined) desired.set(key, value)
+  const mayDiffer = (key: string): boolean => changes.has(key)
+  const value = (key: string): string | undefined => changes.has(key) ? changes.get(key) : previous.entries.get(key)
+  return render(previous, { get: value, has: (key) => value(key) !== undefined }, addedKeys(previous.entries, desired, opts), mayDiffer)
+}
+
+/** Desired keys that `known` lacks, sorted; checks keys and values as renderListFile documents. */
+function addedKeys (known: ReadonlyMap<string, string>, desired: ReadonlyMap<string, string>, opts: RenderOptions): string[] {
+  const added: string[] = []
+  const checkKeys = opts.keysNormalised !== true
+  for (const [key, value] of desired) {
+    const old = known.get(key)
+    if (old === undefined) {
+      if (checkKeys) checkNormalised(key)
+      added.push(key)
+    }
+    if (old !== value) assertValue(key, value)
+  }
+  // Already in order when they came so (an import of a sorted archive): no sort needed then.
+  if (!isSorted(added)) added.sort()
+  return added
+}
+
+/**
+ * The rendering itself. `mayDiffer(key)` false promises that `desired` holds the key with the
+ * value `previous.entries` has, so its lines are kept without a look-up.
+ */
+function render (
+  previous: ParsedListFile | null,
+  desired: Pick<ReadonlyMap<string, string>, 'get' | 'has'>,
+  added: readonly string[],
+  mayDiffer: (key: string) => boolean
+): string {
+  const out: string[] = []
+  if (previous !== null) {
+    for (const line of previous.lines) {
+      if (line.key === undefined || !mayDiffer(line.key)) {
+        out.push(line.raw)
+      } else if (line.kind === 'entry') {
+        const value = desired.get(line.key)
+        if (value === undefined) continue
+        out.push(value === line.value ? line.raw : withValue(line, value))
+      } else if (line.kind === 'invalid' && !desired.has(line.key)) {
+        out.push('# ' + line.raw)
+      } else {
+        out.push(line.raw)
+      }
+    }
+  }
+  for (const key of added) {
+    const value = desired.get(key) as string
+    out.push(value === '' ? key : `${key} ${value}`)
+  }
+
+  const eol = previous?.eol ?? '\n'
+  const finalNewline = previous?.finalNewline ?? true
+  let text = out.join(eol)
+  // Without a final newline an empty last line would vanish, so it keeps its line break (the
+  // bytes it had when a removed entry followed it).
+  if (out.length > 0 && (finalNewline || out[out.length - 1] === '')) text += eol
+  // A byte-order mark belongs to the file, not to its first line: keep it if that line went.
+  const first = previous?.lines[0]?.raw
+  if (first !== undefined && first.charCodeAt(0) === BOM && text.charCodeAt(0) !== BOM) text = '\uFEFF' + text
+  return text
+}
