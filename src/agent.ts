@@ -303,7 +303,7 @@ export class Agent {
     await engine.restoreFiles()
     // A new server renders at once; an unchanged output is neither written nor run.
     this.outputs?.changed()
-    this.watch = watchFolder(config.settingsDir, { debounceMs: config.debounceMs, rescanIntervalMs: config.rescanIntervalSeconds * 1000 }, guarded('scan', report, async () => await engine.localChanged()))
+    this.watch = watchFolder(config.settingsDir, { debounceMs: config.debounceMs, rescanIntervalMs: config.rescanIntervalSeconds * 1000 }, guarded('scan', report, async () => await engine.localChanged()), (err) => { report('watch settings folder', err) })
     const token = await loadOrCreateControlToken(config.dataDir)
     this.http = await startStatusServer(config.httpHost, config.httpPort, {
       status: () => this.status(),

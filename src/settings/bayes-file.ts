@@ -92,7 +92,9 @@ export class BayesFile {
     }
   }
 
-  // Inode, size and change times to the nanosecond: any write or replacement changes one.
+  // Inode, size and change times to the nanosecond: any write or replacement changes one. A file
+  // that cannot be resolved or stat'ed reads as changed (''), so the read that follows runs and
+  // reports the real error through `tracked`: nothing is hidden from status here.
   private async signature (): Promise<string> {
     const path = await resolveSettingsFile(this.dir, BAYES_FILE).catch(() => null)
     const s = path === null ? null : await stat(path, { bigint: true }).catch(() => null)

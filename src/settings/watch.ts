@@ -19,8 +19,12 @@ export interface FolderWatch {
   close: () => void
 }
 
-/** Calls `onChange` after changes in `dir` settle, and every rescan interval. */
-export function watchFolder (dir: string, opts: WatchOptions, onChange: () => void): FolderWatch {
+/**
+ * Calls `onChange` after changes in `dir` settle, and every rescan interval. A watcher that
+ * cannot start or fails later (folder removed, inotify limit reached) goes to `onError`; the
+ * rescan keeps finding changes without it.
+ */
+export function watchFolder (dir: string, opts: WatchOptions, onChange: () => void, onError: (err: Error) => void): FolderWatch {
   let timer: NodeJS.Timeout | undefined
   let closed = false
   const fire = (): void => {
@@ -35,10 +39,14 @@ export function watchFolder (dir: string, opts: WatchOptions, onChange: () => vo
   let watcher: FSWatcher | undefined
   try {
     watcher = watch(dir, { persistent: false }, poke)
-    // A watcher error (folder removed) must not crash the agent; the rescan still runs.
-    watcher.on('error', () => { watcher?.close(); watcher = undefined })
-  } catch {
+    watcher.on('error', (err) => {
+      watcher?.close()
+      watcher = undefined
+      onError(err)
+    })
+  } catch (err) {
     watcher = undefined
+    onError(err as Error)
   }
   const interval = opts.rescanIntervalMs > 0 ? setInterval(poke, opts.rescanIntervalMs) : undefined
   interval?.unref()
