@@ -8,34 +8,18 @@
  * was merged but not yet written to the file can never be mistaken for a local delete.
  */
 import { clampStamp, HybridClock } from '../crdt/hlc.js'
-import { winner, type Entry } from '../crdt/lww-set.js'
+import { mergeEntries, type Entry } from '../crdt/lww-set.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../settings/list-file.js'
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
-import { bucketOf, ENTRY_BUCKETS, fileViewName, type StateStore, type StoredEntry } from '../store/state-store.js'
+import { fileViewName, type StateStore, type StoredEntry } from '../store/state-store.js'
+import { BucketIndex } from './bucket-index.js'
+import { FileView } from './file-view.js'
 
 /** Meta keys this module owns. */
 const META_CLOCK = 'clock'
 const META_LSEQ = 'lseq'
-
-/**
- * What a settings file held when last read or written: its text as it was, so an unchanged
- * file is recognised without parsing it, and its parse, made only when someone asks for it.
- */
-export class FileView {
-  private parse: ParsedListFile | undefined
-
-  constructor (readonly dataset: ListDataset, readonly text: string, parsed?: ParsedListFile) {
-    this.parse = parsed
-  }
-
-  /** The text parsed (once). */
-  get parsed (): ParsedListFile {
-    this.parse ??= parseListFile(this.text, listFileName(this.dataset))
-    return this.parse
-  }
-}
 
 /** How a merge marks what it writes. */
 export interface MergeOptions {
@@ -65,28 +49,14 @@ export class ListReplica {
     this.newestWall = newestWall
   }
 
-  /**
-   * Per dataset, the keys of each store bucket, so a commit rewrites only the buckets it touched.
-   * Built at the first commit, not at load: a read-only run (export, status) never needs it.
-   */
-  private readonly buckets = new Map<ListDataset, Array<Set<string>>>()
+  /** Which keys each store bucket holds, so a commit rewrites only the buckets it touched. */
+  private readonly buckets = new BucketIndex()
 
   /**
    * Per dataset, the keys whose present value may differ from the file view's (merged, not yet
    * written); no set while that is unknown (after load). Lets a write render only those keys.
    */
   private readonly unwritten = new Map<ListDataset, Set<string>>()
-
-  private bucketKeys (dataset: ListDataset): Array<Set<string>> {
-    let keysByBucket = this.buckets.get(dataset)
-    if (keysByBucket === undefined) {
-      const sets = Array.from({ length: ENTRY_BUCKETS }, () => new Set<string>())
-      for (const key of this.map(dataset).keys()) sets[bucketOf(key)].add(key)
-      this.buckets.set(dataset, sets)
-      keysByBucket = sets
-    }
-    return keysByBucket
-  }
 
   /**
    * Loads the replica of `nodeId` from the store. With `entries: 'onDemand'` a dataset's entries
@@ -230,25 +200,14 @@ export class ListReplica {
   }
 
   /**
-   * Joins entries from elsewhere, per key by the last-writer-wins rule ({@link winner}). Remote
-   * stamps pass through the clock first, which clamps stamps from too far in the future to the
-   * bound (now + maxSkewMs). While the bound stands still this is a join: the state does not
-   * depend on the order, grouping or repetition of merges. A tombstone within the bound is never
-   * undone by an older copy; stamps beyond it count as made at the bound, so their order among
-   * themselves is lost (test/unit/replica/list-replica-laws.test.ts). Returns the entries that
-   * changed the replica.
+   * Joins entries from elsewhere by the last-writer-wins rule: {@link mergeEntries} decides, on
+   * this replica's clock (which clamps stamps from beyond now + maxSkewMs). Each entry that wins
+   * gets the next local change sequence. Returns the entries that changed the replica.
    */
   async merge (dataset: ListDataset, incoming: Iterable<Entry>, opts: MergeOptions): Promise<StoredEntry[]> {
     const txn = await this.begin(dataset)
-    for (const raw of incoming) {
-      // A tombstone carries no value; clearing it before comparing keeps a re-merge a no-op.
-      // One object per entry, numbered only when it wins: a 121k-entry import is GC-bound.
-      const entry: StoredEntry = { key: raw.key, value: raw.present ? raw.value : '', present: raw.present, stamp: this.clock.observe(raw.stamp), lseq: 0, synced: opts.synced }
-      const current = txn.get(entry.key)
-      if (current !== undefined && winner(current, entry) === current) continue
-      entry.lseq = txn.nextLseq()
-      txn.put(entry)
-    }
+    const synced = opts.synced
+    mergeEntries(txn, incoming, this.clock, (key, value, present, stamp) => ({ key, value, present, stamp, lseq: txn.nextLseq(), synced }))
     return await txn.commit(null)
   }
 
@@ -352,51 +311,38 @@ export class ListReplica {
         if (staged.size === 0 && fileView === null) return []
         // Callers serialise changes; overlapping ones would hand out one lseq twice.
         if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
-        // Into an empty dataset (a first scan or import) the staged map becomes the dataset
-        // and its bucket index is built when next needed: copying 121k entries cost more than
-        // encoding them.
-        // A commit of the file view alone touches no bucket and needs no index either.
-        const fresh = base.size === 0
-        const keysByBucket = fresh || staged.size === 0 ? null : this.bucketKeys(dataset)
-        const touched = new Map<number, StoredEntry[]>()
-        for (const [key, entry] of staged) {
-          const bucket = bucketOf(key)
-          let list = touched.get(bucket)
-          if (list === undefined) {
-            list = []
-            if (keysByBucket !== null) for (const k of keysByBucket[bucket]) if (!staged.has(k)) list.push(base.get(k)!)
-            touched.set(bucket, list)
-          }
-          list.push(entry)
-        }
-        const buckets = [...touched].map(([bucket, entries]) => ({ dataset, bucket, entries }))
         await this.store.write({
-          buckets,
+          buckets: this.buckets.writes(dataset, base, staged),
           changeLog: { dataset, lseq, keys: [...staged.keys()] },
           meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
           blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: encodeFileText(fileView.text) }]
         })
-        if (fresh) {
-          this.data.set(dataset, staged)
-          this.buckets.delete(dataset)
-        }
-        for (const [key, entry] of staged) {
-          if (keysByBucket !== null) {
-            base.set(key, entry)
-            keysByBucket[bucketOf(key)].add(key)
-          }
-          if (entry.stamp.wallMs > this.newestWall) this.newestWall = entry.stamp.wallMs
-        }
-        if (fileView !== null) {
-          // A scan's changes agree with the new view (they were stamped from it).
-          this.fileViews.set(dataset, fileView)
-        } else {
-          const unwritten = this.unwritten.get(dataset)
-          if (unwritten !== undefined) for (const key of staged.keys()) unwritten.add(key)
-        }
+        this.publish(dataset, base, staged, fileView)
         this.lseq = lseq
         return [...staged.values()]
       }
+    }
+  }
+
+  // Makes a written change visible in memory: the entries, the newest stamp, the file view or
+  // the keys it leaves unwritten.
+  private publish (dataset: ListDataset, base: Map<string, StoredEntry>, staged: Map<string, StoredEntry>, fileView: FileView | null): void {
+    if (base.size === 0) {
+      // Into an empty dataset (a first scan or import) the staged map becomes the dataset and
+      // its bucket index is built when next needed: copying 121k entries cost more than encoding them.
+      this.data.set(dataset, staged)
+      this.buckets.drop(dataset)
+    } else {
+      for (const [key, entry] of staged) base.set(key, entry)
+      this.buckets.add(dataset, staged.keys())
+    }
+    for (const entry of staged.values()) if (entry.stamp.wallMs > this.newestWall) this.newestWall = entry.stamp.wallMs
+    if (fileView !== null) {
+      // A scan's changes agree with the new view (they were stamped from it).
+      this.fileViews.set(dataset, fileView)
+    } else {
+      const unwritten = this.unwritten.get(dataset)
+      if (unwritten !== undefined) for (const key of staged.keys()) unwritten.add(key)
     }
   }
 }

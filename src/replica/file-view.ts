@@ -1,0 +1,25 @@
+/**
+ * What a settings file held when last read or written. A scan is diffed against it, never
+ * against the replica, so an entry merged but not yet written to the file is never taken for a
+ * local delete.
+ */
+import { listFileName, type ListDataset } from '../constants.js'
+import { parseListFile, type ParsedListFile } from '../settings/list-file.js'
+
+/**
+ * A settings file's text as it was, so an unchanged file is recognised without parsing it, and
+ * its parse, made only when someone asks for it.
+ */
+export class FileView {
+  private parse: ParsedListFile | undefined
+
+  constructor (readonly dataset: ListDataset, readonly text: string, parsed?: ParsedListFile) {
+    this.parse = parsed
+  }
+
+  /** The text parsed (once). */
+  get parsed (): ParsedListFile {
+    this.parse ??= parseListFile(this.text, listFileName(this.dataset))
+    return this.parse
+  }
+}

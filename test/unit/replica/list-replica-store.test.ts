@@ -1,0 +1,157 @@
+/** ListReplica and its store: the change log, failed writes, and entries loaded on demand. */
+import { describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { encodeColumns, encodeEntries } from '../../../src/archive/list-codec.js'
+import type { LoadOptions } from '../../../src/replica/list-replica.js'
+import { file, keysOf, MAX_SKEW_MS, MINUTE, Node, remote, WL, written } from '../../helpers/replica-node.js'
+
+describe('ListReplica.changedSince', () => {
+  /** Three keys scanned (lseq 1-3), then b changed (4) and d added (5). */
+  async function history (node: Node): Promise<void> {
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', ''], ['c.example', '']))
+    assert.equal(node.replica.changeSeq, 3)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', 'changed'], ['c.example', ''], ['d.example', '']))
+    assert.equal(node.replica.changeSeq, 5)
+  }
+
+  test('returns exactly the entries changed after the given point, oldest first', async (t) => {
+    const node = await Node.create(t)
+    await history(node)
+    const since3 = await node.replica.changedSince(WL, 3)
+    assert.deepEqual(keysOf(since3), ['b.example', 'd.example'])
+    assert.deepEqual(since3, [node.replica.get(WL, 'b.example'), node.replica.get(WL, 'd.example')])
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, 4)), ['d.example'])
+  })
+
+  test('lists each key once, at its latest change', async (t) => {
+    const node = await Node.create(t)
+    await history(node)
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, 0)), ['a.example', 'c.example', 'b.example', 'd.example'])
+  })
+
+  test('returns nothing at or after the newest change', async (t) => {
+    const node = await Node.create(t)
+    await history(node)
+    assert.deepEqual(await node.replica.changedSince(WL, 5), [])
+    assert.deepEqual(await node.replica.changedSince(WL, 99), [])
+  })
+
+  test('returns the same after a restart', async (t) => {
+    const node = await Node.create(t)
+    await history(node)
+    await node.restart()
+    assert.equal(node.replica.changeSeq, 5)
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, 3)), ['b.example', 'd.example'])
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, 0)), ['a.example', 'c.example', 'b.example', 'd.example'])
+  })
+
+  test('counts merged remote entries and tombstones as changes', async (t) => {
+    const node = await Node.create(t)
+    await history(node)
+    await node.replica.merge(WL, [remote('e.example', '', { wallMs: node.wallMs, counter: 9, nodeId: 'node-b' })], { synced: true })
+    await node.replica.recordFileView(WL, written(node))
+    await node.replica.applyScan(WL, file(['b.example', 'changed'], ['c.example', ''], ['d.example', ''], ['e.example', '']))
+    const since5 = await node.replica.changedSince(WL, 5)
+    assert.deepEqual(keysOf(since5), ['e.example', 'a.example'])
+    assert.equal(since5[1].present, false)
+  })
+
+  test('keeps datasets apart', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', '']))
+    await node.replica.applyScan('blacklist', file(['spam.example', '']))
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, 0)), ['a.example'])
+    assert.deepEqual(keysOf(await node.replica.changedSince('blacklist', 0)), ['spam.example'])
+    assert.deepEqual(keysOf(await node.replica.changedSince('blacklist', 1)), ['spam.example'])
+  })
+})
+
+describe('ListReplica when the store cannot write', () => {
+  test('a failed scan leaves the in-memory replica unchanged', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', 'old'], ['b.example', '']))
+    const before = [...node.replica.entries(WL)].map(e => ({ ...e }))
+    const seq = node.replica.changeSeq
+    await node.store.close()
+    await assert.rejects(node.replica.applyScan(WL, file(['a.example', 'new'], ['c.example', ''])))
+    assert.equal(node.replica.get(WL, 'a.example')?.value, 'old')
+    assert.equal(node.replica.get(WL, 'b.example')?.present, true)
+    assert.equal(node.replica.get(WL, 'c.example'), undefined)
+    assert.deepEqual([...node.replica.entries(WL)], before)
+    assert.equal(node.replica.changeSeq, seq)
+  })
+
+  test('a failed merge leaves the in-memory replica unchanged', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', 'old']))
+    const before = node.replica.get(WL, 'a.example')
+    await node.store.close()
+    await assert.rejects(node.replica.merge(WL, [
+      remote('a.example', 'remote', { wallMs: node.wallMs + 1, counter: 0, nodeId: 'node-b' }),
+      remote('n.example', '', { wallMs: node.wallMs + 1, counter: 0, nodeId: 'node-b' })
+    ], { synced: true }))
+    assert.equal(node.replica.get(WL, 'a.example'), before)
+    assert.equal(node.replica.get(WL, 'n.example'), undefined)
+  })
+
+  test('the scan that failed is found again once the store works', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', 'old']))
+    await node.store.close()
+    await assert.rejects(node.replica.applyScan(WL, file(['a.example', 'new'])))
+    await node.start()
+    const changed = await node.replica.applyScan(WL, file(['a.example', 'new']))
+    assert.deepEqual(keysOf(changed), ['a.example'])
+    assert.equal(node.replica.get(WL, 'a.example')?.value, 'new')
+  })
+})
+
+describe('ListReplica with entries on demand', () => {
+  const onDemand: LoadOptions = { entries: 'onDemand' }
+
+  test('columns() reads every entry from the store without loading the entries', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['b.example', 'x'], ['a.example', '']))
+    await node.replica.applyScan(WL, file(['b.example', 'x']))
+    const all = [...node.replica.entries(WL)]
+    await node.restart(onDemand)
+    assert.deepEqual(encodeColumns(await node.replica.columns(WL)).data, encodeEntries(all).data)
+    assert.throws(() => node.replica.entries(WL), /entries of whitelist are not loaded/)
+  })
+
+  test('a scan of the unchanged file needs no entries', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', '']))
+    await node.restart(onDemand)
+    assert.deepEqual(await node.replica.applyScan(WL, file(['a.example', ''])), [])
+    assert.throws(() => node.replica.entries(WL), /not loaded/)
+  })
+
+  test('a scan of a changed file loads the entries first, so a removed line becomes a tombstone', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    await node.restart(onDemand)
+    const changed = await node.replica.applyScan(WL, file(['a.example', '']))
+    assert.deepEqual(changed.map(e => [e.key, e.present]), [['b.example', false]])
+    assert.equal(node.replica.get(WL, 'a.example')?.present, true)
+  })
+
+  test('a merge loads the entries first, so an older remote entry loses', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', 'local']))
+    await node.restart(onDemand)
+    const changed = await node.replica.merge(WL, [remote('a.example', 'old', { wallMs: 1, counter: 0, nodeId: 'node-b' })], { synced: false })
+    assert.deepEqual(changed, [])
+    assert.equal(node.replica.get(WL, 'a.example')?.value, 'local')
+  })
+
+  test('clampFuture finds a future stamp in entries not loaded yet', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.merge(WL, [remote('a.example', '', { wallMs: node.wallMs + MAX_SKEW_MS, counter: 0, nodeId: 'node-b' })], { synced: false })
+    node.wallMs -= MINUTE
+    await node.restart(onDemand)
+    assert.equal(node.replica.aheadOfBound(), true)
+    assert.equal(await node.replica.clampFuture(), 1)
+    assert.equal(node.replica.get(WL, 'a.example')?.stamp.wallMs, node.wallMs + MAX_SKEW_MS)
+  })
+})
