@@ -7,14 +7,12 @@
  * Every change to local state runs through one serial queue: a scan, a merge, an apply and the
  * file writes after them never interleave.
  */
-import { deflateRaw, inflateRaw } from 'node:zlib'
-import { promisify } from 'node:util'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
-import { ArchiveError, NoMasterError, SyncRefusedError, UnknownVersionError, VersionAheadError, errorMessage } from '../errors.js'
+import { ArchiveError, NoMasterError, SyncRefusedError, VersionAheadError, errorMessage } from '../errors.js'
 import { buildSettingsArchive, readSettingsArchive, type SettingsArchive } from './settings-archive.js'
 import { incompatibility, type PeerVersions } from '../protocol/compat.js'
 import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../version.js'
-import { decodeEntries, encodeEntries } from '../archive/list-codec.js'
+import { VersionHistory, type HistoryItem } from './version-history.js'
 import { rollbackEntries } from './rollback.js'
 import { ErrorLog, type SyncErrorReport } from './error-log.js'
 import { Status } from '../pb/spamsync.js'
@@ -24,7 +22,7 @@ import { archiveRef, describeArchive, sameArchive, type ArchiveRef } from '../pr
 import type { UploadOutcome } from '../protocol/upload-service.js'
 import type { ListReplica } from '../replica/list-replica.js'
 import type { SettingsFolder } from '../replica/settings-folder.js'
-import type { StateStore, VersionRecord } from '../store/state-store.js'
+import type { StateStore } from '../store/state-store.js'
 import type { Entry } from '../crdt/lww-set.js'
 import { expireTokens } from '../crdt/bayes-counters.js'
 import { checkUploadContributions } from '../replica/upload-contributions.js'
@@ -35,35 +33,10 @@ import type { BayesContribution, EncodedBayes } from '../archive/bayes-codec.js'
 import { printable, ERROR_TEXT_MAX } from '../printable.js'
 
 /** Meta keys this module owns. */
-const META_CENTRAL = 'centralVersion'
 const META_APPLIED = 'appliedVersion'
 const META_UPLOAD_ACK = 'uploadAck'
 
-const deflateRawAsync = promisify(deflateRaw)
-const inflateRawAsync = promisify(inflateRaw)
-
-const hex8 = (n: number): string => n.toString(16).padStart(8, '0')
-
-/** Blob name of a kept version's snapshot of one list dataset. */
-const historyBlob = (term: number, seq: number, dataset: ListDataset): string => `history!${hex8(term)}!${hex8(seq)}!${dataset}`
-
-/**
- * A kept version's snapshot holds only what changed since the version before it, except every
- * this many versions: a full snapshot of a 1M-entry list took 5 s of the master's event loop per
- * version. A rollback then reads one full snapshot and at most 15 deltas, and at most 15 versions
- * beyond historyVersions are kept as the bases of kept ones.
- */
-const FULL_SNAPSHOT_EVERY = 16
-
-/** One kept central version, as `GET /history` lists it. */
-export interface HistoryItem {
-  version: Version
-  /** ISO time the version was cut. */
-  time: string
-  origin: string
-  counts: Record<string, number>
-  sizes: Record<string, number>
-}
+export type { HistoryItem } from './version-history.js'
 
 /** The election as the engine sees it. */
 export interface RoleView {
@@ -178,7 +151,8 @@ class SerialQueue {
 /** The sync engine. */
 export class SyncEngine {
   private readonly queue = new SerialQueue()
-  private central: Version = ZERO_VERSION
+  /** The central versions this node cut as master. */
+  private readonly versions: VersionHistory
   private applied: Version = ZERO_VERSION
   private uploadAck: UploadAck | null = null
   /** Nodes whose full state the master merged in this term: their deltas can be taken. */
@@ -214,6 +188,7 @@ export class SyncEngine {
 
   constructor (private readonly parts: EngineParts) {
     this.now = parts.now ?? Date.now
+    this.versions = new VersionHistory({ store: parts.store, replica: parts.replica, bayes: parts.bayes?.replica, historyVersions: parts.historyVersions, now: this.now })
     const { network } = parts
     this.fetcher = new FanOutFetcher(parts.nodeId, {
       fetch: network.fetch,
@@ -241,19 +216,19 @@ export class SyncEngine {
 
   /** Loads persisted versions; call once before anything else. */
   async load (): Promise<void> {
-    this.central = (await this.parts.store.getMeta<Version>(META_CENTRAL)) ?? ZERO_VERSION
+    await this.versions.load()
     this.applied = (await this.parts.store.getMeta<Version>(META_APPLIED)) ?? ZERO_VERSION
     this.uploadAck = (await this.parts.store.getMeta<UploadAck>(META_UPLOAD_ACK)) ?? null
   }
 
   /** Newest central version this node holds (the master's current one, or the applied one). */
   get version (): Version {
-    return this.parts.roles.role === 'master' ? this.central : this.applied
+    return this.parts.roles.role === 'master' ? this.versions.current : this.applied
   }
 
   /** Central version this node applied to its files (on the master: the current one). */
   get appliedVersion (): Version {
-    return this.parts.roles.role === 'master' ? this.central : this.applied
+    return this.parts.roles.role === 'master' ? this.versions.current : this.applied
   }
 
   /** Scans the settings folder; the master cuts a version, a slave uploads. */
@@ -432,7 +407,7 @@ export class SyncEngine {
       const bayesGrew = await this.mergeBayes(archive.bayes)
       if (kind === 'full') this.fullSeen.add(nodeId)
       if (changed.length > 0 || bayesGrew) await this.cutVersion(nodeId, changed, bayesGrew)
-      return this.central
+      return this.versions.current
     }).catch((err) => {
       done()
       // The uploader only hears a refusal; a local failure (a full disk) belongs in this node's status.
@@ -450,9 +425,9 @@ export class SyncEngine {
    */
   async serveFetch (since: Version, ask: FetchAsk): Promise<Served> {
     if (this.parts.roles.role !== 'master') return this.serveHeld(ask)
-    const version = this.central
+    const version = this.versions.current
     if (compareVersions(since, version) >= 0) return { status: Status.UP_TO_DATE, version }
-    const record = since.term === version.term ? await this.parts.store.getVersion(since.term, since.seq) : undefined
+    const record = since.term === version.term ? await this.versions.record(since) : undefined
     if (record === undefined && this.parts.fanOut) return await this.serveFull(ask)
     const lists = new Map<ListDataset, Entry[]>()
     if (record !== undefined) {
@@ -467,7 +442,7 @@ export class SyncEngine {
     let contribs: BayesContribution[] | EncodedBayes | null = null
     if (bayes !== undefined) {
       // Up to the version served: what a merge committed meanwhile comes with the next version, not twice.
-      const upTo = record?.bseq === undefined ? undefined : (await this.parts.store.getVersion(version.term, version.seq))?.bseq
+      const upTo = record?.bseq === undefined ? undefined : (await this.versions.record(version))?.bseq
       const delta = record?.bseq === undefined ? null : await bayes.changedSinceFile(record.bseq, nodeId => nodeId !== ask.nodeId, upTo)
       contribs = delta ?? bayes.contributions()
       if ((Array.isArray(contribs) ? contribs.length : contribs.contributions) === 0) contribs = null
@@ -496,11 +471,11 @@ export class SyncEngine {
    */
   private async masterArchive (): Promise<HeldArchive> {
     const held = this.offer.held
-    if (held !== null && await this.isDeltaBase(held.ref.version)) return held
+    if (held !== null && await this.versions.isDeltaBase(held.ref.version)) return held
     // After the await: a fetch served meanwhile may have built one of the current version.
     const built = this.offer.held
-    if (built !== null && built !== held && compareVersions(built.ref.version, this.central) === 0) return built
-    const version = this.central
+    if (built !== null && built !== held && compareVersions(built.ref.version, this.versions.current) === 0) return built
+    const version = this.versions.current
     const lists = new Map<ListDataset, Entry[]>()
     for (const ds of LIST_DATASETS) lists.set(ds, [...this.parts.replica.entries(ds)])
     const contribs = this.parts.bayes?.replica.contributions() ?? []
@@ -519,13 +494,6 @@ export class SyncEngine {
     }
   }
 
-  /** Whether this master can make a delta from `v` (it cut it in its term and still keeps its record). */
-  private async isDeltaBase (v: Version): Promise<boolean> {
-    const central = this.central
-    if (v.term !== central.term || compareVersions(v, central) > 0) return false
-    return compareVersions(v, central) === 0 || await this.parts.store.getVersion(v.term, v.seq) !== undefined
-  }
-
   /** A slave's answer: the full archive it holds when that is exactly the one asked for. */
   private serveHeld (ask: FetchAsk): Served {
     const held = this.parts.fanOut ? this.offer.held : null
@@ -539,10 +507,7 @@ export class SyncEngine {
 
   /** The kept central versions, newest first (on a slave: those it cut while it was master). */
   async history (): Promise<HistoryItem[]> {
-    const kept = await this.parts.store.listVersions(this.parts.historyVersions)
-    return kept.map(({ term, seq, record }) => ({
-      version: { term, seq }, time: new Date(record.time).toISOString(), origin: record.origin, counts: record.counts, sizes: record.sizes ?? {}
-    }))
+    return await this.versions.list()
   }
 
   /**
@@ -553,106 +518,29 @@ export class SyncEngine {
   async rollback (target: Version): Promise<Version> {
     return await this.queue.run(async () => {
       if (this.parts.roles.role !== 'master') throw new NoMasterError(`this node is no longer master (master is ${this.parts.roles.masterId ?? 'unknown'})`)
-      const kept = await this.parts.store.listVersions(this.parts.historyVersions)
-      const record = kept.find(v => v.term === target.term && v.seq === target.seq)?.record
-      if (record?.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} is not in the master's history`)
-      const chain = await this.snapshotChain(target, record)
+      const content = await this.versions.contentAt(target)
       const changed: ListDataset[] = []
       for (const ds of LIST_DATASETS) {
-        const snapshot = await this.snapshotEntries(chain, ds)
+        const snapshot = await content.entries(ds)
         const restamped = rollbackEntries(this.parts.replica.entries(ds), snapshot, () => this.parts.replica.clock.now())
         if ((await this.parts.replica.merge(ds, restamped, { synced: false })).length > 0) changed.push(ds)
       }
       // A new version even when nothing differed, so the rollback shows in the history.
       await this.cutVersion(`rollback of ${formatVersion(target)}`, changed)
-      return this.central
+      return this.versions.current
     })
-  }
-
-  /** The versions whose snapshots make up `target`'s content: a full one first, then its deltas in order. */
-  private async snapshotChain (target: Version, record: VersionRecord): Promise<Version[]> {
-    const chain: Version[] = [target]
-    for (let r = record; r.deltaOf !== undefined;) {
-      const base = r.deltaOf
-      const next = await this.parts.store.getVersion(base.term, base.seq)
-      if (next?.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} builds on version ${formatVersion(base)}, which is no longer kept`)
-      chain.unshift(base)
-      r = next
-    }
-    return chain
-  }
-
-  /** A dataset's entries at the last version of `chain` (see snapshotChain). */
-  private async snapshotEntries (chain: Version[], ds: ListDataset): Promise<Entry[]> {
-    const entries = new Map<string, Entry>()
-    for (const v of chain) {
-      const blob = await this.parts.store.getBlob(historyBlob(v.term, v.seq, ds))
-      if (blob === undefined) continue
-      // Inflated on the zlib thread pool, like the snapshot was deflated: the queue waits, the event loop does not.
-      for (const e of decodeEntries(await inflateRawAsync(blob), { name: `history ${formatVersion(v)} ${ds}` })) entries.set(e.key, e)
-    }
-    return [...entries.values()]
   }
 
   /** Numbers a new central version, records it and tells the cluster. Runs inside the queue. */
   private async cutVersion (origin: string, written: ListDataset[] = [], bayesGrew = false): Promise<void> {
-    const next = { term: this.parts.roles.term, seq: this.central.term === this.parts.roles.term ? this.central.seq + 1 : 1 }
-    const counts: Record<string, number> = {}
-    for (const ds of LIST_DATASETS) counts[ds] = this.parts.replica.presentCount(ds)
-    const bayes = this.parts.bayes?.replica
-    if (bayes !== undefined) counts.bayes = bayes.tokenCount
-    const record: VersionRecord = { lseq: this.parts.replica.changeSeq, bseq: bayes?.changeSeq, time: this.now(), origin, counts }
-    // The new version is one of the kept ones: drop everything older than the newest N - 1,
-    // except the versions their snapshots build on.
-    const all = await this.parts.store.listVersions(Infinity)
-    const byName = new Map(all.map(v => [formatVersion(v), v.record]))
-    const keep = new Set<string>()
-    for (const v of all.slice(0, this.parts.historyVersions - 1)) {
-      keep.add(formatVersion(v))
-      for (let r = v.record.deltaOf; r !== undefined; r = byName.get(formatVersion(r))?.deltaOf) keep.add(formatVersion(r))
-    }
-    const dropped = all.filter(v => !keep.has(formatVersion(v)))
-    const droppedBlobs = dropped.flatMap(({ term, seq }) => LIST_DATASETS.map(ds => ({ name: historyBlob(term, seq, ds), value: null })))
-    await this.parts.store.write({
-      meta: { [META_CENTRAL]: next },
-      versions: [{ term: next.term, seq: next.seq, record }],
-      dropVersions: dropped,
-      blobs: droppedBlobs
-    })
-    this.central = next
+    const cut = await this.versions.cut(this.parts.roles.term, origin)
     // Tell the cluster first: slaves fetch while this node writes its snapshot and its own files.
     this.parts.network.announce()
-    await this.snapshot(next, record)
+    await this.versions.snapshot(cut)
     const changedFiles: WrittenDataset[] = []
     for (const ds of written) if (await this.writeFile(ds)) changedFiles.push(ds)
     if ((bayesGrew || this.bayesUnwritten) && await this.writeBayesUnlessSuperseded(this.mergesWaiting > 0)) changedFiles.push('bayes')
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
-  }
-
-  /**
-   * Keeps the content of a version for rollback, deflated: the list entries (tombstones too)
-   * changed since the newest kept version before it, or every one (a 121k-entry list is ~4.6 MB
-   * encoded, ~1.2 MB deflated) when there is none or every {@link FULL_SNAPSHOT_EVERY} versions.
-   * Runs inside the queue, after the announcement, so no slave waits for it; a crash before it
-   * only makes that version impossible to roll back to (and the next one a full snapshot).
-   */
-  private async snapshot (version: Version, record: VersionRecord): Promise<void> {
-    const previous = (await this.parts.store.listVersions(2)).find(v => v.term !== version.term || v.seq !== version.seq)
-    const chain = previous?.record.sizes === undefined ? 0 : (previous.record.chain ?? 0) + 1
-    const base = chain > 0 && chain < FULL_SNAPSHOT_EVERY ? previous : undefined
-    const sizes: Record<string, number> = {}
-    const blobs = []
-    for (const ds of LIST_DATASETS) {
-      const entries = base === undefined ? this.parts.replica.entries(ds) : await this.parts.replica.changedSince(ds, base.record.lseq)
-      // Deflate on the zlib thread pool: the event loop keeps serving the fetches the announcement started.
-      const data = await deflateRawAsync(encodeEntries(entries).data, { level: 1 })
-      sizes[ds] = data.byteLength
-      blobs.push({ name: historyBlob(version.term, version.seq, ds), value: data })
-    }
-    const kept: VersionRecord = base === undefined
-      ? { ...record, sizes }
-      : { ...record, sizes, deltaOf: { term: base.term, seq: base.seq }, chain }
-    await this.parts.store.write({ versions: [{ term: version.term, seq: version.seq, record: kept }], blobs })
   }
 
   // ---- slave side ----
@@ -750,7 +638,7 @@ export class SyncEngine {
    */
   private holdsOtherMastersState (masterId: string, term: number): boolean {
     const ack = this.uploadAck
-    return this.central.term !== 0 ||
+    return this.versions.current.term !== 0 ||
       (this.applied.term !== 0 && this.applied.term !== term) ||
       (ack !== null && (ack.masterId !== masterId || ack.term !== term))
   }
