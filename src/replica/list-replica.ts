@@ -77,6 +77,9 @@ export class ListReplica {
    */
   private readonly unwritten = new Map<ListDataset, Set<string>>()
 
+  /** Called after each commit with every entry it changed and what the replica held before (the master's change summaries). */
+  onCommit: ((dataset: ListDataset, changes: Array<{ before: StoredEntry | undefined, after: StoredEntry }>) => void) | null = null
+
   private bucketKeys (dataset: ListDataset): Array<Set<string>> {
     let keysByBucket = this.buckets.get(dataset)
     if (keysByBucket === undefined) {
@@ -376,6 +379,7 @@ export class ListReplica {
           meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
           blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: encodeFileText(fileView.text) }]
         })
+        const observed = this.onCommit === null ? null : [...staged.values()].map(after => ({ before: base.get(after.key), after }))
         if (fresh) {
           this.data.set(dataset, staged)
           this.buckets.delete(dataset)
@@ -395,6 +399,7 @@ export class ListReplica {
           if (unwritten !== undefined) for (const key of staged.keys()) unwritten.add(key)
         }
         this.lseq = lseq
+        if (observed !== null) this.onCommit?.(dataset, observed)
         return [...staged.values()]
       }
     }

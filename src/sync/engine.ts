@@ -13,6 +13,8 @@ import { buildSettingsArchive, readSettingsArchive, type SettingsArchive } from 
 import { incompatibility, type PeerVersions } from '../protocol/compat.js'
 import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../version.js'
 import { VersionHistory, type HistoryItem } from './version-history.js'
+import { decodeHistory, type HistoryRecord } from '../archive/history-record.js'
+import { ROLLBACK_LISTED_KEYS, summarizeDataset, type RollbackOutcome } from '../archive/change-summary.js'
 import { rollbackEntries } from './rollback.js'
 import { ErrorLog, type SyncErrorReport } from './error-log.js'
 import { Status } from '../pb/spamsync.js'
@@ -124,6 +126,8 @@ export interface EngineParts {
   bayes?: BayesParts
   /** Full archives go from peer to peer (fan-out.ts); off: every node fetches from the master only. */
   fanOut: boolean
+  /** A node's name by its id, for the history records (default: none kept). */
+  nameOf?: (nodeId: string) => string | undefined
   /** A live or connected node, whose Bayes contribution no other node's upload may grow (default: none). */
   speaksForItself?: (nodeId: string) => boolean
 }
@@ -188,7 +192,8 @@ export class SyncEngine {
 
   constructor (private readonly parts: EngineParts) {
     this.now = parts.now ?? Date.now
-    this.versions = new VersionHistory({ store: parts.store, replica: parts.replica, bayes: parts.bayes?.replica, historyVersions: parts.historyVersions, now: this.now })
+    this.versions = new VersionHistory({ store: parts.store, replica: parts.replica, bayes: parts.bayes?.replica, historyVersions: parts.historyVersions, now: this.now, nameOf: parts.nameOf })
+    parts.replica.onCommit = (dataset, changes) => { this.versions.committed(this.parts.roles.role === 'master', dataset, changes) }
     const { network } = parts
     this.fetcher = new FanOutFetcher(parts.nodeId, {
       fetch: network.fetch,
@@ -424,7 +429,14 @@ export class SyncEngine {
    * it already holds all of it (a full answer carries it, for a node that lost its state).
    */
   async serveFetch (since: Version, ask: FetchAsk): Promise<Served> {
-    if (this.parts.roles.role !== 'master') return this.serveHeld(ask)
+    const served = this.parts.roles.role === 'master' ? await this.serveCentral(since, ask) : this.serveHeld(ask)
+    // The history of the versions it covers goes with an archive, so every node keeps it.
+    if (served.status === Status.OK && served.version !== undefined) served.history = await this.versions.recordsFor(served.kind === 'delta' ? since : ZERO_VERSION, served.version)
+    return served
+  }
+
+  /** The master's answer to a fetch (see serveFetch). */
+  private async serveCentral (since: Version, ask: FetchAsk): Promise<Served> {
     const version = this.versions.current
     if (compareVersions(since, version) >= 0) return { status: Status.UP_TO_DATE, version }
     const record = since.term === version.term ? await this.versions.record(since) : undefined
@@ -510,24 +522,34 @@ export class SyncEngine {
     return await this.versions.list()
   }
 
+  /** One kept version's item (`spamsync history --show`), or undefined when it is not kept here. */
+  async historyItem (version: Version): Promise<HistoryItem | undefined> {
+    return await this.versions.item(version)
+  }
+
   /**
    * On the master: makes a new central version whose list content equals `target`'s, by stamping
    * anew every entry that differs from the kept snapshot (nothing is rewritten in place, so it
-   * syncs like any other change). Bayes is not rolled back: its counters only grow.
+   * syncs like any other change). Bayes is not rolled back: its counters only grow. Returns the
+   * keys it changed; `dryRun` changes nothing and returns the keys it would change.
    */
-  async rollback (target: Version): Promise<Version> {
+  async rollback (target: Version, opts: { dryRun?: boolean } = {}): Promise<RollbackOutcome> {
     return await this.queue.run(async () => {
       if (this.parts.roles.role !== 'master') throw new NoMasterError(`this node is no longer master (master is ${this.parts.roles.masterId ?? 'unknown'})`)
       const content = await this.versions.contentAt(target)
       const changed: ListDataset[] = []
+      const lists: RollbackOutcome['lists'] = {}
       for (const ds of LIST_DATASETS) {
         const snapshot = await content.entries(ds)
         const restamped = rollbackEntries(this.parts.replica.entries(ds), snapshot, () => this.parts.replica.clock.now())
-        if ((await this.parts.replica.merge(ds, restamped, { synced: false })).length > 0) changed.push(ds)
+        const summary = summarizeDataset(restamped.map(after => ({ before: this.parts.replica.get(ds, after.key), after })), ROLLBACK_LISTED_KEYS)
+        if (summary.keys.length > 0) lists[ds] = summary
+        if (opts.dryRun !== true && (await this.parts.replica.merge(ds, restamped, { synced: false })).length > 0) changed.push(ds)
       }
+      if (opts.dryRun === true) return { version: null, lists }
       // A new version even when nothing differed, so the rollback shows in the history.
       await this.cutVersion(`rollback of ${formatVersion(target)}`, changed)
-      return this.versions.current
+      return { version: this.versions.current, lists }
     })
   }
 
@@ -670,7 +692,7 @@ export class SyncEngine {
         this.offer.hold(fetched.zip, fetched.archive)
         this.parts.network.announce()
       }
-      await this.apply(fetched.zip, peer)
+      await this.apply(fetched.zip, peer, fetched.history)
     }
   }
 
@@ -693,8 +715,9 @@ export class SyncEngine {
   }
 
   /** Checks an archive from the master (or a peer holding the master's) completely, then merges and writes it. */
-  private async apply (zip: Uint8Array, peer: string): Promise<void> {
+  private async apply (zip: Uint8Array, peer: string, history?: Uint8Array): Promise<void> {
     const archive = readSettingsArchive(zip)
+    const records = this.historyOf(history, peer)
     const version = archive.manifest.version
     if (version === null) throw new SyncRefusedError(`${peer} sent an archive without a central version`)
     if (this.aheadOfTerm(version)) throw new VersionAheadError(`${peer} sent version ${version.term}.${version.seq}, past term ${this.parts.roles.term} this node is in`)
@@ -712,7 +735,19 @@ export class SyncEngine {
       }
       this.lastDownload = { time: new Date(this.now()).toISOString(), kind: archive.manifest.kind, bytes: zip.byteLength, version, peer }
       if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
+      // After the files and hooks: keeping the version's content for a later rollback here waits for nothing else.
+      if (compareVersions(version, this.applied) === 0) await this.versions.received(version, records, archive.manifest.origin).catch((err) => { this.report('history', err) })
     })
+  }
+
+  /** The history records a fetch answer carried; a malformed history is reported and none of it is kept, the archive still applies. */
+  private historyOf (bytes: Uint8Array | undefined, peer: string): HistoryRecord[] {
+    try {
+      return decodeHistory(bytes ?? new Uint8Array(0))
+    } catch (err) {
+      this.report(`history from ${peer}`, err)
+      return []
+    }
   }
 
   /** Bad lines of bayes.txt found by the last read (bounded), and why it cannot be read or written, if so. */

@@ -7,9 +7,13 @@
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import type { Entry } from '../crdt/lww-set.js'
 import { printable } from '../printable.js'
+import type { Version } from '../version.js'
 
 /** Changed keys listed per dataset and version; the counts stay exact beyond it (a 121k-line import lists 50). */
 export const MAX_LISTED_KEYS = 50
+
+/** Changed keys a rollback (or its dry run) lists per dataset: the operator's answer, not kept in any history. */
+export const ROLLBACK_LISTED_KEYS = 1000
 
 /** Characters of a listed key or value: a summary travels to every node and sits in every history. */
 export const MAX_LISTED_TEXT = 120
@@ -32,7 +36,7 @@ export interface DatasetChanges {
   added: number
   removed: number
   changed: number
-  /** The first {@link MAX_LISTED_KEYS} changed keys in key order. */
+  /** The first {@link MAX_LISTED_KEYS} (a rollback's: {@link ROLLBACK_LISTED_KEYS}) changed keys in key order. */
   keys: KeyChange[]
 }
 
@@ -51,6 +55,15 @@ export interface ChangeSummary {
   bayes?: { before: BayesCounts, after: BayesCounts }
 }
 
+/**
+ * What a rollback changed (or, as a dry run, would change): the new central version (null for a
+ * dry run) and the keys per dataset (null: a master before summaries did not say).
+ */
+export interface RollbackOutcome {
+  version: Version | null
+  lists: ChangeSummary['lists'] | null
+}
+
 /** How `after` changed a key that held `before` (undefined: it was never seen); null: no visible change. */
 export function changeKind (before: Entry | undefined, after: Entry): KeyChangeKind | null {
   const was = before?.present === true
@@ -59,17 +72,17 @@ export function changeKind (before: Entry | undefined, after: Entry): KeyChangeK
 }
 
 /** Counts and lists the changes of one dataset from each changed key's first and last state. */
-export function summarizeDataset (changes: Iterable<{ before: Entry | undefined, after: Entry }>): DatasetChanges {
+export function summarizeDataset (changes: Iterable<{ before: Entry | undefined, after: Entry }>, listed = MAX_LISTED_KEYS): DatasetChanges {
   const out: DatasetChanges = { added: 0, removed: 0, changed: 0, keys: [] }
-  const listed: Array<{ before: Entry | undefined, after: Entry, kind: KeyChangeKind }> = []
+  const all: Array<{ before: Entry | undefined, after: Entry, kind: KeyChangeKind }> = []
   for (const { before, after } of changes) {
     const kind = changeKind(before, after)
     if (kind === null) continue
     out[kind]++
-    listed.push({ before, after, kind })
+    all.push({ before, after, kind })
   }
-  listed.sort((a, b) => a.after.key < b.after.key ? -1 : a.after.key > b.after.key ? 1 : 0)
-  out.keys = listed.slice(0, MAX_LISTED_KEYS).map(({ before, after, kind }) => listedKey(before, after, kind))
+  all.sort((a, b) => a.after.key < b.after.key ? -1 : a.after.key > b.after.key ? 1 : 0)
+  out.keys = all.slice(0, listed).map(({ before, after, kind }) => listedKey(before, after, kind))
   return out
 }
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Entry } from '../../../src/crdt/lww-set.js'
-import { ChangeTracker, MAX_LISTED_KEYS, MAX_LISTED_TEXT, bayesChange, changeKind, summarizeDataset, summaryLines } from '../../../src/sync/change-summary.js'
+import { ChangeTracker, MAX_LISTED_KEYS, MAX_LISTED_TEXT, bayesChange, changeKind, summarizeDataset, summaryLines } from '../../../src/archive/change-summary.js'
 
 const stamp = { wallMs: 1000, counter: 0, nodeId: 'a' }
 const present = (key: string, value = ''): Entry => ({ key, value, present: true, stamp })

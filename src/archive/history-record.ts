@@ -8,7 +8,7 @@ import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { HistoryRecordError } from '../errors.js'
 import { isPrintable } from '../printable.js'
 import type { Version } from '../version.js'
-import { MAX_LISTED_KEYS, MAX_LISTED_TEXT, type BayesCounts, type ChangeSummary, type DatasetChanges, type KeyChange } from './change-summary.js'
+import { MAX_LISTED_KEYS, MAX_LISTED_TEXT, ROLLBACK_LISTED_KEYS, type BayesCounts, type ChangeSummary, type DatasetChanges, type KeyChange } from './change-summary.js'
 
 /** One central version's record. */
 export interface HistoryRecord {
@@ -23,6 +23,8 @@ export interface HistoryRecord {
   counts: Record<string, number>
   /** What the version changed; absent in versions cut before summaries were kept. */
   changes?: ChangeSummary
+  /** The Bayes DB's counts after the version, when Bayes is synced. */
+  bayes?: BayesCounts
 }
 
 /** Records one fetch answer carries at most (the config's historyVersions may be larger: older ones stay with the master). */
@@ -44,7 +46,7 @@ const COUNT_KEYS = new Set<string>([...LIST_DATASETS, 'bayes'])
  * Encodes records (newest first) as JSON, leaving out the oldest until it fits
  * {@link HISTORY_SEND_BYTES} and {@link MAX_HISTORY_RECORDS}; an empty history is no bytes.
  */
-export function encodeHistory (records: readonly HistoryRecord[]): Uint8Array {
+export function encodeHistory (records: readonly HistoryRecord[]): Uint8Array<ArrayBuffer> {
   let n = Math.min(records.length, MAX_HISTORY_RECORDS)
   for (; n > 0; n = Math.floor(n / 2)) {
     const bytes = Buffer.from(JSON.stringify(records.slice(0, n)))
@@ -68,8 +70,19 @@ export function decodeHistory (bytes: Uint8Array): HistoryRecord[] {
   return value.map((r, i) => checkRecord(r, `history[${i}]`))
 }
 
+/** Checks the keys a master says its rollback changed (a control answer), bounded like a record's; HistoryRecordError when bad. */
+export function checkRollbackLists (v: unknown): ChangeSummary['lists'] {
+  return checkLists(v, 'rollback', ROLLBACK_LISTED_KEYS)
+}
+
+function checkLists (v: unknown, at: string, maxKeys: number): ChangeSummary['lists'] {
+  const lists: ChangeSummary['lists'] = {}
+  for (const [ds, c] of Object.entries(object(v, at, [...LIST_DATASETS]))) lists[ds as ListDataset] = checkDataset(c, `${at}.${ds}`, maxKeys)
+  return lists
+}
+
 function checkRecord (v: unknown, at: string): HistoryRecord {
-  const r = object(v, at, ['version', 'time', 'origin', 'name', 'counts', 'changes'])
+  const r = object(v, at, ['version', 'time', 'origin', 'name', 'counts', 'changes', 'bayes'])
   const version = object(r.version, `${at}.version`, ['term', 'seq'])
   const record: HistoryRecord = {
     version: { term: count(version.term, `${at}.version.term`), seq: count(version.seq, `${at}.version.seq`) },
@@ -80,13 +93,13 @@ function checkRecord (v: unknown, at: string): HistoryRecord {
   if (r.name !== undefined) record.name = text(r.name, `${at}.name`, MAX_ORIGIN_CHARS)
   for (const [k, n] of Object.entries(object(r.counts, `${at}.counts`, [...COUNT_KEYS]))) record.counts[k] = count(n, `${at}.counts.${k}`)
   if (r.changes !== undefined) record.changes = checkSummary(r.changes, `${at}.changes`)
+  if (r.bayes !== undefined) record.bayes = checkBayes(r.bayes, `${at}.bayes`)
   return record
 }
 
 function checkSummary (v: unknown, at: string): ChangeSummary {
   const s = object(v, at, ['lists', 'bayes'])
-  const summary: ChangeSummary = { lists: {} }
-  for (const [ds, c] of Object.entries(object(s.lists, `${at}.lists`, [...LIST_DATASETS]))) summary.lists[ds as ListDataset] = checkDataset(c, `${at}.lists.${ds}`)
+  const summary: ChangeSummary = { lists: checkLists(s.lists, `${at}.lists`, MAX_LISTED_KEYS) }
   if (s.bayes !== undefined) {
     const b = object(s.bayes, `${at}.bayes`, ['before', 'after'])
     summary.bayes = { before: checkBayes(b.before, `${at}.bayes.before`), after: checkBayes(b.after, `${at}.bayes.after`) }
@@ -94,9 +107,9 @@ function checkSummary (v: unknown, at: string): ChangeSummary {
   return summary
 }
 
-function checkDataset (v: unknown, at: string): DatasetChanges {
+function checkDataset (v: unknown, at: string, maxKeys: number): DatasetChanges {
   const c = object(v, at, ['added', 'removed', 'changed', 'keys'])
-  if (!Array.isArray(c.keys) || c.keys.length > MAX_LISTED_KEYS) throw new HistoryRecordError(`${at}.keys must be a list of at most ${MAX_LISTED_KEYS}`)
+  if (!Array.isArray(c.keys) || c.keys.length > maxKeys) throw new HistoryRecordError(`${at}.keys must be a list of at most ${maxKeys}`)
   return {
     added: count(c.added, `${at}.added`),
     removed: count(c.removed, `${at}.removed`),

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { HistoryRecordError } from '../../../src/errors.js'
-import { HISTORY_SEND_BYTES, MAX_HISTORY_BYTES, MAX_HISTORY_RECORDS, decodeHistory, encodeHistory, type HistoryRecord } from '../../../src/sync/history-record.js'
-import { MAX_LISTED_KEYS } from '../../../src/sync/change-summary.js'
+import { HISTORY_SEND_BYTES, MAX_HISTORY_BYTES, MAX_HISTORY_RECORDS, decodeHistory, encodeHistory, type HistoryRecord } from '../../../src/archive/history-record.js'
+import { MAX_LISTED_KEYS } from '../../../src/archive/change-summary.js'
 
 const record = (seq: number, extra: Partial<HistoryRecord> = {}): HistoryRecord => ({
   version: { term: 2, seq },
@@ -10,6 +10,7 @@ const record = (seq: number, extra: Partial<HistoryRecord> = {}): HistoryRecord 
   origin: '12D3KooWorigin',
   name: 'mx1',
   counts: { whitelist: 3, blacklist: 0, autowhitelist: 0, bayes: 10 },
+  bayes: { tokens: 10, spam: 2, ham: 0 },
   changes: {
     lists: { whitelist: { added: 1, removed: 0, changed: 1, keys: [{ key: 'a.example', kind: 'added', value: '' }, { key: 'b.example', kind: 'changed', value: 'new', old: 'old' }] } },
     bayes: { before: { tokens: 5, spam: 1, ham: 0 }, after: { tokens: 10, spam: 2, ham: 0 } }
