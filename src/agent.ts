@@ -38,6 +38,7 @@ import { secretWarnings } from './file-modes.js'
 import { AgentMetrics } from './http/metrics.js'
 import { ArchiveKind, Beacon, Pin, Role, type ArchiveId, type Hello } from './pb/spamsync.js'
 import { ZERO_VERSION, compareVersions, formatVersion, type Version } from './version.js'
+import type { RollbackOutcome } from './archive/change-summary.js'
 import { sameArchive, type ArchiveRef } from './protocol/archive-ref.js'
 import { createLog, type Log } from './log.js'
 import { ClockSkews, ClusterClock } from './crdt/cluster-clock.js'
@@ -200,6 +201,7 @@ export class Agent {
         historyVersions: config.historyVersions,
         fanOut: config.fanOut,
         speaksForItself: (nodeId) => agent?.speaksForItself(nodeId) ?? false,
+        nameOf: (nodeId) => nodeId === state.identity.nodeId ? config.name : agent?.knownName(nodeId),
         bayes: {
           replica: state.bayes,
           file: bayesFile,
@@ -231,7 +233,7 @@ export class Agent {
             const request = { hello: agent!.hello(), since, want, archive, fanOut: config.fanOut }
             const { response, zip } = await agent!.metrics.timeSync('download', async () => await agent!.transfer.track('download', async (onProgress) => await fetchFrom(node!, peerIdFromString(peerId), request, agent!.traffic, onProgress)))
             const named = response.version === undefined || response.sha256.byteLength === 0 ? undefined : { version: response.version, size: response.size, sha256: response.sha256 }
-            return { status: response.status, reason: response.reason, version: response.version, full: response.kind === ArchiveKind.FULL, archive: named, sources: response.sources, zip }
+            return { status: response.status, reason: response.reason, version: response.version, full: response.kind === ArchiveKind.FULL, archive: named, sources: response.sources, zip, history: response.history }
           },
           holders: (archive) => agent?.holders(archive) ?? [],
           awaited: (nodeId, archive) => agent?.awaited(nodeId, archive) ?? false,
@@ -284,7 +286,7 @@ export class Agent {
       serve: async (since, _want, ask) => await engine.serveFetch(since, ask)
     }, this.traffic)
     // A forwarded request is carried out here or refused, never forwarded again (no loops).
-    this.controlService = new ControlService(node, { rollback: async (version) => await engine.rollback(version) }, config.strictVersion)
+    this.controlService = new ControlService(node, { rollback: async (version, dryRun) => await engine.rollback(version, { dryRun }) }, config.strictVersion)
     await this.uploadService.start()
     await this.fetchService.start()
     await this.controlService.start()
@@ -310,7 +312,8 @@ export class Agent {
       metrics: async () => await this.metrics.text(),
       sync: async (opts) => await this.syncNow(opts),
       history: async () => await this.engine.history(),
-      rollback: async (version) => await this.rollback(version)
+      historyItem: async (version) => await this.engine.historyItem(version),
+      rollback: async (version, dryRun) => await this.rollback(version, dryRun)
     }, { token, allowedHosts: config.httpAllowedHosts })
     this.election.start()
     const electionTick = guarded('election tick', report, () => { this.election.tick() })
@@ -623,18 +626,24 @@ export class Agent {
   }
 
   /** Rolls the lists back to a kept version: here when this node is master, else on the master. */
-  async rollback (version: Version): Promise<Version> {
+  async rollback (version: Version, dryRun = false): Promise<RollbackOutcome> {
     const { role, masterId } = this.election
-    let made: Version
+    let made: RollbackOutcome
     if (role === 'master') {
-      made = await this.engine.rollback(version)
+      made = await this.engine.rollback(version, { dryRun })
     } else if (masterId === null) {
       throw new NoMasterError('no master is known yet (an election is under way); try again shortly')
     } else {
-      made = await controlRequest(this.node, peerIdFromString(masterId), { hello: this.hello(), op: 'rollback', version })
+      made = await controlRequest(this.node, peerIdFromString(masterId), { hello: this.hello(), op: dryRun ? 'rollback-preview' : 'rollback', version })
     }
-    this.log.info({ event: 'rollback', to: formatVersion(version), version: formatVersion(made) }, 'lists rolled back')
+    if (made.version !== null) this.log.info({ event: 'rollback', to: formatVersion(version), version: formatVersion(made.version) }, 'lists rolled back')
     return made
+  }
+
+  /** A node's name when its beacons told it (the history keeps no id where a name belongs). */
+  knownName (nodeId: string): string | undefined {
+    const name = this.cluster.nameOf(nodeId)
+    return name === nodeId ? undefined : name
   }
 
   private async syncNow (opts: { upload: boolean, download: boolean }): Promise<unknown> {

@@ -77,6 +77,9 @@ export class VersionAheadError extends SpamsyncError {}
 /** A rollback named a central version the master does not keep (never cut, pruned, or cut before history was kept). */
 export class UnknownVersionError extends SpamsyncError {}
 
+/** A peer's version history (a fetch answer's history field) is malformed or past its bounds: none of it is stored. */
+export class HistoryRecordError extends SpamsyncError {}
+
 /** A request needs the master and no master is known (an election is under way). */
 export class NoMasterError extends SpamsyncError {}
 

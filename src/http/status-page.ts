@@ -9,6 +9,7 @@ orange needs attention, red down; src/cluster/health.ts). It only reads:
  */
 import { createHash } from 'node:crypto'
 import { UNSAFE_CLASS } from '../printable.js'
+import { PAGE_HISTORY_SCRIPT } from './page-history.js'
 
 const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #222; }
@@ -120,7 +121,9 @@ function render (s) {
   $('outputs').replaceChildren(...(outputs.length > 0 ? outputs : [row(['none configured', '', '', '', '', ''], 'down')]));
   list('errors', s.errors.slice().reverse().map((e) => el('li', e.time + '  ' + e.what + ': ' + e.message + (e.count > 1 ? ' (' + e.count + ' times, last ' + e.lastTime + ')' : ''))), 'no errors');
   $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+  renderChanges(s);
 }
+${PAGE_HISTORY_SCRIPT}
 // One request at a time: the next starts 2 s after the previous one settled.
 function refresh () {
   fetch('/status', { cache: 'no-store' })
@@ -173,6 +176,12 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <thead><tr><th>Path</th><th>Format</th><th>Entries</th><th>Left out</th><th>Rendered</th><th>Command</th></tr></thead>
 <tbody id="outputs"></tbody>
 </table>
+<h2>Last changes</h2>
+<table>
+<thead><tr><th>Version</th><th>Time</th><th>From</th><th>Changes</th><th></th></tr></thead>
+<tbody id="changes"></tbody>
+</table>
+<div id="diff"></div>
 <h2>Errors</h2>
 <ul id="errors"></ul>
 <p id="updated"></p>

@@ -2,7 +2,9 @@
  * The HTTP status and control API (127.0.0.1 by default): `GET /status` returns the agent's
  * status as JSON, `GET /metrics` the same in Prometheus text format, `GET /` a status page that
  * shows it, `POST /sync` runs a sync now and answers when it is done, `GET /history` lists the
- * kept central versions and `POST /rollback?version=T.S` rolls the lists back to one of them.
+ * kept central versions (`GET /history/T.S` one, with the keys it changed) and
+ * `POST /rollback?version=T.S` rolls the lists back to one of them (`&dry-run=1`: says what it
+ * would change, and changes nothing).
  *
  * Two guards, whatever the bind address. Every request but a `GET` or `HEAD` must carry the
  * control token: a web page in the operator's browser can make it send a cross-site form POST
@@ -19,6 +21,7 @@ import { SpamsyncError, UnknownVersionError, errorMessage } from '../errors.js'
 import { checkToken, CONTROL_TOKEN_FILE, hostAllowed, TOKEN_SCHEME } from './control-token.js'
 import { printable, PEER_TEXT_MAX } from '../printable.js'
 import type { Version } from '../version.js'
+import type { RollbackOutcome } from '../archive/change-summary.js'
 
 /** What the server asks of the agent. */
 export interface StatusSource {
@@ -29,7 +32,10 @@ export interface StatusSource {
   /** The kept central versions, newest first. */
   history: () => Promise<unknown>
   /** Rolls the lists back to `version`; resolves to the new central version. */
-  rollback: (version: Version) => Promise<Version>
+  /** A kept version's record (`GET /history/T.S`), or undefined when it is not kept here. */
+  historyItem: (version: Version) => Promise<unknown>
+  /** Rolls back (or, as a dry run, says what a rollback would change). */
+  rollback: (version: Version, dryRun: boolean) => Promise<RollbackOutcome>
 }
 
 /** A listening server. */
@@ -82,6 +88,18 @@ function refuseControl (req: IncomingMessage, res: ServerResponse, url: URL, gua
   return true
 }
 
+/** `GET /history/T.S`: one kept version's record with the keys it changed; 404 when it is not kept here. */
+async function historyItem (res: ServerResponse, source: StatusSource, name: string): Promise<void> {
+  const m = /^(\d+)\.(\d+)$/.exec(name)
+  if (m === null) {
+    send(res, 400, { error: 'UsageError', message: 'version must be TERM.SEQ, e.g. 3.17' })
+    return
+  }
+  const item = await source.historyItem({ term: Number(m[1]), seq: Number(m[2]) })
+  if (item === undefined) send(res, 404, { error: 'UnknownVersionError', message: `version ${m[1]}.${m[2]} is not in this node's history` })
+  else send(res, 200, item)
+}
+
 async function route (req: IncomingMessage, res: ServerResponse, source: StatusSource, guard: ControlGuard): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost')
   if (refuseHost(req, res, guard) || refuseControl(req, res, url, guard)) return
@@ -99,6 +117,10 @@ async function route (req: IncomingMessage, res: ServerResponse, source: StatusS
     send(res, 200, await source.history())
     return
   }
+  if (req.method === 'GET' && url.pathname.startsWith('/history/')) {
+    await historyItem(res, source, url.pathname.slice('/history/'.length))
+    return
+  }
   if (req.method === 'POST' && url.pathname === '/rollback') {
     const m = /^(\d+)\.(\d+)$/.exec(url.searchParams.get('version') ?? '')
     if (m === null) {
@@ -106,7 +128,7 @@ async function route (req: IncomingMessage, res: ServerResponse, source: StatusS
       return
     }
     try {
-      send(res, 200, { ok: true, version: await source.rollback({ term: Number(m[1]), seq: Number(m[2]) }) })
+      send(res, 200, { ok: true, ...await source.rollback({ term: Number(m[1]), seq: Number(m[2]) }, url.searchParams.get('dry-run') === '1') })
     } catch (err: any) {
       if (!(err instanceof SpamsyncError)) throw err
       // The error's name travels, so the CLI prints the same one line as on the master.

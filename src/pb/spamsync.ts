@@ -2278,6 +2278,7 @@ export interface FetchResponse {
   size: number
   sha256: Uint8Array<ArrayBuffer>
   sources: string[]
+  history: Uint8Array<ArrayBuffer>
 }
 
 export namespace FetchResponse {
@@ -2332,6 +2333,11 @@ export namespace FetchResponse {
           }
         }
 
+        if ((obj.history != null && obj.history.byteLength > 0)) {
+          w.uint32(74)
+          w.bytes(obj.history)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -2342,7 +2348,8 @@ export namespace FetchResponse {
           kind: ArchiveKind.FULL,
           size: 0,
           sha256: uint8ArrayAlloc(0),
-          sources: []
+          sources: [],
+          history: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2389,6 +2396,10 @@ export namespace FetchResponse {
               }
 
               obj.sources.push(reader.string())
+              break
+            }
+            case 9: {
+              obj.history = reader.bytes()
               break
             }
             default: {
@@ -2474,6 +2485,13 @@ export namespace FetchResponse {
 
               break
             }
+            case 9: {
+              yield {
+                field: `${prefix}.history`,
+                value: reader.bytes()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2537,6 +2555,11 @@ export namespace FetchResponse {
     value: string
   }
 
+  export interface FetchResponseHistoryFieldEvent {
+    field: '$.history'
+    value: Uint8Array<ArrayBuffer>
+  }
+
   export function encode (obj: Partial<FetchResponse>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, FetchResponse.codec())
   }
@@ -2545,7 +2568,7 @@ export namespace FetchResponse {
     return decodeMessage(buf, FetchResponse.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseReasonFieldEvent | FetchResponseKindFieldEvent | FetchResponseBaseTermFieldEvent | FetchResponseBaseSeqFieldEvent | FetchResponseVersionTermFieldEvent | FetchResponseVersionSeqFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseSourcesFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<FetchResponse>): Generator<FetchResponseStatusFieldEvent | FetchResponseReasonFieldEvent | FetchResponseKindFieldEvent | FetchResponseBaseTermFieldEvent | FetchResponseBaseSeqFieldEvent | FetchResponseVersionTermFieldEvent | FetchResponseVersionSeqFieldEvent | FetchResponseSizeFieldEvent | FetchResponseSha256FieldEvent | FetchResponseSourcesFieldEvent | FetchResponseHistoryFieldEvent> {
     return streamMessage(buf, FetchResponse.codec(), opts)
   }
 }

@@ -11,6 +11,8 @@ import { readMessage } from './transfer.js'
 import { printable, ERROR_TEXT_MAX } from '../printable.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
+import type { RollbackOutcome } from '../archive/change-summary.js'
+import { checkRollbackLists } from '../archive/history-record.js'
 
 /** Protocol id; the major version is the sync protocol's. */
 export const CONTROL_PROTOCOL = `/spamsync/control/${PROTOCOL_VERSION}.0.0`
@@ -18,16 +20,20 @@ export const CONTROL_PROTOCOL = `/spamsync/control/${PROTOCOL_VERSION}.0.0`
 /** A forwarded request: the sender's versions and what it asks for. */
 export interface ControlRequest {
   hello: PeerVersions & { nodeId: string }
-  op: 'rollback'
+  /** `rollback-preview`: a dry run (a master before it refuses it as unknown, so it never rolls back by mistake). */
+  op: 'rollback' | 'rollback-preview'
   version: Version
 }
 
-/** The answer: the new central version, or the named error the master met. */
-export type ControlResponse = { ok: true, version: Version } | { ok: false, error: string, message: string }
+/**
+ * The answer: the new central version (null for a preview) and the keys per dataset it changed
+ * (absent from a master before summaries), or the named error the master met.
+ */
+export type ControlResponse = { ok: true, version: Version | null, lists?: unknown } | { ok: false, error: string, message: string }
 
 /** Requests the master carries out; implemented by the agent. */
 export interface ControlTarget {
-  rollback: (version: Version) => Promise<Version>
+  rollback: (version: Version, dryRun: boolean) => Promise<RollbackOutcome>
 }
 
 /** Serves forwarded requests on this node. */
@@ -55,11 +61,11 @@ export class ControlService implements Startable {
     const bad = incompatibility(req.hello, this.strictVersion)
     if (bad !== null) {
       res = { ok: false, error: 'SyncRefusedError', message: `incompatible: ${bad}` }
-    } else if (req.op !== 'rollback') {
+    } else if (req.op !== 'rollback' && req.op !== 'rollback-preview') {
       res = { ok: false, error: 'SyncRefusedError', message: `unknown request ${String(req.op)}` }
     } else {
       try {
-        res = { ok: true, version: await this.target.rollback(req.version) }
+        res = { ok: true, ...await this.target.rollback(req.version, req.op === 'rollback-preview') }
       } catch (err: any) {
         // Only named errors cross the wire; anything else is a bug on this node.
         res = err instanceof SpamsyncError ? { ok: false, error: err.name, message: err.message } : { ok: false, error: 'SyncRefusedError', message: 'internal error on the master' }
@@ -71,7 +77,7 @@ export class ControlService implements Startable {
 }
 
 /** Sends a request to `peer` (the master); a refusal comes back as the master's named error. */
-export async function controlRequest (node: SpamsyncNode, peer: PeerId, req: ControlRequest): Promise<Version> {
+export async function controlRequest (node: SpamsyncNode, peer: PeerId, req: ControlRequest): Promise<RollbackOutcome> {
   const stream = await node.dialProtocol(peer, CONTROL_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
   let res: ControlResponse
   try {
@@ -83,7 +89,7 @@ export async function controlRequest (node: SpamsyncNode, peer: PeerId, req: Con
     stream.abort(err)
     throw err
   }
-  if (res.ok) return res.version
+  if (res.ok) return { version: res.version, lists: res.lists === undefined ? null : checkRollbackLists(res.lists) }
   // The master's words go to the operator's terminal and the log: printable only.
   const message = printable(String(res.message), ERROR_TEXT_MAX)
   if (res.error === 'UnknownVersionError') throw new UnknownVersionError(message)

@@ -52,6 +52,8 @@ export interface Served {
   sources?: string[]
   /** Called once the answer is sent (or failed): frees the sender's slot. */
   release?: () => void
+  /** OK: the encoded history records of the versions the archive covers (archive/history-record.ts). */
+  history?: Uint8Array<ArrayBuffer>
 }
 
 /** Tunables of the fetch server; tests shorten the timeout. */
@@ -111,7 +113,8 @@ export class FetchService implements Startable {
         sha256: zip === undefined
           ? served.archive?.sha256 ?? new Uint8Array(0)
           : served.archive?.sha256 ?? createHash('sha256').update(zip).digest(),
-        sources: served.sources ?? []
+        sources: served.sources ?? [],
+        history: served.status === Status.OK ? served.history ?? new Uint8Array(0) : new Uint8Array(0)
       })
       this.count(header.byteLength)
       await lp.write(header, { signal: AbortSignal.timeout(this.timeoutMs) })

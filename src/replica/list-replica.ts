@@ -58,6 +58,9 @@ export class ListReplica {
    */
   private readonly unwritten = new Map<ListDataset, Set<string>>()
 
+  /** Called after each commit with every entry it changed and what the replica held before (the master's change summaries). */
+  onCommit: ((dataset: ListDataset, changes: Array<{ before: StoredEntry | undefined, after: StoredEntry }>) => void) | null = null
+
   /**
    * Loads the replica of `nodeId` from the store. With `entries: 'onDemand'` a dataset's entries
    * are read only when a change needs them: a command that only reads (export) then reads them
@@ -317,8 +320,10 @@ export class ListReplica {
           meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
           blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: encodeFileText(fileView.text) }]
         })
+        const observed = this.onCommit === null ? null : [...staged.values()].map(after => ({ before: base.get(after.key), after }))
         this.publish(dataset, base, staged, fileView)
         this.lseq = lseq
+        if (observed !== null) this.onCommit?.(dataset, observed)
         return [...staged.values()]
       }
     }

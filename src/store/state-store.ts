@@ -36,6 +36,7 @@
 import { Level } from 'level'
 import { DataDirInUseError, StoreFormatError } from '../errors.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
+import type { BayesCounts, ChangeSummary } from '../archive/change-summary.js'
 import { decodeBucket, decodeBucketColumns, decodeBucketV2, decodeBucketV3, encodeBucket, type StoredEntry } from './bucket-codec.js'
 
 export type { StoredEntry } from './bucket-codec.js'
@@ -84,6 +85,14 @@ export interface VersionRecord {
   deltaOf?: { term: number; seq: number }
   /** Versions in a row kept as a delta, this one included (0 or absent for a full snapshot). */
   chain?: number
+  /** The origin node's name when known (absent in versions cut before names were kept). */
+  name?: string
+  /** What the version changed (absent in versions cut before summaries were kept). */
+  changes?: ChangeSummary
+  /** The Bayes DB's counts at the version, when Bayes is synced. */
+  bayes?: BayesCounts
+  /** Received from the master with a fetch: its lseq and bseq are this node's at the time it was stored. */
+  received?: true
 }
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')

@@ -7,14 +7,20 @@
  * Every change to local state runs through one serial queue: a scan, a merge, an apply and the
  * file writes after them never interleave.
  */
-import { deflateRaw, inflateRaw } from 'node:zlib'
-import { promisify } from 'node:util'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
-import { ArchiveError, NoMasterError, SyncRefusedError, UnknownVersionError, VersionAheadError, errorMessage } from '../errors.js'
+import { ArchiveError, NoMasterError, SyncRefusedError, VersionAheadError, errorMessage } from '../errors.js'
 import { buildSettingsArchive, readSettingsArchive, type SettingsArchive } from './settings-archive.js'
 import { incompatibility, type PeerVersions } from '../protocol/compat.js'
 import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../version.js'
-import { decodeEntries, encodeEntries } from '../archive/list-codec.js'
+import { VersionHistory, type HistoryItem } from './version-history.js'
+import { decodeHistory, type HistoryRecord } from '../archive/history-record.js'
+import { ROLLBACK_LISTED_KEYS, summarizeDataset, type RollbackOutcome } from '../archive/change-summary.js'
+import { ArchiveServer } from './archive-server.js'
+import { Uploader } from './uploader.js'
+import { SerialQueue } from './serial-queue.js'
+import type { TransferReport } from './transfer.js'
+import { SettingsWriter, type BayesParts } from './settings-writer.js'
+import { applyArchive, changedLists } from './archive-apply.js'
 import { rollbackEntries } from './rollback.js'
 import { ErrorLog, type SyncErrorReport } from './error-log.js'
 import { Status } from '../pb/spamsync.js'
@@ -24,46 +30,18 @@ import { archiveRef, describeArchive, sameArchive, type ArchiveRef } from '../pr
 import type { UploadOutcome } from '../protocol/upload-service.js'
 import type { ListReplica } from '../replica/list-replica.js'
 import type { SettingsFolder } from '../replica/settings-folder.js'
-import type { StateStore, VersionRecord } from '../store/state-store.js'
+import type { StateStore } from '../store/state-store.js'
 import type { Entry } from '../crdt/lww-set.js'
-import { expireTokens } from '../crdt/bayes-counters.js'
 import { checkUploadContributions } from '../replica/upload-contributions.js'
-import type { BayesReplica } from '../replica/bayes-replica.js'
-import type { BayesFile } from '../settings/bayes-file.js'
 import { reportInvalid, type InvalidReport } from '../settings/list-file.js'
 import type { BayesContribution, EncodedBayes } from '../archive/bayes-codec.js'
 import { printable, ERROR_TEXT_MAX } from '../printable.js'
 
 /** Meta keys this module owns. */
-const META_CENTRAL = 'centralVersion'
 const META_APPLIED = 'appliedVersion'
-const META_UPLOAD_ACK = 'uploadAck'
 
-const deflateRawAsync = promisify(deflateRaw)
-const inflateRawAsync = promisify(inflateRaw)
-
-const hex8 = (n: number): string => n.toString(16).padStart(8, '0')
-
-/** Blob name of a kept version's snapshot of one list dataset. */
-const historyBlob = (term: number, seq: number, dataset: ListDataset): string => `history!${hex8(term)}!${hex8(seq)}!${dataset}`
-
-/**
- * A kept version's snapshot holds only what changed since the version before it, except every
- * this many versions: a full snapshot of a 1M-entry list took 5 s of the master's event loop per
- * version. A rollback then reads one full snapshot and at most 15 deltas, and at most 15 versions
- * beyond historyVersions are kept as the bases of kept ones.
- */
-const FULL_SNAPSHOT_EVERY = 16
-
-/** One kept central version, as `GET /history` lists it. */
-export interface HistoryItem {
-  version: Version
-  /** ISO time the version was cut. */
-  time: string
-  origin: string
-  counts: Record<string, number>
-  sizes: Record<string, number>
-}
+export type { HistoryItem } from './version-history.js'
+export type { BayesParts } from './settings-writer.js'
 
 /** The election as the engine sees it. */
 export interface RoleView {
@@ -86,40 +64,8 @@ export interface SyncNetwork {
   announce: () => void
 }
 
-/** What the master acknowledged of this node's uploads. */
-interface UploadAck {
-  masterId: string
-  term: number
-  /** Local change sequence up to which the master has everything. */
-  lseq: number
-  /** Bayes change sequence up to which the master has this node's contribution. */
-  bseq?: number
-}
-
-/** An upload archive and what it was built for. */
-interface PendingUpload {
-  zip: Uint8Array
-  /** Local change sequence the archive covers. */
-  lseq: number
-  /** Bayes change sequence the archive covers. */
-  bseq: number
-  /** Change sequence of this node's own Bayes contribution when the archive was built. */
-  ownBseq: number
-  full: boolean
-  masterId: string
-  term: number
-}
-
 export type { SyncErrorReport } from './error-log.js'
-
-/** Times and sizes of the last transfers, for status. */
-export interface TransferReport {
-  time: string
-  kind: 'full' | 'delta'
-  bytes: number
-  version?: Version
-  peer: string
-}
+export type { TransferReport } from './transfer.js'
 
 /** A dataset whose settings file a sync writes: a list file, or bayes.txt. */
 export type WrittenDataset = ListDataset | 'bayes'
@@ -151,69 +97,69 @@ export interface EngineParts {
   bayes?: BayesParts
   /** Full archives go from peer to peer (fan-out.ts); off: every node fetches from the master only. */
   fanOut: boolean
+  /** A node's name by its id, for the history records (default: none kept). */
+  nameOf?: (nodeId: string) => string | undefined
   /** A live or connected node, whose Bayes contribution no other node's upload may grow (default: none). */
   speaksForItself?: (nodeId: string) => boolean
-}
-
-/** The parts of the Bayes dataset. */
-export interface BayesParts {
-  replica: BayesReplica
-  file: BayesFile
-  /** Keep only this many newest tokens in the written DB (0 = all). */
-  maxTokens: number
-}
-
-/** A single-lane queue: each task starts after the previous one settled. */
-class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve()
-
-  run<T> (task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task)
-    // The next task waits for this one to settle; its error goes to this caller, through `result`.
-    this.tail = Promise.allSettled([result])
-    return result
-  }
 }
 
 /** The sync engine. */
 export class SyncEngine {
   private readonly queue = new SerialQueue()
-  private central: Version = ZERO_VERSION
+  /** The central versions this node cut as master. */
+  private readonly versions: VersionHistory
   private applied: Version = ZERO_VERSION
-  private uploadAck: UploadAck | null = null
   /** Nodes whose full state the master merged in this term: their deltas can be taken. */
   private readonly fullSeen = new Set<string>()
-  private uploading: Promise<void> | null = null
-  private uploadAgain = false
-  /** The last archive built for upload and not yet acknowledged, kept for a resume. */
-  private unacked: PendingUpload | null = null
-  /** The last upload failed: the next heartbeat tries again. */
-  private uploadFailed = false
-  /** Files whose write failed (a full disk): the next heartbeat writes them again. */
-  private readonly unwritten = new Set<ListDataset>()
-  /**
-   * bayes.txt lags the replica: its write or import failed, or it was left to a newer change
-   * already on its way (a waiting upload merge, an announced version), which writes it once for
-   * both. The next heartbeat writes it when nothing newer is under way.
-   */
-  private bayesUnwritten = false
+  /** Uploads this node's changes to the master (on a slave). */
+  private readonly uploader: Uploader
   /** Upload merges waiting for the queue. */
   private mergesWaiting = 0
   private fetching: Promise<void> | null = null
   /** Newest central version announced by the master. */
   private announced: Version = ZERO_VERSION
   private readonly now: () => number
-  /** The full archive this node sends on (the master's own, or one it fetched). */
-  private readonly offer = new ArchiveOffer()
+  /** Answers fetches, and holds the full archive this node sends on. */
+  private readonly server: ArchiveServer
   private readonly fetcher: FanOutFetcher
   private readonly errorLog = new ErrorLog()
-  /** Tokens in the Bayes DB last written to bayes.txt. */
-  bayesTokens = 0
-  lastUpload: TransferReport | null = null
+  /** Writes the list files and bayes.txt a change made. */
+  private readonly writer: SettingsWriter
   lastDownload: TransferReport | null = null
 
   constructor (private readonly parts: EngineParts) {
     this.now = parts.now ?? Date.now
+    this.writer = new SettingsWriter({
+      folder: parts.folder,
+      bayes: parts.bayes,
+      report: (what, err) => { this.report(what, err) },
+      editsFoundByWrite: () => { this.editsFoundByWrite() }
+    })
+    this.versions = new VersionHistory({ store: parts.store, replica: parts.replica, bayes: parts.bayes?.replica, historyVersions: parts.historyVersions, now: this.now, nameOf: parts.nameOf })
+    parts.replica.onCommit = (dataset, changes) => { this.versions.committed(this.parts.roles.role === 'master', dataset, changes) }
+    this.uploader = new Uploader({
+      nodeId: parts.nodeId,
+      store: parts.store,
+      replica: parts.replica,
+      bayes: parts.bayes?.replica,
+      roles: () => this.parts.roles,
+      upload: parts.network.upload,
+      queue: this.queue,
+      versions: () => ({ central: this.versions.current, applied: this.applied }),
+      speaksForItself: parts.speaksForItself,
+      merged: (version) => { this.masterAnnounced(version) },
+      report: (what, err) => { this.report(what, err) },
+      now: this.now
+    })
+    this.server = new ArchiveServer({
+      nodeId: parts.nodeId,
+      replica: parts.replica,
+      bayes: parts.bayes?.replica,
+      versions: this.versions,
+      isMaster: () => this.parts.roles.role === 'master',
+      fanOut: parts.fanOut,
+      report: (what, err) => { this.report(what, err) }
+    })
     const { network } = parts
     this.fetcher = new FanOutFetcher(parts.nodeId, {
       fetch: network.fetch,
@@ -226,7 +172,7 @@ export class SyncEngine {
 
   /** The full archive this node offers to peers, for its beacon; null when fan-out is off. */
   get fullArchive (): ArchiveRef | null {
-    return this.parts.fanOut ? this.offer.held?.ref ?? null : null
+    return this.server.fullArchive
   }
 
   /** The errors status shows, oldest first; a repeated one once, with its count. */
@@ -236,24 +182,34 @@ export class SyncEngine {
 
   /** False while a settings file this node must write cannot be written: it is then no fit master. */
   get canApply (): boolean {
-    return this.unwritten.size === 0
+    return this.writer.listsWritten
+  }
+
+  /** The last upload acknowledged by the master. */
+  get lastUpload (): TransferReport | null {
+    return this.uploader.lastUpload
+  }
+
+  /** Tokens in the Bayes DB last written to bayes.txt. */
+  get bayesTokens (): number {
+    return this.writer.bayesTokens
   }
 
   /** Loads persisted versions; call once before anything else. */
   async load (): Promise<void> {
-    this.central = (await this.parts.store.getMeta<Version>(META_CENTRAL)) ?? ZERO_VERSION
+    await this.versions.load()
     this.applied = (await this.parts.store.getMeta<Version>(META_APPLIED)) ?? ZERO_VERSION
-    this.uploadAck = (await this.parts.store.getMeta<UploadAck>(META_UPLOAD_ACK)) ?? null
+    await this.uploader.load()
   }
 
   /** Newest central version this node holds (the master's current one, or the applied one). */
   get version (): Version {
-    return this.parts.roles.role === 'master' ? this.central : this.applied
+    return this.parts.roles.role === 'master' ? this.versions.current : this.applied
   }
 
   /** Central version this node applied to its files (on the master: the current one). */
   get appliedVersion (): Version {
-    return this.parts.roles.role === 'master' ? this.central : this.applied
+    return this.parts.roles.role === 'master' ? this.versions.current : this.applied
   }
 
   /** Scans the settings folder; the master cuts a version, a slave uploads. */
@@ -269,7 +225,7 @@ export class SyncEngine {
       if (changed.size > 0) await this.parts.hooks?.onLocalEdits?.([...changed.keys()])
       return n
     })
-    if (changed > 0 && this.parts.roles.role !== 'master') this.requestUpload()
+    if (changed > 0 && this.parts.roles.role !== 'master') this.uploader.request()
     return changed
   }
 
@@ -280,9 +236,8 @@ export class SyncEngine {
    */
   async restoreFiles (): Promise<void> {
     await this.queue.run(async () => {
-      const changed: WrittenDataset[] = []
-      for (const ds of LIST_DATASETS) if (await this.writeFile(ds)) changed.push(ds)
-      if (this.parts.bayes?.replica.writeDue === true && await this.writeBayes()) changed.push('bayes')
+      const changed: WrittenDataset[] = await this.writer.writeLists(LIST_DATASETS)
+      if (this.parts.bayes?.replica.writeDue === true && await this.writer.writeBayes()) changed.push('bayes')
       if (changed.length > 0) await this.parts.hooks?.onFilesChanged?.(changed)
     })
   }
@@ -294,11 +249,11 @@ export class SyncEngine {
   async bayesChanged (): Promise<number> {
     if (this.parts.bayes === undefined) return 0
     const grew = await this.queue.run(async () => {
-      const n = await this.scanBayes()
+      const n = await this.writer.scanBayes()
       if (n > 0 && this.parts.roles.role === 'master') await this.cutVersion(this.parts.nodeId)
       return n
     })
-    if (grew > 0 && this.parts.roles.role !== 'master') this.requestUpload()
+    if (grew > 0 && this.parts.roles.role !== 'master') this.uploader.request()
     return grew
   }
 
@@ -321,7 +276,7 @@ export class SyncEngine {
 
   /** This node follows a (possibly new) master: make sure the master has all of this node's state. */
   followMaster (): void {
-    this.requestUpload()
+    this.uploader.request()
   }
 
   /** A beacon told the master's central version: fetch when it is newer than what was applied. */
@@ -342,8 +297,7 @@ export class SyncEngine {
 
   /** Uploads now if anything is pending; resolves when the upload (and any re-run) is done. */
   async syncUpload (): Promise<void> {
-    this.requestUpload()
-    while (this.uploading !== null) await this.uploading
+    await this.uploader.sync()
   }
 
   /** Fetches now if the master has something newer; resolves when done. */
@@ -357,18 +311,17 @@ export class SyncEngine {
    * passing fault heals without an operator.
    */
   tick (): void {
-    if (this.uploadFailed) this.requestUpload()
+    this.uploader.retry()
     if (this.parts.roles.role === 'slave' && (compareVersions(this.announced, this.applied) > 0 || this.aheadOfTerm(this.applied))) this.requestFetch()
-    if (this.bayesUnwritten && this.mergesWaiting === 0 && this.fetching === null) {
+    if (this.writer.bayesState.kind === 'behind' && this.mergesWaiting === 0 && this.fetching === null) {
       this.queue.run(async () => {
         // A change queued before this task may have written it already.
-        if (this.bayesUnwritten && await this.writeBayes()) await this.parts.hooks?.onFilesChanged?.(['bayes'])
+        if (this.writer.bayesState.kind === 'behind' && await this.writer.writeBayes()) await this.parts.hooks?.onFilesChanged?.(['bayes'])
       }).catch((err) => { this.report('write bayes', err) })
     }
-    if (this.unwritten.size > 0) {
+    if (!this.writer.listsWritten) {
       this.queue.run(async () => {
-        const changed: ListDataset[] = []
-        for (const ds of [...this.unwritten]) if (await this.writeFile(ds)) changed.push(ds)
+        const changed = await this.writer.writeLists(this.writer.unwrittenLists)
         if (changed.length > 0) await this.parts.hooks?.onFilesChanged?.(changed)
       }).catch((err) => { this.report('write files', err) })
     }
@@ -377,8 +330,8 @@ export class SyncEngine {
   /** Waits for every queued change to finish (used at shutdown: an apply in flight completes). */
   async drain (): Promise<void> {
     await this.queue.run(async () => {})
-    while (this.uploading !== null || this.fetching !== null) {
-      await Promise.allSettled([this.uploading, this.fetching])
+    while (this.uploader.current.kind === 'running' || this.fetching !== null) {
+      await Promise.allSettled([this.uploader.settled(), this.fetching])
     }
   }
 
@@ -425,14 +378,11 @@ export class SyncEngine {
           speaksForItself: id => id === this.parts.nodeId || (this.parts.speaksForItself?.(id) ?? false)
         })
       }
-      const changed: ListDataset[] = []
-      for (const [dataset, entries] of archive.lists) {
-        if ((await this.parts.replica.merge(dataset, entries, { synced: true })).length > 0) changed.push(dataset)
-      }
-      const bayesGrew = await this.mergeBayes(archive.bayes)
+      const applied = await applyArchive(archive, { replica: this.parts.replica, bayes }, { synced: true })
       if (kind === 'full') this.fullSeen.add(nodeId)
-      if (changed.length > 0 || bayesGrew) await this.cutVersion(nodeId, changed, bayesGrew)
-      return this.central
+      const changed = changedLists(applied)
+      if (changed.length > 0 || applied.bayesChanged > 0) await this.cutVersion(nodeId, changed, applied.bayesChanged > 0)
+      return this.versions.current
     }).catch((err) => {
       done()
       // The uploader only hears a refusal; a local failure (a full disk) belongs in this node's status.
@@ -441,319 +391,62 @@ export class SyncEngine {
     })
   }
 
-  /**
-   * Builds the answer to a fetch: a delta when this node cut `since`, else the full state. It
-   * reads outside the queue, so a fetch is not held up by the master writing its own files;
-   * a change committed meanwhile may ride along, which the receiver's merge takes as it comes.
-   * A delta leaves out the requester's own Bayes contribution: only that node writes it, so
-   * it already holds all of it (a full answer carries it, for a node that lost its state).
-   */
+  /** The answer to a fetch (archive-server.ts). */
   async serveFetch (since: Version, ask: FetchAsk): Promise<Served> {
-    if (this.parts.roles.role !== 'master') return this.serveHeld(ask)
-    const version = this.central
-    if (compareVersions(since, version) >= 0) return { status: Status.UP_TO_DATE, version }
-    const record = since.term === version.term ? await this.parts.store.getVersion(since.term, since.seq) : undefined
-    if (record === undefined && this.parts.fanOut) return await this.serveFull(ask)
-    const lists = new Map<ListDataset, Entry[]>()
-    if (record !== undefined) {
-      for (const ds of LIST_DATASETS) {
-        const changed = await this.parts.replica.changedSince(ds, record.lseq)
-        if (changed.length > 0) lists.set(ds, changed)
-      }
-    } else {
-      for (const ds of LIST_DATASETS) lists.set(ds, [...this.parts.replica.entries(ds)])
-    }
-    const bayes = this.parts.bayes?.replica
-    let contribs: BayesContribution[] | EncodedBayes | null = null
-    if (bayes !== undefined) {
-      // Up to the version served: what a merge committed meanwhile comes with the next version, not twice.
-      const upTo = record?.bseq === undefined ? undefined : (await this.parts.store.getVersion(version.term, version.seq))?.bseq
-      const delta = record?.bseq === undefined ? null : await bayes.changedSinceFile(record.bseq, nodeId => nodeId !== ask.nodeId, upTo)
-      contribs = delta ?? bayes.contributions()
-      if ((Array.isArray(contribs) ? contribs.length : contribs.contributions) === 0) contribs = null
-    }
-    const kind = record === undefined ? 'full' : 'delta'
-    const zip = this.built(kind, () => buildSettingsArchive({ kind, origin: this.parts.nodeId, base: record === undefined ? null : since, version }, lists, contribs))
-    return { status: Status.OK, kind, base: record === undefined ? undefined : since, version, zip }
-  }
-
-  /**
-   * The master's answer when only a full archive will do: the one it holds while a delta from its
-   * version can still be made (so it is built once, not per fetcher), else a new one. Seeds get
-   * it; other fan-out fetchers are told BUSY (take it from a peer); older agents always get it.
-   */
-  private async serveFull (ask: FetchAsk): Promise<Served> {
-    const held = await this.masterArchive()
-    const named = ask.archive !== undefined && sameArchive(ask.archive, held.ref)
-    const release = ask.fanOut || named ? this.offer.take(ask.nodeId, !named) : () => {}
-    if (release === null) return { status: Status.BUSY, reason: `busy: take archive ${describeArchive(held.ref)} from a peer`, archive: held.ref, sources: this.offer.sources }
-    return { status: Status.OK, kind: 'full', version: held.ref.version, zip: held.zip, archive: held.ref, release }
-  }
-
-  /**
-   * The full archive the master hands out: the one it holds while a delta from its version can
-   * still be made (the fetcher then gets the rest as a delta), else one of the current state.
-   */
-  private async masterArchive (): Promise<HeldArchive> {
-    const held = this.offer.held
-    if (held !== null && await this.isDeltaBase(held.ref.version)) return held
-    // After the await: a fetch served meanwhile may have built one of the current version.
-    const built = this.offer.held
-    if (built !== null && built !== held && compareVersions(built.ref.version, this.central) === 0) return built
-    const version = this.central
-    const lists = new Map<ListDataset, Entry[]>()
-    for (const ds of LIST_DATASETS) lists.set(ds, [...this.parts.replica.entries(ds)])
-    const contribs = this.parts.bayes?.replica.contributions() ?? []
-    const zip = this.built('full', () => buildSettingsArchive({ kind: 'full', origin: this.parts.nodeId, base: null, version }, lists, contribs.length === 0 ? null : contribs))
-    this.offer.hold(zip, archiveRef(zip, version))
-    return this.offer.held as HeldArchive
-  }
-
-  /** Runs an archive build; one that fails is an error in this master's status, not only the fetcher's. */
-  private built (kind: 'full' | 'delta', build: () => Uint8Array): Uint8Array {
-    try {
-      return build()
-    } catch (err) {
-      this.report(`build ${kind} archive`, err)
-      throw err
-    }
-  }
-
-  /** Whether this master can make a delta from `v` (it cut it in its term and still keeps its record). */
-  private async isDeltaBase (v: Version): Promise<boolean> {
-    const central = this.central
-    if (v.term !== central.term || compareVersions(v, central) > 0) return false
-    return compareVersions(v, central) === 0 || await this.parts.store.getVersion(v.term, v.seq) !== undefined
-  }
-
-  /** A slave's answer: the full archive it holds when that is exactly the one asked for. */
-  private serveHeld (ask: FetchAsk): Served {
-    const held = this.parts.fanOut ? this.offer.held : null
-    if (ask.archive === undefined || held === null || !sameArchive(ask.archive, held.ref)) {
-      return { status: Status.REFUSED, reason: ask.archive === undefined ? 'not master' : `not master, and archive ${describeArchive(ask.archive)} is not held here` }
-    }
-    const release = this.offer.take(ask.nodeId, false)
-    if (release === null) return { status: Status.BUSY, reason: 'busy: take it from another peer', archive: held.ref, sources: [] }
-    return { status: Status.OK, kind: 'full', version: held.ref.version, zip: held.zip, archive: held.ref, release }
+    const served = await this.server.serve(since, ask)
+    // The history of the versions it covers goes with an archive, so every node keeps it.
+    if (served.status === Status.OK && served.version !== undefined) served.history = await this.versions.recordsFor(served.kind === 'delta' ? since : ZERO_VERSION, served.version)
+    return served
   }
 
   /** The kept central versions, newest first (on a slave: those it cut while it was master). */
   async history (): Promise<HistoryItem[]> {
-    const kept = await this.parts.store.listVersions(this.parts.historyVersions)
-    return kept.map(({ term, seq, record }) => ({
-      version: { term, seq }, time: new Date(record.time).toISOString(), origin: record.origin, counts: record.counts, sizes: record.sizes ?? {}
-    }))
+    return await this.versions.list()
+  }
+
+  /** One kept version's item (`spamsync history --show`), or undefined when it is not kept here. */
+  async historyItem (version: Version): Promise<HistoryItem | undefined> {
+    return await this.versions.item(version)
   }
 
   /**
    * On the master: makes a new central version whose list content equals `target`'s, by stamping
    * anew every entry that differs from the kept snapshot (nothing is rewritten in place, so it
-   * syncs like any other change). Bayes is not rolled back: its counters only grow.
+   * syncs like any other change). Bayes is not rolled back: its counters only grow. Returns the
+   * keys it changed; `dryRun` changes nothing and returns the keys it would change.
    */
-  async rollback (target: Version): Promise<Version> {
+  async rollback (target: Version, opts: { dryRun?: boolean } = {}): Promise<RollbackOutcome> {
     return await this.queue.run(async () => {
       if (this.parts.roles.role !== 'master') throw new NoMasterError(`this node is no longer master (master is ${this.parts.roles.masterId ?? 'unknown'})`)
-      const kept = await this.parts.store.listVersions(this.parts.historyVersions)
-      const record = kept.find(v => v.term === target.term && v.seq === target.seq)?.record
-      if (record?.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} is not in the master's history`)
-      const chain = await this.snapshotChain(target, record)
+      const content = await this.versions.contentAt(target)
       const changed: ListDataset[] = []
+      const lists: RollbackOutcome['lists'] = {}
       for (const ds of LIST_DATASETS) {
-        const snapshot = await this.snapshotEntries(chain, ds)
+        const snapshot = await content.entries(ds)
         const restamped = rollbackEntries(this.parts.replica.entries(ds), snapshot, () => this.parts.replica.clock.now())
-        if ((await this.parts.replica.merge(ds, restamped, { synced: false })).length > 0) changed.push(ds)
+        const summary = summarizeDataset(restamped.map(after => ({ before: this.parts.replica.get(ds, after.key), after })), ROLLBACK_LISTED_KEYS)
+        if (summary.keys.length > 0) lists[ds] = summary
+        if (opts.dryRun !== true && (await this.parts.replica.merge(ds, restamped, { synced: false })).length > 0) changed.push(ds)
       }
+      if (opts.dryRun === true) return { version: null, lists }
       // A new version even when nothing differed, so the rollback shows in the history.
       await this.cutVersion(`rollback of ${formatVersion(target)}`, changed)
-      return this.central
+      return { version: this.versions.current, lists }
     })
-  }
-
-  /** The versions whose snapshots make up `target`'s content: a full one first, then its deltas in order. */
-  private async snapshotChain (target: Version, record: VersionRecord): Promise<Version[]> {
-    const chain: Version[] = [target]
-    for (let r = record; r.deltaOf !== undefined;) {
-      const base = r.deltaOf
-      const next = await this.parts.store.getVersion(base.term, base.seq)
-      if (next?.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} builds on version ${formatVersion(base)}, which is no longer kept`)
-      chain.unshift(base)
-      r = next
-    }
-    return chain
-  }
-
-  /** A dataset's entries at the last version of `chain` (see snapshotChain). */
-  private async snapshotEntries (chain: Version[], ds: ListDataset): Promise<Entry[]> {
-    const entries = new Map<string, Entry>()
-    for (const v of chain) {
-      const blob = await this.parts.store.getBlob(historyBlob(v.term, v.seq, ds))
-      if (blob === undefined) continue
-      // Inflated on the zlib thread pool, like the snapshot was deflated: the queue waits, the event loop does not.
-      for (const e of decodeEntries(await inflateRawAsync(blob), { name: `history ${formatVersion(v)} ${ds}` })) entries.set(e.key, e)
-    }
-    return [...entries.values()]
   }
 
   /** Numbers a new central version, records it and tells the cluster. Runs inside the queue. */
   private async cutVersion (origin: string, written: ListDataset[] = [], bayesGrew = false): Promise<void> {
-    const next = { term: this.parts.roles.term, seq: this.central.term === this.parts.roles.term ? this.central.seq + 1 : 1 }
-    const counts: Record<string, number> = {}
-    for (const ds of LIST_DATASETS) counts[ds] = this.parts.replica.presentCount(ds)
-    const bayes = this.parts.bayes?.replica
-    if (bayes !== undefined) counts.bayes = bayes.tokenCount
-    const record: VersionRecord = { lseq: this.parts.replica.changeSeq, bseq: bayes?.changeSeq, time: this.now(), origin, counts }
-    // The new version is one of the kept ones: drop everything older than the newest N - 1,
-    // except the versions their snapshots build on.
-    const all = await this.parts.store.listVersions(Infinity)
-    const byName = new Map(all.map(v => [formatVersion(v), v.record]))
-    const keep = new Set<string>()
-    for (const v of all.slice(0, this.parts.historyVersions - 1)) {
-      keep.add(formatVersion(v))
-      for (let r = v.record.deltaOf; r !== undefined; r = byName.get(formatVersion(r))?.deltaOf) keep.add(formatVersion(r))
-    }
-    const dropped = all.filter(v => !keep.has(formatVersion(v)))
-    const droppedBlobs = dropped.flatMap(({ term, seq }) => LIST_DATASETS.map(ds => ({ name: historyBlob(term, seq, ds), value: null })))
-    await this.parts.store.write({
-      meta: { [META_CENTRAL]: next },
-      versions: [{ term: next.term, seq: next.seq, record }],
-      dropVersions: dropped,
-      blobs: droppedBlobs
-    })
-    this.central = next
+    const cut = await this.versions.cut(this.parts.roles.term, origin)
     // Tell the cluster first: slaves fetch while this node writes its snapshot and its own files.
     this.parts.network.announce()
-    await this.snapshot(next, record)
-    const changedFiles: WrittenDataset[] = []
-    for (const ds of written) if (await this.writeFile(ds)) changedFiles.push(ds)
-    if ((bayesGrew || this.bayesUnwritten) && await this.writeBayesUnlessSuperseded(this.mergesWaiting > 0)) changedFiles.push('bayes')
+    await this.versions.snapshot(cut)
+    const changedFiles: WrittenDataset[] = await this.writer.writeLists(written)
+    if (await this.writer.afterChange(bayesGrew, this.mergesWaiting > 0)) changedFiles.push('bayes')
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
   }
 
-  /**
-   * Keeps the content of a version for rollback, deflated: the list entries (tombstones too)
-   * changed since the newest kept version before it, or every one (a 121k-entry list is ~4.6 MB
-   * encoded, ~1.2 MB deflated) when there is none or every {@link FULL_SNAPSHOT_EVERY} versions.
-   * Runs inside the queue, after the announcement, so no slave waits for it; a crash before it
-   * only makes that version impossible to roll back to (and the next one a full snapshot).
-   */
-  private async snapshot (version: Version, record: VersionRecord): Promise<void> {
-    const previous = (await this.parts.store.listVersions(2)).find(v => v.term !== version.term || v.seq !== version.seq)
-    const chain = previous?.record.sizes === undefined ? 0 : (previous.record.chain ?? 0) + 1
-    const base = chain > 0 && chain < FULL_SNAPSHOT_EVERY ? previous : undefined
-    const sizes: Record<string, number> = {}
-    const blobs = []
-    for (const ds of LIST_DATASETS) {
-      const entries = base === undefined ? this.parts.replica.entries(ds) : await this.parts.replica.changedSince(ds, base.record.lseq)
-      // Deflate on the zlib thread pool: the event loop keeps serving the fetches the announcement started.
-      const data = await deflateRawAsync(encodeEntries(entries).data, { level: 1 })
-      sizes[ds] = data.byteLength
-      blobs.push({ name: historyBlob(version.term, version.seq, ds), value: data })
-    }
-    const kept: VersionRecord = base === undefined
-      ? { ...record, sizes }
-      : { ...record, sizes, deltaOf: { term: base.term, seq: base.seq }, chain }
-    await this.parts.store.write({ versions: [{ term: version.term, seq: version.seq, record: kept }], blobs })
-  }
-
   // ---- slave side ----
-
-  private requestUpload (): void {
-    if (this.uploading !== null) {
-      this.uploadAgain = true
-      return
-    }
-    this.uploading = this.uploadLoop().finally(() => { this.uploading = null })
-  }
-
-  private async uploadLoop (): Promise<void> {
-    do {
-      this.uploadAgain = false
-      try {
-        await this.uploadOnce()
-        this.uploadFailed = false
-      } catch (err: any) {
-        this.uploadFailed = true
-        this.report('upload', err)
-        return
-      }
-    } while (this.uploadAgain)
-  }
-
-  private async uploadOnce (): Promise<void> {
-    const { role, masterId, term } = this.parts.roles
-    if (role !== 'slave' || masterId === null) return
-    let full = this.uploadAck === null || this.uploadAck.masterId !== masterId || this.uploadAck.term !== term
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const built = await this.queue.run(async () => await this.buildUpload(full, masterId, term))
-      if (built === null) return
-      const ack = this.uploadAck
-      const outcome = await this.parts.network.upload(masterId, { kind: full ? 'full' : 'delta', baseTerm: ack?.term ?? 0, baseLseq: ack?.lseq ?? 0 }, built.zip)
-      if (outcome.status === Status.NEED_FULL && !full) {
-        full = true
-        continue
-      }
-      if (outcome.status !== Status.OK) throw new SyncRefusedError(`master ${masterId} refused the upload: ${outcome.reason}`)
-      this.unacked = null
-      const next: UploadAck = { masterId, term, lseq: built.lseq, bseq: built.bseq }
-      await this.parts.store.write({ meta: { [META_UPLOAD_ACK]: next } })
-      this.uploadAck = next
-      this.lastUpload = { time: new Date(this.now()).toISOString(), kind: full ? 'full' : 'delta', bytes: built.zip.byteLength, version: outcome.version, peer: masterId }
-      if (outcome.version !== undefined) this.masterAnnounced(outcome.version)
-      return
-    }
-  }
-
-  /**
-   * The archive to upload: everything, or this node's own changes since the acknowledged point.
-   * An archive that was not acknowledged is sent again byte for byte while nothing of this
-   * node's changed (Bayes contributions of others applied meanwhile do not count), so the master
-   * can resume it from the offset it already holds, or answer it from the merge it already did.
-   */
-  private async buildUpload (full: boolean, masterId: string, term: number): Promise<PendingUpload | null> {
-    const lseq = this.parts.replica.changeSeq
-    const bayes = this.parts.bayes?.replica
-    const bseq = bayes?.changeSeq ?? 0
-    const ownBseq = bayes?.ownChangeSeq ?? 0
-    const kept = this.unacked
-    if (kept !== null && kept.full === full && kept.lseq === lseq && kept.ownBseq === ownBseq && kept.masterId === masterId && kept.term === term) return kept
-    const lists = new Map<ListDataset, Entry[]>()
-    let n = 0
-    for (const ds of LIST_DATASETS) {
-      const entries = full
-        ? [...this.parts.replica.entries(ds)]
-        : (await this.parts.replica.changedSince(ds, this.uploadAck?.lseq ?? 0)).filter(e => !e.synced)
-      if (entries.length > 0 || full) lists.set(ds, entries)
-      n += entries.length
-    }
-    let contribs: BayesContribution[] | EncodedBayes | null = null
-    if (bayes !== undefined) {
-      const own = (): BayesContribution[] => bayes.contributions().filter(c => c.nodeId === this.parts.nodeId)
-      // A hand-over leaves out the master's and live nodes' contributions: they upload their own,
-      // and the master refuses a copy that would grow one (upload-contributions.ts).
-      const handOver = (): BayesContribution[] => bayes.contributions().filter(c => c.nodeId === this.parts.nodeId || (c.nodeId !== masterId && !(this.parts.speaksForItself?.(c.nodeId) ?? false)))
-      if (full) contribs = this.holdsOtherMastersState(masterId, term) ? handOver() : own()
-      else contribs = await bayes.changedSinceFile(this.uploadAck?.bseq ?? 0, nodeId => nodeId === this.parts.nodeId) ?? own()
-      if ((Array.isArray(contribs) ? contribs.length : contribs.contributions) === 0) contribs = null
-    }
-    if (!full && n === 0 && contribs === null) return null
-    // A delta's base is the central version this node's changes sit on.
-    const zip = buildSettingsArchive({ kind: full ? 'full' : 'delta', origin: this.parts.nodeId, base: full ? null : this.applied, version: null }, lists, contribs)
-    this.unacked = { zip, lseq, bseq, ownBseq, full, masterId, term }
-    return this.unacked
-  }
-
-  /**
-   * True when this node may hold Bayes contributions that `masterId` in `term` lacks: it was
-   * master itself, applied a version of another term, or uploaded to another master or term.
-   * Otherwise every contribution it holds came from this master, and each live node uploads its
-   * own, so a full upload carries only this node's contribution.
-   */
-  private holdsOtherMastersState (masterId: string, term: number): boolean {
-    const ack = this.uploadAck
-    return this.central.term !== 0 ||
-      (this.applied.term !== 0 && this.applied.term !== term) ||
-      (ack !== null && (ack.masterId !== masterId || ack.term !== term))
-  }
 
   private requestFetch (force = false): void {
     if (this.fetching !== null) return
@@ -779,10 +472,10 @@ export class SyncEngine {
       // The bytes are the master's (sha256 checked on arrival), so they are passed on at once;
       // every receiver checks the archive itself before it applies it.
       if (this.parts.fanOut && fetched.full === true && fetched.archive !== undefined) {
-        this.offer.hold(fetched.zip, fetched.archive)
+        this.server.holdFetched(fetched.zip, fetched.archive)
         this.parts.network.announce()
       }
-      await this.apply(fetched.zip, peer)
+      await this.apply(fetched.zip, peer, fetched.history)
     }
   }
 
@@ -805,26 +498,38 @@ export class SyncEngine {
   }
 
   /** Checks an archive from the master (or a peer holding the master's) completely, then merges and writes it. */
-  private async apply (zip: Uint8Array, peer: string): Promise<void> {
+  private async apply (zip: Uint8Array, peer: string, history?: Uint8Array): Promise<void> {
     const archive = readSettingsArchive(zip)
+    const records = this.historyOf(history, peer)
     const version = archive.manifest.version
     if (version === null) throw new SyncRefusedError(`${peer} sent an archive without a central version`)
     if (this.aheadOfTerm(version)) throw new VersionAheadError(`${peer} sent version ${version.term}.${version.seq}, past term ${this.parts.roles.term} this node is in`)
     await this.queue.run(async () => {
       const changedFiles: WrittenDataset[] = []
-      for (const [dataset, entries] of archive.lists) {
-        const changed = await this.parts.replica.merge(dataset, entries, { synced: true })
-        if (changed.length > 0 && await this.writeFile(dataset)) changedFiles.push(dataset)
-      }
-      const bayesGrew = await this.mergeBayes(archive.bayes)
-      if ((bayesGrew || this.bayesUnwritten) && await this.writeBayesUnlessSuperseded(compareVersions(this.announced, version) > 0)) changedFiles.push('bayes')
+      const applied = await applyArchive(archive, { replica: this.parts.replica, bayes: this.parts.bayes?.replica }, {
+        synced: true,
+        listChanged: async (dataset) => { if (await this.writer.writeList(dataset)) changedFiles.push(dataset) }
+      })
+      if (await this.writer.afterChange(applied.bayesChanged > 0, compareVersions(this.announced, version) > 0)) changedFiles.push('bayes')
       if (compareVersions(version, this.applied) > 0) {
         await this.parts.store.write({ meta: { [META_APPLIED]: version } })
         this.applied = version
       }
       this.lastDownload = { time: new Date(this.now()).toISOString(), kind: archive.manifest.kind, bytes: zip.byteLength, version, peer }
       if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
+      // After the files and hooks: keeping the version's content for a later rollback here waits for nothing else.
+      if (compareVersions(version, this.applied) === 0) await this.versions.received(version, records, archive.manifest.origin).catch((err) => { this.report('history', err) })
     })
+  }
+
+  /** The history records a fetch answer carried; a malformed history is reported and none of it is kept, the archive still applies. */
+  private historyOf (bytes: Uint8Array | undefined, peer: string): HistoryRecord[] {
+    try {
+      return decodeHistory(bytes ?? new Uint8Array(0))
+    } catch (err) {
+      this.report(`history from ${peer}`, err)
+      return []
+    }
   }
 
   /** Bad lines of bayes.txt found by the last read (bounded), and why it cannot be read or written, if so. */
@@ -833,87 +538,13 @@ export class SyncEngine {
     return { ...(file?.invalid ?? reportInvalid([])), fileError: file?.problem }
   }
 
-  /** Scans bayes.txt into the replica; a failed export is reported and changes nothing. Runs inside the queue. */
-  private async scanBayes (): Promise<number> {
-    const bayes = this.parts.bayes
-    if (bayes === undefined) return 0
-    try {
-      if (await bayes.file.unchanged()) return 0
-      const local = await bayes.file.read()
-      return local === null ? 0 : await bayes.replica.applyScan(local)
-    } catch (err: any) {
-      this.report('bayes export', err)
-      return 0
-    }
-  }
-
-  /** Joins received Bayes contributions; true when the DB grew. Runs inside the queue. */
-  private async mergeBayes (contribs: BayesContribution[] | null): Promise<boolean> {
-    if (contribs === null || this.parts.bayes === undefined) return false
-    return (await this.parts.bayes.replica.merge(contribs)) > 0
-  }
-
-  /**
-   * Writes bayes.txt, or when `superseded` (a newer change is on its way and will write it) leaves
-   * it to that change: a DB of millions of tokens is formatted and written once, not per version.
-   */
-  private async writeBayesUnlessSuperseded (superseded: boolean): Promise<boolean> {
-    if (!superseded) return await this.writeBayes()
-    this.bayesUnwritten = true
-    return false
-  }
-
-  /**
-   * Writes the cluster's Bayes DB to bayes.txt and imports it; it becomes the baseline of the
-   * next scan, so what other nodes learned is never counted as this node's own. A scan runs
-   * first, so what this node learned since its last scan is not lost. Runs inside the queue.
-   * True once the file is written and imported; a failure is reported and retried by tick().
-   */
-  private async writeBayes (): Promise<boolean> {
-    const bayes = this.parts.bayes
-    if (bayes === undefined) return false
-    await this.scanBayes()
-    let db = bayes.replica.merged()
-    if (bayes.maxTokens > 0) db = expireTokens(db, bayes.maxTokens)
-    try {
-      // Write-ahead: a crash from here until the baseline is stored never counts the written DB as learned here.
-      await bayes.replica.beginMergedBaseline(db, bayes.maxTokens)
-      await bayes.file.write(db)
-      await bayes.replica.setMergedBaseline(db, bayes.maxTokens)
-      this.bayesTokens = db.tokens.keys.length
-      this.bayesUnwritten = false
-      return true
-    } catch (err: any) {
-      this.bayesUnwritten = true
-      this.report('bayes import', err)
-      return false
-    }
-  }
-
-  /** Writes a dataset's file; a failure is reported and retried by the next change, not thrown. */
-  private async writeFile (dataset: ListDataset): Promise<boolean> {
-    const edits = this.parts.folder.editsStampedByWrites
-    try {
-      const changed = await this.parts.folder.write(dataset)
-      this.unwritten.delete(dataset)
-      return changed
-    } catch (err: any) {
-      this.unwritten.add(dataset)
-      // tick() retries every heartbeat: the error log keeps a repeat as one entry with a count.
-      this.report(`write ${dataset}`, err)
-      return false
-    } finally {
-      if (this.parts.folder.editsStampedByWrites !== edits) this.editsFoundByWrite()
-    }
-  }
-
   /**
    * An operator's edit that a file write found (made while the file was being written) is
    * versioned or uploaded like a scanned one; no later scan sees it as new.
    */
   private editsFoundByWrite (): void {
     if (this.parts.roles.role !== 'master') {
-      this.requestUpload()
+      this.uploader.request()
       return
     }
     this.queue.run(async () => { await this.cutVersion(this.parts.nodeId) }).catch((err) => { this.report('version', err) })

@@ -91,6 +91,8 @@ export interface FetchAnswer {
   /** BUSY: the nodes the master sent the archive to. */
   sources: string[]
   zip?: Uint8Array
+  /** OK: the encoded history records of the versions the archive covers; empty from an older agent. */
+  history?: Uint8Array
 }
 
 /** The network and the cluster's beacons, as the fan-out sees them. */

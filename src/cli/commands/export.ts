@@ -1,15 +1,20 @@
-import { LIST_DATASETS, type ListDataset } from '../../constants.js'
+import { LIST_DATASETS } from '../../constants.js'
 import { loadConfig } from '../../config.js'
 import { openLocalState } from '../../local-state.js'
-import { buildSettingsArchive } from '../../sync/settings-archive.js'
+import { buildArchive } from '../../sync/archive-build.js'
 import { writeFileAtomic } from '../../settings/atomic-write.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
 import { checkStoppedNode } from '../checks.js'
-import type { EntryColumns } from '../../crdt/entry-columns.js'
 import { FileAccessError } from '../../errors.js'
 import { BayesFile } from '../../settings/bayes-file.js'
+import { EntryColumns } from '../../crdt/entry-columns.js'
+import type { Entry } from '../../crdt/lww-set.js'
 
 const KEYS = ['dataDir', 'settingsDir'] as const
+
+/** Entries of a list that are not tombstones. */
+const presentCount = (entries: Entry[] | EntryColumns | undefined): number =>
+  entries === undefined ? 0 : entries instanceof EntryColumns ? entries.presentCount() : entries.filter(e => e.present).length
 
 /** `spamsync export FILE.zip`: the node's current settings as a full archive. */
 export const exportCommand: Command = {
@@ -34,19 +39,19 @@ ${configHelp([...KEYS])}`,
     const state = await openLocalState(config, Date.now, { entries: 'onDemand' })
     try {
       await state.folder.scan()
-      const lists = new Map<ListDataset, EntryColumns>()
-      for (const ds of LIST_DATASETS) lists.set(ds, await state.replica.columns(ds))
       const bayesFile = new BayesFile(config.settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 0, maxFileBytes: config.maxSettingsFileBytes })
       const local = await bayesFile.read()
       if (local !== null) await state.bayes.applyScan(local)
-      const contribs = state.bayes.contributions()
-      const zip = buildSettingsArchive({ kind: 'full', origin: state.identity.nodeId, base: null, version: null }, lists, contribs.length > 0 ? contribs : null)
+      const { zip, lists } = await buildArchive({ kind: 'full', origin: state.identity.nodeId, base: null, version: null }, state.replica, {
+        lists: { kind: 'all', columns: true },
+        bayes: state.bayes.contributions()
+      })
       try {
         await writeFileAtomic(positionals[0], zip)
       } catch (err: any) {
         throw new FileAccessError(`cannot write ${positionals[0]}: ${err?.code ?? err}`, { cause: err })
       }
-      const counts = [...LIST_DATASETS.map(ds => `${ds} ${lists.get(ds)?.presentCount() ?? 0}`), `bayes ${state.bayes.tokenCount} tokens`].join(', ')
+      const counts = [...LIST_DATASETS.map(ds => `${ds} ${presentCount(lists.get(ds))}`), `bayes ${state.bayes.tokenCount} tokens`].join(', ')
       stdout(`exported ${positionals[0]} (${zip.byteLength} bytes): ${counts}\n`)
     } finally {
       await state.close()

@@ -1,34 +1,39 @@
+import { UnknownVersionError, UsageError } from '../../errors.js'
 import { configHelp, configOptions, type Command } from '../command.js'
+import { formatHistory, formatVersionDetail } from '../history-format.js'
 import { AGENT_KEYS, agentTarget, callAgent } from './status.js'
 
-/** The `GET /history` list as a table, newest first. */
-export function formatHistory (items: any[]): string {
-  if (items.length === 0) return '(no versions kept here: history is kept by the master)\n'
-  const datasets = [...new Set(items.flatMap(i => Object.keys(i.counts)))]
-  const lines = [`${'VERSION'.padEnd(10)}${'TIME'.padEnd(26)}${datasets.map(d => d.toUpperCase().padStart(20)).join('  ')}  ORIGIN`]
-  for (const i of items) {
-    // Entries, then the snapshot's bytes where there is one.
-    const cells = datasets.map(d => `${i.counts[d] ?? '-'}${i.sizes[d] === undefined ? '' : ` (${i.sizes[d]} B)`}`.padStart(20))
-    lines.push(`${`${i.version.term}.${i.version.seq}`.padEnd(10)}${String(i.time).padEnd(26)}${cells.join('  ')}  ${i.origin}`)
-  }
-  return lines.join('\n') + '\n'
-}
+export { formatHistory } from '../history-format.js'
 
-/** `spamsync history`: the central versions the master keeps. */
+/** `spamsync history`: the central versions this node keeps, or one of them with the keys it changed. */
 export const historyCommand: Command = {
   name: 'history',
-  help: `Usage: spamsync history [--json] [options]
+  help: `Usage: spamsync history [--show VERSION] [--json] [options]
 
-Lists the central versions the agent keeps, newest first: number, time, origin node, entries
-per dataset and snapshot sizes. Only the master keeps history; ask the master's agent. The
-agent is found like 'spamsync status' finds it (--config, SPAMSYNC_*, flags).
+Lists the central versions the agent keeps, newest first: number, time (UTC), the node whose
+change made it (by name) and what it changed: per dataset +added -removed ~changed keys, and the
+Bayes DB's tokens and messages. Every node keeps the history (it travels with every sync), so it
+outlives a master change and any node can be asked. A version marked ° came to this node inside
+a larger update: listed, but its content is not kept here to roll back to. The agent is found
+like 'spamsync status' finds it (--config, SPAMSYNC_*, flags).
 
+  --show VERSION              one version (TERM.SEQ) with the keys it changed: up to 50 per
+                              dataset, with old and new values, and how many more
   --json                      print the raw JSON document
 ${configHelp([...AGENT_KEYS])}`,
-  options: { json: { type: 'boolean' }, ...configOptions([...AGENT_KEYS]) },
+  options: { show: { type: 'string' }, json: { type: 'boolean' }, ...configOptions([...AGENT_KEYS]) },
   positionals: [0, 0],
   async run ({ values, stdout }) {
-    const items = await callAgent(await agentTarget(values), 'GET', '/history')
+    const show = values.show
+    if (typeof show === 'string' && !/^\d+\.\d+$/.test(show)) throw new UsageError(`--show VERSION must be TERM.SEQ, e.g. 3.17, got '${show}'`)
+    const at = await agentTarget(values)
+    if (typeof show === 'string') {
+      const item = await callAgent(at, 'GET', `/history/${show}`)
+      if (item.error === 'UnknownVersionError') throw new UnknownVersionError(item.message)
+      stdout(values.json === true ? JSON.stringify(item, null, 2) + '\n' : formatVersionDetail(item))
+      return 0
+    }
+    const items = await callAgent(at, 'GET', '/history')
     stdout(values.json === true ? JSON.stringify(items, null, 2) + '\n' : formatHistory(items))
     return 0
   }

@@ -6,8 +6,10 @@ import { UsageError } from '../../errors.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
 import { checkStoppedNode } from '../checks.js'
 import { BayesFile } from '../../settings/bayes-file.js'
+import { SettingsWriter } from '../../sync/settings-writer.js'
+import { applyArchive } from '../../sync/archive-apply.js'
 
-const KEYS = ['dataDir', 'settingsDir'] as const
+const KEYS = ['dataDir', 'settingsDir', 'bayesMaxTokens'] as const
 
 /** `spamsync import FILE.zip`: merges an archive into the local settings. */
 export const importCommand: Command = {
@@ -17,7 +19,8 @@ export const importCommand: Command = {
 Checks FILE.zip completely (paths, sizes, checksums, every entry) and then merges it into the
 local settings: an entry wins where it is newer than the local one, so importing never loses a
 newer local change, and importing twice changes nothing. Bayes contributions join the same way
-and bayes.txt is rewritten when they grew (load it with sa-learn --restore afterwards). A bad archive is refused with the
+and bayes.txt is rewritten when they grew, keeping the newest bayes.maxTokens tokens as the agent
+does (load it with sa-learn --restore afterwards). A bad archive is refused with the
 reason and nothing changes. The agent must not be running on the same data folder. Without --config, --data-dir or
 SPAMSYNC_DATA_DIR the data folder is ./spamsync-data, which must exist (no new node identity is
 made in the working folder); a settings folder given must exist.
@@ -38,26 +41,24 @@ ${configHelp([...KEYS])}`,
     const state = await openLocalState(config)
     try {
       await state.folder.scan()
-      const report: string[] = []
-      for (const [dataset, entries] of archive.lists) {
-        const changed = await state.replica.merge(dataset, entries, { synced: false })
-        if (changed.length > 0) await state.folder.write(dataset)
-        report.push(`${dataset} ${changed.length} changed of ${entries.length}`)
-      }
-      if (archive.bayes !== null) {
-        const bayesFile = new BayesFile(config.settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 0, maxFileBytes: config.maxSettingsFileBytes })
-        const local = await bayesFile.read()
-        if (local !== null) await state.bayes.applyScan(local)
-        const grew = await state.bayes.merge(archive.bayes)
-        if (grew > 0) {
-          const merged = state.bayes.merged()
-          // Write-ahead, as the agent does: a crash before the baseline is stored never counts the file as learned here.
-          await state.bayes.beginMergedBaseline(merged, 0)
-          await bayesFile.write(merged)
-          await state.bayes.setMergedBaseline(merged, 0)
-        }
-        report.push(`bayes ${grew} tokens changed`)
-      }
+      const failed: unknown[] = []
+      const writer = new SettingsWriter({
+        folder: state.folder,
+        bayes: { replica: state.bayes, file: new BayesFile(config.settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 0, maxFileBytes: config.maxSettingsFileBytes }), maxTokens: config.bayesMaxTokens },
+        report: (_what, err) => { failed.push(err) },
+        // The folder was scanned just before: an edit found by a write is in the replica, uploaded by the agent at its start.
+        editsFoundByWrite: () => {}
+      })
+      // What bayes.txt gained since the last scan is this node's own, not the archive's.
+      if (archive.bayes !== null) await writer.scanBayes()
+      const applied = await applyArchive(archive, { replica: state.replica, bayes: state.bayes }, {
+        synced: false,
+        listChanged: async (dataset) => { await writer.writeList(dataset) }
+      })
+      if (applied.bayesChanged > 0) await writer.writeBayes()
+      if (failed.length > 0) throw failed[0]
+      const report = applied.lists.map(l => `${l.dataset} ${l.changed} changed of ${l.carried}`)
+      if (archive.bayes !== null) report.push(`bayes ${applied.bayesChanged} tokens changed`)
       stdout(`imported ${positionals[0]} from ${archive.manifest.origin}: ${report.join(', ')}\n`)
     } finally {
       await state.close()

@@ -137,7 +137,8 @@ test('spamsync status escapes what an agent answered even when the agent did not
     metrics: async () => '',
     sync: async () => ({}),
     history: async () => [],
-    rollback: async () => ({ term: 0, seq: 0 })
+    historyItem: async () => undefined,
+    rollback: async () => ({ version: { term: 0, seq: 0 }, lists: {} })
   }, { token: 'x', allowedHosts: [] })
   t.after(async () => { await server.close() })
   const printed = await cliStatus(server.port)

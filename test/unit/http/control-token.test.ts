@@ -78,7 +78,8 @@ describe('the status server with a token', () => {
     metrics: async () => '',
     sync: async () => { calls.push('sync'); return { ms: 1 } },
     history: async () => [],
-    rollback: async () => { calls.push('rollback'); return { term: 1, seq: 2 } }
+    historyItem: async () => undefined,
+    rollback: async () => { calls.push('rollback'); return { version: { term: 1, seq: 2 }, lists: {} } }
   }
 
   async function server (t: any): Promise<string> {

@@ -1,0 +1,55 @@
+/**
+ * Merges a checked settings archive into the replicas: the one way an archive's content enters a
+ * node, whether a slave applies the master's, the master merges an upload, or the operator runs
+ * `spamsync import`, so the three cannot drift apart.
+ */
+import type { ListDataset } from '../constants.js'
+import type { ListReplica } from '../replica/list-replica.js'
+import type { BayesReplica } from '../replica/bayes-replica.js'
+import type { SettingsArchive } from './settings-archive.js'
+
+/** The replicas an archive is merged into. */
+export interface ApplyParts {
+  replica: ListReplica
+  /** The Bayes replica, when Bayes is synced: without it the archive's contributions are left out. */
+  bayes?: BayesReplica
+}
+
+/** How an archive is merged. */
+export interface ApplyOptions {
+  /**
+   * True for the central state (from the master, or merged by it): nothing to upload. False for
+   * an import: its entries are this node's changes, which it then uploads.
+   */
+  synced: boolean
+  /**
+   * Runs after each list dataset the archive changed, before the next one is merged (a slave
+   * writes that file at once: protocol/sync-v1.md, "Crash consistency").
+   */
+  listChanged?: (dataset: ListDataset) => Promise<void>
+}
+
+/** What merging an archive changed. */
+export interface Applied {
+  /** Each list dataset the archive carries, in the archive's order. */
+  lists: Array<{ dataset: ListDataset, changed: number, carried: number }>
+  /** Bayes token records the merge changed (0: none carried, none new, or Bayes not synced). */
+  bayesChanged: number
+}
+
+/** Merges the archive's lists, then its Bayes contributions, each in its own store batch. */
+export async function applyArchive (archive: SettingsArchive, parts: ApplyParts, opts: ApplyOptions): Promise<Applied> {
+  const lists: Applied['lists'] = []
+  for (const [dataset, entries] of archive.lists) {
+    const changed = (await parts.replica.merge(dataset, entries, { synced: opts.synced })).length
+    lists.push({ dataset, changed, carried: entries.length })
+    if (changed > 0) await opts.listChanged?.(dataset)
+  }
+  const bayesChanged = archive.bayes === null || parts.bayes === undefined ? 0 : await parts.bayes.merge(archive.bayes)
+  return { lists, bayesChanged }
+}
+
+/** The list datasets an apply changed. */
+export function changedLists (applied: Applied): ListDataset[] {
+  return applied.lists.filter(l => l.changed > 0).map(l => l.dataset)
+}
