@@ -1,6 +1,8 @@
 /**
- * The sync engine of one node: decides what to upload, merges what the master receives, cuts
- * central versions, serves and applies deltas. It knows the network only through the small
+ * The sync engine of one node: a coordinator of small parts. It takes local edits in and merges
+ * uploads on the master; version-history.ts cuts and keeps central versions, archive-server.ts
+ * answers fetches, uploader.ts and downloader.ts move archives on a slave, archive-apply.ts and
+ * settings-writer.ts merge them and write the files. It knows the network only through the small
  * {@link SyncNetwork} interface and the election only through {@link RoleView}, so the whole
  * flow runs in tests without libp2p.
  *
@@ -9,123 +11,54 @@
  */
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { ArchiveError, NoMasterError, SyncRefusedError, VersionAheadError, errorMessage } from '../errors.js'
-import { buildSettingsArchive, readSettingsArchive, type SettingsArchive } from './settings-archive.js'
+import { readSettingsArchive, type SettingsArchive } from './settings-archive.js'
 import { incompatibility, type PeerVersions } from '../protocol/compat.js'
-import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../version.js'
+import { formatVersion, ZERO_VERSION, type Version } from '../version.js'
+import { Status } from '../pb/spamsync.js'
 import { VersionHistory, type HistoryItem } from './version-history.js'
 import { decodeHistory, type HistoryRecord } from '../archive/history-record.js'
 import { ROLLBACK_LISTED_KEYS, summarizeDataset, type RollbackOutcome } from '../archive/change-summary.js'
 import { ArchiveServer } from './archive-server.js'
 import { Uploader } from './uploader.js'
+import { Downloader } from './downloader.js'
 import { SerialQueue } from './serial-queue.js'
-import type { TransferReport } from './transfer.js'
-import { SettingsWriter, type BayesParts } from './settings-writer.js'
+import { SettingsWriter } from './settings-writer.js'
 import { applyArchive, changedLists } from './archive-apply.js'
 import { rollbackEntries } from './rollback.js'
 import { ErrorLog, type SyncErrorReport } from './error-log.js'
-import { Status } from '../pb/spamsync.js'
-import type { FetchAsk, Served } from '../protocol/fetch-service.js'
-import { ArchiveOffer, FanOutFetcher, type FanOutPeers, type HeldArchive } from './fan-out.js'
-import { archiveRef, describeArchive, sameArchive, type ArchiveRef } from '../protocol/archive-ref.js'
-import type { UploadOutcome } from '../protocol/upload-service.js'
-import type { ListReplica } from '../replica/list-replica.js'
-import type { SettingsFolder } from '../replica/settings-folder.js'
-import type { StateStore } from '../store/state-store.js'
-import type { Entry } from '../crdt/lww-set.js'
 import { checkUploadContributions } from '../replica/upload-contributions.js'
 import { reportInvalid, type InvalidReport } from '../settings/list-file.js'
-import type { BayesContribution, EncodedBayes } from '../archive/bayes-codec.js'
 import { printable, ERROR_TEXT_MAX } from '../printable.js'
+import type { FetchAsk, Served } from '../protocol/fetch-service.js'
+import type { ArchiveRef } from '../protocol/archive-ref.js'
+import type { TransferReport } from './transfer.js'
+import type { EngineParts, WrittenDataset } from './engine-types.js'
 
-/** Meta keys this module owns. */
-const META_APPLIED = 'appliedVersion'
-
+export type { RoleView, SyncNetwork, EngineHooks, EngineParts, WrittenDataset } from './engine-types.js'
 export type { HistoryItem } from './version-history.js'
 export type { BayesParts } from './settings-writer.js'
-
-/** The election as the engine sees it. */
-export interface RoleView {
-  readonly role: 'master' | 'slave' | 'candidate'
-  readonly masterId: string | null
-  readonly term: number
-}
-
-/** The engine's way to the other nodes. */
-export interface SyncNetwork {
-  /** Uploads an archive to the master. */
-  upload: (masterId: string, req: { kind: 'full' | 'delta', baseTerm: number, baseLseq: number }, zip: Uint8Array) => Promise<UploadOutcome>
-  /** Fetches the central changes since `since` from `peerId`, or exactly `archive` when given. */
-  fetch: FanOutPeers['fetch']
-  /** Live peers whose beacon announces a full archive. */
-  holders: FanOutPeers['holders']
-  /** A live node that may still come to hold a full archive. */
-  awaited: FanOutPeers['awaited']
-  /** Tells the cluster about a new central version at once (not at the next heartbeat). */
-  announce: () => void
-}
-
 export type { SyncErrorReport } from './error-log.js'
 export type { TransferReport } from './transfer.js'
-
-/** A dataset whose settings file a sync writes: a list file, or bayes.txt. */
-export type WrittenDataset = ListDataset | 'bayes'
-
-/** Hooks the engine calls; the agent wires them to logs, metrics and commands. */
-export interface EngineHooks {
-  /** Settings files an apply or merge changed (bayes.txt once it is written and imported). */
-  onFilesChanged?: (datasets: WrittenDataset[]) => void | Promise<void>
-  /** List files the operator (or a tool of theirs) edited on this node, after they were scanned in. */
-  onLocalEdits?: (datasets: ListDataset[]) => void | Promise<void>
-  /** An error worth showing to the operator; a repeat comes again with its count raised. */
-  onError?: (report: SyncErrorReport) => void
-}
-
-/** Parts the engine works on. */
-export interface EngineParts {
-  nodeId: string
-  store: StateStore
-  replica: ListReplica
-  folder: SettingsFolder
-  roles: RoleView
-  network: SyncNetwork
-  strictVersion: boolean
-  /** Central versions the master keeps (records and list snapshots) for history and rollback. */
-  historyVersions: number
-  hooks?: EngineHooks
-  now?: () => number
-  /** The Bayes dataset, when it is synced. */
-  bayes?: BayesParts
-  /** Full archives go from peer to peer (fan-out.ts); off: every node fetches from the master only. */
-  fanOut: boolean
-  /** A node's name by its id, for the history records (default: none kept). */
-  nameOf?: (nodeId: string) => string | undefined
-  /** A live or connected node, whose Bayes contribution no other node's upload may grow (default: none). */
-  speaksForItself?: (nodeId: string) => boolean
-}
 
 /** The sync engine. */
 export class SyncEngine {
   private readonly queue = new SerialQueue()
   /** The central versions this node cut as master. */
   private readonly versions: VersionHistory
-  private applied: Version = ZERO_VERSION
   /** Nodes whose full state the master merged in this term: their deltas can be taken. */
   private readonly fullSeen = new Set<string>()
   /** Uploads this node's changes to the master (on a slave). */
   private readonly uploader: Uploader
   /** Upload merges waiting for the queue. */
   private mergesWaiting = 0
-  private fetching: Promise<void> | null = null
-  /** Newest central version announced by the master. */
-  private announced: Version = ZERO_VERSION
+  /** Fetches and applies the master's versions (on a slave). */
+  private readonly downloader: Downloader
   private readonly now: () => number
   /** Answers fetches, and holds the full archive this node sends on. */
   private readonly server: ArchiveServer
-  private readonly fetcher: FanOutFetcher
   private readonly errorLog = new ErrorLog()
   /** Writes the list files and bayes.txt a change made. */
   private readonly writer: SettingsWriter
-  lastDownload: TransferReport | null = null
 
   constructor (private readonly parts: EngineParts) {
     this.now = parts.now ?? Date.now
@@ -145,7 +78,7 @@ export class SyncEngine {
       roles: () => this.parts.roles,
       upload: parts.network.upload,
       queue: this.queue,
-      versions: () => ({ central: this.versions.current, applied: this.applied }),
+      versions: () => ({ central: this.versions.current, applied: this.downloader.appliedVersion }),
       speaksForItself: parts.speaksForItself,
       merged: (version) => { this.masterAnnounced(version) },
       report: (what, err) => { this.report(what, err) },
@@ -160,14 +93,25 @@ export class SyncEngine {
       fanOut: parts.fanOut,
       report: (what, err) => { this.report(what, err) }
     })
-    const { network } = parts
-    this.fetcher = new FanOutFetcher(parts.nodeId, {
-      fetch: network.fetch,
-      holders: network.holders,
-      awaited: network.awaited,
-      // The error's name (WrongArchiveError, TransferError, ...) says what the peer did wrong.
-      onPeerFailed: (peer, err: any) => { this.report(`download from ${peer}`, { message: `${err?.name ?? 'Error'}: ${errorMessage(err)}` }) }
-    }, this.now)
+    this.downloader = new Downloader({
+      nodeId: parts.nodeId,
+      store: parts.store,
+      replica: parts.replica,
+      bayes: parts.bayes?.replica,
+      roles: () => this.parts.roles,
+      network: parts.network,
+      fanOut: parts.fanOut,
+      queue: this.queue,
+      writer: this.writer,
+      server: this.server,
+      filesChanged: async (datasets) => { await this.parts.hooks?.onFilesChanged?.(datasets) },
+      applied: async (version, history, peer, origin) => {
+        // After the files and hooks: keeping the version's content for a later rollback here waits for nothing else.
+        await this.versions.received(version, this.historyOf(history, peer), origin).catch((err) => { this.report('history', err) })
+      },
+      report: (what, err) => { this.report(what, err) },
+      now: this.now
+    })
   }
 
   /** The full archive this node offers to peers, for its beacon; null when fan-out is off. */
@@ -185,6 +129,11 @@ export class SyncEngine {
     return this.writer.listsWritten
   }
 
+  /** The last archive applied. */
+  get lastDownload (): TransferReport | null {
+    return this.downloader.lastDownload
+  }
+
   /** The last upload acknowledged by the master. */
   get lastUpload (): TransferReport | null {
     return this.uploader.lastUpload
@@ -198,18 +147,18 @@ export class SyncEngine {
   /** Loads persisted versions; call once before anything else. */
   async load (): Promise<void> {
     await this.versions.load()
-    this.applied = (await this.parts.store.getMeta<Version>(META_APPLIED)) ?? ZERO_VERSION
+    await this.downloader.load()
     await this.uploader.load()
   }
 
   /** Newest central version this node holds (the master's current one, or the applied one). */
   get version (): Version {
-    return this.parts.roles.role === 'master' ? this.versions.current : this.applied
+    return this.parts.roles.role === 'master' ? this.versions.current : this.downloader.appliedVersion
   }
 
   /** Central version this node applied to its files (on the master: the current one). */
   get appliedVersion (): Version {
-    return this.parts.roles.role === 'master' ? this.versions.current : this.applied
+    return this.parts.roles.role === 'master' ? this.versions.current : this.downloader.appliedVersion
   }
 
   /** Scans the settings folder; the master cuts a version, a slave uploads. */
@@ -281,18 +230,12 @@ export class SyncEngine {
 
   /** A beacon told the master's central version: fetch when it is newer than what was applied. */
   masterAnnounced (version: Version): void {
-    // Only the master of a term cuts its versions: one past this node's term is forged, and taken
-    // as the newest it would hide every honest version after it.
-    if (this.aheadOfTerm(version)) return
-    if (compareVersions(version, this.announced) > 0) this.announced = version
-    if (this.parts.roles.role !== 'slave') return
-    if (compareVersions(this.announced, this.applied) > 0) this.requestFetch()
+    this.downloader.announce(version)
   }
 
   /** A peer announced a full archive: fetch now if this node waits for one. */
   archiveAnnounced (ref: ArchiveRef): void {
-    const awaiting = this.fetcher.awaiting
-    if (awaiting !== null && sameArchive(awaiting, ref) && this.parts.roles.role === 'slave') this.requestFetch()
+    this.downloader.archiveAnnounced(ref)
   }
 
   /** Uploads now if anything is pending; resolves when the upload (and any re-run) is done. */
@@ -302,8 +245,7 @@ export class SyncEngine {
 
   /** Fetches now if the master has something newer; resolves when done. */
   async syncDownload (): Promise<void> {
-    if (this.parts.roles.role === 'slave') this.requestFetch(true)
-    while (this.fetching !== null) await this.fetching
+    await this.downloader.sync()
   }
 
   /**
@@ -312,8 +254,8 @@ export class SyncEngine {
    */
   tick (): void {
     this.uploader.retry()
-    if (this.parts.roles.role === 'slave' && (compareVersions(this.announced, this.applied) > 0 || this.aheadOfTerm(this.applied))) this.requestFetch()
-    if (this.writer.bayesState.kind === 'behind' && this.mergesWaiting === 0 && this.fetching === null) {
+    this.downloader.retry()
+    if (this.writer.bayesState.kind === 'behind' && this.mergesWaiting === 0 && this.downloader.current.kind === 'idle') {
       this.queue.run(async () => {
         // A change queued before this task may have written it already.
         if (this.writer.bayesState.kind === 'behind' && await this.writer.writeBayes()) await this.parts.hooks?.onFilesChanged?.(['bayes'])
@@ -330,12 +272,10 @@ export class SyncEngine {
   /** Waits for every queued change to finish (used at shutdown: an apply in flight completes). */
   async drain (): Promise<void> {
     await this.queue.run(async () => {})
-    while (this.uploader.current.kind === 'running' || this.fetching !== null) {
-      await Promise.allSettled([this.uploader.settled(), this.fetching])
+    while (this.uploader.current.kind === 'running' || this.downloader.current.kind === 'fetching') {
+      await Promise.allSettled([this.uploader.settled(), this.downloader.settled()])
     }
   }
-
-  // ---- master side ----
 
   /** Why an upload from this peer is refused now, or null. */
   uploadRefusal (hello: PeerVersions & { nodeId: string }): string | null {
@@ -399,6 +339,16 @@ export class SyncEngine {
     return served
   }
 
+  /** The history records a fetch answer carried; a malformed history is reported and none of it is kept, the archive still applies. */
+  private historyOf (bytes: Uint8Array | undefined, peer: string): HistoryRecord[] {
+    try {
+      return decodeHistory(bytes ?? new Uint8Array(0))
+    } catch (err) {
+      this.report(`history from ${peer}`, err)
+      return []
+    }
+  }
+
   /** The kept central versions, newest first (on a slave: those it cut while it was master). */
   async history (): Promise<HistoryItem[]> {
     return await this.versions.list()
@@ -444,92 +394,6 @@ export class SyncEngine {
     const changedFiles: WrittenDataset[] = await this.writer.writeLists(written)
     if (await this.writer.afterChange(bayesGrew, this.mergesWaiting > 0)) changedFiles.push('bayes')
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
-  }
-
-  // ---- slave side ----
-
-  private requestFetch (force = false): void {
-    if (this.fetching !== null) return
-    this.fetching = this.fetchOnce(force).catch((err) => { this.report('download', err) }).finally(() => { this.fetching = null })
-  }
-
-  private async fetchOnce (force: boolean): Promise<void> {
-    for (;;) {
-      const { role, masterId } = this.parts.roles
-      if (role !== 'slave' || masterId === null) return
-      if (this.aheadOfTerm(this.applied)) await this.forgetForgedApplied()
-      if (!force && compareVersions(this.announced, this.applied) <= 0) return
-      force = false
-      // Null: the master is busy and no peer holds its full archive yet; tick() or a peer's announcement tries again.
-      const got = await this.fetcher.fetch(masterId, this.applied, this.announced)
-      if (got === null) return
-      const { answer: fetched, peer } = got
-      if (fetched.status === Status.UP_TO_DATE) return
-      if (fetched.status !== Status.OK || fetched.zip === undefined) throw new SyncRefusedError(`${peer} refused the download: ${fetched.reason}`)
-      // Checked before the archive is passed on: announced by this node, a forged version would
-      // get this node's beacons dropped by every peer.
-      if (fetched.archive !== undefined && this.aheadOfTerm(fetched.archive.version)) throw new VersionAheadError(`${peer} sent version ${fetched.archive.version.term}.${fetched.archive.version.seq}, past term ${this.parts.roles.term} this node is in`)
-      // The bytes are the master's (sha256 checked on arrival), so they are passed on at once;
-      // every receiver checks the archive itself before it applies it.
-      if (this.parts.fanOut && fetched.full === true && fetched.archive !== undefined) {
-        this.server.holdFetched(fetched.zip, fetched.archive)
-        this.parts.network.announce()
-      }
-      await this.apply(fetched.zip, peer, fetched.history)
-    }
-  }
-
-  /** True for a version no master could have cut yet: its term is past the one this node is in. */
-  private aheadOfTerm (version: Version): boolean {
-    return version.term > this.parts.roles.term
-  }
-
-  /**
-   * A store written before versions were checked against the term may hold a forged applied
-   * version, above every honest one: forget it, so the next fetch takes the master's full state.
-   */
-  private async forgetForgedApplied (): Promise<void> {
-    await this.queue.run(async () => {
-      if (!this.aheadOfTerm(this.applied)) return
-      this.report('download', new VersionAheadError(`applied version ${this.applied.term}.${this.applied.seq} is past term ${this.parts.roles.term}: forgotten, fetching the full state`))
-      await this.parts.store.write({ meta: { [META_APPLIED]: ZERO_VERSION } })
-      this.applied = ZERO_VERSION
-    })
-  }
-
-  /** Checks an archive from the master (or a peer holding the master's) completely, then merges and writes it. */
-  private async apply (zip: Uint8Array, peer: string, history?: Uint8Array): Promise<void> {
-    const archive = readSettingsArchive(zip)
-    const records = this.historyOf(history, peer)
-    const version = archive.manifest.version
-    if (version === null) throw new SyncRefusedError(`${peer} sent an archive without a central version`)
-    if (this.aheadOfTerm(version)) throw new VersionAheadError(`${peer} sent version ${version.term}.${version.seq}, past term ${this.parts.roles.term} this node is in`)
-    await this.queue.run(async () => {
-      const changedFiles: WrittenDataset[] = []
-      const applied = await applyArchive(archive, { replica: this.parts.replica, bayes: this.parts.bayes?.replica }, {
-        synced: true,
-        listChanged: async (dataset) => { if (await this.writer.writeList(dataset)) changedFiles.push(dataset) }
-      })
-      if (await this.writer.afterChange(applied.bayesChanged > 0, compareVersions(this.announced, version) > 0)) changedFiles.push('bayes')
-      if (compareVersions(version, this.applied) > 0) {
-        await this.parts.store.write({ meta: { [META_APPLIED]: version } })
-        this.applied = version
-      }
-      this.lastDownload = { time: new Date(this.now()).toISOString(), kind: archive.manifest.kind, bytes: zip.byteLength, version, peer }
-      if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
-      // After the files and hooks: keeping the version's content for a later rollback here waits for nothing else.
-      if (compareVersions(version, this.applied) === 0) await this.versions.received(version, records, archive.manifest.origin).catch((err) => { this.report('history', err) })
-    })
-  }
-
-  /** The history records a fetch answer carried; a malformed history is reported and none of it is kept, the archive still applies. */
-  private historyOf (bytes: Uint8Array | undefined, peer: string): HistoryRecord[] {
-    try {
-      return decodeHistory(bytes ?? new Uint8Array(0))
-    } catch (err) {
-      this.report(`history from ${peer}`, err)
-      return []
-    }
   }
 
   /** Bad lines of bayes.txt found by the last read (bounded), and why it cannot be read or written, if so. */

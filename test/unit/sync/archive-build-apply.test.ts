@@ -1,0 +1,103 @@
+import { describe, test, type TestContext } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { StateStore } from '../../../src/store/state-store.js'
+import { ListReplica } from '../../../src/replica/list-replica.js'
+import { BayesReplica } from '../../../src/replica/bayes-replica.js'
+import { buildArchive } from '../../../src/sync/archive-build.js'
+import { applyArchive, changedLists } from '../../../src/sync/archive-apply.js'
+import { readSettingsArchive, type ArchiveMeta } from '../../../src/sync/settings-archive.js'
+import { tokensOf } from '../../../src/crdt/bayes-counters.js'
+import type { Entry } from '../../../src/crdt/lww-set.js'
+
+const WALL_MS = 1_700_000_000_000
+const META: ArchiveMeta = { kind: 'full', origin: 'a', base: null, version: null }
+let counter = 0
+const entry = (key: string, present = true): Entry => ({ key, value: '', present, stamp: { wallMs: WALL_MS, counter: counter++, nodeId: 'a' } })
+const contribution = { nodeId: 'a', db: { numSpam: 1, numHam: 0, seen: new Map(), tokens: tokensOf([['aaaaaaaaaa', { spam: 1, ham: 0, atime: 1_700_000_000 }]]) } }
+
+/** A node's replicas on a store in a temp dir, closed and removed when the test ends. */
+async function node (t: TestContext, name: string): Promise<{ replica: ListReplica, bayes: BayesReplica }> {
+  const dir = await mkdtemp(join(tmpdir(), `spamsync-archive-${name}-`))
+  const store = await StateStore.open(dir)
+  t.after(async () => {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+  return { replica: await ListReplica.load(store, name, () => WALL_MS, 60_000), bayes: await BayesReplica.load(store, name) }
+}
+
+describe('buildArchive', () => {
+  test('all: every dataset, an empty one too, tombstones included', async (t) => {
+    const { replica } = await node(t, 'a')
+    await replica.merge('whitelist', [entry('a@example.com'), entry('gone@example.com', false)], { synced: true })
+    const built = await buildArchive(META, replica, { lists: { kind: 'all' }, bayes: null })
+    const archive = readSettingsArchive(built.zip)
+    assert.deepEqual([...archive.lists.keys()].sort(), ['autowhitelist', 'blacklist', 'whitelist'])
+    assert.equal(archive.lists.get('whitelist')?.length, 2)
+    assert.equal(built.listEntries, 2)
+  })
+
+  test('all as columns carries the same entries as all as objects', async (t) => {
+    const { replica } = await node(t, 'a')
+    await replica.merge('blacklist', [entry('x.example'), entry('y.example', false)], { synced: false })
+    const objects = readSettingsArchive((await buildArchive(META, replica, { lists: { kind: 'all' }, bayes: null })).zip)
+    const columns = readSettingsArchive((await buildArchive(META, replica, { lists: { kind: 'all', columns: true }, bayes: null })).zip)
+    assert.deepEqual(columns.lists, objects.lists)
+  })
+
+  test('changedSince with ownOnly: only this node\'s changes, and only datasets that have some', async (t) => {
+    const { replica } = await node(t, 'a')
+    await replica.merge('whitelist', [entry('central@example.com')], { synced: true })
+    await replica.merge('whitelist', [entry('own@example.com')], { synced: false })
+    const built = await buildArchive({ ...META, kind: 'delta', base: { term: 1, seq: 1 } }, replica, { lists: { kind: 'changedSince', lseq: 0, ownOnly: true }, bayes: null })
+    const archive = readSettingsArchive(built.zip)
+    assert.deepEqual([...archive.lists.keys()], ['whitelist'])
+    assert.deepEqual(archive.lists.get('whitelist')?.map(e => e.key), ['own@example.com'])
+  })
+
+  test('no Bayes contribution: no bayes.bin', async (t) => {
+    const { replica } = await node(t, 'a')
+    const built = await buildArchive(META, replica, { lists: { kind: 'all' }, bayes: [] })
+    assert.equal(built.bayes, false)
+    assert.equal(readSettingsArchive(built.zip).bayes, null)
+  })
+})
+
+describe('applyArchive', () => {
+  test('merges each list and the Bayes contributions, and says what changed', async (t) => {
+    const source = await node(t, 'a')
+    await source.replica.merge('whitelist', [entry('a@example.com')], { synced: false })
+    const zip = (await buildArchive(META, source.replica, { lists: { kind: 'all' }, bayes: [contribution] })).zip
+    const target = await node(t, 'b')
+    const seen: string[] = []
+    const applied = await applyArchive(readSettingsArchive(zip), target, { synced: true, listChanged: async (ds) => { seen.push(ds) } })
+    assert.deepEqual(changedLists(applied), ['whitelist'])
+    assert.deepEqual(seen, ['whitelist'], 'listChanged runs for each changed dataset')
+    assert.ok(applied.bayesChanged > 0)
+    assert.equal(target.replica.get('whitelist', 'a@example.com')?.synced, true)
+    assert.equal(target.bayes.merged().numSpam, 1)
+  })
+
+  test('applied twice, the second time changes nothing', async (t) => {
+    const source = await node(t, 'a')
+    await source.replica.merge('whitelist', [entry('a@example.com')], { synced: false })
+    const archive = readSettingsArchive((await buildArchive(META, source.replica, { lists: { kind: 'all' }, bayes: [contribution] })).zip)
+    const target = await node(t, 'b')
+    await applyArchive(archive, target, { synced: false })
+    const again = await applyArchive(archive, target, { synced: false })
+    assert.deepEqual(changedLists(again), [])
+    assert.equal(again.bayesChanged, 0)
+  })
+
+  test('without a Bayes replica the contributions are left out', async (t) => {
+    const source = await node(t, 'a')
+    const archive = readSettingsArchive((await buildArchive(META, source.replica, { lists: { kind: 'all' }, bayes: [contribution] })).zip)
+    const target = await node(t, 'b')
+    const applied = await applyArchive(archive, { replica: target.replica }, { synced: true })
+    assert.equal(applied.bayesChanged, 0)
+    assert.equal(target.bayes.merged().numSpam, 0)
+  })
+})
