@@ -19,15 +19,17 @@ import { SpamsyncError, UnknownVersionError, errorMessage } from '../errors.js'
 import { checkToken, CONTROL_TOKEN_FILE, hostAllowed, TOKEN_SCHEME } from './control-token.js'
 import { printable, PEER_TEXT_MAX } from '../printable.js'
 import type { Version } from '../version.js'
+import type { HistoryDocument, StatusDocument } from './status-document.js'
+import type { SyncNowResult } from '../sync/sync-now.js'
 
 /** What the server asks of the agent. */
 export interface StatusSource {
-  status: () => unknown
+  status: () => StatusDocument
   /** The Prometheus exposition text. */
   metrics: () => Promise<string>
-  sync: (opts: { upload: boolean, download: boolean }) => Promise<unknown>
+  sync: (opts: { upload: boolean, download: boolean }) => Promise<SyncNowResult>
   /** The kept central versions, newest first. */
-  history: () => Promise<unknown>
+  history: () => Promise<HistoryDocument>
   /** Rolls the lists back to `version`; resolves to the new central version. */
   rollback: (version: Version) => Promise<Version>
 }

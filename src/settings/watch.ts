@@ -11,6 +11,8 @@ export interface WatchOptions {
   debounceMs: number
   /** Interval of the safety-net rescan; 0 turns it off. */
   rescanIntervalMs: number
+  /** Events cannot be watched (or stopped coming): the rescan alone finds changes now. */
+  onError: (err: unknown) => void
 }
 
 /** A running watcher. */
@@ -36,9 +38,10 @@ export function watchFolder (dir: string, opts: WatchOptions, onChange: () => vo
   try {
     watcher = watch(dir, { persistent: false }, poke)
     // A watcher error (folder removed) must not crash the agent; the rescan still runs.
-    watcher.on('error', () => { watcher?.close(); watcher = undefined })
-  } catch {
+    watcher.on('error', (err) => { watcher?.close(); watcher = undefined; opts.onError(err) })
+  } catch (err) {
     watcher = undefined
+    opts.onError(err)
   }
   const interval = opts.rescanIntervalMs > 0 ? setInterval(poke, opts.rescanIntervalMs) : undefined
   interval?.unref()
