@@ -7,7 +7,6 @@
  * router and the role handling of its events, while those need the election. The election is
  * built first and calls them through a {@link Later}, bound before anything starts.
  */
-import { join } from 'node:path'
 import { commandDirOf, nodeName, type Config } from './config.js'
 import { openLocalState, type LocalState } from './local-state.js'
 import { loadOrCreateClusterKey } from './net/cluster-key.js'
@@ -24,17 +23,14 @@ import { ArchiveHolders } from './sync/archive-holders.js'
 import { roleChangeHandler } from './sync/role-change.js'
 import { routeRollback } from './sync/rollback-route.js'
 import { syncNow } from './sync/sync-now.js'
-import { startSchedule, HOUR_MS } from './sync/schedule.js'
-import { UploadService } from './protocol/upload-service.js'
-import { FetchService } from './protocol/fetch-service.js'
-import { ControlService } from './protocol/control-service.js'
+import { startSchedule, syncJobs } from './sync/schedule.js'
+import { WireServices } from './protocol/wire-services.js'
 import { BeaconLink } from './protocol/beacon-link.js'
 import { BeaconRouter } from './protocol/beacon-router.js'
 import { Libp2pSyncNetwork } from './protocol/sync-network.js'
 import { TrafficCounter } from './protocol/traffic.js'
 import { TransferProgress } from './protocol/transfer-progress.js'
-import { incompatibility } from './protocol/compat.js'
-import { AfterApplyHook } from './ops/after-apply-hook.js'
+import { afterApplyHookFor, type AfterApplyHook } from './ops/after-apply-hook.js'
 import { outputRunnerFor, type OutputRunner } from './outputs/runner.js'
 import { watchFolder, type FolderWatch } from './settings/watch.js'
 import { BayesFile } from './settings/bayes-file.js'
@@ -99,6 +95,7 @@ interface SyncSide {
 interface Views {
   beacons: BeaconRouter
   status: StatusReport
+  services: WireServices
 }
 
 /** The parts of a running agent. */
@@ -157,15 +154,7 @@ function buildSyncSide (base: Base, net: NetworkSide): SyncSide {
     maxFileBytes: config.maxSettingsFileBytes,
     cwd
   })
-  const afterApply = config.hooksAfterApply === ''
-    ? null
-    : new AfterApplyHook({
-      command: config.hooksAfterApply,
-      timeoutMs: config.hooksTimeoutSeconds * 1000,
-      cwd,
-      onSuccess: (files, result) => { log.info({ event: 'hook', hook: 'afterApply', files, ms: result.durationMs }, 'afterApply hook ran') },
-      onFailure: (err) => { report('hook afterApply', err) }
-    })
+  const afterApply = afterApplyHookFor({ ...config, commandDir: cwd }, log, report)
   const outputs = outputRunnerFor({ ...config, commandDir: cwd }, state.replica, log, report)
   const { election, peers } = net
   const engine = new SyncEngine({
@@ -195,7 +184,7 @@ function buildSyncSide (base: Base, net: NetworkSide): SyncSide {
   return { afterApply, outputs, engine }
 }
 
-/** Builds the parts that read the engine (clock skew, status, beacons, role changes) and binds the election's callees. */
+/** Builds the parts that read the engine (clock skew, status, beacons, role changes, wire services); binds the election's callees. */
 function buildViews (base: Base, net: NetworkSide, sync: SyncSide): Views {
   const { config, log, clock, state, node, report } = base
   const { election, peers, cluster } = net
@@ -232,12 +221,12 @@ function buildViews (base: Base, net: NetworkSide, sync: SyncSide): Views {
   })
   base.callees.bind({ engine, beacons, roleChanged: roleChangeHandler({ log, nameOf: (id) => cluster.nameOf(id), clock: skews, engine, report }) })
   warnings.check()
-  return { beacons, status }
+  const services = new WireServices(node, engine, { dataDir: config.dataDir, strictVersion: config.strictVersion, traffic: net.traffic, timeMerge: async (work) => await net.metrics.timeMerge(work), report })
+  return { beacons, status, services }
 }
 
 /** A running agent. */
 export class Agent {
-  private services: Array<{ stop: () => Promise<void> }> = []
   private watch: FolderWatch | null = null
   private http: StatusServer | null = null
   private timers: NodeJS.Timeout[] = []
@@ -320,8 +309,8 @@ export class Agent {
 
   /** Starts the wire services and the beacons, catches up with the settings folder, then serves and ticks. */
   private async run (): Promise<void> {
-    await this.startServices()
-    const { node, peers, beacons, engine, report } = this.parts
+    const { node, peers, beacons, engine, services, report } = this.parts
+    await services.start()
     // Nothing a callback throws may end the process: guarded() puts it in status and the log.
     node.addEventListener('peer:identify', guarded('peer identify', report, (evt) => { peers.identified(evt.detail.peerId, evt.detail.agentVersion) }))
     node.addEventListener('peer:discovery', guarded('peer discovery', report, (evt) => { peers.discovered(evt.detail.id) }))
@@ -335,26 +324,6 @@ export class Agent {
     this.parts.outputs?.changed()
     await this.startControl()
     this.startTimers()
-  }
-
-  /** The upload, fetch and control protocols. */
-  private async startServices (): Promise<void> {
-    const { node, engine, config, traffic, metrics, report } = this.parts
-    const upload = new UploadService(node, {
-      refusal: (hello) => engine.uploadRefusal(hello),
-      needsFull: (nodeId, baseTerm) => engine.needsFull(nodeId, baseTerm),
-      merge: async (nodeId, zip, kind) => await metrics.timeMerge(async () => await engine.mergeUpload(nodeId, zip, kind))
-    }, traffic, { partialDir: join(config.dataDir, 'uploads'), report })
-    const fetch = new FetchService(node, {
-      refusal: (hello) => { const bad = incompatibility(hello, config.strictVersion); return bad === null ? null : `incompatible: ${bad}` },
-      serve: async (since, _want, ask) => await engine.serveFetch(since, ask)
-    }, traffic)
-    // A forwarded request is carried out here or refused, never forwarded again (no loops).
-    const control = new ControlService(node, { rollback: async (version) => await engine.rollback(version) }, config.strictVersion)
-    for (const service of [upload, fetch, control]) {
-      await service.start()
-      this.services.push(service)
-    }
   }
 
   /** The settings folder watch and the HTTP status and control API. */
@@ -389,18 +358,7 @@ export class Agent {
     if (config.bayesScanIntervalSeconds > 0) {
       this.timers.push(setInterval(guarded('bayes scan', report, async () => await engine.bayesChanged()), config.bayesScanIntervalSeconds * 1000))
     }
-    this.stopSchedule = startSchedule([
-      {
-        name: 'scheduled upload',
-        intervalMs: config.uploadIntervalHours * HOUR_MS,
-        run: async () => {
-          await engine.localChanged()
-          await engine.bayesChanged()
-          await engine.syncUpload()
-        }
-      },
-      { name: 'scheduled download', intervalMs: config.downloadIntervalHours * HOUR_MS, run: async () => { await engine.syncDownload() } }
-    ], report)
+    this.stopSchedule = startSchedule(syncJobs(engine, config.uploadIntervalHours, config.downloadIntervalHours), report)
     peers.redial()
   }
 
@@ -408,7 +366,7 @@ export class Agent {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    const { engine, afterApply, outputs, peers, beacons, node, state, log } = this.parts
+    const { engine, afterApply, outputs, peers, beacons, services, node, state, log } = this.parts
     for (const t of this.timers) clearInterval(t)
     this.stopSchedule?.()
     peers.stop()
@@ -419,7 +377,7 @@ export class Agent {
     await afterApply?.idle()
     outputs?.stop()
     await outputs?.idle()
-    for (const service of this.services) await service.stop()
+    await services.stop()
     await beacons.stop()
     await node.stop()
     await state.close()
