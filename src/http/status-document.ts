@@ -95,11 +95,21 @@ export interface StatusDocument {
   uptimeSeconds: number
 }
 
-/** The document as the CLI receives it: an agent older than a field leaves it out. */
-export type ReceivedStatus = Omit<StatusDocument, 'name' | 'cluster' | 'outputs' | 'warnings' | 'peers'> &
-Partial<Pick<StatusDocument, 'name' | 'cluster' | 'outputs' | 'warnings'>> & {
-  peers: Array<Omit<PeerStatus, 'name' | 'connected' | 'lastDialError'> & Partial<Pick<PeerStatus, 'name' | 'connected' | 'lastDialError'>>>
+/**
+ * The document as the CLI reads it from an agent that may be older than the CLI: what the first
+ * agents sent is there, what came since (names, the cluster view, outputs, warnings, dial
+ * errors, progress) may be missing.
+ */
+export type ReceivedStatus = Pick<StatusDocument, 'nodeId' | 'role' | 'term' | 'masterId' | 'version' | 'appliedVersion' | 'agentVersion' |
+'protocolVersion' | 'clockOffsetMs' | 'bytesSent' | 'bytesReceived' | 'lastUpload' | 'lastDownload' | 'errors'> &
+Partial<Pick<StatusDocument, 'name' | 'cluster' | 'outputs' | 'warnings' | 'transfer'>> & {
+  datasets: Record<string, ListDatasetStatus>
+  peers: Array<Pick<PeerStatus, 'id' | 'role' | 'appliedVersion' | 'agentVersion' | 'compatible' | 'reason' | 'lastSeen'> &
+  Partial<Pick<PeerStatus, 'name' | 'connected' | 'lastDialError'>>>
 }
+
+/** The answer of `POST /rollback`: the new central version, or the named error that refused it. */
+export type RollbackAnswer = { ok: true, version: Version } | { ok?: undefined, error: string, message: string }
 
 /** The answer of `GET /history`: the kept central versions, newest first. */
 export type HistoryDocument = HistoryItem[]

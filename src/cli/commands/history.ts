@@ -1,8 +1,9 @@
 import { configHelp, configOptions, type Command } from '../command.js'
 import { AGENT_KEYS, agentTarget, callAgent } from './status.js'
+import type { HistoryDocument } from '../../http/status-document.js'
 
 /** The `GET /history` list as a table, newest first. */
-export function formatHistory (items: any[]): string {
+export function formatHistory (items: HistoryDocument): string {
   if (items.length === 0) return '(no versions kept here: history is kept by the master)\n'
   const datasets = [...new Set(items.flatMap(i => Object.keys(i.counts)))]
   const lines = [`${'VERSION'.padEnd(10)}${'TIME'.padEnd(26)}${datasets.map(d => d.toUpperCase().padStart(20)).join('  ')}  ORIGIN`]
@@ -28,7 +29,7 @@ ${configHelp([...AGENT_KEYS])}`,
   options: { json: { type: 'boolean' }, ...configOptions([...AGENT_KEYS]) },
   positionals: [0, 0],
   async run ({ values, stdout }) {
-    const items = await callAgent(await agentTarget(values), 'GET', '/history')
+    const items = await callAgent<HistoryDocument>(await agentTarget(values), 'GET', '/history')
     stdout(values.json === true ? JSON.stringify(items, null, 2) + '\n' : formatHistory(items))
     return 0
   }
