@@ -58,7 +58,8 @@ export class ClockSkewMonitor {
   /** This node's clock minus the master's (ms); null until a master's clock was heard. */
   get ownOffsetMs (): number | null {
     const offset = this.parts.clock.offsetMs
-    return offset === null ? null : -offset
+    // 0 - offset: a master's offset is 0, not -0.
+    return offset === null ? null : 0 - offset
   }
 
   private moved (): void {
