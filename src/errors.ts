@@ -178,6 +178,9 @@ export function errorMessage (err: unknown): string {
 /** A peer's beacon carries a number out of its bound (protocol/election-v1.md); it is dropped. */
 export class BeaconBoundsError extends SpamsyncError {}
 
+/** A peer's beacon frame is not a Beacon message; it is dropped (the sender's next one may be fine). */
+export class BeaconDecodeError extends SpamsyncError {}
+
 /**
  * A settings file is not one the agent may read or write: a symlink that leads out of the
  * settings folder (or to nothing), or not a regular file (a folder, a FIFO, a device). Its

@@ -63,3 +63,30 @@ export function secretWarnings (secrets: readonly Secret[]): string[] {
   }
   return out
 }
+
+/** Checks secrets' modes on every call, and logs each warning once, while it holds. */
+export class SecretModeWarnings {
+  private readonly logged = new Set<string>()
+
+  constructor (private readonly secrets: readonly Secret[], private readonly log: (warning: string) => void) {}
+
+  /** The warnings that hold now (status shows them); a new one is logged. */
+  check (): string[] {
+    const found = secretWarnings(this.secrets)
+    for (const w of found) {
+      if (this.logged.has(w)) continue
+      this.logged.add(w)
+      this.log(w)
+    }
+    return found
+  }
+}
+
+/** The secrets of an agent: its data folder, cluster key and control token. */
+export function agentSecrets (dataDir: string, clusterKey: string, controlToken: string): Secret[] {
+  return [
+    { what: 'data folder', path: dataDir, folder: true },
+    { what: 'cluster key', path: clusterKey },
+    { what: 'control token', path: controlToken }
+  ]
+}

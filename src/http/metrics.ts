@@ -5,8 +5,8 @@
  * count) is recorded as it happens.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { Version } from '../version.js'
 import type { ClusterNode } from '../cluster/health.js'
+import type { ListDatasetStatus, PeerStatus, StatusDocument } from './status-document.js'
 
 /** Content type of the Prometheus text exposition format. */
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE
@@ -17,19 +17,12 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 const ROLES = ['master', 'slave', 'candidate'] as const
 const PEER_STATES = ['live', 'down', 'incompatible'] as const
 
-/** The part of the status document (see `Agent.status`) that metrics read. */
-export interface MetricsStatus {
-  role: string
-  term: number
-  version: Version
-  appliedVersion: Version
-  peers: Array<{ live: boolean, compatible: boolean }>
-  datasets: Record<string, { entries: number, invalidCount: number }>
-  bytesSent: number
-  bytesReceived: number
-  fetchBytesServed: number
+/** The part of the status document (http/status-document.ts) that metrics read. */
+export type MetricsStatus = Pick<StatusDocument, 'role' | 'term' | 'version' | 'appliedVersion' | 'bytesSent' | 'bytesReceived' | 'fetchBytesServed'> & {
+  peers: ReadonlyArray<Pick<PeerStatus, 'live' | 'compatible'>>
+  datasets: Record<string, Pick<ListDatasetStatus, 'entries' | 'invalidCount'>>
   /** Every known node, this one included (cluster/health.ts). */
-  cluster: Array<Pick<ClusterNode, 'nodeId' | 'name' | 'down' | 'lagVersions' | 'lagSeconds' | 'lastSync'>>
+  cluster: ReadonlyArray<Pick<ClusterNode, 'nodeId' | 'name' | 'down' | 'lagVersions' | 'lagSeconds' | 'lastSync'>>
 }
 
 /** What a sync duration measures: one upload or download exchange with a peer. */
@@ -71,8 +64,7 @@ export class AgentMetrics {
     registers: [this.registry]
   })
 
-  /** `status` is called once per scrape; it returns the document of `GET /status`. */
-  constructor (private readonly status: () => unknown) {
+  constructor () {
     collectDefaultMetrics({ register: this.registry })
     // Both series exist from the start, so rate() works before the first sync.
     for (const direction of ['upload', 'download'] as const) this.syncDuration.zero({ direction })
@@ -99,10 +91,9 @@ export class AgentMetrics {
     this.errors.inc({ what })
   }
 
-  /** The exposition text for one scrape. */
-  async text (): Promise<string> {
-    // The status document is plain JSON built by the agent; MetricsStatus names the fields read here.
-    this.update(this.status() as MetricsStatus)
+  /** The exposition text for one scrape, its gauges set from `status` (one snapshot per scrape). */
+  async text (status: MetricsStatus): Promise<string> {
+    this.update(status)
     return await this.registry.metrics()
   }
 

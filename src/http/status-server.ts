@@ -22,18 +22,21 @@ import { checkToken, CONTROL_TOKEN_FILE, hostAllowed, TOKEN_SCHEME } from './con
 import { printable, PEER_TEXT_MAX } from '../printable.js'
 import type { Version } from '../version.js'
 import type { RollbackOutcome } from '../archive/change-summary.js'
+import type { HistoryItem } from '../sync/version-history.js'
+import type { HistoryDocument, StatusDocument } from './status-document.js'
+import type { SyncNowResult } from '../sync/sync-now.js'
 
 /** What the server asks of the agent. */
 export interface StatusSource {
-  status: () => unknown
+  status: () => StatusDocument
   /** The Prometheus exposition text. */
   metrics: () => Promise<string>
-  sync: (opts: { upload: boolean, download: boolean }) => Promise<unknown>
+  sync: (opts: { upload: boolean, download: boolean }) => Promise<SyncNowResult>
   /** The kept central versions, newest first. */
-  history: () => Promise<unknown>
+  history: () => Promise<HistoryDocument>
   /** Rolls the lists back to `version`; resolves to the new central version. */
   /** A kept version's record (`GET /history/T.S`), or undefined when it is not kept here. */
-  historyItem: (version: Version) => Promise<unknown>
+  historyItem: (version: Version) => Promise<HistoryItem | undefined>
   /** Rolls back (or, as a dry run, says what a rollback would change). */
   rollback: (version: Version, dryRun: boolean) => Promise<RollbackOutcome>
 }

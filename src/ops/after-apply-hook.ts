@@ -70,3 +70,19 @@ export class AfterApplyHook {
     }
   }
 }
+
+/** The agent's hook for `config.hooksAfterApply` (null when none is set). */
+export function afterApplyHookFor (
+  config: { hooksAfterApply: string, hooksTimeoutSeconds: number, commandDir: string },
+  log: { info: (fields: object, msg: string) => void },
+  report: (what: string, err: unknown) => void
+): AfterApplyHook | null {
+  if (config.hooksAfterApply === '') return null
+  return new AfterApplyHook({
+    command: config.hooksAfterApply,
+    timeoutMs: config.hooksTimeoutSeconds * 1000,
+    cwd: config.commandDir,
+    onSuccess: (files, result) => { log.info({ event: 'hook', hook: 'afterApply', files, ms: result.durationMs }, 'afterApply hook ran') },
+    onFailure: (err) => { report('hook afterApply', err) }
+  })
+}

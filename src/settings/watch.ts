@@ -11,6 +11,8 @@ export interface WatchOptions {
   debounceMs: number
   /** Interval of the safety-net rescan; 0 turns it off. */
   rescanIntervalMs: number
+  /** Events cannot be watched (or stopped coming): the rescan alone finds changes now. */
+  onError: (err: unknown) => void
 }
 
 /** A running watcher. */
@@ -19,12 +21,8 @@ export interface FolderWatch {
   close: () => void
 }
 
-/**
- * Calls `onChange` after changes in `dir` settle, and every rescan interval. A watcher that
- * cannot start or fails later (folder removed, inotify limit reached) goes to `onError`; the
- * rescan keeps finding changes without it.
- */
-export function watchFolder (dir: string, opts: WatchOptions, onChange: () => void, onError: (err: Error) => void): FolderWatch {
+/** Calls `onChange` after changes in `dir` settle, and every rescan interval. */
+export function watchFolder (dir: string, opts: WatchOptions, onChange: () => void): FolderWatch {
   let timer: NodeJS.Timeout | undefined
   let closed = false
   const fire = (): void => {
@@ -39,14 +37,11 @@ export function watchFolder (dir: string, opts: WatchOptions, onChange: () => vo
   let watcher: FSWatcher | undefined
   try {
     watcher = watch(dir, { persistent: false }, poke)
-    watcher.on('error', (err) => {
-      watcher?.close()
-      watcher = undefined
-      onError(err)
-    })
+    // A watcher error (folder removed) must not crash the agent; the rescan still runs.
+    watcher.on('error', (err) => { watcher?.close(); watcher = undefined; opts.onError(err) })
   } catch (err) {
     watcher = undefined
-    onError(err as Error)
+    opts.onError(err)
   }
   const interval = opts.rescanIntervalMs > 0 ? setInterval(poke, opts.rescanIntervalMs) : undefined
   interval?.unref()

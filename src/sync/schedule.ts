@@ -46,3 +46,27 @@ export function startSchedule (jobs: ScheduledJob[], onError: (name: string, err
   }
   return () => { for (const h of handles) timers.clearInterval(h) }
 }
+
+/** What the scheduled syncs run (the sync engine is one). */
+export interface ScheduledSyncs {
+  localChanged: () => Promise<unknown>
+  bayesChanged: () => Promise<unknown>
+  syncUpload: () => Promise<void>
+  syncDownload: () => Promise<void>
+}
+
+/** The agent's two jobs: scan and upload every `uploadHours`, download every `downloadHours` (0: off). */
+export function syncJobs (engine: ScheduledSyncs, uploadHours: number, downloadHours: number): ScheduledJob[] {
+  return [
+    {
+      name: 'scheduled upload',
+      intervalMs: uploadHours * HOUR_MS,
+      run: async () => {
+        await engine.localChanged()
+        await engine.bayesChanged()
+        await engine.syncUpload()
+      }
+    },
+    { name: 'scheduled download', intervalMs: downloadHours * HOUR_MS, run: async () => { await engine.syncDownload() } }
+  ]
+}

@@ -2,6 +2,7 @@ import { UnknownVersionError, UsageError } from '../../errors.js'
 import { configHelp, configOptions, type Command } from '../command.js'
 import { formatHistory, formatVersionDetail } from '../history-format.js'
 import { AGENT_KEYS, agentTarget, callAgent } from './status.js'
+import type { HistoryDocument, HistoryItemAnswer } from '../../http/status-document.js'
 
 export { formatHistory } from '../history-format.js'
 
@@ -28,12 +29,12 @@ ${configHelp([...AGENT_KEYS])}`,
     if (typeof show === 'string' && !/^\d+\.\d+$/.test(show)) throw new UsageError(`--show VERSION must be TERM.SEQ, e.g. 3.17, got '${show}'`)
     const at = await agentTarget(values)
     if (typeof show === 'string') {
-      const item = await callAgent(at, 'GET', `/history/${show}`)
-      if (item.error === 'UnknownVersionError') throw new UnknownVersionError(item.message)
+      const item = await callAgent<HistoryItemAnswer>(at, 'GET', `/history/${show}`)
+      if ('error' in item) throw new UnknownVersionError(item.message)
       stdout(values.json === true ? JSON.stringify(item, null, 2) + '\n' : formatVersionDetail(item))
       return 0
     }
-    const items = await callAgent(at, 'GET', '/history')
+    const items = await callAgent<HistoryDocument>(at, 'GET', '/history')
     stdout(values.json === true ? JSON.stringify(items, null, 2) + '\n' : formatHistory(items))
     return 0
   }

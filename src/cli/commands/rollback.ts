@@ -2,6 +2,7 @@ import { NoMasterError, SyncRefusedError, UnknownVersionError, UsageError } from
 import { configHelp, configOptions, type Command } from '../command.js'
 import { AGENT_KEYS, agentTarget, callAgent, controlTokenOf } from './status.js'
 import { formatRollback } from '../history-format.js'
+import type { RollbackAnswer } from '../../http/status-document.js'
 
 /** `spamsync rollback VERSION`: a new central version with the lists of a kept one. */
 export const rollbackCommand: Command = {
@@ -28,7 +29,7 @@ ${configHelp([...AGENT_KEYS])}`,
     if (!/^\d+\.\d+$/.test(version)) throw new UsageError(`VERSION must be TERM.SEQ, e.g. 3.17, got '${version}'`)
     const at = await agentTarget(values)
     const dryRun = values['dry-run'] === true
-    const r = await callAgent(at, 'POST', `/rollback?version=${version}${dryRun ? '&dry-run=1' : ''}`, 60_000, await controlTokenOf(at))
+    const r = await callAgent<RollbackAnswer>(at, 'POST', `/rollback?version=${version}${dryRun ? '&dry-run=1' : ''}`, 60_000, await controlTokenOf(at))
     if (r.ok !== true) {
       if (r.error === 'UnknownVersionError') throw new UnknownVersionError(r.message)
       if (r.error === 'NoMasterError') throw new NoMasterError(r.message)

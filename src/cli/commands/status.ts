@@ -6,6 +6,7 @@ import { isIP } from 'node:net'
 import { configFlags, configHelp, configOptions, type CommandContext } from '../command.js'
 import type { Command } from '../command.js'
 import { clusterSummary, type ClusterNode } from '../../cluster/health.js'
+import type { ReceivedStatus } from '../../http/status-document.js'
 
 /**
  * The config keys of a command that talks to the running agent: where its HTTP API listens, and
@@ -36,7 +37,7 @@ export async function agentTarget (values: CommandContext['values']): Promise<Ag
  * Every string of the answer comes back printable: what a peer said reaches the terminal
  * escaped, even from an agent that did not clean it.
  */
-export async function callAgent (at: AgentTarget, method: 'GET' | 'POST', path: string, timeoutMs = 10_000, token: string | null = null): Promise<any> {
+export async function callAgent<T> (at: AgentTarget, method: 'GET' | 'POST', path: string, timeoutMs = 10_000, token: string | null = null): Promise<T> {
   let res: Response
   const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` }
   const host = isIP(at.host) === 6 ? `[${at.host}]` : at.host
@@ -45,10 +46,11 @@ export async function callAgent (at: AgentTarget, method: 'GET' | 'POST', path: 
   } catch (err: any) {
     throw new AgentUnreachableError(`no agent answers on ${host}:${at.port} (is it running? --config, --http-host, --http-port)`, { cause: err })
   }
-  const body: any = printableDeep(await res.json())
+  const body = printableDeep(await res.json()) as { message?: string } | null
   if (res.status === 401 || res.status === 403) throw new ControlTokenError(body?.message ?? `HTTP ${res.status}`)
   if (res.status === 421) throw new HostNotAllowedError(body?.message ?? `HTTP ${res.status}`)
-  return body
+  // The agent's answer to `path` (http/status-document.ts names each); an older agent may leave fields out.
+  return body as T
 }
 
 /**
@@ -82,14 +84,14 @@ export function formatCluster (nodes: ClusterNode[]): string[] {
 }
 
 /** The master by name when the cluster view knows it, else by id. */
-function masterName (s: any): string {
+function masterName (s: ReceivedStatus): string {
   if (s.masterId == null) return 'none yet'
-  const name = Array.isArray(s.cluster) ? s.cluster.find((n: any) => n.nodeId === s.masterId)?.name : undefined
+  const name = Array.isArray(s.cluster) ? s.cluster.find(n => n.nodeId === s.masterId)?.name : undefined
   return name === undefined || name === s.masterId ? s.masterId : name
 }
 
 /** The status document as a readable table. */
-export function formatStatus (s: any): string {
+export function formatStatus (s: ReceivedStatus): string {
   // An agent from before the cluster view has no such field.
   const cluster: string[] = Array.isArray(s.cluster) ? [...formatCluster(s.cluster), '(* this node)', ''] : []
   const lines = [
@@ -104,13 +106,13 @@ export function formatStatus (s: any): string {
     '',
     'DATASET        ENTRIES  INVALID LINES'
   ]
-  for (const [name, d] of Object.entries<any>(s.datasets)) {
+  for (const [name, d] of Object.entries(s.datasets)) {
     lines.push(`${name.padEnd(15)}${String(d.entries).padStart(7)}  ${d.invalidCount}`)
     if (typeof d.fileError === 'string') lines.push(`  ${d.fileError}`)
     for (const bad of d.invalidLines.slice(0, 5)) lines.push(`  ${bad.file}:${bad.line}: ${bad.reason}`)
   }
   // An agent from before outputs existed has no such field.
-  const outputs: any[] = Array.isArray(s.outputs) ? s.outputs : []
+  const outputs = Array.isArray(s.outputs) ? s.outputs : []
   if (outputs.length > 0) lines.push('', 'OUTPUT')
   for (const o of outputs) {
     const cmd = o.command === null ? 'no command' : o.command.ok === null ? 'command not run yet' : o.command.ok === true ? `command ok ${ago(o.command.lastRun)}` : `command FAILED: ${o.command.error}`
@@ -118,7 +120,7 @@ export function formatStatus (s: any): string {
     for (const [why, n] of Object.entries<number>(o.leftOut)) lines.push(`  left out ${n}: ${why}`)
     if (o.conflicts > 0) lines.push(`  ${o.conflicts} keys also in a list with the opposite verdict (precedence decided)`)
   }
-  const nameWidth = Math.max(4, ...s.peers.map((p: any) => String(p.name ?? p.id).length)) + 2
+  const nameWidth = Math.max(4, ...s.peers.map(p => String(p.name ?? p.id).length)) + 2
   lines.push('', `${'PEER'.padEnd(nameWidth)}ROLE       APPLIED  AGENT    COMPATIBLE  LAST SEEN  ID`)
   for (const p of s.peers) {
     const compatible = p.compatible ? 'yes' : 'no'
@@ -128,9 +130,11 @@ export function formatStatus (s: any): string {
     if (p.lastDialError != null && p.connected !== true) lines.push(`  last dial failed ${ago(p.lastDialError.time)}: ${p.lastDialError.message}`)
   }
   if (s.peers.length === 0) lines.push('(none)')
-  if ((s.warnings ?? []).length > 0) {
+  // An agent from before file-mode warnings has no such field.
+  const warnings = s.warnings ?? []
+  if (warnings.length > 0) {
     lines.push('', 'WARNINGS')
-    for (const w of s.warnings) lines.push(w)
+    for (const w of warnings) lines.push(w)
   }
   if (s.errors.length > 0) {
     lines.push('', 'ERRORS')
@@ -154,7 +158,7 @@ ${configHelp([...AGENT_KEYS])}`,
   options: { json: { type: 'boolean' }, ...configOptions([...AGENT_KEYS]) },
   positionals: [0, 0],
   async run ({ values, stdout }) {
-    const s = await callAgent(await agentTarget(values), 'GET', '/status')
+    const s = await callAgent<ReceivedStatus>(await agentTarget(values), 'GET', '/status')
     stdout(values.json === true ? JSON.stringify(s, null, 2) + '\n' : formatStatus(s))
     return 0
   }

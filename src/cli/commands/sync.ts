@@ -1,6 +1,8 @@
 import { configHelp, configOptions, type Command } from '../command.js'
 import { AGENT_KEYS, agentTarget, callAgent, controlTokenOf } from './status.js'
 import { ProgressPrinter, PROGRESS_POLL_MS } from '../progress.js'
+import type { ReceivedStatus } from '../../http/status-document.js'
+import type { SyncNowResult } from '../../sync/sync-now.js'
 
 /** `spamsync sync`: sync now and wait until done. */
 export const syncCommand: Command = {
@@ -30,16 +32,17 @@ ${configHelp([...AGENT_KEYS])}`,
     // The agent serves status while the sync request is open, so a second request polls progress.
     const progress = new ProgressPrinter(stdout)
     const poll = setInterval(() => {
-      callAgent(agent, 'GET', '/status', PROGRESS_POLL_MS * 4).then((s) => { progress.report(s.transfer) }, () => {})
+      // Progress is a courtesy: a poll that fails shows no line, and the sync request itself reports what failed.
+      callAgent<ReceivedStatus>(agent, 'GET', '/status', PROGRESS_POLL_MS * 4).then((s) => { progress.report(s.transfer) }, () => { progress.report(null) })
     }, PROGRESS_POLL_MS)
-    let r: any
+    let r: SyncNowResult
     try {
-      r = await callAgent(agent, 'POST', `/sync?upload=${upload ? 1 : 0}&download=${download ? 1 : 0}`, 10 * 60_000, token)
+      r = await callAgent<SyncNowResult>(agent, 'POST', `/sync?upload=${upload ? 1 : 0}&download=${download ? 1 : 0}`, 10 * 60_000, token)
     } finally {
       clearInterval(poll)
     }
     stdout(`synced in ${r.ms} ms: ${r.role}, applied version ${r.appliedVersion.term}.${r.appliedVersion.seq}\n`)
-    for (const e of r.errors ?? []) stdout(`  recent error: ${e.what}: ${e.message}\n`)
+    for (const e of r.errors) stdout(`  recent error: ${e.what}: ${e.message}\n`)
     return 0
   }
 }

@@ -24,6 +24,8 @@ import { Beacon, Pin, Role } from '../../../src/pb/spamsync.js'
 import { PROTOCOL_VERSION, SCHEMA_VERSION } from '../../../src/constants.js'
 import { runCli } from '../../../src/cli/main.js'
 import { startStatusServer } from '../../../src/http/status-server.js'
+import type { StatusDocument } from '../../../src/http/status-document.js'
+import type { SyncNowResult } from '../../../src/sync/sync-now.js'
 import { isPrintable } from '../../../src/printable.js'
 import { waitFor } from '../../helpers/agents.js'
 import { testAgentConfig } from '../../helpers/in-process.js'
@@ -133,9 +135,10 @@ test('spamsync status escapes what an agent answered even when the agent did not
     warnings: [HOSTILE]
   }
   const server = await startStatusServer('127.0.0.1', 0, {
-    status: () => s,
+    // A hostile agent's document: of the right shape only where the CLI needs it.
+    status: () => s as unknown as StatusDocument,
     metrics: async () => '',
-    sync: async () => ({}),
+    sync: async () => ({}) as unknown as SyncNowResult,
     history: async () => [],
     historyItem: async () => undefined,
     rollback: async () => ({ version: { term: 0, seq: 0 }, lists: {} })

@@ -3,11 +3,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { formatStatus } from '../../../src/cli/commands/status.js'
 import { clusterTable, healthRecord } from '../../../src/cluster/health.js'
+import type { ReceivedStatus } from '../../../src/http/status-document.js'
 
 const T0 = Date.parse('2026-12-06T04:00:00.000Z')
 
 /** A status document as an agent before names and the cluster view answered it. */
-const OLD = {
+const OLD: ReceivedStatus = {
   nodeId: '12D3KooWself', agentVersion: '0.0.9', protocolVersion: 1, role: 'slave', term: 2, masterId: '12D3KooWmaster',
   version: { term: 2, seq: 3 }, appliedVersion: { term: 2, seq: 3 }, clockOffsetMs: null, bytesSent: 0, bytesReceived: 0,
   lastUpload: null, lastDownload: null, datasets: {}, outputs: [], errors: [], warnings: [],

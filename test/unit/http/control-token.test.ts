@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { checkToken, controlTokenPath, hostAllowed, hostOfHeader, loadOrCreateControlToken, readControlToken } from '../../../src/http/control-token.js'
 import { startStatusServer, type StatusSource } from '../../../src/http/status-server.js'
+import type { StatusDocument } from '../../../src/http/status-document.js'
+import type { SyncNowResult } from '../../../src/sync/sync-now.js'
 
 async function tempDir (t: any): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'spamsync-token-'))
@@ -74,9 +76,10 @@ describe('the status server with a token', () => {
   const token = 'c'.repeat(64)
   const calls: string[] = []
   const source: StatusSource = {
-    status: () => ({ role: 'master' }),
+    // Only the guards are under test: the documents are stubs.
+    status: () => ({ role: 'master' }) as unknown as StatusDocument,
     metrics: async () => '',
-    sync: async () => { calls.push('sync'); return { ms: 1 } },
+    sync: async () => { calls.push('sync'); return { ms: 1 } as unknown as SyncNowResult },
     history: async () => [],
     historyItem: async () => undefined,
     rollback: async () => { calls.push('rollback'); return { version: { term: 1, seq: 2 }, lists: {} } }

@@ -16,8 +16,8 @@ test('a write in the folder calls onChange once the debounce time has passed', a
   const dir = await mkdtemp(join(tmpdir(), 'spamsync-watch-'))
   t.after(async () => { await rm(dir, { recursive: true, force: true }) })
   const change = firstCall()
-  const errors: Error[] = []
-  const w = watchFolder(dir, { debounceMs: 10, rescanIntervalMs: 0 }, change.fn, (err) => { errors.push(err) })
+  const errors: unknown[] = []
+  const w = watchFolder(dir, { debounceMs: 10, rescanIntervalMs: 0, onError: (err) => { errors.push(err) } }, change.fn)
   t.after(() => { w.close() })
   await writeFile(join(dir, 'blacklist.txt'), 'a.example\n')
   await change.called
@@ -27,8 +27,8 @@ test('a write in the folder calls onChange once the debounce time has passed', a
 test('a watcher that cannot start is reported, and the rescan still finds changes', async () => {
   const missing = join(tmpdir(), `spamsync-watch-missing-${process.pid}-${Date.now()}`)
   const change = firstCall()
-  const errors: Error[] = []
-  const w = watchFolder(missing, { debounceMs: 1, rescanIntervalMs: 5 }, change.fn, (err) => { errors.push(err) })
+  const errors: unknown[] = []
+  const w = watchFolder(missing, { debounceMs: 1, rescanIntervalMs: 5, onError: (err) => { errors.push(err) } }, change.fn)
   try {
     await change.called
     assert.equal(errors.length, 1)

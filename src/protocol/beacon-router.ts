@@ -1,0 +1,132 @@
+/**
+ * Beacons in and out. Out: the election's beacon, with what only the wire carries, to every
+ * linked peer. In: a frame is decoded and bounded where it enters, and what it says goes to the
+ * part it concerns: versions to the peer directory, name and health to the cluster view, the
+ * beacon to the election, the master's clock to the skew monitor, announced versions and
+ * archives to the sync engine. Only a member's own beacon counts; one it passes on of another
+ * member (an introduction) is only a reason to dial that member, who then speaks for itself.
+ */
+import { Beacon, Role } from '../pb/spamsync.js'
+import { beaconOutOfBounds } from '../election/beacon-bounds.js'
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, type Beacon as ElectionBeacon, type MemberView } from '../election/state.js'
+import { BeaconBoundsError, BeaconDecodeError, errorMessage } from '../errors.js'
+import { incompatibility, type PeerVersions } from './compat.js'
+import { electionBeacon, encodeBeacon, namedArchive, type OwnBeaconFields } from './beacon-wire.js'
+import { guarded, type Reporter } from '../guarded.js'
+import type { BeaconReceiver } from './beacon-link.js'
+import type { ArchiveRef } from './archive-ref.js'
+import type { Version } from '../version.js'
+import type { NodeHealth } from '../pb/spamsync.js'
+
+/** A member not heard from for this long is introduced to the linked peers again when it is back. */
+export const INTRODUCE_AFTER_MS = 3 * DEFAULT_HEARTBEAT_INTERVAL_MS
+
+/** The beacon link as the router uses it (protocol/beacon-link.ts). */
+export interface BeaconSender {
+  start: () => Promise<void>
+  stop: () => Promise<void>
+  send: (beacon: Uint8Array, introductions: () => Uint8Array[]) => void
+  introduce: (beacon: Uint8Array, author: string) => void
+}
+
+/** The parts beacons concern. */
+export interface BeaconRouterParts {
+  selfId: string
+  strictVersion: boolean
+  /** Opens the link that delivers frames to `receive` (a BeaconLink on the libp2p node). */
+  openLink: (receive: BeaconReceiver) => BeaconSender
+  /** The error log status shows: a dropped frame goes there. */
+  report: Reporter
+  /** What this node's beacon carries besides the election's fields. */
+  own: () => OwnBeaconFields
+  election: { readonly term: number, readonly masterId: string | null, receive: (b: ElectionBeacon) => void, members: () => readonly MemberView[] }
+  peers: {
+    heard: (nodeId: string, versions: PeerVersions, reason: string | null) => void
+    dialAddrs: (nodeId: string, addrs: readonly Uint8Array[]) => void
+    remember: (nodeId: string, addrs: readonly Uint8Array[]) => void
+  }
+  cluster: { heardFrom: (nodeId: string, name: string, agentVersion: string, health: NodeHealth | undefined) => void }
+  clock: { heardMaster: (masterWallMs: number) => void, heardPeer: (nodeId: string, peerWallMs: number) => void }
+  holders: { announced: (nodeId: string, ref: ArchiveRef | undefined) => boolean }
+  engine: { masterAnnounced: (version: Version) => void, archiveAnnounced: (ref: ArchiveRef) => void }
+  now?: () => number
+}
+
+/** Routes beacons between the link and the parts. */
+export class BeaconRouter {
+  private readonly link: BeaconSender
+  /** The last beacon each member sent this node itself, and when: the introductions of beacon-link.ts. */
+  private readonly lastBeacons = new Map<string, { bytes: Uint8Array, at: number }>()
+  private readonly now: () => number
+  private stopped = false
+
+  constructor (private readonly parts: BeaconRouterParts) {
+    this.now = parts.now ?? Date.now
+    // Nothing a frame makes a part throw may end the process: guarded() puts it in status and the log.
+    this.link = parts.openLink(guarded('beacon', parts.report, (from: string, bytes: Uint8Array) => { this.receive(from, bytes) }))
+  }
+
+  async start (): Promise<void> {
+    await this.link.start()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    await this.link.stop()
+  }
+
+  /** Sends the election's beacon to every linked peer; a link opened now first carries the live members' last beacons. */
+  publish (beacon: ElectionBeacon): void {
+    if (this.stopped) return
+    this.link.send(encodeBeacon(beacon, this.parts.own()), () => this.introductions())
+  }
+
+  /** A frame from peer `from`; throws a named error for a frame it drops. */
+  receive (from: string, bytes: Uint8Array): void {
+    let b: Beacon
+    try {
+      b = Beacon.decode(bytes)
+    } catch (err) {
+      throw new BeaconDecodeError(`beacon from ${from} dropped: ${errorMessage(err)}`, { cause: err })
+    }
+    // Every number is bounded here, where it enters: past this point a term or version is exact.
+    const bad = beaconOutOfBounds(b, this.parts.election.term)
+    if (bad !== null) throw new BeaconBoundsError(`beacon from ${from} dropped: ${bad}`)
+    if (b.nodeId === from) {
+      const before = this.lastBeacons.get(from)
+      const now = this.now()
+      this.lastBeacons.set(from, { bytes, at: now })
+      if (before === undefined || now - before.at > INTRODUCE_AFTER_MS) this.link.introduce(bytes, from)
+      this.fromMember(b)
+    } else if (b.nodeId !== this.parts.selfId && incompatibility(b, this.parts.strictVersion) === null) {
+      this.parts.peers.dialAddrs(b.nodeId, b.addrs)
+    }
+  }
+
+  /** The last beacons of the live members, for a peer whose link just opened. */
+  private introductions (): Uint8Array[] {
+    const live = this.parts.election.members().filter(m => m.live).map(m => m.nodeId)
+    return live.flatMap(id => { const last = this.lastBeacons.get(id); return last === undefined ? [] : [last.bytes] })
+  }
+
+  /** A member's own beacon. */
+  private fromMember (b: Beacon): void {
+    const { peers, cluster, election, clock, engine, holders } = this.parts
+    if (b.nodeId === this.parts.selfId) return
+    const reason = incompatibility(b, this.parts.strictVersion)
+    peers.heard(b.nodeId, b, reason)
+    // An incompatible node is named too, in the peers it is listed in.
+    cluster.heardFrom(b.nodeId, b.name, b.agentVersion, b.health)
+    if (reason !== null) return
+    peers.dialAddrs(b.nodeId, b.addrs)
+    peers.remember(b.nodeId, b.addrs)
+    election.receive(electionBeacon(b))
+    if (b.role === Role.MASTER && b.nodeId === election.masterId) {
+      if (b.wallMs > 0) clock.heardMaster(b.wallMs)
+      if (b.version !== undefined) engine.masterAnnounced(b.version)
+    }
+    const ref = namedArchive(b.fullArchive)
+    if (holders.announced(b.nodeId, ref) && ref !== undefined) engine.archiveAnnounced(ref)
+    if (b.wallMs > 0) clock.heardPeer(b.nodeId, b.wallMs)
+  }
+}
