@@ -77,12 +77,17 @@ describe('beacons between agents', { timeout: 120_000 }, () => {
     await cluster.oneMaster()
     const termBefore = b.election.term
     const link = await linkTo(await rawNode(), b)
-    for (let i = 0; i < 5; i++) {
-      await link.writeV([forged(c.nodeId), forged(a.nodeId)])
-      await new Promise(resolve => setTimeout(resolve, 200))
+    for (let i = 0; i < 5; i++) await link.writeV([forged(c.nodeId), forged(a.nodeId)])
+    // One frame more on the same link: once b dialled the node it introduces, b read every frame before it.
+    const introduced = await rawNode()
+    await link.write(forged(introduced.peerId.toString(), introduced.getMultiaddrs().map(ma => ma.bytes)))
+    await waitFor('b read the frames', () => introduced.getConnections().length > 0)
+    // Two heartbeats later (two new beacons of a) b still follows the real master in the real term.
+    const seen = (): number => b.election.members().find(m => m.nodeId === a.nodeId)?.lastSeen ?? 0
+    for (let beat = 1; beat <= 2; beat++) {
+      const last = seen()
+      await waitFor(`heartbeat ${beat} of a`, () => seen() > last)
     }
-    // Two heartbeats later b still follows the real master in the real term.
-    await new Promise(resolve => setTimeout(resolve, 2000))
     assert.equal(b.election.term, termBefore)
     assert.ok(b.election.members().every(m => m.term !== 99), 'no member is seen in the forged term')
   })
