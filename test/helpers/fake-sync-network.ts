@@ -45,7 +45,7 @@ export type Fault =
   /** A fetch answer is replaced on its way (a peer that lies). */
   | { type: 'tamper', answer: (a: FetchAnswer) => FetchAnswer }
 
-/** Which calls a fault hits, and how many times (default once). */
+/** Which calls a fault hits, and how many times (default once). A beacon hit by any fault is lost. */
 export interface FaultRule {
   call: CallKind
   from?: string
@@ -182,7 +182,7 @@ export class FakeSyncNetwork {
     })
   }
 
-  /** Every node announces itself, as at a heartbeat. */
+  /** Every node sends its beacon, as at a heartbeat (the engines' tick() is the test's to call). */
   heartbeat (): void {
     for (const id of this.nodes.keys()) this.announce(id)
   }
