@@ -123,8 +123,10 @@ describe('a node with another cluster key', { timeout: 60_000 }, () => {
     assert.equal(runCli(['keygen', '--out', otherKey]).code, 0)
     const intruder = await cluster.add([], otherKey)
     await intruder.start([a.multiaddr])
-    // Give it as long as a member needs several times over.
-    await new Promise(resolve => setTimeout(resolve, 4000))
+    // Past its tries to join: two dials of the member, each refused at the handshake.
+    const dialError = async (): Promise<string | undefined> => (await intruder.status()).peers.find((p: any) => p.id === a.nodeId)?.lastDialError?.time
+    const first = await waitFor('the intruder\'s dial of the member to fail', dialError, 30_000, 250)
+    await waitFor('a later dial of the member to fail too', async () => { const t = await dialError(); return t !== undefined && t !== first }, 60_000, 250)
     assert.deepEqual(await intruder.keys('blacklist'), [])
     const s = await intruder.status()
     assert.equal(s.peers.filter((p: any) => p.connected).length, 0)

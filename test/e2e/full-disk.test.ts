@@ -148,8 +148,8 @@ describe('a full disk', { skip: skip ?? false, timeout: 180_000 }, () => {
     }, 30_000, 250)
     assert.match(`${error.what}: ${error.message}`, /blacklist/)
     assert.match(slave.output, /"event":"sync-error".*(no space|ENOSPC)/i)
-    // The retries of the next heartbeats fail too while the folder is full.
-    await new Promise(resolve => setTimeout(resolve, 3000))
+    // The retries of the next two heartbeats fail too while the folder is full.
+    await waitFor('two more failed retries', async () => (await slave.status()).errors.find((e: any) => e.what === error.what)?.count >= error.count + 2, 30_000, 250)
     assert.equal(await slave.readList('blacklist'), text(oldKeys))
     assert.deepEqual(await strays(slave), [])
     console.log(`full settings folder: ${JSON.stringify(error)}`)

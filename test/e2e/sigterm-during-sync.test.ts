@@ -32,10 +32,9 @@ test('SIGTERM during a sync: exit 0, whole file, converges after restart', { tim
     const s = await receiver.status()
     return s.bytesReceived > before.bytesReceived + 64 * 1024 || s.datasets.blacklist.entries > 0
   }, 30_000, 5)
-  const startedStop = Date.now()
+  // stop() kills with SIGKILL after 10 s: exit code 0 says the agent stopped by itself.
   const code = await receiver.stop()
   assert.equal(code, 0, receiver.output.slice(-2000))
-  assert.ok(Date.now() - startedStop < 30_000, 'stopped within 30 s')
 
   // Keys are normalised (case, trailing dot), so the list holds a few less entries than lines.
   const full: number = (await writer.status()).datasets.blacklist.entries

@@ -30,7 +30,9 @@ import { CHUNK_BYTES } from '../../src/protocol/transfer.js'
 import { FetchRequest, FetchResponse, Status, UploadReady, UploadRequest, UploadResult } from '../../src/pb/spamsync.js'
 import { waitFor } from './agents.js'
 import { InProcessCluster, listKeys } from './in-process.js'
-import { bodyBytes, encodeFrame, encodeMessage, HELD, hostileCase, SCHEMAS, type Answers, type Frame, type HostileCase, type HostileContext, type Target } from './hostile-messages.js'
+import { encodeFrame, encodeMessage, SCHEMAS, type Frame, type HostileContext } from './hostile-fields.js'
+import { bodyBytes } from './hostile-archive-specs.js'
+import { HELD, hostileCase, type Answers, type HostileCase, type Target } from './hostile-messages.js'
 
 /** How long the hostile peer waits for an agent's answer; a case that waits longer is counted, not failed. */
 const ANSWER_TIMEOUT_MS = 5_000

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
@@ -45,10 +45,14 @@ test('a failing export command is reported with its exit code and stderr tail, a
 })
 
 test('a hanging export command is killed at the time limit and reported', async (t) => {
-  const agent = await agentWith(t, { bayesExportCommand: 'sleep 30', bayesCommandTimeoutSeconds: 1 })
-  const started = Date.now()
+  const pidDir = await mkdtemp(join(tmpdir(), 'spamsync-bcmd-pid-'))
+  t.after(async () => { await rm(pidDir, { recursive: true, force: true }) })
+  const pidFile = join(pidDir, 'export.pid')
+  const agent = await agentWith(t, { bayesExportCommand: `echo $$ > '${pidFile}'; exec sleep 30`, bayesCommandTimeoutSeconds: 1 })
   assert.equal(await agent.engine.bayesChanged(), 0)
-  assert.ok(Date.now() - started < 25_000, 'the command did not run to its end')
   const e = (agent.status().errors as Array<{ what: string, message: string }>).find(x => x.what === 'bayes export')
   assert.match(e?.message ?? '', /timed out after 1000 ms/)
+  // The scan returned once the command was killed, not when it would have ended.
+  const pid = Number(await readFile(pidFile, 'utf8'))
+  assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' })
 })

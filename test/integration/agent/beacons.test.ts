@@ -6,18 +6,13 @@
  */
 import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { multiaddr } from '@multiformats/multiaddr'
-import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
-import type { Stream } from '@libp2p/interface'
 import { Agent } from '../../../src/agent.js'
-import { readClusterKey } from '../../../src/net/cluster-key.js'
-import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-node.js'
-import { BEACON_PROTOCOL } from '../../../src/protocol/beacon-link.js'
+import type { SpamsyncNode } from '../../../src/net/libp2p-node.js'
 import { Beacon, Pin, Role } from '../../../src/pb/spamsync.js'
 import { AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from '../../../src/constants.js'
 import { waitFor } from '../../helpers/agents.js'
 import { InProcessCluster } from '../../helpers/in-process.js'
+import { beaconLinkTo, RawPeers } from '../../helpers/raw-peers.js'
 
 /** A beacon frame that claims to come from `nodeId`, a pinned master of a high term. */
 function forged (nodeId: string, addrs: Uint8Array[] = []): Uint8Array {
@@ -39,27 +34,18 @@ function forged (nodeId: string, addrs: Uint8Array[] = []): Uint8Array {
 describe('beacons between agents', { timeout: 120_000 }, () => {
   let cluster: InProcessCluster
   const agents: Agent[] = []
-  const raw: SpamsyncNode[] = []
-
-  async function rawNode (): Promise<SpamsyncNode> {
-    const node = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(cluster.keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
-    raw.push(node)
-    return node
-  }
-
-  /** Opens a beacon link of its own from `node` to `agent`. */
-  async function linkTo (node: SpamsyncNode, agent: Agent): Promise<LengthPrefixedStream<Stream>> {
-    const conn = await node.dial(multiaddr((agent.status().listen as string[])[0]))
-    return lpStream(await conn.newStream(BEACON_PROTOCOL))
-  }
+  let raw: RawPeers
+  const rawNode = async (): Promise<SpamsyncNode> => await raw.node()
+  const linkTo = beaconLinkTo
 
   before(async () => {
     cluster = await InProcessCluster.create('beacons')
+    raw = new RawPeers(cluster.keyFile)
     for (let i = 0; i < 3; i++) agents.push(await cluster.start())
   })
 
   after(async () => {
-    for (const node of raw) await node.stop()
+    await raw?.stop()
     await cluster?.stop()
   })
 
@@ -77,12 +63,17 @@ describe('beacons between agents', { timeout: 120_000 }, () => {
     await cluster.oneMaster()
     const termBefore = b.election.term
     const link = await linkTo(await rawNode(), b)
-    for (let i = 0; i < 5; i++) {
-      await link.writeV([forged(c.nodeId), forged(a.nodeId)])
-      await new Promise(resolve => setTimeout(resolve, 200))
+    for (let i = 0; i < 5; i++) await link.writeV([forged(c.nodeId), forged(a.nodeId)])
+    // One frame more on the same link: once b dialled the node it introduces, b read every frame before it.
+    const introduced = await rawNode()
+    await link.write(forged(introduced.peerId.toString(), introduced.getMultiaddrs().map(ma => ma.bytes)))
+    await waitFor('b read the frames', () => introduced.getConnections().length > 0)
+    // Two heartbeats later (two new beacons of a) b still follows the real master in the real term.
+    const seen = (): number => b.election.members().find(m => m.nodeId === a.nodeId)?.lastSeen ?? 0
+    for (let beat = 1; beat <= 2; beat++) {
+      const last = seen()
+      await waitFor(`heartbeat ${beat} of a`, () => seen() > last)
     }
-    // Two heartbeats later b still follows the real master in the real term.
-    await new Promise(resolve => setTimeout(resolve, 2000))
     assert.equal(b.election.term, termBefore)
     assert.ok(b.election.members().every(m => m.term !== 99), 'no member is seen in the forged term')
   })

@@ -17,9 +17,6 @@ import { testAgentConfig } from '../../helpers/in-process.js'
 /** A one-token Bayes DB in `sa-learn --backup` form. */
 const BACKUP = 'v\t3\tdb_version # this must be the first line!!!\nv\t1\tnum_spam\nv\t0\tnum_nonspam\nt\t1\t0\t1028421475\t004c4d6455\ns\ts\tabc@sa_generated\n'
 
-/** How long the hook sleeps while the `slow` switch file exists. */
-const SLOW_HOOK_MS = 3000
-
 describe('hooks.afterApply on two agents', { timeout: 120_000 }, () => {
   let root: string
   const agents: Agent[] = []
@@ -37,9 +34,10 @@ describe('hooks.afterApply on two agents', { timeout: 120_000 }, () => {
     await mkdir(settingsDir, { recursive: true })
     // Files as `spamsync init` leaves them, so the start itself writes nothing.
     for (const list of ['whitelist', 'blacklist', 'autowhitelist']) await writeFile(join(settingsDir, `${list}.txt`), `# ${list}\n`)
-    // Logs first, then the switches of the test: `slow` holds the hook, `fail` makes it exit 7.
+    // Logs first, then the switches of the test: `hold` keeps the hook running until the test
+    // removes it, `fail` makes it exit 7.
     const hook = `printf '%s\\n' "$SPAMSYNC_CHANGED_FILES" >> '${join(dir, 'hook.log')}'; ` +
-      `if [ -e '${join(root, 'slow')}' ]; then sleep ${SLOW_HOOK_MS / 1000}; fi; ` +
+      `while [ -e '${join(root, 'hold')}' ]; do sleep 0.05; done; ` +
       `if [ -e '${join(root, 'fail')}' ]; then echo 'reload failed' >&2; exit 7; fi`
     return await Agent.start(testAgentConfig(dir, join(root, 'cluster.key'), bootstrap, { hooksAfterApply: hook, hooksTimeoutSeconds: 10 }))
   }
@@ -77,6 +75,18 @@ describe('hooks.afterApply on two agents', { timeout: 120_000 }, () => {
     await writeFile(file, (await readFile(file, 'utf8')) + `${key}\n`)
   }
 
+  /**
+   * A later change on the master (a new whitelist key), and the slave's runs once the hook ran
+   * for it: a run that was still to come for anything before would be in them by then.
+   */
+  async function runsAfterLaterChange (master: Agent, slave: Agent, key: string): Promise<string[]> {
+    const before = (await runs(slave)).length
+    await addLine(master, 'whitelist', key)
+    const whitelist = join(slave.config.settingsDir, 'whitelist.txt')
+    await waitFor(`the slave hook ran for ${key}`, async () => (await runs(slave)).slice(before).includes(whitelist))
+    return await runs(slave)
+  }
+
   test('a start that changes no file runs no hook', async () => {
     await roles()
     for (const a of agents) assert.deepEqual(await runs(a), [])
@@ -88,20 +98,18 @@ describe('hooks.afterApply on two agents', { timeout: 120_000 }, () => {
     await waitFor('the slave has the line', async () => await hasLine(slave, 'blacklist', 'spam1.example.com'))
     const logged = await waitFor('the slave hook ran', async () => { const r = await runs(slave); return r.length > 0 ? r : null })
     assert.deepEqual(logged, [join(slave.config.settingsDir, 'blacklist.txt')])
-    // Time for a second run, were there one.
-    await new Promise(resolve => setTimeout(resolve, 500))
-    assert.equal((await runs(slave)).length, 1, 'exactly one run for one change')
     // The operator's edit runs the hook where it was made too, so that server's maps are rebuilt.
     assert.deepEqual(await waitFor('the master hook ran', async () => { const r = await runs(master); return r.length > 0 ? r : null }), [join(master.config.settingsDir, 'blacklist.txt')])
+    assert.deepEqual(await runsAfterLaterChange(master, slave, 'later1@example.com'),
+      [join(slave.config.settingsDir, 'blacklist.txt'), join(slave.config.settingsDir, 'whitelist.txt')], 'exactly one run for one change')
   })
 
   test('a sync that brings nothing new runs no hook', async () => {
-    const { slave } = await roles()
-    const before = (await runs(slave)).length
+    const { master, slave } = await roles()
+    const before = await runs(slave)
     await slave.engine.syncDownload()
     await slave.engine.syncUpload()
-    await new Promise(resolve => setTimeout(resolve, 500))
-    assert.equal((await runs(slave)).length, before)
+    assert.deepEqual(await runsAfterLaterChange(master, slave, 'later2@example.com'), [...before, join(slave.config.settingsDir, 'whitelist.txt')])
   })
 
   test('a sync that rewrote bayes.txt runs the hook with that file', async () => {
@@ -115,21 +123,23 @@ describe('hooks.afterApply on two agents', { timeout: 120_000 }, () => {
 
   test('a running hook does not hold up the next apply; the changes meanwhile give one more run', async (t) => {
     const { master, slave } = await roles()
-    await writeFile(join(root, 'slow'), '')
-    t.after(async () => { await rm(join(root, 'slow'), { force: true }) })
+    const hold = join(root, 'hold')
+    await writeFile(hold, '')
+    t.after(async () => { await rm(hold, { force: true }) })
     const before = (await runs(slave)).length
     await addLine(master, 'blacklist', 'spam2.example.com')
-    await waitFor('the slow hook started', async () => (await runs(slave)).length === before + 1)
-    const started = Date.now()
+    await waitFor('the held hook started', async () => (await runs(slave)).length === before + 1)
     await addLine(master, 'whitelist', 'friend@example.com')
     await addLine(master, 'autowhitelist', 'auto@example.com')
+    // The hook runs until the test lets it go: the slave applies while it runs.
     await waitFor('the slave applied the changes while the hook ran', async () =>
       await hasLine(slave, 'whitelist', 'friend@example.com') && await hasLine(slave, 'autowhitelist', 'auto@example.com'))
-    assert.ok(Date.now() - started < SLOW_HOOK_MS, `the applies waited ${Date.now() - started} ms for the hook`)
+    assert.equal((await runs(slave)).length, before + 1, 'no second run while the first one runs')
+    await rm(hold)
     const second = await waitFor('the second run', async () => { const r = await runs(slave); return r.length === before + 2 ? r.at(-1) : null }, 15_000)
     assert.equal(second, [join(slave.config.settingsDir, 'autowhitelist.txt'), join(slave.config.settingsDir, 'whitelist.txt')].join(' '), 'one run with the union of the files')
-    await new Promise(resolve => setTimeout(resolve, SLOW_HOOK_MS + 500))
-    assert.equal((await runs(slave)).length, before + 2, 'no pile-up of runs')
+    const all = await runsAfterLaterChange(master, slave, 'later3@example.com')
+    assert.deepEqual(all.slice(before + 2), [join(slave.config.settingsDir, 'whitelist.txt')], 'no pile-up of runs')
   })
 
   test('a failing hook shows in status and the sync stays', async (t) => {

@@ -8,15 +8,10 @@ import { describe, test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { peerIdFromString } from '@libp2p/peer-id'
-import type { Stream } from '@libp2p/interface'
 import { Agent, HEARTBEAT_INTERVAL_MS } from '../../../src/agent.js'
-import { readClusterKey } from '../../../src/net/cluster-key.js'
-import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-node.js'
-import { BEACON_PROTOCOL } from '../../../src/protocol/beacon-link.js'
+import type { SpamsyncNode } from '../../../src/net/libp2p-node.js'
 import { uploadTo } from '../../../src/protocol/upload-service.js'
 import { TrafficCounter } from '../../../src/protocol/traffic.js'
 import { LOCAL_VERSIONS } from '../../../src/protocol/compat.js'
@@ -27,6 +22,7 @@ import { ArchiveKind, Beacon, Pin, Role, Status } from '../../../src/pb/spamsync
 import { AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from '../../../src/constants.js'
 import { waitFor } from '../../helpers/agents.js'
 import { InProcessCluster, listKeys } from '../../helpers/in-process.js'
+import { beaconLinkTo, RawPeers } from '../../helpers/raw-peers.js'
 import { buildZip, manifestEntry, manifestFor, utf8 } from '../../unit/archive/zip-fixtures.js'
 
 const WINDOW_MS = 3 * HEARTBEAT_INTERVAL_MS
@@ -65,18 +61,9 @@ describe('hostile numbers and cluster churn', { timeout: 180_000 }, () => {
   let cluster: InProcessCluster
   /** The agents running now (cluster.agents also holds stopped ones). */
   let live: Agent[] = []
-  const raw: SpamsyncNode[] = []
-
-  async function rawNode (): Promise<SpamsyncNode> {
-    const node = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(cluster.keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
-    raw.push(node)
-    return node
-  }
-
-  async function linkTo (node: SpamsyncNode, agent: Agent): Promise<LengthPrefixedStream<Stream>> {
-    const conn = await node.dial(multiaddr((agent.status().listen as string[])[0]))
-    return lpStream(await conn.newStream(BEACON_PROTOCOL))
-  }
+  let raw: RawPeers
+  const rawNode = async (): Promise<SpamsyncNode> => await raw.node()
+  const linkTo = beaconLinkTo
 
   async function blacklist (agent: Agent): Promise<string> {
     return await readFile(join(agent.config.settingsDir, 'blacklist.txt'), 'utf8').catch(() => '')
@@ -84,11 +71,12 @@ describe('hostile numbers and cluster churn', { timeout: 180_000 }, () => {
 
   before(async () => {
     cluster = await InProcessCluster.create('hostile-numbers')
+    raw = new RawPeers(cluster.keyFile)
     for (let i = 0; i < 3; i++) live.push(await cluster.start())
   })
 
   after(async () => {
-    for (const node of raw) await node.stop()
+    await raw?.stop()
     await cluster?.stop()
   })
 

@@ -13,13 +13,9 @@ import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import { lpStream } from '@libp2p/utils'
 import { Agent } from '../../../src/agent.js'
 import { generateClusterKey, noisePrologue, readClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
-import { createSpamsyncNode } from '../../../src/net/libp2p-node.js'
-import { BEACON_PROTOCOL } from '../../../src/protocol/beacon-link.js'
 import { Beacon, Pin, Role } from '../../../src/pb/spamsync.js'
 import { PROTOCOL_VERSION, SCHEMA_VERSION } from '../../../src/constants.js'
 import { runCli } from '../../../src/cli/main.js'
@@ -29,6 +25,7 @@ import type { SyncNowResult } from '../../../src/sync/sync-now.js'
 import { isPrintable } from '../../../src/printable.js'
 import { waitFor } from '../../helpers/agents.js'
 import { testAgentConfig } from '../../helpers/in-process.js'
+import { beaconLinkTo, RawPeers } from '../../helpers/raw-peers.js'
 
 /** Clears the screen, homes the cursor and prints a fake line; then a right-to-left override. */
 const HOSTILE = '\x1b[2J\x1b[Hrole master (all fine)\r\n\x9b31m\u202edetarepo\x07'
@@ -81,11 +78,11 @@ test('a peer\'s identify user agent with terminal escapes is shown escaped in st
 
 test('a keyed peer\'s beacon with escapes in its agent version and master id is shown escaped', async (t) => {
   const { agent, keyFile } = await startAgent(t)
-  const raw = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
-  t.after(async () => { await raw.stop() })
+  const peers = new RawPeers(keyFile)
+  t.after(async () => { await peers.stop() })
+  const raw = await peers.node()
   const id = raw.peerId.toString()
-  const conn = await raw.dial(multiaddr((agent.status().listen as string[])[0]))
-  const link = lpStream(await conn.newStream(BEACON_PROTOCOL))
+  const link = await beaconLinkTo(raw, agent)
   // Identify may record the node's honest version after a beacon, so the beacon repeats (a heartbeat).
   const beacon = Beacon.encode({
     nodeId: id,
@@ -151,11 +148,11 @@ test('spamsync status escapes what an agent answered even when the agent did not
 
 test('a keyed peer of another protocol major is refused and still listed by the name its beacon gives', async (t) => {
   const { agent, keyFile } = await startAgent(t)
-  const raw = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
-  t.after(async () => { await raw.stop() })
+  const peers = new RawPeers(keyFile)
+  t.after(async () => { await peers.stop() })
+  const raw = await peers.node()
   const id = raw.peerId.toString()
-  const conn = await raw.dial(multiaddr((agent.status().listen as string[])[0]))
-  const link = lpStream(await conn.newStream(BEACON_PROTOCOL))
+  const link = await beaconLinkTo(raw, agent)
   const beacon = Beacon.encode({ nodeId: id, role: Role.SLAVE, pin: Pin.AUTO, protocolVersion: PROTOCOL_VERSION + 1, schemaVersion: SCHEMA_VERSION, agentVersion: '9.0.0', name: 'mx-next' })
   const p = await waitFor('the refused peer by name', async () => {
     await link.write(beacon).catch(() => {})

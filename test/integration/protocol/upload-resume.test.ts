@@ -1,5 +1,7 @@
 /**
- * `/spamsync/upload/1.0.0` over real libp2p nodes on 127.0.0.1, with a recording master.
+ * `/spamsync/upload/1.0.0` over real libp2p nodes on 127.0.0.1, with a recording master. Each
+ * step waits for what the master shows (its traffic counter, its cut-off uploads, the offset it
+ * answers), never for time.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -14,17 +16,20 @@ import { CHUNK_BYTES } from '../../../src/protocol/transfer.js'
 import { ArchiveKind, Status, UploadReady, UploadRequest, type Hello } from '../../../src/pb/spamsync.js'
 import { LOCAL_VERSIONS } from '../../../src/protocol/compat.js'
 import { ArchiveError } from '../../../src/errors.js'
+import { waitFor } from '../../helpers/agents.js'
 
-async function pair (t: any, target: UploadTarget): Promise<{ slave: SpamsyncNode, master: SpamsyncNode }> {
+/** A slave connected to a master whose upload service (and its traffic) the test can watch. */
+async function pair (t: any, target: UploadTarget): Promise<{ slave: SpamsyncNode, master: SpamsyncNode, service: UploadService, received: TrafficCounter }> {
   const key = generateClusterKey()
   const make = async (): Promise<SpamsyncNode> => await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: key, listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
   const master = await make()
   const slave = await make()
-  const service = new UploadService(master, target, new TrafficCounter())
+  const received = new TrafficCounter()
+  const service = new UploadService(master, target, received)
   await service.start()
   t.after(async () => { await service.stop(); await slave.stop(); await master.stop() })
   await slave.dial(master.getMultiaddrs()[0])
-  return { slave, master }
+  return { slave, master, service, received }
 }
 
 /** The uploader names itself: the master refuses a hello that names another node than the connection's. */
@@ -32,7 +37,7 @@ const hello = (node: SpamsyncNode): Hello => ({ nodeId: node.peerId.toString(), 
 
 test('an interrupted upload resumes from the bytes the master already holds', async (t) => {
   const merged: Uint8Array[] = []
-  const { slave, master } = await pair(t, {
+  const { slave, master, service, received } = await pair(t, {
     refusal: () => null,
     needsFull: () => false,
     merge: async (_node, zip) => { merged.push(zip); return { term: 1, seq: 2 } }
@@ -44,14 +49,17 @@ test('an interrupted upload resumes from the bytes the master already holds', as
   const lp = lpStream(stream)
   await lp.write(UploadRequest.encode({ hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0, size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() }))
   assert.equal(UploadReady.decode((await lp.read()).subarray()).offset, 0)
+  const requestBytes = received.bytesReceived
   await lp.write(zip.subarray(0, CHUNK_BYTES))
   await lp.write(zip.subarray(CHUNK_BYTES, 2 * CHUNK_BYTES))
-  await new Promise(resolve => setTimeout(resolve, 200))
+  await waitFor('the master to hold both chunks', () => received.bytesReceived - requestBytes === 2 * CHUNK_BYTES)
   stream.abort(new Error('cable pulled'))
-  await new Promise(resolve => setTimeout(resolve, 200))
+  await waitFor('the master to keep the cut-off upload', () => service.held.cutOff === 1)
 
   const traffic = new TrafficCounter()
-  const outcome = await uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, traffic)
+  const offsets: number[] = []
+  const outcome = await uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, traffic, (done) => { offsets.push(done) })
+  assert.equal(offsets[0], 2 * CHUNK_BYTES, 'the master named the bytes it held as the offset')
   assert.equal(outcome.status, Status.OK)
   assert.deepEqual(outcome.version, { term: 1, seq: 2 })
   assert.equal(merged.length, 1)
@@ -95,13 +103,17 @@ test('a delta on a base the master does not know is answered NEED_FULL', async (
 
 test('a retry of an upload the master received whole sends no archive bytes and gets that merge\'s result', async (t) => {
   let merges = 0
-  let finish: (() => void) | undefined
+  let finish = (): void => {}
+  let mergeStarted = (): void => {}
+  const started = new Promise<void>(resolve => { mergeStarted = resolve })
   const { slave, master } = await pair(t, {
     refusal: () => null,
     needsFull: () => false,
     merge: async () => {
       merges++
-      await new Promise<void>(resolve => { finish = resolve })
+      const finished = new Promise<void>(resolve => { finish = resolve })
+      mergeStarted()
+      await finished
       return { term: 1, seq: 3 }
     }
   })
@@ -114,12 +126,15 @@ test('a retry of an upload the master received whole sends no archive bytes and 
   assert.equal(UploadReady.decode((await lp.read()).subarray()).offset, 0)
   await lp.write(zip.subarray(0, CHUNK_BYTES))
   await lp.write(zip.subarray(CHUNK_BYTES))
-  while (finish === undefined) await new Promise(resolve => setTimeout(resolve, 20))
+  await started
   stream.abort(new Error('gave up waiting'))
 
   const traffic = new TrafficCounter()
-  const retry = uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, traffic)
-  await new Promise(resolve => setTimeout(resolve, 200))
+  // The master answers the retry's request with the whole size as offset: it joined the merge under way.
+  let joined = (): void => {}
+  const joinedMerge = new Promise<void>(resolve => { joined = resolve })
+  const retry = uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, traffic, (done, total) => { if (done === total) joined() })
+  await joinedMerge
   finish()
   const outcome = await retry
   assert.equal(outcome.status, Status.OK)

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { Agent } from '../../../src/agent.js'
 import { defaultConfig } from '../../../src/config.js'
 import { generateClusterKey, writeClusterKey } from '../../../src/net/cluster-key.js'
+import { compareVersions } from '../../../src/version.js'
 import { waitFor } from '../../helpers/agents.js'
 import { backup, corpusMessages, learn, parseBackupForCompare, saArgs, saLearnPath, SA_SKIP_REASON, type ComparableBackup } from '../../helpers/spamassassin.js'
 
@@ -119,7 +120,10 @@ describe('Bayes sync with real sa-learn', { skip, timeout: 600_000 }, () => {
     const before = await Promise.all(dbs.map(async db => parseBackupForCompare(await backup(db))))
     await syncRound()
     await syncRound()
-    await new Promise(resolve => setTimeout(resolve, 3000))
+    // Past every write the rounds could start: each node applied the master's version and its queue is empty.
+    const master = agents.find(a => a.election.role === 'master')!
+    await waitFor('every node at the master\'s version', () => agents.every(a => compareVersions(a.engine.appliedVersion, master.engine.version) === 0))
+    for (const a of agents) await a.engine.drain()
     for (const [i, db] of dbs.entries()) assert.equal(sameDb(parseBackupForCompare(await backup(db)), before[i]), null)
   })
 
