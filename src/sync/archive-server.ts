@@ -34,6 +34,8 @@ export interface ArchiveServerParts {
 export class ArchiveServer {
   /** The full archive this node sends on (the master's own, or one it fetched). */
   private readonly offer = new ArchiveOffer()
+  /** The full archive being built, which fetches of its version wait for instead of building another. */
+  private building: { version: Version, done: Promise<HeldArchive> } | null = null
 
   constructor (private readonly parts: ArchiveServerParts) {}
 
@@ -104,6 +106,21 @@ export class ArchiveServer {
     const built = this.offer.held
     if (built !== null && built !== held && compareVersions(built.ref.version, versions.current) === 0) return built
     const version = versions.current
+    // One build per version: two fetches building at once would hold two different archives of
+    // one version, and a seed would offer bytes the master no longer names.
+    const joined = this.building !== null && compareVersions(this.building.version, version) === 0 ? this.building : null
+    if (joined !== null) return await joined.done
+    const building = { version, done: this.buildFull(version) }
+    this.building = building
+    try {
+      return await building.done
+    } finally {
+      if (this.building === building) this.building = null
+    }
+  }
+
+  /** Builds and holds the full archive of `version`. */
+  private async buildFull (version: Version): Promise<HeldArchive> {
     const zip = await this.build({ kind: 'full', origin: this.parts.nodeId, base: null, version }, this.fullContent())
     this.offer.hold(zip, archiveRef(zip, version))
     return this.offer.held as HeldArchive

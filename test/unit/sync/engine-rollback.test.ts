@@ -31,7 +31,7 @@ const lines = (text: string): string[] => text.split('\n').filter(l => l !== '')
 describe('a rollback chain', () => {
   test('a rollback to an older version makes a new version with its lists, which the slave applies', async (t) => {
     const { c, master, slave, versions } = await withHistory(t)
-    const made = await master.engine.rollback(versions[0])
+    const made = (await master.engine.rollback(versions[0])).version
     await c.settle()
     assert.deepEqual(made, { term: 1, seq: versions[2].seq + 1 })
     assert.deepEqual(await c.lines(master, 'blacklist.txt'), lines(FILES[0]))
@@ -42,7 +42,7 @@ describe('a rollback chain', () => {
   test('a rollback after it to a newer version brings back what the first one removed', async (t) => {
     const { c, master, slave, versions } = await withHistory(t)
     await master.engine.rollback(versions[0])
-    const made = await master.engine.rollback(versions[2])
+    const made = (await master.engine.rollback(versions[2])).version
     await c.settle()
     assert.deepEqual(await c.lines(master, 'blacklist.txt'), lines(FILES[2]))
     assert.deepEqual(slave.engine.appliedVersion, made)
