@@ -55,21 +55,62 @@ function nodeOf (i) {
   td.title = printable(i.origin);
   return td;
 }
-// What changed in a version, in whatever shape the agent gives it: text, a list, or per dataset.
+// What changed in a version: per dataset keys added/removed/changed and the Bayes counts (the
+// history's change summary), or text, a list or plain numbers per dataset from an older agent.
 function changeText (v) {
   if (v === null || typeof v !== 'object') return String(v);
   if (Array.isArray(v)) return v.length + ' keys';
-  const parts = Object.entries(v).filter(([, n]) => n !== 0 && !(Array.isArray(n) && n.length === 0))
+  const parts = Object.entries(v).filter(([k, n]) => k !== 'keys' && n !== 0 && !(Array.isArray(n) && n.length === 0))
     .map(([k, n]) => k + ' ' + (Array.isArray(n) ? n.length : typeof n === 'object' ? JSON.stringify(n) : n));
   return parts.length > 0 ? parts.join(', ') : 'no change';
 }
-function changesOf (c) {
+function bayesText (b) {
+  const msgs = (c) => (c.spam || 0) + (c.ham || 0);
+  return 'bayes: ' + b.before.tokens + ' -> ' + b.after.tokens + ' tokens, ' + msgs(b.before) + ' -> ' + msgs(b.after) + ' messages';
+}
+function changeLinesOf (c) {
+  if (c.lists === undefined && c.bayes === undefined) return Object.entries(c).map(([k, v]) => k + ': ' + changeText(v));
+  const out = Object.entries(c.lists || {}).map(([ds, d]) => ds + ': ' + changeText(d));
+  if (c.bayes) out.push(bayesText(c.bayes));
+  return out.length > 0 ? out : ['no change'];
+}
+function changesCell (c) {
   if (c === undefined || c === null) return el('td', '-');
   if (typeof c !== 'object') return el('td', c);
   const td = el('td');
-  if (Array.isArray(c)) { for (const x of c) td.append(el('div', typeof x === 'object' ? JSON.stringify(x) : x)); return td; }
-  for (const [k, v] of Object.entries(c)) td.append(el('div', k + ': ' + changeText(v)));
+  const lines = Array.isArray(c) ? c.map((x) => typeof x === 'object' ? JSON.stringify(x) : x) : changeLinesOf(c);
+  for (const l of lines) td.append(el('div', l));
   return td;
+}
+// One version's changed keys (GET /history/T.S), under the table.
+function keyLine (k) {
+  if (k.kind === 'added') return '+ ' + k.key + (k.value ? ' ' + k.value : '');
+  if (k.kind === 'removed') return '- ' + k.key + (k.old ? ' (was ' + k.old + ')' : '');
+  return '~ ' + k.key + ' ' + JSON.stringify(k.old || '') + ' -> ' + JSON.stringify(k.value || '');
+}
+function versionLines (item) {
+  const c = item.changes;
+  if (!c || typeof c !== 'object') return ['no change summary kept for this version'];
+  if (c.lists === undefined && c.bayes === undefined) return changeLinesOf(c);
+  const out = [];
+  for (const [ds, d] of Object.entries(c.lists || {})) {
+    out.push(ds + ': ' + changeText(d));
+    for (const k of d.keys || []) out.push('  ' + keyLine(k));
+    const more = (d.added || 0) + (d.removed || 0) + (d.changed || 0) - (d.keys || []).length;
+    if (more > 0) out.push('  and ' + more + ' more');
+  }
+  if (c.bayes) out.push(bayesText(c.bayes));
+  return out.length > 0 ? out : ['no list key changed'];
+}
+function showVersion (v) {
+  fetch('/history/' + v, { cache: 'no-store' })
+    .then((r) => r.json())
+    .then((item) => {
+      if (item.error) throw new Error(item.message || item.error);
+      $('version-keys').replaceChildren(el('h3', 'Version ' + v + ', ' + time(item.time) + ', from ' + (item.name || names.get(item.origin) || item.origin)),
+        ...versionLines(item).map((l) => el('pre', l)));
+    })
+    .catch((err) => { $('version-keys').replaceChildren(el('p', 'version ' + v + ': ' + err.message, 'none')); });
 }
 const countsOf = (counts) => Object.entries(counts || {}).map(([k, n]) => k + ' ' + n).join(', ') || '-';
 // The kept versions (GET /history), fetched again whenever the central version moves.
@@ -103,6 +144,7 @@ const versions = {
   },
   action (v) {
     const td = el('td');
+    td.append(button('show', 'show', () => { showVersion(v); }));
     if (v === this.current) {
       td.append(el('span', 'current', 'none'));
     } else if (this.confirming === v) {
@@ -118,7 +160,7 @@ const versions = {
     return td;
   },
   render () {
-    const rows = (this.items || []).map((i) => row([el('td', ver(i.version), 'num'), timeCell(i.time), nodeOf(i), changesOf(i.changes), countsOf(i.counts), this.action(ver(i.version))]));
+    const rows = (this.items || []).map((i) => row([el('td', ver(i.version), 'num'), timeCell(i.time), nodeOf(i), changesCell(i.changes), countsOf(i.counts), this.action(ver(i.version))]));
     const empty = this.items === null ? 'loading…' : 'no versions kept here (the master keeps them)';
     $('history').replaceChildren(...(rows.length > 0 ? rows : [row([empty, '', '', '', '', ''], 'down')]));
     note('history-note', this.note);

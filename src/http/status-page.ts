@@ -40,6 +40,8 @@ ul { padding-left: 1.2rem; margin: 0; }
 button { font: inherit; padding: .1rem .6rem; }
 button.confirm-rollback { color: #fff; background: #b30; border: 1px solid #900; border-radius: 3px; }
 #history-note, #sync-note { color: #555; }
+button.show { margin-right: .5rem; }
+#version-keys pre { margin: 0; }
 `
 
 function sha256 (text: string): string {
@@ -87,6 +89,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <tbody id="history"></tbody>
 </table>
 <p id="history-note"></p>
+<div id="version-keys"></div>
 <h2>Datasets</h2>
 <table>
 <thead><tr><th>Dataset</th><th>Entries</th><th>Invalid lines</th></tr></thead>

@@ -85,7 +85,7 @@ test('the page syncs and rolls back with the control token; a page of another or
   const page = await context.newPage()
   const problems = pageProblems(page)
   await page.goto(`${agent}/`)
-  await waitFor('the versions on the page', async () => (await historyRow(page, second))?.[5] === 'current')
+  await waitFor('the versions on the page', async () => (await historyRow(page, second))?.[5] === 'showcurrent')
   assert.equal(await page.isDisabled('#sync-now'), true, 'no buttons before the token')
 
   await page.fill('#token', token)
@@ -99,7 +99,7 @@ test('the page syncs and rolls back with the control token; a page of another or
   // Roll back to the first version: the page asks, then the master makes a new version with its lists.
   const row = page.locator('#history tr', { has: page.locator('td:first-child', { hasText: new RegExp(`^${first.replace('.', '\\.')}$`) }) })
   await row.locator('button.rollback').click()
-  assert.match(await row.locator('td').last().textContent() ?? '', new RegExp(`^Roll the lists back to ${first.replace('.', '\\.')}\\?`))
+  assert.match(await row.locator('td').last().textContent() ?? '', new RegExp(`^showRoll the lists back to ${first.replace('.', '\\.')}\\?`))
   assert.deepEqual(await master.keys('blacklist'), ['first.example.com', 'second.example.com'], 'nothing rolled back before the confirmation')
   await row.locator('button.confirm-rollback').click()
   await waitFor('the page to report the roll back', async () => (await page.textContent('#history-note'))?.startsWith(`rolled back to ${first}: new central version`))

@@ -152,8 +152,8 @@ describe('history', () => {
     const { browser } = await loadPage()
     const rows = browser.$('history').rows()
     assert.deepEqual(rows.map(r => [r[0], r[2], r[3], r[4], r[5]]), [
-      ['3.7', printable(HOSTILE), '-', 'blacklist 3', 'current'],
-      ['3.6', 'mx1', 'blacklist: added 1', 'blacklist 2', 'Roll back to this version']
+      ['3.7', printable(HOSTILE), '-', 'blacklist 3', 'showcurrent'],
+      ['3.6', 'mx1', 'blacklist: added 1', 'blacklist 2', 'showRoll back to this version']
     ])
   })
 
@@ -163,6 +163,26 @@ describe('history', () => {
     page.render({ ...statusDoc(), version: { term: 3, seq: 8 } })
     await settle()
     assert.equal(browser.$('history').rows()[0][2], 'mx9')
+  })
+  test('the history\'s change summary is shown per dataset, with the Bayes counts', async () => {
+    const { browser, page } = await loadPage()
+    const changes = { lists: { blacklist: { added: 2, removed: 1, changed: 0, keys: [] } }, bayes: { before: { tokens: 10, spam: 1, ham: 2 }, after: { tokens: 15, spam: 2, ham: 2 } } }
+    browser.answers.set('GET /history', { status: 200, body: [{ ...HISTORY[0], version: { term: 3, seq: 9 }, name: 'mx2', changes }] })
+    page.render({ ...statusDoc(), version: { term: 3, seq: 9 } })
+    await settle()
+    const cell = browser.$('history').children[0].children[3]
+    assert.deepEqual(cell.children.map(d => d.textContent), ['blacklist: added 2, removed 1', 'bayes: 10 -> 15 tokens, 3 -> 4 messages'])
+  })
+
+  test('show lists a version\'s changed keys, escaped, its time in the page\'s format', async () => {
+    const { browser } = await loadPage()
+    const keys = [{ key: 'a.example', kind: 'added', value: '' }, { key: `evil${HOSTILE}`, kind: 'removed', old: 'x' }]
+    browser.answers.set('GET /history/3.6', { status: 200, body: { ...HISTORY[1], name: 'mx1', changes: { lists: { blacklist: { added: 1, removed: 1, changed: 0, keys } } } } })
+    browser.$('history').findAll(e => e.className === 'show')[1].click()
+    await settle()
+    assert.deepEqual(browser.$('version-keys').children.map(c => c.textContent), [
+      'Version 3.6, 2026-12-06 18:20:00 UTC, from mx1', 'blacklist: added 1, removed 1', '  + a.example', `  - evil${printable(HOSTILE)} (was x)`
+    ])
   })
 })
 
@@ -221,9 +241,9 @@ describe('buttons', () => {
   test('Roll back asks first; Cancel posts nothing', async () => {
     const { browser } = await loadPage(TOKEN)
     browser.$('history').findAll(e => e.className === 'rollback')[0].click()
-    assert.match(browser.$('history').rows()[1][5], /^Roll the lists back to 3\.6\? Yes, roll backCancel$/)
+    assert.match(browser.$('history').rows()[1][5], /^showRoll the lists back to 3\.6\? Yes, roll backCancel$/)
     browser.$('history').findAll(e => e.className === 'cancel-rollback')[0].click()
-    assert.equal(browser.$('history').rows()[1][5], 'Roll back to this version')
+    assert.equal(browser.$('history').rows()[1][5], 'showRoll back to this version')
     assert.deepEqual(browser.requests.filter(r => r.method !== 'GET'), [])
   })
 
