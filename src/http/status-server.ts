@@ -2,9 +2,10 @@
  * The HTTP status and control API (127.0.0.1 by default): `GET /status` returns the agent's
  * status as JSON, `GET /metrics` the same in Prometheus text format, `GET /` a status page that
  * shows it, `POST /sync` runs a sync now and answers when it is done, `GET /history` lists the
- * kept central versions (`GET /history/T.S` one, with the keys it changed) and
+ * kept central versions (`GET /history/T.S` one, with the keys it changed),
  * `POST /rollback?version=T.S` rolls the lists back to one of them (`&dry-run=1`: says what it
- * would change, and changes nothing).
+ * would change, and changes nothing) and `POST /check-token` only says whether the token is
+ * right (the page checks one typed in).
  *
  * Two guards, whatever the bind address. Every request but a `GET` or `HEAD` must carry the
  * control token: a web page in the operator's browser can make it send a cross-site form POST
@@ -12,13 +13,16 @@
  * header without a CORS preflight, which this server never grants. And every request must be
  * addressed (`Host` header) to a loopback name, an IP address or a name in `httpAllowedHosts`:
  * a page whose own name an attacker re-points at 127.0.0.1 (DNS rebinding) would otherwise be
- * same-origin with the agent and could read it.
+ * same-origin with the agent and could read it. A control request a browser marks as coming
+ * from another site (`Origin`, `Sec-Fetch-Site`) is refused before the token is looked at
+ * (same-origin.ts): only the agent's own page may press its buttons.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { METRICS_CONTENT_TYPE } from './metrics.js'
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js'
 import { SpamsyncError, UnknownVersionError, errorMessage } from '../errors.js'
 import { checkToken, CONTROL_TOKEN_FILE, hostAllowed, TOKEN_SCHEME } from './control-token.js'
+import { crossSiteReason } from './same-origin.js'
 import { printable, PEER_TEXT_MAX } from '../printable.js'
 import type { Version } from '../version.js'
 import type { RollbackOutcome } from '../archive/change-summary.js'
@@ -74,12 +78,18 @@ function refuseHost (req: IncomingMessage, res: ServerResponse, guard: ControlGu
   return true
 }
 
-// Reads stay open to whoever reaches the port (the status holds no secret); control needs the token.
+// Reads stay open to whoever reaches the port (the status holds no secret); control needs the
+// token, and a browser's request must come from this agent's own page.
 function refuseControl (req: IncomingMessage, res: ServerResponse, url: URL, guard: ControlGuard): boolean {
   if (req.method === 'GET' || req.method === 'HEAD') return false
+  const what = `${req.method ?? '?'} ${url.pathname}`
+  const crossSite = crossSiteReason(req.headers)
+  if (crossSite !== null) {
+    send(res, 403, { error: 'CrossSiteRequestError', message: `${what} refused: ${crossSite}; control requests are taken only from this agent's own page or a program such as the spamsync CLI` })
+    return true
+  }
   const verdict = checkToken(req.headers.authorization, guard.token)
   if (verdict === 'ok') return false
-  const what = `${req.method ?? '?'} ${url.pathname}`
   const how = `send "Authorization: ${TOKEN_SCHEME} <token>" with the token from ${CONTROL_TOKEN_FILE} in the agent's data folder ` +
     '(the spamsync commands read it with --data-dir)'
   if (verdict === 'missing') {
@@ -114,6 +124,10 @@ async function route (req: IncomingMessage, res: ServerResponse, source: StatusS
     const upload = url.searchParams.get('upload') !== '0'
     const download = url.searchParams.get('download') !== '0'
     send(res, 200, await source.sync({ upload, download }))
+    return
+  }
+  if (req.method === 'POST' && url.pathname === '/check-token') {
+    send(res, 200, { ok: true })
     return
   }
   if (req.method === 'GET' && url.pathname === '/history') {

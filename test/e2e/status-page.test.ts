@@ -5,63 +5,55 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { Cluster, waitFor } from '../helpers/agents.js'
+import { launchChromium, NO_CHROMIUM, pageProblems, tableRows } from '../helpers/browser.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic',
-  '--no-first-run', '--disable-component-update', '--disable-sync']
-
-/** Column order of the peers table. */
-const COL = { name: 0, id: 1, role: 2, agent: 3, applied: 4, compatible: 5 } as const
+/** Column order of the cluster and peers tables. */
+const CLUSTER = { name: 1, role: 2, applied: 3, uptime: 8, agent: 9 } as const
+const PEER = { name: 0, id: 1, role: 2, agent: 3, compatible: 5, clock: 6, lastSeen: 7 } as const
 
 /** The cluster table: each row's health class, name cell and problems cell. */
 async function clusterTable (page: Page): Promise<Array<{ health: string, name: string, problems: string }>> {
   return await page.evaluate("[...document.querySelectorAll('#cluster tr')].map(r => ({ health: r.cells[0].firstChild.className, name: r.cells[1].textContent, problems: r.cells[r.cells.length - 1].textContent }))")
 }
 
-/** The cells of the nodes table, read in one go (the page re-renders every 2 s). */
-async function nodesTable (page: Page): Promise<string[][]> {
-  return await page.evaluate("[...document.querySelectorAll('#nodes tr')].map(r => [...r.cells].map(c => c.textContent))")
-}
-
 test('the status page shows a live 2-node cluster and follows a change without a reload', {
   timeout: 120_000,
-  skip: existsSync(CHROMIUM) ? false : 'chromium not installed (apt-get install chromium)'
+  skip: NO_CHROMIUM
 }, async (t) => {
   const cluster = await Cluster.create()
   t.after(async () => { await cluster.cleanup() })
   const [a, b] = await cluster.startAll(2, i => ['--name', `mx${i + 1}`])
   await cluster.waitForOneMaster()
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS })
-  t.after(async () => { await browser.close() })
+  const browser = await launchChromium(t)
   const page = await browser.newPage()
-  const problems: string[] = []
-  page.on('pageerror', (err) => { problems.push(err.message) })
-  page.on('console', (msg) => { if (msg.text().includes('Content Security Policy')) problems.push(msg.text()) })
+  const problems = pageProblems(page)
   await page.goto(`http://127.0.0.1:${a.httpPort}/`)
 
   // The peer's role comes with its beacons, so the first render may not show it yet.
   const rows = await waitFor('both nodes with their roles on the page', async () => {
-    const rows = await nodesTable(page)
-    const roles = rows.map(r => r[COL.role]).sort()
+    const rows = await tableRows(page, 'cluster')
+    const roles = rows.map(r => r[CLUSTER.role]).sort()
     return rows.length === 2 && roles[0] === 'master' && roles[1] === 'slave' ? rows : null
   })
-  assert.equal(rows[0][COL.id], a.nodeId, 'this node first')
-  assert.equal(rows[1][COL.id], b.nodeId)
-  assert.deepEqual(rows.map(r => r[COL.name]), ['mx1', 'mx2'])
+  assert.deepEqual(rows.map(r => r[CLUSTER.name]), ['mx1 (this node)', 'mx2'])
   const { agentVersion } = await a.status()
-  for (const r of rows) {
-    assert.equal(r[COL.agent], agentVersion)
-    assert.match(r[COL.compatible], /^yes/)
-  }
+  for (const r of rows) assert.equal(r[CLUSTER.agent], agentVersion)
+  const peers = await tableRows(page, 'nodes')
+  assert.deepEqual(peers.map(r => [r[PEER.name], r[PEER.id], r[PEER.agent]]), [['mx2', b.nodeId, agentVersion]])
+  assert.match(peers[0][PEER.compatible], /^yes/)
+  assert.match(peers[0][PEER.lastSeen], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/)
+  const self = Object.fromEntries((await tableRows(page, 'self')).map(([k, v]) => [k, v]))
+  assert.equal(self['Node id'], a.nodeId)
+  assert.match(self['Listen addresses'], new RegExp(`^/ip4/127\\.0\\.0\\.1/tcp/${a.port}/p2p/${a.nodeId}`))
+  assert.match(self.Uptime, /^\d+ (s|min \d+ s) \(since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$/)
+  assert.match(self['Sync traffic'], /^received \d/)
 
   // A reload would drop this marker.
   await page.evaluate('window.__notReloaded = true')
-  const before = rows[0][COL.applied]
+  const before = rows[0][CLUSTER.applied]
   await b.writeList('blacklist', 'status-page.example.com\n')
   const after = await waitFor('the applied version to change on node a', async () => {
     const v = (await a.status()).appliedVersion
@@ -69,8 +61,8 @@ test('the status page shows a live 2-node cluster and follows a change without a
     return shown !== before ? shown : null
   })
   await waitFor(`the page to show applied version ${after} for both nodes`, async () => {
-    const rows = await nodesTable(page)
-    return rows.length === 2 && rows.every(r => r[COL.applied] === after)
+    const rows = await tableRows(page, 'cluster')
+    return rows.length === 2 && rows.every(r => r[CLUSTER.applied] === after)
   })
   assert.equal(await page.evaluate('window.__notReloaded'), true)
 

@@ -97,8 +97,14 @@ test('a cross-site form POST to /rollback rolls nothing back; the CLI with the d
   const forged = await raw(agent.httpPort, 'POST', `/rollback?version=${first}`, {
     host: `127.0.0.1:${agent.httpPort}`, origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded'
   })
-  assert.equal(forged.status, 401)
-  assert.equal(forged.body.error, 'ControlTokenError')
+  assert.equal(forged.status, 403)
+  assert.equal(forged.body.error, 'CrossSiteRequestError')
+  // Without the Origin (a browser that sends none), the missing token still stops it.
+  const bare = await raw(agent.httpPort, 'POST', `/rollback?version=${first}`, {
+    host: `127.0.0.1:${agent.httpPort}`, 'content-type': 'application/x-www-form-urlencoded'
+  })
+  assert.equal(bare.status, 401)
+  assert.equal(bare.body.error, 'ControlTokenError')
   // The same over a rebound name, even were the token known.
   const rebound = await raw(agent.httpPort, 'GET', '/status', { host: `evil.example:${agent.httpPort}` })
   assert.equal(rebound.status, 421)

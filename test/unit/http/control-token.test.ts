@@ -144,13 +144,13 @@ describe('the status server with a token', () => {
     assert.equal((await fetch(`${base}/sync`, { method: 'PUT' })).status, 401)
   })
 
-  test('a cross-site form POST (no token, a foreign Origin) to the loopback port is 401 and rolls nothing back', async (t) => {
+  test('a cross-site form POST (no token, a foreign Origin) to the loopback port is 403 CrossSiteRequestError and rolls nothing back', async (t) => {
     const base = await server(t)
     const res = await raw(base, 'POST', '/rollback?version=1.1', {
       host: new URL(base).host, origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded'
     })
-    assert.equal(res.status, 401)
-    assert.equal(res.body.error, 'ControlTokenError')
+    assert.equal(res.status, 403)
+    assert.equal(res.body.error, 'CrossSiteRequestError')
     assert.deepEqual(calls, [])
   })
 
