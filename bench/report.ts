@@ -2,7 +2,7 @@
  * Renders the collected results of `npm run bench` (bench/results.json) as bench/RESULTS.md:
  * the machine and date first, then one table per benchmark. Pure: no fs, no clock.
  */
-import type { BayesBenchResult } from './bayes.js'
+import type { BayesBenchResult } from './bayes/table.js'
 import type { ClusterBenchResult } from './cluster.js'
 import type { LocalBenchResult } from './local.js'
 import { comparisonRows, type SyncthingBenchResult } from './syncthing.js'
