@@ -3,7 +3,7 @@
  * the machine and date first, then one table per benchmark. Pure: no fs, no clock.
  */
 import type { BayesBenchResult } from './bayes/table.js'
-import type { ClusterBenchResult } from './cluster.js'
+import type { ClusterBenchResult } from './cluster/types.js'
 import type { LocalBenchResult } from './local.js'
 import { comparisonRows, type SyncthingBenchResult } from './syncthing.js'
 import type { ScaleSimResult } from './scale-sim.js'

@@ -36,8 +36,9 @@ import { pathToFileURL } from 'node:url'
 import { freePort, REPO, waitFor } from '../test/helpers/agents.js'
 import {
   appendLineAt, blacklistPath, emergencyCleanup, round, roundSummary, settleCounters, sleep, startCluster, statuses,
-  summarize, timeUntilLineAt, waitStable, withCluster, type Summary
-} from './cluster.js'
+  summarize, timeUntilLineAt, waitStable, withCluster
+} from './cluster/harness.js'
+import type { Summary } from './cluster/types.js'
 import { benchList, LIST_NAMES, type ListName } from './lists.js'
 import { tcpDelta, tcpSnapshot, type TcpSnapshot } from './tcp-bytes.js'
 import { parseListFile } from '../src/settings/list-file.js'
