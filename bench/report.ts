@@ -4,7 +4,7 @@
  */
 import type { BayesBenchResult } from './bayes/table.js'
 import type { ClusterBenchResult } from './cluster/types.js'
-import type { LocalBenchResult } from './local.js'
+import type { LocalBenchResult } from './local/harness.js'
 import { comparisonRows, type SyncthingBenchResult } from './syncthing.js'
 import type { ScaleSimResult } from './scale-sim.js'
 import { SCALE_TARGETS } from './sim/cluster.js'
