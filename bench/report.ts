@@ -5,7 +5,8 @@
 import type { BayesBenchResult } from './bayes/table.js'
 import type { ClusterBenchResult } from './cluster/types.js'
 import type { LocalBenchResult } from './local/harness.js'
-import { comparisonRows, type SyncthingBenchResult } from './syncthing.js'
+import { comparisonRows } from './syncthing/table.js'
+import type { SyncthingBenchResult } from './syncthing/types.js'
 import type { ScaleSimResult } from './scale-sim.js'
 import { SCALE_TARGETS } from './sim/cluster.js'
 
