@@ -35,6 +35,8 @@
  *   agent sets 2 itself, see bin/spamsync.js; glibc's own default is 8 per core).
  * Run: `npx tsc -p . && npx node dist/bench/bayes.js` (--help: the options).
  * Every agent is stopped and every temp folder removed, also on error or Ctrl-C.
+ * This file runs the phases and reads the command line; the data, the measuring helpers, each
+ * phase and the table are in bench/bayes/.
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -52,45 +54,6 @@ import { type MergeResult, mergePhase } from './bayes/merge.js'
 import { type BayesBenchOptions, DEFAULTS, NODES, TARGETS } from './bayes/options.js'
 import { type ProcessE2eResult, processPhase } from './bayes/processes.js'
 import { type BayesBenchResult, table } from './bayes/table.js'
-
-/**
- * Benchmark of the Bayes dataset at SpamAssassin scale: three agents (127.0.0.1, mDNS off, no
- * Bayes commands, so each node's settings/bayes.txt IS its local DB), each holding a generated
- * `sa-learn --backup` DB of 1,000,000 tokens (--tokens) that overlap 50% between nodes (a shared
- * pool plus per-node tokens; counts 1-3 mostly; atimes grouped per message; a few thousand seen
- * ids, some shared; deterministic seeded PRNG).
- *
- * 0. processes: the e2e step below with every agent a real `spamsync start` process (bench runs
- *    on one core each, as on real servers): from POST /sync?upload=1 on every node until every
- *    bayes.txt is the expected file; each process's peak RSS (/proc VmHWM) and sync bytes
- *    (/metrics). The honest per-agent RSS and time.
- *
- * 1. e2e: from `bayesChanged()` + `syncUpload()` on every node (concurrently) until every node's
- *    bayes.txt is byte-for-byte the expected merged DB (mergeContributions over the three
- *    generated DBs, formatted with formatSaBackup); and the sync-stream bytes the slaves moved.
- *    Mode `after-start` (default): the agents start with empty settings, elect a master and
- *    settle, then the three bayes.txt files are written and the timer starts. Mode `prefill`:
- *    the files exist before Agent.start, which scans them itself and uploads on becoming slave,
- *    so the sync starts at the election, before the explicit call (reported from both points).
- * 2. delta: one slave learns 10 messages (~200 tokens each, 60% existing tokens incremented,
- *    40% new; +10 num_spam; 10 new seen ids); time until the other nodes' files hold it, and the
- *    sync-stream bytes every node sent (median over reps).
- * 3. merge: mergeContributions of 3 x 1M contributions, and BayesReplica.merge of them into a
- *    fresh replica (LevelDB write included), plus a breakdown of the parts they are made of.
- * 4. RSS: peak of process.memoryUsage().rss, sampled every 100 ms by a worker thread (so a
- *    blocked main thread does not hide a peak) and by the main thread. All three agents run in
- *    this one process, so the per-agent figure is only an estimate (peak / 3).
- *
- * Options (argv): --tokens=N --messages=N --seed=N --mode=after-start|prefill|both
- *   --phases=processes,e2e,delta,merge --delta-reps=N --merge-reps=N --profile (CPU profile of the e2e
- *   step, summarised by self time) --profile-out=FILE (also keep the .cpuprofile)
- *   --timeout-s=N (e2e convergence wait, default 180) --heap-mb=N (see runDirect)
- *   --agent-out=DIR (processes phase: each agent's info log and --cpu-prof profile into DIR)
- *   --malloc-arena-max=N (processes phase: the agents' MALLOC_ARENA_MAX; default 0: not set, so each
- *   agent sets 2 itself, see bin/spamsync.js; glibc's own default is 8 per core).
- * Run: `npx tsc -p . && npx node dist/bench/bayes.js` (--help: the options).
- * Every agent is stopped and every temp folder removed, also on error or Ctrl-C.
- */
 
 export async function main (options: BayesBenchOptions = {}): Promise<BayesBenchResult> {
   const o: Required<BayesBenchOptions> = { ...DEFAULTS, ...options }

@@ -16,6 +16,8 @@
  * Run: `npx tsc -p . && npx node dist/bench/cluster.js [propagation] [bytes] [failover]
  *   [--sizes=2,5,10,20] [--trials=20] [--lists=10k,121k,1M] [--failover-trials=10] [--seed=N]`.
  * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
+ * This file runs the phases and reads the command line; the harness, each phase and the table
+ * are in bench/cluster/.
  */
 import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
@@ -27,26 +29,6 @@ import { emergencyCleanup, live } from './cluster/harness.js'
 import { propagation } from './cluster/propagation.js'
 import { missedTargets, table } from './cluster/table.js'
 import type { ClusterBenchOptions, ClusterBenchResult } from './cluster/types.js'
-
-/**
- * Benchmark of whole clusters of real `spamsync start` processes on 127.0.0.1 (mDNS off, every
- * node bootstrapped to the first, 50 ms debounce), driven through their settings folders and
- * status API as an operator would:
- *
- * 1. propagation: in clusters of 2, 5, 10 and 20 nodes, a line appended to one node's
- *    blacklist.txt, timed until it is in every other node's file (each file polled every 10 ms);
- * 2. bytes: sync-stream bytes per receiving node for a one-line change on a slave of a cluster
- *    whose blacklist holds 10k, 121k (the domains of `disposable-email-domains`) or 1M
- *    (generated) entries, next to the size of a full archive of the same list;
- * 3. failover: in a 3-node cluster, the master killed with SIGKILL, timed until the survivors
- *    agree on a new master, and until a change made on the surviving slave is on both
- *    (10 trials, every sample kept).
- *
- * Prints one JSON object, then a table with the targets next to the numbers.
- * Run: `npx tsc -p . && npx node dist/bench/cluster.js [propagation] [bytes] [failover]
- *   [--sizes=2,5,10,20] [--trials=20] [--lists=10k,121k,1M] [--failover-trials=10] [--seed=N]`.
- * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
- */
 
 /** Cluster sizes of the propagation phase. */
 export const DEFAULT_SIZES: readonly number[] = [2, 5, 10, 20]

@@ -7,6 +7,7 @@
  * Each measure is repeated REPS times (fresh folders where the measure needs them) and reported
  * as the median and every sample, next to its target. Prints one JSON object, then a table.
  * Run: `npx tsc -p . && npx node dist/bench/local.js` (or `npm run bench`).
+ * The harness and the measures are in bench/local/.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
@@ -14,17 +15,6 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type LocalBenchResult, REPS, TARGETS, measure } from './local/harness.js'
 import { cliStartup, exportArchive, importInProcess, importWithCli, listFixture, newSamples, scanAndRescan } from './local/phases.js'
-
-/**
- * Benchmark of the local half of a node (no network): scanning a large list file into the
- * store, rescanning it after a one-line edit, exporting the node's settings to an archive and
- * importing that archive into a fresh node. The list is the 121,570 domains of the
- * `disposable-email-domains` package written as blacklist.txt.
- *
- * Each measure is repeated REPS times (fresh folders where the measure needs them) and reported
- * as the median and every sample, next to its target. Prints one JSON object, then a table.
- * Run: `npx tsc -p . && npx node dist/bench/local.js` (or `npm run bench`).
- */
 
 /** Runs the benchmark, prints JSON and a table, and returns the result. */
 export async function main (): Promise<LocalBenchResult> {

@@ -8,7 +8,7 @@ import type { LocalBenchResult } from './local/harness.js'
 import { comparisonRows } from './syncthing/table.js'
 import type { SyncthingBenchResult } from './syncthing/types.js'
 import type { ScaleSimResult } from './scale-sim.js'
-import { SCALE_TARGETS } from './sim/cluster.js'
+import { SCALE_TARGETS } from './sim/model.js'
 
 /** Where and when the benchmarks ran. */
 export interface MachineInfo {

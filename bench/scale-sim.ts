@@ -14,7 +14,8 @@
  */
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
-import { DEFAULT_COSTS, FRAME_OVERHEAD_BYTES, SimCluster, type SimCosts, type SimOptions } from './sim/cluster.js'
+import { SimCluster } from './sim/cluster.js'
+import { DEFAULT_COSTS, FRAME_OVERHEAD_BYTES, type SimCosts, type SimOptions } from './sim/model.js'
 import { simTable } from './report.js'
 import { prng } from './sim/events.js'
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../src/election/state.js'

@@ -24,6 +24,8 @@
  * syncthing itself fails, its side is skipped with the reason and spamsync is still measured.
  * Run: `npx tsc -p . && npx node dist/bench/syncthing.js [--reps=10] [--list=121k]`.
  * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
+ * The syncthing instance, the loopback check, the change measure, both sides and the table are
+ * in bench/syncthing/.
  */
 import { rmSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
@@ -36,34 +38,6 @@ import { syncthingVersion } from './syncthing/instance.js'
 import { liveRoots, liveSyncthing, spamsyncSide, syncthingSide } from './syncthing/sides.js'
 import { comparisonTable } from './syncthing/table.js'
 import { FILE, POLL_MS, type Skipped, type SyncthingBenchOptions, type SyncthingBenchResult, type ToolResult } from './syncthing/types.js'
-
-/**
- * spamsync next to plain file sync: Debian's `syncthing` as the reference, both measured the same
- * way on the same data in one run.
- *
- * Syncthing: 3 instances on 127.0.0.1, each with its own home folder under a temp folder; global
- * and local discovery, relays, NAT (and so STUN), usage and crash reporting and auto-upgrade off;
- * GUI/REST on 127.0.0.1 random ports with an API key; the devices know each other by static
- * tcp://127.0.0.1:PORT addresses; one shared folder, fsWatcher on with a 1 s delay (its minimum
- * here) and a 1 s rescan interval (the folder holds one file, so a rescan costs next to nothing).
- * While it runs, every socket of the syncthing processes is checked (from /proc every 200 ms)
- * for a peer outside 127.0.0.1: there must be none.
- * spamsync: 3 `spamsync start` processes as in bench/cluster.ts.
- *
- * Both: the first instance starts with the 121,570-line blacklist.txt; once all three hold it and
- * no byte moves for a second, `reps` times: one line appended to the first instance's file, timed
- * until each of the other two files has it (polled every 10 ms), and the bytes sent per receiving
- * node, counted two ways: the tool's own counters (syncthing: the BEP connection totals of
- * /rest/system/connections, i.e. its protocol messages before TLS; spamsync: bytesSent of
- * /status, the sync streams' bytes before Noise and yamux, without the beacons),
- * and the kernel's count of TCP payload bytes acknowledged on every socket of the processes
- * except their own HTTP port (`ss`; everything on the wire: encryption, muxing, control messages).
- *
- * When syncthing is not installed the bench runs scripts/install-syncthing.sh; when that or
- * syncthing itself fails, its side is skipped with the reason and spamsync is still measured.
- * Run: `npx tsc -p . && npx node dist/bench/syncthing.js [--reps=10] [--list=121k]`.
- * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
- */
 
 /** Runs both sides, prints JSON and a table, and returns the result. */
 export async function main (opts: SyncthingBenchOptions = {}): Promise<SyncthingBenchResult> {
