@@ -55,6 +55,7 @@ import { type BayesBenchOptions, DEFAULTS, NODES, TARGETS } from './bayes/option
 import { type ProcessE2eResult, processPhase } from './bayes/processes.js'
 import { type BayesBenchResult, table } from './bayes/table.js'
 
+// eslint-disable-next-line max-lines-per-function -- the phases in order inside one try/finally that stops every agent and removes every folder, also on a signal
 export async function main (options: BayesBenchOptions = {}): Promise<BayesBenchResult> {
   const o: Required<BayesBenchOptions> = { ...DEFAULTS, ...options }
   setQuiet(!o.print)

@@ -34,6 +34,7 @@ import type { ClusterBenchOptions, ClusterBenchResult } from './cluster/types.js
 export const DEFAULT_SIZES: readonly number[] = [2, 5, 10, 20]
 
 /** Runs the benchmark, prints JSON and a table, and returns the result. */
+// eslint-disable-next-line max-lines-per-function -- the phases in order between the signal handlers and the per-step error capture
 export async function main (opts: ClusterBenchOptions = {}): Promise<ClusterBenchResult> {
   const phases = opts.phases ?? ['propagation', 'bytes', 'failover']
   const seed = opts.seed ?? (Date.now() % 1_000_000)

@@ -111,6 +111,7 @@ const median = (xs: number[]): number | null => {
 const r1 = (x: number): number => Math.round(x * 10) / 10
 
 /** Simulates one cluster size. */
+// eslint-disable-next-line max-lines-per-function -- one simulated run: the phases share the cluster and its virtual clock
 export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Promise<ScaleSimRow> {
   const seed = opts.seed ?? 1
   const trials = opts.trials ?? 5

@@ -40,6 +40,7 @@ import { comparisonTable } from './syncthing/table.js'
 import { FILE, POLL_MS, type Skipped, type SyncthingBenchOptions, type SyncthingBenchResult, type ToolResult } from './syncthing/types.js'
 
 /** Runs both sides, prints JSON and a table, and returns the result. */
+// eslint-disable-next-line max-lines-per-function -- both sides in order between the signal handlers and the cleanup of every process and folder
 export async function main (opts: SyncthingBenchOptions = {}): Promise<SyncthingBenchResult> {
   const reps = opts.reps ?? 10
   const listName = opts.list ?? '121k'

@@ -45,6 +45,7 @@ export interface E2eResult {
   profile: ProfileSummary | null
 }
 
+// eslint-disable-next-line max-lines-per-function -- one measured sequence: the timer, the CPU profile and the RSS window must span exactly these steps
 export async function e2ePhase (o: Required<BayesBenchOptions>, mode: 'after-start' | 'prefill', sampler: RssSampler, track: (a: Agent) => void, root: string):
 Promise<{ result: E2eResult, cluster: Cluster }> {
   const t = performance.now()

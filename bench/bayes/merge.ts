@@ -21,6 +21,7 @@ export interface MergeResult {
   archive: { oneContributionZipBytes: number, oneContributionBytesPerToken: number, threeContributionsZipBytes: number, threeContributionsBytesPerToken: number, rawCodecBytesPerToken: number }
 }
 
+// eslint-disable-next-line max-lines-per-function -- one repetition loop timing every part on the same generated DBs
 export async function mergePhase (o: Required<BayesBenchOptions>, root: string): Promise<MergeResult> {
   const dbs = generateDbs(o.tokens, o.overlap, o.messages, o.seed)
   const contribs = asContributions(dbs)

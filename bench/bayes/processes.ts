@@ -57,6 +57,7 @@ async function metric (a: AgentProcess, name: string): Promise<number> {
   return m === null ? 0 : Number(m[1])
 }
 
+// eslint-disable-next-line max-lines-per-function -- one measured sequence: the figures are read while the agent processes still run
 export async function processPhase (o: Required<BayesBenchOptions>, onCluster: (c: ProcessCluster) => void): Promise<ProcessE2eResult> {
   let dbs: BayesDb[] | null = generateDbs(o.tokens, o.overlap, o.messages, o.seed)
   const merged = mergeContributions(asContributions(dbs))

@@ -11,6 +11,7 @@ import type { BytesResult } from './types.js'
 /** One-line changes tried in the bytes phase before giving up on one without a term change. */
 export const CHANGE_ATTEMPTS = 3
 
+// eslint-disable-next-line max-lines-per-function -- one measured sequence on one cluster: start, converge, the change attempts and their bytes
 export async function bytes (nodes: number, listName: ListName, log: (s: string) => void): Promise<BytesResult> {
   const { domains, source } = await benchList(listName)
   const list = domains.join('\n') + '\n'
@@ -23,6 +24,7 @@ export async function bytes (nodes: number, listName: ListName, log: (s: string)
   const added = 'spamsync-bench-bytes.example.com'
   if (domains.includes(added)) throw new Error(`${added} is already in the domain list`)
 
+  // eslint-disable-next-line max-lines-per-function -- the body of the sequence above, run inside withCluster so the cluster is always removed
   return await withCluster(async (cluster) => {
     const t0 = performance.now()
     const { agents, ms: startMs } = await startCluster(cluster, nodes, async (a) => { await writeFile(blacklistPath(a), list) }, 90_000 * scale)

@@ -5,7 +5,9 @@ import { startPatiently } from '../../test/helpers/join-at-once.js'
 import { appendLine, blacklistPath, describe, hasLine, loadMeter, readText, round, roundSummary, sleep, startCluster, statuses, summarize, timeUntilLine, waitStable, withCluster } from './harness.js'
 import type { FailoverResult } from './types.js'
 
+// eslint-disable-next-line max-lines-per-function -- one measured sequence on one cluster: every trial kills the master and times the recovery
 export async function failover (trials: number, log: (s: string) => void): Promise<FailoverResult> {
+  // eslint-disable-next-line max-lines-per-function -- the body of the sequence above, run inside withCluster so the cluster is always removed
   return await withCluster(async (cluster) => {
     const { agents, ms: startMs } = await startCluster(cluster, 3)
     let stable = await waitStable(agents, 'one master of 3 agents')

@@ -4,7 +4,9 @@ import { performance } from 'node:perf_hooks'
 import { agreed, appendLine, blacklistPath, clusterCpu, hasLine, loadMeter, readText, round, roundSummary, sleep, startCluster, statuses, summarize, timeUntilLine, timeUntilVersionChange, vkey, waitStable, withCluster } from './harness.js'
 import type { PropagationResult } from './types.js'
 
+// eslint-disable-next-line max-lines-per-function -- one measured sequence on one cluster: start, then every trial timed on every node
 export async function propagation (opts: { propagationNodes: number, propagationTrials: number, trialPauseMs: number }, random: () => number, log: (s: string) => void): Promise<PropagationResult> {
+  // eslint-disable-next-line max-lines-per-function -- the body of the sequence above, run inside withCluster so the cluster is always removed
   return await withCluster(async (cluster) => {
     const n = opts.propagationNodes
     const { agents, ms: startMs } = await startCluster(cluster, n)
