@@ -13,7 +13,7 @@ import { availableParallelism, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { Cluster } from '../test/helpers/agents.js'
-import { emergencyCleanup, live } from './cluster.js'
+import { emergencyCleanup, live } from './cluster/harness.js'
 import { joinAtOnce, loadDomains, type JoinResult } from '../test/helpers/join-at-once.js'
 
 /** The requirement: the master sends at most this many full archives to 9 joining slaves. */

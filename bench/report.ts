@@ -2,12 +2,13 @@
  * Renders the collected results of `npm run bench` (bench/results.json) as bench/RESULTS.md:
  * the machine and date first, then one table per benchmark. Pure: no fs, no clock.
  */
-import type { BayesBenchResult } from './bayes.js'
-import type { ClusterBenchResult } from './cluster.js'
-import type { LocalBenchResult } from './local.js'
-import { comparisonRows, type SyncthingBenchResult } from './syncthing.js'
+import type { BayesBenchResult } from './bayes/table.js'
+import type { ClusterBenchResult } from './cluster/types.js'
+import type { LocalBenchResult } from './local/harness.js'
+import { comparisonRows } from './syncthing/table.js'
+import type { SyncthingBenchResult } from './syncthing/types.js'
 import type { ScaleSimResult } from './scale-sim.js'
-import { SCALE_TARGETS } from './sim/cluster.js'
+import { SCALE_TARGETS } from './sim/model.js'
 
 /** Where and when the benchmarks ran. */
 export interface MachineInfo {

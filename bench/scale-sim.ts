@@ -14,7 +14,8 @@
  */
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
-import { DEFAULT_COSTS, FRAME_OVERHEAD_BYTES, SimCluster, type SimCosts, type SimOptions } from './sim/cluster.js'
+import { SimCluster } from './sim/cluster.js'
+import { DEFAULT_COSTS, FRAME_OVERHEAD_BYTES, type SimCosts, type SimOptions } from './sim/model.js'
 import { simTable } from './report.js'
 import { prng } from './sim/events.js'
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../src/election/state.js'
@@ -110,6 +111,7 @@ const median = (xs: number[]): number | null => {
 const r1 = (x: number): number => Math.round(x * 10) / 10
 
 /** Simulates one cluster size. */
+// eslint-disable-next-line max-lines-per-function -- one simulated run: the phases share the cluster and its virtual clock
 export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Promise<ScaleSimRow> {
   const seed = opts.seed ?? 1
   const trials = opts.trials ?? 5

@@ -1,8 +1,8 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mdTable, renderResults, type BenchResults } from '../../../bench/report.js'
-import type { ClusterBenchResult, PropagationResult, Summary } from '../../../bench/cluster.js'
-import type { SyncthingBenchResult } from '../../../bench/syncthing.js'
+import type { ClusterBenchResult, PropagationResult, Summary } from '../../../bench/cluster/types.js'
+import type { SyncthingBenchResult } from '../../../bench/syncthing/types.js'
 
 const summary = (p50: number): Summary => ({ n: 10, p50, p95: p50 * 2, max: p50 * 3, min: p50 / 2 })
 

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { simulate } from '../../../bench/scale-sim.js'
 import { EventQueue } from '../../../bench/sim/events.js'
-import { DEFAULT_COSTS } from '../../../bench/sim/cluster.js'
+import { DEFAULT_COSTS } from '../../../bench/sim/model.js'
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS } from '../../../src/election/state.js'
 import { FULL_SENDS_AT_ONCE } from '../../../src/sync/fan-out.js'
 
