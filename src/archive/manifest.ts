@@ -67,6 +67,7 @@ const MAX_TEXT_LENGTH = 256
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/
 const SHA256_HEX = /^[0-9a-f]{64}$/
 // C0 controls and DEL: no legitimate name or id holds one, and they can hide text in logs.
+// eslint-disable-next-line no-control-regex -- control characters are what this finds
 const CONTROL = /[\u0000-\u001f\u007f]/
 
 /**
@@ -246,8 +247,10 @@ function show (value: unknown): string {
   if (value === undefined) return 'nothing'
   let s: string
   try {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a function or symbol shows as String gives it
     s = JSON.stringify(value) ?? String(value)
   } catch {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a cycle or a BigInt: String is the best left
     s = String(value)
   }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s

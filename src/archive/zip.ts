@@ -115,7 +115,7 @@ export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint
  */
 function zipEntries (files: Array<Pick<ArchiveInputFile, 'name' | 'data' | 'level'>>, mtime: number): Uint8Array {
   const chunks: Uint8Array[] = []
-  let failure: Error | null = null
+  let failure = null as Error | null
   // With ready-made entries fflate's Zip calls back synchronously, within add() and end().
   const zip = new Zip((err, chunk) => {
     if (err !== null) failure = err

@@ -124,7 +124,7 @@ export class UploadService implements Startable {
     this.traffic.bytesReceived += reqBytes.byteLength
     const req = UploadRequest.decode(reqBytes)
     const reply = async (msg: UploadReady | UploadResult, codec: typeof UploadReady | typeof UploadResult): Promise<void> => {
-      const bytes = codec.encode(msg as any)
+      const bytes = codec.encode(msg)
       this.traffic.bytesSent += bytes.byteLength
       await lp.write(bytes)
     }
