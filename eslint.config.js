@@ -104,15 +104,12 @@ export default tseslint.config(
   {
     files: [
       'src/archive/bayes-read.ts', 'src/archive/bayes-write.ts',
-      'test/unit/archive/bayes-codec.test.ts',
       'src/archive/list-codec.ts', 'src/archive/manifest.ts', 'src/archive/zip.ts', 'src/ops/command-runner.ts',
       'src/protocol/upload-service.ts', 'test/integration/cluster/cluster-view.test.ts', 'test/unit/settings/sa-backup.test.ts'
     ],
     rules: {
       'max-lines': 'off',
-      'max-lines-per-function': 'off',
-      'no-useless-assignment': 'off',
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off'
+      'max-lines-per-function': 'off'
     }
   }
 )
