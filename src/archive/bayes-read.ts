@@ -7,6 +7,8 @@ import { DatasetDecodeError } from '../errors.js'
 import { TOKEN_LIMIT, LOW_SPLIT, HIGH_LIMIT, MAX_VARINT_BYTES, FLAG_SPAM, FLAG_HAM, MIN_TOKEN_BYTES, MIN_SEEN_BYTES, type BayesSection } from './bayes-format.js'
 import { indexWidth } from './bayes-write.js'
 
+/** Reads and checks one contribution, the counterpart of writeContribution. */
+// eslint-disable-next-line max-lines-per-function -- one pass in the field order the layout fixes, each bound checked where its field is read
 export function readContribution (r: Reader, nodeId: string): BayesSection {
   const buf = r.buf
   const node = `node ${show(nodeId)}`

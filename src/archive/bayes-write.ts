@@ -1,6 +1,8 @@
 /** Writing one contribution of a Bayes dataset file, in the layout bayes-codec.ts describes. */
 import { TOKEN_LIMIT, LOW_SPLIT, MAX_VARINT_BYTES, FLAG_SPAM, FLAG_HAM, LONE_SURROGATE, type BayesSection } from './bayes-format.js'
 
+/** Writes one contribution: node id, message counts, token columns, atime dictionary, seen ids. */
+// eslint-disable-next-line max-lines-per-function -- one pass in the field order the layout fixes; pieces would hide that order
 export function writeContribution (out: ByteWriter, nodeId: string, db: BayesSection): void {
   const where = `node ${JSON.stringify(nodeId)}`
   checkCount(db.numSpam, `${where}: numSpam`)

@@ -120,6 +120,7 @@ export function parseManifest (bytes: Uint8Array, limits: ArchiveLimits = DEFAUL
  * The format and version fields are checked first so that a newer format is reported as such,
  * not as a list of fields we do not know.
  */
+// eslint-disable-next-line max-lines-per-function -- every field of the manifest checked in one place, in the order the errors must be reported
 export function validateManifest (value: unknown, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): Manifest {
   const m = record(value, 'manifest')
   if (m.format !== ARCHIVE_FORMAT) {
