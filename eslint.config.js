@@ -104,7 +104,7 @@ export default tseslint.config(
   {
     files: [
       'src/archive/list-codec.ts',
-      'src/protocol/upload-service.ts', 'test/integration/cluster/cluster-view.test.ts', 'test/unit/settings/sa-backup.test.ts'
+      'test/integration/cluster/cluster-view.test.ts', 'test/unit/settings/sa-backup.test.ts'
     ],
     rules: {
       'max-lines': 'off',
