@@ -6,6 +6,9 @@
  * 2. The pure folders (crdt/, election/, archive/) reach neither libp2p, the file system, LevelDB
  *    nor child processes, also not through another module of src/: their logic runs in any test
  *    without a network, a disk or a process.
+ * 3. Folder layers (LAYERS): a module imports only modules of its own layer or a lower one, type
+ *    imports included, and every module of src/ belongs to a layer, so a new folder is placed
+ *    on purpose.
  *
  * Prints one line per violation (the chain of imports, `file -> import`) and exits 1; prints one
  * summary line and exits 0 when there is none. Parses each file once without type checking, so
@@ -21,6 +24,31 @@ export const PURE_FOLDERS = ['src/crdt/', 'src/election/', 'src/archive/']
 
 /** Imports a pure module must not reach: libp2p, the file system, LevelDB, child processes. */
 const FORBIDDEN = /^(libp2p(\/.*)?|@libp2p\/.*|@chainsafe\/.*|(node:)?fs(\/.*)?|level|classic-level|(node:)?child_process)$/
+
+/**
+ * The layers of src/, lowest first: each entry lists the folders (or top-level files, without
+ * `.ts`) of one layer. Read off the imports as they are, lowest first: shared definitions; the
+ * pure logic and the command runner; settings files (whose line grammar archive/ reads); the
+ * archive codecs; the LevelDB store; stored replicas; the libp2p node; wire services; sync
+ * orchestration; outputs and the cluster view; status server and config; log and local state;
+ * the composition root; the CLI (which starts the agent).
+ */
+export const LAYERS: readonly string[][] = [
+  ['constants', 'errors', 'version', 'printable', 'suggest', 'guarded', 'file-modes', 'pb'],
+  ['crdt', 'election', 'ops'],
+  ['settings'],
+  ['archive'],
+  ['store'],
+  ['replica'],
+  ['net'],
+  ['protocol'],
+  ['sync'],
+  ['outputs', 'cluster'],
+  ['http', 'config'],
+  ['log', 'local-state'],
+  ['agent'],
+  ['cli']
+]
 
 /** The module graph of src/: per file (relative to the root, `/`-separated) the specifiers it imports, resolved to a src file where it is one. */
 export type ModuleGraph = Map<string, string[]>
@@ -155,6 +183,31 @@ function shortestPath (graph: ModuleGraph, start: string, isEnd: (m: string) => 
   return undefined
 }
 
+/** Every import of a module by one of a lower layer, and every module in no layer, one line each, sorted. */
+export function layerViolations (graph: ModuleGraph, layers: readonly string[][] = LAYERS): string[] {
+  const layerOf = (file: string): number => layers.findIndex(names => names.includes(topName(file)))
+  const out: string[] = []
+  for (const [file, imports] of graph) {
+    const at = layerOf(file)
+    if (at < 0) {
+      out.push(`${file} (in no layer: add ${topName(file)} to LAYERS in scripts/check-deps.ts)`)
+      continue
+    }
+    for (const target of imports) {
+      if (!graph.has(target)) continue
+      const to = layerOf(target)
+      if (to > at) out.push(`${file} -> ${target} (layer ${topName(file)} is below layer ${topName(target)})`)
+    }
+  }
+  return out.sort()
+}
+
+/** The folder below src/ a module is in, or the name of a module directly in src/ without `.ts`. */
+function topName (file: string): string {
+  const parts = file.replace(/^src\//, '').split('/')
+  return parts.length > 1 ? parts[0] : parts[0].replace(/\.ts$/, '')
+}
+
 function tsFiles (dir: string): string[] {
   const out: string[] = []
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -172,12 +225,12 @@ function rel (root: string, file: string): string {
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const root = resolve(process.argv[2] ?? '.')
   const graph = readGraph(root)
-  const found = violations(graph)
+  const found = [...violations(graph), ...layerViolations(graph)]
   for (const line of found) console.error(line)
   if (found.length > 0) {
     console.error(`check-deps: ${found.length} layering violation(s) in ${graph.size} modules`)
     process.exitCode = 1
   } else {
-    console.log(`check-deps: ${graph.size} modules, no import cycle, the pure folders reach no libp2p, fs, level or child_process`)
+    console.log(`check-deps: ${graph.size} modules, no import cycle, the pure folders reach no libp2p, fs, level or child_process, no layer imports a higher one`)
   }
 }

@@ -24,7 +24,7 @@ async function main (): Promise<void> {
   }
   const interrupted = (): void => {
     console.log('\ninterrupted')
-    cleanup().finally(() => process.exit(130))
+    void cleanup().finally(() => process.exit(130))
   }
   process.once('SIGINT', interrupted)
   process.once('SIGTERM', interrupted)

@@ -67,6 +67,7 @@ const MAX_TEXT_LENGTH = 256
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/
 const SHA256_HEX = /^[0-9a-f]{64}$/
 // C0 controls and DEL: no legitimate name or id holds one, and they can hide text in logs.
+// eslint-disable-next-line no-control-regex -- control characters are what this finds
 const CONTROL = /[\u0000-\u001f\u007f]/
 
 /**
@@ -119,6 +120,7 @@ export function parseManifest (bytes: Uint8Array, limits: ArchiveLimits = DEFAUL
  * The format and version fields are checked first so that a newer format is reported as such,
  * not as a list of fields we do not know.
  */
+// eslint-disable-next-line max-lines-per-function -- every field of the manifest checked in one place, in the order the errors must be reported
 export function validateManifest (value: unknown, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): Manifest {
   const m = record(value, 'manifest')
   if (m.format !== ARCHIVE_FORMAT) {
@@ -246,8 +248,10 @@ function show (value: unknown): string {
   if (value === undefined) return 'nothing'
   let s: string
   try {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a function or symbol shows as String gives it
     s = JSON.stringify(value) ?? String(value)
   } catch {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a cycle or a BigInt: String is the best left
     s = String(value)
   }
   return s.length > 80 ? `${s.slice(0, 77)}...` : s

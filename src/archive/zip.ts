@@ -115,7 +115,7 @@ export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint
  */
 function zipEntries (files: Array<Pick<ArchiveInputFile, 'name' | 'data' | 'level'>>, mtime: number): Uint8Array {
   const chunks: Uint8Array[] = []
-  let failure: Error | null = null
+  let failure = null as Error | null
   // With ready-made entries fflate's Zip calls back synchronously, within add() and end().
   const zip = new Zip((err, chunk) => {
     if (err !== null) failure = err
@@ -203,6 +203,7 @@ interface CentralEntry {
 
 // Parses the end record and the central directory, checking names, duplicates and the entry
 // count. Inflates nothing and reads no local header.
+// eslint-disable-next-line max-lines-per-function -- one pass over the end record and each central entry, each bound checked where its field is read
 function readCentralDirectory (zip: Uint8Array, limits: ArchiveLimits): { entries: CentralEntry[], cdOffset: number } {
   if (zip.length < EOCD_SIZE) throw new CorruptArchiveError(`not a zip: only ${zip.length} bytes`)
   const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength)

@@ -87,6 +87,6 @@ export class EntryColumns {
 const INITIAL_CAPACITY = 1024
 
 function copyInto<T extends Uint8Array | Float64Array | Uint32Array> (to: T, from: T): T {
-  to.set(from as any)
+  to.set(from)
   return to
 }

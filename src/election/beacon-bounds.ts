@@ -3,7 +3,7 @@
  * drops the whole beacon, so nothing a peer sends reaches a sum or a +1 that 2^53 breaks
  * (protocol/election-v1.md, "Beacon").
  */
-import { MAX_TERM, MAX_TERM_STEP, termInReach } from './state.js'
+import { MAX_TERM, MAX_TERM_STEP, termInReach } from './beacon.js'
 import { MAX_WALL_MS } from '../crdt/hlc.js'
 
 /** Largest `seq` of a version in a beacon. */

@@ -1,7 +1,7 @@
 /**
- * Master election as a pure state machine. It owns no timer, socket or file: the wiring
- * (election/service.ts) calls `tick()` every heartbeat interval and `receive()` for every beacon
- * from the topic, and the machine answers through the injected transport and events. Time comes
+ * Master election as a pure state machine. It owns no timer, socket or file: the agent's wiring
+ * calls `tick()` every heartbeat interval and `receive()` for every beacon a peer sent
+ * (protocol/beacon-link.ts), and the machine answers through the injected transport and events. Time comes
  * from the injected clock, so tests drive whole clusters with a fake one.
  *
  * The rules (protocol/election-v1.md has the why):
@@ -24,6 +24,17 @@
  */
 import { ConfigError, SpamsyncError } from '../errors.js'
 import type { Version } from '../version.js'
+import { MAX_TERM, wellFormed, type Beacon, type Pin, type Role } from './beacon.js'
+import { MemberTable, type MemberView } from './members.js'
+import { compareRank, eligible, type Ranked } from './rank.js'
+import type { ElectionEvents, ElectionOptions, ElectionTransport } from './options.js'
+
+// The machine's entry point also speaks for the beacon, rank and member types it uses.
+export { MAX_TERM, MAX_TERM_STEP, termInReach, type Beacon, type Pin, type Role } from './beacon.js'
+export { compareRank, outranksByConfig, type Ranked } from './rank.js'
+export type { MemberView } from './members.js'
+export type { ElectionEvents, ElectionOptions, ElectionTransport } from './options.js'
+
 
 /** Default time between two beacons of one node. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000
@@ -45,186 +56,10 @@ export const PAUSE_INTERVALS = 2
  */
 export const BUSY_MASTER_INTERVALS = 15
 
-/**
- * Highest term a node enters. Far below 2^53, so a term and its successor are always exact
- * numbers; at one new term per second it lasts 30,000 years. A hostile member needs at least
- * MAX_TERM / MAX_TERM_STEP accepted beacons, each persisted, to reach it.
- */
-export const MAX_TERM = 2 ** 40
-
-/**
- * Furthest a beacon's term may lie beyond this node's own: more elections than a live cluster
- * holds in years, so a node that was down long still catches up, while one beacon cannot throw
- * the term to the cap.
- */
-export const MAX_TERM_STEP = 2 ** 16
-
-/** What a node currently is. */
-export type Role = 'master' | 'slave' | 'candidate'
-
-/** The role pinned by the operator's config; `auto` lets the election decide. */
-export type Pin = 'auto' | 'master' | 'slave'
-
-/** What every node publishes on the election topic each heartbeat interval. */
-export interface Beacon {
-  /** The sender. */
-  nodeId: string
-  /** Configured priority; higher ranks better. */
-  priority: number
-  /** The sender's pinned role, so others know whether it may be master. */
-  pin: Pin
-  /** The sender's current role. */
-  role: Role
-  /** The sender's current term. */
-  term: number
-  /** Master the sender follows (itself when master, the node it waits for when candidate). */
-  masterId: string | null
-  /** Newest central version the sender holds (the master's is the current one). */
-  version: Version
-  /** Central version the sender has applied to its settings files. */
-  appliedVersion: Version
-}
-
-/** How the machine reaches the topic. */
-export interface ElectionTransport {
-  /** Sends one beacon to every other node; best effort, loss is tolerated. */
-  publish (beacon: Beacon): void
-  /** Whether a connection to `nodeId` is open now (absent: treated as no). */
-  connected?: (nodeId: string) => boolean
-  /** Whether any connection to another node is open now (absent: treated as no). */
-  connectedAny?: () => boolean
-}
-
-/** What the machine tells the agent. */
-export interface ElectionEvents {
-  /**
-   * Makes `term` durable. Called before the machine acts or publishes in that term; an async
-   * store must hold back later beacons until the write is done.
-   */
-  persistTerm (term: number): void
-  /** Role, master or term changed (reported once per `tick`/`receive`, final state only). */
-  onRoleChange? (role: Role, masterId: string | null, term: number): void
-  /** This node was master and now follows `masterId`: it must upload its full state there. */
-  onUploadFullState? (masterId: string): void
-}
-
-/** Construction parameters of an {@link Election}. */
-export interface ElectionOptions {
-  /** This node's id (the libp2p peer id as a string). */
-  nodeId: string
-  /** Configured priority; higher ranks better. */
-  priority: number
-  /** Role pinned by config. */
-  pin: Pin
-  /** Term persisted by the previous run (0 on first start). */
-  term: number
-  /** Milliseconds, monotonic enough for intervals; injected so tests control time. */
-  clock: () => number
-  /** The topic. */
-  transport: ElectionTransport
-  /** Callbacks to the agent. */
-  events: ElectionEvents
-  /** Time between beacons; the wiring must call `tick()` at this pace. */
-  heartbeatIntervalMs?: number
-  /** Beacons a node may miss before it counts as gone. */
-  missedHeartbeats?: number
-  /** Newest central version this node holds. */
-  version: () => Version
-  /** Central version this node has applied. */
-  appliedVersion: () => Version
-  /**
-   * Whether this node can apply versions to its settings files now; a node that cannot stands
-   * as a pinned slave (absent: always able). A pinned master keeps its pin.
-   */
-  canLead?: () => boolean
-}
-
-/** One remote node as seen through its beacons, for status. */
-export interface MemberView {
-  /** The node. */
-  nodeId: string
-  /** Its priority. */
-  priority: number
-  /** Its pinned role. */
-  pin: Pin
-  /** Its role in its last beacon. */
-  role: Role
-  /** Its term in its last beacon. */
-  term: number
-  /** The master it followed in its last beacon. */
-  masterId: string | null
-  /** Newest central version it holds. */
-  version: Version
-  /** Central version it has applied. */
-  appliedVersion: Version
-  /** Clock time of its last beacon. */
-  lastSeen: number
-  /** Its last beacon is younger than the liveness window. */
-  live: boolean
-}
-
 /** `tick()` was called before `start()`: a wiring bug, not an operator's mistake. */
 export class ElectionNotStartedError extends SpamsyncError {
   /** A bug: the CLI prints the stack. */
   override readonly expected: boolean = false
-}
-
-/** The fields that rank a node. */
-export type Ranked = Pick<Beacon, 'nodeId' | 'priority' | 'pin'>
-
-/**
- * True when the operator configured `a` to rank above `b`: a better pin, or the same pin and a
- * higher priority. Only this moves mastership away from a healthy master; the node id does not.
- */
-export function outranksByConfig (a: Ranked, b: Ranked): boolean {
-  const pa = pinClass(a.pin)
-  const pb = pinClass(b.pin)
-  return pa !== pb ? pa < pb : a.priority > b.priority
-}
-
-/** Rank order: negative when `a` ranks better (pinned master, higher priority, smaller id). */
-export function compareRank (a: Ranked, b: Ranked): number {
-  const pa = pinClass(a.pin)
-  const pb = pinClass(b.pin)
-  if (pa !== pb) return pa - pb
-  if (a.priority !== b.priority) return a.priority > b.priority ? -1 : 1
-  if (a.nodeId === b.nodeId) return 0
-  return a.nodeId < b.nodeId ? -1 : 1
-}
-
-/** Pinned masters rank before automatic nodes, which rank before pinned slaves. */
-function pinClass (pin: Pin): number {
-  return pin === 'master' ? 0 : pin === 'auto' ? 1 : 2
-}
-
-/** True when a pinned role allows mastership. */
-function eligible (pin: Pin): boolean {
-  return pin !== 'slave'
-}
-
-/** A term a beacon may carry to a node in term `current`: see MAX_TERM_STEP. */
-export function termInReach (term: number, current: number): boolean {
-  return Number.isSafeInteger(term) && term >= 0 && term <= MAX_TERM && term <= current + MAX_TERM_STEP
-}
-
-/** A beacon fit to be acted on; anything else is dropped rather than trusted. */
-function wellFormed (b: Beacon, current: number): boolean {
-  return typeof b.nodeId === 'string' && b.nodeId !== '' &&
-    termInReach(b.term, current) &&
-    Number.isFinite(b.priority) &&
-    (b.pin === 'auto' || b.pin === 'master' || b.pin === 'slave') &&
-    (b.role === 'master' || b.role === 'slave' || b.role === 'candidate') &&
-    (b.masterId === null || typeof b.masterId === 'string')
-}
-
-/** What the machine remembers of one remote node. */
-interface Member {
-  /** Its last beacon. */
-  beacon: Beacon
-  /** When that beacon arrived. */
-  lastSeen: number
-  /** Start of its current unbroken live streak (for the handover window). */
-  liveSince: number
 }
 
 /** The election state machine of one node. */
@@ -245,7 +80,7 @@ export class Election {
   private readonly busyWindowMs: number
   /** Injected time source. */
   private readonly clock: () => number
-  /** Injected topic. */
+  /** Injected beacon sender. */
   private readonly transport: ElectionTransport
   /** Injected callbacks. */
   private readonly events: ElectionEvents
@@ -255,8 +90,8 @@ export class Election {
   private readonly version: () => Version
   /** Applied central version, for the beacon. */
   private readonly appliedVersion: () => Version
-  /** Remote nodes by id. */
-  private readonly peers = new Map<string, Member>()
+  /** Remote nodes heard of. */
+  private readonly peers: MemberTable
   /** Backing field of `role`. */
   private currentRole: Role = 'candidate'
   /** Backing field of `masterId`. */
@@ -296,6 +131,7 @@ export class Election {
     this.appliedVersion = opts.appliedVersion
     this.canLead = opts.canLead ?? (() => true)
     this.currentTerm = opts.term
+    this.peers = new MemberTable(this.windowMs)
   }
 
   /** Current role; 'candidate' until a master is known. */
@@ -338,10 +174,7 @@ export class Election {
   /** Moves every "last heard" time forward by the pause, as if the clock had stood still. */
   private forgetPause (pausedMs: number): void {
     this.since += pausedMs
-    for (const m of this.peers.values()) {
-      m.lastSeen += pausedMs
-      m.liveSince += pausedMs
-    }
+    this.peers.shift(pausedMs)
   }
 
   /** Publishes a beacon now, off the heartbeat pace: the master tells a new version at once. */
@@ -349,17 +182,11 @@ export class Election {
     if (this.started) this.publish()
   }
 
-  /** A beacon from the topic. Every beacon counts for liveness; only current ones steer the choice. */
+  /** A beacon a peer sent. Every beacon counts for liveness; only current ones steer the choice. */
   receive (beacon: Beacon): void {
     if (beacon.nodeId === this.nodeId || !wellFormed(beacon, this.currentTerm)) return
     const now = this.clock()
-    const known = this.peers.get(beacon.nodeId)
-    const wasLive = known !== undefined && this.isLive(known, now)
-    this.peers.set(beacon.nodeId, {
-      beacon: { ...beacon },
-      lastSeen: now,
-      liveSince: wasLive ? known.liveSince : now
-    })
+    this.peers.record(beacon, now)
     if (beacon.term < this.currentTerm) return
     this.step(() => {
       if (beacon.term > this.currentTerm) this.adopt(beacon, now)
@@ -369,21 +196,7 @@ export class Election {
 
   /** Every remote node ever heard of, by node id; silent ones stay listed as not live. */
   members (): MemberView[] {
-    const now = this.clock()
-    return [...this.peers.values()]
-      .map(m => ({
-        nodeId: m.beacon.nodeId,
-        priority: m.beacon.priority,
-        pin: m.beacon.pin,
-        role: m.beacon.role,
-        term: m.beacon.term,
-        masterId: m.beacon.masterId,
-        version: m.beacon.version,
-        appliedVersion: m.beacon.appliedVersion,
-        lastSeen: m.lastSeen,
-        live: this.isLive(m, now)
-      }))
-      .sort((a, b) => a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0)
+    return this.peers.views(this.clock())
   }
 
   /** Runs one state change and reports its net effect, so transient states never reach the agent. */
@@ -401,7 +214,7 @@ export class Election {
   /** Timeouts and handover, on the heartbeat pace. */
   private evaluate (now: number): void {
     if (this.currentRole === 'master') {
-      const heir = this.heir(now)
+      const heir = this.peers.heir(this.self(), now)
       if (heir !== null) this.handOver(heir, now)
       return
     }
@@ -412,7 +225,7 @@ export class Election {
   /** A beacon of a newer term: adopt the term and follow the master it names. */
   private adopt (b: Beacon, now: number): void {
     const named = b.role === 'master' ? b.nodeId : b.masterId
-    if (named !== null && named !== this.nodeId && !this.mayFollow(this.pinOf(named, b))) {
+    if (named !== null && named !== this.nodeId && !this.mayFollow(this.peers.pinOf(named, b))) {
       this.claim(b.term + 1)
       return
     }
@@ -441,7 +254,7 @@ export class Election {
             this.since = now
             return
           }
-          if (!this.masterHealthy(now) || compareRank(b, this.rankOf(this.currentMaster)) < 0) this.followOrClaim(b, now)
+          if (!this.masterHealthy(now) || compareRank(b, this.peers.rankOf(this.currentMaster)) < 0) this.followOrClaim(b, now)
           return
         case 'candidate':
           this.followOrClaim(b, now)
@@ -452,7 +265,7 @@ export class Election {
     if (b.nodeId === this.currentMaster && this.currentRole !== 'master') {
       const named = b.masterId
       if (named === this.nodeId) this.answerNaming(now)
-      else if (named !== null && !this.mayFollow(this.pinOf(named, b))) this.claim(this.currentTerm + 1)
+      else if (named !== null && !this.mayFollow(this.peers.pinOf(named, b))) this.claim(this.currentTerm + 1)
       else this.waitFor(named, now)
     }
   }
@@ -471,7 +284,7 @@ export class Election {
 
   /** Starts the next term and names the best-ranked live eligible node its master. */
   private startTerm (now: number): void {
-    const best = this.best(now)
+    const best = this.peers.best(this.self(), now)
     if (best === null) {
       // No node may be master (all pinned slaves): wait without inflating the term.
       this.waitFor(null, now)
@@ -533,27 +346,6 @@ export class Election {
     if (this.currentRole === 'master') this.owesFullState = true
   }
 
-  /** The best-ranked node configured to rank above this one that has been live for a whole window, if any. */
-  private heir (now: number): string | null {
-    let heir: Ranked | null = null
-    for (const m of this.peers.values()) {
-      if (!eligible(m.beacon.pin) || !this.isLive(m, now) || now - m.liveSince < this.windowMs) continue
-      if (!outranksByConfig(m.beacon, this.self())) continue
-      if (heir === null || compareRank(m.beacon, heir) < 0) heir = m.beacon
-    }
-    return heir?.nodeId ?? null
-  }
-
-  /** Best-ranked live eligible node, this one included; null when none may be master. */
-  private best (now: number): string | null {
-    let best: Ranked | null = eligible(this.standing()) ? this.self() : null
-    for (const m of this.peers.values()) {
-      if (!eligible(m.beacon.pin) || !this.isLive(m, now)) continue
-      if (best === null || compareRank(m.beacon, best) < 0) best = m.beacon
-    }
-    return best?.nodeId ?? null
-  }
-
   /** The followed master's last heartbeat is younger than the liveness window. */
   private masterHealthy (now: number): boolean {
     return now - this.since < this.masterWindow()
@@ -572,26 +364,9 @@ export class Election {
     return this.currentMaster === null && this.peers.size === 0 && this.transport.connectedAny?.() === true ? this.busyWindowMs : this.windowMs
   }
 
-  /** The member's last beacon is younger than the liveness window. */
-  private isLive (m: Member, now: number): boolean {
-    return now - m.lastSeen < this.windowMs
-  }
-
   /** A pinned master follows only another pinned master. */
   private mayFollow (pin: Pin): boolean {
     return this.pin !== 'master' || pin === 'master'
-  }
-
-  /** Pin of `nodeId`, from `b` itself or the last beacon of that node; unknown counts as auto. */
-  private pinOf (nodeId: string, b: Beacon): Pin {
-    if (nodeId === b.nodeId) return b.pin
-    return this.peers.get(nodeId)?.beacon.pin ?? 'auto'
-  }
-
-  /** Rank fields of a known node; unknown ones rank as auto with the lowest priority. */
-  private rankOf (nodeId: string | null): Ranked {
-    const m = nodeId === null ? undefined : this.peers.get(nodeId)
-    return m?.beacon ?? { nodeId: nodeId ?? '', priority: -Infinity, pin: 'auto' }
   }
 
   /** This node's rank fields. */

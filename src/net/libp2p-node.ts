@@ -74,5 +74,5 @@ export async function createSpamsyncNode (opts: NodeOptions): Promise<SpamsyncNo
     services: {
       identify: identify()
     }
-  }) as SpamsyncNode
+  })
 }

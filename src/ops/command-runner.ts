@@ -3,7 +3,8 @@
  * or an export such as `sa-learn --backup > settings/bayes.txt`) and reports how it ended.
  * A non-zero exit is a result, not an exception: the caller decides (see `assertSucceeded`).
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessByStdio } from 'node:child_process'
+import type { Readable } from 'node:stream'
 import { readdir, readFile } from 'node:fs/promises'
 import { CommandFailedError, type CommandResult } from '../errors.js'
 
@@ -84,6 +85,38 @@ function killGroup (pgid: number, sig: NodeJS.Signals | 0): boolean {
   }
 }
 
+/** What a running shell gives its runner: the process, its end, and the end of its stderr. */
+interface RunningShell {
+  child: ChildProcessByStdio<null, null, Readable>
+  ended: Promise<{ code: number | null, signal: NodeJS.Signals | null } | { spawnError: string }>
+  stderrClosed: Promise<void>
+}
+
+/** Starts `/bin/sh -c command` leading its own process group, its stderr's tail going to `tail`. */
+function spawnShell (command: string, opts: RunCommandOptions, tail: TailBuffer): RunningShell {
+  // detached: the shell leads its own process group, so kill(-pid) reaches its children too.
+  const child = spawn('/bin/sh', ['-c', command], {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe']
+  })
+  child.stderr.on('data', (chunk: Buffer) => { tail.push(chunk) })
+  // A stream error (e.g. after destroy) only ends the capture early.
+  child.stderr.on('error', () => {})
+  const stderrClosed = new Promise<void>((resolve) => { child.stderr.once('close', resolve) })
+
+  // Resolves with the exit, or with the reason the shell could not be started.
+  const ended = new Promise<{ code: number | null, signal: NodeJS.Signals | null } | { spawnError: string }>((resolve) => {
+    child.once('exit', (code, signal) => { resolve({ code, signal }) })
+    child.once('error', (err) => {
+      // Only a failed spawn (bad cwd, no /bin/sh) leaves no process to wait for.
+      if (child.pid === undefined) resolve({ spawnError: err.message })
+    })
+  })
+  return { child, ended, stderrClosed }
+}
+
 /**
  * Runs `command` with `/bin/sh -c` in a new process group and resolves when it has ended.
  * Never rejects: a non-zero exit, a signal, a timeout, an abort and a failure to start are all
@@ -108,26 +141,7 @@ export async function runCommand (command: string, opts: RunCommandOptions): Pro
   if (opts.signal?.aborted === true) return result({ aborted: true })
 
   const graceMs = opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS
-  // detached: the shell leads its own process group, so kill(-pid) reaches its children too.
-  const child = spawn('/bin/sh', ['-c', command], {
-    cwd: opts.cwd,
-    env: { ...process.env, ...opts.env },
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe']
-  })
-  child.stderr.on('data', (chunk: Buffer) => { tail.push(chunk) })
-  // A stream error (e.g. after destroy) only ends the capture early.
-  child.stderr.on('error', () => {})
-  const stderrClosed = new Promise<void>((resolve) => { child.stderr.once('close', resolve) })
-
-  // Resolves with the exit, or with the reason the shell could not be started.
-  const ended = new Promise<{ code: number | null, signal: NodeJS.Signals | null } | { spawnError: string }>((resolve) => {
-    child.once('exit', (code, signal) => { resolve({ code, signal }) })
-    child.once('error', (err) => {
-      // Only a failed spawn (bad cwd, no /bin/sh) leaves no process to wait for.
-      if (child.pid === undefined) resolve({ spawnError: err.message })
-    })
-  })
+  const { child, ended, stderrClosed } = spawnShell(command, opts, tail)
 
   let timedOut = false
   let aborted = false

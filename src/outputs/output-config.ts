@@ -55,7 +55,7 @@ export function parseOutputs (value: unknown, source: string, baseDir: string): 
     const other = paths.get(path)
     if (other !== undefined) throw new ConfigError(`${where}.path ${path} is also outputs[${other}].path`)
     paths.set(path, i)
-    out.push({ format, datasets, path, command: (o.command as string | undefined) ?? '' })
+    out.push({ format, datasets, path, command: o.command ?? '' })
   })
   return out
 }

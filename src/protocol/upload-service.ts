@@ -9,17 +9,24 @@ import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { lpStream } from '@libp2p/utils'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { PeerId, Startable, Stream } from '@libp2p/interface'
 import { PROTOCOL_VERSION } from '../constants.js'
 import { ArchiveError, SyncRefusedError, TransferError } from '../errors.js'
 import { ArchiveKind, Hello, Status, UploadReady, UploadRequest, UploadResult } from '../pb/spamsync.js'
 import { readMessage, sendChunks, READ_TIMEOUT_MS } from './transfer.js'
-import { PartialUploads, PARTIAL_TTL_MS } from './partial-uploads.js'
+import { PartialUploads, PARTIAL_TTL_MS, type NoRoom, type Receiving } from './partial-uploads.js'
 import { DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes, type ArchiveLimits } from '../archive/limits.js'
 import type { TrafficCounter } from './traffic.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
+
+/** Why an upload cannot be taken now, by the partial store's answer. */
+const BUSY_REASONS: Record<NoRoom, string> = {
+  'in flight': 'this upload is still being received on another stream',
+  peer: 'this node\'s uploads in progress fill its share',
+  total: 'uploads in progress fill the master\'s room for them'
+}
 
 /** Protocol id; the major version is the sync protocol's. */
 export const UPLOAD_PROTOCOL = `/spamsync/upload/${PROTOCOL_VERSION}.0.0`
@@ -124,17 +131,14 @@ export class UploadService implements Startable {
     this.traffic.bytesReceived += reqBytes.byteLength
     const req = UploadRequest.decode(reqBytes)
     const reply = async (msg: UploadReady | UploadResult, codec: typeof UploadReady | typeof UploadResult): Promise<void> => {
-      const bytes = codec.encode(msg as any)
+      const bytes = codec.encode(msg)
       this.traffic.bytesSent += bytes.byteLength
       await lp.write(bytes)
     }
     const hello = req.hello ?? { nodeId: '', protocolVersion: 0, schemaVersion: 0, agentVersion: '' }
-    const refusal = hello.nodeId !== peer ? `hello names node ${hello.nodeId}, but the connection is from ${peer}` : this.target.refusal(hello)
-    const bad = req.size > this.maxUploadBytes
-      ? `upload of ${req.size} bytes is over the ${this.maxUploadBytes}-byte limit of an archive`
-      : req.sha256.byteLength !== 32 ? 'bad upload request' : null
-    if (refusal !== null || bad !== null) {
-      await reply({ status: Status.REFUSED, reason: refusal ?? bad ?? '', offset: 0 }, UploadReady)
+    const refusal = this.refusalOf(req, hello, peer)
+    if (refusal !== null) {
+      await reply({ status: Status.REFUSED, reason: refusal, offset: 0 }, UploadReady)
       await stream.close()
       return
     }
@@ -155,20 +159,13 @@ export class UploadService implements Startable {
     }
     const partial = await this.partials!.begin(peer, id, req.size)
     if (typeof partial === 'string') {
-      const why = { 'in flight': 'this upload is still being received on another stream', peer: 'this node\'s uploads in progress fill its share', total: 'uploads in progress fill the master\'s room for them' }[partial]
-      await reply({ status: Status.RETRY, reason: `busy: ${why}; retry later`, offset: 0 }, UploadReady)
+      await reply({ status: Status.RETRY, reason: `busy: ${BUSY_REASONS[partial]}; retry later`, offset: 0 }, UploadReady)
       await stream.close()
       return
     }
     try {
       await reply({ status: Status.OK, reason: '', offset: partial.offset }, UploadReady)
-      for (let have = partial.offset; have < req.size;) {
-        const chunk = await readMessage(lp, this.readTimeoutMs)
-        if (chunk.byteLength === 0 || have + chunk.byteLength > req.size) throw new TransferError(`peer sent more than the declared ${req.size} bytes`)
-        partial.write(chunk)
-        have += chunk.byteLength
-        this.traffic.bytesReceived += chunk.byteLength
-      }
+      await this.receiveRest(lp, partial, req.size)
     } catch (err) {
       await partial.cutOff()
       throw err
@@ -187,6 +184,26 @@ export class UploadService implements Startable {
     merge.catch(() => { if (this.received.get(id) === entry) this.received.delete(id) })
     await this.answer(entry, reply)
     await stream.close()
+  }
+
+  /** Why an upload request is refused before any byte of it is taken, or null. */
+  private refusalOf (req: UploadRequest, hello: Hello, peer: string): string | null {
+    if (hello.nodeId !== peer) return `hello names node ${hello.nodeId}, but the connection is from ${peer}`
+    const refusal = this.target.refusal(hello)
+    if (refusal !== null) return refusal
+    if (req.size > this.maxUploadBytes) return `upload of ${req.size} bytes is over the ${this.maxUploadBytes}-byte limit of an archive`
+    return req.sha256.byteLength !== 32 ? 'bad upload request' : null
+  }
+
+  /** Reads the archive's bytes from `partial.offset` up to `size` into `partial`. */
+  private async receiveRest (lp: LengthPrefixedStream, partial: Receiving, size: number): Promise<void> {
+    for (let have = partial.offset; have < size;) {
+      const chunk = await readMessage(lp, this.readTimeoutMs)
+      if (chunk.byteLength === 0 || have + chunk.byteLength > size) throw new TransferError(`peer sent more than the declared ${size} bytes`)
+      partial.write(chunk)
+      have += chunk.byteLength
+      this.traffic.bytesReceived += chunk.byteLength
+    }
   }
 
   /** Replies with the outcome of a merge: the version that holds it, or why the archive is bad. */

@@ -12,9 +12,12 @@
  * A bad line is reported (file, line, reason) and kept out of the DB; a file without a version 3
  * first line cannot be read at all.
  */
-import { allocTokens, MAX_COUNT, trimTokens, type BayesDb, type SeenFlag, type TokenTable } from '../crdt/bayes-counters.js'
+import { allocTokens, MAX_COUNT, trimTokens, type BayesDb } from '../crdt/bayes-counters.js'
 import { SaBackupError } from '../errors.js'
 import { REPORTED_INVALID_LINES, type InvalidLine } from './list-file.js'
+import { DB_VERSION, isPerlSpace, NL, S, T, TAB, TOKEN_HEX, V, VERSION_LINE_RE } from './sa-backup-format.js'
+
+export { formatSaBackup, formatSaBackupChunks } from './sa-backup-format.js'
 
 /** A backup file as parsed: the DB of its valid lines, and its bad lines. */
 export interface ParsedSaBackup {
@@ -26,24 +29,6 @@ export interface ParsedSaBackup {
   invalidCount: number
 }
 
-/** The only backup format version this module reads and writes. */
-const DB_VERSION = 3
-/** Line 1 exactly as sa-learn writes it. */
-const VERSION_LINE = `v\t${DB_VERSION}\tdb_version # this must be the first line!!!`
-const VERSION_LINE_RE = /^v\t(\d+)\tdb_version(?:[\t\n\v\f\r ]|$)/
-
-const TAB = 0x09
-const T = 0x74
-const V = 0x76
-const S = 0x73
-const TOKEN_HEX = 10
-const NL = 0x0a
-const TOKEN_LIMIT = 2 ** 40
-
-/** Whitespace as Perl's `\s` sees it: restore splits fields on runs of it. */
-function isPerlSpace (c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d)
-}
 
 /** The value of a decimal digit string as a safe integer, or -1 when it is not one. */
 function uintOf (s: string): number {
@@ -138,7 +123,7 @@ function readSeen (raw: string, db: BayesDb): string | undefined {
   // Restore splits on runs of whitespace, so it would drop this msgid's leading whitespace.
   if (isPerlSpace(msgid.charCodeAt(0))) return 'msgid starts with whitespace (sa-learn --restore would drop it)'
   if (db.seen.has(msgid)) return 'duplicate msgid'
-  db.seen.set(msgid, flag as SeenFlag)
+  db.seen.set(msgid, flag)
   return undefined
 }
 
@@ -298,14 +283,6 @@ function sortRows (rows: TokenRows, db: BayesDb): number[] {
   return duplicates
 }
 
-function isCount (value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0
-}
-
-function checkCount (value: number, what: string): void {
-  if (!isCount(value)) throw new SaBackupError(`${what} ${value} is not a non-negative integer`)
-}
-
 /**
  * Indices 0..n-1 ordered by keys[0..n-1] (40-bit integers), stable: an LSD radix sort, four
  * passes of 10 bits over the two 20-bit halves. Several times faster than a comparison sort.
@@ -341,128 +318,4 @@ function sortIndices (keys: Float64Array, n: number): Uint32Array {
     next = swap
   }
   return order
-}
-
-/** Decimal digits of a non-negative safe integer. */
-function digitCount (v: number): number {
-  let len = 1
-  for (let x = 10; x <= v; x *= 10) len++
-  return len
-}
-
-/** "00" to "99" as bytes: writing two digits a division halves the divisions. */
-const PAIRS = new TextEncoder().encode(Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0')).join(''))
-
-/** Writes a non-negative safe integer in decimal at pos; returns the position after it. */
-function writeUint (out: Uint8Array, pos: number, v: number): number {
-  const end = pos + digitCount(v)
-  let p = end
-  if (v <= 0x7fffffff) {
-    let x = v | 0
-    while (x >= 100) {
-      const q = (x / 100) | 0
-      const r = (x - q * 100) << 1
-      out[--p] = PAIRS[r + 1]
-      out[--p] = PAIRS[r]
-      x = q
-    }
-    if (x >= 10) {
-      out[--p] = PAIRS[(x << 1) + 1]
-      out[--p] = PAIRS[x << 1]
-    } else {
-      out[--p] = 0x30 + x
-    }
-  } else {
-    // Above 32 bits: % and an exact division keep every digit right up to 2^53.
-    let x = v
-    do {
-      const d = x % 10
-      out[--p] = 0x30 + d
-      x = (x - d) / 10
-    } while (x > 0)
-  }
-  return end
-}
-
-const HEX = new TextEncoder().encode('0123456789abcdef')
-
-/**
- * The bytes of an `sa-learn --backup` file holding `db`, as sa-learn writes it (line 1, then
- * num_spam, num_nonspam, tokens, seen ids), deterministic: tokens in token order, seen ids by
- * msgid. Written into one buffer of the exact size. Throws SaBackupError, before producing
- * anything, for a message count that is not a non-negative integer, tokens that are not strictly
- * ascending 40-bit integers, or a msgid that cannot be one field.
- */
-export function formatSaBackup (db: BayesDb): Uint8Array {
-  return Buffer.concat([...formatSaBackupChunks(db)])
-}
-
-/** Longest token line: "t", 4 tabs, 3 counts of at most 10 digits, 10 hex digits, newline. */
-const MAX_TOKEN_LINE = 6 + 3 * 10 + TOKEN_HEX
-
-/**
- * The bytes of {@link formatSaBackup} in chunks of about `chunkBytes` each (fresh buffers), so a
- * file of millions of tokens is written without holding all of it in memory. Checks everything,
- * and throws SaBackupError, before the first chunk.
- */
-export function * formatSaBackupChunks (db: BayesDb, chunkBytes = 1024 * 1024): Generator<Uint8Array> {
-  checkCount(db.numSpam, 'num_spam')
-  checkCount(db.numHam, 'num_nonspam')
-  const msgids = [...db.seen.keys()].sort()
-  const seen: string[] = []
-  for (const msgid of msgids) {
-    const flag = db.seen.get(msgid)
-    if (flag !== 's' && flag !== 'h') throw new SaBackupError(`seen flag ${JSON.stringify(flag)} of ${JSON.stringify(msgid)} is neither "s" nor "h"`)
-    if (msgid.length === 0 || /[\t\n]/.test(msgid) || isPerlSpace(msgid.charCodeAt(0))) {
-      throw new SaBackupError(`msgid ${JSON.stringify(msgid)} cannot be written (empty, a tab or line break, or leading whitespace)`)
-    }
-    seen.push(`s\t${flag}\t${msgid}\n`)
-  }
-  const head = Buffer.from(`${VERSION_LINE}\nv\t${db.numSpam}\tnum_spam\nv\t${db.numHam}\tnum_nonspam\n`, 'latin1')
-  const tail = Buffer.from(seen.join(''), 'utf8')
-  const t = db.tokens
-  checkTokens(t)
-  yield head
-  const size = Math.max(chunkBytes, MAX_TOKEN_LINE)
-  for (let i = 0; i < t.keys.length;) {
-    const out = Buffer.allocUnsafe(size)
-    const rows = Math.min(t.keys.length - i, Math.floor(size / MAX_TOKEN_LINE))
-    yield out.subarray(0, writeTokenLines(t, i, i + rows, out))
-    i += rows
-  }
-  if (tail.length > 0) yield tail
-}
-
-/** Throws unless the tokens are strictly ascending 40-bit integers. */
-function checkTokens (t: TokenTable): void {
-  let previous = -1
-  for (let i = 0; i < t.keys.length; i++) {
-    const v = t.keys[i]
-    if (!(v > previous) || v >= TOKEN_LIMIT || !Number.isInteger(v)) {
-      throw new SaBackupError(`token ${i} (${v}) is not a 40-bit integer above the one before (tokens must be strictly ascending)`)
-    }
-    previous = v
-  }
-}
-
-/** Writes the token lines of rows from..to-1 at out[0]; returns the end. */
-function writeTokenLines (t: TokenTable, from: number, to: number, out: Uint8Array): number {
-  let p = 0
-  for (let i = from; i < to; i++) {
-    out[p++] = T
-    out[p++] = TAB
-    p = writeUint(out, p, t.spam[i])
-    out[p++] = TAB
-    p = writeUint(out, p, t.ham[i])
-    out[p++] = TAB
-    p = writeUint(out, p, t.atime[i])
-    out[p++] = TAB
-    const v = t.keys[i]
-    const hi = Math.floor(v / 0x100000)
-    const lo = v - hi * 0x100000
-    for (let s = 16; s >= 0; s -= 4) out[p++] = HEX[(hi >>> s) & 15]
-    for (let s = 16; s >= 0; s -= 4) out[p++] = HEX[(lo >>> s) & 15]
-    out[p++] = NL
-  }
-  return p
 }

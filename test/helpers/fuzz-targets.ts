@@ -209,7 +209,7 @@ export const archiveTarget: FuzzTarget<ArchiveCase> = {
     try {
       archive = readSettingsArchive(c.zip)
     } catch (err) {
-      if (c.kind === 'intact') throw new Error(`an intact archive was refused: ${String(err)}`)
+      if (c.kind === 'intact') throw new Error(`an intact archive was refused: ${String(err)}`, { cause: err })
       return refusal(err, ArchiveError)
     }
     if (c.kind === 'intact' && !sameLists(archive.lists, c.lists)) throw new Error('an intact archive read back other entries')

@@ -112,7 +112,7 @@ export class PostfixInstance {
     try {
       execFileSync('ip', ['netns', 'exec', this.netns, POSTFIX, '-c', this.dir, 'start'], { stdio: 'pipe', encoding: 'utf8' })
     } catch (err: any) {
-      throw new Error(`postfix start failed: ${String(err.stderr ?? err.message)}`)
+      throw new Error(`postfix start failed: ${String(err.stderr ?? err.message)}`, { cause: err })
     }
   }
 

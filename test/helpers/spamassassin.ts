@@ -79,7 +79,7 @@ export function saLearnPath (): string | null {
 }
 
 /** Absolute paths of the messages of one corpus group, sorted by name. */
-export function corpusMessages (group: CorpusGroup | string): string[] {
+export function corpusMessages (group: CorpusGroup): string[] {
   const dir = join(CORPUS_DIR, group)
   return readdirSync(dir).filter((f) => f.endsWith('.txt')).sort().map((f) => join(dir, f))
 }

@@ -28,14 +28,13 @@ describe('guarded', () => {
     assert.deepEqual(await reported, ['scan', boom])
   })
 
-  it('writes to stderr when the reporter itself throws, and still does not throw', () => {
+  it('writes to stderr when the reporter itself throws, and still does not throw', (t) => {
     const written: string[] = []
-    const original = process.stderr.write
-    process.stderr.write = ((chunk: string) => { written.push(String(chunk)); return true }) as typeof process.stderr.write
+    const write = t.mock.method(process.stderr, 'write', (chunk: string) => { written.push(String(chunk)); return true })
     try {
       guarded('tick', () => { throw new Error('log closed') }, () => { throw new Error('first') })()
     } finally {
-      process.stderr.write = original
+      write.mock.restore()
     }
     assert.equal(written.length, 1)
     assert.match(written[0], /tick: Error: first .*log closed/)

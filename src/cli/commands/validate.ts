@@ -1,4 +1,4 @@
-import { loadConfig, CONFIG_KEYS, type Config, type FlagKey } from '../../config.js'
+import { loadConfig, CONFIG_KEYS, type FlagKey } from '../../config.js'
 import { SpamsyncError } from '../../errors.js'
 import { CHECKS } from '../checks.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'

@@ -12,7 +12,7 @@ import { LOCAL_VERSIONS } from '../../../src/protocol/compat.js'
 import { keyedNodes } from '../../helpers/keyed-nodes.js'
 
 const request = (nodeId: string): FetchRequest =>
-  ({ hello: { nodeId, ...LOCAL_VERSIONS }, since: { term: 0, seq: 0 }, want: { term: 1, seq: 1 }, fanOut: true }) as FetchRequest
+  ({ hello: { nodeId, ...LOCAL_VERSIONS }, since: { term: 0, seq: 0 }, want: { term: 1, seq: 1 }, fanOut: true })
 
 test('a fetch whose hello names another node than the connection\'s is refused and serves nothing', { timeout: 30_000 }, async (t) => {
   const [master, peer, victim] = await keyedNodes(3)

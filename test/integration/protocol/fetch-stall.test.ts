@@ -23,7 +23,7 @@ const TIMEOUT_MS = 4000
 const ARCHIVE_BYTES = 32 * 1024 * 1024
 
 const request = (nodeId: string): FetchRequest =>
-  ({ hello: { nodeId, ...LOCAL_VERSIONS }, since: { term: 0, seq: 0 }, want: { term: 1, seq: 1 }, fanOut: false }) as FetchRequest
+  ({ hello: { nodeId, ...LOCAL_VERSIONS }, since: { term: 0, seq: 0 }, want: { term: 1, seq: 1 }, fanOut: false })
 
 /** A master serving `zip` to everyone; `released` counts freed sender slots, `releasedAt` when (performance.now()). */
 async function servingMaster (t: any, zip: Uint8Array): Promise<{ master: SpamsyncNode, staller: SpamsyncNode, honest: SpamsyncNode, released: string[], releasedAt: Map<string, number> }> {

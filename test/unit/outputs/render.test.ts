@@ -164,6 +164,7 @@ describe('properties', () => {
       const r = renderOutput(format, resolved, format.startsWith('rspamd') ? ['whitelist', 'autowhitelist'] : ALL)
       const lines = body(r.text)
       assert.equal(lines.length, r.written)
+      // eslint-disable-next-line no-control-regex -- control characters are what the output must not hold
       for (const l of lines) assert.doesNotMatch(l, /[\x00-\x1f\x7f]/)
     }))
   })

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { readGraph, violations } from '../../../scripts/check-deps.js'
+import { layerViolations, LAYERS, readGraph, violations } from '../../../scripts/check-deps.js'
 
 /** A project root in a temp folder holding `files` (path -> text); removed when the test ends. */
 async function tree (t: TestContext, files: Record<string, string>): Promise<string> {
@@ -64,4 +64,29 @@ test('accepts a layered tree whose pure folders import only each other and node:
     'src/agent.ts': "import { readFile } from 'node:fs/promises'\nimport { Level } from './store/store.js'\nexport { readFile, Level }\n"
   })
   assert.deepEqual(violations(readGraph(root)), [])
+})
+
+test('reports an import of a higher layer, a type-only one too, and a module in no layer', async (t) => {
+  const root = await tree(t, {
+    'src/errors.ts': "import type { Runner } from './ops/runner.js'\nexport type E = Runner\n",
+    'src/ops/runner.ts': "export type Runner = () => void\n",
+    'src/store/db.ts': "import { x } from '../sync/engine.js'\nexport const db = x\n",
+    'src/sync/engine.ts': "import { db } from '../store/db.js'\nexport const x = 1\nexport const y = db\n",
+    'src/stray/odd.ts': 'export const odd = 1\n'
+  })
+  assert.deepEqual(layerViolations(readGraph(root), [['errors'], ['ops'], ['store'], ['sync']]), [
+    'src/errors.ts -> src/ops/runner.ts (layer errors is below layer ops)',
+    'src/store/db.ts -> src/sync/engine.ts (layer store is below layer sync)',
+    'src/stray/odd.ts (in no layer: add stray to LAYERS in scripts/check-deps.ts)'
+  ])
+})
+
+test('accepts imports within a layer and down, and places every module of src/ today', async (t) => {
+  const root = await tree(t, {
+    'src/crdt/a.ts': "import { e } from '../errors.js'\nexport const a = e\n",
+    'src/election/b.ts': "import { a } from '../crdt/a.js'\nexport const b = a\n",
+    'src/errors.ts': 'export const e = 1\n'
+  })
+  assert.deepEqual(layerViolations(readGraph(root)), [])
+  assert.deepEqual(layerViolations(readGraph('.'), LAYERS), [])
 })

@@ -1,0 +1,61 @@
+/**
+ * What a node of the election says each heartbeat, and which beacons the machine trusts: a term
+ * stays exact and within reach of this node's own, so one hostile beacon cannot push the cluster
+ * to a term that no longer counts exactly.
+ */
+import type { Version } from '../version.js'
+
+/**
+ * Highest term a node enters. Far below 2^53, so a term and its successor are always exact
+ * numbers; at one new term per second it lasts 30,000 years. A hostile member needs at least
+ * MAX_TERM / MAX_TERM_STEP accepted beacons, each persisted, to reach it.
+ */
+export const MAX_TERM = 2 ** 40
+
+/**
+ * Furthest a beacon's term may lie beyond this node's own: more elections than a live cluster
+ * holds in years, so a node that was down long still catches up, while one beacon cannot throw
+ * the term to the cap.
+ */
+export const MAX_TERM_STEP = 2 ** 16
+
+/** What a node currently is. */
+export type Role = 'master' | 'slave' | 'candidate'
+
+/** The role pinned by the operator's config; `auto` lets the election decide. */
+export type Pin = 'auto' | 'master' | 'slave'
+
+/** What every node sends to every other each heartbeat interval. */
+export interface Beacon {
+  /** The sender. */
+  nodeId: string
+  /** Configured priority; higher ranks better. */
+  priority: number
+  /** The sender's pinned role, so others know whether it may be master. */
+  pin: Pin
+  /** The sender's current role. */
+  role: Role
+  /** The sender's current term. */
+  term: number
+  /** Master the sender follows (itself when master, the node it waits for when candidate). */
+  masterId: string | null
+  /** Newest central version the sender holds (the master's is the current one). */
+  version: Version
+  /** Central version the sender has applied to its settings files. */
+  appliedVersion: Version
+}
+
+/** A term a beacon may carry to a node in term `current`: see MAX_TERM_STEP. */
+export function termInReach (term: number, current: number): boolean {
+  return Number.isSafeInteger(term) && term >= 0 && term <= MAX_TERM && term <= current + MAX_TERM_STEP
+}
+
+/** A beacon fit to be acted on; anything else is dropped rather than trusted. */
+export function wellFormed (b: Beacon, current: number): boolean {
+  return typeof b.nodeId === 'string' && b.nodeId !== '' &&
+    termInReach(b.term, current) &&
+    Number.isFinite(b.priority) &&
+    (b.pin === 'auto' || b.pin === 'master' || b.pin === 'slave') &&
+    (b.role === 'master' || b.role === 'slave' || b.role === 'candidate') &&
+    (b.masterId === null || typeof b.masterId === 'string')
+}

@@ -1,0 +1,133 @@
+/**
+ * The remote nodes one election has heard of: each one's last beacon and liveness, and the
+ * choices the machine makes among them (the best live eligible node, the heir of a master).
+ */
+import type { Beacon, Pin, Role } from './beacon.js'
+import { compareRank, eligible, outranksByConfig, type Ranked } from './rank.js'
+import type { Version } from '../version.js'
+
+/** One remote node as seen through its beacons, for status. */
+export interface MemberView {
+  /** The node. */
+  nodeId: string
+  /** Its priority. */
+  priority: number
+  /** Its pinned role. */
+  pin: Pin
+  /** Its role in its last beacon. */
+  role: Role
+  /** Its term in its last beacon. */
+  term: number
+  /** The master it followed in its last beacon. */
+  masterId: string | null
+  /** Newest central version it holds. */
+  version: Version
+  /** Central version it has applied. */
+  appliedVersion: Version
+  /** Clock time of its last beacon. */
+  lastSeen: number
+  /** Its last beacon is younger than the liveness window. */
+  live: boolean
+}
+
+/** What the machine remembers of one remote node. */
+interface Member {
+  /** Its last beacon. */
+  beacon: Beacon
+  /** When that beacon arrived. */
+  lastSeen: number
+  /** Start of its current unbroken live streak (for the handover window). */
+  liveSince: number
+}
+
+/** Remote nodes by id, live while their last beacon is younger than the liveness window. */
+export class MemberTable {
+  /** The liveness window. */
+  private readonly windowMs: number
+  /** Remote nodes by id. */
+  private readonly peers = new Map<string, Member>()
+
+  constructor (windowMs: number) {
+    this.windowMs = windowMs
+  }
+
+  /** Number of nodes ever heard of. */
+  get size (): number {
+    return this.peers.size
+  }
+
+  /** Records `beacon` heard at `now`; a node that was live keeps its live streak. */
+  record (beacon: Beacon, now: number): void {
+    const known = this.peers.get(beacon.nodeId)
+    const wasLive = known !== undefined && this.isLive(known, now)
+    this.peers.set(beacon.nodeId, {
+      beacon: { ...beacon },
+      lastSeen: now,
+      liveSince: wasLive ? known.liveSince : now
+    })
+  }
+
+  /** Moves every "last heard" time forward by a pause of this node, as if the clock had stood still. */
+  shift (pausedMs: number): void {
+    for (const m of this.peers.values()) {
+      m.lastSeen += pausedMs
+      m.liveSince += pausedMs
+    }
+  }
+
+  /** Every remote node ever heard of, by node id; silent ones stay listed as not live. */
+  views (now: number): MemberView[] {
+    return [...this.peers.values()]
+      .map(m => ({
+        nodeId: m.beacon.nodeId,
+        priority: m.beacon.priority,
+        pin: m.beacon.pin,
+        role: m.beacon.role,
+        term: m.beacon.term,
+        masterId: m.beacon.masterId,
+        version: m.beacon.version,
+        appliedVersion: m.beacon.appliedVersion,
+        lastSeen: m.lastSeen,
+        live: this.isLive(m, now)
+      }))
+      .sort((a, b) => a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0)
+  }
+
+  /** The best-ranked node configured to rank above `self` that has been live for a whole window, if any. */
+  heir (self: Ranked, now: number): string | null {
+    let heir: Ranked | null = null
+    for (const m of this.peers.values()) {
+      if (!eligible(m.beacon.pin) || !this.isLive(m, now) || now - m.liveSince < this.windowMs) continue
+      if (!outranksByConfig(m.beacon, self)) continue
+      if (heir === null || compareRank(m.beacon, heir) < 0) heir = m.beacon
+    }
+    return heir?.nodeId ?? null
+  }
+
+  /** Best-ranked live eligible node, `self` included when eligible; null when none may be master. */
+  best (self: Ranked, now: number): string | null {
+    let best: Ranked | null = eligible(self.pin) ? self : null
+    for (const m of this.peers.values()) {
+      if (!eligible(m.beacon.pin) || !this.isLive(m, now)) continue
+      if (best === null || compareRank(m.beacon, best) < 0) best = m.beacon
+    }
+    return best?.nodeId ?? null
+  }
+
+  /** Pin of `nodeId`, from `b` itself or the last beacon of that node; unknown counts as auto. */
+  pinOf (nodeId: string, b: Beacon): Pin {
+    if (nodeId === b.nodeId) return b.pin
+    return this.peers.get(nodeId)?.beacon.pin ?? 'auto'
+  }
+
+  /** Rank fields of a known node; unknown ones rank as auto with the lowest priority. */
+  rankOf (nodeId: string | null): Ranked {
+    const m = nodeId === null ? undefined : this.peers.get(nodeId)
+    return m?.beacon ?? { nodeId: nodeId ?? '', priority: -Infinity, pin: 'auto' }
+  }
+
+  /** The member's last beacon is younger than the liveness window. */
+  private isLive (m: Member, now: number): boolean {
+    return now - m.lastSeen < this.windowMs
+  }
+}

@@ -1,0 +1,57 @@
+/** What an {@link Election} is built with: identity, timing, clock, and its two ways out. */
+import type { Beacon, Pin, Role } from './beacon.js'
+import type { Version } from '../version.js'
+
+/** How the machine reaches the other nodes. */
+export interface ElectionTransport {
+  /** Sends one beacon to every other node; best effort, loss is tolerated. */
+  publish (beacon: Beacon): void
+  /** Whether a connection to `nodeId` is open now (absent: treated as no). */
+  connected?: (nodeId: string) => boolean
+  /** Whether any connection to another node is open now (absent: treated as no). */
+  connectedAny?: () => boolean
+}
+
+/** What the machine tells the agent. */
+export interface ElectionEvents {
+  /**
+   * Makes `term` durable. Called before the machine acts or publishes in that term; an async
+   * store must hold back later beacons until the write is done.
+   */
+  persistTerm (term: number): void
+  /** Role, master or term changed (reported once per `tick`/`receive`, final state only). */
+  onRoleChange? (role: Role, masterId: string | null, term: number): void
+  /** This node was master and now follows `masterId`: it must upload its full state there. */
+  onUploadFullState? (masterId: string): void
+}
+
+/** Construction parameters of an {@link Election}. */
+export interface ElectionOptions {
+  /** This node's id (the libp2p peer id as a string). */
+  nodeId: string
+  /** Configured priority; higher ranks better. */
+  priority: number
+  /** Role pinned by config. */
+  pin: Pin
+  /** Term persisted by the previous run (0 on first start). */
+  term: number
+  /** Milliseconds, monotonic enough for intervals; injected so tests control time. */
+  clock: () => number
+  /** Beacons to the other nodes. */
+  transport: ElectionTransport
+  /** Callbacks to the agent. */
+  events: ElectionEvents
+  /** Time between beacons; the wiring must call `tick()` at this pace. */
+  heartbeatIntervalMs?: number
+  /** Beacons a node may miss before it counts as gone. */
+  missedHeartbeats?: number
+  /** Newest central version this node holds. */
+  version: () => Version
+  /** Central version this node has applied. */
+  appliedVersion: () => Version
+  /**
+   * Whether this node can apply versions to its settings files now; a node that cannot stands
+   * as a pinned slave (absent: always able). A pinned master keeps its pin.
+   */
+  canLead?: () => boolean
+}
