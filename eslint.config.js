@@ -72,43 +72,5 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     plugins: { 'describe-blocks': describeBlocks },
     processor: 'describe-blocks/tests'
-  },
-  // Temporary: split in progress on branches s7-agent (src/agent.ts), s7-engine (src/sync/engine.ts),
-  // s7-crdt (src/replica/list-replica.ts, its tests), s7-page (src/http/status-page.ts), s7-bench
-  // (bench/), s7-tests (the test files below: splits and sleeps) and the coordinator
-  // (src/settings/list-file.ts, its test). The coordinator removes this block at merge and fixes
-  // what it then reports.
-  {
-    files: [
-      'src/agent.ts', 'src/sync/engine.ts', 'src/replica/list-replica.ts', 'src/settings/list-file.ts', 'src/http/status-page.ts',
-      'bench/**/*.ts',
-      'test/e2e/cli.test.ts', 'test/helpers/hostile-messages.ts', 'test/unit/config.test.ts', 'test/unit/settings/list-file.test.ts',
-      'test/unit/replica/list-replica*.test.ts',
-      'test/helpers/agents.ts', 'test/helpers/edit-race.ts', 'test/helpers/join-at-once.ts', 'test/integration/spamassassin/bayes-sync.test.ts'
-    ],
-    rules: {
-      'max-lines': 'off',
-      'max-lines-per-function': 'off',
-      'prefer-const': 'off',
-      'no-useless-assignment': 'off',
-      '@typescript-eslint/no-floating-promises': 'off',
-      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
-      '@typescript-eslint/no-unused-vars': 'off',
-      '@typescript-eslint/no-base-to-string': 'off',
-      '@typescript-eslint/no-unused-expressions': 'off',
-      'preserve-caught-error': 'off'
-    }
-  },
-  // Temporary: not yet split on branch s7-lint (issue 16, see /work/wt/lint.md): files over 400
-  // lines and functions over 60 lines without a reason comment. Remove an entry once it is done.
-  {
-    files: [
-      'src/archive/list-codec.ts',
-      'test/integration/cluster/cluster-view.test.ts', 'test/unit/settings/sa-backup.test.ts'
-    ],
-    rules: {
-      'max-lines': 'off',
-      'max-lines-per-function': 'off'
-    }
   }
 )

@@ -67,11 +67,11 @@ export async function main (options: BayesBenchOptions = {}): Promise<BayesBench
   const roots: string[] = []
   const cleanup = async (): Promise<void> => {
     await Promise.allSettled([...running].map(async a => { await a.stop(); running.delete(a) }))
-    await (procCluster as ProcessCluster | null)?.cleanup()
+    await (procCluster)?.cleanup()
     for (const r of roots) await rm(r, { recursive: true, force: true }).catch(() => {})
     await sampler.stop().catch(() => {})
   }
-  const onSignal = (): void => { cleanup().finally(() => process.exit(130)) }
+  const onSignal = (): void => { void cleanup().finally(() => process.exit(130)) }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   const e2e: E2eResult[] = []

@@ -51,7 +51,7 @@ export async function main (opts: ClusterBenchOptions = {}): Promise<ClusterBenc
   }
   // Ctrl-C or a kill still stops every agent and removes every folder.
   const onSignal = (signal: NodeJS.Signals): void => {
-    Promise.allSettled([...live].map(async c => { await c.cleanup() })).finally(() => { process.exit(signal === 'SIGINT' ? 130 : 143) })
+    void Promise.allSettled([...live].map(async c => { await c.cleanup() })).finally(() => { process.exit(signal === 'SIGINT' ? 130 : 143) })
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)

@@ -85,7 +85,7 @@ export async function main (opts: { reps?: number, nodes?: number, print?: boole
   const runs: FanOutRun[] = []
   const errors: string[] = []
   const onSignal = (signal: NodeJS.Signals): void => {
-    Promise.allSettled([...live].map(async c => { await c.cleanup() })).finally(() => { process.exit(signal === 'SIGINT' ? 130 : 143) })
+    void Promise.allSettled([...live].map(async c => { await c.cleanup() })).finally(() => { process.exit(signal === 'SIGINT' ? 130 : 143) })
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)

@@ -27,14 +27,15 @@ const FORBIDDEN = /^(libp2p(\/.*)?|@libp2p\/.*|@chainsafe\/.*|(node:)?fs(\/.*)?|
 
 /**
  * The layers of src/, lowest first: each entry lists the folders (or top-level files, without
- * `.ts`) of one layer. Read off the imports as they are, lowest first: shared definitions; the
+ * `.ts`) of one layer. Read off the imports as they are, lowest first: shared definitions (the
+ * log and the wiring holder included); the
  * pure logic and the command runner; settings files (whose line grammar archive/ reads); the
  * archive codecs; the LevelDB store; stored replicas; the libp2p node; wire services; sync
- * orchestration; outputs and the cluster view; status server and config; log and local state;
+ * orchestration; outputs and the cluster view; status server and config; local state;
  * the composition root; the CLI (which starts the agent).
  */
 export const LAYERS: readonly string[][] = [
-  ['constants', 'errors', 'version', 'printable', 'suggest', 'guarded', 'file-modes', 'pb'],
+  ['constants', 'errors', 'version', 'printable', 'suggest', 'guarded', 'file-modes', 'pb', 'log', 'later'],
   ['crdt', 'election', 'ops'],
   ['settings'],
   ['archive'],
@@ -45,7 +46,7 @@ export const LAYERS: readonly string[][] = [
   ['sync'],
   ['outputs', 'cluster'],
   ['http', 'config'],
-  ['log', 'local-state'],
+  ['local-state'],
   ['agent'],
   ['cli']
 ]

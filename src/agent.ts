@@ -11,7 +11,7 @@ import { commandDirOf, nodeName, type Config } from './config.js'
 import { openLocalState, type LocalState } from './local-state.js'
 import { loadOrCreateClusterKey } from './net/cluster-key.js'
 import { createSpamsyncNode, type SpamsyncNode } from './net/libp2p-node.js'
-import { PeerDirectory, REDIAL_INTERVAL_MS } from './net/peer-directory.js'
+import { PeerDirectory, REDIAL_INTERVAL_MS } from './cluster/peer-directory.js'
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, Election, type Role } from './election/state.js'
 import { readTerm, writeTerm } from './store/term-file.js'
 import { guarded, type Reporter } from './guarded.js'
@@ -27,7 +27,7 @@ import { startSchedule, syncJobs } from './sync/schedule.js'
 import { WireServices } from './protocol/wire-services.js'
 import { BeaconLink } from './protocol/beacon-link.js'
 import { BeaconRouter } from './protocol/beacon-router.js'
-import { Libp2pSyncNetwork } from './protocol/sync-network.js'
+import { Libp2pSyncNetwork } from './sync/sync-network.js'
 import { TrafficCounter } from './protocol/traffic.js'
 import { TransferProgress } from './protocol/transfer-progress.js'
 import { afterApplyHookFor, type AfterApplyHook } from './ops/after-apply-hook.js'
@@ -51,7 +51,7 @@ import type { RollbackOutcome } from './archive/change-summary.js'
 export const HEARTBEAT_INTERVAL_MS = DEFAULT_HEARTBEAT_INTERVAL_MS
 
 export { INTRODUCE_AFTER_MS } from './protocol/beacon-router.js'
-export { REDIAL_INTERVAL_MS } from './net/peer-directory.js'
+export { REDIAL_INTERVAL_MS } from './cluster/peer-directory.js'
 export type { StatusDocument } from './http/status-document.js'
 
 /** The parts the election calls back into, built after it. */
@@ -170,7 +170,7 @@ function buildSyncSide (base: Base, net: NetworkSide): SyncSide {
     // A node live or connected uploads its own Bayes contribution: no other node may grow it.
     speaksForItself: (nodeId) => election.members().some(m => m.nodeId === nodeId && m.live) || peers.connected(nodeId),
     // A name its beacons told (the history keeps no id where a name belongs).
-    nameOf: (nodeId) => nodeId === state.identity.nodeId ? config.name : knownName(cluster, nodeId),
+    nameOf: (nodeId) => nodeId === state.identity.nodeId ? config.name : cluster.knownName(nodeId),
     bayes: { replica: state.bayes, file: bayesFile, maxTokens: config.bayesMaxTokens },
     hooks: engineHooks({
       log,
@@ -190,7 +190,7 @@ function buildSyncSide (base: Base, net: NetworkSide): SyncSide {
 /** Builds the parts that read the engine (clock skew, status, beacons, role changes, wire services); binds the election's callees. */
 function buildViews (base: Base, net: NetworkSide, sync: SyncSide): Views {
   const { config, log, clock, state, node, report } = base
-  const { election, peers, cluster } = net
+  const { election, cluster } = net
   const { engine } = sync
   const nodeId = state.identity.nodeId
   const skews = new ClockSkewMonitor({ selfId: nodeId, clock, warnMs: config.maxSkewMs / 2, nameOf: (id) => cluster.nameOf(id), log, clockMoved: async () => { await engine.clockMoved() }, report })
@@ -226,12 +226,6 @@ function buildViews (base: Base, net: NetworkSide, sync: SyncSide): Views {
   warnings.check()
   const services = new WireServices(node, engine, { dataDir: config.dataDir, strictVersion: config.strictVersion, traffic: net.traffic, timeMerge: async (work) => await net.metrics.timeMerge(work), report })
   return { beacons, status, services }
-}
-
-/** A node's name when its beacons told it; undefined while only its id is known. */
-function knownName (cluster: ClusterView, nodeId: string): string | undefined {
-  const name = cluster.nameOf(nodeId)
-  return name === nodeId ? undefined : name
 }
 
 /** A running agent. */

@@ -4,6 +4,7 @@
  * validated, and a bad one stops the agent with one line naming the key and what is allowed.
  * Keys are the camelCase names of the flags (`--data-dir` is `dataDir`).
  */
+import type { LogLevel } from './log.js'
 import { readFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -52,7 +53,7 @@ export interface Config {
   /** Largest tolerated clock skew of a peer: later stamps are clamped. */
   maxSkewMs: number
   /** Log level. */
-  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent'
+  logLevel: LogLevel
   /** Folder the Bayes commands and the hooks run in: relative paths in them are relative to it ('' = the working folder). */
   commandDir: string
   /** Command run before each scan of bayes.txt (e.g. `sa-learn --backup > settings/bayes.txt`); '' for none. */

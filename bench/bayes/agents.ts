@@ -16,7 +16,7 @@ interface NodeBytes { sent: number, received: number }
 
 export function bytesOf (a: Agent): NodeBytes {
   const s = a.status()
-  return { sent: s.bytesSent as number, received: s.bytesReceived as number }
+  return { sent: s.bytesSent, received: s.bytesReceived }
 }
 
 export function roleOf (a: Agent): string {
@@ -99,7 +99,7 @@ Promise<{ converged: boolean, ms: number, perNodeMs: Array<number | null>, timel
       }
     }
     if (perNodeMs.every(x => x !== null)) {
-      return { converged: true, ms: Math.max(...perNodeMs as number[]), perNodeMs, timeline, last: sigs }
+      return { converged: true, ms: Math.max(...perNodeMs), perNodeMs, timeline, last: sigs }
     }
     if (performance.now() > deadline) {
       const last = [...sigs]
@@ -138,7 +138,7 @@ export async function startCluster (root: string, prefill: string[] | null, trac
       settingsDir: join(root, `n${i}`, 'settings'),
       clusterKey: keyFile,
       listen: ['/ip4/127.0.0.1/tcp/0'],
-      bootstrap: i === 0 ? [] : agents[0].status().listen as string[],
+      bootstrap: i === 0 ? [] : agents[0].status().listen,
       mdns: false,
       httpPort: 0,
       logLevel: 'silent',

@@ -53,6 +53,7 @@ Promise<{ result: E2eResult, cluster: Cluster }> {
   const genMs = performance.now() - t
   let merged: BayesDb | null = mergeContributions(asContributions(dbs))
   const expected = expectedOf(merged, formatSaBackup(merged))
+  // eslint-disable-next-line no-useless-assignment -- drops the only reference so the gc() below can free it before the RSS baseline
   merged = null
   // Staged on disk and moved into place by a rename, so the bench holds none of it while the agents run.
   const stage = join(root, 'stage')
@@ -62,6 +63,7 @@ Promise<{ result: E2eResult, cluster: Cluster }> {
     staged.push(join(stage, `bayes-${i}.txt`))
     await writeFile(staged[i], formatSaBackup(db))
   }
+  // eslint-disable-next-line no-useless-assignment -- drops the only reference so the gc() below can free it before the RSS baseline
   dbs = null
   log(`e2e[${mode}]: generated ${NODES} x ${o.tokens} tokens in ${Math.round(genMs)} ms; merged: ${expected.stats}, ${expected.bytes} bytes`)
   gc()
@@ -73,8 +75,8 @@ Promise<{ result: E2eResult, cluster: Cluster }> {
   const { cluster, startMs } = await startCluster(root, mode === 'prefill' ? staged : null, track)
   const { agents, files } = cluster
   const before = agents.map(bytesOf)
-  let tMaster = 0
-  let tSync = 0
+  let tMaster: number
+  let tSync: number
   let calls: Promise<void>
   let callsDone = 0
   let session: Session | null = null

@@ -64,6 +64,7 @@ export async function processPhase (o: Required<BayesBenchOptions>, onCluster: (
   const want = expectedOf(merged, formatSaBackup(merged))
   const ownTokens = dbs.map(db => db.tokens.keys.length)
   const texts = dbs.map(db => formatSaBackup(db))
+  // eslint-disable-next-line no-useless-assignment -- drops the only reference so the generated DBs can be freed while the agents run
   dbs = null
   const cluster = await ProcessCluster.create()
   onCluster(cluster)

@@ -339,7 +339,7 @@ export class SimNode {
     }
     this.uploading = true
     this.cluster.queue.touch()
-    this.uploadLoop().finally(() => { this.uploading = false })
+    void this.uploadLoop().finally(() => { this.uploading = false })
   }
 
   private async uploadLoop (): Promise<void> {

@@ -33,7 +33,7 @@ export function foreignPeers (pids: number[]): { found: string[], sockets: numbe
       continue
     }
     for (const proto of ['tcp', 'tcp6', 'udp', 'udp6']) {
-      let text = ''
+      let text: string
       try { text = readFileSync(`/proc/${pid}/net/${proto}`, 'utf8') } catch { continue }
       for (const line of text.split('\n').slice(1)) {
         const cols = line.trim().split(/\s+/)

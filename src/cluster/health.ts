@@ -255,6 +255,12 @@ export class ClusterView {
     return name === '' ? nodeId : name
   }
 
+  /** A node's name when its beacons told one (or this node's own); undefined while only its id is known. */
+  knownName (nodeId: string): string | undefined {
+    const name = this.heard.get(nodeId)?.name ?? ''
+    return name === '' ? undefined : name
+  }
+
   /** This node's health record for its next beacon; `members` tell the newest version known. */
   ownHealth (self: SelfSeen, members: readonly MemberSeen[]): NodeHealth {
     const newest = [self, ...members].reduce<Version>((v, n) => compareVersions(n.version, v) > 0 ? n.version : v, ZERO_VERSION)

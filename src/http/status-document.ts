@@ -10,7 +10,7 @@ import type { ClusterNode } from '../cluster/health.js'
 import type { InvalidReport } from '../settings/list-file.js'
 import type { OutputStatus } from '../outputs/runner.js'
 import type { TransferState } from '../protocol/transfer-progress.js'
-import type { DialError } from '../net/peer-directory.js'
+import type { DialError } from '../cluster/peer-directory.js'
 import type { SyncErrorReport } from '../sync/error-log.js'
 import type { HistoryItem, TransferReport } from '../sync/engine.js'
 

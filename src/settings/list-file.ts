@@ -129,45 +129,16 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
 
   // Bytes that are not UTF-8 were decoded to lone surrogates: only then is each line checked for them.
   const escaped = !isWellFormed(text)
-  const raws: string[] = []
-  for (let start = 0; start <= stop;) {
-    let end = text.indexOf('\n', start)
-    if (end < 0 || end > stop) end = stop
-    const next = end + 1
-    // The CR belongs to the line break, except on an unterminated last line (kept byte-exact).
-    if (eol === '\r\n' && end > start && text.charCodeAt(end - 1) === CR && end < text.length) end--
-    raws.push(text.slice(start, end))
-    start = next
-  }
+  const raws = splitLines(text, eol, stop)
   const { head, tail } = before === null ? { head: 0, tail: 0 } : commonRuns(before, raws)
   const shift = before === null ? 0 : before.lines.length - raws.length
 
   for (let i = 0; i < raws.length; i++) {
     const line = i + 1
     const raw = raws[i]
-    let parsed: ListLine
-    if (i < head || i >= raws.length - tail) {
-      // Taken from `before`, never changed in place: a copy where its number or kind moves.
-      const old = (before as ParsedListFile).lines[i < head ? i : i + shift]
-      if (old.kind === 'invalid' && old.key !== undefined) {
-        // A duplicate there; whether it is one here is found below.
-        parsed = { kind: 'entry', raw, line, key: old.key, value: old.value }
-      } else {
-        parsed = old.line === line ? old : { ...old, line }
-      }
-    } else {
-      const kind = scan(raw, line === 1)
-      if (kind !== 'entry') {
-        parsed = { kind, raw, line }
-      } else if (escaped && !isWellFormed(raw)) {
-        parsed = { kind: 'invalid', raw, line, reason: NOT_UTF8 }
-      } else {
-        const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
-        parsed = typeof key === 'string'
-          ? { kind: 'entry', raw, line, key, value: scannedField(raw) }
-          : { kind: 'invalid', raw, line, reason: key.reason }
-      }
-    }
+    let parsed = i < head || i >= raws.length - tail
+      ? reusedLine((before as ParsedListFile).lines[i < head ? i : i + shift], raw, line)
+      : parseLine(raw, line, escaped)
     lines.push(parsed)
     if (parsed.kind !== 'entry') {
       if (parsed.kind === 'invalid') invalid.push({ file, line, reason: parsed.reason as string, text: raw })
@@ -189,6 +160,39 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
   }
   if (duplicates.length > 0) nameFirstLines(lines, entries, duplicates, duplicateReports)
   return { lines, entries, invalid, eol, finalNewline }
+}
+
+/** The lines of `text` up to `stop`, without their line breaks. */
+function splitLines (text: string, eol: '\n' | '\r\n', stop: number): string[] {
+  const raws: string[] = []
+  for (let start = 0; start <= stop;) {
+    let end = text.indexOf('\n', start)
+    if (end < 0 || end > stop) end = stop
+    const next = end + 1
+    // The CR belongs to the line break, except on an unterminated last line (kept byte-exact).
+    if (eol === '\r\n' && end > start && text.charCodeAt(end - 1) === CR && end < text.length) end--
+    raws.push(text.slice(start, end))
+    start = next
+  }
+  return raws
+}
+
+/** A line of the earlier parse standing in for `raw`: never changed in place, a copy where its number or kind moves. */
+function reusedLine (old: ListLine, raw: string, line: number): ListLine {
+  // A duplicate there; whether it is one here is found by the caller.
+  if (old.kind === 'invalid' && old.key !== undefined) return { kind: 'entry', raw, line, key: old.key, value: old.value }
+  return old.line === line ? old : { ...old, line }
+}
+
+/** One line read afresh; `escaped`: the text holds bytes that were not UTF-8, so the line is checked for them. */
+function parseLine (raw: string, line: number, escaped: boolean): ListLine {
+  const kind = scan(raw, line === 1)
+  if (kind !== 'entry') return { kind, raw, line }
+  if (escaped && !isWellFormed(raw)) return { kind: 'invalid', raw, line, reason: NOT_UTF8 }
+  const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
+  return typeof key === 'string'
+    ? { kind: 'entry', raw, line, key, value: scannedField(raw) }
+    : { kind: 'invalid', raw, line, reason: key.reason }
 }
 
 /**

@@ -11,6 +11,8 @@ import { sameArchive, type ArchiveRef } from '../protocol/archive-ref.js'
 import { readSettingsArchive } from './settings-archive.js'
 import { applyArchive } from './archive-apply.js'
 import type { SerialQueue } from './serial-queue.js'
+import type { VersionHistory } from './version-history.js'
+import { decodeHistory, type HistoryRecord } from '../archive/history-record.js'
 import type { SettingsWriter } from './settings-writer.js'
 import type { ArchiveServer } from './archive-server.js'
 import type { TransferReport } from './transfer.js'
@@ -47,8 +49,8 @@ export interface DownloaderParts {
   server: ArchiveServer
   /** Settings files an apply changed. */
   filesChanged: (datasets: Array<ListDataset | 'bayes'>) => Promise<void>
-  /** The version an apply made this node's applied one, with the history records its answer carried (to keep for history and rollback). */
-  applied: (version: Version, history: Uint8Array | undefined, peer: string, origin: string) => Promise<void>
+  /** Keeps the history records an answer carried, and the applied version's content for a later rollback. */
+  versions: Pick<VersionHistory, 'received'>
   report: (what: string, err: unknown) => void
   now: () => number
 }
@@ -225,7 +227,24 @@ export class Downloader {
       }
       this.lastDownload = { time: new Date(this.parts.now()).toISOString(), kind: archive.manifest.kind, bytes: zip.byteLength, version, peer }
       if (changedFiles.length > 0) await this.parts.filesChanged(changedFiles)
-      if (compareVersions(version, this.applied) === 0) await this.parts.applied(version, history, peer, archive.manifest.origin)
+      // After the files and hooks: keeping the version's content here waits for nothing else.
+      if (compareVersions(version, this.applied) === 0) await this.keepHistory(version, history, peer, archive.manifest.origin)
     })
+  }
+
+  /** Keeps what a fetch answer says of the versions it covers; a malformed history is reported and none of it kept, the archive still applied. */
+  private async keepHistory (version: Version, bytes: Uint8Array | undefined, peer: string, origin: string): Promise<void> {
+    let records: HistoryRecord[]
+    try {
+      records = decodeHistory(bytes ?? new Uint8Array(0))
+    } catch (err) {
+      this.parts.report(`history from ${peer}`, err)
+      records = []
+    }
+    try {
+      await this.parts.versions.received(version, records, origin)
+    } catch (err) {
+      this.parts.report('history', err)
+    }
   }
 }

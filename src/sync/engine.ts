@@ -16,15 +16,14 @@ import { incompatibility, type PeerVersions } from '../protocol/compat.js'
 import { formatVersion, ZERO_VERSION, type Version } from '../version.js'
 import { Status } from '../pb/spamsync.js'
 import { VersionHistory, type HistoryItem } from './version-history.js'
-import { decodeHistory, type HistoryRecord } from '../archive/history-record.js'
-import { ROLLBACK_LISTED_KEYS, summarizeDataset, type RollbackOutcome } from '../archive/change-summary.js'
+import type { RollbackOutcome } from '../archive/change-summary.js'
 import { ArchiveServer } from './archive-server.js'
 import { Uploader } from './uploader.js'
 import { Downloader } from './downloader.js'
 import { SerialQueue } from './serial-queue.js'
 import { SettingsWriter } from './settings-writer.js'
 import { applyArchive, changedLists } from './archive-apply.js'
-import { rollbackEntries } from './rollback.js'
+import { restoreLists } from './rollback-lists.js'
 import { ErrorLog, type SyncErrorReport } from './error-log.js'
 import { checkUploadContributions } from '../replica/upload-contributions.js'
 import { reportInvalid, type InvalidReport } from '../settings/list-file.js'
@@ -105,10 +104,7 @@ export class SyncEngine {
       writer: this.writer,
       server: this.server,
       filesChanged: async (datasets) => { await this.parts.hooks?.onFilesChanged?.(datasets) },
-      applied: async (version, history, peer, origin) => {
-        // After the files and hooks: keeping the version's content for a later rollback here waits for nothing else.
-        await this.versions.received(version, this.historyOf(history, peer), origin).catch((err) => { this.report('history', err) })
-      },
+      versions: this.versions,
       report: (what, err) => { this.report(what, err) },
       now: this.now
     })
@@ -339,16 +335,6 @@ export class SyncEngine {
     return served
   }
 
-  /** The history records a fetch answer carried; a malformed history is reported and none of it is kept, the archive still applies. */
-  private historyOf (bytes: Uint8Array | undefined, peer: string): HistoryRecord[] {
-    try {
-      return decodeHistory(bytes ?? new Uint8Array(0))
-    } catch (err) {
-      this.report(`history from ${peer}`, err)
-      return []
-    }
-  }
-
   /** The kept central versions, newest first (on a slave: those it cut while it was master). */
   async history (): Promise<HistoryItem[]> {
     return await this.versions.list()
@@ -368,16 +354,7 @@ export class SyncEngine {
   async rollback (target: Version, opts: { dryRun?: boolean } = {}): Promise<RollbackOutcome> {
     return await this.queue.run(async () => {
       if (this.parts.roles.role !== 'master') throw new NoMasterError(`this node is no longer master (master is ${this.parts.roles.masterId ?? 'unknown'})`)
-      const content = await this.versions.contentAt(target)
-      const changed: ListDataset[] = []
-      const lists: RollbackOutcome['lists'] = {}
-      for (const ds of LIST_DATASETS) {
-        const snapshot = await content.entries(ds)
-        const restamped = rollbackEntries(this.parts.replica.entries(ds), snapshot, () => this.parts.replica.clock.now())
-        const summary = summarizeDataset(restamped.map(after => ({ before: this.parts.replica.get(ds, after.key), after })), ROLLBACK_LISTED_KEYS)
-        if (summary.keys.length > 0) lists[ds] = summary
-        if (opts.dryRun !== true && (await this.parts.replica.merge(ds, restamped, { synced: false })).length > 0) changed.push(ds)
-      }
+      const { changed, lists } = await restoreLists(this.parts.replica, await this.versions.contentAt(target), opts.dryRun === true)
       if (opts.dryRun === true) return { version: null, lists }
       // A new version even when nothing differed, so the rollback shows in the history.
       await this.cutVersion(`rollback of ${formatVersion(target)}`, changed)
@@ -407,10 +384,7 @@ export class SyncEngine {
    * versioned or uploaded like a scanned one; no later scan sees it as new.
    */
   private editsFoundByWrite (): void {
-    if (this.parts.roles.role !== 'master') {
-      this.uploader.request()
-      return
-    }
+    if (this.parts.roles.role !== 'master') return this.uploader.request()
     this.queue.run(async () => { await this.cutVersion(this.parts.nodeId) }).catch((err) => { this.report('version', err) })
   }
 

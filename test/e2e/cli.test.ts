@@ -12,7 +12,7 @@ import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CLI, Cluster, REPO, freePort, runCli } from '../helpers/agents.js'
 import { PROTOCOL_VERSION } from '../../src/constants.js'
-import { tempDir, Node, oneLine } from '../helpers/cli-node.js'
+import { tempDir, oneLine } from '../helpers/cli-node.js'
 
 /** Every command, in the order `spamsync --help` lists them. */
 const COMMANDS = ['init', 'start', 'status', 'sync', 'history', 'rollback', 'render', 'keygen', 'export', 'import', 'validate'] as const

@@ -6,12 +6,12 @@
  * fetches are refused and change nothing, and it cannot read the agent. A screenshot of the
  * page is left in dist/test-artifacts/ for the record.
  */
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdir, readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { join } from 'node:path'
-import type { Page } from 'playwright-core'
+import type { BrowserContext, Page, Response } from 'playwright-core'
 import { Cluster, REPO, waitFor, type AgentProcess } from '../helpers/agents.js'
 import { launchChromium, NO_CHROMIUM, pageProblems, tableRows } from '../helpers/browser.js'
 
@@ -61,6 +61,51 @@ async function historyRow (page: Page, version: string): Promise<string[] | unde
   return (await tableRows(page, 'history')).find(r => r[0] === version)
 }
 
+/** Rolls the lists back to `first` with the page's buttons (it asks first) and returns the version the master made. */
+async function rollBackOnPage (page: Page, master: AgentProcess, first: string): Promise<Kept> {
+  const row = page.locator('#history tr', { has: page.locator('td:first-child', { hasText: new RegExp(`^${first.replace('.', '\\.')}$`) }) })
+  await row.locator('button.rollback').click()
+  assert.match(await row.locator('td').last().textContent() ?? '', new RegExp(`^showRoll the lists back to ${first.replace('.', '\\.')}\\?`))
+  assert.deepEqual(await master.keys('blacklist'), ['first.example.com', 'second.example.com'], 'nothing rolled back before the confirmation')
+  await row.locator('button.confirm-rollback').click()
+  await waitFor('the page to report the roll back', async () => (await page.textContent('#history-note'))?.startsWith(`rolled back to ${first}: new central version`))
+  await waitFor('the master\'s list rolled back', async () => (await master.keys('blacklist')).join() === 'first.example.com')
+  const [rolledBack] = await history(master)
+  assert.equal(rolledBack.origin, `rollback of ${first}`)
+  await waitFor('the new version on the page', async () => (await historyRow(page, v(rolledBack)))?.[2] === `rollback of ${first}`)
+  return rolledBack
+}
+
+/**
+ * Opens a page of another origin (a server of the test on another 127.0.0.1 port) in `context`,
+ * waits until every attempt it makes on `agent` has settled, and returns what the page saw and
+ * the agent's answer to its form post of /sync.
+ */
+async function attackFromElsewhere (t: TestContext, context: BrowserContext, agent: string, second: string): Promise<{ results: Record<string, string>, refusal: Promise<Response> }> {
+  const elsewhere = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+    res.end(hostilePage(agent, second))
+  })
+  await new Promise<void>(resolve => elsewhere.listen(0, '127.0.0.1', resolve))
+  t.after(async () => { elsewhere.closeAllConnections(); await new Promise(resolve => elsewhere.close(resolve)) })
+  const port = (elsewhere.address() as { port: number }).port
+  const attacker = await context.newPage()
+  const answers: string[] = []
+  attacker.on('response', (r) => { if (r.url().startsWith(agent)) answers.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`) })
+  // The image's answer (JSON) is cut by the browser's own guard (ORB) after it arrived.
+  attacker.on('requestfailed', (r) => { if (r.url().startsWith(agent)) answers.push(`${r.method()} ${new URL(r.url()).pathname} failed`) })
+  const refusal = attacker.waitForResponse(r => r.url() === `${agent}/sync` && r.request().method() === 'POST' && r.request().frame() !== attacker.mainFrame())
+  await attacker.goto(`http://127.0.0.1:${port}/`)
+
+  const results = await waitFor('every attempt of the other origin to settle', async () => {
+    const r: Record<string, string> = await attacker.evaluate('window.results')
+    const refused = answers.includes('POST /sync 403') && answers.filter(a => a === 'POST /rollback 403').length === 2
+    const image = answers.includes('GET /sync 404') || answers.includes('GET /sync failed')
+    return Object.keys(r).length === 4 && refused && image ? r : null
+  })
+  return { results, refusal }
+}
+
 test('the page syncs and rolls back with the control token; a page of another origin cannot press its buttons', {
   timeout: 180_000,
   skip: NO_CHROMIUM
@@ -97,16 +142,7 @@ test('the page syncs and rolls back with the control token; a page of another or
   await waitFor('the page to report the sync', async () => /^synced in \d+ ms at .* UTC, applied version \d+\.\d+$/.test(await page.textContent('#sync-note') ?? ''))
 
   // Roll back to the first version: the page asks, then the master makes a new version with its lists.
-  const row = page.locator('#history tr', { has: page.locator('td:first-child', { hasText: new RegExp(`^${first.replace('.', '\\.')}$`) }) })
-  await row.locator('button.rollback').click()
-  assert.match(await row.locator('td').last().textContent() ?? '', new RegExp(`^showRoll the lists back to ${first.replace('.', '\\.')}\\?`))
-  assert.deepEqual(await master.keys('blacklist'), ['first.example.com', 'second.example.com'], 'nothing rolled back before the confirmation')
-  await row.locator('button.confirm-rollback').click()
-  await waitFor('the page to report the roll back', async () => (await page.textContent('#history-note'))?.startsWith(`rolled back to ${first}: new central version`))
-  await waitFor('the master\'s list rolled back', async () => (await master.keys('blacklist')).join() === 'first.example.com')
-  const [rolledBack] = await history(master)
-  assert.equal(rolledBack.origin, `rollback of ${first}`)
-  await waitFor('the new version on the page', async () => (await historyRow(page, v(rolledBack)))?.[2] === `rollback of ${first}`)
+  const rolledBack = await rollBackOnPage(page, master, first)
 
   await mkdir(join(REPO, 'dist', 'test-artifacts'), { recursive: true })
   await page.screenshot({ path: SCREENSHOT, fullPage: true })
@@ -116,27 +152,7 @@ test('the page syncs and rolls back with the control token; a page of another or
 
   // Another origin: a server of the test on another 127.0.0.1 port, opened in the same browser
   // while the operator's tab holds the token.
-  const elsewhere = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-    res.end(hostilePage(agent, second))
-  })
-  await new Promise<void>(resolve => elsewhere.listen(0, '127.0.0.1', resolve))
-  t.after(async () => { elsewhere.closeAllConnections(); await new Promise(resolve => elsewhere.close(resolve)) })
-  const port = (elsewhere.address() as { port: number }).port
-  const attacker = await context.newPage()
-  const answers: string[] = []
-  attacker.on('response', (r) => { if (r.url().startsWith(agent)) answers.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}`) })
-  // The image's answer (JSON) is cut by the browser's own guard (ORB) after it arrived.
-  attacker.on('requestfailed', (r) => { if (r.url().startsWith(agent)) answers.push(`${r.method()} ${new URL(r.url()).pathname} failed`) })
-  const refusal = attacker.waitForResponse(r => r.url() === `${agent}/sync` && r.request().method() === 'POST' && r.request().frame() !== attacker.mainFrame())
-  await attacker.goto(`http://127.0.0.1:${port}/`)
-
-  const results = await waitFor('every attempt of the other origin to settle', async () => {
-    const r: Record<string, string> = await attacker.evaluate('window.results')
-    const refused = answers.includes('POST /sync 403') && answers.filter(a => a === 'POST /rollback 403').length === 2
-    const image = answers.includes('GET /sync 404') || answers.includes('GET /sync failed')
-    return Object.keys(r).length === 4 && refused && image ? r : null
-  })
+  const { results, refusal } = await attackFromElsewhere(t, context, agent, second)
   assert.match(results.preflighted, /^blocked/, 'a request with the token header needs a preflight the agent refuses')
   assert.match(results.readPage, /^blocked/, 'the agent cannot be read from another origin')
   assert.match(results.readStatus, /^blocked/)

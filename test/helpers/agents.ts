@@ -40,7 +40,7 @@ export async function waitFor<T> (what: string, check: () => Promise<T | undefin
     } catch (err) {
       last = err
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last !== undefined ? `: ${String(last)}` : ''}`)
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last !== undefined ? `: ${last instanceof Error ? String(last) : JSON.stringify(last)}` : ''}`)
     await new Promise(resolve => setTimeout(resolve, everyMs))
   }
 }

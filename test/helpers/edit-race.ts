@@ -72,7 +72,10 @@ export async function runEditRace (opts: EditRaceOptions): Promise<EditRaceResul
     appender.stdout.on('data', (d: Buffer) => { out += d.toString() })
     const appenderDone = new Promise<number>((resolve, reject) => {
       appender.on('error', reject)
-      appender.on('exit', (code) => { code === 0 ? resolve(Number(out)) : reject(new Error(`appender exited with ${code}`)) })
+      appender.on('exit', (code) => {
+        if (code === 0) resolve(Number(out))
+        else reject(new Error(`appender exited with ${code}`))
+      })
     })
     const masterKeys: string[] = []
     try {

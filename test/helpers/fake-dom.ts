@@ -103,6 +103,7 @@ export class FakeBrowser {
    * returns the named functions of its top level.
    */
   run<T> (script: string, exported: string[]): T {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the test runs the page's inline script as the browser would, with this fake world as its globals
     const fn = new Function('document', 'sessionStorage', 'fetch', 'setTimeout', `${script}\n;return { ${exported.join(', ')} }`)
     return fn(this.document, this.sessionStorage, this.fetch, () => {}) as T
   }

@@ -64,7 +64,10 @@ export class Gate {
 
   constructor () {
     this.reached = new Promise(resolve => { this.arrive = resolve })
-    this.opened = new Promise((resolve, reject) => { this.settle = (err) => { err === undefined ? resolve() : reject(err) } })
+    this.opened = new Promise((resolve, reject) => { this.settle = (err) => {
+      if (err === undefined) resolve()
+      else reject(err)
+    } })
     // A gate that is failed before anyone waits must not count as an unhandled rejection.
     this.opened.catch(() => {})
   }
@@ -240,22 +243,15 @@ export class FakeSyncNetwork {
       return { status: Status.NEED_FULL, reason: 'no acknowledged base for this node' }
     }
     const id = `${to}/${from}/${sha256}/${zip.byteLength}`
-    let merge = this.received.get(id)
-    const offset = merge === undefined ? this.partial.get(id) ?? 0 : zip.byteLength
+    const received = this.received.get(id)
+    const offset = received === undefined ? this.partial.get(id) ?? 0 : zip.byteLength
     const sent = zip.byteLength - offset
-    if (rule?.fault.type === 'cut' && merge === undefined) {
+    if (rule?.fault.type === 'cut' && received === undefined) {
       this.partial.set(id, offset + Math.min(rule.fault.afterBytes, sent))
       end('cut', offset, Math.min(rule.fault.afterBytes, sent))
       throw new TransferError(`upload stream to ${to} cut after ${rule.fault.afterBytes} bytes`)
     }
-    if (merge === undefined) {
-      this.partial.delete(id)
-      merge = master.engine.mergeUpload(from, zip, req.kind)
-      const entry = merge
-      this.received.set(id, entry)
-      // A failed merge is tried afresh by the next attempt, as the upload service does.
-      entry.catch(() => { if (this.received.get(id) === entry) this.received.delete(id) })
-    }
+    const merge = received ?? this.startMerge(master, from, id, zip, req.kind)
     let version: Version
     try {
       version = await merge
@@ -275,6 +271,16 @@ export class FakeSyncNetwork {
     }
     end('ok', offset, sent, version)
     return { status: Status.OK, reason: '', version }
+  }
+
+  /** Merges an upload received whole and keeps the merge to answer a retry of the same bytes. */
+  private startMerge (master: NetNode, from: string, id: string, zip: Uint8Array, kind: 'full' | 'delta'): Promise<Version> {
+    this.partial.delete(id)
+    const entry = master.engine.mergeUpload(from, zip, kind)
+    this.received.set(id, entry)
+    // A failed merge is tried afresh by the next attempt, as the upload service does.
+    entry.catch(() => { if (this.received.get(id) === entry) this.received.delete(id) })
+    return entry
   }
 
   private async fetch (from: string, to: string, since: Version, want: Version, archive?: ArchiveRef): Promise<FetchAnswer> {

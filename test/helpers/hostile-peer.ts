@@ -175,7 +175,7 @@ export class HostilePeerFuzz {
     await node.handle(BEACON_PROTOCOL, (stream) => { drain(stream).catch((err) => { stream.abort(err) }) })
     await node.handle(UPLOAD_PROTOCOL, (stream) => { this.answerUpload(stream).catch((err) => { stream.abort(err) }) })
     await node.handle(FETCH_PROTOCOL, (stream) => { this.answerFetch(stream).catch((err) => { stream.abort(err) }) })
-    for (const a of this.agents) await node.dial(multiaddr((a.status().listen as string[])[0]))
+    for (const a of this.agents) await node.dial(multiaddr((a.status().listen)[0]))
     this.hostile = node
   }
 

@@ -57,7 +57,7 @@ export class InProcessCluster {
     const dir = join(this.root, `n${this.agents.length}`)
     await mkdir(join(dir, 'settings'), { recursive: true })
     for (const [name, text] of Object.entries(files)) await writeFile(join(dir, 'settings', name), text)
-    const bootstrap = this.agents.length === 0 ? [] : this.agents[0].status().listen as string[]
+    const bootstrap = this.agents.length === 0 ? [] : this.agents[0].status().listen
     const agent = await Agent.start(testAgentConfig(dir, this.keyFile, bootstrap, overrides))
     this.agents.push(agent)
     return agent

@@ -91,12 +91,8 @@ async function keyDigest (a: AgentProcess): Promise<string> {
   return createHash('sha256').update(keys.join('\n')).digest('hex')
 }
 
-/** Runs the scenario in `cluster` (the caller cleans it up). */
-export async function joinAtOnce (cluster: Cluster, opts: { nodes: number, fanOut: boolean, domains: string[], timeoutMs?: number, log?: (s: string) => void }): Promise<JoinResult> {
-  const log = opts.log ?? (() => {})
-  const flags = opts.fanOut ? [] : ['--no-fan-out']
-  const list = opts.domains.join('\n') + '\n'
-  const keys = parseListFile(list, 'blacklist.txt').entries.size
+/** Adds the first node with the whole list and waits until it is master holding all `keys`. */
+async function startMaster (cluster: Cluster, flags: string[], list: string, keys: number): Promise<AgentProcess> {
   const master = await cluster.add(['--priority', '10', ...flags])
   await writeFile(join(master.settingsDir, 'blacklist.txt'), list)
   await startPatiently(master, [])
@@ -104,6 +100,28 @@ export async function joinAtOnce (cluster: Cluster, opts: { nodes: number, fanOu
     const s = await master.status()
     return s.role === 'master' && s.datasets.blacklist.entries === keys
   }, 120_000, 250)
+  return master
+}
+
+/** The master's status once its byte counters stop moving (they settle once the last answers are written out). */
+async function settledStatus (master: AgentProcess): Promise<any> {
+  let m: any
+  for (let last = ''; ; await new Promise(resolve => setTimeout(resolve, 500))) {
+    m = await master.status()
+    const key = `${m.fetchBytesServed as number}/${m.bytesSent as number}`
+    if (key === last) break
+    last = key
+  }
+  return m
+}
+
+/** Runs the scenario in `cluster` (the caller cleans it up). */
+export async function joinAtOnce (cluster: Cluster, opts: { nodes: number, fanOut: boolean, domains: string[], timeoutMs?: number, log?: (s: string) => void }): Promise<JoinResult> {
+  const log = opts.log ?? (() => {})
+  const flags = opts.fanOut ? [] : ['--no-fan-out']
+  const list = opts.domains.join('\n') + '\n'
+  const keys = parseListFile(list, 'blacklist.txt').entries.size
+  const master = await startMaster(cluster, flags, list, keys)
   log(`master holds ${keys} keys`)
 
   const termBefore = (await master.status()).term as number
@@ -122,19 +140,12 @@ export async function joinAtOnce (cluster: Cluster, opts: { nodes: number, fanOu
         s.appliedVersion.term === m.version.term && s.appliedVersion.seq === m.version.seq)
     }, timeoutMs, 100)
   } catch (err: any) {
-    throw new Error(`${String(err?.message ?? err)}\n${await describe([master, ...slaves])}`)
+    throw new Error(`${String(err?.message ?? err)}\n${await describe([master, ...slaves])}`, { cause: err })
   }
   const allHaveMs = performance.now() - t0
   log(`all ${opts.nodes} nodes hold the list after ${Math.round(allHaveMs)} ms`)
 
-  // Counters settle once the last answers are written out.
-  let m = await master.status()
-  for (let last = ''; ; await new Promise(resolve => setTimeout(resolve, 500))) {
-    m = await master.status()
-    const key = `${m.fetchBytesServed as number}/${m.bytesSent as number}`
-    if (key === last) break
-    last = key
-  }
+  const m = await settledStatus(master)
   const all = await Promise.all(slaves.map(async s => await s.status()))
   const fullSizes = all.filter(s => s.lastDownload?.kind === 'full').map(s => s.lastDownload.bytes as number)
   const archiveBytes = m.fullArchive?.size ?? Math.max(0, ...fullSizes)

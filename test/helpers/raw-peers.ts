@@ -34,6 +34,6 @@ export class RawPeers {
 
 /** Opens a beacon link of `node`'s own to `agent`. */
 export async function beaconLinkTo (node: SpamsyncNode, agent: Agent): Promise<LengthPrefixedStream<Stream>> {
-  const conn = await node.dial(multiaddr((agent.status().listen as string[])[0]))
+  const conn = await node.dial(multiaddr((agent.status().listen)[0]))
   return lpStream(await conn.newStream(BEACON_PROTOCOL))
 }

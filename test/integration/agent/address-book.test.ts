@@ -32,7 +32,7 @@ describe('an agent\'s address book holds only what connections showed', { timeou
     hostile = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(cluster.keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
     link = new BeaconLink(hostile, () => {})
     await link.start()
-    await hostile.dial(multiaddr((agent.status().listen as string[])[0]))
+    await hostile.dial(multiaddr((agent.status().listen)[0]))
   })
 
   after(async () => {
@@ -69,7 +69,7 @@ describe('an agent\'s address book holds only what connections showed', { timeou
     }
     await waitFor('the honest member to be stored with its address', async () => {
       const addrs = (await stored())[honest.nodeId]?.addrs ?? []
-      return addrs.some(a => (honest.status().listen as string[]).includes(a))
+      return addrs.some(a => (honest.status().listen).includes(a))
     })
   })
 })

@@ -43,7 +43,7 @@ async function skewedCluster (t: TestContext): Promise<{
       const dir = join(root, name)
       await mkdir(join(dir, 'settings'), { recursive: true })
       if (whitelist !== undefined) await writeFile(join(dir, 'settings', 'whitelist.txt'), whitelist)
-      const bootstrap = agents.length === 0 ? [] : agents[0].status().listen as string[]
+      const bootstrap = agents.length === 0 ? [] : agents[0].status().listen
       const agent = await Agent.start(testAgentConfig(dir, keyFile, bootstrap, { role }), { wallClock: () => Date.now() + advanced + aheadMs })
       agents.push(agent)
       return agent

@@ -41,7 +41,7 @@ async function setup (t: any, strictVersion: boolean, foreignUserAgent: string):
     await agent.stop()
     await rm(root, { recursive: true, force: true })
   })
-  await foreign.dial(multiaddr((agent.status().listen as string[])[0])).catch(() => {})
+  await foreign.dial(multiaddr((agent.status().listen)[0])).catch(() => {})
   return { agent, peerId: foreign.peerId.toString() }
 }
 

@@ -46,7 +46,7 @@ describe('hooks.afterApply on two agents', { timeout: 120_000 }, () => {
     root = await mkdtemp(join(tmpdir(), 'spamsync-hooks-'))
     await writeClusterKey(join(root, 'cluster.key'), generateClusterKey())
     agents.push(await startAgent(0, []))
-    agents.push(await startAgent(1, agents[0].status().listen as string[]))
+    agents.push(await startAgent(1, agents[0].status().listen))
   })
 
   after(async () => {

@@ -111,7 +111,7 @@ describe('hostile numbers and cluster churn', { timeout: 180_000 }, () => {
     const slave = live.find(a => a !== master)!
     const hostile = await rawNode()
     const id = hostile.peerId.toString()
-    await hostile.dial(multiaddr((master.status().listen as string[])[0]))
+    await hostile.dial(multiaddr((master.status().listen)[0]))
     const upload = async (zip: Uint8Array): Promise<{ status: Status, reason: string }> =>
       await uploadTo(hostile, peerIdFromString(master.nodeId), { hello: { nodeId: id, ...LOCAL_VERSIONS }, kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, new TrafficCounter())
     // A minute ahead (within the skew bound): every local edit in that minute shares its wall time.

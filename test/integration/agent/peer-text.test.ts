@@ -66,7 +66,7 @@ test('a peer\'s identify user agent with terminal escapes is shown escaped in st
     services: { identify: identify() }
   })
   t.after(async () => { await foreign.stop() })
-  await foreign.dial(multiaddr((agent.status().listen as string[])[0])).catch(() => {})
+  await foreign.dial(multiaddr((agent.status().listen)[0])).catch(() => {})
   const id = foreign.peerId.toString()
   const p = await waitFor('the peer in status', () => (agent.status().peers as any[]).find(x => x.id === id && x.compatible === false))
   assert.equal(p.agentVersion, '\\x1b[2J\\x1b[Hrole master (all fine)\\x0d\\x0a\\x9b31m\\u202edetarepo\\x07')

@@ -16,7 +16,7 @@ import type { Agent } from '../../../src/agent.js'
 const NAMES = ['mx1', 'mx2', 'mx3']
 
 function clusterOf (a: Agent): ClusterNode[] {
-  return a.status().cluster as ClusterNode[]
+  return a.status().cluster
 }
 
 /** What `spamsync status` prints for the agent on `port`. */
@@ -26,6 +26,49 @@ async function cliStatus (port: number): Promise<string> {
   const code = await runCli(['status', '--http-port', String(port)], { stdout: (s) => { out.push(s) }, stderr: (s) => { err.push(s) } })
   assert.equal(code, 0, err.join(''))
   return out.join('')
+}
+
+/** Each node's cluster table and status: all three by name, itself first, the one master, every slave's last sync. */
+function assertAllInSyncTables (agents: Agent[], master: Agent): void {
+  for (const a of agents) {
+    const s = a.status()
+    const nodes = clusterOf(a)
+    assert.deepEqual(nodes.map(n => n.name).slice(1).sort(), NAMES.filter(n => n !== a.config.name))
+    assert.equal(nodes[0].name, a.config.name)
+    assert.equal(nodes[0].self, true)
+    assert.deepEqual(nodes.map(n => n.nodeId).sort(), agents.map(x => x.nodeId).sort())
+    assert.equal(nodes.find(n => n.role === 'master')?.nodeId, master.nodeId)
+    assert.ok(nodes.every(n => n.health === 'ok' && n.agentVersion !== null && n.uptimeSeconds !== null))
+    // Slaves fetched the version: their last sync is known, on every node's view.
+    for (const n of nodes.filter(n => n.nodeId !== master.nodeId)) assert.notEqual(n.lastSync, null, n.name)
+    assert.equal(s.summary, '3 nodes, all in sync')
+    assert.equal(s.name, a.config.name)
+    for (const p of s.peers as Array<{ id: string, name: string }>) assert.equal(p.name, agents.find(x => x.nodeId === p.id)?.config.name)
+  }
+}
+
+/** /metrics of the first node: per-node lag and last sync, labelled by id and name. */
+async function assertInSyncMetrics (agents: Agent[], master: Agent): Promise<void> {
+  const metrics = await (await fetch(`http://127.0.0.1:${agents[0].httpPort}/metrics`)).text()
+  for (const a of agents) {
+    assert.match(metrics, new RegExp(`^spamsync_node_lag_versions\\{node="${a.nodeId}",name="${a.config.name}"\\} 0$`, 'm'))
+    assert.match(metrics, new RegExp(`^spamsync_node_lag_seconds\\{node="${a.nodeId}",name="${a.config.name}"\\} 0$`, 'm'))
+    assert.match(metrics, new RegExp(`^spamsync_node_up\\{node="${a.nodeId}",name="${a.config.name}"\\} 1$`, 'm'))
+    if (a !== master) assert.match(metrics, new RegExp(`^spamsync_node_last_sync_timestamp_seconds\\{node="${a.nodeId}",name="${a.config.name}"\\} \\d+(\\.\\d+)?$`, 'm'))
+  }
+}
+
+/** `spamsync status` of the agent on `port`: the summary, then one line per node beginning with its name. */
+async function assertInSyncCliStatus (port: number): Promise<void> {
+  const text = await cliStatus(port)
+  const lines = text.split('\n')
+  assert.equal(lines[0], '3 nodes, all in sync')
+  const header = lines.findIndex(l => l.startsWith('NODE '))
+  assert.ok(header > 0, text)
+  const rows = lines.slice(header + 1, header + 4)
+  assert.deepEqual(rows.map(l => l.split(/\s+/)[0]).sort(), NAMES)
+  assert.match(rows[0], /^mx1 \*/)
+  assert.equal(lines[header + 4], '(* this node)')
 }
 
 test('every node sees all three by name, in sync; a stopped one shows as down by its name', async (t) => {
@@ -45,41 +88,13 @@ test('every node sees all three by name, in sync; a stopped one shows as down by
       n.appliedVersion === `${term}.${seq}`)
   }
   await waitFor('every node sees all three in sync', () => agents.every(inSync))
-  for (const a of agents) {
-    const s = a.status()
-    const nodes = clusterOf(a)
-    assert.deepEqual(nodes.map(n => n.name).slice(1).sort(), NAMES.filter(n => n !== a.config.name))
-    assert.equal(nodes[0].name, a.config.name)
-    assert.equal(nodes[0].self, true)
-    assert.deepEqual(nodes.map(n => n.nodeId).sort(), agents.map(x => x.nodeId).sort())
-    assert.equal(nodes.find(n => n.role === 'master')?.nodeId, master.nodeId)
-    assert.ok(nodes.every(n => n.health === 'ok' && n.agentVersion !== null && n.uptimeSeconds !== null))
-    // Slaves fetched the version: their last sync is known, on every node's view.
-    for (const n of nodes.filter(n => n.nodeId !== master.nodeId)) assert.notEqual(n.lastSync, null, n.name)
-    assert.equal(s.summary, '3 nodes, all in sync')
-    assert.equal(s.name, a.config.name)
-    for (const p of s.peers as Array<{ id: string, name: string }>) assert.equal(p.name, agents.find(x => x.nodeId === p.id)?.config.name)
-  }
+  assertAllInSyncTables(agents, master)
 
   // /metrics: per-node lag and last sync, labelled by id and name.
-  const metrics = await (await fetch(`http://127.0.0.1:${agents[0].httpPort}/metrics`)).text()
-  for (const a of agents) {
-    assert.match(metrics, new RegExp(`^spamsync_node_lag_versions\\{node="${a.nodeId}",name="${a.config.name}"\\} 0$`, 'm'))
-    assert.match(metrics, new RegExp(`^spamsync_node_lag_seconds\\{node="${a.nodeId}",name="${a.config.name}"\\} 0$`, 'm'))
-    assert.match(metrics, new RegExp(`^spamsync_node_up\\{node="${a.nodeId}",name="${a.config.name}"\\} 1$`, 'm'))
-    if (a !== master) assert.match(metrics, new RegExp(`^spamsync_node_last_sync_timestamp_seconds\\{node="${a.nodeId}",name="${a.config.name}"\\} \\d+(\\.\\d+)?$`, 'm'))
-  }
+  await assertInSyncMetrics(agents, master)
 
   // `spamsync status`: the summary, then one line per node beginning with its name.
-  const text = await cliStatus(agents[0].httpPort)
-  const lines = text.split('\n')
-  assert.equal(lines[0], '3 nodes, all in sync')
-  const header = lines.findIndex(l => l.startsWith('NODE '))
-  assert.ok(header > 0, text)
-  const rows = lines.slice(header + 1, header + 4)
-  assert.deepEqual(rows.map(l => l.split(/\s+/)[0]).sort(), NAMES)
-  assert.match(rows[0], /^mx1 \*/)
-  assert.equal(lines[header + 4], '(* this node)')
+  await assertInSyncCliStatus(agents[0].httpPort)
 
   // A stopped slave: the other two show it down, by its name, and the summary says so.
   const gone = agents.find(a => a !== master)!

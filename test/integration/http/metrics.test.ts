@@ -56,7 +56,7 @@ async function startAgents (t: any, n: number, blacklist = ''): Promise<Agent[]>
       settingsDir: join(dir, 'settings'),
       clusterKey: keyFile,
       listen: ['/ip4/127.0.0.1/tcp/0'],
-      bootstrap: i === 0 ? [] : agents[0].status().listen as string[],
+      bootstrap: i === 0 ? [] : agents[0].status().listen,
       mdns: false,
       httpPort: 0,
       debounceMs: 20,

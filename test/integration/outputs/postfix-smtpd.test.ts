@@ -40,7 +40,7 @@ before(async () => {
     const dir = join(root, `n${i}`)
     await mkdir(join(dir, 'settings'), { recursive: true })
     for (const list of ['whitelist', 'blacklist', 'autowhitelist']) await writeFile(join(dir, 'settings', `${list}.txt`), `# ${list}\n`)
-    agents.push(await Agent.start(testAgentConfig(dir, join(root, 'cluster.key'), i === 0 ? [] : agents[0].status().listen as string[], {
+    agents.push(await Agent.start(testAgentConfig(dir, join(root, 'cluster.key'), i === 0 ? [] : agents[0].status().listen, {
       outputs: [
         { format: 'postfix-access', datasets: ['whitelist', 'autowhitelist', 'blacklist'], path: pf.senderAccess, command: pf.postmapCommand },
         { format: 'postfix-cidr', datasets: ['whitelist', 'autowhitelist', 'blacklist'], path: pf.clientCidr, command: pf.reloadCommand }

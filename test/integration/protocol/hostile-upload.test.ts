@@ -38,7 +38,7 @@ describe('a peer with the key uploads hostile archives to the master', { timeout
       for (const a of agents) if (!(await listKeys(a, 'blacklist')).includes('honest.example')) return false
       return true
     })
-    await hostile.dial(multiaddr((master.status().listen as string[])[0]))
+    await hostile.dial(multiaddr((master.status().listen)[0]))
   })
 
   after(async () => {

@@ -55,7 +55,7 @@ describe('Bayes sync with real sa-learn', { skip, timeout: 600_000 }, () => {
         return true
       }, 120_000, 1000)
     } catch (err) {
-      throw new Error(`${(err as Error).message}; last difference: ${last}`)
+      throw new Error(`${(err as Error).message}; last difference: ${last}`, { cause: err })
     }
   }
 
@@ -79,7 +79,7 @@ describe('Bayes sync with real sa-learn', { skip, timeout: 600_000 }, () => {
         settingsDir,
         clusterKey: keyFile,
         listen: ['/ip4/127.0.0.1/tcp/0'],
-        bootstrap: i === 0 ? [] : agents[0].status().listen as string[],
+        bootstrap: i === 0 ? [] : agents[0].status().listen,
         mdns: false,
         httpPort: 0,
         logLevel: 'silent',

@@ -40,7 +40,7 @@ describe('a peer with the key uploads Bayes contributions in other nodes\' names
     master = await cluster.oneMaster()
     victim = cluster.agents.find(a => a !== master)!
     hostile = await createSpamsyncNode({ privateKey: await generateKeyPair('Ed25519'), clusterKey: await readClusterKey(cluster.keyFile), listen: ['/ip4/127.0.0.1/tcp/0'], bootstrap: [], mdns: false })
-    await hostile.dial(multiaddr((master.status().listen as string[])[0]))
+    await hostile.dial(multiaddr((master.status().listen)[0]))
   })
 
   after(async () => {

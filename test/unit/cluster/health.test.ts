@@ -159,6 +159,15 @@ describe('clusterTable: names', () => {
 })
 
 describe('ClusterView', () => {
+  it('knows a name only once a beacon told one (the history keeps no id where a name belongs)', () => {
+    const view = new ClusterView('mx1', () => T0)
+    assert.equal(view.knownName('12D3KooWpeer'), undefined)
+    view.heardFrom('12D3KooWpeer', 'mx2', '0.2.0', healthRecord(QUIET, T0))
+    view.heardFrom('12D3KooWold', '', '0.0.9', undefined)
+    assert.equal(view.knownName('12D3KooWpeer'), 'mx2')
+    assert.equal(view.knownName('12D3KooWold'), undefined)
+  })
+
   it('names a peer by its beacon, by its id before or without one, and counts its own lag on the given clock', () => {
     let now = T0
     const view = new ClusterView('mx1', () => now)

@@ -1,7 +1,6 @@
 /** loadConfig refuses a bad value with a ConfigError that names the key and where it came from. */
 import { describe, test } from 'node:test'
 import { join } from 'node:path'
-import { loadConfig } from '../../../src/config.js'
 import { tempDir, configFile, rejectsNaming } from './config-files.js'
 
 describe('loadConfig errors name the key', () => {

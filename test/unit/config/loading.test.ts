@@ -130,7 +130,7 @@ describe('loadConfig precedence', () => {
     assert.deepEqual((await loadConfig({ flags: { httpAllowedHosts: ['c.example', 'd'] } })).httpAllowedHosts, ['c.example', 'd'])
   })
 
-  test('httpAllowedHosts refuses what is not a DNS name, naming the key', async (t) => {
+  test('httpAllowedHosts refuses what is not a DNS name, naming the key', async () => {
     for (const bad of ['http://a.example', 'a.example:8737', '*.example', 'a b', '-a.example']) {
       await assert.rejects(loadConfig({ flags: { httpAllowedHosts: [bad] } }), /--http-allowed-hosts: httpAllowedHosts must be a list of DNS names/)
     }

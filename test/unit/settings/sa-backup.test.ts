@@ -35,6 +35,67 @@ function refuses (text: string, reason: RegExp): void {
   })
 }
 
+/** A backup with every kind of bad line (and two good ones), numbered. */
+const MIXED_LINES = [
+  V3, // 1
+  'v\t10\tnum_spam', // 2
+  'v\t20\tnum_nonspam', // 3
+  't\t1\t0\t1700000000\t0a1b2c3d4e', // 4 (valid)
+  '', // 5
+  'x\tfoo', // 6
+  't 1 0 1700000000 0a1b2c3d4f', // 7
+  't\t1\t0\t1700000000', // 8
+  't\t-1\t0\t1700000000\t0a1b2c3d4f', // 9
+  't\t1\tx\t1700000000\t0a1b2c3d4f', // 10
+  't\t1\t0\t1.5\t0a1b2c3d4f', // 11
+  't\t1\t0\t1700000000\t0a1b2c3d4', // 12
+  't\t1\t0\t1700000000\t0a1b2c3d4g', // 13
+  't\t2\t2\t1700000001\t0A1B2C3D4E', // 14
+  'v\t5\tnum_spam', // 15
+  'v\tmany\tnum_nonspam', // 16
+  'v\t1\tlast_expire', // 17
+  'v\t3\tdb_version', // 18
+  'v\t1', // 19
+  's\tx\tabc@sa_generated', // 20
+  's\ts\t', // 21
+  's\ts', // 22
+  's\ts\ta\tb', // 23
+  's\th\t lead', // 24
+  's\ts\tm1@sa_generated', // 25 (valid)
+  's\th\tm1@sa_generated', // 26
+  't\t99999999999999999\t0\t1\t0a1b2c3d4f', // 27
+  't', // 28
+  't\t1\t0\t1700000000\t0a1b2c3d4f\r' // 29
+]
+
+/** The line and reason parseSaBackup reports for each bad line of MIXED_LINES. */
+const MIXED_REASONS: Array<[number, string]> = [
+  [5, 'empty line'],
+  [6, 'unknown line type (expected "v", "t" or "s")'],
+  [7, 'fields must be separated by tabs'],
+  [8, 'token line needs 5 tab-separated fields (t, spam, ham, atime, token), has 4'],
+  [9, 'spam count "-1" is not a non-negative integer'],
+  [10, 'ham count "x" is not a non-negative integer'],
+  [11, 'atime "1.5" is not a non-negative integer'],
+  [12, 'token "0a1b2c3d4" is not 10 hex digits'],
+  [13, 'token "0a1b2c3d4g" is not 10 hex digits'],
+  [14, 'duplicate token'],
+  [15, 'duplicate num_spam (first on line 2)'],
+  [16, 'num_nonspam "many" is not a non-negative integer'],
+  [17, 'unknown variable "last_expire"'],
+  [18, 'db_version belongs on line 1 only'],
+  [19, 'variable line needs 3 tab-separated fields (v, value, name), has 2'],
+  [20, 'seen flag "x" is neither "s" nor "h"'],
+  [21, 'empty msgid'],
+  [22, 'seen line needs 3 tab-separated fields (s, flag, msgid)'],
+  [23, 'msgid contains a tab'],
+  [24, 'msgid starts with whitespace (sa-learn --restore would drop it)'],
+  [26, 'duplicate msgid'],
+  [27, 'spam count "99999999999999999" is not a non-negative integer'],
+  [28, 'no fields after the line type'],
+  [29, 'token "0a1b2c3d4f\\r" is not 10 hex digits']
+]
+
 describe('parseSaBackup', () => {
   test('reads a real-looking sa-learn backup', () => {
     const text = [
@@ -103,65 +164,8 @@ describe('parseSaBackup', () => {
   })
 
   test('reports every kind of bad line with file, line and reason, and keeps it out of the DB', () => {
-    const lines = [
-      V3, // 1
-      'v\t10\tnum_spam', // 2
-      'v\t20\tnum_nonspam', // 3
-      't\t1\t0\t1700000000\t0a1b2c3d4e', // 4 (valid)
-      '', // 5
-      'x\tfoo', // 6
-      't 1 0 1700000000 0a1b2c3d4f', // 7
-      't\t1\t0\t1700000000', // 8
-      't\t-1\t0\t1700000000\t0a1b2c3d4f', // 9
-      't\t1\tx\t1700000000\t0a1b2c3d4f', // 10
-      't\t1\t0\t1.5\t0a1b2c3d4f', // 11
-      't\t1\t0\t1700000000\t0a1b2c3d4', // 12
-      't\t1\t0\t1700000000\t0a1b2c3d4g', // 13
-      't\t2\t2\t1700000001\t0A1B2C3D4E', // 14
-      'v\t5\tnum_spam', // 15
-      'v\tmany\tnum_nonspam', // 16
-      'v\t1\tlast_expire', // 17
-      'v\t3\tdb_version', // 18
-      'v\t1', // 19
-      's\tx\tabc@sa_generated', // 20
-      's\ts\t', // 21
-      's\ts', // 22
-      's\ts\ta\tb', // 23
-      's\th\t lead', // 24
-      's\ts\tm1@sa_generated', // 25 (valid)
-      's\th\tm1@sa_generated', // 26
-      't\t99999999999999999\t0\t1\t0a1b2c3d4f', // 27
-      't', // 28
-      't\t1\t0\t1700000000\t0a1b2c3d4f\r' // 29
-    ]
-    const p = parse(lines.join('\n') + '\n')
-    const reasons: Array<[number, string]> = [
-      [5, 'empty line'],
-      [6, 'unknown line type (expected "v", "t" or "s")'],
-      [7, 'fields must be separated by tabs'],
-      [8, 'token line needs 5 tab-separated fields (t, spam, ham, atime, token), has 4'],
-      [9, 'spam count "-1" is not a non-negative integer'],
-      [10, 'ham count "x" is not a non-negative integer'],
-      [11, 'atime "1.5" is not a non-negative integer'],
-      [12, 'token "0a1b2c3d4" is not 10 hex digits'],
-      [13, 'token "0a1b2c3d4g" is not 10 hex digits'],
-      [14, 'duplicate token'],
-      [15, 'duplicate num_spam (first on line 2)'],
-      [16, 'num_nonspam "many" is not a non-negative integer'],
-      [17, 'unknown variable "last_expire"'],
-      [18, 'db_version belongs on line 1 only'],
-      [19, 'variable line needs 3 tab-separated fields (v, value, name), has 2'],
-      [20, 'seen flag "x" is neither "s" nor "h"'],
-      [21, 'empty msgid'],
-      [22, 'seen line needs 3 tab-separated fields (s, flag, msgid)'],
-      [23, 'msgid contains a tab'],
-      [24, 'msgid starts with whitespace (sa-learn --restore would drop it)'],
-      [26, 'duplicate msgid'],
-      [27, 'spam count "99999999999999999" is not a non-negative integer'],
-      [28, 'no fields after the line type'],
-      [29, 'token "0a1b2c3d4f\\r" is not 10 hex digits']
-    ]
-    assert.deepEqual(p.invalid, reasons.map(([line, reason]) => ({ file: FILE, line, reason, text: lines[line - 1] })))
+    const p = parse(MIXED_LINES.join('\n') + '\n')
+    assert.deepEqual(p.invalid, MIXED_REASONS.map(([line, reason]) => ({ file: FILE, line, reason, text: MIXED_LINES[line - 1] })))
     // The first line for a token, a count or a msgid wins; nothing of a bad line gets in.
     assert.deepEqual(p.db, db(10, 20, { '0a1b2c3d4e': [1, 0, 1700000000] }, { 'm1@sa_generated': 's' }))
   })

@@ -33,7 +33,7 @@ function central (seq: number, keys: string[], version: Version | null = { term:
 const ok = (seq: number, zip: Uint8Array): FetchAnswer => ({ status: Status.OK, reason: '', version: { term: TERM, seq }, full: false, sources: [], zip })
 
 /** A slave's downloader on a real state in a temp dir, and a master the test answers by hand. */
-async function setup (t: TestContext): Promise<{ downloader: Downloader, asked: Asked[], nextAsk: () => Promise<Asked>, reported: string[], settingsDir: string, filesChanged: string[][], appliedCalls: Array<{ version: Version, history: Uint8Array | undefined, peer: string }> }> {
+async function setup (t: TestContext): Promise<{ downloader: Downloader, asked: Asked[], nextAsk: () => Promise<Asked>, reported: string[], settingsDir: string, filesChanged: string[][], appliedCalls: Array<{ version: Version, records: number, origin: string }> }> {
   const root = await mkdtemp(join(tmpdir(), 'spamsync-downloader-'))
   const settingsDir = join(root, 'settings')
   const state = await openLocalState({ dataDir: join(root, 'data'), settingsDir, maxSkewMs: defaultConfig().maxSkewMs })
@@ -46,7 +46,7 @@ async function setup (t: TestContext): Promise<{ downloader: Downloader, asked: 
   const asked: Asked[] = []
   let waiter: ((a: Asked) => void) | null = null
   const filesChanged: string[][] = []
-  const appliedCalls: Array<{ version: Version, history: Uint8Array | undefined, peer: string }> = []
+  const appliedCalls: Array<{ version: Version, records: number, origin: string }> = []
   const versions = new VersionHistory({ store: state.store, replica: state.replica, historyVersions: 5, now: () => WALL_MS })
   const downloader = new Downloader({
     nodeId: 'slave',
@@ -69,7 +69,7 @@ async function setup (t: TestContext): Promise<{ downloader: Downloader, asked: 
     writer: new SettingsWriter({ folder: state.folder, report, editsFoundByWrite: () => {} }),
     server: new ArchiveServer({ nodeId: 'slave', replica: state.replica, versions, isMaster: () => false, fanOut: false, report }),
     filesChanged: async (datasets) => { filesChanged.push(datasets) },
-    applied: async (version, history, peer) => { appliedCalls.push({ version, history, peer }) },
+    versions: { received: async (version, records, origin) => { appliedCalls.push({ version, records: records.length, origin }) } },
     report,
     now: () => WALL_MS
   })
@@ -91,8 +91,8 @@ describe('Downloader', () => {
     assert.match(await readFile(join(settingsDir, 'whitelist.txt'), 'utf8'), /friend@example\.com/)
     assert.deepEqual(filesChanged, [['whitelist']])
     assert.equal(downloader.lastDownload?.peer, 'master')
-    // The history the answer carried is handed on with the version it made applied.
-    assert.deepEqual(appliedCalls.map(c => [c.version, c.peer]), [[{ term: TERM, seq: 1 }, 'master']])
+    // The version it made applied goes to the history, with the records the answer carried (none here).
+    assert.deepEqual(appliedCalls.map(c => [c.version, c.records]), [[{ term: TERM, seq: 1 }, 0]])
   })
 
   test('a version past this node\'s term is ignored: no fetch', async (t) => {

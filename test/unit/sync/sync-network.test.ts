@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { fetchAnswer } from '../../../src/protocol/sync-network.js'
+import { fetchAnswer } from '../../../src/sync/sync-network.js'
 import { ArchiveKind, Status } from '../../../src/pb/spamsync.js'
 
 const V = { term: 1, seq: 2 }

@@ -4,7 +4,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '@libp2p/interface'
-import { PeerDirectory, MAX_DIAL_ERRORS, type DialingNode } from '../../../src/net/peer-directory.js'
+import { PeerDirectory, MAX_DIAL_ERRORS, type DialingNode } from '../../../src/cluster/peer-directory.js'
 import { createLog } from '../../../src/log.js'
 import { AGENT_VERSION, PROTOCOL_VERSION } from '../../../src/constants.js'
 
