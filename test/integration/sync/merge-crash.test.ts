@@ -240,8 +240,17 @@ const APPLY_STEPS: Array<{ name: string, done: (s: LocalState, before: Version) 
   { name: 'Bayes contributions', done: async (s) => s.bayes.merged().numSpam === 18 },
   { name: 'Bayes pending baseline', done: async (s) => s.bayes.merged().numSpam === 18 && [await s.store.getMeta<any>('bayesPendingBaseline'), await s.store.getMeta<any>('bayesMergedBaseline')].some(m => m?.bseq === s.bayes.changeSeq) },
   { name: 'Bayes baseline', done: async (s) => s.bayes.merged().numSpam === 18 && (await s.store.getMeta<any>('bayesMergedBaseline'))?.bseq === s.bayes.changeSeq && !s.bayes.writeDue },
-  { name: 'applied version', done: async (s, before) => ((await s.store.getMeta<Version>('appliedVersion'))?.seq ?? 0) > before.seq }
+  { name: 'applied version', done: async (s, before) => ((await s.store.getMeta<Version>('appliedVersion'))?.seq ?? 0) > before.seq },
+  { name: 'history records', done: async (s, before) => (await appliedRecord(s, before)) !== undefined },
+  { name: 'version snapshot', done: async (s, before) => (await appliedRecord(s, before))?.sizes !== undefined }
 ]
+
+/** The history record the slave keeps of the version it applied after `before`, if any. */
+async function appliedRecord (s: LocalState, before: Version): Promise<{ sizes?: unknown } | undefined> {
+  const applied = await s.store.getMeta<Version>('appliedVersion')
+  if (applied === undefined || applied.seq <= before.seq) return undefined
+  return await s.store.getVersion(applied.term, applied.seq)
+}
 
 /** The master edits its lists and learns (token a0 5 -> 6, a new token d0): new versions for the slave. */
 async function masterChanges (pair: Pair): Promise<void> {
