@@ -247,6 +247,9 @@ export class Agent {
     const log = createLog(config.logLevel, config.name)
     const clock = new ClusterClock(opts.wallClock)
     const state = await openLocalState(config, () => clock.now())
+    if (state.dataDirModeBefore !== null) {
+      log.warn({ event: 'file-mode', path: config.dataDir, mode: state.dataDirModeBefore.toString(8) }, `data folder ${config.dataDir} was open to group or others: tightened to 0700`)
+    }
     let node: SpamsyncNode | undefined
     try {
       await checkWritableFolder(config.settingsDir)
@@ -259,9 +262,6 @@ export class Agent {
       await sync.engine.load()
       const agent = new Agent({ ...base, ...net, ...sync, ...buildViews(base, net, sync) })
       await agent.run()
-      if (state.dataDirModeBefore !== null) {
-        log.warn({ event: 'file-mode', path: config.dataDir, mode: state.dataDirModeBefore.toString(8) }, `data folder ${config.dataDir} was open to group or others: tightened to 0700`)
-      }
       log.info({ event: 'started', nodeId: state.identity.nodeId, listen: node.getMultiaddrs().map(String), httpPort: agent.httpPort }, 'agent started')
       return agent
     } catch (err) {
