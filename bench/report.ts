@@ -238,11 +238,12 @@ const simMs = (x: number | null): string => x === null ? 'timeout' : x >= 10_000
 /** The table of a scale simulation (bench/scale-sim.ts). */
 export function simTable (r: ScaleSimResult): string {
   return mdTable(
-    ['nodes', 'beacons / node / s', 'beacon B / node / s', 'on the wire (est.)', 'under 1 KB/s', 'change on all, p50 / max', 'under 2 s', 'failover: new master', 'all applied', 'new master sent', 'full uploads merged', 'restarted node: introductions sent', 'sim time'],
+    ['nodes', 'beacons / node / s', 'beacon B / node / s', 'master / slave p50 B/s', 'on the wire (est.)', 'under 1 KB/s', 'change on all, p50 / max', 'under 2 s', 'failover: new master', 'all applied', 'new master sent', 'full uploads merged', 'restarted node: introductions sent', 'sim time'],
     r.rows.map(x => [
       x.nodes,
       x.beacon.framesPerNodePerS,
       x.beacon.bytesPerNodePerS,
+      `${x.beacon.masterBytesPerS ?? '-'} / ${x.beacon.slaveBytesPerSP50 ?? '-'}`,
       x.beacon.wireBytesPerNodePerS,
       ok(x.beacon.bytesPerNodePerS <= SCALE_TARGETS.beaconBytesPerNodePerS),
       `${simMs(x.change.p50Ms)} / ${simMs(x.change.maxMs)}`,

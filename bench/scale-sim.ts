@@ -18,7 +18,7 @@ import { SimCluster } from './sim/cluster.js'
 import { DEFAULT_COSTS, FRAME_OVERHEAD_BYTES, type SimCosts, type SimOptions } from './sim/model.js'
 import { simTable } from './report.js'
 import { prng } from './sim/events.js'
-import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../src/election/state.js'
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, beaconPeriod } from '../src/election/state.js'
 
 /** One simulated cluster size. */
 export interface ScaleSimRow {
@@ -35,6 +35,10 @@ export interface ScaleSimRow {
     wireBytesPerNodePerS: number
     /** Mean frame (prefix + protobuf). */
     frameBytes: number
+    /** Beacon bytes the master sends per second: it beacons every heartbeat to every node. */
+    masterBytesPerS: number | null
+    /** Median over the other nodes (slaves beacon every beacon period). */
+    slaveBytesPerSP50: number | null
   }
   change: {
     /** Per change: time until the last node applied it. */
@@ -115,7 +119,8 @@ const r1 = (x: number): number => Math.round(x * 10) / 10
 export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Promise<ScaleSimRow> {
   const seed = opts.seed ?? 1
   const trials = opts.trials ?? 5
-  const windowMs = opts.windowMs ?? 2000
+  // Two beacon periods of a slave (at least 2 s): every node's schedule is counted whole.
+  const windowMs = opts.windowMs ?? Math.max(2000, 2 * beaconPeriod(nodes) * DEFAULT_HEARTBEAT_INTERVAL_MS)
   const log = opts.log ?? (() => {})
   const t0 = performance.now()
   const c = new SimCluster({ ...opts.sim, nodes, seed, fanOut: opts.fanOut ?? true })
@@ -127,22 +132,30 @@ export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Prom
   // One more heartbeat, so every node has heard every other; then the cluster is as if it had run a while.
   await c.runFor(DEFAULT_HEARTBEAT_INTERVAL_MS)
   c.settle()
+  // The settled versions make every slave beacon at once (a change); steady traffic is counted after that.
+  await c.runFor(DEFAULT_HEARTBEAT_INTERVAL_MS)
   log(`${nodes} nodes: master after ${Math.round(electedFromColdMs)} ms from a cold start`)
 
   c.resetCounters()
   await c.runFor(windowMs)
   let frames = 0
   let bytes = 0
+  let nodeBytes: number[] = []
   for (const n of c.nodes) {
     frames += n.counters.beaconFrames + n.counters.introFrames
     bytes += n.counters.beaconBytes + n.counters.introBytes
+    nodeBytes.push(n.counters.beaconBytes + n.counters.introBytes)
   }
   const perNodeS = nodes * windowMs / 1000
+  const steadyMaster = c.agreedMaster()
+  nodeBytes = nodeBytes.map(b => Math.round(b / (windowMs / 1000)))
   const beacon = {
     framesPerNodePerS: r1(frames / perNodeS),
     bytesPerNodePerS: Math.round(bytes / perNodeS),
     wireBytesPerNodePerS: Math.round((bytes + frames * FRAME_OVERHEAD_BYTES) / perNodeS),
-    frameBytes: r1(bytes / frames)
+    frameBytes: r1(bytes / frames),
+    masterBytesPerS: steadyMaster === null ? null : nodeBytes[steadyMaster.index],
+    slaveBytesPerSP50: median(nodeBytes.filter((_, i) => i !== steadyMaster?.index))
   }
   log(`${nodes} nodes: ${beacon.framesPerNodePerS} beacons and ${beacon.bytesPerNodePerS} B per node per second`)
 

@@ -208,7 +208,7 @@ function buildViews (base: Base, net: NetworkSide, sync: SyncSide): Views {
   const beacons = new BeaconRouter({
     selfId: nodeId,
     strictVersion: config.strictVersion,
-    openLink: (receive) => new BeaconLink(node, receive),
+    openLink: (receive) => new BeaconLink(node, receive, net.traffic.beacons),
     report,
     own: () => ({
       // getMultiaddrs() already ends each address with /p2p/<id>.

@@ -43,6 +43,8 @@ export class SimNode {
   readonly heldBy = new Map<number, ArchiveRef>()
   /** When each peer's last direct beacon came (introductions). */
   readonly lastDirect: Float64Array
+  /** The beacon period each peer's last beacon declared. */
+  readonly periodOf: Uint8Array
   /** This node's engine queue is busy until then. */
   queueFreeAt = 0
   /** Work outside the queue (serving fetches) shares the one JS thread: busy until then. */
@@ -63,6 +65,7 @@ export class SimNode {
 
   constructor (readonly cluster: SimNetwork, readonly index: number, readonly id: string, readonly addrs: Array<Uint8Array<ArrayBuffer>>) {
     this.lastDirect = new Float64Array(cluster.size)
+    this.periodOf = new Uint8Array(cluster.size).fill(1)
     this.boot()
   }
 
@@ -107,6 +110,7 @@ export class SimNode {
     this.offer = new ArchiveOffer()
     this.heldBy.clear()
     this.lastDirect.fill(-Infinity)
+    this.periodOf.fill(1)
     this.queueFreeAt = this.serveFreeAt = this.egressFreeAt = this.ingressFreeAt = this.cluster.queue.now
     this.boot()
   }
@@ -139,7 +143,8 @@ export class SimNode {
       pin: PIN_TO_PB[b.pin],
       addrs: this.addrs,
       fullArchive: this.cluster.fanOut ? this.offer.held?.ref ?? undefined : undefined,
-      wallMs: this.cluster.wallBase + this.cluster.queue.now
+      wallMs: this.cluster.wallBase + this.cluster.queue.now,
+      beaconPeriod: b.period ?? 1
     })
     const frame: Frame = { bytes, decoded: null, forElection: null, archive: undefined }
     const size = bytes.byteLength + prefixLength(bytes.byteLength)
@@ -170,7 +175,8 @@ export class SimNode {
         term: b.term,
         masterId: b.masterId === '' ? null : b.masterId,
         version: b.version ?? ZERO_VERSION,
-        appliedVersion: b.appliedVersion ?? ZERO_VERSION
+        appliedVersion: b.appliedVersion ?? ZERO_VERSION,
+        ...(b.beaconPeriod > 0 ? { period: b.beaconPeriod } : {})
       }
       const a = b.fullArchive
       frame.archive = a?.version === undefined ? undefined : { version: a.version, size: a.size, sha256: a.sha256 }
@@ -178,7 +184,10 @@ export class SimNode {
     const now = this.cluster.queue.now
     const before = this.lastDirect[from.index]
     this.lastDirect[from.index] = now
-    if (now - before > INTRODUCE_AFTER_MS) this.introduce(from, frame)
+    // As beacon-router.ts: a member back after its period's window, introduced by the master or a node that knows none.
+    const introduces = this.election.role !== 'slave' || this.election.masterId === null
+    if (now - before > INTRODUCE_AFTER_MS * this.periodOf[from.index] && introduces) this.introduce(from, frame)
+    this.periodOf[from.index] = Math.max(1, b.beaconPeriod)
     this.election.receive(frame.forElection as ElectionBeacon)
     if (b.role === Role.MASTER && b.nodeId === this.election.masterId && b.version !== undefined) this.masterAnnounced(b.version)
     this.heldChanged(from.index, frame.archive)

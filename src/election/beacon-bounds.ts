@@ -3,7 +3,7 @@
  * drops the whole beacon, so nothing a peer sends reaches a sum or a +1 that 2^53 breaks
  * (protocol/election-v1.md, "Beacon").
  */
-import { MAX_TERM, MAX_TERM_STEP, termInReach } from './beacon.js'
+import { MAX_BEACON_PERIOD, MAX_TERM, MAX_TERM_STEP, termInReach } from './beacon.js'
 import { MAX_WALL_MS } from '../crdt/hlc.js'
 
 /** Largest `seq` of a version in a beacon. */
@@ -36,6 +36,7 @@ export interface BeaconNumbers {
   protocolVersion: number
   schemaVersion: number
   wallMs: number
+  beaconPeriod: number
   fullArchive?: { version?: VersionNumbers, size: number }
   health?: HealthNumbers
 }
@@ -63,6 +64,7 @@ export function beaconOutOfBounds (b: BeaconNumbers, current: number): string | 
   if (!within(b.priority, -MAX_PRIORITY, MAX_PRIORITY)) return `priority outside ±${MAX_PRIORITY}`
   if (!within(b.protocolVersion, 0, MAX_FORMAT_NUMBER) || !within(b.schemaVersion, 0, MAX_FORMAT_NUMBER)) return `protocol or schema version past ${MAX_FORMAT_NUMBER}`
   if (!within(b.wallMs, 0, MAX_WALL_MS)) return `wallMs past ${MAX_WALL_MS}`
+  if (!within(b.beaconPeriod, 0, MAX_BEACON_PERIOD)) return `beaconPeriod past ${MAX_BEACON_PERIOD}`
   for (const [name, v] of [['version', b.version], ['appliedVersion', b.appliedVersion], ['fullArchive.version', b.fullArchive?.version]] as const) {
     if (v !== undefined && !(within(v.term, 0, MAX_TERM) && within(v.seq, 0, MAX_SEQ))) return `${name} past term ${MAX_TERM} or seq ${MAX_SEQ}`
     // Only the master of a term cuts its versions, and a node is in the term of the master it

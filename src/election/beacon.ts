@@ -19,6 +19,25 @@ export const MAX_TERM = 2 ** 40
  */
 export const MAX_TERM_STEP = 2 ** 16
 
+/**
+ * Most heartbeats a beacon may declare between two of its sender's beacons: a silent member counts
+ * as live for at most this many liveness windows (6 minutes at the defaults).
+ */
+export const MAX_BEACON_PERIOD = 120
+
+/** Up to this many nodes, every node beacons every other one each heartbeat, as protocol v1 did. */
+export const ALL_TO_ALL_MAX_NODES = 5
+
+/**
+ * Heartbeats between two beacons of a slave in a cluster of `nodes` when nothing changed: about
+ * two beacons a second whatever the size (up to MAX_BEACON_PERIOD), 1 in small clusters. The
+ * master beacons every heartbeat: its beacon is the heartbeat that failover and a new version's
+ * announcement ride on.
+ */
+export function beaconPeriod (nodes: number): number {
+  return nodes <= ALL_TO_ALL_MAX_NODES ? 1 : Math.min(MAX_BEACON_PERIOD, Math.ceil((nodes - 1) / 2))
+}
+
 /** What a node currently is. */
 export type Role = 'master' | 'slave' | 'candidate'
 
@@ -43,6 +62,11 @@ export interface Beacon {
   version: Version
   /** Central version the sender has applied to its settings files. */
   appliedVersion: Version
+  /**
+   * Heartbeats between two of the sender's beacons when nothing changes (beaconPeriod); absent
+   * from an agent before the schedule, which beacons every heartbeat.
+   */
+  period?: number
 }
 
 /** A term a beacon may carry to a node in term `current`: see MAX_TERM_STEP. */
@@ -57,5 +81,6 @@ export function wellFormed (b: Beacon, current: number): boolean {
     Number.isFinite(b.priority) &&
     (b.pin === 'auto' || b.pin === 'master' || b.pin === 'slave') &&
     (b.role === 'master' || b.role === 'slave' || b.role === 'candidate') &&
-    (b.masterId === null || typeof b.masterId === 'string')
+    (b.masterId === null || typeof b.masterId === 'string') &&
+    (b.period === undefined || (Number.isSafeInteger(b.period) && b.period >= 1 && b.period <= MAX_BEACON_PERIOD))
 }

@@ -26,7 +26,7 @@ export interface MemberView {
   appliedVersion: Version
   /** Clock time of its last beacon. */
   lastSeen: number
-  /** Its last beacon is younger than the liveness window. */
+  /** Its last beacon is younger than its liveness window (the window times its beacon period). */
   live: boolean
 }
 
@@ -38,17 +38,49 @@ interface Member {
   lastSeen: number
   /** Start of its current unbroken live streak (for the handover window). */
   liveSince: number
+  /** It was named master and did not answer (a candidate's wait ran out): not live until heard again. */
+  suspected: boolean
 }
 
-/** Remote nodes by id, live while their last beacon is younger than the liveness window. */
+/**
+ * Remote nodes by id, live while their last beacon is younger than their liveness window: the
+ * window times the beacon period the member declared. A member with a period above 1 (a slave
+ * of a larger cluster, silent for seconds between beacons) counts as live only while its
+ * connection is open too, where the transport can tell, so a crashed one is not live at once.
+ */
 export class MemberTable {
   /** The liveness window. */
   private readonly windowMs: number
+  /** Whether a connection to a node is open; absent: not known, the window alone decides. */
+  private readonly connected: ((nodeId: string) => boolean) | undefined
   /** Remote nodes by id. */
   private readonly peers = new Map<string, Member>()
 
-  constructor (windowMs: number) {
+  constructor (windowMs: number, connected?: (nodeId: string) => boolean) {
     this.windowMs = windowMs
+    this.connected = connected
+  }
+
+  /** Remote nodes live now, and whether one of them is an agent from before the beacon period (none declared). */
+  live (now: number): { count: number, legacy: boolean } {
+    let count = 0
+    let legacy = false
+    for (const m of this.peers.values()) {
+      if (!this.isLive(m, now)) continue
+      count++
+      if (m.beacon.period === undefined) legacy = true
+    }
+    return { count, legacy }
+  }
+
+  /**
+   * `nodeId` was named master and did not take the role within a window: it is not live until it
+   * is heard again, so the next term names another node. Only for a member with a period above 1,
+   * whose window alone would keep it live for many heartbeats.
+   */
+  suspect (nodeId: string): void {
+    const m = this.peers.get(nodeId)
+    if (m !== undefined && (m.beacon.period ?? 1) > 1) m.suspected = true
   }
 
   /** Number of nodes ever heard of. */
@@ -63,7 +95,8 @@ export class MemberTable {
     this.peers.set(beacon.nodeId, {
       beacon: { ...beacon },
       lastSeen: now,
-      liveSince: wasLive ? known.liveSince : now
+      liveSince: wasLive ? known.liveSince : now,
+      suspected: false
     })
   }
 
@@ -126,8 +159,10 @@ export class MemberTable {
     return m?.beacon ?? { nodeId: nodeId ?? '', priority: -Infinity, pin: 'auto' }
   }
 
-  /** The member's last beacon is younger than the liveness window. */
+  /** The member's last beacon is younger than its liveness window (see the class comment). */
   private isLive (m: Member, now: number): boolean {
-    return now - m.lastSeen < this.windowMs
+    const period = m.beacon.period ?? 1
+    if (period === 1) return now - m.lastSeen < this.windowMs
+    return !m.suspected && now - m.lastSeen < this.windowMs * period && this.connected?.(m.beacon.nodeId) !== false
   }
 }

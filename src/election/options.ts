@@ -2,6 +2,26 @@
 import type { Beacon, Pin, Role } from './beacon.js'
 import type { Version } from '../version.js'
 
+/** Default time between two beacons of one node. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000
+
+/** Default number of beacons a node may miss before it counts as gone. */
+export const DEFAULT_MISSED_HEARTBEATS = 3
+
+/**
+ * A tick later than this many intervals after the previous one means this node was paused
+ * (a stopped process, a long blocking task): it heard nothing because it did not listen, so
+ * the pause does not count as the others' silence.
+ */
+export const PAUSE_INTERVALS = 2
+
+/**
+ * Intervals a slave waits for a silent master whose connection is still open. A crashed process
+ * closes its connections and is replaced after the usual window; one that is busy (a long merge,
+ * a loaded machine) keeps its role, since a new term costs every node a full upload and fetch.
+ */
+export const BUSY_MASTER_INTERVALS = 15
+
 /** How the machine reaches the other nodes. */
 export interface ElectionTransport {
   /** Sends one beacon to every other node; best effort, loss is tolerated. */

@@ -4,57 +4,28 @@
  * (protocol/beacon-link.ts), and the machine answers through the injected transport and events. Time comes
  * from the injected clock, so tests drive whole clusters with a fake one.
  *
- * The rules (protocol/election-v1.md has the why):
- * - rank: pinned masters first, then priority descending, then node id ascending; pinned slaves
- *   are never eligible;
- * - a term is started by a node that lost its master (or had none after the startup wait); it
- *   names the best-ranked live eligible node as the term's master, and every node that adopts the
- *   term follows that name;
- * - a higher term always wins; two masters in one term: the better rank wins; a master that
- *   yields to another master uploads its full state to it;
- * - a live, healthy master stays master when nodes join or restart: it hands over (term + 1)
- *   only to a node the operator configured to rank above it (a pin, or a higher priority) that
- *   has been live for a whole liveness window; the node id breaks ties when a term starts or two
- *   masters meet, never to depose a working master;
- * - a node that cannot apply (its settings files cannot be written, `canLead`) stands as a pinned
- *   slave would, so it is never named master while an able node is live;
- * - a term moves at most MAX_TERM_STEP past this node's own per beacon and never past MAX_TERM,
- *   so one hostile beacon cannot push the cluster to a term that no longer counts exactly;
- * - a pinned master never follows nor waits for an unpinned node: it claims the next term instead.
+ * The rules and their why are protocol/election-v1.md's: rank (pins, priority, node id); a term
+ * started by a node that lost its master names the best-ranked live eligible node; a higher term
+ * wins, two masters in one term go by rank and the loser uploads its full state; a live, healthy
+ * master stays master and hands over only to a node configured to rank above it that has been
+ * live a whole window; a node that cannot apply stands as a pinned slave; a term moves at most
+ * MAX_TERM_STEP per beacon and never past MAX_TERM; a pinned master never follows an unpinned
+ * node; a slave of a larger cluster beacons every beacon period (schedule.ts).
  */
 import { ConfigError, SpamsyncError } from '../errors.js'
 import type { Version } from '../version.js'
-import { MAX_TERM, wellFormed, type Beacon, type Pin, type Role } from './beacon.js'
+import { MAX_TERM, beaconPeriod, wellFormed, type Beacon, type Pin, type Role } from './beacon.js'
 import { MemberTable, type MemberView } from './members.js'
+import { BeaconSchedule } from './schedule.js'
 import { compareRank, eligible, type Ranked } from './rank.js'
-import type { ElectionEvents, ElectionOptions, ElectionTransport } from './options.js'
+import { BUSY_MASTER_INTERVALS, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, PAUSE_INTERVALS, type ElectionEvents, type ElectionOptions, type ElectionTransport } from './options.js'
 
 // The machine's entry point also speaks for the beacon, rank and member types it uses.
-export { MAX_TERM, MAX_TERM_STEP, termInReach, type Beacon, type Pin, type Role } from './beacon.js'
+export { ALL_TO_ALL_MAX_NODES, MAX_BEACON_PERIOD, MAX_TERM, MAX_TERM_STEP, beaconPeriod, termInReach, type Beacon, type Pin, type Role } from './beacon.js'
 export { compareRank, outranksByConfig, type Ranked } from './rank.js'
 export type { MemberView } from './members.js'
 export type { ElectionEvents, ElectionOptions, ElectionTransport } from './options.js'
-
-
-/** Default time between two beacons of one node. */
-export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000
-
-/** Default number of beacons a node may miss before it counts as gone. */
-export const DEFAULT_MISSED_HEARTBEATS = 3
-
-/**
- * A tick later than this many intervals after the previous one means this node was paused
- * (a stopped process, a long blocking task): it heard nothing because it did not listen, so
- * the pause does not count as the others' silence.
- */
-export const PAUSE_INTERVALS = 2
-
-/**
- * Intervals a slave waits for a silent master whose connection is still open. A crashed process
- * closes its connections and is replaced after the usual window; one that is busy (a long merge,
- * a loaded machine) keeps its role, since a new term costs every node a full upload and fetch.
- */
-export const BUSY_MASTER_INTERVALS = 15
+export { BUSY_MASTER_INTERVALS, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, PAUSE_INTERVALS } from './options.js'
 
 /** `tick()` was called before `start()`: a wiring bug, not an operator's mistake. */
 export class ElectionNotStartedError extends SpamsyncError {
@@ -108,6 +79,10 @@ export class Election {
   private owesFullState = false
   /** Full upload to announce once the current step is reported. */
   private pendingUpload: string | null = null
+  /** When this node publishes: a slave of a larger cluster every beacon period, or when its fields change. */
+  private readonly schedule = new BeaconSchedule()
+  /** This node's beacon period as of the last tick. */
+  private beaconPeriod = 1
 
   constructor (opts: ElectionOptions) {
     const interval = opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS
@@ -131,7 +106,7 @@ export class Election {
     this.appliedVersion = opts.appliedVersion
     this.canLead = opts.canLead ?? (() => true)
     this.currentTerm = opts.term
-    this.peers = new MemberTable(this.windowMs)
+    this.peers = new MemberTable(this.windowMs, opts.transport.connected)
   }
 
   /** Current role; 'candidate' until a master is known. */
@@ -168,7 +143,19 @@ export class Election {
     } else {
       this.step(() => { this.evaluate(now) })
     }
-    this.publish()
+    // Counted once per tick: it walks every member, and a beacon off the tick (announce) reuses it.
+    this.beaconPeriod = this.period(now)
+    if (this.schedule.tick(this.beaconPeriod, this.beacon())) this.publish()
+  }
+
+  /**
+   * Heartbeats between two of this node's beacons when nothing changes: 1 but for a slave, and
+   * 1 while a live member runs an agent from before the schedule (it would count this one as gone).
+   */
+  private period (now: number): number {
+    if (this.currentRole !== 'slave') return 1
+    const live = this.peers.live(now)
+    return live.legacy ? 1 : beaconPeriod(live.count + 1)
   }
 
   /** Moves every "last heard" time forward by the pause, as if the clock had stood still. */
@@ -219,7 +206,11 @@ export class Election {
       return
     }
     // Slave: the master went silent. Candidate: the startup wait or the named master's answer timed out.
-    if (now - this.since >= this.masterWindow()) this.startTerm(now)
+    if (now - this.since >= this.masterWindow()) {
+      // A named master that never answered is not named again while it stays silent.
+      if (this.currentRole === 'candidate' && this.currentMaster !== null) this.peers.suspect(this.currentMaster)
+      this.startTerm(now)
+    }
   }
 
   /** A beacon of a newer term: adopt the term and follow the master it names. */
@@ -381,7 +372,14 @@ export class Election {
 
   /** Sends this node's beacon. */
   private publish (): void {
-    this.transport.publish({
+    const beacon = this.beacon()
+    this.schedule.published(beacon)
+    this.transport.publish(beacon)
+  }
+
+  /** This node's beacon now. */
+  private beacon (): Beacon {
+    return {
       nodeId: this.nodeId,
       priority: this.priority,
       pin: this.standing(),
@@ -389,7 +387,8 @@ export class Election {
       term: this.currentTerm,
       masterId: this.currentMaster,
       version: this.version(),
-      appliedVersion: this.appliedVersion()
-    })
+      appliedVersion: this.appliedVersion(),
+      period: this.beaconPeriod
+    }
   }
 }

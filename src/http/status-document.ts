@@ -83,6 +83,8 @@ export interface StatusDocument {
   bytesReceived: number
   /** Of bytesSent: answers to other nodes' fetches (what fan-out spreads over the peers). */
   fetchBytesServed: number
+  /** Beacon frames and bytes sent and received since start (not in bytesSent/bytesReceived). */
+  beacons: { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number }
   fullArchive: FullArchiveStatus | null
   lastUpload: TransferReport | null
   lastDownload: TransferReport | null

@@ -96,6 +96,7 @@ export class StatusReport {
       bytesSent: traffic.bytesSent,
       bytesReceived: traffic.bytesReceived,
       fetchBytesServed: traffic.fetchBytesServed,
+      beacons: { ...traffic.beacons },
       fullArchive: this.fullArchive(),
       lastUpload: engine.lastUpload,
       lastDownload: engine.lastDownload,

@@ -1,16 +1,18 @@
 /**
- * `/spamsync/beacon/1.0.0`: every heartbeat a node sends its beacon straight to each connected
- * peer, over one long-lived stream per peer and direction. Beacons are not flooded: floodsub
- * forwards every message from every node to every other, (n-1)^2 sends per beacon; an idle
- * agent of 10 used 6.5% of a core with it and 3% without. Nodes dial every member they hear of, so
- * the cluster is a full mesh and a direct send reaches everyone. A node bootstrapped to one
- * peer learns of the rest by introductions: a new link first carries the sender's last beacon
- * of every other member, and a member heard for the first time is introduced to every linked
- * peer once (the receiver only dials it, and never takes the frame as that member's word).
+ * `/spamsync/beacon/1.0.0`: a node sends its beacon straight to each connected peer (every
+ * heartbeat, or every beacon period for a slave of a larger cluster: election/schedule.ts), over
+ * one long-lived stream per peer and direction. Beacons are not flooded: floodsub forwards every
+ * message from every node to every other, (n-1)^2 sends per beacon; an idle agent of 10 used 6.5%
+ * of a core with it and 3% without. Nodes dial every member they hear of, so the cluster is a full
+ * mesh and a direct send reaches everyone. A node bootstrapped to one peer learns of the rest by
+ * introductions: a new link first carries beacons of other members the router picks, and a member
+ * heard for the first time is introduced to every linked peer once by the router's rule (the
+ * receiver only dials it, and never takes the frame as that member's word).
  */
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { Connection, Startable, Stream } from '@libp2p/interface'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, MAX_BEACON_PERIOD } from '../election/state.js'
 
 /** Protocol id. Stays the same across protocol majors: beacons tell peers which major they speak. */
 export const BEACON_PROTOCOL = '/spamsync/beacon/1.0.0'
@@ -21,10 +23,17 @@ export const MAX_BEACON_BYTES = 16 * 1024
 /** Inbound links per connection: one is used, the second covers a link reopened before the old one closed. */
 export const MAX_INBOUND_LINKS = 2
 
-/** A link that carries no frame for this long is closed; a live peer sends one every heartbeat. */
-export const LINK_IDLE_TIMEOUT_MS = 60_000
+/**
+ * An inbound link that carries no frame for this long is closed: longer than the longest beacon
+ * period (MAX_BEACON_PERIOD heartbeats), so a slave of a large cluster keeps its link.
+ */
+export const LINK_IDLE_TIMEOUT_MS = 2 * MAX_BEACON_PERIOD * DEFAULT_HEARTBEAT_INTERVAL_MS
 
-/** A frame the peer does not take within this closes the link; the next heartbeat opens a new one. */
+/**
+ * A frame the peer does not take within this closes the link (checked at the next send, not by a
+ * timer per frame: one timer per frame was a measurable share of an idle agent's CPU); the next
+ * heartbeat opens a new one.
+ */
 export const SEND_TIMEOUT_MS = 5_000
 
 /** A peer that refused the protocol is asked again only after this. */
@@ -33,11 +42,23 @@ export const REFUSED_RETRY_MS = 10_000
 /** Called for every frame a peer sent: `from` is the connection's peer id, authenticated by Noise. */
 export type BeaconReceiver = (from: string, beacon: Uint8Array) => void
 
+/** Frames and bytes (length prefix and protobuf) the link moved, for status. */
+export interface BeaconCounters { framesSent: number, bytesSent: number, framesReceived: number, bytesReceived: number }
+
+/** Bytes a frame of `n` bytes takes with its varint length prefix. */
+export function framedLength (n: number): number {
+  let prefix = 1
+  for (let m = n; m >= 128; m >>>= 7) prefix++
+  return n + prefix
+}
+
 /** This node's outbound link to one peer. */
 interface Link {
   lp: LengthPrefixedStream<Stream> | null
   /** A frame or the opening is in flight: a new beacon is dropped, not queued (the next one supersedes it). */
   busy: boolean
+  /** When the write or opening in flight began. */
+  since: number
   /** Introductions waiting for the next write; unlike beacons, each is sent once, so none is dropped. */
   intros: Uint8Array[]
 }
@@ -45,11 +66,13 @@ interface Link {
 /** Sends and receives beacons; the agent decides what they mean. */
 export class BeaconLink implements Startable {
   private readonly links = new Map<string, Link>()
+  /** Inbound links and when each last carried a frame, swept for idle ones at every send. */
+  private readonly inbound = new Map<Stream, number>()
   /** Peers that refused the protocol, and when. */
   private readonly refused = new Map<string, number>()
   private stopped = false
 
-  constructor (private readonly node: SpamsyncNode, private readonly receive: BeaconReceiver) {}
+  constructor (private readonly node: SpamsyncNode, private readonly receive: BeaconReceiver, private readonly counters: BeaconCounters = { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 }) {}
 
   async start (): Promise<void> {
     await this.node.handle(BEACON_PROTOCOL, (stream, connection) => {
@@ -62,6 +85,8 @@ export class BeaconLink implements Startable {
     await this.node.unhandle(BEACON_PROTOCOL)
     for (const link of this.links.values()) link.lp?.unwrap().abort(new Error('stopping'))
     this.links.clear()
+    for (const stream of this.inbound.keys()) stream.abort(new Error('stopping'))
+    this.inbound.clear()
   }
 
   /**
@@ -71,11 +96,18 @@ export class BeaconLink implements Startable {
   send (beacon: Uint8Array, introductions: () => Uint8Array[]): void {
     if (this.stopped) return
     const connected = new Set(this.node.getPeers().map(String))
+    const now = Date.now()
     for (const [peer, link] of this.links) {
       if (!connected.has(peer)) {
         link.lp?.unwrap().abort(new Error('peer disconnected'))
         this.links.delete(peer)
+      } else if (link.busy && link.lp !== null && now - link.since > SEND_TIMEOUT_MS) {
+        link.lp.unwrap().abort(new Error(`beacon not taken within ${SEND_TIMEOUT_MS} ms`))
+        this.links.delete(peer)
       }
+    }
+    for (const [stream, at] of this.inbound) {
+      if (now - at > LINK_IDLE_TIMEOUT_MS) stream.abort(new Error(`no beacon for ${LINK_IDLE_TIMEOUT_MS} ms`))
     }
     for (const peer of connected) {
       const link = this.links.get(peer)
@@ -99,7 +131,7 @@ export class BeaconLink implements Startable {
     if (refusedAt !== undefined && Date.now() - refusedAt < REFUSED_RETRY_MS) return
     const connection = this.node.getConnections().find(c => c.remotePeer.toString() === peer && c.status === 'open')
     if (connection === undefined) return
-    const link: Link = { lp: null, busy: true, intros: [] }
+    const link: Link = { lp: null, busy: true, since: Date.now(), intros: [] }
     this.links.set(peer, link)
     connection.newStream(BEACON_PROTOCOL, { signal: AbortSignal.timeout(SEND_TIMEOUT_MS) }).then((stream) => {
       if (this.links.get(peer) !== link || this.stopped) {
@@ -119,7 +151,13 @@ export class BeaconLink implements Startable {
   private write (peer: string, link: Link, frames: Uint8Array[]): void {
     if (link.lp === null) return
     link.busy = true
-    link.lp.writeV([...link.intros.splice(0), ...frames], { signal: AbortSignal.timeout(SEND_TIMEOUT_MS) }).then(() => { link.busy = false }, (err) => {
+    link.since = Date.now()
+    const out = [...link.intros.splice(0), ...frames]
+    for (const f of out) {
+      this.counters.framesSent++
+      this.counters.bytesSent += framedLength(f.byteLength)
+    }
+    link.lp.writeV(out).then(() => { link.busy = false }, (err) => {
       link.lp?.unwrap().abort(err)
       if (this.links.get(peer) === link) this.links.delete(peer)
     })
@@ -128,8 +166,20 @@ export class BeaconLink implements Startable {
   private async readLink (stream: Stream, connection: Connection): Promise<void> {
     const from = connection.remotePeer.toString()
     const lp = lpStream(stream, { maxDataLength: MAX_BEACON_BYTES })
+    this.inbound.set(stream, Date.now())
+    try {
+      await this.readFrames(from, stream, lp)
+    } finally {
+      this.inbound.delete(stream)
+    }
+  }
+
+  private async readFrames (from: string, stream: Stream, lp: LengthPrefixedStream<Stream>): Promise<void> {
     while (!this.stopped) {
-      const frame = await lp.read({ signal: AbortSignal.timeout(LINK_IDLE_TIMEOUT_MS) })
+      const frame = await lp.read()
+      this.inbound.set(stream, Date.now())
+      this.counters.framesReceived++
+      this.counters.bytesReceived += framedLength(frame.byteLength)
       this.receive(from, frame.subarray())
     }
   }

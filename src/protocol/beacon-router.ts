@@ -8,7 +8,7 @@
  */
 import { Beacon, Role } from '../pb/spamsync.js'
 import { beaconOutOfBounds } from '../election/beacon-bounds.js'
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, type Beacon as ElectionBeacon, type MemberView } from '../election/state.js'
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, type Beacon as ElectionBeacon, type MemberView, type Role as ElectionRole } from '../election/state.js'
 import { BeaconBoundsError, BeaconDecodeError, errorMessage } from '../errors.js'
 import { incompatibility, type PeerVersions } from './compat.js'
 import { electionBeacon, encodeBeacon, namedArchive, type OwnBeaconFields } from './beacon-wire.js'
@@ -18,8 +18,14 @@ import type { ArchiveRef } from './archive-ref.js'
 import type { Version } from '../version.js'
 import type { NodeHealth } from '../pb/spamsync.js'
 
-/** A member not heard from for this long is introduced to the linked peers again when it is back. */
+/**
+ * A member not heard from for this long times its beacon period (it was not live) is introduced
+ * to the linked peers again when it is back.
+ */
 export const INTRODUCE_AFTER_MS = 3 * DEFAULT_HEARTBEAT_INTERVAL_MS
+
+/** The address book hears a member's unchanged addresses at least this often (it keeps them 24 h from the last). */
+export const RETELL_ADDRS_MS = 60_000
 
 /** The beacon link as the router uses it (protocol/beacon-link.ts). */
 export interface BeaconSender {
@@ -39,7 +45,7 @@ export interface BeaconRouterParts {
   report: Reporter
   /** What this node's beacon carries besides the election's fields. */
   own: () => OwnBeaconFields
-  election: { readonly term: number, readonly masterId: string | null, receive: (b: ElectionBeacon) => void, members: () => readonly MemberView[] }
+  election: { readonly role: ElectionRole, readonly term: number, readonly masterId: string | null, receive: (b: ElectionBeacon) => void, members: () => readonly MemberView[] }
   peers: {
     heard: (nodeId: string, versions: PeerVersions, reason: string | null) => void
     dialAddrs: (nodeId: string, addrs: readonly Uint8Array[]) => void
@@ -55,8 +61,11 @@ export interface BeaconRouterParts {
 /** Routes beacons between the link and the parts. */
 export class BeaconRouter {
   private readonly link: BeaconSender
-  /** The last beacon each member sent this node itself, and when: the introductions of beacon-link.ts. */
-  private readonly lastBeacons = new Map<string, { bytes: Uint8Array, at: number }>()
+  /**
+   * The last beacon each member sent this node itself (the introductions of beacon-link.ts), when,
+   * its beacon period, and its addresses as one string with when the address book was last told them.
+   */
+  private readonly lastBeacons = new Map<string, { bytes: Uint8Array, at: number, period: number, addrs: string, toldAt: number }>()
   private readonly now: () => number
   private stopped = false
 
@@ -95,22 +104,45 @@ export class BeaconRouter {
     if (b.nodeId === from) {
       const before = this.lastBeacons.get(from)
       const now = this.now()
-      this.lastBeacons.set(from, { bytes, at: now })
-      if (before === undefined || now - before.at > INTRODUCE_AFTER_MS) this.link.introduce(bytes, from)
-      this.fromMember(b)
+      const addrs = Buffer.concat(b.addrs).toString('latin1')
+      const back = before === undefined || now - before.at > INTRODUCE_AFTER_MS * before.period
+      // Parsing a member's addresses on every beacon was a measurable share of an idle agent's CPU.
+      const tell = back || before.addrs !== addrs || now - before.toldAt >= RETELL_ADDRS_MS
+      this.lastBeacons.set(from, { bytes, at: now, period: Math.max(1, b.beaconPeriod), addrs, toldAt: tell ? now : before.toldAt })
+      if (back && this.introduces()) this.link.introduce(bytes, from)
+      this.fromMember(b, tell)
     } else if (b.nodeId !== this.parts.selfId && incompatibility(b, this.parts.strictVersion) === null) {
       this.parts.peers.dialAddrs(b.nodeId, b.addrs)
     }
   }
 
-  /** The last beacons of the live members, for a peer whose link just opened. */
-  private introductions (): Uint8Array[] {
-    const live = this.parts.election.members().filter(m => m.live).map(m => m.nodeId)
-    return live.flatMap(id => { const last = this.lastBeacons.get(id); return last === undefined ? [] : [last.bytes] })
+  /**
+   * Whether this node introduces members (election-v1.md, "Introductions"): the master does, and
+   * every node while it knows no master; a slave leaves it to its master, so a member that
+   * (re)starts is introduced once, not by every node to every other.
+   */
+  private introduces (): boolean {
+    const { role, masterId } = this.parts.election
+    return role !== 'slave' || masterId === null
   }
 
-  /** A member's own beacon. */
-  private fromMember (b: Beacon): void {
+  /**
+   * For a peer whose link just opened: the last beacons of the live members, or, from a slave,
+   * its master's alone (the master then introduces the rest).
+   */
+  private introductions (): Uint8Array[] {
+    const { masterId } = this.parts.election
+    const ids = this.introduces() || masterId === null
+      ? this.parts.election.members().filter(m => m.live).map(m => m.nodeId)
+      : [masterId]
+    return ids.flatMap(id => { const last = this.lastBeacons.get(id); return last === undefined ? [] : [last.bytes] })
+  }
+
+  /**
+   * A member's own beacon; `tell`: its addresses go to the address book (changed, back, or not
+   * told for RETELL_ADDRS_MS). A member that speaks to this node is connected: nothing to dial.
+   */
+  private fromMember (b: Beacon, tell: boolean): void {
     const { peers, cluster, election, clock, engine, holders } = this.parts
     if (b.nodeId === this.parts.selfId) return
     const reason = incompatibility(b, this.parts.strictVersion)
@@ -118,8 +150,7 @@ export class BeaconRouter {
     // An incompatible node is named too, in the peers it is listed in.
     cluster.heardFrom(b.nodeId, b.name, b.agentVersion, b.health)
     if (reason !== null) return
-    peers.dialAddrs(b.nodeId, b.addrs)
-    peers.remember(b.nodeId, b.addrs)
+    if (tell) peers.remember(b.nodeId, b.addrs)
     election.receive(electionBeacon(b))
     if (b.role === Role.MASTER && b.nodeId === election.masterId) {
       if (b.wallMs > 0) clock.heardMaster(b.wallMs)

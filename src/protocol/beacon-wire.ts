@@ -45,7 +45,9 @@ export function encodeBeacon (beacon: ElectionBeacon, own: OwnBeaconFields): Uin
     fullArchive: own.fullArchive,
     wallMs: own.wallMs,
     name: own.name,
-    health: own.health
+    health: own.health,
+    // Always sent: 0 (omitted) tells an agent from before the beacon schedule.
+    beaconPeriod: beacon.period ?? 1
   })
 }
 
@@ -60,7 +62,8 @@ export function electionBeacon (b: Beacon): ElectionBeacon {
     // Escaped, a master id with control characters still names no node, as before.
     masterId: b.masterId === '' ? null : printable(b.masterId, PEER_TEXT_MAX),
     version: b.version ?? ZERO_VERSION,
-    appliedVersion: b.appliedVersion ?? ZERO_VERSION
+    appliedVersion: b.appliedVersion ?? ZERO_VERSION,
+    ...(b.beaconPeriod > 0 ? { period: b.beaconPeriod } : {})
   }
 }
 

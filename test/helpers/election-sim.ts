@@ -62,6 +62,8 @@ export class SimNode {
   readonly uploads: string[] = []
   /** Clock time of its last published beacon. */
   lastPublished = -1
+  /** Beacons it published, across incarnations. */
+  published = 0
 
   constructor (readonly spec: NodeSpec) {}
 
@@ -173,6 +175,7 @@ export class Network {
         publish: (beacon: Beacon) => {
           assert.ok(beacon.term <= node.durableTerm, `${id} published term ${beacon.term} before persisting it`)
           node.lastPublished = this.now
+          node.published++
           this.deliver(beacon)
         },
         connected: (other: string) => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { beaconOutOfBounds, MAX_HEALTH_COUNT, MAX_HEALTH_DATASETS, MAX_SEQ, type BeaconNumbers, type HealthNumbers } from '../../../src/election/beacon-bounds.js'
-import { MAX_TERM, MAX_TERM_STEP } from '../../../src/election/state.js'
+import { MAX_BEACON_PERIOD, MAX_TERM, MAX_TERM_STEP } from '../../../src/election/state.js'
 import { MAX_WALL_MS } from '../../../src/crdt/hlc.js'
 
 const OK: BeaconNumbers = {
@@ -12,13 +12,14 @@ const OK: BeaconNumbers = {
   protocolVersion: 1,
   schemaVersion: 1,
   wallMs: Date.now(),
+  beaconPeriod: 0,
   fullArchive: { version: { term: 7, seq: 3 }, size: 1000 }
 }
 
 describe('beaconOutOfBounds', () => {
   it('accepts an honest beacon and the largest values in bounds', () => {
     assert.equal(beaconOutOfBounds(OK, 7), null)
-    assert.equal(beaconOutOfBounds({ ...OK, term: 7 + MAX_TERM_STEP, version: { term: 7 + MAX_TERM_STEP, seq: MAX_SEQ }, wallMs: MAX_WALL_MS, priority: -1_000_000 }, 7), null)
+    assert.equal(beaconOutOfBounds({ ...OK, term: 7 + MAX_TERM_STEP, version: { term: 7 + MAX_TERM_STEP, seq: MAX_SEQ }, wallMs: MAX_WALL_MS, priority: -1_000_000, beaconPeriod: MAX_BEACON_PERIOD }, 7), null)
   })
 
   it('drops a term past the step from this node\'s own term or past MAX_TERM', () => {
@@ -32,6 +33,7 @@ describe('beaconOutOfBounds', () => {
       [{ priority: 1_000_001 }, /^priority/],
       [{ protocolVersion: 2 ** 31 + 1 }, /^protocol or schema/],
       [{ wallMs: 2 ** 53 - 1 }, /^wallMs/],
+      [{ beaconPeriod: MAX_BEACON_PERIOD + 1 }, /^beaconPeriod/],
       [{ version: { term: 1, seq: 2 ** 53 - 1 } }, /^version /],
       [{ appliedVersion: { term: MAX_TERM + 1, seq: 0 } }, /^appliedVersion /],
       [{ fullArchive: { version: { term: 1, seq: MAX_SEQ + 1 }, size: 1 } }, /^fullArchive\.version /],

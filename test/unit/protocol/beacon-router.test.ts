@@ -1,12 +1,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { BeaconRouter, INTRODUCE_AFTER_MS } from '../../../src/protocol/beacon-router.js'
+import { BeaconRouter, INTRODUCE_AFTER_MS, RETELL_ADDRS_MS } from '../../../src/protocol/beacon-router.js'
 import { electionBeacon, encodeBeacon } from '../../../src/protocol/beacon-wire.js'
 import { Beacon, Pin, Role } from '../../../src/pb/spamsync.js'
 import { AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from '../../../src/constants.js'
 import { BeaconBoundsError, BeaconDecodeError } from '../../../src/errors.js'
 import type { BeaconReceiver } from '../../../src/protocol/beacon-link.js'
-import type { Beacon as ElectionBeacon } from '../../../src/election/state.js'
+import type { Beacon as ElectionBeacon, MemberView, Role as ElectionRole } from '../../../src/election/state.js'
 
 const V = { term: 1, seq: 2 }
 const SHA = new Uint8Array(32).fill(7)
@@ -16,10 +16,11 @@ function wire (nodeId: string, fields: Partial<Beacon> = {}): Uint8Array {
   return Beacon.encode({ nodeId, role: Role.SLAVE, pin: Pin.AUTO, term: 1, masterId: 'm', protocolVersion: PROTOCOL_VERSION, schemaVersion: SCHEMA_VERSION, agentVersion: AGENT_VERSION, name: `mx-${nodeId}`, ...fields })
 }
 
-/** A router on fakes that record what reaches each part. */
-function router (): { r: BeaconRouter, calls: string[], sent: Uint8Array[], receive: BeaconReceiver, clock: { now: number } } {
+/** A router on fakes that record what reaches each part; its election is a candidate waiting for m unless told. */
+function router (election: { role?: ElectionRole, members?: MemberView[] } = {}): { r: BeaconRouter, calls: string[], sent: Uint8Array[], intros: Uint8Array[][], receive: BeaconReceiver, clock: { now: number } } {
   const calls: string[] = []
   const sent: Uint8Array[] = []
+  const intros: Uint8Array[][] = []
   const clock = { now: 1_000_000 }
   let receive: BeaconReceiver = () => {}
   const r = new BeaconRouter({
@@ -27,11 +28,11 @@ function router (): { r: BeaconRouter, calls: string[], sent: Uint8Array[], rece
     strictVersion: false,
     openLink: (rx) => {
       receive = rx
-      return { start: async () => {}, stop: async () => {}, send: (b) => { sent.push(b) }, introduce: (_b, author) => { calls.push(`introduce ${author}`) } }
+      return { start: async () => {}, stop: async () => {}, send: (b, introductions) => { sent.push(b); intros.push(introductions()) }, introduce: (_b, author) => { calls.push(`introduce ${author}`) } }
     },
     report: (what, err) => { calls.push(`report ${what}: ${(err as Error).name}`) },
     own: () => ({ addrs: [], fullArchive: undefined, wallMs: 5, name: 'mx-me', health: { lastSyncMs: 0, lagMs: 0, errorCount: 0, lastError: '', invalidLines: [], outputsOk: 0, outputsFailed: 0, hooksOk: 0, hooksFailed: 0, uptimeS: 0, lastErrorMs: 0, outputsFailing: false, hooksFailing: false } }),
-    election: { term: 1, masterId: 'm', receive: (b) => { calls.push(`election ${b.nodeId} ${b.role}`) }, members: () => [] },
+    election: { role: election.role ?? 'candidate', term: 1, masterId: 'm', receive: (b) => { calls.push(`election ${b.nodeId} ${b.role}`) }, members: () => election.members ?? [] },
     peers: {
       heard: (id, _v, reason) => { calls.push(`heard ${id} ${reason === null ? 'ok' : 'refused'}`) },
       dialAddrs: (id) => { calls.push(`dial ${id}`) },
@@ -43,13 +44,53 @@ function router (): { r: BeaconRouter, calls: string[], sent: Uint8Array[], rece
     engine: { masterAnnounced: (v) => { calls.push(`master version ${v.seq}`) }, archiveAnnounced: (ref) => { calls.push(`archive ${ref.version.seq}`) } },
     now: () => clock.now
   })
-  return { r, calls, sent, receive: (from, bytes) => { receive(from, bytes) }, clock }
+  return { r, calls, sent, intros, receive: (from, bytes) => { receive(from, bytes) }, clock }
 }
 
 test('a member\'s own beacon reaches the peers, the cluster view, the election and the holders, and is introduced', () => {
   const { r, calls } = router()
   r.receive('p', wire('p', { wallMs: 42 }))
-  assert.deepEqual(calls, ['introduce p', 'heard p ok', 'name p mx-p', 'dial p', 'remember p', 'election p slave', 'holds p -', 'peer clock p 42'])
+  assert.deepEqual(calls, ['introduce p', 'heard p ok', 'name p mx-p', 'remember p', 'election p slave', 'holds p -', 'peer clock p 42'])
+})
+
+test('a slave introduces no member: its master does', () => {
+  const { r, calls } = router({ role: 'slave' })
+  r.receive('p', wire('p'))
+  assert.ok(!calls.includes('introduce p'))
+})
+
+test('a new link of a slave carries its master\'s last beacon only; of a candidate, every live member\'s', () => {
+  const live = (nodeId: string): MemberView => ({ nodeId, live: true } as unknown as MemberView)
+  for (const role of ['slave', 'candidate'] as const) {
+    const { r, intros } = router({ role, members: [live('m'), live('p')] })
+    r.receive('m', wire('m', { role: Role.MASTER }))
+    r.receive('p', wire('p'))
+    r.publish({ nodeId: 'me', priority: 0, pin: 'auto', role, term: 1, masterId: 'm', version: V, appliedVersion: V })
+    assert.deepEqual(intros[0].map(b => Beacon.decode(b).nodeId), role === 'slave' ? ['m'] : ['m', 'p'], role)
+  }
+})
+
+test('a member that beacons every p heartbeats is introduced again only after INTRODUCE_AFTER_MS x p of silence', () => {
+  const { r, calls, clock } = router()
+  r.receive('p', wire('p', { beaconPeriod: 5 }))
+  clock.now += 5 * INTRODUCE_AFTER_MS
+  r.receive('p', wire('p', { beaconPeriod: 5 }))
+  clock.now += 5 * INTRODUCE_AFTER_MS + 1
+  r.receive('p', wire('p', { beaconPeriod: 5 }))
+  assert.equal(calls.filter(c => c === 'introduce p').length, 2)
+})
+
+test('the address book is told a member\'s addresses when they change, and the same ones again after RETELL_ADDRS_MS', () => {
+  const { r, calls, clock } = router()
+  const a = new Uint8Array([4, 127, 0, 0, 1])
+  r.receive('p', wire('p', { addrs: [a] }))
+  clock.now += 1000
+  r.receive('p', wire('p', { addrs: [a] }))
+  clock.now += 1000
+  r.receive('p', wire('p', { addrs: [a, a] }))
+  clock.now += RETELL_ADDRS_MS
+  r.receive('p', wire('p', { addrs: [a, a] }))
+  assert.equal(calls.filter(c => c === 'remember p').length, 3)
 })
 
 test('the followed master\'s beacon gives its clock, version and archive', () => {
@@ -97,7 +138,7 @@ test('a frame the link delivers goes through guarded(): a drop lands in the erro
 
 test('the published beacon carries the election\'s fields and this node\'s own; none after stop', async () => {
   const { r, sent } = router()
-  const own: ElectionBeacon = { nodeId: 'me', priority: 3, pin: 'master', role: 'master', term: 4, masterId: 'me', version: V, appliedVersion: V }
+  const own: ElectionBeacon = { nodeId: 'me', priority: 3, pin: 'master', role: 'master', term: 4, masterId: 'me', version: V, appliedVersion: V, period: 1 }
   r.publish(own)
   const b = Beacon.decode(sent[0])
   assert.deepEqual(electionBeacon(b), own)
@@ -109,7 +150,10 @@ test('the published beacon carries the election\'s fields and this node\'s own; 
 })
 
 test('wire and domain agree both ways, an empty master id is none', () => {
-  const none: ElectionBeacon = { nodeId: 'x', priority: 0, pin: 'auto', role: 'candidate', term: 0, masterId: null, version: V, appliedVersion: V }
+  const none: ElectionBeacon = { nodeId: 'x', priority: 0, pin: 'auto', role: 'candidate', term: 0, masterId: null, version: V, appliedVersion: V, period: 1 }
   const own = { addrs: [], fullArchive: undefined, wallMs: 0, name: '', health: undefined as never }
   assert.deepEqual(electionBeacon(Beacon.decode(encodeBeacon(none, own))), none)
+  const slow: ElectionBeacon = { ...none, role: 'slave', period: 7 }
+  assert.deepEqual(electionBeacon(Beacon.decode(encodeBeacon(slow, own))), slow)
+  assert.equal(Beacon.decode(encodeBeacon({ ...none, period: 1 }, own)).beaconPeriod, 1, 'a period of 1 is sent: 0 tells an agent from before the schedule')
 })

@@ -1,0 +1,168 @@
+/**
+ * Idle cost of real agents (issue 17: <= 0.3% of a core per agent in an idle 10-node cluster,
+ * and real processes confirming the scale simulation at 10 and 20 nodes). For each size, n real
+ * `spamsync start` processes on 127.0.0.1 (mDNS off, every node bootstrapped to the first, empty
+ * settings) are started and left idle until one master is agreed on and stable; then, over a
+ * window, per agent:
+ * - CPU: user + system time from /proc/PID/stat, as a percentage of one core;
+ * - beacons: frames and bytes sent and received, from the status counters the beacon link keeps
+ *   (length prefix and protobuf, the bytes bench/scale-sim.ts counts).
+ * Prints one JSON object, then a table of medians (with min and max over the agents), the load
+ * average at the start and end of each window, and the simulation's figure for the same size.
+ *
+ * Run: `npx tsc -p . && npx node dist/bench/idle-cpu.js [--sizes=10,20] [--window-s=30] [--runs=1]`.
+ * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
+ */
+import { readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { pathToFileURL } from 'node:url'
+import type { AgentProcess } from '../test/helpers/agents.js'
+import { emergencyCleanup, live, round, sleep, startCluster, statuses, waitStable, withCluster } from './cluster/harness.js'
+import { simulate } from './scale-sim.js'
+
+/** Target of issue 17: share of one core an idle agent of a 10-node cluster may use. */
+export const IDLE_CPU_TARGET_PERCENT = 0.3
+
+/** One window over one cluster. */
+export interface IdleRun {
+  nodes: number
+  windowS: number
+  loadStart: number
+  loadEnd: number
+  /** Per agent, in node order. */
+  cpuPercent: number[]
+  beaconFramesSentPerS: number[]
+  beaconBytesSentPerS: number[]
+  beaconBytesReceivedPerS: number[]
+}
+
+/** One size: its runs and their medians over every agent of every run. */
+export interface IdleSize {
+  nodes: number
+  runs: IdleRun[]
+  cpuPercent: { p50: number, min: number, max: number }
+  beaconFramesSentPerS: { p50: number, min: number, max: number }
+  beaconBytesSentPerS: { p50: number, min: number, max: number }
+  beaconBytesReceivedPerS: { p50: number, min: number, max: number }
+  /** bench/scale-sim.ts for the same size: beacon bytes one node sends per second. */
+  simBeaconBytesPerNodePerS: number
+  simBeaconFramesPerNodePerS: number
+}
+
+export interface IdleCpuResult {
+  bench: 'idle-cpu'
+  node: string
+  sizes: IdleSize[]
+}
+
+/** CPU ticks (user + system) of a process, from /proc; the kernel counts 100 a second. */
+function cpuTicks (a: AgentProcess): number {
+  const pid = a.proc?.pid
+  if (pid === undefined) throw new Error(`agent in ${a.dir} has no process`)
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return Number(fields[11]) + Number(fields[12])
+}
+
+const spread = (xs: number[]): { p50: number, min: number, max: number } => {
+  const s = [...xs].sort((a, b) => a - b)
+  return { p50: s[Math.floor((s.length - 1) / 2)], min: s[0], max: s[s.length - 1] }
+}
+
+/** The beacon counters of every agent's status, in node order. */
+async function beaconCounters (agents: AgentProcess[]): Promise<Array<{ framesSent: number, bytesSent: number, bytesReceived: number }>> {
+  return (await statuses(agents)).map((s, i) => {
+    if (s?.beacons === undefined) throw new Error(`agent ${i + 1} has no beacon counters in its status`)
+    return { framesSent: s.beacons.framesSent, bytesSent: s.beacons.bytesSent, bytesReceived: s.beacons.bytesReceived }
+  })
+}
+
+/** Starts `nodes` agents, waits until they are stable, and measures one idle window. */
+async function idleRun (nodes: number, windowS: number, log: (s: string) => void): Promise<IdleRun> {
+  return await withCluster(async (cluster) => {
+    const { agents } = await startCluster(cluster, nodes)
+    await waitStable(agents, `${nodes} agents to agree on a master`, { stableMs: 5000, timeoutMs: 120_000 })
+    // Start-up work (identify, the first full upload, LevelDB compaction) is over before the window.
+    await sleep(5000)
+    const loadStart = loadavg()[0]
+    const t0 = performance.now()
+    const ticks0 = agents.map(cpuTicks)
+    const b0 = await beaconCounters(agents)
+    await sleep(windowS * 1000)
+    const ticks1 = agents.map(cpuTicks)
+    const b1 = await beaconCounters(agents)
+    const s = (performance.now() - t0) / 1000
+    const run: IdleRun = {
+      nodes,
+      windowS: round(s),
+      loadStart: round(loadStart),
+      loadEnd: round(loadavg()[0]),
+      cpuPercent: ticks1.map((t, i) => Math.round((t - ticks0[i]) / s * 100) / 100),
+      beaconFramesSentPerS: b1.map((b, i) => round((b.framesSent - b0[i].framesSent) / s)),
+      beaconBytesSentPerS: b1.map((b, i) => Math.round((b.bytesSent - b0[i].bytesSent) / s)),
+      beaconBytesReceivedPerS: b1.map((b, i) => Math.round((b.bytesReceived - b0[i].bytesReceived) / s))
+    }
+    log(`${nodes} agents: CPU ${JSON.stringify(run.cpuPercent)} % of a core, load ${run.loadStart}-${run.loadEnd}`)
+    return run
+  })
+}
+
+/** Runs every size, `runs` windows each. */
+export async function main (opts: { sizes?: number[], windowS?: number, runs?: number, log?: (s: string) => void } = {}): Promise<IdleCpuResult> {
+  const log = opts.log ?? (() => {})
+  const sizes: IdleSize[] = []
+  for (const nodes of opts.sizes ?? [10, 20]) {
+    const runs: IdleRun[] = []
+    for (let r = 0; r < (opts.runs ?? 1); r++) runs.push(await idleRun(nodes, opts.windowS ?? 30, log))
+    const sim = await simulate(nodes, { trials: 1 })
+    sizes.push({
+      nodes,
+      runs,
+      cpuPercent: spread(runs.flatMap(r => r.cpuPercent)),
+      beaconFramesSentPerS: spread(runs.flatMap(r => r.beaconFramesSentPerS)),
+      beaconBytesSentPerS: spread(runs.flatMap(r => r.beaconBytesSentPerS)),
+      beaconBytesReceivedPerS: spread(runs.flatMap(r => r.beaconBytesReceivedPerS)),
+      simBeaconBytesPerNodePerS: sim.beacon.bytesPerNodePerS,
+      simBeaconFramesPerNodePerS: sim.beacon.framesPerNodePerS
+    })
+  }
+  return { bench: 'idle-cpu', node: process.version, sizes }
+}
+
+/** The result as a Markdown table. */
+export function idleTable (r: IdleCpuResult): string {
+  const f = (s: { p50: number, min: number, max: number }): string => `${s.p50} (${s.min}-${s.max})`
+  const rows = r.sizes.map(s => `| ${s.nodes} | ${s.runs.length} | ${f(s.cpuPercent)} | ${f(s.beaconFramesSentPerS)} | ${f(s.beaconBytesSentPerS)} | ${f(s.beaconBytesReceivedPerS)} | ${s.simBeaconFramesPerNodePerS} / ${s.simBeaconBytesPerNodePerS} | ${s.runs.map(x => `${x.loadStart}-${x.loadEnd}`).join(', ')} |`)
+  return [
+    `| agents | runs | CPU % of a core, p50 (min-max) [target <= ${IDLE_CPU_TARGET_PERCENT} at 10] | beacon frames sent / s | beacon B sent / s | beacon B received / s | simulation: frames / B sent per node per s | load (1 min) start-end |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows
+  ].join('\n')
+}
+
+function parseArgs (argv: string[]): { sizes?: number[], windowS?: number, runs?: number } {
+  const opts: { sizes?: number[], windowS?: number, runs?: number } = {}
+  for (const arg of argv) {
+    const [k, v] = arg.split('=')
+    if (k === '--sizes') opts.sizes = v.split(',').map(Number)
+    else if (k === '--window-s') opts.windowS = Number(v)
+    else if (k === '--runs') opts.runs = Number(v)
+    else throw new Error(`unknown option ${arg} (--sizes=10,20 --window-s=30 --runs=1)`)
+  }
+  return opts
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const onSignal = (): void => {
+    void Promise.allSettled([...live].map(async c => { await c.cleanup() })).finally(() => { process.exit(130) })
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  process.on('exit', emergencyCleanup)
+  main({ ...parseArgs(process.argv.slice(2)), log: (s) => { process.stderr.write(`[idle-cpu] ${s}\n`) } }).then((r) => {
+    process.stdout.write(JSON.stringify(r, null, 2) + '\n\n' + idleTable(r) + '\n')
+  }, (err) => {
+    process.stderr.write(`${err?.stack ?? err}\n`)
+    process.exitCode = 1
+  })
+}
