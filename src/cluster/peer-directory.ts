@@ -21,6 +21,9 @@ const META_KNOWN_PEERS = 'knownPeers'
 /** How often a node redials bootstrap peers it lost (a restarted peer comes back by itself). */
 export const REDIAL_INTERVAL_MS = 2000
 
+/** Most peer ids connected() keeps parsed (a cluster's members; made-up ids cannot grow it past this). */
+export const MAX_PARSED_IDS = 4096
+
 /** Peers whose last failed dial status shows: a peer can introduce any number of made-up ids. */
 export const MAX_DIAL_ERRORS = 64
 
@@ -68,6 +71,8 @@ export class PeerDirectory {
   private readonly peers = new Map<string, PeerInfo>()
   /** The last failed dial of each peer since it last answered one, newest last. */
   private readonly dialErrors = new Map<string, DialError>()
+  /** Peer ids parsed for connected(), which the election asks for every quiet member at every heartbeat. */
+  private readonly parsedIds = new Map<string, PeerId>()
   /** Peers already logged as refused: a refusal is logged once, not on every redial. */
   private readonly loggedRefusals = new Set<string>()
   private readonly now: () => number
@@ -109,12 +114,16 @@ export class PeerDirectory {
 
   /** Whether a connection to `nodeId` is open; false for a string that is no peer id. */
   connected (nodeId: string): boolean {
-    let peerId: PeerId
-    try {
-      peerId = peerIdFromString(nodeId)
-    } catch {
-      // Not a peer id at all (a made-up id in a hostile beacon): no node of that name is connected.
-      return false
+    let peerId = this.parsedIds.get(nodeId)
+    if (peerId === undefined) {
+      try {
+        peerId = peerIdFromString(nodeId)
+      } catch {
+        // Not a peer id at all (a made-up id in a hostile beacon): no node of that name is connected.
+        return false
+      }
+      if (this.parsedIds.size >= MAX_PARSED_IDS) this.parsedIds.clear()
+      this.parsedIds.set(nodeId, peerId)
     }
     return this.parts.node.getConnections(peerId).length > 0
   }
