@@ -71,15 +71,22 @@ export class PeerDirectory {
   private readonly peers = new Map<string, PeerInfo>()
   /** The last failed dial of each peer since it last answered one, newest last. */
   private readonly dialErrors = new Map<string, DialError>()
-  /** Peer ids parsed for connected(), which the election asks for every quiet member at every heartbeat. */
+  /** Peer ids parsed for connected() and redial(), which ask for every member every heartbeat or two. */
   private readonly parsedIds = new Map<string, PeerId>()
   /** Peers already logged as refused: a refusal is logged once, not on every redial. */
   private readonly loggedRefusals = new Set<string>()
   private readonly now: () => number
   private stopped = false
 
+  /** The bootstrap peers parsed once (redial() runs every REDIAL_INTERVAL_MS). */
+  private readonly bootstrap: ReadonlyArray<{ ma: Multiaddr, id: string | null }>
+
   private constructor (private readonly parts: PeerDirectoryParts, private readonly book: AddressBook) {
     this.now = parts.now ?? Date.now
+    this.bootstrap = parts.bootstrap.map(addr => {
+      const ma = multiaddr(addr)
+      return { ma, id: ma.getComponents().find(c => c.name === 'p2p')?.value ?? null }
+    })
   }
 
   /**
@@ -114,18 +121,25 @@ export class PeerDirectory {
 
   /** Whether a connection to `nodeId` is open; false for a string that is no peer id. */
   connected (nodeId: string): boolean {
+    let peerId: PeerId
+    try {
+      peerId = this.peerId(nodeId)
+    } catch {
+      // Not a peer id at all (a made-up id in a hostile beacon): no node of that name is connected.
+      return false
+    }
+    return this.parts.node.getConnections(peerId).length > 0
+  }
+
+  /** `nodeId` parsed, kept for the next time; throws for a string that is no peer id. */
+  private peerId (nodeId: string): PeerId {
     let peerId = this.parsedIds.get(nodeId)
     if (peerId === undefined) {
-      try {
-        peerId = peerIdFromString(nodeId)
-      } catch {
-        // Not a peer id at all (a made-up id in a hostile beacon): no node of that name is connected.
-        return false
-      }
+      peerId = peerIdFromString(nodeId)
       if (this.parsedIds.size >= MAX_PARSED_IDS) this.parsedIds.clear()
       this.parsedIds.set(nodeId, peerId)
     }
-    return this.parts.node.getConnections(peerId).length > 0
+    return peerId
   }
 
   /** Versions a peer's beacon told; `reason` why it is refused, or null. Kept printable. */
@@ -187,7 +201,7 @@ export class PeerDirectory {
     for (const [nodeId, addrs] of this.book.members()) {
       let dial
       try {
-        if (this.parts.node.getConnections(peerIdFromString(nodeId)).length > 0) continue
+        if (this.parts.node.getConnections(this.peerId(nodeId)).length > 0) continue
         dial = addrs.map(a => multiaddr(a))
       } catch (err) {
         // A stored entry that no longer parses (a store written by hand): forget it, do not stop the timer.
@@ -198,10 +212,8 @@ export class PeerDirectory {
       }
       this.dial(nodeId, dial)
     }
-    for (const addr of this.parts.bootstrap) {
-      const ma = multiaddr(addr)
-      const id = ma.getComponents().find(c => c.name === 'p2p')?.value ?? null
-      if (id !== null && this.parts.node.getConnections(peerIdFromString(id)).length > 0) continue
+    for (const { ma, id } of this.bootstrap) {
+      if (id !== null && this.parts.node.getConnections(this.peerId(id)).length > 0) continue
       this.dial(id, ma)
     }
   }

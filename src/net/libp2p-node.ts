@@ -29,6 +29,14 @@ export const MAX_PENDING_INBOUND = 16
  */
 export const PING_MIN_TIMEOUT_MS = 20_000
 
+/**
+ * Time between two keep-alive pings of a connection (libp2p's default is 10 s). Each ping opens a
+ * stream (multistream-select, a few frames each way), which in an idle cluster cost an agent as
+ * much as its beacons; a connection that dies without closing is still found within a minute,
+ * and the election does not wait for it (a silent master is replaced after at most B, 15 s).
+ */
+export const PING_INTERVAL_MS = 30_000
+
 /** Services of the node, typed for the parts that use them. */
 export type SpamsyncServices = {
   identify: unknown
@@ -69,7 +77,7 @@ export async function createSpamsyncNode (opts: NodeOptions): Promise<SpamsyncNo
     },
     // A peer busy for a few seconds (a large merge on a loaded machine) must keep its
     // connections: the election gives a connected master BUSY_MASTER_INTERVALS before replacing it.
-    connectionMonitor: { pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
+    connectionMonitor: { pingInterval: PING_INTERVAL_MS, pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
     nodeInfo: { userAgent: userAgent() },
     services: {
       identify: identify()
