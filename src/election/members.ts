@@ -55,22 +55,20 @@ export class MemberTable {
   private readonly connected: ((nodeId: string) => boolean) | undefined
   /** Remote nodes by id. */
   private readonly peers = new Map<string, Member>()
+  /** When a beacon without a period (an agent from before it) was last recorded. */
+  private lastLegacyAt = -Infinity
 
   constructor (windowMs: number, connected?: (nodeId: string) => boolean) {
     this.windowMs = windowMs
     this.connected = connected
   }
 
-  /** Remote nodes live now, and whether one of them is an agent from before the beacon period (none declared). */
-  live (now: number): { count: number, legacy: boolean } {
-    let count = 0
-    let legacy = false
-    for (const m of this.peers.values()) {
-      if (!this.isLive(m, now)) continue
-      count++
-      if (m.beacon.period === undefined) legacy = true
-    }
-    return { count, legacy }
+  /**
+   * Whether an agent from before the beacon period (it declares none) was heard within the
+   * window: O(1), asked at every heartbeat.
+   */
+  legacyLive (now: number): boolean {
+    return now - this.lastLegacyAt < this.windowMs
   }
 
   /**
@@ -92,6 +90,7 @@ export class MemberTable {
   record (beacon: Beacon, now: number): void {
     const known = this.peers.get(beacon.nodeId)
     const wasLive = known !== undefined && this.isLive(known, now)
+    if (beacon.period === undefined) this.lastLegacyAt = now
     this.peers.set(beacon.nodeId, {
       beacon: { ...beacon },
       lastSeen: now,
@@ -102,6 +101,7 @@ export class MemberTable {
 
   /** Moves every "last heard" time forward by a pause of this node, as if the clock had stood still. */
   shift (pausedMs: number): void {
+    this.lastLegacyAt += pausedMs
     for (const m of this.peers.values()) {
       m.lastSeen += pausedMs
       m.liveSince += pausedMs

@@ -143,19 +143,19 @@ export class Election {
     } else {
       this.step(() => { this.evaluate(now) })
     }
-    // Counted once per tick: it walks every member, and a beacon off the tick (announce) reuses it.
+    // Set on the heartbeat; a beacon off the tick (announce) reuses it.
     this.beaconPeriod = this.period(now)
     if (this.schedule.tick(this.beaconPeriod, this.beacon())) this.publish()
   }
 
   /**
    * Heartbeats between two of this node's beacons when nothing changes: 1 but for a slave, and
-   * 1 while a live member runs an agent from before the schedule (it would count this one as gone).
+   * 1 while a member runs an agent from before the schedule (it would count this one as gone).
+   * Sized on every member heard of (not only the live ones: a count that walks no list).
    */
   private period (now: number): number {
-    if (this.currentRole !== 'slave') return 1
-    const live = this.peers.live(now)
-    return live.legacy ? 1 : beaconPeriod(live.count + 1)
+    if (this.currentRole !== 'slave' || this.peers.legacyLive(now)) return 1
+    return beaconPeriod(this.peers.size + 1)
   }
 
   /** Moves every "last heard" time forward by the pause, as if the clock had stood still. */
