@@ -184,9 +184,9 @@ export class SimNode {
     const now = this.cluster.queue.now
     const before = this.lastDirect[from.index]
     this.lastDirect[from.index] = now
-    // As beacon-router.ts: a member back after its period's window, introduced by the master or a node that knows none.
-    const introduces = this.election.role !== 'slave' || this.election.masterId === null
-    if (now - before > INTRODUCE_AFTER_MS * this.periodOf[from.index] && introduces) this.introduce(from, frame)
+    // As beacon-router.ts: a member back after its period's window is introduced to all by the
+    // master or a node that knows none, and by a slave to its master alone.
+    if (now - before > INTRODUCE_AFTER_MS * this.periodOf[from.index]) this.introduce(from, frame)
     this.periodOf[from.index] = Math.max(1, b.beaconPeriod)
     this.election.receive(frame.forElection as ElectionBeacon)
     if (b.role === Role.MASTER && b.nodeId === this.election.masterId && b.version !== undefined) this.masterAnnounced(b.version)
@@ -194,13 +194,15 @@ export class SimNode {
   }
 
   /**
-   * Passes a member's beacon on to every other linked peer. Counted, not delivered: in a full
+   * Passes a member's beacon on to every other linked peer (a slave: to its master). Counted, not delivered: in a full
    * mesh the receiver is already connected to that member, and an introduction only makes it dial.
    */
   private introduce (author: SimNode, frame: Frame): void {
     const size = frame.bytes.byteLength + prefixLength(frame.bytes.byteLength)
+    const toAll = this.election.role !== 'slave' || this.election.masterId === null
     for (const peer of this.cluster.nodes) {
       if (peer === this || peer === author || !peer.alive) continue
+      if (!toAll && peer.id !== this.election.masterId) continue
       this.counters.introFrames++
       this.counters.introBytes += size
     }

@@ -116,11 +116,14 @@ export class BeaconLink implements Startable {
     }
   }
 
-  /** Passes `beacon` of member `author`, heard for the first time, on to every other linked peer. */
-  introduce (beacon: Uint8Array, author: string): void {
+  /**
+   * Passes `beacon` of member `author`, heard for the first time, on to every other linked peer,
+   * or to peer `to` alone.
+   */
+  introduce (beacon: Uint8Array, author: string, to?: string): void {
     if (this.stopped) return
     for (const [peer, link] of this.links) {
-      if (peer === author) continue
+      if (peer === author || (to !== undefined && peer !== to)) continue
       link.intros.push(beacon)
       if (!link.busy) this.write(peer, link, [])
     }

@@ -32,7 +32,7 @@ export interface BeaconSender {
   start: () => Promise<void>
   stop: () => Promise<void>
   send: (beacon: Uint8Array, introductions: () => Uint8Array[]) => void
-  introduce: (beacon: Uint8Array, author: string) => void
+  introduce: (beacon: Uint8Array, author: string, to?: string) => void
 }
 
 /** The parts beacons concern. */
@@ -109,7 +109,7 @@ export class BeaconRouter {
       // Parsing a member's addresses on every beacon was a measurable share of an idle agent's CPU.
       const tell = back || before.addrs !== addrs || now - before.toldAt >= RETELL_ADDRS_MS
       this.lastBeacons.set(from, { bytes, at: now, period: Math.max(1, b.beaconPeriod), addrs, toldAt: tell ? now : before.toldAt })
-      if (back && this.introduces()) this.link.introduce(bytes, from)
+      if (back) this.introduce(bytes, from)
       this.fromMember(b, tell)
     } else if (b.nodeId !== this.parts.selfId && incompatibility(b, this.parts.strictVersion) === null) {
       this.parts.peers.dialAddrs(b.nodeId, b.addrs)
@@ -117,9 +117,20 @@ export class BeaconRouter {
   }
 
   /**
-   * Whether this node introduces members (election-v1.md, "Introductions"): the master does, and
-   * every node while it knows no master; a slave leaves it to its master, so a member that
-   * (re)starts is introduced once, not by every node to every other.
+   * Passes member `author`'s beacon on (election-v1.md, "Introductions"): to every linked peer
+   * from the master or a node that knows none; from a slave to its master alone, which may reach
+   * a new node that cannot reach it, and introduces it to the rest.
+   */
+  private introduce (bytes: Uint8Array, author: string): void {
+    const { masterId } = this.parts.election
+    if (this.introduces()) this.link.introduce(bytes, author)
+    else if (masterId !== null && masterId !== author) this.link.introduce(bytes, author, masterId)
+  }
+
+  /**
+   * Whether this node introduces members to all: the master does, and every node while it knows
+   * no master; a slave leaves it to its master, so a member that (re)starts is introduced about
+   * once per node, not by every node to every other.
    */
   private introduces (): boolean {
     const { role, masterId } = this.parts.election

@@ -28,7 +28,7 @@ function router (election: { role?: ElectionRole, members?: MemberView[] } = {})
     strictVersion: false,
     openLink: (rx) => {
       receive = rx
-      return { start: async () => {}, stop: async () => {}, send: (b, introductions) => { sent.push(b); intros.push(introductions()) }, introduce: (_b, author) => { calls.push(`introduce ${author}`) } }
+      return { start: async () => {}, stop: async () => {}, send: (b, introductions) => { sent.push(b); intros.push(introductions()) }, introduce: (_b, author, to) => { calls.push(`introduce ${author}${to === undefined ? '' : ` to ${to}`}`) } }
     },
     report: (what, err) => { calls.push(`report ${what}: ${(err as Error).name}`) },
     own: () => ({ addrs: [], fullArchive: undefined, wallMs: 5, name: 'mx-me', health: { lastSyncMs: 0, lagMs: 0, errorCount: 0, lastError: '', invalidLines: [], outputsOk: 0, outputsFailed: 0, hooksOk: 0, hooksFailed: 0, uptimeS: 0, lastErrorMs: 0, outputsFailing: false, hooksFailing: false } }),
@@ -53,10 +53,11 @@ test('a member\'s own beacon reaches the peers, the cluster view, the election a
   assert.deepEqual(calls, ['introduce p', 'heard p ok', 'name p mx-p', 'remember p', 'election p slave', 'holds p -', 'peer clock p 42'])
 })
 
-test('a slave introduces no member: its master does', () => {
+test('a slave introduces a member to its master alone; the master introduces it to the rest', () => {
   const { r, calls } = router({ role: 'slave' })
   r.receive('p', wire('p'))
-  assert.ok(!calls.includes('introduce p'))
+  r.receive('m', wire('m', { role: Role.MASTER }))
+  assert.deepEqual(calls.filter(c => c.startsWith('introduce')), ['introduce p to m'])
 })
 
 test('a new link of a slave carries its master\'s last beacon only; of a candidate, every live member\'s', () => {
