@@ -171,6 +171,8 @@ function buildSyncSide (base: Base, net: NetworkSide): SyncSide {
     speaksForItself: (nodeId) => election.members().some(m => m.nodeId === nodeId && m.live) || peers.connected(nodeId),
     // A name its beacons told (the history keeps no id where a name belongs).
     nameOf: (nodeId) => nodeId === state.identity.nodeId ? config.name : cluster.knownName(nodeId),
+    // Every member heard since start, for the tombstone floor (a lone node waits for no one).
+    members: () => election.members().map(m => ({ nodeId: m.nodeId, applied: m.appliedVersion, lastSeenMs: m.lastSeen })),
     bayes: { replica: state.bayes, file: bayesFile, maxTokens: config.bayesMaxTokens },
     hooks: engineHooks({
       log,
@@ -216,7 +218,8 @@ function buildViews (base: Base, net: NetworkSide, sync: SyncSide): Views {
       fullArchive: engine.fullArchive ?? undefined,
       wallMs: clock.local(),
       name: cluster.name,
-      health: cluster.ownHealth(status.selfSeen(), election.members())
+      health: cluster.ownHealth(status.selfSeen(), election.members()),
+      tombstoneFloor: election.role === 'master' ? engine.tombstones.floor : 0
     }),
     ...net,
     clock: skews,

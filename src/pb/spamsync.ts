@@ -168,6 +168,7 @@ export interface Beacon {
   wallMs: number
   name: string
   health?: NodeHealth
+  tombstoneFloor: number
 }
 
 export namespace Beacon {
@@ -262,6 +263,11 @@ export namespace Beacon {
           NodeHealth.codec().encode(obj.health, w)
         }
 
+        if ((obj.tombstoneFloor != null && obj.tombstoneFloor !== 0)) {
+          w.uint32(320)
+          w.uint64Number(obj.tombstoneFloor)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -278,7 +284,8 @@ export namespace Beacon {
           pin: Pin.AUTO,
           addrs: [],
           wallMs: 0,
-          name: ''
+          name: '',
+          tombstoneFloor: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -361,6 +368,10 @@ export namespace Beacon {
               obj.health = NodeHealth.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.health
               })
+              break
+            }
+            case 40: {
+              obj.tombstoneFloor = reader.uint64Number()
               break
             }
             default: {
@@ -500,6 +511,13 @@ export namespace Beacon {
                 limits: opts.limits?.health
               })
 
+              break
+            }
+            case 40: {
+              yield {
+                field: `${prefix}.tombstoneFloor`,
+                value: reader.uint64Number()
+              }
               break
             }
             default: {
@@ -687,6 +705,11 @@ export namespace Beacon {
     value: boolean
   }
 
+  export interface BeaconTombstoneFloorFieldEvent {
+    field: '$.tombstoneFloor'
+    value: number
+  }
+
   export function encode (obj: Partial<Beacon>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Beacon.codec())
   }
@@ -695,7 +718,7 @@ export namespace Beacon {
     return decodeMessage(buf, Beacon.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent | BeaconWallMsFieldEvent | BeaconNameFieldEvent | BeaconHealthLastSyncMsFieldEvent | BeaconHealthLagMsFieldEvent | BeaconHealthErrorCountFieldEvent | BeaconHealthLastErrorFieldEvent | BeaconHealthInvalidLinesDatasetFieldEvent | BeaconHealthInvalidLinesCountFieldEvent | BeaconHealthOutputsOkFieldEvent | BeaconHealthOutputsFailedFieldEvent | BeaconHealthHooksOkFieldEvent | BeaconHealthHooksFailedFieldEvent | BeaconHealthUptimeSFieldEvent | BeaconHealthLastErrorMsFieldEvent | BeaconHealthOutputsFailingFieldEvent | BeaconHealthHooksFailingFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent | BeaconWallMsFieldEvent | BeaconNameFieldEvent | BeaconHealthLastSyncMsFieldEvent | BeaconHealthLagMsFieldEvent | BeaconHealthErrorCountFieldEvent | BeaconHealthLastErrorFieldEvent | BeaconHealthInvalidLinesDatasetFieldEvent | BeaconHealthInvalidLinesCountFieldEvent | BeaconHealthOutputsOkFieldEvent | BeaconHealthOutputsFailedFieldEvent | BeaconHealthHooksOkFieldEvent | BeaconHealthHooksFailedFieldEvent | BeaconHealthUptimeSFieldEvent | BeaconHealthLastErrorMsFieldEvent | BeaconHealthOutputsFailingFieldEvent | BeaconHealthHooksFailingFieldEvent | BeaconTombstoneFloorFieldEvent> {
     return streamMessage(buf, Beacon.codec(), opts)
   }
 }

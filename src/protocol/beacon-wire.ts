@@ -25,6 +25,8 @@ export interface OwnBeaconFields {
   wallMs: number
   name: string
   health: NodeHealth
+  /** As master, its tombstone floor (sync-v1.md, "Tombstones"); 0 or none otherwise. */
+  tombstoneFloor?: number
 }
 
 /** The wire bytes of this node's beacon. */
@@ -45,7 +47,8 @@ export function encodeBeacon (beacon: ElectionBeacon, own: OwnBeaconFields): Uin
     fullArchive: own.fullArchive,
     wallMs: own.wallMs,
     name: own.name,
-    health: own.health
+    health: own.health,
+    tombstoneFloor: own.tombstoneFloor
   })
 }
 
