@@ -166,6 +166,7 @@ function buildSyncSide (base: Base, net: NetworkSide): SyncSide {
     roles: election,
     strictVersion: config.strictVersion,
     historyVersions: config.historyVersions,
+    tombstones: { keepMs: config.tombstoneKeepHours * 3600_000 },
     fanOut: config.fanOut,
     // A node live or connected uploads its own Bayes contribution: no other node may grow it.
     speaksForItself: (nodeId) => election.members().some(m => m.nodeId === nodeId && m.live) || peers.connected(nodeId),
