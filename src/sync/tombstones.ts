@@ -111,7 +111,11 @@ export class TombstoneCollector {
   /** Called every heartbeat: the master raises the floor, and any node collects when there is work. */
   tick (): void {
     const master = this.parts.master()
-    if (master !== null) this.raise(master)
+    if (master !== null) {
+      // A master holds the central state: should it step down, it was never away.
+      this.noteCurrent(this.parts.now())
+      this.raise(master)
+    }
     this.collectDue()
   }
 

@@ -95,6 +95,21 @@ describe('a tombstone', () => {
   })
 })
 
+describe('a master that steps down', () => {
+  test('was never away: it follows the new master without taking its full state first', async (t) => {
+    const { c, a } = await trio(t)
+    await c.edit(a, 'blacklist.txt', '')
+    await c.settle()
+    await pastStamps(a)
+    await collect(c, a)
+    assert.ok(a.engine.tombstones.floor > 0)
+    await c.elect('b', 2)
+    c.network.heartbeat()
+    await c.settle()
+    assert.equal(a.engine.tombstones.mustTakeFullState, false)
+  })
+})
+
 describe('a member away longer than tombstones are kept', () => {
   /** `x` is cut off and not heard for longer than the keep time while `a` deletes spam.example. */
   async function awayWhileDeleted (t: TestContext): Promise<{ c: FakeCluster, a: FakeNode, b: FakeNode, x: FakeNode }> {
