@@ -11,7 +11,7 @@
  */
 import { compareVersions, type Version } from '../version.js'
 import type { Entry } from './lww-set.js'
-import type { Stamp } from './hlc.js'
+import { compareStamps, type Stamp } from './hlc.js'
 
 /** A member as the engine's caller knows it (from beacons). */
 export interface KnownMember {
@@ -101,18 +101,19 @@ export interface Screened {
   entries: Entry[]
   /** Entries left out: stamped before the floor, for a key not held here. */
   refused: number
-  /** Entries stamped before the floor that were kept, their stamp raised to the floor. */
+  /** Entries stamped before the floor that were kept, their stamp raised to `now`. */
   raised: number
 }
 
 /**
  * Screens entries from elsewhere against the floor before they are merged. An entry stamped
  * before the floor whose key is not held here is left out: its tombstone may have been dropped,
- * and taking it would bring back a deleted entry. One for a held key merges as usual, but at the
- * floor (counter and node id kept) when it wins, so that a late delete is not dropped again at
- * once, before it reached every member.
+ * and taking it would bring back a deleted entry. One for a held key merges as usual, but
+ * stamped at `now` (counter and node id kept): it wins over the held entry all the same (the
+ * held one is older), and it travels as a new change, so a late delete is dropped only once
+ * every member applied the version that carries it, like any other.
  */
-export function screenIncoming (incoming: readonly Entry[], floor: number, held: (key: string) => Entry | undefined): Screened {
+export function screenIncoming (incoming: readonly Entry[], floor: number, held: (key: string) => Entry | undefined, now: number): Screened {
   if (floor <= 0) return { entries: [...incoming], refused: 0, raised: 0 }
   const entries: Entry[] = []
   let refused = 0
@@ -122,19 +123,25 @@ export function screenIncoming (incoming: readonly Entry[], floor: number, held:
       entries.push(e)
       continue
     }
-    if (held(e.key) === undefined) {
+    const current = held(e.key)
+    if (current === undefined) {
       refused++
       continue
     }
+    // One that loses to the held entry merges as it is, and changes nothing.
+    if (compareStamps(e.stamp, current.stamp) <= 0) {
+      entries.push(e)
+      continue
+    }
     raised++
-    entries.push({ ...e, stamp: raiseTo(e.stamp, floor) })
+    entries.push({ ...e, stamp: raiseTo(e.stamp, Math.max(floor, now)) })
   }
   return { entries, refused, raised }
 }
 
-/** `stamp` at wall time `floor`, counter and node id kept. */
-function raiseTo (stamp: Stamp, floor: number): Stamp {
-  return { wallMs: floor, counter: stamp.counter, nodeId: stamp.nodeId }
+/** `stamp` at wall time `wallMs`, counter and node id kept. */
+function raiseTo (stamp: Stamp, wallMs: number): Stamp {
+  return { wallMs, counter: stamp.counter, nodeId: stamp.nodeId }
 }
 
 /** What a node does with its entries that the master's full state lacks. */

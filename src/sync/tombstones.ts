@@ -146,7 +146,7 @@ export class TombstoneCollector {
   screen (lists: Map<ListDataset, Entry[]>, from: string): number {
     let refused = 0
     for (const [dataset, entries] of lists) {
-      const screened = screenIncoming(entries, this.droppedUnder, key => this.parts.replica.get(dataset, key))
+      const screened = screenIncoming(entries, this.droppedUnder, key => this.parts.replica.get(dataset, key), this.parts.now())
       lists.set(dataset, screened.entries)
       refused += screened.refused
     }
@@ -231,8 +231,10 @@ export class TombstoneCollector {
    */
   private async collect (floor: number): Promise<void> {
     if (floor > this.droppedUnder) {
-      await this.parts.store.write({ meta: { [META_DROPPED_UNDER]: floor } })
+      // With the time this node was last up to date, so a restart does not take it for away.
+      await this.parts.store.write({ meta: { [META_DROPPED_UNDER]: floor, [META_CURRENT_AT]: this.currentAt.ms } })
       this.droppedUnder = floor
+      this.currentAt.stored = this.currentAt.ms
     }
     const acked = this.parts.ackedLseq()
     let oldest = Infinity

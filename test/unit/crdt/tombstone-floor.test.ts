@@ -89,25 +89,30 @@ describe('a tombstone', () => {
 
 describe('entries from elsewhere, screened against the floor', () => {
   test('an entry before the floor for a key not held is refused: its tombstone may be gone', () => {
-    const out = screenIncoming([entry('gone', 50)], 100, () => undefined)
+    const out = screenIncoming([entry('gone', 50)], 100, () => undefined, 500)
     assert.deepEqual(out, { entries: [], refused: 1, raised: 0 })
   })
 
-  test('an entry before the floor for a held key is merged at the floor, counter and node id kept', () => {
+  test('an entry before the floor for a held key is merged as a new change, stamped now, counter and node id kept', () => {
     const late = { ...entry('k', 50, false), stamp: { wallMs: 50, counter: 7, nodeId: 'x' } }
-    const out = screenIncoming([late], 100, () => entry('k', 10))
-    assert.deepEqual(out.entries, [{ ...late, stamp: { wallMs: 100, counter: 7, nodeId: 'x' } }])
+    const out = screenIncoming([late], 100, () => entry('k', 10), 500)
+    assert.deepEqual(out.entries, [{ ...late, stamp: { wallMs: 500, counter: 7, nodeId: 'x' } }])
     assert.equal(out.raised, 1)
+  })
+
+  test('an entry before the floor that loses to the held one passes as it is', () => {
+    const e = entry('k', 50)
+    assert.deepEqual(screenIncoming([e], 100, () => entry('k', 80, false), 500), { entries: [e], refused: 0, raised: 0 })
   })
 
   test('an entry at the floor or after passes as it is', () => {
     const e = entry('new', 100)
-    assert.deepEqual(screenIncoming([e], 100, () => undefined), { entries: [e], refused: 0, raised: 0 })
+    assert.deepEqual(screenIncoming([e], 100, () => undefined, 500), { entries: [e], refused: 0, raised: 0 })
   })
 
   test('nothing is screened before a first floor', () => {
     const e = entry('old', 1)
-    assert.deepEqual(screenIncoming([e], 0, () => undefined).entries, [e])
+    assert.deepEqual(screenIncoming([e], 0, () => undefined, 500).entries, [e])
   })
 })
 
