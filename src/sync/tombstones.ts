@@ -172,14 +172,19 @@ export class TombstoneCollector {
     for (const ds of LIST_DATASETS) {
       const keys = new Set((carried.get(ds) ?? []).map(e => e.key))
       const stale = sortStale([...this.parts.replica.entries(ds)], k => keys.has(k), floor, e => !e.synced && e.lseq > acked)
-      const dropsPresent = stale.drop.some(k => this.parts.replica.get(ds, k)?.present === true)
-      await this.parts.replica.dropEntries(ds, stale.drop)
+      const present = stale.drop.flatMap(k => { const e = this.parts.replica.get(ds, k); return e?.present === true ? [e] : [] })
+      // A present entry becomes a tombstone just past it first (from the central state: nothing to
+      // upload), so the outputs, which follow the changes, lose its line too; it is below the
+      // floor, and the next collection drops it.
+      if (present.length > 0) await this.parts.replica.merge(ds, present.map(e => ({ key: e.key, value: '', present: false, stamp: { wallMs: e.stamp.wallMs + 1, counter: 0, nodeId: e.stamp.nodeId } })), { synced: true })
+      const turned = new Set(present.map(e => e.key))
+      await this.parts.replica.dropEntries(ds, stale.drop.filter(k => !turned.has(k)))
       if (stale.restamp.length > 0) {
         const clock = this.parts.replica.clock
         await this.parts.replica.merge(ds, stale.restamp.map(e => ({ ...e, stamp: clock.now() })), { synced: false })
         this.parts.uploadDue()
       }
-      if (dropsPresent) changed.push(ds)
+      if (present.length > 0) changed.push(ds)
     }
     return changed
   }

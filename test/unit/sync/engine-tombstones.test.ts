@@ -142,7 +142,15 @@ describe('a member away longer than tombstones are kept', () => {
 
   test('does not bring back an entry deleted meanwhile: it drops its stale copy and takes the master\'s state', async (t) => {
     const { c, a, b, x } = await awayWhileDeleted(t)
+    // What the outputs follow: the replica's commits.
+    const commits: string[] = []
+    const onCommit = x.state.replica.onCommit
+    x.state.replica.onCommit = (ds, changes) => {
+      for (const ch of changes) commits.push(`${ch.after.key} ${ch.after.present ? 'present' : 'deleted'}`)
+      onCommit?.(ds, changes)
+    }
     await comesBack(c, x)
+    assert.ok(commits.includes('spam.example deleted'), `the outputs see the stale entry go: ${commits.join(', ')}`)
     for (const node of [a, b, x]) {
       assert.equal(held(node)?.present, undefined, `${node.name} holds no spam.example`)
       assert.ok(!(await c.lines(node, 'blacklist.txt')).includes('spam.example'), `${node.name}'s file lacks spam.example`)
