@@ -4,7 +4,7 @@
  * still prints its own JSON and table as it goes; one that fails is reported and the rest run.
  *
  * Options: --quick (smaller sizes and fewer repetitions, for a smoke run),
- *   --only=local,cluster,bayes,fanout,syncthing,sim (a subset; the file then holds only those;
+ *   --only=local,cluster,bayes,fanout,syncthing,churn,sim (a subset; the file then holds only those;
  *   sim, the scale simulation of bench/scale-sim.ts, runs only when named),
  *   --render-only (no benchmark: RESULTS.md again from the results.json there is).
  * Bayes runs in this process and needs a large V8 heap, so without one this script re-runs itself
@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { getHeapStatistics } from 'node:v8'
 import { main as bayes } from './bayes.js'
+import { main as churn } from './churn.js'
 import { main as cluster } from './cluster.js'
 import { main as fanout } from './fanout.js'
 import { main as local } from './local.js'
@@ -45,7 +46,7 @@ export const PLANS = {
   }
 }
 
-const BENCHES = ['local', 'cluster', 'bayes', 'fanout', 'syncthing', 'sim'] as const
+const BENCHES = ['local', 'cluster', 'bayes', 'fanout', 'syncthing', 'churn', 'sim'] as const
 /** Run only when named in --only: the scale simulation is a model, not a measurement of this machine. */
 const OPTIONAL: readonly string[] = ['sim']
 type BenchName = typeof BENCHES[number]
@@ -127,6 +128,7 @@ async function run (argv: string[]): Promise<void> {
   }
   if (only.includes('fanout')) await step('fanout', async () => { (results.other ??= {}).fanout = await fanout({ reps: plan.fanoutReps }) })
   if (only.includes('syncthing')) await step('syncthing', async () => { results.syncthing = await syncthing(plan.syncthing) })
+  if (only.includes('churn')) await step('churn', async () => { (results.other ??= {}).churn = await churn({ quick }) })
   if (only.includes('sim')) await step('sim', async () => { (results.other ??= {}).sim = await scaleSim({ sizes: plan.simSizes, log: (s) => { process.stderr.write(s + '\n') } }) })
 
   results.machine.loadAfter = loadavg().map(x => Math.round(x * 100) / 100)

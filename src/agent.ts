@@ -166,11 +166,14 @@ function buildSyncSide (base: Base, net: NetworkSide): SyncSide {
     roles: election,
     strictVersion: config.strictVersion,
     historyVersions: config.historyVersions,
+    tombstones: { keepMs: config.tombstoneKeepHours * 3600_000 },
     fanOut: config.fanOut,
     // A node live or connected uploads its own Bayes contribution: no other node may grow it.
     speaksForItself: (nodeId) => election.members().some(m => m.nodeId === nodeId && m.live) || peers.connected(nodeId),
     // A name its beacons told (the history keeps no id where a name belongs).
     nameOf: (nodeId) => nodeId === state.identity.nodeId ? config.name : cluster.knownName(nodeId),
+    // Every member heard since start, for the tombstone floor (a lone node waits for no one).
+    members: () => election.members().map(m => ({ nodeId: m.nodeId, applied: m.appliedVersion, lastSeenMs: m.lastSeen })),
     bayes: { replica: state.bayes, file: bayesFile, maxTokens: config.bayesMaxTokens },
     hooks: engineHooks({
       log,
@@ -216,7 +219,8 @@ function buildViews (base: Base, net: NetworkSide, sync: SyncSide): Views {
       fullArchive: engine.fullArchive ?? undefined,
       wallMs: clock.local(),
       name: cluster.name,
-      health: cluster.ownHealth(status.selfSeen(), election.members())
+      health: cluster.ownHealth(status.selfSeen(), election.members()),
+      tombstoneFloor: election.role === 'master' ? engine.tombstones.floor : 0
     }),
     ...net,
     clock: skews,

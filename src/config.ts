@@ -76,6 +76,8 @@ export interface Config {
   downloadIntervalHours: number
   /** Central versions the master keeps, with snapshots to roll back to. */
   historyVersions: number
+  /** A member not heard for this many hours is no longer waited for before tombstones are dropped (sync-v1.md, "Tombstones"). */
+  tombstoneKeepHours: number
   /** Full archives are passed on by the peers that hold them, not all sent by the master. */
   fanOut: boolean
   /** Files rendered from the lists for Postfix, SpamAssassin and rspamd (config file only). */
@@ -131,6 +133,7 @@ export const CONFIG_KEYS: Record<FlagKey, Kind & { help: string }> = {
   uploadIntervalHours: { type: 'int', min: 0, max: 240, help: 'scheduled scan and upload every N hours, 1-240, 0 = off (default 0)' },
   downloadIntervalHours: { type: 'int', min: 0, max: 240, help: 'scheduled download check every N hours, 1-240, 0 = off (default 0)' },
   historyVersions: { type: 'int', min: 1, max: 10000, help: 'central versions the master keeps for history and rollback (default 50)' },
+  tombstoneKeepHours: { type: 'int', min: 1, max: 8760, help: 'deleted entries wait this long for a silent member before they are forgotten; one away longer takes the master\'s state when it returns (default 24)' },
   fanOut: { type: 'boolean', help: 'peers that hold a full archive pass it on, so the master sends few (default on; --no-fan-out turns it off)' }
 }
 
@@ -166,6 +169,7 @@ export function defaultConfig (): Config {
     uploadIntervalHours: 0,
     downloadIntervalHours: 0,
     historyVersions: 50,
+    tombstoneKeepHours: 24,
     fanOut: true,
     outputs: []
   }

@@ -74,6 +74,9 @@ export class SyncRefusedError extends SpamsyncError {}
 /** A central version whose term is above the term this node is in: only the master of a term cuts its versions, so a peer forged it. */
 export class VersionAheadError extends SpamsyncError {}
 
+/** Entries from a peer stamped before the tombstone floor, for keys not held here: not taken, as they may bring back a deleted entry (sync-v1.md, "Tombstones"). */
+export class StaleEntriesError extends SpamsyncError {}
+
 /** A rollback named a central version the master does not keep (never cut, pruned, or cut before history was kept). */
 export class UnknownVersionError extends SpamsyncError {}
 

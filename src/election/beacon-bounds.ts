@@ -37,6 +37,8 @@ export interface BeaconNumbers {
   schemaVersion: number
   wallMs: number
   beaconPeriod: number
+  /** The master's tombstone floor (ms since the epoch), a wall time like wallMs. */
+  tombstoneFloor?: number
   fullArchive?: { version?: VersionNumbers, size: number }
   health?: HealthNumbers
 }
@@ -65,6 +67,7 @@ export function beaconOutOfBounds (b: BeaconNumbers, current: number): string | 
   if (!within(b.protocolVersion, 0, MAX_FORMAT_NUMBER) || !within(b.schemaVersion, 0, MAX_FORMAT_NUMBER)) return `protocol or schema version past ${MAX_FORMAT_NUMBER}`
   if (!within(b.wallMs, 0, MAX_WALL_MS)) return `wallMs past ${MAX_WALL_MS}`
   if (!within(b.beaconPeriod, 0, MAX_BEACON_PERIOD)) return `beaconPeriod past ${MAX_BEACON_PERIOD}`
+  if (!within(b.tombstoneFloor ?? 0, 0, MAX_WALL_MS)) return `tombstoneFloor past ${MAX_WALL_MS}`
   for (const [name, v] of [['version', b.version], ['appliedVersion', b.appliedVersion], ['fullArchive.version', b.fullArchive?.version]] as const) {
     if (v !== undefined && !(within(v.term, 0, MAX_TERM) && within(v.seq, 0, MAX_SEQ))) return `${name} past term ${MAX_TERM} or seq ${MAX_SEQ}`
     // Only the master of a term cuts its versions, and a node is in the term of the master it

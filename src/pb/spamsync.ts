@@ -169,6 +169,7 @@ export interface Beacon {
   name: string
   health?: NodeHealth
   beaconPeriod: number
+  tombstoneFloor: number
 }
 
 export namespace Beacon {
@@ -268,6 +269,11 @@ export namespace Beacon {
           w.uint32(obj.beaconPeriod)
         }
 
+        if ((obj.tombstoneFloor != null && obj.tombstoneFloor !== 0)) {
+          w.uint32(320)
+          w.uint64Number(obj.tombstoneFloor)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -285,7 +291,8 @@ export namespace Beacon {
           addrs: [],
           wallMs: 0,
           name: '',
-          beaconPeriod: 0
+          beaconPeriod: 0,
+          tombstoneFloor: 0
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -372,6 +379,10 @@ export namespace Beacon {
             }
             case 23: {
               obj.beaconPeriod = reader.uint32()
+              break
+            }
+            case 40: {
+              obj.tombstoneFloor = reader.uint64Number()
               break
             }
             default: {
@@ -517,6 +528,13 @@ export namespace Beacon {
               yield {
                 field: `${prefix}.beaconPeriod`,
                 value: reader.uint32()
+              }
+              break
+            }
+            case 40: {
+              yield {
+                field: `${prefix}.tombstoneFloor`,
+                value: reader.uint64Number()
               }
               break
             }
@@ -710,6 +728,11 @@ export namespace Beacon {
     value: number
   }
 
+  export interface BeaconTombstoneFloorFieldEvent {
+    field: '$.tombstoneFloor'
+    value: number
+  }
+
   export function encode (obj: Partial<Beacon>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, Beacon.codec())
   }
@@ -718,7 +741,7 @@ export namespace Beacon {
     return decodeMessage(buf, Beacon.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent | BeaconWallMsFieldEvent | BeaconNameFieldEvent | BeaconHealthLastSyncMsFieldEvent | BeaconHealthLagMsFieldEvent | BeaconHealthErrorCountFieldEvent | BeaconHealthLastErrorFieldEvent | BeaconHealthInvalidLinesDatasetFieldEvent | BeaconHealthInvalidLinesCountFieldEvent | BeaconHealthOutputsOkFieldEvent | BeaconHealthOutputsFailedFieldEvent | BeaconHealthHooksOkFieldEvent | BeaconHealthHooksFailedFieldEvent | BeaconHealthUptimeSFieldEvent | BeaconHealthLastErrorMsFieldEvent | BeaconHealthOutputsFailingFieldEvent | BeaconHealthHooksFailingFieldEvent | BeaconBeaconPeriodFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent | BeaconWallMsFieldEvent | BeaconNameFieldEvent | BeaconHealthLastSyncMsFieldEvent | BeaconHealthLagMsFieldEvent | BeaconHealthErrorCountFieldEvent | BeaconHealthLastErrorFieldEvent | BeaconHealthInvalidLinesDatasetFieldEvent | BeaconHealthInvalidLinesCountFieldEvent | BeaconHealthOutputsOkFieldEvent | BeaconHealthOutputsFailedFieldEvent | BeaconHealthHooksOkFieldEvent | BeaconHealthHooksFailedFieldEvent | BeaconHealthUptimeSFieldEvent | BeaconHealthLastErrorMsFieldEvent | BeaconHealthOutputsFailingFieldEvent | BeaconHealthHooksFailingFieldEvent | BeaconBeaconPeriodFieldEvent | BeaconTombstoneFloorFieldEvent> {
     return streamMessage(buf, Beacon.codec(), opts)
   }
 }

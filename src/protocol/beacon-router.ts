@@ -54,7 +54,7 @@ export interface BeaconRouterParts {
   cluster: { heardFrom: (nodeId: string, name: string, agentVersion: string, health: NodeHealth | undefined) => void }
   clock: { heardMaster: (masterWallMs: number) => void, heardPeer: (nodeId: string, peerWallMs: number) => void }
   holders: { announced: (nodeId: string, ref: ArchiveRef | undefined) => boolean }
-  engine: { masterAnnounced: (version: Version) => void, archiveAnnounced: (ref: ArchiveRef) => void }
+  engine: { masterAnnounced: (version: Version) => void, archiveAnnounced: (ref: ArchiveRef) => void, tombstones?: { announced: (floor: number) => void } }
   now?: () => number
 }
 
@@ -165,6 +165,8 @@ export class BeaconRouter {
     election.receive(electionBeacon(b))
     if (b.role === Role.MASTER && b.nodeId === election.masterId) {
       if (b.wallMs > 0) clock.heardMaster(b.wallMs)
+      // Before the version: a fetch it starts may bring the full state, applied under this floor.
+      engine.tombstones?.announced(b.tombstoneFloor)
       if (b.version !== undefined) engine.masterAnnounced(b.version)
     }
     const ref = namedArchive(b.fullArchive)

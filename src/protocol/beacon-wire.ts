@@ -25,6 +25,8 @@ export interface OwnBeaconFields {
   wallMs: number
   name: string
   health: NodeHealth
+  /** As master, its tombstone floor (sync-v1.md, "Tombstones"); 0 or none otherwise. */
+  tombstoneFloor?: number
 }
 
 /** The wire bytes of this node's beacon. */
@@ -47,7 +49,8 @@ export function encodeBeacon (beacon: ElectionBeacon, own: OwnBeaconFields): Uin
     name: own.name,
     health: own.health,
     // Always sent: 0 (omitted) tells an agent from before the beacon schedule.
-    beaconPeriod: beacon.period ?? 1
+    beaconPeriod: beacon.period ?? 1,
+    tombstoneFloor: own.tombstoneFloor
   })
 }
 

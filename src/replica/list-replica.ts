@@ -275,6 +275,23 @@ export class ListReplica {
     return [...out.values()].sort((a, b) => a.lseq - b.lseq)
   }
 
+  /**
+   * Forgets the entries of `keys` (dropped tombstones, stale copies: crdt/tombstone-floor.ts) in memory
+   * and store, written first; not a change to sync (no lseq, no onCommit). A dropped present one is left to be written.
+   */
+  async dropEntries (dataset: ListDataset, keys: Iterable<string>): Promise<number> {
+    const map = await this.loadedMap(dataset)
+    const dropped = new Map([...keys].flatMap(k => { const e = map.get(k); return e === undefined ? [] : [[k, e] as const] }))
+    if (dropped.size === 0) return 0
+    await this.store.write({ buckets: this.buckets.writes(dataset, map, dropped).map(w => ({ ...w, entries: [...w.entries].filter(e => !dropped.has(e.key)) })) })
+    for (const [key, e] of dropped) {
+      if (e.present) this.unwritten.get(dataset)?.add(key)
+      map.delete(key)
+    }
+    this.buckets.drop(dataset)
+    return dropped.size
+  }
+
   private view (dataset: ListDataset): FileView {
     const view = this.fileViews.get(dataset)
     if (view === undefined) throw new Error(`unknown dataset ${dataset}`)

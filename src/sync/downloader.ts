@@ -20,6 +20,7 @@ import type { ListReplica } from '../replica/list-replica.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { StateStore } from '../store/state-store.js'
 import type { ListDataset } from '../constants.js'
+import type { TombstoneCollector } from './tombstones.js'
 
 /** Meta key of the central version this node applied. */
 const META_APPLIED = 'appliedVersion'
@@ -49,6 +50,8 @@ export interface DownloaderParts {
   server: ArchiveServer
   /** Settings files an apply changed. */
   filesChanged: (datasets: Array<ListDataset | 'bayes'>) => Promise<void>
+  /** Drops what the master's full state shows was deleted while this node was away. */
+  tombstones?: Pick<TombstoneCollector, 'afterFullState' | 'mustTakeFullState'>
   /** Keeps the history records an answer carried, and the applied version's content for a later rollback. */
   versions: Pick<VersionHistory, 'received'>
   report: (what: string, err: unknown) => void
@@ -112,7 +115,7 @@ export class Downloader {
 
   /** Called every heartbeat: fetches what an earlier fetch left (a busy master, a failure). */
   retry (): void {
-    if (this.parts.roles().role === 'slave' && (this.behind || this.aheadOfTerm(this.applied))) this.request()
+    if (this.parts.roles().role === 'slave' && (this.behind || this.aheadOfTerm(this.applied) || this.mustTakeFullState)) this.request()
   }
 
   /** Fetches now, even when no newer version was announced; resolves once no fetch runs. */
@@ -164,10 +167,10 @@ export class Downloader {
       const { role, masterId, term } = this.parts.roles()
       if (role !== 'slave' || masterId === null) return
       if (this.aheadOfTerm(this.applied)) await this.forgetForgedApplied()
-      if (!force && !this.behind) return
+      if (!force && !this.behind && !this.mustTakeFullState) return
       force = false
       // Null: the master is busy and no peer holds its full archive yet; tick() or a peer's announcement tries again.
-      const got = await this.fetcher.fetch(masterId, this.applied, this.announced)
+      const got = await this.fetcher.fetch(masterId, this.mustTakeFullState ? ZERO_VERSION : this.applied, this.announced)
       if (got === null) return
       const { answer: fetched, peer } = got
       if (fetched.status === Status.UP_TO_DATE) return
@@ -183,6 +186,11 @@ export class Downloader {
       }
       await this.apply(fetched.zip, peer, fetched.history)
     }
+  }
+
+  /** True while this node was away and must take the master's full state (tombstones.ts). */
+  private get mustTakeFullState (): boolean {
+    return this.parts.tombstones?.mustTakeFullState === true
   }
 
   /** True for a version no master could have cut yet: its term is past the one this node is in. */
@@ -220,6 +228,9 @@ export class Downloader {
         synced: true,
         listChanged: async (dataset) => { if (await writer.writeList(dataset)) changedFiles.push(dataset) }
       })
+      if (archive.manifest.kind === 'full' && this.parts.tombstones !== undefined) {
+        for (const ds of await this.parts.tombstones.afterFullState(archive.lists)) if (await writer.writeList(ds) && !changedFiles.includes(ds)) changedFiles.push(ds)
+      }
       if (await writer.afterChange(applied.bayesChanged > 0, this.supersedes(version))) changedFiles.push('bayes')
       if (compareVersions(version, this.applied) > 0) {
         await this.parts.store.write({ meta: { [META_APPLIED]: version } })

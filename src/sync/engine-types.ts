@@ -9,7 +9,11 @@ import type { ListReplica } from '../replica/list-replica.js'
 import type { SettingsFolder } from '../replica/settings-folder.js'
 import type { StateStore } from '../store/state-store.js'
 import type { BayesParts } from './settings-writer.js'
+import type { TransferReport } from './transfer.js'
+
+export type { BayesParts, SyncErrorReport, TransferReport }
 import type { SyncErrorReport } from './error-log.js'
+import type { KnownMember, TombstoneOptions } from '../crdt/tombstone-floor.js'
 
 /** The election as the engine sees it. */
 export interface RoleView {
@@ -66,4 +70,8 @@ export interface EngineParts {
   speaksForItself?: (nodeId: string) => boolean
   /** A node's name by its id, for the history records (default: none kept). */
   nameOf?: (nodeId: string) => string | undefined
+  /** The other members and the versions their beacons say they applied, for the tombstone floor (default: none, a lone node). */
+  members?: () => readonly KnownMember[]
+  /** How long tombstones wait (tombstones.ts; defaults there). */
+  tombstones?: Partial<TombstoneOptions>
 }

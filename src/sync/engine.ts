@@ -10,7 +10,7 @@
  * file writes after them never interleave.
  */
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
-import { ArchiveError, NoMasterError, SyncRefusedError, VersionAheadError, errorMessage } from '../errors.js'
+import { ArchiveError, NoMasterError, SyncRefusedError } from '../errors.js'
 import { readSettingsArchive, type SettingsArchive } from './settings-archive.js'
 import { incompatibility, type PeerVersions } from '../protocol/compat.js'
 import { formatVersion, ZERO_VERSION, type Version } from '../version.js'
@@ -27,17 +27,14 @@ import { restoreLists } from './rollback-lists.js'
 import { ErrorLog, type SyncErrorReport } from './error-log.js'
 import { checkUploadContributions } from '../replica/upload-contributions.js'
 import { reportInvalid, type InvalidReport } from '../settings/list-file.js'
-import { printable, ERROR_TEXT_MAX } from '../printable.js'
 import type { FetchAsk, Served } from '../protocol/fetch-service.js'
 import type { ArchiveRef } from '../protocol/archive-ref.js'
 import type { TransferReport } from './transfer.js'
 import type { EngineParts, WrittenDataset } from './engine-types.js'
+import { engineCollector, type TombstoneCollector } from './tombstones.js'
 
-export type { RoleView, SyncNetwork, EngineHooks, EngineParts, WrittenDataset } from './engine-types.js'
+export type { RoleView, SyncNetwork, EngineHooks, EngineParts, WrittenDataset, BayesParts, SyncErrorReport, TransferReport } from './engine-types.js'
 export type { HistoryItem } from './version-history.js'
-export type { BayesParts } from './settings-writer.js'
-export type { SyncErrorReport } from './error-log.js'
-export type { TransferReport } from './transfer.js'
 
 /** The sync engine. */
 export class SyncEngine {
@@ -58,6 +55,8 @@ export class SyncEngine {
   private readonly errorLog = new ErrorLog()
   /** Writes the list files and bayes.txt a change made. */
   private readonly writer: SettingsWriter
+  /** Drops the tombstones every member holds (sync-v1.md, "Tombstones"); beacons carry its floor. */
+  readonly tombstones: TombstoneCollector
 
   constructor (private readonly parts: EngineParts) {
     this.now = parts.now ?? Date.now
@@ -68,7 +67,8 @@ export class SyncEngine {
       editsFoundByWrite: () => { this.editsFoundByWrite() }
     })
     this.versions = new VersionHistory({ store: parts.store, replica: parts.replica, bayes: parts.bayes?.replica, historyVersions: parts.historyVersions, now: this.now, nameOf: parts.nameOf })
-    parts.replica.onCommit = (dataset, changes) => { this.versions.committed(this.parts.roles.role === 'master', dataset, changes) }
+    parts.replica.onCommit = (dataset, changes) => { this.versions.committed(this.parts.roles.role === 'master', dataset, changes); this.tombstones.committed(changes) }
+    this.tombstones = engineCollector(parts, { queue: this.queue, now: this.now, versions: this.versions, fullSeen: this.fullSeen, uploader: () => this.uploader, upToDate: () => !this.downloader.behind, report: (what, err) => { this.report(what, err) } })
     this.uploader = new Uploader({
       nodeId: parts.nodeId,
       store: parts.store,
@@ -79,6 +79,7 @@ export class SyncEngine {
       queue: this.queue,
       versions: () => ({ central: this.versions.current, applied: this.downloader.appliedVersion }),
       speaksForItself: parts.speaksForItself,
+      held: () => this.tombstones.mustTakeFullState,
       merged: (version) => { this.masterAnnounced(version) },
       report: (what, err) => { this.report(what, err) },
       now: this.now
@@ -104,6 +105,7 @@ export class SyncEngine {
       writer: this.writer,
       server: this.server,
       filesChanged: async (datasets) => { await this.parts.hooks?.onFilesChanged?.(datasets) },
+      tombstones: this.tombstones,
       versions: this.versions,
       report: (what, err) => { this.report(what, err) },
       now: this.now
@@ -142,9 +144,7 @@ export class SyncEngine {
 
   /** Loads persisted versions; call once before anything else. */
   async load (): Promise<void> {
-    await this.versions.load()
-    await this.downloader.load()
-    await this.uploader.load()
+    await Promise.all([this.versions.load(), this.downloader.load(), this.uploader.load(), this.tombstones.load()])
   }
 
   /** Newest central version this node holds (the master's current one, or the applied one). */
@@ -251,6 +251,7 @@ export class SyncEngine {
   tick (): void {
     this.uploader.retry()
     this.downloader.retry()
+    this.tombstones.tick()
     if (this.writer.bayesState.kind === 'behind' && this.mergesWaiting === 0 && this.downloader.current.kind === 'idle') {
       this.queue.run(async () => {
         // A change queued before this task may have written it already.
@@ -314,6 +315,7 @@ export class SyncEngine {
           speaksForItself: id => id === this.parts.nodeId || (this.parts.speaksForItself?.(id) ?? false)
         })
       }
+      this.tombstones.screen(archive.lists, nodeId)
       const applied = await applyArchive(archive, { replica: this.parts.replica, bayes }, { synced: true })
       if (kind === 'full') this.fullSeen.add(nodeId)
       const changed = changedLists(applied)
@@ -329,7 +331,7 @@ export class SyncEngine {
 
   /** The answer to a fetch (archive-server.ts). */
   async serveFetch (since: Version, ask: FetchAsk): Promise<Served> {
-    const served = await this.server.serve(since, ask)
+    const served = await this.server.serve(this.tombstones.needsFull(since) ? ZERO_VERSION : since, ask)
     // The history of the versions it covers goes with an archive, so every node keeps it.
     if (served.status === Status.OK && served.version !== undefined) served.history = await this.versions.recordsFor(served.kind === 'delta' ? since : ZERO_VERSION, served.version)
     return served
@@ -365,6 +367,7 @@ export class SyncEngine {
   /** Numbers a new central version, records it and tells the cluster. Runs inside the queue. */
   private async cutVersion (origin: string, written: ListDataset[] = [], bayesGrew = false): Promise<void> {
     const cut = await this.versions.cut(this.parts.roles.term, origin)
+    this.tombstones.versionCut(cut.version, cut.record.time)
     // Tell the cluster first: slaves fetch while this node writes its snapshot and its own files.
     this.parts.network.announce()
     await this.versions.snapshot(cut)
@@ -388,12 +391,9 @@ export class SyncEngine {
     this.queue.run(async () => { await this.cutVersion(this.parts.nodeId) }).catch((err) => { this.report('version', err) })
   }
 
-  /** Records an error for status (error-log.ts: the last 50, a repeat counted) and passes it to the onError hook. */
+  /** Records an error for status (error-log.ts) and passes it to the onError hook. */
   report (what: string, err: any): void {
-    const message = err instanceof ArchiveError || err instanceof VersionAheadError ? `${err.name}: ${err.message}` : errorMessage(err)
-    const code = typeof err?.code === 'string' ? err.code : undefined
-    // A message may quote a peer (a refusal, a forwarded error): kept printable for status and log.
-    const entry = this.errorLog.add(printable(what, ERROR_TEXT_MAX), printable(message, ERROR_TEXT_MAX), code, this.now())
+    const entry = this.errorLog.addError(what, err, this.now())
     this.parts.hooks?.onError?.(entry)
   }
 }

@@ -3,6 +3,8 @@
  * retries every heartbeat (a folder that cannot be written) then fills neither the list nor the
  * log; the count and the last time tell the operator it is still going on.
  */
+import { ArchiveError, VersionAheadError, errorMessage } from '../errors.js'
+import { printable, ERROR_TEXT_MAX } from '../printable.js'
 
 /** Something that went wrong, as status shows it. */
 export interface SyncErrorReport {
@@ -60,5 +62,16 @@ export class ErrorLog {
     this.entries.push(entry)
     if (this.entries.length > this.kept) this.entries.shift()
     return entry
+  }
+
+  /**
+   * Records an error as thrown (its message, with the name of an archive or version error, and
+   * its code) and returns its entry; kept printable, as a message may quote a peer (a refusal, a
+   * forwarded error).
+   */
+  addError (what: string, err: any, nowMs: number): SyncErrorReport {
+    const message = err instanceof ArchiveError || err instanceof VersionAheadError ? `${err.name}: ${err.message}` : errorMessage(err)
+    const code = typeof err?.code === 'string' ? err.code : undefined
+    return this.add(printable(what, ERROR_TEXT_MAX), printable(message, ERROR_TEXT_MAX), code, nowMs)
   }
 }

@@ -67,6 +67,8 @@ export interface UploaderParts {
   versions: () => { central: Version, applied: Version }
   /** A live or connected node, whose Bayes contribution no other node's upload may grow. */
   speaksForItself?: (nodeId: string) => boolean
+  /** True while uploads wait: this node must take the master's full state first (tombstones.ts). */
+  held?: () => boolean
   /** The master answered with the central version that holds the upload. */
   merged: (version: Version) => void
   report: (what: string, err: unknown) => void
@@ -146,7 +148,7 @@ export class Uploader {
 
   private async uploadOnce (): Promise<void> {
     const { role, masterId, term } = this.parts.roles()
-    if (role !== 'slave' || masterId === null) return
+    if (role !== 'slave' || masterId === null || this.parts.held?.() === true) return
     let full = this.ack === null || this.ack.masterId !== masterId || this.ack.term !== term
     for (let attempt = 0; attempt < 2; attempt++) {
       const built = await this.parts.queue.run(async () => await this.build(full, masterId, term))

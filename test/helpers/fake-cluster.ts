@@ -13,6 +13,7 @@ import { DEFAULT_MAX_SKEW_MS } from '../../src/constants.js'
 import { SyncEngine, type RoleView, type WrittenDataset } from '../../src/sync/engine.js'
 import { BayesFile } from '../../src/settings/bayes-file.js'
 import { FakeSyncNetwork } from './fake-sync-network.js'
+import type { TombstoneOptions } from '../../src/crdt/tombstone-floor.js'
 
 /** The election as one node sees it; the test sets it. */
 export interface Roles { role: RoleView['role'], masterId: string | null, term: number }
@@ -28,6 +29,8 @@ export interface FakeNode {
   fanOut: boolean
   /** The datasets of every onFilesChanged call, in order. */
   written: WrittenDataset[][]
+  /** When the others last heard this node's beacon, for the tombstone floor; null: just now. */
+  lastSeenMs: number | null
 }
 
 /** How the nodes are made. */
@@ -36,6 +39,8 @@ export interface ClusterOptions {
   fanOut?: boolean
   /** Versions the master keeps for history and rollback (default 10). */
   historyVersions?: number
+  /** How long tombstones wait (default: the engine's). */
+  tombstones?: Partial<TombstoneOptions>
 }
 
 /** The nodes of one test and the network between them. */
@@ -73,10 +78,13 @@ export class FakeCluster {
       historyVersions: this.opts.historyVersions ?? 10,
       fanOut,
       bayes: { replica: state.bayes, file: new BayesFile(settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 10_000 }), maxTokens: 0 },
-      hooks: { onFilesChanged: (datasets) => { written.push(datasets) } }
+      hooks: { onFilesChanged: (datasets) => { written.push(datasets) } },
+      tombstones: this.opts.tombstones,
+      // Every other node, as its last beacon told: the version it applied, and when it was heard.
+      members: () => [...this.nodes.values()].filter(n => n.nodeId !== nodeId).map(n => ({ nodeId: n.nodeId, applied: n.engine.appliedVersion, lastSeenMs: n.lastSeenMs ?? Date.now() }))
     })
     await engine.load()
-    const node: FakeNode = { name, nodeId, settingsDir, state, engine, roles, fanOut, written }
+    const node: FakeNode = { name, nodeId, settingsDir, state, engine, roles, fanOut, written, lastSeenMs: null }
     this.nodes.set(name, node)
     this.network.add(node)
     return node

@@ -206,11 +206,14 @@ export class FakeSyncNetwork {
     const node = this.nodes.get(from)
     if (node === undefined) return
     const version = node.roles.role === 'master' ? node.engine.version : null
+    const floor = node.roles.role === 'master' ? node.engine.tombstones.floor : 0
     const archive = node.engine.fullArchive
     for (const to of [...this.nodes.values()]) {
       if (to.nodeId === from) continue
       const rule = this.take('beacon', from, to.nodeId)
       if (rule !== undefined) continue
+      // As the beacon router does: the floor before the version.
+      if (version !== null) to.engine.tombstones.announced(floor)
       if (version !== null) to.engine.masterAnnounced(version)
       if (archive !== null) to.engine.archiveAnnounced(archive)
       this.emit({ type: 'beacon', from, to: to.nodeId, version, archive })

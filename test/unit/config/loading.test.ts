@@ -54,6 +54,7 @@ describe('loadConfig defaults', () => {
       uploadIntervalHours: 0,
       downloadIntervalHours: 0,
       historyVersions: 50,
+      tombstoneKeepHours: 24,
       fanOut: true,
       outputs: []
     })
