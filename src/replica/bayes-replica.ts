@@ -286,7 +286,10 @@ export class BayesReplica {
     const parts: EncodedContribution[] = []
     const nodes = new Set<string>()
     for (const [name, data] of records) {
-      for (const part of splitBayes(data, name)) {
+      // A record an older agent wrote (another layout version) is decoded and encoded again.
+      const split = splitBayes(data, name)
+      if (split === null) return encodeBayes(joinRecords(records, keep))
+      for (const part of split) {
         if (!keep(part.nodeId)) continue
         if (nodes.has(part.nodeId)) return encodeBayes(joinRecords(records, keep))
         nodes.add(part.nodeId)
