@@ -69,10 +69,12 @@ export async function processPhase (o: Required<BayesBenchOptions>, onCluster: (
   const cluster = await ProcessCluster.create()
   onCluster(cluster)
   // The agents inherit the environment: NODE_OPTIONS makes each write its CPU profile on exit.
-  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX }
+  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ }
   if (o.agentOut !== '') process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${o.agentOut}`.trim()
   if (o.mallocArenaMax > 0) process.env.MALLOC_ARENA_MAX = String(o.mallocArenaMax)
   else delete process.env.MALLOC_ARENA_MAX
+  if (o.mallocMmapThreshold > 0) process.env.MALLOC_MMAP_THRESHOLD_ = String(o.mallocMmapThreshold)
+  else delete process.env.MALLOC_MMAP_THRESHOLD_
   const agents = await cluster.startAll(NODES, ['--bayes-scan-interval-seconds', '0', '--log-level', o.agentOut === '' ? 'warn' : 'info']).finally(() => {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k]
