@@ -116,7 +116,7 @@ function writeCounts (out: ByteWriter, t: TokenTable): void {
 // bits that hold d - 1, packed.
 function writeAtimes (out: ByteWriter, atime: Uint32Array): void {
   const n = atime.length
-  const { dict, rank } = atimeDictionary(atime)
+  const { dict, rank, base } = atimeDictionary(atime)
   const d = dict.length
   out.varint(d)
   out.reserve(d * MAX_VARINT_BYTES)
@@ -130,7 +130,7 @@ function writeAtimes (out: ByteWriter, atime: Uint32Array): void {
   const width = indexBits(d)
   out.reserve(Math.ceil(width * n / 8))
   const w = new BitWriter(out.buf, out.length)
-  if (width > 0) for (let k = 0; k < n; k++) w.putWide(rank.get(atime[k]) as number, width)
+  if (width > 0) for (let k = 0; k < n; k++) w.putWide(rank.get(atime[k] - base) as number, width)
   out.length = w.finish()
 }
 
@@ -146,14 +146,21 @@ function writeSeen (out: ByteWriter, seen: ReadonlyMap<string, string>, where: s
   }
 }
 
-// The distinct values of a column, ascending, and the rank of each. Found with a map, not by
+// The distinct values of a column, ascending, and the rank of each (keyed by value - base, the
+// smallest value: atimes of a few years apart are then small integers, which a Map looks up
+// several times faster than the heap numbers of full 32-bit atimes). Found with a map, not by
 // sorting the column: a token's atime is one of few values (a message's), so this is one pass.
-function atimeDictionary (values: Uint32Array): { dict: Uint32Array, rank: Map<number, number> } {
+function atimeDictionary (values: Uint32Array): { dict: Uint32Array, rank: Map<number, number>, base: number } {
+  let base = values.length > 0 ? values[0] : 0
+  for (let k = 1; k < values.length; k++) if (values[k] < base) base = values[k]
   const rank = new Map<number, number>()
-  for (let k = 0; k < values.length; k++) if (!rank.has(values[k])) rank.set(values[k], 0)
-  const dict = Uint32Array.from(rank.keys()).sort()
-  for (let k = 0; k < dict.length; k++) rank.set(dict[k], k)
-  return { dict, rank }
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k] - base
+    if (!rank.has(v)) rank.set(v, 0)
+  }
+  const dict = Uint32Array.from(rank.keys(), v => v + base).sort()
+  for (let k = 0; k < dict.length; k++) rank.set(dict[k] - base, k)
+  return { dict, rank, base }
 }
 
 function varintSize (n: number): number {
