@@ -54,6 +54,15 @@ interface MergedBaseline {
   maxTokens: number
 }
 
+/**
+ * This node's baseline, held small: a scanned one as the bytes of a Bayes file of one
+ * contribution (about 5 bytes a token; null: none), a written cluster DB as the contributions it
+ * was summed from (held anyway, as values never change) and summed again when a scan needs it.
+ * After a sync the baseline is the whole cluster's DB: as a table it took more memory than all
+ * the contributions but one.
+ */
+type Baseline = { kind: 'scanned', bytes: Uint8Array | null } | { kind: 'merged', contribs: ReadonlyMap<string, Contribution>, maxTokens: number }
+
 /** Log records kept before they are folded into the snapshot, whatever their size. */
 const MAX_LOG_RECORDS = 256
 /**
@@ -68,7 +77,7 @@ const logName = (bseq: number): string => LOG_PREFIX + bseq.toString(16).padStar
 const logSeq = (name: string): number => parseInt(name.slice(LOG_PREFIX.length), 16)
 
 /** The cluster's DB of `contribs`, expired to `maxTokens` newest tokens (0: all). */
-function mergedOf (contribs: Map<string, Contribution>, maxTokens: number): BayesDb {
+function mergedOf (contribs: ReadonlyMap<string, Contribution>, maxTokens: number): BayesDb {
   const db = mergeContributions([...contribs].map(([nodeId, c]) => ({ ...c, nodeId, revision: 0 })))
   return maxTokens > 0 ? expireTokens(db, maxTokens) : db
 }
@@ -88,12 +97,7 @@ export class BayesReplica {
     private readonly store: StateStore,
     readonly nodeId: string,
     private readonly contribs: Map<string, Contribution>,
-    /**
-     * The baseline as the bytes of a Bayes file of one contribution (about 5 bytes a token; a
-     * table takes 20), or null for none: only a scan decodes it. After a sync it is the whole
-     * cluster's DB, the largest thing the replica would otherwise hold.
-     */
-    private baseline: Uint8Array | null,
+    private baseline: Baseline,
     bseq: number,
     private snapshotSeq: number,
     logRecords: number,
@@ -131,8 +135,9 @@ export class BayesReplica {
       }
       markers.forEach((m, i) => { if (m !== null && logSeq(name) <= m.bseq) at[i] = new Map(contribs) })
     }
-    let baseline: Uint8Array | null = (await store.getBlob(BASELINE)) ?? null
-    if (mergedBaseline !== null) baseline = encodeBayes([{ nodeId, db: mergedOf(at[0] ?? contribs, mergedBaseline.maxTokens) }]).data
+    const baseline: Baseline = mergedBaseline === null
+      ? { kind: 'scanned', bytes: (await store.getBlob(BASELINE)) ?? null }
+      : { kind: 'merged', contribs: at[0] ?? new Map(contribs), maxTokens: mergedBaseline.maxTokens }
     const pending = pendingMarker === null ? null : mergedOf(at[1] ?? contribs, pendingMarker.maxTokens)
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
@@ -233,7 +238,7 @@ export class BayesReplica {
   async setMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
     await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false } })
-    this.baseline = encodeBayes([{ nodeId: this.nodeId, db }]).data
+    this.baseline = { kind: 'merged', contribs: new Map(this.contribs), maxTokens }
     // Written: the next write follows a change, which makes the DB again.
     this.mergedDb = null
     this.mergedBaseline = marker
@@ -243,8 +248,14 @@ export class BayesReplica {
 
   /** What a scan's growth is measured from: the baseline, joined with the pending DB while a write is pending. */
   private scanBaseline (): BayesDb {
-    const baseline = this.baseline === null ? emptyBayesDb() : decodeBayes(this.baseline, { name: BASELINE })[0]?.db ?? emptyBayesDb()
+    const baseline = this.baselineDb()
     return this.pending === null ? baseline : joinContribution(baseline, this.pending).joined
+  }
+
+  private baselineDb (): BayesDb {
+    const b = this.baseline
+    if (b.kind === 'merged') return mergedOf(b.contribs, b.maxTokens)
+    return b.bytes === null ? emptyBayesDb() : decodeBayes(b.bytes, { name: BASELINE })[0]?.db ?? emptyBayesDb()
   }
 
   /**
@@ -311,7 +322,8 @@ export class BayesReplica {
     if (fold) {
       // The fold drops the log records a merged baseline older than the snapshot is rebuilt from.
       if (baseline === null && this.mergedBaseline !== null && this.mergedBaseline.bseq < this.bseq) {
-        blobs.push({ name: BASELINE, value: this.baseline ?? encodeBayes([{ nodeId: this.nodeId, db: emptyBayesDb() }]).data })
+        const bytes = this.baseline.kind === 'scanned' ? this.baseline.bytes : null
+        blobs.push({ name: BASELINE, value: bytes ?? encodeBayes([{ nodeId: this.nodeId, db: this.baselineDb() }]).data })
         meta[META_MERGED_BASELINE] = null
       }
       const snapshot = encodeBayes(this.contributions()).data
@@ -339,7 +351,7 @@ export class BayesReplica {
 
   /** A scanned baseline, now stored as this blob. */
   private setBaselineState (bytes: Uint8Array): void {
-    this.baseline = bytes
+    this.baseline = { kind: 'scanned', bytes }
     this.mergedBaseline = null
   }
 }
