@@ -8,7 +8,9 @@ export const TARGETS = {
   wireBytesPerToken: 6,
   mergeTokensPerSec: 500_000,
   deltaBytesPerReceiver: 20 * 1024,
-  rssMB: 256
+  rssMB: 256,
+  // Issue 17: an idle agent with a 1M-token DB.
+  idleRssMB: 128
 } as const
 
 /** Issue 17's peak RSS per agent for a DB of this many tokens per node: 256 MB up to 1M, 512 MB at 5M. */

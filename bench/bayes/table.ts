@@ -46,6 +46,10 @@ export function table (r: BayesBenchResult): string {
     row(`${tag}   RSS per agent when converged`, p.rssConvergedMB.join(' / '), 'MB', '', null)
     row(`${tag} slave sent bytes/own token (/metrics)`, p.slaveUploadBytesPerToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveUploadBytesPerToken.every(x => x <= TARGETS.wireBytesPerToken))
     row(`${tag} slave received bytes/needed token (/metrics)`, p.slaveDownloadBytesPerNeededToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveDownloadBytesPerNeededToken.every(x => x <= TARGETS.wireBytesPerToken))
+    if (p.restart !== null) {
+      row(`${tag} a slave restarted on its DB: RSS once idle`, p.restart.idleMB, 'MB', `<= ${TARGETS.idleRssMB}`, p.restart.idleMB <= TARGETS.idleRssMB)
+      row(`${tag}   its peak RSS while loading (VmHWM)`, p.restart.peakMB, 'MB', '', null)
+    }
     row(`${tag}   sent / received per node`, p.sentBytes.map((x, i) => `${x}/${p.receivedBytes[i]}`).join('  '), 'B', '', null)
   }
   for (const e of r.e2e) {
