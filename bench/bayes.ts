@@ -33,6 +33,7 @@
  *   --agent-out=DIR (processes phase: each agent's info log and --cpu-prof profile into DIR)
  *   --malloc-arena-max=N (processes phase: the agents' MALLOC_ARENA_MAX; default 0: not set, so each
  *   agent sets 2 itself, see bin/spamsync.js; glibc's own default is 8 per core).
+ *   --malloc-mmap-threshold=N (processes phase: the agents' MALLOC_MMAP_THRESHOLD_; default 0: not set).
  * Run: `npx tsc -p . && npx node dist/bench/bayes.js` (--help: the options).
  * Every agent is stopped and every temp folder removed, also on error or Ctrl-C.
  * This file runs the phases and reads the command line; the data, the measuring helpers, each
@@ -136,7 +137,7 @@ export async function main (options: BayesBenchOptions = {}): Promise<BayesBench
     totalMemMB: Math.round(totalmem() / 1024 / 1024),
     heapLimitMB: mb(getHeapStatistics().heap_size_limit),
     loadAvg: { start: loadStart, end: loadavg()[0] },
-    options: { tokens: o.tokens, overlap: o.overlap, messages: o.messages, seed: o.seed, mode: o.mode, phases: o.phases, deltaReps: o.deltaReps, mergeReps: o.mergeReps, profile: o.profile, profileOut: o.profileOut, agentOut: o.agentOut, mallocArenaMax: o.mallocArenaMax, timeoutSeconds: o.timeoutSeconds },
+    options: { tokens: o.tokens, overlap: o.overlap, messages: o.messages, seed: o.seed, mode: o.mode, phases: o.phases, deltaReps: o.deltaReps, mergeReps: o.mergeReps, profile: o.profile, profileOut: o.profileOut, agentOut: o.agentOut, mallocArenaMax: o.mallocArenaMax, mallocMmapThreshold: o.mallocMmapThreshold, timeoutSeconds: o.timeoutSeconds },
     wallSeconds: round((performance.now() - wall0) / 1000, 1),
     processes,
     e2e,
@@ -185,6 +186,7 @@ function parseArgs (argv: string[]): BayesBenchOptions {
     else if (k === 'profile-out') { o.profile = true; o.profileOut = v }
     else if (k === 'agent-out') o.agentOut = v
     else if (k === 'malloc-arena-max') o.mallocArenaMax = num()
+    else if (k === 'malloc-mmap-threshold') o.mallocMmapThreshold = num()
     else throw new Error(`unknown option ${arg}`)
   }
   return o
@@ -211,6 +213,8 @@ const HELP = `usage: node dist/bench/bayes.js [options]
   --heap-mb=N         heap limit of the bench process (default 10240)
   --agent-out=DIR     processes phase: each agent's log (level info) and CPU profile (--cpu-prof) into DIR
   --malloc-arena-max=N  processes phase: the agents' MALLOC_ARENA_MAX (default 0: not set, the agent sets 2 itself)
+  --malloc-mmap-threshold=N  processes phase: the agents' MALLOC_MMAP_THRESHOLD_ in bytes (default 0: not set;
+                      131072 makes glibc map every large buffer and unmap it when freed)
 Prints JSON, then a table: end to end ms, merge tokens/s, bytes per token, delta bytes, RSS.
 `
 

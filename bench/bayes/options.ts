@@ -2,12 +2,21 @@
 
 /** Targets on the reference machine (2 cores). */
 export const TARGETS = {
-  e2eMs: 10_000,
-  wireBytesPerToken: 8,
+  // Issue 17: 1M tokens x 3 nodes end to end <= 2 s on a quiet machine, <= 6 bytes a token on
+  // the wire, peak RSS per agent <= 256 MB during the sync (512 MB at 5M tokens).
+  e2eMs: 2_000,
+  wireBytesPerToken: 6,
   mergeTokensPerSec: 500_000,
   deltaBytesPerReceiver: 20 * 1024,
-  rssMB: 512
+  rssMB: 256,
+  // Issue 17: an idle agent with a 1M-token DB.
+  idleRssMB: 128
 } as const
+
+/** Issue 17's peak RSS per agent for a DB of this many tokens per node: 256 MB up to 1M, 512 MB at 5M. */
+export function rssTargetMB (tokens: number): number {
+  return tokens > 1_000_000 ? 2 * TARGETS.rssMB : TARGETS.rssMB
+}
 
 /** What main() may be told; every field has a default (the brief's numbers). */
 export interface BayesBenchOptions {
@@ -35,6 +44,8 @@ export interface BayesBenchOptions {
   agentOut?: string
   /** Processes phase: MALLOC_ARENA_MAX of the agents (default 0: not set, so the agent sets 2 itself). */
   mallocArenaMax?: number
+  /** Processes phase: MALLOC_MMAP_THRESHOLD_ of the agents (default 0: not set, glibc's dynamic threshold). */
+  mallocMmapThreshold?: number
   /** Give up waiting for the e2e convergence after this many seconds (default 180). */
   timeoutSeconds?: number
   /** Print JSON and table (default true). */
@@ -57,6 +68,7 @@ export const DEFAULTS: Required<BayesBenchOptions> = {
   profileOut: '',
   agentOut: '',
   mallocArenaMax: 0,
+  mallocMmapThreshold: 0,
   timeoutSeconds: 180,
   print: true
 }

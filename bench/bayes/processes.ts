@@ -30,7 +30,16 @@ export interface ProcessE2eResult {
   receivedBytes: number[]
   slaveUploadBytesPerToken: number[]
   slaveDownloadBytesPerNeededToken: number[]
+  /**
+   * One slave stopped and started again on its folders (holding the synced DB: every node's 1M
+   * contribution): its peak RSS while loading and its RSS once idle (IDLE_AFTER_RESTART_MS after
+   * its status answered). Null when the run did not converge.
+   */
+  restart: { peakMB: number, idleMB: number } | null
 }
+
+/** How long a restarted agent is left idle before its RSS is read. */
+const IDLE_AFTER_RESTART_MS = 15_000
 
 /** VmHWM and VmRSS of a process, in MB (0 when it is gone). */
 async function procRss (pid: number | undefined): Promise<{ peakMB: number, rssMB: number }> {
@@ -69,10 +78,12 @@ export async function processPhase (o: Required<BayesBenchOptions>, onCluster: (
   const cluster = await ProcessCluster.create()
   onCluster(cluster)
   // The agents inherit the environment: NODE_OPTIONS makes each write its CPU profile on exit.
-  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX }
+  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX, MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ }
   if (o.agentOut !== '') process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${o.agentOut}`.trim()
   if (o.mallocArenaMax > 0) process.env.MALLOC_ARENA_MAX = String(o.mallocArenaMax)
   else delete process.env.MALLOC_ARENA_MAX
+  if (o.mallocMmapThreshold > 0) process.env.MALLOC_MMAP_THRESHOLD_ = String(o.mallocMmapThreshold)
+  else delete process.env.MALLOC_MMAP_THRESHOLD_
   const agents = await cluster.startAll(NODES, ['--bayes-scan-interval-seconds', '0', '--log-level', o.agentOut === '' ? 'warn' : 'info']).finally(() => {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k]
@@ -83,7 +94,7 @@ export async function processPhase (o: Required<BayesBenchOptions>, onCluster: (
   // master a liveness window after it joined, by design; waiting for that keeps the handover out of
   // the measure (a new term mid-sync makes every node upload and fetch everything again).
   const best = [...agents].sort((a, b) => a.nodeId < b.nodeId ? -1 : 1)[0]
-  await waitFor('the best-ranked node to be master', async () => (await cluster.waitForOneMaster(agents, 60_000)) === best, 60_000)
+  await waitFor('the best-ranked node to be master', async () => (await cluster.waitForOneMaster(agents, 60_000)) === best, o.timeoutSeconds * 1000)
   const roles = await Promise.all(agents.map(async a => await waitFor(`status of ${a.nodeId}`, async () => (await a.status()).role as string, 60_000)))
   const files = agents.map(a => join(a.settingsDir, 'bayes.txt'))
   for (const [i, text] of texts.entries()) await writeFile(files[i], text)
@@ -114,6 +125,15 @@ export async function processPhase (o: Required<BayesBenchOptions>, onCluster: (
   const sentBytes = await Promise.all(agents.map(async a => await metric(a, 'spamsync_sent_bytes_total')))
   const receivedBytes = await Promise.all(agents.map(async a => await metric(a, 'spamsync_received_bytes_total')))
   const terms = await Promise.all(agents.map(async a => await metric(a, 'spamsync_term')))
+  const slave = agents.find((_, i) => roles[i] === 'slave')
+  let restart: ProcessE2eResult['restart'] = null
+  if (converged && slave !== undefined) {
+    await slave.stop()
+    await slave.start([agents[roles.indexOf('master')].multiaddr])
+    await sleep(IDLE_AFTER_RESTART_MS)
+    const r = await procRss(slave.proc?.pid)
+    restart = { peakMB: r.peakMB, idleMB: r.rssMB }
+  }
   if (o.agentOut !== '') {
     // A clean stop, so each process writes its profile; then its log.
     await Promise.all(agents.map(async a => { await a.stop() }))
@@ -133,6 +153,7 @@ export async function processPhase (o: Required<BayesBenchOptions>, onCluster: (
     sentBytes,
     receivedBytes,
     slaveUploadBytesPerToken: slaves.map(i => round(sentBytes[i] / ownTokens[i], 2)),
-    slaveDownloadBytesPerNeededToken: slaves.map(i => round(receivedBytes[i] / (allTokens - ownTokens[i]), 2))
+    slaveDownloadBytesPerNeededToken: slaves.map(i => round(receivedBytes[i] / (allTokens - ownTokens[i]), 2)),
+    restart
   }
 }

@@ -3,7 +3,7 @@ import type { DeltaRep } from './delta.js'
 import type { E2eResult } from './e2e.js'
 import { round } from './measure.js'
 import type { MergeResult } from './merge.js'
-import { type BayesBenchOptions, TARGETS } from './options.js'
+import { type BayesBenchOptions, TARGETS, rssTargetMB } from './options.js'
 import type { ProcessE2eResult } from './processes.js'
 
 /** Everything measured. */
@@ -40,10 +40,16 @@ export function table (r: BayesBenchResult): string {
     row(`${tag}   roles`, p.roles.join(' / '), '', '', null)
     row(`${tag}   CPU time per agent during the sync`, p.cpuSeconds.join(' / '), 's', '', null)
     row(`${tag}   election terms at the end`, p.terms.join(' / '), '', '', null)
-    row(`${tag} RSS peak per agent process (VmHWM, MALLOC_ARENA_MAX ${r.options.mallocArenaMax > 0 ? r.options.mallocArenaMax : 'the agent\'s 2'})`, p.rssPeakMB.join(' / '), 'MB', `<= ${TARGETS.rssMB}`, p.rssPeakMB.every(x => x <= TARGETS.rssMB))
+    const rssMB = rssTargetMB(r.options.tokens)
+    const malloc = `MALLOC_ARENA_MAX ${r.options.mallocArenaMax > 0 ? r.options.mallocArenaMax : 'the agent\'s 2'}${r.options.mallocMmapThreshold > 0 ? `, MALLOC_MMAP_THRESHOLD_ ${r.options.mallocMmapThreshold}` : ''}`
+    row(`${tag} RSS peak per agent process (VmHWM, ${malloc})`, p.rssPeakMB.join(' / '), 'MB', `<= ${rssMB}`, p.rssPeakMB.every(x => x <= rssMB))
     row(`${tag}   RSS per agent when converged`, p.rssConvergedMB.join(' / '), 'MB', '', null)
     row(`${tag} slave sent bytes/own token (/metrics)`, p.slaveUploadBytesPerToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveUploadBytesPerToken.every(x => x <= TARGETS.wireBytesPerToken))
     row(`${tag} slave received bytes/needed token (/metrics)`, p.slaveDownloadBytesPerNeededToken.join(' / '), 'B', `<= ${TARGETS.wireBytesPerToken}`, p.slaveDownloadBytesPerNeededToken.every(x => x <= TARGETS.wireBytesPerToken))
+    if (p.restart !== null) {
+      row(`${tag} a slave restarted on its DB: RSS once idle`, p.restart.idleMB, 'MB', `<= ${TARGETS.idleRssMB}`, p.restart.idleMB <= TARGETS.idleRssMB)
+      row(`${tag}   its peak RSS while loading (VmHWM)`, p.restart.peakMB, 'MB', '', null)
+    }
     row(`${tag}   sent / received per node`, p.sentBytes.map((x, i) => `${x}/${p.receivedBytes[i]}`).join('  '), 'B', '', null)
   }
   for (const e of r.e2e) {

@@ -2,28 +2,35 @@
  * Encoding of the Bayes dataset (every node's contribution) as the bytes of one archive file.
  *
  * Binary, not the `sa-learn --backup` text: a token is 40 random bits, so its 10 hex digits
- * deflate only about 2x. Tokens are sorted and stored column-wise as small values: a realistic DB
- * of 1M tokens takes about 7 bytes a token as is (the archive stores this file) and about 5 after
- * deflate, the text about 11.
+ * deflate only about 2x. Tokens are sorted and each column is coded near its entropy: a realistic
+ * DB of 1M tokens takes about 5.2 bytes a token (version 1 took 7.2), the text about 11 deflated.
  *
- * Layout (varint = unsigned LEB128, minimal, at most 2^53 - 1; strings are UTF-8, length-prefixed
- * by a varint):
+ * Layout, version 2 (varint = unsigned LEB128, minimal, at most 2^53 - 1; strings are UTF-8,
+ * length-prefixed by a varint; bit columns are packed least significant bit first and padded
+ * with zero bits to a whole byte):
  *
- *   file         = "SSBAYES" version:byte(1) count:varint contribution*count
+ *   file         = "SSBAYES" version:byte(2) count:varint contribution*count
  *   contribution = nodeId:string numSpam:varint numHam:varint n:varint
- *                  low:(2 bytes, little-endian)*n high:varint*n        tokens
- *                  spam:varint*n ham:varint*n                           counts
- *                  d:varint atimeGap:varint*d index:(byte*n)*W          atimes
+ *                  k:byte g:varint gapBits:(byte*g)                     tokens
+ *                  c:varint counts:(byte*c)                             counts
+ *                  d:varint atimeGap:varint*d index:(bits*n)            atimes
  *                  s:varint (flag:byte msgid:string)*s                  seen ids
  *
  * Contributions are sorted by node id, tokens by value, seen ids by msgid (all strictly, by UTF-16
- * code units for strings). Token i is the previous token (0 before the first) plus a gap, and the
- * gap is `high * 65536 + low`: the low 16 bits are random and stored raw, the rest is small. The
+ * code units for strings). Token i is the previous token (0 before the first) plus a gap, Rice
+ * coded with parameter k (0..39): the quotient gap >> k as that many 0 bits and a 1 bit, then the
+ * k low bits; a quotient of 24 or more is written as 24 zero bits and the whole gap in 40 bits.
+ * The writer picks the k that takes the fewest bits. A token's counts are one byte
+ * `spam | ham << 4` when spam <= 15 and ham <= 14, else the byte 0xff and both as varints. The
  * atimes are a dictionary of the d distinct values, ascending and gap-coded (the first gap from 0),
- * and each token holds its index into it in W = the bytes needed for d - 1 (0 when d <= 1), one
- * column per byte, lowest byte first. SpamAssassin stamps every token of a message with one atime,
- * so there are few distinct values. Seen flags are the bytes `s` and `h`. Token counts and atimes
- * are at most 2^32 - 1, as in SpamAssassin's stores.
+ * and each token holds its index into it in the fewest bits that hold d - 1 (none when d <= 1).
+ * SpamAssassin stamps every token of a message with one atime, so there are few distinct values.
+ * Seen flags are the bytes `s` and `h`. Token counts and atimes are at most 2^32 - 1, as in
+ * SpamAssassin's stores.
+ *
+ * Version 1 (agents up to 0.2.0) is still read, from older peers and from a store an older agent
+ * wrote, and never written: tokens as 2 raw low bytes and a varint high part of each gap, spam and
+ * ham as varint columns, atime indexes in whole bytes (bayes-read-v1.ts; protocol/archive-v1.md).
  *
  * Both directions work on the column-wise token tables of `crdt/bayes-counters`, so no token is
  * ever a string or an object here.
@@ -32,11 +39,12 @@
  * checks every count against the bytes left before it allocates anything for it.
  */
 import { DatasetDecodeError } from '../errors.js'
-import { BAYES_MAGIC, BAYES_FORMAT_VERSION, MAGIC_BYTES, MIN_CONTRIBUTION_BYTES, type BayesContribution, type EncodedBayes, type EncodedContribution, type DecodeBayesOptions } from './bayes-format.js'
-import { writeContribution, ByteWriter, indexWidth, checkText, compareStrings } from './bayes-write.js'
+import { BAYES_MAGIC, BAYES_FORMAT_VERSION, BAYES_FORMAT_V1, MAGIC_BYTES, MIN_CONTRIBUTION_BYTES, type BayesContribution, type EncodedBayes, type EncodedContribution, type DecodeBayesOptions } from './bayes-format.js'
+import { writeContribution, ByteWriter, indexBits, checkText, compareStrings } from './bayes-write.js'
 import { readContribution, Reader, show } from './bayes-read.js'
+import { readContributionV1 } from './bayes-read-v1.js'
 
-export { type BayesSection, type BayesContribution, type EncodedBayes, type EncodedContribution, type DecodeBayesOptions, BAYES_MAGIC, BAYES_FORMAT_VERSION } from './bayes-format.js'
+export { type BayesSection, type BayesContribution, type EncodedBayes, type EncodedContribution, type DecodeBayesOptions, BAYES_MAGIC, BAYES_FORMAT_VERSION, BAYES_FORMAT_V1 } from './bayes-format.js'
 
 /**
  * Encodes contributions as a Bayes dataset file; equal input gives equal bytes whatever the order
@@ -52,8 +60,8 @@ export function encodeBayes (contribs: BayesContribution[]): EncodedBayes {
     const { nodeId, db } = sorted[i]
     checkText(nodeId, 'node id')
     if (i > 0 && nodeId === sorted[i - 1].nodeId) throw new RangeError(`cannot encode node ${JSON.stringify(nodeId)} twice`)
-    // Roughly what deflate will be handed: about 8 bytes a token, a little more a msgid.
-    size += 64 + nodeId.length * 3 + db.tokens.keys.length * 8 + db.seen.size * 48
+    // About 5.2 bytes a token, a little more a msgid: a little room over that, rarely outgrown.
+    size += 64 + nodeId.length * 3 + db.tokens.keys.length * 6 + db.seen.size * 48
   }
   const out = new ByteWriter(size)
   out.raw(MAGIC_BYTES)
@@ -88,12 +96,15 @@ export function joinBayesSections (parts: EncodedContribution[]): EncodedBayes {
 
 /**
  * The sections of a Bayes file that this node wrote itself (its store's log records), found by
- * stepping over the columns instead of decoding them. Checks only that every step stays inside
- * the file (DatasetDecodeError otherwise): bytes from a peer go through decodeBayes.
+ * stepping over the columns instead of decoding them; null for a file of an older layout
+ * version, whose sections cannot go into a file of this version. Checks only that every step
+ * stays inside the file (DatasetDecodeError otherwise): bytes from a peer go through decodeBayes.
  */
-export function splitBayes (data: Uint8Array, name = ''): EncodedContribution[] {
+export function splitBayes (data: Uint8Array, name = ''): EncodedContribution[] | null {
   const r = new Reader(data, name === '' ? '' : `${name}: `)
-  r.pos = MAGIC_BYTES.length + 1
+  r.pos = MAGIC_BYTES.length
+  if (r.pos >= data.length) r.fail('truncated before the format version')
+  if (data[r.pos++] !== BAYES_FORMAT_VERSION) return null
   const count = r.varint('contribution count')
   const out: EncodedContribution[] = []
   for (let c = 0; c < count; c++) {
@@ -102,11 +113,12 @@ export function splitBayes (data: Uint8Array, name = ''): EncodedContribution[] 
     r.varint('numSpam')
     r.varint('numHam')
     const n = r.varint('token count')
-    r.skip(2 * n)
-    r.skipVarints(3 * n)
+    r.skip(1)
+    r.skip(r.varint('token gaps length'))
+    r.skip(r.varint('counts length'))
     const d = r.varint('atime count')
     r.skipVarints(d)
-    r.skip(indexWidth(d) * n)
+    r.skip(Math.ceil(indexBits(d) * n / 8))
     const seen = r.varint('seen count')
     for (let k = 0; k < seen; k++) {
       r.skip(1)
@@ -117,7 +129,6 @@ export function splitBayes (data: Uint8Array, name = ''): EncodedContribution[] 
   if (r.pos !== data.length) r.fail(`${data.length - r.pos} trailing bytes after the last contribution`)
   return out
 }
-
 
 /**
  * Decodes and validates a Bayes dataset file. Throws DatasetDecodeError naming the byte offset and
@@ -135,8 +146,9 @@ export function decodeBayes (data: Uint8Array, opts: DecodeBayesOptions = {}): B
   r.pos = MAGIC_BYTES.length
   if (r.pos >= data.length) r.fail('truncated before the format version')
   const version = data[r.pos]
-  if (version !== BAYES_FORMAT_VERSION) r.fail(`unsupported Bayes format version ${version} (expected ${BAYES_FORMAT_VERSION})`)
+  if (version !== BAYES_FORMAT_VERSION && version !== BAYES_FORMAT_V1) r.fail(`unsupported Bayes format version ${version} (expected ${BAYES_FORMAT_V1} or ${BAYES_FORMAT_VERSION})`)
   r.pos++
+  const read = version === BAYES_FORMAT_VERSION ? readContribution : readContributionV1
 
   const count = r.count('contribution count', MIN_CONTRIBUTION_BYTES)
   const out: BayesContribution[] = []
@@ -149,9 +161,10 @@ export function decodeBayes (data: Uint8Array, opts: DecodeBayesOptions = {}): B
       r.fail(nodeId === previous ? `node id ${show(nodeId)} appears twice (duplicate node id)` : `node id ${show(nodeId)} is out of order (node ids must be ascending)`, at)
     }
     previous = nodeId
-    const db = readContribution(r, nodeId)
+    const db = read(r, nodeId)
     entries += db.tokens.keys.length
-    out.push(opts.keepEncoded === true ? { nodeId, db, encoded: data.subarray(at, r.pos) } : { nodeId, db })
+    // A section of an older version cannot go into a file of this one: it is encoded again.
+    out.push(opts.keepEncoded === true && version === BAYES_FORMAT_VERSION ? { nodeId, db, encoded: data.subarray(at, r.pos) } : { nodeId, db })
   }
   if (r.pos !== data.length) r.fail(`${data.length - r.pos} trailing bytes after the last contribution`)
   if (opts.expectedEntries !== undefined && entries !== opts.expectedEntries) {

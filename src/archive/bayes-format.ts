@@ -52,8 +52,10 @@ export interface DecodeBayesOptions {
 /** The first bytes of every Bayes dataset file. */
 export const BAYES_MAGIC = 'SSBAYES'
 
-/** Version of the layout, the byte after the magic. */
-export const BAYES_FORMAT_VERSION = 1
+/** Version of the layout this agent writes, the byte after the magic. */
+export const BAYES_FORMAT_VERSION = 2
+/** The first layout (agent 0.2 and before): still read, from older peers and stores; never written. */
+export const BAYES_FORMAT_V1 = 1
 
 export const MAGIC_BYTES = Uint8Array.from(BAYES_MAGIC, c => c.charCodeAt(0))
 export const TOKEN_LIMIT = 2 ** 40
@@ -62,8 +64,17 @@ export const HIGH_LIMIT = TOKEN_LIMIT / LOW_SPLIT
 export const MAX_VARINT_BYTES = 8
 export const FLAG_SPAM = 0x73
 export const FLAG_HAM = 0x68
-// Bytes a token takes at least: 2 low, and 1 each for high, spam and ham.
+// Bytes a token takes at least: 2 low, and 1 each for high, spam and ham (version 1).
 export const MIN_TOKEN_BYTES = 5
+// Bytes a token takes at least in version 2: its count byte.
+export const MIN_TOKEN_BYTES_V2 = 1
+// Version 2 counts byte: `spam | ham << 4` when spam <= MAX_SMALL_SPAM and ham <= MAX_SMALL_HAM,
+// else COUNT_ESCAPE followed by both as varints. Bytes 0xf0 to 0xfe are never written.
+export const COUNT_ESCAPE = 0xff
+export const MAX_SMALL_SPAM = 15
+export const MAX_SMALL_HAM = 14
+// Largest Rice parameter of the token gaps: a gap is below 2^40.
+export const MAX_RICE_BITS = 39
 // Bytes a contribution takes at least: node id length and 1 byte of it, numSpam, numHam, n, d, s.
 export const MIN_CONTRIBUTION_BYTES = 7
 // Bytes a seen id takes at least: flag, length, 1 byte of msgid.

@@ -2,40 +2,117 @@
  * Reading one contribution of a Bayes dataset file, in the layout bayes-codec.ts describes: every
  * count is checked against the bytes left before anything is allocated for it.
  */
-import { allocTokens, MAX_COUNT, tokenHex } from '../crdt/bayes-counters.js'
+import { allocTokens, MAX_COUNT, tokenHex, type TokenTable } from '../crdt/bayes-counters.js'
 import { DatasetDecodeError } from '../errors.js'
-import { TOKEN_LIMIT, LOW_SPLIT, HIGH_LIMIT, MAX_VARINT_BYTES, FLAG_SPAM, FLAG_HAM, MIN_TOKEN_BYTES, MIN_SEEN_BYTES, type BayesSection } from './bayes-format.js'
-import { indexWidth } from './bayes-write.js'
+import { TOKEN_LIMIT, MAX_VARINT_BYTES, FLAG_SPAM, FLAG_HAM, MIN_TOKEN_BYTES_V2, MIN_SEEN_BYTES, COUNT_ESCAPE, MAX_SMALL_SPAM, MAX_SMALL_HAM, MAX_RICE_BITS, type BayesSection } from './bayes-format.js'
+import { indexBits } from './bayes-write.js'
+import { BitReader, GAP_ESCAPE, GAP_RAW_BITS } from './bayes-bits.js'
 
-/** Reads and checks one contribution, the counterpart of writeContribution. */
-// eslint-disable-next-line max-lines-per-function -- one pass in the field order the layout fixes, each bound checked where its field is read
+/** Reads and checks one contribution, the counterpart of writeContribution (version 2). */
 export function readContribution (r: Reader, nodeId: string): BayesSection {
-  const buf = r.buf
   const node = `node ${show(nodeId)}`
   const numSpam = r.varint(`${node} numSpam`)
   const numHam = r.varint(`${node} numHam`)
-  const n = r.count(`${node} token count`, MIN_TOKEN_BYTES)
-
+  const n = r.count(`${node} token count`, MIN_TOKEN_BYTES_V2)
   const tokens = allocTokens(n)
-  const keys = tokens.keys
-  const low = r.pos
-  r.pos += 2 * n
-  const tokenWhat = `${node} token`
+  readGaps(r, node, tokens.keys)
+  readCounts(r, node, tokens)
+  readAtimes(r, node, tokens)
+  return { numSpam, numHam, tokens, seen: readSeen(r, node) }
+}
+
+// A column's byte length, checked against the bytes left; returns its end.
+function columnEnd (r: Reader, what: string): number {
+  const at = r.pos
+  const bytes = r.varint(`${what} length`)
+  if (bytes > r.buf.length - r.pos) r.fail(`truncated: ${what} of ${bytes} bytes, ${r.buf.length - r.pos} remain`, at)
+  return r.pos + bytes
+}
+
+function readGaps (r: Reader, node: string, keys: Float64Array): void {
+  const n = keys.length
+  if (r.pos >= r.buf.length) r.fail(`truncated before ${node} Rice parameter`)
+  const k = r.buf[r.pos++]
+  if (k > MAX_RICE_BITS) r.fail(`${node} Rice parameter ${k} is above ${MAX_RICE_BITS}`, r.pos - 1)
+  const start = r.pos
+  const end = columnEnd(r, `${node} token gaps`)
+  const bits = new BitReader(r.buf, r.pos, end, (problem) => r.fail(`${node} token gaps: ${problem}`, start))
+  const scale = 2 ** k
+  const least = GAP_ESCAPE * scale
   let previous = 0
-  for (let k = 0; k < n; k++) {
-    const at = r.pos
-    const high = r.varint(tokenWhat)
-    if (high >= HIGH_LIMIT) r.fail(`${node} token ${k} is above 40 bits`, at)
-    const gap = high * LOW_SPLIT + buf[low + 2 * k] + buf[low + 2 * k + 1] * 256
-    if (k > 0 && gap === 0) r.fail(`${node} token ${tokenHex(previous)} repeats (tokens must be strictly ascending)`, at)
+  for (let i = 0; i < n; i++) {
+    const q = bits.unary()
+    let gap: number
+    if (q === GAP_ESCAPE) {
+      gap = bits.takeWide(GAP_RAW_BITS)
+      if (gap < least) r.fail(`${node} token ${i}: an escaped gap ${gap} below ${least}, which a quotient codes`, start)
+    } else {
+      gap = q * scale + bits.takeWide(k)
+    }
+    if (i > 0 && gap === 0) r.fail(`${node} token ${tokenHex(previous)} repeats (tokens must be strictly ascending)`, start)
     const v = previous + gap
-    if (v >= TOKEN_LIMIT) r.fail(`${node} token ${k} is above 40 bits`, at)
-    keys[k] = v
+    if (v >= TOKEN_LIMIT) r.fail(`${node} token ${i} is above 40 bits`, start)
+    keys[i] = v
     previous = v
   }
-  r.column(tokens.spam, `${node} spam count`)
-  r.column(tokens.ham, `${node} ham count`)
+  bits.done()
+  r.pos = end
+}
 
+function readCounts (r: Reader, node: string, t: TokenTable): void {
+  const buf = r.buf
+  const end = columnEnd(r, `${node} counts`)
+  const { spam, ham } = t
+  for (let k = 0; k < spam.length; k++) {
+    const at = r.pos
+    if (at >= end) r.fail(`truncated: ${node} counts end before token ${k}`)
+    const b = buf[r.pos++]
+    if (b < 0xf0) {
+      spam[k] = b & 15
+      ham[k] = b >>> 4
+      continue
+    }
+    if (b !== COUNT_ESCAPE) r.fail(`${node} count byte ${b} of token ${k} is neither small counts nor an escape`, at)
+    const s = r.varint(`${node} spam count`)
+    const h = r.varint(`${node} ham count`)
+    if (s > MAX_COUNT) r.fail(`${node} spam count ${s} is above ${MAX_COUNT}`, at)
+    if (h > MAX_COUNT) r.fail(`${node} ham count ${h} is above ${MAX_COUNT}`, at)
+    if (s <= MAX_SMALL_SPAM && h <= MAX_SMALL_HAM) r.fail(`${node} counts ${s}/${h} of token ${k} are escaped but fit one byte`, at)
+    if (r.pos > end) r.fail(`${node} counts of token ${k} run past the count column`, at)
+    spam[k] = s
+    ham[k] = h
+  }
+  if (r.pos !== end) r.fail(`${node} count column has ${end - r.pos} bytes after the last token`)
+}
+
+function readAtimes (r: Reader, node: string, t: TokenTable): void {
+  const n = t.keys.length
+  const dict = readAtimeDictionary(r, node, n)
+  const d = dict.length
+  const width = indexBits(d)
+  const start = r.pos
+  const end = start + Math.ceil(width * n / 8)
+  if (end > r.buf.length) r.fail(`truncated: ${node} atime indexes need ${end - start} bytes, ${r.buf.length - start} remain`)
+  const bits = new BitReader(r.buf, start, end, (problem) => r.fail(`${node} atime indexes: ${problem}`, start))
+  const used = new Uint8Array(d)
+  let unused = d
+  const atimes = t.atime
+  for (let k = 0; k < n; k++) {
+    const index = width === 0 ? 0 : bits.takeWide(width)
+    if (index >= d) r.fail(`${node} atime index ${index} of token ${tokenHex(t.keys[k])} is not below ${d}`, start)
+    if (used[index] === 0) {
+      used[index] = 1
+      unused--
+    }
+    atimes[k] = dict[index]
+  }
+  bits.done()
+  if (unused !== 0) r.fail(`${node} has ${unused} atimes that no token uses`, start)
+  r.pos = end
+}
+
+/** The distinct atimes of a contribution of n tokens: a count, then ascending gaps (both versions). */
+export function readAtimeDictionary (r: Reader, node: string, n: number): Float64Array {
   const dictAt = r.pos
   const d = r.varint(`${node} atime count`)
   if (n === 0 ? d !== 0 : d < 1 || d > n) r.fail(`${node} has ${d} distinct atimes for ${n} tokens`, dictAt)
@@ -50,25 +127,12 @@ export function readContribution (r: Reader, nodeId: string): BayesSection {
     if (atime > MAX_COUNT) r.fail(`${node} atime ${atime} is above ${MAX_COUNT}`, at)
     dict[k] = atime
   }
-  const width = indexWidth(d)
-  const base = r.pos
-  if (width * n > buf.length - base) r.fail(`truncated: ${node} atime indexes need ${width * n} bytes, ${buf.length - base} remain`)
-  const used = new Uint8Array(d)
-  let unused = d
-  const atimes = tokens.atime
-  for (let k = 0; k < n; k++) {
-    let index = 0
-    for (let p = width - 1; p >= 0; p--) index = index * 256 + buf[base + p * n + k]
-    if (index >= d) r.fail(`${node} atime index ${index} of token ${tokenHex(keys[k])} is not below ${d}`, base + k)
-    if (used[index] === 0) {
-      used[index] = 1
-      unused--
-    }
-    atimes[k] = dict[index]
-  }
-  if (unused !== 0) r.fail(`${node} has ${unused} atimes that no token uses`, dictAt)
-  r.pos = base + width * n
+  return dict
+}
 
+/** The seen ids of a contribution: a count, then flag and msgid each, ascending (both versions). */
+export function readSeen (r: Reader, node: string): Map<string, 's' | 'h'> {
+  const buf = r.buf
   const seenCount = r.count(`${node} seen count`, MIN_SEEN_BYTES)
   const seen = new Map<string, 's' | 'h'>()
   const msgidWhat = `${node} msgid`
@@ -85,7 +149,7 @@ export function readContribution (r: Reader, nodeId: string): BayesSection {
     last = msgid
     seen.set(msgid, flag === FLAG_SPAM ? 's' : 'h')
   }
-  return { numSpam, numHam, tokens, seen }
+  return seen
 }
 
 // A cursor over the file; every read is bounds-checked and every failure names its offset.

@@ -1,75 +1,144 @@
-/** Writing one contribution of a Bayes dataset file, in the layout bayes-codec.ts describes. */
-import { TOKEN_LIMIT, LOW_SPLIT, MAX_VARINT_BYTES, FLAG_SPAM, FLAG_HAM, LONE_SURROGATE, type BayesSection } from './bayes-format.js'
+/** Writing one contribution of a Bayes dataset file, in the layout bayes-codec.ts describes (version 2). */
+import { TOKEN_LIMIT, MAX_VARINT_BYTES, FLAG_SPAM, FLAG_HAM, LONE_SURROGATE, COUNT_ESCAPE, MAX_SMALL_SPAM, MAX_SMALL_HAM, MAX_RICE_BITS, type BayesSection } from './bayes-format.js'
+import { BitWriter, GAP_ESCAPE, GAP_RAW_BITS } from './bayes-bits.js'
+import type { TokenTable } from '../crdt/token-table.js'
 
-/** Writes one contribution: node id, message counts, token columns, atime dictionary, seen ids. */
-// eslint-disable-next-line max-lines-per-function -- one pass in the field order the layout fixes; pieces would hide that order
+/** Writes one contribution: node id, message counts, token gaps, counts, atimes, seen ids. */
 export function writeContribution (out: ByteWriter, nodeId: string, db: BayesSection): void {
   const where = `node ${JSON.stringify(nodeId)}`
   checkCount(db.numSpam, `${where}: numSpam`)
   checkCount(db.numHam, `${where}: numHam`)
-  out.text(nodeId)
-  out.varint(db.numSpam)
-  out.varint(db.numHam)
-
   const { keys, spam, ham, atime } = db.tokens
   const n = keys.length
   if (spam.length !== n || ham.length !== n || atime.length !== n) throw new RangeError(`${where}: token columns of different lengths`)
+  checkKeys(keys, where)
+  out.text(nodeId)
+  out.varint(db.numSpam)
+  out.varint(db.numHam)
   out.varint(n)
-  // Tokens: the low column at `low`, the high column right after it, in one pass.
-  out.reserve(n * 6)
-  let buf = out.buf
-  let low = out.length
-  let at = low + 2 * n
+  writeGaps(out, keys)
+  writeCounts(out, db.tokens)
+  writeAtimes(out, atime)
+  writeSeen(out, db.seen, where)
+}
+
+function checkKeys (keys: Float64Array, where: string): void {
   let previous = -1
-  for (let k = 0; k < n; k++) {
+  for (let k = 0; k < keys.length; k++) {
     const v = keys[k]
     if (!(v > previous) || v >= TOKEN_LIMIT || !Number.isInteger(v)) {
       throw new RangeError(`${where}: token ${k} (${v}) is not a 40-bit integer above the one before (tokens must be strictly ascending)`)
     }
-    const gap = v - (k === 0 ? 0 : previous)
     previous = v
-    const high = Math.floor(gap / LOW_SPLIT)
-    const rest = gap - high * LOW_SPLIT
-    buf[low++] = rest & 0xff
-    buf[low++] = rest >>> 8
-    at = putVarint(buf, at, high)
+  }
+}
+
+// Bits of the Rice codes of the gaps with parameter k: a unary quotient (its zeros and a one) and
+// k remainder bits, or GAP_ESCAPE zeros and the raw gap when the quotient would reach GAP_ESCAPE.
+function riceBits (keys: Float64Array, k: number): number {
+  const scale = 2 ** k
+  let bits = 0
+  let previous = 0
+  for (let i = 0; i < keys.length; i++) {
+    const q = Math.floor((keys[i] - previous) / scale)
+    bits += q < GAP_ESCAPE ? q + 1 + k : GAP_ESCAPE + GAP_RAW_BITS
+    previous = keys[i]
+  }
+  return bits
+}
+
+// The Rice parameter that takes the fewest bits: the best is near log2 of the mean gap, so only
+// the parameters around it are counted.
+function riceParameter (keys: Float64Array): { k: number, bits: number } {
+  const n = keys.length
+  const mean = n === 0 ? 1 : (keys[n - 1] + 1) / n
+  const guess = Math.max(0, Math.min(MAX_RICE_BITS, Math.floor(Math.log2(mean))))
+  let best = { k: guess, bits: riceBits(keys, guess) }
+  for (const k of [guess - 2, guess - 1, guess + 1]) {
+    if (k < 0 || k > MAX_RICE_BITS) continue
+    const bits = riceBits(keys, k)
+    if (bits < best.bits) best = { k, bits }
+  }
+  return best
+}
+
+// Token gaps: k, the byte length of the bit column, the Rice codes.
+function writeGaps (out: ByteWriter, keys: Float64Array): void {
+  const { k, bits } = riceParameter(keys)
+  const bytes = Math.ceil(bits / 8)
+  out.byte(k)
+  out.varint(bytes)
+  out.reserve(bytes)
+  const w = new BitWriter(out.buf, out.length)
+  const scale = 2 ** k
+  let previous = 0
+  for (let i = 0; i < keys.length; i++) {
+    const gap = keys[i] - previous
+    previous = keys[i]
+    const q = Math.floor(gap / scale)
+    if (q >= GAP_ESCAPE) {
+      w.put(0, GAP_ESCAPE)
+      w.putWide(gap, GAP_RAW_BITS)
+      continue
+    }
+    w.put(1 << q, q + 1)
+    w.putWide(gap - q * scale, k)
+  }
+  out.length = w.finish()
+}
+
+// Counts: the byte length, then per token one byte `spam | ham << 4` when spam and ham are small,
+// or COUNT_ESCAPE and both as varints.
+function writeCounts (out: ByteWriter, t: TokenTable): void {
+  const { spam, ham } = t
+  const n = spam.length
+  let bytes = 0
+  for (let k = 0; k < n; k++) bytes += spam[k] <= MAX_SMALL_SPAM && ham[k] <= MAX_SMALL_HAM ? 1 : 1 + varintSize(spam[k]) + varintSize(ham[k])
+  out.varint(bytes)
+  out.reserve(bytes)
+  const buf = out.buf
+  let at = out.length
+  for (let k = 0; k < n; k++) {
+    const s = spam[k]
+    const h = ham[k]
+    if (s <= MAX_SMALL_SPAM && h <= MAX_SMALL_HAM) {
+      buf[at++] = s | (h << 4)
+    } else {
+      buf[at++] = COUNT_ESCAPE
+      at = putVarint(buf, at, s)
+      at = putVarint(buf, at, h)
+    }
   }
   out.length = at
-  writeColumn(out, spam)
-  writeColumn(out, ham)
+}
 
-  // Atimes: the sorted distinct values, then each token's index among them.
-  const { dict, rank } = atimeDictionary(atime)
+// Atimes: the sorted distinct values gap-coded, then each token's index among them in the fewest
+// bits that hold d - 1, packed.
+function writeAtimes (out: ByteWriter, atime: Uint32Array): void {
+  const n = atime.length
+  const { dict, rank, base } = atimeDictionary(atime)
   const d = dict.length
   out.varint(d)
   out.reserve(d * MAX_VARINT_BYTES)
-  buf = out.buf
-  at = out.length
+  let at = out.length
   let last = 0
   for (let k = 0; k < d; k++) {
-    at = putVarint(buf, at, dict[k] - last)
+    at = putVarint(out.buf, at, dict[k] - last)
     last = dict[k]
   }
   out.length = at
-  const width = indexWidth(d)
-  out.reserve(width * n)
-  buf = out.buf
-  const base = out.length
-  if (width > 0) {
-    for (let k = 0; k < n; k++) {
-      let index = rank.get(atime[k]) as number
-      for (let p = 0; p < width; p++) {
-        buf[base + p * n + k] = index & 0xff
-        index >>>= 8
-      }
-    }
-  }
-  out.length = base + width * n
+  const width = indexBits(d)
+  out.reserve(Math.ceil(width * n / 8))
+  const w = new BitWriter(out.buf, out.length)
+  if (width > 0) for (let k = 0; k < n; k++) w.putWide(rank.get(atime[k] - base) as number, width)
+  out.length = w.finish()
+}
 
-  const msgids = [...db.seen.keys()].sort()
+function writeSeen (out: ByteWriter, seen: ReadonlyMap<string, string>, where: string): void {
+  const msgids = [...seen.keys()].sort()
   out.varint(msgids.length)
   for (const msgid of msgids) {
-    const flag = db.seen.get(msgid)
+    const flag = seen.get(msgid)
     if (flag !== 's' && flag !== 'h') throw new RangeError(`${where}: seen flag ${JSON.stringify(flag)} of msgid ${JSON.stringify(msgid)} is neither "s" nor "h"`)
     checkText(msgid, `${where}: msgid`)
     out.byte(flag === 's' ? FLAG_SPAM : FLAG_HAM)
@@ -77,23 +146,30 @@ export function writeContribution (out: ByteWriter, nodeId: string, db: BayesSec
   }
 }
 
-// The distinct values of a column, ascending, and the rank of each. Found with a map, not by
+// The distinct values of a column, ascending, and the rank of each (keyed by value - base, the
+// smallest value: atimes of a few years apart are then small integers, which a Map looks up
+// several times faster than the heap numbers of full 32-bit atimes). Found with a map, not by
 // sorting the column: a token's atime is one of few values (a message's), so this is one pass.
-function atimeDictionary (values: Uint32Array): { dict: Uint32Array, rank: Map<number, number> } {
+function atimeDictionary (values: Uint32Array): { dict: Uint32Array, rank: Map<number, number>, base: number } {
+  let base = values.length > 0 ? values[0] : 0
+  for (let k = 1; k < values.length; k++) if (values[k] < base) base = values[k]
   const rank = new Map<number, number>()
-  for (let k = 0; k < values.length; k++) if (!rank.has(values[k])) rank.set(values[k], 0)
-  const dict = Uint32Array.from(rank.keys()).sort()
-  for (let k = 0; k < dict.length; k++) rank.set(dict[k], k)
-  return { dict, rank }
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k] - base
+    if (!rank.has(v)) rank.set(v, 0)
+  }
+  const dict = Uint32Array.from(rank.keys(), v => v + base).sort()
+  for (let k = 0; k < dict.length; k++) rank.set(dict[k] - base, k)
+  return { dict, rank, base }
 }
 
-function writeColumn (out: ByteWriter, values: Uint32Array): void {
-  const n = values.length
-  out.reserve(n * 5)
-  const buf = out.buf
-  let at = out.length
-  for (let k = 0; k < n; k++) at = putVarint(buf, at, values[k])
-  out.length = at
+function varintSize (n: number): number {
+  let size = 1
+  while (n >= 0x80) {
+    n = Math.floor(n / 128)
+    size++
+  }
+  return size
 }
 
 // Writes the Bayes file into one growing byte buffer; columns reserve their worst case up front
@@ -154,7 +230,7 @@ export class ByteWriter {
 
 // Writes n (a non-negative safe integer) as a varint at buf[at]; returns the end. Division above
 // 2^31, where the bit operators would wrap.
-function putVarint (buf: Uint8Array, at: number, n: number): number {
+export function putVarint (buf: Uint8Array, at: number, n: number): number {
   while (n > 0x7fffffff) {
     buf[at++] = (n % 128) | 0x80
     n = Math.floor(n / 128)
@@ -167,7 +243,14 @@ function putVarint (buf: Uint8Array, at: number, n: number): number {
   return at
 }
 
-// Bytes of an atime index when there are d distinct atimes: enough for d - 1.
+// Bits of an atime index when there are d distinct atimes (version 2): enough for d - 1.
+export function indexBits (d: number): number {
+  let width = 0
+  for (let span = 1; span < d; span *= 2) width++
+  return width
+}
+
+// Bytes of an atime index when there are d distinct atimes (version 1): enough for d - 1.
 export function indexWidth (d: number): number {
   let width = 0
   for (let span = 1; span < d; span *= 256) width++

@@ -13,10 +13,12 @@
  * sorted arrays. Every function returns new tables and never changes its arguments; a result may
  * share arrays with an argument, so treat a table as an immutable value.
  */
-import { allocTokens, MAX_COUNT, trimTokens, type TokenTable } from './token-table.js'
+import { allocTokens, trimTokens, type TokenTable } from './token-table.js'
+import { sumTokens } from './token-sum.js'
 
 // The CRDT speaks in token tables: importers of this module get them here too.
 export { allocTokens, findToken, MAX_COUNT, tokenEntries, tokenHex, tokensOf, tokenValue, trimTokens, type TokenCounts, type TokenTable } from './token-table.js'
+export { sumTokens } from './token-sum.js'
 
 
 /** How a message was learned: `s` as spam, `h` as ham. */
@@ -115,70 +117,6 @@ export function joinContributions (contribs: Iterable<NodeContribution>): Map<st
 }
 
 /**
- * The sum of tables: counts add up (capped at MAX_COUNT), atime is the newest. Tables are added
- * two at a time, smallest first: a two-way merge is straight-line code, and summing three 1M
- * tables as one k-way merge (two loops over the tables per row) took a second and a half.
- * Capping and the newest atime do not depend on the grouping. A token whose counts sum to 0 is
- * left out unless `keepZero`.
- */
-export function sumTokens (tables: readonly TokenTable[], keepZero = false): TokenTable {
-  const rest = tables.filter(t => t.keys.length > 0).sort((a, b) => a.keys.length - b.keys.length)
-  if (rest.length === 0) return allocTokens(0)
-  // One table is its own sum: no copy of a million rows (a first scan adds to an empty contribution).
-  if (rest.length === 1) return keepZero || !hasZeroRow(rest[0]) ? rest[0] : sumTwo(rest[0], allocTokens(0), false)
-  let sum = rest[0]
-  for (let i = 1; i < rest.length; i++) sum = sumTwo(sum, rest[i], keepZero || i < rest.length - 1)
-  return sum
-}
-
-// The sum of two tables (see sumTokens); zero sums are kept with `keepZero`.
-function sumTwo (a: TokenTable, b: TokenTable, keepZero: boolean): TokenTable {
-  const na = a.keys.length
-  const nb = b.keys.length
-  const out = allocTokens(na + nb)
-  const { keys, spam, ham, atime } = out
-  let i = 0
-  let j = 0
-  let n = 0
-  while (i < na || j < nb) {
-    const ka = i < na ? a.keys[i] : Infinity
-    const kb = j < nb ? b.keys[j] : Infinity
-    let s: number
-    let h: number
-    let t: number
-    if (ka < kb) {
-      s = a.spam[i]
-      h = a.ham[i]
-      t = a.atime[i]
-      i++
-    } else if (kb < ka) {
-      s = b.spam[j]
-      h = b.ham[j]
-      t = b.atime[j]
-      j++
-    } else {
-      s = a.spam[i] + b.spam[j]
-      h = a.ham[i] + b.ham[j]
-      t = a.atime[i] > b.atime[j] ? a.atime[i] : b.atime[j]
-      i++
-      j++
-    }
-    if (!keepZero && s === 0 && h === 0) continue
-    keys[n] = ka < kb ? ka : kb
-    spam[n] = s > MAX_COUNT ? MAX_COUNT : s
-    ham[n] = h > MAX_COUNT ? MAX_COUNT : h
-    atime[n] = t
-    n++
-  }
-  return trimTokens(out, n)
-}
-
-function hasZeroRow (t: TokenTable): boolean {
-  for (let i = 0; i < t.keys.length; i++) if (t.spam[i] === 0 && t.ham[i] === 0) return true
-  return false
-}
-
-/**
  * The cluster's DB: the sum over the latest contribution of every node. Token counts and message
  * counts add up, atime is the newest. A token whose counts sum to 0 (a node only saw it used) is
  * left out: SpamAssassin holds no such token, and `sa-learn --restore` skips them.
@@ -223,10 +161,18 @@ export function ownDelta (localNow: BayesDb, localAtLastScan: BayesDb): Contribu
 }
 
 // The rows of `now` whose counts or atime grew over `last`, counts as the growth (clamped at 0).
+// Counted first, then written at the exact size: after a sync the local DB holds millions of
+// tokens of which a scan usually finds a few grown.
 function grownRows (now: TokenTable, last: TokenTable): TokenTable {
+  const out = allocTokens(visitGrown(now, last, null))
+  visitGrown(now, last, out)
+  return out
+}
+
+// One pass of grownRows: writes the grown rows into `out` (when given); returns their number.
+function visitGrown (now: TokenTable, last: TokenTable, out: TokenTable | null): number {
   const n = now.keys.length
   const m = last.keys.length
-  const out = allocTokens(n)
   let count = 0
   let j = 0
   for (let i = 0; i < n; i++) {
@@ -240,13 +186,15 @@ function grownRows (now: TokenTable, last: TokenTable): TokenTable {
       ham = ham > last.ham[j] ? ham - last.ham[j] : 0
       if (spam === 0 && ham === 0 && atime <= last.atime[j]) continue
     }
-    out.keys[count] = v
-    out.spam[count] = spam
-    out.ham[count] = ham
-    out.atime[count] = atime
+    if (out !== null) {
+      out.keys[count] = v
+      out.spam[count] = spam
+      out.ham[count] = ham
+      out.atime[count] = atime
+    }
     count++
   }
-  return trimTokens(out, count)
+  return count
 }
 
 /**
@@ -284,6 +232,8 @@ export function joinTokens (target: TokenTable, incoming: TokenTable): TokenJoin
   if (n === 0) return { joined: incoming, grown: incoming }
   const grown = allocTokens(m)
   let g = 0
+  // Grown rows whose token the target lacks: the join has n + fresh rows.
+  let fresh = 0
   // First pass: what grows. Most joins (a delta's echo, a repeated upload) grow nothing.
   let i = 0
   for (let j = 0; j < m; j++) {
@@ -306,34 +256,39 @@ export function joinTokens (target: TokenTable, incoming: TokenTable): TokenJoin
       grown.spam[g] = s
       grown.ham[g] = h
       grown.atime[g] = a
+      fresh++
     }
     g++
   }
   const grownRows = trimTokens(grown, g)
   if (g === 0) return { joined: target, grown: grownRows }
   // Second pass: grown rows replace or join the target's (a key in both: grown is the max).
-  const joined = allocTokens(n + g)
-  let out = 0
-  i = 0
+  return { joined: overlay(target, grownRows, n + fresh), grown: grownRows }
+}
+
+// The rows of `target` with those of `grown` put over them (a key in both: grown's), `size` rows.
+function overlay (target: TokenTable, grown: TokenTable, size: number): TokenTable {
+  const n = target.keys.length
+  const g = grown.keys.length
+  const joined = allocTokens(size)
+  let i = 0
   let k = 0
-  while (i < n || k < g) {
-    if (k >= g || (i < n && target.keys[i] < grownRows.keys[k])) {
-      joined.keys[out] = target.keys[i]
-      joined.spam[out] = target.spam[i]
-      joined.ham[out] = target.ham[i]
-      joined.atime[out] = target.atime[i]
-      i++
+  for (let out = 0; i < n || k < g; out++) {
+    let from = target
+    let row = i
+    if (k < g && (i >= n || target.keys[i] >= grown.keys[k])) {
+      if (i < n && target.keys[i] === grown.keys[k]) i++
+      from = grown
+      row = k++
     } else {
-      if (i < n && target.keys[i] === grownRows.keys[k]) i++
-      joined.keys[out] = grownRows.keys[k]
-      joined.spam[out] = grownRows.spam[k]
-      joined.ham[out] = grownRows.ham[k]
-      joined.atime[out] = grownRows.atime[k]
-      k++
+      i++
     }
-    out++
+    joined.keys[out] = from.keys[row]
+    joined.spam[out] = from.spam[row]
+    joined.ham[out] = from.ham[row]
+    joined.atime[out] = from.atime[row]
   }
-  return { joined: trimTokens(joined, out), grown: grownRows }
+  return joined
 }
 
 /**

@@ -27,9 +27,12 @@
  * copy of millions of tokens, and rebuilt at load from the snapshot and the log up to it; a fold
  * that would drop the log records it needs writes it out as a blob first.
  */
-import { addContribution, emptyBayesDb, expireTokens, joinTokens, mergeContributions, ownDelta, type BayesDb, type Contribution, type SeenFlag } from '../crdt/bayes-counters.js'
+import { addContribution, emptyBayesDb, expireTokens, mergeContributions, ownDelta, type BayesDb, type Contribution } from '../crdt/bayes-counters.js'
 import { decodeBayes, encodeBayes, joinBayesSections, splitBayes, type BayesContribution, type EncodedBayes, type EncodedContribution } from '../archive/bayes-codec.js'
 import type { StateStore } from '../store/state-store.js'
+import { join, joinContribution, sameDb } from './bayes-join.js'
+
+export { joinContribution, type ContributionJoin } from './bayes-join.js'
 
 /** Blob names this module owns. */
 const SNAPSHOT = 'bayes!snapshot'
@@ -51,6 +54,15 @@ interface MergedBaseline {
   maxTokens: number
 }
 
+/**
+ * This node's baseline, held small: a scanned one as the bytes of a Bayes file of one
+ * contribution (about 5 bytes a token; null: none), a written cluster DB as the contributions it
+ * was summed from (held anyway, as values never change) and summed again when a scan needs it.
+ * After a sync the baseline is the whole cluster's DB: as a table it took more memory than all
+ * the contributions but one.
+ */
+type Baseline = { kind: 'scanned', bytes: Uint8Array | null } | { kind: 'merged', contribs: ReadonlyMap<string, Contribution>, maxTokens: number }
+
 /** Log records kept before they are folded into the snapshot, whatever their size. */
 const MAX_LOG_RECORDS = 256
 /**
@@ -65,39 +77,9 @@ const logName = (bseq: number): string => LOG_PREFIX + bseq.toString(16).padStar
 const logSeq = (name: string): number => parseInt(name.slice(LOG_PREFIX.length), 16)
 
 /** The cluster's DB of `contribs`, expired to `maxTokens` newest tokens (0: all). */
-function mergedOf (contribs: Map<string, Contribution>, maxTokens: number): BayesDb {
+function mergedOf (contribs: ReadonlyMap<string, Contribution>, maxTokens: number): BayesDb {
   const db = mergeContributions([...contribs].map(([nodeId, c]) => ({ ...c, nodeId, revision: 0 })))
   return maxTokens > 0 ? expireTokens(db, maxTokens) : db
-}
-
-/** What a join of two copies of one node's contribution gives. */
-export interface ContributionJoin {
-  /** The join: per token the larger spam, ham and atime; seen ids joined, 's' over 'h'. */
-  joined: Contribution
-  /** What of the incoming copy grew the target (null when nothing), with the node's message counts. */
-  grown: Contribution | null
-}
-
-/** Joins `incoming` into `target` (absent: empty); changes neither. */
-export function joinContribution (target: Contribution | undefined, incoming: Contribution): ContributionJoin {
-  const base = target ?? emptyBayesDb()
-  const { joined: tokens, grown: grownTokens } = joinTokens(base.tokens, incoming.tokens)
-  const grownSeen = new Map<string, SeenFlag>()
-  incoming.seen.forEach((flag, msgid) => {
-    const cur = base.seen.get(msgid)
-    if (cur === undefined || (cur === 'h' && flag === 's')) grownSeen.set(msgid, flag)
-  })
-  const numSpam = Math.max(base.numSpam, incoming.numSpam)
-  const numHam = Math.max(base.numHam, incoming.numHam)
-  const changed = numSpam > base.numSpam || numHam > base.numHam || grownTokens.keys.length > 0 || grownSeen.size > 0
-  if (!changed) return { joined: base, grown: null }
-  let seen = base.seen
-  if (grownSeen.size > 0) {
-    seen = new Map(base.seen)
-    grownSeen.forEach((flag, msgid) => seen.set(msgid, flag))
-  }
-  // A delta carries the node's whole message counts, so a receiver never goes backwards.
-  return { joined: { numSpam, numHam, tokens, seen }, grown: { numSpam, numHam, tokens: grownTokens, seen: grownSeen } }
 }
 
 /** The Bayes dataset of one node. */
@@ -105,7 +87,7 @@ export class BayesReplica {
   private bseq: number
   /** Bayes change sequence of the last change to this node's own contribution (since load). */
   private ownBseq: number
-  /** The cluster's DB while no contribution changed. */
+  /** The cluster's DB while no contribution changed, until it is written to the local store. */
   private mergedDb: BayesDb | null = null
   private logRecords: number
   /** Token records in the log. */
@@ -115,7 +97,7 @@ export class BayesReplica {
     private readonly store: StateStore,
     readonly nodeId: string,
     private readonly contribs: Map<string, Contribution>,
-    private baseline: BayesDb,
+    private baseline: Baseline,
     bseq: number,
     private snapshotSeq: number,
     logRecords: number,
@@ -153,13 +135,9 @@ export class BayesReplica {
       }
       markers.forEach((m, i) => { if (m !== null && logSeq(name) <= m.bseq) at[i] = new Map(contribs) })
     }
-    let baseline = emptyBayesDb()
-    if (mergedBaseline !== null) {
-      baseline = mergedOf(at[0] ?? contribs, mergedBaseline.maxTokens)
-    } else {
-      const baselineBlob = await store.getBlob(BASELINE)
-      if (baselineBlob !== undefined) baseline = decodeBayes(baselineBlob, { name: BASELINE })[0]?.db ?? emptyBayesDb()
-    }
+    const baseline: Baseline = mergedBaseline === null
+      ? { kind: 'scanned', bytes: (await store.getBlob(BASELINE)) ?? null }
+      : { kind: 'merged', contribs: at[0] ?? new Map(contribs), maxTokens: mergedBaseline.maxTokens }
     const pending = pendingMarker === null ? null : mergedOf(at[1] ?? contribs, pendingMarker.maxTokens)
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
@@ -191,7 +169,7 @@ export class BayesReplica {
     return [...this.contribs].map(([nodeId, db]) => ({ nodeId, db }))
   }
 
-  /** The cluster's DB: the sum of every contribution (kept until a contribution changes; do not change it). */
+  /** The cluster's DB: the sum of every contribution (kept until a contribution changes or it is written; do not change it). */
   merged (): BayesDb {
     this.mergedDb ??= mergedOf(this.contribs, 0)
     return this.mergedDb
@@ -260,7 +238,9 @@ export class BayesReplica {
   async setMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
     await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false } })
-    this.baseline = db
+    this.baseline = { kind: 'merged', contribs: new Map(this.contribs), maxTokens }
+    // Written: the next write follows a change, which makes the DB again.
+    this.mergedDb = null
     this.mergedBaseline = marker
     this.pending = null
     this.behind = false
@@ -268,7 +248,14 @@ export class BayesReplica {
 
   /** What a scan's growth is measured from: the baseline, joined with the pending DB while a write is pending. */
   private scanBaseline (): BayesDb {
-    return this.pending === null ? this.baseline : joinContribution(this.baseline, this.pending).joined
+    const baseline = this.baselineDb()
+    return this.pending === null ? baseline : joinContribution(baseline, this.pending).joined
+  }
+
+  private baselineDb (): BayesDb {
+    const b = this.baseline
+    if (b.kind === 'merged') return mergedOf(b.contribs, b.maxTokens)
+    return b.bytes === null ? emptyBayesDb() : decodeBayes(b.bytes, { name: BASELINE })[0]?.db ?? emptyBayesDb()
   }
 
   /**
@@ -286,7 +273,10 @@ export class BayesReplica {
     const parts: EncodedContribution[] = []
     const nodes = new Set<string>()
     for (const [name, data] of records) {
-      for (const part of splitBayes(data, name)) {
+      // A record an older agent wrote (another layout version) is decoded and encoded again.
+      const split = splitBayes(data, name)
+      if (split === null) return encodeBayes(joinRecords(records, keep))
+      for (const part of split) {
         if (!keep(part.nodeId)) continue
         if (nodes.has(part.nodeId)) return encodeBayes(joinRecords(records, keep))
         nodes.add(part.nodeId)
@@ -311,15 +301,17 @@ export class BayesReplica {
       : changes.every(c => c.encoded !== undefined)
         ? joinBayesSections(changes.map(c => ({ nodeId: c.nodeId, bytes: c.encoded as Uint8Array, tokens: c.db.tokens.keys.length }))).data
         : encodeBayes(changes).data
+    let baselineBytes: Uint8Array | null = null
     if (baseline !== null) {
       // A first scan's baseline is the change itself: its bytes are the record's.
       const same = record !== null && changes.length === 1 && changes[0].nodeId === this.nodeId && sameDb(changes[0].db, baseline)
-      blobs.push({ name: BASELINE, value: same ? record : encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data })
+      baselineBytes = same ? record : encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data
+      blobs.push({ name: BASELINE, value: baselineBytes })
       meta[META_MERGED_BASELINE] = null
     }
     if (record === null) {
       if (blobs.length > 0) await this.store.write({ blobs, meta })
-      if (baseline !== null) this.setBaselineState(baseline)
+      if (baselineBytes !== null) this.setBaselineState(baselineBytes)
       return
     }
     const bseq = this.bseq + 1
@@ -330,7 +322,8 @@ export class BayesReplica {
     if (fold) {
       // The fold drops the log records a merged baseline older than the snapshot is rebuilt from.
       if (baseline === null && this.mergedBaseline !== null && this.mergedBaseline.bseq < this.bseq) {
-        blobs.push({ name: BASELINE, value: encodeBayes([{ nodeId: this.nodeId, db: this.baseline }]).data })
+        const bytes = this.baseline.kind === 'scanned' ? this.baseline.bytes : null
+        blobs.push({ name: BASELINE, value: bytes ?? encodeBayes([{ nodeId: this.nodeId, db: this.baselineDb() }]).data })
         meta[META_MERGED_BASELINE] = null
       }
       const snapshot = encodeBayes(this.contributions()).data
@@ -343,7 +336,7 @@ export class BayesReplica {
     for (const c of changes) join(this.contribs, c)
     this.mergedDb = null
     if (merged) this.behind = true
-    if (baseline !== null) this.setBaselineState(baseline)
+    if (baselineBytes !== null) this.setBaselineState(baselineBytes)
     if (meta[META_MERGED_BASELINE] === null) this.mergedBaseline = null
     if (fold) {
       this.snapshotSeq = this.bseq
@@ -356,25 +349,11 @@ export class BayesReplica {
     this.logTokens += recordTokens
   }
 
-  /** A scanned baseline, now stored as a blob. */
-  private setBaselineState (db: BayesDb): void {
-    this.baseline = db
+  /** A scanned baseline, now stored as this blob. */
+  private setBaselineState (bytes: Uint8Array): void {
+    this.baseline = { kind: 'scanned', bytes }
     this.mergedBaseline = null
   }
-}
-
-/** True when both DBs hold the same counts, tokens and seen ids. */
-function sameDb (a: BayesDb, b: BayesDb): boolean {
-  if (a.numSpam !== b.numSpam || a.numHam !== b.numHam || a.seen.size !== b.seen.size) return false
-  for (const [msgid, flag] of a.seen) if (b.seen.get(msgid) !== flag) return false
-  const x = a.tokens
-  const y = b.tokens
-  const n = x.keys.length
-  if (y.keys.length !== n) return false
-  for (let i = 0; i < n; i++) {
-    if (x.keys[i] !== y.keys[i] || x.spam[i] !== y.spam[i] || x.ham[i] !== y.ham[i] || x.atime[i] !== y.atime[i]) return false
-  }
-  return true
 }
 
 /** The contributions of log records whose node `keep` accepts, joined into one per node. */
@@ -384,9 +363,4 @@ function joinRecords (records: Array<[string, Uint8Array]>, keep: (nodeId: strin
     for (const c of decodeBayes(data, { name })) if (keep(c.nodeId)) join(out, c)
   }
   return [...out].map(([nodeId, db]) => ({ nodeId, db }))
-}
-
-function join (into: Map<string, Contribution>, c: BayesContribution): void {
-  const { joined, grown } = joinContribution(into.get(c.nodeId), c.db)
-  if (grown !== null || !into.has(c.nodeId)) into.set(c.nodeId, joined)
 }

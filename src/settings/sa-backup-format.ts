@@ -83,16 +83,20 @@ const HEX = new TextEncoder().encode('0123456789abcdef')
  * ascending 40-bit integers, or a msgid that cannot be one field.
  */
 export function formatSaBackup (db: BayesDb): Uint8Array {
-  return Buffer.concat([...formatSaBackupChunks(db)])
+  // Each chunk is copied: the generator writes the next one over it.
+  return Buffer.concat(Array.from(formatSaBackupChunks(db), c => Buffer.from(c)))
 }
 
 /** Longest token line: "t", 4 tabs, 3 counts of at most 10 digits, 10 hex digits, newline. */
 const MAX_TOKEN_LINE = 6 + 3 * 10 + TOKEN_HEX
 
 /**
- * The bytes of {@link formatSaBackup} in chunks of about `chunkBytes` each (fresh buffers), so a
- * file of millions of tokens is written without holding all of it in memory. Checks everything,
- * and throws SaBackupError, before the first chunk.
+ * The bytes of {@link formatSaBackup} in chunks of about `chunkBytes` each, so a file of millions
+ * of tokens is written without holding all of it in memory. The token chunks are views of one
+ * buffer that each next chunk overwrites: a consumer is done with a chunk before it asks for the
+ * next (as a file handle's writeFile is). A fresh buffer a chunk left 60 MB of garbage per 2M
+ * tokens written, RSS the process kept. Checks everything, and throws SaBackupError, before the
+ * first chunk.
  */
 export function * formatSaBackupChunks (db: BayesDb, chunkBytes = 1024 * 1024): Generator<Uint8Array> {
   checkCount(db.numSpam, 'num_spam')
@@ -113,8 +117,8 @@ export function * formatSaBackupChunks (db: BayesDb, chunkBytes = 1024 * 1024): 
   checkTokens(t)
   yield head
   const size = Math.max(chunkBytes, MAX_TOKEN_LINE)
+  const out = Buffer.allocUnsafe(Math.min(size, t.keys.length * MAX_TOKEN_LINE))
   for (let i = 0; i < t.keys.length;) {
-    const out = Buffer.allocUnsafe(size)
     const rows = Math.min(t.keys.length - i, Math.floor(size / MAX_TOKEN_LINE))
     yield out.subarray(0, writeTokenLines(t, i, i + rows, out))
     i += rows

@@ -146,9 +146,8 @@ class TokenRows {
   spam: Uint32Array
   ham: Uint32Array
   atime: Uint32Array
-  /** Line number and start offset of each row, to report a duplicate. */
+  /** Line number of each row, to report a duplicate (its text is found again by its number). */
   lines: Uint32Array
-  starts: Float64Array
 
   constructor (capacity: number) {
     this.keys = new Float64Array(capacity)
@@ -156,10 +155,9 @@ class TokenRows {
     this.ham = new Uint32Array(capacity)
     this.atime = new Uint32Array(capacity)
     this.lines = new Uint32Array(capacity)
-    this.starts = new Float64Array(capacity)
   }
 
-  push (line: number, start: number): void {
+  push (line: number): void {
     if (this.n === this.keys.length) this.grow()
     const i = this.n++
     this.keys[i] = tok.key
@@ -167,7 +165,6 @@ class TokenRows {
     this.ham[i] = tok.ham
     this.atime[i] = tok.atime
     this.lines[i] = line
-    this.starts[i] = start
   }
 
   private grow (): void {
@@ -182,7 +179,6 @@ class TokenRows {
     this.ham = more(this.ham)
     this.atime = more(this.atime)
     this.lines = more(this.lines)
-    this.starts = more(this.starts)
   }
 }
 
@@ -211,7 +207,7 @@ export function parseSaBackup (input: Uint8Array | string, file: string): Parsed
     let reason: string | undefined
     const kind = buf[start]
     if (kind === T && buf[start + 1] === TAB) {
-      if (fastToken(buf, start, end)) rows.push(line, start)
+      if (fastToken(buf, start, end)) rows.push(line)
       else reason = tokenLineProblem(buf.toString('utf8', start, end))
     } else if (end === start) {
       reason = 'empty line'
@@ -236,17 +232,24 @@ export function parseSaBackup (input: Uint8Array | string, file: string): Parsed
   if (duplicates.length > 0) {
     invalidCount += duplicates.length
     // Only the first ones by line can be among the first reported.
-    const first = duplicates.sort((a, b) => rows.lines[a] - rows.lines[b]).slice(0, REPORTED_INVALID_LINES)
-    for (const i of first) {
-      const start = rows.starts[i]
-      let end = buf.indexOf(NL, start)
-      if (end < 0) end = stop
-      invalid.push({ file, line: rows.lines[i], reason: 'duplicate token', text: buf.toString('utf8', start, end) })
-    }
+    const first = new Set(duplicates.map(i => rows.lines[i]).sort((a, b) => a - b).slice(0, REPORTED_INVALID_LINES))
+    for (const [line, text] of linesNumbered(buf, first)) invalid.push({ file, line, reason: 'duplicate token', text })
     invalid.sort((a, b) => a.line - b.line)
     invalid.length = Math.min(invalid.length, REPORTED_INVALID_LINES)
   }
   return { db, invalid, invalidCount }
+}
+
+/** The text of the lines of these numbers (1 is the first), found in one pass. */
+function linesNumbered (buf: Buffer, wanted: ReadonlySet<number>): Array<[number, string]> {
+  const out: Array<[number, string]> = []
+  for (let start = 0, line = 1; start < buf.length && out.length < wanted.size; line++) {
+    let end = buf.indexOf(NL, start)
+    if (end < 0) end = buf.length
+    if (wanted.has(line)) out.push([line, buf.toString('utf8', start, end)])
+    start = end + 1
+  }
+  return out
 }
 
 /**

@@ -38,9 +38,9 @@ export interface SettingsArchive {
 }
 
 /**
- * bayes.bin is stored, not deflated: its columns are mostly random token bits, so deflate took
- * about 0.5 s per million tokens (a fifth of a 1M sync's CPU) to save about 30% (7.0 to ~4.9 bytes
- * a token), and the stored size is within the 8-byte target.
+ * bayes.bin is stored, not deflated: its columns are mostly random token bits, already coded
+ * near their entropy (about 5.4 bytes a token, bayes-codec.ts), and deflate took about 0.5 s per
+ * million tokens to save about 30% of the version 1 layout.
  */
 const BAYES_PACK_LEVEL = 0 as const
 

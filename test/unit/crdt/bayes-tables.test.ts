@@ -70,7 +70,7 @@ describe('token tables', () => {
   })
 
   test('sumTokens adds counts, keeps the newest atime, stops at MAX_COUNT and drops zero sums unless asked (properties)', () => {
-    fc.assert(fc.property(fc.array(tableArb, { maxLength: 4 }), fc.boolean(), (tables, keepZero) => {
+    fc.assert(fc.property(fc.array(tableArb, { maxLength: 6 }), fc.boolean(), (tables, keepZero) => {
       const expected = new Map<string, TokenCounts>()
       for (const t of tables) {
         for (const [token, c] of rows(t)) {
