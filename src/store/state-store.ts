@@ -52,6 +52,8 @@ export const fileViewName = (dataset: string): string => `fileview!${dataset}`
 export interface StoreBatch {
   /** Entry buckets to rewrite, each with every entry it now holds. */
   buckets?: Array<{ dataset: string; bucket: number; entries: Iterable<StoredEntry> }>
+  /** Entry buckets to rewrite, already encoded (encodeBucket; null: the bucket is now empty). */
+  encodedBuckets?: Array<{ dataset: string; bucket: number; bytes: Uint8Array | null }>
   /** The change-log record of this commit: the keys it changed, under the last lseq it used. */
   changeLog?: { dataset: string; lseq: number; keys: string[] }
   /** Meta keys to set. */
@@ -196,6 +198,17 @@ export class StateStore {
     return out
   }
 
+  /** The encoded entry buckets of a dataset (each its own copy), by bucket number. */
+  async loadBuckets (dataset: string): Promise<Array<{ bucket: number; bytes: Uint8Array; where: string }>> {
+    const out: Array<{ bucket: number; bytes: Uint8Array; where: string }> = []
+    const prefix = `e!${dataset}!`
+    for await (const [key, v] of this.db.iterator<string, Uint8Array>({ gt: prefix, lt: prefix + '\xff', valueEncoding: 'view' })) {
+      // A copy of the exact bytes: a view may keep a larger buffer alive.
+      out.push({ bucket: parseInt(key.slice(prefix.length), 16), bytes: new Uint8Array(v), where: key })
+    }
+    return out
+  }
+
   /** Every stored entry of a dataset as columns, one run per bucket (for reading all of it fast). */
   async loadEntryColumns (dataset: string): Promise<EntryColumns> {
     const out = new EntryColumns()
@@ -259,6 +272,11 @@ export class StateStore {
       ops.push(value === null
         ? { type: 'del', key: bucketKey(dataset, bucket) }
         : { type: 'put', key: bucketKey(dataset, bucket), value, valueEncoding: 'view' })
+    }
+    for (const { dataset, bucket, bytes } of batch.encodedBuckets ?? []) {
+      ops.push(bytes === null
+        ? { type: 'del', key: bucketKey(dataset, bucket) }
+        : { type: 'put', key: bucketKey(dataset, bucket), value: bytes, valueEncoding: 'view' })
     }
     if (batch.changeLog !== undefined && batch.changeLog.keys.length > 0) {
       const { dataset, lseq, keys } = batch.changeLog

@@ -90,7 +90,7 @@ describe('ListReplica when the store cannot write', () => {
       remote('a.example', 'remote', { wallMs: node.wallMs + 1, counter: 0, nodeId: 'node-b' }),
       remote('n.example', '', { wallMs: node.wallMs + 1, counter: 0, nodeId: 'node-b' })
     ], { synced: true }))
-    assert.equal(node.replica.get(WL, 'a.example'), before)
+    assert.deepEqual(node.replica.get(WL, 'a.example'), before)
     assert.equal(node.replica.get(WL, 'n.example'), undefined)
   })
 
