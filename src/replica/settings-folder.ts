@@ -135,7 +135,7 @@ export class SettingsFolder {
         // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
         const next = changes === undefined
           ? renderListFile(before, this.replica.desired(dataset), { keysNormalised: true })
-          : renderListFileChanges(before, changes, { keysNormalised: true })
+          : renderListFileChanges(before, changes, { keysNormalised: true }, view.text)
         if (next === text) {
           await this.replica.recordFileView(dataset, next, view.text === next ? before : undefined)
           return changed
