@@ -7,6 +7,7 @@
  */
 import { checkKey } from './list-key.js'
 import { CR, scan, scannedField, span } from './list-line.js'
+import { LayeredMap } from './layered-map.js'
 
 /** One line of a list file as parsed. */
 export interface ListLine {
@@ -41,7 +42,7 @@ export interface ParsedListFile {
   /** Every line, in order. */
   lines: ListLine[]
   /** Normalised key -> field (value and comment), valid lines only, first occurrence of each key. */
-  entries: Map<string, string>
+  entries: ReadonlyMap<string, string>
   /** The invalid lines, in order. */
   invalid: InvalidLine[]
   /** Line break style, taken from the first line break ('\n' when there is none). */
@@ -132,6 +133,8 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
   const raws = splitLines(text, eol, stop)
   const { head, tail } = before === null ? { head: 0, tail: 0 } : commonRuns(before, raws)
   const shift = before === null ? 0 : before.lines.length - raws.length
+  const edited = before === null ? null : reparseEdit(before, raws, head, tail, escaped)
+  if (edited !== null) return { ...edited, eol, finalNewline }
 
   for (let i = 0; i < raws.length; i++) {
     const line = i + 1
@@ -160,6 +163,36 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
   }
   if (duplicates.length > 0) nameFirstLines(lines, entries, duplicates, duplicateReports)
   return { lines, entries, invalid, eol, finalNewline }
+}
+
+/**
+ * The parse of a new version of a file whose parse `before` has no invalid line, when the changed
+ * lines (between the first `head` and the last `tail`, which equal before's) are valid and bring
+ * no duplicate: before's lines are reused around them and its key map is shared, with only the
+ * changed keys on top ({@link LayeredMap}). Null when that does not hold: the caller parses every line.
+ */
+function reparseEdit (before: ParsedListFile, raws: string[], head: number, tail: number, escaped: boolean): Pick<ParsedListFile, 'lines' | 'entries' | 'invalid'> | null {
+  if (before.invalid.length > 0) return null
+  const changes = new Map<string, string | null>()
+  for (let i = head; i < before.lines.length - tail; i++) {
+    const key = before.lines[i].key
+    if (key !== undefined) changes.set(key, null)
+  }
+  const lines = before.lines.slice(0, head)
+  for (let i = head; i < raws.length - tail; i++) {
+    const parsed = parseLine(raws[i], i + 1, escaped)
+    if (parsed.kind === 'invalid') return null
+    if (parsed.kind === 'entry') {
+      const key = parsed.key as string
+      // A second line of a key (here, or in the lines kept): a duplicate, which the full parse reports.
+      if (changes.get(key) !== null && (changes.has(key) || before.entries.has(key))) return null
+      changes.set(key, parsed.value as string)
+    }
+    lines.push(parsed)
+  }
+  const shift = before.lines.length - raws.length
+  for (let i = raws.length - tail; i < raws.length; i++) lines.push(reusedLine(before.lines[i + shift], raws[i], i + 1))
+  return { lines, entries: new LayeredMap(before.entries, changes), invalid: [] }
 }
 
 /** The lines of `text` up to `stop`, without their line breaks. */

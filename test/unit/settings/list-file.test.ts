@@ -13,6 +13,11 @@ function parse (text: string): ParsedListFile {
   return parseListFile(text, FILE)
 }
 
+/** A parse with its key map as a plain Map: a reparse may share the earlier parse's map under its changes. */
+function plain (p: ParsedListFile): ParsedListFile {
+  return { ...p, entries: new Map(p.entries) }
+}
+
 describe('parseListFile', () => {
   test('reads one entry a line, the key normalised, the value after it', () => {
     const p = parse('Example.COM\nspam@example.org blocked since 2024\n')
@@ -100,7 +105,7 @@ describe('parseListFile', () => {
     // Rendered back unchanged, and a reparse after an edit agrees with a parse.
     assert.equal(renderListFile(p, new Map([['a.com', '']])), text)
     const edited = text.replace('a.com', 'd.com')
-    assert.deepEqual(reparseListFile(p, edited, FILE), parse(edited))
+    assert.deepEqual(plain(reparseListFile(p, edited, FILE)), parse(edited))
   })
 
   test('detects CRLF line breaks and keeps the CR out of the lines', () => {
@@ -176,8 +181,8 @@ describe('keysOnChangedLines', () => {
         const textA = textOf(lines, pool, eolA, finalA, bomA)
         const textB = textOf(edited, pool, eolB, finalB, bomB)
         const before = parse(textA)
-        assert.deepEqual(reparseListFile(before, textB, FILE), parse(textB))
-        assert.deepEqual(before, parse(textA))
+        assert.deepEqual(plain(reparseListFile(before, textB, FILE)), parse(textB))
+        assert.deepEqual(plain(before), parse(textA))
       }), { numRuns: 2000 })
   })
 
