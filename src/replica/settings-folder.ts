@@ -147,7 +147,7 @@ export class SettingsFolder {
         keep = true
         // The new text's parse from the old one, reading only the changed lines: parsing a big
         // file anew after every one-line write was most of the cost of applying a change.
-        const parsed = reparseListFile(before, next, listFileName(dataset))
+        const parsed = reparseListFile(before, next, listFileName(dataset), view.text)
         if (outcome.lost === undefined) {
           await this.replica.recordFileView(dataset, next, parsed)
           return true

@@ -182,7 +182,29 @@ describe('keysOnChangedLines', () => {
         const textB = textOf(edited, pool, eolB, finalB, bomB)
         const before = parse(textA)
         assert.deepEqual(plain(reparseListFile(before, textB, FILE)), parse(textB))
+        assert.deepEqual(plain(reparseListFile(before, textB, FILE, textA)), parse(textB))
         assert.deepEqual(plain(before), parse(textA))
+      }), { numRuns: 2000 })
+  })
+
+  test('reparseListFile from the earlier text gives what parseListFile gives for files without invalid lines', () => {
+    const pool = Array.from({ length: 64 }, (_, i) => `k${i}.example`)
+    // Each entry line its own key: no duplicates, so the earlier parse's lines and map are reused.
+    const numbered = (lines: LineSpec[], from: number): LineSpec[] => lines.map((l, i) => l.t === 'entry' ? { ...l, key: from + i } : l)
+    const valid = lineArb.filter(l => l.t !== 'invalid')
+    fc.assert(fc.property(
+      fc.array(valid, { maxLength: 30 }), fc.nat(), fc.nat({ max: 4 }), fc.array(valid, { maxLength: 4 }), fc.constantFrom('\n', '\r\n'), fc.boolean(),
+      (lines, at0, remove, insert, eol, reuseKey) => {
+        const before = numbered(lines, 0)
+        const at = at0 % (before.length + 1)
+        // Sometimes an inserted line takes a key of a line kept around it: a duplicate.
+        const added = numbered(insert, reuseKey ? 0 : 32)
+        const after = [...before.slice(0, at), ...added, ...before.slice(at + remove)]
+        const textA = textOf(before, pool, eol, true, null)
+        const textB = textOf(after, pool, eol, true, null)
+        const parsedA = parse(textA)
+        assert.deepEqual(plain(reparseListFile(parsedA, textB, FILE, textA)), parse(textB))
+        assert.deepEqual(plain(parsedA), parse(textA))
       }), { numRuns: 2000 })
   })
 
