@@ -14,9 +14,10 @@ import { EntryColumns } from '../crdt/entry-columns.js'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../settings/list-file.js'
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
-import { bucketOf, fileViewName, type StateStore, type StoredEntry } from '../store/state-store.js'
+import { bucketOf, fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
 import { EntryBuckets, type DecodedBuckets } from './entry-buckets.js'
 import { FileView } from './file-view.js'
+import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 
 /** Meta keys this module owns. */
 const META_CLOCK = 'clock'
@@ -56,6 +57,9 @@ export class ListReplica {
    */
   private readonly unwritten = new Map<ListDataset, Set<string>>()
 
+  /** Per dataset, the patches stored on its file view's full text (see view-patch.ts). */
+  private readonly viewPatches = new Map<ListDataset, number>()
+
   /** Called after each commit with every entry it changed and what the replica held before (the master's change summaries). */
   onCommit: ((dataset: ListDataset, changes: Array<{ before: StoredEntry | undefined, after: StoredEntry }>) => void) | null = null
 
@@ -67,15 +71,22 @@ export class ListReplica {
   static async load (store: StateStore, nodeId: string, wallClock: () => number, maxSkewMs: number, opts: LoadOptions = {}): Promise<ListReplica> {
     const data = new Map<ListDataset, EntryBuckets>()
     const fileViews = new Map<ListDataset, FileView>()
+    const viewPatches = new Map<ListDataset, number>()
     for (const ds of LIST_DATASETS) {
       if (opts.entries !== 'onDemand') data.set(ds, await EntryBuckets.load(store, ds))
       const stored = await store.getBlob(fileViewName(ds))
-      fileViews.set(ds, new FileView(ds, stored === undefined ? '' : decodeFileText(stored)))
+      let text = stored === undefined ? '' : decodeFileText(stored)
+      const patches = await store.blobsWithPrefix(fileViewPatchName(ds, 0).slice(0, -8))
+      for (const [name, patch] of patches) text = applyViewPatch(text, patch, name)
+      fileViews.set(ds, new FileView(ds, text))
+      viewPatches.set(ds, patches.length)
     }
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
     // Entries not read yet may hold any stamp: Infinity keeps clampFuture from skipping them.
     const newestWall = opts.entries === 'onDemand' ? Infinity : Math.max(0, ...[...data.values()].map(held => held.newestWall))
-    return new ListReplica(store, clock, data, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall)
+    const replica = new ListReplica(store, clock, data, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall)
+    for (const [ds, n] of viewPatches) replica.viewPatches.set(ds, n)
+    return replica
   }
 
   /**
@@ -311,12 +322,14 @@ export class ListReplica {
         // Callers serialise changes; overlapping ones would hand out one lseq twice.
         if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
         const change = held.prepare(staged, decoded)
+        const view = fileView === null ? undefined : this.viewWrite(dataset, fileView.text)
         await this.store.write({
           encodedBuckets: change.writes.map(w => ({ dataset, ...w })),
           changeLog: { dataset, lseq, keys: [...staged.keys()] },
           meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
-          blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: encodeFileText(fileView.text) }]
+          blobs: view?.blobs
         })
+        if (view !== undefined) this.viewPatches.set(dataset, view.patches)
         const observed = this.onCommit === null ? null : [...staged.values()].map(after => ({ before: before(after.key), after }))
         held.apply(change, staged)
         this.publish(dataset, staged, fileView)
@@ -325,6 +338,17 @@ export class ListReplica {
         return [...staged.values()]
       }
     }
+  }
+
+  // How the store gets a dataset's new file view: a patch of the stored one, or its full text
+  // (which replaces the patches); and how many patches are stored after it.
+  private viewWrite (dataset: ListDataset, text: string): { blobs: NonNullable<StoreBatch['blobs']>, patches: number } {
+    const patches = this.viewPatches.get(dataset) ?? 0
+    const patch = patches < MAX_VIEW_PATCHES ? viewPatch(this.view(dataset).text, text) : null
+    if (patch !== null) return { blobs: [{ name: fileViewPatchName(dataset, patches), value: patch }], patches: patches + 1 }
+    const blobs: NonNullable<StoreBatch['blobs']> = [{ name: fileViewName(dataset), value: encodeFileText(text) }]
+    for (let n = 0; n < patches; n++) blobs.push({ name: fileViewPatchName(dataset, n), value: null })
+    return { blobs, patches: 0 }
   }
 
   // Makes a written change visible in memory besides the entries: the newest stamp, the file

@@ -8,6 +8,7 @@
 import { checkKey } from './list-key.js'
 import { CR, scan, scannedField, span } from './list-line.js'
 import { LayeredMap } from './layered-map.js'
+import { commonPrefix, commonSuffix } from './common-ends.js'
 
 /** One line of a list file as parsed. */
 export interface ListLine {
@@ -201,9 +202,6 @@ function reparseEdit (before: ParsedListFile, middle: string[], head: number, ta
   return { lines, entries: new LayeredMap(before.entries, changes), invalid: [] }
 }
 
-/** Characters compared at once while looking for where two texts start to differ. */
-const COMPARE_CHUNK = 4096
-
 /**
  * Where a new text differs from the text `before` was parsed from, found on the texts: the
  * number of before's first and last lines it keeps, and its lines between them (split from that
@@ -217,17 +215,11 @@ function editedLines (before: ParsedListFile, beforeText: string, text: string, 
   let length = 0
   for (let i = 0; i < lines.length; i++) length += lines[i].raw.length + eol.length
   if (length !== beforeText.length) return null
-  const common = Math.min(beforeText.length, text.length)
-  let prefix = 0
-  while (prefix + COMPARE_CHUNK <= common && beforeText.slice(prefix, prefix + COMPARE_CHUNK) === text.slice(prefix, prefix + COMPARE_CHUNK)) prefix += COMPARE_CHUNK
-  while (prefix < common && beforeText.charCodeAt(prefix) === text.charCodeAt(prefix)) prefix++
+  const prefix = commonPrefix(beforeText, text)
   let head = 0
   let headChars = 0
   while (head < lines.length && headChars + lines[head].raw.length + eol.length <= prefix) headChars += lines[head++].raw.length + eol.length
-  const room = common - headChars
-  let suffix = 0
-  while (suffix + COMPARE_CHUNK <= room && beforeText.slice(beforeText.length - suffix - COMPARE_CHUNK, beforeText.length - suffix) === text.slice(text.length - suffix - COMPARE_CHUNK, text.length - suffix)) suffix += COMPARE_CHUNK
-  while (suffix < room && beforeText.charCodeAt(beforeText.length - suffix - 1) === text.charCodeAt(text.length - suffix - 1)) suffix++
+  const suffix = commonSuffix(beforeText, text, Math.min(beforeText.length, text.length) - headChars)
   let tail = 0
   let tailChars = 0
   while (head + tail < lines.length && tailChars + lines[lines.length - 1 - tail].raw.length + eol.length <= suffix) tailChars += lines[lines.length - 1 - tail++].raw.length + eol.length
