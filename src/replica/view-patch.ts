@@ -29,6 +29,8 @@ export function viewPatch (before: string, after: string): Uint8Array | null {
   if (start > 0 && isHigh(before.charCodeAt(start - 1))) start--
   let end = commonSuffix(before, after, Math.min(before.length, after.length) - start)
   if (end > 0 && isLow(before.charCodeAt(before.length - end))) end--
+  // A UTF-8 byte per character at least: most of the text changed, so no need to encode it to know.
+  if ((after.length - start - end) * 4 > after.length) return null
   const middle = encodeFileText(after.slice(start, after.length - end))
   if (middle.length * 4 > after.length) return null
   const out = new Uint8Array(HEADER + middle.length)
