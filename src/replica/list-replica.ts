@@ -143,7 +143,9 @@ export class ListReplica {
   /** The present entries as key -> value: what the settings file should list. */
   desired (dataset: ListDataset): Map<string, string> {
     const out = new Map<string, string>()
-    for (const e of this.held(dataset).values()) if (e.present) out.set(e.key, e.value)
+    // As columns: no entry and stamp objects to build and drop for every key.
+    const cols = this.held(dataset).columns()
+    for (let i = 0; i < cols.length; i++) if (cols.present[i] === 1) out.set(cols.keys[i], cols.values[i])
     return out
   }
 
