@@ -1,6 +1,7 @@
 /**
- * This node's replica of the list datasets: the LWW state of every entry, kept in memory for
- * speed and written through to the {@link StateStore} in one batch per change.
+ * This node's replica of the list datasets: the LWW state of every entry, held in memory as the
+ * store's encoded buckets ({@link EntryBuckets}) and written through to the {@link StateStore}
+ * in one batch per change.
  *
  * Two kinds of change reach it: a scan of the settings files (the operator edited a list) and a
  * merge of entries from elsewhere (an archive, a peer). A scan is diffed against the *file view*
@@ -13,9 +14,10 @@ import { EntryColumns } from '../crdt/entry-columns.js'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../settings/list-file.js'
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
-import { fileViewName, type StateStore, type StoredEntry } from '../store/state-store.js'
-import { BucketIndex } from './bucket-index.js'
+import { bucketOf, fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
+import { EntryBuckets, type DecodedBuckets } from './entry-buckets.js'
 import { FileView } from './file-view.js'
+import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 
 /** Meta keys this module owns. */
 const META_CLOCK = 'clock'
@@ -36,7 +38,7 @@ export class ListReplica {
   private constructor (
     private readonly store: StateStore,
     readonly clock: HybridClock,
-    private readonly data: Map<ListDataset, Map<string, StoredEntry>>,
+    private readonly data: Map<ListDataset, EntryBuckets>,
     /**
      * Per dataset, what its settings file held when last read or written. Kept apart from the
      * entries so a failed file write can never look like a local delete on the next scan.
@@ -49,14 +51,14 @@ export class ListReplica {
     this.newestWall = newestWall
   }
 
-  /** Which keys each store bucket holds, so a commit rewrites only the buckets it touched. */
-  private readonly buckets = new BucketIndex()
-
   /**
    * Per dataset, the keys whose present value may differ from the file view's (merged, not yet
    * written); no set while that is unknown (after load). Lets a write render only those keys.
    */
   private readonly unwritten = new Map<ListDataset, Set<string>>()
+
+  /** Per dataset, the patches stored on its file view's full text (see view-patch.ts). */
+  private readonly viewPatches = new Map<ListDataset, number>()
 
   /** Called after each commit with every entry it changed and what the replica held before (the master's change summaries). */
   onCommit: ((dataset: ListDataset, changes: Array<{ before: StoredEntry | undefined, after: StoredEntry }>) => void) | null = null
@@ -64,20 +66,27 @@ export class ListReplica {
   /**
    * Loads the replica of `nodeId` from the store. With `entries: 'onDemand'` a dataset's entries
    * are read only when a change needs them: a command that only reads (export) then reads them
-   * as columns, which costs a fraction of the objects and maps loaded here.
+   * as columns straight from the store.
    */
   static async load (store: StateStore, nodeId: string, wallClock: () => number, maxSkewMs: number, opts: LoadOptions = {}): Promise<ListReplica> {
-    const data = new Map<ListDataset, Map<string, StoredEntry>>()
+    const data = new Map<ListDataset, EntryBuckets>()
     const fileViews = new Map<ListDataset, FileView>()
+    const viewPatches = new Map<ListDataset, number>()
     for (const ds of LIST_DATASETS) {
-      if (opts.entries !== 'onDemand') data.set(ds, await loadMap(store, ds))
+      if (opts.entries !== 'onDemand') data.set(ds, await EntryBuckets.load(store, ds))
       const stored = await store.getBlob(fileViewName(ds))
-      fileViews.set(ds, new FileView(ds, stored === undefined ? '' : decodeFileText(stored)))
+      let text = stored === undefined ? '' : decodeFileText(stored)
+      const patches = await store.blobsWithPrefix(fileViewPatchName(ds, 0).slice(0, -8))
+      for (const [name, patch] of patches) text = applyViewPatch(text, patch, name)
+      fileViews.set(ds, new FileView(ds, text))
+      viewPatches.set(ds, patches.length)
     }
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
     // Entries not read yet may hold any stamp: Infinity keeps clampFuture from skipping them.
-    const newestWall = opts.entries === 'onDemand' ? Infinity : newestWallOf(data.values())
-    return new ListReplica(store, clock, data, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall)
+    const newestWall = opts.entries === 'onDemand' ? Infinity : Math.max(0, ...[...data.values()].map(held => held.newestWall))
+    const replica = new ListReplica(store, clock, data, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall)
+    for (const [ds, n] of viewPatches) replica.viewPatches.set(ds, n)
+    return replica
   }
 
   /**
@@ -85,8 +94,8 @@ export class ListReplica {
    * entries are not loaded, without loading them.
    */
   async columns (dataset: ListDataset): Promise<EntryColumns> {
-    const map = this.data.get(dataset)
-    return map === undefined ? await this.store.loadEntryColumns(dataset) : EntryColumns.of(map.values())
+    const held = this.data.get(dataset)
+    return held === undefined ? await this.store.loadEntryColumns(dataset) : held.columns()
   }
 
   /** The newest local change sequence. */
@@ -96,12 +105,12 @@ export class ListReplica {
 
   /** Every entry of a dataset, tombstones included. */
   entries (dataset: ListDataset): IterableIterator<StoredEntry> {
-    return this.map(dataset).values()
+    return this.held(dataset).values()
   }
 
   /** One entry, or undefined. */
   get (dataset: ListDataset, key: string): StoredEntry | undefined {
-    return this.map(dataset).get(key)
+    return this.held(dataset).get(key)
   }
 
   /** The value the settings file held for `key` when last read or written, or null. */
@@ -122,10 +131,10 @@ export class ListReplica {
   unwrittenChanges (dataset: ListDataset): Map<string, string | undefined> | undefined {
     const keys = this.unwritten.get(dataset)
     if (keys === undefined) return undefined
-    const map = this.map(dataset)
+    const found = this.held(dataset).lookup(keys)
     const out = new Map<string, string | undefined>()
     for (const key of keys) {
-      const e = map.get(key)
+      const e = found.get(key)
       out.set(key, e?.present === true ? e.value : undefined)
     }
     return out
@@ -134,15 +143,15 @@ export class ListReplica {
   /** The present entries as key -> value: what the settings file should list. */
   desired (dataset: ListDataset): Map<string, string> {
     const out = new Map<string, string>()
-    for (const e of this.map(dataset).values()) if (e.present) out.set(e.key, e.value)
+    // As columns: no entry and stamp objects to build and drop for every key.
+    const cols = this.held(dataset).columns()
+    for (let i = 0; i < cols.length; i++) if (cols.present[i] === 1) out.set(cols.keys[i], cols.values[i])
     return out
   }
 
   /** Number of present entries. */
   presentCount (dataset: ListDataset): number {
-    let n = 0
-    for (const e of this.map(dataset).values()) if (e.present) n++
-    return n
+    return this.held(dataset).presentCount
   }
 
   /**
@@ -161,7 +170,7 @@ export class ListReplica {
     if (base === undefined && view.text === text) return []
     const from = base === undefined || base === view.text ? view : new FileView(dataset, base)
     const stale = from === view ? undefined : keysOnChangedLines(view.parsed, from.parsed)
-    const next = new FileView(dataset, text, parsed ?? reparseListFile(from.parsed, text, listFileName(dataset)))
+    const next = new FileView(dataset, text, parsed ?? reparseListFile(from.parsed, text, listFileName(dataset), from.text))
     const txn = await this.begin(dataset)
     this.stampEdit(txn, from.parsed, next.parsed)
     const changed = await txn.commit(next)
@@ -180,7 +189,7 @@ export class ListReplica {
     if (from === to) return []
     const name = listFileName(dataset)
     const before = parseListFile(from, name)
-    const after = reparseListFile(before, to, name)
+    const after = reparseListFile(before, to, name, from)
     const txn = await this.begin(dataset)
     this.stampEdit(txn, before, after)
     return await txn.commit(null)
@@ -236,7 +245,7 @@ export class ListReplica {
     const lowered = new Map<ListDataset, StoredEntry[]>()
     for (const ds of LIST_DATASETS) {
       const entries: StoredEntry[] = []
-      for (const e of (await this.loadedMap(ds)).values()) {
+      for (const e of (await this.loaded(ds)).values()) {
         if (e.stamp.wallMs > limit) entries.push({ ...e, stamp: clampStamp(e.stamp, limit, 0) })
       }
       if (entries.length > 0) lowered.set(ds, entries)
@@ -266,13 +275,10 @@ export class ListReplica {
   /** Entries changed after local change sequence `lseq`, oldest change first. */
   async changedSince (dataset: ListDataset, lseq: number): Promise<StoredEntry[]> {
     if (lseq >= this.lseq) return []
-    const map = this.map(dataset)
-    const out = new Map<string, StoredEntry>()
-    for (const key of await this.store.changedKeysSince(dataset, lseq)) {
-      const e = map.get(key)
-      if (e !== undefined && e.lseq > lseq) out.set(key, e)
-    }
-    return [...out.values()].sort((a, b) => a.lseq - b.lseq)
+    const found = this.held(dataset).lookup(await this.store.changedKeysSince(dataset, lseq))
+    const out: StoredEntry[] = []
+    for (const e of found.values()) if (e.lseq > lseq) out.push(e)
+    return out.sort((a, b) => a.lseq - b.lseq)
   }
 
   /**
@@ -299,19 +305,19 @@ export class ListReplica {
   }
 
   // The entries of a dataset, read from the store first if not loaded yet (an on-demand replica).
-  private async loadedMap (dataset: ListDataset): Promise<Map<string, StoredEntry>> {
-    let map = this.data.get(dataset)
-    if (map === undefined) {
-      map = await loadMap(this.store, dataset)
-      this.data.set(dataset, map)
+  private async loaded (dataset: ListDataset): Promise<EntryBuckets> {
+    let held = this.data.get(dataset)
+    if (held === undefined) {
+      held = await EntryBuckets.load(this.store, dataset)
+      this.data.set(dataset, held)
     }
-    return map
+    return held
   }
 
-  private map (dataset: ListDataset): Map<string, StoredEntry> {
-    const map = this.data.get(dataset)
-    if (map === undefined) throw new Error(`entries of ${dataset} are not loaded (an on-demand replica reads them at its first change)`)
-    return map
+  private held (dataset: ListDataset): EntryBuckets {
+    const held = this.data.get(dataset)
+    if (held === undefined) throw new Error(`entries of ${dataset} are not loaded (an on-demand replica reads them at its first change)`)
+    return held
   }
 
   /**
@@ -319,26 +325,33 @@ export class ListReplica {
    * has written them, so a failed write (a full disk) leaves memory and disk agreeing.
    */
   private async begin (dataset: ListDataset): Promise<ReplicaTxn> {
-    const base = await this.loadedMap(dataset)
+    const held = await this.loaded(dataset)
+    // The buckets this change has read, as they were before it.
+    const decoded: DecodedBuckets = new Map()
+    const before = (key: string): StoredEntry | undefined => held.bucket(bucketOf(key), decoded).get(key)
     const staged = new Map<string, StoredEntry>()
     const startLseq = this.lseq
     let lseq = this.lseq
     return {
-      get: (key) => staged.get(key) ?? base.get(key),
+      get: (key) => staged.get(key) ?? before(key),
       nextLseq: () => ++lseq,
       put: (next) => { staged.set(next.key, next) },
       commit: async (fileView) => {
         if (staged.size === 0 && fileView === null) return []
         // Callers serialise changes; overlapping ones would hand out one lseq twice.
         if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
+        const change = held.prepare(staged, decoded)
+        const view = fileView === null ? undefined : this.viewWrite(dataset, fileView.text)
         await this.store.write({
-          buckets: this.buckets.writes(dataset, base, staged),
+          encodedBuckets: change.writes.map(w => ({ dataset, ...w })),
           changeLog: { dataset, lseq, keys: [...staged.keys()] },
           meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
-          blobs: fileView === null ? undefined : [{ name: fileViewName(dataset), value: encodeFileText(fileView.text) }]
+          blobs: view?.blobs
         })
-        const observed = this.onCommit === null ? null : [...staged.values()].map(after => ({ before: base.get(after.key), after }))
-        this.publish(dataset, base, staged, fileView)
+        if (view !== undefined) this.viewPatches.set(dataset, view.patches)
+        const observed = this.onCommit === null ? null : [...staged.values()].map(after => ({ before: before(after.key), after }))
+        held.apply(change, staged)
+        this.publish(dataset, staged, fileView)
         this.lseq = lseq
         if (observed !== null) this.onCommit?.(dataset, observed)
         return [...staged.values()]
@@ -346,18 +359,20 @@ export class ListReplica {
     }
   }
 
-  // Makes a written change visible in memory: the entries, the newest stamp, the file view or
-  // the keys it leaves unwritten.
-  private publish (dataset: ListDataset, base: Map<string, StoredEntry>, staged: Map<string, StoredEntry>, fileView: FileView | null): void {
-    if (base.size === 0) {
-      // Into an empty dataset (a first scan or import) the staged map becomes the dataset and
-      // its bucket index is built when next needed: copying 121k entries cost more than encoding them.
-      this.data.set(dataset, staged)
-      this.buckets.drop(dataset)
-    } else {
-      for (const [key, entry] of staged) base.set(key, entry)
-      this.buckets.add(dataset, staged.keys())
-    }
+  // How the store gets a dataset's new file view: a patch of the stored one, or its full text
+  // (which replaces the patches); and how many patches are stored after it.
+  private viewWrite (dataset: ListDataset, text: string): { blobs: NonNullable<StoreBatch['blobs']>, patches: number } {
+    const patches = this.viewPatches.get(dataset) ?? 0
+    const patch = patches < MAX_VIEW_PATCHES ? viewPatch(this.view(dataset).text, text) : null
+    if (patch !== null) return { blobs: [{ name: fileViewPatchName(dataset, patches), value: patch }], patches: patches + 1 }
+    const blobs: NonNullable<StoreBatch['blobs']> = [{ name: fileViewName(dataset), value: encodeFileText(text) }]
+    for (let n = 0; n < patches; n++) blobs.push({ name: fileViewPatchName(dataset, n), value: null })
+    return { blobs, patches: 0 }
+  }
+
+  // Makes a written change visible in memory besides the entries: the newest stamp, the file
+  // view or the keys it leaves unwritten.
+  private publish (dataset: ListDataset, staged: Map<string, StoredEntry>, fileView: FileView | null): void {
     for (const entry of staged.values()) if (entry.stamp.wallMs > this.newestWall) this.newestWall = entry.stamp.wallMs
     if (fileView !== null) {
       // A scan's changes agree with the new view (they were stamped from it).
@@ -373,18 +388,6 @@ export class ListReplica {
 export interface LoadOptions {
   /** 'now' (default): every dataset at load; 'onDemand': a dataset at its first change. */
   entries?: 'now' | 'onDemand'
-}
-
-async function loadMap (store: StateStore, dataset: ListDataset): Promise<Map<string, StoredEntry>> {
-  const map = new Map<string, StoredEntry>()
-  for (const e of await store.loadEntries(dataset)) map.set(e.key, e)
-  return map
-}
-
-function newestWallOf (maps: Iterable<Map<string, StoredEntry>>): number {
-  let newest = 0
-  for (const map of maps) for (const e of map.values()) if (e.stamp.wallMs > newest) newest = e.stamp.wallMs
-  return newest
 }
 
 /** A staged change to one dataset of the replica. */

@@ -7,6 +7,8 @@
  */
 import { checkKey } from './list-key.js'
 import { CR, scan, scannedField, span } from './list-line.js'
+import { LayeredMap } from './layered-map.js'
+import { commonPrefix, commonSuffix } from './common-ends.js'
 
 /** One line of a list file as parsed. */
 export interface ListLine {
@@ -41,7 +43,7 @@ export interface ParsedListFile {
   /** Every line, in order. */
   lines: ListLine[]
   /** Normalised key -> field (value and comment), valid lines only, first occurrence of each key. */
-  entries: Map<string, string>
+  entries: ReadonlyMap<string, string>
   /** The invalid lines, in order. */
   invalid: InvalidLine[]
   /** Line break style, taken from the first line break ('\n' when there is none). */
@@ -94,10 +96,11 @@ export function parseListFile (text: string, file: string): ParsedListFile {
  * Parses `text`, a new version of the file `before` was parsed from, as parseListFile would,
  * but reads only the lines between the longest run of equal first lines and of equal last lines
  * again (the key check is most of a parse); the other lines' parses are taken from `before`,
- * which is not changed. A one-line edit of a 100k-line file costs a split and a map build.
+ * which is not changed. With `beforeText` (the text `before` was parsed from), only the lines
+ * between the texts' longest equal start and end are split, when that can be done (see editedLines).
  */
-export function reparseListFile (before: ParsedListFile, text: string, file: string): ParsedListFile {
-  return parse(text, file, before)
+export function reparseListFile (before: ParsedListFile, text: string, file: string, beforeText?: string): ParsedListFile {
+  return parse(text, file, before, beforeText)
 }
 
 // Where the lines of `before` can stand in for those of the new text: its first `head` lines
@@ -112,7 +115,7 @@ function commonRuns (before: ParsedListFile, raws: string[]): { head: number, ta
   return { head, tail }
 }
 
-function parse (text: string, file: string, before: ParsedListFile | null): ParsedListFile {
+function parse (text: string, file: string, before: ParsedListFile | null, beforeText?: string): ParsedListFile {
   const lines: ListLine[] = []
   const entries = new Map<string, string>()
   const invalid: InvalidLine[] = []
@@ -129,9 +132,14 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
 
   // Bytes that are not UTF-8 were decoded to lone surrogates: only then is each line checked for them.
   const escaped = !isWellFormed(text)
+  const region = before === null || beforeText === undefined || !finalNewline ? null : editedLines(before, beforeText, text, eol)
+  const fromRegion = region === null ? null : reparseEdit(before as ParsedListFile, region.middle, region.head, region.tail, escaped)
+  if (fromRegion !== null) return { ...fromRegion, eol, finalNewline }
   const raws = splitLines(text, eol, stop)
   const { head, tail } = before === null ? { head: 0, tail: 0 } : commonRuns(before, raws)
   const shift = before === null ? 0 : before.lines.length - raws.length
+  const edited = before === null ? null : reparseEdit(before, raws.slice(head, raws.length - tail), head, tail, escaped)
+  if (edited !== null) return { ...edited, eol, finalNewline }
 
   for (let i = 0; i < raws.length; i++) {
     const line = i + 1
@@ -160,6 +168,74 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
   }
   if (duplicates.length > 0) nameFirstLines(lines, entries, duplicates, duplicateReports)
   return { lines, entries, invalid, eol, finalNewline }
+}
+
+/**
+ * The parse of a new version of a file whose parse `before` has no invalid line, when the changed
+ * lines (between the first `head` and the last `tail`, which equal before's) are valid and bring
+ * no duplicate: before's lines are reused around them and its key map is shared, with only the
+ * changed keys on top ({@link LayeredMap}). Null when that does not hold: the caller parses every line.
+ */
+function reparseEdit (before: ParsedListFile, middle: string[], head: number, tail: number, escaped: boolean): Pick<ParsedListFile, 'lines' | 'entries' | 'invalid'> | null {
+  if (before.invalid.length > 0) return null
+  const changes = new Map<string, string | null>()
+  for (let i = head; i < before.lines.length - tail; i++) {
+    const key = before.lines[i].key
+    if (key !== undefined) changes.set(key, null)
+  }
+  const lines = before.lines.slice(0, head)
+  for (let i = 0; i < middle.length; i++) {
+    const parsed = parseLine(middle[i], head + i + 1, escaped)
+    if (parsed.kind === 'invalid') return null
+    if (parsed.kind === 'entry') {
+      const key = parsed.key as string
+      // A second line of a key (here, or in the lines kept): a duplicate, which the full parse reports.
+      if (changes.get(key) !== null && (changes.has(key) || before.entries.has(key))) return null
+      changes.set(key, parsed.value as string)
+    }
+    lines.push(parsed)
+  }
+  for (let i = before.lines.length - tail; i < before.lines.length; i++) {
+    const old = before.lines[i]
+    lines.push(reusedLine(old, old.raw, lines.length + 1))
+  }
+  return { lines, entries: new LayeredMap(before.entries, changes), invalid: [] }
+}
+
+/**
+ * Where a new text differs from the text `before` was parsed from, found on the texts: the
+ * number of before's first and last lines it keeps, and its lines between them (split from that
+ * part only, so a one-line edit of a 1M-line file is not a million slices). Null when before's
+ * lines and line breaks are not exactly its text (a line break other than `eol`, no final
+ * newline) or the changed part is not made of whole `eol` lines: the caller splits every line.
+ */
+function editedLines (before: ParsedListFile, beforeText: string, text: string, eol: string): { head: number, tail: number, middle: string[] } | null {
+  if (before.eol !== eol || !before.finalNewline) return null
+  const lines = before.lines
+  let length = 0
+  for (let i = 0; i < lines.length; i++) length += lines[i].raw.length + eol.length
+  if (length !== beforeText.length) return null
+  const prefix = commonPrefix(beforeText, text)
+  let head = 0
+  let headChars = 0
+  while (head < lines.length && headChars + lines[head].raw.length + eol.length <= prefix) headChars += lines[head++].raw.length + eol.length
+  const suffix = commonSuffix(beforeText, text, Math.min(beforeText.length, text.length) - headChars)
+  let tail = 0
+  let tailChars = 0
+  while (head + tail < lines.length && tailChars + lines[lines.length - 1 - tail].raw.length + eol.length <= suffix) tailChars += lines[lines.length - 1 - tail++].raw.length + eol.length
+  // The kept last lines must start a line in the new text too, and not be its first (read apart: a byte-order mark).
+  while (tail > 0 && (text.length - tailChars === 0 || text.charCodeAt(text.length - tailChars - 1) !== 0x0a || head + tail === lines.length && head === 0)) tailChars -= lines[lines.length - tail--].raw.length + eol.length
+  const middle: string[] = []
+  for (let at = headChars, end = text.length - tailChars; at < end;) {
+    const nl = text.indexOf('\n', at)
+    if (nl < 0 || nl >= end) return null
+    const lineEnd = nl + 1 - eol.length
+    // A CRLF file's line ending in a bare LF: the full split keeps it apart.
+    if (eol.length === 2 && text.charCodeAt(lineEnd) !== CR) return null
+    middle.push(text.slice(at, lineEnd))
+    at = nl + 1
+  }
+  return { head, tail, middle }
 }
 
 /** The lines of `text` up to `stop`, without their line breaks. */

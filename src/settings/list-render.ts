@@ -111,12 +111,68 @@ export function renderNewListFile (entries: Iterable<{ key: string, value: strin
  * instead of comparing every line with a desired map, so a one-line change of a 100k-line file
  * needs no 100k-entry map. Same errors as renderListFile.
  */
-export function renderListFileChanges (previous: ParsedListFile, changes: ReadonlyMap<string, string | undefined>, opts: RenderOptions = {}): string {
+export function renderListFileChanges (previous: ParsedListFile, changes: ReadonlyMap<string, string | undefined>, opts: RenderOptions = {}, text?: string): string {
   const desired = new Map<string, string>()
   for (const [key, value] of changes) if (value !== undefined) desired.set(key, value)
   const mayDiffer = (key: string): boolean => changes.has(key)
   const value = (key: string): string | undefined => changes.has(key) ? changes.get(key) : previous.entries.get(key)
-  return render(previous, { get: value, has: (key) => value(key) !== undefined }, addedKeys(previous.entries, desired, opts), mayDiffer)
+  const lookup = { get: value, has: (key: string) => value(key) !== undefined }
+  const added = addedKeys(previous.entries, desired, opts)
+  return (text === undefined ? null : splice(previous, text, lookup, added, mayDiffer)) ?? render(previous, lookup, added, mayDiffer)
+}
+
+/**
+ * What {@link render} returns, made from slices of `text` (the text `previous` was parsed from)
+ * between the lines that change, instead of from every line: pushing and joining a million lines
+ * was most of writing a one-line change into a 1M-line file. Null when the text is not one the
+ * slices can stand for (a line break other than `previous.eol`, no final newline, a changed first
+ * line with a byte-order mark): render does it then.
+ */
+function splice (
+  previous: ParsedListFile,
+  text: string,
+  desired: Pick<ReadonlyMap<string, string>, 'get' | 'has'>,
+  added: readonly string[],
+  mayDiffer: (key: string) => boolean
+): string | null {
+  if (!previous.finalNewline) return null
+  const eol = previous.eol
+  const parts: string[] = []
+  let at = 0
+  let cut = 0
+  for (let i = 0; i < previous.lines.length; i++) {
+    const line = previous.lines[i]
+    const end = at + line.raw.length + eol.length
+    if (line.key !== undefined && mayDiffer(line.key)) {
+      if (i === 0 && line.raw.charCodeAt(0) === BOM) return null
+      const next = changedLine(line, desired)
+      if (next !== line.raw) {
+        parts.push(text.slice(cut, at))
+        if (next !== null) parts.push(next + eol)
+        cut = end
+      }
+    }
+    at = end
+  }
+  // Every line and its line break, in order: else the offsets above are not the text's.
+  if (at !== text.length) return null
+  parts.push(text.slice(cut))
+  for (const key of added) {
+    const value = desired.get(key) as string
+    parts.push((value === '' ? key : `${key} ${value}`) + eol)
+  }
+  return parts.join('')
+}
+
+/** A line whose key may differ, as render writes it: its new text, or null when it goes. */
+function changedLine (line: ListLine, desired: Pick<ReadonlyMap<string, string>, 'get' | 'has'>): string | null {
+  const key = line.key as string
+  if (line.kind === 'entry') {
+    const value = desired.get(key)
+    if (value === undefined) return null
+    return value === line.value ? line.raw : withValue(line, value)
+  }
+  return line.kind === 'invalid' && !desired.has(key) ? '# ' + line.raw : line.raw
 }
 
 /** Desired keys that `known` lacks, sorted; checks keys and values as renderListFile documents. */
@@ -151,14 +207,9 @@ function render (
     for (const line of previous.lines) {
       if (line.key === undefined || !mayDiffer(line.key)) {
         out.push(line.raw)
-      } else if (line.kind === 'entry') {
-        const value = desired.get(line.key)
-        if (value === undefined) continue
-        out.push(value === line.value ? line.raw : withValue(line, value))
-      } else if (line.kind === 'invalid' && !desired.has(line.key)) {
-        out.push('# ' + line.raw)
       } else {
-        out.push(line.raw)
+        const next = changedLine(line, desired)
+        if (next !== null) out.push(next)
       }
     }
   }

@@ -98,6 +98,47 @@ export function decodeBucketColumns (bytes: Uint8Array, out: EntryColumns, where
   out.endRun()
 }
 
+/** What a held bucket counts, read without building its entries. */
+export interface BucketStats {
+  /** Entries, tombstones included. */
+  entries: number
+  /** Entries present (not tombstones). */
+  present: number
+  /** The latest stamp wall time of its entries (0 for none). */
+  newestWall: number
+}
+
+/** Counts the entries of one bucket; its strings are skipped, not decoded. */
+export function bucketStats (bytes: Uint8Array, where: string): BucketStats {
+  const r = new Reader(bytes, where)
+  const nodeCount = r.varint()
+  r.skip(r.varint())
+  for (let i = 0; i < nodeCount; i++) r.varint()
+  const stats: BucketStats = { entries: 0, present: 0, newestWall: 0 }
+  while (!r.done()) {
+    r.varint()
+    r.varint()
+    const flags = r.byte()
+    const wallMs = r.varint()
+    r.varint()
+    r.varint()
+    r.varint()
+    stats.entries++
+    if ((flags & PRESENT) !== 0) stats.present++
+    if (wallMs > stats.newestWall) stats.newestWall = wallMs
+  }
+  return stats
+}
+
+/** The entry of `key` in one bucket, or undefined; only that entry is built. */
+export function findInBucket (bytes: Uint8Array, key: string, where: string): StoredEntry | undefined {
+  const r = new RecordReader(bytes, where)
+  while (r.next()) {
+    if (r.key === key) return { key: r.key, value: r.value, present: r.present, stamp: { wallMs: r.wallMs, counter: r.counter, nodeId: r.nodeIds[r.node] }, lseq: r.lseq, synced: r.synced }
+  }
+  return undefined
+}
+
 function sortedByKey (list: StoredEntry[]): boolean {
   for (let i = 1; i < list.length; i++) if (!(list[i - 1].key < list[i].key)) return false
   return true
@@ -249,6 +290,11 @@ class Reader {
       scale *= 128
       if (scale > 2 ** 49) throw new StoreFormatError(`${this.where}: varint too long at byte ${this.at}`)
     }
+  }
+
+  skip (bytes: number): void {
+    if (this.at + bytes > this.buf.length) this.truncated()
+    this.at += bytes
   }
 
   text (bytes: number): string {

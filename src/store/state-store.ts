@@ -25,11 +25,14 @@
  * change still rewrites one small value. The file view of each dataset (what its settings file held when
  * last read or written) is one binary value, `x!fileview!<dataset>`: the file's text as it was
  * (UTF-8), written in the same batch as the entries, so an unchanged file is known without
- * parsing it.
+ * parsing it. A small change to a big file's view is stored as a patch of it instead,
+ * `x!fileview!<dataset>!patch!<n:hex8>` (replica/view-patch.ts): at most 16, applied in order.
  *
- * Formats: 4 (this one); 3 kept each bucket as JSON (decoding it was a third of an export of a
- * 121k-entry list), and is migrated to 4 when opened; 2 also kept the file view as `key TAB value`
- * lines and a node id in every entry record, and is migrated to 4 when opened (its views become
+ * Formats: 5 (this one); 4 had no file view patches, and is migrated to 5 by setting the format
+ * (an agent of format 4 would read a patched view without its patches, so it refuses format 5);
+ * 3 kept each bucket as JSON (decoding it was a third of an export of a 121k-entry list), and is
+ * migrated to 5 when opened; 2 also kept the file view as `key TAB value` lines and a node id in
+ * every entry record, and is migrated to 5 when opened (its views become
  * files of those entries, which parse to the same entries; the next scan diffs the real file
  * against them as before). Any other format is refused.
  */
@@ -41,17 +44,22 @@ import { decodeBucket, decodeBucketColumns, decodeBucketV2, decodeBucketV3, enco
 
 export type { StoredEntry } from './bucket-codec.js'
 
-/** Layout version of this store; a data folder of another layout is migrated (2, 3) or refused, not misread. */
-export const STORE_FORMAT = 4
+/** Layout version of this store; a data folder of another layout is migrated (2, 3, 4) or refused, not misread. */
+export const STORE_FORMAT = 5
 
-/** Blob name of a dataset's file view. */
+/** Blob name of a dataset's file view (its full text). */
 export const fileViewName = (dataset: string): string => `fileview!${dataset}`
+
+/** Blob name of the `n`th patch (from 0) on a dataset's stored file view. */
+export const fileViewPatchName = (dataset: string, n: number): string => `fileview!${dataset}!patch!${hex(n, 8)}`
 
 
 /** One atomic change to the store. */
 export interface StoreBatch {
   /** Entry buckets to rewrite, each with every entry it now holds. */
   buckets?: Array<{ dataset: string; bucket: number; entries: Iterable<StoredEntry> }>
+  /** Entry buckets to rewrite, already encoded (encodeBucket; null: the bucket is now empty). */
+  encodedBuckets?: Array<{ dataset: string; bucket: number; bytes: Uint8Array | null }>
   /** The change-log record of this commit: the keys it changed, under the last lseq it used. */
   changeLog?: { dataset: string; lseq: number; keys: string[] }
   /** Meta keys to set. */
@@ -142,6 +150,8 @@ export class StateStore {
       await store.migrateFrom2()
     } else if (format === 3) {
       await store.migrateFrom3()
+    } else if (format === 4) {
+      await store.write({ meta: { storeFormat: STORE_FORMAT } })
     } else if (format !== STORE_FORMAT) {
       await db.close()
       throw new StoreFormatError(`the data folder ${dir} has store format ${format}; this agent reads format ${STORE_FORMAT}`)
@@ -149,7 +159,7 @@ export class StateStore {
     return store
   }
 
-  // Format 2 -> 4, in one batch with the new format number: entry buckets become binary, and
+  // Format 2 -> 5, in one batch with the new format number: entry buckets become binary, and
   // each file view goes from `key TAB value` lines to the text of a file holding those entries
   // (`key value` lines).
   private async migrateFrom2 (): Promise<void> {
@@ -163,7 +173,7 @@ export class StateStore {
     await this.write({ meta: { storeFormat: STORE_FORMAT }, buckets, blobs })
   }
 
-  // Format 3 -> 4, in one batch with the new format number: entry buckets go from JSON to binary.
+  // Format 3 -> 5, in one batch with the new format number: entry buckets go from JSON to binary.
   private async migrateFrom3 (): Promise<void> {
     await this.write({ meta: { storeFormat: STORE_FORMAT }, buckets: await this.oldBuckets(decodeBucketV3) })
   }
@@ -193,6 +203,17 @@ export class StateStore {
     const out: StoredEntry[] = []
     const prefix = `e!${dataset}!`
     for await (const [key, v] of this.db.iterator<string, Uint8Array>({ gt: prefix, lt: prefix + '\xff', valueEncoding: 'view' })) decodeBucket(v, out, key)
+    return out
+  }
+
+  /** The encoded entry buckets of a dataset (each its own copy), by bucket number. */
+  async loadBuckets (dataset: string): Promise<Array<{ bucket: number; bytes: Uint8Array; where: string }>> {
+    const out: Array<{ bucket: number; bytes: Uint8Array; where: string }> = []
+    const prefix = `e!${dataset}!`
+    for await (const [key, v] of this.db.iterator<string, Uint8Array>({ gt: prefix, lt: prefix + '\xff', valueEncoding: 'view' })) {
+      // A copy of the exact bytes: a view may keep a larger buffer alive.
+      out.push({ bucket: parseInt(key.slice(prefix.length), 16), bytes: new Uint8Array(v), where: key })
+    }
     return out
   }
 
@@ -259,6 +280,11 @@ export class StateStore {
       ops.push(value === null
         ? { type: 'del', key: bucketKey(dataset, bucket) }
         : { type: 'put', key: bucketKey(dataset, bucket), value, valueEncoding: 'view' })
+    }
+    for (const { dataset, bucket, bytes } of batch.encodedBuckets ?? []) {
+      ops.push(bytes === null
+        ? { type: 'del', key: bucketKey(dataset, bucket) }
+        : { type: 'put', key: bucketKey(dataset, bucket), value: bytes, valueEncoding: 'view' })
     }
     if (batch.changeLog !== undefined && batch.changeLog.keys.length > 0) {
       const { dataset, lseq, keys } = batch.changeLog

@@ -14,10 +14,10 @@ import type { BayesContribution, EncodedBayes } from '../archive/bayes-codec.js'
 export type ListSelection =
   /**
    * Every entry of every dataset, tombstones too (so a delete travels), an empty dataset as an
-   * empty file. `columns`: read as columns (a replica loaded on demand reads an unchanged list
-   * straight from the store, never as objects).
+   * empty file. Read as columns, never as an object per entry (a replica loaded on demand reads
+   * an unchanged list straight from the store).
    */
-  | { readonly kind: 'all', readonly columns?: boolean }
+  | { readonly kind: 'all' }
   /** The entries changed since a local change sequence; `ownOnly`: only those not from the central state. Datasets without any are left out. */
   | { readonly kind: 'changedSince', readonly lseq: number, readonly ownOnly: boolean }
 
@@ -45,7 +45,7 @@ async function selectLists (replica: ListReplica, selection: ListSelection): Pro
   let n = 0
   for (const ds of LIST_DATASETS) {
     if (selection.kind === 'all') {
-      const entries = selection.columns === true ? await replica.columns(ds) : [...replica.entries(ds)]
+      const entries = await replica.columns(ds)
       lists.set(ds, entries)
       n += entries.length
       continue

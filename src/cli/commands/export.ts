@@ -43,7 +43,7 @@ ${configHelp([...KEYS])}`,
       const local = await bayesFile.read()
       if (local !== null) await state.bayes.applyScan(local)
       const { zip, lists } = await buildArchive({ kind: 'full', origin: state.identity.nodeId, base: null, version: null }, state.replica, {
-        lists: { kind: 'all', columns: true },
+        lists: { kind: 'all' },
         bayes: state.bayes.contributions()
       })
       try {

@@ -3,6 +3,8 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeColumns, encodeEntries } from '../../../src/archive/list-codec.js'
 import type { LoadOptions } from '../../../src/replica/list-replica.js'
+import { MAX_VIEW_PATCHES } from '../../../src/replica/view-patch.js'
+import { fileViewPatchName } from '../../../src/store/state-store.js'
 import { file, keysOf, MAX_SKEW_MS, MINUTE, Node, remote, WL, written } from '../../helpers/replica-node.js'
 
 describe('ListReplica.changedSince', () => {
@@ -90,7 +92,7 @@ describe('ListReplica when the store cannot write', () => {
       remote('a.example', 'remote', { wallMs: node.wallMs + 1, counter: 0, nodeId: 'node-b' }),
       remote('n.example', '', { wallMs: node.wallMs + 1, counter: 0, nodeId: 'node-b' })
     ], { synced: true }))
-    assert.equal(node.replica.get(WL, 'a.example'), before)
+    assert.deepEqual(node.replica.get(WL, 'a.example'), before)
     assert.equal(node.replica.get(WL, 'n.example'), undefined)
   })
 
@@ -153,5 +155,23 @@ describe('ListReplica with entries on demand', () => {
     assert.equal(node.replica.aheadOfBound(), true)
     assert.equal(await node.replica.clampFuture(), 1)
     assert.equal(node.replica.get(WL, 'a.example')?.stamp.wallMs, node.wallMs + MAX_SKEW_MS)
+  })
+})
+
+describe('ListReplica file views in the store', () => {
+  test('a big file view changed line by line, past the patches kept, loads as it was after a restart', async (t) => {
+    const node = await Node.create(t)
+    let text = Array.from({ length: 8000 }, (_, i) => `host-${i}.example`).join('\n') + '\n'
+    await node.replica.applyScan(WL, text)
+    for (let i = 0; i < MAX_VIEW_PATCHES + 5; i++) {
+      text = i % 2 === 0 ? text + `added-${i}.example\n` : text.replace(`host-${i}.example\n`, '')
+      await node.replica.applyScan(WL, text)
+      if (i === 3 || i === MAX_VIEW_PATCHES + 4) {
+        assert.ok((await node.store.blobsWithPrefix(fileViewPatchName(WL, 0).slice(0, -8))).length <= MAX_VIEW_PATCHES)
+        await node.restart()
+        assert.equal(node.replica.fileView(WL).text, text)
+      }
+    }
+    assert.equal(node.replica.get(WL, 'host-1.example')?.present, false)
   })
 })

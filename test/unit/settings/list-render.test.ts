@@ -202,6 +202,38 @@ describe('renderListFileChanges', () => {
     }), { numRuns: 1000 })
   })
 
+  test('renders the same from slices of the parsed text as from its lines', () => {
+    fc.assert(fc.property(scenarioArb, s => {
+      const body = s.lines.map(l => lineText(l, s.pool))
+      const text = body.join(s.eol) + (s.finalNewline && body.length > 0 ? s.eol : '')
+      const p = parse(text)
+      const changes = new Map<string, string | undefined>()
+      let i = 0
+      for (const [key] of p.entries) {
+        const fate = s.fate[i++ % Math.max(1, s.fate.length)] ?? 'keep'
+        if (fate === 'drop') changes.set(key, undefined)
+        else if (fate !== 'keep') changes.set(key, fate)
+      }
+      for (const [key, value] of s.added) if (!p.entries.has(key)) changes.set(key, value)
+
+      assert.equal(renderListFileChanges(p, changes, {}, text), renderListFileChanges(p, changes))
+    }), { numRuns: 1000 })
+  })
+
+  test('a file with mixed line breaks renders from its lines, as before', () => {
+    const text = 'a.com\r\nb.com\nc.com\r\n'
+    const p = parse(text)
+    const changes = new Map([['b.com', undefined], ['d.com', '']])
+    assert.equal(renderListFileChanges(p, changes, {}, text), renderListFileChanges(p, changes))
+  })
+
+  test('a byte-order mark stays at the start when the first line goes', () => {
+    const text = '\uFEFFa.com\nb.com\n'
+    const p = parse(text)
+    const changes = new Map([['a.com', undefined]])
+    assert.equal(renderListFileChanges(p, changes, {}, text), '\uFEFFb.com\n')
+  })
+
   test('a changed key that is not normalised is refused like renderListFile refuses it', () => {
     assert.throws(() => renderListFileChanges(parse('a.com\n'), new Map([['B.com', '']])), InvalidKeyError)
   })

@@ -1,0 +1,144 @@
+/**
+ * The entries of one list dataset as this node holds them in memory: the store's encoded
+ * buckets (bucket-codec.ts), the very bytes LevelDB holds, not one object per entry. The
+ * 121,570-line blacklist held as a Map of entry objects was about 20 MB of heap and most of
+ * what grew the young generation at load; as buckets it is about 4 MB. An entry is decoded when
+ * asked for, one bucket at a time, and a change re-encodes only the buckets it touched, which
+ * are also what the store writes.
+ */
+import type { ListDataset } from '../constants.js'
+import { EntryColumns } from '../crdt/entry-columns.js'
+import { bucketStats, decodeBucket, decodeBucketColumns, encodeBucket, findInBucket } from '../store/bucket-codec.js'
+import { bucketOf, ENTRY_BUCKETS, type StateStore, type StoredEntry } from '../store/state-store.js'
+
+/** Decoded buckets by number: what a transaction has read, before its change. */
+export type DecodedBuckets = Map<number, Map<string, StoredEntry>>
+
+/** A change to the held buckets, encoded and not yet visible: the store writes `writes` first. */
+export interface BucketChange {
+  /** Each touched bucket with its new bytes (null: now empty). */
+  writes: Array<{ bucket: number, bytes: Uint8Array | null }>
+  /** Change of the present count and of the entry count. */
+  presentDelta: number
+  sizeDelta: number
+}
+
+/** One dataset's entries as encoded buckets. */
+export class EntryBuckets {
+  private readonly bytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(ENTRY_BUCKETS)
+  /** Entries present (not tombstones). */
+  presentCount = 0
+  /** Entries, tombstones included. */
+  size = 0
+  /** The latest stamp wall time of any entry (0 for none). */
+  newestWall = 0
+
+  constructor (readonly dataset: ListDataset) {}
+
+  /** A dataset's buckets as the store holds them. */
+  static async load (store: StateStore, dataset: ListDataset): Promise<EntryBuckets> {
+    const held = new EntryBuckets(dataset)
+    for (const { bucket, bytes, where } of await store.loadBuckets(dataset)) {
+      const stats = bucketStats(bytes, where)
+      held.bytes[bucket] = bytes
+      held.presentCount += stats.present
+      held.size += stats.entries
+      if (stats.newestWall > held.newestWall) held.newestWall = stats.newestWall
+    }
+    return held
+  }
+
+  /** One entry, or undefined (decodes only up to it, in its bucket). */
+  get (key: string): StoredEntry | undefined {
+    const b = bucketOf(key)
+    const bytes = this.bytes[b]
+    return bytes === undefined ? undefined : findInBucket(bytes, key, this.where(b))
+  }
+
+  /** The entries of `keys` that are held, each bucket decoded once. */
+  lookup (keys: Iterable<string>): Map<string, StoredEntry> {
+    const decoded: DecodedBuckets = new Map()
+    const out = new Map<string, StoredEntry>()
+    for (const key of keys) {
+      const e = this.bucket(bucketOf(key), decoded).get(key)
+      if (e !== undefined) out.set(key, e)
+    }
+    return out
+  }
+
+  /** A bucket's entries by key, decoded once per `decoded` (a transaction's or a lookup's). */
+  bucket (b: number, decoded: DecodedBuckets): Map<string, StoredEntry> {
+    let map = decoded.get(b)
+    if (map === undefined) {
+      map = new Map()
+      const bytes = this.bytes[b]
+      if (bytes !== undefined) {
+        const list: StoredEntry[] = []
+        decodeBucket(bytes, list, this.where(b))
+        for (const e of list) map.set(e.key, e)
+      }
+      decoded.set(b, map)
+    }
+    return map
+  }
+
+  /** Every entry, tombstones included, a bucket at a time. */
+  * values (): Generator<StoredEntry, void, undefined> {
+    for (let b = 0; b < ENTRY_BUCKETS; b++) {
+      const bytes = this.bytes[b]
+      if (bytes === undefined) continue
+      const list: StoredEntry[] = []
+      decodeBucket(bytes, list, this.where(b))
+      yield * list
+    }
+  }
+
+  /** Every entry as columns, one run per bucket. */
+  columns (): EntryColumns {
+    const out = new EntryColumns()
+    for (let b = 0; b < ENTRY_BUCKETS; b++) {
+      const bytes = this.bytes[b]
+      if (bytes !== undefined) decodeBucketColumns(bytes, out, this.where(b))
+    }
+    return out
+  }
+
+  /**
+   * Encodes the buckets `staged` touches with it put over what they hold (`decoded` has those
+   * read already), changing nothing held: {@link apply} does, once the store has the writes.
+   */
+  prepare (staged: ReadonlyMap<string, StoredEntry>, decoded: DecodedBuckets): BucketChange {
+    const touched = new Map<number, StoredEntry[]>()
+    for (const entry of staged.values()) {
+      const b = bucketOf(entry.key)
+      let list = touched.get(b)
+      if (list === undefined) touched.set(b, list = [])
+      list.push(entry)
+    }
+    const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0 }
+    for (const [b, entries] of touched) {
+      const before = this.bucket(b, decoded)
+      const after = new Map(before)
+      for (const e of entries) {
+        const old = before.get(e.key)
+        if (old === undefined) change.sizeDelta++
+        change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
+        after.set(e.key, e)
+      }
+      change.writes.push({ bucket: b, bytes: encodeBucket(after.values()) })
+    }
+    return change
+  }
+
+  /** Makes a prepared change held; `staged` is what it was prepared from (for the newest stamp). */
+  apply (change: BucketChange, staged: ReadonlyMap<string, StoredEntry>): void {
+    for (const { bucket, bytes } of change.writes) this.bytes[bucket] = bytes ?? undefined
+    this.presentCount += change.presentDelta
+    this.size += change.sizeDelta
+    for (const e of staged.values()) if (e.stamp.wallMs > this.newestWall) this.newestWall = e.stamp.wallMs
+  }
+
+  private where (b: number): string {
+    return `held ${this.dataset} bucket ${b}`
+  }
+}

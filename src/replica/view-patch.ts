@@ -1,0 +1,60 @@
+/**
+ * How a file view is stored after a small change: as a patch of the text stored before it
+ * (what it keeps of the start and of the end, and the text between), not the whole text again.
+ * Rewriting the view of a 1M-line file (40 MB) in LevelDB after every one-line write was a
+ * write of the whole list per change, on every node. A view is its full text and at most
+ * {@link MAX_VIEW_PATCHES} patches on it, applied in order at load; the next change after those,
+ * or one whose patch is not much smaller than the text, stores the full text again.
+ */
+import { StoreFormatError } from '../errors.js'
+import { commonPrefix, commonSuffix } from '../settings/common-ends.js'
+import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
+
+/** Patches on a stored full text before the next change stores the full text again. */
+export const MAX_VIEW_PATCHES = 16
+
+/** A text shorter than this is always stored whole: a patch would save next to nothing. */
+export const MIN_PATCHED_TEXT = 64 * 1024
+
+/** Header: kept start and kept end, in UTF-16 units of the text before, each a uint32 LE. */
+const HEADER = 8
+
+/**
+ * The patch that turns `before` into `after` when storing it beats storing `after` whole (see
+ * the module comment), else null. Never splits a surrogate pair.
+ */
+export function viewPatch (before: string, after: string): Uint8Array | null {
+  if (after.length < MIN_PATCHED_TEXT) return null
+  let start = commonPrefix(before, after)
+  if (start > 0 && isHigh(before.charCodeAt(start - 1))) start--
+  let end = commonSuffix(before, after, Math.min(before.length, after.length) - start)
+  if (end > 0 && isLow(before.charCodeAt(before.length - end))) end--
+  // A UTF-8 byte per character at least: most of the text changed, so no need to encode it to know.
+  if ((after.length - start - end) * 4 > after.length) return null
+  const middle = encodeFileText(after.slice(start, after.length - end))
+  if (middle.length * 4 > after.length) return null
+  const out = new Uint8Array(HEADER + middle.length)
+  const view = new DataView(out.buffer)
+  view.setUint32(0, start, true)
+  view.setUint32(4, end, true)
+  out.set(middle, HEADER)
+  return out
+}
+
+/** `text` with a patch from {@link viewPatch} applied; StoreFormatError when it does not fit. */
+export function applyViewPatch (text: string, patch: Uint8Array, where: string): string {
+  if (patch.length < HEADER) throw new StoreFormatError(`${where}: a file view patch of ${patch.length} bytes`)
+  const view = new DataView(patch.buffer, patch.byteOffset, patch.byteLength)
+  const start = view.getUint32(0, true)
+  const end = view.getUint32(4, true)
+  if (start + end > text.length) throw new StoreFormatError(`${where}: keeps ${start} + ${end} characters of a ${text.length}-character view`)
+  return text.slice(0, start) + decodeFileText(patch.subarray(HEADER)) + text.slice(text.length - end)
+}
+
+function isHigh (c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff
+}
+
+function isLow (c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff
+}

@@ -1,0 +1,37 @@
+/** File views stored as patches: a patch turns the stored text into the new one, exactly. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import { StoreFormatError } from '../../../src/errors.js'
+import { applyViewPatch, MIN_PATCHED_TEXT, viewPatch } from '../../../src/replica/view-patch.js'
+
+const big = (n: number): string => Array.from({ length: n }, (_, i) => `host-${i}.example\n`).join('')
+const BIG = big(Math.ceil(MIN_PATCHED_TEXT / 10))
+
+test('a patch of a small edit of a big text turns it into the edited text', () => {
+  const unit = fc.constantFrom('a', '\n', 'é', '\u{1F600}', '\udc80', '\udcff', '\ud83d')
+  fc.assert(fc.property(fc.nat({ max: BIG.length }), fc.nat({ max: 40 }), fc.string({ unit, maxLength: 40 }), (at, remove, insert) => {
+    const after = BIG.slice(0, at) + insert + BIG.slice(at + remove)
+    const patch = viewPatch(BIG, after)
+    // A lone high surrogate is not a text a file view can hold (decodeFileText never makes one).
+    if (/[\ud800-\udbff](?![\udc00-\udfff])/.test(after)) return
+    assert.ok(patch !== null)
+    assert.equal(applyViewPatch(BIG, patch, 'test'), after)
+  }), { numRuns: 500 })
+})
+
+test('an edit between the two halves of a surrogate pair is patched without splitting it', () => {
+  const before = BIG + '\u{1F600}\n'
+  const after = BIG + '\u{1F601}\n'
+  assert.equal(applyViewPatch(before, viewPatch(before, after)!, 'test'), after)
+})
+
+test('a small text, or a change of most of the text, is stored whole', () => {
+  assert.equal(viewPatch('a.example\n', 'b.example\n'), null)
+  assert.equal(viewPatch(BIG, big(10).repeat(1) + 'x'.repeat(BIG.length)), null)
+})
+
+test('a patch that does not fit the stored text is a StoreFormatError', () => {
+  const patch = viewPatch(BIG, BIG + 'new.example\n')!
+  assert.throws(() => applyViewPatch('short\n', patch, 'x!fileview!whitelist!patch!00000000'), StoreFormatError)
+})
