@@ -130,6 +130,24 @@ export class EntryBuckets {
     return change
   }
 
+  /** Encodes the buckets of `keys` without them (a drop: no new stamp), changing nothing held; {@link apply} does. */
+  prepareDrop (keys: Iterable<string>, decoded: DecodedBuckets): BucketChange {
+    const after = new Map<number, Map<string, StoredEntry>>()
+    const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0 }
+    for (const key of keys) {
+      const b = bucketOf(key)
+      let entries = after.get(b)
+      if (entries === undefined) after.set(b, entries = new Map(this.bucket(b, decoded)))
+      const old = entries.get(key)
+      if (old === undefined) continue
+      change.sizeDelta--
+      change.presentDelta -= old.present ? 1 : 0
+      entries.delete(key)
+    }
+    for (const [b, entries] of after) change.writes.push({ bucket: b, bytes: encodeBucket(entries.values()) })
+    return change
+  }
+
   /** Makes a prepared change held; `staged` is what it was prepared from (for the newest stamp). */
   apply (change: BucketChange, staged: ReadonlyMap<string, StoredEntry>): void {
     for (const { bucket, bytes } of change.writes) this.bytes[bucket] = bytes ?? undefined

@@ -281,20 +281,15 @@ export class ListReplica {
     return out.sort((a, b) => a.lseq - b.lseq)
   }
 
-  /**
-   * Forgets the entries of `keys` (dropped tombstones, stale copies: crdt/tombstone-floor.ts) in memory
-   * and store, written first; not a change to sync (no lseq, no onCommit). A dropped present one is left to be written.
-   */
+  /** Forgets `keys` (dropped tombstones, stale copies: crdt/tombstone-floor.ts) in store, then memory; no lseq, no onCommit. A dropped present one is left to be written. */
   async dropEntries (dataset: ListDataset, keys: Iterable<string>): Promise<number> {
-    const map = await this.loadedMap(dataset)
-    const dropped = new Map([...keys].flatMap(k => { const e = map.get(k); return e === undefined ? [] : [[k, e] as const] }))
+    const held = await this.loaded(dataset)
+    const dropped = held.lookup(keys)
     if (dropped.size === 0) return 0
-    await this.store.write({ buckets: this.buckets.writes(dataset, map, dropped).map(w => ({ ...w, entries: [...w.entries].filter(e => !dropped.has(e.key)) })) })
-    for (const [key, e] of dropped) {
-      if (e.present) this.unwritten.get(dataset)?.add(key)
-      map.delete(key)
-    }
-    this.buckets.drop(dataset)
+    const change = held.prepareDrop(dropped.keys(), new Map())
+    await this.store.write({ encodedBuckets: change.writes.map(w => ({ dataset, ...w })) })
+    held.apply(change, new Map())
+    for (const e of dropped.values()) if (e.present) this.unwritten.get(dataset)?.add(e.key)
     return dropped.size
   }
 
