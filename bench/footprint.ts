@@ -88,7 +88,7 @@ async function sampleAgent (o: Required<FootprintOptions>, blacklist: string | n
     const proc = await procStatus(pid)
     const heap = await agent.heap()
     const otherAnon = Math.round((proc.anon - mb(heap.heapUsed) - mb(heap.external)) * 10) / 10
-    return { ...proc, heapTotal: mb(heap.heapTotal), heapUsed: mb(heap.heapUsed), external: mb(heap.external), otherAnon, startMs }
+    return { ...proc, heapTotal: mb(heap.heapTotal), heapUsed: mb(heap.heapUsed), heapLive: mb(heap.heapLive), external: mb(heap.external), otherAnon, startMs }
   } finally {
     await cluster.cleanup()
   }

@@ -25,6 +25,8 @@ export interface FootprintSample {
   file: number
   heapTotal: number
   heapUsed: number
+  /** Of heapUsed, what a full GC kept. */
+  heapLive: number
   external: number
   /** RssAnon less the live JS (heap used and external): the heap's free pages, malloc, V8's own tables, thread stacks. */
   otherAnon: number
@@ -54,11 +56,11 @@ export interface FootprintResult {
 
 /** The result as a Markdown table (RESULTS.md and the console). */
 export function footprintTable (r: FootprintResult): string {
-  const head = ['settings', 'VmRSS', 'target', 'ok', 'peak', 'file-backed', 'anon', 'V8 heap used / committed', 'external', 'anon less live JS', 'start', 'RSS samples']
+  const head = ['settings', 'VmRSS', 'target', 'ok', 'peak', 'file-backed', 'anon', 'V8 heap live / used / committed', 'external', 'anon less live JS', 'start', 'RSS samples']
   const rows = r.cases.map(c => {
     const m = c.median
     return [c.case, `${m.rss} MB`, `${c.targetMB} MB`, m.rss <= c.targetMB ? 'yes' : 'NO', `${m.peak} MB`, `${m.file} MB`, `${m.anon} MB`,
-      `${m.heapUsed} / ${m.heapTotal} MB`, `${m.external} MB`, `${m.otherAnon} MB`, `${(m.startMs / 1000).toFixed(1)} s`, c.rssSamples.join(' ')]
+      `${m.heapLive} / ${m.heapUsed} / ${m.heapTotal} MB`, `${m.external} MB`, `${m.otherAnon} MB`, `${(m.startMs / 1000).toFixed(1)} s`, c.rssSamples.join(' ')]
   })
   return [
     `Idle agent (alone, master, ${r.idleSeconds} s idle), medians of ${r.runs} runs, ${r.node}, ${r.cli}; a bare node: ${r.bareNodeRss} MB; load ${r.loadAvg.start.toFixed(2)} -> ${r.loadAvg.end.toFixed(2)}`,
