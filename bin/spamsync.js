@@ -16,11 +16,18 @@ if (process.argv[2] === 'start' && process.platform === 'linux' && process.env.M
 }
 const { enableCompileCache } = await import('node:module')
 enableCompileCache?.()
+// The bundle (scripts/bundle.ts, made by npm run build): a third less memory than loading the
+// compiled modules one by one. Those only when they were compiled after it (a `tsc` alone), so
+// no run uses code older than the last build; the Debian package holds the bundle only.
+const { statSync } = await import('node:fs')
+const mtime = (path) => statSync(new URL(path, import.meta.url), { throwIfNoEntry: false })?.mtimeMs ?? -1
+const bundled = mtime('../dist/bundle/spamsync.js')
+const entry = bundled >= 0 && bundled >= mtime('../dist/src/cli/main.js') ? '../dist/bundle/spamsync.js' : '../dist/src/cli/main.js'
 let cli
 try {
-  cli = await import('../dist/src/cli/main.js')
+  cli = await import(entry)
 } catch (err) {
-  if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes('dist/src/cli/main.js')) throw err
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND' || !String(err.message).includes(entry.slice(3))) throw err
   process.stderr.write('spamsync: not built yet: run npm install (or npm run build) in the spamsync folder\n')
   process.exit(1)
 }
