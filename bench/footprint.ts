@@ -8,7 +8,7 @@
  * bytes are. A bare `node` process idle for the same time is measured as the floor.
  *
  * Run: `npx tsc -p . && npx node dist/bench/footprint.js [--runs=N] [--idle-seconds=S]
- * [--lists=empty,121k] [--cli=PATH]` (or `npm run bench -- --only=footprint`).
+ * [--lists=empty,121k] [--cli=PATH] [--node-args='--v8-flag ...']` (or `npm run bench -- --only=footprint`).
  */
 import { spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -46,13 +46,13 @@ async function procStatus (pid: number): Promise<{ rss: number, peak: number, an
 
 /** An agent started with the memory probe preloaded, by the given CLI script. */
 class ProbedAgent extends AgentProcess {
-  constructor (private readonly cli: string, dir: string, port: number, httpPort: number, keyFile: string) {
+  constructor (private readonly cli: string, private readonly nodeArgs: string[], dir: string, port: number, httpPort: number, keyFile: string) {
     super(dir, port, httpPort, keyFile, ['--log-level', 'warn'])
   }
 
   protected override command (bootstrap: string[]): { file: string, args: string[] } {
     // startArgs() starts with the checkout's CLI path.
-    return { file: process.execPath, args: ['--import', PROBE, this.cli, ...this.startArgs(`/ip4/127.0.0.1/tcp/${this.port}`, bootstrap).slice(1)] }
+    return { file: process.execPath, args: [...this.nodeArgs, '--import', PROBE, this.cli, ...this.startArgs(`/ip4/127.0.0.1/tcp/${this.port}`, bootstrap).slice(1)] }
   }
 
   /** Asks the probe for its figures and waits for its line. */
@@ -72,7 +72,7 @@ async function sampleAgent (o: Required<FootprintOptions>, blacklist: string | n
   try {
     const port = await freePort()
     const httpPort = await freePort()
-    const agent = await cluster.addWith(dir => new ProbedAgent(o.cli, dir, port, httpPort, cluster.keyFile))
+    const agent = await cluster.addWith(dir => new ProbedAgent(o.cli, o.nodeArgs, dir, port, httpPort, cluster.keyFile))
     if (blacklist !== null) await writeFile(join(agent.settingsDir, 'blacklist.txt'), blacklist)
     const t0 = performance.now()
     await agent.start()
@@ -107,7 +107,7 @@ async function bareNode (idleSeconds: number): Promise<number> {
 
 /** Runs the benchmark, prints JSON and a table, and returns the result. */
 export async function main (opts: FootprintOptions = {}): Promise<FootprintResult> {
-  const o: Required<FootprintOptions> = { runs: 5, idleSeconds: 10, cases: ['empty', '121k'], cli: CLI, ...opts }
+  const o: Required<FootprintOptions> = { runs: 5, idleSeconds: 10, cases: ['empty', '121k'], cli: CLI, nodeArgs: [], ...opts }
   const loadStart = loadavg()[0]
   const bare: number[] = []
   for (let i = 0; i < Math.min(o.runs, 3); i++) bare.push(await bareNode(o.idleSeconds))
@@ -128,6 +128,7 @@ export async function main (opts: FootprintOptions = {}): Promise<FootprintResul
     bench: 'footprint',
     node: process.version,
     cli: o.cli,
+    nodeArgs: o.nodeArgs,
     runs: o.runs,
     idleSeconds: o.idleSeconds,
     loadAvg: { start: loadStart, end: loadavg()[0] },
@@ -142,12 +143,15 @@ export async function main (opts: FootprintOptions = {}): Promise<FootprintResul
 function parseArgs (argv: string[]): FootprintOptions {
   const o: FootprintOptions = {}
   for (const arg of argv) {
-    const [name, value] = arg.split('=', 2)
+    const eq = arg.indexOf('=')
+    const name = eq < 0 ? arg : arg.slice(0, eq)
+    const value = eq < 0 ? '' : arg.slice(eq + 1)
     if (name === '--runs') o.runs = Number(value)
     else if (name === '--idle-seconds') o.idleSeconds = Number(value)
     else if (name === '--lists') o.cases = value.split(',') as FootprintCase[]
     else if (name === '--cli') o.cli = resolve(value)
-    else throw new Error(`unknown argument ${arg} (--runs=N, --idle-seconds=S, --lists=empty,121k, --cli=PATH)`)
+    else if (name === '--node-args') o.nodeArgs = value.split(' ').filter(a => a !== '')
+    else throw new Error(`unknown argument ${arg} (--runs=N, --idle-seconds=S, --lists=empty,121k, --cli=PATH, --node-args='--flag ...')`)
   }
   for (const c of o.cases ?? []) if (!(c in FOOTPRINT_TARGETS)) throw new Error(`--lists takes ${Object.keys(FOOTPRINT_TARGETS).join(',')}, not ${c}`)
   return o

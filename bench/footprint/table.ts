@@ -15,6 +15,8 @@ export interface FootprintOptions {
   cases?: FootprintCase[]
   /** The CLI script that runs the agent (default bin/spamsync.js). */
   cli?: string
+  /** Options of node itself for the agents (V8 flags to try). */
+  nodeArgs?: string[]
 }
 
 /** One agent's figures, in MB (startMs in ms). */
@@ -46,6 +48,7 @@ export interface FootprintResult {
   bench: 'footprint'
   node: string
   cli: string
+  nodeArgs: string[]
   runs: number
   idleSeconds: number
   loadAvg: { start: number, end: number }
@@ -63,7 +66,7 @@ export function footprintTable (r: FootprintResult): string {
       `${m.heapLive} / ${m.heapUsed} / ${m.heapTotal} MB`, `${m.external} MB`, `${m.otherAnon} MB`, `${(m.startMs / 1000).toFixed(1)} s`, c.rssSamples.join(' ')]
   })
   return [
-    `Idle agent (alone, master, ${r.idleSeconds} s idle), medians of ${r.runs} runs, ${r.node}, ${r.cli}; a bare node: ${r.bareNodeRss} MB; load ${r.loadAvg.start.toFixed(2)} -> ${r.loadAvg.end.toFixed(2)}`,
+    `Idle agent (alone, master, ${r.idleSeconds} s idle), medians of ${r.runs} runs, ${r.node}, ${r.cli}${r.nodeArgs.length > 0 ? ` with ${r.nodeArgs.join(' ')}` : ''}; a bare node: ${r.bareNodeRss} MB; load ${r.loadAvg.start.toFixed(2)} -> ${r.loadAvg.end.toFixed(2)}`,
     '',
     `| ${head.join(' | ')} |`,
     `| ${head.map(() => '---').join(' | ')} |`,
