@@ -34,6 +34,8 @@ export interface FootprintSample {
   otherAnon: number
   /** From spawn until its status answered and it was master with its settings loaded. */
   startMs: number
+  /** CPU seconds the agent used until measured: its start, the scan of its settings, the idle time. */
+  cpuSeconds: number
 }
 
 /** The medians of a case, and its samples' RSS. */
@@ -59,11 +61,11 @@ export interface FootprintResult {
 
 /** The result as a Markdown table (RESULTS.md and the console). */
 export function footprintTable (r: FootprintResult): string {
-  const head = ['settings', 'VmRSS', 'target', 'ok', 'peak', 'file-backed', 'anon', 'V8 heap live / used / committed', 'external', 'anon less live JS', 'start', 'RSS samples']
+  const head = ['settings', 'VmRSS', 'target', 'ok', 'peak', 'file-backed', 'anon', 'V8 heap live / used / committed', 'external', 'anon less live JS', 'start', 'CPU', 'RSS samples']
   const rows = r.cases.map(c => {
     const m = c.median
     return [c.case, `${m.rss} MB`, `${c.targetMB} MB`, m.rss <= c.targetMB ? 'yes' : 'NO', `${m.peak} MB`, `${m.file} MB`, `${m.anon} MB`,
-      `${m.heapLive} / ${m.heapUsed} / ${m.heapTotal} MB`, `${m.external} MB`, `${m.otherAnon} MB`, `${(m.startMs / 1000).toFixed(1)} s`, c.rssSamples.join(' ')]
+      `${m.heapLive} / ${m.heapUsed} / ${m.heapTotal} MB`, `${m.external} MB`, `${m.otherAnon} MB`, `${(m.startMs / 1000).toFixed(1)} s`, `${m.cpuSeconds} s`, c.rssSamples.join(' ')]
   })
   return [
     `Idle agent (alone, master, ${r.idleSeconds} s idle), medians of ${r.runs} runs, ${r.node}, ${r.cli}${r.nodeArgs.length > 0 ? ` with ${r.nodeArgs.join(' ')}` : ''}; a bare node: ${r.bareNodeRss} MB; load ${r.loadAvg.start.toFixed(2)} -> ${r.loadAvg.end.toFixed(2)}`,
