@@ -11,8 +11,8 @@ if (major < MIN_NODE_MAJOR) {
 // glibc gives each thread busy in malloc an arena of its own and keeps freed memory in them: with a
 // large Bayes DB that is ~150 MB of RSS the agent no longer uses. Two arenas keep the agent under
 // 512 MB. V8's --optimize-for-size keeps a smaller young generation and grows the heap less
-// eagerly: an idle agent held 6 MB less with empty settings and 74 MB less with the 121k-line
-// blacklist (bench/footprint.ts). The agent starts itself again (same pid) with both unless the
+// eagerly: an idle agent held 6 MB less with empty settings and 75-95 MB less with the 121k-line
+// blacklist, for ~20% more CPU time during its first scan (bench/footprint.ts). The agent starts itself again (same pid) with both unless the
 // operator chose a MALLOC_ARENA_MAX or gave node --optimize-for-size / --no-optimize-for-size.
 const V8_SIZE_FLAG = '--optimize-for-size'
 const addFlag = !process.execArgv.some(a => a === V8_SIZE_FLAG || a === '--no-optimize-for-size')
