@@ -22,6 +22,10 @@ export const BUNDLE_DIR = join(REPO, 'dist', 'bundle')
 /** Packages left out of the bundle and loaded from node_modules: classic-level finds its native LevelDB binding next to its own files. */
 const EXTERNAL = ['classic-level']
 
+/** noise's WebAssembly crypto, replaced by node:crypto (scripts/bundle-noise-crypto.ts says why). */
+const NOISE_CRYPTO = './scripts/bundle-noise-crypto.ts'
+const ALIAS = { '@chainsafe/as-chacha20poly1305': NOISE_CRYPTO, '@chainsafe/as-sha256': NOISE_CRYPTO }
+
 // Chunk names carry a content hash: an old build's chunks would stay beside the new ones.
 rmSync(BUNDLE_DIR, { recursive: true, force: true })
 const result = await build({
@@ -34,6 +38,7 @@ const result = await build({
   platform: 'node',
   target: 'node22',
   external: EXTERNAL,
+  alias: ALIAS,
   minify: true,
   // Error classes name themselves after their class (errors.ts), and the CLI prints that name.
   keepNames: true,
