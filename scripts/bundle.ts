@@ -2,7 +2,7 @@
  * Bundles the compiled CLI and agent (dist/src, from tsc) and their dependencies into
  * dist/bundle/: tree-shaken and minified ES modules, the CLI's entry and one chunk per part that
  * loads only when used (each command, the agent). bin/spamsync.js, the Debian package and so the
- * systemd unit run it. Loading one bundle instead of some 1,500 module files kept an idle agent's
+ * systemd unit run it. Loading a few bundled chunks instead of every module file kept an idle agent's
  * RSS about 25 MB lower (bench/footprint.ts): fewer and smaller source strings, module records
  * and function metadata in the heap, and only the code that is reachable.
  *
