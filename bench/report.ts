@@ -4,6 +4,7 @@
  */
 import type { BayesBenchResult } from './bayes/table.js'
 import type { ClusterBenchResult } from './cluster/types.js'
+import { footprintTable, type FootprintResult } from './footprint/table.js'
 import type { LocalBenchResult } from './local/harness.js'
 import { comparisonRows } from './syncthing/table.js'
 import type { SyncthingBenchResult } from './syncthing/types.js'
@@ -219,6 +220,10 @@ export function renderResults (r: BenchResults): string {
   for (const [name, value] of Object.entries(r.other ?? {})) {
     if (name === 'fanout') {
       parts.push('', fanoutSection(value as Parameters<typeof fanoutSection>[0]))
+      continue
+    }
+    if (name === 'footprint') {
+      parts.push('', '## Idle footprint', '', footprintTable(value as FootprintResult))
       continue
     }
     if (name === 'sim') {

@@ -4,7 +4,7 @@
  * still prints its own JSON and table as it goes; one that fails is reported and the rest run.
  *
  * Options: --quick (smaller sizes and fewer repetitions, for a smoke run),
- *   --only=local,cluster,bayes,fanout,syncthing,churn,sim (a subset; the file then holds only those;
+ *   --only=local,cluster,bayes,fanout,syncthing,churn,footprint,sim (a subset; the file then holds only those;
  *   sim, the scale simulation of bench/scale-sim.ts, runs only when named),
  *   --render-only (no benchmark: RESULTS.md again from the results.json there is).
  * Bayes runs in this process and needs a large V8 heap, so without one this script re-runs itself
@@ -21,6 +21,7 @@ import { main as bayes } from './bayes.js'
 import { main as churn } from './churn.js'
 import { main as cluster } from './cluster.js'
 import { main as fanout } from './fanout.js'
+import { main as footprint } from './footprint.js'
 import { main as local } from './local.js'
 import { renderResults, type BenchResults } from './report.js'
 import { main as syncthing } from './syncthing.js'
@@ -35,6 +36,8 @@ export const PLANS = {
     /** Repetitions of the 10-node fan-out on/off measure. */
     fanoutReps: 3,
     syncthing: { reps: 10, list: '121k' as const },
+    /** Idle agents started per footprint case (empty settings, the 121k blacklist). */
+    footprintRuns: 5,
     simSizes: [10, 50, 200, 1000]
   },
   quick: {
@@ -42,11 +45,12 @@ export const PLANS = {
     bayesTokens: [100_000],
     fanoutReps: 1,
     syncthing: { reps: 3, list: '10k' as const },
+    footprintRuns: 2,
     simSizes: [10, 50]
   }
 }
 
-const BENCHES = ['local', 'cluster', 'bayes', 'fanout', 'syncthing', 'churn', 'sim'] as const
+const BENCHES = ['local', 'cluster', 'bayes', 'fanout', 'syncthing', 'churn', 'footprint', 'sim'] as const
 /** Run only when named in --only: the scale simulation is a model, not a measurement of this machine. */
 const OPTIONAL: readonly string[] = ['sim']
 type BenchName = typeof BENCHES[number]
@@ -129,6 +133,7 @@ async function run (argv: string[]): Promise<void> {
   if (only.includes('fanout')) await step('fanout', async () => { (results.other ??= {}).fanout = await fanout({ reps: plan.fanoutReps }) })
   if (only.includes('syncthing')) await step('syncthing', async () => { results.syncthing = await syncthing(plan.syncthing) })
   if (only.includes('churn')) await step('churn', async () => { (results.other ??= {}).churn = await churn({ quick }) })
+  if (only.includes('footprint')) await step('footprint', async () => { (results.other ??= {}).footprint = await footprint({ runs: plan.footprintRuns }) })
   if (only.includes('sim')) await step('sim', async () => { (results.other ??= {}).sim = await scaleSim({ sizes: plan.simSizes, log: (s) => { process.stderr.write(s + '\n') } }) })
 
   results.machine.loadAfter = loadavg().map(x => Math.round(x * 100) / 100)

@@ -6,8 +6,10 @@
 #   scripts/package.sh [OUTDIR]     (default OUTDIR: build/)
 #
 # The package holds the project's own Node.js (the real binary of the `node` devDependency,
-# stripped), the compiled src/ and the production dependencies only (npm ci --omit=dev from the
-# lockfile, then pruned to what runs), all under /usr/lib/spamsync. Needs dpkg-deb and
+# stripped), the bundled agent and CLI (dist/bundle, scripts/bundle.ts: what runs) and the
+# production dependencies (npm ci --omit=dev from the lockfile, then pruned): the bundle loads
+# only classic-level (LevelDB's native binding) from there, the rest are the sources and license
+# files of what the bundle holds. All under /usr/lib/spamsync. Needs dpkg-deb and
 # dpkg-shlibdeps (dpkg-dev); downloads nothing but npm packages (from npm's cache when there).
 # DEBFULLNAME / DEBEMAIL name the maintainer (default: git's user.name / user.email).
 set -eu
@@ -23,7 +25,7 @@ fail () { echo "package: $*" >&2; exit 1; }
 
 command -v dpkg-deb >/dev/null || fail "dpkg-deb is missing (apt-get install dpkg)"
 command -v dpkg-shlibdeps >/dev/null || fail "dpkg-shlibdeps is missing (apt-get install dpkg-dev)"
-[ -f dist/src/cli/main.js ] || fail "dist/ is not built: run npm run package (or npm run build first)"
+[ -f dist/bundle/spamsync.js ] || fail "dist/bundle is not built: run npm run package (or npm run build first)"
 
 arch=$(dpkg --print-architecture)
 case $arch in
@@ -91,7 +93,7 @@ say "code and runtime"
 # Not executable: /usr/bin/spamsync runs it on the package's node, never its #! line.
 install -m 0644 bin/spamsync.js "$lib/bin/spamsync.js"
 mkdir "$lib/dist"
-tar -C dist --exclude='*.map' -cf - src | tar -C "$lib/dist" -xf -
+tar -C dist --exclude='*.map' -cf - bundle | tar -C "$lib/dist" -xf -
 # AGENT_VERSION is read from here, and "type": "module" makes the .js files ES modules.
 "$node_bin" -e "
 const p = require('./package.json')

@@ -17,7 +17,8 @@
  * from another site (`Origin`, `Sec-Fetch-Site`) is refused before the token is looked at
  * (same-origin.ts): only the agent's own page may press its buttons.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createRequire } from 'node:module'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { METRICS_CONTENT_TYPE } from './metrics.js'
 import { STATUS_PAGE_CSP, STATUS_PAGE_HTML } from './status-page.js'
 import { SpamsyncError, UnknownVersionError, errorMessage } from '../errors.js'
@@ -29,6 +30,10 @@ import type { RollbackOutcome } from '../archive/change-summary.js'
 import type { HistoryItem } from '../sync/version-history.js'
 import type { HistoryDocument, StatusDocument } from './status-document.js'
 import type { SyncNowResult } from '../sync/sync-now.js'
+
+// Required, not imported: an ES import of node:http reads every export, and its WebSocket getter
+// loads undici, 13 MB of RSS that an agent serving plain HTTP never uses.
+const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http')
 
 /** What the server asks of the agent. */
 export interface StatusSource {

@@ -11,7 +11,6 @@ import { tcp } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import { mdns } from '@libp2p/mdns'
 import { bootstrap } from '@libp2p/bootstrap'
 import type { PeerDiscovery, PrivateKey } from '@libp2p/interface'
 import { mdnsServiceTag, noisePrologue, type ClusterKey } from './cluster-key.js'
@@ -62,7 +61,11 @@ export function userAgent (): string {
 /** Builds and starts a node. */
 export async function createSpamsyncNode (opts: NodeOptions): Promise<SpamsyncNode> {
   const peerDiscovery: Array<(components: any) => PeerDiscovery> = []
-  if (opts.mdns) peerDiscovery.push(mdns({ serviceTag: mdnsServiceTag(opts.clusterKey), interval: 5000 }))
+  if (opts.mdns) {
+    // Loaded only when used: an agent started with --no-mdns does not hold the DNS packet code.
+    const { mdns } = await import('@libp2p/mdns')
+    peerDiscovery.push(mdns({ serviceTag: mdnsServiceTag(opts.clusterKey), interval: 5000 }))
+  }
   if (opts.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: opts.bootstrap, timeout: 100 }))
   return await createLibp2p({
     privateKey: opts.privateKey,

@@ -1,14 +1,16 @@
 /**
  * `spamsync start` on Linux runs with MALLOC_ARENA_MAX=2 unless the environment sets it: glibc's
  * per-thread arenas otherwise keep freed memory, and a large Bayes DB pushes RSS past 512 MB.
+ * It also runs V8 with --optimize-for-size (a much smaller idle heap, bench/footprint.ts), also
+ * when the environment sets MALLOC_ARENA_MAX, as the systemd unit does.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { Cluster } from '../helpers/agents.js'
 
-/** MALLOC_ARENA_MAX in the environment of the agent process started while the variable is `value`. */
-async function arenaOfAgentStartedWith (t: { after: (fn: () => Promise<void>) => void }, value: string | undefined): Promise<string | undefined> {
+/** MALLOC_ARENA_MAX in the environment of the agent process started while the variable is `value`, its whole environment and its command line. */
+async function agentStartedWith (t: { after: (fn: () => Promise<void>) => void }, value: string | undefined): Promise<{ arena: string | undefined, argv: string[], env: Record<string, string> }> {
   const saved = process.env.MALLOC_ARENA_MAX
   if (value === undefined) delete process.env.MALLOC_ARENA_MAX
   else process.env.MALLOC_ARENA_MAX = value
@@ -17,7 +19,9 @@ async function arenaOfAgentStartedWith (t: { after: (fn: () => Promise<void>) =>
   try {
     const [agent] = await cluster.startAll(1)
     const environ = await readFile(`/proc/${agent.proc!.pid!}/environ`, 'utf8')
-    return environ.split('\0').find(e => e.startsWith('MALLOC_ARENA_MAX='))?.slice('MALLOC_ARENA_MAX='.length)
+    const argv = (await readFile(`/proc/${agent.proc!.pid!}/cmdline`, 'utf8')).split('\0')
+    const env = Object.fromEntries(environ.split('\0').filter(e => e.includes('=')).map(e => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]))
+    return { arena: env.MALLOC_ARENA_MAX, argv, env }
   } finally {
     if (saved === undefined) delete process.env.MALLOC_ARENA_MAX
     else process.env.MALLOC_ARENA_MAX = saved
@@ -25,9 +29,18 @@ async function arenaOfAgentStartedWith (t: { after: (fn: () => Promise<void>) =>
 }
 
 test('the agent limits glibc to two malloc arenas when the environment does not say', { skip: process.platform !== 'linux' && 'glibc arenas are a Linux matter' }, async (t) => {
-  assert.equal(await arenaOfAgentStartedWith(t, undefined), '2')
+  assert.equal((await agentStartedWith(t, undefined)).arena, '2')
 })
 
 test('an operator\'s MALLOC_ARENA_MAX is kept', { skip: process.platform !== 'linux' && 'glibc arenas are a Linux matter' }, async (t) => {
-  assert.equal(await arenaOfAgentStartedWith(t, '4'), '4')
+  assert.equal((await agentStartedWith(t, '4')).arena, '4')
+})
+
+test('the agent fixes glibc\'s mmap threshold at 128 KiB when the environment does not say', { skip: process.platform !== 'linux' && 'glibc is a Linux matter' }, async (t) => {
+  assert.equal((await agentStartedWith(t, '2')).env.MALLOC_MMAP_THRESHOLD_, '131072')
+})
+
+test('the agent runs V8 with --optimize-for-size, also when the environment sets MALLOC_ARENA_MAX', { skip: process.platform !== 'linux' && 'the agent restarts itself with it on Linux only' }, async (t) => {
+  assert.ok((await agentStartedWith(t, undefined)).argv.includes('--optimize-for-size'))
+  assert.ok((await agentStartedWith(t, '2')).argv.includes('--optimize-for-size'))
 })

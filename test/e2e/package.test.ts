@@ -94,7 +94,7 @@ describe('the Debian package', { skip: missing ?? false, timeout: 600_000 }, () 
       ['/usr/lib/spamsync/bin/node', '-rwxr-xr-x'],
       ['/usr/lib/spamsync/bin/spamsync.js', '-rw-r--r--'],
       ['/usr/lib/spamsync/package.json', '-rw-r--r--'],
-      ['/usr/lib/spamsync/dist/src/cli/main.js', '-rw-r--r--'],
+      ['/usr/lib/spamsync/dist/bundle/spamsync.js', '-rw-r--r--'],
       ['/usr/lib/spamsync/node_modules/libp2p/package.json', '-rw-r--r--'],
       ['/lib/systemd/system/spamsync.service', '-rw-r--r--'],
       ['/etc/spamsync/spamsync.json', '-rw-r--r--'],
@@ -131,7 +131,7 @@ describe('the Debian package', { skip: missing ?? false, timeout: 600_000 }, () 
       assert.ok(paths.includes(`/usr/lib/spamsync/node_modules/${name}/package.json`), name)
     }
     assert.deepEqual(paths.filter(p => /\/(test|tests|__tests__|bench)\//.test(p) || /\.(map|ts)$/.test(p)), [])
-    assert.ok(!paths.some(p => p.startsWith('/usr/lib/spamsync/dist/') && !p.startsWith('/usr/lib/spamsync/dist/src')), 'only dist/src')
+    assert.ok(!paths.some(p => p.startsWith('/usr/lib/spamsync/dist/') && !p.startsWith('/usr/lib/spamsync/dist/bundle')), 'only dist/bundle')
     // classic-level's LevelDB binding for this platform only.
     const nodeArch = process.arch
     const prebuilds = paths.filter(p => p.includes('/prebuilds/') && p.endsWith('.node'))
