@@ -177,7 +177,9 @@ function parse (text: string, file: string, before: ParsedListFile | null, befor
  * changed keys on top ({@link LayeredMap}). Null when that does not hold: the caller parses every line.
  */
 function reparseEdit (before: ParsedListFile, middle: string[], head: number, tail: number, escaped: boolean): Pick<ParsedListFile, 'lines' | 'entries' | 'invalid'> | null {
-  if (before.invalid.length > 0) return null
+  // A mostly new text (a first scan: nothing kept) is parsed as fast in full, and then with a
+  // plain map: reusing it here parsed the 121k-line first scan up to three times (+20%).
+  if (before.invalid.length > 0 || head + tail < middle.length) return null
   const changes = new Map<string, string | null>()
   for (let i = head; i < before.lines.length - tail; i++) {
     const key = before.lines[i].key
