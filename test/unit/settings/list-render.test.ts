@@ -178,20 +178,26 @@ describe('renderListFile properties', () => {
   })
 })
 
+/** The changes a scenario makes to the file it parsed: each entry kept, dropped or given a new value in turn, then the added ones. */
+function scenarioChanges (s: { fate: readonly string[], added: ReadonlyArray<readonly [string, string]> }, p: { entries: ReadonlyMap<string, string> }): Map<string, string | undefined> {
+  const changes = new Map<string, string | undefined>()
+  let i = 0
+  for (const [key] of p.entries) {
+    const fate = s.fate[i++ % Math.max(1, s.fate.length)] ?? 'keep'
+    if (fate === 'drop') changes.set(key, undefined)
+    else if (fate !== 'keep') changes.set(key, fate)
+  }
+  for (const [key, value] of s.added) if (!p.entries.has(key)) changes.set(key, value)
+  return changes
+}
+
 describe('renderListFileChanges', () => {
   test('renders exactly what renderListFile renders for the entries with the changes applied', () => {
     fc.assert(fc.property(scenarioArb, s => {
       const body = s.lines.map(l => lineText(l, s.pool))
       const p = parse(body.join(s.eol) + (s.finalNewline && body.length > 0 ? s.eol : ''))
 
-      const changes = new Map<string, string | undefined>()
-      let i = 0
-      for (const [key] of p.entries) {
-        const fate = s.fate[i++ % Math.max(1, s.fate.length)] ?? 'keep'
-        if (fate === 'drop') changes.set(key, undefined)
-        else if (fate !== 'keep') changes.set(key, fate)
-      }
-      for (const [key, value] of s.added) if (!p.entries.has(key)) changes.set(key, value)
+      const changes = scenarioChanges(s, p)
       const desired = new Map(p.entries)
       for (const [key, value] of changes) {
         if (value === undefined) desired.delete(key)
@@ -207,14 +213,7 @@ describe('renderListFileChanges', () => {
       const body = s.lines.map(l => lineText(l, s.pool))
       const text = body.join(s.eol) + (s.finalNewline && body.length > 0 ? s.eol : '')
       const p = parse(text)
-      const changes = new Map<string, string | undefined>()
-      let i = 0
-      for (const [key] of p.entries) {
-        const fate = s.fate[i++ % Math.max(1, s.fate.length)] ?? 'keep'
-        if (fate === 'drop') changes.set(key, undefined)
-        else if (fate !== 'keep') changes.set(key, fate)
-      }
-      for (const [key, value] of s.added) if (!p.entries.has(key)) changes.set(key, value)
+      const changes = scenarioChanges(s, p)
 
       assert.equal(renderListFileChanges(p, changes, {}, text), renderListFileChanges(p, changes))
     }), { numRuns: 1000 })
