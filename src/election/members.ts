@@ -2,28 +2,11 @@
  * The remote nodes one election has heard of: each one's last beacon and liveness, and the
  * choices the machine makes among them (the best live eligible node, the heir of a master).
  */
-import type { Beacon, Pin, Role } from './beacon.js'
+import type { Beacon, Pin } from './beacon.js'
 import { compareRank, eligible, outranksByConfig, type Ranked } from './rank.js'
-import type { Version } from '../version.js'
 
-/** One remote node as seen through its beacons, for status. */
-export interface MemberView {
-  /** The node. */
-  nodeId: string
-  /** Its priority. */
-  priority: number
-  /** Its pinned role. */
-  pin: Pin
-  /** Its role in its last beacon. */
-  role: Role
-  /** Its term in its last beacon. */
-  term: number
-  /** The master it followed in its last beacon. */
-  masterId: string | null
-  /** Newest central version it holds. */
-  version: Version
-  /** Central version it has applied. */
-  appliedVersion: Version
+/** One remote node as seen through its beacons, for status: its last beacon's fields (not its schedule) and its liveness. */
+export interface MemberView extends Omit<Beacon, 'period'> {
   /** Clock time of its last beacon. */
   lastSeen: number
   /** Its last beacon is younger than its liveness window (the window times its beacon period). */
