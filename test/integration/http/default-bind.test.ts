@@ -83,14 +83,20 @@ test('a cross-site form POST to /rollback rolls nothing back; the CLI with the d
   const agent = await startDefaultAgent(t)
   await waitFor('the lone agent to be master', () => agent.election.role === 'master')
   const list = join(agent.config.settingsDir, 'whitelist.txt')
-  const cut = async (text: string): Promise<string> => {
-    const before = agent.engine.version.seq
-    await writeFile(list, text)
-    await waitFor('a new central version', () => agent.engine.version.seq > before)
-    return formatVersion(agent.engine.version)
+  // The version that added `key`: the master's first version (cut when it took over) may come
+  // after the test's first write, so a bare "a new version" could be one without the key.
+  const cut = async (key: string): Promise<string> => {
+    await writeFile(list, `${key}\n`)
+    let added: string | undefined
+    await waitFor(`the version adding ${key}`, async () => {
+      const newest = (await agent.engine.history())[0]
+      if (newest?.changes?.lists.whitelist?.keys.some(k => k.key === key) === true) added = formatVersion(newest.version)
+      return added !== undefined
+    })
+    return added as string
   }
-  const first = await cut('first@example.com\n')
-  const second = await cut('second@example.com\n')
+  const first = await cut('first@example.com')
+  const second = await cut('second@example.com')
   const historyBefore = (await agent.engine.history()).length
 
   // What a page on another site makes the browser send: a form POST, no token, its own Origin.
