@@ -29,8 +29,8 @@ export interface OwnBeaconFields {
   tombstoneFloor?: number
 }
 
-/** The wire bytes of this node's beacon. */
-export function encodeBeacon (beacon: ElectionBeacon, own: OwnBeaconFields): Uint8Array {
+/** The wire bytes of this node's beacon, stamped with `beat` (unsigned: the master signs them). */
+export function encodeBeacon (beacon: ElectionBeacon, own: OwnBeaconFields, beat: number): Uint8Array {
   return Beacon.encode({
     nodeId: beacon.nodeId,
     priority: beacon.priority,
@@ -50,6 +50,7 @@ export function encodeBeacon (beacon: ElectionBeacon, own: OwnBeaconFields): Uin
     health: own.health,
     // Always sent: 0 (omitted) tells an agent from before the beacon schedule.
     beaconPeriod: beacon.period ?? 1,
+    beat,
     tombstoneFloor: own.tombstoneFloor
   })
 }
