@@ -24,7 +24,7 @@ export interface OwnBeaconFields {
   /** Its own wall clock (ms): the others learn cluster time and their skew from it. */
   wallMs: number
   name: string
-  health: NodeHealth
+  health: NodeHealth | undefined
   /** As master, its tombstone floor (sync-v1.md, "Tombstones"); 0 or none otherwise. */
   tombstoneFloor?: number
 }
