@@ -6,6 +6,8 @@
  * the cluster and one silent or slow relay costs its children one beat, not every beat. Pure.
  */
 
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from './options.js'
+
 /** Copies of one master heartbeat a node sends: the master to its first children, each member to its own. */
 export const RELAY_FAN_OUT = 2
 
@@ -19,7 +21,7 @@ export function relayTargets (root: string, self: string, members: readonly stri
   const n = others.length
   if (n === 0) return []
   // The tree is the heap [root, ...others turned by the beat]: node j's children are k*j+1 .. k*j+k.
-  const turn = beat % n
+  const turn = turnOf(beat, n)
   let j = 0
   if (self !== root) {
     const at = others.indexOf(self)
@@ -29,4 +31,18 @@ export function relayTargets (root: string, self: string, members: readonly stri
   const out: string[] = []
   for (let c = fanOut * j + 1; c <= Math.min(n, fanOut * j + fanOut); c++) out.push(others[(c - 1 + turn) % n])
   return out
+}
+
+/** The golden ratio's fractional part: multiples of it mod 1 spread evenly over any stretch (Fibonacci hashing). */
+const GOLDEN = (Math.sqrt(5) - 1) / 2
+
+/**
+ * How far the list turns at beat `beat` (ms): the heartbeat it falls in, times the golden ratio,
+ * mod 1, scaled to n. Consecutive heartbeats turn it by about 0.62 n, so which members forward
+ * changes every beat and evens out within a few beats, even where n divides 1,000 (beat mod n
+ * would leave the same members forwarding beat after beat in a cluster of 11, 21, 51 nodes).
+ */
+function turnOf (beat: number, n: number): number {
+  const x = Math.floor(beat / DEFAULT_HEARTBEAT_INTERVAL_MS) * GOLDEN
+  return Math.min(n - 1, Math.floor((x - Math.floor(x)) * n))
 }

@@ -22,8 +22,11 @@ export interface SignedBeacon {
   signature: Uint8Array
 }
 
-/** What to do with a signed frame: take it as its author's beacon (and pass it on), or drop it as a copy already taken. */
-export type Verdict = 'take' | 'duplicate'
+/**
+ * What to do with a signed frame: take it as its author's beacon (and pass it on), or drop it as a
+ * copy already taken, or as late (a loaded relay, or one holding copies back: not an error).
+ */
+export type Verdict = 'take' | 'duplicate' | 'late'
 
 /** The parts a relay works with. */
 export interface HeartbeatRelayParts {
@@ -70,9 +73,9 @@ export class HeartbeatRelay {
   }
 
   /**
-   * Judges signed frame `frame` (decoded as `b`) that peer `from` sent: 'take' or 'duplicate';
-   * throws BeaconRelayError for a copy that must not count (see the file comment). A copy from the
-   * master itself always counts: its connection is its word.
+   * Judges signed frame `frame` (decoded as `b`) that peer `from` sent (see the file comment);
+   * throws BeaconRelayError for a signature that is not the author's. A copy from the master
+   * itself always counts: its connection is its word.
    */
   judge (from: string, frame: Uint8Array, b: SignedBeacon): Verdict {
     const mark = this.marks.get(b.nodeId)
@@ -80,7 +83,7 @@ export class HeartbeatRelay {
     const direct = from === b.nodeId
     if (!direct && mark !== undefined) {
       if (b.beat <= mark.beat) return 'duplicate'
-      if ((now - mark.at) - (b.beat - mark.beat) > this.parts.windowMs) throw new BeaconRelayError(`relayed beacon of ${b.nodeId} from ${from} dropped: it came ${now - mark.at} ms after beat ${mark.beat} but is only ${b.beat - mark.beat} ms later`)
+      if ((now - mark.at) - (b.beat - mark.beat) > this.parts.windowMs) return 'late'
     } else if (direct && mark !== undefined && b.beat === mark.beat) return 'duplicate'
     const part = signedPart(frame, b.signature)
     if (part === null || !this.check.verify(b.nodeId, part, b.signature)) throw new BeaconRelayError(`signed beacon of ${b.nodeId} from ${from} dropped: the signature is not ${b.nodeId}'s`)

@@ -156,10 +156,11 @@ export class BeaconRouter {
 
   /**
    * A signed beacon, from its author or passed on: taken as the author's own when the relay's
-   * trust rule holds (a copy already taken is dropped), and a master's passed on down the tree first.
+   * trust rule holds (a copy already taken, or a late one, is dropped), and a master's passed on
+   * down the tree first.
    */
   private signed (from: string, bytes: Uint8Array, b: Beacon): void {
-    if (this.relay.judge(from, bytes, b) === 'duplicate') return
+    if (this.relay.judge(from, bytes, b) !== 'take') return
     if (b.role === Role.MASTER) this.link.relay(bytes, this.relay.targets(b.nodeId, b.beat, this.liveMembers().relaying))
     this.fromAuthor(bytes, b)
   }
