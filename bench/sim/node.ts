@@ -50,6 +50,8 @@ export class SimNode {
   readonly periodOf: Uint8Array
   /** The last beat of this node's beacons, and the last beat taken from each master (beacon-relay.ts). */
   private lastBeat = 0
+  /** The term and version of this node's last beacon (beacon-router.ts lastSaid). */
+  private lastSaid = ''
   private readonly marks = new Map<number, number>()
   /** This node's engine queue is busy until then. */
   queueFreeAt = 0
@@ -145,11 +147,15 @@ export class SimNode {
       name: '',
       health: undefined
     }, beat)
-    // As beacon-router.ts: the master signs (the signature's bytes: field 25, 64 bytes) and sends to its children in the relay tree.
+    // As beacon-router.ts: the master signs (the signature's bytes: field 25, 64 bytes) and sends to its
+    // children in the relay tree, and a beacon with a new term or version to every node itself.
     const signed = this.cluster.relay && b.role === 'master'
     const bytes = signed ? Buffer.concat([unsigned, SIGNATURE_TAIL]) : unsigned
     const frame: Frame = { bytes, decoded: null, forElection: null, archive: undefined }
-    if (signed) {
+    const said = `${b.term} ${b.version.term}.${b.version.seq}`
+    const news = said !== this.lastSaid
+    this.lastSaid = said
+    if (signed && !news) {
       this.cluster.sendTo(this, relayTargets(this.id, this.id, this.relaying(), beat), frame)
       return
     }

@@ -80,6 +80,8 @@ export class BeaconRouter {
   private readonly lastBeacons = new Map<string, { bytes: Uint8Array, at: number, period: number, addrs: string, toldAt: number, relays: boolean }>()
   private readonly now: () => number
   private readonly relay: HeartbeatRelay
+  /** The term and version of this node's last master beacon: a beacon that says new ones goes to every peer. */
+  private lastSaid = ''
   private stopped = false
 
   constructor (private readonly parts: BeaconRouterParts) {
@@ -108,6 +110,8 @@ export class BeaconRouter {
    * Sends the election's beacon to every linked peer; a link opened now first carries the live
    * members' last beacons. The master signs it and sends it to its children in the relay tree
    * and to every member that does not relay (an agent from before it); the tree does the rest.
+   * A master beacon with a new term or version (a change to fetch) it sends to every peer
+   * itself, so a change costs no hop of the tree; the relayed copies of it are then duplicates.
    */
   publish (beacon: ElectionBeacon): void {
     if (this.stopped) return
@@ -117,8 +121,11 @@ export class BeaconRouter {
       this.link.send(unsigned, () => this.introductions())
       return
     }
+    const said = `${beacon.term} ${beacon.version.term}.${beacon.version.seq}`
+    const news = said !== this.lastSaid
+    this.lastSaid = said
     const { relaying, others } = this.liveMembers()
-    const to = new Set([...this.relay.targets(this.parts.selfId, beat, relaying), ...others])
+    const to = news ? undefined : new Set([...this.relay.targets(this.parts.selfId, beat, relaying), ...others])
     this.link.send(this.relay.sign(unsigned), () => this.introductions(), to)
   }
 

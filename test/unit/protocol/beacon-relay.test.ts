@@ -73,10 +73,20 @@ test('the master sends its signed beacon to its children in the relay tree and t
   const legacy = others[0]
   const { r, sent } = await router(master, 'master', others, [legacy])
   r.publish(electionBeacon('master'))
-  const beat = 1_000_000
+  sent.length = 0
+  r.publish(electionBeacon('master'))
+  const beat = 1_000_001
   const tree = relayTargets(master.id, master.id, [master.id, ...others.slice(1)].sort(), beat)
   assert.equal(tree.length, 2)
   assert.deepEqual(sent[0].to, [...tree, legacy].sort())
+})
+
+test('a master beacon with a new version goes to every peer at once; the next with the same, down the tree', async () => {
+  const { r, sent } = await router(master, 'master', others)
+  r.publish(electionBeacon('master'))
+  r.publish(electionBeacon('master'))
+  r.publish({ ...electionBeacon('master'), version: { term: 1, seq: 2 } })
+  assert.deepEqual(sent.map(s => s.to === 'all' ? 'all' : s.to.length), ['all', 2, 'all'])
 })
 
 test('a node that is not master sends its beacon to every peer, unsigned', async () => {
