@@ -74,8 +74,9 @@ export interface BeaconRouterParts {
 export class BeaconRouter {
   private readonly link: BeaconSender
   /**
-   * The last beacon each member sent this node itself (the introductions of beacon-link.ts), when,
-   * its beacon period, and its addresses as one string with when the address book was last told them.
+   * The last beacon each member sent this node itself, or the master's signed one passed on (the
+   * introductions of beacon-link.ts), when, its beacon period, its addresses as one string with
+   * when the address book was last told them, and whether it relays (its beacons carry a beat).
    */
   private readonly lastBeacons = new Map<string, { bytes: Uint8Array, at: number, period: number, addrs: string, toldAt: number, relays: boolean }>()
   private readonly now: () => number
