@@ -48,6 +48,8 @@ export interface IdleSize {
   /** bench/scale-sim.ts for the same size: beacon bytes one node sends per second. */
   simBeaconBytesPerNodePerS: number
   simBeaconFramesPerNodePerS: number
+  /** The simulation's busiest node (beacon bytes sent per second): what the real max compares with. */
+  simBeaconBytesMaxPerS: number
 }
 
 export interface IdleCpuResult {
@@ -120,7 +122,8 @@ export async function main (opts: { sizes?: number[], windowS?: number, runs?: n
       beaconBytesSentPerS: spread(runs.flatMap(r => r.beaconBytesSentPerS)),
       beaconBytesReceivedPerS: spread(runs.flatMap(r => r.beaconBytesReceivedPerS)),
       simBeaconBytesPerNodePerS: sim.beacon.bytesPerNodePerS,
-      simBeaconFramesPerNodePerS: sim.beacon.framesPerNodePerS
+      simBeaconFramesPerNodePerS: sim.beacon.framesPerNodePerS,
+      simBeaconBytesMaxPerS: sim.beacon.maxBytesPerS
     })
   }
   return { bench: 'idle-cpu', node: process.version, sizes }
@@ -129,9 +132,9 @@ export async function main (opts: { sizes?: number[], windowS?: number, runs?: n
 /** The result as a Markdown table. */
 export function idleTable (r: IdleCpuResult): string {
   const f = (s: { p50: number, min: number, max: number }): string => `${s.p50} (${s.min}-${s.max})`
-  const rows = r.sizes.map(s => `| ${s.nodes} | ${s.runs.length} | ${f(s.cpuPercent)} | ${f(s.beaconFramesSentPerS)} | ${f(s.beaconBytesSentPerS)} | ${f(s.beaconBytesReceivedPerS)} | ${s.simBeaconFramesPerNodePerS} / ${s.simBeaconBytesPerNodePerS} | ${s.runs.map(x => `${x.loadStart}-${x.loadEnd}`).join(', ')} |`)
+  const rows = r.sizes.map(s => `| ${s.nodes} | ${s.runs.length} | ${f(s.cpuPercent)} | ${f(s.beaconFramesSentPerS)} | ${f(s.beaconBytesSentPerS)} | ${f(s.beaconBytesReceivedPerS)} | ${s.simBeaconFramesPerNodePerS} / ${s.simBeaconBytesPerNodePerS} (busiest ${s.simBeaconBytesMaxPerS}) | ${s.runs.map(x => `${x.loadStart}-${x.loadEnd}`).join(', ')} |`)
   return [
-    `| agents | runs | CPU % of a core, p50 (min-max) [target <= ${IDLE_CPU_TARGET_PERCENT} at 10] | beacon frames sent / s | beacon B sent / s | beacon B received / s | simulation: frames / B sent per node per s | load (1 min) start-end |`,
+    `| agents | runs | CPU % of a core, p50 (min-max) [target <= ${IDLE_CPU_TARGET_PERCENT} at 10] | beacon frames sent / s | beacon B sent / s | beacon B received / s | simulation: frames / B sent per node per s (busiest node) | load (1 min) start-end |`,
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows
   ].join('\n')

@@ -243,14 +243,14 @@ const simMs = (x: number | null): string => x === null ? 'timeout' : x >= 10_000
 /** The table of a scale simulation (bench/scale-sim.ts). */
 export function simTable (r: ScaleSimResult): string {
   return mdTable(
-    ['nodes', 'beacons / node / s', 'beacon B / node / s', 'master / slave p50 B/s', 'on the wire (est.)', 'under 1 KB/s', 'change on all, p50 / max', 'under 2 s', 'failover: new master', 'all applied', 'new master sent', 'full uploads merged', 'restarted node: introductions sent', 'sim time'],
+    ['nodes', 'beacons / node / s', 'beacon B / node / s', 'master / slave p50 / busiest B/s', 'on the wire (est.)', 'every node under 1 KB/s', 'change on all, p50 / max', 'under 2 s', 'failover: new master', 'all applied', 'new master sent', 'full uploads merged', 'restarted node: introductions sent', 'sim time'],
     r.rows.map(x => [
       x.nodes,
       x.beacon.framesPerNodePerS,
       x.beacon.bytesPerNodePerS,
-      `${x.beacon.masterBytesPerS ?? '-'} / ${x.beacon.slaveBytesPerSP50 ?? '-'}`,
+      `${x.beacon.masterBytesPerS ?? '-'} / ${x.beacon.slaveBytesPerSP50 ?? '-'} / ${x.beacon.maxBytesPerS}`,
       x.beacon.wireBytesPerNodePerS,
-      ok(x.beacon.bytesPerNodePerS <= SCALE_TARGETS.beaconBytesPerNodePerS),
+      ok(x.beacon.maxBytesPerS <= SCALE_TARGETS.beaconBytesPerNodePerS),
       `${simMs(x.change.p50Ms)} / ${simMs(x.change.maxMs)}`,
       ok(x.change.timeouts === 0 && x.change.maxMs !== null && x.change.maxMs <= SCALE_TARGETS.changeOnAllMs),
       simMs(x.failover.electedMs),
@@ -267,7 +267,7 @@ function simSection (r: ScaleSimResult): string {
   return [
     '## Scale by simulation',
     '',
-    `The real election, beacon bytes and fan-out on a virtual network (bench/scale-sim.ts; protocol/scale.md): links ${r.latencyMs[0]}-${r.latencyMs[1]} ms, ${r.bandwidthMbitPerS} Mbit/s per node, fan-out ${r.fanOut ? 'on' : 'off'}, seed ${r.seed}. Failover: the master killed; the new term's first version is a full archive (${kb(r.costs.fullArchiveBytes)}) on every survivor.`,
+    `The real election, beacon bytes and fan-out on a virtual network (bench/scale-sim.ts; protocol/scale.md): links ${r.latencyMs[0]}-${r.latencyMs[1]} ms, ${r.bandwidthMbitPerS} Mbit/s per node, fan-out ${r.fanOut ? 'on' : 'off'}, relayed heartbeat ${r.relay ? 'on' : 'off'}, seed ${r.seed}. Failover: the master killed; the new term's first version is a full archive (${kb(r.costs.fullArchiveBytes)}) on every survivor.`,
     '',
     simTable(r)
   ].join('\n')

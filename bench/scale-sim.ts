@@ -10,7 +10,7 @@
  * Prints one JSON object, then a table. protocol/scale.md has the numbers and what they mean.
  *
  * Run: `npm run bench:sim`, or `npx node dist/bench/scale-sim.js [--sizes=10,50,200,1000]
- *   [--seed=N] [--trials=N] [--window-ms=N] [--no-fan-out] [--cost=serveDeltaMs:5 ...]`.
+ *   [--seed=N] [--trials=N] [--window-ms=N] [--no-fan-out] [--no-relay] [--cost=serveDeltaMs:5 ...]`.
  */
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
@@ -39,6 +39,8 @@ export interface ScaleSimRow {
     masterBytesPerS: number | null
     /** Median over the other nodes (slaves beacon every beacon period). */
     slaveBytesPerSP50: number | null
+    /** The busiest node's beacon bytes per second, master included: what every node stays under. */
+    maxBytesPerS: number
   }
   change: {
     /** Per change: time until the last node applied it. */
@@ -91,6 +93,7 @@ export interface ScaleSimResult {
   latencyMs: [number, number]
   bandwidthMbitPerS: number
   fanOut: boolean
+  relay: boolean
   rows: ScaleSimRow[]
 }
 
@@ -155,7 +158,8 @@ export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Prom
     wireBytesPerNodePerS: Math.round((bytes + frames * FRAME_OVERHEAD_BYTES) / perNodeS),
     frameBytes: r1(bytes / frames),
     masterBytesPerS: steadyMaster === null ? null : nodeBytes[steadyMaster.index],
-    slaveBytesPerSP50: median(nodeBytes.filter((_, i) => i !== steadyMaster?.index))
+    slaveBytesPerSP50: median(nodeBytes.filter((_, i) => i !== steadyMaster?.index)),
+    maxBytesPerS: Math.max(...nodeBytes)
   }
   log(`${nodes} nodes: ${beacon.framesPerNodePerS} beacons and ${beacon.bytesPerNodePerS} B per node per second`)
 
@@ -249,6 +253,7 @@ export async function main (opts: ScaleSimOptions = {}): Promise<ScaleSimResult>
     latencyMs: [opts.sim?.latencyMinMs ?? 0.2, opts.sim?.latencyMaxMs ?? 1],
     bandwidthMbitPerS: (opts.sim?.bandwidthBytesPerMs ?? 125_000) * 8 / 1000,
     fanOut: opts.fanOut ?? true,
+    relay: opts.sim?.relay ?? true,
     rows
   }
 }
@@ -262,12 +267,13 @@ function parseArgs (argv: string[]): ScaleSimOptions {
     else if (k === '--trials') opts.trials = Number(v)
     else if (k === '--window-ms') opts.windowMs = Number(v)
     else if (k === '--no-fan-out') opts.fanOut = false
+    else if (k === '--no-relay') opts.sim = { ...opts.sim, relay: false }
     else if (k === '--cost') {
       // --cost=serveDeltaMs:5 changes one of the model's work times or sizes (DEFAULT_COSTS).
       const [name, value] = v.split(':')
       if (!(name in DEFAULT_COSTS) || !Number.isFinite(Number(value))) throw new Error(`--cost takes name:number with a name of ${Object.keys(DEFAULT_COSTS).join(', ')}`)
       opts.sim = { ...opts.sim, costs: { ...opts.sim?.costs, [name]: Number(value) } }
-    } else throw new Error(`unknown option ${arg} (--sizes=10,50,200,1000 --seed=N --trials=N --window-ms=N --no-fan-out --cost=name:number)`)
+    } else throw new Error(`unknown option ${arg} (--sizes=10,50,200,1000 --seed=N --trials=N --window-ms=N --no-fan-out --no-relay --cost=name:number)`)
   }
   return opts
 }

@@ -213,6 +213,7 @@ function buildViews (base: Base, net: NetworkSide, sync: SyncSide): Views {
     strictVersion: config.strictVersion,
     openLink: (receive) => new BeaconLink(node, receive, net.traffic.beacons),
     report,
+    privateKey: state.identity.privateKey,
     own: () => ({
       // getMultiaddrs() already ends each address with /p2p/<id>.
       addrs: node.getMultiaddrs().map(ma => ma.bytes),

@@ -185,6 +185,12 @@ export class BeaconBoundsError extends SpamsyncError {}
 export class BeaconDecodeError extends SpamsyncError {}
 
 /**
+ * A signed beacon that must not count as its author's: its signature is not the author's, or a
+ * relayed copy came late (election-v1.md, "Relayed heartbeat"). It is dropped.
+ */
+export class BeaconRelayError extends SpamsyncError {}
+
+/**
  * A settings file is not one the agent may read or write: a symlink that leads out of the
  * settings folder (or to nothing), or not a regular file (a folder, a FIFO, a device). Its
  * content is never read, so nothing of it is shown anywhere.

@@ -35,7 +35,7 @@ import { sameArchive, type ArchiveRef } from '../../src/protocol/archive-ref.js'
 import { Status } from '../../src/pb/spamsync.js'
 import { compareVersions, type Version } from '../../src/version.js'
 import { EventQueue, pairUniform, prng } from './events.js'
-import { DEFAULT_COSTS, LATENCY_STEPS, type SimCosts, type SimOptions, type Trial, fakeAddr, fakePeerId, zeroCounters } from './model.js'
+import { DEFAULT_COSTS, LATENCY_STEPS, type Frame, type SimCosts, type SimOptions, type Trial, fakeAddr, fakePeerId, prefixLength, zeroCounters } from './model.js'
 import { SimNode, type SimNetwork } from './node.js'
 
 /** A simulated cluster; see the file comment. */
@@ -45,6 +45,7 @@ export class SimCluster implements SimNetwork {
   readonly size: number
   readonly costs: SimCosts
   readonly fanOut: boolean
+  readonly relay: boolean
   /** Wall-clock milliseconds at virtual time 0, for the beacon's wallMs field (any fixed value). */
   readonly wallBase = 1_800_000_000_000
   /** Off during the warm-up (the election alone); settle() turns it on. */
@@ -66,6 +67,7 @@ export class SimCluster implements SimNetwork {
     this.latSpan = (opts.latencyMaxMs ?? 1) - this.latMin
     this.bandwidth = opts.bandwidthBytesPerMs ?? 125_000
     this.fanOut = opts.fanOut ?? true
+    this.relay = opts.relay ?? true
     this.costs = { ...DEFAULT_COSTS, ...opts.costs }
     const random = prng(this.seed)
     const addrs = opts.addrsPerNode ?? 2
@@ -154,6 +156,18 @@ export class SimCluster implements SimNetwork {
     const received = Math.max(sent, to.ingressFreeAt + t)
     to.ingressFreeAt = received
     return received + this.latency(from.index, to.index)
+  }
+
+  /** Sends `frame` from `from` to each of `ids`, one message per link (the relay tree's few copies). */
+  sendTo (from: SimNode, ids: readonly string[], frame: Frame): void {
+    const size = frame.bytes.byteLength + prefixLength(frame.bytes.byteLength)
+    for (const id of ids) {
+      const peer = this.byId(id)
+      if (peer === undefined || !peer.alive) continue
+      from.counters.beaconFrames++
+      from.counters.beaconBytes += size
+      this.queue.after(this.latency(from.index, peer.index), () => { peer.beaconFrom(from, frame) })
+    }
   }
 
   /** The live nodes. */

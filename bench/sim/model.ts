@@ -1,7 +1,8 @@
 /** The simulation's model: its costs and options, the targets, and the fake ids, addresses and frames its beacons carry. */
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, type Beacon as ElectionBeacon } from '../../src/election/state.js'
 import type { ArchiveRef } from '../../src/protocol/archive-ref.js'
-import { Beacon, Pin, Role } from '../../src/pb/spamsync.js'
+import { electionBeacon, namedArchive } from '../../src/protocol/beacon-wire.js'
+import { Beacon } from '../../src/pb/spamsync.js'
 import type { Version } from '../../src/version.js'
 
 /** As src/agent.ts: a member heard again after this long is introduced to the linked peers. */
@@ -12,6 +13,9 @@ export const SCALE_TARGETS = {
   beaconBytesPerNodePerS: 1024,
   changeOnAllMs: 2000
 } as const
+
+/** The end of a signed beacon: Beacon field 25 and a 64-byte Ed25519 signature (beacon-signature.ts); the simulation does not sign. */
+export const SIGNATURE_TAIL = Buffer.concat([Uint8Array.of(0xca, 0x01, 64), new Uint8Array(64)])
 
 /** Distinct link latencies between the minimum and the maximum (0.1 ms apart at 0.2-1 ms). */
 export const LATENCY_STEPS = 9
@@ -83,6 +87,8 @@ export interface SimOptions {
   /** Listen addresses in each beacon (loopback and one LAN address). */
   addrsPerNode?: number
   fanOut?: boolean
+  /** The master's heartbeat through the relay tree (election-v1.md, "Relayed heartbeat"); off, it beacons every node itself. */
+  relay?: boolean
   costs?: Partial<SimCosts>
 }
 
@@ -103,10 +109,6 @@ interface Counters {
 
 export const zeroCounters = (): Counters => ({ beaconFrames: 0, beaconBytes: 0, introFrames: 0, introBytes: 0, servedBytes: 0, servedFull: 0, uploadBytesIn: 0, fullUploadsIn: 0 })
 
-export const ROLE_TO_PB = { candidate: Role.CANDIDATE, slave: Role.SLAVE, master: Role.MASTER } as const
-export const ROLE_FROM_PB = { [Role.CANDIDATE]: 'candidate', [Role.SLAVE]: 'slave', [Role.MASTER]: 'master' } as const
-export const PIN_TO_PB = { auto: Pin.AUTO, master: Pin.PINNED_MASTER, slave: Pin.PINNED_SLAVE } as const
-export const PIN_FROM_PB = { [Pin.AUTO]: 'auto', [Pin.PINNED_MASTER]: 'master', [Pin.PINNED_SLAVE]: 'slave' } as const
 
 const BASE58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
 
@@ -131,6 +133,17 @@ export interface Frame {
   forElection: ElectionBeacon | null
   /** The full archive it announces. */
   archive: ArchiveRef | undefined
+}
+
+/** `frame` decoded once for every receiver, with what the election and the fan-out take of it (as beacon-router.ts). */
+export function decodeFrame (frame: Frame): Beacon {
+  let b = frame.decoded
+  if (b === null) {
+    b = frame.decoded = Beacon.decode(frame.bytes)
+    frame.forElection = electionBeacon(b)
+    frame.archive = namedArchive(b.fullArchive)
+  }
+  return b
 }
 
 /** Length of the varint length prefix of a frame of `n` bytes. */

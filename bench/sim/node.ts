@@ -1,12 +1,13 @@
 /** One simulated node: the production election and fan-out, driven by the model of the agent's beacon link and sync engine (see sim/cluster.ts). */
+import { relayTargets } from '../../src/election/relay-tree.js'
 import { Election, type Beacon as ElectionBeacon, type Role as ElectionRole } from '../../src/election/state.js'
 import { ArchiveOffer, FanOutFetcher, type FetchAnswer } from '../../src/sync/fan-out.js'
 import { sameArchive, type ArchiveRef } from '../../src/protocol/archive-ref.js'
 import { Beacon, Role, Status } from '../../src/pb/spamsync.js'
-import { AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from '../../src/constants.js'
+import { encodeBeacon } from '../../src/protocol/beacon-wire.js'
 import { compareVersions, ZERO_VERSION, type Version } from '../../src/version.js'
 import type { EventQueue } from './events.js'
-import { type Frame, type SimCosts, INTRODUCE_AFTER_MS, PIN_FROM_PB, PIN_TO_PB, ROLE_FROM_PB, ROLE_TO_PB, prefixLength, zeroCounters } from './model.js'
+import { type Frame, type SimCosts, INTRODUCE_AFTER_MS, SIGNATURE_TAIL, decodeFrame, prefixLength, zeroCounters } from './model.js'
 
 /** What a node asks of its cluster (SimCluster): the clock and queue, the other nodes, the links and the master's work. */
 export interface SimNetwork {
@@ -15,12 +16,14 @@ export interface SimNetwork {
   readonly size: number
   readonly costs: SimCosts
   readonly fanOut: boolean
+  readonly relay: boolean
   readonly wallBase: number
   syncOn: boolean
   errors: number
   peerFailures: number
   index: (id: string) => number
   byId: (id: string) => SimNode | undefined
+  sendTo: (from: SimNode, ids: readonly string[], frame: Frame) => void
   latencyOfStep: (step: number) => number
   peersByLatency: (i: number) => Int32Array[]
   versionCut: (master: SimNode) => void
@@ -45,6 +48,11 @@ export class SimNode {
   readonly lastDirect: Float64Array
   /** The beacon period each peer's last beacon declared. */
   readonly periodOf: Uint8Array
+  /** The last beat of this node's beacons, and the last beat taken from each master (beacon-relay.ts). */
+  private lastBeat = 0
+  /** The term and version of this node's last beacon (beacon-router.ts lastSaid). */
+  private lastSaid = ''
+  private readonly marks = new Map<number, number>()
   /** This node's engine queue is busy until then. */
   queueFreeAt = 0
   /** Work outside the queue (serving fetches) shares the one JS thread: busy until then. */
@@ -111,6 +119,7 @@ export class SimNode {
     this.heldBy.clear()
     this.lastDirect.fill(-Infinity)
     this.periodOf.fill(1)
+    this.marks.clear()
     this.queueFreeAt = this.serveFreeAt = this.egressFreeAt = this.ingressFreeAt = this.cluster.queue.now
     this.boot()
   }
@@ -129,24 +138,27 @@ export class SimNode {
 
   private publish (b: ElectionBeacon): void {
     if (!this.alive) return
-    const bytes = Beacon.encode({
-      nodeId: b.nodeId,
-      priority: b.priority,
-      role: ROLE_TO_PB[b.role],
-      term: b.term,
-      masterId: b.masterId ?? '',
-      version: b.version,
-      appliedVersion: b.appliedVersion,
-      protocolVersion: PROTOCOL_VERSION,
-      schemaVersion: SCHEMA_VERSION,
-      agentVersion: AGENT_VERSION,
-      pin: PIN_TO_PB[b.pin],
+    const beat = this.lastBeat = Math.max(this.lastBeat + 1, Math.floor(this.cluster.wallBase + this.cluster.queue.now))
+    // The bytes beacon-wire.ts encodes, without a name or a health record.
+    const unsigned = encodeBeacon(b, {
       addrs: this.addrs,
       fullArchive: this.cluster.fanOut ? this.offer.held?.ref ?? undefined : undefined,
       wallMs: this.cluster.wallBase + this.cluster.queue.now,
-      beaconPeriod: b.period ?? 1
-    })
+      name: '',
+      health: undefined
+    }, beat)
+    // As beacon-router.ts: the master signs (the signature's bytes: field 25, 64 bytes) and sends to its
+    // children in the relay tree, and a beacon with a new term or version to every node itself.
+    const signed = this.cluster.relay && b.role === 'master'
+    const bytes = signed ? Buffer.concat([unsigned, SIGNATURE_TAIL]) : unsigned
     const frame: Frame = { bytes, decoded: null, forElection: null, archive: undefined }
+    const said = `${b.term} ${b.version.term}.${b.version.seq}`
+    const news = said !== this.lastSaid
+    this.lastSaid = said
+    if (signed && !news) {
+      this.cluster.sendTo(this, relayTargets(this.id, this.id, this.relaying(), beat), frame)
+      return
+    }
     const size = bytes.byteLength + prefixLength(bytes.byteLength)
     const nodes = this.cluster.nodes
     // One event per latency step, not per receiver: a 1,000-node cluster sends a million beacons a second.
@@ -162,25 +174,22 @@ export class SimNode {
     }
   }
 
-  private beaconFrom (from: SimNode, frame: Frame): void {
+  beaconFrom (from: SimNode, frame: Frame): void {
     if (!this.alive) return
-    let b = frame.decoded
-    if (b === null) {
-      b = frame.decoded = Beacon.decode(frame.bytes)
-      frame.forElection = {
-        nodeId: b.nodeId,
-        priority: b.priority,
-        pin: PIN_FROM_PB[b.pin],
-        role: ROLE_FROM_PB[b.role],
-        term: b.term,
-        masterId: b.masterId === '' ? null : b.masterId,
-        version: b.version ?? ZERO_VERSION,
-        appliedVersion: b.appliedVersion ?? ZERO_VERSION,
-        ...(b.beaconPeriod > 0 ? { period: b.beaconPeriod } : {})
-      }
-      const a = b.fullArchive
-      frame.archive = a?.version === undefined ? undefined : { version: a.version, size: a.size, sha256: a.sha256 }
-    }
+    const b = decodeFrame(frame)
+    const author = this.cluster.byId(b.nodeId)
+    if (author === undefined || author === this) return
+    if (b.signature.byteLength > 0) {
+      // As beacon-relay.ts: a copy of a beat already taken is dropped; a fresh one is passed on down the tree first.
+      if (b.beat <= (this.marks.get(author.index) ?? 0)) return
+      this.marks.set(author.index, b.beat)
+      if (b.role === Role.MASTER) this.cluster.sendTo(this, relayTargets(author.id, this.id, this.relaying(), b.beat), frame)
+    } else if (author !== from) return
+    this.fromAuthor(author, b, frame)
+  }
+
+  /** Beacon `b` as `from`'s own word (sent by it, or its signed beacon passed on). */
+  private fromAuthor (from: SimNode, b: Beacon, frame: Frame): void {
     const now = this.cluster.queue.now
     const before = this.lastDirect[from.index]
     this.lastDirect[from.index] = now
@@ -229,9 +238,17 @@ export class SimNode {
     const now = this.cluster.queue.now
     if (this.liveAt !== now) {
       this.liveIds = new Set(this.election.members().filter(m => m.live).map(m => m.nodeId))
+      this.relayingIds = [...this.liveIds, this.id].sort()
       this.liveAt = now
     }
     return this.liveIds
+  }
+
+  /** The live members and this node, sorted (every member of the simulation relays); with live(), once per virtual instant. */
+  private relayingIds: string[] = []
+  private relaying (): string[] {
+    this.live()
+    return this.relayingIds
   }
 
   private holders (archive: ArchiveRef): string[] {

@@ -18,6 +18,9 @@ export const MAX_FORMAT_NUMBER = 2 ** 31
 /** Largest archive size a beacon may announce. */
 export const MAX_ANNOUNCED_SIZE = 2 ** 40
 
+/** Length of the master's signature (Ed25519). */
+export const SIGNATURE_LENGTH = 64
+
 /** Largest count in a health record (errors, output and hook runs, invalid lines). */
 export const MAX_HEALTH_COUNT = 2 ** 40
 
@@ -37,6 +40,10 @@ export interface BeaconNumbers {
   schemaVersion: number
   wallMs: number
   beaconPeriod: number
+  /** The sender's beat (ms since the epoch, raised by each beacon), a wall time like wallMs. */
+  beat?: number
+  /** The master's signature over the frame: none, or one of SIGNATURE_LENGTH bytes. */
+  signature?: { byteLength: number }
   /** The master's tombstone floor (ms since the epoch), a wall time like wallMs. */
   tombstoneFloor?: number
   fullArchive?: { version?: VersionNumbers, size: number }
@@ -68,6 +75,9 @@ export function beaconOutOfBounds (b: BeaconNumbers, current: number): string | 
   if (!within(b.wallMs, 0, MAX_WALL_MS)) return `wallMs past ${MAX_WALL_MS}`
   if (!within(b.beaconPeriod, 0, MAX_BEACON_PERIOD)) return `beaconPeriod past ${MAX_BEACON_PERIOD}`
   if (!within(b.tombstoneFloor ?? 0, 0, MAX_WALL_MS)) return `tombstoneFloor past ${MAX_WALL_MS}`
+  if (!within(b.beat ?? 0, 0, MAX_WALL_MS)) return `beat past ${MAX_WALL_MS}`
+  const signed = b.signature?.byteLength ?? 0
+  if (signed !== 0 && signed !== SIGNATURE_LENGTH) return `signature not ${SIGNATURE_LENGTH} bytes`
   for (const [name, v] of [['version', b.version], ['appliedVersion', b.appliedVersion], ['fullArchive.version', b.fullArchive?.version]] as const) {
     if (v !== undefined && !(within(v.term, 0, MAX_TERM) && within(v.seq, 0, MAX_SEQ))) return `${name} past term ${MAX_TERM} or seq ${MAX_SEQ}`
     // Only the master of a term cuts its versions, and a node is in the term of the master it

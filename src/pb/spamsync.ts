@@ -169,7 +169,9 @@ export interface Beacon {
   name: string
   health?: NodeHealth
   beaconPeriod: number
+  beat: number
   tombstoneFloor: number
+  signature: Uint8Array<ArrayBuffer>
 }
 
 export namespace Beacon {
@@ -269,9 +271,19 @@ export namespace Beacon {
           w.uint32(obj.beaconPeriod)
         }
 
+        if ((obj.beat != null && obj.beat !== 0)) {
+          w.uint32(192)
+          w.uint64Number(obj.beat)
+        }
+
         if ((obj.tombstoneFloor != null && obj.tombstoneFloor !== 0)) {
           w.uint32(320)
           w.uint64Number(obj.tombstoneFloor)
+        }
+
+        if ((obj.signature != null && obj.signature.byteLength > 0)) {
+          w.uint32(202)
+          w.bytes(obj.signature)
         }
 
         if (opts.lengthDelimited !== false) {
@@ -292,7 +304,9 @@ export namespace Beacon {
           wallMs: 0,
           name: '',
           beaconPeriod: 0,
-          tombstoneFloor: 0
+          beat: 0,
+          tombstoneFloor: 0,
+          signature: uint8ArrayAlloc(0)
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -381,8 +395,16 @@ export namespace Beacon {
               obj.beaconPeriod = reader.uint32()
               break
             }
+            case 24: {
+              obj.beat = reader.uint64Number()
+              break
+            }
             case 40: {
               obj.tombstoneFloor = reader.uint64Number()
+              break
+            }
+            case 25: {
+              obj.signature = reader.bytes()
               break
             }
             default: {
@@ -531,10 +553,24 @@ export namespace Beacon {
               }
               break
             }
+            case 24: {
+              yield {
+                field: `${prefix}.beat`,
+                value: reader.uint64Number()
+              }
+              break
+            }
             case 40: {
               yield {
                 field: `${prefix}.tombstoneFloor`,
                 value: reader.uint64Number()
+              }
+              break
+            }
+            case 25: {
+              yield {
+                field: `${prefix}.signature`,
+                value: reader.bytes()
               }
               break
             }
@@ -728,9 +764,19 @@ export namespace Beacon {
     value: number
   }
 
+  export interface BeaconBeatFieldEvent {
+    field: '$.beat'
+    value: number
+  }
+
   export interface BeaconTombstoneFloorFieldEvent {
     field: '$.tombstoneFloor'
     value: number
+  }
+
+  export interface BeaconSignatureFieldEvent {
+    field: '$.signature'
+    value: Uint8Array<ArrayBuffer>
   }
 
   export function encode (obj: Partial<Beacon>): Uint8Array<ArrayBuffer> {
@@ -741,7 +787,7 @@ export namespace Beacon {
     return decodeMessage(buf, Beacon.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent | BeaconWallMsFieldEvent | BeaconNameFieldEvent | BeaconHealthLastSyncMsFieldEvent | BeaconHealthLagMsFieldEvent | BeaconHealthErrorCountFieldEvent | BeaconHealthLastErrorFieldEvent | BeaconHealthInvalidLinesDatasetFieldEvent | BeaconHealthInvalidLinesCountFieldEvent | BeaconHealthOutputsOkFieldEvent | BeaconHealthOutputsFailedFieldEvent | BeaconHealthHooksOkFieldEvent | BeaconHealthHooksFailedFieldEvent | BeaconHealthUptimeSFieldEvent | BeaconHealthLastErrorMsFieldEvent | BeaconHealthOutputsFailingFieldEvent | BeaconHealthHooksFailingFieldEvent | BeaconBeaconPeriodFieldEvent | BeaconTombstoneFloorFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent | BeaconWallMsFieldEvent | BeaconNameFieldEvent | BeaconHealthLastSyncMsFieldEvent | BeaconHealthLagMsFieldEvent | BeaconHealthErrorCountFieldEvent | BeaconHealthLastErrorFieldEvent | BeaconHealthInvalidLinesDatasetFieldEvent | BeaconHealthInvalidLinesCountFieldEvent | BeaconHealthOutputsOkFieldEvent | BeaconHealthOutputsFailedFieldEvent | BeaconHealthHooksOkFieldEvent | BeaconHealthHooksFailedFieldEvent | BeaconHealthUptimeSFieldEvent | BeaconHealthLastErrorMsFieldEvent | BeaconHealthOutputsFailingFieldEvent | BeaconHealthHooksFailingFieldEvent | BeaconBeaconPeriodFieldEvent | BeaconBeatFieldEvent | BeaconTombstoneFloorFieldEvent | BeaconSignatureFieldEvent> {
     return streamMessage(buf, Beacon.codec(), opts)
   }
 }

@@ -3,16 +3,20 @@
  * linked peer. In: a frame is decoded and bounded where it enters, and what it says goes to the
  * part it concerns: versions to the peer directory, name and health to the cluster view, the
  * beacon to the election, the master's clock to the skew monitor, announced versions and
- * archives to the sync engine. Only a member's own beacon counts; one it passes on of another
- * member (an introduction) is only a reason to dial that member, who then speaks for itself.
+ * archives to the sync engine. Only a member's own beacon counts, or the master's beacon with
+ * its signature passed on through the relay tree (beacon-relay.ts); any other beacon one member
+ * passes on of another (an introduction) is only a reason to dial that member, who then speaks
+ * for itself.
  */
 import { Beacon, Role } from '../pb/spamsync.js'
 import { beaconOutOfBounds } from '../election/beacon-bounds.js'
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, type Beacon as ElectionBeacon, type MemberView, type Role as ElectionRole } from '../election/state.js'
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, type Beacon as ElectionBeacon, type MemberView, type Role as ElectionRole } from '../election/state.js'
 import { BeaconBoundsError, BeaconDecodeError, errorMessage } from '../errors.js'
 import { incompatibility, type PeerVersions } from './compat.js'
 import { electionBeacon, encodeBeacon, namedArchive, type OwnBeaconFields } from './beacon-wire.js'
 import { guarded, type Reporter } from '../guarded.js'
+import { HeartbeatRelay } from './beacon-relay.js'
+import { ed25519Signer } from './beacon-signature.js'
 import type { BeaconReceiver } from './beacon-link.js'
 import type { ArchiveRef } from './archive-ref.js'
 import type { Version } from '../version.js'
@@ -31,7 +35,8 @@ export const RETELL_ADDRS_MS = 60_000
 export interface BeaconSender {
   start: () => Promise<void>
   stop: () => Promise<void>
-  send: (beacon: Uint8Array, introductions: () => Uint8Array[]) => void
+  send: (beacon: Uint8Array, introductions: () => Uint8Array[], only?: ReadonlySet<string>) => void
+  relay: (frame: Uint8Array, peers: readonly string[]) => void
   introduce: (beacon: Uint8Array, author: string, to?: string) => void
 }
 
@@ -43,6 +48,11 @@ export interface BeaconRouterParts {
   openLink: (receive: BeaconReceiver) => BeaconSender
   /** The error log status shows: a dropped frame goes there. */
   report: Reporter
+  /**
+   * This node's key (libp2p's raw Ed25519 bytes), loaded at start: it signs its beacon while it
+   * is master, so members may relay it; absent, it sends its beacon to every peer itself.
+   */
+  privateKey?: () => Promise<{ raw: Uint8Array }>
   /** What this node's beacon carries besides the election's fields. */
   own: () => OwnBeaconFields
   election: { readonly role: ElectionRole, readonly term: number, readonly masterId: string | null, receive: (b: ElectionBeacon) => void, members: () => readonly MemberView[] }
@@ -56,26 +66,39 @@ export interface BeaconRouterParts {
   holders: { announced: (nodeId: string, ref: ArchiveRef | undefined) => boolean }
   engine: { masterAnnounced: (version: Version) => void, archiveAnnounced: (ref: ArchiveRef) => void, tombstones?: { announced: (floor: number) => void } }
   now?: () => number
+  /** Source of beats: a clock in ms since the epoch that never goes back in this process. */
+  beatClock?: () => number
 }
 
 /** Routes beacons between the link and the parts. */
 export class BeaconRouter {
   private readonly link: BeaconSender
   /**
-   * The last beacon each member sent this node itself (the introductions of beacon-link.ts), when,
-   * its beacon period, and its addresses as one string with when the address book was last told them.
+   * The last beacon each member sent this node itself, or the master's signed one passed on (the
+   * introductions of beacon-link.ts), when, its beacon period, its addresses as one string with
+   * when the address book was last told them, and whether it relays (its beacons carry a beat).
    */
-  private readonly lastBeacons = new Map<string, { bytes: Uint8Array, at: number, period: number, addrs: string, toldAt: number }>()
+  private readonly lastBeacons = new Map<string, { bytes: Uint8Array, at: number, period: number, addrs: string, toldAt: number, relays: boolean }>()
   private readonly now: () => number
+  private readonly relay: HeartbeatRelay
+  /** The term and version of this node's last master beacon: a beacon that says new ones goes to every peer. */
+  private lastSaid = ''
   private stopped = false
 
   constructor (private readonly parts: BeaconRouterParts) {
     this.now = parts.now ?? Date.now
+    this.relay = new HeartbeatRelay({
+      selfId: parts.selfId,
+      windowMs: DEFAULT_MISSED_HEARTBEATS * DEFAULT_HEARTBEAT_INTERVAL_MS,
+      now: this.now,
+      beatClock: parts.beatClock ?? (() => performance.timeOrigin + performance.now())
+    })
     // Nothing a frame makes a part throw may end the process: guarded() puts it in status and the log.
     this.link = parts.openLink(guarded('beacon', parts.report, (from: string, bytes: Uint8Array) => { this.receive(from, bytes) }))
   }
 
   async start (): Promise<void> {
+    if (this.parts.privateKey !== undefined) this.relay.signWith(ed25519Signer((await this.parts.privateKey()).raw))
     await this.link.start()
   }
 
@@ -84,10 +107,39 @@ export class BeaconRouter {
     await this.link.stop()
   }
 
-  /** Sends the election's beacon to every linked peer; a link opened now first carries the live members' last beacons. */
+  /**
+   * Sends the election's beacon to every linked peer; a link opened now first carries the live
+   * members' last beacons. The master signs it and sends it to its children in the relay tree
+   * and to every member that does not relay (an agent from before it); the tree does the rest.
+   * A master beacon with a new term or version (a change to fetch) it sends to every peer
+   * itself, so a change costs no hop of the tree; the relayed copies of it are then duplicates.
+   */
   publish (beacon: ElectionBeacon): void {
     if (this.stopped) return
-    this.link.send(encodeBeacon(beacon, this.parts.own()), () => this.introductions())
+    const beat = this.relay.nextBeat()
+    const unsigned = encodeBeacon(beacon, this.parts.own(), beat)
+    if (beacon.role !== 'master' || !this.relay.signs) {
+      this.link.send(unsigned, () => this.introductions())
+      return
+    }
+    const said = `${beacon.term} ${beacon.version.term}.${beacon.version.seq}`
+    const news = said !== this.lastSaid
+    this.lastSaid = said
+    const { relaying, others } = this.liveMembers()
+    const to = news ? undefined : new Set([...this.relay.targets(this.parts.selfId, beat, relaying), ...others])
+    this.link.send(this.relay.sign(unsigned), () => this.introductions(), to)
+  }
+
+  /** The live members that relay, with this node, in plain string order; and the live ones that do not. */
+  private liveMembers (): { relaying: string[], others: string[] } {
+    const relaying = [this.parts.selfId]
+    const others: string[] = []
+    for (const m of this.parts.election.members()) {
+      if (!m.live) continue
+      if (this.lastBeacons.get(m.nodeId)?.relays === true) relaying.push(m.nodeId)
+      else others.push(m.nodeId)
+    }
+    return { relaying: relaying.sort(), others }
   }
 
   /** A frame from peer `from`; throws a named error for a frame it drops. */
@@ -101,19 +153,38 @@ export class BeaconRouter {
     // Every number is bounded here, where it enters: past this point a term or version is exact.
     const bad = beaconOutOfBounds(b, this.parts.election.term)
     if (bad !== null) throw new BeaconBoundsError(`beacon from ${from} dropped: ${bad}`)
-    if (b.nodeId === from) {
-      const before = this.lastBeacons.get(from)
-      const now = this.now()
-      const addrs = Buffer.concat(b.addrs).toString('latin1')
-      const back = before === undefined || now - before.at > INTRODUCE_AFTER_MS * before.period
-      // Parsing a member's addresses on every beacon was a measurable share of an idle agent's CPU.
-      const tell = back || before.addrs !== addrs || now - before.toldAt >= RETELL_ADDRS_MS
-      this.lastBeacons.set(from, { bytes, at: now, period: Math.max(1, b.beaconPeriod), addrs, toldAt: tell ? now : before.toldAt })
-      if (back) this.introduce(bytes, from)
-      this.fromMember(b, tell)
+    if (b.signature.byteLength > 0 && b.nodeId !== this.parts.selfId) {
+      this.signed(from, bytes, b)
+    } else if (b.nodeId === from) {
+      this.fromAuthor(bytes, b)
     } else if (b.nodeId !== this.parts.selfId && incompatibility(b, this.parts.strictVersion) === null) {
       this.parts.peers.dialAddrs(b.nodeId, b.addrs)
     }
+  }
+
+  /**
+   * A signed beacon, from its author or passed on: taken as the author's own when the relay's
+   * trust rule holds (a copy already taken, or a late one, is dropped), and a master's passed on
+   * down the tree first.
+   */
+  private signed (from: string, bytes: Uint8Array, b: Beacon): void {
+    if (this.relay.judge(from, bytes, b) !== 'take') return
+    if (b.role === Role.MASTER) this.link.relay(bytes, this.relay.targets(b.nodeId, b.beat, this.liveMembers().relaying))
+    this.fromAuthor(bytes, b)
+  }
+
+  /** Beacon `b` (its bytes `bytes`) as its author's own word. */
+  private fromAuthor (bytes: Uint8Array, b: Beacon): void {
+    const author = b.nodeId
+    const before = this.lastBeacons.get(author)
+    const now = this.now()
+    const addrs = Buffer.concat(b.addrs).toString('latin1')
+    const back = before === undefined || now - before.at > INTRODUCE_AFTER_MS * before.period
+    // Parsing a member's addresses on every beacon was a measurable share of an idle agent's CPU.
+    const tell = back || before.addrs !== addrs || now - before.toldAt >= RETELL_ADDRS_MS
+    this.lastBeacons.set(author, { bytes, at: now, period: Math.max(1, b.beaconPeriod), addrs, toldAt: tell ? now : before.toldAt, relays: b.beat > 0 })
+    if (back) this.introduce(bytes, author)
+    this.fromMember(b, tell)
   }
 
   /**

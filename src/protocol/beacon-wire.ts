@@ -24,13 +24,13 @@ export interface OwnBeaconFields {
   /** Its own wall clock (ms): the others learn cluster time and their skew from it. */
   wallMs: number
   name: string
-  health: NodeHealth
+  health: NodeHealth | undefined
   /** As master, its tombstone floor (sync-v1.md, "Tombstones"); 0 or none otherwise. */
   tombstoneFloor?: number
 }
 
-/** The wire bytes of this node's beacon. */
-export function encodeBeacon (beacon: ElectionBeacon, own: OwnBeaconFields): Uint8Array {
+/** The wire bytes of this node's beacon, stamped with `beat` (unsigned: the master signs them). */
+export function encodeBeacon (beacon: ElectionBeacon, own: OwnBeaconFields, beat: number): Uint8Array {
   return Beacon.encode({
     nodeId: beacon.nodeId,
     priority: beacon.priority,
@@ -50,6 +50,7 @@ export function encodeBeacon (beacon: ElectionBeacon, own: OwnBeaconFields): Uin
     health: own.health,
     // Always sent: 0 (omitted) tells an agent from before the beacon schedule.
     beaconPeriod: beacon.period ?? 1,
+    beat,
     tombstoneFloor: own.tombstoneFloor
   })
 }

@@ -1,7 +1,8 @@
 /**
  * The scale simulation (bench/scale-sim.ts) on a small cluster: the same seed gives the same
- * run, and what it counts is what the code does (the master sends one beacon to each of the
- * n - 1 others per heartbeat, a slave one every beacon period; the master sends at most
+ * run, and what it counts is what the code does (the master's beacon reaches each of the n - 1
+ * others once per heartbeat, the master sending RELAY_FAN_OUT copies and the relay tree the rest,
+ * or the master all of them without the relay; a slave one every beacon period; the master sends at most
  * FULL_SENDS_AT_ONCE full archives; a member back after a silence is introduced by the master).
  */
 import { describe, test } from 'node:test'
@@ -11,6 +12,7 @@ import { EventQueue } from '../../../bench/sim/events.js'
 import { DEFAULT_COSTS } from '../../../bench/sim/model.js'
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, beaconPeriod } from '../../../src/election/state.js'
 import { FULL_SENDS_AT_ONCE } from '../../../src/sync/fan-out.js'
+import { RELAY_FAN_OUT } from '../../../src/election/relay-tree.js'
 
 describe('EventQueue', () => {
   test('runs events in time order, and those of one instant in the order they were queued', async () => {
@@ -41,11 +43,13 @@ describe('scale simulation, 10 nodes', () => {
 
   test('counts what the code sends and does', async () => {
     const r = await simulate(N, { seed: 3, trials: 4 })
-    // The master beacons every heartbeat to each other node, a slave every beacon period; nothing else while the cluster is steady.
+    // The master's beacon reaches every other node each heartbeat, a slave's every beacon period; nothing else while the cluster is steady.
     const perS = 1000 / DEFAULT_HEARTBEAT_INTERVAL_MS
     assert.equal(r.beacon.framesPerNodePerS, Math.round(((N - 1) * perS + (N - 1) * (N - 1) * perS / beaconPeriod(N)) / N * 10) / 10)
     assert.ok(Math.abs(r.beacon.bytesPerNodePerS - r.beacon.framesPerNodePerS * r.beacon.frameBytes) <= N, `${r.beacon.bytesPerNodePerS} B/s`)
-    assert.ok(r.beacon.masterBytesPerS !== null && r.beacon.masterBytesPerS >= (N - 1) * r.beacon.frameBytes * 0.9, `master ${r.beacon.masterBytesPerS} B/s`)
+    // The master itself sends RELAY_FAN_OUT signed copies (each above the mean frame), the relay tree the rest.
+    const master = r.beacon.masterBytesPerS ?? 0
+    assert.ok(master >= RELAY_FAN_OUT * perS * r.beacon.frameBytes && master < (RELAY_FAN_OUT + 1) * perS * r.beacon.frameBytes, `master ${master} B/s`)
     assert.equal(r.errors, 0)
     // Every change reaches every node, no sooner than the debounce, scan and apply on the way.
     assert.equal(r.change.timeouts, 0)
@@ -67,6 +71,11 @@ describe('scale simulation, 10 nodes', () => {
     assert.ok(r.rejoin.followsMs !== null && r.rejoin.followsMs <= 2 * DEFAULT_HEARTBEAT_INTERVAL_MS, `follows after ${r.rejoin.followsMs} ms`)
     assert.equal(r.rejoin.introFramesPerOther, Math.round((N - 2 + N - 2) / (N - 1) * 10) / 10)
     assert.ok(r.rejoin.introFrames % (N - 2) === 0 && r.rejoin.introFrames <= 3 * (N - 2), `${r.rejoin.introFrames} introductions`)
+  })
+
+  test('without the relay the master beacons each other node itself', async () => {
+    const r = await simulate(N, { seed: 3, trials: 1, sim: { relay: false } })
+    assert.ok(r.beacon.masterBytesPerS !== null && r.beacon.masterBytesPerS >= (N - 1) * r.beacon.frameBytes * 0.9, `master ${r.beacon.masterBytesPerS} B/s`)
   })
 
   test('without fan-out the master sends every survivor the archive itself', async () => {

@@ -82,10 +82,10 @@ describe('healthRecord', () => {
     assert.equal(old.name, '')
     assert.equal(old.health, undefined)
     // The generated decoders skip a field they do not know: an older agent reads this beacon
-    // without name and health, as this one reads a field 24 a newer agent may add.
+    // without name and health, as this one reads a field 30 a newer agent may add.
     const newer = Beacon.encode({ nodeId: 'n', name: 'mx1' })
-    const withField24 = new Uint8Array([...newer, 0xc0, 0x01, 0x05])
-    assert.deepEqual(Beacon.decode(withField24), Beacon.decode(newer))
+    const withField30 = new Uint8Array([...newer, 0xf0, 0x01, 0x05])
+    assert.deepEqual(Beacon.decode(withField30), Beacon.decode(newer))
     assert.deepEqual(NodeHealth.decode(new Uint8Array([...NodeHealth.encode(health), 0xb8, 0x01, 0x05])), health)
   })
 })

@@ -19,7 +19,7 @@ const OK: BeaconNumbers = {
 describe('beaconOutOfBounds', () => {
   it('accepts an honest beacon and the largest values in bounds', () => {
     assert.equal(beaconOutOfBounds(OK, 7), null)
-    assert.equal(beaconOutOfBounds({ ...OK, term: 7 + MAX_TERM_STEP, version: { term: 7 + MAX_TERM_STEP, seq: MAX_SEQ }, wallMs: MAX_WALL_MS, priority: -1_000_000, beaconPeriod: MAX_BEACON_PERIOD }, 7), null)
+    assert.equal(beaconOutOfBounds({ ...OK, term: 7 + MAX_TERM_STEP, version: { term: 7 + MAX_TERM_STEP, seq: MAX_SEQ }, wallMs: MAX_WALL_MS, priority: -1_000_000, beaconPeriod: MAX_BEACON_PERIOD, beat: MAX_WALL_MS, signature: new Uint8Array(64) }, 7), null)
   })
 
   it('drops a term past the step from this node\'s own term or past MAX_TERM', () => {
@@ -34,6 +34,8 @@ describe('beaconOutOfBounds', () => {
       [{ protocolVersion: 2 ** 31 + 1 }, /^protocol or schema/],
       [{ wallMs: 2 ** 53 - 1 }, /^wallMs/],
       [{ beaconPeriod: MAX_BEACON_PERIOD + 1 }, /^beaconPeriod/],
+      [{ beat: MAX_WALL_MS + 1 }, /^beat/],
+      [{ signature: new Uint8Array(63) }, /^signature/],
       [{ version: { term: 1, seq: 2 ** 53 - 1 } }, /^version /],
       [{ appliedVersion: { term: MAX_TERM + 1, seq: 0 } }, /^appliedVersion /],
       [{ fullArchive: { version: { term: 1, seq: MAX_SEQ + 1 }, size: 1 } }, /^fullArchive\.version /],

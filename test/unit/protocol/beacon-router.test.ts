@@ -28,7 +28,7 @@ function router (election: { role?: ElectionRole, members?: MemberView[] } = {})
     strictVersion: false,
     openLink: (rx) => {
       receive = rx
-      return { start: async () => {}, stop: async () => {}, send: (b, introductions) => { sent.push(b); intros.push(introductions()) }, introduce: (_b, author, to) => { calls.push(`introduce ${author}${to === undefined ? '' : ` to ${to}`}`) } }
+      return { start: async () => {}, stop: async () => {}, send: (b, introductions) => { sent.push(b); intros.push(introductions()) }, relay: () => {}, introduce: (_b, author, to) => { calls.push(`introduce ${author}${to === undefined ? '' : ` to ${to}`}`) } }
     },
     report: (what, err) => { calls.push(`report ${what}: ${(err as Error).name}`) },
     own: () => ({ addrs: [], fullArchive: undefined, wallMs: 5, name: 'mx-me', health: { lastSyncMs: 0, lagMs: 0, errorCount: 0, lastError: '', invalidLines: [], outputsOk: 0, outputsFailed: 0, hooksOk: 0, hooksFailed: 0, uptimeS: 0, lastErrorMs: 0, outputsFailing: false, hooksFailing: false } }),
@@ -153,8 +153,8 @@ test('the published beacon carries the election\'s fields and this node\'s own; 
 test('wire and domain agree both ways, an empty master id is none', () => {
   const none: ElectionBeacon = { nodeId: 'x', priority: 0, pin: 'auto', role: 'candidate', term: 0, masterId: null, version: V, appliedVersion: V, period: 1 }
   const own = { addrs: [], fullArchive: undefined, wallMs: 0, name: '', health: undefined as never }
-  assert.deepEqual(electionBeacon(Beacon.decode(encodeBeacon(none, own))), none)
+  assert.deepEqual(electionBeacon(Beacon.decode(encodeBeacon(none, own, 1))), none)
   const slow: ElectionBeacon = { ...none, role: 'slave', period: 7 }
-  assert.deepEqual(electionBeacon(Beacon.decode(encodeBeacon(slow, own))), slow)
-  assert.equal(Beacon.decode(encodeBeacon({ ...none, period: 1 }, own)).beaconPeriod, 1, 'a period of 1 is sent: 0 tells an agent from before the schedule')
+  assert.deepEqual(electionBeacon(Beacon.decode(encodeBeacon(slow, own, 1))), slow)
+  assert.equal(Beacon.decode(encodeBeacon({ ...none, period: 1 }, own, 1)).beaconPeriod, 1, 'a period of 1 is sent: 0 tells an agent from before the schedule')
 })

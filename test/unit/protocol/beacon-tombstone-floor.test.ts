@@ -21,9 +21,9 @@ function router (): { r: BeaconRouter, floors: number[] } {
   const r = new BeaconRouter({
     selfId: 'me',
     strictVersion: false,
-    openLink: () => ({ start: async () => {}, stop: async () => {}, send: () => {}, introduce: () => {} }),
+    openLink: () => ({ start: async () => {}, stop: async () => {}, send: () => {}, relay: () => {}, introduce: () => {} }),
     report: () => {},
-    own: () => ({ addrs: [], fullArchive: undefined, wallMs: 0, name: '', health: undefined as never }),
+    own: () => ({ addrs: [], fullArchive: undefined, wallMs: 0, name: '', health: undefined }),
     election: { role: 'slave', term: 1, masterId: 'm', receive: () => {}, members: () => [] },
     peers: { heard: () => {}, dialAddrs: () => {}, remember: () => {} },
     cluster: { heardFrom: () => {} },
@@ -36,7 +36,7 @@ function router (): { r: BeaconRouter, floors: number[] } {
 
 test('a master\'s beacon carries its floor; an agent before the field reads 0', () => {
   const own: ElectionBeacon = { nodeId: 'me', priority: 0, pin: 'auto', role: 'master', term: 1, masterId: 'me', version: V, appliedVersion: V }
-  const bytes = encodeBeacon(own, { addrs: [], fullArchive: undefined, wallMs: 0, name: '', health: undefined as never, tombstoneFloor: 1_700_000_000_000 })
+  const bytes = encodeBeacon(own, { addrs: [], fullArchive: undefined, wallMs: 0, name: '', health: undefined, tombstoneFloor: 1_700_000_000_000 }, 1)
   assert.equal(Beacon.decode(bytes).tombstoneFloor, 1_700_000_000_000)
   assert.equal(Beacon.decode(wire('old')).tombstoneFloor, 0)
 })

@@ -1,0 +1,62 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { RELAY_FAN_OUT, relayTargets } from '../../../src/election/relay-tree.js'
+
+const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `n${String(i).padStart(4, '0')}`)
+
+/** Follows beat `beat` from the root through every node's own targets: how often each member got it, and the hops. */
+function spread (root: string, members: string[], beat: number): { got: Map<string, number>, hops: number } {
+  const got = new Map<string, number>()
+  let frontier = [root]
+  let hops = 0
+  while (frontier.length > 0) {
+    const next: string[] = []
+    for (const from of frontier) {
+      for (const to of relayTargets(root, from, members, beat)) {
+        got.set(to, (got.get(to) ?? 0) + 1)
+        next.push(to)
+      }
+    }
+    if (next.length > 0) hops++
+    frontier = next
+  }
+  return { got, hops }
+}
+
+test('with agreeing views every member gets each beat exactly once, in about log2(n) hops', () => {
+  for (const n of [1, 2, 3, 10, 50, 200]) {
+    const members = ids(n)
+    for (const beat of [0, 1, 7, 1_800_000_000_123]) {
+      const { got, hops } = spread('root', members, beat)
+      assert.deepEqual([...got.keys()].sort(), members, `n=${n} beat=${beat}`)
+      assert.ok([...got.values()].every(c => c === 1), `n=${n} beat=${beat}`)
+      assert.ok(hops <= Math.ceil(Math.log2(n + 1)), `n=${n}: ${hops} hops`)
+    }
+  }
+})
+
+test('no node sends more than RELAY_FAN_OUT copies of one beat', () => {
+  const members = ids(200)
+  for (const self of ['root', ...members]) assert.ok(relayTargets('root', self, members, 12345).length <= RELAY_FAN_OUT)
+})
+
+test('the forwarding turns with the beat: over beats a second apart every member relays about as often, whatever n', () => {
+  for (const n of [9, 10, 20, 50, 199, 200]) {
+    const members = ids(n)
+    const sent = new Map<string, number>(members.map(m => [m, 0]))
+    const beats = 2000
+    for (let k = 0; k < beats; k++) {
+      const beat = 1_800_000_000_000 + k * 1000
+      for (const m of members) sent.set(m, (sent.get(m) ?? 0) + relayTargets('root', m, members, beat).length)
+    }
+    // Each beat the members send n - RELAY_FAN_OUT copies between them.
+    const mean = beats * (n - RELAY_FAN_OUT) / n
+    const counts = [...sent.values()]
+    assert.ok(Math.max(...counts) < 1.05 * mean && Math.min(...counts) > 0.95 * mean, `n=${n}: ${Math.min(...counts)}-${Math.max(...counts)} copies, mean ${mean}`)
+  }
+})
+
+test('a node outside the members it knows, and the root\'s own entry, relay nothing more', () => {
+  assert.deepEqual(relayTargets('root', 'stranger', ids(5), 3), [])
+  assert.deepEqual(spread('n0002', ids(5), 9).got.has('n0002'), false)
+})
