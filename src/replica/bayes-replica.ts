@@ -47,6 +47,12 @@ const META_MERGED_BASELINE = 'bayesMergedBaseline'
 const META_PENDING_BASELINE = 'bayesPendingBaseline'
 /** True from a merge that grew the cluster's DB until that DB is written to the local store. */
 const META_FILE_BEHIND = 'bayesFileBehind'
+/**
+ * The signature (BayesFile.signature) of the bayes.txt the baseline was read from or written to,
+ * stored in the baseline's batch ('' or absent: unknown). A restart then does not read and parse
+ * a file of millions of tokens that it would only find unchanged.
+ */
+const META_FILE_SIGNATURE = 'bayesFileSignature'
 
 /** A baseline kept as what it was made of: the merged contributions as of `bseq`, expired to `maxTokens` (0: all). */
 interface MergedBaseline {
@@ -105,7 +111,8 @@ export class BayesReplica {
     private mergedBaseline: MergedBaseline | null,
     /** The DB of a write to the local store that has not finished, or null. */
     private pending: BayesDb | null,
-    private behind: boolean
+    private behind: boolean,
+    private signature: string
   ) {
     this.bseq = bseq
     this.ownBseq = bseq
@@ -141,7 +148,16 @@ export class BayesReplica {
     const pending = pendingMarker === null ? null : mergedOf(at[1] ?? contribs, pendingMarker.maxTokens)
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
-      log.length, logTokens, mergedBaseline, pending, (await store.getMeta<boolean>(META_FILE_BEHIND)) ?? false)
+      log.length, logTokens, mergedBaseline, pending, (await store.getMeta<boolean>(META_FILE_BEHIND)) ?? false,
+      (await store.getMeta<string | null>(META_FILE_SIGNATURE)) ?? '')
+  }
+
+  /**
+   * The signature of bayes.txt as the baseline was read from it or written to it ('' when
+   * unknown): while the file still has it, a scan would find nothing grown.
+   */
+  get fileSignature (): string {
+    return this.signature
   }
 
   /** The newest Bayes change sequence. */
@@ -177,13 +193,14 @@ export class BayesReplica {
 
   /**
    * Takes a scan of the local DB: what grew since the baseline is added to this node's own
-   * contribution, and the scan becomes the new baseline. Returns the tokens that grew.
+   * contribution, and the scan becomes the new baseline, `fileSignature` (of the file it was read
+   * from; '' unknown) with it. Returns the tokens that grew.
    */
-  async applyScan (localNow: BayesDb): Promise<number> {
+  async applyScan (localNow: BayesDb, fileSignature = ''): Promise<number> {
     const delta = ownDelta(localNow, this.scanBaseline())
     const own = this.contribs.get(this.nodeId) ?? emptyBayesDb()
     const { grown } = joinContribution(own, addContribution(own, delta))
-    await this.commit(grown === null ? [] : [{ nodeId: this.nodeId, db: grown }], localNow)
+    await this.commit(grown === null ? [] : [{ nodeId: this.nodeId, db: grown }], localNow, false, fileSignature)
     return grown?.tokens.keys.length ?? 0
   }
 
@@ -225,19 +242,22 @@ export class BayesReplica {
    */
   async beginMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
-    await this.store.write({ meta: { [META_PENDING_BASELINE]: marker } })
+    // The file is about to be replaced: until the write is done its signature says nothing.
+    await this.store.write({ meta: { [META_PENDING_BASELINE]: marker, [META_FILE_SIGNATURE]: null } })
     this.pending = db
+    this.signature = ''
   }
 
   /**
    * Records `db`, which must be {@link merged} now (expired to `maxTokens` newest tokens when
    * that is not 0) and is now in the local store, as the baseline of the next scan: stored as
    * the change sequence it was made at, not encoded again, and the pending write cleared in
-   * the same batch.
+   * the same batch; `fileSignature` is that of the file written ('' unknown).
    */
-  async setMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
+  async setMergedBaseline (db: BayesDb, maxTokens: number, fileSignature = ''): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
-    await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false } })
+    await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false, [META_FILE_SIGNATURE]: fileSignature } })
+    this.signature = fileSignature
     this.baseline = { kind: 'merged', contribs: new Map(this.contribs), maxTokens }
     // Written: the next write follows a change, which makes the DB again.
     this.mergedDb = null
@@ -293,7 +313,7 @@ export class BayesReplica {
    * snapshot and the log restarts with this change, so a node one change behind still gets a
    * delta.
    */
-  private async commit (changes: BayesContribution[], baseline: BayesDb | null, merged = false): Promise<void> {
+  private async commit (changes: BayesContribution[], baseline: BayesDb | null, merged = false, fileSignature = ''): Promise<void> {
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
     const meta: Record<string, unknown> = {}
     const record = changes.length === 0
@@ -308,10 +328,11 @@ export class BayesReplica {
       baselineBytes = same ? record : encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data
       blobs.push({ name: BASELINE, value: baselineBytes })
       meta[META_MERGED_BASELINE] = null
+      meta[META_FILE_SIGNATURE] = fileSignature
     }
     if (record === null) {
       if (blobs.length > 0) await this.store.write({ blobs, meta })
-      if (baselineBytes !== null) this.setBaselineState(baselineBytes)
+      if (baselineBytes !== null) this.setBaselineState(baselineBytes, fileSignature)
       return
     }
     const bseq = this.bseq + 1
@@ -336,7 +357,7 @@ export class BayesReplica {
     for (const c of changes) join(this.contribs, c)
     this.mergedDb = null
     if (merged) this.behind = true
-    if (baselineBytes !== null) this.setBaselineState(baselineBytes)
+    if (baselineBytes !== null) this.setBaselineState(baselineBytes, fileSignature)
     if (meta[META_MERGED_BASELINE] === null) this.mergedBaseline = null
     if (fold) {
       this.snapshotSeq = this.bseq
@@ -349,10 +370,11 @@ export class BayesReplica {
     this.logTokens += recordTokens
   }
 
-  /** A scanned baseline, now stored as this blob. */
-  private setBaselineState (bytes: Uint8Array): void {
+  /** A scanned baseline, now stored as this blob, read from the file of this signature. */
+  private setBaselineState (bytes: Uint8Array, fileSignature: string): void {
     this.baseline = { kind: 'scanned', bytes }
     this.mergedBaseline = null
+    this.signature = fileSignature
   }
 }
 

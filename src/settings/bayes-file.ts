@@ -31,6 +31,11 @@ export interface BayesFileOptions {
   maxFileBytes?: number
   /** Folder the commands run in (default: the working folder). */
   cwd?: string
+  /**
+   * The {@link BayesFile.signature} the file had when last read or written, as remembered across
+   * a restart (BayesReplica.fileSignature; default '': unknown), so an unchanged file is not read.
+   */
+  signature?: string
 }
 
 /** The Bayes file of one settings folder. */
@@ -40,9 +45,19 @@ export class BayesFile {
   /** Why the file could not be read or written at the last try (`Name: message`), or undefined. */
   problem: string | undefined
   /** The file as this object last read or wrote it (inode, size, times), '' when unknown. */
-  private known = ''
+  private known: string
 
-  constructor (readonly dir: string, private readonly opts: BayesFileOptions) {}
+  constructor (readonly dir: string, private readonly opts: BayesFileOptions) {
+    this.known = opts.signature ?? ''
+  }
+
+  /**
+   * The file as the last read or write saw it (inode, size and change times), '' when unknown:
+   * remembered with what was read or written, it tells at the next start that the file is the same.
+   */
+  get signature (): string {
+    return this.known
+  }
 
   /** Path of bayes.txt. */
   get path (): string {
@@ -77,7 +92,7 @@ export class BayesFile {
    * Spares reading a file of millions of tokens after every sync.
    */
   async unchanged (): Promise<boolean> {
-    return this.opts.exportCommand === '' && this.known !== '' && await this.signature() === this.known
+    return this.opts.exportCommand === '' && this.known !== '' && await this.currentSignature() === this.known
   }
 
   /** Writes the DB atomically, formatted chunk by chunk, and runs the import command (if any). */
@@ -86,7 +101,7 @@ export class BayesFile {
     // A missing file is created in the folder itself; a symlink out of it is refused.
     const path = await this.tracked(async () => await resolveSettingsFile(this.dir, BAYES_FILE)) ?? this.path
     await writeFileAtomic(path, formatSaBackupChunks(db), { followSymlink: false })
-    this.known = await this.signature()
+    this.known = await this.currentSignature()
     if (this.opts.importCommand !== '') {
       assertSucceeded(await runCommand(this.opts.importCommand, { cwd: this.opts.cwd ?? process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
     }
@@ -95,7 +110,7 @@ export class BayesFile {
   // Inode, size and change times to the nanosecond: any write or replacement changes one. A file
   // that cannot be resolved or stat'ed reads as changed (''), so the read that follows runs and
   // reports the real error through `tracked`: nothing is hidden from status here.
-  private async signature (): Promise<string> {
+  private async currentSignature (): Promise<string> {
     const path = await resolveSettingsFile(this.dir, BAYES_FILE).catch(() => null)
     const s = path === null ? null : await stat(path, { bigint: true }).catch(() => null)
     return s === null ? '' : signatureOf(s)

@@ -92,6 +92,18 @@ describe('BayesReplica', () => {
     assert.equal(replica.ownChangeSeq, replica.changeSeq)
   })
 
+  test('the signature of the file a baseline came from is remembered across a restart, and forgotten once a write begins', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.applyScan(db(0, 10, { spam: 1, ham: 0, atime: 10 }), 'scanned')
+    assert.equal((await BayesReplica.load(store, 'self')).fileSignature, 'scanned')
+    await replica.merge([{ nodeId: 'other', db: db(100, 10, { spam: 1, ham: 0, atime: 10 }) }])
+    await replica.beginMergedBaseline(replica.merged(), 0)
+    assert.equal((await BayesReplica.load(store, 'self')).fileSignature, '')
+    await replica.setMergedBaseline(replica.merged(), 0, 'written')
+    assert.equal((await BayesReplica.load(store, 'self')).fileSignature, 'written')
+  })
+
   test('a merged baseline reloads as the DB written, so only what this node learned after it counts as its own', async (t) => {
     const { store } = await openStore(t)
     const replica = await BayesReplica.load(store, 'self')

@@ -35,3 +35,13 @@ test('bayes.txt never counts as unchanged with an export command, which rewrites
   await file.read()
   assert.equal(await file.unchanged(), false)
 })
+
+test('bayes.txt remembered by its signature from before a restart counts as unchanged until it changes', async (t) => {
+  const dir = await folder(t)
+  const before = new BayesFile(dir, NO_COMMANDS)
+  await before.write(db)
+  const restarted = new BayesFile(dir, { ...NO_COMMANDS, signature: before.signature })
+  assert.equal(await restarted.unchanged(), true)
+  await writeFile(restarted.path, 'v\t3\tdb_version\nv\t2\tnum_spam\n')
+  assert.equal(await restarted.unchanged(), false)
+})
