@@ -92,6 +92,22 @@ describe('BayesReplica', () => {
     assert.equal(replica.ownChangeSeq, replica.changeSeq)
   })
 
+  test('counts and the Bayes file of the held contributions are those of the decoded contributions, also after a reload', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.applyScan(db(0, 100, { spam: 1, ham: 0, atime: 10 }, 3))
+    await replica.merge([{ nodeId: 'other', db: db(50, 100, { spam: 0, ham: 2, atime: 11 }, 4) }])
+    await replica.merge([{ nodeId: 'other', db: db(50, 200, { spam: 0, ham: 3, atime: 12 }, 5) }])
+    for (const r of [replica, await BayesReplica.load(store, 'self')]) {
+      const contribs = r.contributions()
+      assert.deepEqual(r.counts(), { tokens: 300, spam: 8, ham: 0 })
+      assert.equal(r.contributorCount, 2)
+      assert.deepEqual(r.file().data, encodeBayes(contribs).data)
+      assert.deepEqual(decodeBayes(r.file(id => id === 'other').data), contribs.filter(c => c.nodeId === 'other'))
+      assert.deepEqual(r.contribution('other'), contribs.find(c => c.nodeId === 'other')?.db)
+    }
+  })
+
   test('the signature of the file a baseline came from is remembered across a restart, and forgotten once a write begins', async (t) => {
     const { store } = await openStore(t)
     const replica = await BayesReplica.load(store, 'self')
