@@ -56,9 +56,12 @@ export function joinHeldSection (into: HeldContributions, section: EncodedContri
   else into.set(section.nodeId, heldSection(section))
 }
 
-/** The cluster's DB of `held`, expired to `maxTokens` newest tokens (0: all); each section decoded once. */
-export function mergedOfHeld (held: ReadonlyMap<string, HeldContribution>, maxTokens: number): BayesDb {
-  const db = mergeContributions([...held.values()].map(h => ({ ...decodeSection(h).db, nodeId: h.nodeId, revision: 0 })))
+/**
+ * The cluster's DB of `held`, expired to `maxTokens` newest tokens (0: all); a section is
+ * decoded unless `decoded` has it already.
+ */
+export function mergedOfHeld (held: ReadonlyMap<string, HeldContribution>, maxTokens: number, decoded?: ReadonlyMap<HeldContribution, Contribution>): BayesDb {
+  const db = mergeContributions([...held.values()].map(h => ({ ...(decoded?.get(h) ?? decodeSection(h).db), nodeId: h.nodeId, revision: 0 })))
   return maxTokens > 0 ? expireTokens(db, maxTokens) : db
 }
 
@@ -78,6 +81,31 @@ export function heldAfter (held: ReadonlyMap<string, HeldContribution>, record: 
     const db = joined.get(nodeId)
     if (db === undefined) throw new Error(`bug: the change of node ${nodeId} comes without its join`)
     out.set(nodeId, heldOf({ nodeId, db }))
+  }
+  return out
+}
+
+/**
+ * Puts the `next` held contributions into `into`, and into `decoded` their decoded joins (from
+ * `joined`), dropping the decoded entries of the values they replace.
+ */
+export function replaceHeld (into: HeldContributions, decoded: Map<HeldContribution, Contribution>, next: ReadonlyMap<string, HeldContribution>, joined: ReadonlyMap<string, Contribution>): void {
+  for (const [nodeId, h] of next) {
+    const before = into.get(nodeId)
+    if (before !== undefined) decoded.delete(before)
+    const db = joined.get(nodeId)
+    if (db !== undefined) decoded.set(h, db)
+    into.set(nodeId, h)
+  }
+}
+
+/** Tokens and message counts summed over held contributions, without decoding any. */
+export function countsOf (held: ReadonlyMap<string, HeldContribution>): { tokens: number, spam: number, ham: number } {
+  const out = { tokens: 0, spam: 0, ham: 0 }
+  for (const c of held.values()) {
+    out.tokens += c.tokens
+    out.spam += c.numSpam
+    out.ham += c.numHam
   }
   return out
 }

@@ -31,7 +31,7 @@ import { addContribution, emptyBayesDb, ownDelta, type BayesDb, type Contributio
 import { decodeBayes, encodeBayes, encodeSection, joinBayesSections, type BayesContribution, type EncodedBayes } from '../archive/bayes-codec.js'
 import type { StateStore } from '../store/state-store.js'
 import { join, joinContribution, sameDb } from './bayes-join.js'
-import { decodeHeld, heldAfter, mergedOfHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
+import { countsOf, decodeHeld, heldAfter, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
 import { joinFile, LOG_PREFIX, logName, logSeq, recordsFile } from './bayes-log.js'
 
 export { joinContribution, type ContributionJoin } from './bayes-join.js'
@@ -100,6 +100,12 @@ export class BayesReplica {
   private ownBseq: number
   /** The cluster's DB while no contribution changed, until it is written to the local store. */
   private mergedDb: BayesDb | null = null
+  /**
+   * Held contributions a scan or merge decoded and joined since the cluster's DB was last
+   * written, by held value (immutable, so an entry is never stale): the write that follows sums
+   * them without decoding them again, and drops them, so an idle agent holds only the sections.
+   */
+  private readonly decoded = new Map<HeldContribution, Contribution>()
   private logRecords: number
   /** Token records in the log. */
   private logTokens: number
@@ -177,9 +183,7 @@ export class BayesReplica {
 
   /** Total tokens over all contributions. */
   get tokenCount (): number {
-    let n = 0
-    for (const c of this.contribs.values()) n += c.tokens
-    return n
+    return countsOf(this.contribs).tokens
   }
 
   /** Number of nodes with a contribution. */
@@ -189,18 +193,13 @@ export class BayesReplica {
 
   /** Tokens and message counts summed over all contributions, without decoding any. */
   counts (): { tokens: number, spam: number, ham: number } {
-    let spam = 0
-    let ham = 0
-    for (const c of this.contribs.values()) {
-      spam += c.numSpam
-      ham += c.numHam
-    }
-    return { tokens: this.tokenCount, spam, ham }
+    return countsOf(this.contribs)
   }
 
   /** The contribution of one node, decoded (a new value each call), or undefined. */
   contribution (nodeId: string): Contribution | undefined {
-    return decodeHeld(this.contribs.get(nodeId))
+    const held = this.contribs.get(nodeId)
+    return (held === undefined ? undefined : this.decoded.get(held)) ?? decodeHeld(held)
   }
 
   /** Every node's contribution, decoded (each call decodes them all: for tools and tests; the sync uses {@link file}). */
@@ -215,7 +214,7 @@ export class BayesReplica {
 
   /** The cluster's DB: the sum of every contribution (kept until a contribution changes or it is written; do not change it). */
   merged (): BayesDb {
-    this.mergedDb ??= mergedOfHeld(this.contribs, 0)
+    this.mergedDb ??= mergedOfHeld(this.contribs, 0, this.decoded)
     return this.mergedDb
   }
 
@@ -292,6 +291,7 @@ export class BayesReplica {
     this.baseline = { kind: 'merged', contribs: new Map(this.contribs), maxTokens }
     // Written: the next write follows a change, which makes the DB again.
     this.mergedDb = null
+    this.decoded.clear()
     this.mergedBaseline = marker
     this.pending = null
     this.behind = false
@@ -371,7 +371,7 @@ export class BayesReplica {
     }
     blobs.push({ name: logName(bseq), value: record })
     await this.store.write({ blobs, meta })
-    for (const [nodeId, h] of held) this.contribs.set(nodeId, h)
+    replaceHeld(this.contribs, this.decoded, held, opts.joined)
     this.mergedDb = null
     if (merged) this.behind = true
     if (baselineBytes !== null) this.setBaselineState(baselineBytes, fileSignature)
