@@ -102,8 +102,8 @@ export class BayesReplica {
   private mergedDb: BayesDb | null = null
   /**
    * Held contributions a scan or merge decoded and joined since the cluster's DB was last
-   * written, by held value (immutable, so an entry is never stale): the write that follows sums
-   * them without decoding them again, and drops them, so an idle agent holds only the sections.
+   * summed, by held value (immutable, so an entry is never stale): the write that follows sums
+   * them without decoding them again, and drops them once summed, so an idle agent holds only the sections.
    */
   private readonly decoded = new Map<HeldContribution, Contribution>()
   private logRecords: number
@@ -196,7 +196,7 @@ export class BayesReplica {
     return countsOf(this.contribs)
   }
 
-  /** The contribution of one node, decoded (a new value each call), or undefined. */
+  /** The contribution of one node, decoded (do not change it), or undefined. */
   contribution (nodeId: string): Contribution | undefined {
     const held = this.contribs.get(nodeId)
     return (held === undefined ? undefined : this.decoded.get(held)) ?? decodeHeld(held)
@@ -214,7 +214,11 @@ export class BayesReplica {
 
   /** The cluster's DB: the sum of every contribution (kept until a contribution changes or it is written; do not change it). */
   merged (): BayesDb {
-    this.mergedDb ??= mergedOfHeld(this.contribs, 0, this.decoded)
+    if (this.mergedDb === null) {
+      this.mergedDb = mergedOfHeld(this.contribs, 0, this.decoded)
+      // Summed: the decoded tables are garbage before the write allocates its buffers.
+      this.decoded.clear()
+    }
     return this.mergedDb
   }
 
