@@ -154,7 +154,7 @@ function buildSyncSide (base: Base, net: NetworkSide): SyncSide {
     commandTimeoutMs: config.bayesCommandTimeoutSeconds * 1000,
     maxFileBytes: config.maxSettingsFileBytes,
     cwd,
-    signature: state.bayes.fileSignature
+    known: state.bayes.fileKnown
   })
   const afterApply = afterApplyHookFor({ ...config, commandDir: cwd }, log, report)
   const outputs = outputRunnerFor({ ...config, commandDir: cwd }, state.replica, log, report)

@@ -30,6 +30,7 @@
 import { addContribution, emptyBayesDb, ownDelta, type BayesDb, type Contribution } from '../crdt/bayes-counters.js'
 import { decodeBayes, encodeBayes, encodeSection, joinBayesSections, type BayesContribution, type EncodedBayes } from '../archive/bayes-codec.js'
 import type { StateStore } from '../store/state-store.js'
+import type { KnownBayesFile } from '../settings/bayes-file.js'
 import { join, joinContribution, sameDb } from './bayes-join.js'
 import { countsOf, decodeHeld, heldAfter, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
 import { joinFile, LOG_PREFIX, logName, logSeq, recordsFile } from './bayes-log.js'
@@ -49,11 +50,10 @@ const META_PENDING_BASELINE = 'bayesPendingBaseline'
 /** True from a merge that grew the cluster's DB until that DB is written to the local store. */
 const META_FILE_BEHIND = 'bayesFileBehind'
 /**
- * The signature (BayesFile.signature) of the bayes.txt the baseline was read from or written to,
- * stored in the baseline's batch ('' or absent: unknown). A restart then does not read and parse
- * a file of millions of tokens that it would only find unchanged.
+ * bayes.txt as BayesFile knew it when the baseline was read from or written to it (null, absent:
+ * unknown): a restart does not read and parse a file of millions of tokens it would find unchanged.
  */
-const META_FILE_SIGNATURE = 'bayesFileSignature'
+const META_FILE_KNOWN = 'bayesFileKnown'
 
 /** A baseline kept as what it was made of: the merged contributions as of `bseq`, expired to `maxTokens` (0: all). */
 interface MergedBaseline {
@@ -78,8 +78,8 @@ interface CommitOptions {
   baseline: BayesDb | null
   /** From a merge: the local store now lags the cluster's DB. */
   merged: boolean
-  /** The signature of the file a scan read ('' unknown). */
-  fileSignature: string
+  /** The file a scan read, as BayesFile knew it (null: unknown). */
+  file: KnownBayesFile | null
 }
 
 /** Log records kept before they are folded into the snapshot, whatever their size. */
@@ -123,7 +123,7 @@ export class BayesReplica {
     /** The DB of a write to the local store that has not finished, or null. */
     private pending: BayesDb | null,
     private behind: boolean,
-    private signature: string
+    private knownFile: KnownBayesFile | null
   ) {
     this.bseq = bseq
     this.ownBseq = bseq
@@ -157,15 +157,15 @@ export class BayesReplica {
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
       log.length, logTokens, mergedBaseline, pending, (await store.getMeta<boolean>(META_FILE_BEHIND)) ?? false,
-      (await store.getMeta<string | null>(META_FILE_SIGNATURE)) ?? '')
+      (await store.getMeta<KnownBayesFile | null>(META_FILE_KNOWN)) ?? null)
   }
 
   /**
-   * The signature of bayes.txt as the baseline was read from it or written to it ('' when
-   * unknown): while the file still has it, a scan would find nothing grown.
+   * bayes.txt as the baseline was read from it or written to it (null when unknown): while the
+   * file still has its signature, a scan would find nothing grown.
    */
-  get fileSignature (): string {
-    return this.signature
+  get fileKnown (): KnownBayesFile | null {
+    return this.knownFile
   }
 
   /** The newest Bayes change sequence. */
@@ -224,15 +224,15 @@ export class BayesReplica {
 
   /**
    * Takes a scan of the local DB: what grew since the baseline is added to this node's own
-   * contribution, and the scan becomes the new baseline, `fileSignature` (of the file it was read
-   * from; '' unknown) with it. Returns the tokens that grew.
+   * contribution, and the scan becomes the new baseline, with `file` (the file it was read from;
+   * null unknown). Returns the tokens that grew.
    */
-  async applyScan (localNow: BayesDb, fileSignature = ''): Promise<number> {
+  async applyScan (localNow: BayesDb, file: KnownBayesFile | null = null): Promise<number> {
     const delta = ownDelta(localNow, this.scanBaseline())
     const own = this.contribution(this.nodeId) ?? emptyBayesDb()
     const { joined, grown } = joinContribution(own, addContribution(own, delta))
     const changes = grown === null ? [] : [{ nodeId: this.nodeId, db: grown }]
-    await this.commit(changes, { joined: new Map([[this.nodeId, joined]]), baseline: localNow, merged: false, fileSignature })
+    await this.commit(changes, { joined: new Map([[this.nodeId, joined]]), baseline: localNow, merged: false, file })
     return grown?.tokens.keys.length ?? 0
   }
 
@@ -256,7 +256,7 @@ export class BayesReplica {
       const whole = grown.tokens === db.tokens && grown.seen.size === db.seen.size && grown.numSpam === db.numSpam && grown.numHam === db.numHam
       changes.push(whole && encoded.get(nodeId) !== undefined ? { nodeId, db: grown, encoded: encoded.get(nodeId) } : { nodeId, db: grown })
     }
-    await this.commit(changes, { joined: joinedByNode, baseline: null, merged: true, fileSignature: '' })
+    await this.commit(changes, { joined: joinedByNode, baseline: null, merged: true, file: null })
     return changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
   }
 
@@ -276,22 +276,22 @@ export class BayesReplica {
    */
   async beginMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
-    // The file is about to be replaced: until the write is done its signature says nothing.
-    await this.store.write({ meta: { [META_PENDING_BASELINE]: marker, [META_FILE_SIGNATURE]: null } })
+    // The file is about to be replaced: until the write is done what was known of it says nothing.
+    await this.store.write({ meta: { [META_PENDING_BASELINE]: marker, [META_FILE_KNOWN]: null } })
     this.pending = db
-    this.signature = ''
+    this.knownFile = null
   }
 
   /**
    * Records `db`, which must be {@link merged} now (expired to `maxTokens` newest tokens when
    * that is not 0) and is now in the local store, as the baseline of the next scan: stored as
    * the change sequence it was made at, not encoded again, and the pending write cleared in
-   * the same batch; `fileSignature` is that of the file written ('' unknown).
+   * the same batch; `file` is the file written (null unknown).
    */
-  async setMergedBaseline (db: BayesDb, maxTokens: number, fileSignature = ''): Promise<void> {
+  async setMergedBaseline (db: BayesDb, maxTokens: number, file: KnownBayesFile | null = null): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
-    await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false, [META_FILE_SIGNATURE]: fileSignature } })
-    this.signature = fileSignature
+    await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false, [META_FILE_KNOWN]: file } })
+    this.knownFile = file
     this.baseline = { kind: 'merged', contribs: new Map(this.contribs), maxTokens }
     // Written: the next write follows a change, which makes the DB again.
     this.mergedDb = null
@@ -333,7 +333,7 @@ export class BayesReplica {
    * delta.
    */
   private async commit (changes: BayesContribution[], opts: CommitOptions): Promise<void> {
-    const { baseline, merged, fileSignature } = opts
+    const { baseline, merged, file } = opts
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
     const meta: Record<string, unknown> = {}
     const record = changes.length === 0
@@ -348,11 +348,11 @@ export class BayesReplica {
       baselineBytes = same ? record : encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data
       blobs.push({ name: BASELINE, value: baselineBytes })
       meta[META_MERGED_BASELINE] = null
-      meta[META_FILE_SIGNATURE] = fileSignature
+      meta[META_FILE_KNOWN] = file
     }
     if (record === null) {
       if (blobs.length > 0) await this.store.write({ blobs, meta })
-      if (baselineBytes !== null) this.setBaselineState(baselineBytes, fileSignature)
+      if (baselineBytes !== null) this.setBaselineState(baselineBytes, file)
       return
     }
     const held = heldAfter(this.contribs, record, opts.joined)
@@ -378,7 +378,7 @@ export class BayesReplica {
     replaceHeld(this.contribs, this.decoded, held, opts.joined)
     this.mergedDb = null
     if (merged) this.behind = true
-    if (baselineBytes !== null) this.setBaselineState(baselineBytes, fileSignature)
+    if (baselineBytes !== null) this.setBaselineState(baselineBytes, file)
     if (meta[META_MERGED_BASELINE] === null) this.mergedBaseline = null
     if (fold) {
       this.snapshotSeq = this.bseq
@@ -391,10 +391,10 @@ export class BayesReplica {
     this.logTokens += recordTokens
   }
 
-  /** A scanned baseline, now stored as this blob, read from the file of this signature. */
-  private setBaselineState (bytes: Uint8Array, fileSignature: string): void {
+  /** A scanned baseline, now stored as this blob, read from `file`. */
+  private setBaselineState (bytes: Uint8Array, file: KnownBayesFile | null): void {
     this.baseline = { kind: 'scanned', bytes }
     this.mergedBaseline = null
-    this.signature = fileSignature
+    this.knownFile = file
   }
 }

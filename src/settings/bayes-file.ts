@@ -33,10 +33,18 @@ export interface BayesFileOptions {
   /** Folder the commands run in (default: the working folder). */
   cwd?: string
   /**
-   * The {@link BayesFile.signature} the file had when last read or written, as remembered across
-   * a restart (BayesReplica.fileSignature; default '': unknown), so an unchanged file is not read.
+   * The file as last read or written ({@link BayesFile.known}), remembered across a restart
+   * (BayesReplica.fileKnown; default: unknown), so an unchanged file is not read again.
    */
-  signature?: string
+  known?: KnownBayesFile | null
+}
+
+/** What a BayesFile knows of the file as it last read or wrote it. */
+export interface KnownBayesFile {
+  /** Inode, size and change times to the nanosecond: any write or replacement changes one. */
+  signature: string
+  /** Its bad lines, bounded, for status. */
+  invalid: InvalidReport
 }
 
 /** The Bayes file of one settings folder. */
@@ -46,18 +54,20 @@ export class BayesFile {
   /** Why the file could not be read or written at the last try (`Name: message`), or undefined. */
   problem: string | undefined
   /** The file as this object last read or wrote it (inode, size, times), '' when unknown. */
-  private known: string
+  private signature: string
 
   constructor (readonly dir: string, private readonly opts: BayesFileOptions) {
-    this.known = opts.signature ?? ''
+    const known = opts.known ?? null
+    this.signature = known?.signature ?? ''
+    if (known !== null) this.invalid = known.invalid
   }
 
   /**
-   * The file as the last read or write saw it (inode, size and change times), '' when unknown:
-   * remembered with what was read or written, it tells at the next start that the file is the same.
+   * The file as the last read or write saw it, null when unknown: remembered with what was read
+   * or written, it tells at the next start that the file is the same, and what was wrong in it.
    */
-  get signature (): string {
-    return this.known
+  get known (): KnownBayesFile | null {
+    return this.signature === '' ? null : { signature: this.signature, invalid: this.invalid }
   }
 
   /** Path of bayes.txt. */
@@ -84,7 +94,7 @@ export class BayesFile {
       if (parsed === null) return null
       this.invalid = reportInvalid(parsed.invalid, parsed.invalidCount)
       // Taken before the read: a change during the read then shows as a change next time.
-      this.known = signatureOf(file.stat)
+      this.signature = signatureOf(file.stat)
       return parsed.db
     } finally {
       await file.handle.close()
@@ -108,16 +118,16 @@ export class BayesFile {
    * Spares reading a file of millions of tokens after every sync.
    */
   async unchanged (): Promise<boolean> {
-    return this.opts.exportCommand === '' && this.known !== '' && await this.currentSignature() === this.known
+    return this.opts.exportCommand === '' && this.signature !== '' && await this.currentSignature() === this.signature
   }
 
   /** Writes the DB atomically, formatted chunk by chunk, and runs the import command (if any). */
   async write (db: BayesDb): Promise<void> {
-    this.known = ''
+    this.signature = ''
     // A missing file is created in the folder itself; a symlink out of it is refused.
     const path = await this.tracked(async () => await resolveSettingsFile(this.dir, BAYES_FILE)) ?? this.path
     await writeFileAtomic(path, formatSaBackupChunks(db), { followSymlink: false })
-    this.known = await this.currentSignature()
+    this.signature = await this.currentSignature()
     if (this.opts.importCommand !== '') {
       assertSucceeded(await runCommand(this.opts.importCommand, { cwd: this.opts.cwd ?? process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
     }

@@ -7,6 +7,7 @@ import { expireTokens, mergeContributions, tokenHex, tokensOf, type BayesDb, typ
 import { StateStore } from '../../../src/store/state-store.js'
 import { BayesReplica } from '../../../src/replica/bayes-replica.js'
 import { decodeBayes, encodeBayes, type BayesContribution } from '../../../src/archive/bayes-codec.js'
+import type { KnownBayesFile } from '../../../src/settings/bayes-file.js'
 
 /** A store in a temp folder, closed and removed after the test. */
 async function openStore (t: TestContext): Promise<{ store: StateStore }> {
@@ -108,16 +109,17 @@ describe('BayesReplica', () => {
     }
   })
 
-  test('the signature of the file a baseline came from is remembered across a restart, and forgotten once a write begins', async (t) => {
+  test('the file a baseline came from is remembered across a restart, and forgotten once a write begins', async (t) => {
     const { store } = await openStore(t)
     const replica = await BayesReplica.load(store, 'self')
-    await replica.applyScan(db(0, 10, { spam: 1, ham: 0, atime: 10 }), 'scanned')
-    assert.equal((await BayesReplica.load(store, 'self')).fileSignature, 'scanned')
+    const file = (signature: string): KnownBayesFile => ({ signature, invalid: { invalidCount: 0, invalidLines: [] } })
+    await replica.applyScan(db(0, 10, { spam: 1, ham: 0, atime: 10 }), file('scanned'))
+    assert.deepEqual((await BayesReplica.load(store, 'self')).fileKnown, file('scanned'))
     await replica.merge([{ nodeId: 'other', db: db(100, 10, { spam: 1, ham: 0, atime: 10 }) }])
     await replica.beginMergedBaseline(replica.merged(), 0)
-    assert.equal((await BayesReplica.load(store, 'self')).fileSignature, '')
-    await replica.setMergedBaseline(replica.merged(), 0, 'written')
-    assert.equal((await BayesReplica.load(store, 'self')).fileSignature, 'written')
+    assert.equal((await BayesReplica.load(store, 'self')).fileKnown, null)
+    await replica.setMergedBaseline(replica.merged(), 0, file('written'))
+    assert.deepEqual((await BayesReplica.load(store, 'self')).fileKnown, file('written'))
   })
 
   test('a merged baseline reloads as the DB written, so only what this node learned after it counts as its own', async (t) => {

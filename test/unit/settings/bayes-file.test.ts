@@ -37,12 +37,14 @@ test('bayes.txt never counts as unchanged with an export command, which rewrites
   assert.equal(await file.unchanged(), false)
 })
 
-test('bayes.txt remembered by its signature from before a restart counts as unchanged until it changes', async (t) => {
+test('bayes.txt remembered from before a restart counts as unchanged until it changes, its bad lines still reported', async (t) => {
   const dir = await folder(t)
   const before = new BayesFile(dir, NO_COMMANDS)
-  await before.write(db)
-  const restarted = new BayesFile(dir, { ...NO_COMMANDS, signature: before.signature })
+  await writeFile(before.path, 'v\t3\tdb_version\nbad\n')
+  await before.read()
+  const restarted = new BayesFile(dir, { ...NO_COMMANDS, known: before.known })
   assert.equal(await restarted.unchanged(), true)
+  assert.deepEqual(restarted.invalid.invalidLines.map(l => l.line), [2])
   await writeFile(restarted.path, 'v\t3\tdb_version\nv\t2\tnum_spam\n')
   assert.equal(await restarted.unchanged(), false)
 })
