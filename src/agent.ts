@@ -153,7 +153,8 @@ function buildSyncSide (base: Base, net: NetworkSide): SyncSide {
     importCommand: config.bayesImportCommand,
     commandTimeoutMs: config.bayesCommandTimeoutSeconds * 1000,
     maxFileBytes: config.maxSettingsFileBytes,
-    cwd
+    cwd,
+    known: state.bayes.fileKnown
   })
   const afterApply = afterApplyHookFor({ ...config, commandDir: cwd }, log, report)
   const outputs = outputRunnerFor({ ...config, commandDir: cwd }, state.replica, log, report)

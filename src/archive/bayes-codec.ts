@@ -110,8 +110,8 @@ export function splitBayes (data: Uint8Array, name = ''): EncodedContribution[] 
   for (let c = 0; c < count; c++) {
     const start = r.pos
     const nodeId = r.text('node id')
-    r.varint('numSpam')
-    r.varint('numHam')
+    const numSpam = r.varint('numSpam')
+    const numHam = r.varint('numHam')
     const n = r.varint('token count')
     r.skip(1)
     r.skip(r.varint('token gaps length'))
@@ -124,10 +124,37 @@ export function splitBayes (data: Uint8Array, name = ''): EncodedContribution[] 
       r.skip(1)
       r.skip(r.varint('msgid length'))
     }
-    out.push({ nodeId, bytes: data.subarray(start, r.pos), tokens: n })
+    out.push({ nodeId, bytes: data.subarray(start, r.pos), tokens: n, numSpam, numHam })
   }
   if (r.pos !== data.length) r.fail(`${data.length - r.pos} trailing bytes after the last contribution`)
   return out
+}
+
+/**
+ * One contribution as its section of a Bayes file: the bytes encodeBayes writes for it (its
+ * `encoded` when it has them), so a replica can hold it at about 5 bytes a token. Throws
+ * RangeError as encodeBayes does.
+ */
+export function encodeSection (c: BayesContribution): EncodedContribution {
+  const { nodeId, db } = c
+  const counts = { nodeId, tokens: db.tokens.keys.length, numSpam: db.numSpam, numHam: db.numHam }
+  if (c.encoded !== undefined) return { ...counts, bytes: c.encoded }
+  checkText(nodeId, 'node id')
+  const out = new ByteWriter(64 + nodeId.length * 3 + db.tokens.keys.length * 6 + db.seen.size * 48)
+  writeContribution(out, nodeId, db)
+  return { ...counts, bytes: out.result() }
+}
+
+/**
+ * Decodes one section (of encodeSection or splitBayes), checking it as decodeBayes checks a file;
+ * DatasetDecodeError otherwise.
+ */
+export function decodeSection (section: EncodedContribution, name = ''): BayesContribution {
+  const r = new Reader(section.bytes, name === '' ? '' : `${name}: `)
+  const nodeId = r.text('node id')
+  const db = readContribution(r, nodeId)
+  if (r.pos !== section.bytes.length) r.fail(`${section.bytes.length - r.pos} trailing bytes after the contribution`)
+  return { nodeId, db }
 }
 
 /**

@@ -37,6 +37,9 @@ export interface EncodedContribution {
   bytes: Uint8Array
   /** Its token records. */
   tokens: number
+  /** Its message counts (numSpam, numHam), read without decoding the section. */
+  numSpam: number
+  numHam: number
 }
 
 /** Options of `decodeBayes`. */

@@ -24,7 +24,7 @@ export interface StatusParts {
   engine: Pick<SyncEngine, 'version' | 'appliedVersion' | 'errors' | 'lastUpload' | 'lastDownload' | 'fullArchive' | 'bayesTokens' | 'bayesFileStatus'>
   replica: Pick<ListReplica, 'presentCount'>
   folder: Pick<SettingsFolder, 'invalid' | 'problem'>
-  bayes: Pick<BayesReplica, 'contributions'>
+  bayes: Pick<BayesReplica, 'contributorCount'>
   peers: Pick<PeerDirectory, 'ids' | 'info' | 'lastDialError' | 'connected'>
   cluster: ClusterView
   skews: Pick<ClockSkewMonitor, 'offsetOf' | 'ownOffsetMs'>
@@ -142,7 +142,7 @@ export class StatusReport {
       // fileError: why the file is left alone (a symlink out of the folder, too large), if it is.
       return [ds, { entries: replica.presentCount(ds), ...invalid, fileError: folder.problem(ds) }]
     })) as Record<ListDataset, ListDatasetStatus>
-    return { ...lists, bayes: { entries: engine.bayesTokens, contributors: bayes.contributions().length, ...engine.bayesFileStatus() } }
+    return { ...lists, bayes: { entries: engine.bayesTokens, contributors: bayes.contributorCount, ...engine.bayesFileStatus() } }
   }
 
   private fullArchive (): FullArchiveStatus | null {

@@ -27,17 +27,19 @@
  * copy of millions of tokens, and rebuilt at load from the snapshot and the log up to it; a fold
  * that would drop the log records it needs writes it out as a blob first.
  */
-import { addContribution, emptyBayesDb, expireTokens, mergeContributions, ownDelta, type BayesDb, type Contribution } from '../crdt/bayes-counters.js'
-import { decodeBayes, encodeBayes, joinBayesSections, splitBayes, type BayesContribution, type EncodedBayes, type EncodedContribution } from '../archive/bayes-codec.js'
+import { addContribution, emptyBayesDb, ownDelta, type BayesDb, type Contribution } from '../crdt/bayes-counters.js'
+import { decodeBayes, encodeBayes, encodeSection, joinBayesSections, type BayesContribution, type EncodedBayes } from '../archive/bayes-codec.js'
 import type { StateStore } from '../store/state-store.js'
+import type { KnownBayesFile } from '../settings/bayes-file.js'
 import { join, joinContribution, sameDb } from './bayes-join.js'
+import { countsOf, decodeHeld, heldAfter, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
+import { joinFile, LOG_PREFIX, logName, logSeq, recordsFile } from './bayes-log.js'
 
 export { joinContribution, type ContributionJoin } from './bayes-join.js'
 
 /** Blob names this module owns. */
 const SNAPSHOT = 'bayes!snapshot'
 const BASELINE = 'bayes!baseline'
-const LOG_PREFIX = 'bayes!log!'
 /** Meta keys this module owns. */
 const META_BSEQ = 'bayesSeq'
 const META_SNAPSHOT_BSEQ = 'bayesSnapshotSeq'
@@ -47,6 +49,11 @@ const META_MERGED_BASELINE = 'bayesMergedBaseline'
 const META_PENDING_BASELINE = 'bayesPendingBaseline'
 /** True from a merge that grew the cluster's DB until that DB is written to the local store. */
 const META_FILE_BEHIND = 'bayesFileBehind'
+/**
+ * bayes.txt as BayesFile knew it when the baseline was read from or written to it (null, absent:
+ * unknown): a restart does not read and parse a file of millions of tokens it would find unchanged.
+ */
+const META_FILE_KNOWN = 'bayesFileKnown'
 
 /** A baseline kept as what it was made of: the merged contributions as of `bseq`, expired to `maxTokens` (0: all). */
 interface MergedBaseline {
@@ -61,7 +68,19 @@ interface MergedBaseline {
  * After a sync the baseline is the whole cluster's DB: as a table it took more memory than all
  * the contributions but one.
  */
-type Baseline = { kind: 'scanned', bytes: Uint8Array | null } | { kind: 'merged', contribs: ReadonlyMap<string, Contribution>, maxTokens: number }
+type Baseline = { kind: 'scanned', bytes: Uint8Array | null } | { kind: 'merged', contribs: ReadonlyMap<string, HeldContribution>, maxTokens: number }
+
+/** What a commit writes besides its changes. */
+interface CommitOptions {
+  /** The contribution of each changed node once the change is in (decoded already by the caller). */
+  joined: ReadonlyMap<string, Contribution>
+  /** A scan's local DB, the new baseline; null for a merge. */
+  baseline: BayesDb | null
+  /** From a merge: the local store now lags the cluster's DB. */
+  merged: boolean
+  /** The file a scan read, as BayesFile knew it (null: unknown). */
+  file: KnownBayesFile | null
+}
 
 /** Log records kept before they are folded into the snapshot, whatever their size. */
 const MAX_LOG_RECORDS = 256
@@ -73,14 +92,6 @@ const MAX_LOG_RECORDS = 256
  */
 const MIN_FOLD_TOKENS = 100_000
 
-const logName = (bseq: number): string => LOG_PREFIX + bseq.toString(16).padStart(16, '0')
-const logSeq = (name: string): number => parseInt(name.slice(LOG_PREFIX.length), 16)
-
-/** The cluster's DB of `contribs`, expired to `maxTokens` newest tokens (0: all). */
-function mergedOf (contribs: ReadonlyMap<string, Contribution>, maxTokens: number): BayesDb {
-  const db = mergeContributions([...contribs].map(([nodeId, c]) => ({ ...c, nodeId, revision: 0 })))
-  return maxTokens > 0 ? expireTokens(db, maxTokens) : db
-}
 
 /** The Bayes dataset of one node. */
 export class BayesReplica {
@@ -89,6 +100,12 @@ export class BayesReplica {
   private ownBseq: number
   /** The cluster's DB while no contribution changed, until it is written to the local store. */
   private mergedDb: BayesDb | null = null
+  /**
+   * Held contributions a scan or merge decoded and joined since the cluster's DB was last
+   * summed, by held value (immutable, so an entry is never stale): the write that follows sums
+   * them without decoding them again, and drops them once summed, so an idle agent holds only the sections.
+   */
+  private readonly decoded = new Map<HeldContribution, Contribution>()
   private logRecords: number
   /** Token records in the log. */
   private logTokens: number
@@ -96,7 +113,7 @@ export class BayesReplica {
   private constructor (
     private readonly store: StateStore,
     readonly nodeId: string,
-    private readonly contribs: Map<string, Contribution>,
+    private readonly contribs: HeldContributions,
     private baseline: Baseline,
     bseq: number,
     private snapshotSeq: number,
@@ -105,7 +122,8 @@ export class BayesReplica {
     private mergedBaseline: MergedBaseline | null,
     /** The DB of a write to the local store that has not finished, or null. */
     private pending: BayesDb | null,
-    private behind: boolean
+    private behind: boolean,
+    private knownFile: KnownBayesFile | null
   ) {
     this.bseq = bseq
     this.ownBseq = bseq
@@ -115,9 +133,9 @@ export class BayesReplica {
 
   /** Loads the snapshot, replays the log after it, and loads the baseline (and a pending one). */
   static async load (store: StateStore, nodeId: string): Promise<BayesReplica> {
-    const contribs = new Map<string, Contribution>()
+    const contribs: HeldContributions = new Map()
     const snapshot = await store.getBlob(SNAPSHOT)
-    if (snapshot !== undefined) for (const c of decodeBayes(snapshot, { name: SNAPSHOT })) join(contribs, c)
+    if (snapshot !== undefined) joinFile(contribs, snapshot, SNAPSHOT)
     const snapshotSeq = (await store.getMeta<number>(META_SNAPSHOT_BSEQ)) ?? 0
     const mergedBaseline = (await store.getMeta<MergedBaseline | null>(META_MERGED_BASELINE)) ?? null
     const pendingMarker = (await store.getMeta<MergedBaseline | null>(META_PENDING_BASELINE)) ?? null
@@ -129,19 +147,25 @@ export class BayesReplica {
     let logTokens = 0
     const log = await store.blobsWithPrefix(LOG_PREFIX)
     for (const [name, data] of log) {
-      for (const c of decodeBayes(data, { name })) {
-        join(contribs, c)
-        logTokens += c.db.tokens.keys.length
-      }
+      logTokens += joinFile(contribs, data, name)
       markers.forEach((m, i) => { if (m !== null && logSeq(name) <= m.bseq) at[i] = new Map(contribs) })
     }
     const baseline: Baseline = mergedBaseline === null
       ? { kind: 'scanned', bytes: (await store.getBlob(BASELINE)) ?? null }
       : { kind: 'merged', contribs: at[0] ?? new Map(contribs), maxTokens: mergedBaseline.maxTokens }
-    const pending = pendingMarker === null ? null : mergedOf(at[1] ?? contribs, pendingMarker.maxTokens)
+    const pending = pendingMarker === null ? null : mergedOfHeld(at[1] ?? contribs, pendingMarker.maxTokens)
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
-      log.length, logTokens, mergedBaseline, pending, (await store.getMeta<boolean>(META_FILE_BEHIND)) ?? false)
+      log.length, logTokens, mergedBaseline, pending, (await store.getMeta<boolean>(META_FILE_BEHIND)) ?? false,
+      (await store.getMeta<KnownBayesFile | null>(META_FILE_KNOWN)) ?? null)
+  }
+
+  /**
+   * bayes.txt as the baseline was read from it or written to it (null when unknown): while the
+   * file still has its signature, a scan would find nothing grown.
+   */
+  get fileKnown (): KnownBayesFile | null {
+    return this.knownFile
   }
 
   /** The newest Bayes change sequence. */
@@ -159,31 +183,56 @@ export class BayesReplica {
 
   /** Total tokens over all contributions. */
   get tokenCount (): number {
-    let n = 0
-    for (const c of this.contribs.values()) n += c.tokens.keys.length
-    return n
+    return countsOf(this.contribs).tokens
   }
 
-  /** Every node's contribution (shared, not copied: do not change). */
+  /** Number of nodes with a contribution. */
+  get contributorCount (): number {
+    return this.contribs.size
+  }
+
+  /** Tokens and message counts summed over all contributions, without decoding any. */
+  counts (): { tokens: number, spam: number, ham: number } {
+    return countsOf(this.contribs)
+  }
+
+  /** The contribution of one node, decoded (do not change it), or undefined. */
+  contribution (nodeId: string): Contribution | undefined {
+    const held = this.contribs.get(nodeId)
+    return (held === undefined ? undefined : this.decoded.get(held)) ?? decodeHeld(held)
+  }
+
+  /** Every node's contribution, decoded (each call decodes them all: for tools and tests; the sync uses {@link file}). */
   contributions (): BayesContribution[] {
-    return [...this.contribs].map(([nodeId, db]) => ({ nodeId, db }))
+    return [...this.contribs.keys()].map(nodeId => ({ nodeId, db: this.contribution(nodeId) as Contribution }))
+  }
+
+  /** The contributions whose node `keep` accepts as the bytes of a Bayes file, put together from the held sections. */
+  file (keep: (nodeId: string) => boolean = () => true): EncodedBayes {
+    return joinBayesSections([...this.contribs.values()].filter(c => keep(c.nodeId)))
   }
 
   /** The cluster's DB: the sum of every contribution (kept until a contribution changes or it is written; do not change it). */
   merged (): BayesDb {
-    this.mergedDb ??= mergedOf(this.contribs, 0)
+    if (this.mergedDb === null) {
+      this.mergedDb = mergedOfHeld(this.contribs, 0, this.decoded)
+      // Summed: the decoded tables are garbage before the write allocates its buffers.
+      this.decoded.clear()
+    }
     return this.mergedDb
   }
 
   /**
    * Takes a scan of the local DB: what grew since the baseline is added to this node's own
-   * contribution, and the scan becomes the new baseline. Returns the tokens that grew.
+   * contribution, and the scan becomes the new baseline, with `file` (the file it was read from;
+   * null unknown). Returns the tokens that grew.
    */
-  async applyScan (localNow: BayesDb): Promise<number> {
+  async applyScan (localNow: BayesDb, file: KnownBayesFile | null = null): Promise<number> {
     const delta = ownDelta(localNow, this.scanBaseline())
-    const own = this.contribs.get(this.nodeId) ?? emptyBayesDb()
-    const { grown } = joinContribution(own, addContribution(own, delta))
-    await this.commit(grown === null ? [] : [{ nodeId: this.nodeId, db: grown }], localNow)
+    const own = this.contribution(this.nodeId) ?? emptyBayesDb()
+    const { joined, grown } = joinContribution(own, addContribution(own, delta))
+    const changes = grown === null ? [] : [{ nodeId: this.nodeId, db: grown }]
+    await this.commit(changes, { joined: new Map([[this.nodeId, joined]]), baseline: localNow, merged: false, file })
     return grown?.tokens.keys.length ?? 0
   }
 
@@ -199,13 +248,15 @@ export class BayesReplica {
       encoded.set(c.nodeId, encoded.has(c.nodeId) ? undefined : c.encoded)
     }
     const changes: BayesContribution[] = []
+    const joinedByNode = new Map<string, Contribution>()
     for (const [nodeId, db] of byNode) {
-      const { grown } = joinContribution(this.contribs.get(nodeId), db)
+      const { joined, grown } = joinContribution(this.contribution(nodeId), db)
       if (grown === null) continue
+      joinedByNode.set(nodeId, joined)
       const whole = grown.tokens === db.tokens && grown.seen.size === db.seen.size && grown.numSpam === db.numSpam && grown.numHam === db.numHam
       changes.push(whole && encoded.get(nodeId) !== undefined ? { nodeId, db: grown, encoded: encoded.get(nodeId) } : { nodeId, db: grown })
     }
-    await this.commit(changes, null, true)
+    await this.commit(changes, { joined: joinedByNode, baseline: null, merged: true, file: null })
     return changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
   }
 
@@ -225,22 +276,26 @@ export class BayesReplica {
    */
   async beginMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
-    await this.store.write({ meta: { [META_PENDING_BASELINE]: marker } })
+    // The file is about to be replaced: until the write is done what was known of it says nothing.
+    await this.store.write({ meta: { [META_PENDING_BASELINE]: marker, [META_FILE_KNOWN]: null } })
     this.pending = db
+    this.knownFile = null
   }
 
   /**
    * Records `db`, which must be {@link merged} now (expired to `maxTokens` newest tokens when
    * that is not 0) and is now in the local store, as the baseline of the next scan: stored as
    * the change sequence it was made at, not encoded again, and the pending write cleared in
-   * the same batch.
+   * the same batch; `file` is the file written (null unknown).
    */
-  async setMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
+  async setMergedBaseline (db: BayesDb, maxTokens: number, file: KnownBayesFile | null = null): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
-    await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false } })
+    await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false, [META_FILE_KNOWN]: file } })
+    this.knownFile = file
     this.baseline = { kind: 'merged', contribs: new Map(this.contribs), maxTokens }
     // Written: the next write follows a change, which makes the DB again.
     this.mergedDb = null
+    this.decoded.clear()
     this.mergedBaseline = marker
     this.pending = null
     this.behind = false
@@ -254,7 +309,7 @@ export class BayesReplica {
 
   private baselineDb (): BayesDb {
     const b = this.baseline
-    if (b.kind === 'merged') return mergedOf(b.contribs, b.maxTokens)
+    if (b.kind === 'merged') return mergedOfHeld(b.contribs, b.maxTokens)
     return b.bytes === null ? emptyBayesDb() : decodeBayes(b.bytes, { name: BASELINE })[0]?.db ?? emptyBayesDb()
   }
 
@@ -262,28 +317,12 @@ export class BayesReplica {
    * The contributions that grew after `bseq` and up to `upTo` (default: now) whose node `keep`
    * accepts, joined into one per node, as the bytes of a Bayes file; null when the log no longer
    * reaches back that far and only the full state can answer. Only the log records in that range
-   * are read. While no node changed in two of them (a node's first upload, the first fetch of a
-   * new cluster), the file is put together from the records' own bytes: nothing is decoded,
-   * joined or encoded.
+   * are read (see recordsFile).
    */
   async changedSinceFile (bseq: number, keep: (nodeId: string) => boolean = () => true, upTo = this.bseq): Promise<EncodedBayes | null> {
     if (bseq >= upTo) return joinBayesSections([])
     if (bseq < this.snapshotSeq) return null
-    const records = await this.store.blobsBetween(logName(bseq), logName(upTo))
-    const parts: EncodedContribution[] = []
-    const nodes = new Set<string>()
-    for (const [name, data] of records) {
-      // A record an older agent wrote (another layout version) is decoded and encoded again.
-      const split = splitBayes(data, name)
-      if (split === null) return encodeBayes(joinRecords(records, keep))
-      for (const part of split) {
-        if (!keep(part.nodeId)) continue
-        if (nodes.has(part.nodeId)) return encodeBayes(joinRecords(records, keep))
-        nodes.add(part.nodeId)
-        parts.push(part)
-      }
-    }
-    return joinBayesSections(parts)
+    return recordsFile(await this.store.blobsBetween(logName(bseq), logName(upTo)), keep)
   }
 
   /**
@@ -293,13 +332,14 @@ export class BayesReplica {
    * snapshot and the log restarts with this change, so a node one change behind still gets a
    * delta.
    */
-  private async commit (changes: BayesContribution[], baseline: BayesDb | null, merged = false): Promise<void> {
+  private async commit (changes: BayesContribution[], opts: CommitOptions): Promise<void> {
+    const { baseline, merged, file } = opts
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
     const meta: Record<string, unknown> = {}
     const record = changes.length === 0
       ? null
       : changes.every(c => c.encoded !== undefined)
-        ? joinBayesSections(changes.map(c => ({ nodeId: c.nodeId, bytes: c.encoded as Uint8Array, tokens: c.db.tokens.keys.length }))).data
+        ? joinBayesSections(changes.map(c => encodeSection(c))).data
         : encodeBayes(changes).data
     let baselineBytes: Uint8Array | null = null
     if (baseline !== null) {
@@ -308,12 +348,14 @@ export class BayesReplica {
       baselineBytes = same ? record : encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data
       blobs.push({ name: BASELINE, value: baselineBytes })
       meta[META_MERGED_BASELINE] = null
+      meta[META_FILE_KNOWN] = file
     }
     if (record === null) {
       if (blobs.length > 0) await this.store.write({ blobs, meta })
-      if (baselineBytes !== null) this.setBaselineState(baselineBytes)
+      if (baselineBytes !== null) this.setBaselineState(baselineBytes, file)
       return
     }
+    const held = heldAfter(this.contribs, record, opts.joined)
     const bseq = this.bseq + 1
     if (merged) meta[META_FILE_BEHIND] = true
     const recordTokens = changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
@@ -326,17 +368,17 @@ export class BayesReplica {
         blobs.push({ name: BASELINE, value: bytes ?? encodeBayes([{ nodeId: this.nodeId, db: this.baselineDb() }]).data })
         meta[META_MERGED_BASELINE] = null
       }
-      const snapshot = encodeBayes(this.contributions()).data
+      const snapshot = this.file().data
       blobs.push({ name: SNAPSHOT, value: snapshot })
       for (const [name] of await this.store.blobsWithPrefix(LOG_PREFIX)) blobs.push({ name, value: null })
       meta[META_SNAPSHOT_BSEQ] = this.bseq
     }
     blobs.push({ name: logName(bseq), value: record })
     await this.store.write({ blobs, meta })
-    for (const c of changes) join(this.contribs, c)
+    replaceHeld(this.contribs, this.decoded, held, opts.joined)
     this.mergedDb = null
     if (merged) this.behind = true
-    if (baselineBytes !== null) this.setBaselineState(baselineBytes)
+    if (baselineBytes !== null) this.setBaselineState(baselineBytes, file)
     if (meta[META_MERGED_BASELINE] === null) this.mergedBaseline = null
     if (fold) {
       this.snapshotSeq = this.bseq
@@ -349,18 +391,10 @@ export class BayesReplica {
     this.logTokens += recordTokens
   }
 
-  /** A scanned baseline, now stored as this blob. */
-  private setBaselineState (bytes: Uint8Array): void {
+  /** A scanned baseline, now stored as this blob, read from `file`. */
+  private setBaselineState (bytes: Uint8Array, file: KnownBayesFile | null): void {
     this.baseline = { kind: 'scanned', bytes }
     this.mergedBaseline = null
+    this.knownFile = file
   }
-}
-
-/** The contributions of log records whose node `keep` accepts, joined into one per node. */
-function joinRecords (records: Array<[string, Uint8Array]>, keep: (nodeId: string) => boolean): BayesContribution[] {
-  const out = new Map<string, Contribution>()
-  for (const [name, data] of records) {
-    for (const c of decodeBayes(data, { name })) if (keep(c.nodeId)) join(out, c)
-  }
-  return [...out].map(([nodeId, db]) => ({ nodeId, db }))
 }

@@ -190,54 +190,120 @@ class TokenRows {
 export function parseSaBackup (input: Uint8Array | string, file: string): ParsedSaBackup {
   // A Buffer view, for its native line search and text slices; no copy of the bytes.
   const buf = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
-  const stop = buf.length
-  let firstEnd = buf.indexOf(NL)
-  if (firstEnd < 0) firstEnd = stop
-  checkVersionLine(buf.toString('utf8', 0, firstEnd), file)
+  const parse = new LineParse(file, buf.length)
+  parse.lines(buf, true)
+  return parse.finish(wanted => linesNumbered(buf, wanted)) as ParsedSaBackup
+}
 
-  const db: BayesDb = { numSpam: 0, numHam: 0, tokens: allocTokens(0), seen: new Map() }
-  const invalid: InvalidLine[] = []
-  let invalidCount = 0
-  const varLines: VarLines = { num_spam: 0, num_nonspam: 0 }
-  // A token line takes about 30 bytes.
-  const rows = new TokenRows(Math.max(16, Math.ceil(stop / 28)))
-  for (let start = firstEnd + 1, line = 2; start < stop; line++) {
-    let end = buf.indexOf(NL, start)
-    if (end < 0) end = stop
-    let reason: string | undefined
+/**
+ * parseSaBackup over a file read in chunks (bounded memory: the file is never held whole), or
+ * null when the file holds a token twice: the text of the duplicate lines, to report them, is
+ * then only found by reading the file whole.
+ */
+export async function parseSaBackupChunks (chunks: AsyncIterable<Uint8Array>, file: string, sizeHint: number): Promise<ParsedSaBackup | null> {
+  const parse = new LineParse(file, sizeHint)
+  // Chunks of a line not ended yet: joined once its end comes, so a long line is copied once.
+  let held: Buffer[] = []
+  for await (const chunk of chunks) {
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (view.indexOf(NL) < 0) {
+      held.push(view)
+      continue
+    }
+    const buf = held.length === 0 ? view : Buffer.concat([...held, view])
+    const rest = parse.lines(buf, false)
+    // A copy: the rest must not keep the whole chunk alive.
+    held = rest < buf.length ? [Buffer.from(buf.subarray(rest))] : []
+  }
+  parse.lines(Buffer.concat(held), true)
+  return parse.finish(null)
+}
+
+/** A parse in progress: the lines read so far into the DB, the token rows and the bad lines. */
+class LineParse {
+  private readonly db: BayesDb = { numSpam: 0, numHam: 0, tokens: allocTokens(0), seen: new Map() }
+  private readonly invalid: InvalidLine[] = []
+  private invalidCount = 0
+  private readonly varLines: VarLines = { num_spam: 0, num_nonspam: 0 }
+  private readonly rows: TokenRows
+  /** Number of the next line (1 is the version line). */
+  private line = 1
+
+  /** `sizeHint`: the file's size, to size the token columns (a token line takes about 30 bytes). */
+  constructor (private readonly file: string, sizeHint: number) {
+    this.rows = new TokenRows(Math.max(16, Math.ceil(sizeHint / 28)))
+  }
+
+  /**
+   * Reads the lines of `buf` that end in it (and with `last`, a rest without a newline as the
+   * file's last line); returns where the unread rest starts.
+   */
+  lines (buf: Buffer, last: boolean): number {
+    const stop = buf.length
+    let start = 0
+    // The version line is line 1 even of an empty file.
+    if (last && this.line === 1 && stop === 0) this.one(buf, 0, 0)
+    while (start < stop) {
+      let end = buf.indexOf(NL, start)
+      if (end < 0) {
+        if (!last) return start
+        end = stop
+      }
+      this.one(buf, start, end)
+      start = end + 1
+    }
+    return stop
+  }
+
+  /**
+   * The parse of every line read: the token rows in token order, the duplicates reported with
+   * the text `textOf` finds for their line numbers; null when there are duplicates and no textOf.
+   */
+  finish (textOf: ((lines: ReadonlySet<number>) => Array<[number, string]>) | null): ParsedSaBackup | null {
+    const { db, rows, invalid, file } = this
+    const duplicates = sortRows(rows, db)
+    if (duplicates.length > 0) {
+      if (textOf === null) return null
+      this.invalidCount += duplicates.length
+      // Only the first ones by line can be among the first reported.
+      const first = new Set(duplicates.map(i => rows.lines[i]).sort((a, b) => a - b).slice(0, REPORTED_INVALID_LINES))
+      for (const [line, text] of textOf(first)) invalid.push({ file, line, reason: 'duplicate token', text })
+      invalid.sort((a, b) => a.line - b.line)
+      invalid.length = Math.min(invalid.length, REPORTED_INVALID_LINES)
+    }
+    return { db, invalid, invalidCount: this.invalidCount }
+  }
+
+  /** Reads the line buf[start, end). */
+  private one (buf: Buffer, start: number, end: number): void {
+    const line = this.line++
+    if (line === 1) {
+      checkVersionLine(buf.toString('utf8', start, end), this.file)
+      return
+    }
+    const reason = this.problem(buf, start, end, line)
+    if (reason === undefined) return
+    this.invalidCount++
+    if (this.invalid.length < REPORTED_INVALID_LINES) this.invalid.push({ file: this.file, line, reason, text: buf.toString('utf8', start, end) })
+  }
+
+  /** Reads a line after the first; returns why it is invalid, or undefined. */
+  private problem (buf: Buffer, start: number, end: number, line: number): string | undefined {
     const kind = buf[start]
     if (kind === T && buf[start + 1] === TAB) {
-      if (fastToken(buf, start, end)) rows.push(line)
-      else reason = tokenLineProblem(buf.toString('utf8', start, end))
-    } else if (end === start) {
-      reason = 'empty line'
-    } else if (kind !== T && kind !== V && kind !== S) {
-      reason = 'unknown line type (expected "v", "t" or "s")'
-    } else if (start + 1 === end) {
-      reason = 'no fields after the line type'
-    } else if (buf[start + 1] !== TAB) {
-      reason = 'fields must be separated by tabs'
-    } else if (kind === V) {
-      reason = readVar(buf.toString('utf8', start, end), line, db, varLines)
-    } else {
-      reason = readSeen(buf.toString('utf8', start, end), db)
+      if (fastToken(buf, start, end)) {
+        this.rows.push(line)
+        return undefined
+      }
+      return tokenLineProblem(buf.toString('utf8', start, end))
     }
-    if (reason !== undefined) {
-      invalidCount++
-      if (invalid.length < REPORTED_INVALID_LINES) invalid.push({ file, line, reason, text: buf.toString('utf8', start, end) })
-    }
-    start = end + 1
+    if (end === start) return 'empty line'
+    if (kind !== T && kind !== V && kind !== S) return 'unknown line type (expected "v", "t" or "s")'
+    if (start + 1 === end) return 'no fields after the line type'
+    if (buf[start + 1] !== TAB) return 'fields must be separated by tabs'
+    if (kind === V) return readVar(buf.toString('utf8', start, end), line, this.db, this.varLines)
+    return readSeen(buf.toString('utf8', start, end), this.db)
   }
-  const duplicates = sortRows(rows, db)
-  if (duplicates.length > 0) {
-    invalidCount += duplicates.length
-    // Only the first ones by line can be among the first reported.
-    const first = new Set(duplicates.map(i => rows.lines[i]).sort((a, b) => a - b).slice(0, REPORTED_INVALID_LINES))
-    for (const [line, text] of linesNumbered(buf, first)) invalid.push({ file, line, reason: 'duplicate token', text })
-    invalid.sort((a, b) => a.line - b.line)
-    invalid.length = Math.min(invalid.length, REPORTED_INVALID_LINES)
-  }
-  return { db, invalid, invalidCount }
 }
 
 /** The text of the lines of these numbers (1 is the first), found in one pass. */

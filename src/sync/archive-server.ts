@@ -70,7 +70,7 @@ export class ArchiveServer {
       // Up to the version served: what a merge committed meanwhile comes with the next version, not twice.
       const upTo = record.bseq === undefined ? undefined : (await versions.record(version))?.bseq
       const delta = record.bseq === undefined ? null : await bayes.changedSinceFile(record.bseq, nodeId => nodeId !== ask.nodeId, upTo)
-      contribs = delta ?? bayes.contributions()
+      contribs = delta ?? bayes.file()
     }
     const zip = await this.build({ kind: 'delta', origin: this.parts.nodeId, base: since, version }, { lists: { kind: 'changedSince', lseq: record.lseq, ownOnly: false }, bayes: contribs })
     return { status: Status.OK, kind: 'delta', base: since, version, zip }
@@ -78,7 +78,7 @@ export class ArchiveServer {
 
   /** Every entry and every Bayes contribution. */
   private fullContent (): ArchiveContent {
-    return { lists: { kind: 'all' }, bayes: this.parts.bayes?.contributions() ?? null }
+    return { lists: { kind: 'all' }, bayes: this.parts.bayes?.file() ?? null }
   }
 
   /**

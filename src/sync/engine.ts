@@ -308,10 +308,9 @@ export class SyncEngine {
       if (this.parts.roles.role !== 'master') throw new SyncRefusedError('no longer master')
       const bayes = this.parts.bayes?.replica
       if (bayes !== undefined) {
-        const held = new Map(bayes.contributions().map(c => [c.nodeId, c.db]))
         const handOver = kind === 'full' && archive.manifest.kind === 'full' ? 'full' : 'delta'
         checkUploadContributions(nodeId, handOver, archive.bayes, {
-          held: id => held.get(id),
+          held: id => bayes.contribution(id),
           speaksForItself: id => id === this.parts.nodeId || (this.parts.speaksForItself?.(id) ?? false)
         })
       }

@@ -95,7 +95,7 @@ export class SettingsWriter {
     try {
       if (await bayes.file.unchanged()) return 0
       const local = await bayes.file.read()
-      return local === null ? 0 : await bayes.replica.applyScan(local)
+      return local === null ? 0 : await bayes.replica.applyScan(local, bayes.file.known)
     } catch (err) {
       this.parts.report('bayes export', err)
       return 0
@@ -130,7 +130,7 @@ export class SettingsWriter {
       // Write-ahead: a crash from here until the baseline is stored never counts the written DB as learned here.
       await bayes.replica.beginMergedBaseline(db, bayes.maxTokens)
       await bayes.file.write(db)
-      await bayes.replica.setMergedBaseline(db, bayes.maxTokens)
+      await bayes.replica.setMergedBaseline(db, bayes.maxTokens, bayes.file.known)
       this.bayesTokens = db.tokens.keys.length
       this.bayesFile = CURRENT
       return true

@@ -12,7 +12,7 @@ import type { UploadOutcome } from '../protocol/upload-service.js'
 import type { ListReplica } from '../replica/list-replica.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { StateStore } from '../store/state-store.js'
-import type { BayesContribution } from '../archive/bayes-codec.js'
+import type { EncodedBayes } from '../archive/bayes-codec.js'
 import type { TransferReport } from './transfer.js'
 
 /** Meta key of what the master acknowledged. */
@@ -199,12 +199,12 @@ export class Uploader {
     const bayes = this.parts.bayes
     if (bayes === undefined) return null
     const nodeId = this.parts.nodeId
-    const own = (): BayesContribution[] => bayes.contributions().filter(c => c.nodeId === nodeId)
+    const own = (): EncodedBayes => bayes.file(id => id === nodeId)
     if (!full) return await bayes.changedSinceFile(this.ack?.bseq ?? 0, id => id === nodeId) ?? own()
     if (!this.holdsOtherMastersState(masterId, term)) return own()
     // A hand-over leaves out the master's and live nodes' contributions: they upload their own,
     // and the master refuses a copy that would grow one (upload-contributions.ts).
-    return bayes.contributions().filter(c => c.nodeId === nodeId || (c.nodeId !== masterId && !(this.parts.speaksForItself?.(c.nodeId) ?? false)))
+    return bayes.file(id => id === nodeId || (id !== masterId && !(this.parts.speaksForItself?.(id) ?? false)))
   }
 
   /**

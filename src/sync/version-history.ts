@@ -233,15 +233,7 @@ export class VersionHistory {
   }
 
   private bayesCounts (): BayesCounts | undefined {
-    const bayes = this.parts.bayes
-    if (bayes === undefined) return undefined
-    let spam = 0
-    let ham = 0
-    for (const { db } of bayes.contributions()) {
-      spam += db.numSpam
-      ham += db.numHam
-    }
-    return { tokens: bayes.tokenCount, spam, ham }
+    return this.parts.bayes?.counts()
   }
 
   /** The record of a version this node cut and still keeps. */

@@ -20,7 +20,7 @@ function report (): StatusReport {
     engine: { version: V, appliedVersion: V, errors: [], lastUpload: null, lastDownload: null, fullArchive: null, bayesTokens: 7, bayesFileStatus: () => none },
     replica: { presentCount: () => 4 },
     folder: { invalid: new Map(LIST_DATASETS.map(ds => [ds, none])), problem: (ds) => ds === 'blacklist' ? 'too large' : undefined },
-    bayes: { contributions: () => [] },
+    bayes: { contributorCount: 0 },
     peers: {
       ids: () => ['down'],
       info: () => undefined,

@@ -7,6 +7,7 @@ import { expireTokens, mergeContributions, tokenHex, tokensOf, type BayesDb, typ
 import { StateStore } from '../../../src/store/state-store.js'
 import { BayesReplica } from '../../../src/replica/bayes-replica.js'
 import { decodeBayes, encodeBayes, type BayesContribution } from '../../../src/archive/bayes-codec.js'
+import type { KnownBayesFile } from '../../../src/settings/bayes-file.js'
 
 /** A store in a temp folder, closed and removed after the test. */
 async function openStore (t: TestContext): Promise<{ store: StateStore }> {
@@ -90,6 +91,35 @@ describe('BayesReplica', () => {
     assert.equal(replica.ownChangeSeq, own)
     await replica.merge([{ nodeId: 'self', db: db(0, 10, { spam: 2, ham: 0, atime: 10 }) }])
     assert.equal(replica.ownChangeSeq, replica.changeSeq)
+  })
+
+  test('counts and the Bayes file of the held contributions are those of the decoded contributions, also after a reload', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    await replica.applyScan(db(0, 100, { spam: 1, ham: 0, atime: 10 }, 3))
+    await replica.merge([{ nodeId: 'other', db: db(50, 100, { spam: 0, ham: 2, atime: 11 }, 4) }])
+    await replica.merge([{ nodeId: 'other', db: db(50, 200, { spam: 0, ham: 3, atime: 12 }, 5) }])
+    for (const r of [replica, await BayesReplica.load(store, 'self')]) {
+      const contribs = r.contributions()
+      assert.deepEqual(r.counts(), { tokens: 300, spam: 8, ham: 0 })
+      assert.equal(r.contributorCount, 2)
+      assert.deepEqual(r.file().data, encodeBayes(contribs).data)
+      assert.deepEqual(decodeBayes(r.file(id => id === 'other').data), contribs.filter(c => c.nodeId === 'other'))
+      assert.deepEqual(r.contribution('other'), contribs.find(c => c.nodeId === 'other')?.db)
+    }
+  })
+
+  test('the file a baseline came from is remembered across a restart, and forgotten once a write begins', async (t) => {
+    const { store } = await openStore(t)
+    const replica = await BayesReplica.load(store, 'self')
+    const file = (signature: string): KnownBayesFile => ({ signature, invalid: { invalidCount: 0, invalidLines: [] } })
+    await replica.applyScan(db(0, 10, { spam: 1, ham: 0, atime: 10 }), file('scanned'))
+    assert.deepEqual((await BayesReplica.load(store, 'self')).fileKnown, file('scanned'))
+    await replica.merge([{ nodeId: 'other', db: db(100, 10, { spam: 1, ham: 0, atime: 10 }) }])
+    await replica.beginMergedBaseline(replica.merged(), 0)
+    assert.equal((await BayesReplica.load(store, 'self')).fileKnown, null)
+    await replica.setMergedBaseline(replica.merged(), 0, file('written'))
+    assert.deepEqual((await BayesReplica.load(store, 'self')).fileKnown, file('written'))
   })
 
   test('a merged baseline reloads as the DB written, so only what this node learned after it counts as its own', async (t) => {

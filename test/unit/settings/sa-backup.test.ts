@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { SaBackupError } from '../../../src/errors.js'
 import { MAX_COUNT, tokenEntries, tokensOf, type BayesDb, type SeenFlag, type TokenCounts } from '../../../src/crdt/bayes-counters.js'
-import { formatSaBackup, formatSaBackupChunks, parseSaBackup, type ParsedSaBackup } from '../../../src/settings/sa-backup.js'
+import { formatSaBackup, formatSaBackupChunks, parseSaBackup, parseSaBackupChunks, type ParsedSaBackup } from '../../../src/settings/sa-backup.js'
 
 const FILE = 'bayes.backup'
 /** Line 1 as every sa-learn backend writes it. */
@@ -185,6 +185,36 @@ describe('parseSaBackup', () => {
     refuses('\nv\t3\tdb_version\n', /line 1 must be/)
     refuses('v 3 db_version\n', /line 1 must be/)
     refuses('v\t3\tdb_versions\n', /line 1 must be/)
+  })
+})
+
+/** The bytes of `text` in chunks of `size` bytes, as a file read chunk by chunk gives them. */
+async function * chunked (text: string, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = new TextEncoder().encode(text)
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size)
+}
+
+describe('parseSaBackupChunks', () => {
+  test('parses a file read in chunks of any size as parseSaBackup parses it whole, lines split across chunks included', async () => {
+    const texts = [
+      // Without line 14, which repeats line 4's token.
+      MIXED_LINES.filter(l => !l.endsWith('0A1B2C3D4E')).join('\n') + '\n',
+      `${V3}\nv\t1\tnum_spam\nt\t1\t0\t5\t0a1b2c3d4e\ns\th\tmsg@x`,
+      V3
+    ]
+    for (const text of texts) {
+      for (const size of [1, 2, 7, 64, 1 << 20]) assert.deepEqual(await parseSaBackupChunks(chunked(text, size), FILE, text.length), parse(text), `chunks of ${size}`)
+    }
+  })
+
+  test('is null for a file that holds a token twice (its duplicate lines are reported by a whole read)', async () => {
+    const text = `${V3}\nt\t1\t0\t5\t0a1b2c3d4e\nt\t2\t0\t5\t0a1b2c3d4e\n`
+    assert.equal(await parseSaBackupChunks(chunked(text, 8), FILE, text.length), null)
+  })
+
+  test('refuses an empty file or another line 1 with SaBackupError, as parseSaBackup', async () => {
+    await assert.rejects(parseSaBackupChunks(chunked('', 4), FILE, 0), SaBackupError)
+    await assert.rejects(parseSaBackupChunks(chunked('v\t2\tdb_version\n', 4), FILE, 0), SaBackupError)
   })
 })
 
