@@ -26,6 +26,12 @@ export interface BucketChange {
 /** One dataset's entries as encoded buckets. */
 export class EntryBuckets {
   private readonly bytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(ENTRY_BUCKETS)
+  /**
+   * Per bucket, no entry in it has a later local change sequence (an upper bound: a drop leaves
+   * it): what changed since a point is read from those buckets only, without the store's change
+   * log or a lookup per key.
+   */
+  private readonly newestLseq = new Float64Array(ENTRY_BUCKETS)
   /** Entries present (not tombstones). */
   presentCount = 0
   /** Entries, tombstones included. */
@@ -41,6 +47,7 @@ export class EntryBuckets {
     for (const { bucket, bytes, where } of await store.loadBuckets(dataset)) {
       const stats = bucketStats(bytes, where)
       held.bytes[bucket] = bytes
+      held.newestLseq[bucket] = stats.newestLseq
       held.presentCount += stats.present
       held.size += stats.entries
       if (stats.newestWall > held.newestWall) held.newestWall = stats.newestWall
@@ -91,6 +98,16 @@ export class EntryBuckets {
       decodeBucket(bytes, list, this.where(b))
       yield * list
     }
+  }
+
+  /** The entries changed after local change sequence `lseq`, in no particular order. */
+  changedSince (lseq: number): StoredEntry[] {
+    const out: StoredEntry[] = []
+    for (let b = 0; b < ENTRY_BUCKETS; b++) {
+      const bytes = this.bytes[b]
+      if (bytes !== undefined && this.newestLseq[b] > lseq) decodeBucket(bytes, out, this.where(b), lseq)
+    }
+    return out
   }
 
   /** Every entry as columns, one run per bucket. */
@@ -153,7 +170,11 @@ export class EntryBuckets {
     for (const { bucket, bytes } of change.writes) this.bytes[bucket] = bytes ?? undefined
     this.presentCount += change.presentDelta
     this.size += change.sizeDelta
-    for (const e of staged.values()) if (e.stamp.wallMs > this.newestWall) this.newestWall = e.stamp.wallMs
+    for (const e of staged.values()) {
+      if (e.stamp.wallMs > this.newestWall) this.newestWall = e.stamp.wallMs
+      const b = bucketOf(e.key)
+      if (e.lseq > this.newestLseq[b]) this.newestLseq[b] = e.lseq
+    }
   }
 
   private where (b: number): string {

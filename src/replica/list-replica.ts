@@ -272,13 +272,13 @@ export class ListReplica {
     this.unwritten.set(dataset, new Set())
   }
 
-  /** Entries changed after local change sequence `lseq`, oldest change first. */
+  /**
+   * Entries changed after local change sequence `lseq`, oldest change first; read from the
+   * buckets that hold such changes (each bucket knows its newest), not key by key.
+   */
   async changedSince (dataset: ListDataset, lseq: number): Promise<StoredEntry[]> {
     if (lseq >= this.lseq) return []
-    const found = this.held(dataset).lookup(await this.store.changedKeysSince(dataset, lseq))
-    const out: StoredEntry[] = []
-    for (const e of found.values()) if (e.lseq > lseq) out.push(e)
-    return out.sort((a, b) => a.lseq - b.lseq)
+    return this.held(dataset).changedSince(lseq).sort((a, b) => a.lseq - b.lseq)
   }
 
   /** Forgets `keys` (dropped tombstones, stale copies: crdt/tombstone-floor.ts) in store, then memory; no lseq, no onCommit. A dropped present one is left to be written. */

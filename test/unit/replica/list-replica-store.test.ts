@@ -31,6 +31,18 @@ describe('ListReplica.changedSince', () => {
     assert.deepEqual(keysOf(await node.replica.changedSince(WL, 0)), ['a.example', 'c.example', 'b.example', 'd.example'])
   })
 
+  test('finds changes spread over every bucket, before and after a restart', async (t) => {
+    const node = await Node.create(t)
+    const keys = Array.from({ length: 2000 }, (_, i) => `k${i}.example`)
+    await node.replica.applyScan(WL, file(...keys.map((k): [string, string] => [k, ''])))
+    const changed = keys.filter((_, i) => i % 7 === 0)
+    await node.replica.applyScan(WL, file(...keys.map((k, i): [string, string] => [k, i % 7 === 0 ? 'changed' : ''])))
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, keys.length)).sort(), [...changed].sort())
+    await node.restart()
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, keys.length)).sort(), [...changed].sort())
+    assert.equal((await node.replica.changedSince(WL, 0)).length, keys.length)
+  })
+
   test('returns nothing at or after the newest change', async (t) => {
     const node = await Node.create(t)
     await history(node)
