@@ -3,19 +3,21 @@
  * can be seen apart from elections and polling (bench/initial.ts times the whole thing): on a
  * fresh store, a full archive of the list (bench/lists.ts, every entry present) is read
  * (unzip and decode), merged into the empty replica as a slave applies it, the changes since
- * the start are read (what an upload, the version history and the outputs read), and a full
+ * the start are read (what an upload, the version history and the outputs read), the settings
+ * file (empty and scanned before, as an agent started on it) is written, and a full
  * archive is built again (what a master serves). Each size runs in a child process of its own,
  * `--runs` times, so each peak RSS (VmHWM) is that of one apply; medians are printed.
  * Run: `npx tsc -p . && npx node dist/bench/initial-apply.js [--lists=121k,1M] [--runs=3]`.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { StateStore } from '../src/store/state-store.js'
 import { ListReplica } from '../src/replica/list-replica.js'
+import { SettingsFolder } from '../src/replica/settings-folder.js'
 import { applyArchive } from '../src/sync/archive-apply.js'
 import { buildArchive } from '../src/sync/archive-build.js'
 import { buildSettingsArchive, readSettingsArchive } from '../src/sync/settings-archive.js'
@@ -24,7 +26,7 @@ import { parseListFile } from '../src/settings/list-file.js'
 import { benchList, type ListName } from './lists.js'
 
 const WALL_MS = 1_700_000_000_000
-const STEPS = ['read', 'merge', 'changedSince', 'build'] as const
+const STEPS = ['read', 'merge', 'write', 'changedSince', 'build'] as const
 
 /** One apply's figures: ms per step, peak and final RSS in MB. */
 interface ApplySample {
@@ -56,13 +58,21 @@ async function applyOnce (zipPath: string): Promise<ApplySample> {
   const store = await StateStore.open(dir)
   try {
     const replica = await ListReplica.load(store, 'slave', () => WALL_MS, 60_000)
-    const ms = { read: 0, merge: 0, changedSince: 0, build: 0 }
+    // As an agent started on an empty blacklist.txt: scanned, its view recorded.
+    const folder = new SettingsFolder(join(dir, 'settings'), replica)
+    await mkdir(folder.dir)
+    await writeFile(folder.path('blacklist'), '')
+    await folder.scan()
+    const ms = { read: 0, merge: 0, write: 0, changedSince: 0, build: 0 }
     let t = performance.now()
     const archive = readSettingsArchive(zip)
     ms.read = performance.now() - t
     t = performance.now()
     await applyArchive(archive, { replica }, { synced: true })
     ms.merge = performance.now() - t
+    t = performance.now()
+    await folder.write('blacklist')
+    ms.write = performance.now() - t
     t = performance.now()
     await replica.changedSince('blacklist', 0)
     ms.changedSince = performance.now() - t

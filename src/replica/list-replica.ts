@@ -22,6 +22,8 @@ import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 /** Meta keys this module owns. */
 const META_CLOCK = 'clock'
 const META_LSEQ = 'lseq'
+/** Unwritten keys past which, if also more than half the entries (an initial sync), rendering every present entry costs less than a lookup per key. */
+const RENDER_ALL_FROM = 4096
 
 /** How a merge marks what it writes. */
 export interface MergeOptions {
@@ -126,11 +128,12 @@ export class ListReplica {
   /**
    * The keys whose present value may differ from the file view's, each with its present value
    * (undefined: not present); undefined when unknown, i.e. until the first
-   * {@link recordFileView}. Every other key has the value the file view has.
+   * {@link recordFileView}, or when they are most of many entries. Every other key has the
+   * value the file view has.
    */
   unwrittenChanges (dataset: ListDataset): Map<string, string | undefined> | undefined {
     const keys = this.unwritten.get(dataset)
-    if (keys === undefined) return undefined
+    if (keys === undefined || (keys.size >= RENDER_ALL_FROM && keys.size * 2 > this.held(dataset).size)) return undefined
     const found = this.held(dataset).lookup(keys)
     const out = new Map<string, string | undefined>()
     for (const key of keys) {
@@ -272,10 +275,7 @@ export class ListReplica {
     this.unwritten.set(dataset, new Set())
   }
 
-  /**
-   * Entries changed after local change sequence `lseq`, oldest change first; read from the
-   * buckets that hold such changes (each bucket knows its newest), not key by key.
-   */
+  /** Entries changed after local change sequence `lseq`, oldest change first (read only from the buckets holding such changes). */
   async changedSince (dataset: ListDataset, lseq: number): Promise<StoredEntry[]> {
     if (lseq >= this.lseq) return []
     return this.held(dataset).changedSince(lseq).sort((a, b) => a.lseq - b.lseq)
