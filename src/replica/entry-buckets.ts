@@ -135,14 +135,13 @@ export class EntryBuckets {
     const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0 }
     for (const [b, entries] of touched) {
       const before = this.bucket(b, decoded)
-      const after = new Map(before)
       for (const e of entries) {
         const old = before.get(e.key)
         if (old === undefined) change.sizeDelta++
         change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
-        after.set(e.key, e)
       }
-      change.writes.push({ bucket: b, bytes: encodeBucket(after.values()) })
+      // A bucket that held nothing (an initial sync) is the staged entries alone: no copy to make.
+      change.writes.push({ bucket: b, bytes: encodeBucket(before.size === 0 ? entries : overlay(before, entries)) })
     }
     return change
   }
@@ -180,4 +179,11 @@ export class EntryBuckets {
   private where (b: number): string {
     return `held ${this.dataset} bucket ${b}`
   }
+}
+
+/** A bucket's entries with `entries` put over them. */
+function overlay (before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[]): IterableIterator<StoredEntry> {
+  const after = new Map(before)
+  for (const e of entries) after.set(e.key, e)
+  return after.values()
 }
