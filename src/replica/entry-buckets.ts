@@ -133,17 +133,19 @@ export class EntryBuckets {
       list.push(entry)
     }
     const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0 }
-    for (const [b, entries] of touched) {
-      const before = this.bucket(b, decoded)
-      for (const e of entries) {
-        const old = before.get(e.key)
-        if (old === undefined) change.sizeDelta++
-        change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
-      }
-      // A bucket that held nothing (an initial sync) is the staged entries alone: no copy to make.
-      change.writes.push({ bucket: b, bytes: encodeBucket(before.size === 0 ? entries : overlay(before, entries)) })
-    }
+    for (const [b, entries] of touched) this.prepareBucket(b, this.bucket(b, decoded), entries, change)
     return change
+  }
+
+  /** Adds to `change` bucket `b` (holding `before`) with `entries` (each key once) put over it. */
+  prepareBucket (b: number, before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[], change: BucketChange): void {
+    for (const e of entries) {
+      const old = before.get(e.key)
+      if (old === undefined) change.sizeDelta++
+      change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
+    }
+    // A bucket that held nothing (an initial sync) is the staged entries alone: no copy to make.
+    change.writes.push({ bucket: b, bytes: encodeBucket(before.size === 0 ? entries : overlay(before, entries)) })
   }
 
   /** Encodes the buckets of `keys` without them (a drop: no new stamp), changing nothing held; {@link apply} does. */
@@ -165,11 +167,11 @@ export class EntryBuckets {
   }
 
   /** Makes a prepared change held; `staged` is what it was prepared from (for the newest stamp). */
-  apply (change: BucketChange, staged: ReadonlyMap<string, StoredEntry>): void {
+  apply (change: BucketChange, staged: Iterable<StoredEntry>): void {
     for (const { bucket, bytes } of change.writes) this.bytes[bucket] = bytes ?? undefined
     this.presentCount += change.presentDelta
     this.size += change.sizeDelta
-    for (const e of staged.values()) {
+    for (const e of staged) {
       if (e.stamp.wallMs > this.newestWall) this.newestWall = e.stamp.wallMs
       const b = bucketOf(e.key)
       if (e.lseq > this.newestLseq[b]) this.newestLseq[b] = e.lseq
