@@ -100,12 +100,12 @@ export class EntryBuckets {
     }
   }
 
-  /** The entries changed after local change sequence `lseq`, in no particular order. */
-  changedSince (lseq: number): StoredEntry[] {
+  /** The entries changed after local change sequence `lseq` (`ownOnly`: not from the central state), in no particular order. */
+  changedSince (lseq: number, ownOnly = false): StoredEntry[] {
     const out: StoredEntry[] = []
     for (let b = 0; b < ENTRY_BUCKETS; b++) {
       const bytes = this.bytes[b]
-      if (bytes !== undefined && this.newestLseq[b] > lseq) decodeBucket(bytes, out, this.where(b), lseq)
+      if (bytes !== undefined && this.newestLseq[b] > lseq) decodeBucket(bytes, out, this.where(b), lseq, ownOnly)
     }
     return out
   }

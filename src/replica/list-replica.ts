@@ -271,10 +271,10 @@ export class ListReplica {
     this.unwritten.set(dataset, new Set())
   }
 
-  /** Entries changed after local change sequence `lseq`, oldest change first (read only from the buckets holding such changes). */
-  async changedSince (dataset: ListDataset, lseq: number): Promise<StoredEntry[]> {
+  /** Entries changed after local change sequence `lseq` (`ownOnly`: not from the central state), oldest first; only buckets holding such changes are read. */
+  async changedSince (dataset: ListDataset, lseq: number, ownOnly = false): Promise<StoredEntry[]> {
     if (lseq >= this.lseq) return []
-    return this.held(dataset).changedSince(lseq).sort((a, b) => a.lseq - b.lseq)
+    return this.held(dataset).changedSince(lseq, ownOnly).sort((a, b) => a.lseq - b.lseq)
   }
 
   /** Forgets `keys` (dropped tombstones, stale copies: crdt/tombstone-floor.ts) in store, then memory; no lseq, no onCommit. A dropped present one is left to be written. */

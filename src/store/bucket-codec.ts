@@ -84,13 +84,13 @@ export function encodeBucket (entries: Iterable<StoredEntry>): Uint8Array | null
 
 /**
  * Appends the entries of one bucket to `out`, only those changed after local change sequence
- * `afterLseq` when given (the others are read, not built); throws StoreFormatError for bytes
- * that are not one.
+ * `afterLseq` when given, and only those not from the central state when `unsyncedOnly` (the
+ * others are read, not built); throws StoreFormatError for bytes that are not one.
  */
-export function decodeBucket (bytes: Uint8Array, out: StoredEntry[], where: string, afterLseq = -1): void {
+export function decodeBucket (bytes: Uint8Array, out: StoredEntry[], where: string, afterLseq = -1, unsyncedOnly = false): void {
   const r = new RecordReader(bytes, where)
   while (r.next()) {
-    if (r.lseq <= afterLseq) continue
+    if (r.lseq <= afterLseq || (unsyncedOnly && r.synced)) continue
     out.push({ key: r.key, value: r.value, present: r.present, stamp: { wallMs: r.wallMs, counter: r.counter, nodeId: r.nodeIds[r.node] }, lseq: r.lseq, synced: r.synced })
   }
 }

@@ -43,6 +43,14 @@ describe('ListReplica.changedSince', () => {
     assert.equal((await node.replica.changedSince(WL, 0)).length, keys.length)
   })
 
+  test('own only: leaves out the entries that came from the central state', async (t) => {
+    const node = await Node.create(t)
+    await history(node)
+    await node.replica.merge(WL, [remote('e.example', '', { wallMs: node.wallMs, counter: 9, nodeId: 'node-b' })], { synced: true })
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, 3, true)), ['b.example', 'd.example'])
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, 3)), ['b.example', 'd.example', 'e.example'])
+  })
+
   test('returns nothing at or after the newest change', async (t) => {
     const node = await Node.create(t)
     await history(node)
