@@ -24,7 +24,7 @@ export type { MergeOptions } from './bucket-merge.js'
 /** Meta keys this module owns. */
 const META_CLOCK = 'clock'
 const META_LSEQ = 'lseq'
-/** Unwritten keys past which, if also more than half the entries (an initial sync), rendering every present entry costs less than a lookup per key. */
+/** Unwritten keys past which, if also more than half the entries (an initial sync), they count as unknown: rendering every present entry costs less than a lookup per key. */
 const RENDER_ALL_FROM = 4096
 
 /** The list datasets of one node. */
@@ -122,14 +122,12 @@ export class ListReplica {
   }
 
   /**
-   * The keys whose present value may differ from the file view's, each with its present value
-   * (undefined: not present); undefined when unknown, i.e. until the first
-   * {@link recordFileView}, or when they are most of many entries. Every other key has the
-   * value the file view has.
+   * The keys whose present value may differ from the file view's, each with its present value (undefined: not present); undefined when
+   * unknown: until the first {@link recordFileView}, or when they were most of many entries. Every other key has the file view's value.
    */
   unwrittenChanges (dataset: ListDataset): Map<string, string | undefined> | undefined {
     const keys = this.unwritten.get(dataset)
-    if (keys === undefined || (keys.size >= RENDER_ALL_FROM && keys.size * 2 > this.held(dataset).size)) return undefined
+    if (keys === undefined) return undefined
     const found = this.held(dataset).lookup(keys)
     const out = new Map<string, string | undefined>()
     for (const key of keys) {
@@ -377,6 +375,8 @@ export class ListReplica {
     } else {
       const unwritten = this.unwritten.get(dataset)
       if (unwritten !== undefined) for (const e of changed) unwritten.add(e.key)
+      // Forgotten: the keys of a whole list would be held until the file is written.
+      if (unwritten !== undefined && unwritten.size >= RENDER_ALL_FROM && unwritten.size * 2 > this.held(dataset).size) this.unwritten.delete(dataset)
     }
   }
 }
