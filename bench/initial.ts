@@ -94,8 +94,8 @@ export async function initialRun (listName: ListName, log: (s: string) => void):
     const peakMB = await Promise.all(agents.map(async a => mb(await procKb(a, 'VmHWM'))))
     const settledMB = await Promise.all(agents.map(async a => mb(await procKb(a, 'VmRSS'))))
     log(`${listName}: peak RSS ${peakMB.join(' / ')} MB, settled ${settledMB.join(' / ')} MB`)
-    // Stopped, not killed: a profiled agent writes its profile as it exits.
-    await Promise.all(agents.map(async a => await a.stop()))
+    // Stopped, not killed: a profiled agent writes its profile as it exits (a 1M one takes longer than stop()'s 10 s).
+    await Promise.all(agents.map(async a => { await stopPatiently(a, 120_000) }))
     return {
       list: listName,
       droppedOn,
@@ -108,6 +108,17 @@ export async function initialRun (listName: ListName, log: (s: string) => void):
       loadavg: [round(l0), round(loadavg()[0])]
     }
   })
+}
+
+/** SIGTERM, then SIGKILL only after `ms`. */
+async function stopPatiently (a: AgentProcess, ms: number): Promise<void> {
+  const proc = a.proc
+  if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = new Promise<void>(resolve => proc.once('exit', () => { resolve() }))
+  proc.kill('SIGTERM')
+  const timer = setTimeout(() => proc.kill('SIGKILL'), ms)
+  await exited
+  clearTimeout(timer)
 }
 
 function median (xs: number[]): number | null {
