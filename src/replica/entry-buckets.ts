@@ -183,6 +183,24 @@ export class EntryBuckets {
   }
 }
 
+/**
+ * `entries` (lseqs in (from, to]) in lseq order: placed by index when they fill most of that
+ * range (a whole list changed: no comparator call per pair), else sorted.
+ */
+export function byLseq (entries: StoredEntry[], from: number, to: number): StoredEntry[] {
+  const sort = (): StoredEntry[] => entries.sort((a, b) => a.lseq - b.lseq)
+  if (to - from > 2 * entries.length) return sort()
+  const slots = new Array<StoredEntry | undefined>(to - from)
+  for (const e of entries) {
+    // A change sequence seen twice or past `to` is a damaged store's: the sort still orders it.
+    if (e.lseq > to || slots[e.lseq - from - 1] !== undefined) return sort()
+    slots[e.lseq - from - 1] = e
+  }
+  const out: StoredEntry[] = []
+  for (const e of slots) if (e !== undefined) out.push(e)
+  return out
+}
+
 /** A bucket's entries with `entries` put over them. */
 function overlay (before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[]): IterableIterator<StoredEntry> {
   const after = new Map(before)

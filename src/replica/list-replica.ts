@@ -16,7 +16,7 @@ import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
 import { bucketOf, fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
 import { mergeByBucket, type BucketMerge, type MergeOptions } from './bucket-merge.js'
-import { EntryBuckets, type DecodedBuckets } from './entry-buckets.js'
+import { byLseq, EntryBuckets, type DecodedBuckets } from './entry-buckets.js'
 import { FileView } from './file-view.js'
 import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 export type { MergeOptions } from './bucket-merge.js'
@@ -272,7 +272,7 @@ export class ListReplica {
   /** Entries changed after local change sequence `lseq` (`ownOnly`: not from the central state), oldest first; only buckets holding such changes are read. */
   async changedSince (dataset: ListDataset, lseq: number, ownOnly = false): Promise<StoredEntry[]> {
     if (lseq >= this.lseq) return []
-    return this.held(dataset).changedSince(lseq, ownOnly).sort((a, b) => a.lseq - b.lseq)
+    return byLseq(this.held(dataset).changedSince(lseq, ownOnly), lseq, this.lseq)
   }
 
   /** Forgets `keys` (dropped tombstones, stale copies: crdt/tombstone-floor.ts) in store, then memory; no lseq, no onCommit. A dropped present one is left to be written. */
