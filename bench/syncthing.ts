@@ -11,8 +11,11 @@
  * for a peer outside 127.0.0.1: there must be none.
  * spamsync: 3 `spamsync start` processes as in bench/cluster.ts.
  *
- * Both: the first instance starts with the 121,570-line blacklist.txt; once all three hold it and
- * no byte moves for a second, `reps` times: one line appended to the first instance's file, timed
+ * Both: the three nodes start with empty folders and connect; once no byte moves, the
+ * 121,570-line blacklist.txt is dropped into the first node's folder (written elsewhere,
+ * renamed into place) and timed until each other node's copy holds every line (polled every
+ * 10 ms, bench/initial/drop.ts); once all three hold it and no byte moves for a second,
+ * `reps` times: one line appended to the first instance's file, timed
  * until each of the other two files has it (polled every 10 ms), and the bytes sent per receiving
  * node, counted two ways: the tool's own counters (syncthing: the BEP connection totals of
  * /rest/system/connections, i.e. its protocol messages before TLS; spamsync: bytesSent of
@@ -70,7 +73,7 @@ export async function main (opts: SyncthingBenchOptions = {}): Promise<Syncthing
     } else {
       loopbackCheck = { samples: 0, socketsSeen: 0, foreignPeers: [] }
       try {
-        syncthing = await syncthingSide(list, reps, v.version, loopbackCheck, log)
+        syncthing = await syncthingSide(list, keys, reps, v.version, loopbackCheck, log)
       } catch (err: any) {
         syncthing = { skipped: `syncthing failed: ${String(err?.message ?? err).split('\n')[0]}` }
       }

@@ -15,7 +15,7 @@ interface Driver {
   settle: () => Promise<void>
 }
 
-export async function measureChanges (d: Driver, tag: string, reps: number, log: (s: string) => void): Promise<Omit<ToolResult, 'tool' | 'version' | 'nodes' | 'initialSyncMs' | 'appBytesMethod'>> {
+export async function measureChanges (d: Driver, tag: string, reps: number, log: (s: string) => void): Promise<Omit<ToolResult, 'tool' | 'version' | 'nodes' | 'initialSyncMs' | 'perFileMs' | 'appBytesMethod'>> {
   const samples: Array<number | null> = []
   const perRep: Array<number | null> = []
   const app: number[] = []

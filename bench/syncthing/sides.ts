@@ -1,19 +1,20 @@
 /** The two sides of the comparison: 3 syncthing instances and 3 spamsync agents sharing the same list. */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { freePort, waitFor } from '../../test/helpers/agents.js'
 import { blacklistPath, round, settleCounters, startCluster, statuses, waitStable, withCluster } from '../cluster/harness.js'
+import { dropFile, timeUntilAllLines } from '../initial/drop.js'
 import { measureChanges, settleOn } from './changes.js'
 import { SyncthingInstance } from './instance.js'
 import { foreignPeers } from './loopback.js'
-import { type LoopbackCheck, NODES, type ToolResult } from './types.js'
+import { type LoopbackCheck, NODES, POLL_MS, type ToolResult } from './types.js'
 
 export const liveSyncthing = new Set<SyncthingInstance>()
 export const liveRoots = new Set<string>()
 
-export async function syncthingSide (list: string, reps: number, version: string, loopback: LoopbackCheck, log: (s: string) => void): Promise<ToolResult> {
+export async function syncthingSide (list: string, keys: number, reps: number, version: string, loopback: LoopbackCheck, log: (s: string) => void): Promise<ToolResult> {
   const root = await mkdtemp(join(tmpdir(), 'spamsync-bench-syncthing-'))
   liveRoots.add(root)
   const instances: SyncthingInstance[] = []
@@ -31,13 +32,17 @@ export async function syncthingSide (list: string, reps: number, version: string
       instances.push(inst)
     }
     for (const inst of instances) await inst.writeConfig(instances)
-    await writeFile(instances[0].file, list)
-    const t0 = performance.now()
+    const ts = performance.now()
     for (const inst of instances) {
       liveSyncthing.add(inst)
       await inst.start()
     }
-    log(`syncthing: ${NODES} instances started in ${Math.round(performance.now() - t0)} ms`)
+    log(`syncthing: ${NODES} instances started in ${Math.round(performance.now() - ts)} ms`)
+    await waitConnected(instances)
+    const settle = async (): Promise<void> => { await settleOn(async () => JSON.stringify(await Promise.all(instances.map(async i => await i.bytesSent())))) }
+    await settle()
+    const initial = await dropAndTime(instances.map(i => i.file), join(root, 'drop.txt'), list, keys)
+    log(`syncthing: dropped list on every instance after ${(initial.perFileMs ?? []).map(t => t === null ? 'TIMEOUT' : Math.round(t)).join(' / ')} ms`)
     await waitFor('syncthing to copy the list to every instance', async () => {
       for (const inst of instances.slice(1)) {
         let text: string
@@ -46,10 +51,7 @@ export async function syncthingSide (list: string, reps: number, version: string
       }
       return true
     }, 300_000, 50)
-    const settle = async (): Promise<void> => { await settleOn(async () => JSON.stringify(await Promise.all(instances.map(async i => await i.bytesSent())))) }
     await settle()
-    const initialSyncMs = round(performance.now() - t0)
-    log(`syncthing: list on all instances, quiet after ${Math.round(initialSyncMs)} ms`)
     const measured = await measureChanges({
       files: instances.map(i => i.file),
       appBytesSent: async () => (await Promise.all(instances.map(async i => await i.bytesSent()))).reduce((a, b) => a + b, 0),
@@ -61,7 +63,7 @@ export async function syncthingSide (list: string, reps: number, version: string
       tool: 'syncthing',
       version,
       nodes: NODES,
-      initialSyncMs,
+      ...initial,
       appBytesMethod: 'sum over instances of /rest/system/connections total.outBytesTotal (BEP messages before TLS)',
       ...measured
     }
@@ -75,16 +77,18 @@ export async function syncthingSide (list: string, reps: number, version: string
 
 export async function spamsyncSide (list: string, keys: number, reps: number, log: (s: string) => void): Promise<ToolResult> {
   return await withCluster(async (cluster) => {
-    const t0 = performance.now()
-    const { agents } = await startCluster(cluster, NODES, async (a) => { await writeFile(blacklistPath(a), list) })
+    // Running, with a master and nothing to sync, before the file appears.
+    const { agents } = await startCluster(cluster, NODES)
+    await waitStable(agents, `${NODES} agents to agree on a master`, { timeoutMs: 120_000, stableMs: 2000 })
+    await settleCounters(agents)
+    const initial = await dropAndTime(agents.map(a => blacklistPath(a)), join(cluster.root, 'drop.txt'), list, keys)
+    log(`spamsync: dropped list on every agent after ${(initial.perFileMs ?? []).map(t => t === null ? 'TIMEOUT' : Math.round(t)).join(' / ')} ms`)
     await waitStable(agents, `${keys} blacklist keys on all ${NODES} agents`, {
       timeoutMs: 300_000,
       stableMs: 2000,
       extra: (all) => all.every(s => s?.datasets?.blacklist?.entries === keys)
     })
     await settleCounters(agents)
-    const initialSyncMs = round(performance.now() - t0)
-    log(`spamsync: list on all agents, quiet after ${Math.round(initialSyncMs)} ms`)
     const version = String((await statuses(agents))[0]?.agentVersion ?? (await statuses(agents))[0]?.version?.agent ?? '?')
     const measured = await measureChanges({
       files: agents.map(a => blacklistPath(a)),
@@ -97,9 +101,34 @@ export async function spamsyncSide (list: string, keys: number, reps: number, lo
       tool: 'spamsync',
       version,
       nodes: NODES,
-      initialSyncMs,
+      ...initial,
       appBytesMethod: 'sum over agents of /status bytesSent (sync streams before Noise/yamux; beacons not counted)',
       ...measured
     }
   })
+}
+
+/**
+ * Drops `list` into the first node's folder and times, the same way for both tools, until each
+ * other node's copy holds every one of its `keys` lines (polled every POLL_MS).
+ */
+async function dropAndTime (files: string[], staging: string, list: string, keys: number): Promise<Pick<ToolResult, 'initialSyncMs' | 'perFileMs'>> {
+  const t0 = performance.now()
+  await dropFile(files[0], staging, list)
+  const perFile = await timeUntilAllLines(files.slice(1), keys, t0, POLL_MS, 300_000)
+  return {
+    initialSyncMs: perFile.includes(null) ? null : round(Math.max(...(perFile as number[]))),
+    perFileMs: perFile.map(t => t === null ? null : round(t))
+  }
+}
+
+/** Waits until every instance is connected to every other: running, with nothing to sync, before the file appears. */
+async function waitConnected (instances: SyncthingInstance[]): Promise<void> {
+  await waitFor('every syncthing instance to be connected to the others', async () => {
+    for (const inst of instances) {
+      const conns = Object.values((await inst.api('/rest/system/connections')).connections as Record<string, { connected: boolean }>)
+      if (conns.filter(c => c.connected).length < NODES - 1) return false
+    }
+    return true
+  }, 120_000, 200)
 }

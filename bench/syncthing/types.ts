@@ -17,8 +17,13 @@ export interface ToolResult {
   tool: 'syncthing' | 'spamsync'
   version: string
   nodes: number
-  /** From the first start until every node holds the list and no byte moves. */
-  initialSyncMs: number
+  /**
+   * From the list dropped into the first node's folder of the running, settled cluster until
+   * every other node's copy holds every line (null: not within 300 s).
+   */
+  initialSyncMs: number | null
+  /** That time for each other node. */
+  perFileMs?: Array<number | null>
   /** Every receiver's time for every change. */
   propagation: Summary
   /** Per change, the slower of the two receivers. */

@@ -26,6 +26,12 @@ export interface BucketChange {
 /** One dataset's entries as encoded buckets. */
 export class EntryBuckets {
   private readonly bytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(ENTRY_BUCKETS)
+  /**
+   * Per bucket, no entry in it has a later local change sequence (an upper bound: a drop leaves
+   * it): what changed since a point is read from those buckets only, without the store's change
+   * log or a lookup per key.
+   */
+  private readonly newestLseq = new Float64Array(ENTRY_BUCKETS)
   /** Entries present (not tombstones). */
   presentCount = 0
   /** Entries, tombstones included. */
@@ -41,6 +47,7 @@ export class EntryBuckets {
     for (const { bucket, bytes, where } of await store.loadBuckets(dataset)) {
       const stats = bucketStats(bytes, where)
       held.bytes[bucket] = bytes
+      held.newestLseq[bucket] = stats.newestLseq
       held.presentCount += stats.present
       held.size += stats.entries
       if (stats.newestWall > held.newestWall) held.newestWall = stats.newestWall
@@ -93,6 +100,16 @@ export class EntryBuckets {
     }
   }
 
+  /** The entries changed after local change sequence `lseq` (`ownOnly`: not from the central state), in no particular order. */
+  changedSince (lseq: number, ownOnly = false): StoredEntry[] {
+    const out: StoredEntry[] = []
+    for (let b = 0; b < ENTRY_BUCKETS; b++) {
+      const bytes = this.bytes[b]
+      if (bytes !== undefined && this.newestLseq[b] > lseq) decodeBucket(bytes, out, this.where(b), lseq, ownOnly)
+    }
+    return out
+  }
+
   /** Every entry as columns, one run per bucket. */
   columns (): EntryColumns {
     const out = new EntryColumns()
@@ -116,18 +133,19 @@ export class EntryBuckets {
       list.push(entry)
     }
     const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0 }
-    for (const [b, entries] of touched) {
-      const before = this.bucket(b, decoded)
-      const after = new Map(before)
-      for (const e of entries) {
-        const old = before.get(e.key)
-        if (old === undefined) change.sizeDelta++
-        change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
-        after.set(e.key, e)
-      }
-      change.writes.push({ bucket: b, bytes: encodeBucket(after.values()) })
-    }
+    for (const [b, entries] of touched) this.prepareBucket(b, this.bucket(b, decoded), entries, change)
     return change
+  }
+
+  /** Adds to `change` bucket `b` (holding `before`) with `entries` (each key once) put over it. */
+  prepareBucket (b: number, before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[], change: BucketChange): void {
+    for (const e of entries) {
+      const old = before.get(e.key)
+      if (old === undefined) change.sizeDelta++
+      change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
+    }
+    // A bucket that held nothing (an initial sync) is the staged entries alone: no copy to make.
+    change.writes.push({ bucket: b, bytes: encodeBucket(before.size === 0 ? entries : overlay(before, entries)) })
   }
 
   /** Encodes the buckets of `keys` without them (a drop: no new stamp), changing nothing held; {@link apply} does. */
@@ -149,14 +167,43 @@ export class EntryBuckets {
   }
 
   /** Makes a prepared change held; `staged` is what it was prepared from (for the newest stamp). */
-  apply (change: BucketChange, staged: ReadonlyMap<string, StoredEntry>): void {
+  apply (change: BucketChange, staged: Iterable<StoredEntry>): void {
     for (const { bucket, bytes } of change.writes) this.bytes[bucket] = bytes ?? undefined
     this.presentCount += change.presentDelta
     this.size += change.sizeDelta
-    for (const e of staged.values()) if (e.stamp.wallMs > this.newestWall) this.newestWall = e.stamp.wallMs
+    for (const e of staged) {
+      if (e.stamp.wallMs > this.newestWall) this.newestWall = e.stamp.wallMs
+      const b = bucketOf(e.key)
+      if (e.lseq > this.newestLseq[b]) this.newestLseq[b] = e.lseq
+    }
   }
 
   private where (b: number): string {
     return `held ${this.dataset} bucket ${b}`
   }
+}
+
+/**
+ * `entries` (lseqs in (from, to]) in lseq order: placed by index when they fill most of that
+ * range (a whole list changed: no comparator call per pair), else sorted.
+ */
+export function byLseq (entries: StoredEntry[], from: number, to: number): StoredEntry[] {
+  const sort = (): StoredEntry[] => entries.sort((a, b) => a.lseq - b.lseq)
+  if (to - from > 2 * entries.length) return sort()
+  const slots = new Array<StoredEntry | undefined>(to - from)
+  for (const e of entries) {
+    // A change sequence seen twice or past `to` is a damaged store's: the sort still orders it.
+    if (e.lseq > to || slots[e.lseq - from - 1] !== undefined) return sort()
+    slots[e.lseq - from - 1] = e
+  }
+  const out: StoredEntry[] = []
+  for (const e of slots) if (e !== undefined) out.push(e)
+  return out
+}
+
+/** A bucket's entries with `entries` put over them. */
+function overlay (before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[]): IterableIterator<StoredEntry> {
+  const after = new Map(before)
+  for (const e of entries) after.set(e.key, e)
+  return after.values()
 }

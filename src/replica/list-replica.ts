@@ -9,25 +9,23 @@
  * was merged but not yet written to the file can never be mistaken for a local delete.
  */
 import { clampStamp, HybridClock } from '../crdt/hlc.js'
-import { mergeEntries, type Entry } from '../crdt/lww-set.js'
+import type { Entry } from '../crdt/lww-set.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../settings/list-file.js'
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
 import { bucketOf, fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
-import { EntryBuckets, type DecodedBuckets } from './entry-buckets.js'
+import { mergeByBucket, type BucketMerge, type MergeOptions } from './bucket-merge.js'
+import { byLseq, EntryBuckets, type DecodedBuckets } from './entry-buckets.js'
 import { FileView } from './file-view.js'
 import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
+export type { MergeOptions } from './bucket-merge.js'
 
 /** Meta keys this module owns. */
 const META_CLOCK = 'clock'
 const META_LSEQ = 'lseq'
-
-/** How a merge marks what it writes. */
-export interface MergeOptions {
-  /** True when the entries are the central state (applied from the master): nothing to upload. */
-  synced: boolean
-}
+/** Unwritten keys past which, if also more than half the entries (an initial sync), they count as unknown: rendering every present entry costs less than a lookup per key. */
+const RENDER_ALL_FROM = 4096
 
 /** The list datasets of one node. */
 export class ListReplica {
@@ -124,9 +122,8 @@ export class ListReplica {
   }
 
   /**
-   * The keys whose present value may differ from the file view's, each with its present value
-   * (undefined: not present); undefined when unknown, i.e. until the first
-   * {@link recordFileView}. Every other key has the value the file view has.
+   * The keys whose present value may differ from the file view's, each with its present value (undefined: not present); undefined when
+   * unknown: until the first {@link recordFileView}, or when they were most of many entries. Every other key has the file view's value.
    */
   unwrittenChanges (dataset: ListDataset): Map<string, string | undefined> | undefined {
     const keys = this.unwritten.get(dataset)
@@ -212,15 +209,15 @@ export class ListReplica {
   }
 
   /**
-   * Joins entries from elsewhere by the last-writer-wins rule: {@link mergeEntries} decides, on
-   * this replica's clock (which clamps stamps from beyond now + maxSkewMs). Each entry that wins
-   * gets the next local change sequence. Returns the entries that changed the replica.
+   * Joins entries from elsewhere by the last-writer-wins rule (mergeEntries, a bucket at a time: bucket-merge.ts) on this replica's
+   * clock, which clamps stamps beyond now + maxSkewMs. Each entry that wins gets the next local change sequence. Returns the entries that changed the replica.
    */
   async merge (dataset: ListDataset, incoming: Iterable<Entry>, opts: MergeOptions): Promise<StoredEntry[]> {
-    const txn = await this.begin(dataset)
-    const synced = opts.synced
-    mergeEntries(txn, incoming, this.clock, (key, value, present, stamp) => ({ key, value, present, stamp, lseq: txn.nextLseq(), synced }))
-    return await txn.commit(null)
+    const held = await this.loaded(dataset)
+    const startLseq = this.lseq
+    const merged = mergeByBucket(held, incoming, this.clock, startLseq, opts.synced, this.onCommit !== null)
+    if (merged.changed.length > 0) await this.commitChange(dataset, held, startLseq, merged, null)
+    return merged.changed
   }
 
   /** True when a stored stamp or the clock may be beyond the skew bound: {@link clampFuture} has work. */
@@ -272,13 +269,10 @@ export class ListReplica {
     this.unwritten.set(dataset, new Set())
   }
 
-  /** Entries changed after local change sequence `lseq`, oldest change first. */
-  async changedSince (dataset: ListDataset, lseq: number): Promise<StoredEntry[]> {
+  /** Entries changed after local change sequence `lseq` (`ownOnly`: not from the central state), oldest first; only buckets holding such changes are read. */
+  async changedSince (dataset: ListDataset, lseq: number, ownOnly = false): Promise<StoredEntry[]> {
     if (lseq >= this.lseq) return []
-    const found = this.held(dataset).lookup(await this.store.changedKeysSince(dataset, lseq))
-    const out: StoredEntry[] = []
-    for (const e of found.values()) if (e.lseq > lseq) out.push(e)
-    return out.sort((a, b) => a.lseq - b.lseq)
+    return byLseq(this.held(dataset).changedSince(lseq, ownOnly), lseq, this.lseq)
   }
 
   /** Forgets `keys` (dropped tombstones, stale copies: crdt/tombstone-floor.ts) in store, then memory; no lseq, no onCommit. A dropped present one is left to be written. */
@@ -288,7 +282,7 @@ export class ListReplica {
     if (dropped.size === 0) return 0
     const change = held.prepareDrop(dropped.keys(), new Map())
     await this.store.write({ encodedBuckets: change.writes.map(w => ({ dataset, ...w })) })
-    held.apply(change, new Map())
+    held.apply(change, [])
     for (const e of dropped.values()) if (e.present) this.unwritten.get(dataset)?.add(e.key)
     return dropped.size
   }
@@ -333,25 +327,31 @@ export class ListReplica {
       put: (next) => { staged.set(next.key, next) },
       commit: async (fileView) => {
         if (staged.size === 0 && fileView === null) return []
-        // Callers serialise changes; overlapping ones would hand out one lseq twice.
-        if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
-        const change = held.prepare(staged, decoded)
-        const view = fileView === null ? undefined : this.viewWrite(dataset, fileView.text)
-        await this.store.write({
-          encodedBuckets: change.writes.map(w => ({ dataset, ...w })),
-          changeLog: { dataset, lseq, keys: [...staged.keys()] },
-          meta: staged.size > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
-          blobs: view?.blobs
-        })
-        if (view !== undefined) this.viewPatches.set(dataset, view.patches)
-        const observed = this.onCommit === null ? null : [...staged.values()].map(after => ({ before: before(after.key), after }))
-        held.apply(change, staged)
-        this.publish(dataset, staged, fileView)
-        this.lseq = lseq
-        if (observed !== null) this.onCommit?.(dataset, observed)
-        return [...staged.values()]
+        const changed = [...staged.values()]
+        const observed = this.onCommit === null ? null : changed.map(after => ({ before: before(after.key), after }))
+        await this.commitChange(dataset, held, startLseq, { change: held.prepare(staged, decoded), changed, observed, lseq }, fileView)
+        return changed
       }
     }
+  }
+
+  // Writes a change prepared from change sequence `startLseq` (and the file view, unless null) in one batch, then shows it.
+  private async commitChange (dataset: ListDataset, held: EntryBuckets, startLseq: number, merged: BucketMerge, fileView: FileView | null): Promise<void> {
+    const { change, changed, observed, lseq } = merged
+    // Callers serialise changes; overlapping ones would hand out one lseq twice.
+    if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
+    const view = fileView === null ? undefined : this.viewWrite(dataset, fileView.text)
+    await this.store.write({
+      encodedBuckets: change.writes.map(w => ({ dataset, ...w })),
+      changeLog: { dataset, lseq, keys: changed.map(e => e.key) },
+      meta: changed.length > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
+      blobs: view?.blobs
+    })
+    if (view !== undefined) this.viewPatches.set(dataset, view.patches)
+    held.apply(change, changed)
+    this.publish(dataset, changed, fileView)
+    this.lseq = lseq
+    if (observed !== null) this.onCommit?.(dataset, observed)
   }
 
   // How the store gets a dataset's new file view: a patch of the stored one, or its full text
@@ -367,14 +367,16 @@ export class ListReplica {
 
   // Makes a written change visible in memory besides the entries: the newest stamp, the file
   // view or the keys it leaves unwritten.
-  private publish (dataset: ListDataset, staged: Map<string, StoredEntry>, fileView: FileView | null): void {
-    for (const entry of staged.values()) if (entry.stamp.wallMs > this.newestWall) this.newestWall = entry.stamp.wallMs
+  private publish (dataset: ListDataset, changed: readonly StoredEntry[], fileView: FileView | null): void {
+    for (const entry of changed) if (entry.stamp.wallMs > this.newestWall) this.newestWall = entry.stamp.wallMs
     if (fileView !== null) {
       // A scan's changes agree with the new view (they were stamped from it).
       this.fileViews.set(dataset, fileView)
     } else {
       const unwritten = this.unwritten.get(dataset)
-      if (unwritten !== undefined) for (const key of staged.keys()) unwritten.add(key)
+      if (unwritten !== undefined) for (const e of changed) unwritten.add(e.key)
+      // Forgotten: the keys of a whole list would be held until the file is written.
+      if (unwritten !== undefined && unwritten.size >= RENDER_ALL_FROM && unwritten.size * 2 > this.held(dataset).size) this.unwritten.delete(dataset)
     }
   }
 }

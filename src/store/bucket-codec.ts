@@ -82,10 +82,15 @@ export function encodeBucket (entries: Iterable<StoredEntry>): Uint8Array | null
   return w.bytes()
 }
 
-/** Appends the entries of one bucket to `out`; throws StoreFormatError for bytes that are not one. */
-export function decodeBucket (bytes: Uint8Array, out: StoredEntry[], where: string): void {
+/**
+ * Appends the entries of one bucket to `out`, only those changed after local change sequence
+ * `afterLseq` when given, and only those not from the central state when `unsyncedOnly` (the
+ * others are read, not built); throws StoreFormatError for bytes that are not one.
+ */
+export function decodeBucket (bytes: Uint8Array, out: StoredEntry[], where: string, afterLseq = -1, unsyncedOnly = false): void {
   const r = new RecordReader(bytes, where)
   while (r.next()) {
+    if (r.lseq <= afterLseq || (unsyncedOnly && r.synced)) continue
     out.push({ key: r.key, value: r.value, present: r.present, stamp: { wallMs: r.wallMs, counter: r.counter, nodeId: r.nodeIds[r.node] }, lseq: r.lseq, synced: r.synced })
   }
 }
@@ -106,6 +111,8 @@ export interface BucketStats {
   present: number
   /** The latest stamp wall time of its entries (0 for none). */
   newestWall: number
+  /** The latest local change sequence of its entries (0 for none). */
+  newestLseq: number
 }
 
 /** Counts the entries of one bucket; its strings are skipped, not decoded. */
@@ -114,7 +121,7 @@ export function bucketStats (bytes: Uint8Array, where: string): BucketStats {
   const nodeCount = r.varint()
   r.skip(r.varint())
   for (let i = 0; i < nodeCount; i++) r.varint()
-  const stats: BucketStats = { entries: 0, present: 0, newestWall: 0 }
+  const stats: BucketStats = { entries: 0, present: 0, newestWall: 0, newestLseq: 0 }
   while (!r.done()) {
     r.varint()
     r.varint()
@@ -122,10 +129,11 @@ export function bucketStats (bytes: Uint8Array, where: string): BucketStats {
     const wallMs = r.varint()
     r.varint()
     r.varint()
-    r.varint()
+    const lseq = r.varint()
     stats.entries++
     if ((flags & PRESENT) !== 0) stats.present++
     if (wallMs > stats.newestWall) stats.newestWall = wallMs
+    if (lseq > stats.newestLseq) stats.newestLseq = lseq
   }
   return stats
 }

@@ -50,8 +50,8 @@ async function selectLists (replica: ListReplica, selection: ListSelection): Pro
       n += entries.length
       continue
     }
-    let entries = await replica.changedSince(ds, selection.lseq)
-    if (selection.ownOnly) entries = entries.filter(e => !e.synced)
+    // Own changes only: the central state's entries are skipped as they are read, not built and dropped.
+    const entries = await replica.changedSince(ds, selection.lseq, selection.ownOnly)
     if (entries.length > 0) lists.set(ds, entries)
     n += entries.length
   }

@@ -182,6 +182,14 @@ describe('ListReplica.unwrittenChanges', () => {
     assert.deepEqual(node.replica.unwrittenChanges(WL), new Map([['b.example', undefined], ['c.example', 'v']]))
   })
 
+  test('is unknown when most of many entries are unwritten (an initial sync renders every entry)', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.recordFileView(WL, '')
+    const stamp = { wallMs: node.wallMs, counter: 0, nodeId: 'node-b' }
+    await node.replica.merge(WL, Array.from({ length: 5000 }, (_, i) => remote(`k${i}.example`, '', stamp)), { synced: true })
+    assert.equal(node.replica.unwrittenChanges(WL), undefined)
+  })
+
   test('is empty once the file holding the present entries is recorded', async (t) => {
     const node = await Node.create(t)
     await node.replica.recordFileView(WL, '')

@@ -31,6 +31,26 @@ describe('ListReplica.changedSince', () => {
     assert.deepEqual(keysOf(await node.replica.changedSince(WL, 0)), ['a.example', 'c.example', 'b.example', 'd.example'])
   })
 
+  test('finds changes spread over every bucket, before and after a restart', async (t) => {
+    const node = await Node.create(t)
+    const keys = Array.from({ length: 2000 }, (_, i) => `k${i}.example`)
+    await node.replica.applyScan(WL, file(...keys.map((k): [string, string] => [k, ''])))
+    const changed = keys.filter((_, i) => i % 7 === 0)
+    await node.replica.applyScan(WL, file(...keys.map((k, i): [string, string] => [k, i % 7 === 0 ? 'changed' : ''])))
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, keys.length)).sort(), [...changed].sort())
+    await node.restart()
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, keys.length)).sort(), [...changed].sort())
+    assert.equal((await node.replica.changedSince(WL, 0)).length, keys.length)
+  })
+
+  test('own only: leaves out the entries that came from the central state', async (t) => {
+    const node = await Node.create(t)
+    await history(node)
+    await node.replica.merge(WL, [remote('e.example', '', { wallMs: node.wallMs, counter: 9, nodeId: 'node-b' })], { synced: true })
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, 3, true)), ['b.example', 'd.example'])
+    assert.deepEqual(keysOf(await node.replica.changedSince(WL, 3)), ['b.example', 'd.example', 'e.example'])
+  })
+
   test('returns nothing at or after the newest change', async (t) => {
     const node = await Node.create(t)
     await history(node)

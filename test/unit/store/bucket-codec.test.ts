@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeBucket, decodeBucketColumns, encodeBucket } from '../../../src/store/bucket-codec.js'
+import { bucketStats, decodeBucket, decodeBucketColumns, encodeBucket } from '../../../src/store/bucket-codec.js'
 import { EntryColumns } from '../../../src/crdt/entry-columns.js'
 import { StoreFormatError } from '../../../src/errors.js'
 import type { StoredEntry } from '../../../src/store/state-store.js'
@@ -24,6 +24,18 @@ describe('entry bucket values', () => {
       entry('gone.example', '', 1_700_000_000_001, 'node-b', 2, false, true)
     ]
     assert.deepEqual(roundTrip(entries), entries)
+  })
+
+  test('a decode after a change sequence builds only the entries changed after it', () => {
+    const entries = [entry('a.example', '', 1, 'node-a', 7), entry('b.example', '', 2, 'node-a', 3), entry('c.example', '', 3, 'node-b', 9)]
+    const out: StoredEntry[] = []
+    decodeBucket(encodeBucket(entries) as Uint8Array, out, 'e!whitelist!00', 7)
+    assert.deepEqual(out, [entries[2]])
+  })
+
+  test('stats count entries and present ones and give the newest wall time and change sequence', () => {
+    const entries = [entry('a.example', '', 5, 'node-a', 7), entry('b.example', '', 2, 'node-a', 3, false), entry('c.example', '', 3, 'node-b', 9)]
+    assert.deepEqual(bucketStats(encodeBucket(entries) as Uint8Array, 'e!whitelist!00'), { entries: 3, present: 2, newestWall: 5, newestLseq: 9 })
   })
 
   test('entries are stored sorted by key, so a dataset reads as sorted runs', () => {
