@@ -46,10 +46,19 @@ function step (samples: number[]): Step {
   return { medianMs: r(median(samples)), samplesMs: samples.map(r) }
 }
 
-async function time (fn: () => Promise<unknown>): Promise<number> {
+/** CPU time (user + system, every thread) of the steps so far, per step name, in ms. */
+const cpu: Record<string, number[]> = {}
+
+async function time (fn: () => Promise<unknown>, name?: string): Promise<number> {
+  const c0 = process.cpuUsage()
   const t0 = performance.now()
   await fn()
-  return performance.now() - t0
+  const ms = performance.now() - t0
+  if (name !== undefined) {
+    const c = process.cpuUsage(c0)
+    ;(cpu[name] ??= []).push((c.user + c.system) / 1000)
+  }
+  return ms
 }
 
 async function open (dirs: NodeDirs): Promise<LocalState> {
@@ -70,14 +79,14 @@ async function runList (root: string, name: ListName, reps: number): Promise<Lis
       ({ key: `received-${n++}.example`, value: '', present: true, stamp: { wallMs: Date.now(), counter: 0, nodeId: 'bench-master' } })
     for (let i = 0; i < reps; i++) {
       const entry = remote()
-      const merge = await time(async () => await state.replica.merge(DS, [entry], { synced: true }))
-      const write = await time(async () => await state.folder.write(DS))
+      const merge = await time(async () => await state.replica.merge(DS, [entry], { synced: true }), `${name}.receiveMerge`)
+      const write = await time(async () => await state.folder.write(DS), `${name}.receiveWrite`)
       samples.receiveMerge.push(merge)
       samples.receiveWrite.push(write)
       samples.receive.push(merge + write)
       await appendFile(join(dirs.settingsDir, 'blacklist.txt'), `operator-${i}.example\n`)
-      samples.scan.push(await time(async () => await state.folder.scan()))
-      samples.rewrite.push(await time(async () => await state.folder.write(DS)))
+      samples.scan.push(await time(async () => await state.folder.scan(), `${name}.scan`))
+      samples.rewrite.push(await time(async () => await state.folder.write(DS), `${name}.rewrite`))
     }
     for (let i = 0; i < Math.min(reps, 3); i++) {
       await state.close()
@@ -86,7 +95,7 @@ async function runList (root: string, name: ListName, reps: number): Promise<Lis
       samples.restart.push(await time(async () => {
         await state.replica.merge(DS, [entry], { synced: true })
         await state.folder.write(DS)
-      }))
+      }, `${name}.restart`))
     }
     ;(globalThis as { gc?: () => void }).gc?.()
     const mem = process.memoryUsage()
@@ -109,10 +118,11 @@ export async function main (lists: readonly ListName[], reps: number): Promise<L
     await rm(root, { recursive: true, force: true })
   }
   const load = { start: Math.round(loadStart * 100) / 100, end: Math.round(loadavg()[0] * 100) / 100 }
-  process.stdout.write(JSON.stringify({ bench: 'change', node: process.version, reps, load, results }, null, 2) + '\n')
+  process.stdout.write(JSON.stringify({ bench: 'change', node: process.version, reps, load, results, cpuMs: cpu }, null, 2) + '\n')
   const names = Object.keys(results[0]?.steps ?? {})
   process.stdout.write(`\n| list | ${names.join(' | ')} | RSS | heap |\n|${' --- |'.repeat(names.length + 3)}\n`)
   for (const r of results) process.stdout.write(`| ${r.list} | ${names.map(s => `${r.steps[s].medianMs} ms`).join(' | ')} | ${r.rssMb} MB | ${r.heapUsedMb} MB |\n`)
+  process.stdout.write(`\nCPU (user + system, all threads) medians: ${Object.entries(cpu).map(([k, v]) => `${k} ${Math.round(median(v))} ms`).join(', ')}\n`)
   process.stdout.write(`\nmedians of ${reps} (restart: of ${Math.min(reps, 3)}), load ${load.start} -> ${load.end}\n`)
   return results
 }

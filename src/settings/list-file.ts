@@ -10,7 +10,7 @@ import { checkKey } from './list-key.js'
 import { CR, scan, scannedField, span } from './list-line.js'
 import { LayeredMap } from './layered-map.js'
 import { commonPrefix, commonSuffix } from './common-ends.js'
-import { kindCode, ListLines } from './list-lines.js'
+import { KeyColumn, kindCode, ListLines } from './list-lines.js'
 
 export type { ListLine, LineKind } from './list-lines.js'
 export { ListLines } from './list-lines.js'
@@ -106,7 +106,7 @@ function parseLine (raw: string, first: boolean, escaped: boolean): { kind: numb
 }
 
 function parse (text: string, file: string, before: ParsedListFile | null): ParsedListFile {
-  if (text.length === 0) return { lines: new ListLines(text, false, true, { starts: Int32Array.of(0), kinds: new Uint8Array(0), keys: [], reasons: new Map() }), entries: new Map(), invalid: [], eol: '\n', finalNewline: true }
+  if (text.length === 0) return { lines: new ListLines(text, false, true, { starts: Int32Array.of(0), kinds: new Uint8Array(0), keys: KeyColumn.of([]), reasons: new Map() }), entries: new Map(), invalid: [], eol: '\n', finalNewline: true }
   const nl = text.indexOf('\n')
   const eol = nl > 0 && text.charCodeAt(nl - 1) === CR ? '\r\n' : '\n'
   const finalNewline = text.charCodeAt(text.length - 1) === 0x0a
@@ -161,8 +161,8 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
     invalid.push(report)
   }
   starts.push(stop + 1)
-  const lines = new ListLines(text, crlf, exact, { starts: Int32Array.from(starts), kinds: Uint8Array.from(kinds), keys, reasons })
-  if (duplicates.length > 0) nameFirstLines(lines, entries, duplicates, duplicateReports)
+  const lines = new ListLines(text, crlf, exact, { starts: Int32Array.from(starts), kinds: Uint8Array.from(kinds), keys: KeyColumn.of(keys), reasons })
+  if (duplicates.length > 0) nameFirstLines(lines, keys, entries, duplicates, duplicateReports)
   return { lines, entries, invalid, eol, finalNewline }
 }
 
@@ -185,7 +185,7 @@ function reparseEdit (before: ParsedListFile, text: string, region: EditedRegion
   const n = old.length
   const changes = new Map<string, string | null>()
   for (let i = head; i < n - tail; i++) {
-    const key = cols.keys[i]
+    const key = cols.keys.get(i)
     if (key !== undefined) changes.set(key, null)
   }
   const size = head + middle.length + tail
@@ -212,8 +212,7 @@ function reparseEdit (before: ParsedListFile, text: string, region: EditedRegion
   const shift = text.length - old.text.length
   for (let i = n - tail, k = head + middle.length; i <= n; i++, k++) starts[k] = cols.starts[i] + shift
   kinds.set(cols.kinds.subarray(n - tail), head + middle.length)
-  const keys = cols.keys.slice(0, head).concat(middleKeys, cols.keys.slice(n - tail))
-  const lines = new ListLines(text, old.crlf, true, { starts, kinds, keys, reasons: new Map() })
+  const lines = new ListLines(text, old.crlf, true, { starts, kinds, keys: cols.keys.splice(head, n - tail - head, middleKeys), reasons: new Map() })
   return { lines, entries: new LayeredMap(before.entries, changes), invalid: [] }
 }
 
@@ -256,15 +255,15 @@ function editedLines (before: ParsedListFile, text: string, eol: string): Edited
  * Completes the duplicates found by parseListFile: their reason names the key's first line, and
  * the entries map gets back the first line's value (the duplicate's set overwrote it).
  */
-function nameFirstLines (lines: ListLines, entries: Map<string, string>, duplicates: number[], reports: InvalidLine[]): void {
+function nameFirstLines (lines: ListLines, keys: ReadonlyArray<string | undefined>, entries: Map<string, string>, duplicates: number[], reports: InvalidLine[]): void {
   const cols = lines.columns
   const first = new Map<string, number>()
-  for (const d of duplicates) first.set(cols.keys[d] as string, -1)
+  for (const d of duplicates) first.set(keys[d] as string, -1)
   // Every key has one `entry` line by now, the first; later ones were made `invalid`.
-  for (let i = 0; i < lines.length; i++) if (cols.kinds[i] === ENTRY && first.get(cols.keys[i] as string) === -1) first.set(cols.keys[i] as string, i)
+  for (let i = 0; i < lines.length; i++) if (cols.kinds[i] === ENTRY && first.get(keys[i] as string) === -1) first.set(keys[i] as string, i)
   const reasons = cols.reasons as Map<number, string>
   for (let i = 0; i < duplicates.length; i++) {
-    const key = cols.keys[duplicates[i]] as string
+    const key = keys[duplicates[i]] as string
     const original = first.get(key) as number
     const reason = `duplicate of line ${original + 1}`
     reasons.set(duplicates[i], reason)

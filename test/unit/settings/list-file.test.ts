@@ -13,9 +13,9 @@ function parse (text: string): ParsedListFile {
   return parseListFile(text, FILE)
 }
 
-/** A parse with its key map as a plain Map: a reparse may share the earlier parse's map under its changes. */
-function plain (p: ParsedListFile): ParsedListFile {
-  return { ...p, entries: new Map(p.entries) }
+/** A parse as plain values: a reparse may share the earlier parse's key map and column chunks under its changes. */
+function plain (p: ParsedListFile): object {
+  return { ...p, entries: new Map(p.entries), lines: { text: p.lines.text, exact: p.lines.exact, crlf: p.lines.crlf, lines: [...p.lines] } }
 }
 
 describe('parseListFile', () => {
@@ -105,7 +105,7 @@ describe('parseListFile', () => {
     // Rendered back unchanged, and a reparse after an edit agrees with a parse.
     assert.equal(renderListFile(p, new Map([['a.com', '']])), text)
     const edited = text.replace('a.com', 'd.com')
-    assert.deepEqual(plain(reparseListFile(p, edited, FILE)), parse(edited))
+    assert.deepEqual(plain(reparseListFile(p, edited, FILE)), plain(parse(edited)))
   })
 
   test('detects CRLF line breaks and keeps the CR out of the lines', () => {
@@ -181,9 +181,8 @@ describe('keysOnChangedLines', () => {
         const textA = textOf(lines, pool, eolA, finalA, bomA)
         const textB = textOf(edited, pool, eolB, finalB, bomB)
         const before = parse(textA)
-        assert.deepEqual(plain(reparseListFile(before, textB, FILE)), parse(textB))
-        assert.deepEqual(plain(reparseListFile(before, textB, FILE)), parse(textB))
-        assert.deepEqual(plain(before), parse(textA))
+        assert.deepEqual(plain(reparseListFile(before, textB, FILE)), plain(parse(textB)))
+        assert.deepEqual(plain(before), plain(parse(textA)))
       }), { numRuns: 2000 })
   })
 
@@ -203,8 +202,8 @@ describe('keysOnChangedLines', () => {
         const textA = textOf(before, pool, eol, true, null)
         const textB = textOf(after, pool, eol, true, null)
         const parsedA = parse(textA)
-        assert.deepEqual(plain(reparseListFile(parsedA, textB, FILE)), parse(textB))
-        assert.deepEqual(plain(parsedA), parse(textA))
+        assert.deepEqual(plain(reparseListFile(parsedA, textB, FILE)), plain(parse(textB)))
+        assert.deepEqual(plain(parsedA), plain(parse(textA)))
       }), { numRuns: 2000 })
   })
 
