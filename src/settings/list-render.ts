@@ -168,6 +168,8 @@ function splice (
       cut = lines.start(i + 1)
     }
   }
+  // Nothing changes: the text itself, not a copy of it.
+  if (cut === 0 && added.length === 0) return text
   parts.push(text.slice(cut))
   for (const key of added) {
     const value = desired.get(key) as string
