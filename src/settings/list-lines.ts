@@ -109,6 +109,11 @@ export class ListLines {
     return this.cols.keys.indexOf(key, from)
   }
 
+  /** The lines (indexes, in order) whose key is in `keys`: one pass over the keys column. */
+  linesOfKeys (keys: ReadonlySet<string>): number[] {
+    return this.cols.keys.indexesOf(keys)
+  }
+
   /** Number of first lines that end, line break included, within the first `offset` characters (binary search). */
   wholeLinesWithin (offset: number): number {
     let lo = 0
@@ -177,6 +182,19 @@ export class KeyColumn {
       if (at >= 0) return this.firsts[c] + at
     }
     return -1
+  }
+
+  /** The indexes (in order) that hold one of `keys`. */
+  indexesOf (keys: ReadonlySet<string>): number[] {
+    const found: number[] = []
+    for (let c = 0; c < this.chunks.length; c++) {
+      const chunk = this.chunks[c]
+      for (let j = 0; j < chunk.length; j++) {
+        const key = chunk[j]
+        if (key !== undefined && keys.has(key)) found.push(this.firsts[c] + j)
+      }
+    }
+    return found
   }
 
   /** This column with `remove` keys from `at` on replaced by `insert`; the chunks around them are shared. */

@@ -75,8 +75,13 @@ function withValue (line: ListLine, field: string): string {
  * before anything is produced.
  */
 export function renderListFile (previous: ParsedListFile | null, desired: ReadonlyMap<string, string>, opts: RenderOptions = {}): string {
-  const known = previous?.entries ?? new Map<string, string>()
-  return render(previous, desired, addedKeys(known, desired, opts), () => true)
+  if (previous === null) return render(null, desired, addedKeys(new Map(), desired, opts), () => true)
+  // Only the lines of keys whose entry changes are looked at: the first write after a start (the
+  // whole set desired) rebuilt and compared every line of the file, seconds for 1M lines.
+  const changes = new Map<string, string | undefined>()
+  for (const [key, value] of desired) if (previous.entries.get(key) !== value) changes.set(key, value)
+  for (const key of previous.entries.keys()) if (!desired.has(key)) changes.set(key, undefined)
+  return renderListFileChanges(previous, changes, opts)
 }
 
 /**
@@ -126,17 +131,12 @@ const KEYS_LOOKED_UP = 32
 
 /** The lines (indexes, in order) that hold one of `keys` (`count` of them). */
 function linesOfKeys (lines: ListLines, keys: Iterable<string>, count: number): number[] {
-  const found: number[] = []
   if (count <= KEYS_LOOKED_UP) {
+    const found: number[] = []
     for (const key of keys) for (let i = lines.indexOfKey(key); i >= 0; i = lines.indexOfKey(key, i + 1)) found.push(i)
     return found.sort((x, y) => x - y)
   }
-  const wanted = new Set(keys)
-  for (let i = 0; i < lines.length; i++) {
-    const key = lines.key(i)
-    if (key !== undefined && wanted.has(key)) found.push(i)
-  }
-  return found
+  return lines.linesOfKeys(new Set(keys))
 }
 
 /**

@@ -23,6 +23,8 @@ describe('KeyColumn', () => {
         }
         assert.equal(column.length, array.length)
         for (let i = 0; i < array.length; i += 97) assert.equal(column.get(i), array[i])
+        const probes = new Set([array[0], array[array.length >> 1], 'absent'].filter(k => k !== undefined))
+        assert.deepEqual(column.indexesOf(probes), array.flatMap((k, i) => k !== undefined && probes.has(k) ? [i] : []))
         for (const probe of [array[0], array[array.length >> 1], array[array.length - 1], 'absent']) {
           if (probe === undefined) continue
           assert.equal(column.indexOf(probe), array.indexOf(probe))
