@@ -34,6 +34,21 @@ describe('KeyColumn', () => {
   })
 })
 
+describe('ListLines', () => {
+  test('gives each line without its line break, a CRLF file\'s CR included, an unterminated last line byte-exact', () => {
+    const lines = parseListFile('a.com\r\n# c\r\nb.com x\r', 'f').lines
+    assert.deepEqual([lines.raw(0), lines.raw(1), lines.raw(2)], ['a.com', '# c', 'b.com x\r'])
+    assert.equal(lines.exact, false)
+    assert.equal(lines.at(3), undefined)
+  })
+
+  test('counts the whole lines within a number of characters and finds the first line from an offset', () => {
+    const lines = parseListFile('a.com\nbb.com\n\nc.com\n', 'f').lines
+    assert.deepEqual([0, 5, 6, 12, 13, 14, 19, 20].map(o => lines.wholeLinesWithin(o)), [0, 0, 1, 1, 2, 3, 3, 4])
+    assert.deepEqual([0, 1, 6, 7, 13, 14, 20].map(o => lines.firstStartingFrom(o)), [0, 1, 1, 2, 2, 3, 4])
+  })
+})
+
 describe('ListLines of a reparse', () => {
   /** A parse as plain values (a reparse shares the earlier parse's key map and column chunks). */
   const plain = (p: ParsedListFile): object => ({ ...p, entries: new Map(p.entries), lines: { text: p.lines.text, exact: p.lines.exact, lines: [...p.lines] } })
