@@ -35,8 +35,8 @@ export async function listFixture (): Promise<ListFixture> {
   const keys = [...parsedList.entries.keys()]
   // The edited line: one domain in the middle of the file, replaced by one that is not in it.
   const editLine = domains.length >> 1
-  const edited = parsedList.lines[editLine]
-  if (edited.kind !== 'entry' || edited.key === undefined) fail(`line ${editLine + 1} of the list is not an entry`)
+  const edited = parsedList.lines.at(editLine)
+  if (edited?.kind !== 'entry' || edited.key === undefined) fail(`line ${editLine + 1} of the list is not an entry`)
   const oldKey = edited.key
   const newKey = 'spamsync-bench-replacement.example'
   if (parsedList.entries.has(newKey)) fail(`${newKey} is already in the list`)

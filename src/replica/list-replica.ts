@@ -167,7 +167,7 @@ export class ListReplica {
     if (base === undefined && view.text === text) return []
     const from = base === undefined || base === view.text ? view : new FileView(dataset, base)
     const stale = from === view ? undefined : keysOnChangedLines(view.parsed, from.parsed)
-    const next = new FileView(dataset, text, parsed ?? reparseListFile(from.parsed, text, listFileName(dataset), from.text))
+    const next = new FileView(dataset, text, parsed ?? reparseListFile(from.parsed, text, listFileName(dataset)))
     const txn = await this.begin(dataset)
     this.stampEdit(txn, from.parsed, next.parsed)
     const changed = await txn.commit(next)
@@ -186,7 +186,7 @@ export class ListReplica {
     if (from === to) return []
     const name = listFileName(dataset)
     const before = parseListFile(from, name)
-    const after = reparseListFile(before, to, name, from)
+    const after = reparseListFile(before, to, name)
     const txn = await this.begin(dataset)
     this.stampEdit(txn, before, after)
     return await txn.commit(null)

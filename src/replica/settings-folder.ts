@@ -135,7 +135,7 @@ export class SettingsFolder {
         // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
         const next = changes === undefined
           ? renderListFile(before, this.replica.desired(dataset), { keysNormalised: true })
-          : renderListFileChanges(before, changes, { keysNormalised: true }, view.text)
+          : renderListFileChanges(before, changes, { keysNormalised: true })
         if (next === text) {
           await this.replica.recordFileView(dataset, next, view.text === next ? before : undefined)
           return changed
@@ -147,7 +147,7 @@ export class SettingsFolder {
         keep = true
         // The new text's parse from the old one, reading only the changed lines: parsing a big
         // file anew after every one-line write was most of the cost of applying a change.
-        const parsed = reparseListFile(before, next, listFileName(dataset), view.text)
+        const parsed = reparseListFile(before, next, listFileName(dataset))
         if (outcome.lost === undefined) {
           await this.replica.recordFileView(dataset, next, parsed)
           return true

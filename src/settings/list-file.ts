@@ -3,28 +3,17 @@
  * server reads and the operator edits, one entry a line (the line grammar is in list-line.ts).
  * Blank lines are allowed. A line with an invalid key, a second line with an already seen key,
  * or an entry line with bytes that are not UTF-8 (see decodeFileText) is invalid: reported, kept
- * in the file byte for byte, never synced. Rendering is in list-render.ts.
+ * in the file byte for byte, never synced. Rendering is in list-render.ts; the lines are held as
+ * columns (list-lines.ts).
  */
 import { checkKey } from './list-key.js'
 import { CR, scan, scannedField, span } from './list-line.js'
 import { LayeredMap } from './layered-map.js'
 import { commonPrefix, commonSuffix } from './common-ends.js'
+import { KeyColumn, kindCode, ListLines } from './list-lines.js'
 
-/** One line of a list file as parsed. */
-export interface ListLine {
-  /** What the line is; `invalid` lines are kept in the file but never synced. */
-  kind: 'entry' | 'comment' | 'blank' | 'invalid'
-  /** The line as written, without its line break. */
-  raw: string
-  /** 1-based line number. */
-  line: number
-  /** Normalised key: set on entries and on duplicates. */
-  key?: string
-  /** The entry's field (value and comment, see the file's header): set on entries and on duplicates. */
-  value?: string
-  /** Why an `invalid` line is invalid. */
-  reason?: string
-}
+export type { ListLine, LineKind } from './list-lines.js'
+export { ListLines } from './list-lines.js'
 
 /** A bad line, reported to the operator (file, line, reason) and never synced. */
 export interface InvalidLine {
@@ -40,8 +29,8 @@ export interface InvalidLine {
 
 /** A list file as parsed: its lines (for rendering) and its valid entries (for syncing). */
 export interface ParsedListFile {
-  /** Every line, in order. */
-  lines: ListLine[]
+  /** Every line, in order, with the text they are of. */
+  lines: ListLines
   /** Normalised key -> field (value and comment), valid lines only, first occurrence of each key. */
   entries: ReadonlyMap<string, string>
   /** The invalid lines, in order. */
@@ -93,114 +82,137 @@ export function parseListFile (text: string, file: string): ParsedListFile {
 }
 
 /**
- * Parses `text`, a new version of the file `before` was parsed from, as parseListFile would,
- * but reads only the lines between the longest run of equal first lines and of equal last lines
- * again (the key check is most of a parse); the other lines' parses are taken from `before`,
- * which is not changed. With `beforeText` (the text `before` was parsed from), only the lines
- * between the texts' longest equal start and end are split, when that can be done (see editedLines).
+ * Parses `text`, a new version of the file `before` was parsed from, as parseListFile would.
+ * When before has no invalid line and the changed lines (between the texts' longest equal start
+ * and end) are whole lines, valid and bring no duplicate, only those are read; the others'
+ * columns and key map are taken from `before`, which is not changed. Else every line is parsed.
  */
-export function reparseListFile (before: ParsedListFile, text: string, file: string, beforeText?: string): ParsedListFile {
-  return parse(text, file, before, beforeText)
+export function reparseListFile (before: ParsedListFile, text: string, file: string): ParsedListFile {
+  return parse(text, file, before)
 }
 
-// Where the lines of `before` can stand in for those of the new text: its first `head` lines
-// and its last `tail` lines, which equal the new text's first and last ones.
-function commonRuns (before: ParsedListFile, raws: string[]): { head: number, tail: number } {
-  const a = before.lines
-  let head = 0
-  while (head < a.length && head < raws.length && a[head].raw === raws[head]) head++
-  let tail = 0
-  // The first line is read apart (a byte-order mark), so it only matches another first line.
-  for (let i = a.length - 1, j = raws.length - 1; i >= head && j >= head && (i === 0) === (j === 0) && a[i].raw === raws[j]; i--, j--) tail++
-  return { head, tail }
+const ENTRY = kindCode('entry')
+const INVALID = kindCode('invalid')
+
+/** One line read afresh; `escaped`: the text holds bytes that were not UTF-8, so the line is checked for them. */
+function parseLine (raw: string, first: boolean, escaped: boolean): { kind: number, key?: string, value?: string, reason?: string } {
+  const kind = scan(raw, first)
+  if (kind !== 'entry') return { kind: kindCode(kind) }
+  if (escaped && !isWellFormed(raw)) return { kind: INVALID, reason: NOT_UTF8 }
+  const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
+  return typeof key === 'string'
+    ? { kind: ENTRY, key, value: scannedField(raw) }
+    : { kind: INVALID, reason: key.reason }
 }
 
-function parse (text: string, file: string, before: ParsedListFile | null, beforeText?: string): ParsedListFile {
-  const lines: ListLine[] = []
-  const entries = new Map<string, string>()
-  const invalid: InvalidLine[] = []
-  if (text.length === 0) return { lines, entries, invalid, eol: '\n', finalNewline: true }
-
+function parse (text: string, file: string, before: ParsedListFile | null): ParsedListFile {
+  if (text.length === 0) return { lines: new ListLines(text, false, true, { starts: Int32Array.of(0), kinds: new Uint8Array(0), keys: KeyColumn.of([]), reasons: new Map() }), entries: new Map(), invalid: [], eol: '\n', finalNewline: true }
   const nl = text.indexOf('\n')
   const eol = nl > 0 && text.charCodeAt(nl - 1) === CR ? '\r\n' : '\n'
   const finalNewline = text.charCodeAt(text.length - 1) === 0x0a
-  const stop = finalNewline ? text.length - 1 : text.length
-  // Duplicates, and their reports, completed after the loop: naming the first line needs a
-  // key -> line index that would cost a third of the parse if kept for every line.
-  const duplicates: ListLine[] = []
-  const duplicateReports: InvalidLine[] = []
-
   // Bytes that are not UTF-8 were decoded to lone surrogates: only then is each line checked for them.
   const escaped = !isWellFormed(text)
-  const region = before === null || beforeText === undefined || !finalNewline ? null : editedLines(before, beforeText, text, eol)
-  const fromRegion = region === null ? null : reparseEdit(before as ParsedListFile, region.middle, region.head, region.tail, escaped)
-  if (fromRegion !== null) return { ...fromRegion, eol, finalNewline }
-  const raws = splitLines(text, eol, stop)
-  const { head, tail } = before === null ? { head: 0, tail: 0 } : commonRuns(before, raws)
-  const shift = before === null ? 0 : before.lines.length - raws.length
-  const edited = before === null ? null : reparseEdit(before, raws.slice(head, raws.length - tail), head, tail, escaped)
+  const region = before === null || !finalNewline ? null : editedLines(before, text, eol)
+  const edited = region === null ? null : reparseEdit(before as ParsedListFile, text, region, escaped)
   if (edited !== null) return { ...edited, eol, finalNewline }
 
-  for (let i = 0; i < raws.length; i++) {
-    const line = i + 1
-    const raw = raws[i]
-    let parsed = i < head || i >= raws.length - tail
-      ? reusedLine((before as ParsedListFile).lines[i < head ? i : i + shift], raw, line)
-      : parseLine(raw, line, escaped)
-    lines.push(parsed)
-    if (parsed.kind !== 'entry') {
-      if (parsed.kind === 'invalid') invalid.push({ file, line, reason: parsed.reason as string, text: raw })
+  const entries = new Map<string, string>()
+  const invalid: InvalidLine[] = []
+  const crlf = eol === '\r\n'
+  const stop = finalNewline ? text.length - 1 : text.length
+  const starts: number[] = []
+  const kinds: number[] = []
+  const keys: Array<string | undefined> = []
+  const reasons = new Map<number, string>()
+  let exact = finalNewline
+  // Duplicates, and their reports, completed after the loop: naming the first line needs a
+  // key -> line index that would cost a third of the parse if kept for every line.
+  const duplicates: number[] = []
+  const duplicateReports: InvalidLine[] = []
+  for (let start = 0; start <= stop;) {
+    let end = text.indexOf('\n', start)
+    if (end < 0 || end > stop) end = stop
+    const next = end + 1
+    if (crlf && end < text.length) {
+      if (end > start && text.charCodeAt(end - 1) === CR) end--
+      else exact = false
+    }
+    const i = starts.push(start) - 1
+    const raw = text.slice(start, end)
+    const parsed = parseLine(raw, i === 0, escaped)
+    kinds.push(parsed.kind)
+    keys.push(parsed.key)
+    start = next
+    if (parsed.key === undefined) {
+      if (parsed.reason !== undefined) {
+        reasons.set(i, parsed.reason)
+        invalid.push({ file, line: i + 1, reason: parsed.reason, text: raw })
+      }
       continue
     }
     // One map operation a line: a set that does not grow the map found a duplicate.
     const size = entries.size
-    entries.set(parsed.key as string, parsed.value as string)
+    entries.set(parsed.key, parsed.value as string)
     if (entries.size !== size) continue
-    if (parsed === (before?.lines[i < head ? i : i + shift])) {
-      parsed = { ...parsed }
-      lines[i] = parsed
-    }
-    parsed.kind = 'invalid'
-    duplicates.push(parsed)
-    const report = { file, line, reason: '', text: raw }
+    kinds[i] = INVALID
+    duplicates.push(i)
+    const report = { file, line: i + 1, reason: '', text: raw }
     duplicateReports.push(report)
     invalid.push(report)
   }
-  if (duplicates.length > 0) nameFirstLines(lines, entries, duplicates, duplicateReports)
+  starts.push(stop + 1)
+  const lines = new ListLines(text, crlf, exact, { starts: Int32Array.from(starts), kinds: Uint8Array.from(kinds), keys: KeyColumn.of(keys), reasons })
+  if (duplicates.length > 0) nameFirstLines(lines, keys, entries, duplicates, duplicateReports)
   return { lines, entries, invalid, eol, finalNewline }
 }
 
+/** The lines of a new text that differ from before's: before's first `head` and last `tail` lines are kept; `middle` replaces the others and starts at `middleStart`. */
+interface EditedRegion { head: number, tail: number, middleStart: number, middle: string[] }
+
 /**
  * The parse of a new version of a file whose parse `before` has no invalid line, when the changed
- * lines (between the first `head` and the last `tail`, which equal before's) are valid and bring
- * no duplicate: before's lines are reused around them and its key map is shared, with only the
- * changed keys on top ({@link LayeredMap}). Null when that does not hold: the caller parses every line.
+ * lines (`region`) are valid and bring no duplicate: before's columns are copied around them and
+ * its key map is shared, with only the changed keys on top ({@link LayeredMap}). Null when that
+ * does not hold: the caller parses every line.
  */
-function reparseEdit (before: ParsedListFile, middle: string[], head: number, tail: number, escaped: boolean): Pick<ParsedListFile, 'lines' | 'entries' | 'invalid'> | null {
+function reparseEdit (before: ParsedListFile, text: string, region: EditedRegion, escaped: boolean): Pick<ParsedListFile, 'lines' | 'entries' | 'invalid'> | null {
+  const { head, tail, middle } = region
   // A mostly new text (a first scan: nothing kept) is parsed as fast in full, and then with a
   // plain map: reusing it here parsed the 121k-line first scan up to three times (+20%).
   if (before.invalid.length > 0 || head + tail < middle.length) return null
+  const old = before.lines
+  const cols = old.columns
+  const n = old.length
   const changes = new Map<string, string | null>()
-  for (let i = head; i < before.lines.length - tail; i++) {
-    const key = before.lines[i].key
+  for (let i = head; i < n - tail; i++) {
+    const key = cols.keys.get(i)
     if (key !== undefined) changes.set(key, null)
   }
-  const lines = before.lines.slice(0, head)
-  for (let i = 0; i < middle.length; i++) {
-    const parsed = parseLine(middle[i], head + i + 1, escaped)
-    if (parsed.kind === 'invalid') return null
-    if (parsed.kind === 'entry') {
-      const key = parsed.key as string
+  const size = head + middle.length + tail
+  const starts = new Int32Array(size + 1)
+  const kinds = new Uint8Array(size)
+  starts.set(cols.starts.subarray(0, head))
+  kinds.set(cols.kinds.subarray(0, head))
+  const middleKeys: Array<string | undefined> = []
+  const eolLength = old.crlf ? 2 : 1
+  for (let j = 0, at = region.middleStart; j < middle.length; j++) {
+    const parsed = parseLine(middle[j], head + j === 0, escaped)
+    if (parsed.kind === INVALID) return null
+    if (parsed.key !== undefined) {
       // A second line of a key (here, or in the lines kept): a duplicate, which the full parse reports.
-      if (changes.get(key) !== null && (changes.has(key) || before.entries.has(key))) return null
-      changes.set(key, parsed.value as string)
+      if (changes.get(parsed.key) !== null && (changes.has(parsed.key) || before.entries.has(parsed.key))) return null
+      changes.set(parsed.key, parsed.value as string)
     }
-    lines.push(parsed)
+    starts[head + j] = at
+    kinds[head + j] = parsed.kind
+    middleKeys.push(parsed.key)
+    at += middle[j].length + eolLength
   }
-  for (let i = before.lines.length - tail; i < before.lines.length; i++) {
-    const old = before.lines[i]
-    lines.push(reusedLine(old, old.raw, lines.length + 1))
-  }
+  // The kept last lines are the same characters at the same distance from the text's end.
+  const shift = text.length - old.text.length
+  for (let i = n - tail, k = head + middle.length; i <= n; i++, k++) starts[k] = cols.starts[i] + shift
+  kinds.set(cols.kinds.subarray(n - tail), head + middle.length)
+  const lines = new ListLines(text, old.crlf, true, { starts, kinds, keys: cols.keys.splice(head, n - tail - head, middleKeys), reasons: new Map() })
   return { lines, entries: new LayeredMap(before.entries, changes), invalid: [] }
 }
 
@@ -209,85 +221,56 @@ function reparseEdit (before: ParsedListFile, middle: string[], head: number, ta
  * number of before's first and last lines it keeps, and its lines between them (split from that
  * part only, so a one-line edit of a 1M-line file is not a million slices). Null when before's
  * lines and line breaks are not exactly its text (a line break other than `eol`, no final
- * newline) or the changed part is not made of whole `eol` lines: the caller splits every line.
+ * newline) or the changed part is not made of whole `eol` lines: the caller parses every line.
  */
-function editedLines (before: ParsedListFile, beforeText: string, text: string, eol: string): { head: number, tail: number, middle: string[] } | null {
-  if (before.eol !== eol || !before.finalNewline) return null
-  const lines = before.lines
-  let length = 0
-  for (let i = 0; i < lines.length; i++) length += lines[i].raw.length + eol.length
-  if (length !== beforeText.length) return null
+function editedLines (before: ParsedListFile, text: string, eol: string): EditedRegion | null {
+  const old = before.lines
+  if (before.eol !== eol || !old.exact || old.length === 0) return null
+  const beforeText = old.text
+  const n = old.length
   const prefix = commonPrefix(beforeText, text)
-  let head = 0
-  let headChars = 0
-  while (head < lines.length && headChars + lines[head].raw.length + eol.length <= prefix) headChars += lines[head++].raw.length + eol.length
+  const head = old.wholeLinesWithin(prefix)
+  const headChars = old.start(head)
   const suffix = commonSuffix(beforeText, text, Math.min(beforeText.length, text.length) - headChars)
-  let tail = 0
-  let tailChars = 0
-  while (head + tail < lines.length && tailChars + lines[lines.length - 1 - tail].raw.length + eol.length <= suffix) tailChars += lines[lines.length - 1 - tail++].raw.length + eol.length
+  // The first of before's lines that start within the common end (and after the kept first lines).
+  const from = beforeText.length - suffix
+  let tail = n - Math.max(head, old.firstStartingFrom(from))
+  const tailChars = (t: number): number => beforeText.length - old.start(n - t)
   // The kept last lines must start a line in the new text too, and not be its first (read apart: a byte-order mark).
-  while (tail > 0 && (text.length - tailChars === 0 || text.charCodeAt(text.length - tailChars - 1) !== 0x0a || head + tail === lines.length && head === 0)) tailChars -= lines[lines.length - tail--].raw.length + eol.length
+  while (tail > 0 && (text.length - tailChars(tail) === 0 || text.charCodeAt(text.length - tailChars(tail) - 1) !== 0x0a || head + tail === n && head === 0)) tail--
   const middle: string[] = []
-  for (let at = headChars, end = text.length - tailChars; at < end;) {
+  for (let at = headChars, end = text.length - tailChars(tail); at < end;) {
     const nl = text.indexOf('\n', at)
     if (nl < 0 || nl >= end) return null
     const lineEnd = nl + 1 - eol.length
-    // A CRLF file's line ending in a bare LF: the full split keeps it apart.
+    // A CRLF file's line ending in a bare LF: the full parse marks the file as not exact.
     if (eol.length === 2 && text.charCodeAt(lineEnd) !== CR) return null
     middle.push(text.slice(at, lineEnd))
     at = nl + 1
   }
-  return { head, tail, middle }
-}
-
-/** The lines of `text` up to `stop`, without their line breaks. */
-function splitLines (text: string, eol: '\n' | '\r\n', stop: number): string[] {
-  const raws: string[] = []
-  for (let start = 0; start <= stop;) {
-    let end = text.indexOf('\n', start)
-    if (end < 0 || end > stop) end = stop
-    const next = end + 1
-    // The CR belongs to the line break, except on an unterminated last line (kept byte-exact).
-    if (eol === '\r\n' && end > start && text.charCodeAt(end - 1) === CR && end < text.length) end--
-    raws.push(text.slice(start, end))
-    start = next
-  }
-  return raws
-}
-
-/** A line of the earlier parse standing in for `raw`: never changed in place, a copy where its number or kind moves. */
-function reusedLine (old: ListLine, raw: string, line: number): ListLine {
-  // A duplicate there; whether it is one here is found by the caller.
-  if (old.kind === 'invalid' && old.key !== undefined) return { kind: 'entry', raw, line, key: old.key, value: old.value }
-  return old.line === line ? old : { ...old, line }
-}
-
-/** One line read afresh; `escaped`: the text holds bytes that were not UTF-8, so the line is checked for them. */
-function parseLine (raw: string, line: number, escaped: boolean): ListLine {
-  const kind = scan(raw, line === 1)
-  if (kind !== 'entry') return { kind, raw, line }
-  if (escaped && !isWellFormed(raw)) return { kind: 'invalid', raw, line, reason: NOT_UTF8 }
-  const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
-  return typeof key === 'string'
-    ? { kind: 'entry', raw, line, key, value: scannedField(raw) }
-    : { kind: 'invalid', raw, line, reason: key.reason }
+  return { head, tail, middleStart: headChars, middle }
 }
 
 /**
  * Completes the duplicates found by parseListFile: their reason names the key's first line, and
  * the entries map gets back the first line's value (the duplicate's set overwrote it).
  */
-function nameFirstLines (lines: readonly ListLine[], entries: Map<string, string>, duplicates: ListLine[], reports: InvalidLine[]): void {
-  const first = new Map<string, ListLine | undefined>()
-  for (const d of duplicates) first.set(d.key as string, undefined)
+function nameFirstLines (lines: ListLines, keys: ReadonlyArray<string | undefined>, entries: Map<string, string>, duplicates: number[], reports: InvalidLine[]): void {
+  const cols = lines.columns
+  const first = new Map<string, number>()
+  for (const d of duplicates) first.set(keys[d] as string, -1)
   // Every key has one `entry` line by now, the first; later ones were made `invalid`.
-  for (const l of lines) if (l.kind === 'entry' && first.has(l.key as string)) first.set(l.key as string, l)
+  for (let i = 0; i < lines.length; i++) if (cols.kinds[i] === ENTRY && first.get(keys[i] as string) === -1) first.set(keys[i] as string, i)
+  const reasons = cols.reasons as Map<number, string>
   for (let i = 0; i < duplicates.length; i++) {
-    const original = first.get(duplicates[i].key as string) as ListLine
-    const reason = `duplicate of line ${original.line}`
-    duplicates[i].reason = reason
+    const key = keys[duplicates[i]] as string
+    const original = first.get(key) as number
+    const reason = `duplicate of line ${original + 1}`
+    reasons.set(duplicates[i], reason)
     reports[i].reason = reason
-    entries.set(original.key as string, original.value as string)
+    const raw = lines.raw(original)
+    scan(raw, original === 0)
+    entries.set(key, scannedField(raw))
   }
 }
 
@@ -301,18 +284,30 @@ function nameFirstLines (lines: readonly ListLine[], entries: Map<string, string
 export function keysOnChangedLines (before: ParsedListFile, after: ParsedListFile): Set<string> {
   const a = before.lines
   const b = after.lines
-  let start = 0
-  let endA = a.length
-  let endB = b.length
-  while (start < endA && start < endB && a[start].raw === b[start].raw) start++
+  let { start, endA, endB } = equalEnds(a, b)
+  while (start < endA && start < endB && a.raw(start) === b.raw(start)) start++
   // The first line is read apart (a byte-order mark), so it only matches another first line.
-  while (endA > start && endB > start && (endA === 1) === (endB === 1) && a[endA - 1].raw === b[endB - 1].raw) {
+  while (endA > start && endB > start && (endA === 1) === (endB === 1) && a.raw(endA - 1) === b.raw(endB - 1)) {
     endA--
     endB--
   }
   const keys = new Set<string>()
-  for (let i = start; i < endA; i++) if (a[i].key !== undefined) keys.add(a[i].key as string)
-  for (let i = start; i < endB; i++) if (b[i].key !== undefined) keys.add(b[i].key as string)
+  for (let i = start; i < endA; i++) if (a.key(i) !== undefined) keys.add(a.key(i) as string)
+  for (let i = start; i < endB; i++) if (b.key(i) !== undefined) keys.add(b.key(i) as string)
   return keys
 }
 
+/**
+ * Lines that are certainly equal, found on the texts instead of line by line: the first `start`
+ * lines of both, and a's lines from `endA` on and b's from `endB` on. A line whose characters,
+ * line break and the line break before it lie in the texts' common start (or end) is read the
+ * same from both, when both read their line breaks alike.
+ */
+function equalEnds (a: ListLines, b: ListLines): { start: number, endA: number, endB: number } {
+  if (a.crlf !== b.crlf) return { start: 0, endA: a.length, endB: b.length }
+  const start = Math.min(a.wholeLinesWithin(commonPrefix(a.text, b.text)), b.length)
+  const suffix = commonSuffix(a.text, b.text, Math.min(a.text.length, b.text.length) - a.start(start))
+  // a's first line (not its first: read apart) whose line break before it lies in the common end.
+  const tail = Math.max(0, Math.min(a.length - Math.max(start, 1, a.firstStartingFrom(a.text.length - suffix + 1)), b.length - start))
+  return { start, endA: a.length - tail, endB: b.length - tail }
+}

@@ -4,7 +4,7 @@
  */
 import { InvalidKeyError, InvalidValueError } from '../errors.js'
 import { checkKey } from './list-key.js'
-import type { ListLine, ParsedListFile } from './list-file.js'
+import type { ListLine, ListLines, ParsedListFile } from './list-file.js'
 import { BOM, checkValue, fieldComment, fieldValue, scan, span } from './list-line.js'
 
 function assertValue (key: string, value: string): void {
@@ -75,8 +75,13 @@ function withValue (line: ListLine, field: string): string {
  * before anything is produced.
  */
 export function renderListFile (previous: ParsedListFile | null, desired: ReadonlyMap<string, string>, opts: RenderOptions = {}): string {
-  const known = previous?.entries ?? new Map<string, string>()
-  return render(previous, desired, addedKeys(known, desired, opts), () => true)
+  if (previous === null) return render(null, desired, addedKeys(new Map(), desired, opts), () => true)
+  // Only the lines of keys whose entry changes are looked at: the first write after a start (the
+  // whole set desired) rebuilt and compared every line of the file, seconds for 1M lines.
+  const changes = new Map<string, string | undefined>()
+  for (const [key, value] of desired) if (previous.entries.get(key) !== value) changes.set(key, value)
+  for (const key of previous.entries.keys()) if (!desired.has(key)) changes.set(key, undefined)
+  return renderListFileChanges(previous, changes, opts)
 }
 
 /**
@@ -111,51 +116,60 @@ export function renderNewListFile (entries: Iterable<{ key: string, value: strin
  * instead of comparing every line with a desired map, so a one-line change of a 100k-line file
  * needs no 100k-entry map. Same errors as renderListFile.
  */
-export function renderListFileChanges (previous: ParsedListFile, changes: ReadonlyMap<string, string | undefined>, opts: RenderOptions = {}, text?: string): string {
+export function renderListFileChanges (previous: ParsedListFile, changes: ReadonlyMap<string, string | undefined>, opts: RenderOptions = {}): string {
   const desired = new Map<string, string>()
   for (const [key, value] of changes) if (value !== undefined) desired.set(key, value)
   const mayDiffer = (key: string): boolean => changes.has(key)
   const value = (key: string): string | undefined => changes.has(key) ? changes.get(key) : previous.entries.get(key)
   const lookup = { get: value, has: (key: string) => value(key) !== undefined }
   const added = addedKeys(previous.entries, desired, opts)
-  return (text === undefined ? null : splice(previous, text, lookup, added, mayDiffer)) ?? render(previous, lookup, added, mayDiffer)
+  return splice(previous, lookup, added, linesOfKeys(previous.lines, changes.keys(), changes.size)) ?? render(previous, lookup, added, mayDiffer)
+}
+
+/** Changed keys looked up one by one in the keys column; more are found in one pass over it. */
+const KEYS_LOOKED_UP = 32
+
+/** The lines (indexes, in order) that hold one of `keys` (`count` of them). */
+function linesOfKeys (lines: ListLines, keys: Iterable<string>, count: number): number[] {
+  if (count <= KEYS_LOOKED_UP) {
+    const found: number[] = []
+    for (const key of keys) for (let i = lines.indexOfKey(key); i >= 0; i = lines.indexOfKey(key, i + 1)) found.push(i)
+    return found.sort((x, y) => x - y)
+  }
+  return lines.linesOfKeys(new Set(keys))
 }
 
 /**
- * What {@link render} returns, made from slices of `text` (the text `previous` was parsed from)
- * between the lines that change, instead of from every line: pushing and joining a million lines
- * was most of writing a one-line change into a 1M-line file. Null when the text is not one the
- * slices can stand for (a line break other than `previous.eol`, no final newline, a changed first
- * line with a byte-order mark): render does it then.
+ * What {@link render} returns, made from slices of the text `previous` was parsed from between
+ * the lines that change (`changed`: every line whose key may differ, in order), instead of from
+ * every line: pushing and joining a million lines was most of writing a one-line change into a
+ * 1M-line file. Null when the text is not one the slices can stand for (a line break other than
+ * `previous.eol`, no final newline, a changed first line with a byte-order mark): render does it then.
  */
 function splice (
   previous: ParsedListFile,
-  text: string,
   desired: Pick<ReadonlyMap<string, string>, 'get' | 'has'>,
   added: readonly string[],
-  mayDiffer: (key: string) => boolean
+  changed: readonly number[]
 ): string | null {
-  if (!previous.finalNewline) return null
+  const lines = previous.lines
+  if (!lines.exact) return null
   const eol = previous.eol
+  const text = lines.text
   const parts: string[] = []
-  let at = 0
   let cut = 0
-  for (let i = 0; i < previous.lines.length; i++) {
-    const line = previous.lines[i]
-    const end = at + line.raw.length + eol.length
-    if (line.key !== undefined && mayDiffer(line.key)) {
-      if (i === 0 && line.raw.charCodeAt(0) === BOM) return null
-      const next = changedLine(line, desired)
-      if (next !== line.raw) {
-        parts.push(text.slice(cut, at))
-        if (next !== null) parts.push(next + eol)
-        cut = end
-      }
+  for (const i of changed) {
+    const line = lines.at(i) as ListLine
+    if (i === 0 && line.raw.charCodeAt(0) === BOM) return null
+    const next = changedLine(line, previous.entries, desired)
+    if (next !== line.raw) {
+      parts.push(text.slice(cut, lines.start(i)))
+      if (next !== null) parts.push(next + eol)
+      cut = lines.start(i + 1)
     }
-    at = end
   }
-  // Every line and its line break, in order: else the offsets above are not the text's.
-  if (at !== text.length) return null
+  // Nothing changes: the text itself, not a copy of it.
+  if (cut === 0 && added.length === 0) return text
   parts.push(text.slice(cut))
   for (const key of added) {
     const value = desired.get(key) as string
@@ -164,13 +178,14 @@ function splice (
   return parts.join('')
 }
 
-/** A line whose key may differ, as render writes it: its new text, or null when it goes. */
-function changedLine (line: ListLine, desired: Pick<ReadonlyMap<string, string>, 'get' | 'has'>): string | null {
+/** A line whose key may differ, as render writes it: its new text, or null when it goes. `held`: the file's entries. */
+function changedLine (line: ListLine, held: ReadonlyMap<string, string>, desired: Pick<ReadonlyMap<string, string>, 'get' | 'has'>): string | null {
   const key = line.key as string
   if (line.kind === 'entry') {
     const value = desired.get(key)
     if (value === undefined) return null
-    return value === line.value ? line.raw : withValue(line, value)
+    // An entry line is its key's first: its field is the file's entry.
+    return value === held.get(key) ? line.raw : withValue(line, value)
   }
   return line.kind === 'invalid' && !desired.has(key) ? '# ' + line.raw : line.raw
 }
@@ -204,11 +219,13 @@ function render (
 ): string {
   const out: string[] = []
   if (previous !== null) {
-    for (const line of previous.lines) {
-      if (line.key === undefined || !mayDiffer(line.key)) {
-        out.push(line.raw)
+    const lines = previous.lines
+    for (let i = 0; i < lines.length; i++) {
+      const key = lines.key(i)
+      if (key === undefined || !mayDiffer(key)) {
+        out.push(lines.raw(i))
       } else {
-        const next = changedLine(line, desired)
+        const next = changedLine(lines.at(i) as ListLine, previous.entries, desired)
         if (next !== null) out.push(next)
       }
     }
@@ -225,7 +242,7 @@ function render (
   // bytes it had when a removed entry followed it).
   if (out.length > 0 && (finalNewline || out[out.length - 1] === '')) text += eol
   // A byte-order mark belongs to the file, not to its first line: keep it if that line went.
-  const first = previous?.lines[0]?.raw
+  const first = previous?.lines.at(0)?.raw
   if (first !== undefined && first.charCodeAt(0) === BOM && text.charCodeAt(0) !== BOM) text = '\uFEFF' + text
   return text
 }

@@ -66,7 +66,7 @@ export const listFileTarget: FuzzTarget<string> = {
   run: (text) => {
     const parsed = parseListFile(text, 'fuzz.txt')
     for (const bad of parsed.invalid) {
-      if (parsed.lines[bad.line - 1]?.raw !== bad.text) throw new Error(`invalid line ${bad.line} is not the line it reports`)
+      if (parsed.lines.at(bad.line - 1)?.raw !== bad.text) throw new Error(`invalid line ${bad.line} is not the line it reports`)
     }
     // Line breaks follow the file's first one when it is written back (a mixed file comes back
     // uniform); the lines themselves must come back as they were.

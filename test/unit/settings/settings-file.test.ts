@@ -37,6 +37,12 @@ describe('decodeFileText and encodeFileText', () => {
     // An encoded surrogate (ED A0 80) is not valid UTF-8 either.
     assert.equal(decodeFileText(Buffer.from([0xed, 0xa0, 0x80])), '\udced\udca0\udc80')
   })
+
+  test('decode ASCII bytes as UTF-8 decodes them', () => {
+    fc.assert(fc.property(fc.uint8Array({ max: 0x7f, maxLength: 64 }), (bytes) => {
+      assert.equal(decodeFileText(bytes), Buffer.from(bytes).toString('utf8'))
+    }), { numRuns: 500 })
+  })
 })
 
 describe('resolveSettingsFile and readSettingsFile', () => {
