@@ -275,9 +275,11 @@ export class ListReplica {
   /** Entries changed after local change sequence `lseq`, oldest change first. */
   async changedSince (dataset: ListDataset, lseq: number): Promise<StoredEntry[]> {
     if (lseq >= this.lseq) return []
-    const found = this.held(dataset).lookup(await this.store.changedKeysSince(dataset, lseq))
+    const keys = await this.store.changedKeysSince(dataset, lseq)
+    // Null: the change log was pruned past lseq (it holds about as many keys as the list): every entry is looked at.
+    const found = keys === null ? this.held(dataset).values() : this.held(dataset).lookup(keys).values()
     const out: StoredEntry[] = []
-    for (const e of found.values()) if (e.lseq > lseq) out.push(e)
+    for (const e of found) if (e.lseq > lseq) out.push(e)
     return out.sort((a, b) => a.lseq - b.lseq)
   }
 
