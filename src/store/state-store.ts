@@ -32,7 +32,8 @@
  * keys than the list has entries: with churn (keys added and deleted all day) it would otherwise
  * grow without end. `m!changeLogFrom!<dataset>` is the newest lseq pruned: "changed since" a lseq
  * before it answers null, and the caller looks at every entry instead (what reading a log that
- * long would cost anyway).
+ * long would cost anyway). `m!changeLogGrowth!<dataset>`, written with each record, counts the
+ * keys written since the last prune, so knowing when to prune never reads the log.
  *
  * Formats: 6 (this one); 5 never pruned the change log, and is migrated to 6 by setting the format
  * (an agent of format 5 would read a pruned log as complete and miss changes, so it refuses 6);
@@ -130,6 +131,8 @@ export function bucketOf (key: string): number {
 const changeKey = (dataset: string, lseq: number): string => `c!${dataset}!${hex(lseq, 16)}`
 /** Meta key of the newest lseq pruned from a dataset's change log. */
 const changeLogFromMeta = (dataset: string): string => `changeLogFrom!${dataset}`
+/** Meta key of the keys written to a dataset's change log since it was last pruned. */
+const GROWTH_META = 'changeLogGrowth!'
 const versionKey = (term: number, seq: number): string => `v!${hex(term, 8)}!${hex(seq, 8)}`
 
 /** Lines of a change-log record (its keys, one per line). */
@@ -146,7 +149,10 @@ export class StateStore {
 
   /** Per dataset, the newest lseq pruned from its change log (0: none), once read. */
   private readonly logFrom = new Map<string, number>()
-  /** Per dataset, keys written to its change log since this process last pruned it (absent: never pruned, unknown). */
+  /**
+   * Per dataset, keys written to its change log since it was last pruned, stored with each
+   * record so a restart need not read the log to know (absent: never pruned, unknown).
+   */
   private readonly logGrowth = new Map<string, number>()
 
   private constructor (private readonly db: Level<string, string>) {
@@ -165,6 +171,7 @@ export class StateStore {
       throw err
     }
     const store = new StateStore(db)
+    for await (const [key, n] of db.iterator({ gt: `m!${GROWTH_META}`, lt: `m!${GROWTH_META}\xff` })) store.logGrowth.set(key.slice(2 + GROWTH_META.length), JSON.parse(n))
     const format = await store.getMeta<number>('storeFormat')
     if (format === undefined) {
       await store.write({ meta: { storeFormat: STORE_FORMAT } })
@@ -260,7 +267,7 @@ export class StateStore {
     return lseq < await this.changeLogFrom(dataset) ? null : out
   }
 
-  /** Keys written to a dataset's change log since this process last pruned it (Infinity: not yet pruned). */
+  /** Keys written to a dataset's change log since it was last pruned (Infinity: never pruned, unknown). */
   changeLogGrowth (dataset: string): number {
     return this.logGrowth.get(dataset) ?? Infinity
   }
@@ -282,11 +289,15 @@ export class StateStore {
         break
       }
     }
-    this.logGrowth.set(dataset, 0)
-    if (cut === null) return 0
+    if (cut === null) {
+      await this.write({ meta: { [GROWTH_META + dataset]: 0 } })
+      this.logGrowth.set(dataset, 0)
+      return 0
+    }
     const lseq = parseInt(cut.slice(prefix.length), 16)
     this.logFrom.set(dataset, lseq)
-    await this.write({ meta: { [changeLogFromMeta(dataset)]: lseq } })
+    await this.write({ meta: { [changeLogFromMeta(dataset)]: lseq, [GROWTH_META + dataset]: 0 } })
+    this.logGrowth.set(dataset, 0)
     await this.db.clear({ gt: prefix, lte: cut })
     return lseq
   }
@@ -341,6 +352,7 @@ export class StateStore {
   /** Applies a batch atomically. */
   async write (batch: StoreBatch): Promise<void> {
     const ops: any[] = []
+    let grown: [string, number] | null = null
     for (const { dataset, bucket, entries } of batch.buckets ?? []) {
       const value = encodeBucket(entries)
       ops.push(value === null
@@ -355,8 +367,11 @@ export class StateStore {
     if (batch.changeLog !== undefined && batch.changeLog.keys.length > 0) {
       const { dataset, lseq, keys } = batch.changeLog
       ops.push({ type: 'put', key: changeKey(dataset, lseq), value: keys.join('\n') })
-      const grown = this.logGrowth.get(dataset)
-      if (grown !== undefined) this.logGrowth.set(dataset, grown + keys.length)
+      const before = this.logGrowth.get(dataset)
+      if (before !== undefined) {
+        grown = [dataset, before + keys.length]
+        ops.push({ type: 'put', key: `m!${GROWTH_META}${dataset}`, value: JSON.stringify(grown[1]) })
+      }
     }
     for (const [name, value] of Object.entries(batch.meta ?? {})) {
       ops.push({ type: 'put', key: `m!${name}`, value: JSON.stringify(value) })
@@ -369,5 +384,6 @@ export class StateStore {
       ops.push(value === null ? { type: 'del', key: name, sublevel: this.blobs } : { type: 'put', key: name, value, sublevel: this.blobs })
     }
     if (ops.length > 0) await this.db.batch(ops)
+    if (grown !== null) this.logGrowth.set(...grown)
   }
 }

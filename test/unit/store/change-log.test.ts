@@ -36,7 +36,7 @@ describe('StateStore.pruneChangeLog', () => {
     assert.deepEqual(await node.store.changedKeysSince(WL, 5), ['a.example'])
   })
 
-  test('counts the keys written since it last pruned, unknown before', async (t) => {
+  test('counts the keys written since it last pruned, unknown before, and remembers the count across a restart', async (t) => {
     const node = await Node.create(t)
     await history(node)
     assert.equal(node.store.changeLogGrowth(WL), Infinity)
@@ -44,6 +44,9 @@ describe('StateStore.pruneChangeLog', () => {
     assert.equal(node.store.changeLogGrowth(WL), 0)
     await node.replica.applyScan(WL, file(['a.example', 'y'], ['b.example', 'x'], ['c.example', ''], ['d.example', ''], ['e.example', ''], ['f.example', '']))
     assert.equal(node.store.changeLogGrowth(WL), 2)
+    await node.restart()
+    assert.equal(node.store.changeLogGrowth(WL), 2)
+    assert.equal(node.store.changeLogGrowth('blacklist'), Infinity)
   })
 
   test('leaves other datasets\' logs alone', async (t) => {
