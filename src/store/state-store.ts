@@ -154,6 +154,8 @@ export class StateStore {
    * record so a restart need not read the log to know (absent: never pruned, unknown).
    */
   private readonly logGrowth = new Map<string, number>()
+  /** A store created by this process: a change log it never counted is empty, not unknown. */
+  private newLogs = false
 
   private constructor (private readonly db: Level<string, string>) {
     this.blobs = db.sublevel<string, Uint8Array>('x', { valueEncoding: 'view' })
@@ -174,6 +176,7 @@ export class StateStore {
     for await (const [key, n] of db.iterator({ gt: `m!${GROWTH_META}`, lt: `m!${GROWTH_META}\xff` })) store.logGrowth.set(key.slice(2 + GROWTH_META.length), JSON.parse(n))
     const format = await store.getMeta<number>('storeFormat')
     if (format === undefined) {
+      store.newLogs = true
       await store.write({ meta: { storeFormat: STORE_FORMAT } })
     } else if (format === 2) {
       await store.migrateFrom2()
@@ -269,7 +272,7 @@ export class StateStore {
 
   /** Keys written to a dataset's change log since it was last pruned (Infinity: never pruned, unknown). */
   changeLogGrowth (dataset: string): number {
-    return this.logGrowth.get(dataset) ?? Infinity
+    return this.logGrowth.get(dataset) ?? (this.newLogs ? 0 : Infinity)
   }
 
   /**
@@ -367,7 +370,7 @@ export class StateStore {
     if (batch.changeLog !== undefined && batch.changeLog.keys.length > 0) {
       const { dataset, lseq, keys } = batch.changeLog
       ops.push({ type: 'put', key: changeKey(dataset, lseq), value: keys.join('\n') })
-      const before = this.logGrowth.get(dataset)
+      const before = this.logGrowth.get(dataset) ?? (this.newLogs ? 0 : undefined)
       if (before !== undefined) {
         grown = [dataset, before + keys.length]
         ops.push({ type: 'put', key: `m!${GROWTH_META}${dataset}`, value: JSON.stringify(grown[1]) })

@@ -1,6 +1,11 @@
 /** The store's change log is pruned to its newest records, and "changed since" says when it no longer knows. */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Level } from 'level'
+import { StateStore } from '../../../src/store/state-store.js'
 import { file, keysOf, Node, WL } from '../../helpers/replica-node.js'
 
 /** Scans that give lseq 1-3 (a, b, c), then 4 (b changed), 5 (d added), 6 (a changed): one record per scan. */
@@ -36,17 +41,30 @@ describe('StateStore.pruneChangeLog', () => {
     assert.deepEqual(await node.store.changedKeysSince(WL, 5), ['a.example'])
   })
 
-  test('counts the keys written since it last pruned, unknown before, and remembers the count across a restart', async (t) => {
+  test('counts the keys written since the store was made or last pruned, also across a restart', async (t) => {
     const node = await Node.create(t)
     await history(node)
-    assert.equal(node.store.changeLogGrowth(WL), Infinity)
+    assert.equal(node.store.changeLogGrowth(WL), 6)
     await node.store.pruneChangeLog(WL, 100)
     assert.equal(node.store.changeLogGrowth(WL), 0)
     await node.replica.applyScan(WL, file(['a.example', 'y'], ['b.example', 'x'], ['c.example', ''], ['d.example', ''], ['e.example', ''], ['f.example', '']))
     assert.equal(node.store.changeLogGrowth(WL), 2)
     await node.restart()
     assert.equal(node.store.changeLogGrowth(WL), 2)
-    assert.equal(node.store.changeLogGrowth('blacklist'), Infinity)
+  })
+
+  test('a store of an earlier format does not know how much its log grew until it is pruned', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'spamsync-change-log-'))
+    t.after(async () => { await rm(dir, { recursive: true, force: true }) })
+    // As an agent of format 5 left it: a change-log record and no count.
+    const db = new Level<string, string>(dir)
+    await db.batch([{ type: 'put', key: 'm!storeFormat', value: '5' }, { type: 'put', key: `c!${WL}!${'1'.padStart(16, '0')}`, value: 'a.example' }])
+    await db.close()
+    const store = await StateStore.open(dir)
+    t.after(async () => { await store.close() })
+    assert.equal(store.changeLogGrowth(WL), Infinity)
+    await store.pruneChangeLog(WL, 100)
+    assert.equal(store.changeLogGrowth(WL), 0)
   })
 
   test('leaves other datasets\' logs alone', async (t) => {
