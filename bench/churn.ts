@@ -50,6 +50,8 @@ interface NodeMeasure {
   /** Records and bytes of the change log (`c!` keys) in the store. */
   changeLogRecords: number
   changeLogBytes: number
+  /** Bytes of keys and values by what they hold (state-store.ts's key layout): where the store's bytes are. */
+  bytesByKind: Record<string, number>
 }
 
 /** One variant's numbers. */
@@ -65,6 +67,9 @@ export interface VariantResult {
   /** The process holding both nodes, after a full GC. */
   rssMB: number
   heapUsedMB: number
+  /** V8 heap pages held, and memory of Buffers and ArrayBuffers outside it: what of the RSS is not live JS objects. */
+  heapTotalMB: number
+  externalMB: number
 }
 
 /** The whole benchmark's result. */
@@ -115,6 +120,12 @@ function held (node: FakeNode): { present: number, tombstones: number } {
   return { present, tombstones }
 }
 
+/** What a store key holds, by its prefix (state-store.ts; binary values live under `!x!`). */
+function storeKind (key: string): string {
+  if (key.startsWith('!x!')) return key.includes('history!') ? 'history snapshots' : key.includes('fileview!') ? 'file views' : 'other blobs'
+  return ({ e: 'entries', c: 'change log', v: 'version records', m: 'meta' } as Record<string, string>)[key[0]] ?? 'other'
+}
+
 /** The store of a closed node, compacted, and its change log. */
 async function measureStore (node: FakeNode, dataDir: string, counts: { present: number, tombstones: number }): Promise<NodeMeasure> {
   const dir = join(dataDir, 'state')
@@ -124,12 +135,16 @@ async function measureStore (node: FakeNode, dataDir: string, counts: { present:
   await (db as unknown as { compactRange: (start: string, end: string) => Promise<void> }).compactRange('\x00', '\xff\xff\xff')
   let changeLogRecords = 0
   let changeLogBytes = 0
-  for await (const [k, v] of db.iterator({ gte: 'c!', lt: 'c"' })) {
+  const bytesByKind: Record<string, number> = {}
+  for await (const [k, v] of db.iterator<string, Uint8Array>({ valueEncoding: 'view' })) {
+    const kind = storeKind(k)
+    bytesByKind[kind] = (bytesByKind[kind] ?? 0) + k.length + v.byteLength
+    if (kind !== 'change log') continue
     changeLogRecords++
-    changeLogBytes += k.length + v.length
+    changeLogBytes += k.length + v.byteLength
   }
   await db.close()
-  return { ...counts, storeBytes: await folderBytes(dir), changeLogRecords, changeLogBytes }
+  return { ...counts, storeBytes: await folderBytes(dir), changeLogRecords, changeLogBytes, bytesByKind }
 }
 
 /** Collection on: master and slave hear the floor and drop what is below it. */
@@ -183,7 +198,9 @@ async function runVariant (variant: Variant, live: number, rounds: number): Prom
       slave: await measureStore(slave, dirs.slave, counts.slave),
       fullArchiveBytes,
       rssMB: mb(mem.rss),
-      heapUsedMB: mb(mem.heapUsed)
+      heapUsedMB: mb(mem.heapUsed),
+      heapTotalMB: mb(mem.heapTotal),
+      externalMB: mb(mem.external)
     }
   } finally {
     for (const fn of cleanups) {
@@ -199,7 +216,10 @@ async function runVariant (variant: Variant, live: number, rounds: number): Prom
 /** Runs `variant` in a child process of its own and returns what it printed. */
 async function inChild (variant: Variant, live: number, rounds: number): Promise<VariantResult> {
   const self = fileURLToPath(import.meta.url)
-  const child = spawn(process.execPath, [self, `--variant=${variant}`, `--live=${live}`, `--rounds=${rounds}`], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // With glibc and V8 set as `spamsync start` sets them (bin/spamsync.js), so the RSS is an
+  // agent's: without --optimize-for-size V8 kept 141 MB of heap pages for 11 MB of live objects.
+  const env = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...process.env }
+  const child = spawn(process.execPath, ['--optimize-for-size', '--no-turbofan', self, `--variant=${variant}`, `--live=${live}`, `--rounds=${rounds}`], { stdio: ['ignore', 'pipe', 'inherit'], env })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   const code = await new Promise<number | null>(resolve => child.on('exit', resolve))
@@ -208,11 +228,12 @@ async function inChild (variant: Variant, live: number, rounds: number): Promise
 }
 
 function table (r: ChurnResult): string {
-  const rows = [['variant', 'adds', 'deletes', 'node', 'present', 'tombstones', 'store (KB)', 'change log (records / KB)', 'full archive (KB)', 'RSS / heap (MB)', 'time (s)']]
+  const rows = [['variant', 'adds', 'deletes', 'node', 'present', 'tombstones', 'store (KB)', 'change log (records / KB)', 'full archive (KB)', 'RSS / heap used / heap held / external (MB)', 'time (s)', 'store by kind (KB, uncompressed)']]
   for (const v of r.variants) {
     for (const [name, m] of [['master', v.master], ['slave', v.slave]] as const) {
       rows.push([v.variant, String(v.adds), String(v.deletes), name, String(m.present), String(m.tombstones), String(Math.round(m.storeBytes / 1024)),
-        `${m.changeLogRecords} / ${Math.round(m.changeLogBytes / 1024)}`, name === 'master' ? String(Math.round(v.fullArchiveBytes / 1024)) : '', name === 'master' ? `${v.rssMB} / ${v.heapUsedMB}` : '', name === 'master' ? String(v.seconds) : ''])
+        `${m.changeLogRecords} / ${Math.round(m.changeLogBytes / 1024)}`, name === 'master' ? String(Math.round(v.fullArchiveBytes / 1024)) : '', name === 'master' ? `${v.rssMB} / ${v.heapUsedMB} / ${v.heapTotalMB} / ${v.externalMB}` : '', name === 'master' ? String(v.seconds) : '',
+        Object.entries(m.bytesByKind).map(([kind, n]) => `${kind} ${Math.round(n / 1024)}`).join(', ')])
     }
   }
   return rows.map(row => row.join(' | ')).join('\n')

@@ -14,15 +14,22 @@ if (major < MIN_NODE_MAJOR) {
 // free) gives large blocks back when freed: 19 MB less idle RSS after the 121k-line blacklist's
 // first scan. V8's --optimize-for-size keeps a smaller young generation and grows the heap less
 // eagerly: an idle agent held 6 MB less with empty settings and 75-95 MB less with the 121k-line
-// blacklist, for ~20% more CPU time during its first scan (bench/footprint.ts). The agent starts
-// itself again (same pid) with these unless the operator set MALLOC_ARENA_MAX and
-// MALLOC_MMAP_THRESHOLD_ or gave node --optimize-for-size / --no-optimize-for-size.
-const V8_SIZE_FLAG = '--optimize-for-size'
-const addFlag = !process.execArgv.some(a => a === V8_SIZE_FLAG || a === '--no-optimize-for-size')
+// blacklist, for ~20% more CPU time during its first scan (bench/footprint.ts). --no-turbofan
+// leaves V8's top compiler out (Maglev still optimizes hot code): TurboFan's code is ~5 MB of
+// the node binary that stays resident once it compiled anything, which even an idle agent does
+// within minutes; idle RSS 73.3 -> 67.2 MB empty, 122.4 -> 118.9 MB with the 121k-line
+// blacklist, whose first scan took no more CPU time (4.6 against 4.8 s, load ~10). The agent
+// starts itself again (same pid) with these unless the operator set MALLOC_ARENA_MAX and
+// MALLOC_MMAP_THRESHOLD_ and gave node each flag or its opposite (--no-optimize-for-size,
+// --turbofan).
+const V8_FLAGS = [
+  { flag: '--optimize-for-size', set: ['--optimize-for-size', '--no-optimize-for-size'] },
+  { flag: '--no-turbofan', set: ['--turbofan', '--no-turbofan', '--opt', '--no-opt', '--max-opt'] }
+]
+const flags = V8_FLAGS.filter(f => !process.execArgv.some(a => f.set.includes(a.split('=')[0]))).map(f => f.flag)
 const mallocEnv = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }
 const addEnv = Object.keys(mallocEnv).some(k => process.env[k] === undefined)
-if (process.argv[2] === 'start' && process.platform === 'linux' && (addEnv || addFlag) && typeof process.execve === 'function') {
-  const flags = addFlag ? [V8_SIZE_FLAG] : []
+if (process.argv[2] === 'start' && process.platform === 'linux' && (addEnv || flags.length > 0) && typeof process.execve === 'function') {
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, ...process.argv.slice(1)], { ...mallocEnv, ...process.env })
 }
 const { enableCompileCache } = await import('node:module')

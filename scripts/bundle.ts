@@ -12,6 +12,7 @@ import { build } from 'esbuild'
 import { rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { codeUnitSortPlugin } from './bundle-code-unit-sort.ts'
 
 /** The repository root. */
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -39,6 +40,8 @@ const result = await build({
   target: 'node22',
   external: EXTERNAL,
   alias: ALIAS,
+  // libp2p's peer store sorts by code unit, not localeCompare (bundle-code-unit-sort.ts says why).
+  plugins: [codeUnitSortPlugin()],
   minify: true,
   // Error classes name themselves after their class (errors.ts), and the CLI prints that name.
   keepNames: true,

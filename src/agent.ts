@@ -46,6 +46,7 @@ import { ClusterView } from './cluster/health.js'
 import type { StatusDocument } from './http/status-document.js'
 import type { Version } from './version.js'
 import type { RollbackOutcome } from './archive/change-summary.js'
+import type { TombstoneOptions } from './crdt/tombstone-floor.js'
 
 /** Time between heartbeats (beacons) of every node. */
 export const HEARTBEAT_INTERVAL_MS = DEFAULT_HEARTBEAT_INTERVAL_MS
@@ -72,6 +73,9 @@ interface Base {
   report: Reporter
   callees: Later<ElectionCallees>
 }
+
+/** How an agent starts besides its config: tests give a node a skewed `wallClock`, and `tombstones` waits shorter than the config's and the defaults (crdt/tombstone-floor.ts). */
+export interface AgentOptions { wallClock?: () => number, tombstones?: Partial<TombstoneOptions> }
 
 /** The election and the parts between it and the network. */
 interface NetworkSide {
@@ -145,7 +149,7 @@ async function buildNetworkSide (base: Base): Promise<NetworkSide> {
 }
 
 /** Builds the sync engine and what it drives on this host: the Bayes file, the afterApply hook, the outputs. */
-function buildSyncSide (base: Base, net: NetworkSide): SyncSide {
+function buildSyncSide (base: Base, net: NetworkSide, tombstones: AgentOptions['tombstones']): SyncSide {
   const { config, log, state, report } = base
   const cwd = commandDirOf(config)
   const bayesFile = new BayesFile(config.settingsDir, {
@@ -167,7 +171,7 @@ function buildSyncSide (base: Base, net: NetworkSide): SyncSide {
     roles: election,
     strictVersion: config.strictVersion,
     historyVersions: config.historyVersions,
-    tombstones: { keepMs: config.tombstoneKeepHours * 3600_000 },
+    tombstones: { keepMs: config.tombstoneKeepHours * 3600_000, ...tombstones },
     fanOut: config.fanOut,
     // A node live or connected uploads its own Bayes contribution: no other node may grow it.
     speaksForItself: (nodeId) => election.members().some(m => m.nodeId === nodeId && m.live) || peers.connected(nodeId),
@@ -244,11 +248,8 @@ export class Agent {
 
   private constructor (private readonly parts: Parts) {}
 
-  /**
-   * Builds and starts an agent; `wallClock` is its own clock (tests give a node a skewed one).
-   * List edits are stamped on cluster time, the master's clock (src/crdt/cluster-clock.ts).
-   */
-  static async start (given: Config, opts: { wallClock?: () => number } = {}): Promise<Agent> {
+  /** Builds and starts an agent. List edits are stamped on cluster time, the master's clock (src/crdt/cluster-clock.ts). */
+  static async start (given: Config, opts: AgentOptions = {}): Promise<Agent> {
     const config = { ...given, name: nodeName(given) }
     const log = createLog(config.logLevel, config.name)
     const clock = new ClusterClock(opts.wallClock)
@@ -264,7 +265,7 @@ export class Agent {
       const callees = new Later<ElectionCallees>('the election\'s callees')
       const base: Base = { config, log, clock, state, node, callees, report: (what, err) => { callees.get().engine.report(what, err) } }
       const net = await buildNetworkSide(base)
-      const sync = buildSyncSide(base, net)
+      const sync = buildSyncSide(base, net, opts.tombstones)
       await sync.engine.load()
       const agent = new Agent({ ...base, ...net, ...sync, ...buildViews(base, net, sync) })
       await agent.run()

@@ -111,6 +111,7 @@ function renderSelf (s) {
     row([el('th', 'Listen addresses'), listen]),
     row([el('th', 'Uptime'), duration(s.uptimeSeconds) + ' (since ' + started + ')']),
     row([el('th', 'Clock offset to the master'), clockText(s)]),
+    row([el('th', 'Deletes forgotten before'), s.tombstoneFloor ? time(s.tombstoneFloor) + ' (tombstone floor)' : 'none yet: every delete is kept']),
     row([el('th', 'Sync traffic'), traffic]),
     row([el('th', 'Last upload'), transfer(s.lastUpload)]),
     row([el('th', 'Last download'), transfer(s.lastDownload)]));

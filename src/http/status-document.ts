@@ -72,6 +72,8 @@ export interface StatusDocument {
   appliedVersion: Version
   /** This node's clock minus the master's (ms); null until a master's clock was heard. */
   clockOffsetMs: number | null
+  /** The tombstone floor this node knows (ISO, cluster time): deletes stamped before it are forgotten (sync-v1.md, "Tombstones"); null: none yet. */
+  tombstoneFloor: string | null
   listen: string[]
   peers: PeerStatus[]
   /** Every node this one knows, itself first (cluster/health.ts). */
@@ -105,7 +107,7 @@ export interface StatusDocument {
  */
 export type ReceivedStatus = Pick<StatusDocument, 'nodeId' | 'role' | 'term' | 'masterId' | 'version' | 'appliedVersion' | 'agentVersion' |
 'protocolVersion' | 'clockOffsetMs' | 'bytesSent' | 'bytesReceived' | 'lastUpload' | 'lastDownload' | 'errors'> &
-Partial<Pick<StatusDocument, 'name' | 'cluster' | 'outputs' | 'warnings' | 'transfer'>> & {
+Partial<Pick<StatusDocument, 'name' | 'cluster' | 'outputs' | 'warnings' | 'transfer' | 'tombstoneFloor'>> & {
   datasets: Record<string, ListDatasetStatus>
   peers: Array<Pick<PeerStatus, 'id' | 'role' | 'appliedVersion' | 'agentVersion' | 'compatible' | 'reason' | 'lastSeen'> &
   Partial<Pick<PeerStatus, 'name' | 'connected' | 'lastDialError'>>>

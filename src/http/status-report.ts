@@ -6,6 +6,7 @@ import { AGENT_VERSION, LIST_DATASETS, PROTOCOL_VERSION, SCHEMA_VERSION, type Li
 import { clusterSummary, type ClusterView, type SelfSeen } from '../cluster/health.js'
 import type { MemberView, Role } from '../election/state.js'
 import type { SyncEngine } from '../sync/engine.js'
+import type { TombstoneCollector } from '../sync/tombstones.js'
 import type { ListReplica } from '../replica/list-replica.js'
 import type { SettingsFolder } from '../replica/settings-folder.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
@@ -21,7 +22,7 @@ import type { FullArchiveStatus, ListDatasetStatus, PeerStatus, StatusDocument }
 export interface StatusParts {
   nodeId: string
   election: { readonly role: Role, readonly masterId: string | null, readonly term: number, members: () => MemberView[] }
-  engine: Pick<SyncEngine, 'version' | 'appliedVersion' | 'errors' | 'lastUpload' | 'lastDownload' | 'fullArchive' | 'bayesTokens' | 'bayesFileStatus'>
+  engine: Pick<SyncEngine, 'version' | 'appliedVersion' | 'errors' | 'lastUpload' | 'lastDownload' | 'fullArchive' | 'bayesTokens' | 'bayesFileStatus'> & { tombstones: Pick<TombstoneCollector, 'floor'> }
   replica: Pick<ListReplica, 'presentCount'>
   folder: Pick<SettingsFolder, 'invalid' | 'problem'>
   bayes: Pick<BayesReplica, 'contributorCount'>
@@ -88,6 +89,7 @@ export class StatusReport {
       version: engine.version,
       appliedVersion: engine.appliedVersion,
       clockOffsetMs: this.parts.skews.ownOffsetMs,
+      tombstoneFloor: engine.tombstones.floor > 0 ? new Date(engine.tombstones.floor).toISOString() : null,
       listen: this.parts.listen(),
       peers: this.peers(),
       cluster,

@@ -28,11 +28,20 @@
  * parsing it. A small change to a big file's view is stored as a patch of it instead,
  * `x!fileview!<dataset>!patch!<n:hex8>` (replica/view-patch.ts): at most 16, applied in order.
  *
- * Formats: 5 (this one); 4 had no file view patches, and is migrated to 5 by setting the format
- * (an agent of format 4 would read a patched view without its patches, so it refuses format 5);
+ * The change log is pruned ({@link StateStore.pruneChangeLog}) so that it never holds many more
+ * keys than the list has entries: with churn (keys added and deleted all day) it would otherwise
+ * grow without end. `m!changeLogFrom!<dataset>` is the newest lseq pruned: "changed since" a lseq
+ * before it answers null, and the caller looks at every entry instead (what reading a log that
+ * long would cost anyway). `m!changeLogGrowth!<dataset>`, written with each record, counts the
+ * keys written since the last prune, so knowing when to prune never reads the log.
+ *
+ * Formats: 6 (this one); 5 never pruned the change log, and is migrated to 6 by setting the format
+ * (an agent of format 5 would read a pruned log as complete and miss changes, so it refuses 6);
+ * 4 also had no file view patches, and is migrated the same way (an agent of format 4 would read
+ * a patched view without its patches);
  * 3 kept each bucket as JSON (decoding it was a third of an export of a 121k-entry list), and is
- * migrated to 5 when opened; 2 also kept the file view as `key TAB value` lines and a node id in
- * every entry record, and is migrated to 5 when opened (its views become
+ * migrated to 6 when opened; 2 also kept the file view as `key TAB value` lines and a node id in
+ * every entry record, and is migrated to 6 when opened (its views become
  * files of those entries, which parse to the same entries; the next scan diffs the real file
  * against them as before). Any other format is refused.
  */
@@ -44,8 +53,8 @@ import { decodeBucket, decodeBucketColumns, decodeBucketV2, decodeBucketV3, enco
 
 export type { StoredEntry } from './bucket-codec.js'
 
-/** Layout version of this store; a data folder of another layout is migrated (2, 3, 4) or refused, not misread. */
-export const STORE_FORMAT = 5
+/** Layout version of this store; a data folder of another layout is migrated (2, 3, 4, 5) or refused, not misread. */
+export const STORE_FORMAT = 6
 
 /** Blob name of a dataset's file view (its full text). */
 export const fileViewName = (dataset: string): string => `fileview!${dataset}`
@@ -120,12 +129,33 @@ export function bucketOf (key: string): number {
   return (h >>> 0) % ENTRY_BUCKETS
 }
 const changeKey = (dataset: string, lseq: number): string => `c!${dataset}!${hex(lseq, 16)}`
+/** Meta key of the newest lseq pruned from a dataset's change log. */
+const changeLogFromMeta = (dataset: string): string => `changeLogFrom!${dataset}`
+/** Meta key of the keys written to a dataset's change log since it was last pruned. */
+const GROWTH_META = 'changeLogGrowth!'
 const versionKey = (term: number, seq: number): string => `v!${hex(term, 8)}!${hex(seq, 8)}`
+
+/** Lines of a change-log record (its keys, one per line). */
+function lineCount (text: string): number {
+  let n = 1
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++
+  return n
+}
 
 /** The LevelDB of one data folder. */
 export class StateStore {
   /** Binary values live in a sublevel of their own encoding, written in the same batches. */
   private readonly blobs
+
+  /** Per dataset, the newest lseq pruned from its change log (0: none), once read. */
+  private readonly logFrom = new Map<string, number>()
+  /**
+   * Per dataset, keys written to its change log since it was last pruned, stored with each
+   * record so a restart need not read the log to know (absent: never pruned, unknown).
+   */
+  private readonly logGrowth = new Map<string, number>()
+  /** A store created by this process: a change log it never counted is empty, not unknown. */
+  private newLogs = false
 
   private constructor (private readonly db: Level<string, string>) {
     this.blobs = db.sublevel<string, Uint8Array>('x', { valueEncoding: 'view' })
@@ -143,14 +173,16 @@ export class StateStore {
       throw err
     }
     const store = new StateStore(db)
+    for await (const [key, n] of db.iterator({ gt: `m!${GROWTH_META}`, lt: `m!${GROWTH_META}\xff` })) store.logGrowth.set(key.slice(2 + GROWTH_META.length), JSON.parse(n))
     const format = await store.getMeta<number>('storeFormat')
     if (format === undefined) {
+      store.newLogs = true
       await store.write({ meta: { storeFormat: STORE_FORMAT } })
     } else if (format === 2) {
       await store.migrateFrom2()
     } else if (format === 3) {
       await store.migrateFrom3()
-    } else if (format === 4) {
+    } else if (format === 4 || format === 5) {
       await store.write({ meta: { storeFormat: STORE_FORMAT } })
     } else if (format !== STORE_FORMAT) {
       await db.close()
@@ -159,7 +191,7 @@ export class StateStore {
     return store
   }
 
-  // Format 2 -> 5, in one batch with the new format number: entry buckets become binary, and
+  // Format 2 -> 6, in one batch with the new format number: entry buckets become binary, and
   // each file view goes from `key TAB value` lines to the text of a file holding those entries
   // (`key value` lines).
   private async migrateFrom2 (): Promise<void> {
@@ -173,7 +205,7 @@ export class StateStore {
     await this.write({ meta: { storeFormat: STORE_FORMAT }, buckets, blobs })
   }
 
-  // Format 3 -> 5, in one batch with the new format number: entry buckets go from JSON to binary.
+  // Format 3 -> 6, in one batch with the new format number: entry buckets go from JSON to binary.
   private async migrateFrom3 (): Promise<void> {
     await this.write({ meta: { storeFormat: STORE_FORMAT }, buckets: await this.oldBuckets(decodeBucketV3) })
   }
@@ -227,14 +259,62 @@ export class StateStore {
 
   /**
    * Keys changed by the commits after `lseq` (a commit boundary), oldest first; a key changed
-   * twice is listed twice.
+   * twice is listed twice. Null when the log was pruned past `lseq`: it no longer knows.
    */
-  async changedKeysSince (dataset: string, lseq: number): Promise<string[]> {
+  async changedKeysSince (dataset: string, lseq: number): Promise<string[] | null> {
     const out: string[] = []
     for await (const keys of this.db.values({ gt: changeKey(dataset, lseq), lt: `c!${dataset}!\xff` })) {
       for (const key of keys.split('\n')) out.push(key)
     }
-    return out
+    // Read after the records: a prune raises it before it deletes any.
+    return lseq < await this.changeLogFrom(dataset) ? null : out
+  }
+
+  /** Keys written to a dataset's change log since it was last pruned (Infinity: never pruned, unknown). */
+  changeLogGrowth (dataset: string): number {
+    return this.logGrowth.get(dataset) ?? (this.newLogs ? 0 : Infinity)
+  }
+
+  /**
+   * Prunes a dataset's change log to its newest records that hold at most `keepKeys` keys;
+   * returns the newest lseq pruned (0: nothing pruned). That lseq is stored before any record
+   * goes: a crash in between leaves records no longer read, never a log that looks complete
+   * and is not.
+   */
+  async pruneChangeLog (dataset: string, keepKeys: number): Promise<number> {
+    const prefix = `c!${dataset}!`
+    let kept = 0
+    let cut: string | null = null
+    for await (const [key, keys] of this.db.iterator({ gt: prefix, lt: prefix + '\xff', reverse: true })) {
+      kept += lineCount(keys)
+      if (kept > keepKeys) {
+        cut = key
+        break
+      }
+    }
+    if (cut === null) {
+      await this.write({ meta: { [GROWTH_META + dataset]: 0 } })
+      this.logGrowth.set(dataset, 0)
+      return 0
+    }
+    const lseq = parseInt(cut.slice(prefix.length), 16)
+    this.logFrom.set(dataset, lseq)
+    await this.write({ meta: { [changeLogFromMeta(dataset)]: lseq, [GROWTH_META + dataset]: 0 } })
+    this.logGrowth.set(dataset, 0)
+    await this.db.clear({ gt: prefix, lte: cut })
+    return lseq
+  }
+
+  // The newest lseq pruned from a dataset's change log, read once.
+  private async changeLogFrom (dataset: string): Promise<number> {
+    let from = this.logFrom.get(dataset)
+    if (from === undefined) {
+      from = (await this.getMeta<number>(changeLogFromMeta(dataset))) ?? 0
+      // A prune may have set it meanwhile.
+      from = Math.max(from, this.logFrom.get(dataset) ?? 0)
+      this.logFrom.set(dataset, from)
+    }
+    return from
   }
 
   /** The record of a central version, if this node cut it. */
@@ -275,6 +355,7 @@ export class StateStore {
   /** Applies a batch atomically. */
   async write (batch: StoreBatch): Promise<void> {
     const ops: any[] = []
+    let grown: [string, number] | null = null
     for (const { dataset, bucket, entries } of batch.buckets ?? []) {
       const value = encodeBucket(entries)
       ops.push(value === null
@@ -289,6 +370,11 @@ export class StateStore {
     if (batch.changeLog !== undefined && batch.changeLog.keys.length > 0) {
       const { dataset, lseq, keys } = batch.changeLog
       ops.push({ type: 'put', key: changeKey(dataset, lseq), value: keys.join('\n') })
+      const before = this.logGrowth.get(dataset) ?? (this.newLogs ? 0 : undefined)
+      if (before !== undefined) {
+        grown = [dataset, before + keys.length]
+        ops.push({ type: 'put', key: `m!${GROWTH_META}${dataset}`, value: JSON.stringify(grown[1]) })
+      }
     }
     for (const [name, value] of Object.entries(batch.meta ?? {})) {
       ops.push({ type: 'put', key: `m!${name}`, value: JSON.stringify(value) })
@@ -301,5 +387,6 @@ export class StateStore {
       ops.push(value === null ? { type: 'del', key: name, sublevel: this.blobs } : { type: 'put', key: name, value, sublevel: this.blobs })
     }
     if (ops.length > 0) await this.db.batch(ops)
+    if (grown !== null) this.logGrowth.set(...grown)
   }
 }

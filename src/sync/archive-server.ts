@@ -26,6 +26,8 @@ export interface ArchiveServerParts {
   isMaster: () => boolean
   /** Full archives go from peer to peer; off: every node fetches from the master only. */
   fanOut: boolean
+  /** True for a version that a fetch may no longer build on: tombstones were dropped since (tombstones.ts, needsFull). */
+  staleBase?: (version: Version) => boolean
   /** A build that failed: an error in this node's status, not only the fetcher's. */
   report: (what: string, err: unknown) => void
 }
@@ -101,7 +103,9 @@ export class ArchiveServer {
   private async masterArchive (): Promise<HeldArchive> {
     const { versions } = this.parts
     const held = this.offer.held
-    if (held !== null && await versions.isDeltaBase(held.ref.version)) return held
+    // Not one older than tombstones dropped since: its entries plus a delta would miss those
+    // deletes, and a node that was away drops what the full state it applies does not carry.
+    if (held !== null && this.parts.staleBase?.(held.ref.version) !== true && await versions.isDeltaBase(held.ref.version)) return held
     // After the await: a fetch served meanwhile may have built one of the current version.
     const built = this.offer.held
     if (built !== null && built !== held && compareVersions(built.ref.version, versions.current) === 0) return built

@@ -91,6 +91,7 @@ export class SyncEngine {
       versions: this.versions,
       isMaster: () => this.parts.roles.role === 'master',
       fanOut: parts.fanOut,
+      staleBase: (version) => this.tombstones.needsFull(version),
       report: (what, err) => { this.report(what, err) }
     })
     this.downloader = new Downloader({

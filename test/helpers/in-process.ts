@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaultConfig, type Config } from '../../src/config.js'
-import { Agent } from '../../src/agent.js'
+import { Agent, type AgentOptions } from '../../src/agent.js'
 import { generateClusterKey, writeClusterKey } from '../../src/net/cluster-key.js'
 import { waitFor } from './agents.js'
 
@@ -53,12 +53,12 @@ export class InProcessCluster {
   }
 
   /** Starts the next agent; `files` are written to its settings folder before it starts. */
-  async start (overrides: Partial<Config> = {}, files: Record<string, string> = {}): Promise<Agent> {
+  async start (overrides: Partial<Config> = {}, files: Record<string, string> = {}, opts: AgentOptions = {}): Promise<Agent> {
     const dir = join(this.root, `n${this.agents.length}`)
     await mkdir(join(dir, 'settings'), { recursive: true })
     for (const [name, text] of Object.entries(files)) await writeFile(join(dir, 'settings', name), text)
     const bootstrap = this.agents.length === 0 ? [] : this.agents[0].status().listen
-    const agent = await Agent.start(testAgentConfig(dir, this.keyFile, bootstrap, overrides))
+    const agent = await Agent.start(testAgentConfig(dir, this.keyFile, bootstrap, overrides), opts)
     this.agents.push(agent)
     return agent
   }

@@ -100,6 +100,8 @@ export function formatStatus (s: ReceivedStatus): string {
     `role      ${s.role} (term ${s.term}, master ${masterName(s)})`,
     `version   central ${version(s.version)}, applied ${version(s.appliedVersion)}   agent ${s.agentVersion}, protocol ${s.protocolVersion}`,
     `clock     ${s.clockOffsetMs == null ? 'no master clock heard yet' : `${s.clockOffsetMs} ms ahead of the master's (list edits are stamped on the master's)`}`,
+    // An agent from before tombstone collection has no such field.
+    ...(s.tombstoneFloor === undefined ? [] : [`deletes   ${s.tombstoneFloor === null ? 'all kept (no tombstone floor yet)' : `forgotten when stamped before ${s.tombstoneFloor} (tombstone floor)`}`]),
     `traffic   ${s.bytesSent} bytes sent, ${s.bytesReceived} received`,
     `upload    ${s.lastUpload === null ? '-' : `${s.lastUpload.kind} ${s.lastUpload.bytes} bytes ${ago(s.lastUpload.time)}`}`,
     `download  ${s.lastDownload === null ? '-' : `${s.lastDownload.kind} ${s.lastDownload.bytes} bytes ${ago(s.lastDownload.time)}`}`,

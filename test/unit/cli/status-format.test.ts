@@ -38,3 +38,9 @@ test('the cluster first: summary, one line per node with lag and problems, the m
   assert.match(text, /^role +slave \(term 2, master mx1\)$/m)
   assert.match(text, /^mx1 +master .* 12D3KooWmaster$/m)
 })
+
+test('the tombstone floor: the time before which deletes are forgotten, or that none is yet; no line from an agent without the field', () => {
+  assert.match(formatStatus({ ...OLD, tombstoneFloor: '2026-12-06T03:00:00.000Z' }), /^deletes +forgotten when stamped before 2026-12-06T03:00:00\.000Z \(tombstone floor\)$/m)
+  assert.match(formatStatus({ ...OLD, tombstoneFloor: null }), /^deletes +all kept \(no tombstone floor yet\)$/m)
+  assert.doesNotMatch(formatStatus(OLD), /^deletes/m)
+})

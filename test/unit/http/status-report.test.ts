@@ -17,7 +17,7 @@ function report (): StatusReport {
   const parts: StatusParts = {
     nodeId: 'me',
     election: { role: 'slave', masterId: 'm', term: 2, members: () => [member] },
-    engine: { version: V, appliedVersion: V, errors: [], lastUpload: null, lastDownload: null, fullArchive: null, bayesTokens: 7, bayesFileStatus: () => none },
+    engine: { version: V, appliedVersion: V, errors: [], lastUpload: null, lastDownload: null, fullArchive: null, bayesTokens: 7, bayesFileStatus: () => none, tombstones: { floor: T0 - 3_600_000 } },
     replica: { presentCount: () => 4 },
     folder: { invalid: new Map(LIST_DATASETS.map(ds => [ds, none])), problem: (ds) => ds === 'blacklist' ? 'too large' : undefined },
     bayes: { contributorCount: 0 },
@@ -66,4 +66,8 @@ test('this node heads the cluster view; role, clock, warnings and uptime are its
   assert.equal(s.clockOffsetMs, -12)
   assert.deepEqual(s.warnings, ['the cluster key k is open'])
   assert.equal(s.uptimeSeconds, 60)
+})
+
+test('the tombstone floor is the one this node knows, as an ISO time', () => {
+  assert.equal(report().status().tombstoneFloor, '2026-12-06T03:00:00.000Z')
 })

@@ -46,6 +46,15 @@ describe('StateStore formats', () => {
     assert.equal(Buffer.from((await store.getBlob(fileViewName('whitelist')))!).toString('utf8'), 'a.example\n')
   })
 
+  test('a format-5 store is migrated by its format number: its change log is read as unpruned', async (t) => {
+    const dir = await storeDir(t)
+    await storeOfFormat(dir, 5)
+    const store = await StateStore.open(dir)
+    t.after(async () => { await store.close() })
+    assert.equal(await store.getMeta('storeFormat'), STORE_FORMAT)
+    assert.deepEqual(await store.changedKeysSince('whitelist', 0), [])
+  })
+
   test('a format-2 store is migrated: its file views become texts holding the same entries', async (t) => {
     const dir = await storeDir(t)
     // Format 2 kept a file view as `key TAB value` lines ('' value: nothing after the tab).

@@ -14,13 +14,14 @@ import { FULL_SENDS_AT_ONCE } from '../../../src/sync/fan-out.js'
 import { Status } from '../../../src/pb/spamsync.js'
 import type { Entry } from '../../../src/crdt/lww-set.js'
 import type { Served } from '../../../src/protocol/fetch-service.js'
+import { compareVersions, type Version } from '../../../src/version.js'
 
 const WALL_MS = 1_700_000_000_000
 let counter = 0
 const entry = (key: string): Entry => ({ key, value: '', present: true, stamp: { wallMs: WALL_MS, counter: counter++, nodeId: 'master' } })
 
 /** A server on a real store and replica; `master` says whether this node is master. */
-async function setup (t: TestContext, fanOut: boolean): Promise<{ server: ArchiveServer, replica: ListReplica, versions: VersionHistory, role: { master: boolean } }> {
+async function setup (t: TestContext, fanOut: boolean, staleBase?: (v: Version) => boolean): Promise<{ server: ArchiveServer, replica: ListReplica, versions: VersionHistory, role: { master: boolean } }> {
   const dir = await mkdtemp(join(tmpdir(), 'spamsync-archive-server-'))
   const store = await StateStore.open(dir)
   t.after(async () => {
@@ -31,7 +32,7 @@ async function setup (t: TestContext, fanOut: boolean): Promise<{ server: Archiv
   const versions = new VersionHistory({ store, replica, historyVersions: 5, now: () => WALL_MS })
   await versions.load()
   const role = { master: true }
-  const server = new ArchiveServer({ nodeId: 'master', replica, versions, isMaster: () => role.master, fanOut, report: () => {} })
+  const server = new ArchiveServer({ nodeId: 'master', replica, versions, isMaster: () => role.master, fanOut, staleBase, report: () => {} })
   return { server, replica, versions, role }
 }
 
@@ -63,6 +64,29 @@ describe('ArchiveServer', () => {
     await versions.cut(2, 'master')
     const served = await server.serve({ term: 1, seq: 7 }, { nodeId: 's', fanOut: false })
     assert.equal(served.kind, 'full')
+    assert.deepEqual(keysOf(served.zip), ['a@example.com', 'b@example.com'])
+  })
+
+  test('with fan-out the master hands out the full archive it holds while a delta can be made from it', async (t) => {
+    const { server, replica, versions } = await setup(t, true)
+    await replica.merge('whitelist', [entry('a@example.com')], { synced: true })
+    await versions.cut(1, 'master')
+    const first = await server.serve({ term: 0, seq: 0 }, { nodeId: 's1', fanOut: false })
+    await replica.merge('whitelist', [entry('b@example.com')], { synced: true })
+    await versions.cut(1, 'master')
+    const second = await server.serve({ term: 0, seq: 0 }, { nodeId: 's2', fanOut: false })
+    assert.deepEqual([first.version, second.version], [{ term: 1, seq: 1 }, { term: 1, seq: 1 }])
+  })
+
+  test('but not one older than tombstones dropped since (a stale base): it builds one of the current version', async (t) => {
+    const { server, replica, versions } = await setup(t, true, v => compareVersions(v, { term: 1, seq: 2 }) < 0)
+    await replica.merge('whitelist', [entry('a@example.com')], { synced: true })
+    await versions.cut(1, 'master')
+    await server.serve({ term: 0, seq: 0 }, { nodeId: 's1', fanOut: false })
+    await replica.merge('whitelist', [entry('b@example.com')], { synced: true })
+    await versions.cut(1, 'master')
+    const served = await server.serve({ term: 0, seq: 0 }, { nodeId: 's2', fanOut: false })
+    assert.deepEqual(served.version, { term: 1, seq: 2 })
     assert.deepEqual(keysOf(served.zip), ['a@example.com', 'b@example.com'])
   })
 
