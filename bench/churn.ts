@@ -5,7 +5,7 @@
  * again (an auto-whitelist's churn). After `rounds` rounds (rounds x live / 2 adds and as many
  * deletes) it measures, on the master and on a slave:
  * the entries held (present and tombstones), the store on disk (after a compaction, so LevelDB's
- * lag does not count), the change log's records, the full archive, and the RSS and heap of a
+ * lag does not count), the full archive, and the RSS and heap of a
  * process that holds both nodes.
  *
  * Three variants, each in its own process so RSS is its own: `live` (a fresh cluster given the
@@ -47,9 +47,6 @@ interface NodeMeasure {
   tombstones: number
   /** Bytes of the store's folder after a full compaction. */
   storeBytes: number
-  /** Records and bytes of the change log (`c!` keys) in the store. */
-  changeLogRecords: number
-  changeLogBytes: number
   /** Bytes of keys and values by what they hold (state-store.ts's key layout): where the store's bytes are. */
   bytesByKind: Record<string, number>
 }
@@ -123,28 +120,23 @@ function held (node: FakeNode): { present: number, tombstones: number } {
 /** What a store key holds, by its prefix (state-store.ts; binary values live under `!x!`). */
 function storeKind (key: string): string {
   if (key.startsWith('!x!')) return key.includes('history!') ? 'history snapshots' : key.includes('fileview!') ? 'file views' : 'other blobs'
-  return ({ e: 'entries', c: 'change log', v: 'version records', m: 'meta' } as Record<string, string>)[key[0]] ?? 'other'
+  return ({ e: 'entries', v: 'version records', m: 'meta' } as Record<string, string>)[key[0]] ?? 'other'
 }
 
-/** The store of a closed node, compacted, and its change log. */
+/** The store of a closed node, compacted, by kind of key. */
 async function measureStore (node: FakeNode, dataDir: string, counts: { present: number, tombstones: number }): Promise<NodeMeasure> {
   const dir = join(dataDir, 'state')
   const db = new Level<string, string>(dir)
   await db.open()
   // On Node, Level is classic-level's LevelDB, which can compact (its type does not say so).
   await (db as unknown as { compactRange: (start: string, end: string) => Promise<void> }).compactRange('\x00', '\xff\xff\xff')
-  let changeLogRecords = 0
-  let changeLogBytes = 0
   const bytesByKind: Record<string, number> = {}
   for await (const [k, v] of db.iterator<string, Uint8Array>({ valueEncoding: 'view' })) {
     const kind = storeKind(k)
     bytesByKind[kind] = (bytesByKind[kind] ?? 0) + k.length + v.byteLength
-    if (kind !== 'change log') continue
-    changeLogRecords++
-    changeLogBytes += k.length + v.byteLength
   }
   await db.close()
-  return { ...counts, storeBytes: await folderBytes(dir), changeLogRecords, changeLogBytes, bytesByKind }
+  return { ...counts, storeBytes: await folderBytes(dir), bytesByKind }
 }
 
 /** Collection on: master and slave hear the floor and drop what is below it. */
@@ -228,11 +220,11 @@ async function inChild (variant: Variant, live: number, rounds: number): Promise
 }
 
 function table (r: ChurnResult): string {
-  const rows = [['variant', 'adds', 'deletes', 'node', 'present', 'tombstones', 'store (KB)', 'change log (records / KB)', 'full archive (KB)', 'RSS / heap used / heap held / external (MB)', 'time (s)', 'store by kind (KB, uncompressed)']]
+  const rows = [['variant', 'adds', 'deletes', 'node', 'present', 'tombstones', 'store (KB)', 'full archive (KB)', 'RSS / heap used / heap held / external (MB)', 'time (s)', 'store by kind (KB, uncompressed)']]
   for (const v of r.variants) {
     for (const [name, m] of [['master', v.master], ['slave', v.slave]] as const) {
       rows.push([v.variant, String(v.adds), String(v.deletes), name, String(m.present), String(m.tombstones), String(Math.round(m.storeBytes / 1024)),
-        `${m.changeLogRecords} / ${Math.round(m.changeLogBytes / 1024)}`, name === 'master' ? String(Math.round(v.fullArchiveBytes / 1024)) : '', name === 'master' ? `${v.rssMB} / ${v.heapUsedMB} / ${v.heapTotalMB} / ${v.externalMB}` : '', name === 'master' ? String(v.seconds) : '',
+        name === 'master' ? String(Math.round(v.fullArchiveBytes / 1024)) : '', name === 'master' ? `${v.rssMB} / ${v.heapUsedMB} / ${v.heapTotalMB} / ${v.externalMB}` : '', name === 'master' ? String(v.seconds) : '',
         Object.entries(m.bytesByKind).map(([kind, n]) => `${kind} ${Math.round(n / 1024)}`).join(', ')])
     }
   }

@@ -51,8 +51,6 @@ import type { TombstoneOptions } from './crdt/tombstone-floor.js'
 /** Time between heartbeats (beacons) of every node. */
 export const HEARTBEAT_INTERVAL_MS = DEFAULT_HEARTBEAT_INTERVAL_MS
 
-export { INTRODUCE_AFTER_MS } from './protocol/beacon-router.js'
-export { REDIAL_INTERVAL_MS } from './cluster/peer-directory.js'
 export type { StatusDocument } from './http/status-document.js'
 
 /** The parts the election calls back into, built after it. */

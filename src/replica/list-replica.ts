@@ -343,7 +343,6 @@ export class ListReplica {
     const view = fileView === null ? undefined : this.viewWrite(dataset, fileView.text)
     await this.store.write({
       encodedBuckets: change.writes.map(w => ({ dataset, ...w })),
-      changeLog: { dataset, lseq, keys: changed.map(e => e.key) },
       meta: changed.length > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
       blobs: view?.blobs
     })

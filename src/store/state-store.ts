@@ -9,17 +9,15 @@
  * |------------------------------|-------------------------------|---------------------------------------|
  * | `m!<name>`                   | JSON                          | node meta: identity, clock, versions  |
  * | `e!<dataset>!<bucket:hex2>`  | bytes: node ids, records      | the replica's entries, by key hash    |
- * | `c!<dataset>!<lseq:hex16>`   | keys, one per line            | change log: "changed since" scans     |
  * | `v!<term:hex8>!<seq:hex8>`   | JSON {lseq, ...}              | central version -> change sequence    |
  * | `x!<name>` (binary values)   | bytes                         | Bayes snapshot, change log, baseline; |
  * |                              |                               | `history!<term>!<seq>!<dataset>` list |
  * |                              |                               | snapshots of kept central versions    |
  *
  * `lseq` is this node's local change sequence: every change to the replica (a local edit or a
- * merged remote entry) takes the next number. Each commit writes one change-log record, keyed by
- * the last lseq it handed out and listing the keys it changed, so "all changes since X" is a
- * range scan of `c!`, not a full scan (one record per commit, not per entry: a first scan of a
- * 121k-line list is one record). Entries are grouped into {@link ENTRY_BUCKETS} buckets by a
+ * merged remote entry) takes the next number, stored with the entry; "all changes since X" reads
+ * only the buckets whose newest lseq is after X (replica/entry-buckets.ts), so no change log is
+ * kept (it grew by every key ever changed). Entries are grouped into {@link ENTRY_BUCKETS} buckets by a
  * hash of their key, and a commit rewrites only the buckets it touched: one value per key made
  * the first scan of that list 243k LevelDB operations; buckets make it 256, and a one-line
  * change still rewrites one small value. The file view of each dataset (what its settings file held when
@@ -28,15 +26,9 @@
  * parsing it. A small change to a big file's view is stored as a patch of it instead,
  * `x!fileview!<dataset>!patch!<n:hex8>` (replica/view-patch.ts): at most 16, applied in order.
  *
- * The change log is pruned ({@link StateStore.pruneChangeLog}) so that it never holds many more
- * keys than the list has entries: with churn (keys added and deleted all day) it would otherwise
- * grow without end. `m!changeLogFrom!<dataset>` is the newest lseq pruned: "changed since" a lseq
- * before it answers null, and the caller looks at every entry instead (what reading a log that
- * long would cost anyway). `m!changeLogGrowth!<dataset>`, written with each record, counts the
- * keys written since the last prune, so knowing when to prune never reads the log.
- *
- * Formats: 6 (this one); 5 never pruned the change log, and is migrated to 6 by setting the format
- * (an agent of format 5 would read a pruned log as complete and miss changes, so it refuses 6);
+ * Formats: 6 (this one); 5 kept a change log (`c!<dataset>!<lseq>` records, the keys of each
+ * commit), and is migrated to 6 by deleting it with the new format number (an agent of format 5
+ * would read the missing log as "nothing changed" and miss changes, so it refuses 6);
  * 4 also had no file view patches, and is migrated the same way (an agent of format 4 would read
  * a patched view without its patches);
  * 3 kept each bucket as JSON (decoding it was a third of an export of a 121k-entry list), and is
@@ -69,8 +61,6 @@ export interface StoreBatch {
   buckets?: Array<{ dataset: string; bucket: number; entries: Iterable<StoredEntry> }>
   /** Entry buckets to rewrite, already encoded (encodeBucket; null: the bucket is now empty). */
   encodedBuckets?: Array<{ dataset: string; bucket: number; bytes: Uint8Array | null }>
-  /** The change-log record of this commit: the keys it changed, under the last lseq it used. */
-  changeLog?: { dataset: string; lseq: number; keys: string[] }
   /** Meta keys to set. */
   meta?: Record<string, unknown>
   /** Central version -> record (written by the master). */
@@ -128,34 +118,12 @@ export function bucketOf (key: string): number {
   }
   return (h >>> 0) % ENTRY_BUCKETS
 }
-const changeKey = (dataset: string, lseq: number): string => `c!${dataset}!${hex(lseq, 16)}`
-/** Meta key of the newest lseq pruned from a dataset's change log. */
-const changeLogFromMeta = (dataset: string): string => `changeLogFrom!${dataset}`
-/** Meta key of the keys written to a dataset's change log since it was last pruned. */
-const GROWTH_META = 'changeLogGrowth!'
 const versionKey = (term: number, seq: number): string => `v!${hex(term, 8)}!${hex(seq, 8)}`
-
-/** Lines of a change-log record (its keys, one per line). */
-function lineCount (text: string): number {
-  let n = 1
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++
-  return n
-}
 
 /** The LevelDB of one data folder. */
 export class StateStore {
   /** Binary values live in a sublevel of their own encoding, written in the same batches. */
   private readonly blobs
-
-  /** Per dataset, the newest lseq pruned from its change log (0: none), once read. */
-  private readonly logFrom = new Map<string, number>()
-  /**
-   * Per dataset, keys written to its change log since it was last pruned, stored with each
-   * record so a restart need not read the log to know (absent: never pruned, unknown).
-   */
-  private readonly logGrowth = new Map<string, number>()
-  /** A store created by this process: a change log it never counted is empty, not unknown. */
-  private newLogs = false
 
   private constructor (private readonly db: Level<string, string>) {
     this.blobs = db.sublevel<string, Uint8Array>('x', { valueEncoding: 'view' })
@@ -173,22 +141,29 @@ export class StateStore {
       throw err
     }
     const store = new StateStore(db)
-    for await (const [key, n] of db.iterator({ gt: `m!${GROWTH_META}`, lt: `m!${GROWTH_META}\xff` })) store.logGrowth.set(key.slice(2 + GROWTH_META.length), JSON.parse(n))
     const format = await store.getMeta<number>('storeFormat')
     if (format === undefined) {
-      store.newLogs = true
       await store.write({ meta: { storeFormat: STORE_FORMAT } })
     } else if (format === 2) {
+      await store.dropChangeLog()
       await store.migrateFrom2()
     } else if (format === 3) {
+      await store.dropChangeLog()
       await store.migrateFrom3()
     } else if (format === 4 || format === 5) {
+      await store.dropChangeLog()
       await store.write({ meta: { storeFormat: STORE_FORMAT } })
     } else if (format !== STORE_FORMAT) {
       await db.close()
       throw new StoreFormatError(`the data folder ${dir} has store format ${format}; this agent reads format ${STORE_FORMAT}`)
     }
     return store
+  }
+
+  // Formats 2 to 5 kept a change log (`c!` records). It goes before the new format number is
+  // written: a crash in between leaves the old format, whose next opening deletes the rest.
+  private async dropChangeLog (): Promise<void> {
+    await this.db.clear({ gt: 'c!', lt: 'c!\xff' })
   }
 
   // Format 2 -> 6, in one batch with the new format number: entry buckets become binary, and
@@ -257,66 +232,6 @@ export class StateStore {
     return out
   }
 
-  /**
-   * Keys changed by the commits after `lseq` (a commit boundary), oldest first; a key changed
-   * twice is listed twice. Null when the log was pruned past `lseq`: it no longer knows.
-   */
-  async changedKeysSince (dataset: string, lseq: number): Promise<string[] | null> {
-    const out: string[] = []
-    for await (const keys of this.db.values({ gt: changeKey(dataset, lseq), lt: `c!${dataset}!\xff` })) {
-      for (const key of keys.split('\n')) out.push(key)
-    }
-    // Read after the records: a prune raises it before it deletes any.
-    return lseq < await this.changeLogFrom(dataset) ? null : out
-  }
-
-  /** Keys written to a dataset's change log since it was last pruned (Infinity: never pruned, unknown). */
-  changeLogGrowth (dataset: string): number {
-    return this.logGrowth.get(dataset) ?? (this.newLogs ? 0 : Infinity)
-  }
-
-  /**
-   * Prunes a dataset's change log to its newest records that hold at most `keepKeys` keys;
-   * returns the newest lseq pruned (0: nothing pruned). That lseq is stored before any record
-   * goes: a crash in between leaves records no longer read, never a log that looks complete
-   * and is not.
-   */
-  async pruneChangeLog (dataset: string, keepKeys: number): Promise<number> {
-    const prefix = `c!${dataset}!`
-    let kept = 0
-    let cut: string | null = null
-    for await (const [key, keys] of this.db.iterator({ gt: prefix, lt: prefix + '\xff', reverse: true })) {
-      kept += lineCount(keys)
-      if (kept > keepKeys) {
-        cut = key
-        break
-      }
-    }
-    if (cut === null) {
-      await this.write({ meta: { [GROWTH_META + dataset]: 0 } })
-      this.logGrowth.set(dataset, 0)
-      return 0
-    }
-    const lseq = parseInt(cut.slice(prefix.length), 16)
-    this.logFrom.set(dataset, lseq)
-    await this.write({ meta: { [changeLogFromMeta(dataset)]: lseq, [GROWTH_META + dataset]: 0 } })
-    this.logGrowth.set(dataset, 0)
-    await this.db.clear({ gt: prefix, lte: cut })
-    return lseq
-  }
-
-  // The newest lseq pruned from a dataset's change log, read once.
-  private async changeLogFrom (dataset: string): Promise<number> {
-    let from = this.logFrom.get(dataset)
-    if (from === undefined) {
-      from = (await this.getMeta<number>(changeLogFromMeta(dataset))) ?? 0
-      // A prune may have set it meanwhile.
-      from = Math.max(from, this.logFrom.get(dataset) ?? 0)
-      this.logFrom.set(dataset, from)
-    }
-    return from
-  }
-
   /** The record of a central version, if this node cut it. */
   async getVersion (term: number, seq: number): Promise<VersionRecord | undefined> {
     const raw = await this.db.get(versionKey(term, seq))
@@ -355,7 +270,6 @@ export class StateStore {
   /** Applies a batch atomically. */
   async write (batch: StoreBatch): Promise<void> {
     const ops: any[] = []
-    let grown: [string, number] | null = null
     for (const { dataset, bucket, entries } of batch.buckets ?? []) {
       const value = encodeBucket(entries)
       ops.push(value === null
@@ -366,15 +280,6 @@ export class StateStore {
       ops.push(bytes === null
         ? { type: 'del', key: bucketKey(dataset, bucket) }
         : { type: 'put', key: bucketKey(dataset, bucket), value: bytes, valueEncoding: 'view' })
-    }
-    if (batch.changeLog !== undefined && batch.changeLog.keys.length > 0) {
-      const { dataset, lseq, keys } = batch.changeLog
-      ops.push({ type: 'put', key: changeKey(dataset, lseq), value: keys.join('\n') })
-      const before = this.logGrowth.get(dataset) ?? (this.newLogs ? 0 : undefined)
-      if (before !== undefined) {
-        grown = [dataset, before + keys.length]
-        ops.push({ type: 'put', key: `m!${GROWTH_META}${dataset}`, value: JSON.stringify(grown[1]) })
-      }
     }
     for (const [name, value] of Object.entries(batch.meta ?? {})) {
       ops.push({ type: 'put', key: `m!${name}`, value: JSON.stringify(value) })
@@ -387,6 +292,5 @@ export class StateStore {
       ops.push(value === null ? { type: 'del', key: name, sublevel: this.blobs } : { type: 'put', key: name, value, sublevel: this.blobs })
     }
     if (ops.length > 0) await this.db.batch(ops)
-    if (grown !== null) this.logGrowth.set(...grown)
   }
 }

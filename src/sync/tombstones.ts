@@ -11,7 +11,6 @@ import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { collectable, DEFAULT_TOMBSTONE_OPTIONS, floorCandidate, oldestWaited, screenIncoming, sortStale, type FloorInputs, type KnownMember, type TombstoneOptions } from '../crdt/tombstone-floor.js'
 import { compareVersions, ZERO_VERSION, type Version } from '../version.js'
 import { StaleEntriesError } from '../errors.js'
-import { ChangeLogPruner } from './change-log-pruner.js'
 import type { Entry } from '../crdt/lww-set.js'
 import type { ListReplica } from '../replica/list-replica.js'
 import type { StateStore, StoredEntry } from '../store/state-store.js'
@@ -73,12 +72,7 @@ export class TombstoneCollector {
    */
   private away = false
 
-  /** Deleted keys leave change-log records too: pruned on the same heartbeat. */
-  private readonly changeLog: ChangeLogPruner
-
-  constructor (private readonly parts: TombstoneParts) {
-    this.changeLog = new ChangeLogPruner(parts)
-  }
+  constructor (private readonly parts: TombstoneParts) {}
 
   /** Reads the floor this node dropped under; call once before anything else. */
   async load (): Promise<void> {
@@ -123,7 +117,6 @@ export class TombstoneCollector {
       this.raise(master)
     }
     this.collectDue()
-    this.changeLog.tick()
   }
 
   /**

@@ -8,7 +8,7 @@ import { createServer } from 'node:net'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { formatStatus } from '../../../src/cli/commands/status.js'
-import { REDIAL_INTERVAL_MS } from '../../../src/agent.js'
+import { REDIAL_INTERVAL_MS } from '../../../src/cluster/peer-directory.js'
 import { waitFor } from '../../helpers/agents.js'
 import { InProcessCluster } from '../../helpers/in-process.js'
 

@@ -1,4 +1,4 @@
-/** ListReplica and its store: the change log, failed writes, and entries loaded on demand. */
+/** ListReplica and its store: changes since a point, failed writes, and entries loaded on demand. */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeColumns, encodeEntries } from '../../../src/archive/list-codec.js'

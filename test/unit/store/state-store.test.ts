@@ -46,13 +46,13 @@ describe('StateStore formats', () => {
     assert.equal(Buffer.from((await store.getBlob(fileViewName('whitelist')))!).toString('utf8'), 'a.example\n')
   })
 
-  test('a format-5 store is migrated by its format number: its change log is read as unpruned', async (t) => {
+  test('a format-5 store is migrated by its format number and the deletion of its change log', async (t) => {
     const dir = await storeDir(t)
-    await storeOfFormat(dir, 5)
+    await storeOfFormat(dir, 5, 'a.example\n')
     const store = await StateStore.open(dir)
     t.after(async () => { await store.close() })
     assert.equal(await store.getMeta('storeFormat'), STORE_FORMAT)
-    assert.deepEqual(await store.changedKeysSince('whitelist', 0), [])
+    assert.equal(Buffer.from((await store.getBlob(fileViewName('whitelist')))!).toString('utf8'), 'a.example\n')
   })
 
   test('a format-2 store is migrated: its file views become texts holding the same entries', async (t) => {
