@@ -16,6 +16,23 @@ export async function turn (): Promise<void> {
   await new Promise<void>(resolve => setImmediate(resolve))
 }
 
+/** Runs work written as a generator of its steps (each `yield` a place to pause) to its end, without pausing. */
+export function finish<T> (steps: Generator<void, T>): T {
+  let step = steps.next()
+  while (step.done !== true) step = steps.next()
+  return step.value
+}
+
+/** Runs work written as a generator of its steps to its end, awaiting `pause` at each step. */
+export async function finishPaced<T> (steps: Generator<void, T>, pause: Pause): Promise<T> {
+  let step = steps.next()
+  while (step.done !== true) {
+    await pause()
+    step = steps.next()
+  }
+  return step.value
+}
+
 /** A Pause that turns the event loop once `sliceMs` passed since its last turn (`now`: a ms clock). */
 export function pacer (sliceMs = SLICE_MS, now: () => number = () => performance.now()): Pause {
   let last = now()

@@ -6,7 +6,7 @@
  * and encoded again only when a join grew it. Held values never change: a map of them is copied
  * by a shallow copy.
  */
-import { decodeSection, encodeSection, type BayesContribution, type EncodedContribution } from '../archive/bayes-codec.js'
+import { decodeSection, decodeSectionPaced, encodeSection, encodeSectionPaced, type BayesContribution, type EncodedContribution } from '../archive/bayes-codec.js'
 import { expireTokens, mergeContributionsPaced, type BayesDb, type Contribution, type NodeContribution } from '../crdt/bayes-counters.js'
 import type { Pause } from '../pace.js'
 import { joinContribution } from './bayes-join.js'
@@ -34,6 +34,11 @@ export function heldSection (section: EncodedContribution): HeldContribution {
 /** The contribution of a held section, decoded. */
 export function decodeHeld (held: HeldContribution | undefined): Contribution | undefined {
   return held === undefined ? undefined : decodeSection(held).db
+}
+
+/** {@link decodeHeld} awaiting `pause` between the columns of the section. */
+export async function decodeHeldPaced (held: HeldContribution | undefined, pause: Pause): Promise<Contribution | undefined> {
+  return held === undefined ? undefined : (await decodeSectionPaced(held, pause)).db
 }
 
 /**
@@ -65,7 +70,7 @@ export function joinHeldSection (into: HeldContributions, section: EncodedContri
 export async function mergedOfHeld (held: ReadonlyMap<string, HeldContribution>, maxTokens: number, pause: Pause, decoded?: ReadonlyMap<HeldContribution, Contribution>): Promise<BayesDb> {
   const contribs: NodeContribution[] = []
   for (const h of held.values()) {
-    contribs.push({ ...(decoded?.get(h) ?? decodeSection(h).db), nodeId: h.nodeId, revision: 0 })
+    contribs.push({ ...(decoded?.get(h) ?? (await decodeSectionPaced(h, pause)).db), nodeId: h.nodeId, revision: 0 })
     await pause()
   }
   const db = await mergeContributionsPaced(contribs, pause)
@@ -76,8 +81,7 @@ export async function mergedOfHeld (held: ReadonlyMap<string, HeldContribution>,
 export async function encodeSections (changes: readonly BayesContribution[], pause: Pause): Promise<EncodedContribution[]> {
   const out: EncodedContribution[] = []
   for (const c of changes) {
-    out.push(encodeSection(c))
-    await pause()
+    out.push(await encodeSectionPaced(c, pause))
   }
   return out
 }
@@ -97,8 +101,7 @@ export async function heldAfter (held: ReadonlyMap<string, HeldContribution>, se
     }
     const db = joined.get(nodeId)
     if (db === undefined) throw new Error(`bug: the change of node ${nodeId} comes without its join`)
-    out.set(nodeId, heldOf({ nodeId, db }))
-    await pause()
+    out.set(nodeId, heldSection(await encodeSectionPaced({ nodeId, db }, pause)))
   }
   return out
 }

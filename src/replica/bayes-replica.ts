@@ -33,9 +33,8 @@ import type { StateStore } from '../store/state-store.js'
 import type { KnownBayesFile } from '../settings/bayes-file.js'
 import { pacer, type Pause } from '../pace.js'
 import { join, joinContribution, sameDb } from './bayes-join.js'
-import { countsOf, decodeHeld, encodeSections, heldAfter, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
+import { countsOf, decodeHeld, decodeHeldPaced, encodeSections, heldAfter, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
 import { joinFile, LOG_PREFIX, logName, logSeq, recordsFile, type CommitOptions } from './bayes-log.js'
-
 export { joinContribution, type ContributionJoin } from './bayes-join.js'
 
 /** Blob names this module owns. */
@@ -195,6 +194,12 @@ export class BayesReplica {
     return (held === undefined ? undefined : this.decoded.get(held)) ?? decodeHeld(held)
   }
 
+  // contribution(), pausing between the columns of a decode.
+  private async contributionPaced (nodeId: string): Promise<Contribution | undefined> {
+    const held = this.contribs.get(nodeId)
+    return (held === undefined ? undefined : this.decoded.get(held)) ?? await decodeHeldPaced(held, this.pause)
+  }
+
   /** Every node's contribution, decoded (each call decodes them all: for tools and tests; the sync uses {@link file}). */
   contributions (): BayesContribution[] {
     return [...this.contribs.keys()].map(nodeId => ({ nodeId, db: this.contribution(nodeId) as Contribution }))
@@ -226,7 +231,7 @@ export class BayesReplica {
    */
   async applyScan (localNow: BayesDb, file: KnownBayesFile | null = null): Promise<number> {
     const delta = ownDelta(localNow, await this.scanBaseline())
-    const own = this.contribution(this.nodeId) ?? emptyBayesDb()
+    const own = await this.contributionPaced(this.nodeId) ?? emptyBayesDb()
     const { joined, grown } = joinContribution(own, addContribution(own, delta))
     const changes = grown === null ? [] : [{ nodeId: this.nodeId, db: grown }]
     await this.commit(changes, { joined: new Map([[this.nodeId, joined]]), baseline: localNow, merged: false, file })
@@ -247,7 +252,7 @@ export class BayesReplica {
     const changes: BayesContribution[] = []
     const joinedByNode = new Map<string, Contribution>()
     for (const [nodeId, db] of byNode) {
-      const { joined, grown } = joinContribution(this.contribution(nodeId), db)
+      const { joined, grown } = joinContribution(await this.contributionPaced(nodeId), db)
       await this.pause()
       if (grown === null) continue
       joinedByNode.set(nodeId, joined)
