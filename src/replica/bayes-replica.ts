@@ -194,8 +194,8 @@ export class BayesReplica {
     return (held === undefined ? undefined : this.decoded.get(held)) ?? decodeHeld(held)
   }
 
-  // contribution(), pausing between the columns of a decode.
-  private async contributionPaced (nodeId: string): Promise<Contribution | undefined> {
+  /** {@link contribution}, decoded with the replica's pauses between its columns. */
+  async contributionPaced (nodeId: string): Promise<Contribution | undefined> {
     const held = this.contribs.get(nodeId)
     return (held === undefined ? undefined : this.decoded.get(held)) ?? await decodeHeldPaced(held, this.pause)
   }
