@@ -45,7 +45,7 @@ export async function mergePhase (o: Required<BayesBenchOptions>, root: string):
     try {
       const replica = await BayesReplica.load(store, 'bench-node')
       await time('replicaMerge', async () => await replica.merge(bayesContribs))
-      await time('replica.merged() [3 contributions -> DB]', () => replica.merged())
+      await time('replica.merged() [3 contributions -> DB]', async () => await replica.merged())
     } finally {
       await store.close()
       await rm(dir, { recursive: true, force: true })

@@ -7,17 +7,26 @@ import { DatasetDecodeError } from '../errors.js'
 import { TOKEN_LIMIT, MAX_VARINT_BYTES, FLAG_SPAM, FLAG_HAM, MIN_TOKEN_BYTES_V2, MIN_SEEN_BYTES, COUNT_ESCAPE, MAX_SMALL_SPAM, MAX_SMALL_HAM, MAX_RICE_BITS, type BayesSection } from './bayes-format.js'
 import { indexBits } from './bayes-write.js'
 import { BitReader, GAP_ESCAPE, GAP_RAW_BITS } from './bayes-bits.js'
+import { finish } from '../pace.js'
 
 /** Reads and checks one contribution, the counterpart of writeContribution (version 2). */
 export function readContribution (r: Reader, nodeId: string): BayesSection {
+  return finish(readContributionSteps(r, nodeId))
+}
+
+/** {@link readContribution} yielding between its columns, where a caller may turn the event loop (pace.ts). */
+export function * readContributionSteps (r: Reader, nodeId: string): Generator<void, BayesSection> {
   const node = `node ${show(nodeId)}`
   const numSpam = r.varint(`${node} numSpam`)
   const numHam = r.varint(`${node} numHam`)
   const n = r.count(`${node} token count`, MIN_TOKEN_BYTES_V2)
   const tokens = allocTokens(n)
   readGaps(r, node, tokens.keys)
+  yield
   readCounts(r, node, tokens)
+  yield
   readAtimes(r, node, tokens)
+  yield
   return { numSpam, numHam, tokens, seen: readSeen(r, node) }
 }
 

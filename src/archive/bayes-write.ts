@@ -3,8 +3,11 @@ import { TOKEN_LIMIT, MAX_VARINT_BYTES, FLAG_SPAM, FLAG_HAM, LONE_SURROGATE, COU
 import { BitWriter, GAP_ESCAPE, GAP_RAW_BITS } from './bayes-bits.js'
 import type { TokenTable } from '../crdt/token-table.js'
 
-/** Writes one contribution: node id, message counts, token gaps, counts, atimes, seen ids. */
-export function writeContribution (out: ByteWriter, nodeId: string, db: BayesSection): void {
+/**
+ * Writes one contribution: node id, message counts, token gaps, counts, atimes, seen ids; yields
+ * between the columns, where a caller may turn the event loop (pace.ts).
+ */
+export function * writeContribution (out: ByteWriter, nodeId: string, db: BayesSection): Generator<void, void> {
   const where = `node ${JSON.stringify(nodeId)}`
   checkCount(db.numSpam, `${where}: numSpam`)
   checkCount(db.numHam, `${where}: numHam`)
@@ -12,13 +15,17 @@ export function writeContribution (out: ByteWriter, nodeId: string, db: BayesSec
   const n = keys.length
   if (spam.length !== n || ham.length !== n || atime.length !== n) throw new RangeError(`${where}: token columns of different lengths`)
   checkKeys(keys, where)
+  yield
   out.text(nodeId)
   out.varint(db.numSpam)
   out.varint(db.numHam)
   out.varint(n)
   writeGaps(out, keys)
+  yield
   writeCounts(out, db.tokens)
+  yield
   writeAtimes(out, atime)
+  yield
   writeSeen(out, db.seen, where)
 }
 

@@ -14,11 +14,12 @@
  * share arrays with an argument, so treat a table as an immutable value.
  */
 import { allocTokens, trimTokens, type TokenTable } from './token-table.js'
-import { sumTokens } from './token-sum.js'
+import type { Pause } from '../pace.js'
+import { sumTokens, sumTokensPaced } from './token-sum.js'
 
 // The CRDT speaks in token tables: importers of this module get them here too.
 export { allocTokens, findToken, MAX_COUNT, tokenEntries, tokenHex, tokensOf, tokenValue, trimTokens, type TokenCounts, type TokenTable } from './token-table.js'
-export { sumTokens } from './token-sum.js'
+export { sumTokens, sumTokensPaced } from './token-sum.js'
 
 
 /** How a message was learned: `s` as spam, `h` as ham. */
@@ -126,6 +127,21 @@ export function joinContributions (contribs: Iterable<NodeContribution>): Map<st
  */
 export function mergeContributions (contribs: Iterable<NodeContribution>): BayesDb {
   const latest = [...joinContributions(contribs).values()]
+  const db = sumMessages(latest)
+  db.tokens = sumTokens(latest.map(c => c.tokens))
+  return db
+}
+
+/** {@link mergeContributions} with `pause` awaited between slices of the token sum (pace.ts). */
+export async function mergeContributionsPaced (contribs: Iterable<NodeContribution>, pause: Pause): Promise<BayesDb> {
+  const latest = [...joinContributions(contribs).values()]
+  const db = sumMessages(latest)
+  db.tokens = await sumTokensPaced(latest.map(c => c.tokens), false, pause)
+  return db
+}
+
+// Message counts and seen ids of the merged DB (see mergeContributions), with no tokens yet.
+function sumMessages (latest: readonly Contribution[]): BayesDb {
   const db = emptyBayesDb()
   for (const c of latest) {
     db.numSpam += c.numSpam
@@ -134,7 +150,6 @@ export function mergeContributions (contribs: Iterable<NodeContribution>): Bayes
       if (flag === 's' || !db.seen.has(msgid)) db.seen.set(msgid, flag)
     })
   }
-  db.tokens = sumTokens(latest.map(c => c.tokens))
   return db
 }
 

@@ -6,8 +6,9 @@
  * and encoded again only when a join grew it. Held values never change: a map of them is copied
  * by a shallow copy.
  */
-import { decodeSection, encodeSection, splitBayes, type BayesContribution, type EncodedContribution } from '../archive/bayes-codec.js'
-import { expireTokens, mergeContributions, type BayesDb, type Contribution } from '../crdt/bayes-counters.js'
+import { decodeSection, decodeSectionPaced, encodeSection, encodeSectionPaced, type BayesContribution, type EncodedContribution } from '../archive/bayes-codec.js'
+import { expireTokens, mergeContributionsPaced, type BayesDb, type Contribution, type NodeContribution } from '../crdt/bayes-counters.js'
+import type { Pause } from '../pace.js'
 import { joinContribution } from './bayes-join.js'
 
 /** One held contribution: its section (bytes of its own), token and message counts. */
@@ -35,6 +36,11 @@ export function decodeHeld (held: HeldContribution | undefined): Contribution | 
   return held === undefined ? undefined : decodeSection(held).db
 }
 
+/** {@link decodeHeld} awaiting `pause` between the columns of the section. */
+export async function decodeHeldPaced (held: HeldContribution | undefined, pause: Pause): Promise<Contribution | undefined> {
+  return held === undefined ? undefined : (await decodeSectionPaced(held, pause)).db
+}
+
 /**
  * Joins `c` into the contribution of its node in `into`: a node new here is held as `c` (its
  * bytes when it came with them); otherwise the held one is decoded, joined, and encoded again
@@ -58,21 +64,36 @@ export function joinHeldSection (into: HeldContributions, section: EncodedContri
 
 /**
  * The cluster's DB of `held`, expired to `maxTokens` newest tokens (0: all); a section is
- * decoded unless `decoded` has it already.
+ * decoded unless `decoded` has it already. `pause` is awaited after each section and between
+ * slices of the sum, so the event loop turns (pace.ts).
  */
-export function mergedOfHeld (held: ReadonlyMap<string, HeldContribution>, maxTokens: number, decoded?: ReadonlyMap<HeldContribution, Contribution>): BayesDb {
-  const db = mergeContributions([...held.values()].map(h => ({ ...(decoded?.get(h) ?? decodeSection(h).db), nodeId: h.nodeId, revision: 0 })))
+export async function mergedOfHeld (held: ReadonlyMap<string, HeldContribution>, maxTokens: number, pause: Pause, decoded?: ReadonlyMap<HeldContribution, Contribution>): Promise<BayesDb> {
+  const contribs: NodeContribution[] = []
+  for (const h of held.values()) {
+    contribs.push({ ...(decoded?.get(h) ?? (await decodeSectionPaced(h, pause)).db), nodeId: h.nodeId, revision: 0 })
+    await pause()
+  }
+  const db = await mergeContributionsPaced(contribs, pause)
   return maxTokens > 0 ? expireTokens(db, maxTokens) : db
 }
 
+/** The sections of a change record, one per contribution (its `encoded` when it has them), `pause` awaited after each. */
+export async function encodeSections (changes: readonly BayesContribution[], pause: Pause): Promise<EncodedContribution[]> {
+  const out: EncodedContribution[] = []
+  for (const c of changes) {
+    out.push(await encodeSectionPaced(c, pause))
+  }
+  return out
+}
+
 /**
- * The held contribution of each node a change record (a Bayes file this agent wrote) grew, given
- * each changed node's contribution with the change in (`joined`): a node new in `held` is its
- * section of the record (nothing encoded again), a node held already its join, encoded.
+ * The held contribution of each node a change record grew, given the record's sections and each
+ * changed node's contribution with the change in (`joined`): a node new in `held` is its section
+ * (nothing encoded again), a node held already its join, encoded (`pause` awaited after each).
  */
-export function heldAfter (held: ReadonlyMap<string, HeldContribution>, record: Uint8Array, joined: ReadonlyMap<string, Contribution>): Map<string, HeldContribution> {
+export async function heldAfter (held: ReadonlyMap<string, HeldContribution>, sections: readonly EncodedContribution[], joined: ReadonlyMap<string, Contribution>, pause: Pause): Promise<Map<string, HeldContribution>> {
   const out = new Map<string, HeldContribution>()
-  for (const section of splitBayes(record) ?? []) {
+  for (const section of sections) {
     const { nodeId } = section
     if (!held.has(nodeId)) {
       out.set(nodeId, heldSection(section))
@@ -80,7 +101,7 @@ export function heldAfter (held: ReadonlyMap<string, HeldContribution>, record: 
     }
     const db = joined.get(nodeId)
     if (db === undefined) throw new Error(`bug: the change of node ${nodeId} comes without its join`)
-    out.set(nodeId, heldOf({ nodeId, db }))
+    out.set(nodeId, heldSection(await encodeSectionPaced({ nodeId, db }, pause)))
   }
   return out
 }

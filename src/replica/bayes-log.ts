@@ -3,9 +3,22 @@
  * what grew, named by its change sequence so that "changes since" is a range read.
  */
 import { decodeBayes, encodeBayes, joinBayesSections, splitBayes, type BayesContribution, type EncodedBayes, type EncodedContribution } from '../archive/bayes-codec.js'
-import type { Contribution } from '../crdt/bayes-counters.js'
+import type { BayesDb, Contribution } from '../crdt/bayes-counters.js'
+import type { KnownBayesFile } from '../settings/bayes-file.js'
 import { join } from './bayes-join.js'
 import { joinHeld, joinHeldSection, type HeldContributions } from './bayes-held.js'
+
+/** What a commit of the Bayes replica writes besides its changes (a log record). */
+export interface CommitOptions {
+  /** The contribution of each changed node once the change is in (decoded already by the caller). */
+  joined: ReadonlyMap<string, Contribution>
+  /** A scan's local DB, the new baseline; null for a merge. */
+  baseline: BayesDb | null
+  /** From a merge: the local store now lags the cluster's DB. */
+  merged: boolean
+  /** The file a scan read, as BayesFile knew it (null: unknown). */
+  file: KnownBayesFile | null
+}
 
 /** Blob name prefix of the log records. */
 export const LOG_PREFIX = 'bayes!log!'

@@ -28,13 +28,13 @@
  * that would drop the log records it needs writes it out as a blob first.
  */
 import { addContribution, emptyBayesDb, ownDelta, type BayesDb, type Contribution } from '../crdt/bayes-counters.js'
-import { decodeBayes, encodeBayes, encodeSection, joinBayesSections, type BayesContribution, type EncodedBayes } from '../archive/bayes-codec.js'
+import { decodeBayes, encodeBayes, joinBayesSections, type BayesContribution, type EncodedBayes } from '../archive/bayes-codec.js'
 import type { StateStore } from '../store/state-store.js'
 import type { KnownBayesFile } from '../settings/bayes-file.js'
+import { pacer, type Pause } from '../pace.js'
 import { join, joinContribution, sameDb } from './bayes-join.js'
-import { countsOf, decodeHeld, heldAfter, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
-import { joinFile, LOG_PREFIX, logName, logSeq, recordsFile } from './bayes-log.js'
-
+import { countsOf, decodeHeld, decodeHeldPaced, encodeSections, heldAfter, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
+import { joinFile, LOG_PREFIX, logName, logSeq, recordsFile, type CommitOptions } from './bayes-log.js'
 export { joinContribution, type ContributionJoin } from './bayes-join.js'
 
 /** Blob names this module owns. */
@@ -70,18 +70,6 @@ interface MergedBaseline {
  */
 type Baseline = { kind: 'scanned', bytes: Uint8Array | null } | { kind: 'merged', contribs: ReadonlyMap<string, HeldContribution>, maxTokens: number }
 
-/** What a commit writes besides its changes. */
-interface CommitOptions {
-  /** The contribution of each changed node once the change is in (decoded already by the caller). */
-  joined: ReadonlyMap<string, Contribution>
-  /** A scan's local DB, the new baseline; null for a merge. */
-  baseline: BayesDb | null
-  /** From a merge: the local store now lags the cluster's DB. */
-  merged: boolean
-  /** The file a scan read, as BayesFile knew it (null: unknown). */
-  file: KnownBayesFile | null
-}
-
 /** Log records kept before they are folded into the snapshot, whatever their size. */
 const MAX_LOG_RECORDS = 256
 /**
@@ -91,7 +79,6 @@ const MAX_LOG_RECORDS = 256
  * cluster (each a node's whole contribution) stay in the log and are answered as deltas.
  */
 const MIN_FOLD_TOKENS = 100_000
-
 
 /** The Bayes dataset of one node. */
 export class BayesReplica {
@@ -123,7 +110,9 @@ export class BayesReplica {
     /** The DB of a write to the local store that has not finished, or null. */
     private pending: BayesDb | null,
     private behind: boolean,
-    private knownFile: KnownBayesFile | null
+    private knownFile: KnownBayesFile | null,
+    /** Awaited between the steps of a decode, join or sum of contributions (pace.ts). */
+    private readonly pause: Pause
   ) {
     this.bseq = bseq
     this.ownBseq = bseq
@@ -131,8 +120,11 @@ export class BayesReplica {
     this.logTokens = logTokens
   }
 
-  /** Loads the snapshot, replays the log after it, and loads the baseline (and a pending one). */
-  static async load (store: StateStore, nodeId: string): Promise<BayesReplica> {
+  /**
+   * Loads the snapshot, replays the log after it, and loads the baseline (and a pending one);
+   * `pause` (default: a turn of the event loop every 50 ms) cuts its long steps up.
+   */
+  static async load (store: StateStore, nodeId: string, pause: Pause = pacer()): Promise<BayesReplica> {
     const contribs: HeldContributions = new Map()
     const snapshot = await store.getBlob(SNAPSHOT)
     if (snapshot !== undefined) joinFile(contribs, snapshot, SNAPSHOT)
@@ -153,11 +145,11 @@ export class BayesReplica {
     const baseline: Baseline = mergedBaseline === null
       ? { kind: 'scanned', bytes: (await store.getBlob(BASELINE)) ?? null }
       : { kind: 'merged', contribs: at[0] ?? new Map(contribs), maxTokens: mergedBaseline.maxTokens }
-    const pending = pendingMarker === null ? null : mergedOfHeld(at[1] ?? contribs, pendingMarker.maxTokens)
+    const pending = pendingMarker === null ? null : await mergedOfHeld(at[1] ?? contribs, pendingMarker.maxTokens, pause)
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
       log.length, logTokens, mergedBaseline, pending, (await store.getMeta<boolean>(META_FILE_BEHIND)) ?? false,
-      (await store.getMeta<KnownBayesFile | null>(META_FILE_KNOWN)) ?? null)
+      (await store.getMeta<KnownBayesFile | null>(META_FILE_KNOWN)) ?? null, pause)
   }
 
   /**
@@ -202,6 +194,12 @@ export class BayesReplica {
     return (held === undefined ? undefined : this.decoded.get(held)) ?? decodeHeld(held)
   }
 
+  /** {@link contribution}, decoded with the replica's pauses between its columns. */
+  async contributionPaced (nodeId: string): Promise<Contribution | undefined> {
+    const held = this.contribs.get(nodeId)
+    return (held === undefined ? undefined : this.decoded.get(held)) ?? await decodeHeldPaced(held, this.pause)
+  }
+
   /** Every node's contribution, decoded (each call decodes them all: for tools and tests; the sync uses {@link file}). */
   contributions (): BayesContribution[] {
     return [...this.contribs.keys()].map(nodeId => ({ nodeId, db: this.contribution(nodeId) as Contribution }))
@@ -212,10 +210,14 @@ export class BayesReplica {
     return joinBayesSections([...this.contribs.values()].filter(c => keep(c.nodeId)))
   }
 
-  /** The cluster's DB: the sum of every contribution (kept until a contribution changes or it is written; do not change it). */
-  merged (): BayesDb {
+  /**
+   * The cluster's DB: the sum of every contribution (kept until a contribution changes or it is
+   * written; do not change it), summed with turns of the event loop between its steps (callers
+   * serialise it with changes: the engine's queue).
+   */
+  async merged (): Promise<BayesDb> {
     if (this.mergedDb === null) {
-      this.mergedDb = mergedOfHeld(this.contribs, 0, this.decoded)
+      this.mergedDb = await mergedOfHeld(this.contribs, 0, this.pause, this.decoded)
       // Summed: the decoded tables are garbage before the write allocates its buffers.
       this.decoded.clear()
     }
@@ -228,8 +230,8 @@ export class BayesReplica {
    * null unknown). Returns the tokens that grew.
    */
   async applyScan (localNow: BayesDb, file: KnownBayesFile | null = null): Promise<number> {
-    const delta = ownDelta(localNow, this.scanBaseline())
-    const own = this.contribution(this.nodeId) ?? emptyBayesDb()
+    const delta = ownDelta(localNow, await this.scanBaseline())
+    const own = await this.contributionPaced(this.nodeId) ?? emptyBayesDb()
     const { joined, grown } = joinContribution(own, addContribution(own, delta))
     const changes = grown === null ? [] : [{ nodeId: this.nodeId, db: grown }]
     await this.commit(changes, { joined: new Map([[this.nodeId, joined]]), baseline: localNow, merged: false, file })
@@ -250,7 +252,8 @@ export class BayesReplica {
     const changes: BayesContribution[] = []
     const joinedByNode = new Map<string, Contribution>()
     for (const [nodeId, db] of byNode) {
-      const { joined, grown } = joinContribution(this.contribution(nodeId), db)
+      const { joined, grown } = joinContribution(await this.contributionPaced(nodeId), db)
+      await this.pause()
       if (grown === null) continue
       joinedByNode.set(nodeId, joined)
       const whole = grown.tokens === db.tokens && grown.seen.size === db.seen.size && grown.numSpam === db.numSpam && grown.numHam === db.numHam
@@ -302,14 +305,14 @@ export class BayesReplica {
   }
 
   /** What a scan's growth is measured from: the baseline, joined with the pending DB while a write is pending. */
-  private scanBaseline (): BayesDb {
-    const baseline = this.baselineDb()
+  private async scanBaseline (): Promise<BayesDb> {
+    const baseline = await this.baselineDb()
     return this.pending === null ? baseline : joinContribution(baseline, this.pending).joined
   }
 
-  private baselineDb (): BayesDb {
+  private async baselineDb (): Promise<BayesDb> {
     const b = this.baseline
-    if (b.kind === 'merged') return mergedOfHeld(b.contribs, b.maxTokens)
+    if (b.kind === 'merged') return await mergedOfHeld(b.contribs, b.maxTokens, this.pause)
     return b.bytes === null ? emptyBayesDb() : decodeBayes(b.bytes, { name: BASELINE })[0]?.db ?? emptyBayesDb()
   }
 
@@ -336,11 +339,8 @@ export class BayesReplica {
     const { baseline, merged, file } = opts
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
     const meta: Record<string, unknown> = {}
-    const record = changes.length === 0
-      ? null
-      : changes.every(c => c.encoded !== undefined)
-        ? joinBayesSections(changes.map(c => encodeSection(c))).data
-        : encodeBayes(changes).data
+    const sections = await encodeSections(changes, this.pause)
+    const record = sections.length === 0 ? null : joinBayesSections(sections).data
     let baselineBytes: Uint8Array | null = null
     if (baseline !== null) {
       // A first scan's baseline is the change itself: its bytes are the record's.
@@ -355,7 +355,7 @@ export class BayesReplica {
       if (baselineBytes !== null) this.setBaselineState(baselineBytes, file)
       return
     }
-    const held = heldAfter(this.contribs, record, opts.joined)
+    const held = await heldAfter(this.contribs, sections, opts.joined, this.pause)
     const bseq = this.bseq + 1
     if (merged) meta[META_FILE_BEHIND] = true
     const recordTokens = changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
@@ -365,7 +365,7 @@ export class BayesReplica {
       // The fold drops the log records a merged baseline older than the snapshot is rebuilt from.
       if (baseline === null && this.mergedBaseline !== null && this.mergedBaseline.bseq < this.bseq) {
         const bytes = this.baseline.kind === 'scanned' ? this.baseline.bytes : null
-        blobs.push({ name: BASELINE, value: bytes ?? encodeBayes([{ nodeId: this.nodeId, db: this.baselineDb() }]).data })
+        blobs.push({ name: BASELINE, value: bytes ?? encodeBayes([{ nodeId: this.nodeId, db: await this.baselineDb() }]).data })
         meta[META_MERGED_BASELINE] = null
       }
       const snapshot = this.file().data

@@ -13,8 +13,8 @@ import type { Contribution } from '../crdt/bayes-counters.js'
 
 /** What the check needs of the master. */
 export interface ContributionView {
-  /** The contribution of `nodeId` the master holds, if any. */
-  held: (nodeId: string) => Contribution | undefined
+  /** The contribution of `nodeId` the master holds, if any (decoded with turns of the event loop: millions of tokens). */
+  held: (nodeId: string) => Promise<Contribution | undefined>
   /** True for a node that uploads its own contribution: the master itself, a live or connected node. */
   speaksForItself: (nodeId: string) => boolean
 }
@@ -23,14 +23,14 @@ export interface ContributionView {
  * Throws ForgedContributionError when the upload of `uploader` (`kind` as requested and as its
  * manifest says: a hand-over only when both say full) carries a contribution it may not.
  */
-export function checkUploadContributions (uploader: string, kind: 'full' | 'delta', contribs: readonly BayesContribution[] | null, view: ContributionView): void {
+export async function checkUploadContributions (uploader: string, kind: 'full' | 'delta', contribs: readonly BayesContribution[] | null, view: ContributionView): Promise<void> {
   if (contribs === null) return
   for (const c of contribs) {
     if (c.nodeId === uploader) continue
     if (kind === 'delta') throw new ForgedContributionError(`a delta upload from ${uploader} carries the Bayes contribution of node ${c.nodeId}; a node uploads only its own`)
     // Each part is checked alone: a join takes the larger of each field, so parts that do not
     // grow the held contribution one by one do not grow it together.
-    if (view.speaksForItself(c.nodeId) && joinContribution(view.held(c.nodeId), c.db).grown !== null) {
+    if (view.speaksForItself(c.nodeId) && joinContribution(await view.held(c.nodeId), c.db).grown !== null) {
       throw new ForgedContributionError(`a full upload from ${uploader} would grow the Bayes contribution of node ${c.nodeId}, which is live and uploads its own`)
     }
   }

@@ -310,8 +310,8 @@ export class SyncEngine {
       const bayes = this.parts.bayes?.replica
       if (bayes !== undefined) {
         const handOver = kind === 'full' && archive.manifest.kind === 'full' ? 'full' : 'delta'
-        checkUploadContributions(nodeId, handOver, archive.bayes, {
-          held: id => bayes.contribution(id),
+        await checkUploadContributions(nodeId, handOver, archive.bayes, {
+          held: async id => await bayes.contributionPaced(id),
           speaksForItself: id => id === this.parts.nodeId || (this.parts.speaksForItself?.(id) ?? false)
         })
       }

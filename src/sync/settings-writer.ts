@@ -124,7 +124,7 @@ export class SettingsWriter {
     const bayes = this.parts.bayes
     if (bayes === undefined) return false
     await this.scanBayes()
-    let db = bayes.replica.merged()
+    let db = await bayes.replica.merged()
     if (bayes.maxTokens > 0) db = expireTokens(db, bayes.maxTokens)
     try {
       // Write-ahead: a crash from here until the baseline is stored never counts the written DB as learned here.

@@ -80,7 +80,7 @@ async function stateOf (state: LocalState, settingsDir: string): Promise<Record<
   for (const ds of LIST_DATASETS) {
     lists[ds] = [...state.replica.entries(ds)].map(e => ({ key: e.key, value: e.value, present: e.present, stamp: e.stamp })).sort((a, b) => a.key.localeCompare(b.key))
   }
-  const merged = state.bayes.merged()
+  const merged = await state.bayes.merged()
   const files: Record<string, string> = {}
   for (const name of [...LIST_DATASETS.map(ds => `${ds}.txt`), 'bayes.txt']) files[name] = await readFile(join(settingsDir, name), 'utf8').catch(() => '(none)')
   return { lists, bayes: { numSpam: merged.numSpam, numHam: merged.numHam, tokens: tokenEntries(merged.tokens) }, files }

@@ -180,13 +180,13 @@ async function setUp (t: TestContext): Promise<Pair> {
 const STEPS: Array<{ name: string, done: (s: LocalState, before: Version) => Promise<boolean> }> = [
   { name: 'whitelist entries', done: async (s) => s.replica.get('whitelist', 'friend2@example.com')?.present === true },
   { name: 'blacklist entries', done: async (s) => s.replica.get('blacklist', 'd.example')?.present === true && s.replica.get('blacklist', 'b.example')?.present === false },
-  { name: 'Bayes contribution', done: async (s) => s.bayes.merged().numSpam === 17 },
+  { name: 'Bayes contribution', done: async (s) => (await s.bayes.merged()).numSpam === 17 },
   { name: 'version record', done: async (s, before) => (await s.store.getMeta<Version>('centralVersion'))?.seq === before.seq + 1 },
   { name: 'version snapshot', done: async (s, before) => (await s.store.getVersion(TERM, before.seq + 1))?.sizes !== undefined },
   { name: 'whitelist file view', done: async (s) => s.replica.fileView('whitelist').text.includes('friend2@example.com') },
   { name: 'blacklist file view', done: async (s) => s.replica.fileView('blacklist').text.includes('d.example') },
-  { name: 'Bayes pending baseline', done: async (s) => s.bayes.merged().numSpam === 17 && [await s.store.getMeta<any>('bayesPendingBaseline'), await s.store.getMeta<any>('bayesMergedBaseline')].some(m => m?.bseq === s.bayes.changeSeq) },
-  { name: 'Bayes baseline', done: async (s) => s.bayes.merged().numSpam === 17 && (await s.store.getMeta<any>('bayesMergedBaseline'))?.bseq === s.bayes.changeSeq && !s.bayes.writeDue }
+  { name: 'Bayes pending baseline', done: async (s) => (await s.bayes.merged()).numSpam === 17 && [await s.store.getMeta<any>('bayesPendingBaseline'), await s.store.getMeta<any>('bayesMergedBaseline')].some(m => m?.bseq === s.bayes.changeSeq) },
+  { name: 'Bayes baseline', done: async (s) => (await s.bayes.merged()).numSpam === 17 && (await s.store.getMeta<any>('bayesMergedBaseline'))?.bseq === s.bayes.changeSeq && !s.bayes.writeDue }
 ]
 
 describe('the master dies after each write of merging an upload', () => {
@@ -237,9 +237,9 @@ const APPLY_STEPS: Array<{ name: string, done: (s: LocalState, before: Version) 
   { name: 'whitelist file view', done: async (s) => s.replica.fileView('whitelist').text.includes('boss@example.com') },
   { name: 'blacklist entries', done: async (s) => s.replica.get('blacklist', 'f.example')?.present === true && s.replica.get('blacklist', 'a.example')?.present === false },
   { name: 'blacklist file view', done: async (s) => s.replica.fileView('blacklist').text.includes('f.example') },
-  { name: 'Bayes contributions', done: async (s) => s.bayes.merged().numSpam === 18 },
-  { name: 'Bayes pending baseline', done: async (s) => s.bayes.merged().numSpam === 18 && [await s.store.getMeta<any>('bayesPendingBaseline'), await s.store.getMeta<any>('bayesMergedBaseline')].some(m => m?.bseq === s.bayes.changeSeq) },
-  { name: 'Bayes baseline', done: async (s) => s.bayes.merged().numSpam === 18 && (await s.store.getMeta<any>('bayesMergedBaseline'))?.bseq === s.bayes.changeSeq && !s.bayes.writeDue },
+  { name: 'Bayes contributions', done: async (s) => (await s.bayes.merged()).numSpam === 18 },
+  { name: 'Bayes pending baseline', done: async (s) => (await s.bayes.merged()).numSpam === 18 && [await s.store.getMeta<any>('bayesPendingBaseline'), await s.store.getMeta<any>('bayesMergedBaseline')].some(m => m?.bseq === s.bayes.changeSeq) },
+  { name: 'Bayes baseline', done: async (s) => (await s.bayes.merged()).numSpam === 18 && (await s.store.getMeta<any>('bayesMergedBaseline'))?.bseq === s.bayes.changeSeq && !s.bayes.writeDue },
   { name: 'applied version', done: async (s, before) => ((await s.store.getMeta<Version>('appliedVersion'))?.seq ?? 0) > before.seq },
   { name: 'history records', done: async (s, before) => (await appliedRecord(s, before)) !== undefined },
   { name: 'version snapshot', done: async (s, before) => (await appliedRecord(s, before))?.sizes !== undefined }

@@ -71,13 +71,13 @@ describe('BayesReplica', () => {
       await replica.merge([{ nodeId: `n${round % 2}`, db: db(round * 1000, 120_000, { spam: round, ham: 1, atime: round }, round) }])
     }
     assert.equal(await changed(replica, 0), null, 'the log was folded')
-    const merged = replica.merged()
+    const merged = await replica.merged()
     assert.deepEqual(merged, mergeContributions(replica.contributions().map(c => ({ ...c.db, nodeId: c.nodeId, revision: 0 }))))
     const loaded = await BayesReplica.load(store, 'self')
     assert.equal(loaded.changeSeq, replica.changeSeq)
     const sorted = (r: BayesReplica): BayesContribution[] => r.contributions().sort((x, y) => x.nodeId < y.nodeId ? -1 : 1)
     assert.deepEqual(sorted(loaded), sorted(replica))
-    assert.deepEqual(loaded.merged(), merged)
+    assert.deepEqual(await loaded.merged(), merged)
   })
 
   test('the own change sequence moves with this node\'s contribution only, not with others\'', async (t) => {
@@ -116,9 +116,9 @@ describe('BayesReplica', () => {
     await replica.applyScan(db(0, 10, { spam: 1, ham: 0, atime: 10 }), file('scanned'))
     assert.deepEqual((await BayesReplica.load(store, 'self')).fileKnown, file('scanned'))
     await replica.merge([{ nodeId: 'other', db: db(100, 10, { spam: 1, ham: 0, atime: 10 }) }])
-    await replica.beginMergedBaseline(replica.merged(), 0)
+    await replica.beginMergedBaseline(await replica.merged(), 0)
     assert.equal((await BayesReplica.load(store, 'self')).fileKnown, null)
-    await replica.setMergedBaseline(replica.merged(), 0, file('written'))
+    await replica.setMergedBaseline(await replica.merged(), 0, file('written'))
     assert.deepEqual((await BayesReplica.load(store, 'self')).fileKnown, file('written'))
   })
 
@@ -126,7 +126,7 @@ describe('BayesReplica', () => {
     const { store } = await openStore(t)
     const replica = await BayesReplica.load(store, 'self')
     await replica.merge([{ nodeId: 'other', db: db(0, 10, { spam: 1, ham: 0, atime: 10 }) }])
-    await replica.setMergedBaseline(replica.merged(), 0)
+    await replica.setMergedBaseline(await replica.merged(), 0)
     const loaded = await BayesReplica.load(store, 'self')
     const local = db(0, 10, { spam: 1, ham: 0, atime: 10 })
     assert.equal(await loaded.applyScan(local), 0)
@@ -140,7 +140,7 @@ describe('BayesReplica', () => {
     const { store } = await openStore(t)
     const replica = await BayesReplica.load(store, 'self')
     await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: 1, ham: 0, atime: 10 }) }])
-    await replica.setMergedBaseline(replica.merged(), 0)
+    await replica.setMergedBaseline(await replica.merged(), 0)
     // Merged but never written (a crash before the write): the file still holds spam 1.
     await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: 6, ham: 0, atime: 10 }) }])
     const loaded = await BayesReplica.load(store, 'self')
@@ -152,7 +152,7 @@ describe('BayesReplica', () => {
     const { store } = await openStore(t)
     const replica = await BayesReplica.load(store, 'self')
     await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: 1, ham: 0, atime: 10 }) }])
-    await replica.setMergedBaseline(replica.merged(), 0)
+    await replica.setMergedBaseline(await replica.merged(), 0)
     // More records than the log keeps: the fold drops the records the baseline was made of.
     for (let n = 2; n <= 300; n++) await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: n, ham: 0, atime: 10 }) }])
     assert.equal(await changed(replica, 1), null, 'the log was folded')
@@ -165,7 +165,7 @@ describe('BayesReplica', () => {
     const { store } = await openStore(t)
     const replica = await BayesReplica.load(store, 'self')
     await replica.merge([{ nodeId: 'other', db: db(0, 4, { spam: 1, ham: 0, atime: 10 }) }])
-    const written = expireTokens(replica.merged(), 2)
+    const written = expireTokens(await replica.merged(), 2)
     await replica.setMergedBaseline(written, 2)
     const loaded = await BayesReplica.load(store, 'self')
     // The expired tokens are not in the baseline: a local file that has them again learned them.
@@ -244,7 +244,7 @@ describe('BayesReplica', () => {
       const { store } = await openStore(t)
       const replica = await BayesReplica.load(store, 'self')
       await replica.merge([{ nodeId: 'other', db: db(0, 1, { spam: 10, ham: 0, atime: 10 }, 10) }])
-      const written = replica.merged()
+      const written = await replica.merged()
       await replica.beginMergedBaseline(written, 0)
       return { store, written }
     }
@@ -257,14 +257,14 @@ describe('BayesReplica', () => {
       assert.equal(loaded.writeDue, true)
       assert.equal(await loaded.applyScan(written), 0)
       assert.equal(own(loaded), undefined)
-      assert.equal(loaded.merged().tokens.spam[0], 10)
+      assert.equal((await loaded.merged()).tokens.spam[0], 10)
     })
 
     test('after a restart, a local DB holding part of the written DB (an import cut short) counts nothing', async (t) => {
       const { store } = await crashedDuringWrite(t)
       const loaded = await BayesReplica.load(store, 'self')
       assert.equal(await loaded.applyScan(db(0, 1, { spam: 4, ham: 0, atime: 10 }, 4)), 0)
-      assert.equal(loaded.merged().tokens.spam[0], 10)
+      assert.equal((await loaded.merged()).tokens.spam[0], 10)
     })
 
     test('after a restart, what was learned on top of the written DB counts exactly', async (t) => {
@@ -274,7 +274,7 @@ describe('BayesReplica', () => {
       local.tokens.spam[1] = 3
       assert.equal(await loaded.applyScan(local), 1)
       assert.equal(own(loaded)?.tokens.spam[0], 3)
-      assert.equal(loaded.merged().tokens.spam[0], 10)
+      assert.equal((await loaded.merged()).tokens.spam[0], 10)
     })
 
     test('a finished write clears the pending baseline in the same batch', async (t) => {
@@ -296,8 +296,8 @@ describe('BayesReplica', () => {
       // A crash before the write began: the restarted agent still knows bayes.txt lags.
       const loaded = await BayesReplica.load(store, 'self')
       assert.equal(loaded.writeDue, true)
-      await loaded.beginMergedBaseline(loaded.merged(), 0)
-      await loaded.setMergedBaseline(loaded.merged(), 0)
+      await loaded.beginMergedBaseline(await loaded.merged(), 0)
+      await loaded.setMergedBaseline(await loaded.merged(), 0)
       assert.equal(loaded.writeDue, false)
       assert.equal((await BayesReplica.load(store, 'self')).writeDue, false)
     })

@@ -6,25 +6,25 @@ import { ForgedContributionError } from '../../../src/errors.js'
 
 const db = (spam: number): Contribution => ({ numSpam: spam, numHam: 0, tokens: tokensOf([['0123456789', { spam, ham: 0, atime: 100 }]]), seen: new Map() })
 const view = (held: Record<string, number>, live: string[]): ContributionView => ({
-  held: id => held[id] === undefined ? undefined : db(held[id]),
+  held: async id => held[id] === undefined ? undefined : db(held[id]),
   speaksForItself: id => live.includes(id)
 })
 
-test('an upload of only the uploader\'s own contribution passes, in a delta or a full upload', () => {
-  for (const kind of ['full', 'delta'] as const) checkUploadContributions('up', kind, [{ nodeId: 'up', db: db(9) }], view({ up: 1 }, ['up']))
-  checkUploadContributions('up', 'delta', null, view({}, []))
+test('an upload of only the uploader\'s own contribution passes, in a delta or a full upload', async () => {
+  for (const kind of ['full', 'delta'] as const) await checkUploadContributions('up', kind, [{ nodeId: 'up', db: db(9) }], view({ up: 1 }, ['up']))
+  await checkUploadContributions('up', 'delta', null, view({}, []))
 })
 
-test('a delta carrying any other node\'s contribution is refused, live or not, grown or not', () => {
+test('a delta carrying any other node\'s contribution is refused, live or not, grown or not', async () => {
   for (const live of [[], ['other']]) {
-    assert.throws(() => checkUploadContributions('up', 'delta', [{ nodeId: 'other', db: db(1) }], view({ other: 5 }, live)), ForgedContributionError)
+    await assert.rejects(checkUploadContributions('up', 'delta', [{ nodeId: 'other', db: db(1) }], view({ other: 5 }, live)), ForgedContributionError)
   }
 })
 
-test('a full upload hands over a node that is not live, and a live node\'s contribution only when it does not grow it', () => {
-  checkUploadContributions('up', 'full', [{ nodeId: 'gone', db: db(7) }], view({}, []))
-  checkUploadContributions('up', 'full', [{ nodeId: 'live', db: db(3) }], view({ live: 3 }, ['live']))
-  checkUploadContributions('up', 'full', [{ nodeId: 'live', db: db(2) }], view({ live: 3 }, ['live']))
-  assert.throws(() => checkUploadContributions('up', 'full', [{ nodeId: 'live', db: db(4) }], view({ live: 3 }, ['live'])), ForgedContributionError)
-  assert.throws(() => checkUploadContributions('up', 'full', [{ nodeId: 'live', db: db(1) }], view({}, ['live'])), /would grow the Bayes contribution of node live/)
+test('a full upload hands over a node that is not live, and a live node\'s contribution only when it does not grow it', async () => {
+  await checkUploadContributions('up', 'full', [{ nodeId: 'gone', db: db(7) }], view({}, []))
+  await checkUploadContributions('up', 'full', [{ nodeId: 'live', db: db(3) }], view({ live: 3 }, ['live']))
+  await checkUploadContributions('up', 'full', [{ nodeId: 'live', db: db(2) }], view({ live: 3 }, ['live']))
+  await assert.rejects(checkUploadContributions('up', 'full', [{ nodeId: 'live', db: db(4) }], view({ live: 3 }, ['live'])), ForgedContributionError)
+  await assert.rejects(checkUploadContributions('up', 'full', [{ nodeId: 'live', db: db(1) }], view({}, ['live'])), /would grow the Bayes contribution of node live/)
 })

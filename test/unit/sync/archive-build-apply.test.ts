@@ -79,7 +79,7 @@ describe('applyArchive', () => {
     assert.deepEqual(seen, ['whitelist'], 'listChanged runs for each changed dataset')
     assert.ok(applied.bayesChanged > 0)
     assert.equal(target.replica.get('whitelist', 'a@example.com')?.synced, true)
-    assert.equal(target.bayes.merged().numSpam, 1)
+    assert.equal((await target.bayes.merged()).numSpam, 1)
   })
 
   test('applied twice, the second time changes nothing', async (t) => {
@@ -99,6 +99,6 @@ describe('applyArchive', () => {
     const target = await node(t, 'b')
     const applied = await applyArchive(archive, { replica: target.replica }, { synced: true })
     assert.equal(applied.bayesChanged, 0)
-    assert.equal(target.bayes.merged().numSpam, 0)
+    assert.equal((await target.bayes.merged()).numSpam, 0)
   })
 })
