@@ -18,7 +18,7 @@ import { SimCluster } from './sim/cluster.js'
 import { DEFAULT_COSTS, FRAME_OVERHEAD_BYTES, type SimCosts, type SimOptions } from './sim/model.js'
 import { simTable } from './report.js'
 import { prng } from './sim/events.js'
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, beaconPeriod } from '../src/election/state.js'
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, MAX_LONG_BEACON_PERIOD, beaconPeriod } from '../src/election/state.js'
 
 /** One simulated cluster size. */
 export interface ScaleSimRow {
@@ -123,7 +123,7 @@ export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Prom
   const seed = opts.seed ?? 1
   const trials = opts.trials ?? 5
   // Two beacon periods of a slave (at least 2 s): every node's schedule is counted whole.
-  const windowMs = opts.windowMs ?? Math.max(2000, 2 * beaconPeriod(nodes) * DEFAULT_HEARTBEAT_INTERVAL_MS)
+  const windowMs = opts.windowMs ?? Math.max(2000, 2 * beaconPeriod(nodes, MAX_LONG_BEACON_PERIOD) * DEFAULT_HEARTBEAT_INTERVAL_MS)
   const log = opts.log ?? (() => {})
   const t0 = performance.now()
   const c = new SimCluster({ ...opts.sim, nodes, seed, fanOut: opts.fanOut ?? true })

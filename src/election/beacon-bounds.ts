@@ -3,7 +3,7 @@
  * drops the whole beacon, so nothing a peer sends reaches a sum or a +1 that 2^53 breaks
  * (protocol/election-v1.md, "Beacon").
  */
-import { MAX_BEACON_PERIOD, MAX_TERM, MAX_TERM_STEP, termInReach } from './beacon.js'
+import { MAX_BEACON_PERIOD, MAX_LONG_BEACON_PERIOD, MAX_TERM, MAX_TERM_STEP, termInReach } from './beacon.js'
 import { MAX_WALL_MS } from '../crdt/hlc.js'
 
 /** Largest `seq` of a version in a beacon. */
@@ -40,6 +40,8 @@ export interface BeaconNumbers {
   schemaVersion: number
   wallMs: number
   beaconPeriod: number
+  /** The sender's period past beaconPeriod's cap (0: an older agent). */
+  longBeaconPeriod?: number
   /** The sender's beat (ms since the epoch, raised by each beacon), a wall time like wallMs. */
   beat?: number
   /** The master's signature over the frame: none, or one of SIGNATURE_LENGTH bytes. */
@@ -74,6 +76,7 @@ export function beaconOutOfBounds (b: BeaconNumbers, current: number): string | 
   if (!within(b.protocolVersion, 0, MAX_FORMAT_NUMBER) || !within(b.schemaVersion, 0, MAX_FORMAT_NUMBER)) return `protocol or schema version past ${MAX_FORMAT_NUMBER}`
   if (!within(b.wallMs, 0, MAX_WALL_MS)) return `wallMs past ${MAX_WALL_MS}`
   if (!within(b.beaconPeriod, 0, MAX_BEACON_PERIOD)) return `beaconPeriod past ${MAX_BEACON_PERIOD}`
+  if (!within(b.longBeaconPeriod ?? 0, 0, MAX_LONG_BEACON_PERIOD)) return `longBeaconPeriod past ${MAX_LONG_BEACON_PERIOD}`
   if (!within(b.tombstoneFloor ?? 0, 0, MAX_WALL_MS)) return `tombstoneFloor past ${MAX_WALL_MS}`
   if (!within(b.beat ?? 0, 0, MAX_WALL_MS)) return `beat past ${MAX_WALL_MS}`
   const signed = b.signature?.byteLength ?? 0

@@ -25,17 +25,25 @@ export const MAX_TERM_STEP = 2 ** 16
  */
 export const MAX_BEACON_PERIOD = 120
 
+/**
+ * Most heartbeats a beacon of an agent that sends `longBeaconPeriod` (agents after 0.4.0) may declare: a
+ * slave beacons about twice a second up to 2,049 nodes, and a hung one (connections open) counts
+ * as live for at most this many liveness windows (51 minutes at the defaults). A slave uses a
+ * period past MAX_BEACON_PERIOD only while no live member is capped at it (an older agent).
+ */
+export const MAX_LONG_BEACON_PERIOD = 1024
+
 /** Up to this many nodes, every node beacons every other one each heartbeat, as protocol v1 did. */
 export const ALL_TO_ALL_MAX_NODES = 5
 
 /**
  * Heartbeats between two beacons of a slave in a cluster of `nodes` when nothing changed: about
- * two beacons a second whatever the size (up to MAX_BEACON_PERIOD), 1 in small clusters. The
- * master beacons every heartbeat: its beacon is the heartbeat that failover and a new version's
- * announcement ride on.
+ * two beacons a second whatever the size (up to `cap`: MAX_BEACON_PERIOD while an older agent
+ * may hear it, MAX_LONG_BEACON_PERIOD otherwise), 1 in small clusters. The master beacons every
+ * heartbeat: its beacon is the heartbeat that failover and a new version's announcement ride on.
  */
-export function beaconPeriod (nodes: number): number {
-  return nodes <= ALL_TO_ALL_MAX_NODES ? 1 : Math.min(MAX_BEACON_PERIOD, Math.ceil((nodes - 1) / 2))
+export function beaconPeriod (nodes: number, cap = MAX_BEACON_PERIOD): number {
+  return nodes <= ALL_TO_ALL_MAX_NODES ? 1 : Math.min(cap, Math.ceil((nodes - 1) / 2))
 }
 
 /** What a node currently is. */
@@ -67,6 +75,12 @@ export interface Beacon {
    * from an agent before the schedule, which beacons every heartbeat.
    */
   period?: number
+  /**
+   * The sender takes periods up to MAX_LONG_BEACON_PERIOD from others (it sends the long period
+   * field); absent from an older agent, which counts a member silent for more than
+   * MAX_BEACON_PERIOD liveness windows as gone.
+   */
+  longPeriods?: boolean
 }
 
 /** A term a beacon may carry to a node in term `current`: see MAX_TERM_STEP. */
@@ -82,5 +96,5 @@ export function wellFormed (b: Beacon, current: number): boolean {
     (b.pin === 'auto' || b.pin === 'master' || b.pin === 'slave') &&
     (b.role === 'master' || b.role === 'slave' || b.role === 'candidate') &&
     (b.masterId === null || typeof b.masterId === 'string') &&
-    (b.period === undefined || (Number.isSafeInteger(b.period) && b.period >= 1 && b.period <= MAX_BEACON_PERIOD))
+    (b.period === undefined || (Number.isSafeInteger(b.period) && b.period >= 1 && b.period <= MAX_LONG_BEACON_PERIOD))
 }

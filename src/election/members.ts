@@ -2,7 +2,7 @@
  * The remote nodes one election has heard of: each one's last beacon and liveness, and the
  * choices the machine makes among them (the best live eligible node, the heir of a master).
  */
-import type { Beacon, Pin } from './beacon.js'
+import { MAX_BEACON_PERIOD, type Beacon, type Pin } from './beacon.js'
 import { compareRank, eligible, outranksByConfig, type Ranked } from './rank.js'
 
 /** One remote node as seen through its beacons, for status: its last beacon's fields (not its schedule) and its liveness. */
@@ -40,6 +40,8 @@ export class MemberTable {
   private readonly peers = new Map<string, Member>()
   /** When a beacon without a period (an agent from before it) was last recorded. */
   private lastLegacyAt = -Infinity
+  /** When a beacon of an agent capped at MAX_BEACON_PERIOD (it sends no long period) was last recorded. */
+  private lastCappedAt = -Infinity
 
   constructor (windowMs: number, connected?: (nodeId: string) => boolean) {
     this.windowMs = windowMs
@@ -52,6 +54,14 @@ export class MemberTable {
    */
   legacyLive (now: number): boolean {
     return now - this.lastLegacyAt < this.windowMs
+  }
+
+  /**
+   * Whether an agent capped at MAX_BEACON_PERIOD (before the long period) may still be live: heard
+   * within its longest liveness window. O(1), asked at every heartbeat.
+   */
+  cappedLive (now: number): boolean {
+    return now - this.lastCappedAt < this.windowMs * MAX_BEACON_PERIOD
   }
 
   /**
@@ -74,6 +84,7 @@ export class MemberTable {
     const known = this.peers.get(beacon.nodeId)
     const wasLive = known !== undefined && this.isLive(known, now)
     if (beacon.period === undefined) this.lastLegacyAt = now
+    if (beacon.longPeriods !== true) this.lastCappedAt = now
     this.peers.set(beacon.nodeId, {
       beacon: { ...beacon },
       lastSeen: now,
@@ -85,6 +96,7 @@ export class MemberTable {
   /** Moves every "last heard" time forward by a pause of this node, as if the clock had stood still. */
   shift (pausedMs: number): void {
     this.lastLegacyAt += pausedMs
+    this.lastCappedAt += pausedMs
     for (const m of this.peers.values()) {
       m.lastSeen += pausedMs
       m.liveSince += pausedMs

@@ -14,14 +14,14 @@
  */
 import { ConfigError, SpamsyncError } from '../errors.js'
 import type { Version } from '../version.js'
-import { MAX_TERM, beaconPeriod, wellFormed, type Beacon, type Pin, type Role } from './beacon.js'
+import { MAX_BEACON_PERIOD, MAX_LONG_BEACON_PERIOD, MAX_TERM, beaconPeriod, wellFormed, type Beacon, type Pin, type Role } from './beacon.js'
 import { MemberTable, type MemberView } from './members.js'
 import { BeaconSchedule } from './schedule.js'
 import { compareRank, eligible, type Ranked } from './rank.js'
 import { BUSY_MASTER_INTERVALS, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, PAUSE_INTERVALS, type ElectionEvents, type ElectionOptions, type ElectionTransport } from './options.js'
 
 // The machine's entry point also speaks for the beacon, rank and member types it uses.
-export { ALL_TO_ALL_MAX_NODES, MAX_BEACON_PERIOD, MAX_TERM, MAX_TERM_STEP, beaconPeriod, termInReach, type Beacon, type Pin, type Role } from './beacon.js'
+export { ALL_TO_ALL_MAX_NODES, MAX_BEACON_PERIOD, MAX_LONG_BEACON_PERIOD, MAX_TERM, MAX_TERM_STEP, beaconPeriod, termInReach, type Beacon, type Pin, type Role } from './beacon.js'
 export { compareRank, outranksByConfig, type Ranked } from './rank.js'
 export type { MemberView } from './members.js'
 export type { ElectionEvents, ElectionOptions, ElectionTransport } from './options.js'
@@ -155,7 +155,7 @@ export class Election {
    */
   private period (now: number): number {
     if (this.currentRole !== 'slave' || this.peers.legacyLive(now)) return 1
-    return beaconPeriod(this.peers.size + 1)
+    return beaconPeriod(this.peers.size + 1, this.peers.cappedLive(now) ? MAX_BEACON_PERIOD : MAX_LONG_BEACON_PERIOD)
   }
 
   /** Moves every "last heard" time forward by the pause, as if the clock had stood still. */
@@ -388,7 +388,8 @@ export class Election {
       masterId: this.currentMaster,
       version: this.version(),
       appliedVersion: this.appliedVersion(),
-      period: this.beaconPeriod
+      period: this.beaconPeriod,
+      longPeriods: true
     }
   }
 }

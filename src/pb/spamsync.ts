@@ -170,6 +170,7 @@ export interface Beacon {
   health?: NodeHealth
   beaconPeriod: number
   beat: number
+  longBeaconPeriod: number
   tombstoneFloor: number
   signature: Uint8Array<ArrayBuffer>
 }
@@ -276,6 +277,11 @@ export namespace Beacon {
           w.uint64Number(obj.beat)
         }
 
+        if ((obj.longBeaconPeriod != null && obj.longBeaconPeriod !== 0)) {
+          w.uint32(208)
+          w.uint32(obj.longBeaconPeriod)
+        }
+
         if ((obj.tombstoneFloor != null && obj.tombstoneFloor !== 0)) {
           w.uint32(320)
           w.uint64Number(obj.tombstoneFloor)
@@ -305,6 +311,7 @@ export namespace Beacon {
           name: '',
           beaconPeriod: 0,
           beat: 0,
+          longBeaconPeriod: 0,
           tombstoneFloor: 0,
           signature: uint8ArrayAlloc(0)
         }
@@ -397,6 +404,10 @@ export namespace Beacon {
             }
             case 24: {
               obj.beat = reader.uint64Number()
+              break
+            }
+            case 26: {
+              obj.longBeaconPeriod = reader.uint32()
               break
             }
             case 40: {
@@ -557,6 +568,13 @@ export namespace Beacon {
               yield {
                 field: `${prefix}.beat`,
                 value: reader.uint64Number()
+              }
+              break
+            }
+            case 26: {
+              yield {
+                field: `${prefix}.longBeaconPeriod`,
+                value: reader.uint32()
               }
               break
             }
@@ -769,6 +787,11 @@ export namespace Beacon {
     value: number
   }
 
+  export interface BeaconLongBeaconPeriodFieldEvent {
+    field: '$.longBeaconPeriod'
+    value: number
+  }
+
   export interface BeaconTombstoneFloorFieldEvent {
     field: '$.tombstoneFloor'
     value: number
@@ -787,7 +810,7 @@ export namespace Beacon {
     return decodeMessage(buf, Beacon.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent | BeaconWallMsFieldEvent | BeaconNameFieldEvent | BeaconHealthLastSyncMsFieldEvent | BeaconHealthLagMsFieldEvent | BeaconHealthErrorCountFieldEvent | BeaconHealthLastErrorFieldEvent | BeaconHealthInvalidLinesDatasetFieldEvent | BeaconHealthInvalidLinesCountFieldEvent | BeaconHealthOutputsOkFieldEvent | BeaconHealthOutputsFailedFieldEvent | BeaconHealthHooksOkFieldEvent | BeaconHealthHooksFailedFieldEvent | BeaconHealthUptimeSFieldEvent | BeaconHealthLastErrorMsFieldEvent | BeaconHealthOutputsFailingFieldEvent | BeaconHealthHooksFailingFieldEvent | BeaconBeaconPeriodFieldEvent | BeaconBeatFieldEvent | BeaconTombstoneFloorFieldEvent | BeaconSignatureFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<Beacon>): Generator<BeaconNodeIdFieldEvent | BeaconPriorityFieldEvent | BeaconRoleFieldEvent | BeaconTermFieldEvent | BeaconMasterIdFieldEvent | BeaconVersionTermFieldEvent | BeaconVersionSeqFieldEvent | BeaconAppliedVersionTermFieldEvent | BeaconAppliedVersionSeqFieldEvent | BeaconProtocolVersionFieldEvent | BeaconSchemaVersionFieldEvent | BeaconAgentVersionFieldEvent | BeaconPinFieldEvent | BeaconAddrsFieldEvent | BeaconFullArchiveVersionTermFieldEvent | BeaconFullArchiveVersionSeqFieldEvent | BeaconFullArchiveSizeFieldEvent | BeaconFullArchiveSha256FieldEvent | BeaconWallMsFieldEvent | BeaconNameFieldEvent | BeaconHealthLastSyncMsFieldEvent | BeaconHealthLagMsFieldEvent | BeaconHealthErrorCountFieldEvent | BeaconHealthLastErrorFieldEvent | BeaconHealthInvalidLinesDatasetFieldEvent | BeaconHealthInvalidLinesCountFieldEvent | BeaconHealthOutputsOkFieldEvent | BeaconHealthOutputsFailedFieldEvent | BeaconHealthHooksOkFieldEvent | BeaconHealthHooksFailedFieldEvent | BeaconHealthUptimeSFieldEvent | BeaconHealthLastErrorMsFieldEvent | BeaconHealthOutputsFailingFieldEvent | BeaconHealthHooksFailingFieldEvent | BeaconBeaconPeriodFieldEvent | BeaconBeatFieldEvent | BeaconLongBeaconPeriodFieldEvent | BeaconTombstoneFloorFieldEvent | BeaconSignatureFieldEvent> {
     return streamMessage(buf, Beacon.codec(), opts)
   }
 }

@@ -13,7 +13,7 @@ import { beaconOutOfBounds } from '../election/beacon-bounds.js'
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, type Beacon as ElectionBeacon, type MemberView, type Role as ElectionRole } from '../election/state.js'
 import { BeaconBoundsError, BeaconDecodeError, errorMessage } from '../errors.js'
 import { incompatibility, type PeerVersions } from './compat.js'
-import { electionBeacon, encodeBeacon, namedArchive, type OwnBeaconFields } from './beacon-wire.js'
+import { electionBeacon, encodeBeacon, namedArchive, wirePeriod, type OwnBeaconFields } from './beacon-wire.js'
 import { guarded, type Reporter } from '../guarded.js'
 import { HeartbeatRelay } from './beacon-relay.js'
 import { ed25519Signer } from './beacon-signature.js'
@@ -182,7 +182,7 @@ export class BeaconRouter {
     const back = before === undefined || now - before.at > INTRODUCE_AFTER_MS * before.period
     // Parsing a member's addresses on every beacon was a measurable share of an idle agent's CPU.
     const tell = back || before.addrs !== addrs || now - before.toldAt >= RETELL_ADDRS_MS
-    this.lastBeacons.set(author, { bytes, at: now, period: Math.max(1, b.beaconPeriod), addrs, toldAt: tell ? now : before.toldAt, relays: b.beat > 0 })
+    this.lastBeacons.set(author, { bytes, at: now, period: wirePeriod(b), addrs, toldAt: tell ? now : before.toldAt, relays: b.beat > 0 })
     if (back) this.introduce(bytes, author)
     this.fromMember(b, tell)
   }

@@ -7,7 +7,7 @@ import { AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from '../constants.js
 import { Beacon, Pin, Role, type NodeHealth } from '../pb/spamsync.js'
 import { ZERO_VERSION, type Version } from '../version.js'
 import { printable, PEER_TEXT_MAX } from '../printable.js'
-import type { Beacon as ElectionBeacon } from '../election/state.js'
+import { MAX_BEACON_PERIOD, type Beacon as ElectionBeacon } from '../election/state.js'
 import type { ArchiveRef } from './archive-ref.js'
 
 const ROLE_TO_PB = { candidate: Role.CANDIDATE, slave: Role.SLAVE, master: Role.MASTER } as const
@@ -48,9 +48,11 @@ export function encodeBeacon (beacon: ElectionBeacon, own: OwnBeaconFields, beat
     wallMs: own.wallMs,
     name: own.name,
     health: own.health,
-    // Always sent: 0 (omitted) tells an agent from before the beacon schedule.
-    beaconPeriod: beacon.period ?? 1,
+    // Always sent: 0 (omitted) tells an agent from before the beacon schedule; an older agent
+    // refuses a period past its cap, the long one is in its own field.
+    beaconPeriod: Math.min(beacon.period ?? 1, MAX_BEACON_PERIOD),
     beat,
+    longBeaconPeriod: beacon.period ?? 1,
     tombstoneFloor: own.tombstoneFloor
   })
 }
@@ -67,8 +69,14 @@ export function electionBeacon (b: Beacon): ElectionBeacon {
     masterId: b.masterId === '' ? null : printable(b.masterId, PEER_TEXT_MAX),
     version: b.version ?? ZERO_VERSION,
     appliedVersion: b.appliedVersion ?? ZERO_VERSION,
-    ...(b.beaconPeriod > 0 ? { period: b.beaconPeriod } : {})
+    ...(b.beaconPeriod > 0 ? { period: b.longBeaconPeriod > 0 ? b.longBeaconPeriod : b.beaconPeriod } : {}),
+    ...(b.longBeaconPeriod > 0 ? { longPeriods: true } : {})
   }
+}
+
+/** The heartbeats between two beacons of the sender of `b` when nothing changes (1 for an agent before the schedule). */
+export function wirePeriod (b: { beaconPeriod: number, longBeaconPeriod: number }): number {
+  return Math.max(1, b.longBeaconPeriod > 0 ? b.longBeaconPeriod : b.beaconPeriod)
 }
 
 /** The archive a wire message names (a beacon's fullArchive, a fetch answer), or undefined when it names none. */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { beaconOutOfBounds, MAX_HEALTH_COUNT, MAX_HEALTH_DATASETS, MAX_SEQ, type BeaconNumbers, type HealthNumbers } from '../../../src/election/beacon-bounds.js'
-import { MAX_BEACON_PERIOD, MAX_TERM, MAX_TERM_STEP } from '../../../src/election/state.js'
+import { MAX_BEACON_PERIOD, MAX_LONG_BEACON_PERIOD, MAX_TERM, MAX_TERM_STEP } from '../../../src/election/state.js'
 import { MAX_WALL_MS } from '../../../src/crdt/hlc.js'
 
 const OK: BeaconNumbers = {
@@ -19,7 +19,7 @@ const OK: BeaconNumbers = {
 describe('beaconOutOfBounds', () => {
   it('accepts an honest beacon and the largest values in bounds', () => {
     assert.equal(beaconOutOfBounds(OK, 7), null)
-    assert.equal(beaconOutOfBounds({ ...OK, term: 7 + MAX_TERM_STEP, version: { term: 7 + MAX_TERM_STEP, seq: MAX_SEQ }, wallMs: MAX_WALL_MS, priority: -1_000_000, beaconPeriod: MAX_BEACON_PERIOD, beat: MAX_WALL_MS, signature: new Uint8Array(64) }, 7), null)
+    assert.equal(beaconOutOfBounds({ ...OK, term: 7 + MAX_TERM_STEP, version: { term: 7 + MAX_TERM_STEP, seq: MAX_SEQ }, wallMs: MAX_WALL_MS, priority: -1_000_000, beaconPeriod: MAX_BEACON_PERIOD, longBeaconPeriod: MAX_LONG_BEACON_PERIOD, beat: MAX_WALL_MS, signature: new Uint8Array(64) }, 7), null)
   })
 
   it('drops a term past the step from this node\'s own term or past MAX_TERM', () => {
@@ -34,6 +34,7 @@ describe('beaconOutOfBounds', () => {
       [{ protocolVersion: 2 ** 31 + 1 }, /^protocol or schema/],
       [{ wallMs: 2 ** 53 - 1 }, /^wallMs/],
       [{ beaconPeriod: MAX_BEACON_PERIOD + 1 }, /^beaconPeriod/],
+      [{ longBeaconPeriod: MAX_LONG_BEACON_PERIOD + 1 }, /^longBeaconPeriod/],
       [{ beat: MAX_WALL_MS + 1 }, /^beat/],
       [{ signature: new Uint8Array(63) }, /^signature/],
       [{ version: { term: 1, seq: 2 ** 53 - 1 } }, /^version /],

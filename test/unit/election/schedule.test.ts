@@ -1,7 +1,7 @@
 /** The beacon schedule: who publishes when, how long a quiet member stays live, and what it keeps of v1. */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { ALL_TO_ALL_MAX_NODES, MAX_BEACON_PERIOD, beaconPeriod } from '../../../src/election/state.js'
+import { ALL_TO_ALL_MAX_NODES, MAX_BEACON_PERIOD, MAX_LONG_BEACON_PERIOD, beaconPeriod } from '../../../src/election/state.js'
 import { INTERVAL, WINDOW, Network, agreed, beacon, lone } from '../../helpers/election-sim.js'
 import type { Version } from '../../../src/version.js'
 
@@ -27,6 +27,36 @@ describe('beacon schedule', () => {
     assert.equal(beaconPeriod(10), 5)
     assert.equal(beaconPeriod(200), 100)
     assert.equal(beaconPeriod(10_000), MAX_BEACON_PERIOD)
+  })
+
+  it('past MAX_BEACON_PERIOD the period keeps growing with the cluster, up to MAX_LONG_BEACON_PERIOD, where every member takes long periods', () => {
+    assert.equal(beaconPeriod(1000, MAX_LONG_BEACON_PERIOD), 500)
+    assert.equal(beaconPeriod(100_000, MAX_LONG_BEACON_PERIOD), MAX_LONG_BEACON_PERIOD)
+  })
+
+  it('a slave of 1,000 nodes that all take long periods beacons every 500 heartbeats; one older member heard caps it at MAX_BEACON_PERIOD', () => {
+    const { election, sent, clock } = lone()
+    election.start()
+    const hear = (older: boolean): void => {
+      election.receive(beacon({ nodeId: 'm', role: 'master', term: 1, masterId: 'm', period: 1, longPeriods: true }))
+      for (let i = 0; i < 998; i++) election.receive(beacon({ nodeId: `p${i}`, role: 'slave', term: 1, masterId: 'm', ...(older && i === 7 ? { period: MAX_BEACON_PERIOD } : { period: 500, longPeriods: true }) }))
+    }
+    hear(false)
+    clock.now += INTERVAL
+    election.tick()
+    clock.now += INTERVAL
+    election.tick()
+    assert.equal(sent.at(-1)?.period, 500)
+    assert.equal(sent.at(-1)?.longPeriods, true)
+    hear(true)
+    const k = sent.length
+    for (let i = 0; i < MAX_BEACON_PERIOD; i++) {
+      election.receive(beacon({ nodeId: 'm', role: 'master', term: 1, masterId: 'm', period: 1, longPeriods: true }))
+      clock.now += INTERVAL
+      election.tick()
+    }
+    assert.equal(sent.length, k + 1, 'the older member counts a slave silent past 120 windows as gone')
+    assert.equal(sent.at(-1)?.period, MAX_BEACON_PERIOD)
   })
 
   it(`up to ${ALL_TO_ALL_MAX_NODES} nodes every node publishes every heartbeat, as in protocol v1`, () => {

@@ -6,7 +6,7 @@ import { Beacon, Pin, Role } from '../../../src/pb/spamsync.js'
 import { AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from '../../../src/constants.js'
 import { BeaconBoundsError, BeaconDecodeError } from '../../../src/errors.js'
 import type { BeaconReceiver } from '../../../src/protocol/beacon-link.js'
-import type { Beacon as ElectionBeacon, MemberView, Role as ElectionRole } from '../../../src/election/state.js'
+import { MAX_BEACON_PERIOD, type Beacon as ElectionBeacon, type MemberView, type Role as ElectionRole } from '../../../src/election/state.js'
 
 const V = { term: 1, seq: 2 }
 const SHA = new Uint8Array(32).fill(7)
@@ -139,7 +139,7 @@ test('a frame the link delivers goes through guarded(): a drop lands in the erro
 
 test('the published beacon carries the election\'s fields and this node\'s own; none after stop', async () => {
   const { r, sent } = router()
-  const own: ElectionBeacon = { nodeId: 'me', priority: 3, pin: 'master', role: 'master', term: 4, masterId: 'me', version: V, appliedVersion: V, period: 1 }
+  const own: ElectionBeacon = { nodeId: 'me', priority: 3, pin: 'master', role: 'master', term: 4, masterId: 'me', version: V, appliedVersion: V, period: 1, longPeriods: true }
   r.publish(own)
   const b = Beacon.decode(sent[0])
   assert.deepEqual(electionBeacon(b), own)
@@ -151,10 +151,26 @@ test('the published beacon carries the election\'s fields and this node\'s own; 
 })
 
 test('wire and domain agree both ways, an empty master id is none', () => {
-  const none: ElectionBeacon = { nodeId: 'x', priority: 0, pin: 'auto', role: 'candidate', term: 0, masterId: null, version: V, appliedVersion: V, period: 1 }
+  const none: ElectionBeacon = { nodeId: 'x', priority: 0, pin: 'auto', role: 'candidate', term: 0, masterId: null, version: V, appliedVersion: V, period: 1, longPeriods: true }
   const own = { addrs: [], fullArchive: undefined, wallMs: 0, name: '', health: undefined as never }
   assert.deepEqual(electionBeacon(Beacon.decode(encodeBeacon(none, own, 1))), none)
   const slow: ElectionBeacon = { ...none, role: 'slave', period: 7 }
   assert.deepEqual(electionBeacon(Beacon.decode(encodeBeacon(slow, own, 1))), slow)
   assert.equal(Beacon.decode(encodeBeacon({ ...none, period: 1 }, own, 1)).beaconPeriod, 1, 'a period of 1 is sent: 0 tells an agent from before the schedule')
+})
+
+test('a period past MAX_BEACON_PERIOD goes in the long field, the capped field says MAX_BEACON_PERIOD to an older agent', () => {
+  const own = { addrs: [], fullArchive: undefined, wallMs: 0, name: '', health: undefined }
+  const long: ElectionBeacon = { nodeId: 'x', priority: 0, pin: 'auto', role: 'slave', term: 1, masterId: 'm', version: V, appliedVersion: V, period: 500, longPeriods: true }
+  const b = Beacon.decode(encodeBeacon(long, own, 1))
+  assert.equal(b.beaconPeriod, MAX_BEACON_PERIOD)
+  assert.equal(b.longBeaconPeriod, 500)
+  assert.deepEqual(electionBeacon(b), long)
+})
+
+test('a beacon of an older agent (no long period) is taken with its capped period and as not taking long ones', () => {
+  const older = Beacon.decode(Beacon.encode({ ...Beacon.decode(new Uint8Array()), nodeId: 'o', beaconPeriod: MAX_BEACON_PERIOD }))
+  const b = electionBeacon(older)
+  assert.equal(b.period, MAX_BEACON_PERIOD)
+  assert.equal(b.longPeriods, undefined)
 })
