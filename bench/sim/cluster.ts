@@ -50,6 +50,7 @@ export class SimCluster implements SimNetwork {
   readonly wallBase = 1_800_000_000_000
   /** Off during the warm-up (the election alone); settle() turns it on. */
   syncOn = false
+  epoch = 0
   errors = 0
   peerFailures = 0
   private readonly ids = new Map<string, number>()
@@ -102,6 +103,7 @@ export class SimCluster implements SimNetwork {
     const node = this.nodes[i]
     if (node.alive) throw new Error(`node ${i} is running`)
     node.restart()
+    this.epoch++
     this.startBeats(node, this.queue.now)
   }
 
@@ -236,6 +238,7 @@ export class SimCluster implements SimNetwork {
 
   kill (i: number): void {
     this.nodes[i].alive = false
+    this.epoch++
   }
 
   /** The master cut a version: the running trial's change is in it once its upload was merged. */

@@ -4,9 +4,10 @@ import { Election, type Beacon as ElectionBeacon, type Role as ElectionRole } fr
 import { ArchiveOffer, FanOutFetcher, type FetchAnswer } from '../../src/sync/fan-out.js'
 import { sameArchive, type ArchiveRef } from '../../src/protocol/archive-ref.js'
 import { Beacon, Role, Status } from '../../src/pb/spamsync.js'
-import { encodeBeacon } from '../../src/protocol/beacon-wire.js'
+import { encodeBeacon, wirePeriod } from '../../src/protocol/beacon-wire.js'
 import { compareVersions, ZERO_VERSION, type Version } from '../../src/version.js'
 import type { EventQueue } from './events.js'
+import { MemberViews } from './member-views.js'
 import { type Frame, type SimCosts, INTRODUCE_AFTER_MS, SIGNATURE_TAIL, decodeFrame, prefixLength, zeroCounters } from './model.js'
 
 /** What a node asks of its cluster (SimCluster): the clock and queue, the other nodes, the links and the master's work. */
@@ -18,6 +19,8 @@ export interface SimNetwork {
   readonly fanOut: boolean
   readonly relay: boolean
   readonly wallBase: number
+  /** Raised when a node dies or restarts: the live members of every view changed. */
+  readonly epoch: number
   syncOn: boolean
   errors: number
   peerFailures: number
@@ -47,7 +50,9 @@ export class SimNode {
   /** When each peer's last direct beacon came (introductions). */
   readonly lastDirect: Float64Array
   /** The beacon period each peer's last beacon declared. */
-  readonly periodOf: Uint8Array
+  readonly periodOf: Uint16Array
+  /** Its live members, as the relay tree and the fan-out's holders see them. */
+  views!: MemberViews
   /** The last beat of this node's beacons, and the last beat taken from each master (beacon-relay.ts). */
   private lastBeat = 0
   /** The term and version of this node's last beacon (beacon-router.ts lastSaid). */
@@ -73,7 +78,7 @@ export class SimNode {
 
   constructor (readonly cluster: SimNetwork, readonly index: number, readonly id: string, readonly addrs: Array<Uint8Array<ArrayBuffer>>) {
     this.lastDirect = new Float64Array(cluster.size)
-    this.periodOf = new Uint8Array(cluster.size).fill(1)
+    this.periodOf = new Uint16Array(cluster.size).fill(1)
     this.boot()
   }
 
@@ -100,6 +105,7 @@ export class SimNode {
       version: () => this.election.role === 'master' ? this.central : this.applied,
       appliedVersion: () => this.election.role === 'master' ? this.central : this.applied
     })
+    this.views = new MemberViews(this.id, this.election, cluster)
     this.fetcher = new FanOutFetcher(this.id, {
       fetch: async (peerId, since, want, archive) => await cluster.fetch(this, cluster.index(peerId), since, want, archive),
       holders: (archive) => this.holders(archive),
@@ -156,7 +162,7 @@ export class SimNode {
     const news = said !== this.lastSaid
     this.lastSaid = said
     if (signed && !news) {
-      this.cluster.sendTo(this, relayTargets(this.id, this.id, this.relaying(), beat), frame)
+      this.cluster.sendTo(this, relayTargets(this.id, this.id, this.views.relaying(), beat), frame)
       return
     }
     const size = bytes.byteLength + prefixLength(bytes.byteLength)
@@ -183,7 +189,7 @@ export class SimNode {
       // As beacon-relay.ts: a copy of a beat already taken is dropped; a fresh one is passed on down the tree first.
       if (b.beat <= (this.marks.get(author.index) ?? 0)) return
       this.marks.set(author.index, b.beat)
-      if (b.role === Role.MASTER) this.cluster.sendTo(this, relayTargets(author.id, this.id, this.relaying(), b.beat), frame)
+      if (b.role === Role.MASTER) this.cluster.sendTo(this, relayTargets(author.id, this.id, this.views.relaying(), b.beat), frame)
     } else if (author !== from) return
     this.fromAuthor(author, b, frame)
   }
@@ -192,11 +198,12 @@ export class SimNode {
   private fromAuthor (from: SimNode, b: Beacon, frame: Frame): void {
     const now = this.cluster.queue.now
     const before = this.lastDirect[from.index]
+    if (!(before > 0)) this.views.heardNew()
     this.lastDirect[from.index] = now
     // As beacon-router.ts: a member back after its period's window is introduced to all by the
     // master or a node that knows none, and by a slave to its master alone.
     if (now - before > INTRODUCE_AFTER_MS * this.periodOf[from.index]) this.introduce(from, frame)
-    this.periodOf[from.index] = Math.max(1, b.beaconPeriod)
+    this.periodOf[from.index] = wirePeriod(b)
     this.election.receive(frame.forElection as ElectionBeacon)
     if (b.role === Role.MASTER && b.nodeId === this.election.masterId && b.version !== undefined) this.masterAnnounced(b.version)
     this.heldChanged(from.index, frame.archive)
@@ -230,29 +237,8 @@ export class SimNode {
     }
   }
 
-  private liveAt = -1
-  private liveIds = new Set<string>()
-
-  /** The live members, computed once per virtual instant (holders() is asked on every announcement). */
-  private live (): Set<string> {
-    const now = this.cluster.queue.now
-    if (this.liveAt !== now) {
-      this.liveIds = new Set(this.election.members().filter(m => m.live).map(m => m.nodeId))
-      this.relayingIds = [...this.liveIds, this.id].sort()
-      this.liveAt = now
-    }
-    return this.liveIds
-  }
-
-  /** The live members and this node, sorted (every member of the simulation relays); with live(), once per virtual instant. */
-  private relayingIds: string[] = []
-  private relaying (): string[] {
-    this.live()
-    return this.relayingIds
-  }
-
   private holders (archive: ArchiveRef): string[] {
-    const live = this.live()
+    const live = this.views.live()
     const out: string[] = []
     for (const [i, ref] of this.heldBy) {
       const id = this.cluster.nodes[i].id

@@ -14,9 +14,12 @@ export const RELAY_FAN_OUT = 2
 /**
  * The members `self` passes beat `beat` of master `root` on to. `members` are the live members
  * that relay, in plain string order, `self` included (the root, if listed, is skipped). Nodes
- * whose views agree reach every member exactly once, in about log_k(n) hops.
+ * whose views agree reach every member exactly once, in about log_k(n) hops. A child `reachable`
+ * says `self` has no connection to (past the connection limit) is passed over for its own
+ * children, and so on down, so a missing link costs the beat to that child alone, not to the
+ * subtree under it.
  */
-export function relayTargets (root: string, self: string, members: readonly string[], beat: number, fanOut = RELAY_FAN_OUT): string[] {
+export function relayTargets (root: string, self: string, members: readonly string[], beat: number, fanOut = RELAY_FAN_OUT, reachable?: (id: string) => boolean): string[] {
   const others = members.filter(m => m !== root)
   const n = others.length
   if (n === 0) return []
@@ -29,7 +32,16 @@ export function relayTargets (root: string, self: string, members: readonly stri
     j = (at - turn + n) % n + 1
   }
   const out: string[] = []
-  for (let c = fanOut * j + 1; c <= Math.min(n, fanOut * j + fanOut); c++) out.push(others[(c - 1 + turn) % n])
+  // Heap positions still to place, at most the subtree under j: each position is looked at once.
+  const todo = [j]
+  while (todo.length > 0) {
+    const at = todo.pop() as number
+    for (let c = fanOut * at + 1; c <= Math.min(n, fanOut * at + fanOut); c++) {
+      const id = others[(c - 1 + turn) % n]
+      if (reachable === undefined || reachable(id)) out.push(id)
+      else todo.push(c)
+    }
+  }
   return out
 }
 

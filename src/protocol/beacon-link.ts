@@ -119,6 +119,11 @@ export class BeaconLink implements Startable {
     }
   }
 
+  /** The peers this node has a connection to (at most the connection limit): the relay tree passes over the others. */
+  connectedPeers (): ReadonlySet<string> {
+    return new Set(this.node.getPeers().map(String))
+  }
+
   /** Passes the master's signed beacon on to `peers` (the relay tree); a busy link skips it, as the next beat supersedes it. */
   relay (frame: Uint8Array, peers: readonly string[]): void {
     if (this.stopped) return

@@ -8,7 +8,7 @@
  * frozen), and it is not late (its beat is not further behind the last one taken than the time
  * since then, by more than the liveness window: a relay cannot hold a copy back to play it later).
  */
-import { relayTargets } from '../election/relay-tree.js'
+import { RELAY_FAN_OUT, relayTargets } from '../election/relay-tree.js'
 import { BeaconRelayError } from '../errors.js'
 import { SignatureCheck, signedFrame, signedPart, type BeaconSigner } from './beacon-signature.js'
 
@@ -92,8 +92,11 @@ export class HeartbeatRelay {
     return 'take'
   }
 
-  /** Where this node passes beat `beat` of master `root` on to, among `members` (live relaying members, sorted, self included). */
-  targets (root: string, beat: number, members: readonly string[]): string[] {
-    return relayTargets(root, this.parts.selfId, members, beat)
+  /**
+   * Where this node passes beat `beat` of master `root` on to, among `members` (live relaying
+   * members, sorted, self included); a child it cannot reach is passed over for its children.
+   */
+  targets (root: string, beat: number, members: readonly string[], reachable?: (id: string) => boolean): string[] {
+    return relayTargets(root, this.parts.selfId, members, beat, RELAY_FAN_OUT, reachable)
   }
 }

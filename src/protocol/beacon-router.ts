@@ -37,6 +37,8 @@ export interface BeaconSender {
   stop: () => Promise<void>
   send: (beacon: Uint8Array, introductions: () => Uint8Array[], only?: ReadonlySet<string>) => void
   relay: (frame: Uint8Array, peers: readonly string[]) => void
+  /** The peers this node has a connection to: the relay tree passes a beat over these only (absent: every peer). */
+  connectedPeers?: () => ReadonlySet<string>
   introduce: (beacon: Uint8Array, author: string, to?: string) => void
 }
 
@@ -126,8 +128,14 @@ export class BeaconRouter {
     const news = said !== this.lastSaid
     this.lastSaid = said
     const { relaying, others } = this.liveMembers()
-    const to = news ? undefined : new Set([...this.relay.targets(this.parts.selfId, beat, relaying), ...others])
+    const to = news ? undefined : new Set([...this.relay.targets(this.parts.selfId, beat, relaying, this.reachable()), ...others])
     this.link.send(this.relay.sign(unsigned), () => this.introductions(), to)
+  }
+
+  /** Whether this node can pass a beat to a member now (a connection is open), where the link can tell. */
+  private reachable (): ((id: string) => boolean) | undefined {
+    const peers = this.link.connectedPeers?.()
+    return peers === undefined ? undefined : id => peers.has(id)
   }
 
   /** The live members that relay, with this node, in plain string order; and the live ones that do not. */
@@ -169,7 +177,7 @@ export class BeaconRouter {
    */
   private signed (from: string, bytes: Uint8Array, b: Beacon): void {
     if (this.relay.judge(from, bytes, b) !== 'take') return
-    if (b.role === Role.MASTER) this.link.relay(bytes, this.relay.targets(b.nodeId, b.beat, this.liveMembers().relaying))
+    if (b.role === Role.MASTER) this.link.relay(bytes, this.relay.targets(b.nodeId, b.beat, this.liveMembers().relaying, this.reachable()))
     this.fromAuthor(bytes, b)
   }
 

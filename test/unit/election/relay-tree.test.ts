@@ -5,14 +5,14 @@ import { RELAY_FAN_OUT, relayTargets } from '../../../src/election/relay-tree.js
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `n${String(i).padStart(4, '0')}`)
 
 /** Follows beat `beat` from the root through every node's own targets: how often each member got it, and the hops. */
-function spread (root: string, members: string[], beat: number): { got: Map<string, number>, hops: number } {
+function spread (root: string, members: string[], beat: number, linked?: (from: string, to: string) => boolean): { got: Map<string, number>, hops: number } {
   const got = new Map<string, number>()
   let frontier = [root]
   let hops = 0
   while (frontier.length > 0) {
     const next: string[] = []
     for (const from of frontier) {
-      for (const to of relayTargets(root, from, members, beat)) {
+      for (const to of relayTargets(root, from, members, beat, RELAY_FAN_OUT, linked === undefined ? undefined : id => linked(from, id))) {
         got.set(to, (got.get(to) ?? 0) + 1)
         next.push(to)
       }
@@ -32,6 +32,28 @@ test('with agreeing views every member gets each beat exactly once, in about log
       assert.ok([...got.values()].every(c => c === 1), `n=${n} beat=${beat}`)
       assert.ok(hops <= Math.ceil(Math.log2(n + 1)), `n=${n}: ${hops} hops`)
     }
+  }
+})
+
+test('past the connection limit, a child its parent has no link to misses the beat, and its subtree still gets it once', () => {
+  const members = ids(200)
+  // About a third of all links missing, fixed per pair (as connections pruned past the limit).
+  const linked = (a: string, b: string): boolean => (parseInt(a.slice(1)) * 7 + parseInt(b.slice(1)) * 13) % 3 !== 0
+  for (const beat of [0, 1, 1_800_000_000_123]) {
+    const { got } = spread('root', members, beat, linked)
+    assert.ok([...got.values()].every(c => c === 1), `beat=${beat}: a member got the beat twice`)
+    const missed = members.filter(m => !got.has(m))
+    // Only a member that its nearest ancestor holding the beat has no link to misses it.
+    const parentOf = (m: string): string => ['root', ...members].find(p => relayTargets('root', p, members, beat).includes(m)) as string
+    for (const m of missed) {
+      let holder = parentOf(m)
+      while (holder !== 'root' && !got.has(holder)) holder = parentOf(holder)
+      assert.equal(linked(holder, m), false, `beat=${beat}: ${m} missed it though ${holder} held it and has a link`)
+    }
+    // Without the fallback a missing link cost the whole subtree under it.
+    const { got: plain } = spread('root', members, beat)
+    const reachedPlain = members.filter(m => { let a = m; while (a !== 'root') { const p = parentOf(a); if (!linked(p, a)) return false; a = p } return plain.has(m) })
+    assert.ok(got.size > 2 * reachedPlain.length, `beat=${beat}: ${got.size} of ${members.length} got it, ${reachedPlain.length} without the fallback`)
   }
 })
 
