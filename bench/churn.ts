@@ -15,11 +15,11 @@
  * Run: `npx tsc -p . && npx node dist/bench/churn.js [--quick]` (or `npm run bench -- --only=churn`).
  */
 import { spawn } from 'node:child_process'
-import { readdir, stat } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { loadavg } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { setFlagsFromString } from 'node:v8'
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import type { TestContext } from 'node:test'
 import { Level } from 'level'
@@ -67,6 +67,11 @@ export interface VariantResult {
   /** V8 heap pages held, and memory of Buffers and ArrayBuffers outside it: what of the RSS is not live JS objects. */
   heapTotalMB: number
   externalMB: number
+  /** The RSS split as /proc/self/status gives it: anonymous (heap, malloc) and file-backed (the node binary, libraries). */
+  rssAnonMB: number
+  rssFileMB: number
+  /** V8's heap by space, used and held: which kind of object the heap of the churned node holds more of. */
+  heapSpaces: Record<string, { usedMB: number, heldMB: number }>
 }
 
 /** The whole benchmark's result. */
@@ -79,6 +84,13 @@ export interface ChurnResult {
 }
 
 const mb = (n: number): number => Math.round(n / 1024 / 1024 * 10) / 10
+
+/** RssAnon and RssFile of this process, in MB (Linux; 0 where /proc is not there). */
+async function rssByKind (): Promise<{ rssAnonMB: number, rssFileMB: number }> {
+  const status = await readFile('/proc/self/status', 'utf8').catch((err: unknown) => { process.stderr.write(`churn: no /proc/self/status: ${String(err)}\n`); return '' })
+  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0)
+  return { rssAnonMB: mb(kb('RssAnon') * 1024), rssFileMB: mb(kb('RssFile') * 1024) }
+}
 
 function fullGc (): void {
   setFlagsFromString('--expose-gc')
@@ -177,6 +189,8 @@ async function runVariant (variant: Variant, live: number, rounds: number): Prom
     served.release?.()
     fullGc()
     const mem = process.memoryUsage()
+    const rssParts = await rssByKind()
+    const heapSpaces = Object.fromEntries(getHeapSpaceStatistics().map(sp => [sp.space_name, { usedMB: mb(sp.space_used_size), heldMB: mb(sp.space_size) }]))
     const counts = { master: held(master), slave: held(slave) }
     const dirs = { master: join(master.settingsDir, '..', 'data'), slave: join(slave.settingsDir, '..', 'data') }
     await master.state.close()
@@ -192,7 +206,9 @@ async function runVariant (variant: Variant, live: number, rounds: number): Prom
       rssMB: mb(mem.rss),
       heapUsedMB: mb(mem.heapUsed),
       heapTotalMB: mb(mem.heapTotal),
-      externalMB: mb(mem.external)
+      externalMB: mb(mem.external),
+      ...rssParts,
+      heapSpaces
     }
   } finally {
     for (const fn of cleanups) {
