@@ -34,7 +34,7 @@ function signed (beat: number, fields: Partial<Beacon> = {}): Uint8Array {
 }
 
 /** A router of `me` on fakes, every member in `live` known live and relaying unless listed in `legacy`. */
-async function router (me: { id: string, raw: Uint8Array }, role: ElectionRole, live: string[], legacy: string[] = []): Promise<{ r: BeaconRouter, receive: BeaconReceiver, sent: Array<{ to: string[] | 'all' }>, relayed: Array<{ frame: Uint8Array, to: readonly string[] }>, taken: string[], errors: string[], clock: { now: number } }> {
+async function router (me: { id: string, raw: Uint8Array }, role: ElectionRole, live: string[], legacy: string[] = [], connected?: string[]): Promise<{ r: BeaconRouter, receive: BeaconReceiver, sent: Array<{ to: string[] | 'all' }>, relayed: Array<{ frame: Uint8Array, to: readonly string[] }>, taken: string[], errors: string[], clock: { now: number } }> {
   const sent: Array<{ to: string[] | 'all' }> = []
   const relayed: Array<{ frame: Uint8Array, to: readonly string[] }> = []
   const taken: string[] = []
@@ -47,7 +47,7 @@ async function router (me: { id: string, raw: Uint8Array }, role: ElectionRole, 
     privateKey: async () => ({ raw: me.raw }),
     openLink: (rx) => {
       receive = rx
-      return { start: async () => {}, stop: async () => {}, send: (_b, _i, only) => { sent.push({ to: only === undefined ? 'all' : [...only].sort() }) }, relay: (frame, to) => { relayed.push({ frame, to }) }, introduce: () => {} }
+      return { start: async () => {}, stop: async () => {}, send: (_b, _i, only) => { sent.push({ to: only === undefined ? 'all' : [...only].sort() }) }, relay: (frame, to) => { relayed.push({ frame, to }) }, introduce: () => {}, ...(connected === undefined ? {} : { connectedPeers: () => new Set(connected) }) }
     },
     report: (_what, err) => { errors.push((err as Error).name) },
     own: () => ({ addrs: [], fullArchive: undefined, wallMs: 5, name: 'mx', health: undefined }),
@@ -104,6 +104,20 @@ test('a slave takes the master\'s signed beacon passed on by a member as the mas
   assert.deepEqual(taken, ['master master'])
   assert.deepEqual(relayed[0].to, relayTargets(master.id, self.id, [self.id, ...live].sort(), 2_000_000))
   assert.deepEqual(relayed[0].frame, frame, 'passed on byte for byte')
+})
+
+test('a slave with no connection to one of its children passes the beat to that child\'s children instead', async () => {
+  const live = [master.id, ...others]
+  const members = [self.id, ...live].sort()
+  // A beat in which this node has a child that has children of its own.
+  let beat = 2_000_000
+  const hasGrandchildren = (b: number): boolean => relayTargets(master.id, self.id, members, b).some(c => relayTargets(master.id, c, members, b).length > 0)
+  while (!hasGrandchildren(beat)) beat += 1000
+  const child = relayTargets(master.id, self.id, members, beat).find(c => relayTargets(master.id, c, members, beat).length > 0) as string
+  const { receive, relayed } = await router(self, 'slave', live, [], live.filter(id => id !== child))
+  receive(others.find(o => o !== child) as string, signed(beat))
+  assert.ok(!relayed[0].to.includes(child))
+  for (const grandchild of relayTargets(master.id, child, members, beat)) assert.ok(relayed[0].to.includes(grandchild), 'the unreachable child\'s children get it from this node')
 })
 
 test('a copy a relay altered is dropped with a named error and counts for nothing', async () => {
