@@ -168,7 +168,7 @@ function buildSyncSide (base: Base, net: NetworkSide, tombstones: AgentOptions['
     folder: state.folder,
     roles: election,
     strictVersion: config.strictVersion,
-    historyVersions: config.historyVersions,
+    historyVersions: config.historyVersions, historyBound: { floorBytes: config.historyFloorBytes, factor: config.historyFactor },
     tombstones: { keepMs: config.tombstoneKeepHours * 3600_000, ...tombstones },
     fanOut: config.fanOut,
     // A node live or connected uploads its own Bayes contribution: no other node may grow it.

@@ -15,6 +15,7 @@ import { DEFAULT_DATA_DIR, DEFAULT_DEBOUNCE_MS, DEFAULT_MAX_SKEW_MS, DEFAULT_SET
 import { parseOutputs, type OutputSpec } from './outputs/output-config.js'
 import { isPrintable, printable } from './printable.js'
 import { NAME_MAX } from './cluster/health.js'
+import { DEFAULT_HISTORY_BOUND } from './sync/history-bound.js'
 
 /** The validated configuration of an agent. */
 export interface Config {
@@ -76,6 +77,10 @@ export interface Config {
   downloadIntervalHours: number
   /** Central versions the master keeps, with snapshots to roll back to. */
   historyVersions: number
+  /** Bytes of list content the kept history may hold whatever the lists' size (sync/history-bound.ts). */
+  historyFloorBytes: number
+  /** The kept history may hold this many times the newest full snapshot when that is more than the floor; 0 = no byte bound. */
+  historyFactor: number
   /** A member not heard for this many hours is no longer waited for before tombstones are dropped (sync-v1.md, "Tombstones"). */
   tombstoneKeepHours: number
   /** Full archives are passed on by the peers that hold them, not all sent by the master. */
@@ -133,6 +138,8 @@ export const CONFIG_KEYS: Record<FlagKey, Kind & { help: string }> = {
   uploadIntervalHours: { type: 'int', min: 0, max: 240, help: 'scheduled scan and upload every N hours, 1-240, 0 = off (default 0)' },
   downloadIntervalHours: { type: 'int', min: 0, max: 240, help: 'scheduled download check every N hours, 1-240, 0 = off (default 0)' },
   historyVersions: { type: 'int', min: 1, max: 10000, help: 'central versions the master keeps for history and rollback (default 50)' },
+  historyFloorBytes: { type: 'int', min: 0, max: 2 ** 40, help: `bytes of snapshots the history keeps whatever the lists' size (default ${DEFAULT_HISTORY_BOUND.floorBytes}, 256 KiB)` },
+  historyFactor: { type: 'int', min: 0, max: 1000, help: `past the floor, the history keeps at most N times the newest full snapshot, dropping the oldest versions' content first; 0 = no byte bound (default ${DEFAULT_HISTORY_BOUND.factor})` },
   tombstoneKeepHours: { type: 'int', min: 1, max: 8760, help: 'deleted entries wait this long for a silent member before they are forgotten; one away longer takes the master\'s state when it returns (default 24)' },
   fanOut: { type: 'boolean', help: 'peers that hold a full archive pass it on, so the master sends few (default on; --no-fan-out turns it off)' }
 }
@@ -169,6 +176,8 @@ export function defaultConfig (): Config {
     uploadIntervalHours: 0,
     downloadIntervalHours: 0,
     historyVersions: 50,
+    historyFloorBytes: DEFAULT_HISTORY_BOUND.floorBytes,
+    historyFactor: DEFAULT_HISTORY_BOUND.factor,
     tombstoneKeepHours: 24,
     fanOut: true,
     outputs: []

@@ -100,6 +100,8 @@ export interface VersionRecord {
   bayes?: BayesCounts
   /** Received from the master with a fetch: its lseq and bseq are this node's at the time it was stored. */
   received?: true
+  /** Its snapshot was dropped to keep the history within its byte bound (sync/history-bound.ts): listed, not restorable. */
+  contentDropped?: true
 }
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')

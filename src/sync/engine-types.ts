@@ -10,6 +10,7 @@ import type { SettingsFolder } from '../replica/settings-folder.js'
 import type { StateStore } from '../store/state-store.js'
 import type { BayesParts } from './settings-writer.js'
 import type { TransferReport } from './transfer.js'
+import type { HistoryBound } from './history-bound.js'
 
 export type { BayesParts, SyncErrorReport, TransferReport }
 import type { SyncErrorReport } from './error-log.js'
@@ -60,6 +61,8 @@ export interface EngineParts {
   strictVersion: boolean
   /** Central versions the master keeps (records and list snapshots) for history and rollback. */
   historyVersions: number
+  /** Bytes of list content the history may keep (default DEFAULT_HISTORY_BOUND). */
+  historyBound?: HistoryBound
   hooks?: EngineHooks
   now?: () => number
   /** The Bayes dataset, when it is synced. */

@@ -66,7 +66,7 @@ export class SyncEngine {
       report: (what, err) => { this.report(what, err) },
       editsFoundByWrite: () => { this.editsFoundByWrite() }
     })
-    this.versions = new VersionHistory({ store: parts.store, replica: parts.replica, bayes: parts.bayes?.replica, historyVersions: parts.historyVersions, now: this.now, nameOf: parts.nameOf })
+    this.versions = new VersionHistory({ store: parts.store, replica: parts.replica, bayes: parts.bayes?.replica, historyVersions: parts.historyVersions, bound: parts.historyBound, now: this.now, nameOf: parts.nameOf })
     parts.replica.onCommit = (dataset, changes) => { this.versions.committed(this.parts.roles.role === 'master', dataset, changes); this.tombstones.committed(changes) }
     this.tombstones = engineCollector(parts, { queue: this.queue, now: this.now, versions: this.versions, fullSeen: this.fullSeen, uploader: () => this.uploader, upToDate: () => !this.downloader.behind, report: (what, err) => { this.report(what, err) } })
     this.uploader = new Uploader({

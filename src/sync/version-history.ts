@@ -15,6 +15,7 @@ import type { StateStore, VersionRecord } from '../store/state-store.js'
 import type { Entry } from '../crdt/lww-set.js'
 import { bayesChange, ChangeTracker, type BayesCounts, type ChangeSummary } from '../archive/change-summary.js'
 import { encodeHistory, type HistoryRecord } from '../archive/history-record.js'
+import { contentToDrop, DEFAULT_HISTORY_BOUND, startsNewChain, type HistoryBound, type StoredVersion } from './history-bound.js'
 
 /** Meta key of the newest central version this node cut. */
 const META_CENTRAL = 'centralVersion'
@@ -71,6 +72,8 @@ export interface VersionHistoryParts {
   bayes?: BayesReplica
   /** Central versions kept (records and list snapshots) for history and rollback. */
   historyVersions: number
+  /** Bytes of list content the kept versions may hold (default DEFAULT_HISTORY_BOUND). */
+  bound?: HistoryBound
   now: () => number
   /** A node's name by its id, for the records (none: names are not kept). */
   nameOf?: (nodeId: string) => string | undefined
@@ -155,9 +158,9 @@ export class VersionHistory {
    */
   async snapshot ({ version, record }: CutVersion): Promise<void> {
     // The base is the newest version whose content is kept here: a record received without content has none.
-    const previous = (await this.parts.store.listVersions(this.parts.historyVersions + FULL_SNAPSHOT_EVERY))
-      .find(v => (v.term !== version.term || v.seq !== version.seq) && compareVersions(v, version) < 0 && v.record.sizes !== undefined)
-    const chain = previous?.record.sizes === undefined ? 0 : (previous.record.chain ?? 0) + 1
+    const stored = await this.parts.store.listVersions(this.parts.historyVersions + FULL_SNAPSHOT_EVERY)
+    const previous = stored.find(v => (v.term !== version.term || v.seq !== version.seq) && compareVersions(v, version) < 0 && v.record.sizes !== undefined)
+    const chain = previous?.record.sizes === undefined || startsNewChain(previous, stored, this.bound) ? 0 : (previous.record.chain ?? 0) + 1
     const base = chain > 0 && chain < FULL_SNAPSHOT_EVERY ? previous : undefined
     const sizes: Record<string, number> = {}
     const blobs = []
@@ -172,7 +175,28 @@ export class VersionHistory {
     const kept: VersionRecord = base === undefined
       ? { ...record, sizes }
       : { ...record, sizes, deltaOf: { term: base.term, seq: base.seq }, chain }
-    await this.parts.store.write({ versions: [{ term: version.term, seq: version.seq, record: kept }], blobs })
+    const withKept = stored.map(v => v.term === version.term && v.seq === version.seq ? { ...v, record: kept } : v)
+    await this.parts.store.write({ versions: [{ term: version.term, seq: version.seq, record: kept }, ...this.contentDropped(withKept)], blobs: [...blobs, ...blobsOf(contentToDrop(withKept, this.bound))] })
+  }
+
+  /** The byte bound of the kept content. */
+  private get bound (): HistoryBound {
+    return this.parts.bound ?? DEFAULT_HISTORY_BOUND
+  }
+
+  /**
+   * The records of the versions whose content the byte bound drops: still listed (the history
+   * outlives the content), no longer restorable, and marked so a rollback to one says why.
+   */
+  private contentDropped (versions: readonly StoredVersion[]): StoredVersion[] {
+    const dropped = contentToDrop(versions, this.bound)
+    return versions.filter(v => dropped.some(d => d.term === v.term && d.seq === v.seq)).map(({ term, seq, record }) => {
+      const listed: VersionRecord = { ...record, contentDropped: true }
+      delete listed.sizes
+      delete listed.deltaOf
+      delete listed.chain
+      return { term, seq, record: listed }
+    })
   }
 
   /** The kept central versions, newest first (on a slave: those it cut while it was master). */
@@ -256,6 +280,7 @@ export class VersionHistory {
     const kept = await this.parts.store.listVersions(this.parts.historyVersions)
     const record = kept.find(v => v.term === target.term && v.seq === target.seq)?.record
     if (record?.received === true && record.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} came to this node inside a larger update, so its content is not kept here; roll back to a version 'spamsync history' marks as restorable`)
+    if (record?.contentDropped === true) throw new UnknownVersionError(`version ${formatVersion(target)} is listed, but its content was dropped to keep the history within its size bound (historyFloorBytes, historyFactor); roll back to a version 'spamsync history' marks as restorable`)
     if (record?.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} is not in the master's history`)
     const chain = await this.snapshotChain(target, record)
     return { entries: async (ds) => await this.snapshotEntries(chain, ds) }

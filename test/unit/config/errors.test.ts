@@ -26,6 +26,11 @@ describe('loadConfig errors name the key', () => {
     await rejectsNaming({ file }, /debounceMs must be a whole number/)
   })
 
+  test('a negative history byte bound', async (t) => {
+    const file = await configFile(t, { historyFactor: -1 })
+    await rejectsNaming({ file }, /historyFactor must be a whole number from 0 to 1000/)
+  })
+
   test('a number where the file needs a list', async (t) => {
     const file = await configFile(t, { bootstrap: 5 })
     await rejectsNaming({ file }, /bootstrap must be a list of strings/)

@@ -54,6 +54,8 @@ describe('loadConfig defaults', () => {
       uploadIntervalHours: 0,
       downloadIntervalHours: 0,
       historyVersions: 50,
+      historyFloorBytes: 256 * 1024,
+      historyFactor: 2,
       tombstoneKeepHours: 24,
       fanOut: true,
       outputs: []
