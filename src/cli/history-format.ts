@@ -33,7 +33,10 @@ export function formatHistory (items: HistoryItem[]): string {
   const width = (col: number): number => Math.max(head[col].length, ...rows.map(r => r[col].length))
   const line = (r: string[]): string => r.map((c, col) => col === 3 ? c : c.padEnd(width(col))).join('  ').trimEnd()
   const out = [line(head), ...rows.map(line)]
-  if (items.some(i => !i.restorable)) out.push('° came inside a larger update: listed, but its content is not kept here to roll back to')
+  if (items.some(i => !i.restorable && i.contentDropped !== true)) out.push('° came inside a larger update: listed, but its content is not kept here to roll back to')
+  if (items.some(i => i.contentDropped === true)) out.push("° past the history's size bound (historyFloorBytes, historyFactor): listed, its content dropped")
+  const reach = items.filter(i => i.restorable).at(-1)
+  if (reach !== undefined && items.some(i => !i.restorable)) out.push(`a rollback here reaches back to ${formatVersion(reach.version)}`)
   return out.join('\n') + '\n'
 }
 
@@ -47,7 +50,7 @@ export function formatVersionDetail (item: HistoryItem): string {
     out.push(...listChangeLines(item.changes.lists, 'nothing changed in the lists'))
     if (item.changes.bayes !== undefined) out.push(bayesLine(item.changes.bayes))
   }
-  out.push(item.restorable ? 'its content is kept here: a rollback to it can run on this node as master' : 'its content is not kept here (it came inside a larger update)')
+  out.push(item.restorable ? 'its content is kept here: a rollback to it can run on this node as master' : item.contentDropped === true ? 'its content was dropped to keep the history within its size bound' : 'its content is not kept here (it came inside a larger update)')
   return out.join('\n') + '\n'
 }
 

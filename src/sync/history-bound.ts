@@ -13,8 +13,12 @@ export interface HistoryBound {
   factor: number
 }
 
-/** The bound unless configured: 256 KiB, or twice the newest full snapshot when that is larger. */
-export const DEFAULT_HISTORY_BOUND: HistoryBound = { floorBytes: 256 * 1024, factor: 2 }
+/**
+ * The bound unless configured: 256 KiB, or 3 times the newest full snapshot when that is larger.
+ * 3, so a large list with little change keeps its newest chain and the one before (at least 16
+ * versions) while a churned one keeps about 3 times its own size.
+ */
+export const DEFAULT_HISTORY_BOUND: HistoryBound = { floorBytes: 256 * 1024, factor: 3 }
 
 /** Restorable versions always kept, however large: a rollback of the last change stays possible. */
 export const MIN_RESTORABLE = 2

@@ -51,6 +51,8 @@ export interface HistoryItem {
   bayes?: BayesCounts
   /** Its content is kept here, so a rollback to it can run on this node. */
   restorable: boolean
+  /** Its content was dropped to keep the history within its byte bound (sync/history-bound.ts). */
+  contentDropped?: true
 }
 
 /** A version just recorded by {@link VersionHistory.cut}, whose snapshot is still to be kept. */
@@ -322,6 +324,7 @@ function historyItem (version: Version, record: VersionRecord): HistoryItem {
   if (record.name !== undefined) item.name = record.name
   if (record.changes !== undefined) item.changes = record.changes
   if (record.bayes !== undefined) item.bayes = record.bayes
+  if (record.contentDropped === true) item.contentDropped = true
   return item
 }
 

@@ -30,6 +30,14 @@ test('a version whose content is not kept here is marked, and the mark explained
   assert.match(out, /° came inside a larger update/)
 })
 
+test('a version whose content the size bound dropped is marked as such, and how far back a rollback reaches is said', () => {
+  const out = formatHistory([item(3), item(2), item(1, { restorable: false, contentDropped: true })])
+  assert.match(out, /^3\.1° /m)
+  assert.match(out, /° past the history's size bound/)
+  assert.doesNotMatch(out, /larger update/)
+  assert.match(out, /a rollback here reaches back to 3\.2$/m)
+})
+
 test('history --show names the node by name and id and lists the keys', () => {
   assert.equal(formatVersionDetail(item(2)), [
     'version 3.2, 2026-12-06T18:20:01Z, from mx1 (12D3KooWorigin)',

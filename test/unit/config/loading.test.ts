@@ -55,7 +55,7 @@ describe('loadConfig defaults', () => {
       downloadIntervalHours: 0,
       historyVersions: 50,
       historyFloorBytes: 256 * 1024,
-      historyFactor: 2,
+      historyFactor: 3,
       tombstoneKeepHours: 24,
       fanOut: true,
       outputs: []
