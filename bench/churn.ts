@@ -12,7 +12,7 @@
  * live set once: the target), `churn` (collection on) and `churn-kept` (tombstones kept forever,
  * as before collection). The nodes are real sync engines, stores and settings folders in one
  * process, on the in-process network of the tests (test/helpers/fake-cluster.ts).
- * Run: `npx tsc -p . && npx node dist/bench/churn.js [--quick]` (or `npm run bench -- --only=churn`).
+ * Run: `npx tsc -p . && npx node dist/bench/churn.js [--quick] [--history-floor-bytes=N]` (or `npm run bench -- --only=churn`).
  */
 import { spawn } from 'node:child_process'
 import { readdir, readFile, stat } from 'node:fs/promises'
@@ -25,6 +25,7 @@ import type { TestContext } from 'node:test'
 import { Level } from 'level'
 import { FakeCluster, type FakeNode } from '../test/helpers/fake-cluster.js'
 import { ZERO_VERSION } from '../src/version.js'
+import { DEFAULT_HISTORY_BOUND, type HistoryBound } from '../src/sync/history-bound.js'
 
 /** Sizes of a full and a `--quick` run: the full one is 1M adds and 1M deletes. */
 export const CHURN_PLANS = {
@@ -160,12 +161,18 @@ async function collect (c: FakeCluster, master: FakeNode, slave: FakeNode): Prom
   await c.settle()
 }
 
+/** `--history-floor-bytes=N`: the history's byte floor (historyFloorBytes), to see the store with another than the default. */
+function historyBoundArg (): HistoryBound | undefined {
+  const floor = arg('history-floor-bytes')
+  return floor === undefined ? undefined : { ...DEFAULT_HISTORY_BOUND, floorBytes: Number(floor) }
+}
+
 /** Runs one variant in this process. */
 async function runVariant (variant: Variant, live: number, rounds: number): Promise<VariantResult> {
   const cleanups: Array<() => Promise<void>> = []
   const t = { after: (fn: () => Promise<void>) => { cleanups.push(fn) } } as unknown as TestContext
   const kept = variant === 'churn-kept'
-  const c = await FakeCluster.open(t, ['master', 'slave'], { tombstones: { graceMs: kept ? 10 * 365 * 86400_000 : GRACE_MS, intervalMs: GRACE_MS } })
+  const c = await FakeCluster.open(t, ['master', 'slave'], { historyBound: historyBoundArg(), tombstones: { graceMs: kept ? 10 * 365 * 86400_000 : GRACE_MS, intervalMs: GRACE_MS } })
   try {
     await c.elect('master', 1)
     await c.settle()
@@ -227,7 +234,8 @@ async function inChild (variant: Variant, live: number, rounds: number): Promise
   // With glibc and V8 set as `spamsync start` sets them (bin/spamsync.js), so the RSS is an
   // agent's: without --optimize-for-size V8 kept 141 MB of heap pages for 11 MB of live objects.
   const env = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...process.env }
-  const child = spawn(process.execPath, ['--optimize-for-size', '--no-turbofan', self, `--variant=${variant}`, `--live=${live}`, `--rounds=${rounds}`], { stdio: ['ignore', 'pipe', 'inherit'], env })
+  const floor = process.argv.filter(a => a.startsWith('--history-floor-bytes='))
+  const child = spawn(process.execPath, ['--optimize-for-size', '--no-turbofan', self, `--variant=${variant}`, `--live=${live}`, `--rounds=${rounds}`, ...floor], { stdio: ['ignore', 'pipe', 'inherit'], env })
   let out = ''
   child.stdout.on('data', (d: Buffer) => { out += d.toString() })
   const code = await new Promise<number | null>(resolve => child.on('exit', resolve))

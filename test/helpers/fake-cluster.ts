@@ -14,6 +14,7 @@ import { SyncEngine, type RoleView, type WrittenDataset } from '../../src/sync/e
 import { BayesFile } from '../../src/settings/bayes-file.js'
 import { FakeSyncNetwork } from './fake-sync-network.js'
 import type { TombstoneOptions } from '../../src/crdt/tombstone-floor.js'
+import type { HistoryBound } from '../../src/sync/history-bound.js'
 
 /** The election as one node sees it; the test sets it. */
 export interface Roles { role: RoleView['role'], masterId: string | null, term: number }
@@ -39,6 +40,8 @@ export interface ClusterOptions {
   fanOut?: boolean
   /** Versions the master keeps for history and rollback (default 10). */
   historyVersions?: number
+  /** Bytes of list content the history keeps (default: the engine's). */
+  historyBound?: HistoryBound
   /** How long tombstones wait (default: the engine's). */
   tombstones?: Partial<TombstoneOptions>
 }
@@ -76,6 +79,7 @@ export class FakeCluster {
       network: this.network.networkOf(nodeId),
       strictVersion: false,
       historyVersions: this.opts.historyVersions ?? 10,
+      historyBound: this.opts.historyBound,
       fanOut,
       bayes: { replica: state.bayes, file: new BayesFile(settingsDir, { exportCommand: '', importCommand: '', commandTimeoutMs: 10_000 }), maxTokens: 0 },
       hooks: { onFilesChanged: (datasets) => { written.push(datasets) } },
