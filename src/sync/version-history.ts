@@ -32,7 +32,8 @@ const historyBlob = (term: number, seq: number, dataset: ListDataset): string =>
  * A kept version's snapshot holds only what changed since the version before it, except every
  * this many versions: a full snapshot of a 1M-entry list took 5 s of the master's event loop per
  * version. A rollback then reads one full snapshot and at most 15 deltas, and at most 15 versions
- * beyond historyVersions are kept as the bases of kept ones.
+ * beyond historyVersions are kept as the bases of kept ones. Past the byte bound a chain may end
+ * sooner (history-bound.ts, startsNewChain).
  */
 export const FULL_SNAPSHOT_EVERY = 16
 
@@ -178,27 +179,13 @@ export class VersionHistory {
       ? { ...record, sizes }
       : { ...record, sizes, deltaOf: { term: base.term, seq: base.seq }, chain }
     const withKept = stored.map(v => v.term === version.term && v.seq === version.seq ? { ...v, record: kept } : v)
-    await this.parts.store.write({ versions: [{ term: version.term, seq: version.seq, record: kept }, ...this.contentDropped(withKept)], blobs: [...blobs, ...blobsOf(contentToDrop(withKept, this.bound))] })
+    const dropped = contentToDrop(withKept, this.bound)
+    await this.parts.store.write({ versions: [{ term: version.term, seq: version.seq, record: kept }, ...contentDropped(withKept, dropped)], blobs: [...blobs, ...blobsOf(dropped)] })
   }
 
   /** The byte bound of the kept content. */
   private get bound (): HistoryBound {
     return this.parts.bound ?? DEFAULT_HISTORY_BOUND
-  }
-
-  /**
-   * The records of the versions whose content the byte bound drops: still listed (the history
-   * outlives the content), no longer restorable, and marked so a rollback to one says why.
-   */
-  private contentDropped (versions: readonly StoredVersion[]): StoredVersion[] {
-    const dropped = contentToDrop(versions, this.bound)
-    return versions.filter(v => dropped.some(d => d.term === v.term && d.seq === v.seq)).map(({ term, seq, record }) => {
-      const listed: VersionRecord = { ...record, contentDropped: true }
-      delete listed.sizes
-      delete listed.deltaOf
-      delete listed.chain
-      return { term, seq, record: listed }
-    })
   }
 
   /** The kept central versions, newest first (on a slave: those it cut while it was master). */
@@ -281,8 +268,8 @@ export class VersionHistory {
   async contentAt (target: Version): Promise<VersionContent> {
     const kept = await this.parts.store.listVersions(this.parts.historyVersions)
     const record = kept.find(v => v.term === target.term && v.seq === target.seq)?.record
-    if (record?.received === true && record.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} came to this node inside a larger update, so its content is not kept here; roll back to a version 'spamsync history' marks as restorable`)
     if (record?.contentDropped === true) throw new UnknownVersionError(`version ${formatVersion(target)} is listed, but its content was dropped to keep the history within its size bound (historyFloorBytes, historyFactor); roll back to a version 'spamsync history' marks as restorable`)
+    if (record?.received === true && record.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} came to this node inside a larger update, so its content is not kept here; roll back to a version 'spamsync history' marks as restorable`)
     if (record?.sizes === undefined) throw new UnknownVersionError(`version ${formatVersion(target)} is not in the master's history`)
     const chain = await this.snapshotChain(target, record)
     return { entries: async (ds) => await this.snapshotEntries(chain, ds) }
@@ -312,6 +299,20 @@ export class VersionHistory {
     }
     return [...entries.values()]
   }
+}
+
+/**
+ * The records of the `dropped` versions, whose content the byte bound drops: still listed (the
+ * history outlives the content), no longer restorable, and marked so a rollback to one says why.
+ */
+function contentDropped (versions: readonly StoredVersion[], dropped: ReadonlyArray<{ term: number, seq: number }>): StoredVersion[] {
+  return versions.filter(v => dropped.some(d => d.term === v.term && d.seq === v.seq)).map(({ term, seq, record }) => {
+    const listed: VersionRecord = { ...record, contentDropped: true }
+    delete listed.sizes
+    delete listed.deltaOf
+    delete listed.chain
+    return { term, seq, record: listed }
+  })
 }
 
 /** The blobs of dropped versions, to delete with them. */
