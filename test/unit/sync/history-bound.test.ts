@@ -73,6 +73,22 @@ describe('history byte bound', () => {
     assert.ok(restorable.slice(reach).every(r => !r), 'only the oldest lost their content')
   })
 
+  test('under churn a new chain starts in time for the kept content to stay within the budget and one delta after every version', async (t) => {
+    const bound = { floorBytes: 0, factor: 3 }
+    const { store, replica, history } = await setup(t, 50, bound)
+    const keys = Array.from({ length: 400 }, (_, i) => `c${i}.example`)
+    for (let round = 0; round < 30; round++) {
+      // Half the list gets new values each round, so a delta is about half a full snapshot, as in bench/churn.ts.
+      const changed = round === 0 ? keys : keys.slice((round % 2) * 200, (round % 2) * 200 + 200)
+      await replica.merge('blacklist', changed.map(k => ({ ...entry(k), value: `v${round}` })), { synced: false })
+      await cutAndKeep(history)
+      const versions = (await store.listVersions(Infinity)).map(stored)
+      const kept = versions.reduce((n, v) => n + contentBytes(v.record), 0)
+      const delta = Math.max(0, ...versions.filter(v => v.record.deltaOf !== undefined).map(v => contentBytes(v.record)))
+      assert.ok(kept <= historyBudget(versions, bound) + delta, `round ${round}: ${kept} bytes kept, budget ${historyBudget(versions, bound)}, delta ${delta}`)
+    }
+  })
+
   test('every version still kept restores to exactly its content', async (t) => {
     const { replica, history } = await setup(t, 50, { floorBytes: 0, factor: 3 })
     const content = await churn(replica, history, 40)
