@@ -63,14 +63,13 @@ export function joinHeldSection (into: HeldContributions, section: EncodedContri
 }
 
 /**
- * The cluster's DB of `held`, expired to `maxTokens` newest tokens (0: all); a section is
- * decoded unless `decoded` has it already. `pause` is awaited after each section and between
- * slices of the sum, so the event loop turns (pace.ts).
+ * The cluster's DB of `held`, expired to `maxTokens` newest tokens (0: all). `pause` is awaited
+ * after each section and between slices of the sum, so the event loop turns (pace.ts).
  */
-export async function mergedOfHeld (held: ReadonlyMap<string, HeldContribution>, maxTokens: number, pause: Pause, decoded?: ReadonlyMap<HeldContribution, Contribution>): Promise<BayesDb> {
+export async function mergedOfHeld (held: ReadonlyMap<string, HeldContribution>, maxTokens: number, pause: Pause): Promise<BayesDb> {
   const contribs: NodeContribution[] = []
   for (const h of held.values()) {
-    contribs.push({ ...(decoded?.get(h) ?? (await decodeSectionPaced(h, pause)).db), nodeId: h.nodeId, revision: 0 })
+    contribs.push({ ...(await decodeSectionPaced(h, pause)).db, nodeId: h.nodeId, revision: 0 })
     await pause()
   }
   const db = await mergeContributionsPaced(contribs, pause)
@@ -106,18 +105,9 @@ export async function heldAfter (held: ReadonlyMap<string, HeldContribution>, se
   return out
 }
 
-/**
- * Puts the `next` held contributions into `into`, and into `decoded` their decoded joins (from
- * `joined`), dropping the decoded entries of the values they replace.
- */
-export function replaceHeld (into: HeldContributions, decoded: Map<HeldContribution, Contribution>, next: ReadonlyMap<string, HeldContribution>, joined: ReadonlyMap<string, Contribution>): void {
-  for (const [nodeId, h] of next) {
-    const before = into.get(nodeId)
-    if (before !== undefined) decoded.delete(before)
-    const db = joined.get(nodeId)
-    if (db !== undefined) decoded.set(h, db)
-    into.set(nodeId, h)
-  }
+/** Puts the `next` held contributions into `into`. */
+export function replaceHeld (into: HeldContributions, next: ReadonlyMap<string, HeldContribution>): void {
+  for (const [nodeId, h] of next) into.set(nodeId, h)
 }
 
 /** Tokens and message counts summed over held contributions, without decoding any. */

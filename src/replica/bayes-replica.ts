@@ -34,6 +34,7 @@ import type { KnownBayesFile } from '../settings/bayes-file.js'
 import { pacer, type Pause } from '../pace.js'
 import { join, joinContribution, sameDb } from './bayes-join.js'
 import { countsOf, decodeHeld, decodeHeldPaced, encodeSections, heldAfter, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
+import { mergedStream, type MergedStream } from './bayes-stream.js'
 import { joinFile, LOG_PREFIX, logName, logSeq, recordsFile, type CommitOptions } from './bayes-log.js'
 export { joinContribution, type ContributionJoin } from './bayes-join.js'
 
@@ -68,7 +69,13 @@ interface MergedBaseline {
  * After a sync the baseline is the whole cluster's DB: as a table it took more memory than all
  * the contributions but one.
  */
-type Baseline = { kind: 'scanned', bytes: Uint8Array | null } | { kind: 'merged', contribs: ReadonlyMap<string, HeldContribution>, maxTokens: number }
+type Baseline = { kind: 'scanned', bytes: Uint8Array | null } | ({ kind: 'merged' } & HeldBaseline)
+
+/** A cluster's DB as the contributions it was summed from, expired to `maxTokens` (0: all). */
+interface HeldBaseline {
+  contribs: ReadonlyMap<string, HeldContribution>
+  maxTokens: number
+}
 
 /** Log records kept before they are folded into the snapshot, whatever their size. */
 const MAX_LOG_RECORDS = 256
@@ -85,14 +92,6 @@ export class BayesReplica {
   private bseq: number
   /** Bayes change sequence of the last change to this node's own contribution (since load). */
   private ownBseq: number
-  /** The cluster's DB while no contribution changed, until it is written to the local store. */
-  private mergedDb: BayesDb | null = null
-  /**
-   * Held contributions a scan or merge decoded and joined since the cluster's DB was last
-   * summed, by held value (immutable, so an entry is never stale): the write that follows sums
-   * them without decoding them again, and drops them once summed, so an idle agent holds only the sections.
-   */
-  private readonly decoded = new Map<HeldContribution, Contribution>()
   private logRecords: number
   /** Token records in the log. */
   private logTokens: number
@@ -107,8 +106,8 @@ export class BayesReplica {
     logRecords: number,
     logTokens: number,
     private mergedBaseline: MergedBaseline | null,
-    /** The DB of a write to the local store that has not finished, or null. */
-    private pending: BayesDb | null,
+    /** The contributions of a write to the local store that has not finished, or null. */
+    private pending: HeldBaseline | null,
     private behind: boolean,
     private knownFile: KnownBayesFile | null,
     /** Awaited between the steps of a decode, join or sum of contributions (pace.ts). */
@@ -145,7 +144,7 @@ export class BayesReplica {
     const baseline: Baseline = mergedBaseline === null
       ? { kind: 'scanned', bytes: (await store.getBlob(BASELINE)) ?? null }
       : { kind: 'merged', contribs: at[0] ?? new Map(contribs), maxTokens: mergedBaseline.maxTokens }
-    const pending = pendingMarker === null ? null : await mergedOfHeld(at[1] ?? contribs, pendingMarker.maxTokens, pause)
+    const pending = pendingMarker === null ? null : { contribs: at[1] ?? new Map(contribs), maxTokens: pendingMarker.maxTokens }
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
       log.length, logTokens, mergedBaseline, pending, (await store.getMeta<boolean>(META_FILE_BEHIND)) ?? false,
@@ -191,13 +190,12 @@ export class BayesReplica {
   /** The contribution of one node, decoded (do not change it), or undefined. */
   contribution (nodeId: string): Contribution | undefined {
     const held = this.contribs.get(nodeId)
-    return (held === undefined ? undefined : this.decoded.get(held)) ?? decodeHeld(held)
+    return decodeHeld(held)
   }
 
   /** {@link contribution}, decoded with the replica's pauses between its columns. */
   async contributionPaced (nodeId: string): Promise<Contribution | undefined> {
-    const held = this.contribs.get(nodeId)
-    return (held === undefined ? undefined : this.decoded.get(held)) ?? await decodeHeldPaced(held, this.pause)
+    return await decodeHeldPaced(this.contribs.get(nodeId), this.pause)
   }
 
   /** Every node's contribution, decoded (each call decodes them all: for tools and tests; the sync uses {@link file}). */
@@ -211,17 +209,20 @@ export class BayesReplica {
   }
 
   /**
-   * The cluster's DB: the sum of every contribution (kept until a contribution changes or it is
-   * written; do not change it), summed with turns of the event loop between its steps (callers
-   * serialise it with changes: the engine's queue).
+   * The cluster's DB: the sum of every contribution, as one table (for tools and tests: the
+   * write streams it, {@link mergedStream}), summed with turns of the event loop between its steps.
    */
   async merged (): Promise<BayesDb> {
-    if (this.mergedDb === null) {
-      this.mergedDb = await mergedOfHeld(this.contribs, 0, this.pause, this.decoded)
-      // Summed: the decoded tables are garbage before the write allocates its buffers.
-      this.decoded.clear()
-    }
-    return this.mergedDb
+    return await mergedOfHeld(this.contribs, 0, this.pause)
+  }
+
+  /**
+   * The cluster's DB as it is now, expired to `maxTokens` newest tokens (0: all), with its tokens
+   * as a stream summed from the held sections as it is read: the write of bayes.txt never holds
+   * it whole. Later changes do not reach a stream already made.
+   */
+  async mergedStream (maxTokens: number): Promise<MergedStream> {
+    return await mergedStream(new Map(this.contribs), maxTokens, this.pause)
   }
 
   /**
@@ -273,32 +274,29 @@ export class BayesReplica {
   }
 
   /**
-   * Write-ahead of a write of `db`, which must be {@link merged} now (expired to `maxTokens`
-   * newest tokens when that is not 0), to the local store: call before bayes.txt is replaced or
-   * the import command runs, and {@link setMergedBaseline} once the import succeeded.
+   * Write-ahead of a write of the cluster's DB as it is now (expired to `maxTokens` newest tokens
+   * when that is not 0) to the local store: call before bayes.txt is replaced or the import
+   * command runs, and {@link setMergedBaseline} once the import succeeded.
    */
-  async beginMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
+  async beginMergedBaseline (maxTokens: number): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
     // The file is about to be replaced: until the write is done what was known of it says nothing.
     await this.store.write({ meta: { [META_PENDING_BASELINE]: marker, [META_FILE_KNOWN]: null } })
-    this.pending = db
+    this.pending = { contribs: new Map(this.contribs), maxTokens }
     this.knownFile = null
   }
 
   /**
-   * Records `db`, which must be {@link merged} now (expired to `maxTokens` newest tokens when
-   * that is not 0) and is now in the local store, as the baseline of the next scan: stored as
-   * the change sequence it was made at, not encoded again, and the pending write cleared in
-   * the same batch; `file` is the file written (null unknown).
+   * Records the cluster's DB as it is now (expired to `maxTokens` newest tokens when that is not
+   * 0), which is now in the local store, as the baseline of the next scan: stored as the change
+   * sequence it was made at, not encoded again, and the pending write cleared in the same batch;
+   * `file` is the file written (null unknown).
    */
-  async setMergedBaseline (db: BayesDb, maxTokens: number, file: KnownBayesFile | null = null): Promise<void> {
+  async setMergedBaseline (maxTokens: number, file: KnownBayesFile | null = null): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
     await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false, [META_FILE_KNOWN]: file } })
     this.knownFile = file
     this.baseline = { kind: 'merged', contribs: new Map(this.contribs), maxTokens }
-    // Written: the next write follows a change, which makes the DB again.
-    this.mergedDb = null
-    this.decoded.clear()
     this.mergedBaseline = marker
     this.pending = null
     this.behind = false
@@ -307,7 +305,8 @@ export class BayesReplica {
   /** What a scan's growth is measured from: the baseline, joined with the pending DB while a write is pending. */
   private async scanBaseline (): Promise<BayesDb> {
     const baseline = await this.baselineDb()
-    return this.pending === null ? baseline : joinContribution(baseline, this.pending).joined
+    const p = this.pending
+    return p === null ? baseline : joinContribution(baseline, await mergedOfHeld(p.contribs, p.maxTokens, this.pause)).joined
   }
 
   private async baselineDb (): Promise<BayesDb> {
@@ -375,8 +374,7 @@ export class BayesReplica {
     }
     blobs.push({ name: logName(bseq), value: record })
     await this.store.write({ blobs, meta })
-    replaceHeld(this.contribs, this.decoded, held, opts.joined)
-    this.mergedDb = null
+    replaceHeld(this.contribs, held)
     if (merged) this.behind = true
     if (baselineBytes !== null) this.setBaselineState(baselineBytes, file)
     if (meta[META_MERGED_BASELINE] === null) this.mergedBaseline = null

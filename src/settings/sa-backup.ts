@@ -17,7 +17,7 @@ import { SaBackupError } from '../errors.js'
 import { REPORTED_INVALID_LINES, type InvalidLine } from './list-file.js'
 import { DB_VERSION, isPerlSpace, NL, S, T, TAB, TOKEN_HEX, V, VERSION_LINE_RE } from './sa-backup-format.js'
 
-export { formatSaBackup, formatSaBackupChunks } from './sa-backup-format.js'
+export { formatSaBackup, formatSaBackupChunks, formatSaBackupStream, type SaBackupHead } from './sa-backup-format.js'
 
 /** A backup file as parsed: the DB of its valid lines, and its bad lines. */
 export interface ParsedSaBackup {
