@@ -6,7 +6,7 @@
  * 300 MB) plus the summed table (another 200 MB) as before.
  */
 import { SectionCursor, sectionSeen } from '../archive/bayes-cursor.js'
-import { allocTokens, sumTokens, type SeenFlag, type TokenTable } from '../crdt/bayes-counters.js'
+import { allocTokens, sumInto, sumTokens, type SeenFlag, type TokenTable } from '../crdt/bayes-counters.js'
 import type { Pause } from '../pace.js'
 import type { HeldContribution } from './bayes-held.js'
 
@@ -116,6 +116,8 @@ interface Block {
  */
 async function * sumOfSections (sections: readonly HeldContribution[], pause: Pause, blockRows: number): AsyncGenerator<TokenTable> {
   const blocks: Block[] = sections.filter(s => s.tokens > 0).map(s => ({ cursor: new SectionCursor(s), table: allocTokens(Math.min(blockRows, s.tokens)), pos: 0, len: 0 }))
+  // Up to three sections (a cluster of three) are summed into one buffer, reused slice after slice.
+  const sum = blocks.length <= 3 ? allocTokens(blocks.reduce((n, b) => n + b.table.keys.length, 0)) : null
   for (;;) {
     let edge = Infinity
     for (const b of blocks) {
@@ -129,7 +131,7 @@ async function * sumOfSections (sections: readonly HeldContribution[], pause: Pa
       b.pos = end
     }
     if (slices.length === 0) return
-    yield sumTokens(slices)
+    yield sum === null ? sumTokens(slices) : rowsOf(sum, 0, sumInto(slices, sum))
     await pause()
   }
 }
