@@ -105,6 +105,42 @@ export async function heldAfter (held: ReadonlyMap<string, HeldContribution>, se
   return out
 }
 
+/** What {@link joinSections} found. */
+export interface SectionsJoin {
+  /** The change record's sections: a new node's as it came, a held node's grown rows. */
+  sections: EncodedContribution[]
+  /** Each held node that grew, joined. */
+  joined: Map<string, Contribution>
+  /** Token rows of the record. */
+  grownTokens: number
+}
+
+/**
+ * Joins sections from elsewhere (one per node) into `held`: a node new there is taken as it came,
+ * never decoded; a held one is decoded, joined and its growth encoded, one node at a time, so at
+ * most two contributions are tables at once. `pause` is awaited between the steps.
+ */
+export async function joinSections (held: ReadonlyMap<string, HeldContribution>, incoming: readonly EncodedContribution[], pause: Pause): Promise<SectionsJoin> {
+  const out: SectionsJoin = { sections: [], joined: new Map(), grownTokens: 0 }
+  for (const section of incoming) {
+    const { nodeId } = section
+    if (out.sections.some(s => s.nodeId === nodeId) || out.joined.has(nodeId)) throw new RangeError(`cannot merge two sections of node ${JSON.stringify(nodeId)}`)
+    const mine = held.get(nodeId)
+    if (mine === undefined) {
+      out.sections.push(section)
+      out.grownTokens += section.tokens
+      continue
+    }
+    const { joined, grown } = joinContribution(await decodeHeldPaced(mine, pause), (await decodeSectionPaced(section, pause)).db)
+    await pause()
+    if (grown === null) continue
+    out.joined.set(nodeId, joined)
+    out.sections.push(await encodeSectionPaced({ nodeId, db: grown }, pause))
+    out.grownTokens += grown.tokens.keys.length
+  }
+  return out
+}
+
 /** Puts the `next` held contributions into `into`. */
 export function replaceHeld (into: HeldContributions, next: ReadonlyMap<string, HeldContribution>): void {
   for (const [nodeId, h] of next) into.set(nodeId, h)

@@ -28,12 +28,12 @@
  * that would drop the log records it needs writes it out as a blob first.
  */
 import { addContribution, emptyBayesDb, ownDelta, type BayesDb, type Contribution } from '../crdt/bayes-counters.js'
-import { decodeBayes, encodeBayes, joinBayesSections, type BayesContribution, type EncodedBayes } from '../archive/bayes-codec.js'
+import { decodeBayes, encodeBayes, joinBayesSections, type BayesContribution, type EncodedBayes, type EncodedContribution } from '../archive/bayes-codec.js'
 import type { StateStore } from '../store/state-store.js'
 import type { KnownBayesFile } from '../settings/bayes-file.js'
 import { pacer, type Pause } from '../pace.js'
 import { join, joinContribution, sameDb } from './bayes-join.js'
-import { countsOf, decodeHeld, decodeHeldPaced, encodeSections, heldAfter, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
+import { countsOf, decodeHeld, decodeHeldPaced, encodeSections, heldAfter, joinSections, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
 import { mergedStream, type MergedStream } from './bayes-stream.js'
 import { joinFile, LOG_PREFIX, logName, logSeq, recordsFile, type CommitOptions } from './bayes-log.js'
 export { joinContribution, type ContributionJoin } from './bayes-join.js'
@@ -234,34 +234,30 @@ export class BayesReplica {
     const delta = ownDelta(localNow, await this.scanBaseline())
     const own = await this.contributionPaced(this.nodeId) ?? emptyBayesDb()
     const { joined, grown } = joinContribution(own, addContribution(own, delta))
-    const changes = grown === null ? [] : [{ nodeId: this.nodeId, db: grown }]
-    await this.commit(changes, { joined: new Map([[this.nodeId, joined]]), baseline: localNow, merged: false, file })
+    const sections = grown === null ? [] : await encodeSections([{ nodeId: this.nodeId, db: grown }], this.pause)
+    // A first scan's baseline is the change itself: its bytes are the record's.
+    const baselineIsChange = grown !== null && sameDb(grown, localNow)
+    await this.commit(sections, { joined: new Map([[this.nodeId, joined]]), baseline: localNow, baselineIsChange, merged: false, file })
     return grown?.tokens.keys.length ?? 0
   }
 
-  /**
-   * Joins contributions from elsewhere; returns how many tokens grew. A contribution that is new
-   * here as a whole is stored as the bytes it came in (its `encoded`), not encoded again.
-   */
+  /** Joins contributions from elsewhere (for tools and tests: the sync passes sections, {@link mergeSections}); returns how many tokens grew. */
   async merge (incoming: BayesContribution[]): Promise<number> {
     const byNode = new Map<string, Contribution>()
-    const encoded = new Map<string, Uint8Array | undefined>()
-    for (const c of incoming) {
-      join(byNode, c)
-      encoded.set(c.nodeId, encoded.has(c.nodeId) ? undefined : c.encoded)
-    }
-    const changes: BayesContribution[] = []
-    const joinedByNode = new Map<string, Contribution>()
-    for (const [nodeId, db] of byNode) {
-      const { joined, grown } = joinContribution(await this.contributionPaced(nodeId), db)
-      await this.pause()
-      if (grown === null) continue
-      joinedByNode.set(nodeId, joined)
-      const whole = grown.tokens === db.tokens && grown.seen.size === db.seen.size && grown.numSpam === db.numSpam && grown.numHam === db.numHam
-      changes.push(whole && encoded.get(nodeId) !== undefined ? { nodeId, db: grown, encoded: encoded.get(nodeId) } : { nodeId, db: grown })
-    }
-    await this.commit(changes, { joined: joinedByNode, baseline: null, merged: true, file: null })
-    return changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
+    for (const c of incoming) join(byNode, c)
+    return await this.mergeSections(await encodeSections([...byNode].map(([nodeId, db]) => ({ nodeId, db })), this.pause))
+  }
+
+  /**
+   * Joins contributions from elsewhere, one section per node (an archive's, checked when it was
+   * read); returns how many tokens grew. A node new here is held as the bytes it came in, never
+   * decoded; a node held already is decoded, joined and encoded again only when it grew, one node
+   * at a time, so at most two contributions are tables at once.
+   */
+  async mergeSections (incoming: readonly EncodedContribution[]): Promise<number> {
+    const { sections, joined, grownTokens } = await joinSections(this.contribs, incoming, this.pause)
+    await this.commit(sections, { joined, baseline: null, baselineIsChange: false, merged: true, file: null })
+    return grownTokens
   }
 
   /**
@@ -334,17 +330,14 @@ export class BayesReplica {
    * snapshot and the log restarts with this change, so a node one change behind still gets a
    * delta.
    */
-  private async commit (changes: BayesContribution[], opts: CommitOptions): Promise<void> {
+  private async commit (sections: EncodedContribution[], opts: CommitOptions): Promise<void> {
     const { baseline, merged, file } = opts
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
     const meta: Record<string, unknown> = {}
-    const sections = await encodeSections(changes, this.pause)
     const record = sections.length === 0 ? null : joinBayesSections(sections).data
     let baselineBytes: Uint8Array | null = null
     if (baseline !== null) {
-      // A first scan's baseline is the change itself: its bytes are the record's.
-      const same = record !== null && changes.length === 1 && changes[0].nodeId === this.nodeId && sameDb(changes[0].db, baseline)
-      baselineBytes = same ? record : encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data
+      baselineBytes = record !== null && opts.baselineIsChange ? record : encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data
       blobs.push({ name: BASELINE, value: baselineBytes })
       meta[META_MERGED_BASELINE] = null
       meta[META_FILE_KNOWN] = file
@@ -357,7 +350,7 @@ export class BayesReplica {
     const held = await heldAfter(this.contribs, sections, opts.joined, this.pause)
     const bseq = this.bseq + 1
     if (merged) meta[META_FILE_BEHIND] = true
-    const recordTokens = changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
+    const recordTokens = sections.reduce((n, c) => n + c.tokens, 0)
     const fold = this.logRecords + 1 > MAX_LOG_RECORDS || this.logTokens + recordTokens > 2 * Math.max(this.tokenCount, MIN_FOLD_TOKENS)
     meta[META_BSEQ] = bseq
     if (fold) {
@@ -384,7 +377,7 @@ export class BayesReplica {
       this.logTokens = 0
     }
     this.bseq = bseq
-    if (changes.some(c => c.nodeId === this.nodeId)) this.ownBseq = bseq
+    if (sections.some(c => c.nodeId === this.nodeId)) this.ownBseq = bseq
     this.logRecords++
     this.logTokens += recordTokens
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { expireTokens, mergeContributions, tokenHex, tokensOf, type BayesDb, type TokenCounts } from '../../../src/crdt/bayes-counters.js'
 import { StateStore } from '../../../src/store/state-store.js'
 import { BayesReplica } from '../../../src/replica/bayes-replica.js'
-import { decodeBayes, encodeBayes, type BayesContribution } from '../../../src/archive/bayes-codec.js'
+import { decodeBayes, encodeBayes, encodeSection, joinBayesSections, type BayesContribution } from '../../../src/archive/bayes-codec.js'
 import type { KnownBayesFile } from '../../../src/settings/bayes-file.js'
 
 /** A store in a temp folder, closed and removed after the test. */
@@ -212,11 +212,9 @@ describe('BayesReplica', () => {
     const { store } = await openStore(t)
     const replica = await BayesReplica.load(store, 'self')
     const start = replica.changeSeq
-    const incoming = db(0, 5, { spam: 1, ham: 0, atime: 10 })
-    // Bytes of another (valid) contribution of that node: only a pass-through can store them.
-    const [other] = decodeBayes(encodeBayes([{ nodeId: 'a', db: db(0, 5, { spam: 7, ham: 0, atime: 10 }) }]).data, { keepEncoded: true })
-    await replica.merge([{ nodeId: 'a', db: incoming, encoded: other.encoded }])
-    assert.deepEqual((await changed(replica, start))?.[0].db, other.db)
+    const section = encodeSection({ nodeId: 'a', db: db(0, 5, { spam: 7, ham: 0, atime: 10 }) })
+    await replica.mergeSections([section])
+    assert.deepEqual((await replica.changedSinceFile(start))?.data, joinBayesSections([section]).data)
   })
 
   test('a contribution that only grows one held here is encoded, not passed through', async (t) => {
