@@ -124,10 +124,11 @@ export class SettingsWriter {
     if (bayes === undefined) return false
     await this.scanBayes()
     try {
+      // Summed from the held sections as it is written: never the whole DB in memory. Taken before
+      // the write-ahead, so the pending baseline holds at least what is written.
+      const db = await bayes.replica.mergedStream(bayes.maxTokens)
       // Write-ahead: a crash from here until the baseline is stored never counts the written DB as learned here.
       await bayes.replica.beginMergedBaseline(bayes.maxTokens)
-      // Summed from the held sections as it is written: never the whole DB in memory.
-      const db = await bayes.replica.mergedStream(bayes.maxTokens)
       await bayes.file.writeStream(db, db.rows())
       await bayes.replica.setMergedBaseline(bayes.maxTokens, bayes.file.known)
       this.bayesTokens = db.tokens
