@@ -45,7 +45,7 @@ export async function applyArchive (archive: SettingsArchive, parts: ApplyParts,
     lists.push({ dataset, changed, carried: entries.length })
     if (changed > 0) await opts.listChanged?.(dataset)
   }
-  const bayesChanged = archive.bayes === null || parts.bayes === undefined ? 0 : await parts.bayes.merge(archive.bayes)
+  const bayesChanged = archive.bayes === null || parts.bayes === undefined ? 0 : await parts.bayes.mergeSections(archive.bayes)
   return { lists, bayesChanged }
 }
 

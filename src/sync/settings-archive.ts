@@ -7,7 +7,7 @@ import { ManifestError } from '../errors.js'
 import { packArchive, unpackArchive, type ArchiveInputFile } from '../archive/zip.js'
 import { decodeEntries, encodeColumns, encodeEntries } from '../archive/list-codec.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
-import { decodeBayes, encodeBayes, type BayesContribution, type EncodedBayes } from '../archive/bayes-codec.js'
+import { decodeBayesSections, encodeBayes, type BayesContribution, type EncodedBayes, type EncodedContribution } from '../archive/bayes-codec.js'
 import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from '../archive/limits.js'
 import type { Manifest } from '../archive/manifest.js'
 import type { Entry } from '../crdt/lww-set.js'
@@ -33,8 +33,8 @@ export interface ArchiveMeta {
 export interface SettingsArchive {
   manifest: Manifest
   lists: Map<ListDataset, Entry[]>
-  /** Bayes contributions, or null when the archive carries none. */
-  bayes: BayesContribution[] | null
+  /** Bayes contributions (checked, as sections of the archive's file: decoded when merged), or null when the archive carries none. */
+  bayes: EncodedContribution[] | null
 }
 
 /**
@@ -73,12 +73,13 @@ export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DE
   const { manifest, files } = unpackArchive(zip, limits)
   const byName = new Map(LIST_DATASETS.map(ds => [archiveFileName(ds), ds]))
   const lists = new Map<ListDataset, Entry[]>()
-  let bayes: BayesContribution[] | null = null
+  let bayes: EncodedContribution[] | null = null
   for (const [name, data] of files) {
     const expectedEntries = manifest.files.find(f => f.name === name)?.entries
     if (name === BAYES_ARCHIVE_FILE) {
-      // Each contribution keeps its bytes: a merge stores a new one as it came.
-      bayes = decodeBayes(data, { name, expectedEntries, keepEncoded: true })
+      // Kept as sections: an archive waiting for the merge queue holds ~5.4 B a token, not 20, and
+      // a merge stores a contribution new to it as it came.
+      bayes = decodeBayesSections(data, { name, expectedEntries })
       continue
     }
     const dataset = byName.get(name)
