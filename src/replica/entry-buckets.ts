@@ -110,12 +110,15 @@ export class EntryBuckets {
     return out
   }
 
-  /** Every entry as columns, one run per bucket. */
-  columns (): EntryColumns {
+  /**
+   * Every entry as columns, one run per bucket; with `lseq`, only those changed after it
+   * (`ownOnly`: not from the central state), read from the buckets holding such changes only.
+   */
+  columns (lseq = -1, ownOnly = false): EntryColumns {
     const out = new EntryColumns()
     for (let b = 0; b < ENTRY_BUCKETS; b++) {
       const bytes = this.bytes[b]
-      if (bytes !== undefined) decodeBucketColumns(bytes, out, this.where(b))
+      if (bytes !== undefined && this.newestLseq[b] > lseq) decodeBucketColumns(bytes, out, this.where(b), lseq, ownOnly)
     }
     return out
   }

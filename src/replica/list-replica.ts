@@ -88,11 +88,12 @@ export class ListReplica {
   }
 
   /**
-   * Every entry of a dataset (tombstones included) as columns; read from the store when the
-   * entries are not loaded, without loading them.
+   * Every entry of a dataset (tombstones included) as columns, read from the store when not loaded, without loading them;
+   * with `since`, only those {@link changedSince} names, in key runs (an archive sorts by key, not by change sequence).
    */
-  async columns (dataset: ListDataset): Promise<EntryColumns> {
+  async columns (dataset: ListDataset, since?: { lseq: number, ownOnly: boolean }): Promise<EntryColumns> {
     const held = this.data.get(dataset)
+    if (since !== undefined) return since.lseq >= this.lseq ? new EntryColumns() : this.held(dataset).columns(since.lseq, since.ownOnly)
     return held === undefined ? await this.store.loadEntryColumns(dataset) : held.columns()
   }
 

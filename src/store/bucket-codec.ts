@@ -95,11 +95,17 @@ export function decodeBucket (bytes: Uint8Array, out: StoredEntry[], where: stri
   }
 }
 
-/** Appends the entries of one bucket to `out` as one run, without an object per entry (lseq and synced are dropped). */
-export function decodeBucketColumns (bytes: Uint8Array, out: EntryColumns, where: string): void {
+/**
+ * Appends the entries of one bucket to `out` as one run, without an object per entry (lseq and
+ * synced are dropped); filtered as {@link decodeBucket} filters.
+ */
+export function decodeBucketColumns (bytes: Uint8Array, out: EntryColumns, where: string, afterLseq = -1, unsyncedOnly = false): void {
   const r = new RecordReader(bytes, where)
   const nodes = r.nodeIds.map(id => out.nodeOf(id))
-  while (r.next()) out.push(r.key, r.value, r.present, r.wallMs, r.counter, nodes[r.node])
+  while (r.next()) {
+    if (r.lseq <= afterLseq || (unsyncedOnly && r.synced)) continue
+    out.push(r.key, r.value, r.present, r.wallMs, r.counter, nodes[r.node])
+  }
   out.endRun()
 }
 

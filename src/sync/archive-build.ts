@@ -7,7 +7,6 @@ import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { buildSettingsArchive, type ArchiveMeta } from './settings-archive.js'
 import type { ListReplica } from '../replica/list-replica.js'
 import type { EntryColumns } from '../crdt/entry-columns.js'
-import type { Entry } from '../crdt/lww-set.js'
 import type { BayesContribution, EncodedBayes } from '../archive/bayes-codec.js'
 
 /** Which list entries an archive carries. */
@@ -32,7 +31,7 @@ export interface ArchiveContent {
 export interface BuiltArchive {
   zip: Uint8Array
   /** The list entries it carries, by dataset. */
-  lists: ReadonlyMap<ListDataset, Entry[] | EntryColumns>
+  lists: ReadonlyMap<ListDataset, EntryColumns>
   /** List entries in it. */
   listEntries: number
   /** Whether it carries Bayes contributions. */
@@ -40,8 +39,8 @@ export interface BuiltArchive {
 }
 
 /** The list entries `selection` names. */
-async function selectLists (replica: ListReplica, selection: ListSelection): Promise<{ lists: Map<ListDataset, Entry[] | EntryColumns>, n: number }> {
-  const lists = new Map<ListDataset, Entry[] | EntryColumns>()
+async function selectLists (replica: ListReplica, selection: ListSelection): Promise<{ lists: Map<ListDataset, EntryColumns>, n: number }> {
+  const lists = new Map<ListDataset, EntryColumns>()
   let n = 0
   for (const ds of LIST_DATASETS) {
     if (selection.kind === 'all') {
@@ -50,8 +49,9 @@ async function selectLists (replica: ListReplica, selection: ListSelection): Pro
       n += entries.length
       continue
     }
-    // Own changes only: the central state's entries are skipped as they are read, not built and dropped.
-    const entries = await replica.changedSince(ds, selection.lseq, selection.ownOnly)
+    // As columns, not an object per entry (a delta can be the whole list: an initial sync); own
+    // changes only: the central state's entries are skipped as they are read.
+    const entries = await replica.columns(ds, selection)
     if (entries.length > 0) lists.set(ds, entries)
     n += entries.length
   }

@@ -55,6 +55,14 @@ describe('entry bucket values', () => {
     assert.deepEqual(rows, [...first, ...second].map(e => [e.key, e.value, e.present ? 1 : 0, e.stamp.wallMs, e.stamp.counter, e.stamp.nodeId]))
   })
 
+  test('columns after a change sequence, own only, hold just the unsynced entries changed after it', () => {
+    const entries = [entry('a.example', '', 1, 'node-a', 7), entry('b.example', '', 2, 'node-a', 8, true, true), entry('c.example', '', 3, 'node-b', 9), entry('d.example', '', 4, 'node-b', 2)]
+    const cols = new EntryColumns()
+    decodeBucketColumns(encodeBucket(entries)!, cols, 'e!whitelist!00', 7, true)
+    assert.deepEqual(cols.keys, ['c.example'])
+    assert.deepEqual(cols.runEnds, [1])
+  })
+
   test('non-ASCII text and numbers up to 2^53 - 1 survive', () => {
     const entries = [
       entry('münchen.example', 'grüße \t\n\\ 日本', Number.MAX_SAFE_INTEGER, 'nöde', 2 ** 31),
