@@ -10,16 +10,18 @@
  */
 import { clampStamp, HybridClock } from '../crdt/hlc.js'
 import type { Entry } from '../crdt/lww-set.js'
-import { EntryColumns } from '../crdt/entry-columns.js'
+import type { EntryColumns } from '../crdt/entry-columns.js'
+import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../settings/list-file.js'
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
 import { bucketOf, fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
 import { mergeByBucket, type BucketMerge, type MergeOptions } from './bucket-merge.js'
-import { byLseq, EntryBuckets, type DecodedBuckets } from './entry-buckets.js'
+import { byLseq, EntryBuckets, type DecodedBuckets, type LoadOptions } from './entry-buckets.js'
 import { FileView } from './file-view.js'
 import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 export type { MergeOptions } from './bucket-merge.js'
+export type { LoadOptions } from './entry-buckets.js'
 
 /** Meta keys this module owns. */
 const META_CLOCK = 'clock'
@@ -87,14 +89,16 @@ export class ListReplica {
     return replica
   }
 
-  /**
-   * Every entry of a dataset (tombstones included) as columns, read from the store when not loaded, without loading them;
-   * with `since`, only those {@link changedSince} names, in key runs (an archive sorts by key, not by change sequence).
-   */
-  async columns (dataset: ListDataset, since?: { lseq: number, ownOnly: boolean }): Promise<EntryColumns> {
+  /** Every entry of a dataset (tombstones included) as columns; read from the store when not loaded, without loading them. */
+  async columns (dataset: ListDataset): Promise<EntryColumns> {
     const held = this.data.get(dataset)
-    if (since !== undefined) return since.lseq >= this.lseq ? new EntryColumns() : this.held(dataset).columns(since.lseq, since.ownOnly)
     return held === undefined ? await this.store.loadEntryColumns(dataset) : held.columns()
+  }
+
+  /** {@link columns} (`since`: those {@link changedSince} names) encoded as an archive's list file; one encoding serves every asker while the dataset is unchanged. */
+  async encoded (dataset: ListDataset, since?: { lseq: number, ownOnly: boolean }): Promise<EncodedList> {
+    if (since === undefined && !this.data.has(dataset)) return encodeColumns(await this.store.loadEntryColumns(dataset))
+    return this.held(dataset).encoded(since?.lseq, since?.ownOnly)
   }
 
   /** The newest local change sequence. */
@@ -379,12 +383,6 @@ export class ListReplica {
       if (unwritten !== undefined && unwritten.size >= RENDER_ALL_FROM && unwritten.size * 2 > this.held(dataset).size) this.unwritten.delete(dataset)
     }
   }
-}
-
-/** How {@link ListReplica.load} reads the entries. */
-export interface LoadOptions {
-  /** 'now' (default): every dataset at load; 'onDemand': a dataset at its first change. */
-  entries?: 'now' | 'onDemand'
 }
 
 /** A staged change to one dataset of the replica. */

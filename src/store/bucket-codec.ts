@@ -119,6 +119,8 @@ export interface BucketStats {
   newestWall: number
   /** The latest local change sequence of its entries (0 for none). */
   newestLseq: number
+  /** The earliest local change sequence of its entries (Infinity for none). */
+  oldestLseq: number
 }
 
 /** Counts the entries of one bucket; its strings are skipped, not decoded. */
@@ -127,7 +129,7 @@ export function bucketStats (bytes: Uint8Array, where: string): BucketStats {
   const nodeCount = r.varint()
   r.skip(r.varint())
   for (let i = 0; i < nodeCount; i++) r.varint()
-  const stats: BucketStats = { entries: 0, present: 0, newestWall: 0, newestLseq: 0 }
+  const stats: BucketStats = { entries: 0, present: 0, newestWall: 0, newestLseq: 0, oldestLseq: Infinity }
   while (!r.done()) {
     r.varint()
     r.varint()
@@ -140,6 +142,7 @@ export function bucketStats (bytes: Uint8Array, where: string): BucketStats {
     if ((flags & PRESENT) !== 0) stats.present++
     if (wallMs > stats.newestWall) stats.newestWall = wallMs
     if (lseq > stats.newestLseq) stats.newestLseq = lseq
+    if (lseq < stats.oldestLseq) stats.oldestLseq = lseq
   }
   return stats
 }

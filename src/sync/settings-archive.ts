@@ -5,7 +5,7 @@
 import { AGENT_VERSION, LIST_DATASETS, SCHEMA_VERSION, type ListDataset } from '../constants.js'
 import { ManifestError } from '../errors.js'
 import { packArchive, unpackArchive, type ArchiveInputFile } from '../archive/zip.js'
-import { decodeEntries, encodeColumns, encodeEntries } from '../archive/list-codec.js'
+import { decodeEntries, encodeColumns, encodeEntries, type EncodedList } from '../archive/list-codec.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
 import { decodeBayes, encodeBayes, type BayesContribution, type EncodedBayes } from '../archive/bayes-codec.js'
 import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from '../archive/limits.js'
@@ -45,15 +45,16 @@ export interface SettingsArchive {
 const BAYES_PACK_LEVEL = 0 as const
 
 /**
- * Packs the given entries (objects or columns) of each list dataset and Bayes contributions
- * (or a Bayes file already encoded); what is left out is not in the archive.
+ * Packs the given entries (objects, columns, or a list file already encoded) of each list
+ * dataset and Bayes contributions (or a Bayes file already encoded); what is left out is not in
+ * the archive.
  */
-export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<ListDataset, Iterable<Entry> | EntryColumns>, bayes: BayesContribution[] | EncodedBayes | null = null): Uint8Array {
+export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<ListDataset, Iterable<Entry> | EntryColumns | EncodedList>, bayes: BayesContribution[] | EncodedBayes | null = null): Uint8Array {
   const files: ArchiveInputFile[] = []
   for (const dataset of LIST_DATASETS) {
     const entries = lists.get(dataset)
     if (entries === undefined) continue
-    const { data, entries: count } = entries instanceof EntryColumns ? encodeColumns(entries) : encodeEntries(entries)
+    const { data, entries: count } = entries instanceof EntryColumns ? encodeColumns(entries) : Symbol.iterator in entries ? encodeEntries(entries) : entries
     files.push({ name: archiveFileName(dataset), data, entries: count })
   }
   if (bayes !== null) {

@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { UnknownVersionError } from '../errors.js'
 import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../version.js'
-import { decodeEntries, encodeColumns, encodeEntries } from '../archive/list-codec.js'
+import { decodeEntries } from '../archive/list-codec.js'
 import type { ListReplica } from '../replica/list-replica.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { StateStore, VersionRecord } from '../store/state-store.js'
@@ -162,8 +162,8 @@ export class VersionHistory {
     const sizes: Record<string, number> = {}
     const blobs = []
     for (const ds of LIST_DATASETS) {
-      // A full snapshot reads the list as columns: the same bytes, without an object per entry.
-      const encoded = base === undefined ? encodeColumns(await this.parts.replica.columns(ds)) : encodeEntries(await this.parts.replica.changedSince(ds, base.record.lseq))
+      // Read as columns, encoded once for the snapshot and the fetchers' archives (ListReplica.encoded).
+      const encoded = await this.parts.replica.encoded(ds, base === undefined ? undefined : { lseq: base.record.lseq, ownOnly: false })
       // Deflate on the zlib thread pool: the event loop keeps serving the fetches the announcement started.
       const data = await deflateRawAsync(encoded.data, { level: 1 })
       sizes[ds] = data.byteLength

@@ -128,6 +128,27 @@ describe('ListReplica when the store cannot write', () => {
   })
 })
 
+describe('ListReplica.encoded', () => {
+  test('encodes the entries changed after a point as changedSince names them', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', 'changed']))
+    assert.deepEqual((await node.replica.encoded(WL, { lseq: 2, ownOnly: false })).data, encodeEntries(await node.replica.changedSince(WL, 2)).data)
+    assert.equal((await node.replica.encoded(WL, { lseq: 3, ownOnly: false })).entries, 0)
+  })
+
+  test('a change after a point older than every entry shares the whole list\'s encoding, until the next change', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    const all = await node.replica.encoded(WL)
+    assert.equal(await node.replica.encoded(WL, { lseq: 0, ownOnly: false }), all)
+    await node.replica.applyScan(WL, file(['a.example', '']))
+    const after = await node.replica.encoded(WL)
+    assert.notEqual(after, all)
+    assert.deepEqual(after.data, encodeEntries([...node.replica.entries(WL)]).data)
+  })
+})
+
 describe('ListReplica with entries on demand', () => {
   const onDemand: LoadOptions = { entries: 'onDemand' }
 
