@@ -15,6 +15,12 @@ import type { BucketChange, EntryBuckets } from './entry-buckets.js'
 export interface MergeOptions {
   /** True when the entries are the central state (applied from the master): nothing to upload. */
   synced: boolean
+  /**
+   * The entries' list file as received, as a raw deflate stream, and how many entries it holds:
+   * when they become the dataset's whole content unchanged (an initial sync), the version
+   * snapshot keeps these bytes instead of encoding and deflating the list again.
+   */
+  received?: { deflated: Uint8Array, entries: number }
 }
 
 /** An entry a merge changed, with what was held before. */

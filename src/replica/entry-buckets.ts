@@ -6,6 +6,8 @@
  * asked for, one bucket at a time, and a change re-encodes only the buckets it touched, which
  * are also what the store writes.
  */
+import { promisify } from 'node:util'
+import { deflateRaw } from 'node:zlib'
 import type { ListDataset } from '../constants.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
 import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
@@ -18,6 +20,9 @@ import { bucketOf, ENTRY_BUCKETS, type StateStore, type StoredEntry } from '../s
  * come within seconds; idle, the bytes (4.6 MB at 121k entries) are not held.
  */
 const ENCODING_HOLD_MS = 30_000
+
+// On the zlib thread pool: the event loop keeps serving while a snapshot is deflated.
+const deflateRawAsync = promisify(deflateRaw)
 
 /** Decoded buckets by number: what a transaction has read, before its change. */
 export type DecodedBuckets = Map<number, Map<string, StoredEntry>>
@@ -50,6 +55,8 @@ export class EntryBuckets {
   private oldestLseq = Infinity
   /** The last encoding {@link encoded} made, until the next change or {@link ENCODING_HOLD_MS}. */
   private lastEncoding: { since: number, ownOnly: boolean, list: EncodedList } | null = null
+  /** The whole list's encoding as a raw deflate stream, as received ({@link keepReceived}), for as long. */
+  private received: { deflated: Uint8Array } | null = null
   /** Entries present (not tombstones). */
   presentCount = 0
   /** Entries, tombstones included. */
@@ -158,6 +165,24 @@ export class EntryBuckets {
     return kept.list
   }
 
+  /** {@link encoded} as a raw deflate stream (level 1: a version snapshot), or the bytes received for the whole list. */
+  async deflated (lseq = -1, ownOnly = false): Promise<Uint8Array> {
+    const received = this.received
+    if (received !== null && !ownOnly && lseq < this.oldestLseq) return received.deflated
+    return await deflateRawAsync(this.encoded(lseq, ownOnly).data, { level: 1 })
+  }
+
+  /**
+   * Records that the entries are exactly those of a list file received as `deflated` (a raw
+   * deflate stream), which {@link deflated} then hands out for the whole list until the next
+   * change: a slave's version snapshot after an initial sync is the archive it applied.
+   */
+  keepReceived (deflated: Uint8Array): void {
+    const kept = { deflated }
+    this.received = kept
+    setTimeout(() => { if (this.received === kept) this.received = null }, ENCODING_HOLD_MS).unref()
+  }
+
   /**
    * Encodes the buckets `staged` touches with it put over what they hold (`decoded` has those
    * read already), changing nothing held: {@link apply} does, once the store has the writes.
@@ -210,6 +235,7 @@ export class EntryBuckets {
     this.presentCount += change.presentDelta
     this.size += change.sizeDelta
     this.lastEncoding = null
+    this.received = null
     for (const e of staged) {
       if (e.stamp.wallMs > this.newestWall) this.newestWall = e.stamp.wallMs
       if (e.lseq < this.oldestLseq) this.oldestLseq = e.lseq

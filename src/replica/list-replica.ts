@@ -19,6 +19,7 @@ import { bucketOf, fileViewName, fileViewPatchName, type StateStore, type StoreB
 import { mergeByBucket, type BucketMerge, type MergeOptions } from './bucket-merge.js'
 import { byLseq, EntryBuckets, type DecodedBuckets, type LoadOptions } from './entry-buckets.js'
 import { FileView } from './file-view.js'
+import type { ReplicaTxn } from './replica-txn.js'
 import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 export type { MergeOptions } from './bucket-merge.js'
 export type { LoadOptions } from './entry-buckets.js'
@@ -99,6 +100,11 @@ export class ListReplica {
   async encoded (dataset: ListDataset, since?: { lseq: number, ownOnly: boolean }): Promise<EncodedList> {
     if (since === undefined && !this.data.has(dataset)) return encodeColumns(await this.store.loadEntryColumns(dataset))
     return this.held(dataset).encoded(since?.lseq, since?.ownOnly)
+  }
+
+  /** {@link encoded} as a raw deflate stream (a version snapshot): the bytes received, when the dataset holds exactly those (MergeOptions.received). */
+  async deflated (dataset: ListDataset, since?: { lseq: number, ownOnly: boolean }): Promise<Uint8Array> {
+    return await (await this.loaded(dataset)).deflated(since?.lseq, since?.ownOnly)
   }
 
   /** The newest local change sequence. */
@@ -220,8 +226,11 @@ export class ListReplica {
   async merge (dataset: ListDataset, incoming: Iterable<Entry>, opts: MergeOptions): Promise<StoredEntry[]> {
     const held = await this.loaded(dataset)
     const startLseq = this.lseq
+    // Into an empty dataset, every entry won and none was clamped (a clamped stamp is at or past this limit): it now holds exactly what was received.
+    const [received, limit] = [held.size === 0 ? opts.received : undefined, this.clock.limit()]
     const merged = mergeByBucket(held, incoming, this.clock, startLseq, opts.synced, this.onCommit !== null)
     if (merged.changed.length > 0) await this.commitChange(dataset, held, startLseq, merged, null)
+    if (received?.entries === merged.changed.length && merged.changed.every(e => e.stamp.wallMs < limit)) held.keepReceived(received.deflated)
     return merged.changed
   }
 
@@ -383,16 +392,4 @@ export class ListReplica {
       if (unwritten !== undefined && unwritten.size >= RENDER_ALL_FROM && unwritten.size * 2 > this.held(dataset).size) this.unwritten.delete(dataset)
     }
   }
-}
-
-/** A staged change to one dataset of the replica. */
-interface ReplicaTxn {
-  /** An entry as the transaction sees it (staged first). */
-  get: (key: string) => StoredEntry | undefined
-  /** The next local change sequence number. */
-  nextLseq: () => number
-  /** Stages a new state of an entry. */
-  put: (next: StoredEntry) => void
-  /** Writes the staged entries (and the new file view, unless null) in one batch, then makes them visible. */
-  commit: (fileView: FileView | null) => Promise<StoredEntry[]>
 }

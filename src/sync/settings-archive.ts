@@ -33,6 +33,8 @@ export interface ArchiveMeta {
 export interface SettingsArchive {
   manifest: Manifest
   lists: Map<ListDataset, Entry[]>
+  /** Each list file's raw deflate stream as the archive holds it, when deflated (a view into the zip). */
+  deflatedLists: Map<ListDataset, Uint8Array>
   /** Bayes contributions, or null when the archive carries none. */
   bayes: BayesContribution[] | null
 }
@@ -71,9 +73,10 @@ export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<List
 
 /** Unpacks and decodes an archive; throws a named ArchiveError and returns nothing if any part is bad. */
 export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): SettingsArchive {
-  const { manifest, files } = unpackArchive(zip, limits)
+  const { manifest, files, deflated } = unpackArchive(zip, limits)
   const byName = new Map(LIST_DATASETS.map(ds => [archiveFileName(ds), ds]))
   const lists = new Map<ListDataset, Entry[]>()
+  const deflatedLists = new Map<ListDataset, Uint8Array>()
   let bayes: BayesContribution[] | null = null
   for (const [name, data] of files) {
     const expectedEntries = manifest.files.find(f => f.name === name)?.entries
@@ -85,6 +88,8 @@ export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DE
     const dataset = byName.get(name)
     if (dataset === undefined) throw new ManifestError(`archive file ${name} is not a dataset of schema ${SCHEMA_VERSION}`)
     lists.set(dataset, decodeEntries(data, { name, expectedEntries }))
+    const packed = deflated.get(name)
+    if (packed !== undefined) deflatedLists.set(dataset, packed)
   }
-  return { manifest, lists, bayes }
+  return { manifest, lists, deflatedLists, bayes }
 }

@@ -1,7 +1,9 @@
 /** ListReplica and its store: changes since a point, failed writes, and entries loaded on demand. */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { encodeColumns, encodeEntries } from '../../../src/archive/list-codec.js'
+import type { Entry } from '../../../src/crdt/lww-set.js'
 import type { LoadOptions } from '../../../src/replica/list-replica.js'
 import { MAX_VIEW_PATCHES } from '../../../src/replica/view-patch.js'
 import { fileViewPatchName } from '../../../src/store/state-store.js'
@@ -146,6 +148,44 @@ describe('ListReplica.encoded', () => {
     const after = await node.replica.encoded(WL)
     assert.notEqual(after, all)
     assert.deepEqual(after.data, encodeEntries([...node.replica.entries(WL)]).data)
+  })
+})
+
+describe('ListReplica.deflated', () => {
+  const received = (wallMs: number): { entries: Entry[], deflated: Uint8Array } => {
+    const entries = [remote('a.example', '', { wallMs, counter: 0, nodeId: 'node-b' }), remote('b.example', 'x', { wallMs, counter: 1, nodeId: 'node-b' })]
+    return { entries, deflated: deflateRawSync(encodeEntries(entries).data) }
+  }
+
+  test('is the encoded list deflated', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    assert.deepEqual(inflateRawSync(await node.replica.deflated(WL)), Buffer.from((await node.replica.encoded(WL)).data))
+  })
+
+  test('a whole list merged unchanged into an empty dataset is kept as the bytes received, until the next change', async (t) => {
+    const node = await Node.create(t)
+    const { entries, deflated } = received(node.wallMs)
+    await node.replica.merge(WL, entries, { synced: true, received: { deflated, entries: entries.length } })
+    assert.equal(await node.replica.deflated(WL), deflated)
+    assert.equal(await node.replica.deflated(WL, { lseq: 0, ownOnly: false }), deflated)
+    await node.replica.applyScan(WL, file(['a.example', '']))
+    assert.notEqual(await node.replica.deflated(WL), deflated)
+  })
+
+  test('a list merged with a stamp clamped to the skew bound is encoded anew, not kept as received', async (t) => {
+    const node = await Node.create(t)
+    const { entries, deflated } = received(node.wallMs + 10 * MAX_SKEW_MS)
+    await node.replica.merge(WL, entries, { synced: true, received: { deflated, entries: entries.length } })
+    assert.deepEqual(inflateRawSync(await node.replica.deflated(WL)), Buffer.from(encodeEntries([...node.replica.entries(WL)]).data))
+  })
+
+  test('a list merged into a dataset that held entries is encoded anew, not kept as received', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['c.example', '']))
+    const { entries, deflated } = received(node.wallMs)
+    await node.replica.merge(WL, entries, { synced: true, received: { deflated, entries: entries.length } })
+    assert.equal(inflateRawSync(await node.replica.deflated(WL)).toString().split('\n').filter(l => l.includes('\t')).length, 3)
   })
 })
 
