@@ -234,8 +234,8 @@ export class EntryBuckets {
     for (const { bucket, bytes } of change.writes) this.bytes[bucket] = bytes ?? undefined
     this.presentCount += change.presentDelta
     this.size += change.sizeDelta
-    this.lastEncoding = null
-    this.received = null
+    // A commit of the file view alone changes no entry: what was encoded still holds.
+    if (change.writes.length > 0) [this.lastEncoding, this.received] = [null, null]
     for (const e of staged) {
       if (e.stamp.wallMs > this.newestWall) this.newestWall = e.stamp.wallMs
       if (e.lseq < this.oldestLseq) this.oldestLseq = e.lseq

@@ -169,8 +169,16 @@ describe('ListReplica.deflated', () => {
     await node.replica.merge(WL, entries, { synced: true, received: { deflated, entries: entries.length } })
     assert.equal(await node.replica.deflated(WL), deflated)
     assert.equal(await node.replica.deflated(WL, { lseq: 0, ownOnly: false }), deflated)
-    await node.replica.applyScan(WL, file(['a.example', '']))
+    await node.replica.applyScan(WL, file(['a.example', 'changed']))
     assert.notEqual(await node.replica.deflated(WL), deflated)
+  })
+
+  test('the bytes received are kept when the settings file is then written (a new file view changes no entry)', async (t) => {
+    const node = await Node.create(t)
+    const { entries, deflated } = received(node.wallMs)
+    await node.replica.merge(WL, entries, { synced: true, received: { deflated, entries: entries.length } })
+    await node.replica.recordFileView(WL, written(node))
+    assert.equal(await node.replica.deflated(WL), deflated)
   })
 
   test('a list merged with a stamp clamped to the skew bound is encoded anew, not kept as received', async (t) => {
