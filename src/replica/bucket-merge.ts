@@ -47,7 +47,7 @@ export interface BucketMerge {
 export function mergeByBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): BucketMerge {
   const groups = new Array<Entry[] | undefined>(ENTRY_BUCKETS)
   for (const e of incoming) (groups[bucketOf(e.key)] ??= []).push(e)
-  const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
+  const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
   for (let b = 0; b < ENTRY_BUCKETS; b++) {
     const group = groups[b]
     if (group === undefined) continue

@@ -31,9 +31,10 @@ export type DecodedBuckets = Map<number, Map<string, StoredEntry>>
 export interface BucketChange {
   /** Each touched bucket with its new bytes (null: now empty). */
   writes: Array<{ bucket: number, bytes: Uint8Array | null }>
-  /** Change of the present count and of the entry count. */
+  /** Change of the present count, of the entry count and of the count of entries from the central state. */
   presentDelta: number
   sizeDelta: number
+  syncedDelta: number
 }
 
 /** How ListReplica.load reads the entries. */
@@ -61,6 +62,8 @@ export class EntryBuckets {
   presentCount = 0
   /** Entries, tombstones included. */
   size = 0
+  /** Entries from the central state (an upload leaves them out). */
+  private syncedCount = 0
   /** The latest stamp wall time of any entry (0 for none). */
   newestWall = 0
 
@@ -76,6 +79,7 @@ export class EntryBuckets {
       held.oldestLseq = Math.min(held.oldestLseq, stats.oldestLseq)
       held.presentCount += stats.present
       held.size += stats.entries
+      held.syncedCount += stats.synced
       if (stats.newestWall > held.newestWall) held.newestWall = stats.newestWall
     }
     return held
@@ -153,10 +157,12 @@ export class EntryBuckets {
    * {@link columns} encoded as an archive's list file, made once while the entries do not change:
    * after an initial sync the master's version snapshot and every fetcher's delta are the whole
    * list (121k entries: ~0.6 s of CPU each). A change after a point older than every entry is
-   * every entry, so those share one encoding with the whole list's.
+   * every entry, and this node's own changes are every change while none came from the central
+   * state (a slave's upload of a list dropped in, then its snapshot), so those share one encoding.
    */
-  encoded (lseq = -1, ownOnly = false): EncodedList {
+  encoded (lseq = -1, own = false): EncodedList {
     const since = lseq < this.oldestLseq ? -1 : lseq
+    const ownOnly = own && this.syncedCount > 0
     const last = this.lastEncoding
     if (last !== null && last.since === since && last.ownOnly === ownOnly) return last.list
     const kept = { since, ownOnly, list: encodeColumns(this.columns(since, ownOnly)) }
@@ -195,7 +201,7 @@ export class EntryBuckets {
       if (list === undefined) touched.set(b, list = [])
       list.push(entry)
     }
-    const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0 }
+    const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }
     for (const [b, entries] of touched) this.prepareBucket(b, this.bucket(b, decoded), entries, change)
     return change
   }
@@ -206,6 +212,7 @@ export class EntryBuckets {
       const old = before.get(e.key)
       if (old === undefined) change.sizeDelta++
       change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
+      change.syncedDelta += (e.synced ? 1 : 0) - (old?.synced === true ? 1 : 0)
     }
     // A bucket that held nothing (an initial sync) is the staged entries alone: no copy to make.
     change.writes.push({ bucket: b, bytes: encodeBucket(before.size === 0 ? entries : overlay(before, entries)) })
@@ -214,7 +221,7 @@ export class EntryBuckets {
   /** Encodes the buckets of `keys` without them (a drop: no new stamp), changing nothing held; {@link apply} does. */
   prepareDrop (keys: Iterable<string>, decoded: DecodedBuckets): BucketChange {
     const after = new Map<number, Map<string, StoredEntry>>()
-    const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0 }
+    const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }
     for (const key of keys) {
       const b = bucketOf(key)
       let entries = after.get(b)
@@ -223,6 +230,7 @@ export class EntryBuckets {
       if (old === undefined) continue
       change.sizeDelta--
       change.presentDelta -= old.present ? 1 : 0
+      change.syncedDelta -= old.synced ? 1 : 0
       entries.delete(key)
     }
     for (const [b, entries] of after) change.writes.push({ bucket: b, bytes: encodeBucket(entries.values()) })
@@ -234,6 +242,7 @@ export class EntryBuckets {
     for (const { bucket, bytes } of change.writes) this.bytes[bucket] = bytes ?? undefined
     this.presentCount += change.presentDelta
     this.size += change.sizeDelta
+    this.syncedCount += change.syncedDelta
     // A commit of the file view alone changes no entry: what was encoded still holds.
     if (change.writes.length > 0) [this.lastEncoding, this.received] = [null, null]
     for (const e of staged) {

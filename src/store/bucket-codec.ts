@@ -115,6 +115,8 @@ export interface BucketStats {
   entries: number
   /** Entries present (not tombstones). */
   present: number
+  /** Entries from the central state. */
+  synced: number
   /** The latest stamp wall time of its entries (0 for none). */
   newestWall: number
   /** The latest local change sequence of its entries (0 for none). */
@@ -129,7 +131,7 @@ export function bucketStats (bytes: Uint8Array, where: string): BucketStats {
   const nodeCount = r.varint()
   r.skip(r.varint())
   for (let i = 0; i < nodeCount; i++) r.varint()
-  const stats: BucketStats = { entries: 0, present: 0, newestWall: 0, newestLseq: 0, oldestLseq: Infinity }
+  const stats: BucketStats = { entries: 0, present: 0, synced: 0, newestWall: 0, newestLseq: 0, oldestLseq: Infinity }
   while (!r.done()) {
     r.varint()
     r.varint()
@@ -140,6 +142,7 @@ export function bucketStats (bytes: Uint8Array, where: string): BucketStats {
     const lseq = r.varint()
     stats.entries++
     if ((flags & PRESENT) !== 0) stats.present++
+    if ((flags & SYNCED) !== 0) stats.synced++
     if (wallMs > stats.newestWall) stats.newestWall = wallMs
     if (lseq > stats.newestLseq) stats.newestLseq = lseq
     if (lseq < stats.oldestLseq) stats.oldestLseq = lseq

@@ -151,6 +151,22 @@ describe('ListReplica.encoded', () => {
   })
 })
 
+describe('ListReplica.encoded, own changes', () => {
+  test('while no entry came from the central state, own changes share the whole list\'s encoding', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    assert.equal(await node.replica.encoded(WL, { lseq: 0, ownOnly: true }), await node.replica.encoded(WL))
+  })
+
+  test('once an entry came from the central state, own changes leave it out', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', '']))
+    await node.replica.merge(WL, [remote('b.example', '', { wallMs: node.wallMs, counter: 0, nodeId: 'node-b' })], { synced: true })
+    assert.equal((await node.replica.encoded(WL, { lseq: 0, ownOnly: true })).entries, 1)
+    assert.equal((await node.replica.encoded(WL)).entries, 2)
+  })
+})
+
 describe('ListReplica.deflated', () => {
   const received = (wallMs: number): { entries: Entry[], deflated: Uint8Array } => {
     const entries = [remote('a.example', '', { wallMs, counter: 0, nodeId: 'node-b' }), remote('b.example', 'x', { wallMs, counter: 1, nodeId: 'node-b' })]

@@ -33,9 +33,9 @@ describe('entry bucket values', () => {
     assert.deepEqual(out, [entries[2]])
   })
 
-  test('stats count entries and present ones and give the newest wall time and the newest and oldest change sequence', () => {
+  test('stats count entries, present ones and those from the central state, and give the newest wall time and the newest and oldest change sequence', () => {
     const entries = [entry('a.example', '', 5, 'node-a', 7), entry('b.example', '', 2, 'node-a', 3, false), entry('c.example', '', 3, 'node-b', 9)]
-    assert.deepEqual(bucketStats(encodeBucket(entries) as Uint8Array, 'e!whitelist!00'), { entries: 3, present: 2, newestWall: 5, newestLseq: 9, oldestLseq: 3 })
+    assert.deepEqual(bucketStats(encodeBucket(entries) as Uint8Array, 'e!whitelist!00'), { entries: 3, present: 2, synced: 0, newestWall: 5, newestLseq: 9, oldestLseq: 3 })
   })
 
   test('entries are stored sorted by key, so a dataset reads as sorted runs', () => {
