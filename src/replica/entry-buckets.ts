@@ -11,7 +11,7 @@ import { deflateRaw } from 'node:zlib'
 import type { ListDataset } from '../constants.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
 import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
-import { bucketStats, decodeBucket, decodeBucketColumns, encodeBucket, findInBucket } from '../store/bucket-codec.js'
+import { BucketCursor, bucketStats, decodeBucket, decodeBucketColumns, encodeBucket, findInBucket } from '../store/bucket-codec.js'
 import { bucketOf, ENTRY_BUCKETS, type StateStore, type StoredEntry } from '../store/state-store.js'
 
 /**
@@ -117,6 +117,11 @@ export class EntryBuckets {
       decoded.set(b, map)
     }
     return map
+  }
+
+  /** A cursor over bucket `b`'s records, for comparing without building them. */
+  cursor (b: number): BucketCursor {
+    return new BucketCursor(this.bytes[b], this.where(b))
   }
 
   /** Every entry, tombstones included, a bucket at a time. */

@@ -159,6 +159,75 @@ export function findInBucket (bytes: Uint8Array, key: string, where: string): St
   return undefined
 }
 
+/**
+ * Finds a bucket's entries by key without building them, for a merge that only compares: keys asked in ascending order are
+ * found in one pass (one out of order starts it again); {@link find} returns one reused object, valid until the next call.
+ * The answers rely on the records being sorted by key, as format 4 writes them: {@link finish} says whether they were.
+ */
+export class BucketCursor {
+  private r: RecordReader | null = null
+  /** The record last read is the current one (not yet passed by a later key). */
+  private held = false
+  private lastKey: string | null = null
+  /** The key last asked for: one before it starts the pass again. */
+  private target = ''
+  private sorted = true
+  private readonly found: StoredEntry = { key: '', value: '', present: false, stamp: { wallMs: 0, counter: 0, nodeId: '' }, lseq: 0, synced: false }
+
+  /** `bytes`: the bucket, or undefined when it holds nothing. */
+  constructor (private readonly bytes: Uint8Array | undefined, private readonly where: string) {}
+
+  /** The entry of `key` (a reused object), or undefined. */
+  find (key: string): StoredEntry | undefined {
+    if (this.bytes === undefined) return undefined
+    if (this.r === null || key < this.target) this.restart()
+    this.target = key
+    const r = this.r as RecordReader
+    for (;;) {
+      if (!this.held) {
+        if (!r.next()) return undefined
+        if (this.lastKey !== null && !(this.lastKey < r.key)) this.sorted = false
+        this.lastKey = r.key
+        this.held = true
+      }
+      if (r.key > key) return undefined
+      if (r.key === key) return this.fill(r)
+      this.held = false
+    }
+  }
+
+  /** Reads the records not read yet; true when every record came in strictly ascending key order, so every answer was right. */
+  finish (): boolean {
+    if (this.bytes === undefined) return true
+    if (this.r === null) this.restart()
+    const r = this.r as RecordReader
+    while (r.next()) {
+      if (this.lastKey !== null && !(this.lastKey < r.key)) this.sorted = false
+      this.lastKey = r.key
+    }
+    return this.sorted
+  }
+
+  private restart (): void {
+    this.r = new RecordReader(this.bytes as Uint8Array, this.where)
+    this.held = false
+    this.lastKey = null
+  }
+
+  private fill (r: RecordReader): StoredEntry {
+    const e = this.found
+    e.key = r.key
+    e.value = r.value
+    e.present = r.present
+    e.stamp.wallMs = r.wallMs
+    e.stamp.counter = r.counter
+    e.stamp.nodeId = r.nodeIds[r.node]
+    e.lseq = r.lseq
+    e.synced = r.synced
+    return e
+  }
+}
+
 function sortedByKey (list: StoredEntry[]): boolean {
   for (let i = 1; i < list.length; i++) if (!(list[i - 1].key < list[i].key)) return false
   return true

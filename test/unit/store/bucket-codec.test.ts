@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { bucketStats, decodeBucket, decodeBucketColumns, encodeBucket } from '../../../src/store/bucket-codec.js'
+import { BucketCursor, bucketStats, decodeBucket, decodeBucketColumns, encodeBucket } from '../../../src/store/bucket-codec.js'
 import { EntryColumns } from '../../../src/crdt/entry-columns.js'
 import { StoreFormatError } from '../../../src/errors.js'
 import type { StoredEntry } from '../../../src/store/state-store.js'
@@ -61,6 +61,24 @@ describe('entry bucket values', () => {
     decodeBucketColumns(encodeBucket(entries)!, cols, 'e!whitelist!00', 7, true)
     assert.deepEqual(cols.keys, ['c.example'])
     assert.deepEqual(cols.runEnds, [1])
+  })
+
+  test('a cursor finds keys asked in order and out of order, and not the absent ones', () => {
+    const entries = [entry('a.example', 'x', 1, 'node-a', 1), entry('c.example', '', 2, 'node-b', 2, false, true), entry('e.example', 'y', 3, 'node-a', 3)]
+    const cursor = new BucketCursor(encodeBucket(entries)!, 'e!whitelist!00')
+    const found = (key: string): StoredEntry | undefined => { const e = cursor.find(key); return e === undefined ? undefined : structuredClone(e) }
+    assert.deepEqual([found('a.example'), found('b.example'), found('c.example'), found('d.example'), found('e.example'), found('f.example')],
+      [entries[0], undefined, entries[1], undefined, entries[2], undefined])
+    assert.deepEqual(found('a.example'), entries[0])
+    assert.equal(cursor.finish(), true)
+  })
+
+  test('a cursor over records out of key order says so when finished', () => {
+    // Node "n", then records "b" and "a", each: key length 1, value length 0, present, wallMs 1, counter 0, node 0, lseq.
+    const bytes = Uint8Array.from([1, 3, 0x6e, 0x62, 0x61, 1, 1, 0, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0, 2])
+    const cursor = new BucketCursor(bytes, 'e!whitelist!00')
+    assert.equal(cursor.find('a.example'), undefined)
+    assert.equal(cursor.finish(), false)
   })
 
   test('non-ASCII text and numbers up to 2^53 - 1 survive', () => {
