@@ -29,8 +29,8 @@ export type DecodedBuckets = Map<number, Map<string, StoredEntry>>
 
 /** A change to the held buckets, encoded and not yet visible: the store writes `writes` first. */
 export interface BucketChange {
-  /** Each touched bucket with its new bytes (null: now empty). */
-  writes: Array<{ bucket: number, bytes: Uint8Array | null }>
+  /** Each touched bucket with its new bytes (null: now empty) and, when entries were put in it, their newest and oldest change sequence and newest wall time. */
+  writes: Array<{ bucket: number, bytes: Uint8Array | null, put?: { newestLseq: number, oldestLseq: number, newestWall: number } }>
   /** Change of the present count, of the entry count and of the count of entries from the central state. */
   presentDelta: number
   sizeDelta: number
@@ -213,14 +213,19 @@ export class EntryBuckets {
 
   /** Adds to `change` bucket `b` (holding `before`) with `entries` (each key once) put over it. */
   prepareBucket (b: number, before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[], change: BucketChange): void {
+    const put = { newestLseq: 0, oldestLseq: Infinity, newestWall: 0 }
     for (const e of entries) {
-      const old = before.get(e.key)
+      // A bucket that held nothing (an initial sync) has no entry to look up.
+      const old = before.size === 0 ? undefined : before.get(e.key)
       if (old === undefined) change.sizeDelta++
       change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
       change.syncedDelta += (e.synced ? 1 : 0) - (old?.synced === true ? 1 : 0)
+      if (e.lseq > put.newestLseq) put.newestLseq = e.lseq
+      if (e.lseq < put.oldestLseq) put.oldestLseq = e.lseq
+      if (e.stamp.wallMs > put.newestWall) put.newestWall = e.stamp.wallMs
     }
-    // A bucket that held nothing (an initial sync) is the staged entries alone: no copy to make.
-    change.writes.push({ bucket: b, bytes: encodeBucket(before.size === 0 ? entries : overlay(before, entries)) })
+    // Nor a copy to make: it is the staged entries alone.
+    change.writes.push({ bucket: b, bytes: encodeBucket(before.size === 0 ? entries : overlay(before, entries)), put })
   }
 
   /** Encodes the buckets of `keys` without them (a drop: no new stamp), changing nothing held; {@link apply} does. */
@@ -242,20 +247,20 @@ export class EntryBuckets {
     return change
   }
 
-  /** Makes a prepared change held; `staged` is what it was prepared from (for the newest stamp). */
-  apply (change: BucketChange, staged: Iterable<StoredEntry>): void {
-    for (const { bucket, bytes } of change.writes) this.bytes[bucket] = bytes ?? undefined
+  /** Makes a prepared change held. */
+  apply (change: BucketChange): void {
+    for (const { bucket, bytes, put } of change.writes) {
+      this.bytes[bucket] = bytes ?? undefined
+      if (put === undefined) continue
+      if (put.newestLseq > this.newestLseq[bucket]) this.newestLseq[bucket] = put.newestLseq
+      if (put.oldestLseq < this.oldestLseq) this.oldestLseq = put.oldestLseq
+      if (put.newestWall > this.newestWall) this.newestWall = put.newestWall
+    }
     this.presentCount += change.presentDelta
     this.size += change.sizeDelta
     this.syncedCount += change.syncedDelta
     // A commit of the file view alone changes no entry: what was encoded still holds.
     if (change.writes.length > 0) [this.lastEncoding, this.received] = [null, null]
-    for (const e of staged) {
-      if (e.stamp.wallMs > this.newestWall) this.newestWall = e.stamp.wallMs
-      if (e.lseq < this.oldestLseq) this.oldestLseq = e.lseq
-      const b = bucketOf(e.key)
-      if (e.lseq > this.newestLseq[b]) this.newestLseq[b] = e.lseq
-    }
   }
 
   private where (b: number): string {

@@ -296,7 +296,7 @@ export class ListReplica {
     if (dropped.size === 0) return 0
     const change = held.prepareDrop(dropped.keys(), new Map())
     await this.store.write({ encodedBuckets: change.writes.map(w => ({ dataset, ...w })) })
-    held.apply(change, [])
+    held.apply(change)
     for (const e of dropped.values()) if (e.present) this.unwritten.get(dataset)?.add(e.key)
     return dropped.size
   }
@@ -361,7 +361,7 @@ export class ListReplica {
       blobs: view?.blobs
     })
     if (view !== undefined) this.viewPatches.set(dataset, view.patches)
-    held.apply(change, changed)
+    held.apply(change)
     this.publish(dataset, changed, fileView)
     this.lseq = lseq
     if (observed !== null) this.onCommit?.(dataset, observed)
