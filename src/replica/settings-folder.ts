@@ -12,7 +12,7 @@
 import { join } from 'node:path'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { reparseListFile, reportInvalid, type InvalidReport } from '../settings/list-file.js'
-import { renderListFile, renderListFileChanges, renderNewListFile } from '../settings/list-render.js'
+import { listFileChanges, renderListFileParts, renderNewListFile } from '../settings/list-render.js'
 import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type KnownFile, type ReadSettingsFile } from '../settings/settings-file.js'
 import type { FileSignature } from '../settings/file-signature.js'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
@@ -129,7 +129,7 @@ export class SettingsFolder {
         if (file === null) {
           const next = renderNewListFile(this.replica.entries(dataset), { keysNormalised: true })
           // A file the operator created meanwhile is read in the next round.
-          if (!await createSettingsFile(this.dir, listFileName(dataset), encodeFileText(next))) continue
+          if (!await createSettingsFile(this.dir, listFileName(dataset), [next])) continue
           this.missing.delete(dataset)
           await this.replica.recordFileView(dataset, next)
           return true
@@ -144,20 +144,20 @@ export class SettingsFolder {
         const before = view.parsed
         const changes = this.replica.unwrittenChanges(dataset)
         // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
-        const next = changes === undefined
-          ? renderListFile(before, this.replica.desired(dataset), { keysNormalised: true })
-          : renderListFileChanges(before, changes, { keysNormalised: true })
-        if (next === text) {
-          await this.replica.recordFileView(dataset, next, view.text === next ? before : undefined)
+        // Written as parts, joined only after the rename: the line is in the file the sooner.
+        const parts = renderListFileParts(before, changes ?? listFileChanges(before, this.replica.desired(dataset)), { keysNormalised: true })
+        if (parts.length === 1 && parts[0] === text) {
+          await this.replica.recordFileView(dataset, text, view.text === text ? before : undefined)
           this.remember(dataset, file.signature)
           return changed
         }
-        const outcome = await replaceSettingsFile(file, encodeFileText(next))
+        const outcome = await replaceSettingsFile(file, parts)
         if (outcome.kind === 'changed') continue
         this.signatures.delete(dataset)
         changed = true
         await this.keepReplaced(dataset, file, outcome.lost)
         keep = true
+        const next = parts.length === 1 ? parts[0] : parts.join('')
         // The new text's parse from the old one, reading only the changed lines: parsing a big
         // file anew after every one-line write was most of the cost of applying a change.
         const parsed = reparseListFile(before, next, listFileName(dataset))

@@ -194,3 +194,17 @@ describe('readSettingsFile signatures', () => {
   })
 })
 
+describe('replaceSettingsFile with a text', () => {
+  test('writes a text given as parts as encodeFileText encodes it, also past a slice border inside a pair', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    // A pair across the first 1 Mi-character slice border, multi-byte characters, and bytes that are not UTF-8.
+    const wellFormed = 'x'.repeat((1 << 20) - 1) + '😀ä.example\n' + 'b.com\n'.repeat(1000)
+    assert.equal((await replaceSettingsFile(await read(t, dir, 'whitelist.txt'), [wellFormed, 'c.com\n'])).kind, 'replaced')
+    assert.deepEqual(await readFile(join(dir, 'whitelist.txt')), encodeFileText(wellFormed + 'c.com\n'))
+    const notUtf8 = decodeFileText(Buffer.from([0x61, 0xff, 0x0a]))
+    assert.equal((await replaceSettingsFile(await read(t, dir, 'whitelist.txt', 1 << 22), [notUtf8])).kind, 'replaced')
+    assert.deepEqual(await readFile(join(dir, 'whitelist.txt')), Buffer.from([0x61, 0xff, 0x0a]))
+  })
+})
+
