@@ -19,19 +19,23 @@ if (major < MIN_NODE_MAJOR) {
 // the node binary that stays resident once it compiled anything, which even an idle agent does
 // within minutes; idle RSS 73.3 -> 67.2 MB empty, 122.4 -> 118.9 MB with the 121k-line
 // blacklist, whose first scan took no more CPU time (4.6 against 4.8 s, load ~10).
-// --no-maglev starts it without V8's other optimizing compiler too, which the agent turns on once
-// it works (src/cli/maglev-when-busy.ts, told so by SPAMSYNC_MAGLEV_WHEN_BUSY): an agent that
-// stays idle holds 3-4 MB less (64.4 against 67.9 MB empty) and does not grow by the code Maglev
-// makes for its idle work over the first minutes. The agent starts itself again (same pid) with these unless the operator set MALLOC_ARENA_MAX and
+// --no-sparkplug --no-maglev start it without V8's baseline and mid-tier compilers too, which the
+// agent turns on once it works (src/cli/compilers-when-busy.ts, told which by
+// SPAMSYNC_COMPILERS_WHEN_BUSY): an agent that stays idle holds 4-5 MB less (63.1 against 67.9 MB
+// empty) and does not grow by the code they make for its idle work over the first minutes. The
+// agent starts itself again (same pid) with these unless the operator set MALLOC_ARENA_MAX and
 // MALLOC_MMAP_THRESHOLD_ and gave node each flag or its opposite (--no-optimize-for-size,
-// --turbofan, --maglev).
+// --turbofan, --sparkplug, --maglev).
 const V8_FLAGS = [
   { flag: '--optimize-for-size', set: ['--optimize-for-size', '--no-optimize-for-size'] },
   { flag: '--no-turbofan', set: ['--turbofan', '--no-turbofan', '--opt', '--no-opt', '--max-opt'] },
-  { flag: '--no-maglev', set: ['--maglev', '--no-maglev', '--opt', '--no-opt', '--max-opt', '--jitless'] }
+  { flag: '--no-sparkplug', set: ['--sparkplug', '--no-sparkplug', '--always-sparkplug', '--jitless'], whenBusy: 'sparkplug' },
+  { flag: '--no-maglev', set: ['--maglev', '--no-maglev', '--opt', '--no-opt', '--max-opt', '--jitless'], whenBusy: 'maglev' }
 ]
-const flags = V8_FLAGS.filter(f => !process.execArgv.some(a => f.set.includes(a.split('=')[0]))).map(f => f.flag)
-const mallocEnv = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...(flags.includes('--no-maglev') ? { SPAMSYNC_MAGLEV_WHEN_BUSY: '1' } : {}) }
+const unset = V8_FLAGS.filter(f => !process.execArgv.some(a => f.set.includes(a.split('=')[0])))
+const flags = unset.map(f => f.flag)
+const whenBusy = unset.filter(f => f.whenBusy !== undefined).map(f => f.whenBusy).join(',')
+const mallocEnv = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072', ...(whenBusy !== '' ? { SPAMSYNC_COMPILERS_WHEN_BUSY: whenBusy } : {}) }
 const addEnv = Object.keys(mallocEnv).some(k => process.env[k] === undefined)
 if (process.argv[2] === 'start' && process.platform === 'linux' && (addEnv || flags.length > 0) && typeof process.execve === 'function') {
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, ...process.argv.slice(1)], { ...mallocEnv, ...process.env })
