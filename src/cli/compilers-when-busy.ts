@@ -6,8 +6,9 @@
  * one after another over the first minutes (the idle growth: a +3.3 MB step when Maglev compiles
  * the heartbeat's functions 8-9 minutes after start). Where the agent works (a large settings
  * file, an archive, the Bayes DB), their code is several times faster than the interpreter, so
- * they are turned on for good once the process used CPU_BUDGET_MS of CPU time beyond IDLE_SHARE of
- * a core: V8 reads the flags at each tier-up, so loops already running are optimized too
+ * they are turned on for good once the process used START_BUDGET_MS of CPU time beyond IDLE_SHARE
+ * of a core while the agent starts (its own start must not count as work), WORK_BUDGET_MS once it
+ * has started: V8 reads the flags at each tier-up, so loops already running are optimized too
  * (on-stack replacement). CPU time, not wall time: load on the host does not count.
  */
 import { setFlagsFromString } from 'node:v8'
@@ -24,8 +25,11 @@ export const COMPILERS_WHEN_BUSY_ENV = 'SPAMSYNC_COMPILERS_WHEN_BUSY'
 /** How often the CPU time is looked at; an idle agent wakes every second anyway. */
 export const CHECK_EVERY_MS = 2_000
 
-/** CPU time beyond the idle share that turns them on: an empty agent's start takes 0.8-1.1 s, the first scan of a 121k-line list 3.7 s. */
-export const CPU_BUDGET_MS = 2_000
+/** CPU time beyond the idle share that turns them on while the agent starts: an empty agent's start takes 0.8-1.1 s, the first scan of a 121k-line list 3.7 s. */
+export const START_BUDGET_MS = 2_000
+
+/** The same once the agent has started: the first quarter second of any work goes without them. */
+export const WORK_BUDGET_MS = 250
 
 /** Share of a core an idle agent may use without counting as working: one of a 10-node cluster uses 0.6-0.9%. */
 export const IDLE_SHARE = 0.02
@@ -40,6 +44,12 @@ export interface CompilerSwitchParts {
   turnOn: (compiler: DeferredCompiler) => void
   /** Calls `tick` every `ms` without keeping the process alive; `stop` ends it. */
   every: (ms: number, tick: () => void) => { stop: () => void }
+}
+
+/** The watch: `started` when the agent has started (from then on WORK_BUDGET_MS), `stop` when it stops. */
+export interface CompilerWatch {
+  started: () => void
+  stop: () => void
 }
 
 /** The parts of this process: its CPU time, V8's flags, an unref'd interval. */
@@ -69,16 +79,32 @@ export function deferredCompilers (env: NodeJS.ProcessEnv = process.env, execArg
 }
 
 /**
- * Watches the CPU time from now on and turns `compilers` on once it exceeds CPU_BUDGET_MS beyond
- * IDLE_SHARE of the time passed; `stop` ends the watch (the agent stopped).
+ * Watches the CPU time from now on and turns `compilers` on once the CPU time beyond IDLE_SHARE of
+ * each check's interval, summed over the checks (never below 0: idle time earns no credit for
+ * later work), reaches START_BUDGET_MS, or WORK_BUDGET_MS counted from `started()`.
  */
-export function compilersWhenBusy (compilers: readonly DeferredCompiler[], parts: CompilerSwitchParts = processParts()): { stop: () => void } {
-  const cpu0 = parts.cpuMs()
-  const t0 = parts.now()
+export function compilersWhenBusy (compilers: readonly DeferredCompiler[], parts: CompilerSwitchParts = processParts()): CompilerWatch {
+  let cpu = parts.cpuMs()
+  let at = parts.now()
+  let excess = 0
+  let budget = START_BUDGET_MS
   const watch = parts.every(CHECK_EVERY_MS, () => {
-    if (parts.cpuMs() - cpu0 - IDLE_SHARE * (parts.now() - t0) < CPU_BUDGET_MS) return
+    const cpuNow = parts.cpuMs()
+    const now = parts.now()
+    excess = Math.max(0, excess + cpuNow - cpu - IDLE_SHARE * (now - at))
+    cpu = cpuNow
+    at = now
+    if (excess < budget) return
     for (const c of compilers) parts.turnOn(c)
     watch.stop()
   })
-  return watch
+  return {
+    started: () => {
+      cpu = parts.cpuMs()
+      at = parts.now()
+      excess = 0
+      budget = WORK_BUDGET_MS
+    },
+    stop: () => { watch.stop() }
+  }
 }

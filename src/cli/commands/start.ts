@@ -31,6 +31,7 @@ ${configHelp(KEYS)}`,
     // Loaded here, not at the top: libp2p is a second of start-up no other command should pay.
     const { Agent } = await import('../../agent.js')
     const agent = await Agent.start(config)
+    compilers?.started()
     stdout(`spamsync ${String(agent.status().agentVersion)} node ${agent.nodeId} started; status: http://${config.httpHost}:${agent.httpPort}/status\n`)
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
