@@ -14,7 +14,8 @@
  *
  * Prints one JSON object, then a table with the targets next to the numbers.
  * Run: `npx tsc -p . && npx node dist/bench/cluster.js [propagation] [bytes] [failover]
- *   [--sizes=2,5,10,20] [--trials=20] [--lists=10k,121k,1M] [--failover-trials=10] [--seed=N]`.
+ *   [--sizes=2,5,10,20] [--trials=20] [--lists=10k,121k,1M] [--changes=1] [--failover-trials=10] [--seed=N]`.
+ * --changes=N: one-line changes timed per list in the bytes phase (for a median).
  * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
  * This file runs the phases and reads the command line; the harness, each phase and the table
  * are in bench/cluster/.
@@ -78,7 +79,7 @@ export async function main (opts: ClusterBenchOptions = {}): Promise<ClusterBenc
         }
       } else if (phase === 'bytes') {
         for (const list of opts.bytesLists ?? LIST_NAMES) {
-          await step(`bytes[${list}]`, async () => { (result.bytes ??= []).push(await bytes(opts.bytesNodes ?? 3, list, log)) })
+          await step(`bytes[${list}]`, async () => { (result.bytes ??= []).push(await bytes(opts.bytesNodes ?? 3, list, log, opts.bytesChanges ?? 1)) })
         }
       } else if (phase === 'failover') {
         await step('failover', async () => { result.failover = await failover(opts.failoverTrials ?? 10, log) })
@@ -113,6 +114,7 @@ export function parseClusterArgs (argv: string[]): ClusterBenchOptions {
     else if (k === 'trials') o.propagationTrials = nums(k, v)[0]
     else if (k === 'failover-trials') o.failoverTrials = nums(k, v)[0]
     else if (k === 'seed') o.seed = nums(k, v)[0]
+    else if (k === 'changes') o.bytesChanges = nums(k, v)[0]
     else if (k === 'lists') {
       const lists = v.split(',')
       const bad = lists.filter(l => !(LIST_NAMES as readonly string[]).includes(l))
@@ -126,7 +128,7 @@ export function parseClusterArgs (argv: string[]): ClusterBenchOptions {
 
 /** What --help prints. */
 const USAGE = `usage: node dist/bench/cluster.js [propagation] [bytes] [failover] [--sizes=2,5,10,20] [--trials=20]
-  [--lists=${LIST_NAMES.join(',')}] [--failover-trials=10] [--seed=N]
+  [--lists=${LIST_NAMES.join(',')}] [--changes=1] [--failover-trials=10] [--seed=N]
   phases default to all three; each option's default is in brackets`
 
 const runAsScript = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href

@@ -2,10 +2,11 @@
  * The in-process steps of an initial sync, without the network, so where its time and memory go
  * can be seen apart from elections and polling (bench/initial.ts times the whole thing): on a
  * fresh store, a full archive of the list (bench/lists.ts, every entry present) is read
- * (unzip and decode), merged into the empty replica as a slave applies it, the changes since
- * the start are read (what an upload, the version history and the outputs read), the settings
- * file (empty and scanned before, as an agent started on it) is written, and a full
- * archive is built again (what a master serves). Each size runs in a child process of its own,
+ * (unzip and decode), merged into the empty replica as a slave applies it, the settings file
+ * (empty and scanned before, as an agent started on it) is written, the version snapshot is
+ * made (the list as a deflated list file: ListReplica.deflated, which keeps the bytes received),
+ * and a full archive is built again (what a master serves; its encoding is shared with the
+ * snapshot's when that one was encoded). Each size runs in a child process of its own,
  * `--runs` times, so each peak RSS (VmHWM) is that of one apply; medians are printed.
  * Run: `npx tsc -p . && npx node dist/bench/initial-apply.js [--lists=121k,1M] [--runs=3]`.
  */
@@ -26,7 +27,7 @@ import { parseListFile } from '../src/settings/list-file.js'
 import { benchList, type ListName } from './lists.js'
 
 const WALL_MS = 1_700_000_000_000
-const STEPS = ['read', 'merge', 'write', 'changedSince', 'build'] as const
+const STEPS = ['read', 'merge', 'write', 'snapshot', 'build'] as const
 
 /** One apply's figures: ms per step, peak and final RSS in MB. */
 interface ApplySample {
@@ -64,8 +65,8 @@ async function applyOnce (zipPath: string): Promise<ApplySample> {
     await mkdir(folder.dir)
     await writeFile(folder.path('blacklist'), '')
     await folder.scan()
-    const ms = { read: 0, merge: 0, write: 0, changedSince: 0, build: 0 }
-    const cpuMs = { read: 0, merge: 0, write: 0, changedSince: 0, build: 0 }
+    const ms = { read: 0, merge: 0, write: 0, snapshot: 0, build: 0 }
+    const cpuMs = { read: 0, merge: 0, write: 0, snapshot: 0, build: 0 }
     // Wall and CPU time of each step: on a shared machine the CPU time says more.
     const step = async <T>(name: typeof STEPS[number], fn: () => Promise<T> | T): Promise<T> => {
       const t = performance.now()
@@ -79,7 +80,7 @@ async function applyOnce (zipPath: string): Promise<ApplySample> {
     const archive = await step('read', () => readSettingsArchive(zip))
     await step('merge', async () => await applyArchive(archive, { replica }, { synced: true }))
     await step('write', async () => await folder.write('blacklist'))
-    await step('changedSince', async () => await replica.changedSince('blacklist', 0))
+    await step('snapshot', async () => await replica.deflated('blacklist'))
     await step('build', async () => await buildArchive({ kind: 'full', origin: 's', base: null, version: null }, replica, { lists: { kind: 'all' }, bayes: null }))
     return { ms, cpuMs, peakMB: await vmKb('VmHWM') / 1024, rssMB: await vmKb('VmRSS') / 1024 }
   } finally {

@@ -10,24 +10,34 @@ if (major < MIN_NODE_MAJOR) {
 // in the temp folder): loading them is most of a short command's time. Node < 22.1 has no cache.
 // glibc gives each thread busy in malloc an arena of its own and keeps freed memory in them: with a
 // large Bayes DB that is ~150 MB of RSS the agent no longer uses. Two arenas keep the agent under
-// 512 MB. A fixed mmap threshold of 128 KiB (glibc raises it, up to 32 MiB, after each large
-// free) gives large blocks back when freed: 19 MB less idle RSS after the 121k-line blacklist's
-// first scan. V8's --optimize-for-size keeps a smaller young generation and grows the heap less
+// 512 MB. A fixed mmap threshold (glibc raises it, up to 32 MiB, after each large free) gives
+// large blocks back when freed: 19 MB less idle RSS after the 121k-line blacklist's first scan at
+// 128 KiB. At 32 KiB also the compile zones of the start (32-128 KiB blocks, 4.4 MB at the peak)
+// go back: at 128 KiB half of the empty agents kept 2-3 MB of them in the heap, pinned below a
+// block still in use (10 agents at 20 s: 64.2-66.2-67.4 MB, against 64.2-64.5-64.7 at 32 KiB). V8's --optimize-for-size keeps a smaller young generation and grows the heap less
 // eagerly: an idle agent held 6 MB less with empty settings and 75-95 MB less with the 121k-line
 // blacklist, for ~20% more CPU time during its first scan (bench/footprint.ts). --no-turbofan
 // leaves V8's top compiler out (Maglev still optimizes hot code): TurboFan's code is ~5 MB of
 // the node binary that stays resident once it compiled anything, which even an idle agent does
 // within minutes; idle RSS 73.3 -> 67.2 MB empty, 122.4 -> 118.9 MB with the 121k-line
-// blacklist, whose first scan took no more CPU time (4.6 against 4.8 s, load ~10). The agent
-// starts itself again (same pid) with these unless the operator set MALLOC_ARENA_MAX and
+// blacklist, whose first scan took no more CPU time (4.6 against 4.8 s, load ~10).
+// --no-sparkplug --no-maglev start it without V8's baseline and mid-tier compilers too, which the
+// agent turns on once it works (src/cli/compilers-when-busy.ts, told which by
+// SPAMSYNC_COMPILERS_WHEN_BUSY): an agent that stays idle holds 4-5 MB less (63.1 against 67.9 MB
+// empty) and does not grow by the code they make for its idle work over the first minutes. The
+// agent starts itself again (same pid) with these unless the operator set MALLOC_ARENA_MAX and
 // MALLOC_MMAP_THRESHOLD_ and gave node each flag or its opposite (--no-optimize-for-size,
-// --turbofan).
+// --turbofan, --sparkplug, --maglev).
 const V8_FLAGS = [
   { flag: '--optimize-for-size', set: ['--optimize-for-size', '--no-optimize-for-size'] },
-  { flag: '--no-turbofan', set: ['--turbofan', '--no-turbofan', '--opt', '--no-opt', '--max-opt'] }
+  { flag: '--no-turbofan', set: ['--turbofan', '--no-turbofan', '--opt', '--no-opt', '--max-opt'] },
+  { flag: '--no-sparkplug', set: ['--sparkplug', '--no-sparkplug', '--always-sparkplug', '--jitless'], whenBusy: 'sparkplug' },
+  { flag: '--no-maglev', set: ['--maglev', '--no-maglev', '--opt', '--no-opt', '--max-opt', '--jitless'], whenBusy: 'maglev' }
 ]
-const flags = V8_FLAGS.filter(f => !process.execArgv.some(a => f.set.includes(a.split('=')[0]))).map(f => f.flag)
-const mallocEnv = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }
+const unset = V8_FLAGS.filter(f => !process.execArgv.some(a => f.set.includes(a.split('=')[0])))
+const flags = unset.map(f => f.flag)
+const whenBusy = unset.filter(f => f.whenBusy !== undefined).map(f => f.whenBusy).join(',')
+const mallocEnv = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768', ...(whenBusy !== '' ? { SPAMSYNC_COMPILERS_WHEN_BUSY: whenBusy } : {}) }
 const addEnv = Object.keys(mallocEnv).some(k => process.env[k] === undefined)
 if (process.argv[2] === 'start' && process.platform === 'linux' && (addEnv || flags.length > 0) && typeof process.execve === 'function') {
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, ...process.argv.slice(1)], { ...mallocEnv, ...process.env })

@@ -13,6 +13,7 @@ import { rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { codeUnitSortPlugin } from './bundle-code-unit-sort.ts'
+import { yamuxWindowPlugin } from './bundle-yamux-window.ts'
 
 /** The repository root. */
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -40,8 +41,9 @@ const result = await build({
   target: 'node22',
   external: EXTERNAL,
   alias: ALIAS,
-  // libp2p's peer store sorts by code unit, not localeCompare (bundle-code-unit-sort.ts says why).
-  plugins: [codeUnitSortPlugin()],
+  // libp2p's peer store sorts by code unit, not localeCompare (bundle-code-unit-sort.ts says why);
+  // yamux sends a window update per half window, not per frame (bundle-yamux-window.ts).
+  plugins: [codeUnitSortPlugin(), yamuxWindowPlugin()],
   minify: true,
   // Error classes name themselves after their class (errors.ts), and the CLI prints that name.
   keepNames: true,

@@ -10,7 +10,7 @@
 import { commandDirOf, nodeName, type Config } from './config.js'
 import { openLocalState, type LocalState } from './local-state.js'
 import { loadOrCreateClusterKey } from './net/cluster-key.js'
-import { createSpamsyncNode, type SpamsyncNode } from './net/libp2p-node.js'
+import { createSpamsyncNode, ownAddressBytes, type SpamsyncNode } from './net/libp2p-node.js'
 import { PeerDirectory, REDIAL_INTERVAL_MS } from './cluster/peer-directory.js'
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, Election, type Role } from './election/state.js'
 import { readTerm, writeTerm } from './store/term-file.js'
@@ -218,8 +218,7 @@ function buildViews (base: Base, net: NetworkSide, sync: SyncSide): Views {
     report,
     privateKey: state.identity.privateKey,
     own: () => ({
-      // getMultiaddrs() already ends each address with /p2p/<id>.
-      addrs: node.getMultiaddrs().map(ma => ma.bytes),
+      addrs: ownAddressBytes(node),
       fullArchive: engine.fullArchive ?? undefined,
       wallMs: clock.local(),
       name: cluster.name,

@@ -7,12 +7,37 @@ import { parseListFile } from '../../src/settings/list-file.js'
 import { benchList, type ListName } from '../lists.js'
 import { appendLine, blacklistPath, describe, round, settleCounters, startCluster, statuses, timeUntilLine, vkey, waitStable, withCluster } from './harness.js'
 import type { BytesResult } from './types.js'
+import { median } from '../local/harness.js'
+
+/** Pause between the extra timed changes, so each starts on a quiet cluster. */
+const CHANGE_PAUSE_MS = 3000
+
+/**
+ * `count` more one-line changes on node `origin`, each timed until every other node's file has it
+ * (polled every 10 ms) and the cluster agrees on `entries` + 1 keys; returns their times.
+ */
+async function moreChanges (agents: AgentProcess[], origin: number, entries: number, count: number, scale: number, listName: ListName, log: (s: string) => void): Promise<number[]> {
+  const out: number[] = []
+  for (let n = 1; n <= count; n++) {
+    await new Promise(resolve => setTimeout(resolve, CHANGE_PAUSE_MS))
+    const domain = `spamsync-bench-more-${n}.example.com`
+    const tc = performance.now()
+    await appendLine(agents[origin], domain)
+    const times = await Promise.all(agents.filter((_, i) => i !== origin).map(async a => await timeUntilLine(a, domain, tc, 10, 60_000 * scale)))
+    if (times.includes(null)) throw new Error(`extra change ${n} did not reach every node in ${Math.round(60 * scale)} s:\n${await describe(agents)}`)
+    out.push(round(Math.max(...(times as number[]))))
+    const want = entries + n
+    await waitStable(agents, `${want} keys after extra change ${n}`, { stableMs: 1000, timeoutMs: 120_000 * scale, extra: (all) => all.every(s => s?.datasets?.blacklist?.entries === want) })
+    log(`bytes[${listName}]: extra change ${n} reached all in ${out[out.length - 1]} ms`)
+  }
+  return out
+}
 
 /** One-line changes tried in the bytes phase before giving up on one without a term change. */
 export const CHANGE_ATTEMPTS = 3
 
 // eslint-disable-next-line max-lines-per-function -- one measured sequence on one cluster: start, converge, the change attempts and their bytes
-export async function bytes (nodes: number, listName: ListName, log: (s: string) => void): Promise<BytesResult> {
+export async function bytes (nodes: number, listName: ListName, log: (s: string) => void, changes = 1): Promise<BytesResult> {
   const { domains, source } = await benchList(listName)
   const list = domains.join('\n') + '\n'
   // Waits grow with the list: the first sync of 1M entries takes minutes on a loaded machine.
@@ -99,6 +124,8 @@ export async function bytes (nodes: number, listName: ListName, log: (s: string)
     }
     const clean = chosen !== undefined
     chosen ??= attempts[attempts.length - 1]
+    const changeSamplesMs = [chosen.changeMs, ...await moreChanges(agents, chosen.origin - 1, entries, changes - 1, scale, listName, log)]
+    entries += changeSamplesMs.length - 1
 
     // What a failover costs with this list: the master killed, the survivors elect, re-sync.
     // Measured on one list only; the export below then comes from a survivor that is not master.
@@ -125,6 +152,8 @@ export async function bytes (nodes: number, listName: ListName, log: (s: string)
       convergeMs: round(convergeMs),
       clean,
       changeMs: chosen.changeMs,
+      changeSamplesMs,
+      changeMedianMs: median(changeSamplesMs),
       totalSentPerReceiver: chosen.totalSentPerReceiver,
       totalReceivedPerReceiver: chosen.totalReceivedPerReceiver,
       masterSentPerReceiver: chosen.masterSentPerReceiver,

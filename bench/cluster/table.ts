@@ -30,7 +30,7 @@ function tableRows (r: ClusterBenchResult): string[][] {
     row(`[${b.list}] bytes/receiver, master sent`, `${b.masterSentPerReceiver} B`, `<= ${TARGETS.bytesPerReceiver} B`, b.masterSentPerReceiver <= TARGETS.bytesPerReceiver)
     row(`[${b.list}] full archive (export)`, b.exportBytes === null ? 'n/a' : `${b.exportBytes} B`, '-', null, `list file ${b.listBytes} B; slaves received ${b.initialReceivedPerSlave} B each at first sync`)
     row(`[${b.list}] initial convergence`, ms(b.convergeMs), '-', null, `${b.keys} keys`)
-    row(`[${b.list}] one-line change on all`, ms(b.changeMs), '-', null)
+    row(`[${b.list}] one-line change on all`, ms(b.changeMs), '-', null, b.changeSamplesMs.length > 1 ? `median of ${b.changeSamplesMs.length}: ${ms(b.changeMedianMs)} (${b.changeSamplesMs.join(', ')} ms)` : undefined)
     if (b.failover !== undefined) {
       const fsent = b.failover.perNode.reduce((x, p) => x + p.sentDelta, 0)
       row(`[${b.list}] kill master -> survivors agree`, ms(b.failover.syncedMs), '-', null, `${fsent} bytes sent by the ${b.failover.perNode.length} survivors`)

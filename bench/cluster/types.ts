@@ -23,6 +23,8 @@ export interface ClusterBenchOptions {
   bytesNodes?: number
   /** Lists of the bytes phase, one cluster each (default 10k, 121k, 1M). */
   bytesLists?: ListName[]
+  /** One-line changes timed per list in the bytes phase (the first as before, then more on the same origin, for a median). */
+  bytesChanges?: number
   /** Failover trials (default 10). */
   failoverTrials?: number
   /** Seed of the random choice of origin nodes (default: from the clock; printed). */
@@ -95,6 +97,9 @@ export interface BytesResult {
   clean: boolean
   /** From the one-line change until every node's file has it. */
   changeMs: number
+  /** changeMs of every timed change (the first, then the --changes extra ones, polled every 10 ms), and their median. */
+  changeSamplesMs: number[]
+  changeMedianMs: number
   /** Sum of bytesSent of all nodes for the change / (N-1). */
   totalSentPerReceiver: number
   /** Sum of bytesReceived of all nodes for the change / (N-1). */

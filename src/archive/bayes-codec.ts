@@ -177,6 +177,21 @@ function * sectionDecoding (section: EncodedContribution, name: string): Generat
 }
 
 /**
+ * Checks a Bayes dataset file as decodeBayes does and returns its contributions as sections
+ * (views of `data`; a section of the older layout encoded again in this one), decoding one
+ * contribution at a time and keeping none: an archive of three 5M-token contributions waits for
+ * its merge as 80 MB of sections, not 300 MB of tables. Throws DatasetDecodeError as decodeBayes.
+ */
+export function decodeBayesSections (data: Uint8Array, opts: Omit<DecodeBayesOptions, 'keepEncoded'> = {}): EncodedContribution[] {
+  const out: EncodedContribution[] = []
+  decodeEach(data, opts, (c, bytes) => {
+    const counts = { nodeId: c.nodeId, tokens: c.db.tokens.keys.length, numSpam: c.db.numSpam, numHam: c.db.numHam }
+    out.push(bytes === null ? encodeSection(c) : { ...counts, bytes })
+  })
+  return out
+}
+
+/**
  * Decodes and validates a Bayes dataset file. Throws DatasetDecodeError naming the byte offset and
  * the problem: bad magic or version, truncation, a varint that is not minimal or above 2^53 - 1,
  * node ids, tokens, atimes or msgids not strictly ascending, an atime index out of range or an
@@ -184,6 +199,14 @@ function * sectionDecoding (section: EncodedContribution, name: string): Generat
  * other than `expectedEntries`.
  */
 export function decodeBayes (data: Uint8Array, opts: DecodeBayesOptions = {}): BayesContribution[] {
+  const out: BayesContribution[] = []
+  decodeEach(data, opts, (c, bytes) => out.push(opts.keepEncoded === true && bytes !== null ? { ...c, encoded: bytes } : c))
+  return out
+}
+
+// Decodes and checks a file, giving each contribution to `take` with its bytes in `data` (null
+// for the older layout, whose sections cannot go into a file of this one) as soon as it is read.
+function decodeEach (data: Uint8Array, opts: DecodeBayesOptions, take: (c: BayesContribution, bytes: Uint8Array | null) => void): void {
   const r = new Reader(data, opts.name === undefined ? '' : `${opts.name}: `)
   for (let i = 0; i < MAGIC_BYTES.length; i++) {
     if (i === data.length) r.fail('truncated inside the magic', 0)
@@ -197,7 +220,6 @@ export function decodeBayes (data: Uint8Array, opts: DecodeBayesOptions = {}): B
   const read = version === BAYES_FORMAT_VERSION ? readContribution : readContributionV1
 
   const count = r.count('contribution count', MIN_CONTRIBUTION_BYTES)
-  const out: BayesContribution[] = []
   let entries = 0
   let previous = ''
   for (let c = 0; c < count; c++) {
@@ -209,12 +231,10 @@ export function decodeBayes (data: Uint8Array, opts: DecodeBayesOptions = {}): B
     previous = nodeId
     const db = read(r, nodeId)
     entries += db.tokens.keys.length
-    // A section of an older version cannot go into a file of this one: it is encoded again.
-    out.push(opts.keepEncoded === true && version === BAYES_FORMAT_VERSION ? { nodeId, db, encoded: data.subarray(at, r.pos) } : { nodeId, db })
+    take({ nodeId, db }, version === BAYES_FORMAT_VERSION ? data.subarray(at, r.pos) : null)
   }
   if (r.pos !== data.length) r.fail(`${data.length - r.pos} trailing bytes after the last contribution`)
   if (opts.expectedEntries !== undefined && entries !== opts.expectedEntries) {
     throw new DatasetDecodeError(`${r.where}holds ${entries} token records, the manifest says ${opts.expectedEntries}`)
   }
-  return out
 }

@@ -21,6 +21,8 @@ export interface EncodedList {
   data: Uint8Array
   /** Number of entries, tombstones included (the manifest's `entries`). */
   entries: number
+  /** Of those, entries present (not tombstones). */
+  present: number
 }
 
 const TAB = 0x09
@@ -59,6 +61,7 @@ export function encodeColumns (cols: EntryColumns): EncodedList {
   // Expected bytes: exact for ASCII text and 13-digit times, give or take the escapes.
   let size = 1024
   let comments = false
+  let presentCount = 0
   for (let i = 0; i < order.length; i++) {
     const e = order[i]
     const key = keys[e]
@@ -75,6 +78,7 @@ export function encodeColumns (cols: EntryColumns): EncodedList {
       size += nodeIds[node[e]].length + 16
     }
     size += key.length + values[e].length + 24
+    presentCount += present[e]
     if (present[e] === 1 && !comments && hasComment(values[e])) comments = true
   }
   const out = new ListWriter(size)
@@ -102,7 +106,7 @@ export function encodeColumns (cols: EntryColumns): EncodedList {
     out.text(values[e])
     out.byte(LF)
   }
-  return { data: out.bytes(), entries: order.length }
+  return { data: out.bytes(), entries: order.length, present: presentCount }
 }
 
 // The indexes of `keys` in key order. Each run is checked and sorted only if it is not; then

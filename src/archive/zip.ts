@@ -51,6 +51,8 @@ export interface UnpackedArchive {
   manifest: Manifest
   /** Every data file by entry name (the manifest itself is not included). */
   files: Map<string, Uint8Array>
+  /** Each deflated data file's raw deflate stream, a view into the zip: kept deflated as it came, not deflated again. */
+  deflated: Map<string, Uint8Array>
 }
 
 /**
@@ -171,15 +173,16 @@ export function unpackArchive (zip: Uint8Array, limits: ArchiveLimits = DEFAULT_
   }
 
   const files = new Map<string, Uint8Array>()
+  const deflated = new Map<string, Uint8Array>()
   for (const f of manifest.files) {
-    const data = inflateEntry(zip, byName.get(f.name) as CentralEntry, limits)
+    const e = byName.get(f.name) as CentralEntry
+    const data = inflateEntry(zip, e, limits)
     const digest = sha256Hex(data)
-    if (digest !== f.sha256) {
-      throw new ChecksumMismatchError(`entry ${quote(f.name)}: sha256 is ${digest}, the manifest says ${f.sha256}`)
-    }
+    if (digest !== f.sha256) throw new ChecksumMismatchError(`entry ${quote(f.name)}: sha256 is ${digest}, the manifest says ${f.sha256}`)
     files.set(f.name, data)
+    if (e.method === METHOD_DEFLATE) deflated.set(f.name, zip.subarray(e.dataStart, e.dataEnd))
   }
-  return { manifest, files }
+  return { manifest, files, deflated }
 }
 
 /** Lower-case hex sha256 of some bytes, as the manifest records it. */

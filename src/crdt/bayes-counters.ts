@@ -19,7 +19,7 @@ import { sumTokens, sumTokensPaced } from './token-sum.js'
 
 // The CRDT speaks in token tables: importers of this module get them here too.
 export { allocTokens, findToken, MAX_COUNT, tokenEntries, tokenHex, tokensOf, tokenValue, trimTokens, type TokenCounts, type TokenTable } from './token-table.js'
-export { sumTokens, sumTokensPaced } from './token-sum.js'
+export { sumInto, sumTokens, sumTokensPaced } from './token-sum.js'
 
 
 /** How a message was learned: `s` as spam, `h` as ham. */

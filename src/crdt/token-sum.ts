@@ -73,6 +73,17 @@ export async function sumTokensPaced (tables: readonly TokenTable[], keepZero: b
   return out
 }
 
+/**
+ * {@link sumTokens} of up to three tables (zero sums left out) written into `out`, which has room
+ * for all their rows: one pass and no allocation, for a caller that sums slice after slice into
+ * one buffer (replica/bayes-stream.ts). Returns the rows written.
+ */
+export function sumInto (tables: readonly TokenTable[], out: TokenTable): number {
+  if (tables.length > 3) throw new RangeError(`sumInto adds up to 3 tables, not ${tables.length}`)
+  const empty = allocTokens(0)
+  return sumThree(tables[0] ?? empty, tables[1] ?? empty, tables[2] ?? empty, false, out)
+}
+
 // Rows [from, to) of a table, as views (no copy).
 function rowsOf (t: TokenTable, from: number, to: number): TokenTable {
   return { keys: t.keys.subarray(from, to), spam: t.spam.subarray(from, to), ham: t.ham.subarray(from, to), atime: t.atime.subarray(from, to) }

@@ -63,14 +63,13 @@ export function joinHeldSection (into: HeldContributions, section: EncodedContri
 }
 
 /**
- * The cluster's DB of `held`, expired to `maxTokens` newest tokens (0: all); a section is
- * decoded unless `decoded` has it already. `pause` is awaited after each section and between
- * slices of the sum, so the event loop turns (pace.ts).
+ * The cluster's DB of `held`, expired to `maxTokens` newest tokens (0: all). `pause` is awaited
+ * after each section and between slices of the sum, so the event loop turns (pace.ts).
  */
-export async function mergedOfHeld (held: ReadonlyMap<string, HeldContribution>, maxTokens: number, pause: Pause, decoded?: ReadonlyMap<HeldContribution, Contribution>): Promise<BayesDb> {
+export async function mergedOfHeld (held: ReadonlyMap<string, HeldContribution>, maxTokens: number, pause: Pause): Promise<BayesDb> {
   const contribs: NodeContribution[] = []
   for (const h of held.values()) {
-    contribs.push({ ...(decoded?.get(h) ?? (await decodeSectionPaced(h, pause)).db), nodeId: h.nodeId, revision: 0 })
+    contribs.push({ ...(await decodeSectionPaced(h, pause)).db, nodeId: h.nodeId, revision: 0 })
     await pause()
   }
   const db = await mergeContributionsPaced(contribs, pause)
@@ -106,18 +105,45 @@ export async function heldAfter (held: ReadonlyMap<string, HeldContribution>, se
   return out
 }
 
+/** What {@link joinSections} found. */
+export interface SectionsJoin {
+  /** The change record's sections: a new node's as it came, a held node's grown rows. */
+  sections: EncodedContribution[]
+  /** Each held node that grew, joined. */
+  joined: Map<string, Contribution>
+  /** Token rows of the record. */
+  grownTokens: number
+}
+
 /**
- * Puts the `next` held contributions into `into`, and into `decoded` their decoded joins (from
- * `joined`), dropping the decoded entries of the values they replace.
+ * Joins sections from elsewhere (one per node) into `held`: a node new there is taken as it came,
+ * never decoded; a held one is decoded, joined and its growth encoded, one node at a time, so at
+ * most two contributions are tables at once. `pause` is awaited between the steps.
  */
-export function replaceHeld (into: HeldContributions, decoded: Map<HeldContribution, Contribution>, next: ReadonlyMap<string, HeldContribution>, joined: ReadonlyMap<string, Contribution>): void {
-  for (const [nodeId, h] of next) {
-    const before = into.get(nodeId)
-    if (before !== undefined) decoded.delete(before)
-    const db = joined.get(nodeId)
-    if (db !== undefined) decoded.set(h, db)
-    into.set(nodeId, h)
+export async function joinSections (held: ReadonlyMap<string, HeldContribution>, incoming: readonly EncodedContribution[], pause: Pause): Promise<SectionsJoin> {
+  const out: SectionsJoin = { sections: [], joined: new Map(), grownTokens: 0 }
+  for (const section of incoming) {
+    const { nodeId } = section
+    if (out.sections.some(s => s.nodeId === nodeId) || out.joined.has(nodeId)) throw new RangeError(`cannot merge two sections of node ${JSON.stringify(nodeId)}`)
+    const mine = held.get(nodeId)
+    if (mine === undefined) {
+      out.sections.push(section)
+      out.grownTokens += section.tokens
+      continue
+    }
+    const { joined, grown } = joinContribution(await decodeHeldPaced(mine, pause), (await decodeSectionPaced(section, pause)).db)
+    await pause()
+    if (grown === null) continue
+    out.joined.set(nodeId, joined)
+    out.sections.push(await encodeSectionPaced({ nodeId, db: grown }, pause))
+    out.grownTokens += grown.tokens.keys.length
   }
+  return out
+}
+
+/** Puts the `next` held contributions into `into`. */
+export function replaceHeld (into: HeldContributions, next: ReadonlyMap<string, HeldContribution>): void {
+  for (const [nodeId, h] of next) into.set(nodeId, h)
 }
 
 /** Tokens and message counts summed over held contributions, without decoding any. */

@@ -14,6 +14,8 @@ export interface CommitOptions {
   joined: ReadonlyMap<string, Contribution>
   /** A scan's local DB, the new baseline; null for a merge. */
   baseline: BayesDb | null
+  /** The baseline is the change itself (a first scan): it is stored as the record's bytes. */
+  baselineIsChange: boolean
   /** From a merge: the local store now lags the cluster's DB. */
   merged: boolean
   /** The file a scan read, as BayesFile knew it (null: unknown). */

@@ -28,12 +28,13 @@
  * that would drop the log records it needs writes it out as a blob first.
  */
 import { addContribution, emptyBayesDb, ownDelta, type BayesDb, type Contribution } from '../crdt/bayes-counters.js'
-import { decodeBayes, encodeBayes, joinBayesSections, type BayesContribution, type EncodedBayes } from '../archive/bayes-codec.js'
+import { decodeBayes, encodeBayes, joinBayesSections, type BayesContribution, type EncodedBayes, type EncodedContribution } from '../archive/bayes-codec.js'
 import type { StateStore } from '../store/state-store.js'
 import type { KnownBayesFile } from '../settings/bayes-file.js'
 import { pacer, type Pause } from '../pace.js'
 import { join, joinContribution, sameDb } from './bayes-join.js'
-import { countsOf, decodeHeld, decodeHeldPaced, encodeSections, heldAfter, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
+import { countsOf, decodeHeld, decodeHeldPaced, encodeSections, heldAfter, joinSections, mergedOfHeld, replaceHeld, type HeldContribution, type HeldContributions } from './bayes-held.js'
+import { mergedStream, type MergedStream } from './bayes-stream.js'
 import { joinFile, LOG_PREFIX, logName, logSeq, recordsFile, type CommitOptions } from './bayes-log.js'
 export { joinContribution, type ContributionJoin } from './bayes-join.js'
 
@@ -68,7 +69,13 @@ interface MergedBaseline {
  * After a sync the baseline is the whole cluster's DB: as a table it took more memory than all
  * the contributions but one.
  */
-type Baseline = { kind: 'scanned', bytes: Uint8Array | null } | { kind: 'merged', contribs: ReadonlyMap<string, HeldContribution>, maxTokens: number }
+type Baseline = { kind: 'scanned', bytes: Uint8Array | null } | ({ kind: 'merged' } & HeldBaseline)
+
+/** A cluster's DB as the contributions it was summed from, expired to `maxTokens` (0: all). */
+interface HeldBaseline {
+  contribs: ReadonlyMap<string, HeldContribution>
+  maxTokens: number
+}
 
 /** Log records kept before they are folded into the snapshot, whatever their size. */
 const MAX_LOG_RECORDS = 256
@@ -85,14 +92,6 @@ export class BayesReplica {
   private bseq: number
   /** Bayes change sequence of the last change to this node's own contribution (since load). */
   private ownBseq: number
-  /** The cluster's DB while no contribution changed, until it is written to the local store. */
-  private mergedDb: BayesDb | null = null
-  /**
-   * Held contributions a scan or merge decoded and joined since the cluster's DB was last
-   * summed, by held value (immutable, so an entry is never stale): the write that follows sums
-   * them without decoding them again, and drops them once summed, so an idle agent holds only the sections.
-   */
-  private readonly decoded = new Map<HeldContribution, Contribution>()
   private logRecords: number
   /** Token records in the log. */
   private logTokens: number
@@ -107,8 +106,8 @@ export class BayesReplica {
     logRecords: number,
     logTokens: number,
     private mergedBaseline: MergedBaseline | null,
-    /** The DB of a write to the local store that has not finished, or null. */
-    private pending: BayesDb | null,
+    /** The contributions of a write to the local store that has not finished, or null. */
+    private pending: HeldBaseline | null,
     private behind: boolean,
     private knownFile: KnownBayesFile | null,
     /** Awaited between the steps of a decode, join or sum of contributions (pace.ts). */
@@ -145,7 +144,7 @@ export class BayesReplica {
     const baseline: Baseline = mergedBaseline === null
       ? { kind: 'scanned', bytes: (await store.getBlob(BASELINE)) ?? null }
       : { kind: 'merged', contribs: at[0] ?? new Map(contribs), maxTokens: mergedBaseline.maxTokens }
-    const pending = pendingMarker === null ? null : await mergedOfHeld(at[1] ?? contribs, pendingMarker.maxTokens, pause)
+    const pending = pendingMarker === null ? null : { contribs: at[1] ?? new Map(contribs), maxTokens: pendingMarker.maxTokens }
     return new BayesReplica(store, nodeId, contribs, baseline,
       (await store.getMeta<number>(META_BSEQ)) ?? 0, snapshotSeq,
       log.length, logTokens, mergedBaseline, pending, (await store.getMeta<boolean>(META_FILE_BEHIND)) ?? false,
@@ -191,13 +190,12 @@ export class BayesReplica {
   /** The contribution of one node, decoded (do not change it), or undefined. */
   contribution (nodeId: string): Contribution | undefined {
     const held = this.contribs.get(nodeId)
-    return (held === undefined ? undefined : this.decoded.get(held)) ?? decodeHeld(held)
+    return decodeHeld(held)
   }
 
   /** {@link contribution}, decoded with the replica's pauses between its columns. */
   async contributionPaced (nodeId: string): Promise<Contribution | undefined> {
-    const held = this.contribs.get(nodeId)
-    return (held === undefined ? undefined : this.decoded.get(held)) ?? await decodeHeldPaced(held, this.pause)
+    return await decodeHeldPaced(this.contribs.get(nodeId), this.pause)
   }
 
   /** Every node's contribution, decoded (each call decodes them all: for tools and tests; the sync uses {@link file}). */
@@ -211,17 +209,20 @@ export class BayesReplica {
   }
 
   /**
-   * The cluster's DB: the sum of every contribution (kept until a contribution changes or it is
-   * written; do not change it), summed with turns of the event loop between its steps (callers
-   * serialise it with changes: the engine's queue).
+   * The cluster's DB: the sum of every contribution, as one table (for tools and tests: the
+   * write streams it, {@link mergedStream}), summed with turns of the event loop between its steps.
    */
   async merged (): Promise<BayesDb> {
-    if (this.mergedDb === null) {
-      this.mergedDb = await mergedOfHeld(this.contribs, 0, this.pause, this.decoded)
-      // Summed: the decoded tables are garbage before the write allocates its buffers.
-      this.decoded.clear()
-    }
-    return this.mergedDb
+    return await mergedOfHeld(this.contribs, 0, this.pause)
+  }
+
+  /**
+   * The cluster's DB as it is now, expired to `maxTokens` newest tokens (0: all), with its tokens
+   * as a stream summed from the held sections as it is read: the write of bayes.txt never holds
+   * it whole. Later changes do not reach a stream already made.
+   */
+  async mergedStream (maxTokens: number): Promise<MergedStream> {
+    return await mergedStream(new Map(this.contribs), maxTokens, this.pause)
   }
 
   /**
@@ -233,34 +234,30 @@ export class BayesReplica {
     const delta = ownDelta(localNow, await this.scanBaseline())
     const own = await this.contributionPaced(this.nodeId) ?? emptyBayesDb()
     const { joined, grown } = joinContribution(own, addContribution(own, delta))
-    const changes = grown === null ? [] : [{ nodeId: this.nodeId, db: grown }]
-    await this.commit(changes, { joined: new Map([[this.nodeId, joined]]), baseline: localNow, merged: false, file })
+    const sections = grown === null ? [] : await encodeSections([{ nodeId: this.nodeId, db: grown }], this.pause)
+    // A first scan's baseline is the change itself: its bytes are the record's.
+    const baselineIsChange = grown !== null && sameDb(grown, localNow)
+    await this.commit(sections, { joined: new Map([[this.nodeId, joined]]), baseline: localNow, baselineIsChange, merged: false, file })
     return grown?.tokens.keys.length ?? 0
   }
 
-  /**
-   * Joins contributions from elsewhere; returns how many tokens grew. A contribution that is new
-   * here as a whole is stored as the bytes it came in (its `encoded`), not encoded again.
-   */
+  /** Joins contributions from elsewhere (for tools and tests: the sync passes sections, {@link mergeSections}); returns how many tokens grew. */
   async merge (incoming: BayesContribution[]): Promise<number> {
     const byNode = new Map<string, Contribution>()
-    const encoded = new Map<string, Uint8Array | undefined>()
-    for (const c of incoming) {
-      join(byNode, c)
-      encoded.set(c.nodeId, encoded.has(c.nodeId) ? undefined : c.encoded)
-    }
-    const changes: BayesContribution[] = []
-    const joinedByNode = new Map<string, Contribution>()
-    for (const [nodeId, db] of byNode) {
-      const { joined, grown } = joinContribution(await this.contributionPaced(nodeId), db)
-      await this.pause()
-      if (grown === null) continue
-      joinedByNode.set(nodeId, joined)
-      const whole = grown.tokens === db.tokens && grown.seen.size === db.seen.size && grown.numSpam === db.numSpam && grown.numHam === db.numHam
-      changes.push(whole && encoded.get(nodeId) !== undefined ? { nodeId, db: grown, encoded: encoded.get(nodeId) } : { nodeId, db: grown })
-    }
-    await this.commit(changes, { joined: joinedByNode, baseline: null, merged: true, file: null })
-    return changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
+    for (const c of incoming) join(byNode, c)
+    return await this.mergeSections(await encodeSections([...byNode].map(([nodeId, db]) => ({ nodeId, db })), this.pause))
+  }
+
+  /**
+   * Joins contributions from elsewhere, one section per node (an archive's, checked when it was
+   * read); returns how many tokens grew. A node new here is held as the bytes it came in, never
+   * decoded; a node held already is decoded, joined and encoded again only when it grew, one node
+   * at a time, so at most two contributions are tables at once.
+   */
+  async mergeSections (incoming: readonly EncodedContribution[]): Promise<number> {
+    const { sections, joined, grownTokens } = await joinSections(this.contribs, incoming, this.pause)
+    await this.commit(sections, { joined, baseline: null, baselineIsChange: false, merged: true, file: null })
+    return grownTokens
   }
 
   /**
@@ -273,32 +270,29 @@ export class BayesReplica {
   }
 
   /**
-   * Write-ahead of a write of `db`, which must be {@link merged} now (expired to `maxTokens`
-   * newest tokens when that is not 0), to the local store: call before bayes.txt is replaced or
-   * the import command runs, and {@link setMergedBaseline} once the import succeeded.
+   * Write-ahead of a write of the cluster's DB as it is now (expired to `maxTokens` newest tokens
+   * when that is not 0) to the local store: call before bayes.txt is replaced or the import
+   * command runs, and {@link setMergedBaseline} once the import succeeded.
    */
-  async beginMergedBaseline (db: BayesDb, maxTokens: number): Promise<void> {
+  async beginMergedBaseline (maxTokens: number): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
     // The file is about to be replaced: until the write is done what was known of it says nothing.
     await this.store.write({ meta: { [META_PENDING_BASELINE]: marker, [META_FILE_KNOWN]: null } })
-    this.pending = db
+    this.pending = { contribs: new Map(this.contribs), maxTokens }
     this.knownFile = null
   }
 
   /**
-   * Records `db`, which must be {@link merged} now (expired to `maxTokens` newest tokens when
-   * that is not 0) and is now in the local store, as the baseline of the next scan: stored as
-   * the change sequence it was made at, not encoded again, and the pending write cleared in
-   * the same batch; `file` is the file written (null unknown).
+   * Records the cluster's DB as it is now (expired to `maxTokens` newest tokens when that is not
+   * 0), which is now in the local store, as the baseline of the next scan: stored as the change
+   * sequence it was made at, not encoded again, and the pending write cleared in the same batch;
+   * `file` is the file written (null unknown).
    */
-  async setMergedBaseline (db: BayesDb, maxTokens: number, file: KnownBayesFile | null = null): Promise<void> {
+  async setMergedBaseline (maxTokens: number, file: KnownBayesFile | null = null): Promise<void> {
     const marker: MergedBaseline = { bseq: this.bseq, maxTokens }
     await this.store.write({ blobs: [{ name: BASELINE, value: null }], meta: { [META_MERGED_BASELINE]: marker, [META_PENDING_BASELINE]: null, [META_FILE_BEHIND]: false, [META_FILE_KNOWN]: file } })
     this.knownFile = file
     this.baseline = { kind: 'merged', contribs: new Map(this.contribs), maxTokens }
-    // Written: the next write follows a change, which makes the DB again.
-    this.mergedDb = null
-    this.decoded.clear()
     this.mergedBaseline = marker
     this.pending = null
     this.behind = false
@@ -307,7 +301,8 @@ export class BayesReplica {
   /** What a scan's growth is measured from: the baseline, joined with the pending DB while a write is pending. */
   private async scanBaseline (): Promise<BayesDb> {
     const baseline = await this.baselineDb()
-    return this.pending === null ? baseline : joinContribution(baseline, this.pending).joined
+    const p = this.pending
+    return p === null ? baseline : joinContribution(baseline, await mergedOfHeld(p.contribs, p.maxTokens, this.pause)).joined
   }
 
   private async baselineDb (): Promise<BayesDb> {
@@ -335,17 +330,14 @@ export class BayesReplica {
    * snapshot and the log restarts with this change, so a node one change behind still gets a
    * delta.
    */
-  private async commit (changes: BayesContribution[], opts: CommitOptions): Promise<void> {
+  private async commit (sections: EncodedContribution[], opts: CommitOptions): Promise<void> {
     const { baseline, merged, file } = opts
     const blobs: Array<{ name: string, value: Uint8Array | null }> = []
     const meta: Record<string, unknown> = {}
-    const sections = await encodeSections(changes, this.pause)
     const record = sections.length === 0 ? null : joinBayesSections(sections).data
     let baselineBytes: Uint8Array | null = null
     if (baseline !== null) {
-      // A first scan's baseline is the change itself: its bytes are the record's.
-      const same = record !== null && changes.length === 1 && changes[0].nodeId === this.nodeId && sameDb(changes[0].db, baseline)
-      baselineBytes = same ? record : encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data
+      baselineBytes = record !== null && opts.baselineIsChange ? record : encodeBayes([{ nodeId: this.nodeId, db: baseline }]).data
       blobs.push({ name: BASELINE, value: baselineBytes })
       meta[META_MERGED_BASELINE] = null
       meta[META_FILE_KNOWN] = file
@@ -358,7 +350,7 @@ export class BayesReplica {
     const held = await heldAfter(this.contribs, sections, opts.joined, this.pause)
     const bseq = this.bseq + 1
     if (merged) meta[META_FILE_BEHIND] = true
-    const recordTokens = changes.reduce((n, c) => n + c.db.tokens.keys.length, 0)
+    const recordTokens = sections.reduce((n, c) => n + c.tokens, 0)
     const fold = this.logRecords + 1 > MAX_LOG_RECORDS || this.logTokens + recordTokens > 2 * Math.max(this.tokenCount, MIN_FOLD_TOKENS)
     meta[META_BSEQ] = bseq
     if (fold) {
@@ -375,8 +367,7 @@ export class BayesReplica {
     }
     blobs.push({ name: logName(bseq), value: record })
     await this.store.write({ blobs, meta })
-    replaceHeld(this.contribs, this.decoded, held, opts.joined)
-    this.mergedDb = null
+    replaceHeld(this.contribs, held)
     if (merged) this.behind = true
     if (baselineBytes !== null) this.setBaselineState(baselineBytes, file)
     if (meta[META_MERGED_BASELINE] === null) this.mergedBaseline = null
@@ -386,7 +377,7 @@ export class BayesReplica {
       this.logTokens = 0
     }
     this.bseq = bseq
-    if (changes.some(c => c.nodeId === this.nodeId)) this.ownBseq = bseq
+    if (sections.some(c => c.nodeId === this.nodeId)) this.ownBseq = bseq
     this.logRecords++
     this.logTokens += recordTokens
   }

@@ -1,13 +1,15 @@
 /**
  * A merge of entries from elsewhere into a dataset's held buckets, one bucket at a time: the
- * incoming entries are grouped by bucket, and each bucket is decoded, merged by
- * {@link mergeEntries} and encoded before the next, so an archive of the whole list (an initial
- * sync) never has every held entry decoded and staged at once: what a bucket's merge builds
- * dies young, and what stays until the store has the change is its encoded bytes and the
+ * incoming entries are grouped by bucket, and each bucket is merged by {@link mergeEntries}
+ * against its records as they are read (BucketCursor), decoded into objects only when an entry
+ * wins, and encoded before the next, so an archive of the whole list (an initial sync) never has
+ * every held entry decoded and staged at once, and a re-merge of what the node holds (the
+ * origin of a change applying the master's version of it) builds nothing: what a bucket's merge
+ * builds dies young, and what stays until the store has the change is its encoded bytes and the
  * entries that won. Changes nothing held: ListReplica writes the result, then applies it.
  */
 import type { HybridClock } from '../crdt/hlc.js'
-import { mergeEntries, type Entry } from '../crdt/lww-set.js'
+import { mergeEntries, type Entry, type MakeEntry } from '../crdt/lww-set.js'
 import { bucketOf, ENTRY_BUCKETS, type StoredEntry } from '../store/state-store.js'
 import type { BucketChange, EntryBuckets } from './entry-buckets.js'
 
@@ -15,6 +17,12 @@ import type { BucketChange, EntryBuckets } from './entry-buckets.js'
 export interface MergeOptions {
   /** True when the entries are the central state (applied from the master): nothing to upload. */
   synced: boolean
+  /**
+   * The entries' list file as received, as a raw deflate stream, and how many entries it holds:
+   * when they become the dataset's whole content unchanged (an initial sync), the version
+   * snapshot keeps these bytes instead of encoding and deflating the list again.
+   */
+  received?: { deflated: Uint8Array, entries: number }
 }
 
 /** An entry a merge changed, with what was held before. */
@@ -41,16 +49,26 @@ export interface BucketMerge {
 export function mergeByBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): BucketMerge {
   const groups = new Array<Entry[] | undefined>(ENTRY_BUCKETS)
   for (const e of incoming) (groups[bucketOf(e.key)] ??= []).push(e)
-  const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
+  const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
   for (let b = 0; b < ENTRY_BUCKETS; b++) {
     const group = groups[b]
     if (group === undefined) continue
     groups[b] = undefined
-    const before = held.bucket(b, new Map())
-    const staged = new Map<string, StoredEntry>()
-    const states = { get: (key: string) => staged.get(key) ?? before.get(key), put: (e: StoredEntry) => { staged.set(e.key, e) } }
-    mergeEntries(states, group, clock, (key, value, present, stamp) => ({ key, value, present, stamp, lseq: ++out.lseq, synced }))
+    const startLseq = out.lseq
+    const make: MakeEntry<StoredEntry> = (key, value, present, stamp) => ({ key, value, present, stamp, lseq: ++out.lseq, synced })
+    // First compared against the records as they are read, without building them: a bucket
+    // where nothing wins (a re-merge of what the node holds) is never decoded into objects.
+    const cursor = held.cursor(b)
+    let staged = stage(group, clock, make, key => cursor.find(key))
+    let before: ReadonlyMap<string, StoredEntry> | undefined
+    if (!cursor.finish()) {
+      // Records out of key order (written before format 4 sorted them): the answers may be wrong, merge again on the decoded bucket.
+      out.lseq = startLseq
+      const decoded = before = held.bucket(b, new Map())
+      staged = stage(group, clock, make, key => decoded.get(key))
+    }
     if (staged.size === 0) continue
+    before ??= held.bucket(b, new Map())
     const entries = [...staged.values()]
     held.prepareBucket(b, before, entries, out.change)
     for (const after of entries) {
@@ -59,4 +77,11 @@ export function mergeByBucket (held: EntryBuckets, incoming: Iterable<Entry>, cl
     }
   }
   return out
+}
+
+/** The entries of `group` that win over what `held` finds (mergeEntries), by key. */
+function stage (group: readonly Entry[], clock: HybridClock, make: MakeEntry<StoredEntry>, held: (key: string) => StoredEntry | undefined): Map<string, StoredEntry> {
+  const staged = new Map<string, StoredEntry>()
+  mergeEntries({ get: (key: string) => staged.get(key) ?? held(key), put: (e: StoredEntry) => { staged.set(e.key, e) } }, group, clock, make)
+  return staged
 }

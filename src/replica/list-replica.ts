@@ -10,16 +10,19 @@
  */
 import { clampStamp, HybridClock } from '../crdt/hlc.js'
 import type { Entry } from '../crdt/lww-set.js'
-import { EntryColumns } from '../crdt/entry-columns.js'
+import type { EntryColumns } from '../crdt/entry-columns.js'
+import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../settings/list-file.js'
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
 import { bucketOf, fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
 import { mergeByBucket, type BucketMerge, type MergeOptions } from './bucket-merge.js'
-import { byLseq, EntryBuckets, type DecodedBuckets } from './entry-buckets.js'
+import { byLseq, EntryBuckets, type DecodedBuckets, type LoadOptions } from './entry-buckets.js'
 import { FileView } from './file-view.js'
+import type { ReplicaTxn } from './replica-txn.js'
 import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 export type { MergeOptions } from './bucket-merge.js'
+export type { LoadOptions } from './entry-buckets.js'
 
 /** Meta keys this module owns. */
 const META_CLOCK = 'clock'
@@ -87,13 +90,21 @@ export class ListReplica {
     return replica
   }
 
-  /**
-   * Every entry of a dataset (tombstones included) as columns; read from the store when the
-   * entries are not loaded, without loading them.
-   */
+  /** Every entry of a dataset (tombstones included) as columns; read from the store when not loaded, without loading them. */
   async columns (dataset: ListDataset): Promise<EntryColumns> {
     const held = this.data.get(dataset)
     return held === undefined ? await this.store.loadEntryColumns(dataset) : held.columns()
+  }
+
+  /** {@link columns} (`since`: those {@link changedSince} names) encoded as an archive's list file; one encoding serves every asker while the dataset is unchanged. */
+  async encoded (dataset: ListDataset, since?: { lseq: number, ownOnly: boolean }): Promise<EncodedList> {
+    if (since === undefined && !this.data.has(dataset)) return encodeColumns(await this.store.loadEntryColumns(dataset))
+    return this.held(dataset).encoded(since?.lseq, since?.ownOnly)
+  }
+
+  /** {@link encoded} as a raw deflate stream (a version snapshot): the bytes received, when the dataset holds exactly those (MergeOptions.received). */
+  async deflated (dataset: ListDataset, since?: { lseq: number, ownOnly: boolean }): Promise<Uint8Array> {
+    return await (await this.loaded(dataset)).deflated(since?.lseq, since?.ownOnly)
   }
 
   /** The newest local change sequence. */
@@ -215,8 +226,11 @@ export class ListReplica {
   async merge (dataset: ListDataset, incoming: Iterable<Entry>, opts: MergeOptions): Promise<StoredEntry[]> {
     const held = await this.loaded(dataset)
     const startLseq = this.lseq
+    // Into an empty dataset, every entry won and none was clamped (a clamped stamp is at or past this limit): it now holds exactly what was received.
+    const [received, limit] = [held.size === 0 ? opts.received : undefined, this.clock.limit()]
     const merged = mergeByBucket(held, incoming, this.clock, startLseq, opts.synced, this.onCommit !== null)
     if (merged.changed.length > 0) await this.commitChange(dataset, held, startLseq, merged, null)
+    if (received?.entries === merged.changed.length && merged.changed.every(e => e.stamp.wallMs < limit)) held.keepReceived(received.deflated)
     return merged.changed
   }
 
@@ -282,7 +296,7 @@ export class ListReplica {
     if (dropped.size === 0) return 0
     const change = held.prepareDrop(dropped.keys(), new Map())
     await this.store.write({ encodedBuckets: change.writes.map(w => ({ dataset, ...w })) })
-    held.apply(change, [])
+    held.apply(change)
     for (const e of dropped.values()) if (e.present) this.unwritten.get(dataset)?.add(e.key)
     return dropped.size
   }
@@ -347,7 +361,7 @@ export class ListReplica {
       blobs: view?.blobs
     })
     if (view !== undefined) this.viewPatches.set(dataset, view.patches)
-    held.apply(change, changed)
+    held.apply(change)
     this.publish(dataset, changed, fileView)
     this.lseq = lseq
     if (observed !== null) this.onCommit?.(dataset, observed)
@@ -378,22 +392,4 @@ export class ListReplica {
       if (unwritten !== undefined && unwritten.size >= RENDER_ALL_FROM && unwritten.size * 2 > this.held(dataset).size) this.unwritten.delete(dataset)
     }
   }
-}
-
-/** How {@link ListReplica.load} reads the entries. */
-export interface LoadOptions {
-  /** 'now' (default): every dataset at load; 'onDemand': a dataset at its first change. */
-  entries?: 'now' | 'onDemand'
-}
-
-/** A staged change to one dataset of the replica. */
-interface ReplicaTxn {
-  /** An entry as the transaction sees it (staged first). */
-  get: (key: string) => StoredEntry | undefined
-  /** The next local change sequence number. */
-  nextLseq: () => number
-  /** Stages a new state of an entry. */
-  put: (next: StoredEntry) => void
-  /** Writes the staged entries (and the new file view, unless null) in one batch, then makes them visible. */
-  commit: (fileView: FileView | null) => Promise<StoredEntry[]>
 }

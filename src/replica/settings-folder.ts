@@ -12,11 +12,13 @@
 import { join } from 'node:path'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { reparseListFile, reportInvalid, type InvalidReport } from '../settings/list-file.js'
-import { renderListFile, renderListFileChanges, renderNewListFile } from '../settings/list-render.js'
-import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type ReadSettingsFile } from '../settings/settings-file.js'
+import { listFileChanges, renderListFileParts, renderNewListFile } from '../settings/list-render.js'
+import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type KnownFile, type ReadSettingsFile } from '../settings/settings-file.js'
+import type { FileSignature } from '../settings/file-signature.js'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from './list-replica.js'
 import type { StoredEntry } from '../store/state-store.js'
+import type { FileView } from './file-view.js'
 
 /** What one scan of the folder found. */
 export interface ScanResult {
@@ -39,11 +41,17 @@ export class SettingsFolder {
   /** Why a dataset's file could not be read or written at the last try (`Name: message`). */
   private readonly problems = new Map<ListDataset, string>()
   /**
-   * Per dataset, the file the last write replaced, still open, and the bytes it held: a program
-   * that opened it before the rename (an editor, a script's `>>`) may write to it after, and
-   * those lines are scanned from it (see {@link checkReplaced}).
+   * Per dataset, the file the last write replaced, still open, and the bytes it held when they
+   * are not `file.bytes`: a program that opened it before the rename (an editor, a script's `>>`)
+   * may write to it after, and those lines are scanned from it (see {@link checkReplaced}).
    */
-  private readonly replaced = new Map<ListDataset, { file: ReadSettingsFile, bytes: Buffer }>()
+  private readonly replaced = new Map<ListDataset, { file: ReadSettingsFile, bytes: Buffer | undefined }>()
+  /**
+   * Per dataset, the signature of the file while it holds exactly the text of `view` (the file
+   * view then): a scan or write that finds it neither reads nor decodes the file (see
+   * file-signature.ts). Void once the replica's file view is another (weak: an old view's parse is not kept).
+   */
+  private readonly signatures = new Map<ListDataset, { signature: FileSignature, view: WeakRef<FileView> }>()
   /** Operator edits stamped by writes (found while writing, not by a scan); the engine uploads or versions them. */
   editsStampedByWrites = 0
 
@@ -89,7 +97,9 @@ export class SettingsFolder {
       }
       if (file === null) continue
       try {
+        if (file.known) continue
         const changes = await this.replica.applyScan(dataset, decodeFileText(file.bytes))
+        this.remember(dataset, file.signature)
         if (changes.length > 0) changed.set(dataset, [...(changed.get(dataset) ?? []), ...changes])
       } finally {
         await file.handle.close()
@@ -119,37 +129,41 @@ export class SettingsFolder {
         if (file === null) {
           const next = renderNewListFile(this.replica.entries(dataset), { keysNormalised: true })
           // A file the operator created meanwhile is read in the next round.
-          if (!await createSettingsFile(this.dir, listFileName(dataset), encodeFileText(next))) continue
+          if (!await createSettingsFile(this.dir, listFileName(dataset), [next])) continue
           this.missing.delete(dataset)
           await this.replica.recordFileView(dataset, next)
           return true
         }
-        const text = decodeFileText(file.bytes)
+        // A known file holds the view's text: nothing to read or scan.
+        const text = file.known ? this.replica.fileView(dataset).text : decodeFileText(file.bytes)
         // The file is still the one this loop wrote: the view (the operator's text) is rendered on.
-        if (ours === undefined || !file.bytes.equals(encodeFileText(ours))) this.editsStampedByWrites += (await this.replica.applyScan(dataset, text, undefined, ours)).length
+        if (!file.known && (ours === undefined || !file.bytes.equals(encodeFileText(ours)))) this.editsStampedByWrites += (await this.replica.applyScan(dataset, text, undefined, ours)).length
         ours = undefined
         // After the scan the file view is the file as it is now, or the operator's text.
         const view = this.replica.fileView(dataset)
         const before = view.parsed
         const changes = this.replica.unwrittenChanges(dataset)
         // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
-        const next = changes === undefined
-          ? renderListFile(before, this.replica.desired(dataset), { keysNormalised: true })
-          : renderListFileChanges(before, changes, { keysNormalised: true })
-        if (next === text) {
-          await this.replica.recordFileView(dataset, next, view.text === next ? before : undefined)
+        // Written as parts, joined only after the rename: the line is in the file the sooner.
+        const parts = renderListFileParts(before, changes ?? listFileChanges(before, this.replica.desired(dataset)), { keysNormalised: true })
+        if (parts.length === 1 && parts[0] === text) {
+          await this.replica.recordFileView(dataset, text, view.text === text ? before : undefined)
+          this.remember(dataset, file.signature)
           return changed
         }
-        const outcome = await replaceSettingsFile(file, encodeFileText(next))
+        const outcome = await replaceSettingsFile(file, parts)
         if (outcome.kind === 'changed') continue
+        this.signatures.delete(dataset)
         changed = true
-        await this.keepReplaced(dataset, file, outcome.lost ?? file.bytes)
+        await this.keepReplaced(dataset, file, outcome.lost)
         keep = true
+        const next = parts.length === 1 ? parts[0] : parts.join('')
         // The new text's parse from the old one, reading only the changed lines: parsing a big
         // file anew after every one-line write was most of the cost of applying a change.
         const parsed = reparseListFile(before, next, listFileName(dataset))
         if (outcome.lost === undefined) {
           await this.replica.recordFileView(dataset, next, parsed)
+          this.remember(dataset, outcome.signature)
           return true
         }
         // Written to the old file between the check and the rename: scan it, and write again
@@ -170,7 +184,7 @@ export class SettingsFolder {
   }
 
   // Keeps the file a write just replaced, in place of the one before (checked one last time).
-  private async keepReplaced (dataset: ListDataset, file: ReadSettingsFile, bytes: Buffer): Promise<void> {
+  private async keepReplaced (dataset: ListDataset, file: ReadSettingsFile, bytes: Buffer | undefined): Promise<void> {
     this.editsStampedByWrites += (await this.checkReplaced(dataset)).length
     await this.replaced.get(dataset)?.file.handle.close()
     this.replaced.set(dataset, { file, bytes })
@@ -184,17 +198,36 @@ export class SettingsFolder {
   private async checkReplaced (dataset: ListDataset): Promise<StoredEntry[]> {
     const old = this.replaced.get(dataset)
     if (old === undefined) return []
-    const now = await readReplaced(old.file, this.maxFileBytes)
-    if (now === null) {
+    const read = await readReplaced(old.file, this.maxFileBytes)
+    if (read === null) {
       // Grown past the limit: no longer followed.
       await old.file.handle.close()
       this.replaced.delete(dataset)
       return []
     }
-    if (now.equals(old.bytes)) return []
-    const changes = await this.replica.applyEdit(dataset, decodeFileText(old.bytes), decodeFileText(now))
+    if (read === 'unchanged' && old.bytes === undefined) return []
+    const now = read === 'unchanged' ? old.file.bytes : read
+    const before = old.bytes ?? old.file.bytes
+    if (now.equals(before)) return []
+    const changes = await this.replica.applyEdit(dataset, decodeFileText(before), decodeFileText(now))
     old.bytes = now
     return changes
+  }
+
+  // What the file holds while it has the signature recorded for the present file view.
+  private known (dataset: ListDataset): KnownFile | undefined {
+    const known = this.signatures.get(dataset)
+    const view = this.replica.fileView(dataset)
+    if (known === undefined || known.view.deref() !== view) return undefined
+    // The text only: the view would keep its parse (a key map of the whole list) alive.
+    const text = view.text
+    return { signature: known.signature, bytes: () => encodeFileText(text) }
+  }
+
+  // Records that the file, with `signature` (none: not to be trusted), holds the file view's text.
+  private remember (dataset: ListDataset, signature: FileSignature | null): void {
+    if (signature === null) this.signatures.delete(dataset)
+    else this.signatures.set(dataset, { signature, view: new WeakRef(this.replica.fileView(dataset)) })
   }
 
   /**
@@ -204,7 +237,7 @@ export class SettingsFolder {
   private async open (dataset: ListDataset): Promise<ReadSettingsFile | null> {
     let file: ReadSettingsFile | null
     try {
-      file = await readSettingsFile(this.dir, listFileName(dataset), this.maxFileBytes)
+      file = await readSettingsFile(this.dir, listFileName(dataset), this.maxFileBytes, this.known(dataset))
     } catch (err: any) {
       this.problems.set(dataset, `${err?.name ?? 'Error'}: ${errorMessage(err)}`)
       throw err

@@ -8,7 +8,8 @@
  */
 import { ForgedContributionError } from '../errors.js'
 import { joinContribution } from './bayes-replica.js'
-import type { BayesContribution } from '../archive/bayes-codec.js'
+import { decodeSectionPaced, type EncodedContribution } from '../archive/bayes-codec.js'
+import { pacer, type Pause } from '../pace.js'
 import type { Contribution } from '../crdt/bayes-counters.js'
 
 /** What the check needs of the master. */
@@ -21,16 +22,17 @@ export interface ContributionView {
 
 /**
  * Throws ForgedContributionError when the upload of `uploader` (`kind` as requested and as its
- * manifest says: a hand-over only when both say full) carries a contribution it may not.
+ * manifest says: a hand-over only when both say full) carries a contribution it may not; a
+ * section is decoded only to be compared, awaiting `pause` between its columns.
  */
-export async function checkUploadContributions (uploader: string, kind: 'full' | 'delta', contribs: readonly BayesContribution[] | null, view: ContributionView): Promise<void> {
+export async function checkUploadContributions (uploader: string, kind: 'full' | 'delta', contribs: readonly EncodedContribution[] | null, view: ContributionView, pause: Pause = pacer()): Promise<void> {
   if (contribs === null) return
   for (const c of contribs) {
     if (c.nodeId === uploader) continue
     if (kind === 'delta') throw new ForgedContributionError(`a delta upload from ${uploader} carries the Bayes contribution of node ${c.nodeId}; a node uploads only its own`)
     // Each part is checked alone: a join takes the larger of each field, so parts that do not
     // grow the held contribution one by one do not grow it together.
-    if (view.speaksForItself(c.nodeId) && joinContribution(await view.held(c.nodeId), c.db).grown !== null) {
+    if (view.speaksForItself(c.nodeId) && joinContribution(await view.held(c.nodeId), (await decodeSectionPaced(c, pause)).db).grown !== null) {
       throw new ForgedContributionError(`a full upload from ${uploader} would grow the Bayes contribution of node ${c.nodeId}, which is live and uploads its own`)
     }
   }

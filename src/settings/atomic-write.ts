@@ -21,14 +21,14 @@ export interface WriteFileAtomicOptions {
 }
 
 /**
- * Writes `data` (or its chunks, in order) to `path` atomically: temp file in the same folder (so the rename cannot cross
+ * Writes `data` (or its chunks, in order, also as they come from an async stream) to `path` atomically: temp file in the same folder (so the rename cannot cross
  * file systems), fsync, rename over the target, fsync the folder (so the rename itself survives
  * a crash). On failure the temp file is removed, the old file is untouched, and the error is
  * rethrown. A symlink at `path` is followed (unless `followSymlink` is false), so the link stays and its target is replaced.
  * Temp files of the target left by a writer that was killed mid-write (its pid is gone) are
  * removed first, so crashes do not pile up copies in the operator's folder.
  */
-export async function writeFileAtomic (path: string, data: string | Uint8Array | Iterable<Uint8Array>, opts: WriteFileAtomicOptions = {}): Promise<void> {
+export async function writeFileAtomic (path: string, data: string | Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>, opts: WriteFileAtomicOptions = {}): Promise<void> {
   const follow = opts.followSymlink ?? true
   const target = follow ? await resolveTarget(path) : path
   const dir = dirname(target)

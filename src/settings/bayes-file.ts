@@ -9,13 +9,13 @@
 import { constants, type BigIntStats } from 'node:fs'
 import { open, stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { parseSaBackup, parseSaBackupChunks, formatSaBackupChunks, type ParsedSaBackup } from './sa-backup.js'
+import { parseSaBackup, parseSaBackupChunks, formatSaBackupChunks, formatSaBackupStream, type ParsedSaBackup, type SaBackupHead } from './sa-backup.js'
 import { writeFileAtomic } from './atomic-write.js'
 import { runCommand, assertSucceeded } from '../ops/command-runner.js'
 import { DEFAULT_MAX_SETTINGS_FILE_BYTES, readSettingsFile, resolveSettingsFile } from './settings-file.js'
 import { reportInvalid, type InvalidReport } from './list-file.js'
 import { errorMessage, SettingsFileTooLargeError, UnsafeSettingsFileError } from '../errors.js'
-import type { BayesDb } from '../crdt/bayes-counters.js'
+import type { BayesDb, TokenTable } from '../crdt/bayes-counters.js'
 
 /** File name of the Bayes dataset in the settings folder. */
 export const BAYES_FILE = 'bayes.txt'
@@ -123,10 +123,22 @@ export class BayesFile {
 
   /** Writes the DB atomically, formatted chunk by chunk, and runs the import command (if any). */
   async write (db: BayesDb): Promise<void> {
+    await this.writeChunks(formatSaBackupChunks(db))
+  }
+
+  /**
+   * {@link write} of a DB whose tokens come as a stream of tables in token order (the cluster's
+   * DB summed from its contributions as it is written): never held whole in memory.
+   */
+  async writeStream (head: SaBackupHead, rows: AsyncIterable<TokenTable>): Promise<void> {
+    await this.writeChunks(formatSaBackupStream(head, rows))
+  }
+
+  private async writeChunks (chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
     this.signature = ''
     // A missing file is created in the folder itself; a symlink out of it is refused.
     const path = await this.tracked(async () => await resolveSettingsFile(this.dir, BAYES_FILE)) ?? this.path
-    await writeFileAtomic(path, formatSaBackupChunks(db), { followSymlink: false })
+    await writeFileAtomic(path, chunks, { followSymlink: false })
     this.signature = await this.currentSignature()
     if (this.opts.importCommand !== '') {
       assertSucceeded(await runCommand(this.opts.importCommand, { cwd: this.opts.cwd ?? process.cwd(), timeoutMs: this.opts.commandTimeoutMs }))
@@ -184,10 +196,14 @@ async function openSettingsFile (dir: string, name: string, maxBytes: number): P
   }
 }
 
-/** The bytes of an open file, chunk by chunk; SettingsFileTooLargeError past `maxBytes` (it grew while read). */
+/**
+ * The bytes of an open file, chunk by chunk, each read into the same buffer (a fresh 1 MB one per
+ * chunk was 30 allocations outside the heap for a 1M-token file); SettingsFileTooLargeError past
+ * `maxBytes` (it grew while read).
+ */
 async function * chunksOf (handle: FileHandle, maxBytes: number, path: string): AsyncGenerator<Uint8Array> {
+  const buf = Buffer.allocUnsafe(CHUNK_BYTES)
   for (let position = 0; ;) {
-    const buf = Buffer.allocUnsafe(CHUNK_BYTES)
     const { bytesRead } = await handle.read(buf, 0, CHUNK_BYTES, position)
     if (bytesRead === 0) return
     position += bytesRead

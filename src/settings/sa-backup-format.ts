@@ -99,6 +99,57 @@ const MAX_TOKEN_LINE = 6 + 3 * 10 + TOKEN_HEX
  * first chunk.
  */
 export function * formatSaBackupChunks (db: BayesDb, chunkBytes = 1024 * 1024): Generator<Uint8Array> {
+  const { head, tail } = headAndTail(db)
+  const t = db.tokens
+  checkTokens(t, -1)
+  yield head
+  const size = Math.max(chunkBytes, MAX_TOKEN_LINE)
+  const out = Buffer.allocUnsafe(Math.min(size, t.keys.length * MAX_TOKEN_LINE))
+  for (let i = 0; i < t.keys.length;) {
+    const rows = Math.min(t.keys.length - i, Math.floor(size / MAX_TOKEN_LINE))
+    yield out.subarray(0, writeTokenLines(t, i, i + rows, out, 0))
+    i += rows
+  }
+  if (tail.length > 0) yield tail
+}
+
+/** A DB's message counts and seen ids: the lines of a backup around its tokens. */
+export type SaBackupHead = Pick<BayesDb, 'numSpam' | 'numHam' | 'seen'>
+
+/**
+ * {@link formatSaBackupChunks} of a DB whose tokens come as a stream of tables in token order
+ * (the cluster's DB summed from its contributions, never held whole), in chunks of about
+ * `chunkBytes` that are views of one buffer, as there. The head and seen ids are checked before
+ * the first chunk; the tokens as they come, so a bad row throws mid-stream (an atomic write
+ * then leaves the old file).
+ */
+export async function * formatSaBackupStream (head: SaBackupHead, rows: AsyncIterable<TokenTable>, chunkBytes = 1024 * 1024): AsyncGenerator<Uint8Array> {
+  const lines = headAndTail(head)
+  yield lines.head
+  const size = Math.max(chunkBytes, MAX_TOKEN_LINE)
+  const out = Buffer.allocUnsafe(size)
+  let p = 0
+  let previous = -1
+  for await (const t of rows) {
+    previous = checkTokens(t, previous)
+    for (let i = 0; i < t.keys.length;) {
+      const fit = Math.floor((size - p) / MAX_TOKEN_LINE)
+      if (fit === 0) {
+        yield out.subarray(0, p)
+        p = 0
+        continue
+      }
+      const to = Math.min(t.keys.length, i + fit)
+      p = writeTokenLines(t, i, to, out, p)
+      i = to
+    }
+  }
+  if (p > 0) yield out.subarray(0, p)
+  if (lines.tail.length > 0) yield lines.tail
+}
+
+// The version and message count lines, and the seen id lines; SaBackupError for what cannot be written.
+function headAndTail (db: SaBackupHead): { head: Buffer, tail: Buffer } {
   checkCount(db.numSpam, 'num_spam')
   checkCount(db.numHam, 'num_nonspam')
   const msgids = [...db.seen.keys()].sort()
@@ -111,24 +162,14 @@ export function * formatSaBackupChunks (db: BayesDb, chunkBytes = 1024 * 1024): 
     }
     seen.push(`s\t${flag}\t${msgid}\n`)
   }
-  const head = Buffer.from(`${VERSION_LINE}\nv\t${db.numSpam}\tnum_spam\nv\t${db.numHam}\tnum_nonspam\n`, 'latin1')
-  const tail = Buffer.from(seen.join(''), 'utf8')
-  const t = db.tokens
-  checkTokens(t)
-  yield head
-  const size = Math.max(chunkBytes, MAX_TOKEN_LINE)
-  const out = Buffer.allocUnsafe(Math.min(size, t.keys.length * MAX_TOKEN_LINE))
-  for (let i = 0; i < t.keys.length;) {
-    const rows = Math.min(t.keys.length - i, Math.floor(size / MAX_TOKEN_LINE))
-    yield out.subarray(0, writeTokenLines(t, i, i + rows, out))
-    i += rows
+  return {
+    head: Buffer.from(`${VERSION_LINE}\nv\t${db.numSpam}\tnum_spam\nv\t${db.numHam}\tnum_nonspam\n`, 'latin1'),
+    tail: Buffer.from(seen.join(''), 'utf8')
   }
-  if (tail.length > 0) yield tail
 }
 
-/** Throws unless the tokens are strictly ascending 40-bit integers. */
-function checkTokens (t: TokenTable): void {
-  let previous = -1
+/** Throws unless the tokens are strictly ascending 40-bit integers above `previous`; returns the last. */
+function checkTokens (t: TokenTable, previous: number): number {
   for (let i = 0; i < t.keys.length; i++) {
     const v = t.keys[i]
     if (!(v > previous) || v >= TOKEN_LIMIT || !Number.isInteger(v)) {
@@ -136,11 +177,12 @@ function checkTokens (t: TokenTable): void {
     }
     previous = v
   }
+  return previous
 }
 
-/** Writes the token lines of rows from..to-1 at out[0]; returns the end. */
-function writeTokenLines (t: TokenTable, from: number, to: number, out: Uint8Array): number {
-  let p = 0
+/** Writes the token lines of rows from..to-1 at out[at]; returns the end. */
+function writeTokenLines (t: TokenTable, from: number, to: number, out: Uint8Array, at: number): number {
+  let p = at
   for (let i = from; i < to; i++) {
     out[p++] = T
     out[p++] = TAB

@@ -17,7 +17,7 @@ import { SaBackupError } from '../errors.js'
 import { REPORTED_INVALID_LINES, type InvalidLine } from './list-file.js'
 import { DB_VERSION, isPerlSpace, NL, S, T, TAB, TOKEN_HEX, V, VERSION_LINE_RE } from './sa-backup-format.js'
 
-export { formatSaBackup, formatSaBackupChunks } from './sa-backup-format.js'
+export { formatSaBackup, formatSaBackupChunks, formatSaBackupStream, type SaBackupHead } from './sa-backup-format.js'
 
 /** A backup file as parsed: the DB of its valid lines, and its bad lines. */
 export interface ParsedSaBackup {
@@ -198,22 +198,28 @@ export function parseSaBackup (input: Uint8Array | string, file: string): Parsed
 /**
  * parseSaBackup over a file read in chunks (bounded memory: the file is never held whole), or
  * null when the file holds a token twice: the text of the duplicate lines, to report them, is
- * then only found by reading the file whole.
+ * then only found by reading the file whole. A chunk is not read after the next one is asked
+ * for, so the source may read each into the same buffer.
  */
 export async function parseSaBackupChunks (chunks: AsyncIterable<Uint8Array>, file: string, sizeHint: number): Promise<ParsedSaBackup | null> {
   const parse = new LineParse(file, sizeHint)
-  // Chunks of a line not ended yet: joined once its end comes, so a long line is copied once.
+  // Copies of the chunks of a line not ended yet: joined with the end of that line only once it
+  // comes, so neither a long line nor a whole chunk is copied more than once.
   let held: Buffer[] = []
   for await (const chunk of chunks) {
-    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-    if (view.indexOf(NL) < 0) {
-      held.push(view)
+    let view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    const nl = view.indexOf(NL)
+    if (nl < 0) {
+      held.push(Buffer.from(view))
       continue
     }
-    const buf = held.length === 0 ? view : Buffer.concat([...held, view])
-    const rest = parse.lines(buf, false)
-    // A copy: the rest must not keep the whole chunk alive.
-    held = rest < buf.length ? [Buffer.from(buf.subarray(rest))] : []
+    if (held.length > 0) {
+      parse.lines(Buffer.concat([...held, view.subarray(0, nl + 1)]), false)
+      view = view.subarray(nl + 1)
+    }
+    const rest = parse.lines(view, false)
+    // A copy: the chunk may be read over next (the caller's buffer), and must not be kept alive.
+    held = rest < view.length ? [Buffer.from(view.subarray(rest))] : []
   }
   parse.lines(Buffer.concat(held), true)
   return parse.finish(null)

@@ -18,6 +18,7 @@ import { basename, dirname, join } from 'node:path'
 import { SettingsFileTooLargeError, UnsafeSettingsFileError } from '../errors.js'
 import { removeStaleTemps, syncDir } from './atomic-write.js'
 import { isWellFormed } from './list-file.js'
+import { hasSignature, signatureOf, writtenSignature, type FileSignature } from './file-signature.js'
 
 /** Default of maxSettingsFileBytes: a 1M-line list (about 40 MB) and a Bayes DB of millions of tokens fit. */
 export const DEFAULT_MAX_SETTINGS_FILE_BYTES = 256 * 1024 * 1024
@@ -39,6 +40,20 @@ export interface ReadSettingsFile {
   handle: FileHandle
   /** When the read started (ms), to tell whether an mtime is too close to it to trust. */
   readAtMs: number
+  /**
+   * True when the file had the signature the caller knew, so `bytes` are the ones the caller gave
+   * (made only if asked for) and nothing was read.
+   */
+  known: boolean
+  /** The signature to record for `bytes` when a later write cannot go unseen in it (see file-signature.ts), else null. */
+  signature: FileSignature | null
+}
+
+/** What the caller of readSettingsFile knows the file holds while it has a signature. */
+export interface KnownFile {
+  signature: FileSignature
+  /** The bytes it holds (called only when needed). */
+  bytes: () => Buffer
 }
 
 /** Where a settings file is, checked (see the module comment); null when it does not exist. */
@@ -68,7 +83,7 @@ export async function resolveSettingsFile (dir: string, name: string): Promise<s
  * Opens and reads a settings file (see the module comment); null when it does not exist. The
  * caller closes `handle`.
  */
-export async function readSettingsFile (dir: string, name: string, maxBytes: number): Promise<ReadSettingsFile | null> {
+export async function readSettingsFile (dir: string, name: string, maxBytes: number, known?: KnownFile): Promise<ReadSettingsFile | null> {
   const path = await resolveSettingsFile(dir, name)
   if (path === null) return null
   const readAtMs = Date.now()
@@ -85,6 +100,7 @@ export async function readSettingsFile (dir: string, name: string, maxBytes: num
     const stat = await fh.stat({ bigint: true })
     if (!stat.isFile()) throw new UnsafeSettingsFileError(`${join(dir, name)} is not a regular file; it is neither read nor written`)
     if (stat.size > BigInt(maxBytes)) throw tooLarge(dir, name, String(stat.size), maxBytes)
+    if (known !== undefined && hasSignature(stat, known.signature)) return knownFile(path, stat, fh, readAtMs, known)
     // What was there at the fstat, then whatever was appended since, up to the limit.
     let bytes = Buffer.allocUnsafe(Number(stat.size))
     let n = 0
@@ -103,10 +119,25 @@ export async function readSettingsFile (dir: string, name: string, maxBytes: num
       n += bytesRead
     }
     if (n > maxBytes) throw tooLarge(dir, name, `more than ${maxBytes}`, maxBytes)
-    return { path, bytes: bytes.subarray(0, n), stat, handle: fh, readAtMs }
+    const trusted = n === Number(stat.size) && !racy({ readAtMs, known: false }, stat)
+    return { path, bytes: bytes.subarray(0, n), stat, handle: fh, readAtMs, known: false, signature: trusted ? signatureOf(stat) : null }
   } catch (err) {
     await fh.close()
     throw err
+  }
+}
+
+// A file the caller knows: its bytes are made from what the caller holds, and only when asked for.
+function knownFile (path: string, stat: BigIntStats, handle: FileHandle, readAtMs: number, known: KnownFile): ReadSettingsFile {
+  let bytes: Buffer | undefined
+  return {
+    path,
+    get bytes () { return (bytes ??= known.bytes()) },
+    stat,
+    handle,
+    readAtMs,
+    known: true,
+    signature: known.signature
   }
 }
 
@@ -122,12 +153,13 @@ function tooLarge (dir: string, name: string, size: string, max: number): Settin
 
 /**
  * The bytes a file read by readSettingsFile holds now (it may have been replaced and written to
- * since), or null when it grew past `maxBytes`.
+ * since), 'unchanged' when its size and mtime tell it holds `file.bytes` still (they are not
+ * made then), or null when it grew past `maxBytes`.
  */
-export async function readReplaced (file: ReadSettingsFile, maxBytes: number): Promise<Buffer | null> {
+export async function readReplaced (file: ReadSettingsFile, maxBytes: number): Promise<Buffer | 'unchanged' | null> {
   const st = await file.handle.stat({ bigint: true })
   if (st.size > BigInt(maxBytes)) return null
-  if (st.size === file.stat.size && st.mtimeNs === file.stat.mtimeNs && !racy(file, st)) return file.bytes
+  if (st.size === file.stat.size && st.mtimeNs === file.stat.mtimeNs && !racy(file, st)) return 'unchanged'
   return readAll(file.handle.fd, st.size)
 }
 
@@ -135,8 +167,11 @@ export async function readReplaced (file: ReadSettingsFile, maxBytes: number): P
 export type ReplaceOutcome =
   /** The file changed after it was read: nothing was written. */
   | { kind: 'changed' }
-  /** Replaced; `lost` is what the replaced file held afterwards when someone wrote to it after the check (else undefined). */
-  | { kind: 'replaced', lost: Buffer | undefined }
+  /**
+   * Replaced; `lost` is what the replaced file held afterwards when someone wrote to it after the
+   * check (else undefined); `signature` the new file's, to record, unless it cannot be trusted.
+   */
+  | { kind: 'replaced', lost: Buffer | undefined, signature: FileSignature | null }
 
 /**
  * Replaces `file` (as read by readSettingsFile) with `data`, atomically (temp file, fsync,
@@ -146,16 +181,18 @@ export type ReplaceOutcome =
  * more right after the rename, through the descriptor kept from the read: what someone wrote to
  * it in that gap is returned as `lost`, for the caller to scan.
  */
-export async function replaceSettingsFile (file: ReadSettingsFile, data: Uint8Array): Promise<ReplaceOutcome> {
+export async function replaceSettingsFile (file: ReadSettingsFile, data: Uint8Array | readonly string[]): Promise<ReplaceOutcome> {
   const mode = Number(file.stat.mode) & 0o7777
   const owner = { uid: Number(file.stat.uid), gid: Number(file.stat.gid) }
-  const tmp = await writeTemp(file.path, data, mode, owner)
+  const { tmp, written } = await writeTemp(file.path, data, mode, owner)
+  let signature: FileSignature | null
   try {
     if (!stillTheFileRead(file)) {
       unlinkSync(tmp)
       return { kind: 'changed' }
     }
     renameSync(tmp, file.path)
+    signature = writtenSignature(written, lstatSync(file.path, { bigint: true }))
   } catch (err) {
     await rm(tmp, { force: true })
     throw err
@@ -167,7 +204,7 @@ export async function replaceSettingsFile (file: ReadSettingsFile, data: Uint8Ar
     if (!now.equals(file.bytes)) lost = now
   }
   await syncDir(dirname(file.path))
-  return { kind: 'replaced', lost }
+  return { kind: 'replaced', lost, signature }
 }
 
 /**
@@ -175,9 +212,9 @@ export async function replaceSettingsFile (file: ReadSettingsFile, data: Uint8Ar
  * that name appeared meanwhile: then nothing is written and false returned. A hard link is used
  * instead of a rename because it fails on an existing name.
  */
-export async function createSettingsFile (dir: string, name: string, data: Uint8Array): Promise<boolean> {
+export async function createSettingsFile (dir: string, name: string, data: Uint8Array | readonly string[]): Promise<boolean> {
   const path = join(await realpath(dir), name)
-  const tmp = await writeTemp(path, data, 0o644, undefined)
+  const { tmp } = await writeTemp(path, data, 0o644, undefined)
   try {
     linkSync(tmp, path)
   } catch (err: any) {
@@ -190,26 +227,65 @@ export async function createSettingsFile (dir: string, name: string, data: Uint8
   return true
 }
 
-async function writeTemp (path: string, data: Uint8Array, mode: number, owner: { uid: number, gid: number } | undefined): Promise<string> {
+// Writes `data` (bytes, or the parts of a text, see writeText) to a new temp file next to `path`;
+// returns its name and its fstat after the fsync.
+async function writeTemp (path: string, data: Uint8Array | readonly string[], mode: number, owner: { uid: number, gid: number } | undefined): Promise<{ tmp: string, written: BigIntStats }> {
   const dir = dirname(path)
   await removeStaleTemps(dir, basename(path))
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`)
   // Exclusive and no-follow: never reuse, or write through a link at, a name someone else made.
   const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode)
+  let written: BigIntStats
   try {
-    await fh.writeFile(data)
+    if (data instanceof Uint8Array) await fh.writeFile(data)
+    else for (const part of data) await writeText(fh, part)
     // The umask may have cleared bits at creation.
     await fh.chmod(mode)
     // Only root can give the file back to its owner (e.g. the mail server's user).
     if (owner !== undefined && process.getuid?.() === 0) await fh.chown(owner.uid, owner.gid)
     await fh.sync()
+    written = await fh.stat({ bigint: true })
   } catch (err) {
     await fh.close()
     await rm(tmp, { force: true })
     throw err
   }
   await fh.close()
-  return tmp
+  return { tmp, written }
+}
+
+/** Characters of a text encoded and written at once (see writeText). */
+const WRITE_CHARS = 1 << 20
+
+/**
+ * Writes `text` as encodeFileText encodes it, a slice at a time: encoding a 1M-line list whole
+ * took a fresh 15 MB buffer per write (~60 ms, most of it page faults on a loaded machine), where
+ * slices reuse the same memory. A text with lone surrogates is encoded whole. The parts of one
+ * text are written one after the other, so none may end inside a surrogate pair (whole lines do not).
+ */
+async function writeText (fh: FileHandle, text: string): Promise<void> {
+  if (!isWellFormed(text)) {
+    await fh.writeFile(encodeFileText(text))
+    return
+  }
+  for (let at = 0; at < text.length;) {
+    let end = Math.min(text.length, at + WRITE_CHARS)
+    // Never between the two halves of a pair.
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1))) end--
+    const slice = text.slice(at, end)
+    let written = 0
+    const bytes = Buffer.byteLength(slice, 'utf8')
+    // A short write leaves the rest: write from bytes then (rare; a regular file writes whole).
+    while (written < bytes) {
+      const { bytesWritten } = written === 0 ? await fh.write(slice, null, 'utf8') : await fh.write(Buffer.from(slice, 'utf8').subarray(written))
+      written += bytesWritten
+    }
+    at = end
+  }
+}
+
+function isHighSurrogate (c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff
 }
 
 /** Whether the file at file.path is still the one read, unchanged. Synchronous on purpose (see replaceSettingsFile). */
@@ -227,9 +303,10 @@ function stillTheFileRead (file: ReadSettingsFile): boolean {
   return !racy(file, now) || readAll(file.handle.fd, now.size).equals(file.bytes)
 }
 
-// File times come from a coarse kernel clock (a few ms): a time that close to the read proves nothing.
-function racy (file: ReadSettingsFile, st: BigIntStats): boolean {
-  return Number(st.mtimeMs) >= file.readAtMs - 50
+// File times come from a coarse kernel clock (a few ms): a time that close to the read proves
+// nothing. A known file's signature was recorded only once no later write could keep its times.
+function racy (file: Pick<ReadSettingsFile, 'readAtMs' | 'known'>, st: BigIntStats): boolean {
+  return !file.known && Number(st.mtimeMs) >= file.readAtMs - 50
 }
 
 function readAll (fd: number, size: bigint): Buffer {

@@ -95,11 +95,17 @@ export function decodeBucket (bytes: Uint8Array, out: StoredEntry[], where: stri
   }
 }
 
-/** Appends the entries of one bucket to `out` as one run, without an object per entry (lseq and synced are dropped). */
-export function decodeBucketColumns (bytes: Uint8Array, out: EntryColumns, where: string): void {
+/**
+ * Appends the entries of one bucket to `out` as one run, without an object per entry (lseq and
+ * synced are dropped); filtered as {@link decodeBucket} filters.
+ */
+export function decodeBucketColumns (bytes: Uint8Array, out: EntryColumns, where: string, afterLseq = -1, unsyncedOnly = false): void {
   const r = new RecordReader(bytes, where)
   const nodes = r.nodeIds.map(id => out.nodeOf(id))
-  while (r.next()) out.push(r.key, r.value, r.present, r.wallMs, r.counter, nodes[r.node])
+  while (r.next()) {
+    if (r.lseq <= afterLseq || (unsyncedOnly && r.synced)) continue
+    out.push(r.key, r.value, r.present, r.wallMs, r.counter, nodes[r.node])
+  }
   out.endRun()
 }
 
@@ -109,10 +115,14 @@ export interface BucketStats {
   entries: number
   /** Entries present (not tombstones). */
   present: number
+  /** Entries from the central state. */
+  synced: number
   /** The latest stamp wall time of its entries (0 for none). */
   newestWall: number
   /** The latest local change sequence of its entries (0 for none). */
   newestLseq: number
+  /** The earliest local change sequence of its entries (Infinity for none). */
+  oldestLseq: number
 }
 
 /** Counts the entries of one bucket; its strings are skipped, not decoded. */
@@ -121,7 +131,7 @@ export function bucketStats (bytes: Uint8Array, where: string): BucketStats {
   const nodeCount = r.varint()
   r.skip(r.varint())
   for (let i = 0; i < nodeCount; i++) r.varint()
-  const stats: BucketStats = { entries: 0, present: 0, newestWall: 0, newestLseq: 0 }
+  const stats: BucketStats = { entries: 0, present: 0, synced: 0, newestWall: 0, newestLseq: 0, oldestLseq: Infinity }
   while (!r.done()) {
     r.varint()
     r.varint()
@@ -132,8 +142,10 @@ export function bucketStats (bytes: Uint8Array, where: string): BucketStats {
     const lseq = r.varint()
     stats.entries++
     if ((flags & PRESENT) !== 0) stats.present++
+    if ((flags & SYNCED) !== 0) stats.synced++
     if (wallMs > stats.newestWall) stats.newestWall = wallMs
     if (lseq > stats.newestLseq) stats.newestLseq = lseq
+    if (lseq < stats.oldestLseq) stats.oldestLseq = lseq
   }
   return stats
 }
@@ -145,6 +157,75 @@ export function findInBucket (bytes: Uint8Array, key: string, where: string): St
     if (r.key === key) return { key: r.key, value: r.value, present: r.present, stamp: { wallMs: r.wallMs, counter: r.counter, nodeId: r.nodeIds[r.node] }, lseq: r.lseq, synced: r.synced }
   }
   return undefined
+}
+
+/**
+ * Finds a bucket's entries by key without building them, for a merge that only compares: keys asked in ascending order are
+ * found in one pass (one out of order starts it again); {@link find} returns one reused object, valid until the next call.
+ * The answers rely on the records being sorted by key, as format 4 writes them: {@link finish} says whether they were.
+ */
+export class BucketCursor {
+  private r: RecordReader | null = null
+  /** The record last read is the current one (not yet passed by a later key). */
+  private held = false
+  private lastKey: string | null = null
+  /** The key last asked for: one before it starts the pass again. */
+  private target = ''
+  private sorted = true
+  private readonly found: StoredEntry = { key: '', value: '', present: false, stamp: { wallMs: 0, counter: 0, nodeId: '' }, lseq: 0, synced: false }
+
+  /** `bytes`: the bucket, or undefined when it holds nothing. */
+  constructor (private readonly bytes: Uint8Array | undefined, private readonly where: string) {}
+
+  /** The entry of `key` (a reused object), or undefined. */
+  find (key: string): StoredEntry | undefined {
+    if (this.bytes === undefined) return undefined
+    if (this.r === null || key < this.target) this.restart()
+    this.target = key
+    const r = this.r as RecordReader
+    for (;;) {
+      if (!this.held) {
+        if (!r.next()) return undefined
+        if (this.lastKey !== null && !(this.lastKey < r.key)) this.sorted = false
+        this.lastKey = r.key
+        this.held = true
+      }
+      if (r.key > key) return undefined
+      if (r.key === key) return this.fill(r)
+      this.held = false
+    }
+  }
+
+  /** Reads the records not read yet; true when every record came in strictly ascending key order, so every answer was right. */
+  finish (): boolean {
+    if (this.bytes === undefined) return true
+    if (this.r === null) this.restart()
+    const r = this.r as RecordReader
+    while (r.next()) {
+      if (this.lastKey !== null && !(this.lastKey < r.key)) this.sorted = false
+      this.lastKey = r.key
+    }
+    return this.sorted
+  }
+
+  private restart (): void {
+    this.r = new RecordReader(this.bytes as Uint8Array, this.where)
+    this.held = false
+    this.lastKey = null
+  }
+
+  private fill (r: RecordReader): StoredEntry {
+    const e = this.found
+    e.key = r.key
+    e.value = r.value
+    e.present = r.present
+    e.stamp.wallMs = r.wallMs
+    e.stamp.counter = r.counter
+    e.stamp.nodeId = r.nodeIds[r.node]
+    e.lseq = r.lseq
+    e.synced = r.synced
+    return e
+  }
 }
 
 function sortedByKey (list: StoredEntry[]): boolean {

@@ -4,7 +4,8 @@
  * `spamsync import`, so the three cannot drift apart.
  */
 import type { ListDataset } from '../constants.js'
-import type { ListReplica } from '../replica/list-replica.js'
+import type { ListReplica, MergeOptions } from '../replica/list-replica.js'
+import type { Entry } from '../crdt/lww-set.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { SettingsArchive } from './settings-archive.js'
 
@@ -41,12 +42,18 @@ export interface Applied {
 export async function applyArchive (archive: SettingsArchive, parts: ApplyParts, opts: ApplyOptions): Promise<Applied> {
   const lists: Applied['lists'] = []
   for (const [dataset, entries] of archive.lists) {
-    const changed = (await parts.replica.merge(dataset, entries, { synced: opts.synced })).length
+    const changed = (await parts.replica.merge(dataset, entries, { synced: opts.synced, received: received(archive, dataset, entries) })).length
     lists.push({ dataset, changed, carried: entries.length })
     if (changed > 0) await opts.listChanged?.(dataset)
   }
-  const bayesChanged = archive.bayes === null || parts.bayes === undefined ? 0 : await parts.bayes.merge(archive.bayes)
+  const bayesChanged = archive.bayes === null || parts.bayes === undefined ? 0 : await parts.bayes.mergeSections(archive.bayes)
   return { lists, bayesChanged }
+}
+
+/** The list file of `dataset` as received, deflated, for a replica that keeps it (MergeOptions.received). */
+function received (archive: SettingsArchive, dataset: ListDataset, entries: Entry[]): MergeOptions['received'] {
+  const deflated = archive.deflatedLists.get(dataset)
+  return deflated === undefined ? undefined : { deflated, entries: entries.length }
 }
 
 /** The list datasets an apply changed. */

@@ -6,8 +6,7 @@
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { buildSettingsArchive, type ArchiveMeta } from './settings-archive.js'
 import type { ListReplica } from '../replica/list-replica.js'
-import type { EntryColumns } from '../crdt/entry-columns.js'
-import type { Entry } from '../crdt/lww-set.js'
+import type { EncodedList } from '../archive/list-codec.js'
 import type { BayesContribution, EncodedBayes } from '../archive/bayes-codec.js'
 
 /** Which list entries an archive carries. */
@@ -31,29 +30,27 @@ export interface ArchiveContent {
 /** A built archive and what it carries. */
 export interface BuiltArchive {
   zip: Uint8Array
-  /** The list entries it carries, by dataset. */
-  lists: ReadonlyMap<ListDataset, Entry[] | EntryColumns>
+  /** The list files it carries, encoded, by dataset. */
+  lists: ReadonlyMap<ListDataset, EncodedList>
   /** List entries in it. */
   listEntries: number
   /** Whether it carries Bayes contributions. */
   bayes: boolean
 }
 
-/** The list entries `selection` names. */
-async function selectLists (replica: ListReplica, selection: ListSelection): Promise<{ lists: Map<ListDataset, Entry[] | EntryColumns>, n: number }> {
-  const lists = new Map<ListDataset, Entry[] | EntryColumns>()
+/**
+ * The list files `selection` names, encoded. Read as columns, not an object per entry (a delta
+ * can be the whole list: an initial sync), and encoded once while a dataset is unchanged
+ * (ListReplica.encoded): the version snapshot and every fetcher share it.
+ */
+async function selectLists (replica: ListReplica, selection: ListSelection): Promise<{ lists: Map<ListDataset, EncodedList>, n: number }> {
+  const lists = new Map<ListDataset, EncodedList>()
   let n = 0
   for (const ds of LIST_DATASETS) {
-    if (selection.kind === 'all') {
-      const entries = await replica.columns(ds)
-      lists.set(ds, entries)
-      n += entries.length
-      continue
-    }
-    // Own changes only: the central state's entries are skipped as they are read, not built and dropped.
-    const entries = await replica.changedSince(ds, selection.lseq, selection.ownOnly)
-    if (entries.length > 0) lists.set(ds, entries)
-    n += entries.length
+    const encoded = await replica.encoded(ds, selection.kind === 'all' ? undefined : selection)
+    // A delta leaves out a dataset without changes; the full state has each, an empty one as an empty file.
+    if (selection.kind === 'all' || encoded.entries > 0) lists.set(ds, encoded)
+    n += encoded.entries
   }
   return { lists, n }
 }

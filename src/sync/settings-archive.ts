@@ -5,9 +5,9 @@
 import { AGENT_VERSION, LIST_DATASETS, SCHEMA_VERSION, type ListDataset } from '../constants.js'
 import { ManifestError } from '../errors.js'
 import { packArchive, unpackArchive, type ArchiveInputFile } from '../archive/zip.js'
-import { decodeEntries, encodeColumns, encodeEntries } from '../archive/list-codec.js'
+import { decodeEntries, encodeColumns, encodeEntries, type EncodedList } from '../archive/list-codec.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
-import { decodeBayes, encodeBayes, type BayesContribution, type EncodedBayes } from '../archive/bayes-codec.js'
+import { decodeBayesSections, encodeBayes, type BayesContribution, type EncodedBayes, type EncodedContribution } from '../archive/bayes-codec.js'
 import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from '../archive/limits.js'
 import type { Manifest } from '../archive/manifest.js'
 import type { Entry } from '../crdt/lww-set.js'
@@ -33,8 +33,10 @@ export interface ArchiveMeta {
 export interface SettingsArchive {
   manifest: Manifest
   lists: Map<ListDataset, Entry[]>
-  /** Bayes contributions, or null when the archive carries none. */
-  bayes: BayesContribution[] | null
+  /** Each list file's raw deflate stream as the archive holds it, when deflated (a view into the zip). */
+  deflatedLists: Map<ListDataset, Uint8Array>
+  /** Bayes contributions (checked, as sections of the archive's file: decoded when merged), or null when the archive carries none. */
+  bayes: EncodedContribution[] | null
 }
 
 /**
@@ -45,15 +47,16 @@ export interface SettingsArchive {
 const BAYES_PACK_LEVEL = 0 as const
 
 /**
- * Packs the given entries (objects or columns) of each list dataset and Bayes contributions
- * (or a Bayes file already encoded); what is left out is not in the archive.
+ * Packs the given entries (objects, columns, or a list file already encoded) of each list
+ * dataset and Bayes contributions (or a Bayes file already encoded); what is left out is not in
+ * the archive.
  */
-export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<ListDataset, Iterable<Entry> | EntryColumns>, bayes: BayesContribution[] | EncodedBayes | null = null): Uint8Array {
+export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<ListDataset, Iterable<Entry> | EntryColumns | EncodedList>, bayes: BayesContribution[] | EncodedBayes | null = null): Uint8Array {
   const files: ArchiveInputFile[] = []
   for (const dataset of LIST_DATASETS) {
     const entries = lists.get(dataset)
     if (entries === undefined) continue
-    const { data, entries: count } = entries instanceof EntryColumns ? encodeColumns(entries) : encodeEntries(entries)
+    const { data, entries: count } = entries instanceof EntryColumns ? encodeColumns(entries) : Symbol.iterator in entries ? encodeEntries(entries) : entries
     files.push({ name: archiveFileName(dataset), data, entries: count })
   }
   if (bayes !== null) {
@@ -70,20 +73,24 @@ export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<List
 
 /** Unpacks and decodes an archive; throws a named ArchiveError and returns nothing if any part is bad. */
 export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): SettingsArchive {
-  const { manifest, files } = unpackArchive(zip, limits)
+  const { manifest, files, deflated } = unpackArchive(zip, limits)
   const byName = new Map(LIST_DATASETS.map(ds => [archiveFileName(ds), ds]))
   const lists = new Map<ListDataset, Entry[]>()
-  let bayes: BayesContribution[] | null = null
+  const deflatedLists = new Map<ListDataset, Uint8Array>()
+  let bayes: EncodedContribution[] | null = null
   for (const [name, data] of files) {
     const expectedEntries = manifest.files.find(f => f.name === name)?.entries
     if (name === BAYES_ARCHIVE_FILE) {
-      // Each contribution keeps its bytes: a merge stores a new one as it came.
-      bayes = decodeBayes(data, { name, expectedEntries, keepEncoded: true })
+      // Kept as sections: an archive waiting for the merge queue holds ~5.4 B a token, not 20, and
+      // a merge stores a contribution new to it as it came.
+      bayes = decodeBayesSections(data, { name, expectedEntries })
       continue
     }
     const dataset = byName.get(name)
     if (dataset === undefined) throw new ManifestError(`archive file ${name} is not a dataset of schema ${SCHEMA_VERSION}`)
     lists.set(dataset, decodeEntries(data, { name, expectedEntries }))
+    const packed = deflated.get(name)
+    if (packed !== undefined) deflatedLists.set(dataset, packed)
   }
-  return { manifest, lists, bayes }
+  return { manifest, lists, deflatedLists, bayes }
 }

@@ -4,7 +4,6 @@
  * (or the next change) writes it again; a passing fault (a full disk) heals without an operator.
  */
 import type { ListDataset } from '../constants.js'
-import { expireTokens } from '../crdt/bayes-counters.js'
 import type { SettingsFolder } from '../replica/settings-folder.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { BayesFile } from '../settings/bayes-file.js'
@@ -124,14 +123,15 @@ export class SettingsWriter {
     const bayes = this.parts.bayes
     if (bayes === undefined) return false
     await this.scanBayes()
-    let db = await bayes.replica.merged()
-    if (bayes.maxTokens > 0) db = expireTokens(db, bayes.maxTokens)
     try {
+      // Summed from the held sections as it is written: never the whole DB in memory. Taken before
+      // the write-ahead, so the pending baseline holds at least what is written.
+      const db = await bayes.replica.mergedStream(bayes.maxTokens)
       // Write-ahead: a crash from here until the baseline is stored never counts the written DB as learned here.
-      await bayes.replica.beginMergedBaseline(db, bayes.maxTokens)
-      await bayes.file.write(db)
-      await bayes.replica.setMergedBaseline(db, bayes.maxTokens, bayes.file.known)
-      this.bayesTokens = db.tokens.keys.length
+      await bayes.replica.beginMergedBaseline(bayes.maxTokens)
+      await bayes.file.writeStream(db, db.rows())
+      await bayes.replica.setMergedBaseline(bayes.maxTokens, bayes.file.known)
+      this.bayesTokens = db.tokens
       this.bayesFile = CURRENT
       return true
     } catch (err) {

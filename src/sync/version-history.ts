@@ -3,12 +3,12 @@
  * its bound, keeping each kept version's list content as a (delta) snapshot, and reading that
  * content back for a rollback. It owns the `centralVersion` meta key and the `history!` blobs.
  */
-import { deflateRaw, inflateRaw } from 'node:zlib'
+import { inflateRaw } from 'node:zlib'
 import { promisify } from 'node:util'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { UnknownVersionError } from '../errors.js'
 import { compareVersions, formatVersion, ZERO_VERSION, type Version } from '../version.js'
-import { decodeEntries, encodeColumns, encodeEntries } from '../archive/list-codec.js'
+import { decodeEntries } from '../archive/list-codec.js'
 import type { ListReplica } from '../replica/list-replica.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { StateStore, VersionRecord } from '../store/state-store.js'
@@ -20,7 +20,6 @@ import { contentToDrop, DEFAULT_HISTORY_BOUND, startsNewChain, type HistoryBound
 /** Meta key of the newest central version this node cut. */
 const META_CENTRAL = 'centralVersion'
 
-const deflateRawAsync = promisify(deflateRaw)
 const inflateRawAsync = promisify(inflateRaw)
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0')
@@ -168,10 +167,9 @@ export class VersionHistory {
     const sizes: Record<string, number> = {}
     const blobs = []
     for (const ds of LIST_DATASETS) {
-      // A full snapshot reads the list as columns: the same bytes, without an object per entry.
-      const encoded = base === undefined ? encodeColumns(await this.parts.replica.columns(ds)) : encodeEntries(await this.parts.replica.changedSince(ds, base.record.lseq))
-      // Deflate on the zlib thread pool: the event loop keeps serving the fetches the announcement started.
-      const data = await deflateRawAsync(encoded.data, { level: 1 })
+      // Encoded once for the snapshot and the fetchers' archives, deflated on the zlib thread pool
+      // (the event loop keeps serving the fetches the announcement started), or as received.
+      const data = await this.parts.replica.deflated(ds, base === undefined ? undefined : { lseq: base.record.lseq, ownOnly: false })
       sizes[ds] = data.byteLength
       blobs.push({ name: historyBlob(version.term, version.seq, ds), value: data })
     }

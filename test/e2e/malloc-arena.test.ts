@@ -3,7 +3,7 @@
  * per-thread arenas otherwise keep freed memory, and a large Bayes DB pushes RSS past 512 MB.
  * It also runs V8 with --optimize-for-size (a much smaller idle heap, bench/footprint.ts) and
  * --no-turbofan (~6 MB less RSS), also when the environment sets MALLOC_ARENA_MAX, as the
- * systemd unit does.
+ * systemd unit does, and without Sparkplug and Maglev until it works (src/cli/compilers-when-busy.ts).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -37,8 +37,8 @@ test('an operator\'s MALLOC_ARENA_MAX is kept', { skip: process.platform !== 'li
   assert.equal((await agentStartedWith(t, '4')).arena, '4')
 })
 
-test('the agent fixes glibc\'s mmap threshold at 128 KiB when the environment does not say', { skip: process.platform !== 'linux' && 'glibc is a Linux matter' }, async (t) => {
-  assert.equal((await agentStartedWith(t, '2')).env.MALLOC_MMAP_THRESHOLD_, '131072')
+test('the agent fixes glibc\'s mmap threshold at 32 KiB when the environment does not say', { skip: process.platform !== 'linux' && 'glibc is a Linux matter' }, async (t) => {
+  assert.equal((await agentStartedWith(t, '2')).env.MALLOC_MMAP_THRESHOLD_, '32768')
 })
 
 test('the agent runs V8 with --optimize-for-size and --no-turbofan, also when the environment sets MALLOC_ARENA_MAX', { skip: process.platform !== 'linux' && 'the agent restarts itself with them on Linux only' }, async (t) => {
@@ -46,4 +46,10 @@ test('the agent runs V8 with --optimize-for-size and --no-turbofan, also when th
     const { argv } = await agentStartedWith(t, arena)
     assert.ok(argv.includes('--optimize-for-size') && argv.includes('--no-turbofan'), argv.join(' '))
   }
+})
+
+test('the agent starts V8 without Sparkplug and Maglev and names them for the agent to turn on once it works', { skip: process.platform !== 'linux' && 'the agent restarts itself with them on Linux only' }, async (t) => {
+  const { argv, env } = await agentStartedWith(t, undefined)
+  assert.ok(argv.includes('--no-sparkplug') && argv.includes('--no-maglev'), argv.join(' '))
+  assert.equal(env.SPAMSYNC_COMPILERS_WHEN_BUSY, 'sparkplug,maglev')
 })

@@ -7,14 +7,8 @@ import { configFlags, configHelp, configOptions, type Command } from '../command
 import { checkStoppedNode } from '../checks.js'
 import { FileAccessError } from '../../errors.js'
 import { BayesFile } from '../../settings/bayes-file.js'
-import { EntryColumns } from '../../crdt/entry-columns.js'
-import type { Entry } from '../../crdt/lww-set.js'
 
 const KEYS = ['dataDir', 'settingsDir'] as const
-
-/** Entries of a list that are not tombstones. */
-const presentCount = (entries: Entry[] | EntryColumns | undefined): number =>
-  entries === undefined ? 0 : entries instanceof EntryColumns ? entries.presentCount() : entries.filter(e => e.present).length
 
 /** `spamsync export FILE.zip`: the node's current settings as a full archive. */
 export const exportCommand: Command = {
@@ -51,7 +45,7 @@ ${configHelp([...KEYS])}`,
       } catch (err: any) {
         throw new FileAccessError(`cannot write ${positionals[0]}: ${err?.code ?? err}`, { cause: err })
       }
-      const counts = [...LIST_DATASETS.map(ds => `${ds} ${presentCount(lists.get(ds))}`), `bayes ${state.bayes.tokenCount} tokens`].join(', ')
+      const counts = [...LIST_DATASETS.map(ds => `${ds} ${lists.get(ds)?.present ?? 0}`), `bayes ${state.bayes.tokenCount} tokens`].join(', ')
       stdout(`exported ${positionals[0]} (${zip.byteLength} bytes): ${counts}\n`)
     } finally {
       await state.close()

@@ -1,6 +1,7 @@
 import { loadConfig, CONFIG_KEYS, type FlagKey } from '../../config.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
 import { checkBeforeStart } from '../checks.js'
+import { compilersWhenBusy, deferredCompilers } from '../compilers-when-busy.js'
 
 const KEYS = Object.keys(CONFIG_KEYS) as FlagKey[]
 
@@ -24,13 +25,18 @@ ${configHelp(KEYS)}`,
   async run ({ values, stdout, stderr }) {
     const config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: configFlags(values, KEYS) })
     await checkBeforeStart(config)
+    // bin/spamsync.js started node without Sparkplug and Maglev, for the agent to turn them on once it works.
+    const deferred = deferredCompilers()
+    const compilers = deferred.length > 0 ? compilersWhenBusy(deferred) : null
     // Loaded here, not at the top: libp2p is a second of start-up no other command should pay.
     const { Agent } = await import('../../agent.js')
     const agent = await Agent.start(config)
+    compilers?.started()
     stdout(`spamsync ${String(agent.status().agentVersion)} node ${agent.nodeId} started; status: http://${config.httpHost}:${agent.httpPort}/status\n`)
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         stderr(`spamsync: ${signal}: stopping\n`)
+        compilers?.stop()
         agent.stop().then(resolve, (err) => { stderr(`spamsync: stop failed: ${err?.message ?? err}\n`); resolve() })
       }
       process.once('SIGTERM', () => { stop('SIGTERM') })

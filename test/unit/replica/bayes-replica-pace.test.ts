@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { tokenHex, tokensOf, type BayesDb, type TokenCounts } from '../../../src/crdt/bayes-counters.js'
 import { StateStore } from '../../../src/store/state-store.js'
 import { BayesReplica } from '../../../src/replica/bayes-replica.js'
-import { turn, type Pause } from '../../../src/pace.js'
+import { turn } from '../../../src/pace.js'
+import { encodeSection } from '../../../src/archive/bayes-codec.js'
 
 /** A store in a temp folder, closed and removed after the test. */
 async function openStore (t: TestContext): Promise<StateStore> {
@@ -52,12 +53,20 @@ describe('BayesReplica paced', () => {
     assert.ok(seen >= 3 + 2 * 3, `${seen} turns`)
   })
 
-  test('a merge pauses after each node it joins and between the columns of each section it encodes', async (t) => {
+  test('a merge of contributions new here decodes nothing, so it never pauses', async (t) => {
     let pauses = 0
-    const pause: Pause = async () => { pauses++ }
-    const replica = await BayesReplica.load(await openStore(t), 'self', pause)
-    await replica.merge(contributions)
-    // Three joins; each section encoded pauses after its key check, gaps, counts and atimes.
-    assert.equal(pauses, 3 + 3 * 4)
+    const replica = await BayesReplica.load(await openStore(t), 'self', async () => { pauses++ })
+    await replica.mergeSections(contributions.map(c => encodeSection(c)))
+    assert.equal(pauses, 0)
+  })
+
+  test('a merge into held contributions pauses after each node it joins and between the columns of each section it decodes and encodes', async (t) => {
+    let pauses = 0
+    const replica = await BayesReplica.load(await openStore(t), 'self', async () => { pauses++ })
+    await replica.mergeSections(contributions.map(c => encodeSection(c)))
+    await replica.mergeSections(contributions.map(c => encodeSection({ nodeId: c.nodeId, db: { ...c.db, numSpam: 2 } })))
+    // Per node: the held and the incoming section decoded (3 pauses each), the join, the growth
+    // encoded for the record and the joined contribution for holding it (4 each).
+    assert.equal(pauses, 3 * (3 + 3 + 1 + 4 + 4))
   })
 })

@@ -1,7 +1,9 @@
 /** ListReplica and its store: changes since a point, failed writes, and entries loaded on demand. */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
 import { encodeColumns, encodeEntries } from '../../../src/archive/list-codec.js'
+import type { Entry } from '../../../src/crdt/lww-set.js'
 import type { LoadOptions } from '../../../src/replica/list-replica.js'
 import { MAX_VIEW_PATCHES } from '../../../src/replica/view-patch.js'
 import { fileViewPatchName } from '../../../src/store/state-store.js'
@@ -125,6 +127,89 @@ describe('ListReplica when the store cannot write', () => {
     const changed = await node.replica.applyScan(WL, file(['a.example', 'new']))
     assert.deepEqual(keysOf(changed), ['a.example'])
     assert.equal(node.replica.get(WL, 'a.example')?.value, 'new')
+  })
+})
+
+describe('ListReplica.encoded', () => {
+  test('encodes the entries changed after a point as changedSince names them', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', 'changed']))
+    assert.deepEqual((await node.replica.encoded(WL, { lseq: 2, ownOnly: false })).data, encodeEntries(await node.replica.changedSince(WL, 2)).data)
+    assert.equal((await node.replica.encoded(WL, { lseq: 3, ownOnly: false })).entries, 0)
+  })
+
+  test('a change after a point older than every entry shares the whole list\'s encoding, until the next change', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    const all = await node.replica.encoded(WL)
+    assert.equal(await node.replica.encoded(WL, { lseq: 0, ownOnly: false }), all)
+    await node.replica.applyScan(WL, file(['a.example', '']))
+    const after = await node.replica.encoded(WL)
+    assert.notEqual(after, all)
+    assert.deepEqual(after.data, encodeEntries([...node.replica.entries(WL)]).data)
+  })
+})
+
+describe('ListReplica.encoded, own changes', () => {
+  test('while no entry came from the central state, own changes share the whole list\'s encoding', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    assert.equal(await node.replica.encoded(WL, { lseq: 0, ownOnly: true }), await node.replica.encoded(WL))
+  })
+
+  test('once an entry came from the central state, own changes leave it out', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', '']))
+    await node.replica.merge(WL, [remote('b.example', '', { wallMs: node.wallMs, counter: 0, nodeId: 'node-b' })], { synced: true })
+    assert.equal((await node.replica.encoded(WL, { lseq: 0, ownOnly: true })).entries, 1)
+    assert.equal((await node.replica.encoded(WL)).entries, 2)
+  })
+})
+
+describe('ListReplica.deflated', () => {
+  const received = (wallMs: number): { entries: Entry[], deflated: Uint8Array } => {
+    const entries = [remote('a.example', '', { wallMs, counter: 0, nodeId: 'node-b' }), remote('b.example', 'x', { wallMs, counter: 1, nodeId: 'node-b' })]
+    return { entries, deflated: deflateRawSync(encodeEntries(entries).data) }
+  }
+
+  test('is the encoded list deflated', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))
+    assert.deepEqual(inflateRawSync(await node.replica.deflated(WL)), Buffer.from((await node.replica.encoded(WL)).data))
+  })
+
+  test('a whole list merged unchanged into an empty dataset is kept as the bytes received, until the next change', async (t) => {
+    const node = await Node.create(t)
+    const { entries, deflated } = received(node.wallMs)
+    await node.replica.merge(WL, entries, { synced: true, received: { deflated, entries: entries.length } })
+    assert.equal(await node.replica.deflated(WL), deflated)
+    assert.equal(await node.replica.deflated(WL, { lseq: 0, ownOnly: false }), deflated)
+    await node.replica.applyScan(WL, file(['a.example', 'changed']))
+    assert.notEqual(await node.replica.deflated(WL), deflated)
+  })
+
+  test('the bytes received are kept when the settings file is then written (a new file view changes no entry)', async (t) => {
+    const node = await Node.create(t)
+    const { entries, deflated } = received(node.wallMs)
+    await node.replica.merge(WL, entries, { synced: true, received: { deflated, entries: entries.length } })
+    await node.replica.recordFileView(WL, written(node))
+    assert.equal(await node.replica.deflated(WL), deflated)
+  })
+
+  test('a list merged with a stamp clamped to the skew bound is encoded anew, not kept as received', async (t) => {
+    const node = await Node.create(t)
+    const { entries, deflated } = received(node.wallMs + 10 * MAX_SKEW_MS)
+    await node.replica.merge(WL, entries, { synced: true, received: { deflated, entries: entries.length } })
+    assert.deepEqual(inflateRawSync(await node.replica.deflated(WL)), Buffer.from(encodeEntries([...node.replica.entries(WL)]).data))
+  })
+
+  test('a list merged into a dataset that held entries is encoded anew, not kept as received', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, file(['c.example', '']))
+    const { entries, deflated } = received(node.wallMs)
+    await node.replica.merge(WL, entries, { synced: true, received: { deflated, entries: entries.length } })
+    assert.equal(inflateRawSync(await node.replica.deflated(WL)).toString().split('\n').filter(l => l.includes('\t')).length, 3)
   })
 })
 

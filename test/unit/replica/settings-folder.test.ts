@@ -1,6 +1,6 @@
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openLocalState, type LocalState } from '../../../src/local-state.js'
@@ -98,4 +98,30 @@ describe('SettingsFolder', () => {
     await state.folder.write('whitelist')
     assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'a.example\nz.example\nlate.example\n')
   })
+
+  test('scans an operator\'s in-place edit of the same size made right after the agent\'s own write', async (t) => {
+    const { dir, state } = await node(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
+    await state.folder.scan()
+    await state.replica.merge('whitelist', [remote('b.example')], { synced: true })
+    assert.equal(await state.folder.write('whitelist'), true)
+    const fh = await open(join(dir, 'whitelist.txt'), 'r+')
+    await fh.write('c', 0)
+    await fh.close()
+    const { changed } = await state.folder.scan()
+    assert.deepEqual(changed.get('whitelist')?.map(e => `${e.key} ${e.present}`).sort(), ['a.example false', 'c.example true'])
+  })
+
+  test('a write right after its own write keeps a line the operator appended in between', async (t) => {
+    const { dir, state } = await node(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
+    await state.folder.scan()
+    await state.replica.merge('whitelist', [remote('b.example')], { synced: true })
+    await state.folder.write('whitelist')
+    await appendFile(join(dir, 'whitelist.txt'), 'op.example\n')
+    await state.replica.merge('whitelist', [remote('d.example')], { synced: true })
+    await state.folder.write('whitelist')
+    assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'a.example\nb.example\nop.example\nd.example\n')
+  })
 })
+

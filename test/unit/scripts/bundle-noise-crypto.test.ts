@@ -38,3 +38,15 @@ test('digest is as-sha256\'s SHA-256', () => {
     assert.deepEqual(new Uint8Array(digest(data)), wasmSha256.digest(data))
   }), { numRuns: 200 })
 })
+
+test('a key array changed in place seals with its new bytes, not the key it held before', () => {
+  const k = new Uint8Array(32).fill(1)
+  const n = new Uint8Array(12)
+  const plaintext = new Uint8Array([1, 2, 3])
+  const before = new Uint8Array(node.seal(k, n, plaintext))
+  k.fill(2)
+  const after = new Uint8Array(node.seal(k, n, plaintext))
+  assert.notDeepEqual(after, before)
+  assert.deepEqual(after, wasm.seal(k, n, plaintext))
+  assert.deepEqual(new Uint8Array(node.open(k, n, after) ?? []), plaintext)
+})

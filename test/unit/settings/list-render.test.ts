@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { InvalidKeyError, InvalidValueError } from '../../../src/errors.js'
 import { parseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
-import { renderListFile, renderListFileChanges, renderNewListFile } from '../../../src/settings/list-render.js'
+import { listFileChanges, renderListFile, renderListFileChanges, renderListFileParts, renderNewListFile } from '../../../src/settings/list-render.js'
 import { keyArb, lineText, scenarioArb, valueArb } from '../../helpers/list-file-arbs.js'
 
 const FILE = 'blacklist.txt'
@@ -237,6 +237,25 @@ describe('renderListFileChanges', () => {
 
   test('a changed value that cannot be written is refused like renderListFile refuses it', () => {
     assert.throws(() => renderListFileChanges(parse('a.com\n'), new Map([['a.com', 'x  #y']])), InvalidValueError)
+  })
+})
+
+describe('renderListFileParts', () => {
+  test('its parts joined are what renderListFile renders, and it is the text itself alone when nothing changes', () => {
+    fc.assert(fc.property(scenarioArb, s => {
+      const body = s.lines.map(l => lineText(l, s.pool))
+      const p = parse(body.join(s.eol) + (s.finalNewline && body.length > 0 ? s.eol : ''))
+      const changes = scenarioChanges(s, p)
+      const desired = new Map(p.entries)
+      for (const [key, value] of changes) {
+        if (value === undefined) desired.delete(key)
+        else desired.set(key, value)
+      }
+      const parts = renderListFileParts(p, listFileChanges(p, desired))
+      const text = renderListFile(p, desired)
+      assert.equal(parts.join(''), text)
+      if (text === p.lines.text) assert.deepEqual(parts, [text])
+    }), { numRuns: 1000 })
   })
 })
 

@@ -194,6 +194,18 @@ async function * chunked (text: string, size: number): AsyncGenerator<Uint8Array
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size)
 }
 
+/** {@link chunked}, every chunk read into one buffer that is scribbled over before the next: as bayes-file.ts reads. */
+async function * chunkedInOneBuffer (text: string, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = new TextEncoder().encode(text)
+  const buf = new Uint8Array(size)
+  for (let at = 0; at < bytes.length; at += size) {
+    buf.fill(0x21)
+    const piece = bytes.subarray(at, at + size)
+    buf.set(piece)
+    yield buf.subarray(0, piece.length)
+  }
+}
+
 describe('parseSaBackupChunks', () => {
   test('parses a file read in chunks of any size as parseSaBackup parses it whole, lines split across chunks included', async () => {
     const texts = [
@@ -205,6 +217,11 @@ describe('parseSaBackupChunks', () => {
     for (const text of texts) {
       for (const size of [1, 2, 7, 64, 1 << 20]) assert.deepEqual(await parseSaBackupChunks(chunked(text, size), FILE, text.length), parse(text), `chunks of ${size}`)
     }
+  })
+
+  test('never reads a chunk after asking for the next, so the source may read every chunk into one buffer', async () => {
+    const text = MIXED_LINES.filter(l => !l.endsWith('0A1B2C3D4E')).join('\n') + '\n'
+    for (const size of [1, 2, 7, 64, 1 << 20]) assert.deepEqual(await parseSaBackupChunks(chunkedInOneBuffer(text, size), FILE, text.length), parse(text), `chunks of ${size}`)
   })
 
   test('is null for a file that holds a token twice (its duplicate lines are reported by a whole read)', async () => {

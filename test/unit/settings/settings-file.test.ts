@@ -1,6 +1,6 @@
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { appendFile, mkdir, mkdtemp, open, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, mkdtemp, open, readFile, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises'
 import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -94,7 +94,9 @@ describe('replaceSettingsFile', () => {
     const { dir } = await folders(t)
     await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
     const file = await read(t, dir, 'whitelist.txt')
-    assert.deepEqual(await replaceSettingsFile(file, Buffer.from('b.com\n')), { kind: 'replaced', lost: undefined })
+    const outcome = await replaceSettingsFile(file, Buffer.from('b.com\n'))
+    assert.equal(outcome.kind, 'replaced')
+    assert.equal(outcome.lost, undefined)
     assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'b.com\n')
   })
 
@@ -138,4 +140,71 @@ describe('replaceSettingsFile', () => {
     await held.write('late.example\n')
     assert.equal((await readReplaced(file, 1 << 20))?.toString(), 'a.com\nlate.example\n')
   })
+
+  test('returns a signature that lets the next read skip the file while nothing touched it', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const outcome = await replaceSettingsFile(await read(t, dir, 'whitelist.txt'), Buffer.from('b.com\n'))
+    assert.ok(outcome.kind === 'replaced')
+    // A file system that does not move the change time on rename gives none: nothing to check then.
+    if (outcome.signature === null) return
+    const known = await readSettingsFile(dir, 'whitelist.txt', 1 << 20, { signature: outcome.signature, bytes: () => Buffer.from('b.com\n') })
+    assert.ok(known !== null)
+    t.after(() => known.handle.close())
+    assert.equal(known.known, true)
+    assert.equal(known.bytes.toString(), 'b.com\n')
+  })
+
+  test('a file written to after its signature was recorded is read, even in place at the same size', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const outcome = await replaceSettingsFile(await read(t, dir, 'whitelist.txt'), Buffer.from('b.com\n'))
+    assert.ok(outcome.kind === 'replaced')
+    if (outcome.signature === null) return
+    const fh = await open(join(dir, 'whitelist.txt'), 'r+')
+    await fh.write('z', 0)
+    await fh.close()
+    const file = await readSettingsFile(dir, 'whitelist.txt', 1 << 20, { signature: outcome.signature, bytes: () => Buffer.from('b.com\n') })
+    assert.ok(file !== null)
+    t.after(() => file.handle.close())
+    assert.equal(file.known, false)
+    assert.equal(file.bytes.toString(), 'z.com\n')
+  })
 })
+
+describe('readSettingsFile signatures', () => {
+  test('a file last written well before the read gets a signature', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const old = new Date(Date.now() - 60_000)
+    await utimes(join(dir, 'whitelist.txt'), old, old)
+    const file = await read(t, dir, 'whitelist.txt')
+    assert.equal(file.signature?.size, 6n)
+  })
+
+  test('a file with another signature than the one known is read', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const first = await read(t, dir, 'whitelist.txt')
+    const file = await readSettingsFile(dir, 'whitelist.txt', 1 << 20, { signature: { ...first.stat, ctimeNs: first.stat.ctimeNs - 1n }, bytes: () => Buffer.from('stale\n') })
+    assert.ok(file !== null)
+    t.after(() => file.handle.close())
+    assert.equal(file.known, false)
+    assert.equal(file.bytes.toString(), 'a.com\n')
+  })
+})
+
+describe('replaceSettingsFile with a text', () => {
+  test('writes a text given as parts as encodeFileText encodes it, also past a slice border inside a pair', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    // A pair across the first 1 Mi-character slice border, multi-byte characters, and bytes that are not UTF-8.
+    const wellFormed = 'x'.repeat((1 << 20) - 1) + '😀ä.example\n' + 'b.com\n'.repeat(1000)
+    assert.equal((await replaceSettingsFile(await read(t, dir, 'whitelist.txt'), [wellFormed, 'c.com\n'])).kind, 'replaced')
+    assert.deepEqual(await readFile(join(dir, 'whitelist.txt')), encodeFileText(wellFormed + 'c.com\n'))
+    const notUtf8 = decodeFileText(Buffer.from([0x61, 0xff, 0x0a]))
+    assert.equal((await replaceSettingsFile(await read(t, dir, 'whitelist.txt', 1 << 22), [notUtf8])).kind, 'replaced')
+    assert.deepEqual(await readFile(join(dir, 'whitelist.txt')), Buffer.from([0x61, 0xff, 0x0a]))
+  })
+})
+

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { bucketStats, decodeBucket, decodeBucketColumns, encodeBucket } from '../../../src/store/bucket-codec.js'
+import { BucketCursor, bucketStats, decodeBucket, decodeBucketColumns, encodeBucket } from '../../../src/store/bucket-codec.js'
 import { EntryColumns } from '../../../src/crdt/entry-columns.js'
 import { StoreFormatError } from '../../../src/errors.js'
 import type { StoredEntry } from '../../../src/store/state-store.js'
@@ -33,9 +33,9 @@ describe('entry bucket values', () => {
     assert.deepEqual(out, [entries[2]])
   })
 
-  test('stats count entries and present ones and give the newest wall time and change sequence', () => {
+  test('stats count entries, present ones and those from the central state, and give the newest wall time and the newest and oldest change sequence', () => {
     const entries = [entry('a.example', '', 5, 'node-a', 7), entry('b.example', '', 2, 'node-a', 3, false), entry('c.example', '', 3, 'node-b', 9)]
-    assert.deepEqual(bucketStats(encodeBucket(entries) as Uint8Array, 'e!whitelist!00'), { entries: 3, present: 2, newestWall: 5, newestLseq: 9 })
+    assert.deepEqual(bucketStats(encodeBucket(entries) as Uint8Array, 'e!whitelist!00'), { entries: 3, present: 2, synced: 0, newestWall: 5, newestLseq: 9, oldestLseq: 3 })
   })
 
   test('entries are stored sorted by key, so a dataset reads as sorted runs', () => {
@@ -53,6 +53,32 @@ describe('entry bucket values', () => {
     assert.deepEqual(cols.nodeIds, ['node-a', 'node-b', 'node-c'])
     const rows = Array.from({ length: cols.length }, (_, i) => [cols.keys[i], cols.values[i], cols.present[i], cols.wallMs[i], cols.counter[i], cols.nodeIds[cols.node[i]]])
     assert.deepEqual(rows, [...first, ...second].map(e => [e.key, e.value, e.present ? 1 : 0, e.stamp.wallMs, e.stamp.counter, e.stamp.nodeId]))
+  })
+
+  test('columns after a change sequence, own only, hold just the unsynced entries changed after it', () => {
+    const entries = [entry('a.example', '', 1, 'node-a', 7), entry('b.example', '', 2, 'node-a', 8, true, true), entry('c.example', '', 3, 'node-b', 9), entry('d.example', '', 4, 'node-b', 2)]
+    const cols = new EntryColumns()
+    decodeBucketColumns(encodeBucket(entries)!, cols, 'e!whitelist!00', 7, true)
+    assert.deepEqual(cols.keys, ['c.example'])
+    assert.deepEqual(cols.runEnds, [1])
+  })
+
+  test('a cursor finds keys asked in order and out of order, and not the absent ones', () => {
+    const entries = [entry('a.example', 'x', 1, 'node-a', 1), entry('c.example', '', 2, 'node-b', 2, false, true), entry('e.example', 'y', 3, 'node-a', 3)]
+    const cursor = new BucketCursor(encodeBucket(entries)!, 'e!whitelist!00')
+    const found = (key: string): StoredEntry | undefined => { const e = cursor.find(key); return e === undefined ? undefined : structuredClone(e) }
+    assert.deepEqual([found('a.example'), found('b.example'), found('c.example'), found('d.example'), found('e.example'), found('f.example')],
+      [entries[0], undefined, entries[1], undefined, entries[2], undefined])
+    assert.deepEqual(found('a.example'), entries[0])
+    assert.equal(cursor.finish(), true)
+  })
+
+  test('a cursor over records out of key order says so when finished', () => {
+    // Node "n", then records "b" and "a", each: key length 1, value length 0, present, wallMs 1, counter 0, node 0, lseq.
+    const bytes = Uint8Array.from([1, 3, 0x6e, 0x62, 0x61, 1, 1, 0, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0, 2])
+    const cursor = new BucketCursor(bytes, 'e!whitelist!00')
+    assert.equal(cursor.find('a.example'), undefined)
+    assert.equal(cursor.finish(), false)
   })
 
   test('non-ASCII text and numbers up to 2^53 - 1 survive', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { inflateRawSync } from 'node:zlib'
 import { StateStore } from '../../../src/store/state-store.js'
 import { ListReplica } from '../../../src/replica/list-replica.js'
 import { BayesReplica } from '../../../src/replica/bayes-replica.js'
@@ -80,6 +81,16 @@ describe('applyArchive', () => {
     assert.ok(applied.bayesChanged > 0)
     assert.equal(target.replica.get('whitelist', 'a@example.com')?.synced, true)
     assert.equal((await target.bayes.merged()).numSpam, 1)
+  })
+
+  test('a whole list applied to an empty node is kept as the deflate stream it came in (the version snapshot)', async (t) => {
+    const { replica } = await node(t, 'a')
+    await replica.merge('whitelist', [entry('a@example.com'), entry('gone@example.com', false)], { synced: true })
+    const archive = readSettingsArchive((await buildArchive(META, replica, { lists: { kind: 'all' }, bayes: null })).zip)
+    const b = await node(t, 'b')
+    await applyArchive(archive, { replica: b.replica }, { synced: true })
+    assert.equal(await b.replica.deflated('whitelist'), archive.deflatedLists.get('whitelist'))
+    assert.deepEqual(inflateRawSync(await b.replica.deflated('whitelist')), Buffer.from((await b.replica.encoded('whitelist')).data))
   })
 
   test('applied twice, the second time changes nothing', async (t) => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { deflateRawSync } from 'node:zlib'
 import { StateStore } from '../../../src/store/state-store.js'
 import { ListReplica } from '../../../src/replica/list-replica.js'
 import { VersionHistory } from '../../../src/sync/version-history.js'
@@ -11,6 +12,7 @@ import { decodeHistory, type HistoryRecord } from '../../../src/archive/history-
 import { UnknownVersionError } from '../../../src/errors.js'
 import { ZERO_VERSION } from '../../../src/version.js'
 import type { Entry } from '../../../src/crdt/lww-set.js'
+import { encodeEntries } from '../../../src/archive/list-codec.js'
 
 const WALL_MS = 1_700_000_000_000
 
@@ -70,6 +72,15 @@ describe('VersionHistory across nodes', () => {
     assert.deepEqual(items.map(i => [i.version.seq, i.name, i.restorable]), [[3, 'mx1', true], [2, 'mx1', false]], 'a record past the applied version is not kept')
     assert.deepEqual((await (await history.contentAt({ term: 2, seq: 3 })).entries('blacklist')).map(e => e.key), ['a.example'])
     await assert.rejects(history.contentAt({ term: 2, seq: 2 }), UnknownVersionError)
+  })
+
+  test('the content of a version applied whole to an empty node is the list file as received, and reads back', async (t) => {
+    const { replica, history } = await setup(t, () => false)
+    const entries = [entry('a.example'), entry('b.example', 'x'), entry('gone.example', '', false)]
+    const deflated = deflateRawSync(encodeEntries(entries).data)
+    await replica.merge('blacklist', entries, { synced: true, received: { deflated, entries: entries.length } })
+    await history.received({ term: 2, seq: 3 }, [record(3)], 'm1')
+    assert.deepEqual(await (await history.contentAt({ term: 2, seq: 3 })).entries('blacklist'), entries)
   })
 
   test('a record this node already holds is not replaced by a received one', async (t) => {

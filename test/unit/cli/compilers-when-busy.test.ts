@@ -1,0 +1,79 @@
+/** Sparkplug and Maglev turned on once the agent works (src/cli/compilers-when-busy.ts), with a fake clock, CPU meter and timer. */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { CHECK_EVERY_MS, COMPILERS_WHEN_BUSY_ENV, IDLE_SHARE, START_BUDGET_MS, WORK_BUDGET_MS, compilersWhenBusy, deferredCompilers, type CompilerSwitchParts, type DeferredCompiler } from '../../../src/cli/compilers-when-busy.js'
+
+/** A process whose CPU time and clock the test moves, and whose timer it fires. */
+function fakeProcess (): { parts: CompilerSwitchParts, run: (cpuMs: number, wallMs: number) => void, on: DeferredCompiler[], ticking: () => boolean } {
+  let cpu = 500
+  let now = 10_000
+  const on: DeferredCompiler[] = []
+  let tick: (() => void) | null = null
+  return {
+    parts: {
+      cpuMs: () => cpu,
+      now: () => now,
+      turnOn: (c) => { on.push(c) },
+      every: (ms, fn) => {
+        assert.equal(ms, CHECK_EVERY_MS)
+        tick = fn
+        return { stop: () => { tick = null } }
+      }
+    },
+    run: (cpuMs, wallMs) => { cpu += cpuMs; now += wallMs; tick?.() },
+    on,
+    ticking: () => tick !== null
+  }
+}
+
+test('an agent that stays idle never turns the compilers on', () => {
+  const p = fakeProcess()
+  compilersWhenBusy(['sparkplug', 'maglev'], p.parts)
+  for (let i = 0; i < 10_000; i++) p.run(IDLE_SHARE * CHECK_EVERY_MS * 0.9, CHECK_EVERY_MS)
+  assert.deepEqual(p.on, [])
+})
+
+test('CPU time beyond the start budget turns each compiler on once, and the watch ends', () => {
+  const p = fakeProcess()
+  compilersWhenBusy(['sparkplug', 'maglev'], p.parts)
+  p.run(START_BUDGET_MS / 2, CHECK_EVERY_MS)
+  assert.deepEqual(p.on, [])
+  p.run(START_BUDGET_MS / 2 + IDLE_SHARE * 2 * CHECK_EVERY_MS, CHECK_EVERY_MS)
+  assert.deepEqual(p.on, ['sparkplug', 'maglev'])
+  assert.equal(p.ticking(), false)
+})
+
+test('once the agent has started, the work budget counts, and the start\'s CPU time does not', () => {
+  const p = fakeProcess()
+  const watch = compilersWhenBusy(['maglev'], p.parts)
+  p.run(START_BUDGET_MS * 0.9, CHECK_EVERY_MS)
+  watch.started()
+  p.run(WORK_BUDGET_MS / 2, CHECK_EVERY_MS)
+  assert.deepEqual(p.on, [])
+  p.run(WORK_BUDGET_MS / 2 + IDLE_SHARE * 2 * CHECK_EVERY_MS, CHECK_EVERY_MS)
+  assert.deepEqual(p.on, ['maglev'])
+})
+
+test('idle time earns no credit: work after a long idle spell turns the compilers on as soon', () => {
+  const p = fakeProcess()
+  compilersWhenBusy(['maglev'], p.parts).started()
+  for (let i = 0; i < 10_000; i++) p.run(0, CHECK_EVERY_MS)
+  p.run(WORK_BUDGET_MS + IDLE_SHARE * CHECK_EVERY_MS, CHECK_EVERY_MS)
+  assert.deepEqual(p.on, ['maglev'])
+})
+
+test('CPU time used before the watch started does not count', () => {
+  const p = fakeProcess()
+  p.run(10 * START_BUDGET_MS, 0)
+  compilersWhenBusy(['maglev'], p.parts)
+  p.run(0, CHECK_EVERY_MS)
+  assert.deepEqual(p.on, [])
+})
+
+test('only the compilers bin/spamsync.js named and node runs without are deferred', () => {
+  const env = { [COMPILERS_WHEN_BUSY_ENV]: 'sparkplug,maglev' }
+  assert.deepEqual(deferredCompilers(env, ['--no-sparkplug', '--no-maglev']), ['sparkplug', 'maglev'])
+  assert.deepEqual(deferredCompilers(env, ['--no-sparkplug', '--no-maglev', '--maglev']), ['sparkplug'])
+  assert.deepEqual(deferredCompilers({}, ['--no-sparkplug', '--no-maglev']), [])
+  assert.deepEqual(deferredCompilers({ [COMPILERS_WHEN_BUSY_ENV]: 'turbofan,maglev' }, ['--no-turbofan', '--no-maglev']), ['maglev'])
+})
