@@ -99,6 +99,24 @@ describe('SettingsFolder', () => {
     assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'a.example\nz.example\nlate.example\n')
   })
 
+  test('scans a line written late to a replaced file after further writes replaced its successors', async (t) => {
+    const { dir, state } = await node(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
+    await state.folder.scan()
+    // A `>>` that opened the file, then was not scheduled while the agent wrote twice more.
+    const held = await open(join(dir, 'whitelist.txt'), 'a')
+    t.after(() => held.close())
+    for (const key of ['y.example', 'z.example']) {
+      await state.replica.merge('whitelist', [remote(key)], { synced: true })
+      assert.equal(await state.folder.write('whitelist'), true)
+    }
+    await held.write('late.example\n')
+    const { changed } = await state.folder.scan()
+    assert.deepEqual(changed.get('whitelist')?.map(e => e.key), ['late.example'])
+    await state.folder.write('whitelist')
+    assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'a.example\ny.example\nz.example\nlate.example\n')
+  })
+
   test('scans an operator\'s in-place edit of the same size made right after the agent\'s own write', async (t) => {
     const { dir, state } = await node(t)
     await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
