@@ -181,20 +181,20 @@ export class SettingsFolder {
         if (outcome.kind === 'changed') continue
         this.signatures.delete(dataset)
         changed = true
-        await this.keepReplaced(dataset, file, outcome.lost)
+        const late = await this.keepReplaced(dataset, file, outcome.lost)
         keep = true
         const next = parts.length === 1 ? parts[0] : parts.join('')
         // The new text's parse from the old one, reading only the changed lines: parsing a big
         // file anew after every one-line write was most of the cost of applying a change.
         const parsed = reparseListFile(before, next, listFileName(dataset))
-        if (outcome.lost === undefined) {
+        if (outcome.lost === undefined && late === 0) {
           await this.replica.recordFileView(dataset, next, parsed)
           this.remember(dataset, outcome.signature)
           return true
         }
-        // Written to the old file between the check and the rename: scan it, and write again
-        // from it (the next round), so those lines reach the file too.
-        this.editsStampedByWrites += (await this.replica.applyScan(dataset, decodeFileText(outcome.lost))).length
+        // Lines written to the old file between the check and the rename (scanned here), or to an
+        // older replaced file after the render, are not in `next`: write again, keys still unwritten.
+        if (outcome.lost !== undefined) this.editsStampedByWrites += (await this.replica.applyScan(dataset, decodeFileText(outcome.lost))).length
         ours = next
       } finally {
         if (!keep) await file?.handle.close()
@@ -211,13 +211,16 @@ export class SettingsFolder {
     this.followed.clear()
   }
 
-  // Keeps the file a write just replaced, in place of the one before (checked one last time).
-  private async keepReplaced (dataset: ListDataset, file: ReadSettingsFile, bytes: Buffer | undefined): Promise<void> {
-    this.editsStampedByWrites += (await this.checkReplaced(dataset)).length
+  // Keeps the file a write just replaced, in place of the one before (checked one last time,
+  // its late edits stamped and left to be written: returns how many).
+  private async keepReplaced (dataset: ListDataset, file: ReadSettingsFile, bytes: Buffer | undefined): Promise<number> {
+    const late = (await this.checkReplaced(dataset)).length
+    this.editsStampedByWrites += late
     const old = this.replaced.get(dataset)
     // Followed on from what it held at that check: a known file holds its stat's size.
     if (old !== undefined) await this.follow(dataset, { handle: old.file.handle, size: old.bytes?.length ?? (old.file.known ? Number(old.file.stat.size) : old.file.bytes.length), atMs: old.atMs })
     this.replaced.set(dataset, { file, bytes, atMs: Date.now() })
+    return late
   }
 
   // Adds a file to the ones followed for appends, letting the oldest go past the cap (checked just before).

@@ -2,6 +2,7 @@ import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { appendFile, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { openLocalState, type LocalState } from '../../../src/local-state.js'
 import { NOT_UTF8, REPORTED_INVALID_LINES, REPORTED_LINE_CHARS } from '../../../src/settings/list-file.js'
@@ -115,6 +116,28 @@ describe('SettingsFolder', () => {
     assert.deepEqual(changed.get('whitelist')?.map(e => e.key), ['late.example'])
     await state.folder.write('whitelist')
     assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'a.example\ny.example\nz.example\nlate.example\n')
+  })
+
+  test('writes a line that reached a replaced file while a write was under way into the file it writes', async (t) => {
+    const { dir, state } = await node(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
+    await state.folder.scan()
+    const held = await open(join(dir, 'whitelist.txt'), 'a')
+    t.after(() => held.close())
+    await state.replica.merge('whitelist', [remote('y.example')], { synced: true })
+    await state.folder.write('whitelist')
+    // The late line lands after the write's first look at the replaced files, before its rename.
+    const replica = state.replica
+    const unwrittenChanges = replica.unwrittenChanges.bind(replica)
+    replica.unwrittenChanges = (dataset) => {
+      replica.unwrittenChanges = unwrittenChanges
+      writeSync(held.fd, 'late.example\n')
+      return unwrittenChanges(dataset)
+    }
+    await state.replica.merge('whitelist', [remote('z.example')], { synced: true })
+    assert.equal(await state.folder.write('whitelist'), true)
+    const lines = (await readFile(join(dir, 'whitelist.txt'), 'utf8')).split('\n').filter(l => l !== '')
+    assert.deepEqual(lines.sort(), ['a.example', 'late.example', 'y.example', 'z.example'])
   })
 
   test('scans an operator\'s in-place edit of the same size made right after the agent\'s own write', async (t) => {
