@@ -28,6 +28,11 @@ export interface ScanResult {
   changed: Map<ListDataset, StoredEntry[]>
   /** Files that cannot be read, with why, when that is new since the last scan (a known problem is not repeated). */
   failed: Array<{ dataset: ListDataset, error: unknown }>
+  /**
+   * Datasets with lines found in a replaced file (written to it after the rename): stamped, but
+   * in no settings file; the caller writes them (SettingsWriter.scanLists).
+   */
+  late: ListDataset[]
 }
 
 /**
@@ -110,9 +115,13 @@ export class SettingsFolder {
   async scan (): Promise<ScanResult> {
     const changed = new Map<ListDataset, StoredEntry[]>()
     const failed: ScanResult['failed'] = []
+    const lateIn: ListDataset[] = []
     for (const dataset of LIST_DATASETS) {
       const late = await this.checkReplaced(dataset)
-      if (late.length > 0) changed.set(dataset, late)
+      if (late.length > 0) {
+        changed.set(dataset, late)
+        lateIn.push(dataset)
+      }
       const known = this.problems.get(dataset)
       let file: ReadSettingsFile | null
       try {
@@ -131,7 +140,7 @@ export class SettingsFolder {
         await file.handle.close()
       }
     }
-    return { changed, failed }
+    return { changed, failed, late: lateIn }
   }
 
   /**
