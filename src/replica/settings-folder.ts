@@ -50,7 +50,7 @@ const MAX_WRITE_ROUNDS = 20
 const FOLLOW_REPLACED_MS = 30_000
 
 /** Older replaced files followed per dataset at most (each holds a descriptor); the oldest is let go first. */
-const MAX_FOLLOWED_REPLACED = 64
+const MAX_FOLLOWED_REPLACED = 32
 
 /** A replaced file followed for appends: its descriptor, the size last seen, when it was replaced. */
 interface FollowedFile {
