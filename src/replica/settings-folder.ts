@@ -171,9 +171,7 @@ export class SettingsFolder {
         }
         // A known file holds the view's text: nothing to read or scan.
         const text = file.known ? this.replica.fileView(dataset).text : decodeFileText(file.bytes)
-        // The file is still the one this loop wrote: the view (the operator's text) is rendered on.
-        if (!file.known && (ours === undefined || !file.bytes.equals(encodeFileText(ours)))) this.editsStampedByWrites += (await this.replica.applyScan(dataset, text, undefined, ours)).length
-        ours = undefined
+        ours = await this.scanRound(dataset, file, text, ours)
         // After the scan the file view is the file as it is now, or the operator's text.
         const view = this.replica.fileView(dataset)
         const before = view.parsed
@@ -210,6 +208,18 @@ export class SettingsFolder {
       }
     }
     throw new SettingsFileBusyError(`${this.path(dataset)} changed on every one of ${MAX_WRITE_ROUNDS} tries to write it; it is written at the next try`)
+  }
+
+  /**
+   * Scans the file a write round read (`text`), unless it still holds `ours`, the text this loop
+   * wrote: the file view (the operator's text) is rendered on then. Returns what `ours` is now:
+   * kept until a scan made the view the file's text, as a scan from the view would take the
+   * lines it holds and the file lacks (a line found in the replaced file) for removals.
+   */
+  private async scanRound (dataset: ListDataset, file: ReadSettingsFile, text: string, ours: string | undefined): Promise<string | undefined> {
+    if (file.known || (ours !== undefined && file.bytes.equals(encodeFileText(ours)))) return ours
+    this.editsStampedByWrites += (await this.replica.applyScan(dataset, text, undefined, ours)).length
+    return undefined
   }
 
   /** Closes the files kept open (see {@link replaced}). */

@@ -2,7 +2,8 @@ import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { appendFile, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { writeSync } from 'node:fs'
+import fs, { writeSync } from 'node:fs'
+import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
 import { openLocalState, type LocalState } from '../../../src/local-state.js'
 import { NOT_UTF8, REPORTED_INVALID_LINES, REPORTED_LINE_CHARS } from '../../../src/settings/list-file.js'
@@ -138,6 +139,38 @@ describe('SettingsFolder', () => {
     assert.equal(await state.folder.write('whitelist'), true)
     const lines = (await readFile(join(dir, 'whitelist.txt'), 'utf8')).split('\n').filter(l => l !== '')
     assert.deepEqual(lines.sort(), ['a.example', 'late.example', 'y.example', 'z.example'])
+  })
+
+  test('keeps a line that reached the replaced file during the rename when the next round finds the file changed again', async (t) => {
+    const { dir, state } = await node(t)
+    const path = join(dir, 'whitelist.txt')
+    await writeFile(path, 'a.example\n')
+    await state.folder.scan()
+    const held = await open(path, 'a')
+    t.after(() => held.close())
+    // The late line lands in the old file between the write's last check and its rename (both
+    // synchronous: the rename is wrapped), and the next line in the new file before the next round's rename.
+    const rename = fs.renameSync
+    fs.renameSync = (from, to) => {
+      fs.renameSync = rename
+      syncBuiltinESMExports()
+      writeSync(held.fd, 'late.example\n')
+      rename(from, to)
+    }
+    syncBuiltinESMExports()
+    t.after(() => { fs.renameSync = rename; syncBuiltinESMExports() })
+    const replica = state.replica
+    const unwrittenChanges = replica.unwrittenChanges.bind(replica)
+    let rounds = 0
+    replica.unwrittenChanges = (dataset) => {
+      if (++rounds === 2) fs.appendFileSync(path, 'next.example\n')
+      return unwrittenChanges(dataset)
+    }
+    await state.replica.merge('whitelist', [remote('z.example')], { synced: true })
+    assert.equal(await state.folder.write('whitelist'), true)
+    const lines = (await readFile(path, 'utf8')).split('\n').filter(l => l !== '')
+    assert.deepEqual(lines.sort(), ['a.example', 'late.example', 'next.example', 'z.example'])
+    assert.equal([...state.replica.entries('whitelist')].find(e => e.key === 'late.example')?.present, true)
   })
 
   test('scans an operator\'s in-place edit of the same size made right after the agent\'s own write', async (t) => {
