@@ -15,6 +15,8 @@ import { reparseListFile, reportInvalid, type InvalidReport } from '../settings/
 import { listFileChanges, renderListFileParts, renderNewListFile } from '../settings/list-render.js'
 import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type KnownFile, type ReadSettingsFile } from '../settings/settings-file.js'
 import type { FileSignature } from '../settings/file-signature.js'
+import { readAppendedTail } from '../settings/appended-tail.js'
+import type { FileHandle } from 'node:fs/promises'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from './list-replica.js'
 import type { StoredEntry } from '../store/state-store.js'
@@ -26,6 +28,11 @@ export interface ScanResult {
   changed: Map<ListDataset, StoredEntry[]>
   /** Files that cannot be read, with why, when that is new since the last scan (a known problem is not repeated). */
   failed: Array<{ dataset: ListDataset, error: unknown }>
+  /**
+   * Datasets with lines found in a replaced file (written to it after the rename): stamped, but
+   * in no settings file; the caller writes them (SettingsWriter.scanLists).
+   */
+  late: ListDataset[]
 }
 
 /**
@@ -33,6 +40,24 @@ export interface ScanResult {
  * or a program that rewrites the file without pause); the engine tries again at its next tick.
  */
 const MAX_WRITE_ROUNDS = 20
+
+/**
+ * How long a file replaced by a write is still followed for appends once a later write replaced
+ * its successor. Nothing tells when a program that opened the file before the rename last writes
+ * to it, so some bound is inherent: a writer stalled longer than this (and than
+ * MAX_FOLLOWED_REPLACED writes) loses its lines. Stalls of a loaded machine are tens of ms.
+ */
+const FOLLOW_REPLACED_MS = 30_000
+
+/** Older replaced files followed per dataset at most (each holds a descriptor); the oldest is let go first. */
+const MAX_FOLLOWED_REPLACED = 32
+
+/** A replaced file followed for appends: its descriptor, the size last seen, when it was replaced. */
+interface FollowedFile {
+  handle: FileHandle
+  size: number
+  atMs: number
+}
 
 /** Reads and writes the list files of one settings folder. */
 export class SettingsFolder {
@@ -45,7 +70,13 @@ export class SettingsFolder {
    * are not `file.bytes`: a program that opened it before the rename (an editor, a script's `>>`)
    * may write to it after, and those lines are scanned from it (see {@link checkReplaced}).
    */
-  private readonly replaced = new Map<ListDataset, { file: ReadSettingsFile, bytes: Buffer | undefined }>()
+  private readonly replaced = new Map<ListDataset, { file: ReadSettingsFile, bytes: Buffer | undefined, atMs: number }>()
+  /**
+   * Per dataset, the files replaced before the one in `replaced`, oldest first, followed for
+   * appends only (their bytes are not kept): a `>>` that opened one and was not scheduled until
+   * writes replaced two files or more would be lost otherwise. Let go after FOLLOW_REPLACED_MS.
+   */
+  private readonly followed = new Map<ListDataset, FollowedFile[]>()
   /**
    * Per dataset, the signature of the file while it holds exactly the text of `view` (the file
    * view then): a scan or write that finds it neither reads nor decodes the file (see
@@ -84,9 +115,13 @@ export class SettingsFolder {
   async scan (): Promise<ScanResult> {
     const changed = new Map<ListDataset, StoredEntry[]>()
     const failed: ScanResult['failed'] = []
+    const lateIn: ListDataset[] = []
     for (const dataset of LIST_DATASETS) {
       const late = await this.checkReplaced(dataset)
-      if (late.length > 0) changed.set(dataset, late)
+      if (late.length > 0) {
+        changed.set(dataset, late)
+        lateIn.push(dataset)
+      }
       const known = this.problems.get(dataset)
       let file: ReadSettingsFile | null
       try {
@@ -105,7 +140,7 @@ export class SettingsFolder {
         await file.handle.close()
       }
     }
-    return { changed, failed }
+    return { changed, failed, late: lateIn }
   }
 
   /**
@@ -136,9 +171,7 @@ export class SettingsFolder {
         }
         // A known file holds the view's text: nothing to read or scan.
         const text = file.known ? this.replica.fileView(dataset).text : decodeFileText(file.bytes)
-        // The file is still the one this loop wrote: the view (the operator's text) is rendered on.
-        if (!file.known && (ours === undefined || !file.bytes.equals(encodeFileText(ours)))) this.editsStampedByWrites += (await this.replica.applyScan(dataset, text, undefined, ours)).length
-        ours = undefined
+        ours = await this.scanRound(dataset, file, text, ours)
         // After the scan the file view is the file as it is now, or the operator's text.
         const view = this.replica.fileView(dataset)
         const before = view.parsed
@@ -155,20 +188,20 @@ export class SettingsFolder {
         if (outcome.kind === 'changed') continue
         this.signatures.delete(dataset)
         changed = true
-        await this.keepReplaced(dataset, file, outcome.lost)
+        const late = await this.keepReplaced(dataset, file, outcome.lost)
         keep = true
         const next = parts.length === 1 ? parts[0] : parts.join('')
         // The new text's parse from the old one, reading only the changed lines: parsing a big
         // file anew after every one-line write was most of the cost of applying a change.
         const parsed = reparseListFile(before, next, listFileName(dataset))
-        if (outcome.lost === undefined) {
+        if (outcome.lost === undefined && late === 0) {
           await this.replica.recordFileView(dataset, next, parsed)
           this.remember(dataset, outcome.signature)
           return true
         }
-        // Written to the old file between the check and the rename: scan it, and write again
-        // from it (the next round), so those lines reach the file too.
-        this.editsStampedByWrites += (await this.replica.applyScan(dataset, decodeFileText(outcome.lost))).length
+        // Lines written to the old file between the check and the rename (scanned here), or to an
+        // older replaced file after the render, are not in `next`: write again, keys still unwritten.
+        if (outcome.lost !== undefined) this.editsStampedByWrites += (await this.replica.applyScan(dataset, decodeFileText(outcome.lost))).length
         ours = next
       } finally {
         if (!keep) await file?.handle.close()
@@ -177,17 +210,68 @@ export class SettingsFolder {
     throw new SettingsFileBusyError(`${this.path(dataset)} changed on every one of ${MAX_WRITE_ROUNDS} tries to write it; it is written at the next try`)
   }
 
+  /**
+   * Scans the file a write round read (`text`), unless it still holds `ours`, the text this loop
+   * wrote: the file view (the operator's text) is rendered on then. Returns what `ours` is now:
+   * kept until a scan made the view the file's text, as a scan from the view would take the
+   * lines it holds and the file lacks (a line found in the replaced file) for removals.
+   */
+  private async scanRound (dataset: ListDataset, file: ReadSettingsFile, text: string, ours: string | undefined): Promise<string | undefined> {
+    if (file.known || (ours !== undefined && file.bytes.equals(encodeFileText(ours)))) return ours
+    this.editsStampedByWrites += (await this.replica.applyScan(dataset, text, undefined, ours)).length
+    return undefined
+  }
+
   /** Closes the files kept open (see {@link replaced}). */
   async close (): Promise<void> {
     for (const { file } of this.replaced.values()) await file.handle.close()
     this.replaced.clear()
+    for (const files of this.followed.values()) for (const { handle } of files) await handle.close()
+    this.followed.clear()
   }
 
-  // Keeps the file a write just replaced, in place of the one before (checked one last time).
-  private async keepReplaced (dataset: ListDataset, file: ReadSettingsFile, bytes: Buffer | undefined): Promise<void> {
-    this.editsStampedByWrites += (await this.checkReplaced(dataset)).length
-    await this.replaced.get(dataset)?.file.handle.close()
-    this.replaced.set(dataset, { file, bytes })
+  // Keeps the file a write just replaced, in place of the one before (checked one last time,
+  // its late edits stamped and left to be written: returns how many).
+  private async keepReplaced (dataset: ListDataset, file: ReadSettingsFile, bytes: Buffer | undefined): Promise<number> {
+    const late = (await this.checkReplaced(dataset)).length
+    this.editsStampedByWrites += late
+    const old = this.replaced.get(dataset)
+    // Followed on from what it held at that check: a known file holds its stat's size.
+    if (old !== undefined) await this.follow(dataset, { handle: old.file.handle, size: old.bytes?.length ?? (old.file.known ? Number(old.file.stat.size) : old.file.bytes.length), atMs: old.atMs })
+    this.replaced.set(dataset, { file, bytes, atMs: Date.now() })
+    return late
+  }
+
+  // Adds a file to the ones followed for appends, letting the oldest go past the cap (checked just before).
+  private async follow (dataset: ListDataset, file: FollowedFile): Promise<void> {
+    const files = this.followed.get(dataset) ?? []
+    files.push(file)
+    this.followed.set(dataset, files)
+    while (files.length > MAX_FOLLOWED_REPLACED) await files.shift()?.handle.close()
+  }
+
+  /**
+   * Stamps the lines appended to the older replaced files since they were last checked, then lets
+   * go of those replaced more than FOLLOW_REPLACED_MS ago (after this last check).
+   */
+  private async checkFollowed (dataset: ListDataset): Promise<StoredEntry[]> {
+    const files = this.followed.get(dataset)
+    if (files === undefined) return []
+    const changes: StoredEntry[] = []
+    const keep: FollowedFile[] = []
+    for (const f of files) {
+      const tail = await readAppendedTail(f.handle, f.size, this.maxFileBytes)
+      if (tail !== null && tail.after.length > tail.before.length) changes.push(...await this.replica.applyEdit(dataset, decodeFileText(tail.before), decodeFileText(tail.after)))
+      if (tail === null || Date.now() - f.atMs > FOLLOW_REPLACED_MS) {
+        await f.handle.close()
+        continue
+      }
+      f.size = tail.size
+      keep.push(f)
+    }
+    if (keep.length > 0) this.followed.set(dataset, keep)
+    else this.followed.delete(dataset)
+    return changes
   }
 
   /**
@@ -196,6 +280,12 @@ export class SettingsFolder {
    * otherwise. Their entries are left to be written into the settings file.
    */
   private async checkReplaced (dataset: ListDataset): Promise<StoredEntry[]> {
+    const older = await this.checkFollowed(dataset)
+    return older.length === 0 ? await this.checkNewestReplaced(dataset) : [...older, ...await this.checkNewestReplaced(dataset)]
+  }
+
+  // checkReplaced for the file the last write replaced (every change, not only appends).
+  private async checkNewestReplaced (dataset: ListDataset): Promise<StoredEntry[]> {
     const old = this.replaced.get(dataset)
     if (old === undefined) return []
     const read = await readReplaced(old.file, this.maxFileBytes)

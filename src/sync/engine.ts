@@ -161,7 +161,7 @@ export class SyncEngine {
   /** Scans the settings folder; the master cuts a version, a slave uploads. */
   async localChanged (): Promise<number> {
     const changed = await this.queue.run(async () => {
-      const { changed, failed } = await this.parts.folder.scan()
+      const { changed, failed } = await this.writer.scanLists()
       for (const { dataset } of failed) this.report(`read ${dataset}`, { message: this.parts.folder.problem(dataset) })
       let n = 0
       for (const entries of changed.values()) n += entries.length

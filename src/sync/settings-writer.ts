@@ -4,7 +4,7 @@
  * (or the next change) writes it again; a passing fault (a full disk) heals without an operator.
  */
 import type { ListDataset } from '../constants.js'
-import type { SettingsFolder } from '../replica/settings-folder.js'
+import type { ScanResult, SettingsFolder } from '../replica/settings-folder.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { BayesFile } from '../settings/bayes-file.js'
 
@@ -78,6 +78,16 @@ export class SettingsWriter {
     } finally {
       if (folder.editsStampedByWrites !== edits) this.parts.editsFoundByWrite()
     }
+  }
+
+  /**
+   * Scans the list files (SettingsFolder.scan) and writes those where lines reached a replaced
+   * file: else they would reach the file only with the next change.
+   */
+  async scanLists (): Promise<ScanResult> {
+    const result = await this.parts.folder.scan()
+    await this.writeLists(result.late)
+    return result
   }
 
   /** Writes each dataset's file; returns those that changed. */

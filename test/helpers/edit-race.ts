@@ -18,6 +18,11 @@ export interface EditRaceOptions {
   appendEveryMs: number
   /** Interval of the master's own edits, each one a change the slave applies. */
   masterEveryMs: number
+  /**
+   * When set, every 7th append waits this long between its open and its write, as a loaded
+   * scheduler may make it: the line then reaches a file that writes have replaced meanwhile.
+   */
+  appendStallMs?: number
   /** Time allowed after the edits stop for both files to hold every line. */
   settleMs?: number
 }
@@ -41,15 +46,19 @@ async function keysOf (file: string): Promise<Set<string>> {
   return new Set(text.split('\n').map(l => l.trim()).filter(l => l !== '' && !l.startsWith('#')).map(l => l.split(/\s+/)[0]))
 }
 
-// The appender: one O_APPEND open, write and close a line, like a shell's `>>`.
+// The appender: one O_APPEND open, write and close a line, like a shell's `>>` (a stall, when
+// asked, between the open and the write).
 const APPENDER = `
-const { appendFileSync } = require('node:fs')
-const [file, every, duration] = process.argv.slice(1)
+const { closeSync, openSync, writeSync } = require('node:fs')
+const [file, every, duration, stallMs] = process.argv.slice(1)
 const end = Date.now() + Number(duration)
 let i = 0
 const tick = () => {
   if (Date.now() >= end) { process.stdout.write(String(i)); return }
-  appendFileSync(file, 'slave-' + i + '.example.com\\n')
+  const fd = openSync(file, 'a')
+  if (Number(stallMs) > 0 && i % 7 === 3) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(stallMs))
+  writeSync(fd, 'slave-' + i + '.example.com\\n')
+  closeSync(fd)
   i++
   setTimeout(tick, Number(every))
 }
@@ -67,7 +76,7 @@ export async function runEditRace (opts: EditRaceOptions): Promise<EditRaceResul
     const slaveFile = join(slave.config.settingsDir, 'blacklist.txt')
     const startSeq = slave.engine.appliedVersion.seq
 
-    const appender = spawn(process.execPath, ['-e', APPENDER, slaveFile, String(opts.appendEveryMs), String(opts.durationMs)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const appender = spawn(process.execPath, ['-e', APPENDER, slaveFile, String(opts.appendEveryMs), String(opts.durationMs), String(opts.appendStallMs ?? 0)], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     appender.stdout.on('data', (d: Buffer) => { out += d.toString() })
     const appenderDone = new Promise<number>((resolve, reject) => {

@@ -14,3 +14,11 @@ test('no line appended to a list file is lost to the sync writes racing with it 
   assert.deepEqual(r.lostOnSlave, [])
   assert.deepEqual(r.missingOnMaster, [])
 })
+
+test('no line is lost when its append stalls between the open and the write while writes replace the file (8 s)', async () => {
+  const r = await runEditRace({ durationMs: 8_000, appendEveryMs: 23, masterEveryMs: 60, appendStallMs: 150 })
+  console.log(`edit race with stalled appends: ${r.appended} lines appended, ${r.versionsApplied} versions applied, ${r.lostOnSlave.length} lost on the slave, ${r.missingOnMaster.length} missing on the master`)
+  assert.ok(r.versionsApplied >= 20, `only ${r.versionsApplied} versions applied`)
+  assert.deepEqual(r.lostOnSlave, [])
+  assert.deepEqual(r.missingOnMaster, [])
+})

@@ -2,6 +2,8 @@ import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { appendFile, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import fs, { writeSync } from 'node:fs'
+import { syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
 import { openLocalState, type LocalState } from '../../../src/local-state.js'
 import { NOT_UTF8, REPORTED_INVALID_LINES, REPORTED_LINE_CHARS } from '../../../src/settings/list-file.js'
@@ -97,6 +99,78 @@ describe('SettingsFolder', () => {
     assert.deepEqual(changed.get('whitelist')?.map(e => e.key), ['late.example'])
     await state.folder.write('whitelist')
     assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'a.example\nz.example\nlate.example\n')
+  })
+
+  test('scans a line written late to a replaced file after further writes replaced its successors', async (t) => {
+    const { dir, state } = await node(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
+    await state.folder.scan()
+    // A `>>` that opened the file, then was not scheduled while the agent wrote twice more.
+    const held = await open(join(dir, 'whitelist.txt'), 'a')
+    t.after(() => held.close())
+    for (const key of ['y.example', 'z.example']) {
+      await state.replica.merge('whitelist', [remote(key)], { synced: true })
+      assert.equal(await state.folder.write('whitelist'), true)
+    }
+    await held.write('late.example\n')
+    const { changed } = await state.folder.scan()
+    assert.deepEqual(changed.get('whitelist')?.map(e => e.key), ['late.example'])
+    await state.folder.write('whitelist')
+    assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'a.example\ny.example\nz.example\nlate.example\n')
+  })
+
+  test('writes a line that reached a replaced file while a write was under way into the file it writes', async (t) => {
+    const { dir, state } = await node(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
+    await state.folder.scan()
+    const held = await open(join(dir, 'whitelist.txt'), 'a')
+    t.after(() => held.close())
+    await state.replica.merge('whitelist', [remote('y.example')], { synced: true })
+    await state.folder.write('whitelist')
+    // The late line lands after the write's first look at the replaced files, before its rename.
+    const replica = state.replica
+    const unwrittenChanges = replica.unwrittenChanges.bind(replica)
+    replica.unwrittenChanges = (dataset) => {
+      replica.unwrittenChanges = unwrittenChanges
+      writeSync(held.fd, 'late.example\n')
+      return unwrittenChanges(dataset)
+    }
+    await state.replica.merge('whitelist', [remote('z.example')], { synced: true })
+    assert.equal(await state.folder.write('whitelist'), true)
+    const lines = (await readFile(join(dir, 'whitelist.txt'), 'utf8')).split('\n').filter(l => l !== '')
+    assert.deepEqual(lines.sort(), ['a.example', 'late.example', 'y.example', 'z.example'])
+  })
+
+  test('keeps a line that reached the replaced file during the rename when the next round finds the file changed again', async (t) => {
+    const { dir, state } = await node(t)
+    const path = join(dir, 'whitelist.txt')
+    await writeFile(path, 'a.example\n')
+    await state.folder.scan()
+    const held = await open(path, 'a')
+    t.after(() => held.close())
+    // The late line lands in the old file between the write's last check and its rename (both
+    // synchronous: the rename is wrapped), and the next line in the new file before the next round's rename.
+    const rename = fs.renameSync
+    fs.renameSync = (from, to) => {
+      fs.renameSync = rename
+      syncBuiltinESMExports()
+      writeSync(held.fd, 'late.example\n')
+      rename(from, to)
+    }
+    syncBuiltinESMExports()
+    t.after(() => { fs.renameSync = rename; syncBuiltinESMExports() })
+    const replica = state.replica
+    const unwrittenChanges = replica.unwrittenChanges.bind(replica)
+    let rounds = 0
+    replica.unwrittenChanges = (dataset) => {
+      if (++rounds === 2) fs.appendFileSync(path, 'next.example\n')
+      return unwrittenChanges(dataset)
+    }
+    await state.replica.merge('whitelist', [remote('z.example')], { synced: true })
+    assert.equal(await state.folder.write('whitelist'), true)
+    const lines = (await readFile(path, 'utf8')).split('\n').filter(l => l !== '')
+    assert.deepEqual(lines.sort(), ['a.example', 'late.example', 'next.example', 'z.example'])
+    assert.equal([...state.replica.entries('whitelist')].find(e => e.key === 'late.example')?.present, true)
   })
 
   test('scans an operator\'s in-place edit of the same size made right after the agent\'s own write', async (t) => {

@@ -1,6 +1,6 @@
 import { describe, test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openLocalState, type LocalState } from '../../../src/local-state.js'
@@ -53,6 +53,22 @@ describe('SettingsWriter', () => {
     assert.deepEqual(await writer.writeLists(['whitelist']), ['whitelist'])
     assert.match(await readFile(join(settingsDir, 'whitelist.txt'), 'utf8'), /friend@example\.com/)
     assert.equal(await writer.writeList('whitelist'), false)
+  })
+
+  test('a scan that finds a line written to a replaced file writes it into the list file', async (t) => {
+    const { state, writer, settingsDir } = await setup(t)
+    const file = join(settingsDir, 'whitelist.txt')
+    await writeFile(file, 'a.example\n')
+    await writer.scanLists()
+    // A `>>` that opened the file before the agent's write renamed its own over it.
+    const held = await open(file, 'a')
+    t.after(() => held.close())
+    await state.replica.merge('whitelist', [{ key: 'z.example', value: '', present: true, stamp }], { synced: true })
+    await writer.writeList('whitelist')
+    await held.write('late.example\n')
+    const { late } = await writer.scanLists()
+    assert.deepEqual(late, ['whitelist'])
+    assert.equal(await readFile(file, 'utf8'), 'a.example\nz.example\nlate.example\n')
   })
 
   test('a failed list write is reported and kept due until a write succeeds', async (t) => {
