@@ -106,10 +106,15 @@ test('a synced change feeds the traffic counters and the sync and merge histogra
   const slave = agents.find(a => a !== master)!
   await writeFile(join(slave.config.settingsDir, 'blacklist.txt'), 'spam.example.com\n')
   await waitFor('the change on the master', () => (master.status() as any).datasets.blacklist.entries === 1)
-  // The upload is acknowledged before the slave fetches and applies the version it made.
-  await waitFor('the slave to apply the new version', async () => {
+  // The upload is acknowledged before the slave fetches and applies the version it made; its
+  // first download may be an earlier version, so wait for the master's newest one, after which
+  // nothing changes between the scrape and the status compared below.
+  await waitFor('the slave to apply the master\'s newest version', async () => {
     const { text } = await scrape(slave)
-    return (sample(text, 'spamsync_sync_duration_seconds_count{direction="download"}') ?? 0) >= 1
+    const applied = (slave.status() as any).appliedVersion
+    const newest = (master.status() as any).version
+    return (sample(text, 'spamsync_sync_duration_seconds_count{direction="download"}') ?? 0) >= 1 &&
+      applied.term === newest.term && applied.seq === newest.seq
   })
 
   const m = (await scrape(master)).text
