@@ -19,6 +19,7 @@ import { SettingsFileTooLargeError, UnsafeSettingsFileError } from '../errors.js
 import { removeStaleTemps, syncDir } from './atomic-write.js'
 import { isWellFormed } from './list-file.js'
 import { hasSignature, signatureOf, writtenSignature, type FileSignature } from './file-signature.js'
+import { textBatches } from './text-batches.js'
 
 /** Default of maxSettingsFileBytes: a 1M-line list (about 40 MB) and a Bayes DB of millions of tokens fit. */
 export const DEFAULT_MAX_SETTINGS_FILE_BYTES = 256 * 1024 * 1024
@@ -238,7 +239,7 @@ async function writeTemp (path: string, data: Uint8Array | readonly string[], mo
   let written: BigIntStats
   try {
     if (data instanceof Uint8Array) await fh.writeFile(data)
-    else for (const part of data) await writeText(fh, part)
+    else for (const batch of textBatches(data, WRITE_CHARS)) await writeText(fh, batch)
     // The umask may have cleared bits at creation.
     await fh.chmod(mode)
     // Only root can give the file back to its owner (e.g. the mail server's user).
