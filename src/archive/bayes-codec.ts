@@ -40,8 +40,8 @@
  */
 import { DatasetDecodeError } from '../errors.js'
 import { BAYES_MAGIC, BAYES_FORMAT_VERSION, BAYES_FORMAT_V1, MAGIC_BYTES, MIN_CONTRIBUTION_BYTES, type BayesContribution, type EncodedBayes, type EncodedContribution, type DecodeBayesOptions } from './bayes-format.js'
-import { writeContribution, ByteWriter, indexBits, checkText, compareStrings } from './bayes-write.js'
-import { readContribution, readContributionSteps, Reader, show } from './bayes-read.js'
+import { writeContribution, ByteWriter, checkText, compareStrings } from './bayes-write.js'
+import { readContribution, readContributionSteps, Reader, show, skipColumns } from './bayes-read.js'
 import { finish, finishPaced, type Pause } from '../pace.js'
 import { readContributionV1 } from './bayes-read-v1.js'
 
@@ -114,12 +114,7 @@ export function splitBayes (data: Uint8Array, name = ''): EncodedContribution[] 
     const numSpam = r.varint('numSpam')
     const numHam = r.varint('numHam')
     const n = r.varint('token count')
-    r.skip(1)
-    r.skip(r.varint('token gaps length'))
-    r.skip(r.varint('counts length'))
-    const d = r.varint('atime count')
-    r.skipVarints(d)
-    r.skip(Math.ceil(indexBits(d) * n / 8))
+    skipColumns(r, n)
     const seen = r.varint('seen count')
     for (let k = 0; k < seen; k++) {
       r.skip(1)

@@ -10,7 +10,7 @@
 import type { TokenTable } from '../crdt/token-table.js'
 import type { EncodedContribution } from './bayes-format.js'
 import { BitReader, GAP_ESCAPE, GAP_RAW_BITS } from './bayes-bits.js'
-import { readAtimeDictionary, readSeen, Reader } from './bayes-read.js'
+import { readAtimeDictionary, readSeen, Reader, skipColumns } from './bayes-read.js'
 import { indexBits } from './bayes-write.js'
 import { COUNT_ESCAPE } from './bayes-format.js'
 
@@ -88,11 +88,6 @@ export function sectionSeen (section: EncodedContribution): Map<string, 's' | 'h
   r.varint('numSpam')
   r.varint('numHam')
   const n = r.varint('token count')
-  r.skip(1)
-  r.skip(r.varint('token gaps length'))
-  r.skip(r.varint('counts length'))
-  const d = r.varint('atime count')
-  r.skipVarints(d)
-  r.skip(Math.ceil(indexBits(d) * n / 8))
+  skipColumns(r, n)
   return readSeen(r, section.nodeId)
 }

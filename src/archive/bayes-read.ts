@@ -262,3 +262,13 @@ export function show (s: string): string {
   const q = JSON.stringify(s)
   return q.length > 80 ? `${q.slice(0, 77)}..."` : q
 }
+
+/** Steps `r` over a section's columns (flags, token gaps, counts, atimes) of `n` tokens, to its seen list, decoding none. */
+export function skipColumns (r: Reader, n: number): void {
+  r.skip(1)
+  r.skip(r.varint('token gaps length'))
+  r.skip(r.varint('counts length'))
+  const d = r.varint('atime count')
+  r.skipVarints(d)
+  r.skip(Math.ceil(indexBits(d) * n / 8))
+}
