@@ -11,8 +11,8 @@
  */
 import { join } from 'node:path'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
-import { reparseListFile, reportInvalid, type InvalidReport } from '../settings/list-file.js'
-import { listFileChanges, renderListFileParts, renderNewListFile } from '../settings/list-render.js'
+import { parseListFile, reparseListFile, reportInvalid, type InvalidReport, type ParsedListFile } from '../settings/list-file.js'
+import { listFileChanges, renderIntoEntryless, renderListFileParts, renderNewListFile } from '../settings/list-render.js'
 import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type KnownFile, type ReadSettingsFile } from '../settings/settings-file.js'
 import type { FileSignature } from '../settings/file-signature.js'
 import { readAppendedTail } from '../settings/appended-tail.js'
@@ -162,11 +162,13 @@ export class SettingsFolder {
       let keep = false
       try {
         if (file === null) {
-          const next = renderNewListFile(this.replica.entries(dataset), { keysNormalised: true })
+          // The replica's keys come unique and in order; renderNewListFile stays for keys that would not.
+          const next = renderIntoEntryless(parseListFile('', listFileName(dataset)), this.replica.presentInKeyOrder(dataset)) ??
+            { text: renderNewListFile(this.replica.entries(dataset), { keysNormalised: true }), parsed: undefined }
           // A file the operator created meanwhile is read in the next round.
-          if (!await createSettingsFile(this.dir, listFileName(dataset), [next])) continue
+          if (!await createSettingsFile(this.dir, listFileName(dataset), [next.text])) continue
           this.missing.delete(dataset)
-          await this.replica.recordFileView(dataset, next)
+          await this.replica.recordFileView(dataset, next.text, next.parsed)
           return true
         }
         // A known file holds the view's text: nothing to read or scan.
@@ -175,10 +177,8 @@ export class SettingsFolder {
         // After the scan the file view is the file as it is now, or the operator's text.
         const view = this.replica.fileView(dataset)
         const before = view.parsed
-        const changes = this.replica.unwrittenChanges(dataset)
-        // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
         // Written as parts, joined only after the rename: the line is in the file the sooner.
-        const parts = renderListFileParts(before, changes ?? listFileChanges(before, this.replica.desired(dataset)), { keysNormalised: true })
+        const { parts, parsed: rendered } = this.render(dataset, before)
         if (parts.length === 1 && parts[0] === text) {
           await this.replica.recordFileView(dataset, text, view.text === text ? before : undefined)
           this.remember(dataset, file.signature)
@@ -193,7 +193,7 @@ export class SettingsFolder {
         const next = parts.length === 1 ? parts[0] : parts.join('')
         // The new text's parse from the old one, reading only the changed lines: parsing a big
         // file anew after every one-line write was most of the cost of applying a change.
-        const parsed = reparseListFile(before, next, listFileName(dataset))
+        const parsed = rendered ?? reparseListFile(before, next, listFileName(dataset))
         if (outcome.lost === undefined && late === 0) {
           await this.replica.recordFileView(dataset, next, parsed)
           this.remember(dataset, outcome.signature)
@@ -208,6 +208,19 @@ export class SettingsFolder {
       }
     }
     throw new SettingsFileBusyError(`${this.path(dataset)} changed on every one of ${MAX_WRITE_ROUNDS} tries to write it; it is written at the next try`)
+  }
+
+  /**
+   * The parts of the text a write puts in place of `before` (the file view's parse), and its parse
+   * when made with them: into a file without entries (an initial sync) the present entries are
+   * appended and their lines' parse built from them (renderIntoEntryless).
+   */
+  private render (dataset: ListDataset, before: ParsedListFile): { parts: string[], parsed?: ParsedListFile } {
+    const changes = this.replica.unwrittenChanges(dataset)
+    const appended = changes === undefined ? renderIntoEntryless(before, this.replica.presentInKeyOrder(dataset)) : null
+    if (appended !== null) return { parts: [appended.text], parsed: appended.parsed }
+    // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
+    return { parts: renderListFileParts(before, changes ?? listFileChanges(before, this.replica.desired(dataset)), { keysNormalised: true }) }
   }
 
   /**

@@ -197,5 +197,18 @@ describe('SettingsFolder', () => {
     await state.folder.write('whitelist')
     assert.equal(await readFile(join(dir, 'whitelist.txt'), 'utf8'), 'a.example\nb.example\nop.example\nd.example\n')
   })
-})
 
+  test('an initial sync into a file of comments only appends the entries sorted, and scans an edit of it as that edit only', async (t) => {
+    const { dir, state } = await node(t)
+    await writeFile(join(dir, 'blacklist.txt'), '# ours\r\n\r\n')
+    await state.folder.scan()
+    // Written as the parse of the file, not parsed again: the next scan must still see one edited line.
+    await state.replica.merge('blacklist', ['c.example', 'a.example', 'b.example'].map(k => remote(k, k === 'b.example' ? 'x #why' : '')), { synced: true })
+    assert.equal(await state.folder.write('blacklist'), true)
+    assert.equal(await readFile(join(dir, 'blacklist.txt'), 'utf8'), '# ours\r\n\r\na.example\r\nb.example x #why\r\nc.example\r\n')
+    assert.equal(state.replica.fileValue('blacklist', 'b.example'), 'x #why')
+    await writeFile(join(dir, 'blacklist.txt'), '# ours\r\n\r\na.example\r\nb.example y\r\nc.example\r\n')
+    const { changed } = await state.folder.scan()
+    assert.deepEqual(changed.get('blacklist')?.map(e => `${e.key} ${e.value}`), ['b.example y'])
+  })
+})

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { InvalidKeyError, InvalidValueError } from '../../../src/errors.js'
 import { parseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
-import { listFileChanges, renderListFile, renderListFileChanges, renderListFileParts, renderNewListFile } from '../../../src/settings/list-render.js'
-import { keyArb, lineText, scenarioArb, valueArb } from '../../helpers/list-file-arbs.js'
+import { listFileChanges, renderIntoEntryless, renderListFile, renderListFileChanges, renderListFileParts, renderNewListFile } from '../../../src/settings/list-render.js'
+import { keyArb, lineArb, lineText, scenarioArb, valueArb } from '../../helpers/list-file-arbs.js'
 
 const FILE = 'blacklist.txt'
 
@@ -279,5 +279,57 @@ describe('renderNewListFile', () => {
   test('a value that cannot be written is refused like renderListFile refuses it, also among tombstones', () => {
     assert.throws(() => renderNewListFile([entry('b.com', ''), entry('a.com', 'x  #y')]), InvalidValueError)
     assert.equal(renderNewListFile([entry('a.com', 'x  #y', false)]), '')
+  })
+})
+
+describe('renderIntoEntryless', () => {
+  // What a test compares of a parse: everything a later render, reparse or scan reads.
+  const shape = (p: ParsedListFile): unknown => ({
+    text: p.lines.text,
+    crlf: p.lines.crlf,
+    exact: p.lines.exact,
+    lines: [...p.lines].map((l, i) => ({ ...l, start: p.lines.start(i) })),
+    end: p.lines.start(p.lines.length),
+    entries: [...p.entries],
+    invalid: p.invalid,
+    eol: p.eol,
+    finalNewline: p.finalNewline
+  })
+  // A file without entries: comment and blank lines (sometimes a byte-order mark), sometimes a bad or an entry line.
+  const fileArb = fc.record({
+    lines: fc.array(lineArb.filter(l => l.t === 'comment' || l.t === 'blank'), { maxLength: 6 }),
+    other: fc.option(lineArb.filter(l => l.t === 'entry' || l.t === 'invalid')),
+    bom: fc.boolean(),
+    eol: fc.constantFrom('\n', '\r\n'),
+    finalNewline: fc.boolean()
+  }).map(f => {
+    const body = [...f.lines, ...(f.other === null ? [] : [f.other])].map(l => lineText(l, ['a.example']))
+    return (f.bom ? '\uFEFF' : '') + body.join(f.eol) + (f.finalNewline && body.length > 0 ? f.eol : '')
+  })
+  const entriesArb = fc.uniqueArray(fc.tuple(keyArb, valueArb), { selector: ([key]) => key, maxLength: 30 })
+    .map(list => list.sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0))
+
+  test('renders what renderListFile renders, with the parse parseListFile makes of it; null for a file with an entry or a bad line', () => {
+    fc.assert(fc.property(fileArb, entriesArb, (text, list) => {
+      const previous = parse(text)
+      const out = renderIntoEntryless(previous, { keys: list.map(([k]) => k), values: list.map(([, v]) => v) })
+      if (previous.entries.size > 0 || previous.invalid.length > 0 || !previous.lines.exact) {
+        assert.equal(out, null)
+        return
+      }
+      assert.notEqual(out, null)
+      const { text: next, parsed } = out as NonNullable<typeof out>
+      assert.equal(next, renderListFile(previous, new Map(list)))
+      assert.deepEqual(shape(parsed), shape(parse(next)))
+    }), { numRuns: 1000 })
+  })
+
+  test('null for keys out of order or repeated: the caller renders as usual', () => {
+    assert.equal(renderIntoEntryless(parse(''), { keys: ['b.com', 'a.com'], values: ['', ''] }), null)
+    assert.equal(renderIntoEntryless(parse(''), { keys: ['a.com', 'a.com'], values: ['', 'x'] }), null)
+  })
+
+  test('a value that cannot be written is refused like renderListFile refuses it', () => {
+    assert.throws(() => renderIntoEntryless(parse('# c\n'), { keys: ['a.com'], values: ['x  #y'] }), InvalidValueError)
   })
 })
