@@ -109,9 +109,12 @@ export function encodeColumns (cols: EntryColumns): EncodedList {
   return { data: out.bytes(), entries: order.length, present: presentCount }
 }
 
-// The indexes of `keys` in key order. Each run is checked and sorted only if it is not; then
-// runs are merged pairwise: about n log2(runs) comparisons for sorted runs instead of n log2(n).
-function keyOrder (keys: string[], runEnds: readonly number[]): Int32Array {
+/**
+ * The indexes of `keys` in key order. Each run (`runEnds`, as EntryColumns has them) is checked
+ * and sorted only if it is not; then runs are merged pairwise: about n log2(runs) comparisons for
+ * sorted runs instead of n log2(n).
+ */
+export function keyOrder (keys: string[], runEnds: readonly number[]): Int32Array {
   const n = keys.length
   let order = new Int32Array(n)
   for (let i = 0; i < n; i++) order[i] = i

@@ -10,7 +10,8 @@ import { promisify } from 'node:util'
 import { deflateRaw } from 'node:zlib'
 import type { ListDataset } from '../constants.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
-import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
+import { encodeColumns, keyOrder, type EncodedList } from '../archive/list-codec.js'
+import type { SortedEntries } from '../settings/list-render.js'
 import { BucketCursor, bucketStats, decodeBucket, decodeBucketColumns, encodeBucket, findInBucket } from '../store/bucket-codec.js'
 import { bucketOf, ENTRY_BUCKETS, type StateStore, type StoredEntry } from '../store/state-store.js'
 
@@ -291,4 +292,18 @@ function overlay (before: ReadonlyMap<string, StoredEntry>, entries: readonly St
   const after = new Map(before)
   for (const e of entries) after.set(e.key, e)
   return after.values()
+}
+
+/** The present entries of `cols` in key order, as keys and fields (no entry objects). */
+export function presentInKeyOrder (cols: EntryColumns): SortedEntries {
+  const order = keyOrder(cols.keys, cols.runEnds)
+  const keys: string[] = []
+  const values: string[] = []
+  for (let i = 0; i < order.length; i++) {
+    const e = order[i]
+    if (cols.present[e] === 0) continue
+    keys.push(cols.keys[e])
+    values.push(cols.values[e])
+  }
+  return { keys, values }
 }

@@ -17,7 +17,7 @@ import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
 import { bucketOf, fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
 import { mergeByBucket, type BucketMerge, type MergeOptions } from './bucket-merge.js'
-import { byLseq, EntryBuckets, type DecodedBuckets, type LoadOptions } from './entry-buckets.js'
+import { byLseq, EntryBuckets, presentInKeyOrder, type DecodedBuckets, type LoadOptions } from './entry-buckets.js'
 import { FileView } from './file-view.js'
 import type { ReplicaTxn } from './replica-txn.js'
 import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
@@ -155,6 +155,11 @@ export class ListReplica {
     const cols = this.held(dataset).columns()
     for (let i = 0; i < cols.length; i++) if (cols.present[i] === 1) out.set(cols.keys[i], cols.values[i])
     return out
+  }
+
+  /** The present entries in key order, from the columns (what a file without entries gets: renderIntoEntryless). */
+  presentInKeyOrder (dataset: ListDataset): ReturnType<typeof presentInKeyOrder> {
+    return presentInKeyOrder(this.held(dataset).columns())
   }
 
   /** Number of present entries. */

@@ -118,25 +118,29 @@ export function renderNewListFile (entries: Iterable<{ key: string, value: strin
   return lines.length === 0 ? '' : lines.join('\n') + '\n'
 }
 
+/** Present entries to write, in key order: normalised, unique keys and their fields. */
+export interface SortedEntries {
+  keys: readonly string[]
+  values: readonly string[]
+}
+
 const ENTRY = kindCode('entry')
 
 /**
  * What renderListFile(previous, desired) returns, and its parse, for a `previous` that holds no
- * entry (an empty file, or comment and blank lines only: the file of an initial sync): previous's
- * text with every desired entry appended in key order, one `key field` line each; the parse is
- * built from previous's columns and the new lines, as parseListFile would make it. Looking each
- * of 121k keys up in an empty file and parsing the written text again was most of writing an
- * initial sync's file (bench/initial-apply.ts). Null when previous holds an entry or an invalid line, or its lines are
- * not exactly its text: the caller renders as usual then. InvalidValueError for a field that
- * cannot be written (checkValue); keys are not checked (the replica's are normalised).
+ * entry (an empty file, or comment and blank lines only: the file of an initial sync), `entries`
+ * being every desired one: previous's text with them appended, one `key field` line each; the
+ * parse is built from previous's columns and the entries, as parseListFile would make it. Looking
+ * each of 121k keys up in an empty file and parsing the written text again was most of writing
+ * an initial sync's file (bench/initial-apply.ts). Null when previous holds an entry or an
+ * invalid line, its lines are not exactly its text, or the keys are not in order: the caller
+ * renders as usual then. InvalidValueError for a field that cannot be written (checkValue); keys
+ * are not checked (the replica's are normalised).
  */
-export function renderIntoEntryless (previous: ParsedListFile, desired: Map<string, string>): { text: string, parsed: ParsedListFile } | null {
+export function renderIntoEntryless (previous: ParsedListFile, entries: SortedEntries): { text: string, parsed: ParsedListFile } | null {
+  const { keys, values } = entries
   const old = previous.lines
-  if (previous.entries.size > 0 || previous.invalid.length > 0 || !old.exact) return null
-  if (desired.size === 0) return { text: old.text, parsed: previous }
-  // The native sort orders strings by UTF-16 code units, as `<` does: merging the replica's
-  // 256 sorted bucket runs in JS took seconds at 1M keys.
-  const keys = [...desired.keys()].sort()
+  if (previous.entries.size > 0 || previous.invalid.length > 0 || !old.exact || !isSortedUnique(keys)) return null
   const eol = previous.eol
   const n = old.length
   const starts = new Int32Array(n + keys.length + 1)
@@ -145,28 +149,34 @@ export function renderIntoEntryless (previous: ParsedListFile, desired: Map<stri
   kinds.set(old.columns.kinds)
   kinds.fill(ENTRY, n)
   const lines: string[] = new Array(keys.length)
-  const values: string[] = new Array(keys.length)
+  const map = new Map<string, string>()
   let at = starts[n]
   for (let i = 0; i < keys.length; i++) {
-    const value = values[i] = desired.get(keys[i]) as string
+    const value = values[i]
     if (value !== '') assertValue(keys[i], value)
-    const line = lines[i] = value === '' ? keys[i] : `${keys[i]} ${value}`
+    const line = value === '' ? keys[i] : `${keys[i]} ${value}`
+    lines[i] = line
+    map.set(keys[i], value)
     at += line.length + eol.length
     starts[n + 1 + i] = at
   }
+  if (keys.length === 0) return { text: old.text, parsed: previous }
   const text = old.text + lines.join(eol) + eol
-  // Keys and fields as slices of the text, as a parse makes them: the replica's are slices of its
-  // buckets' decoded text, which the file view would keep alive (~2 MB at 121k entries).
-  const entries = new Map<string, string>()
-  const lineKeys = new Array<string | undefined>(n).fill(undefined)
-  for (let i = 0; i < keys.length; i++) {
-    const start = starts[n + i]
-    const key = text.slice(start, start + keys[i].length)
-    entries.set(key, values[i] === '' ? '' : text.slice(start + key.length + 1, starts[n + i + 1] - eol.length))
-    lineKeys.push(key)
+  // previous's lines have no key (no entry, no invalid line).
+  const lineKeys: Array<string | undefined> = n === 0 ? (keys as string[]) : new Array<string | undefined>(n).fill(undefined).concat(keys)
+  const parsed: ParsedListFile = {
+    lines: new ListLines(text, eol === '\r\n', true, { starts, kinds, keys: KeyColumn.of(lineKeys), reasons: new Map() }),
+    entries: map,
+    invalid: [],
+    eol,
+    finalNewline: true
   }
-  const columns = { starts, kinds, keys: KeyColumn.of(lineKeys), reasons: new Map<number, string>() }
-  return { text, parsed: { lines: new ListLines(text, eol === '\r\n', true, columns), entries, invalid: [], eol, finalNewline: true } }
+  return { text, parsed }
+}
+
+function isSortedUnique (keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] >= keys[i]) return false
+  return true
 }
 
 /**
