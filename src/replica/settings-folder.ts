@@ -163,7 +163,7 @@ export class SettingsFolder {
       try {
         if (file === null) {
           // The replica's keys come unique and in order; renderNewListFile stays for keys that would not.
-          const next = renderIntoEntryless(parseListFile('', listFileName(dataset)), this.replica.presentInKeyOrder(dataset)) ??
+          const next = renderIntoEntryless(parseListFile('', listFileName(dataset)), () => this.replica.presentInKeyOrder(dataset)) ??
             { text: renderNewListFile(this.replica.entries(dataset), { keysNormalised: true }), parsed: undefined }
           // A file the operator created meanwhile is read in the next round.
           if (!await createSettingsFile(this.dir, listFileName(dataset), [next.text])) continue
@@ -217,7 +217,7 @@ export class SettingsFolder {
    */
   private render (dataset: ListDataset, before: ParsedListFile): { parts: string[], parsed?: ParsedListFile } {
     const changes = this.replica.unwrittenChanges(dataset)
-    const appended = changes === undefined ? renderIntoEntryless(before, this.replica.presentInKeyOrder(dataset)) : null
+    const appended = changes === undefined ? renderIntoEntryless(before, () => this.replica.presentInKeyOrder(dataset)) : null
     if (appended !== null) return { parts: [appended.text], parsed: appended.parsed }
     // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
     return { parts: renderListFileParts(before, changes ?? listFileChanges(before, this.replica.desired(dataset)), { keysNormalised: true }) }

@@ -129,7 +129,7 @@ const ENTRY = kindCode('entry')
 /**
  * What renderListFile(previous, desired) returns, and its parse, for a `previous` that holds no
  * entry (an empty file, or comment and blank lines only: the file of an initial sync), `entries`
- * being every desired one: previous's text with them appended, one `key field` line each; the
+ * giving every desired one (called only then): previous's text with them appended, one `key field` line each; the
  * parse is built from previous's columns and the entries, as parseListFile would make it. Looking
  * each of 121k keys up in an empty file and parsing the written text again was most of writing
  * an initial sync's file (bench/initial-apply.ts). Null when previous holds an entry or an
@@ -137,10 +137,12 @@ const ENTRY = kindCode('entry')
  * renders as usual then. InvalidValueError for a field that cannot be written (checkValue); keys
  * are not checked (the replica's are normalised).
  */
-export function renderIntoEntryless (previous: ParsedListFile, entries: SortedEntries): { text: string, parsed: ParsedListFile } | null {
-  const { keys, values } = entries
+export function renderIntoEntryless (previous: ParsedListFile, entries: () => SortedEntries): { text: string, parsed: ParsedListFile } | null {
   const old = previous.lines
-  if (previous.entries.size > 0 || previous.invalid.length > 0 || !old.exact || !isSortedUnique(keys)) return null
+  // Checked before the entries are asked for: ordering them is most of this function's cost.
+  if (previous.entries.size > 0 || previous.invalid.length > 0 || !old.exact) return null
+  const { keys, values } = entries()
+  if (!isSortedUnique(keys)) return null
   const eol = previous.eol
   const n = old.length
   const starts = new Int32Array(n + keys.length + 1)
