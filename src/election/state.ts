@@ -21,7 +21,7 @@ import { compareRank, eligible, type Ranked } from './rank.js'
 import { BUSY_MASTER_INTERVALS, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, PAUSE_INTERVALS, type ElectionEvents, type ElectionOptions, type ElectionTransport } from './options.js'
 
 // The machine's entry point also speaks for the beacon, rank and member types it uses.
-export { ALL_TO_ALL_MAX_NODES, MAX_BEACON_PERIOD, MAX_LONG_BEACON_PERIOD, MAX_TERM, MAX_TERM_STEP, beaconPeriod, termInReach, type Beacon, type Pin, type Role } from './beacon.js'
+export { ALL_TO_ALL_MAX_NODES, MAX_BEACON_PERIOD, MAX_LONG_BEACON_PERIOD, MAX_TERM, MIN_SLAVE_PERIOD, MAX_TERM_STEP, beaconPeriod, termInReach, type Beacon, type Pin, type Role } from './beacon.js'
 export { compareRank, outranksByConfig, type Ranked } from './rank.js'
 export type { MemberView } from './members.js'
 export type { ElectionEvents, ElectionOptions, ElectionTransport } from './options.js'

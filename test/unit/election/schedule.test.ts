@@ -1,7 +1,7 @@
 /** The beacon schedule: who publishes when, how long a quiet member stays live, and what it keeps of v1. */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { ALL_TO_ALL_MAX_NODES, MAX_BEACON_PERIOD, MAX_LONG_BEACON_PERIOD, beaconPeriod } from '../../../src/election/state.js'
+import { ALL_TO_ALL_MAX_NODES, MAX_BEACON_PERIOD, MAX_LONG_BEACON_PERIOD, MIN_SLAVE_PERIOD, beaconPeriod } from '../../../src/election/state.js'
 import { INTERVAL, WINDOW, Network, agreed, beacon, lone } from '../../helpers/election-sim.js'
 import type { Version } from '../../../src/version.js'
 
@@ -22,9 +22,12 @@ function publishedOver (net: Network, ms: number): Map<string, number> {
 }
 
 describe('beacon schedule', () => {
-  it('a slave beacons every heartbeat up to ALL_TO_ALL_MAX_NODES nodes, then about twice a second whatever the size, up to MAX_BEACON_PERIOD', () => {
+  it('a slave beacons every heartbeat up to ALL_TO_ALL_MAX_NODES nodes, then about twice a second whatever the size but no more often than every MIN_SLAVE_PERIOD, up to MAX_BEACON_PERIOD', () => {
     assert.equal(beaconPeriod(ALL_TO_ALL_MAX_NODES), 1)
-    assert.equal(beaconPeriod(10), 5)
+    assert.equal(beaconPeriod(ALL_TO_ALL_MAX_NODES + 1), MIN_SLAVE_PERIOD)
+    assert.equal(beaconPeriod(10), MIN_SLAVE_PERIOD, 'at 10 nodes a period of 5 was 0.53-0.63% of a core per idle agent')
+    assert.equal(beaconPeriod(21), 10)
+    assert.equal(beaconPeriod(23), 11)
     assert.equal(beaconPeriod(200), 100)
     assert.equal(beaconPeriod(10_000), MAX_BEACON_PERIOD)
   })
