@@ -44,6 +44,7 @@ import { writeContribution, ByteWriter, checkText, compareStrings } from './baye
 import { readContribution, readContributionSteps, Reader, show, skipColumns } from './bayes-read.js'
 import { finish, finishPaced, type Pause } from '../pace.js'
 import { readContributionV1 } from './bayes-read-v1.js'
+import { allocTokens, type TokenTable } from '../crdt/token-table.js'
 
 export { type BayesSection, type BayesContribution, type EncodedBayes, type EncodedContribution, type DecodeBayesOptions, BAYES_MAGIC, BAYES_FORMAT_VERSION, BAYES_FORMAT_V1 } from './bayes-format.js'
 
@@ -182,8 +183,21 @@ export function decodeBayesSections (data: Uint8Array, opts: Omit<DecodeBayesOpt
   decodeEach(data, opts, (c, bytes) => {
     const counts = { nodeId: c.nodeId, tokens: c.db.tokens.keys.length, numSpam: c.db.numSpam, numHam: c.db.numHam }
     out.push(bytes === null ? encodeSection(c) : { ...counts, bytes })
-  })
+  }, scratchTables())
   return out
+}
+
+/**
+ * Token tables for contributions that are only checked: one table, as large as the largest so far,
+ * lent to each contribution in turn (its rows are dropped once `take` has its bytes). A received
+ * archive of three 1M-token contributions allocated 60 MB of tables that were garbage at once.
+ */
+function scratchTables (): (n: number) => TokenTable {
+  let room = allocTokens(0)
+  return (n) => {
+    if (room.keys.length < n) room = allocTokens(n)
+    return n === room.keys.length ? room : { keys: room.keys.subarray(0, n), spam: room.spam.subarray(0, n), ham: room.ham.subarray(0, n), atime: room.atime.subarray(0, n) }
+  }
 }
 
 /**
@@ -201,7 +215,7 @@ export function decodeBayes (data: Uint8Array, opts: DecodeBayesOptions = {}): B
 
 // Decodes and checks a file, giving each contribution to `take` with its bytes in `data` (null
 // for the older layout, whose sections cannot go into a file of this one) as soon as it is read.
-function decodeEach (data: Uint8Array, opts: DecodeBayesOptions, take: (c: BayesContribution, bytes: Uint8Array | null) => void): void {
+function decodeEach (data: Uint8Array, opts: DecodeBayesOptions, take: (c: BayesContribution, bytes: Uint8Array | null) => void, alloc: (n: number) => TokenTable = allocTokens): void {
   const r = new Reader(data, opts.name === undefined ? '' : `${opts.name}: `)
   for (let i = 0; i < MAGIC_BYTES.length; i++) {
     if (i === data.length) r.fail('truncated inside the magic', 0)
@@ -212,7 +226,6 @@ function decodeEach (data: Uint8Array, opts: DecodeBayesOptions, take: (c: Bayes
   const version = data[r.pos]
   if (version !== BAYES_FORMAT_VERSION && version !== BAYES_FORMAT_V1) r.fail(`unsupported Bayes format version ${version} (expected ${BAYES_FORMAT_V1} or ${BAYES_FORMAT_VERSION})`)
   r.pos++
-  const read = version === BAYES_FORMAT_VERSION ? readContribution : readContributionV1
 
   const count = r.count('contribution count', MIN_CONTRIBUTION_BYTES)
   let entries = 0
@@ -224,7 +237,7 @@ function decodeEach (data: Uint8Array, opts: DecodeBayesOptions, take: (c: Bayes
       r.fail(nodeId === previous ? `node id ${show(nodeId)} appears twice (duplicate node id)` : `node id ${show(nodeId)} is out of order (node ids must be ascending)`, at)
     }
     previous = nodeId
-    const db = read(r, nodeId)
+    const db = version === BAYES_FORMAT_VERSION ? readContribution(r, nodeId, alloc) : readContributionV1(r, nodeId)
     entries += db.tokens.keys.length
     take({ nodeId, db }, version === BAYES_FORMAT_VERSION ? data.subarray(at, r.pos) : null)
   }

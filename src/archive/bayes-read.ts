@@ -9,18 +9,21 @@ import { indexBits } from './bayes-write.js'
 import { BitReader, GAP_ESCAPE, GAP_RAW_BITS } from './bayes-bits.js'
 import { finish } from '../pace.js'
 
-/** Reads and checks one contribution, the counterpart of writeContribution (version 2). */
-export function readContribution (r: Reader, nodeId: string): BayesSection {
-  return finish(readContributionSteps(r, nodeId))
+/**
+ * Reads and checks one contribution, the counterpart of writeContribution (version 2), into the
+ * token table `alloc` gives for its n rows (default: a new one).
+ */
+export function readContribution (r: Reader, nodeId: string, alloc: (n: number) => TokenTable = allocTokens): BayesSection {
+  return finish(readContributionSteps(r, nodeId, alloc))
 }
 
 /** {@link readContribution} yielding between its columns, where a caller may turn the event loop (pace.ts). */
-export function * readContributionSteps (r: Reader, nodeId: string): Generator<void, BayesSection> {
+export function * readContributionSteps (r: Reader, nodeId: string, alloc: (n: number) => TokenTable = allocTokens): Generator<void, BayesSection> {
   const node = `node ${show(nodeId)}`
   const numSpam = r.varint(`${node} numSpam`)
   const numHam = r.varint(`${node} numHam`)
   const n = r.count(`${node} token count`, MIN_TOKEN_BYTES_V2)
-  const tokens = allocTokens(n)
+  const tokens = alloc(n)
   readGaps(r, node, tokens.keys)
   yield
   readCounts(r, node, tokens)

@@ -112,3 +112,40 @@ export function findToken (t: TokenTable, v: number): number {
   }
   return -1
 }
+
+/**
+ * Indices 0..n-1 ordered by keys[0..n-1] (40-bit integers), stable: an LSD radix sort, four
+ * passes of 10 bits over the two 20-bit halves. Several times faster than a comparison sort.
+ */
+export function sortIndices (keys: Float64Array, n: number): Uint32Array {
+  const hi = new Uint32Array(n)
+  const lo = new Uint32Array(n)
+  for (let i = 0; i < n; i++) {
+    const h = Math.floor(keys[i] / 0x100000)
+    hi[i] = h
+    lo[i] = keys[i] - h * 0x100000
+  }
+  let order = new Uint32Array(n)
+  for (let i = 0; i < n; i++) order[i] = i
+  let next = new Uint32Array(n)
+  const count = new Uint32Array(1024)
+  for (let pass = 0; pass < 4; pass++) {
+    const part = pass < 2 ? lo : hi
+    const shift = pass % 2 === 0 ? 0 : 10
+    count.fill(0)
+    for (let i = 0; i < n; i++) count[(part[order[i]] >>> shift) & 1023]++
+    for (let b = 0, sum = 0; b < 1024; b++) {
+      const c = count[b]
+      count[b] = sum
+      sum += c
+    }
+    for (let i = 0; i < n; i++) {
+      const j = order[i]
+      next[count[(part[j] >>> shift) & 1023]++] = j
+    }
+    const swap = order
+    order = next
+    next = swap
+  }
+  return order
+}

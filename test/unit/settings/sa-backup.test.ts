@@ -219,6 +219,17 @@ describe('parseSaBackupChunks', () => {
     }
   })
 
+  test('reads a token line only when it is whole: not a line whose second byte is no tab, runs on past its token, or goes on in the next chunk', async () => {
+    const token = 't\t1\t0\t1700000000\t0a1b2c3d4e'
+    const text = `${V3}\ntx1\t0\t1700000000\t0a1b2c3d4f\nt\t1\t0\t1700000000\t0a1b2c3d4fX\n${token}7\n${token}\n`
+    const want = [[2, 'fields must be separated by tabs'], [3, 'token "0a1b2c3d4fX" is not 10 hex digits'], [4, 'token "0a1b2c3d4e7" is not 10 hex digits']]
+    const whole = parse(text)
+    assert.deepEqual(whole.invalid.map(l => [l.line, l.reason]), want)
+    assert.deepEqual([...tokenEntries(whole.db.tokens)].map(([t]) => t), ['0a1b2c3d4e'])
+    // Every cut, the one right after a token's last hex digit (before a 7 or a newline) included.
+    for (let size = 1; size <= text.length; size++) assert.deepEqual(await parseSaBackupChunks(chunked(text, size), FILE, text.length), whole, `chunks of ${size}`)
+  })
+
   test('never reads a chunk after asking for the next, so the source may read every chunk into one buffer', async () => {
     const text = MIXED_LINES.filter(l => !l.endsWith('0A1B2C3D4E')).join('\n') + '\n'
     for (const size of [1, 2, 7, 64, 1 << 20]) assert.deepEqual(await parseSaBackupChunks(chunkedInOneBuffer(text, size), FILE, text.length), parse(text), `chunks of ${size}`)
