@@ -175,6 +175,11 @@ export class KeyColumn {
     return this.chunks[c][i - this.firsts[c]]
   }
 
+  /** The keys in order, as one array (a copy of the column's pointers). */
+  toArray (): Array<string | undefined> {
+    return ([] as Array<string | undefined>).concat(...this.chunks)
+  }
+
   /** The keys in order. */
   * [Symbol.iterator] (): IterableIterator<string | undefined> {
     for (const chunk of this.chunks) yield * chunk
