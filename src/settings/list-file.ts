@@ -154,7 +154,7 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
   }
   starts.push(stop + 1)
   // The key index, built once the lines are known: a line whose key an earlier line holds is a duplicate.
-  const index = new KeyIndex(entryLines)
+  const index = new KeyIndex(entryLines, keys.length)
   const keyAt = (l: number): string | undefined => keys[l]
   const duplicates: InvalidLine[] = []
   for (let i = 0; i < keys.length; i++) {

@@ -5,9 +5,9 @@ import fc from 'fast-check'
 import { IndexedEntries, KeyIndex } from '../../../src/settings/key-index.js'
 import { parseListFile } from '../../../src/settings/list-file.js'
 
-test('finds every key added, with the first line that held it, and no other', () => {
-  fc.assert(fc.property(fc.array(fc.option(fc.string({ maxLength: 6 }), { nil: undefined }), { maxLength: 300 }), keys => {
-    const index = new KeyIndex(keys.filter(k => k !== undefined).length)
+test('finds every key added, with the first line that held it, and no other (tagged slots or not)', () => {
+  fc.assert(fc.property(fc.array(fc.option(fc.string({ maxLength: 6 }), { nil: undefined }), { maxLength: 300 }), fc.boolean(), (keys, untagged) => {
+    const index = new KeyIndex(keys.filter(k => k !== undefined).length, untagged ? 1 << 24 : keys.length)
     const keyAt = (i: number): string | undefined => keys[i]
     const first = new Map<string, number>()
     keys.forEach((key, i) => {
@@ -22,7 +22,7 @@ test('finds every key added, with the first line that held it, and no other', ()
 
 test('a full table of one slot per key still finds every key (a table holds at least 4/3 slots per key)', () => {
   const keys = Array.from({ length: 6000 }, (_, i) => `k${i}.example`)
-  const index = new KeyIndex(keys.length)
+  const index = new KeyIndex(keys.length, keys.length)
   keys.forEach((key, i) => assert.equal(index.add(key, i, j => keys[j]), -1))
   keys.forEach((key, i) => assert.equal(index.lineOf(key, j => keys[j]), i))
 })
