@@ -14,12 +14,12 @@ export class LayeredMap implements ReadonlyMap<string, string> {
   readonly size: number
   private readonly base: ReadonlyMap<string, string>
   /** Maps under this one, this one included. */
-  private readonly depth: number
+  readonly layers: number
 
   constructor (base: ReadonlyMap<string, string>, private readonly changes: ReadonlyMap<string, string | null>) {
-    const under = base instanceof LayeredMap ? base.depth : 0
+    const under = base instanceof LayeredMap ? base.layers : 0
     this.base = under >= MAX_LAYERS ? new Map(base) : base
-    this.depth = under >= MAX_LAYERS ? 1 : under + 1
+    this.layers = under >= MAX_LAYERS ? 1 : under + 1
     let size = this.base.size
     for (const [key, value] of changes) {
       const had = this.base.has(key)

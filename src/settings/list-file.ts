@@ -8,7 +8,8 @@
  */
 import { checkKey } from './list-key.js'
 import { CR, scan, scannedField, span } from './list-line.js'
-import { LayeredMap } from './layered-map.js'
+import { LayeredMap, MAX_LAYERS } from './layered-map.js'
+import { IndexedEntries, KeyIndex } from './key-index.js'
 import { commonPrefix, commonSuffix } from './common-ends.js'
 import { KeyColumn, kindCode, ListLines } from './list-lines.js'
 
@@ -31,7 +32,10 @@ export interface InvalidLine {
 export interface ParsedListFile {
   /** Every line, in order, with the text they are of. */
   lines: ListLines
-  /** Normalised key -> field (value and comment), valid lines only, first occurrence of each key. */
+  /**
+   * Normalised key -> field (value and comment), valid lines only, first occurrence of each key:
+   * read through the lines (key-index.ts), not held in a Map of every key.
+   */
   entries: ReadonlyMap<string, string>
   /** The invalid lines, in order. */
   invalid: InvalidLine[]
@@ -94,15 +98,18 @@ export function reparseListFile (before: ParsedListFile, text: string, file: str
 const ENTRY = kindCode('entry')
 const INVALID = kindCode('invalid')
 
-/** One line read afresh; `escaped`: the text holds bytes that were not UTF-8, so the line is checked for them. */
-function parseLine (raw: string, first: boolean, escaped: boolean): { kind: number, key?: string, value?: string, reason?: string } {
+/**
+ * One line read afresh; `escaped`: the text holds bytes that were not UTF-8, so the line is
+ * checked for them. The field of an entry is read only when `withValue` (a full parse keeps no
+ * field: IndexedEntries reads it from the line when asked).
+ */
+function parseLine (raw: string, first: boolean, escaped: boolean, withValue: boolean): { kind: number, key?: string, value?: string, reason?: string } {
   const kind = scan(raw, first)
   if (kind !== 'entry') return { kind: kindCode(kind) }
   if (escaped && !isWellFormed(raw)) return { kind: INVALID, reason: NOT_UTF8 }
   const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
-  return typeof key === 'string'
-    ? { kind: ENTRY, key, value: scannedField(raw) }
-    : { kind: INVALID, reason: key.reason }
+  if (typeof key !== 'string') return { kind: INVALID, reason: key.reason }
+  return withValue ? { kind: ENTRY, key, value: scannedField(raw) } : { kind: ENTRY, key }
 }
 
 function parse (text: string, file: string, before: ParsedListFile | null): ParsedListFile {
@@ -116,7 +123,6 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
   const edited = region === null ? null : reparseEdit(before as ParsedListFile, text, region, escaped)
   if (edited !== null) return { ...edited, eol, finalNewline }
 
-  const entries = new Map<string, string>()
   const invalid: InvalidLine[] = []
   const crlf = eol === '\r\n'
   const stop = finalNewline ? text.length - 1 : text.length
@@ -125,10 +131,7 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
   const keys: Array<string | undefined> = []
   const reasons = new Map<number, string>()
   let exact = finalNewline
-  // Duplicates, and their reports, completed after the loop: naming the first line needs a
-  // key -> line index that would cost a third of the parse if kept for every line.
-  const duplicates: number[] = []
-  const duplicateReports: InvalidLine[] = []
+  let entryLines = 0
   for (let start = 0; start <= stop;) {
     let end = text.indexOf('\n', start)
     if (end < 0 || end > stop) end = stop
@@ -139,31 +142,51 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
     }
     const i = starts.push(start) - 1
     const raw = text.slice(start, end)
-    const parsed = parseLine(raw, i === 0, escaped)
+    const parsed = parseLine(raw, i === 0, escaped, false)
     kinds.push(parsed.kind)
     keys.push(parsed.key)
     start = next
-    if (parsed.key === undefined) {
-      if (parsed.reason !== undefined) {
-        reasons.set(i, parsed.reason)
-        invalid.push({ file, line: i + 1, reason: parsed.reason, text: raw })
-      }
-      continue
+    if (parsed.key !== undefined) entryLines++
+    else if (parsed.reason !== undefined) {
+      reasons.set(i, parsed.reason)
+      invalid.push({ file, line: i + 1, reason: parsed.reason, text: raw })
     }
-    // One map operation a line: a set that does not grow the map found a duplicate.
-    const size = entries.size
-    entries.set(parsed.key, parsed.value as string)
-    if (entries.size !== size) continue
-    kinds[i] = INVALID
-    duplicates.push(i)
-    const report = { file, line: i + 1, reason: '', text: raw }
-    duplicateReports.push(report)
-    invalid.push(report)
   }
   starts.push(stop + 1)
+  // The key index, built once the lines are known: a line whose key an earlier line holds is a duplicate.
+  const index = new KeyIndex(entryLines, keys.length)
+  const keyAt = (l: number): string | undefined => keys[l]
+  const duplicates: InvalidLine[] = []
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]
+    if (key === undefined) continue
+    const first = index.add(key, i, keyAt)
+    if (first < 0) continue
+    kinds[i] = INVALID
+    entryLines--
+    const reason = `duplicate of line ${first + 1}`
+    reasons.set(i, reason)
+    duplicates.push({ file, line: i + 1, reason, text: rawLine(text, starts, i, crlf) })
+  }
   const lines = new ListLines(text, crlf, exact, { starts: Int32Array.from(starts), kinds: Uint8Array.from(kinds), keys: KeyColumn.of(keys), reasons })
-  if (duplicates.length > 0) nameFirstLines(lines, keys, entries, duplicates, duplicateReports)
-  return { lines, entries, invalid, eol, finalNewline }
+  return { lines, entries: new IndexedEntries(lines, index, entryLines), invalid: duplicates.length === 0 ? invalid : byLine(invalid, duplicates), eol, finalNewline }
+}
+
+/** Line `i` of `text` as written (see ListLines.raw), before the lines are made. */
+function rawLine (text: string, starts: readonly number[], i: number, crlf: boolean): string {
+  const start = starts[i]
+  let end = Math.min(starts[i + 1] - 1, text.length)
+  if (crlf && end > start && end < text.length && text.charCodeAt(end - 1) === CR) end--
+  return text.slice(start, end)
+}
+
+/** Two lists of invalid lines, each in line order, as one in line order. */
+function byLine (a: readonly InvalidLine[], b: readonly InvalidLine[]): InvalidLine[] {
+  const out: InvalidLine[] = []
+  let i = 0
+  let j = 0
+  while (i < a.length || j < b.length) out.push(j >= b.length || (i < a.length && a[i].line < b[j].line) ? a[i++] : b[j++])
+  return out
 }
 
 /** The lines of a new text that differ from before's: before's first `head` and last `tail` lines are kept; `middle` replaces the others and starts at `middleStart`. */
@@ -196,7 +219,7 @@ function reparseEdit (before: ParsedListFile, text: string, region: EditedRegion
   const middleKeys: Array<string | undefined> = []
   const eolLength = old.crlf ? 2 : 1
   for (let j = 0, at = region.middleStart; j < middle.length; j++) {
-    const parsed = parseLine(middle[j], head + j === 0, escaped)
+    const parsed = parseLine(middle[j], head + j === 0, escaped, true)
     if (parsed.kind === INVALID) return null
     if (parsed.key !== undefined) {
       // A second line of a key (here, or in the lines kept): a duplicate, which the full parse reports.
@@ -213,7 +236,10 @@ function reparseEdit (before: ParsedListFile, text: string, region: EditedRegion
   for (let i = n - tail, k = head + middle.length; i <= n; i++, k++) starts[k] = cols.starts[i] + shift
   kinds.set(cols.kinds.subarray(n - tail), head + middle.length)
   const lines = new ListLines(text, old.crlf, true, { starts, kinds, keys: cols.keys.splice(head, n - tail - head, middleKeys), reasons: new Map() })
-  return { lines, entries: new LayeredMap(before.entries, changes), invalid: [] }
+  // Layered on the entries before, up to MAX_LAYERS edits; then indexed afresh over these lines
+  // (LayeredMap's own flattening would make a Map of every key again).
+  const deep = before.entries instanceof LayeredMap && before.entries.layers >= MAX_LAYERS
+  return { lines, entries: deep ? IndexedEntries.of(lines) : new LayeredMap(before.entries, changes), invalid: [] }
 }
 
 /**
@@ -249,29 +275,6 @@ function editedLines (before: ParsedListFile, text: string, eol: string): Edited
     at = nl + 1
   }
   return { head, tail, middleStart: headChars, middle }
-}
-
-/**
- * Completes the duplicates found by parseListFile: their reason names the key's first line, and
- * the entries map gets back the first line's value (the duplicate's set overwrote it).
- */
-function nameFirstLines (lines: ListLines, keys: ReadonlyArray<string | undefined>, entries: Map<string, string>, duplicates: number[], reports: InvalidLine[]): void {
-  const cols = lines.columns
-  const first = new Map<string, number>()
-  for (const d of duplicates) first.set(keys[d] as string, -1)
-  // Every key has one `entry` line by now, the first; later ones were made `invalid`.
-  for (let i = 0; i < lines.length; i++) if (cols.kinds[i] === ENTRY && first.get(keys[i] as string) === -1) first.set(keys[i] as string, i)
-  const reasons = cols.reasons as Map<number, string>
-  for (let i = 0; i < duplicates.length; i++) {
-    const key = keys[duplicates[i]] as string
-    const original = first.get(key) as number
-    const reason = `duplicate of line ${original + 1}`
-    reasons.set(duplicates[i], reason)
-    reports[i].reason = reason
-    const raw = lines.raw(original)
-    scan(raw, original === 0)
-    entries.set(key, scannedField(raw))
-  }
 }
 
 /**

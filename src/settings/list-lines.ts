@@ -175,6 +175,16 @@ export class KeyColumn {
     return this.chunks[c][i - this.firsts[c]]
   }
 
+  /** The keys in order, as one array (a copy of the column's pointers). */
+  toArray (): Array<string | undefined> {
+    return ([] as Array<string | undefined>).concat(...this.chunks)
+  }
+
+  /** The keys in order. */
+  * [Symbol.iterator] (): IterableIterator<string | undefined> {
+    for (const chunk of this.chunks) yield * chunk
+  }
+
   /** The first index from `from` on that holds `key`, or -1 (a native search of each chunk). */
   indexOf (key: string, from = 0): number {
     for (let c = from >= this.length ? this.chunks.length : this.chunkOf(from); c < this.chunks.length; c++) {

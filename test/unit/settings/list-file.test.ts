@@ -21,7 +21,7 @@ function plain (p: ParsedListFile): object {
 describe('parseListFile', () => {
   test('reads one entry a line, the key normalised, the value after it', () => {
     const p = parse('Example.COM\nspam@example.org blocked since 2024\n')
-    assert.deepEqual(p.entries, new Map([['example.com', ''], ['spam@example.org', 'blocked since 2024']]))
+    assert.deepEqual(new Map(p.entries), new Map([['example.com', ''], ['spam@example.org', 'blocked since 2024']]))
   })
 
   test('trims the value but keeps its inner spacing', () => {
@@ -76,6 +76,14 @@ describe('parseListFile', () => {
     assert.deepEqual(p.invalid, [{ file: FILE, line: 3, reason: 'duplicate of line 1', text: 'a.com second' }])
     assert.equal(p.lines.at(2)?.key, 'a.com')
     assert.equal(p.lines.at(2)?.kind, 'invalid')
+  })
+
+  test('reports invalid lines and duplicates together in line order', () => {
+    const p = parse('a.com\nbad..com\nA.com x\nb..c\nb.com\nb.com\n')
+    assert.deepEqual(p.invalid.map(i => [i.line, i.reason]), [
+      [2, 'empty label in domain (leading dot or "..")'], [3, 'duplicate of line 1'], [4, 'empty label in domain (leading dot or "..")'], [6, 'duplicate of line 5']
+    ])
+    assert.deepEqual([...p.entries], [['a.com', ''], ['b.com', '']])
   })
 
   test('treats two spellings of one key as duplicates', () => {
@@ -184,6 +192,18 @@ describe('keysOnChangedLines', () => {
         assert.deepEqual(plain(reparseListFile(before, textB, FILE)), plain(parse(textB)))
         assert.deepEqual(plain(before), plain(parse(textA)))
       }), { numRuns: 2000 })
+  })
+
+  test('a chain of one-line edits, past the depth where the key map is indexed afresh, reads as a parse of each text', () => {
+    let lines = Array.from({ length: 50 }, (_, i) => `k${i}.example v${i}`)
+    let parsed = parse(lines.join('\n') + '\n')
+    for (let n = 0; n < 40; n++) {
+      lines = n % 3 === 2 ? lines.filter((_, i) => i !== n) : [...lines.slice(0, n), `new${n}.example w${n}`, ...lines.slice(n + 1)]
+      const text = lines.join('\n') + '\n'
+      parsed = reparseListFile(parsed, text, FILE)
+      assert.deepEqual(plain(parsed), plain(parse(text)))
+      assert.equal(parsed.entries.get(`new${n}.example`), n % 3 === 2 ? undefined : `w${n}`)
+    }
   })
 
   test('reparseListFile from the earlier text gives what parseListFile gives for files without invalid lines', () => {

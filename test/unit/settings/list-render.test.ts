@@ -158,7 +158,7 @@ describe('renderListFile properties', () => {
 
       const out = renderListFile(p, desired)
       const back = parse(out)
-      assert.deepEqual(back.entries, desired)
+      assert.deepEqual(new Map(back.entries), desired)
       if (out.includes('\n')) assert.equal(back.eol, p.eol)
 
       // Non-entry lines survive in order: byte-identical, or commented out for a deleted key.

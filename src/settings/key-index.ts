@@ -1,0 +1,150 @@
+/**
+ * A list file's entries (normalised key -> field) found through its lines instead of held in a
+ * Map: a hash table of line indexes (one Int32 a slot, open addressing) over the keys column, and
+ * a key's field read from its line when asked for. A Map of every key was the largest part of a
+ * parse (3.7 MB of heap at 121k lines, 15 MB at 1M, against 1 MB and 8 MB for the table) and
+ * most of a full parse's time (a Map.set per line); the keys and the text are held by the lines
+ * already, so the table adds only the slots.
+ */
+import { scan, scannedField } from './list-line.js'
+import { kindCode, type ListLines } from './list-lines.js'
+
+const ENTRY = kindCode('entry')
+
+/** Slots per key at least (a table at most 3/4 full keeps linear probing short). */
+const MIN_SLOTS_PER_KEY = 4 / 3
+
+/** Hash of a key (FNV-1a over its UTF-16 units). */
+function hashKey (key: string): number {
+  let h = 0x811c9dc5
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193)
+  return h
+}
+
+/** Lines a table tags its slots for: a line number then fits in a slot's low 24 bits. */
+const TAGGED_LINES = 1 << 24
+
+/**
+ * Line indexes by key: each key added once, with the first line that holds it. The keys
+ * themselves are not kept: every call is given `keyAt`, the key of a line. Below
+ * {@link TAGGED_LINES} lines a slot also holds the top 8 bits of its key's hash, so a probe
+ * compares the key (a string elsewhere in memory) only when they agree: a third less time to
+ * build the table of 1M keys.
+ */
+export class KeyIndex {
+  /** Tag << 24 | line index + 1 by slot (line index + 1 alone when untagged); 0: empty. */
+  private readonly slots: Int32Array
+  private readonly mask: number
+  private readonly tagged: boolean
+
+  /** A table for at most `count` keys on lines below `lines`. */
+  constructor (count: number, lines: number) {
+    let size = 8
+    while (size < count * MIN_SLOTS_PER_KEY) size *= 2
+    this.slots = new Int32Array(size)
+    this.mask = size - 1
+    this.tagged = lines < TAGGED_LINES
+  }
+
+  /** Adds `key` on `line` unless another line holds it: returns that line then, else -1. */
+  add (key: string, line: number, keyAt: (line: number) => string | undefined): number {
+    const h = hashKey(key)
+    const tag = this.tagged ? h & ~0xffffff : 0
+    for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
+      const held = this.slots[s]
+      if (held === 0) {
+        this.slots[s] = tag | (line + 1)
+        return -1
+      }
+      const at = this.lineIn(held, tag)
+      if (at >= 0 && keyAt(at) === key) return at
+    }
+  }
+
+  /** The line of `key`, or -1. */
+  lineOf (key: string, keyAt: (line: number) => string | undefined): number {
+    const h = hashKey(key)
+    const tag = this.tagged ? h & ~0xffffff : 0
+    for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
+      const held = this.slots[s]
+      if (held === 0) return -1
+      const at = this.lineIn(held, tag)
+      if (at >= 0 && keyAt(at) === key) return at
+    }
+  }
+
+  // The line a slot holds when its tag is `tag` (any when untagged), else -1.
+  private lineIn (held: number, tag: number): number {
+    if (!this.tagged) return held - 1
+    return (held & ~0xffffff) === tag ? (held & 0xffffff) - 1 : -1
+  }
+}
+
+/** A line's field (value and comment) as the parse reads it; `first`: it is the file's first line. */
+function fieldOf (raw: string, first: boolean): string {
+  scan(raw, first)
+  return scannedField(raw)
+}
+
+/**
+ * The entries of parsed lines: every `entry` line's key (the first line of each key, see
+ * parseListFile) with its field, in line order. Never changed once made.
+ */
+export class IndexedEntries implements ReadonlyMap<string, string> {
+  private readonly keyAt: (line: number) => string | undefined
+
+  /** `index` holds exactly the `entry` lines of `lines`, `size` of them. */
+  constructor (private readonly lines: ListLines, private readonly index: KeyIndex, readonly size: number) {
+    this.keyAt = (i) => lines.key(i)
+  }
+
+  /** The entries of `lines`, whose keys are unique to their `entry` lines (an edit checked to bring no duplicate). */
+  static of (lines: ListLines): IndexedEntries {
+    const cols = lines.columns
+    let size = 0
+    for (let i = 0; i < lines.length; i++) if (cols.kinds[i] === ENTRY) size++
+    const index = new KeyIndex(size, lines.length)
+    // The keys as one array while the table is built: a look-up in the chunked column (a binary
+    // search) for every probe made a 1M-line build take a second of CPU.
+    const keys = cols.keys.toArray()
+    const keyAt = (l: number): string | undefined => keys[l]
+    for (let i = 0; i < keys.length; i++) if (cols.kinds[i] === ENTRY) index.add(keys[i] as string, i, keyAt)
+    return new IndexedEntries(lines, index, size)
+  }
+
+  get (key: string): string | undefined {
+    const i = this.index.lineOf(key, this.keyAt)
+    return i < 0 ? undefined : fieldOf(this.lines.raw(i), i === 0)
+  }
+
+  has (key: string): boolean {
+    return this.index.lineOf(key, this.keyAt) >= 0
+  }
+
+  * entries (): MapIterator<[string, string]> {
+    const kinds = this.lines.columns.kinds
+    let i = 0
+    for (const key of this.lines.columns.keys) {
+      if (kinds[i] === ENTRY) yield [key as string, fieldOf(this.lines.raw(i), i === 0)]
+      i++
+    }
+  }
+
+  * keys (): MapIterator<string> {
+    const cols = this.lines.columns
+    let i = 0
+    for (const key of cols.keys) if (cols.kinds[i++] === ENTRY) yield key as string
+  }
+
+  * values (): MapIterator<string> {
+    for (const [, value] of this.entries()) yield value
+  }
+
+  [Symbol.iterator] (): MapIterator<[string, string]> {
+    return this.entries()
+  }
+
+  forEach (fn: (value: string, key: string, map: ReadonlyMap<string, string>) => void): void {
+    for (const [key, value] of this.entries()) fn(value, key, this)
+  }
+}
