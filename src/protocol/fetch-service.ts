@@ -14,6 +14,7 @@ import type { TrafficCounter } from './traffic.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
 import type { ArchiveRef } from './archive-ref.js'
+import { trace } from '../trace.js'
 
 /** Protocol id; the major version is the sync protocol's. */
 export const FETCH_PROTOCOL = `/spamsync/fetch/${PROTOCOL_VERSION}.0.0`
@@ -120,6 +121,7 @@ export class FetchService implements Startable {
       await lp.write(header, { signal: AbortSignal.timeout(this.timeoutMs) })
       if (served.status === Status.OK && zip !== undefined) {
         await sendChunks(lp, zip, 0, (n) => { this.count(n) }, this.timeoutMs)
+        trace('serve-sent', `${peer.slice(-6)} ${zip.byteLength}`)
       }
       await stream.close()
     } finally {

@@ -20,6 +20,7 @@ import { DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes, type ArchiveLimits } from '../
 import type { TrafficCounter } from './traffic.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
+import { trace } from '../trace.js'
 
 /** Why an upload cannot be taken now, by the partial store's answer. */
 const BUSY_REASONS: Record<NoRoom, string> = {
@@ -130,6 +131,7 @@ export class UploadService implements Startable {
     const reqBytes = await readMessage(lp, this.readTimeoutMs)
     this.traffic.bytesReceived += reqBytes.byteLength
     const req = UploadRequest.decode(reqBytes)
+    trace('upload-request-in')
     const reply = async (msg: UploadReady | UploadResult, codec: typeof UploadReady | typeof UploadResult): Promise<void> => {
       const bytes = codec.encode(msg)
       this.traffic.bytesSent += bytes.byteLength
@@ -170,6 +172,7 @@ export class UploadService implements Startable {
       await partial.cutOff()
       throw err
     }
+    trace('upload-received', req.size)
     const zip = await partial.complete(req.sha256)
     if (zip === null) {
       await reply({ status: Status.BAD_ARCHIVE, reason: 'sha256 of the received bytes differs from the request' }, UploadResult)
