@@ -21,6 +21,7 @@ import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from './list-replica.js'
 import type { StoredEntry } from '../store/state-store.js'
 import type { FileView } from './file-view.js'
+import { trace } from '../trace.js'
 
 /** What one scan of the folder found. */
 export interface ScanResult {
@@ -133,7 +134,9 @@ export class SettingsFolder {
       if (file === null) continue
       try {
         if (file.known) continue
+        trace('scan-read', `${dataset} ${file.bytes.length}`)
         const changes = await this.replica.applyScan(dataset, decodeFileText(file.bytes))
+        trace('scan-applied', `${dataset} ${changes.length}`)
         this.remember(dataset, file.signature)
         if (changes.length > 0) changed.set(dataset, [...(changed.get(dataset) ?? []), ...changes])
       } finally {
@@ -162,6 +165,7 @@ export class SettingsFolder {
       let keep = false
       try {
         if (file === null) {
+          trace('write-new', dataset)
           const next = renderNewListFile(this.replica.entries(dataset), { keysNormalised: true })
           // A file the operator created meanwhile is read in the next round.
           if (!await createSettingsFile(this.dir, listFileName(dataset), [next])) continue
@@ -178,13 +182,16 @@ export class SettingsFolder {
         const changes = this.replica.unwrittenChanges(dataset)
         // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
         // Written as parts, joined only after the rename: the line is in the file the sooner.
+        trace('write-render', dataset)
         const parts = renderListFileParts(before, changes ?? listFileChanges(before, this.replica.desired(dataset)), { keysNormalised: true })
         if (parts.length === 1 && parts[0] === text) {
           await this.replica.recordFileView(dataset, text, view.text === text ? before : undefined)
           this.remember(dataset, file.signature)
           return changed
         }
+        trace('write-rendered', `${dataset} ${parts.length}`)
         const outcome = await replaceSettingsFile(file, parts)
+        trace('write-replaced', `${dataset} ${outcome.kind}`)
         if (outcome.kind === 'changed') continue
         this.signatures.delete(dataset)
         changed = true
@@ -194,8 +201,10 @@ export class SettingsFolder {
         // The new text's parse from the old one, reading only the changed lines: parsing a big
         // file anew after every one-line write was most of the cost of applying a change.
         const parsed = reparseListFile(before, next, listFileName(dataset))
+        trace('write-reparsed', dataset)
         if (outcome.lost === undefined && late === 0) {
           await this.replica.recordFileView(dataset, next, parsed)
+          trace('write-viewed', dataset)
           this.remember(dataset, outcome.signature)
           return true
         }
