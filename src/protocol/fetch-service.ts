@@ -15,6 +15,7 @@ import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
 import type { ArchiveRef } from './archive-ref.js'
 import { trace } from '../trace.js'
+import { workAhead } from '../work-ahead.js'
 
 /** Protocol id; the major version is the sync protocol's. */
 export const FETCH_PROTOCOL = `/spamsync/fetch/${PROTOCOL_VERSION}.0.0`
@@ -158,6 +159,7 @@ export async function fetchFrom (
       await stream.close()
       return { response }
     }
+    workAhead(response.size)
     let done = 0
     const zip = await receiveChunks(lp, response.size, [], 0, (n) => {
       traffic.bytesReceived += n

@@ -18,6 +18,7 @@ import { readMessage, sendChunks, READ_TIMEOUT_MS } from './transfer.js'
 import { PartialUploads, PARTIAL_TTL_MS, type NoRoom, type Receiving } from './partial-uploads.js'
 import { DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes, type ArchiveLimits } from '../archive/limits.js'
 import type { TrafficCounter } from './traffic.js'
+import { workAhead } from '../work-ahead.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
 import { trace } from '../trace.js'
@@ -150,6 +151,7 @@ export class UploadService implements Startable {
       await stream.close()
       return
     }
+    workAhead(req.size)
     const id = `${hello.nodeId}/${Buffer.from(req.sha256).toString('hex')}/${req.size}`
     const whole = this.takeReceived(id)
     if (whole !== undefined) {

@@ -16,6 +16,7 @@ import { listFileChanges, renderListFileParts, renderNewListFile } from '../sett
 import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type KnownFile, type ReadSettingsFile } from '../settings/settings-file.js'
 import type { FileSignature } from '../settings/file-signature.js'
 import { readAppendedTail } from '../settings/appended-tail.js'
+import { workAhead } from '../work-ahead.js'
 import type { FileHandle } from 'node:fs/promises'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from './list-replica.js'
@@ -134,6 +135,7 @@ export class SettingsFolder {
       if (file === null) continue
       try {
         if (file.known) continue
+        workAhead(file.bytes.length)
         trace('scan-read', `${dataset} ${file.bytes.length}`)
         const changes = await this.replica.applyScan(dataset, decodeFileText(file.bytes))
         trace('scan-applied', `${dataset} ${changes.length}`)

@@ -1,7 +1,9 @@
 import { loadConfig, CONFIG_KEYS, type FlagKey } from '../../config.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
 import { checkBeforeStart } from '../checks.js'
-import { compilersWhenBusy, deferredCompilers } from '../compilers-when-busy.js'
+import { compilersWhenBusy, deferredCompilers, processParts } from '../compilers-when-busy.js'
+import { onLargeWork } from '../../work-ahead.js'
+import { trace } from '../../trace.js'
 
 const KEYS = Object.keys(CONFIG_KEYS) as FlagKey[]
 
@@ -28,6 +30,15 @@ ${configHelp(KEYS)}`,
     // bin/spamsync.js started node without Sparkplug and Maglev, for the agent to turn them on once it works.
     const deferred = deferredCompilers()
     const compilers = deferred.length > 0 ? compilersWhenBusy(deferred) : null
+    // Large work (a list file or archive of hundreds of KB) turns them on before it starts, not up to 2 s into it.
+    const stopHint = compilers === null
+      ? null
+      : onLargeWork(() => {
+        trace('compilers-on')
+        for (const c of deferred) processParts().turnOn(c)
+        compilers.stop()
+        stopHint?.()
+      })
     // Loaded here, not at the top: libp2p is a second of start-up no other command should pay.
     const { Agent } = await import('../../agent.js')
     const agent = await Agent.start(config)
@@ -37,6 +48,7 @@ ${configHelp(KEYS)}`,
       const stop = (signal: string): void => {
         stderr(`spamsync: ${signal}: stopping\n`)
         compilers?.stop()
+        stopHint?.()
         agent.stop().then(resolve, (err) => { stderr(`spamsync: stop failed: ${err?.message ?? err}\n`); resolve() })
       }
       process.once('SIGTERM', () => { stop('SIGTERM') })
