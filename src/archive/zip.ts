@@ -102,11 +102,46 @@ export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint
     base: meta.base,
     version: meta.version,
     createdAt: meta.createdAt,
-    files: files.map(f => ({ name: f.name, size: f.data.length, entries: f.entries, sha256: sha256Hex(f.data) }))
+    files: files.map(f => ({ name: f.name, size: f.data.length, entries: f.entries, sha256: packed(f.data).sha256 }))
   })
   // The entry time is the manifest's createdAt, so packing the same input twice gives equal bytes.
   const mtime = Math.min(Math.max(Date.parse(manifest.createdAt), DOS_MIN_MS), DOS_MAX_MS)
   return zipEntries([{ name: MANIFEST_NAME, data: serializeManifest(manifest), level: PACK_LEVEL }, ...files], mtime)
+}
+
+/** What packing a file's bytes computes: its sha256 (hex), CRC-32, and deflate stream per level. */
+interface PackedFile {
+  sha256: string
+  crc: number
+  deflated: (level: number) => Uint8Array
+}
+
+/**
+ * Files from this size on keep what packing them computed for as long as their bytes live: one
+ * encoded list file (held by ListReplica.encoded while the list does not change) goes into the
+ * archive of every fetcher of a version, and each pack deflated, hashed and summed it anew
+ * (121k-line list, 4.6 MB: ~70-120 ms of the master's CPU per fetcher after the first).
+ */
+const KEEP_PACKED_BYTES = 64 * 1024
+
+const packedFiles = new WeakMap<Uint8Array, PackedFile>()
+
+/** The sha256, CRC-32 and (lazily) deflate stream of `data`, computed once for a large file's bytes. */
+function packed (data: Uint8Array): PackedFile {
+  const kept = packedFiles.get(data)
+  if (kept !== undefined) return kept
+  const streams = new Map<number, Uint8Array>()
+  const file: PackedFile = {
+    sha256: sha256Hex(data),
+    crc: crc32(data) >>> 0,
+    deflated: (level) => {
+      let stream = streams.get(level)
+      if (stream === undefined) streams.set(level, stream = deflateRawSync(data, { level }))
+      return stream
+    }
+  }
+  if (data.length >= KEEP_PACKED_BYTES) packedFiles.set(data, file)
+  return file
 }
 
 /**
@@ -125,9 +160,10 @@ function zipEntries (files: Array<Pick<ArchiveInputFile, 'name' | 'data' | 'leve
   })
   for (const f of files) {
     const level = f.level ?? PACK_LEVEL
-    const entry: ZipInputFile = { filename: f.name, size: f.data.length, crc: crc32(f.data) >>> 0, compression: level === 0 ? METHOD_STORED : METHOD_DEFLATE, mtime }
+    const p = packed(f.data)
+    const entry: ZipInputFile = { filename: f.name, size: f.data.length, crc: p.crc, compression: level === 0 ? METHOD_STORED : METHOD_DEFLATE, mtime }
     zip.add(entry)
-    entry.ondata?.(null, (level === 0 ? f.data : deflateRawSync(f.data, { level })) as Uint8Array<ArrayBuffer>, true)
+    entry.ondata?.(null, (level === 0 ? f.data : p.deflated(level)) as Uint8Array<ArrayBuffer>, true)
   }
   zip.end()
   if (failure !== null) throw failure
