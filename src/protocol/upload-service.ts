@@ -132,7 +132,6 @@ export class UploadService implements Startable {
     const reqBytes = await readMessage(lp, this.readTimeoutMs)
     this.traffic.bytesReceived += reqBytes.byteLength
     const req = UploadRequest.decode(reqBytes)
-    trace('upload-request-in')
     const reply = async (msg: UploadReady | UploadResult, codec: typeof UploadReady | typeof UploadResult): Promise<void> => {
       const bytes = codec.encode(msg)
       this.traffic.bytesSent += bytes.byteLength
@@ -151,7 +150,6 @@ export class UploadService implements Startable {
       await stream.close()
       return
     }
-    workAhead(req.size)
     const id = `${hello.nodeId}/${Buffer.from(req.sha256).toString('hex')}/${req.size}`
     const whole = this.takeReceived(id)
     if (whole !== undefined) {
@@ -174,7 +172,6 @@ export class UploadService implements Startable {
       await partial.cutOff()
       throw err
     }
-    trace('upload-received', req.size)
     const zip = await partial.complete(req.sha256)
     if (zip === null) {
       await reply({ status: Status.BAD_ARCHIVE, reason: 'sha256 of the received bytes differs from the request' }, UploadResult)
@@ -202,6 +199,8 @@ export class UploadService implements Startable {
 
   /** Reads the archive's bytes from `partial.offset` up to `size` into `partial`. */
   private async receiveRest (lp: LengthPrefixedStream, partial: Receiving, size: number): Promise<void> {
+    trace('upload-receiving', `${partial.offset}/${size}`)
+    workAhead(size)
     for (let have = partial.offset; have < size;) {
       const chunk = await readMessage(lp, this.readTimeoutMs)
       if (chunk.byteLength === 0 || have + chunk.byteLength > size) throw new TransferError(`peer sent more than the declared ${size} bytes`)
@@ -209,6 +208,7 @@ export class UploadService implements Startable {
       have += chunk.byteLength
       this.traffic.bytesReceived += chunk.byteLength
     }
+    trace('upload-received', size)
   }
 
   /** Replies with the outcome of a merge: the version that holds it, or why the archive is bad. */

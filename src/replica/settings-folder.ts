@@ -167,7 +167,6 @@ export class SettingsFolder {
       let keep = false
       try {
         if (file === null) {
-          trace('write-new', dataset)
           const next = renderNewListFile(this.replica.entries(dataset), { keysNormalised: true })
           // A file the operator created meanwhile is read in the next round.
           if (!await createSettingsFile(this.dir, listFileName(dataset), [next])) continue
@@ -184,7 +183,6 @@ export class SettingsFolder {
         const changes = this.replica.unwrittenChanges(dataset)
         // The replica's keys are normalised already (a scan parsed them or a checked archive brought them).
         // Written as parts, joined only after the rename: the line is in the file the sooner.
-        trace('write-render', dataset)
         const parts = renderListFileParts(before, changes ?? listFileChanges(before, this.replica.desired(dataset)), { keysNormalised: true })
         if (parts.length === 1 && parts[0] === text) {
           await this.replica.recordFileView(dataset, text, view.text === text ? before : undefined)
@@ -193,7 +191,6 @@ export class SettingsFolder {
         }
         trace('write-rendered', `${dataset} ${parts.length}`)
         const outcome = await replaceSettingsFile(file, parts)
-        trace('write-replaced', `${dataset} ${outcome.kind}`)
         if (outcome.kind === 'changed') continue
         this.signatures.delete(dataset)
         changed = true
@@ -206,7 +203,6 @@ export class SettingsFolder {
         trace('write-reparsed', dataset)
         if (outcome.lost === undefined && late === 0) {
           await this.replica.recordFileView(dataset, next, parsed)
-          trace('write-viewed', dataset)
           this.remember(dataset, outcome.signature)
           return true
         }

@@ -32,7 +32,6 @@ import type { ArchiveRef } from '../protocol/archive-ref.js'
 import type { TransferReport } from './transfer.js'
 import type { EngineParts, WrittenDataset } from './engine-types.js'
 import { engineCollector, type TombstoneCollector } from './tombstones.js'
-import { trace } from '../trace.js'
 
 export type { RoleView, SyncNetwork, EngineHooks, EngineParts, WrittenDataset, BayesParts, SyncErrorReport, TransferReport } from './engine-types.js'
 export type { HistoryItem } from './version-history.js'
@@ -162,12 +161,10 @@ export class SyncEngine {
   /** Scans the settings folder; the master cuts a version, a slave uploads. */
   async localChanged (): Promise<number> {
     const changed = await this.queue.run(async () => {
-      trace('scan-start')
       const { changed, failed } = await this.writer.scanLists()
       for (const { dataset } of failed) this.report(`read ${dataset}`, { message: this.parts.folder.problem(dataset) })
       let n = 0
       for (const entries of changed.values()) n += entries.length
-      trace('scan-done', n)
       if (n > 0 && this.parts.roles.role === 'master') {
         await this.cutVersion(this.parts.nodeId)
       }
@@ -307,10 +304,8 @@ export class SyncEngine {
       if (waiting) this.mergesWaiting--
       waiting = false
     }
-    trace('merge-read', zip.byteLength)
     return await this.queue.run(async () => {
       done()
-      trace('merge-queue-entered')
       if (this.parts.roles.role !== 'master') throw new SyncRefusedError('no longer master')
       const bayes = this.parts.bayes?.replica
       if (bayes !== undefined) {
@@ -324,7 +319,6 @@ export class SyncEngine {
       const applied = await applyArchive(archive, { replica: this.parts.replica, bayes }, { synced: true })
       if (kind === 'full') this.fullSeen.add(nodeId)
       const changed = changedLists(applied)
-      trace('merge-applied', changed.join(','))
       if (changed.length > 0 || applied.bayesChanged > 0) await this.cutVersion(nodeId, changed, applied.bayesChanged > 0)
       return this.versions.current
     }).catch((err) => {
@@ -337,9 +331,7 @@ export class SyncEngine {
 
   /** The answer to a fetch (archive-server.ts). */
   async serveFetch (since: Version, ask: FetchAsk): Promise<Served> {
-    trace('serve-start', `${ask.nodeId.slice(-6)} since ${since.term}.${since.seq}`)
     const served = await this.server.serve(this.tombstones.needsFull(since) ? ZERO_VERSION : since, ask)
-    trace('serve-built', `${ask.nodeId.slice(-6)} ${served.kind} ${served.zip?.byteLength}`)
     // The history of the versions it covers goes with an archive, so every node keeps it.
     if (served.status === Status.OK && served.version !== undefined) served.history = await this.versions.recordsFor(served.kind === 'delta' ? since : ZERO_VERSION, served.version)
     return served
@@ -374,17 +366,12 @@ export class SyncEngine {
 
   /** Numbers a new central version, records it and tells the cluster. Runs inside the queue. */
   private async cutVersion (origin: string, written: ListDataset[] = [], bayesGrew = false): Promise<void> {
-    trace('cut-start')
     const cut = await this.versions.cut(this.parts.roles.term, origin)
-    trace('cut-done', `${cut.version.term}.${cut.version.seq}`)
     this.tombstones.versionCut(cut.version, cut.record.time)
     // Tell the cluster first: slaves fetch while this node writes its snapshot and its own files.
     this.parts.network.announce()
-    trace('announced')
     await this.versions.snapshot(cut)
-    trace('snapshot-done')
     const changedFiles: WrittenDataset[] = await this.writer.writeLists(written)
-    trace('master-written', changedFiles.join(','))
     if (await this.writer.afterChange(bayesGrew, this.mergesWaiting > 0)) changedFiles.push('bayes')
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
   }
