@@ -7,7 +7,8 @@
  * than the limits allow. The order of the checks is part of the format: protocol/archive-v1.md.
  */
 import { createHash } from 'node:crypto'
-import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib'
+import { crc32, inflateRawSync } from 'node:zlib'
+import { packed } from './packed-file.js'
 import { Zip, type ZipInputFile } from 'fflate'
 import {
   ArchiveLimitError,
@@ -109,41 +110,6 @@ export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint
   return zipEntries([{ name: MANIFEST_NAME, data: serializeManifest(manifest), level: PACK_LEVEL }, ...files], mtime)
 }
 
-/** What packing a file's bytes computes: its sha256 (hex), CRC-32, and deflate stream per level. */
-interface PackedFile {
-  sha256: string
-  crc: number
-  deflated: (level: number) => Uint8Array
-}
-
-/**
- * Files from this size on keep what packing them computed for as long as their bytes live: one
- * encoded list file (held by ListReplica.encoded while the list does not change) goes into the
- * archive of every fetcher of a version, and each pack deflated, hashed and summed it anew
- * (121k-line list, 4.6 MB: ~70-120 ms of the master's CPU per fetcher after the first).
- */
-const KEEP_PACKED_BYTES = 64 * 1024
-
-const packedFiles = new WeakMap<Uint8Array, PackedFile>()
-
-/** The sha256, CRC-32 and (lazily) deflate stream of `data`, computed once for a large file's bytes. */
-function packed (data: Uint8Array): PackedFile {
-  const kept = packedFiles.get(data)
-  if (kept !== undefined) return kept
-  const streams = new Map<number, Uint8Array>()
-  const file: PackedFile = {
-    sha256: sha256Hex(data),
-    crc: crc32(data) >>> 0,
-    deflated: (level) => {
-      let stream = streams.get(level)
-      if (stream === undefined) streams.set(level, stream = deflateRawSync(data, { level }))
-      return stream
-    }
-  }
-  if (data.length >= KEEP_PACKED_BYTES) packedFiles.set(data, file)
-  return file
-}
-
 /**
  * Writes the zip with fflate's streaming Zip, which lays out the headers, data descriptors and
  * central directory; the data itself is deflated by Node's zlib and handed to fflate as a
@@ -160,10 +126,9 @@ function zipEntries (files: Array<Pick<ArchiveInputFile, 'name' | 'data' | 'leve
   })
   for (const f of files) {
     const level = f.level ?? PACK_LEVEL
-    const p = packed(f.data)
-    const entry: ZipInputFile = { filename: f.name, size: f.data.length, crc: p.crc, compression: level === 0 ? METHOD_STORED : METHOD_DEFLATE, mtime }
+    const entry: ZipInputFile = { filename: f.name, size: f.data.length, crc: packed(f.data).crc, compression: level === 0 ? METHOD_STORED : METHOD_DEFLATE, mtime }
     zip.add(entry)
-    entry.ondata?.(null, (level === 0 ? f.data : p.deflated(level)) as Uint8Array<ArrayBuffer>, true)
+    entry.ondata?.(null, (level === 0 ? f.data : packed(f.data).deflated(level)) as Uint8Array<ArrayBuffer>, true)
   }
   zip.end()
   if (failure !== null) throw failure
