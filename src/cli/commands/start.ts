@@ -30,7 +30,14 @@ ${configHelp(KEYS)}`,
     // bin/spamsync.js started node without Sparkplug and Maglev, for the agent to turn them on once it works.
     const deferred = deferredCompilers()
     const compilers = deferred.length > 0 ? compilersWhenBusy(deferred) : null
-    // Large work (a list file or archive of hundreds of KB) turns them on before it starts, not up to 2 s into it.
+    // Loaded here, not at the top: libp2p is a second of start-up no other command should pay.
+    const { Agent } = await import('../../agent.js')
+    const agent = await Agent.start(config)
+    compilers?.started()
+    // Once started, large work (a list file or archive of hundreds of KB) turns them on before it
+    // starts, not up to 2 s into it. Not during the start: a start with the 121k list scanned in
+    // their code from its first line kept ~2 MB more of it for good (idle RSS 105.3 against
+    // 103.4 MB, bench/footprint.ts, 3 runs, load 16-23), and that scan turns them on anyway.
     const stopHint = compilers === null
       ? null
       : onLargeWork(() => {
@@ -39,10 +46,6 @@ ${configHelp(KEYS)}`,
         compilers.stop()
         stopHint?.()
       })
-    // Loaded here, not at the top: libp2p is a second of start-up no other command should pay.
-    const { Agent } = await import('../../agent.js')
-    const agent = await Agent.start(config)
-    compilers?.started()
     stdout(`spamsync ${String(agent.status().agentVersion)} node ${agent.nodeId} started; status: http://${config.httpHost}:${agent.httpPort}/status\n`)
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
