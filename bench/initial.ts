@@ -10,7 +10,9 @@
  *
  * `--cpu-prof-dir=DIR` starts the agents with V8's CPU profiler (NODE_OPTIONS), which writes one
  * .cpuprofile per agent into DIR when it stops: where the time of the sync goes.
- * Run: `npx tsc -p . && npx node dist/bench/initial.js [--lists=121k,1M] [--runs=3] [--cpu-prof-dir=DIR]`.
+ * `--trace` has every agent write its trace points (src/trace.ts) and prints the timeline of each
+ * run: when each node saw the file, scanned, uploaded, merged, cut, served, fetched, applied and wrote.
+ * Run: `npx tsc -p . && npx node dist/bench/initial.js [--lists=121k,1M] [--runs=3] [--cpu-prof-dir=DIR] [--trace]`.
  * Prints one JSON object, then a table of medians. Every process is stopped and every temp folder
  * removed, also on error or Ctrl-C.
  */
@@ -23,6 +25,7 @@ import type { AgentProcess } from '../test/helpers/agents.js'
 import { parseListFile } from '../src/settings/list-file.js'
 import { blacklistPath, clusterCpu, emergencyCleanup, live, round, settleCounters, startCluster, statuses, waitStable, withCluster } from './cluster/harness.js'
 import { dropFile, timeUntilAllLines } from './initial/drop.js'
+import { timeline, timelineText, type TracePoint } from './initial/timeline.js'
 import { benchList, type ListName } from './lists.js'
 
 /** Nodes in the cluster. */
@@ -50,6 +53,8 @@ export interface InitialRun {
   /** CPU seconds of all agents from the drop until quiet. */
   agentCpuSeconds: number | null
   loadavg: [number, number]
+  /** With --trace: every node's trace points after the drop (bench/initial/timeline.ts). */
+  timeline?: TracePoint[]
 }
 
 const mb = (kb: number): number => Math.round(kb / 1024 * 10) / 10
@@ -75,6 +80,7 @@ export async function initialRun (listName: ListName, log: (s: string) => void):
     const l0 = loadavg()[0]
     const c0 = clusterCpu(agents)
     const t0 = performance.now()
+    const dropEpochMs = performance.timeOrigin + t0
     await dropFile(blacklistPath(agents[0]), join(cluster.root, 'blacklist.txt.drop'), list)
     let statusMs: number | null = null
     const watchStatus = (async () => {
@@ -96,6 +102,9 @@ export async function initialRun (listName: ListName, log: (s: string) => void):
     log(`${listName}: peak RSS ${peakMB.join(' / ')} MB, settled ${settledMB.join(' / ')} MB`)
     // Stopped, not killed: a profiled agent writes its profile as it exits (a 1M one takes longer than stop()'s 10 s).
     await Promise.all(agents.map(async a => { await stopPatiently(a, 120_000) }))
+    const names = agents.map((a, i) => `node${i + 1}${i === 0 ? '(origin)' : ''}${i === settled.masterIndex ? 'M' : ''}`)
+    const points = process.env.SPAMSYNC_TRACE === '1' ? timeline(new Map(agents.map((a, i) => [names[i], a.output])), dropEpochMs) : undefined
+    if (points !== undefined) log(`${listName} timeline (ms since the drop; cpu: the node's CPU since its previous point):\n${timelineText(points)}`)
     return {
       list: listName,
       droppedOn,
@@ -105,7 +114,8 @@ export async function initialRun (listName: ListName, log: (s: string) => void):
       peakMB,
       settledMB,
       agentCpuSeconds: c0 === null || c1 === null ? null : round(c1 - c0),
-      loadavg: [round(l0), round(loadavg()[0])]
+      loadavg: [round(l0), round(loadavg()[0])],
+      timeline: points
     }
   })
 }
@@ -146,6 +156,8 @@ export async function main (argv: string[]): Promise<InitialRun[]> {
   const lists = (arg('lists') ?? '121k').split(',') as ListName[]
   const runs = Number(arg('runs') ?? 3)
   const profDir = arg('cpu-prof-dir')
+  // The agents inherit the environment: each writes its trace points (src/trace.ts).
+  if (argv.includes('--trace')) process.env.SPAMSYNC_TRACE = '1'
   if (profDir !== undefined) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${resolve(profDir)}`.trim()
   const log = (s: string): void => { process.stderr.write(`[initial] ${s}\n`) }
   const onSignal = (): void => { emergencyCleanup(); process.exit(130) }

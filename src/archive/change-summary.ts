@@ -71,18 +71,31 @@ export function changeKind (before: Entry | undefined, after: Entry): KeyChangeK
   return was ? 'removed' : null
 }
 
-/** Counts and lists the changes of one dataset from each changed key's first and last state. */
+/**
+ * Counts and lists the changes of one dataset from each changed key's first and last state. Only
+ * the first `listed` keys in key order are kept while counting, not every change sorted: a version
+ * cut after a 121k-line list was dropped in sorted 121k changes to list 50 (~95 ms of the master's CPU).
+ */
 export function summarizeDataset (changes: Iterable<{ before: Entry | undefined, after: Entry }>, listed = MAX_LISTED_KEYS): DatasetChanges {
   const out: DatasetChanges = { added: 0, removed: 0, changed: 0, keys: [] }
-  const all: Array<{ before: Entry | undefined, after: Entry, kind: KeyChangeKind }> = []
+  // The smallest keys seen so far, in key order, at most `listed`.
+  const first: Array<{ before: Entry | undefined, after: Entry, kind: KeyChangeKind }> = []
   for (const { before, after } of changes) {
     const kind = changeKind(before, after)
     if (kind === null) continue
     out[kind]++
-    all.push({ before, after, kind })
+    if (listed <= 0 || (first.length === listed && after.key >= first[listed - 1].after.key)) continue
+    let lo = 0
+    let hi = first.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (first[mid].after.key < after.key) lo = mid + 1
+      else hi = mid
+    }
+    first.splice(lo, 0, { before, after, kind })
+    if (first.length > listed) first.pop()
   }
-  all.sort((a, b) => a.after.key < b.after.key ? -1 : a.after.key > b.after.key ? 1 : 0)
-  out.keys = all.slice(0, listed).map(({ before, after, kind }) => listedKey(before, after, kind))
+  out.keys = first.map(({ before, after, kind }) => listedKey(before, after, kind))
   return out
 }
 

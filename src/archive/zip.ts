@@ -7,7 +7,8 @@
  * than the limits allow. The order of the checks is part of the format: protocol/archive-v1.md.
  */
 import { createHash } from 'node:crypto'
-import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib'
+import { crc32, inflateRawSync } from 'node:zlib'
+import { packed } from './packed-file.js'
 import { Zip, type ZipInputFile } from 'fflate'
 import {
   ArchiveLimitError,
@@ -102,7 +103,7 @@ export function packArchive (meta: ArchiveMeta, files: ArchiveInputFile[]): Uint
     base: meta.base,
     version: meta.version,
     createdAt: meta.createdAt,
-    files: files.map(f => ({ name: f.name, size: f.data.length, entries: f.entries, sha256: sha256Hex(f.data) }))
+    files: files.map(f => ({ name: f.name, size: f.data.length, entries: f.entries, sha256: packed(f.data).sha256 }))
   })
   // The entry time is the manifest's createdAt, so packing the same input twice gives equal bytes.
   const mtime = Math.min(Math.max(Date.parse(manifest.createdAt), DOS_MIN_MS), DOS_MAX_MS)
@@ -125,9 +126,9 @@ function zipEntries (files: Array<Pick<ArchiveInputFile, 'name' | 'data' | 'leve
   })
   for (const f of files) {
     const level = f.level ?? PACK_LEVEL
-    const entry: ZipInputFile = { filename: f.name, size: f.data.length, crc: crc32(f.data) >>> 0, compression: level === 0 ? METHOD_STORED : METHOD_DEFLATE, mtime }
+    const entry: ZipInputFile = { filename: f.name, size: f.data.length, crc: packed(f.data).crc, compression: level === 0 ? METHOD_STORED : METHOD_DEFLATE, mtime }
     zip.add(entry)
-    entry.ondata?.(null, (level === 0 ? f.data : deflateRawSync(f.data, { level })) as Uint8Array<ArrayBuffer>, true)
+    entry.ondata?.(null, (level === 0 ? f.data : packed(f.data).deflated(level)) as Uint8Array<ArrayBuffer>, true)
   }
   zip.end()
   if (failure !== null) throw failure

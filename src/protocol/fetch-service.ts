@@ -14,6 +14,8 @@ import type { TrafficCounter } from './traffic.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
 import type { ArchiveRef } from './archive-ref.js'
+import { trace } from '../trace.js'
+import { workAhead } from '../work-ahead.js'
 
 /** Protocol id; the major version is the sync protocol's. */
 export const FETCH_PROTOCOL = `/spamsync/fetch/${PROTOCOL_VERSION}.0.0`
@@ -120,6 +122,7 @@ export class FetchService implements Startable {
       await lp.write(header, { signal: AbortSignal.timeout(this.timeoutMs) })
       if (served.status === Status.OK && zip !== undefined) {
         await sendChunks(lp, zip, 0, (n) => { this.count(n) }, this.timeoutMs)
+        trace('serve-sent', `${peer.slice(-6)} ${zip.byteLength}`)
       }
       await stream.close()
     } finally {
@@ -156,6 +159,7 @@ export async function fetchFrom (
       await stream.close()
       return { response }
     }
+    workAhead(response.size)
     let done = 0
     const zip = await receiveChunks(lp, response.size, [], 0, (n) => {
       traffic.bytesReceived += n

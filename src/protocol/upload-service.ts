@@ -18,8 +18,10 @@ import { readMessage, sendChunks, READ_TIMEOUT_MS } from './transfer.js'
 import { PartialUploads, PARTIAL_TTL_MS, type NoRoom, type Receiving } from './partial-uploads.js'
 import { DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes, type ArchiveLimits } from '../archive/limits.js'
 import type { TrafficCounter } from './traffic.js'
+import { workAhead } from '../work-ahead.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import type { Version } from '../version.js'
+import { trace } from '../trace.js'
 
 /** Why an upload cannot be taken now, by the partial store's answer. */
 const BUSY_REASONS: Record<NoRoom, string> = {
@@ -197,6 +199,8 @@ export class UploadService implements Startable {
 
   /** Reads the archive's bytes from `partial.offset` up to `size` into `partial`. */
   private async receiveRest (lp: LengthPrefixedStream, partial: Receiving, size: number): Promise<void> {
+    trace('upload-receiving', `${partial.offset}/${size}`)
+    workAhead(size)
     for (let have = partial.offset; have < size;) {
       const chunk = await readMessage(lp, this.readTimeoutMs)
       if (chunk.byteLength === 0 || have + chunk.byteLength > size) throw new TransferError(`peer sent more than the declared ${size} bytes`)
@@ -204,6 +208,7 @@ export class UploadService implements Startable {
       have += chunk.byteLength
       this.traffic.bytesReceived += chunk.byteLength
     }
+    trace('upload-received', size)
   }
 
   /** Replies with the outcome of a merge: the version that holds it, or why the archive is bad. */

@@ -336,7 +336,8 @@ export class ListReplica {
     const held = await this.loaded(dataset)
     // The buckets this change has read, as they were before it.
     const decoded: DecodedBuckets = new Map()
-    const before = (key: string): StoredEntry | undefined => held.bucket(bucketOf(key), decoded).get(key)
+    // A dataset that holds nothing (a list file dropped into a new folder) has nothing to look up or decode per key.
+    const before = held.size === 0 ? () => undefined : (key: string): StoredEntry | undefined => held.bucket(bucketOf(key), decoded).get(key)
     const staged = new Map<string, StoredEntry>()
     const startLseq = this.lseq
     let lseq = this.lseq

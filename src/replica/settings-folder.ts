@@ -16,11 +16,13 @@ import { listFileChanges, renderIntoEntryless, renderListFileParts, renderNewLis
 import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type KnownFile, type ReadSettingsFile } from '../settings/settings-file.js'
 import type { FileSignature } from '../settings/file-signature.js'
 import { readAppendedTail } from '../settings/appended-tail.js'
+import { workAhead } from '../work-ahead.js'
 import type { FileHandle } from 'node:fs/promises'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from './list-replica.js'
 import type { StoredEntry } from '../store/state-store.js'
 import type { FileView } from './file-view.js'
+import { trace } from '../trace.js'
 
 /** What one scan of the folder found. */
 export interface ScanResult {
@@ -133,7 +135,10 @@ export class SettingsFolder {
       if (file === null) continue
       try {
         if (file.known) continue
+        workAhead(file.bytes.length)
+        trace('scan-read', `${dataset} ${file.bytes.length}`)
         const changes = await this.replica.applyScan(dataset, decodeFileText(file.bytes))
+        trace('scan-applied', `${dataset} ${changes.length}`)
         this.remember(dataset, file.signature)
         if (changes.length > 0) changed.set(dataset, [...(changed.get(dataset) ?? []), ...changes])
       } finally {
@@ -184,6 +189,7 @@ export class SettingsFolder {
           this.remember(dataset, file.signature)
           return changed
         }
+        trace('write-rendered', `${dataset} ${parts.length}`)
         const outcome = await replaceSettingsFile(file, parts)
         if (outcome.kind === 'changed') continue
         this.signatures.delete(dataset)
@@ -194,6 +200,7 @@ export class SettingsFolder {
         // The new text's parse from the old one, reading only the changed lines: parsing a big
         // file anew after every one-line write was most of the cost of applying a change.
         const parsed = rendered ?? reparseListFile(before, next, listFileName(dataset))
+        trace('write-reparsed', dataset)
         if (outcome.lost === undefined && late === 0) {
           await this.replica.recordFileView(dataset, next, parsed)
           this.remember(dataset, outcome.signature)

@@ -4,6 +4,7 @@
  * that never come (network file systems, editors that replace the folder's inode).
  */
 import { watch, type FSWatcher } from 'node:fs'
+import { trace } from '../trace.js'
 
 /** Timing of the watcher. */
 export interface WatchOptions {
@@ -27,10 +28,12 @@ export function watchFolder (dir: string, opts: WatchOptions, onChange: () => vo
   let closed = false
   const fire = (): void => {
     timer = undefined
+    trace('debounce-fired')
     if (!closed) onChange()
   }
   const poke = (): void => {
     if (closed) return
+    trace('watch-event')
     if (timer !== undefined) clearTimeout(timer)
     timer = setTimeout(fire, opts.debounceMs)
   }

@@ -15,6 +15,8 @@ import type { FetchAsk, Served } from '../protocol/fetch-service.js'
 import type { ListReplica } from '../replica/list-replica.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { VersionHistory } from './version-history.js'
+import { SendsInFlight } from './sends-in-flight.js'
+import { trace } from '../trace.js'
 
 /** What the server reads. */
 export interface ArchiveServerParts {
@@ -38,6 +40,8 @@ export class ArchiveServer {
   private readonly offer = new ArchiveOffer()
   /** The full archive being built, which fetches of its version wait for instead of building another. */
   private building: { version: Version, done: Promise<HeldArchive> } | null = null
+  /** The answers being sent: the master's own file writes wait for them (sends-in-flight.ts). */
+  readonly sends = new SendsInFlight()
 
   constructor (private readonly parts: ArchiveServerParts) {}
 
@@ -57,6 +61,22 @@ export class ArchiveServer {
    * already holds all of it (a full answer carries it, for a node that lost its state).
    */
   async serve (since: Version, ask: FetchAsk): Promise<Served> {
+    trace('serve-start', `${ask.nodeId.slice(-6)} since ${since.term}.${since.seq}`)
+    const served = await this.sends.track(async () => await this.answer(since, ask))
+    trace('serve-built', `${ask.nodeId.slice(-6)} ${served.kind ?? ''} ${served.zip?.byteLength ?? 0}`)
+    return served
+  }
+
+  /**
+   * Resolves once the answers being sent are sent (at most SEND_FIRST_MAX_MS): the master renders
+   * its own files after the fetches a new version started, not while they are sent.
+   */
+  async sent (): Promise<void> {
+    await this.sends.sent()
+  }
+
+  /** {@link serve}'s answer. */
+  private async answer (since: Version, ask: FetchAsk): Promise<Served> {
     if (!this.parts.isMaster()) return this.serveHeld(ask)
     const { versions, bayes } = this.parts
     const version = versions.current

@@ -21,6 +21,7 @@ import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { StateStore } from '../store/state-store.js'
 import type { ListDataset } from '../constants.js'
 import type { TombstoneCollector } from './tombstones.js'
+import { trace } from '../trace.js'
 
 /** Meta key of the central version this node applied. */
 const META_APPLIED = 'appliedVersion'
@@ -103,7 +104,7 @@ export class Downloader {
     // Only the master of a term cuts its versions: one past this node's term is forged, and taken
     // as the newest it would hide every honest version after it.
     if (this.aheadOfTerm(version)) return
-    if (compareVersions(version, this.announced) > 0) this.announced = version
+    if (compareVersions(version, this.announced) > 0) { trace('announce-heard', `${version.term}.${version.seq}`); this.announced = version }
     if (this.parts.roles().role === 'slave' && this.behind) this.request()
   }
 
@@ -170,9 +171,11 @@ export class Downloader {
       if (!force && !this.behind && !this.mustTakeFullState) return
       force = false
       // Null: the master is busy and no peer holds its full archive yet; tick() or a peer's announcement tries again.
+      trace('fetch-start', `${this.applied.term}.${this.applied.seq}`)
       const got = await this.fetcher.fetch(masterId, this.mustTakeFullState ? ZERO_VERSION : this.applied, this.announced)
       if (got === null) return
       const { answer: fetched, peer } = got
+      trace('fetch-got', `${fetched.status} ${fetched.zip?.byteLength} from ${peer.slice(-6)}`)
       if (fetched.status === Status.UP_TO_DATE) return
       if (fetched.status !== Status.OK || fetched.zip === undefined) throw new SyncRefusedError(`${peer} refused the download: ${fetched.reason}`)
       // Checked before the archive is passed on: announced by this node, a forged version would
@@ -218,15 +221,17 @@ export class Downloader {
    */
   private async apply (zip: Uint8Array, peer: string, history?: Uint8Array): Promise<void> {
     const archive = readSettingsArchive(zip)
+    trace('archive-read')
     const version = archive.manifest.version
     if (version === null) throw new SyncRefusedError(`${peer} sent an archive without a central version`)
     if (this.aheadOfTerm(version)) throw new VersionAheadError(`${peer} sent version ${version.term}.${version.seq}, past term ${this.parts.roles().term} this node is in`)
     const { writer } = this.parts
     await this.parts.queue.run(async () => {
+      trace('apply-queue-entered')
       const changedFiles: Array<ListDataset | 'bayes'> = []
       const applied = await applyArchive(archive, { replica: this.parts.replica, bayes: this.parts.bayes }, {
         synced: true,
-        listChanged: async (dataset) => { if (await writer.writeList(dataset)) changedFiles.push(dataset) }
+        listChanged: async (dataset) => { trace('apply-merged', dataset); if (await writer.writeList(dataset)) changedFiles.push(dataset); trace('apply-written', dataset) }
       })
       if (archive.manifest.kind === 'full' && this.parts.tombstones !== undefined) {
         for (const ds of await this.parts.tombstones.afterFullState(archive.lists)) if (await writer.writeList(ds) && !changedFiles.includes(ds)) changedFiles.push(ds)
@@ -236,6 +241,7 @@ export class Downloader {
         await this.parts.store.write({ meta: { [META_APPLIED]: version } })
         this.applied = version
       }
+      trace('applied', `${version.term}.${version.seq}`)
       this.lastDownload = { time: new Date(this.parts.now()).toISOString(), kind: archive.manifest.kind, bytes: zip.byteLength, version, peer }
       if (changedFiles.length > 0) await this.parts.filesChanged(changedFiles)
       // After the files and hooks: keeping the version's content here waits for nothing else.

@@ -8,6 +8,7 @@ import { worthLogging } from './error-log.js'
 import type { EngineHooks } from './engine.js'
 import type { Log } from '../log.js'
 import type { ListDataset } from '../constants.js'
+import { trace } from '../trace.js'
 
 /** The parts the engine's events reach. */
 export interface EngineHookParts {
@@ -26,6 +27,7 @@ export interface EngineHookParts {
 export function engineHooks (p: EngineHookParts): EngineHooks {
   return {
     onFilesChanged: (datasets) => {
+      trace('files-written', datasets.join(','))
       p.log.info({ event: 'files-written', datasets, version: formatVersion(p.applied()) }, 'settings files updated')
       // Absolute paths: the hook may run in another folder than the agent was started in.
       p.afterApply?.changed(datasets.map(ds => resolve(ds === 'bayes' ? p.bayesPath : p.listPath(ds))))

@@ -371,6 +371,7 @@ export class SyncEngine {
     // Tell the cluster first: slaves fetch while this node writes its snapshot and its own files.
     this.parts.network.announce()
     await this.versions.snapshot(cut)
+    if (written.length > 0 || bayesGrew) await this.server.sent()
     const changedFiles: WrittenDataset[] = await this.writer.writeLists(written)
     if (await this.writer.afterChange(bayesGrew, this.mergesWaiting > 0)) changedFiles.push('bayes')
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)

@@ -17,6 +17,7 @@ import type { TrafficCounter } from '../protocol/traffic.js'
 import type { TransferProgress } from '../protocol/transfer-progress.js'
 import type { Version } from '../version.js'
 import type { RollbackOutcome } from '../archive/change-summary.js'
+import { trace } from '../trace.js'
 
 /** The parts the network works with. */
 export interface SyncNetworkParts {
@@ -66,7 +67,10 @@ export class Libp2pSyncNetwork implements SyncNetwork {
 
   readonly awaited: SyncNetwork['awaited'] = (nodeId, archive) => this.parts.holders.awaited(nodeId, archive)
 
-  readonly announce: SyncNetwork['announce'] = () => { this.parts.announce() }
+  readonly announce: SyncNetwork['announce'] = () => {
+    trace('announced')
+    this.parts.announce()
+  }
 
   /** Asks master `masterId` to roll the lists back to `version` (or what that would change, as a dry run). */
   async forwardRollback (masterId: string, version: Version, dryRun = false): Promise<RollbackOutcome> {

@@ -14,6 +14,7 @@ import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { StateStore } from '../store/state-store.js'
 import type { EncodedBayes } from '../archive/bayes-codec.js'
 import type { TransferReport } from './transfer.js'
+import { trace } from '../trace.js'
 
 /** Meta key of what the master acknowledged. */
 const META_UPLOAD_ACK = 'uploadAck'
@@ -151,7 +152,9 @@ export class Uploader {
     if (role !== 'slave' || masterId === null || this.parts.held?.() === true) return
     let full = this.ack === null || this.ack.masterId !== masterId || this.ack.term !== term
     for (let attempt = 0; attempt < 2; attempt++) {
-      const built = await this.parts.queue.run(async () => await this.build(full, masterId, term))
+      trace('upload-queue')
+      const built = await this.parts.queue.run(async () => { trace('upload-build-start'); return await this.build(full, masterId, term) })
+      trace('upload-built', built?.zip.byteLength)
       if (built === null) return
       const ack = this.ack
       const outcome = await this.parts.upload(masterId, { kind: full ? 'full' : 'delta', baseTerm: ack?.term ?? 0, baseLseq: ack?.lseq ?? 0 }, built.zip)
@@ -160,6 +163,7 @@ export class Uploader {
         continue
       }
       if (outcome.status !== Status.OK) throw new SyncRefusedError(`master ${masterId} refused the upload: ${outcome.reason}`)
+      trace('upload-acked', `${outcome.version?.term}.${outcome.version?.seq}`)
       this.unacked = null
       const next: UploadAck = { masterId, term, lseq: built.lseq, bseq: built.bseq }
       await this.parts.store.write({ meta: { [META_UPLOAD_ACK]: next } })

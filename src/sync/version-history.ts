@@ -16,6 +16,7 @@ import type { Entry } from '../crdt/lww-set.js'
 import { bayesChange, ChangeTracker, type BayesCounts, type ChangeSummary } from '../archive/change-summary.js'
 import { encodeHistory, type HistoryRecord } from '../archive/history-record.js'
 import { contentToDrop, DEFAULT_HISTORY_BOUND, startsNewChain, type HistoryBound, type StoredVersion } from './history-bound.js'
+import { trace } from '../trace.js'
 
 /** Meta key of the newest central version this node cut. */
 const META_CENTRAL = 'centralVersion'
@@ -133,6 +134,7 @@ export class VersionHistory {
       blobs: blobsOf(dropped)
     })
     this.central = next
+    trace('cut', formatVersion(next))
     return { version: next, record }
   }
 
@@ -179,6 +181,7 @@ export class VersionHistory {
     const withKept = stored.map(v => v.term === version.term && v.seq === version.seq ? { ...v, record: kept } : v)
     const dropped = contentToDrop(withKept, this.bound)
     await this.parts.store.write({ versions: [{ term: version.term, seq: version.seq, record: kept }, ...contentDropped(withKept, dropped)], blobs: [...blobs, ...blobsOf(dropped)] })
+    trace('snapshot-done', formatVersion(version))
   }
 
   /** The byte bound of the kept content. */

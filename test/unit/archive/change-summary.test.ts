@@ -52,6 +52,19 @@ describe('summarizeDataset', () => {
     assert.equal(s.keys[0].key, 'k0000.example')
   })
 
+  test('lists the first keys in key order whatever order the changes come in, each key of a change once', () => {
+    // A shuffled order (a fixed permutation): the smallest keys come last, first and in between.
+    const n = MAX_LISTED_KEYS * 4
+    const keys = Array.from({ length: n }, (_, i) => `k${String((i * 37) % n).padStart(4, '0')}.example`)
+    const s = summarizeDataset([...keys].reverse().map(key => ({ before: undefined, after: present(key) })))
+    assert.equal(s.added, n)
+    assert.deepEqual(s.keys.map(k => k.key), [...keys].sort().slice(0, MAX_LISTED_KEYS))
+    const few = summarizeDataset(keys.map(key => ({ before: present(key, 'a'), after: gone(key) })), 3)
+    assert.deepEqual(few.keys.map(k => k.key), ['k0000.example', 'k0001.example', 'k0002.example'])
+    assert.equal(few.removed, n)
+    assert.deepEqual(summarizeDataset(keys.map(key => ({ before: undefined, after: present(key) })), 0).keys, [])
+  })
+
   test('a listed key or value is cut to MAX_LISTED_TEXT and made printable', () => {
     const s = summarizeDataset([{ before: undefined, after: present('evil\u001b[2J.example', 'x'.repeat(500)) }])
     assert.equal(s.keys[0].key, 'evil\\x1b[2J.example')
