@@ -334,9 +334,8 @@ export class ListReplica {
    */
   private async begin (dataset: ListDataset): Promise<ReplicaTxn> {
     const held = await this.loaded(dataset)
-    // The buckets this change has read, as they were before it.
+    // The buckets this change has read, as they were before it; an empty dataset (a new list file) has none to read.
     const decoded: DecodedBuckets = new Map()
-    // A dataset that holds nothing (a list file dropped into a new folder) has nothing to look up or decode per key.
     const before = held.size === 0 ? () => undefined : (key: string): StoredEntry | undefined => held.bucket(bucketOf(key), decoded).get(key)
     const staged = new Map<string, StoredEntry>()
     const startLseq = this.lseq

@@ -59,7 +59,7 @@ describe('StateStore formats', () => {
     const text = Buffer.from((await store.getBlob(fileViewName('whitelist')))!).toString('utf8')
     const parsed = parseListFile(text, 'whitelist.txt')
     assert.deepEqual(parsed.invalid, [])
-    assert.deepEqual(parsed.entries, new Map([['a.example', 'note with\ttab'], ['b.example', '']]))
+    assert.deepEqual(new Map(parsed.entries), new Map([['a.example', 'note with\ttab'], ['b.example', '']]))
   })
 
   test('a format-2 store is migrated: its entries load as they were', async (t) => {
