@@ -1,7 +1,9 @@
 /**
  * Benchmark of what an idle agent holds: the RSS of one `spamsync start` process (alone, mDNS
  * off) once it is master and has been idle for a while, with empty settings and with the
- * 121,570-line blacklist (bench/lists.ts) in its settings folder before it starts. Each case runs
+ * 121,570-line blacklist (bench/lists.ts) in its settings folder before it starts. Idle means past
+ * the 30 s an agent keeps its last encoding of a list for fetchers (ENCODING_HOLD_MS in
+ * src/replica/entry-buckets.ts): the default wait is 35 s after it is master. Each case runs
  * RUNS times, each in fresh folders, and is reported as medians: VmRSS, VmHWM, RssAnon and
  * RssFile from /proc/PID/status, and the V8 heap (committed and used) and external memory from a
  * probe preloaded into the agent (bench/footprint/memory-probe.ts), so the table says where the
@@ -116,7 +118,7 @@ async function bareNode (idleSeconds: number): Promise<number> {
 
 /** Runs the benchmark, prints JSON and a table, and returns the result. */
 export async function main (opts: FootprintOptions = {}): Promise<FootprintResult> {
-  const o: Required<FootprintOptions> = { runs: 5, idleSeconds: 10, cases: ['empty', '121k'], cli: CLI, nodeArgs: [], ...opts }
+  const o: Required<FootprintOptions> = { runs: 5, idleSeconds: 35, cases: ['empty', '121k'], cli: CLI, nodeArgs: [], ...opts }
   const loadStart = loadavg()[0]
   const bare: number[] = []
   for (let i = 0; i < Math.min(o.runs, 3); i++) bare.push(await bareNode(o.idleSeconds))
