@@ -47,6 +47,12 @@ export interface BucketMerge {
  * handing out change sequences after `lseq`; `synced` marks the winners as the central state.
  */
 export function mergeByBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): BucketMerge {
+  if (held.size === 0 && Array.isArray(incoming) && keysIncrease(incoming)) return mergeIntoEmpty(held, incoming, clock, lseq, synced, observe)
+  return mergeEachBucket(held, incoming, clock, lseq, synced, observe)
+}
+
+/** {@link mergeByBucket}'s general path: each bucket's group staged against its records by {@link mergeEntries}. */
+export function mergeEachBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): BucketMerge {
   const groups = new Array<Entry[] | undefined>(ENTRY_BUCKETS)
   for (const e of incoming) (groups[bucketOf(e.key)] ??= []).push(e)
   const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
@@ -84,4 +90,43 @@ function stage (group: readonly Entry[], clock: HybridClock, make: MakeEntry<Sto
   const staged = new Map<string, StoredEntry>()
   mergeEntries({ get: (key: string) => staged.get(key) ?? held(key), put: (e: StoredEntry) => { staged.set(e.key, e) } }, group, clock, make)
   return staged
+}
+
+/**
+ * {@link mergeByBucket} of entries with strictly increasing keys (an archive's list: its decode
+ * checks that) into a dataset that holds nothing (an initial sync): every entry wins, so each is
+ * made a stored entry at once, with no lookup, staging map or comparison (the general path spent
+ * ~0.6-0.85 s CPU on these at 121k entries). Same result as {@link mergeEachBucket}: buckets in
+ * order, each stamp observed (clamped) by the clock in that order, lseqs handed out in that order.
+ */
+export function mergeIntoEmpty (held: EntryBuckets, incoming: readonly Entry[], clock: HybridClock, lseq: number, synced: boolean, observe: boolean): BucketMerge {
+  if (held.size !== 0 || !keysIncrease(incoming)) throw new Error('mergeIntoEmpty needs an empty dataset and strictly increasing keys')
+  const groups = new Array<Entry[] | undefined>(ENTRY_BUCKETS)
+  for (const e of incoming) (groups[bucketOf(e.key)] ??= []).push(e)
+  const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
+  const before: ReadonlyMap<string, StoredEntry> = new Map()
+  for (let b = 0; b < ENTRY_BUCKETS; b++) {
+    const group = groups[b]
+    if (group === undefined) continue
+    groups[b] = undefined
+    const entries = new Array<StoredEntry>(group.length)
+    for (let i = 0; i < group.length; i++) {
+      const raw = group[i]
+      const stamp = clock.observe(raw.stamp)
+      entries[i] = { key: raw.key, value: raw.present ? raw.value : '', present: raw.present, stamp, lseq: ++out.lseq, synced }
+    }
+    // A bucket's share of increasing keys increases: the encoder need not compare them again.
+    held.prepareBucket(b, before, entries, out.change, true)
+    for (const after of entries) {
+      out.changed.push(after)
+      out.observed?.push({ before: undefined, after })
+    }
+  }
+  return out
+}
+
+/** True when each entry's key sorts after the one before it (so no key is repeated). */
+function keysIncrease (entries: readonly Entry[]): boolean {
+  for (let i = 1; i < entries.length; i++) if (!(entries[i - 1].key < entries[i].key)) return false
+  return true
 }

@@ -212,8 +212,8 @@ export class EntryBuckets {
     return change
   }
 
-  /** Adds to `change` bucket `b` (holding `before`) with `entries` (each key once) put over it. */
-  prepareBucket (b: number, before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[], change: BucketChange): void {
+  /** Adds to `change` bucket `b` (holding `before`) with `entries` (each key once; `sorted`: in increasing key order) put over it. */
+  prepareBucket (b: number, before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[], change: BucketChange, sorted = false): void {
     const put = { newestLseq: 0, oldestLseq: Infinity, newestWall: 0 }
     for (const e of entries) {
       // A bucket that held nothing (an initial sync) has no entry to look up.
@@ -226,7 +226,7 @@ export class EntryBuckets {
       if (e.stamp.wallMs > put.newestWall) put.newestWall = e.stamp.wallMs
     }
     // Nor a copy to make: it is the staged entries alone.
-    change.writes.push({ bucket: b, bytes: encodeBucket(before.size === 0 ? entries : overlay(before, entries)), put })
+    change.writes.push({ bucket: b, bytes: before.size === 0 ? encodeBucket(entries, sorted) : encodeBucket(overlay(before, entries)), put })
   }
 
   /** Encodes the buckets of `keys` without them (a drop: no new stamp), changing nothing held; {@link apply} does. */
