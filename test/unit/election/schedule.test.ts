@@ -32,6 +32,20 @@ describe('beacon schedule', () => {
     assert.equal(beaconPeriod(10_000), MAX_BEACON_PERIOD)
   })
 
+  it('a slave whose period grows as the cluster grows past ALL_TO_ALL_MAX_NODES says so at once: no node counts it gone, and the term stays', () => {
+    const net = cluster(3)
+    net.add(...Array.from({ length: 7 }, (_, i) => ({ id: `m${i}`, phase: (i * 53) % INTERVAL })))
+    net.run(3 * INTERVAL)
+    const notLive: string[] = []
+    net.run(3 * MIN_SLAVE_PERIOD * INTERVAL, () => {
+      for (const n of net.alive()) {
+        for (const m of n.election.members()) if (!m.live) notLive.push(`${n.spec.id} saw ${m.nodeId} gone at ${net.now}`)
+      }
+    })
+    assert.deepEqual(notLive.slice(0, 3), [])
+    assert.deepEqual(agreed(net), { masterId: 'n00', term: 1 })
+  })
+
   it('past MAX_BEACON_PERIOD the period keeps growing with the cluster, up to MAX_LONG_BEACON_PERIOD, where every member takes long periods', () => {
     assert.equal(beaconPeriod(1000, MAX_LONG_BEACON_PERIOD), 500)
     assert.equal(beaconPeriod(100_000, MAX_LONG_BEACON_PERIOD), MAX_LONG_BEACON_PERIOD)
