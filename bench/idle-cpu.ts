@@ -2,7 +2,9 @@
  * Idle cost of real agents (issue 17: <= 0.3% of a core per agent in an idle 10-node cluster,
  * and real processes confirming the scale simulation at 10 and 20 nodes). For each size, n real
  * `spamsync start` processes on 127.0.0.1 (mDNS off, every node bootstrapped to the first, empty
- * settings) are started and left idle until one master is agreed on and stable; then, over a
+ * settings) are started and left idle until one master is agreed on and stable, and then until
+ * the beacon counters settle (start-up bursts of introductions, handovers and re-dials can come
+ * many seconds after the master is agreed on: see {@link waitBeaconsSettled}); then, over a
  * window, per agent:
  * - CPU: user + system time from /proc/PID/stat, as a percentage of one core;
  * - beacons: frames and bytes sent and received, from the status counters the beacon link keeps
@@ -30,6 +32,10 @@ export interface IdleRun {
   windowS: number
   loadStart: number
   loadEnd: number
+  /** Seconds from a stable master until the beacon counters settled; null: they did not within SETTLE_MAX_MS (the window ran anyway). */
+  settleS: number | null
+  /** Distinct (term, master) pairs the agents reported at the window's start and end: 1 in a cluster that stayed stable. */
+  termsSeen: number
   /** Per agent, in node order. */
   cpuPercent: number[]
   beaconFramesSentPerS: number[]
@@ -76,13 +82,52 @@ async function beaconCounters (agents: AgentProcess[]): Promise<Array<{ framesSe
   return (await statuses(agents)).map(s => ({ framesSent: s?.beacons?.framesSent ?? NaN, bytesSent: s?.beacons?.bytesSent ?? NaN, bytesReceived: s?.beacons?.bytesReceived ?? NaN }))
 }
 
-/** Starts `nodes` agents, waits until they are stable, and measures one idle window. */
+/** Interval at which the beacon counters are sampled while they settle. */
+const SETTLE_STEP_MS = 5000
+/** Longest wait for the counters to settle before the window runs anyway (and says so). */
+const SETTLE_MAX_MS = 90_000
+/** Two consecutive steps count as settled when the cluster's frames sent differ by at most this share. */
+const SETTLE_TOLERANCE = 0.2
+
+/** Frames sent by the whole cluster; NaN (an agent without counters, or one that did not answer) stays NaN. */
+async function clusterFrames (agents: AgentProcess[]): Promise<number> {
+  return (await beaconCounters(agents)).reduce((sum, b) => sum + b.framesSent, 0)
+}
+
+/**
+ * Waits until the cluster's beacon frames sent per step are steady: two consecutive
+ * SETTLE_STEP_MS steps within SETTLE_TOLERANCE of each other. Returns the seconds waited, or null
+ * when they did not settle within SETTLE_MAX_MS or the agents have no counters (0.4.0).
+ */
+export async function waitBeaconsSettled (agents: AgentProcess[]): Promise<number | null> {
+  const t0 = performance.now()
+  let last = await clusterFrames(agents)
+  let lastStep: number | null = null
+  while (performance.now() - t0 < SETTLE_MAX_MS) {
+    await sleep(SETTLE_STEP_MS)
+    const now = await clusterFrames(agents)
+    if (Number.isNaN(now)) return null
+    const step = now - last
+    last = now
+    if (lastStep !== null && Math.abs(step - lastStep) <= SETTLE_TOLERANCE * Math.max(step, lastStep)) return round((performance.now() - t0) / 1000)
+    lastStep = step
+  }
+  return null
+}
+
+/** The (term, master) pairs the agents report. */
+async function termKeys (agents: AgentProcess[]): Promise<string[]> {
+  return (await statuses(agents)).map(s => `${s?.term}/${s?.masterId}`)
+}
+
+/** Starts `nodes` agents, waits until they are stable and their beacon traffic settled, and measures one idle window. */
 async function idleRun (nodes: number, windowS: number, log: (s: string) => void): Promise<IdleRun> {
   return await withCluster(async (cluster) => {
     const { agents } = await startCluster(cluster, nodes)
     await waitStable(agents, `${nodes} agents to agree on a master`, { stableMs: 5000, timeoutMs: 120_000 })
-    // Start-up work (identify, the first full upload, LevelDB compaction) is over before the window.
-    await sleep(5000)
+    // Start-up work (identify, the first full upload, LevelDB compaction, introductions) is over before the window.
+    const settleS = await waitBeaconsSettled(agents)
+    const terms0 = await termKeys(agents)
     const loadStart = loadavg()[0]
     const t0 = performance.now()
     const ticks0 = agents.map(cpuTicks)
@@ -91,17 +136,20 @@ async function idleRun (nodes: number, windowS: number, log: (s: string) => void
     const ticks1 = agents.map(cpuTicks)
     const b1 = await beaconCounters(agents)
     const s = (performance.now() - t0) / 1000
+    const termsSeen = new Set([...terms0, ...await termKeys(agents)]).size
     const run: IdleRun = {
       nodes,
       windowS: round(s),
       loadStart: round(loadStart),
       loadEnd: round(loadavg()[0]),
+      settleS,
+      termsSeen,
       cpuPercent: ticks1.map((t, i) => Math.round((t - ticks0[i]) / s * 100) / 100),
       beaconFramesSentPerS: b1.map((b, i) => round((b.framesSent - b0[i].framesSent) / s)),
       beaconBytesSentPerS: b1.map((b, i) => Math.round((b.bytesSent - b0[i].bytesSent) / s)),
       beaconBytesReceivedPerS: b1.map((b, i) => Math.round((b.bytesReceived - b0[i].bytesReceived) / s))
     }
-    log(`${nodes} agents: CPU ${JSON.stringify(run.cpuPercent)} % of a core, load ${run.loadStart}-${run.loadEnd}`)
+    log(`${nodes} agents: CPU ${JSON.stringify(run.cpuPercent)} % of a core, load ${run.loadStart}-${run.loadEnd}, settled after ${settleS ?? 'no'} s, terms seen ${termsSeen}`)
     return run
   })
 }
@@ -132,10 +180,10 @@ export async function main (opts: { sizes?: number[], windowS?: number, runs?: n
 /** The result as a Markdown table. */
 export function idleTable (r: IdleCpuResult): string {
   const f = (s: { p50: number, min: number, max: number }): string => `${s.p50} (${s.min}-${s.max})`
-  const rows = r.sizes.map(s => `| ${s.nodes} | ${s.runs.length} | ${f(s.cpuPercent)} | ${f(s.beaconFramesSentPerS)} | ${f(s.beaconBytesSentPerS)} | ${f(s.beaconBytesReceivedPerS)} | ${s.simBeaconFramesPerNodePerS} / ${s.simBeaconBytesPerNodePerS} (busiest ${s.simBeaconBytesMaxPerS}) | ${s.runs.map(x => `${x.loadStart}-${x.loadEnd}`).join(', ')} |`)
+  const rows = r.sizes.map(s => `| ${s.nodes} | ${s.runs.length} | ${f(s.cpuPercent)} | ${f(s.beaconFramesSentPerS)} | ${f(s.beaconBytesSentPerS)} | ${f(s.beaconBytesReceivedPerS)} | ${s.simBeaconFramesPerNodePerS} / ${s.simBeaconBytesPerNodePerS} (busiest ${s.simBeaconBytesMaxPerS}) | ${s.runs.map(x => `${x.loadStart}-${x.loadEnd}`).join(', ')} | ${s.runs.map(x => `${x.settleS ?? 'no'} / ${x.termsSeen}`).join(', ')} |`)
   return [
-    `| agents | runs | CPU % of a core, p50 (min-max) [target <= ${IDLE_CPU_TARGET_PERCENT} at 10] | beacon frames sent / s | beacon B sent / s | beacon B received / s | simulation: frames / B sent per node per s (busiest node) | load (1 min) start-end |`,
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| agents | runs | CPU % of a core, p50 (min-max) [target <= ${IDLE_CPU_TARGET_PERCENT} at 10] | beacon frames sent / s | beacon B sent / s | beacon B received / s | simulation: frames / B sent per node per s (busiest node) | load (1 min) start-end | settled after s / (term, master) pairs seen |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows
   ].join('\n')
 }

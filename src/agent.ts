@@ -123,6 +123,7 @@ async function buildNetworkSide (base: Base): Promise<NetworkSide> {
     events: {
       persistTerm: (term) => { writeTerm(config.dataDir, term) },
       onRoleChange: (role, masterId, term) => { callees.get().roleChanged(role, masterId, term) },
+      onTermStart: (term, reason) => { base.log.info({ event: 'term-start', term, ...reason }, `term ${term}: ${reason.cause}${reason.nodeId === null ? '' : ` (${reason.nodeId})`}`) },
       onUploadFullState: () => { callees.get().engine.followMaster() }
     },
     version: () => callees.get().engine.version,

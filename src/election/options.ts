@@ -43,6 +43,24 @@ export interface ElectionEvents {
   onRoleChange? (role: Role, masterId: string | null, term: number): void
   /** This node was master and now follows `masterId`: it must upload its full state there. */
   onUploadFullState? (masterId: string): void
+  /** This node entered `term` (after persistTerm), and why: for the log, so a term change in a stable cluster can be explained. */
+  onTermStart? (term: number, reason: TermStartReason): void
+}
+
+/**
+ * Why a node entered a new term:
+ * - `master-silent`: its master (`nodeId`) was not heard for `silentMs`, longer than `windowMs`;
+ * - `named-silent`: it waited for the named master `nodeId` (null: for any, at start) for `silentMs`;
+ * - `handover`: as master it hands over to the better-configured `nodeId`;
+ * - `adopt`: a beacon of `nodeId` carried the newer term (`role`: that beacon's role);
+ * - `claim`: a pinned master takes the term rather than follow unpinned `nodeId`.
+ */
+export interface TermStartReason {
+  cause: 'master-silent' | 'named-silent' | 'handover' | 'adopt' | 'claim'
+  nodeId: string | null
+  silentMs?: number
+  windowMs?: number
+  role?: Role
 }
 
 /** Construction parameters of an {@link Election}. */

@@ -18,13 +18,13 @@ import { MAX_BEACON_PERIOD, MAX_LONG_BEACON_PERIOD, MAX_TERM, beaconPeriod, well
 import { MemberTable, type MemberView } from './members.js'
 import { BeaconSchedule } from './schedule.js'
 import { compareRank, eligible, type Ranked } from './rank.js'
-import { BUSY_MASTER_INTERVALS, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, PAUSE_INTERVALS, type ElectionEvents, type ElectionOptions, type ElectionTransport } from './options.js'
+import { BUSY_MASTER_INTERVALS, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, PAUSE_INTERVALS, type ElectionEvents, type ElectionOptions, type ElectionTransport, type TermStartReason } from './options.js'
 
 // The machine's entry point also speaks for the beacon, rank and member types it uses.
 export { ALL_TO_ALL_MAX_NODES, MAX_BEACON_PERIOD, MAX_LONG_BEACON_PERIOD, MAX_TERM, MIN_SLAVE_PERIOD, MAX_TERM_STEP, beaconPeriod, termInReach, type Beacon, type Pin, type Role } from './beacon.js'
 export { compareRank, outranksByConfig, type Ranked } from './rank.js'
 export type { MemberView } from './members.js'
-export type { ElectionEvents, ElectionOptions, ElectionTransport } from './options.js'
+export type { ElectionEvents, ElectionOptions, ElectionTransport, TermStartReason } from './options.js'
 export { BUSY_MASTER_INTERVALS, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, PAUSE_INTERVALS } from './options.js'
 
 /** `tick()` was called before `start()`: a wiring bug, not an operator's mistake. */
@@ -209,7 +209,8 @@ export class Election {
     if (now - this.since >= this.masterWindow()) {
       // A named master that never answered is not named again while it stays silent.
       if (this.currentRole === 'candidate' && this.currentMaster !== null) this.peers.suspect(this.currentMaster)
-      this.startTerm(now)
+      const cause = this.currentRole === 'slave' ? 'master-silent' : 'named-silent'
+      this.startTerm(now, { cause, nodeId: this.currentMaster, silentMs: now - this.since, windowMs: this.masterWindow() })
     }
   }
 
@@ -217,10 +218,10 @@ export class Election {
   private adopt (b: Beacon, now: number): void {
     const named = b.role === 'master' ? b.nodeId : b.masterId
     if (named !== null && named !== this.nodeId && !this.mayFollow(this.peers.pinOf(named, b))) {
-      this.claim(b.term + 1)
+      this.claim(b.term + 1, named)
       return
     }
-    this.enterTerm(b.term)
+    this.enterTerm(b.term, { cause: 'adopt', nodeId: b.nodeId, role: b.role })
     // No name (a restarted node with a newer persisted term): keep the role; a master goes on in
     // the new term, a slave waits for its master to catch up or times out as usual.
     if (named === null) return
@@ -256,7 +257,7 @@ export class Election {
     if (b.nodeId === this.currentMaster && this.currentRole !== 'master') {
       const named = b.masterId
       if (named === this.nodeId) this.answerNaming(now)
-      else if (named !== null && !this.mayFollow(this.peers.pinOf(named, b))) this.claim(this.currentTerm + 1)
+      else if (named !== null && !this.mayFollow(this.peers.pinOf(named, b))) this.claim(this.currentTerm + 1, named)
       else this.waitFor(named, now)
     }
   }
@@ -264,7 +265,7 @@ export class Election {
   /** Follows master beacon `b` unless this is a pinned master and `b` is not. */
   private followOrClaim (b: Beacon, now: number): void {
     if (this.mayFollow(b.pin)) this.follow(b.nodeId, now)
-    else this.claim(this.currentTerm + 1)
+    else this.claim(this.currentTerm + 1, b.nodeId)
   }
 
   /** Another node named this one master of the current term. */
@@ -274,35 +275,36 @@ export class Election {
   }
 
   /** Starts the next term and names the best-ranked live eligible node its master. */
-  private startTerm (now: number): void {
+  private startTerm (now: number, reason: TermStartReason): void {
     const best = this.peers.best(this.self(), now)
     if (best === null) {
       // No node may be master (all pinned slaves): wait without inflating the term.
       this.waitFor(null, now)
       return
     }
-    this.enterTerm(this.currentTerm + 1)
+    this.enterTerm(this.currentTerm + 1, reason)
     if (best === this.nodeId) this.becomeMaster()
     else this.waitFor(best, now)
   }
 
   /** The master gives its role to `heir` in the next term. */
   private handOver (heir: string, now: number): void {
-    this.enterTerm(this.currentTerm + 1)
+    this.enterTerm(this.currentTerm + 1, { cause: 'handover', nodeId: heir })
     this.waitFor(heir, now)
   }
 
   /** A pinned master takes `term` for itself rather than follow an unpinned node. */
-  private claim (term: number): void {
-    this.enterTerm(term)
+  private claim (term: number, unpinned: string): void {
+    this.enterTerm(term, { cause: 'claim', nodeId: unpinned })
     this.becomeMaster()
   }
 
   /** Raises the term; persisted before anything is done in it. At MAX_TERM the term stays and rank decides. */
-  private enterTerm (term: number): void {
+  private enterTerm (term: number, reason: TermStartReason): void {
     if (term <= this.currentTerm || term > MAX_TERM) return
     this.events.persistTerm(term)
     this.currentTerm = term
+    this.events.onTermStart?.(term, reason)
   }
 
   /** Takes the master role in the current term. */

@@ -4,7 +4,7 @@
  * every run: a persisted term only grows, it is persisted before the machine reports or publishes it.
  */
 import assert from 'node:assert/strict'
-import { Election, type Beacon, type ElectionOptions, type Pin, type Role } from '../../src/election/state.js'
+import { Election, type Beacon, type ElectionOptions, type Pin, type Role, type TermStartReason } from '../../src/election/state.js'
 import { ZERO_VERSION } from '../../src/version.js'
 
 /** Heartbeat interval of every simulated node. */
@@ -58,6 +58,8 @@ export class SimNode {
   readonly persisted: number[] = []
   /** Every reported role change. */
   readonly changes: RoleChange[] = []
+  /** Every term it entered, with the reason it gave. */
+  readonly termStarts: Array<{ term: number, reason: TermStartReason }> = []
   /** Masters this node was told to upload its full state to. */
   readonly uploads: string[] = []
   /** Clock time of its last published beacon. */
@@ -194,7 +196,11 @@ export class Network {
           assert.ok(term <= node.durableTerm, `${id} reported term ${term} before persisting it`)
           node.changes.push({ at: this.now, role, masterId, term })
         },
-        onUploadFullState: (masterId) => { node.uploads.push(masterId) }
+        onUploadFullState: (masterId) => { node.uploads.push(masterId) },
+        onTermStart: (term, reason) => {
+          assert.equal(term, election.term, `${id} reported term ${term} before entering it`)
+          node.termStarts.push({ term, reason })
+        }
       }
     })
     node.election = election

@@ -46,6 +46,23 @@ describe('election state machine', () => {
     assert.deepEqual(agreed(net), { masterId: 'b', term: 2 })
   })
 
+  it('each node says why it entered a term: the startup wait, the silent master, or a beacon it adopted', () => {
+    const net = new Network()
+    net.add({ id: 'a' }, { id: 'b', phase: 300 }, { id: 'c', phase: 600 })
+    net.run(6 * INTERVAL + 120)
+    assert.deepEqual(agreed(net), { masterId: 'a', term: 1 })
+    const causes = (id: string): string[] => net.get(id).termStarts.map(t => `${t.term} ${t.reason.cause} ${t.reason.nodeId ?? '-'}`)
+    const first = ['a', 'b', 'c'].flatMap(causes)
+    assert.ok(first.some(c => c.startsWith('1 named-silent -')), `one node's startup wait ran out: ${first.join(', ')}`)
+    net.kill('a')
+    net.run(6 * INTERVAL)
+    assert.deepEqual(agreed(net), { masterId: 'b', term: 2 })
+    const second = ['b', 'c'].flatMap(causes).filter(c => c.startsWith('2 '))
+    assert.ok(second.includes('2 master-silent a'), `a node saw master a go silent: ${second.join(', ')}`)
+    const silent = [net.get('b'), net.get('c')].flatMap(n => n.termStarts).find(t => t.reason.cause === 'master-silent')
+    assert.ok(silent?.reason.silentMs !== undefined && silent.reason.windowMs !== undefined && silent.reason.silentMs >= silent.reason.windowMs)
+  })
+
   it('a master that is silent but still connected (busy) keeps its role, and is followed again when it speaks', () => {
     const net = new Network()
     net.add({ id: 'a' }, { id: 'b', phase: 300 }, { id: 'c', phase: 600 })
