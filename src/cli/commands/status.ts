@@ -65,20 +65,25 @@ function version (v: { term: number, seq: number } | null | undefined): string {
   return v == null ? '-' : `${v.term}.${v.seq}`
 }
 
-function ago (iso: string | null | undefined): string {
+function ago (iso: string | null | undefined, nowMs: number): string {
   if (iso == null) return '-'
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000))
+  const s = Math.max(0, Math.round((nowMs - Date.parse(iso)) / 1000))
   return `${s}s ago`
 }
 
+/** A table cell padded to its column, and always followed by a space: a value wider than its column must not run into the next one. */
+function col (text: string, width: number): string {
+  return text.length < width ? text.padEnd(width) : `${text} `
+}
+
 /** The cluster view: the summary, then one line per node (name, role, applied version, lag, last sync, problems). */
-export function formatCluster (nodes: ClusterNode[]): string[] {
+export function formatCluster (nodes: ClusterNode[], nowMs = Date.now()): string[] {
   const width = Math.max(4, ...nodes.map(n => n.name.length + (n.self ? 2 : 0))) + 2
   const lines = [clusterSummary(nodes), '', `${'NODE'.padEnd(width)}${'ROLE'.padEnd(11)}${'APPLIED'.padEnd(9)}${'LAG'.padEnd(12)}${'LAST SYNC'.padEnd(14)}PROBLEMS`]
   for (const n of nodes) {
     const lag = n.lagSeconds === null || n.lagSeconds === 0 ? String(n.lagVersions) : `${n.lagVersions} (${n.lagSeconds}s)`
     const name = n.self ? `${n.name} *` : n.name
-    lines.push(`${name.padEnd(width)}${n.role.padEnd(11)}${n.appliedVersion.padEnd(9)}${lag.padEnd(12)}${ago(n.lastSync).padEnd(14)}${n.problems.length === 0 ? '-' : n.problems.join(', ')}`)
+    lines.push(`${col(name, width)}${col(n.role, 11)}${col(n.appliedVersion, 9)}${col(lag, 12)}${col(ago(n.lastSync, nowMs), 14)}${n.problems.length === 0 ? '-' : n.problems.join(', ')}`)
   }
   return lines
 }
@@ -90,10 +95,10 @@ function masterName (s: ReceivedStatus): string {
   return name === undefined || name === s.masterId ? s.masterId : name
 }
 
-/** The status document as a readable table. */
-export function formatStatus (s: ReceivedStatus): string {
+/** The status document as a readable table; times are shown as seconds before nowMs. */
+export function formatStatus (s: ReceivedStatus, nowMs = Date.now()): string {
   // An agent from before the cluster view has no such field.
-  const cluster: string[] = Array.isArray(s.cluster) ? [...formatCluster(s.cluster), '(* this node)', ''] : []
+  const cluster: string[] = Array.isArray(s.cluster) ? [...formatCluster(s.cluster, nowMs), '(* this node)', ''] : []
   const lines = [
     ...cluster,
     `node      ${s.name ?? s.nodeId}${s.name === undefined ? '' : ` (id ${s.nodeId})`}`,
@@ -103,8 +108,8 @@ export function formatStatus (s: ReceivedStatus): string {
     // An agent from before tombstone collection has no such field.
     ...(s.tombstoneFloor === undefined ? [] : [`deletes   ${s.tombstoneFloor === null ? 'all kept (no tombstone floor yet)' : `forgotten when stamped before ${s.tombstoneFloor} (tombstone floor)`}`]),
     `traffic   ${s.bytesSent} bytes sent, ${s.bytesReceived} received`,
-    `upload    ${s.lastUpload === null ? '-' : `${s.lastUpload.kind} ${s.lastUpload.bytes} bytes ${ago(s.lastUpload.time)}`}`,
-    `download  ${s.lastDownload === null ? '-' : `${s.lastDownload.kind} ${s.lastDownload.bytes} bytes ${ago(s.lastDownload.time)}`}`,
+    `upload    ${s.lastUpload === null ? '-' : `${s.lastUpload.kind} ${s.lastUpload.bytes} bytes ${ago(s.lastUpload.time, nowMs)}`}`,
+    `download  ${s.lastDownload === null ? '-' : `${s.lastDownload.kind} ${s.lastDownload.bytes} bytes ${ago(s.lastDownload.time, nowMs)}`}`,
     '',
     'DATASET        ENTRIES  INVALID LINES'
   ]
@@ -117,8 +122,8 @@ export function formatStatus (s: ReceivedStatus): string {
   const outputs = Array.isArray(s.outputs) ? s.outputs : []
   if (outputs.length > 0) lines.push('', 'OUTPUT')
   for (const o of outputs) {
-    const cmd = o.command === null ? 'no command' : o.command.ok === null ? 'command not run yet' : o.command.ok === true ? `command ok ${ago(o.command.lastRun)}` : `command FAILED: ${o.command.error}`
-    lines.push(`${o.format} ${o.path}: ${o.entries} entries, rendered ${ago(o.lastRender)}, ${cmd}${o.writeError === null ? '' : `, write FAILED: ${o.writeError}`}`)
+    const cmd = o.command === null ? 'no command' : o.command.ok === null ? 'command not run yet' : o.command.ok === true ? `command ok ${ago(o.command.lastRun, nowMs)}` : `command FAILED: ${o.command.error}`
+    lines.push(`${o.format} ${o.path}: ${o.entries} entries, rendered ${ago(o.lastRender, nowMs)}, ${cmd}${o.writeError === null ? '' : `, write FAILED: ${o.writeError}`}`)
     for (const [why, n] of Object.entries<number>(o.leftOut)) lines.push(`  left out ${n}: ${why}`)
     if (o.conflicts > 0) lines.push(`  ${o.conflicts} keys also in a list with the opposite verdict (precedence decided)`)
   }
@@ -126,10 +131,10 @@ export function formatStatus (s: ReceivedStatus): string {
   lines.push('', `${'PEER'.padEnd(nameWidth)}ROLE       APPLIED  AGENT    COMPATIBLE  LAST SEEN  ID`)
   for (const p of s.peers) {
     const compatible = p.compatible ? 'yes' : 'no'
-    lines.push(`${String(p.name ?? p.id).padEnd(nameWidth)}${String(p.role).padEnd(11)}${version(p.appliedVersion).padEnd(9)}${String(p.agentVersion ?? '-').padEnd(9)}${compatible.padEnd(12)}${ago(p.lastSeen).padEnd(11)}${p.id}`)
+    lines.push(`${col(String(p.name ?? p.id), nameWidth)}${col(String(p.role), 11)}${col(version(p.appliedVersion), 9)}${col(String(p.agentVersion ?? '-'), 9)}${col(compatible, 12)}${col(ago(p.lastSeen, nowMs), 11)}${p.id}`)
     if (!p.compatible) lines.push(`  refused: ${p.reason}`)
     // An agent from before dial errors were kept has no such field.
-    if (p.lastDialError != null && p.connected !== true) lines.push(`  last dial failed ${ago(p.lastDialError.time)}: ${p.lastDialError.message}`)
+    if (p.lastDialError != null && p.connected !== true) lines.push(`  last dial failed ${ago(p.lastDialError.time, nowMs)}: ${p.lastDialError.message}`)
   }
   if (s.peers.length === 0) lines.push('(none)')
   // An agent from before file-mode warnings has no such field.

@@ -29,7 +29,7 @@ test('the cluster first: summary, one line per node with lag and problems, the m
     { ...base, nodeId: '12D3KooWself', name: 'mx2', self: true, appliedVersion: { term: 2, seq: 1 }, health: { ...quiet, lagMs: 42_000, hooksFailing: true } },
     { ...base, nodeId: '12D3KooWmaster', name: 'mx1', self: false, role: 'master', appliedVersion: { term: 2, seq: 3 } }
   ], T0)
-  const text = formatStatus({ ...OLD, name: 'mx2', cluster, peers: OLD.peers.map(p => ({ ...p, name: 'mx1' })) })
+  const text = formatStatus({ ...OLD, name: 'mx2', cluster, peers: OLD.peers.map(p => ({ ...p, name: 'mx1' })) }, T0)
   const lines = text.split('\n')
   assert.equal(lines[0], '2 nodes: mx2 is 2 versions behind: hook failed')
   assert.match(lines[3], /^mx2 \* +slave +2\.1 +2 \(42s\) +- +2 versions behind, hook failed$/)
@@ -37,6 +37,15 @@ test('the cluster first: summary, one line per node with lag and problems, the m
   assert.match(text, /^node +mx2 \(id 12D3KooWself\)$/m)
   assert.match(text, /^role +slave \(term 2, master mx1\)$/m)
   assert.match(text, /^mx1 +master .* 12D3KooWmaster$/m)
+})
+
+test('times are seconds before the time the status is formatted at, not the clock of the test run', () => {
+  assert.match(formatStatus(OLD, T0 + 42_000), /^12D3KooWmaster +master +2\.3 +0\.0\.9 +yes +42s ago +12D3KooWmaster$/m)
+})
+
+test('a value wider than its column is still followed by a space', () => {
+  // A peer last seen more than a day ago: "105590s ago" is wider than the LAST SEEN column.
+  assert.match(formatStatus(OLD, T0 + 105_590_000), /^12D3KooWmaster +master .* 105590s ago 12D3KooWmaster$/m)
 })
 
 test('the tombstone floor: the time before which deletes are forgotten, or that none is yet; no line from an agent without the field', () => {
