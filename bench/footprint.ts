@@ -3,8 +3,9 @@
  * off) once it is master and has been idle for a while, with empty settings and with the
  * 121,570-line blacklist (bench/lists.ts) in its settings folder before it starts. Idle means past
  * the 30 s an agent keeps its last encoding of a list for fetchers (ENCODING_HOLD_MS in
- * src/replica/entry-buckets.ts): the default wait is 35 s after it is master. Each case runs
- * RUNS times, each in fresh folders, and is reported as medians: VmRSS, VmHWM, RssAnon and
+ * src/replica/entry-buckets.ts) and past the one full collection the agent makes once it has been
+ * quiet for 35 s after work (src/cli/collect-when-quiet.ts): the default wait is 45 s after it is
+ * master. Each case runs RUNS times, each in fresh folders, and is reported as medians: VmRSS, VmHWM, RssAnon and
  * RssFile from /proc/PID/status, and the V8 heap (committed and used) and external memory from a
  * probe preloaded into the agent (bench/footprint/memory-probe.ts), so the table says where the
  * bytes are. A bare `node` process idle for the same time is measured as the floor.
@@ -118,7 +119,7 @@ async function bareNode (idleSeconds: number): Promise<number> {
 
 /** Runs the benchmark, prints JSON and a table, and returns the result. */
 export async function main (opts: FootprintOptions = {}): Promise<FootprintResult> {
-  const o: Required<FootprintOptions> = { runs: 5, idleSeconds: 35, cases: ['empty', '121k'], cli: CLI, nodeArgs: [], ...opts }
+  const o: Required<FootprintOptions> = { runs: 5, idleSeconds: 45, cases: ['empty', '121k'], cli: CLI, nodeArgs: [], ...opts }
   const loadStart = loadavg()[0]
   const bare: number[] = []
   for (let i = 0; i < Math.min(o.runs, 3); i++) bare.push(await bareNode(o.idleSeconds))

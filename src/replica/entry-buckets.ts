@@ -14,6 +14,7 @@ import { encodeColumns, keyOrder, type EncodedList } from '../archive/list-codec
 import type { SortedEntries } from '../settings/list-render.js'
 import { BucketCursor, bucketStats, decodeBucket, decodeBucketColumns, encodeBucket, findInBucket } from '../store/bucket-codec.js'
 import { bucketOf, ENTRY_BUCKETS, type StateStore, type StoredEntry } from '../store/state-store.js'
+import { letGo } from '../large-garbage.js'
 
 /**
  * How long an encoding of the entries ({@link EntryBuckets.encoded}) is kept for the next asker
@@ -173,7 +174,11 @@ export class EntryBuckets {
     if (last !== null && last.since === since && last.ownOnly === ownOnly) return last.list
     const kept = { since, ownOnly, list: encodeColumns(this.columns(since, ownOnly)) }
     this.lastEncoding = kept
-    setTimeout(() => { if (this.lastEncoding === kept) this.lastEncoding = null }, ENCODING_HOLD_MS).unref()
+    setTimeout(() => {
+      if (this.lastEncoding !== kept) return
+      this.lastEncoding = null
+      letGo(kept.list.data.byteLength)
+    }, ENCODING_HOLD_MS).unref()
     return kept.list
   }
 

@@ -2,6 +2,7 @@ import { loadConfig, CONFIG_KEYS, type FlagKey } from '../../config.js'
 import { configFlags, configHelp, configOptions, type Command } from '../command.js'
 import { checkBeforeStart } from '../checks.js'
 import { compilersWhenBusy, deferredCompilers, processParts } from '../compilers-when-busy.js'
+import { collectWhenQuiet } from '../collect-when-quiet.js'
 import { onLargeWork } from '../../work-ahead.js'
 import { trace } from '../../trace.js'
 
@@ -30,6 +31,8 @@ ${configHelp(KEYS)}`,
     // bin/spamsync.js started node without Sparkplug and Maglev, for the agent to turn them on once it works.
     const deferred = deferredCompilers()
     const compilers = deferred.length > 0 ? compilersWhenBusy(deferred) : null
+    // The garbage of the start's first scan, and of each sync after it, collected once the agent is quiet.
+    const stopCollecting = collectWhenQuiet()
     // Loaded here, not at the top: libp2p is a second of start-up no other command should pay.
     const { Agent } = await import('../../agent.js')
     const agent = await Agent.start(config)
@@ -52,6 +55,7 @@ ${configHelp(KEYS)}`,
         stderr(`spamsync: ${signal}: stopping\n`)
         compilers?.stop()
         stopHint?.()
+        stopCollecting()
         agent.stop().then(resolve, (err) => { stderr(`spamsync: stop failed: ${err?.message ?? err}\n`); resolve() })
       }
       process.once('SIGTERM', () => { stop('SIGTERM') })
