@@ -61,14 +61,25 @@ export interface DownloaderParts {
   now: () => number
 }
 
+/** Fetches held back (Downloader.hold). */
+interface HeldFetches {
+  masterId: string
+  count: number
+  released: Promise<void>
+  release: () => void
+  /** A fetch was asked for meanwhile, and whether even with nothing newer announced. */
+  asked: boolean
+  force: boolean
+}
+
 /** Fetches and applies the master's versions. */
 export class Downloader {
   private state: DownloadState = { kind: 'idle' }
   private applied: Version = ZERO_VERSION
   /** Newest central version announced by the master. */
   private announced: Version = ZERO_VERSION
-  /** Fetches held back while an upload's answer may still make one needless (Uploader holdFetches), and the fetch asked for meanwhile. */
-  private held: { count: number, released: Promise<void>, release: () => void, asked: boolean, force: boolean } | null = null
+  /** Fetches from `masterId` held back while an upload's answer may still make one needless (Uploader holdFetches), and the fetch asked for meanwhile. */
+  private held: HeldFetches | null = null
   private readonly fetcher: FanOutFetcher
   lastDownload: TransferReport | null = null
 
@@ -160,23 +171,26 @@ export class Downloader {
   /** Resolves when no fetch runs and none is held back. */
   async settled (): Promise<void> {
     for (;;) {
+      const held = this.holding
       if (this.state.kind === 'fetching') await this.state.done
-      else if (this.held !== null) await this.held.released
+      else if (held !== null) await held.released
       else return
     }
   }
 
   /**
-   * Holds back every fetch until the returned release is called: one asked for meanwhile (an
-   * announcement, a heartbeat, a sync) starts then.
+   * Holds back every fetch while `masterId` is master, until the returned release is called: one
+   * asked for meanwhile (an announcement, a heartbeat, a sync) starts then. A new master's
+   * versions are fetched at once: the upload cannot be merged into them.
    */
-  hold (): () => void {
+  hold (masterId: string): () => void {
     if (this.held === null) {
       let release = (): void => {}
       const released = new Promise<void>(resolve => { release = resolve })
-      this.held = { count: 0, released, release, asked: false, force: false }
+      this.held = { masterId, count: 0, released, release, asked: false, force: false }
     }
     const held = this.held
+    held.masterId = masterId
     held.count++
     let done = false
     return () => {
@@ -194,10 +208,17 @@ export class Downloader {
     return compareVersions(this.announced, v) > 0
   }
 
+  /** The fetches held back for the master this node follows now, or null. */
+  private get holding (): HeldFetches | null {
+    const held = this.held
+    return held !== null && held.masterId === this.parts.roles().masterId ? held : null
+  }
+
   private request (force = false): void {
-    if (this.held !== null) {
-      this.held.asked = true
-      this.held.force ||= force
+    const held = this.holding
+    if (held !== null) {
+      held.asked = true
+      held.force ||= force
       return
     }
     if (this.state.kind === 'fetching') {
@@ -234,7 +255,7 @@ export class Downloader {
       if (this.aheadOfTerm(this.applied)) await this.forgetForgedApplied()
       if (!force && !this.behind && !this.mustTakeFullState) return
       // Held back after the last apply: the fetch starts at the release, if it is still needed.
-      if (this.held !== null) return this.request(force)
+      if (this.holding !== null) return this.request(force)
       force = false
       // Null: the master is busy and no peer holds its full archive yet; tick() or a peer's announcement tries again.
       trace('fetch-start', `${this.applied.term}.${this.applied.seq}`)

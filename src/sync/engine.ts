@@ -80,7 +80,7 @@ export class SyncEngine {
       speaksForItself: parts.speaksForItself,
       held: () => this.tombstones.mustTakeFullState,
       merged: async (answer, upload) => { await this.downloader.uploadMerged(answer, upload) },
-      holdFetches: () => this.downloader.hold(),
+      holdFetches: (masterId) => this.downloader.hold(masterId),
       report: (what, err) => { this.report(what, err) },
       now: this.now
     })

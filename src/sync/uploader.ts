@@ -88,7 +88,7 @@ export interface UploaderParts {
    * Holds back fetches while a delta is up and its answer not yet handled: the master announces
    * the version before it answers, and that version may be this upload's own. Returns the release.
    */
-  holdFetches?: () => () => void
+  holdFetches?: (masterId: string) => () => void
   report: (what: string, err: unknown) => void
   now: () => number
 }
@@ -173,7 +173,7 @@ export class Uploader {
       const built = await this.parts.queue.run(async () => { trace('upload-build-start'); return await this.build(full, masterId, term) })
       trace('upload-built', built?.zip.byteLength)
       if (built === null) return
-      const release = full ? undefined : this.parts.holdFetches?.()
+      const release = full ? undefined : this.parts.holdFetches?.(masterId)
       try {
         if (await this.send(built, full, masterId, term)) return
       } finally {

@@ -74,6 +74,21 @@ describe('an upload merged onto exactly its base', () => {
   })
 })
 
+describe('an upload awaiting its answer', () => {
+  test('holds back no fetch from a new master', async (t) => {
+    const c = await cluster(t, ['master', 'slave', 'next'])
+    const [master, slave, next] = [c.node('master'), c.node('slave'), c.node('next')]
+    const gate = c.network.inject({ call: 'upload', from: slave.nodeId, to: master.nodeId, fault: { type: 'hold' } })
+    await c.edit(slave, 'whitelist.txt', 'friend@example.com\n')
+    await gate.reached
+    await c.elect('next', 2)
+    await c.network.until('the slave fetching from the new master', () => c.network.count('fetch', e => e.from === slave.nodeId && e.to === next.nodeId) > 0)
+    gate.open()
+    await c.settle()
+    assert.deepEqual(slave.engine.appliedVersion, next.engine.version)
+  })
+})
+
 describe('an upload whose version holds more than the upload', () => {
   test('is fetched when another node\'s change was merged in between', async (t) => {
     const c = await cluster(t, ['master', 'a', 'b'])
