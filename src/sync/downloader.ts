@@ -134,20 +134,19 @@ export class Downloader {
     this.announce(answer.version)
   }
 
-  /** Takes `version` as applied when it is this node's own state (see uploadMerged); false when it must be fetched. */
-  private async adoptOwn (version: Version, own: OwnUpload, history?: Uint8Array): Promise<boolean> {
-    return await this.parts.queue.run(async () => {
+  /** Takes `version` as applied when it is this node's own state (see uploadMerged); otherwise leaves it to be fetched. */
+  private async adoptOwn (version: Version, own: OwnUpload, history?: Uint8Array): Promise<void> {
+    await this.parts.queue.run(async () => {
       const { role, masterId } = this.parts.roles()
       const unchanged = own.base !== null && compareVersions(own.base, this.applied) === 0 &&
         own.lseq === this.parts.replica.changeSeq && own.bseq === (this.parts.bayes?.changeSeq ?? 0)
-      if (role !== 'slave' || masterId !== own.masterId || !unchanged || this.aheadOfTerm(version) || this.mustTakeFullState || compareVersions(version, this.applied) <= 0) return false
+      if (role !== 'slave' || masterId !== own.masterId || !unchanged || this.aheadOfTerm(version) || this.mustTakeFullState || compareVersions(version, this.applied) <= 0) return
       await this.parts.store.write({ meta: { [META_APPLIED]: version } })
       this.applied = version
       trace('applied-own', `${version.term}.${version.seq}`)
       // As after an apply that changed nothing: bayes.txt left behind by an earlier one is written now.
       if (await this.parts.writer.afterChange(false, this.supersedes(version))) await this.parts.filesChanged(['bayes'])
       await this.keepHistory(version, history, masterId, this.parts.nodeId)
-      return true
     })
   }
 

@@ -3,7 +3,7 @@
  * direct calls, the way the election tests run on a fake clock and an in-memory topic. It plays
  * the parts of the wire services the engine relies on: the upload service (refusal, NEED_FULL,
  * resume from the bytes a cut stream left, the merge of an upload received whole answered again
- * without its bytes), the fetch service (the size and sha256 check of what arrives) and the
+ * without its bytes, the merge's onlyBase and history unless `oldMasters`), the fetch service (the size and sha256 check of what arrives) and the
  * beacons (announce reaches every other node at once; holders and awaited read the nodes'
  * offered archives).
  *
