@@ -30,6 +30,9 @@ const uploadsSince = (c: FakeCluster, skip: number, node: FakeNode): UploadEvent
 
 const present = (n: FakeNode, key: string): boolean => n.state.replica.get('whitelist', key)?.present === true
 
+/** A SpamAssassin backup that learned `numSpam` messages with token `tok`. */
+const backup = (numSpam: number, tok: string): string => `v\t3\tdb_version # this must be the first line!!!\nv\t${numSpam}\tnum_spam\nv\t0\tnum_nonspam\nt\t${numSpam}\t0\t1700000000\t${tok}\n`
+
 describe('an upload merged onto exactly its base', () => {
   test('is taken as applied by the slave without a fetch', async (t) => {
     const c = await cluster(t)
@@ -41,6 +44,18 @@ describe('an upload merged onto exactly its base', () => {
     assert.deepEqual(fetchesSince(c, skip, slave), [])
     assert.deepEqual(slave.engine.appliedVersion, master.engine.version)
     assert.equal(present(master, 'friend@example.com'), true)
+  })
+
+  test('is taken as applied for a change of the Bayes DB too', async (t) => {
+    const c = await cluster(t)
+    const [master, slave] = [c.node('master'), c.node('slave')]
+    const skip = c.network.events.length
+    await c.edit(slave, 'bayes.txt', backup(5, '00000000a0'))
+    await c.settle()
+    assert.deepEqual(uploadsSince(c, skip, slave).map(e => ({ outcome: e.outcome, onlyBase: e.onlyBase })), [{ outcome: 'ok', onlyBase: true }])
+    assert.deepEqual(fetchesSince(c, skip, slave), [])
+    assert.deepEqual(slave.engine.appliedVersion, master.engine.version)
+    assert.deepEqual(master.state.bayes.counts(), { tokens: 1, spam: 5, ham: 0 })
   })
 
   test('is in the slave\'s history as the version it is, from the slave', async (t) => {
