@@ -1,8 +1,8 @@
 /**
- * The sync engine of one node: a coordinator of small parts. It takes local edits in and merges
- * uploads on the master; version-history.ts cuts and keeps central versions, archive-server.ts
- * answers fetches, uploader.ts and downloader.ts move archives on a slave, archive-apply.ts and
- * settings-writer.ts merge them and write the files. It knows the network only through the small
+ * The sync engine of one node: a coordinator of small parts. It takes local edits in;
+ * upload-merge.ts merges uploads on the master, version-history.ts cuts and keeps central
+ * versions, archive-server.ts answers fetches, uploader.ts and downloader.ts move archives on a
+ * slave, archive-apply.ts and settings-writer.ts merge them and write the files. It knows the network only through the small
  * {@link SyncNetwork} interface and the election only through {@link RoleView}, so the whole
  * flow runs in tests without libp2p.
  *
