@@ -3,7 +3,7 @@
  * direct calls, the way the election tests run on a fake clock and an in-memory topic. It plays
  * the parts of the wire services the engine relies on: the upload service (refusal, NEED_FULL,
  * resume from the bytes a cut stream left, the merge of an upload received whole answered again
- * without its bytes), the fetch service (the size and sha256 check of what arrives) and the
+ * without its bytes, the merge's onlyBase and history unless `oldMasters`), the fetch service (the size and sha256 check of what arrives) and the
  * beacons (announce reaches every other node at once; holders and awaited read the nodes'
  * offered archives).
  *
@@ -19,6 +19,7 @@ import { sameArchive, type ArchiveRef } from '../../src/protocol/archive-ref.js'
 import { compareVersions, type Version } from '../../src/version.js'
 import type { SyncEngine, SyncNetwork } from '../../src/sync/engine.js'
 import type { FetchAnswer } from '../../src/sync/fan-out.js'
+import type { MergedUpload, UploadOutcome } from '../../src/protocol/upload-service.js'
 
 /** A node as the network sees it. */
 export interface NetNode {
@@ -87,7 +88,7 @@ export class Gate {
 
 /** One finished call (or one beacon heard). */
 export type NetEvent =
-  | { type: 'upload', from: string, to: string, kind: 'full' | 'delta', size: number, sha256: string, offset: number, sent: number, outcome: UploadOutcomeName, version?: Version }
+  | { type: 'upload', from: string, to: string, kind: 'full' | 'delta', size: number, sha256: string, offset: number, sent: number, outcome: UploadOutcomeName, version?: Version, onlyBase?: boolean }
   | { type: 'fetch', from: string, to: string, named: boolean, status: Status | 'failed', full: boolean, bytes: number }
   | { type: 'beacon', from: string, to: string, version: Version | null, archive: ArchiveRef | null }
 
@@ -112,7 +113,9 @@ export class FakeSyncNetwork {
   /** Per master: bytes of each upload (by node, sha256 and size) that a cut stream left. */
   private readonly partial = new Map<string, number>()
   /** Per master: merges of uploads received whole, answered again to a retry without the bytes. */
-  private readonly received = new Map<string, Promise<Version>>()
+  private readonly received = new Map<string, Promise<MergedUpload>>()
+  /** Upload answers leave out onlyBase and history, as from a master before them (sync-v1.md § An upload's own version). */
+  oldMasters = false
   /** Gates handed out, failed at close so no held call outlives the test. */
   private readonly gates: Gate[] = []
 
@@ -220,11 +223,11 @@ export class FakeSyncNetwork {
     }
   }
 
-  private async upload (from: string, to: string, req: { kind: 'full' | 'delta', baseTerm: number }, zip: Uint8Array): Promise<{ status: Status, reason: string, version?: Version }> {
+  private async upload (from: string, to: string, req: { kind: 'full' | 'delta', baseTerm: number }, zip: Uint8Array): Promise<UploadOutcome> {
     const sha256 = hex(zip)
     const base = { type: 'upload' as const, from, to, kind: req.kind, size: zip.byteLength, sha256 }
     const rule = this.take('upload', from, to)
-    const end = (outcome: UploadOutcomeName, offset = 0, sent = 0, version?: Version): void => { this.emit({ ...base, offset, sent, outcome, version }) }
+    const end = (outcome: UploadOutcomeName, offset = 0, sent = 0, merged?: MergedUpload): void => { this.emit({ ...base, offset, sent, outcome, version: merged?.version, onlyBase: merged?.onlyBase }) }
     try {
       await this.before(rule)
     } catch (err) {
@@ -255,9 +258,9 @@ export class FakeSyncNetwork {
       throw new TransferError(`upload stream to ${to} cut after ${rule.fault.afterBytes} bytes`)
     }
     const merge = received ?? this.startMerge(master, from, id, zip, req.kind)
-    let version: Version
+    let merged: MergedUpload
     try {
-      version = await merge
+      merged = await merge
     } catch (err) {
       if (!(err instanceof ArchiveError)) {
         end('failed', offset, sent)
@@ -269,15 +272,16 @@ export class FakeSyncNetwork {
     try {
       await this.after(rule, to)
     } catch (err) {
-      end('dropped', offset, sent, version)
+      end('dropped', offset, sent, merged)
       throw err
     }
-    end('ok', offset, sent, version)
-    return { status: Status.OK, reason: '', version }
+    if (this.oldMasters) merged = { version: merged.version }
+    end('ok', offset, sent, merged)
+    return { status: Status.OK, reason: '', ...merged }
   }
 
   /** Merges an upload received whole and keeps the merge to answer a retry of the same bytes. */
-  private startMerge (master: NetNode, from: string, id: string, zip: Uint8Array, kind: 'full' | 'delta'): Promise<Version> {
+  private startMerge (master: NetNode, from: string, id: string, zip: Uint8Array, kind: 'full' | 'delta'): Promise<MergedUpload> {
     this.partial.delete(id)
     const entry = master.engine.mergeUpload(from, zip, kind)
     this.received.set(id, entry)
