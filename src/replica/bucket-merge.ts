@@ -11,7 +11,7 @@
 import type { HybridClock } from '../crdt/hlc.js'
 import { mergeEntries, type Entry, type MakeEntry } from '../crdt/lww-set.js'
 import { bucketOf, ENTRY_BUCKETS, type StoredEntry } from '../store/state-store.js'
-import type { BucketChange, EntryBuckets } from './entry-buckets.js'
+import { ENTRIES_PER_STEP, type BucketChange, type EntryBuckets } from './entry-buckets.js'
 
 /** How a merge marks what it writes. */
 export interface MergeOptions {
@@ -45,21 +45,23 @@ export interface BucketMerge {
 /**
  * Merges `incoming` into `held` by the last-writer-wins rule ({@link mergeEntries}, on `clock`),
  * handing out change sequences after `lseq`; `synced` marks the winners as the central state.
+ * Like the merges below, a generator of its steps (pace.ts): a step a bucket, or
+ * {@link ENTRIES_PER_STEP} entries of a pass over them (a merge of 1M entries was 2 s in one piece).
  */
-export function mergeByBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): BucketMerge {
-  if (held.size === 0 && Array.isArray(incoming) && keysIncrease(incoming)) return mergeIntoEmpty(held, incoming, clock, lseq, synced, observe)
-  return mergeEachBucket(held, incoming, clock, lseq, synced, observe)
+export function * mergeByBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): Generator<void, BucketMerge> {
+  if (held.size === 0 && Array.isArray(incoming) && (yield * keysIncrease(incoming))) return yield * mergeIntoEmpty(held, incoming, clock, lseq, synced, observe)
+  return yield * mergeEachBucket(held, incoming, clock, lseq, synced, observe)
 }
 
 /** {@link mergeByBucket}'s general path: each bucket's group staged against its records by {@link mergeEntries}. */
-export function mergeEachBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): BucketMerge {
-  const groups = new Array<Entry[] | undefined>(ENTRY_BUCKETS)
-  for (const e of incoming) (groups[bucketOf(e.key)] ??= []).push(e)
+export function * mergeEachBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): Generator<void, BucketMerge> {
+  const groups = yield * groupByBucket(incoming)
   const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
   for (let b = 0; b < ENTRY_BUCKETS; b++) {
     const group = groups[b]
     if (group === undefined) continue
     groups[b] = undefined
+    yield
     const startLseq = out.lseq
     const make: MakeEntry<StoredEntry> = (key, value, present, stamp) => ({ key, value, present, stamp, lseq: ++out.lseq, synced })
     // First compared against the records as they are read, without building them: a bucket
@@ -99,16 +101,16 @@ function stage (group: readonly Entry[], clock: HybridClock, make: MakeEntry<Sto
  * ~0.6-0.85 s CPU on these at 121k entries). Same result as {@link mergeEachBucket}: buckets in
  * order, each stamp observed (clamped) by the clock in that order, lseqs handed out in that order.
  */
-export function mergeIntoEmpty (held: EntryBuckets, incoming: readonly Entry[], clock: HybridClock, lseq: number, synced: boolean, observe: boolean): BucketMerge {
-  if (held.size !== 0 || !keysIncrease(incoming)) throw new Error('mergeIntoEmpty needs an empty dataset and strictly increasing keys')
-  const groups = new Array<Entry[] | undefined>(ENTRY_BUCKETS)
-  for (const e of incoming) (groups[bucketOf(e.key)] ??= []).push(e)
+export function * mergeIntoEmpty (held: EntryBuckets, incoming: readonly Entry[], clock: HybridClock, lseq: number, synced: boolean, observe: boolean): Generator<void, BucketMerge> {
+  if (held.size !== 0 || !(yield * keysIncrease(incoming))) throw new Error('mergeIntoEmpty needs an empty dataset and strictly increasing keys')
+  const groups = yield * groupByBucket(incoming)
   const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
   const before: ReadonlyMap<string, StoredEntry> = new Map()
   for (let b = 0; b < ENTRY_BUCKETS; b++) {
     const group = groups[b]
     if (group === undefined) continue
     groups[b] = undefined
+    yield
     const entries = new Array<StoredEntry>(group.length)
     for (let i = 0; i < group.length; i++) {
       const raw = group[i]
@@ -125,8 +127,22 @@ export function mergeIntoEmpty (held: EntryBuckets, incoming: readonly Entry[], 
   return out
 }
 
+/** The entries by bucket, in their order. */
+function * groupByBucket (incoming: Iterable<Entry>): Generator<void, Array<Entry[] | undefined>> {
+  const groups = new Array<Entry[] | undefined>(ENTRY_BUCKETS)
+  let n = 0
+  for (const e of incoming) {
+    (groups[bucketOf(e.key)] ??= []).push(e)
+    if (++n % ENTRIES_PER_STEP === 0) yield
+  }
+  return groups
+}
+
 /** True when each entry's key sorts after the one before it (so no key is repeated). */
-function keysIncrease (entries: readonly Entry[]): boolean {
-  for (let i = 1; i < entries.length; i++) if (!(entries[i - 1].key < entries[i].key)) return false
+function * keysIncrease (entries: readonly Entry[]): Generator<void, boolean> {
+  for (let i = 1; i < entries.length; i++) {
+    if (i % ENTRIES_PER_STEP === 0) yield
+    if (!(entries[i - 1].key < entries[i].key)) return false
+  }
   return true
 }

@@ -25,6 +25,9 @@ const ENCODING_HOLD_MS = 30_000
 // On the zlib thread pool: the event loop keeps serving while a snapshot is deflated.
 const deflateRawAsync = promisify(deflateRaw)
 
+/** Entries a step of a long loop goes through (pace.ts): a few ms of work. */
+export const ENTRIES_PER_STEP = 2048
+
 /** Decoded buckets by number: what a transaction has read, before its change. */
 export type DecodedBuckets = Map<number, Map<string, StoredEntry>>
 
@@ -198,17 +201,24 @@ export class EntryBuckets {
   /**
    * Encodes the buckets `staged` touches with it put over what they hold (`decoded` has those
    * read already), changing nothing held: {@link apply} does, once the store has the writes.
+   * A generator of its steps (pace.ts), one a bucket: a scan that stamped a 1M-line file encodes
+   * every bucket.
    */
-  prepare (staged: ReadonlyMap<string, StoredEntry>, decoded: DecodedBuckets): BucketChange {
+  * prepare (staged: ReadonlyMap<string, StoredEntry>, decoded: DecodedBuckets): Generator<void, BucketChange> {
     const touched = new Map<number, StoredEntry[]>()
+    let n = 0
     for (const entry of staged.values()) {
+      if (++n % ENTRIES_PER_STEP === 0) yield
       const b = bucketOf(entry.key)
       let list = touched.get(b)
       if (list === undefined) touched.set(b, list = [])
       list.push(entry)
     }
     const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }
-    for (const [b, entries] of touched) this.prepareBucket(b, this.bucket(b, decoded), entries, change)
+    for (const [b, entries] of touched) {
+      this.prepareBucket(b, this.bucket(b, decoded), entries, change)
+      yield
+    }
     return change
   }
 

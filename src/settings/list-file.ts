@@ -12,6 +12,7 @@ import { LayeredMap, MAX_LAYERS } from './layered-map.js'
 import { IndexedEntries, KeyIndex } from './key-index.js'
 import { commonPrefix, commonSuffix } from './common-ends.js'
 import { KeyColumn, kindCode, ListLines } from './list-lines.js'
+import { finish } from '../pace.js'
 
 export type { ListLine, LineKind } from './list-lines.js'
 export { ListLines } from './list-lines.js'
@@ -82,7 +83,7 @@ export function reportInvalid (invalid: readonly InvalidLine[], count = invalid.
 
 /** Parses a list file's text; `file` names it in the invalid-line reports. */
 export function parseListFile (text: string, file: string): ParsedListFile {
-  return parse(text, file, null)
+  return finish(parseSteps(text, file, null))
 }
 
 /**
@@ -92,8 +93,11 @@ export function parseListFile (text: string, file: string): ParsedListFile {
  * columns and key map are taken from `before`, which is not changed. Else every line is parsed.
  */
 export function reparseListFile (before: ParsedListFile, text: string, file: string): ParsedListFile {
-  return parse(text, file, before)
+  return finish(parseSteps(text, file, before))
 }
+
+/** Lines read between two steps of a parse (pace.ts): a few ms of work. */
+const LINES_PER_STEP = 1024
 
 const ENTRY = kindCode('entry')
 const INVALID = kindCode('invalid')
@@ -112,7 +116,11 @@ function parseLine (raw: string, first: boolean, escaped: boolean, withValue: bo
   return withValue ? { kind: ENTRY, key, value: scannedField(raw) } : { kind: ENTRY, key }
 }
 
-function parse (text: string, file: string, before: ParsedListFile | null): ParsedListFile {
+/**
+ * {@link parseListFile} (`before` null) or {@link reparseListFile} as a generator of its steps,
+ * one every {@link LINES_PER_STEP} lines: the scan of a 1M-line file took seconds in one piece.
+ */
+export function * parseSteps (text: string, file: string, before: ParsedListFile | null): Generator<void, ParsedListFile> {
   if (text.length === 0) return { lines: new ListLines(text, false, true, { starts: Int32Array.of(0), kinds: new Uint8Array(0), keys: KeyColumn.of([]), reasons: new Map() }), entries: new Map(), invalid: [], eol: '\n', finalNewline: true }
   const nl = text.indexOf('\n')
   const eol = nl > 0 && text.charCodeAt(nl - 1) === CR ? '\r\n' : '\n'
@@ -120,9 +128,8 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
   // Bytes that are not UTF-8 were decoded to lone surrogates: only then is each line checked for them.
   const escaped = !isWellFormed(text)
   const region = before === null || !finalNewline ? null : editedLines(before, text, eol)
-  const edited = region === null ? null : reparseEdit(before as ParsedListFile, text, region, escaped)
+  const edited = region === null ? null : yield * reparseEdit(before as ParsedListFile, text, region, escaped)
   if (edited !== null) return { ...edited, eol, finalNewline }
-
   const invalid: InvalidLine[] = []
   const crlf = eol === '\r\n'
   const stop = finalNewline ? text.length - 1 : text.length
@@ -141,6 +148,7 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
       else exact = false
     }
     const i = starts.push(start) - 1
+    if (i % LINES_PER_STEP === LINES_PER_STEP - 1) yield
     const raw = text.slice(start, end)
     const parsed = parseLine(raw, i === 0, escaped, false)
     kinds.push(parsed.kind)
@@ -158,6 +166,7 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
   const keyAt = (l: number): string | undefined => keys[l]
   const duplicates: InvalidLine[] = []
   for (let i = 0; i < keys.length; i++) {
+    if (i % LINES_PER_STEP === LINES_PER_STEP - 1) yield
     const key = keys[i]
     if (key === undefined) continue
     const first = index.add(key, i, keyAt)
@@ -198,7 +207,7 @@ interface EditedRegion { head: number, tail: number, middleStart: number, middle
  * its key map is shared, with only the changed keys on top ({@link LayeredMap}). Null when that
  * does not hold: the caller parses every line.
  */
-function reparseEdit (before: ParsedListFile, text: string, region: EditedRegion, escaped: boolean): Pick<ParsedListFile, 'lines' | 'entries' | 'invalid'> | null {
+function * reparseEdit (before: ParsedListFile, text: string, region: EditedRegion, escaped: boolean): Generator<void, Pick<ParsedListFile, 'lines' | 'entries' | 'invalid'> | null> {
   const { head, tail, middle } = region
   // A mostly new text (a first scan: nothing kept) is parsed as fast in full, and then with a
   // plain map: reusing it here parsed the 121k-line first scan up to three times (+20%).
@@ -208,6 +217,7 @@ function reparseEdit (before: ParsedListFile, text: string, region: EditedRegion
   const n = old.length
   const changes = new Map<string, string | null>()
   for (let i = head; i < n - tail; i++) {
+    if (i % LINES_PER_STEP === LINES_PER_STEP - 1) yield
     const key = cols.keys.get(i)
     if (key !== undefined) changes.set(key, null)
   }
@@ -219,6 +229,7 @@ function reparseEdit (before: ParsedListFile, text: string, region: EditedRegion
   const middleKeys: Array<string | undefined> = []
   const eolLength = old.crlf ? 2 : 1
   for (let j = 0, at = region.middleStart; j < middle.length; j++) {
+    if (j % LINES_PER_STEP === LINES_PER_STEP - 1) yield
     const parsed = parseLine(middle[j], head + j === 0, escaped, true)
     if (parsed.kind === INVALID) return null
     if (parsed.key !== undefined) {
@@ -285,18 +296,33 @@ function editedLines (before: ParsedListFile, text: string, eol: string): Edited
  * depend only on its text, and for the first line on its being first.)
  */
 export function keysOnChangedLines (before: ParsedListFile, after: ParsedListFile): Set<string> {
+  return finish(keysOnChangedLinesSteps(before, after))
+}
+
+/** {@link keysOnChangedLines} as a generator of its steps (pace.ts), one every {@link LINES_PER_STEP} lines. */
+export function * keysOnChangedLinesSteps (before: ParsedListFile, after: ParsedListFile): Generator<void, Set<string>> {
   const a = before.lines
   const b = after.lines
   let { start, endA, endB } = equalEnds(a, b)
-  while (start < endA && start < endB && a.raw(start) === b.raw(start)) start++
+  while (start < endA && start < endB && a.raw(start) === b.raw(start)) {
+    start++
+    if (start % LINES_PER_STEP === 0) yield
+  }
   // The first line is read apart (a byte-order mark), so it only matches another first line.
   while (endA > start && endB > start && (endA === 1) === (endB === 1) && a.raw(endA - 1) === b.raw(endB - 1)) {
     endA--
     endB--
+    if (endA % LINES_PER_STEP === 0) yield
   }
   const keys = new Set<string>()
-  for (let i = start; i < endA; i++) if (a.key(i) !== undefined) keys.add(a.key(i) as string)
-  for (let i = start; i < endB; i++) if (b.key(i) !== undefined) keys.add(b.key(i) as string)
+  for (let i = start; i < endA; i++) {
+    if (i % LINES_PER_STEP === LINES_PER_STEP - 1) yield
+    if (a.key(i) !== undefined) keys.add(a.key(i) as string)
+  }
+  for (let i = start; i < endB; i++) {
+    if (i % LINES_PER_STEP === LINES_PER_STEP - 1) yield
+    if (b.key(i) !== undefined) keys.add(b.key(i) as string)
+  }
   return keys
 }
 
