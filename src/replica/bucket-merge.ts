@@ -67,13 +67,13 @@ export function * mergeEachBucket (held: EntryBuckets, incoming: Iterable<Entry>
     // First compared against the records as they are read, without building them: a bucket
     // where nothing wins (a re-merge of what the node holds) is never decoded into objects.
     const cursor = held.cursor(b)
-    let staged = stage(group, clock, make, key => cursor.find(key))
+    let staged = yield * stage(group, clock, make, key => cursor.find(key))
     let before: ReadonlyMap<string, StoredEntry> | undefined
     if (!cursor.finish()) {
       // Records out of key order (written before format 4 sorted them): the answers may be wrong, merge again on the decoded bucket.
       out.lseq = startLseq
       const decoded = before = held.bucket(b, new Map())
-      staged = stage(group, clock, make, key => decoded.get(key))
+      staged = yield * stage(group, clock, make, key => decoded.get(key))
     }
     if (staged.size === 0) continue
     before ??= held.bucket(b, new Map())
@@ -87,10 +87,14 @@ export function * mergeEachBucket (held: EntryBuckets, incoming: Iterable<Entry>
   return out
 }
 
-/** The entries of `group` that win over what `held` finds (mergeEntries), by key. */
-function stage (group: readonly Entry[], clock: HybridClock, make: MakeEntry<StoredEntry>, held: (key: string) => StoredEntry | undefined): Map<string, StoredEntry> {
+/** The entries of `group` that win over what `held` finds (mergeEntries, {@link ENTRIES_PER_STEP} a step: a bucket of a 1M list holds ~4,000), by key. */
+function * stage (group: readonly Entry[], clock: HybridClock, make: MakeEntry<StoredEntry>, held: (key: string) => StoredEntry | undefined): Generator<void, Map<string, StoredEntry>> {
   const staged = new Map<string, StoredEntry>()
-  mergeEntries({ get: (key: string) => staged.get(key) ?? held(key), put: (e: StoredEntry) => { staged.set(e.key, e) } }, group, clock, make)
+  const states = { get: (key: string) => staged.get(key) ?? held(key), put: (e: StoredEntry) => { staged.set(e.key, e) } }
+  for (let i = 0; i < group.length; i += ENTRIES_PER_STEP) {
+    if (i > 0) yield
+    mergeEntries(states, group.length <= ENTRIES_PER_STEP ? group : group.slice(i, i + ENTRIES_PER_STEP), clock, make)
+  }
   return staged
 }
 
@@ -113,6 +117,7 @@ export function * mergeIntoEmpty (held: EntryBuckets, incoming: readonly Entry[]
     yield
     const entries = new Array<StoredEntry>(group.length)
     for (let i = 0; i < group.length; i++) {
+      if (i % ENTRIES_PER_STEP === ENTRIES_PER_STEP - 1) yield
       const raw = group[i]
       const stamp = clock.observe(raw.stamp)
       entries[i] = { key: raw.key, value: raw.present ? raw.value : '', present: raw.present, stamp, lseq: ++out.lseq, synced }
