@@ -52,6 +52,8 @@ export interface InitialRun {
   settledMB: number[]
   /** CPU seconds of all agents from the drop until quiet. */
   agentCpuSeconds: number | null
+  /** Per agent, its election term before the drop and once quiet: a higher term after, a master was elected during the sync (a node held its event loop past the liveness window). */
+  terms: { before: Array<number | null>, after: Array<number | null> }
   loadavg: [number, number]
   /** With --trace: every node's trace points after the drop (bench/initial/timeline.ts). */
   timeline?: TracePoint[]
@@ -77,6 +79,7 @@ export async function initialRun (listName: ListName, log: (s: string) => void):
     const settled = await waitStable(agents, `${NODES} agents to agree on a master`, { stableMs: 2000, timeoutMs: 90_000 })
     await settleCounters(agents)
     const droppedOn = settled.masterIndex === 0 ? 'master' : 'slave'
+    const termsBefore = await terms(agents)
     const l0 = loadavg()[0]
     const c0 = clusterCpu(agents)
     const t0 = performance.now()
@@ -97,6 +100,8 @@ export async function initialRun (listName: ListName, log: (s: string) => void):
     log(`${listName}: dropped on the ${droppedOn}; files ${perFile.map(t => t === null ? 'TIMEOUT' : Math.round(t)).join(' / ')} ms, status ${statusMs === null ? 'TIMEOUT' : Math.round(statusMs)} ms`)
     await settleCounters(agents)
     const c1 = clusterCpu(agents)
+    const termsAfter = await terms(agents)
+    log(`${listName}: terms before ${termsBefore.join(' / ')}, after ${termsAfter.join(' / ')}`)
     const peakMB = await Promise.all(agents.map(async a => mb(await procKb(a, 'VmHWM'))))
     const settledMB = await Promise.all(agents.map(async a => mb(await procKb(a, 'VmRSS'))))
     log(`${listName}: peak RSS ${peakMB.join(' / ')} MB, settled ${settledMB.join(' / ')} MB`)
@@ -114,10 +119,16 @@ export async function initialRun (listName: ListName, log: (s: string) => void):
       peakMB,
       settledMB,
       agentCpuSeconds: c0 === null || c1 === null ? null : round(c1 - c0),
+      terms: { before: termsBefore, after: termsAfter },
       loadavg: [round(l0), round(loadavg()[0])],
       timeline: points
     }
   })
+}
+
+/** Each agent's election term from its status (null: no answer). */
+async function terms (agents: AgentProcess[]): Promise<Array<number | null>> {
+  return (await statuses(agents)).map(s => typeof s?.term === 'number' ? s.term : null)
 }
 
 /** SIGTERM, then SIGKILL only after `ms`. */

@@ -11,7 +11,7 @@
 import type { HybridClock } from '../crdt/hlc.js'
 import { mergeEntries, type Entry, type MakeEntry } from '../crdt/lww-set.js'
 import { bucketOf, ENTRY_BUCKETS, type StoredEntry } from '../store/state-store.js'
-import type { BucketChange, EntryBuckets } from './entry-buckets.js'
+import { ENTRIES_PER_STEP, type BucketChange, type EntryBuckets } from './entry-buckets.js'
 
 /** How a merge marks what it writes. */
 export interface MergeOptions {
@@ -45,50 +45,53 @@ export interface BucketMerge {
 /**
  * Merges `incoming` into `held` by the last-writer-wins rule ({@link mergeEntries}, on `clock`),
  * handing out change sequences after `lseq`; `synced` marks the winners as the central state.
+ * Like the merges below, a generator of its steps (pace.ts): a step a bucket, or
+ * {@link ENTRIES_PER_STEP} entries of a pass over them (a merge of 1M entries was 2 s in one piece).
  */
-export function mergeByBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): BucketMerge {
-  if (held.size === 0 && Array.isArray(incoming) && keysIncrease(incoming)) return mergeIntoEmpty(held, incoming, clock, lseq, synced, observe)
-  return mergeEachBucket(held, incoming, clock, lseq, synced, observe)
+export function * mergeByBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): Generator<void, BucketMerge> {
+  if (held.size === 0 && Array.isArray(incoming) && (yield * keysIncrease(incoming))) return yield * mergeIntoEmpty(held, incoming, clock, lseq, synced, observe)
+  return yield * mergeEachBucket(held, incoming, clock, lseq, synced, observe)
 }
 
 /** {@link mergeByBucket}'s general path: each bucket's group staged against its records by {@link mergeEntries}. */
-export function mergeEachBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): BucketMerge {
-  const groups = new Array<Entry[] | undefined>(ENTRY_BUCKETS)
-  for (const e of incoming) (groups[bucketOf(e.key)] ??= []).push(e)
+export function * mergeEachBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): Generator<void, BucketMerge> {
+  const groups = yield * groupByBucket(incoming)
   const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
   for (let b = 0; b < ENTRY_BUCKETS; b++) {
     const group = groups[b]
     if (group === undefined) continue
     groups[b] = undefined
+    yield
     const startLseq = out.lseq
     const make: MakeEntry<StoredEntry> = (key, value, present, stamp) => ({ key, value, present, stamp, lseq: ++out.lseq, synced })
     // First compared against the records as they are read, without building them: a bucket
     // where nothing wins (a re-merge of what the node holds) is never decoded into objects.
     const cursor = held.cursor(b)
-    let staged = stage(group, clock, make, key => cursor.find(key))
+    let staged = yield * stage(group, clock, make, key => cursor.find(key))
     let before: ReadonlyMap<string, StoredEntry> | undefined
     if (!cursor.finish()) {
       // Records out of key order (written before format 4 sorted them): the answers may be wrong, merge again on the decoded bucket.
       out.lseq = startLseq
       const decoded = before = held.bucket(b, new Map())
-      staged = stage(group, clock, make, key => decoded.get(key))
+      staged = yield * stage(group, clock, make, key => decoded.get(key))
     }
     if (staged.size === 0) continue
     before ??= held.bucket(b, new Map())
     const entries = [...staged.values()]
     held.prepareBucket(b, before, entries, out.change)
-    for (const after of entries) {
-      out.changed.push(after)
-      out.observed?.push({ before: before.get(after.key), after })
-    }
+    recordChanged(out, entries, before)
   }
   return out
 }
 
-/** The entries of `group` that win over what `held` finds (mergeEntries), by key. */
-function stage (group: readonly Entry[], clock: HybridClock, make: MakeEntry<StoredEntry>, held: (key: string) => StoredEntry | undefined): Map<string, StoredEntry> {
+/** The entries of `group` that win over what `held` finds (mergeEntries, {@link ENTRIES_PER_STEP} a step: a bucket of a 1M list holds ~4,000), by key. */
+function * stage (group: readonly Entry[], clock: HybridClock, make: MakeEntry<StoredEntry>, held: (key: string) => StoredEntry | undefined): Generator<void, Map<string, StoredEntry>> {
   const staged = new Map<string, StoredEntry>()
-  mergeEntries({ get: (key: string) => staged.get(key) ?? held(key), put: (e: StoredEntry) => { staged.set(e.key, e) } }, group, clock, make)
+  const states = { get: (key: string) => staged.get(key) ?? held(key), put: (e: StoredEntry) => { staged.set(e.key, e) } }
+  for (let i = 0; i < group.length; i += ENTRIES_PER_STEP) {
+    if (i > 0) yield
+    mergeEntries(states, group.length <= ENTRIES_PER_STEP ? group : group.slice(i, i + ENTRIES_PER_STEP), clock, make)
+  }
   return staged
 }
 
@@ -99,34 +102,78 @@ function stage (group: readonly Entry[], clock: HybridClock, make: MakeEntry<Sto
  * ~0.6-0.85 s CPU on these at 121k entries). Same result as {@link mergeEachBucket}: buckets in
  * order, each stamp observed (clamped) by the clock in that order, lseqs handed out in that order.
  */
-export function mergeIntoEmpty (held: EntryBuckets, incoming: readonly Entry[], clock: HybridClock, lseq: number, synced: boolean, observe: boolean): BucketMerge {
-  if (held.size !== 0 || !keysIncrease(incoming)) throw new Error('mergeIntoEmpty needs an empty dataset and strictly increasing keys')
-  const groups = new Array<Entry[] | undefined>(ENTRY_BUCKETS)
-  for (const e of incoming) (groups[bucketOf(e.key)] ??= []).push(e)
+export function * mergeIntoEmpty (held: EntryBuckets, incoming: readonly Entry[], clock: HybridClock, lseq: number, synced: boolean, observe: boolean): Generator<void, BucketMerge> {
+  if (held.size !== 0 || !(yield * keysIncrease(incoming))) throw new Error('mergeIntoEmpty needs an empty dataset and strictly increasing keys')
+  const groups = yield * groupByBucket(incoming)
   const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
   const before: ReadonlyMap<string, StoredEntry> = new Map()
   for (let b = 0; b < ENTRY_BUCKETS; b++) {
     const group = groups[b]
     if (group === undefined) continue
     groups[b] = undefined
+    yield
     const entries = new Array<StoredEntry>(group.length)
-    for (let i = 0; i < group.length; i++) {
-      const raw = group[i]
-      const stamp = clock.observe(raw.stamp)
-      entries[i] = { key: raw.key, value: raw.present ? raw.value : '', present: raw.present, stamp, lseq: ++out.lseq, synced }
+    for (let from = 0; from < group.length; from += ENTRIES_PER_STEP) {
+      if (from > 0) yield
+      makeStored(group, from, entries, clock, out, synced)
     }
     // A bucket's share of increasing keys increases: the encoder need not compare them again.
     held.prepareBucket(b, before, entries, out.change, true)
-    for (const after of entries) {
-      out.changed.push(after)
-      out.observed?.push({ before: undefined, after })
-    }
+    recordChanged(out, entries, before)
   }
   return out
 }
 
+// The loops over entries are plain functions a step long, not the generators' own: V8 optimises
+// those, and a long loop inside a generator run once (a merge) ran much slower.
+
+/** Makes up to {@link ENTRIES_PER_STEP} of `group`'s entries from `from` on stored entries (mergeIntoEmpty), into `entries`. */
+function makeStored (group: readonly Entry[], from: number, entries: StoredEntry[], clock: HybridClock, out: BucketMerge, synced: boolean): void {
+  for (let i = from; i < Math.min(group.length, from + ENTRIES_PER_STEP); i++) {
+    const raw = group[i]
+    const stamp = clock.observe(raw.stamp)
+    entries[i] = { key: raw.key, value: raw.present ? raw.value : '', present: raw.present, stamp, lseq: ++out.lseq, synced }
+  }
+}
+
+/** Adds a bucket's winners to `out`, each observed with what `before` held. */
+function recordChanged (out: BucketMerge, entries: readonly StoredEntry[], before: ReadonlyMap<string, StoredEntry>): void {
+  for (const after of entries) {
+    out.changed.push(after)
+    out.observed?.push({ before: before.get(after.key), after })
+  }
+}
+
+/** The entries by bucket, in their order. */
+function * groupByBucket (incoming: Iterable<Entry>): Generator<void, Array<Entry[] | undefined>> {
+  const groups = new Array<Entry[] | undefined>(ENTRY_BUCKETS)
+  const it = incoming[Symbol.iterator]()
+  while (groupSome(it, groups)) yield
+  return groups
+}
+
+/** Groups up to {@link ENTRIES_PER_STEP} more entries of `it`; false once it is done. */
+function groupSome (it: Iterator<Entry>, groups: Array<Entry[] | undefined>): boolean {
+  for (let n = 0; n < ENTRIES_PER_STEP; n++) {
+    const next = it.next()
+    if (next.done === true) return false
+    const e = next.value;
+    (groups[bucketOf(e.key)] ??= []).push(e)
+  }
+  return true
+}
+
 /** True when each entry's key sorts after the one before it (so no key is repeated). */
-function keysIncrease (entries: readonly Entry[]): boolean {
-  for (let i = 1; i < entries.length; i++) if (!(entries[i - 1].key < entries[i].key)) return false
+function * keysIncrease (entries: readonly Entry[]): Generator<void, boolean> {
+  for (let from = 1; from < entries.length; from += ENTRIES_PER_STEP) {
+    if (from > 1) yield
+    if (!keysIncreaseFrom(entries, from)) return false
+  }
+  return true
+}
+
+/** {@link keysIncrease} for up to {@link ENTRIES_PER_STEP} entries from `from` on. */
+function keysIncreaseFrom (entries: readonly Entry[], from: number): boolean {
+  for (let i = from; i < Math.min(entries.length, from + ENTRIES_PER_STEP); i++) if (!(entries[i - 1].key < entries[i].key)) return false
   return true
 }

@@ -26,6 +26,9 @@ const ENCODING_HOLD_MS = 30_000
 // On the zlib thread pool: the event loop keeps serving while a snapshot is deflated.
 const deflateRawAsync = promisify(deflateRaw)
 
+/** Entries a step of a long loop goes through (pace.ts): a few ms of work. */
+export const ENTRIES_PER_STEP = 2048
+
 /** Decoded buckets by number: what a transaction has read, before its change. */
 export type DecodedBuckets = Map<number, Map<string, StoredEntry>>
 
@@ -203,17 +206,18 @@ export class EntryBuckets {
   /**
    * Encodes the buckets `staged` touches with it put over what they hold (`decoded` has those
    * read already), changing nothing held: {@link apply} does, once the store has the writes.
+   * A generator of its steps (pace.ts), one a bucket: a scan that stamped a 1M-line file encodes
+   * every bucket.
    */
-  prepare (staged: ReadonlyMap<string, StoredEntry>, decoded: DecodedBuckets): BucketChange {
+  * prepare (staged: ReadonlyMap<string, StoredEntry>, decoded: DecodedBuckets): Generator<void, BucketChange> {
     const touched = new Map<number, StoredEntry[]>()
-    for (const entry of staged.values()) {
-      const b = bucketOf(entry.key)
-      let list = touched.get(b)
-      if (list === undefined) touched.set(b, list = [])
-      list.push(entry)
-    }
+    const entries = staged.values()
+    while (bySomeBucket(entries, touched)) yield
     const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }
-    for (const [b, entries] of touched) this.prepareBucket(b, this.bucket(b, decoded), entries, change)
+    for (const [b, entries] of touched) {
+      this.prepareBucket(b, this.bucket(b, decoded), entries, change)
+      yield
+    }
     return change
   }
 
@@ -272,6 +276,19 @@ export class EntryBuckets {
   private where (b: number): string {
     return `held ${this.dataset} bucket ${b}`
   }
+}
+
+/** Groups up to {@link ENTRIES_PER_STEP} more of `entries` by bucket; false once they are done (a plain function: V8 optimises it, not a long loop in a generator run once). */
+function bySomeBucket (entries: Iterator<StoredEntry>, touched: Map<number, StoredEntry[]>): boolean {
+  for (let n = 0; n < ENTRIES_PER_STEP; n++) {
+    const next = entries.next()
+    if (next.done === true) return false
+    const b = bucketOf(next.value.key)
+    let list = touched.get(b)
+    if (list === undefined) touched.set(b, list = [])
+    list.push(next.value)
+  }
+  return true
 }
 
 /**

@@ -4,7 +4,7 @@
  * local delete.
  */
 import { listFileName, type ListDataset } from '../constants.js'
-import { parseListFile, type ParsedListFile } from '../settings/list-file.js'
+import { parseListFile, parseSteps, type ParsedListFile } from '../settings/list-file.js'
 
 /**
  * A settings file's text as it was, so an unchanged file is recognised without parsing it, and
@@ -20,6 +20,12 @@ export class FileView {
   /** The text parsed (once). */
   get parsed (): ParsedListFile {
     this.parse ??= parseListFile(this.text, listFileName(this.dataset))
+    return this.parse
+  }
+
+  /** {@link parsed} as a generator of its steps (pace.ts). */
+  * parsedSteps (): Generator<void, ParsedListFile> {
+    this.parse ??= yield * parseSteps(this.text, listFileName(this.dataset), null)
     return this.parse
   }
 }

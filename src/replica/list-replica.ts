@@ -12,17 +12,25 @@ import { clampStamp, HybridClock } from '../crdt/hlc.js'
 import type { Entry } from '../crdt/lww-set.js'
 import type { EntryColumns } from '../crdt/entry-columns.js'
 import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
-import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
-import { keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../settings/list-file.js'
+import { LIST_DATASETS, type ListDataset } from '../constants.js'
+import type { ParsedListFile } from '../settings/list-file.js'
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
 import { bucketOf, fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
 import { mergeByBucket, type BucketMerge, type MergeOptions } from './bucket-merge.js'
 import { byLseq, EntryBuckets, presentInKeyOrder, type DecodedBuckets, type LoadOptions } from './entry-buckets.js'
 import { FileView } from './file-view.js'
 import type { ReplicaTxn } from './replica-txn.js'
+import { stampScan, stampTextEdit } from './stamp-edit.js'
+import { finishPaced, pacer, type Pause } from '../pace.js'
 import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 export type { MergeOptions } from './bucket-merge.js'
 export type { LoadOptions } from './entry-buckets.js'
+
+/** How ListReplica.load reads the entries, and how its long steps pause. */
+export interface ReplicaOptions extends LoadOptions {
+  /** Awaited between the steps of a scan's parse and stamping and of a merge (pace.ts). */
+  pause?: Pause
+}
 
 /** Meta keys this module owns. */
 const META_CLOCK = 'clock'
@@ -46,7 +54,9 @@ export class ListReplica {
      */
     private readonly fileViews: Map<ListDataset, FileView>,
     lseq: number,
-    newestWall: number
+    newestWall: number,
+    /** Awaited between the steps of long work, so the node keeps beaconing (pace.ts). */
+    private readonly pause: Pause
   ) {
     this.lseq = lseq
     this.newestWall = newestWall
@@ -69,7 +79,7 @@ export class ListReplica {
    * are read only when a change needs them: a command that only reads (export) then reads them
    * as columns straight from the store.
    */
-  static async load (store: StateStore, nodeId: string, wallClock: () => number, maxSkewMs: number, opts: LoadOptions = {}): Promise<ListReplica> {
+  static async load (store: StateStore, nodeId: string, wallClock: () => number, maxSkewMs: number, opts: ReplicaOptions = {}): Promise<ListReplica> {
     const data = new Map<ListDataset, EntryBuckets>()
     const fileViews = new Map<ListDataset, FileView>()
     const viewPatches = new Map<ListDataset, number>()
@@ -85,7 +95,7 @@ export class ListReplica {
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
     // Entries not read yet may hold any stamp: Infinity keeps clampFuture from skipping them.
     const newestWall = opts.entries === 'onDemand' ? Infinity : Math.max(0, ...[...data.values()].map(held => held.newestWall))
-    const replica = new ListReplica(store, clock, data, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall)
+    const replica = new ListReplica(store, clock, data, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall, opts.pause ?? pacer())
     for (const [ds, n] of viewPatches) replica.viewPatches.set(ds, n)
     return replica
   }
@@ -182,10 +192,8 @@ export class ListReplica {
     const view = this.view(dataset)
     if (base === undefined && view.text === text) return []
     const from = base === undefined || base === view.text ? view : new FileView(dataset, base)
-    const stale = from === view ? undefined : keysOnChangedLines(view.parsed, from.parsed)
-    const next = new FileView(dataset, text, parsed ?? reparseListFile(from.parsed, text, listFileName(dataset)))
     const txn = await this.begin(dataset)
-    this.stampEdit(txn, from.parsed, next.parsed)
+    const { next, stale } = await finishPaced(stampScan(txn, this.clock, view, from, text, parsed), this.pause)
     const changed = await txn.commit(next)
     const unwritten = this.unwritten.get(dataset)
     if (stale !== undefined && unwritten !== undefined) for (const key of stale) unwritten.add(key)
@@ -200,28 +208,9 @@ export class ListReplica {
    */
   async applyEdit (dataset: ListDataset, from: string, to: string): Promise<StoredEntry[]> {
     if (from === to) return []
-    const name = listFileName(dataset)
-    const before = parseListFile(from, name)
-    const after = reparseListFile(before, to, name)
     const txn = await this.begin(dataset)
-    this.stampEdit(txn, before, after)
+    await finishPaced(stampTextEdit(txn, this.clock, dataset, from, to), this.pause)
     return await txn.commit(null)
-  }
-
-  // Stages the operator's edit from one parse of a file to the next: new and changed entries,
-  // removed ones as tombstones, each stamped now.
-  private stampEdit (txn: ReplicaTxn, from: ParsedListFile, to: ParsedListFile): void {
-    for (const key of keysOnChangedLines(from, to)) {
-      const value = to.entries.get(key)
-      if (from.entries.get(key) === value) continue
-      const current = txn.get(key)
-      if (value !== undefined) {
-        if (current?.present === true && current.value === value) continue
-        txn.put({ key, value, present: true, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false })
-      } else if (current?.present === true) {
-        txn.put({ key, value: '', present: false, stamp: this.clock.now(), lseq: txn.nextLseq(), synced: false })
-      }
-    }
   }
 
   /**
@@ -233,7 +222,7 @@ export class ListReplica {
     const startLseq = this.lseq
     // Into an empty dataset, every entry won and none was clamped (a clamped stamp is at or past this limit): it now holds exactly what was received.
     const [received, limit] = [held.size === 0 ? opts.received : undefined, this.clock.limit()]
-    const merged = mergeByBucket(held, incoming, this.clock, startLseq, opts.synced, this.onCommit !== null)
+    const merged = await finishPaced(mergeByBucket(held, incoming, this.clock, startLseq, opts.synced, this.onCommit !== null), this.pause)
     if (merged.changed.length > 0) await this.commitChange(dataset, held, startLseq, merged, null)
     if (received?.entries === merged.changed.length && merged.changed.every(e => e.stamp.wallMs < limit)) held.keepReceived(received.deflated)
     return merged.changed
@@ -348,7 +337,8 @@ export class ListReplica {
         if (staged.size === 0 && fileView === null) return []
         const changed = [...staged.values()]
         const observed = this.onCommit === null ? null : changed.map(after => ({ before: before(after.key), after }))
-        await this.commitChange(dataset, held, startLseq, { change: held.prepare(staged, decoded), changed, observed, lseq }, fileView)
+        const change = await finishPaced(held.prepare(staged, decoded), this.pause)
+        await this.commitChange(dataset, held, startLseq, { change, changed, observed, lseq }, fileView)
         return changed
       }
     }

@@ -12,6 +12,7 @@ import { LayeredMap, MAX_LAYERS } from './layered-map.js'
 import { IndexedEntries, KeyIndex } from './key-index.js'
 import { commonPrefix, commonSuffix } from './common-ends.js'
 import { KeyColumn, kindCode, ListLines } from './list-lines.js'
+import { finish } from '../pace.js'
 
 export type { ListLine, LineKind } from './list-lines.js'
 export { ListLines } from './list-lines.js'
@@ -82,7 +83,7 @@ export function reportInvalid (invalid: readonly InvalidLine[], count = invalid.
 
 /** Parses a list file's text; `file` names it in the invalid-line reports. */
 export function parseListFile (text: string, file: string): ParsedListFile {
-  return parse(text, file, null)
+  return finish(parseSteps(text, file, null))
 }
 
 /**
@@ -92,8 +93,11 @@ export function parseListFile (text: string, file: string): ParsedListFile {
  * columns and key map are taken from `before`, which is not changed. Else every line is parsed.
  */
 export function reparseListFile (before: ParsedListFile, text: string, file: string): ParsedListFile {
-  return parse(text, file, before)
+  return finish(parseSteps(text, file, before))
 }
+
+/** Lines read between two steps of a parse (pace.ts): a few ms of work. */
+const LINES_PER_STEP = 1024
 
 const ENTRY = kindCode('entry')
 const INVALID = kindCode('invalid')
@@ -112,7 +116,11 @@ function parseLine (raw: string, first: boolean, escaped: boolean, withValue: bo
   return withValue ? { kind: ENTRY, key, value: scannedField(raw) } : { kind: ENTRY, key }
 }
 
-function parse (text: string, file: string, before: ParsedListFile | null): ParsedListFile {
+/**
+ * {@link parseListFile} (`before` null) or {@link reparseListFile} as a generator of its steps,
+ * one every {@link LINES_PER_STEP} lines: the scan of a 1M-line file took seconds in one piece.
+ */
+export function * parseSteps (text: string, file: string, before: ParsedListFile | null): Generator<void, ParsedListFile> {
   if (text.length === 0) return { lines: new ListLines(text, false, true, { starts: Int32Array.of(0), kinds: new Uint8Array(0), keys: KeyColumn.of([]), reasons: new Map() }), entries: new Map(), invalid: [], eol: '\n', finalNewline: true }
   const nl = text.indexOf('\n')
   const eol = nl > 0 && text.charCodeAt(nl - 1) === CR ? '\r\n' : '\n'
@@ -120,25 +128,57 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
   // Bytes that are not UTF-8 were decoded to lone surrogates: only then is each line checked for them.
   const escaped = !isWellFormed(text)
   const region = before === null || !finalNewline ? null : editedLines(before, text, eol)
-  const edited = region === null ? null : reparseEdit(before as ParsedListFile, text, region, escaped)
+  const edited = region === null ? null : yield * reparseEdit(before as ParsedListFile, text, region, escaped)
   if (edited !== null) return { ...edited, eol, finalNewline }
+  const lines: LineRead = { text, file, escaped, crlf: eol === '\r\n', stop: finalNewline ? text.length - 1 : text.length, start: 0, exact: finalNewline, entryLines: 0, starts: [], kinds: [], keys: [], reasons: new Map(), invalid: [] }
+  while (readLines(lines)) yield
+  lines.starts.push(lines.stop + 1)
+  // The key index, built once the lines are known: a line whose key an earlier line holds is a duplicate.
+  const index = new KeyIndex(lines.entryLines, lines.keys.length)
+  const duplicates: InvalidLine[] = []
+  for (let from = 0; from < lines.keys.length; from += LINES_PER_STEP) {
+    if (from > 0) yield
+    indexKeys(lines, index, from, duplicates)
+  }
+  const { crlf, exact, starts, kinds, keys, reasons, invalid, entryLines } = lines
+  const made = new ListLines(text, crlf, exact, { starts: Int32Array.from(starts), kinds: Uint8Array.from(kinds), keys: KeyColumn.of(keys), reasons })
+  return { lines: made, entries: new IndexedEntries(made, index, entryLines), invalid: duplicates.length === 0 ? invalid : byLine(invalid, duplicates), eol, finalNewline }
+}
 
-  const invalid: InvalidLine[] = []
-  const crlf = eol === '\r\n'
-  const stop = finalNewline ? text.length - 1 : text.length
-  const starts: number[] = []
-  const kinds: number[] = []
-  const keys: Array<string | undefined> = []
-  const reasons = new Map<number, string>()
-  let exact = finalNewline
-  let entryLines = 0
-  for (let start = 0; start <= stop;) {
+/**
+ * A full parse's lines as read so far, from `start` on. The loops over them are plain functions
+ * a step long ({@link readLines}, {@link indexKeys}), not the generator's own: V8 optimises those,
+ * and the same loop inside the generator, run once per file, parsed ~40% slower.
+ */
+interface LineRead {
+  text: string
+  file: string
+  escaped: boolean
+  crlf: boolean
+  /** Offset of the last line's end. */
+  stop: number
+  /** Offset of the next line to read. */
+  start: number
+  exact: boolean
+  entryLines: number
+  starts: number[]
+  kinds: number[]
+  keys: Array<string | undefined>
+  reasons: Map<number, string>
+  invalid: InvalidLine[]
+}
+
+/** Reads up to {@link LINES_PER_STEP} lines into `s`; false once every line is read. */
+function readLines (s: LineRead): boolean {
+  const { text, stop, crlf, escaped, starts, kinds, keys } = s
+  let start = s.start
+  for (let n = 0; n < LINES_PER_STEP && start <= stop; n++) {
     let end = text.indexOf('\n', start)
     if (end < 0 || end > stop) end = stop
     const next = end + 1
     if (crlf && end < text.length) {
       if (end > start && text.charCodeAt(end - 1) === CR) end--
-      else exact = false
+      else s.exact = false
     }
     const i = starts.push(start) - 1
     const raw = text.slice(start, end)
@@ -146,30 +186,31 @@ function parse (text: string, file: string, before: ParsedListFile | null): Pars
     kinds.push(parsed.kind)
     keys.push(parsed.key)
     start = next
-    if (parsed.key !== undefined) entryLines++
+    if (parsed.key !== undefined) s.entryLines++
     else if (parsed.reason !== undefined) {
-      reasons.set(i, parsed.reason)
-      invalid.push({ file, line: i + 1, reason: parsed.reason, text: raw })
+      s.reasons.set(i, parsed.reason)
+      s.invalid.push({ file: s.file, line: i + 1, reason: parsed.reason, text: raw })
     }
   }
-  starts.push(stop + 1)
-  // The key index, built once the lines are known: a line whose key an earlier line holds is a duplicate.
-  const index = new KeyIndex(entryLines, keys.length)
+  s.start = start
+  return start <= stop
+}
+
+/** Adds the keys of up to {@link LINES_PER_STEP} lines from `from` to `index`; a line whose key an earlier line holds is marked a duplicate. */
+function indexKeys (s: LineRead, index: KeyIndex, from: number, duplicates: InvalidLine[]): void {
+  const { keys, kinds } = s
   const keyAt = (l: number): string | undefined => keys[l]
-  const duplicates: InvalidLine[] = []
-  for (let i = 0; i < keys.length; i++) {
+  for (let i = from; i < Math.min(keys.length, from + LINES_PER_STEP); i++) {
     const key = keys[i]
     if (key === undefined) continue
     const first = index.add(key, i, keyAt)
     if (first < 0) continue
     kinds[i] = INVALID
-    entryLines--
+    s.entryLines--
     const reason = `duplicate of line ${first + 1}`
-    reasons.set(i, reason)
-    duplicates.push({ file, line: i + 1, reason, text: rawLine(text, starts, i, crlf) })
+    s.reasons.set(i, reason)
+    duplicates.push({ file: s.file, line: i + 1, reason, text: rawLine(s.text, s.starts, i, s.crlf) })
   }
-  const lines = new ListLines(text, crlf, exact, { starts: Int32Array.from(starts), kinds: Uint8Array.from(kinds), keys: KeyColumn.of(keys), reasons })
-  return { lines, entries: new IndexedEntries(lines, index, entryLines), invalid: duplicates.length === 0 ? invalid : byLine(invalid, duplicates), eol, finalNewline }
 }
 
 /** Line `i` of `text` as written (see ListLines.raw), before the lines are made. */
@@ -198,7 +239,7 @@ interface EditedRegion { head: number, tail: number, middleStart: number, middle
  * its key map is shared, with only the changed keys on top ({@link LayeredMap}). Null when that
  * does not hold: the caller parses every line.
  */
-function reparseEdit (before: ParsedListFile, text: string, region: EditedRegion, escaped: boolean): Pick<ParsedListFile, 'lines' | 'entries' | 'invalid'> | null {
+function * reparseEdit (before: ParsedListFile, text: string, region: EditedRegion, escaped: boolean): Generator<void, Pick<ParsedListFile, 'lines' | 'entries' | 'invalid'> | null> {
   const { head, tail, middle } = region
   // A mostly new text (a first scan: nothing kept) is parsed as fast in full, and then with a
   // plain map: reusing it here parsed the 121k-line first scan up to three times (+20%).
@@ -208,6 +249,7 @@ function reparseEdit (before: ParsedListFile, text: string, region: EditedRegion
   const n = old.length
   const changes = new Map<string, string | null>()
   for (let i = head; i < n - tail; i++) {
+    if (i % LINES_PER_STEP === LINES_PER_STEP - 1) yield
     const key = cols.keys.get(i)
     if (key !== undefined) changes.set(key, null)
   }
@@ -219,6 +261,7 @@ function reparseEdit (before: ParsedListFile, text: string, region: EditedRegion
   const middleKeys: Array<string | undefined> = []
   const eolLength = old.crlf ? 2 : 1
   for (let j = 0, at = region.middleStart; j < middle.length; j++) {
+    if (j % LINES_PER_STEP === LINES_PER_STEP - 1) yield
     const parsed = parseLine(middle[j], head + j === 0, escaped, true)
     if (parsed.kind === INVALID) return null
     if (parsed.key !== undefined) {
@@ -282,22 +325,39 @@ function editedLines (before: ParsedListFile, text: string, eol: string): Edited
  * the longest run of equal first lines and the longest run of equal last lines. A key with lines
  * only in those runs has the same first line in both, so the same value (or none), which makes
  * a one-line edit of a 100k-line file a diff of one or two keys. (A line's key and value
- * depend only on its text, and for the first line on its being first.)
+ * depend only on its text, and for the first line on its being first.) A generator of its
+ * steps (pace.ts), one every {@link LINES_PER_STEP} lines.
  */
-export function keysOnChangedLines (before: ParsedListFile, after: ParsedListFile): Set<string> {
+export function * keysOnChangedLines (before: ParsedListFile, after: ParsedListFile): Generator<void, Set<string>> {
   const a = before.lines
   const b = after.lines
   let { start, endA, endB } = equalEnds(a, b)
-  while (start < endA && start < endB && a.raw(start) === b.raw(start)) start++
+  while (start < endA && start < endB && a.raw(start) === b.raw(start)) {
+    start++
+    if (start % LINES_PER_STEP === 0) yield
+  }
   // The first line is read apart (a byte-order mark), so it only matches another first line.
   while (endA > start && endB > start && (endA === 1) === (endB === 1) && a.raw(endA - 1) === b.raw(endB - 1)) {
     endA--
     endB--
+    if (endA % LINES_PER_STEP === 0) yield
   }
   const keys = new Set<string>()
-  for (let i = start; i < endA; i++) if (a.key(i) !== undefined) keys.add(a.key(i) as string)
-  for (let i = start; i < endB; i++) if (b.key(i) !== undefined) keys.add(b.key(i) as string)
+  for (const [lines, end] of [[a, endA], [b, endB]] as const) {
+    for (let from = start; from < end; from += LINES_PER_STEP) {
+      if (from > start) yield
+      addKeys(lines, from, Math.min(end, from + LINES_PER_STEP), keys)
+    }
+  }
   return keys
+}
+
+/** Adds the keys of lines [from, to) to `keys` (a plain function: V8 optimises it, not a long loop in a generator run once). */
+function addKeys (lines: ListLines, from: number, to: number, keys: Set<string>): void {
+  for (let i = from; i < to; i++) {
+    const key = lines.key(i)
+    if (key !== undefined) keys.add(key)
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { compareStamps, type Stamp } from '../../src/crdt/hlc.js'
 import type { Entry } from '../../src/crdt/lww-set.js'
 import { StateStore, type StoredEntry } from '../../src/store/state-store.js'
-import { ListReplica, type LoadOptions } from '../../src/replica/list-replica.js'
+import { ListReplica, type ReplicaOptions } from '../../src/replica/list-replica.js'
 import { renderListFile } from '../../src/settings/list-render.js'
 
 export const MINUTE = 60 * 1000
@@ -33,7 +33,7 @@ export class Node {
 
   private constructor (readonly dir: string) {}
 
-  static async create (t: TestContext): Promise<Node> {
+  static async create (t: TestContext, opts: ReplicaOptions = {}): Promise<Node> {
     const dir = await mkdtemp(join(tmpdir(), 'spamsync-list-replica-'))
     const node = new Node(dir)
     t.after(async () => {
@@ -43,19 +43,19 @@ export class Node {
         await rm(dir, { recursive: true, force: true })
       }
     })
-    await node.start()
+    await node.start(opts)
     return node
   }
 
   /** Opens the store and loads the replica, as the agent does at start (or as export does). */
-  async start (opts: LoadOptions = {}): Promise<void> {
+  async start (opts: ReplicaOptions = {}): Promise<void> {
     this.store = await StateStore.open(this.dir)
     this.opened.push(this.store)
     this.replica = await ListReplica.load(this.store, NODE, () => this.wallMs, MAX_SKEW_MS, opts)
   }
 
   /** Closes the store and starts again from disk. */
-  async restart (opts: LoadOptions = {}): Promise<void> {
+  async restart (opts: ReplicaOptions = {}): Promise<void> {
     await this.store.close()
     await this.start(opts)
   }

@@ -6,6 +6,7 @@ import { HybridClock } from '../../../src/crdt/hlc.js'
 import type { Entry } from '../../../src/crdt/lww-set.js'
 import { mergeByBucket, mergeEachBucket, mergeIntoEmpty } from '../../../src/replica/bucket-merge.js'
 import { EntryBuckets } from '../../../src/replica/entry-buckets.js'
+import { finish } from '../../../src/pace.js'
 
 const NOW = 1_700_000_000_000
 const SKEW = 60_000
@@ -29,7 +30,7 @@ type Merge = (held: EntryBuckets, incoming: Entry[], clock: HybridClock, lseq: n
 
 function run (merge: Merge, entries: Entry[], synced: boolean, observe: boolean, lseq: number): unknown {
   const clock = new HybridClock('me', () => NOW, SKEW, { wallMs: NOW - 5, counter: 2, nodeId: 'me' })
-  const merged = merge(new EntryBuckets('blacklist'), entries, clock, lseq, synced, observe)
+  const merged = finish(merge(new EntryBuckets('blacklist'), entries, clock, lseq, synced, observe))
   return { merged, clock: clock.peek() }
 }
 
@@ -53,6 +54,6 @@ describe('mergeIntoEmpty', () => {
     assert.deepEqual(general, run(mergeEachBucket, repeated, true, false, 0))
     const held = new EntryBuckets('blacklist')
     held.size = 1
-    assert.throws(() => mergeIntoEmpty(held, [e('a.example', 1)], new HybridClock('me', () => NOW), 0, true, false))
+    assert.throws(() => finish(mergeIntoEmpty(held, [e('a.example', 1)], new HybridClock('me', () => NOW), 0, true, false)))
   })
 })

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
+import { finish } from '../../../src/pace.js'
 import { NOT_UTF8, keysOnChangedLines, parseListFile, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
 import { fieldComment, fieldValue } from '../../../src/settings/list-line.js'
 import { keyArb, lineArb, lineText, type LineSpec } from '../../helpers/list-file-arbs.js'
@@ -170,7 +171,7 @@ describe('keysOnChangedLines', () => {
         const edited = [...lines.slice(0, at), ...edit.insert, ...lines.slice(at + edit.remove)]
         const before = parse(textOf(lines, pool, eolA, finalA, bomA))
         const after = parse(textOf(edited, pool, eolB, finalB, bomB))
-        const keys = keysOnChangedLines(before, after)
+        const keys = finish(keysOnChangedLines(before, after))
         for (const key of new Set([...before.entries.keys(), ...after.entries.keys()])) {
           if (before.entries.get(key) !== after.entries.get(key)) assert.ok(keys.has(key), `${key} changed but is not listed`)
         }
@@ -230,12 +231,12 @@ describe('keysOnChangedLines', () => {
   test('lists only the keys of the changed line when one line of many is replaced', () => {
     const before = parse('a.example\nb.example note\nc.example\n')
     const after = parse('a.example\nd.example\nc.example\n')
-    assert.deepEqual([...keysOnChangedLines(before, after)].sort(), ['b.example', 'd.example'])
+    assert.deepEqual([...finish(keysOnChangedLines(before, after))].sort(), ['b.example', 'd.example'])
   })
 
   test('lists nothing for the same text', () => {
     const p = parse('a.example\n# note\n')
-    assert.equal(keysOnChangedLines(p, parse('a.example\n# note\n')).size, 0)
+    assert.equal(finish(keysOnChangedLines(p, parse('a.example\n# note\n'))).size, 0)
   })
 })
 

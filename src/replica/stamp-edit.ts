@@ -1,0 +1,67 @@
+/**
+ * The stamping of an operator's edit of a list file: the keys on the lines that changed between
+ * two parses of the file, each staged in a replica transaction as new, changed or removed
+ * (a tombstone), stamped now. Generators of their steps (pace.ts): the first scan of a 1M-line
+ * file parses and stamps every line, seconds of work that ListReplica cuts into slices.
+ */
+import type { HybridClock } from '../crdt/hlc.js'
+import { listFileName, type ListDataset } from '../constants.js'
+import { keysOnChangedLines, parseSteps, type ParsedListFile } from '../settings/list-file.js'
+import { ENTRIES_PER_STEP } from './entry-buckets.js'
+import { FileView } from './file-view.js'
+import type { ReplicaTxn } from './replica-txn.js'
+
+/** What a scan stamped: the new file view, and the keys left to be written when it was stamped from a base other than the view. */
+export interface ScanStamped {
+  next: FileView
+  stale: Set<string> | undefined
+}
+
+/**
+ * Stages in `txn` the edit a scan found: the settings file went from `from` (the file view, or the
+ * base a write raced with) to `text` (`parsed`: its parse, when the caller has it). When `from` is
+ * not `view`, the keys where the two differ are `stale`: the file may now lack what the view had.
+ */
+export function * stampScan (txn: ReplicaTxn, clock: HybridClock, view: FileView, from: FileView, text: string, parsed?: ParsedListFile): Generator<void, ScanStamped> {
+  const before = yield * from.parsedSteps()
+  const stale = from === view ? undefined : yield * keysOnChangedLines(yield * view.parsedSteps(), before)
+  const next = new FileView(view.dataset, text, parsed ?? (yield * parseSteps(text, listFileName(view.dataset), before)))
+  yield * stampEdit(txn, clock, before, next.parsed)
+  return { next, stale }
+}
+
+/** Stages in `txn` the edit that changed a file of `dataset` from the text `from` to `to`. */
+export function * stampTextEdit (txn: ReplicaTxn, clock: HybridClock, dataset: ListDataset, from: string, to: string): Generator<void, void> {
+  const name = listFileName(dataset)
+  const before = yield * parseSteps(from, name, null)
+  yield * stampEdit(txn, clock, before, yield * parseSteps(to, name, before))
+}
+
+/** Stages the edit from one parse of a file to the next: new and changed entries, removed ones as tombstones, each stamped now. */
+function * stampEdit (txn: ReplicaTxn, clock: HybridClock, from: ParsedListFile, to: ParsedListFile): Generator<void, void> {
+  const keys = (yield * keysOnChangedLines(from, to)).values()
+  while (stampSome(txn, clock, from, to, keys)) yield
+}
+
+/**
+ * Stages up to {@link ENTRIES_PER_STEP} more of `keys`; false once they are done. A plain
+ * function a step long, not the generator's loop: V8 optimises it (a long loop inside a
+ * generator run once ran much slower).
+ */
+function stampSome (txn: ReplicaTxn, clock: HybridClock, from: ParsedListFile, to: ParsedListFile, keys: Iterator<string>): boolean {
+  for (let n = 0; n < ENTRIES_PER_STEP; n++) {
+    const next = keys.next()
+    if (next.done === true) return false
+    const key = next.value
+    const value = to.entries.get(key)
+    if (from.entries.get(key) === value) continue
+    const current = txn.get(key)
+    if (value !== undefined) {
+      if (current?.present === true && current.value === value) continue
+      txn.put({ key, value, present: true, stamp: clock.now(), lseq: txn.nextLseq(), synced: false })
+    } else if (current?.present === true) {
+      txn.put({ key, value: '', present: false, stamp: clock.now(), lseq: txn.nextLseq(), synced: false })
+    }
+  }
+  return true
+}
