@@ -2022,8 +2022,6 @@ export interface UploadResult {
   status: Status
   reason: string
   version?: Version
-  onlyBase: boolean
-  history: Uint8Array<ArrayBuffer>
 }
 
 export namespace UploadResult {
@@ -2051,25 +2049,13 @@ export namespace UploadResult {
           Version.codec().encode(obj.version, w)
         }
 
-        if ((obj.onlyBase != null && obj.onlyBase !== false)) {
-          w.uint32(32)
-          w.bool(obj.onlyBase)
-        }
-
-        if ((obj.history != null && obj.history.byteLength > 0)) {
-          w.uint32(42)
-          w.bytes(obj.history)
-        }
-
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
       }, (reader, length, opts = {}) => {
         const obj: any = {
           status: Status.OK,
-          reason: '',
-          onlyBase: false,
-          history: uint8ArrayAlloc(0)
+          reason: ''
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -2090,14 +2076,6 @@ export namespace UploadResult {
               obj.version = Version.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.version
               })
-              break
-            }
-            case 4: {
-              obj.onlyBase = reader.bool()
-              break
-            }
-            case 5: {
-              obj.history = reader.bytes()
               break
             }
             default: {
@@ -2136,20 +2114,6 @@ export namespace UploadResult {
 
               break
             }
-            case 4: {
-              yield {
-                field: `${prefix}.onlyBase`,
-                value: reader.bool()
-              }
-              break
-            }
-            case 5: {
-              yield {
-                field: `${prefix}.history`,
-                value: reader.bytes()
-              }
-              break
-            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -2182,16 +2146,6 @@ export namespace UploadResult {
     value: number
   }
 
-  export interface UploadResultOnlyBaseFieldEvent {
-    field: '$.onlyBase'
-    value: boolean
-  }
-
-  export interface UploadResultHistoryFieldEvent {
-    field: '$.history'
-    value: Uint8Array<ArrayBuffer>
-  }
-
   export function encode (obj: Partial<UploadResult>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, UploadResult.codec())
   }
@@ -2200,7 +2154,7 @@ export namespace UploadResult {
     return decodeMessage(buf, UploadResult.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UploadResult>): Generator<UploadResultStatusFieldEvent | UploadResultReasonFieldEvent | UploadResultVersionTermFieldEvent | UploadResultVersionSeqFieldEvent | UploadResultOnlyBaseFieldEvent | UploadResultHistoryFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<UploadResult>): Generator<UploadResultStatusFieldEvent | UploadResultReasonFieldEvent | UploadResultVersionTermFieldEvent | UploadResultVersionSeqFieldEvent> {
     return streamMessage(buf, UploadResult.codec(), opts)
   }
 }

@@ -46,22 +46,12 @@ export interface UploadTarget {
   /** True when a delta on this base cannot be taken and a full archive is needed. */
   needsFull: (nodeId: string, baseTerm: number, baseLseq: number) => boolean
   /** Checks and merges a received archive; throws an ArchiveError when it is bad. */
-  merge: (nodeId: string, zip: Uint8Array, kind: 'full' | 'delta') => Promise<MergedUpload>
-}
-
-/** What the master's merge of an upload made (sync-v1.md § An upload's own version). */
-export interface MergedUpload {
-  /** The central version that holds the upload. */
-  version: Version
-  /** True when `version` is the upload merged onto exactly the version it was built on. */
-  onlyBase?: boolean
-  /** With onlyBase: the encoded history records of the versions after that base up to `version`. */
-  history?: Uint8Array<ArrayBuffer>
+  merge: (nodeId: string, zip: Uint8Array, kind: 'full' | 'delta') => Promise<Version>
 }
 
 /** An upload received whole: its merge, so a retry whose reply was lost sends no byte again. */
 interface Received {
-  merge: Promise<MergedUpload>
+  merge: Promise<Version>
   touched: number
 }
 
@@ -184,7 +174,7 @@ export class UploadService implements Startable {
     }
     const zip = await partial.complete(req.sha256)
     if (zip === null) {
-      await reply(failed(Status.BAD_ARCHIVE, 'sha256 of the received bytes differs from the request'), UploadResult)
+      await reply({ status: Status.BAD_ARCHIVE, reason: 'sha256 of the received bytes differs from the request' }, UploadResult)
       await stream.close()
       return
     }
@@ -224,11 +214,11 @@ export class UploadService implements Startable {
   /** Replies with the outcome of a merge: the version that holds it, or why the archive is bad. */
   private async answer (entry: Received, reply: (msg: UploadResult, codec: typeof UploadResult) => Promise<void>): Promise<void> {
     try {
-      const { version, onlyBase, history } = await entry.merge
-      await reply({ status: Status.OK, reason: '', version, onlyBase: onlyBase === true, history: history ?? new Uint8Array(0) }, UploadResult)
+      const version = await entry.merge
+      await reply({ status: Status.OK, reason: '', version }, UploadResult)
     } catch (err: any) {
       if (!(err instanceof ArchiveError)) throw err
-      await reply(failed(Status.BAD_ARCHIVE, `${err.name}: ${err.message}`), UploadResult)
+      await reply({ status: Status.BAD_ARCHIVE, reason: `${err.name}: ${err.message}` }, UploadResult)
     }
   }
 
@@ -243,15 +233,11 @@ export class UploadService implements Startable {
 
 }
 
-/** An UploadResult that carries no version. */
-function failed (status: Status, reason: string): UploadResult {
-  return { status, reason, onlyBase: false, history: new Uint8Array(0) }
-}
-
-/** What an upload attempt ended with; onlyBase and history as the master's merge said (unset from a master before them). */
-export interface UploadOutcome extends Partial<MergedUpload> {
+/** What an upload attempt ended with. */
+export interface UploadOutcome {
   status: Status
   reason: string
+  version?: Version
 }
 
 /** Uploads `zip` to `peer`; resumes from the offset the master names; `onProgress` gets bytes acknowledged-or-sent of total. */
@@ -284,10 +270,7 @@ export async function uploadTo (
     traffic.bytesReceived += resultBytes.byteLength
     const result = UploadResult.decode(resultBytes)
     await stream.close()
-    const outcome: UploadOutcome = { status: result.status, reason: result.reason, version: result.version }
-    // Only an answer that names its version can say it is the upload's own.
-    if (result.onlyBase && result.version !== undefined) Object.assign(outcome, { onlyBase: true, history: result.history })
-    return outcome
+    return { status: result.status, reason: result.reason, version: result.version }
   } catch (err: any) {
     stream.abort(err)
     throw err

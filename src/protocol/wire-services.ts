@@ -4,7 +4,7 @@
  * sync engine; started together, stopped together.
  */
 import { join } from 'node:path'
-import { UploadService, type MergedUpload } from './upload-service.js'
+import { UploadService } from './upload-service.js'
 import { FetchService, type FetchAsk, type Served } from './fetch-service.js'
 import { ControlService } from './control-service.js'
 import { incompatibility, type PeerVersions } from './compat.js'
@@ -18,7 +18,7 @@ import type { RollbackOutcome } from '../archive/change-summary.js'
 export interface WireTarget {
   uploadRefusal: (hello: PeerVersions & { nodeId: string }) => string | null
   needsFull: (nodeId: string, baseTerm: number) => boolean
-  mergeUpload: (nodeId: string, zip: Uint8Array, kind: 'full' | 'delta') => Promise<MergedUpload>
+  mergeUpload: (nodeId: string, zip: Uint8Array, kind: 'full' | 'delta') => Promise<Version>
   serveFetch: (since: Version, ask: FetchAsk) => Promise<Served>
   rollback: (version: Version, opts: { dryRun: boolean }) => Promise<RollbackOutcome>
 }

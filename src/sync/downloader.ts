@@ -22,8 +22,6 @@ import type { StateStore } from '../store/state-store.js'
 import type { ListDataset } from '../constants.js'
 import type { TombstoneCollector } from './tombstones.js'
 import { trace } from '../trace.js'
-import type { MergedUpload } from '../protocol/upload-service.js'
-import type { OwnUpload } from './uploader.js'
 
 /** Meta key of the central version this node applied. */
 const META_APPLIED = 'appliedVersion'
@@ -61,25 +59,12 @@ export interface DownloaderParts {
   now: () => number
 }
 
-/** Fetches held back (Downloader.hold). */
-interface HeldFetches {
-  masterId: string
-  count: number
-  released: Promise<void>
-  release: () => void
-  /** A fetch was asked for meanwhile, and whether even with nothing newer announced. */
-  asked: boolean
-  force: boolean
-}
-
 /** Fetches and applies the master's versions. */
 export class Downloader {
   private state: DownloadState = { kind: 'idle' }
   private applied: Version = ZERO_VERSION
   /** Newest central version announced by the master. */
   private announced: Version = ZERO_VERSION
-  /** Fetches from `masterId` held back while an upload's answer may still make one needless (Uploader holdFetches), and the fetch asked for meanwhile. */
-  private held: HeldFetches | null = null
   private readonly fetcher: FanOutFetcher
   lastDownload: TransferReport | null = null
 
@@ -123,33 +108,6 @@ export class Downloader {
     if (this.parts.roles().role === 'slave' && this.behind) this.request()
   }
 
-  /**
-   * The master merged this node's upload into `answer.version`. When that version is the upload
-   * merged onto exactly the version it was built on, and this node changed nothing since it
-   * built it, its replicas already hold that version: it is taken as applied, not fetched
-   * (protocol/sync-v1.md, "An upload's own version"). Otherwise it is fetched like any other.
-   */
-  async uploadMerged (answer: MergedUpload, own: OwnUpload): Promise<void> {
-    if (answer.onlyBase === true) await this.adoptOwn(answer.version, own, answer.history)
-    this.announce(answer.version)
-  }
-
-  /** Takes `version` as applied when it is this node's own state (see uploadMerged); otherwise leaves it to be fetched. */
-  private async adoptOwn (version: Version, own: OwnUpload, history?: Uint8Array): Promise<void> {
-    await this.parts.queue.run(async () => {
-      const { role, masterId } = this.parts.roles()
-      const unchanged = own.base !== null && compareVersions(own.base, this.applied) === 0 &&
-        own.lseq === this.parts.replica.changeSeq && own.bseq === (this.parts.bayes?.changeSeq ?? 0)
-      if (role !== 'slave' || masterId !== own.masterId || !unchanged || this.aheadOfTerm(version) || this.mustTakeFullState || compareVersions(version, this.applied) <= 0) return
-      await this.parts.store.write({ meta: { [META_APPLIED]: version } })
-      this.applied = version
-      trace('applied-own', `${version.term}.${version.seq}`)
-      // As after an apply that changed nothing: bayes.txt left behind by an earlier one is written now.
-      if (await this.parts.writer.afterChange(false, this.supersedes(version))) await this.parts.filesChanged(['bayes'])
-      await this.keepHistory(version, history, masterId, this.parts.nodeId)
-    })
-  }
-
   /** A peer announced a full archive: fetch now if this node waits for one. */
   archiveAnnounced (ref: ArchiveRef): void {
     const awaiting = this.fetcher.awaiting
@@ -167,39 +125,9 @@ export class Downloader {
     await this.settled()
   }
 
-  /** Resolves when no fetch runs and none is held back. */
+  /** Resolves when no fetch runs. */
   async settled (): Promise<void> {
-    for (;;) {
-      const held = this.holding
-      if (this.state.kind === 'fetching') await this.state.done
-      else if (held !== null) await held.released
-      else return
-    }
-  }
-
-  /**
-   * Holds back every fetch while `masterId` is master, until the returned release is called: one
-   * asked for meanwhile (an announcement, a heartbeat, a sync) starts then. A new master's
-   * versions are fetched at once: the upload cannot be merged into them.
-   */
-  hold (masterId: string): () => void {
-    if (this.held === null) {
-      let release = (): void => {}
-      const released = new Promise<void>(resolve => { release = resolve })
-      this.held = { masterId, count: 0, released, release, asked: false, force: false }
-    }
-    const held = this.held
-    held.masterId = masterId
-    held.count++
-    let done = false
-    return () => {
-      if (done) return
-      done = true
-      if (--held.count > 0) return
-      this.held = null
-      held.release()
-      if (held.asked) this.request(held.force)
-    }
+    while (this.state.kind === 'fetching') await this.state.done
   }
 
   /** Whether `v` is newer than what the master announced (a fetch under way will write bayes.txt then). */
@@ -207,19 +135,7 @@ export class Downloader {
     return compareVersions(this.announced, v) > 0
   }
 
-  /** The fetches held back for the master this node follows now, or null. */
-  private get holding (): HeldFetches | null {
-    const held = this.held
-    return held !== null && held.masterId === this.parts.roles().masterId ? held : null
-  }
-
   private request (force = false): void {
-    const held = this.holding
-    if (held !== null) {
-      held.asked = true
-      held.force ||= force
-      return
-    }
     if (this.state.kind === 'fetching') {
       this.state.again = true
       this.state.force ||= force
@@ -253,8 +169,6 @@ export class Downloader {
       if (role !== 'slave' || masterId === null) return
       if (this.aheadOfTerm(this.applied)) await this.forgetForgedApplied()
       if (!force && !this.behind && !this.mustTakeFullState) return
-      // Held back after the last apply: the fetch starts at the release, if it is still needed.
-      if (this.holding !== null) return this.request(force)
       force = false
       // Null: the master is busy and no peer holds its full archive yet; tick() or a peer's announcement tries again.
       trace('fetch-start', `${this.applied.term}.${this.applied.seq}`)

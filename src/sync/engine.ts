@@ -1,8 +1,8 @@
 /**
- * The sync engine of one node: a coordinator of small parts. It takes local edits in;
- * upload-merge.ts merges uploads on the master, version-history.ts cuts and keeps central
- * versions, archive-server.ts answers fetches, uploader.ts and downloader.ts move archives on a
- * slave, archive-apply.ts and settings-writer.ts merge them and write the files. It knows the network only through the small
+ * The sync engine of one node: a coordinator of small parts. It takes local edits in and merges
+ * uploads on the master; version-history.ts cuts and keeps central versions, archive-server.ts
+ * answers fetches, uploader.ts and downloader.ts move archives on a slave, archive-apply.ts and
+ * settings-writer.ts merge them and write the files. It knows the network only through the small
  * {@link SyncNetwork} interface and the election only through {@link RoleView}, so the whole
  * flow runs in tests without libp2p.
  *
@@ -10,7 +10,8 @@
  * file writes after them never interleave.
  */
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
-import { NoMasterError } from '../errors.js'
+import { ArchiveError, NoMasterError, SyncRefusedError } from '../errors.js'
+import { readSettingsArchive, type SettingsArchive } from './settings-archive.js'
 import { incompatibility, type PeerVersions } from '../protocol/compat.js'
 import { formatVersion, ZERO_VERSION, type Version } from '../version.js'
 import { Status } from '../pb/spamsync.js'
@@ -21,10 +22,10 @@ import { Uploader } from './uploader.js'
 import { Downloader } from './downloader.js'
 import { SerialQueue } from './serial-queue.js'
 import { SettingsWriter } from './settings-writer.js'
+import { applyArchive, changedLists } from './archive-apply.js'
 import { restoreLists } from './rollback-lists.js'
 import { ErrorLog, type SyncErrorReport } from './error-log.js'
-import { UploadMerger } from './upload-merge.js'
-import type { MergedUpload } from '../protocol/upload-service.js'
+import { checkUploadContributions } from '../replica/upload-contributions.js'
 import { reportInvalid, type InvalidReport } from '../settings/list-file.js'
 import type { FetchAsk, Served } from '../protocol/fetch-service.js'
 import type { ArchiveRef } from '../protocol/archive-ref.js'
@@ -44,8 +45,8 @@ export class SyncEngine {
   private readonly fullSeen = new Set<string>()
   /** Uploads this node's changes to the master (on a slave). */
   private readonly uploader: Uploader
-  /** Merges slaves' uploads (on the master). */
-  private readonly merger: UploadMerger
+  /** Upload merges waiting for the queue. */
+  private mergesWaiting = 0
   /** Fetches and applies the master's versions (on a slave). */
   private readonly downloader: Downloader
   private readonly now: () => number
@@ -79,8 +80,7 @@ export class SyncEngine {
       versions: () => ({ central: this.versions.current, applied: this.downloader.appliedVersion }),
       speaksForItself: parts.speaksForItself,
       held: () => this.tombstones.mustTakeFullState,
-      merged: async (answer, upload) => { await this.downloader.uploadMerged(answer, upload) },
-      holdFetches: (masterId) => this.downloader.hold(masterId),
+      merged: (version) => { this.masterAnnounced(version) },
       report: (what, err) => { this.report(what, err) },
       now: this.now
     })
@@ -94,7 +94,6 @@ export class SyncEngine {
       staleBase: (version) => this.tombstones.needsFull(version),
       report: (what, err) => { this.report(what, err) }
     })
-    this.merger = new UploadMerger({ nodeId: parts.nodeId, replica: parts.replica, bayes: parts.bayes?.replica, speaksForItself: parts.speaksForItself, roles: () => this.parts.roles, queue: this.queue, versions: this.versions, tombstones: this.tombstones, fullSeen: this.fullSeen, cutVersion: async (origin, written, bayesGrew) => { await this.cutVersion(origin, written, bayesGrew) }, report: (what, err) => { this.report(what, err) } })
     this.downloader = new Downloader({
       nodeId: parts.nodeId,
       store: parts.store,
@@ -254,7 +253,7 @@ export class SyncEngine {
     this.uploader.retry()
     this.downloader.retry()
     this.tombstones.tick()
-    if (this.writer.bayesState.kind === 'behind' && this.merger.waiting === 0 && this.downloader.current.kind === 'idle') {
+    if (this.writer.bayesState.kind === 'behind' && this.mergesWaiting === 0 && this.downloader.current.kind === 'idle') {
       this.queue.run(async () => {
         // A change queued before this task may have written it already.
         if (this.writer.bayesState.kind === 'behind' && await this.writer.writeBayes()) await this.parts.hooks?.onFilesChanged?.(['bayes'])
@@ -289,9 +288,45 @@ export class SyncEngine {
     return baseTerm !== this.parts.roles.term || !this.fullSeen.has(nodeId)
   }
 
-  /** Checks and merges an uploaded archive; returns the central version that holds it (upload-merge.ts). */
-  async mergeUpload (nodeId: string, zip: Uint8Array, kind: 'full' | 'delta'): Promise<MergedUpload> {
-    return await this.merger.merge(nodeId, zip, kind)
+  /** Checks and merges an uploaded archive; returns the central version that holds it. */
+  async mergeUpload (nodeId: string, zip: Uint8Array, kind: 'full' | 'delta'): Promise<Version> {
+    let archive: SettingsArchive
+    try {
+      archive = readSettingsArchive(zip)
+    } catch (err) {
+      // The uploader hears the reason in its reply; the operator of the master sees it in status.
+      if (err instanceof ArchiveError) this.report(`upload from ${nodeId}`, err)
+      throw err
+    }
+    this.mergesWaiting++
+    let waiting = true
+    const done = (): void => {
+      if (waiting) this.mergesWaiting--
+      waiting = false
+    }
+    return await this.queue.run(async () => {
+      done()
+      if (this.parts.roles.role !== 'master') throw new SyncRefusedError('no longer master')
+      const bayes = this.parts.bayes?.replica
+      if (bayes !== undefined) {
+        const handOver = kind === 'full' && archive.manifest.kind === 'full' ? 'full' : 'delta'
+        await checkUploadContributions(nodeId, handOver, archive.bayes, {
+          held: async id => await bayes.contributionPaced(id),
+          speaksForItself: id => id === this.parts.nodeId || (this.parts.speaksForItself?.(id) ?? false)
+        })
+      }
+      this.tombstones.screen(archive.lists, nodeId)
+      const applied = await applyArchive(archive, { replica: this.parts.replica, bayes }, { synced: true })
+      if (kind === 'full') this.fullSeen.add(nodeId)
+      const changed = changedLists(applied)
+      if (changed.length > 0 || applied.bayesChanged > 0) await this.cutVersion(nodeId, changed, applied.bayesChanged > 0)
+      return this.versions.current
+    }).catch((err) => {
+      done()
+      // The uploader only hears a refusal; a local failure (a full disk) belongs in this node's status.
+      if (!(err instanceof SyncRefusedError)) this.report(err instanceof ArchiveError ? `upload from ${nodeId}` : `merge upload from ${nodeId}`, err)
+      throw err
+    })
   }
 
   /** The answer to a fetch (archive-server.ts). */
@@ -338,7 +373,7 @@ export class SyncEngine {
     await this.versions.snapshot(cut)
     if (written.length > 0 || bayesGrew) await this.server.sent()
     const changedFiles: WrittenDataset[] = await this.writer.writeLists(written)
-    if (await this.writer.afterChange(bayesGrew, this.merger.waiting > 0)) changedFiles.push('bayes')
+    if (await this.writer.afterChange(bayesGrew, this.mergesWaiting > 0)) changedFiles.push('bayes')
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)
   }
 

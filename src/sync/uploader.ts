@@ -8,7 +8,7 @@ import { Status } from '../pb/spamsync.js'
 import { buildArchive, type ArchiveContent } from './archive-build.js'
 import type { SerialQueue } from './serial-queue.js'
 import type { Version } from '../version.js'
-import type { MergedUpload, UploadOutcome } from '../protocol/upload-service.js'
+import type { UploadOutcome } from '../protocol/upload-service.js'
 import type { ListReplica } from '../replica/list-replica.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { StateStore } from '../store/state-store.js'
@@ -41,18 +41,6 @@ interface PendingUpload {
   full: boolean
   masterId: string
   term: number
-  /** The central version a delta was built on (the applied one); null in a full archive. */
-  base: Version | null
-}
-
-/** An upload the master merged, as the slave built it: what its own version must find unchanged. */
-export interface OwnUpload {
-  masterId: string
-  /** The applied version the delta was built on; null for a full archive. */
-  base: Version | null
-  /** The list and Bayes change sequences of this node when the archive was built. */
-  lseq: number
-  bseq: number
 }
 
 /**
@@ -82,13 +70,8 @@ export interface UploaderParts {
   speaksForItself?: (nodeId: string) => boolean
   /** True while uploads wait: this node must take the master's full state first (tombstones.ts). */
   held?: () => boolean
-  /** The master answered with the central version that holds the upload (and whether it is the upload's own). */
-  merged: (answer: MergedUpload, upload: OwnUpload) => Promise<void>
-  /**
-   * Holds back fetches while a delta is up and its answer not yet handled: the master announces
-   * the version before it answers, and that version may be this upload's own. Returns the release.
-   */
-  holdFetches?: (masterId: string) => () => void
+  /** The master answered with the central version that holds the upload. */
+  merged: (version: Version) => void
   report: (what: string, err: unknown) => void
   now: () => number
 }
@@ -173,31 +156,22 @@ export class Uploader {
       const built = await this.parts.queue.run(async () => { trace('upload-build-start'); return await this.build(full, masterId, term) })
       trace('upload-built', built?.zip.byteLength)
       if (built === null) return
-      const release = full ? undefined : this.parts.holdFetches?.(masterId)
-      try {
-        if (await this.send(built, full, masterId, term)) return
-      } finally {
-        release?.()
+      const ack = this.ack
+      const outcome = await this.parts.upload(masterId, { kind: full ? 'full' : 'delta', baseTerm: ack?.term ?? 0, baseLseq: ack?.lseq ?? 0 }, built.zip)
+      if (outcome.status === Status.NEED_FULL && !full) {
+        full = true
+        continue
       }
-      full = true
+      if (outcome.status !== Status.OK) throw new SyncRefusedError(`master ${masterId} refused the upload: ${outcome.reason}`)
+      trace('upload-acked', `${outcome.version?.term}.${outcome.version?.seq}`)
+      this.unacked = null
+      const next: UploadAck = { masterId, term, lseq: built.lseq, bseq: built.bseq }
+      await this.parts.store.write({ meta: { [META_UPLOAD_ACK]: next } })
+      this.ack = next
+      this.lastUpload = { time: new Date(this.parts.now()).toISOString(), kind: full ? 'full' : 'delta', bytes: built.zip.byteLength, version: outcome.version, peer: masterId }
+      if (outcome.version !== undefined) this.parts.merged(outcome.version)
+      return
     }
-  }
-
-  /** Sends one archive and takes the master's answer; false when the master needs a full one instead. */
-  private async send (built: PendingUpload, full: boolean, masterId: string, term: number): Promise<boolean> {
-    const ack = this.ack
-    const outcome = await this.parts.upload(masterId, { kind: full ? 'full' : 'delta', baseTerm: ack?.term ?? 0, baseLseq: ack?.lseq ?? 0 }, built.zip)
-    if (outcome.status === Status.NEED_FULL && !full) return false
-    if (outcome.status !== Status.OK) throw new SyncRefusedError(`master ${masterId} refused the upload: ${outcome.reason}`)
-    trace('upload-acked', `${outcome.version?.term}.${outcome.version?.seq}${outcome.onlyBase === true ? ' own' : ''}`)
-    this.unacked = null
-    const next: UploadAck = { masterId, term, lseq: built.lseq, bseq: built.bseq }
-    await this.parts.store.write({ meta: { [META_UPLOAD_ACK]: next } })
-    this.ack = next
-    this.lastUpload = { time: new Date(this.parts.now()).toISOString(), kind: full ? 'full' : 'delta', bytes: built.zip.byteLength, version: outcome.version, peer: masterId }
-    const { version, onlyBase, history } = outcome
-    if (version !== undefined) await this.parts.merged({ version, onlyBase, history }, { masterId, base: built.base, lseq: built.lseq, bseq: built.bseq })
-    return true
   }
 
   /**
@@ -215,13 +189,12 @@ export class Uploader {
     if (kept !== null && kept.full === full && kept.lseq === lseq && kept.ownBseq === ownBseq && kept.masterId === masterId && kept.term === term) return kept
     const contribs = await this.bayesPart(full, masterId, term)
     // A delta's base is the central version this node's changes sit on.
-    const base = full ? null : this.parts.versions().applied
-    const built = await buildArchive({ kind: full ? 'full' : 'delta', origin: this.parts.nodeId, base, version: null }, replica, {
+    const built = await buildArchive({ kind: full ? 'full' : 'delta', origin: this.parts.nodeId, base: full ? null : this.parts.versions().applied, version: null }, replica, {
       lists: full ? { kind: 'all' } : { kind: 'changedSince', lseq: this.ack?.lseq ?? 0, ownOnly: true },
       bayes: contribs
     })
     if (!full && built.listEntries === 0 && !built.bayes) return null
-    this.unacked = { zip: built.zip, lseq, bseq, ownBseq, full, masterId, term, base }
+    this.unacked = { zip: built.zip, lseq, bseq, ownBseq, full, masterId, term }
     return this.unacked
   }
 

@@ -3,7 +3,7 @@
  * direct calls, the way the election tests run on a fake clock and an in-memory topic. It plays
  * the parts of the wire services the engine relies on: the upload service (refusal, NEED_FULL,
  * resume from the bytes a cut stream left, the merge of an upload received whole answered again
- * without its bytes, the merge's onlyBase and history unless `oldMasters`), the fetch service (the size and sha256 check of what arrives) and the
+ * without its bytes), the fetch service (the size and sha256 check of what arrives) and the
  * beacons (announce reaches every other node at once; holders and awaited read the nodes'
  * offered archives).
  *
@@ -19,7 +19,6 @@ import { sameArchive, type ArchiveRef } from '../../src/protocol/archive-ref.js'
 import { compareVersions, type Version } from '../../src/version.js'
 import type { SyncEngine, SyncNetwork } from '../../src/sync/engine.js'
 import type { FetchAnswer } from '../../src/sync/fan-out.js'
-import type { MergedUpload, UploadOutcome } from '../../src/protocol/upload-service.js'
 
 /** A node as the network sees it. */
 export interface NetNode {
@@ -88,7 +87,7 @@ export class Gate {
 
 /** One finished call (or one beacon heard). */
 export type NetEvent =
-  | { type: 'upload', from: string, to: string, kind: 'full' | 'delta', size: number, sha256: string, offset: number, sent: number, outcome: UploadOutcomeName, version?: Version, onlyBase?: boolean }
+  | { type: 'upload', from: string, to: string, kind: 'full' | 'delta', size: number, sha256: string, offset: number, sent: number, outcome: UploadOutcomeName, version?: Version }
   | { type: 'fetch', from: string, to: string, named: boolean, status: Status | 'failed', full: boolean, bytes: number }
   | { type: 'beacon', from: string, to: string, version: Version | null, archive: ArchiveRef | null }
 
@@ -113,9 +112,7 @@ export class FakeSyncNetwork {
   /** Per master: bytes of each upload (by node, sha256 and size) that a cut stream left. */
   private readonly partial = new Map<string, number>()
   /** Per master: merges of uploads received whole, answered again to a retry without the bytes. */
-  private readonly received = new Map<string, Promise<MergedUpload>>()
-  /** Upload answers leave out onlyBase and history, as from a master before them (sync-v1.md § An upload's own version). */
-  oldMasters = false
+  private readonly received = new Map<string, Promise<Version>>()
   /** Gates handed out, failed at close so no held call outlives the test. */
   private readonly gates: Gate[] = []
 
@@ -223,11 +220,11 @@ export class FakeSyncNetwork {
     }
   }
 
-  private async upload (from: string, to: string, req: { kind: 'full' | 'delta', baseTerm: number }, zip: Uint8Array): Promise<UploadOutcome> {
+  private async upload (from: string, to: string, req: { kind: 'full' | 'delta', baseTerm: number }, zip: Uint8Array): Promise<{ status: Status, reason: string, version?: Version }> {
     const sha256 = hex(zip)
     const base = { type: 'upload' as const, from, to, kind: req.kind, size: zip.byteLength, sha256 }
     const rule = this.take('upload', from, to)
-    const end = (outcome: UploadOutcomeName, offset = 0, sent = 0, merged?: MergedUpload): void => { this.emit({ ...base, offset, sent, outcome, version: merged?.version, onlyBase: merged?.onlyBase }) }
+    const end = (outcome: UploadOutcomeName, offset = 0, sent = 0, version?: Version): void => { this.emit({ ...base, offset, sent, outcome, version }) }
     try {
       await this.before(rule)
     } catch (err) {
@@ -258,9 +255,9 @@ export class FakeSyncNetwork {
       throw new TransferError(`upload stream to ${to} cut after ${rule.fault.afterBytes} bytes`)
     }
     const merge = received ?? this.startMerge(master, from, id, zip, req.kind)
-    let merged: MergedUpload
+    let version: Version
     try {
-      merged = await merge
+      version = await merge
     } catch (err) {
       if (!(err instanceof ArchiveError)) {
         end('failed', offset, sent)
@@ -272,16 +269,15 @@ export class FakeSyncNetwork {
     try {
       await this.after(rule, to)
     } catch (err) {
-      end('dropped', offset, sent, merged)
+      end('dropped', offset, sent, version)
       throw err
     }
-    if (this.oldMasters) merged = { version: merged.version }
-    end('ok', offset, sent, merged)
-    return { status: Status.OK, reason: '', ...merged }
+    end('ok', offset, sent, version)
+    return { status: Status.OK, reason: '', version }
   }
 
   /** Merges an upload received whole and keeps the merge to answer a retry of the same bytes. */
-  private startMerge (master: NetNode, from: string, id: string, zip: Uint8Array, kind: 'full' | 'delta'): Promise<MergedUpload> {
+  private startMerge (master: NetNode, from: string, id: string, zip: Uint8Array, kind: 'full' | 'delta'): Promise<Version> {
     this.partial.delete(id)
     const entry = master.engine.mergeUpload(from, zip, kind)
     this.received.set(id, entry)

@@ -29,7 +29,7 @@ test('a stalled upload holds its slot only until the read timeout; others upload
   const service = new UploadService(master, {
     refusal: () => null,
     needsFull: () => false,
-    merge: async (nodeId) => { merged.push(nodeId); return { version: { term: 1, seq: merged.length } } }
+    merge: async (nodeId) => { merged.push(nodeId); return { term: 1, seq: merged.length } }
   }, new TrafficCounter(), { readTimeoutMs: READ_TIMEOUT_MS })
   await service.start()
   t.after(async () => { await service.stop(); await honest.stop(); await staller.stop(); await master.stop() })

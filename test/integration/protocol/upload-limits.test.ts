@@ -32,7 +32,7 @@ async function setUp (t: any, peers: number, opts: UploadServiceOptions): Promis
   const service = new UploadService(master, {
     refusal: () => null,
     needsFull: () => false,
-    merge: async (_node, zip) => { merged.push(zip.byteLength); return { version: { term: 1, seq: merged.length } } }
+    merge: async (_node, zip) => { merged.push(zip.byteLength); return { term: 1, seq: merged.length } }
   }, new TrafficCounter(), { partialDir: dir, ...opts })
   await service.start()
   t.after(async () => {

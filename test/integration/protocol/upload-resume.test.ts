@@ -40,7 +40,7 @@ test('an interrupted upload resumes from the bytes the master already holds', as
   const { slave, master, service, received } = await pair(t, {
     refusal: () => null,
     needsFull: () => false,
-    merge: async (_node, zip) => { merged.push(zip); return { version: { term: 1, seq: 2 } } }
+    merge: async (_node, zip) => { merged.push(zip); return { term: 1, seq: 2 } }
   })
   const zip = randomBytes(4 * CHUNK_BYTES + 1234)
 
@@ -114,7 +114,7 @@ test('a retry of an upload the master received whole sends no archive bytes and 
       const finished = new Promise<void>(resolve => { finish = resolve })
       mergeStarted()
       await finished
-      return { version: { term: 1, seq: 3 } }
+      return { term: 1, seq: 3 }
     }
   })
   const zip = randomBytes(2 * CHUNK_BYTES + 99)
@@ -141,25 +141,4 @@ test('a retry of an upload the master received whole sends no archive bytes and 
   assert.deepEqual(outcome.version, { term: 1, seq: 3 })
   assert.equal(merges, 1, 'the archive was merged once')
   assert.ok(traffic.bytesSent < 1024, `the retry sent ${traffic.bytesSent} bytes`)
-})
-
-test('the master\'s word that the version is the upload\'s own, and its history, reach the uploader', async (t) => {
-  const history = new TextEncoder().encode('[{"version":{"term":1,"seq":3}}]')
-  const { slave, master } = await pair(t, {
-    refusal: () => null,
-    needsFull: () => false,
-    merge: async () => ({ version: { term: 1, seq: 3 }, onlyBase: true, history })
-  })
-  const outcome = await uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.DELTA, baseTerm: 1, baseLseq: 1 }, randomBytes(99), new TrafficCounter())
-  assert.deepEqual({ ...outcome, history: Buffer.from(outcome.history ?? []).toString() }, { status: Status.OK, reason: '', version: { term: 1, seq: 3 }, onlyBase: true, history: Buffer.from(history).toString() })
-})
-
-test('an answer that does not say the version is the upload\'s own carries no onlyBase and no history', async (t) => {
-  const { slave, master } = await pair(t, {
-    refusal: () => null,
-    needsFull: () => false,
-    merge: async () => ({ version: { term: 1, seq: 3 } })
-  })
-  const outcome = await uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.DELTA, baseTerm: 1, baseLseq: 1 }, randomBytes(99), new TrafficCounter())
-  assert.deepEqual(outcome, { status: Status.OK, reason: '', version: { term: 1, seq: 3 } })
 })

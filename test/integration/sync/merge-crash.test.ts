@@ -84,7 +84,7 @@ class Pair {
       const m = this.master
       if (req.kind === 'delta' && m.engine.needsFull(this.slave.state.identity.nodeId, req.baseTerm)) return { status: Status.NEED_FULL, reason: 'send full' }
       const died = m.crashed.then(() => { throw new MasterCrashed('the master died') })
-      const { version } = await Promise.race([m.engine.mergeUpload(this.slave.state.identity.nodeId, zip, req.kind), died])
+      const version = await Promise.race([m.engine.mergeUpload(this.slave.state.identity.nodeId, zip, req.kind), died])
       return { status: Status.OK, reason: '', version }
     },
     fetch: async (_peer, since, _want, archive) => {

@@ -47,7 +47,7 @@ async function setup (t: TestContext): Promise<{ uploader: Uploader, replica: Li
     }),
     queue: new SerialQueue(),
     versions: () => ({ central: ZERO_VERSION, applied: ZERO_VERSION }),
-    merged: async () => {},
+    merged: () => {},
     report: (what) => { reported.push(what) },
     now: () => WALL_MS
   })
