@@ -29,10 +29,15 @@ interface Chunk {
   readonly odd: ReadonlyMap<number, string> | null
 }
 
-/** The keys of a run of lines as they are read, before they become (part of) a column. */
+/**
+ * The keys of a run of lines as they are read, before they become (part of) a column: written
+ * straight into chunks, not into an array of a number per line then copied into them.
+ */
 export class KeySpans {
-  readonly spans: number[] = []
-  readonly odd = new Map<number, string>()
+  private readonly full: Chunk[] = []
+  private spans = new Int32Array(KEYS_PER_CHUNK)
+  private odd: Map<number, string> | null = null
+  private count = 0
 
   /**
    * Adds the key of the line `text[lineStart, lineEnd)` (undefined: the line has none); `from`:
@@ -40,43 +45,40 @@ export class KeySpans {
    */
   add (text: string, lineStart: number, lineEnd: number, key: string | undefined, from = 0): void {
     if (key === undefined) {
-      this.spans.push(NO_KEY)
+      this.push(NO_KEY, undefined)
       return
     }
     let at = text.startsWith(key, lineStart + from) && lineStart + from + key.length <= lineEnd ? from : -1
     // Else anywhere in the line (`@a.com` is `a.com` one on), searched in the line only.
     if (at < 0) at = text.slice(lineStart, lineEnd).indexOf(key)
-    if (at < 0 || at > MAX_OFFSET || key.length > LENGTH_MASK) {
-      this.odd.set(this.spans.length, key)
-      this.spans.push(ODD)
-    } else {
-      this.spans.push(at << LENGTH_BITS | key.length)
-    }
+    if (at < 0 || at > MAX_OFFSET || key.length > LENGTH_MASK) this.push(ODD, key)
+    else this.push(at << LENGTH_BITS | key.length, undefined)
   }
 
   /** Adds keys [from, to) of `chunk`. */
   copy (chunk: Chunk, from: number, to: number): void {
-    const base = this.spans.length - from
     for (let j = from; j < to; j++) {
       const code = chunk.spans[j]
-      this.spans.push(code)
-      if (code === ODD) this.odd.set(base + j, chunk.odd?.get(j) as string)
+      this.push(code, code === ODD ? chunk.odd?.get(j) : undefined)
     }
   }
 
   /** The spans in chunks of at most {@link KEYS_PER_CHUNK}, none empty. */
   chunks (): Chunk[] {
-    const odd: Array<Map<number, string> | null> = []
-    for (const [j, key] of this.odd) {
-      const c = Math.floor(j / KEYS_PER_CHUNK)
-      while (odd.length <= c) odd.push(null)
-      ;(odd[c] ??= new Map()).set(j - c * KEYS_PER_CHUNK, key)
+    if (this.count === 0) return this.full
+    return [...this.full, { spans: this.spans.slice(0, this.count), odd: this.odd }]
+  }
+
+  // Adds a span code, and the key of an odd one.
+  private push (code: number, key: string | undefined): void {
+    if (this.count === KEYS_PER_CHUNK) {
+      this.full.push({ spans: this.spans, odd: this.odd })
+      this.spans = new Int32Array(KEYS_PER_CHUNK)
+      this.odd = null
+      this.count = 0
     }
-    const chunks: Chunk[] = []
-    for (let i = 0, c = 0; i < this.spans.length; i += KEYS_PER_CHUNK, c++) {
-      chunks.push({ spans: Int32Array.from(this.spans.slice(i, i + KEYS_PER_CHUNK)), odd: odd[c] ?? null })
-    }
-    return chunks
+    if (key !== undefined) (this.odd ??= new Map()).set(this.count, key)
+    this.spans[this.count++] = code
   }
 }
 
@@ -191,7 +193,7 @@ export class KeyColumn {
     const last = remove === 0 ? first : this.chunkOf(at + remove - 1)
     const joined = new KeySpans()
     joined.copy(this.chunks[first], 0, at - this.firsts[first])
-    joined.copy({ spans: Int32Array.from(insert.spans), odd: insert.odd }, 0, insert.spans.length)
+    for (const chunk of insert.chunks()) joined.copy(chunk, 0, chunk.spans.length)
     joined.copy(this.chunks[last], at + remove - this.firsts[last], this.chunks[last].spans.length)
     return KeyColumn.fromChunks(text, starts, [...this.chunks.slice(0, first), ...joined.chunks(), ...this.chunks.slice(last + 1)])
   }
