@@ -26,9 +26,9 @@ const TAGGED_LINES = 1 << 24
 
 /**
  * Line indexes by key: each key added once, with the first line that holds it. The keys
- * themselves are not kept: every call is given `keyAt`, the key of a line. Below
+ * themselves are not kept: every call is given `keyIs`, whether a line's key is a key. Below
  * {@link TAGGED_LINES} lines a slot also holds the top 8 bits of its key's hash, so a probe
- * compares the key (a string elsewhere in memory) only when they agree: a third less time to
+ * compares the key (its line's text, elsewhere in memory) only when they agree: a third less time to
  * build the table of 1M keys.
  */
 export class KeyIndex {
@@ -47,7 +47,7 @@ export class KeyIndex {
   }
 
   /** Adds `key` on `line` unless another line holds it: returns that line then, else -1. */
-  add (key: string, line: number, keyAt: (line: number) => string | undefined): number {
+  add (key: string, line: number, keyIs: (line: number, key: string) => boolean): number {
     const h = hashKey(key)
     const tag = this.tagged ? h & ~0xffffff : 0
     for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
@@ -57,19 +57,19 @@ export class KeyIndex {
         return -1
       }
       const at = this.lineIn(held, tag)
-      if (at >= 0 && keyAt(at) === key) return at
+      if (at >= 0 && keyIs(at, key)) return at
     }
   }
 
   /** The line of `key`, or -1. */
-  lineOf (key: string, keyAt: (line: number) => string | undefined): number {
+  lineOf (key: string, keyIs: (line: number, key: string) => boolean): number {
     const h = hashKey(key)
     const tag = this.tagged ? h & ~0xffffff : 0
     for (let s = h & this.mask; ; s = (s + 1) & this.mask) {
       const held = this.slots[s]
       if (held === 0) return -1
       const at = this.lineIn(held, tag)
-      if (at >= 0 && keyAt(at) === key) return at
+      if (at >= 0 && keyIs(at, key)) return at
     }
   }
 
@@ -91,11 +91,11 @@ function fieldOf (raw: string, first: boolean): string {
  * parseListFile) with its field, in line order. Never changed once made.
  */
 export class IndexedEntries implements ReadonlyMap<string, string> {
-  private readonly keyAt: (line: number) => string | undefined
+  private readonly keyIs: (line: number, key: string) => boolean
 
   /** `index` holds exactly the `entry` lines of `lines`, `size` of them. */
   constructor (private readonly lines: ListLines, private readonly index: KeyIndex, readonly size: number) {
-    this.keyAt = (i) => lines.key(i)
+    this.keyIs = (i, key) => lines.keyIs(i, key)
   }
 
   /** The entries of `lines`, whose keys are unique to their `entry` lines (an edit checked to bring no duplicate). */
@@ -104,21 +104,22 @@ export class IndexedEntries implements ReadonlyMap<string, string> {
     let size = 0
     for (let i = 0; i < lines.length; i++) if (cols.kinds[i] === ENTRY) size++
     const index = new KeyIndex(size, lines.length)
-    // The keys as one array while the table is built: a look-up in the chunked column (a binary
-    // search) for every probe made a 1M-line build take a second of CPU.
-    const keys = cols.keys.toArray()
-    const keyAt = (l: number): string | undefined => keys[l]
-    for (let i = 0; i < keys.length; i++) if (cols.kinds[i] === ENTRY) index.add(keys[i] as string, i, keyAt)
+    const keyIs = cols.keys.flatKeyIs()
+    let i = 0
+    for (const key of cols.keys) {
+      if (cols.kinds[i] === ENTRY) index.add(key as string, i, keyIs)
+      i++
+    }
     return new IndexedEntries(lines, index, size)
   }
 
   get (key: string): string | undefined {
-    const i = this.index.lineOf(key, this.keyAt)
+    const i = this.index.lineOf(key, this.keyIs)
     return i < 0 ? undefined : fieldOf(this.lines.raw(i), i === 0)
   }
 
   has (key: string): boolean {
-    return this.index.lineOf(key, this.keyAt) >= 0
+    return this.index.lineOf(key, this.keyIs) >= 0
   }
 
   * entries (): MapIterator<[string, string]> {

@@ -11,7 +11,8 @@ import { CR, scan, scannedField, span } from './list-line.js'
 import { LayeredMap, MAX_LAYERS } from './layered-map.js'
 import { IndexedEntries, KeyIndex } from './key-index.js'
 import { commonPrefix, commonSuffix } from './common-ends.js'
-import { KeyColumn, kindCode, ListLines } from './list-lines.js'
+import { kindCode, ListLines } from './list-lines.js'
+import { KeyColumn, KeySpans } from './key-column.js'
 import { finish } from '../pace.js'
 
 export type { ListLine, LineKind } from './list-lines.js'
@@ -105,15 +106,15 @@ const INVALID = kindCode('invalid')
 /**
  * One line read afresh; `escaped`: the text holds bytes that were not UTF-8, so the line is
  * checked for them. The field of an entry is read only when `withValue` (a full parse keeps no
- * field: IndexedEntries reads it from the line when asked).
+ * field: IndexedEntries reads it from the line when asked). `at`: where the key is written.
  */
-function parseLine (raw: string, first: boolean, escaped: boolean, withValue: boolean): { kind: number, key?: string, value?: string, reason?: string } {
+function parseLine (raw: string, first: boolean, escaped: boolean, withValue: boolean): { kind: number, key?: string, at?: number, value?: string, reason?: string } {
   const kind = scan(raw, first)
   if (kind !== 'entry') return { kind: kindCode(kind) }
   if (escaped && !isWellFormed(raw)) return { kind: INVALID, reason: NOT_UTF8 }
   const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
   if (typeof key !== 'string') return { kind: INVALID, reason: key.reason }
-  return withValue ? { kind: ENTRY, key, value: scannedField(raw) } : { kind: ENTRY, key }
+  return withValue ? { kind: ENTRY, key, at: span.keyStart, value: scannedField(raw) } : { kind: ENTRY, key, at: span.keyStart }
 }
 
 /**
@@ -121,7 +122,10 @@ function parseLine (raw: string, first: boolean, escaped: boolean, withValue: bo
  * one every {@link LINES_PER_STEP} lines: the scan of a 1M-line file took seconds in one piece.
  */
 export function * parseSteps (text: string, file: string, before: ParsedListFile | null): Generator<void, ParsedListFile> {
-  if (text.length === 0) return { lines: new ListLines(text, false, true, { starts: Int32Array.of(0), kinds: new Uint8Array(0), keys: KeyColumn.of([]), reasons: new Map() }), entries: new Map(), invalid: [], eol: '\n', finalNewline: true }
+  if (text.length === 0) {
+    const starts = Int32Array.of(0)
+    return { lines: new ListLines(text, false, true, { starts, kinds: new Uint8Array(0), keys: KeyColumn.of(text, starts, []), reasons: new Map() }), entries: new Map(), invalid: [], eol: '\n', finalNewline: true }
+  }
   const nl = text.indexOf('\n')
   const eol = nl > 0 && text.charCodeAt(nl - 1) === CR ? '\r\n' : '\n'
   const finalNewline = text.charCodeAt(text.length - 1) === 0x0a
@@ -130,7 +134,7 @@ export function * parseSteps (text: string, file: string, before: ParsedListFile
   const region = before === null || !finalNewline ? null : editedLines(before, text, eol)
   const edited = region === null ? null : yield * reparseEdit(before as ParsedListFile, text, region, escaped)
   if (edited !== null) return { ...edited, eol, finalNewline }
-  const lines: LineRead = { text, file, escaped, crlf: eol === '\r\n', stop: finalNewline ? text.length - 1 : text.length, start: 0, exact: finalNewline, entryLines: 0, starts: [], kinds: [], keys: [], reasons: new Map(), invalid: [] }
+  const lines: LineRead = { text, file, escaped, crlf: eol === '\r\n', stop: finalNewline ? text.length - 1 : text.length, start: 0, exact: finalNewline, entryLines: 0, starts: [], kinds: [], keys: [], spans: new KeySpans(), reasons: new Map(), invalid: [] }
   while (readLines(lines)) yield
   lines.starts.push(lines.stop + 1)
   // The key index, built once the lines are known: a line whose key an earlier line holds is a duplicate.
@@ -140,8 +144,9 @@ export function * parseSteps (text: string, file: string, before: ParsedListFile
     if (from > 0) yield
     indexKeys(lines, index, from, duplicates)
   }
-  const { crlf, exact, starts, kinds, keys, reasons, invalid, entryLines } = lines
-  const made = new ListLines(text, crlf, exact, { starts: Int32Array.from(starts), kinds: Uint8Array.from(kinds), keys: KeyColumn.of(keys), reasons })
+  const { crlf, exact, kinds, spans, reasons, invalid, entryLines } = lines
+  const starts = Int32Array.from(lines.starts)
+  const made = new ListLines(text, crlf, exact, { starts, kinds: Uint8Array.from(kinds), keys: KeyColumn.fromSpans(text, starts, spans), reasons })
   return { lines: made, entries: new IndexedEntries(made, index, entryLines), invalid: duplicates.length === 0 ? invalid : byLine(invalid, duplicates), eol, finalNewline }
 }
 
@@ -163,14 +168,16 @@ interface LineRead {
   entryLines: number
   starts: number[]
   kinds: number[]
+  /** The keys as strings, for the key index; the lines keep them as {@link spans}. */
   keys: Array<string | undefined>
+  spans: KeySpans
   reasons: Map<number, string>
   invalid: InvalidLine[]
 }
 
 /** Reads up to {@link LINES_PER_STEP} lines into `s`; false once every line is read. */
 function readLines (s: LineRead): boolean {
-  const { text, stop, crlf, escaped, starts, kinds, keys } = s
+  const { text, stop, crlf, escaped, starts, kinds, keys, spans } = s
   let start = s.start
   for (let n = 0; n < LINES_PER_STEP && start <= stop; n++) {
     let end = text.indexOf('\n', start)
@@ -185,6 +192,7 @@ function readLines (s: LineRead): boolean {
     const parsed = parseLine(raw, i === 0, escaped, false)
     kinds.push(parsed.kind)
     keys.push(parsed.key)
+    spans.add(raw, 0, raw.length, parsed.key, parsed.at)
     start = next
     if (parsed.key !== undefined) s.entryLines++
     else if (parsed.reason !== undefined) {
@@ -199,11 +207,11 @@ function readLines (s: LineRead): boolean {
 /** Adds the keys of up to {@link LINES_PER_STEP} lines from `from` to `index`; a line whose key an earlier line holds is marked a duplicate. */
 function indexKeys (s: LineRead, index: KeyIndex, from: number, duplicates: InvalidLine[]): void {
   const { keys, kinds } = s
-  const keyAt = (l: number): string | undefined => keys[l]
+  const keyIs = (l: number, key: string): boolean => keys[l] === key
   for (let i = from; i < Math.min(keys.length, from + LINES_PER_STEP); i++) {
     const key = keys[i]
     if (key === undefined) continue
-    const first = index.add(key, i, keyAt)
+    const first = index.add(key, i, keyIs)
     if (first < 0) continue
     kinds[i] = INVALID
     s.entryLines--
@@ -258,7 +266,7 @@ function * reparseEdit (before: ParsedListFile, text: string, region: EditedRegi
   const kinds = new Uint8Array(size)
   starts.set(cols.starts.subarray(0, head))
   kinds.set(cols.kinds.subarray(0, head))
-  const middleKeys: Array<string | undefined> = []
+  const middleKeys = new KeySpans()
   const eolLength = old.crlf ? 2 : 1
   for (let j = 0, at = region.middleStart; j < middle.length; j++) {
     if (j % LINES_PER_STEP === LINES_PER_STEP - 1) yield
@@ -271,14 +279,14 @@ function * reparseEdit (before: ParsedListFile, text: string, region: EditedRegi
     }
     starts[head + j] = at
     kinds[head + j] = parsed.kind
-    middleKeys.push(parsed.key)
+    middleKeys.add(middle[j], 0, middle[j].length, parsed.key, parsed.at)
     at += middle[j].length + eolLength
   }
   // The kept last lines are the same characters at the same distance from the text's end.
   const shift = text.length - old.text.length
   for (let i = n - tail, k = head + middle.length; i <= n; i++, k++) starts[k] = cols.starts[i] + shift
   kinds.set(cols.kinds.subarray(n - tail), head + middle.length)
-  const lines = new ListLines(text, old.crlf, true, { starts, kinds, keys: cols.keys.splice(head, n - tail - head, middleKeys), reasons: new Map() })
+  const lines = new ListLines(text, old.crlf, true, { starts, kinds, keys: cols.keys.splice(head, n - tail - head, middleKeys, text, starts), reasons: new Map() })
   // Layered on the entries before, up to MAX_LAYERS edits; then indexed afresh over these lines
   // (LayeredMap's own flattening would make a Map of every key again).
   const deep = before.entries instanceof LayeredMap && before.entries.layers >= MAX_LAYERS

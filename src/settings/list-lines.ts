@@ -1,11 +1,12 @@
 /**
  * The lines of a parsed list file held as columns over the file's text: where each line starts,
- * its kind and its key. No object and no string is kept per line (a 1M-line file held 1M line
- * objects and as many slices: ~100 MB of heap that every garbage collection walked), an edit's
+ * its kind and its key (spans of the text, key-column.ts). No object and no string is kept per
+ * line (a 1M-line file held 1M line objects and as many slices: ~100 MB of heap that every garbage collection walked), an edit's
  * reparse copies the columns around the changed lines instead of rebuilding them, and a line is
  * found from a character offset by binary search instead of a walk over every line before it.
  */
 import { CR } from './list-line.js'
+import type { KeyColumn } from './key-column.js'
 
 /** What a line is; `invalid` lines are kept in the file but never synced. */
 export type LineKind = 'entry' | 'comment' | 'blank' | 'invalid'
@@ -38,7 +39,7 @@ export interface LineColumns {
   starts: Int32Array
   /** Kind code of each line ({@link kindCode}). */
   kinds: Uint8Array
-  /** Normalised key of each line (entries and duplicates), undefined for the others. */
+  /** Normalised key of each line (entries and duplicates), undefined for the others: held over the same text and starts. */
   keys: KeyColumn
   /** Why each invalid line is invalid, by line index. */
   reasons: ReadonlyMap<number, string>
@@ -82,6 +83,11 @@ export class ListLines {
   /** The key of line `i` (entries and duplicates), or undefined. */
   key (i: number): string | undefined {
     return this.cols.keys.get(i)
+  }
+
+  /** Whether the key of line `i` is `key` (no string made). */
+  keyIs (i: number, key: string): boolean {
+    return this.cols.keys.keyIs(i, key)
   }
 
   /** Line `i` as written, without its line break. */
@@ -135,104 +141,4 @@ export class ListLines {
   * [Symbol.iterator] (): IterableIterator<ListLine> {
     for (let i = 0; i < this.length; i++) yield this.at(i) as ListLine
   }
-}
-
-/** Keys a chunk of the keys column holds at most. */
-const KEYS_PER_CHUNK = 4096
-
-/**
- * The keys column: a line's key (or undefined) by line index, held in chunks of at most
- * {@link KEYS_PER_CHUNK} that versions share, so an edit copies the chunks it touches and the
- * list of chunks, not a pointer per line (8 MB and a garbage collection's walk at 1M lines).
- * Never changed once made.
- */
-export class KeyColumn {
-  /** Number of keys (lines). */
-  readonly length: number
-
-  private constructor (
-    private readonly chunks: ReadonlyArray<ReadonlyArray<string | undefined>>,
-    /** Index of each chunk's first key, and the length last. */
-    private readonly firsts: Int32Array
-  ) {
-    this.length = firsts[chunks.length]
-  }
-
-  /** The column of `keys`. */
-  static of (keys: ReadonlyArray<string | undefined>): KeyColumn {
-    return KeyColumn.fromChunks(split(keys))
-  }
-
-  private static fromChunks (chunks: ReadonlyArray<ReadonlyArray<string | undefined>>): KeyColumn {
-    const firsts = new Int32Array(chunks.length + 1)
-    for (let c = 0; c < chunks.length; c++) firsts[c + 1] = firsts[c] + chunks[c].length
-    return new KeyColumn(chunks, firsts)
-  }
-
-  /** The key at `i`. */
-  get (i: number): string | undefined {
-    const c = this.chunkOf(i)
-    return this.chunks[c][i - this.firsts[c]]
-  }
-
-  /** The keys in order, as one array (a copy of the column's pointers). */
-  toArray (): Array<string | undefined> {
-    return ([] as Array<string | undefined>).concat(...this.chunks)
-  }
-
-  /** The keys in order. */
-  * [Symbol.iterator] (): IterableIterator<string | undefined> {
-    for (const chunk of this.chunks) yield * chunk
-  }
-
-  /** The first index from `from` on that holds `key`, or -1 (a native search of each chunk). */
-  indexOf (key: string, from = 0): number {
-    for (let c = from >= this.length ? this.chunks.length : this.chunkOf(from); c < this.chunks.length; c++) {
-      const at = this.chunks[c].indexOf(key, Math.max(0, from - this.firsts[c]))
-      if (at >= 0) return this.firsts[c] + at
-    }
-    return -1
-  }
-
-  /** The indexes (in order) that hold one of `keys`. */
-  indexesOf (keys: ReadonlySet<string>): number[] {
-    const found: number[] = []
-    for (let c = 0; c < this.chunks.length; c++) {
-      const chunk = this.chunks[c]
-      for (let j = 0; j < chunk.length; j++) {
-        const key = chunk[j]
-        if (key !== undefined && keys.has(key)) found.push(this.firsts[c] + j)
-      }
-    }
-    return found
-  }
-
-  /** This column with `remove` keys from `at` on replaced by `insert`; the chunks around them are shared. */
-  splice (at: number, remove: number, insert: ReadonlyArray<string | undefined>): KeyColumn {
-    if (this.chunks.length === 0) return KeyColumn.of(insert)
-    // The chunks that hold the first and the last replaced key (or the key before an insertion at the end).
-    const first = this.chunkOf(Math.min(at, this.length - 1))
-    const last = remove === 0 ? first : this.chunkOf(at + remove - 1)
-    const joined = this.chunks[first].slice(0, at - this.firsts[first]).concat(insert, this.chunks[last].slice(at + remove - this.firsts[last]))
-    return KeyColumn.fromChunks([...this.chunks.slice(0, first), ...split(joined), ...this.chunks.slice(last + 1)])
-  }
-
-  // The chunk holding index i (0 <= i < length).
-  private chunkOf (i: number): number {
-    let lo = 0
-    let hi = this.chunks.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (this.firsts[mid] <= i) lo = mid
-      else hi = mid - 1
-    }
-    return lo
-  }
-}
-
-// `keys` in chunks of at most KEYS_PER_CHUNK, none empty.
-function split (keys: ReadonlyArray<string | undefined>): Array<ReadonlyArray<string | undefined>> {
-  const chunks: Array<ReadonlyArray<string | undefined>> = []
-  for (let i = 0; i < keys.length; i += KEYS_PER_CHUNK) chunks.push(keys.slice(i, i + KEYS_PER_CHUNK))
-  return chunks
 }

@@ -5,7 +5,8 @@
 import { InvalidKeyError, InvalidValueError } from '../errors.js'
 import { checkKey } from './list-key.js'
 import { ListLines, type ListLine, type ParsedListFile } from './list-file.js'
-import { KeyColumn, kindCode } from './list-lines.js'
+import { kindCode } from './list-lines.js'
+import { KeyColumn } from './key-column.js'
 import { BOM, checkValue, fieldComment, fieldValue, scan, span } from './list-line.js'
 
 function assertValue (key: string, value: string): void {
@@ -167,7 +168,7 @@ export function renderIntoEntryless (previous: ParsedListFile, entries: () => So
   // previous's lines have no key (no entry, no invalid line).
   const lineKeys: Array<string | undefined> = n === 0 ? (keys as string[]) : new Array<string | undefined>(n).fill(undefined).concat(keys)
   const parsed: ParsedListFile = {
-    lines: new ListLines(text, eol === '\r\n', true, { starts, kinds, keys: KeyColumn.of(lineKeys), reasons: new Map() }),
+    lines: new ListLines(text, eol === '\r\n', true, { starts, kinds, keys: KeyColumn.of(text, starts, lineKeys), reasons: new Map() }),
     entries: map,
     invalid: [],
     eol,

@@ -1,38 +1,11 @@
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { KeyColumn } from '../../../src/settings/list-lines.js'
-import { parseListFile, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
-
-describe('KeyColumn', () => {
-  test('after any splices holds what an array spliced the same way holds, and finds keys where the array does', () => {
-    const keyAt = (i: number): string | undefined => i % 7 === 0 ? undefined : `k${i}`
-    fc.assert(fc.property(
-      fc.nat({ max: 12_000 }),
-      fc.array(fc.record({ at: fc.nat(), remove: fc.nat({ max: 5000 }), insert: fc.nat({ max: 5000 }) }), { maxLength: 6 }),
-      (size, edits) => {
-        let array = Array.from({ length: size }, (_, i) => keyAt(i))
-        let column = KeyColumn.of(array)
-        let next = size
-        for (const e of edits) {
-          const at = e.at % (array.length + 1)
-          const remove = Math.min(e.remove, array.length - at)
-          const insert = Array.from({ length: e.insert }, () => keyAt(next++))
-          array = [...array.slice(0, at), ...insert, ...array.slice(at + remove)]
-          column = column.splice(at, remove, insert)
-        }
-        assert.equal(column.length, array.length)
-        for (let i = 0; i < array.length; i += 97) assert.equal(column.get(i), array[i])
-        const probes = new Set([array[0], array[array.length >> 1], 'absent'].filter(k => k !== undefined))
-        assert.deepEqual(column.indexesOf(probes), array.flatMap((k, i) => k !== undefined && probes.has(k) ? [i] : []))
-        for (const probe of [array[0], array[array.length >> 1], array[array.length - 1], 'absent']) {
-          if (probe === undefined) continue
-          assert.equal(column.indexOf(probe), array.indexOf(probe))
-          assert.equal(column.indexOf(probe, array.length >> 1), array.indexOf(probe, array.length >> 1))
-        }
-      }), { numRuns: 200 })
-  })
-})
+import { isWellFormed, parseListFile, reparseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
+import type { ListLines } from '../../../src/settings/list-lines.js'
+import { scan, span } from '../../../src/settings/list-line.js'
+import { checkKey } from '../../../src/settings/list-key.js'
+import { keyArb, lineArb, lineText, type LineSpec } from '../../helpers/list-file-arbs.js'
 
 describe('ListLines', () => {
   test('gives each line without its line break, a CRLF file\'s CR included, an unterminated last line byte-exact', () => {
@@ -63,5 +36,59 @@ describe('ListLines of a reparse', () => {
       assert.deepEqual(plain(reparseListFile(before, after, 'f')), plain(parseListFile(after, 'f')))
       assert.deepEqual(plain(before), plain(parseListFile(text, 'f')))
     }), { numRuns: 40 })
+  })
+})
+
+describe('the keys of ListLines', () => {
+  /** Line `raw`'s key read alone (entries and duplicates), as the keys column held it as strings. */
+  function keyAlone (raw: string, first: boolean): string | undefined {
+    if (scan(raw, first) !== 'entry' || !isWellFormed(raw)) return undefined
+    const key = checkKey(raw.slice(span.keyStart, span.keyEnd))
+    return typeof key === 'string' ? key : undefined
+  }
+
+  /** Asserts that `lines` holds `expected`'s keys, read whole, one by one and searched for. */
+  function assertKeys (lines: ListLines, expected: ReadonlyArray<string | undefined>): void {
+    assert.deepEqual(Array.from({ length: lines.length }, (_, i) => lines.key(i)), expected)
+    expected.forEach((key, i) => {
+      if (key === undefined) return
+      assert.ok(lines.keyIs(i, key))
+      assert.ok(!lines.keyIs(i, key + 'x') && !lines.keyIs(i, key.slice(1)))
+      assert.equal(lines.indexOfKey(key), expected.indexOf(key))
+    })
+    const probes = new Set(expected.filter((k, i): k is string => k !== undefined && i % 3 === 0))
+    assert.deepEqual(lines.linesOfKeys(probes), expected.flatMap((k, i) => k !== undefined && probes.has(k) ? [i] : []))
+  }
+
+  // Entry lines spelled as written or otherwise (`A.COM`, `@a.com`, `a.com.`: keys that are no
+  // slice of their line), comments, blanks, bad keys, lone surrogates, a byte-order mark, CRLF.
+  const oddLineArb = fc.constantFrom('\uD800bad.example', 'ok.example \uDC00', '# \uD83D', 'bad..key')
+  const lineSpecs = fc.array(fc.oneof({ weight: 6, arbitrary: lineArb }, oddLineArb), { maxLength: 40 })
+  const edit = fc.record({ at: fc.nat(), remove: fc.nat({ max: 4 }), insert: lineSpecs.map(l => l.slice(0, 4)) })
+
+  test('are each line\'s key read alone, in a parse and after any chain of reparses, as a fresh parse has them', () => {
+    fc.assert(fc.property(
+      fc.uniqueArray(keyArb, { minLength: 1, maxLength: 60 }), lineSpecs, fc.array(edit, { minLength: 1, maxLength: 5 }), fc.constantFrom('\n', '\r\n'), fc.boolean(), fc.boolean(),
+      (pool, specs, edits, eol, bom, unique) => {
+        let next = 0
+        // Unique keys: no invalid line, so an edit reuses the earlier parse's columns.
+        const textOf = (s: ReadonlyArray<LineSpec | string>): string => s.map(l => typeof l === 'string' ? l : lineText(unique && l.t === 'entry' ? { ...l, key: next++ } : l, pool)).join(eol)
+        let raws = textOf(specs.filter(l => !unique || typeof l !== 'string')).split(eol)
+        const text = (): string => raws.length === 0 ? '' : (bom ? '\uFEFF' : '') + raws.join(eol) + eol
+        let parsed = parseListFile(text(), 'f')
+        for (const e of [null, ...edits]) {
+          if (e !== null) {
+            const at = e.at % (raws.length + 1)
+            const insert = e.insert.length === 0 ? [] : textOf(e.insert.filter(l => !unique || typeof l !== 'string')).split(eol)
+            raws = [...raws.slice(0, at), ...insert, ...raws.slice(at + e.remove)]
+            parsed = reparseListFile(parsed, text(), 'f')
+          }
+          const fresh = parseListFile(text(), 'f')
+          const expected = raws.map((raw, i) => keyAlone(i === 0 && bom ? '\uFEFF' + raw : raw, i === 0))
+          assertKeys(parsed.lines, expected)
+          assertKeys(fresh.lines, expected)
+          assert.deepEqual(new Map(parsed.entries), new Map(fresh.entries))
+        }
+      }), { numRuns: 500 })
   })
 })
