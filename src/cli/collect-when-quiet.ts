@@ -10,7 +10,7 @@
  */
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { CHECK_EVERY_MS, IDLE_SHARE } from './compilers-when-busy.js'
+import { CHECK_EVERY_MS, IDLE_SHARE, processParts } from './compilers-when-busy.js'
 import { onLargeGarbage } from '../large-garbage.js'
 
 /** CPU time beyond the idle share that counts as work worth a collection after it: a start with empty settings uses ~1 s. */
@@ -33,16 +33,14 @@ export interface CollectParts {
   every: (ms: number, tick: () => void) => { stop: () => void }
 }
 
-/** The parts of this process: its CPU time, V8's collector, an unref'd interval. */
+/** The parts of this process: its CPU time, clock and unref'd interval as the compiler switch has them, and V8's collector. */
 export function collectParts (): CollectParts {
+  const { cpuMs, now, every } = processParts()
   let gc: (() => void) | null = null
   return {
     onGarbage: onLargeGarbage,
-    cpuMs: () => {
-      const { user, system } = process.cpuUsage()
-      return (user + system) / 1000
-    },
-    now: () => performance.now(),
+    cpuMs,
+    now,
     collect: () => {
       // V8 gives its gc function to contexts made after --expose-gc is set; the agent is not started with it.
       if (gc === null) {
@@ -51,11 +49,7 @@ export function collectParts (): CollectParts {
       }
       gc()
     },
-    every: (ms, tick) => {
-      const timer = setInterval(tick, ms)
-      timer.unref()
-      return { stop: () => { clearInterval(timer) } }
-    }
+    every
   }
 }
 
