@@ -16,6 +16,8 @@
  * Run: `npx tsc -p . && npx node dist/bench/cluster.js [propagation] [bytes] [failover]
  *   [--sizes=2,5,10,20] [--trials=20] [--lists=10k,121k,1M] [--changes=1] [--failover-trials=10] [--seed=N]`.
  * --changes=N: one-line changes timed per list in the bytes phase (for a median).
+ * With SPAMSYNC_TRACE=1 in the environment (the agents inherit it) the bytes phase prints the
+ * timeline of every extra change's trace points (src/trace.ts) on every node.
  * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
  * This file runs the phases and reads the command line; the harness, each phase and the table
  * are in bench/cluster/.

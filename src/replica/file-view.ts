@@ -5,6 +5,7 @@
  */
 import { listFileName, type ListDataset } from '../constants.js'
 import { parseListFile, parseSteps, type ParsedListFile } from '../settings/list-file.js'
+import { editBetween, type TextEdit } from '../settings/text-edit.js'
 
 /**
  * A settings file's text as it was, so an unchanged file is recognised without parsing it, and
@@ -21,6 +22,16 @@ export class FileView {
   get parsed (): ParsedListFile {
     this.parse ??= parseListFile(this.text, listFileName(this.dataset))
     return this.parse
+  }
+
+  /** {@link parsed} when made already, else undefined (not made for asking). */
+  get parsedIfMade (): ParsedListFile | undefined {
+    return this.parse
+  }
+
+  /** Where this text differs from `before`'s, when this parse was made from before's and knows it (text-edit.ts). */
+  editFrom (before: FileView): TextEdit | undefined {
+    return editBetween(before.parse, this.parse)
   }
 
   /** {@link parsed} as a generator of its steps (pace.ts). */

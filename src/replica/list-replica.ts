@@ -23,6 +23,7 @@ import type { ReplicaTxn } from './replica-txn.js'
 import { stampScan, stampTextEdit } from './stamp-edit.js'
 import { finishPaced, pacer, type Pause } from '../pace.js'
 import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
+import { changesNothing, editBetween } from '../settings/text-edit.js'
 export type { MergeOptions } from './bucket-merge.js'
 export type { LoadOptions } from './entry-buckets.js'
 
@@ -273,7 +274,9 @@ export class ListReplica {
    * lists exactly the present entries; `parsed` is `text` parsed, when the caller has it.
    */
   async recordFileView (dataset: ListDataset, text: string, parsed?: ParsedListFile): Promise<void> {
-    if (this.view(dataset).text !== text) await (await this.begin(dataset)).commit(new FileView(dataset, text, parsed))
+    // A parse made from the view's knows whether the texts differ: 15 MB are not compared for it.
+    const edit = editBetween(this.view(dataset).parsedIfMade, parsed)
+    if (edit === undefined ? this.view(dataset).text !== text : !changesNothing(edit)) await (await this.begin(dataset)).commit(new FileView(dataset, text, parsed))
     this.unwritten.set(dataset, new Set())
   }
 
@@ -349,7 +352,7 @@ export class ListReplica {
     const { change, changed, observed, lseq } = merged
     // Callers serialise changes; overlapping ones would hand out one lseq twice.
     if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
-    const view = fileView === null ? undefined : this.viewWrite(dataset, fileView.text)
+    const view = fileView === null ? undefined : this.viewWrite(dataset, fileView)
     await this.store.write({
       encodedBuckets: change.writes.map(w => ({ dataset, ...w })),
       meta: changed.length > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
@@ -364,9 +367,11 @@ export class ListReplica {
 
   // How the store gets a dataset's new file view: a patch of the stored one, or its full text
   // (which replaces the patches); and how many patches are stored after it.
-  private viewWrite (dataset: ListDataset, text: string): { blobs: NonNullable<StoreBatch['blobs']>, patches: number } {
+  private viewWrite (dataset: ListDataset, next: FileView): { blobs: NonNullable<StoreBatch['blobs']>, patches: number } {
     const patches = this.viewPatches.get(dataset) ?? 0
-    const patch = patches < MAX_VIEW_PATCHES ? viewPatch(this.view(dataset).text, text) : null
+    const text = next.text
+    const before = this.view(dataset)
+    const patch = patches < MAX_VIEW_PATCHES ? viewPatch(before.text, text, next.editFrom(before)) : null
     if (patch !== null) return { blobs: [{ name: fileViewPatchName(dataset, patches), value: patch }], patches: patches + 1 }
     const blobs: NonNullable<StoreBatch['blobs']> = [{ name: fileViewName(dataset), value: encodeFileText(text) }]
     for (let n = 0; n < patches; n++) blobs.push({ name: fileViewPatchName(dataset, n), value: null })

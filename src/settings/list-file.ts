@@ -14,6 +14,7 @@ import { commonPrefix, commonSuffix } from './common-ends.js'
 import { kindCode, ListLines } from './list-lines.js'
 import { KeyColumn, KeySpans } from './key-column.js'
 import { finish } from '../pace.js'
+import { editBetween, type ParseEdit, type TextEdit } from './text-edit.js'
 
 export type { ListLine, LineKind } from './list-lines.js'
 export { ListLines } from './list-lines.js'
@@ -45,6 +46,8 @@ export interface ParsedListFile {
   eol: '\n' | '\r\n'
   /** Whether the last line ends with a line break (true for an empty file). */
   finalNewline: boolean
+  /** When reparsed from a parse before (reparseListFile): where the texts differ. */
+  edit?: ParseEdit<ParsedListFile>
 }
 
 /** False when the text holds a lone surrogate (String.prototype.isWellFormed, ES2024). */
@@ -93,8 +96,8 @@ export function parseListFile (text: string, file: string): ParsedListFile {
  * and end) are whole lines, valid and bring no duplicate, only those are read; the others'
  * columns and key map are taken from `before`, which is not changed. Else every line is parsed.
  */
-export function reparseListFile (before: ParsedListFile, text: string, file: string): ParsedListFile {
-  return finish(parseSteps(text, file, before))
+export function reparseListFile (before: ParsedListFile, text: string, file: string, edit?: TextEdit): ParsedListFile {
+  return finish(parseSteps(text, file, before, edit))
 }
 
 /** Lines read between two steps of a parse (pace.ts): a few ms of work. */
@@ -120,8 +123,9 @@ function parseLine (raw: string, first: boolean, escaped: boolean, withValue: bo
 /**
  * {@link parseListFile} (`before` null) or {@link reparseListFile} as a generator of its steps,
  * one every {@link LINES_PER_STEP} lines: the scan of a 1M-line file took seconds in one piece.
+ * `edit`: where `text` differs from before's, when the caller knows (the texts are not compared then).
  */
-export function * parseSteps (text: string, file: string, before: ParsedListFile | null): Generator<void, ParsedListFile> {
+export function * parseSteps (text: string, file: string, before: ParsedListFile | null, edit?: TextEdit): Generator<void, ParsedListFile> {
   if (text.length === 0) {
     const starts = Int32Array.of(0)
     return { lines: new ListLines(text, false, true, { starts, kinds: new Uint8Array(0), keys: KeyColumn.of(text, starts, []), reasons: new Map() }), entries: new Map(), invalid: [], eol: '\n', finalNewline: true }
@@ -131,9 +135,9 @@ export function * parseSteps (text: string, file: string, before: ParsedListFile
   const finalNewline = text.charCodeAt(text.length - 1) === 0x0a
   // Bytes that are not UTF-8 were decoded to lone surrogates: only then is each line checked for them.
   const escaped = !isWellFormed(text)
-  const region = before === null || !finalNewline ? null : editedLines(before, text, eol)
+  const region = before === null || !finalNewline ? null : editedLines(before, text, eol, edit)
   const edited = region === null ? null : yield * reparseEdit(before as ParsedListFile, text, region, escaped)
-  if (edited !== null) return { ...edited, eol, finalNewline }
+  if (edited !== null) return { ...edited, eol, finalNewline, edit: regionEdit(before as ParsedListFile, text, region as EditedRegion) }
   const lines: LineRead = { text, file, escaped, crlf: eol === '\r\n', stop: finalNewline ? text.length - 1 : text.length, start: 0, exact: finalNewline, entryLines: 0, starts: [], kinds: [], keys: [], spans: new KeySpans(), reasons: new Map(), invalid: [] }
   while (readLines(lines)) yield
   lines.starts.push(lines.stop + 1)
@@ -300,15 +304,15 @@ function * reparseEdit (before: ParsedListFile, text: string, region: EditedRegi
  * lines and line breaks are not exactly its text (a line break other than `eol`, no final
  * newline) or the changed part is not made of whole `eol` lines: the caller parses every line.
  */
-function editedLines (before: ParsedListFile, text: string, eol: string): EditedRegion | null {
+function editedLines (before: ParsedListFile, text: string, eol: string, edit: TextEdit | undefined): EditedRegion | null {
   const old = before.lines
   if (before.eol !== eol || !old.exact || old.length === 0) return null
   const beforeText = old.text
   const n = old.length
-  const prefix = commonPrefix(beforeText, text)
+  const prefix = edit?.start ?? commonPrefix(beforeText, text)
   const head = old.wholeLinesWithin(prefix)
   const headChars = old.start(head)
-  const suffix = commonSuffix(beforeText, text, Math.min(beforeText.length, text.length) - headChars)
+  const suffix = Math.min(edit === undefined ? commonSuffix(beforeText, text, Math.min(beforeText.length, text.length) - headChars) : beforeText.length - edit.oldEnd, Math.min(beforeText.length, text.length) - headChars)
   // The first of before's lines that start within the common end (and after the kept first lines).
   const from = beforeText.length - suffix
   let tail = n - Math.max(head, old.firstStartingFrom(from))
@@ -328,6 +332,13 @@ function editedLines (before: ParsedListFile, text: string, eol: string): Edited
   return { head, tail, middleStart: headChars, middle }
 }
 
+/** The edit a reparse found: before's text with its lines between `head` and `tail` replaced. */
+function regionEdit (before: ParsedListFile, text: string, { tail, middleStart }: EditedRegion): ParseEdit<ParsedListFile> {
+  const old = before.lines
+  const kept = old.text.length - old.start(old.length - tail)
+  return { start: middleStart, oldEnd: old.text.length - kept, newEnd: text.length - kept, base: new WeakRef(before) }
+}
+
 /**
  * The keys whose entry may differ between two parses of a file: the keys on the lines between
  * the longest run of equal first lines and the longest run of equal last lines. A key with lines
@@ -339,7 +350,7 @@ function editedLines (before: ParsedListFile, text: string, eol: string): Edited
 export function * keysOnChangedLines (before: ParsedListFile, after: ParsedListFile): Generator<void, Set<string>> {
   const a = before.lines
   const b = after.lines
-  let { start, endA, endB } = equalEnds(a, b)
+  let { start, endA, endB } = equalEnds(a, b, editBetween(before, after))
   while (start < endA && start < endB && a.raw(start) === b.raw(start)) {
     start++
     if (start % LINES_PER_STEP === 0) yield
@@ -372,12 +383,13 @@ function addKeys (lines: ListLines, from: number, to: number, keys: Set<string>)
  * Lines that are certainly equal, found on the texts instead of line by line: the first `start`
  * lines of both, and a's lines from `endA` on and b's from `endB` on. A line whose characters,
  * line break and the line break before it lie in the texts' common start (or end) is read the
- * same from both, when both read their line breaks alike.
+ * same from both, when both read their line breaks alike. A known `edit` stands for the texts' comparison.
  */
-function equalEnds (a: ListLines, b: ListLines): { start: number, endA: number, endB: number } {
+function equalEnds (a: ListLines, b: ListLines, edit: TextEdit | undefined): { start: number, endA: number, endB: number } {
   if (a.crlf !== b.crlf) return { start: 0, endA: a.length, endB: b.length }
-  const start = Math.min(a.wholeLinesWithin(commonPrefix(a.text, b.text)), b.length)
-  const suffix = commonSuffix(a.text, b.text, Math.min(a.text.length, b.text.length) - a.start(start))
+  const start = Math.min(a.wholeLinesWithin(edit?.start ?? commonPrefix(a.text, b.text)), b.length)
+  const limit = Math.min(a.text.length, b.text.length) - a.start(start)
+  const suffix = Math.min(edit === undefined ? commonSuffix(a.text, b.text, limit) : a.text.length - edit.oldEnd, limit)
   // a's first line (not its first: read apart) whose line break before it lies in the common end.
   const tail = Math.max(0, Math.min(a.length - Math.max(start, 1, a.firstStartingFrom(a.text.length - suffix + 1)), b.length - start))
   return { start, endA: a.length - tail, endB: b.length - tail }

@@ -8,6 +8,7 @@ import { ListLines, type ListLine, type ParsedListFile } from './list-file.js'
 import { kindCode } from './list-lines.js'
 import { KeyColumn } from './key-column.js'
 import { BOM, checkValue, fieldComment, fieldValue, scan, span } from './list-line.js'
+import type { TextEdit } from './text-edit.js'
 
 function assertValue (key: string, value: string): void {
   const problem = checkValue(value)
@@ -200,23 +201,41 @@ export function renderListFileChanges (previous: ParsedListFile, changes: Readon
  * machine, on the path of every change). Same errors.
  */
 export function renderListFileParts (previous: ParsedListFile, changes: ReadonlyMap<string, string | undefined>, opts: RenderOptions = {}): string[] {
+  return renderListFileEdit(previous, changes, opts).parts
+}
+
+/**
+ * renderListFileParts' parts, and where they differ from the previous text when the render knows
+ * it (spliced: undefined when rendered line by line), so the write's steps after it (its reparse,
+ * the stored view's patch) need not compare the 15 MB texts of a 1M-line file to find it again.
+ */
+export function renderListFileEdit (previous: ParsedListFile, changes: ReadonlyMap<string, string | undefined>, opts: RenderOptions = {}): { parts: string[], edit?: TextEdit } {
   const desired = new Map<string, string>()
   for (const [key, value] of changes) if (value !== undefined) desired.set(key, value)
   const mayDiffer = (key: string): boolean => changes.has(key)
   const value = (key: string): string | undefined => changes.has(key) ? changes.get(key) : previous.entries.get(key)
   const lookup = { get: value, has: (key: string) => value(key) !== undefined }
   const added = addedKeys(previous.entries, desired, opts)
-  return splice(previous, lookup, added, linesOfKeys(previous.lines, changes.keys(), changes.size)) ?? [render(previous, lookup, added, mayDiffer)]
+  return splice(previous, lookup, added, linesOfKeys(previous, changes.keys(), changes.size)) ?? { parts: [render(previous, lookup, added, mayDiffer)] }
 }
 
 /** Changed keys looked up one by one in the keys column; more are found in one pass over it. */
 const KEYS_LOOKED_UP = 32
 
-/** The lines (indexes, in order) that hold one of `keys` (`count` of them). */
-function linesOfKeys (lines: ListLines, keys: Iterable<string>, count: number): number[] {
+/**
+ * The lines (indexes, in order) of `previous` that hold one of `keys` (`count` of them). In a file
+ * without invalid lines a key the entries lack is on no line: an added key (the usual change) is
+ * not searched for through the keys column, a million lines at 1M.
+ */
+function linesOfKeys (previous: ParsedListFile, keys: Iterable<string>, count: number): number[] {
+  const lines = previous.lines
   if (count <= KEYS_LOOKED_UP) {
     const found: number[] = []
-    for (const key of keys) for (let i = lines.indexOfKey(key); i >= 0; i = lines.indexOfKey(key, i + 1)) found.push(i)
+    const clean = previous.invalid.length === 0
+    for (const key of keys) {
+      if (clean && !previous.entries.has(key)) continue
+      for (let i = lines.indexOfKey(key); i >= 0; i = lines.indexOfKey(key, i + 1)) found.push(i)
+    }
     return found.sort((x, y) => x - y)
   }
   return lines.linesOfKeys(new Set(keys))
@@ -234,31 +253,43 @@ function splice (
   desired: Pick<ReadonlyMap<string, string>, 'get' | 'has'>,
   added: readonly string[],
   changed: readonly number[]
-): string[] | null {
+): { parts: string[], edit: TextEdit } | null {
   const lines = previous.lines
   if (!lines.exact) return null
   const eol = previous.eol
   const text = lines.text
   const parts: string[] = []
   let cut = 0
+  // Where the first changed line starts.
+  let start = -1
   for (const i of changed) {
     const line = lines.at(i) as ListLine
     if (i === 0 && line.raw.charCodeAt(0) === BOM) return null
     const next = changedLine(line, previous.entries, desired)
     if (next !== line.raw) {
+      if (start < 0) start = lines.start(i)
       parts.push(text.slice(cut, lines.start(i)))
       if (next !== null) parts.push(next + eol)
       cut = lines.start(i + 1)
     }
   }
   // Nothing changes: the text itself, not a copy of it.
-  if (cut === 0 && added.length === 0) return [text]
+  if (cut === 0 && added.length === 0) return { parts: [text], edit: { start: text.length, oldEnd: text.length, newEnd: text.length } }
+  // The new text up to the old one's `cut`, which the rest of the old text follows unchanged.
+  let newCut = 0
+  for (const part of parts) newCut += part.length
   parts.push(text.slice(cut))
+  if (start < 0) start = text.length
+  if (added.length === 0) return { parts, edit: { start, oldEnd: cut, newEnd: newCut } }
+  let length = newCut + text.length - cut
   for (const key of added) {
     const value = desired.get(key) as string
-    parts.push((value === '' ? key : `${key} ${value}`) + eol)
+    const line = (value === '' ? key : `${key} ${value}`) + eol
+    parts.push(line)
+    length += line.length
   }
-  return parts
+  // Lines appended after the old text's end: the edit reaches both ends.
+  return { parts, edit: { start, oldEnd: text.length, newEnd: length } }
 }
 
 /** A line whose key may differ, as render writes it: its new text, or null when it goes. `held`: the file's entries. */

@@ -35,3 +35,15 @@ test('a patch that does not fit the stored text is a StoreFormatError', () => {
   const patch = viewPatch(BIG, BIG + 'new.example\n')!
   assert.throws(() => applyViewPatch('short\n', patch, 'x!fileview!whitelist!patch!00000000'), StoreFormatError)
 })
+
+test('a patch made with a known edit keeps the text outside it as the edit says, without comparing the texts', () => {
+  const after = BIG + 'new.example\n'
+  // The edit says the texts may differ from 16 characters before the end of the old one: the patch starts there.
+  const edit = { start: BIG.length - 16, oldEnd: BIG.length, newEnd: after.length }
+  const patch = viewPatch(BIG, after, edit)!
+  assert.equal(new DataView(patch.buffer, patch.byteOffset).getUint32(0, true), BIG.length - 16)
+  assert.equal(applyViewPatch(BIG, patch, 'test'), after)
+  // Compared, the texts agree up to the old end.
+  const compared = viewPatch(BIG, after)!
+  assert.equal(new DataView(compared.buffer, compared.byteOffset).getUint32(0, true), BIG.length)
+})

@@ -16,7 +16,8 @@ function parse (text: string): ParsedListFile {
 
 /** A parse as plain values: a reparse may share the earlier parse's key map and column chunks under its changes. */
 function plain (p: ParsedListFile): object {
-  return { ...p, entries: new Map(p.entries), lines: { text: p.lines.text, exact: p.lines.exact, crlf: p.lines.crlf, lines: [...p.lines] } }
+  // The edit a reparse found is where the texts differ, not part of what the text says.
+  return { ...p, edit: undefined, entries: new Map(p.entries), lines: { text: p.lines.text, exact: p.lines.exact, crlf: p.lines.crlf, lines: [...p.lines] } }
 }
 
 describe('parseListFile', () => {
@@ -205,6 +206,38 @@ describe('keysOnChangedLines', () => {
       assert.deepEqual(plain(parsed), plain(parse(text)))
       assert.equal(parsed.entries.get(`new${n}.example`), n % 3 === 2 ? undefined : `w${n}`)
     }
+  })
+
+  test('a reparse names where the texts differ: they agree before its start and after its ends', () => {
+    fc.assert(fc.property(
+      fc.array(lineArb.filter(l => l.t !== 'invalid'), { maxLength: 20 }), fc.nat(), fc.nat({ max: 3 }), fc.array(lineArb.filter(l => l.t !== 'invalid'), { maxLength: 3 }), fc.constantFrom('\n', '\r\n'),
+      (lines, at0, remove, insert, eol) => {
+        const pool = Array.from({ length: 64 }, (_, i) => `k${i}.example`)
+        const numbered = (ls: LineSpec[], from: number): LineSpec[] => ls.map((l, i) => l.t === 'entry' ? { ...l, key: from + i } : l)
+        const before = numbered(lines, 0)
+        const at = at0 % (before.length + 1)
+        const textA = textOf(before, pool, eol, true, null)
+        const textB = textOf([...before.slice(0, at), ...numbered(insert, 32), ...before.slice(at + remove)], pool, eol, true, null)
+        const parsedA = parse(textA)
+        const edit = reparseListFile(parsedA, textB, FILE).edit
+        if (edit === undefined) return
+        assert.equal(edit.base.deref(), parsedA)
+        assert.equal(textA.slice(0, edit.start), textB.slice(0, edit.start))
+        assert.equal(textA.slice(edit.oldEnd), textB.slice(edit.newEnd))
+      }), { numRuns: 1000 })
+  })
+
+  test('a reparse takes the edit it is given for where the texts differ: they are not compared', () => {
+    const lines = Array.from({ length: 10 }, (_, i) => `k${i}.example`)
+    const textA = lines.join('\n') + '\n'
+    const textB = textA + 'new.example\n'
+    const before = parse(textA)
+    // The caller says the last three lines may differ too: they are read again, not taken from before.
+    const given = reparseListFile(before, textB, FILE, { start: textA.indexOf('k7'), oldEnd: textA.length, newEnd: textB.length })
+    assert.deepEqual({ start: given.edit?.start, oldEnd: given.edit?.oldEnd }, { start: textA.indexOf('k7'), oldEnd: textA.length })
+    assert.deepEqual(plain(given), plain(parse(textB)))
+    // The texts compared would have found only the appended line.
+    assert.equal(reparseListFile(before, textB, FILE).edit?.start, textA.length)
   })
 
   test('reparseListFile from the earlier text gives what parseListFile gives for files without invalid lines', () => {

@@ -23,8 +23,8 @@ describe('ListLines', () => {
 })
 
 describe('ListLines of a reparse', () => {
-  /** A parse as plain values (a reparse shares the earlier parse's key map and column chunks). */
-  const plain = (p: ParsedListFile): object => ({ ...p, entries: new Map(p.entries), lines: { text: p.lines.text, exact: p.lines.exact, lines: [...p.lines] } })
+  /** A parse as plain values (a reparse shares the earlier parse's key map and column chunks; its edit says where the texts differ). */
+  const plain = (p: ParsedListFile): object => ({ ...p, edit: undefined, entries: new Map(p.entries), lines: { text: p.lines.text, exact: p.lines.exact, lines: [...p.lines] } })
 
   test('a reparse of a 20,000-line file after edits anywhere reads as a fresh parse', () => {
     const lines = Array.from({ length: 20_000 }, (_, i) => i % 50 === 0 ? `# note ${i}` : `d${i}.example v${i}`)

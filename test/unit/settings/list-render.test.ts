@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { InvalidKeyError, InvalidValueError } from '../../../src/errors.js'
 import { parseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
-import { listFileChanges, renderIntoEntryless, renderListFile, renderListFileChanges, renderListFileParts, renderNewListFile } from '../../../src/settings/list-render.js'
+import { listFileChanges, renderIntoEntryless, renderListFile, renderListFileChanges, renderListFileEdit, renderListFileParts, renderNewListFile } from '../../../src/settings/list-render.js'
+import { reparseListFile } from '../../../src/settings/list-file.js'
 import { keyArb, lineArb, lineText, scenarioArb, valueArb } from '../../helpers/list-file-arbs.js'
 
 const FILE = 'blacklist.txt'
@@ -256,6 +257,56 @@ describe('renderListFileParts', () => {
       assert.equal(parts.join(''), text)
       if (text === p.lines.text) assert.deepEqual(parts, [text])
     }), { numRuns: 1000 })
+  })
+})
+
+describe('renderListFileEdit', () => {
+  // The scenario's file and the desired map it asks for.
+  function scenario (s: typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never): { p: ParsedListFile, desired: Map<string, string> } {
+    const body = s.lines.map(l => lineText(l, s.pool))
+    const p = parse(body.join(s.eol) + (s.finalNewline && body.length > 0 ? s.eol : ''))
+    const desired = new Map(p.entries)
+    for (const [key, value] of scenarioChanges(s, p)) {
+      if (value === undefined) desired.delete(key)
+      else desired.set(key, value)
+    }
+    return { p, desired }
+  }
+
+  test('its edit is where its text differs from the file: they agree before its start and after its ends', () => {
+    fc.assert(fc.property(scenarioArb, s => {
+      const { p, desired } = scenario(s)
+      const { parts, edit } = renderListFileEdit(p, listFileChanges(p, desired))
+      const text = parts.join('')
+      assert.equal(text, renderListFile(p, desired))
+      if (edit === undefined) return
+      const before = p.lines.text
+      assert.equal(before.slice(0, edit.start), text.slice(0, edit.start))
+      assert.equal(before.slice(edit.oldEnd), text.slice(edit.newEnd))
+      assert.ok(edit.start <= edit.oldEnd && edit.start <= edit.newEnd)
+    }), { numRuns: 2000 })
+  })
+
+  test('a reparse given its edit reads the written text as parseListFile does, with CRLF, comments, bad lines and duplicates', () => {
+    fc.assert(fc.property(scenarioArb, s => {
+      const { p, desired } = scenario(s)
+      const { parts, edit } = renderListFileEdit(p, listFileChanges(p, desired))
+      const text = parts.join('')
+      const reparsed = reparseListFile(p, text, 'blacklist.txt', edit)
+      const full = parse(text)
+      assert.equal(reparsed.lines.text, text)
+      assert.deepEqual([...reparsed.lines], [...full.lines])
+      assert.deepEqual(new Map(reparsed.entries), new Map(full.entries))
+      assert.deepEqual(reparsed.invalid, full.invalid)
+    }), { numRuns: 2000 })
+  })
+
+  test('an added key is written without a search of the keys column for its lines', () => {
+    const p = parse('# list\na.example\nc.example 1\n')
+    p.lines.indexOfKey = () => { throw new Error('searched the keys column') }
+    const { parts, edit } = renderListFileEdit(p, new Map([['b.example', '2']]))
+    assert.equal(parts.join(''), '# list\na.example\nc.example 1\nb.example 2\n')
+    assert.deepEqual(edit, { start: 29, oldEnd: 29, newEnd: 41 })
   })
 })
 
