@@ -233,7 +233,7 @@ async function inChild (variant: Variant, live: number, rounds: number): Promise
   const self = fileURLToPath(import.meta.url)
   // With glibc and V8 set as `spamsync start` sets them (bin/spamsync.js), so the RSS is an
   // agent's: without --optimize-for-size V8 kept 141 MB of heap pages for 11 MB of live objects.
-  const env = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768', ...process.env }
+  const env = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '8192', ...process.env }
   const floor = process.argv.filter(a => a.startsWith('--history-floor-bytes='))
   const child = spawn(process.execPath, ['--optimize-for-size', '--no-turbofan', self, `--variant=${variant}`, `--live=${live}`, `--rounds=${rounds}`, ...floor], { stdio: ['ignore', 'pipe', 'inherit'], env })
   let out = ''

@@ -114,7 +114,7 @@ async function main (argv: string[]): Promise<void> {
       for (let i = 0; i < runs; i++) {
         // Run as `spamsync start` runs the agent (bin/spamsync.js), so the peak is the agent's.
         const out = execFileSync(process.execPath, ['--optimize-for-size', fileURLToPath(import.meta.url), `--child=${zipPath}`],
-          { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768' } })
+          { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '8192' } })
         samples.push(JSON.parse(out) as ApplySample)
         process.stderr.write(`[initial-apply] ${list} run ${i + 1}: ${out}`)
       }

@@ -8,13 +8,21 @@ if (major < MIN_NODE_MAJOR) {
 }
 // Cache V8's compiled code of the modules across runs (NODE_COMPILE_CACHE picks the folder, default
 // in the temp folder): loading them is most of a short command's time. Node < 22.1 has no cache.
+// Not for `start`: node keeps the cache files it read in memory for as long as it runs (heaptrack:
+// 1.3 MB of malloc); an idle agent with empty settings held 63.6-64.1 MB without, 64.7-64.8 with
+// (4 agents each), for ~0.1 s more CPU time at its start.
 // glibc gives each thread busy in malloc an arena of its own and keeps freed memory in them: with a
 // large Bayes DB that is ~150 MB of RSS the agent no longer uses. Two arenas keep the agent under
 // 512 MB. A fixed mmap threshold (glibc raises it, up to 32 MiB, after each large free) gives
 // large blocks back when freed: 19 MB less idle RSS after the 121k-line blacklist's first scan at
 // 128 KiB. At 32 KiB also the compile zones of the start (32-128 KiB blocks, 4.4 MB at the peak)
 // go back: at 128 KiB half of the empty agents kept 2-3 MB of them in the heap, pinned below a
-// block still in use (10 agents at 20 s: 64.2-66.2-67.4 MB, against 64.2-64.5-64.7 at 32 KiB). V8's --optimize-for-size keeps a smaller young generation and grows the heap less
+// block still in use (10 agents at 20 s: 64.2-66.2-67.4 MB, against 64.2-64.5-64.7 at 32 KiB).
+// At 8 KiB the blocks of the first scan of a large list go back too (LevelDB's memtable blocks,
+// one per encoded bucket: heaptrack saw 262 of ~20 KiB, 5.3 MB, at the 121k-line list's peak)
+// instead of leaving holes below blocks still in use: idle RSS 75.5 -> 73.3 MB (median of 6 and 8 agents; malloc_trim, which
+// node cannot call, then gave back 1.7-5.9 MB at 32 KiB and 1.5-2.4 MB at 8 KiB), the same with
+// empty settings (64.8 MB), and no CPU time to measure. V8's --optimize-for-size keeps a smaller young generation and grows the heap less
 // eagerly: an idle agent held 6 MB less with empty settings and 75-95 MB less with the 121k-line
 // blacklist, for ~20% more CPU time during its first scan (bench/footprint.ts). --no-turbofan
 // leaves V8's top compiler out (Maglev still optimizes hot code): TurboFan's code is ~5 MB of
@@ -37,13 +45,15 @@ const V8_FLAGS = [
 const unset = V8_FLAGS.filter(f => !process.execArgv.some(a => f.set.includes(a.split('=')[0])))
 const flags = unset.map(f => f.flag)
 const whenBusy = unset.filter(f => f.whenBusy !== undefined).map(f => f.whenBusy).join(',')
-const mallocEnv = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '32768', ...(whenBusy !== '' ? { SPAMSYNC_COMPILERS_WHEN_BUSY: whenBusy } : {}) }
+const mallocEnv = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '8192', ...(whenBusy !== '' ? { SPAMSYNC_COMPILERS_WHEN_BUSY: whenBusy } : {}) }
 const addEnv = Object.keys(mallocEnv).some(k => process.env[k] === undefined)
 if (process.argv[2] === 'start' && process.platform === 'linux' && (addEnv || flags.length > 0) && typeof process.execve === 'function') {
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, ...process.argv.slice(1)], { ...mallocEnv, ...process.env })
 }
-const { enableCompileCache } = await import('node:module')
-enableCompileCache?.()
+if (process.argv[2] !== 'start') {
+  const { enableCompileCache } = await import('node:module')
+  enableCompileCache?.()
+}
 // The bundle (scripts/bundle.ts, made by npm run build): an idle agent holds 25 MB less than
 // with the compiled modules loaded one by one. Those only when they were compiled after it (a `tsc` alone), so
 // no run uses code older than the last build; the Debian package holds the bundle only.

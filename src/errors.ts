@@ -205,3 +205,8 @@ export class SettingsFileBusyError extends SpamsyncError {}
 
 /** The term file cannot be read or holds no term: the node does not start rather than go back to an older term. */
 export class TermFileError extends SpamsyncError {}
+
+/** A file view's text was used while it was let go (src/replica/file-views.ts): a bug, as every user reads it back first. */
+export class FileViewReleasedError extends SpamsyncError {
+  override readonly expected = false
+}

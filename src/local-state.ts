@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { StateStore } from './store/state-store.js'
 import { loadOrCreateIdentity, type Identity } from './net/identity.js'
-import { ListReplica, type LoadOptions } from './replica/list-replica.js'
+import { ListReplica, type ReplicaOptions } from './replica/list-replica.js'
 import { BayesReplica } from './replica/bayes-replica.js'
 import { SettingsFolder } from './replica/settings-folder.js'
 import type { Config } from './config.js'
@@ -31,7 +31,7 @@ export interface LocalState {
  * holds the node's private key, so it is made (or tightened to) 0700. `lists` says when the list
  * entries are read (see ListReplica.load).
  */
-export async function openLocalState (config: Pick<Config, 'dataDir' | 'settingsDir' | 'maxSkewMs'> & Partial<Pick<Config, 'maxSettingsFileBytes'>>, wallClock: () => number = Date.now, lists: LoadOptions = {}): Promise<LocalState> {
+export async function openLocalState (config: Pick<Config, 'dataDir' | 'settingsDir' | 'maxSkewMs'> & Partial<Pick<Config, 'maxSettingsFileBytes'>>, wallClock: () => number = Date.now, lists: ReplicaOptions = {}): Promise<LocalState> {
   const dataDirModeBefore = await makePrivateFolder(config.dataDir)
   try {
     await mkdir(config.settingsDir, { recursive: true })

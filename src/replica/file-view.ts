@@ -3,19 +3,39 @@
  * against the replica, so an entry merged but not yet written to the file is never taken for a
  * local delete.
  */
+import { createHash } from 'node:crypto'
 import { listFileName, type ListDataset } from '../constants.js'
-import { parseListFile, parseSteps, type ParsedListFile } from '../settings/list-file.js'
+import { FileViewReleasedError, StoreFormatError } from '../errors.js'
+import { parseListFile, parseSteps, reportInvalid, type InvalidReport, type ParsedListFile } from '../settings/list-file.js'
 import { editBetween, type TextEdit } from '../settings/text-edit.js'
 
 /**
  * A settings file's text as it was, so an unchanged file is recognised without parsing it, and
- * its parse, made only when someone asks for it.
+ * its parse, made only when someone asks for it. The text and the parse can be let go while
+ * the agent is idle ({@link release}; file-views.ts reads the text back from the store), the
+ * object and its report of bad lines stay.
  */
 export class FileView {
+  private held: string | null
   private parse: ParsedListFile | undefined
+  private report: InvalidReport | undefined
+  /** The length and digest of the text let go, to check the text given back against. */
+  private gone: { length: number, digest: string } | null = null
 
-  constructor (readonly dataset: ListDataset, readonly text: string, parsed?: ParsedListFile) {
+  constructor (readonly dataset: ListDataset, text: string, parsed?: ParsedListFile) {
+    this.held = text
     this.parse = parsed
+  }
+
+  /** The text; FileViewReleasedError while it is let go. */
+  get text (): string {
+    if (this.held === null) throw new FileViewReleasedError(`the file view of ${this.dataset} was used while let go`)
+    return this.held
+  }
+
+  /** True while the text is let go. */
+  get released (): boolean {
+    return this.held === null
   }
 
   /** The text parsed (once). */
@@ -39,4 +59,44 @@ export class FileView {
     this.parse ??= yield * parseSteps(this.text, listFileName(this.dataset), null)
     return this.parse
   }
+
+  /** The bad lines as status reports them (bounded), kept while the text is let go. */
+  get invalid (): InvalidReport {
+    if (this.report === undefined) {
+      const report = reportInvalid(this.parsed.invalid)
+      // Copies: a line's text is a slice of the whole text and would keep all of it.
+      this.report = { ...report, invalidLines: report.invalidLines.map(l => ({ ...l, text: ownCopy(l.text) })) }
+    }
+    return this.report
+  }
+
+  /** Lets go of the text and its parse (made first when there is none, for {@link invalid}); returns the text's length. */
+  release (): number {
+    if (this.held === null) return 0
+    void this.invalid
+    this.gone = { length: this.held.length, digest: digest(this.held) }
+    this.held = null
+    this.parse = undefined
+    return this.gone.length
+  }
+
+  /** Takes the text back after {@link release}; StoreFormatError when it is not the text let go (`where` names its source). */
+  restore (text: string, where: string): void {
+    if (this.gone === null) return
+    if (text.length !== this.gone.length || digest(text) !== this.gone.digest) {
+      throw new StoreFormatError(`${where}: the stored file view of ${this.dataset} is not the text the agent held (${text.length} characters, held ${this.gone.length})`)
+    }
+    this.held = text
+    this.gone = null
+  }
+}
+
+/** SHA-256 of a text's UTF-16 units (lone surrogates included, which UTF-8 would not keep apart). */
+function digest (text: string): string {
+  return createHash('sha256').update(text, 'utf16le').digest('hex')
+}
+
+/** A string with storage of its own, not a slice of a longer one. */
+function ownCopy (text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string
 }

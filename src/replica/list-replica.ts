@@ -14,15 +14,16 @@ import type { EntryColumns } from '../crdt/entry-columns.js'
 import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import type { ParsedListFile } from '../settings/list-file.js'
-import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
+import { encodeFileText } from '../settings/settings-file.js'
 import { bucketOf, fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
 import { mergeByBucket, type BucketMerge, type MergeOptions } from './bucket-merge.js'
 import { byLseq, EntryBuckets, presentInKeyOrder, type DecodedBuckets, type LoadOptions } from './entry-buckets.js'
 import { FileView } from './file-view.js'
+import { FileViews } from './file-views.js'
 import type { ReplicaTxn } from './replica-txn.js'
 import { stampScan, stampTextEdit } from './stamp-edit.js'
 import { finishPaced, pacer, type Pause } from '../pace.js'
-import { applyViewPatch, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
+import { MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 import { changesNothing, editBetween } from '../settings/text-edit.js'
 export type { MergeOptions } from './bucket-merge.js'
 export type { LoadOptions } from './entry-buckets.js'
@@ -31,6 +32,8 @@ export type { LoadOptions } from './entry-buckets.js'
 export interface ReplicaOptions extends LoadOptions {
   /** Awaited between the steps of a scan's parse and stamping and of a merge (pace.ts). */
   pause?: Pause
+  /** How long a large file view's text is held after its last use (file-views.ts; default VIEW_HOLD_MS). */
+  viewHoldMs?: number
 }
 
 /** Meta keys this module owns. */
@@ -53,7 +56,7 @@ export class ListReplica {
      * Per dataset, what its settings file held when last read or written. Kept apart from the
      * entries so a failed file write can never look like a local delete on the next scan.
      */
-    private readonly fileViews: Map<ListDataset, FileView>,
+    private readonly views: FileViews,
     lseq: number,
     newestWall: number,
     /** Awaited between the steps of long work, so the node keeps beaconing (pace.ts). */
@@ -69,9 +72,6 @@ export class ListReplica {
    */
   private readonly unwritten = new Map<ListDataset, Set<string>>()
 
-  /** Per dataset, the patches stored on its file view's full text (see view-patch.ts). */
-  private readonly viewPatches = new Map<ListDataset, number>()
-
   /** Called after each commit with every entry it changed and what the replica held before (the master's change summaries). */
   onCommit: ((dataset: ListDataset, changes: Array<{ before: StoredEntry | undefined, after: StoredEntry }>) => void) | null = null
 
@@ -82,23 +82,12 @@ export class ListReplica {
    */
   static async load (store: StateStore, nodeId: string, wallClock: () => number, maxSkewMs: number, opts: ReplicaOptions = {}): Promise<ListReplica> {
     const data = new Map<ListDataset, EntryBuckets>()
-    const fileViews = new Map<ListDataset, FileView>()
-    const viewPatches = new Map<ListDataset, number>()
-    for (const ds of LIST_DATASETS) {
-      if (opts.entries !== 'onDemand') data.set(ds, await EntryBuckets.load(store, ds))
-      const stored = await store.getBlob(fileViewName(ds))
-      let text = stored === undefined ? '' : decodeFileText(stored)
-      const patches = await store.blobsWithPrefix(fileViewPatchName(ds, 0).slice(0, -8))
-      for (const [name, patch] of patches) text = applyViewPatch(text, patch, name)
-      fileViews.set(ds, new FileView(ds, text))
-      viewPatches.set(ds, patches.length)
-    }
+    if (opts.entries !== 'onDemand') for (const ds of LIST_DATASETS) data.set(ds, await EntryBuckets.load(store, ds))
+    const views = await FileViews.load(store, opts.viewHoldMs, opts.pause)
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
     // Entries not read yet may hold any stamp: Infinity keeps clampFuture from skipping them.
     const newestWall = opts.entries === 'onDemand' ? Infinity : Math.max(0, ...[...data.values()].map(held => held.newestWall))
-    const replica = new ListReplica(store, clock, data, fileViews, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall, opts.pause ?? pacer())
-    for (const [ds, n] of viewPatches) replica.viewPatches.set(ds, n)
-    return replica
+    return new ListReplica(store, clock, data, views, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall, opts.pause ?? pacer())
   }
 
   /** Every entry of a dataset (tombstones included) as columns; read from the store when not loaded, without loading them. */
@@ -134,13 +123,23 @@ export class ListReplica {
   }
 
   /** The value the settings file held for `key` when last read or written, or null. */
-  fileValue (dataset: ListDataset, key: string): string | null {
-    return this.view(dataset).parsed.entries.get(key) ?? null
+  async fileValue (dataset: ListDataset, key: string): Promise<string | null> {
+    return (await this.views.loaded(dataset)).parsed.entries.get(key) ?? null
   }
 
-  /** What the dataset's settings file held when last read or written ('' before the first time). */
-  fileView (dataset: ListDataset): FileView {
-    return this.view(dataset)
+  /** What the dataset's settings file held when last read or written ('' before the first time), its text read back if it was let go. */
+  async fileView (dataset: ListDataset): Promise<FileView> {
+    return await this.views.loaded(dataset)
+  }
+
+  /** {@link fileView} as held: its text may be let go (FileView.released); the object stays the same until the view changes. */
+  currentFileView (dataset: ListDataset): FileView {
+    return this.views.current(dataset)
+  }
+
+  /** Runs `task`, which uses the file views: none is let go before it settled (file-views.ts). */
+  async holdingFileViews<T> (task: () => Promise<T>): Promise<T> {
+    return await this.views.hold(task)
   }
 
   /**
@@ -190,15 +189,17 @@ export class ListReplica {
    * written, as the file may now lack what the view had.
    */
   async applyScan (dataset: ListDataset, text: string, parsed?: ParsedListFile, base?: string): Promise<StoredEntry[]> {
-    const view = this.view(dataset)
-    if (base === undefined && view.text === text) return []
-    const from = base === undefined || base === view.text ? view : new FileView(dataset, base)
-    const txn = await this.begin(dataset)
-    const { next, stale } = await finishPaced(stampScan(txn, this.clock, view, from, text, parsed), this.pause)
-    const changed = await txn.commit(next)
-    const unwritten = this.unwritten.get(dataset)
-    if (stale !== undefined && unwritten !== undefined) for (const key of stale) unwritten.add(key)
-    return changed
+    return await this.views.hold(async () => {
+      const view = await this.views.loaded(dataset)
+      if (base === undefined && view.text === text) return []
+      const from = base === undefined || base === view.text ? view : new FileView(dataset, base)
+      const txn = await this.begin(dataset)
+      const { next, stale } = await finishPaced(stampScan(txn, this.clock, view, from, text, parsed), this.pause)
+      const changed = await txn.commit(next)
+      const unwritten = this.unwritten.get(dataset)
+      if (stale !== undefined && unwritten !== undefined) for (const key of stale) unwritten.add(key)
+      return changed
+    })
   }
 
   /**
@@ -274,9 +275,12 @@ export class ListReplica {
    * lists exactly the present entries; `parsed` is `text` parsed, when the caller has it.
    */
   async recordFileView (dataset: ListDataset, text: string, parsed?: ParsedListFile): Promise<void> {
-    // A parse made from the view's knows whether the texts differ: 15 MB are not compared for it.
-    const edit = editBetween(this.view(dataset).parsedIfMade, parsed)
-    if (edit === undefined ? this.view(dataset).text !== text : !changesNothing(edit)) await (await this.begin(dataset)).commit(new FileView(dataset, text, parsed))
+    await this.views.hold(async () => {
+      const view = await this.views.loaded(dataset)
+      // A parse made from the view's knows whether the texts differ: 15 MB are not compared for it.
+      const edit = editBetween(view.parsedIfMade, parsed)
+      if (edit === undefined ? view.text !== text : !changesNothing(edit)) await (await this.begin(dataset)).commit(new FileView(dataset, text, parsed))
+    })
     this.unwritten.set(dataset, new Set())
   }
 
@@ -296,12 +300,6 @@ export class ListReplica {
     held.apply(change)
     for (const e of dropped.values()) if (e.present) this.unwritten.get(dataset)?.add(e.key)
     return dropped.size
-  }
-
-  private view (dataset: ListDataset): FileView {
-    const view = this.fileViews.get(dataset)
-    if (view === undefined) throw new Error(`unknown dataset ${dataset}`)
-    return view
   }
 
   // The entries of a dataset, read from the store first if not loaded yet (an on-demand replica).
@@ -358,19 +356,20 @@ export class ListReplica {
       meta: changed.length > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
       blobs: view?.blobs
     })
-    if (view !== undefined) this.viewPatches.set(dataset, view.patches)
+    if (view !== undefined) this.views.patches.set(dataset, view.patches)
     held.apply(change)
     this.publish(dataset, changed, fileView)
     this.lseq = lseq
     if (observed !== null) this.onCommit?.(dataset, observed)
   }
 
-  // How the store gets a dataset's new file view: a patch of the stored one, or its full text
-  // (which replaces the patches); and how many patches are stored after it.
+  // How the store gets a dataset's new file view: a patch of the stored one (held: the change
+  // that makes the new view read it), or its full text (which replaces the patches); and how
+  // many patches are stored after it.
   private viewWrite (dataset: ListDataset, next: FileView): { blobs: NonNullable<StoreBatch['blobs']>, patches: number } {
-    const patches = this.viewPatches.get(dataset) ?? 0
+    const patches = this.views.patches.get(dataset) ?? 0
     const text = next.text
-    const before = this.view(dataset)
+    const before = this.views.current(dataset)
     const patch = patches < MAX_VIEW_PATCHES ? viewPatch(before.text, text, next.editFrom(before)) : null
     if (patch !== null) return { blobs: [{ name: fileViewPatchName(dataset, patches), value: patch }], patches: patches + 1 }
     const blobs: NonNullable<StoreBatch['blobs']> = [{ name: fileViewName(dataset), value: encodeFileText(text) }]
@@ -384,7 +383,7 @@ export class ListReplica {
     for (const entry of changed) if (entry.stamp.wallMs > this.newestWall) this.newestWall = entry.stamp.wallMs
     if (fileView !== null) {
       // A scan's changes agree with the new view (they were stamped from it).
-      this.fileViews.set(dataset, fileView)
+      this.views.set(dataset, fileView)
     } else {
       const unwritten = this.unwritten.get(dataset)
       if (unwritten !== undefined) for (const e of changed) unwritten.add(e.key)

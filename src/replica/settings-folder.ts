@@ -102,7 +102,7 @@ export class SettingsFolder {
    */
   get invalid (): Map<ListDataset, InvalidReport> {
     const out = new Map<ListDataset, InvalidReport>()
-    for (const ds of LIST_DATASETS) out.set(ds, reportInvalid(this.missing.has(ds) || this.problems.has(ds) ? [] : this.replica.fileView(ds).parsed.invalid))
+    for (const ds of LIST_DATASETS) out.set(ds, this.missing.has(ds) || this.problems.has(ds) ? reportInvalid([]) : this.replica.currentFileView(ds).invalid)
     return out
   }
 
@@ -113,9 +113,14 @@ export class SettingsFolder {
 
   /**
    * Scans every list file and stamps what the operator changed. A file that cannot be read is
-   * skipped (see {@link problem}); the others are scanned.
+   * skipped (see {@link problem}); the others are scanned. A file that still holds the file view
+   * (its signature says so) is not read, nor is the view's text read back if it was let go.
    */
   async scan (): Promise<ScanResult> {
+    return await this.replica.holdingFileViews(async () => await this.scanHeld())
+  }
+
+  private async scanHeld (): Promise<ScanResult> {
     const changed = new Map<ListDataset, StoredEntry[]>()
     const failed: ScanResult['failed'] = []
     const lateIn: ListDataset[] = []
@@ -158,6 +163,14 @@ export class SettingsFolder {
    * never held still; nothing was overwritten then.
    */
   async write (dataset: ListDataset): Promise<boolean> {
+    return await this.replica.holdingFileViews(async () => {
+      // Read back first if let go: a known file's bytes are the view's text (see known()).
+      await this.replica.fileView(dataset)
+      return await this.writeHeld(dataset)
+    })
+  }
+
+  private async writeHeld (dataset: ListDataset): Promise<boolean> {
     let changed = false
     // After an edit that reached the replaced file only after the rename: the text the file on
     // disk holds (ours) while the file view holds the operator's text.
@@ -177,10 +190,10 @@ export class SettingsFolder {
           await this.replica.recordFileView(dataset, next.text, next.parsed)
           return true
         }
-        const text = this.textOf(dataset, file)
+        const text = await this.textOf(dataset, file)
         ours = await this.scanRound(dataset, file, text, ours)
         // After the scan the file view is the file as it is now, or the operator's text.
-        const view = this.replica.fileView(dataset)
+        const view = await this.replica.fileView(dataset)
         const before = view.parsed
         // Written as parts, joined only after the rename: the line is in the file the sooner.
         const { parts, parsed: rendered, edit } = this.render(dataset, before)
@@ -235,8 +248,8 @@ export class SettingsFolder {
    * scan. A text found equal to the view's is the view's own string from then on: the comparisons
    * after this one (the scan, the render, the record) are then of references, not of 15 MB each at 1M lines.
    */
-  private textOf (dataset: ListDataset, file: ReadSettingsFile): string {
-    const viewText = this.replica.fileView(dataset).text
+  private async textOf (dataset: ListDataset, file: ReadSettingsFile): Promise<string> {
+    const viewText = (await this.replica.fileView(dataset)).text
     const read = file.known ? viewText : decodeFileText(file.bytes)
     return read === viewText ? viewText : read
   }
@@ -335,11 +348,13 @@ export class SettingsFolder {
     return changes
   }
 
-  // What the file holds while it has the signature recorded for the present file view.
+  // What the file holds while it has the signature recorded for the present file view. Its
+  // bytes are asked for only by a write (a file it replaced), which read the view back first.
   private known (dataset: ListDataset): KnownFile | undefined {
     const known = this.signatures.get(dataset)
-    const view = this.replica.fileView(dataset)
+    const view = this.replica.currentFileView(dataset)
     if (known === undefined || known.view.deref() !== view) return undefined
+    if (view.released) return { signature: known.signature, bytes: () => encodeFileText(view.text) }
     // The text only: the view would keep its parse (a key map of the whole list) alive.
     const text = view.text
     return { signature: known.signature, bytes: () => encodeFileText(text) }
@@ -348,7 +363,7 @@ export class SettingsFolder {
   // Records that the file, with `signature` (none: not to be trusted), holds the file view's text.
   private remember (dataset: ListDataset, signature: FileSignature | null): void {
     if (signature === null) this.signatures.delete(dataset)
-    else this.signatures.set(dataset, { signature, view: new WeakRef(this.replica.fileView(dataset)) })
+    else this.signatures.set(dataset, { signature, view: new WeakRef(this.replica.currentFileView(dataset)) })
   }
 
   /**

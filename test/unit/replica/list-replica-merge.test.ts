@@ -15,7 +15,7 @@ describe('ListReplica.merge and the file view', () => {
     await node.replica.applyScan(WL, content)
     const added = await node.replica.merge(WL, [remote('remote.example', 'peer', { wallMs: node.wallMs, counter: 0, nodeId: 'node-b' })], { synced: true })
     assert.deepEqual(keysOf(added), ['remote.example'])
-    assert.equal(node.replica.fileValue(WL, added[0].key), null, 'the file does not hold it yet')
+    assert.equal(await node.replica.fileValue(WL, added[0].key), null, 'the file does not hold it yet')
     assert.equal(added[0].synced, true)
     assert.deepEqual(await node.replica.applyScan(WL, content), [])
     assert.equal(node.replica.get(WL, 'remote.example')?.present, true)
@@ -30,7 +30,7 @@ describe('ListReplica.merge and the file view', () => {
     assert.deepEqual(await node.replica.applyScan(WL, file(['both.example', 'v'])), [])
     assert.equal(node.replica.changeSeq, seq)
     assert.deepEqual(node.replica.get(WL, 'both.example'), merged, 'the entry does not move')
-    assert.equal(node.replica.fileValue(WL, 'both.example'), 'v', 'only the file view moves')
+    assert.equal(await node.replica.fileValue(WL, 'both.example'), 'v', 'only the file view moves')
   })
 
   test('a remote delete of a line still in the unrewritten file is not undone by a rescan', async (t) => {
@@ -52,7 +52,7 @@ describe('ListReplica.merge and the file view', () => {
     await node.replica.merge(WL, [remote('remote.example', 'peer', { wallMs: node.wallMs, counter: 5, nodeId: 'node-b' })], { synced: true })
     const merged = node.replica.get(WL, 'remote.example')!
     await node.replica.recordFileView(WL, written(node))
-    assert.equal(node.replica.fileValue(WL, 'remote.example'), 'peer')
+    assert.equal(await node.replica.fileValue(WL, 'remote.example'), 'peer')
     const changed = await node.replica.applyScan(WL, file(['a.example', '']))
     assert.deepEqual(keysOf(changed), ['remote.example'])
     assert.equal(changed[0].present, false)

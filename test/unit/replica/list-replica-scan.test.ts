@@ -14,7 +14,7 @@ describe('ListReplica.applyScan', () => {
       assert.equal(e.synced, false, 'a local edit is still to be uploaded')
       assert.equal(e.stamp.nodeId, NODE)
       assert.equal(e.stamp.wallMs, node.wallMs)
-      assert.equal(node.replica.fileValue(WL, e.key), e.value, 'the file view records what the file holds')
+      assert.equal(await node.replica.fileValue(WL, e.key), e.value, 'the file view records what the file holds')
       assert.deepEqual(node.replica.get(WL, e.key), e)
     }
     assert.equal(node.replica.get(WL, 'example.org')?.value, 'partner')
@@ -65,7 +65,7 @@ describe('ListReplica.applyScan', () => {
     assert.deepEqual(changed[0], tombstone)
     assert.equal(tombstone.present, false)
     assert.equal(tombstone.value, '')
-    assert.equal(node.replica.fileValue(WL, tombstone.key), null)
+    assert.equal(await node.replica.fileValue(WL, tombstone.key), null)
     assertNewer(tombstone.stamp, old.stamp)
     assert.equal(node.replica.presentCount(WL), 1)
     assert.deepEqual(node.replica.desired(WL), entries(['a.example', '']))

@@ -274,7 +274,7 @@ describe('ListReplica file views in the store', () => {
       if (i === 3 || i === MAX_VIEW_PATCHES + 4) {
         assert.ok((await node.store.blobsWithPrefix(fileViewPatchName(WL, 0).slice(0, -8))).length <= MAX_VIEW_PATCHES)
         await node.restart()
-        assert.equal(node.replica.fileView(WL).text, text)
+        assert.equal((await node.replica.fileView(WL)).text, text)
       }
     }
     assert.equal(node.replica.get(WL, 'host-1.example')?.present, false)

@@ -206,7 +206,7 @@ describe('SettingsFolder', () => {
     await state.replica.merge('blacklist', ['c.example', 'a.example', 'b.example'].map(k => remote(k, k === 'b.example' ? 'x #why' : '')), { synced: true })
     assert.equal(await state.folder.write('blacklist'), true)
     assert.equal(await readFile(join(dir, 'blacklist.txt'), 'utf8'), '# ours\r\n\r\na.example\r\nb.example x #why\r\nc.example\r\n')
-    assert.equal(state.replica.fileValue('blacklist', 'b.example'), 'x #why')
+    assert.equal(await state.replica.fileValue('blacklist', 'b.example'), 'x #why')
     await writeFile(join(dir, 'blacklist.txt'), '# ours\r\n\r\na.example\r\nb.example y\r\nc.example\r\n')
     const { changed } = await state.folder.scan()
     assert.deepEqual(changed.get('blacklist')?.map(e => `${e.key} ${e.value}`), ['b.example y'])

@@ -85,7 +85,7 @@ describe('StateStore formats', () => {
     t.after(async () => { await store.close() })
     const replica = await ListReplica.load(store, 'node-a', () => 1_700_000_000_000, 300_000)
     assert.deepEqual(await replica.applyScan('whitelist', '# my list\nB.example\n\na.example   note\n'), [])
-    assert.equal(replica.fileValue('whitelist', 'a.example'), 'note')
+    assert.equal(await replica.fileValue('whitelist', 'a.example'), 'note')
     // A trailing comment an older agent kept local becomes part of its entry (agent 0.2.0): one change.
     const changed = await replica.applyScan('whitelist', '# my list\nB.example\n\na.example   note # why\n')
     assert.deepEqual(changed.map(e => [e.key, e.value]), [['a.example', 'note # why']])
