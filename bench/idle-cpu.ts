@@ -6,7 +6,9 @@
  * the beacon counters settle (start-up bursts of introductions, handovers and re-dials can come
  * many seconds after the master is agreed on: see {@link waitBeaconsSettled}); then, over a
  * window, per agent:
- * - CPU: user + system time from /proc/PID/stat, as a percentage of one core;
+ * - CPU: time on a CPU, from /proc/PID/task/TID/schedstat (every thread), as a percentage of one
+ *   core (nanoseconds: /proc/PID/stat counts 1/100 s ticks, and one is 0.033% of a core over a
+ *   30 s window, the size of the differences this bench is read for);
  * - beacons: frames and bytes sent and received, from the status counters the beacon link keeps
  *   (length prefix and protobuf, the bytes bench/scale-sim.ts counts).
  * Prints one JSON object, then a table of medians (with min and max over the agents), the load
@@ -15,7 +17,7 @@
  * Run: `npx tsc -p . && npx node dist/bench/idle-cpu.js [--sizes=10,20] [--window-s=30] [--runs=1]`.
  * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
@@ -64,12 +66,13 @@ export interface IdleCpuResult {
   sizes: IdleSize[]
 }
 
-/** CPU ticks (user + system) of a process, from /proc; the kernel counts 100 a second. */
-function cpuTicks (a: AgentProcess): number {
+/** Nanoseconds on a CPU of a process's threads (the first field of each thread's schedstat). */
+function cpuNs (a: AgentProcess): number {
   const pid = a.proc?.pid
   if (pid === undefined) throw new Error(`agent in ${a.dir} has no process`)
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return Number(fields[11]) + Number(fields[12])
+  let ns = 0
+  for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+  return ns
 }
 
 const spread = (xs: number[]): { p50: number, min: number, max: number } => {
@@ -130,10 +133,10 @@ async function idleRun (nodes: number, windowS: number, log: (s: string) => void
     const terms0 = await termKeys(agents)
     const loadStart = loadavg()[0]
     const t0 = performance.now()
-    const ticks0 = agents.map(cpuTicks)
+    const ns0 = agents.map(cpuNs)
     const b0 = await beaconCounters(agents)
     await sleep(windowS * 1000)
-    const ticks1 = agents.map(cpuTicks)
+    const ns1 = agents.map(cpuNs)
     const b1 = await beaconCounters(agents)
     const s = (performance.now() - t0) / 1000
     const termsSeen = new Set([...terms0, ...await termKeys(agents)]).size
@@ -144,7 +147,7 @@ async function idleRun (nodes: number, windowS: number, log: (s: string) => void
       loadEnd: round(loadavg()[0]),
       settleS,
       termsSeen,
-      cpuPercent: ticks1.map((t, i) => Math.round((t - ticks0[i]) / s * 100) / 100),
+      cpuPercent: ns1.map((t, i) => Math.round((t - ns0[i]) / s / 1e4) / 1000),
       beaconFramesSentPerS: b1.map((b, i) => round((b.framesSent - b0[i].framesSent) / s)),
       beaconBytesSentPerS: b1.map((b, i) => Math.round((b.bytesSent - b0[i].bytesSent) / s)),
       beaconBytesReceivedPerS: b1.map((b, i) => Math.round((b.bytesReceived - b0[i].bytesReceived) / s))
