@@ -184,6 +184,9 @@ export class BeaconBoundsError extends SpamsyncError {}
 /** A peer's beacon frame is not a Beacon message; it is dropped (the sender's next one may be fine). */
 export class BeaconDecodeError extends SpamsyncError {}
 
+/** A beacon link's frame declares more bytes than a beacon may have, or a length prefix that is no varint; the link is closed. */
+export class BeaconFrameError extends SpamsyncError {}
+
 /**
  * A signed beacon that must not count as its author's: its signature is not the author's, or a
  * relayed copy came late (election-v1.md, "Relayed heartbeat"). It is dropped.

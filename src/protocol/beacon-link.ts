@@ -9,8 +9,8 @@
  * heard for the first time is introduced to every linked peer once by the router's rule (the
  * receiver only dials it, and never takes the frame as that member's word).
  */
-import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { Connection, PeerId, Startable, Stream } from '@libp2p/interface'
+import { encodeFrames, FrameReader } from './beacon-frames.js'
 import type { SpamsyncNode } from '../net/libp2p-node.js'
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, MAX_BEACON_PERIOD } from '../election/state.js'
 
@@ -56,10 +56,10 @@ export function framedLength (n: number): number {
 
 /** This node's outbound link to one peer. */
 interface Link {
-  lp: LengthPrefixedStream<Stream> | null
-  /** A frame or the opening is in flight: a new beacon is dropped, not queued (the next one supersedes it). */
+  stream: Stream | null
+  /** The opening is in flight, or the stream waits for a drain: a new beacon is dropped, not queued (the next one supersedes it). */
   busy: boolean
-  /** When the write or opening in flight began. */
+  /** When the opening or the wait for a drain began. */
   since: number
   /** Introductions waiting for the next write; unlike beacons, each is sent once, so none is dropped. */
   intros: Uint8Array[]
@@ -89,9 +89,7 @@ export class BeaconLink implements Startable {
   constructor (private readonly node: SpamsyncNode, private readonly receive: BeaconReceiver, private readonly counters: BeaconCounters = { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0 }) {}
 
   async start (): Promise<void> {
-    await this.node.handle(BEACON_PROTOCOL, (stream, connection) => {
-      this.readLink(stream, connection).catch((err) => { stream.abort(err) })
-    }, { maxInboundStreams: MAX_INBOUND_LINKS })
+    await this.node.handle(BEACON_PROTOCOL, (stream, connection) => { this.readLink(stream, connection) }, { maxInboundStreams: MAX_INBOUND_LINKS })
     this.node.addEventListener('peer:connect', this.onConnect)
   }
 
@@ -99,7 +97,7 @@ export class BeaconLink implements Startable {
     this.stopped = true
     this.node.removeEventListener('peer:connect', this.onConnect)
     await this.node.unhandle(BEACON_PROTOCOL)
-    for (const link of this.links.values()) link.lp?.unwrap().abort(new Error('stopping'))
+    for (const link of this.links.values()) link.stream?.abort(new Error('stopping'))
     this.links.clear()
     for (const stream of this.inbound.keys()) stream.abort(new Error('stopping'))
     this.inbound.clear()
@@ -117,10 +115,10 @@ export class BeaconLink implements Startable {
     const now = Date.now()
     for (const [peer, link] of this.links) {
       if (!connected.has(peer)) {
-        link.lp?.unwrap().abort(new Error('peer disconnected'))
+        link.stream?.abort(new Error('peer disconnected'))
         this.links.delete(peer)
-      } else if (link.busy && link.lp !== null && now - link.since > SEND_TIMEOUT_MS) {
-        link.lp.unwrap().abort(new Error(`beacon not taken within ${SEND_TIMEOUT_MS} ms`))
+      } else if (link.busy && link.stream !== null && now - link.since > SEND_TIMEOUT_MS) {
+        link.stream.abort(new Error(`beacon not taken within ${SEND_TIMEOUT_MS} ms`))
         this.links.delete(peer)
       }
     }
@@ -175,7 +173,7 @@ export class BeaconLink implements Startable {
     if (refusedAt !== undefined && Date.now() - refusedAt < REFUSED_RETRY_MS) return
     const connection = this.node.getConnections().find(c => c.remotePeer.toString() === peer && c.status === 'open')
     if (connection === undefined) return
-    const link: Link = { lp: null, busy: true, since: Date.now(), intros: [] }
+    const link: Link = { stream: null, busy: true, since: Date.now(), intros: [] }
     this.links.set(peer, link)
     connection.newStream(BEACON_PROTOCOL, { signal: AbortSignal.timeout(SEND_TIMEOUT_MS) }).then((stream) => {
       if (this.links.get(peer) !== link || this.stopped) {
@@ -183,7 +181,7 @@ export class BeaconLink implements Startable {
         return
       }
       this.refused.delete(peer)
-      link.lp = lpStream(stream, { maxDataLength: MAX_BEACON_BYTES })
+      link.stream = stream
       stream.addEventListener('close', () => { if (this.links.get(peer) === link) this.links.delete(peer) })
       this.write(peer, link, frames)
     }, () => {
@@ -192,39 +190,56 @@ export class BeaconLink implements Startable {
     })
   }
 
+  /**
+   * Sends `frames` (after the waiting introductions) in one write; the link stays busy only while
+   * the stream asks to wait for a drain, so a beacon sent into a stalled stream is dropped, not queued.
+   */
   private write (peer: string, link: Link, frames: Uint8Array[]): void {
-    if (link.lp === null) return
-    link.busy = true
-    link.since = Date.now()
+    const stream = link.stream
+    if (stream === null) return
     const out = [...link.intros.splice(0), ...frames]
     for (const f of out) {
       this.counters.framesSent++
       this.counters.bytesSent += framedLength(f.byteLength)
     }
-    link.lp.writeV(out).then(() => { link.busy = false }, (err) => {
-      link.lp?.unwrap().abort(err)
+    const fail = (err: unknown): void => {
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
       if (this.links.get(peer) === link) this.links.delete(peer)
-    })
-  }
-
-  private async readLink (stream: Stream, connection: Connection): Promise<void> {
-    const from = connection.remotePeer.toString()
-    const lp = lpStream(stream, { maxDataLength: MAX_BEACON_BYTES })
-    this.inbound.set(stream, Date.now())
+    }
     try {
-      await this.readFrames(from, stream, lp)
-    } finally {
-      this.inbound.delete(stream)
+      link.busy = !stream.send(encodeFrames(out))
+    } catch (err) {
+      fail(err)
+      return
     }
+    if (!link.busy) return
+    link.since = Date.now()
+    stream.onDrain().then(() => { link.busy = false }, fail)
   }
 
-  private async readFrames (from: string, stream: Stream, lp: LengthPrefixedStream<Stream>): Promise<void> {
-    while (!this.stopped) {
-      const frame = await lp.read()
-      this.inbound.set(stream, Date.now())
-      this.counters.framesReceived++
-      this.counters.bytesReceived += framedLength(frame.byteLength)
-      this.receive(from, frame.subarray())
-    }
+  /** An inbound link: its frames, as the stream's messages complete them, go to `receive`. */
+  private readLink (stream: Stream, connection: Connection): void {
+    const from = connection.remotePeer.toString()
+    const reader = new FrameReader(MAX_BEACON_BYTES)
+    this.inbound.set(stream, Date.now())
+    stream.addEventListener('message', (evt) => {
+      let frames: Uint8Array[]
+      try {
+        frames = reader.push(evt.data)
+      } catch (err) {
+        stream.abort(err as Error)
+        return
+      }
+      for (const frame of frames) {
+        if (this.stopped) return
+        this.inbound.set(stream, Date.now())
+        this.counters.framesReceived++
+        this.counters.bytesReceived += framedLength(frame.byteLength)
+        this.receive(from, frame)
+      }
+    })
+    // The peer ends a link only to replace it: this side of it goes too.
+    stream.addEventListener('remoteCloseWrite', () => { stream.abort(new Error('link closed by the peer')) })
+    stream.addEventListener('close', () => { this.inbound.delete(stream) })
   }
 }

@@ -157,3 +157,20 @@ test('a frame over the size limit closes that link and the receiver keeps hearin
   await until('b hears c', () => b.got.length === 1)
   assert.deepEqual(b.got, [`${c.id}:still here`])
 })
+
+test('frames go both ways between the link and an lpStream (an agent before the link read its stream\'s messages itself)', async (t) => {
+  const key = generateClusterKey()
+  const a = await linked(key, t)
+  const b = await linked(key, t)
+  const conn = await a.node.dial(b.node.getMultiaddrs()[0])
+  const older = lpStream(await conn.newStream(BEACON_PROTOCOL))
+  await older.writeV([text('one'), text('two')])
+  await until('b hears both', () => b.got.length === 2)
+  assert.deepEqual(b.got, [`${a.id}:one`, `${a.id}:two`])
+  let heard: Uint8Array | null = null
+  await b.node.unhandle(BEACON_PROTOCOL)
+  await b.node.handle(BEACON_PROTOCOL, (stream) => { lpStream(stream).read().then((f) => { heard = f.subarray() }, (err) => { stream.abort(err) }) })
+  a.link.send(text('from the link'), none)
+  await until('the lpStream reads it', () => heard !== null)
+  assert.equal(new TextDecoder().decode(heard ?? undefined), 'from the link')
+})
