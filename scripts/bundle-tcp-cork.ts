@@ -6,12 +6,8 @@
  * of an idle agent: `write(fd, "\1,", 2)` then `write(fd, ..., 300)` for every frame). In the
  * bundle the socket is corked around the loop, so Node hands the chunks to the kernel in one
  * writev when it is uncorked: one syscall and one segment. The bytes on the wire are the same, so
- * peers of any version see no difference (protocol/sync-v1.md, "Transport"). A corked socket
- * holds a send's bytes until the loop ends, so its write reports a full socket more often and a
- * transfer's writes queue up in the yamux stream: the stream's receive window must stay below what
- * a reader buffers (MAX_STREAM_WINDOW_BYTES in src/net/libp2p-node.ts; before it, the cork made a
- * 12 MB archive fetch overflow lpStream's 4 MiB buffer). The text must be found exactly once, or
- * the build fails.
+ * peers of any version see no difference (protocol/sync-v1.md, "Transport"). The text must be
+ * found exactly once, or the build fails.
  */
 import { readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'

@@ -14,7 +14,6 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { codeUnitSortPlugin } from './bundle-code-unit-sort.ts'
 import { yamuxWindowPlugin } from './bundle-yamux-window.ts'
-import { tcpCorkPlugin } from './bundle-tcp-cork.ts'
 
 /** The repository root. */
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -43,9 +42,8 @@ const result = await build({
   external: EXTERNAL,
   alias: ALIAS,
   // libp2p's peer store sorts by code unit, not localeCompare (bundle-code-unit-sort.ts says why);
-  // yamux sends a window update per half window, not per frame (bundle-yamux-window.ts); TCP
-  // sends a Noise message's length and bytes in one writev, not two writes (bundle-tcp-cork.ts).
-  plugins: [codeUnitSortPlugin(), yamuxWindowPlugin(), tcpCorkPlugin()],
+  // yamux sends a window update per half window, not per frame (bundle-yamux-window.ts).
+  plugins: [codeUnitSortPlugin(), yamuxWindowPlugin()],
   minify: true,
   // Error classes name themselves after their class (errors.ts), and the CLI prints that name.
   keepNames: true,
