@@ -51,8 +51,8 @@ export const YAMUX_PING_INTERVAL_MS = 300_000
 /**
  * Largest receive window of a yamux stream (libp2p-yamux's default is 16 MiB). Yamux hands the
  * reader each data frame whole, as one message, and grants the window again as frames arrive, not
- * as they are read; a sender whose writes queue up (its socket is full: the bundle's corked TCP
- * writes make that common) puts up to the whole window into one frame. libp2p's byte stream
+ * as they are read; a sender whose writes queue up (its socket is full: a corked socket, tried in
+ * the bundle, made that common) puts up to the whole window into one frame. libp2p's byte stream
  * (lpStream, under every transfer) buffers at most 4 MiB not yet read and aborts the stream past
  * that: a fetch of a 12 MB archive got a 4 MiB frame while a 1 MiB chunk was still unread and
  * failed with 'Read buffer overflow - 7781267 > 4194304'. At 2 MiB a frame and the unread part of
