@@ -38,14 +38,15 @@ export const ALL_TO_ALL_MAX_NODES = 5
 
 /**
  * Fewest heartbeats between two beacons of a slave past ALL_TO_ALL_MAX_NODES nodes. Beacon frames
- * are nearly all an idle agent does (about 1.2 ms of CPU each, sent or received, in the
- * interpreter it idles in: src/cli/compilers-when-busy.ts); at 10 nodes a period of 5 made 2.6
- * frames a second each way per agent, 0.53-0.63% of a core, 10 made 1.7 (0.43-0.46%) and 20
- * makes 1.3. A slave's own beacon says nothing others wait for (a change of what they act on,
- * or a longer period, is sent at once: schedule.ts), so a quiet one is heard every 20 s and
- * counts as live for 60 s while its connections are open, as at 41 nodes before.
+ * are nearly all an idle agent does (src/cli/compilers-when-busy.ts: it idles in the
+ * interpreter); at 10 nodes a period of 5 made 2.6 frames a second each way per agent, 0.53-0.63%
+ * of a core, 10 made 1.7 (0.43-0.46%), 20 made 1.3 and 40 makes 1.1 (the master's heartbeat, 0.9
+ * a second per node through the relay tree, is the rest). A slave's own beacon says nothing others
+ * wait for (a change of what they act on, or a longer period, is sent at once: schedule.ts), so a
+ * quiet one is heard every 40 s and counts as live for 120 s while its connections are open, as
+ * at 81 nodes before.
  */
-export const MIN_SLAVE_PERIOD = 20
+export const MIN_SLAVE_PERIOD = 40
 
 /**
  * Heartbeats between two beacons of a slave in a cluster of `nodes` when nothing changed: about

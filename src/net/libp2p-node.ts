@@ -48,6 +48,18 @@ export const PING_INTERVAL_MS = 120_000
  */
 export const YAMUX_PING_INTERVAL_MS = 300_000
 
+/**
+ * Largest receive window of a yamux stream (libp2p-yamux's default is 16 MiB). Yamux hands the
+ * reader each data frame whole, as one message, and grants the window again as frames arrive, not
+ * as they are read; a sender whose writes queue up (its socket is full: a corked socket, tried in
+ * the bundle, made that common) puts up to the whole window into one frame. libp2p's byte stream
+ * (lpStream, under every transfer) buffers at most 4 MiB not yet read and aborts the stream past
+ * that: a fetch of a 12 MB archive got a 4 MiB frame while a 1 MiB chunk was still unread and
+ * failed with 'Read buffer overflow - 7781267 > 4194304'. At 2 MiB a frame and the unread part of
+ * a 1 MiB chunk (transfer.ts) stay below 4 MiB. 2 MiB still moves 20 MB/s over a 100 ms round trip.
+ */
+export const MAX_STREAM_WINDOW_BYTES = 2 * 1024 * 1024
+
 /** Services of the node, typed for the parts that use them. */
 export type SpamsyncServices = {
   identify: unknown
@@ -84,7 +96,7 @@ export async function createSpamsyncNode (opts: NodeOptions): Promise<SpamsyncNo
     addresses: { listen: opts.listen },
     transports: [tcp()],
     connectionEncrypters: [noise({ prologueBytes: noisePrologue(opts.clusterKey) })],
-    streamMuxers: [yamux({ keepAliveInterval: YAMUX_PING_INTERVAL_MS })],
+    streamMuxers: [yamux({ keepAliveInterval: YAMUX_PING_INTERVAL_MS, streamOptions: { maxStreamWindowSize: MAX_STREAM_WINDOW_BYTES } })],
     peerDiscovery,
     connectionManager: {
       maxConnections: MAX_CONNECTIONS,

@@ -173,6 +173,17 @@ test('the master\'s own copy counts whatever its beat (its connection is its wor
   assert.equal(taken.length, 2)
 })
 
+test('the master\'s own copy counts without its signature verified, and goes on down the tree as it came', async () => {
+  const { receive, relayed, taken, errors } = await router(self, 'slave', [master.id, ...others])
+  const frame = signed(2_000_000)
+  // Not the master's signature: a relayed copy like it is dropped (above), the master's own is its word.
+  frame.set(new Uint8Array(64).fill(7), frame.byteLength - 64)
+  receive(master.id, frame)
+  assert.deepEqual(errors, [])
+  assert.equal(taken.length, 1)
+  assert.deepEqual(relayed.map(r => r.frame), [frame])
+})
+
 test('a node\'s beats rise with every beacon, also when the clock stands still or goes back', () => {
   const clock = { now: 5000 }
   const relay = new HeartbeatRelay({ selfId: 'me', windowMs: 3000, now: () => clock.now, beatClock: () => clock.now })
