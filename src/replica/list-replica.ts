@@ -226,7 +226,7 @@ export class ListReplica {
     const [received, limit] = [held.size === 0 ? opts.received : undefined, this.clock.limit()]
     const merged = await finishPaced(mergeByBucket(held, incoming, this.clock, startLseq, opts.synced, this.onCommit !== null), this.pause)
     if (merged.changed.length > 0) await this.commitChange(dataset, held, startLseq, merged, null)
-    if (received?.entries === merged.changed.length && merged.changed.every(e => e.stamp.wallMs < limit)) held.keepReceived(received.deflated)
+    if (received?.entries === merged.changed.length && merged.changed.every(e => e.stamp.wallMs < limit)) held.keepReceived(received)
     return merged.changed
   }
 

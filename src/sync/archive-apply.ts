@@ -5,9 +5,8 @@
  */
 import type { ListDataset } from '../constants.js'
 import type { ListReplica, MergeOptions } from '../replica/list-replica.js'
-import type { Entry } from '../crdt/lww-set.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
-import type { SettingsArchive } from './settings-archive.js'
+import { archiveFileName, type SettingsArchive } from './settings-archive.js'
 
 /** The replicas an archive is merged into. */
 export interface ApplyParts {
@@ -42,7 +41,7 @@ export interface Applied {
 export async function applyArchive (archive: SettingsArchive, parts: ApplyParts, opts: ApplyOptions): Promise<Applied> {
   const lists: Applied['lists'] = []
   for (const [dataset, entries] of archive.lists) {
-    const changed = (await parts.replica.merge(dataset, entries, { synced: opts.synced, received: received(archive, dataset, entries) })).length
+    const changed = (await parts.replica.merge(dataset, entries, { synced: opts.synced, received: received(archive, dataset) })).length
     lists.push({ dataset, changed, carried: entries.length })
     if (changed > 0) await opts.listChanged?.(dataset)
   }
@@ -50,10 +49,16 @@ export async function applyArchive (archive: SettingsArchive, parts: ApplyParts,
   return { lists, bayesChanged }
 }
 
-/** The list file of `dataset` as received, deflated, for a replica that keeps it (MergeOptions.received). */
-function received (archive: SettingsArchive, dataset: ListDataset, entries: Entry[]): MergeOptions['received'] {
+/**
+ * The list file of `dataset` as received, deflated and as encoded, for a replica that keeps it
+ * (MergeOptions.received), with the entries the file holds: fewer are merged when the master's
+ * tombstone screen took some out, and the file is then not what the dataset holds.
+ */
+function received (archive: SettingsArchive, dataset: ListDataset): MergeOptions['received'] {
   const deflated = archive.deflatedLists.get(dataset)
-  return deflated === undefined ? undefined : { deflated, entries: entries.length }
+  const encoded = archive.encodedLists.get(dataset)
+  const entries = archive.manifest.files.find(f => f.name === archiveFileName(dataset))?.entries
+  return entries === undefined || (deflated === undefined && encoded === undefined) ? undefined : { deflated, encoded, entries }
 }
 
 /** The list datasets an apply changed. */
