@@ -142,7 +142,7 @@ function makeStored (group: readonly Entry[], from: number, entries: StoredEntry
 function recordChanged (out: BucketMerge, entries: readonly StoredEntry[], before: ReadonlyMap<string, StoredEntry>): void {
   for (const after of entries) {
     out.changed.push(after)
-    out.observed?.push({ before: before.get(after.key), after })
+    out.observed?.push({ before: before.size === 0 ? undefined : before.get(after.key), after })
   }
 }
 
