@@ -314,7 +314,7 @@ export class SyncEngine {
         })
       }
       this.tombstones.screen(archive.lists, nodeId)
-      const applied = await applyArchive(archive, { replica: this.parts.replica, bayes }, { synced: true })
+      const applied = await applyArchive(archive, { replica: this.parts.replica, bayes }, { synced: true, passOn: true })
       if (kind === 'full') this.fullSeen.add(nodeId)
       const changed = changedLists(applied)
       if (changed.length > 0 || applied.bayesChanged > 0) await this.cutVersion(nodeId, changed, applied.bayesChanged > 0)

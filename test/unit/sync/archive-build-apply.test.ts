@@ -104,7 +104,7 @@ describe('applyArchive', () => {
     await origin.replica.merge('whitelist', [entry('a@example.com'), entry('gone@example.com', false)], { synced: false })
     const upload = readSettingsArchive((await buildArchive({ ...META, kind: 'delta', base: { term: 1, seq: 1 } }, origin.replica, { lists: { kind: 'changedSince', lseq: 0, ownOnly: true }, bayes: null })).zip)
     const master = await node(t, 'm')
-    await applyArchive(upload, { replica: master.replica }, { synced: true })
+    await applyArchive(upload, { replica: master.replica }, { synced: true, passOn: true })
     const delta = await buildArchive({ ...META, kind: 'delta', base: { term: 1, seq: 1 } }, master.replica, { lists: { kind: 'changedSince', lseq: 0, ownOnly: false }, bayes: null })
     const sent = delta.lists.get('whitelist')?.data
     assert.equal(sent, upload.encodedLists.get('whitelist')?.data, 'the upload\'s bytes, not a new encoding')
@@ -114,13 +114,22 @@ describe('applyArchive', () => {
     assert.deepEqual([...slave.replica.entries('whitelist')].map(strip), [...master.replica.entries('whitelist')].map(strip))
   })
 
+  test('a slave (nothing to pass on) does not hold the list file it applied as its encoding', async (t) => {
+    const { replica } = await node(t, 'a')
+    await replica.merge('whitelist', [entry('a@example.com')], { synced: false })
+    const archive = readSettingsArchive((await buildArchive(META, replica, { lists: { kind: 'all' }, bayes: null })).zip)
+    const b = await node(t, 'b')
+    await applyArchive(archive, { replica: b.replica }, { synced: true })
+    assert.notEqual((await b.replica.encoded('whitelist')).data, archive.encodedLists.get('whitelist')?.data)
+  })
+
   test('a list file that is not this agent\'s encoding of its entries is encoded anew when passed on', async (t) => {
     const body = `spamsync-list 2\nn 0 a\na@example.com\t1\t${WALL_MS}\t0\t0\t\n`
     const zip = packArchive({ agentVersion: '0.0.0', schemaVersion: 1, createdAt: new Date(WALL_MS).toISOString(), ...META }, [{ name: 'whitelist.list', data: new TextEncoder().encode(body), entries: 1 }])
     const archive = readSettingsArchive(zip)
     assert.equal(archive.encodedLists.has('whitelist'), false)
     const b = await node(t, 'b')
-    await applyArchive(archive, { replica: b.replica }, { synced: true })
+    await applyArchive(archive, { replica: b.replica }, { synced: true, passOn: true })
     assert.deepEqual(new TextDecoder().decode((await b.replica.encoded('whitelist')).data), body.replace('spamsync-list 2', 'spamsync-list 1'))
   })
 
@@ -130,7 +139,7 @@ describe('applyArchive', () => {
     const archive = readSettingsArchive((await buildArchive(META, replica, { lists: { kind: 'all' }, bayes: null })).zip)
     archive.lists.set('whitelist', archive.lists.get('whitelist')?.filter(e => e.key !== 'stale@example.com') ?? [])
     const b = await node(t, 'b')
-    await applyArchive(archive, { replica: b.replica }, { synced: true })
+    await applyArchive(archive, { replica: b.replica }, { synced: true, passOn: true })
     assert.notEqual(await b.replica.deflated('whitelist'), archive.deflatedLists.get('whitelist'))
     assert.deepEqual(decodeEntries(inflateRawSync(await b.replica.deflated('whitelist'))).map(e => e.key), ['a@example.com'])
     assert.deepEqual(decodeEntries((await b.replica.encoded('whitelist')).data).map(e => e.key), ['a@example.com'])
