@@ -118,9 +118,16 @@ export function isEmptySummary (s: ChangeSummary): boolean {
  */
 export class ChangeTracker {
   private readonly touched = new Map<ListDataset, Map<string, { before: Entry | undefined, after: Entry }>>()
+  /**
+   * Per dataset, the one commit recorded since the last take, as it came (its keys are distinct):
+   * a version cut after a whole list was merged summarises its changes without a map of 121k keys
+   * (~130 ms of the master's CPU, more under the agent's V8 flags). A second commit folds it into {@link touched}.
+   */
+  private readonly single = new Map<ListDataset, ReadonlyArray<{ before: Entry | undefined, after: Entry }>>()
 
   /** One committed change of `dataset`: `before` is what the replica held (undefined: nothing). */
   record (dataset: ListDataset, before: Entry | undefined, after: Entry): void {
+    this.fold(dataset)
     let keys = this.touched.get(dataset)
     if (keys === undefined) {
       keys = new Map()
@@ -131,22 +138,42 @@ export class ChangeTracker {
     else seen.after = after
   }
 
+  /** The changes of one commit of `dataset`, each key once; the array is kept as it is until the next take, so it must not change. */
+  recordCommit (dataset: ListDataset, changes: ReadonlyArray<{ before: Entry | undefined, after: Entry }>): void {
+    if (!this.touched.has(dataset) && !this.single.has(dataset)) {
+      this.single.set(dataset, changes)
+      return
+    }
+    for (const { before, after } of changes) this.record(dataset, before, after)
+  }
+
+  // Moves the single commit held for `dataset` into the per-key map.
+  private fold (dataset: ListDataset): void {
+    const changes = this.single.get(dataset)
+    if (changes === undefined) return
+    this.single.delete(dataset)
+    const keys = new Map<string, { before: Entry | undefined, after: Entry }>()
+    for (const { before, after } of changes) keys.set(after.key, { before, after })
+    this.touched.set(dataset, keys)
+  }
+
   /** The list changes collected since the last take (datasets without a visible change left out); clears them. */
   take (): ChangeSummary['lists'] {
     const lists: ChangeSummary['lists'] = {}
     for (const ds of LIST_DATASETS) {
-      const keys = this.touched.get(ds)
+      const keys = this.single.get(ds) ?? this.touched.get(ds)?.values()
       if (keys === undefined) continue
-      const changes = summarizeDataset(keys.values())
+      const changes = summarizeDataset(keys)
       if (changes.added + changes.removed + changes.changed > 0) lists[ds] = changes
     }
-    this.touched.clear()
+    this.clear()
     return lists
   }
 
   /** Forgets what was collected (this node stopped cutting versions). */
   clear (): void {
     this.touched.clear()
+    this.single.clear()
   }
 }
 

@@ -13,7 +13,7 @@ import { EntryColumns } from '../crdt/entry-columns.js'
 import { hasComment } from '../settings/list-line.js'
 import { LIST_HEADER, LIST_HEADER_COMMENTS, NODE_PREFIX } from './list-decode.js'
 
-export { decodeEntries, LIST_HEADER, LIST_HEADER_COMMENTS, type DecodeOptions } from './list-decode.js'
+export { decodeEntries, decodeList, LIST_HEADER, LIST_HEADER_COMMENTS, type DecodeOptions, type DecodedList } from './list-decode.js'
 
 /** An encoded list dataset, ready to be packed as an archive file. */
 export interface EncodedList {

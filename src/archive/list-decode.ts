@@ -44,6 +44,21 @@ interface Cursor {
   eol: number
   /** Its 1-based number. */
   n: number
+  /** The node index of the entry line last read. */
+  nodeIdx: number
+}
+
+/** A list file decoded ({@link decodeList}). */
+export interface DecodedList {
+  entries: Entry[]
+  /** Of those, entries present (not tombstones). */
+  present: number
+  /**
+   * True when the file is, byte for byte, what encodeColumns makes of its entries: the header is
+   * the one its comments call for and the node table lists exactly the ids used, in order of first
+   * use (every other field has one spelling only). Such a file can be passed on as it came.
+   */
+  canonical: boolean
 }
 
 /**
@@ -52,24 +67,42 @@ interface Cursor {
  * safe integers without leading zeros, node indexes defined in the node table.
  */
 export function decodeEntries (data: Uint8Array, opts: DecodeOptions = {}): Entry[] {
+  return decodeList(data, opts).entries
+}
+
+/** {@link decodeEntries}, and whether the file is the one this agent would encode of them. */
+export function decodeList (data: Uint8Array, opts: DecodeOptions = {}): DecodedList {
   const where = opts.name === undefined ? '' : `${opts.name}: `
   const fail: Fail = (line, problem) => {
     throw new DatasetDecodeError(`${where}line ${line}: ${problem}`)
   }
-  const c: Cursor = { text: decodeText(data, where, fail), pos: 0, eol: 0, n: 1 }
+  const c: Cursor = { text: decodeText(data, where, fail), pos: 0, eol: 0, n: 1, nodeIdx: -1 }
   const header = readHeader(c, fail)
   const nodeIds = readNodeTable(c, fail)
   const out: Entry[] = []
   let previous = ''
+  let present = 0
+  // Node ids in order of first use: the next new one must be this index.
+  let firstUses = 0
+  let inOrder = true
+  let comments = false
   for (; c.pos < c.text.length; c.pos = c.eol + 1, c.n++) {
     const entry = readEntry(c, nodeIds, header === LIST_HEADER, previous, where, fail)
     previous = entry.key
     out.push(entry)
+    if (entry.present) {
+      present++
+      if (!comments && hasComment(entry.value)) comments = true
+    }
+    const idx = c.nodeIdx
+    if (idx === firstUses) firstUses++
+    else if (idx > firstUses) inOrder = false
   }
   if (opts.expectedEntries !== undefined && out.length !== opts.expectedEntries) {
     throw new DatasetDecodeError(`${where}holds ${out.length} entries, the manifest says ${opts.expectedEntries}`)
   }
-  return out
+  const canonical = inOrder && firstUses === nodeIds.length && header === (comments ? LIST_HEADER_COMMENTS : LIST_HEADER)
+  return { entries: out, present, canonical }
 }
 
 /** The file as text: UTF-8, not empty, ending in a newline (so a cut-off last line is caught). */
@@ -143,6 +176,7 @@ function readEntry (c: Cursor, nodeIds: readonly string[], formatOne: boolean, p
   if (counter < 0 || counter > MAX_COUNTER) fail(n, `counter must be an integer from 0 to ${MAX_COUNTER}, got ${show(text.slice(t3 + 1, t4))}`)
   const nodeIdx = parseCount(text, t4 + 1, t5)
   if (nodeIdx < 0 || nodeIdx >= nodeIds.length) fail(n, `node index ${show(text.slice(t4 + 1, t5))} is not in the node table`)
+  c.nodeIdx = nodeIdx
   const value = unescape(text.slice(t5 + 1, eol), n, fail)
   // A value the list file could not hold would be merged and then block every write of the file.
   const valueProblem = present === 1 ? checkValue(value) : undefined

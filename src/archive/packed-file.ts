@@ -19,20 +19,36 @@ export interface PackedFile {
 
 const packedFiles = new WeakMap<Uint8Array, PackedFile>()
 
+/**
+ * Records what an archive read showed of `data`, a file it carried: its sha256 and CRC-32 (both
+ * checked against the bytes) and, when it came deflated, its deflate stream, which packing it
+ * again then uses at any level. A list file the master merged into an empty dataset is the one
+ * its delta carries (EntryBuckets.keepReceived): passed on as it came, not hashed and deflated again.
+ */
+export function knownPacked (data: Uint8Array, sha256: string, crc: number, stream: Uint8Array | undefined): void {
+  packedFiles.set(data, packedFile(data, sha256, crc, stream))
+}
+
 /** The sha256, CRC-32 and (at first use per level) deflate stream of `data`, computed once per bytes object. */
 export function packed (data: Uint8Array): PackedFile {
   const kept = packedFiles.get(data)
   if (kept !== undefined) return kept
-  const streams = new Map<number, Uint8Array>()
-  const file: PackedFile = {
-    sha256: createHash('sha256').update(data).digest('hex'),
-    crc: crc32(data) >>> 0,
-    deflated: (level) => {
-      let stream = streams.get(level)
-      if (stream === undefined) streams.set(level, stream = deflateRawSync(data, { level }))
-      return stream
-    }
-  }
+  const file = packedFile(data, createHash('sha256').update(data).digest('hex'), crc32(data) >>> 0, undefined)
   packedFiles.set(data, file)
   return file
+}
+
+// `stream`: a deflate stream of `data` to use at every level.
+function packedFile (data: Uint8Array, sha256: string, crc: number, stream: Uint8Array | undefined): PackedFile {
+  const streams = new Map<number, Uint8Array>()
+  return {
+    sha256,
+    crc,
+    deflated: (level) => {
+      if (stream !== undefined) return stream
+      let made = streams.get(level)
+      if (made === undefined) streams.set(level, made = deflateRawSync(data, { level }))
+      return made
+    }
+  }
 }

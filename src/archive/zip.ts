@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto'
 import { crc32, inflateRawSync } from 'node:zlib'
-import { packed } from './packed-file.js'
+import { knownPacked, packed } from './packed-file.js'
 import { Zip, type ZipInputFile } from 'fflate'
 import {
   ArchiveLimitError,
@@ -182,6 +182,7 @@ export function unpackArchive (zip: Uint8Array, limits: ArchiveLimits = DEFAULT_
     if (digest !== f.sha256) throw new ChecksumMismatchError(`entry ${quote(f.name)}: sha256 is ${digest}, the manifest says ${f.sha256}`)
     files.set(f.name, data)
     if (e.method === METHOD_DEFLATE) deflated.set(f.name, zip.subarray(e.dataStart, e.dataEnd))
+    knownPacked(data, digest, e.crc, deflated.get(f.name))
   }
   return { manifest, files, deflated }
 }
@@ -351,8 +352,7 @@ function inflateEntry (zip: Uint8Array, e: CentralEntry, limits: ArchiveLimits):
   if (e.method === METHOD_STORED) {
     out = src.slice()
   } else {
-    // Redundant with the declared-ratio check plus the size cap, kept so the ratio holds even if
-    // one of them changes.
+    // Redundant with the declared-ratio check plus the size cap, kept so the ratio holds if one changes.
     const ratioCap = Math.max(limits.ratioMinBytes, e.compressedSize * limits.maxRatio)
     const cap = Math.min(e.size, ratioCap)
     let inflated: Buffer

@@ -9,6 +9,7 @@
  * entries that won. Changes nothing held: ListReplica writes the result, then applies it.
  */
 import type { HybridClock } from '../crdt/hlc.js'
+import type { EncodedList } from '../archive/list-codec.js'
 import { mergeEntries, type Entry, type MakeEntry } from '../crdt/lww-set.js'
 import { bucketOf, ENTRY_BUCKETS, type StoredEntry } from '../store/state-store.js'
 import { ENTRIES_PER_STEP, type BucketChange, type EntryBuckets } from './entry-buckets.js'
@@ -18,11 +19,12 @@ export interface MergeOptions {
   /** True when the entries are the central state (applied from the master): nothing to upload. */
   synced: boolean
   /**
-   * The entries' list file as received, as a raw deflate stream, and how many entries it holds:
-   * when they become the dataset's whole content unchanged (an initial sync), the version
-   * snapshot keeps these bytes instead of encoding and deflating the list again.
+   * The entries' list file as received, as a raw deflate stream, and as encoded when it is this
+   * agent's encoding of them, and how many entries it holds: when they become the dataset's whole
+   * content unchanged (an initial sync), the version snapshot and the deltas keep these bytes
+   * instead of encoding and deflating the list again.
    */
-  received?: { deflated: Uint8Array, entries: number }
+  received?: { deflated?: Uint8Array, encoded?: EncodedList, entries: number }
 }
 
 /** An entry a merge changed, with what was held before. */
@@ -140,7 +142,7 @@ function makeStored (group: readonly Entry[], from: number, entries: StoredEntry
 function recordChanged (out: BucketMerge, entries: readonly StoredEntry[], before: ReadonlyMap<string, StoredEntry>): void {
   for (const after of entries) {
     out.changed.push(after)
-    out.observed?.push({ before: before.get(after.key), after })
+    out.observed?.push({ before: before.size === 0 ? undefined : before.get(after.key), after })
   }
 }
 

@@ -175,14 +175,19 @@ export class EntryBuckets {
     const ownOnly = own && this.syncedCount > 0
     const last = this.lastEncoding
     if (last !== null && last.since === since && last.ownOnly === ownOnly) return last.list
-    const kept = { since, ownOnly, list: encodeColumns(this.columns(since, ownOnly)) }
+    return this.keepEncoding(since, ownOnly, encodeColumns(this.columns(since, ownOnly)))
+  }
+
+  // Holds `list` as the encoding of the entries changed since `since` for ENCODING_HOLD_MS, or until the next change.
+  private keepEncoding (since: number, ownOnly: boolean, list: EncodedList): EncodedList {
+    const kept = { since, ownOnly, list }
     this.lastEncoding = kept
     setTimeout(() => {
       if (this.lastEncoding !== kept) return
       this.lastEncoding = null
       letGo(kept.list.data.byteLength)
     }, ENCODING_HOLD_MS).unref()
-    return kept.list
+    return list
   }
 
   /** {@link encoded} as a raw deflate stream (level 1: a version snapshot), or the bytes received for the whole list. */
@@ -195,9 +200,15 @@ export class EntryBuckets {
   /**
    * Records that the entries are exactly those of a list file received as `deflated` (a raw
    * deflate stream), which {@link deflated} then hands out for the whole list until the next
-   * change: a slave's version snapshot after an initial sync is the archive it applied.
+   * change: a slave's version snapshot after an initial sync is the archive it applied. The file
+   * itself, when it is this agent's encoding of them (`encoded`), is {@link encoded} of every
+   * entry until then: the master's delta after it merged an upload into an empty dataset is that
+   * upload's list file, passed on without encoding, hashing or deflating it again.
    */
-  keepReceived (deflated: Uint8Array): void {
+  keepReceived (received: { deflated?: Uint8Array, encoded?: EncodedList }): void {
+    const { deflated, encoded } = received
+    if (encoded !== undefined && encoded.entries === this.size) this.keepEncoding(-1, false, encoded)
+    if (deflated === undefined) return
     const kept = { deflated }
     this.received = kept
     setTimeout(() => { if (this.received === kept) this.received = null }, ENCODING_HOLD_MS).unref()

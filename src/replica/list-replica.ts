@@ -226,7 +226,7 @@ export class ListReplica {
     const [received, limit] = [held.size === 0 ? opts.received : undefined, this.clock.limit()]
     const merged = await finishPaced(mergeByBucket(held, incoming, this.clock, startLseq, opts.synced, this.onCommit !== null), this.pause)
     if (merged.changed.length > 0) await this.commitChange(dataset, held, startLseq, merged, null)
-    if (received?.entries === merged.changed.length && merged.changed.every(e => e.stamp.wallMs < limit)) held.keepReceived(received.deflated)
+    if (received?.entries === merged.changed.length && merged.changed.every(e => e.stamp.wallMs < limit)) held.keepReceived(received)
     return merged.changed
   }
 
@@ -386,9 +386,11 @@ export class ListReplica {
       this.views.set(dataset, fileView)
     } else {
       const unwritten = this.unwritten.get(dataset)
-      if (unwritten !== undefined) for (const e of changed) unwritten.add(e.key)
-      // Forgotten: the keys of a whole list would be held until the file is written.
-      if (unwritten !== undefined && unwritten.size >= RENDER_ALL_FROM && unwritten.size * 2 > this.held(dataset).size) this.unwritten.delete(dataset)
+      // Forgotten: the keys of a whole list would be held until the file is written. A commit
+      // changes each key once, so one that alone is that many is forgotten without adding them.
+      const forget = (keys: number): boolean => keys >= RENDER_ALL_FROM && keys * 2 > this.held(dataset).size
+      if (unwritten !== undefined && !forget(changed.length)) for (const e of changed) unwritten.add(e.key)
+      if (unwritten !== undefined && forget(Math.max(changed.length, unwritten.size))) this.unwritten.delete(dataset)
     }
   }
 }

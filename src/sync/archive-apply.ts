@@ -5,9 +5,8 @@
  */
 import type { ListDataset } from '../constants.js'
 import type { ListReplica, MergeOptions } from '../replica/list-replica.js'
-import type { Entry } from '../crdt/lww-set.js'
 import type { BayesReplica } from '../replica/bayes-replica.js'
-import type { SettingsArchive } from './settings-archive.js'
+import { archiveFileName, type SettingsArchive } from './settings-archive.js'
 
 /** The replicas an archive is merged into. */
 export interface ApplyParts {
@@ -28,6 +27,12 @@ export interface ApplyOptions {
    * writes that file at once: protocol/sync-v1.md, "Crash consistency").
    */
   listChanged?: (dataset: ListDataset) => Promise<void>
+  /**
+   * The master merging an upload: a list file that becomes a dataset's whole content is held as
+   * its encoding for the deltas that follow (EntryBuckets.keepReceived). Not on a slave, which
+   * serves no delta and would only hold the bytes longer (4.6 MB at 121k lines, ~40 MB at 1M).
+   */
+  passOn?: boolean
 }
 
 /** What merging an archive changed. */
@@ -42,7 +47,7 @@ export interface Applied {
 export async function applyArchive (archive: SettingsArchive, parts: ApplyParts, opts: ApplyOptions): Promise<Applied> {
   const lists: Applied['lists'] = []
   for (const [dataset, entries] of archive.lists) {
-    const changed = (await parts.replica.merge(dataset, entries, { synced: opts.synced, received: received(archive, dataset, entries) })).length
+    const changed = (await parts.replica.merge(dataset, entries, { synced: opts.synced, received: received(archive, dataset, opts.passOn === true) })).length
     lists.push({ dataset, changed, carried: entries.length })
     if (changed > 0) await opts.listChanged?.(dataset)
   }
@@ -50,10 +55,16 @@ export async function applyArchive (archive: SettingsArchive, parts: ApplyParts,
   return { lists, bayesChanged }
 }
 
-/** The list file of `dataset` as received, deflated, for a replica that keeps it (MergeOptions.received). */
-function received (archive: SettingsArchive, dataset: ListDataset, entries: Entry[]): MergeOptions['received'] {
+/**
+ * The list file of `dataset` as received, deflated, and as encoded when `passOn`, for a replica
+ * that keeps it (MergeOptions.received), with the entries the file holds: fewer are merged when
+ * the master's tombstone screen took some out, and the file is then not what the dataset holds.
+ */
+function received (archive: SettingsArchive, dataset: ListDataset, passOn: boolean): MergeOptions['received'] {
   const deflated = archive.deflatedLists.get(dataset)
-  return deflated === undefined ? undefined : { deflated, entries: entries.length }
+  const encoded = passOn ? archive.encodedLists.get(dataset) : undefined
+  const entries = archive.manifest.files.find(f => f.name === archiveFileName(dataset))?.entries
+  return entries === undefined || (deflated === undefined && encoded === undefined) ? undefined : { deflated, encoded, entries }
 }
 
 /** The list datasets an apply changed. */

@@ -32,6 +32,8 @@ export interface ArchiveServerParts {
   staleBase?: (version: Version) => boolean
   /** A build that failed: an error in this node's status, not only the fetcher's. */
   report: (what: string, err: unknown) => void
+  /** How many fetches of a version just announced are to come (sends-in-flight.ts, fetchesToCome); default none. */
+  fetchesToCome?: (version: Version) => number
 }
 
 /** Serves this node's archives to fetchers. */
@@ -62,17 +64,19 @@ export class ArchiveServer {
    */
   async serve (since: Version, ask: FetchAsk): Promise<Served> {
     trace('serve-start', `${ask.nodeId.slice(-6)} since ${since.term}.${since.seq}`)
+    if (this.parts.isMaster()) this.sends.arrived(this.parts.versions.current)
     const served = await this.sends.track(async () => await this.answer(since, ask))
     trace('serve-built', `${ask.nodeId.slice(-6)} ${served.kind ?? ''} ${served.zip?.byteLength ?? 0}`)
     return served
   }
 
   /**
-   * Resolves once the answers being sent are sent (at most SEND_FIRST_MAX_MS): the master renders
-   * its own files after the fetches a new version started, not while they are sent.
+   * Resolves once the fetches of `version`, just announced, began (at most FETCH_ARRIVE_MAX_MS)
+   * and the answers being sent are sent (at most SEND_FIRST_MAX_MS): the master renders its own
+   * files after the fetches a new version started, not while they are sent.
    */
-  async sent (): Promise<void> {
-    await this.sends.sent()
+  async sent (version: Version): Promise<void> {
+    await this.sends.sent({ version, fetches: this.parts.fetchesToCome?.(version) ?? 0 })
   }
 
   /** {@link serve}'s answer. */

@@ -13,6 +13,7 @@ import type { TransferReport } from './transfer.js'
 import type { HistoryBound } from './history-bound.js'
 
 export type { BayesParts, SyncErrorReport, TransferReport }
+export type { HistoryItem } from './version-history.js'
 import type { SyncErrorReport } from './error-log.js'
 import type { KnownMember, TombstoneOptions } from '../crdt/tombstone-floor.js'
 

@@ -18,6 +18,7 @@ import { Status } from '../pb/spamsync.js'
 import { VersionHistory, type HistoryItem } from './version-history.js'
 import type { RollbackOutcome } from '../archive/change-summary.js'
 import { ArchiveServer } from './archive-server.js'
+import { fetchesToCome } from './sends-in-flight.js'
 import { Uploader } from './uploader.js'
 import { Downloader } from './downloader.js'
 import { SerialQueue } from './serial-queue.js'
@@ -33,8 +34,7 @@ import type { TransferReport } from './transfer.js'
 import type { EngineParts, WrittenDataset } from './engine-types.js'
 import { engineCollector, type TombstoneCollector } from './tombstones.js'
 
-export type { RoleView, SyncNetwork, EngineHooks, EngineParts, WrittenDataset, BayesParts, SyncErrorReport, TransferReport } from './engine-types.js'
-export type { HistoryItem } from './version-history.js'
+export type { RoleView, SyncNetwork, EngineHooks, EngineParts, WrittenDataset, BayesParts, SyncErrorReport, TransferReport, HistoryItem } from './engine-types.js'
 
 /** The sync engine. */
 export class SyncEngine {
@@ -92,7 +92,8 @@ export class SyncEngine {
       isMaster: () => this.parts.roles.role === 'master',
       fanOut: parts.fanOut,
       staleBase: (version) => this.tombstones.needsFull(version),
-      report: (what, err) => { this.report(what, err) }
+      report: (what, err) => { this.report(what, err) },
+      fetchesToCome: (version) => fetchesToCome(parts.members?.() ?? [], version, this.now())
     })
     this.downloader = new Downloader({
       nodeId: parts.nodeId,
@@ -245,10 +246,7 @@ export class SyncEngine {
     await this.downloader.sync()
   }
 
-  /**
-   * Called every heartbeat: retries what failed (an upload, a download, a file write), so a
-   * passing fault heals without an operator.
-   */
+  /** Called every heartbeat: retries what failed (an upload, a download, a file write), so a passing fault heals without an operator. */
   tick (): void {
     this.uploader.retry()
     this.downloader.retry()
@@ -316,7 +314,7 @@ export class SyncEngine {
         })
       }
       this.tombstones.screen(archive.lists, nodeId)
-      const applied = await applyArchive(archive, { replica: this.parts.replica, bayes }, { synced: true })
+      const applied = await applyArchive(archive, { replica: this.parts.replica, bayes }, { synced: true, passOn: true })
       if (kind === 'full') this.fullSeen.add(nodeId)
       const changed = changedLists(applied)
       if (changed.length > 0 || applied.bayesChanged > 0) await this.cutVersion(nodeId, changed, applied.bayesChanged > 0)
@@ -371,7 +369,7 @@ export class SyncEngine {
     // Tell the cluster first: slaves fetch while this node writes its snapshot and its own files.
     this.parts.network.announce()
     await this.versions.snapshot(cut)
-    if (written.length > 0 || bayesGrew) await this.server.sent()
+    if (written.length > 0 || bayesGrew) await this.server.sent(cut.version)
     const changedFiles: WrittenDataset[] = await this.writer.writeLists(written)
     if (await this.writer.afterChange(bayesGrew, this.mergesWaiting > 0)) changedFiles.push('bayes')
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)

@@ -9,9 +9,21 @@
 
 import { Status } from '../pb/spamsync.js'
 import type { Served } from '../protocol/fetch-service.js'
+import type { KnownMember } from '../crdt/tombstone-floor.js'
+import { compareVersions, formatVersion, type Version } from '../version.js'
 
 /** Longest a write waits for the sends under way. */
 export const SEND_FIRST_MAX_MS = 2000
+
+/**
+ * Longest a write waits for the fetches of the version it belongs to to begin: a slave fetches
+ * within milliseconds of the master's announcement, and a write that starts first holds the event
+ * loop before their requests are read (121k list: the sends began ~0.85 s late, load ~4).
+ */
+export const FETCH_ARRIVE_MAX_MS = 500
+
+/** How long a member's last beacon counts it as live here, to fetch a version just announced. */
+const LIVE_MS = 3000
 
 /** What the wait needs of time; tests give fakes. */
 export interface SendTimers {
@@ -24,10 +36,18 @@ const NODE_TIMERS: SendTimers = {
   clearTimeout: (handle) => { clearTimeout(handle as NodeJS.Timeout) }
 }
 
+/** The fetches of a version a write waits to begin: those of the members heard lately whose last beacon names an older version. */
+export function fetchesToCome (members: readonly KnownMember[], version: Version, now: number): number {
+  return members.filter(m => m.lastSeenMs !== null && now - m.lastSeenMs < LIVE_MS && (m.applied === null || compareVersions(m.applied, version) < 0)).length
+}
+
 /** Counts the sends under way. */
 export class SendsInFlight {
   private sending = 0
-  private readonly idle = new Set<() => void>()
+  /** Called at every send's begin and end. */
+  private readonly listeners = new Set<() => void>()
+  /** The fetches begun of the newest version they asked for. */
+  private arrivals = { version: '', count: 0 }
   /** True while a write waits in {@link sent}. */
   waiting = false
 
@@ -46,8 +66,14 @@ export class SendsInFlight {
       if (ended) return
       ended = true
       this.sending--
-      if (this.sending === 0) for (const resolve of [...this.idle]) resolve()
+      this.changed()
     }
+  }
+
+  /** A fetch of `version` (the newest one, which it will be answered with) began; its send, counted next ({@link track}), ends the wait. */
+  arrived (version: Version): void {
+    const key = formatVersion(version)
+    this.arrivals = { version: key, count: key === this.arrivals.version ? this.arrivals.count + 1 : 1 }
   }
 
   /**
@@ -71,22 +97,35 @@ export class SendsInFlight {
     return { ...served, release: () => { sent(); release?.() } }
   }
 
-  /** Resolves once no send is under way, or after `maxMs`, whichever comes first. */
-  async sent (maxMs = SEND_FIRST_MAX_MS): Promise<void> {
-    if (this.sending === 0) return
+  /**
+   * Resolves once no send is under way, or after `maxMs`, whichever comes first; with `expect`,
+   * once that many fetches of its version began too (or {@link FETCH_ARRIVE_MAX_MS} passed).
+   */
+  async sent (expect?: { version: Version, fetches: number }, maxMs = SEND_FIRST_MAX_MS): Promise<void> {
+    const key = expect === undefined ? '' : formatVersion(expect.version)
+    let awaited = expect?.fetches ?? 0
+    const ready = (): boolean => this.sending === 0 && (awaited <= 0 || (this.arrivals.version === key && this.arrivals.count >= awaited))
+    if (ready()) return
     this.waiting = true
     try {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           this.timers.clearTimeout(timer)
-          this.idle.delete(done)
+          this.timers.clearTimeout(arrive)
+          this.listeners.delete(check)
           resolve()
         }
+        const check = (): void => { if (ready()) done() }
         const timer = this.timers.setTimeout(done, maxMs)
-        this.idle.add(done)
+        const arrive = awaited > 0 ? this.timers.setTimeout(() => { awaited = 0; check() }, FETCH_ARRIVE_MAX_MS) : undefined
+        this.listeners.add(check)
       })
     } finally {
-      this.waiting = this.idle.size > 0
+      this.waiting = this.listeners.size > 0
     }
+  }
+
+  private changed (): void {
+    for (const check of [...this.listeners]) check()
   }
 }

@@ -5,7 +5,7 @@
 import { AGENT_VERSION, LIST_DATASETS, SCHEMA_VERSION, type ListDataset } from '../constants.js'
 import { ManifestError } from '../errors.js'
 import { packArchive, unpackArchive, type ArchiveInputFile } from '../archive/zip.js'
-import { decodeEntries, encodeColumns, encodeEntries, type EncodedList } from '../archive/list-codec.js'
+import { decodeList, encodeColumns, encodeEntries, type EncodedList } from '../archive/list-codec.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
 import { decodeBayesSections, encodeBayes, type BayesContribution, type EncodedBayes, type EncodedContribution } from '../archive/bayes-codec.js'
 import { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from '../archive/limits.js'
@@ -35,6 +35,8 @@ export interface SettingsArchive {
   lists: Map<ListDataset, Entry[]>
   /** Each list file's raw deflate stream as the archive holds it, when deflated (a view into the zip). */
   deflatedLists: Map<ListDataset, Uint8Array>
+  /** Each list file that is exactly what this agent encodes of its entries (DecodedList.canonical), as it came: it can be passed on as is. */
+  encodedLists: Map<ListDataset, EncodedList>
   /** Bayes contributions (checked, as sections of the archive's file: decoded when merged), or null when the archive carries none. */
   bayes: EncodedContribution[] | null
 }
@@ -77,6 +79,7 @@ export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DE
   const byName = new Map(LIST_DATASETS.map(ds => [archiveFileName(ds), ds]))
   const lists = new Map<ListDataset, Entry[]>()
   const deflatedLists = new Map<ListDataset, Uint8Array>()
+  const encodedLists = new Map<ListDataset, EncodedList>()
   let bayes: EncodedContribution[] | null = null
   for (const [name, data] of files) {
     const expectedEntries = manifest.files.find(f => f.name === name)?.entries
@@ -88,9 +91,11 @@ export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DE
     }
     const dataset = byName.get(name)
     if (dataset === undefined) throw new ManifestError(`archive file ${name} is not a dataset of schema ${SCHEMA_VERSION}`)
-    lists.set(dataset, decodeEntries(data, { name, expectedEntries }))
+    const decoded = decodeList(data, { name, expectedEntries })
+    lists.set(dataset, decoded.entries)
+    if (decoded.canonical) encodedLists.set(dataset, { data, entries: decoded.entries.length, present: decoded.present })
     const packed = deflated.get(name)
     if (packed !== undefined) deflatedLists.set(dataset, packed)
   }
-  return { manifest, lists, deflatedLists, bayes }
+  return { manifest, lists, deflatedLists, encodedLists, bayes }
 }

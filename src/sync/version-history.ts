@@ -91,12 +91,12 @@ export class VersionHistory {
   constructor (private readonly parts: VersionHistoryParts) {}
 
   /** Entries one replica commit changed (ListReplica.onCommit); `master`: this node cuts the next version. */
-  committed (master: boolean, dataset: ListDataset, changes: Iterable<{ before: Entry | undefined, after: Entry }>): void {
+  committed (master: boolean, dataset: ListDataset, changes: ReadonlyArray<{ before: Entry | undefined, after: Entry }>): void {
     if (!master) {
       this.tracker.clear()
       return
     }
-    for (const { before, after } of changes) this.tracker.record(dataset, before, after)
+    this.tracker.recordCommit(dataset, changes)
   }
 
   /** Reads the newest cut version; call once before anything else. */

@@ -100,6 +100,37 @@ describe('ChangeTracker', () => {
     t.clear()
     assert.deepEqual(t.take(), {})
   })
+
+  test('a whole commit is summarised as its changes recorded one by one are', () => {
+    const commit = [
+      { before: undefined, after: present('c.example') },
+      { before: present('a.example', '1'), after: present('a.example', '2') },
+      { before: present('b.example'), after: gone('b.example') }
+    ]
+    const byOne = new ChangeTracker()
+    for (const { before, after } of commit) byOne.record('blacklist', before, after)
+    const whole = new ChangeTracker()
+    whole.recordCommit('blacklist', commit)
+    assert.deepEqual(whole.take(), byOne.take())
+  })
+
+  test('commits after a whole commit take each key from its state before the first to its state after the last', () => {
+    const t = new ChangeTracker()
+    t.recordCommit('blacklist', [{ before: undefined, after: present('a.example') }, { before: undefined, after: present('b.example') }])
+    t.recordCommit('blacklist', [{ before: present('a.example'), after: gone('a.example') }])
+    t.record('blacklist', present('b.example'), present('b.example', 'x'))
+    assert.deepEqual(t.take().blacklist, { added: 1, removed: 0, changed: 0, keys: [{ key: 'b.example', kind: 'added', value: 'x' }] })
+  })
+
+  test('take and clear forget a whole commit too', () => {
+    const t = new ChangeTracker()
+    t.recordCommit('whitelist', [{ before: undefined, after: present('a.example') }])
+    assert.equal(t.take().whitelist?.added, 1)
+    assert.deepEqual(t.take(), {})
+    t.recordCommit('whitelist', [{ before: undefined, after: present('a.example') }])
+    t.clear()
+    assert.deepEqual(t.take(), {})
+  })
 })
 
 describe('bayesChange', () => {

@@ -6,7 +6,7 @@ import type { Entry } from '../../../src/crdt/lww-set.js'
 import { MAX_COUNTER, MAX_WALL_MS } from '../../../src/crdt/hlc.js'
 import { normaliseKey } from '../../../src/settings/list-key.js'
 import { checkValue } from '../../../src/settings/list-line.js'
-import { decodeEntries, encodeColumns, encodeEntries, LIST_HEADER, LIST_HEADER_COMMENTS } from '../../../src/archive/list-codec.js'
+import { decodeEntries, decodeList, encodeColumns, encodeEntries, LIST_HEADER, LIST_HEADER_COMMENTS } from '../../../src/archive/list-codec.js'
 import { EntryColumns } from '../../../src/crdt/entry-columns.js'
 import { packArchive, unpackArchive } from '../../../src/archive/zip.js'
 import { utf8 } from './zip-fixtures.js'
@@ -30,6 +30,33 @@ function byKey (entries: Entry[]): Entry[] {
 
 function text (data: Uint8Array): string {
   return new TextDecoder().decode(data)
+}
+
+/** Sets of valid entries (keys of every kind, values with escapes and any text, any stamp). */
+function arbEntries (): fc.Arbitrary<Entry[]> {
+  const key = fc.oneof(
+    fc.tuple(fc.stringMatching(/^[a-z0-9]{1,10}$/), fc.constantFrom('com', 'example', 'org')).map(([l, t]) => `${l}.${t}`),
+    fc.tuple(fc.stringMatching(/^[a-z0-9.]{1,8}$/), fc.stringMatching(/^[a-z]{1,8}$/)).map(([u, d]) => `${u}@${d}.example`),
+    fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map(p => p.join('.')),
+    fc.stringMatching(/^[a-z]{1,8}$/).map(l => `*.${l}.example`)
+  ).map(raw => {
+    try {
+      return normaliseKey(raw)
+    } catch {
+      return 'fallback.example'
+    }
+  })
+  const value = fc.array(fc.oneof(fc.constantFrom('\t', '\n', '\r', '\\', '\\t', ' '), fc.string({ unit: 'grapheme' })))
+    .map(parts => parts.join(''))
+  const nodeId = fc.oneof(fc.constantFrom(NODE_A, NODE_B), fc.string({ unit: 'grapheme', minLength: 1 }))
+  const arbEntry = fc.record({
+    key,
+    value,
+    present: fc.boolean(),
+    stamp: fc.record({ wallMs: fc.integer({ min: 0, max: MAX_WALL_MS }), counter: fc.integer({ min: 0, max: MAX_COUNTER }), nodeId })
+  }).filter(e => !e.present || checkValue(e.value) === undefined)
+    .map(e => entry(e.key, e.value, e.present, e.stamp.wallMs, e.stamp.counter, e.stamp.nodeId))
+  return fc.uniqueArray(arbEntry, { selector: e => e.key, maxLength: 40 })
 }
 
 // Decoding this text must fail with DatasetDecodeError whose message matches.
@@ -158,29 +185,7 @@ describe('decodeEntries round trip', () => {
   })
 
   it('round-trips any set of valid entries (property)', () => {
-    const key = fc.oneof(
-      fc.tuple(fc.stringMatching(/^[a-z0-9]{1,10}$/), fc.constantFrom('com', 'example', 'org')).map(([l, t]) => `${l}.${t}`),
-      fc.tuple(fc.stringMatching(/^[a-z0-9.]{1,8}$/), fc.stringMatching(/^[a-z]{1,8}$/)).map(([u, d]) => `${u}@${d}.example`),
-      fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map(p => p.join('.')),
-      fc.stringMatching(/^[a-z]{1,8}$/).map(l => `*.${l}.example`)
-    ).map(raw => {
-      try {
-        return normaliseKey(raw)
-      } catch {
-        return 'fallback.example'
-      }
-    })
-    const value = fc.array(fc.oneof(fc.constantFrom('\t', '\n', '\r', '\\', '\\t', ' '), fc.string({ unit: 'grapheme' })))
-      .map(parts => parts.join(''))
-    const nodeId = fc.oneof(fc.constantFrom(NODE_A, NODE_B), fc.string({ unit: 'grapheme', minLength: 1 }))
-    const arbEntry = fc.record({
-      key,
-      value,
-      present: fc.boolean(),
-      stamp: fc.record({ wallMs: fc.integer({ min: 0, max: MAX_WALL_MS }), counter: fc.integer({ min: 0, max: MAX_COUNTER }), nodeId })
-    }).filter(e => !e.present || checkValue(e.value) === undefined)
-      .map(e => entry(e.key, e.value, e.present, e.stamp.wallMs, e.stamp.counter, e.stamp.nodeId))
-    fc.assert(fc.property(fc.uniqueArray(arbEntry, { selector: e => e.key, maxLength: 40 }), entries => {
+    fc.assert(fc.property(arbEntries(), entries => {
       const { data, entries: count } = encodeEntries(entries)
       assert.equal(count, entries.length)
       assert.deepEqual(decodeEntries(data, { expectedEntries: count }), byKey(entries))
@@ -301,5 +306,33 @@ describe('entry comments (list format 2)', () => {
 
   it('refuses a comment in a format 1 file, which an older agent could not have written', () => {
     rejects(`${HEAD}a.example\t1\t1\t0\t0\tOK #note\n`, /line 3: value "OK #note" has a comment, which format 1 cannot carry/)
+  })
+})
+
+describe('decodeList tells a list file that is this agent\'s encoding of its entries', () => {
+  it('every file encodeEntries makes is canonical, and its entries encode to the same bytes (property)', () => {
+    fc.assert(fc.property(arbEntries(), entries => {
+      const { data } = encodeEntries(entries)
+      const decoded = decodeList(data)
+      assert.equal(decoded.canonical, true)
+      assert.equal(decoded.present, entries.filter(e => e.present).length)
+      assert.deepEqual(encodeEntries(decoded.entries).data, data)
+    }), { numRuns: 300 })
+  })
+
+  it('a node table out of the order of first use is not canonical', () => {
+    const body = `${LIST_HEADER}\nn 0 ${NODE_B}\nn 1 ${NODE_A}\na.example\t1\t1\t0\t1\t\nb.example\t1\t1\t0\t0\t\n`
+    assert.equal(decodeList(utf8(body)).canonical, false)
+  })
+
+  it('a node id that no entry uses is not canonical', () => {
+    const body = `${LIST_HEADER}\nn 0 ${NODE_A}\nn 1 ${NODE_B}\na.example\t1\t1\t0\t0\t\n`
+    assert.equal(decodeList(utf8(body)).canonical, false)
+  })
+
+  it('the comments header on a file without comments is not canonical', () => {
+    const body = `${LIST_HEADER_COMMENTS}\nn 0 ${NODE_A}\na.example\t1\t1\t0\t0\t\n`
+    assert.equal(decodeList(utf8(body)).canonical, false)
+    assert.equal(decodeList(utf8(body.replace(LIST_HEADER_COMMENTS, LIST_HEADER))).canonical, true)
   })
 })

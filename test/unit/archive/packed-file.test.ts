@@ -28,3 +28,14 @@ test('one large file packed into several archives, stored and deflated, unpacks 
     assert.ok(Buffer.from(big).equals(files.get('lists/blacklist.tsv') as Uint8Array))
   }
 })
+
+test('a file read from an archive is packed again with the sha256, CRC and deflate stream it came with, and unpacks the same', () => {
+  const { files, deflated } = unpackArchive(packArchive(META, [{ name: 'lists/blacklist.tsv', data: big.slice(), entries: 20_000, level: 1 }]))
+  const data = files.get('lists/blacklist.tsv') as Uint8Array
+  const p = packed(data)
+  assert.equal(p.sha256, createHash('sha256').update(big).digest('hex'))
+  assert.equal(p.crc, crc32(big) >>> 0)
+  assert.equal(p.deflated(4), deflated.get('lists/blacklist.tsv'), 'the stream as it came, not deflated again')
+  const again = unpackArchive(packArchive(META, [{ name: 'lists/blacklist.tsv', data, entries: 20_000 }]))
+  assert.ok(Buffer.from(big).equals(again.files.get('lists/blacklist.tsv') as Uint8Array))
+})

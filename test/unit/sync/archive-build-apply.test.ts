@@ -12,12 +12,18 @@ import { applyArchive, changedLists } from '../../../src/sync/archive-apply.js'
 import { readSettingsArchive, type ArchiveMeta } from '../../../src/sync/settings-archive.js'
 import { tokensOf } from '../../../src/crdt/bayes-counters.js'
 import type { Entry } from '../../../src/crdt/lww-set.js'
+import { decodeEntries, encodeColumns } from '../../../src/archive/list-codec.js'
+import { packArchive } from '../../../src/archive/zip.js'
+import type { StoredEntry } from '../../../src/store/state-store.js'
 
 const WALL_MS = 1_700_000_000_000
 const META: ArchiveMeta = { kind: 'full', origin: 'a', base: null, version: null }
 let counter = 0
 const entry = (key: string, present = true): Entry => ({ key, value: '', present, stamp: { wallMs: WALL_MS, counter: counter++, nodeId: 'a' } })
 const contribution = { nodeId: 'a', db: { numSpam: 1, numHam: 0, seen: new Map(), tokens: tokensOf([['aaaaaaaaaa', { spam: 1, ham: 0, atime: 1_700_000_000 }]]) } }
+
+/** An entry as any node holds it, without this node's change sequence and origin. */
+const strip = (e: StoredEntry): Entry => ({ key: e.key, value: e.value, present: e.present, stamp: e.stamp })
 
 /** A node's replicas on a store in a temp dir, closed and removed when the test ends. */
 async function node (t: TestContext, name: string): Promise<{ replica: ListReplica, bayes: BayesReplica, store: StateStore }> {
@@ -91,6 +97,52 @@ describe('applyArchive', () => {
     await applyArchive(archive, { replica: b.replica }, { synced: true })
     assert.equal(await b.replica.deflated('whitelist'), archive.deflatedLists.get('whitelist'))
     assert.deepEqual(inflateRawSync(await b.replica.deflated('whitelist')), Buffer.from((await b.replica.encoded('whitelist')).data))
+  })
+
+  test('a whole list merged into an empty dataset goes out in the next delta as the list file it came in, byte for byte what a build makes', async (t) => {
+    const origin = await node(t, 'a')
+    await origin.replica.merge('whitelist', [entry('a@example.com'), entry('gone@example.com', false)], { synced: false })
+    const upload = readSettingsArchive((await buildArchive({ ...META, kind: 'delta', base: { term: 1, seq: 1 } }, origin.replica, { lists: { kind: 'changedSince', lseq: 0, ownOnly: true }, bayes: null })).zip)
+    const master = await node(t, 'm')
+    await applyArchive(upload, { replica: master.replica }, { synced: true, passOn: true })
+    const delta = await buildArchive({ ...META, kind: 'delta', base: { term: 1, seq: 1 } }, master.replica, { lists: { kind: 'changedSince', lseq: 0, ownOnly: false }, bayes: null })
+    const sent = delta.lists.get('whitelist')?.data
+    assert.equal(sent, upload.encodedLists.get('whitelist')?.data, 'the upload\'s bytes, not a new encoding')
+    assert.deepEqual(sent, encodeColumns(await master.replica.columns('whitelist')).data)
+    const slave = await node(t, 's')
+    await applyArchive(readSettingsArchive(delta.zip), { replica: slave.replica }, { synced: true })
+    assert.deepEqual([...slave.replica.entries('whitelist')].map(strip), [...master.replica.entries('whitelist')].map(strip))
+  })
+
+  test('a slave (nothing to pass on) does not hold the list file it applied as its encoding', async (t) => {
+    const { replica } = await node(t, 'a')
+    await replica.merge('whitelist', [entry('a@example.com')], { synced: false })
+    const archive = readSettingsArchive((await buildArchive(META, replica, { lists: { kind: 'all' }, bayes: null })).zip)
+    const b = await node(t, 'b')
+    await applyArchive(archive, { replica: b.replica }, { synced: true })
+    assert.notEqual((await b.replica.encoded('whitelist')).data, archive.encodedLists.get('whitelist')?.data)
+  })
+
+  test('a list file that is not this agent\'s encoding of its entries is encoded anew when passed on', async (t) => {
+    const body = `spamsync-list 2\nn 0 a\na@example.com\t1\t${WALL_MS}\t0\t0\t\n`
+    const zip = packArchive({ agentVersion: '0.0.0', schemaVersion: 1, createdAt: new Date(WALL_MS).toISOString(), ...META }, [{ name: 'whitelist.list', data: new TextEncoder().encode(body), entries: 1 }])
+    const archive = readSettingsArchive(zip)
+    assert.equal(archive.encodedLists.has('whitelist'), false)
+    const b = await node(t, 'b')
+    await applyArchive(archive, { replica: b.replica }, { synced: true, passOn: true })
+    assert.deepEqual(new TextDecoder().decode((await b.replica.encoded('whitelist')).data), body.replace('spamsync-list 2', 'spamsync-list 1'))
+  })
+
+  test('a list file with entries taken out before the merge (the tombstone screen) is not kept as what the dataset holds', async (t) => {
+    const { replica } = await node(t, 'a')
+    await replica.merge('whitelist', [entry('a@example.com'), entry('stale@example.com')], { synced: false })
+    const archive = readSettingsArchive((await buildArchive(META, replica, { lists: { kind: 'all' }, bayes: null })).zip)
+    archive.lists.set('whitelist', archive.lists.get('whitelist')?.filter(e => e.key !== 'stale@example.com') ?? [])
+    const b = await node(t, 'b')
+    await applyArchive(archive, { replica: b.replica }, { synced: true, passOn: true })
+    assert.notEqual(await b.replica.deflated('whitelist'), archive.deflatedLists.get('whitelist'))
+    assert.deepEqual(decodeEntries(inflateRawSync(await b.replica.deflated('whitelist'))).map(e => e.key), ['a@example.com'])
+    assert.deepEqual(decodeEntries((await b.replica.encoded('whitelist')).data).map(e => e.key), ['a@example.com'])
   })
 
   test('applied twice, the second time changes nothing', async (t) => {

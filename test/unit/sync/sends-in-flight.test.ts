@@ -1,7 +1,7 @@
 /** The sends a master's own file write waits for (src/sync/sends-in-flight.ts), with a fake timer. */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { SEND_FIRST_MAX_MS, SendsInFlight, type SendTimers } from '../../../src/sync/sends-in-flight.js'
+import { FETCH_ARRIVE_MAX_MS, fetchesToCome, SEND_FIRST_MAX_MS, SendsInFlight, type SendTimers } from '../../../src/sync/sends-in-flight.js'
 import { Status } from '../../../src/pb/spamsync.js'
 
 /** Timers the test fires by hand. */
@@ -71,4 +71,45 @@ test('an answer with an archive counts until released; one without, or a failed 
   await sends.track(async () => ({ status: Status.UP_TO_DATE }))
   await assert.rejects(sends.track(async () => { throw new Error('build failed') }), /build failed/)
   assert.equal(sends.count, 0)
+})
+
+const V2 = { term: 1, seq: 2 }
+
+test('a write waits for the fetches of its version to begin, then for their sends to end', async () => {
+  const t = fakeTimers()
+  const sends = new SendsInFlight(t.timers)
+  const wait = sends.sent({ version: V2, fetches: 2 })
+  assert.deepEqual(t.pending().sort(), [FETCH_ARRIVE_MAX_MS, SEND_FIRST_MAX_MS].sort())
+  sends.arrived({ term: 1, seq: 1 })
+  sends.arrived(V2)
+  const first = sends.begin()
+  first()
+  assert.equal(await settledYet(wait), false, 'one fetch of the version still to come')
+  sends.arrived(V2)
+  const second = sends.begin()
+  assert.equal(await settledYet(wait), false, 'its send under way')
+  second()
+  assert.equal(await settledYet(wait), true)
+  assert.deepEqual(t.pending(), [])
+})
+
+test('fetches that do not come hold a write for the arrival bound only', async () => {
+  const t = fakeTimers()
+  const sends = new SendsInFlight(t.timers)
+  const wait = sends.sent({ version: V2, fetches: 1 })
+  assert.equal(await settledYet(wait), false)
+  t.fire()
+  assert.equal(await settledYet(wait), true)
+})
+
+test('fetches to come: the members heard lately whose beacon names an older version', () => {
+  const now = 100_000
+  const members = [
+    { nodeId: 'behind', applied: { term: 1, seq: 1 }, lastSeenMs: now - 500 },
+    { nodeId: 'never applied', applied: null, lastSeenMs: now - 500 },
+    { nodeId: 'up to date', applied: V2, lastSeenMs: now - 500 },
+    { nodeId: 'silent', applied: { term: 1, seq: 1 }, lastSeenMs: now - 60_000 },
+    { nodeId: 'never heard', applied: null, lastSeenMs: null }
+  ]
+  assert.equal(fetchesToCome(members, V2, now), 2)
 })
