@@ -20,6 +20,7 @@ import { mergeByBucket, type BucketMerge, type MergeOptions } from './bucket-mer
 import { byLseq, EntryBuckets, presentInKeyOrder, type DecodedBuckets, type LoadOptions } from './entry-buckets.js'
 import { FileView } from './file-view.js'
 import { FileViews } from './file-views.js'
+import { AppendJournal } from './append-journal.js'
 import type { ReplicaTxn } from './replica-txn.js'
 import { stampScan, stampTextEdit } from './stamp-edit.js'
 import { finishPaced, pacer, type Pause } from '../pace.js'
@@ -60,7 +61,9 @@ export class ListReplica {
     lseq: number,
     newestWall: number,
     /** Awaited between the steps of long work, so the node keeps beaconing (pace.ts). */
-    private readonly pause: Pause
+    private readonly pause: Pause,
+    /** Appends to the list files under way (write-ahead records): cleared with the file view stored after them. */
+    readonly appends: AppendJournal
   ) {
     this.lseq = lseq
     this.newestWall = newestWall
@@ -87,7 +90,7 @@ export class ListReplica {
     const clock = new HybridClock(nodeId, wallClock, maxSkewMs, await store.getMeta(META_CLOCK))
     // Entries not read yet may hold any stamp: Infinity keeps clampFuture from skipping them.
     const newestWall = opts.entries === 'onDemand' ? Infinity : Math.max(0, ...[...data.values()].map(held => held.newestWall))
-    return new ListReplica(store, clock, data, views, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall, opts.pause ?? pacer())
+    return new ListReplica(store, clock, data, views, (await store.getMeta<number>(META_LSEQ)) ?? 0, newestWall, opts.pause ?? pacer(), await AppendJournal.load(store))
   }
 
   /** Every entry of a dataset (tombstones included) as columns; read from the store when not loaded, without loading them. */
@@ -351,11 +354,14 @@ export class ListReplica {
     // Callers serialise changes; overlapping ones would hand out one lseq twice.
     if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
     const view = fileView === null ? undefined : this.viewWrite(dataset, fileView)
+    // A new file view ends an append's write-ahead record: it says what the file holds now.
+    const clearing = view === undefined ? undefined : this.appends.clearing(dataset)
     await this.store.write({
       encodedBuckets: change.writes.map(w => ({ dataset, ...w })),
-      meta: changed.length > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq } : undefined,
+      meta: changed.length > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq, ...clearing } : clearing,
       blobs: view?.blobs
     })
+    if (clearing !== undefined) this.appends.cleared(dataset)
     if (view !== undefined) this.views.patches.set(dataset, view.patches)
     held.apply(change)
     this.publish(dataset, changed, fileView)

@@ -14,15 +14,15 @@ import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { parseListFile, reparseListFile, reportInvalid, type InvalidReport, type ParsedListFile } from '../settings/list-file.js'
 import { listFileChanges, renderIntoEntryless, renderListFileEdit, renderNewListFile } from '../settings/list-render.js'
 import type { TextEdit } from '../settings/text-edit.js'
-import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, type KnownFile, type ReadSettingsFile } from '../settings/settings-file.js'
+import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readSettingsFile, replaceSettingsFile, resolveSettingsFile, type KnownFile, type ReadSettingsFile } from '../settings/settings-file.js'
 import type { FileSignature } from '../settings/file-signature.js'
-import { readAppendedTail } from '../settings/appended-tail.js'
+import { appendSettingsFile, renderedAppend, settleAppend } from '../settings/file-append.js'
 import { workAhead } from '../work-ahead.js'
-import type { FileHandle } from 'node:fs/promises'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from './list-replica.js'
 import type { StoredEntry } from '../store/state-store.js'
 import type { FileView } from './file-view.js'
+import { ReplacedFiles } from './replaced-files.js'
 import { trace } from '../trace.js'
 
 /** What one scan of the folder found. */
@@ -44,24 +44,6 @@ export interface ScanResult {
  */
 const MAX_WRITE_ROUNDS = 20
 
-/**
- * How long a file replaced by a write is still followed for appends once a later write replaced
- * its successor. Nothing tells when a program that opened the file before the rename last writes
- * to it, so some bound is inherent: a writer stalled longer than this (and than
- * MAX_FOLLOWED_REPLACED writes) loses its lines. Stalls of a loaded machine are tens of ms.
- */
-const FOLLOW_REPLACED_MS = 30_000
-
-/** Older replaced files followed per dataset at most (each holds a descriptor); the oldest is let go first. */
-const MAX_FOLLOWED_REPLACED = 32
-
-/** A replaced file followed for appends: its descriptor, the size last seen, when it was replaced. */
-interface FollowedFile {
-  handle: FileHandle
-  size: number
-  atMs: number
-}
-
 /** Reads and writes the list files of one settings folder. */
 export class SettingsFolder {
   /** Datasets whose file was missing at the last read. */
@@ -69,27 +51,19 @@ export class SettingsFolder {
   /** Why a dataset's file could not be read or written at the last try (`Name: message`). */
   private readonly problems = new Map<ListDataset, string>()
   /**
-   * Per dataset, the file the last write replaced, still open, and the bytes it held when they
-   * are not `file.bytes`: a program that opened it before the rename (an editor, a script's `>>`)
-   * may write to it after, and those lines are scanned from it (see {@link checkReplaced}).
-   */
-  private readonly replaced = new Map<ListDataset, { file: ReadSettingsFile, bytes: Buffer | undefined, atMs: number }>()
-  /**
-   * Per dataset, the files replaced before the one in `replaced`, oldest first, followed for
-   * appends only (their bytes are not kept): a `>>` that opened one and was not scheduled until
-   * writes replaced two files or more would be lost otherwise. Let go after FOLLOW_REPLACED_MS.
-   */
-  private readonly followed = new Map<ListDataset, FollowedFile[]>()
-  /**
    * Per dataset, the signature of the file while it holds exactly the text of `view` (the file
    * view then): a scan or write that finds it neither reads nor decodes the file (see
    * file-signature.ts). Void once the replica's file view is another (weak: an old view's parse is not kept).
    */
   private readonly signatures = new Map<ListDataset, { signature: FileSignature, view: WeakRef<FileView> }>()
+  /** The files writes replaced, followed for lines written to them after the rename. */
+  private readonly replacedFiles: ReplacedFiles
   /** Operator edits stamped by writes (found while writing, not by a scan); the engine uploads or versions them. */
   editsStampedByWrites = 0
 
-  constructor (readonly dir: string, private readonly replica: ListReplica, private readonly maxFileBytes = DEFAULT_MAX_SETTINGS_FILE_BYTES) {}
+  constructor (readonly dir: string, private readonly replica: ListReplica, private readonly maxFileBytes = DEFAULT_MAX_SETTINGS_FILE_BYTES) {
+    this.replacedFiles = new ReplacedFiles(replica, maxFileBytes)
+  }
 
   /** Path of a dataset's file. */
   path (dataset: ListDataset): string {
@@ -125,7 +99,7 @@ export class SettingsFolder {
     const failed: ScanResult['failed'] = []
     const lateIn: ListDataset[] = []
     for (const dataset of LIST_DATASETS) {
-      const late = await this.checkReplaced(dataset)
+      const late = await this.replacedFiles.check(dataset)
       if (late.length > 0) {
         changed.set(dataset, late)
         lateIn.push(dataset)
@@ -175,20 +149,15 @@ export class SettingsFolder {
     // After an edit that reached the replaced file only after the rename: the text the file on
     // disk holds (ours) while the file view holds the operator's text.
     let ours: string | undefined
-    this.editsStampedByWrites += (await this.checkReplaced(dataset)).length
+    this.editsStampedByWrites += (await this.replacedFiles.check(dataset)).length
     for (let round = 0; round < MAX_WRITE_ROUNDS; round++) {
       const file = await this.open(dataset)
       let keep = false
       try {
+        // A file the operator created meanwhile is read in the next round.
         if (file === null) {
-          // The replica's keys come unique and in order; renderNewListFile stays for keys that would not.
-          const next = renderIntoEntryless(parseListFile('', listFileName(dataset)), () => this.replica.presentInKeyOrder(dataset)) ??
-            { text: renderNewListFile(this.replica.entries(dataset), { keysNormalised: true }), parsed: undefined }
-          // A file the operator created meanwhile is read in the next round.
-          if (!await createSettingsFile(this.dir, listFileName(dataset), [next.text])) continue
-          this.missing.delete(dataset)
-          await this.replica.recordFileView(dataset, next.text, next.parsed)
-          return true
+          if (await this.create(dataset)) return true
+          continue
         }
         const text = await this.textOf(dataset, file)
         ours = await this.scanRound(dataset, file, text, ours)
@@ -203,31 +172,85 @@ export class SettingsFolder {
           return changed
         }
         trace('write-rendered', `${dataset} ${parts.length}`)
-        const outcome = await replaceSettingsFile(file, parts)
-        if (outcome.kind === 'changed') continue
-        this.signatures.delete(dataset)
-        changed = true
-        const late = await this.keepReplaced(dataset, file, outcome.lost)
-        keep = true
-        const next = parts.length === 1 ? parts[0] : parts.join('')
-        // The new text's parse from the old one, reading only the changed lines: parsing a big
-        // file anew after every one-line write was most of the cost of applying a change.
-        const parsed = rendered ?? reparseListFile(before, next, listFileName(dataset), edit)
-        trace('write-reparsed', dataset)
-        if (outcome.lost === undefined && late === 0) {
-          await this.replica.recordFileView(dataset, next, parsed)
-          this.remember(dataset, outcome.signature)
-          return true
+        // Lines added at the end of the file as it is (the usual change) are appended in place:
+        // replacing a 1M-line file wrote 15 MB for one line on every node.
+        const appended = text === view.text ? renderedAppend(parts, edit, text.length) : null
+        if (appended !== null) {
+          const outcome = await this.append(dataset, file, appended, before, parts, edit)
+          if (outcome !== 'changed') changed = true
+          if (outcome === 'appended') return true
+          // Changed before the append: read again; someone else wrote to the file too: the next round scans it.
+          ours = undefined
+          continue
         }
-        // Lines written to the old file between the check and the rename (scanned here), or to an
-        // older replaced file after the render, are not in `next`: write again, keys still unwritten.
-        if (outcome.lost !== undefined) this.editsStampedByWrites += (await this.replica.applyScan(dataset, decodeFileText(outcome.lost))).length
-        ours = next
+        const outcome = await this.replace(dataset, file, before, { parts, parsed: rendered, edit })
+        if (outcome === 'changed') continue
+        // The replaced file is kept open (replaced-files.ts).
+        keep = true
+        changed = true
+        if (outcome === 'replaced') return true
+        ours = outcome.late
       } finally {
         if (!keep) await file?.handle.close()
       }
     }
     throw new SettingsFileBusyError(`${this.path(dataset)} changed on every one of ${MAX_WRITE_ROUNDS} tries to write it; it is written at the next try`)
+  }
+
+  // Creates a missing file with the present entries; false when the operator created it meanwhile.
+  private async create (dataset: ListDataset): Promise<boolean> {
+    // The replica's keys come unique and in order; renderNewListFile stays for keys that would not.
+    const next = renderIntoEntryless(parseListFile('', listFileName(dataset)), () => this.replica.presentInKeyOrder(dataset)) ??
+      { text: renderNewListFile(this.replica.entries(dataset), { keysNormalised: true }), parsed: undefined }
+    if (!await createSettingsFile(this.dir, listFileName(dataset), [next.text])) return false
+    this.missing.delete(dataset)
+    await this.replica.recordFileView(dataset, next.text, next.parsed)
+    return true
+  }
+
+  /**
+   * Replaces the file with a render of `before` (settings-file.ts) and records the new text as the
+   * file view: 'changed' when the file changed before the rename (nothing written); `late`: the
+   * text written, when lines written to a replaced file meanwhile are not in it (stamped here,
+   * still unwritten: write again).
+   */
+  private async replace (dataset: ListDataset, file: ReadSettingsFile, before: ParsedListFile, render: ReturnType<SettingsFolder['render']>): Promise<'changed' | 'replaced' | { late: string }> {
+    const { parts, parsed: rendered, edit } = render
+    const outcome = await replaceSettingsFile(file, parts)
+    if (outcome.kind === 'changed') return 'changed'
+    this.signatures.delete(dataset)
+    const late = await this.replacedFiles.keep(dataset, file, outcome.lost)
+    this.editsStampedByWrites += late
+    const next = parts.length === 1 ? parts[0] : parts.join('')
+    // The new text's parse from the old one, reading only the changed lines: parsing a big
+    // file anew after every one-line write was most of the cost of applying a change.
+    const parsed = rendered ?? reparseListFile(before, next, listFileName(dataset), edit)
+    trace('write-reparsed', dataset)
+    if (outcome.lost === undefined && late === 0) {
+      await this.replica.recordFileView(dataset, next, parsed)
+      this.remember(dataset, outcome.signature)
+      return 'replaced'
+    }
+    // Lines written to the old file between the check and the rename (scanned here), or to an
+    // older replaced file after the render, are not in `next`.
+    if (outcome.lost !== undefined) this.editsStampedByWrites += (await this.replica.applyScan(dataset, decodeFileText(outcome.lost))).length
+    return { late: next }
+  }
+
+  /**
+   * Appends `bytes`, the lines a render (`parts`, `edit`) adds after `before`'s text, to the file
+   * (file-append.ts), and records the new text as the file view: 'others' when someone else wrote
+   * to the file as well, 'changed' when it changed before the append (nothing appended).
+   */
+  private async append (dataset: ListDataset, file: ReadSettingsFile, bytes: Buffer, before: ParsedListFile, parts: string[], edit: TextEdit | undefined): Promise<'changed' | 'appended' | 'others'> {
+    const outcome = await appendSettingsFile(file, bytes, async (record) => { await this.replica.appends.begin(dataset, record) })
+    if (outcome.kind === 'changed') return 'changed'
+    this.signatures.delete(dataset)
+    const next = parts.join('')
+    await this.replica.recordFileView(dataset, next, reparseListFile(before, next, listFileName(dataset), edit))
+    trace('write-appended', dataset)
+    this.remember(dataset, outcome.signature)
+    return outcome.others ? 'others' : 'appended'
   }
 
   /**
@@ -266,86 +289,19 @@ export class SettingsFolder {
     return undefined
   }
 
-  /** Closes the files kept open (see {@link replaced}). */
+  /** Closes the files kept open (replaced files followed for appends). */
   async close (): Promise<void> {
-    for (const { file } of this.replaced.values()) await file.handle.close()
-    this.replaced.clear()
-    for (const files of this.followed.values()) for (const { handle } of files) await handle.close()
-    this.followed.clear()
+    await this.replacedFiles.close()
   }
 
-  // Keeps the file a write just replaced, in place of the one before (checked one last time,
-  // its late edits stamped and left to be written: returns how many).
-  private async keepReplaced (dataset: ListDataset, file: ReadSettingsFile, bytes: Buffer | undefined): Promise<number> {
-    const late = (await this.checkReplaced(dataset)).length
-    this.editsStampedByWrites += late
-    const old = this.replaced.get(dataset)
-    // Followed on from what it held at that check: a known file holds its stat's size.
-    if (old !== undefined) await this.follow(dataset, { handle: old.file.handle, size: old.bytes?.length ?? (old.file.known ? Number(old.file.stat.size) : old.file.bytes.length), atMs: old.atMs })
-    this.replaced.set(dataset, { file, bytes, atMs: Date.now() })
-    return late
-  }
-
-  // Adds a file to the ones followed for appends, letting the oldest go past the cap (checked just before).
-  private async follow (dataset: ListDataset, file: FollowedFile): Promise<void> {
-    const files = this.followed.get(dataset) ?? []
-    files.push(file)
-    this.followed.set(dataset, files)
-    while (files.length > MAX_FOLLOWED_REPLACED) await files.shift()?.handle.close()
-  }
-
-  /**
-   * Stamps the lines appended to the older replaced files since they were last checked, then lets
-   * go of those replaced more than FOLLOW_REPLACED_MS ago (after this last check).
-   */
-  private async checkFollowed (dataset: ListDataset): Promise<StoredEntry[]> {
-    const files = this.followed.get(dataset)
-    if (files === undefined) return []
-    const changes: StoredEntry[] = []
-    const keep: FollowedFile[] = []
-    for (const f of files) {
-      const tail = await readAppendedTail(f.handle, f.size, this.maxFileBytes)
-      if (tail !== null && tail.after.length > tail.before.length) changes.push(...await this.replica.applyEdit(dataset, decodeFileText(tail.before), decodeFileText(tail.after)))
-      if (tail === null || Date.now() - f.atMs > FOLLOW_REPLACED_MS) {
-        await f.handle.close()
-        continue
-      }
-      f.size = tail.size
-      keep.push(f)
-    }
-    if (keep.length > 0) this.followed.set(dataset, keep)
-    else this.followed.delete(dataset)
-    return changes
-  }
-
-  /**
-   * Stamps what was written to the file the last write replaced since it was replaced (or last
-   * checked): lines appended through a descriptor opened before the rename would be lost
-   * otherwise. Their entries are left to be written into the settings file.
-   */
-  private async checkReplaced (dataset: ListDataset): Promise<StoredEntry[]> {
-    const older = await this.checkFollowed(dataset)
-    return older.length === 0 ? await this.checkNewestReplaced(dataset) : [...older, ...await this.checkNewestReplaced(dataset)]
-  }
-
-  // checkReplaced for the file the last write replaced (every change, not only appends).
-  private async checkNewestReplaced (dataset: ListDataset): Promise<StoredEntry[]> {
-    const old = this.replaced.get(dataset)
-    if (old === undefined) return []
-    const read = await readReplaced(old.file, this.maxFileBytes)
-    if (read === null) {
-      // Grown past the limit: no longer followed.
-      await old.file.handle.close()
-      this.replaced.delete(dataset)
-      return []
-    }
-    if (read === 'unchanged' && old.bytes === undefined) return []
-    const now = read === 'unchanged' ? old.file.bytes : read
-    const before = old.bytes ?? old.file.bytes
-    if (now.equals(before)) return []
-    const changes = await this.replica.applyEdit(dataset, decodeFileText(before), decodeFileText(now))
-    old.bytes = now
-    return changes
+  // Settles an append to the file that a crash or a failure left unfinished (file-append.ts)
+  // before the file is read: its bytes are never scanned as the operator's.
+  private async settleAppend (dataset: ListDataset): Promise<void> {
+    const record = this.replica.appends.pending(dataset)
+    if (record === undefined) return
+    const found = await settleAppend(await resolveSettingsFile(this.dir, listFileName(dataset)), record)
+    trace('append-settled', `${dataset} ${found}`)
+    await this.replica.appends.drop(dataset)
   }
 
   // What the file holds while it has the signature recorded for the present file view. Its
@@ -373,6 +329,7 @@ export class SettingsFolder {
   private async open (dataset: ListDataset): Promise<ReadSettingsFile | null> {
     let file: ReadSettingsFile | null
     try {
+      await this.settleAppend(dataset)
       file = await readSettingsFile(this.dir, listFileName(dataset), this.maxFileBytes, this.known(dataset))
     } catch (err: any) {
       this.problems.set(dataset, `${err?.name ?? 'Error'}: ${errorMessage(err)}`)

@@ -289,8 +289,8 @@ function isHighSurrogate (c: number): boolean {
   return c >= 0xd800 && c <= 0xdbff
 }
 
-/** Whether the file at file.path is still the one read, unchanged. Synchronous on purpose (see replaceSettingsFile). */
-function stillTheFileRead (file: ReadSettingsFile): boolean {
+/** Whether the file at file.path is still the one read, unchanged. Synchronous on purpose (see replaceSettingsFile, appendSettingsFile). */
+export function stillTheFileRead (file: ReadSettingsFile): boolean {
   let now: BigIntStats
   try {
     now = lstatSync(file.path, { bigint: true })

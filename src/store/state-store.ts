@@ -69,6 +69,8 @@ export interface StoreBatch {
   dropVersions?: Array<{ term: number; seq: number }>
   /** Binary values to put (bytes) or delete (null), by name. */
   blobs?: Array<{ name: string; value: Uint8Array | null }>
+  /** On disk (fsynced) before the write returns, not only handed to the OS: a write-ahead record a power loss must not lose. */
+  sync?: boolean
 }
 
 /** What the master remembers of one central version it published. */
@@ -303,6 +305,6 @@ export class StateStore {
     for (const { name, value } of batch.blobs ?? []) {
       ops.push(value === null ? { type: 'del', key: name, sublevel: this.blobs } : { type: 'put', key: name, value, sublevel: this.blobs })
     }
-    if (ops.length > 0) await this.db.batch(ops)
+    if (ops.length > 0) await this.db.batch(ops, { sync: batch.sync === true })
   }
 }

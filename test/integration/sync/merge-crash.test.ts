@@ -183,6 +183,8 @@ const STEPS: Array<{ name: string, done: (s: LocalState, before: Version) => Pro
   { name: 'Bayes contribution', done: async (s) => (await s.bayes.merged()).numSpam === 17 },
   { name: 'version record', done: async (s, before) => (await s.store.getMeta<Version>('centralVersion'))?.seq === before.seq + 1 },
   { name: 'version snapshot', done: async (s, before) => (await s.store.getVersion(TERM, before.seq + 1))?.sizes !== undefined },
+  // The whitelist gains a line only: its file is appended to, after its write-ahead record (cleared with the view).
+  { name: 'whitelist append record', done: async (s) => (await s.store.getMeta('fileAppend.whitelist')) != null || (await s.replica.fileView('whitelist')).text.includes('friend2@example.com') },
   { name: 'whitelist file view', done: async (s) => (await s.replica.fileView('whitelist')).text.includes('friend2@example.com') },
   { name: 'blacklist file view', done: async (s) => (await s.replica.fileView('blacklist')).text.includes('d.example') },
   { name: 'Bayes pending baseline', done: async (s) => (await s.bayes.merged()).numSpam === 17 && [await s.store.getMeta<any>('bayesPendingBaseline'), await s.store.getMeta<any>('bayesMergedBaseline')].some(m => m?.bseq === s.bayes.changeSeq) },
@@ -234,6 +236,7 @@ describe('the master dies after each write of merging an upload', () => {
 /** The steps of a slave's apply, in the order sync-v1.md states, each as it shows in the reopened store. */
 const APPLY_STEPS: Array<{ name: string, done: (s: LocalState, before: Version) => Promise<boolean> }> = [
   { name: 'whitelist entries', done: async (s) => s.replica.get('whitelist', 'boss@example.com')?.present === true },
+  { name: 'whitelist append record', done: async (s) => (await s.store.getMeta('fileAppend.whitelist')) != null || (await s.replica.fileView('whitelist')).text.includes('boss@example.com') },
   { name: 'whitelist file view', done: async (s) => (await s.replica.fileView('whitelist')).text.includes('boss@example.com') },
   { name: 'blacklist entries', done: async (s) => s.replica.get('blacklist', 'f.example')?.present === true && s.replica.get('blacklist', 'a.example')?.present === false },
   { name: 'blacklist file view', done: async (s) => (await s.replica.fileView('blacklist')).text.includes('f.example') },

@@ -27,6 +27,12 @@ function remote (key: string, value = ''): Entry {
   return { key, value, present: true, stamp: { wallMs: 1, counter: 0, nodeId: 'other' } }
 }
 
+// A removal from another node, newer than the local stamps: a write that takes a line out
+// rewrites the file (temp file, rename) where one that only adds lines appends them in place.
+function gone (key: string): Entry {
+  return { key, value: '', present: false, stamp: { wallMs: Date.now() + 1000, counter: 0, nodeId: 'other' } }
+}
+
 describe('SettingsFolder', () => {
   test('refuses a list file that is a symlink out of the folder: not read, not shown, not written through', async (t) => {
     const { root, dir, state } = await node(t)
@@ -87,11 +93,11 @@ describe('SettingsFolder', () => {
 
   test('scans lines written to the replaced file by a program that opened it before the write', async (t) => {
     const { dir, state } = await node(t)
-    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
+    await writeFile(join(dir, 'whitelist.txt'), 'a.example\nx.example\n')
     await state.folder.scan()
     const held = await open(join(dir, 'whitelist.txt'), 'a')
     t.after(() => held.close())
-    await state.replica.merge('whitelist', [remote('z.example')], { synced: true })
+    await state.replica.merge('whitelist', [remote('z.example'), gone('x.example')], { synced: true })
     assert.equal(await state.folder.write('whitelist'), true)
     // Lands in the old file, which the rename took out of the folder.
     await held.write('late.example\n')
@@ -103,13 +109,13 @@ describe('SettingsFolder', () => {
 
   test('scans a line written late to a replaced file after further writes replaced its successors', async (t) => {
     const { dir, state } = await node(t)
-    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
+    await writeFile(join(dir, 'whitelist.txt'), 'a.example\nx.example\nw.example\n')
     await state.folder.scan()
     // A `>>` that opened the file, then was not scheduled while the agent wrote twice more.
     const held = await open(join(dir, 'whitelist.txt'), 'a')
     t.after(() => held.close())
-    for (const key of ['y.example', 'z.example']) {
-      await state.replica.merge('whitelist', [remote(key)], { synced: true })
+    for (const [key, removed] of [['y.example', 'x.example'], ['z.example', 'w.example']]) {
+      await state.replica.merge('whitelist', [remote(key), gone(removed)], { synced: true })
       assert.equal(await state.folder.write('whitelist'), true)
     }
     await held.write('late.example\n')
@@ -121,11 +127,11 @@ describe('SettingsFolder', () => {
 
   test('writes a line that reached a replaced file while a write was under way into the file it writes', async (t) => {
     const { dir, state } = await node(t)
-    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
+    await writeFile(join(dir, 'whitelist.txt'), 'a.example\nx.example\nw.example\n')
     await state.folder.scan()
     const held = await open(join(dir, 'whitelist.txt'), 'a')
     t.after(() => held.close())
-    await state.replica.merge('whitelist', [remote('y.example')], { synced: true })
+    await state.replica.merge('whitelist', [remote('y.example'), gone('x.example')], { synced: true })
     await state.folder.write('whitelist')
     // The late line lands after the write's first look at the replaced files, before its rename.
     const replica = state.replica
@@ -135,7 +141,7 @@ describe('SettingsFolder', () => {
       writeSync(held.fd, 'late.example\n')
       return unwrittenChanges(dataset)
     }
-    await state.replica.merge('whitelist', [remote('z.example')], { synced: true })
+    await state.replica.merge('whitelist', [remote('z.example'), gone('w.example')], { synced: true })
     assert.equal(await state.folder.write('whitelist'), true)
     const lines = (await readFile(join(dir, 'whitelist.txt'), 'utf8')).split('\n').filter(l => l !== '')
     assert.deepEqual(lines.sort(), ['a.example', 'late.example', 'y.example', 'z.example'])
@@ -144,7 +150,7 @@ describe('SettingsFolder', () => {
   test('keeps a line that reached the replaced file during the rename when the next round finds the file changed again', async (t) => {
     const { dir, state } = await node(t)
     const path = join(dir, 'whitelist.txt')
-    await writeFile(path, 'a.example\n')
+    await writeFile(path, 'a.example\nx.example\n')
     await state.folder.scan()
     const held = await open(path, 'a')
     t.after(() => held.close())
@@ -166,25 +172,27 @@ describe('SettingsFolder', () => {
       if (++rounds === 2) fs.appendFileSync(path, 'next.example\n')
       return unwrittenChanges(dataset)
     }
-    await state.replica.merge('whitelist', [remote('z.example')], { synced: true })
+    await state.replica.merge('whitelist', [remote('z.example'), gone('x.example')], { synced: true })
     assert.equal(await state.folder.write('whitelist'), true)
     const lines = (await readFile(path, 'utf8')).split('\n').filter(l => l !== '')
     assert.deepEqual(lines.sort(), ['a.example', 'late.example', 'next.example', 'z.example'])
     assert.equal([...state.replica.entries('whitelist')].find(e => e.key === 'late.example')?.present, true)
   })
 
-  test('scans an operator\'s in-place edit of the same size made right after the agent\'s own write', async (t) => {
-    const { dir, state } = await node(t)
-    await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')
-    await state.folder.scan()
-    await state.replica.merge('whitelist', [remote('b.example')], { synced: true })
-    assert.equal(await state.folder.write('whitelist'), true)
-    const fh = await open(join(dir, 'whitelist.txt'), 'r+')
-    await fh.write('c', 0)
-    await fh.close()
-    const { changed } = await state.folder.scan()
-    assert.deepEqual(changed.get('whitelist')?.map(e => `${e.key} ${e.present}`).sort(), ['a.example false', 'c.example true'])
-  })
+  for (const [how, removed] of [['append', []], ['rewrite', [gone('x.example')]]] as const) {
+    test(`scans an operator's in-place edit of the same size made right after the agent's own write (${how})`, async (t) => {
+      const { dir, state } = await node(t)
+      await writeFile(join(dir, 'whitelist.txt'), 'a.example\nx.example\n')
+      await state.folder.scan()
+      await state.replica.merge('whitelist', [remote('b.example'), ...removed], { synced: true })
+      assert.equal(await state.folder.write('whitelist'), true)
+      const fh = await open(join(dir, 'whitelist.txt'), 'r+')
+      await fh.write('c', 0)
+      await fh.close()
+      const { changed } = await state.folder.scan()
+      assert.deepEqual(changed.get('whitelist')?.map(e => `${e.key} ${e.present}`).sort(), ['a.example false', 'c.example true'])
+    })
+  }
 
   test('a write right after its own write keeps a line the operator appended in between', async (t) => {
     const { dir, state } = await node(t)

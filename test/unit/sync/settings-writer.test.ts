@@ -58,12 +58,14 @@ describe('SettingsWriter', () => {
   test('a scan that finds a line written to a replaced file writes it into the list file', async (t) => {
     const { state, writer, settingsDir } = await setup(t)
     const file = join(settingsDir, 'whitelist.txt')
-    await writeFile(file, 'a.example\n')
+    await writeFile(file, 'a.example\nx.example\n')
     await writer.scanLists()
-    // A `>>` that opened the file before the agent's write renamed its own over it.
+    // A `>>` that opened the file before the agent's write renamed its own over it (a write that
+    // takes a line out: one that only adds lines appends them in place).
     const held = await open(file, 'a')
     t.after(() => held.close())
-    await state.replica.merge('whitelist', [{ key: 'z.example', value: '', present: true, stamp }], { synced: true })
+    const removal = { key: 'x.example', value: '', present: false, stamp: { ...stamp, wallMs: Date.now() + 1000 } }
+    await state.replica.merge('whitelist', [{ key: 'z.example', value: '', present: true, stamp }, removal], { synced: true })
     await writer.writeList('whitelist')
     await held.write('late.example\n')
     const { late } = await writer.scanLists()
