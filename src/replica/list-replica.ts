@@ -354,8 +354,7 @@ export class ListReplica {
     // Callers serialise changes; overlapping ones would hand out one lseq twice.
     if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
     const view = fileView === null ? undefined : this.viewWrite(dataset, fileView)
-    // A new file view ends an append's write-ahead record: it says what the file holds now.
-    const clearing = view === undefined ? undefined : this.appends.clearing(dataset)
+    const clearing = view === undefined ? undefined : this.appends.clearing(dataset) // a new view says what the file holds: the append's record goes
     await this.store.write({
       encodedBuckets: change.writes.map(w => ({ dataset, ...w })),
       meta: changed.length > 0 ? { [META_CLOCK]: this.clock.peek(), [META_LSEQ]: lseq, ...clearing } : clearing,
@@ -392,8 +391,7 @@ export class ListReplica {
       this.views.set(dataset, fileView)
     } else {
       const unwritten = this.unwritten.get(dataset)
-      // Forgotten: the keys of a whole list would be held until the file is written. A commit
-      // changes each key once, so one that alone is that many is forgotten without adding them.
+      // Forgotten, not to hold a whole list's keys until the file is written; a commit that alone is that many (it changes each key once) is not added first.
       const forget = (keys: number): boolean => keys >= RENDER_ALL_FROM && keys * 2 > this.held(dataset).size
       if (unwritten !== undefined && !forget(changed.length)) for (const e of changed) unwritten.add(e.key)
       if (unwritten !== undefined && forget(Math.max(changed.length, unwritten.size))) this.unwritten.delete(dataset)
