@@ -5,7 +5,8 @@
  * (SettingsFolder): a record still there at a start is an append a crash cut short.
  */
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
-import type { AppendRecord } from '../settings/file-append.js'
+import { StoreFormatError } from '../errors.js'
+import { MAX_APPEND_BYTES, TAIL_BYTES, type AppendRecord } from '../settings/file-append.js'
 import type { StateStore } from '../store/state-store.js'
 
 /** The meta name of a dataset's record. */
@@ -19,8 +20,8 @@ export class AppendJournal {
   static async load (store: StateStore): Promise<AppendJournal> {
     const records = new Map<ListDataset, AppendRecord>()
     for (const ds of LIST_DATASETS) {
-      const record = await store.getMeta<AppendRecord | null>(metaName(ds))
-      if (record !== undefined && record !== null) records.set(ds, record)
+      const record = await store.getMeta<unknown>(metaName(ds))
+      if (record !== undefined && record !== null) records.set(ds, storedAppendRecord(record, metaName(ds)))
     }
     return new AppendJournal(store, records)
   }
@@ -52,4 +53,31 @@ export class AppendJournal {
   cleared (dataset: ListDataset): void {
     this.records.delete(dataset)
   }
+}
+
+/** An inode number as the record holds it: decimal, at most 2^64. */
+const INODE = /^(0|[1-9][0-9]{0,19})$/
+
+/**
+ * `value` as an append record, checked before settling it may truncate a file: a record the
+ * store holds damaged is refused with StoreFormatError (naming the meta `where`), never used.
+ */
+export function storedAppendRecord (value: unknown, where: string): AppendRecord {
+  const bad = (why: string): never => { throw new StoreFormatError(`${where}: ${why}`) }
+  if (typeof value !== 'object' || value === null) return bad('not an append record')
+  const { ino, size, tail, bytes } = value as Record<string, unknown>
+  if (typeof ino !== 'string' || !INODE.test(ino)) return bad('inode is not a decimal number')
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return bad('size is not a whole number of bytes')
+  const tailBytes = base64Length(tail) ?? bad('tail is not base64')
+  if (tailBytes > Math.min(size, TAIL_BYTES)) return bad(`tail of ${tailBytes} bytes for a file of ${size}`)
+  const appended = base64Length(bytes) ?? bad('bytes are not base64')
+  if (appended < 1 || appended > MAX_APPEND_BYTES) return bad(`${appended} bytes appended (1-${MAX_APPEND_BYTES})`)
+  return { ino, size, tail: tail as string, bytes: bytes as string }
+}
+
+// The length of what `text` decodes to, when it is base64 as Buffer writes it; else null.
+function base64Length (text: unknown): number | null {
+  if (typeof text !== 'string' || text.length > 4 * MAX_APPEND_BYTES) return null
+  const decoded = Buffer.from(text, 'base64')
+  return decoded.toString('base64') === text ? decoded.length : null
 }

@@ -22,7 +22,7 @@ import type { TextEdit } from './text-edit.js'
 export const MAX_APPEND_BYTES = 4096
 
 /** Bytes of the file before the append kept in the record, to tell it is still that file. */
-const TAIL_BYTES = 256
+export const TAIL_BYTES = 256
 
 /** Tries to move the file's change time past the append's modification time (see ownSignature). */
 const SIGNATURE_TRIES = 3
