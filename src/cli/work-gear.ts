@@ -79,13 +79,15 @@ export function gearParts (): GearParts {
 
 /**
  * The lean flags to lift for work: those bin/spamsync.js named in the environment and node still
- * runs with (its last spelling of the flag is the idle one); never one the operator set himself.
+ * runs with (its last spelling of the flag is the idle one); never one the operator set himself,
+ * nor one whose lifting flag he gave node (his own --heap-growing-percent stays).
  */
 export function leanFlags (env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): LeanFlag[] {
   const named = (env[LEAN_WHEN_IDLE_ENV] ?? '').split(',')
   return (Object.keys(LEAN_FLAGS) as LeanFlag[]).filter(f => {
-    const { spelling, opposite } = LEAN_FLAGS[f]
-    return named.includes(f) && execArgv.lastIndexOf(spelling) > execArgv.lastIndexOf(opposite)
+    const { spelling, opposite, lift } = LEAN_FLAGS[f]
+    const lifter = lift.split('=')[0]
+    return named.includes(f) && execArgv.lastIndexOf(spelling) > execArgv.lastIndexOf(opposite) && !execArgv.some(a => a.split('=')[0] === lifter)
   })
 }
 

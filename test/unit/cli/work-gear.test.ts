@@ -112,3 +112,8 @@ test('only the lean flags bin/spamsync.js named and node still runs with are lif
   assert.deepEqual(leanFlags({}, ['--optimize-for-size', '--no-turbofan']), [])
   assert.deepEqual(leanFlags({ [LEAN_WHEN_IDLE_ENV]: 'turbofan' }, ['--optimize-for-size', '--no-turbofan']), [])
 })
+
+test('an operator\'s own --heap-growing-percent is left alone', () => {
+  const env = { [LEAN_WHEN_IDLE_ENV]: 'optimize-for-size' }
+  assert.deepEqual(leanFlags(env, ['--heap-growing-percent=20', '--optimize-for-size']), [])
+})
