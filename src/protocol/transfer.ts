@@ -16,8 +16,8 @@ export const READ_TIMEOUT_MS = 15_000
 /**
  * Archive bytes per read timeout the wait for a merge's result grows by: the master merges an
  * upload before it answers, and at the agent's V8 flags a 1M-line list's merge took 17.6 s of CPU
- * (load 4-7), past READ_TIMEOUT_MS, so the uploader gave up and built and sent it again (3 times
- * in one sync). 121k lines are 1.1 MB of archive.
+ * (load 4-7), past READ_TIMEOUT_MS, so the uploader gave up and asked again, 2-3 times in one
+ * sync (the master answers a retry from the merge it kept). 121k lines are 1.1 MB of archive, 1M 12 MB.
  */
 export const RESULT_WAIT_BYTES = 2 * 1024 * 1024
 
