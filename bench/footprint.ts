@@ -8,13 +8,14 @@
  * master. Each case runs RUNS times, each in fresh folders, and is reported as medians: VmRSS, VmHWM, RssAnon and
  * RssFile from /proc/PID/status, and the V8 heap (committed and used) and external memory from a
  * probe preloaded into the agent (bench/footprint/memory-probe.ts), so the table says where the
- * bytes are. A bare `node` process idle for the same time is measured as the floor.
+ * bytes are. `--drop` puts the list into the folder once the agent is master instead of before it
+ * starts: the agent then takes it as work (src/cli/work-gear.ts lifts V8's lean flags for it). A bare `node` process idle for the same time is measured as the floor.
  *
  * Run: `npx tsc -p . && npx node dist/bench/footprint.js [--runs=N] [--idle-seconds=S]
- * [--lists=empty,121k] [--cli=PATH] [--node-args='--v8-flag ...']` (or `npm run bench -- --only=footprint`).
+ * [--lists=empty,121k] [--cli=PATH] [--node-args='--v8-flag ...'] [--drop]` (or `npm run bench -- --only=footprint`).
  */
 import { spawn } from 'node:child_process'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, rename, writeFile } from 'node:fs/promises'
 import { loadavg } from 'node:os'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -76,9 +77,14 @@ async function sampleAgent (o: Required<FootprintOptions>, blacklist: string | n
     const port = await freePort()
     const httpPort = await freePort()
     const agent = await cluster.addWith(dir => new ProbedAgent(o.cli, o.nodeArgs, dir, port, httpPort, cluster.keyFile))
-    if (blacklist !== null) await writeFile(join(agent.settingsDir, 'blacklist.txt'), blacklist)
+    if (blacklist !== null && !o.drop) await writeFile(join(agent.settingsDir, 'blacklist.txt'), blacklist)
     const t0 = performance.now()
     await agent.start()
+    if (blacklist !== null && o.drop) {
+      await waitFor('the agent to be master', async () => (await agent.status()).role === 'master', 120_000, 50)
+      await writeFile(join(cluster.root, 'blacklist.txt.drop'), blacklist)
+      await rename(join(cluster.root, 'blacklist.txt.drop'), join(agent.settingsDir, 'blacklist.txt'))
+    }
     await waitFor('the agent to be master with its settings loaded', async () => {
       const s = await agent.status()
       const b = s.datasets?.blacklist
@@ -119,7 +125,7 @@ async function bareNode (idleSeconds: number): Promise<number> {
 
 /** Runs the benchmark, prints JSON and a table, and returns the result. */
 export async function main (opts: FootprintOptions = {}): Promise<FootprintResult> {
-  const o: Required<FootprintOptions> = { runs: 5, idleSeconds: 45, cases: ['empty', '121k'], cli: CLI, nodeArgs: [], ...opts }
+  const o: Required<FootprintOptions> = { runs: 5, idleSeconds: 45, cases: ['empty', '121k'], cli: CLI, nodeArgs: [], drop: false, ...opts }
   const loadStart = loadavg()[0]
   const bare: number[] = []
   for (let i = 0; i < Math.min(o.runs, 3); i++) bare.push(await bareNode(o.idleSeconds))
@@ -141,6 +147,7 @@ export async function main (opts: FootprintOptions = {}): Promise<FootprintResul
     node: process.version,
     cli: o.cli,
     nodeArgs: o.nodeArgs,
+    drop: o.drop,
     runs: o.runs,
     idleSeconds: o.idleSeconds,
     loadAvg: { start: loadStart, end: loadavg()[0] },
@@ -163,6 +170,7 @@ function parseArgs (argv: string[]): FootprintOptions {
     else if (name === '--lists') o.cases = value.split(',') as FootprintCase[]
     else if (name === '--cli') o.cli = resolve(value)
     else if (name === '--node-args') o.nodeArgs = value.split(' ').filter(a => a !== '')
+    else if (name === '--drop') o.drop = true
     else throw new Error(`unknown argument ${arg} (--runs=N, --idle-seconds=S, --lists=empty,121k, --cli=PATH, --node-args='--flag ...')`)
   }
   for (const c of o.cases ?? []) if (!(c in FOOTPRINT_TARGETS)) throw new Error(`--lists takes ${Object.keys(FOOTPRINT_TARGETS).join(',')}, not ${c}`)

@@ -17,6 +17,8 @@ export interface FootprintOptions {
   cli?: string
   /** Options of node itself for the agents (V8 flags to try). */
   nodeArgs?: string[]
+  /** The list put into the settings folder once the agent is master, not before it starts. */
+  drop?: boolean
 }
 
 /** One agent's figures, in MB (startMs in ms). */
@@ -51,6 +53,8 @@ export interface FootprintResult {
   node: string
   cli: string
   nodeArgs: string[]
+  /** The list was dropped in once the agent was master. */
+  drop: boolean
   runs: number
   idleSeconds: number
   loadAvg: { start: number, end: number }
@@ -68,7 +72,7 @@ export function footprintTable (r: FootprintResult): string {
       `${m.heapLive} / ${m.heapUsed} / ${m.heapTotal} MB`, `${m.external} MB`, `${m.otherAnon} MB`, `${(m.startMs / 1000).toFixed(1)} s`, `${m.cpuSeconds} s`, c.rssSamples.join(' ')]
   })
   return [
-    `Idle agent (alone, master, ${r.idleSeconds} s idle), medians of ${r.runs} runs, ${r.node}, ${r.cli}${r.nodeArgs.length > 0 ? ` with ${r.nodeArgs.join(' ')}` : ''}; a bare node: ${r.bareNodeRss} MB; load ${r.loadAvg.start.toFixed(2)} -> ${r.loadAvg.end.toFixed(2)}`,
+    `Idle agent (alone, master, ${r.idleSeconds} s idle), medians of ${r.runs} runs, ${r.node}, ${r.cli}${r.nodeArgs.length > 0 ? ` with ${r.nodeArgs.join(' ')}` : ''}${r.drop ? ', the list dropped in once master' : ''}; a bare node: ${r.bareNodeRss} MB; load ${r.loadAvg.start.toFixed(2)} -> ${r.loadAvg.end.toFixed(2)}`,
     '',
     `| ${head.join(' | ')} |`,
     `| ${head.map(() => '---').join(' | ')} |`,

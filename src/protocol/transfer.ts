@@ -13,6 +13,19 @@ export const CHUNK_BYTES = 1024 * 1024
 /** A read that waits longer than this for the next message gives up: a stalled peer frees its slot. */
 export const READ_TIMEOUT_MS = 15_000
 
+/**
+ * Archive bytes per read timeout the wait for a merge's result grows by: the master merges an
+ * upload before it answers, and at the agent's V8 flags a 1M-line list's merge took 17.6 s of CPU
+ * (load 4-7), past READ_TIMEOUT_MS, so the uploader gave up and asked again, 2-3 times in one
+ * sync (the master answers a retry from the merge it kept). 121k lines are 1.1 MB of archive, 1M 12 MB.
+ */
+export const RESULT_WAIT_BYTES = 2 * 1024 * 1024
+
+/** The wait for the result of an archive of `bytes`: `readTimeoutMs` and as much again per RESULT_WAIT_BYTES. */
+export function resultWaitMs (bytes: number, readTimeoutMs = READ_TIMEOUT_MS): number {
+  return Math.round(readTimeoutMs * (1 + bytes / RESULT_WAIT_BYTES))
+}
+
 /** Largest archive a download takes: the largest one a reader with the default limits accepts. */
 export const MAX_TRANSFER_BYTES = maxArchiveBytes(DEFAULT_ARCHIVE_LIMITS)
 

@@ -3,7 +3,8 @@
  *
  * Request, then the master's go-ahead with the offset to start from (non-zero when an earlier
  * attempt of the same archive was cut off: the master kept what arrived), then the archive in
- * chunks, then the master's result after it checked size and sha256 and merged.
+ * chunks, then the master's result after it checked size and sha256 and merged (waited for
+ * longer the larger the archive: transfer.ts resultWaitMs).
  */
 import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -14,7 +15,7 @@ import type { PeerId, Startable, Stream } from '@libp2p/interface'
 import { PROTOCOL_VERSION } from '../constants.js'
 import { ArchiveError, SyncRefusedError, TransferError } from '../errors.js'
 import { ArchiveKind, Hello, Status, UploadReady, UploadRequest, UploadResult } from '../pb/spamsync.js'
-import { readMessage, sendChunks, READ_TIMEOUT_MS } from './transfer.js'
+import { readMessage, resultWaitMs, sendChunks, READ_TIMEOUT_MS } from './transfer.js'
 import { PartialUploads, PARTIAL_TTL_MS, type NoRoom, type Receiving } from './partial-uploads.js'
 import { DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes, type ArchiveLimits } from '../archive/limits.js'
 import type { TrafficCounter } from './traffic.js'
@@ -240,9 +241,14 @@ export interface UploadOutcome {
   version?: Version
 }
 
-/** Uploads `zip` to `peer`; resumes from the offset the master names; `onProgress` gets bytes acknowledged-or-sent of total. */
+/**
+ * Uploads `zip` to `peer`; resumes from the offset the master names; `onProgress` gets bytes
+ * acknowledged-or-sent of total. The master's replies are waited for `readTimeoutMs`, its result
+ * (after its merge) longer the larger the archive (resultWaitMs).
+ */
 export async function uploadTo (
-  node: SpamsyncNode, peer: PeerId, request: Omit<UploadRequest, 'size' | 'sha256'>, zip: Uint8Array, traffic: TrafficCounter, onProgress?: (done: number, total: number) => void
+  node: SpamsyncNode, peer: PeerId, request: Omit<UploadRequest, 'size' | 'sha256'>, zip: Uint8Array, traffic: TrafficCounter, onProgress?: (done: number, total: number) => void,
+  readTimeoutMs = READ_TIMEOUT_MS
 ): Promise<UploadOutcome> {
   const stream = await node.dialProtocol(peer, UPLOAD_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
   try {
@@ -250,7 +256,7 @@ export async function uploadTo (
     const req = UploadRequest.encode({ ...request, size: zip.byteLength, sha256: createHash('sha256').update(zip).digest() })
     traffic.bytesSent += req.byteLength
     await lp.write(req)
-    const readyBytes = await readMessage(lp)
+    const readyBytes = await readMessage(lp, readTimeoutMs)
     traffic.bytesReceived += readyBytes.byteLength
     const ready = UploadReady.decode(readyBytes)
     if (ready.status !== Status.OK) {
@@ -265,8 +271,8 @@ export async function uploadTo (
       traffic.bytesSent += n
       done += n
       onProgress?.(done, zip.byteLength)
-    })
-    const resultBytes = await readMessage(lp)
+    }, readTimeoutMs)
+    const resultBytes = await readMessage(lp, resultWaitMs(zip.byteLength, readTimeoutMs))
     traffic.bytesReceived += resultBytes.byteLength
     const result = UploadResult.decode(resultBytes)
     await stream.close()

@@ -3,7 +3,8 @@
  * per-thread arenas otherwise keep freed memory, and a large Bayes DB pushes RSS past 512 MB.
  * It also runs V8 with --optimize-for-size (a much smaller idle heap, bench/footprint.ts) and
  * --no-turbofan (~6 MB less RSS), also when the environment sets MALLOC_ARENA_MAX, as the
- * systemd unit does, and without Sparkplug and Maglev until it works (src/cli/compilers-when-busy.ts).
+ * systemd unit does, and without Sparkplug and Maglev until it works (src/cli/compilers-when-busy.ts);
+ * the heap's growth under the first is lifted while it works (src/cli/work-gear.ts).
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
@@ -52,4 +53,9 @@ test('the agent starts V8 without Sparkplug and Maglev and names them for the ag
   const { argv, env } = await agentStartedWith(t, undefined)
   assert.ok(argv.includes('--no-sparkplug') && argv.includes('--no-maglev'), argv.join(' '))
   assert.equal(env.SPAMSYNC_COMPILERS_WHEN_BUSY, 'sparkplug,maglev')
+})
+
+test('the agent names --optimize-for-size for the agent to lift the heap\'s growth under it while it works', { skip: process.platform !== 'linux' && 'the agent restarts itself with them on Linux only' }, async (t) => {
+  const { env } = await agentStartedWith(t, undefined)
+  assert.equal(env.SPAMSYNC_LEAN_WHEN_IDLE, 'optimize-for-size')
 })

@@ -3,6 +3,7 @@ import { configFlags, configHelp, configOptions, type Command } from '../command
 import { checkBeforeStart } from '../checks.js'
 import { compilersWhenBusy, deferredCompilers, processParts } from '../compilers-when-busy.js'
 import { collectWhenQuiet } from '../collect-when-quiet.js'
+import { leanFlags, workGear } from '../work-gear.js'
 import { onLargeWork } from '../../work-ahead.js'
 import { trace } from '../../trace.js'
 
@@ -49,12 +50,17 @@ ${configHelp(KEYS)}`,
         compilers.stop()
         stopHint?.()
       })
+    // Large work lifts V8's lean flags until the agent is quiet again; not the start's own scan, as above.
+    const gear = workGear(leanFlags())
+    const stopGear = onLargeWork(() => { gear.work() })
     stdout(`spamsync ${String(agent.status().agentVersion)} node ${agent.nodeId} started; status: http://${config.httpHost}:${agent.httpPort}/status\n`)
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         stderr(`spamsync: ${signal}: stopping\n`)
         compilers?.stop()
         stopHint?.()
+        stopGear()
+        gear.stop()
         stopCollecting()
         agent.stop().then(resolve, (err) => { stderr(`spamsync: stop failed: ${err?.message ?? err}\n`); resolve() })
       }

@@ -12,7 +12,7 @@ import { createSpamsyncNode, type SpamsyncNode } from '../../../src/net/libp2p-n
 import { generateClusterKey } from '../../../src/net/cluster-key.js'
 import { UploadService, uploadTo, UPLOAD_PROTOCOL, type UploadTarget } from '../../../src/protocol/upload-service.js'
 import { TrafficCounter } from '../../../src/protocol/traffic.js'
-import { CHUNK_BYTES } from '../../../src/protocol/transfer.js'
+import { CHUNK_BYTES, RESULT_WAIT_BYTES } from '../../../src/protocol/transfer.js'
 import { ArchiveKind, Status, UploadReady, UploadRequest, type Hello } from '../../../src/pb/spamsync.js'
 import { LOCAL_VERSIONS } from '../../../src/protocol/compat.js'
 import { ArchiveError } from '../../../src/errors.js'
@@ -141,4 +141,22 @@ test('a retry of an upload the master received whole sends no archive bytes and 
   assert.deepEqual(outcome.version, { term: 1, seq: 3 })
   assert.equal(merges, 1, 'the archive was merged once')
   assert.ok(traffic.bytesSent < 1024, `the retry sent ${traffic.bytesSent} bytes`)
+})
+
+test('the uploader waits for the result of a large upload\'s merge longer than for a read', async (t) => {
+  // The result is waited for 4 read timeouts; the merge takes 3.
+  const readTimeoutMs = 1000
+  const zip = randomBytes(3 * RESULT_WAIT_BYTES)
+  const mergeMs = 3 * readTimeoutMs
+  const { slave, master } = await pair(t, {
+    refusal: () => null,
+    needsFull: () => false,
+    merge: async () => {
+      await new Promise(resolve => setTimeout(resolve, mergeMs))
+      return { term: 1, seq: 4 }
+    }
+  })
+  const outcome = await uploadTo(slave, master.peerId, { hello: hello(slave), kind: ArchiveKind.FULL, baseTerm: 0, baseLseq: 0 }, zip, new TrafficCounter(), undefined, readTimeoutMs)
+  assert.equal(outcome.status, Status.OK)
+  assert.deepEqual(outcome.version, { term: 1, seq: 4 })
 })
