@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { codeUnitSortPlugin } from './bundle-code-unit-sort.ts'
 import { yamuxWindowPlugin } from './bundle-yamux-window.ts'
+import { noiseFramePlugin } from './bundle-noise-frame.ts'
 
 /** The repository root. */
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -42,8 +43,9 @@ const result = await build({
   external: EXTERNAL,
   alias: ALIAS,
   // libp2p's peer store sorts by code unit, not localeCompare (bundle-code-unit-sort.ts says why);
-  // yamux sends a window update per half window, not per frame (bundle-yamux-window.ts).
-  plugins: [codeUnitSortPlugin(), yamuxWindowPlugin()],
+  // yamux sends a window update per half window, not per frame (bundle-yamux-window.ts); a Noise
+  // message leaves in one socket write, not two (bundle-noise-frame.ts).
+  plugins: [codeUnitSortPlugin(), yamuxWindowPlugin(), noiseFramePlugin()],
   minify: true,
   // Error classes name themselves after their class (errors.ts), and the CLI prints that name.
   keepNames: true,
