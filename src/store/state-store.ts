@@ -48,7 +48,8 @@ import { EntryColumns } from '../crdt/entry-columns.js'
 import type { BayesCounts, ChangeSummary } from '../archive/change-summary.js'
 import { decodeBucket, decodeBucketColumns, encodeBucket, type StoredEntry } from './bucket-codec.js'
 import { decodeBucketV2, decodeBucketV3 } from './bucket-codec-json.js'
-import { compareKeys, pieceEnds } from './bucket-layout.js'
+import { pieceEnds } from './bucket-layout.js'
+import { keyOrder } from '../archive/list-codec.js'
 
 export type { StoredEntry } from './bucket-codec.js'
 
@@ -178,18 +179,22 @@ export class StateStore {
   // into key ranges (the old buckets deleted), and format 2's file views rewritten. A bucket
   // that does not decode, or a key held twice, is a StoreFormatError before anything is written.
   private async migrate (format: number): Promise<void> {
-    const byDataset = new Map<string, StoredEntry[]>()
+    const byDataset = new Map<string, { entries: StoredEntry[], runEnds: number[] }>()
     const encodedBuckets: NonNullable<StoreBatch['encodedBuckets']> = []
     for await (const [key, v] of this.db.iterator<string, Uint8Array>({ gt: 'e!', lt: 'e"', valueEncoding: 'view' })) {
       const [, dataset, bucket] = key.split('!')
-      let entries = byDataset.get(dataset)
-      if (entries === undefined) byDataset.set(dataset, entries = [])
-      if (format >= 4) decodeBucket(v, entries, key)
-      else for (const e of (format === 3 ? decodeBucketV3 : decodeBucketV2)(Buffer.from(v).toString('utf8'))) entries.push(e)
+      let held = byDataset.get(dataset)
+      if (held === undefined) byDataset.set(dataset, held = { entries: [], runEnds: [] })
+      if (format >= 4) decodeBucket(v, held.entries, key)
+      else for (const e of (format === 3 ? decodeBucketV3 : decodeBucketV2)(Buffer.from(v).toString('utf8'))) held.entries.push(e)
+      held.runEnds.push(held.entries.length)
       encodedBuckets.push({ dataset, bucket, bytes: null })
     }
-    for (const [dataset, entries] of byDataset) {
-      entries.sort((a, b) => compareKeys(a.key, b.key))
+    for (const [dataset, held] of byDataset) {
+      // Each old bucket is a sorted run (format 4 on): merged, not sorted by a comparator (1M entries: seconds less).
+      const order = keyOrder(held.entries.map(e => e.key), held.runEnds)
+      const entries = Array.from(order, i => held.entries[i])
+      held.entries.length = 0
       for (let i = 1; i < entries.length; i++) {
         if (entries[i - 1].key === entries[i].key) throw new StoreFormatError(`store format ${format}: ${dataset} holds ${JSON.stringify(entries[i].key)} in two buckets`)
       }
