@@ -14,11 +14,12 @@ import { deflateRaw } from 'node:zlib'
 import type { ListDataset } from '../constants.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
 import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
-import { BucketCursor, bucketStats, decodeBucket, decodeBucketColumns, encodeBucket, findInBucket, inKeyOrder } from '../store/bucket-codec.js'
+import { BucketCursor, bucketStats, decodeBucket, decodeBucketColumns, encodeBucket, findInBucket } from '../store/bucket-codec.js'
 import { compareKeys, pieceEnds, rangeOf } from '../store/bucket-layout.js'
 import type { StateStore, StoredEntry } from '../store/state-store.js'
 import { StoreFormatError } from '../errors.js'
 import { letGo } from '../large-garbage.js'
+import { putOver, sortedPaced } from './paced-sort.js'
 
 export { byLseq, presentInKeyOrder } from './entry-order.js'
 
@@ -277,17 +278,13 @@ export class EntryBuckets {
    * (bucket-layout.ts). A step per piece: an initial sync cuts 1M entries.
    */
   * prepareBucket (b: number, before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[], change: BucketChange, sorted = false): Generator<void, void> {
-    for (const e of entries) {
-      // A bucket that held nothing (an initial sync) has no entry to look up.
-      const old = before.size === 0 ? undefined : before.get(e.key)
-      if (old === undefined) change.sizeDelta++
-      change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
-      change.syncedDelta += (e.synced ? 1 : 0) - (old?.synced === true ? 1 : 0)
-      if (e.lseq < change.oldestLseq) change.oldestLseq = e.lseq
-      if (e.stamp.wallMs > change.newestWall) change.newestWall = e.stamp.wallMs
+    for (let from = 0; from < entries.length; from += ENTRIES_PER_STEP) {
+      if (from > 0) yield
+      countPut(before, entries, from, change)
     }
-    // Nor a copy to make: it is the staged entries alone.
-    const after = before.size === 0 ? (sorted ? entries : inKeyOrder([...entries])) : inKeyOrder([...overlay(before, entries)])
+    const put = sorted ? entries : yield * sortedPaced([...entries], ENTRIES_PER_STEP)
+    // Nor a copy to make when the bucket held nothing: it is the entries put alone.
+    const after = before.size === 0 ? put : putOver(yield * sortedPaced([...before.values()], ENTRIES_PER_STEP), put)
     const ends = pieceEnds(after.length)
     let from = 0
     for (const end of ends) {
@@ -368,6 +365,20 @@ function bySomeBucket (held: EntryBuckets, entries: Iterator<StoredEntry>, touch
   return true
 }
 
+/** Counts into `change` up to {@link ENTRIES_PER_STEP} of `entries` from `from` on, put over `before`. */
+function countPut (before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[], from: number, change: BucketChange): void {
+  for (let i = from; i < Math.min(entries.length, from + ENTRIES_PER_STEP); i++) {
+    const e = entries[i]
+    // A bucket that held nothing (an initial sync) has no entry to look up.
+    const old = before.size === 0 ? undefined : before.get(e.key)
+    if (old === undefined) change.sizeDelta++
+    change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
+    change.syncedDelta += (e.synced ? 1 : 0) - (old?.synced === true ? 1 : 0)
+    if (e.lseq < change.oldestLseq) change.oldestLseq = e.lseq
+    if (e.stamp.wallMs > change.newestWall) change.newestWall = e.stamp.wallMs
+  }
+}
+
 /** The newest change sequence of `entries` (0 for none). */
 function newestLseq (entries: readonly StoredEntry[]): number {
   let newest = 0
@@ -375,9 +386,3 @@ function newestLseq (entries: readonly StoredEntry[]): number {
   return newest
 }
 
-/** A bucket's entries with `entries` put over them. */
-function overlay (before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[]): IterableIterator<StoredEntry> {
-  const after = new Map(before)
-  for (const e of entries) after.set(e.key, e)
-  return after.values()
-}
