@@ -268,7 +268,10 @@ export class EntryBuckets {
     const entries = staged.values()
     while (bySomeBucket(this, entries, touched)) yield
     const change = noChange()
-    for (const [b, entries] of touched) yield * this.prepareBucket(b, this.bucket(b, decoded), entries, change)
+    for (const [b, entries] of touched) {
+      yield * this.prepareBucket(b, this.bucket(b, decoded), entries, change)
+      yield
+    }
     return change
   }
 

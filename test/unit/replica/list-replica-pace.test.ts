@@ -60,6 +60,18 @@ describe('ListReplica paced', () => {
     assert.ok(calls() >= Math.floor(LINES / 1024) + Math.floor(LINES / 2048) + CUTS, `${calls()} pauses`)
   })
 
+  test('a scan that changes every line of a large held list turns the event loop between the buckets it encodes', async (t) => {
+    const { pause, calls } = countingPause()
+    const node = await Node.create(t, { pause })
+    await node.replica.applyScan(BL, text)
+    const scanPauses = calls()
+    const changed = await node.replica.applyScan(BL, keys.map(k => `${k} noted\n`).join(''))
+    assert.equal(changed.length, LINES)
+    // The parse, the diff and the stamping take ~100 steps here (94 counted), and the encoding
+    // one per bucket (each holds changed lines): 147 counted, 94 without that step.
+    assert.ok(calls() - scanPauses >= Math.floor(LINES / 1024) + Math.floor(LINES / 2048) + 2 * CUTS, `${calls() - scanPauses} pauses`)
+  })
+
   test('a merge of a large list into held entries turns the event loop before it has merged anything, and between its buckets', async (t) => {
     const { pause, calls } = countingPause()
     const node = await Node.create(t, { pause })
