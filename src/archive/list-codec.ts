@@ -111,8 +111,9 @@ export function encodeColumns (cols: EntryColumns): EncodedList {
 
 /**
  * The indexes of `keys` in key order. Each run (`runEnds`, as EntryColumns has them) is checked
- * and sorted only if it is not; then runs are merged pairwise: about n log2(runs) comparisons for
- * sorted runs instead of n log2(n).
+ * and sorted only if it is not; runs that follow each other in key order are one run (a store's
+ * buckets are key ranges: a whole dataset is one run, nothing to merge); the rest are merged
+ * pairwise: about n log2(runs) comparisons for sorted runs instead of n log2(n).
  */
 export function keyOrder (keys: string[], runEnds: readonly number[]): Int32Array {
   const n = keys.length
@@ -128,8 +129,14 @@ export function keyOrder (keys: string[], runEnds: readonly number[]): Int32Arra
     for (let i = lo + 1; i < hi && sorted; i++) sorted = keys[i - 1] < keys[i]
     if (!sorted) order.subarray(lo, hi).sort((a, b) => keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0)
   }
-  let spare = new Int32Array(n)
-  let runs = bounds
+  let runs = [0]
+  for (let r = 1; r < bounds.length; r++) {
+    const end = bounds[r]
+    // A run that starts after the one before it ends continues it.
+    if (end === n || !(keys[order[end - 1]] < keys[order[end]])) runs.push(end)
+  }
+  // Only when there is something to merge: 4 MB for 1M entries.
+  let spare = runs.length > 2 ? new Int32Array(n) : order
   while (runs.length > 2) {
     const next = [0]
     for (let r = 0; r + 1 < runs.length; r += 2) {

@@ -11,8 +11,8 @@
 import type { HybridClock } from '../crdt/hlc.js'
 import type { EncodedList } from '../archive/list-codec.js'
 import { mergeEntries, type Entry, type MakeEntry } from '../crdt/lww-set.js'
-import { bucketOf, ENTRY_BUCKETS, type StoredEntry } from '../store/state-store.js'
-import { ENTRIES_PER_STEP, type BucketChange, type EntryBuckets } from './entry-buckets.js'
+import type { StoredEntry } from '../store/state-store.js'
+import { ENTRIES_PER_STEP, noChange, type BucketChange, type EntryBuckets } from './entry-buckets.js'
 
 /** How a merge marks what it writes. */
 export interface MergeOptions {
@@ -57,9 +57,9 @@ export function * mergeByBucket (held: EntryBuckets, incoming: Iterable<Entry>, 
 
 /** {@link mergeByBucket}'s general path: each bucket's group staged against its records by {@link mergeEntries}. */
 export function * mergeEachBucket (held: EntryBuckets, incoming: Iterable<Entry>, clock: HybridClock, lseq: number, synced: boolean, observe: boolean): Generator<void, BucketMerge> {
-  const groups = yield * groupByBucket(incoming)
-  const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
-  for (let b = 0; b < ENTRY_BUCKETS; b++) {
+  const groups = yield * groupByBucket(held, incoming)
+  const out: BucketMerge = { change: noChange(), changed: [], observed: observe ? [] : null, lseq }
+  for (let b = 0; b < groups.length; b++) {
     const group = groups[b]
     if (group === undefined) continue
     groups[b] = undefined
@@ -80,13 +80,13 @@ export function * mergeEachBucket (held: EntryBuckets, incoming: Iterable<Entry>
     if (staged.size === 0) continue
     before ??= held.bucket(b, new Map())
     const entries = [...staged.values()]
-    held.prepareBucket(b, before, entries, out.change)
+    yield * held.prepareBucket(b, before, entries, out.change)
     recordChanged(out, entries, before)
   }
   return out
 }
 
-/** The entries of `group` that win over what `held` finds (mergeEntries, {@link ENTRIES_PER_STEP} a step: a bucket of a 1M list holds ~4,000), by key. */
+/** The entries of `group` that win over what `held` finds (mergeEntries, {@link ENTRIES_PER_STEP} a step: the group of an empty bucket may be a whole list), by key. */
 function * stage (group: readonly Entry[], clock: HybridClock, make: MakeEntry<StoredEntry>, held: (key: string) => StoredEntry | undefined): Generator<void, Map<string, StoredEntry>> {
   const staged = new Map<string, StoredEntry>()
   const states = { get: (key: string) => staged.get(key) ?? held(key), put: (e: StoredEntry) => { staged.set(e.key, e) } }
@@ -101,15 +101,16 @@ function * stage (group: readonly Entry[], clock: HybridClock, make: MakeEntry<S
  * {@link mergeByBucket} of entries with strictly increasing keys (an archive's list: its decode
  * checks that) into a dataset that holds nothing (an initial sync): every entry wins, so each is
  * made a stored entry at once, with no lookup, staging map or comparison (the general path spent
- * ~0.6-0.85 s CPU on these at 121k entries). Same result as {@link mergeEachBucket}: buckets in
- * order, each stamp observed (clamped) by the clock in that order, lseqs handed out in that order.
+ * ~0.6-0.85 s CPU on these at 121k entries), and the sorted entries are cut into buckets as they
+ * come. Same result as {@link mergeEachBucket}: buckets in order, each stamp observed (clamped) by
+ * the clock in that order, lseqs handed out in that order.
  */
 export function * mergeIntoEmpty (held: EntryBuckets, incoming: readonly Entry[], clock: HybridClock, lseq: number, synced: boolean, observe: boolean): Generator<void, BucketMerge> {
   if (held.size !== 0 || !(yield * keysIncrease(incoming))) throw new Error('mergeIntoEmpty needs an empty dataset and strictly increasing keys')
-  const groups = yield * groupByBucket(incoming)
-  const out: BucketMerge = { change: { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }, changed: [], observed: observe ? [] : null, lseq }
+  const groups = yield * groupByBucket(held, incoming)
+  const out: BucketMerge = { change: noChange(), changed: [], observed: observe ? [] : null, lseq }
   const before: ReadonlyMap<string, StoredEntry> = new Map()
-  for (let b = 0; b < ENTRY_BUCKETS; b++) {
+  for (let b = 0; b < groups.length; b++) {
     const group = groups[b]
     if (group === undefined) continue
     groups[b] = undefined
@@ -120,7 +121,7 @@ export function * mergeIntoEmpty (held: EntryBuckets, incoming: readonly Entry[]
       makeStored(group, from, entries, clock, out, synced)
     }
     // A bucket's share of increasing keys increases: the encoder need not compare them again.
-    held.prepareBucket(b, before, entries, out.change, true)
+    yield * held.prepareBucket(b, before, entries, out.change, true)
     recordChanged(out, entries, before)
   }
   return out
@@ -146,21 +147,23 @@ function recordChanged (out: BucketMerge, entries: readonly StoredEntry[], befor
   }
 }
 
-/** The entries by bucket, in their order. */
-function * groupByBucket (incoming: Iterable<Entry>): Generator<void, Array<Entry[] | undefined>> {
-  const groups = new Array<Entry[] | undefined>(ENTRY_BUCKETS)
+/** The entries by bucket of `held`, in their order. */
+function * groupByBucket (held: EntryBuckets, incoming: Iterable<Entry>): Generator<void, Array<Entry[] | undefined>> {
+  const groups = new Array<Entry[] | undefined>(held.buckets)
   const it = incoming[Symbol.iterator]()
-  while (groupSome(it, groups)) yield
+  const at = { b: 0 }
+  while (groupSome(held, it, groups, at)) yield
   return groups
 }
 
-/** Groups up to {@link ENTRIES_PER_STEP} more entries of `it`; false once it is done. */
-function groupSome (it: Iterator<Entry>, groups: Array<Entry[] | undefined>): boolean {
+/** Groups up to {@link ENTRIES_PER_STEP} more entries of `it`; false once it is done. `at.b`: the last entry's bucket, tried first for the next (an archive's keys come in order). */
+function groupSome (held: EntryBuckets, it: Iterator<Entry>, groups: Array<Entry[] | undefined>, at: { b: number }): boolean {
   for (let n = 0; n < ENTRIES_PER_STEP; n++) {
     const next = it.next()
     if (next.done === true) return false
-    const e = next.value;
-    (groups[bucketOf(e.key)] ??= []).push(e)
+    const e = next.value
+    at.b = held.indexOf(e.key, at.b);
+    (groups[at.b] ??= []).push(e)
   }
   return true
 }

@@ -4,17 +4,24 @@
  * 121,570-line blacklist held as a Map of entry objects was about 20 MB of heap and most of
  * what grew the young generation at load; as buckets it is about 4 MB. An entry is decoded when
  * asked for, one bucket at a time, and a change re-encodes only the buckets it touched, which
- * are also what the store writes.
+ * are also what the store writes. A bucket is a range of keys (store/bucket-layout.ts): held in
+ * key order, so every read of them all is in key order too, and cut in pieces by the change that
+ * takes it past 512 entries. A bucket a drop empties is deleted (its range joins the one before);
+ * small buckets are not merged back: a list that shrinks keeps small buckets, a few hundred bytes each.
  */
 import { promisify } from 'node:util'
 import { deflateRaw } from 'node:zlib'
 import type { ListDataset } from '../constants.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
-import { encodeColumns, keyOrder, type EncodedList } from '../archive/list-codec.js'
-import type { SortedEntries } from '../settings/list-render.js'
+import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
 import { BucketCursor, bucketStats, decodeBucket, decodeBucketColumns, encodeBucket, findInBucket } from '../store/bucket-codec.js'
-import { bucketOf, ENTRY_BUCKETS, type StateStore, type StoredEntry } from '../store/state-store.js'
+import { compareKeys, pieceEnds, rangeOf } from '../store/bucket-layout.js'
+import type { StateStore, StoredEntry } from '../store/state-store.js'
+import { StoreFormatError } from '../errors.js'
 import { letGo } from '../large-garbage.js'
+import { putOver, sortedPaced } from './paced-sort.js'
+
+export { byLseq, presentInKeyOrder } from './entry-order.js'
 
 /**
  * How long an encoding of the entries ({@link EntryBuckets.encoded}) is kept for the next asker
@@ -29,18 +36,27 @@ const deflateRawAsync = promisify(deflateRaw)
 /** Entries a step of a long loop goes through (pace.ts): a few ms of work. */
 export const ENTRIES_PER_STEP = 2048
 
-/** Decoded buckets by number: what a transaction has read, before its change. */
-export type DecodedBuckets = Map<number, Map<string, StoredEntry>>
+/** Decoded buckets by lower bound: what a transaction has read, before its change. */
+export type DecodedBuckets = Map<string, Map<string, StoredEntry>>
 
 /** A change to the held buckets, encoded and not yet visible: the store writes `writes` first. */
 export interface BucketChange {
-  /** Each touched bucket with its new bytes (null: now empty) and, when entries were put in it, their newest and oldest change sequence and newest wall time. */
-  writes: Array<{ bucket: number, bytes: Uint8Array | null, put?: { newestLseq: number, oldestLseq: number, newestWall: number } }>
+  /**
+   * Each bucket written, by lower bound, with its new bytes (null: deleted) and the newest change
+   * sequence of its entries; a bucket cut in pieces is its first piece and a new bucket per other.
+   */
+  writes: Array<{ bucket: string, bytes: Uint8Array | null, newestLseq: number }>
   /** Change of the present count, of the entry count and of the count of entries from the central state. */
   presentDelta: number
   sizeDelta: number
   syncedDelta: number
+  /** Of the entries put: the oldest change sequence and the newest wall time. */
+  oldestLseq: number
+  newestWall: number
 }
+
+/** A change that changes nothing yet. */
+export const noChange = (): BucketChange => ({ writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0, oldestLseq: Infinity, newestWall: 0 })
 
 /** How ListReplica.load reads the entries. */
 export interface LoadOptions {
@@ -50,13 +66,15 @@ export interface LoadOptions {
 
 /** One dataset's entries as encoded buckets. */
 export class EntryBuckets {
-  private readonly bytes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(ENTRY_BUCKETS)
+  /** The buckets' lower bounds, increasing, the first ''; the arrays below go by the same index. */
+  private readonly bounds: string[] = ['']
+  /** Each bucket's bytes; only the first may hold nothing (undefined). */
+  private readonly bytes: Array<Uint8Array | undefined> = [undefined]
   /**
-   * Per bucket, no entry in it has a later local change sequence (an upper bound: a drop leaves
-   * it): what changed since a point is read from those buckets only, without the store's change
-   * log or a lookup per key.
+   * Per bucket, no entry in it has a later local change sequence: what changed since a point is
+   * read from those buckets only, without the store's change log or a lookup per key.
    */
-  private readonly newestLseq = new Float64Array(ENTRY_BUCKETS)
+  private readonly newestLseq: number[] = [0]
   /** No entry has an earlier local change sequence (a lower bound: a change or drop may raise the true one). */
   private oldestLseq = Infinity
   /** The last encoding {@link encoded} made, until the next change or {@link ENCODING_HOLD_MS}. */
@@ -77,10 +95,20 @@ export class EntryBuckets {
   /** A dataset's buckets as the store holds them. */
   static async load (store: StateStore, dataset: ListDataset): Promise<EntryBuckets> {
     const held = new EntryBuckets(dataset)
-    for (const { bucket, bytes, where } of await store.loadBuckets(dataset)) {
+    const stored = await store.loadBuckets(dataset)
+    // The store's order is UTF-8's, the buckets' JavaScript's: they differ past U+FFFF.
+    stored.sort((a, b) => compareKeys(a.bound, b.bound))
+    for (let i = 0; i < stored.length; i++) {
+      const { bound, bytes, where } = stored[i]
       const stats = bucketStats(bytes, where)
-      held.bytes[bucket] = bytes
-      held.newestLseq[bucket] = stats.newestLseq
+      // Each bucket's keys lie in its range: else a key could be held twice, or looked for in the wrong bucket.
+      const next = stored[i + 1]?.bound
+      if (stats.entries === 0 || stats.firstKey < bound || (next !== undefined && stats.lastKey >= next)) {
+        throw new StoreFormatError(`${where}: keys ${JSON.stringify(stats.firstKey)} to ${JSON.stringify(stats.lastKey)} out of its range (up to ${JSON.stringify(next ?? null)})`)
+      }
+      if (bound !== '') held.bounds.push(bound)
+      held.bytes[held.bounds.length - 1] = bytes
+      held.newestLseq[held.bounds.length - 1] = stats.newestLseq
       held.oldestLseq = Math.min(held.oldestLseq, stats.oldestLseq)
       held.presentCount += stats.present
       held.size += stats.entries
@@ -92,9 +120,24 @@ export class EntryBuckets {
 
   /** One entry, or undefined (decodes only up to it, in its bucket). */
   get (key: string): StoredEntry | undefined {
-    const b = bucketOf(key)
+    const b = this.indexOf(key)
     const bytes = this.bytes[b]
     return bytes === undefined ? undefined : findInBucket(bytes, key, this.where(b))
+  }
+
+  /** The index of the bucket of `key` (`hint`: the index to try first). */
+  indexOf (key: string, hint = 0): number {
+    return rangeOf(this.bounds, key, hint)
+  }
+
+  /** How many buckets there are (indexes from 0). */
+  get buckets (): number {
+    return this.bounds.length
+  }
+
+  /** The entry of `key` held, or undefined, its bucket decoded once per `decoded`. */
+  find (key: string, decoded: DecodedBuckets): StoredEntry | undefined {
+    return this.bucket(this.indexOf(key), decoded).get(key)
   }
 
   /** The entries of `keys` that are held, each bucket decoded once. */
@@ -102,15 +145,15 @@ export class EntryBuckets {
     const decoded: DecodedBuckets = new Map()
     const out = new Map<string, StoredEntry>()
     for (const key of keys) {
-      const e = this.bucket(bucketOf(key), decoded).get(key)
+      const e = this.find(key, decoded)
       if (e !== undefined) out.set(key, e)
     }
     return out
   }
 
-  /** A bucket's entries by key, decoded once per `decoded` (a transaction's or a lookup's). */
+  /** Bucket `b`'s entries by key, decoded once per `decoded` (a transaction's or a lookup's). */
   bucket (b: number, decoded: DecodedBuckets): Map<string, StoredEntry> {
-    let map = decoded.get(b)
+    let map = decoded.get(this.bounds[b])
     if (map === undefined) {
       map = new Map()
       const bytes = this.bytes[b]
@@ -119,7 +162,7 @@ export class EntryBuckets {
         decodeBucket(bytes, list, this.where(b))
         for (const e of list) map.set(e.key, e)
       }
-      decoded.set(b, map)
+      decoded.set(this.bounds[b], map)
     }
     return map
   }
@@ -129,9 +172,9 @@ export class EntryBuckets {
     return new BucketCursor(this.bytes[b], this.where(b))
   }
 
-  /** Every entry, tombstones included, a bucket at a time. */
+  /** Every entry, tombstones included, a bucket at a time, in key order. */
   * values (): Generator<StoredEntry, void, undefined> {
-    for (let b = 0; b < ENTRY_BUCKETS; b++) {
+    for (let b = 0; b < this.bytes.length; b++) {
       const bytes = this.bytes[b]
       if (bytes === undefined) continue
       const list: StoredEntry[] = []
@@ -143,7 +186,7 @@ export class EntryBuckets {
   /** The entries changed after local change sequence `lseq` (`ownOnly`: not from the central state), in no particular order. */
   changedSince (lseq: number, ownOnly = false): StoredEntry[] {
     const out: StoredEntry[] = []
-    for (let b = 0; b < ENTRY_BUCKETS; b++) {
+    for (let b = 0; b < this.bytes.length; b++) {
       const bytes = this.bytes[b]
       if (bytes !== undefined && this.newestLseq[b] > lseq) decodeBucket(bytes, out, this.where(b), lseq, ownOnly)
     }
@@ -151,12 +194,12 @@ export class EntryBuckets {
   }
 
   /**
-   * Every entry as columns, one run per bucket; with `lseq`, only those changed after it
+   * Every entry as columns, one run per bucket, in key order; with `lseq`, only those changed after it
    * (`ownOnly`: not from the central state), read from the buckets holding such changes only.
    */
   columns (lseq = -1, ownOnly = false): EntryColumns {
     const out = new EntryColumns()
-    for (let b = 0; b < ENTRY_BUCKETS; b++) {
+    for (let b = 0; b < this.bytes.length; b++) {
       const bytes = this.bytes[b]
       if (bytes !== undefined && this.newestLseq[b] > lseq) decodeBucketColumns(bytes, out, this.where(b), lseq, ownOnly)
     }
@@ -223,38 +266,44 @@ export class EntryBuckets {
   * prepare (staged: ReadonlyMap<string, StoredEntry>, decoded: DecodedBuckets): Generator<void, BucketChange> {
     const touched = new Map<number, StoredEntry[]>()
     const entries = staged.values()
-    while (bySomeBucket(entries, touched)) yield
-    const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }
+    while (bySomeBucket(this, entries, touched)) yield
+    const change = noChange()
     for (const [b, entries] of touched) {
-      this.prepareBucket(b, this.bucket(b, decoded), entries, change)
+      yield * this.prepareBucket(b, this.bucket(b, decoded), entries, change)
       yield
     }
     return change
   }
 
-  /** Adds to `change` bucket `b` (holding `before`) with `entries` (each key once; `sorted`: in increasing key order) put over it. */
-  prepareBucket (b: number, before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[], change: BucketChange, sorted = false): void {
-    const put = { newestLseq: 0, oldestLseq: Infinity, newestWall: 0 }
-    for (const e of entries) {
-      // A bucket that held nothing (an initial sync) has no entry to look up.
-      const old = before.size === 0 ? undefined : before.get(e.key)
-      if (old === undefined) change.sizeDelta++
-      change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
-      change.syncedDelta += (e.synced ? 1 : 0) - (old?.synced === true ? 1 : 0)
-      if (e.lseq > put.newestLseq) put.newestLseq = e.lseq
-      if (e.lseq < put.oldestLseq) put.oldestLseq = e.lseq
-      if (e.stamp.wallMs > put.newestWall) put.newestWall = e.stamp.wallMs
+  /**
+   * Adds to `change` bucket `b` (holding `before`) with `entries` (each key once, in its range;
+   * `sorted`: in increasing key order) put over it, cut in pieces past MAX_BUCKET_ENTRIES
+   * (bucket-layout.ts). A step per piece: an initial sync cuts 1M entries.
+   */
+  * prepareBucket (b: number, before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[], change: BucketChange, sorted = false): Generator<void, void> {
+    for (let from = 0; from < entries.length; from += ENTRIES_PER_STEP) {
+      if (from > 0) yield
+      countPut(before, entries, from, change)
     }
-    // Nor a copy to make: it is the staged entries alone.
-    change.writes.push({ bucket: b, bytes: before.size === 0 ? encodeBucket(entries, sorted) : encodeBucket(overlay(before, entries)), put })
+    const put = sorted ? entries : yield * sortedPaced([...entries], ENTRIES_PER_STEP)
+    // Nor a copy to make when the bucket held nothing: it is the entries put alone.
+    const after = before.size === 0 ? put : putOver(yield * sortedPaced([...before.values()], ENTRIES_PER_STEP), put)
+    const ends = pieceEnds(after.length)
+    let from = 0
+    for (const end of ends) {
+      const piece = ends.length === 1 ? after : after.slice(from, end)
+      change.writes.push({ bucket: from === 0 ? this.bounds[b] : piece[0].key, bytes: encodeBucket(piece, true), newestLseq: newestLseq(piece) })
+      from = end
+      if (ends.length > 1) yield
+    }
   }
 
   /** Encodes the buckets of `keys` without them (a drop: no new stamp), changing nothing held; {@link apply} does. */
   prepareDrop (keys: Iterable<string>, decoded: DecodedBuckets): BucketChange {
     const after = new Map<number, Map<string, StoredEntry>>()
-    const change: BucketChange = { writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0 }
+    const change = noChange()
     for (const key of keys) {
-      const b = bucketOf(key)
+      const b = this.indexOf(key)
       let entries = after.get(b)
       if (entries === undefined) after.set(b, entries = new Map(this.bucket(b, decoded)))
       const old = entries.get(key)
@@ -264,19 +313,35 @@ export class EntryBuckets {
       change.syncedDelta -= old.synced ? 1 : 0
       entries.delete(key)
     }
-    for (const [b, entries] of after) change.writes.push({ bucket: b, bytes: encodeBucket(entries.values()) })
+    for (const [b, entries] of after) {
+      const left = [...entries.values()]
+      change.writes.push({ bucket: this.bounds[b], bytes: encodeBucket(left), newestLseq: newestLseq(left) })
+    }
     return change
   }
 
-  /** Makes a prepared change held. */
+  /** Makes a prepared change held: each write's bucket found by its bound, or added (a piece of a cut), or deleted. */
   apply (change: BucketChange): void {
-    for (const { bucket, bytes, put } of change.writes) {
-      this.bytes[bucket] = bytes ?? undefined
-      if (put === undefined) continue
-      if (put.newestLseq > this.newestLseq[bucket]) this.newestLseq[bucket] = put.newestLseq
-      if (put.oldestLseq < this.oldestLseq) this.oldestLseq = put.oldestLseq
-      if (put.newestWall > this.newestWall) this.newestWall = put.newestWall
+    for (const { bucket, bytes, newestLseq } of change.writes) {
+      const last = this.bounds.length - 1
+      // A cut's pieces come in key order: mostly after the last bound (an initial sync).
+      const b = bucket > this.bounds[last] ? last : this.indexOf(bucket)
+      if (this.bounds[b] !== bucket) {
+        if (bytes === null) continue
+        this.bounds.splice(b + 1, 0, bucket)
+        this.bytes.splice(b + 1, 0, bytes)
+        this.newestLseq.splice(b + 1, 0, newestLseq)
+      } else if (bytes === null && b > 0) {
+        this.bounds.splice(b, 1)
+        this.bytes.splice(b, 1)
+        this.newestLseq.splice(b, 1)
+      } else {
+        this.bytes[b] = bytes ?? undefined
+        this.newestLseq[b] = newestLseq
+      }
     }
+    if (change.oldestLseq < this.oldestLseq) this.oldestLseq = change.oldestLseq
+    if (change.newestWall > this.newestWall) this.newestWall = change.newestWall
     this.presentCount += change.presentDelta
     this.size += change.sizeDelta
     this.syncedCount += change.syncedDelta
@@ -285,16 +350,17 @@ export class EntryBuckets {
   }
 
   private where (b: number): string {
-    return `held ${this.dataset} bucket ${b}`
+    return `held ${this.dataset} bucket ${JSON.stringify(this.bounds[b])}`
   }
 }
 
-/** Groups up to {@link ENTRIES_PER_STEP} more of `entries` by bucket; false once they are done (a plain function: V8 optimises it, not a long loop in a generator run once). */
-function bySomeBucket (entries: Iterator<StoredEntry>, touched: Map<number, StoredEntry[]>): boolean {
+/** Groups up to {@link ENTRIES_PER_STEP} more of `entries` by bucket of `held`; false once they are done (a plain function: V8 optimises it, not a long loop in a generator run once). */
+function bySomeBucket (held: EntryBuckets, entries: Iterator<StoredEntry>, touched: Map<number, StoredEntry[]>): boolean {
+  let b = 0
   for (let n = 0; n < ENTRIES_PER_STEP; n++) {
     const next = entries.next()
     if (next.done === true) return false
-    const b = bucketOf(next.value.key)
+    b = held.indexOf(next.value.key, b)
     let list = touched.get(b)
     if (list === undefined) touched.set(b, list = [])
     list.push(next.value)
@@ -302,41 +368,24 @@ function bySomeBucket (entries: Iterator<StoredEntry>, touched: Map<number, Stor
   return true
 }
 
-/**
- * `entries` (lseqs in (from, to]) in lseq order: placed by index when they fill most of that
- * range (a whole list changed: no comparator call per pair), else sorted.
- */
-export function byLseq (entries: StoredEntry[], from: number, to: number): StoredEntry[] {
-  const sort = (): StoredEntry[] => entries.sort((a, b) => a.lseq - b.lseq)
-  if (to - from > 2 * entries.length) return sort()
-  const slots = new Array<StoredEntry | undefined>(to - from)
-  for (const e of entries) {
-    // A change sequence seen twice or past `to` is a damaged store's: the sort still orders it.
-    if (e.lseq > to || slots[e.lseq - from - 1] !== undefined) return sort()
-    slots[e.lseq - from - 1] = e
+/** Counts into `change` up to {@link ENTRIES_PER_STEP} of `entries` from `from` on, put over `before`. */
+function countPut (before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[], from: number, change: BucketChange): void {
+  for (let i = from; i < Math.min(entries.length, from + ENTRIES_PER_STEP); i++) {
+    const e = entries[i]
+    // A bucket that held nothing (an initial sync) has no entry to look up.
+    const old = before.size === 0 ? undefined : before.get(e.key)
+    if (old === undefined) change.sizeDelta++
+    change.presentDelta += (e.present ? 1 : 0) - (old?.present === true ? 1 : 0)
+    change.syncedDelta += (e.synced ? 1 : 0) - (old?.synced === true ? 1 : 0)
+    if (e.lseq < change.oldestLseq) change.oldestLseq = e.lseq
+    if (e.stamp.wallMs > change.newestWall) change.newestWall = e.stamp.wallMs
   }
-  const out: StoredEntry[] = []
-  for (const e of slots) if (e !== undefined) out.push(e)
-  return out
 }
 
-/** A bucket's entries with `entries` put over them. */
-function overlay (before: ReadonlyMap<string, StoredEntry>, entries: readonly StoredEntry[]): IterableIterator<StoredEntry> {
-  const after = new Map(before)
-  for (const e of entries) after.set(e.key, e)
-  return after.values()
+/** The newest change sequence of `entries` (0 for none). */
+function newestLseq (entries: readonly StoredEntry[]): number {
+  let newest = 0
+  for (const e of entries) if (e.lseq > newest) newest = e.lseq
+  return newest
 }
 
-/** The present entries of `cols` in key order, as keys and fields (no entry objects). */
-export function presentInKeyOrder (cols: EntryColumns): SortedEntries {
-  const order = keyOrder(cols.keys, cols.runEnds)
-  const keys: string[] = []
-  const values: string[] = []
-  for (let i = 0; i < order.length; i++) {
-    const e = order[i]
-    if (cols.present[e] === 0) continue
-    keys.push(cols.keys[e])
-    values.push(cols.values[e])
-  }
-  return { keys, values }
-}

@@ -15,7 +15,7 @@ import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import type { ParsedListFile } from '../settings/list-file.js'
 import { encodeFileText } from '../settings/settings-file.js'
-import { bucketOf, fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
+import { fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
 import { mergeByBucket, type BucketMerge, type MergeOptions } from './bucket-merge.js'
 import { byLseq, EntryBuckets, presentInKeyOrder, type DecodedBuckets, type LoadOptions } from './entry-buckets.js'
 import { FileView } from './file-view.js'
@@ -329,7 +329,7 @@ export class ListReplica {
     const held = await this.loaded(dataset)
     // The buckets this change has read, as they were before it; an empty dataset (a new list file) has none to read.
     const decoded: DecodedBuckets = new Map()
-    const before = held.size === 0 ? () => undefined : (key: string): StoredEntry | undefined => held.bucket(bucketOf(key), decoded).get(key)
+    const before = held.size === 0 ? () => undefined : (key: string): StoredEntry | undefined => held.find(key, decoded)
     const staged = new Map<string, StoredEntry>()
     const startLseq = this.lseq
     let lseq = this.lseq

@@ -1,5 +1,5 @@
 /**
- * The value of one entry bucket of the state store (`e!<dataset>!<bucket>`), in store format 4:
+ * The value of one entry bucket of the state store (`e!<dataset>!<lower bound>`), as of store format 4:
  * binary, because decoding the JSON of format 3 (and the garbage it left) was a third of an
  * export of the 121k-domain blacklist, and encoding it the largest part of an import's write.
  *
@@ -22,20 +22,16 @@
  * |   node          | varint         | index into the node ids                             |
  * |   lseq          | varint         | local change sequence                               |
  *
- * Records are written sorted by key, so reading a whole dataset in key order (an export) merges
- * 256 sorted runs instead of sorting everything; a bucket written before that is still read, its
- * run sorted then. The decoders of formats 3 and 2 (JSON) stay for the migration at open. Pure:
+ * Records are written sorted by key, and since format 7 a bucket is a range of keys
+ * (bucket-layout.ts), so reading a whole dataset in key order (an export) puts its buckets one
+ * after the other; a bucket written unsorted (before format 4) is still read, its run sorted then. The decoders of formats 3 and 2 (JSON) are in bucket-codec-json.ts. Pure:
  * no LevelDB here.
  */
-import type { Stamp } from '../crdt/hlc.js'
 import type { Entry } from '../crdt/lww-set.js'
 import { StoreFormatError } from '../errors.js'
 import type { EntryColumns } from '../crdt/entry-columns.js'
 
-/**
- * An entry as stored: the CRDT state plus this node's bookkeeping for it. Defined with its
- * encoding (the `lseq` and `synced` fields of a record), so the codec needs nothing of the store.
- */
+/** An entry as stored: the CRDT state plus this node's bookkeeping (a record's `lseq` and `synced`), defined with its encoding. */
 export interface StoredEntry extends Entry {
   /** Local change sequence of the last change to this entry. */
   lseq: number
@@ -60,7 +56,7 @@ export function encodeBucket (entries: Iterable<StoredEntry>, sorted = false): U
   }
   if (list.length === 0) return null
   // A bucket's entries mostly arrive sorted already (a scan of a sorted file, an archive).
-  if (!sorted && !sortedByKey(list)) list.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  if (!sorted) inKeyOrder(list)
   for (const id of nodes.keys()) text += id
   for (const e of list) text = text + e.key + e.value
   const textBytes = Buffer.byteLength(text, 'utf8')
@@ -123,18 +119,36 @@ export interface BucketStats {
   newestLseq: number
   /** The earliest local change sequence of its entries (Infinity for none). */
   oldestLseq: number
+  /** The keys of its first and last records ('' for none). */
+  firstKey: string
+  lastKey: string
 }
 
-/** Counts the entries of one bucket; its strings are skipped, not decoded. */
+/** Counts the entries of one bucket and reads its first and last keys; the other strings are skipped, not decoded. */
 export function bucketStats (bytes: Uint8Array, where: string): BucketStats {
   const r = new Reader(bytes, where)
   const nodeCount = r.varint()
-  r.skip(r.varint())
-  for (let i = 0; i < nodeCount; i++) r.varint()
-  const stats: BucketStats = { entries: 0, present: 0, synced: 0, newestWall: 0, newestLseq: 0, oldestLseq: Infinity }
+  const textBytes = r.varint()
+  const textAt = r.at
+  r.skip(textBytes)
+  // Offsets in the text, in UTF-16 units: where the first and the last key start, and its end.
+  let units = 0
+  for (let i = 0; i < nodeCount; i++) units += r.varint()
+  let first = -1
+  let firstLength = 0
+  let last = 0
+  let lastLength = 0
+  const stats: BucketStats = { entries: 0, present: 0, synced: 0, newestWall: 0, newestLseq: 0, oldestLseq: Infinity, firstKey: '', lastKey: '' }
   while (!r.done()) {
-    r.varint()
-    r.varint()
+    const keyLength = r.varint()
+    const valueLength = r.varint()
+    if (first < 0) {
+      first = units
+      firstLength = keyLength
+    }
+    last = units
+    lastLength = keyLength
+    units += keyLength + valueLength
     const flags = r.byte()
     const wallMs = r.varint()
     r.varint()
@@ -147,6 +161,14 @@ export function bucketStats (bytes: Uint8Array, where: string): BucketStats {
     if (lseq > stats.newestLseq) stats.newestLseq = lseq
     if (lseq < stats.oldestLseq) stats.oldestLseq = lseq
   }
+  if (first < 0) return stats
+  // As many units as bytes: ASCII, sliced where it lies (a load reads every bucket); else decoded.
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const text = units === textBytes ? null : buf.toString('utf8', textAt, textAt + textBytes)
+  if (text !== null && text.length !== units) throw new StoreFormatError(`${where}: the strings' lengths add up to ${units} UTF-16 units, the text has ${text.length}`)
+  const slice = (at: number, length: number): string => text === null ? buf.toString('latin1', textAt + at, textAt + at + length) : text.slice(at, at + length)
+  stats.firstKey = slice(first, firstLength)
+  stats.lastKey = slice(last, lastLength)
   return stats
 }
 
@@ -228,6 +250,12 @@ export class BucketCursor {
   }
 }
 
+/** `list` sorted by key (in place), unless it is already. */
+export function inKeyOrder (list: StoredEntry[]): StoredEntry[] {
+  if (!sortedByKey(list)) list.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  return list
+}
+
 function sortedByKey (list: StoredEntry[]): boolean {
   for (let i = 1; i < list.length; i++) if (!(list[i - 1].key < list[i].key)) return false
   return true
@@ -287,35 +315,6 @@ class RecordReader {
   }
 }
 
-/**
- * Format 3 bucket: JSON `[node ids, ...records]`, each record
- * `[key, value, present, wallMs, counter, node index, lseq, synced]`.
- */
-type V3Value = [string[], ...V3Record[]]
-type V3Record = [string, string, 0 | 1, number, number, number, number, 0 | 1]
-/** Format 2 bucket: JSON records with the node id itself in place of its index. */
-type V2Record = [string, string, 0 | 1, number, number, string, number, 0 | 1]
-
-/** The entries of a format-3 bucket. */
-export function decodeBucketV3 (raw: string): StoredEntry[] {
-  const value = JSON.parse(raw) as V3Value
-  const nodes = value[0]
-  const out: StoredEntry[] = []
-  for (let i = 1; i < value.length; i++) {
-    const r = value[i] as V3Record
-    out.push({ key: r[0], value: r[1], present: r[2] === 1, stamp: { wallMs: r[3], counter: r[4], nodeId: nodes[r[5]] }, lseq: r[6], synced: r[7] === 1 })
-  }
-  return out
-}
-
-/** The entries of a format-2 bucket. */
-export function decodeBucketV2 (raw: string): StoredEntry[] {
-  return (JSON.parse(raw) as V2Record[]).map(r => {
-    const stamp: Stamp = { wallMs: r[3], counter: r[4], nodeId: r[5] }
-    return { key: r[0], value: r[1], present: r[2] === 1, stamp, lseq: r[6], synced: r[7] === 1 }
-  })
-}
-
 class Writer {
   private readonly buf: Buffer
   private at = 0
@@ -354,7 +353,7 @@ class Writer {
 
 class Reader {
   private readonly buf: Buffer
-  private at = 0
+  at = 0
 
   constructor (bytes: Uint8Array, private readonly where: string) {
     this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)

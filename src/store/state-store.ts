@@ -8,7 +8,7 @@
  * | key                          | value                         | why                                   |
  * |------------------------------|-------------------------------|---------------------------------------|
  * | `m!<name>`                   | JSON                          | node meta: identity, clock, versions  |
- * | `e!<dataset>!<bucket:hex2>`  | bytes: node ids, records      | the replica's entries, by key hash    |
+ * | `e!<dataset>!<lower bound>`  | bytes: node ids, records      | the replica's entries, by key range   |
  * | `v!<term:hex8>!<seq:hex8>`   | JSON {lseq, ...}              | central version -> change sequence    |
  * | `x!<name>` (binary values)   | bytes                         | Bayes snapshot, change log, baseline; |
  * |                              |                               | `history!<term>!<seq>!<dataset>` list |
@@ -17,23 +17,28 @@
  * `lseq` is this node's local change sequence: every change to the replica (a local edit or a
  * merged remote entry) takes the next number, stored with the entry; "all changes since X" reads
  * only the buckets whose newest lseq is after X (replica/entry-buckets.ts), so no change log is
- * kept (it grew by every key ever changed). Entries are grouped into {@link ENTRY_BUCKETS} buckets by a
- * hash of their key, and a commit rewrites only the buckets it touched: one value per key made
- * the first scan of that list 243k LevelDB operations; buckets make it 256, and a one-line
- * change still rewrites one small value. The file view of each dataset (what its settings file held when
+ * kept (it grew by every key ever changed). Entries are grouped into buckets of contiguous keys
+ * (bucket-layout.ts: at most 512 entries after a change, a bucket past it is cut in pieces in the
+ * same batch), and a commit rewrites only the buckets it touched: one value per key made the
+ * first scan of the 121k-line list 243k LevelDB operations; buckets make it ~320, and a one-line
+ * change still rewrites one small value. Which buckets there are is the set of their keys: no
+ * index record, so a cut (the old bucket rewritten, the new ones put) is one batch like any other. The file view of each dataset (what its settings file held when
  * last read or written) is one binary value, `x!fileview!<dataset>`: the file's text as it was
  * (UTF-8), written in the same batch as the entries, so an unchanged file is known without
  * parsing it. A small change to a big file's view is stored as a patch of it instead,
  * `x!fileview!<dataset>!patch!<n:hex8>` (replica/view-patch.ts): at most 16, applied in order.
  *
- * Formats: 6 (this one); 5 kept a change log (`c!<dataset>!<lseq>` records, the keys of each
+ * Formats: 7 (this one); 6 kept 256 buckets by a hash of the key (`e!<dataset>!<hex2>`), and is
+ * migrated to 7 when opened: every entry read and cut into key ranges, written in one batch with
+ * the new format number that also deletes the old buckets (a 1M-line list: its entries are held
+ * as objects once, during the open); 5 kept a change log (`c!<dataset>!<lseq>` records, the keys of each
  * commit), and is migrated to 6 by deleting it with the new format number (an agent of format 5
- * would read the missing log as "nothing changed" and miss changes, so it refuses 6);
- * 4 also had no file view patches, and is migrated the same way (an agent of format 4 would read
- * a patched view without its patches);
+ * would read the missing log as "nothing changed" and miss changes, so it refuses 6), and is
+ * migrated by deleting it, then as 6; 4 also had no file view patches, and is migrated the same
+ * way (an agent of format 4 would read a patched view without its patches);
  * 3 kept each bucket as JSON (decoding it was a third of an export of a 121k-entry list), and is
- * migrated to 6 when opened; 2 also kept the file view as `key TAB value` lines and a node id in
- * every entry record, and is migrated to 6 when opened (its views become
+ * migrated as 6 is; 2 also kept the file view as `key TAB value` lines and a node id in
+ * every entry record, and is migrated in the same batch (its views become
  * files of those entries, which parse to the same entries; the next scan diffs the real file
  * against them as before). Any other format is refused.
  */
@@ -41,12 +46,15 @@ import { Level } from 'level'
 import { DataDirInUseError, StoreFormatError } from '../errors.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
 import type { BayesCounts, ChangeSummary } from '../archive/change-summary.js'
-import { decodeBucket, decodeBucketColumns, decodeBucketV2, decodeBucketV3, encodeBucket, type StoredEntry } from './bucket-codec.js'
+import { decodeBucket, decodeBucketColumns, encodeBucket, type StoredEntry } from './bucket-codec.js'
+import { decodeBucketV2, decodeBucketV3 } from './bucket-codec-json.js'
+import { pieceEnds } from './bucket-layout.js'
+import { keyOrder } from '../archive/list-codec.js'
 
 export type { StoredEntry } from './bucket-codec.js'
 
-/** Layout version of this store; a data folder of another layout is migrated (2, 3, 4, 5) or refused, not misread. */
-export const STORE_FORMAT = 6
+/** Layout version of this store; a data folder of another layout is migrated (2 to 6) or refused, not misread. */
+export const STORE_FORMAT = 7
 
 /** Blob name of a dataset's file view (its full text). */
 export const fileViewName = (dataset: string): string => `fileview!${dataset}`
@@ -57,10 +65,8 @@ export const fileViewPatchName = (dataset: string, n: number): string => `filevi
 
 /** One atomic change to the store. */
 export interface StoreBatch {
-  /** Entry buckets to rewrite, each with every entry it now holds. */
-  buckets?: Array<{ dataset: string; bucket: number; entries: Iterable<StoredEntry> }>
-  /** Entry buckets to rewrite, already encoded (encodeBucket; null: the bucket is now empty). */
-  encodedBuckets?: Array<{ dataset: string; bucket: number; bytes: Uint8Array | null }>
+  /** Entry buckets to rewrite, by lower bound, encoded (encodeBucket; null: the bucket is deleted), in this order. */
+  encodedBuckets?: Array<{ dataset: string; bucket: string; bytes: Uint8Array | null }>
   /** Meta keys to set. */
   meta?: Record<string, unknown>
   /** Central version -> record (written by the master). */
@@ -108,20 +114,10 @@ export interface VersionRecord {
 
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0')
 
-const bucketKey = (dataset: string, bucket: number): string => `e!${dataset}!${hex(bucket, 2)}`
+const bucketKey = (dataset: string, bound: string): string => `e!${dataset}!${bound}`
 
-/** Number of entry buckets per dataset. */
-export const ENTRY_BUCKETS = 256
-
-/** The bucket of a key (FNV-1a), stable across versions: it is part of the store format. */
-export function bucketOf (key: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i)
-    h = Math.imul(h, 0x01000193)
-  }
-  return (h >>> 0) % ENTRY_BUCKETS
-}
+/** The store keys of a dataset's buckets: `e!<dataset>!` and after, before `e!<dataset>"` ('!' + 1; a dataset name has no '!'). */
+const bucketRange = (dataset: string): { gte: string, lt: string } => ({ gte: `e!${dataset}!`, lt: `e!${dataset}"` })
 const versionKey = (term: number, seq: number): string => `v!${hex(term, 8)}!${hex(seq, 8)}`
 
 /**
@@ -158,15 +154,14 @@ export class StateStore {
     const format = await store.getMeta<number>('storeFormat')
     if (format === undefined) {
       await store.write({ meta: { storeFormat: STORE_FORMAT } })
-    } else if (format === 2) {
-      await store.dropChangeLog()
-      await store.migrateFrom2()
-    } else if (format === 3) {
-      await store.dropChangeLog()
-      await store.migrateFrom3()
-    } else if (format === 4 || format === 5) {
-      await store.dropChangeLog()
-      await store.write({ meta: { storeFormat: STORE_FORMAT } })
+    } else if (format >= 2 && format <= 6) {
+      if (format <= 5) await store.dropChangeLog()
+      try {
+        await store.migrate(format)
+      } catch (err) {
+        await db.close()
+        throw err
+      }
     } else if (format !== STORE_FORMAT) {
       await db.close()
       throw new StoreFormatError(`the data folder ${dir} has store format ${format}; this agent reads format ${STORE_FORMAT}`)
@@ -180,33 +175,48 @@ export class StateStore {
     await this.db.clear({ gt: 'c!', lt: 'c!\xff' })
   }
 
-  // Format 2 -> 6, in one batch with the new format number: entry buckets become binary, and
-  // each file view goes from `key TAB value` lines to the text of a file holding those entries
-  // (`key value` lines).
-  private async migrateFrom2 (): Promise<void> {
-    const buckets = await this.oldBuckets(decodeBucketV2)
+  // Formats 2 to 6 -> 7, in one batch with the new format number: every dataset's entries cut
+  // into key ranges (the old buckets deleted), and format 2's file views rewritten. A bucket
+  // that does not decode, or a key held twice, is a StoreFormatError before anything is written.
+  private async migrate (format: number): Promise<void> {
+    const byDataset = new Map<string, { entries: StoredEntry[], runEnds: number[] }>()
+    const encodedBuckets: NonNullable<StoreBatch['encodedBuckets']> = []
+    for await (const [key, v] of this.db.iterator<string, Uint8Array>({ gt: 'e!', lt: 'e"', valueEncoding: 'view' })) {
+      const [, dataset, bucket] = key.split('!')
+      let held = byDataset.get(dataset)
+      if (held === undefined) byDataset.set(dataset, held = { entries: [], runEnds: [] })
+      if (format >= 4) decodeBucket(v, held.entries, key)
+      else for (const e of (format === 3 ? decodeBucketV3 : decodeBucketV2)(Buffer.from(v).toString('utf8'))) held.entries.push(e)
+      held.runEnds.push(held.entries.length)
+      encodedBuckets.push({ dataset, bucket, bytes: null })
+    }
+    for (const [dataset, held] of byDataset) {
+      // Each old bucket is a sorted run (format 4 on): merged, not sorted by a comparator (1M entries: seconds less).
+      const order = keyOrder(held.entries.map(e => e.key), held.runEnds)
+      const entries = Array.from(order, i => held.entries[i])
+      held.entries.length = 0
+      for (let i = 1; i < entries.length; i++) {
+        if (entries[i - 1].key === entries[i].key) throw new StoreFormatError(`store format ${format}: ${dataset} holds ${JSON.stringify(entries[i].key)} in two buckets`)
+      }
+      let from = 0
+      for (const end of pieceEnds(entries.length)) {
+        encodedBuckets.push({ dataset, bucket: from === 0 ? '' : entries[from].key, bytes: encodeBucket(entries.slice(from, end), true) })
+        from = end
+      }
+    }
+    await this.write({ meta: { storeFormat: STORE_FORMAT }, encodedBuckets, blobs: format === 2 ? await this.viewsFrom2() : [] })
+  }
+
+  // Format 2 kept a file view as `key TAB value` lines; it becomes the text of a file holding
+  // those entries (`key value` lines).
+  private async viewsFrom2 (): Promise<Array<{ name: string; value: Uint8Array }>> {
     const blobs: Array<{ name: string; value: Uint8Array }> = []
     for (const [name, old] of await this.blobsWithPrefix(fileViewName(''))) {
       const text = Buffer.from(old.buffer, old.byteOffset, old.byteLength).toString('utf8')
       const lines = text === '' ? [] : text.split('\n').map(line => line.endsWith('\t') ? line.slice(0, -1) : line.replace('\t', ' '))
       blobs.push({ name, value: Buffer.from(lines.map(line => line + '\n').join('')) })
     }
-    await this.write({ meta: { storeFormat: STORE_FORMAT }, buckets, blobs })
-  }
-
-  // Format 3 -> 6, in one batch with the new format number: entry buckets go from JSON to binary.
-  private async migrateFrom3 (): Promise<void> {
-    await this.write({ meta: { storeFormat: STORE_FORMAT }, buckets: await this.oldBuckets(decodeBucketV3) })
-  }
-
-  // Every entry bucket, read as the JSON text of an older format.
-  private async oldBuckets (decode: (raw: string) => StoredEntry[]): Promise<NonNullable<StoreBatch['buckets']>> {
-    const buckets: NonNullable<StoreBatch['buckets']> = []
-    for await (const [key, v] of this.db.iterator({ gt: 'e!', lt: 'e!\xff' })) {
-      const [, dataset, bucket] = key.split('!')
-      buckets.push({ dataset, bucket: parseInt(bucket, 16), entries: decode(v) })
-    }
-    return buckets
+    return blobs
   }
 
   async close (): Promise<void> {
@@ -222,27 +232,25 @@ export class StateStore {
   /** Every stored entry of a dataset, tombstones included. */
   async loadEntries (dataset: string): Promise<StoredEntry[]> {
     const out: StoredEntry[] = []
-    const prefix = `e!${dataset}!`
-    for await (const [key, v] of this.db.iterator<string, Uint8Array>({ gt: prefix, lt: prefix + '\xff', valueEncoding: 'view' })) decodeBucket(v, out, key)
+    for await (const [key, v] of this.db.iterator<string, Uint8Array>({ ...bucketRange(dataset), valueEncoding: 'view' })) decodeBucket(v, out, key)
     return out
   }
 
-  /** The encoded entry buckets of a dataset (each its own copy), by bucket number. */
-  async loadBuckets (dataset: string): Promise<Array<{ bucket: number; bytes: Uint8Array; where: string }>> {
-    const out: Array<{ bucket: number; bytes: Uint8Array; where: string }> = []
-    const prefix = `e!${dataset}!`
-    for await (const [key, v] of this.db.iterator<string, Uint8Array>({ gt: prefix, lt: prefix + '\xff', valueEncoding: 'view' })) {
+  /** The encoded entry buckets of a dataset (each its own copy), each with its lower bound, in the store's order (UTF-8 bytes). */
+  async loadBuckets (dataset: string): Promise<Array<{ bound: string; bytes: Uint8Array; where: string }>> {
+    const out: Array<{ bound: string; bytes: Uint8Array; where: string }> = []
+    const range = bucketRange(dataset)
+    for await (const [key, v] of this.db.iterator<string, Uint8Array>({ ...range, valueEncoding: 'view' })) {
       // A copy of the exact bytes: a view may keep a larger buffer alive.
-      out.push({ bucket: parseInt(key.slice(prefix.length), 16), bytes: new Uint8Array(v), where: key })
+      out.push({ bound: key.slice(range.gte.length), bytes: new Uint8Array(v), where: key })
     }
     return out
   }
 
-  /** Every stored entry of a dataset as columns, one run per bucket (for reading all of it fast). */
+  /** Every stored entry of a dataset as columns, one run per bucket (for reading all of it fast: the runs follow each other in key order). */
   async loadEntryColumns (dataset: string): Promise<EntryColumns> {
     const out = new EntryColumns()
-    const prefix = `e!${dataset}!`
-    for await (const [key, v] of this.db.iterator<string, Uint8Array>({ gt: prefix, lt: prefix + '\xff', valueEncoding: 'view' })) decodeBucketColumns(v, out, key)
+    for await (const [key, v] of this.db.iterator<string, Uint8Array>({ ...bucketRange(dataset), valueEncoding: 'view' })) decodeBucketColumns(v, out, key)
     return out
   }
 
@@ -284,12 +292,6 @@ export class StateStore {
   /** Applies a batch atomically. */
   async write (batch: StoreBatch): Promise<void> {
     const ops: any[] = []
-    for (const { dataset, bucket, entries } of batch.buckets ?? []) {
-      const value = encodeBucket(entries)
-      ops.push(value === null
-        ? { type: 'del', key: bucketKey(dataset, bucket) }
-        : { type: 'put', key: bucketKey(dataset, bucket), value, valueEncoding: 'view' })
-    }
     for (const { dataset, bucket, bytes } of batch.encodedBuckets ?? []) {
       ops.push(bytes === null
         ? { type: 'del', key: bucketKey(dataset, bucket) }

@@ -6,7 +6,7 @@ import type { Entry } from '../../../src/crdt/lww-set.js'
 import { MAX_COUNTER, MAX_WALL_MS } from '../../../src/crdt/hlc.js'
 import { normaliseKey } from '../../../src/settings/list-key.js'
 import { checkValue } from '../../../src/settings/list-line.js'
-import { decodeEntries, decodeList, encodeColumns, encodeEntries, LIST_HEADER, LIST_HEADER_COMMENTS } from '../../../src/archive/list-codec.js'
+import { decodeEntries, decodeList, encodeColumns, encodeEntries, keyOrder, LIST_HEADER, LIST_HEADER_COMMENTS } from '../../../src/archive/list-codec.js'
 import { EntryColumns } from '../../../src/crdt/entry-columns.js'
 import { packArchive, unpackArchive } from '../../../src/archive/zip.js'
 import { utf8 } from './zip-fixtures.js'
@@ -122,6 +122,29 @@ function columns (runs: Entry[][]): EntryColumns {
   return cols
 }
 
+describe('keyOrder', () => {
+  it('reads runs that follow each other in key order as they are (key-range buckets: no merge)', () => {
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f']
+    assert.deepEqual([...keyOrder(keys, [2, 3, 6])], [0, 1, 2, 3, 4, 5])
+  })
+
+  it('merges runs out of key order, with the ones in order between them (property)', () => {
+    const runs = fc.array(fc.uniqueArray(fc.stringMatching(/^[a-z]{1,3}$/), { maxLength: 6 }), { maxLength: 8 })
+    fc.assert(fc.property(runs, fc.boolean(), (lists, sortEach) => {
+      const seen = new Set<string>()
+      const keys: string[] = []
+      const ends: number[] = []
+      for (const list of lists) {
+        const run = list.filter(k => !seen.has(k))
+        for (const k of run) seen.add(k)
+        keys.push(...(sortEach ? run.sort() : run))
+        ends.push(keys.length)
+      }
+      assert.deepEqual([...keyOrder(keys, ends)].map(i => keys[i]), [...keys].sort())
+    }), { numRuns: 300 })
+  })
+})
+
 describe('encodeColumns', () => {
   it('gives the bytes of encodeEntries for sorted runs', () => {
     const [a, b, c] = byKey(SAMPLE)
@@ -131,6 +154,11 @@ describe('encodeColumns', () => {
   it('sorts a run that is not sorted (a bucket written before buckets were sorted)', () => {
     const [a, b, c] = byKey(SAMPLE)
     assert.deepEqual(encodeColumns(columns([[c, a], [b]])).data, encodeEntries(SAMPLE).data)
+  })
+
+  it('refuses one key at the end of a run and the start of the next', () => {
+    const [a, b, c] = byKey(SAMPLE)
+    assert.throws(() => encodeColumns(columns([[a, b], [b, c]])), /cannot encode key .* twice/)
   })
 
   it('refuses one key in two runs', () => {

@@ -21,8 +21,8 @@ const entryArb: fc.Arbitrary<Omit<Entry, 'key'>> = fc.record({
     nodeId: fc.constantFrom('n1', 'n2', 'n3')
   })
 })
-// Keys sorted and unique, as an archive's decode guarantees; 0 to 600 of them over the 256 buckets.
-const sortedEntriesArb = fc.uniqueArray(fc.stringMatching(/^[a-z0-9.-]{1,12}$/), { maxLength: 600 })
+// Keys sorted and unique, as an archive's decode guarantees; 0 to 1,100 of them (past 512: cut into buckets).
+const sortedEntriesArb = fc.uniqueArray(fc.stringMatching(/^[a-z0-9.-]{1,12}$/), { maxLength: 1100 })
   .chain(keys => fc.tuple(fc.constant([...keys].sort()), fc.array(entryArb, { minLength: keys.length, maxLength: keys.length })))
   .map(([keys, rest]) => keys.map((key, i): Entry => ({ key, ...rest[i] })))
 

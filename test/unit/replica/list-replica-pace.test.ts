@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import type { Entry } from '../../../src/crdt/lww-set.js'
 import { turn, type Pause } from '../../../src/pace.js'
 import type { StoredEntry } from '../../../src/store/state-store.js'
+import { FILL_BUCKET_ENTRIES } from '../../../src/store/bucket-layout.js'
 import { Node } from '../../helpers/replica-node.js'
 
 const BL = 'blacklist'
@@ -11,6 +12,8 @@ const BL = 'blacklist'
 const LINES = 20_000
 const keys = Array.from({ length: LINES }, (_, i) => `host-${String(i).padStart(6, '0')}.example`)
 const text = keys.map(k => k + '\n').join('')
+/** The buckets the list is cut into, less one: a step each (store/bucket-layout.ts). */
+const CUTS = Math.ceil(LINES / FILL_BUCKET_ENTRIES) - 1
 
 /** The same entries, later than the scan's stamps, in key order (an archive's list). */
 function incoming (wallMs: number): Entry[] {
@@ -54,7 +57,19 @@ describe('ListReplica paced', () => {
     assert.equal(changed.length, LINES)
     assert.ok(ranFirst(), 'the immediate queued before the scan ran before its first stamp')
     // 1,024 lines a step of the parse, 2,048 keys a step of the stamping and a bucket a step of the encoding.
-    assert.ok(calls() >= Math.floor(LINES / 1024) + Math.floor(LINES / 2048) + 200, `${calls()} pauses`)
+    assert.ok(calls() >= Math.floor(LINES / 1024) + Math.floor(LINES / 2048) + CUTS, `${calls()} pauses`)
+  })
+
+  test('a scan that changes every line of a large held list turns the event loop between the buckets it encodes', async (t) => {
+    const { pause, calls } = countingPause()
+    const node = await Node.create(t, { pause })
+    await node.replica.applyScan(BL, text)
+    const scanPauses = calls()
+    const changed = await node.replica.applyScan(BL, keys.map(k => `${k} noted\n`).join(''))
+    assert.equal(changed.length, LINES)
+    // The parse, the diff and the stamping take ~100 steps here (94 counted), and the encoding
+    // one per bucket (each holds changed lines): 147 counted, 94 without that step.
+    assert.ok(calls() - scanPauses >= Math.floor(LINES / 1024) + Math.floor(LINES / 2048) + 2 * CUTS, `${calls() - scanPauses} pauses`)
   })
 
   test('a merge of a large list into held entries turns the event loop before it has merged anything, and between its buckets', async (t) => {
@@ -66,7 +81,7 @@ describe('ListReplica paced', () => {
     const changed = await node.replica.merge(BL, incoming(node.wallMs), { synced: true })
     assert.equal(changed.length, LINES)
     assert.ok(ranFirst(), 'the immediate queued before the merge ran before its first entry was merged')
-    assert.ok(calls() - scanPauses >= 200, `${calls() - scanPauses} pauses`)
+    assert.ok(calls() - scanPauses >= CUTS, `${calls() - scanPauses} pauses`)
   })
 
   test('a merge of a large list into an empty dataset (an initial sync) turns the event loop between its buckets', async (t) => {
@@ -75,7 +90,7 @@ describe('ListReplica paced', () => {
     const ranFirst = ranBeforeClockMoved(node)
     assert.equal((await node.replica.merge(BL, incoming(node.wallMs), { synced: true })).length, LINES)
     assert.ok(ranFirst(), 'the immediate queued before the merge ran before its first entry was merged')
-    assert.ok(calls() >= 200, `${calls()} pauses`)
+    assert.ok(calls() >= CUTS, `${calls()} pauses`)
   })
 
   test('paced and unpaced, a scan and a merge change the same entries and leave the same bytes, counts and clock', async (t) => {

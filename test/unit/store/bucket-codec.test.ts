@@ -33,9 +33,15 @@ describe('entry bucket values', () => {
     assert.deepEqual(out, [entries[2]])
   })
 
-  test('stats count entries, present ones and those from the central state, and give the newest wall time and the newest and oldest change sequence', () => {
+  test('stats count entries, present ones and those from the central state, and give the newest wall time, the newest and oldest change sequence and the first and last keys', () => {
     const entries = [entry('a.example', '', 5, 'node-a', 7), entry('b.example', '', 2, 'node-a', 3, false), entry('c.example', '', 3, 'node-b', 9)]
-    assert.deepEqual(bucketStats(encodeBucket(entries) as Uint8Array, 'e!whitelist!00'), { entries: 3, present: 2, synced: 0, newestWall: 5, newestLseq: 9, oldestLseq: 3 })
+    assert.deepEqual(bucketStats(encodeBucket(entries) as Uint8Array, 'e!whitelist!'), { entries: 3, present: 2, synced: 0, newestWall: 5, newestLseq: 9, oldestLseq: 3, firstKey: 'a.example', lastKey: 'c.example' })
+  })
+
+  test('stats read the first and last keys of a bucket whose text is not ASCII (values too)', () => {
+    const entries = [entry('ä.example', 'née', 5, 'nœud-a', 7), entry('b.example', '😀', 2, 'node-a', 3), entry('𝔷.example', 'x', 3, 'node-b', 9)]
+    const stats = bucketStats(encodeBucket(entries) as Uint8Array, 'e!whitelist!')
+    assert.deepEqual([stats.firstKey, stats.lastKey], ['b.example', '𝔷.example'])
   })
 
   test('entries are stored sorted by key, so a dataset reads as sorted runs', () => {

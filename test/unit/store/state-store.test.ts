@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { StoreFormatError } from '../../../src/errors.js'
-import { fileViewName, StateStore, STORE_FORMAT } from '../../../src/store/state-store.js'
+import { fileViewName, StateStore, STORE_FORMAT, type StoredEntry } from '../../../src/store/state-store.js'
+import { bucketStats, encodeBucket } from '../../../src/store/bucket-codec.js'
+import { MAX_BUCKET_ENTRIES } from '../../../src/store/bucket-layout.js'
 import { ListReplica } from '../../../src/replica/list-replica.js'
 import { parseListFile } from '../../../src/settings/list-file.js'
 
@@ -108,12 +110,62 @@ describe('StateStore formats', () => {
     assert.deepEqual(await store.loadEntries('whitelist'), expected)
     await store.close()
     const raw = new Level<string, string>(dir, { valueEncoding: 'utf8' })
-    const rewritten = await raw.get('e!whitelist!07')
+    assert.deepEqual(await raw.keys({ gt: 'e!', lt: 'e"' }).all(), ['e!whitelist!'])
     await raw.close()
-    assert.notEqual(rewritten, v3)
     const reopened = await StateStore.open(dir)
     t.after(async () => { await reopened.close() })
     assert.deepEqual(await reopened.loadEntries('whitelist'), expected)
+  })
+
+  /** Entries of `n` keys spread over format 6's 256 buckets as it kept them: `e!<dataset>!<hex2>` by a hash of the key. */
+  function format6Buckets (n: number): { entries: StoredEntry[], records: Map<string, Uint8Array> } {
+    const entries: StoredEntry[] = Array.from({ length: n }, (_, i) => ({ key: `h${(i * 7919) % n}.example`, value: i % 3 === 0 ? 'note' : '', present: i % 5 !== 0, stamp: { wallMs: 1_700_000_000_000 + i, counter: i % 4, nodeId: i % 2 === 0 ? 'node-a' : 'node-b' }, lseq: i + 1, synced: i % 2 === 0 }))
+    const byBucket = new Map<string, StoredEntry[]>()
+    for (const e of entries) {
+      let h = 0x811c9dc5
+      for (let i = 0; i < e.key.length; i++) h = Math.imul(h ^ e.key.charCodeAt(i), 0x01000193)
+      const name = `e!whitelist!${((h >>> 0) % 256).toString(16).padStart(2, '0')}`
+      byBucket.set(name, [...(byBucket.get(name) ?? []), e])
+    }
+    return { entries, records: new Map([...byBucket].map(([name, list]) => [name, encodeBucket(list)!])) }
+  }
+
+  async function putRecords (dir: string, records: Map<string, Uint8Array>): Promise<void> {
+    const db = new Level<string, Uint8Array>(dir, { valueEncoding: 'view' })
+    for (const [k, v] of records) await db.put(k, v)
+    await db.close()
+  }
+
+  test('a format-6 store is migrated: its hash buckets are cut into key ranges of at most MAX_BUCKET_ENTRIES holding the same entries, the old ones deleted', async (t) => {
+    const dir = await storeDir(t)
+    await storeOfFormat(dir, 6, 'a.example\n')
+    const { entries, records } = format6Buckets(3_000)
+    await putRecords(dir, records)
+    const store = await StateStore.open(dir)
+    t.after(async () => { await store.close() })
+    assert.equal(await store.getMeta('storeFormat'), STORE_FORMAT)
+    assert.deepEqual(await store.loadEntries('whitelist'), [...entries].sort((a, b) => a.key < b.key ? -1 : 1))
+    const buckets = await store.loadBuckets('whitelist')
+    assert.ok(buckets.length >= 3_000 / MAX_BUCKET_ENTRIES && buckets.every(b => !records.has(b.where)), buckets.map(b => b.where).join(' '))
+    for (const { bound, bytes, where } of buckets) {
+      const stats = bucketStats(bytes, where)
+      assert.ok(stats.entries <= MAX_BUCKET_ENTRIES && stats.firstKey === (bound === '' ? stats.firstKey : bound))
+    }
+    assert.equal(Buffer.from((await store.getBlob(fileViewName('whitelist')))!).toString('utf8'), 'a.example\n')
+  })
+
+  test('a format-6 store with a damaged bucket is refused with StoreFormatError naming it, and nothing is deleted or rewritten', async (t) => {
+    const dir = await storeDir(t)
+    await storeOfFormat(dir, 6)
+    const { records } = format6Buckets(600)
+    const [name, bytes] = [...records][7]
+    records.set(name, bytes.subarray(0, bytes.length - 2))
+    await putRecords(dir, records)
+    await assert.rejects(StateStore.open(dir), (err: unknown) => err instanceof StoreFormatError && err.message.includes(name))
+    const db = new Level<string, Uint8Array>(dir, { valueEncoding: 'view' })
+    t.after(async () => { await db.close() })
+    assert.equal(Buffer.from((await db.get('m!storeFormat'))).toString(), '6')
+    assert.deepEqual((await db.keys({ gt: 'e!', lt: 'e"' }).all()).sort(), [...records.keys()].sort())
   })
 
   test('a store of another format is refused with StoreFormatError naming both formats', async (t) => {
