@@ -25,7 +25,7 @@ import type { ReplicaTxn } from './replica-txn.js'
 import { stampScan, stampTextEdit } from './stamp-edit.js'
 import { finishPaced, pacer, type Pause } from '../pace.js'
 import { MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
-import { changesNothing, editBetween } from '../settings/text-edit.js'
+import { changesNothing, editBetween, type TextEditOf } from '../settings/text-edit.js'
 export type { MergeOptions } from './bucket-merge.js'
 export type { LoadOptions } from './entry-buckets.js'
 
@@ -189,15 +189,15 @@ export class ListReplica {
    * `base`, when given, is what the file held before the operator's edit instead of the file
    * view: a write raced with an edit, so the file on disk is not the one the view describes
    * (see SettingsFolder.write). Keys where the view and `base` differ are then left to be
-   * written, as the file may now lack what the view had.
+   * written, as the file may now lack what the view had. `edit`: where `text` differs from the text it names (the caller compared them).
    */
-  async applyScan (dataset: ListDataset, text: string, parsed?: ParsedListFile, base?: string): Promise<StoredEntry[]> {
+  async applyScan (dataset: ListDataset, text: string, parsed?: ParsedListFile, base?: string, edit?: TextEditOf): Promise<StoredEntry[]> {
     return await this.views.hold(async () => {
       const view = await this.views.loaded(dataset)
       if (base === undefined && view.text === text) return []
       const from = base === undefined || base === view.text ? view : new FileView(dataset, base)
       const txn = await this.begin(dataset)
-      const { next, stale } = await finishPaced(stampScan(txn, this.clock, view, from, text, parsed), this.pause)
+      const { next, stale } = await finishPaced(stampScan(txn, this.clock, view, from, text, parsed, edit?.from === from.text ? edit : undefined), this.pause)
       const changed = await txn.commit(next)
       const unwritten = this.unwritten.get(dataset)
       if (stale !== undefined && unwritten !== undefined) for (const key of stale) unwritten.add(key)
