@@ -2,10 +2,12 @@
  * The file views of a node's list datasets (file-view.ts), and when a large one's text is held.
  * The store has every view (its full text and patches on it, view-patch.ts), written in the
  * same batch as the change that made it, so the text need not stay in memory while the agent is
- * idle: VIEW_HOLD_MS after the last use a view's text and parse are let go, and the next use
- * reads the text back from the store (checked to be the text let go: FileView.restore). The
+ * idle: VIEW_HOLD_MS after the last use a view's text is let go (its parse's columns are kept:
+ * FileView.releaseSteps), and the next use reads the text back from the store (checked to be the
+ * text let go: FileView.restore). The
  * 121,570-line blacklist's view was 3.7 MB of text (UTF-16: a few of its lines are not ASCII)
- * and 1.6 MB of parse held for as long as the agent stayed idle.
+ * and 1.6 MB of parse held for as long as the agent stayed idle (the parse's columns stay since
+ * session 15: parsing a 1M-line text read back took seconds on the first change after idle).
  */
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { letGo } from '../large-garbage.js'
@@ -151,9 +153,9 @@ export class FileViews {
     let chars = 0
     for (const view of this.views.values()) {
       if (view.released || view.text.length < MIN_RELEASED_TEXT) continue
-      // The report of bad lines is kept (status shows it): the parse it is made from, when there
-      // is none yet (a view read from the store at the start), is made in steps, not in one piece.
-      await finishPaced(view.parsedSteps(), this.pause)
+      // The report of bad lines is kept (status shows it), and the parse's columns: the parse, when
+      // there is none yet (a view read from the store at the start), is made in steps, not in one piece.
+      await finishPaced(view.releaseSteps(), this.pause)
       if (this.busy > 0 || this.lastUse !== since) break
       chars += view.release()
     }

@@ -11,6 +11,7 @@ import type { TextEdit } from '../settings/text-edit.js'
 import { ENTRIES_PER_STEP } from './entry-buckets.js'
 import { FileView } from './file-view.js'
 import type { ReplicaTxn } from './replica-txn.js'
+import { trace } from '../trace.js'
 
 /** What a scan stamped: the new file view, and the keys left to be written when it was stamped from a base other than the view. */
 export interface ScanStamped {
@@ -28,7 +29,9 @@ export function * stampScan (txn: ReplicaTxn, clock: HybridClock, view: FileView
   const before = yield * from.parsedSteps()
   const stale = from === view ? undefined : yield * keysOnChangedLines(yield * view.parsedSteps(), before)
   const next = new FileView(view.dataset, text, parsed ?? (yield * parseSteps(text, listFileName(view.dataset), before, edit)))
+  trace('scan-parsed', view.dataset)
   yield * stampEdit(txn, clock, before, next.parsed)
+  trace('scan-stamped', view.dataset)
   return { next, stale }
 }
 
