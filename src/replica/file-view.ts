@@ -8,12 +8,14 @@ import { listFileName, type ListDataset } from '../constants.js'
 import { FileViewReleasedError, StoreFormatError } from '../errors.js'
 import { parseListFile, parseSteps, reportInvalid, type InvalidReport, type ParsedListFile } from '../settings/list-file.js'
 import { editBetween, type TextEdit } from '../settings/text-edit.js'
+import { ownCopy } from '../settings/key-column.js'
+import { keptParseSteps, type KeptParse } from '../settings/kept-parse.js'
 
 /**
  * A settings file's text as it was, so an unchanged file is recognised without parsing it, and
  * its parse, made only when someone asks for it. The text and the parse can be let go while
  * the agent is idle ({@link release}; file-views.ts reads the text back from the store), the
- * object and its report of bad lines stay.
+ * object, its report of bad lines and the columns of its parse stay (kept-parse.ts).
  */
 export class FileView {
   private held: string | null
@@ -21,6 +23,8 @@ export class FileView {
   private report: InvalidReport | undefined
   /** The length and digest of the text let go, to check the text given back against. */
   private gone: { length: number, digest: string } | null = null
+  /** What of the parse is kept while the text is let go (kept-parse.ts), once {@link releaseSteps} made it. */
+  private kept: KeptParse | null = null
 
   constructor (readonly dataset: ListDataset, text: string, parsed?: ParsedListFile) {
     this.held = text
@@ -70,7 +74,20 @@ export class FileView {
     return this.report
   }
 
-  /** Lets go of the text and its parse (made first when there is none, for {@link invalid}); returns the text's length. */
+  /**
+   * Makes, in steps (pace.ts), what {@link release} keeps: the parse (the report of bad lines is
+   * made from it) and what of it outlives the text (kept-parse.ts), so the text given back is not
+   * parsed again.
+   */
+  * releaseSteps (): Generator<void, void> {
+    const parsed = yield * this.parsedSteps()
+    this.kept ??= yield * keptParseSteps(parsed)
+  }
+
+  /**
+   * Lets go of the text and its parse (made first when there is none, for {@link invalid}), keeping
+   * what {@link releaseSteps} made of the parse; returns the text's length.
+   */
   release (): number {
     if (this.held === null) return 0
     void this.invalid
@@ -80,7 +97,7 @@ export class FileView {
     return this.gone.length
   }
 
-  /** Takes the text back after {@link release}; StoreFormatError when it is not the text let go (`where` names its source). */
+  /** Takes the text back after {@link release}, and its parse when kept; StoreFormatError when it is not the text let go (`where` names its source). */
   restore (text: string, where: string): void {
     if (this.gone === null) return
     if (text.length !== this.gone.length || digest(text) !== this.gone.digest) {
@@ -88,15 +105,12 @@ export class FileView {
     }
     this.held = text
     this.gone = null
+    this.parse = this.kept?.(text)
+    this.kept = null
   }
 }
 
 /** SHA-256 of a text's UTF-16 units (lone surrogates included, which UTF-8 would not keep apart). */
 function digest (text: string): string {
   return createHash('sha256').update(text, 'utf16le').digest('hex')
-}
-
-/** A string with storage of its own, not a slice of a longer one. */
-function ownCopy (text: string): string {
-  return JSON.parse(JSON.stringify(text)) as string
 }

@@ -2,18 +2,20 @@
  * The file views of a node's list datasets (file-view.ts), and when a large one's text is held.
  * The store has every view (its full text and patches on it, view-patch.ts), written in the
  * same batch as the change that made it, so the text need not stay in memory while the agent is
- * idle: VIEW_HOLD_MS after the last use a view's text and parse are let go, and the next use
- * reads the text back from the store (checked to be the text let go: FileView.restore). The
+ * idle: VIEW_HOLD_MS after the last use a view's text is let go (its parse's columns are kept:
+ * FileView.releaseSteps), and the next use reads the text back from the store (checked to be the
+ * text let go: FileView.restore). The
  * 121,570-line blacklist's view was 3.7 MB of text (UTF-16: a few of its lines are not ASCII)
- * and 1.6 MB of parse held for as long as the agent stayed idle.
+ * and 1.6 MB of parse held for as long as the agent stayed idle (the parse's columns stay since
+ * session 15: parsing a 1M-line text read back took seconds on the first change after idle).
  */
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { letGo } from '../large-garbage.js'
 import { finishPaced, pacer, type Pause } from '../pace.js'
-import { decodeFileText } from '../settings/settings-file.js'
-import { fileViewName, fileViewPatchName, type StateStore } from '../store/state-store.js'
+import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
+import { fileViewName, fileViewPatchName, type StateStore, type StoreBatch } from '../store/state-store.js'
 import { FileView } from './file-view.js'
-import { applyViewPatch } from './view-patch.js'
+import { applyViewPatches, MAX_PATCH_SHARE, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 
 /** How long a view's text is held after its last use: the writes after a change, a second scan, follow within seconds. */
 export const VIEW_HOLD_MS = 30_000
@@ -21,13 +23,24 @@ export const VIEW_HOLD_MS = 30_000
 /** A view with a shorter text is always held: reading it back would cost more than it frees. */
 export const MIN_RELEASED_TEXT = 64 * 1024
 
-/** A dataset's stored file view: its text (the full text with its patches applied) and how many patches are stored. */
-export async function readStoredView (store: StateStore, dataset: ListDataset): Promise<{ text: string, patches: number }> {
+/** The patches stored on a dataset's full file view (view-patch.ts): how many, and their bytes. */
+export interface StoredPatches {
+  count: number
+  bytes: number
+}
+
+/** A dataset's stored file view: its text (the full text with its patches applied) and the patches stored. */
+export async function readStoredView (store: StateStore, dataset: ListDataset): Promise<{ text: string, patches: StoredPatches }> {
   const stored = await store.getBlob(fileViewName(dataset))
-  let text = stored === undefined ? '' : decodeFileText(stored)
   const patches = await store.blobsWithPrefix(fileViewPatchName(dataset, 0).slice(0, -8))
-  for (const [name, patch] of patches) text = applyViewPatch(text, patch, name)
-  return { text, patches: patches.length }
+  const text = applyViewPatches(stored === undefined ? '' : decodeFileText(stored), patches)
+  return { text, patches: { count: patches.length, bytes: patches.reduce((sum, [, patch]) => sum + patch.length, 0) } }
+}
+
+/** How the store gets a new file view: the blobs to write, and the patches stored after them. */
+export interface ViewWrite {
+  blobs: NonNullable<StoreBatch['blobs']>
+  patches: StoredPatches
 }
 
 /** The file view of each list dataset, held while in use. */
@@ -41,7 +54,7 @@ export class FileViews {
     private readonly store: StateStore,
     private readonly views: Map<ListDataset, FileView>,
     /** Per dataset, the patches stored on its view's full text (see view-patch.ts). */
-    readonly patches: Map<ListDataset, number>,
+    readonly patches: Map<ListDataset, StoredPatches>,
     private readonly holdMs: number,
     private readonly pause: Pause,
     private readonly now: () => number
@@ -50,7 +63,7 @@ export class FileViews {
   /** Reads every dataset's view from the store; `pause` paces the parse a view is let go after (pace.ts). */
   static async load (store: StateStore, holdMs = VIEW_HOLD_MS, pause: Pause = pacer(), now: () => number = Date.now): Promise<FileViews> {
     const views = new Map<ListDataset, FileView>()
-    const patches = new Map<ListDataset, number>()
+    const patches = new Map<ListDataset, StoredPatches>()
     for (const ds of LIST_DATASETS) {
       const stored = await readStoredView(store, ds)
       views.set(ds, new FileView(ds, stored.text))
@@ -81,6 +94,23 @@ export class FileViews {
       if (view.released) view.restore(text, fileViewName(dataset))
       return view
     })
+  }
+
+  /**
+   * How the store gets `next`, the dataset's new view: a patch of the stored one (held: the
+   * change that makes the new view read it), or its full text, which replaces the patches.
+   */
+  storedAs (dataset: ListDataset, next: FileView): ViewWrite {
+    const patches = this.patches.get(dataset) ?? { count: 0, bytes: 0 }
+    const text = next.text
+    const before = this.current(dataset)
+    const patch = patches.count < MAX_VIEW_PATCHES ? viewPatch(before.text, text, next.editFrom(before)) : null
+    if (patch !== null && patches.bytes + patch.length <= text.length * MAX_PATCH_SHARE) {
+      return { blobs: [{ name: fileViewPatchName(dataset, patches.count), value: patch }], patches: { count: patches.count + 1, bytes: patches.bytes + patch.length } }
+    }
+    const blobs: ViewWrite['blobs'] = [{ name: fileViewName(dataset), value: encodeFileText(text) }]
+    for (let n = 0; n < patches.count; n++) blobs.push({ name: fileViewPatchName(dataset, n), value: null })
+    return { blobs, patches: { count: 0, bytes: 0 } }
   }
 
   /** Makes `view` the dataset's view (it was written to the store). */
@@ -123,9 +153,9 @@ export class FileViews {
     let chars = 0
     for (const view of this.views.values()) {
       if (view.released || view.text.length < MIN_RELEASED_TEXT) continue
-      // The report of bad lines is kept (status shows it): the parse it is made from, when there
-      // is none yet (a view read from the store at the start), is made in steps, not in one piece.
-      await finishPaced(view.parsedSteps(), this.pause)
+      // The report of bad lines is kept (status shows it), and the parse's columns: the parse, when
+      // there is none yet (a view read from the store at the start), is made in steps, not in one piece.
+      await finishPaced(view.releaseSteps(), this.pause)
       if (this.busy > 0 || this.lastUse !== since) break
       chars += view.release()
     }

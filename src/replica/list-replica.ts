@@ -14,8 +14,7 @@ import type { EntryColumns } from '../crdt/entry-columns.js'
 import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import type { ParsedListFile } from '../settings/list-file.js'
-import { encodeFileText } from '../settings/settings-file.js'
-import { fileViewName, fileViewPatchName, type StateStore, type StoreBatch, type StoredEntry } from '../store/state-store.js'
+import { type StateStore, type StoredEntry } from '../store/state-store.js'
 import { mergeByBucket, type BucketMerge, type MergeOptions } from './bucket-merge.js'
 import { byLseq, EntryBuckets, presentInKeyOrder, type DecodedBuckets, type LoadOptions } from './entry-buckets.js'
 import { FileView } from './file-view.js'
@@ -24,8 +23,7 @@ import { AppendJournal } from './append-journal.js'
 import type { ReplicaTxn } from './replica-txn.js'
 import { stampScan, stampTextEdit } from './stamp-edit.js'
 import { finishPaced, pacer, type Pause } from '../pace.js'
-import { MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
-import { changesNothing, editBetween } from '../settings/text-edit.js'
+import { changesNothing, editBetween, type TextEditOf } from '../settings/text-edit.js'
 export type { MergeOptions } from './bucket-merge.js'
 export type { LoadOptions } from './entry-buckets.js'
 
@@ -189,15 +187,15 @@ export class ListReplica {
    * `base`, when given, is what the file held before the operator's edit instead of the file
    * view: a write raced with an edit, so the file on disk is not the one the view describes
    * (see SettingsFolder.write). Keys where the view and `base` differ are then left to be
-   * written, as the file may now lack what the view had.
+   * written, as the file may now lack what the view had. `edit`: where `text` differs from the text it names (the caller compared them).
    */
-  async applyScan (dataset: ListDataset, text: string, parsed?: ParsedListFile, base?: string): Promise<StoredEntry[]> {
+  async applyScan (dataset: ListDataset, text: string, parsed?: ParsedListFile, base?: string, edit?: TextEditOf): Promise<StoredEntry[]> {
     return await this.views.hold(async () => {
       const view = await this.views.loaded(dataset)
       if (base === undefined && view.text === text) return []
       const from = base === undefined || base === view.text ? view : new FileView(dataset, base)
       const txn = await this.begin(dataset)
-      const { next, stale } = await finishPaced(stampScan(txn, this.clock, view, from, text, parsed), this.pause)
+      const { next, stale } = await finishPaced(stampScan(txn, this.clock, view, from, text, parsed, edit?.from === from.text ? edit : undefined), this.pause)
       const changed = await txn.commit(next)
       const unwritten = this.unwritten.get(dataset)
       if (stale !== undefined && unwritten !== undefined) for (const key of stale) unwritten.add(key)
@@ -353,7 +351,7 @@ export class ListReplica {
     const { change, changed, observed, lseq } = merged
     // Callers serialise changes; overlapping ones would hand out one lseq twice.
     if (this.lseq !== startLseq) throw new Error('overlapping replica transactions')
-    const view = fileView === null ? undefined : this.viewWrite(dataset, fileView)
+    const view = fileView === null ? undefined : this.views.storedAs(dataset, fileView)
     const clearing = view === undefined ? undefined : this.appends.clearing(dataset) // a new view says what the file holds: the append's record goes
     await this.store.write({
       encodedBuckets: change.writes.map(w => ({ dataset, ...w })),
@@ -366,20 +364,6 @@ export class ListReplica {
     this.publish(dataset, changed, fileView)
     this.lseq = lseq
     if (observed !== null) this.onCommit?.(dataset, observed)
-  }
-
-  // How the store gets a dataset's new file view: a patch of the stored one (held: the change
-  // that makes the new view read it), or its full text (which replaces the patches); and how
-  // many patches are stored after it.
-  private viewWrite (dataset: ListDataset, next: FileView): { blobs: NonNullable<StoreBatch['blobs']>, patches: number } {
-    const patches = this.views.patches.get(dataset) ?? 0
-    const text = next.text
-    const before = this.views.current(dataset)
-    const patch = patches < MAX_VIEW_PATCHES ? viewPatch(before.text, text, next.editFrom(before)) : null
-    if (patch !== null) return { blobs: [{ name: fileViewPatchName(dataset, patches), value: patch }], patches: patches + 1 }
-    const blobs: NonNullable<StoreBatch['blobs']> = [{ name: fileViewName(dataset), value: encodeFileText(text) }]
-    for (let n = 0; n < patches; n++) blobs.push({ name: fileViewPatchName(dataset, n), value: null })
-    return { blobs, patches: 0 }
   }
 
   // Makes a written change visible in memory besides the entries: the newest stamp, the file

@@ -13,10 +13,11 @@ import { join } from 'node:path'
 import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { parseListFile, reparseListFile, reportInvalid, type InvalidReport, type ParsedListFile } from '../settings/list-file.js'
 import { listFileChanges, renderIntoEntryless, renderListFileEdit, renderNewListFile } from '../settings/list-render.js'
-import type { TextEdit } from '../settings/text-edit.js'
+import type { TextEdit, TextEditOf } from '../settings/text-edit.js'
 import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readSettingsFile, replaceSettingsFile, resolveSettingsFile, type KnownFile, type ReadSettingsFile } from '../settings/settings-file.js'
 import type { FileSignature } from '../settings/file-signature.js'
 import { appendSettingsFile, renderedAppend, settleAppend } from '../settings/file-append.js'
+import { fileTextFrom } from '../settings/file-text.js'
 import { workAhead } from '../work-ahead.js'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from './list-replica.js'
@@ -117,7 +118,9 @@ export class SettingsFolder {
         if (file.known) continue
         workAhead(file.bytes.length)
         trace('scan-read', `${dataset} ${file.bytes.length}`)
-        const changes = await this.replica.applyScan(dataset, decodeFileText(file.bytes))
+        const { text, edit } = await this.textOf(dataset, file)
+        trace('scan-compared', `${dataset} ${edit === undefined ? 'decoded' : `${edit.start}-${edit.oldEnd}`}`)
+        const changes = await this.replica.applyScan(dataset, text, undefined, undefined, edit)
         trace('scan-applied', `${dataset} ${changes.length}`)
         this.remember(dataset, file.signature)
         if (changes.length > 0) changed.set(dataset, [...(changed.get(dataset) ?? []), ...changes])
@@ -159,8 +162,8 @@ export class SettingsFolder {
           if (await this.create(dataset)) return true
           continue
         }
-        const text = await this.textOf(dataset, file)
-        ours = await this.scanRound(dataset, file, text, ours)
+        const { text, edit: read } = await this.textOf(dataset, file)
+        ours = await this.scanRound(dataset, file, text, ours, read)
         // After the scan the file view is the file as it is now, or the operator's text.
         const view = await this.replica.fileView(dataset)
         const before = view.parsed
@@ -267,25 +270,33 @@ export class SettingsFolder {
   }
 
   /**
-   * The text of a file a write round read. A known file holds the view's text: nothing to read or
-   * scan. A text found equal to the view's is the view's own string from then on: the comparisons
-   * after this one (the scan, the render, the record) are then of references, not of 15 MB each at 1M lines.
+   * The text of a file a scan or a write round read, and where it differs from the file view's
+   * (`edit.from`), when found by comparing the bytes with the view in place (file-text.ts): only
+   * the bytes that differ are decoded. A known file holds the view's text: nothing to read or
+   * scan. A text equal to the view's is the view's own string: the comparisons after this one
+   * (the scan, the render, the record) are then of references, not of 15 MB each at 1M lines.
    */
-  private async textOf (dataset: ListDataset, file: ReadSettingsFile): Promise<string> {
+  private async textOf (dataset: ListDataset, file: ReadSettingsFile): Promise<{ text: string, edit?: TextEditOf }> {
     const viewText = (await this.replica.fileView(dataset)).text
-    const read = file.known ? viewText : decodeFileText(file.bytes)
-    return read === viewText ? viewText : read
+    if (file.known) return { text: viewText }
+    const found = fileTextFrom(viewText, file.bytes)
+    if (found === null) {
+      const read = decodeFileText(file.bytes)
+      return { text: read === viewText ? viewText : read }
+    }
+    return { text: found.text, edit: { from: viewText, ...found.edit } }
   }
 
   /**
    * Scans the file a write round read (`text`), unless it still holds `ours`, the text this loop
-   * wrote: the file view (the operator's text) is rendered on then. Returns what `ours` is now:
+   * wrote: the file view (the operator's text) is rendered on then; `edit`: where `text` differs
+   * from the view's, when known. Returns what `ours` is now:
    * kept until a scan made the view the file's text, as a scan from the view would take the
    * lines it holds and the file lacks (a line found in the replaced file) for removals.
    */
-  private async scanRound (dataset: ListDataset, file: ReadSettingsFile, text: string, ours: string | undefined): Promise<string | undefined> {
+  private async scanRound (dataset: ListDataset, file: ReadSettingsFile, text: string, ours: string | undefined, edit: TextEditOf | undefined): Promise<string | undefined> {
     if (file.known || (ours !== undefined && file.bytes.equals(encodeFileText(ours)))) return ours
-    this.editsStampedByWrites += (await this.replica.applyScan(dataset, text, undefined, ours)).length
+    this.editsStampedByWrites += (await this.replica.applyScan(dataset, text, undefined, ours, edit)).length
     return undefined
   }
 

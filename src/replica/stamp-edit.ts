@@ -7,9 +7,11 @@
 import type { HybridClock } from '../crdt/hlc.js'
 import { listFileName, type ListDataset } from '../constants.js'
 import { keysOnChangedLines, parseSteps, type ParsedListFile } from '../settings/list-file.js'
+import type { TextEdit } from '../settings/text-edit.js'
 import { ENTRIES_PER_STEP } from './entry-buckets.js'
 import { FileView } from './file-view.js'
 import type { ReplicaTxn } from './replica-txn.js'
+import { trace } from '../trace.js'
 
 /** What a scan stamped: the new file view, and the keys left to be written when it was stamped from a base other than the view. */
 export interface ScanStamped {
@@ -21,12 +23,15 @@ export interface ScanStamped {
  * Stages in `txn` the edit a scan found: the settings file went from `from` (the file view, or the
  * base a write raced with) to `text` (`parsed`: its parse, when the caller has it). When `from` is
  * not `view`, the keys where the two differ are `stale`: the file may now lack what the view had.
+ * `edit`: where `text` differs from `from`'s, when the caller knows (the texts are not compared then).
  */
-export function * stampScan (txn: ReplicaTxn, clock: HybridClock, view: FileView, from: FileView, text: string, parsed?: ParsedListFile): Generator<void, ScanStamped> {
+export function * stampScan (txn: ReplicaTxn, clock: HybridClock, view: FileView, from: FileView, text: string, parsed?: ParsedListFile, edit?: TextEdit): Generator<void, ScanStamped> {
   const before = yield * from.parsedSteps()
   const stale = from === view ? undefined : yield * keysOnChangedLines(yield * view.parsedSteps(), before)
-  const next = new FileView(view.dataset, text, parsed ?? (yield * parseSteps(text, listFileName(view.dataset), before)))
+  const next = new FileView(view.dataset, text, parsed ?? (yield * parseSteps(text, listFileName(view.dataset), before, edit)))
+  trace('scan-parsed', view.dataset)
   yield * stampEdit(txn, clock, before, next.parsed)
+  trace('scan-stamped', view.dataset)
   return { next, stale }
 }
 

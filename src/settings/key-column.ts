@@ -120,6 +120,17 @@ export class KeyColumn {
     return new KeyColumn(text, starts, chunks, firsts)
   }
 
+  /**
+   * This column without its text: made into the same column over the same characters read back
+   * (a file view's text let go, file-view.ts) and their line `starts`. Holds nothing of the text:
+   * its odd keys are copied (one made of slices of the text would keep all of it).
+   */
+  detached (): (text: string, starts: Int32Array) => KeyColumn {
+    const chunks = this.chunks.map(c => c.odd === null ? c : { spans: c.spans, odd: new Map([...c.odd].map(([j, key]) => [j, ownCopy(key)])) })
+    const firsts = this.firsts
+    return (text, starts) => new KeyColumn(text, starts, chunks, firsts)
+  }
+
   /** The key at `i`. */
   get (i: number): string | undefined {
     const c = this.chunkOf(i)
@@ -226,4 +237,9 @@ export class KeyColumn {
     }
     return lo
   }
+}
+
+/** A string with storage of its own, not a slice (or a join of slices) of a longer one. */
+export function ownCopy (text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string
 }

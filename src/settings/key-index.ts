@@ -8,6 +8,7 @@
  */
 import { scan, scannedField } from './list-line.js'
 import { kindCode, type ListLines } from './list-lines.js'
+import { finish } from '../pace.js'
 
 const ENTRY = kindCode('entry')
 
@@ -80,6 +81,17 @@ export class KeyIndex {
   }
 }
 
+/** Lines indexed between two steps of {@link IndexedEntries.steps}: a few ms of work. */
+const KEYS_PER_STEP = 16 * 1024
+
+/** Adds the `entry` lines [from, to) of the keys `keys` yields next to `index` (a plain function: V8 optimises it, not a long loop in a generator). */
+function indexSome (index: KeyIndex, keys: Iterator<string | undefined>, kinds: Uint8Array, from: number, to: number, keyIs: (line: number, key: string) => boolean): void {
+  for (let i = from; i < to; i++) {
+    const key = keys.next().value
+    if (kinds[i] === ENTRY) index.add(key as string, i, keyIs)
+  }
+}
+
 /** A line's field (value and comment) as the parse reads it; `first`: it is the file's first line. */
 function fieldOf (raw: string, first: boolean): string {
   scan(raw, first)
@@ -100,17 +112,28 @@ export class IndexedEntries implements ReadonlyMap<string, string> {
 
   /** The entries of `lines`, whose keys are unique to their `entry` lines (an edit checked to bring no duplicate). */
   static of (lines: ListLines): IndexedEntries {
+    return finish(IndexedEntries.steps(lines))
+  }
+
+  /** {@link of} as a generator of its steps (pace.ts), one every {@link KEYS_PER_STEP} lines. */
+  static * steps (lines: ListLines): Generator<void, IndexedEntries> {
     const cols = lines.columns
     let size = 0
     for (let i = 0; i < lines.length; i++) if (cols.kinds[i] === ENTRY) size++
     const index = new KeyIndex(size, lines.length)
     const keyIs = cols.keys.flatKeyIs()
-    let i = 0
-    for (const key of cols.keys) {
-      if (cols.kinds[i] === ENTRY) index.add(key as string, i, keyIs)
-      i++
+    const keys = cols.keys[Symbol.iterator]()
+    for (let from = 0; from < lines.length; from += KEYS_PER_STEP) {
+      if (from > 0) yield
+      indexSome(index, keys, cols.kinds, from, Math.min(lines.length, from + KEYS_PER_STEP), keyIs)
     }
     return new IndexedEntries(lines, index, size)
+  }
+
+  /** These entries' table without their lines: made into the entries of the same lines over a text read back (ListLines.over). */
+  table (): (lines: ListLines) => IndexedEntries {
+    const { index, size } = this
+    return (lines) => new IndexedEntries(lines, index, size)
   }
 
   get (key: string): string | undefined {

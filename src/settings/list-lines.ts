@@ -6,7 +6,7 @@
  * found from a character offset by binary search instead of a walk over every line before it.
  */
 import { CR } from './list-line.js'
-import type { KeyColumn } from './key-column.js'
+import { ownCopy, type KeyColumn } from './key-column.js'
 
 /** What a line is; `invalid` lines are kept in the file but never synced. */
 export type LineKind = 'entry' | 'comment' | 'blank' | 'invalid'
@@ -68,6 +68,18 @@ export class ListLines {
   /** The columns, for a reparse that builds the next version's from them. */
   get columns (): Readonly<LineColumns> {
     return this.cols
+  }
+
+  /**
+   * These lines without their text: made into the same lines over the same characters read back
+   * (a file view's text let go, file-view.ts), sharing the columns. Holds nothing of the text.
+   */
+  detached (): (text: string) => ListLines {
+    const { crlf, exact } = this
+    const { starts, kinds } = this.cols
+    const reasons = new Map([...this.cols.reasons].map(([i, reason]) => [i, ownCopy(reason)]))
+    const keys = this.cols.keys.detached()
+    return (text) => new ListLines(text, crlf, exact, { starts, kinds, reasons, keys: keys(text, starts) })
   }
 
   /** Offset of line `i`'s start (`i` = length: one past the last line break). */

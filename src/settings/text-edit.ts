@@ -12,6 +12,11 @@ export interface TextEdit {
   readonly newEnd: number
 }
 
+/** An edit of the text `from`, found by whoever compared it with the new one (file-text.ts). */
+export interface TextEditOf extends TextEdit {
+  readonly from: string
+}
+
 /** A parse's edit from the parse `P` it was made from; that one is not kept alive by it (a chain of every version's text). */
 export interface ParseEdit<P extends object> extends TextEdit {
   readonly base: WeakRef<P>

@@ -1,9 +1,12 @@
 /** FileView: a settings file's text as last read or written, which can be let go and taken back. */
 import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { getHeapStatistics, setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { FileViewReleasedError, StoreFormatError } from '../../../src/errors.js'
 import { FileView } from '../../../src/replica/file-view.js'
-import { REPORTED_LINE_CHARS } from '../../../src/settings/list-file.js'
+import { REPORTED_LINE_CHARS, reparseListFile } from '../../../src/settings/list-file.js'
+import { finish } from '../../../src/pace.js'
 
 const TEXT = 'a.example\nnot a key!\nb.example note\na.example\n'
 
@@ -18,6 +21,44 @@ describe('FileView', () => {
     assert.equal(view.released, false)
     assert.equal(view.text, TEXT)
     assert.equal(view.parsed.entries.get('b.example'), 'note')
+  })
+
+  test('takes its text back with the parse it had, not parsing it again, once its release was prepared', () => {
+    const view = new FileView('blacklist', TEXT)
+    const before = view.parsed
+    finish(view.releaseSteps())
+    view.release()
+    view.restore(TEXT, 'test')
+    const parsed = view.parsedIfMade
+    assert.ok(parsed !== undefined)
+    assert.deepEqual([...parsed.lines].map(l => [l.kind, l.raw, l.key]), [...before.lines].map(l => [l.kind, l.raw, l.key]))
+    assert.deepEqual([...parsed.entries], [...before.entries])
+    assert.deepEqual(parsed.invalid, before.invalid)
+  })
+
+  test('the parse taken back after an edit finds the entries the edit made, with their values', () => {
+    const base = new FileView('blacklist', 'a.example\nb.example\n')
+    const text = 'a.example\nb.example\nFE80::0:1 note\n'
+    const view = new FileView('blacklist', text, reparseListFile(base.parsed, text, 'blacklist.txt'))
+    finish(view.releaseSteps())
+    view.release()
+    view.restore(text, 'test')
+    assert.equal(view.parsedIfMade?.entries.get('fe80::1'), 'note')
+    assert.equal(view.parsedIfMade?.entries.size, 3)
+    assert.equal(view.parsedIfMade?.lines.key(2), 'fe80::1')
+  })
+
+  test('a view let go holds nothing of its text: the collector frees it, with the parse kept', () => {
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc') as () => void
+    const { view, length } = editedView()
+    finish(view.releaseSteps())
+    gc()
+    const held = getHeapStatistics().used_heap_size
+    view.release()
+    gc()
+    const freed = held - getHeapStatistics().used_heap_size
+    assert.ok(freed > length * 0.8, `${freed} bytes freed of a ${length}-character text`)
   })
 
   test('keeps its report of bad lines while let go', () => {
@@ -56,3 +97,15 @@ describe('FileView', () => {
     assert.equal(view.text, 'a\udc80.example\n')
   })
 })
+
+/**
+ * A big view whose parse was made from the one before (layered entries, a normalised key that is
+ * no slice of its line), its text made at run time; in a function of its own, so no temporary
+ * of the caller's frame holds the text or the parse.
+ */
+function editedView (): { view: FileView, length: number } {
+  const lines = Array.from({ length: 400_000 }, (_, i) => `host-${i}.EXAMPLE`)
+  const base = new FileView('blacklist', lines.join('\n') + '\n')
+  const text = lines.join('\n') + '\nFE80::0:1\n'
+  return { view: new FileView('blacklist', text, reparseListFile(base.parsed, text, 'blacklist.txt')), length: text.length }
+}

@@ -194,6 +194,22 @@ describe('SettingsFolder', () => {
     })
   }
 
+  test('finds edits of a large file anywhere: a line changed in place in its middle, a line cut from its end', async (t) => {
+    const { dir, state } = await node(t)
+    const lines = Array.from({ length: 5000 }, (_, i) => `line-${String(i).padStart(4, '0')}.example`)
+    await writeFile(join(dir, 'blacklist.txt'), lines.join('\n') + '\n')
+    await state.folder.scan()
+    // The same size, in place (same inode): only the bytes tell.
+    const fh = await open(join(dir, 'blacklist.txt'), 'r+')
+    await fh.write('edit', lines.slice(0, 2500).join('\n').length + 1)
+    await fh.close()
+    const { changed } = await state.folder.scan()
+    assert.deepEqual(changed.get('blacklist')?.map(e => `${e.key} ${e.present}`).sort(), ['edit-2500.example true', 'line-2500.example false'])
+    await writeFile(join(dir, 'blacklist.txt'), lines.slice(0, 4999).join('\n').replace('line-2500', 'edit-2500') + '\n')
+    const cut = await state.folder.scan()
+    assert.deepEqual(cut.changed.get('blacklist')?.map(e => `${e.key} ${e.present}`), ['line-4999.example false'])
+  })
+
   test('a write right after its own write keeps a line the operator appended in between', async (t) => {
     const { dir, state } = await node(t)
     await writeFile(join(dir, 'whitelist.txt'), 'a.example\n')

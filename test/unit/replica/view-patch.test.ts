@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import { StoreFormatError } from '../../../src/errors.js'
-import { applyViewPatch, MIN_PATCHED_TEXT, viewPatch } from '../../../src/replica/view-patch.js'
+import { applyViewPatch, applyViewPatches, MIN_PATCHED_TEXT, viewPatch } from '../../../src/replica/view-patch.js'
 
 const big = (n: number): string => Array.from({ length: n }, (_, i) => `host-${i}.example\n`).join('')
 const BIG = big(Math.ceil(MIN_PATCHED_TEXT / 10))
@@ -46,4 +46,24 @@ test('a patch made with a known edit keeps the text outside it as the edit says,
   // Compared, the texts agree up to the old end.
   const compared = viewPatch(BIG, after)!
   assert.equal(new DataView(compared.buffer, compared.byteOffset).getUint32(0, true), BIG.length)
+})
+
+test('patches applied together give the text each applied after the one before gives', () => {
+  const texts = [BIG]
+  const patches: Array<[string, Uint8Array]> = []
+  for (let i = 0; i < 200; i++) {
+    const before = texts[texts.length - 1]
+    const at = (i * 7919) % before.length
+    const after = i % 3 === 0 ? before + `added-${i}.example\n` : before.slice(0, at) + `edit-${i}\n` + before.slice(at + (i % 5))
+    patches.push([`patch ${i}`, viewPatch(before, after)!])
+    texts.push(after)
+  }
+  assert.equal(applyViewPatches(BIG, patches), texts[texts.length - 1])
+  assert.equal(applyViewPatches(BIG, patches.slice(0, 50)), texts[50])
+})
+
+test('one patch of many that does not fit the text before it is a StoreFormatError naming it', () => {
+  const first = viewPatch(BIG, BIG.slice(0, BIG.lastIndexOf('\n', BIG.length * 0.9) + 1))!
+  const second = viewPatch(BIG, BIG + 'new.example\n')!
+  assert.throws(() => applyViewPatches(BIG, [['first', first], ['second', second]]), (err: Error) => err instanceof StoreFormatError && /^second:/.test(err.message))
 })

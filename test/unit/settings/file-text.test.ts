@@ -1,0 +1,86 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { fileTextFrom } from '../../../src/settings/file-text.js'
+import { decodeFileText } from '../../../src/settings/settings-file.js'
+import type { TextEdit } from '../../../src/settings/text-edit.js'
+
+/** A list text longer than the chunks the bytes are compared in. */
+const BIG = Array.from({ length: 5000 }, (_, i) => `line-${i}.example\n`).join('')
+
+/** Whether `edit` is true of the two texts: they agree before its start and after its ends. */
+function holds (before: string, after: string, edit: TextEdit): boolean {
+  return before.slice(0, edit.start) === after.slice(0, edit.start) && before.slice(edit.oldEnd) === after.slice(edit.newEnd) &&
+    edit.start <= edit.oldEnd && edit.start <= edit.newEnd
+}
+
+test('bytes that are the text before give that string back, with an edit that changes nothing', () => {
+  const found = fileTextFrom(BIG, Buffer.from(BIG))
+  assert.ok(found !== null)
+  assert.equal(found.text, BIG)
+  assert.deepEqual(found.edit, { start: BIG.length, oldEnd: BIG.length, newEnd: BIG.length })
+})
+
+test('a line appended is found as an edit at the end of the text', () => {
+  const after = BIG + 'operator.example\n'
+  const found = fileTextFrom(BIG, Buffer.from(after))
+  assert.equal(found?.text, after)
+  assert.deepEqual(found?.edit, { start: BIG.length, oldEnd: BIG.length, newEnd: after.length })
+})
+
+test('a same-size edit in the middle of the file is found, only there', () => {
+  const at = BIG.indexOf('line-2500.')
+  const after = BIG.slice(0, at) + 'LINE' + BIG.slice(at + 4)
+  assert.equal(after.length, BIG.length)
+  const found = fileTextFrom(BIG, Buffer.from(after))
+  assert.equal(found?.text, after)
+  assert.deepEqual(found?.edit, { start: at, oldEnd: at + 4, newEnd: at + 4 })
+})
+
+test('a file cut short is found as a removal at its end', () => {
+  const after = BIG.slice(0, 1000)
+  const found = fileTextFrom(BIG, Buffer.from(after))
+  assert.equal(found?.text, after)
+  assert.deepEqual(found?.edit, { start: 1000, oldEnd: BIG.length, newEnd: 1000 })
+})
+
+test('an edit next to characters of several bytes never splits one', () => {
+  const before = `${BIG}café-€-😀.example\n${BIG}`
+  const at = before.indexOf('😀')
+  // The emoji's first byte kept, the others changed: the common start ends before the emoji.
+  const after = before.slice(0, at) + '😁' + before.slice(at + 2)
+  const found = fileTextFrom(before, Buffer.from(after))
+  assert.equal(found?.text, after)
+  assert.ok(found !== null && holds(before, after, found.edit))
+  assert.equal(found?.edit.start, at)
+  assert.equal(found?.edit.oldEnd, at + 2)
+})
+
+test('bytes that are not UTF-8 are decoded as decodeFileText decodes them', () => {
+  const bytes = Buffer.concat([Buffer.from(BIG), Buffer.from([0x62, 0xff, 0xc3, 0x0a]), Buffer.from(BIG)])
+  const found = fileTextFrom(BIG + BIG, bytes)
+  assert.equal(found?.text, decodeFileText(bytes))
+  assert.ok(found !== null && holds(BIG + BIG, found.text, found.edit))
+})
+
+test('a text before that holds bytes that were not UTF-8 is left to the caller to decode', () => {
+  assert.equal(fileTextFrom(decodeFileText(Buffer.from([0x61, 0xff, 0x0a])), Buffer.from('a\n')), null)
+})
+
+test('random edits anywhere, of any size, give the decoded text and an edit true of it', () => {
+  const pieces = ['a', '\n', 'é', '€', '😀', 'line.example\n', '\r\n']
+  let seed = 7
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+  for (let trial = 0; trial < 300; trial++) {
+    const before = Array.from({ length: rnd(3) === 0 ? 20 : 8000 }, () => pieces[rnd(pieces.length)]).join('')
+    const bytes = [...Buffer.from(before)]
+    for (let k = rnd(3) + 1; k > 0; k--) {
+      const at = rnd(bytes.length + 1)
+      if (rnd(2) === 0) bytes.splice(at, rnd(5))
+      else bytes.splice(at, 0, ...Buffer.from(pieces[rnd(pieces.length)]), ...(rnd(4) === 0 ? [0xff] : []))
+    }
+    const found = fileTextFrom(before, Buffer.from(bytes))
+    const want = decodeFileText(Buffer.from(bytes))
+    assert.equal(found?.text, want)
+    assert.ok(found !== null && holds(before, want, found.edit), `trial ${trial}`)
+  }
+})
