@@ -6,8 +6,8 @@
  * FileView.releaseSteps), and the next use reads the text back from the store (checked to be the
  * text let go: FileView.restore). The
  * 121,570-line blacklist's view was 3.7 MB of text (UTF-16: a few of its lines are not ASCII)
- * and 1.6 MB of parse held for as long as the agent stayed idle (the parse's columns stay since
- * session 15: parsing a 1M-line text read back took seconds on the first change after idle).
+ * and 1.6 MB of parse held for as long as the agent stayed idle (the parse's columns stay:
+ * parsing a 1M-line text read back took seconds on the first change after idle).
  */
 import { LIST_DATASETS, type ListDataset } from '../constants.js'
 import { letGo } from '../large-garbage.js'

@@ -5,12 +5,14 @@
  * are sorted, then merged pairwise, `step` entries a step.
  */
 import type { StoredEntry } from '../store/state-store.js'
+import { sortedByKey } from '../store/bucket-codec.js'
+import { compareKeys } from '../store/bucket-layout.js'
 
-const byKey = (a: StoredEntry, b: StoredEntry): number => a.key < b.key ? -1 : a.key > b.key ? 1 : 0
+const byKey = (a: StoredEntry, b: StoredEntry): number => compareKeys(a.key, b.key)
 
 /** `list` in increasing key order (itself when it is already: keys each once). */
 export function * sortedPaced (list: StoredEntry[], step: number): Generator<void, StoredEntry[]> {
-  if (keysIncrease(list)) return list
+  if (sortedByKey(list)) return list
   if (list.length <= step) return list.sort(byKey)
   let runs: StoredEntry[][] = []
   for (let lo = 0; lo < list.length; lo += step) {
@@ -53,9 +55,4 @@ function mergeSome (a: StoredEntry[], b: StoredEntry[], out: StoredEntry[], at: 
     out[at.out++] = at.b >= b.length || (at.a < a.length && a[at.a].key < b[at.b].key) ? a[at.a++] : b[at.b++]
   }
   return at.out < out.length
-}
-
-function keysIncrease (list: readonly StoredEntry[]): boolean {
-  for (let i = 1; i < list.length; i++) if (!(list[i - 1].key < list[i].key)) return false
-  return true
 }

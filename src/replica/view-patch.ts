@@ -6,8 +6,8 @@
  * it, applied in order at load ({@link applyViewPatches}: the text is joined once, not copied per
  * patch); a change whose patch is not much smaller than the text, or that would take the patches
  * past {@link MAX_VIEW_PATCHES} or their bytes past {@link MAX_PATCH_SHARE} of the text, stores
- * the full text again. Up to session 14 the full text was stored every 17th change (at most 16
- * patches): ~1.1 s, a whole-list write on a one-line change's path at 1M lines.
+ * the full text again. With at most 16 patches the full text was stored every 17th change:
+ * ~1.1 s, a whole-list write on a one-line change's path at 1M lines.
  */
 import { StoreFormatError } from '../errors.js'
 import { commonPrefix, commonSuffix } from '../settings/common-ends.js'
