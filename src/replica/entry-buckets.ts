@@ -20,6 +20,7 @@ import type { StateStore, StoredEntry } from '../store/state-store.js'
 import { StoreFormatError } from '../errors.js'
 import { letGo } from '../large-garbage.js'
 import { putOver, sortedPaced } from './paced-sort.js'
+import { ownCopy } from '../settings/key-column.js'
 
 export { byLseq, presentInKeyOrder } from './entry-order.js'
 
@@ -328,7 +329,9 @@ export class EntryBuckets {
       const b = bucket > this.bounds[last] ? last : this.indexOf(bucket)
       if (this.bounds[b] !== bucket) {
         if (bytes === null) continue
-        this.bounds.splice(b + 1, 0, bucket)
+        // A piece's bound is its first key, a slice of the text it was read from (the whole list
+        // file at a first scan): a copy, or the bounds would hold that text for the agent's life.
+        this.bounds.splice(b + 1, 0, ownCopy(bucket))
         this.bytes.splice(b + 1, 0, bytes)
         this.newestLseq.splice(b + 1, 0, newestLseq)
       } else if (bytes === null && b > 0) {
