@@ -12,7 +12,9 @@
  * .cpuprofile per agent into DIR when it stops: where the time of the sync goes.
  * `--trace` has every agent write its trace points (src/trace.ts) and prints the timeline of each
  * run: when each node saw the file, scanned, uploaded, merged, cut, served, fetched, applied and wrote.
- * Run: `npx tsc -p . && npx node dist/bench/initial.js [--lists=121k,1M] [--runs=3] [--cpu-prof-dir=DIR] [--trace]`.
+ * `--drop-on=slave|master` drops the list on a slave (it uploads it, the master passes it on) or on
+ * the master (no upload) instead of on the first node started, whichever role it won.
+ * Run: `npx tsc -p . && npx node dist/bench/initial.js [--lists=121k,1M] [--runs=3] [--drop-on=slave] [--cpu-prof-dir=DIR] [--trace]`.
  * Prints one JSON object, then a table of medians. Every process is stopped and every temp folder
  * removed, also on error or Ctrl-C.
  */
@@ -69,7 +71,10 @@ async function procKb (a: AgentProcess, field: string): Promise<number> {
 }
 
 /** Runs one drop of `listName` into a fresh settled cluster. */
-export async function initialRun (listName: ListName, log: (s: string) => void): Promise<InitialRun> {
+/** Which node the list is dropped on: a slave (it uploads, the master passes it on), the master, or the first node started, whichever it is. */
+export type DropOn = 'slave' | 'master' | 'first'
+
+export async function initialRun (listName: ListName, log: (s: string) => void, dropOn: DropOn = 'first'): Promise<InitialRun> {
   const { domains } = await benchList(listName)
   const list = domains.join('\n') + '\n'
   const keys = parseListFile(list, 'blacklist.txt').entries.size
@@ -78,13 +83,15 @@ export async function initialRun (listName: ListName, log: (s: string) => void):
     const { agents } = await startCluster(cluster, NODES)
     const settled = await waitStable(agents, `${NODES} agents to agree on a master`, { stableMs: 2000, timeoutMs: 90_000 })
     await settleCounters(agents)
-    const droppedOn = settled.masterIndex === 0 ? 'master' : 'slave'
+    const origin = dropOn === 'master' ? settled.masterIndex : dropOn === 'slave' ? (settled.masterIndex === 0 ? 1 : 0) : 0
+    const others = agents.filter((_, i) => i !== origin)
+    const droppedOn = settled.masterIndex === origin ? 'master' : 'slave'
     const termsBefore = await terms(agents)
     const l0 = loadavg()[0]
     const c0 = clusterCpu(agents)
     const t0 = performance.now()
     const dropEpochMs = performance.timeOrigin + t0
-    await dropFile(blacklistPath(agents[0]), join(cluster.root, 'blacklist.txt.drop'), list)
+    await dropFile(blacklistPath(agents[origin]), join(cluster.root, 'blacklist.txt.drop'), list)
     let statusMs: number | null = null
     const watchStatus = (async () => {
       while (statusMs === null && performance.now() - t0 < 300_000 * scale) {
@@ -94,7 +101,7 @@ export async function initialRun (listName: ListName, log: (s: string) => void):
       }
     })()
     // A few domains are listed twice (Unicode and punycode): the other nodes' files list each key once.
-    const perFile = await timeUntilAllLines(agents.slice(1).map(blacklistPath), keys, t0, POLL_MS, 300_000 * scale)
+    const perFile = await timeUntilAllLines(others.map(blacklistPath), keys, t0, POLL_MS, 300_000 * scale)
     await watchStatus
     const filesMs = perFile.includes(null) ? null : Math.max(...(perFile as number[]))
     log(`${listName}: dropped on the ${droppedOn}; files ${perFile.map(t => t === null ? 'TIMEOUT' : Math.round(t)).join(' / ')} ms, status ${statusMs === null ? 'TIMEOUT' : Math.round(statusMs)} ms`)
@@ -107,7 +114,7 @@ export async function initialRun (listName: ListName, log: (s: string) => void):
     log(`${listName}: peak RSS ${peakMB.join(' / ')} MB, settled ${settledMB.join(' / ')} MB`)
     // Stopped, not killed: a profiled agent writes its profile as it exits (a 1M one takes longer than stop()'s 10 s).
     await Promise.all(agents.map(async a => { await stopPatiently(a, 120_000) }))
-    const names = agents.map((a, i) => `node${i + 1}${i === 0 ? '(origin)' : ''}${i === settled.masterIndex ? 'M' : ''}`)
+    const names = agents.map((a, i) => `node${i + 1}${i === origin ? '(origin)' : ''}${i === settled.masterIndex ? 'M' : ''}`)
     const points = process.env.SPAMSYNC_TRACE === '1' ? timeline(new Map(agents.map((a, i) => [names[i], a.output])), dropEpochMs) : undefined
     if (points !== undefined) log(`${listName} timeline (ms since the drop; cpu: the node's CPU since its previous point):\n${timelineText(points)}`)
     return {
@@ -167,6 +174,7 @@ export async function main (argv: string[]): Promise<InitialRun[]> {
   const lists = (arg('lists') ?? '121k').split(',') as ListName[]
   const runs = Number(arg('runs') ?? 3)
   const profDir = arg('cpu-prof-dir')
+  const dropOn = (arg('drop-on') ?? 'first') as DropOn
   // The agents inherit the environment: each writes its trace points (src/trace.ts).
   if (argv.includes('--trace')) process.env.SPAMSYNC_TRACE = '1'
   if (profDir !== undefined) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${resolve(profDir)}`.trim()
@@ -179,7 +187,7 @@ export async function main (argv: string[]): Promise<InitialRun[]> {
   for (const list of lists) {
     for (let i = 0; i < runs; i++) {
       try {
-        out.push(await initialRun(list, log))
+        out.push(await initialRun(list, log, dropOn))
       } catch (err: any) {
         log(`${list} run ${i + 1} failed: ${String(err?.stack ?? err)}`)
       }

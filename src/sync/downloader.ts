@@ -8,7 +8,7 @@ import { Status } from '../pb/spamsync.js'
 import { compareVersions, ZERO_VERSION, type Version } from '../version.js'
 import { FanOutFetcher, type FanOutPeers } from './fan-out.js'
 import { sameArchive, type ArchiveRef } from '../protocol/archive-ref.js'
-import { readSettingsArchive } from './settings-archive.js'
+import { decodeLeftOut, readSettingsArchive, type SettingsArchive } from './settings-archive.js'
 import { applyArchive } from './archive-apply.js'
 import type { SerialQueue } from './serial-queue.js'
 import type { VersionHistory } from './version-history.js'
@@ -21,6 +21,7 @@ import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { StateStore } from '../store/state-store.js'
 import type { ListDataset } from '../constants.js'
 import type { TombstoneCollector } from './tombstones.js'
+import type { OwnUploads } from './own-uploads.js'
 import { trace } from '../trace.js'
 
 /** Meta key of the central version this node applied. */
@@ -55,6 +56,8 @@ export interface DownloaderParts {
   tombstones?: Pick<TombstoneCollector, 'afterFullState' | 'mustTakeFullState'>
   /** Keeps the history records an answer carried, and the applied version's content for a later rollback. */
   versions: Pick<VersionHistory, 'received'>
+  /** This node's uploaded list files: one fetched back unchanged is neither decoded nor merged. */
+  ownUploads?: Pick<OwnUploads, 'uploaded' | 'changesNothing'>
   report: (what: string, err: unknown) => void
   now: () => number
 }
@@ -220,7 +223,8 @@ export class Downloader {
    * then bayes.txt, then the applied version.
    */
   private async apply (zip: Uint8Array, peer: string, history?: Uint8Array): Promise<void> {
-    const archive = readSettingsArchive(zip)
+    const own = this.parts.ownUploads
+    const archive = readSettingsArchive(zip, { leaveUndecoded: own === undefined ? undefined : sha => own.uploaded(sha) })
     trace('archive-read')
     const version = archive.manifest.version
     if (version === null) throw new SyncRefusedError(`${peer} sent an archive without a central version`)
@@ -228,6 +232,7 @@ export class Downloader {
     const { writer } = this.parts
     await this.parts.queue.run(async () => {
       trace('apply-queue-entered')
+      await this.decodeUnlessOwn(archive)
       const changedFiles: Array<ListDataset | 'bayes'> = []
       const applied = await applyArchive(archive, { replica: this.parts.replica, bayes: this.parts.bayes }, {
         synced: true,
@@ -247,6 +252,17 @@ export class Downloader {
       // After the files and hooks: keeping the version's content here waits for nothing else.
       if (compareVersions(version, this.applied) === 0) await this.keepHistory(version, history, peer, archive.manifest.origin)
     })
+  }
+
+  /**
+   * Decodes each list file left undecoded unless merging it would change nothing (own-uploads.ts).
+   * A full archive's are always decoded: its lists also tell which tombstones to drop.
+   */
+  private async decodeUnlessOwn (archive: SettingsArchive): Promise<void> {
+    for (const [dataset, { sha256 }] of [...archive.undecoded]) {
+      if (archive.manifest.kind === 'delta' && await this.parts.ownUploads?.changesNothing(dataset, sha256) === true) trace('own-upload-kept', dataset)
+      else decodeLeftOut(archive, dataset)
+    }
   }
 
   /** Keeps what a fetch answer says of the versions it covers; a malformed history is reported and none of it kept, the archive still applied. */

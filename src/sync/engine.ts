@@ -109,6 +109,7 @@ export class SyncEngine {
       filesChanged: async (datasets) => { await this.parts.hooks?.onFilesChanged?.(datasets) },
       tombstones: this.tombstones,
       versions: this.versions,
+      ownUploads: this.uploader.own,
       report: (what, err) => { this.report(what, err) },
       now: this.now
     })

@@ -39,6 +39,18 @@ export interface SettingsArchive {
   encodedLists: Map<ListDataset, EncodedList>
   /** Bayes contributions (checked, as sections of the archive's file: decoded when merged), or null when the archive carries none. */
   bayes: EncodedContribution[] | null
+  /** List files checked against the manifest but not decoded ({@link ReadOptions.leaveUndecoded}), by dataset, with their sha256. */
+  undecoded: Map<ListDataset, { data: Uint8Array, sha256: string }>
+}
+
+/** How an archive is read. */
+export interface ReadOptions {
+  limits?: ArchiveLimits
+  /**
+   * A list file (sha256 of its bytes) this node encoded itself, so it is known valid: its
+   * entries are decoded only if {@link decodeLeftOut} asks (an upload fetched back, own-uploads.ts).
+   */
+  leaveUndecoded?: (sha256: string) => boolean
 }
 
 /**
@@ -74,15 +86,17 @@ export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<List
 }
 
 /** Unpacks and decodes an archive; throws a named ArchiveError and returns nothing if any part is bad. */
-export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS): SettingsArchive {
-  const { manifest, files, deflated } = unpackArchive(zip, limits)
+export function readSettingsArchive (zip: Uint8Array, opts: ReadOptions = {}): SettingsArchive {
+  const { manifest, files, deflated } = unpackArchive(zip, opts.limits ?? DEFAULT_ARCHIVE_LIMITS)
   const byName = new Map(LIST_DATASETS.map(ds => [archiveFileName(ds), ds]))
   const lists = new Map<ListDataset, Entry[]>()
   const deflatedLists = new Map<ListDataset, Uint8Array>()
   const encodedLists = new Map<ListDataset, EncodedList>()
+  const undecoded = new Map<ListDataset, { data: Uint8Array, sha256: string }>()
   let bayes: EncodedContribution[] | null = null
   for (const [name, data] of files) {
-    const expectedEntries = manifest.files.find(f => f.name === name)?.entries
+    const file = manifest.files.find(f => f.name === name)
+    const expectedEntries = file?.entries
     if (name === BAYES_ARCHIVE_FILE) {
       // Kept as sections: an archive waiting for the merge queue holds ~5.4 B a token, not 20, and
       // a merge stores a contribution new to it as it came.
@@ -91,11 +105,25 @@ export function readSettingsArchive (zip: Uint8Array, limits: ArchiveLimits = DE
     }
     const dataset = byName.get(name)
     if (dataset === undefined) throw new ManifestError(`archive file ${name} is not a dataset of schema ${SCHEMA_VERSION}`)
+    // unpackArchive checked the bytes against the manifest's sha256.
+    if (file !== undefined && opts.leaveUndecoded?.(file.sha256) === true) {
+      undecoded.set(dataset, { data, sha256: file.sha256 })
+      continue
+    }
     const decoded = decodeList(data, { name, expectedEntries })
     lists.set(dataset, decoded.entries)
     if (decoded.canonical) encodedLists.set(dataset, { data, entries: decoded.entries.length, present: decoded.present })
     const packed = deflated.get(name)
     if (packed !== undefined) deflatedLists.set(dataset, packed)
   }
-  return { manifest, lists, deflatedLists, encodedLists, bayes }
+  return { manifest, lists, deflatedLists, encodedLists, bayes, undecoded }
+}
+
+/** Decodes a list file {@link readSettingsArchive} left undecoded into the archive's lists. */
+export function decodeLeftOut (archive: SettingsArchive, dataset: ListDataset): void {
+  const left = archive.undecoded.get(dataset)
+  if (left === undefined) return
+  archive.undecoded.delete(dataset)
+  const name = archiveFileName(dataset)
+  archive.lists.set(dataset, decodeList(left.data, { name, expectedEntries: archive.manifest.files.find(f => f.name === name)?.entries }).entries)
 }

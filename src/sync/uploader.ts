@@ -14,6 +14,7 @@ import type { BayesReplica } from '../replica/bayes-replica.js'
 import type { StateStore } from '../store/state-store.js'
 import type { EncodedBayes } from '../archive/bayes-codec.js'
 import type { TransferReport } from './transfer.js'
+import { OwnUploads } from './own-uploads.js'
 import { trace } from '../trace.js'
 
 /** Meta key of what the master acknowledged. */
@@ -83,8 +84,12 @@ export class Uploader {
   /** The last archive built for upload and not yet acknowledged, kept for a resume. */
   private unacked: PendingUpload | null = null
   lastUpload: TransferReport | null = null
+  /** The list files of recent uploads, which the downloader need not decode when fetched back. */
+  readonly own: OwnUploads
 
-  constructor (private readonly parts: UploaderParts) {}
+  constructor (private readonly parts: UploaderParts) {
+    this.own = new OwnUploads(parts.replica)
+  }
 
   /** Reads what the master acknowledged; call once before anything else. */
   async load (): Promise<void> {
@@ -194,6 +199,7 @@ export class Uploader {
       bayes: contribs
     })
     if (!full && built.listEntries === 0 && !built.bayes) return null
+    this.own.remember(built.lists, lseq)
     this.unacked = { zip: built.zip, lseq, bseq, ownBseq, full, masterId, term }
     return this.unacked
   }
