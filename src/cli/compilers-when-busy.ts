@@ -12,6 +12,8 @@
  * (on-stack replacement). CPU time, not wall time: load on the host does not count.
  */
 import { setFlagsFromString } from 'node:v8'
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../election/state.js'
+import { onHeartbeat } from '../heartbeats.js'
 
 /** The compilers bin/spamsync.js may start node without, by their V8 flag names. */
 export const DEFERRED_COMPILERS = ['sparkplug', 'maglev'] as const
@@ -22,7 +24,7 @@ export type DeferredCompiler = typeof DEFERRED_COMPILERS[number]
 /** The environment variable in which bin/spamsync.js names the compilers it turned off (comma-separated). */
 export const COMPILERS_WHEN_BUSY_ENV = 'SPAMSYNC_COMPILERS_WHEN_BUSY'
 
-/** How often the CPU time is looked at; an idle agent wakes every second anyway. */
+/** How often the CPU time is looked at: every other heartbeat once the agent runs (everyOnHeartbeat). */
 export const CHECK_EVERY_MS = 2_000
 
 /** CPU time beyond the idle share that turns them on while the agent starts: an empty agent's start takes 0.8-1.1 s, the first scan of a 121k-line list 3.7 s. */
@@ -61,10 +63,58 @@ export function processParts (): CompilerSwitchParts {
     },
     now: () => performance.now(),
     turnOn: (compiler) => { setFlagsFromString(`--${compiler}`) },
-    every: (ms, tick) => {
-      const timer = setInterval(tick, ms)
+    every: (ms, tick) => everyOnHeartbeat(ms, tick)
+  }
+}
+
+/** What everyOnHeartbeat runs on; tests give fakes. */
+export interface TickSources {
+  /** A monotonic clock, ms. */
+  now: () => number
+  /** Calls `fn` every `ms` without keeping the process alive; `stop` ends it. */
+  interval: (ms: number, fn: () => void) => { stop: () => void }
+  /** Calls `fn` at every heartbeat of the agent (src/heartbeats.ts); returns the function that stops it. */
+  onHeartbeat: (fn: () => void) => () => void
+}
+
+/** This process's clock, unref'd intervals and heartbeat. */
+export function processTickSources (): TickSources {
+  return {
+    now: () => performance.now(),
+    interval: (ms, fn) => {
+      const timer = setInterval(fn, ms)
       timer.unref()
       return { stop: () => { clearInterval(timer) } }
+    },
+    onHeartbeat
+  }
+}
+
+/**
+ * Calls `tick` every `ms`: on a timer of its own until the agent's heartbeat first ticks (the
+ * start, which the checks must see too), then at the first heartbeat at least `ms` less half a
+ * heartbeat after the last call, in a wakeup the agent makes anyway: on its own timer the check
+ * woke an idle slave at a third phase of every 2 s (strace of a slave of 10). `stop` ends it.
+ */
+export function everyOnHeartbeat (ms: number, tick: () => void, sources: TickSources = processTickSources()): { stop: () => void } {
+  let last = sources.now()
+  let timer: { stop: () => void } | null = sources.interval(ms, () => {
+    last = sources.now()
+    tick()
+  })
+  const stopHeartbeat = sources.onHeartbeat(() => {
+    timer?.stop()
+    timer = null
+    const now = sources.now()
+    if (now - last < ms - DEFAULT_HEARTBEAT_INTERVAL_MS / 2) return
+    last = now
+    tick()
+  })
+  return {
+    stop: () => {
+      timer?.stop()
+      timer = null
+      stopHeartbeat()
     }
   }
 }
