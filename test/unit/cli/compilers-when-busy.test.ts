@@ -44,14 +44,26 @@ test('CPU time beyond the start budget turns each compiler on once, and the watc
   assert.equal(p.ticking(), false)
 })
 
-test('once the agent has started, the work budget counts, and the start\'s CPU time does not', () => {
+test('once the agent has started and been quiet for a check, the work budget counts, and the start\'s CPU time does not', () => {
   const p = fakeProcess()
   const watch = compilersWhenBusy(['maglev'], p.parts)
   p.run(START_BUDGET_MS * 0.9, CHECK_EVERY_MS)
   watch.started()
+  p.run(0, CHECK_EVERY_MS)
   p.run(WORK_BUDGET_MS / 2, CHECK_EVERY_MS)
   assert.deepEqual(p.on, [])
   p.run(WORK_BUDGET_MS / 2 + IDLE_SHARE * 2 * CHECK_EVERY_MS, CHECK_EVERY_MS)
+  assert.deepEqual(p.on, ['maglev'])
+})
+
+test('joining a cluster right after the start counts against the start budget, until the first quiet check', () => {
+  const p = fakeProcess()
+  const watch = compilersWhenBusy(['maglev'], p.parts)
+  watch.started()
+  // The work of a join: several times the work budget, spread over checks, never quiet.
+  for (let i = 0; i < 4; i++) p.run(IDLE_SHARE * CHECK_EVERY_MS + START_BUDGET_MS / 5, CHECK_EVERY_MS)
+  assert.deepEqual(p.on, [])
+  p.run(IDLE_SHARE * CHECK_EVERY_MS + START_BUDGET_MS / 5, CHECK_EVERY_MS)
   assert.deepEqual(p.on, ['maglev'])
 })
 
