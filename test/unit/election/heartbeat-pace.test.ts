@@ -98,3 +98,16 @@ test('stopped, it neither ticks nor keeps a timer; a beat before the start does 
   assert.deepEqual(ticks, [1000])
   assert.equal(timers(), 0)
 })
+
+test('a beat too soon to tick moves the timer too, but ticks stay under 2 intervals apart (the election\'s pause rule)', () => {
+  const { pace, ticks, to } = paced()
+  pace.start()
+  to(600)
+  pace.beat()
+  to(600 + 0.49 * I)
+  pace.beat()
+  to(600 + 5 * I)
+  const gaps = ticks.slice(1).map((t, i) => t - ticks[i])
+  assert.equal(gaps[0], 0.49 * I + (1 + BEAT_GRACE_SHARE) * I)
+  assert.ok(gaps.every(g => g < 2 * I), String(gaps))
+})
