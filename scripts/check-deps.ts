@@ -35,7 +35,7 @@ const FORBIDDEN = /^(libp2p(\/.*)?|@libp2p\/.*|@chainsafe\/.*|(node:)?fs(\/.*)?|
  * the composition root; the CLI (which starts the agent).
  */
 export const LAYERS: readonly string[][] = [
-  ['constants', 'errors', 'version', 'printable', 'suggest', 'guarded', 'file-modes', 'pb', 'log', 'later', 'pace', 'trace', 'work-ahead', 'large-garbage'],
+  ['constants', 'errors', 'version', 'printable', 'suggest', 'guarded', 'file-modes', 'pb', 'log', 'later', 'pace', 'trace', 'work-ahead', 'large-garbage', 'heartbeats'],
   ['crdt', 'election', 'ops'],
   ['settings'],
   ['archive'],

@@ -11,7 +11,8 @@ import { commandDirOf, nodeName, type Config } from './config.js'
 import { openLocalState, type LocalState } from './local-state.js'
 import { loadOrCreateClusterKey } from './net/cluster-key.js'
 import { createSpamsyncNode, ownAddressBytes, type SpamsyncNode } from './net/libp2p-node.js'
-import { PeerDirectory, REDIAL_INTERVAL_MS } from './cluster/peer-directory.js'
+import { PeerDirectory } from './cluster/peer-directory.js'
+import { agentHeartbeat } from './cluster/heartbeat.js'
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, Election, type Role } from './election/state.js'
 import { readTerm, writeTerm } from './store/term-file.js'
 import { guarded, type Reporter } from './guarded.js'
@@ -96,6 +97,7 @@ interface SyncSide {
 
 /** The parts that read the engine. */
 interface Views {
+  heartbeat: ReturnType<typeof agentHeartbeat>
   beacons: BeaconRouter
   status: StatusReport
   services: WireServices
@@ -200,6 +202,7 @@ function buildViews (base: Base, net: NetworkSide, sync: SyncSide): Views {
   const { election, cluster } = net
   const { engine } = sync
   const nodeId = state.identity.nodeId
+  const heartbeat = agentHeartbeat({ intervalMs: HEARTBEAT_INTERVAL_MS, election, engine, peers: net.peers, report })
   const skews = new ClockSkewMonitor({ selfId: nodeId, clock, warnMs: config.maxSkewMs / 2, nameOf: (id) => cluster.nameOf(id), log, clockMoved: async () => { await engine.clockMoved() }, report })
   const warnings = new SecretModeWarnings(agentSecrets(config.dataDir, config.clusterKey, controlTokenPath(config.dataDir)), (w) => { log.warn({ event: 'file-mode' }, w) })
   const status = new StatusReport({
@@ -228,12 +231,13 @@ function buildViews (base: Base, net: NetworkSide, sync: SyncSide): Views {
     }),
     ...net,
     clock: skews,
-    engine
+    engine,
+    masterBeat: () => { heartbeat.beat() }
   })
   base.callees.bind({ engine, beacons, roleChanged: roleChangeHandler({ log, nameOf: (id) => cluster.nameOf(id), clock: skews, engine, report }) })
   warnings.check()
   const services = new WireServices(node, engine, { dataDir: config.dataDir, strictVersion: config.strictVersion, traffic: net.traffic, timeMerge: async (work) => await net.metrics.timeMerge(work), report })
-  return { beacons, status, services }
+  return { heartbeat, beacons, status, services }
 }
 
 /** A running agent. */
@@ -360,14 +364,9 @@ export class Agent {
 
   /** The heartbeat (election and engine), the redial, the Bayes scan and the scheduled syncs. */
   private startTimers (): void {
-    const { config, election, engine, peers, report } = this.parts
+    const { config, election, engine, peers, report, heartbeat } = this.parts
     election.start()
-    // Each part ticks on the heartbeat, guarded apart; the redial on every REDIAL_INTERVAL_MS of it (a
-    // timer of its own woke an idle agent once more every 2 s).
-    let beats = 0
-    const ticks = [guarded('election tick', report, () => { election.tick() }), guarded('engine tick', report, () => { engine.tick() }),
-      guarded('redial', report, () => { if (++beats % Math.round(REDIAL_INTERVAL_MS / HEARTBEAT_INTERVAL_MS) === 0) peers.redial() })]
-    this.timers.push(setInterval(() => { for (const tick of ticks) tick() }, HEARTBEAT_INTERVAL_MS))
+    heartbeat.start()
     if (config.bayesScanIntervalSeconds > 0) {
       this.timers.push(setInterval(guarded('bayes scan', report, async () => await engine.bayesChanged()), config.bayesScanIntervalSeconds * 1000))
     }
@@ -380,6 +379,7 @@ export class Agent {
     if (this.stopped) return
     this.stopped = true
     const { engine, afterApply, outputs, peers, beacons, services, node, state, log } = this.parts
+    this.parts.heartbeat.stop()
     for (const t of this.timers) clearInterval(t)
     this.stopSchedule?.()
     peers.stop()

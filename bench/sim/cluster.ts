@@ -3,8 +3,9 @@
  * the design scales past what one machine can run as real processes (protocol/scale.md).
  *
  * What is production code, run as is:
- * - the election (src/election/state.ts `Election`), one per node, ticked every heartbeat at a
- *   per-node phase, fed every beacon it would hear;
+ * - the election (src/election/state.ts `Election`), one per node, ticked on the agent's pace
+ *   (src/election/heartbeat-pace.ts: from a per-node phase, a slave on its master's beat), fed
+ *   every beacon it would hear;
  * - the beacon bytes (src/pb/spamsync.ts `Beacon.encode`/`decode`), with the fields src/agent.ts
  *   fills in (ids of libp2p's length, two listen addresses, the held full archive), so the bytes
  *   counted are the bytes a real agent writes;
@@ -30,6 +31,7 @@
  * sim/model.ts.
  */
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../../src/election/state.js'
+import { HeartbeatPace } from '../../src/election/heartbeat-pace.js'
 import type { FetchAnswer } from '../../src/sync/fan-out.js'
 import { sameArchive, type ArchiveRef } from '../../src/protocol/archive-ref.js'
 import { Status } from '../../src/pb/spamsync.js'
@@ -80,21 +82,27 @@ export class SimCluster implements SimNetwork {
       this.ids.set(id, i)
       this.nodes.push(node)
     }
-    // Heartbeats at a random phase per node, as each agent's setInterval started when it did.
+    // Heartbeats at a random phase per node, as each agent started when it did; a slave's then moves to its master's beat.
     for (const node of this.nodes) this.startBeats(node, random() * DEFAULT_HEARTBEAT_INTERVAL_MS)
   }
 
-  /** Starts `node`'s election at `at` and its heartbeat every interval after, while it lives. */
+  /** Starts `node`'s election at `at` and its heartbeat on the agent's pace (src/cluster/heartbeat.ts), while it lives. */
   private startBeats (node: SimNode, at: number): void {
     this.queue.at(at, () => {
       node.election.start()
       const election = node.election
-      const beat = (): void => {
-        if (!node.alive || node.election !== election) return
-        node.heartbeat()
-        this.queue.after(DEFAULT_HEARTBEAT_INTERVAL_MS, beat)
-      }
-      this.queue.after(DEFAULT_HEARTBEAT_INTERVAL_MS, beat)
+      node.pace?.stop()
+      const pace = node.pace = new HeartbeatPace({
+        intervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
+        now: () => this.queue.now,
+        after: (ms, fn) => {
+          let live = true
+          this.queue.after(ms, () => { if (live) fn() })
+          return { cancel: () => { live = false } }
+        },
+        tick: () => { if (node.alive && node.election === election) node.heartbeat(); else pace.stop() }
+      })
+      pace.start()
     })
   }
 

@@ -1,5 +1,6 @@
 /** One simulated node: the production election and fan-out, driven by the model of the agent's beacon link and sync engine (see sim/cluster.ts). */
 import { relayTargets } from '../../src/election/relay-tree.js'
+import type { HeartbeatPace } from '../../src/election/heartbeat-pace.js'
 import { Election, type Beacon as ElectionBeacon, type Role as ElectionRole } from '../../src/election/state.js'
 import { ArchiveOffer, FanOutFetcher, type FetchAnswer } from '../../src/sync/fan-out.js'
 import { sameArchive, type ArchiveRef } from '../../src/protocol/archive-ref.js'
@@ -37,6 +38,8 @@ export interface SimNetwork {
 
 export class SimNode {
   election!: Election
+  /** Its heartbeat (src/cluster/heartbeat.ts): a slave ticks on its master's beat. */
+  pace: HeartbeatPace | null = null
   alive = true
   applied: Version = ZERO_VERSION
   central: Version = ZERO_VERSION
@@ -207,6 +210,7 @@ export class SimNode {
     this.election.receive(frame.forElection as ElectionBeacon)
     if (b.role === Role.MASTER && b.nodeId === this.election.masterId && b.version !== undefined) this.masterAnnounced(b.version)
     this.heldChanged(from.index, frame.archive)
+    if (b.role === Role.MASTER && b.nodeId === this.election.masterId) this.pace?.beat()
   }
 
   /**

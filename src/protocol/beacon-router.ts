@@ -67,6 +67,8 @@ export interface BeaconRouterParts {
   clock: { heardMaster: (masterWallMs: number) => void, heardPeer: (nodeId: string, peerWallMs: number) => void }
   holders: { announced: (nodeId: string, ref: ArchiveRef | undefined) => boolean }
   engine: { masterAnnounced: (version: Version) => void, archiveAnnounced: (ref: ArchiveRef) => void, tombstones?: { announced: (floor: number) => void } }
+  /** This node took a beat of the master it follows (the agent's heartbeat ticks on it: cluster/heartbeat.ts). */
+  masterBeat?: () => void
   now?: () => number
   /** Source of beats: a clock in ms since the epoch that never goes back in this process. */
   beatClock?: () => number
@@ -251,5 +253,7 @@ export class BeaconRouter {
     const ref = namedArchive(b.fullArchive)
     if (holders.announced(b.nodeId, ref) && ref !== undefined) engine.archiveAnnounced(ref)
     if (b.wallMs > 0) clock.heardPeer(b.nodeId, b.wallMs)
+    // Last: the tick sees this beat, and may publish this node's own beacon.
+    if (b.role === Role.MASTER && b.nodeId === election.masterId) this.parts.masterBeat?.()
   }
 }

@@ -42,6 +42,7 @@ function router (election: { role?: ElectionRole, members?: MemberView[] } = {})
     clock: { heardMaster: (ms) => { calls.push(`master clock ${ms}`) }, heardPeer: (id, ms) => { calls.push(`peer clock ${id} ${ms}`) } },
     holders: { announced: (id, ref) => { calls.push(`holds ${id} ${ref === undefined ? '-' : ref.version.seq}`); return ref !== undefined } },
     engine: { masterAnnounced: (v) => { calls.push(`master version ${v.seq}`) }, archiveAnnounced: (ref) => { calls.push(`archive ${ref.version.seq}`) } },
+    masterBeat: () => { calls.push('master beat') },
     now: () => clock.now
   })
   return { r, calls, sent, intros, receive: (from, bytes) => { receive(from, bytes) }, clock }
@@ -100,6 +101,16 @@ test('the followed master\'s beacon gives its clock, version and archive', () =>
   assert.ok(calls.includes('master clock 9'))
   assert.ok(calls.includes('master version 2'))
   assert.ok(calls.includes('archive 2'))
+})
+
+test('the followed master\'s beat makes the heartbeat tick, after all else it says; a slave\'s beacon or another master\'s does not', () => {
+  const { r, calls } = router()
+  r.receive('p', wire('p'))
+  r.receive('x', wire('x', { role: Role.MASTER }))
+  assert.ok(!calls.includes('master beat'))
+  r.receive('m', wire('m', { role: Role.MASTER, wallMs: 9 }))
+  assert.equal(calls.at(-1), 'master beat')
+  assert.equal(calls.filter(c => c === 'master beat').length, 1)
 })
 
 test('an incompatible member is listed and named, nothing more', () => {
