@@ -109,12 +109,12 @@ export async function initialRun (listName: ListName, log: (s: string) => void, 
     const c1 = clusterCpu(agents)
     const termsAfter = await terms(agents)
     log(`${listName}: terms before ${termsBefore.join(' / ')}, after ${termsAfter.join(' / ')}`)
+    const names = agents.map((a, i) => `node${i + 1}${i === origin ? '(origin)' : ''}${i === settled.masterIndex ? 'M' : ''}`)
     const peakMB = await Promise.all(agents.map(async a => mb(await procKb(a, 'VmHWM'))))
     const settledMB = await Promise.all(agents.map(async a => mb(await procKb(a, 'VmRSS'))))
-    log(`${listName}: peak RSS ${peakMB.join(' / ')} MB, settled ${settledMB.join(' / ')} MB`)
+    log(`${listName}: peak RSS ${peakMB.join(' / ')} MB, settled ${settledMB.join(' / ')} MB (${names.join(' / ')})`)
     // Stopped, not killed: a profiled agent writes its profile as it exits (a 1M one takes longer than stop()'s 10 s).
     await Promise.all(agents.map(async a => { await stopPatiently(a, 120_000) }))
-    const names = agents.map((a, i) => `node${i + 1}${i === origin ? '(origin)' : ''}${i === settled.masterIndex ? 'M' : ''}`)
     const points = process.env.SPAMSYNC_TRACE === '1' ? timeline(new Map(agents.map((a, i) => [names[i], a.output])), dropEpochMs) : undefined
     if (points !== undefined) log(`${listName} timeline (ms since the drop; cpu: the node's CPU since its previous point):\n${timelineText(points)}`)
     return {
