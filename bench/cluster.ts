@@ -14,8 +14,12 @@
  *
  * Prints one JSON object, then a table with the targets next to the numbers.
  * Run: `npx tsc -p . && npx node dist/bench/cluster.js [propagation] [bytes] [failover]
- *   [--sizes=2,5,10,20] [--trials=20] [--lists=10k,121k,1M] [--changes=1] [--failover-trials=10] [--seed=N]`.
+ *   [--sizes=2,5,10,20] [--trials=20] [--lists=10k,121k,1M] [--changes=1] [--change-pause-s=3] [--failover-trials=10] [--seed=N]`.
  * --changes=N: one-line changes timed per list in the bytes phase (for a median).
+ * --change-pause-s=N: seconds between those changes (default 3). The nodes let go of a large
+ * file view's text 30 s after its last use (replica/file-views.ts), so with the default every
+ * change after the first finds the views held; 35 or more times the first change after an idle
+ * spell, which reads them back on every node.
  * With SPAMSYNC_TRACE=1 in the environment (the agents inherit it) the bytes phase prints the
  * timeline of every extra change's trace points (src/trace.ts) on every node.
  * Every process is stopped and every temp folder removed, also on error or Ctrl-C.
@@ -81,7 +85,7 @@ export async function main (opts: ClusterBenchOptions = {}): Promise<ClusterBenc
         }
       } else if (phase === 'bytes') {
         for (const list of opts.bytesLists ?? LIST_NAMES) {
-          await step(`bytes[${list}]`, async () => { (result.bytes ??= []).push(await bytes(opts.bytesNodes ?? 3, list, log, opts.bytesChanges ?? 1)) })
+          await step(`bytes[${list}]`, async () => { (result.bytes ??= []).push(await bytes(opts.bytesNodes ?? 3, list, log, opts.bytesChanges ?? 1, opts.changePauseS)) })
         }
       } else if (phase === 'failover') {
         await step('failover', async () => { result.failover = await failover(opts.failoverTrials ?? 10, log) })
@@ -117,6 +121,7 @@ export function parseClusterArgs (argv: string[]): ClusterBenchOptions {
     else if (k === 'failover-trials') o.failoverTrials = nums(k, v)[0]
     else if (k === 'seed') o.seed = nums(k, v)[0]
     else if (k === 'changes') o.bytesChanges = nums(k, v)[0]
+    else if (k === 'change-pause-s') o.changePauseS = nums(k, v)[0]
     else if (k === 'lists') {
       const lists = v.split(',')
       const bad = lists.filter(l => !(LIST_NAMES as readonly string[]).includes(l))
@@ -130,7 +135,7 @@ export function parseClusterArgs (argv: string[]): ClusterBenchOptions {
 
 /** What --help prints. */
 const USAGE = `usage: node dist/bench/cluster.js [propagation] [bytes] [failover] [--sizes=2,5,10,20] [--trials=20]
-  [--lists=${LIST_NAMES.join(',')}] [--changes=1] [--failover-trials=10] [--seed=N]
+  [--lists=${LIST_NAMES.join(',')}] [--changes=1] [--change-pause-s=3] [--failover-trials=10] [--seed=N]
   phases default to all three; each option's default is in brackets`
 
 const runAsScript = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href

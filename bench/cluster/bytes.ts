@@ -10,17 +10,17 @@ import type { BytesResult } from './types.js'
 import { median } from '../local/harness.js'
 import { timeline, timelineText } from '../initial/timeline.js'
 
-/** Pause between the extra timed changes, so each starts on a quiet cluster. */
-const CHANGE_PAUSE_MS = 3000
+/** Pause between the extra timed changes, so each starts on a quiet cluster (default; --change-pause-s). */
+export const CHANGE_PAUSE_S = 3
 
 /**
  * `count` more one-line changes on node `origin`, each timed until every other node's file has it
  * (polled every 10 ms) and the cluster agrees on `entries` + 1 keys; returns their times.
  */
-async function moreChanges (agents: AgentProcess[], origin: number, entries: number, count: number, scale: number, listName: ListName, log: (s: string) => void): Promise<number[]> {
+async function moreChanges (agents: AgentProcess[], origin: number, entries: number, count: number, scale: number, listName: ListName, log: (s: string) => void, pauseS: number): Promise<number[]> {
   const out: number[] = []
   for (let n = 1; n <= count; n++) {
-    await new Promise(resolve => setTimeout(resolve, CHANGE_PAUSE_MS))
+    await new Promise(resolve => setTimeout(resolve, pauseS * 1000))
     const domain = `spamsync-bench-more-${n}.example.com`
     const tc = performance.now()
     await appendLine(agents[origin], domain)
@@ -40,7 +40,7 @@ async function moreChanges (agents: AgentProcess[], origin: number, entries: num
 export const CHANGE_ATTEMPTS = 3
 
 // eslint-disable-next-line max-lines-per-function -- one measured sequence on one cluster: start, converge, the change attempts and their bytes
-export async function bytes (nodes: number, listName: ListName, log: (s: string) => void, changes = 1): Promise<BytesResult> {
+export async function bytes (nodes: number, listName: ListName, log: (s: string) => void, changes = 1, pauseS = CHANGE_PAUSE_S): Promise<BytesResult> {
   const { domains, source } = await benchList(listName)
   const list = domains.join('\n') + '\n'
   // Waits grow with the list: the first sync of 1M entries takes minutes on a loaded machine.
@@ -127,7 +127,7 @@ export async function bytes (nodes: number, listName: ListName, log: (s: string)
     }
     const clean = chosen !== undefined
     chosen ??= attempts[attempts.length - 1]
-    const changeSamplesMs = [chosen.changeMs, ...await moreChanges(agents, chosen.origin - 1, entries, changes - 1, scale, listName, log)]
+    const changeSamplesMs = [chosen.changeMs, ...await moreChanges(agents, chosen.origin - 1, entries, changes - 1, scale, listName, log, pauseS)]
     entries += changeSamplesMs.length - 1
 
     // What a failover costs with this list: the master killed, the survivors elect, re-sync.

@@ -25,6 +25,8 @@ export interface ClusterBenchOptions {
   bytesLists?: ListName[]
   /** One-line changes timed per list in the bytes phase (the first as before, then more on the same origin, for a median). */
   bytesChanges?: number
+  /** Seconds between the extra one-line changes of the bytes phase (default 3). */
+  changePauseS?: number
   /** Failover trials (default 10). */
   failoverTrials?: number
   /** Seed of the random choice of origin nodes (default: from the clock; printed). */

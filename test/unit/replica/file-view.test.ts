@@ -1,10 +1,11 @@
 /** FileView: a settings file's text as last read or written, which can be let go and taken back. */
 import { describe, test } from 'node:test'
+import { createHash } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { FileViewReleasedError, StoreFormatError } from '../../../src/errors.js'
-import { FileView } from '../../../src/replica/file-view.js'
+import { FileView, viewDigest } from '../../../src/replica/file-view.js'
 import { REPORTED_LINE_CHARS, reparseListFile } from '../../../src/settings/list-file.js'
 import { finish } from '../../../src/pace.js'
 
@@ -95,6 +96,16 @@ describe('FileView', () => {
     assert.throws(() => { view.restore('a\udc81.example\n', 'test') }, StoreFormatError)
     view.restore('a\udc80.example\n', 'test')
     assert.equal(view.text, 'a\udc80.example\n')
+  })
+
+  test('digests a well-formed text over its UTF-8 bytes, not a UTF-16 copy twice their size', () => {
+    const text = 'a.example\nb.example\n'
+    assert.equal(viewDigest(text), createHash('sha256').update('utf8:').update(Buffer.from(text, 'utf8')).digest('hex'))
+  })
+
+  test('digests a text with bytes that were not UTF-8 over its UTF-16 units, apart from any well-formed text', () => {
+    assert.notEqual(viewDigest('a\udc80'), viewDigest('a\udc81'))
+    assert.notEqual(viewDigest('a\udc80'), viewDigest('a\ufffd'))
   })
 })
 
