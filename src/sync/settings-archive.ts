@@ -39,8 +39,17 @@ export interface SettingsArchive {
   encodedLists: Map<ListDataset, EncodedList>
   /** Bayes contributions (checked, as sections of the archive's file: decoded when merged), or null when the archive carries none. */
   bayes: EncodedContribution[] | null
-  /** List files checked against the manifest but not decoded ({@link ReadOptions.leaveUndecoded}), by dataset, with their sha256. */
-  undecoded: Map<ListDataset, { data: Uint8Array, sha256: string }>
+  /** List files checked against the manifest but not decoded ({@link ReadOptions.leaveUndecoded}), by dataset. */
+  undecoded: Map<ListDataset, UndecodedList>
+}
+
+/** A list file as it came in an archive, not decoded yet. */
+export interface UndecodedList {
+  data: Uint8Array
+  /** Of `data`, as the manifest gives it (checked by unpackArchive). */
+  sha256: string
+  /** The file's deflated bytes in the archive, when it was deflated. */
+  deflated?: Uint8Array
 }
 
 /** How an archive is read. */
@@ -89,34 +98,33 @@ export function buildSettingsArchive (meta: ArchiveMeta, lists: ReadonlyMap<List
 export function readSettingsArchive (zip: Uint8Array, opts: ReadOptions = {}): SettingsArchive {
   const { manifest, files, deflated } = unpackArchive(zip, opts.limits ?? DEFAULT_ARCHIVE_LIMITS)
   const byName = new Map(LIST_DATASETS.map(ds => [archiveFileName(ds), ds]))
-  const lists = new Map<ListDataset, Entry[]>()
-  const deflatedLists = new Map<ListDataset, Uint8Array>()
-  const encodedLists = new Map<ListDataset, EncodedList>()
-  const undecoded = new Map<ListDataset, { data: Uint8Array, sha256: string }>()
-  let bayes: EncodedContribution[] | null = null
+  const archive: SettingsArchive = { manifest, lists: new Map(), deflatedLists: new Map(), encodedLists: new Map(), bayes: null, undecoded: new Map() }
   for (const [name, data] of files) {
     const file = manifest.files.find(f => f.name === name)
     const expectedEntries = file?.entries
     if (name === BAYES_ARCHIVE_FILE) {
       // Kept as sections: an archive waiting for the merge queue holds ~5.4 B a token, not 20, and
       // a merge stores a contribution new to it as it came.
-      bayes = decodeBayesSections(data, { name, expectedEntries })
+      archive.bayes = decodeBayesSections(data, { name, expectedEntries })
       continue
     }
     const dataset = byName.get(name)
     if (dataset === undefined) throw new ManifestError(`archive file ${name} is not a dataset of schema ${SCHEMA_VERSION}`)
     // unpackArchive checked the bytes against the manifest's sha256.
-    if (file !== undefined && opts.leaveUndecoded?.(file.sha256) === true) {
-      undecoded.set(dataset, { data, sha256: file.sha256 })
-      continue
-    }
-    const decoded = decodeList(data, { name, expectedEntries })
-    lists.set(dataset, decoded.entries)
-    if (decoded.canonical) encodedLists.set(dataset, { data, entries: decoded.entries.length, present: decoded.present })
-    const packed = deflated.get(name)
-    if (packed !== undefined) deflatedLists.set(dataset, packed)
+    const left = { data, sha256: file?.sha256 ?? '', deflated: deflated.get(name) }
+    if (file !== undefined && opts.leaveUndecoded?.(file.sha256) === true) archive.undecoded.set(dataset, left)
+    else takeList(archive, dataset, left)
   }
-  return { manifest, lists, deflatedLists, encodedLists, bayes, undecoded }
+  return archive
+}
+
+/** Decodes a list file into the archive's lists, with its encoding and deflated bytes kept for passing on as they came. */
+function takeList (archive: SettingsArchive, dataset: ListDataset, file: UndecodedList): void {
+  const name = archiveFileName(dataset)
+  const decoded = decodeList(file.data, { name, expectedEntries: archive.manifest.files.find(f => f.name === name)?.entries })
+  archive.lists.set(dataset, decoded.entries)
+  if (decoded.canonical) archive.encodedLists.set(dataset, { data: file.data, entries: decoded.entries.length, present: decoded.present })
+  if (file.deflated !== undefined) archive.deflatedLists.set(dataset, file.deflated)
 }
 
 /** Decodes a list file {@link readSettingsArchive} left undecoded into the archive's lists. */
@@ -124,6 +132,5 @@ export function decodeLeftOut (archive: SettingsArchive, dataset: ListDataset): 
   const left = archive.undecoded.get(dataset)
   if (left === undefined) return
   archive.undecoded.delete(dataset)
-  const name = archiveFileName(dataset)
-  archive.lists.set(dataset, decodeList(left.data, { name, expectedEntries: archive.manifest.files.find(f => f.name === name)?.entries }).entries)
+  takeList(archive, dataset, left)
 }
