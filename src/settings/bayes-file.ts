@@ -146,12 +146,16 @@ export class BayesFile {
   }
 
   // Inode, size and change times to the nanosecond: any write or replacement changes one. A file
-  // that cannot be resolved or stat'ed reads as changed (''), so the read that follows runs and
-  // reports the real error through `tracked`: nothing is hidden from status here.
+  // that cannot be resolved or stat'ed reads as changed (''), so the read that follows runs; why
+  // it could not be goes to status at once (a file gone in between is no problem: it is new).
   private async currentSignature (): Promise<string> {
-    const path = await resolveSettingsFile(this.dir, BAYES_FILE).catch(() => null)
-    const s = path === null ? null : await stat(path, { bigint: true }).catch(() => null)
-    return s === null ? '' : signatureOf(s)
+    try {
+      const path = await resolveSettingsFile(this.dir, BAYES_FILE)
+      return path === null ? '' : signatureOf(await stat(path, { bigint: true }))
+    } catch (err: any) {
+      if (err?.code !== 'ENOENT') this.problem = `${err?.name ?? 'Error'}: ${errorMessage(err)}`
+      return ''
+    }
   }
 
   // Runs a step that checks the file and keeps `problem` up to date for status.

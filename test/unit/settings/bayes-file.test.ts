@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { emptyBayesDb, tokensOf } from '../../../src/crdt/bayes-counters.js'
@@ -61,4 +61,16 @@ test('bayes.txt larger than maxFileBytes is not read: SettingsFileTooLargeError,
   await writeFile(file.path, 'v\t3\tdb_version\nv\t2\tnum_spam\n')
   await assert.rejects(file.read(), SettingsFileTooLargeError)
   assert.match(file.problem ?? '', /^SettingsFileTooLargeError: /)
+})
+
+test('bayes.txt that can no longer be checked counts as changed, and status shows why at once', async (t) => {
+  const dir = await folder(t)
+  const outside = await folder(t)
+  const file = new BayesFile(dir, NO_COMMANDS)
+  await file.write(db)
+  await rm(file.path)
+  await writeFile(join(outside, 'bayes.txt'), 'v\t3\tdb_version\n')
+  await symlink(join(outside, 'bayes.txt'), file.path)
+  assert.equal(await file.unchanged(), false)
+  assert.match(file.problem ?? '', /^UnsafeSettingsFileError: .*symlink out of the settings folder/)
 })
