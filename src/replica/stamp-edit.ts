@@ -44,7 +44,9 @@ export function * stampTextEdit (txn: ReplicaTxn, clock: HybridClock, dataset: L
 
 /** Stages the edit from one parse of a file to the next: new and changed entries, removed ones as tombstones, each stamped now. */
 function * stampEdit (txn: ReplicaTxn, clock: HybridClock, from: ParsedListFile, to: ParsedListFile): Generator<void, void> {
-  const keys = (yield * keysOnChangedLines(from, to)).values()
+  // From a file without entries (a list dropped in), each entry's line is a changed one: the
+  // entries are read as they are, with no set of a whole list's keys made first (0.75 s CPU at 1M lines).
+  const keys = from.entries.size === 0 ? to.entries.keys() : (yield * keysOnChangedLines(from, to)).values()
   while (stampSome(txn, clock, from, to, keys)) yield
 }
 
