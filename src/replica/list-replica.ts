@@ -334,6 +334,7 @@ export class ListReplica {
     let lseq = this.lseq
     return {
       get: (key) => staged.get(key) ?? before(key),
+      heldNothing: held.size === 0,
       nextLseq: () => ++lseq,
       put: (next) => { staged.set(next.key, next) },
       commit: async (fileView) => {
