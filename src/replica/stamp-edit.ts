@@ -61,8 +61,9 @@ function * inFile (keys: Iterator<string>, to: ParsedListFile): Generator<[strin
 
 /**
  * Stages up to {@link ENTRIES_PER_STEP} more of `changes` (a key, and its field in the new parse
- * or undefined; `fresh`: keys each once, new to the file and the dataset); false once they are done. A plain function a step long, not the generator's
- * loop: V8 optimises it (a long loop inside a generator run once ran much slower).
+ * or undefined; `fresh`: keys each once, new to the file and the dataset); false once they are
+ * done. A plain function a step long, not the generator's loop: V8 optimises it (a long loop
+ * inside a generator run once ran much slower).
  */
 function stampSome (txn: ReplicaTxn, clock: HybridClock, from: ParsedListFile, changes: Iterator<[string, string | undefined]>, fresh: boolean): boolean {
   for (let n = 0; n < ENTRIES_PER_STEP; n++) {
