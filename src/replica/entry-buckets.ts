@@ -6,8 +6,7 @@
  * asked for, one bucket at a time, and a change re-encodes only the buckets it touched, which
  * are also what the store writes. A bucket is a range of keys (store/bucket-layout.ts): held in
  * key order, so every read of them all is in key order too, and cut in pieces by the change that
- * takes it past 512 entries. A bucket a drop empties is deleted (its range joins the one before);
- * small buckets are not merged back: a list that shrinks keeps small buckets, a few hundred bytes each.
+ * takes it past 512 entries. A bucket a drop empties is deleted (its range joins the one before); small buckets are not merged back: a list that shrinks keeps small buckets, a few hundred bytes each.
  */
 import { promisify } from 'node:util'
 import { deflateRaw } from 'node:zlib'
@@ -15,6 +14,7 @@ import type { ListDataset } from '../constants.js'
 import { EntryColumns } from '../crdt/entry-columns.js'
 import { encodeColumns, type EncodedList } from '../archive/list-codec.js'
 import { BucketCursor, bucketStats, decodeBucket, decodeBucketColumns, encodeBucket, findInBucket } from '../store/bucket-codec.js'
+import { decodeBucketPresent, type PresentEntries } from '../store/bucket-present.js'
 import { compareKeys, pieceEnds, rangeOf } from '../store/bucket-layout.js'
 import type { StateStore, StoredEntry } from '../store/state-store.js'
 import { StoreFormatError } from '../errors.js'
@@ -205,6 +205,12 @@ export class EntryBuckets {
       if (bytes !== undefined && this.newestLseq[b] > lseq) decodeBucketColumns(bytes, out, this.where(b), lseq, ownOnly)
     }
     return out
+  }
+
+  /** The present entries in key order (a list file's write), from the records with no columns, stamps or sort; null when a bucket's are out of order. */
+  presentInKeyOrder (): PresentEntries | null {
+    const out: PresentEntries = { keys: [], values: [] }
+    return this.bytes.every((bytes, b) => bytes === undefined || decodeBucketPresent(bytes, out, this.where(b))) ? out : null
   }
 
   /**

@@ -168,9 +168,10 @@ export class ListReplica {
     return out
   }
 
-  /** The present entries in key order, from the columns (what a file without entries gets: renderIntoEntryless). */
+  /** The present entries in key order (what a file without entries gets: renderIntoEntryless): read from the records, or ordered from the columns when a bucket's records are out of order. */
   presentInKeyOrder (dataset: ListDataset): ReturnType<typeof presentInKeyOrder> {
-    return presentInKeyOrder(this.held(dataset).columns())
+    const held = this.held(dataset)
+    return held.presentInKeyOrder() ?? presentInKeyOrder(held.columns())
   }
 
   /** Number of present entries. */
@@ -333,6 +334,7 @@ export class ListReplica {
     let lseq = this.lseq
     return {
       get: (key) => staged.get(key) ?? before(key),
+      heldNothing: held.size === 0,
       nextLseq: () => ++lseq,
       put: (next) => { staged.set(next.key, next) },
       commit: async (fileView) => {

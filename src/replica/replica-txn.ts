@@ -6,6 +6,8 @@ import type { FileView } from './file-view.js'
 export interface ReplicaTxn {
   /** An entry as the transaction sees it (staged first). */
   get: (key: string) => StoredEntry | undefined
+  /** True when the dataset held no entry as the transaction began: {@link get} finds only what was put. */
+  heldNothing: boolean
   /** The next local change sequence number. */
   nextLseq: () => number
   /** Stages a new state of an entry. */

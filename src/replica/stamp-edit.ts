@@ -44,23 +44,34 @@ export function * stampTextEdit (txn: ReplicaTxn, clock: HybridClock, dataset: L
 
 /** Stages the edit from one parse of a file to the next: new and changed entries, removed ones as tombstones, each stamped now. */
 function * stampEdit (txn: ReplicaTxn, clock: HybridClock, from: ParsedListFile, to: ParsedListFile): Generator<void, void> {
-  const keys = (yield * keysOnChangedLines(from, to)).values()
-  while (stampSome(txn, clock, from, to, keys)) yield
+  // From a file without entries (a list dropped in), each entry's line is a changed one: the
+  // entries are read in line order as they are, with no set of a whole list's keys made first
+  // (0.75 s CPU at 1M lines) nor each looked up again by key.
+  const dropped = from.entries.size === 0
+  const changes = dropped ? to.entries.entries() : inFile((yield * keysOnChangedLines(from, to)).values(), to)
+  // Into a dataset that held nothing, each of those keys (once each) is new: nothing to look up.
+  const fresh = dropped && txn.heldNothing
+  while (stampSome(txn, clock, from, changes, fresh)) yield
+}
+
+/** Each of `keys` with its field in `to`, undefined where `to` does not hold it. */
+function * inFile (keys: Iterator<string>, to: ParsedListFile): Generator<[string, string | undefined], void> {
+  for (let next = keys.next(); next.done !== true; next = keys.next()) yield [next.value, to.entries.get(next.value)]
 }
 
 /**
- * Stages up to {@link ENTRIES_PER_STEP} more of `keys`; false once they are done. A plain
- * function a step long, not the generator's loop: V8 optimises it (a long loop inside a
- * generator run once ran much slower).
+ * Stages up to {@link ENTRIES_PER_STEP} more of `changes` (a key, and its field in the new parse
+ * or undefined; `fresh`: keys each once, new to the file and the dataset); false once they are
+ * done. A plain function a step long, not the generator's loop: V8 optimises it (a long loop
+ * inside a generator run once ran much slower).
  */
-function stampSome (txn: ReplicaTxn, clock: HybridClock, from: ParsedListFile, to: ParsedListFile, keys: Iterator<string>): boolean {
+function stampSome (txn: ReplicaTxn, clock: HybridClock, from: ParsedListFile, changes: Iterator<[string, string | undefined]>, fresh: boolean): boolean {
   for (let n = 0; n < ENTRIES_PER_STEP; n++) {
-    const next = keys.next()
+    const next = changes.next()
     if (next.done === true) return false
-    const key = next.value
-    const value = to.entries.get(key)
-    if (from.entries.get(key) === value) continue
-    const current = txn.get(key)
+    const [key, value] = next.value
+    if (!fresh && from.entries.get(key) === value) continue
+    const current = fresh ? undefined : txn.get(key)
     if (value !== undefined) {
       if (current?.present === true && current.value === value) continue
       txn.put({ key, value, present: true, stamp: clock.now(), lseq: txn.nextLseq(), synced: false })

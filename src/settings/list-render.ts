@@ -7,6 +7,7 @@ import { checkKey } from './list-key.js'
 import { ListLines, type ListLine, type ParsedListFile } from './list-file.js'
 import { kindCode } from './list-lines.js'
 import { KeyColumn } from './key-column.js'
+import { IndexedEntries } from './key-index.js'
 import { BOM, checkValue, fieldComment, fieldValue, scan, span } from './list-line.js'
 import type { TextEdit } from './text-edit.js'
 
@@ -153,14 +154,12 @@ export function renderIntoEntryless (previous: ParsedListFile, entries: () => So
   kinds.set(old.columns.kinds)
   kinds.fill(ENTRY, n)
   const lines: string[] = new Array(keys.length)
-  const map = new Map<string, string>()
   let at = starts[n]
   for (let i = 0; i < keys.length; i++) {
     const value = values[i]
     if (value !== '') assertValue(keys[i], value)
     const line = value === '' ? keys[i] : `${keys[i]} ${value}`
     lines[i] = line
-    map.set(keys[i], value)
     at += line.length + eol.length
     starts[n + 1 + i] = at
   }
@@ -168,9 +167,11 @@ export function renderIntoEntryless (previous: ParsedListFile, entries: () => So
   const text = old.text + lines.join(eol) + eol
   // previous's lines have no key (no entry, no invalid line).
   const lineKeys: Array<string | undefined> = n === 0 ? (keys as string[]) : new Array<string | undefined>(n).fill(undefined).concat(keys)
+  const parsedLines = new ListLines(text, eol === '\r\n', true, { starts, kinds, keys: KeyColumn.of(text, starts, lineKeys), reasons: new Map() })
   const parsed: ParsedListFile = {
-    lines: new ListLines(text, eol === '\r\n', true, { starts, kinds, keys: KeyColumn.of(text, starts, lineKeys), reasons: new Map() }),
-    entries: map,
+    lines: parsedLines,
+    // Found through the lines, as parseListFile's are: a Map of every key held them all for as long as the file view.
+    entries: IndexedEntries.of(parsedLines),
     invalid: [],
     eol,
     finalNewline: true

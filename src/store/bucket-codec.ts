@@ -262,9 +262,9 @@ export function sortedByKey (list: readonly StoredEntry[]): boolean {
   return true
 }
 
-// Reads a bucket's records one at a time into its fields; `next()` is false after the last one
+// Reads a bucket's records one at a time into its fields (bucket-present.ts too); `next()` is false after the last one
 // (having checked that no text is left over).
-class RecordReader {
+export class RecordReader {
   readonly nodeIds: string[]
   key = ''
   value = ''

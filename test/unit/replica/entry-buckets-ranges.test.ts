@@ -12,6 +12,7 @@ import { keyOrder } from '../../../src/archive/list-codec.js'
 import { bucketStats, encodeBucket } from '../../../src/store/bucket-codec.js'
 import { MAX_BUCKET_ENTRIES } from '../../../src/store/bucket-layout.js'
 import { StateStore, type StoredEntry } from '../../../src/store/state-store.js'
+import { ListReplica } from '../../../src/replica/list-replica.js'
 import { finish } from '../../../src/pace.js'
 
 const DS = 'blacklist'
@@ -156,6 +157,19 @@ describe('EntryBuckets as key ranges', () => {
   })
 })
 
+describe('EntryBuckets.presentInKeyOrder', () => {
+  test('the present entries of every bucket come as keys and fields in key order, tombstones left out', async (t) => {
+    const { store } = await openStore(t)
+    const held = new EntryBuckets(DS)
+    const n = 3 * MAX_BUCKET_ENTRIES
+    // Put in an order other than the keys', every third a tombstone.
+    await put(store, held, Array.from({ length: n }, (_, i) => entry(key((i * 7) % n), (i * 7) % n % 3 !== 0)))
+    const present = Array.from({ length: n }, (_, i) => key(i)).filter((_, i) => i % 3 !== 0)
+    assert.ok((await layout(store)).length > 1, 'several buckets')
+    assert.deepEqual(held.presentInKeyOrder(), { keys: present, values: present.map(k => `v-${k}`) })
+  })
+})
+
 describe('EntryBuckets.load of damaged buckets', () => {
   /** A store holding `records` (store key -> bytes) as the dataset's buckets. */
   async function storeWith (t: TestContext, records: Record<string, Uint8Array>): Promise<StateStore> {
@@ -183,6 +197,14 @@ describe('EntryBuckets.load of damaged buckets', () => {
     const bytes = encodeBucket([entry('a.example'), entry('b.example')])!
     const store = await storeWith(t, { [`e!${DS}!`]: bytes.subarray(0, bytes.length - 3) })
     await assert.rejects(EntryBuckets.load(store, DS), (err: unknown) => err instanceof StoreFormatError && err.message.includes(`e!${DS}!`))
+  })
+
+  test('a bucket whose records are out of key order (written before format 4) has its present entries ordered from the columns', async (t) => {
+    // Node "n", then records "b" and "a", each: key length 1, value length 0, present, wallMs 1, counter 0, node 0, lseq.
+    const store = await storeWith(t, { [`e!${DS}!`]: Uint8Array.from([1, 3, 0x6e, 0x62, 0x61, 1, 1, 0, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0, 2]) })
+    assert.equal((await EntryBuckets.load(store, DS)).presentInKeyOrder(), null)
+    const replica = await ListReplica.load(store, 'slave', () => 1_700_000_000_000, 60_000)
+    assert.deepEqual(replica.presentInKeyOrder(DS), { keys: ['a', 'b'], values: ['', ''] })
   })
 
   test('with no first bucket, keys before the first bound go to a new one', async (t) => {

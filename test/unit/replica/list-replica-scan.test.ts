@@ -23,6 +23,16 @@ describe('ListReplica.applyScan', () => {
     assert.deepEqual(node.replica.desired(WL), entries(['a@example.com', ''], ['example.org', 'partner']))
   })
 
+  test('entries added to a file of comments and bad lines only are stamped, the bad lines not, and a line twice once', async (t) => {
+    const node = await Node.create(t)
+    const before = '# dropped in below\nnot a domain!\n'
+    await node.replica.applyScan(WL, before)
+    assert.equal(node.replica.changeSeq, 0)
+    const changed = await node.replica.applyScan(WL, before + 'b.example\na.example x\nb.example\n')
+    assert.deepEqual(changed.map(e => `${e.key}=${e.value}`).sort(), ['a.example=x', 'b.example='])
+    assert.deepEqual(changed.map(e => e.lseq).sort(), [1, 2])
+  })
+
   test('gives each change the next local change sequence', async (t) => {
     const node = await Node.create(t)
     const changed = await node.replica.applyScan(WL, file(['a.example', ''], ['b.example', '']))

@@ -25,10 +25,26 @@ describe('sortedPaced', () => {
     }), { numRuns: 300 })
   })
 
-  test('takes a step per run of `step` entries and per `step` entries merged: no long piece for a large list', () => {
+  test('gives keys with non-ASCII units and long common beginnings in key order, as a sort does (property)', () => {
+    const unit = fc.constantFrom('a', 'b', '~', '}', '\u007f', '\u00e9', '\u00e0', '\u0000', '\ud83d\ude00', '\uffff')
+    const key = fc.tuple(fc.constantFrom('', 'mail.', 'mail.example.'), fc.array(unit, { maxLength: 9 })).map(([start, units]) => start + units.join(''))
+    fc.assert(fc.property(fc.uniqueArray(key, { maxLength: 300 }), fc.integer({ min: 1, max: 50 }), (keys, step) => {
+      const { result } = run(sortedPaced(keys.map(k => entry(k)), step))
+      assert.deepEqual(result.map(e => e.key), [...keys].sort())
+    }), { numRuns: 300 })
+  })
+
+  test('takes a step per `step` entries of each pass: no long piece for a large list', () => {
     const keys = Array.from({ length: 10_000 }, (_, i) => `k${(i * 7919) % 10_000}`)
     const { steps } = run(sortedPaced(keys.map(k => entry(k)), 100))
-    assert.ok(steps >= 100 + 100 * Math.log2(100) - 100, `${steps} steps`)
+    assert.ok(steps >= 3 * 100 - 1, `${steps} steps`)
+  })
+
+  test('sorts a run of more than `step` keys alike in their first units in steps too', () => {
+    const keys = Array.from({ length: 1_000 }, (_, i) => `common-${(i * 7919) % 1_000}`)
+    const { result, steps } = run(sortedPaced(keys.map(k => entry(k)), 10))
+    assert.deepEqual(result.map(e => e.key), [...keys].sort())
+    assert.ok(steps >= 100 * Math.log2(100), `${steps} steps`)
   })
 
   test('takes no step for entries already in order', () => {

@@ -5,6 +5,7 @@ import { InvalidKeyError, InvalidValueError } from '../../../src/errors.js'
 import { parseListFile, type ParsedListFile } from '../../../src/settings/list-file.js'
 import { listFileChanges, renderIntoEntryless, renderListFile, renderListFileChanges, renderListFileEdit, renderListFileParts, renderNewListFile } from '../../../src/settings/list-render.js'
 import { reparseListFile } from '../../../src/settings/list-file.js'
+import { IndexedEntries } from '../../../src/settings/key-index.js'
 import { keyArb, lineArb, lineText, scenarioArb, valueArb } from '../../helpers/list-file-arbs.js'
 
 const FILE = 'blacklist.txt'
@@ -373,6 +374,12 @@ describe('renderIntoEntryless', () => {
       assert.equal(next, renderListFile(previous, new Map(list)))
       assert.deepEqual(shape(parsed), shape(parse(next)))
     }), { numRuns: 1000 })
+  })
+
+  test('its parse finds the entries through the lines, as parseListFile\'s does, holding no Map of the keys', () => {
+    const out = renderIntoEntryless(parse('# c\n'), () => ({ keys: ['a.com', 'b.com'], values: ['', 'x'] }))
+    assert.ok(out?.parsed.entries instanceof IndexedEntries)
+    assert.deepEqual([...out.parsed.entries], [['a.com', ''], ['b.com', 'x']])
   })
 
   test('does not ask for the entries when the file holds one (ordering them is the cost)', () => {
