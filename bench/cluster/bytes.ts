@@ -8,7 +8,7 @@ import { benchList, type ListName } from '../lists.js'
 import { appendLine, blacklistPath, describe, round, settleCounters, startCluster, statuses, timeUntilLine, vkey, waitStable, withCluster } from './harness.js'
 import type { BytesResult } from './types.js'
 import { median } from '../local/harness.js'
-import { timeline, timelineText } from '../initial/timeline.js'
+import { timeline as traceTimeline, timelineText } from '../initial/timeline.js'
 
 /** Pause between the extra timed changes, so each starts on a quiet cluster (default; --change-pause-s). */
 export const CHANGE_PAUSE_S = 3
@@ -31,7 +31,7 @@ async function moreChanges (agents: AgentProcess[], origin: number, entries: num
     await waitStable(agents, `${want} keys after extra change ${n}`, { stableMs: 1000, timeoutMs: 120_000 * scale, extra: (all) => all.every(s => s?.datasets?.blacklist?.entries === want) })
     log(`bytes[${listName}]: extra change ${n} reached all in ${out[out.length - 1]} ms`)
     // With SPAMSYNC_TRACE=1 (inherited by the agents): where the change's time went, on every node.
-    if (process.env.SPAMSYNC_TRACE === '1') log(`bytes[${listName}]: trace of extra change ${n} (origin n${origin + 1}):\n${timelineText(timeline(new Map(agents.map((a, i) => [`n${i + 1}`, a.output])), performance.timeOrigin + tc))}`)
+    if (process.env.SPAMSYNC_TRACE === '1') log(`bytes[${listName}]: trace of extra change ${n} (origin n${origin + 1}):\n${timelineText(traceTimeline(new Map(agents.map((a, i) => [`n${i + 1}`, a.output])), performance.timeOrigin + tc))}`)
   }
   return out
 }
@@ -122,6 +122,7 @@ export async function bytes (nodes: number, listName: ListName, log: (s: string)
       }
       attempts.push(result)
       log(`bytes[${listName}]: attempt ${attempt}: change on node${origin + 1} reached all in ${Math.round(changeMs)} ms; ${totalSent} bytes sent in all; term ${termBefore} -> ${termAfter}`)
+      if (process.env.SPAMSYNC_TRACE === '1') log(`bytes[${listName}]: trace of attempt ${attempt} (origin n${origin + 1}):\n${timelineText(traceTimeline(new Map(agents.map((a, i) => [`n${i + 1}`, a.output])), performance.timeOrigin + tc))}`)
       if (termBefore === termAfter && masterIndex === after0.masterIndex) chosen = result
       masterIndex = after0.masterIndex
     }

@@ -240,6 +240,11 @@ export class EntryBuckets {
     return list
   }
 
+  /** Whether every entry changed after local change sequence `lseq` (none held: true), so the entries changed since are all of them. */
+  allChangedSince (lseq: number): boolean {
+    return lseq < this.oldestLseq
+  }
+
   /** {@link encoded} as a raw deflate stream (level 1: a version snapshot), or the bytes received for the whole list. */
   async deflated (lseq = -1, ownOnly = false): Promise<Uint8Array> {
     const received = this.received

@@ -108,6 +108,20 @@ export class ListReplica {
     return await (await this.loaded(dataset)).deflated(since?.lseq, since?.ownOnly)
   }
 
+  /**
+   * Whether the entries changed after local change sequence `lseq` are every entry, and there is at
+   * least one: a snapshot of what changed since then is then the whole state.
+   */
+  async allChangedSince (lseq: number): Promise<boolean> {
+    let any = false
+    for (const ds of LIST_DATASETS) {
+      const held = await this.loaded(ds)
+      if (!held.allChangedSince(lseq)) return false
+      if (held.size > 0) any = true
+    }
+    return any
+  }
+
   /** The newest local change sequence. */
   get changeSeq (): number {
     return this.lseq

@@ -14,10 +14,10 @@ import { LIST_DATASETS, listFileName, type ListDataset } from '../constants.js'
 import { parseListFile, reparseListFile, reportInvalid, type InvalidReport, type ParsedListFile } from '../settings/list-file.js'
 import { listFileChanges, renderIntoEntryless, renderListFileEdit, renderNewListFile } from '../settings/list-render.js'
 import type { TextEdit, TextEditOf } from '../settings/text-edit.js'
-import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, readSettingsFile, replaceSettingsFile, resolveSettingsFile, type KnownFile, type ReadSettingsFile } from '../settings/settings-file.js'
-import type { FileSignature } from '../settings/file-signature.js'
+import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, encodeFileText, openSettingsFile, readSettingsFile, replaceSettingsFile, resolveSettingsFile, type KnownFile, type OpenedSettingsFile, type ReadSettingsFile } from '../settings/settings-file.js'
+import { settledSignature, type FileSignature } from '../settings/file-signature.js'
 import { appendSettingsFile, renderedAppend, settleAppend } from '../settings/file-append.js'
-import { fileTextFrom } from '../settings/file-text.js'
+import { fileTextFrom, fileTextIn } from '../settings/file-text.js'
 import { workAhead } from '../work-ahead.js'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from './list-replica.js'
@@ -106,29 +106,52 @@ export class SettingsFolder {
         lateIn.push(dataset)
       }
       const known = this.problems.get(dataset)
-      let file: ReadSettingsFile | null
+      let file: OpenedSettingsFile | null
       try {
-        file = await this.open(dataset)
+        file = await this.open(dataset, openSettingsFile)
       } catch (error) {
         if (this.problems.get(dataset) !== known) failed.push({ dataset, error })
         continue
       }
       if (file === null) continue
+      let found: Awaited<ReturnType<SettingsFolder['scanText']>>
       try {
         if (file.known) continue
-        workAhead(file.bytes.length)
-        trace('scan-read', `${dataset} ${file.bytes.length}`)
-        const { text, edit } = await this.textOf(dataset, file)
-        trace('scan-compared', `${dataset} ${edit === undefined ? 'decoded' : `${edit.start}-${edit.oldEnd}`}`)
-        const changes = await this.replica.applyScan(dataset, text, undefined, undefined, edit)
-        trace('scan-applied', `${dataset} ${changes.length}`)
-        this.remember(dataset, file.signature)
-        if (changes.length > 0) changed.set(dataset, [...(changed.get(dataset) ?? []), ...changes])
+        workAhead(Number(file.stat.size))
+        trace('scan-read', `${dataset} ${file.stat.size}`)
+        found = await this.scanText(dataset, file)
       } finally {
         await file.handle.close()
       }
+      if (found === null) continue
+      const { text, edit, signature } = found
+      trace('scan-compared', `${dataset} ${edit === undefined ? 'decoded' : `${edit.start}-${edit.oldEnd}`}`)
+      const changes = await this.replica.applyScan(dataset, text, undefined, undefined, edit)
+      trace('scan-applied', `${dataset} ${changes.length}`)
+      this.remember(dataset, signature)
+      if (changes.length > 0) changed.set(dataset, [...(changed.get(dataset) ?? []), ...changes])
     }
     return { changed, failed, late: lateIn }
+  }
+
+  /**
+   * The text of a file a scan opened (`file`, not read yet), where it differs from the file view's
+   * and the signature to record for it: compared with the view in place and only the bytes that
+   * differ read (file-text.ts fileTextIn). A file that changed while it was compared, or a view
+   * with bytes that were not UTF-8, is read whole as a write reads it (null: it is gone now).
+   */
+  private async scanText (dataset: ListDataset, file: OpenedSettingsFile): Promise<{ text: string, edit?: TextEditOf, signature: FileSignature | null } | null> {
+    const viewText = (await this.replica.fileView(dataset)).text
+    const found = fileTextIn(viewText, file.handle.fd, Number(file.stat.size))
+    const signature = found === null ? 'changed' : await settledSignature(file)
+    if (found !== null && signature !== 'changed') return { text: found.text, edit: { from: viewText, ...found.edit }, signature }
+    const read = await this.open(dataset, readSettingsFile)
+    if (read === null) return null
+    try {
+      return { ...await this.textOf(dataset, read), signature: read.signature }
+    } finally {
+      await read.handle.close()
+    }
   }
 
   /**
@@ -337,11 +360,11 @@ export class SettingsFolder {
    * Reads a dataset's file (null when missing) and keeps track of why it cannot be, for status.
    * The caller closes the handle.
    */
-  private async open (dataset: ListDataset): Promise<ReadSettingsFile | null> {
-    let file: ReadSettingsFile | null
+  private async open<F extends OpenedSettingsFile = ReadSettingsFile> (dataset: ListDataset, how: (dir: string, name: string, maxBytes: number, known?: KnownFile) => Promise<F | null> = readSettingsFile as never): Promise<F | null> {
+    let file: F | null
     try {
       await this.settleAppend(dataset)
-      file = await readSettingsFile(this.dir, listFileName(dataset), this.maxFileBytes, this.known(dataset))
+      file = await how(this.dir, listFileName(dataset), this.maxFileBytes, this.known(dataset))
     } catch (err: any) {
       this.problems.set(dataset, `${err?.name ?? 'Error'}: ${errorMessage(err)}`)
       throw err

@@ -7,6 +7,7 @@
  * every node, and the watcher did it again after each of the agent's own writes.
  */
 import type { BigIntStats } from 'node:fs'
+import type { FileHandle } from 'node:fs/promises'
 
 /** The lstat fields that change with every write, rename over or replacement of a file. */
 export interface FileSignature {
@@ -41,4 +42,23 @@ export function hasSignature (st: BigIntStats, sig: FileSignature): boolean {
 export function writtenSignature (written: BigIntStats, renamed: BigIntStats): FileSignature | null {
   if (renamed.dev !== written.dev || renamed.ino !== written.ino || renamed.size !== written.size || renamed.mtimeNs !== written.mtimeNs) return null
   return renamed.ctimeNs > written.mtimeNs ? signatureOf(renamed) : null
+}
+
+/**
+ * Whether a stat's mtime is too close to a read started at `readAtMs` to prove anything: file
+ * times come from a coarse kernel clock (a few ms).
+ */
+export function racyTimes (readAtMs: number, st: BigIntStats): boolean {
+  return Number(st.mtimeMs) >= readAtMs - 50
+}
+
+/**
+ * After a file opened at `readAtMs` with the fstat `stat` was read in parts: 'changed' when its
+ * size or times moved meanwhile (what was read may mix two versions), else the signature to record,
+ * or null when that cannot be trusted ({@link racyTimes}).
+ */
+export async function settledSignature (file: { stat: BigIntStats, handle: FileHandle, readAtMs: number }): Promise<FileSignature | null | 'changed'> {
+  const now = await file.handle.stat({ bigint: true })
+  if (now.size !== file.stat.size || now.mtimeNs !== file.stat.mtimeNs || now.ctimeNs !== file.stat.ctimeNs) return 'changed'
+  return racyTimes(file.readAtMs, now) ? null : signatureOf(now)
 }

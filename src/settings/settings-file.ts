@@ -18,7 +18,7 @@ import { basename, dirname, join } from 'node:path'
 import { SettingsFileTooLargeError, UnsafeSettingsFileError } from '../errors.js'
 import { removeStaleTemps, syncDir } from './atomic-write.js'
 import { isWellFormed } from './list-file.js'
-import { hasSignature, signatureOf, writtenSignature, type FileSignature } from './file-signature.js'
+import { hasSignature, racyTimes, signatureOf, writtenSignature, type FileSignature } from './file-signature.js'
 import { textBatches } from './text-batches.js'
 
 /** Default of maxSettingsFileBytes: a 1M-line list (about 40 MB) and a Bayes DB of millions of tokens fit. */
@@ -80,28 +80,16 @@ export async function resolveSettingsFile (dir: string, name: string): Promise<s
   return target
 }
 
-/**
- * Opens and reads a settings file (see the module comment); null when it does not exist. The
- * caller closes `handle`.
- */
+/** A settings file opened and checked (see the module comment), not read; `known`: it has the signature the caller knew. */
+export type OpenedSettingsFile = Pick<ReadSettingsFile, 'path' | 'stat' | 'handle' | 'readAtMs' | 'known'>
+
+/** Opens and reads a settings file (see the module comment); null when it does not exist. The caller closes `handle`. */
 export async function readSettingsFile (dir: string, name: string, maxBytes: number, known?: KnownFile): Promise<ReadSettingsFile | null> {
-  const path = await resolveSettingsFile(dir, name)
-  if (path === null) return null
-  const readAtMs = Date.now()
-  let fh: FileHandle
+  const opened = await openSettingsFile(dir, name, maxBytes, known)
+  if (opened === null) return null
+  const { path, stat, handle: fh, readAtMs } = opened
+  if (known !== undefined && opened.known) return knownFile(path, stat, fh, readAtMs, known)
   try {
-    // No-follow: a symlink put there since the check is refused (ELOOP), not followed.
-    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-  } catch (err: any) {
-    if (isNotFound(err)) return null
-    if (err?.code === 'ELOOP') throw new UnsafeSettingsFileError(`${join(dir, name)} became a symlink while it was opened; it is not read`)
-    throw err
-  }
-  try {
-    const stat = await fh.stat({ bigint: true })
-    if (!stat.isFile()) throw new UnsafeSettingsFileError(`${join(dir, name)} is not a regular file; it is neither read nor written`)
-    if (stat.size > BigInt(maxBytes)) throw tooLarge(dir, name, String(stat.size), maxBytes)
-    if (known !== undefined && hasSignature(stat, known.signature)) return knownFile(path, stat, fh, readAtMs, known)
     // What was there at the fstat, then whatever was appended since, up to the limit.
     let bytes = Buffer.allocUnsafe(Number(stat.size))
     let n = 0
@@ -122,6 +110,31 @@ export async function readSettingsFile (dir: string, name: string, maxBytes: num
     if (n > maxBytes) throw tooLarge(dir, name, `more than ${maxBytes}`, maxBytes)
     const trusted = n === Number(stat.size) && !racy({ readAtMs, known: false }, stat)
     return { path, bytes: bytes.subarray(0, n), stat, handle: fh, readAtMs, known: false, signature: trusted ? signatureOf(stat) : null }
+  } catch (err) {
+    await fh.close()
+    throw err
+  }
+}
+
+/** readSettingsFile without the read (null: no file), for a caller that reads what it needs (file-text.ts fileTextIn), then asks settledSignature. */
+export async function openSettingsFile (dir: string, name: string, maxBytes: number, known?: KnownFile): Promise<OpenedSettingsFile | null> {
+  const path = await resolveSettingsFile(dir, name)
+  if (path === null) return null
+  const readAtMs = Date.now()
+  let fh: FileHandle
+  try {
+    // No-follow: a symlink put there since the check is refused (ELOOP), not followed.
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch (err: any) {
+    if (isNotFound(err)) return null
+    if (err?.code === 'ELOOP') throw new UnsafeSettingsFileError(`${join(dir, name)} became a symlink while it was opened; it is not read`)
+    throw err
+  }
+  try {
+    const stat = await fh.stat({ bigint: true })
+    if (!stat.isFile()) throw new UnsafeSettingsFileError(`${join(dir, name)} is not a regular file; it is neither read nor written`)
+    if (stat.size > BigInt(maxBytes)) throw tooLarge(dir, name, String(stat.size), maxBytes)
+    return { path, stat, handle: fh, readAtMs, known: known !== undefined && hasSignature(stat, known.signature) }
   } catch (err) {
     await fh.close()
     throw err
@@ -304,10 +317,9 @@ export function stillTheFileRead (file: ReadSettingsFile): boolean {
   return !racy(file, now) || readAll(file.handle.fd, now.size).equals(file.bytes)
 }
 
-// File times come from a coarse kernel clock (a few ms): a time that close to the read proves
-// nothing. A known file's signature was recorded only once no later write could keep its times.
+// A known file's signature was recorded only once no later write could keep its times.
 function racy (file: Pick<ReadSettingsFile, 'readAtMs' | 'known'>, st: BigIntStats): boolean {
-  return !file.known && Number(st.mtimeMs) >= file.readAtMs - 50
+  return !file.known && racyTimes(file.readAtMs, st)
 }
 
 function readAll (fd: number, size: bigint): Buffer {

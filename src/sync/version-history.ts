@@ -164,7 +164,11 @@ export class VersionHistory {
     // The base is the newest version whose content is kept here: a record received without content has none.
     const stored = await this.parts.store.listVersions(this.parts.historyVersions + FULL_SNAPSHOT_EVERY)
     const previous = stored.find(v => (v.term !== version.term || v.seq !== version.seq) && compareVersions(v, version) < 0 && v.record.sizes !== undefined)
-    const chain = previous?.record.sizes === undefined || startsNewChain(previous, stored, this.bound) ? 0 : (previous.record.chain ?? 0) + 1
+    // A snapshot of what changed since the previous one that holds every entry (the first version
+    // after a list came into an empty cluster) is a full one, of the same bytes: kept as a delta,
+    // the next version began a new chain (startsNewChain: the delta outweighed its small base) and
+    // encoded all 1M entries on the event loop while the first change's fetches waited (3 s).
+    const chain = previous?.record.sizes === undefined || startsNewChain(previous, stored, this.bound) || await this.parts.replica.allChangedSince(previous.record.lseq) ? 0 : (previous.record.chain ?? 0) + 1
     const base = chain > 0 && chain < FULL_SNAPSHOT_EVERY ? previous : undefined
     const sizes: Record<string, number> = {}
     const blobs = []

@@ -1,6 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { fileTextFrom } from '../../../src/settings/file-text.js'
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileTextFrom, fileTextIn } from '../../../src/settings/file-text.js'
 import { decodeFileText } from '../../../src/settings/settings-file.js'
 import type { TextEdit } from '../../../src/settings/text-edit.js'
 
@@ -81,6 +84,70 @@ test('random edits anywhere, of any size, give the decoded text and an edit true
     const found = fileTextFrom(before, Buffer.from(bytes))
     const want = decodeFileText(Buffer.from(bytes))
     assert.equal(found?.text, want)
+    assert.ok(found !== null && holds(before, want, found.edit), `trial ${trial}`)
+  }
+})
+
+/** fileTextIn of `bytes` written to a file, its first `size` bytes (all by default). */
+function inFile (before: string, bytes: Uint8Array, size = bytes.length): ReturnType<typeof fileTextIn> {
+  const dir = mkdtempSync(join(tmpdir(), 'spamsync-file-text-'))
+  try {
+    writeFileSync(join(dir, 'list.txt'), bytes)
+    const fd = openSync(join(dir, 'list.txt'), 'r')
+    try {
+      return fileTextIn(before, fd, size)
+    } finally {
+      closeSync(fd)
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+test('a file compared in place that holds the text before gives that string back', () => {
+  const found = inFile(BIG, Buffer.from(BIG))
+  assert.equal(found?.text, BIG)
+  assert.deepEqual(found?.edit, { start: BIG.length, oldEnd: BIG.length, newEnd: BIG.length })
+})
+
+test('a file compared in place is read as far as the size given, not past it', () => {
+  const after = BIG + 'operator.example\n'
+  const found = inFile(BIG, Buffer.from(after + 'written-since.example\n'), Buffer.byteLength(after))
+  assert.equal(found?.text, after)
+  assert.deepEqual(found?.edit, { start: BIG.length, oldEnd: BIG.length, newEnd: after.length })
+})
+
+test('edits of a file larger than the part held at once, at its start, middle and end, are found in place', () => {
+  // ~1.9 MB: the comparisons from the start and from the end each read several parts.
+  const large = Array.from({ length: 100_000 }, (_, i) => `line-${i}.example\n`).join('')
+  for (const at of [0, large.indexOf('line-50000.'), large.length - 3, large.length]) {
+    const after = large.slice(0, at) + 'é-new.example\n' + large.slice(at + 2)
+    const found = inFile(large, Buffer.from(after))
+    assert.equal(found?.text, after, `edit at ${at}`)
+    assert.ok(found !== null && holds(large, after, found.edit), `edit at ${at}`)
+  }
+})
+
+test('a text before that holds bytes that were not UTF-8 is left to the caller to read', () => {
+  assert.equal(inFile(decodeFileText(Buffer.from([0x61, 0xff, 0x0a])), Buffer.from('a\n')), null)
+})
+
+test('random edits of a file compared in place give the text its bytes decode to, and an edit true of it', () => {
+  const pieces = ['a', '\n', 'é', '€', '😀', 'line.example\n', '\r\n']
+  let seed = 11
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+  for (let trial = 0; trial < 60; trial++) {
+    // A few are longer than the part of the file held at once.
+    const before = Array.from({ length: rnd(3) === 0 ? 20 : rnd(16) === 0 ? 70_000 : 8000 }, () => pieces[rnd(pieces.length)]).join('')
+    const bytes = [...Buffer.from(before)]
+    for (let k = rnd(3) + 1; k > 0; k--) {
+      const at = rnd(bytes.length + 1)
+      if (rnd(2) === 0) bytes.splice(at, rnd(5))
+      else bytes.splice(at, 0, ...Buffer.from(pieces[rnd(pieces.length)]), ...(rnd(4) === 0 ? [0xff] : []))
+    }
+    const found = inFile(before, Buffer.from(bytes))
+    const want = decodeFileText(Buffer.from(bytes))
+    assert.equal(found?.text, want, `trial ${trial}`)
     assert.ok(found !== null && holds(before, want, found.edit), `trial ${trial}`)
   }
 })

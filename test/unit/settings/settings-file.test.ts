@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { decodeFileText, encodeFileText, readReplaced, readSettingsFile, replaceSettingsFile, resolveSettingsFile, type ReadSettingsFile } from '../../../src/settings/settings-file.js'
+import { decodeFileText, encodeFileText, openSettingsFile, readReplaced, readSettingsFile, replaceSettingsFile, resolveSettingsFile, type ReadSettingsFile } from '../../../src/settings/settings-file.js'
+import { settledSignature } from '../../../src/settings/file-signature.js'
 import { SettingsFileTooLargeError, UnsafeSettingsFileError } from '../../../src/errors.js'
 
 /** A fresh settings folder inside a fresh root (for targets outside it), removed when the test ends. */
@@ -191,6 +192,40 @@ describe('readSettingsFile signatures', () => {
     t.after(() => file.handle.close())
     assert.equal(file.known, false)
     assert.equal(file.bytes.toString(), 'a.com\n')
+  })
+})
+
+describe('openSettingsFile and settledSignature', () => {
+  test('a file opened without reading that held still gets its signature once read', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const old = new Date(Date.now() - 60_000)
+    await utimes(join(dir, 'whitelist.txt'), old, old)
+    const file = await openSettingsFile(dir, 'whitelist.txt', 1 << 20)
+    assert.ok(file !== null)
+    t.after(() => file.handle.close())
+    assert.equal(file.known, false)
+    assert.equal((await settledSignature(file) as { size: bigint } | null)?.size, 6n)
+  })
+
+  test('a file appended to after it was opened is found changed, so what was read of it is not trusted', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const file = await openSettingsFile(dir, 'whitelist.txt', 1 << 20)
+    assert.ok(file !== null)
+    t.after(() => file.handle.close())
+    await appendFile(join(dir, 'whitelist.txt'), 'b.com\n')
+    assert.equal(await settledSignature(file), 'changed')
+  })
+
+  test('a file that has the signature known is opened as known', async (t) => {
+    const { dir } = await folders(t)
+    await writeFile(join(dir, 'whitelist.txt'), 'a.com\n')
+    const first = await read(t, dir, 'whitelist.txt')
+    const file = await openSettingsFile(dir, 'whitelist.txt', 1 << 20, { signature: { ...first.stat }, bytes: () => Buffer.from('a.com\n') })
+    assert.ok(file !== null)
+    t.after(() => file.handle.close())
+    assert.equal(file.known, true)
   })
 })
 

@@ -87,6 +87,18 @@ describe('VersionHistory', () => {
     assert.equal((await history.record({ term: 1, seq: 1 }))?.deltaOf, undefined, 'the first snapshot is full')
   })
 
+  test('a snapshot whose every entry changed since the one before is kept full, and the next is a delta of it', async (t) => {
+    const { replica, history } = await setup(t)
+    await cutAndKeep(history, 1)
+    await replica.merge('blacklist', [entry('a.example'), entry('b.example')], { synced: false })
+    await cutAndKeep(history, 1)
+    await replica.merge('blacklist', [entry('c.example')], { synced: false })
+    await cutAndKeep(history, 1)
+    assert.equal((await history.record({ term: 1, seq: 2 }))?.deltaOf, undefined, 'the list that came into an empty state is a full snapshot')
+    assert.deepEqual((await history.record({ term: 1, seq: 3 }))?.deltaOf, { term: 1, seq: 2 })
+    assert.deepEqual(keys(await (await history.contentAt({ term: 1, seq: 3 })).entries('blacklist')), ['a.example', 'b.example', 'c.example'])
+  })
+
   test(`every ${FULL_SNAPSHOT_EVERY}th snapshot is full, and older chains are then dropped`, async (t) => {
     const { store, history } = await setup(t, 2)
     for (let i = 0; i < FULL_SNAPSHOT_EVERY + 2; i++) await cutAndKeep(history, 1)
