@@ -12,7 +12,8 @@ import type { HybridClock } from '../crdt/hlc.js'
 import type { EncodedList } from '../archive/list-codec.js'
 import { mergeEntries, type Entry, type MakeEntry } from '../crdt/lww-set.js'
 import type { StoredEntry } from '../store/state-store.js'
-import { ENTRIES_PER_STEP, noChange, type BucketChange, type EntryBuckets } from './entry-buckets.js'
+import { ENTRIES_PER_STEP, type EntryBuckets } from './entry-buckets.js'
+import { noChange, type BucketChange } from './bucket-change.js'
 
 /** How a merge marks what it writes. */
 export interface MergeOptions {

@@ -6,7 +6,8 @@
  * asked for, one bucket at a time, and a change re-encodes only the buckets it touched, which
  * are also what the store writes. A bucket is a range of keys (store/bucket-layout.ts): held in
  * key order, so every read of them all is in key order too, and cut in pieces by the change that
- * takes it past 512 entries. A bucket a drop empties is deleted (its range joins the one before); small buckets are not merged back: a list that shrinks keeps small buckets, a few hundred bytes each.
+ * takes it past 512 entries. A bucket a drop empties is deleted (its range joins the one before);
+ * small buckets are not merged back: a list that shrinks keeps small buckets, a few hundred bytes each.
  */
 import { promisify } from 'node:util'
 import { deflateRaw } from 'node:zlib'
@@ -21,6 +22,7 @@ import { StoreFormatError } from '../errors.js'
 import { letGo } from '../large-garbage.js'
 import { putOver, sortedPaced } from './paced-sort.js'
 import { ownCopy } from '../settings/key-column.js'
+import { noChange, type BucketChange } from './bucket-change.js'
 
 export { byLseq, presentInKeyOrder } from './entry-order.js'
 
@@ -39,25 +41,6 @@ export const ENTRIES_PER_STEP = 2048
 
 /** Decoded buckets by lower bound: what a transaction has read, before its change. */
 export type DecodedBuckets = Map<string, Map<string, StoredEntry>>
-
-/** A change to the held buckets, encoded and not yet visible: the store writes `writes` first. */
-export interface BucketChange {
-  /**
-   * Each bucket written, by lower bound, with its new bytes (null: deleted) and the newest change
-   * sequence of its entries; a bucket cut in pieces is its first piece and a new bucket per other.
-   */
-  writes: Array<{ bucket: string, bytes: Uint8Array | null, newestLseq: number }>
-  /** Change of the present count, of the entry count and of the count of entries from the central state. */
-  presentDelta: number
-  sizeDelta: number
-  syncedDelta: number
-  /** Of the entries put: the oldest change sequence and the newest wall time. */
-  oldestLseq: number
-  newestWall: number
-}
-
-/** A change that changes nothing yet. */
-export const noChange = (): BucketChange => ({ writes: [], presentDelta: 0, sizeDelta: 0, syncedDelta: 0, oldestLseq: Infinity, newestWall: 0 })
 
 /** How ListReplica.load reads the entries. */
 export interface LoadOptions {
