@@ -38,6 +38,8 @@ export interface IdleRun {
   settleS: number | null
   /** Distinct (term, master) pairs the agents reported at the window's start and end: 1 in a cluster that stayed stable. */
   termsSeen: number
+  /** Per agent, in node order: its role at the window's end (master, slave, candidate; '?' for one that did not answer). */
+  roles: string[]
   /** Per agent, in node order. */
   cpuPercent: number[]
   beaconFramesSentPerS: number[]
@@ -50,6 +52,8 @@ export interface IdleSize {
   nodes: number
   runs: IdleRun[]
   cpuPercent: { p50: number, min: number, max: number }
+  /** The same CPU figures split by role: the master's work per beat (signing, the tree's first copies) is not a slave's. */
+  cpuPercentByRole: Record<string, { p50: number, min: number, max: number }>
   beaconFramesSentPerS: { p50: number, min: number, max: number }
   beaconBytesSentPerS: { p50: number, min: number, max: number }
   beaconBytesReceivedPerS: { p50: number, min: number, max: number }
@@ -78,6 +82,18 @@ function cpuNs (a: AgentProcess): number {
 const spread = (xs: number[]): { p50: number, min: number, max: number } => {
   const s = [...xs].sort((a, b) => a - b)
   return { p50: s[Math.floor((s.length - 1) / 2)], min: s[0], max: s[s.length - 1] }
+}
+
+/** CPU percentages of every agent of every run, grouped by the agent's role in its run. */
+export function cpuByRole (runs: ReadonlyArray<Pick<IdleRun, 'roles' | 'cpuPercent'>>): Record<string, { p50: number, min: number, max: number }> {
+  const groups = new Map<string, number[]>()
+  for (const r of runs) {
+    r.cpuPercent.forEach((cpu, i) => {
+      const role = r.roles[i] ?? '?'
+      groups.set(role, [...(groups.get(role) ?? []), cpu])
+    })
+  }
+  return Object.fromEntries([...groups].sort(([a], [b]) => a.localeCompare(b)).map(([role, xs]) => [role, spread(xs)]))
 }
 
 /** The beacon counters of every agent's status, in node order (NaN from an agent before them, to compare with one). */
@@ -119,8 +135,9 @@ export async function waitBeaconsSettled (agents: AgentProcess[]): Promise<numbe
 }
 
 /** The (term, master) pairs the agents report. */
-async function termKeys (agents: AgentProcess[]): Promise<string[]> {
-  return (await statuses(agents)).map(s => `${s?.term}/${s?.masterId}`)
+async function termKeys (agents: AgentProcess[]): Promise<{ keys: string[], roles: string[] }> {
+  const all = await statuses(agents)
+  return { keys: all.map(s => `${s?.term}/${s?.masterId}`), roles: all.map(s => String(s?.role ?? '?')) }
 }
 
 /** Starts `nodes` agents, waits until they are stable and their beacon traffic settled, and measures one idle window. */
@@ -139,7 +156,8 @@ async function idleRun (nodes: number, windowS: number, log: (s: string) => void
     const ns1 = agents.map(cpuNs)
     const b1 = await beaconCounters(agents)
     const s = (performance.now() - t0) / 1000
-    const termsSeen = new Set([...terms0, ...await termKeys(agents)]).size
+    const terms1 = await termKeys(agents)
+    const termsSeen = new Set([...terms0.keys, ...terms1.keys]).size
     const run: IdleRun = {
       nodes,
       windowS: round(s),
@@ -147,12 +165,13 @@ async function idleRun (nodes: number, windowS: number, log: (s: string) => void
       loadEnd: round(loadavg()[0]),
       settleS,
       termsSeen,
+      roles: terms1.roles,
       cpuPercent: ns1.map((t, i) => Math.round((t - ns0[i]) / s / 1e4) / 1000),
       beaconFramesSentPerS: b1.map((b, i) => round((b.framesSent - b0[i].framesSent) / s)),
       beaconBytesSentPerS: b1.map((b, i) => Math.round((b.bytesSent - b0[i].bytesSent) / s)),
       beaconBytesReceivedPerS: b1.map((b, i) => Math.round((b.bytesReceived - b0[i].bytesReceived) / s))
     }
-    log(`${nodes} agents: CPU ${JSON.stringify(run.cpuPercent)} % of a core, load ${run.loadStart}-${run.loadEnd}, settled after ${settleS ?? 'no'} s, terms seen ${termsSeen}`)
+    log(`${nodes} agents: CPU ${JSON.stringify(run.cpuPercent)} % of a core (roles ${run.roles.map(r => r[0]).join('')}), load ${run.loadStart}-${run.loadEnd}, settled after ${settleS ?? 'no'} s, terms seen ${termsSeen}`)
     return run
   })
 }
@@ -169,6 +188,7 @@ export async function main (opts: { sizes?: number[], windowS?: number, runs?: n
       nodes,
       runs,
       cpuPercent: spread(runs.flatMap(r => r.cpuPercent)),
+      cpuPercentByRole: cpuByRole(runs),
       beaconFramesSentPerS: spread(runs.flatMap(r => r.beaconFramesSentPerS)),
       beaconBytesSentPerS: spread(runs.flatMap(r => r.beaconBytesSentPerS)),
       beaconBytesReceivedPerS: spread(runs.flatMap(r => r.beaconBytesReceivedPerS)),
@@ -183,10 +203,11 @@ export async function main (opts: { sizes?: number[], windowS?: number, runs?: n
 /** The result as a Markdown table. */
 export function idleTable (r: IdleCpuResult): string {
   const f = (s: { p50: number, min: number, max: number }): string => `${s.p50} (${s.min}-${s.max})`
-  const rows = r.sizes.map(s => `| ${s.nodes} | ${s.runs.length} | ${f(s.cpuPercent)} | ${f(s.beaconFramesSentPerS)} | ${f(s.beaconBytesSentPerS)} | ${f(s.beaconBytesReceivedPerS)} | ${s.simBeaconFramesPerNodePerS} / ${s.simBeaconBytesPerNodePerS} (busiest ${s.simBeaconBytesMaxPerS}) | ${s.runs.map(x => `${x.loadStart}-${x.loadEnd}`).join(', ')} | ${s.runs.map(x => `${x.settleS ?? 'no'} / ${x.termsSeen}`).join(', ')} |`)
+  const roles = (s: IdleSize): string => Object.entries(s.cpuPercentByRole).map(([role, x]) => `${role} ${f(x)}`).join('; ')
+  const rows = r.sizes.map(s => `| ${s.nodes} | ${s.runs.length} | ${f(s.cpuPercent)} | ${roles(s)} | ${f(s.beaconFramesSentPerS)} | ${f(s.beaconBytesSentPerS)} | ${f(s.beaconBytesReceivedPerS)} | ${s.simBeaconFramesPerNodePerS} / ${s.simBeaconBytesPerNodePerS} (busiest ${s.simBeaconBytesMaxPerS}) | ${s.runs.map(x => `${x.loadStart}-${x.loadEnd}`).join(', ')} | ${s.runs.map(x => `${x.settleS ?? 'no'} / ${x.termsSeen}`).join(', ')} |`)
   return [
-    `| agents | runs | CPU % of a core, p50 (min-max) [target <= ${IDLE_CPU_TARGET_PERCENT} at 10] | beacon frames sent / s | beacon B sent / s | beacon B received / s | simulation: frames / B sent per node per s (busiest node) | load (1 min) start-end | settled after s / (term, master) pairs seen |`,
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| agents | runs | CPU % of a core, p50 (min-max) [target <= ${IDLE_CPU_TARGET_PERCENT} at 10] | CPU by role, p50 (min-max) | beacon frames sent / s | beacon B sent / s | beacon B received / s | simulation: frames / B sent per node per s (busiest node) | load (1 min) start-end | settled after s / (term, master) pairs seen |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows
   ].join('\n')
 }

@@ -96,9 +96,11 @@ export class SimCluster implements SimNetwork {
         intervalMs: DEFAULT_HEARTBEAT_INTERVAL_MS,
         now: () => this.queue.now,
         after: (ms, fn) => {
-          let live = true
-          this.queue.after(ms, () => { if (live) fn() })
-          return { cancel: () => { live = false } }
+          // A restart or a cancel leaves the earlier schedule without effect.
+          let generation = 0
+          const schedule = (): void => { const mine = ++generation; this.queue.after(ms, () => { if (generation === mine) fn() }) }
+          schedule()
+          return { cancel: () => { generation++ }, restart: schedule }
         },
         tick: () => { if (node.alive && node.election === election) node.heartbeat(); else pace.stop() }
       })

@@ -41,7 +41,7 @@ export function agentHeartbeat (parts: HeartbeatParts): HeartbeatPace {
     now: () => performance.now(),
     after: (ms, fn) => {
       const timer = setTimeout(fn, ms)
-      return { cancel: () => { clearTimeout(timer) } }
+      return { cancel: () => { clearTimeout(timer) }, restart: () => { timer.refresh() } }
     },
     tick: heartbeatTick(parts)
   })

@@ -121,6 +121,17 @@ export class MemberTable {
       .sort((a, b) => a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0)
   }
 
+  /**
+   * The node ids of the live members, in plain string order: what the relay tree and the
+   * introductions need at every beat, without a view object per member (views() made one per
+   * member and sorted them, 3% of an idle slave's CPU time in a 10-node cluster, perf).
+   */
+  liveIds (now: number): string[] {
+    const ids: string[] = []
+    for (const m of this.peers.values()) if (this.isLive(m, now)) ids.push(m.beacon.nodeId)
+    return ids.sort()
+  }
+
   /** The best-ranked node configured to rank above `self` that has been live for a whole window, if any. */
   heir (self: Ranked, now: number): string | null {
     let heir: Ranked | null = null

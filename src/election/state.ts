@@ -186,6 +186,9 @@ export class Election {
     return this.peers.views(this.clock())
   }
 
+  /** The node ids of the live members, in plain string order. */
+  liveMembers (): string[] { return this.peers.liveIds(this.clock()) }
+
   /** Runs one state change and reports its net effect, so transient states never reach the agent. */
   private step (change: () => void): void {
     const before = [this.currentRole, this.currentMaster, this.currentTerm] as const

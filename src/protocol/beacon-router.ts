@@ -10,7 +10,7 @@
  */
 import { Beacon, Role } from '../pb/spamsync.js'
 import { beaconOutOfBounds } from '../election/beacon-bounds.js'
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, type Beacon as ElectionBeacon, type MemberView, type Role as ElectionRole } from '../election/state.js'
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_MISSED_HEARTBEATS, type Beacon as ElectionBeacon, type Role as ElectionRole } from '../election/state.js'
 import { BeaconBoundsError, BeaconDecodeError, errorMessage } from '../errors.js'
 import { incompatibility, type PeerVersions } from './compat.js'
 import { electionBeacon, encodeBeacon, namedArchive, wirePeriod, type OwnBeaconFields } from './beacon-wire.js'
@@ -57,7 +57,7 @@ export interface BeaconRouterParts {
   privateKey?: () => Promise<{ raw: Uint8Array }>
   /** What this node's beacon carries besides the election's fields. */
   own: () => OwnBeaconFields
-  election: { readonly role: ElectionRole, readonly term: number, readonly masterId: string | null, receive: (b: ElectionBeacon) => void, members: () => readonly MemberView[] }
+  election: { readonly role: ElectionRole, readonly term: number, readonly masterId: string | null, receive: (b: ElectionBeacon) => void, liveMembers: () => readonly string[] }
   peers: {
     heard: (nodeId: string, versions: PeerVersions, reason: string | null) => void
     dialAddrs: (nodeId: string, addrs: readonly Uint8Array[]) => void
@@ -144,10 +144,9 @@ export class BeaconRouter {
   private liveMembers (): { relaying: string[], others: string[] } {
     const relaying = [this.parts.selfId]
     const others: string[] = []
-    for (const m of this.parts.election.members()) {
-      if (!m.live) continue
-      if (this.lastBeacons.get(m.nodeId)?.relays === true) relaying.push(m.nodeId)
-      else others.push(m.nodeId)
+    for (const id of this.parts.election.liveMembers()) {
+      if (this.lastBeacons.get(id)?.relays === true) relaying.push(id)
+      else others.push(id)
     }
     return { relaying: relaying.sort(), others }
   }
@@ -225,7 +224,7 @@ export class BeaconRouter {
   private introductions (): Uint8Array[] {
     const { masterId } = this.parts.election
     const ids = this.introduces() || masterId === null
-      ? this.parts.election.members().filter(m => m.live).map(m => m.nodeId)
+      ? this.parts.election.liveMembers()
       : [masterId]
     return ids.flatMap(id => { const last = this.lastBeacons.get(id); return last === undefined ? [] : [last.bytes] })
   }

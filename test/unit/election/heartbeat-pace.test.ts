@@ -6,7 +6,7 @@ import { BEAT_GRACE_SHARE, HeartbeatPace } from '../../../src/election/heartbeat
 const I = 1000
 
 /** A pace on a fake clock whose timers run as the test moves time; `ticks` are the tick times. */
-function paced (): { pace: HeartbeatPace, ticks: number[], to: (t: number) => void, timers: () => number } {
+function paced (): { pace: HeartbeatPace, ticks: number[], to: (t: number) => void, timers: () => number, made: () => number } {
   let now = 0
   const timers: Array<{ at: number, fn: () => void, live: boolean }> = []
   const ticks: number[] = []
@@ -16,7 +16,7 @@ function paced (): { pace: HeartbeatPace, ticks: number[], to: (t: number) => vo
     after: (ms, fn) => {
       const t = { at: now + ms, fn, live: true }
       timers.push(t)
-      return { cancel: () => { t.live = false } }
+      return { cancel: () => { t.live = false }, restart: () => { t.at = now + ms; t.live = true } }
     },
     tick: () => { ticks.push(now) }
   })
@@ -30,7 +30,7 @@ function paced (): { pace: HeartbeatPace, ticks: number[], to: (t: number) => vo
     }
     now = t
   }
-  return { pace, ticks, to, timers: () => timers.filter(x => x.live).length }
+  return { pace, ticks, to, timers: () => timers.filter(x => x.live).length, made: () => timers.length }
 }
 
 test('without beats (the master) it ticks every interval from its start', () => {
@@ -110,4 +110,22 @@ test('a beat too soon to tick moves the timer too, but ticks stay under 2 interv
   const gaps = ticks.slice(1).map((t, i) => t - ticks[i])
   assert.equal(gaps[0], 0.49 * I + (1 + BEAT_GRACE_SHARE) * I)
   assert.ok(gaps.every(g => g < 2 * I), String(gaps))
+})
+
+test('a slave\'s beats and a master\'s ticks restart one timer rather than make a new one each time', () => {
+  const master = paced()
+  master.pace.start()
+  master.to(3500)
+  assert.deepEqual(master.ticks, [1000, 2000, 3000])
+  assert.equal(master.made(), 1)
+  const slave = paced()
+  slave.pace.start()
+  for (const at of [600, 1600, 2605, 3610]) {
+    slave.to(at)
+    slave.pace.beat()
+  }
+  assert.deepEqual(slave.ticks, [600, 1600, 2605, 3610])
+  // One from the start, one for the beats.
+  assert.equal(slave.made(), 2)
+  assert.equal(slave.timers(), 1)
 })

@@ -15,6 +15,16 @@ describe('MemberTable', () => {
     assert.equal(table.views(WINDOW)[0].live, false)
   })
 
+  it('gives the live members\' ids, in plain string order, as the views mark them live', () => {
+    const table = new MemberTable(WINDOW)
+    table.record(beacon({ nodeId: 'c' }), 0)
+    table.record(beacon({ nodeId: 'b' }), 1000)
+    table.record(beacon({ nodeId: 'a' }), 2000)
+    const now = WINDOW + 500
+    assert.deepEqual(table.liveIds(now), ['a', 'b'])
+    assert.deepEqual(table.liveIds(now), table.views(now).filter(m => m.live).map(m => m.nodeId))
+  })
+
   it('names as best the best-ranked live eligible node, this one included', () => {
     const table = new MemberTable(WINDOW)
     table.record(beacon({ nodeId: 'a', pin: 'slave', priority: 9 }), 0)

@@ -8,7 +8,7 @@ import { relayTargets } from '../../../src/election/relay-tree.js'
 import { Beacon, Pin, Role } from '../../../src/pb/spamsync.js'
 import { AGENT_VERSION, PROTOCOL_VERSION, SCHEMA_VERSION } from '../../../src/constants.js'
 import type { BeaconReceiver } from '../../../src/protocol/beacon-link.js'
-import type { MemberView, Role as ElectionRole } from '../../../src/election/state.js'
+import type { Role as ElectionRole } from '../../../src/election/state.js'
 
 /** A node id with its signer, as an agent has them. */
 function key (): { id: string, raw: Uint8Array, sign: (d: Uint8Array) => Uint8Array } {
@@ -51,7 +51,7 @@ async function router (me: { id: string, raw: Uint8Array }, role: ElectionRole, 
     },
     report: (_what, err) => { errors.push((err as Error).name) },
     own: () => ({ addrs: [], fullArchive: undefined, wallMs: 5, name: 'mx', health: undefined }),
-    election: { role, term: 1, masterId: master.id, receive: (b) => { taken.push(`${b.nodeId === master.id ? 'master' : b.nodeId} ${b.role}`) }, members: () => live.map(nodeId => ({ nodeId, live: true }) as unknown as MemberView) },
+    election: { role, term: 1, masterId: master.id, receive: (b) => { taken.push(`${b.nodeId === master.id ? 'master' : b.nodeId} ${b.role}`) }, liveMembers: () => live },
     peers: { heard: () => {}, dialAddrs: () => {}, remember: () => {} },
     cluster: { heardFrom: () => {} },
     clock: { heardMaster: () => {}, heardPeer: () => {} },

@@ -32,7 +32,7 @@ function router (election: { role?: ElectionRole, members?: MemberView[] } = {})
     },
     report: (what, err) => { calls.push(`report ${what}: ${(err as Error).name}`) },
     own: () => ({ addrs: [], fullArchive: undefined, wallMs: 5, name: 'mx-me', health: { lastSyncMs: 0, lagMs: 0, errorCount: 0, lastError: '', invalidLines: [], outputsOk: 0, outputsFailed: 0, hooksOk: 0, hooksFailed: 0, uptimeS: 0, lastErrorMs: 0, outputsFailing: false, hooksFailing: false } }),
-    election: { role: election.role ?? 'candidate', term: 1, masterId: 'm', receive: (b) => { calls.push(`election ${b.nodeId} ${b.role}`) }, members: () => election.members ?? [] },
+    election: { role: election.role ?? 'candidate', term: 1, masterId: 'm', receive: (b) => { calls.push(`election ${b.nodeId} ${b.role}`) }, liveMembers: () => (election.members ?? []).filter(m => m.live).map(m => m.nodeId) },
     peers: {
       heard: (id, _v, reason) => { calls.push(`heard ${id} ${reason === null ? 'ok' : 'refused'}`) },
       dialAddrs: (id) => { calls.push(`dial ${id}`) },

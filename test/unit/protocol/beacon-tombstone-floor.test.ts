@@ -24,7 +24,7 @@ function router (): { r: BeaconRouter, floors: number[] } {
     openLink: () => ({ start: async () => {}, stop: async () => {}, send: () => {}, relay: () => {}, introduce: () => {} }),
     report: () => {},
     own: () => ({ addrs: [], fullArchive: undefined, wallMs: 0, name: '', health: undefined }),
-    election: { role: 'slave', term: 1, masterId: 'm', receive: () => {}, members: () => [] },
+    election: { role: 'slave', term: 1, masterId: 'm', receive: () => {}, liveMembers: () => [] },
     peers: { heard: () => {}, dialAddrs: () => {}, remember: () => {} },
     cluster: { heardFrom: () => {} },
     clock: { heardMaster: () => {}, heardPeer: () => {} },
