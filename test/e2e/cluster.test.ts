@@ -48,10 +48,13 @@ describe('a cluster of three agent processes', { timeout: 180_000 }, () => {
       return statuses.every(s => s.summary === '3 nodes, all in sync')
     })
     for (const [i, a] of agents.entries()) {
-      const r = runCli(['status', '--http-port', String(a.httpPort)])
-      assert.equal(r.code, 0, r.stderr)
+      // Under load a version may still be cut after the cluster was once all in sync (seen 1 run in
+      // 3 at load ~6: a node 1 version behind for a moment): each status is read until it is in sync.
+      const r = await waitFor(`mx${i + 1}'s status prints the cluster in sync`, () => {
+        const out = runCli(['status', '--http-port', String(a.httpPort)])
+        return out.code === 0 && out.stdout.startsWith('3 nodes, all in sync\n') && out
+      })
       const lines = r.stdout.split('\n')
-      assert.equal(lines[0], '3 nodes, all in sync')
       const header = lines.findIndex(l => /^NODE +ROLE +APPLIED +LAG +LAST SYNC +PROBLEMS$/.test(l))
       const rows = lines.slice(header + 1, lines.indexOf('(* this node)'))
       assert.equal(rows.length, 3, r.stdout)
