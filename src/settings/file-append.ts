@@ -7,12 +7,13 @@
  * {@link settleAppend} cuts an append that was cut short (or done but not yet recorded) back to
  * what the file held, so its half line is never scanned as the operator's.
  */
-import { constants, fstatSync, ftruncateSync, readSync, writeSync, type BigIntStats } from 'node:fs'
+import { constants, fstatSync, ftruncateSync, writeSync, type BigIntStats } from 'node:fs'
 import { lstat, open, type FileHandle } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { writtenSignature, type FileSignature } from './file-signature.js'
 import { encodeFileText, stillTheFileRead, type ReadSettingsFile } from './settings-file.js'
 import type { TextEdit } from './text-edit.js'
+import { readAt } from './read-at.js'
 
 /**
  * Most bytes appended in place; a larger change replaces the file. One write call of at most a
@@ -85,7 +86,7 @@ export async function appendSettingsFile (file: ReadSettingsFile, bytes: Buffer,
   try {
     const st = await fh.stat({ bigint: true })
     if (st.dev !== file.stat.dev || st.ino !== file.stat.ino) return { kind: 'changed' }
-    await writeAhead({ ino: String(file.stat.ino), size, tail: readAt(file.handle.fd, Math.max(0, size - TAIL_BYTES), Math.min(size, TAIL_BYTES)).toString('base64'), bytes: bytes.toString('base64') })
+    await writeAhead({ ino: String(file.stat.ino), size, tail: readAt(file.handle.fd, Buffer.alloc(Math.min(size, TAIL_BYTES)), Math.max(0, size - TAIL_BYTES)).toString('base64'), bytes: bytes.toString('base64') })
     // No await from the check to the write, as for a rename.
     if (!stillTheFileRead(file)) return { kind: 'changed' }
     let written: BigIntStats
@@ -205,24 +206,13 @@ async function readAppended (path: string, record: AppendRecord): Promise<{ foun
     const found = appendFound(record, {
       ino: String(st.ino),
       size,
-      tail: size < record.size ? Buffer.alloc(0) : readAt(fh.fd, record.size - tailLength, tailLength),
-      past: size <= record.size ? Buffer.alloc(0) : readAt(fh.fd, record.size, Math.min(size - record.size, MAX_APPEND_BYTES + 1))
+      tail: size < record.size ? Buffer.alloc(0) : readAt(fh.fd, Buffer.alloc(tailLength), record.size - tailLength),
+      past: size <= record.size ? Buffer.alloc(0) : readAt(fh.fd, Buffer.alloc(Math.min(size - record.size, MAX_APPEND_BYTES + 1)), record.size)
     })
     return { found, size }
   } finally {
     await fh.close()
   }
-}
-
-function readAt (fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.alloc(length)
-  let n = 0
-  while (n < length) {
-    const got = readSync(fd, buf, n, length - n, position + n)
-    if (got === 0) break
-    n += got
-  }
-  return buf.subarray(0, n)
 }
 
 // A short write (rare on a regular file) is followed by the rest.

@@ -10,7 +10,7 @@
  * every scan of a 1M-line file cost 50-100 ms of CPU time on a 2-core VM (fresh pages).
  */
 import { Buffer } from 'node:buffer'
-import { readSync } from 'node:fs'
+import { readAt } from './read-at.js'
 import { isWellFormed } from './list-file.js'
 import { decodeFileText } from './settings-file.js'
 import type { TextEdit } from './text-edit.js'
@@ -102,17 +102,6 @@ function fileWindows (fd: number, size: number): ByteSource {
       return bytes.subarray(pos - from, end - from)
     }
   }
-}
-
-/** Up to `n` bytes of the file from `pos` into `into` (fewer at its end). */
-function readAt (fd: number, into: Buffer, pos: number, n: number): Buffer {
-  let got = 0
-  while (got < n) {
-    const k = readSync(fd, into, got, n - got, pos + got)
-    if (k === 0) break
-    got += k
-  }
-  return into.subarray(0, got)
 }
 
 /** A common part of the old text and the bytes, in UTF-16 units and in bytes. */

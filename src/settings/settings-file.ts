@@ -10,7 +10,7 @@
  *   made while the agent rendered its version is scanned, not lost;
  * - bytes that are not UTF-8 survive a read and a write unchanged (see decodeFileText).
  */
-import { constants, fstatSync, linkSync, lstatSync, readSync, renameSync, unlinkSync, type BigIntStats } from 'node:fs'
+import { constants, fstatSync, linkSync, lstatSync, renameSync, unlinkSync, type BigIntStats } from 'node:fs'
 import { lstat, open, realpath, rm, type FileHandle } from 'node:fs/promises'
 import { isAscii, isUtf8 } from 'node:buffer'
 import { randomBytes } from 'node:crypto'
@@ -20,6 +20,7 @@ import { removeStaleTemps, syncDir } from './atomic-write.js'
 import { isWellFormed } from './list-file.js'
 import { hasSignature, racyTimes, signatureOf, writtenSignature, type FileSignature } from './file-signature.js'
 import { textBatches } from './text-batches.js'
+import { readAt } from './read-at.js'
 
 /** Default of maxSettingsFileBytes: a 1M-line list (about 40 MB) and a Bayes DB of millions of tokens fit. */
 export const DEFAULT_MAX_SETTINGS_FILE_BYTES = 256 * 1024 * 1024
@@ -174,7 +175,7 @@ export async function readReplaced (file: ReadSettingsFile, maxBytes: number): P
   const st = await file.handle.stat({ bigint: true })
   if (st.size > BigInt(maxBytes)) return null
   if (st.size === file.stat.size && st.mtimeNs === file.stat.mtimeNs && !racy(file, st)) return 'unchanged'
-  return readAll(file.handle.fd, st.size)
+  return readAt(file.handle.fd, Buffer.allocUnsafe(Number(st.size)), 0)
 }
 
 /** What a conditional replacement did. */
@@ -214,7 +215,7 @@ export async function replaceSettingsFile (file: ReadSettingsFile, data: Uint8Ar
   const after = fstatSync(file.handle.fd, { bigint: true })
   let lost: Buffer | undefined
   if (after.size !== file.stat.size || after.mtimeNs !== file.stat.mtimeNs || racy(file, after)) {
-    const now = readAll(file.handle.fd, after.size)
+    const now = readAt(file.handle.fd, Buffer.allocUnsafe(Number(after.size)), 0)
     if (!now.equals(file.bytes)) lost = now
   }
   await syncDir(dirname(file.path))
@@ -314,23 +315,12 @@ export function stillTheFileRead (file: ReadSettingsFile): boolean {
   const then = file.stat
   if (now.dev !== then.dev || now.ino !== then.ino || now.size !== then.size || now.mtimeNs !== then.mtimeNs || now.ctimeNs !== then.ctimeNs) return false
   // A write in the same clock tick as the read may leave the times as they were: compare the bytes.
-  return !racy(file, now) || readAll(file.handle.fd, now.size).equals(file.bytes)
+  return !racy(file, now) || readAt(file.handle.fd, Buffer.allocUnsafe(Number(now.size)), 0).equals(file.bytes)
 }
 
 // A known file's signature was recorded only once no later write could keep its times.
 function racy (file: Pick<ReadSettingsFile, 'readAtMs' | 'known'>, st: BigIntStats): boolean {
   return !file.known && racyTimes(file.readAtMs, st)
-}
-
-function readAll (fd: number, size: bigint): Buffer {
-  const buf = Buffer.allocUnsafe(Number(size))
-  let n = 0
-  while (n < buf.length) {
-    const got = readSync(fd, buf, n, buf.length - n, n)
-    if (got === 0) break
-    n += got
-  }
-  return buf.subarray(0, n)
 }
 
 /**
