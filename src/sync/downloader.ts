@@ -8,7 +8,7 @@ import { Status } from '../pb/spamsync.js'
 import { compareVersions, ZERO_VERSION, type Version } from '../version.js'
 import { FanOutFetcher, type FanOutPeers } from './fan-out.js'
 import { sameArchive, type ArchiveRef } from '../protocol/archive-ref.js'
-import { decodeLeftOut, readSettingsArchive, type SettingsArchive } from './settings-archive.js'
+import { archiveFileName, decodeLeftOut, readSettingsArchive, type SettingsArchive } from './settings-archive.js'
 import { applyArchive } from './archive-apply.js'
 import type { SerialQueue } from './serial-queue.js'
 import type { VersionHistory } from './version-history.js'
@@ -259,9 +259,15 @@ export class Downloader {
    * A full archive's are always decoded: its lists also tell which tombstones to drop.
    */
   private async decodeUnlessOwn (archive: SettingsArchive): Promise<void> {
-    for (const [dataset, { sha256 }] of [...archive.undecoded]) {
-      if (archive.manifest.kind === 'delta' && await this.parts.ownUploads?.changesNothing(dataset, sha256) === true) trace('own-upload-kept', dataset)
-      else decodeLeftOut(archive, dataset)
+    for (const [dataset, { sha256, deflated }] of [...archive.undecoded]) {
+      if (archive.manifest.kind !== 'delta' || await this.parts.ownUploads?.changesNothing(dataset, sha256) !== true) {
+        decodeLeftOut(archive, dataset)
+        continue
+      }
+      trace('own-upload-kept', dataset)
+      // The version's snapshot (keepHistory) is then these bytes, not the list encoded and deflated again (~0.2 s CPU at 121k lines, while the other slaves apply).
+      const entries = archive.manifest.files.find(f => f.name === archiveFileName(dataset))?.entries
+      if (deflated !== undefined && entries !== undefined) this.parts.replica.keepFile(dataset, { deflated, entries })
     }
   }
 

@@ -40,6 +40,15 @@ describe('a list dropped on a slave into an empty cluster', () => {
     assert.deepEqual(await c.lines(origin, 'blacklist.txt'), [...LIST].sort())
   })
 
+  test('is kept by the slave that uploaded it as the version\'s snapshot, the bytes it sent, not encoded and deflated again', async (t) => {
+    const { c, master, origin } = await trio(t)
+    await c.edit(origin, 'blacklist.txt', LIST.join('\n') + '\n')
+    await c.settle()
+    assert.deepEqual(origin.engine.appliedVersion, master.engine.version)
+    // The master keeps the upload's deflated file as received (it merged it into an empty dataset).
+    assert.deepEqual(await origin.state.replica.deflated('blacklist'), await master.state.replica.deflated('blacklist'))
+  })
+
   test('is merged and written by the other slaves', async (t) => {
     const { c, master, origin, other } = await trio(t)
     const merged = centralMerges(other)
