@@ -123,9 +123,7 @@ export class ListReplica {
   }
 
   /** The newest local change sequence. */
-  get changeSeq (): number {
-    return this.lseq
-  }
+  get changeSeq (): number { return this.lseq }
 
   /** Every entry of a dataset, tombstones included. */
   entries (dataset: ListDataset): IterableIterator<StoredEntry> {
@@ -133,9 +131,7 @@ export class ListReplica {
   }
 
   /** One entry, or undefined. */
-  get (dataset: ListDataset, key: string): StoredEntry | undefined {
-    return this.held(dataset).get(key)
-  }
+  get (dataset: ListDataset, key: string): StoredEntry | undefined { return this.held(dataset).get(key) }
 
   /** The value the settings file held for `key` when last read or written, or null. */
   async fileValue (dataset: ListDataset, key: string): Promise<string | null> {
@@ -189,8 +185,11 @@ export class ListReplica {
   }
 
   /** Number of present entries. */
-  presentCount (dataset: ListDataset): number {
-    return this.held(dataset).presentCount
+  presentCount (dataset: ListDataset): number { return this.held(dataset).presentCount }
+
+  /** A list file of `entries`, each held as it is in the file (own-uploads.ts), is the dataset's whole content unless it holds more: its snapshot is then those bytes. */
+  keepFile (dataset: ListDataset, file: { deflated: Uint8Array, entries: number }): void {
+    if (this.data.get(dataset)?.size === file.entries) this.held(dataset).keepReceived({ deflated: file.deflated })
   }
 
   /**

@@ -21,7 +21,7 @@ export type KeptParse = (text: string) => ParsedListFile
 export function * keptParseSteps (parsed: ParsedListFile): Generator<void, KeptParse | null> {
   const entries = parsed.entries instanceof IndexedEntries ? parsed.entries : yield * IndexedEntries.steps(parsed.lines)
   if (entries.size !== parsed.entries.size) return null
-  const table = entries.table()
+  const table = yield * entries.tableSteps()
   const lines = parsed.lines.detached()
   const invalid = parsed.invalid.map(l => ({ file: ownCopy(l.file), line: l.line, reason: ownCopy(l.reason), text: ownCopy(l.text) }))
   const { eol, finalNewline } = parsed

@@ -92,6 +92,27 @@ function indexSome (index: KeyIndex, keys: Iterator<string | undefined>, kinds: 
   }
 }
 
+/** The number of `entry` lines of `lines`. */
+function entryLines (lines: ListLines): number {
+  const kinds = lines.columns.kinds
+  let size = 0
+  for (let i = 0; i < lines.length; i++) if (kinds[i] === ENTRY) size++
+  return size
+}
+
+/** The table of the `size` entry lines of `lines`, as a generator of its steps, one every {@link KEYS_PER_STEP} lines. */
+function * tableSteps (lines: ListLines, size: number): Generator<void, KeyIndex> {
+  const cols = lines.columns
+  const index = new KeyIndex(size, lines.length)
+  const keyIs = cols.keys.flatKeyIs()
+  const keys = cols.keys[Symbol.iterator]()
+  for (let from = 0; from < lines.length; from += KEYS_PER_STEP) {
+    if (from > 0) yield
+    indexSome(index, keys, cols.kinds, from, Math.min(lines.length, from + KEYS_PER_STEP), keyIs)
+  }
+  return index
+}
+
 /** A line's field (value and comment) as the parse reads it; `first`: it is the file's first line. */
 function fieldOf (raw: string, first: boolean): string {
   scan(raw, first)
@@ -105,8 +126,8 @@ function fieldOf (raw: string, first: boolean): string {
 export class IndexedEntries implements ReadonlyMap<string, string> {
   private readonly keyIs: (line: number, key: string) => boolean
 
-  /** `index` holds exactly the `entry` lines of `lines`, `size` of them. */
-  constructor (private readonly lines: ListLines, private readonly index: KeyIndex, readonly size: number) {
+  /** `index` holds exactly the `entry` lines of `lines`, `size` of them; null: made when a key is first looked up ({@link lazy}). */
+  constructor (private readonly lines: ListLines, private index: KeyIndex | null, readonly size: number) {
     this.keyIs = (i, key) => lines.keyIs(i, key)
   }
 
@@ -115,34 +136,39 @@ export class IndexedEntries implements ReadonlyMap<string, string> {
     return finish(IndexedEntries.steps(lines))
   }
 
-  /** {@link of} as a generator of its steps (pace.ts), one every {@link KEYS_PER_STEP} lines. */
-  static * steps (lines: ListLines): Generator<void, IndexedEntries> {
-    const cols = lines.columns
-    let size = 0
-    for (let i = 0; i < lines.length; i++) if (cols.kinds[i] === ENTRY) size++
-    const index = new KeyIndex(size, lines.length)
-    const keyIs = cols.keys.flatKeyIs()
-    const keys = cols.keys[Symbol.iterator]()
-    for (let from = 0; from < lines.length; from += KEYS_PER_STEP) {
-      if (from > 0) yield
-      indexSome(index, keys, cols.kinds, from, Math.min(lines.length, from + KEYS_PER_STEP), keyIs)
-    }
-    return new IndexedEntries(lines, index, size)
+  /**
+   * {@link of} with the table made when a key is first looked up: the file an initial sync writes
+   * (list-render.ts renderIntoEntryless) is on every receiving node's critical path, and most often
+   * no key of it is looked up before the next change (~0.1 s of CPU at 121k lines).
+   */
+  static lazy (lines: ListLines): IndexedEntries {
+    return new IndexedEntries(lines, null, entryLines(lines))
   }
 
-  /** These entries' table without their lines: made into the entries of the same lines over a text read back (ListLines.over). */
-  table (): (lines: ListLines) => IndexedEntries {
-    const { index, size } = this
+  /** {@link of} as a generator of its steps (pace.ts), one every {@link KEYS_PER_STEP} lines. */
+  static * steps (lines: ListLines): Generator<void, IndexedEntries> {
+    const size = entryLines(lines)
+    return new IndexedEntries(lines, yield * tableSteps(lines, size), size)
+  }
+
+  /** These entries' table without their lines (made now, in steps, if it was not): made into the entries of the same lines over a text read back (ListLines.over). */
+  * tableSteps (): Generator<void, (lines: ListLines) => IndexedEntries> {
+    const index = this.index ??= yield * tableSteps(this.lines, this.size)
+    const size = this.size
     return (lines) => new IndexedEntries(lines, index, size)
   }
 
+  private table (): KeyIndex {
+    return this.index ??= finish(tableSteps(this.lines, this.size))
+  }
+
   get (key: string): string | undefined {
-    const i = this.index.lineOf(key, this.keyIs)
+    const i = this.table().lineOf(key, this.keyIs)
     return i < 0 ? undefined : fieldOf(this.lines.raw(i), i === 0)
   }
 
   has (key: string): boolean {
-    return this.index.lineOf(key, this.keyIs) >= 0
+    return this.table().lineOf(key, this.keyIs) >= 0
   }
 
   * entries (): MapIterator<[string, string]> {

@@ -171,7 +171,7 @@ export function renderIntoEntryless (previous: ParsedListFile, entries: () => So
   const parsed: ParsedListFile = {
     lines: parsedLines,
     // Found through the lines, as parseListFile's are: a Map of every key held them all for as long as the file view.
-    entries: IndexedEntries.of(parsedLines),
+    entries: IndexedEntries.lazy(parsedLines),
     invalid: [],
     eol,
     finalNewline: true

@@ -33,7 +33,7 @@ export interface ArchiveServerParts {
   /** A build that failed: an error in this node's status, not only the fetcher's. */
   report: (what: string, err: unknown) => void
   /** How many fetches of a version just announced are to come (sends-in-flight.ts, fetchesToCome); default none. */
-  fetchesToCome?: (version: Version) => number
+  fetchesToCome?: (version: Version, uploadedBy?: string) => number
 }
 
 /** Serves this node's archives to fetchers. */
@@ -73,10 +73,11 @@ export class ArchiveServer {
   /**
    * Resolves once the fetches of `version`, just announced, began (at most FETCH_ARRIVE_MAX_MS)
    * and the answers being sent are sent (at most SEND_FIRST_MAX_MS): the master renders its own
-   * files after the fetches a new version started, not while they are sent.
+   * files after the fetches a new version started, not while they are sent. `uploadedBy`: the
+   * node whose upload the version holds (its fetch may come after the answer: fetchesToCome).
    */
-  async sent (version: Version): Promise<void> {
-    await this.sends.sent({ version, fetches: this.parts.fetchesToCome?.(version) ?? 0 })
+  async sent (version: Version, uploadedBy?: string): Promise<void> {
+    await this.sends.sent({ version, fetches: this.parts.fetchesToCome?.(version, uploadedBy) ?? 0 })
   }
 
   /** {@link serve}'s answer. */

@@ -81,6 +81,7 @@ export class SyncEngine {
       speaksForItself: parts.speaksForItself,
       held: () => this.tombstones.mustTakeFullState,
       merged: (version) => { this.masterAnnounced(version) },
+      answered: () => { this.downloader.retry() },
       report: (what, err) => { this.report(what, err) },
       now: this.now
     })
@@ -93,7 +94,7 @@ export class SyncEngine {
       fanOut: parts.fanOut,
       staleBase: (version) => this.tombstones.needsFull(version),
       report: (what, err) => { this.report(what, err) },
-      fetchesToCome: (version) => fetchesToCome(parts.members?.() ?? [], version, this.now())
+      fetchesToCome: (version, uploadedBy) => fetchesToCome(parts.members?.() ?? [], version, this.now(), uploadedBy)
     })
     this.downloader = new Downloader({
       nodeId: parts.nodeId,
@@ -370,7 +371,7 @@ export class SyncEngine {
     // Tell the cluster first: slaves fetch while this node writes its snapshot and its own files.
     this.parts.network.announce()
     await this.versions.snapshot(cut)
-    if (written.length > 0 || bayesGrew) await this.server.sent(cut.version)
+    if (written.length > 0 || bayesGrew) await this.server.sent(cut.version, origin)
     const changedFiles: WrittenDataset[] = await this.writer.writeLists(written)
     if (await this.writer.afterChange(bayesGrew, this.mergesWaiting > 0)) changedFiles.push('bayes')
     if (changedFiles.length > 0) await this.parts.hooks?.onFilesChanged?.(changedFiles)

@@ -27,6 +27,11 @@ interface OwnFile {
 /** The list files of this node's recent uploads. */
 export class OwnUploads {
   private readonly files = new Map<string, OwnFile>()
+  /**
+   * True while an upload waits for the master's answer: a version announced meanwhile right after
+   * the one this node applied is most likely the one that holds it (Downloader).
+   */
+  answerDue = false
 
   constructor (private readonly replica: Pick<ListReplica, 'changedSince'>) {}
 

@@ -36,9 +36,14 @@ const NODE_TIMERS: SendTimers = {
   clearTimeout: (handle) => { clearTimeout(handle as NodeJS.Timeout) }
 }
 
-/** The fetches of a version a write waits to begin: those of the members heard lately whose last beacon names an older version. */
-export function fetchesToCome (members: readonly KnownMember[], version: Version, now: number): number {
-  return members.filter(m => m.lastSeenMs !== null && now - m.lastSeenMs < LIVE_MS && (m.applied === null || compareVersions(m.applied, version) < 0)).length
+/**
+ * The fetches of a version a write waits to begin: those of the members heard lately whose last
+ * beacon names an older version, but the slave whose upload the version holds when it applied the
+ * one before: it fetches only once answered (Downloader), which comes after the write.
+ */
+export function fetchesToCome (members: readonly KnownMember[], version: Version, now: number, uploadedBy?: string): number {
+  const waitsForAnswer = (m: KnownMember): boolean => m.nodeId === uploadedBy && m.applied?.term === version.term && m.applied.seq === version.seq - 1
+  return members.filter(m => m.lastSeenMs !== null && now - m.lastSeenMs < LIVE_MS && (m.applied === null || compareVersions(m.applied, version) < 0) && !waitsForAnswer(m)).length
 }
 
 /** Counts the sends under way. */

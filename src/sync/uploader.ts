@@ -73,6 +73,8 @@ export interface UploaderParts {
   held?: () => boolean
   /** The master answered with the central version that holds the upload. */
   merged: (version: Version) => void
+  /** An upload's answer came, or none will (a failure): a fetch it held back may run (Downloader). */
+  answered?: () => void
   report: (what: string, err: unknown) => void
   now: () => number
 }
@@ -162,7 +164,14 @@ export class Uploader {
       trace('upload-built', built?.zip.byteLength)
       if (built === null) return
       const ack = this.ack
-      const outcome = await this.parts.upload(masterId, { kind: full ? 'full' : 'delta', baseTerm: ack?.term ?? 0, baseLseq: ack?.lseq ?? 0 }, built.zip)
+      let outcome: UploadOutcome
+      this.own.answerDue = true
+      try {
+        outcome = await this.parts.upload(masterId, { kind: full ? 'full' : 'delta', baseTerm: ack?.term ?? 0, baseLseq: ack?.lseq ?? 0 }, built.zip)
+      } finally {
+        this.own.answerDue = false
+        this.parts.answered?.()
+      }
       if (outcome.status === Status.NEED_FULL && !full) {
         full = true
         continue

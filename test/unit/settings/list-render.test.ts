@@ -373,6 +373,8 @@ describe('renderIntoEntryless', () => {
       const { text: next, parsed } = out as NonNullable<typeof out>
       assert.equal(next, renderListFile(previous, new Map(list)))
       assert.deepEqual(shape(parsed), shape(parse(next)))
+      const reparsed = parse(next)
+      for (const [key] of list) assert.equal(parsed.entries.get(key), reparsed.entries.get(key))
     }), { numRuns: 1000 })
   })
 

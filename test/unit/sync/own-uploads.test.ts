@@ -78,6 +78,16 @@ describe('OwnUploads', () => {
     assert.equal(await own.changesNothing('whitelist', shaOf(built, 'blacklist')), false)
   })
 
+  test('an uploaded file fetched back is the snapshot of a dataset holding its entries only (ListReplica.keepFile)', async (t) => {
+    const replica = await replicaIn(t)
+    await replica.merge('blacklist', [entry('spam.example'), entry('junk.example')], { synced: false })
+    const file = new Uint8Array([1, 2, 3])
+    replica.keepFile('blacklist', { deflated: file, entries: 1 })
+    assert.notDeepEqual(await replica.deflated('blacklist'), file)
+    replica.keepFile('blacklist', { deflated: file, entries: 2 })
+    assert.equal(await replica.deflated('blacklist'), file)
+  })
+
   test('only the files of the last few uploads are remembered', async (t) => {
     const replica = await replicaIn(t)
     const own = new OwnUploads(replica)

@@ -113,3 +113,15 @@ test('fetches to come: the members heard lately whose beacon names an older vers
   ]
   assert.equal(fetchesToCome(members, V2, now), 2)
 })
+
+test('fetches to come: not the slave whose upload the version holds when it applied the version before (it fetches once answered)', () => {
+  const now = 100_000
+  const members = [
+    { nodeId: 'origin', applied: { term: V2.term, seq: V2.seq - 1 }, lastSeenMs: now - 500 },
+    { nodeId: 'other', applied: { term: V2.term, seq: V2.seq - 1 }, lastSeenMs: now - 500 }
+  ]
+  assert.equal(fetchesToCome(members, V2, now, 'origin'), 1)
+  assert.equal(fetchesToCome(members, V2, now), 2)
+  // Further behind, the origin fetches at once.
+  assert.equal(fetchesToCome([{ nodeId: 'origin', applied: null, lastSeenMs: now - 500 }], V2, now, 'origin'), 1)
+})
