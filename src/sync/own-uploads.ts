@@ -22,6 +22,8 @@ interface OwnFile {
   dataset: ListDataset
   /** The replica's change sequence when the upload was built: the entries it held then. */
   lseq: number
+  /** Entries of the file, tombstones included, as this node encoded them (not as a peer's manifest says). */
+  entries: number
 }
 
 /** The list files of this node's recent uploads. */
@@ -41,7 +43,7 @@ export class OwnUploads {
       // Computed when the archive was packed: packed() keeps it per bytes object.
       const sha256 = packed(list.data).sha256
       this.files.delete(sha256)
-      this.files.set(sha256, { dataset, lseq })
+      this.files.set(sha256, { dataset, lseq, entries: list.entries })
     }
     for (const sha of this.files.keys()) {
       if (this.files.size <= KEPT) break
@@ -52,6 +54,11 @@ export class OwnUploads {
   /** Whether a file of this sha256 was uploaded from here (its bytes need no decode to be known valid). */
   uploaded (sha256: string): boolean {
     return this.files.has(sha256)
+  }
+
+  /** The number of entries of this node's uploaded file `sha256`, or undefined: the count a snapshot kept from it is checked against (ListReplica.keepFile). */
+  entriesOf (sha256: string): number | undefined {
+    return this.files.get(sha256)?.entries
   }
 
   /**

@@ -88,6 +88,15 @@ describe('OwnUploads', () => {
     assert.equal(await replica.deflated('blacklist'), file)
   })
 
+  test('the entries of an uploaded file are counted as this node encoded them, tombstones included, none for a file it did not upload', async (t) => {
+    const replica = await replicaIn(t)
+    const own = new OwnUploads(replica)
+    await replica.merge('blacklist', [entry('spam.example'), entry('junk.example'), { ...entry('gone.example'), present: false }], { synced: false })
+    const built = await upload(replica, own)
+    assert.equal(own.entriesOf(shaOf(built, 'blacklist')), 3)
+    assert.equal(own.entriesOf('0'.repeat(64)), undefined)
+  })
+
   test('only the files of the last few uploads are remembered', async (t) => {
     const replica = await replicaIn(t)
     const own = new OwnUploads(replica)
