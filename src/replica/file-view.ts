@@ -10,6 +10,7 @@ import { isWellFormed, parseListFile, parseSteps, reportInvalid, type InvalidRep
 import { editBetween, type TextEdit } from '../settings/text-edit.js'
 import { ownCopy } from '../settings/key-column.js'
 import { keptParseSteps, type KeptParse } from '../settings/kept-parse.js'
+import { SplicedText, type TextReader } from '../settings/spliced-text.js'
 
 /**
  * A settings file's text as it was, so an unchanged file is recognised without parsing it, and
@@ -35,6 +36,21 @@ export class FileView {
   get text (): string {
     if (this.held === null) throw new FileViewReleasedError(`the file view of ${this.dataset} was used while let go`)
     return this.held
+  }
+
+  /**
+   * The text as its parse reads it: from the pieces a reparse made it of (spliced-text.ts), so a
+   * step that reads a part of it (the stored view's patch) does not make it one new string.
+   */
+  get reader (): TextReader {
+    const lines = this.parse?.lines
+    return lines !== undefined && lines.text === this.text ? lines.reader : this.text
+  }
+
+  /** Makes the text one string if it is read from pieces (spliced-text.ts): they keep the text before alive. */
+  settle (): void {
+    const reader = this.held === null ? undefined : this.parse?.lines.reader
+    if (reader instanceof SplicedText) reader.settle()
   }
 
   /** True while the text is let go. */

@@ -20,6 +20,12 @@ import { applyViewPatches, MAX_PATCH_SHARE, MAX_VIEW_PATCHES, viewPatch } from '
 /** How long a view's text is held after its last use: the writes after a change, a second scan, follow within seconds. */
 export const VIEW_HOLD_MS = 30_000
 
+/**
+ * How long after the last use a view's text read from pieces (spliced-text.ts) is made one
+ * string: after a change's steps, before the next change's scan reads it.
+ */
+export const SETTLE_MS = 500
+
 /** A view with a shorter text is always held: reading it back would cost more than it frees. */
 export const MIN_RELEASED_TEXT = 64 * 1024
 
@@ -49,6 +55,7 @@ export class FileViews {
   private busy = 0
   private lastUse = 0
   private timer: ReturnType<typeof setTimeout> | null = null
+  private settleTimer: ReturnType<typeof setTimeout> | null = null
 
   private constructor (
     private readonly store: StateStore,
@@ -104,7 +111,7 @@ export class FileViews {
     const patches = this.patches.get(dataset) ?? { count: 0, bytes: 0 }
     const text = next.text
     const before = this.current(dataset)
-    const patch = patches.count < MAX_VIEW_PATCHES ? viewPatch(before.text, text, next.editFrom(before)) : null
+    const patch = patches.count < MAX_VIEW_PATCHES ? viewPatch(before.reader, next.reader, next.editFrom(before)) : null
     if (patch !== null && patches.bytes + patch.length <= text.length * MAX_PATCH_SHARE) {
       return { blobs: [{ name: fileViewPatchName(dataset, patches.count), value: patch }], patches: { count: patches.count + 1, bytes: patches.bytes + patch.length } }
     }
@@ -134,6 +141,19 @@ export class FileViews {
   private touch (): void {
     this.lastUse = this.now()
     if (this.timer === null) this.arm(this.holdMs)
+    this.settleTimer ??= this.armSettle(SETTLE_MS)
+  }
+
+  // Settles the views' texts (FileView.settle) SETTLE_MS after the last use.
+  private armSettle (ms: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => {
+      const left = this.lastUse + SETTLE_MS - this.now()
+      // A task under way arms it again when it ends (hold).
+      this.settleTimer = this.busy === 0 && left > 0 ? this.armSettle(left) : null
+      if (this.busy === 0 && left <= 0) for (const view of this.views.values()) view.settle()
+    }, ms)
+    timer.unref()
+    return timer
   }
 
   private arm (ms: number): void {
