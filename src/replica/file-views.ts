@@ -14,7 +14,7 @@ import { letGo } from '../large-garbage.js'
 import { finishPaced, pacer, type Pause } from '../pace.js'
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
 import { fileViewName, fileViewPatchName, type StateStore, type StoreBatch } from '../store/state-store.js'
-import { FileView } from './file-view.js'
+import { bytesDigest, FileView } from './file-view.js'
 import { applyViewPatches, MAX_PATCH_SHARE, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 
 /** How long a view's text is held after its last use: the writes after a change, a second scan, follow within seconds. */
@@ -36,11 +36,13 @@ export interface StoredPatches {
 }
 
 /** A dataset's stored file view: its text (the full text with its patches applied) and the patches stored. */
-export async function readStoredView (store: StateStore, dataset: ListDataset): Promise<{ text: string, patches: StoredPatches }> {
+export async function readStoredView (store: StateStore, dataset: ListDataset): Promise<{ text: string, patches: StoredPatches, digest?: string }> {
   const stored = await store.getBlob(fileViewName(dataset))
   const patches = await store.blobsWithPrefix(fileViewPatchName(dataset, 0).slice(0, -8))
   const text = applyViewPatches(stored === undefined ? '' : decodeFileText(stored), patches)
-  return { text, patches: { count: patches.length, bytes: patches.reduce((sum, [, patch]) => sum + patch.length, 0) } }
+  // Without patches the text is the stored bytes decoded: they are hashed, not the text encoded again.
+  const digest = stored !== undefined && patches.length === 0 ? bytesDigest(stored) : undefined
+  return { text, digest, patches: { count: patches.length, bytes: patches.reduce((sum, [, patch]) => sum + patch.length, 0) } }
 }
 
 /** How the store gets a new file view: the blobs to write, and the patches stored after them. */
@@ -96,9 +98,9 @@ export class FileViews {
       return view
     }
     return await this.hold(async () => {
-      const { text } = await readStoredView(this.store, dataset)
+      const { text, digest } = await readStoredView(this.store, dataset)
       // Another task may have read it back meanwhile.
-      if (view.released) view.restore(text, fileViewName(dataset))
+      if (view.released) view.restore(text, fileViewName(dataset), digest)
       return view
     })
   }
