@@ -3,6 +3,7 @@
  * against the replica, so an entry merged but not yet written to the file is never taken for a
  * local delete.
  */
+import { isUtf8 } from 'node:buffer'
 import { createHash } from 'node:crypto'
 import { listFileName, type ListDataset } from '../constants.js'
 import { FileViewReleasedError, StoreFormatError } from '../errors.js'
@@ -10,6 +11,7 @@ import { isWellFormed, parseListFile, parseSteps, reportInvalid, type InvalidRep
 import { editBetween, type TextEdit } from '../settings/text-edit.js'
 import { ownCopy } from '../settings/key-column.js'
 import { keptParseSteps, type KeptParse } from '../settings/kept-parse.js'
+import { SplicedText, type TextReader } from '../settings/spliced-text.js'
 
 /**
  * A settings file's text as it was, so an unchanged file is recognised without parsing it, and
@@ -35,6 +37,21 @@ export class FileView {
   get text (): string {
     if (this.held === null) throw new FileViewReleasedError(`the file view of ${this.dataset} was used while let go`)
     return this.held
+  }
+
+  /**
+   * The text as its parse reads it: from the pieces a reparse made it of (spliced-text.ts), so a
+   * step that reads a part of it (the stored view's patch) does not make it one new string.
+   */
+  get reader (): TextReader {
+    const lines = this.parse?.lines
+    return lines !== undefined && lines.text === this.text ? lines.reader : this.text
+  }
+
+  /** Makes the text one string if it is read from pieces (spliced-text.ts): they keep the text before alive. */
+  settle (): void {
+    const reader = this.held === null ? undefined : this.parse?.lines.reader
+    if (reader instanceof SplicedText) reader.settle()
   }
 
   /** True while the text is let go. */
@@ -97,10 +114,14 @@ export class FileView {
     return this.gone.length
   }
 
-  /** Takes the text back after {@link release}, and its parse when kept; StoreFormatError when it is not the text let go (`where` names its source). */
-  restore (text: string, where: string): void {
+  /**
+   * Takes the text back after {@link release}, and its parse when kept; StoreFormatError when it is
+   * not the text let go (`where` names its source). `digest`: the text's {@link viewDigest} when the
+   * caller has it (bytesDigest of the bytes it was decoded from).
+   */
+  restore (text: string, where: string, digest?: string): void {
     if (this.gone === null) return
-    if (text.length !== this.gone.length || viewDigest(text) !== this.gone.digest) {
+    if (text.length !== this.gone.length || (digest ?? viewDigest(text)) !== this.gone.digest) {
       throw new StoreFormatError(`${where}: the stored file view of ${this.dataset} is not the text the agent held (${text.length} characters, held ${this.gone.length})`)
     }
     this.held = text
@@ -119,4 +140,13 @@ export class FileView {
 export function viewDigest (text: string): string {
   const wellFormed = isWellFormed(text)
   return createHash('sha256').update(wellFormed ? 'utf8:' : 'utf16:').update(text, wellFormed ? 'utf8' : 'utf16le').digest('hex')
+}
+
+/**
+ * {@link viewDigest} of the text `bytes` decode to (decodeFileText), from the bytes themselves
+ * when they are UTF-8 (the text's UTF-8 is then those bytes), else undefined. A 1M-line view read
+ * back after an idle spell was encoded again, 15 MB of new memory, only to be hashed.
+ */
+export function bytesDigest (bytes: Uint8Array): string | undefined {
+  return isUtf8(bytes) ? createHash('sha256').update('utf8:').update(bytes).digest('hex') : undefined
 }

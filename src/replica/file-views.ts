@@ -14,11 +14,17 @@ import { letGo } from '../large-garbage.js'
 import { finishPaced, pacer, type Pause } from '../pace.js'
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
 import { fileViewName, fileViewPatchName, type StateStore, type StoreBatch } from '../store/state-store.js'
-import { FileView } from './file-view.js'
+import { bytesDigest, FileView } from './file-view.js'
 import { applyViewPatches, MAX_PATCH_SHARE, MAX_VIEW_PATCHES, viewPatch } from './view-patch.js'
 
 /** How long a view's text is held after its last use: the writes after a change, a second scan, follow within seconds. */
 export const VIEW_HOLD_MS = 30_000
+
+/**
+ * How long after the last use a view's text read from pieces (spliced-text.ts) is made one
+ * string: after a change's steps, before the next change's scan reads it.
+ */
+export const SETTLE_MS = 500
 
 /** A view with a shorter text is always held: reading it back would cost more than it frees. */
 export const MIN_RELEASED_TEXT = 64 * 1024
@@ -30,11 +36,13 @@ export interface StoredPatches {
 }
 
 /** A dataset's stored file view: its text (the full text with its patches applied) and the patches stored. */
-export async function readStoredView (store: StateStore, dataset: ListDataset): Promise<{ text: string, patches: StoredPatches }> {
+export async function readStoredView (store: StateStore, dataset: ListDataset): Promise<{ text: string, patches: StoredPatches, digest?: string }> {
   const stored = await store.getBlob(fileViewName(dataset))
   const patches = await store.blobsWithPrefix(fileViewPatchName(dataset, 0).slice(0, -8))
   const text = applyViewPatches(stored === undefined ? '' : decodeFileText(stored), patches)
-  return { text, patches: { count: patches.length, bytes: patches.reduce((sum, [, patch]) => sum + patch.length, 0) } }
+  // Without patches the text is the stored bytes decoded: they are hashed, not the text encoded again.
+  const digest = stored !== undefined && patches.length === 0 ? bytesDigest(stored) : undefined
+  return { text, digest, patches: { count: patches.length, bytes: patches.reduce((sum, [, patch]) => sum + patch.length, 0) } }
 }
 
 /** How the store gets a new file view: the blobs to write, and the patches stored after them. */
@@ -49,6 +57,7 @@ export class FileViews {
   private busy = 0
   private lastUse = 0
   private timer: ReturnType<typeof setTimeout> | null = null
+  private settleTimer: ReturnType<typeof setTimeout> | null = null
 
   private constructor (
     private readonly store: StateStore,
@@ -89,9 +98,9 @@ export class FileViews {
       return view
     }
     return await this.hold(async () => {
-      const { text } = await readStoredView(this.store, dataset)
+      const { text, digest } = await readStoredView(this.store, dataset)
       // Another task may have read it back meanwhile.
-      if (view.released) view.restore(text, fileViewName(dataset))
+      if (view.released) view.restore(text, fileViewName(dataset), digest)
       return view
     })
   }
@@ -104,7 +113,7 @@ export class FileViews {
     const patches = this.patches.get(dataset) ?? { count: 0, bytes: 0 }
     const text = next.text
     const before = this.current(dataset)
-    const patch = patches.count < MAX_VIEW_PATCHES ? viewPatch(before.text, text, next.editFrom(before)) : null
+    const patch = patches.count < MAX_VIEW_PATCHES ? viewPatch(before.reader, next.reader, next.editFrom(before)) : null
     if (patch !== null && patches.bytes + patch.length <= text.length * MAX_PATCH_SHARE) {
       return { blobs: [{ name: fileViewPatchName(dataset, patches.count), value: patch }], patches: { count: patches.count + 1, bytes: patches.bytes + patch.length } }
     }
@@ -134,6 +143,19 @@ export class FileViews {
   private touch (): void {
     this.lastUse = this.now()
     if (this.timer === null) this.arm(this.holdMs)
+    this.settleTimer ??= this.armSettle(SETTLE_MS)
+  }
+
+  // Settles the views' texts (FileView.settle) SETTLE_MS after the last use.
+  private armSettle (ms: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(() => {
+      const left = this.lastUse + SETTLE_MS - this.now()
+      // A task under way arms it again when it ends (hold).
+      this.settleTimer = this.busy === 0 && left > 0 ? this.armSettle(left) : null
+      if (this.busy === 0 && left <= 0) for (const view of this.views.values()) view.settle()
+    }, ms)
+    timer.unref()
+    return timer
   }
 
   private arm (ms: number): void {

@@ -18,6 +18,7 @@ import { createSettingsFile, decodeFileText, DEFAULT_MAX_SETTINGS_FILE_BYTES, en
 import { settledSignature, type FileSignature } from '../settings/file-signature.js'
 import { appendSettingsFile, renderedAppend, settleAppend } from '../settings/file-append.js'
 import { fileTextFrom, fileTextIn } from '../settings/file-text.js'
+import { splicedParts } from '../settings/spliced-text.js'
 import { workAhead } from '../work-ahead.js'
 import { SettingsFileBusyError, errorMessage } from '../errors.js'
 import type { ListReplica } from './list-replica.js'
@@ -141,8 +142,10 @@ export class SettingsFolder {
    * with bytes that were not UTF-8, is read whole as a write reads it (null: it is gone now).
    */
   private async scanText (dataset: ListDataset, file: OpenedSettingsFile): Promise<{ text: string, edit?: TextEditOf, signature: FileSignature | null } | null> {
-    const viewText = (await this.replica.fileView(dataset)).text
-    const found = fileTextIn(viewText, file.handle.fd, Number(file.stat.size))
+    const view = await this.replica.fileView(dataset)
+    const viewText = view.text
+    // Compared with the view's pieces when it is read from them: not made one string for it.
+    const found = fileTextIn(view.reader, file.handle.fd, Number(file.stat.size))
     const signature = found === null ? 'changed' : await settledSignature(file)
     if (found !== null && signature !== 'changed') return { text: found.text, edit: { from: viewText, ...found.edit }, signature }
     const read = await this.open(dataset, readSettingsFile)
@@ -247,10 +250,10 @@ export class SettingsFolder {
     this.signatures.delete(dataset)
     const late = await this.replacedFiles.keep(dataset, file, outcome.lost)
     this.editsStampedByWrites += late
-    const next = parts.length === 1 ? parts[0] : parts.join('')
+    const { text: next, edit: spliced } = parts.length === 1 || rendered !== undefined ? { text: parts.join(''), edit } : splicedParts(before.lines.reader, parts, edit)
     // The new text's parse from the old one, reading only the changed lines: parsing a big
     // file anew after every one-line write was most of the cost of applying a change.
-    const parsed = rendered ?? reparseListFile(before, next, listFileName(dataset), edit)
+    const parsed = rendered ?? reparseListFile(before, next, listFileName(dataset), spliced)
     trace('write-reparsed', dataset)
     if (outcome.lost === undefined && late === 0) {
       await this.replica.recordFileView(dataset, next, parsed)
@@ -272,8 +275,9 @@ export class SettingsFolder {
     const outcome = await appendSettingsFile(file, bytes, async (record) => { await this.replica.appends.begin(dataset, record) })
     if (outcome.kind === 'changed') return 'changed'
     this.signatures.delete(dataset)
-    const next = parts.join('')
-    await this.replica.recordFileView(dataset, next, reparseListFile(before, next, listFileName(dataset), edit))
+    // Read from before's text and the lines appended (spliced-text.ts), not joined into one new string.
+    const { text: next, edit: spliced } = splicedParts(before.lines.reader, parts, edit)
+    await this.replica.recordFileView(dataset, next, reparseListFile(before, next, listFileName(dataset), spliced))
     trace('write-appended', dataset)
     this.remember(dataset, outcome.signature)
     return outcome.others ? 'others' : 'appended'

@@ -13,6 +13,7 @@ import { StoreFormatError } from '../errors.js'
 import { commonPrefix, commonSuffix } from '../settings/common-ends.js'
 import { decodeFileText, encodeFileText } from '../settings/settings-file.js'
 import type { TextEdit } from '../settings/text-edit.js'
+import { wholeOf, type TextReader } from '../settings/spliced-text.js'
 
 /** Patches on a stored full text before the next change stores the full text again: one-line changes of a 1M-line list store it once per 1024. */
 export const MAX_VIEW_PATCHES = 1024
@@ -29,14 +30,15 @@ const HEADER = 8
 /**
  * The patch that turns `before` into `after` when storing it beats storing `after` whole (see
  * the module comment), else null. Never splits a surrogate pair. `edit`: where the texts differ,
- * when the caller knows (text-edit.ts): they are not compared then.
+ * when the caller knows (text-edit.ts): they are not compared then. `after` may be read from its
+ * pieces (spliced-text.ts): only the part stored is read then, the text is not made one string.
  */
-export function viewPatch (before: string, after: string, edit?: TextEdit): Uint8Array | null {
+export function viewPatch (before: TextReader, after: TextReader, edit?: TextEdit): Uint8Array | null {
   if (after.length < MIN_PATCHED_TEXT) return null
-  let start = edit?.start ?? commonPrefix(before, after)
+  let start = edit?.start ?? commonPrefix(wholeOf(before), wholeOf(after))
   if (start > 0 && isHigh(before.charCodeAt(start - 1))) start--
   const room = Math.min(before.length, after.length) - start
-  let end = edit === undefined ? commonSuffix(before, after, room) : Math.min(before.length - edit.oldEnd, room)
+  let end = edit === undefined ? commonSuffix(wholeOf(before), wholeOf(after), room) : Math.min(before.length - edit.oldEnd, room)
   if (end > 0 && isLow(before.charCodeAt(before.length - end))) end--
   // A UTF-8 byte per character at least: most of the text changed, so no need to encode it to know.
   if ((after.length - start - end) * 4 > after.length) return null

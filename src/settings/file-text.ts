@@ -12,6 +12,7 @@
 import { Buffer } from 'node:buffer'
 import { readAt } from './read-at.js'
 import { isWellFormed } from './list-file.js'
+import { readerWellFormed, wholeOf, type TextReader } from './spliced-text.js'
 import { decodeFileText } from './settings-file.js'
 import type { TextEdit } from './text-edit.js'
 
@@ -56,25 +57,27 @@ export function fileTextFrom (before: string, bytes: Uint8Array): FileText | nul
  * bytes), found against `before` as {@link fileTextFrom} finds it, without reading the file into
  * memory: it is compared a chunk at a time, and only the bytes between the common start and end
  * are read and decoded, the text being `before`'s start, those and `before`'s end. Null as for
- * fileTextFrom. The caller makes sure the file did not change while it was compared.
+ * fileTextFrom. The caller makes sure the file did not change while it was compared. `before`
+ * may be read from pieces (spliced-text.ts): it is not made one string then.
  */
-export function fileTextIn (before: string, fd: number, size: number): FileText | null {
-  if (!isWellFormed(before)) return null
+export function fileTextIn (before: TextReader, fd: number, size: number): FileText | null {
+  if (!readerWellFormed(before)) return null
   const found = commonParts(before, fileWindows(fd, size))
-  if (found === null) return { text: before, edit: unchanged(before) }
+  if (found === null) return { text: wholeOf(before), edit: unchanged(before) }
   const { start, end } = found
   const middle = decodeFileText(readAt(fd, Buffer.allocUnsafe(size - start.bytes - end.bytes), start.bytes, size - start.bytes - end.bytes))
   const text = before.slice(0, start.chars) + middle + before.slice(before.length - end.chars)
-  return { text, edit: { start: start.chars, oldEnd: before.length - end.chars, newEnd: text.length - end.chars } }
+  // The middle apart too: a reparse reads the text from its pieces (spliced-text.ts), not as one new string.
+  return { text, edit: { start: start.chars, oldEnd: before.length - end.chars, newEnd: text.length - end.chars, inserted: middle } }
 }
 
 /** The edit of a text that stayed as it was. */
-function unchanged (text: string): TextEdit {
+function unchanged (text: TextReader): TextEdit {
   return { start: text.length, oldEnd: text.length, newEnd: text.length }
 }
 
 /** The common start and end of `before` and the bytes; null when they are all of both (the bytes are before's encoding). */
-function commonParts (before: string, bytes: ByteSource): { start: Span, end: Span } | null {
+function commonParts (before: TextReader, bytes: ByteSource): { start: Span, end: Span } | null {
   const start = commonStart(before, bytes)
   const end = commonEnd(before, bytes, start)
   return start.chars + end.chars === before.length && start.bytes + end.bytes === bytes.length ? null : { start, end }
@@ -108,7 +111,7 @@ function fileWindows (fd: number, size: number): ByteSource {
 interface Span { chars: number, bytes: number }
 
 /** The longest start of `text` whose UTF-8 is a start of `bytes`; it never ends inside a character. */
-function commonStart (text: string, bytes: ByteSource): Span {
+function commonStart (text: TextReader, bytes: ByteSource): Span {
   let at = 0
   let pos = 0
   while (at < text.length) {
@@ -136,7 +139,7 @@ function commonStart (text: string, bytes: ByteSource): Span {
 }
 
 /** The longest end of `text` whose UTF-8 is an end of `bytes`, not reaching into `start`; it never starts inside a character. */
-function commonEnd (text: string, bytes: ByteSource, start: Span): Span {
+function commonEnd (text: TextReader, bytes: ByteSource, start: Span): Span {
   const minAt = start.chars
   const minPos = start.bytes
   let at = text.length

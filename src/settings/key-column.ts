@@ -7,6 +7,8 @@
  * is kept as a string in a sparse map.
  */
 
+import type { TextReader } from './spliced-text.js'
+
 /**
  * A key's span code: its offset from its line's start above {@link LENGTH_BITS} bits of its
  * length (a key is never empty, so a span is positive). Keys are at most 255 characters (an
@@ -43,7 +45,7 @@ export class KeySpans {
    * Adds the key of the line `text[lineStart, lineEnd)` (undefined: the line has none); `from`:
    * where in the line the key is looked for first (where it was written).
    */
-  add (text: string, lineStart: number, lineEnd: number, key: string | undefined, from = 0): void {
+  add (text: TextReader, lineStart: number, lineEnd: number, key: string | undefined, from = 0): void {
     if (key === undefined) {
       this.push(NO_KEY, undefined)
       return
@@ -93,7 +95,7 @@ export class KeyColumn {
   readonly length: number
 
   private constructor (
-    private readonly text: string,
+    private readonly text: TextReader,
     private readonly starts: Int32Array,
     private readonly chunks: readonly Chunk[],
     /** Index of each chunk's first key, and the length last. */
@@ -103,18 +105,18 @@ export class KeyColumn {
   }
 
   /** The column of the lines of `text` starting at `starts` (one more: the end), whose keys are `keys`. */
-  static of (text: string, starts: Int32Array, keys: ReadonlyArray<string | undefined>): KeyColumn {
+  static of (text: TextReader, starts: Int32Array, keys: ReadonlyArray<string | undefined>): KeyColumn {
     const spans = new KeySpans()
     for (let i = 0; i < keys.length; i++) spans.add(text, starts[i], starts[i + 1], keys[i])
     return KeyColumn.fromSpans(text, starts, spans)
   }
 
   /** The column of the lines of `text` starting at `starts`, whose keys are `spans`. */
-  static fromSpans (text: string, starts: Int32Array, spans: KeySpans): KeyColumn {
+  static fromSpans (text: TextReader, starts: Int32Array, spans: KeySpans): KeyColumn {
     return KeyColumn.fromChunks(text, starts, spans.chunks())
   }
 
-  private static fromChunks (text: string, starts: Int32Array, chunks: readonly Chunk[]): KeyColumn {
+  private static fromChunks (text: TextReader, starts: Int32Array, chunks: readonly Chunk[]): KeyColumn {
     const firsts = new Int32Array(chunks.length + 1)
     for (let c = 0; c < chunks.length; c++) firsts[c + 1] = firsts[c] + chunks[c].spans.length
     return new KeyColumn(text, starts, chunks, firsts)
@@ -197,7 +199,7 @@ export class KeyColumn {
    * This column with `remove` keys from `at` on replaced by `insert`, over `text` and its line
    * `starts` (the lines kept are the same characters); the chunks around them are shared.
    */
-  splice (at: number, remove: number, insert: KeySpans, text: string, starts: Int32Array): KeyColumn {
+  splice (at: number, remove: number, insert: KeySpans, text: TextReader, starts: Int32Array): KeyColumn {
     if (this.chunks.length === 0) return KeyColumn.fromSpans(text, starts, insert)
     // The chunks that hold the first and the last replaced key (or the key before an insertion at the end).
     const first = this.chunkOf(Math.min(at, this.length - 1))

@@ -15,6 +15,7 @@ import { kindCode, ListLines } from './list-lines.js'
 import { KeyColumn, KeySpans, ownCopy } from './key-column.js'
 import { finish } from '../pace.js'
 import { editBetween, type ParseEdit, type TextEdit } from './text-edit.js'
+import { editedText, readerWellFormed, wholeOf, type TextReader } from './spliced-text.js'
 
 export type { ListLine, LineKind } from './list-lines.js'
 export { ListLines } from './list-lines.js'
@@ -130,13 +131,14 @@ export function * parseSteps (text: string, file: string, before: ParsedListFile
     const starts = Int32Array.of(0)
     return { lines: new ListLines(text, false, true, { starts, kinds: new Uint8Array(0), keys: KeyColumn.of(text, starts, []), reasons: new Map() }), entries: new Map(), invalid: [], eol: '\n', finalNewline: true }
   }
-  const nl = text.indexOf('\n')
-  const eol = nl > 0 && text.charCodeAt(nl - 1) === CR ? '\r\n' : '\n'
-  const finalNewline = text.charCodeAt(text.length - 1) === 0x0a
+  const read = editedText(text, before?.lines.reader, edit)
+  const nl = read.indexOf('\n')
+  const eol = nl > 0 && read.charCodeAt(nl - 1) === CR ? '\r\n' : '\n'
+  const finalNewline = read.charCodeAt(text.length - 1) === 0x0a
   // Bytes that are not UTF-8 were decoded to lone surrogates: only then is each line checked for them.
-  const escaped = !isWellFormed(text)
-  const region = before === null || !finalNewline ? null : editedLines(before, text, eol, edit)
-  const edited = region === null ? null : yield * reparseEdit(before as ParsedListFile, text, region, escaped)
+  const escaped = !readerWellFormed(read)
+  const region = before === null || !finalNewline ? null : editedLines(before, read, eol, edit)
+  const edited = region === null ? null : yield * reparseEdit(before as ParsedListFile, text, read, region, escaped)
   if (edited !== null) return { ...edited, eol, finalNewline, edit: regionEdit(before as ParsedListFile, text, region as EditedRegion) }
   const lines: LineRead = { text, file, escaped, crlf: eol === '\r\n', stop: finalNewline ? text.length - 1 : text.length, start: 0, exact: finalNewline, entryLines: 0, starts: [], kinds: [], keys: [], spans: new KeySpans(), reasons: new Map(), invalid: [] }
   while (readLines(lines)) yield
@@ -251,7 +253,7 @@ interface EditedRegion { head: number, tail: number, middleStart: number, middle
  * its key map is shared, with only the changed keys on top ({@link LayeredMap}). Null when that
  * does not hold: the caller parses every line.
  */
-function * reparseEdit (before: ParsedListFile, text: string, region: EditedRegion, escaped: boolean): Generator<void, Pick<ParsedListFile, 'lines' | 'entries' | 'invalid'> | null> {
+function * reparseEdit (before: ParsedListFile, text: string, read: TextReader, region: EditedRegion, escaped: boolean): Generator<void, Pick<ParsedListFile, 'lines' | 'entries' | 'invalid'> | null> {
   const { head, tail, middle } = region
   // A mostly new text (a first scan: nothing kept) is parsed as fast in full, and then with a
   // plain map: reusing it here parsed the 121k-line first scan up to three times (+20%).
@@ -292,7 +294,7 @@ function * reparseEdit (before: ParsedListFile, text: string, region: EditedRegi
   const shift = text.length - old.text.length
   for (let i = n - tail, k = head + middle.length; i <= n; i++, k++) starts[k] = cols.starts[i] + shift
   kinds.set(cols.kinds.subarray(n - tail), head + middle.length)
-  const lines = new ListLines(text, old.crlf, true, { starts, kinds, keys: cols.keys.splice(head, n - tail - head, middleKeys, text, starts), reasons: new Map() })
+  const lines = new ListLines(text, old.crlf, true, { starts, kinds, keys: cols.keys.splice(head, n - tail - head, middleKeys, read, starts), reasons: new Map() }, read)
   // Layered on the entries before, up to MAX_LAYERS edits; then indexed afresh over these lines
   // (LayeredMap's own flattening would make a Map of every key again).
   const deep = before.entries instanceof LayeredMap && before.entries.layers >= MAX_LAYERS
@@ -306,15 +308,15 @@ function * reparseEdit (before: ParsedListFile, text: string, region: EditedRegi
  * lines and line breaks are not exactly its text (a line break other than `eol`, no final
  * newline) or the changed part is not made of whole `eol` lines: the caller parses every line.
  */
-function editedLines (before: ParsedListFile, text: string, eol: string, edit: TextEdit | undefined): EditedRegion | null {
+function editedLines (before: ParsedListFile, text: TextReader, eol: string, edit: TextEdit | undefined): EditedRegion | null {
   const old = before.lines
   if (before.eol !== eol || !old.exact || old.length === 0) return null
   const beforeText = old.text
   const n = old.length
-  const prefix = edit?.start ?? commonPrefix(beforeText, text)
+  const prefix = edit?.start ?? commonPrefix(beforeText, wholeOf(text))
   const head = old.wholeLinesWithin(prefix)
   const headChars = old.start(head)
-  const suffix = Math.min(edit === undefined ? commonSuffix(beforeText, text, Math.min(beforeText.length, text.length) - headChars) : beforeText.length - edit.oldEnd, Math.min(beforeText.length, text.length) - headChars)
+  const suffix = Math.min(edit === undefined ? commonSuffix(beforeText, wholeOf(text), Math.min(beforeText.length, text.length) - headChars) : beforeText.length - edit.oldEnd, Math.min(beforeText.length, text.length) - headChars)
   // The first of before's lines that start within the common end (and after the kept first lines).
   const from = beforeText.length - suffix
   let tail = n - Math.max(head, old.firstStartingFrom(from))

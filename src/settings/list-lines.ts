@@ -7,6 +7,7 @@
  */
 import { CR } from './list-line.js'
 import { ownCopy, type KeyColumn } from './key-column.js'
+import type { TextReader } from './spliced-text.js'
 
 /** What a line is; `invalid` lines are kept in the file but never synced. */
 export type LineKind = 'entry' | 'comment' | 'blank' | 'invalid'
@@ -60,7 +61,9 @@ export class ListLines {
      * breaks are exactly the text, so a line's text and break end where the next line starts.
      */
     readonly exact: boolean,
-    private readonly cols: LineColumns
+    private readonly cols: LineColumns,
+    /** How the lines read `text`: from the pieces a reparse made it of (spliced-text.ts), so a read does not flatten it. */
+    readonly reader: TextReader = text
   ) {
     this.length = cols.kinds.length
   }
@@ -105,10 +108,11 @@ export class ListLines {
   /** Line `i` as written, without its line break. */
   raw (i: number): string {
     const start = this.cols.starts[i]
-    let end = Math.min(this.cols.starts[i + 1] - 1, this.text.length)
+    const text = this.reader
+    let end = Math.min(this.cols.starts[i + 1] - 1, text.length)
     // The CR belongs to the line break, except on an unterminated last line (kept byte-exact).
-    if (this.crlf && end > start && end < this.text.length && this.text.charCodeAt(end - 1) === CR) end--
-    return this.text.slice(start, end)
+    if (this.crlf && end > start && end < text.length && text.charCodeAt(end - 1) === CR) end--
+    return text.slice(start, end)
   }
 
   /** Line `i` as an object (built on each call), or undefined past the last line. */

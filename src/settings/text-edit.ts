@@ -10,6 +10,8 @@ export interface TextEdit {
   readonly start: number
   readonly oldEnd: number
   readonly newEnd: number
+  /** The new text's characters [start, newEnd), when its maker has them apart (file-text.ts): a reparse reads the new text from its pieces then (spliced-text.ts). */
+  readonly inserted?: string
 }
 
 /** An edit of the text `from`, found by whoever compared it with the new one (file-text.ts). */

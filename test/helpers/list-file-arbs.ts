@@ -73,3 +73,16 @@ export const scenarioArb = fc.record({
   fate: fc.array(fc.oneof(fc.constant('keep' as const), fc.constant('drop' as const), valueArb), { maxLength: 10 }),
   added: fc.array(fc.tuple(keyArb, valueArb), { maxLength: 5 })
 })
+
+/** The changes a scenario makes to the file it parsed: each entry kept, dropped or given a new value in turn, then the added ones. */
+export function scenarioChanges (s: { fate: readonly string[], added: ReadonlyArray<readonly [string, string]> }, p: { entries: ReadonlyMap<string, string> }): Map<string, string | undefined> {
+  const changes = new Map<string, string | undefined>()
+  let i = 0
+  for (const [key] of p.entries) {
+    const fate = s.fate[i++ % Math.max(1, s.fate.length)] ?? 'keep'
+    if (fate === 'drop') changes.set(key, undefined)
+    else if (fate !== 'keep') changes.set(key, fate)
+  }
+  for (const [key, value] of s.added) if (!p.entries.has(key)) changes.set(key, value)
+  return changes
+}

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict'
 import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { FileViewReleasedError, StoreFormatError } from '../../../src/errors.js'
-import { FileView, viewDigest } from '../../../src/replica/file-view.js'
+import { isUtf8 } from 'node:buffer'
+import fc from 'fast-check'
+import { bytesDigest, FileView, viewDigest } from '../../../src/replica/file-view.js'
+import { decodeFileText } from '../../../src/settings/settings-file.js'
 import { REPORTED_LINE_CHARS, reparseListFile } from '../../../src/settings/list-file.js'
 import { finish } from '../../../src/pace.js'
 
@@ -106,6 +109,24 @@ describe('FileView', () => {
   test('digests a text with bytes that were not UTF-8 over its UTF-16 units, apart from any well-formed text', () => {
     assert.notEqual(viewDigest('a\udc80'), viewDigest('a\udc81'))
     assert.notEqual(viewDigest('a\udc80'), viewDigest('a\ufffd'))
+  })
+
+  test('the digest of stored bytes that are UTF-8 is the digest of the text they decode to; of other bytes there is none', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), (raw, text) => {
+      const utf8 = Buffer.from(text, 'utf8')
+      assert.equal(bytesDigest(utf8), viewDigest(decodeFileText(utf8)))
+      const digest = bytesDigest(raw)
+      if (digest !== undefined) assert.equal(digest, viewDigest(decodeFileText(raw)))
+      else assert.equal(isUtf8(raw), false)
+    }), { numRuns: 1000 })
+  })
+
+  test('refuses a text given back with a digest that is not the one of the text let go', () => {
+    const view = new FileView('blacklist', TEXT)
+    view.release()
+    assert.throws(() => { view.restore(TEXT, 'fileview!blacklist', bytesDigest(Buffer.from(TEXT.replace('b.', 'c.')))) }, StoreFormatError)
+    view.restore(TEXT, 'fileview!blacklist', bytesDigest(Buffer.from(TEXT)))
+    assert.equal(view.text, TEXT)
   })
 })
 

@@ -7,7 +7,8 @@ import { describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { StoreFormatError } from '../../../src/errors.js'
-import { MIN_RELEASED_TEXT } from '../../../src/replica/file-views.js'
+import { MIN_RELEASED_TEXT, SETTLE_MS } from '../../../src/replica/file-views.js'
+import { SplicedText } from '../../../src/settings/spliced-text.js'
 import type { ListReplica } from '../../../src/replica/list-replica.js'
 import { encodeFileText } from '../../../src/settings/settings-file.js'
 import { fileViewName } from '../../../src/store/state-store.js'
@@ -89,5 +90,22 @@ describe('FileViews', () => {
     await assert.rejects(node.replica.applyScan(WL, BIG + 'new.example\n'), StoreFormatError)
     assert.equal(node.replica.changeSeq, seq)
     assert.equal(node.replica.get(WL, 'new.example'), undefined)
+  })
+
+  test('a scan given its edit\'s inserted part keeps the view read from pieces, made one string once unused for SETTLE_MS', async (t) => {
+    const node = await Node.create(t)
+    await node.replica.applyScan(WL, BIG)
+    const from = node.replica.currentFileView(WL).text
+    const inserted = 'new.example\n'
+    const text = new SplicedText(from, from.length, from.length, inserted).whole
+    const changed = await node.replica.applyScan(WL, text, undefined, undefined, { from, start: from.length, oldEnd: from.length, newEnd: text.length, inserted })
+    assert.deepEqual(keysOf(changed), ['new.example'])
+    const reader = node.replica.currentFileView(WL).reader
+    assert.ok(reader instanceof SplicedText && !reader.settled)
+    for (const end = Date.now() + SETTLE_MS + 5000; !reader.settled;) {
+      if (Date.now() > end) assert.fail('the view read from pieces was not made one string')
+      await sleep(20)
+    }
+    assert.equal(node.replica.currentFileView(WL).text, BIG + inserted)
   })
 })

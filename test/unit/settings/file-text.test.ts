@@ -6,13 +6,15 @@ import { join } from 'node:path'
 import { fileTextFrom, fileTextIn } from '../../../src/settings/file-text.js'
 import { decodeFileText } from '../../../src/settings/settings-file.js'
 import type { TextEdit } from '../../../src/settings/text-edit.js'
+import { SplicedText, type TextReader } from '../../../src/settings/spliced-text.js'
 
 /** A list text longer than the chunks the bytes are compared in. */
 const BIG = Array.from({ length: 5000 }, (_, i) => `line-${i}.example\n`).join('')
 
-/** Whether `edit` is true of the two texts: they agree before its start and after its ends. */
+/** Whether `edit` is true of the two texts: they agree before its start and after its ends, and its inserted part (when given) is the new text's between them. */
 function holds (before: string, after: string, edit: TextEdit): boolean {
   return before.slice(0, edit.start) === after.slice(0, edit.start) && before.slice(edit.oldEnd) === after.slice(edit.newEnd) &&
+    (edit.inserted === undefined || edit.inserted === after.slice(edit.start, edit.newEnd)) &&
     edit.start <= edit.oldEnd && edit.start <= edit.newEnd
 }
 
@@ -89,7 +91,7 @@ test('random edits anywhere, of any size, give the decoded text and an edit true
 })
 
 /** fileTextIn of `bytes` written to a file, its first `size` bytes (all by default). */
-function inFile (before: string, bytes: Uint8Array, size = bytes.length): ReturnType<typeof fileTextIn> {
+function inFile (before: TextReader, bytes: Uint8Array, size = bytes.length): ReturnType<typeof fileTextIn> {
   const dir = mkdtempSync(join(tmpdir(), 'spamsync-file-text-'))
   try {
     writeFileSync(join(dir, 'list.txt'), bytes)
@@ -114,7 +116,7 @@ test('a file compared in place is read as far as the size given, not past it', (
   const after = BIG + 'operator.example\n'
   const found = inFile(BIG, Buffer.from(after + 'written-since.example\n'), Buffer.byteLength(after))
   assert.equal(found?.text, after)
-  assert.deepEqual(found?.edit, { start: BIG.length, oldEnd: BIG.length, newEnd: after.length })
+  assert.deepEqual(found?.edit, { start: BIG.length, oldEnd: BIG.length, newEnd: after.length, inserted: 'operator.example\n' })
 })
 
 test('edits of a file larger than the part held at once, at its start, middle and end, are found in place', () => {
@@ -151,3 +153,29 @@ test('random edits of a file compared in place give the text its bytes decode to
     assert.ok(found !== null && holds(before, want, found.edit), `trial ${trial}`)
   }
 })
+
+test('a file compared in place with a text before read from pieces gives what it gives with that text as one string', () => {
+  const pieces = ['a', '\n', 'é', '€', '😀', 'line.example\n', '\r\n']
+  let seed = 13
+  const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed % n }
+  for (let trial = 0; trial < 40; trial++) {
+    const first = Array.from({ length: rnd(4) === 0 ? 20 : 8000 }, () => pieces[rnd(pieces.length)]).join('')
+    // The text before is itself an edit of an older one, read from the pieces of both.
+    const at = rnd(first.length + 1)
+    const cut = isLowAt(first, at) ? at + 1 : at
+    const before = new SplicedText(first, cut, cut, pieces[rnd(pieces.length)])
+    const bytes = [...Buffer.from(before.whole)]
+    const at2 = rnd(bytes.length + 1)
+    bytes.splice(at2, rnd(3), ...Buffer.from(pieces[rnd(pieces.length)]))
+    const flat = inFile(before.whole, Buffer.from(bytes))
+    const read = inFile(before, Buffer.from(bytes))
+    assert.equal(read?.text, flat?.text, `trial ${trial}`)
+    assert.deepEqual(read?.edit, flat?.edit, `trial ${trial}`)
+  }
+})
+
+/** Whether character `at` of `text` is the second half of a surrogate pair (a cut there would split it). */
+function isLowAt (text: string, at: number): boolean {
+  const c = text.charCodeAt(at)
+  return c >= 0xdc00 && c <= 0xdfff
+}

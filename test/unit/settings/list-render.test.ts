@@ -6,7 +6,7 @@ import { parseListFile, type ParsedListFile } from '../../../src/settings/list-f
 import { listFileChanges, renderIntoEntryless, renderListFile, renderListFileChanges, renderListFileEdit, renderListFileParts, renderNewListFile } from '../../../src/settings/list-render.js'
 import { reparseListFile } from '../../../src/settings/list-file.js'
 import { IndexedEntries } from '../../../src/settings/key-index.js'
-import { keyArb, lineArb, lineText, scenarioArb, valueArb } from '../../helpers/list-file-arbs.js'
+import { keyArb, lineArb, lineText, scenarioArb, scenarioChanges, valueArb } from '../../helpers/list-file-arbs.js'
 
 const FILE = 'blacklist.txt'
 
@@ -179,19 +179,6 @@ describe('renderListFile properties', () => {
     }), { numRuns: 1000 })
   })
 })
-
-/** The changes a scenario makes to the file it parsed: each entry kept, dropped or given a new value in turn, then the added ones. */
-function scenarioChanges (s: { fate: readonly string[], added: ReadonlyArray<readonly [string, string]> }, p: { entries: ReadonlyMap<string, string> }): Map<string, string | undefined> {
-  const changes = new Map<string, string | undefined>()
-  let i = 0
-  for (const [key] of p.entries) {
-    const fate = s.fate[i++ % Math.max(1, s.fate.length)] ?? 'keep'
-    if (fate === 'drop') changes.set(key, undefined)
-    else if (fate !== 'keep') changes.set(key, fate)
-  }
-  for (const [key, value] of s.added) if (!p.entries.has(key)) changes.set(key, value)
-  return changes
-}
 
 describe('renderListFileChanges', () => {
   test('renders exactly what renderListFile renders for the entries with the changes applied', () => {
