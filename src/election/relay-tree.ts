@@ -49,7 +49,7 @@ const GOLDEN = (Math.sqrt(5) - 1) / 2
 /**
  * Milliseconds of a beat per step of the turn: 1,000, the heartbeat interval of agents up to
  * 0.6.0, which compute the tree with it; every node of a cluster must turn the same way, so it
- * stays at 1,000 with the longer heartbeat (consecutive heartbeats then turn it by 2 steps, which
+ * stays at 1,000 with the longer heartbeat (consecutive heartbeats then turn it by 1 or 2 steps, which
  * the golden ratio spreads as well).
  */
 export const TURN_STEP_MS = 1000

@@ -29,8 +29,8 @@ export const MAX_PENDING_INBOUND = 16
  * protocol/sync-v1.md, "Transport and admission"). The beacons already watch every link the
  * election uses, and a link that dies without closing (a host that lost power, a dropped route)
  * is handled as the protocol handles a hung peer whose connections stay open (election-v1.md):
- * a master is replaced after B (30 s), a slave stops counting as live after its beacon period
- * times W (4 minutes at 10 nodes) and so leaves the relay tree, and the link itself closes when
+ * a master is replaced after B (22.5 s), a slave stops counting as live after its beacon period
+ * times W (3 minutes at 10 nodes) and so leaves the relay tree, and the link itself closes when
  * TCP gives up retransmitting what was written on it (beats, yamux's ping every 5 minutes):
  * about 15 minutes on Linux (tcp_retries2). The ping found such a link within 2 minutes and 20 s.
  * test/unit/bench/scale-sim.test.ts runs a dead but open link in the simulation.

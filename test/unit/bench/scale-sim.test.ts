@@ -45,8 +45,8 @@ describe('scale simulation, 10 nodes', () => {
   test('counts what the code sends and does', async () => {
     const r = await simulate(N, { seed: 3, trials: 4 })
     // The master's beacon reaches every other node each heartbeat, a slave's every beacon period; nothing else while the cluster is steady.
-    // A heartbeat every 2 s (election-v1.md, "Timing constants"): half the frames of 1 s.
-    const perS = 0.5
+    // A heartbeat every 1.5 s (election-v1.md, "Timing constants"): two thirds of the frames of 1 s.
+    const perS = 1 / 1.5
     // (The figure is rounded to 0.1.)
     const frames = ((N - 1) * perS + (N - 1) * (N - 1) * perS / beaconPeriod(N)) / N
     assert.ok(Math.abs(r.beacon.framesPerNodePerS - frames) <= 0.06, `${r.beacon.framesPerNodePerS} frames per node per s, ${frames} expected`)

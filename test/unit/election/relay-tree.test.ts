@@ -63,7 +63,7 @@ test('no node sends more than RELAY_FAN_OUT copies of one beat', () => {
   for (const self of ['root', ...members]) assert.ok(relayTargets('root', self, members, 12345).length <= RELAY_FAN_OUT)
 })
 
-test('the forwarding turns with the beat: over beats a heartbeat apart (1 s up to 0.6.0, 2 s now) every member relays about as often, whatever n', () => {
+test('the forwarding turns with the beat: over beats a heartbeat apart (1 s up to 0.6.0, 1.5 s now) every member relays about as often, whatever n', () => {
   for (const [n, apart] of [9, 10, 20, 50, 199, 200].flatMap(n => [[n, 1000], [n, DEFAULT_HEARTBEAT_INTERVAL_MS]])) {
     const members = ids(n)
     const sent = new Map<string, number>(members.map(m => [m, 0]))
@@ -84,7 +84,7 @@ test('a node outside the members it knows, and the root\'s own entry, relay noth
   assert.deepEqual(spread('n0002', ids(5), 9).got.has('n0002'), false)
 })
 
-test('the tree turns per TURN_STEP_MS (1,000 ms) of the beat, not per heartbeat, so agents of a 1 s and of a 2 s heartbeat build the same trees', () => {
+test('the tree turns per TURN_STEP_MS (1,000 ms) of the beat, not per heartbeat, so agents of a 1 s and of a 1.5 s heartbeat build the same trees', () => {
   const members = ids(20)
   const beat = 1_800_000_000_000
   const tree = (b: number): string[][] => ['root', ...members].map(self => relayTargets('root', self, members, b))
