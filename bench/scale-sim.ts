@@ -15,7 +15,7 @@
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { SimCluster } from './sim/cluster.js'
-import { DEFAULT_COSTS, FRAME_OVERHEAD_BYTES, type SimCosts, type SimOptions } from './sim/model.js'
+import { DEFAULT_COSTS, FRAME_OVERHEAD_BYTES, INTRODUCE_AFTER_MS, type SimCosts, type SimOptions } from './sim/model.js'
 import { simTable } from './report.js'
 import { prng } from './sim/events.js'
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, MAX_LONG_BEACON_PERIOD, beaconPeriod } from '../src/election/state.js'
@@ -220,8 +220,10 @@ export async function simulate (nodes: number, opts: ScaleSimOptions = {}): Prom
   }
   log(`${nodes} nodes: failover elected after ${failover.electedMs} ms, all applied after ${failover.allAppliedMs} ms, master sent ${failover.masterArchives} archives`)
 
-  // The killed master comes back, silent for longer than INTRODUCE_AFTER_MS.
-  await c.runFor(Math.max(0, killedAt + 5000 - c.queue.now))
+  // The killed master comes back, silent for longer than INTRODUCE_AFTER_MS, once the others
+  // have a new master (at 5 s a 2 s heartbeat's election was still on, and the node, knowing no
+  // master, introduced every member it heard).
+  await c.runFor(Math.max(0, killedAt + Math.max(5000, 2 * INTRODUCE_AFTER_MS) - c.queue.now))
   c.resetCounters()
   const restartedAt = c.queue.now
   c.restart(old.index)

@@ -1,7 +1,7 @@
 /**
  * Long synchronous work cut into slices with a turn of the event loop between them. The Bayes
  * path decodes, joins and sums millions of tokens: at 5M tokens under load one such step took
- * longer than the election's liveness window (W = 3 s), no beacon left the node meanwhile, and
+ * longer than the election's liveness window (W, 3 s then), no beacon left the node meanwhile, and
  * the slaves elected a new master in the middle of the sync (issue 17).
  */
 

@@ -41,6 +41,8 @@ export class SimNode {
   /** Its heartbeat (src/cluster/heartbeat.ts): a slave ticks on its master's beat. */
   pace: HeartbeatPace | null = null
   alive = true
+  /** Nodes whose frames to this one are lost while both sides see the connection open (a link dead but open). */
+  readonly deafTo = new Set<number>()
   applied: Version = ZERO_VERSION
   central: Version = ZERO_VERSION
   announced: Version = ZERO_VERSION
@@ -184,7 +186,7 @@ export class SimNode {
   }
 
   beaconFrom (from: SimNode, frame: Frame): void {
-    if (!this.alive) return
+    if (!this.alive || this.deafTo.has(from.index)) return
     const b = decodeFrame(frame)
     const author = this.cluster.byId(b.nodeId)
     if (author === undefined || author === this) return

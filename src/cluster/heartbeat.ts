@@ -2,7 +2,7 @@
  * The agent's heartbeat: every tick the election (timeouts, handover, its beacon), the engine
  * (retries), every REDIAL_INTERVAL_MS the redial, and the process's CPU checks (src/heartbeats.ts),
  * each guarded apart, on the pace of election/heartbeat-pace.ts: a slave ticks on its master's
- * beat, so an idle slave wakes once a second, not three times in two (its tick, the beat and
+ * beat, so an idle slave wakes once a heartbeat, not three times in two (its tick, the beat and
  * the CPU checks each had a phase of their own).
  */
 import { HeartbeatPace } from '../election/heartbeat-pace.js'

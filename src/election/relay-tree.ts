@@ -6,8 +6,6 @@
  * the cluster and one silent or slow relay costs its children one beat, not every beat. Pure.
  */
 
-import { DEFAULT_HEARTBEAT_INTERVAL_MS } from './options.js'
-
 /** Copies of one master heartbeat a node sends: the master to its first children, each member to its own. */
 export const RELAY_FAN_OUT = 2
 
@@ -49,12 +47,20 @@ export function relayTargets (root: string, self: string, members: readonly stri
 const GOLDEN = (Math.sqrt(5) - 1) / 2
 
 /**
+ * Milliseconds of a beat per step of the turn: 1,000, the heartbeat interval of agents up to
+ * 0.6.0, which compute the tree with it; every node of a cluster must turn the same way, so it
+ * stays at 1,000 with the longer heartbeat (consecutive heartbeats then turn it by 1 or 2 steps, which
+ * the golden ratio spreads as well).
+ */
+export const TURN_STEP_MS = 1000
+
+/**
  * How far the list turns at beat `beat` (ms): the heartbeat it falls in, times the golden ratio,
  * mod 1, scaled to n. Consecutive heartbeats turn it by about 0.62 n, so which members forward
  * changes every beat and evens out within a few beats, even where n divides 1,000 (beat mod n
  * would leave the same members forwarding beat after beat in a cluster of 11, 21, 51 nodes).
  */
 function turnOf (beat: number, n: number): number {
-  const x = Math.floor(beat / DEFAULT_HEARTBEAT_INTERVAL_MS) * GOLDEN
+  const x = Math.floor(beat / TURN_STEP_MS) * GOLDEN
   return Math.min(n - 1, Math.floor((x - Math.floor(x)) * n))
 }

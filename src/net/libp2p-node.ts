@@ -23,26 +23,24 @@ export const MAX_CONNECTIONS = 64
 export const MAX_PENDING_INBOUND = 16
 
 /**
- * Least time a keep-alive ping may take before libp2p closes the connection (its default is 5 s).
- * Above the election's patience with a busy but connected master, so load alone drops no link.
+ * libp2p's connection monitor is off: no keep-alive ping. It opened a stream on every connection
+ * every 2 minutes, which the peer refused (it runs no ping service: multistream-select, a few
+ * frames each way, an abort), about a tenth of an idle agent's CPU in a 10-node cluster (perf;
+ * protocol/sync-v1.md, "Transport and admission"). The beacons already watch every link the
+ * election uses, and a link that dies without closing (a host that lost power, a dropped route)
+ * is handled as the protocol handles a hung peer whose connections stay open (election-v1.md):
+ * a master is replaced after B (22.5 s), a slave stops counting as live after its beacon period
+ * times W (3 minutes at 10 nodes) and so leaves the relay tree, and the link itself closes when
+ * TCP gives up retransmitting what was written on it (beats, yamux's ping every 5 minutes):
+ * about 15 minutes on Linux (tcp_retries2). The ping found such a link within 2 minutes and 20 s.
+ * test/unit/bench/scale-sim.test.ts runs a dead but open link in the simulation.
  */
-export const PING_MIN_TIMEOUT_MS = 20_000
-
-/**
- * Time between two keep-alive pings of a connection (libp2p's default is 10 s). Each ping opens a
- * stream that the peer refuses (it runs no ping service: multistream-select, a few frames each
- * way, then an abort): at 30 s still about a tenth of an idle agent's CPU in a 10-node cluster
- * (CPU profile, 32 s). A connection that dies without closing is still found within about two and
- * a half minutes, and the election does not wait for it: a silent master is replaced after at
- * most B (15 s), and a slave of a larger cluster stops counting as live after its beacon period
- * times W whether or not its connection still looks open.
- */
-export const PING_INTERVAL_MS = 120_000
+export const CONNECTION_MONITOR = { enabled: false } as const
 
 /**
  * Time between two yamux pings of a connection (libp2p-yamux's default is 30 s). They only
  * measure the round trip, which yamux uses to grow a busy stream's receive window; a failed one is
- * logged and nothing else (liveness is libp2p's ping above). At 30 s they were a ping and a pong
+ * logged and nothing else. At 30 s they were a ping and a pong
  * each way per connection and half a minute: about a tenth of the frames of an idle agent of a
  * 10-node cluster. The first ping still goes when the connection opens, so the window grows as before.
  */
@@ -102,9 +100,7 @@ export async function createSpamsyncNode (opts: NodeOptions): Promise<SpamsyncNo
       maxConnections: MAX_CONNECTIONS,
       maxIncomingPendingConnections: MAX_PENDING_INBOUND
     },
-    // A peer busy for a few seconds (a large merge on a loaded machine) must keep its
-    // connections: the election gives a connected master BUSY_MASTER_INTERVALS before replacing it.
-    connectionMonitor: { pingInterval: PING_INTERVAL_MS, pingTimeout: { minTimeout: PING_MIN_TIMEOUT_MS } },
+    connectionMonitor: CONNECTION_MONITOR,
     nodeInfo: { userAgent: userAgent() },
     services: {
       identify: identify()
@@ -128,7 +124,7 @@ const watched = new WeakSet<SpamsyncNode>()
 /**
  * The node's own addresses (each ending in /p2p/<id>) as bytes, for every beacon it sends. libp2p's
  * getMultiaddrs() asks the kernel for each listener's address and builds every multiaddr again on
- * each call: a master publishes every second, and it was ~4% of an idle agent's CPU profile.
+ * each call: a master publishes every heartbeat, and it was ~4% of an idle agent's CPU profile.
  */
 export function ownAddressBytes (node: SpamsyncNode, now = Date.now()): Uint8Array[] {
   const held = ownAddresses.get(node)

@@ -25,7 +25,7 @@ export const MAX_INBOUND_LINKS = 2
 
 /**
  * An inbound link that carries no frame for this long is closed: longer than the longest beacon
- * period (MAX_LONG_BEACON_PERIOD heartbeats, 17 minutes), and than the gaps between two beats a member
+ * period (MAX_LONG_BEACON_PERIOD heartbeats, 26 minutes), and than the gaps between two beats a member
  * relays to this node or the master sends it straight (a few per cent of beats at 200 nodes), so
  * a link is not reopened (and its introductions sent again) for a quiet spell.
  */

@@ -55,3 +55,12 @@ test('a stream hands its reader frames of at most MAX_STREAM_WINDOW_BYTES, so a 
   await Promise.all(writes)
   assert.ok(largest <= MAX_STREAM_WINDOW_BYTES, `a message of ${largest} bytes`)
 })
+
+test('a node runs no keep-alive ping of libp2p\'s connection monitor: a refused ping stream per connection every 2 minutes was a tenth of an idle agent\'s CPU, and the beacons watch the links', async (t) => {
+  const n = await node(generateClusterKey(), t)
+  // libp2p makes the monitor a component of the node unless it is disabled (libp2p.js,
+  // connectionMonitor.enabled); its components throw MissingServiceError for one never made.
+  const components = (n as unknown as { components: Record<string, unknown> }).components
+  assert.ok(components.connectionManager !== undefined, 'the components are where this test reads them')
+  assert.throws(() => components.connectionMonitor, { name: 'MissingServiceError' })
+})

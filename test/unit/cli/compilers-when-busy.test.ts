@@ -116,22 +116,26 @@ function fakeSources (): { sources: TickSources, at: (ms: number) => void, fireI
   }
 }
 
-test('the checks run on their own timer until the first heartbeat, then on every other heartbeat, with no timer of their own', () => {
+test('the checks run on their own timer until the first heartbeat, then on the heartbeats CHECK_EVERY_MS apart, with no timer of their own', () => {
   const f = fakeSources()
   const calls: number[] = []
-  const watch = everyOnHeartbeat(CHECK_EVERY_MS, () => { calls.push(calls.length) }, f.sources)
-  f.at(CHECK_EVERY_MS)
+  let now = 0
+  const watch = everyOnHeartbeat(CHECK_EVERY_MS, () => { calls.push(now) }, f.sources)
+  f.at(now = CHECK_EVERY_MS)
   f.fireInterval()
   assert.equal(calls.length, 1)
   for (let beat = 1; beat <= 6; beat++) {
-    f.at(CHECK_EVERY_MS + beat * DEFAULT_HEARTBEAT_INTERVAL_MS)
+    f.at(now = CHECK_EVERY_MS + beat * DEFAULT_HEARTBEAT_INTERVAL_MS)
     f.heartbeat()
   }
   assert.equal(f.intervals(), 0)
-  assert.equal(calls.length, 4)
+  // A heartbeat up to half an interval early counts as on time.
+  const gaps = calls.slice(1).map((t, i) => t - calls[i])
+  assert.ok(gaps.length >= 2 && gaps.every(g => g >= CHECK_EVERY_MS - DEFAULT_HEARTBEAT_INTERVAL_MS / 2 && g < CHECK_EVERY_MS + DEFAULT_HEARTBEAT_INTERVAL_MS), `checks at ${calls.join(', ')} ms`)
+  const checks = calls.length
   watch.stop()
   f.heartbeat()
-  assert.equal(calls.length, 4)
+  assert.equal(calls.length, checks)
   assert.equal(f.listeners(), 0)
 })
 

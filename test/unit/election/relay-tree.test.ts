@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { RELAY_FAN_OUT, relayTargets } from '../../../src/election/relay-tree.js'
+import { RELAY_FAN_OUT, TURN_STEP_MS, relayTargets } from '../../../src/election/relay-tree.js'
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../../../src/election/options.js'
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `n${String(i).padStart(4, '0')}`)
 
@@ -62,23 +63,31 @@ test('no node sends more than RELAY_FAN_OUT copies of one beat', () => {
   for (const self of ['root', ...members]) assert.ok(relayTargets('root', self, members, 12345).length <= RELAY_FAN_OUT)
 })
 
-test('the forwarding turns with the beat: over beats a second apart every member relays about as often, whatever n', () => {
-  for (const n of [9, 10, 20, 50, 199, 200]) {
+test('the forwarding turns with the beat: over beats a heartbeat apart (1 s up to 0.6.0, 1.5 s now) every member relays about as often, whatever n', () => {
+  for (const [n, apart] of [9, 10, 20, 50, 199, 200].flatMap(n => [[n, 1000], [n, DEFAULT_HEARTBEAT_INTERVAL_MS]])) {
     const members = ids(n)
     const sent = new Map<string, number>(members.map(m => [m, 0]))
     const beats = 2000
     for (let k = 0; k < beats; k++) {
-      const beat = 1_800_000_000_000 + k * 1000
+      const beat = 1_800_000_000_000 + k * apart
       for (const m of members) sent.set(m, (sent.get(m) ?? 0) + relayTargets('root', m, members, beat).length)
     }
     // Each beat the members send n - RELAY_FAN_OUT copies between them.
     const mean = beats * (n - RELAY_FAN_OUT) / n
     const counts = [...sent.values()]
-    assert.ok(Math.max(...counts) < 1.05 * mean && Math.min(...counts) > 0.95 * mean, `n=${n}: ${Math.min(...counts)}-${Math.max(...counts)} copies, mean ${mean}`)
+    assert.ok(Math.max(...counts) < 1.05 * mean && Math.min(...counts) > 0.95 * mean, `n=${n}, ${apart} ms: ${Math.min(...counts)}-${Math.max(...counts)} copies, mean ${mean}`)
   }
 })
 
 test('a node outside the members it knows, and the root\'s own entry, relay nothing more', () => {
   assert.deepEqual(relayTargets('root', 'stranger', ids(5), 3), [])
   assert.deepEqual(spread('n0002', ids(5), 9).got.has('n0002'), false)
+})
+
+test('the tree turns per TURN_STEP_MS (1,000 ms) of the beat, not per heartbeat, so agents of a 1 s and of a 1.5 s heartbeat build the same trees', () => {
+  const members = ids(20)
+  const beat = 1_800_000_000_000
+  const tree = (b: number): string[][] => ['root', ...members].map(self => relayTargets('root', self, members, b))
+  assert.deepEqual(tree(beat + TURN_STEP_MS - 1), tree(beat))
+  assert.notDeepEqual(tree(beat + TURN_STEP_MS), tree(beat))
 })
