@@ -2,7 +2,7 @@
  * V8's Sparkplug and Maglev compilers (TurboFan is off, bin/spamsync.js) turned on the first time
  * the agent works, not at start. Left on, they cost an idle agent 4-5 MB of RSS that it never gives
  * back: Maglev's pages of the node binary, its compile zones left in malloc's arenas, and the
- * code both make for the functions an idle agent runs every second, which reach their thresholds
+ * code both make for the functions an idle agent runs every heartbeat, which reach their thresholds
  * one after another over the first minutes (the idle growth: a +3.3 MB step when Maglev compiles
  * the heartbeat's functions 8-9 minutes after start). Where the agent works (a large settings
  * file, an archive, the Bayes DB), their code is several times faster than the interpreter, so
