@@ -8,6 +8,7 @@
  */
 
 import type { TextReader } from './spliced-text.js'
+import { lastAtMost } from './sorted-search.js'
 
 /**
  * A key's span code: its offset from its line's start above {@link LENGTH_BITS} bits of its
@@ -230,14 +231,7 @@ export class KeyColumn {
 
   // The chunk holding index i (0 <= i < length).
   private chunkOf (i: number): number {
-    let lo = 0
-    let hi = this.chunks.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (this.firsts[mid] <= i) lo = mid
-      else hi = mid - 1
-    }
-    return lo
+    return lastAtMost(this.firsts, this.chunks.length - 1, i)
   }
 }
 

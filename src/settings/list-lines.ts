@@ -8,6 +8,7 @@
 import { CR } from './list-line.js'
 import { ownCopy, type KeyColumn } from './key-column.js'
 import type { TextReader } from './spliced-text.js'
+import { lastAtMost } from './sorted-search.js'
 
 /** What a line is; `invalid` lines are kept in the file but never synced. */
 export type LineKind = 'entry' | 'comment' | 'blank' | 'invalid'
@@ -138,14 +139,7 @@ export class ListLines {
 
   /** Number of first lines that end, line break included, within the first `offset` characters (binary search). */
   wholeLinesWithin (offset: number): number {
-    let lo = 0
-    let hi = this.length
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (this.cols.starts[mid] <= offset) lo = mid
-      else hi = mid - 1
-    }
-    return lo
+    return lastAtMost(this.cols.starts, this.length, offset)
   }
 
   /** The first line that starts at or after `offset` (`length` when none does). */

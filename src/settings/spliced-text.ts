@@ -10,6 +10,7 @@
  * once the agent is idle (file-views.ts). Pure: no I/O.
  */
 import type { TextEdit } from './text-edit.js'
+import { lastAtMost } from './sorted-search.js'
 
 /** What a parse reads of its text: a string, or a text held in pieces. */
 export type TextReader = string | SplicedText
@@ -107,14 +108,7 @@ export class SplicedText {
 
   // The piece holding character `at` (0 <= at < length; the last piece for at = length).
   private pieceAt (at: number): number {
-    let lo = 0
-    let hi = this.pieces.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (this.starts[mid] <= at) lo = mid
-      else hi = mid - 1
-    }
-    return lo
+    return lastAtMost(this.starts, this.pieces.length - 1, at)
   }
 }
 
